@@ -1,0 +1,148 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// The layers of DESIGN §1, lowest first. Dependencies point one way: a target may only
+// depend on targets of its own or a lower layer.
+//
+// `REFINERY_LAYER=syntax|compiler|runtime|providers|store` limits the package to the
+// layers up to the one named (and their tests). It is a development convenience: a change
+// to the compiler can be tested without building the HTTP stack. Unset, everything builds.
+let layers = ["syntax", "compiler", "runtime", "providers", "store", "app"]
+let requestedLayer = Context.environment["REFINERY_LAYER"] ?? "app"
+let maxLayer = layers.firstIndex(of: requestedLayer) ?? layers.count - 1
+func enabled(_ layer: String) -> Bool { (layers.firstIndex(of: layer) ?? 0) <= maxLayer }
+
+var targets: [Target] = [
+    .systemLibrary(
+        name: "CYAML",
+        pkgConfig: "yaml-0.1",
+        providers: [.apt(["libyaml-dev"])]
+    ),
+    .target(name: "RefinerySyntax", dependencies: ["CYAML"]),
+    .testTarget(name: "RefinerySyntaxTests", dependencies: ["RefinerySyntax"]),
+]
+
+if enabled("compiler") {
+    targets += [
+        .target(
+            name: "RefineryCompiler",
+            dependencies: ["RefinerySyntax", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
+            name: "RefineryCompilerTests",
+            dependencies: ["RefineryCompiler"]
+        ),
+    ]
+}
+
+if enabled("runtime") {
+    targets += [
+        .target(
+            name: "RefineryRuntime",
+            dependencies: [
+                "RefineryCompiler",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Scripted provider and helpers for tests and examples. Not a product.
+        .target(name: "RefineryTestSupport", dependencies: ["RefineryRuntime"]),
+        .testTarget(
+            name: "RefineryRuntimeTests",
+            dependencies: ["RefineryRuntime", "RefineryTestSupport"]
+        ),
+    ]
+}
+
+if enabled("providers") {
+    targets += [
+        .target(
+            name: "RefineryProviders",
+            dependencies: [
+                "RefineryRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "RefineryProvidersTests",
+            dependencies: [
+                "RefineryProviders",
+                "RefineryTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+    ]
+}
+
+if enabled("store") {
+    targets += [
+        .target(
+            name: "RefineryStore",
+            dependencies: ["RefineryRuntime", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(name: "RefineryStoreTests", dependencies: ["RefineryStore", "RefineryTestSupport"]),
+    ]
+}
+
+if enabled("app") {
+    targets += [
+        // The application layer: name resolution, saved configs, run orchestration with the
+        // ledger. The CLI calls one entry point of this module per command.
+        .target(
+            name: "Refinery",
+            dependencies: ["RefineryCompiler", "RefineryRuntime", "RefineryProviders", "RefineryStore"]
+        ),
+        .executableTarget(
+            name: "RefineryCLI",
+            dependencies: ["Refinery", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(
+            name: "RefineryCLITests",
+            dependencies: [
+                "Refinery",
+                "RefineryTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+    ]
+}
+
+// Each dependency with the lowest layer that needs it.
+let dependencies: [Package.Dependency] = [
+    ("compiler", Package.Dependency.package(url: "https://github.com/apple/swift-crypto", from: "3.12.0")),
+    ("runtime", .package(url: "https://github.com/apple/swift-log", from: "1.6.0")),
+    ("runtime", .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0")),
+    ("providers", .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0")),
+    ("providers", .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0")),
+    ("providers", .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0")),
+    ("store", .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0")),
+    ("app", .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")),
+].filter { enabled($0.0) }.map(\.1)
+
+let package = Package(
+    name: "refinery",
+    platforms: [.macOS(.v15)],
+    products: enabled("app")
+        ? [
+            .executable(name: "refinery", targets: ["RefineryCLI"]),
+            .library(
+                name: "Refinery",
+                targets: ["Refinery", "RefineryCompiler", "RefineryRuntime", "RefineryProviders", "RefineryStore"]
+            ),
+        ] : [],
+    dependencies: dependencies,
+    targets: targets
+)
+
+// One strict settings block for every target (STYLE habit 2).
+for target in package.targets where [.executable, .test, .regular].contains(target.type) {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,1 @@
+// Refinery: implementation in progress.

@@ -1,0 +1,1 @@
+// RefineryProviders: implementation in progress.

@@ -1,0 +1,27 @@
+import Synchronization
+
+/// A ledger kept in memory, for tests and for library users who do not need persistence.
+public final class InMemoryRunLedger: RunLedger {
+    private let calls = Mutex<[CallRecord]>([])
+
+    /// Creates an empty ledger.
+    public init() {}
+
+    /// Every call recorded so far, in recording order.
+    public var records: [CallRecord] { calls.withLock { $0 } }
+
+    /// The reply of a succeeded (or replayed) call with the same run, round, node and request hash.
+    public func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply? {
+        calls.withLock { records in
+            records.last {
+                $0.runID == runID && $0.round == round && $0.node == node && $0.requestHash == requestHash
+                    && $0.status != .failed
+            }?.reply
+        }
+    }
+
+    /// Appends the call.
+    public func record(_ call: CallRecord) async throws {
+        calls.withLock { $0.append(call) }
+    }
+}

@@ -1,0 +1,161 @@
+// The port between the engine and the model APIs. Real HTTP providers live in
+// RefineryProviders; tests and examples implement it directly.
+
+public import RefineryCompiler
+
+/// A chat message sent to a model.
+public struct ChatMessage: Sendable, Hashable, Codable {
+    /// Who speaks.
+    public enum Role: String, Sendable, Hashable, Codable {
+        /// The user (the engine's prompts).
+        case user
+        /// The model's own earlier turn.
+        case assistant
+    }
+    /// Who speaks.
+    public var role: Role
+    /// The text.
+    public var content: String
+
+    /// Creates a message.
+    public init(role: Role, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// A request for a structured (JSON) reply.
+public struct ResponseFormat: Sendable, Hashable, Codable {
+    /// Schema name (OpenAI's `json_schema.name`), e.g. `evaluation`.
+    public var name: String
+    /// JSON Schema of the expected reply, as JSON text.
+    public var schemaJSON: String
+
+    /// Creates a response format.
+    public init(name: String, schemaJSON: String) {
+        self.name = name
+        self.schemaJSON = schemaJSON
+    }
+}
+
+/// One model call, provider-neutral.
+public struct ModelRequest: Sendable, Hashable, Codable {
+    /// The model to call.
+    public var model: ModelRef
+    /// System prompt.
+    public var system: String?
+    /// The conversation, ending with a user message.
+    public var messages: [ChatMessage]
+    /// Generation parameters.
+    public var params: ModelParams
+    /// Structured reply, when the stage wants JSON.
+    public var responseFormat: ResponseFormat?
+    /// Per-call timeout in seconds; providers enforce it on the wire too.
+    public var timeoutSeconds: Double?
+
+    /// Creates a request.
+    public init(
+        model: ModelRef, system: String? = nil, messages: [ChatMessage], params: ModelParams = ModelParams(),
+        responseFormat: ResponseFormat? = nil, timeoutSeconds: Double? = nil
+    ) {
+        self.model = model
+        self.system = system
+        self.messages = messages
+        self.params = params
+        self.responseFormat = responseFormat
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+/// Token counts reported by a provider (or estimated when it reports none).
+public struct TokenUsage: Sendable, Hashable, Codable {
+    /// Input (prompt) tokens.
+    public var inputTokens: Int
+    /// Output (completion) tokens, reasoning included.
+    public var outputTokens: Int
+
+    /// Creates usage.
+    public init(inputTokens: Int = 0, outputTokens: Int = 0) {
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+    }
+
+    /// Sum of two usages.
+    public static func + (lhs: TokenUsage, rhs: TokenUsage) -> TokenUsage {
+        TokenUsage(inputTokens: lhs.inputTokens + rhs.inputTokens, outputTokens: lhs.outputTokens + rhs.outputTokens)
+    }
+}
+
+/// A model's reply.
+public struct ModelReply: Sendable, Hashable, Codable {
+    /// The reply text (for JSON replies, the JSON text).
+    public var text: String
+    /// Token usage.
+    public var usage: TokenUsage
+    /// The model that actually answered, as the provider reports it.
+    public var model: String?
+    /// Why generation stopped (`stop`, `length`, `end_turn`, ...), as the provider reports it.
+    public var finishReason: String?
+
+    /// Creates a reply.
+    public init(text: String, usage: TokenUsage = TokenUsage(), model: String? = nil, finishReason: String? = nil) {
+        self.text = text
+        self.usage = usage
+        self.model = model
+        self.finishReason = finishReason
+    }
+}
+
+/// Incremental output of a streaming call.
+public enum ModelStreamEvent: Sendable, Hashable {
+    /// A piece of the reply text.
+    case delta(String)
+    /// The call finished; the full reply.
+    case finished(ModelReply)
+}
+
+/// A model API. Implement it to plug in a custom provider.
+///
+/// Implementations throw ``ProviderError`` for every failure so the engine can tell a
+/// permanent failure (drop the member, try its fallback) from a transient one (retry).
+/// They must honour task cancellation.
+public protocol ModelProvider: Sendable {
+    /// Sends one request and returns the whole reply.
+    func complete(_ request: ModelRequest) async throws -> ModelReply
+
+    /// Streams one request. The default implementation calls ``complete(_:)``.
+    func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error>
+}
+
+extension ModelProvider {
+    /// Wraps ``complete(_:)`` as a one-event stream.
+    public func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let reply = try await complete(request)
+                    continuation.yield(.finished(reply))
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
+
+/// Hands the engine a provider for each model it needs.
+///
+/// Resolution happens lazily, per model, so a run only needs credentials for the providers it uses.
+public protocol ProviderResolver: Sendable {
+    /// The provider serving `model`. Throws ``ProviderError`` (e.g. `.authentication` for a
+    /// missing key) when it cannot be served.
+    func provider(for model: ModelRef) throws -> any ModelProvider
+}
+
+/// Turns texts into vectors for the semantic convergence strategy.
+public protocol Embedder: Sendable {
+    /// One vector per text, in order.
+    func embed(_ texts: [String], model: ModelRef) async throws -> [[Double]]
+}

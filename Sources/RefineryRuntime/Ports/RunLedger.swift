@@ -1,0 +1,77 @@
+public import Foundation
+
+/// How a call ended.
+public enum CallStatus: String, Sendable, Hashable, Codable {
+    /// A reply was received (and, for structured stages, parsed).
+    case succeeded
+    /// Every attempt failed.
+    case failed
+    /// Served from the ledger of an earlier, interrupted attempt of the same run.
+    case replayed
+}
+
+/// One model call as the ledger records it.
+public struct CallRecord: Sendable, Hashable, Codable {
+    /// The run.
+    public var runID: String
+    /// Round number (0 for stages before the repeat block, rounds count from 1).
+    public var round: Int
+    /// The execution graph node, e.g. `evaluate[gem#1→claude]`.
+    public var node: String
+    /// The member (or `arbiter`) on whose behalf the call was made.
+    public var participant: String
+    /// SHA-256 (hex) of the canonical request.
+    public var requestHash: String
+    /// The request as sent.
+    public var request: ModelRequest
+    /// The reply, when the call succeeded.
+    public var reply: ModelReply?
+    /// The final error, when it failed (never contains a credential).
+    public var error: String?
+    /// Outcome.
+    public var status: CallStatus
+    /// Attempts made (1 = no retry).
+    public var attempts: Int
+    /// Wall time of the successful (or last) attempt, in milliseconds.
+    public var latencyMs: Int
+    /// Cost in US dollars from the catalog's prices.
+    public var costUSD: Double
+    /// When the call started.
+    public var startedAt: Date
+    /// When the call finished.
+    public var finishedAt: Date
+
+    /// Creates a record.
+    public init(
+        runID: String, round: Int, node: String, participant: String, requestHash: String, request: ModelRequest,
+        reply: ModelReply?, error: String?, status: CallStatus, attempts: Int, latencyMs: Int, costUSD: Double,
+        startedAt: Date, finishedAt: Date
+    ) {
+        self.runID = runID
+        self.round = round
+        self.node = node
+        self.participant = participant
+        self.requestHash = requestHash
+        self.request = request
+        self.reply = reply
+        self.error = error
+        self.status = status
+        self.attempts = attempts
+        self.latencyMs = latencyMs
+        self.costUSD = costUSD
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+}
+
+/// Where the engine records calls as they finish, and finds them again on resume.
+///
+/// The SQLite implementation lives in RefineryStore; tests may use ``InMemoryRunLedger``.
+public protocol RunLedger: Sendable {
+    /// The reply recorded for this exact call of this run, if it succeeded before.
+    /// The engine serves it instead of calling the model again (resume never pays twice).
+    func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply?
+
+    /// Records a finished call (success or final failure). Called as each call finishes.
+    func record(_ call: CallRecord) async throws
+}

@@ -1,0 +1,1 @@
+// RefineryStore: implementation in progress.

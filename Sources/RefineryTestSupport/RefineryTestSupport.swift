@@ -1,0 +1,1 @@
+// RefineryTestSupport: implementation in progress.
