@@ -1,0 +1,138 @@
+// Model aliases, provider prefixes and list prices. The built-in table can be overridden
+// per user with a YAML file (see ``ModelCatalog/merging(_:)``); the estimator and the
+// engine's cost accounting both read prices from here.
+
+/// Price and limits of one model.
+public struct ModelPricing: Sendable, Hashable, Codable {
+    /// US dollars per million input tokens.
+    public var inputPerMillion: Double
+    /// US dollars per million output tokens.
+    public var outputPerMillion: Double
+    /// Context window in tokens, when known.
+    public var contextWindow: Int?
+
+    /// Creates a price entry.
+    public init(inputPerMillion: Double, outputPerMillion: Double, contextWindow: Int? = nil) {
+        self.inputPerMillion = inputPerMillion
+        self.outputPerMillion = outputPerMillion
+        self.contextWindow = contextWindow
+    }
+
+    /// Dollars for the given token counts.
+    public func cost(inputTokens: Int, outputTokens: Int) -> Double {
+        (Double(inputTokens) * inputPerMillion + Double(outputTokens) * outputPerMillion) / 1_000_000
+    }
+}
+
+/// A short name that stands for a provider model with default parameters.
+public struct ModelAlias: Sendable, Hashable, Codable {
+    /// What the alias resolves to.
+    public var target: ModelRef
+    /// Parameters the alias implies (e.g. reasoning effort), overridable by the workflow.
+    public var params: ModelParams
+
+    /// Creates an alias.
+    public init(target: ModelRef, params: ModelParams = ModelParams()) {
+        self.target = target
+        self.params = params
+    }
+}
+
+/// Aliases, known providers and prices.
+public struct ModelCatalog: Sendable, Hashable, Codable {
+    /// Alias name → target.
+    public var aliases: [String: ModelAlias]
+    /// `provider/model` → price. A key `provider/*` prices every model of a provider.
+    public var prices: [String: ModelPricing]
+    /// Provider keys that can prefix a model string (`openai/gpt-4o`).
+    public var providers: Set<String>
+
+    /// Creates a catalog.
+    public init(aliases: [String: ModelAlias], prices: [String: ModelPricing], providers: Set<String>) {
+        self.aliases = aliases
+        self.prices = prices
+        self.providers = providers
+    }
+
+    /// The catalog shipped with Refinery (list prices as of 2026-11; override them in
+    /// `$XDG_CONFIG_HOME/refinery/catalog.yaml`).
+    public static let builtin = ModelCatalog(
+        aliases: [
+            "claude": ModelAlias(
+                target: ModelRef(provider: "anthropic", model: "claude-opus-4-6", alias: "claude"),
+                params: ModelParams(reasoningEffort: "high")),
+            "codex": ModelAlias(
+                target: ModelRef(provider: "openai", model: "gpt-5.4", alias: "codex"),
+                params: ModelParams(reasoningEffort: "xhigh")),
+            "gemini": ModelAlias(
+                target: ModelRef(provider: "gemini", model: "gemini-3.1-pro-preview", alias: "gemini")),
+        ],
+        prices: [
+            "anthropic/claude-opus-4-6": ModelPricing(inputPerMillion: 5, outputPerMillion: 25, contextWindow: 200_000),
+            "anthropic/claude-opus-4-5": ModelPricing(inputPerMillion: 5, outputPerMillion: 25, contextWindow: 200_000),
+            "anthropic/claude-sonnet-4-5": ModelPricing(inputPerMillion: 3, outputPerMillion: 15, contextWindow: 200_000),
+            "anthropic/claude-haiku-4-5": ModelPricing(inputPerMillion: 1, outputPerMillion: 5, contextWindow: 200_000),
+            "openai/gpt-5.4": ModelPricing(inputPerMillion: 2.5, outputPerMillion: 15, contextWindow: 400_000),
+            "openai/gpt-5": ModelPricing(inputPerMillion: 1.25, outputPerMillion: 10, contextWindow: 400_000),
+            "openai/gpt-5-mini": ModelPricing(inputPerMillion: 0.25, outputPerMillion: 2, contextWindow: 400_000),
+            "openai/gpt-4.1": ModelPricing(inputPerMillion: 2, outputPerMillion: 8, contextWindow: 1_047_576),
+            "openai/gpt-4o": ModelPricing(inputPerMillion: 2.5, outputPerMillion: 10, contextWindow: 128_000),
+            "openai/gpt-4o-mini": ModelPricing(inputPerMillion: 0.15, outputPerMillion: 0.6, contextWindow: 128_000),
+            "openai/o3": ModelPricing(inputPerMillion: 2, outputPerMillion: 8, contextWindow: 200_000),
+            "openai/o4-mini": ModelPricing(inputPerMillion: 1.1, outputPerMillion: 4.4, contextWindow: 200_000),
+            "openai/text-embedding-3-small": ModelPricing(inputPerMillion: 0.02, outputPerMillion: 0),
+            "openai/text-embedding-3-large": ModelPricing(inputPerMillion: 0.13, outputPerMillion: 0),
+            "gemini/gemini-3.1-pro-preview": ModelPricing(inputPerMillion: 2, outputPerMillion: 12, contextWindow: 1_048_576),
+            "gemini/gemini-2.5-pro": ModelPricing(inputPerMillion: 1.25, outputPerMillion: 10, contextWindow: 1_048_576),
+            "gemini/gemini-2.5-flash": ModelPricing(inputPerMillion: 0.3, outputPerMillion: 2.5, contextWindow: 1_048_576),
+            "gemini/gemini-embedding-001": ModelPricing(inputPerMillion: 0.15, outputPerMillion: 0),
+            "ollama/*": ModelPricing(inputPerMillion: 0, outputPerMillion: 0),
+            "command/*": ModelPricing(inputPerMillion: 0, outputPerMillion: 0),
+        ],
+        providers: ["anthropic", "openai", "gemini", "ollama", "openrouter", "command"]
+    )
+
+    /// The price of `model`: an exact `provider/model` entry, else the provider's `provider/*` entry.
+    public func pricing(for model: ModelRef) -> ModelPricing? {
+        prices[model.description] ?? prices["\(model.provider)/*"]
+    }
+
+    /// This catalog with `overrides`' aliases, prices and providers added or replacing its own.
+    public func merging(_ overrides: ModelCatalog) -> ModelCatalog {
+        ModelCatalog(
+            aliases: aliases.merging(overrides.aliases) { _, new in new },
+            prices: prices.merging(overrides.prices) { _, new in new },
+            providers: providers.union(overrides.providers)
+        )
+    }
+
+    /// Resolves a model string without its `:COUNT` suffix: `claude`, `claude-sonnet-4-5`,
+    /// `openai/gpt-4o`, `openrouter/google/gemini-2.5-pro`, `ollama/llama3.2`.
+    ///
+    /// Rules: an alias wins; `claude-*` goes to Anthropic; `codex-X` is OpenAI model `X`;
+    /// `gpt-*`, `o1*`, `o3*`, `o4*`, `text-embedding-*` go to OpenAI; `gemini-*` to Gemini; a
+    /// known provider prefix (first path component) selects that provider and the rest is
+    /// the model. Anything else is `nil` (an unknown model).
+    public func resolve(_ string: String) -> ModelAlias? {
+        if let alias = aliases[string] { return alias }
+        if let slash = string.firstIndex(of: "/") {
+            let provider = String(string[..<slash])
+            let model = String(string[string.index(after: slash)...])
+            guard providers.contains(provider), !model.isEmpty else { return nil }
+            return ModelAlias(target: ModelRef(provider: provider, model: model, alias: string))
+        }
+        if string.hasPrefix("claude-") {
+            return ModelAlias(target: ModelRef(provider: "anthropic", model: string, alias: string))
+        }
+        if string.hasPrefix("codex-"), string.count > 6 {
+            return ModelAlias(target: ModelRef(provider: "openai", model: String(string.dropFirst(6)), alias: string))
+        }
+        if ["gpt-", "o1", "o3", "o4", "text-embedding-", "chatgpt-"].contains(where: string.hasPrefix) {
+            return ModelAlias(target: ModelRef(provider: "openai", model: string, alias: string))
+        }
+        if string.hasPrefix("gemini-") {
+            return ModelAlias(target: ModelRef(provider: "gemini", model: string, alias: string))
+        }
+        return nil
+    }
+}
