@@ -66,14 +66,6 @@ if enabled("providers") {
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(
-            name: "RefineryProvidersTests",
-            dependencies: [
-                "RefineryProviders",
-                "RefineryTestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-            ]
-        ),
     ]
 }
 
@@ -99,8 +91,10 @@ if enabled("app") {
             name: "RefineryCLI",
             dependencies: ["Refinery", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Provider wire tests and CLI end-to-end tests against in-process fake servers
+        // (Hummingbird, test-only), and the real `refinery` binary.
         .testTarget(
-            name: "RefineryCLITests",
+            name: "RefineryIntegrationTests",
             dependencies: [
                 "Refinery",
                 "RefineryTestSupport",
@@ -117,7 +111,7 @@ let dependencies: [Package.Dependency] = [
     ("runtime", .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0")),
     ("providers", .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0")),
     ("providers", .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0")),
-    ("providers", .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0")),
+    ("app", .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0")),
     ("store", .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0")),
     ("app", .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")),
 ].filter { enabled($0.0) }.map(\.1)
