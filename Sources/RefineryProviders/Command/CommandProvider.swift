@@ -119,11 +119,18 @@ package struct CommandProvider: ModelProvider {
         do {
             let result = try await Subprocess.run(
                 .path(FilePath(executable)), arguments: Arguments(arguments), environment: env,
-                platformOptions: options, input: .string(prompt), output: .sequence, error: .sequence
+                platformOptions: options, input: .inputWriter, output: .sequence, error: .sequence
             ) { execution -> (String, String)? in
                 let group = execution.processIdentifier.value
                 return try await withTaskCancellationHandler {
                     try await withThrowingTaskGroup(of: Stream?.self) { tasks in
+                        // The prompt is written here rather than with `input: .string`: an agent that
+                        // exits without reading stdin must not turn into an unclosed-descriptor trap.
+                        tasks.addTask {
+                            _ = try? await execution.standardInputWriter.write(prompt)
+                            try? await execution.standardInputWriter.finish()
+                            return .inputDone
+                        }
                         tasks.addTask { .stdout(try await Self.collect(execution.standardOutput)) }
                         tasks.addTask { .stderr(try await Self.collect(execution.standardError)) }
                         tasks.addTask {
@@ -137,6 +144,7 @@ package struct CommandProvider: ModelProvider {
                             switch next {
                             case .stdout(let text)?: stdout = text
                             case .stderr(let text)?: stderr = text
+                            case .inputDone?: break
                             case nil:
                                 _ = kill(-group, SIGKILL)
                                 tasks.cancelAll()
@@ -149,6 +157,9 @@ package struct CommandProvider: ModelProvider {
                 } onCancel: {
                     _ = kill(-group, SIGKILL)
                 }
+            }
+            if Task.isCancelled {
+                throw ProviderError(code: .cancelled, message: "the command agent was cancelled and killed", provider: provider)
             }
             guard let (stdout, stderr) = result.closureResult else {
                 throw ProviderError(
@@ -176,6 +187,7 @@ package struct CommandProvider: ModelProvider {
     private enum Stream: Sendable {
         case stdout(String)
         case stderr(String)
+        case inputDone
     }
 
     private static func collect(_ sequence: SubprocessOutputSequence) async throws -> String {

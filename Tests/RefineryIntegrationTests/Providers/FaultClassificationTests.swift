@@ -37,9 +37,9 @@ struct Fault: Sendable, CustomTestStringConvertible {
         Fault(name: "slow first byte (stream)", reply: .delayed(.seconds(5), FakeOpenAI.stream(["late"])), stream: true, code: .timeout),
         Fault(name: "stream cut mid-way", reply: .cutStream(chunks: FakeOpenAI.chunks(["a", "b"]).prefix(2).map(FakeReply.frame)), stream: true, code: .truncated),
         Fault(name: "stream ends without [DONE]", reply: .stream(chunks: FakeOpenAI.chunks(["a", "b"]).prefix(2).map(FakeReply.frame)), stream: true, code: .truncated),
-        Fault(name: "invalid JSON", reply: .json("{not json"), code: .invalidResponse),
+        Fault(name: "invalid JSON", reply: .json("{not json"), code: .invalidResponse, status: 200),
         Fault(name: "invalid JSON in stream", reply: .stream(chunks: ["data: {oops\n\n"]), stream: true, code: .invalidResponse),
-        Fault(name: "empty body", reply: .json(""), code: .emptyResponse),
+        Fault(name: "empty body", reply: .json(""), code: .emptyResponse, status: 200),
         Fault(name: "empty stream", reply: .stream(chunks: []), stream: true, code: .emptyResponse),
         Fault(name: "empty text", reply: FakeOpenAI.completion(""), code: .emptyResponse),
     ]

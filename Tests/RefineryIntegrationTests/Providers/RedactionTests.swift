@@ -1,6 +1,7 @@
 // Planted keys must appear nowhere: not in debug/trace logs of requests and replies, not in
 // errors, even when a server echoes the key back.
 
+import Logging
 import RefineryCompiler
 import RefineryProviders
 import RefineryRuntime

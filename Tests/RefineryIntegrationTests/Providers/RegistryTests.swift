@@ -3,6 +3,7 @@
 import RefineryCompiler
 import RefineryProviders
 import RefineryRuntime
+import RefinerySyntax
 import Testing
 
 @Suite struct RegistryTests {
