@@ -18,7 +18,7 @@ package enum AnthropicAuth: Sendable, Hashable {
 /// thinking is on, `temperature` and `top_p` are not sent (the API refuses them) and
 /// `max_tokens` becomes the answer allowance plus the budget. A ``ResponseFormat`` becomes an
 /// instruction appended to the system prompt.
-package struct AnthropicProvider: ModelProvider {
+package struct AnthropicProvider: WireProtocolProvider {
     package static let defaultBaseURL = "https://api.anthropic.com"
     package static let apiVersion = "2023-06-01"
     package static let oauthBeta = "oauth-2025-04-20"
@@ -35,18 +35,9 @@ package struct AnthropicProvider: ModelProvider {
         self.auth = auth
     }
 
-    package func complete(_ request: ModelRequest) async throws -> ModelReply {
-        let json = try await client.send(try call(request, stream: false))
-        return try HTTPProviderSupport.reply(from: Self.parseReply(json), request: request, provider: client.provider)
-    }
+    package func parse(_ json: JSONValue) throws -> ModelReplyParts { try Self.parseReply(json) }
 
-    package func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
-        HTTPProviderSupport.stream { onDelta in
-            let parts = try await client.stream(
-                try call(request, stream: true), decoder: StreamDecoder(provider: client.provider), onDelta: onDelta)
-            return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
-        }
-    }
+    package func makeDecoder() -> StreamDecoder { StreamDecoder(provider: client.provider) }
 
     /// Extended-thinking budget (tokens) for a reasoning effort: `minimal` → none, `low` → 2,048,
     /// `medium` → 8,192, `high` → 16,384, `xhigh` → 32,000; unknown or absent → none.

@@ -12,7 +12,7 @@ package import RefineryRuntime
 /// (`minimal` → 0, `low` → 1,024, `medium` → 8,192, `high` → 24,576, `xhigh` → 32,768).
 /// A ``ResponseFormat`` becomes `responseMimeType: application/json` plus a `responseSchema`
 /// reduced to the OpenAPI subset Gemini accepts (see ``GeminiSchema``).
-package struct GeminiProvider: ModelProvider {
+package struct GeminiProvider: WireProtocolProvider {
     package static let defaultBaseURL = "https://generativelanguage.googleapis.com"
 
     package let client: WireClient
@@ -25,19 +25,9 @@ package struct GeminiProvider: ModelProvider {
         self.apiKey = apiKey
     }
 
-    package func complete(_ request: ModelRequest) async throws -> ModelReply {
-        let json = try await client.send(try call(request, stream: false))
-        return try HTTPProviderSupport.reply(
-            from: Self.parseReply(json, provider: client.provider), request: request, provider: client.provider)
-    }
+    package func parse(_ json: JSONValue) throws -> ModelReplyParts { try Self.parseReply(json, provider: client.provider) }
 
-    package func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
-        HTTPProviderSupport.stream { onDelta in
-            let parts = try await client.stream(
-                try call(request, stream: true), decoder: StreamDecoder(provider: client.provider), onDelta: onDelta)
-            return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
-        }
-    }
+    package func makeDecoder() -> StreamDecoder { StreamDecoder(provider: client.provider) }
 
     package func call(_ request: ModelRequest, stream: Bool) throws -> WireCall {
         let model = Self.modelPath(request.model.model)

@@ -12,7 +12,7 @@ package import RefineryRuntime
 /// `max_completion_tokens` and `reasoning_effort` and omits `temperature`/`top_p`, which those
 /// models refuse; other models get `max_tokens`. A ``ResponseFormat`` becomes
 /// `response_format: {type: json_schema, json_schema: {name, schema, strict: true}}`.
-package struct OpenAIChatProvider: ModelProvider {
+package struct OpenAIChatProvider: WireProtocolProvider {
     package static let defaultBaseURL = "https://api.openai.com"
 
     package let client: WireClient
@@ -32,19 +32,9 @@ package struct OpenAIChatProvider: ModelProvider {
         self.isOpenAI = isOpenAI
     }
 
-    package func complete(_ request: ModelRequest) async throws -> ModelReply {
-        let json = try await client.send(call(request, stream: false))
-        return try HTTPProviderSupport.reply(
-            from: Self.parseReply(json, provider: client.provider), request: request, provider: client.provider)
-    }
+    package func parse(_ json: JSONValue) throws -> ModelReplyParts { try Self.parseReply(json, provider: client.provider) }
 
-    package func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
-        HTTPProviderSupport.stream { onDelta in
-            let parts = try await client.stream(
-                try call(request, stream: true), decoder: StreamDecoder(provider: client.provider), onDelta: onDelta)
-            return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
-        }
-    }
+    package func makeDecoder() -> StreamDecoder { StreamDecoder(provider: client.provider) }
 
     /// Whether OpenAI treats `model` as a reasoning model.
     package static func isReasoningModel(_ model: String) -> Bool {

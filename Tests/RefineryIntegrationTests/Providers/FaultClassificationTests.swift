@@ -46,12 +46,17 @@ struct Fault: Sendable, CustomTestStringConvertible {
 
     @Test(arguments: openAIFaults)
     func openAIFaultIsClassified(fault: Fault) async throws {
+        try await expect(fault, path: FakeOpenAI.path, model: ModelRef(provider: "openai", model: "gpt-4o"), timeout: 0.5)
+    }
+
+    /// Serves `fault` at `path`, calls `model` (streamed or not) and checks the error.
+    private func expect(_ fault: Fault, path: String, model: ModelRef, timeout: Double) async throws {
         try await FakeServer.run { server in
-            server.route(FakeOpenAI.path, fault.reply)
+            server.route(path, fault.reply)
             let error = await providerError {
                 try await RegistryHarness.with(server) { registry in
-                    let provider = try registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o"))
-                    let request = RegistryHarness.request("openai", "gpt-4o", timeout: 0.5)
+                    let provider = try registry.provider(for: model)
+                    let request = RegistryHarness.request(model.provider, model.model, timeout: timeout)
                     if fault.stream {
                         _ = try await collect(provider.stream(request))
                     } else {
@@ -63,7 +68,7 @@ struct Fault: Sendable, CustomTestStringConvertible {
             #expect(caught.code == fault.code, "\(caught)")
             #expect(caught.retryAfterSeconds == fault.retryAfter)
             #expect(caught.statusCode == fault.status)
-            #expect(caught.provider == "openai")
+            #expect(caught.provider == model.provider)
             #expect(caught.isTransient == fault.code.isTransient)
         }
     }
@@ -79,24 +84,7 @@ struct Fault: Sendable, CustomTestStringConvertible {
 
     @Test(arguments: anthropicFaults)
     func anthropicFaultIsClassified(fault: Fault) async throws {
-        try await FakeServer.run { server in
-            server.route(FakeAnthropic.path, fault.reply)
-            let error = await providerError {
-                try await RegistryHarness.with(server) { registry in
-                    let provider = try registry.provider(for: ModelRef(provider: "anthropic", model: "claude-x"))
-                    let request = RegistryHarness.request("anthropic", "claude-x", timeout: 5)
-                    if fault.stream {
-                        _ = try await collect(provider.stream(request))
-                    } else {
-                        _ = try await provider.complete(request)
-                    }
-                }
-            }
-            let caught = try #require(error)
-            #expect(caught.code == fault.code, "\(caught)")
-            #expect(caught.retryAfterSeconds == fault.retryAfter)
-            #expect(caught.statusCode == fault.status)
-        }
+        try await expect(fault, path: FakeAnthropic.path, model: ModelRef(provider: "anthropic", model: "claude-x"), timeout: 5)
     }
 
     @Test func geminiResourceExhaustedIsRateLimited() async throws {

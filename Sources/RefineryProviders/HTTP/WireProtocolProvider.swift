@@ -1,0 +1,32 @@
+// The shape every HTTP provider shares: build a call, send it whole or streamed, read the
+// reply. Each wire protocol supplies only its request body, reply parser and stream decoder.
+
+import RefineryCompiler
+package import RefineryRuntime
+
+/// A ``ModelProvider`` speaking one JSON-over-HTTP wire protocol.
+package protocol WireProtocolProvider: ModelProvider {
+    associatedtype Decoder: StreamDecoder
+    /// The shared transport, bound to this provider.
+    var client: WireClient { get }
+    /// The HTTP call for `request`, whole or streamed.
+    func call(_ request: ModelRequest, stream: Bool) throws -> WireCall
+    /// Reads a whole (non-streamed) reply.
+    func parse(_ json: JSONValue) throws -> ModelReplyParts
+    /// A fresh decoder for one streamed reply.
+    func makeDecoder() -> Decoder
+}
+
+extension WireProtocolProvider {
+    package func complete(_ request: ModelRequest) async throws -> ModelReply {
+        let json = try await client.send(try call(request, stream: false))
+        return try HTTPProviderSupport.reply(from: parse(json), request: request, provider: client.provider)
+    }
+
+    package func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
+        HTTPProviderSupport.stream { onDelta in
+            let parts = try await client.stream(try call(request, stream: true), decoder: makeDecoder(), onDelta: onDelta)
+            return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
+        }
+    }
+}
