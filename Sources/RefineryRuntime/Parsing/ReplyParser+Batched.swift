@@ -7,7 +7,7 @@ extension ReplyParser {
         fromJSON json: JSONValue, labels: [String]
     ) -> Result<[String: Evaluation], ReplyParseError> {
         var found: [String: JSONValue] = [:]  // normalized label → evaluation object
-        collect(json, into: &found, depth: 0)
+        collect(json, wanted: Set(labels.map(normalizedLabel)), into: &found, depth: 0)
         var result: [String: Evaluation] = [:]
         var missing: [String] = []
         for label in labels {
@@ -33,8 +33,10 @@ extension ReplyParser {
     }
 
     /// Gathers label → evaluation object from `{"A": {...}}`, `[{"label": "A", ...}]`, and either shape
-    /// nested one level under a key such as `evaluations`.
-    private static func collect(_ json: JSONValue, into found: inout [String: JSONValue], depth: Int) {
+    /// nested under a key such as `evaluations`. Object keys count as labels only when they name a wanted one.
+    private static func collect(
+        _ json: JSONValue, wanted: Set<String>, into found: inout [String: JSONValue], depth: Int
+    ) {
         guard depth < 3 else { return }
         switch json {
         case .array(let elements):
@@ -45,30 +47,15 @@ extension ReplyParser {
             }
         case .object(let pairs):
             for pair in pairs {
-                switch pair.value {
-                case .object:
-                    if pair.value.first(["score", "rating"]) != nil || scoreIsNested(pair.value) {
-                        let key = normalizedLabel(pair.key)
-                        if found[key] == nil { found[key] = pair.value }
-                    } else {
-                        collect(pair.value, into: &found, depth: depth + 1)
-                    }
-                case .array:
-                    collect(pair.value, into: &found, depth: depth + 1)
-                default:
-                    break
+                let key = normalizedLabel(pair.key)
+                if case .object = pair.value, wanted.contains(key) {
+                    if found[key] == nil { found[key] = pair.value }
+                } else {
+                    collect(pair.value, wanted: wanted, into: &found, depth: depth + 1)
                 }
             }
         default:
             break
-        }
-    }
-
-    private static func scoreIsNested(_ value: JSONValue) -> Bool {
-        guard case .object(let pairs) = value else { return false }
-        return pairs.contains { pair in
-            if case .object = pair.value { return pair.value.first(["score", "rating"]) != nil }
-            return false
         }
     }
 

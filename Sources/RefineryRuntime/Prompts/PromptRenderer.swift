@@ -24,12 +24,21 @@ package struct PromptRenderer: Sendable {
     /// names a variable that does not exist.
     package func render(_ kind: PromptKind, _ context: PromptContext) throws -> RenderedPrompt {
         let values = context.templateValues()
-        let userTemplate = try user?.get() ?? DefaultPrompts.compiled(kind).get()
         let systemTemplate = try system?.get()
-        return RenderedPrompt(
-            system: systemTemplate.map { $0.render(values) },
-            user: userTemplate.render(values)
-        )
+        let userText: String
+        if let user {
+            userText = try user.get().render(values)
+        } else {
+            // Defaults end with a closing section tag after the last line; drop the newline it leaves.
+            userText = Self.droppingTrailingWhitespace(try DefaultPrompts.compiled(kind).get().render(values))
+        }
+        return RenderedPrompt(system: systemTemplate.map { $0.render(values) }, user: userText)
+    }
+
+    private static func droppingTrailingWhitespace(_ text: String) -> String {
+        var text = Substring(text)
+        while let last = text.last, last.isWhitespace { text = text.dropLast() }
+        return String(text)
     }
 
     /// Parses a template as plain text. With `validate`, variables must be ones ``PromptContext`` provides.
