@@ -1,7 +1,6 @@
 // JSON Schemas for structured replies (OpenAI `json_schema` strict mode, Gemini `responseSchema`).
 // `rationale` comes before `score` on purpose: models that write their reasoning first score better.
 
-
 /// Response formats for the JSON replies the parser reads.
 package enum JSONSchemas {
     private static let evaluationObject = """
@@ -66,7 +65,8 @@ package enum JSONSchemas {
             case "\t": out += "\\t"
             default:
                 if scalar.value < 0x20 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    out +=
+                        "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
                         + String(scalar.value, radix: 16)
                 } else {
                     out.unicodeScalars.append(scalar)

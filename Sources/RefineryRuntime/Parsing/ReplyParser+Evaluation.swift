@@ -16,8 +16,9 @@ extension ReplyParser {
                 strengths: strings(holder["strengths"] ?? json["strengths"]),
                 weaknesses: strings(holder["weaknesses"] ?? json["weaknesses"]),
                 suggestions: strings(holder["suggestions"] ?? json["suggestions"]),
-                rationale: text(holder.first(["rationale", "reasoning", "justification", "explanation"])
-                    ?? json.first(["rationale", "reasoning", "justification", "explanation"])),
+                rationale: text(
+                    holder.first(["rationale", "reasoning", "justification", "explanation"])
+                        ?? json.first(["rationale", "reasoning", "justification", "explanation"])),
                 score: score
             )
         }
@@ -71,7 +72,10 @@ extension ReplyParser {
         in text: String, bareNumberAllowed: Bool = false
     ) -> Result<Double?, ReplyParseError> {
         let number = #/(-?\d+(?:\.\d+)?)/#
-        let labelled = #/(?i)\b(?:overall\s+)?(?:score|rating|grade)\b\s*(?:\(1-10\))?\s*(?:is|of|[:=\-])?\s*\**\s*(-?\d+(?:\.\d+)?)\s*(?:(?:/|out\s+of)\s*(\d+(?:\.\d+)?))?/#
+        let labelled = #/
+            (?i) \b (?:overall \s+)? (?:score|rating|grade) \b \s* (?:\(1-10\))? \s* (?:is|of|[:=\-])? \s* \** \s*
+            (-?\d+(?:\.\d+)?) \s* (?: (?:\/|out \s+ of) \s* (\d+(?:\.\d+)?) )?
+            /#
         let fraction = #/(?i)(-?\d+(?:\.\d+)?)\s*(?:/|out\s+of)\s*(\d+(?:\.\d+)?)/#
         let found: (value: Substring, denominator: Substring?)?
         if let match = text.firstMatch(of: labelled) {
@@ -87,7 +91,8 @@ extension ReplyParser {
         if let denominator = found.denominator, let scale = Double(denominator), scale != 10 {
             return .failure(
                 ReplyParseError(
-                    message: "the score \(found.value)/\(denominator) is not on the 1–10 scale; give a score out of 10"
+                    message: "the score \(found.value)/\(denominator) is not on the 1–10 scale; "
+                        + "give a score out of 10"
                 )
             )
         }

@@ -11,17 +11,20 @@ extension ReplyParser {
         var searchStart = reply.startIndex
         var critique = ""
         if let open = reply.range(of: "<critique>", options: .caseInsensitive),
-            let close = reply.range(of: "</critique>", options: .caseInsensitive, range: open.upperBound..<reply.endIndex)
+            let close = reply.range(
+                of: "</critique>", options: .caseInsensitive, range: open.upperBound..<reply.endIndex)
         {
             critique = trimmed(reply[open.upperBound..<close.lowerBound])
             searchStart = close.upperBound
         }
-        guard let open = reply.range(of: "<revised>", options: .caseInsensitive, range: searchStart..<reply.endIndex)
-        else {
+        let rest = searchStart..<reply.endIndex
+        guard let open = reply.range(of: "<revised>", options: .caseInsensitive, range: rest) else {
             let what = trimmed(reply).isEmpty ? "the reply is empty" : "the reply has no <revised> block"
             return .failure(ReplyParseError(message: "\(what); expected <critique>…</critique><revised>…</revised>"))
         }
-        guard let close = reply.range(of: "</revised>", options: .caseInsensitive, range: open.upperBound..<reply.endIndex)
+        guard
+            let close = reply.range(
+                of: "</revised>", options: .caseInsensitive, range: open.upperBound..<reply.endIndex)
         else {
             return .failure(
                 ReplyParseError(message: "the <revised> block is not closed (the reply may have been cut off)")

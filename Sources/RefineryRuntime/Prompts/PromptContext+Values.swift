@@ -29,8 +29,10 @@ extension PromptContext {
 
         values["has_history"] = !ownHistory.isEmpty
         values["history"] = ownHistory.map { entry -> [String: Any] in
-            ["round": String(entry.round), "answer": entry.answer, "reviews": entry.reviews,
-             "has_reviews": !entry.reviews.isEmpty]
+            [
+                "round": String(entry.round), "answer": entry.answer, "reviews": entry.reviews,
+                "has_reviews": !entry.reviews.isEmpty,
+            ]
         }
         values["has_peers"] = !peers.isEmpty
         values["peers"] = peers.map(Self.labeled)

@@ -20,7 +20,9 @@ struct ScoreScript: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 }
 
-private func step(_ scores: [String: Double], stop: Bool = false, converged: Bool = false, leader: String?) -> ScoreScript.Step {
+private func step(_ scores: [String: Double], stop: Bool = false, converged: Bool = false, leader: String?)
+    -> ScoreScript.Step
+{
     .init(scores: scores, stop: stop, converged: converged, leader: leader)
 }
 
@@ -142,9 +144,11 @@ struct ConvergenceJudgeTests {
         let judge = ConvergenceJudge(
             strategy: .voteThreshold(threshold: 8, stability: 2), iterations: .init(min: 1, max: 2), embedder: nil,
             clock: ManualClock())
-        let first = await judge.close(RoundSignals(round: 1, meanScores: ["A": 8.25, "B": 7], activeMembers: ["A", "B"]))
+        let first = await judge.close(
+            RoundSignals(round: 1, meanScores: ["A": 8.25, "B": 7], activeMembers: ["A", "B"]))
         #expect(first.signal == "vote-threshold: leader A mean 8.25 ≥ threshold 8, led 1/2 rounds")
-        let second = await judge.close(RoundSignals(round: 2, meanScores: ["A": 7, "B": 7.5], activeMembers: ["A", "B"]))
+        let second = await judge.close(
+            RoundSignals(round: 2, meanScores: ["A": 7, "B": 7.5], activeMembers: ["A", "B"]))
         #expect(
             second.signal
                 == "vote-threshold: leader B mean 7.5 < threshold 8, led 1/2 rounds; stopping: reached max 2 rounds "
@@ -164,15 +168,24 @@ struct ConvergenceJudgeTests {
 
     static let confidenceRounds: [(Synthesis?, Bool, Bool, String)] = [
         (nil, false, false, "confidence: no synthesis this round"),
-        (Synthesis(synthesis: "s", confidence: 0.7), false, false, "confidence: 0.7 < threshold 0.8, needs_iteration false"),
-        (Synthesis(synthesis: "s", confidence: 0.9, needsIteration: true), false, false,
-         "confidence: 0.9 ≥ threshold 0.8, needs_iteration true"),
-        (Synthesis(synthesis: "s", confidence: 0.8), true, true, "confidence: 0.8 ≥ threshold 0.8, needs_iteration false"),
+        (
+            Synthesis(synthesis: "s", confidence: 0.7), false, false,
+            "confidence: 0.7 < threshold 0.8, needs_iteration false"
+        ),
+        (
+            Synthesis(synthesis: "s", confidence: 0.9, needsIteration: true), false, false,
+            "confidence: 0.9 ≥ threshold 0.8, needs_iteration true"
+        ),
+        (
+            Synthesis(synthesis: "s", confidence: 0.8), true, true,
+            "confidence: 0.8 ≥ threshold 0.8, needs_iteration false"
+        ),
     ]
 
     @Test func confidenceStrategy() async {
         let judge = ConvergenceJudge(
-            strategy: .confidence(threshold: 0.8), iterations: .init(min: 1, max: 10), embedder: nil, clock: ManualClock())
+            strategy: .confidence(threshold: 0.8), iterations: .init(min: 1, max: 10), embedder: nil,
+            clock: ManualClock())
         for (index, row) in Self.confidenceRounds.enumerated() {
             let decision = await judge.close(RoundSignals(round: index + 1, synthesis: row.0))
             #expect(decision.shouldStop == row.1)
@@ -184,7 +197,8 @@ struct ConvergenceJudgeTests {
     @Test func unanimousSignalNamesTheLaggards() async {
         let judge = ConvergenceJudge(
             strategy: .unanimous(threshold: 8), iterations: .init(min: 1, max: 5), embedder: nil, clock: ManualClock())
-        let low = await judge.close(RoundSignals(round: 1, meanScores: ["A": 9, "B": 6.5, "C": 7], activeMembers: ["A", "B", "C"]))
+        let low = await judge.close(
+            RoundSignals(round: 1, meanScores: ["A": 9, "B": 6.5, "C": 7], activeMembers: ["A", "B", "C"]))
         #expect(low.signal == "unanimous: 2 of 3 below threshold 8 (lowest 6.5: B, C)")
         let missing = await judge.close(RoundSignals(round: 2, meanScores: ["A": 9], activeMembers: ["A", "B"]))
         #expect(missing.signal == "unanimous: no score for B")

@@ -22,7 +22,9 @@ let evaluationCases: [EvaluationCase] = [
         reply: #"{"strengths":["a"],"weaknesses":[],"suggestions":[],"rationale":"ok","score":8}"#, score: 8),
     .init(name: "json fence", reply: "\(fence)json\n{\"rationale\": \"r\", \"score\": 7}\n\(fence)", score: 7),
     .init(name: "bare fence", reply: "Here:\n\(fence)\n{\"score\": 6}\n\(fence)\nThanks", score: 6),
-    .init(name: "prose around", reply: "My review follows. {\"rationale\": \"fine\", \"score\": 9} Hope it helps.", score: 9),
+    .init(
+        name: "prose around", reply: "My review follows. {\"rationale\": \"fine\", \"score\": 9} Hope it helps.",
+        score: 9),
     .init(name: "trailing commas", reply: #"{"strengths": ["x",], "score": 8,}"#, score: 8),
     .init(name: "string number", reply: #"{"score": "8"}"#, score: 8),
     .init(name: "string fraction", reply: #"{"score": "8/10"}"#, score: 8),
@@ -104,7 +106,11 @@ func expectParse<Value>(
 ) {
     switch result {
     case .success(let value):
-        if succeeds { check(value) } else { Issue.record("expected an error, got \(value)", sourceLocation: sourceLocation) }
+        if succeeds {
+            check(value)
+        } else {
+            Issue.record("expected an error, got \(value)", sourceLocation: sourceLocation)
+        }
     case .failure(let error):
         if succeeds {
             Issue.record("expected a value, got error: \(error.message)", sourceLocation: sourceLocation)

@@ -9,7 +9,8 @@ struct PromptRendererTests {
 
     @Test func proposeIsThePromptWithOptionalContext() throws {
         #expect(try renderer.render(.propose, PromptContext(prompt: "Name a prime.")).user == "Name a prime.")
-        let withContext = try renderer.render(.propose, PromptContext(prompt: "Name a prime.", extraContext: "Be brief."))
+        let withContext = try renderer.render(
+            .propose, PromptContext(prompt: "Name a prime.", extraContext: "Be brief."))
         #expect(withContext.user == "Name a prime.\n\n## Additional context\nBe brief.")
         #expect(withContext.system == nil)
     }
@@ -93,8 +94,9 @@ struct PromptRendererTests {
             reviewsReceived: [
                 LabeledReview(
                     label: "Reviewer 1",
-                    evaluation: Evaluation(strengths: ["clear"], weaknesses: [], suggestions: ["add a source"],
-                                           rationale: "Good.", score: 7.5))
+                    evaluation: Evaluation(
+                        strengths: ["clear"], weaknesses: [], suggestions: ["add a source"],
+                        rationale: "Good.", score: 7.5))
             ])
         let text = try renderer.render(.refine, context).user
         #expect(
@@ -131,14 +133,18 @@ struct PromptRendererTests {
             prompt: "T",
             synthesis: Synthesis(synthesis: "S", confidence: 0.6, dissent: "", refinementAreas: ["x", "y"]))
         let text = try renderer.render(.proposeWithSynthesis, context).user
-        #expect(text.contains("## Synthesis of the previous round\nS\n\n## Areas to improve\n- x\n- y\n\n## Instructions"))
+        #expect(
+            text.contains("## Synthesis of the previous round\nS\n\n## Areas to improve\n- x\n- y\n\n## Instructions"))
         #expect(!text.contains("Unresolved disagreements"))
     }
 
     @Test func proposeWithHistoryShowsRoundsAndReviews() throws {
         let context = PromptContext(
             prompt: "T",
-            ownHistory: [HistoryEntry(round: 1, answer: "first", reviews: ["too short"]), HistoryEntry(round: 2, answer: "second")])
+            ownHistory: [
+                HistoryEntry(round: 1, answer: "first", reviews: ["too short"]),
+                HistoryEntry(round: 2, answer: "second"),
+            ])
         let text = try renderer.render(.proposeWithHistory, context).user
         #expect(
             text.contains(
@@ -162,7 +168,8 @@ struct PromptRendererTests {
             prompt: "P", extraContext: "C", ownAnswer: "O", ownHistory: [HistoryEntry(round: 1, answer: "H")],
             peers: [LabeledText(label: "B", text: "peer")], synthesis: Synthesis(synthesis: "S", confidence: 0.5),
             answerUnderReview: LabeledText(label: "A", text: "a"), answersToScore: [LabeledText(label: "A", text: "a")],
-            draft: "D", questions: ["Q?"], question: "Q?", verificationAnswers: [QuestionAnswer(question: "Q?", answer: "A.")])
+            draft: "D", questions: ["Q?"], question: "Q?",
+            verificationAnswers: [QuestionAnswer(question: "Q?", answer: "A.")])
         let text = try renderer.render(kind, context).user
         #expect(!text.contains("{{"))
         #expect(!text.contains("&lt;") && !text.contains("&amp;"))
@@ -171,10 +178,14 @@ struct PromptRendererTests {
 
     @Test func overridesReplaceTheDefaultsWithoutEscaping() throws {
         let renderer = PromptRenderer(
-            overrides: PromptTemplate(system: "You judge {{labels}}.", user: "Task: {{prompt}}\n{{#answers}}[{{label}}] {{text}}\n{{/answers}}"))
+            overrides: PromptTemplate(
+                system: "You judge {{labels}}.",
+                user: "Task: {{prompt}}\n{{#answers}}[{{label}}] {{text}}\n{{/answers}}"))
         let rendered = try renderer.render(
             .evaluateBatched,
-            PromptContext(prompt: "a < b & c", answersToScore: [LabeledText(label: "A", text: "\"x\""), LabeledText(label: "B", text: "y")]))
+            PromptContext(
+                prompt: "a < b & c",
+                answersToScore: [LabeledText(label: "A", text: "\"x\""), LabeledText(label: "B", text: "y")]))
         #expect(rendered.system == "You judge A, B.")
         #expect(rendered.user == "Task: a < b & c\n[A] \"x\"\n[B] y\n")
     }
@@ -186,7 +197,8 @@ struct PromptRendererTests {
     }
 
     @Test func overrideParseErrorSaysWhere() {
-        let renderer = PromptRenderer(overrides: PromptTemplate(path: "prompts/eval.mustache", user: "Hello\n{{#answers}}open"))
+        let renderer = PromptRenderer(
+            overrides: PromptTemplate(path: "prompts/eval.mustache", user: "Hello\n{{#answers}}open"))
         #expect {
             try renderer.render(.evaluateBatched, PromptContext(prompt: "p"))
         } throws: { error in
@@ -201,7 +213,8 @@ struct PromptRendererTests {
         #expect {
             try renderer.render(.propose, PromptContext(prompt: "p"))
         } throws: { error in
-            (error as? PromptRenderError)?.message.hasPrefix("user prompt template: unknown variable 'promt'; the variables are: ") ?? false
+            (error as? PromptRenderError)?.message.hasPrefix(
+                "user prompt template: unknown variable 'promt'; the variables are: ") ?? false
         }
     }
 }

@@ -31,17 +31,25 @@ struct SemanticConvergenceTests {
 
     static let cascadeRows: [(String, String, String, Bool, String)] = [
         ("identical", "Same text.", "Same text.", true, "semantic: char similarity 1 ≥ char_high 0.99"),
-        ("totally different", "Apples are red and sweet fruit.", "42", false,
-         "semantic: char similarity 0 < char_low 0.3 (diverged)"),
-        ("reordered sentences", "Alpha beta gamma delta epsilon zeta eta theta iota kappa.",
-         "Kappa iota theta eta zeta epsilon delta gamma beta alpha.", true,
-         "semantic: jaccard 1 ≥ jaccard_high 0.95 with confidence 1"),
-        ("too few tokens for Jaccard", "Alpha beta gamma.", "Gamma, beta alpha!", false,
-         "no embedding model, cascade ends at jaccard"),
+        (
+            "totally different", "Apples are red and sweet fruit.", "42", false,
+            "semantic: char similarity 0 < char_low 0.3 (diverged)"
+        ),
+        (
+            "reordered sentences", "Alpha beta gamma delta epsilon zeta eta theta iota kappa.",
+            "Kappa iota theta eta zeta epsilon delta gamma beta alpha.", true,
+            "semantic: jaccard 1 ≥ jaccard_high 0.95 with confidence 1"
+        ),
+        (
+            "too few tokens for Jaccard", "Alpha beta gamma.", "Gamma, beta alpha!", false,
+            "no embedding model, cascade ends at jaccard"
+        ),
     ]
 
     @Test(arguments: cascadeRows)
-    func cascadeWithoutEmbeddings(_ name: String, _ previous: String, _ current: String, _ holds: Bool, _ signal: String) async {
+    func cascadeWithoutEmbeddings(
+        _ name: String, _ previous: String, _ current: String, _ holds: Bool, _ signal: String
+    ) async {
         let options = SemanticOptions(charLow: name == "too few tokens for Jaccard" ? 0 : 0.3)
         let decision = await judge(options).close(RoundSignals(round: 1, draft: current, previousDraft: previous))
         #expect(decision.converged == holds, "\(decision.signal)")
@@ -52,8 +60,10 @@ struct SemanticConvergenceTests {
     @Test func shortCircuitsSkipTheEmbedder() async {
         let embedder = FakeEmbedder()
         let options = SemanticOptions(embeddingModel: embedModel)
-        let same = await judge(options, embedder: embedder).close(RoundSignals(round: 1, draft: "x y z", previousDraft: "x y z"))
-        let far = await judge(options, embedder: embedder).close(RoundSignals(round: 1, draft: "1", previousDraft: "a long text"))
+        let same = await judge(options, embedder: embedder).close(
+            RoundSignals(round: 1, draft: "x y z", previousDraft: "x y z"))
+        let far = await judge(options, embedder: embedder).close(
+            RoundSignals(round: 1, draft: "1", previousDraft: "a long text"))
         #expect(same.converged && !far.converged)
         #expect(embedder.calls.isEmpty)
     }
@@ -65,7 +75,10 @@ struct SemanticConvergenceTests {
         let decision = await judge(SemanticOptions(embeddingModel: embedModel), embedder: embedder)
             .close(RoundSignals(round: 1, draft: paraphraseB, previousDraft: paraphraseA))
         #expect(decision.converged == holds)
-        #expect(decision.signal.hasPrefix("semantic: embedding cosine \(ConvergenceJudge.number(cosine)) \(holds ? "≥" : "<") threshold 0.92 (char "))
+        #expect(
+            decision.signal.hasPrefix(
+                "semantic: embedding cosine \(ConvergenceJudge.number(cosine)) \(holds ? "≥" : "<") threshold 0.92 (char "
+            ))
         #expect(embedder.calls == [[paraphraseA, paraphraseB]])
     }
 
@@ -146,10 +159,15 @@ struct SemanticConvergenceTests {
         switch mode {
         case .permissive:
             #expect(decision.converged)
-            #expect(decision.signal.hasPrefix("semantic: degradedFrom=embedding_unavailable (embedder error: overloaded); jaccard 1 ≥ jaccard_high 0.95"))
+            #expect(
+                decision.signal.hasPrefix(
+                    "semantic: degradedFrom=embedding_unavailable (embedder error: overloaded); jaccard 1 ≥ jaccard_high 0.95"
+                ))
         case .strict:
             #expect(!decision.converged && !decision.shouldStop)
-            #expect(decision.signal.hasPrefix("semantic: embedding unavailable (embedder error: overloaded); strict mode refuses convergence"))
+            #expect(
+                decision.signal.hasPrefix(
+                    "semantic: embedding unavailable (embedder error: overloaded); strict mode refuses convergence"))
         }
     }
 

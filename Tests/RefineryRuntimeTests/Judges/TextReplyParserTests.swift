@@ -49,8 +49,14 @@ struct TextReplyParserTests {
 
     @Test(arguments: [
         ("json array", #"["When was X founded?", "Who founded X?", "Where is X?"]"#),
-        ("questions object", "```json\n{\"questions\": [\"When was X founded?\", \"Who founded X?\", \"Where is X?\"]}\n```"),
-        ("objects", #"{"questions": [{"question": "When was X founded?"}, {"question": "Who founded X?"}, {"question": "Where is X?"}]}"#),
+        (
+            "questions object",
+            "```json\n{\"questions\": [\"When was X founded?\", \"Who founded X?\", \"Where is X?\"]}\n```"
+        ),
+        (
+            "objects",
+            #"{"questions": [{"question": "When was X founded?"}, {"question": "Who founded X?"}, {"question": "Where is X?"}]}"#
+        ),
         ("numbered", "Questions:\n1. When was X founded?\n2) Who founded X?\n3. Where is X?"),
         ("bulleted", "- When was X founded?\n* Who founded X?\n• Where is X?"),
         ("question lines", "Let me check.\nWhen was X founded?\nWho founded X?\nWhere is X?\nDone."),
