@@ -24,4 +24,16 @@ package struct Evaluation: Sendable, Hashable, Codable {
         self.rationale = rationale
         self.score = score
     }
+
+    /// The review as plain text for feeding back to the reviewed member (e.g. `HistoryEntry.reviews`):
+    /// `Score 7/10. Strengths: a; b. Weaknesses: c. Suggestions: d. Rationale: r` (empty parts left out).
+    package var summary: String {
+        var parts = ["Score \(ReplyParser.formatted(score))/10."]
+        for (name, items) in [("Strengths", strengths), ("Weaknesses", weaknesses), ("Suggestions", suggestions)]
+        where !items.isEmpty {
+            parts.append("\(name): \(items.joined(separator: "; ")).")
+        }
+        if !rationale.isEmpty { parts.append("Rationale: \(rationale)") }
+        return parts.joined(separator: " ")
+    }
 }

@@ -72,7 +72,8 @@ extension ReplyParser {
         in text: String, bareNumberAllowed: Bool = false
     ) -> Result<Double?, ReplyParseError> {
         let number = #/(-?\d+(?:\.\d+)?)/#
-        let labelled = #/
+        let labelled =
+            #/
             (?i) \b (?:overall \s+)? (?:score|rating|grade) \b \s* (?:\(1-10\))? \s* (?:is|of|[:=\-])? \s* \** \s*
             (-?\d+(?:\.\d+)?) \s* (?: (?:\/|out \s+ of) \s* (\d+(?:\.\d+)?) )?
             /#

@@ -20,7 +20,8 @@ extension ReplyParser {
         let rest = searchStart..<reply.endIndex
         guard let open = reply.range(of: "<revised>", options: .caseInsensitive, range: rest) else {
             let what = trimmed(reply).isEmpty ? "the reply is empty" : "the reply has no <revised> block"
-            return .failure(ReplyParseError(message: "\(what); expected <critique>…</critique><revised>…</revised>"))
+            return .failure(
+                ReplyParseError(message: "\(what); expected <critique>…</critique><revised>…</revised>"))
         }
         guard
             let close = reply.range(

@@ -82,6 +82,13 @@ struct EvaluationParserTests {
                     rationale: "Good overall.\nMinor gaps.", score: 7.5))
     }
 
+    @Test func summaryLeavesOutEmptyParts() {
+        let evaluation = Evaluation(
+            strengths: ["clear", "short"], suggestions: ["cite"], rationale: "Fine.", score: 7.5)
+        #expect(evaluation.summary == "Score 7.5/10. Strengths: clear; short. Suggestions: cite. Rationale: Fine.")
+        #expect(Evaluation(score: 3).summary == "Score 3/10.")
+    }
+
     @Test func proseScoreKeepsTheReplyAsRationale() throws {
         let evaluation = try ReplyParser.evaluation(from: "  Accurate and complete.\nScore: 9  ").get()
         #expect(evaluation.rationale == "Accurate and complete.\nScore: 9")
