@@ -33,6 +33,19 @@ public struct DiagnosticRenderer: Sendable {
         return diagnostics.map { render($0, lines: lines) }.joined()
     }
 
+    /// All diagnostics, each rendered against the text of the file it names.
+    ///
+    /// Use this when diagnostics point into several files (a workflow and the bases it extends).
+    /// - Parameter sources: file name (as in ``Diagnostic/file``) → text; unknown files render headers only.
+    public func render(_ diagnostics: [Diagnostic], sources: [String: String]) -> String {
+        var cache: [String: [Substring]] = [:]
+        return diagnostics.map { diagnostic in
+            let file = diagnostic.file ?? ""
+            if cache[file] == nil { cache[file] = sources[file].map(Self.splitLines) ?? [] }
+            return render(diagnostic, lines: cache[file] ?? [])
+        }.joined()
+    }
+
     /// One diagnostic with its excerpt, hint and notes, ending in a newline.
     public func render(_ diagnostic: Diagnostic, source: String?) -> String {
         render(diagnostic, lines: source.map(Self.splitLines) ?? [])
