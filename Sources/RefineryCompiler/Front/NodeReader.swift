@@ -60,7 +60,12 @@ struct NodeReader {
 
     func typeError(_ node: YAMLNode, expected: String, in context: String, hint: String? = nil) {
         let found = node.isNull ? "nothing" : node.kindName == "scalar" ? "`\(node.scalar?.value ?? "")`" : "a \(node.kindName)"
-        error(FrontCode.wrongType, "\(context) must be \(expected), found \(found)", at: node, hint: hint)
+        let quoted = node.scalar.map { $0.style != .plain } ?? false
+        let fallback =
+            quoted && expected != "a string"
+            ? "remove the quotes: quoted values are always strings"
+            : "write \(expected) here"
+        error(FrontCode.wrongType, "\(context) must be \(expected), found \(found)", at: node, hint: hint ?? fallback)
     }
 
     /// The pairs of a mapping with allowed keys checked; unknown keys are reported (with a suggestion).
@@ -123,17 +128,26 @@ struct NodeReader {
     }
 
     private func checkRange<T: Comparable>(_ value: T, _ node: YAMLNode, _ context: String, min: T?, max: T?) -> T? {
-        if let min, value < min {
-            let bound = max.map { "between \(min) and \($0)" } ?? "at least \(min)"
-            error(FrontCode.outOfRange, "\(context) must be \(bound), found \(value)", at: node)
-            return nil
+        guard min.map({ value < $0 }) == true || max.map({ value > $0 }) == true else { return value }
+        let bound =
+            switch (min, max) {
+            case (let min?, let max?): "between \(Self.describe(min)) and \(Self.describe(max))"
+            case (let min?, nil): "at least \(Self.describe(min))"
+            case (nil, let max?): "at most \(Self.describe(max))"
+            case (nil, nil): "in range"
+            }
+        error(
+            FrontCode.outOfRange, "\(context) must be \(bound), found \(Self.describe(value))", at: node,
+            hint: "use a value \(bound)")
+        return nil
+    }
+
+    /// Numbers as a user writes them: `3`, not `3.0`.
+    static func describe(_ value: some Comparable) -> String {
+        if let double = value as? Double, double == double.rounded(), abs(double) < 1e15 {
+            return String(Int(double))
         }
-        if let max, value > max {
-            let bound = min.map { "between \($0) and \(max)" } ?? "at most \(max)"
-            error(FrontCode.outOfRange, "\(context) must be \(bound), found \(value)", at: node)
-            return nil
-        }
-        return value
+        return "\(value)"
     }
 
     /// One of a fixed set of words, with a suggestion for near misses.

@@ -13,8 +13,9 @@ extension WorkflowBuilder {
     static let maxExtendsDepth = 32
 
     /// The merged top-level fields of `source` and its bases, or `nil` when the file is unusable.
-    /// `chain` receives the base names, nearest first.
-    func load(_ source: WorkflowSource, seen: [String], chain: inout [String]) -> [Field]? {
+    /// `chain` receives the base names, nearest first; `baseFailed` is set when a base could not be
+    /// loaded (so missing sections are not reported on top of that).
+    func load(_ source: WorkflowSource, seen: [String], chain: inout [String], baseFailed: inout Bool) -> [Field]? {
         let origin = Origin(displayName: source.displayName, path: source.path)
         let reader = NodeReader(origin: origin, sink: sink)
         let root: YAMLNode
@@ -39,14 +40,19 @@ extension WorkflowBuilder {
         guard let extendsIndex = fields.firstIndex(where: { $0.name == "extends" }) else { return fields }
         let extendsField = fields.remove(at: extendsIndex)
         guard let baseName = reader.string(extendsField.value, "`extends`") else { return fields }
-        guard let base = loadBase(baseName, at: extendsField.value, reader: reader, seen: seen, chain: &chain) else {
+        guard
+            let base = loadBase(
+                baseName, at: extendsField.value, reader: reader, seen: seen, chain: &chain, baseFailed: &baseFailed)
+        else {
+            baseFailed = true
             return fields
         }
         return merge(base: base, child: fields)
     }
 
     private func loadBase(
-        _ name: String, at node: YAMLNode, reader: NodeReader, seen: [String], chain: inout [String]
+        _ name: String, at node: YAMLNode, reader: NodeReader, seen: [String], chain: inout [String],
+        baseFailed: inout Bool
     ) -> [Field]? {
         if seen.contains(name) {
             let cycle = (seen + [name]).joined(separator: " → ")
@@ -78,7 +84,7 @@ extension WorkflowBuilder {
             return nil
         }
         chain.append(name)
-        return load(baseSource, seen: seen + [name], chain: &chain)
+        return load(baseSource, seen: seen + [name], chain: &chain, baseFailed: &baseFailed)
     }
 
     private func checkFormat(_ fields: [Field], root: YAMLNode, reader: NodeReader) {

@@ -44,6 +44,16 @@ extension WorkflowBuilder {
                 baseID: model, model: resolved.target, instances: count ?? 1, system: nil, params: resolved.params,
                 fallback: [])
         }
+        if let pairs = node.mapping, pairs.count == 1, pairs[0].value.isNull, let key = pairs[0].key.scalar?.value,
+            !Self.memberKeys.contains(key)
+        {
+            // `- codex:` parses as a mapping with an empty value: almost surely a model string
+            // with a colon and no count.
+            reader.error(
+                FrontCode.invalidModelString, "`\(key):` ends with `:` but gives no instance count", at: node,
+                hint: "write `\(key)` for one instance or `\(key):2` for two")
+            return nil
+        }
         guard let fields = reader.fields(node, allowed: Self.memberKeys, context: "a model entry") else { return nil }
         func value(_ key: String) -> YAMLNode? { fields.first { $0.name == key }?.value }
         guard let modelNode = value("model") else {

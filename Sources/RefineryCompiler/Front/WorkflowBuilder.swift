@@ -12,7 +12,10 @@ struct WorkflowBuilder {
 
     func build(_ source: WorkflowSource) -> Workflow? {
         var chain: [String] = []
-        guard let fields = load(source, seen: [], chain: &chain) else { return nil }
+        var baseFailed = false
+        guard let fields = load(source, seen: [], chain: &chain, baseFailed: &baseFailed) else { return nil }
+        // After a failed `extends`, the missing sections were probably meant to come from the base.
+        let requireSections = !baseFailed
         let rootOrigin = Origin(displayName: source.displayName, path: source.path)
         let rootReader = NodeReader(origin: rootOrigin, sink: sink)
         let start = YAMLNode(
@@ -24,7 +27,7 @@ struct WorkflowBuilder {
         var name = ""
         if let nameField = field("name") {
             name = readName(nameField.value, reader(nameField)) ?? ""
-        } else {
+        } else if requireSections {
             rootReader.error(
                 FrontCode.missingKey, "the workflow has no `name:`", at: start,
                 hint: "add a name such as `name: review-loop` (lowercase letters, digits, `-` and `_`)")
@@ -37,7 +40,7 @@ struct WorkflowBuilder {
         var entryNames: [String] = []
         if let modelsField = field("models") {
             (members, entryNames) = readMembers(modelsField)
-        } else {
+        } else if requireSections {
             rootReader.error(
                 FrontCode.noMembers, "the workflow declares no `models:`", at: start,
                 hint: "add `models:` with at least one model, e.g. `models: [claude, openai/gpt-4o:2]`")
@@ -57,7 +60,7 @@ struct WorkflowBuilder {
             let context = StageContext(
                 memberIDs: Set(members.map(\.id)), entryNames: entryNames, hasArbiter: arbiter != nil)
             stages = readStages(stagesField, context: context, summary: &summary)
-        } else {
+        } else if requireSections {
             rootReader.error(
                 FrontCode.missingKey, "the workflow has no `stages:`", at: start,
                 hint: "add a chain such as `stages: [propose, {repeat: [evaluate, refine, close]}]`")
