@@ -19,6 +19,8 @@ struct StageContext {
     /// Entry names (`gem`), each selecting all of its instances.
     var entryNames: [String]
     var hasArbiter: Bool
+    /// Whether `close` can end the loop early (false for the `none` strategy).
+    var closeMatters: Bool
 
     var participantNames: [String] { entryNames + memberIDs.sorted() }
 }

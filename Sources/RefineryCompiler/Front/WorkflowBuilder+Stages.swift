@@ -179,7 +179,7 @@ extension WorkflowBuilder {
         let stages = items.compactMap { item in
             readStage(item, reader: reader, context: context, inRepeat: true, firstRepeat: &nestedFirst, summary: &summary)
         }
-        if !stages.contains(where: { if case .close = $0 { true } else { false } }),
+        if context.closeMatters, !stages.contains(where: { if case .close = $0 { true } else { false } }),
             !items.contains(where: { ($0.scalar?.value ?? $0.mapping?.first?.key.scalar?.value) == "close" })
         {
             reader.warning(

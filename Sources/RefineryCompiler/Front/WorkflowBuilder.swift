@@ -58,7 +58,8 @@ struct WorkflowBuilder {
         var summary = StageSummary()
         if let stagesField = field("stages") {
             let context = StageContext(
-                memberIDs: Set(members.map(\.id)), entryNames: entryNames, hasArbiter: arbiter != nil)
+                memberIDs: Set(members.map(\.id)), entryNames: entryNames, hasArbiter: arbiter != nil,
+                closeMatters: convergence.strategy != .none)
             stages = readStages(stagesField, context: context, summary: &summary)
         } else if requireSections {
             rootReader.error(
