@@ -27,7 +27,7 @@ public extension ModelCatalog {
         do {
             guard let root = try YAMLParser.parse(bytes, file: file) else { return (catalog, []) }
             guard let fields = reader.fields(root, allowed: ["providers", "aliases", "prices"], context: "the catalog")
-            else { return (nil, sink.diagnostics) }
+            else { return (nil, sink.sorted) }
             for field in fields {
                 switch field.name {
                 case "providers":
@@ -41,7 +41,7 @@ public extension ModelCatalog {
         } catch {
             sink.add(contentsOf: error.diagnostics)
         }
-        return (sink.hasErrors ? nil : catalog, sink.diagnostics)
+        return (sink.hasErrors ? nil : catalog, sink.sorted)
     }
 
     private static func readAliases(_ node: YAMLNode, reader: NodeReader, into catalog: inout ModelCatalog) {

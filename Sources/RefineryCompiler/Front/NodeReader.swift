@@ -25,6 +25,8 @@ struct Field {
 /// Collects diagnostics for one compilation.
 final class DiagnosticSink {
     private(set) var diagnostics: [Diagnostic] = []
+    /// Keys suggested for misspelt ones: a "missing key" report would only repeat them.
+    var suggestedKeys: Set<String> = []
 
     var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
@@ -34,6 +36,22 @@ final class DiagnosticSink {
 
     func add(contentsOf more: [Diagnostic]) {
         diagnostics.append(contentsOf: more)
+    }
+
+    /// The diagnostics grouped by file (in order of first appearance), in source order within a file.
+    var sorted: [Diagnostic] {
+        var fileOrder: [String: Int] = [:]
+        for diagnostic in diagnostics where fileOrder[diagnostic.file ?? ""] == nil {
+            fileOrder[diagnostic.file ?? ""] = fileOrder.count
+        }
+        return diagnostics.enumerated().sorted { lhs, rhs in
+            let (l, r) = (lhs.element, rhs.element)
+            let (lf, rf) = (fileOrder[l.file ?? ""] ?? 0, fileOrder[r.file ?? ""] ?? 0)
+            if lf != rf { return lf < rf }
+            let (ll, rl) = (l.location ?? SourceLocation(line: 0, column: 0), r.location ?? SourceLocation(line: 0, column: 0))
+            if ll != rl { return ll < rl }
+            return lhs.offset < rhs.offset
+        }.map(\.element)
     }
 }
 
@@ -83,7 +101,9 @@ struct NodeReader {
                 continue
             }
             guard allowed.contains(key) else {
-                let suggestion = Suggestions.didYouMean(key, in: allowed)
+                let closest = Suggestions.closest(to: key, in: allowed)
+                if let closest { sink.suggestedKeys.insert(closest) }
+                let suggestion = closest.map { "did you mean `\($0)`?" }
                 let known = "\(context) takes: " + allowed.map { "`\($0)`" }.joined(separator: ", ")
                 error(
                     FrontCode.unknownKey, "unknown key `\(key)` in \(context)", at: pair.key,

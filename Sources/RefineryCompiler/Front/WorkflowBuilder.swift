@@ -16,6 +16,7 @@ struct WorkflowBuilder {
         guard let fields = load(source, seen: [], chain: &chain, baseFailed: &baseFailed) else { return nil }
         // After a failed `extends`, the missing sections were probably meant to come from the base.
         let requireSections = !baseFailed
+        func required(_ key: String) -> Bool { requireSections && !sink.suggestedKeys.contains(key) }
         let rootOrigin = Origin(displayName: source.displayName, path: source.path)
         let rootReader = NodeReader(origin: rootOrigin, sink: sink)
         let start = YAMLNode(
@@ -27,7 +28,7 @@ struct WorkflowBuilder {
         var name = ""
         if let nameField = field("name") {
             name = readName(nameField.value, reader(nameField)) ?? ""
-        } else if requireSections {
+        } else if required("name") {
             rootReader.error(
                 FrontCode.missingKey, "the workflow has no `name:`", at: start,
                 hint: "add a name such as `name: review-loop` (lowercase letters, digits, `-` and `_`)")
@@ -40,7 +41,7 @@ struct WorkflowBuilder {
         var entryNames: [String] = []
         if let modelsField = field("models") {
             (members, entryNames) = readMembers(modelsField)
-        } else if requireSections {
+        } else if required("models") {
             rootReader.error(
                 FrontCode.noMembers, "the workflow declares no `models:`", at: start,
                 hint: "add `models:` with at least one model, e.g. `models: [claude, openai/gpt-4o:2]`")
@@ -61,7 +62,7 @@ struct WorkflowBuilder {
                 memberIDs: Set(members.map(\.id)), entryNames: entryNames, hasArbiter: arbiter != nil,
                 closeMatters: convergence.strategy != .none)
             stages = readStages(stagesField, context: context, summary: &summary)
-        } else if requireSections {
+        } else if required("stages") {
             rootReader.error(
                 FrontCode.missingKey, "the workflow has no `stages:`", at: start,
                 hint: "add a chain such as `stages: [propose, {repeat: [evaluate, refine, close]}]`")

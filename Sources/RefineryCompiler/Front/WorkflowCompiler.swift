@@ -56,7 +56,7 @@ public struct WorkflowCompiler: Sendable {
     public func compile(_ source: WorkflowSource) -> CompileResult {
         let sink = DiagnosticSink()
         let workflow = WorkflowBuilder(compiler: self, sink: sink).build(source)
-        let diagnostics = sink.diagnostics
+        let diagnostics = sink.sorted
         let failed = diagnostics.contains { $0.severity == .error }
         return CompileResult(workflow: failed ? nil : workflow, diagnostics: diagnostics)
     }

@@ -72,7 +72,7 @@ struct InvalidFixture: Sendable, CustomStringConvertible {
         InvalidFixture("unknown-output.yaml", "E106@7:9"),
         InvalidFixture("unknown-stage.yaml", "E300@5:5"),
         InvalidFixture("unknown-strategy.yaml", "E106@5:13"),
-        InvalidFixture("unknown-top-key.yaml", "E102@3:1", "E204@1:1"),
+        InvalidFixture("unknown-top-key.yaml", "E102@3:1"),
         InvalidFixture("verify-questions-zero.yaml", "E105@7:26"),
         InvalidFixture("vote-threshold-range.yaml", "E401@4:53"),
         InvalidFixture("zero-count.yaml", "E105@3:18"),
