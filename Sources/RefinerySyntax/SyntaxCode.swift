@@ -21,4 +21,17 @@ package enum SyntaxCode {
     package static let aliasBudget = "Y008"
     /// A `<<` merge key.
     package static let mergeKey = "Y009"
+
+    /// Every code, for documentation checks.
+    package static let all: [String] = [
+        fileTooLarge,
+        invalidUTF8,
+        syntax,
+        duplicateKey,
+        multipleDocuments,
+        tooDeep,
+        undefinedAlias,
+        aliasBudget,
+        mergeKey,
+    ]
 }

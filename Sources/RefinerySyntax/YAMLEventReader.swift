@@ -108,11 +108,20 @@ final class YAMLEventReader {
         }
         var notes: [Diagnostic.Note] = []
         if let context = Self.string(state.context) {
-            notes.append(Diagnostic.Note(message: context, location: Self.location(state.context_mark)))
+            notes.append(Diagnostic.Note(message: context, location: clamped(Self.location(state.context_mark))))
         }
         return Diagnostic(
-            code: SyntaxCode.syntax, message: "YAML syntax error: \(problem)", file: file, location: location,
+            code: SyntaxCode.syntax, message: "YAML syntax error: \(problem)", file: file, location: clamped(location),
             hint: Self.hint(for: problem), notes: notes)
+    }
+
+    /// libyaml reports an error at the end of input one line past the last one when the file
+    /// does not end with a newline; point at the end of the last line instead.
+    private func clamped(_ location: SourceLocation) -> SourceLocation {
+        let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        guard location.line > lines.count, let last = lines.last else { return location }
+        let width = last.count { $0 & 0xC0 != 0x80 }
+        return SourceLocation(line: lines.count, column: width + 1)
     }
 
     private static func hint(for problem: String) -> String {

@@ -94,4 +94,47 @@ package enum FrontCode {
     package static let winnerWithoutEvaluate = "W702"
     /// A `close` stage with options (it makes no calls).
     package static let closeOptionsIgnored = "W703"
+
+    /// Every code, for documentation checks.
+    package static let all: [String] = [
+        missingKey,
+        wrongType,
+        unknownKey,
+        unsupportedFormat,
+        invalidName,
+        outOfRange,
+        invalidValue,
+        invalidDuration,
+        emptyFile,
+        unknownModel,
+        invalidModelString,
+        invalidMemberName,
+        noMembers,
+        quorumTooLarge,
+        unknownStage,
+        malformedStage,
+        closeOutsideRepeat,
+        multipleRepeats,
+        nestedRepeat,
+        emptyStages,
+        unknownParticipant,
+        missingArbiter,
+        outputWithoutSynthesis,
+        confidenceWithoutSynthesis,
+        minAboveMax,
+        thresholdRange,
+        strategyOption,
+        cascadeOrder,
+        unknownBase,
+        extendsCycle,
+        baseUnreadable,
+        promptUnreadable,
+        promptNotUTF8,
+        promptConflict,
+        catalogModelRef,
+        repeatWithoutClose,
+        scoresWithoutEvaluate,
+        winnerWithoutEvaluate,
+        closeOptionsIgnored,
+    ]
 }
