@@ -90,6 +90,8 @@ struct NodeReader {
     func fields(
         _ node: YAMLNode, allowed: [String], context: String, hint: String? = nil
     ) -> [Field]? {
+        // `limits:` with every entry commented out is an empty section, not a type error.
+        if node.isNull { return [] }
         guard let pairs = node.mapping else {
             typeError(node, expected: "a mapping", in: context, hint: hint)
             return nil

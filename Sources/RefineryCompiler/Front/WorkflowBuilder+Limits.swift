@@ -70,6 +70,7 @@ extension WorkflowBuilder {
     }
 
     private func readPerProvider(_ node: YAMLNode, _ reader: NodeReader) -> [String: Int] {
+        if node.isNull { return [:] }
         guard let pairs = node.mapping else {
             reader.typeError(
                 node, expected: "a mapping of provider to call count", in: "`limits.per_provider`",

@@ -200,3 +200,48 @@ import Testing
         #expect(ok.workflow != nil)
     }
 }
+
+@Suite struct EdgeCaseTests {
+    private func compile(_ yaml: String) -> CompileResult {
+        Fixtures.compiler().compile(yaml: yaml, displayName: "e.yaml")
+    }
+
+    @Test func emptySectionsMeanDefaults() throws {
+        let result = compile("refinery: 1\nname: n\nmodels: [claude]\nlimits:\niterations:\nstages:\n  - propose:\n")
+        #expect(result.diagnostics == [])
+        #expect(result.workflow?.limits == Limits(quorum: 1))
+        #expect(result.workflow?.stages == [.propose(ProposeStage())])
+    }
+
+    @Test func quotedNumbersAreStringsAndSaySo() throws {
+        let result = compile("refinery: '1'\nname: n\nmodels: [claude]\nlimits: { retries: \"3\" }\nstages: [propose]\n")
+        #expect(result.errors.map(\.code) == ["E101", "E101"])
+        #expect(result.errors.map(\.hint) == Array(repeating: "remove the quotes: quoted values are always strings", count: 2))
+    }
+
+    @Test func yaml11BooleansAreRejectedForBooleans() throws {
+        let result = compile("refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - evaluate: { anonymize: no }\n")
+        #expect(result.errors.map(\.code) == ["E101"])
+        #expect(result.errors.first?.message == "`anonymize` must be `true` or `false`, found `no`")
+    }
+
+    @Test func acceptedKeysCoverEveryStage() {
+        let keys = WorkflowCompiler.acceptedKeys
+        #expect(keys["stages.evaluate"] == ["by", "prompt", "params", "timeout", "mode", "anonymize", "rubric"])
+        #expect(keys[""]?.count == 13)
+        #expect(WorkflowCompiler.acceptedValues["convergence.strategy"] == ["vote-threshold", "confidence", "semantic", "unanimous", "none"])
+    }
+
+    @Test func nonScalarStageNameIsReported() throws {
+        let result = compile("refinery: 1\nname: n\nmodels: [claude]\nstages:\n  - [propose]\n")
+        #expect(result.errors.map(\.code) == ["E301"])
+        #expect(result.errors.first?.location == SourceLocation(line: 5, column: 5))
+    }
+
+    @Test func parserLimitsAreConfigurable() throws {
+        var compiler = WorkflowCompiler()
+        compiler.limits = YAMLLimits(maxBytes: 10)
+        let result = compiler.compile(yaml: "refinery: 1\nname: n\n")
+        #expect(result.errors.map(\.code) == ["Y001"])
+    }
+}
