@@ -60,7 +60,8 @@ public struct DiagnosticRenderer: Sendable {
             out += paint("hint:", Self.bold) + " " + hint + "\n"
         }
         for note in diagnostic.notes {
-            out += header(file: diagnostic.file, location: note.location, severity: .note, message: note.message, code: nil)
+            out += header(
+                file: diagnostic.file, location: note.location, severity: .note, message: note.message, code: nil)
             out += excerpt(at: note.location, lines: lines)
         }
         return out

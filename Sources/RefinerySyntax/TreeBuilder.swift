@@ -45,7 +45,8 @@ struct TreeBuilder {
         switch event.kind {
         case .scalar(let value, let style):
             let node = YAMLNode(
-                kind: .scalar(YAMLScalar(value: value, style: style)), range: SourceRange(start: event.start, end: event.end),
+                kind: .scalar(YAMLScalar(value: value, style: style)),
+                range: SourceRange(start: event.start, end: event.end),
                 tag: event.tag, anchor: event.anchor)
             result = (node, 1)
         case .alias(let name):
@@ -118,7 +119,8 @@ struct TreeBuilder {
         throw YAMLSyntaxError(
             Diagnostic(
                 code: SyntaxCode.tooDeep, message: "nesting is deeper than \(limits.maxDepth) levels",
-                file: file, location: event.start, hint: "flatten the structure; workflow files need only a few levels"))
+                file: file, location: event.start, hint: "flatten the structure; workflow files need only a few levels")
+        )
     }
 
     private func checkKey(_ key: YAMLNode, firstKeys: inout [String: SourceLocation]) throws(YAMLSyntaxError) {

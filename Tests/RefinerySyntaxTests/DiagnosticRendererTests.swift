@@ -25,7 +25,8 @@ import Testing
 
     @Test func caretFollowsTheColumnAndTabs() {
         let diagnostic = Diagnostic(
-            code: "E105", severity: .warning, message: "m", file: "f.yaml", location: SourceLocation(line: 1, column: 4))
+            code: "E105", severity: .warning, message: "m", file: "f.yaml", location: SourceLocation(line: 1, column: 4)
+        )
         let text = DiagnosticRenderer().render([diagnostic], source: "\tab: x\n")
         #expect(
             text == """
@@ -40,12 +41,14 @@ import Testing
         let line = String(repeating: "a", count: 150) + "X" + String(repeating: "b", count: 150)
         let diagnostic = Diagnostic(code: "E1", message: "m", file: "f", location: SourceLocation(line: 1, column: 151))
         let lines = DiagnosticRenderer(maxLineWidth: 40).render([diagnostic], source: line).split(separator: "\n")
-        #expect(lines[1] == " 1 | …" + String(repeating: "a", count: 20) + "X" + String(repeating: "b", count: 19) + "…")
+        #expect(
+            lines[1] == " 1 | …" + String(repeating: "a", count: 20) + "X" + String(repeating: "b", count: 19) + "…")
         #expect(lines[2] == "   | " + String(repeating: " ", count: 21) + "^")
     }
 
     @Test func colouredOutputWrapsPartsInEscapes() {
-        let diagnostic = Diagnostic(code: "Y003", message: "bad", file: "f", location: SourceLocation(line: 1, column: 2))
+        let diagnostic = Diagnostic(
+            code: "Y003", message: "bad", file: "f", location: SourceLocation(line: 1, column: 2))
         let text = DiagnosticRenderer(colored: true).render([diagnostic], source: "ab\n")
         #expect(
             text == "\u{1B}[1mf:1:2:\u{1B}[0m \u{1B}[1;31merror:\u{1B}[0m bad \u{1B}[2m[Y003]\u{1B}[0m\n"
@@ -61,10 +64,12 @@ import Testing
 
     @Test func multipleFilesUseTheirOwnText() {
         let diagnostics = [
-            Diagnostic(code: "E1", message: "in child", file: "child.yaml", location: SourceLocation(line: 1, column: 1)),
+            Diagnostic(
+                code: "E1", message: "in child", file: "child.yaml", location: SourceLocation(line: 1, column: 1)),
             Diagnostic(code: "E2", message: "in base", file: "base.yaml", location: SourceLocation(line: 2, column: 3)),
         ]
-        let text = DiagnosticRenderer().render(diagnostics, sources: ["child.yaml": "extends: base\n", "base.yaml": "a: 1\nb: 2\n"])
+        let text = DiagnosticRenderer().render(
+            diagnostics, sources: ["child.yaml": "extends: base\n", "base.yaml": "a: 1\nb: 2\n"])
         #expect(
             text == """
                 child.yaml:1:1: error: in child [E1]

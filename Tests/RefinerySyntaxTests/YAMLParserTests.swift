@@ -121,7 +121,10 @@ import Testing
         let found = try #require(diagnostic("name: a\nmodels: []\nname: b\n"))
         #expect(found.code == "Y004")
         #expect(found.location == SourceLocation(line: 3, column: 1))
-        #expect(found.notes == [Diagnostic.Note(message: "`name` is first defined here", location: SourceLocation(line: 1, column: 1))])
+        #expect(
+            found.notes == [
+                Diagnostic.Note(message: "`name` is first defined here", location: SourceLocation(line: 1, column: 1))
+            ])
     }
 
     @Test func duplicateKeyInNestedFlowMapping() throws {
@@ -147,7 +150,10 @@ import Testing
         #expect(found.code == "Y003")
         #expect(found.message == "YAML syntax error: did not find expected ',' or ']'")
         #expect(found.location == SourceLocation(line: 2, column: 5))
-        #expect(found.notes == [Diagnostic.Note(message: "while parsing a flow sequence", location: SourceLocation(line: 1, column: 9))])
+        #expect(
+            found.notes == [
+                Diagnostic.Note(message: "while parsing a flow sequence", location: SourceLocation(line: 1, column: 9))
+            ])
     }
 
     @Test func tabIndentationIsASyntaxError() throws {
@@ -216,7 +222,8 @@ import Testing
     }
 
     @Test func stylesAndTags() throws {
-        let text = "a: plain\nb: 'single'\nc: \"double\"\nd: |\n  lit\ne: >\n  fold\n  ed\nf: !!str 12\ng: !!int \"7\"\n"
+        let text =
+            "a: plain\nb: 'single'\nc: \"double\"\nd: |\n  lit\ne: >\n  fold\n  ed\nf: !!str 12\ng: !!int \"7\"\n"
         let root = try #require(try YAMLParser.parse(Array(text.utf8), file: nil))
         let styles = root.mapping?.map { $0.value.scalar?.style }
         #expect(styles == [.plain, .singleQuoted, .doubleQuoted, .literal, .folded, .plain, .doubleQuoted])

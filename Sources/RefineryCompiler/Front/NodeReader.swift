@@ -48,7 +48,9 @@ final class DiagnosticSink {
             let (l, r) = (lhs.element, rhs.element)
             let (lf, rf) = (fileOrder[l.file ?? ""] ?? 0, fileOrder[r.file ?? ""] ?? 0)
             if lf != rf { return lf < rf }
-            let (ll, rl) = (l.location ?? SourceLocation(line: 0, column: 0), r.location ?? SourceLocation(line: 0, column: 0))
+            let (ll, rl) = (
+                l.location ?? SourceLocation(line: 0, column: 0), r.location ?? SourceLocation(line: 0, column: 0)
+            )
             if ll != rl { return ll < rl }
             return lhs.offset < rhs.offset
         }.map(\.element)
@@ -77,7 +79,8 @@ struct NodeReader {
     }
 
     func typeError(_ node: YAMLNode, expected: String, in context: String, hint: String? = nil) {
-        let found = node.isNull ? "nothing" : node.kindName == "scalar" ? "`\(node.scalar?.value ?? "")`" : "a \(node.kindName)"
+        let found =
+            node.isNull ? "nothing" : node.kindName == "scalar" ? "`\(node.scalar?.value ?? "")`" : "a \(node.kindName)"
         let quoted = node.scalar.map { $0.style != .plain } ?? false
         let fallback =
             quoted && expected != "a string"
@@ -176,7 +179,8 @@ struct NodeReader {
     func choice<E: RawRepresentable & CaseIterable>(_ node: YAMLNode, _ context: String, as: E.Type) -> E?
     where E.RawValue == String {
         guard let text = node.string else {
-            typeError(node, expected: "one of " + E.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", "), in: context)
+            typeError(
+                node, expected: "one of " + E.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", "), in: context)
             return nil
         }
         if let value = E(rawValue: text) { return value }

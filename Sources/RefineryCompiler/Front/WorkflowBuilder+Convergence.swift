@@ -77,7 +77,9 @@ extension WorkflowBuilder {
                 reader.error(
                     FrontCode.strategyOption,
                     "`\(entry.name)` does not apply to the `\(strategy.rawValue)` strategy", at: entry.key,
-                    hint: owner.map { "`\(entry.name)` belongs to `strategy: \($0.rawValue)`; remove it or switch strategy" }
+                    hint: owner.map {
+                        "`\(entry.name)` belongs to `strategy: \($0.rawValue)`; remove it or switch strategy"
+                    }
                         ?? "remove it")
                 continue
             }
@@ -124,7 +126,8 @@ extension WorkflowBuilder {
                 FrontCode.thresholdRange,
                 "the `\(strategy.rawValue)` threshold must be between \(Self.format(range.lowerBound)) and "
                     + "\(Self.format(range.upperBound)), found \(Self.format(value))",
-                at: entry.value, hint: "the threshold of `\(strategy.rawValue)` is \(what); e.g. "
+                at: entry.value,
+                hint: "the threshold of `\(strategy.rawValue)` is \(what); e.g. "
                     + "`threshold: \(Self.format(strategy.threshold?.default ?? 0))`")
             return nil
         }
@@ -145,11 +148,13 @@ extension WorkflowBuilder {
         case "mode":
             let mode = reader.choice(value, "semantic mode", as: SemanticModeName.self)
             options.mode = mode.flatMap { SemanticOptions.Mode(rawValue: $0.rawValue) } ?? options.mode
-        case "regression_guard": options.regressionGuard = reader.bool(value, "`regression_guard`") ?? options.regressionGuard
+        case "regression_guard":
+            options.regressionGuard = reader.bool(value, "`regression_guard`") ?? options.regressionGuard
         case "embedding":
             guard let fields = reader.fields(value, allowed: ["model"], context: "`embedding`") else { return }
             guard let model = fields.first(where: { $0.name == "model" }) else {
-                reader.error(FrontCode.missingKey, "`embedding` needs `model:`", at: value,
+                reader.error(
+                    FrontCode.missingKey, "`embedding` needs `model:`", at: value,
                     hint: "e.g. `embedding: { model: openai/text-embedding-3-small }`")
                 return
             }
@@ -171,7 +176,8 @@ extension WorkflowBuilder {
             }
             for sub in fields {
                 if sub.name == "failures" {
-                    options.breakerFailures = reader.int(sub.value, "`breaker.failures`", min: 1) ?? options.breakerFailures
+                    options.breakerFailures =
+                        reader.int(sub.value, "`breaker.failures`", min: 1) ?? options.breakerFailures
                 } else {
                     options.breakerCooldownSeconds =
                         reader.duration(sub.value, "`breaker.cooldown`") ?? options.breakerCooldownSeconds

@@ -14,11 +14,13 @@ extension WorkflowBuilder {
         let minField = fields.first { $0.name == "min" }
         let maxField = fields.first { $0.name == "max" }
         if let minField {
-            iterations.min = NodeReader(origin: minField.origin, sink: sink)
+            iterations.min =
+                NodeReader(origin: minField.origin, sink: sink)
                 .int(minField.value, "`iterations.min`", min: 1, max: 1000) ?? iterations.min
         }
         if let maxField {
-            iterations.max = NodeReader(origin: maxField.origin, sink: sink)
+            iterations.max =
+                NodeReader(origin: maxField.origin, sink: sink)
                 .int(maxField.value, "`iterations.max`", min: 1, max: 1000) ?? iterations.max
         } else {
             iterations.max = Swift.max(iterations.max, iterations.min)
@@ -29,7 +31,8 @@ extension WorkflowBuilder {
                 FrontCode.minAboveMax,
                 "`iterations.min` (\(iterations.min)) is greater than `iterations.max` (\(iterations.max))",
                 at: at.value, hint: "lower `min` or raise `max`",
-                notes: minField == nil ? [] : [Diagnostic.Note(message: "`max` is set here", location: maxField.value.location)])
+                notes: minField == nil
+                    ? [] : [Diagnostic.Note(message: "`max` is set here", location: maxField.value.location)])
         }
         return iterations
     }

@@ -100,7 +100,8 @@ extension WorkflowBuilder {
         }
         if version != 1 {
             reader.error(
-                FrontCode.unsupportedFormat, "workflow format \(version) is not supported (this version reads format 1)",
+                FrontCode.unsupportedFormat,
+                "workflow format \(version) is not supported (this version reads format 1)",
                 at: field.value, hint: "write `refinery: 1`, or upgrade Refinery to read this file")
         }
     }

@@ -68,7 +68,8 @@ extension WorkflowBuilder {
         if let instancesNode = value("instances") {
             if count != nil {
                 reader.error(
-                    FrontCode.invalidModelString, "the instance count is given twice (`:\(count ?? 1)` and `instances:`)",
+                    FrontCode.invalidModelString,
+                    "the instance count is given twice (`:\(count ?? 1)` and `instances:`)",
                     at: instancesNode, hint: "keep only `instances:`")
             }
             instances = reader.int(instancesNode, "`instances`", min: 1, max: 64) ?? 1
@@ -104,7 +105,9 @@ extension WorkflowBuilder {
                 used[entry.baseID] = number
                 let id = (totals[entry.baseID] ?? 1) > 1 ? "\(entry.baseID)#\(number)" : entry.baseID
                 members.append(
-                    Member(id: id, model: entry.model, system: entry.system, params: entry.params, fallback: entry.fallback))
+                    Member(
+                        id: id, model: entry.model, system: entry.system, params: entry.params, fallback: entry.fallback
+                    ))
             }
         }
         return members
@@ -116,9 +119,10 @@ extension WorkflowBuilder {
     }
 
     private func isValidMemberName(_ name: String) -> Bool {
-        !name.isEmpty && name.unicodeScalars.allSatisfy { scalar in
-            scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || ".-_/".unicodeScalars.contains(scalar)
-        }
+        !name.isEmpty
+            && name.unicodeScalars.allSatisfy { scalar in
+                scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || ".-_/".unicodeScalars.contains(scalar)
+            }
     }
 
     func readArbiter(_ field: Field) -> Arbiter? {
@@ -138,12 +142,14 @@ extension WorkflowBuilder {
                 FrontCode.missingKey, "`arbiter` needs `model:`", at: field.value, hint: "add `model: NAME`")
             return nil
         }
-        guard let text = reader.string(modelNode, "`arbiter.model`"), let resolved = resolveModel(text, modelNode, reader)
+        guard let text = reader.string(modelNode, "`arbiter.model`"),
+            let resolved = resolveModel(text, modelNode, reader)
         else { return nil }
         let params = value("params").map { reader.params($0, "`params`") } ?? ModelParams()
         return Arbiter(
             model: resolved.target, fallback: value("fallback").map { readFallback($0, reader) } ?? [],
-            system: value("system").flatMap { reader.string($0, "`system`") }, params: resolved.params.merged(with: params))
+            system: value("system").flatMap { reader.string($0, "`system`") },
+            params: resolved.params.merged(with: params))
     }
 
     private func readFallback(_ node: YAMLNode, _ reader: NodeReader) -> [ModelRef] {

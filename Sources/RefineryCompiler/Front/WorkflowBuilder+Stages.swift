@@ -36,7 +36,8 @@ extension WorkflowBuilder {
         }
         var firstRepeat: YAMLNode?
         return items.compactMap { item in
-            readStage(item, reader: reader, context: context, inRepeat: false, firstRepeat: &firstRepeat, summary: &summary)
+            readStage(
+                item, reader: reader, context: context, inRepeat: false, firstRepeat: &firstRepeat, summary: &summary)
         }
     }
 
@@ -177,13 +178,15 @@ extension WorkflowBuilder {
         }
         var nestedFirst = firstRepeat
         let stages = items.compactMap { item in
-            readStage(item, reader: reader, context: context, inRepeat: true, firstRepeat: &nestedFirst, summary: &summary)
+            readStage(
+                item, reader: reader, context: context, inRepeat: true, firstRepeat: &nestedFirst, summary: &summary)
         }
         if context.closeMatters, !stages.contains(where: { if case .close = $0 { true } else { false } }),
             !items.contains(where: { ($0.scalar?.value ?? $0.mapping?.first?.key.scalar?.value) == "close" })
         {
             reader.warning(
-                FrontCode.repeatWithoutClose, "the `repeat` block has no `close` stage, so it always runs `iterations.max` rounds",
+                FrontCode.repeatWithoutClose,
+                "the `repeat` block has no `close` stage, so it always runs `iterations.max` rounds",
                 at: keyNode, hint: "add `close` at the end of the block to stop when convergence holds")
         }
         return .repeat(stages)
@@ -218,7 +221,8 @@ extension WorkflowBuilder {
         reader.error(
             FrontCode.unknownParticipant, "`by:` names `\(name)`, which is not a member", at: node,
             hint: Suggestions.didYouMean(name, in: candidates)
-                ?? "use `members`, `arbiter`, or one of: " + context.participantNames.map { "`\($0)`" }
+                ?? "use `members`, `arbiter`, or one of: "
+                + context.participantNames.map { "`\($0)`" }
                 .joined(separator: ", "))
         return false
     }

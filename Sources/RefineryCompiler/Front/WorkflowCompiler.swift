@@ -2,8 +2,8 @@
 // access (base workflows, prompt files) goes through injected closures so tests and the
 // dry-run commands control exactly what is read.
 
-public import RefinerySyntax
 import Crypto
+public import RefinerySyntax
 
 /// Compiles workflow files (format 1, DESIGN §2) into checked ``Workflow`` values.
 ///

@@ -43,7 +43,8 @@ import Testing
         let workflow = try #require(result.workflow)
         #expect(workflow.name == "review-loop")
         #expect(workflow.version == "1.0.0")
-        #expect(workflow.members.map(\.id) == ["claude", "openai/gpt-4o#1", "openai/gpt-4o#2", "gem#1", "gem#2", "gem#3"])
+        #expect(
+            workflow.members.map(\.id) == ["claude", "openai/gpt-4o#1", "openai/gpt-4o#2", "gem#1", "gem#2", "gem#3"])
         #expect(workflow.members[0].model == ModelRef(provider: "anthropic", model: "claude-opus-4-6", alias: "claude"))
         #expect(workflow.members[0].params == ModelParams(reasoningEffort: "high"))
         #expect(workflow.members[3].params == ModelParams(temperature: 0.9, maxTokens: 2048, reasoningEffort: "high"))
@@ -53,10 +54,11 @@ import Testing
         #expect(workflow.arbiter?.fallback.map(\.description) == ["openai/gpt-4o"])
         #expect(workflow.limits == Limits(timeoutSeconds: 120, maxConcurrent: 8, retries: 3, budgetUSD: 2.5, quorum: 2))
         #expect(workflow.convergence.strategy == .voteThreshold(threshold: 8, stability: 2))
-        #expect(workflow.stages == [
-            .propose(ProposeStage()),
-            .repeat([.evaluate(EvaluateStage()), .refine(RefineStage()), .close(CloseStage())]),
-        ])
+        #expect(
+            workflow.stages == [
+                .propose(ProposeStage()),
+                .repeat([.evaluate(EvaluateStage()), .refine(RefineStage()), .close(CloseStage())]),
+            ])
         #expect(workflow.output == .winner)
         #expect(workflow.provenance.contentSHA256?.count == 64)
     }

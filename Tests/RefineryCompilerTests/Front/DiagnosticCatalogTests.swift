@@ -1,7 +1,8 @@
 import Foundation
-@testable import RefineryCompiler
 import RefinerySyntax
 import Testing
+
+@testable import RefineryCompiler
 
 /// The codes documented in `docs/diagnostics.md`.
 enum DiagnosticCatalog {

@@ -5,29 +5,29 @@ import Testing
 @Suite struct ExtendsTests {
     static let bases = [
         "root": """
-            refinery: 1
-            name: root
-            models: [claude, codex, gemini]
-            arbiter: claude
-            iterations: { min: 2, max: 6 }
-            convergence: { strategy: vote-threshold, threshold: 7, stability: 3 }
-            limits: { timeout: 30s, retries: 5, per_provider: { openai: 1 } }
-            stages:
-              - propose
-              - repeat: [evaluate, refine, close]
-            """,
+        refinery: 1
+        name: root
+        models: [claude, codex, gemini]
+        arbiter: claude
+        iterations: { min: 2, max: 6 }
+        convergence: { strategy: vote-threshold, threshold: 7, stability: 3 }
+        limits: { timeout: 30s, retries: 5, per_provider: { openai: 1 } }
+        stages:
+          - propose
+          - repeat: [evaluate, refine, close]
+        """,
         "middle": """
-            refinery: 1
-            name: middle
-            extends: root
-            limits: { retries: 1 }
-            iterations: { max: 4 }
-            """,
+        refinery: 1
+        name: middle
+        extends: root
+        limits: { retries: 1 }
+        iterations: { max: 4 }
+        """,
         "broken": """
-            refinery: 1
-            name: broken
-            limits: { retries: lots }
-            """,
+        refinery: 1
+        name: broken
+        limits: { retries: lots }
+        """,
         "self": "refinery: 1\nname: self\nextends: self\n",
     ]
 
@@ -36,7 +36,8 @@ import Testing
     }
 
     @Test func childOverridesAndSectionsMergeKeyByKey() throws {
-        let result = compile("""
+        let result = compile(
+            """
             refinery: 1
             name: child
             extends: middle
@@ -60,7 +61,8 @@ import Testing
     }
 
     @Test func changingTheStrategyReplacesTheConvergenceSection() throws {
-        let result = compile("""
+        let result = compile(
+            """
             refinery: 1
             name: child
             extends: root
@@ -81,7 +83,8 @@ import Testing
     }
 
     @Test func aChildFixesItsBase() throws {
-        let result = compile("refinery: 1\nname: child\nextends: broken\nmodels: [claude]\nlimits: { retries: 2 }\nstages: [propose]\n")
+        let result = compile(
+            "refinery: 1\nname: child\nextends: broken\nmodels: [claude]\nlimits: { retries: 2 }\nstages: [propose]\n")
         #expect(result.diagnostics == [])
         #expect(result.workflow?.limits.retries == 2)
     }
@@ -129,10 +132,15 @@ import Testing
         let (catalog, diagnostics) = ModelCatalog.load(yaml: Array(yaml.utf8), file: "catalog.yaml")
         #expect(diagnostics == [])
         let loaded = try #require(catalog)
-        #expect(loaded.aliases["fast"] == ModelAlias(
-            target: ModelRef(provider: "openai", model: "gpt-4o-mini", alias: "fast"), params: ModelParams(temperature: 0.2)))
+        #expect(
+            loaded.aliases["fast"]
+                == ModelAlias(
+                    target: ModelRef(provider: "openai", model: "gpt-4o-mini", alias: "fast"),
+                    params: ModelParams(temperature: 0.2)))
         #expect(loaded.aliases["local"]?.target == ModelRef(provider: "ollama", model: "llama3.2", alias: "local"))
-        #expect(loaded.prices["openai/gpt-4o"] == ModelPricing(inputPerMillion: 2, outputPerMillion: 8, contextWindow: 128_000))
+        #expect(
+            loaded.prices["openai/gpt-4o"]
+                == ModelPricing(inputPerMillion: 2, outputPerMillion: 8, contextWindow: 128_000))
         #expect(loaded.providers == ["my-vllm", "openai", "ollama"])
 
         let merged = ModelCatalog.builtin.merging(loaded)

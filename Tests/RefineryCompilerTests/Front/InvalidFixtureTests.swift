@@ -86,7 +86,8 @@ struct InvalidFixture: Sendable, CustomStringConvertible {
         #expect(result.workflow == nil)
         let errors = result.errors.map { "\($0.code)@\($0.location?.line ?? 0):\($0.location?.column ?? 0)" }
         #expect(errors == fixture.errors)
-        #expect(result.errors.allSatisfy { $0.file == (fixture.errorFile ?? fixture.file) && $0.hint?.isEmpty == false })
+        #expect(
+            result.errors.allSatisfy { $0.file == (fixture.errorFile ?? fixture.file) && $0.hint?.isEmpty == false })
     }
 
     @Test func everyFixtureFileIsInTheTable() throws {
@@ -106,7 +107,8 @@ struct InvalidFixture: Sendable, CustomStringConvertible {
             ("params-unknown-key.yaml", "did you mean `max_tokens`?"),
         ]
         for (file, hint) in cases {
-            let result = Fixtures.compiler().compile(WorkflowSource(displayName: file, bytes: try Fixtures.bytes("invalid/\(file)")))
+            let result = Fixtures.compiler().compile(
+                WorkflowSource(displayName: file, bytes: try Fixtures.bytes("invalid/\(file)")))
             #expect(result.errors.first?.hint == hint, "\(file)")
         }
     }

@@ -44,7 +44,8 @@ struct SeededGenerator: RandomNumberGenerator {
             case 4:  // indent or dedent a line
                 let lineStart = bytes[..<position].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
                 if Bool.random(using: &rng) {
-                    bytes.insert(contentsOf: [UInt8](repeating: 32, count: Int.random(in: 1...4, using: &rng)), at: lineStart)
+                    bytes.insert(
+                        contentsOf: [UInt8](repeating: 32, count: Int.random(in: 1...4, using: &rng)), at: lineStart)
                 } else {
                     while lineStart < bytes.count, bytes[lineStart] == 32, Bool.random(using: &rng) {
                         bytes.remove(at: lineStart)
@@ -53,7 +54,8 @@ struct SeededGenerator: RandomNumberGenerator {
             case 5:  // swap two lines
                 var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
                 if lines.count > 2 {
-                    lines.swapAt(Int.random(in: 0..<lines.count, using: &rng), Int.random(in: 0..<lines.count, using: &rng))
+                    lines.swapAt(
+                        Int.random(in: 0..<lines.count, using: &rng), Int.random(in: 0..<lines.count, using: &rng))
                     bytes = Array(lines.joined(separator: [UInt8(ascii: "\n")]))
                 }
             default:  // change a digit
@@ -66,7 +68,8 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 
     @Test func corruptedWorkflowsEndInDiagnosticsOrACleanCompile() throws {
-        let seeds = try ["consensus.yaml", "consortium.yaml", "self-refine.yaml", "verify.yaml", "debate.yaml"]
+        let seeds =
+            try ["consensus.yaml", "consortium.yaml", "self-refine.yaml", "verify.yaml", "debate.yaml"]
             .map { try Fixtures.bytes("valid/\($0)") } + [Array(DesignExampleTests.design.utf8)]
         let compiler = Fixtures.compiler(bases: Fixtures.fixtureBases)
         var rng = SeededGenerator(seed: 0x5EED_2026)

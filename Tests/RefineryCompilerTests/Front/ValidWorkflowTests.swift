@@ -3,13 +3,16 @@ import RefinerySyntax
 import Testing
 
 @Suite struct ValidWorkflowTests {
-    private func compile(_ yaml: String, bases: [String: String] = [:], files: [String: String] = [:]) -> CompileResult {
-        Fixtures.compiler(bases: bases, files: files).compile(yaml: yaml, displayName: "w.yaml", path: "/work/flows/w.yaml")
+    private func compile(_ yaml: String, bases: [String: String] = [:], files: [String: String] = [:]) -> CompileResult
+    {
+        Fixtures.compiler(bases: bases, files: files).compile(
+            yaml: yaml, displayName: "w.yaml", path: "/work/flows/w.yaml")
     }
 
     @Test(arguments: ["consensus.yaml", "consortium.yaml", "self-refine.yaml", "verify.yaml", "debate.yaml"])
     func validFixturesCompileWithoutDiagnostics(file: String) throws {
-        let result = Fixtures.compiler().compile(WorkflowSource(displayName: file, bytes: try Fixtures.bytes("valid/\(file)")))
+        let result = Fixtures.compiler().compile(
+            WorkflowSource(displayName: file, bytes: try Fixtures.bytes("valid/\(file)")))
         #expect(result.diagnostics == [])
         #expect(result.workflow?.name == String(file.dropLast(5)))
     }
@@ -19,7 +22,9 @@ import Testing
             WorkflowSource(displayName: "c", bytes: try Fixtures.bytes("valid/consortium.yaml")))
         let workflow = try #require(result.workflow)
         #expect(workflow.members.map(\.id) == ["openai/gpt-4o#1", "openai/gpt-4o#2", "sonnet"])
-        #expect(workflow.members[2].model == ModelRef(provider: "anthropic", model: "claude-sonnet-4-5", alias: "claude-sonnet-4-5"))
+        #expect(
+            workflow.members[2].model
+                == ModelRef(provider: "anthropic", model: "claude-sonnet-4-5", alias: "claude-sonnet-4-5"))
         #expect(workflow.members[2].params == ModelParams(temperature: 0.7))
         // The alias's reasoning effort stays under the arbiter's own params.
         #expect(workflow.arbiter?.params == ModelParams(maxTokens: 4096, reasoningEffort: "high"))
@@ -27,11 +32,12 @@ import Testing
         #expect(workflow.limits == Limits(perProvider: ["openai": 2], budgetUSD: 1.5, quorum: 2))
         #expect(workflow.iterations == Iterations(min: 1, max: 3))
         #expect(workflow.output == .synthesis)
-        #expect(workflow.stages == [
-            .repeat([
-                .propose(ProposeStage(context: .synthesis)), .synthesize(SynthesizeStage()), .close(CloseStage()),
+        #expect(
+            workflow.stages == [
+                .repeat([
+                    .propose(ProposeStage(context: .synthesis)), .synthesize(SynthesizeStage()), .close(CloseStage()),
+                ])
             ])
-        ])
     }
 
     @Test func selfRefineIR() throws {
@@ -40,7 +46,8 @@ import Testing
         let workflow = try #require(result.workflow)
         let expected = SemanticOptions(
             charHigh: 0.98, charLow: 0.25, jaccardHigh: 0.9, threshold: 0.9,
-            embeddingModel: ModelRef(provider: "openai", model: "text-embedding-3-small", alias: "openai/text-embedding-3-small"),
+            embeddingModel: ModelRef(
+                provider: "openai", model: "text-embedding-3-small", alias: "openai/text-embedding-3-small"),
             mode: .strict, cacheSize: 128, cacheTTLSeconds: 600, breakerFailures: 2, breakerCooldownSeconds: 45,
             regressionGuard: false)
         #expect(workflow.convergence.strategy == .semantic(expected))
@@ -54,8 +61,10 @@ import Testing
 
     @Test func verifyAndDebateIR() throws {
         let verify = try #require(
-            Fixtures.compiler().compile(WorkflowSource(displayName: "v", bytes: try Fixtures.bytes("valid/verify.yaml")))
-                .workflow)
+            Fixtures.compiler().compile(
+                WorkflowSource(displayName: "v", bytes: try Fixtures.bytes("valid/verify.yaml"))
+            )
+            .workflow)
         #expect(verify.system == "Answer precisely.\nCite sources when you can.\n")
         guard case .verify(let stage) = verify.stages.last else {
             Issue.record("last stage is not verify")
@@ -69,20 +78,25 @@ import Testing
         #expect(verify.output == .draft)
 
         let debate = try #require(
-            Fixtures.compiler().compile(WorkflowSource(displayName: "d", bytes: try Fixtures.bytes("valid/debate.yaml")))
-                .workflow)
+            Fixtures.compiler().compile(
+                WorkflowSource(displayName: "d", bytes: try Fixtures.bytes("valid/debate.yaml"))
+            )
+            .workflow)
         #expect(debate.iterations == Iterations(min: 1, max: 3))
         #expect(debate.convergence.strategy == ConvergenceStrategy.none)
         #expect(debate.limits.quorum == 3)
-        #expect(debate.stages.last == .evaluate(
-            EvaluateStage(
-                common: StageCommon(by: .named(["claude", "gemini"])), mode: .batched, anonymize: false,
-                rubric: "Prefer answers with evidence.")))
+        #expect(
+            debate.stages.last
+                == .evaluate(
+                    EvaluateStage(
+                        common: StageCommon(by: .named(["claude", "gemini"])), mode: .batched, anonymize: false,
+                        rubric: "Prefer answers with evidence.")))
         #expect(debate.output == .winner)
     }
 
     @Test func repeatedModelsAreNumberedAcrossEntries() throws {
-        let result = compile("""
+        let result = compile(
+            """
             refinery: 1
             name: n
             models: [claude, codex:2, claude, {model: gemini, name: g}, {model: codex, name: g}]
@@ -93,14 +107,19 @@ import Testing
     }
 
     @Test func colonsThatAreNotCountsStayInTheModel() throws {
-        let result = compile("refinery: 1\nname: n\nmodels: [ollama/llama3:8b, ollama/qwen2.5:7b:2]\nstages: [propose]\n")
+        let result = compile(
+            "refinery: 1\nname: n\nmodels: [ollama/llama3:8b, ollama/qwen2.5:7b:2]\nstages: [propose]\n")
         #expect(result.errors == [])
-        #expect(result.workflow?.members.map(\.id) == ["ollama/llama3:8b", "ollama/qwen2.5:7b#1", "ollama/qwen2.5:7b#2"])
-        #expect(result.workflow?.members.first?.model == ModelRef(provider: "ollama", model: "llama3:8b", alias: "ollama/llama3:8b"))
+        #expect(
+            result.workflow?.members.map(\.id) == ["ollama/llama3:8b", "ollama/qwen2.5:7b#1", "ollama/qwen2.5:7b#2"])
+        #expect(
+            result.workflow?.members.first?.model
+                == ModelRef(provider: "ollama", model: "llama3:8b", alias: "ollama/llama3:8b"))
     }
 
     @Test func memberParamsOverrideAliasParams() throws {
-        let result = compile("""
+        let result = compile(
+            """
             refinery: 1
             name: n
             models:
@@ -111,22 +130,27 @@ import Testing
         #expect(result.workflow?.members.first?.params == ModelParams(reasoningEffort: "low", seed: 7, stop: ["END"]))
     }
 
-    @Test(arguments: [("90s", 90.0), ("2m", 120.0), ("1h", 3600.0), ("500ms", 0.5), ("45", 45.0), ("1.5", 1.5), ("0.5m", 30.0)])
+    @Test(arguments: [
+        ("90s", 90.0), ("2m", 120.0), ("1h", 3600.0), ("500ms", 0.5), ("45", 45.0), ("1.5", 1.5), ("0.5m", 30.0),
+    ])
     func durations(text: String, seconds: Double) throws {
-        let result = compile("refinery: 1\nname: n\nmodels: [claude]\nlimits: { timeout: \(text) }\nstages: [propose]\n")
+        let result = compile(
+            "refinery: 1\nname: n\nmodels: [claude]\nlimits: { timeout: \(text) }\nstages: [propose]\n")
         #expect(result.workflow?.limits.timeoutSeconds == seconds)
     }
 
     @Test(arguments: ["0s", "-5", "5 s", "m", "1d", "'90'", "true"])
     func badDurations(text: String) throws {
-        let result = compile("refinery: 1\nname: n\nmodels: [claude]\nlimits: { timeout: \(text) }\nstages: [propose]\n")
+        let result = compile(
+            "refinery: 1\nname: n\nmodels: [claude]\nlimits: { timeout: \(text) }\nstages: [propose]\n")
         #expect(result.errors.count == 1)
         #expect(["E105", "E107"].contains(result.errors.first?.code ?? ""))
         #expect(result.errors.first?.location == SourceLocation(line: 4, column: 20))
     }
 
     @Test func defaultsAreApplied() throws {
-        let result = compile("refinery: 1\nname: n\nmodels: [claude, codex, gemini]\narbiter: claude\nstages: [propose, synthesize]\n")
+        let result = compile(
+            "refinery: 1\nname: n\nmodels: [claude, codex, gemini]\narbiter: claude\nstages: [propose, synthesize]\n")
         let workflow = try #require(result.workflow)
         #expect(workflow.iterations == Iterations(min: 1, max: 5))
         #expect(workflow.convergence == Convergence())
@@ -155,19 +179,27 @@ import Testing
             files: ["/work/flows/prompts/propose.mustache": template, "/abs/refine.mustache": "R"])
         #expect(result.errors == [])
         let stages = try #require(result.workflow?.stages)
-        #expect(stages[0].common?.prompt == PromptTemplate(
-            path: "prompts/propose.mustache", user: template, sha256: WorkflowCompiler.sha256Hex(Array(template.utf8))))
-        #expect(stages[1].common?.prompt == PromptTemplate(
-            path: "/abs/refine.mustache", system: "Be brief.", user: "R",
-            sha256: WorkflowCompiler.sha256Hex(Array("Be brief.\0R".utf8))))
+        #expect(
+            stages[0].common?.prompt
+                == PromptTemplate(
+                    path: "prompts/propose.mustache", user: template,
+                    sha256: WorkflowCompiler.sha256Hex(Array(template.utf8))))
+        #expect(
+            stages[1].common?.prompt
+                == PromptTemplate(
+                    path: "/abs/refine.mustache", system: "Be brief.", user: "R",
+                    sha256: WorkflowCompiler.sha256Hex(Array("Be brief.\0R".utf8))))
     }
 
     @Test func sha256IsHex() {
-        #expect(WorkflowCompiler.sha256Hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            WorkflowCompiler.sha256Hex(Array("abc".utf8))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
     @Test func allProblemsAreCollectedInOnePass() throws {
-        let result = compile("""
+        let result = compile(
+            """
             refinery: 1
             name: Bad Name
             models: [cluade, codex:0]
@@ -179,14 +211,16 @@ import Testing
             output: synthesis
             """)
         let found = result.errors.map { "\($0.code)@\($0.location?.line ?? 0):\($0.location?.column ?? 0)" }
-        #expect(found == [
-            "E104@2:7", "E200@3:10", "E105@3:18", "E400@4:20", "E105@5:19", "E101@5:32", "E300@7:5", "E302@8:5",
-            "E308@9:9",
-        ])
+        #expect(
+            found == [
+                "E104@2:7", "E200@3:10", "E105@3:18", "E400@4:20", "E105@5:19", "E101@5:32", "E300@7:5", "E302@8:5",
+                "E308@9:9",
+            ])
     }
 
     @Test func warningsDoNotBlockCompilation() throws {
-        let result = compile("""
+        let result = compile(
+            """
             refinery: 1
             name: n
             models: [claude, codex]
@@ -195,7 +229,8 @@ import Testing
               - repeat: [evaluate]
             """)
         #expect(result.errors.map(\.code) == ["E303"])
-        let ok = compile("refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - repeat: [propose, close]\noutput: winner\n")
+        let ok = compile(
+            "refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - repeat: [propose, close]\noutput: winner\n")
         #expect(ok.warnings.map(\.code).sorted() == ["W701", "W702"])
         #expect(ok.workflow != nil)
     }
@@ -214,13 +249,17 @@ import Testing
     }
 
     @Test func quotedNumbersAreStringsAndSaySo() throws {
-        let result = compile("refinery: '1'\nname: n\nmodels: [claude]\nlimits: { retries: \"3\" }\nstages: [propose]\n")
+        let result = compile(
+            "refinery: '1'\nname: n\nmodels: [claude]\nlimits: { retries: \"3\" }\nstages: [propose]\n")
         #expect(result.errors.map(\.code) == ["E101", "E101"])
-        #expect(result.errors.map(\.hint) == Array(repeating: "remove the quotes: quoted values are always strings", count: 2))
+        #expect(
+            result.errors.map(\.hint)
+                == Array(repeating: "remove the quotes: quoted values are always strings", count: 2))
     }
 
     @Test func yaml11BooleansAreRejectedForBooleans() throws {
-        let result = compile("refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - evaluate: { anonymize: no }\n")
+        let result = compile(
+            "refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - evaluate: { anonymize: no }\n")
         #expect(result.errors.map(\.code) == ["E101"])
         #expect(result.errors.first?.message == "`anonymize` must be `true` or `false`, found `no`")
     }
@@ -229,7 +268,10 @@ import Testing
         let keys = WorkflowCompiler.acceptedKeys
         #expect(keys["stages.evaluate"] == ["by", "prompt", "params", "timeout", "mode", "anonymize", "rubric"])
         #expect(keys[""]?.count == 13)
-        #expect(WorkflowCompiler.acceptedValues["convergence.strategy"] == ["vote-threshold", "confidence", "semantic", "unanimous", "none"])
+        #expect(
+            WorkflowCompiler.acceptedValues["convergence.strategy"] == [
+                "vote-threshold", "confidence", "semantic", "unanimous", "none",
+            ])
     }
 
     @Test func nonScalarStageNameIsReported() throws {
