@@ -94,6 +94,8 @@ package enum FrontCode {
     package static let winnerWithoutEvaluate = "W702"
     /// A `close` stage with options (it makes no calls).
     package static let closeOptionsIgnored = "W703"
+    /// An `evaluate` stage by members with fewer than two members: nobody has a peer to score.
+    package static let evaluateWithoutPeers = "W704"
 
     /// Every code, for documentation checks.
     package static let all: [String] = [
@@ -136,5 +138,6 @@ package enum FrontCode {
         scoresWithoutEvaluate,
         winnerWithoutEvaluate,
         closeOptionsIgnored,
+        evaluateWithoutPeers,
     ]
 }

@@ -83,6 +83,14 @@ extension WorkflowBuilder {
         var result: [String: Int] = [:]
         for pair in pairs {
             guard let provider = reader.string(pair.key, "a provider name") else { continue }
+            guard compiler.catalog.providers.contains(provider) else {
+                let known = compiler.catalog.providers.sorted()
+                reader.error(
+                    FrontCode.invalidValue, "`\(provider)` is not a known provider", at: pair.key,
+                    hint: Suggestions.didYouMean(provider, in: known)
+                        ?? "providers are: " + known.map { "`\($0)`" }.joined(separator: ", "))
+                continue
+            }
             if let count = reader.int(pair.value, "`per_provider.\(provider)`", min: 1) {
                 result[provider] = count
             }

@@ -109,6 +109,13 @@ extension WorkflowBuilder {
             return .propose(ProposeStage(common: common, context: contextValue ?? .ownHistory))
         case .evaluate:
             summary.hasEvaluate = true
+            if common.by == .members, context.memberIDs.count == 1 {
+                reader.warning(
+                    FrontCode.evaluateWithoutPeers,
+                    "`evaluate` needs at least two members: a member never scores itself",
+                    at: keyNode, hint: "add members (e.g. `claude:2`), or use `refine` with `protocol: critique-revise`"
+                )
+            }
             return .evaluate(
                 EvaluateStage(
                     common: common,

@@ -287,3 +287,31 @@ import Testing
         #expect(result.errors.map(\.code) == ["Y001"])
     }
 }
+
+@Suite struct WarningTests {
+    private func compile(_ yaml: String) -> CompileResult {
+        Fixtures.compiler().compile(yaml: yaml, displayName: "w.yaml")
+    }
+
+    @Test func closeOptionsAreIgnoredWithAWarning() throws {
+        let result = compile(
+            "refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - repeat: [evaluate, {close: {timeout: 5s}}]\n")
+        #expect(result.errors == [])
+        #expect(result.warnings.map(\.code) == ["W703"])
+        #expect(result.warnings.first?.location == SourceLocation(line: 5, column: 25))
+    }
+
+    @Test func evaluateWithOneMemberWarns() throws {
+        let result = compile("refinery: 1\nname: n\nmodels: [claude]\nstages: [propose, evaluate]\n")
+        #expect(result.warnings.map(\.code) == ["W704"])
+        #expect(result.workflow != nil)
+    }
+
+    @Test func unknownPerProviderIsAnError() throws {
+        let result = compile(
+            "refinery: 1\nname: n\nmodels: [claude]\nlimits: { per_provider: { opneai: 2 } }\nstages: [propose]\n")
+        #expect(result.errors.map(\.code) == ["E106"])
+        #expect(result.errors.first?.hint == "did you mean `openai`?")
+        #expect(result.errors.first?.location == SourceLocation(line: 4, column: 27))
+    }
+}
