@@ -53,6 +53,15 @@ extension WorkflowBuilder {
         } else if let pairs = node.mapping, pairs.count == 1 {
             keyNode = pairs[0].key
             options = pairs[0].value.isNull ? nil : pairs[0].value
+        } else if let pairs = node.mapping, pairs.count > 1, pairs[0].value.isNull,
+            let first = pairs[0].key.scalar?.value, StageName(rawValue: first) != nil
+        {
+            // `- evaluate:` followed by options at the same indentation: the options became siblings.
+            reader.error(
+                FrontCode.malformedStage, "the options of `\(first)` are not indented under it", at: pairs[1].key,
+                hint: "indent `\(pairs[1].key.scalar?.value ?? "")` two more spaces than `\(first)`, "
+                    + "or write `- \(first): { ... }`")
+            return nil
         } else {
             reader.error(
                 FrontCode.malformedStage,

@@ -8,8 +8,6 @@ struct WorkflowBuilder {
     let compiler: WorkflowCompiler
     let sink: DiagnosticSink
 
-    static let namePattern = "[a-z0-9][a-z0-9_-]*"
-
     func build(_ source: WorkflowSource) -> Workflow? {
         var chain: [String] = []
         var baseFailed = false
@@ -58,8 +56,9 @@ struct WorkflowBuilder {
         var stages: [Stage] = []
         var summary = StageSummary()
         if let stagesField = field("stages") {
+            // An arbiter that failed to resolve was reported already; don't also call it missing.
             let context = StageContext(
-                memberIDs: Set(members.map(\.id)), entryNames: entryNames, hasArbiter: arbiter != nil,
+                memberIDs: Set(members.map(\.id)), entryNames: entryNames, hasArbiter: field("arbiter") != nil,
                 closeMatters: convergence.strategy != .none)
             stages = readStages(stagesField, context: context, summary: &summary)
         } else if required("stages") {

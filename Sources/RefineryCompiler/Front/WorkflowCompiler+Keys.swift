@@ -37,3 +37,10 @@ extension WorkflowCompiler {
         ]
     }
 }
+
+extension WorkflowCompiler {
+    /// Whether `name` is a valid workflow name (`[a-z0-9][a-z0-9_-]*`), as `name:` requires.
+    package static func isValidWorkflowName(_ name: String) -> Bool {
+        WorkflowBuilder.isValidName(name)
+    }
+}

@@ -280,6 +280,19 @@ import Testing
         #expect(result.errors.first?.location == SourceLocation(line: 5, column: 5))
     }
 
+    @Test func underIndentedStageOptionsAreExplained() throws {
+        let result = compile(
+            "refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - evaluate:\n    mode: batched\n")
+        #expect(result.errors.map(\.code) == ["E301"])
+        #expect(result.errors.first?.message == "the options of `evaluate` are not indented under it")
+        #expect(result.errors.first?.location == SourceLocation(line: 6, column: 5))
+    }
+
+    @Test func anInvalidArbiterIsNotAlsoMissing() throws {
+        let result = compile("refinery: 1\nname: n\nmodels: [claude]\narbiter: cluade\nstages: [propose, synthesize]\n")
+        #expect(result.errors.map(\.code) == ["E200"])
+    }
+
     @Test func parserLimitsAreConfigurable() throws {
         var compiler = WorkflowCompiler()
         compiler.limits = YAMLLimits(maxBytes: 10)
