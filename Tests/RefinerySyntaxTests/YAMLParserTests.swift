@@ -31,6 +31,30 @@ import Testing
         #expect(items[1].scalar == YAMLScalar(value: "y", style: .singleQuoted))
     }
 
+    @Test func collectionRangesSpanTheirContent() throws {
+        let root = try #require(try parse("a:\n  b: [1, 2]\n  c: x\nd: y\n"))
+        #expect(
+            root.range
+                == SourceRange(start: SourceLocation(line: 1, column: 1), end: SourceLocation(line: 5, column: 1)))
+        let inner = try #require(root["a"])
+        #expect(inner.range.start == SourceLocation(line: 2, column: 3))
+        #expect(inner.range.end == SourceLocation(line: 4, column: 1))
+        #expect(
+            inner["b"]?.range
+                == SourceRange(start: SourceLocation(line: 2, column: 6), end: SourceLocation(line: 2, column: 12)))
+    }
+
+    @Test func diagnosticsWithoutAFileName() {
+        do {
+            _ = try YAMLParser.parse(Array("a: [".utf8), file: nil)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.diagnostics.map(\.file) == [nil])
+            #expect(
+                error.description == "<input>:1:5: error: YAML syntax error: did not find expected node content [Y003]")
+        }
+    }
+
     @Test func emptyInputIsNil() throws {
         #expect(try parse("") == nil)
         #expect(try parse("# only a comment\n\n") == nil)
