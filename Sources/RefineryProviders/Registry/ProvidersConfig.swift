@@ -1,6 +1,6 @@
 // The user's provider file, `$XDG_CONFIG_HOME/refinery/providers.yaml`: OpenAI-compatible
-// endpoints, command agents, and per-provider limits. The document is read into a `JSONValue`
-// first, so the checks here are independent of the file syntax.
+// endpoints, command agents, and per-provider limits. Read with the syntax layer's YAML parser,
+// so every problem carries its line and column.
 
 import Foundation
 public import RefinerySyntax
@@ -69,26 +69,25 @@ public struct ProvidersConfig: Sendable, Hashable, Codable {
         return try parse(text: text, file: path)
     }
 
-    /// Parses providers-file text. Until the YAML front end is wired in, the text must be JSON
-    /// (which YAML 1.2 also accepts).
+    /// Parses providers-file text (YAML; JSON is YAML too). Every problem is reported, located.
     public static func parse(text: String, file: String? = nil) throws -> ProvidersConfig {
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return ProvidersConfig() }
-        guard let document = JSONValue.parse(text) else {
-            throw ProvidersConfigError(diagnostics: [
-                Diagnostic(
-                    code: "providers.syntax", message: "the providers file is not valid JSON", file: file,
-                    location: SourceLocation(line: 1, column: 1), hint: "write it as a JSON object for now")
-            ])
+        let root: YAMLNode?
+        do {
+            root = try YAMLParser.parse(Array(text.utf8), file: file)
+        } catch {
+            throw ProvidersConfigError(diagnostics: error.diagnostics)
         }
-        return try decode(document, file: file)
-    }
-
-    /// Checks a parsed document, collecting every problem before throwing.
-    package static func decode(_ document: JSONValue, file: String?) throws -> ProvidersConfig {
+        guard let root else { return ProvidersConfig() }
         var reader = ConfigReader(file: file)
-        let config = reader.read(document)
+        let config = reader.read(root)
         if !reader.diagnostics.isEmpty { throw ProvidersConfigError(diagnostics: reader.diagnostics) }
         return config
+    }
+
+    /// The providers file for `environment` (see ``defaultPath(environment:)``), or an empty
+    /// configuration when there is none.
+    public static func load(environment: [String: String]) throws -> ProvidersConfig {
+        try load(path: defaultPath(environment: environment))
     }
 }
 
@@ -104,98 +103,108 @@ public struct ProvidersConfigError: Error, Sendable, Hashable, CustomStringConve
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
 
-/// Walks the document, recording a diagnostic (with the key path) for each problem.
+/// Walks the document, recording a located diagnostic (with the key path) for each problem.
 private struct ConfigReader {
     let file: String?
     var diagnostics: [Diagnostic] = []
 
-    mutating func fail(_ path: String, _ message: String, hint: String? = nil) {
-        diagnostics.append(Diagnostic(code: "providers.invalid", message: "\(path): \(message)", file: file, hint: hint))
+    mutating func fail(_ node: YAMLNode, _ path: String, _ message: String, hint: String? = nil) {
+        diagnostics.append(
+            Diagnostic(code: "providers.invalid", message: "\(path): \(message)", file: file, location: node.location, hint: hint))
     }
 
-    mutating func read(_ document: JSONValue) -> ProvidersConfig {
-        guard let root = document.object else {
-            fail("(top level)", "expected a mapping with `providers`, `commands`")
+    mutating func read(_ root: YAMLNode) -> ProvidersConfig {
+        guard let pairs = root.mapping else {
+            fail(root, "(top level)", "expected a mapping with `providers`, `commands`")
             return ProvidersConfig()
         }
-        for key in root.keys.sorted() where !["providers", "commands"].contains(key) {
-            fail(key, "unknown key", hint: "known keys: providers, commands")
+        for pair in pairs where !["providers", "commands"].contains(pair.key.string ?? "") {
+            fail(pair.key, pair.key.string ?? "?", "unknown key", hint: "known keys: providers, commands")
         }
         var config = ProvidersConfig()
-        for (index, entry) in array(root["providers"], "providers").enumerated() {
+        for (index, entry) in list(root["providers"], "providers").enumerated() {
             readProvider(entry, path: "providers[\(index)]", into: &config)
         }
-        for (index, entry) in array(root["commands"], "commands").enumerated() {
+        for (index, entry) in list(root["commands"], "commands").enumerated() {
             if let agent = readCommand(entry, path: "commands[\(index)]") { config.commands.append(agent) }
         }
         return config
     }
 
-    mutating func array(_ value: JSONValue?, _ path: String) -> [JSONValue] {
-        guard let value else { return [] }
-        guard let items = value.array else {
-            fail(path, "expected a list")
+    mutating func list(_ node: YAMLNode?, _ path: String) -> [YAMLNode] {
+        guard let node, !node.isNull else { return [] }
+        guard let items = node.sequence else {
+            fail(node, path, "expected a list")
             return []
         }
         return items
     }
 
-    mutating func readProvider(_ entry: JSONValue, path: String, into config: inout ProvidersConfig) {
-        guard let object = entry.object else { return fail(path, "expected a mapping") }
-        let known: Set = ["name", "base_url", "api_key_env", "headers", "max_concurrent", "requests_per_minute", "tokens_per_minute"]
-        for key in object.keys.sorted() where !known.contains(key) {
-            fail("\(path).\(key)", "unknown key", hint: "known keys: \(known.sorted().joined(separator: ", "))")
+    mutating func checkKeys(_ node: YAMLNode, _ path: String, known: Set<String>) {
+        for pair in node.mapping ?? [] where !known.contains(pair.key.string ?? "") {
+            fail(pair.key, "\(path).\(pair.key.string ?? "?")", "unknown key", hint: "known keys: \(known.sorted().joined(separator: ", "))")
         }
-        guard let name = object["name"]?.string, !name.isEmpty, !name.contains("/") else {
-            return fail("\(path).name", "a provider needs a `name` without `/`")
+    }
+
+    mutating func readProvider(_ entry: YAMLNode, path: String, into config: inout ProvidersConfig) {
+        guard entry.mapping != nil else { return fail(entry, path, "expected a mapping") }
+        checkKeys(
+            entry, path,
+            known: ["name", "base_url", "api_key_env", "headers", "max_concurrent", "requests_per_minute", "tokens_per_minute"])
+        guard let name = entry["name"]?.string, !name.isEmpty, !name.contains("/") else {
+            return fail(entry["name"] ?? entry, "\(path).name", "a provider needs a `name` without `/`")
         }
         let limits = ProviderLimits(
-            maxConcurrent: positive(object["max_concurrent"], "\(path).max_concurrent"),
-            requestsPerMinute: positive(object["requests_per_minute"], "\(path).requests_per_minute"),
-            tokensPerMinute: positive(object["tokens_per_minute"], "\(path).tokens_per_minute"))
+            maxConcurrent: positive(entry["max_concurrent"], "\(path).max_concurrent"),
+            requestsPerMinute: positive(entry["requests_per_minute"], "\(path).requests_per_minute"),
+            tokensPerMinute: positive(entry["tokens_per_minute"], "\(path).tokens_per_minute"))
         if ProvidersConfig.reserved.contains(name) {
-            if object["base_url"] != nil {
-                fail("\(path).base_url", "`\(name)` is built in", hint: "set its base URL with the environment variable instead")
+            if let baseURL = entry["base_url"] {
+                fail(baseURL, "\(path).base_url", "`\(name)` is built in", hint: "set its base URL with the environment variable instead")
             }
             config.limits[name] = limits
             return
         }
-        guard let baseURL = object["base_url"]?.string, baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
-            return fail("\(path).base_url", "an endpoint needs a `base_url` starting with http:// or https://")
+        guard let baseURL = entry["base_url"]?.string, baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
+            return fail(
+                entry["base_url"] ?? entry, "\(path).base_url", "an endpoint needs a `base_url` starting with http:// or https://")
         }
         var headers: [String: String] = [:]
-        if let value = object["headers"] {
-            if let mapping = value.object, mapping.values.allSatisfy({ $0.string != nil }) {
-                headers = mapping.compactMapValues(\.string)
+        if let node = entry["headers"] {
+            if let pairs = node.mapping, pairs.allSatisfy({ $0.key.string != nil && $0.value.string != nil }) {
+                for pair in pairs { headers[pair.key.string ?? ""] = pair.value.string }
             } else {
-                fail("\(path).headers", "expected a mapping of header names to strings")
+                fail(node, "\(path).headers", "expected a mapping of header names to strings")
             }
         }
-        if config.endpoints.contains(where: { $0.name == name }) { fail("\(path).name", "`\(name)` is declared twice") }
+        if config.endpoints.contains(where: { $0.name == name }) {
+            fail(entry["name"] ?? entry, "\(path).name", "`\(name)` is declared twice")
+        }
         config.endpoints.append(
-            EndpointConfig(name: name, baseURL: baseURL, apiKeyEnv: object["api_key_env"]?.string, headers: headers, limits: limits))
+            EndpointConfig(name: name, baseURL: baseURL, apiKeyEnv: entry["api_key_env"]?.string, headers: headers, limits: limits))
     }
 
-    mutating func readCommand(_ entry: JSONValue, path: String) -> CommandAgent? {
-        guard let object = entry.object else {
-            fail(path, "expected a mapping")
+    mutating func readCommand(_ entry: YAMLNode, path: String) -> CommandAgent? {
+        guard entry.mapping != nil else {
+            fail(entry, path, "expected a mapping")
             return nil
         }
-        guard let name = object["name"]?.string, !name.isEmpty else {
-            fail("\(path).name", "a command needs a `name`")
+        checkKeys(entry, path, known: ["name", "argv", "env"])
+        guard let name = entry["name"]?.string, !name.isEmpty else {
+            fail(entry["name"] ?? entry, "\(path).name", "a command needs a `name`")
             return nil
         }
-        guard let argv = object["argv"]?.array?.compactMap(\.string), !argv.isEmpty, !argv[0].isEmpty else {
-            fail("\(path).argv", "a command needs a non-empty `argv` list of strings", hint: "e.g. [claude, -p]")
+        guard let argv = entry["argv"]?.sequence?.compactMap(\.string), !argv.isEmpty, !argv[0].isEmpty else {
+            fail(entry["argv"] ?? entry, "\(path).argv", "a command needs a non-empty `argv` list of strings", hint: "e.g. [claude, -p]")
             return nil
         }
-        return CommandAgent(name: name, argv: argv, environment: object["env"]?.array?.compactMap(\.string) ?? [])
+        return CommandAgent(name: name, argv: argv, environment: entry["env"]?.sequence?.compactMap(\.string) ?? [])
     }
 
-    mutating func positive(_ value: JSONValue?, _ path: String) -> Int? {
-        guard let value else { return nil }
-        guard let number = value.int, number > 0, Double(number) == value.double else {
-            fail(path, "expected a positive whole number")
+    mutating func positive(_ node: YAMLNode?, _ path: String) -> Int? {
+        guard let node else { return nil }
+        guard let number = node.int, number > 0 else {
+            fail(node, path, "expected a positive whole number")
             return nil
         }
         return number

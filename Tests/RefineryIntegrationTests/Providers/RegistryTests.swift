@@ -82,11 +82,20 @@ import Testing
     @Test func providersFileParses() throws {
         let config = try ProvidersConfig.parse(
             text: """
-                {"providers": [
-                   {"name": "lab", "base_url": "http://gpu:8000/v1", "api_key_env": "LAB_KEY", "headers": {"X-Team": "r"},
-                    "max_concurrent": 2, "requests_per_minute": 30},
-                   {"name": "anthropic", "max_concurrent": 4, "tokens_per_minute": 100000}],
-                 "commands": [{"name": "aider", "argv": ["aider", "--message-file", "-"], "env": ["OPENAI_API_KEY"]}]}
+                providers:
+                  - name: lab
+                    base_url: http://gpu:8000/v1
+                    api_key_env: LAB_KEY
+                    headers: {X-Team: r}
+                    max_concurrent: 2
+                    requests_per_minute: 30
+                  - name: anthropic
+                    max_concurrent: 4
+                    tokens_per_minute: 100000
+                commands:
+                  - name: aider
+                    argv: [aider, --message-file, "-"]
+                    env: [OPENAI_API_KEY]
                 """)
         #expect(config.endpoints == [
             EndpointConfig(
@@ -97,18 +106,43 @@ import Testing
         #expect(config.commands == [CommandAgent(name: "aider", argv: ["aider", "--message-file", "-"], environment: ["OPENAI_API_KEY"])])
     }
 
-    @Test func providersFileProblemsAreAllReportedWithTheirPath() throws {
+    @Test func jsonProvidersFileParsesToo() throws {
+        let config = try ProvidersConfig.parse(text: #"{"providers": [{"name": "local", "base_url": "http://127.0.0.1:8080"}]}"#)
+        #expect(config.endpoints.map(\.baseURL) == ["http://127.0.0.1:8080"])
+    }
+
+    @Test func providersFileProblemsAreAllReportedWithTheirLocation() throws {
         let error = try #require(throws: ProvidersConfigError.self) {
             try ProvidersConfig.parse(
-                text: #"{"providers": [{"name": "x", "base_url": "ftp://x", "max_concurrent": 0}, {"name": "openai", "base_url": "http://y"}], "extra": 1}"#,
+                text: """
+                    providers:
+                      - name: x
+                        base_url: ftp://x
+                        max_concurrent: 0
+                        colour: blue
+                      - name: openai
+                        base_url: http://y
+                    extra: 1
+                    """,
                 file: "providers.yaml")
         }
         #expect(error.diagnostics.map(\.message) == [
             "extra: unknown key",
+            "providers[0].colour: unknown key",
             "providers[0].max_concurrent: expected a positive whole number",
             "providers[0].base_url: an endpoint needs a `base_url` starting with http:// or https://",
             "providers[1].base_url: `openai` is built in",
         ])
+        #expect(error.diagnostics.map { $0.location?.line } == [8, 5, 4, 3, 7])
+        #expect(error.diagnostics.map { $0.location?.column } == [1, 5, 21, 15, 15])
         #expect(error.diagnostics.allSatisfy { $0.file == "providers.yaml" })
+    }
+
+    @Test func yamlSyntaxErrorsComeBackAsDiagnostics() throws {
+        let error = try #require(throws: ProvidersConfigError.self) {
+            try ProvidersConfig.parse(text: "providers: [\n", file: "p.yaml")
+        }
+        #expect(error.diagnostics.first?.file == "p.yaml")
+        #expect(error.diagnostics.first?.location != nil)
     }
 }
