@@ -73,10 +73,14 @@ final class FakeServer: Sendable {
     }
 
     private let state = Mutex(State())
+    private let task: Task<Void, any Error>
     /// The bound port.
     let port: Int
 
-    private init(port: Int) { self.port = port }
+    private init(port: Int, task: Task<Void, any Error>) {
+        self.port = port
+        self.task = task
+    }
 
     /// `http://127.0.0.1:PORT`.
     var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -106,33 +110,53 @@ final class FakeServer: Sendable {
     }
 
     /// Starts a server on 127.0.0.1 (port 0: the system picks), runs `body` with it, and stops it
-    /// when `body` returns or throws.
+    /// when `body` returns or throws. Prefer this to ``start()``/``stop()``.
     static func run<T: Sendable>(_ body: @Sendable (FakeServer) async throws -> T) async throws -> T {
+        let server = try await start()
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    /// Starts a server on 127.0.0.1 on a free port. Call ``stop()`` when done.
+    static func start() async throws -> FakeServer {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let holder = ServerHolder()
-        let responder = FakeResponder(holder: holder)
         var logger = Logger(label: "fake-server")
         logger.logLevel = .critical
         let app = Application(
-            responder: responder,
+            responder: FakeResponder(holder: holder),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
                 portContinuation.finish()
             },
             logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                group.cancelAll()
-                throw FakeServerError(message: "the fake server did not start")
-            }
-            let server = FakeServer(port: port)
-            holder.server.withLock { $0 = server }
-            defer { group.cancelAll() }
-            return try await body(server)
+        // The server outlives this call, so it runs in a task that `stop()` cancels and awaits.
+        let task = Task {
+            defer { portContinuation.finish() }
+            try await app.run()
         }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            task.cancel()
+            _ = await task.result
+            throw FakeServerError(message: "the fake server did not start")
+        }
+        let server = FakeServer(port: port, task: task)
+        holder.server.withLock { $0 = server }
+        return server
+    }
+
+    /// Stops the server and waits until it has shut down.
+    func stop() async {
+        task.cancel()
+        _ = await task.result
     }
 }
 
