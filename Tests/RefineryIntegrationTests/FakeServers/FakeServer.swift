@@ -70,6 +70,8 @@ final class FakeServer: Sendable {
     private struct State {
         var routes: [String: [FakeReply]] = [:]
         var requests: [RecordedRequest] = []
+        var inFlight = 0
+        var maxInFlight = 0
     }
 
     private let state = Mutex(State())
@@ -94,12 +96,19 @@ final class FakeServer: Sendable {
     /// Every request received so far, in order.
     var requests: [RecordedRequest] { state.withLock { $0.requests } }
 
+    /// The most requests that were being answered at the same time.
+    var maxInFlight: Int { state.withLock { $0.maxInFlight } }
+
+    fileprivate func finished() { state.withLock { $0.inFlight -= 1 } }
+
     /// The most recent request.
     var lastRequest: RecordedRequest? { requests.last }
 
     fileprivate func record(_ request: RecordedRequest) -> FakeReply? {
         state.withLock { state in
             state.requests.append(request)
+            state.inFlight += 1
+            state.maxInFlight = max(state.maxInFlight, state.inFlight)
             guard var replies = state.routes[request.path], let first = replies.first else { return nil }
             if replies.count > 1 {
                 replies.removeFirst()
@@ -191,7 +200,9 @@ private struct FakeResponder: HTTPResponder {
             method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
             headers: request.headers.map { ($0.name.canonicalName.lowercased(), $0.value) },
             body: String(buffer: body))
-        guard let server = holder.server.withLock({ $0 }), let reply = server.record(recorded) else {
+        guard let server = holder.server.withLock({ $0 }) else { throw FakeServerError(message: "not started") }
+        defer { server.finished() }
+        guard let reply = server.record(recorded) else {
             return Response(status: .notFound, body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"error":{"message":"no route"}}"#)))
         }
         return try await respond(reply, context: context)

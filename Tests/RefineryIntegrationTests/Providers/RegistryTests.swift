@@ -71,6 +71,23 @@ import Testing
         #expect(same)
     }
 
+    @Test func concurrencyCapFromTheProvidersFileHoldsOnTheWire() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, .delayed(.milliseconds(100), FakeOpenAI.completion("ok")))
+            let config = ProvidersConfig(limits: ["openai": ProviderLimits(maxConcurrent: 2)])
+            let texts = try await RegistryHarness.with(server, configuration: config) { registry in
+                let provider = try registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o"))
+                return try await withThrowingTaskGroup(of: String.self) { group in
+                    for _ in 0..<6 { group.addTask { try await provider.complete(RegistryHarness.request("openai", "gpt-4o")).text } }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+            }
+            #expect(texts == Array(repeating: "ok", count: 6))
+            #expect(server.requests.count == 6)
+            #expect(server.maxInFlight == 2)
+        }
+    }
+
     @Test(arguments: [
         ("127.0.0.1:11434", "http://127.0.0.1:11434"), ("0.0.0.0:9999", "http://127.0.0.1:9999"),
         ("https://ollama.lan", "https://ollama.lan"),
