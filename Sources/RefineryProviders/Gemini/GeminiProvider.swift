@@ -8,8 +8,9 @@ package import RefineryRuntime
 /// Calls Gemini models through the Gemini API (Google AI Studio keys).
 ///
 /// Reasoning effort maps to `generationConfig.thinkingConfig`: for `gemini-3*` a
-/// `thinkingLevel` (`minimal`/`low` → `low`, else `high`); for other models a `thinkingBudget`
-/// (`minimal` → 0, `low` → 1,024, `medium` → 8,192, `high` → 24,576, `xhigh` → 32,768).
+/// `thinkingLevel` (Flash: the effort itself, `xhigh` → `high`; Pro: `minimal`/`low` → `low`,
+/// else `high`); for other models a `thinkingBudget` (`minimal` → 0, or 128 on Pro models,
+/// `low` → 1,024, `medium` → 8,192, `high` → 24,576, `xhigh` → 32,768).
 /// A ``ResponseFormat`` becomes `responseMimeType: application/json` plus a `responseSchema`
 /// reduced to the OpenAPI subset Gemini accepts (see ``GeminiSchema``).
 package struct GeminiProvider: WireProtocolProvider {
@@ -81,11 +82,15 @@ package struct GeminiProvider: WireProtocolProvider {
     package static func thinkingConfig(model: String, effort: String?) -> JSONValue? {
         guard let effort = effort?.lowercased() else { return nil }
         if model.hasPrefix("gemini-3") {
+            // Flash models take all four levels; Pro models only `low` and `high`.
+            if model.contains("flash"), ["minimal", "low", "medium", "high"].contains(effort) {
+                return ["thinkingLevel": .string(effort)]
+            }
             return ["thinkingLevel": .string(["minimal", "low"].contains(effort) ? "low" : "high")]
         }
         let budget: Int? =
             switch effort {
-            case "minimal": 0
+            case "minimal": model.contains("pro") ? 128 : 0  // Pro models cannot turn thinking off
             case "low": 1024
             case "medium": 8192
             case "high": 24576

@@ -43,6 +43,19 @@ import Testing
         #expect(error.statusCode == status)
     }
 
+    @Test(arguments: [
+        ("gemini-3.1-pro-preview", "medium", #"{"thinkingLevel":"high"}"#),
+        ("gemini-3.1-pro-preview", "minimal", #"{"thinkingLevel":"low"}"#),
+        ("gemini-3-flash", "medium", #"{"thinkingLevel":"medium"}"#),
+        ("gemini-3-flash", "xhigh", #"{"thinkingLevel":"high"}"#),
+        ("gemini-2.5-flash", "minimal", #"{"thinkingBudget":0}"#),
+        ("gemini-2.5-pro", "minimal", #"{"thinkingBudget":128}"#),
+        ("gemini-2.5-pro", "high", #"{"thinkingBudget":24576}"#),
+    ])
+    func geminiThinkingFollowsTheModelFamily(model: String, effort: String, json: String) {
+        #expect(GeminiProvider.thinkingConfig(model: model, effort: effort)?.jsonText == json)
+    }
+
     @Test func tokenBucketMakesCallersWaitOnceEmpty() {
         var bucket = TokenBucket(perMinute: 60, now: .zero)  // one a second, burst 60
         for _ in 0..<60 { #expect(bucket.reserve(1, now: .zero) == .zero) }
