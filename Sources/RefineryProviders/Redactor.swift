@@ -18,7 +18,9 @@ public struct Redactor: Sendable, Hashable {
     /// Creates a redactor for `secrets`. Values shorter than 4 characters are ignored: hiding
     /// them would mangle ordinary text and they are not credentials.
     public init(secrets: [String] = []) {
-        self.secrets = Set(secrets.filter { $0.count >= 4 }).sorted { $0.count > $1.count || ($0.count == $1.count && $0 < $1) }
+        self.secrets = Set(secrets.filter { $0.count >= 4 }).sorted {
+            $0.count > $1.count || ($0.count == $1.count && $0 < $1)
+        }
     }
 
     /// A redactor that also hides `more`.

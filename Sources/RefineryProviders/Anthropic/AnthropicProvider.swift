@@ -52,7 +52,9 @@ package struct AnthropicProvider: WireProtocolProvider {
     }
 
     package func call(_ request: ModelRequest, stream: Bool) throws -> WireCall {
-        var headers: [(String, String)] = [("anthropic-version", Self.apiVersion), ("accept", stream ? "text/event-stream" : "application/json")]
+        var headers: [(String, String)] = [
+            ("anthropic-version", Self.apiVersion), ("accept", stream ? "text/event-stream" : "application/json"),
+        ]
         switch auth {
         case .apiKey(let key): headers.append(("x-api-key", key))
         case .oauth(let token):
@@ -70,7 +72,8 @@ package struct AnthropicProvider: WireProtocolProvider {
         let params = request.params
         var body: [String: JSONValue] = [
             "model": .string(request.model.model),
-            "messages": .array(request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
+            "messages": .array(
+                request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
         ]
         var system = request.system ?? ""
         if let format = request.responseFormat {
@@ -94,7 +97,8 @@ package struct AnthropicProvider: WireProtocolProvider {
     /// Text (thinking blocks skipped), usage, model and stop reason of a non-streamed reply.
     package static func parseReply(_ json: JSONValue) throws -> ModelReplyParts {
         guard let content = json["content"]?.array else {
-            throw ProviderError(code: .invalidResponse, message: "the Anthropic reply has no `content` array", provider: "anthropic")
+            throw ProviderError(
+                code: .invalidResponse, message: "the Anthropic reply has no `content` array", provider: "anthropic")
         }
         let text = content.filter { $0["type"]?.string == "text" }.compactMap { $0["text"]?.string }.joined()
         let usage = json["usage"]
@@ -124,7 +128,8 @@ package struct AnthropicProvider: WireProtocolProvider {
         package mutating func consume(_ event: SSEEvent) throws -> [String] {
             guard let json = JSONValue.parse(event.data) else {
                 throw ProviderError(
-                    code: .invalidResponse, message: "\(provider) sent an undecodable `\(event.event)` event", provider: provider)
+                    code: .invalidResponse, message: "\(provider) sent an undecodable `\(event.event)` event",
+                    provider: provider)
             }
             let type = json["type"]?.string ?? event.event
             switch type {

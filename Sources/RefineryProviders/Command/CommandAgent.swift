@@ -28,7 +28,8 @@ public struct CommandAgent: Sendable, Hashable, Codable {
             name: "claude", argv: ["claude", "-p"],
             environment: ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_BASE_URL"]),
         "codex": CommandAgent(
-            name: "codex", argv: ["codex", "exec"], environment: ["OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL"]),
+            name: "codex", argv: ["codex", "exec"],
+            environment: ["OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL"]),
         "gemini": CommandAgent(
             name: "gemini", argv: ["gemini", "-p", ""], environment: ["GEMINI_API_KEY", "GOOGLE_API_KEY"]),
     ]

@@ -2,22 +2,23 @@
 // its standard output as the reply. The agent runs in its own process group so that a timeout
 // or a cancelled run kills it together with everything it spawned.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 package import Logging
 import RefineryCompiler
 package import RefineryRuntime
 import Subprocess
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 #if canImport(System)
-import System
+    import System
 #else
-import SystemPackage
+    import SystemPackage
 #endif
 
 /// Runs `command/NAME` models as subprocesses.
@@ -44,14 +45,17 @@ package struct CommandProvider: ModelProvider {
             let known = agents.keys.sorted().joined(separator: ", ")
             throw ProviderError(
                 code: .unknownModel,
-                message: "no command agent `\(request.model.model)`; known: \(known) (declare others under `commands:` in providers.yaml)",
+                message:
+                    "no command agent `\(request.model.model)`; known: \(known) "
+                    + "(declare others under `commands:` in providers.yaml)",
                 provider: provider)
         }
         let argv = agent.argv.map { $0.replacingAll("{model}", with: request.model.model) }
         guard let program = argv.first, let executable = resolve(program) else {
             throw ProviderError(
                 code: .unsupported,
-                message: "`\(agent.argv.first ?? "")` was not found on PATH; install it or set its argv in providers.yaml",
+                message:
+                    "`\(agent.argv.first ?? "")` was not found on PATH; install it or set its argv in providers.yaml",
                 provider: provider)
         }
         let prompt = Self.prompt(for: request)
@@ -59,17 +63,25 @@ package struct CommandProvider: ModelProvider {
         logger.debug(
             "command request",
             metadata: ["argv": "\(redactor.redact(argv.joined(separator: " ")))", "env": "\(env.keys.sorted())"])
-        let output = try await run(executable: executable, arguments: Array(argv.dropFirst()), environment: env, prompt: prompt,
+        let output = try await run(
+            executable: executable, arguments: Array(argv.dropFirst()), environment: env, prompt: prompt,
             timeout: HTTPProviderSupport.timeout(request))
-        logger.debug("command reply", metadata: ["status": "\(output.status)", "stdout": "\(redactor.redact(String(output.stdout.prefix(4096))))"])
+        logger.debug(
+            "command reply",
+            metadata: [
+                "status": "\(output.status)", "stdout": "\(redactor.redact(String(output.stdout.prefix(4096))))",
+            ])
         guard output.status == 0 else {
-            let tail = redactor.redact(String(output.stderr.suffix(500))).trimmingCharacters(in: .whitespacesAndNewlines)
+            let tail = redactor.redact(String(output.stderr.suffix(500))).trimmingCharacters(
+                in: .whitespacesAndNewlines)
             throw ProviderError(
-                code: .server, message: "`\(program)` exited with status \(output.status)\(tail.isEmpty ? "" : ": \(tail)")",
+                code: .server,
+                message: "`\(program)` exited with status \(output.status)\(tail.isEmpty ? "" : ": \(tail)")",
                 provider: provider)
         }
         let parts = ModelReplyParts(
-            text: output.stdout.trimmingCharacters(in: .whitespacesAndNewlines), model: agent.name, finishReason: "exit")
+            text: output.stdout.trimmingCharacters(in: .whitespacesAndNewlines), model: agent.name, finishReason: "exit"
+        )
         return try HTTPProviderSupport.reply(from: parts, request: request, provider: provider)
     }
 
@@ -98,7 +110,9 @@ package struct CommandProvider: ModelProvider {
     private func resolve(_ program: String) -> String? {
         if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
         let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return path.split(separator: ":").map { "\($0)/\(program)" }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 
     private struct Output: Sendable {
@@ -114,7 +128,8 @@ package struct CommandProvider: ModelProvider {
     ) async throws -> Output {
         var options = PlatformOptions()
         options.processGroupID = 0  // a new group whose id is the agent's pid
-        let env = Environment.custom(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }))
+        let env = Environment.custom(
+            Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }))
         let provider = provider
         do {
             let result = try await Subprocess.run(
@@ -159,11 +174,15 @@ package struct CommandProvider: ModelProvider {
                 }
             }
             if Task.isCancelled {
-                throw ProviderError(code: .cancelled, message: "the command agent was cancelled and killed", provider: provider)
+                throw ProviderError(
+                    code: .cancelled, message: "the command agent was cancelled and killed", provider: provider)
             }
             guard let (stdout, stderr) = result.closureResult else {
                 throw ProviderError(
-                    code: .timeout, message: "the command agent did not finish within \(ErrorClassifier.formatTimeout(timeout)); it was killed",
+                    code: .timeout,
+                    message:
+                        "the command agent did not finish within "
+                        + "\(ErrorClassifier.formatTimeout(timeout)); it was killed",
                     provider: provider)
             }
             let status: Int32 =
@@ -176,10 +195,12 @@ package struct CommandProvider: ModelProvider {
             throw error
         } catch {
             if Task.isCancelled || error is CancellationError {
-                throw ProviderError(code: .cancelled, message: "the command agent was cancelled and killed", provider: provider)
+                throw ProviderError(
+                    code: .cancelled, message: "the command agent was cancelled and killed", provider: provider)
             }
             throw ProviderError(
-                code: .unsupported, message: "could not run `\(executable)`: \(redactor.redact(String(describing: error)))",
+                code: .unsupported,
+                message: "could not run `\(executable)`: \(redactor.redact(String(describing: error)))",
                 provider: provider)
         }
     }

@@ -28,7 +28,8 @@ package struct GeminiEmbedder: Embedder {
             : ["requests": .array(texts.map { ["model": .string(path), "content": content($0)] })]
         let json = try await client.send(
             WireCall(
-                url: HTTPProviderSupport.join(baseURL, "/v1beta/\(path):\(single ? "embedContent" : "batchEmbedContents")"),
+                url: HTTPProviderSupport.join(
+                    baseURL, "/v1beta/\(path):\(single ? "embedContent" : "batchEmbedContents")"),
                 headers: [("x-goog-api-key", apiKey)], body: body, timeoutSeconds: timeoutSeconds, model: model.model,
                 estimatedTokens: texts.reduce(0) { $0 + HTTPProviderSupport.estimateTokens($1) }))
         let items = single ? [json["embedding"]].compactMap { $0 } : (json["embeddings"]?.array ?? [])

@@ -26,7 +26,9 @@ package struct GeminiProvider: WireProtocolProvider {
         self.apiKey = apiKey
     }
 
-    package func parse(_ json: JSONValue) throws -> ModelReplyParts { try Self.parseReply(json, provider: client.provider) }
+    package func parse(_ json: JSONValue) throws -> ModelReplyParts {
+        try Self.parseReply(json, provider: client.provider)
+    }
 
     package func makeDecoder() -> StreamDecoder { StreamDecoder(provider: client.provider) }
 
@@ -133,7 +135,9 @@ package struct GeminiProvider: WireProtocolProvider {
         if let reason = candidate["finishReason"]?.string { parts.finishReason = reason }
     }
 
-    static let safetyReasons: Set<String> = ["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"]
+    static let safetyReasons: Set<String> = [
+        "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
+    ]
 
     static func checkBlocked(_ parts: ModelReplyParts, provider: String) throws {
         guard let reason = parts.finishReason, safetyReasons.contains(reason),
@@ -161,7 +165,8 @@ package struct GeminiProvider: WireProtocolProvider {
 
         package mutating func consume(_ event: SSEEvent) throws -> [String] {
             guard let json = JSONValue.parse(event.data) else {
-                throw ProviderError(code: .invalidResponse, message: "\(provider) sent an undecodable stream chunk", provider: provider)
+                throw ProviderError(
+                    code: .invalidResponse, message: "\(provider) sent an undecodable stream chunk", provider: provider)
             }
             let before = parts.text.count
             try GeminiProvider.absorb(json, into: &parts, provider: provider)

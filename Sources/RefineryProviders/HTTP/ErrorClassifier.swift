@@ -17,25 +17,35 @@ package enum ErrorClassifier {
         let retryAfter = retryAfterSeconds(headers: headers, now: now)
         let suffix = detail.isEmpty ? "" : ": \(detail)"
         func error(_ code: ProviderError.Code, _ message: String) -> ProviderError {
-            ProviderError(code: code, message: message, provider: provider, statusCode: status, retryAfterSeconds: retryAfter)
+            ProviderError(
+                code: code, message: message, provider: provider, statusCode: status, retryAfterSeconds: retryAfter)
         }
         if errorType == "overloaded_error" {
             return error(.overloaded, "\(provider) is overloaded\(suffix); retry later")
         }
         switch status {
         case 401, 403:
-            return error(.authentication, "the \(provider) API rejected the credentials\(suffix); check the key's value and permissions")
+            return error(
+                .authentication,
+                "the \(provider) API rejected the credentials\(suffix); check the key's value and permissions")
         case 404:
-            return error(.unknownModel, "\(provider) does not know model `\(model)`\(suffix); check the model name (`refinery models` lists known ones)")
+            return error(
+                .unknownModel,
+                "\(provider) does not know model `\(model)`\(suffix); "
+                    + "check the model name (`refinery models` lists known ones)"
+            )
         case 400, 413, 422:
-            if errorType.contains("not_found") || detail.lowercased().contains("model") && detail.lowercased().contains("not found") {
+            if errorType.contains("not_found")
+                || detail.lowercased().contains("model") && detail.lowercased().contains("not found")
+            {
                 return error(.unknownModel, "\(provider) does not know model `\(model)`\(suffix)")
             }
             return error(.badRequest, "\(provider) refused the request as invalid\(suffix)")
         case 408:
             return error(.timeout, "\(provider) timed out the request\(suffix)")
         case 429:
-            let wait = retryAfter.map { "; retry after \(formatSeconds($0))" } ?? "; retry later or lower the request rate"
+            let wait =
+                retryAfter.map { "; retry after \(formatSeconds($0))" } ?? "; retry later or lower the request rate"
             return error(.rateLimited, "\(provider) rate limit reached\(suffix)\(wait)")
         case 503, 529:
             return error(.overloaded, "\(provider) is overloaded (HTTP \(status))\(suffix); retry later")
@@ -68,7 +78,9 @@ package enum ErrorClassifier {
             if let seconds = Double(retryAfter), seconds >= 0 { return seconds }
             if let date = parseHTTPDate(retryAfter) { return max(0, date.timeIntervalSince(now)) }
         }
-        let resets = headers.filter { $0.0.lowercased().hasPrefix("x-ratelimit-reset") }.compactMap { parseDuration($0.1) }
+        let resets = headers.filter { $0.0.lowercased().hasPrefix("x-ratelimit-reset") }.compactMap {
+            parseDuration($0.1)
+        }
         return resets.max()
     }
 
@@ -90,7 +102,9 @@ package enum ErrorClassifier {
             guard let amount = Double(number) else { return nil }
             let rest = text[index...]
             let (factor, length): (Double, Int) =
-                if rest.hasPrefix("ms") { (0.001, 2) } else if rest.hasPrefix("h") { (3600, 1) } else if rest.hasPrefix("m") {
+                if rest.hasPrefix("ms") { (0.001, 2) } else if rest.hasPrefix("h") {
+                    (3600, 1)
+                } else if rest.hasPrefix("m") {
                     (60, 1)
                 } else if rest.hasPrefix("s") { (1, 1) } else { (0, 0) }
             guard length > 0 else { return nil }
@@ -126,12 +140,14 @@ extension ErrorClassifier {
             switch type {
             case "overloaded_error", "unavailable", "server_overloaded": .overloaded
             case "rate_limit_error", "rate_limit_exceeded", "resource_exhausted": .rateLimited
-            case "authentication_error", "permission_error", "unauthenticated", "permission_denied", "invalid_api_key": .authentication
+            case "authentication_error", "permission_error", "unauthenticated", "permission_denied", "invalid_api_key":
+                .authentication
             case "not_found_error", "not_found", "model_not_found": .unknownModel
             case "invalid_request_error", "invalid_argument", "request_too_large", "failed_precondition": .badRequest
             case "deadline_exceeded", "timeout": .timeout
             default: .server
             }
-        return ProviderError(code: code, message: "\(provider) reported an error mid-stream: \(detail)", provider: provider)
+        return ProviderError(
+            code: code, message: "\(provider) reported an error mid-stream: \(detail)", provider: provider)
     }
 }

@@ -13,7 +13,8 @@ package enum HTTPProviderSupport {
 
     /// A reply from `parts`; `.emptyResponse` when there is no text. Usage the provider did not
     /// report is estimated at four characters a token and marked ``TokenUsage/isEstimated``.
-    package static func reply(from parts: ModelReplyParts, request: ModelRequest, provider: String) throws -> ModelReply {
+    package static func reply(from parts: ModelReplyParts, request: ModelRequest, provider: String) throws -> ModelReply
+    {
         guard !parts.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             let reason = parts.finishReason.map { " (finish reason: \($0))" } ?? ""
             throw ProviderError(
@@ -77,7 +78,8 @@ package enum HTTPProviderSupport {
     package static func schema(_ format: ResponseFormat, provider: String) throws -> JSONValue {
         guard let schema = JSONValue.parse(format.schemaJSON) else {
             throw ProviderError(
-                code: .badRequest, message: "the response schema `\(format.name)` is not valid JSON", provider: provider)
+                code: .badRequest, message: "the response schema `\(format.name)` is not valid JSON", provider: provider
+            )
         }
         return schema
     }

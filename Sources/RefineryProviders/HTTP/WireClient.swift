@@ -36,7 +36,8 @@ package struct WireClient: Sendable {
                 let response = try await execute(call)
                 let bytes = try await readBody(response, call: call)
                 let text = String(decoding: bytes, as: UTF8.self)
-                logger.debug("\(provider) reply body", metadata: ["body": "\(redactor.redact(String(text.prefix(4096))))"])
+                logger.debug(
+                    "\(provider) reply body", metadata: ["body": "\(redactor.redact(String(text.prefix(4096))))"])
                 guard (200..<300).contains(Int(response.status.code)) else {
                     throw classify(response, body: text, call: call)
                 }
@@ -48,7 +49,8 @@ package struct WireClient: Sendable {
                 guard let json = JSONValue.parse(bytes: bytes) else {
                     throw ProviderError(
                         code: .invalidResponse,
-                        message: "\(provider) sent a reply that is not JSON: \(redactor.redact(String(text.prefix(200))))",
+                        message:
+                            "\(provider) sent a reply that is not JSON: \(redactor.redact(String(text.prefix(200))))",
                         provider: provider, statusCode: Int(response.status.code))
                 }
                 return json
@@ -76,7 +78,9 @@ package struct WireClient: Sendable {
                     for try await buffer in response.body {
                         sawBytes = sawBytes || buffer.readableBytes > 0
                         for event in parser.feed(buffer.readableBytesView) {
-                            logger.trace("\(provider) event", metadata: ["event": "\(event.event)", "data": "\(redactor.redact(event.data))"])
+                            logger.trace(
+                                "\(provider) event",
+                                metadata: ["event": "\(event.event)", "data": "\(redactor.redact(event.data))"])
                             for delta in try decoder.consume(event) where !delta.isEmpty { onDelta(delta) }
                         }
                     }
@@ -89,7 +93,8 @@ package struct WireClient: Sendable {
                     throw transportError(error, call: call, duringBody: true)
                 }
                 guard sawBytes else {
-                    throw ProviderError(code: .emptyResponse, message: "\(provider) sent an empty stream", provider: provider)
+                    throw ProviderError(
+                        code: .emptyResponse, message: "\(provider) sent an empty stream", provider: provider)
                 }
                 guard decoder.isComplete else {
                     throw ProviderError(
@@ -130,7 +135,8 @@ package struct WireClient: Sendable {
         }
         do {
             // The deadline here is a backstop; `withDeadline` enforces the call's timeout.
-            let response = try await http.execute(request, timeout: .seconds(Int64(call.timeoutSeconds.rounded(.up)) + 5))
+            let response = try await http.execute(
+                request, timeout: .seconds(Int64(call.timeoutSeconds.rounded(.up)) + 5))
             logger.debug("\(provider) reply", metadata: ["status": "\(response.status.code)"])
             return response
         } catch {
@@ -144,7 +150,8 @@ package struct WireClient: Sendable {
             for try await buffer in response.body {
                 bytes.append(contentsOf: buffer.readableBytesView)
                 if bytes.count > Self.maxBodyBytes {
-                    throw ProviderError(code: .invalidResponse, message: "\(provider) reply exceeds 64 MB", provider: provider)
+                    throw ProviderError(
+                        code: .invalidResponse, message: "\(provider) reply exceeds 64 MB", provider: provider)
                 }
             }
             return bytes
@@ -176,7 +183,8 @@ package struct WireClient: Sendable {
         if let httpError = error as? HTTPClientError {
             switch httpError {
             case .cancelled:
-                return ProviderError(code: .cancelled, message: "the \(provider) call was cancelled", provider: provider)
+                return ProviderError(
+                    code: .cancelled, message: "the \(provider) call was cancelled", provider: provider)
             case .deadlineExceeded, .readTimeout, .connectTimeout, .getConnectionFromPoolTimeout:
                 return timeoutError(call)
             default:
@@ -190,14 +198,18 @@ package struct WireClient: Sendable {
         }
         return ProviderError(
             code: .network,
-            message: "could not reach \(provider) at \(redactor.redact(call.url)) (\(description)); check the network and the base URL",
+            message:
+                "could not reach \(provider) at \(redactor.redact(call.url)) (\(description)); "
+                + "check the network and the base URL",
             provider: provider)
     }
 
     private func timeoutError(_ call: WireCall) -> ProviderError {
         ProviderError(
             code: .timeout,
-            message: "\(provider) did not answer within \(ErrorClassifier.formatTimeout(call.timeoutSeconds)); raise --timeout or retry",
+            message:
+                "\(provider) did not answer within \(ErrorClassifier.formatTimeout(call.timeoutSeconds)); "
+                + "raise --timeout or retry",
             provider: provider)
     }
 

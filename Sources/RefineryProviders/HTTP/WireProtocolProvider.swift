@@ -25,7 +25,8 @@ extension WireProtocolProvider {
 
     package func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
         HTTPProviderSupport.stream { onDelta in
-            let parts = try await client.stream(try call(request, stream: true), decoder: makeDecoder(), onDelta: onDelta)
+            let parts = try await client.stream(
+                try call(request, stream: true), decoder: makeDecoder(), onDelta: onDelta)
             return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
         }
     }

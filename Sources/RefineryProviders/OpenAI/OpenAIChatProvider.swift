@@ -24,7 +24,9 @@ package struct OpenAIChatProvider: WireProtocolProvider {
     /// Whether this is api.openai.com itself (the reasoning-model rules apply only there).
     package let isOpenAI: Bool
 
-    package init(client: WireClient, baseURL: String, apiKey: String?, extraHeaders: [(String, String)] = [], isOpenAI: Bool) {
+    package init(
+        client: WireClient, baseURL: String, apiKey: String?, extraHeaders: [(String, String)] = [], isOpenAI: Bool
+    ) {
         self.client = client
         self.baseURL = baseURL
         self.apiKey = apiKey
@@ -32,7 +34,9 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         self.isOpenAI = isOpenAI
     }
 
-    package func parse(_ json: JSONValue) throws -> ModelReplyParts { try Self.parseReply(json, provider: client.provider) }
+    package func parse(_ json: JSONValue) throws -> ModelReplyParts {
+        try Self.parseReply(json, provider: client.provider)
+    }
 
     package func makeDecoder() -> StreamDecoder { StreamDecoder(provider: client.provider) }
 
@@ -53,10 +57,14 @@ package struct OpenAIChatProvider: WireProtocolProvider {
     }
 
     /// The request body.
-    package static func body(for request: ModelRequest, stream: Bool, reasoningRules: Bool, provider: String) throws -> JSONValue {
+    package static func body(for request: ModelRequest, stream: Bool, reasoningRules: Bool, provider: String) throws
+        -> JSONValue
+    {
         let params = request.params
         var messages: [JSONValue] = []
-        if let system = request.system, !system.isEmpty { messages.append(["role": "system", "content": .string(system)]) }
+        if let system = request.system, !system.isEmpty {
+            messages.append(["role": "system", "content": .string(system)])
+        }
         messages += request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }
         var body: [String: JSONValue] = ["model": .string(request.model.model), "messages": .array(messages)]
         let reasoning = reasoningRules && isReasoningModel(request.model.model)
@@ -92,11 +100,13 @@ package struct OpenAIChatProvider: WireProtocolProvider {
     package static func parseReply(_ json: JSONValue, provider: String) throws -> ModelReplyParts {
         if let error = json["error"], error != .null {
             throw ErrorClassifier.classify(
-                errorType: error["type"]?.string ?? error["code"]?.string ?? "", message: error["message"]?.string ?? "",
+                errorType: error["type"]?.string ?? error["code"]?.string ?? "",
+                message: error["message"]?.string ?? "",
                 provider: provider)
         }
         guard let choice = json["choices"]?[0] else {
-            throw ProviderError(code: .invalidResponse, message: "the \(provider) reply has no `choices`", provider: provider)
+            throw ProviderError(
+                code: .invalidResponse, message: "the \(provider) reply has no `choices`", provider: provider)
         }
         let message = choice["message"]
         let text = message?["content"]?.string ?? message?["refusal"]?.string ?? ""
@@ -126,11 +136,13 @@ package struct OpenAIChatProvider: WireProtocolProvider {
                 return []
             }
             guard let json = JSONValue.parse(data) else {
-                throw ProviderError(code: .invalidResponse, message: "\(provider) sent an undecodable stream chunk", provider: provider)
+                throw ProviderError(
+                    code: .invalidResponse, message: "\(provider) sent an undecodable stream chunk", provider: provider)
             }
             if let error = json["error"], error != .null {
                 throw ErrorClassifier.classify(
-                    errorType: error["type"]?.string ?? error["code"]?.string ?? "", message: error["message"]?.string ?? "",
+                    errorType: error["type"]?.string ?? error["code"]?.string ?? "",
+                    message: error["message"]?.string ?? "",
                     provider: provider)
             }
             if let model = json["model"]?.string { parts.model = model }

@@ -11,7 +11,10 @@ package struct OpenAIEmbedder: Embedder {
     package let extraHeaders: [(String, String)]
     package let timeoutSeconds: Double
 
-    package init(client: WireClient, baseURL: String, apiKey: String?, extraHeaders: [(String, String)] = [], timeoutSeconds: Double = 120) {
+    package init(
+        client: WireClient, baseURL: String, apiKey: String?, extraHeaders: [(String, String)] = [],
+        timeoutSeconds: Double = 120
+    ) {
         self.client = client
         self.baseURL = baseURL
         self.apiKey = apiKey
@@ -35,7 +38,8 @@ package struct OpenAIEmbedder: Embedder {
     /// The vectors of a reply, ordered by their `index`.
     package static func parse(_ json: JSONValue, count: Int, provider: String) throws -> [[Double]] {
         guard let data = json["data"]?.array else {
-            throw ProviderError(code: .invalidResponse, message: "the \(provider) embeddings reply has no `data`", provider: provider)
+            throw ProviderError(
+                code: .invalidResponse, message: "the \(provider) embeddings reply has no `data`", provider: provider)
         }
         let rows = data.enumerated().map { offset, item in
             (item["index"]?.int ?? offset, (item["embedding"]?.array ?? []).compactMap(\.double))

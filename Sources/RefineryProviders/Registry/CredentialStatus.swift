@@ -20,8 +20,10 @@ public struct CredentialProblem: Sendable, Hashable, CustomStringConvertible {
     /// `no credentials for anthropic (claude-opus-4-6): set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN`.
     public var description: String {
         let names = variables.map { "`\($0)`" }
-        let choice = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "") : names.joined()
-        return "no credentials for \(provider) (\(models.joined(separator: ", "))): set \(choice) in the environment or .env"
+        let choice =
+            names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "") : names.joined()
+        let models = models.joined(separator: ", ")
+        return "no credentials for \(provider) (\(models)): set \(choice) in the environment or .env"
     }
 }
 
@@ -39,7 +41,10 @@ public struct ProviderCredentialStatus: Sendable, Hashable {
     public var baseURLOverridden: Bool
 
     /// Creates a status.
-    public init(provider: String, variables: [String], present: [String], baseURLVariable: String? = nil, baseURLOverridden: Bool = false) {
+    public init(
+        provider: String, variables: [String], present: [String], baseURLVariable: String? = nil,
+        baseURLOverridden: Bool = false
+    ) {
         self.provider = provider
         self.variables = variables
         self.present = present

@@ -15,7 +15,8 @@ public struct ProviderEnvironment: Sendable, Hashable {
 
     /// `environment` (the process environment when `nil`) merged over `.env` in `dotEnvDirectory`
     /// (the current directory when `nil`). A missing or unreadable `.env` counts as empty.
-    public static func load(environment: [String: String]? = nil, dotEnvDirectory: String? = nil) -> ProviderEnvironment {
+    public static func load(environment: [String: String]? = nil, dotEnvDirectory: String? = nil) -> ProviderEnvironment
+    {
         let environment = environment ?? ProcessInfo.processInfo.environment
         let directory = dotEnvDirectory ?? FileManager.default.currentDirectoryPath
         let path = (directory as NSString).appendingPathComponent(".env")

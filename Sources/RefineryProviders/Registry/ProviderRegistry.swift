@@ -4,8 +4,8 @@
 
 package import AsyncHTTPClient
 import Foundation
-import NIOCore
 public import Logging
+import NIOCore
 public import RefineryCompiler
 public import RefineryRuntime
 import Synchronization
@@ -72,7 +72,8 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10))
         return try await HTTPClient.withHTTPClient(configuration: httpConfiguration) { http in
-            try await body(ProviderRegistry(http: http, environment: environment, configuration: configuration, logger: logger))
+            try await body(
+                ProviderRegistry(http: http, environment: environment, configuration: configuration, logger: logger))
         }
     }
 
@@ -120,7 +121,8 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
             let variables = spec?.keyVariables ?? []
             return ProviderCredentialStatus(
                 provider: provider, variables: variables, present: variables.filter { environment[$0] != nil },
-                baseURLVariable: spec?.baseURLVariable, baseURLOverridden: spec?.baseURLVariable.map { environment[$0] != nil } ?? false)
+                baseURLVariable: spec?.baseURLVariable,
+                baseURLOverridden: spec?.baseURLVariable.map { environment[$0] != nil } ?? false)
         }
         let custom = configuration.endpoints.map { endpoint in
             let variables = endpoint.apiKeyEnv.map { [$0] } ?? []
@@ -151,7 +153,8 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         "openrouter": CredentialSpec(
             keyVariables: ["OPENROUTER_API_KEY"], baseURLVariable: "OPENROUTER_BASE_URL",
             defaultBaseURL: "https://openrouter.ai/api"),
-        "ollama": CredentialSpec(keyVariables: [], baseURLVariable: "OLLAMA_HOST", defaultBaseURL: "http://127.0.0.1:11434"),
+        "ollama": CredentialSpec(
+            keyVariables: [], baseURLVariable: "OLLAMA_HOST", defaultBaseURL: "http://127.0.0.1:11434"),
     ]
 
     private func keyVariables(_ provider: String) -> [String] {
@@ -187,7 +190,8 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
     }
 
     private func client(_ provider: String) -> WireClient {
-        let limits = configuration.limits[provider]
+        let limits =
+            configuration.limits[provider]
             ?? configuration.endpoints.first { $0.name == provider }?.limits ?? ProviderLimits()
         let gate: CallGate? =
             limits.isUnlimited
@@ -223,12 +227,15 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         case "command":
             var agents = CommandAgent.builtins
             for agent in configuration.commands { agents[agent.name] = agent }
-            return CommandProvider(agents: agents, environment: environment.variables, logger: logger, redactor: redactor)
+            return CommandProvider(
+                agents: agents, environment: environment.variables, logger: logger, redactor: redactor)
         default:
             guard let endpoint = configuration.endpoints.first(where: { $0.name == provider }) else {
                 throw ProviderError(
                     code: .unknownModel,
-                    message: "unknown provider `\(provider)`; declare it in \(ProvidersConfig.defaultPath(environment: environment.variables))",
+                    message:
+                        "unknown provider `\(provider)`; declare it in "
+                        + ProvidersConfig.defaultPath(environment: environment.variables),
                     provider: provider)
             }
             var key: String?
@@ -245,12 +252,14 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
     private func makeEmbedder(_ provider: String) throws -> any Embedder {
         switch try makeProvider(provider) {
         case let chat as OpenAIChatProvider:
-            return OpenAIEmbedder(client: chat.client, baseURL: chat.baseURL, apiKey: chat.apiKey, extraHeaders: chat.extraHeaders)
+            return OpenAIEmbedder(
+                client: chat.client, baseURL: chat.baseURL, apiKey: chat.apiKey, extraHeaders: chat.extraHeaders)
         case let gemini as GeminiProvider:
             return GeminiEmbedder(client: gemini.client, baseURL: gemini.baseURL, apiKey: gemini.apiKey)
         default:
             throw ProviderError(
-                code: .unsupported, message: "\(provider) has no embeddings API; use an OpenAI-compatible or Gemini model",
+                code: .unsupported,
+                message: "\(provider) has no embeddings API; use an OpenAI-compatible or Gemini model",
                 provider: provider)
         }
     }

@@ -41,7 +41,8 @@ public struct ProvidersConfig: Sendable, Hashable, Codable {
     public var limits: [String: ProviderLimits]
 
     /// Creates a configuration.
-    public init(endpoints: [EndpointConfig] = [], commands: [CommandAgent] = [], limits: [String: ProviderLimits] = [:]) {
+    public init(endpoints: [EndpointConfig] = [], commands: [CommandAgent] = [], limits: [String: ProviderLimits] = [:])
+    {
         self.endpoints = endpoints
         self.commands = commands
         self.limits = limits
@@ -52,7 +53,8 @@ public struct ProvidersConfig: Sendable, Hashable, Codable {
 
     /// The default file: `$XDG_CONFIG_HOME/refinery/providers.yaml` (`~/.config` when unset).
     public static func defaultPath(environment: [String: String]) -> String {
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
         return base + "/refinery/providers.yaml"
     }
@@ -61,7 +63,8 @@ public struct ProvidersConfig: Sendable, Hashable, Codable {
     /// throw ``ProvidersConfigError`` with every diagnostic found.
     public static func load(path: String) throws -> ProvidersConfig {
         guard FileManager.default.fileExists(atPath: path) else { return ProvidersConfig() }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw ProvidersConfigError(diagnostics: [
                 Diagnostic(code: "providers.unreadable", message: "cannot read \(path) as UTF-8 text", file: path)
             ])
@@ -110,7 +113,9 @@ private struct ConfigReader {
 
     mutating func fail(_ node: YAMLNode, _ path: String, _ message: String, hint: String? = nil) {
         diagnostics.append(
-            Diagnostic(code: "providers.invalid", message: "\(path): \(message)", file: file, location: node.location, hint: hint))
+            Diagnostic(
+                code: "providers.invalid", message: "\(path): \(message)", file: file, location: node.location,
+                hint: hint))
     }
 
     mutating func read(_ root: YAMLNode) -> ProvidersConfig {
@@ -142,7 +147,9 @@ private struct ConfigReader {
 
     mutating func checkKeys(_ node: YAMLNode, _ path: String, known: Set<String>) {
         for pair in node.mapping ?? [] where !known.contains(pair.key.string ?? "") {
-            fail(pair.key, "\(path).\(pair.key.string ?? "?")", "unknown key", hint: "known keys: \(known.sorted().joined(separator: ", "))")
+            fail(
+                pair.key, "\(path).\(pair.key.string ?? "?")", "unknown key",
+                hint: "known keys: \(known.sorted().joined(separator: ", "))")
         }
     }
 
@@ -150,7 +157,10 @@ private struct ConfigReader {
         guard entry.mapping != nil else { return fail(entry, path, "expected a mapping") }
         checkKeys(
             entry, path,
-            known: ["name", "base_url", "api_key_env", "headers", "max_concurrent", "requests_per_minute", "tokens_per_minute"])
+            known: [
+                "name", "base_url", "api_key_env", "headers", "max_concurrent", "requests_per_minute",
+                "tokens_per_minute",
+            ])
         guard let name = entry["name"]?.string, !name.isEmpty, !name.contains("/") else {
             return fail(entry["name"] ?? entry, "\(path).name", "a provider needs a `name` without `/`")
         }
@@ -160,14 +170,18 @@ private struct ConfigReader {
             tokensPerMinute: positive(entry["tokens_per_minute"], "\(path).tokens_per_minute"))
         if ProvidersConfig.reserved.contains(name) {
             if let baseURL = entry["base_url"] {
-                fail(baseURL, "\(path).base_url", "`\(name)` is built in", hint: "set its base URL with the environment variable instead")
+                fail(
+                    baseURL, "\(path).base_url", "`\(name)` is built in",
+                    hint: "set its base URL with the environment variable instead")
             }
             config.limits[name] = limits
             return
         }
-        guard let baseURL = entry["base_url"]?.string, baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
+        guard let baseURL = entry["base_url"]?.string, baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")
+        else {
             return fail(
-                entry["base_url"] ?? entry, "\(path).base_url", "an endpoint needs a `base_url` starting with http:// or https://")
+                entry["base_url"] ?? entry, "\(path).base_url",
+                "an endpoint needs a `base_url` starting with http:// or https://")
         }
         var headers: [String: String] = [:]
         if let node = entry["headers"] {
@@ -181,7 +195,9 @@ private struct ConfigReader {
             fail(entry["name"] ?? entry, "\(path).name", "`\(name)` is declared twice")
         }
         config.endpoints.append(
-            EndpointConfig(name: name, baseURL: baseURL, apiKeyEnv: entry["api_key_env"]?.string, headers: headers, limits: limits))
+            EndpointConfig(
+                name: name, baseURL: baseURL, apiKeyEnv: entry["api_key_env"]?.string, headers: headers, limits: limits)
+        )
     }
 
     mutating func readCommand(_ entry: YAMLNode, path: String) -> CommandAgent? {
@@ -195,7 +211,9 @@ private struct ConfigReader {
             return nil
         }
         guard let argv = entry["argv"]?.sequence?.compactMap(\.string), !argv.isEmpty, !argv[0].isEmpty else {
-            fail(entry["argv"] ?? entry, "\(path).argv", "a command needs a non-empty `argv` list of strings", hint: "e.g. [claude, -p]")
+            fail(
+                entry["argv"] ?? entry, "\(path).argv", "a command needs a non-empty `argv` list of strings",
+                hint: "e.g. [claude, -p]")
             return nil
         }
         return CommandAgent(name: name, argv: argv, environment: entry["env"]?.sequence?.compactMap(\.string) ?? [])

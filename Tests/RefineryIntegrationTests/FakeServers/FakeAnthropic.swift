@@ -5,7 +5,9 @@
 enum FakeAnthropic {
     static let path = "/v1/messages"
 
-    static func message(_ text: String, model: String = "claude-test", input: Int = 12, output: Int = 7, stop: String = "end_turn") -> FakeReply {
+    static func message(
+        _ text: String, model: String = "claude-test", input: Int = 12, output: Int = 7, stop: String = "end_turn"
+    ) -> FakeReply {
         .json(
             """
             {"id":"msg_01","type":"message","role":"assistant","model":"\(model)",\
@@ -15,21 +17,38 @@ enum FakeAnthropic {
     }
 
     /// The streamed events for `pieces` (each a `text_delta`).
-    static func events(_ pieces: [String], model: String = "claude-test", input: Int = 25, output: Int = 15) -> [(String?, String)] {
+    static func events(_ pieces: [String], model: String = "claude-test", input: Int = 25, output: Int = 15) -> [(
+        String?, String
+    )] {
         var events: [(String?, String)] = [
-            ("message_start", """
-            {"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant","content":[],\
-            "model":"\(model)","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":\(input),"output_tokens":1}}}
-            """),
-            ("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#),
+            (
+                "message_start",
+                """
+                {"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant","content":[],\
+                "model":"\(model)","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":\(input),"output_tokens":1}}}
+                """
+            ),
+            (
+                "content_block_start",
+                #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#
+            ),
             ("ping", #"{"type": "ping"}"#),
         ]
         for piece in pieces {
-            events.append(("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"# + quoted(piece) + "}}"))
+            events.append(
+                (
+                    "content_block_delta",
+                    #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"# + quoted(piece)
+                        + "}}"
+                ))
         }
         events += [
             ("content_block_stop", #"{"type":"content_block_stop","index":0}"#),
-            ("message_delta", #"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":"# + "\(output)}}"),
+            (
+                "message_delta",
+                #"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":"#
+                    + "\(output)}}"
+            ),
             ("message_stop", #"{"type":"message_stop"}"#),
         ]
         return events
@@ -40,7 +59,8 @@ enum FakeAnthropic {
     }
 
     static func error(_ type: String, _ message: String, status: Int, headers: [String: String] = [:]) -> FakeReply {
-        .json(#"{"type":"error","error":{"type":"\#(type)","message":"\#(message)"}}"#, status: status, headers: headers)
+        .json(
+            #"{"type":"error","error":{"type":"\#(type)","message":"\#(message)"}}"#, status: status, headers: headers)
     }
 }
 

@@ -6,7 +6,9 @@ enum FakeOpenAI {
     static let path = "/v1/chat/completions"
     static let embeddingsPath = "/v1/embeddings"
 
-    static func completion(_ text: String, model: String = "gpt-test", prompt: Int = 11, completion: Int = 5, finish: String = "stop") -> FakeReply {
+    static func completion(
+        _ text: String, model: String = "gpt-test", prompt: Int = 11, completion: Int = 5, finish: String = "stop"
+    ) -> FakeReply {
         .json(
             """
             {"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"\(model)",\
@@ -16,7 +18,10 @@ enum FakeOpenAI {
             """)
     }
 
-    static func chunks(_ pieces: [String], model: String = "gpt-test", prompt: Int = 9, completion: Int = 4, usage: Bool = true, done: Bool = true) -> [(String?, String)] {
+    static func chunks(
+        _ pieces: [String], model: String = "gpt-test", prompt: Int = 9, completion: Int = 4, usage: Bool = true,
+        done: Bool = true
+    ) -> [(String?, String)] {
         func chunk(_ delta: String, finish: String?) -> String {
             """
             {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"\(model)",\
@@ -27,10 +32,14 @@ enum FakeOpenAI {
         events += pieces.map { (nil, chunk(#"{"content":"# + quoted($0) + "}", finish: nil)) }
         events.append((nil, chunk("{}", finish: "stop")))
         if usage {
-            events.append((nil, """
-            {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"\(model)","choices":[],\
-            "usage":{"prompt_tokens":\(prompt),"completion_tokens":\(completion),"total_tokens":\(prompt + completion)}}
-            """))
+            events.append(
+                (
+                    nil,
+                    """
+                    {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"\(model)","choices":[],\
+                    "usage":{"prompt_tokens":\(prompt),"completion_tokens":\(completion),"total_tokens":\(prompt + completion)}}
+                    """
+                ))
         }
         if done { events.append((nil, "[DONE]")) }
         return events
@@ -41,7 +50,9 @@ enum FakeOpenAI {
     }
 
     static func error(_ message: String, type: String, status: Int, headers: [String: String] = [:]) -> FakeReply {
-        .json(#"{"error":{"message":"\#(message)","type":"\#(type)","param":null,"code":null}}"#, status: status, headers: headers)
+        .json(
+            #"{"error":{"message":"\#(message)","type":"\#(type)","param":null,"code":null}}"#, status: status,
+            headers: headers)
     }
 
     static func embeddings(_ vectors: [[Double]]) -> FakeReply {
@@ -49,6 +60,8 @@ enum FakeOpenAI {
         let items = vectors.enumerated().reversed().map { index, vector in
             #"{"object":"embedding","index":\#(index),"embedding":[\#(vector.map { "\($0)" }.joined(separator: ","))]}"#
         }
-        return .json(#"{"object":"list","data":[\#(items.joined(separator: ","))],"model":"emb","usage":{"prompt_tokens":3,"total_tokens":3}}"#)
+        return .json(
+            #"{"object":"list","data":[\#(items.joined(separator: ","))],"model":"emb","usage":{"prompt_tokens":3,"total_tokens":3}}"#
+        )
     }
 }

@@ -39,7 +39,8 @@ struct RecordedRequest: Sendable {
 /// A scripted reply.
 enum FakeReply: Sendable {
     /// A complete reply.
-    case body(status: Int = 200, contentType: String = "application/json", text: String, headers: [String: String] = [:])
+    case body(
+        status: Int = 200, contentType: String = "application/json", text: String, headers: [String: String] = [:])
     /// `text/event-stream` written chunk by chunk (each chunk flushed), optionally pausing between chunks.
     case stream(chunks: [String], pause: Duration? = nil, headers: [String: String] = [:])
     /// Writes the chunks, then drops the connection without ending the chunked body.
@@ -203,7 +204,9 @@ private struct FakeResponder: HTTPResponder {
         guard let server = holder.server.withLock({ $0 }) else { throw FakeServerError(message: "not started") }
         defer { server.finished() }
         guard let reply = server.record(recorded) else {
-            return Response(status: .notFound, body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"error":{"message":"no route"}}"#)))
+            return Response(
+                status: .notFound,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"error":{"message":"no route"}}"#)))
         }
         return try await respond(reply, context: context)
     }
@@ -218,7 +221,8 @@ private struct FakeResponder: HTTPResponder {
             fields[.contentType] = contentType
             for (name, value) in headers { if let name = HTTPField.Name(name) { fields[name] = value } }
             return Response(
-                status: HTTPResponse.Status(code: status), headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+                status: HTTPResponse.Status(code: status), headers: fields,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         case .stream(let chunks, let pause, let headers):
             var fields = HTTPFields()
             fields[.contentType] = "text/event-stream"

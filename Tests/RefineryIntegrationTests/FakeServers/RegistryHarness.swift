@@ -26,7 +26,8 @@ enum RegistryHarness {
         logger: Logger = quietLogger, _ body: (ProviderRegistry) async throws -> T
     ) async throws -> T {
         try await ProviderRegistry.withRegistry(
-            environment: ProviderEnvironment(environment: environment(server, extra: extra)), configuration: configuration,
+            environment: ProviderEnvironment(environment: environment(server, extra: extra)),
+            configuration: configuration,
             logger: logger, body)
     }
 
@@ -42,7 +43,9 @@ enum RegistryHarness {
 }
 
 /// Runs `request` through `stream` and returns the deltas and the finished reply.
-func collect(_ stream: AsyncThrowingStream<ModelStreamEvent, any Error>) async throws -> (deltas: [String], reply: ModelReply?) {
+func collect(_ stream: AsyncThrowingStream<ModelStreamEvent, any Error>) async throws -> (
+    deltas: [String], reply: ModelReply?
+) {
     var deltas: [String] = []
     var reply: ModelReply?
     for try await event in stream {

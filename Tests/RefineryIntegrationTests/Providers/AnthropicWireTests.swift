@@ -12,7 +12,9 @@ import Testing
             server.route(FakeAnthropic.path, FakeAnthropic.message("Hello there"))
             let reply = try await RegistryHarness.with(server) { registry in
                 try await registry.provider(for: ModelRef(provider: "anthropic", model: "claude-x"))
-                    .complete(RegistryHarness.request("anthropic", "claude-x", params: ModelParams(temperature: 0.2, stop: ["END"])))
+                    .complete(
+                        RegistryHarness.request(
+                            "anthropic", "claude-x", params: ModelParams(temperature: 0.2, stop: ["END"])))
             }
             #expect(reply.text == "Hello there")
             #expect(reply.usage == TokenUsage(inputTokens: 12, outputTokens: 7))
@@ -41,7 +43,9 @@ import Testing
     @Test func oauthTokenUsesBearerAndBetaHeader() async throws {
         try await FakeServer.run { server in
             server.route(FakeAnthropic.path, FakeAnthropic.message("ok"))
-            _ = try await RegistryHarness.with(server, extra: ["ANTHROPIC_API_KEY": "", "CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat01-PLANTED-token"]) {
+            _ = try await RegistryHarness.with(
+                server, extra: ["ANTHROPIC_API_KEY": "", "CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat01-PLANTED-token"]
+            ) {
                 try await $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x"))
                     .complete(RegistryHarness.request("anthropic", "claude-x"))
             }
@@ -57,7 +61,8 @@ import Testing
             server.route(FakeAnthropic.path, FakeAnthropic.stream(["Hel", "lo", " world"]))
             let (deltas, reply) = try await RegistryHarness.with(server) {
                 try await collect(
-                    $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x")).stream(RegistryHarness.request("anthropic", "claude-x")))
+                    $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x")).stream(
+                        RegistryHarness.request("anthropic", "claude-x")))
             }
             #expect(deltas == ["Hel", "lo", " world"])
             #expect(reply?.text == "Hello world")
@@ -76,7 +81,8 @@ import Testing
             _ = try await RegistryHarness.with(server) {
                 try await $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x")).complete(
                     RegistryHarness.request(
-                        "anthropic", "claude-x", params: ModelParams(temperature: 0.5, maxTokens: 1000, reasoningEffort: effort)))
+                        "anthropic", "claude-x",
+                        params: ModelParams(temperature: 0.5, maxTokens: 1000, reasoningEffort: effort)))
             }
             let body = try #require(server.lastRequest?.json)
             let thinking = try #require(body["thinking"] as? [String: Any])
@@ -92,7 +98,9 @@ import Testing
             server.route(FakeAnthropic.path, FakeAnthropic.message("{}"))
             _ = try await RegistryHarness.with(server) {
                 try await $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x")).complete(
-                    RegistryHarness.request("anthropic", "claude-x", format: ResponseFormat(name: "verdict", schemaJSON: #"{"type":"object"}"#)))
+                    RegistryHarness.request(
+                        "anthropic", "claude-x",
+                        format: ResponseFormat(name: "verdict", schemaJSON: #"{"type":"object"}"#)))
             }
             let system = try #require(server.lastRequest?.json?["system"] as? String)
             #expect(system.hasPrefix("Be brief.\n\nReply with a single JSON object"))
@@ -102,13 +110,16 @@ import Testing
 
     @Test func errorEventMidStreamIsClassified() async throws {
         try await FakeServer.run { server in
-            let events = Array(FakeAnthropic.events(["partial"]).prefix(4)) + [
-                ("error", #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)
-            ]
+            let events =
+                Array(FakeAnthropic.events(["partial"]).prefix(4)) + [
+                    ("error", #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)
+                ]
             server.route(FakeAnthropic.path, .sse(events))
             let error = await providerError {
                 _ = try await RegistryHarness.with(server) {
-                    try await collect($0.provider(for: ModelRef(provider: "anthropic", model: "claude-x")).stream(RegistryHarness.request("anthropic", "claude-x")))
+                    try await collect(
+                        $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x")).stream(
+                            RegistryHarness.request("anthropic", "claude-x")))
                 }
             }
             #expect(error?.code == .overloaded)

@@ -6,14 +6,16 @@ import RefineryCompiler
 import RefineryProviders
 import RefineryRuntime
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct CommandProviderTests {
     /// Writes an executable script in a fresh directory and returns its path and directory.
     private func script(_ body: String) throws -> (path: String, directory: URL) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("refinery-agent-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "refinery-agent-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("agent.sh").path
         try ("#!/bin/sh\n" + body).write(toFile: path, atomically: true, encoding: .utf8)
@@ -24,9 +26,12 @@ import Glibc
     private func run(
         _ agent: CommandAgent, variables: [String: String] = [:], timeout: Double = 10, prompt: String = "say hi"
     ) async throws -> ModelReply {
-        let environment = ["PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"].merging(variables) { _, new in new }
+        let environment = ["PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"].merging(variables) { _, new in
+            new
+        }
         return try await ProviderRegistry.withRegistry(
-            environment: ProviderEnvironment(environment: environment), configuration: ProvidersConfig(commands: [agent]),
+            environment: ProviderEnvironment(environment: environment),
+            configuration: ProvidersConfig(commands: [agent]),
             logger: quietLogger
         ) { registry in
             try await registry.provider(for: ModelRef(provider: "command", model: agent.name)).complete(
@@ -70,7 +75,9 @@ import Glibc
         let (path, directory) = try script("sleep 30 &\necho $! > \"$1\"\nwait\n")
         defer { try? FileManager.default.removeItem(at: directory) }
         let pidFile = directory.appendingPathComponent("child.pid").path
-        let error = await providerError { _ = try await run(CommandAgent(name: "fake", argv: [path, pidFile]), timeout: 1) }
+        let error = await providerError {
+            _ = try await run(CommandAgent(name: "fake", argv: [path, pidFile]), timeout: 1)
+        }
         #expect(error?.code == .timeout)
         let pid = try #require(childPID(pidFile))
         #expect(await isGone(pid))
@@ -95,7 +102,9 @@ import Glibc
     }
 
     private func childPID(_ file: String) -> pid_t? {
-        (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        (try? String(contentsOfFile: file, encoding: .utf8)).flatMap {
+            pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
     }
 
     /// Whether `pid` has exited (gone, or a zombie awaiting its reaper), polling for up to 3 s.

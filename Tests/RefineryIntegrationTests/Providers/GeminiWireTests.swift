@@ -8,14 +8,18 @@ import Testing
 @Suite struct GeminiWireTests {
     @Test func nonStreamedCallUsesHeaderKeyAndDocumentedBody() async throws {
         try await FakeServer.run { server in
-            server.route(FakeGemini.path("gemini-2.5-pro", "generateContent"), FakeGemini.reply("Bonjour", thoughts: 30))
+            server.route(
+                FakeGemini.path("gemini-2.5-pro", "generateContent"), FakeGemini.reply("Bonjour", thoughts: 30))
             let format = ResponseFormat(
                 name: "verdict",
-                schemaJSON: #"{"$schema":"x","type":"object","additionalProperties":false,"properties":{"ok":{"type":["boolean","null"]},"kind":{"const":"a"}},"required":["ok"]}"#)
+                schemaJSON:
+                    #"{"$schema":"x","type":"object","additionalProperties":false,"properties":{"ok":{"type":["boolean","null"]},"kind":{"const":"a"}},"required":["ok"]}"#
+            )
             let reply = try await RegistryHarness.with(server) {
                 try await $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro")).complete(
                     RegistryHarness.request(
-                        "gemini", "gemini-2.5-pro", params: ModelParams(temperature: 0.3, topP: 0.8, maxTokens: 256, reasoningEffort: "low"),
+                        "gemini", "gemini-2.5-pro",
+                        params: ModelParams(temperature: 0.3, topP: 0.8, maxTokens: 256, reasoningEffort: "low"),
                         format: format))
             }
             #expect(reply.text == "Bonjour")
@@ -26,7 +30,9 @@ import Testing
             #expect(request.query == nil)
             #expect(!request.fullText.contains("key=\(RegistryHarness.geminiKey)"))
             let body = try #require(request.json)
-            #expect(((body["systemInstruction"] as? [String: Any])?["parts"] as? [[String: Any]])?.first?["text"] as? String == "Be brief.")
+            #expect(
+                ((body["systemInstruction"] as? [String: Any])?["parts"] as? [[String: Any]])?.first?["text"] as? String
+                    == "Be brief.")
             let contents = try #require(body["contents"] as? [[String: Any]])
             #expect(contents.first?["role"] as? String == "user")
             let config = try #require(body["generationConfig"] as? [String: Any])
@@ -49,9 +55,11 @@ import Testing
     @Test func assistantTurnsUseModelRole() async throws {
         try await FakeServer.run { server in
             server.route(FakeGemini.path("gemini-3.1-pro-preview", "generateContent"), FakeGemini.reply("ok"))
-            var request = RegistryHarness.request("gemini", "gemini-3.1-pro-preview", params: ModelParams(reasoningEffort: "high"))
+            var request = RegistryHarness.request(
+                "gemini", "gemini-3.1-pro-preview", params: ModelParams(reasoningEffort: "high"))
             request.messages = [
-                ChatMessage(role: .user, content: "a"), ChatMessage(role: .assistant, content: "b"), ChatMessage(role: .user, content: "c"),
+                ChatMessage(role: .user, content: "a"), ChatMessage(role: .assistant, content: "b"),
+                ChatMessage(role: .user, content: "c"),
             ]
             _ = try await RegistryHarness.with(server) { [request] in
                 try await $0.provider(for: request.model).complete(request)
@@ -66,10 +74,12 @@ import Testing
 
     @Test func streamUsesAltSSE() async throws {
         try await FakeServer.run { server in
-            server.route(FakeGemini.path("gemini-2.5-flash", "streamGenerateContent"), FakeGemini.stream(["Un", "deux"]))
+            server.route(
+                FakeGemini.path("gemini-2.5-flash", "streamGenerateContent"), FakeGemini.stream(["Un", "deux"]))
             let (deltas, reply) = try await RegistryHarness.with(server) {
-                try await collect($0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-flash")).stream(
-                    RegistryHarness.request("gemini", "gemini-2.5-flash")))
+                try await collect(
+                    $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-flash")).stream(
+                        RegistryHarness.request("gemini", "gemini-2.5-flash")))
             }
             #expect(deltas == ["Un", "deux"])
             #expect(reply?.text == "Undeux")
@@ -85,7 +95,8 @@ import Testing
                 .json(#"{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":5}}"#))
             let error = await providerError {
                 _ = try await RegistryHarness.with(server) {
-                    try await $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro")).complete(RegistryHarness.request("gemini", "gemini-2.5-pro"))
+                    try await $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro")).complete(
+                        RegistryHarness.request("gemini", "gemini-2.5-pro"))
                 }
             }
             #expect(error?.code == .badRequest)
@@ -101,7 +112,8 @@ import Testing
                 .json(#"{"candidates":[{"finishReason":"SAFETY","index":0}],"usageMetadata":{"promptTokenCount":5}}"#))
             let error = await providerError {
                 _ = try await RegistryHarness.with(server) {
-                    try await $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro")).complete(RegistryHarness.request("gemini", "gemini-2.5-pro"))
+                    try await $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro")).complete(
+                        RegistryHarness.request("gemini", "gemini-2.5-pro"))
                 }
             }
             #expect(error?.code == .badRequest)
@@ -114,7 +126,8 @@ import Testing
             server.route(
                 FakeGemini.path("gemini-embedding-001", "batchEmbedContents"),
                 .json(#"{"embeddings":[{"values":[0.1,0.2]},{"values":[0.3,0.4]}]}"#))
-            server.route(FakeGemini.path("gemini-embedding-001", "embedContent"), .json(#"{"embedding":{"values":[0.5,0.6]}}"#))
+            server.route(
+                FakeGemini.path("gemini-embedding-001", "embedContent"), .json(#"{"embedding":{"values":[0.5,0.6]}}"#))
             let model = ModelRef(provider: "gemini", model: "gemini-embedding-001")
             let (batch, single) = try await RegistryHarness.with(server) {
                 (try await $0.embed(["a", "b"], model: model), try await $0.embed(["c"], model: model))

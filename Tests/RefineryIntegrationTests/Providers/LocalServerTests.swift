@@ -12,14 +12,19 @@ import RefineryProviders
 import RefineryRuntime
 import Testing
 
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["REFINERY_LOCAL_BASE_URL"] != nil, "REFINERY_LOCAL_BASE_URL is not set"))
+@Suite(
+    .enabled(
+        if: ProcessInfo.processInfo.environment["REFINERY_LOCAL_BASE_URL"] != nil, "REFINERY_LOCAL_BASE_URL is not set")
+)
 struct LocalServerTests {
     @Test func localServerAnswersWholeAndStreamed() async throws {
         let variables = ProcessInfo.processInfo.environment
         let baseURL = try #require(variables["REFINERY_LOCAL_BASE_URL"])
         let model = ModelRef(provider: "local", model: variables["REFINERY_LOCAL_MODEL"] ?? "llama3.2")
         let keyVariable = variables["REFINERY_LOCAL_API_KEY"] == nil ? nil : "REFINERY_LOCAL_API_KEY"
-        let config = ProvidersConfig(endpoints: [EndpointConfig(name: "local", baseURL: baseURL, apiKeyEnv: keyVariable)])
+        let config = ProvidersConfig(endpoints: [
+            EndpointConfig(name: "local", baseURL: baseURL, apiKeyEnv: keyVariable)
+        ])
         let request = ModelRequest(
             model: model, messages: [ChatMessage(role: .user, content: "Reply with the single word: pong")],
             params: ModelParams(temperature: 0, maxTokens: 20), timeoutSeconds: 300)

@@ -11,11 +11,13 @@ import Testing
     @Test func reasoningModelGetsCompletionTokensAndEffort() async throws {
         try await FakeServer.run { server in
             server.route(FakeOpenAI.path, FakeOpenAI.completion("Hi!"))
-            let format = ResponseFormat(name: "evaluation", schemaJSON: #"{"type":"object","properties":{"score":{"type":"number"}}}"#)
+            let format = ResponseFormat(
+                name: "evaluation", schemaJSON: #"{"type":"object","properties":{"score":{"type":"number"}}}"#)
             let reply = try await RegistryHarness.with(server) {
                 try await $0.provider(for: ModelRef(provider: "openai", model: "gpt-5.4")).complete(
                     RegistryHarness.request(
-                        "openai", "gpt-5.4", params: ModelParams(temperature: 0.7, maxTokens: 500, reasoningEffort: "xhigh", seed: 3),
+                        "openai", "gpt-5.4",
+                        params: ModelParams(temperature: 0.7, maxTokens: 500, reasoningEffort: "xhigh", seed: 3),
                         format: format))
             }
             #expect(reply.text == "Hi!")
@@ -45,7 +47,9 @@ import Testing
             server.route(FakeOpenAI.path, FakeOpenAI.completion("ok"))
             _ = try await RegistryHarness.with(server) {
                 try await $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).complete(
-                    RegistryHarness.request("openai", "gpt-4o", params: ModelParams(temperature: 0.7, topP: 0.9, maxTokens: 300, reasoningEffort: "high")))
+                    RegistryHarness.request(
+                        "openai", "gpt-4o",
+                        params: ModelParams(temperature: 0.7, topP: 0.9, maxTokens: 300, reasoningEffort: "high")))
             }
             let body = try #require(server.lastRequest?.json)
             #expect(body["max_tokens"] as? Int == 300)
@@ -59,7 +63,9 @@ import Testing
         try await FakeServer.run { server in
             server.route(FakeOpenAI.path, FakeOpenAI.stream(["Hello", ", ", "world"]))
             let (deltas, reply) = try await RegistryHarness.with(server) {
-                try await collect($0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).stream(RegistryHarness.request("openai", "gpt-4o")))
+                try await collect(
+                    $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).stream(
+                        RegistryHarness.request("openai", "gpt-4o")))
             }
             #expect(deltas == ["Hello", ", ", "world"])
             #expect(reply?.text == "Hello, world")
@@ -74,8 +80,9 @@ import Testing
         try await FakeServer.run { server in
             server.route(FakeOpenAI.path, FakeOpenAI.stream(["abcdefgh"], usage: false))
             let (_, reply) = try await RegistryHarness.with(server) {
-                try await collect($0.provider(for: ModelRef(provider: "ollama", model: "llama3.2")).stream(
-                    RegistryHarness.request("ollama", "llama3.2", system: nil, prompt: "12345678")))
+                try await collect(
+                    $0.provider(for: ModelRef(provider: "ollama", model: "llama3.2")).stream(
+                        RegistryHarness.request("ollama", "llama3.2", system: nil, prompt: "12345678")))
             }
             #expect(reply?.usage == TokenUsage(inputTokens: 2, outputTokens: 2, isEstimated: true))
         }
@@ -85,7 +92,8 @@ import Testing
         try await FakeServer.run { server in
             server.route(FakeOpenAI.path, FakeOpenAI.completion("local"))
             let reply = try await RegistryHarness.with(server, extra: ["OPENAI_API_KEY": ""]) {
-                try await $0.provider(for: ModelRef(provider: "ollama", model: "llama3.2")).complete(RegistryHarness.request("ollama", "llama3.2"))
+                try await $0.provider(for: ModelRef(provider: "ollama", model: "llama3.2")).complete(
+                    RegistryHarness.request("ollama", "llama3.2"))
             }
             #expect(reply.text == "local")
             let request = try #require(server.lastRequest)
@@ -99,10 +107,14 @@ import Testing
         try await FakeServer.run { server in
             server.route(FakeOpenAI.path, FakeOpenAI.completion("custom"))
             let config = ProvidersConfig(endpoints: [
-                EndpointConfig(name: "lab", baseURL: server.baseURL + "/v1", apiKeyEnv: "LAB_KEY", headers: ["X-Team": "refinery"])
+                EndpointConfig(
+                    name: "lab", baseURL: server.baseURL + "/v1", apiKeyEnv: "LAB_KEY", headers: ["X-Team": "refinery"])
             ])
-            let reply = try await RegistryHarness.with(server, extra: ["LAB_KEY": "lab-PLANTED-key-123"], configuration: config) {
-                try await $0.provider(for: ModelRef(provider: "lab", model: "qwen")).complete(RegistryHarness.request("lab", "qwen"))
+            let reply = try await RegistryHarness.with(
+                server, extra: ["LAB_KEY": "lab-PLANTED-key-123"], configuration: config
+            ) {
+                try await $0.provider(for: ModelRef(provider: "lab", model: "qwen")).complete(
+                    RegistryHarness.request("lab", "qwen"))
             }
             #expect(reply.text == "custom")
             let request = try #require(server.lastRequest)
@@ -116,7 +128,8 @@ import Testing
         try await FakeServer.run { server in
             server.route(FakeOpenAI.embeddingsPath, FakeOpenAI.embeddings([[1, 0], [0, 1], [0.5, 0.5]]))
             let vectors = try await RegistryHarness.with(server) {
-                try await $0.embed(["a", "b", "c"], model: ModelRef(provider: "openai", model: "text-embedding-3-small"))
+                try await $0.embed(
+                    ["a", "b", "c"], model: ModelRef(provider: "openai", model: "text-embedding-3-small"))
             }
             #expect(vectors == [[1, 0], [0, 1], [0.5, 0.5]])
             let body = try #require(server.lastRequest?.json)

@@ -14,10 +14,13 @@ import Testing
             server.route(FakeOpenAI.path, FakeOpenAI.stream(["fine"]))
             server.route(
                 FakeAnthropic.path,
-                FakeAnthropic.error("authentication_error", "invalid x-api-key \(RegistryHarness.anthropicKey)", status: 401))
+                FakeAnthropic.error(
+                    "authentication_error", "invalid x-api-key \(RegistryHarness.anthropicKey)", status: 401))
             server.route(FakeGemini.path("gemini-2.5-pro", "generateContent"), FakeGemini.reply("ok"))
             let errors = try await RegistryHarness.with(server, logger: capture.logger(level: .trace)) { registry in
-                _ = try await collect(registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).stream(RegistryHarness.request("openai", "gpt-4o")))
+                _ = try await collect(
+                    registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).stream(
+                        RegistryHarness.request("openai", "gpt-4o")))
                 _ = try await registry.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro")).complete(
                     RegistryHarness.request("gemini", "gemini-2.5-pro"))
                 let error = await providerError {

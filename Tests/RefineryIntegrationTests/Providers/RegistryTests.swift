@@ -8,17 +8,21 @@ import Testing
 
 @Suite struct RegistryTests {
     private func withRegistry<T: Sendable>(
-        _ variables: [String: String], configuration: ProvidersConfig = ProvidersConfig(), _ body: (ProviderRegistry) async throws -> T
+        _ variables: [String: String], configuration: ProvidersConfig = ProvidersConfig(),
+        _ body: (ProviderRegistry) async throws -> T
     ) async throws -> T {
         try await ProviderRegistry.withRegistry(
-            environment: ProviderEnvironment(environment: variables), configuration: configuration, logger: quietLogger, body)
+            environment: ProviderEnvironment(environment: variables), configuration: configuration, logger: quietLogger,
+            body)
     }
 
     @Test func checkCredentialsNamesTheVariablesToSet() async throws {
         let problems = try await withRegistry(["OPENAI_API_KEY": "sk-present-123456"]) {
             $0.checkCredentials(for: [
-                ModelRef(provider: "anthropic", model: "claude-opus-4-6"), ModelRef(provider: "openai", model: "gpt-5.4"),
-                ModelRef(provider: "anthropic", model: "claude-opus-4-6"), ModelRef(provider: "gemini", model: "gemini-2.5-pro"),
+                ModelRef(provider: "anthropic", model: "claude-opus-4-6"),
+                ModelRef(provider: "openai", model: "gpt-5.4"),
+                ModelRef(provider: "anthropic", model: "claude-opus-4-6"),
+                ModelRef(provider: "gemini", model: "gemini-2.5-pro"),
                 ModelRef(provider: "ollama", model: "llama3.2"), ModelRef(provider: "command", model: "claude"),
             ])
         }
@@ -27,12 +31,15 @@ import Testing
         #expect(problems[0].models == ["claude-opus-4-6"])
         #expect(
             problems[0].description
-                == "no credentials for anthropic (claude-opus-4-6): set `ANTHROPIC_API_KEY` or `CLAUDE_CODE_OAUTH_TOKEN` in the environment or .env")
+                == "no credentials for anthropic (claude-opus-4-6): set `ANTHROPIC_API_KEY` or `CLAUDE_CODE_OAUTH_TOKEN` in the environment or .env"
+        )
     }
 
     @Test func missingKeyIsAPermanentMissingCredentialsError() async throws {
         let error = await providerError {
-            _ = try await withRegistry([:]) { try $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro")) }
+            _ = try await withRegistry([:]) {
+                try $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro"))
+            }
         }
         #expect(error?.code == .missingCredentials)
         #expect(error?.isTransient == false)
@@ -47,11 +54,16 @@ import Testing
     }
 
     @Test func credentialStatusReportsNamesNeverValues() async throws {
-        let config = ProvidersConfig(endpoints: [EndpointConfig(name: "lab", baseURL: "http://127.0.0.1:1", apiKeyEnv: "LAB_KEY")])
-        let statuses = try await withRegistry(["GOOGLE_API_KEY": "AIza-secret-value-1", "OLLAMA_HOST": "h:1"], configuration: config) {
+        let config = ProvidersConfig(endpoints: [
+            EndpointConfig(name: "lab", baseURL: "http://127.0.0.1:1", apiKeyEnv: "LAB_KEY")
+        ])
+        let statuses = try await withRegistry(
+            ["GOOGLE_API_KEY": "AIza-secret-value-1", "OLLAMA_HOST": "h:1"], configuration: config
+        ) {
             $0.credentialStatus()
         }
-        #expect(statuses.map(\.provider) == ["anthropic", "openai", "gemini", "openrouter", "ollama", "command", "lab"])
+        #expect(
+            statuses.map(\.provider) == ["anthropic", "openai", "gemini", "openrouter", "ollama", "command", "lab"])
         let gemini = try #require(statuses.first { $0.provider == "gemini" })
         #expect(gemini.present == ["GOOGLE_API_KEY"])
         #expect(gemini.isReady)
@@ -78,7 +90,9 @@ import Testing
             let texts = try await RegistryHarness.with(server, configuration: config) { registry in
                 let provider = try registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o"))
                 return try await withThrowingTaskGroup(of: String.self) { group in
-                    for _ in 0..<6 { group.addTask { try await provider.complete(RegistryHarness.request("openai", "gpt-4o")).text } }
+                    for _ in 0..<6 {
+                        group.addTask { try await provider.complete(RegistryHarness.request("openai", "gpt-4o")).text }
+                    }
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
             }
@@ -114,17 +128,22 @@ import Testing
                     argv: [aider, --message-file, "-"]
                     env: [OPENAI_API_KEY]
                 """)
-        #expect(config.endpoints == [
-            EndpointConfig(
-                name: "lab", baseURL: "http://gpu:8000/v1", apiKeyEnv: "LAB_KEY", headers: ["X-Team": "r"],
-                limits: ProviderLimits(maxConcurrent: 2, requestsPerMinute: 30))
-        ])
+        #expect(
+            config.endpoints == [
+                EndpointConfig(
+                    name: "lab", baseURL: "http://gpu:8000/v1", apiKeyEnv: "LAB_KEY", headers: ["X-Team": "r"],
+                    limits: ProviderLimits(maxConcurrent: 2, requestsPerMinute: 30))
+            ])
         #expect(config.limits["anthropic"] == ProviderLimits(maxConcurrent: 4, tokensPerMinute: 100000))
-        #expect(config.commands == [CommandAgent(name: "aider", argv: ["aider", "--message-file", "-"], environment: ["OPENAI_API_KEY"])])
+        #expect(
+            config.commands == [
+                CommandAgent(name: "aider", argv: ["aider", "--message-file", "-"], environment: ["OPENAI_API_KEY"])
+            ])
     }
 
     @Test func jsonProvidersFileParsesToo() throws {
-        let config = try ProvidersConfig.parse(text: #"{"providers": [{"name": "local", "base_url": "http://127.0.0.1:8080"}]}"#)
+        let config = try ProvidersConfig.parse(
+            text: #"{"providers": [{"name": "local", "base_url": "http://127.0.0.1:8080"}]}"#)
         #expect(config.endpoints.map(\.baseURL) == ["http://127.0.0.1:8080"])
     }
 
@@ -143,13 +162,14 @@ import Testing
                     """,
                 file: "providers.yaml")
         }
-        #expect(error.diagnostics.map(\.message) == [
-            "extra: unknown key",
-            "providers[0].colour: unknown key",
-            "providers[0].max_concurrent: expected a positive whole number",
-            "providers[0].base_url: an endpoint needs a `base_url` starting with http:// or https://",
-            "providers[1].base_url: `openai` is built in",
-        ])
+        #expect(
+            error.diagnostics.map(\.message) == [
+                "extra: unknown key",
+                "providers[0].colour: unknown key",
+                "providers[0].max_concurrent: expected a positive whole number",
+                "providers[0].base_url: an endpoint needs a `base_url` starting with http:// or https://",
+                "providers[1].base_url: `openai` is built in",
+            ])
         #expect(error.diagnostics.map { $0.location?.line } == [8, 5, 4, 3, 7])
         #expect(error.diagnostics.map { $0.location?.column } == [1, 5, 21, 15, 15])
         #expect(error.diagnostics.allSatisfy { $0.file == "providers.yaml" })

@@ -27,15 +27,19 @@ import Testing
 
     @Test func retryAfterHTTPDateIsRelativeToNow() throws {
         let now = try #require(ErrorClassifier.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 GMT"))
-        let wait = ErrorClassifier.retryAfterSeconds(headers: [("Retry-After", "Sun, 06 Nov 1994 08:50:07 GMT")], now: now)
+        let wait = ErrorClassifier.retryAfterSeconds(
+            headers: [("Retry-After", "Sun, 06 Nov 1994 08:50:07 GMT")], now: now)
         #expect(wait == 30)
         #expect(ErrorClassifier.retryAfterSeconds(headers: [("retry-after", "garbage")], now: now) == nil)
-        #expect(ErrorClassifier.retryAfterSeconds(headers: [("Retry-After", "Sun, 06 Nov 1994 08:40:00 GMT")], now: now) == 0)
+        #expect(
+            ErrorClassifier.retryAfterSeconds(headers: [("Retry-After", "Sun, 06 Nov 1994 08:40:00 GMT")], now: now)
+                == 0)
     }
 
     @Test(arguments: [
         (401, ProviderError.Code.authentication), (403, .authentication), (404, .unknownModel), (400, .badRequest),
-        (422, .badRequest), (429, .rateLimited), (500, .server), (502, .server), (503, .overloaded), (529, .overloaded), (408, .timeout),
+        (422, .badRequest), (429, .rateLimited), (500, .server), (502, .server), (503, .overloaded), (529, .overloaded),
+        (408, .timeout),
     ])
     func statusCodesMap(status: Int, code: ProviderError.Code) {
         let error = ErrorClassifier.classify(status: status, headers: [], body: "", provider: "p", model: "m")
@@ -102,19 +106,22 @@ import Testing
             OLLAMA_HOST=localhost:1 # trailing
             not a line
             """)
-        #expect(parsed == [
-            "OPENAI_API_KEY": "sk-file", "ANTHROPIC_API_KEY": "sk-ant # not a comment", "GEMINI_API_KEY": "single",
-            "OLLAMA_HOST": "localhost:1",
-        ])
+        #expect(
+            parsed == [
+                "OPENAI_API_KEY": "sk-file", "ANTHROPIC_API_KEY": "sk-ant # not a comment", "GEMINI_API_KEY": "single",
+                "OLLAMA_HOST": "localhost:1",
+            ])
     }
 
     @Test func realEnvironmentWinsOverDotEnvFile() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("refinery-env-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "refinery-env-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try "OPENAI_API_KEY=from-file\nGEMINI_API_KEY=file-only\n".write(
             to: directory.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
-        let environment = ProviderEnvironment.load(environment: ["OPENAI_API_KEY": "from-env"], dotEnvDirectory: directory.path)
+        let environment = ProviderEnvironment.load(
+            environment: ["OPENAI_API_KEY": "from-env"], dotEnvDirectory: directory.path)
         #expect(environment["OPENAI_API_KEY"] == "from-env")
         #expect(environment["GEMINI_API_KEY"] == "file-only")
     }
