@@ -71,6 +71,10 @@ package struct WireClient: Sendable {
                     let bytes = try await readBody(response, call: call)
                     throw classify(response, body: String(decoding: bytes, as: UTF8.self), call: call)
                 }
+                if response.headers.first(name: "content-type")?.lowercased().hasPrefix("application/json") == true {
+                    // Some servers answer a streaming request with one JSON object, often an error.
+                    throw jsonInsteadOfStream(try await readBody(response, call: call))
+                }
                 var decoder = decoder
                 var parser = SSEParser()
                 var sawBytes = false
@@ -107,6 +111,21 @@ package struct WireClient: Sendable {
     }
 
     // MARK: - Pieces
+
+    private func jsonInsteadOfStream(_ bytes: [UInt8]) -> ProviderError {
+        let json = JSONValue.parse(bytes: bytes)
+        if let error = json?["error"], error != .null {
+            let type = error["type"]?.string ?? error["status"]?.string ?? error["code"]?.string ?? ""
+            var classified = ErrorClassifier.classify(
+                errorType: type, message: redactor.redact(ErrorClassifier.errorDetail(json) ?? ""), provider: provider)
+            classified.message = classified.message.replacingAll("mid-stream", with: "instead of a stream")
+            return classified
+        }
+        let text = redactor.redact(String(String(decoding: bytes, as: UTF8.self).prefix(200)))
+        return ProviderError(
+            code: .invalidResponse, message: "\(provider) answered a streaming request with JSON, not events: \(text)",
+            provider: provider)
+    }
 
     private func gated<T: Sendable>(_ call: WireCall, _ body: () async throws -> T) async throws -> T {
         guard let gate else { return try await body() }

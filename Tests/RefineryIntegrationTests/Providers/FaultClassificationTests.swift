@@ -73,6 +73,10 @@ struct Fault: Sendable, CustomTestStringConvertible {
         Fault(
             name: "invalid JSON in stream", reply: .stream(chunks: ["data: {oops\n\n"]), stream: true,
             code: .invalidResponse),
+        Fault(
+            name: "JSON error instead of a stream",
+            reply: .json(#"{"error":{"message":"model is loading","type":"server_overloaded"}}"#),
+            stream: true, code: .overloaded),
         Fault(name: "empty body", reply: .json(""), code: .emptyResponse, status: 200),
         Fault(name: "empty stream", reply: .stream(chunks: []), stream: true, code: .emptyResponse),
         Fault(name: "empty text", reply: FakeOpenAI.completion(""), code: .emptyResponse),
