@@ -13,7 +13,7 @@ public struct Redactor: Sendable, Hashable {
     public static let placeholder = "[REDACTED]"
 
     /// The secret values to hide, longest first so a key containing another is hidden whole.
-    public private(set) var secrets: [String]
+    private var secrets: [String]
 
     /// Creates a redactor for `secrets`. Values shorter than 4 characters are ignored: hiding
     /// them would mangle ordinary text and they are not credentials.
@@ -27,6 +27,9 @@ public struct Redactor: Sendable, Hashable {
     public func adding(_ more: some Sequence<String>) -> Redactor {
         Redactor(secrets: secrets + Array(more))
     }
+
+    /// How many secrets it hides.
+    public var count: Int { secrets.count }
 
     /// `text` with every known secret, and every `key=…`/`token=…` URL query value, replaced.
     public func redact(_ text: String) -> String {
@@ -80,6 +83,16 @@ public struct Redactor: Sendable, Hashable {
         }
         return output
     }
+}
+
+// Printing, debug-printing or dumping a redactor must not print what it hides.
+extension Redactor: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// `Redactor(N secrets)`.
+    public var description: String { "Redactor(\(secrets.count) secrets)" }
+    /// Same as ``description``.
+    public var debugDescription: String { description }
+    /// A mirror without the secrets.
+    public var customMirror: Mirror { Mirror(self, children: ["count": secrets.count]) }
 }
 
 extension String {

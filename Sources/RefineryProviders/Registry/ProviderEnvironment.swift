@@ -38,7 +38,7 @@ public struct ProviderEnvironment: Sendable, Hashable {
 
     /// Values of variables named like credentials (`*KEY*`, `*TOKEN*`, `*SECRET*`,
     /// `*PASSWORD*`), for the ``Redactor``.
-    public var secretValues: [String] {
+    package var secretValues: [String] {
         variables.compactMap { name, value in
             let upper = name.uppercased()
             let named = ["KEY", "TOKEN", "SECRET", "PASSWORD"].contains { upper.contains($0) }
@@ -70,4 +70,14 @@ public struct ProviderEnvironment: Sendable, Hashable {
         }
         return result
     }
+}
+
+// Printing, debug-printing or dumping the environment shows variable names only.
+extension ProviderEnvironment: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// `ProviderEnvironment(NAME, NAME, ...)`, names only.
+    public var description: String { "ProviderEnvironment(\(variables.keys.sorted().joined(separator: ", ")))" }
+    /// Same as ``description``.
+    public var debugDescription: String { description }
+    /// A mirror listing the names only.
+    public var customMirror: Mirror { Mirror(self, children: ["names": variables.keys.sorted()]) }
 }

@@ -46,6 +46,21 @@ import Testing
         }
     }
 
+    @Test func printingARedactorOrAnEnvironmentShowsNoSecret() {
+        let secret = "sk-never-printed-123"
+        let redactor = Redactor(secrets: [secret])
+        let environment = ProviderEnvironment(environment: ["OPENAI_API_KEY": secret])
+        var dumped = ""
+        dump(redactor, to: &dumped)
+        dump(environment, to: &dumped)
+        let printed = [
+            "\(redactor)", String(reflecting: redactor), "\(environment)", String(reflecting: environment), dumped,
+        ]
+        #expect(!printed.joined().contains(secret))
+        #expect(printed[0] == "Redactor(1 secrets)")
+        #expect(printed[2] == "ProviderEnvironment(OPENAI_API_KEY)")
+    }
+
     @Test(arguments: [
         ("key sk-secret-123456 leaked", "key [REDACTED] leaked"),
         ("https://x/v1?alt=sse&key=AIzaXYZ&b=1", "https://x/v1?alt=sse&key=[REDACTED]&b=1"),
