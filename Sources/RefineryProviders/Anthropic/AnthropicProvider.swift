@@ -39,6 +39,16 @@ package struct AnthropicProvider: WireProtocolProvider {
 
     package func makeDecoder() -> StreamDecoder { StreamDecoder(provider: client.provider) }
 
+    /// A subscription (OAuth) token refused by the Messages API gets a way out in its message.
+    package func advise(_ error: ProviderError) -> ProviderError {
+        guard case .oauth = auth, [.authentication, .badRequest].contains(error.code) else { return error }
+        var advised = error
+        advised.message +=
+            " (the key was CLAUDE_CODE_OAUTH_TOKEN: if the API does not accept subscription tokens for this model, "
+            + "set ANTHROPIC_API_KEY or use the model `command/claude`, which runs Claude Code)"
+        return advised
+    }
+
     /// Extended-thinking budget (tokens) for a reasoning effort: `minimal` → none, `low` → 2,048,
     /// `medium` → 8,192, `high` → 16,384, `xhigh` → 32,000; unknown or absent → none.
     package static func thinkingBudget(for effort: String?) -> Int? {

@@ -15,19 +15,31 @@ package protocol WireProtocolProvider: ModelProvider {
     func parse(_ json: JSONValue) throws -> ModelReplyParts
     /// A fresh decoder for one streamed reply.
     func makeDecoder() -> Decoder
+    /// Adds protocol-specific advice to an error (default: unchanged).
+    func advise(_ error: ProviderError) -> ProviderError
 }
 
 extension WireProtocolProvider {
+    package func advise(_ error: ProviderError) -> ProviderError { error }
+
     package func complete(_ request: ModelRequest) async throws -> ModelReply {
-        let json = try await client.send(try call(request, stream: false))
-        return try HTTPProviderSupport.reply(from: parse(json), request: request, provider: client.provider)
+        do {
+            let json = try await client.send(try call(request, stream: false))
+            return try HTTPProviderSupport.reply(from: parse(json), request: request, provider: client.provider)
+        } catch let error as ProviderError {
+            throw advise(error)
+        }
     }
 
     package func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
         HTTPProviderSupport.stream { onDelta in
-            let parts = try await client.stream(
-                try call(request, stream: true), decoder: makeDecoder(), onDelta: onDelta)
-            return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
+            do {
+                let parts = try await client.stream(
+                    try call(request, stream: true), decoder: makeDecoder(), onDelta: onDelta)
+                return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
+            } catch let error as ProviderError {
+                throw advise(error)
+            }
         }
     }
 }

@@ -56,6 +56,24 @@ import Testing
         }
     }
 
+    @Test func refusedOAuthTokenPointsToAlternatives() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeAnthropic.path, FakeAnthropic.error("invalid_request_error", "Error", status: 400))
+            let error = await providerError {
+                _ = try await RegistryHarness.with(
+                    server, extra: ["ANTHROPIC_API_KEY": "", "CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat01-PLANTED-token"]
+                ) {
+                    try await $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x"))
+                        .complete(RegistryHarness.request("anthropic", "claude-x"))
+                }
+            }
+            #expect(error?.code == .badRequest)
+            #expect(
+                error?.message.hasSuffix(
+                    "set ANTHROPIC_API_KEY or use the model `command/claude`, which runs Claude Code)") == true)
+        }
+    }
+
     @Test func streamedCallYieldsDeltasAndUsage() async throws {
         try await FakeServer.run { server in
             server.route(FakeAnthropic.path, FakeAnthropic.stream(["Hel", "lo", " world"]))
