@@ -187,6 +187,10 @@ package struct WireClient: Sendable {
             status: Int(response.status.code), headers: headers, body: redactor.redact(body), provider: provider,
             model: call.model)
         error.message = redactor.redact(error.message)
+        // The provider's request id is what its support asks for.
+        if let id = response.headers.first(name: "request-id") ?? response.headers.first(name: "x-request-id") {
+            error.message += " [request id \(redactor.redact(id))]"
+        }
         logger.debug("\(provider) failure", metadata: ["error": "\(error)"])
         return error
     }

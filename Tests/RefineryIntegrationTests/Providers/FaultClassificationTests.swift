@@ -135,6 +135,25 @@ struct Fault: Sendable, CustomTestStringConvertible {
             fault, path: FakeAnthropic.path, model: ModelRef(provider: "anthropic", model: "claude-x"), timeout: 5)
     }
 
+    @Test func errorsCarryTheProviderRequestID() async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeAnthropic.path,
+                FakeAnthropic.error(
+                    "api_error", "Internal", status: 500, headers: ["request-id": "req_011CSHoEeqs5C35K2UUqR7Fy"]))
+            let error = await providerError {
+                _ = try await RegistryHarness.with(server) {
+                    try await $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x"))
+                        .complete(RegistryHarness.request("anthropic", "claude-x"))
+                }
+            }
+            #expect(error?.code == .server)
+            #expect(
+                error?.message
+                    == "anthropic server error (HTTP 500): Internal [request id req_011CSHoEeqs5C35K2UUqR7Fy]")
+        }
+    }
+
     @Test func geminiResourceExhaustedIsRateLimited() async throws {
         try await FakeServer.run { server in
             server.route(
