@@ -70,6 +70,7 @@ enum FakeReply: Sendable {
 final class FakeServer: Sendable {
     private struct State {
         var routes: [String: [FakeReply]] = [:]
+        var handlers: [String: @Sendable (RecordedRequest) -> FakeReply] = [:]
         var requests: [RecordedRequest] = []
         var inFlight = 0
         var maxInFlight = 0
@@ -91,7 +92,19 @@ final class FakeServer: Sendable {
     /// Scripts the replies to `path` (exact path, query ignored), served in order; the last
     /// one repeats. A request to an unscripted path gets 404.
     func route(_ path: String, _ replies: FakeReply...) {
-        state.withLock { $0.routes[path] = replies }
+        state.withLock {
+            $0.routes[path] = replies
+            $0.handlers[path] = nil
+        }
+    }
+
+    /// Answers `path` with whatever `handler` returns for each request: for callers whose
+    /// requests arrive in no fixed order (a workflow's concurrent calls), keyed on the body.
+    func route(_ path: String, handler: @escaping @Sendable (RecordedRequest) -> FakeReply) {
+        state.withLock {
+            $0.handlers[path] = handler
+            $0.routes[path] = nil
+        }
     }
 
     /// Every request received so far, in order.
@@ -110,6 +123,7 @@ final class FakeServer: Sendable {
             state.requests.append(request)
             state.inFlight += 1
             state.maxInFlight = max(state.maxInFlight, state.inFlight)
+            if let handler = state.handlers[request.path] { return handler(request) }
             guard var replies = state.routes[request.path], let first = replies.first else { return nil }
             if replies.count > 1 {
                 replies.removeFirst()

@@ -124,6 +124,22 @@ import Testing
         }
     }
 
+    @Test func handlerRoutesAnswerByRequestContent() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path) { request in
+                FakeOpenAI.completion(request.body.contains("ping") ? "pong" : "?")
+            }
+            let replies = try await RegistryHarness.with(server) { registry in
+                let provider = try registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o"))
+                return [
+                    try await provider.complete(RegistryHarness.request("openai", "gpt-4o", prompt: "ping")).text,
+                    try await provider.complete(RegistryHarness.request("openai", "gpt-4o", prompt: "other")).text,
+                ]
+            }
+            #expect(replies == ["pong", "?"])
+        }
+    }
+
     @Test func embeddingsComeBackInInputOrder() async throws {
         try await FakeServer.run { server in
             server.route(FakeOpenAI.embeddingsPath, FakeOpenAI.embeddings([[1, 0], [0, 1], [0.5, 0.5]]))
