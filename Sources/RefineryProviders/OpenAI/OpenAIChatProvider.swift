@@ -41,8 +41,9 @@ package struct OpenAIChatProvider: WireProtocolProvider {
     package func makeDecoder() -> StreamDecoder { StreamDecoder(provider: client.provider) }
 
     /// Whether OpenAI treats `model` as a reasoning model.
+    /// (`gpt-5-chat*` models are chat models despite the name.)
     package static func isReasoningModel(_ model: String) -> Bool {
-        ["o1", "o3", "o4", "gpt-5"].contains { model.hasPrefix($0) }
+        ["o1", "o3", "o4", "gpt-5"].contains { model.hasPrefix($0) } && !model.contains("-chat")
     }
 
     package func call(_ request: ModelRequest, stream: Bool) throws -> WireCall {

@@ -60,6 +60,14 @@ import Testing
         #expect(GeminiProvider.thinkingConfig(model: model, effort: effort)?.jsonText == json)
     }
 
+    @Test(arguments: [
+        ("gpt-5.4", true), ("gpt-5-mini", true), ("o3", true), ("o4-mini", true), ("gpt-5-chat-latest", false),
+        ("gpt-4o", false), ("gpt-4.1", false),
+    ])
+    func reasoningModelsAreRecognised(model: String, reasoning: Bool) {
+        #expect(OpenAIChatProvider.isReasoningModel(model) == reasoning)
+    }
+
     @Test func tokenBucketMakesCallersWaitOnceEmpty() {
         var bucket = TokenBucket(perMinute: 60, now: .zero)  // one a second, burst 60
         for _ in 0..<60 { #expect(bucket.reserve(1, now: .zero) == .zero) }
