@@ -27,3 +27,38 @@ enum GraphFixtures {
     /// `repeat: [propose, evaluate, refine, close]`.
     static let consensusClassic = workflow([.repeat([propose, evaluate, refine, close])])
 }
+
+extension GraphFixtures {
+    /// The built-ins of `workflows/` as IR, with their default members (mirrors the YAML until the
+    /// front end compiles it).
+    static func builtin(_ name: String) -> Workflow {
+        let members = [member("claude"), member("codex", "gpt-5.4", provider: "openai"),
+                       member("gemini", "gemini-3.1-pro-preview", provider: "gemini")]
+        let solo = [member("claude")]
+        func iterations(_ min: Int, _ max: Int) -> Iterations { Iterations(min: min, max: max) }
+        switch name {
+        case "consensus":
+            return workflow([.repeat([.propose(ProposeStage(context: .ownHistory)), evaluate, close])], members: members)
+        case "consensus-classic":
+            return workflow([.repeat([propose, evaluate, refine, close])], members: members)
+        case "consortium":
+            return workflow(
+                [.repeat([.propose(ProposeStage(context: .synthesis)), synthesize, close])], members: members,
+                iterations: iterations(1, 3))
+        case "self-refine":
+            return workflow(
+                [propose, .repeat([.refine(RefineStage(refineProtocol: .critiqueRevise, minBytes: 200)), close])],
+                members: solo, iterations: iterations(1, 3))
+        case "verify":
+            return workflow([propose, .verify(VerifyStage(common: StageCommon(by: .members)))], members: solo)
+        case "debate":
+            return workflow(
+                [.propose(ProposeStage(context: .none)), .repeat([.propose(ProposeStage(context: .peers)), close]),
+                 .evaluate(EvaluateStage(mode: .batched))], members: members, iterations: iterations(2, 2))
+        default:  // moa
+            return workflow(
+                [.propose(ProposeStage(context: .none)), .repeat([.propose(ProposeStage(context: .peers)), close]),
+                 synthesize], members: members, iterations: iterations(2, 2))
+        }
+    }
+}
