@@ -30,7 +30,14 @@ if enabled("compiler") {
         ),
         .testTarget(
             name: "RefineryCompilerTests",
-            dependencies: ["RefineryCompiler"]
+            dependencies: ["RefineryCompiler"],
+            exclude: ["Graph/SchemaFixtures"]
+        ),
+        // `swift run -c release RefineryBenchmarks [compile|...]`: timings of the hot paths.
+        .executableTarget(
+            name: "RefineryBenchmarks",
+            dependencies: ["RefineryCompiler"],
+            path: "Benchmarks/Sources/RefineryBenchmarks"
         ),
     ]
 }
@@ -65,7 +72,7 @@ if enabled("providers") {
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ]
-        ),
+        )
     ]
 }
 

@@ -78,7 +78,9 @@ struct EstimateSimulation {
                 for target in targets { newReviews[target, default: 0] += output / max(targets.count, 1) }
             case .refine(let member):
                 let critique: Bool
-                if case .refine(let refine) = options { critique = refine.refineProtocol == .critiqueRevise } else {
+                if case .refine(let refine) = options {
+                    critique = refine.refineProtocol == .critiqueRevise
+                } else {
                     critique = false
                 }
                 if member == ExecutionGraph.arbiterParticipant {
@@ -88,7 +90,9 @@ struct EstimateSimulation {
                 }
                 output = out(a.answerTokens + (critique ? a.critiqueTokens : 0))
                 let revised = min(output, a.answerTokens)
-                if member == ExecutionGraph.arbiterParticipant { arbiterDraft = revised } else {
+                if member == ExecutionGraph.arbiterParticipant {
+                    arbiterDraft = revised
+                } else {
                     newAnswers.append((member, revised))
                 }
             case .synthesize:
@@ -104,14 +108,17 @@ struct EstimateSimulation {
                 planOut = output
                 verifyAnswersOut = 0
             case .verifyAnswer:
-                input = pricer.baseInput(who, stage: options, overhead: a.verifyOverhead, includesPrompt: false)
+                input =
+                    pricer.baseInput(who, stage: options, overhead: a.verifyOverhead, includesPrompt: false)
                     + a.verifyQuestionTokens
                 output = out(a.verifyAnswerTokens)
                 verifyAnswersOut += output
             case .verifyRevise(let by):
                 input = base(a.verifyOverhead) + verifiedDraft(by) + planOut + verifyAnswersOut
                 output = out(a.answerTokens)
-                if by == ExecutionGraph.arbiterParticipant { arbiterDraft = output } else {
+                if by == ExecutionGraph.arbiterParticipant {
+                    arbiterDraft = output
+                } else {
                     newAnswers.append((by, output))
                 }
             case .close:

@@ -37,7 +37,8 @@ extension WorkflowEstimate {
                 "Unpriced (not in the catalog, not counted in cost): \(unpricedModels.joined(separator: ", ")) — "
                     + "\(Self.span(unpricedCalls, format: String.init)) call(s).")
         }
-        lines.append("Tokens are estimates: prompt bytes ÷ 4 plus template overhead; outputs at max_tokens or defaults.")
+        lines.append(
+            "Tokens are estimates: prompt bytes ÷ 4 plus template overhead; outputs at max_tokens or defaults.")
         return lines.joined(separator: "\n") + "\n"
     }
 

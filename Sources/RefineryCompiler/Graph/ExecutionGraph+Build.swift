@@ -18,8 +18,10 @@ extension ExecutionGraph {
     /// | evaluate, batched | one per reviewer | `s1.evaluate[claude]` |
     /// | refine | one per participant | `s2.refine[claude]` |
     /// | synthesize | one per participant (the arbiter, or each member) | `s3.synthesize[arbiter]` |
-    /// | verify | plan, `k` answers, revise per participant | `s4.verify.plan[arbiter]`, `s4.verify.answer[arbiter#1]`, `s4.verify.revise[arbiter]` |
+    /// | verify | plan, `k` answers, revise, per participant | `s4.verify.plan[arbiter]`, `s4.verify.answer[arbiter#1]` |
     /// | close | one decision node | `s5.close` |
+    ///
+    /// Verify answers are numbered from 1 in ids (`#1`...`#k`); the revision is `s4.verify.revise[arbiter]`.
     ///
     /// Participants come from the stage's `by`: every member, the arbiter (participant
     /// `arbiter`), or named members, where a name selects the member with that id or every
@@ -246,7 +248,8 @@ private struct GraphBuilder {
             }
             var deps = latestAnswer[participant].map { [$0] } ?? []
             if options.refineProtocol == .reviews { deps += reviewsOf[participant] ?? [] }
-            nodes.append(GraphNode(id: id, kind: .refine(member: participant), participant: participant, dependencies: deps))
+            nodes.append(
+                GraphNode(id: id, kind: .refine(member: participant), participant: participant, dependencies: deps))
         }
         recordAnswers(nodes.filter { $0.participant != ExecutionGraph.arbiterParticipant })
         return nodes

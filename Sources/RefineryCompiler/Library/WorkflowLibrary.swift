@@ -101,7 +101,8 @@ public struct WorkflowLibrary: Sendable {
         }
         if let text = builtins[argument] {
             return LocatedWorkflow(
-                name: argument, displayName: "builtin:\(argument)", bytes: Array(text.utf8), path: nil, origin: .builtin)
+                name: argument, displayName: "builtin:\(argument)", bytes: Array(text.utf8), path: nil, origin: .builtin
+            )
         }
         throw WorkflowLibraryError(
             code: .notFound, message: "no workflow named `\(argument)`",
@@ -126,14 +127,17 @@ public struct WorkflowLibrary: Sendable {
             for name in names(in: folder) {
                 let located = try? find(name, in: folder)
                 guard let located, let path = located.path else { continue }
-                add(name: name, location: path, origin: folder.origin, text: String(validating: located.bytes, as: UTF8.self))
+                add(
+                    name: name, location: path, origin: folder.origin,
+                    text: String(validating: located.bytes, as: UTF8.self))
             }
         }
         for name in builtins.keys.sorted() {
             add(name: name, location: "builtin:\(name)", origin: .builtin, text: builtins[name])
         }
         // Stable sort: entries of one name keep their precedence order.
-        return entries.enumerated().sorted { ($0.element.name, $0.offset) < ($1.element.name, $1.offset) }.map(\.element)
+        return entries.enumerated().sorted { ($0.element.name, $0.offset) < ($1.element.name, $1.offset) }.map(
+            \.element)
     }
 
     /// Finds a workflow by name only (for `show`, `remove`, `save` and `extends:`): a path is

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RefineryCompiler
 
 /// Node, call and edge counts of every built-in with its three (or one) default members.

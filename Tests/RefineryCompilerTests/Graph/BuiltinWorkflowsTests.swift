@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RefineryCompiler
 
 /// Keeps `Sources/RefineryCompiler/Library/BuiltinWorkflows.swift` in sync with `workflows/*.yaml`.
@@ -62,8 +63,9 @@ import Testing
     }
 
     @Test func theSevenBuiltinsOfTheDesign() {
-        #expect(BuiltinWorkflows.all.map(\.name) == [
-            "consensus", "consensus-classic", "consortium", "debate", "moa", "self-refine", "verify",
-        ])
+        #expect(
+            BuiltinWorkflows.all.map(\.name) == [
+                "consensus", "consensus-classic", "consortium", "debate", "moa", "self-refine", "verify",
+            ])
     }
 }

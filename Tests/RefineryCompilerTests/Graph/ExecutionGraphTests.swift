@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RefineryCompiler
 
 @Suite struct ExecutionGraphTests {
@@ -64,8 +65,9 @@ import Testing
         let node = try #require(graph.node(id: "s1.evaluate[b]"))
         #expect(node.kind == .evaluateBatch(reviewer: "b", targets: ["a", "c"]))
         #expect(node.dependencies == ["s0.propose[a]", "s0.propose[c]"])
-        #expect(try #require(graph.node(id: "s2.refine[a]")).dependencies
-            == ["s0.propose[a]", "s1.evaluate[b]", "s1.evaluate[c]"])
+        #expect(
+            try #require(graph.node(id: "s2.refine[a]")).dependencies
+                == ["s0.propose[a]", "s1.evaluate[b]", "s1.evaluate[c]"])
     }
 
     @Test func synthesizeByArbiterThenVerify() throws {
@@ -78,8 +80,9 @@ import Testing
         let answer = try #require(graph.node(id: "s2.verify.answer[arbiter#2]"))
         #expect(answer.kind == .verifyAnswer(by: "arbiter", question: 1))
         #expect(answer.dependencies == ["s2.verify.plan[arbiter]"])
-        #expect(try #require(graph.node(id: "s2.verify.revise[arbiter]")).dependencies
-            == ["s2.verify.plan[arbiter]", "s2.verify.answer[arbiter#1]", "s2.verify.answer[arbiter#2]"])
+        #expect(
+            try #require(graph.node(id: "s2.verify.revise[arbiter]")).dependencies
+                == ["s2.verify.plan[arbiter]", "s2.verify.answer[arbiter#1]", "s2.verify.answer[arbiter#2]"])
     }
 
     @Test func verifyWithoutSynthesisChecksTheFirstAnswer() throws {
@@ -92,8 +95,9 @@ import Testing
     @Test func synthesizeByMembersIsOneCallEach() {
         let stages: [Stage] = [F.propose, .synthesize(SynthesizeStage(common: StageCommon(by: .members)))]
         let graph = ExecutionGraph(workflow: F.workflow(stages))
-        #expect(graph.prelude.stages[1].nodes.map(\.id)
-            == ["s1.synthesize[a]", "s1.synthesize[b]", "s1.synthesize[c]"])
+        #expect(
+            graph.prelude.stages[1].nodes.map(\.id)
+                == ["s1.synthesize[a]", "s1.synthesize[b]", "s1.synthesize[c]"])
     }
 
     @Test(arguments: [
@@ -109,7 +113,9 @@ import Testing
     }
 
     @Test func synthesisContextReadsTheSynthesis() throws {
-        let stages: [Stage] = [.repeat([F.propose, F.synthesize, .propose(ProposeStage(context: .synthesis)), F.close])]
+        let stages: [Stage] = [
+            .repeat([F.propose, F.synthesize, .propose(ProposeStage(context: .synthesis)), F.close])
+        ]
         let graph = ExecutionGraph(workflow: F.workflow(stages))
         #expect(try #require(graph.node(id: "s2.propose[a]")).dependencies == ["s1.synthesize[arbiter]"])
     }

@@ -32,13 +32,16 @@ extension GraphFixtures {
     /// The built-ins of `workflows/` as IR, with their default members (mirrors the YAML until the
     /// front end compiles it).
     static func builtin(_ name: String) -> Workflow {
-        let members = [member("claude"), member("codex", "gpt-5.4", provider: "openai"),
-                       member("gemini", "gemini-3.1-pro-preview", provider: "gemini")]
+        let members = [
+            member("claude"), member("codex", "gpt-5.4", provider: "openai"),
+            member("gemini", "gemini-3.1-pro-preview", provider: "gemini"),
+        ]
         let solo = [member("claude")]
         func iterations(_ min: Int, _ max: Int) -> Iterations { Iterations(min: min, max: max) }
         switch name {
         case "consensus":
-            return workflow([.repeat([.propose(ProposeStage(context: .ownHistory)), evaluate, close])], members: members)
+            return workflow(
+                [.repeat([.propose(ProposeStage(context: .ownHistory)), evaluate, close])], members: members)
         case "consensus-classic":
             return workflow([.repeat([propose, evaluate, refine, close])], members: members)
         case "consortium":
@@ -53,12 +56,16 @@ extension GraphFixtures {
             return workflow([propose, .verify(VerifyStage(common: StageCommon(by: .members)))], members: solo)
         case "debate":
             return workflow(
-                [.propose(ProposeStage(context: .none)), .repeat([.propose(ProposeStage(context: .peers)), close]),
-                 .evaluate(EvaluateStage(mode: .batched))], members: members, iterations: iterations(2, 2))
+                [
+                    .propose(ProposeStage(context: .none)), .repeat([.propose(ProposeStage(context: .peers)), close]),
+                    .evaluate(EvaluateStage(mode: .batched)),
+                ], members: members, iterations: iterations(2, 2))
         default:  // moa
             return workflow(
-                [.propose(ProposeStage(context: .none)), .repeat([.propose(ProposeStage(context: .peers)), close]),
-                 synthesize], members: members, iterations: iterations(2, 2))
+                [
+                    .propose(ProposeStage(context: .none)), .repeat([.propose(ProposeStage(context: .peers)), close]),
+                    synthesize,
+                ], members: members, iterations: iterations(2, 2))
         }
     }
 }

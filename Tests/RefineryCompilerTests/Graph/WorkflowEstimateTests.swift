@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RefineryCompiler
 
 @Suite struct WorkflowEstimateTests {
@@ -91,10 +92,11 @@ import Testing
     @Test func jsonHasTheDocumentedTopLevelShape() throws {
         let data = try JSONEncoder().encode(Self.estimate(F.consensusClassic))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(Set(json.keys) == [
-            "workflow", "rounds", "calls", "tokens", "cost_usd", "unpriced_models", "unpriced_calls",
-            "prompt_tokens", "per_round", "stages",
-        ])
+        #expect(
+            Set(json.keys) == [
+                "workflow", "rounds", "calls", "tokens", "cost_usd", "unpriced_models", "unpriced_calls",
+                "prompt_tokens", "per_round", "stages",
+            ])
         let calls = try #require(json["calls"] as? [String: Int])
         #expect(calls == ["min": 12, "max": 60])
         let tokens = try #require(json["tokens"] as? [String: [String: Int]])
@@ -111,17 +113,18 @@ import Testing
 
     @Test func textTable() {
         let estimate = Self.estimate(F.workflow([F.propose, F.synthesize], members: [F.member("a"), F.member("b")]))
-        #expect(estimate.text == """
-            Estimate for t: 0 round(s), prompt ≈ 100 tokens
+        #expect(
+            estimate.text == """
+                Estimate for t: 0 round(s), prompt ≈ 100 tokens
 
-            stage          section  calls/pass  calls  input tokens  output tokens     cost
-            s0 propose     prelude           2      2           500          1,600  $0.0037
-            s1 synthesize  prelude           1      1         2,100          1,000  $0.0041
-            total                                   3         2,600          2,600  $0.0078
+                stage          section  calls/pass  calls  input tokens  output tokens     cost
+                s0 propose     prelude           2      2           500          1,600  $0.0037
+                s1 synthesize  prelude           1      1         2,100          1,000  $0.0041
+                total                                   3         2,600          2,600  $0.0078
 
-            All models priced from the catalog.
-            Tokens are estimates: prompt bytes ÷ 4 plus template overhead; outputs at max_tokens or defaults.
+                All models priced from the catalog.
+                Tokens are estimates: prompt bytes ÷ 4 plus template overhead; outputs at max_tokens or defaults.
 
-            """)
+                """)
     }
 }

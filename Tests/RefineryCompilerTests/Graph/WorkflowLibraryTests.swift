@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RefineryCompiler
 
 /// Name resolution against real temporary folders.
@@ -16,7 +17,8 @@ import Testing
         var outside: String { root + "/outside" }
 
         init() throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("refinery-lib-\(UUID().uuidString)")
+            root =
+                FileManager.default.temporaryDirectory.appendingPathComponent("refinery-lib-\(UUID().uuidString)")
                 .resolvingSymlinksInPath().path
             for folder in [project, pathA, pathB, user, outside] {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -108,7 +110,8 @@ import Testing
         }
         // A symlink that stays inside its folder is fine.
         try tree.write(tree.project, "real.yaml")
-        try FileManager.default.createSymbolicLink(atPath: tree.project + "/alias.yaml", withDestinationPath: "real.yaml")
+        try FileManager.default.createSymbolicLink(
+            atPath: tree.project + "/alias.yaml", withDestinationPath: "real.yaml")
         #expect(try tree.library().locate("alias").path == tree.project + "/alias.yaml")
     }
 
@@ -146,10 +149,12 @@ import Testing
         let consensus = entries.filter { $0.name == "consensus" }
         #expect(consensus.map(\.origin) == [.project, .user, .builtin])
         #expect(consensus.map(\.description) == ["my consensus", "user's", consensus[2].description])
-        #expect(consensus.map(\.shadowedBy) == [nil, tree.project + "/consensus.yaml", tree.project + "/consensus.yaml"])
+        #expect(
+            consensus.map(\.shadowedBy) == [nil, tree.project + "/consensus.yaml", tree.project + "/consensus.yaml"])
         #expect(consensus[2].description?.hasPrefix("Refinery's consensus loop. Every round") == true)
-        #expect(entries.map(\.name).filter { $0 != "consensus" } == [
-            "consensus-classic", "consortium", "debate", "extra", "moa", "self-refine", "verify",
-        ])
+        #expect(
+            entries.map(\.name).filter { $0 != "consensus" } == [
+                "consensus-classic", "consortium", "debate", "extra", "moa", "self-refine", "verify",
+            ])
     }
 }
