@@ -17,10 +17,11 @@ extension WorkflowEstimate {
             "total", "", "", Self.span(calls, format: String.init), Self.span(tokens.input, format: Self.thousands),
             Self.span(tokens.output, format: Self.thousands), Self.span(costUSD, format: Self.dollars),
         ])
-        let roundText = rounds.min == rounds.max ? "\(rounds.min)" : "\(rounds.min)..\(rounds.max)"
-        var lines = [
-            "Estimate for \(workflow): \(roundText) round(s), prompt ≈ \(promptTokens) tokens", "",
-        ]
+        let roundText =
+            rounds.max == 0
+            ? "single pass"
+            : rounds.min == rounds.max ? "\(rounds.min) round(s)" : "\(rounds.min)..\(rounds.max) rounds"
+        var lines = ["Estimate for \(workflow): \(roundText), prompt ≈ \(promptTokens) tokens", ""]
         lines += Self.table(rows)
         if !perRound.isEmpty {
             lines.append("")

@@ -140,6 +140,28 @@ public struct WorkflowLibrary: Sendable {
             \.element)
     }
 
+    /// Splits `NAME@REV` into the name and the git revision (tag, branch or commit).
+    ///
+    /// Reading the file at that revision is the caller's job (it runs git); the revision is
+    /// checked here so it can be passed to git safely: it may not be empty, start with `-`, or
+    /// hold whitespace, `..`, `:` or control characters.
+    public static func splitRevision(_ argument: String) throws(WorkflowLibraryError) -> (
+        name: String, revision: String?
+    ) {
+        guard !isPath(argument), let at = argument.lastIndex(of: "@") else { return (argument, nil) }
+        let name = String(argument[..<at])
+        let revision = String(argument[argument.index(after: at)...])
+        let forbidden = revision.unicodeScalars.contains {
+            $0.value < 0x21 || $0 == ":" || $0 == "\\" || $0 == "~" || $0 == "^"
+        }
+        guard !revision.isEmpty, !revision.hasPrefix("-"), !revision.contains(".."), !forbidden else {
+            throw WorkflowLibraryError(
+                code: .invalidName, message: "`\(argument)` does not name a usable git revision",
+                hint: "write NAME@REV with a tag, branch or commit, e.g. `consensus@v1.2` or `consensus@3f2c1ab`")
+        }
+        return (name, revision)
+    }
+
     /// Finds a workflow by name only (for `show`, `remove`, `save` and `extends:`): a path is
     /// refused with `invalidName` rather than read.
     public func locate(name: String) throws(WorkflowLibraryError) -> LocatedWorkflow {

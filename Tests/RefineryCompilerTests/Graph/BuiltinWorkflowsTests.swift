@@ -37,7 +37,11 @@ import Testing
             while file.text.contains("\"\"\"" + hashes) { hashes += "#" }
             out += "        BuiltinWorkflow(\n"
             out += "            name: \"\(file.name)\",\n"
-            out += "            text: \(hashes)\"\"\"\n\(file.text)\n\"\"\"\(hashes)\n"
+            // Indented like the code around it; a multi-line literal strips the closing delimiter's indent.
+            let indent = String(repeating: " ", count: 16)
+            let body = file.text.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.isEmpty ? "" : indent + $0 }.joined(separator: "\n")
+            out += "            text: \(hashes)\"\"\"\n\(body)\n\(indent)\"\"\"\(hashes)\n"
             out += "        ),\n"
         }
         out += "    ]\n}\n"

@@ -115,7 +115,7 @@ import Testing
         let estimate = Self.estimate(F.workflow([F.propose, F.synthesize], members: [F.member("a"), F.member("b")]))
         #expect(
             estimate.text == """
-                Estimate for t: 0 round(s), prompt ≈ 100 tokens
+                Estimate for t: single pass, prompt ≈ 100 tokens
 
                 stage          section  calls/pass  calls  input tokens  output tokens     cost
                 s0 propose     prelude           2      2           500          1,600  $0.0037

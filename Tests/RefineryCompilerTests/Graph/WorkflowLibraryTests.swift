@@ -158,3 +158,25 @@ import Testing
             ])
     }
 }
+
+@Suite struct WorkflowRevisionTests {
+    @Test(arguments: [
+        ("consensus@v1.2", "consensus", "v1.2"), ("mine@3f2c1ab", "mine", "3f2c1ab"), ("plain", "plain", nil),
+        ("dir/file@x.yaml", "dir/file@x.yaml", nil),
+    ])
+    func splits(argument: String, name: String, revision: String?) throws {
+        let split = try WorkflowLibrary.splitRevision(argument)
+        #expect(split.name == name)
+        #expect(split.revision == revision)
+    }
+
+    @Test(arguments: ["a@", "a@--upload-pack=x", "a@HEAD..main", "a@x y", "a@x:y"])
+    func refusesRevisionsGitCouldMisread(argument: String) {
+        do {
+            _ = try WorkflowLibrary.splitRevision(argument)
+            Issue.record("expected an error for \(argument)")
+        } catch {
+            #expect(error.code == .invalidName)
+        }
+    }
+}
