@@ -47,6 +47,25 @@ extension ExecutionGraph {
 extension GraphSection {
     /// Model calls made by one pass over the section (`close` nodes excluded).
     public var callCount: Int { stages.reduce(0) { $0 + $1.callCount } }
+
+    /// Member id → the section's last node producing that member's answer (propose, refine or
+    /// verify revise by the member): what the next section reads as the member's current answer.
+    public var latestAnswers: [String: String] {
+        var latest: [String: String] = [:]
+        for node in nodes where node.participant != ExecutionGraph.arbiterParticipant {
+            switch node.kind {
+            case .propose(let member), .refine(let member), .verifyRevise(let member): latest[member] = node.id
+            default: break
+            }
+        }
+        return latest
+    }
+
+    /// The section's last synthesis nodes (one for the arbiter, one per member with `by: members`).
+    public var latestSyntheses: [String] {
+        stages.last { stage in stage.nodes.contains { if case .synthesize = $0.kind { true } else { false } } }?
+            .nodes.map(\.id) ?? []
+    }
 }
 
 extension GraphStage {

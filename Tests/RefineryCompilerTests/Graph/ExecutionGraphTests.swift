@@ -157,3 +157,24 @@ import Testing
         #expect(ExecutionGraph.entryName(ofMember: id) == entry)
     }
 }
+
+@Suite struct GraphSectionQueryTests {
+    typealias F = GraphFixtures
+
+    @Test func latestAnswersAreTheLastAnswerNodes() {
+        let graph = ExecutionGraph(workflow: F.consensusClassic)
+        #expect(graph.round?.latestAnswers == ["a": "s2.refine[a]", "b": "s2.refine[b]", "c": "s2.refine[c]"])
+        #expect(graph.round?.latestSyntheses == [])
+    }
+
+    @Test func latestSynthesesAndVerifyRevisions() {
+        let stages: [Stage] = [
+            F.propose, .synthesize(SynthesizeStage(common: StageCommon(by: .members))),
+            .verify(VerifyStage(common: StageCommon(by: .named(["b"])), questions: 1)),
+        ]
+        let graph = ExecutionGraph(workflow: F.workflow(stages))
+        #expect(
+            graph.prelude.latestAnswers == ["a": "s0.propose[a]", "b": "s2.verify.revise[b]", "c": "s0.propose[c]"])
+        #expect(graph.prelude.latestSyntheses == ["s1.synthesize[a]", "s1.synthesize[b]", "s1.synthesize[c]"])
+    }
+}
