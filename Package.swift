@@ -31,7 +31,7 @@ if enabled("compiler") {
         .testTarget(
             name: "RefineryCompilerTests",
             dependencies: ["RefineryCompiler"],
-            exclude: ["Graph/SchemaFixtures"]
+            exclude: ["Fixtures", "Graph/SchemaFixtures"]  // read through #filePath, not as resources
         ),
         // `swift run -c release RefineryBenchmarks [compile|...]`: timings of the hot paths.
         .executableTarget(

@@ -80,8 +80,7 @@ public struct WorkflowLibrary: Sendable {
 
     /// Whether `name` is a valid workflow name: `[a-z0-9][a-z0-9_-]*`.
     public static func isValidName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, isLowerOrDigit(first) else { return false }
-        return name.utf8.allSatisfy { isLowerOrDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        WorkflowCompiler.isValidWorkflowName(name)
     }
 
     /// Finds a workflow by name (search folders, then built-ins) or reads it from a path.
@@ -233,10 +232,6 @@ public struct WorkflowLibrary: Sendable {
     }
 
     private static let nameRule = "names are lower-case letters, digits, `_` and `-`, starting with a letter or digit"
-
-    private static func isLowerOrDigit(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-    }
 
     static func join(_ folder: String, _ component: String) -> String {
         folder.hasSuffix("/") ? folder + component : folder + "/" + component

@@ -29,8 +29,8 @@ enum GraphFixtures {
 }
 
 extension GraphFixtures {
-    /// The built-ins of `workflows/` as IR, with their default members (mirrors the YAML until the
-    /// front end compiles it).
+    /// The built-ins of `workflows/` as IR, with their default members. `WorkflowCompileTests`
+    /// checks that the YAML compiles to the same graph.
     static func builtin(_ name: String) -> Workflow {
         let members = [
             member("claude"), member("codex", "gpt-5.4", provider: "openai"),
