@@ -27,7 +27,19 @@ import Testing
             let result = Self.compile(url)
             #expect(result.workflow != nil, "\(url.lastPathComponent)")
             #expect(result.diagnostics.map { String(describing: $0) } == [], "\(url.lastPathComponent)")
+            guard let workflow = result.workflow else { continue }
+            let ids = ExecutionGraph(workflow: workflow).allNodes.map(\.id)
+            #expect(!ids.isEmpty && Set(ids).count == ids.count, "\(url.lastPathComponent)")
         }
+    }
+
+    @Test func rolesExampleSelectsMembersByEntryName() throws {
+        let result = Self.compile(Self.root.appendingPathComponent("examples/roles-and-fallbacks.yaml"))
+        let workflow = try #require(result.workflow)
+        #expect(workflow.members.map(\.id) == ["skeptic", "optimist", "gemini#1", "gemini#2"])
+        let graph = ExecutionGraph(workflow: workflow)
+        #expect(graph.prelude.stages[1].nodes.map(\.id) == ["s1.evaluate[skeptic]", "s1.evaluate[optimist]"])
+        #expect(graph.callCount(rounds: 0) == 4 + 2 + 4 + 1)
     }
 
     @Test func invalidFixturesFailToCompile() throws {
