@@ -61,6 +61,7 @@ package enum HTTPProviderSupport {
         _ body: @escaping @Sendable (_ onDelta: @escaping @Sendable (String) -> Void) async throws -> ModelReply
     ) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
         AsyncThrowingStream { continuation in
+            // The stream's producer must outlive this call; it is cancelled with the consumer.
             let task = Task {
                 do {
                     let reply = try await body { continuation.yield(.delta($0)) }
