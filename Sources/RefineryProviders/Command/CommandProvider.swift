@@ -149,7 +149,7 @@ package struct CommandProvider: ModelProvider {
                         tasks.addTask { .stdout(try await Self.collect(execution.standardOutput)) }
                         tasks.addTask { .stderr(try await Self.collect(execution.standardError)) }
                         tasks.addTask {
-                            try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+                            try await Task.sleep(for: .milliseconds(HTTPProviderSupport.milliseconds(timeout)))
                             return nil
                         }
                         var stdout: String?

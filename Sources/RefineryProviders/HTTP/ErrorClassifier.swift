@@ -65,21 +65,30 @@ package enum ErrorClassifier {
         return json["message"]?.string
     }
 
+    /// Longest wait taken from a server's headers (a day): a larger, infinite or garbage value
+    /// is a server bug, and waiting it out would hang the run.
+    package static let maxRetryAfterSeconds = 86_400.0
+
     /// How long the server asks us to wait: `retry-after-ms`, `Retry-After` (seconds or an
-    /// HTTP-date), then the earliest `x-ratelimit-reset-*` (`1s`, `6m0s`, `20ms`).
+    /// HTTP-date), then the latest `x-ratelimit-reset-*` (`1s`, `6m0s`, `20ms`): the headers do
+    /// not say which budget ran out, so the wait covers both. At most ``maxRetryAfterSeconds``.
     package static func retryAfterSeconds(headers: [(String, String)], now: Date = Date()) -> Double? {
         func value(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name }?.1.trimmingCharacters(in: .whitespaces)
         }
-        if let milliseconds = value("retry-after-ms").flatMap(Double.init), milliseconds >= 0 {
-            return milliseconds / 1000
+        func bounded(_ seconds: Double?) -> Double? {
+            guard let seconds, seconds.isFinite, seconds >= 0 else { return nil }
+            return min(seconds, maxRetryAfterSeconds)
+        }
+        if let milliseconds = value("retry-after-ms").flatMap(Double.init), let seconds = bounded(milliseconds / 1000) {
+            return seconds
         }
         if let retryAfter = value("retry-after") {
-            if let seconds = Double(retryAfter), seconds >= 0 { return seconds }
-            if let date = parseHTTPDate(retryAfter) { return max(0, date.timeIntervalSince(now)) }
+            if let seconds = bounded(Double(retryAfter)) { return seconds }
+            if let date = parseHTTPDate(retryAfter) { return bounded(max(0, date.timeIntervalSince(now))) }
         }
         let resets = headers.filter { $0.0.lowercased().hasPrefix("x-ratelimit-reset") }.compactMap {
-            parseDuration($0.1)
+            bounded(parseDuration($0.1))
         }
         return resets.max()
     }
@@ -126,7 +135,7 @@ package enum ErrorClassifier {
     }
 
     private static func formatSeconds(_ seconds: Double) -> String {
-        seconds.rounded() == seconds ? "\(Int(seconds)) s" : "\(seconds) s"
+        seconds.rounded() == seconds && abs(seconds) < 1e15 ? "\(Int(seconds)) s" : "\(seconds) s"
     }
 }
 

@@ -77,10 +77,11 @@ package struct WireClient: Sendable {
                 }
                 var decoder = decoder
                 var parser = SSEParser()
-                var sawBytes = false
+                var received = 0
                 do {
                     for try await buffer in response.body {
-                        sawBytes = sawBytes || buffer.readableBytes > 0
+                        received += buffer.readableBytes
+                        guard received <= Self.maxBodyBytes else { throw oversized() }
                         for event in parser.feed(buffer.readableBytesView) {
                             logger.trace(
                                 "\(provider) event",
@@ -96,7 +97,7 @@ package struct WireClient: Sendable {
                 } catch {
                     throw transportError(error, call: call, duringBody: true)
                 }
-                guard sawBytes else {
+                guard received > 0 else {
                     throw ProviderError(
                         code: .emptyResponse, message: "\(provider) sent an empty stream", provider: provider)
                 }
@@ -155,7 +156,7 @@ package struct WireClient: Sendable {
         do {
             // The deadline here is a backstop; `withDeadline` enforces the call's timeout.
             let response = try await http.execute(
-                request, timeout: .seconds(Int64(call.timeoutSeconds.rounded(.up)) + 5))
+                request, timeout: .milliseconds(HTTPProviderSupport.milliseconds(call.timeoutSeconds) + 5000))
             logger.debug("\(provider) reply", metadata: ["status": "\(response.status.code)"])
             return response
         } catch {
@@ -168,10 +169,7 @@ package struct WireClient: Sendable {
             var bytes: [UInt8] = []
             for try await buffer in response.body {
                 bytes.append(contentsOf: buffer.readableBytesView)
-                if bytes.count > Self.maxBodyBytes {
-                    throw ProviderError(
-                        code: .invalidResponse, message: "\(provider) reply exceeds 64 MB", provider: provider)
-                }
+                if bytes.count > Self.maxBodyBytes { throw oversized() }
             }
             return bytes
         } catch let error as ProviderError {
@@ -179,6 +177,20 @@ package struct WireClient: Sendable {
         } catch {
             throw transportError(error, call: call, duringBody: true)
         }
+    }
+
+    /// `error` with its message redacted: errors parsed from a reply (an `error` object in a
+    /// 200 body or a stream) carry the server's text, which may echo a key.
+    package func redacting(_ error: ProviderError) -> ProviderError {
+        var error = error
+        error.message = redactor.redact(error.message)
+        return error
+    }
+
+    private func oversized() -> ProviderError {
+        ProviderError(
+            code: .invalidResponse, message: "\(provider) sent a reply over 64 MB; check the base URL and the server",
+            provider: provider)
     }
 
     private func classify(_ response: HTTPClientResponse, body: String, call: WireCall) -> ProviderError {
@@ -243,7 +255,7 @@ package struct WireClient: Sendable {
         let outcome = try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(Int64(call.timeoutSeconds * 1000)))
+                try await Task.sleep(for: .milliseconds(HTTPProviderSupport.milliseconds(call.timeoutSeconds)))
                 return nil
             }
             defer { group.cancelAll() }
@@ -261,6 +273,6 @@ package struct WireClient: Sendable {
 
 extension ErrorClassifier {
     static func formatTimeout(_ seconds: Double) -> String {
-        seconds.rounded() == seconds ? "\(Int(seconds)) s" : String(format: "%.1f s", seconds)
+        seconds.rounded() == seconds && abs(seconds) < 1e15 ? "\(Int(seconds)) s" : String(format: "%.1f s", seconds)
     }
 }

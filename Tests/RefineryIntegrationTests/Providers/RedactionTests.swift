@@ -46,6 +46,63 @@ import Testing
         }
     }
 
+    /// Errors read from a reply body rather than an HTTP status: an `error` event mid-stream, an
+    /// `error` object in a 200 JSON reply, a JSON error answering a streaming request.
+    static let echoedErrors: [(String, FakeReply, Bool)] = [
+        (
+            "anthropic",
+            .sse([
+                ("message_start", #"{"type":"message_start","message":{"model":"m","usage":{"input_tokens":1}}}"#),
+                (
+                    "error",
+                    #"{"type":"error","error":{"type":"overloaded_error","message":"key \#(RegistryHarness.anthropicKey)"}}"#
+                ),
+            ]), true
+        ),
+        (
+            "openai",
+            .json(#"{"error":{"type":"server_error","message":"bad key \#(RegistryHarness.openAIKey)"}}"#), false
+        ),
+        (
+            "openai",
+            .json(#"{"error":{"type":"rate_limit_exceeded","message":"for \#(RegistryHarness.openAIKey)"}}"#), true
+        ),
+        (
+            "gemini",
+            .stream(chunks: [#"data: {"error":{"status":"UNAVAILABLE","message":"k=\#(RegistryHarness.geminiKey)"}}"# + "\n\n"]),
+            true
+        ),
+    ]
+
+    @Test(arguments: 0..<echoedErrors.count)
+    func keysEchoedInReplyErrorsAreRedacted(index: Int) async throws {
+        let (provider, reply, stream) = Self.echoedErrors[index]
+        let model = ModelRef(provider: provider, model: provider == "gemini" ? "gemini-2.5-pro" : "m")
+        let path =
+            switch provider {
+            case "anthropic": FakeAnthropic.path
+            case "openai": FakeOpenAI.path
+            default: FakeGemini.path("gemini-2.5-pro", "streamGenerateContent")
+            }
+        let capture = LogCapture()
+        try await FakeServer.run { server in
+            server.route(path, reply)
+            let error = await providerError {
+                try await RegistryHarness.with(server, logger: capture.logger(level: .trace)) { registry in
+                    let request = RegistryHarness.request(provider, model.model)
+                    let chosen = try registry.provider(for: model)
+                    if stream { _ = try await collect(chosen.stream(request)) } else { _ = try await chosen.complete(request) }
+                }
+            }
+            let caught = try #require(error)
+            #expect(caught.message.contains("[REDACTED]"), "\(caught)")
+            for key in [RegistryHarness.anthropicKey, RegistryHarness.openAIKey, RegistryHarness.geminiKey] {
+                #expect(!"\(caught)".contains(key))
+                #expect(!capture.text.contains(key))
+            }
+        }
+    }
+
     @Test func printingARedactorOrAnEnvironmentShowsNoSecret() {
         let secret = "sk-never-printed-123"
         let redactor = Redactor(secrets: [secret])
