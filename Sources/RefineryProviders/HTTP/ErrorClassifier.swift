@@ -160,3 +160,40 @@ extension ErrorClassifier {
             code: code, message: "\(provider) reported an error mid-stream: \(detail)", provider: provider)
     }
 }
+
+extension ErrorClassifier {
+    /// How long the provider asks every further call to wait, read from any reply: a 429/503/529's
+    /// retry hint, or an exhausted budget in the rate-limit headers (OpenAI
+    /// `x-ratelimit-remaining-requests: 0` with `x-ratelimit-reset-requests: 20s`; Anthropic
+    /// `anthropic-ratelimit-tokens-remaining: 0` with an RFC 3339 `…-reset` time). `nil` when
+    /// calls may go ahead. At most ``maxRetryAfterSeconds``.
+    package static func rateLimitPause(status: Int, headers: [(String, String)], now: Date = Date()) -> Double? {
+        if [429, 503, 529].contains(status) { return retryAfterSeconds(headers: headers, now: now) }
+        func value(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name }?.1.trimmingCharacters(in: .whitespaces)
+        }
+        var waits: [Double] = []
+        for kind in ["requests", "tokens", "input-tokens", "output-tokens"] {
+            if value("x-ratelimit-remaining-\(kind)") == "0",
+                let reset = value("x-ratelimit-reset-\(kind)").flatMap(parseDuration)
+            {
+                waits.append(reset)
+            }
+            if value("anthropic-ratelimit-\(kind)-remaining") == "0",
+                let reset = value("anthropic-ratelimit-\(kind)-reset").flatMap(parseRFC3339)
+            {
+                waits.append(reset.timeIntervalSince(now))
+            }
+        }
+        guard let wait = waits.max(), wait.isFinite, wait > 0 else { return nil }
+        return min(wait, maxRetryAfterSeconds)
+    }
+
+    /// Parses an RFC 3339 time (`2026-11-22T03:30:00Z`, fractional seconds allowed).
+    package static func parseRFC3339(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+}

@@ -158,6 +158,7 @@ package struct WireClient: Sendable {
             let response = try await http.execute(
                 request, timeout: .milliseconds(HTTPProviderSupport.milliseconds(call.timeoutSeconds) + 5000))
             logger.debug("\(provider) reply", metadata: ["status": "\(response.status.code)"])
+            notePause(response)
             return response
         } catch {
             throw transportError(error, call: call, duringBody: false)
@@ -185,6 +186,17 @@ package struct WireClient: Sendable {
         var error = error
         error.message = redactor.redact(error.message)
         return error
+    }
+
+    /// Passes a pause the reply's rate-limit headers ask for to the gate, so the calls not yet
+    /// started wait instead of hitting the same limit.
+    private func notePause(_ response: HTTPClientResponse) {
+        guard let gate else { return }
+        let headers = response.headers.map { ($0.name, $0.value) }
+        guard let seconds = ErrorClassifier.rateLimitPause(status: Int(response.status.code), headers: headers)
+        else { return }
+        logger.debug("\(provider) rate limit", metadata: ["pause_seconds": "\(seconds)"])
+        gate.pause(for: .milliseconds(Int64((seconds * 1000).rounded(.up))))
     }
 
     private func oversized() -> ProviderError {

@@ -50,6 +50,8 @@ public struct ProviderEnvironment: Sendable, Hashable {
     /// quotes (double quotes understand `\n`), trailing ` # comment` after unquoted values.
     public static func parseDotEnv(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
+        // A byte order mark (Windows editors) would otherwise hide the first variable.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             var line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }

@@ -102,6 +102,33 @@ import Testing
         }
     }
 
+    /// A reply saying the request budget is spent pauses the next call until the reset, even
+    /// with no limits configured.
+    @Test func exhaustedRateLimitHeadersPauseTheNextCall() async throws {
+        guard case .body(_, _, let text, _) = FakeOpenAI.completion("ok") else {
+            Issue.record("FakeOpenAI.completion is not a body")
+            return
+        }
+        let slept = SleepLog()
+        let clock = LimiterClock(now: { .zero }, sleep: { slept.add($0) })
+        try await FakeServer.run { server in
+            server.route(
+                FakeOpenAI.path,
+                .json(text, headers: ["x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "20s"]))
+            try await ProviderRegistry.withRegistry(
+                environment: ProviderEnvironment(environment: RegistryHarness.environment(server)),
+                configuration: ProvidersConfig(), logger: quietLogger, clock: clock
+            ) { registry in
+                let provider = try registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o"))
+                _ = try await provider.complete(RegistryHarness.request("openai", "gpt-4o"))
+                #expect(slept.values.isEmpty)
+                _ = try await provider.complete(RegistryHarness.request("openai", "gpt-4o"))
+                #expect(slept.values == [.seconds(20)])
+            }
+            #expect(server.requests.count == 2)
+        }
+    }
+
     @Test(arguments: [
         ("127.0.0.1:11434", "http://127.0.0.1:11434"), ("0.0.0.0:9999", "http://127.0.0.1:9999"),
         ("https://ollama.lan", "https://ollama.lan"),

@@ -200,6 +200,50 @@ import Testing
         #expect(slept.values == [.seconds(30)])
     }
 
+    @Test(arguments: [
+        (200, [("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "20s")], 20.0),
+        (
+            200,
+            [
+                ("x-ratelimit-remaining-requests", "4"), ("x-ratelimit-reset-requests", "1s"),
+                ("x-ratelimit-remaining-tokens", "0"), ("x-ratelimit-reset-tokens", "1m30s"),
+            ], 90.0
+        ),
+        (200, [("x-ratelimit-remaining-requests", "3"), ("x-ratelimit-reset-requests", "20s")], nil),
+        (
+            200,
+            [
+                ("anthropic-ratelimit-tokens-remaining", "0"),
+                ("anthropic-ratelimit-tokens-reset", "1994-11-06T08:50:07Z"),
+            ], 30.0
+        ),
+        (
+            200,
+            [
+                ("anthropic-ratelimit-requests-remaining", "0"),
+                ("anthropic-ratelimit-requests-reset", "1994-11-06T08:49:47.500Z"),
+            ], 10.5
+        ),
+        (200, [("anthropic-ratelimit-requests-remaining", "0"), ("anthropic-ratelimit-requests-reset", "junk")], nil),
+        (429, [("retry-after", "7")], 7.0),
+        (529, [], nil),
+        (200, [("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "99999h")], 86_400.0),
+    ] as [(Int, [(String, String)], Double?)])
+    func rateLimitHeadersBecomePauses(status: Int, headers: [(String, String)], seconds: Double?) throws {
+        let now = try #require(ErrorClassifier.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 GMT"))
+        #expect(ErrorClassifier.rateLimitPause(status: status, headers: headers, now: now) == seconds)
+    }
+
+    @Test func pausedGateHoldsBackNewCalls() async throws {
+        let slept = SleepLog()
+        let clock = LimiterClock(now: { .seconds(100) }, sleep: { slept.add($0) })
+        let gate = CallGate(limits: ProviderLimits(), clock: clock)
+        gate.pause(for: .seconds(20))
+        gate.pause(for: .seconds(5))  // a shorter pause does not cut the longer one
+        try await gate.acquire(tokens: 10)
+        #expect(slept.values == [.seconds(20)])
+    }
+
     @Test func cancelledWaiterLeavesTheGate() async throws {
         let gate = CallGate(limits: ProviderLimits(maxConcurrent: 1))
         try await gate.acquire(tokens: 0)
@@ -225,6 +269,11 @@ import Testing
                 "OPENAI_API_KEY": "sk-file", "ANTHROPIC_API_KEY": "sk-ant # not a comment", "GEMINI_API_KEY": "single",
                 "OLLAMA_HOST": "localhost:1",
             ])
+    }
+
+    @Test func dotEnvSavedOnWindowsKeepsEveryVariable() {
+        let parsed = ProviderEnvironment.parseDotEnv("\u{FEFF}OPENAI_API_KEY=sk-first\r\nGEMINI_API_KEY=g-second\r\n")
+        #expect(parsed == ["OPENAI_API_KEY": "sk-first", "GEMINI_API_KEY": "g-second"])
     }
 
     @Test func realEnvironmentWinsOverDotEnvFile() throws {
