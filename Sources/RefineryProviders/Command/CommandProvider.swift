@@ -69,10 +69,10 @@ package struct CommandProvider: ModelProvider {
         logger.debug(
             "command reply",
             metadata: [
-                "status": "\(output.status)", "stdout": "\(redactor.redact(String(output.stdout.prefix(4096))))",
+                "status": "\(output.status)", "stdout": "\(String(redactor.redact(output.stdout).prefix(4096)))",
             ])
         guard output.status == 0 else {
-            let tail = redactor.redact(String(output.stderr.suffix(500))).trimmingCharacters(
+            let tail = String(redactor.redact(output.stderr).suffix(500)).trimmingCharacters(
                 in: .whitespacesAndNewlines)
             throw ProviderError(
                 code: .server,

@@ -37,7 +37,7 @@ package struct WireClient: Sendable {
                 let bytes = try await readBody(response, call: call)
                 let text = String(decoding: bytes, as: UTF8.self)
                 logger.debug(
-                    "\(provider) reply body", metadata: ["body": "\(redactor.redact(String(text.prefix(4096))))"])
+                    "\(provider) reply body", metadata: ["body": "\(String(redactor.redact(text).prefix(4096)))"])
                 guard (200..<300).contains(Int(response.status.code)) else {
                     throw classify(response, body: text, call: call)
                 }
@@ -50,7 +50,7 @@ package struct WireClient: Sendable {
                     throw ProviderError(
                         code: .invalidResponse,
                         message:
-                            "\(provider) sent a reply that is not JSON: \(redactor.redact(String(text.prefix(200))))",
+                            "\(provider) sent a reply that is not JSON: \(String(redactor.redact(text).prefix(200)))",
                         provider: provider, statusCode: Int(response.status.code))
                 }
                 return json
@@ -122,7 +122,7 @@ package struct WireClient: Sendable {
             classified.message = classified.message.replacingAll("mid-stream", with: "instead of a stream")
             return classified
         }
-        let text = redactor.redact(String(String(decoding: bytes, as: UTF8.self).prefix(200)))
+        let text = String(redactor.redact(String(decoding: bytes, as: UTF8.self)).prefix(200))
         return ProviderError(
             code: .invalidResponse, message: "\(provider) answered a streaming request with JSON, not events: \(text)",
             provider: provider)
@@ -150,7 +150,7 @@ package struct WireClient: Sendable {
                 "\(provider) request",
                 metadata: [
                     "url": "\(redactor.redact(call.url))", "headers": "\(headers)",
-                    "body": "\(redactor.redact(String(bodyText.prefix(8192))))",
+                    "body": "\(String(redactor.redact(bodyText).prefix(8192)))",
                 ])
         }
         do {

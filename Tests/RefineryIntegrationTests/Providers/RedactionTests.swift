@@ -123,6 +123,8 @@ import Testing
         ("https://x/v1?alt=sse&key=AIzaXYZ&b=1", "https://x/v1?alt=sse&key=[REDACTED]&b=1"),
         ("https://x/?access_token=abc#frag", "https://x/?access_token=[REDACTED]#frag"),
         ("nothing to hide", "nothing to hide"),
+        ("https://db/?user=u&password=hunter22&x=1", "https://db/?user=u&password=[REDACTED]&x=1"),
+        ("https://blob/f?sv=1&sig=AbC%2Bd", "https://blob/f?sv=1&sig=[REDACTED]"),
     ])
     func redactorHidesSecretsAndQueryCredentials(input: String, expected: String) {
         #expect(Redactor(secrets: ["sk-secret-123456", "abc"]).redact(input) == expected)
