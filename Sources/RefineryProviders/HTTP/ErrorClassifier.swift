@@ -140,9 +140,12 @@ package enum ErrorClassifier {
 }
 
 extension ErrorClassifier {
-    /// The error for an error reported inside a 200 stream, by the provider's error type
+    /// The error for an error reported inside a 200 reply, by the provider's error type
     /// (Anthropic `overloaded_error`, OpenAI `rate_limit_exceeded`, Gemini `RESOURCE_EXHAUSTED`, ...).
-    package static func classify(errorType: String, message: String, provider: String) -> ProviderError {
+    /// `context` says where it came: `mid-stream`, `in its reply`, `instead of a stream`.
+    package static func classify(
+        errorType: String, message: String, provider: String, context: String = "mid-stream"
+    ) -> ProviderError {
         let type = errorType.lowercased()
         let detail = message.isEmpty ? type : message
         let code: ProviderError.Code =
@@ -157,7 +160,7 @@ extension ErrorClassifier {
             default: .server
             }
         return ProviderError(
-            code: code, message: "\(provider) reported an error mid-stream: \(detail)", provider: provider)
+            code: code, message: "\(provider) reported an error \(context): \(detail)", provider: provider)
     }
 }
 

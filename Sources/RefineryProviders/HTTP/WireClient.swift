@@ -117,10 +117,9 @@ package struct WireClient: Sendable {
         let json = JSONValue.parse(bytes: bytes)
         if let error = json?["error"], error != .null {
             let type = error["type"]?.string ?? error["status"]?.string ?? error["code"]?.string ?? ""
-            var classified = ErrorClassifier.classify(
-                errorType: type, message: redactor.redact(ErrorClassifier.errorDetail(json) ?? ""), provider: provider)
-            classified.message = classified.message.replacingAll("mid-stream", with: "instead of a stream")
-            return classified
+            return ErrorClassifier.classify(
+                errorType: type, message: redactor.redact(ErrorClassifier.errorDetail(json) ?? ""), provider: provider,
+                context: "instead of a stream")
         }
         let text = String(redactor.redact(String(decoding: bytes, as: UTF8.self)).prefix(200))
         return ProviderError(

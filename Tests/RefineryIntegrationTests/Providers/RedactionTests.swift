@@ -96,6 +96,8 @@ import Testing
             }
             let caught = try #require(error)
             #expect(caught.message.contains("[REDACTED]"), "\(caught)")
+            let context = stream ? (provider == "openai" ? "instead of a stream" : "mid-stream") : "in its reply"
+            #expect(caught.message.hasPrefix("\(provider) reported an error \(context): "), "\(caught)")
             for key in [RegistryHarness.anthropicKey, RegistryHarness.openAIKey, RegistryHarness.geminiKey] {
                 #expect(!"\(caught)".contains(key))
                 #expect(!capture.text.contains(key))
