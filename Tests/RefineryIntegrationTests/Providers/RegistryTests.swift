@@ -129,6 +129,37 @@ import Testing
         }
     }
 
+    /// `requests_per_minute` and `tokens_per_minute` from the providers file hold on the wire:
+    /// the calls past the budget wait on the (injected) clock before they are sent.
+    @Test func requestAndTokenBudgetsFromTheProvidersFileDelayCalls() async throws {
+        let slept = SleepLog()
+        let clock = LimiterClock(now: { .zero }, sleep: { slept.add($0) })
+        let config = ProvidersConfig(
+            limits: [
+                "openai": ProviderLimits(requestsPerMinute: 2),
+                "anthropic": ProviderLimits(tokensPerMinute: 60),
+            ])
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, FakeOpenAI.completion("ok"))
+            server.route(FakeAnthropic.path, FakeAnthropic.message("ok"))
+            try await ProviderRegistry.withRegistry(
+                environment: ProviderEnvironment(environment: RegistryHarness.environment(server)),
+                configuration: config, logger: quietLogger, clock: clock
+            ) { registry in
+                let openAI = try registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o"))
+                for _ in 0..<3 { _ = try await openAI.complete(RegistryHarness.request("openai", "gpt-4o")) }
+                // Two requests a minute: the third waits 30 s.
+                #expect(slept.values == [.seconds(30)])
+                // 60 tokens a minute; "Be brief.\nSay hello" is estimated at 5 tokens a call, so the
+                // 13th call in the same instant is the first over budget (one token a second).
+                let anthropic = try registry.provider(for: ModelRef(provider: "anthropic", model: "claude-x"))
+                for _ in 0..<13 { _ = try await anthropic.complete(RegistryHarness.request("anthropic", "claude-x")) }
+                #expect(slept.values == [.seconds(30), .seconds(5)])
+            }
+            #expect(server.requests.count == 16)
+        }
+    }
+
     @Test(arguments: [
         ("127.0.0.1:11434", "http://127.0.0.1:11434"), ("0.0.0.0:9999", "http://127.0.0.1:9999"),
         ("https://ollama.lan", "https://ollama.lan"),
