@@ -128,6 +128,20 @@ import Testing
         #expect(result.workflow?.limits.timeoutSeconds == 604_800)
     }
 
+    @Test func tooManyStagesAreRefused() {
+        let list = Array(repeating: "propose", count: 65).joined(separator: ", ")
+        let top = Fixtures.compiler().compile(yaml: "refinery: 1\nname: n\nmodels: [claude]\nstages: [\(list)]\n")
+        #expect(located(top) == ["E105@4:9"])
+        #expect(top.errors.first?.message == "65 stages in one list; at most 64 are allowed")
+        let inRepeat = Fixtures.compiler().compile(
+            yaml: "refinery: 1\nname: n\nmodels: [claude]\nstages:\n  - repeat: [\(list)]\n")
+        #expect(located(inRepeat) == ["E105@5:13"])
+        let most = Fixtures.compiler().compile(
+            yaml: "refinery: 1\nname: n\nmodels: [claude]\nstages: [\(list.dropLast(9))]\n")
+        #expect(most.errors == [])
+        #expect(most.workflow?.stages.count == 64)
+    }
+
     @Test func tooManyMembersAreRefused() {
         let result = Fixtures.compiler().compile(
             yaml: "refinery: 1\nname: n\nmodels: [claude:64, codex:64, gemini:64, claude:64, codex:1]\nstages: [propose]\n")
