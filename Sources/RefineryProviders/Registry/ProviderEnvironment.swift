@@ -2,6 +2,7 @@
 // file. The real environment wins, so a key exported in the shell overrides the file.
 
 import Foundation
+import RefineryCompiler
 
 /// The variables providers read: the injected environment over the `.env` file's entries.
 public struct ProviderEnvironment: Sendable, Hashable {
@@ -20,7 +21,9 @@ public struct ProviderEnvironment: Sendable, Hashable {
         let environment = environment ?? ProcessInfo.processInfo.environment
         let directory = dotEnvDirectory ?? FileManager.default.currentDirectoryPath
         let path = (directory as NSString).appendingPathComponent(".env")
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        // Bounded, regular files only (a FIFO named .env must not hang); not UTF-8 counts as empty.
+        let bytes = (try? WorkflowFileSystem.readRegularFile(path)) ?? []
+        let text = String(validating: bytes, as: UTF8.self) ?? ""
         return ProviderEnvironment(environment: environment, dotEnv: parseDotEnv(text))
     }
 

@@ -5,8 +5,13 @@ import Foundation
 import RefineryCompiler
 import RefineryProviders
 import RefineryRuntime
+import RefinerySyntax
 import Synchronization
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct WireUnitTests {
     @Test func sseParserHandlesSplitChunksCRLFAndComments() {
@@ -274,6 +279,38 @@ import Testing
     @Test func dotEnvSavedOnWindowsKeepsEveryVariable() {
         let parsed = ProviderEnvironment.parseDotEnv("\u{FEFF}OPENAI_API_KEY=sk-first\r\nGEMINI_API_KEY=g-second\r\n")
         #expect(parsed == ["OPENAI_API_KEY": "sk-first", "GEMINI_API_KEY": "g-second"])
+    }
+
+    /// A `.env` or providers file that is a FIFO must not hang the CLI; one that is not UTF-8 is
+    /// reported with its location.
+    @Test func configFilesThatAreFIFOsOrNotUTF8() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "refinery-fifo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(mkfifo(directory.appendingPathComponent(".env").path, 0o600) == 0)
+        let environment = ProviderEnvironment.load(environment: ["A": "1"], dotEnvDirectory: directory.path)
+        #expect(environment.variables == ["A": "1"])
+
+        let fifo = directory.appendingPathComponent("providers.yaml").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        do {
+            _ = try ProvidersConfig.load(path: fifo)
+            Issue.record("a FIFO was read")
+        } catch let error as ProvidersConfigError {
+            #expect(error.diagnostics.map(\.code) == ["providers.unreadable"])
+            #expect(error.description.contains("it is not a regular file"))
+        }
+
+        let latin1 = directory.appendingPathComponent("latin1.yaml").path
+        #expect(FileManager.default.createFile(atPath: latin1, contents: Data([0x61, 0x3A, 0x20, 0xE9, 0x0A])))
+        do {
+            _ = try ProvidersConfig.load(path: latin1)
+            Issue.record("a Latin-1 file was read")
+        } catch let error as ProvidersConfigError {
+            #expect(error.diagnostics.first?.code == "Y002")
+            #expect(error.diagnostics.first?.location == SourceLocation(line: 1, column: 4))
+        }
     }
 
     @Test func realEnvironmentWinsOverDotEnvFile() throws {
