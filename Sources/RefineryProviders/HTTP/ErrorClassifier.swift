@@ -51,6 +51,12 @@ package enum ErrorClassifier {
             return error(.overloaded, "\(provider) is overloaded (HTTP \(status))\(suffix); retry later")
         case 500...599:
             return error(.server, "\(provider) server error (HTTP \(status))\(suffix)")
+        case 300...399:
+            let location = headers.first { $0.0.lowercased() == "location" }.map { " to `\($0.1)`" } ?? ""
+            return error(
+                .invalidResponse,
+                "\(provider) answered with a redirect (HTTP \(status))\(location); redirects are not followed, "
+                    + "so keys never reach another host: set the base URL to the final address")
         default:
             return error(.invalidResponse, "\(provider) answered with unexpected HTTP \(status)\(suffix)")
         }

@@ -80,6 +80,9 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
     ) async throws -> T {
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10))
+        // Redirects are not followed: on a cross-origin redirect AsyncHTTPClient drops
+        // `Authorization` but would forward `x-api-key` and `x-goog-api-key` to the new host.
+        httpConfiguration.redirectConfiguration = .disallow
         return try await HTTPClient.withHTTPClient(configuration: httpConfiguration) { http in
             try await body(
                 ProviderRegistry(

@@ -105,6 +105,33 @@ import Testing
         }
     }
 
+    /// A redirect is never followed: AsyncHTTPClient would forward `x-api-key` and
+    /// `x-goog-api-key` (it strips only `Authorization`) to whatever host the reply names.
+    @Test(arguments: [("anthropic", "claude-x"), ("gemini", "gemini-2.5-pro"), ("openai", "gpt-4o")])
+    func redirectsAreNotFollowed(provider: String, model: String) async throws {
+        try await FakeServer.run { server in
+            let target = "http://localhost:\(server.port)/steal?key=\(RegistryHarness.geminiKey)"
+            let redirect = FakeReply.body(status: 307, contentType: "text/plain", text: "", headers: ["Location": target])
+            for path in [FakeAnthropic.path, FakeOpenAI.path, FakeGemini.path(model, "generateContent")] {
+                server.route(path, redirect)
+            }
+            server.route("/steal", FakeOpenAI.completion("stolen"))
+            let error = await providerError {
+                try await RegistryHarness.with(server) { registry in
+                    _ = try await registry.provider(for: ModelRef(provider: provider, model: model)).complete(
+                        RegistryHarness.request(provider, model))
+                }
+            }
+            let caught = try #require(error)
+            #expect(caught.code == .invalidResponse)
+            #expect(caught.statusCode == 307)
+            #expect(caught.message.contains("answered with a redirect (HTTP 307)"))
+            #expect(caught.message.contains("key=[REDACTED]"))
+            #expect(server.requests.map(\.path) == [server.requests.first?.path ?? ""])
+            #expect(!server.requests.contains { $0.path == "/steal" })
+        }
+    }
+
     @Test func printingARedactorOrAnEnvironmentShowsNoSecret() {
         let secret = "sk-never-printed-123"
         let redactor = Redactor(secrets: [secret])
