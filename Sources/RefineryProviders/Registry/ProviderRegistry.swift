@@ -36,6 +36,8 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
     /// Hides every credential this registry knows of. Pass error texts through it before printing.
     public let redactor: Redactor
 
+    /// A registry over an existing client. `http` must not follow redirects
+    /// (`redirectConfiguration = .disallow`), or a redirecting server could receive `x-api-key`.
     package init(
         http: HTTPClient, environment: ProviderEnvironment, configuration: ProvidersConfig, logger: Logger,
         clock: LimiterClock = .continuous
