@@ -187,6 +187,11 @@ package struct WireClient: Sendable {
         return error
     }
 
+    /// Longest pause the gate takes from headers (5 minutes): the wait happens before the call's
+    /// own deadline starts, so a server asking for hours must not stall a run unseen; longer waits
+    /// are left to the engine's retry policy, which sees `retryAfterSeconds`.
+    package static let maxGatePauseSeconds = 300.0
+
     /// Passes a pause the reply's rate-limit headers ask for to the gate, so the calls not yet
     /// started wait instead of hitting the same limit.
     private func notePause(_ response: HTTPClientResponse) {
@@ -194,8 +199,9 @@ package struct WireClient: Sendable {
         let headers = response.headers.map { ($0.name, $0.value) }
         guard let seconds = ErrorClassifier.rateLimitPause(status: Int(response.status.code), headers: headers)
         else { return }
-        logger.debug("\(provider) rate limit", metadata: ["pause_seconds": "\(seconds)"])
-        gate.pause(for: .milliseconds(Int64((seconds * 1000).rounded(.up))))
+        let pause = min(seconds, Self.maxGatePauseSeconds)
+        logger.debug("\(provider) rate limit", metadata: ["pause_seconds": "\(pause)"])
+        gate.pause(for: .milliseconds(Int64((pause * 1000).rounded(.up))))
     }
 
     private func oversized() -> ProviderError {

@@ -115,6 +115,9 @@ import Testing
             server.route(
                 FakeOpenAI.path,
                 .json(text, headers: ["x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "20s"]))
+            server.route(
+                FakeGemini.path("gemini-2.5-pro", "generateContent"),
+                FakeGemini.error("busy", status: "UNAVAILABLE", code: 503, headers: ["Retry-After": "7200"]))
             try await ProviderRegistry.withRegistry(
                 environment: ProviderEnvironment(environment: RegistryHarness.environment(server)),
                 configuration: ProvidersConfig(), logger: quietLogger, clock: clock
@@ -124,8 +127,13 @@ import Testing
                 #expect(slept.values.isEmpty)
                 _ = try await provider.complete(RegistryHarness.request("openai", "gpt-4o"))
                 #expect(slept.values == [.seconds(20)])
+                // A server asking for hours gets at most five minutes of gate pause.
+                let gemini = try registry.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro"))
+                _ = try? await gemini.complete(RegistryHarness.request("gemini", "gemini-2.5-pro"))
+                _ = try? await gemini.complete(RegistryHarness.request("gemini", "gemini-2.5-pro"))
+                #expect(slept.values == [.seconds(20), .seconds(300)])
             }
-            #expect(server.requests.count == 2)
+            #expect(server.requests.count == 4)
         }
     }
 
