@@ -26,7 +26,7 @@ package final class TestClock: Clock, Sendable {
     }
 
     private struct Waiter {
-        var count: Int
+        var predicate: @Sendable ([Duration]) -> Bool
         var continuation: CheckedContinuation<Void, Never>
     }
 
@@ -53,51 +53,58 @@ package final class TestClock: Clock, Sendable {
 
     package func sleep(until deadline: Instant, tolerance: Duration? = nil) async throws {
         try Task.checkCancellation()
-        let id = state.withLock { state in
-            state.nextID += 1
-            return state.nextID
+        let id = state.withLock { locked in
+            locked.nextID += 1
+            return locked.nextID
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let (resumeNow, cancelled, waiters) = state.withLock { state -> (Bool, Bool, [Waiter]) in
-                    if state.cancelledBeforeRegistration.remove(id) != nil { return (false, true, []) }
-                    if deadline <= state.now { return (true, false, []) }
-                    state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
-                    return (false, false, Self.takeSatisfiedWaiters(&state))
-                }
-                if cancelled {
-                    continuation.resume(throwing: CancellationError())
-                } else if resumeNow {
-                    continuation.resume()
-                }
-                for waiter in waiters { waiter.continuation.resume() }
+                register(id: id, deadline: deadline, continuation: continuation)
             }
         } onCancel: {
-            let sleeper = state.withLock { state -> Sleeper? in
-                if let index = state.sleepers.firstIndex(where: { $0.id == id }) {
-                    return state.sleepers.remove(at: index)
-                }
-                state.cancelledBeforeRegistration.insert(id)
-                return nil
-            }
-            sleeper?.continuation.resume(throwing: CancellationError())
+            cancel(id: id)
         }
     }
 
-    private static func takeSatisfiedWaiters(_ state: inout State) -> [Waiter] {
-        let count = state.sleepers.count
-        let ready = state.waiters.filter { $0.count <= count }
-        state.waiters.removeAll { $0.count <= count }
-        return ready
+    private enum Registration {
+        case cancelled, due, asleep([Waiter])
+    }
+
+    private func register(id: Int, deadline: Instant, continuation: CheckedContinuation<Void, any Error>) {
+        let registration = state.withLock { locked -> Registration in
+            if locked.cancelledBeforeRegistration.remove(id) != nil { return .cancelled }
+            if deadline <= locked.now { return .due }
+            locked.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
+            let deadlines = locked.sleepers.map { $0.deadline.offset }.sorted()
+            let ready = locked.waiters.filter { $0.predicate(deadlines) }
+            locked.waiters.removeAll { $0.predicate(deadlines) }
+            return .asleep(ready)
+        }
+        switch registration {
+        case .cancelled: continuation.resume(throwing: CancellationError())
+        case .due: continuation.resume()
+        case .asleep(let waiters): for waiter in waiters { waiter.continuation.resume() }
+        }
+    }
+
+    private func cancel(id: Int) {
+        let sleeper = state.withLock { locked -> Sleeper? in
+            if let index = locked.sleepers.firstIndex(where: { $0.id == id }) {
+                return locked.sleepers.remove(at: index)
+            }
+            locked.cancelledBeforeRegistration.insert(id)
+            return nil
+        }
+        sleeper?.continuation.resume(throwing: CancellationError())
     }
 
     /// Moves time forward and wakes every sleeper whose deadline has passed, earliest first.
     package func advance(by duration: Duration) {
-        let due = state.withLock { state -> [Sleeper] in
-            state.now = state.now.advanced(by: duration)
-            let now = state.now
-            let due = state.sleepers.filter { $0.deadline <= now }.sorted { $0.deadline < $1.deadline }
-            state.sleepers.removeAll { $0.deadline <= now }
+        let due = state.withLock { locked -> [Sleeper] in
+            locked.now = locked.now.advanced(by: duration)
+            let now = locked.now
+            let due = locked.sleepers.filter { $0.deadline <= now }.sorted { $0.deadline < $1.deadline }
+            locked.sleepers.removeAll { $0.deadline <= now }
             return due
         }
         for sleeper in due { sleeper.continuation.resume() }
@@ -105,16 +112,22 @@ package final class TestClock: Clock, Sendable {
 
     /// Moves time to the earliest pending deadline (if any) and wakes its sleepers.
     package func advanceToNextDeadline() {
-        let next = state.withLock { state in state.sleepers.map(\.deadline).min().map { state.now.duration(to: $0) } }
+        let next = state.withLock { locked in locked.sleepers.map(\.deadline).min().map { locked.now.duration(to: $0) } }
         if let next { advance(by: next) }
     }
 
     /// Returns once at least `count` tasks are asleep on this clock.
     package func waitForSleepers(_ count: Int = 1) async {
+        await waitUntil { $0.count >= count }
+    }
+
+    /// Returns once the pending deadlines (offsets from the clock's start, earliest first) satisfy
+    /// `predicate`, e.g. `{ $0.contains(.seconds(7)) }`.
+    package func waitUntil(_ predicate: @escaping @Sendable ([Duration]) -> Bool) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = state.withLock { state -> Bool in
-                if state.sleepers.count >= count { return true }
-                state.waiters.append(Waiter(count: count, continuation: continuation))
+            let ready = state.withLock { locked -> Bool in
+                if predicate(locked.sleepers.map(\.deadline.offset).sorted()) { return true }
+                locked.waiters.append(Waiter(predicate: predicate, continuation: continuation))
                 return false
             }
             if ready { continuation.resume() }
