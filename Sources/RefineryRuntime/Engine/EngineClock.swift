@@ -5,6 +5,8 @@
 struct EngineClock: Sendable {
     /// Sleeps for a duration on the injected clock; throws when cancelled.
     let sleep: @Sendable (Duration) async throws -> Void
+    /// Sleeps until a point given as time since the clock was opened; throws when cancelled.
+    let sleepUntil: @Sendable (Duration) async throws -> Void
     /// Time since the clock was opened.
     let elapsed: @Sendable () -> Duration
 
@@ -12,8 +14,12 @@ struct EngineClock: Sendable {
         self = Self.open(clock)
     }
 
-    private init(sleep: @escaping @Sendable (Duration) async throws -> Void, elapsed: @escaping @Sendable () -> Duration) {
+    private init(
+        sleep: @escaping @Sendable (Duration) async throws -> Void,
+        sleepUntil: @escaping @Sendable (Duration) async throws -> Void, elapsed: @escaping @Sendable () -> Duration
+    ) {
         self.sleep = sleep
+        self.sleepUntil = sleepUntil
         self.elapsed = elapsed
     }
 
@@ -21,6 +27,7 @@ struct EngineClock: Sendable {
         let start = clock.now
         return EngineClock(
             sleep: { duration in try await clock.sleep(until: clock.now.advanced(by: duration), tolerance: nil) },
+            sleepUntil: { offset in try await clock.sleep(until: start.advanced(by: offset), tolerance: nil) },
             elapsed: { start.duration(to: clock.now) }
         )
     }

@@ -25,7 +25,9 @@ extension RunExecutor {
             let provider = try environment.resolver.provider(for: request.model)
             let timeout = Duration.seconds(request.timeoutSeconds ?? 120)
             let reply = try await CallContext.$current.withValue(context) {
-                try await withTimeout(timeout, clock: environment.clock, provider: providerKey) {
+                try await withTimeout(
+                    timeout, deadline: startedAt + timeout, clock: environment.clock, provider: providerKey
+                ) {
                     try await provider.complete(request)
                 }
             }
@@ -41,15 +43,16 @@ extension RunExecutor {
         }
     }
 
-    /// Races `body` against the clock; the loser is cancelled.
+    /// Races `body` against the clock; the loser is cancelled. The deadline is fixed before either
+    /// starts, so it does not depend on when the timer task gets scheduled.
     static func withTimeout<T: Sendable>(
-        _ timeout: Duration, clock: EngineClock, provider: String,
+        _ timeout: Duration, deadline: Duration, clock: EngineClock, provider: String,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {
-                try await clock.sleep(timeout)
+                try await clock.sleepUntil(deadline)
                 return nil
             }
             defer { group.cancelAll() }

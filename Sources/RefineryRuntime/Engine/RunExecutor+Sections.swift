@@ -43,7 +43,10 @@ extension RunExecutor {
     /// Prepares nodes whose dependencies are done: each becomes a queued call or finishes at once.
     private func activate(_ ids: [String]) {
         var work = ids
-        while let id = work.popLast() {
+        var next = 0
+        while next < work.count {
+            let id = work[next]
+            next += 1
             guard let node = section?.nodes[id] else { continue }
             switch prepare(node) {
             case .call(let ticket):

@@ -174,10 +174,11 @@ actor RunExecutor {
         if Task.isCancelled, stopReason == nil { stopReason = .cancelled }
         for (ticket, delay) in pendingBackoffs {
             backoffsRunning += 1
-            let sleep = clock.sleep
+            let sleepUntil = clock.sleepUntil
+            let deadline = clock.elapsed() + delay
             group.addTask {
                 do {
-                    try await sleep(delay)
+                    try await sleepUntil(deadline)
                     return .backoffElapsed(ticket)
                 } catch {
                     return .cancelled(ticket, wasCall: false)
@@ -200,7 +201,11 @@ actor RunExecutor {
                 }
                 let cap = limits.perProvider[provider] ?? limits.maxConcurrent
                 if cap > 0, inFlightByProvider[provider, default: 0] >= cap { continue }
-                let ticket = queue[head]
+                guard let ticket = current(queue[head]) else {
+                    dequeue(provider)
+                    launchedAny = true
+                    continue
+                }
                 if let budget = limits.budgetUSD, costUSD + inFlightEstimateUSD + ticket.estimatedCostUSD > budget {
                     stopReason = .budget(
                         String(
@@ -230,6 +235,24 @@ actor RunExecutor {
         }
         emit?(.callStarted(callEvent(ticket)))
         group.addTask { await RunExecutor.perform(ticket, environment: environment) }
+    }
+
+    /// The ticket as it should start now: `nil` (and the node skipped) when its participant was
+    /// dropped while it waited; moved to the participant's fallback model when the primary failed
+    /// for good meanwhile.
+    private func current(_ ticket: CallTicket) -> CallTicket? {
+        let id = ticket.participant
+        if id != "arbiter", !isActive(id) {
+            complete(ticket.node.id, .skipped("\(id) dropped"))
+            return nil
+        }
+        guard let participant = participants[id], participant.modelIndex > ticket.modelIndex else { return ticket }
+        var moved = ticket
+        moved.modelIndex = participant.modelIndex
+        moved.request.model = participant.models[participant.modelIndex]
+        moved.baseRequest.model = moved.request.model
+        moved.requestHash = RequestHash.of(moved.request)
+        return moved
     }
 
     func enqueue(_ ticket: CallTicket) {
