@@ -161,7 +161,11 @@ extension RunExecutor {
         guard participants[member]?.droppedForRun == false else { return }
         participants[member]?.droppedForRun = true
         droppedForRunOrder.append(member)
-        section?.droppedNames.append(member)
+        if section == nil {
+            droppedBetweenSteps.append(member)
+        } else {
+            section?.droppedNames.append(member)
+        }
         emit?(.memberDropped(MemberDroppedEvent(round: round, member: member, reason: reason, forRun: true)))
     }
 

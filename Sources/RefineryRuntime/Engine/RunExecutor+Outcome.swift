@@ -28,7 +28,9 @@ extension RunExecutor {
             finalRound: graph.round == nil ? 0 : rounds.last { $0.phase == .round }?.round ?? 0,
             strategy: workflow.convergence.strategy.name, rounds: rounds, usage: usage, costUSD: costUSD,
             totalCalls: totalCalls, elapsedMs: clock.elapsed().milliseconds, coverage: coverage,
-            anonymizationMap: anonymization)
+            anonymizationMap: anonymization.sorted {
+                ($0.round, $0.viewer, $0.label.count, $0.label) < ($1.round, $1.viewer, $1.label.count, $1.label)
+            })
     }
 
     private func statusAndSignal() -> (RunStatus, String) {

@@ -30,7 +30,9 @@ extension RunExecutor {
             return false
         }
         labelCache = [:]
-        let run = SectionRun(round: round, phase: phase, section: graphSection, memberIDs: memberIDSet)
+        var run = SectionRun(round: round, phase: phase, section: graphSection, memberIDs: memberIDSet)
+        run.droppedNames = droppedBetweenSteps
+        droppedBetweenSteps = []
         section = run
         emit?(
             .roundStarted(
@@ -81,6 +83,11 @@ extension RunExecutor {
         guard var run = section else { return nil }
         // Nodes never reached (run stopped) count as skipped.
         for id in run.nodes.keys where run.results[id] == nil { run.results[id] = .skipped("not started") }
+        // Reviews in member order, not arrival order, so the step's results are deterministic.
+        let order = Dictionary(uniqueKeysWithValues: (memberIDs + ["arbiter"]).enumerated().map { ($1, $0) })
+        run.reviews.sort {
+            (order[$0.reviewer] ?? 0, order[$0.target] ?? 0) < (order[$1.reviewer] ?? 0, order[$1.target] ?? 0)
+        }
         section = run
         for member in memberIDs {
             if let latest = run.latestText(of: member, before: Int.max),

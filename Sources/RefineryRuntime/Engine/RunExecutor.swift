@@ -35,6 +35,7 @@ actor RunExecutor {
     var labelCache: [String: [String: String]] = [:]
     var rounds: [RoundResult] = []
     var droppedForRunOrder: [String] = []
+    var droppedBetweenSteps: [String] = []
 
     // Totals.
     var totalCalls = 0

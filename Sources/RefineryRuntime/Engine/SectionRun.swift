@@ -19,6 +19,7 @@ struct SectionRun {
     var reviews: [Review] = []
     var unscored = 0
     var synthesis: Synthesis?
+    var synthesisBy: String?
     var droppedThisRound: Set<String> = []
     var droppedNames: [String] = []
     var calls = 0

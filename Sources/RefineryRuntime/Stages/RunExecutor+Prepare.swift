@@ -236,7 +236,13 @@ extension RunExecutor {
 
     private func reviewsReceived(by member: String) -> [LabeledReview] {
         let labels = labels(for: member)
-        return (section?.reviews ?? []).filter { $0.target == member && $0.score != nil }.map { review in
+        // Label order, not arrival order: the same replies must always give the same request.
+        let received = (section?.reviews ?? []).filter { $0.target == member && $0.score != nil }.sorted {
+            let left = labels[$0.reviewer] ?? $0.reviewer
+            let right = labels[$1.reviewer] ?? $1.reviewer
+            return (left.count, left) < (right.count, right)
+        }
+        return received.map { review in
             let name = review.reviewer == "arbiter" ? "Arbiter" : "Reviewer \(labels[review.reviewer] ?? "?")"
             return LabeledReview(
                 label: name,

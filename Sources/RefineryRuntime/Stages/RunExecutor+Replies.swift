@@ -56,10 +56,17 @@ extension RunExecutor {
         case .synthesize(let by):
             switch ReplyParser.synthesis(from: reply.text) {
             case .success(let parsed):
-                if let current = section?.synthesis, current.confidence >= parsed.confidence, by != "arbiter" {
-                    // `by: members`: keep the most confident synthesis (the first on ties).
+                // `by: members`: keep the most confident synthesis; on ties, the earlier member's.
+                let rank = memberIDs.firstIndex(of: by) ?? -1
+                if let current = section?.synthesis, let currentBy = section?.synthesisBy, by != "arbiter" {
+                    let currentRank = memberIDs.firstIndex(of: currentBy) ?? -1
+                    if (parsed.confidence, -rank) > (current.confidence, -currentRank) {
+                        section?.synthesis = parsed
+                        section?.synthesisBy = by
+                    }
                 } else {
                     section?.synthesis = parsed
+                    section?.synthesisBy = by
                 }
                 return .done(NodeResult(synthesis: parsed, model: model))
             case .failure(let error):
