@@ -96,6 +96,7 @@ extension RunExecutor {
                 answers[member] = (latest.text, model)
             }
         }
+        let previousDraft = draft
         draft = draftText(before: Int.max)
         if let produced = run.synthesis { synthesis = produced }
 
@@ -133,7 +134,7 @@ extension RunExecutor {
                 let signals = RoundSignals(
                     round: run.round, meanScores: means,
                     answers: Dictionary(uniqueKeysWithValues: answered.compactMap { id in answers[id].map { (id, $0.text) } }),
-                    synthesis: run.synthesis, draft: draft, activeMembers: answered)
+                    synthesis: run.synthesis, draft: draft, previousDraft: previousDraft, activeMembers: answered)
                 let closed = await judge.close(signals)
                 let made = RoundDecision(
                     shouldStop: closed.shouldStop, converged: closed.converged, signal: closed.signal,

@@ -78,7 +78,7 @@ actor RunExecutor {
                 code: .invalidWorkflow, message: "Workflow '\(workflow.name)' has no members; add at least one model.")
         }
         self.workflow = workflow
-        self.graph = GraphShim.build(workflow)
+        self.graph = ExecutionGraph(workflow: workflow)
         self.configuration = configuration
         self.resolver = providers
         self.prompt = prompt
