@@ -46,6 +46,17 @@ public struct Engine: Sendable {
         return await executor.runToEnd()
     }
 
+    /// Estimates calls, tokens and dollars of running `workflow` on `prompt`, without any call.
+    ///
+    /// Delegates to the compiler's estimator (``WorkflowEstimate/estimate(workflow:catalog:promptTokens:assumptions:)``)
+    /// with the prompt's size; the range spans `iterations.min` to `iterations.max` rounds.
+    public static func estimate(
+        workflow: Workflow, prompt: String, catalog: ModelCatalog = .builtin
+    ) -> WorkflowEstimate {
+        WorkflowEstimate.estimate(
+            workflow: workflow, catalog: catalog, promptTokens: EstimateAssumptions.tokens(for: prompt))
+    }
+
     /// Starts a run that the caller steps round by round with ``RunSession/nextRound(overrides:)``.
     ///
     /// - Parameters:

@@ -84,3 +84,19 @@ import Testing
         }
     }
 }
+
+@Suite struct EstimateTests {
+    @Test func estimateMatchesTheCallsARunMakes() async throws {
+        let workflow = Fixtures.workflow(
+            members: Fixtures.members(3), stages: [.repeat([.proposeStage, .pairwise, .refineStage, .closeStage])],
+            iterations: Iterations(min: 1, max: 2))
+        let estimate = Engine.estimate(workflow: workflow, prompt: "Explain entropy.")
+        #expect(estimate.calls.min == 12)
+        #expect(estimate.calls.max == 24)
+        let outcome = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: ScriptedProvider(script: Fixtures.script())),
+            configuration: Fixtures.configuration()
+        ).run("Explain entropy.")
+        #expect(outcome.totalCalls == estimate.calls.max)
+    }
+}
