@@ -1,8 +1,8 @@
 // A model provider driven by a script: tests decide every reply, error, delay and garbage
 // answer from the request and the engine's call context (member, node kind, round, labels).
 
-package import RefineryRuntime
 import RefineryCompiler
+package import RefineryRuntime
 import Synchronization
 
 /// One call as the script sees it.

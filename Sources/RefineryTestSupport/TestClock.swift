@@ -112,7 +112,8 @@ package final class TestClock: Clock, Sendable {
 
     /// Moves time to the earliest pending deadline (if any) and wakes its sleepers.
     package func advanceToNextDeadline() {
-        let next = state.withLock { locked in locked.sleepers.map(\.deadline).min().map { locked.now.duration(to: $0) } }
+        let next = state.withLock { locked in locked.sleepers.map(\.deadline).min().map { locked.now.duration(to: $0) }
+        }
         if let next { advance(by: next) }
     }
 

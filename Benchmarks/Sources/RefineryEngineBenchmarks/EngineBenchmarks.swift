@@ -62,8 +62,10 @@ enum EngineBenchmarks {
         for count in [5, 10, 20] {
             let (outcome, wall) = try await run(workflow(count, stages: classic, rounds: 3), latency: { _ in nil })
             let perCall = seconds(wall) / Double(outcome.totalCalls) * 1e6
-            print(String(format: "cpu       N=%-3d %6d calls  %8.1f ms  %6.1f µs/call", count, outcome.totalCalls,
-                         seconds(wall) * 1000, perCall))
+            print(
+                String(
+                    format: "cpu       N=%-3d %6d calls  %8.1f ms  %6.1f µs/call", count, outcome.totalCalls,
+                    seconds(wall) * 1000, perCall))
         }
     }
 
@@ -72,16 +74,20 @@ enum EngineBenchmarks {
         for count in [3, 10, 50] {
             let (outcome, wall) = try await run(workflow(count, stages: classic), latency: { _ in .milliseconds(200) })
             let ratio = seconds(wall) / 0.6
-            print(String(format: "critical  N=%-3d %6d calls  %8.1f ms  %.3f× critical path (600 ms)", count,
-                         outcome.totalCalls, seconds(wall) * 1000, ratio))
+            print(
+                String(
+                    format: "critical  N=%-3d %6d calls  %8.1f ms  %.3f× critical path (600 ms)", count,
+                    outcome.totalCalls, seconds(wall) * 1000, ratio))
         }
     }
 
     /// Peak resident memory for N=100 pairwise (9,900 evaluations + 100 proposals + 100 refinements).
     static func memory() async throws {
         let (outcome, wall) = try await run(workflow(100, stages: classic), latency: { _ in nil })
-        print(String(format: "memory    N=100 %6d calls  %8.1f ms  VmHWM %@", outcome.totalCalls, seconds(wall) * 1000,
-                     peakMemory()))
+        print(
+            String(
+                format: "memory    N=100 %6d calls  %8.1f ms  VmHWM %@", outcome.totalCalls, seconds(wall) * 1000,
+                peakMemory()))
     }
 
     /// One member 5× slower (1 s against 200 ms): the dataflow schedule against a stage barrier.
@@ -89,11 +95,14 @@ enum EngineBenchmarks {
         let count = 5
         let slow = "model-1"
         let (_, wall) = try await run(
-            workflow(count, stages: classic), latency: { $0.model.model == slow ? .milliseconds(1000) : .milliseconds(200) })
+            workflow(count, stages: classic),
+            latency: { $0.model.model == slow ? .milliseconds(1000) : .milliseconds(200) })
         // With a barrier after each stage, every stage waits for the slow member: 3 × 1 s.
         // Dataflow: the slow member's refine waits for its propose (1 s) + reviews of it (0.2 s) + itself (1 s).
-        print(String(format: "straggler N=%-3d engine %8.1f ms  stage-barrier schedule 3000.0 ms  dataflow bound 2200.0 ms",
-                     count, seconds(wall) * 1000))
+        print(
+            String(
+                format: "straggler N=%-3d engine %8.1f ms  stage-barrier schedule 3000.0 ms  dataflow bound 2200.0 ms",
+                count, seconds(wall) * 1000))
     }
 
     static func peakMemory() -> String {

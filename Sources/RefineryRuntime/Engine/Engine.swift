@@ -48,8 +48,9 @@ public struct Engine: Sendable {
 
     /// Estimates calls, tokens and dollars of running `workflow` on `prompt`, without any call.
     ///
-    /// Delegates to the compiler's estimator (``WorkflowEstimate/estimate(workflow:catalog:promptTokens:assumptions:)``)
-    /// with the prompt's size; the range spans `iterations.min` to `iterations.max` rounds.
+    /// Delegates to the compiler's estimator
+    /// (``WorkflowEstimate/estimate(workflow:catalog:promptTokens:assumptions:)``) with the prompt's
+    /// size; the range spans `iterations.min` to `iterations.max` rounds.
     public static func estimate(
         workflow: Workflow, prompt: String, catalog: ModelCatalog = .builtin
     ) -> WorkflowEstimate {

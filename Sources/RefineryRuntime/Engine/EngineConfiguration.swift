@@ -1,6 +1,7 @@
 // How one run is identified, seeded, priced, timed and recorded. Everything the engine would
 // otherwise take from the environment is injected here, so tests run without network or time.
 
+import Foundation
 public import Logging
 public import RefineryCompiler
 
@@ -51,12 +52,6 @@ public struct EngineConfiguration: Sendable {
 
     /// A fresh random run identifier (a lowercase UUID).
     public static func makeRunID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let hex = bytes.map { byte in
-            let text = String(byte, radix: 16)
-            return text.count == 1 ? "0" + text : text
-        }.joined()
-        return hex
+        UUID().uuidString.lowercased()
     }
 }

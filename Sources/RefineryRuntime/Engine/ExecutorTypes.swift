@@ -41,8 +41,7 @@ struct CallTicket: Sendable {
     var round: Int
     var stageIndex: Int
     var promptKind: PromptKind
-    /// The request without the reminder and for the primary model; see ``request``.
-    var baseRequest: ModelRequest
+    /// The request as it will be sent (model, reminder included).
     var request: ModelRequest
     var requestHash: String
     /// Index into the participant's model chain.
@@ -55,8 +54,7 @@ struct CallTicket: Sendable {
     var labels: [String: String]
     /// Which reply shape to parse, if structured.
     var replyKind: ReplyKind?
-    /// Questions the plan produced (verifyRevise), or the draft shown (refine, verify).
-    var questions: [String]
+    /// The draft shown (critique-revise, verification plan).
     var draft: String?
     /// Budget estimate of this call, in dollars.
     var estimatedCostUSD: Double

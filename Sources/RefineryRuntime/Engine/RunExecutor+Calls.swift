@@ -138,13 +138,7 @@ extension RunExecutor {
                 participants[ticket.participant] = participant
             }
             if ticket.participant == "arbiter" { arbiterFallbackUsed = true }
-            var retry = ticket
-            retry.modelIndex = next
-            retry.attempt = 1
-            retry.request.model = participant.models[next]
-            retry.baseRequest.model = participant.models[next]
-            retry.requestHash = RequestHash.of(retry.request)
-            enqueue(retry)
+            enqueue(retargeted(ticket, to: next, of: participant))
             return
         }
         if ticket.participant != "arbiter" {
@@ -155,6 +149,16 @@ extension RunExecutor {
             }
         }
         complete(ticket.node.id, .skipped("failed: \(error.code)"))
+    }
+
+    /// `ticket` moved to model `index` of the participant's chain, as a first attempt.
+    func retargeted(_ ticket: CallTicket, to index: Int, of participant: ParticipantState) -> CallTicket {
+        var moved = ticket
+        moved.modelIndex = index
+        moved.attempt = 1
+        moved.request.model = participant.models[index]
+        moved.requestHash = RequestHash.of(moved.request)
+        return moved
     }
 
     func dropForRun(_ member: String, reason: String, round: Int) {
@@ -198,13 +202,15 @@ extension RunExecutor {
         }
         let base = min(30.0, pow(2.0, Double(ticket.attempt - 1)))
         var generator = SeededGenerator(
-            seed: configuration.seed, salt: "backoff|\(ticket.round)|\(ticket.node.id)|\(ticket.modelIndex)|\(ticket.attempt)")
+            seed: configuration.seed,
+            salt: "backoff|\(ticket.round)|\(ticket.node.id)|\(ticket.modelIndex)|\(ticket.attempt)")
         let jitter = 0.5 + Double(generator.next() % 1000) / 2000
         return .milliseconds(Int((base * jitter * 1000).rounded()))
     }
 
     func price(_ usage: TokenUsage, model: ModelRef) -> Double {
-        configuration.catalog.pricing(for: model)?.cost(inputTokens: usage.inputTokens, outputTokens: usage.outputTokens)
+        configuration.catalog.pricing(for: model)?.cost(
+            inputTokens: usage.inputTokens, outputTokens: usage.outputTokens)
             ?? 0
     }
 

@@ -133,7 +133,8 @@ extension RunExecutor {
             if run.hasClose {
                 let signals = RoundSignals(
                     round: run.round, meanScores: means,
-                    answers: Dictionary(uniqueKeysWithValues: answered.compactMap { id in answers[id].map { (id, $0.text) } }),
+                    answers: Dictionary(
+                        uniqueKeysWithValues: answered.compactMap { id in answers[id].map { (id, $0.text) } }),
                     synthesis: run.synthesis, draft: draft, previousDraft: previousDraft, activeMembers: answered)
                 let closed = await judge.close(signals)
                 let made = RoundDecision(

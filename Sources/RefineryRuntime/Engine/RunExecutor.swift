@@ -231,7 +231,8 @@ actor RunExecutor {
             emit?(
                 .stageStarted(
                     StageStartedEvent(
-                        round: ticket.round, stage: section?.stages.first { $0.index == ticket.stageIndex }?.stage.keyword
+                        round: ticket.round,
+                        stage: section?.stages.first { $0.index == ticket.stageIndex }?.stage.keyword
                             ?? "", stageIndex: ticket.stageIndex)))
         }
         emit?(.callStarted(callEvent(ticket)))
@@ -248,12 +249,7 @@ actor RunExecutor {
             return nil
         }
         guard let participant = participants[id], participant.modelIndex > ticket.modelIndex else { return ticket }
-        var moved = ticket
-        moved.modelIndex = participant.modelIndex
-        moved.request.model = participant.models[participant.modelIndex]
-        moved.baseRequest.model = moved.request.model
-        moved.requestHash = RequestHash.of(moved.request)
-        return moved
+        return retargeted(ticket, to: participant.modelIndex, of: participant)
     }
 
     func enqueue(_ ticket: CallTicket) {

@@ -106,14 +106,9 @@ extension RunExecutor {
             guard let text else { return .result(.skipped("no draft to verify")) }
             context.draft = text
             context.questionCount = options.questions
-            var ticket = makeTicket(
+            return makeTicket(
                 node, stage: stage, kind: .verifyPlan, context: context, format: JSONSchemas.verificationQuestions,
                 replyKind: .verificationQuestions)
-            if case .call(var call) = ticket {
-                call.draft = text
-                ticket = .call(call)
-            }
-            return ticket
 
         case (.verifyAnswer(let by, let question), .verify):
             guard let plan = planResult(by: by, stageIndex: stageIndex), let questions = plan.questions,
@@ -164,9 +159,9 @@ extension RunExecutor {
         return .call(
             CallTicket(
                 node: node, participant: node.participant, round: run.round, stageIndex: stage.index,
-                promptKind: kind, baseRequest: request, request: request, requestHash: RequestHash.of(request),
+                promptKind: kind, request: request, requestHash: RequestHash.of(request),
                 modelIndex: participant.modelIndex, attempt: 1, reminder: false, labels: labels, replyKind: replyKind,
-                questions: context.questions, draft: context.draft, estimatedCostUSD: estimateCost(request)))
+                draft: context.draft, estimatedCostUSD: estimateCost(request)))
     }
 
     /// The viewer's labels for every other member, shuffled with the run's seed (stable per round).

@@ -75,10 +75,11 @@ extension RunExecutor {
             }
 
         case .verifyPlan(_):
-            let count = (section?.stages.first { $0.index == ticket.stageIndex }).flatMap { stage -> Int? in
-                if case .verify(let options) = stage.stage { return options.questions }
-                return nil
-            } ?? 3
+            let count =
+                (section?.stages.first { $0.index == ticket.stageIndex }).flatMap { stage -> Int? in
+                    if case .verify(let options) = stage.stage { return options.questions }
+                    return nil
+                } ?? 3
             switch ReplyParser.verificationQuestions(from: reply.text, max: count) {
             case .success(let questions):
                 return .done(NodeResult(text: ticket.draft, questions: questions, model: model))

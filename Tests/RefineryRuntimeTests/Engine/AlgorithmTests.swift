@@ -1,8 +1,9 @@
 import Foundation
 import RefineryCompiler
-@testable import RefineryRuntime
 import RefineryTestSupport
 import Testing
+
+@testable import RefineryRuntime
 
 @Suite struct AlgorithmTests {
     @Test(arguments: [2, 3, 4])
@@ -78,11 +79,15 @@ import Testing
                         "Draft synthesis", confidence: 0.5, needsIteration: true, refinementAreas: ["cite sources"])
                     : ScriptedReplies.synthesis("Final synthesis", confidence: 0.92)
             }))
-        let members = [Member(id: "gpt#1", model: ModelRef(provider: "openai", model: "gpt-4o")),
-                       Member(id: "gpt#2", model: ModelRef(provider: "openai", model: "gpt-4o"))]
+        let members = [
+            Member(id: "gpt#1", model: ModelRef(provider: "openai", model: "gpt-4o")),
+            Member(id: "gpt#2", model: ModelRef(provider: "openai", model: "gpt-4o")),
+        ]
         let workflow = Fixtures.workflow(
             members: members, arbiter: Arbiter(model: ModelRef(provider: "anthropic", model: "claude-opus-4-6")),
-            stages: [.repeat([.propose(ProposeStage(context: .synthesis)), .synthesize(SynthesizeStage()), .closeStage])],
+            stages: [
+                .repeat([.propose(ProposeStage(context: .synthesis)), .synthesize(SynthesizeStage()), .closeStage])
+            ],
             iterations: Iterations(min: 1, max: 4), convergence: .confidence(threshold: 0.8), output: .synthesis)
         let engine = Engine(
             workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration())
@@ -107,7 +112,9 @@ import Testing
         let provider = ScriptedProvider(script: Fixtures.script())  // confidence 0.9 from round 1
         let workflow = Fixtures.workflow(
             members: Fixtures.members(2), arbiter: Arbiter(model: ModelRef(provider: "test", model: "arbiter")),
-            stages: [.repeat([.propose(ProposeStage(context: .synthesis)), .synthesize(SynthesizeStage()), .closeStage])],
+            stages: [
+                .repeat([.propose(ProposeStage(context: .synthesis)), .synthesize(SynthesizeStage()), .closeStage])
+            ],
             iterations: Iterations(min: 3, max: 5), convergence: .confidence(threshold: 0.8), output: .synthesis)
         let engine = Engine(
             workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration())
@@ -172,8 +179,9 @@ import Testing
             workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration())
         let outcome = try await engine.run("Q")
         // Plan, two answers (the plan returned two of three questions), revise: k + 2 at most.
-        #expect(provider.calls.map(\.kind).filter { $0.hasPrefix("verify") }.sorted()
-            == ["verifyAnswer", "verifyAnswer", "verifyPlan", "verifyRevise"])
+        #expect(
+            provider.calls.map(\.kind).filter { $0.hasPrefix("verify") }.sorted()
+                == ["verifyAnswer", "verifyAnswer", "verifyPlan", "verifyRevise"])
         for call in provider.calls where call.kind == "verifyAnswer" {
             #expect(!call.user.contains("The draft says X and Y"))
         }

@@ -1,8 +1,9 @@
 import Foundation
 import RefineryCompiler
-@testable import RefineryRuntime
 import RefineryTestSupport
 import Testing
+
+@testable import RefineryRuntime
 
 @Suite struct AnonymityTests {
     static let members = [
@@ -16,8 +17,14 @@ import Testing
         ("classic", [.repeat([.propose(ProposeStage(context: .ownHistory)), .pairwise, .refineStage, .closeStage])]),
         ("batched", [.repeat([.proposeStage, .evaluate(EvaluateStage(mode: .batched)), .refineStage, .closeStage])]),
         ("debate", [.repeat([.propose(ProposeStage(context: .peers)), .pairwise, .closeStage])]),
-        ("consortium", [.repeat([.propose(ProposeStage(context: .synthesis)), .synthesize(SynthesizeStage()), .closeStage])]),
-        ("synthesize-by-members", [.proposeStage, .synthesize(SynthesizeStage(common: StageCommon(by: .members))), .pairwise]),
+        (
+            "consortium",
+            [.repeat([.propose(ProposeStage(context: .synthesis)), .synthesize(SynthesizeStage()), .closeStage])]
+        ),
+        (
+            "synthesize-by-members",
+            [.proposeStage, .synthesize(SynthesizeStage(common: StageCommon(by: .members))), .pairwise]
+        ),
     ]
 
     @Test(arguments: chains.map(\.0))
@@ -35,7 +42,9 @@ import Testing
         for call in provider.calls {
             let text = (call.request.system ?? "") + "\n" + call.request.messages.map(\.content).joined(separator: "\n")
             for member in Self.members where member.id != call.participant {
-                let identities = [member.id, member.model.model, member.model.provider, member.model.alias ?? member.id]
+                let identities = [
+                    member.id, member.model.model, member.model.provider, member.model.alias ?? member.id,
+                ]
                 for identity in identities {
                     #expect(!text.contains(identity), "\(call.participant)'s \(call.kind) prompt names \(identity)")
                 }

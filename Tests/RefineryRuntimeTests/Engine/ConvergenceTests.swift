@@ -1,8 +1,9 @@
 import Foundation
 import RefineryCompiler
-@testable import RefineryRuntime
 import RefineryTestSupport
 import Testing
+
+@testable import RefineryRuntime
 
 @Suite struct ConvergenceTests {
     private func run(
@@ -19,7 +20,8 @@ import Testing
     }
 
     @Test func voteThresholdNeedsAStableLeader() async throws {
-        let outcome = try await run({ _, target, _ in target == "m2" ? 9 : 6 }, strategy: .voteThreshold(threshold: 8, stability: 2))
+        let outcome = try await run(
+            { _, target, _ in target == "m2" ? 9 : 6 }, strategy: .voteThreshold(threshold: 8, stability: 2))
         #expect(outcome.status == .converged)
         #expect(outcome.finalRound == 2)
         #expect(outcome.rounds.compactMap(\.decision?.leader) == ["m2", "m2"])

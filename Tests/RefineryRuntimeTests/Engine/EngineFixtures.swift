@@ -2,9 +2,10 @@
 
 import Foundation
 import RefineryCompiler
-@testable import RefineryRuntime
 import RefineryTestSupport
 import Synchronization
+
+@testable import RefineryRuntime
 
 enum Fixtures {
     /// `count` members `m1...mN` on provider `test`, models `model-1...`.
@@ -13,7 +14,8 @@ enum Fixtures {
     }
 
     static func workflow(
-        members: [Member], arbiter: Arbiter? = nil, stages: [Stage], iterations: Iterations = Iterations(min: 1, max: 2),
+        members: [Member], arbiter: Arbiter? = nil, stages: [Stage],
+        iterations: Iterations = Iterations(min: 1, max: 2),
         convergence: ConvergenceStrategy = .none, limits: Limits = Limits(quorum: 1), output: OutputSelection = .winner
     ) -> Workflow {
         Workflow(

@@ -1,8 +1,9 @@
 import Foundation
 import RefineryCompiler
-@testable import RefineryRuntime
 import RefineryTestSupport
 import Testing
+
+@testable import RefineryRuntime
 
 @Suite struct ReliabilityTests {
     private func proposeOnly(_ members: [Member], limits: Limits) -> Workflow {
@@ -44,7 +45,8 @@ import Testing
             if call.participant == "m1", call.attempt == 1 {
                 return .error(
                     ProviderError(
-                        code: .rateLimited, message: "slow down", provider: "test", statusCode: 429, retryAfterSeconds: 7))
+                        code: .rateLimited, message: "slow down", provider: "test", statusCode: 429,
+                        retryAfterSeconds: 7))
             }
             return .text("fine")
         }
@@ -52,7 +54,8 @@ import Testing
         let ledger = InMemoryRunLedger()
         let engine = Engine(
             workflow: proposeOnly(Fixtures.members(2), limits: Limits(retries: 2, quorum: 1)),
-            providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration(clock: clock, ledger: ledger))
+            providers: ScriptedResolver(default: provider),
+            configuration: Fixtures.configuration(clock: clock, ledger: ledger))
         async let outcome = engine.run("Q", events: recorder.sink)
         await clock.waitUntil { $0.contains(.seconds(7)) }
         clock.advance(by: .seconds(7))
@@ -92,7 +95,8 @@ import Testing
     @Test func permanentFailureIsNotRetriedAndDropsTheMemberForTheRun() async throws {
         let provider = ScriptedProvider { call in
             call.participant == "m1"
-                ? .error(ProviderError(code: .authentication, message: "key rejected", provider: "test", statusCode: 401))
+                ? .error(
+                    ProviderError(code: .authentication, message: "key rejected", provider: "test", statusCode: 401))
                 : Fixtures.script()(call)
         }
         let recorder = EventRecorder()
@@ -189,7 +193,10 @@ import Testing
         let evaluations = provider.calls.filter { $0.kind == "evaluatePairwise" }
         #expect(evaluations.count == 4)
         #expect(evaluations.filter(\.reminder).count == 2)
-        #expect(evaluations.filter(\.reminder).allSatisfy { $0.user.hasSuffix(ReplyParser.formatReminder(for: .evaluation)) })
+        #expect(
+            evaluations.filter(\.reminder).allSatisfy {
+                $0.user.hasSuffix(ReplyParser.formatReminder(for: .evaluation))
+            })
         let reviews = try #require(outcome.rounds.first?.reviews)
         #expect(reviews.first { $0.reviewer == "m1" }?.score == nil)
         #expect(reviews.first { $0.reviewer == "m2" }?.score == 7)
@@ -208,7 +215,8 @@ import Testing
         let ledger = InMemoryRunLedger()
         let engine = Engine(
             workflow: proposeOnly(Fixtures.members(2), limits: Limits(quorum: 1)),
-            providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration(clock: clock, ledger: ledger))
+            providers: ScriptedResolver(default: provider),
+            configuration: Fixtures.configuration(clock: clock, ledger: ledger))
         let recorder = EventRecorder()
         let task = Task { try await engine.run("Q", events: recorder.sink) }
         await clock.waitUntil { $0.contains(.seconds(30)) }
@@ -248,10 +256,12 @@ import Testing
 
     @Test func concurrencyCapsHoldGloballyAndPerProvider() async throws {
         let provider = ScriptedProvider(script: Fixtures.script())
-        let members = Fixtures.members(3, provider: "p1") + [Member(id: "x", model: ModelRef(provider: "p2", model: "x"))]
+        let members =
+            Fixtures.members(3, provider: "p1") + [Member(id: "x", model: ModelRef(provider: "p2", model: "x"))]
         let recorder = EventRecorder()
         let workflow = Fixtures.workflow(
-            members: members, stages: [.proposeStage, .pairwise], limits: Limits(maxConcurrent: 3, perProvider: ["p1": 2]))
+            members: members, stages: [.proposeStage, .pairwise],
+            limits: Limits(maxConcurrent: 3, perProvider: ["p1": 2]))
         let engine = Engine(
             workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration())
         _ = try await engine.run("Q", events: recorder.sink)

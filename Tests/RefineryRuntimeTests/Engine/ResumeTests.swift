@@ -1,8 +1,9 @@
 import Foundation
 import RefineryCompiler
-@testable import RefineryRuntime
 import RefineryTestSupport
 import Testing
+
+@testable import RefineryRuntime
 
 @Suite struct ResumeTests {
     private let workflow = Fixtures.workflow(
@@ -19,7 +20,9 @@ import Testing
         #expect(ledger.records.count == first.totalCalls)
         #expect(ledger.records.allSatisfy { $0.status == .succeeded })
 
-        let dead = ScriptedProvider { _ in .error(ProviderError(code: .authentication, message: "no key", provider: "test")) }
+        let dead = ScriptedProvider { _ in
+            .error(ProviderError(code: .authentication, message: "no key", provider: "test"))
+        }
         let recorder = EventRecorder()
         let second = try await Engine(
             workflow: workflow, providers: ScriptedResolver(default: dead),
@@ -51,7 +54,8 @@ import Testing
     }
 
     @Test func requestHashIsTheSHA256OfSortedKeyJSON() {
-        let request = ModelRequest(model: ModelRef(provider: "p", model: "m"), messages: [ChatMessage(role: .user, content: "hi")])
+        let request = ModelRequest(
+            model: ModelRef(provider: "p", model: "m"), messages: [ChatMessage(role: .user, content: "hi")])
         let hash = RequestHash.of(request)
         #expect(hash.count == 64)
         #expect(hash == RequestHash.of(request))

@@ -1,8 +1,9 @@
 import Foundation
 import RefineryCompiler
-@testable import RefineryRuntime
 import RefineryTestSupport
 import Testing
+
+@testable import RefineryRuntime
 
 @Suite struct SessionAndEventTests {
     @Test func aSessionStepsRoundByRoundWithOverrides() async throws {
@@ -18,7 +19,8 @@ import Testing
         #expect(prelude.round == 0)
         #expect(prelude.calls == 3)
         let one = try #require(
-            try await session.nextRound(overrides: RoundOverrides(additionalContext: "Focus on 2024.", dropMembers: ["m3"])))
+            try await session.nextRound(
+                overrides: RoundOverrides(additionalContext: "Focus on 2024.", dropMembers: ["m3"])))
         #expect(one.round == 1)
         #expect(one.droppedMembers == ["m3"])
         #expect(one.calls == 2 + 2)
@@ -64,7 +66,9 @@ import Testing
     }
 
     @Test func callCostComesFromCatalogPrices() async throws {
-        let provider = ScriptedProvider { _ in .text("x", usage: TokenUsage(inputTokens: 1_000_000, outputTokens: 100_000)) }
+        let provider = ScriptedProvider { _ in
+            .text("x", usage: TokenUsage(inputTokens: 1_000_000, outputTokens: 100_000))
+        }
         let member = Member(id: "c", model: ModelRef(provider: "anthropic", model: "claude-opus-4-6"))
         let workflow = Fixtures.workflow(members: [member], stages: [.proposeStage])
         let outcome = try await Engine(

@@ -54,8 +54,10 @@ while let round = try await session.nextRound(overrides: overrides) {
     let best = round.answers.compactMap(\.meanScore).max() ?? 0
     print("round \(round.round): \(round.calls) calls, best mean \(best), \(round.decision?.signal ?? "-")")
     // After the first round: steer the prompts and drop the third member.
-    overrides = round.round == 1
-        ? RoundOverrides(additionalContext: "Focus on the effect of altitude.", dropMembers: [workflow.members.last?.id ?? ""])
+    overrides =
+        round.round == 1
+        ? RoundOverrides(
+            additionalContext: "Focus on the effect of altitude.", dropMembers: [workflow.members.last?.id ?? ""])
         : RoundOverrides()
 }
 let outcome = try await session.finalize()
