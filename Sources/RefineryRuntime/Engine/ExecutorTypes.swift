@@ -43,6 +43,7 @@ struct CallTicket: Sendable {
     var promptKind: PromptKind
     /// The request as it will be sent (model, reminder included).
     var request: ModelRequest
+    /// SHA-256 of `request`, filled in by the child task when a ledger is configured.
     var requestHash: String
     /// Index into the participant's model chain.
     var modelIndex: Int

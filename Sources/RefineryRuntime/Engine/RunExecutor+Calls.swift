@@ -9,6 +9,9 @@ extension RunExecutor {
     /// Makes one attempt. Runs in a child task; touches nothing of the actor.
     static func perform(_ ticket: CallTicket, environment: CallEnvironment) async -> ChildResult {
         let startedAt = environment.clock.elapsed()
+        var ticket = ticket
+        // Hashing is only needed for the ledger, and done here, in parallel, off the parent loop.
+        if environment.ledger != nil, ticket.requestHash.isEmpty { ticket.requestHash = RequestHash.of(ticket.request) }
         if ticket.attempt == 1, let ledger = environment.ledger,
             let reply = try? await ledger.recordedReply(
                 runID: environment.runID, round: ticket.round, node: ticket.node.id, requestHash: ticket.requestHash)
@@ -76,12 +79,10 @@ extension RunExecutor {
             totalCalls += 1
             repliesSeen += 1
             outputTokensSeen += reply.usage.outputTokens
-            if var run = section {
-                run.calls += 1
-                run.usage = run.usage + reply.usage
-                run.costUSD += cost
-                section = run
-            }
+            let stepUsage = (section?.usage ?? TokenUsage()) + reply.usage
+            section?.calls += 1
+            section?.usage = stepUsage
+            section?.costUSD += cost
             await record(
                 ticket, reply: reply, error: nil, status: replayed ? .replayed : .succeeded, latency: latency,
                 startedAt: startedAt, cost: cost)
@@ -157,7 +158,7 @@ extension RunExecutor {
         moved.modelIndex = index
         moved.attempt = 1
         moved.request.model = participant.models[index]
-        moved.requestHash = RequestHash.of(moved.request)
+        moved.requestHash = ""
         return moved
     }
 
@@ -174,11 +175,10 @@ extension RunExecutor {
     }
 
     private func dropForRound(_ member: String, reason: String) {
-        guard var current = section, !current.droppedThisRound.contains(member) else { return }
-        current.droppedThisRound.insert(member)
-        current.droppedNames.append(member)
-        section = current
-        emit?(.memberDropped(MemberDroppedEvent(round: current.round, member: member, reason: reason, forRun: false)))
+        guard let round = section?.round, section?.droppedThisRound.contains(member) == false else { return }
+        section?.droppedThisRound.insert(member)
+        section?.droppedNames.append(member)
+        emit?(.memberDropped(MemberDroppedEvent(round: round, member: member, reason: reason, forRun: false)))
     }
 
     private func withReminder(_ ticket: CallTicket, kind: ReplyKind) -> CallTicket {
@@ -190,7 +190,7 @@ extension RunExecutor {
             messages[last].content += ReplyParser.formatReminder(for: kind)
         }
         next.request.messages = messages
-        next.requestHash = RequestHash.of(next.request)
+        next.requestHash = ""
         return next
     }
 
@@ -218,7 +218,7 @@ extension RunExecutor {
     /// request's max tokens (else the mean output so far, else 1,024) out.
     func estimateCost(_ request: ModelRequest) -> Double {
         guard let pricing = configuration.catalog.pricing(for: request.model) else { return 0 }
-        let characters = (request.system?.count ?? 0) + request.messages.reduce(0) { $0 + $1.content.count }
+        let characters = (request.system?.utf8.count ?? 0) + request.messages.reduce(0) { $0 + $1.content.utf8.count }
         let output = request.params.maxTokens ?? (repliesSeen > 0 ? outputTokensSeen / repliesSeen : 1024)
         return pricing.cost(inputTokens: characters / 4 + 1, outputTokens: output)
     }

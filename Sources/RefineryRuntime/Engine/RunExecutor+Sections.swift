@@ -65,7 +65,10 @@ extension RunExecutor {
     }
 
     private func finish(_ id: String, _ result: NodeResult) -> [String] {
-        guard var run = section, run.results[id] == nil else { return [] }
+        // Taken out and put back so the step's dictionaries are mutated in place, not copied.
+        guard var run = section.take() else { return [] }
+        defer { section = run }
+        guard run.results[id] == nil else { return [] }
         run.results[id] = result
         run.unfinished -= 1
         var ready: [String] = []
@@ -74,7 +77,6 @@ extension RunExecutor {
             run.pendingDependencies[dependent] = left
             if left == 0 { ready.append(dependent) }
         }
-        section = run
         return ready
     }
 

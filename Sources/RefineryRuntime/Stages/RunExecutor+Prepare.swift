@@ -159,7 +159,7 @@ extension RunExecutor {
         return .call(
             CallTicket(
                 node: node, participant: node.participant, round: run.round, stageIndex: stage.index,
-                promptKind: kind, request: request, requestHash: RequestHash.of(request),
+                promptKind: kind, request: request, requestHash: "",
                 modelIndex: participant.modelIndex, attempt: 1, reminder: false, labels: labels, replyKind: replyKind,
                 draft: context.draft, estimatedCostUSD: estimateCost(request)))
     }
