@@ -41,8 +41,11 @@ struct CallTicket: Sendable {
     var round: Int
     var stageIndex: Int
     var promptKind: PromptKind
-    /// The request as it will be sent (model, reminder included).
+    /// The request as it will be sent (model, reminder included). Its messages are empty until a
+    /// child task renders ``pendingPrompt``.
     var request: ModelRequest
+    /// The prompt still to render: rendering runs in the child task, in parallel, not in the parent loop.
+    var pendingPrompt: PendingPrompt?
     /// SHA-256 of `request`, filled in by the child task when a ledger is configured.
     var requestHash: String
     /// Index into the participant's model chain.
@@ -61,10 +64,39 @@ struct CallTicket: Sendable {
     var estimatedCostUSD: Double
 }
 
+/// A prompt to render into a request's system text and user message.
+struct PendingPrompt: Sendable {
+    var renderer: PromptRenderer
+    var kind: PromptKind
+    var context: PromptContext
+
+    /// Fills `request`'s messages (and system text, when the template has one).
+    func render(into request: inout ModelRequest) throws {
+        let rendered = try renderer.render(kind, context)
+        if let system = rendered.system { request.system = system }
+        request.messages = [ChatMessage(role: .user, content: rendered.user)]
+    }
+
+    /// Rough size of what the prompt will show, for the budget estimate before rendering.
+    var approximateBytes: Int {
+        let c = context
+        var texts = [c.prompt, c.extraContext ?? "", c.ownAnswer ?? "", c.draft ?? "", c.question ?? "", c.rubric ?? ""]
+        texts += c.ownHistory.flatMap { [$0.answer] + $0.reviews }
+        texts += c.peers.map(\.text) + c.answersToScore.map(\.text) + [c.answerUnderReview?.text ?? ""]
+        texts += c.reviewsReceived.map { $0.evaluation.rationale + $0.evaluation.suggestions.joined() }
+        texts += c.questions + c.verificationAnswers.flatMap { [$0.question, $0.answer] }
+        texts.append(c.synthesis.map { $0.synthesis + $0.refinementAreas.joined() } ?? "")
+        // The template's own text.
+        return texts.reduce(600) { $0 + $1.utf8.count }
+    }
+}
+
 /// How one attempt of a call ended, as a child task reports it.
 enum AttemptResult: Sendable {
     case replied(ModelReply, replayed: Bool)
     case failed(ProviderError)
+    /// The prompt template failed to render: no call was made.
+    case unrenderable(String)
 }
 
 /// What a child task returns to the parent loop. Children never decide what runs next.

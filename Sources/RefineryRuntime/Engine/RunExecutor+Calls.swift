@@ -10,6 +10,14 @@ extension RunExecutor {
     static func perform(_ ticket: CallTicket, environment: CallEnvironment) async -> ChildResult {
         let startedAt = environment.clock.elapsed()
         var ticket = ticket
+        if let pending = ticket.pendingPrompt {
+            do {
+                try pending.render(into: &ticket.request)
+                ticket.pendingPrompt = nil
+            } catch {
+                return .attempt(ticket, .unrenderable("\(error)"), latency: .zero, startedAt: startedAt)
+            }
+        }
         // Hashing is only needed for the ledger, and done here, in parallel, off the parent loop.
         if environment.ledger != nil, ticket.requestHash.isEmpty { ticket.requestHash = RequestHash.of(ticket.request) }
         if ticket.attempt == 1, let ledger = environment.ledger,
@@ -98,6 +106,11 @@ extension RunExecutor {
             case .retryWithReminder(let kind):
                 enqueue(withReminder(ticket, kind: kind))
             }
+        case .unrenderable(let message):
+            configuration.logger.error(
+                "A prompt template failed to render; the call was not made.",
+                metadata: ["node": "\(ticket.node.id)", "error": "\(message)"])
+            complete(ticket.node.id, .skipped("prompt template failed: \(message)"))
         case .failed(let error):
             if error.isTransient, ticket.attempt <= workflow.limits.retries, stopReason == nil {
                 let delay = retryDelay(for: error, ticket: ticket)
@@ -214,11 +227,11 @@ extension RunExecutor {
             ?? 0
     }
 
-    /// A pessimistic cost estimate for the budget check: ~4 characters a token in, and the
+    /// A cost estimate for the budget check: ~4 bytes a token in (the prompt before rendering), and the
     /// request's max tokens (else the mean output so far, else 1,024) out.
-    func estimateCost(_ request: ModelRequest) -> Double {
+    func estimateCost(_ request: ModelRequest, promptBytes: Int) -> Double {
         guard let pricing = configuration.catalog.pricing(for: request.model) else { return 0 }
-        let characters = (request.system?.utf8.count ?? 0) + request.messages.reduce(0) { $0 + $1.content.utf8.count }
+        let characters = (request.system?.utf8.count ?? 0) + promptBytes
         let output = request.params.maxTokens ?? (repliesSeen > 0 ? outputTokensSeen / repliesSeen : 1024)
         return pricing.cost(inputTokens: characters / 4 + 1, outputTokens: output)
     }

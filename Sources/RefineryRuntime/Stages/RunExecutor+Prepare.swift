@@ -1,7 +1,6 @@
 // Turning a ready graph node into a request: what each stage shows the model. Answers of other
 // members only ever appear under the viewer's shuffled labels, so no prompt names another member.
 
-import Logging
 import RefineryCompiler
 
 /// A ready node: a call to make, or a result known without calling.
@@ -143,25 +142,18 @@ extension RunExecutor {
         let common = stage.stage.common ?? StageCommon()
         let renderer = renderers[stage.index] ?? PromptRenderer(overrides: common.prompt)
         renderers[stage.index] = renderer
-        let rendered: RenderedPrompt
-        do {
-            rendered = try renderer.render(kind, context)
-        } catch {
-            configuration.logger.error("A prompt template failed to render.", metadata: ["node": "\(node.id)"])
-            return .result(.skipped("prompt template failed: \(error)"))
-        }
         let model = participant.models[participant.modelIndex]
         let request = ModelRequest(
-            model: model, system: rendered.system ?? participant.system ?? workflow.system,
-            messages: [ChatMessage(role: .user, content: rendered.user)],
+            model: model, system: participant.system ?? workflow.system, messages: [],
             params: participant.params.merged(with: common.params), responseFormat: format,
             timeoutSeconds: common.timeoutSeconds ?? workflow.limits.timeoutSeconds)
+        let pending = PendingPrompt(renderer: renderer, kind: kind, context: context)
         return .call(
             CallTicket(
                 node: node, participant: node.participant, round: run.round, stageIndex: stage.index,
-                promptKind: kind, request: request, requestHash: "",
+                promptKind: kind, request: request, pendingPrompt: pending, requestHash: "",
                 modelIndex: participant.modelIndex, attempt: 1, reminder: false, labels: labels, replyKind: replyKind,
-                draft: context.draft, estimatedCostUSD: estimateCost(request)))
+                draft: context.draft, estimatedCostUSD: estimateCost(request, promptBytes: pending.approximateBytes)))
     }
 
     /// The viewer's labels for every other member, shuffled with the run's seed (stable per round).
