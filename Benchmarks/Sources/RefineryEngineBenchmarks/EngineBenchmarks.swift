@@ -30,8 +30,12 @@ enum EngineBenchmarks {
     }
 
     static func workflow(_ count: Int, stages: [Stage], rounds: Int = 1, maxConcurrent: Int = 0) -> Workflow {
+        workflow(members(count), stages: stages, rounds: rounds, maxConcurrent: maxConcurrent)
+    }
+
+    static func workflow(_ members: [Member], stages: [Stage], rounds: Int, maxConcurrent: Int) -> Workflow {
         Workflow(
-            name: "bench", members: members(count), iterations: Iterations(min: rounds, max: rounds),
+            name: "bench", members: members, iterations: Iterations(min: rounds, max: rounds),
             convergence: Convergence(strategy: .none),
             limits: Limits(maxConcurrent: maxConcurrent, retries: 0, quorum: 1), stages: stages)
     }
@@ -56,17 +60,50 @@ enum EngineBenchmarks {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    /// Engine time per call with a provider that answers at once (scheduling, prompts, parsing, events).
+    /// CPU time of the whole process so far (user + system), in seconds.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return user + system
+    }
+
+    /// The classic chain with a one-line template for every stage, to isolate the engine from
+    /// the cost of rendering the default prompts.
+    static let classicMinimalPrompts: [Stage] = {
+        let template = PromptTemplate(user: "{{prompt}}")
+        let common = StageCommon(prompt: template)
+        return [
+            .repeat([
+                .propose(ProposeStage(common: common)), .evaluate(EvaluateStage(common: common)),
+                .refine(RefineStage(common: common)), .close(CloseStage()),
+            ])
+        ]
+    }()
+
+    /// Engine CPU per call with a provider that answers at once (scheduling, prompts, parsing).
     static func cpuPerCall() async throws {
         _ = try await run(workflow(4, stages: classic), latency: { _ in nil })  // warm up
-        for count in [5, 10, 20] {
-            let (outcome, wall) = try await run(workflow(count, stages: classic, rounds: 3), latency: { _ in nil })
-            let perCall = seconds(wall) / Double(outcome.totalCalls) * 1e6
-            print(
-                String(
-                    format: "cpu       N=%-3d %6d calls  %8.1f ms  %6.1f µs/call", count, outcome.totalCalls,
-                    seconds(wall) * 1000, perCall))
+        for (label, stages) in [("default prompts", classic), ("one-line prompts", classicMinimalPrompts)] {
+            for count in [5, 10, 20] {
+                let before = cpuSeconds()
+                let (outcome, wall) = try await run(
+                    workflow(members(count), stages: stages, rounds: 3, maxConcurrent: 8), latency: { _ in nil })
+                let cpu = (cpuSeconds() - before) / Double(outcome.totalCalls) * 1e6
+                let perCall = seconds(wall) / Double(outcome.totalCalls) * 1e6
+                print(
+                    String(
+                        format: "cpu       N=%-3d %6d calls  %6.1f µs CPU/call  %6.1f µs wall/call  (%@)", count,
+                        outcome.totalCalls, cpu, perCall, label))
+            }
         }
+    }
+
+    /// A longer run of the one-line-prompt chain, for `perf record`.
+    static func profile() async throws {
+        _ = try await run(
+            workflow(members(20), stages: classicMinimalPrompts, rounds: 10, maxConcurrent: 8), latency: { _ in nil })
     }
 
     /// Wall time against the critical path (propose → evaluate → refine = 3 × 200 ms).
@@ -81,9 +118,10 @@ enum EngineBenchmarks {
         }
     }
 
-    /// Peak resident memory for N=100 pairwise (9,900 evaluations + 100 proposals + 100 refinements).
+    /// Peak resident memory for N=100 pairwise (9,900 evaluations + 100 proposals + 100 refinements),
+    /// with the default limit of 8 calls in flight.
     static func memory() async throws {
-        let (outcome, wall) = try await run(workflow(100, stages: classic), latency: { _ in nil })
+        let (outcome, wall) = try await run(workflow(100, stages: classic, maxConcurrent: 8), latency: { _ in nil })
         print(
             String(
                 format: "memory    N=100 %6d calls  %8.1f ms  VmHWM %@", outcome.totalCalls, seconds(wall) * 1000,

@@ -11,6 +11,7 @@ import RefineryRuntime
 let mode = CommandLine.arguments.dropFirst().first ?? "all"
 switch mode {
 case "cpu": try await EngineBenchmarks.cpuPerCall()
+case "profile": try await EngineBenchmarks.profile()
 case "critical": try await EngineBenchmarks.criticalPath()
 case "memory": try await EngineBenchmarks.memory()
 case "straggler": try await EngineBenchmarks.straggler()

@@ -80,7 +80,9 @@ struct PendingPrompt: Sendable {
     /// Rough size of what the prompt will show, for the budget estimate before rendering.
     var approximateBytes: Int {
         let c = context
-        var texts = [c.prompt, c.extraContext ?? "", c.ownAnswer ?? "", c.draft ?? "", c.question ?? "", c.rubric ?? ""]
+        var texts = [
+            c.prompt, c.extraContext ?? "", c.ownAnswer ?? "", c.draft ?? "", c.question ?? "", c.rubric ?? "",
+        ]
         texts += c.ownHistory.flatMap { [$0.answer] + $0.reviews }
         texts += c.peers.map(\.text) + c.answersToScore.map(\.text) + [c.answerUnderReview?.text ?? ""]
         texts += c.reviewsReceived.map { $0.evaluation.rationale + $0.evaluation.suggestions.joined() }

@@ -20,7 +20,8 @@ struct LocalRuleProvider: ModelProvider {
         case "evaluation":
             // Rationale before score, as the rubric asks.
             let score = min(10, 5 + prompt.count % 5)
-            text = "{\"strengths\": [\"direct\"], \"weaknesses\": [], \"suggestions\": [\"cite a source\"], "
+            text =
+                "{\"strengths\": [\"direct\"], \"weaknesses\": [], \"suggestions\": [\"cite a source\"], "
                 + "\"rationale\": \"Clear and short.\", \"score\": \(score)}"
         default:
             text = "\(request.model.model) says: insertion sort, because nearly sorted input makes it linear."
