@@ -23,7 +23,8 @@ public struct EngineConfiguration: Sendable {
     public var ledger: (any RunLedger)?
     /// Embedder for the `semantic` convergence strategy's last scorer. `nil` stops the cascade at Jaccard.
     public var embedder: (any Embedder)?
-    /// Diagnostics logger. Prompts and replies are logged at `trace` level only.
+    /// Diagnostics logger (ledger write failures, prompt templates that fail to render). Prompts,
+    /// replies and credentials are never logged.
     public var logger: Logger
 
     /// Creates a configuration.
