@@ -5,7 +5,6 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case invalidWorkflow = "invalid_workflow"
             case sessionFinished = "session_finished"
-            case noProvider = "no_provider"
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -14,8 +13,6 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
         public static let invalidWorkflow = Code(.invalidWorkflow)
         /// `nextRound` or `finalize` was called on a session that already finished.
         public static let sessionFinished = Code(.sessionFinished)
-        /// No provider could be resolved for any member.
-        public static let noProvider = Code(.noProvider)
 
         /// Snake-case name, stable for JSON output.
         public var description: String { base.rawValue }
