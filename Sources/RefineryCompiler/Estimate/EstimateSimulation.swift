@@ -9,7 +9,10 @@ struct EstimateSimulation {
     private var reviews: [String: Int] = [:]
     private var synthesis: Int?
     private var arbiterDraft: Int?
-    private var calls: [CallCost] = []
+    /// Sums rather than a list of calls: 64 members × 1,000 rounds would be millions of records.
+    private var totals = SimulationTotals()
+    /// Template tokens per stage index: a prompt file is counted once, not once per call.
+    private var templateTokens: [Int: Int?] = [:]
 
     private init(graph: ExecutionGraph, pricer: CallPricer) {
         self.pricer = pricer
@@ -22,15 +25,16 @@ struct EstimateSimulation {
         answerers = ordered.isEmpty ? members : ordered
     }
 
-    /// Every call of a run whose repeat block runs `rounds` times, in execution order.
-    static func run(graph: ExecutionGraph, rounds: Int, pricer: CallPricer) -> [CallCost] {
+    /// The totals of every call of a run whose repeat block runs `rounds` times, added in
+    /// execution order.
+    static func run(graph: ExecutionGraph, rounds: Int, pricer: CallPricer) -> SimulationTotals {
         var simulation = EstimateSimulation(graph: graph, pricer: pricer)
         simulation.pass(graph.prelude, round: 0)
         if let round = graph.round {
             for number in 0..<rounds { simulation.pass(round, round: number + 1) }
         }
         simulation.pass(graph.epilogue, round: 0)
-        return simulation.calls
+        return simulation.totals
     }
 
     private var allAnswers: Int { answerers.reduce(0) { $0 + (answer[$1] ?? 0) } }
@@ -48,10 +52,12 @@ struct EstimateSimulation {
         var newReviews: [String: Int] = [:]
         var planOut = 0
         var verifyAnswersOut = 0
+        if templateTokens[stage.index] == nil { templateTokens[stage.index] = pricer.templateTokens(options) }
+        let template = templateTokens[stage.index] ?? nil
         for node in stage.nodes where node.isCall {
             let who = node.participant
             func out(_ value: Int) -> Int { pricer.output(who, stage: options, default: value) }
-            func base(_ overhead: Int) -> Int { pricer.baseInput(who, stage: options, overhead: overhead) }
+            func base(_ overhead: Int) -> Int { pricer.baseInput(who, template: template, overhead: overhead) }
             var input: Int
             var output: Int
             switch node.kind {
@@ -109,7 +115,7 @@ struct EstimateSimulation {
                 verifyAnswersOut = 0
             case .verifyAnswer:
                 input =
-                    pricer.baseInput(who, stage: options, overhead: a.verifyOverhead, includesPrompt: false)
+                    pricer.baseInput(who, template: template, overhead: a.verifyOverhead, includesPrompt: false)
                     + a.verifyQuestionTokens
                 output = out(a.verifyAnswerTokens)
                 verifyAnswersOut += output
@@ -124,7 +130,7 @@ struct EstimateSimulation {
             case .close:
                 continue
             }
-            calls.append(pricer.cost(who, stageIndex: stage.index, round: round, input: input, output: output))
+            totals.add(pricer.cost(who, stageIndex: stage.index, round: round, input: input, output: output))
         }
         for (member, size) in newAnswers {
             answer[member] = size

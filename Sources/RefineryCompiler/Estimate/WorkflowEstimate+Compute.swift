@@ -25,30 +25,29 @@ extension WorkflowEstimate {
         let short = EstimateSimulation.run(graph: graph, rounds: rounds.min, pricer: pricer)
         let long = EstimateSimulation.run(graph: graph, rounds: rounds.max, pricer: pricer)
 
-        func range<V>(_ value: ([CallCost]) -> V) -> EstimateRange<V> {
+        func range<V>(_ value: (SimulationTotals) -> V) -> EstimateRange<V> {
             EstimateRange(min: value(short), max: value(long))
         }
         let perRound = (0..<rounds.max).map { offset in
-            let calls = long.filter { $0.round == offset + 1 }
+            let calls = long.byRound[offset + 1] ?? CallTotals()
             return RoundEstimate(
-                round: offset + 1, calls: calls.count, inputTokens: calls.sum(\.input),
-                outputTokens: calls.sum(\.output), costUSD: calls.dollars)
+                round: offset + 1, calls: calls.count, inputTokens: calls.input, outputTokens: calls.output,
+                costUSD: calls.dollars)
         }
         let stages = graph.sections.flatMap { kind, section in
             section.stages.map { stage in
-                let pick = { (calls: [CallCost]) in calls.filter { $0.stageIndex == stage.index } }
+                let pick = { (totals: SimulationTotals) in totals.byStage[stage.index] ?? CallTotals() }
                 return StageEstimate(
                     index: stage.index, stage: stage.stage.keyword, section: kind, callsPerPass: stage.callCount,
-                    calls: range { pick($0).count }, inputTokens: range { pick($0).sum(\.input) },
-                    outputTokens: range { pick($0).sum(\.output) }, costUSD: range { pick($0).dollars })
+                    calls: range { pick($0).count }, inputTokens: range { pick($0).input },
+                    outputTokens: range { pick($0).output }, costUSD: range { pick($0).dollars })
             }
         }
-        let unpriced = Set(long.filter { $0.dollars == nil }.map(\.model))
         return WorkflowEstimate(
-            workflow: workflow.name, rounds: rounds, calls: range(\.count),
-            tokens: TokenTotals(input: range { $0.sum(\.input) }, output: range { $0.sum(\.output) }),
-            costUSD: range(\.dollars), unpricedModels: unpriced.sorted(),
-            unpricedCalls: range { $0.count { $0.dollars == nil } }, promptTokens: promptTokens,
+            workflow: workflow.name, rounds: rounds, calls: range(\.all.count),
+            tokens: TokenTotals(input: range(\.all.input), output: range(\.all.output)),
+            costUSD: range(\.all.dollars), unpricedModels: long.unpricedModels.sorted(),
+            unpricedCalls: range(\.all.unpriced), promptTokens: promptTokens,
             perRound: perRound, stages: stages)
     }
 
@@ -75,9 +74,38 @@ struct CallCost {
     var dollars: Double?
 }
 
-extension [CallCost] {
-    func sum(_ field: KeyPath<CallCost, Int>) -> Int { reduce(0) { $0 + $1[keyPath: field] } }
-    var dollars: Double { reduce(0) { $0 + ($1.dollars ?? 0) } }
+/// Calls, tokens and dollars of a set of calls, summed in the order the calls were added.
+struct CallTotals {
+    var count = 0
+    var input = 0
+    var output = 0
+    var dollars = 0.0
+    /// Calls whose model has no price.
+    var unpriced = 0
+
+    mutating func add(_ call: CallCost) {
+        count += 1
+        input += call.input
+        output += call.output
+        dollars += call.dollars ?? 0
+        if call.dollars == nil { unpriced += 1 }
+    }
+}
+
+/// What an estimate needs from a simulated run: totals overall, per round and per stage.
+struct SimulationTotals {
+    var all = CallTotals()
+    /// By round number (0 = prelude and epilogue).
+    var byRound: [Int: CallTotals] = [:]
+    var byStage: [Int: CallTotals] = [:]
+    var unpricedModels: Set<String> = []
+
+    mutating func add(_ call: CallCost) {
+        all.add(call)
+        byRound[call.round, default: CallTotals()].add(call)
+        byStage[call.stageIndex, default: CallTotals()].add(call)
+        if call.dollars == nil { unpricedModels.insert(call.model) }
+    }
 }
 
 /// Who makes a call, with which model, system prompt and parameters; and what it costs.
@@ -87,6 +115,12 @@ struct CallPricer {
     let promptTokens: Int
     let assumptions: EstimateAssumptions
     private let members: [String: Member]
+    /// System prompt tokens and prices per participant, computed once: a long system prompt is
+    /// not recounted for each of thousands of calls.
+    private let systemTokens: [String: Int]
+    private let arbiterSystemTokens: Int
+    private let pricing: [String: ModelPricing?]
+    private let arbiterPricing: ModelPricing?
 
     init(workflow: Workflow, catalog: ModelCatalog, promptTokens: Int, assumptions: EstimateAssumptions) {
         self.workflow = workflow
@@ -94,6 +128,12 @@ struct CallPricer {
         self.promptTokens = max(promptTokens, 0)
         self.assumptions = assumptions
         members = Dictionary(workflow.members.map { ($0.id, $0) }) { first, _ in first }
+        let workflowSystem = workflow.system.map(EstimateAssumptions.tokens(for:)) ?? 0
+        systemTokens = members.mapValues { $0.system.map(EstimateAssumptions.tokens(for:)) ?? workflowSystem }
+        arbiterSystemTokens =
+            (workflow.arbiter?.system ?? workflow.system).map(EstimateAssumptions.tokens(for:)) ?? 0
+        pricing = members.mapValues { catalog.pricing(for: $0.model) }
+        arbiterPricing = workflow.arbiter.flatMap { catalog.pricing(for: $0.model) }
     }
 
     private func profile(_ participant: String) -> (model: ModelRef?, system: String?, params: ModelParams) {
@@ -106,14 +146,17 @@ struct CallPricer {
         return (nil, workflow.system, ModelParams())
     }
 
-    /// Input tokens every call of `stage` by `participant` pays before what it reads.
-    func baseInput(_ participant: String, stage: Stage, overhead: Int, includesPrompt: Bool = true) -> Int {
-        let system = profile(participant).system.map(EstimateAssumptions.tokens(for:)) ?? 0
-        var template = overhead
-        if let prompt = stage.common?.prompt, prompt.system != nil || prompt.user != nil {
-            template = EstimateAssumptions.tokens(for: (prompt.system ?? "") + (prompt.user ?? ""))
-        }
-        return (includesPrompt ? promptTokens : 0) + system + template
+    /// Tokens of `stage`'s own prompt template, or `nil` when it uses the default prompts.
+    func templateTokens(_ stage: Stage) -> Int? {
+        guard let prompt = stage.common?.prompt, prompt.system != nil || prompt.user != nil else { return nil }
+        return EstimateAssumptions.tokens(for: (prompt.system ?? "") + (prompt.user ?? ""))
+    }
+
+    /// Input tokens every call by `participant` pays before what it reads: the prompt, the
+    /// system prompt, and the stage's template (`template`, from ``templateTokens(_:)``) or `overhead`.
+    func baseInput(_ participant: String, template: Int?, overhead: Int, includesPrompt: Bool = true) -> Int {
+        let system = systemTokens[participant] ?? arbiterSystemTokens
+        return (includesPrompt ? promptTokens : 0) + system + (template ?? overhead)
     }
 
     /// Output tokens of a call: `max_tokens` (stage params over the participant's) or `default`.
@@ -126,7 +169,8 @@ struct CallPricer {
         _ participant: String, stageIndex: Int, round: Int, input: Int, output: Int
     ) -> CallCost {
         let model = profile(participant).model
-        let dollars = model.flatMap(catalog.pricing(for:))?.cost(inputTokens: input, outputTokens: output)
+        let price = members[participant] != nil ? pricing[participant] ?? nil : arbiterPricing
+        let dollars = price?.cost(inputTokens: input, outputTokens: output)
         return CallCost(
             stageIndex: stageIndex, round: round, model: model?.description ?? "\(participant) (no model)",
             input: input, output: output, dollars: dollars)

@@ -33,7 +33,8 @@ extension WorkflowBuilder {
         let entries = items.compactMap { readEntry($0, reader) }
         let total = entries.reduce(0) { $0 + $1.instances }
         if total > Self.maxMembers {
-            // Pairwise evaluation makes N(N-1) calls a round: past this the graph alone is huge.
+            // Pairwise evaluation makes N(N-1) calls a round (4,032 for 64): past this the graph and
+            // the estimate's dry run over up to 1,000 rounds grow out of reach.
             reader.error(
                 FrontCode.outOfRange, "`models` declares \(total) members; at most \(Self.maxMembers) are allowed",
                 at: field.value, hint: "use fewer models or instances")
@@ -43,7 +44,7 @@ extension WorkflowBuilder {
     }
 
     /// Most members a workflow may declare in all.
-    static let maxMembers = 256
+    static let maxMembers = 64
 
     private func readEntry(_ node: YAMLNode, _ reader: NodeReader) -> Entry? {
         if node.scalar != nil {
