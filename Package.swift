@@ -30,7 +30,8 @@ if enabled("compiler") {
         ),
         .testTarget(
             name: "RefineryCompilerTests",
-            dependencies: ["RefineryCompiler"]
+            dependencies: ["RefineryCompiler"],
+            exclude: ["Fixtures"]  // read through #filePath, not as resources
         ),
     ]
 }

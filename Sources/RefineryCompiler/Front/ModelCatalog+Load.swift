@@ -1,0 +1,115 @@
+// The user's catalog override file (`$XDG_CONFIG_HOME/refinery/catalog.yaml`): extra aliases
+// and prices, read with located diagnostics like a workflow file.
+
+public import RefinerySyntax
+
+public extension ModelCatalog {
+    /// Reads a catalog override file.
+    ///
+    /// ```yaml
+    /// providers: [my-vllm]                 # extra OpenAI-compatible endpoint names (optional)
+    /// aliases:
+    ///   fast: { model: openai/gpt-4o-mini, params: { temperature: 0.2 } }
+    ///   local: ollama/llama3.2             # shorthand: the model only
+    /// prices:
+    ///   "openai/gpt-4o": { input: 2.5, output: 10, context: 128000 }   # USD per million tokens
+    ///   "ollama/*": { input: 0, output: 0 }
+    /// ```
+    ///
+    /// Alias targets and price keys must be `provider/model`; providers they name are added to
+    /// ``providers``. Merge the result over the built-in table with ``merging(_:)``.
+    ///
+    /// - Returns: the overrides (`nil` when the file has errors) and every problem found.
+    static func load(yaml bytes: [UInt8], file: String) -> (ModelCatalog?, [Diagnostic]) {
+        let sink = DiagnosticSink()
+        let reader = NodeReader(origin: Origin(displayName: file), sink: sink)
+        var catalog = ModelCatalog(aliases: [:], prices: [:], providers: [])
+        do {
+            guard let root = try YAMLParser.parse(bytes, file: file) else { return (catalog, []) }
+            guard let fields = reader.fields(root, allowed: ["providers", "aliases", "prices"], context: "the catalog")
+            else { return (nil, sink.sorted) }
+            for field in fields {
+                switch field.name {
+                case "providers":
+                    catalog.providers.formUnion(reader.stringList(field.value, "`providers`") ?? [])
+                case "aliases":
+                    readAliases(field.value, reader: reader, into: &catalog)
+                default:
+                    readPrices(field.value, reader: reader, into: &catalog)
+                }
+            }
+        } catch {
+            sink.add(contentsOf: error.diagnostics)
+        }
+        return (sink.hasErrors ? nil : catalog, sink.sorted)
+    }
+
+    private static func readAliases(_ node: YAMLNode, reader: NodeReader, into catalog: inout ModelCatalog) {
+        guard let pairs = node.mapping else {
+            reader.typeError(node, expected: "a mapping of alias names", in: "`aliases`")
+            return
+        }
+        for pair in pairs {
+            guard let name = reader.string(pair.key, "an alias name") else { continue }
+            var modelNode = pair.value
+            var params = ModelParams()
+            if pair.value.scalar == nil {
+                guard let fields = reader.fields(pair.value, allowed: ["model", "params"], context: "alias `\(name)`")
+                else { continue }
+                guard let model = fields.first(where: { $0.name == "model" }) else {
+                    reader.error(
+                        FrontCode.missingKey, "alias `\(name)` needs `model:`", at: pair.value,
+                        hint: "add `model: provider/model`")
+                    continue
+                }
+                modelNode = model.value
+                if let paramsField = fields.first(where: { $0.name == "params" }) {
+                    params = reader.params(paramsField.value, "`params`")
+                }
+            }
+            guard let text = reader.string(modelNode, "`model`"),
+                let (provider, model) = splitModelRef(text, modelNode, reader: reader)
+            else { continue }
+            catalog.providers.insert(provider)
+            catalog.aliases[name] = ModelAlias(
+                target: ModelRef(provider: provider, model: model, alias: name), params: params)
+        }
+    }
+
+    private static func readPrices(_ node: YAMLNode, reader: NodeReader, into catalog: inout ModelCatalog) {
+        guard let pairs = node.mapping else {
+            reader.typeError(node, expected: "a mapping of `provider/model` to prices", in: "`prices`")
+            return
+        }
+        for pair in pairs {
+            guard let key = reader.string(pair.key, "a price key"),
+                let (provider, _) = splitModelRef(key, pair.key, reader: reader),
+                let fields = reader.fields(pair.value, allowed: ["input", "output", "context"], context: "`\(key)`")
+            else { continue }
+            func value(_ name: String) -> YAMLNode? { fields.first { $0.name == name }?.value }
+            guard let inputNode = value("input"), let outputNode = value("output") else {
+                reader.error(
+                    FrontCode.missingKey, "the price of `\(key)` needs `input:` and `output:`", at: pair.value,
+                    hint: "give US dollars per million tokens, e.g. `{ input: 2.5, output: 10 }`")
+                continue
+            }
+            let input = reader.double(inputNode, "`input` (USD per million tokens)", min: 0)
+            let output = reader.double(outputNode, "`output` (USD per million tokens)", min: 0)
+            let context = value("context").flatMap { reader.int($0, "`context` (tokens)", min: 1) }
+            guard let input, let output else { continue }
+            catalog.providers.insert(provider)
+            catalog.prices[key] = ModelPricing(inputPerMillion: input, outputPerMillion: output, contextWindow: context)
+        }
+    }
+
+    private static func splitModelRef(_ text: String, _ node: YAMLNode, reader: NodeReader) -> (String, String)? {
+        guard let slash = text.firstIndex(of: "/"), slash != text.startIndex, text.index(after: slash) != text.endIndex
+        else {
+            reader.error(
+                FrontCode.catalogModelRef, "`\(text)` is not a `provider/model` reference", at: node,
+                hint: "write the provider and the model, e.g. `openai/gpt-4o` or `ollama/*`")
+            return nil
+        }
+        return (String(text[..<slash]), String(text[text.index(after: slash)...]))
+    }
+}

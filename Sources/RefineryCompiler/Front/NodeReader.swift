@@ -1,0 +1,244 @@
+// Typed reads from the node tree that report, rather than throw, every mismatch: the front
+// end collects all problems in one pass. Each read returns nil after reporting.
+
+import RefinerySyntax
+
+/// The file a node came from (a workflow may merge nodes of several files through `extends`).
+struct Origin: Hashable {
+    /// Name used in diagnostics.
+    var displayName: String
+    /// Absolute path, for prompt files.
+    var path: String?
+}
+
+/// A key/value pair with the file it came from. `merged` holds the key-by-key merge of a
+/// section (limits, iterations, convergence) whose entries may come from several files.
+struct Field {
+    var key: YAMLNode
+    var value: YAMLNode
+    var origin: Origin
+    var merged: [Field]?
+
+    var name: String { key.scalar?.value ?? "" }
+}
+
+/// Collects diagnostics for one compilation.
+final class DiagnosticSink {
+    private(set) var diagnostics: [Diagnostic] = []
+    /// Keys suggested for misspelt ones: a "missing key" report would only repeat them.
+    var suggestedKeys: Set<String> = []
+
+    var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    func add(_ diagnostic: Diagnostic) {
+        diagnostics.append(diagnostic)
+    }
+
+    func add(contentsOf more: [Diagnostic]) {
+        diagnostics.append(contentsOf: more)
+    }
+
+    /// The diagnostics grouped by file (in order of first appearance), in source order within a file.
+    var sorted: [Diagnostic] {
+        var fileOrder: [String: Int] = [:]
+        for diagnostic in diagnostics where fileOrder[diagnostic.file ?? ""] == nil {
+            fileOrder[diagnostic.file ?? ""] = fileOrder.count
+        }
+        return diagnostics.enumerated().sorted { lhs, rhs in
+            let (l, r) = (lhs.element, rhs.element)
+            let (lf, rf) = (fileOrder[l.file ?? ""] ?? 0, fileOrder[r.file ?? ""] ?? 0)
+            if lf != rf { return lf < rf }
+            let (ll, rl) = (
+                l.location ?? SourceLocation(line: 0, column: 0), r.location ?? SourceLocation(line: 0, column: 0)
+            )
+            if ll != rl { return ll < rl }
+            return lhs.offset < rhs.offset
+        }.map(\.element)
+    }
+}
+
+/// Reads typed values out of nodes of one file, reporting problems to a sink.
+struct NodeReader {
+    let origin: Origin
+    let sink: DiagnosticSink
+
+    func error(
+        _ code: String, _ message: String, at node: YAMLNode, hint: String? = nil, notes: [Diagnostic.Note] = []
+    ) {
+        sink.add(
+            Diagnostic(
+                code: code, severity: .error, message: message, file: origin.displayName, location: node.location,
+                hint: hint, notes: notes))
+    }
+
+    func warning(_ code: String, _ message: String, at node: YAMLNode, hint: String? = nil) {
+        sink.add(
+            Diagnostic(
+                code: code, severity: .warning, message: message, file: origin.displayName, location: node.location,
+                hint: hint))
+    }
+
+    func typeError(_ node: YAMLNode, expected: String, in context: String, hint: String? = nil) {
+        let found =
+            node.isNull ? "nothing" : node.kindName == "scalar" ? "`\(node.scalar?.value ?? "")`" : "a \(node.kindName)"
+        let quoted = node.scalar.map { $0.style != .plain } ?? false
+        let fallback =
+            quoted && expected != "a string"
+            ? "remove the quotes: quoted values are always strings"
+            : "write \(expected) here"
+        error(FrontCode.wrongType, "\(context) must be \(expected), found \(found)", at: node, hint: hint ?? fallback)
+    }
+
+    /// The pairs of a mapping with allowed keys checked; unknown keys are reported (with a suggestion).
+    func fields(
+        _ node: YAMLNode, allowed: [String], context: String, hint: String? = nil
+    ) -> [Field]? {
+        // `limits:` with every entry commented out is an empty section, not a type error.
+        if node.isNull { return [] }
+        guard let pairs = node.mapping else {
+            typeError(node, expected: "a mapping", in: context, hint: hint)
+            return nil
+        }
+        var result: [Field] = []
+        for pair in pairs {
+            guard let key = pair.key.scalar?.value else {
+                error(FrontCode.wrongType, "keys of \(context) must be plain words", at: pair.key)
+                continue
+            }
+            guard allowed.contains(key) else {
+                let closest = Suggestions.closest(to: key, in: allowed)
+                if let closest { sink.suggestedKeys.insert(closest) }
+                let suggestion = closest.map { "did you mean `\($0)`?" }
+                let known = "\(context) takes: " + allowed.map { "`\($0)`" }.joined(separator: ", ")
+                error(
+                    FrontCode.unknownKey, "unknown key `\(key)` in \(context)", at: pair.key,
+                    hint: suggestion ?? known)
+                continue
+            }
+            result.append(Field(key: pair.key, value: pair.value, origin: origin))
+        }
+        return result
+    }
+
+    func string(_ node: YAMLNode, _ context: String) -> String? {
+        guard let text = node.string else {
+            typeError(node, expected: "a string", in: context)
+            return nil
+        }
+        return text
+    }
+
+    func bool(_ node: YAMLNode, _ context: String) -> Bool? {
+        guard let value = node.bool else {
+            typeError(node, expected: "`true` or `false`", in: context)
+            return nil
+        }
+        return value
+    }
+
+    func int(_ node: YAMLNode, _ context: String, min: Int? = nil, max: Int? = nil) -> Int? {
+        guard let value = node.int else {
+            typeError(node, expected: "a whole number", in: context)
+            return nil
+        }
+        return checkRange(value, node, context, min: min, max: max)
+    }
+
+    func double(_ node: YAMLNode, _ context: String, min: Double? = nil, max: Double? = nil) -> Double? {
+        guard let value = node.double, value.isFinite else {
+            typeError(node, expected: "a number", in: context)
+            return nil
+        }
+        return checkRange(value, node, context, min: min, max: max)
+    }
+
+    private func checkRange<T: Comparable>(_ value: T, _ node: YAMLNode, _ context: String, min: T?, max: T?) -> T? {
+        guard min.map({ value < $0 }) == true || max.map({ value > $0 }) == true else { return value }
+        let bound =
+            switch (min, max) {
+            case (let min?, let max?): "between \(Self.describe(min)) and \(Self.describe(max))"
+            case (let min?, nil): "at least \(Self.describe(min))"
+            case (nil, let max?): "at most \(Self.describe(max))"
+            case (nil, nil): "in range"
+            }
+        error(
+            FrontCode.outOfRange, "\(context) must be \(bound), found \(Self.describe(value))", at: node,
+            hint: "use a value \(bound)")
+        return nil
+    }
+
+    /// Numbers as a user writes them: `3`, not `3.0`.
+    static func describe(_ value: some Comparable) -> String {
+        if let double = value as? Double, double == double.rounded(), abs(double) < 1e15 {
+            return String(Int(double))
+        }
+        return "\(value)"
+    }
+
+    /// One of a fixed set of words, with a suggestion for near misses.
+    func choice<E: RawRepresentable & CaseIterable>(_ node: YAMLNode, _ context: String, as: E.Type) -> E?
+    where E.RawValue == String {
+        guard let text = node.string else {
+            typeError(
+                node, expected: "one of " + E.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", "), in: context)
+            return nil
+        }
+        if let value = E(rawValue: text) { return value }
+        let names = E.allCases.map(\.rawValue)
+        error(
+            FrontCode.invalidValue, "`\(text)` is not a valid \(context)", at: node,
+            hint: Suggestions.didYouMean(text, in: names)
+                ?? "use one of " + names.map { "`\($0)`" }.joined(separator: ", "))
+        return nil
+    }
+
+    /// A duration in seconds: `90s`, `2m`, `1h`, `500ms`, or a plain number of seconds. Must be > 0.
+    func duration(_ node: YAMLNode, _ context: String) -> Double? {
+        let seconds: Double?
+        if let number = node.double {
+            seconds = number.isFinite ? number : nil
+        } else if let text = node.string {
+            seconds = Self.parseDuration(text)
+        } else {
+            seconds = nil
+        }
+        guard let seconds else {
+            error(
+                FrontCode.invalidDuration, "\(context) is not a duration", at: node,
+                hint: "write a duration such as `90s`, `2m`, `1h`, `500ms`, or a number of seconds")
+            return nil
+        }
+        guard seconds > 0 else {
+            error(FrontCode.outOfRange, "\(context) must be longer than zero", at: node)
+            return nil
+        }
+        return seconds
+    }
+
+    static func parseDuration(_ text: String) -> Double? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            let number = text.dropLast(suffix.count)
+            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
+                let value = Double(number)
+            else { return nil }
+            return value * factor
+        }
+        return nil
+    }
+
+    /// A string or a list of strings.
+    func stringList(_ node: YAMLNode, _ context: String) -> [String]? {
+        if let items = node.sequence {
+            let strings = items.compactMap { item -> String? in
+                guard item.scalar != nil else {
+                    typeError(item, expected: "a string", in: "each entry of \(context)")
+                    return nil
+                }
+                return string(item, "each entry of \(context)")
+            }
+            return strings.count == items.count ? strings : nil
+        }
+        return string(node, context).map { [$0] }
+    }
+}

@@ -1,0 +1,100 @@
+// `iterations:` and `limits:`: bounds on rounds, time, concurrency, retries, money and quorum.
+
+import RefinerySyntax
+
+extension WorkflowBuilder {
+    static let iterationKeys = ["min", "max"]
+    static let limitKeys = ["timeout", "max_concurrent", "per_provider", "retries", "budget", "quorum"]
+
+    func readIterations(_ field: Field) -> Iterations {
+        var iterations = Iterations()
+        guard let fields = sectionFields(field, allowed: Self.iterationKeys, context: "`iterations`") else {
+            return iterations
+        }
+        let minField = fields.first { $0.name == "min" }
+        let maxField = fields.first { $0.name == "max" }
+        if let minField {
+            iterations.min =
+                NodeReader(origin: minField.origin, sink: sink)
+                .int(minField.value, "`iterations.min`", min: 1, max: 1000) ?? iterations.min
+        }
+        if let maxField {
+            iterations.max =
+                NodeReader(origin: maxField.origin, sink: sink)
+                .int(maxField.value, "`iterations.max`", min: 1, max: 1000) ?? iterations.max
+        } else {
+            iterations.max = Swift.max(iterations.max, iterations.min)
+        }
+        if iterations.min > iterations.max, let maxField {
+            let at = minField ?? maxField
+            NodeReader(origin: at.origin, sink: sink).error(
+                FrontCode.minAboveMax,
+                "`iterations.min` (\(iterations.min)) is greater than `iterations.max` (\(iterations.max))",
+                at: at.value, hint: "lower `min` or raise `max`",
+                notes: minField == nil
+                    ? [] : [Diagnostic.Note(message: "`max` is set here", location: maxField.value.location)])
+        }
+        return iterations
+    }
+
+    func readLimits(_ field: Field, into limits: inout Limits, memberCount: Int) {
+        guard let fields = sectionFields(field, allowed: Self.limitKeys, context: "`limits`") else { return }
+        for entry in fields {
+            let reader = NodeReader(origin: entry.origin, sink: sink)
+            let value = entry.value
+            switch entry.name {
+            case "timeout":
+                limits.timeoutSeconds = reader.duration(value, "`limits.timeout`") ?? limits.timeoutSeconds
+            case "max_concurrent":
+                limits.maxConcurrent = reader.int(value, "`limits.max_concurrent`", min: 1) ?? limits.maxConcurrent
+            case "per_provider":
+                limits.perProvider = readPerProvider(value, reader)
+            case "retries":
+                limits.retries = reader.int(value, "`limits.retries`", min: 0, max: 100) ?? limits.retries
+            case "budget":
+                if value.isNull {
+                    limits.budgetUSD = nil
+                } else if let budget = reader.double(value, "`limits.budget` (US dollars)", min: 0) {
+                    limits.budgetUSD = budget
+                }
+            case "quorum":
+                guard let quorum = reader.int(value, "`limits.quorum`", min: 1) else { break }
+                limits.quorum = quorum
+                if memberCount > 0, quorum > memberCount {
+                    reader.error(
+                        FrontCode.quorumTooLarge,
+                        "`limits.quorum` is \(quorum) but the workflow has only \(memberCount) member(s)",
+                        at: value, hint: "lower the quorum to at most \(memberCount), or add members")
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    private func readPerProvider(_ node: YAMLNode, _ reader: NodeReader) -> [String: Int] {
+        if node.isNull { return [:] }
+        guard let pairs = node.mapping else {
+            reader.typeError(
+                node, expected: "a mapping of provider to call count", in: "`limits.per_provider`",
+                hint: "write e.g. `per_provider: { openai: 4, anthropic: 2 }`")
+            return [:]
+        }
+        var result: [String: Int] = [:]
+        for pair in pairs {
+            guard let provider = reader.string(pair.key, "a provider name") else { continue }
+            guard compiler.catalog.providers.contains(provider) else {
+                let known = compiler.catalog.providers.sorted()
+                reader.error(
+                    FrontCode.invalidValue, "`\(provider)` is not a known provider", at: pair.key,
+                    hint: Suggestions.didYouMean(provider, in: known)
+                        ?? "providers are: " + known.map { "`\($0)`" }.joined(separator: ", "))
+                continue
+            }
+            if let count = reader.int(pair.value, "`per_provider.\(provider)`", min: 1) {
+                result[provider] = count
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,97 @@
+// The compiler front end: workflow YAML → checked ``Workflow``. Pure and synchronous; disk
+// access (base workflows, prompt files) goes through injected closures so tests and the
+// dry-run commands control exactly what is read.
+
+import Crypto
+public import RefinerySyntax
+
+/// Compiles workflow files (format 1, DESIGN §2) into checked ``Workflow`` values.
+///
+/// Every problem becomes a located ``Diagnostic`` with a stable code (see `docs/diagnostics.md`);
+/// all problems are collected in one pass. Defaults applied when a key is absent:
+///
+/// - `iterations`: min 1, max 5 (max defaults to `max(5, min)` when only `min` is given).
+/// - `convergence`: `vote-threshold`, threshold 8.0, stability 2. Default thresholds per strategy:
+///   `vote-threshold`/`unanimous` 8.0, `confidence` 0.8, `semantic` 0.92.
+/// - `limits`: timeout 120 s, 8 concurrent calls, 3 retries, no budget, quorum `min(2, members)`.
+/// - stage `by`: `members`, except `synthesize` and `verify` (the arbiter).
+/// - `output`: `synthesis` when the chain has a `synthesize` stage, else `winner` when it has an
+///   `evaluate` stage, else `draft`.
+///
+/// `extends: NAME` starts from the base workflow found by `resolveExtends`: the child's keys
+/// replace the base's, except `limits`, `iterations` and `convergence`, which are merged key by
+/// key (a child that changes `convergence.strategy` replaces the whole section). Lists are replaced whole.
+public struct WorkflowCompiler: Sendable {
+    /// Aliases, providers and prices used to resolve model strings.
+    public var catalog: ModelCatalog
+    /// Finds a base workflow by name (`nil` when there is none).
+    public var resolveExtends: @Sendable (String) throws -> WorkflowSource?
+    /// Reads a prompt file given its absolute (or, for sources without a path, as-written) path.
+    public var readFile: @Sendable (String) throws -> [UInt8]
+    /// Parser limits for the workflow and its bases.
+    public var limits: YAMLLimits
+
+    /// Creates a compiler.
+    ///
+    /// - Parameters:
+    ///   - catalog: resolves model strings; defaults to ``ModelCatalog/builtin``.
+    ///   - resolveExtends: looks up `extends:` names; the default knows none.
+    ///   - readFile: reads prompt files; the default reads nothing (every prompt file is an error).
+    ///   - limits: parser limits.
+    public init(
+        catalog: ModelCatalog = .builtin,
+        resolveExtends: @escaping @Sendable (String) throws -> WorkflowSource? = { _ in nil },
+        readFile: @escaping @Sendable (String) throws -> [UInt8] = { path in
+            throw PromptFileUnavailable(path: path)
+        },
+        limits: YAMLLimits = .default
+    ) {
+        self.catalog = catalog
+        self.resolveExtends = resolveExtends
+        self.readFile = readFile
+        self.limits = limits
+    }
+
+    /// Compiles one workflow file (and the bases it extends).
+    public func compile(_ source: WorkflowSource) -> CompileResult {
+        let sink = DiagnosticSink()
+        let workflow = WorkflowBuilder(compiler: self, sink: sink).build(source)
+        let diagnostics = sink.sorted
+        let failed = diagnostics.contains { $0.severity == .error }
+        return CompileResult(workflow: failed ? nil : workflow, diagnostics: diagnostics)
+    }
+
+    /// Compiles workflow text.
+    ///
+    /// - Parameters:
+    ///   - yaml: the file content.
+    ///   - displayName: the name used in diagnostics.
+    ///   - path: absolute path, for prompt files and provenance.
+    public func compile(yaml: String, displayName: String = "<input>", path: String? = nil) -> CompileResult {
+        compile(WorkflowSource(displayName: displayName, text: yaml, path: path))
+    }
+
+    /// SHA-256 of `bytes`, lowercase hex.
+    package static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
+        SHA256.hash(data: Array(bytes)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}
+
+/// The default `readFile` failure: the compiler was not given a way to read prompt files.
+public struct PromptFileUnavailable: Error, Sendable, CustomStringConvertible {
+    /// The path that was asked for.
+    public var path: String
+
+    /// Creates the error.
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// A message saying how to fix it.
+    public var description: String {
+        "no file reader was configured, so `\(path)` cannot be read; pass `readFile:` to WorkflowCompiler"
+    }
+}

@@ -1,0 +1,293 @@
+// A small, forgiving JSON reader for model replies. Models wrap JSON in ```json fences, surround it
+// with prose and leave trailing commas; Foundation's JSONSerialization accepts none of that and turns
+// `true` into a number on Linux, so replies are read with this parser instead.
+
+internal import Foundation
+
+/// A JSON value with object keys kept in reply order.
+package enum JSONValue: Sendable, Hashable {
+    case object([(key: String, value: JSONValue)])
+    case array([JSONValue])
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case null
+
+    /// The value under `key` (exact match first, then case-insensitive, ignoring `_`, `-` and spaces).
+    package subscript(key: String) -> JSONValue? {
+        guard case .object(let pairs) = self else { return nil }
+        if let exact = pairs.first(where: { $0.key == key }) { return exact.value }
+        let wanted = Self.normalizedKey(key)
+        return pairs.first(where: { Self.normalizedKey($0.key) == wanted })?.value
+    }
+
+    /// The first value present under any of `keys`.
+    package func first(_ keys: [String]) -> JSONValue? {
+        for key in keys {
+            if let value = self[key] { return value }
+        }
+        return nil
+    }
+
+    static func normalizedKey(_ key: String) -> String {
+        String(key.lowercased().filter { $0 != "_" && $0 != "-" && $0 != " " })
+    }
+
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.object(let a), .object(let b)):
+            a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        case (.array(let a), .array(let b)): a == b
+        case (.string(let a), .string(let b)): a == b
+        case (.number(let a), .number(let b)): a == b
+        case (.bool(let a), .bool(let b)): a == b
+        case (.null, .null): true
+        default: false
+        }
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        switch self {
+        case .object(let pairs):
+            hasher.combine(0)
+            for pair in pairs {
+                hasher.combine(pair.key)
+                hasher.combine(pair.value)
+            }
+        case .array(let values): hasher.combine(1); hasher.combine(values)
+        case .string(let text): hasher.combine(2); hasher.combine(text)
+        case .number(let number): hasher.combine(3); hasher.combine(number)
+        case .bool(let flag): hasher.combine(4); hasher.combine(flag)
+        case .null: hasher.combine(5)
+        }
+    }
+}
+
+/// Finds and reads the JSON value in a model reply.
+package enum LenientJSON {
+    /// Which top-level value to look for.
+    package enum Want: Sendable {
+        case object
+        case array
+        case objectOrArray
+    }
+
+    /// The JSON value in `text`: the content of the first ```json (or bare ```) fence that parses,
+    /// else the first balanced object/array in the text that parses. Trailing commas are tolerated.
+    package static func extract(from text: String, want: Want = .object) -> JSONValue? {
+        for block in fencedBlocks(in: text) {
+            if let value = firstBalanced(in: block, want: want) { return value }
+        }
+        return firstBalanced(in: text, want: want)
+    }
+
+    /// Parses `text` as a single JSON value (leading/trailing whitespace allowed).
+    package static func parse(_ text: String) -> JSONValue? {
+        var reader = Reader(Array(text.utf8))
+        reader.skipWhitespace()
+        guard let value = reader.value(depth: 0) else { return nil }
+        reader.skipWhitespace()
+        return reader.atEnd ? value : nil
+    }
+
+    private static func fencedBlocks(in text: String) -> [String] {
+        var blocks: [String] = []
+        var rest = text[...]
+        while let open = rest.range(of: "```") {
+            let afterOpen = rest[open.upperBound...]
+            // The info string (`json`, `JSON`, nothing) runs to the end of the line.
+            guard let lineEnd = afterOpen.firstIndex(of: "\n") else { break }
+            let body = afterOpen[afterOpen.index(after: lineEnd)...]
+            guard let close = body.range(of: "```") else {
+                blocks.append(String(body))  // an unclosed fence (truncated reply) still holds the JSON
+                break
+            }
+            blocks.append(String(body[..<close.lowerBound]))
+            rest = body[close.upperBound...]
+        }
+        return blocks
+    }
+
+    private static func firstBalanced(in text: String, want: Want) -> JSONValue? {
+        let bytes = Array(text.utf8)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            let isStart: Bool =
+                switch want {
+                case .object: byte == UInt8(ascii: "{")
+                case .array: byte == UInt8(ascii: "[")
+                case .objectOrArray: byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[")
+                }
+            if isStart {
+                var reader = Reader(bytes, position: index)
+                if let value = reader.value(depth: 0) { return value }
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// A recursive-descent reader over UTF-8 bytes.
+    private struct Reader {
+        let bytes: [UInt8]
+        var position: Int
+        static let maxDepth = 64
+
+        init(_ bytes: [UInt8], position: Int = 0) {
+            self.bytes = bytes
+            self.position = position
+        }
+
+        var atEnd: Bool { position >= bytes.count }
+        var peek: UInt8? { position < bytes.count ? bytes[position] : nil }
+
+        mutating func skipWhitespace() {
+            while let byte = peek, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 {
+                position += 1
+            }
+        }
+
+        mutating func value(depth: Int) -> JSONValue? {
+            guard depth < Self.maxDepth else { return nil }
+            skipWhitespace()
+            guard let byte = peek else { return nil }
+            switch byte {
+            case UInt8(ascii: "{"): return object(depth: depth)
+            case UInt8(ascii: "["): return array(depth: depth)
+            case UInt8(ascii: "\""): return string().map(JSONValue.string)
+            case UInt8(ascii: "t"): return literal("true", .bool(true))
+            case UInt8(ascii: "f"): return literal("false", .bool(false))
+            case UInt8(ascii: "n"): return literal("null", .null)
+            default: return number()
+            }
+        }
+
+        mutating func literal(_ word: String, _ result: JSONValue) -> JSONValue? {
+            let wordBytes = Array(word.utf8)
+            guard position + wordBytes.count <= bytes.count,
+                Array(bytes[position..<position + wordBytes.count]) == wordBytes
+            else { return nil }
+            position += wordBytes.count
+            return result
+        }
+
+        mutating func object(depth: Int) -> JSONValue? {
+            position += 1  // {
+            var pairs: [(key: String, value: JSONValue)] = []
+            while true {
+                skipWhitespace()
+                guard let byte = peek else { return nil }
+                if byte == UInt8(ascii: "}") {
+                    position += 1
+                    return .object(pairs)
+                }
+                if !pairs.isEmpty {
+                    guard byte == UInt8(ascii: ",") else { return nil }
+                    position += 1
+                    skipWhitespace()
+                    if peek == UInt8(ascii: "}") {  // trailing comma
+                        position += 1
+                        return .object(pairs)
+                    }
+                }
+                skipWhitespace()
+                guard peek == UInt8(ascii: "\""), let key = string() else { return nil }
+                skipWhitespace()
+                guard peek == UInt8(ascii: ":") else { return nil }
+                position += 1
+                guard let element = value(depth: depth + 1) else { return nil }
+                pairs.append((key, element))
+            }
+        }
+
+        mutating func array(depth: Int) -> JSONValue? {
+            position += 1  // [
+            var elements: [JSONValue] = []
+            while true {
+                skipWhitespace()
+                guard let byte = peek else { return nil }
+                if byte == UInt8(ascii: "]") {
+                    position += 1
+                    return .array(elements)
+                }
+                if !elements.isEmpty {
+                    guard byte == UInt8(ascii: ",") else { return nil }
+                    position += 1
+                    skipWhitespace()
+                    if peek == UInt8(ascii: "]") {  // trailing comma
+                        position += 1
+                        return .array(elements)
+                    }
+                }
+                guard let element = value(depth: depth + 1) else { return nil }
+                elements.append(element)
+            }
+        }
+
+        mutating func string() -> String? {
+            position += 1  // opening quote
+            var out: [UInt8] = []
+            while let byte = peek {
+                position += 1
+                switch byte {
+                case UInt8(ascii: "\""):
+                    return String(decoding: out, as: UTF8.self)
+                case UInt8(ascii: "\\"):
+                    guard let escaped = peek else { return nil }
+                    position += 1
+                    switch escaped {
+                    case UInt8(ascii: "n"): out.append(0x0A)
+                    case UInt8(ascii: "t"): out.append(0x09)
+                    case UInt8(ascii: "r"): out.append(0x0D)
+                    case UInt8(ascii: "b"): out.append(0x08)
+                    case UInt8(ascii: "f"): out.append(0x0C)
+                    case UInt8(ascii: "u"):
+                        guard let scalar = unicodeEscape() else { return nil }
+                        out.append(contentsOf: Array(String(Character(scalar)).utf8))
+                    default: out.append(escaped)  // \" \\ \/ and anything a model invents
+                    }
+                case 0x0A, 0x0D, 0x09:
+                    out.append(byte)  // raw control characters inside strings: models emit them; keep them
+                default:
+                    out.append(byte)
+                }
+            }
+            return nil
+        }
+
+        mutating func hex4() -> UInt32? {
+            guard position + 4 <= bytes.count,
+                let code = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16)
+            else { return nil }
+            position += 4
+            return code
+        }
+
+        mutating func unicodeEscape() -> Unicode.Scalar? {
+            guard let high = hex4() else { return nil }
+            if (0xD800...0xDBFF).contains(high) {
+                guard peek == UInt8(ascii: "\\"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "u")
+                else { return Unicode.Scalar(0xFFFD) }
+                position += 2
+                guard let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return Unicode.Scalar(0xFFFD) }
+                return Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+            }
+            return Unicode.Scalar(high) ?? Unicode.Scalar(0xFFFD)
+        }
+
+        mutating func number() -> JSONValue? {
+            let start = position
+            while let byte = peek,
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+                    || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e")
+                    || byte == UInt8(ascii: "E")
+            {
+                position += 1
+            }
+            guard position > start, let number = Double(String(decoding: bytes[start..<position], as: UTF8.self))
+            else { return nil }
+            return .number(number)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+// Reads model replies into typed values. Every reader is forgiving about the wrapping (```json fences,
+// prose around the JSON, trailing commas, "8/10" or "85%") and strict about the content: a score
+// outside 1...10, a synthesis without text or a refinement without `<revised>` is an error, never a
+// silent default. The engine answers an error by re-asking with `formatReminder(for:)`.
+
+/// Parses model replies for the structured stages.
+///
+/// Accepted shapes:
+/// - Evaluation: a JSON object (fenced or inside prose) with `score` (or `rating`, `overall_score`,
+///   `grade`; possibly nested, e.g. `{"evaluation": {"score": 8}}`) as a number or a string such as
+///   `"8"`, `"8.5"`, `"8/10"`, `"8 out of 10"`; list fields as arrays or a single string. Without JSON,
+///   a prose score (`Score: 8.5`, `8/10`) is accepted and the whole reply becomes the rationale.
+/// - Batched evaluations: an object keyed by label (`"A"`, `"Response A"`), or an array (top level or
+///   under any key) of objects with a `label` field. Every requested label is required.
+/// - Synthesis: a JSON object, or llm-consortium's `<synthesis>`/`<confidence>`/... tags. Confidence
+///   0–1, or a percentage: a number above 1 (up to 100) or a string ending in `%` is divided by 100.
+///   `needs_iteration` is a boolean or `yes`/`no`/`true`/`false`, `false` when absent.
+/// - Critique-revise: `<critique>…</critique>` (optional) and `<revised>…</revised>` (required).
+/// - Verification questions: a JSON array (or `{"questions": [...]}`), else a numbered or bulleted list,
+///   else lines ending with `?`; capped at `max`.
+package enum ReplyParser {
+    /// Scores must lie in this range; anything else is an error (never clamped).
+    package static let scoreRange: ClosedRange<Double> = 1...10
+
+    /// One evaluation (pairwise mode).
+    package static func evaluation(from reply: String) -> Result<Evaluation, ReplyParseError> {
+        if let json = LenientJSON.extract(from: reply, want: .object) {
+            return evaluation(fromJSON: json)
+        }
+        switch proseScore(in: reply) {
+        case .success(let score?):
+            return .success(Evaluation(rationale: trimmed(reply), score: score))
+        case .success(nil):
+            if trimmed(reply).isEmpty {
+                return .failure(ReplyParseError(message: "the reply is empty; expected a JSON evaluation"))
+            }
+            return .failure(
+                ReplyParseError(message: "the reply has no JSON object and no score; expected a JSON evaluation")
+            )
+        case .failure(let error):
+            return .failure(error)
+        }
+    }
+
+    /// One evaluation per label (batched mode). Every label must be present.
+    package static func batchedEvaluations(
+        from reply: String, labels: [String]
+    ) -> Result<[String: Evaluation], ReplyParseError> {
+        guard let json = LenientJSON.extract(from: reply, want: .objectOrArray) else {
+            let what = trimmed(reply).isEmpty ? "the reply is empty" : "the reply has no JSON object"
+            return .failure(ReplyParseError(message: "\(what); expected one JSON evaluation per label"))
+        }
+        return batchedEvaluations(fromJSON: json, labels: labels)
+    }
+
+    /// The arbiter's synthesis.
+    package static func synthesis(from reply: String) -> Result<Synthesis, ReplyParseError> {
+        if let json = LenientJSON.extract(from: reply, want: .object) {
+            return synthesis(fromJSON: json)
+        }
+        if let tagged = taggedSynthesis(in: reply) {
+            return tagged
+        }
+        let what = trimmed(reply).isEmpty ? "the reply is empty" : "the reply has no JSON object"
+        return .failure(ReplyParseError(message: "\(what); expected a JSON synthesis"))
+    }
+
+    /// A short instruction to append when re-asking a model whose reply could not be parsed.
+    package static func formatReminder(for kind: ReplyKind) -> String {
+        switch kind {
+        case .evaluation:
+            """
+            Your previous reply could not be read. Reply with ONLY one JSON object, no other text: \
+            {"strengths": [string], "weaknesses": [string], "suggestions": [string], "rationale": string, \
+            "score": number}. The score is a number from 1 to 10.
+            """
+        case .batchedEvaluation(let labels):
+            """
+            Your previous reply could not be read. Reply with ONLY one JSON object with one key per response \
+            label (\(labels.map { "\"\($0)\"" }.joined(separator: ", "))), each holding {"strengths": [string], \
+            "weaknesses": [string], "suggestions": [string], "rationale": string, "score": number}. \
+            Every label is required; each score is a number from 1 to 10.
+            """
+        case .synthesis:
+            """
+            Your previous reply could not be read. Reply with ONLY one JSON object, no other text: \
+            {"synthesis": string, "confidence": number from 0 to 1, "dissent": string, \
+            "refinement_areas": [string], "needs_iteration": boolean, "ranking": [label]}. \
+            The synthesis must not be empty.
+            """
+        case .critiqueRevise:
+            """
+            Your previous reply could not be read. Reply with ONLY these two blocks, nothing before or after: \
+            <critique>your critique</critique> then <revised>the complete revised text</revised>.
+            """
+        case .verificationQuestions:
+            """
+            Your previous reply could not be read. Reply with ONLY a JSON object {"questions": [string]} \
+            listing the verification questions.
+            """
+        }
+    }
+
+    static func trimmed(_ text: some StringProtocol) -> String {
+        var scalars = Substring(text).unicodeScalars[...]
+        while let first = scalars.first, first.properties.isWhitespace { scalars = scalars.dropFirst() }
+        while let last = scalars.last, last.properties.isWhitespace { scalars = scalars.dropLast() }
+        return String(String.UnicodeScalarView(scalars))
+    }
+}

@@ -1,0 +1,85 @@
+// The Mustache view of a PromptContext: snake_case keys, strings for numbers, `has_*` flags for
+// optional parts (templates test the flag, then show the value).
+
+extension PromptContext {
+    /// Every key a template may use, top-level and inside sections (used to reject typos in overrides).
+    static let templateKeys: Set<String> = [
+        "prompt", "has_extra_context", "extra_context", "has_own_answer", "own_answer", "has_history", "history",
+        "round", "answer", "reviews", "has_reviews", "has_peers", "peers", "label", "text", "has_synthesis",
+        "synthesis", "confidence", "has_dissent", "dissent", "has_refinement_areas", "refinement_areas",
+        "needs_iteration", "ranking", "has_answer", "answers", "has_answers", "labels", "labels_json", "has_rubric",
+        "rubric", "score", "rationale", "strengths", "has_strengths", "weaknesses", "has_weaknesses", "suggestions",
+        "has_suggestions", "has_draft", "draft", "has_questions", "questions", "number", "has_question", "question",
+        "has_verification_answers", "verification_answers", "question_count",
+    ]
+
+    /// The values templates are rendered with.
+    func templateValues() -> [String: Any] {
+        var values: [String: Any] = ["prompt": prompt, "question_count": String(questionCount)]
+        func optional(_ key: String, _ value: String?) {
+            let present = value.map { !ReplyParser.trimmed($0).isEmpty } ?? false
+            values["has_" + key] = present
+            if present, let value { values[key] = value }
+        }
+        optional("extra_context", extraContext)
+        optional("own_answer", ownAnswer)
+        optional("draft", draft)
+        optional("question", question)
+        optional("rubric", rubric)
+
+        values["has_history"] = !ownHistory.isEmpty
+        values["history"] = ownHistory.map { entry -> [String: Any] in
+            [
+                "round": String(entry.round), "answer": entry.answer, "reviews": entry.reviews,
+                "has_reviews": !entry.reviews.isEmpty,
+            ]
+        }
+        values["has_peers"] = !peers.isEmpty
+        values["peers"] = peers.map(Self.labeled)
+        if let answerUnderReview {
+            values["has_answer"] = true
+            values["answer"] = Self.labeled(answerUnderReview)
+        } else {
+            values["has_answer"] = false
+        }
+        values["has_answers"] = !answersToScore.isEmpty
+        values["answers"] = answersToScore.map(Self.labeled)
+        values["labels"] = answersToScore.map(\.label).joined(separator: ", ")
+        values["labels_json"] = "[" + answersToScore.map { "\"\($0.label)\"" }.joined(separator: ", ") + "]"
+        values["reviews"] = reviewsReceived.map(Self.review)
+        values["has_reviews"] = !reviewsReceived.isEmpty
+        values["has_synthesis"] = synthesis != nil
+        if let synthesis { values["synthesis"] = Self.synthesisValues(synthesis) }
+        values["has_questions"] = !questions.isEmpty
+        values["questions"] = questions.enumerated().map { ["number": String($0.offset + 1), "text": $0.element] }
+        values["has_verification_answers"] = !verificationAnswers.isEmpty
+        values["verification_answers"] = verificationAnswers.enumerated().map { item -> [String: Any] in
+            ["number": String(item.offset + 1), "question": item.element.question, "answer": item.element.answer]
+        }
+        return values
+    }
+
+    private static func labeled(_ item: LabeledText) -> [String: Any] {
+        ["label": item.label, "text": item.text]
+    }
+
+    private static func review(_ review: LabeledReview) -> [String: Any] {
+        let evaluation = review.evaluation
+        return [
+            "label": review.label, "score": ReplyParser.formatted(evaluation.score), "rationale": evaluation.rationale,
+            "strengths": evaluation.strengths, "has_strengths": !evaluation.strengths.isEmpty,
+            "weaknesses": evaluation.weaknesses, "has_weaknesses": !evaluation.weaknesses.isEmpty,
+            "suggestions": evaluation.suggestions, "has_suggestions": !evaluation.suggestions.isEmpty,
+        ]
+    }
+
+    private static func synthesisValues(_ synthesis: Synthesis) -> [String: Any] {
+        [
+            "text": synthesis.synthesis, "confidence": ConvergenceJudge.number(synthesis.confidence),
+            "has_dissent": !ReplyParser.trimmed(synthesis.dissent).isEmpty, "dissent": synthesis.dissent,
+            "has_refinement_areas": !synthesis.refinementAreas.isEmpty, "refinement_areas": synthesis.refinementAreas,
+            "needs_iteration": synthesis.needsIteration ? "yes" : "no",
+            "ranking": synthesis.ranking.joined(separator: ", "),
+        ]
+    }
+}

@@ -1,0 +1,100 @@
+// Renders the engine's prompts from Mustache templates: the defaults in DefaultPrompts, or a stage's
+// override from the workflow file. Every template is rendered as plain text (no HTML escaping: a
+// `CONTENT_TYPE: TEXT` pragma is put in front of it), so `{{x}}` and `{{{x}}}` both insert text as is.
+
+internal import Mustache
+package import RefineryCompiler
+
+/// Renders prompts for one stage, with the stage's template override if it has one.
+package struct PromptRenderer: Sendable {
+    private static let pragma = "{{% CONTENT_TYPE: TEXT}}"
+
+    private let system: Result<MustacheTemplate, PromptRenderError>?
+    private let user: Result<MustacheTemplate, PromptRenderError>?
+
+    /// Creates a renderer. `overrides` replaces the default system and/or user template of every kind
+    /// this renderer renders; its errors are reported by ``render(_:_:)``.
+    package init(overrides: PromptTemplate?) {
+        let origin = overrides?.path.map { " (\($0))" } ?? ""
+        system = overrides?.system.map { Self.compile($0, name: "system prompt template\(origin)", validate: true) }
+        user = overrides?.user.map { Self.compile($0, name: "user prompt template\(origin)", validate: true) }
+    }
+
+    /// Renders `kind` with `context`. Throws ``PromptRenderError`` when a template does not parse or
+    /// names a variable that does not exist.
+    package func render(_ kind: PromptKind, _ context: PromptContext) throws -> RenderedPrompt {
+        let values = context.templateValues()
+        let systemTemplate = try system?.get()
+        let userText: String
+        if let user {
+            userText = try user.get().render(values)
+        } else {
+            // Defaults end with a closing section tag after the last line; drop the newline it leaves.
+            userText = Self.droppingTrailingWhitespace(try DefaultPrompts.compiled(kind).get().render(values))
+        }
+        return RenderedPrompt(system: systemTemplate.map { $0.render(values) }, user: userText)
+    }
+
+    private static func droppingTrailingWhitespace(_ text: String) -> String {
+        var text = Substring(text)
+        while let last = text.last, last.isWhitespace { text = text.dropLast() }
+        return String(text)
+    }
+
+    /// Parses a template as plain text. With `validate`, variables must be ones ``PromptContext`` provides.
+    static func compile(_ text: String, name: String, validate: Bool) -> Result<MustacheTemplate, PromptRenderError> {
+        if validate, let unknown = unknownVariables(in: text).first {
+            let known = PromptContext.templateKeys.sorted().joined(separator: ", ")
+            return .failure(
+                PromptRenderError(
+                    message: "\(name): unknown variable '\(unknown)'; the variables are: \(known)"))
+        }
+        do {
+            return .success(try MustacheTemplate(string: pragma + text))
+        } catch let error as MustacheTemplate.ParserError {
+            let line = error.context.lineNumber
+            let column = line == 1 ? max(1, error.context.columnNumber - pragma.count) : error.context.columnNumber
+            return .failure(
+                PromptRenderError(
+                    message: "\(name): line \(line), column \(column): \(describe(error.error)) "
+                        + "near '\(error.context.line.replacingPrefix(pragma))'"))
+        } catch {
+            return .failure(PromptRenderError(message: "\(name): \(error)"))
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        guard let error = error as? MustacheTemplate.Error else { return "\(error)" }
+        return switch error {
+        case .sectionCloseNameIncorrect: "a section is closed with a different name than it was opened with"
+        case .unfinishedName: "a tag is not closed with }}"
+        case .expectedSectionEnd: "a section is never closed (add {{/name}})"
+        case .invalidSetDelimiter: "a set-delimiter tag is malformed"
+        case .transformAppliedToInheritanceSection: "a transform is applied to an inheritance section"
+        case .illegalTokenInsideInheritSection: "an inheritance section holds a tag it cannot hold"
+        case .textInsideInheritSection: "an inheritance section holds text"
+        case .invalidConfigVariableSyntax: "a {{% pragma}} is malformed"
+        case .unrecognisedConfigVariable: "a {{% pragma}} is not recognised"
+        }
+    }
+
+    /// Variable names in `text` that ``PromptContext`` does not provide (dotted names: each part checked).
+    static func unknownVariables(in text: String) -> [String] {
+        let tag = #/\{\{\{?\s*[#^/&]?\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}?\}\}/#
+        var unknown: [String] = []
+        for match in text.matches(of: tag) {
+            let name = String(match.output.1)
+            let parts = name.split(separator: ".").map(String.init)
+            if parts.contains(where: { !PromptContext.templateKeys.contains($0) }), !unknown.contains(name) {
+                unknown.append(name)
+            }
+        }
+        return unknown
+    }
+}
+
+extension String {
+    fileprivate func replacingPrefix(_ prefix: String) -> String {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self
+    }
+}

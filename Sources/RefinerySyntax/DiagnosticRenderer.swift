@@ -1,0 +1,139 @@
+// Renders diagnostics the way compilers do, against the source text they point into:
+//
+//     review.yaml:3:1: error: unknown key `modles` [E102]
+//       3 | modles:
+//         | ^
+//     hint: did you mean `models`?
+
+/// Formats ``Diagnostic``s as text with source excerpts and carets.
+///
+/// Tabs are shown as spaces (the caret stays aligned), and lines longer than
+/// ``maxLineWidth`` are cut to a window around the column. Colour is off unless asked for;
+/// the caller decides from whether output is a terminal and from `NO_COLOR`.
+public struct DiagnosticRenderer: Sendable {
+    /// Emit ANSI colour escapes.
+    public var colored: Bool
+    /// Widest excerpt shown, in columns; longer lines are cut around the caret.
+    public var maxLineWidth: Int
+    /// Columns a tab advances to (a tab stop every `tabWidth` columns).
+    public var tabWidth: Int
+
+    /// Creates a renderer.
+    public init(colored: Bool = false, maxLineWidth: Int = 100, tabWidth: Int = 4) {
+        self.colored = colored
+        self.maxLineWidth = max(maxLineWidth, 20)
+        self.tabWidth = max(tabWidth, 1)
+    }
+
+    /// All diagnostics, each followed by its excerpt, hint and notes, separated by newlines.
+    ///
+    /// - Parameter source: the text of the file the diagnostics point into; `nil` renders headers only.
+    public func render(_ diagnostics: [Diagnostic], source: String?) -> String {
+        let lines = source.map(Self.splitLines) ?? []
+        return diagnostics.map { render($0, lines: lines) }.joined()
+    }
+
+    /// All diagnostics, each rendered against the text of the file it names.
+    ///
+    /// Use this when diagnostics point into several files (a workflow and the bases it extends).
+    /// - Parameter sources: file name (as in ``Diagnostic/file``) → text; unknown files render headers only.
+    public func render(_ diagnostics: [Diagnostic], sources: [String: String]) -> String {
+        var cache: [String: [Substring]] = [:]
+        return diagnostics.map { diagnostic in
+            let file = diagnostic.file ?? ""
+            if cache[file] == nil { cache[file] = sources[file].map(Self.splitLines) ?? [] }
+            return render(diagnostic, lines: cache[file] ?? [])
+        }.joined()
+    }
+
+    /// One diagnostic with its excerpt, hint and notes, ending in a newline.
+    public func render(_ diagnostic: Diagnostic, source: String?) -> String {
+        render(diagnostic, lines: source.map(Self.splitLines) ?? [])
+    }
+
+    private func render(_ diagnostic: Diagnostic, lines: [Substring]) -> String {
+        var out = header(
+            file: diagnostic.file, location: diagnostic.location, severity: diagnostic.severity,
+            message: diagnostic.message, code: diagnostic.code)
+        out += excerpt(at: diagnostic.location, lines: lines)
+        if let hint = diagnostic.hint {
+            out += paint("hint:", Self.bold) + " " + hint + "\n"
+        }
+        for note in diagnostic.notes {
+            out += header(
+                file: diagnostic.file, location: note.location, severity: .note, message: note.message, code: nil)
+            out += excerpt(at: note.location, lines: lines)
+        }
+        return out
+    }
+
+    private func header(
+        file: String?, location: SourceLocation?, severity: Diagnostic.Severity, message: String, code: String?
+    ) -> String {
+        var prefix = file ?? "<input>"
+        if let location { prefix += ":\(location.line):\(location.column)" }
+        let color =
+            switch severity {
+            case .error: Self.red
+            case .warning: Self.yellow
+            case .note: Self.cyan
+            }
+        var line = paint(prefix + ":", Self.bold) + " " + paint(severity.rawValue + ":", color) + " " + message
+        if let code { line += " " + paint("[\(code)]", Self.dim) }
+        return line + "\n"
+    }
+
+    private func excerpt(at location: SourceLocation?, lines: [Substring]) -> String {
+        guard let location, location.line >= 1, location.line <= lines.count else { return "" }
+        var (text, caret) = expand(lines[location.line - 1], column: location.column)
+        if text.count > maxLineWidth {
+            // Keep a window around the caret so the interesting part is visible.
+            let start = max(0, min(caret - maxLineWidth / 2, text.count - maxLineWidth))
+            let window = text.dropFirst(start).prefix(maxLineWidth)
+            caret -= start
+            text = (start > 0 ? "…" : "") + window + (start + maxLineWidth < text.count ? "…" : "")
+            if start > 0 { caret += 1 }
+        }
+        let number = String(location.line)
+        let gutter = String(repeating: " ", count: number.count)
+        var out = " \(number) | \(text)\n"
+        out += " \(gutter) | " + String(repeating: " ", count: caret) + paint("^", Self.green) + "\n"
+        return out
+    }
+
+    /// The line with tabs expanded, and the display column (0-based) of 1-based scalar `column`.
+    private func expand(_ line: Substring, column: Int) -> (String, Int) {
+        var text = ""
+        var caret: Int?
+        var count = 0
+        for (index, scalar) in line.unicodeScalars.enumerated() {
+            if index == column - 1 { caret = count }
+            if scalar == "\t" {
+                let width = tabWidth - count % tabWidth
+                text += String(repeating: " ", count: width)
+                count += width
+            } else {
+                text.unicodeScalars.append(scalar)
+                count += 1
+            }
+        }
+        return (text, caret ?? count + max(0, column - 1 - line.unicodeScalars.count))
+    }
+
+    private func paint(_ text: String, _ code: String) -> String {
+        colored ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+
+    private static let bold = "1"
+    private static let dim = "2"
+    private static let red = "1;31"
+    private static let yellow = "1;33"
+    private static let cyan = "1;36"
+    private static let green = "1;32"
+
+    private static func splitLines(_ source: String) -> [Substring] {
+        source.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasSuffix("\r") ? $0.dropLast() : $0
+        }
+    }
+}

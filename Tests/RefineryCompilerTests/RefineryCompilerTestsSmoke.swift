@@ -1,3 +1,0 @@
-import Testing
-
-@Test func RefineryCompilerTestsBuilds() { #expect(Bool(true)) }

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func RefinerySyntaxTestsBuilds() { #expect(Bool(true)) }
