@@ -31,7 +31,13 @@ if enabled("compiler") {
         .testTarget(
             name: "RefineryCompilerTests",
             dependencies: ["RefineryCompiler"],
-            exclude: ["Fixtures"]  // read through #filePath, not as resources
+            exclude: ["Fixtures", "Graph/SchemaFixtures"]  // read through #filePath, not as resources
+        ),
+        // `swift run -c release RefineryBenchmarks [compile|...]`: timings of the hot paths.
+        .executableTarget(
+            name: "RefineryBenchmarks",
+            dependencies: ["RefineryCompiler"],
+            path: "Benchmarks/Sources/RefineryBenchmarks"
         ),
     ]
 }
@@ -66,7 +72,7 @@ if enabled("providers") {
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ]
-        ),
+        )
     ]
 }
 

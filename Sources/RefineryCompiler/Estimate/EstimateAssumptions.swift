@@ -1,0 +1,79 @@
+// The token model of the cost estimate: how big prompts, templates and replies are assumed to
+// be. Every number is a documented default a caller can change.
+
+/// Token sizes the estimator assumes for each kind of call.
+///
+/// ## The model
+/// - Every call's input is the user prompt (`promptTokens`), the effective system prompt
+///   (member or arbiter `system`, else the workflow's; bytes ÷ 4) and the stage's template
+///   overhead (the inline `prompt` template's bytes ÷ 4 when the stage sets one, else the
+///   default per kind below), plus what the stage reads:
+///   - `propose`: nothing the first time; then its context — `own-history` every earlier answer
+///     of the member and every review it received (so it grows each round), `peers` every
+///     member's current answer, `synthesis` the latest synthesis (else every answer);
+///   - `evaluate`: the answer under review (batched: every answer under review);
+///   - `refine`: the member's answer and the reviews it received in its latest evaluation
+///     (`critique-revise`: the answer only; by the arbiter: the draft);
+///   - `synthesize`: every member's current answer;
+///   - `verify`: the plan reads the draft; each answer reads only its question (no prompt,
+///     no draft); the revision reads the draft, the plan and the answers.
+/// - Every call's output is `params.max_tokens` (stage params over member params) when set,
+///   else the default per kind below. An answer's size is the output of the call that made it.
+/// - `refine`'s `min_bytes` is ignored: every refine is assumed to run.
+public struct EstimateAssumptions: Sendable, Hashable, Codable {
+    /// Output tokens of a `propose` answer, a `refine` revision and a `verify` revision.
+    public var answerTokens: Int
+    /// Output tokens of one review (pairwise: one call; batched: per reviewed answer).
+    public var reviewTokens: Int
+    /// Extra output tokens of a `critique-revise` refine (the `<critique>` block).
+    public var critiqueTokens: Int
+    /// Output tokens of a synthesis.
+    public var synthesisTokens: Int
+    /// Output tokens of a verification plan.
+    public var verifyPlanTokens: Int
+    /// Output tokens of one verification answer.
+    public var verifyAnswerTokens: Int
+    /// Input tokens of one verification question.
+    public var verifyQuestionTokens: Int
+    /// Template overhead (instructions around the prompt) per call of each kind.
+    public var proposeOverhead: Int
+    /// Template overhead of an evaluation (the rubric and JSON reply format).
+    public var evaluateOverhead: Int
+    /// Template overhead of a refine.
+    public var refineOverhead: Int
+    /// Template overhead of a synthesis.
+    public var synthesizeOverhead: Int
+    /// Template overhead of each verify call.
+    public var verifyOverhead: Int
+
+    /// Creates assumptions; the defaults are typical sizes for essay-length answers.
+    public init(
+        answerTokens: Int = 800, reviewTokens: Int = 350, critiqueTokens: Int = 300, synthesisTokens: Int = 1_000,
+        verifyPlanTokens: Int = 200, verifyAnswerTokens: Int = 250, verifyQuestionTokens: Int = 50,
+        proposeOverhead: Int = 150, evaluateOverhead: Int = 400, refineOverhead: Int = 250,
+        synthesizeOverhead: Int = 400, verifyOverhead: Int = 200
+    ) {
+        self.answerTokens = answerTokens
+        self.reviewTokens = reviewTokens
+        self.critiqueTokens = critiqueTokens
+        self.synthesisTokens = synthesisTokens
+        self.verifyPlanTokens = verifyPlanTokens
+        self.verifyAnswerTokens = verifyAnswerTokens
+        self.verifyQuestionTokens = verifyQuestionTokens
+        self.proposeOverhead = proposeOverhead
+        self.evaluateOverhead = evaluateOverhead
+        self.refineOverhead = refineOverhead
+        self.synthesizeOverhead = synthesizeOverhead
+        self.verifyOverhead = verifyOverhead
+    }
+
+    /// Tokens of a text of `bytes` UTF-8 bytes: bytes ÷ 4, rounded up.
+    public static func tokens(forBytes bytes: Int) -> Int {
+        (max(bytes, 0) + 3) / 4
+    }
+
+    /// Tokens of `text` (UTF-8 bytes ÷ 4, rounded up).
+    public static func tokens(for text: String) -> Int {
+        tokens(forBytes: text.utf8.count)
+    }
+}

@@ -1,0 +1,91 @@
+// The human rendering of an estimate (`refinery estimate`, `--dry-run`): a table per stage, then
+// totals for the fewest and most rounds.
+
+extension WorkflowEstimate {
+    /// A plain-text table: one row per stage (calls per pass, calls, tokens and dollars for
+    /// min..max rounds), a total row, per-round figures and the unpriced models.
+    public var text: String {
+        var rows: [[String]] = [["stage", "section", "calls/pass", "calls", "input tokens", "output tokens", "cost"]]
+        for stage in stages {
+            rows.append([
+                "s\(stage.index) \(stage.stage)", stage.section.rawValue, "\(stage.callsPerPass)",
+                Self.span(stage.calls, format: String.init), Self.span(stage.inputTokens, format: Self.thousands),
+                Self.span(stage.outputTokens, format: Self.thousands), Self.span(stage.costUSD, format: Self.dollars),
+            ])
+        }
+        rows.append([
+            "total", "", "", Self.span(calls, format: String.init), Self.span(tokens.input, format: Self.thousands),
+            Self.span(tokens.output, format: Self.thousands), Self.span(costUSD, format: Self.dollars),
+        ])
+        let roundText =
+            rounds.max == 0
+            ? "single pass"
+            : rounds.min == rounds.max ? "\(rounds.min) round(s)" : "\(rounds.min)..\(rounds.max) rounds"
+        var lines = ["Estimate for \(workflow): \(roundText), prompt ≈ \(promptTokens) tokens", ""]
+        lines += Self.table(rows)
+        if !perRound.isEmpty {
+            lines.append("")
+            lines.append(
+                "per round: "
+                    + perRound.map { "\($0.round): \($0.calls) calls, \(Self.dollars($0.costUSD))" }
+                    .joined(separator: "; "))
+        }
+        lines.append("")
+        if unpricedModels.isEmpty {
+            lines.append("All models priced from the catalog.")
+        } else {
+            lines.append(
+                "Unpriced (not in the catalog, not counted in cost): \(unpricedModels.joined(separator: ", ")) — "
+                    + "\(Self.span(unpricedCalls, format: String.init)) call(s).")
+        }
+        lines.append(
+            "Tokens are estimates: prompt bytes ÷ 4 plus template overhead; outputs at max_tokens or defaults.")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func span<V: Equatable>(_ range: EstimateRange<V>, format: (V) -> String) -> String {
+        range.min == range.max ? format(range.min) : "\(format(range.min))..\(format(range.max))"
+    }
+
+    private static func thousands(_ value: Int) -> String {
+        var digits = Array(String(value))
+        var out: [Character] = []
+        while digits.count > 3 {
+            out = [","] + digits.suffix(3) + out
+            digits.removeLast(3)
+        }
+        return String(digits + out)
+    }
+
+    /// Dollars with cents, or four decimals below one dollar so small runs don't show $0.00.
+    private static func dollars(_ value: Double) -> String {
+        let decimals = value < 1 ? 4 : 2
+        let scale = decimals == 4 ? 10_000.0 : 100.0
+        let scaled = Int((value * scale).rounded())
+        let whole = scaled / Int(scale)
+        let fraction = String(scaled % Int(scale))
+        return "$\(thousands(whole)).\(String(repeating: "0", count: decimals - fraction.count))\(fraction)"
+    }
+
+    private static func table(_ rows: [[String]]) -> [String] {
+        let widths = (0..<(rows.first?.count ?? 0)).map { column in
+            rows.map { $0[column].count }.max() ?? 0
+        }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                // Text columns left-aligned, figures right-aligned.
+                return column < 2 ? cell + pad : pad + cell
+            }
+            .joined(separator: "  ").trimmingTrailingSpaces()
+        }
+    }
+}
+
+extension String {
+    fileprivate func trimmingTrailingSpaces() -> String {
+        var copy = self
+        while copy.last == " " { copy.removeLast() }
+        return copy
+    }
+}
