@@ -12,7 +12,7 @@ public struct RunReport: Sendable, Hashable, Codable {
     public var formatVersion: Int
     /// The run's id in the store.
     public var runID: String
-    /// `converged`, `max_rounds`, `single_model`, `quorum_failed`, `failed` or `cancelled`.
+    /// `converged`, `max_rounds`, `insufficient_models`, `budget_exhausted`, `cancelled` or `failed`.
     public var status: String
     /// The selected answer.
     public var winner: Winner?
@@ -30,7 +30,7 @@ public struct RunReport: Sendable, Hashable, Codable {
     public var tokens: Tokens
     /// Who answered and reviewed.
     public var coverage: Coverage
-    /// What ended the run: `convergence`, `max_rounds`, `budget`, `quorum`, `error`, `cancelled`.
+    /// The signal that ended the run, e.g. `confidence: 0.92 ≥ 0.80`.
     public var stoppedBy: String
     /// The workflow that ran.
     public var workflow: WorkflowInfo
@@ -236,10 +236,13 @@ public struct RunReport: Sendable, Hashable, Codable {
         public var scores: [String: Double]
         /// Explanation from the strategy.
         public var reason: String?
+        /// Every member's answer in that round.
+        public var answers: [Answer]
 
         /// Creates a round summary.
         public init(
-            round: Int, leader: String?, score: Double?, converged: Bool, scores: [String: Double], reason: String?
+            round: Int, leader: String?, score: Double?, converged: Bool, scores: [String: Double], reason: String?,
+            answers: [Answer] = []
         ) {
             self.round = round
             self.leader = leader
@@ -247,6 +250,7 @@ public struct RunReport: Sendable, Hashable, Codable {
             self.converged = converged
             self.scores = scores
             self.reason = reason
+            self.answers = answers
         }
     }
 }

@@ -3,6 +3,7 @@
 // runs by name and can be committed to git.
 
 public import Foundation
+import RefineryCompiler
 
 /// A saved configuration: the flags of `refinery save`.
 public struct SavedConfig: Sendable, Hashable {
@@ -85,14 +86,9 @@ public struct SavedConfigs: Sendable {
         return URL(fileURLWithPath: base).appendingPathComponent("refinery/workflows")
     }
 
-    /// Whether `name` is a valid workflow name.
+    /// Whether `name` is a valid workflow name (`[a-z0-9][a-z0-9_-]*`).
     public static func isValidName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, Self.isLowerAlphanumeric(first) else { return false }
-        return name.unicodeScalars.allSatisfy { Self.isLowerAlphanumeric($0) || $0 == "-" || $0 == "_" }
-    }
-
-    private static func isLowerAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
-        ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar)
+        WorkflowLibrary.isValidName(name)
     }
 
     /// Writes `config` as `NAME.yaml`; refuses to overwrite unless `replace` is set. Returns the file.

@@ -16,8 +16,10 @@ struct RefineryCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            RunsCommand.self, SaveCommand.self, RemoveCommand.self,
-        ]
+            EstimateCommand.self, ValidateCommand.self, GraphCommand.self, ListCommand.self,
+            ShowCommand.self, SaveCommand.self, RemoveCommand.self, RunsCommand.self,
+        ],
+        defaultSubcommand: nil
     )
 
     /// Parses and runs like ArgumentParser's default, except that a usage error (a bad flag or
