@@ -20,6 +20,7 @@ struct ListCommand: AsyncParsableCommand {
                 return
             }
             let width = entries.map(\.name.count).max() ?? 0
+            Output.line("Run one with `refinery run NAME \"prompt\"`; `refinery show NAME` for details.")
             for entry in entries {
                 let name = entry.name.padding(toLength: width, withPad: " ", startingAt: 0)
                 var line = "\(name)  \(entry.origin.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))"
@@ -27,9 +28,15 @@ struct ListCommand: AsyncParsableCommand {
                 if let shadow = entry.shadowedBy { line += "  (shadowed by \(shadow))" }
                 Output.line(line)
                 if let description = entry.description, entry.shadowedBy == nil {
-                    Output.line(String(repeating: " ", count: width + 2) + description)
+                    Output.line(String(repeating: " ", count: width + 2) + Self.firstSentence(description))
                 }
             }
         }
+    }
+
+    /// The description up to its first full stop, so the list stays one screen.
+    static func firstSentence(_ text: String) -> String {
+        guard let stop = text.range(of: ". ") ?? text.range(of: ": ") else { return text }
+        return String(text[..<stop.lowerBound]) + "."
     }
 }
