@@ -71,6 +71,9 @@ if enabled("providers") {
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system", condition: .when(platforms: [.linux])),
             ]
         )
     ]
@@ -106,6 +109,7 @@ if enabled("app") {
                 "Refinery",
                 "RefineryTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
     ]
@@ -118,6 +122,9 @@ let dependencies: [Package.Dependency] = [
     ("runtime", .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0")),
     ("providers", .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0")),
     ("providers", .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0")),
+    ("providers", .package(url: "https://github.com/apple/swift-nio", from: "2.80.0")),
+    ("providers", .package(url: "https://github.com/apple/swift-system", from: "1.4.0")),
+    ("app", .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0")),
     ("app", .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0")),
     ("store", .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0")),
     ("app", .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")),

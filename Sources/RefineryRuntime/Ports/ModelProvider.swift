@@ -73,16 +73,31 @@ public struct TokenUsage: Sendable, Hashable, Codable {
     public var inputTokens: Int
     /// Output (completion) tokens, reasoning included.
     public var outputTokens: Int
+    /// Whether the counts are estimates (the provider reported none), not the provider's figures.
+    public var isEstimated: Bool
 
     /// Creates usage.
-    public init(inputTokens: Int = 0, outputTokens: Int = 0) {
+    public init(inputTokens: Int = 0, outputTokens: Int = 0, isEstimated: Bool = false) {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
+        self.isEstimated = isEstimated
     }
 
-    /// Sum of two usages.
+    private enum CodingKeys: String, CodingKey { case inputTokens, outputTokens, isEstimated }
+
+    /// Decodes usage; `isEstimated` may be absent (older records) and then means `false`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        inputTokens = try container.decode(Int.self, forKey: .inputTokens)
+        outputTokens = try container.decode(Int.self, forKey: .outputTokens)
+        isEstimated = try container.decodeIfPresent(Bool.self, forKey: .isEstimated) ?? false
+    }
+
+    /// Sum of two usages; estimated when either part is.
     public static func + (lhs: TokenUsage, rhs: TokenUsage) -> TokenUsage {
-        TokenUsage(inputTokens: lhs.inputTokens + rhs.inputTokens, outputTokens: lhs.outputTokens + rhs.outputTokens)
+        TokenUsage(
+            inputTokens: lhs.inputTokens + rhs.inputTokens, outputTokens: lhs.outputTokens + rhs.outputTokens,
+            isEstimated: lhs.isEstimated || rhs.isEstimated)
     }
 }
 

@@ -1,0 +1,172 @@
+// Anthropic Messages API: POST {base}/v1/messages, JSON or SSE (`message_start` …
+// `content_block_delta` … `message_delta` … `message_stop`).
+
+import RefineryCompiler
+package import RefineryRuntime
+
+/// How a request to Anthropic authenticates.
+package enum AnthropicAuth: Sendable, Hashable {
+    /// `x-api-key: KEY` (from `ANTHROPIC_API_KEY`).
+    case apiKey(String)
+    /// `Authorization: Bearer TOKEN` plus `anthropic-beta: oauth-2025-04-20` (from `CLAUDE_CODE_OAUTH_TOKEN`).
+    case oauth(String)
+}
+
+/// Calls Claude models through the Anthropic Messages API.
+///
+/// Reasoning effort maps to an extended-thinking budget (see ``thinkingBudget(for:)``); when
+/// thinking is on, `temperature` and `top_p` are not sent (the API refuses them) and
+/// `max_tokens` becomes the answer allowance plus the budget. A ``ResponseFormat`` becomes an
+/// instruction appended to the system prompt.
+package struct AnthropicProvider: WireProtocolProvider {
+    package static let defaultBaseURL = "https://api.anthropic.com"
+    package static let apiVersion = "2023-06-01"
+    package static let oauthBeta = "oauth-2025-04-20"
+    /// Answer allowance when the workflow sets no `max_tokens` (the API requires one).
+    package static let defaultMaxTokens = 8192
+
+    package let client: WireClient
+    package let baseURL: String
+    package let auth: AnthropicAuth
+
+    package init(client: WireClient, baseURL: String, auth: AnthropicAuth) {
+        self.client = client
+        self.baseURL = baseURL
+        self.auth = auth
+    }
+
+    package func parse(_ json: JSONValue) throws -> ModelReplyParts { try Self.parseReply(json) }
+
+    package func makeDecoder() -> StreamDecoder { StreamDecoder(provider: client.provider) }
+
+    /// A subscription (OAuth) token refused by the Messages API gets a way out in its message.
+    package func advise(_ error: ProviderError) -> ProviderError {
+        guard case .oauth = auth, [.authentication, .badRequest].contains(error.code) else { return error }
+        var advised = error
+        advised.message +=
+            " (the key was CLAUDE_CODE_OAUTH_TOKEN: if the API does not accept subscription tokens for this model, "
+            + "set ANTHROPIC_API_KEY or use the model `command/claude`, which runs Claude Code)"
+        return advised
+    }
+
+    /// Extended-thinking budget (tokens) for a reasoning effort: `minimal` → none, `low` → 2,048,
+    /// `medium` → 8,192, `high` → 16,384, `xhigh` → 32,000; unknown or absent → none.
+    package static func thinkingBudget(for effort: String?) -> Int? {
+        switch effort?.lowercased() {
+        case "low": 2048
+        case "medium": 8192
+        case "high": 16384
+        case "xhigh", "max": 32000
+        default: nil
+        }
+    }
+
+    package func call(_ request: ModelRequest, stream: Bool) throws -> WireCall {
+        var headers: [(String, String)] = [
+            ("anthropic-version", Self.apiVersion), ("accept", stream ? "text/event-stream" : "application/json"),
+        ]
+        switch auth {
+        case .apiKey(let key): headers.append(("x-api-key", key))
+        case .oauth(let token):
+            headers.append(("authorization", "Bearer \(token)"))
+            headers.append(("anthropic-beta", Self.oauthBeta))
+        }
+        return WireCall(
+            url: HTTPProviderSupport.join(baseURL, "/v1/messages"), headers: headers,
+            body: Self.body(for: request, stream: stream), timeoutSeconds: HTTPProviderSupport.timeout(request),
+            model: request.model.model, estimatedTokens: HTTPProviderSupport.estimateTokens(request: request))
+    }
+
+    /// The request body.
+    package static func body(for request: ModelRequest, stream: Bool) -> JSONValue {
+        let params = request.params
+        var body: [String: JSONValue] = [
+            "model": .string(request.model.model),
+            "messages": .array(
+                request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }),
+        ]
+        var system = request.system ?? ""
+        if let format = request.responseFormat {
+            system += (system.isEmpty ? "" : "\n\n") + HTTPProviderSupport.jsonInstruction(format)
+        }
+        if !system.isEmpty { body["system"] = .string(system) }
+        let answerTokens = params.maxTokens ?? defaultMaxTokens
+        if let budget = thinkingBudget(for: params.reasoningEffort) {
+            body["thinking"] = ["type": "enabled", "budget_tokens": .number(Double(budget))]
+            body["max_tokens"] = .number(Double(answerTokens + budget))
+        } else {
+            body["max_tokens"] = .number(Double(answerTokens))
+            if let temperature = params.temperature { body["temperature"] = .number(temperature) }
+            if let topP = params.topP { body["top_p"] = .number(topP) }
+        }
+        if let stop = params.stop, !stop.isEmpty { body["stop_sequences"] = .array(stop.map(JSONValue.string)) }
+        if stream { body["stream"] = true }
+        return .object(body)
+    }
+
+    /// Text (thinking blocks skipped), usage, model and stop reason of a non-streamed reply.
+    package static func parseReply(_ json: JSONValue) throws -> ModelReplyParts {
+        guard let content = json["content"]?.array else {
+            throw ProviderError(
+                code: .invalidResponse, message: "the Anthropic reply has no `content` array", provider: "anthropic")
+        }
+        let text = content.filter { $0["type"]?.string == "text" }.compactMap { $0["text"]?.string }.joined()
+        let usage = json["usage"]
+        return ModelReplyParts(
+            text: text, inputTokens: usage.flatMap(inputTokens), outputTokens: usage?["output_tokens"]?.int,
+            model: json["model"]?.string, finishReason: json["stop_reason"]?.string)
+    }
+
+    /// Input tokens including prompt-cache reads and writes, which are billed input too.
+    static func inputTokens(_ usage: JSONValue) -> Int? {
+        guard let base = usage["input_tokens"]?.int else { return nil }
+        return base + (usage["cache_creation_input_tokens"]?.int ?? 0) + (usage["cache_read_input_tokens"]?.int ?? 0)
+    }
+
+    /// Decodes the Messages streaming events.
+    package struct StreamDecoder: RefineryProviders.StreamDecoder {
+        let provider: String
+        private var parts = ModelReplyParts()
+        private var done = false
+
+        package init(provider: String = "anthropic") { self.provider = provider }
+
+        package var isComplete: Bool { done }
+
+        package func reply() throws -> ModelReplyParts { parts }
+
+        package mutating func consume(_ event: SSEEvent) throws -> [String] {
+            guard let json = JSONValue.parse(event.data) else {
+                throw ProviderError(
+                    code: .invalidResponse, message: "\(provider) sent an undecodable `\(event.event)` event",
+                    provider: provider)
+            }
+            let type = json["type"]?.string ?? event.event
+            switch type {
+            case "message_start":
+                let message = json["message"]
+                parts.model = message?["model"]?.string
+                parts.inputTokens = message?["usage"].flatMap(AnthropicProvider.inputTokens)
+                parts.outputTokens = message?["usage"]?["output_tokens"]?.int
+            case "content_block_delta":
+                if json["delta"]?["type"]?.string == "text_delta", let text = json["delta"]?["text"]?.string {
+                    parts.text += text
+                    return [text]
+                }
+            case "message_delta":
+                if let reason = json["delta"]?["stop_reason"]?.string { parts.finishReason = reason }
+                if let output = json["usage"]?["output_tokens"]?.int { parts.outputTokens = output }
+                if let input = json["usage"].flatMap(AnthropicProvider.inputTokens) { parts.inputTokens = input }
+            case "message_stop":
+                done = true
+            case "error":
+                throw ErrorClassifier.classify(
+                    errorType: json["error"]?["type"]?.string ?? "", message: json["error"]?["message"]?.string ?? "",
+                    provider: provider)
+            default:
+                break  // ping, content_block_start/stop, thinking deltas
+            }
+            return []
+        }
+    }
+}

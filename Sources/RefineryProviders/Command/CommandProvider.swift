@@ -1,0 +1,222 @@
+// The `command` provider: runs a local CLI agent with the prompt on standard input and takes
+// its standard output as the reply. The agent runs in its own process group so that a timeout
+// or a cancelled run kills it together with everything it spawned.
+
+import Foundation
+package import Logging
+import RefineryCompiler
+package import RefineryRuntime
+import Subprocess
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+#if canImport(System)
+    import System
+#else
+    import SystemPackage
+#endif
+
+/// Runs `command/NAME` models as subprocesses.
+package struct CommandProvider: ModelProvider {
+    package let agents: [String: CommandAgent]
+    /// The environment the whitelisted variables are taken from.
+    package let environment: [String: String]
+    package let logger: Logger
+    package let redactor: Redactor
+    package let provider = "command"
+
+    /// Largest reply read from an agent.
+    private static let maxOutputBytes = 16 * 1024 * 1024
+
+    package init(agents: [String: CommandAgent], environment: [String: String], logger: Logger, redactor: Redactor) {
+        self.agents = agents
+        self.environment = environment
+        self.logger = logger
+        self.redactor = redactor
+    }
+
+    package func complete(_ request: ModelRequest) async throws -> ModelReply {
+        guard let agent = agents[request.model.model] else {
+            let known = agents.keys.sorted().joined(separator: ", ")
+            throw ProviderError(
+                code: .unknownModel,
+                message:
+                    "no command agent `\(request.model.model)`; known: \(known) "
+                    + "(declare others under `commands:` in providers.yaml)",
+                provider: provider)
+        }
+        let argv = agent.argv.map { $0.replacingAll("{model}", with: request.model.model) }
+        guard let program = argv.first, let executable = resolve(program) else {
+            throw ProviderError(
+                code: .unsupported,
+                message:
+                    "`\(agent.argv.first ?? "")` was not found on PATH; install it or set its argv in providers.yaml",
+                provider: provider)
+        }
+        let prompt = Self.prompt(for: request)
+        let env = childEnvironment(agent)
+        logger.debug(
+            "command request",
+            metadata: ["argv": "\(redactor.redact(argv.joined(separator: " ")))", "env": "\(env.keys.sorted())"])
+        let output = try await run(
+            executable: executable, arguments: Array(argv.dropFirst()), environment: env, prompt: prompt,
+            timeout: HTTPProviderSupport.timeout(request))
+        logger.debug(
+            "command reply",
+            metadata: [
+                "status": "\(output.status)", "stdout": "\(redactor.redact(String(output.stdout.prefix(4096))))",
+            ])
+        guard output.status == 0 else {
+            let tail = redactor.redact(String(output.stderr.suffix(500))).trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            throw ProviderError(
+                code: .server,
+                message: "`\(program)` exited with status \(output.status)\(tail.isEmpty ? "" : ": \(tail)")",
+                provider: provider)
+        }
+        let parts = ModelReplyParts(
+            text: output.stdout.trimmingCharacters(in: .whitespacesAndNewlines), model: agent.name, finishReason: "exit"
+        )
+        return try HTTPProviderSupport.reply(from: parts, request: request, provider: provider)
+    }
+
+    /// The whole conversation as one text: the system prompt, then each turn (labelled when
+    /// there are several).
+    package static func prompt(for request: ModelRequest) -> String {
+        var sections: [String] = []
+        if let system = request.system, !system.isEmpty { sections.append(system) }
+        if request.messages.count == 1, let only = request.messages.first {
+            sections.append(only.content)
+        } else {
+            sections += request.messages.map { "\($0.role == .user ? "User" : "Assistant"): \($0.content)" }
+        }
+        return sections.joined(separator: "\n\n") + "\n"
+    }
+
+    /// `PATH`, `HOME`, `LANG`, `TERM` and the agent's own variables, when set.
+    package func childEnvironment(_ agent: CommandAgent) -> [String: String] {
+        var result: [String: String] = [:]
+        for name in CommandAgent.baseEnvironment + agent.environment {
+            if let value = environment[name] { result[name] = value }
+        }
+        return result
+    }
+
+    private func resolve(_ program: String) -> String? {
+        if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
+        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(program)" }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+    }
+
+    private struct Output: Sendable {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs the agent in a new process group; on timeout or cancellation sends SIGKILL to the
+    /// whole group (the agent and anything it spawned).
+    private func run(
+        executable: String, arguments: [String], environment: [String: String], prompt: String, timeout: Double
+    ) async throws -> Output {
+        var options = PlatformOptions()
+        options.processGroupID = 0  // a new group whose id is the agent's pid
+        let env = Environment.custom(
+            Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }))
+        let provider = provider
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(executable)), arguments: Arguments(arguments), environment: env,
+                platformOptions: options, input: .inputWriter, output: .sequence, error: .sequence
+            ) { execution -> (String, String)? in
+                let group = execution.processIdentifier.value
+                return try await withTaskCancellationHandler {
+                    try await withThrowingTaskGroup(of: Stream?.self) { tasks in
+                        // The prompt is written here rather than with `input: .string`: an agent that
+                        // exits without reading stdin must not turn into an unclosed-descriptor trap.
+                        tasks.addTask {
+                            _ = try? await execution.standardInputWriter.write(prompt)
+                            try? await execution.standardInputWriter.finish()
+                            return .inputDone
+                        }
+                        tasks.addTask { .stdout(try await Self.collect(execution.standardOutput)) }
+                        tasks.addTask { .stderr(try await Self.collect(execution.standardError)) }
+                        tasks.addTask {
+                            try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+                            return nil
+                        }
+                        var stdout: String?
+                        var stderr: String?
+                        while stdout == nil || stderr == nil {
+                            guard let next = try await tasks.next() else { break }
+                            switch next {
+                            case .stdout(let text)?: stdout = text
+                            case .stderr(let text)?: stderr = text
+                            case .inputDone?: break
+                            case nil:
+                                _ = kill(-group, SIGKILL)
+                                tasks.cancelAll()
+                                return nil
+                            }
+                        }
+                        tasks.cancelAll()
+                        return (stdout ?? "", stderr ?? "")
+                    }
+                } onCancel: {
+                    _ = kill(-group, SIGKILL)
+                }
+            }
+            if Task.isCancelled {
+                throw ProviderError(
+                    code: .cancelled, message: "the command agent was cancelled and killed", provider: provider)
+            }
+            guard let (stdout, stderr) = result.closureResult else {
+                throw ProviderError(
+                    code: .timeout,
+                    message:
+                        "the command agent did not finish within "
+                        + "\(ErrorClassifier.formatTimeout(timeout)); it was killed",
+                    provider: provider)
+            }
+            let status: Int32 =
+                switch result.terminationStatus {
+                case .exited(let code): code
+                case .signaled(let signal): 128 + signal
+                }
+            return Output(status: status, stdout: stdout, stderr: stderr)
+        } catch let error as ProviderError {
+            throw error
+        } catch {
+            if Task.isCancelled || error is CancellationError {
+                throw ProviderError(
+                    code: .cancelled, message: "the command agent was cancelled and killed", provider: provider)
+            }
+            throw ProviderError(
+                code: .unsupported,
+                message: "could not run `\(executable)`: \(redactor.redact(String(describing: error)))",
+                provider: provider)
+        }
+    }
+
+    private enum Stream: Sendable {
+        case stdout(String)
+        case stderr(String)
+        case inputDone
+    }
+
+    private static func collect(_ sequence: SubprocessOutputSequence) async throws -> String {
+        var bytes: [UInt8] = []
+        for try await buffer in sequence {
+            buffer.withUnsafeBytes { bytes.append(contentsOf: $0) }
+            if bytes.count > maxOutputBytes { break }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

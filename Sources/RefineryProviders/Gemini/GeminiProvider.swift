@@ -1,0 +1,176 @@
+// Gemini API: POST {base}/v1beta/models/{model}:generateContent, or
+// :streamGenerateContent?alt=sse for SSE. The key travels in `x-goog-api-key`, never in the URL.
+
+import Foundation
+import RefineryCompiler
+package import RefineryRuntime
+
+/// Calls Gemini models through the Gemini API (Google AI Studio keys).
+///
+/// Reasoning effort maps to `generationConfig.thinkingConfig`: for `gemini-3*` a
+/// `thinkingLevel` (Flash: the effort itself, `xhigh` → `high`; Pro: `minimal`/`low` → `low`,
+/// else `high`); for other models a `thinkingBudget` (`minimal` → 0, or 128 on Pro models,
+/// `low` → 1,024, `medium` → 8,192, `high` → 24,576, `xhigh` → 32,768).
+/// A ``ResponseFormat`` becomes `responseMimeType: application/json` plus a `responseSchema`
+/// reduced to the OpenAPI subset Gemini accepts (see ``GeminiSchema``).
+package struct GeminiProvider: WireProtocolProvider {
+    package static let defaultBaseURL = "https://generativelanguage.googleapis.com"
+
+    package let client: WireClient
+    package let baseURL: String
+    package let apiKey: String
+
+    package init(client: WireClient, baseURL: String, apiKey: String) {
+        self.client = client
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+    }
+
+    package func parse(_ json: JSONValue) throws -> ModelReplyParts {
+        try Self.parseReply(json, provider: client.provider)
+    }
+
+    package func makeDecoder() -> StreamDecoder { StreamDecoder(provider: client.provider) }
+
+    package func call(_ request: ModelRequest, stream: Bool) throws -> WireCall {
+        let model = Self.modelPath(request.model.model)
+        let path = stream ? "/v1beta/\(model):streamGenerateContent?alt=sse" : "/v1beta/\(model):generateContent"
+        return WireCall(
+            url: HTTPProviderSupport.join(baseURL, path),
+            headers: [("x-goog-api-key", apiKey), ("accept", stream ? "text/event-stream" : "application/json")],
+            body: try Self.body(for: request, provider: client.provider),
+            timeoutSeconds: HTTPProviderSupport.timeout(request), model: request.model.model,
+            estimatedTokens: HTTPProviderSupport.estimateTokens(request: request))
+    }
+
+    /// `models/NAME`, percent-encoded, whether or not the user wrote the `models/` prefix.
+    package static func modelPath(_ model: String) -> String {
+        let name = model.hasPrefix("models/") ? String(model.dropFirst(7)) : model
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._")
+        return "models/" + (name.addingPercentEncoding(withAllowedCharacters: allowed) ?? name)
+    }
+
+    /// The request body.
+    package static func body(for request: ModelRequest, provider: String) throws -> JSONValue {
+        let params = request.params
+        var body: [String: JSONValue] = [
+            "contents": .array(
+                request.messages.map {
+                    ["role": .string($0.role == .user ? "user" : "model"), "parts": [["text": .string($0.content)]]]
+                })
+        ]
+        if let system = request.system, !system.isEmpty {
+            body["systemInstruction"] = ["parts": [["text": .string(system)]]]
+        }
+        var config: [String: JSONValue] = [:]
+        if let temperature = params.temperature { config["temperature"] = .number(temperature) }
+        if let topP = params.topP { config["topP"] = .number(topP) }
+        if let maxTokens = params.maxTokens { config["maxOutputTokens"] = .number(Double(maxTokens)) }
+        if let seed = params.seed { config["seed"] = .number(Double(seed)) }
+        if let stop = params.stop, !stop.isEmpty { config["stopSequences"] = .array(stop.map(JSONValue.string)) }
+        if let thinking = thinkingConfig(model: request.model.model, effort: params.reasoningEffort) {
+            config["thinkingConfig"] = thinking
+        }
+        if let format = request.responseFormat {
+            config["responseMimeType"] = "application/json"
+            config["responseSchema"] = GeminiSchema.convert(try HTTPProviderSupport.schema(format, provider: provider))
+        }
+        if !config.isEmpty { body["generationConfig"] = .object(config) }
+        return .object(body)
+    }
+
+    /// The thinking configuration for a reasoning effort, `nil` when none is set.
+    package static func thinkingConfig(model: String, effort: String?) -> JSONValue? {
+        guard let effort = effort?.lowercased() else { return nil }
+        if model.hasPrefix("gemini-3") {
+            // Flash models take all four levels; Pro models only `low` and `high`.
+            if model.contains("flash"), ["minimal", "low", "medium", "high"].contains(effort) {
+                return ["thinkingLevel": .string(effort)]
+            }
+            return ["thinkingLevel": .string(["minimal", "low"].contains(effort) ? "low" : "high")]
+        }
+        let budget: Int? =
+            switch effort {
+            case "minimal": model.contains("pro") ? 128 : 0  // Pro models cannot turn thinking off
+            case "low": 1024
+            case "medium": 8192
+            case "high": 24576
+            case "xhigh", "max": 32768
+            default: nil
+            }
+        return budget.map { ["thinkingBudget": .number(Double($0))] }
+    }
+
+    /// Text (thought parts skipped), usage, model and finish reason of one response object.
+    /// A blocked prompt or a safety stop without text is a `.badRequest` naming the reason.
+    package static func parseReply(_ json: JSONValue, provider: String) throws -> ModelReplyParts {
+        var parts = ModelReplyParts()
+        try absorb(json, into: &parts, provider: provider)
+        try checkBlocked(parts, provider: provider)
+        return parts
+    }
+
+    static func absorb(_ json: JSONValue, into parts: inout ModelReplyParts, provider: String) throws {
+        if let error = json["error"], error != .null {
+            throw ErrorClassifier.classify(
+                errorType: error["status"]?.string ?? "", message: error["message"]?.string ?? "", provider: provider)
+        }
+        if let reason = json["promptFeedback"]?["blockReason"]?.string {
+            throw ProviderError(
+                code: .badRequest,
+                message: "Gemini blocked the prompt (\(reason)); rephrase it or use another model", provider: provider)
+        }
+        if let model = json["modelVersion"]?.string { parts.model = model }
+        if let usage = json["usageMetadata"] {
+            if let prompt = usage["promptTokenCount"]?.int { parts.inputTokens = prompt }
+            if let candidates = usage["candidatesTokenCount"]?.int {
+                parts.outputTokens = candidates + (usage["thoughtsTokenCount"]?.int ?? 0)
+            }
+        }
+        guard let candidate = json["candidates"]?[0] else { return }
+        for part in candidate["content"]?["parts"]?.array ?? [] where part["thought"]?.bool != true {
+            parts.text += part["text"]?.string ?? ""
+        }
+        if let reason = candidate["finishReason"]?.string { parts.finishReason = reason }
+    }
+
+    static let safetyReasons: Set<String> = [
+        "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
+    ]
+
+    static func checkBlocked(_ parts: ModelReplyParts, provider: String) throws {
+        guard let reason = parts.finishReason, safetyReasons.contains(reason),
+            parts.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        else { return }
+        throw ProviderError(
+            code: .badRequest,
+            message: "Gemini withheld the answer (finish reason \(reason)); rephrase the prompt or use another model",
+            provider: provider)
+    }
+
+    /// Decodes `streamGenerateContent?alt=sse` events: each is a whole response object.
+    package struct StreamDecoder: RefineryProviders.StreamDecoder {
+        let provider: String
+        private var parts = ModelReplyParts()
+
+        package init(provider: String) { self.provider = provider }
+
+        package var isComplete: Bool { parts.finishReason != nil }
+
+        package func reply() throws -> ModelReplyParts {
+            try GeminiProvider.checkBlocked(parts, provider: provider)
+            return parts
+        }
+
+        package mutating func consume(_ event: SSEEvent) throws -> [String] {
+            guard let json = JSONValue.parse(event.data) else {
+                throw ProviderError(
+                    code: .invalidResponse, message: "\(provider) sent an undecodable stream chunk", provider: provider)
+            }
+            let before = parts.text.count
+            try GeminiProvider.absorb(json, into: &parts, provider: provider)
+            return parts.text.count > before ? [String(parts.text.dropFirst(before))] : []
+        }
+    }
+}

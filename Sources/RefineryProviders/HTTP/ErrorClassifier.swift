@@ -1,0 +1,153 @@
+// One error model for every wire protocol: an HTTP status, the provider's error body and the
+// rate-limit headers become a ``ProviderError`` with a code the engine can act on. Pure, so
+// every row of the mapping is tested without a server.
+
+package import Foundation
+package import RefineryRuntime
+
+/// Maps HTTP failures to ``ProviderError``.
+package enum ErrorClassifier {
+    /// The error for a non-2xx reply. `body` is the reply text (already redacted by the caller).
+    package static func classify(
+        status: Int, headers: [(String, String)], body: String, provider: String, model: String, now: Date = Date()
+    ) -> ProviderError {
+        let json = JSONValue.parse(body)
+        let detail = errorDetail(json) ?? String(body.prefix(300))
+        let errorType = (json?["error"]?["type"]?.string ?? json?["error"]?["status"]?.string ?? "").lowercased()
+        let retryAfter = retryAfterSeconds(headers: headers, now: now)
+        let suffix = detail.isEmpty ? "" : ": \(detail)"
+        func error(_ code: ProviderError.Code, _ message: String) -> ProviderError {
+            ProviderError(
+                code: code, message: message, provider: provider, statusCode: status, retryAfterSeconds: retryAfter)
+        }
+        if errorType == "overloaded_error" {
+            return error(.overloaded, "\(provider) is overloaded\(suffix); retry later")
+        }
+        switch status {
+        case 401, 403:
+            return error(
+                .authentication,
+                "the \(provider) API rejected the credentials\(suffix); check the key's value and permissions")
+        case 404:
+            return error(
+                .unknownModel,
+                "\(provider) does not know model `\(model)`\(suffix); "
+                    + "check the model name (`refinery models` lists known ones)"
+            )
+        case 400, 413, 422:
+            if errorType.contains("not_found")
+                || detail.lowercased().contains("model") && detail.lowercased().contains("not found")
+            {
+                return error(.unknownModel, "\(provider) does not know model `\(model)`\(suffix)")
+            }
+            return error(.badRequest, "\(provider) refused the request as invalid\(suffix)")
+        case 408:
+            return error(.timeout, "\(provider) timed out the request\(suffix)")
+        case 429:
+            let wait =
+                retryAfter.map { "; retry after \(formatSeconds($0))" } ?? "; retry later or lower the request rate"
+            return error(.rateLimited, "\(provider) rate limit reached\(suffix)\(wait)")
+        case 503, 529:
+            return error(.overloaded, "\(provider) is overloaded (HTTP \(status))\(suffix); retry later")
+        case 500...599:
+            return error(.server, "\(provider) server error (HTTP \(status))\(suffix)")
+        default:
+            return error(.invalidResponse, "\(provider) answered with unexpected HTTP \(status)\(suffix)")
+        }
+    }
+
+    /// The provider's own error message from an error body:
+    /// `{"error":{"message":…}}` (OpenAI, Anthropic, Gemini) or `{"message":…}`.
+    package static func errorDetail(_ json: JSONValue?) -> String? {
+        guard let json else { return nil }
+        if let message = json["error"]?["message"]?.string { return message }
+        if let message = json["error"]?.string { return message }
+        return json["message"]?.string
+    }
+
+    /// How long the server asks us to wait: `retry-after-ms`, `Retry-After` (seconds or an
+    /// HTTP-date), then the earliest `x-ratelimit-reset-*` (`1s`, `6m0s`, `20ms`).
+    package static func retryAfterSeconds(headers: [(String, String)], now: Date = Date()) -> Double? {
+        func value(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name }?.1.trimmingCharacters(in: .whitespaces)
+        }
+        if let milliseconds = value("retry-after-ms").flatMap(Double.init), milliseconds >= 0 {
+            return milliseconds / 1000
+        }
+        if let retryAfter = value("retry-after") {
+            if let seconds = Double(retryAfter), seconds >= 0 { return seconds }
+            if let date = parseHTTPDate(retryAfter) { return max(0, date.timeIntervalSince(now)) }
+        }
+        let resets = headers.filter { $0.0.lowercased().hasPrefix("x-ratelimit-reset") }.compactMap {
+            parseDuration($0.1)
+        }
+        return resets.max()
+    }
+
+    /// Parses Go-style durations as OpenAI sends them: `1s`, `6m0s`, `20ms`, `1h2m3.5s`, or bare seconds.
+    package static func parseDuration(_ text: String) -> Double? {
+        let text = text.trimmingCharacters(in: .whitespaces)
+        if let seconds = Double(text) { return seconds }
+        var total = 0.0
+        var number = ""
+        var index = text.startIndex
+        var sawUnit = false
+        while index < text.endIndex {
+            let character = text[index]
+            if character.isNumber || character == "." {
+                number.append(character)
+                index = text.index(after: index)
+                continue
+            }
+            guard let amount = Double(number) else { return nil }
+            let rest = text[index...]
+            let (factor, length): (Double, Int) =
+                if rest.hasPrefix("ms") { (0.001, 2) } else if rest.hasPrefix("h") {
+                    (3600, 1)
+                } else if rest.hasPrefix("m") {
+                    (60, 1)
+                } else if rest.hasPrefix("s") { (1, 1) } else { (0, 0) }
+            guard length > 0 else { return nil }
+            total += amount * factor
+            number = ""
+            sawUnit = true
+            index = text.index(index, offsetBy: length)
+        }
+        return sawUnit && number.isEmpty ? total : nil
+    }
+
+    /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form RFC 9110 requires.
+    package static func parseHTTPDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text)
+    }
+
+    private static func formatSeconds(_ seconds: Double) -> String {
+        seconds.rounded() == seconds ? "\(Int(seconds)) s" : "\(seconds) s"
+    }
+}
+
+extension ErrorClassifier {
+    /// The error for an error reported inside a 200 stream, by the provider's error type
+    /// (Anthropic `overloaded_error`, OpenAI `rate_limit_exceeded`, Gemini `RESOURCE_EXHAUSTED`, ...).
+    package static func classify(errorType: String, message: String, provider: String) -> ProviderError {
+        let type = errorType.lowercased()
+        let detail = message.isEmpty ? type : message
+        let code: ProviderError.Code =
+            switch type {
+            case "overloaded_error", "unavailable", "server_overloaded": .overloaded
+            case "rate_limit_error", "rate_limit_exceeded", "resource_exhausted": .rateLimited
+            case "authentication_error", "permission_error", "unauthenticated", "permission_denied", "invalid_api_key":
+                .authentication
+            case "not_found_error", "not_found", "model_not_found": .unknownModel
+            case "invalid_request_error", "invalid_argument", "request_too_large", "failed_precondition": .badRequest
+            case "deadline_exceeded", "timeout": .timeout
+            default: .server
+            }
+        return ProviderError(
+            code: code, message: "\(provider) reported an error mid-stream: \(detail)", provider: provider)
+    }
+}

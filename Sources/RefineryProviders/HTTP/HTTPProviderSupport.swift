@@ -1,0 +1,93 @@
+// Pieces every HTTP provider shares: turning gathered parts into a `ModelReply` (estimating
+// usage when the provider reports none), wrapping a streamed call as an `AsyncThrowingStream`,
+// and joining base URLs with API paths.
+
+import Foundation
+import RefineryCompiler
+package import RefineryRuntime
+
+/// Helpers shared by the wire protocols.
+package enum HTTPProviderSupport {
+    /// Default per-call timeout when the request sets none (long: reasoning models think for minutes).
+    package static let defaultTimeoutSeconds = 600.0
+
+    /// A reply from `parts`; `.emptyResponse` when there is no text. Usage the provider did not
+    /// report is estimated at four characters a token and marked ``TokenUsage/isEstimated``.
+    package static func reply(from parts: ModelReplyParts, request: ModelRequest, provider: String) throws -> ModelReply
+    {
+        guard !parts.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            let reason = parts.finishReason.map { " (finish reason: \($0))" } ?? ""
+            throw ProviderError(
+                code: .emptyResponse, message: "\(provider) returned no text\(reason); retry or raise max_tokens",
+                provider: provider)
+        }
+        var usage = TokenUsage(inputTokens: parts.inputTokens ?? 0, outputTokens: parts.outputTokens ?? 0)
+        if parts.inputTokens == nil || parts.outputTokens == nil {
+            usage.isEstimated = true
+            if parts.inputTokens == nil { usage.inputTokens = estimateTokens(request: request) }
+            if parts.outputTokens == nil { usage.outputTokens = estimateTokens(parts.text) }
+        }
+        return ModelReply(text: parts.text, usage: usage, model: parts.model, finishReason: parts.finishReason)
+    }
+
+    /// Rough token count of a text (four characters a token, at least one).
+    package static func estimateTokens(_ text: String) -> Int {
+        max(1, (text.count + 3) / 4)
+    }
+
+    /// Rough token count of a whole request.
+    package static func estimateTokens(request: ModelRequest) -> Int {
+        estimateTokens((request.system ?? "") + request.messages.map(\.content).joined(separator: "\n"))
+    }
+
+    /// The request's timeout, or the default.
+    package static func timeout(_ request: ModelRequest) -> Double {
+        request.timeoutSeconds.map { max(0.001, $0) } ?? defaultTimeoutSeconds
+    }
+
+    /// `base` + `path`, without a doubled slash or a doubled `/v1` (users often write the base
+    /// URL with its `/v1`, as the OpenAI SDKs expect).
+    package static func join(_ base: String, _ path: String) -> String {
+        var base = base
+        while base.hasSuffix("/") { base.removeLast() }
+        if base.hasSuffix("/v1"), path.hasPrefix("/v1/") { return base + path.dropFirst(3) }
+        if base.hasSuffix("/v1beta"), path.hasPrefix("/v1beta/") { return base + path.dropFirst(7) }
+        return base + path
+    }
+
+    /// Runs a streamed call as a stream of deltas followed by the finished reply. Cancelling the
+    /// consumer cancels the call.
+    package static func stream(
+        _ body: @escaping @Sendable (_ onDelta: @escaping @Sendable (String) -> Void) async throws -> ModelReply
+    ) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            // The stream's producer must outlive this call; it is cancelled with the consumer.
+            let task = Task {
+                do {
+                    let reply = try await body { continuation.yield(.delta($0)) }
+                    continuation.yield(.finished(reply))
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// The JSON schema of a response format, or `.badRequest` when it is not JSON.
+    package static func schema(_ format: ResponseFormat, provider: String) throws -> JSONValue {
+        guard let schema = JSONValue.parse(format.schemaJSON) else {
+            throw ProviderError(
+                code: .badRequest, message: "the response schema `\(format.name)` is not valid JSON", provider: provider
+            )
+        }
+        return schema
+    }
+
+    /// An instruction asking for JSON matching `format`, for APIs without a native schema option.
+    package static func jsonInstruction(_ format: ResponseFormat) -> String {
+        "Reply with a single JSON object and nothing else (no prose, no code fences). "
+            + "It must match this JSON Schema (\(format.name)):\n\(format.schemaJSON)"
+    }
+}

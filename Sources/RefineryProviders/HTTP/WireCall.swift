@@ -1,0 +1,61 @@
+// One HTTP exchange with a model API, described as data so the transport, the logging and
+// the error mapping are shared by every wire protocol.
+
+/// An HTTP request to a model API.
+package struct WireCall: Sendable {
+    /// Full URL.
+    package var url: String
+    /// Request headers, credentials included (they are redacted in logs).
+    package var headers: [(String, String)]
+    /// JSON body.
+    package var body: JSONValue
+    /// Seconds until the whole exchange (first byte and body) must be done.
+    package var timeoutSeconds: Double
+    /// The model, for error messages.
+    package var model: String
+    /// Rough token count of the request, charged against a tokens-per-minute limit.
+    package var estimatedTokens: Int
+
+    package init(
+        url: String, headers: [(String, String)], body: JSONValue, timeoutSeconds: Double, model: String,
+        estimatedTokens: Int = 0
+    ) {
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeoutSeconds = timeoutSeconds
+        self.model = model
+        self.estimatedTokens = estimatedTokens
+    }
+}
+
+/// Turns the server-sent events of one streamed reply into text deltas and a final reply.
+package protocol StreamDecoder: Sendable {
+    /// Consumes one event; returns the text deltas it carries. Throws ``ProviderError`` for an
+    /// `error` event or an undecodable one.
+    mutating func consume(_ event: SSEEvent) throws -> [String]
+    /// Whether the protocol's end-of-reply marker has been seen.
+    var isComplete: Bool { get }
+    /// The whole reply, once the stream has ended.
+    func reply() throws -> ModelReplyParts
+}
+
+/// What a decoder gathered from a stream (or a whole reply).
+package struct ModelReplyParts: Sendable, Hashable {
+    package var text: String = ""
+    package var inputTokens: Int?
+    package var outputTokens: Int?
+    package var model: String?
+    package var finishReason: String?
+
+    package init(
+        text: String = "", inputTokens: Int? = nil, outputTokens: Int? = nil, model: String? = nil,
+        finishReason: String? = nil
+    ) {
+        self.text = text
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.model = model
+        self.finishReason = finishReason
+    }
+}

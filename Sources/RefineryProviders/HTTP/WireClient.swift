@@ -1,0 +1,266 @@
+// The shared transport: sends a `WireCall` over AsyncHTTPClient with a deadline, logs the
+// exchange with credentials redacted, and turns every failure into a `ProviderError`.
+// Providers never retry here; the engine decides.
+
+package import AsyncHTTPClient
+import Foundation
+package import Logging
+import NIOCore
+import NIOHTTP1
+package import RefineryRuntime
+
+/// Sends model API requests for one provider.
+package struct WireClient: Sendable {
+    package let http: HTTPClient
+    package let provider: String
+    package let logger: Logger
+    package let redactor: Redactor
+    package let gate: CallGate?
+
+    package init(http: HTTPClient, provider: String, logger: Logger, redactor: Redactor, gate: CallGate? = nil) {
+        self.http = http
+        self.provider = provider
+        self.logger = logger
+        self.redactor = redactor
+        self.gate = gate
+    }
+
+    /// Largest reply body read (a guard against a runaway server).
+    private static let maxBodyBytes = 64 * 1024 * 1024
+
+    /// Sends `call` and returns the decoded JSON reply. Non-2xx replies, transport failures,
+    /// timeouts, empty and non-JSON bodies all throw ``ProviderError``.
+    package func send(_ call: WireCall) async throws -> JSONValue {
+        try await gated(call) {
+            try await withDeadline(call) {
+                let response = try await execute(call)
+                let bytes = try await readBody(response, call: call)
+                let text = String(decoding: bytes, as: UTF8.self)
+                logger.debug(
+                    "\(provider) reply body", metadata: ["body": "\(redactor.redact(String(text.prefix(4096))))"])
+                guard (200..<300).contains(Int(response.status.code)) else {
+                    throw classify(response, body: text, call: call)
+                }
+                guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                    throw ProviderError(
+                        code: .emptyResponse, message: "\(provider) sent an empty reply body", provider: provider,
+                        statusCode: Int(response.status.code))
+                }
+                guard let json = JSONValue.parse(bytes: bytes) else {
+                    throw ProviderError(
+                        code: .invalidResponse,
+                        message:
+                            "\(provider) sent a reply that is not JSON: \(redactor.redact(String(text.prefix(200))))",
+                        provider: provider, statusCode: Int(response.status.code))
+                }
+                return json
+            }
+        }
+    }
+
+    /// Sends `call` expecting `text/event-stream`, feeds each event to `decoder`, passes text
+    /// deltas to `onDelta`, and returns what the decoder gathered. A stream that ends before the
+    /// decoder saw its end marker throws `.truncated`.
+    package func stream<Decoder: StreamDecoder>(
+        _ call: WireCall, decoder: Decoder, onDelta: @escaping @Sendable (String) -> Void
+    ) async throws -> ModelReplyParts {
+        try await gated(call) {
+            try await withDeadline(call) {
+                let response = try await execute(call)
+                guard (200..<300).contains(Int(response.status.code)) else {
+                    let bytes = try await readBody(response, call: call)
+                    throw classify(response, body: String(decoding: bytes, as: UTF8.self), call: call)
+                }
+                if response.headers.first(name: "content-type")?.lowercased().hasPrefix("application/json") == true {
+                    // Some servers answer a streaming request with one JSON object, often an error.
+                    throw jsonInsteadOfStream(try await readBody(response, call: call))
+                }
+                var decoder = decoder
+                var parser = SSEParser()
+                var sawBytes = false
+                do {
+                    for try await buffer in response.body {
+                        sawBytes = sawBytes || buffer.readableBytes > 0
+                        for event in parser.feed(buffer.readableBytesView) {
+                            logger.trace(
+                                "\(provider) event",
+                                metadata: ["event": "\(event.event)", "data": "\(redactor.redact(event.data))"])
+                            for delta in try decoder.consume(event) where !delta.isEmpty { onDelta(delta) }
+                        }
+                    }
+                    if let last = parser.finish() {
+                        for delta in try decoder.consume(last) where !delta.isEmpty { onDelta(delta) }
+                    }
+                } catch let error as ProviderError {
+                    throw error
+                } catch {
+                    throw transportError(error, call: call, duringBody: true)
+                }
+                guard sawBytes else {
+                    throw ProviderError(
+                        code: .emptyResponse, message: "\(provider) sent an empty stream", provider: provider)
+                }
+                guard decoder.isComplete else {
+                    throw ProviderError(
+                        code: .truncated, message: "the \(provider) stream ended before the reply was complete; retry",
+                        provider: provider)
+                }
+                return try decoder.reply()
+            }
+        }
+    }
+
+    // MARK: - Pieces
+
+    private func jsonInsteadOfStream(_ bytes: [UInt8]) -> ProviderError {
+        let json = JSONValue.parse(bytes: bytes)
+        if let error = json?["error"], error != .null {
+            let type = error["type"]?.string ?? error["status"]?.string ?? error["code"]?.string ?? ""
+            var classified = ErrorClassifier.classify(
+                errorType: type, message: redactor.redact(ErrorClassifier.errorDetail(json) ?? ""), provider: provider)
+            classified.message = classified.message.replacingAll("mid-stream", with: "instead of a stream")
+            return classified
+        }
+        let text = redactor.redact(String(String(decoding: bytes, as: UTF8.self).prefix(200)))
+        return ProviderError(
+            code: .invalidResponse, message: "\(provider) answered a streaming request with JSON, not events: \(text)",
+            provider: provider)
+    }
+
+    private func gated<T: Sendable>(_ call: WireCall, _ body: () async throws -> T) async throws -> T {
+        guard let gate else { return try await body() }
+        try await gate.acquire(tokens: call.estimatedTokens)
+        defer { gate.release() }
+        return try await body()
+    }
+
+    private func execute(_ call: WireCall) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: call.url)
+        request.method = .POST
+        for (name, value) in call.headers { request.headers.add(name: name, value: value) }
+        if !call.headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+            request.headers.add(name: "content-type", value: "application/json")
+        }
+        let bodyText = call.body.jsonText
+        request.body = .bytes(ByteBuffer(string: bodyText))
+        if logger.logLevel <= .debug {
+            let headers = redactor.redactHeaders(call.headers).map { "\($0): \($1)" }.joined(separator: "; ")
+            logger.debug(
+                "\(provider) request",
+                metadata: [
+                    "url": "\(redactor.redact(call.url))", "headers": "\(headers)",
+                    "body": "\(redactor.redact(String(bodyText.prefix(8192))))",
+                ])
+        }
+        do {
+            // The deadline here is a backstop; `withDeadline` enforces the call's timeout.
+            let response = try await http.execute(
+                request, timeout: .seconds(Int64(call.timeoutSeconds.rounded(.up)) + 5))
+            logger.debug("\(provider) reply", metadata: ["status": "\(response.status.code)"])
+            return response
+        } catch {
+            throw transportError(error, call: call, duringBody: false)
+        }
+    }
+
+    private func readBody(_ response: HTTPClientResponse, call: WireCall) async throws -> [UInt8] {
+        do {
+            var bytes: [UInt8] = []
+            for try await buffer in response.body {
+                bytes.append(contentsOf: buffer.readableBytesView)
+                if bytes.count > Self.maxBodyBytes {
+                    throw ProviderError(
+                        code: .invalidResponse, message: "\(provider) reply exceeds 64 MB", provider: provider)
+                }
+            }
+            return bytes
+        } catch let error as ProviderError {
+            throw error
+        } catch {
+            throw transportError(error, call: call, duringBody: true)
+        }
+    }
+
+    private func classify(_ response: HTTPClientResponse, body: String, call: WireCall) -> ProviderError {
+        let headers = response.headers.map { ($0.name, $0.value) }
+        var error = ErrorClassifier.classify(
+            status: Int(response.status.code), headers: headers, body: redactor.redact(body), provider: provider,
+            model: call.model)
+        error.message = redactor.redact(error.message)
+        // The provider's request id is what its support asks for.
+        if let id = response.headers.first(name: "request-id") ?? response.headers.first(name: "x-request-id") {
+            error.message += " [request id \(redactor.redact(id))]"
+        }
+        logger.debug("\(provider) failure", metadata: ["error": "\(error)"])
+        return error
+    }
+
+    /// Classifies a transport failure. A cut during the body is `.truncated`: the server started
+    /// answering, so the reply is incomplete rather than unreachable.
+    package func transportError(_ error: any Error, call: WireCall, duringBody: Bool) -> ProviderError {
+        if let error = error as? ProviderError { return error }
+        if error is CancellationError || Task.isCancelled {
+            return ProviderError(code: .cancelled, message: "the \(provider) call was cancelled", provider: provider)
+        }
+        let description = redactor.redact(String(describing: error))
+        if let httpError = error as? HTTPClientError {
+            switch httpError {
+            case .cancelled:
+                return ProviderError(
+                    code: .cancelled, message: "the \(provider) call was cancelled", provider: provider)
+            case .deadlineExceeded, .readTimeout, .connectTimeout, .getConnectionFromPoolTimeout:
+                return timeoutError(call)
+            default:
+                break
+            }
+        }
+        if duringBody {
+            return ProviderError(
+                code: .truncated, message: "the connection to \(provider) broke mid-reply (\(description)); retry",
+                provider: provider)
+        }
+        return ProviderError(
+            code: .network,
+            message:
+                "could not reach \(provider) at \(redactor.redact(call.url)) (\(description)); "
+                + "check the network and the base URL",
+            provider: provider)
+    }
+
+    private func timeoutError(_ call: WireCall) -> ProviderError {
+        ProviderError(
+            code: .timeout,
+            message:
+                "\(provider) did not answer within \(ErrorClassifier.formatTimeout(call.timeoutSeconds)); "
+                + "raise --timeout or retry",
+            provider: provider)
+    }
+
+    /// Runs `body`, throwing `.timeout` when it outlasts the call's timeout.
+    private func withDeadline<T: Sendable>(
+        _ call: WireCall, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let outcome = try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int64(call.timeoutSeconds * 1000)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            do {
+                guard let first = try await group.next() else { return T?.none }
+                return first
+            } catch {
+                throw transportError(error, call: call, duringBody: false)
+            }
+        }
+        guard let outcome else { throw timeoutError(call) }
+        return outcome
+    }
+}
+
+extension ErrorClassifier {
+    static func formatTimeout(_ seconds: Double) -> String {
+        seconds.rounded() == seconds ? "\(Int(seconds)) s" : String(format: "%.1f s", seconds)
+    }
+}

@@ -1,0 +1,45 @@
+// The shape every HTTP provider shares: build a call, send it whole or streamed, read the
+// reply. Each wire protocol supplies only its request body, reply parser and stream decoder.
+
+import RefineryCompiler
+package import RefineryRuntime
+
+/// A ``ModelProvider`` speaking one JSON-over-HTTP wire protocol.
+package protocol WireProtocolProvider: ModelProvider {
+    associatedtype Decoder: StreamDecoder
+    /// The shared transport, bound to this provider.
+    var client: WireClient { get }
+    /// The HTTP call for `request`, whole or streamed.
+    func call(_ request: ModelRequest, stream: Bool) throws -> WireCall
+    /// Reads a whole (non-streamed) reply.
+    func parse(_ json: JSONValue) throws -> ModelReplyParts
+    /// A fresh decoder for one streamed reply.
+    func makeDecoder() -> Decoder
+    /// Adds protocol-specific advice to an error (default: unchanged).
+    func advise(_ error: ProviderError) -> ProviderError
+}
+
+extension WireProtocolProvider {
+    package func advise(_ error: ProviderError) -> ProviderError { error }
+
+    package func complete(_ request: ModelRequest) async throws -> ModelReply {
+        do {
+            let json = try await client.send(try call(request, stream: false))
+            return try HTTPProviderSupport.reply(from: parse(json), request: request, provider: client.provider)
+        } catch let error as ProviderError {
+            throw advise(error)
+        }
+    }
+
+    package func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
+        HTTPProviderSupport.stream { onDelta in
+            do {
+                let parts = try await client.stream(
+                    try call(request, stream: true), decoder: makeDecoder(), onDelta: onDelta)
+                return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
+            } catch let error as ProviderError {
+                throw advise(error)
+            }
+        }
+    }
+}

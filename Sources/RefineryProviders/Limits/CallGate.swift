@@ -1,0 +1,136 @@
+// Per-provider admission: a cap on concurrent calls and requests/tokens-per-minute budgets.
+// The engine has its own global cap; this one protects each provider's account limits.
+
+import Synchronization
+
+/// Time source for the limiter, injectable for tests.
+package struct LimiterClock: Sendable {
+    /// Time elapsed since a fixed origin.
+    package var now: @Sendable () -> Duration
+    /// Suspends for a duration; throws when cancelled.
+    package var sleep: @Sendable (Duration) async throws -> Void
+
+    package init(now: @escaping @Sendable () -> Duration, sleep: @escaping @Sendable (Duration) async throws -> Void) {
+        self.now = now
+        self.sleep = sleep
+    }
+
+    /// The real continuous clock.
+    package static var continuous: LimiterClock {
+        let clock = ContinuousClock()
+        let origin = clock.now
+        return LimiterClock(now: { clock.now - origin }, sleep: { try await clock.sleep(for: $0) })
+    }
+}
+
+/// Limits for one provider, from `providers.yaml`. `nil` means unlimited.
+public struct ProviderLimits: Sendable, Hashable, Codable {
+    /// Most calls in flight at once.
+    public var maxConcurrent: Int?
+    /// Most requests started per minute.
+    public var requestsPerMinute: Int?
+    /// Most (estimated) input tokens sent per minute.
+    public var tokensPerMinute: Int?
+
+    /// Creates limits.
+    public init(maxConcurrent: Int? = nil, requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil) {
+        self.maxConcurrent = maxConcurrent
+        self.requestsPerMinute = requestsPerMinute
+        self.tokensPerMinute = tokensPerMinute
+    }
+
+    /// Whether no limit is set.
+    public var isUnlimited: Bool { maxConcurrent == nil && requestsPerMinute == nil && tokensPerMinute == nil }
+}
+
+/// Admits calls to one provider under its ``ProviderLimits``.
+package final class CallGate: Sendable {
+    private struct State {
+        var inFlight = 0
+        var waiters: [(id: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+        var nextID = 0
+        var requests: TokenBucket?
+        var tokens: TokenBucket?
+    }
+
+    private let limits: ProviderLimits
+    private let clock: LimiterClock
+    private let state: Mutex<State>
+
+    package init(limits: ProviderLimits, clock: LimiterClock = .continuous) {
+        self.limits = limits
+        self.clock = clock
+        let now = clock.now()
+        var initial = State()
+        initial.requests = limits.requestsPerMinute.map { TokenBucket(perMinute: Double($0), now: now) }
+        initial.tokens = limits.tokensPerMinute.map { TokenBucket(perMinute: Double($0), now: now) }
+        state = Mutex(initial)
+    }
+
+    /// Calls currently admitted.
+    package var inFlight: Int { state.withLock { $0.inFlight } }
+
+    /// Waits for a concurrency slot, then for the rate budgets. Pair with ``release()``.
+    package func acquire(tokens: Int) async throws {
+        try await acquireSlot()
+        do {
+            let now = clock.now()
+            let wait = state.withLock { state -> Duration in
+                let requestWait = state.requests?.reserve(1, now: now) ?? .zero
+                let tokenWait = state.tokens?.reserve(Double(tokens), now: now) ?? .zero
+                return max(requestWait, tokenWait)
+            }
+            if wait > .zero { try await clock.sleep(wait) }
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    /// Frees the slot taken by ``acquire(tokens:)``.
+    package func release() {
+        guard limits.maxConcurrent != nil else { return }
+        let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            if state.waiters.isEmpty {
+                state.inFlight -= 1
+                return nil
+            }
+            // Hand the slot straight to the next waiter; inFlight stays the same.
+            return state.waiters.removeFirst().continuation
+        }
+        next?.resume()
+    }
+
+    private func acquireSlot() async throws {
+        guard let cap = limits.maxConcurrent else { return }
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                // Decided under the lock: `onCancel` takes it too, so a waiter is resumed exactly once.
+                let admitted = state.withLock { state -> Bool? in
+                    if Task.isCancelled { return false }
+                    if state.inFlight < max(1, cap) {
+                        state.inFlight += 1
+                        return true
+                    }
+                    state.waiters.append((id, continuation))
+                    return nil
+                }
+                switch admitted {
+                case true?: continuation.resume()
+                case false?: continuation.resume(throwing: CancellationError())
+                case nil: break
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index).continuation
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+}

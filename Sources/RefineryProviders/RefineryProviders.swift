@@ -1,1 +1,0 @@
-// RefineryProviders: implementation in progress.

@@ -1,0 +1,230 @@
+// The user's provider file, `$XDG_CONFIG_HOME/refinery/providers.yaml`: OpenAI-compatible
+// endpoints, command agents, and per-provider limits. Read with the syntax layer's YAML parser,
+// so every problem carries its line and column.
+
+import Foundation
+public import RefinerySyntax
+
+/// An OpenAI-compatible endpoint declared in providers.yaml, used as `NAME/model`.
+public struct EndpointConfig: Sendable, Hashable, Codable {
+    /// Provider key (the prefix in model strings).
+    public var name: String
+    /// Base URL, with or without `/v1`.
+    public var baseURL: String
+    /// Variable holding the bearer key; `nil` for servers that need none.
+    public var apiKeyEnv: String?
+    /// Extra request headers.
+    public var headers: [String: String]
+    /// Rate and concurrency limits.
+    public var limits: ProviderLimits
+
+    /// Creates an endpoint.
+    public init(
+        name: String, baseURL: String, apiKeyEnv: String? = nil, headers: [String: String] = [:],
+        limits: ProviderLimits = ProviderLimits()
+    ) {
+        self.name = name
+        self.baseURL = baseURL
+        self.apiKeyEnv = apiKeyEnv
+        self.headers = headers
+        self.limits = limits
+    }
+}
+
+/// Everything providers.yaml declares. The default value declares nothing.
+public struct ProvidersConfig: Sendable, Hashable, Codable {
+    /// User-declared OpenAI-compatible endpoints.
+    public var endpoints: [EndpointConfig]
+    /// Command agents added to (or replacing) the built-in `claude`, `codex`, `gemini`.
+    public var commands: [CommandAgent]
+    /// Limits for built-in providers (`anthropic`, `openai`, ...), by provider key.
+    public var limits: [String: ProviderLimits]
+
+    /// Creates a configuration.
+    public init(endpoints: [EndpointConfig] = [], commands: [CommandAgent] = [], limits: [String: ProviderLimits] = [:])
+    {
+        self.endpoints = endpoints
+        self.commands = commands
+        self.limits = limits
+    }
+
+    /// Provider keys a user endpoint may not take.
+    static let reserved: Set<String> = ["anthropic", "openai", "gemini", "ollama", "openrouter", "command"]
+
+    /// The default file: `$XDG_CONFIG_HOME/refinery/providers.yaml` (`~/.config` when unset).
+    public static func defaultPath(environment: [String: String]) -> String {
+        let base =
+            environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        return base + "/refinery/providers.yaml"
+    }
+
+    /// Reads and checks a providers file. A missing file is an empty configuration; problems
+    /// throw ``ProvidersConfigError`` with every diagnostic found.
+    public static func load(path: String) throws -> ProvidersConfig {
+        guard FileManager.default.fileExists(atPath: path) else { return ProvidersConfig() }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
+            throw ProvidersConfigError(diagnostics: [
+                Diagnostic(code: "providers.unreadable", message: "cannot read \(path) as UTF-8 text", file: path)
+            ])
+        }
+        return try parse(text: text, file: path)
+    }
+
+    /// Parses providers-file text (YAML; JSON is YAML too). Every problem is reported, located.
+    public static func parse(text: String, file: String? = nil) throws -> ProvidersConfig {
+        let root: YAMLNode?
+        do {
+            root = try YAMLParser.parse(Array(text.utf8), file: file)
+        } catch {
+            throw ProvidersConfigError(diagnostics: error.diagnostics)
+        }
+        guard let root else { return ProvidersConfig() }
+        var reader = ConfigReader(file: file)
+        let config = reader.read(root)
+        if !reader.diagnostics.isEmpty { throw ProvidersConfigError(diagnostics: reader.diagnostics) }
+        return config
+    }
+
+    /// The providers file for `environment` (see ``defaultPath(environment:)``), or an empty
+    /// configuration when there is none.
+    public static func load(environment: [String: String]) throws -> ProvidersConfig {
+        try load(path: defaultPath(environment: environment))
+    }
+}
+
+/// A providers file with problems.
+public struct ProvidersConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Every problem found.
+    public var diagnostics: [Diagnostic]
+
+    /// Creates an error.
+    public init(diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+
+    /// The diagnostics, one per line.
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
+
+/// Walks the document, recording a located diagnostic (with the key path) for each problem.
+private struct ConfigReader {
+    let file: String?
+    var diagnostics: [Diagnostic] = []
+
+    mutating func fail(_ node: YAMLNode, _ path: String, _ message: String, hint: String? = nil) {
+        diagnostics.append(
+            Diagnostic(
+                code: "providers.invalid", message: "\(path): \(message)", file: file, location: node.location,
+                hint: hint))
+    }
+
+    mutating func read(_ root: YAMLNode) -> ProvidersConfig {
+        guard let pairs = root.mapping else {
+            fail(root, "(top level)", "expected a mapping with `providers`, `commands`")
+            return ProvidersConfig()
+        }
+        for pair in pairs where !["providers", "commands"].contains(pair.key.string ?? "") {
+            fail(pair.key, pair.key.string ?? "?", "unknown key", hint: "known keys: providers, commands")
+        }
+        var config = ProvidersConfig()
+        for (index, entry) in list(root["providers"], "providers").enumerated() {
+            readProvider(entry, path: "providers[\(index)]", into: &config)
+        }
+        for (index, entry) in list(root["commands"], "commands").enumerated() {
+            if let agent = readCommand(entry, path: "commands[\(index)]") { config.commands.append(agent) }
+        }
+        return config
+    }
+
+    mutating func list(_ node: YAMLNode?, _ path: String) -> [YAMLNode] {
+        guard let node, !node.isNull else { return [] }
+        guard let items = node.sequence else {
+            fail(node, path, "expected a list")
+            return []
+        }
+        return items
+    }
+
+    mutating func checkKeys(_ node: YAMLNode, _ path: String, known: Set<String>) {
+        for pair in node.mapping ?? [] where !known.contains(pair.key.string ?? "") {
+            fail(
+                pair.key, "\(path).\(pair.key.string ?? "?")", "unknown key",
+                hint: "known keys: \(known.sorted().joined(separator: ", "))")
+        }
+    }
+
+    mutating func readProvider(_ entry: YAMLNode, path: String, into config: inout ProvidersConfig) {
+        guard entry.mapping != nil else { return fail(entry, path, "expected a mapping") }
+        checkKeys(
+            entry, path,
+            known: [
+                "name", "base_url", "api_key_env", "headers", "max_concurrent", "requests_per_minute",
+                "tokens_per_minute",
+            ])
+        guard let name = entry["name"]?.string, !name.isEmpty, !name.contains("/") else {
+            return fail(entry["name"] ?? entry, "\(path).name", "a provider needs a `name` without `/`")
+        }
+        let limits = ProviderLimits(
+            maxConcurrent: positive(entry["max_concurrent"], "\(path).max_concurrent"),
+            requestsPerMinute: positive(entry["requests_per_minute"], "\(path).requests_per_minute"),
+            tokensPerMinute: positive(entry["tokens_per_minute"], "\(path).tokens_per_minute"))
+        if ProvidersConfig.reserved.contains(name) {
+            if let baseURL = entry["base_url"] {
+                fail(
+                    baseURL, "\(path).base_url", "`\(name)` is built in",
+                    hint: "set its base URL with the environment variable instead")
+            }
+            config.limits[name] = limits
+            return
+        }
+        guard let baseURL = entry["base_url"]?.string, baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")
+        else {
+            return fail(
+                entry["base_url"] ?? entry, "\(path).base_url",
+                "an endpoint needs a `base_url` starting with http:// or https://")
+        }
+        var headers: [String: String] = [:]
+        if let node = entry["headers"] {
+            if let pairs = node.mapping, pairs.allSatisfy({ $0.key.string != nil && $0.value.string != nil }) {
+                for pair in pairs { headers[pair.key.string ?? ""] = pair.value.string }
+            } else {
+                fail(node, "\(path).headers", "expected a mapping of header names to strings")
+            }
+        }
+        if config.endpoints.contains(where: { $0.name == name }) {
+            fail(entry["name"] ?? entry, "\(path).name", "`\(name)` is declared twice")
+        }
+        config.endpoints.append(
+            EndpointConfig(
+                name: name, baseURL: baseURL, apiKeyEnv: entry["api_key_env"]?.string, headers: headers, limits: limits)
+        )
+    }
+
+    mutating func readCommand(_ entry: YAMLNode, path: String) -> CommandAgent? {
+        guard entry.mapping != nil else {
+            fail(entry, path, "expected a mapping")
+            return nil
+        }
+        checkKeys(entry, path, known: ["name", "argv", "env"])
+        guard let name = entry["name"]?.string, !name.isEmpty else {
+            fail(entry["name"] ?? entry, "\(path).name", "a command needs a `name`")
+            return nil
+        }
+        guard let argv = entry["argv"]?.sequence?.compactMap(\.string), !argv.isEmpty, !argv[0].isEmpty else {
+            fail(
+                entry["argv"] ?? entry, "\(path).argv", "a command needs a non-empty `argv` list of strings",
+                hint: "e.g. [claude, -p]")
+            return nil
+        }
+        return CommandAgent(name: name, argv: argv, environment: entry["env"]?.sequence?.compactMap(\.string) ?? [])
+    }
+
+    mutating func positive(_ node: YAMLNode?, _ path: String) -> Int? {
+        guard let node else { return nil }
+        guard let number = node.int, number > 0 else {
+            fail(node, path, "expected a positive whole number")
+            return nil
+        }
+        return number
+    }
+}

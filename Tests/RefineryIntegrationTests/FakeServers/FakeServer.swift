@@ -1,0 +1,271 @@
+// An in-process HTTP server for wire tests: binds 127.0.0.1 on a free port, answers scripted
+// replies per route, records every request, and injects faults (status codes, slow first
+// byte, a stream cut mid-way, a dropped connection). Shared by the provider and CLI tests.
+
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// One request the server received.
+struct RecordedRequest: Sendable {
+    var method: String
+    /// Path without the query.
+    var path: String
+    /// The query string (without `?`), if any.
+    var query: String?
+    /// Headers in arrival order, names lowercased.
+    var headers: [(name: String, value: String)]
+    var body: String
+
+    /// The first value of a header (case-insensitive).
+    func header(_ name: String) -> String? {
+        headers.first { $0.name == name.lowercased() }?.value
+    }
+
+    /// The body parsed as JSON (Foundation objects), `nil` when it is not JSON.
+    var json: [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+    }
+
+    /// Everything the request carried, as one text (for "the key appears nowhere" checks).
+    var fullText: String {
+        ([method, path, query ?? ""] + headers.map { "\($0.name): \($0.value)" } + [body]).joined(separator: "\n")
+    }
+}
+
+/// A scripted reply.
+enum FakeReply: Sendable {
+    /// A complete reply.
+    case body(
+        status: Int = 200, contentType: String = "application/json", text: String, headers: [String: String] = [:])
+    /// `text/event-stream` written chunk by chunk (each chunk flushed), optionally pausing between chunks.
+    case stream(chunks: [String], pause: Duration? = nil, headers: [String: String] = [:])
+    /// Writes the chunks, then drops the connection without ending the chunked body.
+    case cutStream(chunks: [String])
+    /// Closes the connection without any reply.
+    case dropConnection
+    /// Waits, then replies (a slow first byte).
+    indirect case delayed(Duration, FakeReply)
+
+    /// A JSON reply.
+    static func json(_ text: String, status: Int = 200, headers: [String: String] = [:]) -> FakeReply {
+        .body(status: status, text: text, headers: headers)
+    }
+
+    /// SSE events from `(event, data)` pairs; `event` nil writes only `data:`.
+    static func sse(_ events: [(String?, String)], pause: Duration? = nil) -> FakeReply {
+        .stream(chunks: events.map(FakeReply.frame), pause: pause)
+    }
+
+    /// One SSE frame.
+    static func frame(_ event: (String?, String)) -> String {
+        (event.0.map { "event: \($0)\n" } ?? "") + "data: \(event.1)\n\n"
+    }
+}
+
+/// The fake server. Create it with ``FakeServer/run(_:)``.
+final class FakeServer: Sendable {
+    private struct State {
+        var routes: [String: [FakeReply]] = [:]
+        var handlers: [String: @Sendable (RecordedRequest) -> FakeReply] = [:]
+        var requests: [RecordedRequest] = []
+        var inFlight = 0
+        var maxInFlight = 0
+    }
+
+    private let state = Mutex(State())
+    private let task: Task<Void, any Error>
+    /// The bound port.
+    let port: Int
+
+    private init(port: Int, task: Task<Void, any Error>) {
+        self.port = port
+        self.task = task
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Scripts the replies to `path` (exact path, query ignored), served in order; the last
+    /// one repeats. A request to an unscripted path gets 404.
+    func route(_ path: String, _ replies: FakeReply...) {
+        state.withLock {
+            $0.routes[path] = replies
+            $0.handlers[path] = nil
+        }
+    }
+
+    /// Answers `path` with whatever `handler` returns for each request: for callers whose
+    /// requests arrive in no fixed order (a workflow's concurrent calls), keyed on the body.
+    func route(_ path: String, handler: @escaping @Sendable (RecordedRequest) -> FakeReply) {
+        state.withLock {
+            $0.handlers[path] = handler
+            $0.routes[path] = nil
+        }
+    }
+
+    /// Every request received so far, in order.
+    var requests: [RecordedRequest] { state.withLock { $0.requests } }
+
+    /// The most requests that were being answered at the same time.
+    var maxInFlight: Int { state.withLock { $0.maxInFlight } }
+
+    fileprivate func finished() { state.withLock { $0.inFlight -= 1 } }
+
+    /// The most recent request.
+    var lastRequest: RecordedRequest? { requests.last }
+
+    fileprivate func record(_ request: RecordedRequest) -> FakeReply? {
+        state.withLock { state in
+            state.requests.append(request)
+            state.inFlight += 1
+            state.maxInFlight = max(state.maxInFlight, state.inFlight)
+            if let handler = state.handlers[request.path] { return handler(request) }
+            guard var replies = state.routes[request.path], let first = replies.first else { return nil }
+            if replies.count > 1 {
+                replies.removeFirst()
+                state.routes[request.path] = replies
+            }
+            return first
+        }
+    }
+
+    /// Starts a server on 127.0.0.1 (port 0: the system picks), runs `body` with it, and stops it
+    /// when `body` returns or throws. Prefer this to ``start()``/``stop()``.
+    static func run<T: Sendable>(_ body: @Sendable (FakeServer) async throws -> T) async throws -> T {
+        let server = try await start()
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    /// Starts a server on 127.0.0.1 on a free port. Call ``stop()`` when done.
+    static func start() async throws -> FakeServer {
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let holder = ServerHolder()
+        var logger = Logger(label: "fake-server")
+        logger.logLevel = .critical
+        let app = Application(
+            responder: FakeResponder(holder: holder),
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                portContinuation.yield(channel.localAddress?.port ?? 0)
+                portContinuation.finish()
+            },
+            logger: logger)
+        // The server outlives this call, so it runs in a task that `stop()` cancels and awaits.
+        let task = Task {
+            defer { portContinuation.finish() }
+            try await app.run()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            task.cancel()
+            _ = await task.result
+            throw FakeServerError(message: "the fake server did not start")
+        }
+        let server = FakeServer(port: port, task: task)
+        holder.server.withLock { $0 = server }
+        return server
+    }
+
+    /// Stops the server and waits until it has shut down.
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+}
+
+struct FakeServerError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// Lets the responder reach the server created after the port is known.
+private final class ServerHolder: Sendable {
+    let server = Mutex<FakeServer?>(nil)
+}
+
+/// The request context: Hummingbird's basics plus the channel, which fault injection closes.
+struct FakeContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = CoreRequestContextStorage(source: source)
+        channel = source.channel
+    }
+}
+
+private struct FakeResponder: HTTPResponder {
+    typealias Context = FakeContext
+    let holder: ServerHolder
+
+    func respond(to request: Request, context: FakeContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 16 * 1024 * 1024)
+        let recorded = RecordedRequest(
+            method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
+            headers: request.headers.map { ($0.name.canonicalName.lowercased(), $0.value) },
+            body: String(buffer: body))
+        guard let server = holder.server.withLock({ $0 }) else { throw FakeServerError(message: "not started") }
+        defer { server.finished() }
+        guard let reply = server.record(recorded) else {
+            return Response(
+                status: .notFound,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"error":{"message":"no route"}}"#)))
+        }
+        return try await respond(reply, context: context)
+    }
+
+    private func respond(_ reply: FakeReply, context: FakeContext) async throws -> Response {
+        switch reply {
+        case .delayed(let delay, let next):
+            try await Task.sleep(for: delay)
+            return try await respond(next, context: context)
+        case .body(let status, let contentType, let text, let headers):
+            var fields = HTTPFields()
+            fields[.contentType] = contentType
+            for (name, value) in headers { if let name = HTTPField.Name(name) { fields[name] = value } }
+            return Response(
+                status: HTTPResponse.Status(code: status), headers: fields,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        case .stream(let chunks, let pause, let headers):
+            var fields = HTTPFields()
+            fields[.contentType] = "text/event-stream"
+            for (name, value) in headers { if let name = HTTPField.Name(name) { fields[name] = value } }
+            return Response(
+                status: .ok, headers: fields,
+                body: ResponseBody { writer in
+                    for chunk in chunks {
+                        try await writer.write(ByteBuffer(string: chunk))
+                        if let pause { try await Task.sleep(for: pause) }
+                    }
+                    try await writer.finish(nil)
+                })
+        case .cutStream(let chunks):
+            let channel = context.channel
+            var fields = HTTPFields()
+            fields[.contentType] = "text/event-stream"
+            return Response(
+                status: .ok, headers: fields,
+                body: ResponseBody { writer in
+                    for chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }
+                    // Give the client time to read what was sent, then drop the connection.
+                    try await Task.sleep(for: .milliseconds(50))
+                    try? await channel.close()
+                    throw FakeServerError(message: "stream cut")
+                })
+        case .dropConnection:
+            try? await context.channel.close()
+            throw FakeServerError(message: "connection dropped")
+        }
+    }
+}

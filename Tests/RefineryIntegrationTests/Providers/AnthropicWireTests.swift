@@ -1,0 +1,148 @@
+// Anthropic Messages against a fake server: headers, body shape, JSON and SSE replies, usage,
+// OAuth, thinking, and errors reported inside the stream.
+
+import RefineryCompiler
+import RefineryProviders
+import RefineryRuntime
+import Testing
+
+@Suite struct AnthropicWireTests {
+    @Test func nonStreamedCallSendsDocumentedHeadersAndBody() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeAnthropic.path, FakeAnthropic.message("Hello there"))
+            let reply = try await RegistryHarness.with(server) { registry in
+                try await registry.provider(for: ModelRef(provider: "anthropic", model: "claude-x"))
+                    .complete(
+                        RegistryHarness.request(
+                            "anthropic", "claude-x", params: ModelParams(temperature: 0.2, stop: ["END"])))
+            }
+            #expect(reply.text == "Hello there")
+            #expect(reply.usage == TokenUsage(inputTokens: 12, outputTokens: 7))
+            #expect(reply.finishReason == "end_turn")
+            #expect(reply.model == "claude-test")
+            let request = try #require(server.lastRequest)
+            #expect(request.method == "POST")
+            #expect(request.header("x-api-key") == RegistryHarness.anthropicKey)
+            #expect(request.header("anthropic-version") == "2023-06-01")
+            #expect(request.header("authorization") == nil)
+            #expect(request.header("content-type") == "application/json")
+            let body = try #require(request.json)
+            #expect(body["model"] as? String == "claude-x")
+            #expect(body["system"] as? String == "Be brief.")
+            #expect(body["max_tokens"] as? Int == 8192)
+            #expect(body["temperature"] as? Double == 0.2)
+            #expect(body["stop_sequences"] as? [String] == ["END"])
+            #expect(body["stream"] == nil)
+            let messages = try #require(body["messages"] as? [[String: Any]])
+            #expect(messages.count == 1)
+            #expect(messages[0]["role"] as? String == "user")
+            #expect(messages[0]["content"] as? String == "Say hello")
+        }
+    }
+
+    @Test func oauthTokenUsesBearerAndBetaHeader() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeAnthropic.path, FakeAnthropic.message("ok"))
+            _ = try await RegistryHarness.with(
+                server, extra: ["ANTHROPIC_API_KEY": "", "CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat01-PLANTED-token"]
+            ) {
+                try await $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x"))
+                    .complete(RegistryHarness.request("anthropic", "claude-x"))
+            }
+            let request = try #require(server.lastRequest)
+            #expect(request.header("authorization") == "Bearer sk-ant-oat01-PLANTED-token")
+            #expect(request.header("anthropic-beta") == "oauth-2025-04-20")
+            #expect(request.header("x-api-key") == nil)
+        }
+    }
+
+    @Test func refusedOAuthTokenPointsToAlternatives() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeAnthropic.path, FakeAnthropic.error("invalid_request_error", "Error", status: 400))
+            let error = await providerError {
+                _ = try await RegistryHarness.with(
+                    server, extra: ["ANTHROPIC_API_KEY": "", "CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat01-PLANTED-token"]
+                ) {
+                    try await $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x"))
+                        .complete(RegistryHarness.request("anthropic", "claude-x"))
+                }
+            }
+            #expect(error?.code == .badRequest)
+            #expect(
+                error?.message.hasSuffix(
+                    "set ANTHROPIC_API_KEY or use the model `command/claude`, which runs Claude Code)") == true)
+        }
+    }
+
+    @Test func streamedCallYieldsDeltasAndUsage() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeAnthropic.path, FakeAnthropic.stream(["Hel", "lo", " world"]))
+            let (deltas, reply) = try await RegistryHarness.with(server) {
+                try await collect(
+                    $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x")).stream(
+                        RegistryHarness.request("anthropic", "claude-x")))
+            }
+            #expect(deltas == ["Hel", "lo", " world"])
+            #expect(reply?.text == "Hello world")
+            #expect(reply?.usage == TokenUsage(inputTokens: 25, outputTokens: 15))
+            #expect(reply?.finishReason == "end_turn")
+            let request = try #require(server.lastRequest)
+            #expect(request.json?["stream"] as? Bool == true)
+            #expect(request.header("accept") == "text/event-stream")
+        }
+    }
+
+    @Test(arguments: [("low", 2048), ("medium", 8192), ("high", 16384), ("xhigh", 32000)])
+    func reasoningEffortBecomesThinkingBudget(effort: String, budget: Int) async throws {
+        try await FakeServer.run { server in
+            server.route(FakeAnthropic.path, FakeAnthropic.message("ok"))
+            _ = try await RegistryHarness.with(server) {
+                try await $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x")).complete(
+                    RegistryHarness.request(
+                        "anthropic", "claude-x",
+                        params: ModelParams(temperature: 0.5, maxTokens: 1000, reasoningEffort: effort)))
+            }
+            let body = try #require(server.lastRequest?.json)
+            let thinking = try #require(body["thinking"] as? [String: Any])
+            #expect(thinking["type"] as? String == "enabled")
+            #expect(thinking["budget_tokens"] as? Int == budget)
+            #expect(body["max_tokens"] as? Int == 1000 + budget)
+            #expect(body["temperature"] == nil)
+        }
+    }
+
+    @Test func responseFormatIsAskedForInTheSystemPrompt() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeAnthropic.path, FakeAnthropic.message("{}"))
+            _ = try await RegistryHarness.with(server) {
+                try await $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x")).complete(
+                    RegistryHarness.request(
+                        "anthropic", "claude-x",
+                        format: ResponseFormat(name: "verdict", schemaJSON: #"{"type":"object"}"#)))
+            }
+            let system = try #require(server.lastRequest?.json?["system"] as? String)
+            #expect(system.hasPrefix("Be brief.\n\nReply with a single JSON object"))
+            #expect(system.hasSuffix(#"{"type":"object"}"#))
+        }
+    }
+
+    @Test func errorEventMidStreamIsClassified() async throws {
+        try await FakeServer.run { server in
+            let events =
+                Array(FakeAnthropic.events(["partial"]).prefix(4)) + [
+                    ("error", #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)
+                ]
+            server.route(FakeAnthropic.path, .sse(events))
+            let error = await providerError {
+                _ = try await RegistryHarness.with(server) {
+                    try await collect(
+                        $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x")).stream(
+                            RegistryHarness.request("anthropic", "claude-x")))
+                }
+            }
+            #expect(error?.code == .overloaded)
+            #expect(error?.isTransient == true)
+            #expect(error?.message.contains("Overloaded") == true)
+        }
+    }
+}

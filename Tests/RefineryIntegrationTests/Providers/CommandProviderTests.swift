@@ -1,0 +1,120 @@
+// The `command` provider against shell-script fake agents: prompt on stdin, whitelisted
+// environment, exit statuses, and the whole process group killed on timeout and on cancel.
+
+import Foundation
+import RefineryCompiler
+import RefineryProviders
+import RefineryRuntime
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite struct CommandProviderTests {
+    /// Writes an executable script in a fresh directory and returns its path and directory.
+    private func script(_ body: String) throws -> (path: String, directory: URL) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "refinery-agent-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("agent.sh").path
+        try ("#!/bin/sh\n" + body).write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return (path, directory)
+    }
+
+    private func run(
+        _ agent: CommandAgent, variables: [String: String] = [:], timeout: Double = 10, prompt: String = "say hi"
+    ) async throws -> ModelReply {
+        let environment = ["PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"].merging(variables) { _, new in
+            new
+        }
+        return try await ProviderRegistry.withRegistry(
+            environment: ProviderEnvironment(environment: environment),
+            configuration: ProvidersConfig(commands: [agent]),
+            logger: quietLogger
+        ) { registry in
+            try await registry.provider(for: ModelRef(provider: "command", model: agent.name)).complete(
+                ModelRequest(
+                    model: ModelRef(provider: "command", model: agent.name), system: "SYSTEM",
+                    messages: [ChatMessage(role: .user, content: prompt)], timeoutSeconds: timeout))
+        }
+    }
+
+    @Test func promptGoesToStdinAndEnvironmentIsWhitelisted() async throws {
+        let (path, directory) = try script(
+            """
+            printf 'model=%s\\n' "$1"
+            tr a-z A-Z
+            printf 'key=%s other=%s home=%s\\n' "${OPENAI_API_KEY:-unset}" "${UNRELATED_SECRET:-unset}" "$HOME"
+            """)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let reply = try await run(
+            CommandAgent(name: "fake", argv: [path, "{model}"], environment: ["OPENAI_API_KEY"]),
+            variables: ["OPENAI_API_KEY": "sk-agent-key-123", "UNRELATED_SECRET": "nope-nope-nope"])
+        #expect(reply.text == "model=fake\nSYSTEM\n\nSAY HI\nkey=sk-agent-key-123 other=unset home=/tmp")
+        #expect(reply.usage.isEstimated)
+        #expect(reply.model == "fake")
+    }
+
+    @Test func failingAgentReportsStatusAndStderr() async throws {
+        let (path, directory) = try script("cat >/dev/null\necho 'quota gone' >&2\nexit 3\n")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let error = await providerError { _ = try await run(CommandAgent(name: "fake", argv: [path])) }
+        #expect(error?.code == .server)
+        #expect(error?.message == "`\(path)` exited with status 3: quota gone")
+    }
+
+    @Test func missingProgramIsUnsupported() async throws {
+        let error = await providerError { _ = try await run(CommandAgent(name: "fake", argv: ["no-such-agent-xyz"])) }
+        #expect(error?.code == .unsupported)
+        #expect(error?.message.contains("`no-such-agent-xyz` was not found on PATH") == true)
+    }
+
+    @Test func timeoutKillsTheAgentAndItsChildren() async throws {
+        let (path, directory) = try script("sleep 30 &\necho $! > \"$1\"\nwait\n")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pidFile = directory.appendingPathComponent("child.pid").path
+        let error = await providerError {
+            _ = try await run(CommandAgent(name: "fake", argv: [path, pidFile]), timeout: 1)
+        }
+        #expect(error?.code == .timeout)
+        let pid = try #require(childPID(pidFile))
+        #expect(await isGone(pid))
+    }
+
+    @Test func cancellationKillsTheAgentAndItsChildren() async throws {
+        let (path, directory) = try script("sleep 30 &\necho $! > \"$1\"\nwait\n")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pidFile = directory.appendingPathComponent("child.pid").path
+        let agent = CommandAgent(name: "fake", argv: [path, pidFile])
+        let task = Task { try await run(agent, timeout: 60) }
+        var pid: pid_t?
+        for _ in 0..<100 where pid == nil {
+            try await Task.sleep(for: .milliseconds(50))
+            pid = childPID(pidFile)
+        }
+        let child = try #require(pid)
+        task.cancel()
+        let error = await providerError { _ = try await task.value }
+        #expect(error?.code == .cancelled)
+        #expect(await isGone(child))
+    }
+
+    private func childPID(_ file: String) -> pid_t? {
+        (try? String(contentsOfFile: file, encoding: .utf8)).flatMap {
+            pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    /// Whether `pid` has exited (gone, or a zombie awaiting its reaper), polling for up to 3 s.
+    private func isGone(_ pid: pid_t) async -> Bool {
+        for _ in 0..<60 {
+            if kill(pid, 0) != 0 { return true }
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            if let close = stat.lastIndex(of: ")"), stat[close...].dropFirst(2).first == "Z" { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+}

@@ -1,0 +1,196 @@
+// Every injected fault ends as the right ProviderError code (and retry hint), so the engine
+// retries what can succeed and gives up on what cannot.
+
+import RefineryCompiler
+import RefineryProviders
+import RefineryRuntime
+import Testing
+
+struct Fault: Sendable, CustomTestStringConvertible {
+    var name: String
+    var reply: FakeReply
+    var stream = false
+    var code: ProviderError.Code
+    var retryAfter: Double?
+    var status: Int?
+    var testDescription: String { name }
+}
+
+@Suite struct FaultClassificationTests {
+    static let openAIFaults: [Fault] = [
+        Fault(
+            name: "429 with Retry-After seconds",
+            reply: FakeOpenAI.error("slow down", type: "requests", status: 429, headers: ["Retry-After": "7"]),
+            code: .rateLimited, retryAfter: 7, status: 429),
+        Fault(
+            name: "429 with retry-after-ms",
+            reply: FakeOpenAI.error("slow down", type: "requests", status: 429, headers: ["retry-after-ms": "1500"]),
+            code: .rateLimited, retryAfter: 1.5, status: 429),
+        Fault(
+            name: "429 with x-ratelimit-reset",
+            reply: FakeOpenAI.error(
+                "slow down", type: "tokens", status: 429,
+                headers: ["x-ratelimit-reset-requests": "1s", "x-ratelimit-reset-tokens": "6m0s"]), code: .rateLimited,
+            retryAfter: 360, status: 429),
+        Fault(
+            name: "429 without Retry-After", reply: FakeOpenAI.error("slow down", type: "requests", status: 429),
+            code: .rateLimited, status: 429),
+        Fault(
+            name: "500", reply: FakeOpenAI.error("boom", type: "server_error", status: 500), code: .server, status: 500),
+        Fault(
+            name: "503", reply: .body(status: 503, contentType: "text/plain", text: "unavailable"), code: .overloaded,
+            status: 503),
+        Fault(
+            name: "401", reply: FakeOpenAI.error("bad key", type: "invalid_request_error", status: 401),
+            code: .authentication, status: 401),
+        Fault(
+            name: "403", reply: FakeOpenAI.error("forbidden", type: "invalid_request_error", status: 403),
+            code: .authentication, status: 403),
+        Fault(
+            name: "404",
+            reply: FakeOpenAI.error("The model does not exist", type: "invalid_request_error", status: 404),
+            code: .unknownModel, status: 404),
+        Fault(
+            name: "400", reply: FakeOpenAI.error("bad param", type: "invalid_request_error", status: 400),
+            code: .badRequest, status: 400),
+        Fault(
+            name: "422", reply: FakeOpenAI.error("unprocessable", type: "invalid_request_error", status: 422),
+            code: .badRequest, status: 422),
+        Fault(name: "connection dropped", reply: .dropConnection, code: .network),
+        Fault(name: "slow first byte", reply: .delayed(.seconds(5), FakeOpenAI.completion("late")), code: .timeout),
+        Fault(
+            name: "slow first byte (stream)", reply: .delayed(.seconds(5), FakeOpenAI.stream(["late"])), stream: true,
+            code: .timeout),
+        Fault(
+            name: "stream cut mid-way",
+            reply: .cutStream(chunks: FakeOpenAI.chunks(["a", "b"]).prefix(2).map(FakeReply.frame)), stream: true,
+            code: .truncated),
+        Fault(
+            name: "stream ends without [DONE]",
+            reply: .stream(chunks: FakeOpenAI.chunks(["a", "b"]).prefix(2).map(FakeReply.frame)), stream: true,
+            code: .truncated),
+        Fault(name: "invalid JSON", reply: .json("{not json"), code: .invalidResponse, status: 200),
+        Fault(
+            name: "invalid JSON in stream", reply: .stream(chunks: ["data: {oops\n\n"]), stream: true,
+            code: .invalidResponse),
+        Fault(
+            name: "JSON error instead of a stream",
+            reply: .json(#"{"error":{"message":"model is loading","type":"server_overloaded"}}"#),
+            stream: true, code: .overloaded),
+        Fault(name: "empty body", reply: .json(""), code: .emptyResponse, status: 200),
+        Fault(name: "empty stream", reply: .stream(chunks: []), stream: true, code: .emptyResponse),
+        Fault(name: "empty text", reply: FakeOpenAI.completion(""), code: .emptyResponse),
+    ]
+
+    @Test(arguments: openAIFaults)
+    func openAIFaultIsClassified(fault: Fault) async throws {
+        try await expect(
+            fault, path: FakeOpenAI.path, model: ModelRef(provider: "openai", model: "gpt-4o"), timeout: 0.5)
+    }
+
+    /// Serves `fault` at `path`, calls `model` (streamed or not) and checks the error.
+    private func expect(_ fault: Fault, path: String, model: ModelRef, timeout: Double) async throws {
+        try await FakeServer.run { server in
+            server.route(path, fault.reply)
+            let error = await providerError {
+                try await RegistryHarness.with(server) { registry in
+                    let provider = try registry.provider(for: model)
+                    let request = RegistryHarness.request(model.provider, model.model, timeout: timeout)
+                    if fault.stream {
+                        _ = try await collect(provider.stream(request))
+                    } else {
+                        _ = try await provider.complete(request)
+                    }
+                }
+            }
+            let caught = try #require(error)
+            #expect(caught.code == fault.code, "\(caught)")
+            #expect(caught.retryAfterSeconds == fault.retryAfter)
+            #expect(caught.statusCode == fault.status)
+            #expect(caught.provider == model.provider)
+            #expect(caught.isTransient == fault.code.isTransient)
+        }
+    }
+
+    static let anthropicFaults: [Fault] = [
+        Fault(
+            name: "529 overloaded", reply: FakeAnthropic.error("overloaded_error", "Overloaded", status: 529),
+            code: .overloaded, status: 529),
+        Fault(
+            name: "overloaded_error body on 500",
+            reply: FakeAnthropic.error("overloaded_error", "Overloaded", status: 500), code: .overloaded, status: 500),
+        Fault(
+            name: "429 rate_limit_error",
+            reply: FakeAnthropic.error("rate_limit_error", "Too many", status: 429, headers: ["retry-after": "12"]),
+            code: .rateLimited, retryAfter: 12, status: 429),
+        Fault(
+            name: "stream cut before message_stop",
+            reply: .cutStream(chunks: FakeAnthropic.events(["a", "b"]).prefix(5).map(FakeReply.frame)),
+            stream: true, code: .truncated),
+    ]
+
+    @Test(arguments: anthropicFaults)
+    func anthropicFaultIsClassified(fault: Fault) async throws {
+        try await expect(
+            fault, path: FakeAnthropic.path, model: ModelRef(provider: "anthropic", model: "claude-x"), timeout: 5)
+    }
+
+    @Test func errorsCarryTheProviderRequestID() async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeAnthropic.path,
+                FakeAnthropic.error(
+                    "api_error", "Internal", status: 500, headers: ["request-id": "req_011CSHoEeqs5C35K2UUqR7Fy"]))
+            let error = await providerError {
+                _ = try await RegistryHarness.with(server) {
+                    try await $0.provider(for: ModelRef(provider: "anthropic", model: "claude-x"))
+                        .complete(RegistryHarness.request("anthropic", "claude-x"))
+                }
+            }
+            #expect(error?.code == .server)
+            #expect(
+                error?.message
+                    == "anthropic server error (HTTP 500): Internal [request id req_011CSHoEeqs5C35K2UUqR7Fy]")
+        }
+    }
+
+    @Test func geminiResourceExhaustedIsRateLimited() async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeGemini.path("gemini-2.5-pro", "generateContent"),
+                FakeGemini.error(
+                    "Quota exceeded", status: "RESOURCE_EXHAUSTED", code: 429, headers: ["Retry-After": "3"]))
+            let error = await providerError {
+                _ = try await RegistryHarness.with(server) {
+                    try await $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro")).complete(
+                        RegistryHarness.request("gemini", "gemini-2.5-pro"))
+                }
+            }
+            #expect(error?.code == .rateLimited)
+            #expect(error?.retryAfterSeconds == 3)
+            #expect(error?.message.contains("Quota exceeded") == true)
+        }
+    }
+
+    @Test func cancellingAStreamEndsTheCall() async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeOpenAI.path,
+                .stream(
+                    chunks: FakeOpenAI.chunks(Array(repeating: "x", count: 50)).map(FakeReply.frame),
+                    pause: .milliseconds(200)))
+            let deltas = try await RegistryHarness.with(server) { registry in
+                let stream = try registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).stream(
+                    RegistryHarness.request("openai", "gpt-4o"))
+                var count = 0
+                for try await event in stream {
+                    if case .delta = event { count += 1 }
+                    if count == 2 { break }
+                }
+                return count
+            }
+            #expect(deltas == 2)
+            #expect(server.requests.count == 1)
+        }
+    }
+}

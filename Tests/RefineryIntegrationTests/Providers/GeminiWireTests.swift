@@ -1,0 +1,143 @@
+// Gemini generateContent / streamGenerateContent / embeddings against a fake server.
+
+import RefineryCompiler
+import RefineryProviders
+import RefineryRuntime
+import Testing
+
+@Suite struct GeminiWireTests {
+    @Test func nonStreamedCallUsesHeaderKeyAndDocumentedBody() async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeGemini.path("gemini-2.5-pro", "generateContent"), FakeGemini.reply("Bonjour", thoughts: 30))
+            let format = ResponseFormat(
+                name: "verdict",
+                schemaJSON:
+                    #"{"$schema":"x","type":"object","additionalProperties":false,"properties":{"ok":{"type":["boolean","null"]},"kind":{"const":"a"}},"required":["ok"]}"#
+            )
+            let reply = try await RegistryHarness.with(server) {
+                try await $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro")).complete(
+                    RegistryHarness.request(
+                        "gemini", "gemini-2.5-pro",
+                        params: ModelParams(temperature: 0.3, topP: 0.8, maxTokens: 256, reasoningEffort: "low"),
+                        format: format))
+            }
+            #expect(reply.text == "Bonjour")
+            #expect(reply.usage == TokenUsage(inputTokens: 8, outputTokens: 36))
+            #expect(reply.finishReason == "STOP")
+            let request = try #require(server.lastRequest)
+            #expect(request.header("x-goog-api-key") == RegistryHarness.geminiKey)
+            #expect(request.query == nil)
+            #expect(!request.fullText.contains("key=\(RegistryHarness.geminiKey)"))
+            let body = try #require(request.json)
+            #expect(
+                ((body["systemInstruction"] as? [String: Any])?["parts"] as? [[String: Any]])?.first?["text"] as? String
+                    == "Be brief.")
+            let contents = try #require(body["contents"] as? [[String: Any]])
+            #expect(contents.first?["role"] as? String == "user")
+            let config = try #require(body["generationConfig"] as? [String: Any])
+            #expect(config["temperature"] as? Double == 0.3)
+            #expect(config["topP"] as? Double == 0.8)
+            #expect(config["maxOutputTokens"] as? Int == 256)
+            #expect((config["thinkingConfig"] as? [String: Any])?["thinkingBudget"] as? Int == 1024)
+            #expect(config["responseMimeType"] as? String == "application/json")
+            let schema = try #require(config["responseSchema"] as? [String: Any])
+            #expect(schema["$schema"] == nil)
+            #expect(schema["additionalProperties"] == nil)
+            #expect(schema["required"] as? [String] == ["ok"])
+            let properties = try #require(schema["properties"] as? [String: [String: Any]])
+            #expect(properties["ok"]?["type"] as? String == "boolean")
+            #expect(properties["ok"]?["nullable"] as? Bool == true)
+            #expect(properties["kind"]?["enum"] as? [String] == ["a"])
+        }
+    }
+
+    @Test func assistantTurnsUseModelRole() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeGemini.path("gemini-3.1-pro-preview", "generateContent"), FakeGemini.reply("ok"))
+            var request = RegistryHarness.request(
+                "gemini", "gemini-3.1-pro-preview", params: ModelParams(reasoningEffort: "high"))
+            request.messages = [
+                ChatMessage(role: .user, content: "a"), ChatMessage(role: .assistant, content: "b"),
+                ChatMessage(role: .user, content: "c"),
+            ]
+            _ = try await RegistryHarness.with(server) { [request] in
+                try await $0.provider(for: request.model).complete(request)
+            }
+            let body = try #require(server.lastRequest?.json)
+            let roles = (body["contents"] as? [[String: Any]])?.map { $0["role"] as? String }
+            #expect(roles == ["user", "model", "user"])
+            let thinking = (body["generationConfig"] as? [String: Any])?["thinkingConfig"] as? [String: Any]
+            #expect(thinking?["thinkingLevel"] as? String == "high")
+        }
+    }
+
+    @Test func streamUsesAltSSE() async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeGemini.path("gemini-2.5-flash", "streamGenerateContent"), FakeGemini.stream(["Un", "deux"]))
+            let (deltas, reply) = try await RegistryHarness.with(server) {
+                try await collect(
+                    $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-flash")).stream(
+                        RegistryHarness.request("gemini", "gemini-2.5-flash")))
+            }
+            #expect(deltas == ["Un", "deux"])
+            #expect(reply?.text == "Undeux")
+            #expect(reply?.usage == TokenUsage(inputTokens: 10, outputTokens: 20))
+            #expect(server.lastRequest?.query == "alt=sse")
+        }
+    }
+
+    @Test func blockedPromptIsAClearPermanentError() async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeGemini.path("gemini-2.5-pro", "generateContent"),
+                .json(#"{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":5}}"#))
+            let error = await providerError {
+                _ = try await RegistryHarness.with(server) {
+                    try await $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro")).complete(
+                        RegistryHarness.request("gemini", "gemini-2.5-pro"))
+                }
+            }
+            #expect(error?.code == .badRequest)
+            #expect(error?.isTransient == false)
+            #expect(error?.message.contains("blocked the prompt (SAFETY)") == true)
+        }
+    }
+
+    @Test func safetyFinishWithoutTextIsAnError() async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeGemini.path("gemini-2.5-pro", "generateContent"),
+                .json(#"{"candidates":[{"finishReason":"SAFETY","index":0}],"usageMetadata":{"promptTokenCount":5}}"#))
+            let error = await providerError {
+                _ = try await RegistryHarness.with(server) {
+                    try await $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro")).complete(
+                        RegistryHarness.request("gemini", "gemini-2.5-pro"))
+                }
+            }
+            #expect(error?.code == .badRequest)
+            #expect(error?.message.contains("finish reason SAFETY") == true)
+        }
+    }
+
+    @Test func embeddingsUseBatchAndSingleEndpoints() async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeGemini.path("gemini-embedding-001", "batchEmbedContents"),
+                .json(#"{"embeddings":[{"values":[0.1,0.2]},{"values":[0.3,0.4]}]}"#))
+            server.route(
+                FakeGemini.path("gemini-embedding-001", "embedContent"), .json(#"{"embedding":{"values":[0.5,0.6]}}"#))
+            let model = ModelRef(provider: "gemini", model: "gemini-embedding-001")
+            let (batch, single) = try await RegistryHarness.with(server) {
+                (try await $0.embed(["a", "b"], model: model), try await $0.embed(["c"], model: model))
+            }
+            #expect(batch == [[0.1, 0.2], [0.3, 0.4]])
+            #expect(single == [[0.5, 0.6]])
+            let batchBody = try #require(server.requests.first?.json)
+            let requests = try #require(batchBody["requests"] as? [[String: Any]])
+            #expect(requests.first?["model"] as? String == "models/gemini-embedding-001")
+            #expect(server.requests.allSatisfy { $0.header("x-goog-api-key") == RegistryHarness.geminiKey })
+        }
+    }
+}

@@ -1,0 +1,156 @@
+// OpenAI Chat Completions and compatible servers (Ollama, endpoints from providers.yaml)
+// against a fake server: reasoning-model parameters, response_format, streaming with usage,
+// estimated usage, embeddings.
+
+import RefineryCompiler
+import RefineryProviders
+import RefineryRuntime
+import Testing
+
+@Suite struct OpenAIWireTests {
+    @Test func reasoningModelGetsCompletionTokensAndEffort() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, FakeOpenAI.completion("Hi!"))
+            let format = ResponseFormat(
+                name: "evaluation", schemaJSON: #"{"type":"object","properties":{"score":{"type":"number"}}}"#)
+            let reply = try await RegistryHarness.with(server) {
+                try await $0.provider(for: ModelRef(provider: "openai", model: "gpt-5.4")).complete(
+                    RegistryHarness.request(
+                        "openai", "gpt-5.4",
+                        params: ModelParams(temperature: 0.7, maxTokens: 500, reasoningEffort: "xhigh", seed: 3),
+                        format: format))
+            }
+            #expect(reply.text == "Hi!")
+            #expect(reply.usage == TokenUsage(inputTokens: 11, outputTokens: 5))
+            #expect(reply.finishReason == "stop")
+            let request = try #require(server.lastRequest)
+            #expect(request.header("authorization") == "Bearer \(RegistryHarness.openAIKey)")
+            let body = try #require(request.json)
+            #expect(body["max_completion_tokens"] as? Int == 500)
+            #expect(body["max_tokens"] == nil)
+            #expect(body["reasoning_effort"] as? String == "xhigh")
+            #expect(body["temperature"] == nil)
+            #expect(body["seed"] as? Int == 3)
+            let messages = try #require(body["messages"] as? [[String: Any]])
+            #expect(messages.map { $0["role"] as? String } == ["system", "user"])
+            let responseFormat = try #require(body["response_format"] as? [String: Any])
+            #expect(responseFormat["type"] as? String == "json_schema")
+            let schema = try #require(responseFormat["json_schema"] as? [String: Any])
+            #expect(schema["name"] as? String == "evaluation")
+            #expect(schema["strict"] as? Bool == true)
+            #expect((schema["schema"] as? [String: Any])?["type"] as? String == "object")
+        }
+    }
+
+    @Test func chatModelGetsMaxTokensAndTemperature() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, FakeOpenAI.completion("ok"))
+            _ = try await RegistryHarness.with(server) {
+                try await $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).complete(
+                    RegistryHarness.request(
+                        "openai", "gpt-4o",
+                        params: ModelParams(temperature: 0.7, topP: 0.9, maxTokens: 300, reasoningEffort: "high")))
+            }
+            let body = try #require(server.lastRequest?.json)
+            #expect(body["max_tokens"] as? Int == 300)
+            #expect(body["temperature"] as? Double == 0.7)
+            #expect(body["top_p"] as? Double == 0.9)
+            #expect(body["reasoning_effort"] == nil)
+        }
+    }
+
+    @Test func streamRequestsUsageAndParsesIt() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, FakeOpenAI.stream(["Hello", ", ", "world"]))
+            let (deltas, reply) = try await RegistryHarness.with(server) {
+                try await collect(
+                    $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).stream(
+                        RegistryHarness.request("openai", "gpt-4o")))
+            }
+            #expect(deltas == ["Hello", ", ", "world"])
+            #expect(reply?.text == "Hello, world")
+            #expect(reply?.usage == TokenUsage(inputTokens: 9, outputTokens: 4))
+            let body = try #require(server.lastRequest?.json)
+            #expect(body["stream"] as? Bool == true)
+            #expect((body["stream_options"] as? [String: Any])?["include_usage"] as? Bool == true)
+        }
+    }
+
+    @Test func missingUsageIsEstimatedAndMarked() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, FakeOpenAI.stream(["abcdefgh"], usage: false))
+            let (_, reply) = try await RegistryHarness.with(server) {
+                try await collect(
+                    $0.provider(for: ModelRef(provider: "ollama", model: "llama3.2")).stream(
+                        RegistryHarness.request("ollama", "llama3.2", system: nil, prompt: "12345678")))
+            }
+            #expect(reply?.usage == TokenUsage(inputTokens: 2, outputTokens: 2, isEstimated: true))
+        }
+    }
+
+    @Test func ollamaNeedsNoKeyAndUsesOllamaHost() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, FakeOpenAI.completion("local"))
+            let reply = try await RegistryHarness.with(server, extra: ["OPENAI_API_KEY": ""]) {
+                try await $0.provider(for: ModelRef(provider: "ollama", model: "llama3.2")).complete(
+                    RegistryHarness.request("ollama", "llama3.2"))
+            }
+            #expect(reply.text == "local")
+            let request = try #require(server.lastRequest)
+            #expect(request.path == "/v1/chat/completions")
+            #expect(request.header("authorization") == nil)
+            #expect(request.json?["model"] as? String == "llama3.2")
+        }
+    }
+
+    @Test func declaredEndpointUsesItsKeyVariableAndHeaders() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, FakeOpenAI.completion("custom"))
+            let config = ProvidersConfig(endpoints: [
+                EndpointConfig(
+                    name: "lab", baseURL: server.baseURL + "/v1", apiKeyEnv: "LAB_KEY", headers: ["X-Team": "refinery"])
+            ])
+            let reply = try await RegistryHarness.with(
+                server, extra: ["LAB_KEY": "lab-PLANTED-key-123"], configuration: config
+            ) {
+                try await $0.provider(for: ModelRef(provider: "lab", model: "qwen")).complete(
+                    RegistryHarness.request("lab", "qwen"))
+            }
+            #expect(reply.text == "custom")
+            let request = try #require(server.lastRequest)
+            #expect(request.path == "/v1/chat/completions")
+            #expect(request.header("authorization") == "Bearer lab-PLANTED-key-123")
+            #expect(request.header("x-team") == "refinery")
+        }
+    }
+
+    @Test func handlerRoutesAnswerByRequestContent() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path) { request in
+                FakeOpenAI.completion(request.body.contains("ping") ? "pong" : "?")
+            }
+            let replies = try await RegistryHarness.with(server) { registry in
+                let provider = try registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o"))
+                return [
+                    try await provider.complete(RegistryHarness.request("openai", "gpt-4o", prompt: "ping")).text,
+                    try await provider.complete(RegistryHarness.request("openai", "gpt-4o", prompt: "other")).text,
+                ]
+            }
+            #expect(replies == ["pong", "?"])
+        }
+    }
+
+    @Test func embeddingsComeBackInInputOrder() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.embeddingsPath, FakeOpenAI.embeddings([[1, 0], [0, 1], [0.5, 0.5]]))
+            let vectors = try await RegistryHarness.with(server) {
+                try await $0.embed(
+                    ["a", "b", "c"], model: ModelRef(provider: "openai", model: "text-embedding-3-small"))
+            }
+            #expect(vectors == [[1, 0], [0, 1], [0.5, 0.5]])
+            let body = try #require(server.lastRequest?.json)
+            #expect(body["input"] as? [String] == ["a", "b", "c"])
+            #expect(body["model"] as? String == "text-embedding-3-small")
+        }
+    }
+}
