@@ -17,7 +17,7 @@ struct RefineryCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             EstimateCommand.self, ValidateCommand.self, GraphCommand.self, ListCommand.self,
-            ShowCommand.self, SaveCommand.self, RemoveCommand.self, RunsCommand.self,
+            ShowCommand.self, SaveCommand.self, RemoveCommand.self, ModelsCommand.self, RunsCommand.self,
         ],
         defaultSubcommand: nil
     )

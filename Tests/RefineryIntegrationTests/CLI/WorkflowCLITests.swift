@@ -118,4 +118,18 @@ import Testing
         #expect(badRevision.exitCode == 4)
         #expect(badRevision.stderr.contains("at revision nope"))
     }
+
+    @Test func modelsShowsWhichCredentialsArePresentNeverTheirValues() async throws {
+        let (binary, sandbox, environment) = try setUp()
+        defer { sandbox.cleanup() }
+        var withKey = environment
+        withKey["OPENAI_API_KEY"] = "sk-test-PLANTED-models-0123456789"
+        let result = try await binary.run(["models"], environment: withKey, directory: sandbox.root)
+        #expect(result.exitCode == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("  openai: set (OPENAI_API_KEY)\n"))
+        #expect(result.stdout.contains("  anthropic: missing: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN\n"))
+        #expect(result.stdout.contains("  claude → anthropic/claude-opus-4-6 (reasoning_effort=high)\n"))
+        #expect(!result.stdout.contains("PLANTED"))
+        #expect(!result.stderr.contains("PLANTED"))
+    }
 }
