@@ -25,6 +25,8 @@ enum TextFormat {
             if let named = run.provenance.gitRevision { revision += " (\(named))" }
             if run.provenance.gitDirty == true { revision += " + uncommitted changes" }
             lines.append(revision)
+        } else if run.provenance.path?.hasPrefix("builtin:") == true {
+            lines.append("revision:  built into this version of Refinery")
         } else {
             lines.append("revision:  not in a git repository")
         }
