@@ -59,6 +59,13 @@ public struct WorkflowOverrides: Sendable, Hashable {
         if let threshold {
             workflow.convergence.strategy = try Self.replacingThreshold(workflow.convergence.strategy, with: threshold)
         }
+        if models?.count == 1, workflow.members.count == 1, minRounds == nil, maxRounds == nil {
+            // One model has no peers to score it: ask once (seed 000: "0 = converged or single model").
+            switch workflow.convergence.strategy {
+            case .voteThreshold, .unanimous: workflow.iterations = Iterations(min: 1, max: 1)
+            default: break
+            }
+        }
         if let minRounds { workflow.iterations.min = minRounds }
         if let maxRounds {
             workflow.iterations.max = maxRounds

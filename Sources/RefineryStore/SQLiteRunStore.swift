@@ -120,9 +120,16 @@ public final class SQLiteRunStore: RunLedger {
         }
     }
 
+    private func writeBlocking<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.write(body)
+    }
+
     func writeAsync<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await writer.write(body)
+            // Deliberately GRDB's blocking write, not its async one: the async write throws
+            // CancellationError in a cancelled task, and after Ctrl-C the calls that finished and the
+            // run's outcome must still be committed. A ledger write takes milliseconds.
+            return try writeBlocking(body)
         } catch let error as StoreError {
             throw error
         } catch {

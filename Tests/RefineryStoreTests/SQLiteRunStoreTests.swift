@@ -178,3 +178,22 @@ import Testing
         }
     }
 }
+
+@Suite struct SQLiteRunStoreCancellationTests {
+    @Test func writesStillCommitInACancelledTask() async throws {
+        let store = try SQLiteRunStore(path: ":memory:")
+        try await store.createRun(Fixture.run(id: "run-1"))
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await store.record(Fixture.call())
+            try await store.finishRun(
+                id: "run-1",
+                RunCompletion(
+                    status: "cancelled", outcomeJSON: nil, costUSD: 0, inputTokens: 0, outputTokens: 0, exitCode: 1,
+                    finishedAt: Fixture.date))
+        }
+        try await task.value
+        #expect(try await store.calls(runID: "run-1").count == 1)
+        #expect(try await store.run(id: "run-1").status == "cancelled")
+    }
+}

@@ -34,9 +34,12 @@ import Testing
         #expect(workflow.limits.quorum == 2)
     }
 
-    @Test func aSingleModelHasQuorumOne() throws {
+    @Test func aSingleModelHasQuorumOneAndOneRound() throws {
         let workflow = try WorkflowOverrides(models: ["claude"]).apply(to: base, catalog: .builtin)
         #expect(workflow.limits.quorum == 1)
+        #expect(workflow.iterations == Iterations(min: 1, max: 1))
+        let explicit = try WorkflowOverrides(models: ["claude"], maxRounds: 3).apply(to: base, catalog: .builtin)
+        #expect(explicit.iterations.max == 3)
     }
 
     @Test(arguments: [
