@@ -30,11 +30,12 @@ public struct InputAssembler: Sendable {
     /// Creates an assembler; `makeNonce` is injectable for tests (default: 128 random bits, hex).
     public init(byteLimit: Int = InputAssembler.defaultByteLimit, makeNonce: (@Sendable () -> String)? = nil) {
         self.byteLimit = byteLimit
-        self.makeNonce = makeNonce ?? {
-            var generator = SystemRandomNumberGenerator()
-            return (0..<2).map { _ in String(generator.next() as UInt64, radix: 16) }
-                .map { String(repeating: "0", count: 16 - $0.count) + $0 }.joined()
-        }
+        self.makeNonce =
+            makeNonce ?? {
+                var generator = SystemRandomNumberGenerator()
+                return (0..<2).map { _ in String(generator.next() as UInt64, radix: 16) }
+                    .map { String(repeating: "0", count: 16 - $0.count) + $0 }.joined()
+            }
     }
 
     /// Reads each path from disk, then assembles. Throws ``InputError`` before anything is sent.
@@ -63,7 +64,8 @@ public struct InputAssembler: Sendable {
         var instruction: String?
         if let prompt {
             guard let text = String(validating: prompt, as: UTF8.self) else {
-                throw InputError(code: .notUTF8, message: "The prompt is not valid UTF-8; convert it (e.g. with iconv).")
+                throw InputError(
+                    code: .notUTF8, message: "The prompt is not valid UTF-8; convert it (e.g. with iconv).")
             }
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
             instruction = trimmed.isEmpty ? nil : trimmed

@@ -29,7 +29,9 @@ extension RunService {
     }
 
     /// `refinery validate FILE...`: each file's diagnostics and text.
-    public func validate(_ paths: [String]) throws -> [(path: String, diagnostics: [Diagnostic], sources: [String: String])] {
+    public func validate(_ paths: [String]) throws -> [(
+        path: String, diagnostics: [Diagnostic], sources: [String: String]
+    )] {
         let loader = try loader()
         return try paths.map { path in
             let (diagnostics, sources) = try loader.check(path: path)

@@ -41,8 +41,10 @@ public struct SavedConfig: Sendable, Hashable {
 
     /// The workflow file text (format 1).
     public var yaml: String {
-        var lines = ["# Saved with `refinery save`; edit freely or commit it to git.", "refinery: 1",
-                     "name: \(name)", "extends: \(Self.quote(extends))"]
+        var lines = [
+            "# Saved with `refinery save`; edit freely or commit it to git.", "refinery: 1",
+            "name: \(name)", "extends: \(Self.quote(extends))",
+        ]
         if !models.isEmpty {
             lines.append("models:")
             lines += models.map { "  - \(Self.quote($0))" }

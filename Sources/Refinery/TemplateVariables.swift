@@ -24,7 +24,9 @@ public enum TemplateVariables {
     public static func substitute(_ variables: [String: String], in text: String) -> String {
         var result = text
         for (name, value) in variables {
-            for tag in ["{{{\(name)}}}", "{{{ \(name) }}}", "{{& \(name)}}", "{{&\(name)}}", "{{\(name)}}", "{{ \(name) }}"] {
+            for tag in [
+                "{{{\(name)}}}", "{{{ \(name) }}}", "{{& \(name)}}", "{{&\(name)}}", "{{\(name)}}", "{{ \(name) }}",
+            ] {
                 result = result.replacing(tag, with: value)
             }
         }
@@ -55,6 +57,8 @@ public enum TemplateVariables {
 
     private static func isIdentifier(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, first.properties.isAlphabetic, first.isASCII else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }
+        return name.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_")
+        }
     }
 }

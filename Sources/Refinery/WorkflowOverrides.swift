@@ -46,7 +46,9 @@ public struct WorkflowOverrides: Sendable, Hashable {
         var workflow = workflow
         if let models {
             workflow.members = try Self.members(models, catalog: catalog)
-            let quorum = workflow.members.count == 1 ? 1 : Swift.max(1, Swift.min(workflow.limits.quorum, workflow.members.count))
+            let quorum =
+                workflow.members.count == 1
+                ? 1 : Swift.max(1, Swift.min(workflow.limits.quorum, workflow.members.count))
             workflow.limits.quorum = quorum
         }
         if let arbiter {

@@ -23,7 +23,8 @@ struct GraphCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitCode {
-            Output.line(try RunService.current().graph(workflow, overrides: workflowOptions.overrides, format: format.format))
+            Output.line(
+                try RunService.current().graph(workflow, overrides: workflowOptions.overrides, format: format.format))
         }
     }
 }

@@ -45,7 +45,10 @@ struct ShowCommand: AsyncParsableCommand {
         }
         lines.append("members:")
         for member in workflow.members {
-            lines.append("  \(member.id): \(member.model)" + (member.fallback.isEmpty ? "" : " (fallback \(member.fallback.map(\.description).joined(separator: ", ")))"))
+            lines.append(
+                "  \(member.id): \(member.model)"
+                    + (member.fallback.isEmpty
+                        ? "" : " (fallback \(member.fallback.map(\.description).joined(separator: ", ")))"))
         }
         if let arbiter = workflow.arbiter { lines.append("arbiter:     \(arbiter.model)") }
         lines.append("rounds:      \(workflow.iterations.min)...\(workflow.iterations.max)")

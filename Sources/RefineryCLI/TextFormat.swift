@@ -6,8 +6,9 @@ import RefineryStore
 
 enum TextFormat {
     static func date(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
-            .timeSeparator(.colon))
+        date.formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
+                .timeSeparator(.colon))
     }
 
     static func dollars(_ value: Double) -> String {

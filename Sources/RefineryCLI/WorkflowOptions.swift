@@ -38,9 +38,11 @@ struct WorkflowOptions: ParsableArguments {
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds.") }
         if let maxConcurrent, maxConcurrent < 1 { throw ValidationError("--max-concurrent must be at least 1.") }
         if let budget, budget <= 0 { throw ValidationError("--budget must be a positive number of dollars.") }
-        if let models, models.split(separator: ",", omittingEmptySubsequences: false).contains(where: {
-            $0.trimmingCharacters(in: .whitespaces).isEmpty
-        }) {
+        if let models,
+            models.split(separator: ",", omittingEmptySubsequences: false).contains(where: {
+                $0.trimmingCharacters(in: .whitespaces).isEmpty
+            })
+        {
             throw ValidationError("--models has an empty entry; write a,b,c.")
         }
     }

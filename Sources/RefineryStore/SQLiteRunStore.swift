@@ -77,12 +77,16 @@ public final class SQLiteRunStore: RunLedger {
     // MARK: RunLedger
 
     /// The reply of an earlier succeeded call with the same run, round, node and request hash.
-    public func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply? {
+    public func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply?
+    {
         try await readAsync { db in
-            let row = try CallRow
-                .filter(Column("run_id") == runID && Column("round") == round && Column("node") == node
-                    && Column("request_hash") == requestHash
-                    && [CallStatus.succeeded.rawValue, CallStatus.replayed.rawValue].contains(Column("status")))
+            let row =
+                try CallRow
+                .filter(
+                    Column("run_id") == runID && Column("round") == round && Column("node") == node
+                        && Column("request_hash") == requestHash
+                        && [CallStatus.succeeded.rawValue, CallStatus.replayed.rawValue].contains(Column("status"))
+                )
                 .order(Column("id").desc)
                 .fetchOne(db)
             return row?.response

@@ -29,9 +29,11 @@ import Testing
         #expect(stored == Fixture.run(id: "run-1"))
         #expect(stored.seed == UInt64.max - 7)
         #expect(stored.provenance.gitCommit == "1234abcd")
-        #expect(stored.resolvedModels == [
-            "gpt-4o#1": "openai/gpt-4o", "claude": "anthropic/claude-opus-4-6", "arbiter": "anthropic/claude-opus-4-6",
-        ])
+        #expect(
+            stored.resolvedModels == [
+                "gpt-4o#1": "openai/gpt-4o", "claude": "anthropic/claude-opus-4-6",
+                "arbiter": "anthropic/claude-opus-4-6",
+            ])
     }
 
     @Test func finishRunRecordsOutcomeAndTotals() async throws {
@@ -58,7 +60,8 @@ import Testing
         let store = try SQLiteRunStore(path: ":memory:")
         try await store.record(Fixture.call())
         #expect(try await store.calls(runID: "run-1") == [Fixture.call()])
-        let reply = try await store.recordedReply(runID: "run-1", round: 1, node: "s0.propose[claude]", requestHash: "req-1")
+        let reply = try await store.recordedReply(
+            runID: "run-1", round: 1, node: "s0.propose[claude]", requestHash: "req-1")
         #expect(reply?.text == "4")
         #expect(reply?.usage == TokenUsage(inputTokens: 12, outputTokens: 3))
     }
@@ -72,13 +75,17 @@ import Testing
         let store = try SQLiteRunStore(path: ":memory:")
         try await store.record(Fixture.call())
         #expect(try await store.recordedReply(runID: "run-1", round: round, node: node, requestHash: hash) == nil)
-        #expect(try await store.recordedReply(runID: "run-2", round: 1, node: "s0.propose[claude]", requestHash: "req-1") == nil)
+        #expect(
+            try await store.recordedReply(runID: "run-2", round: 1, node: "s0.propose[claude]", requestHash: "req-1")
+                == nil)
     }
 
     @Test func failedCallIsNeverServed() async throws {
         let store = try SQLiteRunStore(path: ":memory:")
         try await store.record(Fixture.call(status: .failed, error: "openai: overloaded (overloaded, HTTP 529)"))
-        #expect(try await store.recordedReply(runID: "run-1", round: 1, node: "s0.propose[claude]", requestHash: "req-1") == nil)
+        #expect(
+            try await store.recordedReply(runID: "run-1", round: 1, node: "s0.propose[claude]", requestHash: "req-1")
+                == nil)
         #expect(try await store.calls(runID: "run-1").first?.error == "openai: overloaded (overloaded, HTTP 529)")
     }
 
@@ -153,7 +160,8 @@ import Testing
         defer { database.cleanup() }
         let store = try SQLiteRunStore(path: database.path)
         let key = "sk-ant-api03-SECRETSECRETSECRET"
-        try await store.record(Fixture.call(status: .failed, error: "anthropic: invalid x-api-key \(key) (authentication)"))
+        try await store.record(
+            Fixture.call(status: .failed, error: "anthropic: invalid x-api-key \(key) (authentication)"))
         let stored = try await store.calls(runID: "run-1").first?.error
         #expect(stored == "anthropic: invalid x-api-key [REDACTED] (authentication)")
         let bytes = [database.path, database.path + "-wal"].compactMap { FileManager.default.contents(atPath: $0) }
@@ -162,9 +170,11 @@ import Testing
     }
 
     @Test func defaultPathFollowsXDG() {
-        #expect(SQLiteRunStore.defaultPath(environment: ["XDG_DATA_HOME": "/x/data", "HOME": "/home/u"])
-            == "/x/data/refinery/refinery.db")
-        #expect(SQLiteRunStore.defaultPath(environment: ["HOME": "/home/u"]) == "/home/u/.local/share/refinery/refinery.db")
+        #expect(
+            SQLiteRunStore.defaultPath(environment: ["XDG_DATA_HOME": "/x/data", "HOME": "/home/u"])
+                == "/x/data/refinery/refinery.db")
+        #expect(
+            SQLiteRunStore.defaultPath(environment: ["HOME": "/home/u"]) == "/home/u/.local/share/refinery/refinery.db")
     }
 
     @Test func unopenablePathIsAStoreError() {

@@ -25,13 +25,16 @@ enum Fixture {
     static let workflow = Workflow(
         name: "consensus",
         members: [
-            Member(id: "gpt-4o#1", model: ModelRef(provider: "openai", model: "gpt-4o"),
-                   params: ModelParams(temperature: 0.7)),
+            Member(
+                id: "gpt-4o#1", model: ModelRef(provider: "openai", model: "gpt-4o"),
+                params: ModelParams(temperature: 0.7)),
             Member(id: "claude", model: ModelRef(provider: "anthropic", model: "claude-opus-4-6", alias: "claude")),
         ],
         arbiter: Arbiter(model: ModelRef(provider: "anthropic", model: "claude-opus-4-6")),
-        stages: [.propose(ProposeStage(common: StageCommon(prompt: PromptTemplate(user: "{{prompt}}", sha256: "abc")))),
-                 .repeat([.evaluate(EvaluateStage()), .close(CloseStage())])],
+        stages: [
+            .propose(ProposeStage(common: StageCommon(prompt: PromptTemplate(user: "{{prompt}}", sha256: "abc")))),
+            .repeat([.evaluate(EvaluateStage()), .close(CloseStage())]),
+        ],
         provenance: Provenance(path: "builtin:consensus", contentSHA256: "ff00", gitCommit: "1234abcd", gitDirty: false)
     )
 
@@ -51,9 +54,11 @@ enum Fixture {
             request: ModelRequest(
                 model: ModelRef(provider: "anthropic", model: "claude-opus-4-6"), system: "Be precise.",
                 messages: [ChatMessage(role: .user, content: "What is 2+2?")]),
-            reply: status == .failed ? nil : ModelReply(
-                text: text, usage: TokenUsage(inputTokens: 12, outputTokens: 3), model: "claude-opus-4-6",
-                finishReason: "end_turn"),
+            reply: status == .failed
+                ? nil
+                : ModelReply(
+                    text: text, usage: TokenUsage(inputTokens: 12, outputTokens: 3), model: "claude-opus-4-6",
+                    finishReason: "end_turn"),
             error: error, status: status, attempts: 2, latencyMs: 840, costUSD: 0.000135,
             startedAt: date, finishedAt: date.addingTimeInterval(1))
     }

@@ -34,7 +34,8 @@ enum CLIHarness {
     /// jsonschema is not installed (the caller records a skip reason).
     static func schemaErrors(_ document: String) throws -> [String]? {
         let schema = packageRoot.appendingPathComponent("schemas/run-output.schema.json")
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("refinery-doc-\(UUID().uuidString).json")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "refinery-doc-\(UUID().uuidString).json")
         try Data(document.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let script = """

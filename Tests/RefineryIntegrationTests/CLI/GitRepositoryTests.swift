@@ -1,6 +1,7 @@
 import Foundation
-@testable import Refinery
 import Testing
+
+@testable import Refinery
 
 /// A throwaway git repository in a temporary folder.
 struct TemporaryGitRepository {

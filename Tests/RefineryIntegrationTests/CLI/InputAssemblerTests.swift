@@ -1,5 +1,6 @@
 import Foundation
 import Refinery
+import Synchronization
 import Testing
 
 @Suite struct InputAssemblerTests {
@@ -16,17 +17,18 @@ import Testing
                 InputFile(path: "src/a.rs", contents: Data("fn a() {}".utf8)),
                 InputFile(path: "b \"q\".txt", contents: Data("line\n".utf8)),
             ])
-        #expect(text == """
-            review these
+        #expect(
+            text == """
+                review these
 
-            <file-n0nce path="src/a.rs">
-            fn a() {}
-            </file-n0nce>
+                <file-n0nce path="src/a.rs">
+                fn a() {}
+                </file-n0nce>
 
-            <file-n0nce path="b &quot;q&quot;.txt">
-            line
-            </file-n0nce>
-            """)
+                <file-n0nce path="b &quot;q&quot;.txt">
+                line
+                </file-n0nce>
+                """)
     }
 
     @Test func filesWithoutPromptAreTheSubject() throws {
@@ -118,9 +120,11 @@ final class NonceSequence: Sendable {
     }
 }
 
-import Synchronization
-
 final class Counter: Sendable {
     private let value = Mutex(0)
-    func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+    func increment() -> Int {
+        value.withLock {
+            $0 += 1; return $0
+        }
+    }
 }

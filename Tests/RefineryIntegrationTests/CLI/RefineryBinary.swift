@@ -68,7 +68,8 @@ struct RefineryBinary {
     func run(
         _ arguments: [String], environment: [String: String], directory: URL, stdin: Data? = nil
     ) async throws -> Result {
-        let (process, output, error) = try start(arguments, environment: environment, directory: directory, stdin: stdin)
+        let (process, output, error) = try start(
+            arguments, environment: environment, directory: directory, stdin: stdin)
         async let outData = Self.readAll(output)
         async let errData = Self.readAll(error)
         let (out, err) = await (outData, errData)

@@ -15,20 +15,21 @@ import Testing
                 name: "my-consortium", models: ["gpt-4o:2", "claude"], arbiter: "claude", confidenceThreshold: 0.9,
                 maxIterations: 5, minIterations: 1, system: "Say \"why\".\nBriefly."))
         #expect(file.lastPathComponent == "my-consortium.yaml")
-        #expect(try String(contentsOf: file, encoding: .utf8) == """
-            # Saved with `refinery save`; edit freely or commit it to git.
-            refinery: 1
-            name: my-consortium
-            extends: "consortium"
-            models:
-              - "gpt-4o:2"
-              - "claude"
-            arbiter: "claude"
-            system: "Say \\"why\\".\\nBriefly."
-            iterations: { min: 1, max: 5 }
-            convergence: { threshold: 0.9 }
+        #expect(
+            try String(contentsOf: file, encoding: .utf8) == """
+                # Saved with `refinery save`; edit freely or commit it to git.
+                refinery: 1
+                name: my-consortium
+                extends: "consortium"
+                models:
+                  - "gpt-4o:2"
+                  - "claude"
+                arbiter: "claude"
+                system: "Say \\"why\\".\\nBriefly."
+                iterations: { min: 1, max: 5 }
+                convergence: { threshold: 0.9 }
 
-            """)
+                """)
         #expect(configs.list() == ["my-consortium"])
         #expect(try configs.show("my-consortium").contains("name: my-consortium"))
     }

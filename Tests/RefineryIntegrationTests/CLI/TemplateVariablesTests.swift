@@ -5,8 +5,9 @@ import Testing
 @Suite struct TemplateVariablesTests {
     @Test func userTagsAreReplacedAndEngineTagsKept() {
         let text = "For {{audience}} ({{ audience }}, {{{audience}}}): {{prompt}} {{#reviews}}x{{/reviews}}"
-        #expect(TemplateVariables.substitute(["audience": "<kids>"], in: text)
-            == "For <kids> (<kids>, <kids>): {{prompt}} {{#reviews}}x{{/reviews}}")
+        #expect(
+            TemplateVariables.substitute(["audience": "<kids>"], in: text)
+                == "For <kids> (<kids>, <kids>): {{prompt}} {{#reviews}}x{{/reviews}}")
     }
 
     @Test func templatesInsideTheRepeatBlockAreSubstituted() throws {

@@ -13,8 +13,10 @@ import Testing
         let (binary, sandbox, environment) = try setUp()
         defer { sandbox.cleanup() }
         let result = try await binary.run(
-            ["estimate", "consensus-classic", "--models", CLIHarness.threeModels, "--max-rounds", "1",
-             "--output-format", "json"],
+            [
+                "estimate", "consensus-classic", "--models", CLIHarness.threeModels, "--max-rounds", "1",
+                "--output-format", "json",
+            ],
             environment: environment, directory: sandbox.root)
         #expect(result.exitCode == 0, "\(result.stderr)")
         let json = try CLIHarness.json(result.stdout)
@@ -28,12 +30,14 @@ import Testing
     @Test func validateRendersDiagnosticsWithCaretAndExitsFour() async throws {
         let (binary, sandbox, environment) = try setUp()
         defer { sandbox.cleanup() }
-        try sandbox.write("good.yaml", Data("refinery: 1\nname: good\nmodels: [claude, codex]\nstages: [propose]\n".utf8))
+        try sandbox.write(
+            "good.yaml", Data("refinery: 1\nname: good\nmodels: [claude, codex]\nstages: [propose]\n".utf8))
         try sandbox.write("bad.yaml", Data("refinery: 1\nname: bad\nmodles: [claude]\nstages: [propose]\n".utf8))
         let good = try await binary.run(["validate", "good.yaml"], environment: environment, directory: sandbox.root)
         #expect(good.exitCode == 0, "\(good.stderr)")
         #expect(good.stdout == "good.yaml: ok\n")
-        let bad = try await binary.run(["validate", "good.yaml", "bad.yaml"], environment: environment, directory: sandbox.root)
+        let bad = try await binary.run(
+            ["validate", "good.yaml", "bad.yaml"], environment: environment, directory: sandbox.root)
         #expect(bad.exitCode == 4)
         #expect(bad.stderr.contains("bad.yaml:3:1: error:"))
         #expect(bad.stderr.contains("3 | modles: [claude]"))
@@ -61,7 +65,8 @@ import Testing
         _ = try await binary.run(
             ["save", "team", "--model", "openai/gpt-4o:2", "--arbiter", "openai/o3"], environment: environment,
             directory: sandbox.root)
-        let list = try await binary.run(["list", "--output-format", "json"], environment: environment, directory: sandbox.root)
+        let list = try await binary.run(
+            ["list", "--output-format", "json"], environment: environment, directory: sandbox.root)
         #expect(list.exitCode == 0, "\(list.stderr)")
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
         let names = entries.compactMap { $0["name"] as? String }
@@ -85,7 +90,8 @@ import Testing
         defer { repository.cleanup() }
         try repository.write(
             "workflows/review.yaml",
-            "refinery: 1\nname: review\nmodels: [openai/gpt-4o, openai/o3]\nstages: [propose, {repeat: [evaluate, close]}]\n")
+            "refinery: 1\nname: review\nmodels: [openai/gpt-4o, openai/o3]\n"
+                + "stages: [propose, {repeat: [evaluate, close]}]\n")
         let first = try repository.commitAll("two members")
         try repository.git("tag", "v1")
         try repository.write(
@@ -110,11 +116,13 @@ import Testing
         #expect(show.stdout.contains("revision:    \(first) (v1)"))
         let head = try await binary.run(["show", "review"], environment: environment, directory: repository.root)
         #expect(head.stdout.contains("revision:    \(second)\n"))
-        try repository.write("workflows/review.yaml", "refinery: 1\nname: review\nmodels: [openai/o3]\nstages: [propose]\n")
+        try repository.write(
+            "workflows/review.yaml", "refinery: 1\nname: review\nmodels: [openai/o3]\nstages: [propose]\n")
         let dirty = try await binary.run(["show", "review"], environment: environment, directory: repository.root)
         #expect(dirty.stdout.contains("\(second) + uncommitted changes"))
 
-        let badRevision = try await binary.run(["show", "review@nope"], environment: environment, directory: repository.root)
+        let badRevision = try await binary.run(
+            ["show", "review@nope"], environment: environment, directory: repository.root)
         #expect(badRevision.exitCode == 4)
         #expect(badRevision.stderr.contains("at revision nope"))
     }

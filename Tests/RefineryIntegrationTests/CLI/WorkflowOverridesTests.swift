@@ -13,9 +13,10 @@ import Testing
     @Test func modelsReplaceMembersWithCountsAndRepeatedNames() throws {
         let members = try WorkflowOverrides.members(["gpt-4o:2", "claude", "openai/o3", "claude"], catalog: .builtin)
         #expect(members.map(\.id) == ["gpt-4o#1", "gpt-4o#2", "claude#1", "openai/o3", "claude#2"])
-        #expect(members.map(\.model.description) == [
-            "openai/gpt-4o", "openai/gpt-4o", "anthropic/claude-opus-4-6", "openai/o3", "anthropic/claude-opus-4-6",
-        ])
+        #expect(
+            members.map(\.model.description) == [
+                "openai/gpt-4o", "openai/gpt-4o", "anthropic/claude-opus-4-6", "openai/o3", "anthropic/claude-opus-4-6",
+            ])
         #expect(members[2].params.reasoningEffort == "high")
     }
 
@@ -67,7 +68,8 @@ import Testing
         do {
             _ = try WorkflowOverrides(arbiter: "gtp-4o").apply(to: base, catalog: .builtin)
         } catch let error as InputError {
-            #expect(error.message.hasPrefix("--arbiter: unknown model \"gtp-4o\". Use an alias (claude, codex, gemini)"))
+            #expect(
+                error.message.hasPrefix("--arbiter: unknown model \"gtp-4o\". Use an alias (claude, codex, gemini)"))
         } catch {
             Issue.record("unexpected \(error)")
         }
