@@ -1,6 +1,7 @@
 // Human-readable renderings shared by the text outputs.
 
 import Foundation
+import Refinery
 import RefineryCompiler
 import RefineryStore
 
@@ -40,6 +41,16 @@ enum TextFormat {
         if let finished = run.finishedAt { lines.append("finished:  \(date(finished))") }
         lines.append("seed:      \(run.seed)")
         lines.append("cost:      \(dollars(run.costUSD)), \(run.inputTokens) in / \(run.outputTokens) out tokens")
+        if let json = run.outcomeJSON,
+            let report = try? JSONDecoder().decode(RunReport.self, from: Data(json.utf8))
+        {
+            lines.append("stopped:   \(report.stoppedBy)")
+            lines.append("rounds:    \(report.metadata.totalRounds), \(report.metadata.totalCalls) calls")
+            if let winner = report.winner {
+                let answer = winner.answer.replacingOccurrences(of: "\n", with: " ")
+                lines.append("answer:    \(winner.memberID): \(answer.count > 200 ? answer.prefix(200) + "…" : answer)")
+            }
+        }
         lines.append("models:")
         for (member, model) in run.resolvedModels.sorted(by: { $0.key < $1.key }) {
             lines.append("  \(member): \(model)")
