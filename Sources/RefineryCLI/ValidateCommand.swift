@@ -22,18 +22,29 @@ struct ValidateCommand: AsyncParsableCommand {
             let service = RunService.current()
             let colored = ProgressLine(quiet: false, environment: service.environment).color
             var failed = false
-            for (path, diagnostics, sources) in try service.validate(files) {
-                let errors = diagnostics.filter { $0.severity == .error }.count
-                if !diagnostics.isEmpty {
-                    let rendered = WorkflowDiagnosticsError(diagnostics: diagnostics, sources: sources)
-                        .rendered(colored: colored)
-                    FileHandle.standardError.write(Data(rendered.utf8))
-                }
-                if errors > 0 {
+            for file in files {
+                let checked: [(path: String, diagnostics: [Diagnostic], sources: [String: String])]
+                do {
+                    checked = try service.validate([file])
+                } catch let error as InputError {
                     failed = true
-                    Output.line("\(path): \(errors) error(s)")
-                } else {
-                    Output.line("\(path): ok" + (diagnostics.isEmpty ? "" : " (\(diagnostics.count) warning(s))"))
+                    CLIError.printError(error.message)
+                    Output.line("\(file): not checked")
+                    continue
+                }
+                for (path, diagnostics, sources) in checked {
+                    let errors = diagnostics.filter { $0.severity == .error }.count
+                    if !diagnostics.isEmpty {
+                        let rendered = WorkflowDiagnosticsError(diagnostics: diagnostics, sources: sources)
+                            .rendered(colored: colored)
+                        FileHandle.standardError.write(Data(rendered.utf8))
+                    }
+                    if errors > 0 {
+                        failed = true
+                        Output.line("\(path): \(errors) error(s)")
+                    } else {
+                        Output.line("\(path): ok" + (diagnostics.isEmpty ? "" : " (\(diagnostics.count) warning(s))"))
+                    }
                 }
             }
             if failed { throw ExitCode(RunExitCode.configurationError.rawValue) }

@@ -45,6 +45,11 @@ import Testing
         #expect(bad.stderr.contains("did you mean `models`?"))
         #expect(!bad.stderr.contains("Fatal error"))
         #expect(bad.stdout.contains("good.yaml: ok"))
+        let missing = try await binary.run(
+            ["validate", "missing.yaml", "good.yaml"], environment: environment, directory: sandbox.root)
+        #expect(missing.exitCode == 4)
+        #expect(missing.stdout == "missing.yaml: not checked\ngood.yaml: ok\n")
+        #expect(missing.stderr.contains("no workflow file at `missing.yaml`"))
     }
 
     @Test(arguments: [("mermaid", "flowchart"), ("dot", "digraph")])
