@@ -59,6 +59,15 @@ if enabled("runtime") {
             name: "RefineryRuntimeTests",
             dependencies: ["RefineryRuntime", "RefineryTestSupport"]
         ),
+        // Library examples (DESIGN §5), built and run by RefineryRuntimeTests.
+        .executableTarget(
+            name: "ExampleCustomProvider", dependencies: ["RefineryRuntime"], path: "examples/swift/custom-provider"),
+        .executableTarget(
+            name: "ExampleRoundByRound", dependencies: ["RefineryRuntime"], path: "examples/swift/round-by-round"),
+        // `swift run -c release RefineryEngineBenchmarks`: engine overhead, critical path, memory.
+        .executableTarget(
+            name: "RefineryEngineBenchmarks", dependencies: ["RefineryRuntime", "RefineryTestSupport"],
+            path: "Benchmarks/Sources/RefineryEngineBenchmarks"),
     ]
 }
 

@@ -1,0 +1,26 @@
+// Engine benchmarks: scheduling overhead per call, wall time against the critical path,
+// peak memory, and a straggler against a stage-barrier schedule.
+//
+// swift run -c release RefineryEngineBenchmarks [cpu|critical|memory|straggler]
+// (one mode per process for `memory`: VmHWM is the process's peak.)
+
+import Foundation
+import RefineryCompiler
+import RefineryRuntime
+
+let mode = CommandLine.arguments.dropFirst().first ?? "all"
+switch mode {
+case "cpu": try await EngineBenchmarks.cpuPerCall()
+case "profile": try await EngineBenchmarks.profile()
+case "critical": try await EngineBenchmarks.criticalPath()
+case "memory": try await EngineBenchmarks.memory()
+case "straggler": try await EngineBenchmarks.straggler()
+case "all":
+    try await EngineBenchmarks.cpuPerCall()
+    try await EngineBenchmarks.criticalPath()
+    try await EngineBenchmarks.straggler()
+    try await EngineBenchmarks.memory()
+default:
+    print("usage: RefineryEngineBenchmarks [cpu|critical|memory|straggler|all]")
+    exit(64)
+}

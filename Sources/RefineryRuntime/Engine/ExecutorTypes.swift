@@ -1,0 +1,119 @@
+// Values the executor passes between its parent loop and its child tasks.
+
+import RefineryCompiler
+
+/// One member or the arbiter, with the models it may call and how it is doing.
+struct ParticipantState: Sendable {
+    /// Member id or `arbiter`.
+    var id: String
+    /// The model first, then its fallbacks, in order.
+    var models: [ModelRef]
+    /// Index into `models` where new calls start (moves on after a permanent failure).
+    var modelIndex: Int
+    /// System prompt override.
+    var system: String?
+    /// Parameters.
+    var params: ModelParams
+    /// Whether the participant is out for the rest of the run.
+    var droppedForRun = false
+}
+
+/// What a finished node left for the nodes after it.
+struct NodeResult: Sendable {
+    /// An answer, revision, draft or verification answer.
+    var text: String?
+    /// A synthesis.
+    var synthesis: Synthesis?
+    /// Planned verification questions.
+    var questions: [String]?
+    /// The model that produced `text`.
+    var model: ModelRef?
+    /// Why no call was made or why it failed; `nil` when the node did its work.
+    var skippedReason: String?
+
+    static func skipped(_ reason: String) -> NodeResult { NodeResult(skippedReason: reason) }
+}
+
+/// A call ready to start or in flight: everything a child task needs, nothing of the actor's.
+struct CallTicket: Sendable {
+    var node: GraphNode
+    var participant: String
+    var round: Int
+    var stageIndex: Int
+    var promptKind: PromptKind
+    /// The request as it will be sent (model, reminder included). Its messages are empty until a
+    /// child task renders ``pendingPrompt``.
+    var request: ModelRequest
+    /// The prompt still to render: rendering runs in the child task, in parallel, not in the parent loop.
+    var pendingPrompt: PendingPrompt?
+    /// SHA-256 of `request`, filled in by the child task when a ledger is configured.
+    var requestHash: String
+    /// Index into the participant's model chain.
+    var modelIndex: Int
+    /// Attempt number of this exact request, from 1.
+    var attempt: Int
+    /// Whether this is the one re-ask after an unreadable reply.
+    var reminder: Bool
+    /// Label → member id for the answers shown (evaluate and synthesize).
+    var labels: [String: String]
+    /// Which reply shape to parse, if structured.
+    var replyKind: ReplyKind?
+    /// The draft shown (critique-revise, verification plan).
+    var draft: String?
+    /// Budget estimate of this call, in dollars.
+    var estimatedCostUSD: Double
+}
+
+/// A prompt to render into a request's system text and user message.
+struct PendingPrompt: Sendable {
+    var renderer: PromptRenderer
+    var kind: PromptKind
+    var context: PromptContext
+
+    /// Fills `request`'s messages (and system text, when the template has one).
+    func render(into request: inout ModelRequest) throws {
+        let rendered = try renderer.render(kind, context)
+        if let system = rendered.system { request.system = system }
+        request.messages = [ChatMessage(role: .user, content: rendered.user)]
+    }
+
+    /// Rough size of what the prompt will show, for the budget estimate before rendering.
+    var approximateBytes: Int {
+        let c = context
+        var texts = [
+            c.prompt, c.extraContext ?? "", c.ownAnswer ?? "", c.draft ?? "", c.question ?? "", c.rubric ?? "",
+        ]
+        texts += c.ownHistory.flatMap { [$0.answer] + $0.reviews }
+        texts += c.peers.map(\.text) + c.answersToScore.map(\.text) + [c.answerUnderReview?.text ?? ""]
+        texts += c.reviewsReceived.map { $0.evaluation.rationale + $0.evaluation.suggestions.joined() }
+        texts += c.questions + c.verificationAnswers.flatMap { [$0.question, $0.answer] }
+        texts.append(c.synthesis.map { $0.synthesis + $0.refinementAreas.joined() } ?? "")
+        // The template's own text.
+        return texts.reduce(600) { $0 + $1.utf8.count }
+    }
+}
+
+/// How one attempt of a call ended, as a child task reports it.
+enum AttemptResult: Sendable {
+    case replied(ModelReply, replayed: Bool)
+    case failed(ProviderError)
+    /// The prompt template failed to render: no call was made.
+    case unrenderable(String)
+}
+
+/// What a child task returns to the parent loop. Children never decide what runs next.
+enum ChildResult: Sendable {
+    /// An attempt finished.
+    case attempt(CallTicket, AttemptResult, latency: Duration, startedAt: Duration)
+    /// A retry's backoff elapsed; the ticket may start again.
+    case backoffElapsed(CallTicket)
+    /// The run was cancelled while the child ran.
+    case cancelled(CallTicket, wasCall: Bool)
+}
+
+/// Why a run stops before its chain is done.
+enum StopReason: Sendable {
+    case budget(String)
+    case cancelled
+    case quorum(String)
+}

@@ -1,0 +1,264 @@
+// One call attempt in a child task (ledger replay, timeout race), and what the parent does with
+// its result: account, record, parse, retry with backoff, fall back, or drop the participant.
+
+import Foundation
+import Logging
+import RefineryCompiler
+
+extension RunExecutor {
+    /// Makes one attempt. Runs in a child task; touches nothing of the actor.
+    static func perform(_ ticket: CallTicket, environment: CallEnvironment) async -> ChildResult {
+        let startedAt = environment.clock.elapsed()
+        var ticket = ticket
+        if let pending = ticket.pendingPrompt {
+            do {
+                try pending.render(into: &ticket.request)
+                ticket.pendingPrompt = nil
+            } catch {
+                return .attempt(ticket, .unrenderable("\(error)"), latency: .zero, startedAt: startedAt)
+            }
+        }
+        // Hashing is only needed for the ledger, and done here, in parallel, off the parent loop.
+        if environment.ledger != nil, ticket.requestHash.isEmpty { ticket.requestHash = RequestHash.of(ticket.request) }
+        if ticket.attempt == 1, let ledger = environment.ledger,
+            let reply = try? await ledger.recordedReply(
+                runID: environment.runID, round: ticket.round, node: ticket.node.id, requestHash: ticket.requestHash)
+        {
+            return .attempt(ticket, .replied(reply, replayed: true), latency: .zero, startedAt: startedAt)
+        }
+        let context = CallContext(
+            runID: environment.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
+            kind: ticket.promptKind.rawValue, attempt: ticket.attempt, reminder: ticket.reminder,
+            labels: ticket.labels)
+        let request = ticket.request
+        let providerKey = request.model.provider
+        do {
+            let provider = try environment.resolver.provider(for: request.model)
+            let timeout = Duration.seconds(request.timeoutSeconds ?? 120)
+            let reply = try await CallContext.$current.withValue(context) {
+                try await withTimeout(
+                    timeout, deadline: startedAt + timeout, clock: environment.clock, provider: providerKey
+                ) {
+                    try await provider.complete(request)
+                }
+            }
+            let latency = environment.clock.elapsed() - startedAt
+            return .attempt(ticket, .replied(reply, replayed: false), latency: latency, startedAt: startedAt)
+        } catch {
+            if Task.isCancelled { return .cancelled(ticket, wasCall: true) }
+            let latency = environment.clock.elapsed() - startedAt
+            let failure =
+                (error as? ProviderError)
+                ?? ProviderError(code: .network, message: "The provider failed: \(error)", provider: providerKey)
+            return .attempt(ticket, .failed(failure), latency: latency, startedAt: startedAt)
+        }
+    }
+
+    /// Races `body` against the clock; the loser is cancelled. The deadline is fixed before either
+    /// starts, so it does not depend on when the timer task gets scheduled.
+    static func withTimeout<T: Sendable>(
+        _ timeout: Duration, deadline: Duration, clock: EngineClock, provider: String,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await clock.sleepUntil(deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                try Task.checkCancellation()
+                throw ProviderError(
+                    code: .timeout,
+                    message: "No reply within \(timeout.milliseconds / 1000) s; raise the stage or limits timeout.",
+                    provider: provider)
+            }
+            return value
+        }
+    }
+
+    func handleAttempt(_ ticket: CallTicket, _ result: AttemptResult, latency: Duration, startedAt: Duration) async {
+        switch result {
+        case .replied(let reply, let replayed):
+            let cost = price(reply.usage, model: ticket.request.model)
+            costUSD += cost
+            usage = usage + reply.usage
+            totalCalls += 1
+            repliesSeen += 1
+            outputTokensSeen += reply.usage.outputTokens
+            let stepUsage = (section?.usage ?? TokenUsage()) + reply.usage
+            section?.calls += 1
+            section?.usage = stepUsage
+            section?.costUSD += cost
+            await record(
+                ticket, reply: reply, error: nil, status: replayed ? .replayed : .succeeded, latency: latency,
+                startedAt: startedAt, cost: cost)
+            var event = callEvent(ticket)
+            event.usage = reply.usage
+            event.costUSD = cost
+            event.latencyMs = latency.milliseconds
+            event.status = replayed ? .replayed : .succeeded
+            emit?(.callFinished(event))
+            switch applyReply(reply, to: ticket) {
+            case .done(let nodeResult):
+                complete(ticket.node.id, nodeResult)
+            case .retryWithReminder(let kind):
+                enqueue(withReminder(ticket, kind: kind))
+            }
+        case .unrenderable(let message):
+            configuration.logger.error(
+                "A prompt template failed to render; the call was not made.",
+                metadata: ["node": "\(ticket.node.id)", "error": "\(message)"])
+            complete(ticket.node.id, .skipped("prompt template failed: \(message)"))
+        case .failed(let error):
+            if error.isTransient, ticket.attempt <= workflow.limits.retries, stopReason == nil {
+                let delay = retryDelay(for: error, ticket: ticket)
+                var event = callEvent(ticket)
+                event.errorCode = error.code.description
+                event.error = error.message
+                event.retryDelayMs = delay.milliseconds
+                emit?(.callRetried(event))
+                var next = ticket
+                next.attempt += 1
+                pendingBackoffs.append((next, delay))
+                return
+            }
+            failedCalls += 1
+            totalCalls += 1
+            section?.calls += 1
+            await record(
+                ticket, reply: nil, error: error.description, status: .failed, latency: latency, startedAt: startedAt,
+                cost: 0)
+            var event = callEvent(ticket)
+            event.errorCode = error.code.description
+            event.error = error.message
+            emit?(.callFailed(event))
+            failOver(ticket, error: error)
+        }
+    }
+
+    /// Tries the participant's next model, or drops the participant.
+    private func failOver(_ ticket: CallTicket, error: ProviderError) {
+        guard var participant = participants[ticket.participant] else {
+            complete(ticket.node.id, .skipped("failed: \(error.code)"))
+            return
+        }
+        let next = ticket.modelIndex + 1
+        if next < participant.models.count, stopReason == nil {
+            if !error.isTransient {
+                // A permanent failure will not heal this run: later calls start at the fallback.
+                participant.modelIndex = max(participant.modelIndex, next)
+                participants[ticket.participant] = participant
+            }
+            if ticket.participant == "arbiter" { arbiterFallbackUsed = true }
+            enqueue(retargeted(ticket, to: next, of: participant))
+            return
+        }
+        if ticket.participant != "arbiter" {
+            if error.isTransient {
+                dropForRound(ticket.participant, reason: "\(error.code): \(error.message)")
+            } else {
+                dropForRun(ticket.participant, reason: "\(error.code): \(error.message)", round: ticket.round)
+            }
+        }
+        complete(ticket.node.id, .skipped("failed: \(error.code)"))
+    }
+
+    /// `ticket` moved to model `index` of the participant's chain, as a first attempt.
+    func retargeted(_ ticket: CallTicket, to index: Int, of participant: ParticipantState) -> CallTicket {
+        var moved = ticket
+        moved.modelIndex = index
+        moved.attempt = 1
+        moved.request.model = participant.models[index]
+        moved.requestHash = ""
+        return moved
+    }
+
+    func dropForRun(_ member: String, reason: String, round: Int) {
+        guard participants[member]?.droppedForRun == false else { return }
+        participants[member]?.droppedForRun = true
+        droppedForRunOrder.append(member)
+        if section == nil {
+            droppedBetweenSteps.append(member)
+        } else {
+            section?.droppedNames.append(member)
+        }
+        emit?(.memberDropped(MemberDroppedEvent(round: round, member: member, reason: reason, forRun: true)))
+    }
+
+    private func dropForRound(_ member: String, reason: String) {
+        guard let round = section?.round, section?.droppedThisRound.contains(member) == false else { return }
+        section?.droppedThisRound.insert(member)
+        section?.droppedNames.append(member)
+        emit?(.memberDropped(MemberDroppedEvent(round: round, member: member, reason: reason, forRun: false)))
+    }
+
+    private func withReminder(_ ticket: CallTicket, kind: ReplyKind) -> CallTicket {
+        var next = ticket
+        next.reminder = true
+        next.attempt = 1
+        var messages = ticket.request.messages
+        if let last = messages.indices.last {
+            messages[last].content += ReplyParser.formatReminder(for: kind)
+        }
+        next.request.messages = messages
+        next.requestHash = ""
+        return next
+    }
+
+    /// Backoff before attempt `ticket.attempt + 1`: the server's Retry-After when it sent one,
+    /// else 1 s doubling per attempt up to 30 s, with seeded jitter in [50 %, 100 %].
+    func retryDelay(for error: ProviderError, ticket: CallTicket) -> Duration {
+        if let retryAfter = error.retryAfterSeconds, retryAfter >= 0 {
+            return .milliseconds(Int((min(retryAfter, 600) * 1000).rounded()))
+        }
+        let base = min(30.0, pow(2.0, Double(ticket.attempt - 1)))
+        var generator = SeededGenerator(
+            seed: configuration.seed,
+            salt: "backoff|\(ticket.round)|\(ticket.node.id)|\(ticket.modelIndex)|\(ticket.attempt)")
+        let jitter = 0.5 + Double(generator.next() % 1000) / 2000
+        return .milliseconds(Int((base * jitter * 1000).rounded()))
+    }
+
+    func price(_ usage: TokenUsage, model: ModelRef) -> Double {
+        configuration.catalog.pricing(for: model)?.cost(
+            inputTokens: usage.inputTokens, outputTokens: usage.outputTokens)
+            ?? 0
+    }
+
+    /// A cost estimate for the budget check: ~4 bytes a token in (the prompt before rendering), and the
+    /// request's max tokens (else the mean output so far, else 1,024) out.
+    func estimateCost(_ request: ModelRequest, promptBytes: Int) -> Double {
+        guard let pricing = configuration.catalog.pricing(for: request.model) else { return 0 }
+        let characters = (request.system?.utf8.count ?? 0) + promptBytes
+        let output = request.params.maxTokens ?? (repliesSeen > 0 ? outputTokensSeen / repliesSeen : 1024)
+        return pricing.cost(inputTokens: characters / 4 + 1, outputTokens: output)
+    }
+
+    func callEvent(_ ticket: CallTicket) -> CallEvent {
+        CallEvent(
+            round: ticket.round, node: ticket.node.id, participant: ticket.participant, model: ticket.request.model,
+            attempt: ticket.attempt)
+    }
+
+    private func record(
+        _ ticket: CallTicket, reply: ModelReply?, error: String?, status: CallStatus, latency: Duration,
+        startedAt: Duration, cost: Double
+    ) async {
+        guard let ledger = configuration.ledger else { return }
+        let started = startDate.addingTimeInterval(Double(startedAt.milliseconds) / 1000)
+        let record = CallRecord(
+            runID: configuration.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
+            requestHash: ticket.requestHash, request: ticket.request, reply: reply, error: error, status: status,
+            attempts: ticket.attempt, latencyMs: latency.milliseconds, costUSD: cost, startedAt: started,
+            finishedAt: started.addingTimeInterval(Double(latency.milliseconds) / 1000))
+        do {
+            try await ledger.record(record)
+        } catch {
+            configuration.logger.warning(
+                "Could not record a call in the run ledger; resume may repeat it.",
+                metadata: ["node": "\(ticket.node.id)", "error": "\(error)"])
+        }
+    }
+}

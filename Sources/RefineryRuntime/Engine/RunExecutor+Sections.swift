@@ -1,0 +1,194 @@
+// Steps of a run: which section runs next, node readiness, and what a finished step leaves behind
+// (answers, history, scores, the close decision, quorum).
+
+import Foundation
+import RefineryCompiler
+
+extension RunExecutor {
+    /// Sets up the next step; `false` when the run is over.
+    func beginNextSection() -> Bool {
+        var next: (GraphSection, Int, RoundPhase)?
+        if !preludeDone {
+            preludeDone = true
+            if !graph.prelude.nodes.isEmpty { next = (graph.prelude, 0, .prelude) }
+        }
+        if next == nil, stopReason == nil, !repeatEnded, let round = graph.round {
+            if currentRound < workflow.iterations.max {
+                currentRound += 1
+                next = (round, currentRound, .round)
+            } else {
+                repeatEnded = true
+            }
+        }
+        if next == nil, stopReason == nil, !epilogueDone {
+            repeatEnded = true
+            epilogueDone = true
+            if !graph.epilogue.nodes.isEmpty { next = (graph.epilogue, currentRound + 1, .epilogue) }
+        }
+        guard let (graphSection, round, phase) = next else {
+            finished = true
+            return false
+        }
+        labelCache = [:]
+        var run = SectionRun(round: round, phase: phase, section: graphSection, memberIDs: memberIDSet)
+        run.droppedNames = droppedBetweenSteps
+        droppedBetweenSteps = []
+        section = run
+        emit?(
+            .roundStarted(
+                RoundStartedEvent(
+                    round: round, phase: phase, plannedCalls: graphSection.nodes.filter(\.isCall).count)))
+        activate(run.initiallyReady)
+        return true
+    }
+
+    /// Prepares nodes whose dependencies are done: each becomes a queued call or finishes at once.
+    private func activate(_ ids: [String]) {
+        var work = ids
+        var next = 0
+        while next < work.count {
+            let id = work[next]
+            next += 1
+            guard let node = section?.nodes[id] else { continue }
+            switch prepare(node) {
+            case .call(let ticket):
+                enqueue(ticket)
+            case .result(let result):
+                work += finish(id, result)
+            }
+        }
+    }
+
+    /// Records a node's result and prepares the nodes it unblocked.
+    func complete(_ id: String, _ result: NodeResult) {
+        activate(finish(id, result))
+    }
+
+    private func finish(_ id: String, _ result: NodeResult) -> [String] {
+        // Taken out and put back so the step's dictionaries are mutated in place, not copied.
+        guard var run = section.take() else { return [] }
+        defer { section = run }
+        guard run.results[id] == nil else { return [] }
+        run.results[id] = result
+        run.unfinished -= 1
+        var ready: [String] = []
+        for dependent in run.dependents[id] ?? [] {
+            let left = (run.pendingDependencies[dependent] ?? 1) - 1
+            run.pendingDependencies[dependent] = left
+            if left == 0 { ready.append(dependent) }
+        }
+        return ready
+    }
+
+    /// Closes the current step: carries answers over, applies quorum and the close decision.
+    func finishSection() async -> RoundResult? {
+        guard var run = section else { return nil }
+        // Nodes never reached (run stopped) count as skipped.
+        for id in run.nodes.keys where run.results[id] == nil { run.results[id] = .skipped("not started") }
+        // Reviews in member order, not arrival order, so the step's results are deterministic.
+        let order = Dictionary(uniqueKeysWithValues: (memberIDs + ["arbiter"]).enumerated().map { ($1, $0) })
+        run.reviews.sort {
+            (order[$0.reviewer] ?? 0, order[$0.target] ?? 0) < (order[$1.reviewer] ?? 0, order[$1.target] ?? 0)
+        }
+        section = run
+        for member in memberIDs {
+            if let latest = run.latestText(of: member, before: Int.max),
+                let model = latest.model ?? participants[member].map({ $0.models[$0.modelIndex] })
+            {
+                answers[member] = (latest.text, model)
+            }
+        }
+        let previousDraft = draft
+        draft = draftText(before: Int.max)
+        if let produced = run.synthesis { synthesis = produced }
+
+        // Scores of this step.
+        var received: [String: [Double]] = [:]
+        var reviewsText: [String: [String]] = [:]
+        for review in run.reviews {
+            guard let score = review.score else { continue }
+            received[review.target, default: []].append(score)
+            reviewsText[review.target, default: []].append(Self.describe(review))
+        }
+        let means = received.mapValues { $0.reduce(0, +) / Double($0.count) }
+        if !received.isEmpty {
+            lastScores = received.mapValues { ($0.reduce(0, +) / Double($0.count), $0.count) }
+        }
+        if run.phase != .epilogue {
+            for member in memberIDs where isActive(member) {
+                guard let answer = answers[member]?.text else { continue }
+                history[member, default: []].append(
+                    HistoryEntry(round: run.round, answer: answer, reviews: reviewsText[member] ?? []))
+            }
+        }
+
+        // Quorum.
+        let answered = memberIDs.filter { isActive($0) && answers[$0] != nil }
+        let quorum = min(workflow.limits.quorum, memberIDs.count)
+        if stopReason == nil, run.hasMemberNodes, answered.count < quorum {
+            stopReason = .quorum(
+                "quorum: \(answered.count) member(s) answered in round \(run.round), \(quorum) required")
+        }
+
+        var decision: RoundDecision?
+        if run.phase == .round, stopReason == nil {
+            if run.hasClose {
+                let signals = RoundSignals(
+                    round: run.round, meanScores: means,
+                    answers: Dictionary(
+                        uniqueKeysWithValues: answered.compactMap { id in answers[id].map { (id, $0.text) } }),
+                    synthesis: run.synthesis, draft: draft, previousDraft: previousDraft, activeMembers: answered)
+                let closed = await judge.close(signals)
+                let made = RoundDecision(
+                    shouldStop: closed.shouldStop, converged: closed.converged, signal: closed.signal,
+                    leader: closed.leader, rolledBackTo: closed.rolledBackTo)
+                if let rollback = made.rolledBackTo { draft = rollback }
+                decision = made
+                lastDecision = made
+                emit?(.decision(DecisionEvent(round: run.round, decision: made)))
+                if made.shouldStop { repeatEnded = true }
+            }
+            if run.round >= workflow.iterations.max { repeatEnded = true }
+        }
+
+        let result = RoundResult(
+            round: run.round, phase: run.phase, answers: memberAnswers(), reviews: run.reviews,
+            synthesis: run.synthesis, draft: draft, decision: decision, droppedMembers: run.droppedNames,
+            calls: run.calls, usage: run.usage, costUSD: run.costUSD)
+        rounds.append(result)
+        unscoredTotal += run.unscored
+        section = nil
+        emit?(.roundFinished(result))
+        if stopReason != nil {
+            finished = true
+        } else if repeatEnded, epilogueDone || graph.epilogue.nodes.isEmpty {
+            epilogueDone = true
+            finished = true
+        }
+        return result
+    }
+
+    /// Whether `member` still takes part in the current step.
+    func isActive(_ member: String) -> Bool {
+        guard let participant = participants[member], !participant.droppedForRun else { return false }
+        return !(section?.droppedThisRound.contains(member) ?? false)
+    }
+
+    func memberAnswers() -> [MemberAnswer] {
+        memberIDs.compactMap { id in
+            guard let answer = answers[id] else { return nil }
+            let scores = lastScores[id]
+            return MemberAnswer(
+                memberID: id, model: answer.model, answer: answer.text, meanScore: scores?.mean,
+                scoresReceived: scores?.count ?? 0)
+        }
+    }
+
+    /// A review as its target sees it in its history: no reviewer name.
+    static func describe(_ review: Review) -> String {
+        var parts = ["\(review.score.map { String(format: "%.1f", $0) } ?? "-")/10: \(review.rationale)"]
+        if !review.weaknesses.isEmpty { parts.append("Weaknesses: " + review.weaknesses.joined(separator: "; ")) }
+        if !review.suggestions.isEmpty { parts.append("Suggestions: " + review.suggestions.joined(separator: "; ")) }
+        return parts.joined(separator: " ")
+    }
+}

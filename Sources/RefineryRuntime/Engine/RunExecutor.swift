@@ -1,0 +1,326 @@
+// The run's orchestrator: one actor owning all run state, one task group per drive. Child tasks
+// make one call attempt (or sit out one backoff) and return a `ChildResult`; only the parent loop
+// decides what starts next, what is retried, who falls back and who is dropped. A node starts as
+// soon as its dependencies finished; a step's end (where `close` decides) is the only barrier.
+
+import Foundation
+import Logging
+import RefineryCompiler
+
+/// Executes one run of a workflow.
+actor RunExecutor {
+    let workflow: Workflow
+    let graph: ExecutionGraph
+    let configuration: EngineConfiguration
+    let resolver: any ProviderResolver
+    let prompt: String
+    let emit: (@Sendable (RunEvent) -> Void)?
+    let clock: EngineClock
+    let judge: ConvergenceJudge
+    let memberIDs: [String]
+    let memberIDSet: Set<String>
+    let startDate: Date
+    var renderers: [Int: PromptRenderer] = [:]
+
+    // What carries over from one step to the next.
+    var participants: [String: ParticipantState] = [:]
+    var answers: [String: (text: String, model: ModelRef)] = [:]
+    var draft: String?
+    var synthesis: Synthesis?
+    var history: [String: [HistoryEntry]] = [:]
+    var extraContext: String?
+    var lastScores: [String: (mean: Double, count: Int)] = [:]
+    var lastDecision: RoundDecision?
+    var anonymization: [AnonymizationEntry] = []
+    var labelCache: [String: [String: String]] = [:]
+    var rounds: [RoundResult] = []
+    var droppedForRunOrder: [String] = []
+    var droppedBetweenSteps: [String] = []
+
+    // Totals.
+    var totalCalls = 0
+    var usage = TokenUsage()
+    var costUSD: Double = 0
+    var outputTokensSeen = 0
+    var repliesSeen = 0
+    var arbiterFallbackUsed = false
+    var unscoredTotal = 0
+    var failedCalls = 0
+
+    // Progress.
+    var stopReason: StopReason?
+    var runStartedEmitted = false
+    var runFinishedEmitted = false
+    var preludeDone = false
+    var repeatEnded = false
+    var epilogueDone = false
+    var finished = false
+    var currentRound = 0
+    var section: SectionRun?
+
+    // Scheduling.
+    var readyQueues: [String: [CallTicket]] = [:]
+    var readyHeads: [String: Int] = [:]
+    var providerOrder: [String] = []
+    var queuedCount = 0
+    var pendingBackoffs: [(CallTicket, Duration)] = []
+    var inFlight = 0
+    var inFlightByProvider: [String: Int] = [:]
+    var inFlightEstimateUSD: Double = 0
+    var backoffsRunning = 0
+
+    init(
+        workflow: Workflow, providers: any ProviderResolver, configuration: EngineConfiguration, prompt: String,
+        events: (@Sendable (RunEvent) -> Void)?
+    ) throws {
+        guard !workflow.members.isEmpty else {
+            throw EngineError(
+                code: .invalidWorkflow, message: "Workflow '\(workflow.name)' has no members; add at least one model.")
+        }
+        self.workflow = workflow
+        self.graph = ExecutionGraph(workflow: workflow)
+        self.configuration = configuration
+        self.resolver = providers
+        self.prompt = prompt
+        self.emit = events
+        self.clock = EngineClock(configuration.clock)
+        self.judge = ConvergenceJudge(
+            strategy: workflow.convergence.strategy, iterations: workflow.iterations, embedder: configuration.embedder,
+            clock: configuration.clock)
+        self.memberIDs = workflow.members.map(\.id)
+        self.memberIDSet = Set(memberIDs)
+        self.startDate = Date()
+        for member in workflow.members {
+            participants[member.id] = ParticipantState(
+                id: member.id, models: [member.model] + member.fallback, modelIndex: 0, system: member.system,
+                params: member.params)
+        }
+        if let arbiter = workflow.arbiter {
+            participants["arbiter"] = ParticipantState(
+                id: "arbiter", models: [arbiter.model] + arbiter.fallback, modelIndex: 0, system: arbiter.system,
+                params: arbiter.params)
+        }
+    }
+
+    var isFinished: Bool { finished }
+
+    // MARK: - Entry points
+
+    func step(overrides: RoundOverrides) async -> RoundResult? {
+        guard !finished else { return nil }
+        apply(overrides)
+        let result = await drive(singleStep: true)
+        return result
+    }
+
+    func runToEnd() async -> RunOutcome {
+        _ = await drive(singleStep: false)
+        return makeOutcome()
+    }
+
+    func finalize() async -> RunOutcome {
+        if !finished {
+            repeatEnded = true
+            _ = await drive(singleStep: false)
+        }
+        return makeOutcome()
+    }
+
+    private func apply(_ overrides: RoundOverrides) {
+        if let context = overrides.additionalContext, !context.isEmpty {
+            extraContext = [extraContext, context].compactMap { $0 }.joined(separator: "\n\n")
+        }
+        for member in overrides.dropMembers where participants[member]?.droppedForRun == false {
+            dropForRun(member, reason: "dropped by the caller", round: currentRound)
+        }
+    }
+
+    // MARK: - The parent loop
+
+    private func drive(singleStep: Bool) async -> RoundResult? {
+        if !runStartedEmitted {
+            runStartedEmitted = true
+            emit?(
+                .runStarted(
+                    RunStartedEvent(
+                        runID: configuration.runID, workflow: workflow.name, members: memberIDs,
+                        strategy: workflow.convergence.strategy.name, maxRounds: workflow.iterations.max)))
+        }
+        var produced: RoundResult?
+        let environment = CallEnvironment(
+            resolver: resolver, ledger: configuration.ledger, clock: clock, runID: configuration.runID)
+        await withTaskGroup(of: ChildResult.self) { group in
+            while true {
+                if section == nil {
+                    if singleStep, produced != nil { break }
+                    guard beginNextSection() else { break }
+                }
+                launch(into: &group, environment: environment)
+                if inFlight == 0, backoffsRunning == 0, queuedCount == 0 {
+                    produced = await finishSection()
+                    continue
+                }
+                guard let child = await group.next() else { continue }
+                await handle(child)
+            }
+        }
+        if finished, !runFinishedEmitted {
+            runFinishedEmitted = true
+            emitRunFinished()
+        }
+        return produced
+    }
+
+    private func launch(into group: inout TaskGroup<ChildResult>, environment: CallEnvironment) {
+        if Task.isCancelled, stopReason == nil { stopReason = .cancelled }
+        for (ticket, delay) in pendingBackoffs {
+            backoffsRunning += 1
+            let sleepUntil = clock.sleepUntil
+            let deadline = clock.elapsed() + delay
+            group.addTask {
+                do {
+                    try await sleepUntil(deadline)
+                    return .backoffElapsed(ticket)
+                } catch {
+                    return .cancelled(ticket, wasCall: false)
+                }
+            }
+        }
+        pendingBackoffs.removeAll()
+        if stopReason != nil {
+            drainQueues(reason: "run stopped")
+            return
+        }
+        let limits = workflow.limits
+        var launchedAny = true
+        while launchedAny, queuedCount > 0 {
+            launchedAny = false
+            for provider in providerOrder {
+                if limits.maxConcurrent > 0, inFlight >= limits.maxConcurrent { return }
+                guard let head = readyHeads[provider], let queue = readyQueues[provider], head < queue.count else {
+                    continue
+                }
+                let cap = limits.perProvider[provider] ?? limits.maxConcurrent
+                if cap > 0, inFlightByProvider[provider, default: 0] >= cap { continue }
+                guard let ticket = current(queue[head]) else {
+                    dequeue(provider)
+                    launchedAny = true
+                    continue
+                }
+                if let budget = limits.budgetUSD, costUSD + inFlightEstimateUSD + ticket.estimatedCostUSD > budget {
+                    stopReason = .budget(
+                        String(
+                            format: "budget: next call ~$%.4f would pass $%.2f (spent $%.4f)", ticket.estimatedCostUSD,
+                            budget, costUSD))
+                    drainQueues(reason: "budget exhausted")
+                    return
+                }
+                dequeue(provider)
+                start(ticket, into: &group, environment: environment)
+                launchedAny = true
+            }
+        }
+    }
+
+    private func start(_ ticket: CallTicket, into group: inout TaskGroup<ChildResult>, environment: CallEnvironment) {
+        let provider = ticket.request.model.provider
+        inFlight += 1
+        inFlightByProvider[provider, default: 0] += 1
+        inFlightEstimateUSD += ticket.estimatedCostUSD
+        if section?.startedStages.insert(ticket.stageIndex).inserted == true {
+            emit?(
+                .stageStarted(
+                    StageStartedEvent(
+                        round: ticket.round,
+                        stage: section?.stages.first { $0.index == ticket.stageIndex }?.stage.keyword
+                            ?? "", stageIndex: ticket.stageIndex)))
+        }
+        emit?(.callStarted(callEvent(ticket)))
+        group.addTask { await RunExecutor.perform(ticket, environment: environment) }
+    }
+
+    /// The ticket as it should start now: `nil` (and the node skipped) when its participant was
+    /// dropped while it waited; moved to the participant's fallback model when the primary failed
+    /// for good meanwhile.
+    private func current(_ ticket: CallTicket) -> CallTicket? {
+        let id = ticket.participant
+        if id != "arbiter", !isActive(id) {
+            complete(ticket.node.id, .skipped("\(id) dropped"))
+            return nil
+        }
+        guard let participant = participants[id], participant.modelIndex > ticket.modelIndex else { return ticket }
+        return retargeted(ticket, to: participant.modelIndex, of: participant)
+    }
+
+    func enqueue(_ ticket: CallTicket) {
+        let provider = ticket.request.model.provider
+        if readyQueues[provider] == nil {
+            readyQueues[provider] = []
+            readyHeads[provider] = 0
+            providerOrder.append(provider)
+        }
+        readyQueues[provider, default: []].append(ticket)
+        queuedCount += 1
+    }
+
+    private func dequeue(_ provider: String) {
+        queuedCount -= 1
+        let head = (readyHeads[provider] ?? 0) + 1
+        if head >= 1024, head * 2 >= readyQueues[provider]?.count ?? 0 {
+            readyQueues[provider]?.removeFirst(head)
+            readyHeads[provider] = 0
+        } else {
+            readyHeads[provider] = head
+        }
+    }
+
+    private func drainQueues(reason: String) {
+        while queuedCount > 0 {
+            var skipped: [CallTicket] = []
+            for provider in providerOrder {
+                let head = readyHeads[provider] ?? 0
+                skipped += readyQueues[provider]?.dropFirst(head) ?? []
+                readyQueues[provider] = []
+                readyHeads[provider] = 0
+            }
+            queuedCount = 0
+            for ticket in skipped { complete(ticket.node.id, .skipped(reason)) }
+        }
+    }
+
+    // MARK: - Child results
+
+    private func handle(_ child: ChildResult) async {
+        switch child {
+        case .backoffElapsed(let ticket):
+            backoffsRunning -= 1
+            if stopReason == nil, Task.isCancelled { stopReason = .cancelled }
+            if stopReason != nil {
+                complete(ticket.node.id, .skipped("run stopped"))
+            } else {
+                enqueue(ticket)
+            }
+        case .cancelled(let ticket, let wasCall):
+            if wasCall { release(ticket) } else { backoffsRunning -= 1 }
+            if stopReason == nil { stopReason = .cancelled }
+            complete(ticket.node.id, .skipped("cancelled"))
+        case .attempt(let ticket, let result, let latency, let startedAt):
+            release(ticket)
+            await handleAttempt(ticket, result, latency: latency, startedAt: startedAt)
+        }
+    }
+
+    private func release(_ ticket: CallTicket) {
+        inFlight -= 1
+        inFlightByProvider[ticket.request.model.provider, default: 1] -= 1
+        inFlightEstimateUSD = max(0, inFlightEstimateUSD - ticket.estimatedCostUSD)
+    }
+}
+
+/// What a child task needs to make a call, copied out of the actor.
+struct CallEnvironment: Sendable {
+    let resolver: any ProviderResolver
+    let ledger: (any RunLedger)?
+    let clock: EngineClock
+    let runID: String
+}

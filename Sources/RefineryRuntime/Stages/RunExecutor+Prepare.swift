@@ -1,0 +1,264 @@
+// Turning a ready graph node into a request: what each stage shows the model. Answers of other
+// members only ever appear under the viewer's shuffled labels, so no prompt names another member.
+
+import RefineryCompiler
+
+/// A ready node: a call to make, or a result known without calling.
+enum Prepared {
+    case call(CallTicket)
+    case result(NodeResult)
+}
+
+extension RunExecutor {
+    func prepare(_ node: GraphNode) -> Prepared {
+        guard let run = section, let stageIndex = run.stageIndexOf[node.id],
+            let stage = run.stages.first(where: { $0.index == stageIndex })
+        else { return .result(.skipped("unknown node")) }
+        if stopReason != nil { return .result(.skipped("run stopped")) }
+        if case .close = node.kind { return .result(NodeResult()) }
+        let participant = node.participant
+        guard participants[participant] != nil else {
+            return .result(.skipped(participant == "arbiter" ? "the workflow has no arbiter" : "unknown participant"))
+        }
+        if participant != "arbiter", !isActive(participant) { return .result(.skipped("\(participant) dropped")) }
+        var context = PromptContext(prompt: prompt, extraContext: extraContext)
+
+        switch (node.kind, stage.stage) {
+        case (.propose(let member), .propose(let options)):
+            var kind = PromptKind.propose
+            switch options.context {
+            case .ownHistory:
+                if let past = history[member], !past.isEmpty {
+                    kind = .proposeWithHistory
+                    context.ownHistory = past
+                }
+            case .peers:
+                let peers = labelled(for: member, members: memberIDs.filter { $0 != member && isActive($0) }) {
+                    answers[$0]?.text
+                }
+                if !peers.texts.isEmpty {
+                    kind = .proposeWithPeers
+                    context.peers = peers.texts
+                }
+            case .synthesis:
+                if let synthesis {
+                    kind = .proposeWithSynthesis
+                    context.synthesis = synthesis
+                }
+            case .none:
+                break
+            }
+            return makeTicket(node, stage: stage, kind: kind, context: context)
+
+        case (.evaluate(let reviewer, let target), .evaluate(let options)):
+            guard reviewer != target else { return .result(.skipped("a member never scores itself")) }
+            guard isActive(target), let answer = answerText(of: target, before: stageIndex) else {
+                return .result(.skipped("\(target) has no answer"))
+            }
+            let label = labels(for: reviewer)[target] ?? "A"
+            context.answerUnderReview = LabeledText(label: label, text: answer)
+            context.rubric = options.rubric
+            return makeTicket(
+                node, stage: stage, kind: .evaluatePairwise, context: context, format: JSONSchemas.evaluation,
+                replyKind: .evaluation, labels: [label: target])
+
+        case (.evaluateBatch(let reviewer, let targets), .evaluate(let options)):
+            let shown = labelled(for: reviewer, members: targets.filter { $0 != reviewer && isActive($0) }) {
+                answerText(of: $0, before: stageIndex)
+            }
+            guard !shown.texts.isEmpty else { return .result(.skipped("nothing to score")) }
+            context.answersToScore = shown.texts
+            context.rubric = options.rubric
+            let labels = shown.texts.map(\.label)
+            return makeTicket(
+                node, stage: stage, kind: .evaluateBatched, context: context,
+                format: JSONSchemas.batchedEvaluation(labels: labels), replyKind: .batchedEvaluation(labels: labels),
+                labels: shown.members)
+
+        case (.refine(let member), .refine(let options)):
+            let own = member == "arbiter" ? draftText(before: stageIndex) : answerText(of: member, before: stageIndex)
+            guard let own else { return .result(.skipped("nothing to refine")) }
+            if own.utf8.count < options.minBytes {
+                return .result(.skipped("draft shorter than min_bytes \(options.minBytes)"))
+            }
+            if options.refineProtocol == .critiqueRevise {
+                context.draft = own
+                return makeTicket(
+                    node, stage: stage, kind: .critiqueRevise, context: context, replyKind: .critiqueRevise)
+            }
+            context.ownAnswer = own
+            context.reviewsReceived = reviewsReceived(by: member)
+            return makeTicket(node, stage: stage, kind: .refine, context: context)
+
+        case (.synthesize(let by), .synthesize):
+            let shown = labelled(for: by, members: memberIDs.filter { isActive($0) }) {
+                answerText(of: $0, before: stageIndex)
+            }
+            guard !shown.texts.isEmpty else { return .result(.skipped("no answers to synthesize")) }
+            context.answersToScore = shown.texts
+            return makeTicket(
+                node, stage: stage, kind: .synthesize, context: context, format: JSONSchemas.synthesis,
+                replyKind: .synthesis, labels: shown.members)
+
+        case (.verifyPlan(let by), .verify(let options)):
+            let text = by == "arbiter" ? draftText(before: stageIndex) : answerText(of: by, before: stageIndex)
+            guard let text else { return .result(.skipped("no draft to verify")) }
+            context.draft = text
+            context.questionCount = options.questions
+            return makeTicket(
+                node, stage: stage, kind: .verifyPlan, context: context, format: JSONSchemas.verificationQuestions,
+                replyKind: .verificationQuestions)
+
+        case (.verifyAnswer(let by, let question), .verify):
+            guard let plan = planResult(by: by, stageIndex: stageIndex), let questions = plan.questions,
+                question < questions.count
+            else { return .result(.skipped("no verification question \(question + 1)")) }
+            // Factored CoVe: a fresh context with the question only, never the draft.
+            context = PromptContext(prompt: prompt, extraContext: extraContext, question: questions[question])
+            return makeTicket(node, stage: stage, kind: .verifyAnswer, context: context)
+
+        case (.verifyRevise(let by), .verify):
+            guard let plan = planResult(by: by, stageIndex: stageIndex), let questions = plan.questions,
+                let planned = plan.text
+            else { return .result(.skipped("verification was not planned")) }
+            context.draft = planned
+            context.questions = questions
+            context.verificationAnswers = verificationAnswers(by: by, stageIndex: stageIndex, questions: questions)
+            return makeTicket(node, stage: stage, kind: .verifyRevise, context: context)
+
+        default:
+            return .result(.skipped("node kind does not match its stage"))
+        }
+    }
+
+    /// Renders the prompt and builds the ticket for `node`'s participant at its current model.
+    private func makeTicket(
+        _ node: GraphNode, stage: GraphStage, kind: PromptKind, context: PromptContext,
+        format: ResponseFormat? = nil, replyKind: ReplyKind? = nil, labels: [String: String] = [:]
+    ) -> Prepared {
+        guard let participant = participants[node.participant], let run = section else {
+            return .result(.skipped("unknown participant"))
+        }
+        let common = stage.stage.common ?? StageCommon()
+        let renderer = renderers[stage.index] ?? PromptRenderer(overrides: common.prompt)
+        renderers[stage.index] = renderer
+        let model = participant.models[participant.modelIndex]
+        let request = ModelRequest(
+            model: model, system: participant.system ?? workflow.system, messages: [],
+            params: participant.params.merged(with: common.params), responseFormat: format,
+            timeoutSeconds: common.timeoutSeconds ?? workflow.limits.timeoutSeconds)
+        let pending = PendingPrompt(renderer: renderer, kind: kind, context: context)
+        return .call(
+            CallTicket(
+                node: node, participant: node.participant, round: run.round, stageIndex: stage.index,
+                promptKind: kind, request: request, pendingPrompt: pending, requestHash: "",
+                modelIndex: participant.modelIndex, attempt: 1, reminder: false, labels: labels, replyKind: replyKind,
+                draft: context.draft, estimatedCostUSD: estimateCost(request, promptBytes: pending.approximateBytes)))
+    }
+
+    /// The viewer's labels for every other member, shuffled with the run's seed (stable per round).
+    func labels(for viewer: String) -> [String: String] {
+        if let cached = labelCache[viewer] { return cached }
+        var others = memberIDs.filter { $0 != viewer }
+        var generator = SeededGenerator(seed: configuration.seed, salt: "labels|\(section?.round ?? 0)|\(viewer)")
+        others.shuffle(using: &generator)
+        var map: [String: String] = [:]
+        for (index, member) in others.enumerated() {
+            let label = Self.labelName(index)
+            map[member] = label
+            anonymization.append(
+                AnonymizationEntry(round: section?.round ?? 0, viewer: viewer, label: label, memberID: member))
+        }
+        labelCache[viewer] = map
+        return map
+    }
+
+    /// A, B, ..., Z, AA, AB, ...
+    static func labelName(_ index: Int) -> String {
+        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        var index = index
+        var name = ""
+        repeat {
+            name = String(letters[index % 26]) + name
+            index = index / 26 - 1
+        } while index >= 0
+        return name
+    }
+
+    /// `members`' texts under the viewer's labels, in label order.
+    private func labelled(
+        for viewer: String, members: [String], text: (String) -> String?
+    ) -> (texts: [LabeledText], members: [String: String]) {
+        let labels = labels(for: viewer)
+        var shown: [(label: String, text: String, member: String)] = []
+        for member in members {
+            guard let body = text(member), let label = labels[member] else { continue }
+            shown.append((label, body, member))
+        }
+        shown.sort { ($0.label.count, $0.label) < ($1.label.count, $1.label) }
+        return (
+            shown.map { LabeledText(label: $0.label, text: $0.text) },
+            Dictionary(uniqueKeysWithValues: shown.map { ($0.label, $0.member) })
+        )
+    }
+
+    /// `member`'s answer as of the stages before `stageIndex` of this step.
+    func answerText(of member: String, before stageIndex: Int) -> String? {
+        section?.latestText(of: member, before: stageIndex)?.text ?? answers[member]?.text
+    }
+
+    /// The current draft: the latest arbiter text (synthesis, refinement, verified revision) or
+    /// the first active member's latest answer, whichever came later in the chain.
+    func draftText(before stageIndex: Int) -> String? {
+        let first = memberIDs.first { isActive($0) } ?? memberIDs[0]
+        let arbiter = section?.latestText(of: "arbiter", before: stageIndex)
+        let member = section?.latestText(of: first, before: stageIndex)
+        switch (arbiter, member) {
+        case (let a?, let m?): return a.stage > m.stage ? a.text : m.text
+        case (let a?, nil): return a.text
+        case (nil, let m?): return m.text
+        case (nil, nil): return draft ?? answers[first]?.text
+        }
+    }
+
+    private func reviewsReceived(by member: String) -> [LabeledReview] {
+        let labels = labels(for: member)
+        // Label order, not arrival order: the same replies must always give the same request.
+        let received = (section?.reviews ?? []).filter { $0.target == member && $0.score != nil }.sorted {
+            let left = labels[$0.reviewer] ?? $0.reviewer
+            let right = labels[$1.reviewer] ?? $1.reviewer
+            return (left.count, left) < (right.count, right)
+        }
+        return received.map { review in
+            let name = review.reviewer == "arbiter" ? "Arbiter" : "Reviewer \(labels[review.reviewer] ?? "?")"
+            return LabeledReview(
+                label: name,
+                evaluation: Evaluation(
+                    strengths: review.strengths, weaknesses: review.weaknesses, suggestions: review.suggestions,
+                    rationale: review.rationale, score: review.score ?? 0))
+        }
+    }
+
+    private func planResult(by: String, stageIndex: Int) -> NodeResult? {
+        guard let run = section else { return nil }
+        for (id, node) in run.nodes where run.stageIndexOf[id] == stageIndex {
+            if case .verifyPlan(let planner) = node.kind, planner == by { return run.results[id] }
+        }
+        return nil
+    }
+
+    private func verificationAnswers(by: String, stageIndex: Int, questions: [String]) -> [QuestionAnswer] {
+        guard let run = section else { return [] }
+        var found: [Int: String] = [:]
+        for (id, node) in run.nodes where run.stageIndexOf[id] == stageIndex {
+            if case .verifyAnswer(let verifier, let question) = node.kind, verifier == by,
+                let text = run.results[id]?.text
+            {
+                found[question] = text
+            }
+        }
+        return questions.indices.compactMap { index in
+            found[index].map { QuestionAnswer(question: questions[index], answer: $0) }
+        }
+    }
+}

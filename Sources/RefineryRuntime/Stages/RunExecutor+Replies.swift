@@ -1,0 +1,107 @@
+// Reading a reply into the step's state. A structured reply that cannot be read is re-asked once
+// with the parser's format reminder; after that it is recorded as unscored (never a silent 0).
+
+import RefineryCompiler
+
+/// What to do with a reply.
+enum AppliedReply {
+    case done(NodeResult)
+    case retryWithReminder(ReplyKind)
+}
+
+extension RunExecutor {
+    func applyReply(_ reply: ModelReply, to ticket: CallTicket) -> AppliedReply {
+        let model = ticket.request.model
+        switch ticket.node.kind {
+        case .propose, .verifyAnswer:
+            return .done(NodeResult(text: reply.text, model: model))
+
+        case .evaluate(let reviewer, let target):
+            switch ReplyParser.evaluation(from: reply.text) {
+            case .success(let evaluation):
+                addReview(reviewer: reviewer, target: target, label: ticket.labels.first?.key ?? "", evaluation)
+            case .failure:
+                if !ticket.reminder { return .retryWithReminder(.evaluation) }
+                addReview(reviewer: reviewer, target: target, label: ticket.labels.first?.key ?? "", nil)
+            }
+            return .done(NodeResult())
+
+        case .evaluateBatch(let reviewer, _):
+            let labels = ticket.labels.keys.sorted { ($0.count, $0) < ($1.count, $1) }
+            switch ReplyParser.batchedEvaluations(from: reply.text, labels: labels) {
+            case .success(let evaluations):
+                for label in labels {
+                    guard let target = ticket.labels[label] else { continue }
+                    addReview(reviewer: reviewer, target: target, label: label, evaluations[label])
+                }
+            case .failure:
+                if !ticket.reminder { return .retryWithReminder(.batchedEvaluation(labels: labels)) }
+                for label in labels {
+                    guard let target = ticket.labels[label] else { continue }
+                    addReview(reviewer: reviewer, target: target, label: label, nil)
+                }
+            }
+            return .done(NodeResult())
+
+        case .refine:
+            guard ticket.promptKind == .critiqueRevise else { return .done(NodeResult(text: reply.text, model: model)) }
+            switch ReplyParser.critiqueRevise(from: reply.text) {
+            case .success(let parsed):
+                return .done(NodeResult(text: parsed.revised, model: model))
+            case .failure(let error):
+                if !ticket.reminder { return .retryWithReminder(.critiqueRevise) }
+                return .done(.skipped("unreadable refinement: \(error.message)"))
+            }
+
+        case .synthesize(let by):
+            switch ReplyParser.synthesis(from: reply.text) {
+            case .success(let parsed):
+                // `by: members`: keep the most confident synthesis; on ties, the earlier member's.
+                let rank = memberIDs.firstIndex(of: by) ?? -1
+                if let current = section?.synthesis, let currentBy = section?.synthesisBy, by != "arbiter" {
+                    let currentRank = memberIDs.firstIndex(of: currentBy) ?? -1
+                    if (parsed.confidence, -rank) > (current.confidence, -currentRank) {
+                        section?.synthesis = parsed
+                        section?.synthesisBy = by
+                    }
+                } else {
+                    section?.synthesis = parsed
+                    section?.synthesisBy = by
+                }
+                return .done(NodeResult(synthesis: parsed, model: model))
+            case .failure(let error):
+                if !ticket.reminder { return .retryWithReminder(.synthesis) }
+                return .done(.skipped("unreadable synthesis: \(error.message)"))
+            }
+
+        case .verifyPlan(_):
+            let count =
+                (section?.stages.first { $0.index == ticket.stageIndex }).flatMap { stage -> Int? in
+                    if case .verify(let options) = stage.stage { return options.questions }
+                    return nil
+                } ?? 3
+            switch ReplyParser.verificationQuestions(from: reply.text, max: count) {
+            case .success(let questions):
+                return .done(NodeResult(text: ticket.draft, questions: questions, model: model))
+            case .failure(let error):
+                if !ticket.reminder { return .retryWithReminder(.verificationQuestions) }
+                return .done(.skipped("unreadable verification plan: \(error.message)"))
+            }
+
+        case .verifyRevise:
+            return .done(NodeResult(text: reply.text, model: model))
+
+        case .close:
+            return .done(NodeResult())
+        }
+    }
+
+    private func addReview(reviewer: String, target: String, label: String, _ evaluation: Evaluation?) {
+        let review = Review(
+            reviewer: reviewer, target: target, label: label, score: evaluation?.score,
+            strengths: evaluation?.strengths ?? [], weaknesses: evaluation?.weaknesses ?? [],
+            suggestions: evaluation?.suggestions ?? [], rationale: evaluation?.rationale ?? "")
+        section?.reviews.append(review)
+        if evaluation == nil { section?.unscored += 1 }
+    }
+}

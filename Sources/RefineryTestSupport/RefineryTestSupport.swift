@@ -1,1 +1,0 @@
-// RefineryTestSupport: implementation in progress.

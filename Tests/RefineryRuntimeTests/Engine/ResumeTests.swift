@@ -1,0 +1,66 @@
+import Foundation
+import RefineryCompiler
+import RefineryTestSupport
+import Testing
+
+@testable import RefineryRuntime
+
+@Suite struct ResumeTests {
+    private let workflow = Fixtures.workflow(
+        members: Fixtures.members(3), stages: [.repeat([.proposeStage, .pairwise, .refineStage, .closeStage])],
+        iterations: Iterations(min: 2, max: 2))
+
+    @Test func aRecordedRunReplaysWithoutCallingAnyProvider() async throws {
+        let ledger = InMemoryRunLedger()
+        let live = ScriptedProvider(script: Fixtures.script())
+        let first = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: live),
+            configuration: Fixtures.configuration(ledger: ledger)
+        ).run("Q")
+        #expect(ledger.records.count == first.totalCalls)
+        #expect(ledger.records.allSatisfy { $0.status == .succeeded })
+
+        let dead = ScriptedProvider { _ in
+            .error(ProviderError(code: .authentication, message: "no key", provider: "test"))
+        }
+        let recorder = EventRecorder()
+        let second = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: dead),
+            configuration: Fixtures.configuration(ledger: ledger)
+        ).run("Q", events: recorder.sink)
+        #expect(dead.calls.isEmpty)
+        #expect(second == first)
+        #expect(recorder.calls("call_finished").allSatisfy { $0.status == .replayed })
+        #expect(recorder.calls("call_finished").count == first.totalCalls)
+    }
+
+    @Test func aPartlyRecordedRunOnlyCallsWhatIsMissing() async throws {
+        let full = InMemoryRunLedger()
+        let first = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: ScriptedProvider(script: Fixtures.script())),
+            configuration: Fixtures.configuration(ledger: full)
+        ).run("Q")
+        // An interrupted run: only round 1 made it to the ledger.
+        let partial = InMemoryRunLedger()
+        for record in full.records where record.round == 1 { try await partial.record(record) }
+        let live = ScriptedProvider(script: Fixtures.script())
+        let resumed = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: live),
+            configuration: Fixtures.configuration(ledger: partial)
+        ).run("Q")
+        #expect(live.calls.count == 12)
+        #expect(live.calls.allSatisfy { $0.round == 2 })
+        #expect(resumed == first)
+    }
+
+    @Test func requestHashIsTheSHA256OfSortedKeyJSON() {
+        let request = ModelRequest(
+            model: ModelRef(provider: "p", model: "m"), messages: [ChatMessage(role: .user, content: "hi")])
+        let hash = RequestHash.of(request)
+        #expect(hash.count == 64)
+        #expect(hash == RequestHash.of(request))
+        var other = request
+        other.messages[0].content = "hi!"
+        #expect(RequestHash.of(other) != hash)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import RefineryCompiler
+import RefineryTestSupport
+import Testing
+
+@testable import RefineryRuntime
+
+@Suite struct SessionAndEventTests {
+    @Test func aSessionStepsRoundByRoundWithOverrides() async throws {
+        let provider = ScriptedProvider(script: Fixtures.script())
+        let workflow = Fixtures.workflow(
+            members: Fixtures.members(3), stages: [.proposeStage, .repeat([.pairwise, .refineStage, .closeStage])],
+            iterations: Iterations(min: 1, max: 3))
+        let engine = Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration())
+        let session = try await engine.start("Q")
+        let prelude = try #require(try await session.nextRound())
+        #expect(prelude.phase == .prelude)
+        #expect(prelude.round == 0)
+        #expect(prelude.calls == 3)
+        let one = try #require(
+            try await session.nextRound(
+                overrides: RoundOverrides(additionalContext: "Focus on 2024.", dropMembers: ["m3"])))
+        #expect(one.round == 1)
+        #expect(one.droppedMembers == ["m3"])
+        #expect(one.calls == 2 + 2)
+        let roundOne = provider.calls.filter { $0.round == 1 }
+        #expect(roundOne.allSatisfy { $0.user.contains("Focus on 2024.") })
+        #expect(!roundOne.contains { $0.participant == "m3" })
+        #expect(await session.isFinished == false)
+        let outcome = try await session.finalize()
+        #expect(outcome.finalRound == 1)
+        #expect(outcome.status == .maxRounds)
+        #expect(outcome.coverage.droppedMembers == ["m3"])
+        #expect(try await session.nextRound() == nil)
+    }
+
+    @Test func everyEventEncodesWithATypeAndDecodesBack() async throws {
+        let recorder = EventRecorder()
+        let provider = ScriptedProvider(script: Fixtures.script())
+        let workflow = Fixtures.workflow(
+            members: Fixtures.members(2), stages: [.repeat([.proposeStage, .pairwise, .closeStage])],
+            iterations: Iterations(min: 1, max: 1), convergence: .voteThreshold(threshold: 8, stability: 1))
+        let outcome = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration()
+        ).run("Q", events: recorder.sink)
+        #expect(
+            recorder.types.prefix(4) == ["run_started", "round_started", "stage_started", "call_started"])
+        #expect(recorder.types.suffix(3) == ["decision", "round_finished", "run_finished"])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for event in recorder.all {
+            let data = try encoder.encode(event)
+            let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(object["type"] as? String == event.type)
+            #expect(try JSONDecoder().decode(RunEvent.self, from: data) == event)
+        }
+        guard case .runFinished(let finished) = recorder.all.last else {
+            Issue.record("last event is not run_finished")
+            return
+        }
+        #expect(finished == outcome)
+        let finishedCall = try #require(recorder.calls("call_finished").first)
+        #expect(finishedCall.usage == TokenUsage(inputTokens: 100, outputTokens: 50))
+        #expect(finishedCall.latencyMs == 0)
+    }
+
+    @Test func callCostComesFromCatalogPrices() async throws {
+        let provider = ScriptedProvider { _ in
+            .text("x", usage: TokenUsage(inputTokens: 1_000_000, outputTokens: 100_000))
+        }
+        let member = Member(id: "c", model: ModelRef(provider: "anthropic", model: "claude-opus-4-6"))
+        let workflow = Fixtures.workflow(members: [member], stages: [.proposeStage])
+        let outcome = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration()
+        ).run("Q")
+        // $5 per million in, $25 per million out.
+        #expect(abs(outcome.costUSD - 7.5) < 1e-9)
+        #expect(outcome.usage == TokenUsage(inputTokens: 1_000_000, outputTokens: 100_000))
+    }
+
+    @Test func aWorkflowWithoutMembersIsRefused() {
+        let workflow = Fixtures.workflow(members: [], stages: [.proposeStage])
+        #expect(throws: EngineError.self) {
+            _ = try RunExecutor(
+                workflow: workflow, providers: ScriptedResolver(), configuration: Fixtures.configuration(), prompt: "Q",
+                events: nil)
+        }
+    }
+}
+
+@Suite struct EstimateTests {
+    @Test func estimateMatchesTheCallsARunMakes() async throws {
+        let workflow = Fixtures.workflow(
+            members: Fixtures.members(3), stages: [.repeat([.proposeStage, .pairwise, .refineStage, .closeStage])],
+            iterations: Iterations(min: 1, max: 2))
+        let estimate = Engine.estimate(workflow: workflow, prompt: "Explain entropy.")
+        #expect(estimate.calls.min == 12)
+        #expect(estimate.calls.max == 24)
+        let outcome = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: ScriptedProvider(script: Fixtures.script())),
+            configuration: Fixtures.configuration()
+        ).run("Explain entropy.")
+        #expect(outcome.totalCalls == estimate.calls.max)
+    }
+}
