@@ -10,7 +10,7 @@ struct EstimateCommand: AsyncParsableCommand {
         commandName: "estimate", abstract: "Estimate calls, tokens and cost for min and max rounds (no network).")
 
     @Argument(help: "The workflow: a name, NAME@REV or a path.")
-    var workflow: String = "consensus"
+    var workflow: String = RunCommand.defaultWorkflow
 
     @Argument(help: "The prompt, to size the input tokens (optional).")
     var prompt: String?

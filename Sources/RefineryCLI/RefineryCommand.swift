@@ -16,10 +16,11 @@ struct RefineryCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            EstimateCommand.self, ValidateCommand.self, GraphCommand.self, ListCommand.self,
+            RunCommand.self, EstimateCommand.self, ValidateCommand.self, GraphCommand.self, ListCommand.self,
             ShowCommand.self, SaveCommand.self, RemoveCommand.self, ModelsCommand.self, RunsCommand.self,
+            ResumeCommand.self,
         ],
-        defaultSubcommand: nil
+        defaultSubcommand: RunCommand.self
     )
 
     /// Parses and runs like ArgumentParser's default, except that a usage error (a bad flag or
