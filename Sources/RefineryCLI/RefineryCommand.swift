@@ -11,8 +11,12 @@ struct RefineryCommand: AsyncParsableCommand {
         commandName: "refinery",
         abstract: "Get several LLMs to reach a better answer together.",
         discussion: """
-            Exit codes: 0 converged or single model; 1 error or cancelled; 2 max rounds without convergence;
-            3 too few models answered (below quorum); 4 configuration or input error.
+            Exit codes:
+              0  converged, or a single model answered
+              1  error, budget exhausted or cancelled
+              2  max rounds without convergence
+              3  too few models answered (below quorum)
+              4  configuration or input error (before any call)
             """,
         version: "0.1.0",
         subcommands: [

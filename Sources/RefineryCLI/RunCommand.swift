@@ -12,9 +12,9 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a workflow (default: the built-in consensus) on a prompt.",
         discussion: """
-            refinery "prompt" --models claude,codex,gemini       runs the built-in consensus
-            refinery run review-loop "prompt"                    runs a workflow by name
-            refinery run ./team.yaml - -f src/main.rs < q.txt    prompt from stdin, a file attached
+            refinery "prompt" --models claude,codex,gemini     (built-in consensus)
+            refinery run review-loop "prompt"                  (a workflow by name)
+            refinery run ./team.yaml - -f src/main.rs < q.txt  (stdin and a file)
             """)
 
     static let defaultWorkflow = "consensus"

@@ -74,3 +74,7 @@ enum CLIHarness {
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     }()
 }
+
+/// Every test that runs the real binary, one at a time: each starts processes and servers, and
+/// running them side by side would load the machine enough to trip other suites' short timeouts.
+@Suite(.serialized) enum CLIEndToEnd {}
