@@ -64,6 +64,18 @@ enum CLIHarness {
         return text.isEmpty ? [] : text.components(separatedBy: "\n")
     }
 
+    /// Whether python3 with the jsonschema package is installed (the schema tests need it).
+    static let jsonSchemaAvailable: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import jsonschema"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+
     /// The package root (the folder holding Package.swift), found from this source file.
     static let packageRoot: URL = {
         var url = URL(fileURLWithPath: #filePath)

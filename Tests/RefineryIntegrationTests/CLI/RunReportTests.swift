@@ -80,12 +80,17 @@ import Testing
         }
     }
 
-    @Test func aSchemaViolationIsReported() throws {
-        // The schema check itself must be able to fail.
-        guard let errors = try CLIHarness.schemaErrors(#"{"format_version": 2, "status": "finished"}"#) else {
-            return  // python3 jsonschema missing: nothing to check
-        }
-        #expect(!errors.isEmpty)
+    @Test(.enabled(if: CLIHarness.jsonSchemaAvailable, "python3's jsonschema is not installed"))
+    func reportsValidateAgainstTheSchemaAndViolationsAreCaught() throws {
+        let full = String(
+            decoding: try JSONEncoder().encode(RunReport(outcome: outcome, workflow: workflow, full: true)),
+            as: UTF8.self)
+        #expect(try #require(try CLIHarness.schemaErrors(full)) == [])
+        // The check itself must be able to fail.
+        let errors = try #require(try CLIHarness.schemaErrors(#"{"format_version": 2, "status": "finished"}"#))
+        #expect(errors.contains("1 was expected"))
+        #expect(errors.contains("'run_id' is a required property"))
+        #expect(errors.count >= 2)
     }
 
     @Test func synthesisOutputSelectsTheArbiter() {
