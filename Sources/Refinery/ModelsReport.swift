@@ -1,0 +1,76 @@
+// What `refinery models` shows: aliases, prices and credential presence (never values).
+
+import Foundation
+import RefineryCompiler
+import RefineryProviders
+
+/// The model catalog and which providers can authenticate.
+public struct ModelsReport: Sendable, Hashable, Codable {
+    /// An alias and what it resolves to.
+    public struct Alias: Sendable, Hashable, Codable {
+        /// Alias name.
+        public var name: String
+        /// `provider/model`.
+        public var target: String
+        /// Implied parameters, e.g. `reasoning_effort=high`.
+        public var params: String
+    }
+
+    /// A price entry.
+    public struct Price: Sendable, Hashable, Codable {
+        /// `provider/model` or `provider/*`.
+        public var model: String
+        /// USD per million input tokens.
+        public var input: Double
+        /// USD per million output tokens.
+        public var output: Double
+    }
+
+    /// A provider's credential variables and which are set.
+    public struct Credentials: Sendable, Hashable, Codable {
+        /// Provider key.
+        public var provider: String
+        /// Variables it reads a key from (empty: none needed).
+        public var variables: [String]
+        /// The ones that are set.
+        public var present: [String]
+    }
+
+    /// Aliases, sorted.
+    public var aliases: [Alias]
+    /// Prices, sorted by model.
+    public var prices: [Price]
+    /// Credential status per provider.
+    public var credentials: [Credentials]
+}
+
+extension RunService {
+    /// `refinery models`.
+    public func models() async throws -> ModelsReport {
+        let catalog = try catalog()
+        let aliases = catalog.aliases.keys.sorted().compactMap { name -> ModelsReport.Alias? in
+            guard let alias = catalog.aliases[name] else { return nil }
+            var params: [String] = []
+            if let effort = alias.params.reasoningEffort { params.append("reasoning_effort=\(effort)") }
+            if let temperature = alias.params.temperature { params.append("temperature=\(temperature)") }
+            if let maxTokens = alias.params.maxTokens { params.append("max_tokens=\(maxTokens)") }
+            return ModelsReport.Alias(
+                name: name, target: alias.target.description, params: params.joined(separator: ", "))
+        }
+        let prices = catalog.prices.keys.sorted().compactMap { key -> ModelsReport.Price? in
+            catalog.prices[key].map {
+                ModelsReport.Price(model: key, input: $0.inputPerMillion, output: $0.outputPerMillion)
+            }
+        }
+        let environment = ProviderEnvironment.load(environment: environment, dotEnvDirectory: workingDirectory.path)
+        let configuration = try providersConfiguration()
+        let credentials = try await ProviderRegistry.withRegistry(
+            environment: environment, configuration: configuration, logger: Self.logger(debug: false)
+        ) { registry in
+            registry.credentialStatus().map {
+                ModelsReport.Credentials(provider: $0.provider, variables: $0.variables, present: $0.present)
+            }
+        }
+        return ModelsReport(aliases: aliases, prices: prices, credentials: credentials)
+    }
+}

@@ -1,1 +1,0 @@
-// Refinery: implementation in progress.

@@ -1,0 +1,256 @@
+// The result document of a run: `--output-format json`, `--output FILE`, the last line of
+// `jsonl`, and what the store keeps as the run's outcome. Its shape keeps the seed's fields
+// (status, winner, final_round, strategy, all_answers, metadata) and adds what Refinery knows
+// more. `schemas/run-output.schema.json` describes it; bump `formatVersion` on breaking changes.
+
+/// The result of a run, as printed with `--output-format json`.
+public struct RunReport: Sendable, Hashable, Codable {
+    /// The version of this document's shape.
+    public static let currentFormatVersion = 1
+
+    /// The version of this document's shape.
+    public var formatVersion: Int
+    /// The run's id in the store.
+    public var runID: String
+    /// `converged`, `max_rounds`, `insufficient_models`, `budget_exhausted`, `cancelled` or `failed`.
+    public var status: String
+    /// The selected answer.
+    public var winner: Winner?
+    /// The last round that ran (0 when the workflow has no repeat block).
+    public var finalRound: Int
+    /// The convergence strategy's name.
+    public var strategy: String
+    /// Every member's final answer with its mean score.
+    public var allAnswers: [Answer]
+    /// Counts and timing.
+    public var metadata: Metadata
+    /// Cost in US dollars.
+    public var costUSD: Double
+    /// Token totals.
+    public var tokens: Tokens
+    /// Who answered and reviewed.
+    public var coverage: Coverage
+    /// The signal that ended the run, e.g. `confidence: 0.92 ≥ 0.80`.
+    public var stoppedBy: String
+    /// The workflow that ran.
+    public var workflow: WorkflowInfo
+    /// The close decision of each round (full result only).
+    public var rounds: [RoundSummary]?
+    /// The error that ended the run, if any.
+    public var error: String?
+
+    /// Creates a report.
+    public init(
+        formatVersion: Int = RunReport.currentFormatVersion, runID: String, status: String, winner: Winner?,
+        finalRound: Int, strategy: String, allAnswers: [Answer], metadata: Metadata, costUSD: Double,
+        tokens: Tokens, coverage: Coverage, stoppedBy: String, workflow: WorkflowInfo, rounds: [RoundSummary]? = nil,
+        error: String? = nil
+    ) {
+        self.formatVersion = formatVersion
+        self.runID = runID
+        self.status = status
+        self.winner = winner
+        self.finalRound = finalRound
+        self.strategy = strategy
+        self.allAnswers = allAnswers
+        self.metadata = metadata
+        self.costUSD = costUSD
+        self.tokens = tokens
+        self.coverage = coverage
+        self.stoppedBy = stoppedBy
+        self.workflow = workflow
+        self.rounds = rounds
+        self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case status, winner, strategy, metadata, tokens, coverage, workflow, rounds, error
+        case formatVersion = "format_version"
+        case runID = "run_id"
+        case finalRound = "final_round"
+        case allAnswers = "all_answers"
+        case costUSD = "cost_usd"
+        case stoppedBy = "stopped_by"
+    }
+
+    /// The selected answer.
+    public struct Winner: Sendable, Hashable, Codable {
+        /// `provider/model` that produced it (`arbiter` model for a synthesis).
+        public var modelID: String
+        /// The member id, or `arbiter`.
+        public var memberID: String
+        /// The answer text.
+        public var answer: String
+
+        /// Creates a winner.
+        public init(modelID: String, memberID: String, answer: String) {
+            self.modelID = modelID
+            self.memberID = memberID
+            self.answer = answer
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case answer
+            case modelID = "model_id"
+            case memberID = "member_id"
+        }
+    }
+
+    /// One member's final answer.
+    public struct Answer: Sendable, Hashable, Codable {
+        /// `provider/model`.
+        public var modelID: String
+        /// Member id.
+        public var memberID: String
+        /// The answer text.
+        public var answer: String
+        /// Mean score received in the last evaluated round, if any.
+        public var meanScore: Double?
+
+        /// Creates an answer.
+        public init(modelID: String, memberID: String, answer: String, meanScore: Double?) {
+            self.modelID = modelID
+            self.memberID = memberID
+            self.answer = answer
+            self.meanScore = meanScore
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case answer
+            case modelID = "model_id"
+            case memberID = "member_id"
+            case meanScore = "mean_score"
+        }
+    }
+
+    /// Counts and timing (the seed's `metadata`).
+    public struct Metadata: Sendable, Hashable, Codable {
+        /// Rounds run.
+        public var totalRounds: Int
+        /// Calls made (replayed calls included).
+        public var totalCalls: Int
+        /// Wall time in milliseconds.
+        public var elapsedMs: Int
+
+        /// Creates metadata.
+        public init(totalRounds: Int, totalCalls: Int, elapsedMs: Int) {
+            self.totalRounds = totalRounds
+            self.totalCalls = totalCalls
+            self.elapsedMs = elapsedMs
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case totalRounds = "total_rounds"
+            case totalCalls = "total_calls"
+            case elapsedMs = "elapsed_ms"
+        }
+    }
+
+    /// Token totals.
+    public struct Tokens: Sendable, Hashable, Codable {
+        /// Input tokens.
+        public var input: Int
+        /// Output tokens.
+        public var output: Int
+
+        /// Creates totals.
+        public init(input: Int, output: Int) {
+            self.input = input
+            self.output = output
+        }
+    }
+
+    /// Who answered and reviewed.
+    public struct Coverage: Sendable, Hashable, Codable {
+        /// Members with an answer at the end.
+        public var membersAnswered: Int
+        /// Reviews received in the last evaluated round.
+        public var reviewsReceived: Int
+        /// Whether an arbiter fallback model was used.
+        public var arbiterFallbackUsed: Bool
+        /// Whether the run lost members or reviews on the way.
+        public var degraded: Bool
+
+        /// Creates coverage.
+        public init(membersAnswered: Int, reviewsReceived: Int, arbiterFallbackUsed: Bool, degraded: Bool) {
+            self.membersAnswered = membersAnswered
+            self.reviewsReceived = reviewsReceived
+            self.arbiterFallbackUsed = arbiterFallbackUsed
+            self.degraded = degraded
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case degraded
+            case membersAnswered = "members_answered"
+            case reviewsReceived = "reviews_received"
+            case arbiterFallbackUsed = "arbiter_fallback_used"
+        }
+    }
+
+    /// The workflow that ran.
+    public struct WorkflowInfo: Sendable, Hashable, Codable {
+        /// Name.
+        public var name: String
+        /// The workflow's own version.
+        public var version: String?
+        /// File path or `builtin:NAME`.
+        public var path: String?
+        /// Git commit, when the file is in a repository.
+        public var gitCommit: String?
+        /// The revision named with `NAME@REV`.
+        public var gitRevision: String?
+        /// Whether the file had uncommitted changes.
+        public var gitDirty: Bool?
+
+        /// Creates workflow info.
+        public init(
+            name: String, version: String?, path: String?, gitCommit: String?, gitRevision: String?, gitDirty: Bool?
+        ) {
+            self.name = name
+            self.version = version
+            self.path = path
+            self.gitCommit = gitCommit
+            self.gitRevision = gitRevision
+            self.gitDirty = gitDirty
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, version, path
+            case gitCommit = "git_commit"
+            case gitRevision = "git_revision"
+            case gitDirty = "git_dirty"
+        }
+    }
+
+    /// One round's close decision.
+    public struct RoundSummary: Sendable, Hashable, Codable {
+        /// Round number.
+        public var round: Int
+        /// Leader member id, if scored.
+        public var leader: String?
+        /// Leader's mean score or the arbiter's confidence.
+        public var score: Double?
+        /// Whether the round converged.
+        public var converged: Bool
+        /// Mean score per member.
+        public var scores: [String: Double]
+        /// Explanation from the strategy.
+        public var reason: String?
+        /// Every member's answer in that round.
+        public var answers: [Answer]
+
+        /// Creates a round summary.
+        public init(
+            round: Int, leader: String?, score: Double?, converged: Bool, scores: [String: Double], reason: String?,
+            answers: [Answer] = []
+        ) {
+            self.round = round
+            self.leader = leader
+            self.score = score
+            self.converged = converged
+            self.scores = scores
+            self.reason = reason
+            self.answers = answers
+        }
+    }
+}

@@ -1,0 +1,123 @@
+// `refinery run` and `refinery resume`: compile, check credentials, record the run, execute it
+// with the SQLite ledger, record the outcome. Resume reruns the stored workflow snapshot with the
+// same run id, seed and prompt, so every call already in the ledger is served from it.
+
+import Foundation
+import Logging
+import RefineryCompiler
+import RefineryProviders
+public import RefineryRuntime
+import RefineryStore
+
+extension RunService {
+    /// `refinery run`: runs the workflow and records it. `events` receives the engine's events.
+    public func run(
+        _ request: RunRequest, events: (@Sendable (RunEvent) -> Void)? = nil
+    ) async throws -> RunResult {
+        let loaded = try loader().load(request.target, overrides: request.overrides)
+        let workflow = try TemplateVariables.apply(request.variables, to: loaded.workflow)
+        let store = try openStore()
+        let runID = EngineConfiguration.makeRunID()
+        var generator = SystemRandomNumberGenerator()
+        let seed = request.seed ?? generator.next()
+        let stored = StoredRun(
+            id: runID, workflowName: workflow.name, prompt: request.prompt,
+            promptHash: Self.sha256(request.prompt), workflow: workflow, provenance: workflow.provenance,
+            seed: seed, variables: request.variables, startedAt: Date())
+        return try await execute(stored, store: store, isResume: false, debug: request.debug, events: events)
+    }
+
+    /// `refinery resume RUN`: finishes an interrupted run without paying twice for a finished call.
+    public func resume(
+        runID: String, debug: Bool = false, events: (@Sendable (RunEvent) -> Void)? = nil
+    ) async throws -> RunResult {
+        let store = try openStore()
+        let stored = try await store.run(id: runID)
+        return try await execute(stored, store: store, isResume: true, debug: debug, events: events)
+    }
+
+    private func execute(
+        _ stored: StoredRun, store: SQLiteRunStore, isResume: Bool, debug: Bool,
+        events: (@Sendable (RunEvent) -> Void)?
+    ) async throws -> RunResult {
+        let catalog = try catalog()
+        let workflow = stored.workflow
+        let logger = Self.logger(debug: debug)
+        let providerEnvironment = ProviderEnvironment.load(
+            environment: environment, dotEnvDirectory: workingDirectory.path)
+        let providersConfig = try providersConfiguration()
+        return try await ProviderRegistry.withRegistry(
+            environment: providerEnvironment, configuration: providersConfig, logger: logger
+        ) { registry in
+            let problems = registry.checkCredentials(for: Self.modelsNeeded(by: workflow))
+            if !problems.isEmpty {
+                throw InputError(
+                    code: .credentials, message: problems.map(\.description).joined(separator: "\n"))
+            }
+            if isResume {
+                try await store.markRunning(id: stored.id)
+            } else {
+                try await store.createRun(stored)
+            }
+            let engine = Engine(
+                workflow: workflow, providers: registry,
+                configuration: EngineConfiguration(
+                    runID: stored.id, seed: stored.seed, catalog: catalog, ledger: store, embedder: registry,
+                    logger: logger))
+            let outcome: RunOutcome
+            do {
+                outcome = try await engine.run(stored.prompt, events: events)
+            } catch {
+                // Leave the run resumable and say why it stopped; every finished call is already committed.
+                let status = error is CancellationError ? "cancelled" : "failed"
+                try? await store.finishRun(
+                    id: stored.id,
+                    RunCompletion(
+                        status: status, outcomeJSON: nil, costUSD: 0, inputTokens: 0, outputTokens: 0,
+                        exitCode: Int(RunExitCode.failure.rawValue), finishedAt: Date()))
+                throw error
+            }
+            let report = RunReport(outcome: outcome, workflow: workflow)
+            let exitCode = RunExitCode(outcome.status, memberCount: workflow.members.count)
+            // The outcome is recorded even when the run was cancelled: the ledger stays consistent.
+            try await Self.recordOutcome(outcome, report: report, exitCode: exitCode, runID: stored.id, store: store)
+            return RunResult(outcome: outcome, workflow: workflow, report: report, exitCode: exitCode)
+        }
+    }
+
+    private static func recordOutcome(
+        _ outcome: RunOutcome, report: RunReport, exitCode: RunExitCode, runID: String, store: SQLiteRunStore
+    ) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for round in outcome.rounds where round.phase == .round {
+            if let decision = round.decision {
+                let json = String(decoding: try encoder.encode(decision), as: UTF8.self)
+                try await store.recordRound(runID: runID, round: round.round, decisionJSON: json, at: Date())
+            }
+        }
+        var anonymization: [String: [String: String]] = [:]
+        for entry in outcome.anonymizationMap {
+            anonymization["r\(entry.round):\(entry.viewer)", default: [:]][entry.label] = entry.memberID
+        }
+        try await store.finishRun(
+            id: runID,
+            RunCompletion(
+                status: report.status, outcomeJSON: String(decoding: try encoder.encode(report), as: UTF8.self),
+                costUSD: outcome.costUSD, inputTokens: outcome.usage.inputTokens,
+                outputTokens: outcome.usage.outputTokens, exitCode: Int(exitCode.rawValue), finishedAt: Date(),
+                anonymization: anonymization))
+    }
+
+    /// Every model the run calls first: members and the arbiter (fallbacks are only tried later
+    /// and fail over on their own).
+    static func modelsNeeded(by workflow: Workflow) -> [ModelRef] {
+        var models = workflow.members.map(\.model)
+        if let arbiter = workflow.arbiter { models.append(arbiter.model) }
+        return models
+    }
+
+    static func sha256(_ text: String) -> String {
+        WorkflowCompiler.sha256Hex(Array(text.utf8))
+    }
+}

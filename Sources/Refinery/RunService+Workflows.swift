@@ -1,0 +1,77 @@
+// The commands that never touch the network: validate, estimate, graph, list, show.
+
+import Foundation
+public import RefineryCompiler
+public import RefinerySyntax
+
+extension RunService {
+    /// Name resolution over `./workflows/`, `$REFINERY_PATH`, the user folder and the built-ins.
+    public func library() -> WorkflowLibrary {
+        WorkflowLibrary(environment: environment, currentDirectory: workingDirectory.path)
+    }
+
+    /// The built-in catalog merged with `$XDG_CONFIG_HOME/refinery/catalog.yaml` when it exists.
+    public func catalog() throws -> ModelCatalog {
+        let file = SavedConfigs.userFolder(environment: environment).deletingLastPathComponent()
+            .appendingPathComponent("catalog.yaml")
+        guard let data = FileManager.default.contents(atPath: file.path) else { return .builtin }
+        let (overrides, diagnostics) = ModelCatalog.load(yaml: Array(data), file: file.path)
+        guard let overrides, !diagnostics.contains(where: { $0.severity == .error }) else {
+            throw WorkflowDiagnosticsError(
+                diagnostics: diagnostics, sources: [file.path: String(decoding: data, as: UTF8.self)])
+        }
+        return ModelCatalog.builtin.merging(overrides)
+    }
+
+    /// A loader over ``library()`` and ``catalog()``.
+    public func loader() throws -> WorkflowLoader {
+        WorkflowLoader(library: library(), catalog: try catalog())
+    }
+
+    /// `refinery validate FILE...`: each file's diagnostics and text.
+    public func validate(_ paths: [String]) throws -> [(
+        path: String, diagnostics: [Diagnostic], sources: [String: String]
+    )] {
+        let loader = try loader()
+        return try paths.map { path in
+            let (diagnostics, sources) = try loader.check(path: path)
+            return (path, diagnostics, sources)
+        }
+    }
+
+    /// `refinery estimate` / `run --dry-run`: calls, tokens and dollars for min and max rounds.
+    public func estimate(_ target: String, overrides: WorkflowOverrides, prompt: String?) throws -> WorkflowEstimate {
+        let loaded = try loader().load(target, overrides: overrides)
+        return WorkflowEstimate.estimate(
+            workflow: loaded.workflow, catalog: try catalog(),
+            promptTokens: prompt.map(EstimateAssumptions.tokens(for:)) ?? 0)
+    }
+
+    /// `refinery graph`: the execution graph as Mermaid or Graphviz text.
+    public func graph(_ target: String, overrides: WorkflowOverrides, format: GraphFormat) throws -> String {
+        let workflow = try loader().load(target, overrides: overrides).workflow
+        let graph = ExecutionGraph(workflow: workflow)
+        switch format {
+        case .mermaid: return graph.mermaid(iterations: workflow.iterations, title: workflow.name)
+        case .dot: return graph.dot(iterations: workflow.iterations, title: workflow.name)
+        }
+    }
+
+    /// `refinery list`: every workflow visible by name.
+    public func listWorkflows() -> [WorkflowEntry] {
+        library().list()
+    }
+
+    /// `refinery show NAME`: the resolved workflow with where it came from.
+    public func show(_ target: String) throws -> LoadedWorkflow {
+        try loader().load(target)
+    }
+}
+
+/// Output formats of `refinery graph`.
+public enum GraphFormat: String, Sendable, CaseIterable {
+    /// Mermaid flowchart.
+    case mermaid
+    /// Graphviz DOT.
+    case dot
+}

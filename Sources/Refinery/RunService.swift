@@ -1,0 +1,60 @@
+// The application layer's entry point: one method per CLI command, so the CLI stays wiring
+// (parse, call one method, print, exit) and a Swift program can do what the CLI does.
+
+public import Foundation
+public import RefineryStore
+
+/// Runs Refinery's commands against an environment, a working directory and a run store.
+public struct RunService: Sendable {
+    /// Environment variables (credentials, base URLs, XDG folders, `REFINERY_PATH`).
+    public var environment: [String: String]
+    /// Where relative paths and `./workflows/` are resolved.
+    public var workingDirectory: URL
+    /// The run store file (`:memory:` for tests); `nil` = `$XDG_DATA_HOME/refinery/refinery.db`.
+    public var storePath: String?
+
+    /// Creates a service.
+    public init(environment: [String: String], workingDirectory: URL, storePath: String? = nil) {
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.storePath = storePath
+    }
+
+    /// The process's environment and current directory.
+    public static func current(storePath: String? = nil) -> RunService {
+        RunService(
+            environment: ProcessInfo.processInfo.environment,
+            workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+            storePath: storePath)
+    }
+
+    /// Opens the run store.
+    public func openStore() throws -> SQLiteRunStore {
+        try SQLiteRunStore(path: storePath ?? SQLiteRunStore.defaultPath(environment: environment))
+    }
+
+    /// The saved-config folder: `to` if given, else the user's workflow folder.
+    public func savedConfigs(in folder: String? = nil) -> SavedConfigs {
+        if let folder {
+            return SavedConfigs(folder: URL(fileURLWithPath: folder, relativeTo: workingDirectory).standardizedFileURL)
+        }
+        return SavedConfigs(folder: SavedConfigs.userFolder(environment: environment))
+    }
+
+    // MARK: runs
+
+    /// `refinery runs list`.
+    public func listRuns(limit: Int) async throws -> [RunSummary] {
+        try await openStore().listRuns(limit: limit)
+    }
+
+    /// `refinery runs show ID`.
+    public func showRun(id: String) async throws -> StoredRun {
+        try await openStore().run(id: id)
+    }
+
+    /// `refinery runs export ID`.
+    public func exportRun(id: String) async throws -> RunExport {
+        try await openStore().export(runID: id)
+    }
+}

@@ -1,0 +1,167 @@
+// `refinery save` (llm-consortium's saved consortiums, DESIGN §3): a few flags become a small
+// YAML file that `extends` a built-in workflow, written where name resolution finds it, so it
+// runs by name and can be committed to git.
+
+public import Foundation
+import RefineryCompiler
+
+/// A saved configuration: the flags of `refinery save`.
+public struct SavedConfig: Sendable, Hashable {
+    /// The name it runs by (`[a-z0-9][a-z0-9_-]*`).
+    public var name: String
+    /// Member model strings, `MODEL[:COUNT]`.
+    public var models: [String]
+    /// Arbiter model string.
+    public var arbiter: String?
+    /// Convergence threshold (the confidence 0–1 for `consortium`, the score for score-based strategies).
+    public var confidenceThreshold: Double?
+    /// Maximum rounds.
+    public var maxIterations: Int?
+    /// Minimum rounds.
+    public var minIterations: Int?
+    /// System prompt for every call.
+    public var system: String?
+    /// The built-in (or other workflow) it extends. Default `consortium`.
+    public var extends: String
+
+    /// Creates a saved config.
+    public init(
+        name: String, models: [String] = [], arbiter: String? = nil, confidenceThreshold: Double? = nil,
+        maxIterations: Int? = nil, minIterations: Int? = nil, system: String? = nil, extends: String = "consortium"
+    ) {
+        self.name = name
+        self.models = models
+        self.arbiter = arbiter
+        self.confidenceThreshold = confidenceThreshold
+        self.maxIterations = maxIterations
+        self.minIterations = minIterations
+        self.system = system
+        self.extends = extends
+    }
+
+    /// The workflow file text (format 1).
+    public var yaml: String {
+        var lines = [
+            "# Saved with `refinery save`; edit freely or commit it to git.", "refinery: 1",
+            "name: \(name)", "extends: \(Self.quote(extends))",
+        ]
+        if !models.isEmpty {
+            lines.append("models:")
+            lines += models.map { "  - \(Self.quote($0))" }
+        }
+        if let arbiter { lines.append("arbiter: \(Self.quote(arbiter))") }
+        if let system { lines.append("system: \(Self.quote(system))") }
+        var iterations: [String] = []
+        if let minIterations { iterations.append("min: \(minIterations)") }
+        if let maxIterations { iterations.append("max: \(maxIterations)") }
+        if !iterations.isEmpty { lines.append("iterations: { \(iterations.joined(separator: ", ")) }") }
+        if let confidenceThreshold { lines.append("convergence: { threshold: \(confidenceThreshold) }") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // A JSON string literal is a valid YAML 1.2 double-quoted scalar: no injection, any text.
+    private static func quote(_ text: String) -> String {
+        guard let data = try? JSONEncoder().encode(text) else { return "\"\"" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Writes, lists and removes saved configs in a workflow folder.
+public struct SavedConfigs: Sendable {
+    /// The folder the configs live in.
+    public var folder: URL
+
+    /// A store over `folder`.
+    public init(folder: URL) {
+        self.folder = folder
+    }
+
+    /// `$XDG_CONFIG_HOME/refinery/workflows`, or `~/.config/refinery/workflows`.
+    public static func userFolder(environment: [String: String]) -> URL {
+        let base: String
+        if let config = environment["XDG_CONFIG_HOME"], !config.isEmpty {
+            base = config
+        } else {
+            let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+            base = (home as NSString).appendingPathComponent(".config")
+        }
+        return URL(fileURLWithPath: base).appendingPathComponent("refinery/workflows")
+    }
+
+    /// Whether `name` is a valid workflow name (`[a-z0-9][a-z0-9_-]*`).
+    public static func isValidName(_ name: String) -> Bool {
+        WorkflowLibrary.isValidName(name)
+    }
+
+    /// Writes `config` as `NAME.yaml`; refuses to overwrite unless `replace` is set. Returns the file.
+    @discardableResult
+    public func save(_ config: SavedConfig, replace: Bool = false) throws -> URL {
+        guard Self.isValidName(config.name) else { throw Self.invalidName(config.name) }
+        guard config.models.allSatisfy({ !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+            throw InputError(code: .invalidOption, message: "A --model value is empty; write MODEL or MODEL:COUNT.")
+        }
+        if let min = config.minIterations, let max = config.maxIterations, min > max {
+            throw InputError(
+                code: .invalidOption,
+                message: "--min-iterations (\(min)) is larger than --max-iterations (\(max)); swap or lower them.")
+        }
+        let file = url(for: config.name)
+        if !replace && FileManager.default.fileExists(atPath: file.path) {
+            throw InputError(
+                code: .exists,
+                message: "\(file.path) already exists; pass --force to replace it or choose another name.")
+        }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(config.yaml.utf8).write(to: file, options: .atomic)
+        } catch {
+            throw InputError(code: .unreadable, message: "Cannot write \(file.path): \(error.localizedDescription)")
+        }
+        return file
+    }
+
+    /// Names of the configs in the folder, sorted.
+    public func list() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.filter(Self.isValidName).sorted()
+    }
+
+    /// The text of config `name`.
+    public func show(_ name: String) throws -> String {
+        guard Self.isValidName(name) else { throw Self.invalidName(name) }
+        guard let data = FileManager.default.contents(atPath: url(for: name).path) else { throw notFound(name) }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Deletes config `name`. Returns the removed file.
+    @discardableResult
+    public func remove(_ name: String) throws -> URL {
+        guard Self.isValidName(name) else { throw Self.invalidName(name) }
+        let file = url(for: name)
+        guard FileManager.default.fileExists(atPath: file.path) else { throw notFound(name) }
+        do {
+            try FileManager.default.removeItem(at: file)
+        } catch {
+            throw InputError(code: .unreadable, message: "Cannot remove \(file.path): \(error.localizedDescription)")
+        }
+        return file
+    }
+
+    /// Where config `name` lives (a name never escapes the folder: it has no `/` or `.`).
+    public func url(for name: String) -> URL {
+        folder.appendingPathComponent(name + ".yaml")
+    }
+
+    private static func invalidName(_ name: String) -> InputError {
+        InputError(
+            code: .invalidName,
+            message: "\"\(name)\" is not a valid name: use lowercase letters, digits, - and _, starting with a "
+                + "letter or digit.")
+    }
+
+    private func notFound(_ name: String) -> InputError {
+        InputError(
+            code: .notFound,
+            message: "No saved config \(name) in \(folder.path); `refinery list` shows the workflows available.")
+    }
+}

@@ -1,0 +1,130 @@
+// Loading a workflow for a command: find it by name, path or `NAME@REV` (DESIGN §3), read it
+// (from git for a revision), compile it with `extends:` resolved through the same library,
+// apply command-line overrides, and record where it came from.
+
+import Foundation
+public import RefineryCompiler
+public import RefinerySyntax
+
+/// A compiled workflow ready to estimate, draw or run.
+public struct LoadedWorkflow: Sendable {
+    /// The checked workflow, overrides applied, provenance filled in.
+    public var workflow: Workflow
+    /// Where it was found.
+    public var located: LocatedWorkflow
+    /// Warnings from the compiler.
+    public var warnings: [Diagnostic]
+    /// The text of every file read (for rendering warnings).
+    public var sources: [String: String]
+}
+
+/// Finds and compiles workflows for the commands.
+public struct WorkflowLoader: Sendable {
+    /// Name resolution.
+    public var library: WorkflowLibrary
+    /// Aliases and prices (built-in merged with the user's catalog file).
+    public var catalog: ModelCatalog
+
+    /// Creates a loader.
+    public init(library: WorkflowLibrary, catalog: ModelCatalog) {
+        self.library = library
+        self.catalog = catalog
+    }
+
+    /// Loads `argument` (a name, `NAME@REV` or a path), applying `overrides`.
+    public func load(_ argument: String, overrides: WorkflowOverrides = WorkflowOverrides()) throws -> LoadedWorkflow {
+        let (name, revision) = try Self.library { try WorkflowLibrary.splitRevision(argument) }
+        var located = try Self.library { try library.locate(name) }
+        var provenance = Provenance()
+        var repository: GitRepository?
+        if let path = located.path {
+            let file = URL(fileURLWithPath: path)
+            repository = GitRepository.containing(file)
+            if let revision {
+                guard let repository else {
+                    throw InputError(
+                        code: .git,
+                        message: "\(argument): \(located.displayName) is not in a git repository, so it has no "
+                            + "revision \(revision). Drop @\(revision) or commit the file.")
+                }
+                located.bytes = Array(try repository.contents(of: file, at: revision))
+                located.displayName += "@\(revision)"
+                provenance.gitCommit = repository.commit(of: revision)
+                provenance.gitRevision = revision
+                provenance.gitDirty = false
+            } else if let repository {
+                provenance.gitCommit = repository.headCommit()
+                provenance.gitDirty = repository.isDirty(file)
+            }
+        } else if let revision {
+            throw InputError(
+                code: .git,
+                message: "\(name) is a built-in workflow; built-ins have no git revisions. Drop @\(revision).")
+        }
+        var sources: [String: String] = [:]
+        let result = compiler(revision: revision, repository: repository).compile(located.source)
+        sources[located.displayName] = String(decoding: located.bytes, as: UTF8.self)
+        for diagnostic in result.diagnostics {
+            if let file = diagnostic.file, sources[file] == nil, let text = try? readBase(file) {
+                sources[file] = text
+            }
+        }
+        guard var workflow = result.workflow, !result.hasErrors else {
+            throw WorkflowDiagnosticsError(diagnostics: result.diagnostics, sources: sources)
+        }
+        workflow = try overrides.apply(to: workflow, catalog: catalog)
+        if workflow.provenance.path == nil {
+            workflow.provenance.path = located.path ?? located.displayName
+        }
+        if workflow.provenance.contentSHA256 == nil {
+            workflow.provenance.contentSHA256 = WorkflowCompiler.sha256Hex(located.bytes)
+        }
+        workflow.provenance.gitCommit = provenance.gitCommit
+        workflow.provenance.gitDirty = provenance.gitDirty
+        workflow.provenance.gitRevision = provenance.gitRevision
+        return LoadedWorkflow(workflow: workflow, located: located, warnings: result.warnings, sources: sources)
+    }
+
+    /// Compiles one file without overrides (for `validate`): the diagnostics and the file's text.
+    public func check(path: String) throws -> (diagnostics: [Diagnostic], sources: [String: String]) {
+        let located = try Self.library { try library.locate(path) }
+        let result = compiler(revision: nil, repository: nil).compile(located.source)
+        var sources = [located.displayName: String(decoding: located.bytes, as: UTF8.self)]
+        for diagnostic in result.diagnostics {
+            if let file = diagnostic.file, sources[file] == nil, let text = try? readBase(file) {
+                sources[file] = text
+            }
+        }
+        return (result.diagnostics, sources)
+    }
+
+    private func compiler(revision: String?, repository: GitRepository?) -> WorkflowCompiler {
+        var compiler = library.compiler(catalog: catalog)
+        if let revision, let repository {
+            // Prompt files of a workflow read at a revision come from that revision too.
+            compiler.readFile = { path in Array(try repository.contents(of: URL(fileURLWithPath: path), at: revision)) }
+        }
+        return compiler
+    }
+
+    private func readBase(_ displayName: String) throws -> String {
+        if displayName.hasPrefix("builtin:") {
+            let located = try Self.library { try library.locate(name: String(displayName.dropFirst(8))) }
+            return String(decoding: located.bytes, as: UTF8.self)
+        }
+        guard let data = FileManager.default.contents(atPath: displayName) else {
+            throw InputError(code: .unreadable, message: "Cannot read \(displayName).")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Runs a library call, turning its typed error into an ``InputError`` (exit 4).
+    static func library<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as WorkflowLibraryError {
+            let code: InputError.Code = error.code == .notFound ? .notFound : .invalidName
+            throw InputError(code: code, message: "\(error.message); \(error.hint)", cause: error)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+// Turning library errors into a message on stderr and a named exit code.
+
+import ArgumentParser
+import Foundation
+import Refinery
+import RefineryStore
+
+enum CLIError {
+    /// Prints `error` (never a stack trace) and returns the exit code it maps to.
+    static func exit(for error: any Error) -> ExitCode {
+        switch error {
+        case let error as InputError:
+            printError(error.message)
+            return ExitCode(RunExitCode.configurationError.rawValue)
+        case let error as WorkflowDiagnosticsError:
+            // A workflow that does not compile is a configuration error: show every problem with its
+            // source line and caret, as `validate` does.
+            let colored = ProgressLine(quiet: false, environment: ProcessInfo.processInfo.environment).color
+            FileHandle.standardError.write(Data(error.rendered(colored: colored).utf8))
+            return ExitCode(RunExitCode.configurationError.rawValue)
+        case let error as StoreError where error.code == .notFound || error.code == .ambiguousID:
+            printError(error.message)
+            return ExitCode(RunExitCode.configurationError.rawValue)
+        case let error as StoreError:
+            printError(error.description)
+            return ExitCode(RunExitCode.failure.rawValue)
+        case is CancellationError:
+            printError("cancelled")
+            return ExitCode(RunExitCode.failure.rawValue)
+        default:
+            printError(String(describing: error))
+            return ExitCode(RunExitCode.failure.rawValue)
+        }
+    }
+
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data("refinery: \(message)\n".utf8))
+    }
+}
+
+/// Runs `body`, mapping any thrown error to an exit code with a message.
+func withExitCode(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        throw CLIError.exit(for: error)
+    }
+}

@@ -1,0 +1,44 @@
+// `refinery estimate NAME|PATH [PROMPT] [flags]`: calls, tokens and dollars without any call.
+
+import ArgumentParser
+import Foundation
+import Refinery
+import RefineryCompiler
+
+struct EstimateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "estimate", abstract: "Estimate calls, tokens and cost for min and max rounds (no network).")
+
+    @Argument(help: "The workflow: a name, NAME@REV or a path.")
+    var workflow: String = RunCommand.defaultWorkflow
+
+    @Argument(help: "The prompt, to size the input tokens (optional).")
+    var prompt: String?
+
+    @OptionGroup var workflowOptions: WorkflowOptions
+    @OptionGroup var inputOptions: InputOptions
+
+    @Option(help: "text or json.")
+    var outputFormat: OutputFormat = .text
+
+    func run() async throws {
+        try await withExitCode {
+            let service = RunService.current()
+            var text: String?
+            if prompt != nil || !inputOptions.file.isEmpty {
+                text = try InputAssembler().assemble(
+                    prompt: prompt.map { Data($0.utf8) }, filePaths: inputOptions.file,
+                    workingDirectory: service.workingDirectory)
+            }
+            let estimate = try service.estimate(workflow, overrides: workflowOptions.overrides, prompt: text)
+            try Self.print(estimate, format: outputFormat)
+        }
+    }
+
+    static func print(_ estimate: WorkflowEstimate, format: OutputFormat) throws {
+        switch format {
+        case .json, .jsonl: Output.line(try Output.json(estimate))
+        case .text, .markdown: Output.line(estimate.text)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+// `refinery models`: aliases, prices, and which providers have credentials (names, never values).
+
+import ArgumentParser
+import Foundation
+import Refinery
+import RefineryCompiler
+
+struct ModelsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models", abstract: "List model aliases, prices and which credentials are present.")
+
+    @Option(help: "text or json.")
+    var outputFormat: OutputFormat = .text
+
+    func run() async throws {
+        try await withExitCode {
+            let report = try await RunService.current().models()
+            if outputFormat == .json || outputFormat == .jsonl {
+                Output.line(try Output.json(report))
+                return
+            }
+            Output.line("Aliases:")
+            for alias in report.aliases {
+                Output.line("  \(alias.name) → \(alias.target)" + (alias.params.isEmpty ? "" : " (\(alias.params))"))
+            }
+            Output.line("")
+            Output.line("Prices (USD per million tokens, input / output):")
+            for price in report.prices {
+                Output.line("  \(price.model): \(price.input) / \(price.output)")
+            }
+            Output.line("")
+            Output.line("Credentials:")
+            for provider in report.credentials {
+                let state =
+                    provider.variables.isEmpty
+                    ? "no key needed"
+                    : provider.present.isEmpty
+                        ? "missing: set \(provider.variables.joined(separator: " or "))"
+                        : "set (\(provider.present.joined(separator: ", ")))"
+                Output.line("  \(provider.provider): \(state)")
+            }
+        }
+    }
+}

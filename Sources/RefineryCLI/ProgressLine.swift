@@ -1,0 +1,60 @@
+// Live progress on stderr (DESIGN §4): one line rewritten in place while a run goes, only when
+// stderr is a terminal and not --quiet; colour only when NO_COLOR is unset.
+
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What the progress line shows.
+struct ProgressState: Sendable, Equatable {
+    var stage = "starting"
+    var round = 0
+    var callsDone = 0
+    var callsTotal = 0
+    var costUSD = 0.0
+}
+
+/// Renders ``ProgressState`` on stderr.
+struct ProgressLine: Sendable {
+    let enabled: Bool
+    let color: Bool
+
+    init(quiet: Bool, environment: [String: String]) {
+        enabled = !quiet && isatty(STDERR_FILENO) == 1
+        color = enabled && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+    }
+
+    /// The line for `state`, without terminal control characters.
+    static func text(_ state: ProgressState) -> String {
+        var parts = [state.stage]
+        if state.round > 0 { parts.append("round \(state.round)") }
+        parts.append("calls \(state.callsDone)/\(state.callsTotal)")
+        parts.append(String(format: "$%.4f", state.costUSD))
+        return parts.joined(separator: " · ")
+    }
+
+    func show(_ state: ProgressState) {
+        guard enabled else { return }
+        let text = Self.text(state)
+        let styled = color ? "\u{1B}[2m\(text)\u{1B}[0m" : text
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(styled)".utf8))
+    }
+
+    /// A line that stays (e.g. `--verbose` round scores), printed above the progress line.
+    func note(_ text: String) {
+        if enabled {
+            FileHandle.standardError.write(Data("\r\u{1B}[2K\(text)\n".utf8))
+        } else {
+            FileHandle.standardError.write(Data("\(text)\n".utf8))
+        }
+    }
+
+    func clear() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    }
+}

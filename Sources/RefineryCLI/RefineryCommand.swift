@@ -1,0 +1,48 @@
+// `refinery`: the root command. The bare form `refinery "prompt" --models a,b,c` is the `run`
+// subcommand with the built-in `consensus` workflow (seed 000's quick start).
+
+import ArgumentParser
+import Foundation
+import Refinery
+
+@main
+struct RefineryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refinery",
+        abstract: "Get several LLMs to reach a better answer together.",
+        discussion: """
+            Exit codes:
+              0  converged, or a single model answered
+              1  error, budget exhausted or cancelled
+              2  max rounds without convergence
+              3  too few models answered (below quorum)
+              4  configuration or input error (before any call)
+            """,
+        version: "0.1.0",
+        subcommands: [
+            RunCommand.self, EstimateCommand.self, ValidateCommand.self, GraphCommand.self, ListCommand.self,
+            ShowCommand.self, SaveCommand.self, RemoveCommand.self, ModelsCommand.self, RunsCommand.self,
+            ResumeCommand.self,
+        ],
+        defaultSubcommand: RunCommand.self
+    )
+
+    /// Parses and runs like ArgumentParser's default, except that a usage error (a bad flag or
+    /// value) exits with 4, the configuration-or-input code of DESIGN §4, instead of 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(RunExitCode.configurationError.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,27 @@
+// `refinery resume RUN`: finish an interrupted run; recorded calls are served from the ledger.
+
+import ArgumentParser
+import Refinery
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume", abstract: "Resume an interrupted run without paying twice for finished calls.")
+
+    @Argument(help: "Run id (or a unique prefix).")
+    var id: String
+
+    @OptionGroup var outputOptions: OutputOptions
+    @OptionGroup var storeOptions: StoreOptions
+
+    func run() async throws {
+        try await withExitCode {
+            let service = RunService.current(storePath: storeOptions.store)
+            let id = id
+            let debug = outputOptions.debug
+            let result = try await RunPresenter(options: outputOptions, environment: service.environment).present {
+                events in try await service.resume(runID: id, debug: debug, events: events)
+            }
+            throw ExitCode(result.exitCode.rawValue)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+// `refinery runs list|show ID|export ID`: reading the run ledger.
+
+import ArgumentParser
+import Foundation
+import Refinery
+import RefineryStore
+
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "List, show and export recorded runs.",
+        subcommands: [List.self, Show.self, Export.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @Option(help: "How many runs to list.") var limit = 20
+        @Option(help: "text or json.") var outputFormat: OutputFormat = .text
+
+        func run() async throws {
+            try await withExitCode {
+                let runs = try await RunService.current(storePath: storeOptions.store).listRuns(limit: limit)
+                if outputFormat == .json || outputFormat == .jsonl {
+                    Output.line(try Output.json(runs))
+                    return
+                }
+                if runs.isEmpty {
+                    Output.line("No runs recorded yet.")
+                    return
+                }
+                for run in runs {
+                    let commit = run.gitCommit.map { " @" + $0.prefix(8) } ?? ""
+                    Output.line(
+                        "\(run.id)  \(TextFormat.date(run.startedAt))  \(run.workflow)\(commit)  \(run.status)  "
+                            + "\(run.calls) calls  \(TextFormat.dollars(run.costUSD))")
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one run: workflow revision, models, outcome.")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @Argument(help: "Run id (or a unique prefix).") var id: String
+        @Option(help: "text or json.") var outputFormat: OutputFormat = .text
+
+        func run() async throws {
+            try await withExitCode {
+                let run = try await RunService.current(storePath: storeOptions.store).showRun(id: id)
+                if outputFormat == .json || outputFormat == .jsonl {
+                    Output.line(try Output.json(run))
+                    return
+                }
+                Output.line(TextFormat.describe(run))
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export a run with every call as JSON.")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @Argument(help: "Run id (or a unique prefix).") var id: String
+
+        func run() async throws {
+            try await withExitCode {
+                let export = try await RunService.current(storePath: storeOptions.store).exportRun(id: id)
+                Output.line(try Output.json(export))
+            }
+        }
+    }
+}

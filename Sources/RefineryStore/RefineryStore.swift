@@ -1,1 +1,0 @@
-// RefineryStore: implementation in progress.

@@ -1,0 +1,168 @@
+// Row types mapping the public values to the tables. GRDB stays an implementation detail:
+// nothing here is public.
+
+import Foundation
+import GRDB
+import RefineryCompiler
+import RefineryRuntime
+
+struct CallRow: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "calls"
+
+    var id: Int64?
+    var runID: String
+    var round: Int
+    var node: String
+    var participant: String
+    var requestHash: String
+    var request: ModelRequest
+    var response: ModelReply?
+    var inputTokens: Int
+    var outputTokens: Int
+    var latencyMs: Int
+    var costUSD: Double
+    var attempts: Int
+    var status: String
+    var error: String?
+    var startedAt: Date
+    var finishedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, round, node, participant, request, response, attempts, status, error
+        case runID = "run_id"
+        case requestHash = "request_hash"
+        case inputTokens = "input_tokens"
+        case outputTokens = "output_tokens"
+        case latencyMs = "latency_ms"
+        case costUSD = "cost_usd"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+
+    init(_ call: CallRecord) {
+        id = nil
+        runID = call.runID
+        round = call.round
+        node = call.node
+        participant = call.participant
+        requestHash = call.requestHash
+        request = call.request
+        response = call.reply
+        inputTokens = call.reply?.usage.inputTokens ?? 0
+        outputTokens = call.reply?.usage.outputTokens ?? 0
+        latencyMs = call.latencyMs
+        costUSD = call.costUSD
+        attempts = call.attempts
+        status = call.status.rawValue
+        error = call.error.map(SecretScrubber.scrub)
+        startedAt = call.startedAt
+        finishedAt = call.finishedAt
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    var record: CallRecord {
+        CallRecord(
+            runID: runID, round: round, node: node, participant: participant, requestHash: requestHash,
+            request: request, reply: response, error: error, status: CallStatus(rawValue: status) ?? .failed,
+            attempts: attempts, latencyMs: latencyMs, costUSD: costUSD, startedAt: startedAt, finishedAt: finishedAt)
+    }
+}
+
+struct RunRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "runs"
+
+    var id: String
+    var workflowName: String
+    var status: String
+    var prompt: String
+    var promptHash: String
+    var workflow: Workflow
+    var provenance: Provenance
+    var resolvedModels: [String: String]
+    var params: [String: ModelParams]
+    var templateHashes: [String]
+    // Text: SQLite integers are signed, seeds are not.
+    var seed: String
+    var variables: [String: String]
+    var anonymization: [String: [String: String]]
+    var outcome: String?
+    var costUSD: Double
+    var inputTokens: Int
+    var outputTokens: Int
+    var exitCode: Int?
+    var startedAt: Date
+    var finishedAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, prompt, workflow, provenance, params, seed, variables, anonymization, outcome
+        case workflowName = "workflow_name"
+        case promptHash = "prompt_hash"
+        case resolvedModels = "resolved_models"
+        case templateHashes = "template_hashes"
+        case costUSD = "cost_usd"
+        case inputTokens = "input_tokens"
+        case outputTokens = "output_tokens"
+        case exitCode = "exit_code"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+
+    init(_ run: StoredRun) {
+        id = run.id
+        workflowName = run.workflowName
+        status = run.status
+        prompt = run.prompt
+        promptHash = run.promptHash
+        workflow = run.workflow
+        provenance = run.provenance
+        resolvedModels = run.resolvedModels
+        var params: [String: ModelParams] = [:]
+        for member in run.workflow.members { params[member.id] = member.params }
+        if let arbiter = run.workflow.arbiter { params["arbiter"] = arbiter.params }
+        self.params = params
+        templateHashes = Self.templateHashes(run.workflow.stages)
+        seed = String(run.seed)
+        variables = run.variables
+        anonymization = run.anonymization
+        outcome = run.outcomeJSON
+        costUSD = run.costUSD
+        inputTokens = run.inputTokens
+        outputTokens = run.outputTokens
+        exitCode = run.exitCode
+        startedAt = run.startedAt
+        finishedAt = run.finishedAt
+    }
+
+    var run: StoredRun {
+        StoredRun(
+            id: id, workflowName: workflowName, status: status, prompt: prompt, promptHash: promptHash,
+            workflow: workflow, provenance: provenance, seed: UInt64(seed) ?? 0, variables: variables,
+            anonymization: anonymization, outcomeJSON: outcome, costUSD: costUSD, inputTokens: inputTokens,
+            outputTokens: outputTokens, exitCode: exitCode, startedAt: startedAt, finishedAt: finishedAt)
+    }
+
+    private static func templateHashes(_ stages: [Stage]) -> [String] {
+        stages.flatMap { stage -> [String] in
+            if case .repeat(let inner) = stage { return templateHashes(inner) }
+            return stage.common?.prompt?.sha256.map { ["\(stage.keyword):\($0)"] } ?? []
+        }
+    }
+}
+
+struct RoundRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "rounds"
+
+    var runID: String
+    var round: Int
+    var decision: String
+    var recordedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case round, decision
+        case runID = "run_id"
+        case recordedAt = "recorded_at"
+    }
+}

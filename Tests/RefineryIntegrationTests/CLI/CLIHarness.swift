@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+/// Shared pieces of the end-to-end tests: the fake model replies, the models, the schema check.
+enum CLIHarness {
+    /// One reply that every stage can use: as an answer it is text; as an evaluation it carries a
+    /// score; as a synthesis it carries the synthesis fields.
+    static func universalReply(score: Int = 9, confidence: Double = 0.95) -> String {
+        """
+        {"answer":"Four.","strengths":["correct"],"weaknesses":[],"suggestions":[],"rationale":"It is right.",\
+        "score":\(score),"synthesis":"Four.","confidence":\(confidence),"dissent":"","refinement_areas":[],\
+        "needs_iteration":false,"ranking":[]}
+        """
+    }
+
+    /// Three real OpenAI model names (priced in the catalog).
+    static let threeModels = "openai/gpt-4o,openai/gpt-4o-mini,openai/o3"
+
+    static let openAIKey = "sk-test-PLANTED-abcdefghijkl"
+
+    /// The sandbox environment pointed at `baseURL` with a fake OpenAI key.
+    static func environment(home: URL, baseURL: String, key: Bool = true) -> [String: String] {
+        var extra = ["OPENAI_BASE_URL": baseURL, "ANTHROPIC_BASE_URL": baseURL, "GEMINI_BASE_URL": baseURL]
+        if key { extra["OPENAI_API_KEY"] = openAIKey }
+        return RefineryBinary.environment(home: home, extra: extra)
+    }
+
+    static func json(_ text: String) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        return try #require(object as? [String: Any], "not a JSON object: \(text.prefix(200))")
+    }
+
+    /// Errors of `document` against `schemas/run-output.schema.json`, or `nil` when python3's
+    /// jsonschema is not installed (the caller records a skip reason).
+    static func schemaErrors(_ document: String) throws -> [String]? {
+        let schema = packageRoot.appendingPathComponent("schemas/run-output.schema.json")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "refinery-doc-\(UUID().uuidString).json")
+        try Data(document.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let script = """
+            import json, sys
+            try:
+                import jsonschema
+            except ImportError:
+                sys.exit(3)
+            schema = json.load(open(sys.argv[1]))
+            doc = json.load(open(sys.argv[2]))
+            errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(doc)]
+            print("\\n".join(errors))
+            sys.exit(1 if errors else 0)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, schema.path, file.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        if process.terminationStatus == 3 || process.terminationStatus == 127 { return nil }
+        let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? [] : text.components(separatedBy: "\n")
+    }
+
+    /// Whether python3 with the jsonschema package is installed (the schema tests need it).
+    static let jsonSchemaAvailable: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import jsonschema"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+
+    /// The package root (the folder holding Package.swift), found from this source file.
+    static let packageRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    }()
+}
+
+/// Every test that runs the real binary, one at a time: each starts processes and servers, and
+/// running them side by side would load the machine enough to trip other suites' short timeouts.
+@Suite(.serialized) enum CLIEndToEnd {}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension CLIEndToEnd {
+    /// The real binary killed with SIGKILL in the middle of a run, then `resume`: no finished call
+    /// reaches the server twice, and the outcome equals an uninterrupted run's.
+    @Suite struct CrashResumeCLITests {
+        private static let delay = Duration.milliseconds(120)
+
+        private func arguments(_ extra: [String] = []) -> [String] {
+            [
+                "What is 2+2?", "--models", CLIHarness.threeModels, "--max-concurrent", "2", "--seed", "7",
+                "--output-format", "json",
+            ] + extra
+        }
+
+        /// Fields that must not depend on interruptions.
+        private func stable(_ json: [String: Any]) -> [String] {
+            let winner = json["winner"] as? [String: Any]
+            let answers = (json["all_answers"] as? [[String: Any]] ?? []).map {
+                "\($0["member_id"] ?? "")=\($0["answer"] ?? "")@\($0["mean_score"] ?? "")"
+            }
+            let metadata = json["metadata"] as? [String: Any]
+            return [
+                "\(json["status"] ?? "")", "\(json["final_round"] ?? "")", "\(winner?["member_id"] ?? "")",
+                "\(winner?["answer"] ?? "")", "\(metadata?["total_rounds"] ?? "")", "\(metadata?["total_calls"] ?? "")",
+            ] + answers
+        }
+
+        @Test(arguments: [2, 5, 9, 14])
+        func killedRunResumesWithoutPayingTwice(killAfterRequests: Int) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, .delayed(Self.delay, FakeOpenAI.completion(CLIHarness.universalReply())))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+
+                // The uninterrupted reference run, in its own store.
+                let reference = try await binary.run(
+                    arguments(["--store", sandbox.root.appendingPathComponent("reference.db").path]),
+                    environment: environment, directory: sandbox.root)
+                #expect(reference.exitCode == 0, "\(reference.stderr)")
+                let referenceCalls = server.requests.count
+                let baseline = server.requests.count
+
+                // The same run, killed once `killAfterRequests` requests have reached the server.
+                let store = sandbox.root.appendingPathComponent("crash.db").path
+                let (process, _, _) = try binary.start(
+                    arguments(["--store", store]), environment: environment, directory: sandbox.root)
+                let deadline = ContinuousClock.now + .seconds(30)
+                while server.requests.count - baseline < killAfterRequests && process.isRunning
+                    && ContinuousClock.now < deadline
+                {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                kill(process.processIdentifier, SIGKILL)
+                while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+                #expect(process.terminationReason == .uncaughtSignal)
+
+                // What the ledger holds now is exactly what was finished before the kill.
+                let list = try await binary.run(
+                    ["runs", "list", "--store", store, "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                let runs = try #require(
+                    try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+                let id = try #require(runs.first?["id"] as? String)
+                #expect(runs.first?["status"] as? String == "running")
+                let export = try await binary.run(
+                    ["runs", "export", id, "--store", store], environment: environment, directory: sandbox.root)
+                let recorded = (try CLIHarness.json(export.stdout)["calls"] as? [[String: Any]] ?? [])
+                    .filter { $0["status"] as? String == "succeeded" }.count
+                #expect(recorded <= killAfterRequests)
+
+                let beforeResume = server.requests.count
+                let resumed = try await binary.run(
+                    ["resume", id, "--store", store, "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                // Every call finished before the kill is served from the ledger: the resume sends
+                // exactly the calls that were not finished.
+                #expect(server.requests.count - beforeResume == referenceCalls - recorded)
+                #expect(stable(try CLIHarness.json(resumed.stdout)) == stable(try CLIHarness.json(reference.stdout)))
+            }
+        }
+
+        @Test func ctrlCCancelsWithExitOneAndTheRunResumes() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, .delayed(Self.delay, FakeOpenAI.completion(CLIHarness.universalReply())))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let (process, output, error) = try binary.start(
+                    arguments(["--store", store]), environment: environment, directory: sandbox.root)
+                while server.requests.count < 4 && process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+                kill(process.processIdentifier, SIGINT)
+                async let out = RefineryBinary.readAll(output)
+                async let err = RefineryBinary.readAll(error)
+                let (stdout, stderr) = await (out, err)
+                while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+                #expect(process.terminationReason == .exit)
+                #expect(process.terminationStatus == 1, "\(String(decoding: stderr, as: UTF8.self))")
+                #expect(
+                    try CLIHarness.json(String(decoding: stdout, as: UTF8.self))["status"] as? String == "cancelled")
+
+                let list = try await binary.run(
+                    ["runs", "list", "--store", store, "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                let runs = try #require(
+                    try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+                #expect(runs.first?["status"] as? String == "cancelled")
+                let id = try #require(runs.first?["id"] as? String)
+                let resumed = try await binary.run(
+                    ["resume", id, "--store", store, "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                #expect(try CLIHarness.json(resumed.stdout)["status"] as? String == "converged")
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+extension CLIEndToEnd {
+    @Suite struct SavedConfigCLITests {
+        @Test func saveWritesIntoTheUserFolderAndRemoveDeletesIt() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let environment = RefineryBinary.environment(home: sandbox.root)
+            let saved = try await binary.run(
+                [
+                    "save", "my-consortium", "--model", "gpt-4o:2", "--model", "claude", "--arbiter", "claude",
+                    "--confidence-threshold", "0.9", "--max-iterations", "5", "--min-iterations", "1", "--system",
+                    "Be brief.",
+                ],
+                environment: environment, directory: sandbox.root)
+            #expect(saved.exitCode == 0, "\(saved.stderr)")
+            let file = sandbox.root.appendingPathComponent("config/refinery/workflows/my-consortium.yaml")
+            let text = try String(contentsOf: file, encoding: .utf8)
+            #expect(text.contains("extends: \"consortium\""))
+            #expect(text.contains("  - \"gpt-4o:2\"\n  - \"claude\""))
+
+            let again = try await binary.run(
+                ["save", "my-consortium"], environment: environment, directory: sandbox.root)
+            #expect(again.exitCode == 4)
+            #expect(again.stderr.contains("already exists; pass --force"))
+
+            let removed = try await binary.run(
+                ["remove", "my-consortium"], environment: environment, directory: sandbox.root)
+            #expect(removed.exitCode == 0)
+            #expect(!FileManager.default.fileExists(atPath: file.path))
+            let missing = try await binary.run(
+                ["remove", "my-consortium"], environment: environment, directory: sandbox.root)
+            #expect(missing.exitCode == 4)
+        }
+
+        @Test func saveToAFolderForGit() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let result = try await binary.run(
+                ["save", "team", "--model", "claude", "--to", "workflows"],
+                environment: RefineryBinary.environment(home: sandbox.root), directory: sandbox.root)
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            #expect(
+                FileManager.default.fileExists(atPath: sandbox.root.appendingPathComponent("workflows/team.yaml").path))
+        }
+
+        @Test func invalidSaveFlagsExitFour() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let environment = RefineryBinary.environment(home: sandbox.root)
+            let badName = try await binary.run(
+                ["save", "../x", "--model", "claude"], environment: environment, directory: sandbox.root)
+            #expect(badName.exitCode == 4)
+            #expect(badName.stderr.contains("is not a valid name"))
+            let badRounds = try await binary.run(
+                ["save", "x", "--min-iterations", "3", "--max-iterations", "2"], environment: environment,
+                directory: sandbox.root)
+            #expect(badRounds.exitCode == 4)
+        }
+    }
+
+    @Suite struct RunsCLITests {
+        @Test func emptyStoreListsNothingAndUnknownRunExitsFour() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let environment = RefineryBinary.environment(home: sandbox.root)
+            let list = try await binary.run(
+                ["runs", "list", "--output-format", "json"], environment: environment, directory: sandbox.root)
+            #expect(list.exitCode == 0, "\(list.stderr)")
+            let runs = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [Any]
+            #expect(runs?.count == 0)
+            #expect(
+                FileManager.default.fileExists(
+                    atPath: sandbox.root.appendingPathComponent("data/refinery/refinery.db").path))
+            let show = try await binary.run(
+                ["runs", "show", "nope"], environment: environment, directory: sandbox.root)
+            #expect(show.exitCode == 4)
+            #expect(show.stderr == "refinery: No run with id nope. `refinery runs list` shows the recorded runs.\n")
+        }
+    }
+}

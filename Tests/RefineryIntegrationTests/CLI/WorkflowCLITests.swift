@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+
+extension CLIEndToEnd {
+    /// validate, estimate, graph, list, show, saved configs run by name, and `NAME@REV`.
+    @Suite struct WorkflowCLITests {
+        private func setUp() throws -> (RefineryBinary, Sandbox, [String: String]) {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            return (binary, sandbox, RefineryBinary.environment(home: sandbox.root))
+        }
+
+        @Test func estimateOfConsensusClassicWithThreeModelsIsTwelveCallsForOneRound() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            let result = try await binary.run(
+                [
+                    "estimate", "consensus-classic", "--models", CLIHarness.threeModels, "--max-rounds", "1",
+                    "--output-format", "json",
+                ],
+                environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            let json = try CLIHarness.json(result.stdout)
+            let calls = try #require(json["calls"] as? [String: Any])
+            #expect(calls["min"] as? Int == 12)
+            #expect(calls["max"] as? Int == 12)
+            let cost = try #require(json["cost_usd"] as? [String: Any])
+            #expect((cost["max"] as? Double ?? 0) > 0)
+        }
+
+        @Test func validateRendersDiagnosticsWithCaretAndExitsFour() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "good.yaml", Data("refinery: 1\nname: good\nmodels: [claude, codex]\nstages: [propose]\n".utf8))
+            try sandbox.write("bad.yaml", Data("refinery: 1\nname: bad\nmodles: [claude]\nstages: [propose]\n".utf8))
+            let good = try await binary.run(
+                ["validate", "good.yaml"], environment: environment, directory: sandbox.root)
+            #expect(good.exitCode == 0, "\(good.stderr)")
+            #expect(good.stdout == "good.yaml: ok\n")
+            let bad = try await binary.run(
+                ["validate", "good.yaml", "bad.yaml"], environment: environment, directory: sandbox.root)
+            #expect(bad.exitCode == 4)
+            #expect(bad.stderr.contains("bad.yaml:3:1: error:"))
+            #expect(bad.stderr.contains("3 | modles: [claude]"))
+            #expect(bad.stderr.contains("^"))
+            #expect(bad.stderr.contains("did you mean `models`?"))
+            #expect(!bad.stderr.contains("Fatal error"))
+            #expect(bad.stdout.contains("good.yaml: ok"))
+            let missing = try await binary.run(
+                ["validate", "missing.yaml", "good.yaml"], environment: environment, directory: sandbox.root)
+            #expect(missing.exitCode == 4)
+            #expect(missing.stdout == "missing.yaml: not checked\ngood.yaml: ok\n")
+            #expect(missing.stderr.contains("no workflow file at `missing.yaml`"))
+        }
+
+        @Test(arguments: [["run", "bad.yaml", "a prompt"], ["estimate", "bad.yaml"], ["graph", "bad.yaml"]])
+        func aWorkflowThatDoesNotCompileExitsFourWithRenderedDiagnostics(arguments: [String]) async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write("bad.yaml", Data("refinery: 1\nname: bad\nmodles: [claude]\nstages: [propse]\n".utf8))
+            let result = try await binary.run(arguments, environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains("bad.yaml:3:1: error: unknown key `modles`"))
+            #expect(result.stderr.contains("3 | modles: [claude]"))
+            #expect(result.stderr.contains("did you mean `propose`?"))
+            #expect(result.stdout.isEmpty)
+        }
+
+        @Test func aFileThatIsOneLongScalarIsReportedShort() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write("long.yaml", Data(String(repeating: "word ", count: 2_000).utf8))
+            let result = try await binary.run(["validate", "long.yaml"], environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4)
+            #expect(result.stderr.contains("found `word word word word word word word word …` [E101]"))
+            #expect(result.stderr.count < 1_000)
+        }
+
+        @Test(arguments: [("mermaid", "flowchart"), ("dot", "digraph")])
+        func graphDrawsTheWorkflow(format: String, marker: String) async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            let result = try await binary.run(
+                ["graph", "consensus", "--format", format, "--models", "claude,codex"], environment: environment,
+                directory: sandbox.root)
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            #expect(result.stdout.contains(marker))
+            #expect(result.stdout.contains("codex"))
+        }
+
+        @Test func listAndShowIncludeBuiltinsAndSavedConfigs() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            _ = try await binary.run(
+                ["save", "team", "--model", "openai/gpt-4o:2", "--arbiter", "openai/o3"], environment: environment,
+                directory: sandbox.root)
+            let list = try await binary.run(
+                ["list", "--output-format", "json"], environment: environment, directory: sandbox.root)
+            #expect(list.exitCode == 0, "\(list.stderr)")
+            let entries = try #require(
+                try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+            let names = entries.compactMap { $0["name"] as? String }
+            #expect(names.contains("consensus"))
+            #expect(names.contains("consortium"))
+            #expect(names.contains("team"))
+            let show = try await binary.run(["show", "team"], environment: environment, directory: sandbox.root)
+            #expect(show.exitCode == 0, "\(show.stderr)")
+            #expect(show.stdout.contains("from:        user "))
+            #expect(show.stdout.contains("openai/gpt-4o#2: openai/gpt-4o"))
+            #expect(show.stdout.contains("extends:     consortium"))
+            #expect(show.stdout.contains("arbiter:     openai/o3"))
+            let missing = try await binary.run(["show", "nope"], environment: environment, directory: sandbox.root)
+            #expect(missing.exitCode == 4)
+        }
+
+        @Test func nameAtRevisionReadsTheFileAsItWasAndRecordsTheCommit() async throws {
+            let (binary, sandbox, _) = try setUp()
+            defer { sandbox.cleanup() }
+            let repository = try TemporaryGitRepository()
+            defer { repository.cleanup() }
+            try repository.write(
+                "workflows/review.yaml",
+                "refinery: 1\nname: review\nmodels: [openai/gpt-4o, openai/o3]\n"
+                    + "stages: [propose, {repeat: [evaluate, close]}]\n")
+            let first = try repository.commitAll("two members")
+            try repository.git("tag", "v1")
+            try repository.write(
+                "workflows/review.yaml",
+                "refinery: 1\nname: review\nmodels: [openai/gpt-4o, openai/o3, openai/gpt-4o-mini]\n"
+                    + "stages: [propose, {repeat: [evaluate, close]}]\n")
+            let second = try repository.commitAll("three members")
+            let environment = RefineryBinary.environment(home: sandbox.root)
+
+            func calls(_ target: String) async throws -> Int? {
+                let result = try await binary.run(
+                    ["estimate", target, "--max-rounds", "1", "--output-format", "json"], environment: environment,
+                    directory: repository.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                return (try CLIHarness.json(result.stdout)["calls"] as? [String: Any])?["max"] as? Int
+            }
+            #expect(try await calls("review@v1") == 4)  // 2 proposals + 2 reviews
+            #expect(try await calls("review") == 9)  // 3 proposals + 6 reviews
+            #expect(try await calls("review@\(first)") == 4)
+
+            let show = try await binary.run(
+                ["show", "review@v1"], environment: environment, directory: repository.root)
+            #expect(show.stdout.contains("revision:    \(first) (v1)"))
+            let head = try await binary.run(["show", "review"], environment: environment, directory: repository.root)
+            #expect(head.stdout.contains("revision:    \(second)\n"))
+            try repository.write(
+                "workflows/review.yaml", "refinery: 1\nname: review\nmodels: [openai/o3]\nstages: [propose]\n")
+            let dirty = try await binary.run(["show", "review"], environment: environment, directory: repository.root)
+            #expect(dirty.stdout.contains("\(second) + uncommitted changes"))
+
+            let badRevision = try await binary.run(
+                ["show", "review@nope"], environment: environment, directory: repository.root)
+            #expect(badRevision.exitCode == 4)
+            #expect(badRevision.stderr.contains("at revision nope"))
+        }
+
+        @Test func modelsShowsWhichCredentialsArePresentNeverTheirValues() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            var withKey = environment
+            withKey["OPENAI_API_KEY"] = "sk-test-PLANTED-models-0123456789"
+            let result = try await binary.run(["models"], environment: withKey, directory: sandbox.root)
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("  openai: set (OPENAI_API_KEY)\n"))
+            #expect(result.stdout.contains("  anthropic: missing: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN\n"))
+            #expect(result.stdout.contains("  claude → anthropic/claude-opus-4-6 (reasoning_effort=high)\n"))
+            #expect(!result.stdout.contains("PLANTED"))
+            #expect(!result.stderr.contains("PLANTED"))
+        }
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func RefineryStoreTestsBuilds() { #expect(Bool(true)) }

@@ -1,0 +1,209 @@
+import Foundation
+import RefineryCompiler
+import RefineryRuntime
+import RefineryStore
+import Testing
+
+@Suite struct SQLiteRunStoreTests {
+    @Test func migrationsAreAppliedInOrderOnce() throws {
+        let database = try TemporaryDatabase()
+        defer { database.cleanup() }
+        let first = try SQLiteRunStore(path: database.path)
+        #expect(try first.appliedMigrations() == ["v1-runs-rounds-calls"])
+        // Reopening an up-to-date file applies nothing new and keeps the data.
+        let second = try SQLiteRunStore(path: database.path)
+        #expect(try second.appliedMigrations() == ["v1-runs-rounds-calls"])
+    }
+
+    @Test func usesWriteAheadLogging() throws {
+        let database = try TemporaryDatabase()
+        defer { database.cleanup() }
+        let store = try SQLiteRunStore(path: database.path)
+        #expect(try store.journalMode() == "wal")
+    }
+
+    @Test func runRoundTripsWithProvenanceAndSeed() async throws {
+        let store = try SQLiteRunStore(path: ":memory:")
+        try await store.createRun(Fixture.run(id: "run-1"))
+        let stored = try await store.run(id: "run-1")
+        #expect(stored == Fixture.run(id: "run-1"))
+        #expect(stored.seed == UInt64.max - 7)
+        #expect(stored.provenance.gitCommit == "1234abcd")
+        #expect(
+            stored.resolvedModels == [
+                "gpt-4o#1": "openai/gpt-4o", "claude": "anthropic/claude-opus-4-6",
+                "arbiter": "anthropic/claude-opus-4-6",
+            ])
+    }
+
+    @Test func finishRunRecordsOutcomeAndTotals() async throws {
+        let store = try SQLiteRunStore(path: ":memory:")
+        try await store.createRun(Fixture.run(id: "run-1"))
+        try await store.finishRun(
+            id: "run-1",
+            RunCompletion(
+                status: "converged", outcomeJSON: #"{"status":"converged"}"#, costUSD: 0.25, inputTokens: 100,
+                outputTokens: 40, exitCode: 0, finishedAt: Fixture.date.addingTimeInterval(30),
+                anonymization: ["claude": ["A": "gpt-4o#1"]]))
+        let stored = try await store.run(id: "run-1")
+        #expect(stored.status == "converged")
+        #expect(stored.outcomeJSON == #"{"status":"converged"}"#)
+        #expect(stored.costUSD == 0.25)
+        #expect(stored.inputTokens == 100)
+        #expect(stored.outputTokens == 40)
+        #expect(stored.exitCode == 0)
+        #expect(stored.finishedAt == Fixture.date.addingTimeInterval(30))
+        #expect(stored.anonymization == ["claude": ["A": "gpt-4o#1"]])
+    }
+
+    @Test func callRoundTripsAndServesReplies() async throws {
+        let store = try SQLiteRunStore(path: ":memory:")
+        try await store.record(Fixture.call())
+        #expect(try await store.calls(runID: "run-1") == [Fixture.call()])
+        let reply = try await store.recordedReply(
+            runID: "run-1", round: 1, node: "s0.propose[claude]", requestHash: "req-1")
+        #expect(reply?.text == "4")
+        #expect(reply?.usage == TokenUsage(inputTokens: 12, outputTokens: 3))
+    }
+
+    @Test(arguments: [
+        (1, "s0.propose[claude]", "other-hash"),
+        (2, "s0.propose[claude]", "req-1"),
+        (1, "s0.propose[gpt-4o#1]", "req-1"),
+    ])
+    func replyIsServedOnlyForTheExactCall(round: Int, node: String, hash: String) async throws {
+        let store = try SQLiteRunStore(path: ":memory:")
+        try await store.record(Fixture.call())
+        #expect(try await store.recordedReply(runID: "run-1", round: round, node: node, requestHash: hash) == nil)
+        #expect(
+            try await store.recordedReply(runID: "run-2", round: 1, node: "s0.propose[claude]", requestHash: "req-1")
+                == nil)
+    }
+
+    @Test func failedCallIsNeverServed() async throws {
+        let store = try SQLiteRunStore(path: ":memory:")
+        try await store.record(Fixture.call(status: .failed, error: "openai: overloaded (overloaded, HTTP 529)"))
+        #expect(
+            try await store.recordedReply(runID: "run-1", round: 1, node: "s0.propose[claude]", requestHash: "req-1")
+                == nil)
+        #expect(try await store.calls(runID: "run-1").first?.error == "openai: overloaded (overloaded, HTTP 529)")
+    }
+
+    @Test func aSucceededCallIsStoredOnce() async throws {
+        let store = try SQLiteRunStore(path: ":memory:")
+        try await store.record(Fixture.call(text: "first"))
+        try await store.record(Fixture.call(text: "second"))
+        let calls = try await store.calls(runID: "run-1")
+        #expect(calls.count == 1)
+        #expect(calls.first?.reply?.text == "first")
+    }
+
+    @Test func committedCallsSurviveForASecondStoreOnTheSameFile() async throws {
+        let database = try TemporaryDatabase()
+        defer { database.cleanup() }
+        let writer = try SQLiteRunStore(path: database.path)
+        try await writer.record(Fixture.call(node: "a"))
+        try await writer.record(Fixture.call(node: "b"))
+        // A second process (here: a second connection pool) sees every committed call at once,
+        // without the first one closing: what a resume after SIGKILL relies on.
+        let reader = try SQLiteRunStore(path: database.path)
+        #expect(try await reader.calls(runID: "run-1").map(\.node) == ["a", "b"])
+        #expect(try await reader.recordedReply(runID: "run-1", round: 1, node: "b", requestHash: "req-1")?.text == "4")
+    }
+
+    @Test func runsAreListedNewestFirstWithCallCounts() async throws {
+        let store = try SQLiteRunStore(path: ":memory:")
+        try await store.createRun(Fixture.run(id: "old", startedAt: Fixture.date))
+        try await store.createRun(Fixture.run(id: "new", startedAt: Fixture.date.addingTimeInterval(60)))
+        try await store.record(Fixture.call(run: "new", node: "a"))
+        try await store.record(Fixture.call(run: "new", node: "b", status: .replayed))
+        let runs = try await store.listRuns()
+        #expect(runs.map(\.id) == ["new", "old"])
+        #expect(runs.map(\.calls) == [1, 0])
+        #expect(runs.first?.gitCommit == "1234abcd")
+        #expect(try await store.listRuns(limit: 1).map(\.id) == ["new"])
+    }
+
+    @Test func runIsFoundByUniquePrefix() async throws {
+        let store = try SQLiteRunStore(path: ":memory:")
+        try await store.createRun(Fixture.run(id: "abc-123"))
+        try await store.createRun(Fixture.run(id: "abd-456"))
+        #expect(try await store.run(id: "abc").id == "abc-123")
+        await #expect(throws: StoreError.self) { try await store.run(id: "ab") }
+        do {
+            _ = try await store.run(id: "zzz")
+            Issue.record("expected notFound")
+        } catch let error as StoreError {
+            #expect(error.code == .notFound)
+        }
+        do {
+            _ = try await store.run(id: "ab")
+        } catch let error as StoreError {
+            #expect(error.code == .ambiguousID)
+        }
+    }
+
+    @Test func exportHoldsRunRoundsAndCalls() async throws {
+        let store = try SQLiteRunStore(path: ":memory:")
+        try await store.createRun(Fixture.run(id: "run-1"))
+        try await store.record(Fixture.call())
+        try await store.recordRound(runID: "run-1", round: 1, decisionJSON: #"{"converged":false}"#, at: Fixture.date)
+        try await store.recordRound(runID: "run-1", round: 1, decisionJSON: #"{"converged":true}"#, at: Fixture.date)
+        let export = try await store.export(runID: "run-1")
+        #expect(export.run.id == "run-1")
+        #expect(export.rounds.map(\.decisionJSON) == [#"{"converged":true}"#])
+        #expect(export.calls.count == 1)
+    }
+
+    @Test func errorTextIsScrubbedOfKeysBeforeStoring() async throws {
+        let database = try TemporaryDatabase()
+        defer { database.cleanup() }
+        let store = try SQLiteRunStore(path: database.path)
+        let key = "sk-ant-api03-SECRETSECRETSECRET"
+        try await store.record(
+            Fixture.call(status: .failed, error: "anthropic: invalid x-api-key \(key) (authentication)"))
+        let stored = try await store.calls(runID: "run-1").first?.error
+        #expect(stored == "anthropic: invalid x-api-key [REDACTED] (authentication)")
+        let bytes = [database.path, database.path + "-wal"].compactMap { FileManager.default.contents(atPath: $0) }
+        #expect(bytes.contains { $0.range(of: Data(key.utf8)) != nil } == false)
+        #expect(bytes.contains { $0.range(of: Data("claude-opus-4-6".utf8)) != nil })
+    }
+
+    @Test func defaultPathFollowsXDG() {
+        #expect(
+            SQLiteRunStore.defaultPath(environment: ["XDG_DATA_HOME": "/x/data", "HOME": "/home/u"])
+                == "/x/data/refinery/refinery.db")
+        #expect(
+            SQLiteRunStore.defaultPath(environment: ["HOME": "/home/u"]) == "/home/u/.local/share/refinery/refinery.db")
+    }
+
+    @Test func unopenablePathIsAStoreError() {
+        do {
+            _ = try SQLiteRunStore(path: "/proc/refinery-cannot-exist/refinery.db")
+            Issue.record("expected cannotOpen")
+        } catch let error as StoreError {
+            #expect(error.code == .cannotOpen)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+}
+
+@Suite struct SQLiteRunStoreCancellationTests {
+    @Test func writesStillCommitInACancelledTask() async throws {
+        let store = try SQLiteRunStore(path: ":memory:")
+        try await store.createRun(Fixture.run(id: "run-1"))
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await store.record(Fixture.call())
+            try await store.finishRun(
+                id: "run-1",
+                RunCompletion(
+                    status: "cancelled", outcomeJSON: nil, costUSD: 0, inputTokens: 0, outputTokens: 0, exitCode: 1,
+                    finishedAt: Fixture.date))
+        }
+        try await task.value
+        #expect(try await store.calls(runID: "run-1").count == 1)
+        #expect(try await store.run(id: "run-1").status == "cancelled")
+    }
+}

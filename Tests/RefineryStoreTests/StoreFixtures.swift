@@ -1,0 +1,65 @@
+import Foundation
+import RefineryCompiler
+import RefineryRuntime
+import RefineryStore
+
+/// A fresh temporary database file, removed by the caller with `cleanup()`.
+struct TemporaryDatabase {
+    let directory: URL
+    var path: String { directory.appendingPathComponent("refinery.db").path }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("refinery-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    func cleanup() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+enum Fixture {
+    static let date = Date(timeIntervalSince1970: 1_790_000_000)
+
+    static let workflow = Workflow(
+        name: "consensus",
+        members: [
+            Member(
+                id: "gpt-4o#1", model: ModelRef(provider: "openai", model: "gpt-4o"),
+                params: ModelParams(temperature: 0.7)),
+            Member(id: "claude", model: ModelRef(provider: "anthropic", model: "claude-opus-4-6", alias: "claude")),
+        ],
+        arbiter: Arbiter(model: ModelRef(provider: "anthropic", model: "claude-opus-4-6")),
+        stages: [
+            .propose(ProposeStage(common: StageCommon(prompt: PromptTemplate(user: "{{prompt}}", sha256: "abc")))),
+            .repeat([.evaluate(EvaluateStage()), .close(CloseStage())]),
+        ],
+        provenance: Provenance(path: "builtin:consensus", contentSHA256: "ff00", gitCommit: "1234abcd", gitDirty: false)
+    )
+
+    static func run(id: String, startedAt: Date = date) -> StoredRun {
+        StoredRun(
+            id: id, workflowName: "consensus", prompt: "What is 2+2?", promptHash: "h", workflow: workflow,
+            provenance: workflow.provenance, seed: UInt64.max - 7, variables: ["audience": "kids"],
+            startedAt: startedAt)
+    }
+
+    static func call(
+        run: String = "run-1", round: Int = 1, node: String = "s0.propose[claude]", hash: String = "req-1",
+        status: CallStatus = .succeeded, text: String = "4", error: String? = nil
+    ) -> CallRecord {
+        CallRecord(
+            runID: run, round: round, node: node, participant: "claude", requestHash: hash,
+            request: ModelRequest(
+                model: ModelRef(provider: "anthropic", model: "claude-opus-4-6"), system: "Be precise.",
+                messages: [ChatMessage(role: .user, content: "What is 2+2?")]),
+            reply: status == .failed
+                ? nil
+                : ModelReply(
+                    text: text, usage: TokenUsage(inputTokens: 12, outputTokens: 3), model: "claude-opus-4-6",
+                    finishReason: "end_turn"),
+            error: error, status: status, attempts: 2, latencyMs: 840, costUSD: 0.000135,
+            startedAt: date, finishedAt: date.addingTimeInterval(1))
+    }
+}
