@@ -94,19 +94,19 @@ extension CLIEndToEnd {
         @Test func nameAtRevisionReadsTheFileAsItWasAndRecordsTheCommit() async throws {
             let (binary, sandbox, _) = try setUp()
             defer { sandbox.cleanup() }
-            let repository = try TemporaryGitRepository()
+            let repository = try await TemporaryGitRepository()
             defer { repository.cleanup() }
             try repository.write(
                 "workflows/review.yaml",
                 "refinery: 1\nname: review\nmodels: [openai/gpt-4o, openai/o3]\n"
                     + "stages: [propose, {repeat: [evaluate, close]}]\n")
-            let first = try repository.commitAll("two members")
-            try repository.git("tag", "v1")
+            let first = try await repository.commitAll("two members")
+            try await repository.git("tag", "v1")
             try repository.write(
                 "workflows/review.yaml",
                 "refinery: 1\nname: review\nmodels: [openai/gpt-4o, openai/o3, openai/gpt-4o-mini]\n"
                     + "stages: [propose, {repeat: [evaluate, close]}]\n")
-            let second = try repository.commitAll("three members")
+            let second = try await repository.commitAll("three members")
             let environment = RefineryBinary.environment(home: sandbox.root)
 
             func calls(_ target: String) async throws -> Int? {
