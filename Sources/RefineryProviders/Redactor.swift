@@ -32,6 +32,9 @@ public struct Redactor: Sendable, Hashable {
     public var count: Int { secrets.count }
 
     /// `text` with every known secret, and every `key=…`/`token=…` URL query value, replaced.
+    ///
+    /// Redact a whole text before cutting an excerpt from it: a cut through a key would leave
+    /// part of it unrecognised.
     public func redact(_ text: String) -> String {
         var result = text
         for secret in secrets where result.contains(secret) {
@@ -55,7 +58,7 @@ public struct Redactor: Sendable, Hashable {
     }
 
     /// Replaces the values of query parameters named like credentials (`key=`, `api_key=`,
-    /// `token=`, `access_token=`), in case a URL with one is ever logged.
+    /// `token=`, `access_token=`, `password=`, `sig=`), in case a URL with one is ever logged.
     private static func redactQueryCredentials(_ text: String) -> String {
         guard text.contains("=") else { return text }
         var output = ""
@@ -73,7 +76,10 @@ public struct Redactor: Sendable, Hashable {
             }
             guard nameEnd < text.endIndex, text[nameEnd] == "=" else { continue }
             let name = text[index..<nameEnd].lowercased()
-            guard name.hasSuffix("key") || name.hasSuffix("token") || name.contains("secret") else { continue }
+            guard
+                name.hasSuffix("key") || name.hasSuffix("token") || name.contains("secret")
+                    || name.contains("password") || name == "sig" || name == "signature"
+            else { continue }
             output += text[index...nameEnd] + placeholder
             var valueEnd = text.index(after: nameEnd)
             while valueEnd < text.endIndex, !"&# \"'\n".contains(text[valueEnd]) {

@@ -131,9 +131,13 @@ public struct DiagnosticRenderer: Sendable {
     private static let cyan = "1;36"
     private static let green = "1;32"
 
+    /// Lines as libyaml counts them (LF, CRLF, CR, NEL, LS, PS each end one), so excerpts match
+    /// the locations. `"\r\n"` is one `Character`, so splitting on `"\n"` alone would keep a CRLF
+    /// file as one line. A leading byte order mark is not part of line 1 (the parser skips it).
     private static func splitLines(_ source: String) -> [Substring] {
-        source.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? $0.dropLast() : $0
+        let text = source.hasPrefix("\u{FEFF}") ? source.dropFirst() : source[...]
+        return text.split(omittingEmptySubsequences: false) {
+            $0 == "\n" || $0 == "\r\n" || $0 == "\r" || $0 == "\u{85}" || $0 == "\u{2028}" || $0 == "\u{2029}"
         }
     }
 }

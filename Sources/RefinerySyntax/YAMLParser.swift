@@ -34,8 +34,11 @@ public enum YAMLParser {
                     code: SyntaxCode.invalidUTF8, message: "the file is not valid UTF-8 (byte \(hex))",
                     file: file, location: location, hint: "save the file as UTF-8"))
         }
-        guard bytes.contains(where: { !Self.isBlank($0) }) else { return nil }
-        var builder = TreeBuilder(reader: YAMLEventReader(bytes: bytes, file: file), file: file, limits: limits)
+        // Editors on Windows start UTF-8 files with a byte order mark; libyaml, told the input is
+        // UTF-8, would read it as content. Columns on line 1 count from after it, as editors show.
+        let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+        guard body.contains(where: { !Self.isBlank($0) }) else { return nil }
+        var builder = TreeBuilder(reader: YAMLEventReader(bytes: body, file: file), file: file, limits: limits)
         let root = try builder.document()
         return root?.isNull == true && root?.tag == nil ? nil : root
     }

@@ -23,6 +23,20 @@ import Testing
                 """)
     }
 
+    /// A file saved on Windows (BOM, CRLF) or with old Mac line ends gets the same excerpt as
+    /// an LF file: the line the location names, the caret under the column.
+    @Test(arguments: ["\n", "\r\n", "\r", "\u{2028}"])
+    func excerptsFollowEveryLineEnding(newline: String) throws {
+        let source = "\u{FEFF}name: x" + newline + "modles: [a]" + newline + "stages: []" + newline
+        let first = Diagnostic(
+            code: "E104", message: "m", file: "w.yaml", location: SourceLocation(line: 1, column: 7))
+        let second = Diagnostic(
+            code: "E102", message: "m", file: "w.yaml", location: SourceLocation(line: 2, column: 1))
+        let renderer = DiagnosticRenderer()
+        #expect(renderer.render(first, source: source).contains(" 1 | name: x\n   |       ^\n"))
+        #expect(renderer.render(second, source: source).contains(" 2 | modles: [a]\n   | ^\n"))
+    }
+
     @Test func caretFollowsTheColumnAndTabs() {
         let diagnostic = Diagnostic(
             code: "E105", severity: .warning, message: "m", file: "f.yaml", location: SourceLocation(line: 1, column: 4)

@@ -70,7 +70,8 @@ public struct ModelCatalog: Sendable, Hashable, Codable {
         prices: [
             "anthropic/claude-opus-4-6": ModelPricing(inputPerMillion: 5, outputPerMillion: 25, contextWindow: 200_000),
             "anthropic/claude-opus-4-5": ModelPricing(inputPerMillion: 5, outputPerMillion: 25, contextWindow: 200_000),
-            "anthropic/claude-sonnet-4-5": ModelPricing(inputPerMillion: 3, outputPerMillion: 15, contextWindow: 200_000),
+            "anthropic/claude-sonnet-4-5": ModelPricing(
+                inputPerMillion: 3, outputPerMillion: 15, contextWindow: 200_000),
             "anthropic/claude-haiku-4-5": ModelPricing(inputPerMillion: 1, outputPerMillion: 5, contextWindow: 200_000),
             "openai/gpt-5.4": ModelPricing(inputPerMillion: 2.5, outputPerMillion: 15, contextWindow: 400_000),
             "openai/gpt-5": ModelPricing(inputPerMillion: 1.25, outputPerMillion: 10, contextWindow: 400_000),
@@ -82,9 +83,12 @@ public struct ModelCatalog: Sendable, Hashable, Codable {
             "openai/o4-mini": ModelPricing(inputPerMillion: 1.1, outputPerMillion: 4.4, contextWindow: 200_000),
             "openai/text-embedding-3-small": ModelPricing(inputPerMillion: 0.02, outputPerMillion: 0),
             "openai/text-embedding-3-large": ModelPricing(inputPerMillion: 0.13, outputPerMillion: 0),
-            "gemini/gemini-3.1-pro-preview": ModelPricing(inputPerMillion: 2, outputPerMillion: 12, contextWindow: 1_048_576),
-            "gemini/gemini-2.5-pro": ModelPricing(inputPerMillion: 1.25, outputPerMillion: 10, contextWindow: 1_048_576),
-            "gemini/gemini-2.5-flash": ModelPricing(inputPerMillion: 0.3, outputPerMillion: 2.5, contextWindow: 1_048_576),
+            "gemini/gemini-3.1-pro-preview": ModelPricing(
+                inputPerMillion: 2, outputPerMillion: 12, contextWindow: 1_048_576),
+            "gemini/gemini-2.5-pro": ModelPricing(
+                inputPerMillion: 1.25, outputPerMillion: 10, contextWindow: 1_048_576),
+            "gemini/gemini-2.5-flash": ModelPricing(
+                inputPerMillion: 0.3, outputPerMillion: 2.5, contextWindow: 1_048_576),
             "gemini/gemini-embedding-001": ModelPricing(inputPerMillion: 0.15, outputPerMillion: 0),
             "ollama/*": ModelPricing(inputPerMillion: 0, outputPerMillion: 0),
             "command/*": ModelPricing(inputPerMillion: 0, outputPerMillion: 0),

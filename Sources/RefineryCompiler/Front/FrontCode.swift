@@ -80,6 +80,10 @@ package enum FrontCode {
     package static let promptNotUTF8 = "E504"
     /// A prompt gives both `file` and `user`.
     package static let promptConflict = "E505"
+    /// A prompt file path that is absolute or leaves the workflow's folder (`..`, a symlink).
+    package static let promptOutsideFolder = "E506"
+    /// A prompt file larger than 1 MiB.
+    package static let promptTooLarge = "E507"
 
     // Catalog override file.
     /// A catalog model reference is not `provider/model`.
@@ -133,6 +137,8 @@ package enum FrontCode {
         promptUnreadable,
         promptNotUTF8,
         promptConflict,
+        promptOutsideFolder,
+        promptTooLarge,
         catalogModelRef,
         repeatWithoutClose,
         scoresWithoutEvaluate,

@@ -212,8 +212,18 @@ struct NodeReader {
             error(FrontCode.outOfRange, "\(context) must be longer than zero", at: node)
             return nil
         }
+        guard seconds <= Self.maxDurationSeconds else {
+            error(
+                FrontCode.outOfRange, "\(context) is longer than a week", at: node,
+                hint: "use at most `168h`; a run that should wait longer should be split")
+            return nil
+        }
         return seconds
     }
+
+    /// Longest duration accepted (a week): longer values are mistakes, and clocks take
+    /// durations as 64-bit integers that an `1e300s` would overflow.
+    static let maxDurationSeconds = 7 * 24 * 3600.0
 
     static func parseDuration(_ text: String) -> Double? {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]

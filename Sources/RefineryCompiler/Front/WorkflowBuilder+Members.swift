@@ -31,8 +31,19 @@ extension WorkflowBuilder {
                 FrontCode.noMembers, "`models` is empty", at: field.value, hint: "list at least one model")
         }
         let entries = items.compactMap { readEntry($0, reader) }
+        let total = entries.reduce(0) { $0 + $1.instances }
+        if total > Self.maxMembers {
+            // Pairwise evaluation makes N(N-1) calls a round: past this the graph alone is huge.
+            reader.error(
+                FrontCode.outOfRange, "`models` declares \(total) members; at most \(Self.maxMembers) are allowed",
+                at: field.value, hint: "use fewer models or instances")
+            return ([], [])
+        }
         return (assignIDs(entries), unique(entries.map(\.baseID)))
     }
+
+    /// Most members a workflow may declare in all.
+    static let maxMembers = 256
 
     private func readEntry(_ node: YAMLNode, _ reader: NodeReader) -> Entry? {
         if node.scalar != nil {

@@ -41,8 +41,31 @@ extension WorkflowBuilder {
         return template
     }
 
+    /// Largest prompt file read (the same bound as a workflow file).
+    static let maxPromptBytes = 1024 * 1024
+
     private func readPromptFile(_ path: String, _ node: YAMLNode, reader: NodeReader) -> (String, [UInt8])? {
+        if let why = Self.escapeReason(path) {
+            reader.error(
+                FrontCode.promptOutsideFolder, "the prompt file `\(path)` \(why)", at: node,
+                hint: "prompt files live in the workflow's folder or below it; write a relative path such as "
+                    + "`prompts/review.mustache`")
+            return nil
+        }
         let resolved = Self.resolve(path, relativeTo: reader.origin.path)
+        if let realPath = compiler.realPath, let workflowPath = reader.origin.path,
+            let slash = workflowPath.lastIndex(of: "/"), let real = realPath(resolved)
+        {
+            let folder = String(workflowPath[..<slash])
+            let root = realPath(folder.isEmpty ? "/" : folder) ?? folder
+            guard real.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
+                reader.error(
+                    FrontCode.promptOutsideFolder,
+                    "the prompt file `\(path)` leads to `\(real)`, outside the workflow's folder `\(folder)`", at: node,
+                    hint: "copy the template into the workflow's folder instead of linking to it")
+                return nil
+            }
+        }
         let bytes: [UInt8]
         do {
             bytes = try compiler.readFile(resolved)
@@ -50,6 +73,12 @@ extension WorkflowBuilder {
             reader.error(
                 FrontCode.promptUnreadable, "the prompt file `\(path)` could not be read: \(error)", at: node,
                 hint: "prompt paths are relative to the workflow file; check the path")
+            return nil
+        }
+        guard bytes.count <= Self.maxPromptBytes else {
+            reader.error(
+                FrontCode.promptTooLarge, "the prompt file `\(path)` is larger than 1 MiB", at: node,
+                hint: "shorten the template; pass long material with `-f FILE` at run time instead")
             return nil
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
@@ -61,7 +90,20 @@ extension WorkflowBuilder {
         return (text, bytes)
     }
 
-    /// `path` resolved against the folder of `workflowPath` (absolute paths are kept).
+    /// Why a prompt path as written could leave the workflow's folder, or `nil` when it cannot:
+    /// it must be relative, non-empty, and have no `..` component (nor `~`, NUL or a backslash,
+    /// which other tools read as a home folder, a string end or a separator).
+    static func escapeReason(_ path: String) -> String? {
+        if path.isEmpty { return "is empty" }
+        if path.hasPrefix("/") || path.hasPrefix("~") { return "is not relative to the workflow's folder" }
+        if path.utf8.contains(0) || path.contains("\\") { return "contains a NUL byte or a backslash" }
+        if path.split(separator: "/", omittingEmptySubsequences: false).contains("..") {
+            return "climbs out of the workflow's folder with `..`"
+        }
+        return nil
+    }
+
+    /// `path` resolved against the folder of `workflowPath` (as written when there is none).
     static func resolve(_ path: String, relativeTo workflowPath: String?) -> String {
         guard !path.hasPrefix("/"), let workflowPath, let slash = workflowPath.lastIndex(of: "/") else { return path }
         return String(workflowPath[...slash]) + path

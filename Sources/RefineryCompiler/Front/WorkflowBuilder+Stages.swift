@@ -34,11 +34,25 @@ extension WorkflowBuilder {
             reader.error(FrontCode.emptyStages, "`stages` is empty", at: field.value, hint: "list at least one stage")
             return []
         }
+        guard items.count <= Self.maxStages else {
+            tooManyStages(items.count, field.value, reader: reader)
+            return []
+        }
         var firstRepeat: YAMLNode?
         return items.compactMap { item in
             readStage(
                 item, reader: reader, context: context, inRepeat: false, firstRepeat: &firstRepeat, summary: &summary)
         }
+    }
+
+    /// Most stages in `stages:` or in a `repeat:` block: a chain longer than this is a mistake,
+    /// and the execution graph grows with stages × members².
+    static let maxStages = 64
+
+    private func tooManyStages(_ count: Int, _ node: YAMLNode, reader: NodeReader) {
+        reader.error(
+            FrontCode.outOfRange, "\(count) stages in one list; at most \(Self.maxStages) are allowed", at: node,
+            hint: "put the stages that repeat into one `repeat:` block and raise `iterations.max` instead")
     }
 
     private func readStage(
@@ -190,6 +204,10 @@ extension WorkflowBuilder {
                     FrontCode.emptyStages, "the `repeat` block has no stages", at: keyNode,
                     hint: "write e.g. `- repeat: [evaluate, refine, close]`")
             }
+            return nil
+        }
+        guard items.count <= Self.maxStages else {
+            tooManyStages(items.count, body ?? keyNode, reader: reader)
             return nil
         }
         var nestedFirst = firstRepeat

@@ -30,6 +30,10 @@ public struct WorkflowCompiler: Sendable {
     public var readFile: @Sendable (String) throws -> [UInt8]
     /// Parser limits for the workflow and its bases.
     public var limits: YAMLLimits
+    /// Resolves symlinks in a path (`nil` when nothing exists there). When set, a prompt file
+    /// whose real path leaves the workflow's folder is refused (E506); when `nil`, only the
+    /// path as written is checked.
+    public var realPath: (@Sendable (String) -> String?)?
 
     /// Creates a compiler.
     ///
@@ -38,18 +42,21 @@ public struct WorkflowCompiler: Sendable {
     ///   - resolveExtends: looks up `extends:` names; the default knows none.
     ///   - readFile: reads prompt files; the default reads nothing (every prompt file is an error).
     ///   - limits: parser limits.
+    ///   - realPath: resolves symlinks, so prompt files cannot leave the workflow's folder through one.
     public init(
         catalog: ModelCatalog = .builtin,
         resolveExtends: @escaping @Sendable (String) throws -> WorkflowSource? = { _ in nil },
         readFile: @escaping @Sendable (String) throws -> [UInt8] = { path in
             throw PromptFileUnavailable(path: path)
         },
-        limits: YAMLLimits = .default
+        limits: YAMLLimits = .default,
+        realPath: (@Sendable (String) -> String?)? = nil
     ) {
         self.catalog = catalog
         self.resolveExtends = resolveExtends
         self.readFile = readFile
         self.limits = limits
+        self.realPath = realPath
     }
 
     /// Compiles one workflow file (and the bases it extends).

@@ -1,4 +1,4 @@
-
+// Run limits and convergence settings of the checked IR, with the defaults the compiler applies.
 
 /// Run limits. Defaults: 120 s per call, 8 concurrent calls, 3 retries, no budget, quorum 2
 /// (or the member count when there is a single member).

@@ -1,4 +1,5 @@
-
+// The checked chain of stages: each stage kind with its options, who performs it and with
+// which prompt template. Part of the IR (see Workflow.swift).
 
 /// One stage of the chain (DESIGN §2).
 public indirect enum Stage: Sendable, Hashable, Codable {
@@ -86,7 +87,10 @@ public struct StageCommon: Sendable, Hashable, Codable {
     public var timeoutSeconds: Double?
 
     /// Creates common options.
-    public init(by: Participants = .members, prompt: PromptTemplate? = nil, params: ModelParams = ModelParams(), timeoutSeconds: Double? = nil) {
+    public init(
+        by: Participants = .members, prompt: PromptTemplate? = nil, params: ModelParams = ModelParams(),
+        timeoutSeconds: Double? = nil
+    ) {
         self.by = by
         self.prompt = prompt
         self.params = params
@@ -138,7 +142,9 @@ public struct EvaluateStage: Sendable, Hashable, Codable {
     public var rubric: String?
 
     /// Creates evaluate options.
-    public init(common: StageCommon = StageCommon(), mode: Mode = .pairwise, anonymize: Bool = true, rubric: String? = nil) {
+    public init(
+        common: StageCommon = StageCommon(), mode: Mode = .pairwise, anonymize: Bool = true, rubric: String? = nil
+    ) {
         self.common = common
         self.mode = mode
         self.anonymize = anonymize

@@ -2,7 +2,6 @@
 // produces and what graph building, estimation and the runtime consume. Every value here has
 // already been validated and has its defaults applied.
 
-
 /// A compiled, checked workflow (format 1) with every default applied.
 ///
 /// Produced by ``WorkflowCompiler``; consumed by ``ExecutionGraph/init(workflow:)`` and the runtime.
@@ -131,7 +130,10 @@ public struct Member: Sendable, Hashable, Codable, Identifiable {
     public var fallback: [ModelRef]
 
     /// Creates a member.
-    public init(id: String, model: ModelRef, system: String? = nil, params: ModelParams = ModelParams(), fallback: [ModelRef] = []) {
+    public init(
+        id: String, model: ModelRef, system: String? = nil, params: ModelParams = ModelParams(),
+        fallback: [ModelRef] = []
+    ) {
         self.id = id
         self.model = model
         self.system = system
@@ -152,7 +154,8 @@ public struct Arbiter: Sendable, Hashable, Codable {
     public var params: ModelParams
 
     /// Creates an arbiter.
-    public init(model: ModelRef, fallback: [ModelRef] = [], system: String? = nil, params: ModelParams = ModelParams()) {
+    public init(model: ModelRef, fallback: [ModelRef] = [], system: String? = nil, params: ModelParams = ModelParams())
+    {
         self.model = model
         self.fallback = fallback
         self.system = system

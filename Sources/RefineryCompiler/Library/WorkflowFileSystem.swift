@@ -23,11 +23,14 @@ public struct WorkflowFileSystem: Sendable {
         self.list = list
     }
 
-    /// The machine's file system.
+    /// Largest file ``local`` reads (16 MiB): far above every limit the compiler applies, so a
+    /// too-large file is still reported as such, but a path to `/dev/zero` or a FIFO can neither
+    /// hang the reader nor fill memory.
+    package static let maxReadBytes = 16 * 1024 * 1024
+
+    /// The machine's file system. ``read`` refuses anything but a regular file, and files over 16 MiB.
     public static let local = WorkflowFileSystem(
-        read: { path in
-            Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-        },
+        read: { path in try readRegularFile(path) },
         realPath: { path in
             guard FileManager.default.fileExists(atPath: path) else { return nil }
             return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
@@ -36,4 +39,28 @@ public struct WorkflowFileSystem: Sendable {
             (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         }
     )
+}
+
+extension WorkflowFileSystem {
+    /// The bytes of the regular file at `path`, at most ``maxReadBytes``.
+    package static func readRegularFile(_ path: String) throws -> [UInt8] {
+        // `attributesOfItem` does not follow symlinks; the file type that matters is the target's.
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let type = try FileManager.default.attributesOfItem(atPath: target)[.type] as? FileAttributeType
+        guard type == .typeRegular else { throw UnreadableFile(path: path, reason: "it is not a regular file") }
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: target))
+        defer { try? handle.close() }
+        let data = try handle.read(upToCount: maxReadBytes + 1) ?? Data()
+        guard data.count <= maxReadBytes else {
+            throw UnreadableFile(path: path, reason: "it is larger than \(maxReadBytes / 1024 / 1024) MiB")
+        }
+        return Array(data)
+    }
+}
+
+/// A file ``WorkflowFileSystem/local`` will not read.
+struct UnreadableFile: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "`\(path)` cannot be read: \(reason)" }
 }

@@ -10,7 +10,7 @@ extension LocatedWorkflow {
 
 extension WorkflowLibrary {
     /// A compiler whose `extends:` lookups go through this library (names only; a path is refused)
-    /// and whose prompt files are read with ``fileSystem``.
+    /// and whose prompt files are read with ``fileSystem`` (never from outside the workflow's folder).
     public func compiler(catalog: ModelCatalog = .builtin) -> WorkflowCompiler {
         let library = self
         return WorkflowCompiler(
@@ -22,7 +22,8 @@ extension WorkflowLibrary {
                     return nil
                 }
             },
-            readFile: { path in try library.fileSystem.read(path) }
+            readFile: { path in try library.fileSystem.read(path) },
+            realPath: library.fileSystem.realPath
         )
     }
 

@@ -143,20 +143,30 @@ public struct WorkflowLibrary: Sendable {
     ///
     /// Reading the file at that revision is the caller's job (it runs git); the revision is
     /// checked here so it can be passed to git safely: it may not be empty, start with `-`, or
-    /// hold whitespace, `..`, `:` or control characters.
+    /// hold whitespace, `..`, `:`, `\\`, `~`, `^` or control characters. A revision may hold `/`
+    /// (`consensus@feature/x`); an argument whose part before the `@` is not a name (a path such
+    /// as `dir/file@x.yaml`) is not split.
     public static func splitRevision(_ argument: String) throws(WorkflowLibraryError) -> (
         name: String, revision: String?
     ) {
-        guard !isPath(argument), let at = argument.lastIndex(of: "@") else { return (argument, nil) }
+        guard let at = argument.firstIndex(of: "@") else { return (argument, nil) }
         let name = String(argument[..<at])
         let revision = String(argument[argument.index(after: at)...])
+        // `dir/file@x.yaml` and `notes@v2.yaml` are files, not names at a revision.
+        let fileName = !revision.contains("/") && (revision.hasSuffix(".yaml") || revision.hasSuffix(".yml"))
+        if isPath(argument), !isValidName(name) || fileName { return (argument, nil) }
         let forbidden = revision.unicodeScalars.contains {
-            $0.value < 0x21 || $0 == ":" || $0 == "\\" || $0 == "~" || $0 == "^"
+            $0.value < 0x21 || $0.value == 0x7F || $0 == ":" || $0 == "\\" || $0 == "~" || $0 == "^"
         }
         guard !revision.isEmpty, !revision.hasPrefix("-"), !revision.contains(".."), !forbidden else {
             throw WorkflowLibraryError(
                 code: .invalidName, message: "`\(argument)` does not name a usable git revision",
                 hint: "write NAME@REV with a tag, branch or commit, e.g. `consensus@v1.2` or `consensus@3f2c1ab`")
+        }
+        guard isValidName(name) else {
+            throw WorkflowLibraryError(
+                code: .invalidName, message: "`\(name)` in `\(argument)` is not a workflow name: \(nameRule)",
+                hint: "write NAME@REV, e.g. `consensus@v1.2`")
         }
         return (name, revision)
     }

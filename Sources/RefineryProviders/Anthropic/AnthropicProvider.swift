@@ -93,7 +93,8 @@ package struct AnthropicProvider: WireProtocolProvider {
         let answerTokens = params.maxTokens ?? defaultMaxTokens
         if let budget = thinkingBudget(for: params.reasoningEffort) {
             body["thinking"] = ["type": "enabled", "budget_tokens": .number(Double(budget))]
-            body["max_tokens"] = .number(Double(answerTokens + budget))
+            let (total, overflow) = answerTokens.addingReportingOverflow(budget)
+            body["max_tokens"] = .number(Double(overflow ? Int.max : total))
         } else {
             body["max_tokens"] = .number(Double(answerTokens))
             if let temperature = params.temperature { body["temperature"] = .number(temperature) }

@@ -69,10 +69,10 @@ package struct CommandProvider: ModelProvider {
         logger.debug(
             "command reply",
             metadata: [
-                "status": "\(output.status)", "stdout": "\(redactor.redact(String(output.stdout.prefix(4096))))",
+                "status": "\(output.status)", "stdout": "\(String(redactor.redact(output.stdout).prefix(4096)))",
             ])
         guard output.status == 0 else {
-            let tail = redactor.redact(String(output.stderr.suffix(500))).trimmingCharacters(
+            let tail = String(redactor.redact(output.stderr).suffix(500)).trimmingCharacters(
                 in: .whitespacesAndNewlines)
             throw ProviderError(
                 code: .server,
@@ -149,7 +149,7 @@ package struct CommandProvider: ModelProvider {
                         tasks.addTask { .stdout(try await Self.collect(execution.standardOutput)) }
                         tasks.addTask { .stderr(try await Self.collect(execution.standardError)) }
                         tasks.addTask {
-                            try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+                            try await Task.sleep(for: .milliseconds(HTTPProviderSupport.milliseconds(timeout)))
                             return nil
                         }
                         var stdout: String?

@@ -106,15 +106,18 @@ package struct GeminiProvider: WireProtocolProvider {
     /// A blocked prompt or a safety stop without text is a `.badRequest` naming the reason.
     package static func parseReply(_ json: JSONValue, provider: String) throws -> ModelReplyParts {
         var parts = ModelReplyParts()
-        try absorb(json, into: &parts, provider: provider)
+        try absorb(json, into: &parts, provider: provider, context: "in its reply")
         try checkBlocked(parts, provider: provider)
         return parts
     }
 
-    static func absorb(_ json: JSONValue, into parts: inout ModelReplyParts, provider: String) throws {
+    static func absorb(
+        _ json: JSONValue, into parts: inout ModelReplyParts, provider: String, context: String = "mid-stream"
+    ) throws {
         if let error = json["error"], error != .null {
             throw ErrorClassifier.classify(
-                errorType: error["status"]?.string ?? "", message: error["message"]?.string ?? "", provider: provider)
+                errorType: error["status"]?.string ?? "", message: error["message"]?.string ?? "", provider: provider,
+                context: context)
         }
         if let reason = json["promptFeedback"]?["blockReason"]?.string {
             throw ProviderError(

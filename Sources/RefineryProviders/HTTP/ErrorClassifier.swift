@@ -51,6 +51,12 @@ package enum ErrorClassifier {
             return error(.overloaded, "\(provider) is overloaded (HTTP \(status))\(suffix); retry later")
         case 500...599:
             return error(.server, "\(provider) server error (HTTP \(status))\(suffix)")
+        case 300...399:
+            let location = headers.first { $0.0.lowercased() == "location" }.map { " to `\($0.1)`" } ?? ""
+            return error(
+                .invalidResponse,
+                "\(provider) answered with a redirect (HTTP \(status))\(location); redirects are not followed, "
+                    + "so keys never reach another host: set the base URL to the final address")
         default:
             return error(.invalidResponse, "\(provider) answered with unexpected HTTP \(status)\(suffix)")
         }
@@ -65,21 +71,30 @@ package enum ErrorClassifier {
         return json["message"]?.string
     }
 
+    /// Longest wait taken from a server's headers (a day): a larger, infinite or garbage value
+    /// is a server bug, and waiting it out would hang the run.
+    package static let maxRetryAfterSeconds = 86_400.0
+
     /// How long the server asks us to wait: `retry-after-ms`, `Retry-After` (seconds or an
-    /// HTTP-date), then the earliest `x-ratelimit-reset-*` (`1s`, `6m0s`, `20ms`).
+    /// HTTP-date), then the latest `x-ratelimit-reset-*` (`1s`, `6m0s`, `20ms`): the headers do
+    /// not say which budget ran out, so the wait covers both. At most ``maxRetryAfterSeconds``.
     package static func retryAfterSeconds(headers: [(String, String)], now: Date = Date()) -> Double? {
         func value(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name }?.1.trimmingCharacters(in: .whitespaces)
         }
-        if let milliseconds = value("retry-after-ms").flatMap(Double.init), milliseconds >= 0 {
-            return milliseconds / 1000
+        func bounded(_ seconds: Double?) -> Double? {
+            guard let seconds, seconds.isFinite, seconds >= 0 else { return nil }
+            return min(seconds, maxRetryAfterSeconds)
+        }
+        if let milliseconds = value("retry-after-ms").flatMap(Double.init), let seconds = bounded(milliseconds / 1000) {
+            return seconds
         }
         if let retryAfter = value("retry-after") {
-            if let seconds = Double(retryAfter), seconds >= 0 { return seconds }
-            if let date = parseHTTPDate(retryAfter) { return max(0, date.timeIntervalSince(now)) }
+            if let seconds = bounded(Double(retryAfter)) { return seconds }
+            if let date = parseHTTPDate(retryAfter) { return bounded(max(0, date.timeIntervalSince(now))) }
         }
         let resets = headers.filter { $0.0.lowercased().hasPrefix("x-ratelimit-reset") }.compactMap {
-            parseDuration($0.1)
+            bounded(parseDuration($0.1))
         }
         return resets.max()
     }
@@ -126,14 +141,17 @@ package enum ErrorClassifier {
     }
 
     private static func formatSeconds(_ seconds: Double) -> String {
-        seconds.rounded() == seconds ? "\(Int(seconds)) s" : "\(seconds) s"
+        seconds.rounded() == seconds && abs(seconds) < 1e15 ? "\(Int(seconds)) s" : "\(seconds) s"
     }
 }
 
 extension ErrorClassifier {
-    /// The error for an error reported inside a 200 stream, by the provider's error type
+    /// The error for an error reported inside a 200 reply, by the provider's error type
     /// (Anthropic `overloaded_error`, OpenAI `rate_limit_exceeded`, Gemini `RESOURCE_EXHAUSTED`, ...).
-    package static func classify(errorType: String, message: String, provider: String) -> ProviderError {
+    /// `context` says where it came: `mid-stream`, `in its reply`, `instead of a stream`.
+    package static func classify(
+        errorType: String, message: String, provider: String, context: String = "mid-stream"
+    ) -> ProviderError {
         let type = errorType.lowercased()
         let detail = message.isEmpty ? type : message
         let code: ProviderError.Code =
@@ -148,6 +166,43 @@ extension ErrorClassifier {
             default: .server
             }
         return ProviderError(
-            code: code, message: "\(provider) reported an error mid-stream: \(detail)", provider: provider)
+            code: code, message: "\(provider) reported an error \(context): \(detail)", provider: provider)
+    }
+}
+
+extension ErrorClassifier {
+    /// How long the provider asks every further call to wait, read from any reply: a 429/503/529's
+    /// retry hint, or an exhausted budget in the rate-limit headers (OpenAI
+    /// `x-ratelimit-remaining-requests: 0` with `x-ratelimit-reset-requests: 20s`; Anthropic
+    /// `anthropic-ratelimit-tokens-remaining: 0` with an RFC 3339 `…-reset` time). `nil` when
+    /// calls may go ahead. At most ``maxRetryAfterSeconds``.
+    package static func rateLimitPause(status: Int, headers: [(String, String)], now: Date = Date()) -> Double? {
+        if [429, 503, 529].contains(status) { return retryAfterSeconds(headers: headers, now: now) }
+        func value(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name }?.1.trimmingCharacters(in: .whitespaces)
+        }
+        var waits: [Double] = []
+        for kind in ["requests", "tokens", "input-tokens", "output-tokens"] {
+            if value("x-ratelimit-remaining-\(kind)") == "0",
+                let reset = value("x-ratelimit-reset-\(kind)").flatMap(parseDuration)
+            {
+                waits.append(reset)
+            }
+            if value("anthropic-ratelimit-\(kind)-remaining") == "0",
+                let reset = value("anthropic-ratelimit-\(kind)-reset").flatMap(parseRFC3339)
+            {
+                waits.append(reset.timeIntervalSince(now))
+            }
+        }
+        guard let wait = waits.max(), wait.isFinite, wait > 0 else { return nil }
+        return min(wait, maxRetryAfterSeconds)
+    }
+
+    /// Parses an RFC 3339 time (`2026-11-22T03:30:00Z`, fractional seconds allowed).
+    package static func parseRFC3339(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
     }
 }

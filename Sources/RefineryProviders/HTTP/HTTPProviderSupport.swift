@@ -40,9 +40,20 @@ package enum HTTPProviderSupport {
         estimateTokens((request.system ?? "") + request.messages.map(\.content).joined(separator: "\n"))
     }
 
-    /// The request's timeout, or the default.
+    /// Longest timeout honoured (a week): longer, infinite or NaN values would overflow the
+    /// integer durations the clocks take.
+    package static let maxTimeoutSeconds = 7 * 24 * 3600.0
+
+    /// The request's timeout, or the default, within 1 ms … ``maxTimeoutSeconds``.
     package static func timeout(_ request: ModelRequest) -> Double {
-        request.timeoutSeconds.map { max(0.001, $0) } ?? defaultTimeoutSeconds
+        guard let seconds = request.timeoutSeconds, !seconds.isNaN else { return defaultTimeoutSeconds }
+        return min(max(0.001, seconds), maxTimeoutSeconds)
+    }
+
+    /// `seconds` as whole milliseconds, clamped to 1 ms … ``maxTimeoutSeconds`` so the conversion never traps.
+    package static func milliseconds(_ seconds: Double) -> Int64 {
+        guard !seconds.isNaN else { return Int64(defaultTimeoutSeconds * 1000) }
+        return Int64((min(max(0.001, seconds), maxTimeoutSeconds) * 1000).rounded(.up))
     }
 
     /// `base` + `path`, without a doubled slash or a doubled `/v1` (users often write the base

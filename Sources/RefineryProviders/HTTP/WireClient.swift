@@ -37,7 +37,7 @@ package struct WireClient: Sendable {
                 let bytes = try await readBody(response, call: call)
                 let text = String(decoding: bytes, as: UTF8.self)
                 logger.debug(
-                    "\(provider) reply body", metadata: ["body": "\(redactor.redact(String(text.prefix(4096))))"])
+                    "\(provider) reply body", metadata: ["body": "\(String(redactor.redact(text).prefix(4096)))"])
                 guard (200..<300).contains(Int(response.status.code)) else {
                     throw classify(response, body: text, call: call)
                 }
@@ -50,7 +50,7 @@ package struct WireClient: Sendable {
                     throw ProviderError(
                         code: .invalidResponse,
                         message:
-                            "\(provider) sent a reply that is not JSON: \(redactor.redact(String(text.prefix(200))))",
+                            "\(provider) sent a reply that is not JSON: \(String(redactor.redact(text).prefix(200)))",
                         provider: provider, statusCode: Int(response.status.code))
                 }
                 return json
@@ -77,10 +77,11 @@ package struct WireClient: Sendable {
                 }
                 var decoder = decoder
                 var parser = SSEParser()
-                var sawBytes = false
+                var received = 0
                 do {
                     for try await buffer in response.body {
-                        sawBytes = sawBytes || buffer.readableBytes > 0
+                        received += buffer.readableBytes
+                        guard received <= Self.maxBodyBytes else { throw oversized() }
                         for event in parser.feed(buffer.readableBytesView) {
                             logger.trace(
                                 "\(provider) event",
@@ -96,7 +97,7 @@ package struct WireClient: Sendable {
                 } catch {
                     throw transportError(error, call: call, duringBody: true)
                 }
-                guard sawBytes else {
+                guard received > 0 else {
                     throw ProviderError(
                         code: .emptyResponse, message: "\(provider) sent an empty stream", provider: provider)
                 }
@@ -116,12 +117,11 @@ package struct WireClient: Sendable {
         let json = JSONValue.parse(bytes: bytes)
         if let error = json?["error"], error != .null {
             let type = error["type"]?.string ?? error["status"]?.string ?? error["code"]?.string ?? ""
-            var classified = ErrorClassifier.classify(
-                errorType: type, message: redactor.redact(ErrorClassifier.errorDetail(json) ?? ""), provider: provider)
-            classified.message = classified.message.replacingAll("mid-stream", with: "instead of a stream")
-            return classified
+            return ErrorClassifier.classify(
+                errorType: type, message: redactor.redact(ErrorClassifier.errorDetail(json) ?? ""), provider: provider,
+                context: "instead of a stream")
         }
-        let text = redactor.redact(String(String(decoding: bytes, as: UTF8.self).prefix(200)))
+        let text = String(redactor.redact(String(decoding: bytes, as: UTF8.self)).prefix(200))
         return ProviderError(
             code: .invalidResponse, message: "\(provider) answered a streaming request with JSON, not events: \(text)",
             provider: provider)
@@ -149,14 +149,15 @@ package struct WireClient: Sendable {
                 "\(provider) request",
                 metadata: [
                     "url": "\(redactor.redact(call.url))", "headers": "\(headers)",
-                    "body": "\(redactor.redact(String(bodyText.prefix(8192))))",
+                    "body": "\(String(redactor.redact(bodyText).prefix(8192)))",
                 ])
         }
         do {
             // The deadline here is a backstop; `withDeadline` enforces the call's timeout.
             let response = try await http.execute(
-                request, timeout: .seconds(Int64(call.timeoutSeconds.rounded(.up)) + 5))
+                request, timeout: .milliseconds(HTTPProviderSupport.milliseconds(call.timeoutSeconds) + 5000))
             logger.debug("\(provider) reply", metadata: ["status": "\(response.status.code)"])
+            notePause(response)
             return response
         } catch {
             throw transportError(error, call: call, duringBody: false)
@@ -168,10 +169,7 @@ package struct WireClient: Sendable {
             var bytes: [UInt8] = []
             for try await buffer in response.body {
                 bytes.append(contentsOf: buffer.readableBytesView)
-                if bytes.count > Self.maxBodyBytes {
-                    throw ProviderError(
-                        code: .invalidResponse, message: "\(provider) reply exceeds 64 MB", provider: provider)
-                }
+                if bytes.count > Self.maxBodyBytes { throw oversized() }
             }
             return bytes
         } catch let error as ProviderError {
@@ -179,6 +177,37 @@ package struct WireClient: Sendable {
         } catch {
             throw transportError(error, call: call, duringBody: true)
         }
+    }
+
+    /// `error` with its message redacted: errors parsed from a reply (an `error` object in a
+    /// 200 body or a stream) carry the server's text, which may echo a key.
+    package func redacting(_ error: ProviderError) -> ProviderError {
+        var error = error
+        error.message = redactor.redact(error.message)
+        return error
+    }
+
+    /// Longest pause the gate takes from headers (5 minutes): the wait happens before the call's
+    /// own deadline starts, so a server asking for hours must not stall a run unseen; longer waits
+    /// are left to the engine's retry policy, which sees `retryAfterSeconds`.
+    package static let maxGatePauseSeconds = 300.0
+
+    /// Passes a pause the reply's rate-limit headers ask for to the gate, so the calls not yet
+    /// started wait instead of hitting the same limit.
+    private func notePause(_ response: HTTPClientResponse) {
+        guard let gate else { return }
+        let headers = response.headers.map { ($0.name, $0.value) }
+        guard let seconds = ErrorClassifier.rateLimitPause(status: Int(response.status.code), headers: headers)
+        else { return }
+        let pause = min(seconds, Self.maxGatePauseSeconds)
+        logger.debug("\(provider) rate limit", metadata: ["pause_seconds": "\(pause)"])
+        gate.pause(for: .milliseconds(Int64((pause * 1000).rounded(.up))))
+    }
+
+    private func oversized() -> ProviderError {
+        ProviderError(
+            code: .invalidResponse, message: "\(provider) sent a reply over 64 MB; check the base URL and the server",
+            provider: provider)
     }
 
     private func classify(_ response: HTTPClientResponse, body: String, call: WireCall) -> ProviderError {
@@ -243,7 +272,7 @@ package struct WireClient: Sendable {
         let outcome = try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(Int64(call.timeoutSeconds * 1000)))
+                try await Task.sleep(for: .milliseconds(HTTPProviderSupport.milliseconds(call.timeoutSeconds)))
                 return nil
             }
             defer { group.cancelAll() }
@@ -261,6 +290,6 @@ package struct WireClient: Sendable {
 
 extension ErrorClassifier {
     static func formatTimeout(_ seconds: Double) -> String {
-        seconds.rounded() == seconds ? "\(Int(seconds)) s" : String(format: "%.1f s", seconds)
+        seconds.rounded() == seconds && abs(seconds) < 1e15 ? "\(Int(seconds)) s" : String(format: "%.1f s", seconds)
     }
 }

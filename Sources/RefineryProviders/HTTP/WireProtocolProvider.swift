@@ -27,7 +27,7 @@ extension WireProtocolProvider {
             let json = try await client.send(try call(request, stream: false))
             return try HTTPProviderSupport.reply(from: parse(json), request: request, provider: client.provider)
         } catch let error as ProviderError {
-            throw advise(error)
+            throw advise(client.redacting(error))
         }
     }
 
@@ -38,7 +38,7 @@ extension WireProtocolProvider {
                     try call(request, stream: true), decoder: makeDecoder(), onDelta: onDelta)
                 return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
             } catch let error as ProviderError {
-                throw advise(error)
+                throw advise(client.redacting(error))
             }
         }
     }

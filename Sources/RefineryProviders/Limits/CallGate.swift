@@ -1,5 +1,6 @@
-// Per-provider admission: a cap on concurrent calls and requests/tokens-per-minute budgets.
-// The engine has its own global cap; this one protects each provider's account limits.
+// Per-provider admission: a cap on concurrent calls, requests/tokens-per-minute budgets, and
+// pauses the provider asks for through its rate-limit headers. The engine has its own global
+// cap; this one protects each provider's account limits.
 
 import Synchronization
 
@@ -51,6 +52,8 @@ package final class CallGate: Sendable {
         var nextID = 0
         var requests: TokenBucket?
         var tokens: TokenBucket?
+        /// No call starts before this time: the provider said its budget is spent until then.
+        var pausedUntil: Duration = .zero
     }
 
     private let limits: ProviderLimits
@@ -78,13 +81,21 @@ package final class CallGate: Sendable {
             let wait = state.withLock { state -> Duration in
                 let requestWait = state.requests?.reserve(1, now: now) ?? .zero
                 let tokenWait = state.tokens?.reserve(Double(tokens), now: now) ?? .zero
-                return max(requestWait, tokenWait)
+                return max(requestWait, tokenWait, state.pausedUntil - now)
             }
             if wait > .zero { try await clock.sleep(wait) }
         } catch {
             release()
             throw error
         }
+    }
+
+    /// Holds back every call that has not started yet for `wait` (from now): the provider's
+    /// rate-limit headers said its budget is spent. Calls in flight are not touched.
+    package func pause(for wait: Duration) {
+        guard wait > .zero else { return }
+        let until = clock.now() + wait
+        state.withLock { $0.pausedUntil = max($0.pausedUntil, until) }
     }
 
     /// Frees the slot taken by ``acquire(tokens:)``.

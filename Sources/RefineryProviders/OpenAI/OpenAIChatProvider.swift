@@ -103,7 +103,7 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             throw ErrorClassifier.classify(
                 errorType: error["type"]?.string ?? error["code"]?.string ?? "",
                 message: error["message"]?.string ?? "",
-                provider: provider)
+                provider: provider, context: "in its reply")
         }
         guard let choice = json["choices"]?[0] else {
             throw ProviderError(

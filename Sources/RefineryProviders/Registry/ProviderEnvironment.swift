@@ -2,6 +2,7 @@
 // file. The real environment wins, so a key exported in the shell overrides the file.
 
 import Foundation
+import RefineryCompiler
 
 /// The variables providers read: the injected environment over the `.env` file's entries.
 public struct ProviderEnvironment: Sendable, Hashable {
@@ -20,7 +21,9 @@ public struct ProviderEnvironment: Sendable, Hashable {
         let environment = environment ?? ProcessInfo.processInfo.environment
         let directory = dotEnvDirectory ?? FileManager.default.currentDirectoryPath
         let path = (directory as NSString).appendingPathComponent(".env")
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        // Bounded, regular files only (a FIFO named .env must not hang); not UTF-8 counts as empty.
+        let bytes = (try? WorkflowFileSystem.readRegularFile(path)) ?? []
+        let text = String(validating: bytes, as: UTF8.self) ?? ""
         return ProviderEnvironment(environment: environment, dotEnv: parseDotEnv(text))
     }
 
@@ -50,6 +53,8 @@ public struct ProviderEnvironment: Sendable, Hashable {
     /// quotes (double quotes understand `\n`), trailing ` # comment` after unquoted values.
     public static func parseDotEnv(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
+        // A byte order mark (Windows editors) would otherwise hide the first variable.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             var line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }

@@ -36,6 +36,8 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
     /// Hides every credential this registry knows of. Pass error texts through it before printing.
     public let redactor: Redactor
 
+    /// A registry over an existing client. `http` must not follow redirects
+    /// (`redirectConfiguration = .disallow`), or a redirecting server could receive `x-api-key`.
     package init(
         http: HTTPClient, environment: ProviderEnvironment, configuration: ProvidersConfig, logger: Logger,
         clock: LimiterClock = .continuous
@@ -69,11 +71,24 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         logger: Logger = Logger(label: "refinery.providers"), isolation: isolated (any Actor)? = #isolation,
         _ body: (ProviderRegistry) async throws -> T
     ) async throws -> T {
+        try await withRegistry(
+            environment: environment, configuration: configuration, logger: logger, clock: .continuous, body)
+    }
+
+    /// ``withRegistry(environment:configuration:logger:isolation:_:)`` with the limiters' clock injected.
+    package static func withRegistry<T>(
+        environment: ProviderEnvironment, configuration: ProvidersConfig, logger: Logger, clock: LimiterClock,
+        isolation: isolated (any Actor)? = #isolation, _ body: (ProviderRegistry) async throws -> T
+    ) async throws -> T {
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10))
+        // Redirects are not followed: on a cross-origin redirect AsyncHTTPClient drops
+        // `Authorization` but would forward `x-api-key` and `x-goog-api-key` to the new host.
+        httpConfiguration.redirectConfiguration = .disallow
         return try await HTTPClient.withHTTPClient(configuration: httpConfiguration) { http in
             try await body(
-                ProviderRegistry(http: http, environment: environment, configuration: configuration, logger: logger))
+                ProviderRegistry(
+                    http: http, environment: environment, configuration: configuration, logger: logger, clock: clock))
         }
     }
 
@@ -193,15 +208,14 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         let limits =
             configuration.limits[provider]
             ?? configuration.endpoints.first { $0.name == provider }?.limits ?? ProviderLimits()
-        let gate: CallGate? =
-            limits.isUnlimited
-            ? nil
-            : gates.withLock { gates in
-                if let gate = gates[provider] { return gate }
-                let gate = CallGate(limits: limits, clock: clock)
-                gates[provider] = gate
-                return gate
-            }
+        // A gate even without configured limits: it also holds the pauses the provider's
+        // rate-limit headers ask for.
+        let gate = gates.withLock { gates in
+            if let gate = gates[provider] { return gate }
+            let gate = CallGate(limits: limits, clock: clock)
+            gates[provider] = gate
+            return gate
+        }
         return WireClient(http: http, provider: provider, logger: logger, redactor: redactor, gate: gate)
     }
 

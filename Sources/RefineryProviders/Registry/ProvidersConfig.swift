@@ -3,6 +3,7 @@
 // so every problem carries its line and column.
 
 import Foundation
+import RefineryCompiler
 public import RefinerySyntax
 
 /// An OpenAI-compatible endpoint declared in providers.yaml, used as `NAME/model`.
@@ -63,20 +64,25 @@ public struct ProvidersConfig: Sendable, Hashable, Codable {
     /// throw ``ProvidersConfigError`` with every diagnostic found.
     public static func load(path: String) throws -> ProvidersConfig {
         guard FileManager.default.fileExists(atPath: path) else { return ProvidersConfig() }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
-        else {
+        let bytes: [UInt8]
+        do {
+            // Bounded, regular files only: a FIFO or device named providers.yaml must not hang the CLI.
+            bytes = try WorkflowFileSystem.readRegularFile(path)
+        } catch {
             throw ProvidersConfigError(diagnostics: [
-                Diagnostic(code: "providers.unreadable", message: "cannot read \(path) as UTF-8 text", file: path)
+                Diagnostic(
+                    code: "providers.unreadable", message: "cannot read \(path): \(error)", file: path,
+                    hint: "check the file's permissions, or remove it to use the defaults")
             ])
         }
-        return try parse(text: text, file: path)
+        return try parse(bytes: bytes, file: path)
     }
 
-    /// Parses providers-file text (YAML; JSON is YAML too). Every problem is reported, located.
-    public static func parse(text: String, file: String? = nil) throws -> ProvidersConfig {
+    /// Parses providers-file bytes: not UTF-8 or too large is a located `Y` diagnostic.
+    static func parse(bytes: [UInt8], file: String?) throws -> ProvidersConfig {
         let root: YAMLNode?
         do {
-            root = try YAMLParser.parse(Array(text.utf8), file: file)
+            root = try YAMLParser.parse(bytes, file: file)
         } catch {
             throw ProvidersConfigError(diagnostics: error.diagnostics)
         }
@@ -85,6 +91,11 @@ public struct ProvidersConfig: Sendable, Hashable, Codable {
         let config = reader.read(root)
         if !reader.diagnostics.isEmpty { throw ProvidersConfigError(diagnostics: reader.diagnostics) }
         return config
+    }
+
+    /// Parses providers-file text (YAML; JSON is YAML too). Every problem is reported, located.
+    public static func parse(text: String, file: String? = nil) throws -> ProvidersConfig {
+        try parse(bytes: Array(text.utf8), file: file)
     }
 
     /// The providers file for `environment` (see ``defaultPath(environment:)``), or an empty

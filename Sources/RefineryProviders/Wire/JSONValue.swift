@@ -81,7 +81,8 @@ package enum JSONValue: Sendable, Hashable, Codable {
     }
 
     package var int: Int? {
-        if case .number(let value) = self, value.isFinite { return Int(value) }
+        // `Int(exactly:)`: a server's `1e300` must not trap the conversion.
+        if case .number(let value) = self { return Int(exactly: value.rounded(.towardZero)) }
         return nil
     }
 

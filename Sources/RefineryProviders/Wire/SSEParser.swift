@@ -20,15 +20,26 @@ package struct SSEParser: Sendable {
     private var pending: [UInt8] = []
     private var event: String?
     private var dataLines: [String] = []
+    private var scanned = 0
+    private var checkedBOM = false
+    private static let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     package init() {}
 
     /// Feeds bytes; returns the events they complete.
     package mutating func feed(_ bytes: some Sequence<UInt8>) -> [SSEEvent] {
         pending.append(contentsOf: bytes)
+        if !checkedBOM {
+            // A stream may start with a UTF-8 byte order mark, which is not part of the first field name.
+            guard pending.count >= 3 || !Self.bom.starts(with: pending) else { return [] }
+            if pending.starts(with: Self.bom) { pending.removeFirst(3) }
+            checkedBOM = true
+        }
         var events: [SSEEvent] = []
         var lineStart = 0
-        var index = 0
+        // Bytes before `scanned` were searched for a line end by an earlier call: a long line
+        // arriving in many small chunks is scanned once, not once per chunk.
+        var index = scanned
         while index < pending.count {
             let byte = pending[index]
             if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
@@ -42,18 +53,24 @@ package struct SSEParser: Sendable {
             index += 1
         }
         pending.removeFirst(lineStart)
+        scanned = index - lineStart
         return events
     }
 
     /// Ends the stream; returns an event left without its closing blank line, if any.
     package mutating func finish() -> SSEEvent? {
+        if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
         if !pending.isEmpty {
             let line = String(decoding: pending, as: UTF8.self)
             pending.removeAll()
             _ = process(line: line)
         }
+        scanned = 0
         return dispatch()
     }
+
+    /// Bytes buffered for a line not yet ended (a caller may refuse a stream whose line grows without bound).
+    package var bufferedBytes: Int { pending.count }
 
     /// Whether bytes or fields of an unfinished event are buffered.
     package var hasPartialEvent: Bool { !pending.isEmpty || !dataLines.isEmpty }

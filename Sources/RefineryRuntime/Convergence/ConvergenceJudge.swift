@@ -163,7 +163,8 @@ package actor ConvergenceJudge {
     /// A number for signals: at most 3 decimals, no trailing zeros.
     static func number(_ value: Double) -> String {
         let rounded = (value * 1000).rounded() / 1000
-        if rounded == rounded.rounded() { return String(Int(rounded)) }
+        // The magnitude check keeps `Int(_:)` from trapping on an infinite or huge value.
+        if rounded == rounded.rounded(), abs(rounded) < 1e15 { return String(Int(rounded)) }
         return String(rounded)
     }
 }

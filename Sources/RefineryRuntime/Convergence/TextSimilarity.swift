@@ -11,7 +11,8 @@ package enum TextSimilarity {
 
     /// Char similarity: `1 − Levenshtein(a, b) / max(|a|, |b|)` over Unicode scalars, in 0...1 (1 = equal).
     /// When the texts are long (`|a|·|b|` > 4 M) the distance is computed over whitespace-separated words
-    /// instead. Two empty texts are equal (1).
+    /// instead, and for still longer texts over the multisets of words (linear time). Two empty texts are
+    /// equal (1).
     package static func charSimilarity(_ a: String, _ b: String) -> Double {
         if a == b { return 1 }
         let left = Array(a.unicodeScalars), right = Array(b.unicodeScalars)
@@ -23,7 +24,22 @@ package enum TextSimilarity {
         let leftWords = a.split(whereSeparator: \.isWhitespace), rightWords = b.split(whereSeparator: \.isWhitespace)
         let words = max(leftWords.count, rightWords.count)
         guard words > 0 else { return 1 }
-        return 1 - Double(editDistance(leftWords, rightWords)) / Double(words)
+        if leftWords.count * rightWords.count <= maxCharCells {
+            return 1 - Double(editDistance(leftWords, rightWords)) / Double(words)
+        }
+        return 1 - Double(multisetDistance(leftWords, rightWords)) / Double(words)
+    }
+
+    /// For texts too long even for word-level edit distance (a quadratic table of billions of
+    /// cells): the words one text has and the other lacks, counted with multiplicity, in linear
+    /// time. It ignores word order, so it can only overrate similarity, never invent a difference.
+    static func multisetDistance(_ a: [Substring], _ b: [Substring]) -> Int {
+        var counts: [Substring: Int] = [:]
+        for word in a { counts[word, default: 0] += 1 }
+        for word in b { counts[word, default: 0] -= 1 }
+        let surplus = counts.values.reduce(0) { $0 + max(0, $1) }
+        let deficit = counts.values.reduce(0) { $0 + max(0, -$1) }
+        return max(surplus, deficit)
     }
 
     /// Levenshtein distance with two rows.

@@ -67,6 +67,49 @@ struct SeededGenerator: RandomNumberGenerator {
         return bytes
     }
 
+    /// Byte sequences editors and hostile files add: CR and CRLF, a byte order mark, Unicode
+    /// line separators, NEL, tabs, NUL, a right-to-left override, a lone continuation byte.
+    static let exotic: [[UInt8]] = [
+        [0x0D], [0x0D, 0x0A], [0xEF, 0xBB, 0xBF], [0xE2, 0x80, 0xA8], [0xE2, 0x80, 0xA9], [0xC2, 0x85], [0x09],
+        [0x00], [0xE2, 0x80, 0xAE], [0x80], [0x26, 0x61, 0x20], [0x2A, 0x61],
+    ]
+
+    /// Lines as libyaml counts them: LF, CR, CRLF, NEL, LS and PS each end one.
+    static func lineCount(_ bytes: [UInt8]) -> Int {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return text.unicodeScalars.count { ["\n", "\r", "\u{85}", "\u{2028}", "\u{2029}"].contains($0) } + 1
+    }
+
+    @Test func exoticBytesEndInLocatedDiagnosticsThatRender() throws {
+        let seeds =
+            try ["consensus.yaml", "consortium.yaml", "self-refine.yaml", "verify.yaml", "debate.yaml"]
+            .map { try Fixtures.bytes("valid/\($0)") }
+        let compiler = Fixtures.compiler(bases: Fixtures.fixtureBases)
+        let renderer = DiagnosticRenderer()
+        var rng = SeededGenerator(seed: 0xC0FFEE)
+        var outcomes = (compiled: 0, rejected: 0)
+        for index in 0..<2_000 {
+            var bytes = seeds[index % seeds.count]
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                let insert = Self.exotic.randomElement(using: &rng) ?? []
+                bytes.insert(contentsOf: insert, at: Int.random(in: 0...bytes.count, using: &rng))
+            }
+            let result = compiler.compile(WorkflowSource(displayName: "x.yaml", bytes: bytes))
+            if result.workflow != nil { outcomes.compiled += 1 } else { outcomes.rejected += 1 }
+            #expect(result.workflow != nil || result.hasErrors, "variant \(index) failed without an error")
+            let lines = Self.lineCount(bytes)
+            for diagnostic in result.diagnostics {
+                let location = try #require(diagnostic.location, "variant \(index): \(diagnostic)")
+                #expect(location.line >= 1 && location.line <= lines, "variant \(index): \(diagnostic)")
+                #expect(location.column >= 1, "variant \(index): \(diagnostic)")
+            }
+            let rendered = renderer.render(result.diagnostics, source: String(decoding: bytes, as: UTF8.self))
+            #expect(rendered.isEmpty == result.diagnostics.isEmpty)
+        }
+        #expect(outcomes.compiled > 100)
+        #expect(outcomes.rejected > 100)
+    }
+
     @Test func corruptedWorkflowsEndInDiagnosticsOrACleanCompile() throws {
         let seeds =
             try ["consensus.yaml", "consortium.yaml", "self-refine.yaml", "verify.yaml", "debate.yaml"]

@@ -1,3 +1,4 @@
+import Foundation
 import RefineryCompiler
 import RefinerySyntax
 import Testing
@@ -174,9 +175,9 @@ import Testing
             models: [claude]
             stages:
               - propose: { prompt: prompts/propose.mustache }
-              - refine: { prompt: { file: /abs/refine.mustache, system: Be brief. } }
+              - refine: { prompt: { file: ./refine.mustache, system: Be brief. } }
             """,
-            files: ["/work/flows/prompts/propose.mustache": template, "/abs/refine.mustache": "R"])
+            files: ["/work/flows/prompts/propose.mustache": template, "/work/flows/./refine.mustache": "R"])
         #expect(result.errors == [])
         let stages = try #require(result.workflow?.stages)
         #expect(
@@ -187,8 +188,18 @@ import Testing
         #expect(
             stages[1].common?.prompt
                 == PromptTemplate(
-                    path: "/abs/refine.mustache", system: "Be brief.", user: "R",
+                    path: "./refine.mustache", system: "Be brief.", user: "R",
                     sha256: WorkflowCompiler.sha256Hex(Array("Be brief.\0R".utf8))))
+    }
+
+    /// A file saved by a Windows editor: byte order mark, CRLF line endings.
+    @Test func byteOrderMarkAndCRLFCompile() throws {
+        let text = "\u{FEFF}refinery: 1\r\nname: n\r\nmodels: [claude, codex]\r\nstages:\r\n  - propose\r\n  - bogus\r\n"
+        let result = compile(text)
+        #expect(result.errors.map { "\($0.code)@\($0.location?.line ?? 0):\($0.location?.column ?? 0)" } == ["E300@6:5"])
+        let clean = compile(text.replacingOccurrences(of: "  - bogus\r\n", with: ""))
+        #expect(clean.errors == [])
+        #expect(clean.workflow?.name == "n")
     }
 
     @Test func sha256IsHex() {

@@ -74,7 +74,10 @@ import Testing
         #expect(try tree.library().locate("mine").path == tree.pathA + "/mine.yml")
     }
 
-    @Test(arguments: ["../secret", "/etc/passwd", "a/b", "Consensus", "..", "", "-x", "a b", "a\0b", "x.yaml"])
+    @Test(arguments: [
+        "../secret", "/etc/passwd", "a/b", "Consensus", "..", "", "-x", "a b", "a\0b", "x.yaml", "%2e%2e",
+        "%2fetc%2fpasswd", "\u{FF43}onsensus", "consensus\u{301}", "consensus\u{200B}", "..\\..\\x", "~", "a\nb",
+    ])
     func nonNamesAreRefused(name: String) throws {
         let tree = try Tree()
         #expect(throws: WorkflowLibraryError.self) { try tree.library().locate(name: name) }
@@ -113,6 +116,43 @@ import Testing
         try FileManager.default.createSymbolicLink(
             atPath: tree.project + "/alias.yaml", withDestinationPath: "real.yaml")
         #expect(try tree.library().locate("alias").path == tree.project + "/alias.yaml")
+    }
+
+    /// The same odd names through `locate(_:)`, the entry point of `run NAME`: never a file
+    /// outside the folders, whatever is planted there.
+    @Test(arguments: ["%2e%2e", "\u{FF43}onsensus", "consensus\u{301}", "..", "~", "-rf", "CON"])
+    func oddNamesReadNothing(name: String) throws {
+        let tree = try Tree()
+        try tree.write(tree.outside, "consensus.yaml")
+        try tree.write(tree.project, name.replacingOccurrences(of: "/", with: "_") + ".yaml")
+        do {
+            let found = try tree.library().locate(name)
+            Issue.record("`\(name)` resolved to \(found.displayName)")
+        } catch {
+            #expect(error.code == .invalidName)
+        }
+    }
+
+    @Test func symlinkedFolderLoopsAndDanglingLinksAreNotFound() throws {
+        let tree = try Tree()
+        try FileManager.default.createSymbolicLink(atPath: tree.project + "/loop.yaml", withDestinationPath: "loop.yaml")
+        try FileManager.default.createSymbolicLink(
+            atPath: tree.project + "/gone.yaml", withDestinationPath: tree.outside + "/missing.yaml")
+        for name in ["loop", "gone"] {
+            do {
+                _ = try tree.library().locate(name)
+                Issue.record("expected an error for \(name)")
+            } catch {
+                #expect(error.code == .notFound)
+            }
+        }
+        // A search folder that is itself a symlink still works: the check compares real paths.
+        try FileManager.default.createSymbolicLink(atPath: tree.root + "/linked", withDestinationPath: tree.outside)
+        try tree.write(tree.outside, "mine.yaml")
+        let library = WorkflowLibrary(
+            folders: [WorkflowLibrary.SearchFolder(path: tree.root + "/linked", origin: .refineryPath)],
+            currentDirectory: tree.cwd)
+        #expect(try library.locate("mine").path == tree.root + "/linked/mine.yaml")
     }
 
     @Test func pathsAreReadRelativeToTheCurrentDirectory() throws {
@@ -162,7 +202,8 @@ import Testing
 @Suite struct WorkflowRevisionTests {
     @Test(arguments: [
         ("consensus@v1.2", "consensus", "v1.2"), ("mine@3f2c1ab", "mine", "3f2c1ab"), ("plain", "plain", nil),
-        ("dir/file@x.yaml", "dir/file@x.yaml", nil),
+        ("dir/file@x.yaml", "dir/file@x.yaml", nil), ("notes@v2.yaml", "notes@v2.yaml", nil),
+        ("consensus@feature/x", "consensus", "feature/x"), ("consensus@main@{1}", "consensus", "main@{1}"),
     ])
     func splits(argument: String, name: String, revision: String?) throws {
         let split = try WorkflowLibrary.splitRevision(argument)
@@ -170,7 +211,10 @@ import Testing
         #expect(split.revision == revision)
     }
 
-    @Test(arguments: ["a@", "a@--upload-pack=x", "a@HEAD..main", "a@x y", "a@x:y"])
+    @Test(arguments: [
+        "a@", "a@--upload-pack=x", "a@HEAD..main", "a@x y", "a@x:y", "a@x\u{7F}", "a@x\ty", "a@HEAD~1", "a@HEAD^",
+        "a@x\\y", "@v1", "Bad@v1", "a b@v1",
+    ])
     func refusesRevisionsGitCouldMisread(argument: String) {
         do {
             _ = try WorkflowLibrary.splitRevision(argument)

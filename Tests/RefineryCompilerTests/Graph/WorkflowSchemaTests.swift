@@ -89,12 +89,13 @@ import Testing
     func invalidFixturesFail() throws {
         let files = try Self.yamlFiles(Self.fixtures)
         let result = try Self.validate(files)
-        #expect(files.count == 12)
+        #expect(files.count == 13)
         #expect(result.passed == [])
         #expect(result.failed.count == files.count)
         #expect(result.failed["unknown-key.yaml"]?.contains("'modles' was unexpected") == true)
         #expect(result.failed["bad-name.yaml"] == "'My Workflow' does not match '^[a-z0-9][a-z0-9_-]*$'")
         #expect(result.failed["missing-format-version.yaml"] == "'refinery' is a required property")
+        #expect(result.failed["prompt-outside-folder.yaml"]?.hasPrefix("{'propose': {'prompt': '../../etc/passwd'}} is not valid") == true)
     }
 
     @Test func builtinsCarryTheSchemaHeaderAndFormatVersion() {

@@ -65,6 +65,23 @@ import Testing
         #expect(error?.message == "`\(path)` exited with status 3: quota gone")
     }
 
+    /// The error keeps the last 500 characters of stderr; a key cut by that excerpt must still
+    /// be hidden, so the whole text is redacted before it is cut.
+    @Test func keyCutByTheStderrExcerptIsStillHidden() async throws {
+        let key = "sk-PLANTED-agent-0123456789"
+        let (path, directory) = try script(
+            "cat >/dev/null\nprintf 'bad key %s' \"$OPENAI_API_KEY\" >&2\nprintf '%0490d' 0 >&2\nexit 1\n")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let error = await providerError {
+            _ = try await run(
+                CommandAgent(name: "fake", argv: [path], environment: ["OPENAI_API_KEY"]),
+                variables: ["OPENAI_API_KEY": key])
+        }
+        let message = try #require(error?.message)
+        #expect(message.contains("[REDACTED]"))
+        #expect(!message.contains("123456789"), "\(message)")
+    }
+
     @Test func missingProgramIsUnsupported() async throws {
         let error = await providerError { _ = try await run(CommandAgent(name: "fake", argv: ["no-such-agent-xyz"])) }
         #expect(error?.code == .unsupported)

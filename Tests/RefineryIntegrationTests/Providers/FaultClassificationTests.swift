@@ -88,10 +88,10 @@ struct Fault: Sendable, CustomTestStringConvertible {
             fault, path: FakeOpenAI.path, model: ModelRef(provider: "openai", model: "gpt-4o"), timeout: 0.5)
     }
 
-    /// Serves `fault` at `path`, calls `model` (streamed or not) and checks the error.
-    private func expect(_ fault: Fault, path: String, model: ModelRef, timeout: Double) async throws {
+    /// Serves `fault` at `paths`, calls `model` (streamed or not) and checks the error.
+    private func expect(_ fault: Fault, path: String..., model: ModelRef, timeout: Double) async throws {
         try await FakeServer.run { server in
-            server.route(path, fault.reply)
+            for path in path { server.route(path, fault.reply) }
             let error = await providerError {
                 try await RegistryHarness.with(server) { registry in
                     let provider = try registry.provider(for: model)
@@ -133,6 +133,108 @@ struct Fault: Sendable, CustomTestStringConvertible {
     func anthropicFaultIsClassified(fault: Fault) async throws {
         try await expect(
             fault, path: FakeAnthropic.path, model: ModelRef(provider: "anthropic", model: "claude-x"), timeout: 5)
+    }
+
+    /// The rest of issue 4's fault list against the Anthropic wire format.
+    static let moreAnthropicFaults: [Fault] = [
+        Fault(
+            name: "429 without Retry-After", reply: FakeAnthropic.error("rate_limit_error", "Too many", status: 429),
+            code: .rateLimited, status: 429),
+        Fault(
+            name: "500 api_error", reply: FakeAnthropic.error("api_error", "Internal", status: 500), code: .server,
+            status: 500),
+        Fault(
+            name: "503", reply: .body(status: 503, contentType: "text/html", text: "<html>busy</html>"),
+            code: .overloaded, status: 503),
+        Fault(
+            name: "401 authentication_error",
+            reply: FakeAnthropic.error("authentication_error", "invalid x-api-key", status: 401),
+            code: .authentication, status: 401),
+        Fault(
+            name: "404 not_found_error", reply: FakeAnthropic.error("not_found_error", "model: x", status: 404),
+            code: .unknownModel, status: 404),
+        Fault(
+            name: "400 invalid_request_error",
+            reply: FakeAnthropic.error("invalid_request_error", "max_tokens: too big", status: 400), code: .badRequest,
+            status: 400),
+        Fault(name: "connection reset", reply: .dropConnection, code: .network),
+        Fault(name: "slow first byte", reply: .delayed(.seconds(5), FakeAnthropic.message("late")), code: .timeout),
+        Fault(
+            name: "slow first byte (stream)", reply: .delayed(.seconds(5), FakeAnthropic.stream(["late"])),
+            stream: true, code: .timeout),
+        Fault(
+            name: "overloaded error event mid-stream",
+            reply: .sse(
+                Array(FakeAnthropic.events(["a"]).prefix(4))
+                    + [("error", #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)]),
+            stream: true, code: .overloaded),
+        Fault(
+            name: "stream ends without message_stop",
+            reply: .sse(Array(FakeAnthropic.events(["a", "b"]).dropLast())), stream: true, code: .truncated),
+        Fault(name: "invalid JSON", reply: .json("{\"type\": \"message\", "), code: .invalidResponse, status: 200),
+        Fault(name: "empty body", reply: .json(""), code: .emptyResponse, status: 200),
+        Fault(name: "empty stream", reply: .stream(chunks: []), stream: true, code: .emptyResponse),
+        Fault(name: "no text", reply: FakeAnthropic.message(""), code: .emptyResponse),
+    ]
+
+    @Test(arguments: moreAnthropicFaults)
+    func moreAnthropicFaultsAreClassified(fault: Fault) async throws {
+        try await expect(
+            fault, path: FakeAnthropic.path, model: ModelRef(provider: "anthropic", model: "claude-x"), timeout: 0.5)
+    }
+
+    /// Issue 4's fault list against the Gemini wire format (errors carry a `status` word).
+    static let geminiFaults: [Fault] = [
+        Fault(
+            name: "429 RESOURCE_EXHAUSTED without Retry-After",
+            reply: FakeGemini.error("Quota exceeded", status: "RESOURCE_EXHAUSTED", code: 429), code: .rateLimited,
+            status: 429),
+        Fault(
+            name: "500 INTERNAL", reply: FakeGemini.error("Internal error", status: "INTERNAL", code: 500),
+            code: .server, status: 500),
+        Fault(
+            name: "503 UNAVAILABLE", reply: FakeGemini.error("The model is overloaded", status: "UNAVAILABLE", code: 503),
+            code: .overloaded, status: 503),
+        Fault(
+            name: "400 INVALID_ARGUMENT", reply: FakeGemini.error("bad", status: "INVALID_ARGUMENT", code: 400),
+            code: .badRequest, status: 400),
+        Fault(
+            name: "403 PERMISSION_DENIED", reply: FakeGemini.error("denied", status: "PERMISSION_DENIED", code: 403),
+            code: .authentication, status: 403),
+        Fault(
+            name: "404 NOT_FOUND", reply: FakeGemini.error("no model", status: "NOT_FOUND", code: 404),
+            code: .unknownModel, status: 404),
+        Fault(name: "connection reset", reply: .dropConnection, code: .network),
+        Fault(name: "slow first byte", reply: .delayed(.seconds(5), FakeGemini.reply("late")), code: .timeout),
+        Fault(
+            name: "slow first byte (stream)", reply: .delayed(.seconds(5), FakeGemini.stream(["late"])), stream: true,
+            code: .timeout),
+        Fault(
+            name: "stream cut mid-way",
+            reply: .cutStream(chunks: ["data: " + #"{"candidates":[{"content":{"parts":[{"text":"a"}]}}]}"# + "\n\n"]),
+            stream: true, code: .truncated),
+        Fault(
+            name: "stream ends without a finish reason",
+            reply: .stream(chunks: ["data: " + #"{"candidates":[{"content":{"parts":[{"text":"a"}]}}]}"# + "\n\n"]),
+            stream: true, code: .truncated),
+        Fault(
+            name: "error object mid-stream",
+            reply: .stream(chunks: [#"data: {"error":{"code":503,"message":"busy","status":"UNAVAILABLE"}}"# + "\n\n"]),
+            stream: true, code: .overloaded),
+        Fault(name: "invalid JSON", reply: .json("[{"), code: .invalidResponse, status: 200),
+        Fault(
+            name: "invalid JSON in stream", reply: .stream(chunks: ["data: {nope\n\n"]), stream: true,
+            code: .invalidResponse),
+        Fault(name: "empty body", reply: .json(""), code: .emptyResponse, status: 200),
+        Fault(name: "empty stream", reply: .stream(chunks: []), stream: true, code: .emptyResponse),
+    ]
+
+    @Test(arguments: geminiFaults)
+    func geminiFaultIsClassified(fault: Fault) async throws {
+        try await expect(
+            fault, path: FakeGemini.path("gemini-2.5-pro", "generateContent"),
+            FakeGemini.path("gemini-2.5-pro", "streamGenerateContent"),
+            model: ModelRef(provider: "gemini", model: "gemini-2.5-pro"), timeout: 0.5)
     }
 
     @Test func errorsCarryTheProviderRequestID() async throws {

@@ -84,7 +84,18 @@ import Testing
             #expect(deltas == ["Un", "deux"])
             #expect(reply?.text == "Undeux")
             #expect(reply?.usage == TokenUsage(inputTokens: 10, outputTokens: 20))
-            #expect(server.lastRequest?.query == "alt=sse")
+            let request = try #require(server.lastRequest)
+            #expect(request.query == "alt=sse")
+            #expect(request.header("x-goog-api-key") == RegistryHarness.geminiKey)
+            #expect(request.header("accept") == "text/event-stream")
+            #expect(request.query?.contains(RegistryHarness.geminiKey) == false)
+            let body = try #require(request.json)
+            #expect(
+                (body["systemInstruction"] as? [String: Any])?["parts"] as? [[String: String]] == [["text": "Be brief."]])
+            let contents = try #require(body["contents"] as? [[String: Any]])
+            #expect(contents.count == 1)
+            #expect(contents.first?["role"] as? String == "user")
+            #expect(contents.first?["parts"] as? [[String: String]] == [["text": "Say hello"]])
         }
     }
 

@@ -70,9 +70,16 @@ import Testing
             #expect(deltas == ["Hello", ", ", "world"])
             #expect(reply?.text == "Hello, world")
             #expect(reply?.usage == TokenUsage(inputTokens: 9, outputTokens: 4))
-            let body = try #require(server.lastRequest?.json)
+            let request = try #require(server.lastRequest)
+            #expect(request.header("authorization") == "Bearer \(RegistryHarness.openAIKey)")
+            #expect(request.header("accept") == "text/event-stream")
+            #expect(request.header("content-type") == "application/json")
+            let body = try #require(request.json)
             #expect(body["stream"] as? Bool == true)
             #expect((body["stream_options"] as? [String: Any])?["include_usage"] as? Bool == true)
+            #expect(body["model"] as? String == "gpt-4o")
+            let messages = body["messages"] as? [[String: String]]
+            #expect(messages == [["role": "system", "content": "Be brief."], ["role": "user", "content": "Say hello"]])
         }
     }
 
@@ -148,6 +155,8 @@ import Testing
                     ["a", "b", "c"], model: ModelRef(provider: "openai", model: "text-embedding-3-small"))
             }
             #expect(vectors == [[1, 0], [0, 1], [0.5, 0.5]])
+            #expect(server.lastRequest?.header("authorization") == "Bearer \(RegistryHarness.openAIKey)")
+            #expect(server.lastRequest?.header("content-type") == "application/json")
             let body = try #require(server.lastRequest?.json)
             #expect(body["input"] as? [String] == ["a", "b", "c"])
             #expect(body["model"] as? String == "text-embedding-3-small")

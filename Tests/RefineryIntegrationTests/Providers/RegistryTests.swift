@@ -102,6 +102,72 @@ import Testing
         }
     }
 
+    /// A reply saying the request budget is spent pauses the next call until the reset, even
+    /// with no limits configured.
+    @Test func exhaustedRateLimitHeadersPauseTheNextCall() async throws {
+        guard case .body(_, _, let text, _) = FakeOpenAI.completion("ok") else {
+            Issue.record("FakeOpenAI.completion is not a body")
+            return
+        }
+        let slept = SleepLog()
+        let clock = LimiterClock(now: { .zero }, sleep: { slept.add($0) })
+        try await FakeServer.run { server in
+            server.route(
+                FakeOpenAI.path,
+                .json(text, headers: ["x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "20s"]))
+            server.route(
+                FakeGemini.path("gemini-2.5-pro", "generateContent"),
+                FakeGemini.error("busy", status: "UNAVAILABLE", code: 503, headers: ["Retry-After": "7200"]))
+            try await ProviderRegistry.withRegistry(
+                environment: ProviderEnvironment(environment: RegistryHarness.environment(server)),
+                configuration: ProvidersConfig(), logger: quietLogger, clock: clock
+            ) { registry in
+                let provider = try registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o"))
+                _ = try await provider.complete(RegistryHarness.request("openai", "gpt-4o"))
+                #expect(slept.values.isEmpty)
+                _ = try await provider.complete(RegistryHarness.request("openai", "gpt-4o"))
+                #expect(slept.values == [.seconds(20)])
+                // A server asking for hours gets at most five minutes of gate pause.
+                let gemini = try registry.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-pro"))
+                _ = try? await gemini.complete(RegistryHarness.request("gemini", "gemini-2.5-pro"))
+                _ = try? await gemini.complete(RegistryHarness.request("gemini", "gemini-2.5-pro"))
+                #expect(slept.values == [.seconds(20), .seconds(300)])
+            }
+            #expect(server.requests.count == 4)
+        }
+    }
+
+    /// `requests_per_minute` and `tokens_per_minute` from the providers file hold on the wire:
+    /// the calls past the budget wait on the (injected) clock before they are sent.
+    @Test func requestAndTokenBudgetsFromTheProvidersFileDelayCalls() async throws {
+        let slept = SleepLog()
+        let clock = LimiterClock(now: { .zero }, sleep: { slept.add($0) })
+        let config = ProvidersConfig(
+            limits: [
+                "openai": ProviderLimits(requestsPerMinute: 2),
+                "anthropic": ProviderLimits(tokensPerMinute: 60),
+            ])
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, FakeOpenAI.completion("ok"))
+            server.route(FakeAnthropic.path, FakeAnthropic.message("ok"))
+            try await ProviderRegistry.withRegistry(
+                environment: ProviderEnvironment(environment: RegistryHarness.environment(server)),
+                configuration: config, logger: quietLogger, clock: clock
+            ) { registry in
+                let openAI = try registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o"))
+                for _ in 0..<3 { _ = try await openAI.complete(RegistryHarness.request("openai", "gpt-4o")) }
+                // Two requests a minute: the third waits 30 s.
+                #expect(slept.values == [.seconds(30)])
+                // 60 tokens a minute; "Be brief.\nSay hello" is estimated at 5 tokens a call, so the
+                // 13th call in the same instant is the first over budget (one token a second).
+                let anthropic = try registry.provider(for: ModelRef(provider: "anthropic", model: "claude-x"))
+                for _ in 0..<13 { _ = try await anthropic.complete(RegistryHarness.request("anthropic", "claude-x")) }
+                #expect(slept.values == [.seconds(30), .seconds(5)])
+            }
+            #expect(server.requests.count == 16)
+        }
+    }
+
     @Test(arguments: [
         ("127.0.0.1:11434", "http://127.0.0.1:11434"), ("0.0.0.0:9999", "http://127.0.0.1:9999"),
         ("https://ollama.lan", "https://ollama.lan"),

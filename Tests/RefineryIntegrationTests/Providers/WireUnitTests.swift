@@ -2,10 +2,16 @@
 // mapping, the token bucket, the call gate, `.env` parsing.
 
 import Foundation
+import RefineryCompiler
 import RefineryProviders
 import RefineryRuntime
+import RefinerySyntax
 import Synchronization
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct WireUnitTests {
     @Test func sseParserHandlesSplitChunksCRLFAndComments() {
@@ -16,6 +22,79 @@ import Testing
         #expect(events == [SSEEvent(event: "message_start", data: #"{"a":1}"#), SSEEvent(data: "line1\nline2")])
         #expect(parser.hasPartialEvent)
         #expect(parser.finish() == SSEEvent(data: "tail"))
+    }
+
+    /// One stream exercising every framing rule, cut into two chunks at every byte boundary
+    /// and fed byte by byte: the events never depend on where the network split the bytes.
+    @Test(arguments: ["\n", "\r\n", "\r"])
+    func sseEventsDoNotDependOnChunkBoundaries(newline: String) {
+        let lines = [
+            ": hello", "event: message_start", #"data: {"a":1}"#, "", "data: line1", "data:line2", "data", "",
+            ": comment", "id: 7", "retry: 10", "data:  two spaces", "data: é😀 ü", "", "event: ping", "", "data: last", "",
+        ]
+        let bytes = Array(("\u{FEFF}" + lines.joined(separator: newline) + newline).utf8)
+        let expected = [
+            SSEEvent(event: "message_start", data: #"{"a":1}"#), SSEEvent(data: "line1\nline2\n"),
+            SSEEvent(data: " two spaces\né😀 ü"), SSEEvent(data: "last"),
+        ]
+        func events(_ chunks: [ArraySlice<UInt8>]) -> [SSEEvent] {
+            var parser = SSEParser()
+            var events = chunks.flatMap { parser.feed($0) }
+            if let last = parser.finish() { events.append(last) }
+            return events
+        }
+        for cut in 0...bytes.count {
+            #expect(events([bytes[..<cut], bytes[cut...]]) == expected, "cut at byte \(cut)")
+        }
+        #expect(events(bytes.indices.map { bytes[$0...$0] }) == expected)
+    }
+
+    /// Random events, written with random line endings and comments, then cut into random
+    /// chunks, come back out unchanged.
+    @Test func sseRoundTripsRandomEventsThroughRandomChunks() {
+        var rng = SplitMix(seed: 0x55E)
+        let words = ["x", "data", ":", " lead", "é", "😀", "{\"k\": [1, 2]}", "", "a:b", "trailing "]
+        for round in 0..<300 {
+            var expected: [SSEEvent] = []
+            var text = ""
+            for _ in 0..<Int.random(in: 1...6, using: &rng) {
+                let newline = ["\n", "\r\n", "\r"].randomElement(using: &rng) ?? "\n"
+                let name = ["message_start", "delta", nil].randomElement(using: &rng) ?? nil
+                let dataLines = (0..<Int.random(in: 1...3, using: &rng)).map { _ in
+                    (0..<Int.random(in: 0...3, using: &rng)).map { _ in words.randomElement(using: &rng) ?? "" }.joined()
+                }
+                if Bool.random(using: &rng) { text += ": keep-alive" + newline }
+                if let name { text += "event: \(name)" + newline }
+                for line in dataLines { text += "data: \(line)" + newline }
+                text += newline
+                expected.append(SSEEvent(event: name ?? "message", data: dataLines.joined(separator: "\n")))
+            }
+            let bytes = Array(text.utf8)
+            var parser = SSEParser()
+            var events: [SSEEvent] = []
+            var start = 0
+            while start < bytes.count {
+                let end = min(bytes.count, start + Int.random(in: 1...9, using: &rng))
+                events += parser.feed(bytes[start..<end])
+                start = end
+            }
+            if let last = parser.finish() { events.append(last) }
+            #expect(events == expected, "round \(round): \(text.debugDescription)")
+        }
+    }
+
+    @Test func sseLongLineInSmallChunksIsBufferedOnce() {
+        var parser = SSEParser()
+        let line = Array(("data: " + String(repeating: "z", count: 200_000)).utf8)
+        var events: [SSEEvent] = []
+        for start in stride(from: 0, to: line.count, by: 7) {
+            events += parser.feed(line[start..<min(line.count, start + 7)])
+        }
+        #expect(events.isEmpty)
+        #expect(parser.bufferedBytes == line.count)
+        events += parser.feed(Array("\n\n".utf8))
+        #expect(events.map(\.data.count) == [200_000])
+        #expect(parser.bufferedBytes == 0)
     }
 
     @Test(arguments: [
@@ -34,6 +113,38 @@ import Testing
         #expect(
             ErrorClassifier.retryAfterSeconds(headers: [("Retry-After", "Sun, 06 Nov 1994 08:40:00 GMT")], now: now)
                 == 0)
+    }
+
+    /// A server's absurd wait never traps a conversion nor hangs a run: non-finite and negative
+    /// values are ignored, huge ones capped at a day.
+    @Test(arguments: [
+        ("Retry-After", "inf", nil), ("Retry-After", "nan", nil), ("Retry-After", "-3", nil),
+        ("Retry-After", "1e300", 86_400.0), ("retry-after-ms", "1e308", 86_400.0), ("retry-after-ms", "infinity", nil),
+        ("x-ratelimit-reset-requests", "99999999999h", 86_400.0), ("Retry-After", "2.5", 2.5),
+    ] as [(String, String, Double?)])
+    func absurdRetryAfterValuesAreBounded(name: String, value: String, seconds: Double?) {
+        #expect(ErrorClassifier.retryAfterSeconds(headers: [(name, value)]) == seconds)
+        let error = ErrorClassifier.classify(
+            status: 429, headers: [(name, value)], body: "", provider: "p", model: "m")
+        #expect(error.retryAfterSeconds == seconds)
+        #expect(error.message.hasPrefix("p rate limit reached"))
+    }
+
+    @Test(arguments: [
+        (nil, 600.0), (.infinity, 604_800.0), (.nan, 600.0), (1e300, 604_800.0), (-5, 0.001), (90, 90),
+    ] as [(Double?, Double)])
+    func requestTimeoutsAreClamped(timeout: Double?, seconds: Double) {
+        var request = ModelRequest(model: ModelRef(provider: "openai", model: "m"), messages: [])
+        request.timeoutSeconds = timeout
+        #expect(HTTPProviderSupport.timeout(request) == seconds)
+        #expect(HTTPProviderSupport.milliseconds(timeout ?? 600) == Int64((seconds * 1000).rounded(.up)))
+    }
+
+    @Test(arguments: [
+        ("1e300", nil), ("9.3e18", nil), ("-1e19", nil), ("42.9", 42), ("7", 7),
+    ] as [(String, Int?)])
+    func hugeTokenCountsDoNotTrap(json: String, value: Int?) {
+        #expect(JSONValue.parse(json)?.int == value)
     }
 
     @Test(arguments: [
@@ -94,6 +205,50 @@ import Testing
         #expect(slept.values == [.seconds(30)])
     }
 
+    @Test(arguments: [
+        (200, [("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "20s")], 20.0),
+        (
+            200,
+            [
+                ("x-ratelimit-remaining-requests", "4"), ("x-ratelimit-reset-requests", "1s"),
+                ("x-ratelimit-remaining-tokens", "0"), ("x-ratelimit-reset-tokens", "1m30s"),
+            ], 90.0
+        ),
+        (200, [("x-ratelimit-remaining-requests", "3"), ("x-ratelimit-reset-requests", "20s")], nil),
+        (
+            200,
+            [
+                ("anthropic-ratelimit-tokens-remaining", "0"),
+                ("anthropic-ratelimit-tokens-reset", "1994-11-06T08:50:07Z"),
+            ], 30.0
+        ),
+        (
+            200,
+            [
+                ("anthropic-ratelimit-requests-remaining", "0"),
+                ("anthropic-ratelimit-requests-reset", "1994-11-06T08:49:47.500Z"),
+            ], 10.5
+        ),
+        (200, [("anthropic-ratelimit-requests-remaining", "0"), ("anthropic-ratelimit-requests-reset", "junk")], nil),
+        (429, [("retry-after", "7")], 7.0),
+        (529, [], nil),
+        (200, [("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "99999h")], 86_400.0),
+    ] as [(Int, [(String, String)], Double?)])
+    func rateLimitHeadersBecomePauses(status: Int, headers: [(String, String)], seconds: Double?) throws {
+        let now = try #require(ErrorClassifier.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 GMT"))
+        #expect(ErrorClassifier.rateLimitPause(status: status, headers: headers, now: now) == seconds)
+    }
+
+    @Test func pausedGateHoldsBackNewCalls() async throws {
+        let slept = SleepLog()
+        let clock = LimiterClock(now: { .seconds(100) }, sleep: { slept.add($0) })
+        let gate = CallGate(limits: ProviderLimits(), clock: clock)
+        gate.pause(for: .seconds(20))
+        gate.pause(for: .seconds(5))  // a shorter pause does not cut the longer one
+        try await gate.acquire(tokens: 10)
+        #expect(slept.values == [.seconds(20)])
+    }
+
     @Test func cancelledWaiterLeavesTheGate() async throws {
         let gate = CallGate(limits: ProviderLimits(maxConcurrent: 1))
         try await gate.acquire(tokens: 0)
@@ -121,6 +276,43 @@ import Testing
             ])
     }
 
+    @Test func dotEnvSavedOnWindowsKeepsEveryVariable() {
+        let parsed = ProviderEnvironment.parseDotEnv("\u{FEFF}OPENAI_API_KEY=sk-first\r\nGEMINI_API_KEY=g-second\r\n")
+        #expect(parsed == ["OPENAI_API_KEY": "sk-first", "GEMINI_API_KEY": "g-second"])
+    }
+
+    /// A `.env` or providers file that is a FIFO must not hang the CLI; one that is not UTF-8 is
+    /// reported with its location.
+    @Test func configFilesThatAreFIFOsOrNotUTF8() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "refinery-fifo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(mkfifo(directory.appendingPathComponent(".env").path, 0o600) == 0)
+        let environment = ProviderEnvironment.load(environment: ["A": "1"], dotEnvDirectory: directory.path)
+        #expect(environment.variables == ["A": "1"])
+
+        let fifo = directory.appendingPathComponent("providers.yaml").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        do {
+            _ = try ProvidersConfig.load(path: fifo)
+            Issue.record("a FIFO was read")
+        } catch let error as ProvidersConfigError {
+            #expect(error.diagnostics.map(\.code) == ["providers.unreadable"])
+            #expect(error.description.contains("it is not a regular file"))
+        }
+
+        let latin1 = directory.appendingPathComponent("latin1.yaml").path
+        #expect(FileManager.default.createFile(atPath: latin1, contents: Data([0x61, 0x3A, 0x20, 0xE9, 0x0A])))
+        do {
+            _ = try ProvidersConfig.load(path: latin1)
+            Issue.record("a Latin-1 file was read")
+        } catch let error as ProvidersConfigError {
+            #expect(error.diagnostics.first?.code == "Y002")
+            #expect(error.diagnostics.first?.location == SourceLocation(line: 1, column: 4))
+        }
+    }
+
     @Test func realEnvironmentWinsOverDotEnvFile() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "refinery-env-\(UUID().uuidString)")
@@ -132,6 +324,19 @@ import Testing
             environment: ["OPENAI_API_KEY": "from-env"], dotEnvDirectory: directory.path)
         #expect(environment["OPENAI_API_KEY"] == "from-env")
         #expect(environment["GEMINI_API_KEY"] == "file-only")
+    }
+}
+
+/// SplitMix64: seedable and the same on every platform.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
 

@@ -207,3 +207,12 @@ struct ConvergenceJudgeTests {
         #expect(all.converged)
     }
 }
+
+@Suite struct SignalNumberTests {
+    @Test(arguments: [
+        (8.0, "8"), (7.25, "7.25"), (7.12345, "7.123"), (Double.infinity, "inf"), (-Double.infinity, "-inf"), (1e300, "1e+300"),
+    ])
+    func numbersInSignalsNeverTrap(value: Double, text: String) {
+        #expect(ConvergenceJudge.number(value) == text)
+    }
+}

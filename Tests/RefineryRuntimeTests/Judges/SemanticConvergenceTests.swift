@@ -21,6 +21,19 @@ struct SemanticConvergenceTests {
     @Test func scorersMatchTheirDefinitions() {
         #expect(TextSimilarity.charSimilarity("kitten", "sitting") == 1 - 3.0 / 7.0)
         #expect(TextSimilarity.charSimilarity("", "") == 1)
+    }
+
+    /// Drafts of 100,000 words each would need a 10-billion-cell edit table; the multiset
+    /// measure answers in linear time and still sees the change.
+    @Test func veryLongDraftsAreComparedInLinearTime() {
+        let words = (0..<100_000).map { "w\($0 % 5_000)" }
+        let a = words.joined(separator: " ")
+        var changed = words
+        for index in stride(from: 0, to: changed.count, by: 10) { changed[index] = "other" }
+        let b = changed.joined(separator: " ")
+        #expect(TextSimilarity.charSimilarity(a, a + " ") == 1)
+        #expect(TextSimilarity.charSimilarity(a, b) == 0.9)
+        #expect(TextSimilarity.multisetDistance(["a", "b", "b"], ["b", "c"]) == 2)
         #expect(TextSimilarity.tokens("The Cat, o gato é preto!") == ["cat", "gato", "preto"])
         let jaccard = TextSimilarity.jaccard("red green blue", "blue red yellow")
         #expect(jaccard.similarity == 0.5)
