@@ -95,10 +95,11 @@ enum CLIHarness {
 /// running them side by side would load the machine enough to trip other suites' short timeouts.
 @Suite(.serialized) enum CLIEndToEnd {}
 
-/// Runs blocking work (a child process) on a dispatch thread, so it never holds one of the few
-/// cooperative threads that every other suite's async code needs.
+/// Runs blocking work (waiting for a child process) on a thread of its own. Not on the
+/// cooperative pool, and not on a dispatch queue either: on Linux a blocked dispatch thread is
+/// one the cooperative pool, and so every other suite's async code, no longer gets.
 func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
