@@ -12,6 +12,12 @@ enum CLIError {
         case let error as InputError:
             printError(error.message)
             return ExitCode(RunExitCode.configurationError.rawValue)
+        case let error as WorkflowDiagnosticsError:
+            // A workflow that does not compile is a configuration error: show every problem with its
+            // source line and caret, as `validate` does.
+            let colored = ProgressLine(quiet: false, environment: ProcessInfo.processInfo.environment).color
+            FileHandle.standardError.write(Data(error.rendered(colored: colored).utf8))
+            return ExitCode(RunExitCode.configurationError.rawValue)
         case let error as StoreError where error.code == .notFound || error.code == .ambiguousID:
             printError(error.message)
             return ExitCode(RunExitCode.configurationError.rawValue)

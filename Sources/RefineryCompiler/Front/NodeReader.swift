@@ -80,13 +80,22 @@ struct NodeReader {
 
     func typeError(_ node: YAMLNode, expected: String, in context: String, hint: String? = nil) {
         let found =
-            node.isNull ? "nothing" : node.kindName == "scalar" ? "`\(node.scalar?.value ?? "")`" : "a \(node.kindName)"
+            node.isNull
+            ? "nothing" : node.kindName == "scalar" ? "`\(Self.excerpt(node.scalar?.value ?? ""))`" : "a \(node.kindName)"
         let quoted = node.scalar.map { $0.style != .plain } ?? false
         let fallback =
             quoted && expected != "a string"
             ? "remove the quotes: quoted values are always strings"
             : "write \(expected) here"
         error(FrontCode.wrongType, "\(context) must be \(expected), found \(found)", at: node, hint: hint ?? fallback)
+    }
+
+    /// A scalar shortened for a message: the first line, at most 40 characters (a file that is one long
+    /// scalar must not flood the terminal).
+    static func excerpt(_ value: String) -> String {
+        let firstLine = value.prefix { $0 != "\n" && $0 != "\r" }
+        guard firstLine.count > 40 || firstLine.count < value.count else { return value }
+        return String(firstLine.prefix(40)) + "…"
     }
 
     /// The pairs of a mapping with allowed keys checked; unknown keys are reported (with a suggestion).

@@ -54,6 +54,29 @@ extension CLIEndToEnd {
             #expect(missing.stderr.contains("no workflow file at `missing.yaml`"))
         }
 
+        @Test(arguments: [["run", "bad.yaml", "a prompt"], ["estimate", "bad.yaml"], ["graph", "bad.yaml"]])
+        func aWorkflowThatDoesNotCompileExitsFourWithRenderedDiagnostics(arguments: [String]) async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write("bad.yaml", Data("refinery: 1\nname: bad\nmodles: [claude]\nstages: [propse]\n".utf8))
+            let result = try await binary.run(arguments, environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains("bad.yaml:3:1: error: unknown key `modles`"))
+            #expect(result.stderr.contains("3 | modles: [claude]"))
+            #expect(result.stderr.contains("did you mean `propose`?"))
+            #expect(result.stdout.isEmpty)
+        }
+
+        @Test func aFileThatIsOneLongScalarIsReportedShort() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write("long.yaml", Data(String(repeating: "word ", count: 2_000).utf8))
+            let result = try await binary.run(["validate", "long.yaml"], environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4)
+            #expect(result.stderr.contains("found `word word word word word word word word …` [E101]"))
+            #expect(result.stderr.count < 1_000)
+        }
+
         @Test(arguments: [("mermaid", "flowchart"), ("dot", "digraph")])
         func graphDrawsTheWorkflow(format: String, marker: String) async throws {
             let (binary, sandbox, environment) = try setUp()

@@ -95,7 +95,10 @@ struct Fault: Sendable, CustomTestStringConvertible {
             let error = await providerError {
                 try await RegistryHarness.with(server) { registry in
                     let provider = try registry.provider(for: model)
-                    let request = RegistryHarness.request(model.provider, model.model, timeout: timeout)
+                    // Only the timeout faults need the short deadline; the others get a generous one so a
+                    // loaded machine (tests run in parallel) cannot turn a classified reply into a timeout.
+                    let deadline = fault.code == .timeout ? timeout : max(timeout, 30)
+                    let request = RegistryHarness.request(model.provider, model.model, timeout: deadline)
                     if fault.stream {
                         _ = try await collect(provider.stream(request))
                     } else {
