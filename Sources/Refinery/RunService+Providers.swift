@@ -6,10 +6,16 @@ import Logging
 import RefineryProviders
 
 extension RunService {
+    /// `$XDG_CONFIG_HOME/refinery/providers.yaml`, or the defaults when there is none. A broken
+    /// file is a ``WorkflowDiagnosticsError`` (exit 4, located diagnostics).
     func providersConfiguration() throws -> ProvidersConfig {
         let path = ProvidersConfig.defaultPath(environment: environment)
-        guard FileManager.default.fileExists(atPath: path) else { return ProvidersConfig() }
-        return try ProvidersConfig.load(path: path)
+        do {
+            return try ProvidersConfig.load(path: path)
+        } catch let error as ProvidersConfigError {
+            let text = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+            throw WorkflowDiagnosticsError(diagnostics: error.diagnostics, sources: text.map { [path: $0] } ?? [:])
+        }
     }
 
     static func logger(debug: Bool) -> Logger {

@@ -32,7 +32,11 @@ enum CLIHarness {
 
     /// Errors of `document` against `schemas/run-output.schema.json`, or `nil` when python3's
     /// jsonschema is not installed (the caller records a skip reason).
-    static func schemaErrors(_ document: String) throws -> [String]? {
+    static func schemaErrors(_ document: String) async throws -> [String]? {
+        try await offloaded { try schemaErrorsBlocking(document) }
+    }
+
+    private static func schemaErrorsBlocking(_ document: String) throws -> [String]? {
         let schema = packageRoot.appendingPathComponent("schemas/run-output.schema.json")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(
             "refinery-doc-\(UUID().uuidString).json")
@@ -90,3 +94,12 @@ enum CLIHarness {
 /// Every test that runs the real binary, one at a time: each starts processes and servers, and
 /// running them side by side would load the machine enough to trip other suites' short timeouts.
 @Suite(.serialized) enum CLIEndToEnd {}
+
+/// Runs blocking work (waiting for a child process) on a thread of its own. Not on the
+/// cooperative pool, and not on a dispatch queue either: on Linux a blocked dispatch thread is
+/// one the cooperative pool, and so every other suite's async code, no longer gets.
+func offloaded<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}

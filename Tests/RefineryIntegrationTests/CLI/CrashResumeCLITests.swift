@@ -50,8 +50,9 @@ extension CLIEndToEnd {
 
                 // The same run, killed once `killAfterRequests` requests have reached the server.
                 let store = sandbox.root.appendingPathComponent("crash.db").path
-                let (process, _, _) = try binary.start(
+                let running = try binary.start(
                     arguments(["--store", store]), environment: environment, directory: sandbox.root)
+                let process = running.process
                 let deadline = ContinuousClock.now + .seconds(30)
                 while server.requests.count - baseline < killAfterRequests && process.isRunning
                     && ContinuousClock.now < deadline
@@ -96,18 +97,16 @@ extension CLIEndToEnd {
                 server.route(FakeOpenAI.path, .delayed(Self.delay, FakeOpenAI.completion(CLIHarness.universalReply())))
                 let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
                 let store = sandbox.root.appendingPathComponent("runs.db").path
-                let (process, output, error) = try binary.start(
+                let running = try binary.start(
                     arguments(["--store", store]), environment: environment, directory: sandbox.root)
+                let process = running.process
                 while server.requests.count < 4 && process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
                 kill(process.processIdentifier, SIGINT)
-                async let out = RefineryBinary.readAll(output)
-                async let err = RefineryBinary.readAll(error)
-                let (stdout, stderr) = await (out, err)
-                while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+                try await running.wait()
+                let interrupted = try running.result()
                 #expect(process.terminationReason == .exit)
-                #expect(process.terminationStatus == 1, "\(String(decoding: stderr, as: UTF8.self))")
-                #expect(
-                    try CLIHarness.json(String(decoding: stdout, as: UTF8.self))["status"] as? String == "cancelled")
+                #expect(interrupted.exitCode == 1, "\(interrupted.stderr)")
+                #expect(try CLIHarness.json(interrupted.stdout)["status"] as? String == "cancelled")
 
                 let list = try await binary.run(
                     ["runs", "list", "--store", store, "--output-format", "json"], environment: environment,

@@ -7,13 +7,13 @@ import Testing
 struct TemporaryGitRepository {
     let root: URL
 
-    init() throws {
+    init() async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("refinery-git-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try git("init", "-q", "-b", "main")
-        try git("config", "user.email", "test@example.com")
-        try git("config", "user.name", "Test")
-        try git("config", "commit.gpgsign", "false")
+        try await git("init", "-q", "-b", "main")
+        try await git("config", "user.email", "test@example.com")
+        try await git("config", "user.name", "Test")
+        try await git("config", "commit.gpgsign", "false")
     }
 
     func write(_ path: String, _ text: String) throws {
@@ -23,7 +23,12 @@ struct TemporaryGitRepository {
     }
 
     @discardableResult
-    func git(_ arguments: String...) throws -> String {
+    func git(_ arguments: String...) async throws -> String {
+        let root = root
+        return try await offloaded { try Self.runGit(arguments, in: root) }
+    }
+
+    private static func runGit(_ arguments: [String], in root: URL) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git", "-C", root.path] + arguments
@@ -39,10 +44,10 @@ struct TemporaryGitRepository {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func commitAll(_ message: String) throws -> String {
-        try git("add", "-A")
-        try git("commit", "-q", "-m", message)
-        return try git("rev-parse", "HEAD")
+    func commitAll(_ message: String) async throws -> String {
+        try await git("add", "-A")
+        try await git("commit", "-q", "-m", message)
+        return try await git("rev-parse", "HEAD")
     }
 
     func cleanup() {
@@ -51,46 +56,48 @@ struct TemporaryGitRepository {
 }
 
 @Suite struct GitRepositoryTests {
-    @Test func reportsHeadDirtyFlagAndOldContents() throws {
-        let repository = try TemporaryGitRepository()
+    @Test func reportsHeadDirtyFlagAndOldContents() async throws {
+        let repository = try await TemporaryGitRepository()
         defer { repository.cleanup() }
         try repository.write("workflows/review.yaml", "version: 1\n")
-        let first = try repository.commitAll("v1")
-        try repository.git("tag", "v1")
+        let first = try await repository.commitAll("v1")
+        try await repository.git("tag", "v1")
         try repository.write("workflows/review.yaml", "version: 2\n")
-        let second = try repository.commitAll("v2")
+        let second = try await repository.commitAll("v2")
         let file = repository.root.appendingPathComponent("workflows/review.yaml")
 
-        let git = try #require(GitRepository.containing(file))
+        let git = try #require(try await offloaded { GitRepository.containing(file) })
         #expect(git.relativePath(of: file) == "workflows/review.yaml")
-        #expect(git.headCommit() == second)
-        #expect(git.commit(of: "v1") == first)
-        #expect(git.isDirty(file) == false)
-        #expect(String(decoding: try git.contents(of: file, at: "v1"), as: UTF8.self) == "version: 1\n")
+        #expect(try await offloaded { git.headCommit() } == second)
+        #expect(try await offloaded { git.commit(of: "v1") } == first)
+        #expect(try await offloaded { git.isDirty(file) } == false)
+        #expect(
+            String(decoding: try await offloaded { try git.contents(of: file, at: "v1") }, as: UTF8.self)
+                == "version: 1\n")
 
         try repository.write("workflows/review.yaml", "version: 3\n")
-        #expect(git.isDirty(file) == true)
+        #expect(try await offloaded { git.isDirty(file) } == true)
     }
 
-    @Test func unknownRevisionIsAGitInputError() throws {
-        let repository = try TemporaryGitRepository()
+    @Test func unknownRevisionIsAGitInputError() async throws {
+        let repository = try await TemporaryGitRepository()
         defer { repository.cleanup() }
         try repository.write("a.yaml", "x\n")
-        _ = try repository.commitAll("one")
+        _ = try await repository.commitAll("one")
         let file = repository.root.appendingPathComponent("a.yaml")
-        let git = try #require(GitRepository.containing(file))
+        let git = try #require(try await offloaded { GitRepository.containing(file) })
         do {
-            _ = try git.contents(of: file, at: "no-such-tag")
+            _ = try await offloaded { try git.contents(of: file, at: "no-such-tag") }
             Issue.record("expected a git error")
         } catch let error as InputError {
             #expect(error.code == .git)
             #expect(error.message.hasPrefix("Cannot read a.yaml at revision no-such-tag"))
         }
-        #expect(git.commit(of: "no-such-tag") == nil)
+        #expect(try await offloaded { git.commit(of: "no-such-tag") } == nil)
     }
 
-    @Test func fileOutsideARepositoryHasNoRepository() {
+    @Test func fileOutsideARepositoryHasNoRepository() async throws {
         let file = URL(fileURLWithPath: "/proc/version")
-        #expect(GitRepository.containing(file) == nil)
+        #expect(try await offloaded { GitRepository.containing(file) } == nil)
     }
 }

@@ -43,49 +43,74 @@ struct RefineryBinary {
         return environment
     }
 
+    /// A started binary whose output goes to temporary files.
+    ///
+    /// Files, not pipes: reading a pipe blocks a thread for the child's whole life, and on Linux a
+    /// blocked dispatch thread is one the cooperative pool (and every other suite's async code)
+    /// no longer gets.
+    struct Running {
+        let process: Process
+        let stdoutFile: URL
+        let stderrFile: URL
+
+        /// Waits (without blocking a thread) until the process has exited.
+        func wait() async throws {
+            while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+        }
+
+        /// Everything the process wrote, once it has exited; the files are removed.
+        func result() throws -> Result {
+            defer {
+                try? FileManager.default.removeItem(at: stdoutFile)
+                try? FileManager.default.removeItem(at: stderrFile)
+            }
+            return Result(
+                exitCode: process.terminationStatus,
+                stdout: String(
+                    decoding: FileManager.default.contents(atPath: stdoutFile.path) ?? Data(), as: UTF8.self),
+                stderr: String(decoding: FileManager.default.contents(atPath: stderrFile.path) ?? Data(), as: UTF8.self)
+            )
+        }
+    }
+
     /// Starts the binary; the caller waits or kills it.
     func start(
         _ arguments: [String], environment: [String: String], directory: URL, stdin: Data? = nil
-    ) throws -> (Process, Pipe, Pipe) {
+    ) throws -> Running {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
         process.environment = environment
         process.currentDirectoryURL = directory
-        let output = Pipe()
-        let error = Pipe()
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("refinery-out-\(UUID().uuidString)")
+        let stdoutFile = base.appendingPathExtension("stdout")
+        let stderrFile = base.appendingPathExtension("stderr")
+        _ = FileManager.default.createFile(atPath: stdoutFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+        let output = try FileHandle(forWritingTo: stdoutFile)
+        let error = try FileHandle(forWritingTo: stderrFile)
+        defer {
+            try? output.close()
+            try? error.close()
+        }
         process.standardOutput = output
         process.standardError = error
         let input = Pipe()
         process.standardInput = input
         try process.run()
+        // Small inputs only: they fit the pipe's buffer, so this write does not block.
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
-        return (process, output, error)
+        return Running(process: process, stdoutFile: stdoutFile, stderrFile: stderrFile)
     }
 
     /// Runs the binary to completion.
     func run(
         _ arguments: [String], environment: [String: String], directory: URL, stdin: Data? = nil
     ) async throws -> Result {
-        let (process, output, error) = try start(
-            arguments, environment: environment, directory: directory, stdin: stdin)
-        async let outData = Self.readAll(output)
-        async let errData = Self.readAll(error)
-        let (out, err) = await (outData, errData)
-        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        return Result(
-            exitCode: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-            stderr: String(decoding: err, as: UTF8.self))
-    }
-
-    static func readAll(_ pipe: Pipe) async -> Data {
-        let handle = pipe.fileHandleForReading
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: handle.readDataToEndOfFile())
-            }
-        }
+        let running = try start(arguments, environment: environment, directory: directory, stdin: stdin)
+        try await running.wait()
+        return try running.result()
     }
 }
 

@@ -42,12 +42,12 @@ extension CLIEndToEnd {
         @Test func runsShowSaysWhichRevisionRan() async throws {
             let (binary, sandbox, _) = try setUp()
             defer { sandbox.cleanup() }
-            let repository = try TemporaryGitRepository()
+            let repository = try await TemporaryGitRepository()
             defer { repository.cleanup() }
             try repository.write(
                 "workflows/solo.yaml", "refinery: 1\nname: solo\nmodels: [openai/gpt-4o]\nstages: [propose]\n")
-            let commit = try repository.commitAll("solo")
-            try repository.git("tag", "v1")
+            let commit = try await repository.commitAll("solo")
+            try await repository.git("tag", "v1")
             try await FakeServer.run { server in
                 server.route(FakeOpenAI.path, FakeOpenAI.completion("Four."))
                 let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)

@@ -37,7 +37,7 @@ extension CLIEndToEnd {
                 #expect(server.requests.count == 18)
                 #expect(!result.stdout.contains(CLIHarness.openAIKey))
                 #expect(!result.stderr.contains(CLIHarness.openAIKey))
-                if let errors = try CLIHarness.schemaErrors(result.stdout) {
+                if let errors = try await CLIHarness.schemaErrors(result.stdout) {
                     #expect(errors == [])
                 }
                 // The ledger holds no key.
@@ -169,7 +169,7 @@ extension CLIEndToEnd {
                 let full = try CLIHarness.json(
                     try String(contentsOf: sandbox.root.appendingPathComponent("full.json"), encoding: .utf8))
                 #expect((full["rounds"] as? [Any])?.count == 2)
-                if let errors = try CLIHarness.schemaErrors(
+                if let errors = try await CLIHarness.schemaErrors(
                     try String(contentsOf: sandbox.root.appendingPathComponent("full.json"), encoding: .utf8))
                 {
                     #expect(errors == [])

@@ -38,7 +38,7 @@ import Testing
             coverage: Coverage(membersAnswered: 2, reviewsReceived: ["gpt": 1, "o3": 1]))
     }
 
-    @Test func reportKeepsTheSeedShapeAndAddsRunFacts() throws {
+    @Test func reportKeepsTheSeedShapeAndAddsRunFacts() async throws {
         let report = RunReport(outcome: outcome, workflow: workflow)
         let data = try JSONEncoder().encode(report)
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -63,31 +63,31 @@ import Testing
         #expect(json["rounds"] == nil)
         let workflowInfo = try #require(json["workflow"] as? [String: Any])
         #expect(workflowInfo["git_revision"] as? String == "v1")
-        if let errors = try CLIHarness.schemaErrors(String(decoding: data, as: UTF8.self)) {
+        if let errors = try await CLIHarness.schemaErrors(String(decoding: data, as: UTF8.self)) {
             #expect(errors == [])
         }
     }
 
-    @Test func fullReportHasEveryRoundAndValidates() throws {
+    @Test func fullReportHasEveryRoundAndValidates() async throws {
         let report = RunReport(outcome: outcome, workflow: workflow, full: true)
         #expect(report.rounds?.map(\.round) == [1, 2])
         #expect(report.rounds?.last?.converged == true)
         #expect(report.rounds?.first?.scores == ["gpt": 9, "o3": 8.5])
         #expect(report.rounds?.first?.answers.count == 2)
         let text = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
-        if let errors = try CLIHarness.schemaErrors(text) {
+        if let errors = try await CLIHarness.schemaErrors(text) {
             #expect(errors == [])
         }
     }
 
     @Test(.enabled(if: CLIHarness.jsonSchemaAvailable, "python3's jsonschema is not installed"))
-    func reportsValidateAgainstTheSchemaAndViolationsAreCaught() throws {
+    func reportsValidateAgainstTheSchemaAndViolationsAreCaught() async throws {
         let full = String(
             decoding: try JSONEncoder().encode(RunReport(outcome: outcome, workflow: workflow, full: true)),
             as: UTF8.self)
-        #expect(try #require(try CLIHarness.schemaErrors(full)) == [])
+        #expect(try #require(try await CLIHarness.schemaErrors(full)) == [])
         // The check itself must be able to fail.
-        let errors = try #require(try CLIHarness.schemaErrors(#"{"format_version": 2, "status": "finished"}"#))
+        let errors = try #require(try await CLIHarness.schemaErrors(#"{"format_version": 2, "status": "finished"}"#))
         #expect(errors.contains("1 was expected"))
         #expect(errors.contains("'run_id' is a required property"))
         #expect(errors.count >= 2)

@@ -71,7 +71,8 @@ extension CLIEndToEnd {
             let (binary, sandbox, environment) = try setUp()
             defer { sandbox.cleanup() }
             try sandbox.write("long.yaml", Data(String(repeating: "word ", count: 2_000).utf8))
-            let result = try await binary.run(["validate", "long.yaml"], environment: environment, directory: sandbox.root)
+            let result = try await binary.run(
+                ["validate", "long.yaml"], environment: environment, directory: sandbox.root)
             #expect(result.exitCode == 4)
             #expect(result.stderr.contains("found `word word word word word word word word …` [E101]"))
             #expect(result.stderr.count < 1_000)
@@ -117,19 +118,19 @@ extension CLIEndToEnd {
         @Test func nameAtRevisionReadsTheFileAsItWasAndRecordsTheCommit() async throws {
             let (binary, sandbox, _) = try setUp()
             defer { sandbox.cleanup() }
-            let repository = try TemporaryGitRepository()
+            let repository = try await TemporaryGitRepository()
             defer { repository.cleanup() }
             try repository.write(
                 "workflows/review.yaml",
                 "refinery: 1\nname: review\nmodels: [openai/gpt-4o, openai/o3]\n"
                     + "stages: [propose, {repeat: [evaluate, close]}]\n")
-            let first = try repository.commitAll("two members")
-            try repository.git("tag", "v1")
+            let first = try await repository.commitAll("two members")
+            try await repository.git("tag", "v1")
             try repository.write(
                 "workflows/review.yaml",
                 "refinery: 1\nname: review\nmodels: [openai/gpt-4o, openai/o3, openai/gpt-4o-mini]\n"
                     + "stages: [propose, {repeat: [evaluate, close]}]\n")
-            let second = try repository.commitAll("three members")
+            let second = try await repository.commitAll("three members")
             let environment = RefineryBinary.environment(home: sandbox.root)
 
             func calls(_ target: String) async throws -> Int? {
@@ -171,6 +172,16 @@ extension CLIEndToEnd {
             #expect(result.stdout.contains("  claude → anthropic/claude-opus-4-6 (reasoning_effort=high)\n"))
             #expect(!result.stdout.contains("PLANTED"))
             #expect(!result.stderr.contains("PLANTED"))
+        }
+
+        @Test func aBrokenProvidersFileExitsFourWithALocatedDiagnostic() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write("config/refinery/providers.yaml", Data("endpoints: 5\n".utf8))
+            let result = try await binary.run(["models"], environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains("providers.yaml:1:"))
+            #expect(result.stdout.isEmpty)
         }
     }
 }
