@@ -30,7 +30,9 @@ package struct PromptRenderer: Sendable {
             userText = try user.get().render(values)
         } else {
             // Defaults end with a closing section tag after the last line; drop the newline it leaves.
-            userText = Self.droppingTrailingWhitespace(try DefaultPrompts.compiled(kind).get().render(values))
+            let text =
+                try PlainTemplate.defaults[kind]?.render(values) ?? DefaultPrompts.compiled(kind).get().render(values)
+            userText = Self.droppingTrailingWhitespace(text)
         }
         return RenderedPrompt(system: systemTemplate.map { $0.render(values) }, user: userText)
     }
