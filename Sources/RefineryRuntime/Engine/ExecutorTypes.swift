@@ -109,6 +109,8 @@ enum ChildResult: Sendable {
     case backoffElapsed(CallTicket)
     /// The run was cancelled while the child ran.
     case cancelled(CallTicket, wasCall: Bool)
+    /// The drive's deadline timer ended (the drive is over or the run was cancelled).
+    case deadlineTimerStopped
 }
 
 /// Why a run stops before its chain is done.
