@@ -24,7 +24,7 @@ extension RunExecutor {
             let reply = try? await ledger.recordedReply(
                 runID: environment.runID, round: ticket.round, node: ticket.node.id, requestHash: ticket.requestHash)
         {
-            return .attempt(ticket, .replied(reply, replayed: true), latency: .zero, startedAt: startedAt)
+            return .attempt(ticket, .replied(reply, replayed: true, evaluation: preParsed(reply, ticket)), latency: .zero, startedAt: startedAt)
         }
         let context = CallContext(
             runID: environment.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
@@ -42,7 +42,7 @@ extension RunExecutor {
             timedOut = environment.deadlines.finish(watch)
             if timedOut { throw CancellationError() }
             let latency = environment.clock.elapsed() - startedAt
-            return .attempt(ticket, .replied(reply, replayed: false), latency: latency, startedAt: startedAt)
+            return .attempt(ticket, .replied(reply, replayed: false, evaluation: preParsed(reply, ticket)), latency: latency, startedAt: startedAt)
         } catch {
             // Always unregister before returning: the timer must never hold this task once it ends.
             timedOut = environment.deadlines.finish(watch) || timedOut
@@ -57,6 +57,12 @@ extension RunExecutor {
         }
     }
 
+    /// A pairwise review's reply parsed in the child task: reviews are N² of a round's calls.
+    private static func preParsed(_ reply: ModelReply, _ ticket: CallTicket) -> Result<Evaluation, ReplyParseError>? {
+        guard case .evaluate = ticket.node.kind else { return nil }
+        return ReplyParser.evaluation(from: reply.text)
+    }
+
     private static func timeoutError(_ timeout: Duration, provider: String) -> ProviderError {
         ProviderError(
             code: .timeout,
@@ -66,7 +72,7 @@ extension RunExecutor {
 
     func handleAttempt(_ ticket: CallTicket, _ result: AttemptResult, latency: Duration, startedAt: Duration) async {
         switch result {
-        case .replied(let reply, let replayed):
+        case .replied(let reply, let replayed, let evaluation):
             let cost = price(reply.usage, model: ticket.request.model)
             costUSD += cost
             usage = usage + reply.usage
@@ -86,7 +92,7 @@ extension RunExecutor {
             event.latencyMs = latency.milliseconds
             event.status = replayed ? .replayed : .succeeded
             emit?(.callFinished(event))
-            switch applyReply(reply, to: ticket) {
+            switch applyReply(reply, to: ticket, evaluation: evaluation) {
             case .done(let nodeResult):
                 complete(ticket.node.id, nodeResult)
             case .retryWithReminder(let kind):
