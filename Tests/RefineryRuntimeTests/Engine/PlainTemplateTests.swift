@@ -1,3 +1,4 @@
+import Mustache
 import RefineryCompiler
 import Testing
 
@@ -31,9 +32,9 @@ import Testing
 
     private static let empty = PromptContext(prompt: "Only the task.")
 
-    /// What swift-mustache renders: an override template takes the Mustache path.
+    /// What swift-mustache renders.
     private static func mustache(_ source: String, _ context: PromptContext) throws -> String {
-        try PromptRenderer(overrides: PromptTemplate(user: source)).render(.propose, context).user
+        try PromptRenderer.compile(source, name: "test", validate: false).get().render(context.templateValues())
     }
 
     @Test(arguments: PromptKind.allCases, [full, empty])
@@ -54,6 +55,15 @@ import Testing
     func subsetTemplatesRenderAsMustacheDoes(source: String) throws {
         let plain = try #require(PlainTemplate(source))
         #expect(plain.render(Self.full.templateValues()) == (try Self.mustache(source, Self.full)))
+    }
+
+    @Test func overridesTakeTheFastPathWithTheSameText() throws {
+        let source = "{{#has_peers}}\n{{#peers}}\n{{label}}: {{{text}}}\n{{/peers}}\n{{/has_peers}}\n{{prompt}}"
+        let rendered = try PromptRenderer(overrides: PromptTemplate(system: "Judge {{labels}}.", user: source))
+            .render(.proposeWithPeers, Self.full)
+        #expect(rendered.user == "\nA: Peer A.\nB: Peer B.\n\nExplain B-trees.")
+        #expect(rendered.user == (try Self.mustache(source, Self.full)))
+        #expect(rendered.system == "Judge A, B.")
     }
 
     @Test(arguments: ["{{> partial}}", "{{=<% %>=}}", "{{uppercased(prompt)}}", "{{#a}}x", "{{/a}}", "{{x"])
