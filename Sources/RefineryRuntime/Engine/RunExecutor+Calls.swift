@@ -24,7 +24,9 @@ extension RunExecutor {
             let reply = try? await ledger.recordedReply(
                 runID: environment.runID, round: ticket.round, node: ticket.node.id, requestHash: ticket.requestHash)
         {
-            return .attempt(ticket, .replied(reply, replayed: true, evaluation: preParsed(reply, ticket)), latency: .zero, startedAt: startedAt)
+            return .attempt(
+                ticket, .replied(reply, replayed: true, evaluation: preParsed(reply, ticket)), latency: .zero,
+                startedAt: startedAt)
         }
         let context = CallContext(
             runID: environment.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
@@ -42,7 +44,9 @@ extension RunExecutor {
             timedOut = environment.deadlines.finish(watch)
             if timedOut { throw CancellationError() }
             let latency = environment.clock.elapsed() - startedAt
-            return .attempt(ticket, .replied(reply, replayed: false, evaluation: preParsed(reply, ticket)), latency: latency, startedAt: startedAt)
+            return .attempt(
+                ticket, .replied(reply, replayed: false, evaluation: preParsed(reply, ticket)), latency: latency,
+                startedAt: startedAt)
         } catch {
             // Always unregister before returning: the timer must never hold this task once it ends.
             timedOut = environment.deadlines.finish(watch) || timedOut
