@@ -100,10 +100,9 @@ enum EngineBenchmarks {
         }
     }
 
-    /// A longer run of the one-line-prompt chain, for `perf record`.
+    /// A longer run of the chain with the default prompts (what the CPU target measures), for `perf record`.
     static func profile() async throws {
-        _ = try await run(
-            workflow(members(20), stages: classicMinimalPrompts, rounds: 10, maxConcurrent: 8), latency: { _ in nil })
+        _ = try await run(workflow(members(20), stages: classic, rounds: 10, maxConcurrent: 8), latency: { _ in nil })
     }
 
     /// Wall time against the critical path (propose → evaluate → refine = 3 × 200 ms).

@@ -1,7 +1,7 @@
 // Engine benchmarks: scheduling overhead per call, wall time against the critical path,
 // peak memory, and a straggler against a stage-barrier schedule.
 //
-// swift run -c release RefineryEngineBenchmarks [cpu|critical|memory|straggler]
+// swift run -c release RefineryEngineBenchmarks [cpu|critical|memory|straggler|profile]
 // (one mode per process for `memory`: VmHWM is the process's peak.)
 
 import Foundation
@@ -21,6 +21,6 @@ case "all":
     try await EngineBenchmarks.straggler()
     try await EngineBenchmarks.memory()
 default:
-    print("usage: RefineryEngineBenchmarks [cpu|critical|memory|straggler|all]")
+    print("usage: RefineryEngineBenchmarks [cpu|critical|memory|straggler|profile|all]")
     exit(64)
 }

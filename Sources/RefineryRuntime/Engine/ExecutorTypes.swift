@@ -95,7 +95,8 @@ struct PendingPrompt: Sendable {
 
 /// How one attempt of a call ended, as a child task reports it.
 enum AttemptResult: Sendable {
-    case replied(ModelReply, replayed: Bool)
+    /// `evaluation` is a pairwise review's reply already parsed in the child task, off the parent loop.
+    case replied(ModelReply, replayed: Bool, evaluation: Result<Evaluation, ReplyParseError>?)
     case failed(ProviderError)
     /// The prompt template failed to render: no call was made.
     case unrenderable(String)
@@ -109,6 +110,8 @@ enum ChildResult: Sendable {
     case backoffElapsed(CallTicket)
     /// The run was cancelled while the child ran.
     case cancelled(CallTicket, wasCall: Bool)
+    /// The drive's deadline timer ended (the drive is over or the run was cancelled).
+    case deadlineTimerStopped
 }
 
 /// Why a run stops before its chain is done.

@@ -1,4 +1,4 @@
-// One call attempt in a child task (ledger replay, timeout race), and what the parent does with
+// One call attempt in a child task (ledger replay, deadline), and what the parent does with
 // its result: account, record, parse, retry with backoff, fall back, or drop the participant.
 
 import Foundation
@@ -24,7 +24,9 @@ extension RunExecutor {
             let reply = try? await ledger.recordedReply(
                 runID: environment.runID, round: ticket.round, node: ticket.node.id, requestHash: ticket.requestHash)
         {
-            return .attempt(ticket, .replied(reply, replayed: true), latency: .zero, startedAt: startedAt)
+            return .attempt(
+                ticket, .replied(reply, replayed: true, evaluation: preParsed(reply, ticket)), latency: .zero,
+                startedAt: startedAt)
         }
         let context = CallContext(
             runID: environment.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
@@ -32,55 +34,49 @@ extension RunExecutor {
             labels: ticket.labels)
         let request = ticket.request
         let providerKey = request.model.provider
+        let timeout = Duration.seconds(request.timeoutSeconds ?? 120)
+        // The deadline is fixed when the attempt starts, so it does not depend on when the timer runs.
+        let watch = environment.deadlines.register(deadline: startedAt + timeout)
+        var timedOut = false
         do {
             let provider = try environment.resolver.provider(for: request.model)
-            let timeout = Duration.seconds(request.timeoutSeconds ?? 120)
-            let reply = try await CallContext.$current.withValue(context) {
-                try await withTimeout(
-                    timeout, deadline: startedAt + timeout, clock: environment.clock, provider: providerKey
-                ) {
-                    try await provider.complete(request)
-                }
-            }
+            let reply = try await CallContext.$current.withValue(context) { try await provider.complete(request) }
+            timedOut = environment.deadlines.finish(watch)
+            if timedOut { throw CancellationError() }
             let latency = environment.clock.elapsed() - startedAt
-            return .attempt(ticket, .replied(reply, replayed: false), latency: latency, startedAt: startedAt)
+            return .attempt(
+                ticket, .replied(reply, replayed: false, evaluation: preParsed(reply, ticket)), latency: latency,
+                startedAt: startedAt)
         } catch {
-            if Task.isCancelled { return .cancelled(ticket, wasCall: true) }
+            // Always unregister before returning: the timer must never hold this task once it ends.
+            timedOut = environment.deadlines.finish(watch) || timedOut
+            if !timedOut, Task.isCancelled { return .cancelled(ticket, wasCall: true) }
             let latency = environment.clock.elapsed() - startedAt
             let failure =
-                (error as? ProviderError)
-                ?? ProviderError(code: .network, message: "The provider failed: \(error)", provider: providerKey)
+                timedOut
+                ? timeoutError(timeout, provider: providerKey)
+                : (error as? ProviderError)
+                    ?? ProviderError(code: .network, message: "The provider failed: \(error)", provider: providerKey)
             return .attempt(ticket, .failed(failure), latency: latency, startedAt: startedAt)
         }
     }
 
-    /// Races `body` against the clock; the loser is cancelled. The deadline is fixed before either
-    /// starts, so it does not depend on when the timer task gets scheduled.
-    static func withTimeout<T: Sendable>(
-        _ timeout: Duration, deadline: Duration, clock: EngineClock, provider: String,
-        _ body: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await clock.sleepUntil(deadline)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                try Task.checkCancellation()
-                throw ProviderError(
-                    code: .timeout,
-                    message: "No reply within \(timeout.milliseconds / 1000) s; raise the stage or limits timeout.",
-                    provider: provider)
-            }
-            return value
-        }
+    /// A pairwise review's reply parsed in the child task: reviews are N² of a round's calls.
+    private static func preParsed(_ reply: ModelReply, _ ticket: CallTicket) -> Result<Evaluation, ReplyParseError>? {
+        guard case .evaluate = ticket.node.kind else { return nil }
+        return ReplyParser.evaluation(from: reply.text)
+    }
+
+    private static func timeoutError(_ timeout: Duration, provider: String) -> ProviderError {
+        ProviderError(
+            code: .timeout,
+            message: "No reply within \(timeout.milliseconds / 1000) s; raise the stage or limits timeout.",
+            provider: provider)
     }
 
     func handleAttempt(_ ticket: CallTicket, _ result: AttemptResult, latency: Duration, startedAt: Duration) async {
         switch result {
-        case .replied(let reply, let replayed):
+        case .replied(let reply, let replayed, let evaluation):
             let cost = price(reply.usage, model: ticket.request.model)
             costUSD += cost
             usage = usage + reply.usage
@@ -100,7 +96,7 @@ extension RunExecutor {
             event.latencyMs = latency.milliseconds
             event.status = replayed ? .replayed : .succeeded
             emit?(.callFinished(event))
-            switch applyReply(reply, to: ticket) {
+            switch applyReply(reply, to: ticket, evaluation: evaluation) {
             case .done(let nodeResult):
                 complete(ticket.node.id, nodeResult)
             case .retryWithReminder(let kind):

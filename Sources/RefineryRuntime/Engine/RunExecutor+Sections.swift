@@ -86,9 +86,14 @@ extension RunExecutor {
         // Nodes never reached (run stopped) count as skipped.
         for id in run.nodes.keys where run.results[id] == nil { run.results[id] = .skipped("not started") }
         // Reviews in member order, not arrival order, so the step's results are deterministic.
+        // The positions are looked up once per review, not per comparison (N² reviews a step).
         let order = Dictionary(uniqueKeysWithValues: (memberIDs + ["arbiter"]).enumerated().map { ($1, $0) })
-        run.reviews.sort {
-            (order[$0.reviewer] ?? 0, order[$0.target] ?? 0) < (order[$1.reviewer] ?? 0, order[$1.target] ?? 0)
+        let keyed = run.reviews.enumerated().map { index, review in
+            (reviewer: order[review.reviewer] ?? 0, target: order[review.target] ?? 0, index: index)
+        }
+        let reviews = run.reviews
+        run.reviews = keyed.sorted { ($0.reviewer, $0.target, $0.index) < ($1.reviewer, $1.target, $1.index) }.map {
+            reviews[$0.index]
         }
         section = run
         for member in memberIDs {

@@ -148,8 +148,14 @@ actor RunExecutor {
         }
         var produced: RoundResult?
         let environment = CallEnvironment(
-            resolver: resolver, ledger: configuration.ledger, clock: clock, runID: configuration.runID)
+            resolver: resolver, ledger: configuration.ledger, clock: clock, runID: configuration.runID,
+            deadlines: CallDeadlines())
         await withTaskGroup(of: ChildResult.self) { group in
+            group.addTask {
+                await environment.deadlines.watch(clock: environment.clock)
+                return .deadlineTimerStopped
+            }
+            defer { group.cancelAll() }
             while true {
                 if section == nil {
                     if singleStep, produced != nil { break }
@@ -292,6 +298,8 @@ actor RunExecutor {
 
     private func handle(_ child: ChildResult) async {
         switch child {
+        case .deadlineTimerStopped:
+            break
         case .backoffElapsed(let ticket):
             backoffsRunning -= 1
             if stopReason == nil, Task.isCancelled { stopReason = .cancelled }
@@ -323,4 +331,6 @@ struct CallEnvironment: Sendable {
     let ledger: (any RunLedger)?
     let clock: EngineClock
     let runID: String
+    /// Timeouts of the calls in flight.
+    let deadlines: CallDeadlines
 }

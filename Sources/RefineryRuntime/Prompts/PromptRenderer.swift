@@ -11,6 +11,9 @@ package struct PromptRenderer: Sendable {
 
     private let system: Result<MustacheTemplate, PromptRenderError>?
     private let user: Result<MustacheTemplate, PromptRenderError>?
+    /// The overrides compiled for the plain-text fast path, when they parse and stay within its subset.
+    private let plainSystem: PlainTemplate?
+    private let plainUser: PlainTemplate?
 
     /// Creates a renderer. `overrides` replaces the default system and/or user template of every kind
     /// this renderer renders; its errors are reported by ``render(_:_:)``.
@@ -18,6 +21,8 @@ package struct PromptRenderer: Sendable {
         let origin = overrides?.path.map { " (\($0))" } ?? ""
         system = overrides?.system.map { Self.compile($0, name: "system prompt template\(origin)", validate: true) }
         user = overrides?.user.map { Self.compile($0, name: "user prompt template\(origin)", validate: true) }
+        plainSystem = (try? system?.get()) == nil ? nil : overrides?.system.flatMap(PlainTemplate.init)
+        plainUser = (try? user?.get()) == nil ? nil : overrides?.user.flatMap(PlainTemplate.init)
     }
 
     /// Renders `kind` with `context`. Throws ``PromptRenderError`` when a template does not parse or
@@ -26,13 +31,18 @@ package struct PromptRenderer: Sendable {
         let values = context.templateValues()
         let systemTemplate = try system?.get()
         let userText: String
-        if let user {
+        if let plainUser {
+            userText = plainUser.render(values)
+        } else if let user {
             userText = try user.get().render(values)
         } else {
             // Defaults end with a closing section tag after the last line; drop the newline it leaves.
-            userText = Self.droppingTrailingWhitespace(try DefaultPrompts.compiled(kind).get().render(values))
+            let text =
+                try PlainTemplate.defaults[kind]?.render(values) ?? DefaultPrompts.compiled(kind).get().render(values)
+            userText = Self.droppingTrailingWhitespace(text)
         }
-        return RenderedPrompt(system: systemTemplate.map { $0.render(values) }, user: userText)
+        let systemText = plainSystem?.render(values) ?? systemTemplate.map { $0.render(values) }
+        return RenderedPrompt(system: systemText, user: userText)
     }
 
     private static func droppingTrailingWhitespace(_ text: String) -> String {

@@ -10,14 +10,17 @@ enum AppliedReply {
 }
 
 extension RunExecutor {
-    func applyReply(_ reply: ModelReply, to ticket: CallTicket) -> AppliedReply {
+    /// `evaluation`: the reply already parsed as a review, when the child task did it.
+    func applyReply(
+        _ reply: ModelReply, to ticket: CallTicket, evaluation: Result<Evaluation, ReplyParseError>? = nil
+    ) -> AppliedReply {
         let model = ticket.request.model
         switch ticket.node.kind {
         case .propose, .verifyAnswer:
             return .done(NodeResult(text: reply.text, model: model))
 
         case .evaluate(let reviewer, let target):
-            switch ReplyParser.evaluation(from: reply.text) {
+            switch evaluation ?? ReplyParser.evaluation(from: reply.text) {
             case .success(let evaluation):
                 addReview(reviewer: reviewer, target: target, label: ticket.labels.first?.key ?? "", evaluation)
             case .failure:

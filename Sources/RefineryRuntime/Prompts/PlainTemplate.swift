@@ -1,0 +1,283 @@
+// A fast path for the Mustache subset the prompts use: text, variables ({{x}}, {{{x}}}, {{&x}}, dotted
+// names, {{.}}), sections, inverted sections and comments, rendered as plain text. The Mustache library
+// looks every value up through protocol casts and reflection, which made rendering the default prompts
+// about a third of the engine's CPU per call. Parsing follows swift-mustache's parser step by step
+// (standalone lines, whitespace before tags) so the output is the same text; a template with anything
+// else (partials, delimiters, pragmas, transforms, inheritance) is not compiled here and Mustache renders it.
+
+/// A template compiled for the plain-text fast path.
+struct PlainTemplate: Sendable {
+    fileprivate indirect enum Token: Sendable {
+        case text(String)
+        case variable([String])
+        case section([String], PlainTemplate)
+        case inverted([String], PlainTemplate)
+    }
+
+    private struct Unsupported: Error {}
+
+    fileprivate let tokens: [Token]
+
+    fileprivate init(tokens: [Token]) { self.tokens = tokens }
+
+    /// Compiled default templates, by kind (absent when a default uses a feature outside the subset).
+    static let defaults: [PromptKind: PlainTemplate] = {
+        var templates: [PromptKind: PlainTemplate] = [:]
+        for kind in PromptKind.allCases { templates[kind] = PlainTemplate(DefaultPrompts.source(kind)) }
+        return templates
+    }()
+
+    /// Compiles `source`, or returns `nil` when it uses Mustache beyond the subset (or does not parse).
+    init?(_ source: String) {
+        var parser = Scanner(Array(source))
+        // Mustache templates are parsed behind a `{{% CONTENT_TYPE: TEXT}}` pragma: a pragma is a
+        // standalone tag when only blanks and a newline follow it, and then it swallows that line.
+        let startsOnNewLine = parser.lineFinished()
+        guard let tokens = try? Self.parse(&parser, newLine: startsOnNewLine, section: nil) else { return nil }
+        self.tokens = tokens
+    }
+
+    /// Renders with the values ``PromptContext/templateValues()`` returns.
+    func render(_ values: [String: Any]) -> String {
+        var output = ""
+        var stack: [Any] = [values]
+        render(into: &output, stack: &stack)
+        return output
+    }
+
+    // MARK: - Parsing (a port of swift-mustache's `MustacheTemplate.parse` for the subset)
+
+    private static func parse(_ parser: inout Scanner, newLine: Bool, section: String?) throws -> [Token] {
+        var tokens: [Token] = []
+        var newLine = newLine
+        var whiteSpaceBefore = ""
+        while !parser.atEnd {
+            if newLine { whiteSpaceBefore = parser.readBlanks() }
+            let text = parser.readUntilTagOrNewline()
+            if let newline = parser.current, newline.isNewline {
+                tokens.append(.text(whiteSpaceBefore + text + String(newline)))
+                newLine = true
+                parser.advance()
+                continue
+            }
+            if !text.isEmpty {
+                tokens.append(.text(whiteSpaceBefore + text))
+                whiteSpaceBefore = ""
+                newLine = false
+            }
+            guard let sigil = parser.current else { break }
+            var setNewLine = false
+            switch sigil {
+            case "#", "^":
+                parser.advance()
+                let name = try parseName(&parser)
+                if newLine, parser.lineFinished() {
+                    setNewLine = true
+                } else if !whiteSpaceBefore.isEmpty {
+                    tokens.append(.text(whiteSpaceBefore))
+                    whiteSpaceBefore = ""
+                }
+                let body = PlainTemplate(tokens: try parse(&parser, newLine: newLine && setNewLine, section: name))
+                let path = Self.path(name)
+                tokens.append(sigil == "#" ? .section(path, body) : .inverted(path, body))
+            case "/":
+                parser.advance()
+                guard try parseName(&parser) == section else { throw Unsupported() }
+                if !(newLine && parser.lineFinished()), !whiteSpaceBefore.isEmpty {
+                    tokens.append(.text(whiteSpaceBefore))
+                }
+                return tokens
+            case "!":
+                parser.advance()
+                guard parser.skip(past: ["}", "}"]) else { throw Unsupported() }
+                setNewLine = newLine && parser.lineFinished()
+            case "{", "&":
+                if !whiteSpaceBefore.isEmpty {
+                    tokens.append(.text(whiteSpaceBefore))
+                    whiteSpaceBefore = ""
+                }
+                parser.advance()
+                let name = try parseName(&parser)
+                if sigil == "{" { guard parser.current == "}" else { throw Unsupported() }; parser.advance() }
+                tokens.append(.variable(Self.path(name)))
+            case ">", "=", "%", "$", "<":
+                throw Unsupported()
+            default:
+                if !whiteSpaceBefore.isEmpty {
+                    tokens.append(.text(whiteSpaceBefore))
+                    whiteSpaceBefore = ""
+                }
+                tokens.append(.variable(Self.path(try parseName(&parser))))
+            }
+            newLine = setNewLine
+        }
+        guard section == nil else { throw Unsupported() }
+        return tokens
+    }
+
+    private static let nameCharacters = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-_?*")
+
+    /// A tag's name up to and including `}}`; transforms (names with brackets) are not in the subset.
+    private static func parseName(_ parser: inout Scanner) throws -> String {
+        parser.skipWhitespace()
+        var name = ""
+        while let character = parser.current, nameCharacters.contains(character) {
+            name.append(character)
+            parser.advance()
+        }
+        parser.skipWhitespace()
+        guard parser.current == "}", parser.peek == "}" else { throw Unsupported() }
+        parser.advance()
+        parser.advance()
+        return name
+    }
+
+    /// `["."]` for the current object, `[".", "a"]` for a name that must not climb the stack.
+    private static func path(_ name: String) -> [String] {
+        if name == "." { return ["."] }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: true).map(String.init)
+        // Mustache resolves an empty name to the current object, like ".".
+        return name.first == "." || parts.isEmpty ? ["."] + parts : parts
+    }
+
+    // MARK: - Rendering (swift-mustache's semantics for the value types `templateValues()` produces)
+
+    private func render(into output: inout String, stack: inout [Any]) {
+        for token in tokens {
+            switch token {
+            case .text(let text):
+                output += text
+            case .variable(let path):
+                guard let value = Self.lookUp(path, in: stack) else { continue }
+                if let string = value as? String {
+                    output += string
+                } else {
+                    output += String(describing: value)
+                }
+            case .section(let path, let body):
+                switch Self.lookUp(path, in: stack) {
+                case .none:
+                    continue
+                case let flag as Bool:
+                    if flag { body.render(into: &output, stack: &stack) }
+                case let items as [[String: Any]]:
+                    for item in items { body.render(pushing: item, into: &output, stack: &stack) }
+                case let items as [String]:
+                    for item in items { body.render(pushing: item, into: &output, stack: &stack) }
+                case let items as [Any]:
+                    for item in items { body.render(pushing: item, into: &output, stack: &stack) }
+                case .some(let value):
+                    body.render(pushing: value, into: &output, stack: &stack)
+                }
+            case .inverted(let path, let body):
+                switch Self.lookUp(path, in: stack) {
+                case .none:
+                    body.render(into: &output, stack: &stack)
+                case let flag as Bool:
+                    if !flag { body.render(into: &output, stack: &stack) }
+                case let items as [Any]:
+                    if items.isEmpty { body.render(pushing: items, into: &output, stack: &stack) }
+                case .some:
+                    continue
+                }
+            }
+        }
+    }
+
+    private func render(pushing value: Any, into output: inout String, stack: inout [Any]) {
+        stack.append(value)
+        render(into: &output, stack: &stack)
+        stack.removeLast()
+    }
+
+    private static func lookUp(_ path: [String], in stack: [Any]) -> Any? {
+        guard let first = path.first else { return nil }
+        if first == "." {
+            guard var value = stack.last else { return nil }
+            for name in path.dropFirst() {
+                guard let child = child(name, of: value) else { return nil }
+                value = child
+            }
+            return value
+        }
+        for object in stack.reversed() {
+            guard var value = child(first, of: object) else { continue }
+            for name in path.dropFirst() {
+                guard let child = child(name, of: value) else { return nil }
+                value = child
+            }
+            return value
+        }
+        return nil
+    }
+
+    /// Only dictionaries have named children among the values prompts are rendered with.
+    private static func child(_ name: String, of object: Any) -> Any? {
+        (object as? [String: Any])?[name]
+    }
+}
+
+/// A cursor over a template's characters.
+private struct Scanner {
+    private let characters: [Character]
+    private var index = 0
+
+    init(_ characters: [Character]) { self.characters = characters }
+
+    var atEnd: Bool { index >= characters.count }
+    var current: Character? { index < characters.count ? characters[index] : nil }
+    var peek: Character? { index + 1 < characters.count ? characters[index + 1] : nil }
+
+    mutating func advance() { index += 1 }
+
+    mutating func readBlanks() -> String {
+        var blanks = ""
+        while let character = current, character == " " || character == "\t" {
+            blanks.append(character)
+            advance()
+        }
+        return blanks
+    }
+
+    mutating func skipWhitespace() {
+        while let character = current, character.isWhitespace { advance() }
+    }
+
+    /// Text up to a newline or a `{{` (which is consumed).
+    mutating func readUntilTagOrNewline() -> String {
+        var text = ""
+        while let character = current {
+            if character.isNewline { break }
+            if character == "{", peek == "{" {
+                index += 2
+                break
+            }
+            text.append(character)
+            advance()
+        }
+        return text
+    }
+
+    /// Moves past `terminator`; `false` when it never comes.
+    mutating func skip(past terminator: [Character]) -> Bool {
+        while index + terminator.count <= characters.count {
+            if Array(characters[index..<index + terminator.count]) == terminator {
+                index += terminator.count
+                return true
+            }
+            index += 1
+        }
+        return false
+    }
+
+    /// Whether only blanks remain on the line; if so, moves past them and the newline (Mustache's
+    /// "standalone" rule).
+    mutating func lineFinished() -> Bool {
+        if atEnd { return true }
+        var probe = index
+        while probe < characters.count, characters[probe] == " " || characters[probe] == "\t" { probe += 1 }
+        guard probe < characters.count, characters[probe].isNewline else { return false }
+        index = probe + 1
+        return true
+    }
+}
