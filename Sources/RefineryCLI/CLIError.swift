@@ -16,7 +16,7 @@ enum CLIError {
             // A workflow that does not compile is a configuration error: show every problem with its
             // source line and caret, as `validate` does.
             let colored = ProgressLine(quiet: false, environment: ProcessInfo.processInfo.environment).color
-            FileHandle.standardError.write(Data(error.rendered(colored: colored).utf8))
+            Output.error(error.rendered(colored: colored))
             return ExitCode(RunExitCode.configurationError.rawValue)
         case let error as StoreError where error.code == .notFound || error.code == .ambiguousID:
             printError(error.message)
@@ -34,7 +34,7 @@ enum CLIError {
     }
 
     static func printError(_ message: String) {
-        FileHandle.standardError.write(Data("refinery: \(message)\n".utf8))
+        Output.error("refinery: \(message)\n")
     }
 }
 

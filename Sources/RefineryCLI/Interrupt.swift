@@ -18,7 +18,7 @@ enum Interrupt {
                 return value
             }
             if seen > 1 { exit(1) }
-            FileHandle.standardError.write(Data("\nrefinery: cancelling (Ctrl-C again to quit at once)\n".utf8))
+            Output.error("\nrefinery: cancelling (Ctrl-C again to quit at once)\n")
             continuation.yield()
         }
         source.resume()

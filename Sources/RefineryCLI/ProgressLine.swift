@@ -41,20 +41,20 @@ struct ProgressLine: Sendable {
         guard enabled else { return }
         let text = Self.text(state)
         let styled = color ? "\u{1B}[2m\(text)\u{1B}[0m" : text
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(styled)".utf8))
+        Output.error("\r\u{1B}[2K\(styled)")
     }
 
     /// A line that stays (e.g. `--verbose` round scores), printed above the progress line.
     func note(_ text: String) {
         if enabled {
-            FileHandle.standardError.write(Data("\r\u{1B}[2K\(text)\n".utf8))
+            Output.error("\r\u{1B}[2K\(text)\n")
         } else {
-            FileHandle.standardError.write(Data("\(text)\n".utf8))
+            Output.error("\(text)\n")
         }
     }
 
     func clear() {
         guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        Output.error("\r\u{1B}[2K")
     }
 }

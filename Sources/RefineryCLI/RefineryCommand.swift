@@ -39,7 +39,7 @@ struct RefineryCommand: AsyncParsableCommand {
             }
         } catch {
             if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Output.error(fullMessage(for: error) + "\n")
                 Foundation.exit(RunExitCode.configurationError.rawValue)
             }
             exit(withError: error)

@@ -37,7 +37,7 @@ struct ValidateCommand: AsyncParsableCommand {
                     if !diagnostics.isEmpty {
                         let rendered = WorkflowDiagnosticsError(diagnostics: diagnostics, sources: sources)
                             .rendered(colored: colored)
-                        FileHandle.standardError.write(Data(rendered.utf8))
+                        Output.error(rendered)
                     }
                     if errors > 0 {
                         failed = true

@@ -192,6 +192,31 @@ extension CLIEndToEnd {
             }
         }
 
+        @Test func aReaderThatGoesAwayEndsTheRunQuietly() async throws {
+            try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply())) {
+                binary, sandbox, server in
+                // `refinery ... --output-format jsonl | head -0`: stdout is a pipe nobody reads while
+                // events stream. Foundation's non-throwing write used to trap here with a backtrace.
+                let stdout = Pipe()
+                try stdout.fileHandleForReading.close()
+                let stderrFile = sandbox.root.appendingPathComponent("stderr.txt")
+                _ = FileManager.default.createFile(atPath: stderrFile.path, contents: nil)
+                let process = Process()
+                process.executableURL = binary.url
+                process.arguments = ["q", "--models", CLIHarness.threeModels, "--output-format", "jsonl"]
+                process.environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                process.currentDirectoryURL = sandbox.root
+                process.standardOutput = stdout
+                process.standardError = try FileHandle(forWritingTo: stderrFile)
+                try process.run()
+                while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+                let stderr = try String(contentsOf: stderrFile, encoding: .utf8)
+                #expect(!stderr.contains("Fatal error"), "\(stderr)")
+                #expect(!stderr.contains("crashed"))
+                #expect(process.terminationReason == .exit ? process.terminationStatus == 1 : process.terminationStatus == SIGPIPE)
+            }
+        }
+
         @Test func rawPrintsEveryAnswer() async throws {
             try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply())) {
                 binary, sandbox, server in
