@@ -36,4 +36,11 @@ struct FastPathTests {
         #expect(LenientJSON.extract(from: reply)?["score"] == .number(9))
         #expect(LenientJSON.extract(from: "No fence: {\"score\": 4}")?["score"] == .number(4))
     }
+
+    @Test(arguments: [
+        (7.0, "7.0"), (10, "10.0"), (7.25, "7.2"), (7.35, "7.3"), (-3, "-3.0"), (-0.0, "-0.0"), (0, "0.0"),
+    ])
+    func oneDecimalMatchesPrintf(value: Double, expected: String) {
+        #expect(RunExecutor.oneDecimal(value) == expected)
+    }
 }
