@@ -64,11 +64,18 @@ struct CallTicket: Sendable {
     var estimatedCostUSD: Double
 }
 
-/// A prompt to render into a request's system text and user message.
-struct PendingPrompt: Sendable {
-    var renderer: PromptRenderer
-    var kind: PromptKind
-    var context: PromptContext
+/// A prompt to render into a request's system text and user message. A class: tickets are copied
+/// between the parent loop and child tasks, and the context is large; a reference keeps each copy small.
+final class PendingPrompt: Sendable {
+    let renderer: PromptRenderer
+    let kind: PromptKind
+    let context: PromptContext
+
+    init(renderer: PromptRenderer, kind: PromptKind, context: PromptContext) {
+        self.renderer = renderer
+        self.kind = kind
+        self.context = context
+    }
 
     /// Fills `request`'s messages (and system text, when the template has one).
     func render(into request: inout ModelRequest) throws {
