@@ -64,11 +64,18 @@ struct CallTicket: Sendable {
     var estimatedCostUSD: Double
 }
 
-/// A prompt to render into a request's system text and user message.
-struct PendingPrompt: Sendable {
-    var renderer: PromptRenderer
-    var kind: PromptKind
-    var context: PromptContext
+/// A prompt to render into a request's system text and user message. A class: tickets are copied
+/// between the parent loop and child tasks, and the context is large; a reference keeps each copy small.
+final class PendingPrompt: Sendable {
+    let renderer: PromptRenderer
+    let kind: PromptKind
+    let context: PromptContext
+
+    init(renderer: PromptRenderer, kind: PromptKind, context: PromptContext) {
+        self.renderer = renderer
+        self.kind = kind
+        self.context = context
+    }
 
     /// Fills `request`'s messages (and system text, when the template has one).
     func render(into request: inout ModelRequest) throws {
@@ -80,16 +87,23 @@ struct PendingPrompt: Sendable {
     /// Rough size of what the prompt will show, for the budget estimate before rendering.
     var approximateBytes: Int {
         let c = context
-        var texts = [
-            c.prompt, c.extraContext ?? "", c.ownAnswer ?? "", c.draft ?? "", c.question ?? "", c.rubric ?? "",
-        ]
-        texts += c.ownHistory.flatMap { [$0.answer] + $0.reviews }
-        texts += c.peers.map(\.text) + c.answersToScore.map(\.text) + [c.answerUnderReview?.text ?? ""]
-        texts += c.reviewsReceived.map { $0.evaluation.rationale + $0.evaluation.suggestions.joined() }
-        texts += c.questions + c.verificationAnswers.flatMap { [$0.question, $0.answer] }
-        texts.append(c.synthesis.map { $0.synthesis + $0.refinementAreas.joined() } ?? "")
+        func bytes(_ text: String?) -> Int { text?.utf8.count ?? 0 }
+        func bytes(_ texts: [String]) -> Int { texts.reduce(0) { $0 + $1.utf8.count } }
         // The template's own text.
-        return texts.reduce(600) { $0 + $1.utf8.count }
+        var total = 600
+        total += bytes(c.prompt) + bytes(c.extraContext) + bytes(c.ownAnswer) + bytes(c.draft) + bytes(c.question)
+        total += bytes(c.rubric)
+        for entry in c.ownHistory { total += bytes(entry.answer) + bytes(entry.reviews) }
+        for peer in c.peers { total += bytes(peer.text) }
+        for answer in c.answersToScore { total += bytes(answer.text) }
+        total += bytes(c.answerUnderReview?.text)
+        for review in c.reviewsReceived {
+            total += bytes(review.evaluation.rationale) + bytes(review.evaluation.suggestions)
+        }
+        total += bytes(c.questions)
+        for item in c.verificationAnswers { total += bytes(item.question) + bytes(item.answer) }
+        if let synthesis = c.synthesis { total += bytes(synthesis.synthesis) + bytes(synthesis.refinementAreas) }
+        return total
     }
 }
 

@@ -191,9 +191,18 @@ extension RunExecutor {
 
     /// A review as its target sees it in its history: no reviewer name.
     static func describe(_ review: Review) -> String {
-        var parts = ["\(review.score.map { String(format: "%.1f", $0) } ?? "-")/10: \(review.rationale)"]
+        var parts = ["\(review.score.map(oneDecimal) ?? "-")/10: \(review.rationale)"]
         if !review.weaknesses.isEmpty { parts.append("Weaknesses: " + review.weaknesses.joined(separator: "; ")) }
         if !review.suggestions.isEmpty { parts.append("Suggestions: " + review.suggestions.joined(separator: "; ")) }
         return parts.joined(separator: " ")
+    }
+
+    /// `%.1f` of `value`; whole scores (the usual case) without going through Foundation's formatter.
+    static func oneDecimal(_ value: Double) -> String {
+        // -0.0 stays with the formatter, which keeps its sign.
+        if value == value.rounded(), abs(value) < 1e15, value != 0 || value.sign == .plus {
+            return "\(Int(value)).0"
+        }
+        return String(format: "%.1f", value)
     }
 }

@@ -32,6 +32,12 @@ struct SectionRun {
         self.round = round
         self.phase = phase
         self.stages = section.stages
+        // Sized once: growing these per node rehashed them several times a step (N² nodes a round).
+        let nodeCount = section.stages.reduce(0) { $0 + $1.nodes.count }
+        nodes.reserveCapacity(nodeCount)
+        stageIndexOf.reserveCapacity(nodeCount)
+        pendingDependencies.reserveCapacity(nodeCount)
+        results.reserveCapacity(nodeCount)
         for stage in section.stages {
             if case .close = stage.stage { hasClose = true }
             for node in stage.nodes {

@@ -75,7 +75,9 @@ package enum LenientJSON {
     /// The JSON value in `text`: the content of the first ```json (or bare ```) fence that parses,
     /// else the first balanced object/array in the text that parses. Trailing commas are tolerated.
     package static func extract(from text: String, want: Want = .object) -> JSONValue? {
-        for block in fencedBlocks(in: text) {
+        // Most replies have no fence at all: skip the search for one unless a backtick occurs.
+        let mayHaveFence = text.utf8.contains(UInt8(ascii: "`"))
+        for block in mayHaveFence ? fencedBlocks(in: text) : [] {
             if let value = firstBalanced(in: block, want: want) { return value }
         }
         return firstBalanced(in: text, want: want)
@@ -227,6 +229,18 @@ package enum LenientJSON {
 
         mutating func string() -> String? {
             position += 1  // opening quote
+            // Fast path: a string without escapes is decoded straight from the reply's bytes.
+            let start = position
+            while position < bytes.count {
+                let byte = bytes[position]
+                if byte == UInt8(ascii: "\"") {
+                    position += 1
+                    return String(decoding: bytes[start..<position - 1], as: UTF8.self)
+                }
+                if byte == UInt8(ascii: "\\") { break }
+                position += 1
+            }
+            position = start
             var out: [UInt8] = []
             while let byte = peek {
                 position += 1

@@ -102,7 +102,28 @@ package enum ReplyParser {
     }
 
     static func trimmed(_ text: some StringProtocol) -> String {
-        var scalars = Substring(text).unicodeScalars[...]
+        // Fast path on the UTF-8 bytes: ASCII blanks at the ends are stripped bytewise; only a non-ASCII
+        // byte at an end (maybe a Unicode blank such as U+00A0) needs the scalar loop below.
+        let text = Substring(text)
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var end = utf8.endIndex
+        while start < end, isASCIIWhitespace(utf8[start]) { start = utf8.index(after: start) }
+        while start < end, isASCIIWhitespace(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        if start == end { return "" }
+        if utf8[start] < 0x80, utf8[utf8.index(before: end)] < 0x80 {
+            return String(text[start..<end])
+        }
+        return trimmedScalars(text[start..<end])
+    }
+
+    /// The ASCII bytes with the Unicode `White_Space` property (tab, LF, VT, FF, CR, space).
+    private static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (0x09...0x0D).contains(byte)
+    }
+
+    private static func trimmedScalars(_ text: Substring) -> String {
+        var scalars = text.unicodeScalars[...]
         while let first = scalars.first, first.properties.isWhitespace { scalars = scalars.dropFirst() }
         while let last = scalars.last, last.properties.isWhitespace { scalars = scalars.dropLast() }
         return String(String.UnicodeScalarView(scalars))

@@ -37,11 +37,11 @@ struct PlainTemplate: Sendable {
         self.tokens = tokens
     }
 
-    /// Renders with the values ``PromptContext/templateValues()`` returns.
-    func render(_ values: [String: Any]) -> String {
+    /// Renders `context` with the values ``PromptContext/templateValues()`` would give Mustache.
+    func render(_ context: PromptContext) -> String {
         var output = ""
-        var stack: [Any] = [values]
-        render(into: &output, stack: &stack)
+        var stack: [TemplateValue] = [.root]
+        render(into: &output, stack: &stack, context: context)
         return output
     }
 
@@ -140,43 +140,43 @@ struct PlainTemplate: Sendable {
         return name.first == "." || parts.isEmpty ? ["."] + parts : parts
     }
 
-    // MARK: - Rendering (swift-mustache's semantics for the value types `templateValues()` produces)
+    // MARK: - Rendering (swift-mustache's semantics for the values `templateValues()` holds)
 
-    private func render(into output: inout String, stack: inout [Any]) {
+    private func render(into output: inout String, stack: inout [TemplateValue], context: PromptContext) {
         for token in tokens {
             switch token {
             case .text(let text):
                 output += text
             case .variable(let path):
-                guard let value = Self.lookUp(path, in: stack) else { continue }
-                if let string = value as? String {
-                    output += string
-                } else {
-                    output += String(describing: value)
+                switch Self.lookUp(path, in: stack, context: context) {
+                case .none: continue
+                case .string(let string)?: output += string
+                case let value?: output += String(describing: value.anyValue(in: context))
                 }
             case .section(let path, let body):
-                switch Self.lookUp(path, in: stack) {
+                switch Self.lookUp(path, in: stack, context: context) {
                 case .none:
                     continue
-                case let flag as Bool:
-                    if flag { body.render(into: &output, stack: &stack) }
-                case let items as [[String: Any]]:
-                    for item in items { body.render(pushing: item, into: &output, stack: &stack) }
-                case let items as [String]:
-                    for item in items { body.render(pushing: item, into: &output, stack: &stack) }
-                case let items as [Any]:
-                    for item in items { body.render(pushing: item, into: &output, stack: &stack) }
-                case .some(let value):
-                    body.render(pushing: value, into: &output, stack: &stack)
+                case .bool(let flag)?:
+                    if flag { body.render(into: &output, stack: &stack, context: context) }
+                case .list(let list)?:
+                    for index in 0..<list.count(in: context) {
+                        let item = list.item(index, in: context)
+                        body.render(pushing: item, into: &output, stack: &stack, context: context)
+                    }
+                case let value?:
+                    body.render(pushing: value, into: &output, stack: &stack, context: context)
                 }
             case .inverted(let path, let body):
-                switch Self.lookUp(path, in: stack) {
+                switch Self.lookUp(path, in: stack, context: context) {
                 case .none:
-                    body.render(into: &output, stack: &stack)
-                case let flag as Bool:
-                    if !flag { body.render(into: &output, stack: &stack) }
-                case let items as [Any]:
-                    if items.isEmpty { body.render(pushing: items, into: &output, stack: &stack) }
+                    body.render(into: &output, stack: &stack, context: context)
+                case .bool(let flag)?:
+                    if !flag { body.render(into: &output, stack: &stack, context: context) }
+                case .list(let list)?:
+                    if list.count(in: context) == 0 {
+                        body.render(pushing: .list(list), into: &output, stack: &stack, context: context)
+                    }
                 case .some:
                     continue
                 }
@@ -184,36 +184,33 @@ struct PlainTemplate: Sendable {
         }
     }
 
-    private func render(pushing value: Any, into output: inout String, stack: inout [Any]) {
+    private func render(
+        pushing value: TemplateValue, into output: inout String, stack: inout [TemplateValue], context: PromptContext
+    ) {
         stack.append(value)
-        render(into: &output, stack: &stack)
+        render(into: &output, stack: &stack, context: context)
         stack.removeLast()
     }
 
-    private static func lookUp(_ path: [String], in stack: [Any]) -> Any? {
+    private static func lookUp(_ path: [String], in stack: [TemplateValue], context: PromptContext) -> TemplateValue? {
         guard let first = path.first else { return nil }
         if first == "." {
             guard var value = stack.last else { return nil }
             for name in path.dropFirst() {
-                guard let child = child(name, of: value) else { return nil }
+                guard let child = value.child(name, in: context) else { return nil }
                 value = child
             }
             return value
         }
         for object in stack.reversed() {
-            guard var value = child(first, of: object) else { continue }
+            guard var value = object.child(first, in: context) else { continue }
             for name in path.dropFirst() {
-                guard let child = child(name, of: value) else { return nil }
+                guard let child = value.child(name, in: context) else { return nil }
                 value = child
             }
             return value
         }
         return nil
-    }
-
-    /// Only dictionaries have named children among the values prompts are rendered with.
-    private static func child(_ name: String, of object: Any) -> Any? {
-        (object as? [String: Any])?[name]
     }
 }
 

@@ -17,7 +17,7 @@ extension PromptContext {
     func templateValues() -> [String: Any] {
         var values: [String: Any] = ["prompt": prompt, "question_count": String(questionCount)]
         func optional(_ key: String, _ value: String?) {
-            let present = value.map { !ReplyParser.trimmed($0).isEmpty } ?? false
+            let present = Self.present(value)
             values["has_" + key] = present
             if present, let value { values[key] = value }
         }
@@ -28,12 +28,7 @@ extension PromptContext {
         optional("rubric", rubric)
 
         values["has_history"] = !ownHistory.isEmpty
-        values["history"] = ownHistory.map { entry -> [String: Any] in
-            [
-                "round": String(entry.round), "answer": entry.answer, "reviews": entry.reviews,
-                "has_reviews": !entry.reviews.isEmpty,
-            ]
-        }
+        values["history"] = ownHistory.map(Self.historyValues)
         values["has_peers"] = !peers.isEmpty
         values["peers"] = peers.map(Self.labeled)
         if let answerUnderReview {
@@ -44,26 +39,50 @@ extension PromptContext {
         }
         values["has_answers"] = !answersToScore.isEmpty
         values["answers"] = answersToScore.map(Self.labeled)
-        values["labels"] = answersToScore.map(\.label).joined(separator: ", ")
-        values["labels_json"] = "[" + answersToScore.map { "\"\($0.label)\"" }.joined(separator: ", ") + "]"
+        values["labels"] = labelList
+        values["labels_json"] = labelsJSON
         values["reviews"] = reviewsReceived.map(Self.review)
         values["has_reviews"] = !reviewsReceived.isEmpty
         values["has_synthesis"] = synthesis != nil
         if let synthesis { values["synthesis"] = Self.synthesisValues(synthesis) }
         values["has_questions"] = !questions.isEmpty
-        values["questions"] = questions.enumerated().map { ["number": String($0.offset + 1), "text": $0.element] }
+        values["questions"] = questions.enumerated().map { Self.questionValues($0.offset + 1, $0.element) }
         values["has_verification_answers"] = !verificationAnswers.isEmpty
-        values["verification_answers"] = verificationAnswers.enumerated().map { item -> [String: Any] in
-            ["number": String(item.offset + 1), "question": item.element.question, "answer": item.element.answer]
+        values["verification_answers"] = verificationAnswers.enumerated().map {
+            Self.verificationValues($0.offset + 1, $0.element)
         }
         return values
     }
 
-    private static func labeled(_ item: LabeledText) -> [String: Any] {
+    /// Whether an optional part is shown (`has_*`): present and not blank.
+    static func present(_ value: String?) -> Bool {
+        value.map { !ReplyParser.trimmed($0).isEmpty } ?? false
+    }
+
+    var labelList: String { answersToScore.map(\.label).joined(separator: ", ") }
+
+    var labelsJSON: String { "[" + answersToScore.map { "\"\($0.label)\"" }.joined(separator: ", ") + "]" }
+
+    static func historyValues(_ entry: HistoryEntry) -> [String: Any] {
+        [
+            "round": String(entry.round), "answer": entry.answer, "reviews": entry.reviews,
+            "has_reviews": !entry.reviews.isEmpty,
+        ]
+    }
+
+    static func questionValues(_ number: Int, _ text: String) -> [String: Any] {
+        ["number": String(number), "text": text]
+    }
+
+    static func verificationValues(_ number: Int, _ item: QuestionAnswer) -> [String: Any] {
+        ["number": String(number), "question": item.question, "answer": item.answer]
+    }
+
+    static func labeled(_ item: LabeledText) -> [String: Any] {
         ["label": item.label, "text": item.text]
     }
 
-    private static func review(_ review: LabeledReview) -> [String: Any] {
+    static func review(_ review: LabeledReview) -> [String: Any] {
         let evaluation = review.evaluation
         return [
             "label": review.label, "score": ReplyParser.formatted(evaluation.score), "rationale": evaluation.rationale,
@@ -73,7 +92,7 @@ extension PromptContext {
         ]
     }
 
-    private static func synthesisValues(_ synthesis: Synthesis) -> [String: Any] {
+    static func synthesisValues(_ synthesis: Synthesis) -> [String: Any] {
         [
             "text": synthesis.synthesis, "confidence": ConvergenceJudge.number(synthesis.confidence),
             "has_dissent": !ReplyParser.trimmed(synthesis.dissent).isEmpty, "dissent": synthesis.dissent,

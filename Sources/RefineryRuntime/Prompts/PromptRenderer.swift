@@ -28,20 +28,28 @@ package struct PromptRenderer: Sendable {
     /// Renders `kind` with `context`. Throws ``PromptRenderError`` when a template does not parse or
     /// names a variable that does not exist.
     package func render(_ kind: PromptKind, _ context: PromptContext) throws -> RenderedPrompt {
-        let values = context.templateValues()
+        // The Mustache values are built only when a template needs Mustache (the fast path looks names up).
+        var mustacheValues: [String: Any]?
+        func values() -> [String: Any] {
+            if let mustacheValues { return mustacheValues }
+            let built = context.templateValues()
+            mustacheValues = built
+            return built
+        }
         let systemTemplate = try system?.get()
         let userText: String
         if let plainUser {
-            userText = plainUser.render(values)
+            userText = plainUser.render(context)
         } else if let user {
-            userText = try user.get().render(values)
+            userText = try user.get().render(values())
         } else {
             // Defaults end with a closing section tag after the last line; drop the newline it leaves.
             let text =
-                try PlainTemplate.defaults[kind]?.render(values) ?? DefaultPrompts.compiled(kind).get().render(values)
+                try PlainTemplate.defaults[kind]?.render(context)
+                ?? DefaultPrompts.compiled(kind).get().render(values())
             userText = Self.droppingTrailingWhitespace(text)
         }
-        let systemText = plainSystem?.render(values) ?? systemTemplate.map { $0.render(values) }
+        let systemText = plainSystem?.render(context) ?? systemTemplate.map { $0.render(values()) }
         return RenderedPrompt(system: systemText, user: userText)
     }
 

@@ -224,12 +224,15 @@ extension RunExecutor {
     private func reviewsReceived(by member: String) -> [LabeledReview] {
         let labels = labels(for: member)
         // Label order, not arrival order: the same replies must always give the same request.
-        let received = (section?.reviews ?? []).filter { $0.target == member && $0.score != nil }.sorted {
-            let left = labels[$0.reviewer] ?? $0.reviewer
-            let right = labels[$1.reviewer] ?? $1.reviewer
-            return (left.count, left) < (right.count, right)
+        // Sort keys computed once per review, not twice per comparison.
+        var received: [(count: Int, key: String, review: Review)] = []
+        for review in section?.reviews ?? [] where review.target == member && review.score != nil {
+            let key = labels[review.reviewer] ?? review.reviewer
+            received.append((key.count, key, review))
         }
-        return received.map { review in
+        received.sort { ($0.count, $0.key) < ($1.count, $1.key) }
+        return received.map { item in
+            let review = item.review
             let name = review.reviewer == "arbiter" ? "Arbiter" : "Reviewer \(labels[review.reviewer] ?? "?")"
             return LabeledReview(
                 label: name,

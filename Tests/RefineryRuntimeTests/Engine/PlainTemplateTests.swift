@@ -40,8 +40,7 @@ import Testing
     @Test(arguments: PromptKind.allCases, [full, empty])
     func defaultTemplatesRenderAsMustacheDoes(kind: PromptKind, context: PromptContext) throws {
         let plain = try #require(PlainTemplate.defaults[kind])
-        let values = context.templateValues()
-        #expect(plain.render(values) == (try Self.mustache(DefaultPrompts.source(kind), context)))
+        #expect(plain.render(context) == (try Self.mustache(DefaultPrompts.source(kind), context)))
     }
 
     @Test(arguments: [
@@ -54,7 +53,7 @@ import Testing
     ])
     func subsetTemplatesRenderAsMustacheDoes(source: String) throws {
         let plain = try #require(PlainTemplate(source))
-        #expect(plain.render(Self.full.templateValues()) == (try Self.mustache(source, Self.full)))
+        #expect(plain.render(Self.full) == (try Self.mustache(source, Self.full)))
     }
 
     @Test func overridesTakeTheFastPathWithTheSameText() throws {
