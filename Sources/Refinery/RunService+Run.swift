@@ -14,7 +14,7 @@ extension RunService {
     public func run(
         _ request: RunRequest, events: (@Sendable (RunEvent) -> Void)? = nil
     ) async throws -> RunResult {
-        let loaded = try loader().load(request.target, overrides: request.overrides)
+        let loaded = try await loader().load(request.target, overrides: request.overrides)
         let workflow = try TemplateVariables.apply(request.variables, to: loaded.workflow)
         let store = try openStore()
         let runID = EngineConfiguration.makeRunID()
