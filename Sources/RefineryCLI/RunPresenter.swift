@@ -15,22 +15,24 @@ struct RunPresenter: Sendable {
         _ body: @escaping @Sendable (@escaping @Sendable (RunEvent) -> Void) async throws -> RunResult
     ) async throws -> RunResult {
         let progress = ProgressLine(quiet: options.quiet || options.outputFormat == .jsonl, environment: environment)
-        let state = Mutex(ProgressState())
+        let state = Mutex((progress: ProgressState(), throttle: ProgressThrottle(clock: ContinuousClock())))
         let format = options.outputFormat
         let verbose = options.verbose
         let sink: @Sendable (RunEvent) -> Void = { event in
             if format == .jsonl, let line = try? Output.jsonLine(event) { Output.line(line) }
-            let (snapshot, changed) = state.withLock { state -> (ProgressState, Bool) in
-                let before = state
-                Self.apply(event, to: &state)
-                return (state, state != before)
+            let snapshot = state.withLock { state -> ProgressState? in
+                let before = state.progress
+                Self.apply(event, to: &state.progress)
+                guard state.progress != before else { return nil }
+                let milestone = Self.isMilestone(from: before, to: state.progress)
+                return state.throttle.shouldDraw(milestone: milestone) ? state.progress : nil
             }
             if verbose, case .roundFinished(let round) = event, round.phase == .round {
                 progress.note(Self.roundLine(round))
             }
             if case .runFinished = event {
                 progress.clear()
-            } else if changed {
+            } else if let snapshot {
                 progress.show(snapshot)
             }
         }
@@ -52,6 +54,13 @@ struct RunPresenter: Sendable {
             state.costUSD += call.costUSD ?? 0
         default: break
         }
+    }
+
+    /// A change always drawn, throttle or not: a new stage or round, or a round's last call, so the
+    /// line never rests on a stale count while the run waits.
+    static func isMilestone(from before: ProgressState, to after: ProgressState) -> Bool {
+        before.stage != after.stage || before.round != after.round
+            || (after.callsDone != before.callsDone && after.callsDone >= after.callsTotal)
     }
 
     static func roundLine(_ round: RoundResult) -> String {
