@@ -33,6 +33,14 @@ extension RunService {
     ) async throws -> RunResult {
         let store = try openStore()
         let stored = try await store.run(id: runID)
+        // Only a run that stopped early has anything left to do; replaying a finished one would
+        // only overwrite its recorded outcome.
+        guard Self.resumableStatuses.contains(stored.status) else {
+            throw InputError(
+                code: .finished,
+                message: "Run \(stored.id) already finished (\(stored.status)); there is nothing to resume. "
+                    + "`refinery runs show \(stored.id)` shows its result; start a new run with `refinery run`.")
+        }
         return try await execute(stored, store: store, isResume: true, debug: debug, events: events)
     }
 
@@ -122,6 +130,10 @@ extension RunService {
                 outputTokens: outcome.usage.outputTokens, exitCode: Int(exitCode.rawValue), finishedAt: Date(),
                 anonymization: anonymization))
     }
+
+    /// Statuses of a run that stopped before its outcome: interrupted (`running` after a crash or
+    /// kill), cancelled (Ctrl-C) or failed.
+    static let resumableStatuses: Set<String> = ["running", "cancelled", "failed"]
 
     /// Every model the run calls first: members and the arbiter (fallbacks are only tried later
     /// and fail over on their own).

@@ -73,15 +73,23 @@ struct RunPresenter: Sendable {
     }
 
     private func print(_ result: RunResult) throws {
-        if let output = options.output {
-            let full = RunReport(outcome: result.outcome, workflow: result.workflow, full: true)
-            try Data((try Output.json(full) + "\n").utf8).write(to: URL(fileURLWithPath: output))
-        }
+        // The answer goes out first: a file that became unwritable during the run loses only the file.
         switch options.outputFormat {
         case .json: Output.line(try Output.json(result.report))
         case .jsonl: Output.line(try Output.jsonLine(result.report))
         case .markdown: Output.line(ResultText.markdown(result, raw: options.raw))
         case .text: Output.line(ResultText.text(result, raw: options.raw))
+        }
+        if let output = options.output {
+            let full = RunReport(outcome: result.outcome, workflow: result.workflow, full: true)
+            do {
+                try Data((try Output.json(full) + "\n").utf8).write(to: URL(fileURLWithPath: output))
+            } catch {
+                CLIError.printError(
+                    "cannot write --output \(output): \(error.localizedDescription). The run is recorded: "
+                        + "`refinery runs export \(result.outcome.runID)` prints it.")
+                throw ExitCode(RunExitCode.failure.rawValue)
+            }
         }
     }
 }
