@@ -35,6 +35,21 @@ extension CLIEndToEnd {
             #expect(!result.stderr.contains("NSCocoaErrorDomain"))
         }
 
+        @Test(arguments: [
+            (["runs", "list", "--limit", "0"], "--limit must be at least 1."),
+            (["remove", "consensus"], "consensus is a built-in workflow; built-ins cannot be removed."),
+            (["hi", "--models", "openai/gpt-4o", "--store", "."], "Cannot open the run store at ."),
+        ])
+        func otherCommandsRefuseBadInputWithExitFour(arguments: [String], message: String) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let environment = CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9/v1")
+            let result = try await binary.run(arguments, environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+        }
+
         @Test func resumingAFinishedRunIsRefused() async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
