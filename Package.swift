@@ -104,7 +104,10 @@ if enabled("app") {
         // ledger. The CLI calls one entry point of this module per command.
         .target(
             name: "Refinery",
-            dependencies: ["RefineryCompiler", "RefineryRuntime", "RefineryProviders", "RefineryStore"]
+            dependencies: [
+                "RefineryCompiler", "RefineryRuntime", "RefineryProviders", "RefineryStore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
         ),
         .executableTarget(
             name: "RefineryCLI",

@@ -1,31 +1,45 @@
 // Git facts about a workflow file: the commit and dirty flag recorded with a run, and the file's
-// text at a named revision for `NAME@REV`. Runs `git` as a short-lived child process.
+// text at a named revision for `NAME@REV`. Runs `git` as a short-lived child process through
+// swift-subprocess: asynchronously, with an argv array (no shell), stdin closed, and a timeout
+// after which git is killed, so a hung repository (a lock, a slow network file system) cannot
+// hang a command.
 
 package import Foundation
+import Subprocess
 
 /// The git repository holding a file, queried through the `git` command.
 package struct GitRepository: Sendable {
     /// The repository's top-level folder.
     package var root: URL
+    /// How long one git command may take before it is killed.
+    package var timeout: Duration
+
+    /// A repository at `root`.
+    package init(root: URL, timeout: Duration = .seconds(30)) {
+        self.root = root
+        self.timeout = timeout
+    }
 
     /// The repository holding `file`, or `nil` when it is not in one (or git is missing).
-    package static func containing(_ file: URL) -> GitRepository? {
+    package static func containing(_ file: URL, timeout: Duration = .seconds(30)) async -> GitRepository? {
         let folder = file.deletingLastPathComponent()
-        guard let result = try? Self.git(["rev-parse", "--show-toplevel"], in: folder), result.status == 0 else {
-            return nil
-        }
+        guard let result = try? await git(["rev-parse", "--show-toplevel"], in: folder, timeout: timeout),
+            result.status == 0
+        else { return nil }
         let path = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        return path.isEmpty ? nil : GitRepository(root: URL(fileURLWithPath: path))
+        return path.isEmpty ? nil : GitRepository(root: URL(fileURLWithPath: path), timeout: timeout)
     }
 
     /// `git rev-parse HEAD`, or `nil` in a repository without commits.
-    package func headCommit() -> String? {
-        commit(of: "HEAD")
+    package func headCommit() async -> String? {
+        await commit(of: "HEAD")
     }
 
     /// The full commit id `revision` names, or `nil`.
-    package func commit(of revision: String) -> String? {
-        guard let result = try? Self.git(["rev-parse", "--verify", "--quiet", revision + "^{commit}"], in: root),
+    package func commit(of revision: String) async -> String? {
+        guard
+            let result = try? await Self.git(
+                ["rev-parse", "--verify", "--quiet", revision + "^{commit}"], in: root, timeout: timeout),
             result.status == 0
         else { return nil }
         let commit = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -33,17 +47,19 @@ package struct GitRepository: Sendable {
     }
 
     /// Whether `file` has uncommitted changes (or is untracked).
-    package func isDirty(_ file: URL) -> Bool {
-        guard let result = try? Self.git(["status", "--porcelain", "--", relativePath(of: file)], in: root),
+    package func isDirty(_ file: URL) async -> Bool {
+        guard
+            let result = try? await Self.git(
+                ["status", "--porcelain", "--", relativePath(of: file)], in: root, timeout: timeout),
             result.status == 0
         else { return false }
         return !result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
     }
 
     /// The bytes of `file` at `revision` (`git show REV:PATH`).
-    package func contents(of file: URL, at revision: String) throws -> Data {
+    package func contents(of file: URL, at revision: String) async throws -> Data {
         let path = relativePath(of: file)
-        let result = try Self.git(["show", "\(revision):\(path)"], in: root)
+        let result = try await Self.git(["show", "\(revision):\(path)"], in: root, timeout: timeout)
         guard result.status == 0 else {
             throw InputError(
                 code: .git,
@@ -62,31 +78,66 @@ package struct GitRepository: Sendable {
         return String(filePath.dropFirst(rootPath.count + 1))
     }
 
-    private struct Result {
+    struct Result: Sendable {
         var status: Int32
         var data: Data
         var error: String
         var output: String { String(decoding: data, as: UTF8.self) }
     }
 
-    private static func git(_ arguments: [String], in folder: URL) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", folder.path] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["GIT_TERMINAL_PROMPT"] = "0"
-        environment["LC_ALL"] = "C"
-        process.environment = environment
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Drain stdout before waiting so a large `git show` cannot fill the pipe and block git.
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, data: data, error: String(decoding: errorData, as: UTF8.self))
+    /// Workflow and prompt files are capped at 1 MB of input; anything far larger is not ours.
+    private static let outputLimit = 16 << 20
+
+    /// Runs `git -C folder arguments...`; throws an ``InputError`` (`.git`) when git cannot start,
+    /// its output is too large, or it outlives `timeout` (it is then killed).
+    static func git(_ arguments: [String], in folder: URL, timeout: Duration) async throws -> Result {
+        let environment = Environment.inherit.updating(["GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"])
+        let command = "git " + arguments.joined(separator: " ")
+        let outcome: Result?
+        do {
+            outcome = try await run(arguments, in: folder, environment: environment, timeout: timeout)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            throw InputError(
+                code: .git, message: "Cannot run `\(command)`: \(error). Check that git is installed and on PATH.")
+        }
+        guard let outcome else {
+            throw InputError(
+                code: .git, message: "`\(command)` did not finish within \(timeout); it was stopped. "
+                    + "Check the repository (a stale lock file?) and retry.")
+        }
+        return outcome
+    }
+
+    private static func run(
+        _ arguments: [String], in folder: URL, environment: Environment, timeout: Duration
+    ) async throws -> Result? {
+        // git in its own process group, so a timeout also stops what it started (hooks, aliases, ssh).
+        var options = PlatformOptions()
+        options.processGroupID = 0
+        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .milliseconds(200))]
+        let platformOptions = options
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                let result = try await Subprocess.run(
+                    .name("git"), arguments: Arguments(["-C", folder.path] + arguments), environment: environment,
+                    platformOptions: platformOptions, input: .none, output: .bytes(limit: outputLimit),
+                    error: .string(limit: 64 << 10))
+                let status: Int32 =
+                    switch result.terminationStatus {
+                    case .exited(let code): code
+                    case .signaled(let signal): 128 + signal
+                    }
+                return Result(status: status, data: Data(result.standardOutput), error: result.standardError)
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            // The first to finish wins; cancelling the other kills git if it is the one still running.
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
     }
 }

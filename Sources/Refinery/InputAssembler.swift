@@ -44,6 +44,14 @@ public struct InputAssembler: Sendable {
         var total = prompt?.count ?? 0
         for path in filePaths {
             let url = URL(fileURLWithPath: path, relativeTo: workingDirectory)
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+                throw InputError(code: .unreadable, message: "Cannot read \(path): no such file.")
+            }
+            if isFolder.boolValue {
+                throw InputError(
+                    code: .unreadable, message: "\(path) is a folder; give the files in it with one --file each.")
+            }
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
             // Refuse oversized files before reading them into memory.
             guard total + size <= byteLimit else { throw tooLarge(total + size) }

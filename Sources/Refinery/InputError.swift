@@ -7,7 +7,7 @@ public struct InputError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case empty, unreadable, notUTF8 = "not_utf8", tooLarge = "too_large", invalidName = "invalid_name"
-            case invalidOption = "invalid_option", exists, notFound = "not_found", git, credentials
+            case invalidOption = "invalid_option", exists, notFound = "not_found", git, credentials, finished
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -32,6 +32,8 @@ public struct InputError: Error, Sendable, CustomStringConvertible {
         public static let git = Code(.git)
         /// A provider the run needs has no credentials.
         public static let credentials = Code(.credentials)
+        /// The run to resume already finished.
+        public static let finished = Code(.finished)
 
         /// Snake-case name.
         public var description: String { base.rawValue }

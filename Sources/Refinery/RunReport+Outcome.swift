@@ -28,9 +28,7 @@ extension RunReport {
             winner: selected,
             finalRound: outcome.finalRound,
             strategy: outcome.strategy,
-            allAnswers: outcome.answers.map {
-                Answer(modelID: $0.model.description, memberID: $0.memberID, answer: $0.answer, meanScore: $0.meanScore)
-            },
+            allAnswers: outcome.answers.map(Answer.init),
             metadata: Metadata(
                 totalRounds: rounds.count, totalCalls: outcome.totalCalls, elapsedMs: outcome.elapsedMs),
             costUSD: outcome.costUSD,
@@ -78,8 +76,15 @@ extension RunReport {
             round: round.round, leader: leader,
             score: round.synthesis?.confidence ?? leader.flatMap { scores[$0] },
             converged: round.decision?.converged ?? false, scores: scores, reason: round.decision?.signal,
-            answers: round.answers.map {
-                Answer(modelID: $0.model.description, memberID: $0.memberID, answer: $0.answer, meanScore: $0.meanScore)
-            })
+            answers: round.answers.map(Answer.init))
+    }
+}
+
+extension RunReport.Answer {
+    /// The report's view of a member's answer: the same fields for the final answers and for each round's.
+    public init(_ answer: MemberAnswer) {
+        self.init(
+            modelID: answer.model.description, memberID: answer.memberID, answer: answer.answer,
+            meanScore: answer.meanScore)
     }
 }

@@ -14,7 +14,7 @@ extension RunService {
     public func run(
         _ request: RunRequest, events: (@Sendable (RunEvent) -> Void)? = nil
     ) async throws -> RunResult {
-        let loaded = try loader().load(request.target, overrides: request.overrides)
+        let loaded = try await loader().load(request.target, overrides: request.overrides)
         let workflow = try TemplateVariables.apply(request.variables, to: loaded.workflow)
         let store = try openStore()
         let runID = EngineConfiguration.makeRunID()
@@ -33,6 +33,14 @@ extension RunService {
     ) async throws -> RunResult {
         let store = try openStore()
         let stored = try await store.run(id: runID)
+        // Only a run that stopped early has anything left to do; replaying a finished one would
+        // only overwrite its recorded outcome.
+        guard Self.resumableStatuses.contains(stored.status) else {
+            throw InputError(
+                code: .finished,
+                message: "Run \(stored.id) already finished (\(stored.status)); there is nothing to resume. "
+                    + "`refinery runs show \(stored.id)` shows its result; start a new run with `refinery run`.")
+        }
         return try await execute(stored, store: store, isResume: true, debug: debug, events: events)
     }
 
@@ -40,49 +48,63 @@ extension RunService {
         _ stored: StoredRun, store: SQLiteRunStore, isResume: Bool, debug: Bool,
         events: (@Sendable (RunEvent) -> Void)?
     ) async throws -> RunResult {
-        let catalog = try catalog()
-        let workflow = stored.workflow
         let logger = Self.logger(debug: debug)
+        if let providers {
+            return try await execute(
+                stored, store: store, isResume: isResume, providers: providers, embedder: providers as? any Embedder,
+                logger: logger, events: events)
+        }
         let providerEnvironment = ProviderEnvironment.load(
             environment: environment, dotEnvDirectory: workingDirectory.path)
         let providersConfig = try providersConfiguration()
         return try await ProviderRegistry.withRegistry(
             environment: providerEnvironment, configuration: providersConfig, logger: logger
         ) { registry in
-            let problems = registry.checkCredentials(for: Self.modelsNeeded(by: workflow))
+            let problems = registry.checkCredentials(for: Self.modelsNeeded(by: stored.workflow))
             if !problems.isEmpty {
                 throw InputError(
                     code: .credentials, message: problems.map(\.description).joined(separator: "\n"))
             }
-            if isResume {
-                try await store.markRunning(id: stored.id)
-            } else {
-                try await store.createRun(stored)
-            }
-            let engine = Engine(
-                workflow: workflow, providers: registry,
-                configuration: EngineConfiguration(
-                    runID: stored.id, seed: stored.seed, catalog: catalog, ledger: store, embedder: registry,
-                    logger: logger))
-            let outcome: RunOutcome
-            do {
-                outcome = try await engine.run(stored.prompt, events: events)
-            } catch {
-                // Leave the run resumable and say why it stopped; every finished call is already committed.
-                let status = error is CancellationError ? "cancelled" : "failed"
-                try? await store.finishRun(
-                    id: stored.id,
-                    RunCompletion(
-                        status: status, outcomeJSON: nil, costUSD: 0, inputTokens: 0, outputTokens: 0,
-                        exitCode: Int(RunExitCode.failure.rawValue), finishedAt: Date()))
-                throw error
-            }
-            let report = RunReport(outcome: outcome, workflow: workflow)
-            let exitCode = RunExitCode(outcome.status, memberCount: workflow.members.count)
-            // The outcome is recorded even when the run was cancelled: the ledger stays consistent.
-            try await Self.recordOutcome(outcome, report: report, exitCode: exitCode, runID: stored.id, store: store)
-            return RunResult(outcome: outcome, workflow: workflow, report: report, exitCode: exitCode)
+            return try await execute(
+                stored, store: store, isResume: isResume, providers: registry, embedder: registry, logger: logger,
+                events: events)
         }
+    }
+
+    private func execute(
+        _ stored: StoredRun, store: SQLiteRunStore, isResume: Bool, providers: any ProviderResolver,
+        embedder: (any Embedder)?, logger: Logger, events: (@Sendable (RunEvent) -> Void)?
+    ) async throws -> RunResult {
+        let catalog = try catalog()
+        let workflow = stored.workflow
+        if isResume {
+            try await store.markRunning(id: stored.id)
+        } else {
+            try await store.createRun(stored)
+        }
+        let engine = Engine(
+            workflow: workflow, providers: providers,
+            configuration: EngineConfiguration(
+                runID: stored.id, seed: stored.seed, catalog: catalog, ledger: store, embedder: embedder,
+                logger: logger))
+        let outcome: RunOutcome
+        do {
+            outcome = try await engine.run(stored.prompt, events: events)
+        } catch {
+            // Leave the run resumable and say why it stopped; every finished call is already committed.
+            let status = error is CancellationError ? "cancelled" : "failed"
+            try? await store.finishRun(
+                id: stored.id,
+                RunCompletion(
+                    status: status, outcomeJSON: nil, costUSD: 0, inputTokens: 0, outputTokens: 0,
+                    exitCode: Int(RunExitCode.failure.rawValue), finishedAt: Date()))
+            throw error
+        }
+        let report = RunReport(outcome: outcome, workflow: workflow)
+        let exitCode = RunExitCode(outcome.status, memberCount: workflow.members.count)
+        // The outcome is recorded even when the run was cancelled: the ledger stays consistent.
+        try await Self.recordOutcome(outcome, report: report, exitCode: exitCode, runID: stored.id, store: store)
+        return RunResult(outcome: outcome, workflow: workflow, report: report, exitCode: exitCode)
     }
 
     private static func recordOutcome(
@@ -108,6 +130,10 @@ extension RunService {
                 outputTokens: outcome.usage.outputTokens, exitCode: Int(exitCode.rawValue), finishedAt: Date(),
                 anonymization: anonymization))
     }
+
+    /// Statuses of a run that stopped before its outcome: interrupted (`running` after a crash or
+    /// kill), cancelled (Ctrl-C) or failed.
+    static let resumableStatuses: Set<String> = ["running", "cancelled", "failed"]
 
     /// Every model the run calls first: members and the arbiter (fallbacks are only tried later
     /// and fail over on their own).

@@ -40,16 +40,18 @@ extension RunService {
     }
 
     /// `refinery estimate` / `run --dry-run`: calls, tokens and dollars for min and max rounds.
-    public func estimate(_ target: String, overrides: WorkflowOverrides, prompt: String?) throws -> WorkflowEstimate {
-        let loaded = try loader().load(target, overrides: overrides)
+    public func estimate(
+        _ target: String, overrides: WorkflowOverrides, prompt: String?
+    ) async throws -> WorkflowEstimate {
+        let loaded = try await loader().load(target, overrides: overrides)
         return WorkflowEstimate.estimate(
             workflow: loaded.workflow, catalog: try catalog(),
             promptTokens: prompt.map(EstimateAssumptions.tokens(for:)) ?? 0)
     }
 
     /// `refinery graph`: the execution graph as Mermaid or Graphviz text.
-    public func graph(_ target: String, overrides: WorkflowOverrides, format: GraphFormat) throws -> String {
-        let workflow = try loader().load(target, overrides: overrides).workflow
+    public func graph(_ target: String, overrides: WorkflowOverrides, format: GraphFormat) async throws -> String {
+        let workflow = try await loader().load(target, overrides: overrides).workflow
         let graph = ExecutionGraph(workflow: workflow)
         switch format {
         case .mermaid: return graph.mermaid(iterations: workflow.iterations, title: workflow.name)
@@ -63,8 +65,8 @@ extension RunService {
     }
 
     /// `refinery show NAME`: the resolved workflow with where it came from.
-    public func show(_ target: String) throws -> LoadedWorkflow {
-        try loader().load(target)
+    public func show(_ target: String) async throws -> LoadedWorkflow {
+        try await loader().load(target)
     }
 }
 

@@ -2,6 +2,7 @@
 // (parse, call one method, print, exit) and a Swift program can do what the CLI does.
 
 public import Foundation
+public import RefineryRuntime
 public import RefineryStore
 
 /// Runs Refinery's commands against an environment, a working directory and a run store.
@@ -12,12 +13,21 @@ public struct RunService: Sendable {
     public var workingDirectory: URL
     /// The run store file (`:memory:` for tests); `nil` = `$XDG_DATA_HOME/refinery/refinery.db`.
     public var storePath: String?
+    /// Who serves the model calls of `run` and `resume`. `nil` (the default, what the CLI uses) =
+    /// the built-in HTTP providers with credentials from `environment` and `.env`. Set it to run
+    /// workflows against your own ``ModelProvider``s; credentials are then not checked, and an
+    /// embedder is used only when the resolver is also an ``Embedder``.
+    public var providers: (any ProviderResolver)?
 
     /// Creates a service.
-    public init(environment: [String: String], workingDirectory: URL, storePath: String? = nil) {
+    public init(
+        environment: [String: String], workingDirectory: URL, storePath: String? = nil,
+        providers: (any ProviderResolver)? = nil
+    ) {
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.storePath = storePath
+        self.providers = providers
     }
 
     /// The process's environment and current directory.

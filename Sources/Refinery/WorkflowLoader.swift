@@ -3,6 +3,7 @@
 // apply command-line overrides, and record where it came from.
 
 import Foundation
+import Synchronization
 public import RefineryCompiler
 public import RefinerySyntax
 
@@ -32,14 +33,16 @@ public struct WorkflowLoader: Sendable {
     }
 
     /// Loads `argument` (a name, `NAME@REV` or a path), applying `overrides`.
-    public func load(_ argument: String, overrides: WorkflowOverrides = WorkflowOverrides()) throws -> LoadedWorkflow {
+    public func load(
+        _ argument: String, overrides: WorkflowOverrides = WorkflowOverrides()
+    ) async throws -> LoadedWorkflow {
         let (name, revision) = try Self.library { try WorkflowLibrary.splitRevision(argument) }
         var located = try Self.library { try library.locate(name) }
         var provenance = Provenance()
         var repository: GitRepository?
         if let path = located.path {
             let file = URL(fileURLWithPath: path)
-            repository = GitRepository.containing(file)
+            repository = await GitRepository.containing(file)
             if let revision {
                 guard let repository else {
                     throw InputError(
@@ -47,14 +50,14 @@ public struct WorkflowLoader: Sendable {
                         message: "\(argument): \(located.displayName) is not in a git repository, so it has no "
                             + "revision \(revision). Drop @\(revision) or commit the file.")
                 }
-                located.bytes = Array(try repository.contents(of: file, at: revision))
+                located.bytes = Array(try await repository.contents(of: file, at: revision))
                 located.displayName += "@\(revision)"
-                provenance.gitCommit = repository.commit(of: revision)
+                provenance.gitCommit = await repository.commit(of: revision)
                 provenance.gitRevision = revision
                 provenance.gitDirty = false
             } else if let repository {
-                provenance.gitCommit = repository.headCommit()
-                provenance.gitDirty = repository.isDirty(file)
+                provenance.gitCommit = await repository.headCommit()
+                provenance.gitDirty = await repository.isDirty(file)
             }
         } else if let revision {
             throw InputError(
@@ -62,7 +65,12 @@ public struct WorkflowLoader: Sendable {
                 message: "\(name) is a built-in workflow; built-ins have no git revisions. Drop @\(revision).")
         }
         var sources: [String: String] = [:]
-        let result = compiler(revision: revision, repository: repository).compile(located.source)
+        let result: CompileResult
+        if let revision, let repository {
+            result = try await compileAtRevision(located.source, revision: revision, repository: repository)
+        } else {
+            result = library.compiler(catalog: catalog).compile(located.source)
+        }
         sources[located.displayName] = String(decoding: located.bytes, as: UTF8.self)
         for diagnostic in result.diagnostics {
             if let file = diagnostic.file, sources[file] == nil, let text = try? readBase(file) {
@@ -88,7 +96,7 @@ public struct WorkflowLoader: Sendable {
     /// Compiles one file without overrides (for `validate`): the diagnostics and the file's text.
     public func check(path: String) throws -> (diagnostics: [Diagnostic], sources: [String: String]) {
         let located = try Self.library { try library.locate(path) }
-        let result = compiler(revision: nil, repository: nil).compile(located.source)
+        let result = library.compiler(catalog: catalog).compile(located.source)
         var sources = [located.displayName: String(decoding: located.bytes, as: UTF8.self)]
         for diagnostic in result.diagnostics {
             if let file = diagnostic.file, sources[file] == nil, let text = try? readBase(file) {
@@ -98,13 +106,36 @@ public struct WorkflowLoader: Sendable {
         return (result.diagnostics, sources)
     }
 
-    private func compiler(revision: String?, repository: GitRepository?) -> WorkflowCompiler {
-        var compiler = library.compiler(catalog: catalog)
-        if let revision, let repository {
-            // Prompt files of a workflow read at a revision come from that revision too.
-            compiler.readFile = { path in Array(try repository.contents(of: URL(fileURLWithPath: path), at: revision)) }
+    /// Compiles a workflow read at `revision`, whose prompt files come from that revision too. The
+    /// compiler is synchronous and git is not, so the files it asks for are fetched between passes:
+    /// a pass that needs a file not yet read records it, the file is read, and the pass is redone.
+    private func compileAtRevision(
+        _ source: WorkflowSource, revision: String, repository: GitRepository
+    ) async throws -> CompileResult {
+        var files: [String: Swift.Result<[UInt8], InputError>] = [:]
+        while true {
+            let fetched = files
+            let missing = MissingFiles()
+            var compiler = library.compiler(catalog: catalog)
+            compiler.readFile = { path in
+                guard let file = fetched[path] else {
+                    missing.paths.withLock { _ = $0.insert(path) }
+                    throw InputError(code: .git, message: "\(path) is being read at \(revision).")
+                }
+                return try file.get()
+            }
+            let result = compiler.compile(source)
+            let needed = missing.paths.withLock { $0 }
+            if needed.isEmpty { return result }
+            for path in needed {
+                do {
+                    files[path] = .success(
+                        Array(try await repository.contents(of: URL(fileURLWithPath: path), at: revision)))
+                } catch let error as InputError {
+                    files[path] = .failure(error)
+                }
+            }
         }
-        return compiler
     }
 
     private func readBase(_ displayName: String) throws -> String {
@@ -127,4 +158,9 @@ public struct WorkflowLoader: Sendable {
             throw InputError(code: code, message: "\(error.message); \(error.hint)", cause: error)
         }
     }
+}
+
+/// The prompt files a compiler pass asked for but that were not fetched from git yet.
+private final class MissingFiles: Sendable {
+    let paths = Mutex<Set<String>>([])
 }

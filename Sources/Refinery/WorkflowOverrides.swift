@@ -41,6 +41,11 @@ public struct WorkflowOverrides: Sendable, Hashable {
     /// Whether no flag was given.
     public var isEmpty: Bool { self == WorkflowOverrides() }
 
+    /// The largest `--min-rounds`/`--max-rounds`, as for `iterations` in a workflow file.
+    static let maxRounds = 1000
+    /// The longest `--timeout` (7 days), as for durations in a workflow file.
+    static let maxTimeoutSeconds = 7 * 24 * 3600.0
+
     /// `workflow` with the flags applied. Throws ``InputError`` for an unknown model or a bad value.
     public func apply(to workflow: Workflow, catalog: ModelCatalog) throws -> Workflow {
         var workflow = workflow
@@ -68,6 +73,12 @@ public struct WorkflowOverrides: Sendable, Hashable {
             default: break
             }
         }
+        // The same bounds as `iterations:` in a file: a huge count would plan (and estimate) forever.
+        for (flag, value) in [("--min-rounds", minRounds), ("--max-rounds", maxRounds)] {
+            if let value, !(0...Self.maxRounds).contains(value) {
+                throw Self.invalid("\(flag) \(value) is out of range; use 0 to \(Self.maxRounds).")
+            }
+        }
         if let minRounds { workflow.iterations.min = minRounds }
         if let maxRounds {
             workflow.iterations.max = maxRounds
@@ -80,7 +91,10 @@ public struct WorkflowOverrides: Sendable, Hashable {
                     + "\(workflow.iterations.max). Adjust --min-rounds or --max-rounds.")
         }
         if let timeoutSeconds {
-            guard timeoutSeconds > 0 else { throw Self.invalid("--timeout must be a positive number of seconds.") }
+            guard timeoutSeconds > 0, timeoutSeconds <= Self.maxTimeoutSeconds else {
+                throw Self.invalid(
+                    "--timeout must be a positive number of seconds, at most \(Int(Self.maxTimeoutSeconds)) (7 days).")
+            }
             workflow.limits.timeoutSeconds = timeoutSeconds
         }
         if let maxConcurrent {
@@ -88,7 +102,9 @@ public struct WorkflowOverrides: Sendable, Hashable {
             workflow.limits.maxConcurrent = maxConcurrent
         }
         if let budgetUSD {
-            guard budgetUSD > 0 else { throw Self.invalid("--budget must be a positive number of dollars.") }
+            guard budgetUSD > 0, budgetUSD.isFinite else {
+                throw Self.invalid("--budget must be a positive, finite number of dollars.")
+            }
             workflow.limits.budgetUSD = budgetUSD
         }
         return workflow

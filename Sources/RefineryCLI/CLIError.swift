@@ -18,6 +18,10 @@ enum CLIError {
             let colored = ProgressLine(quiet: false, environment: ProcessInfo.processInfo.environment).color
             Output.error(error.rendered(colored: colored))
             return ExitCode(RunExitCode.configurationError.rawValue)
+        case let error as StoreError where error.code == .cannotOpen:
+            // A --store (or REFINERY_STORE) that cannot be opened is configuration, found before any call.
+            printError(error.description)
+            return ExitCode(RunExitCode.configurationError.rawValue)
         case let error as StoreError where error.code == .notFound || error.code == .ambiguousID:
             printError(error.message)
             return ExitCode(RunExitCode.configurationError.rawValue)

@@ -30,7 +30,7 @@ struct EstimateCommand: AsyncParsableCommand {
                     prompt: prompt.map { Data($0.utf8) }, filePaths: inputOptions.file,
                     workingDirectory: service.workingDirectory)
             }
-            let estimate = try service.estimate(workflow, overrides: workflowOptions.overrides, prompt: text)
+            let estimate = try await service.estimate(workflow, overrides: workflowOptions.overrides, prompt: text)
             try Self.print(estimate, format: outputFormat)
         }
     }

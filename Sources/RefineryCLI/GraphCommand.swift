@@ -23,8 +23,9 @@ struct GraphCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitCode {
-            Output.line(
-                try RunService.current().graph(workflow, overrides: workflowOptions.overrides, format: format.format))
+            let text = try await RunService.current().graph(
+                workflow, overrides: workflowOptions.overrides, format: format.format)
+            Output.line(text)
         }
     }
 }

@@ -1,6 +1,7 @@
 // How a run's result and progress are shown.
 
 import ArgumentParser
+import Foundation
 
 struct OutputOptions: ParsableArguments {
     @Option(help: "text, json, markdown or jsonl (engine events, one per line, result last).")
@@ -20,4 +21,28 @@ struct OutputOptions: ParsableArguments {
 
     @Flag(help: "Log provider requests and replies (credentials redacted) to stderr.")
     var debug = false
+
+    /// `--output` is checked before the run: finding out after paying for it that the file cannot
+    /// be written would lose the full result.
+    func validate() throws {
+        guard let output else { return }
+        if let problem = Self.unwritable(output) { throw ValidationError("--output \(output): \(problem)") }
+    }
+
+    /// Why `path` cannot be written as a file, or `nil` when it can.
+    static func unwritable(_ path: String) -> String? {
+        let manager = FileManager.default
+        let url = URL(fileURLWithPath: path)
+        var isFolder: ObjCBool = false
+        if path.isEmpty { return "give a file name." }
+        if manager.fileExists(atPath: url.path, isDirectory: &isFolder) {
+            if isFolder.boolValue { return "is a folder; give a file name." }
+            return manager.isWritableFile(atPath: url.path) ? nil : "the file is not writable."
+        }
+        let parent = url.deletingLastPathComponent().path
+        guard manager.fileExists(atPath: parent, isDirectory: &isFolder), isFolder.boolValue else {
+            return "the folder \(parent) does not exist."
+        }
+        return manager.isWritableFile(atPath: parent) ? nil : "the folder \(parent) is not writable."
+    }
 }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryCompiler
 
 struct RemoveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +17,17 @@ struct RemoveCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitCode {
-            let file = try RunService.current().savedConfigs(in: from).remove(name)
+            let service = RunService.current()
+            let configs = service.savedConfigs(in: from)
+            if !FileManager.default.fileExists(atPath: configs.url(for: name).path),
+                (try? service.library().locate(name))?.origin == .builtin
+            {
+                throw InputError(
+                    code: .invalidName,
+                    message: "\(name) is a built-in workflow; built-ins cannot be removed. A saved config of the "
+                        + "same name would shadow it.")
+            }
+            let file = try configs.remove(name)
             Output.line("Removed \(file.path)")
         }
     }

@@ -46,7 +46,7 @@ struct RunCommand: AsyncParsableCommand {
             let (target, promptArgument) = resolveArguments(library: service.library())
             if dryRun {
                 let prompt = try assemblePrompt(promptArgument, service: service, required: false)
-                let estimate = try service.estimate(target, overrides: workflowOptions.overrides, prompt: prompt)
+                let estimate = try await service.estimate(target, overrides: workflowOptions.overrides, prompt: prompt)
                 try EstimateCommand.print(estimate, format: outputOptions.outputFormat)
                 return
             }

@@ -15,22 +15,24 @@ struct RunPresenter: Sendable {
         _ body: @escaping @Sendable (@escaping @Sendable (RunEvent) -> Void) async throws -> RunResult
     ) async throws -> RunResult {
         let progress = ProgressLine(quiet: options.quiet || options.outputFormat == .jsonl, environment: environment)
-        let state = Mutex(ProgressState())
+        let state = Mutex((progress: ProgressState(), throttle: ProgressThrottle(clock: ContinuousClock())))
         let format = options.outputFormat
         let verbose = options.verbose
         let sink: @Sendable (RunEvent) -> Void = { event in
             if format == .jsonl, let line = try? Output.jsonLine(event) { Output.line(line) }
-            let (snapshot, changed) = state.withLock { state -> (ProgressState, Bool) in
-                let before = state
-                Self.apply(event, to: &state)
-                return (state, state != before)
+            let snapshot = state.withLock { state -> ProgressState? in
+                let before = state.progress
+                Self.apply(event, to: &state.progress)
+                guard state.progress != before else { return nil }
+                let milestone = Self.isMilestone(from: before, to: state.progress)
+                return state.throttle.shouldDraw(milestone: milestone) ? state.progress : nil
             }
             if verbose, case .roundFinished(let round) = event, round.phase == .round {
                 progress.note(Self.roundLine(round))
             }
             if case .runFinished = event {
                 progress.clear()
-            } else if changed {
+            } else if let snapshot {
                 progress.show(snapshot)
             }
         }
@@ -54,6 +56,13 @@ struct RunPresenter: Sendable {
         }
     }
 
+    /// A change always drawn, throttle or not: a new stage or round, or a round's last call, so the
+    /// line never rests on a stale count while the run waits.
+    static func isMilestone(from before: ProgressState, to after: ProgressState) -> Bool {
+        before.stage != after.stage || before.round != after.round
+            || (after.callsDone != before.callsDone && after.callsDone >= after.callsTotal)
+    }
+
     static func roundLine(_ round: RoundResult) -> String {
         let scores = round.answers.compactMap { answer in
             answer.meanScore.map { "\(answer.memberID) \(String(format: "%.2f", $0))" }
@@ -64,15 +73,23 @@ struct RunPresenter: Sendable {
     }
 
     private func print(_ result: RunResult) throws {
-        if let output = options.output {
-            let full = RunReport(outcome: result.outcome, workflow: result.workflow, full: true)
-            try Data((try Output.json(full) + "\n").utf8).write(to: URL(fileURLWithPath: output))
-        }
+        // The answer goes out first: a file that became unwritable during the run loses only the file.
         switch options.outputFormat {
         case .json: Output.line(try Output.json(result.report))
         case .jsonl: Output.line(try Output.jsonLine(result.report))
         case .markdown: Output.line(ResultText.markdown(result, raw: options.raw))
         case .text: Output.line(ResultText.text(result, raw: options.raw))
+        }
+        if let output = options.output {
+            let full = RunReport(outcome: result.outcome, workflow: result.workflow, full: true)
+            do {
+                try Data((try Output.json(full) + "\n").utf8).write(to: URL(fileURLWithPath: output))
+            } catch {
+                CLIError.printError(
+                    "cannot write --output \(output): \(error.localizedDescription). The run is recorded: "
+                        + "`refinery runs export \(result.outcome.runID)` prints it.")
+                throw ExitCode(RunExitCode.failure.rawValue)
+            }
         }
     }
 }

@@ -17,6 +17,10 @@ struct RunsCommand: AsyncParsableCommand {
         @Option(help: "How many runs to list.") var limit = 20
         @Option(help: "text or json.") var outputFormat: OutputFormat = .text
 
+        func validate() throws {
+            if limit < 1 { throw ValidationError("--limit must be at least 1.") }
+        }
+
         func run() async throws {
             try await withExitCode {
                 let runs = try await RunService.current(storePath: storeOptions.store).listRuns(limit: limit)

@@ -17,7 +17,7 @@ struct ShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitCode {
-            let loaded = try RunService.current().show(workflow)
+            let loaded = try await RunService.current().show(workflow)
             if outputFormat == .json || outputFormat == .jsonl {
                 Output.line(try Output.json(loaded.workflow))
                 return

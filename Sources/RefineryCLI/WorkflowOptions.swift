@@ -35,9 +35,9 @@ struct WorkflowOptions: ParsableArguments {
         if let minRounds, let maxRounds, minRounds > maxRounds {
             throw ValidationError("--min-rounds (\(minRounds)) exceeds --max-rounds (\(maxRounds)).")
         }
-        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds.") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds.") }
         if let maxConcurrent, maxConcurrent < 1 { throw ValidationError("--max-concurrent must be at least 1.") }
-        if let budget, budget <= 0 { throw ValidationError("--budget must be a positive number of dollars.") }
+        if let budget, !(budget > 0) { throw ValidationError("--budget must be a positive number of dollars.") }
         if let models,
             models.split(separator: ",", omittingEmptySubsequences: false).contains(where: {
                 $0.trimmingCharacters(in: .whitespaces).isEmpty

@@ -169,6 +169,23 @@ import Testing
         #expect(bytes.contains { $0.range(of: Data("claude-opus-4-6".utf8)) != nil })
     }
 
+    @Test func providerErrorCauseIsShownAndRecordedWithoutKeys() async throws {
+        let error = ProviderError(
+            code: .network, message: "The provider failed.", provider: "openai",
+            cause: "connection reset while sending Authorization: Bearer sk-live-SECRETSECRET1234")
+        #expect(
+            error.description
+                == "openai: The provider failed. (network); caused by: connection reset while sending "
+                + "Authorization: Bearer sk-live-SECRETSECRET1234")
+        #expect(ProviderError(code: .network, message: "m", provider: "p").cause == nil)
+        let store = try SQLiteRunStore(path: ":memory:")
+        try await store.record(Fixture.call(status: .failed, error: error.description))
+        #expect(
+            try await store.calls(runID: "run-1").first?.error
+                == "openai: The provider failed. (network); caused by: connection reset while sending "
+                + "Authorization: Bearer [REDACTED]")
+    }
+
     @Test func defaultPathFollowsXDG() {
         #expect(
             SQLiteRunStore.defaultPath(environment: ["XDG_DATA_HOME": "/x/data", "HOME": "/home/u"])

@@ -77,23 +77,33 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
     public var statusCode: Int?
     /// How long the provider asked us to wait before retrying.
     public var retryAfterSeconds: Double?
+    /// The underlying failure (a transport or decoding error, a process exit), described for a
+    /// human, or `nil`. It is text rather than `any Error` so the error stays `Hashable` and
+    /// `Sendable`; whoever sets it must leave credentials out (it is shown and recorded like `message`).
+    public var cause: String?
 
     /// Creates an error.
-    public init(code: Code, message: String, provider: String, statusCode: Int? = nil, retryAfterSeconds: Double? = nil) {
+    public init(
+        code: Code, message: String, provider: String, statusCode: Int? = nil, retryAfterSeconds: Double? = nil,
+        cause: String? = nil
+    ) {
         self.code = code
         self.message = message
         self.provider = provider
         self.statusCode = statusCode
         self.retryAfterSeconds = retryAfterSeconds
+        self.cause = cause
     }
 
     /// Whether a retry can succeed.
     public var isTransient: Bool { code.isTransient }
 
-    /// `provider: message (code, HTTP status)`.
+    /// `provider: message (code, HTTP status)`, then `caused by: cause` when there is one.
     public var description: String {
         var text = "\(provider): \(message) (\(code)"
         if let statusCode { text += ", HTTP \(statusCode)" }
-        return text + ")"
+        text += ")"
+        if let cause, !cause.isEmpty { text += "; caused by: \(cause)" }
+        return text
     }
 }

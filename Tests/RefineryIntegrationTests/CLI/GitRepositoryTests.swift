@@ -66,17 +66,17 @@ struct TemporaryGitRepository {
         let second = try await repository.commitAll("v2")
         let file = repository.root.appendingPathComponent("workflows/review.yaml")
 
-        let git = try #require(try await offloaded { GitRepository.containing(file) })
+        let git = try #require(await GitRepository.containing(file))
         #expect(git.relativePath(of: file) == "workflows/review.yaml")
-        #expect(try await offloaded { git.headCommit() } == second)
-        #expect(try await offloaded { git.commit(of: "v1") } == first)
-        #expect(try await offloaded { git.isDirty(file) } == false)
+        #expect(await git.headCommit() == second)
+        #expect(await git.commit(of: "v1") == first)
+        #expect(await git.isDirty(file) == false)
         #expect(
-            String(decoding: try await offloaded { try git.contents(of: file, at: "v1") }, as: UTF8.self)
+            String(decoding: try await git.contents(of: file, at: "v1"), as: UTF8.self)
                 == "version: 1\n")
 
         try repository.write("workflows/review.yaml", "version: 3\n")
-        #expect(try await offloaded { git.isDirty(file) } == true)
+        #expect(await git.isDirty(file) == true)
     }
 
     @Test func unknownRevisionIsAGitInputError() async throws {
@@ -85,19 +85,46 @@ struct TemporaryGitRepository {
         try repository.write("a.yaml", "x\n")
         _ = try await repository.commitAll("one")
         let file = repository.root.appendingPathComponent("a.yaml")
-        let git = try #require(try await offloaded { GitRepository.containing(file) })
+        let git = try #require(await GitRepository.containing(file))
         do {
-            _ = try await offloaded { try git.contents(of: file, at: "no-such-tag") }
+            _ = try await git.contents(of: file, at: "no-such-tag")
             Issue.record("expected a git error")
         } catch let error as InputError {
             #expect(error.code == .git)
             #expect(error.message.hasPrefix("Cannot read a.yaml at revision no-such-tag"))
         }
-        #expect(try await offloaded { git.commit(of: "no-such-tag") } == nil)
+        #expect(await git.commit(of: "no-such-tag") == nil)
     }
 
     @Test func fileOutsideARepositoryHasNoRepository() async throws {
         let file = URL(fileURLWithPath: "/proc/version")
-        #expect(try await offloaded { GitRepository.containing(file) } == nil)
+        #expect(await GitRepository.containing(file) == nil)
+    }
+
+    @Test func aHungGitIsStoppedAtTheTimeout() async throws {
+        let repository = try await TemporaryGitRepository()
+        defer { repository.cleanup() }
+        // An alias that never ends stands in for a hung git (a lock, a dead network mount).
+        let started = ContinuousClock.now
+        do {
+            _ = try await GitRepository.git(
+                ["-c", "alias.hang=!sleep 30", "hang"], in: repository.root, timeout: .milliseconds(300))
+            Issue.record("expected a timeout")
+        } catch let error as InputError {
+            #expect(error.code == .git)
+            #expect(error.message.hasPrefix("`git -c alias.hang=!sleep 30 hang` did not finish within"))
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test func argumentsAreAnArgvNotAShellLine() async throws {
+        let repository = try await TemporaryGitRepository()
+        defer { repository.cleanup() }
+        try repository.write("a b; echo pwned.yaml", "x\n")
+        _ = try await repository.commitAll("one")
+        let git = try #require(await GitRepository.containing(repository.root.appendingPathComponent("a.yaml")))
+        let file = repository.root.appendingPathComponent("a b; echo pwned.yaml")
+        #expect(String(decoding: try await git.contents(of: file, at: "HEAD"), as: UTF8.self) == "x\n")
+        #expect(await git.isDirty(file) == false)
     }
 }

@@ -68,6 +68,15 @@ import Testing
         }
     }
 
+    @Test func finalAndPerRoundAnswersAreTheSameView() {
+        let answer = MemberAnswer(memberID: "o3", model: o3, answer: "4", meanScore: 8.5, scoresReceived: 1)
+        #expect(
+            RunReport.Answer(answer)
+                == RunReport.Answer(modelID: "openai/o3", memberID: "o3", answer: "4", meanScore: 8.5))
+        let report = RunReport(outcome: outcome, workflow: workflow, full: true)
+        #expect(report.rounds?.last?.answers == report.allAnswers)
+    }
+
     @Test func fullReportHasEveryRoundAndValidates() async throws {
         let report = RunReport(outcome: outcome, workflow: workflow, full: true)
         #expect(report.rounds?.map(\.round) == [1, 2])

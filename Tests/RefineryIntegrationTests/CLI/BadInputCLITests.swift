@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+extension CLIEndToEnd {
+    /// What a demanding user types wrong: every bad input is a clear message and exit 4, found
+    /// before any call, never a crash or a stack trace.
+    @Suite struct BadInputCLITests {
+        private static let models = ["--models", "openai/gpt-4o,openai/gpt-4o-mini", "--quiet"]
+
+        @Test(arguments: [
+            (["hi", "--timeout", "1e300"], "--timeout must be a positive number of seconds, at most 604800"),
+            (["hi", "--timeout", "inf"], "--timeout must be a positive number of seconds, at most 604800"),
+            (["hi", "--budget", "inf"], "--budget must be a positive, finite number of dollars."),
+            (["hi", "--budget", "nan"], "--budget must be a positive number of dollars."),
+            (
+                ["hi", "--max-rounds", "1000000000", "--dry-run"],
+                "--max-rounds 1000000000 is out of range; use 0 to 1000."
+            ),
+            (["hi", "-f", "."], ". is a folder; give the files in it with one --file each."),
+            (["hi", "-f", "missing.txt"], "Cannot read missing.txt: no such file."),
+            (["hi", "--output", "."], "--output .: is a folder; give a file name."),
+            (["hi", "--output", "no/such/folder/out.json"], "does not exist."),
+        ])
+        func refusedBeforeAnyCall(arguments: [String], message: String) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            // No server at this address: a call would fail with exit 1, not 4.
+            let environment = CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9/v1")
+            let result = try await binary.run(
+                arguments + Self.models, environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+            #expect(!result.stderr.contains("Fatal error"))
+            #expect(!result.stderr.contains("NSCocoaErrorDomain"))
+        }
+
+        @Test(arguments: [
+            (["runs", "list", "--limit", "0"], "--limit must be at least 1."),
+            (["remove", "consensus"], "consensus is a built-in workflow; built-ins cannot be removed."),
+            (["hi", "--models", "openai/gpt-4o", "--store", "."], "Cannot open the run store at ."),
+        ])
+        func otherCommandsRefuseBadInputWithExitFour(arguments: [String], message: String) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let environment = CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9/v1")
+            let result = try await binary.run(arguments, environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+        }
+
+        @Test func resumingAFinishedRunIsRefused() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let run = try await binary.run(
+                    ["What is 2+2?"] + Self.models + ["--store", store, "--output-format", "json"],
+                    environment: environment, directory: sandbox.root)
+                #expect(run.exitCode == 0, "\(run.stderr)")
+                let id = try #require(try CLIHarness.json(run.stdout)["run_id"] as? String)
+                let calls = server.requests.count
+
+                let resumed = try await binary.run(
+                    ["resume", id, "--store", store], environment: environment, directory: sandbox.root)
+                #expect(resumed.exitCode == 4)
+                #expect(resumed.stderr.contains("Run \(id) already finished (converged); there is nothing to resume."))
+                #expect(server.requests.count == calls)
+            }
+        }
+    }
+}
