@@ -104,7 +104,8 @@ package struct GitRepository: Sendable {
         }
         guard let outcome else {
             throw InputError(
-                code: .git, message: "`\(command)` did not finish within \(timeout); it was stopped. "
+                code: .git,
+                message: "`\(command)` did not finish within \(timeout); it was stopped. "
                     + "Check the repository (a stale lock file?) and retry.")
         }
         return outcome
@@ -116,7 +117,9 @@ package struct GitRepository: Sendable {
         // git in its own process group, so a timeout also stops what it started (hooks, aliases, ssh).
         var options = PlatformOptions()
         options.processGroupID = 0
-        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .milliseconds(200))]
+        options.teardownSequence = [
+            .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .milliseconds(200))
+        ]
         let platformOptions = options
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {

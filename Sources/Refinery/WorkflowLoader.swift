@@ -3,9 +3,9 @@
 // apply command-line overrides, and record where it came from.
 
 import Foundation
-import Synchronization
 public import RefineryCompiler
 public import RefinerySyntax
+import Synchronization
 
 /// A compiled workflow ready to estimate, draw or run.
 public struct LoadedWorkflow: Sendable {

@@ -81,7 +81,8 @@ struct NodeReader {
     func typeError(_ node: YAMLNode, expected: String, in context: String, hint: String? = nil) {
         let found =
             node.isNull
-            ? "nothing" : node.kindName == "scalar" ? "`\(Self.excerpt(node.scalar?.value ?? ""))`" : "a \(node.kindName)"
+            ? "nothing"
+            : node.kindName == "scalar" ? "`\(Self.excerpt(node.scalar?.value ?? ""))`" : "a \(node.kindName)"
         let quoted = node.scalar.map { $0.style != .plain } ?? false
         let fallback =
             quoted && expected != "a string"

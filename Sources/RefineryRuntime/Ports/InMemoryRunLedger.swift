@@ -11,7 +11,8 @@ public final class InMemoryRunLedger: RunLedger {
     public var records: [CallRecord] { calls.withLock { $0 } }
 
     /// The reply of a succeeded (or replayed) call with the same run, round, node and request hash.
-    public func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply? {
+    public func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply?
+    {
         calls.withLock { records in
             records.last {
                 $0.runID == runID && $0.round == round && $0.node == node && $0.requestHash == requestHash

@@ -1,4 +1,3 @@
-
 /// A failed model call, classified so the engine knows whether to retry, fall back or give up.
 public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of failure this is.
