@@ -57,7 +57,9 @@ if enabled("runtime") {
         .target(name: "RefineryTestSupport", dependencies: ["RefineryRuntime"]),
         .testTarget(
             name: "RefineryRuntimeTests",
-            dependencies: ["RefineryRuntime", "RefineryTestSupport"]
+            dependencies: [
+                "RefineryRuntime", "RefineryTestSupport", .product(name: "Mustache", package: "swift-mustache"),
+            ]
         ),
         // Library examples (DESIGN §5), built and run by RefineryRuntimeTests.
         .executableTarget(
