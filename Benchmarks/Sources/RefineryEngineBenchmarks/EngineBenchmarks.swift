@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import RefineryCompiler
 import RefineryRuntime
+import Synchronization
 
 /// Replies instantly or after a fixed latency; evaluations are valid JSON.
 struct FixedProvider: ModelProvider {
