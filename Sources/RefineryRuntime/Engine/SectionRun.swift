@@ -3,7 +3,10 @@
 import RefineryCompiler
 
 /// One execution of a graph section: readiness bookkeeping and everything the step produced.
-struct SectionRun {
+///
+/// A class, owned by the executor actor and never shared: reading one field through the actor's
+/// optional struct property copied the whole step (a dozen retains and releases) on every call.
+final class SectionRun {
     var round: Int
     var phase: RoundPhase
     var stages: [GraphStage]
