@@ -55,10 +55,17 @@ final class SectionRun {
                 }
             }
         }
-        for node in nodes.values {
-            let known = node.dependencies.filter { nodes[$0] != nil }
-            pendingDependencies[node.id] = known.count
-            for dependency in known { dependents[dependency, default: []].append(node.id) }
+        // In stage order (not the dictionary's), counting without an array per node.
+        dependents.reserveCapacity(nodeCount)
+        for stage in section.stages {
+            for node in stage.nodes {
+                var known = 0
+                for dependency in node.dependencies where nodes[dependency] != nil {
+                    known += 1
+                    dependents[dependency, default: []].append(node.id)
+                }
+                pendingDependencies[node.id] = known
+            }
         }
     }
 
