@@ -90,12 +90,15 @@ extension RunExecutor {
             await record(
                 ticket, reply: reply, error: nil, status: replayed ? .replayed : .succeeded, latency: latency,
                 startedAt: startedAt, cost: cost)
-            var event = callEvent(ticket)
-            event.usage = reply.usage
-            event.costUSD = cost
-            event.latencyMs = latency.milliseconds
-            event.status = replayed ? .replayed : .succeeded
-            emit?(.callFinished(event))
+            // Built only for a listener: this is the path every successful call takes.
+            if let emit {
+                var event = callEvent(ticket)
+                event.usage = reply.usage
+                event.costUSD = cost
+                event.latencyMs = latency.milliseconds
+                event.status = replayed ? .replayed : .succeeded
+                emit(.callFinished(event))
+            }
             switch applyReply(reply, to: ticket, evaluation: evaluation) {
             case .done(let nodeResult):
                 complete(ticket.node.id, nodeResult)
