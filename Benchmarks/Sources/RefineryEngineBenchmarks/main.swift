@@ -14,6 +14,7 @@ case "cpu": try await EngineBenchmarks.cpuPerCall()
 case "profile": try await EngineBenchmarks.profile()
 case "critical": try await EngineBenchmarks.criticalPath()
 case "memory": try await EngineBenchmarks.memory()
+case "trace": try await EngineBenchmarks.trace()
 case "straggler": try await EngineBenchmarks.straggler()
 case "all":
     try await EngineBenchmarks.cpuPerCall()

@@ -90,12 +90,15 @@ extension RunExecutor {
             await record(
                 ticket, reply: reply, error: nil, status: replayed ? .replayed : .succeeded, latency: latency,
                 startedAt: startedAt, cost: cost)
-            var event = callEvent(ticket)
-            event.usage = reply.usage
-            event.costUSD = cost
-            event.latencyMs = latency.milliseconds
-            event.status = replayed ? .replayed : .succeeded
-            emit?(.callFinished(event))
+            // Built only for a listener: this is the path every successful call takes.
+            if let emit {
+                var event = callEvent(ticket)
+                event.usage = reply.usage
+                event.costUSD = cost
+                event.latencyMs = latency.milliseconds
+                event.status = replayed ? .replayed : .succeeded
+                emit(.callFinished(event))
+            }
             switch applyReply(reply, to: ticket, evaluation: evaluation) {
             case .done(let nodeResult):
                 complete(ticket.node.id, nodeResult)
@@ -218,15 +221,22 @@ extension RunExecutor {
     }
 
     func price(_ usage: TokenUsage, model: ModelRef) -> Double {
-        configuration.catalog.pricing(for: model)?.cost(
-            inputTokens: usage.inputTokens, outputTokens: usage.outputTokens)
-            ?? 0
+        pricing(for: model)?.cost(inputTokens: usage.inputTokens, outputTokens: usage.outputTokens) ?? 0
+    }
+
+    /// The catalog's price of `model`, looked up once per model a run: the catalog builds two key
+    /// strings per lookup, and every call is priced twice (budget estimate, then its cost).
+    private func pricing(for model: ModelRef) -> ModelPricing? {
+        if let cached = pricingCache[model] { return cached }
+        let found = configuration.catalog.pricing(for: model)
+        pricingCache[model] = .some(found)
+        return found
     }
 
     /// A cost estimate for the budget check: ~4 bytes a token in (the prompt before rendering), and the
     /// request's max tokens (else the mean output so far, else 1,024) out.
     func estimateCost(_ request: ModelRequest, promptBytes: Int) -> Double {
-        guard let pricing = configuration.catalog.pricing(for: request.model) else { return 0 }
+        guard let pricing = pricing(for: request.model) else { return 0 }
         let characters = (request.system?.utf8.count ?? 0) + promptBytes
         let output = request.params.maxTokens ?? (repliesSeen > 0 ? outputTokensSeen / repliesSeen : 1024)
         return pricing.cost(inputTokens: characters / 4 + 1, outputTokens: output)

@@ -28,9 +28,32 @@ extension RunExecutor {
             finalRound: graph.round == nil ? 0 : rounds.last { $0.phase == .round }?.round ?? 0,
             strategy: workflow.convergence.strategy.name, rounds: rounds, usage: usage, costUSD: costUSD,
             totalCalls: totalCalls, elapsedMs: clock.elapsed().milliseconds, coverage: coverage,
-            anonymizationMap: anonymization.sorted {
-                ($0.round, $0.viewer, $0.label.count, $0.label) < ($1.round, $1.viewer, $1.label.count, $1.label)
-            })
+            anonymizationMap: sortedAnonymization())
+    }
+
+    /// The anonymization map in (round, viewer, label) order. A viewer's labels are recorded all at once
+    /// and in label order, so the viewers' groups are sorted rather than every entry (N² a round); the
+    /// result is checked, and any other recording order falls back to sorting the entries.
+    private func sortedAnonymization() -> [AnonymizationEntry] {
+        func key(_ entry: AnonymizationEntry) -> (Int, String, Int, String) {
+            (entry.round, entry.viewer, entry.label.count, entry.label)
+        }
+        let entries = anonymization
+        var groups: [Range<Int>] = []
+        var start = 0
+        for index in entries.indices.dropFirst()
+        where entries[index].round != entries[index - 1].round || entries[index].viewer != entries[index - 1].viewer {
+            groups.append(start..<index)
+            start = index
+        }
+        if !entries.isEmpty { groups.append(start..<entries.count) }
+        groups.sort {
+            (entries[$0.lowerBound].round, entries[$0.lowerBound].viewer)
+                < (entries[$1.lowerBound].round, entries[$1.lowerBound].viewer)
+        }
+        let grouped = groups.flatMap { entries[$0] }
+        let inOrder = zip(grouped, grouped.dropFirst()).allSatisfy { !(key($1) < key($0)) }
+        return inOrder ? grouped : entries.sorted { key($0) < key($1) }
     }
 
     private func statusAndSignal() -> (RunStatus, String) {

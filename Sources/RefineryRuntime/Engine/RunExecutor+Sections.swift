@@ -30,7 +30,7 @@ extension RunExecutor {
             return false
         }
         labelCache = [:]
-        var run = SectionRun(round: round, phase: phase, section: graphSection, memberIDs: memberIDSet)
+        let run = SectionRun(round: round, phase: phase, section: graphSection, memberIDs: memberIDSet)
         run.droppedNames = droppedBetweenSteps
         droppedBetweenSteps = []
         section = run
@@ -65,9 +65,7 @@ extension RunExecutor {
     }
 
     private func finish(_ id: String, _ result: NodeResult) -> [String] {
-        // Taken out and put back so the step's dictionaries are mutated in place, not copied.
-        guard var run = section.take() else { return [] }
-        defer { section = run }
+        guard let run = section else { return [] }
         guard run.results[id] == nil else { return [] }
         run.results[id] = result
         run.unfinished -= 1
@@ -82,7 +80,7 @@ extension RunExecutor {
 
     /// Closes the current step: carries answers over, applies quorum and the close decision.
     func finishSection() async -> RoundResult? {
-        guard var run = section else { return nil }
+        guard let run = section else { return nil }
         // Nodes never reached (run stopped) count as skipped.
         for id in run.nodes.keys where run.results[id] == nil { run.results[id] = .skipped("not started") }
         // Reviews in member order, not arrival order, so the step's results are deterministic.
@@ -95,7 +93,6 @@ extension RunExecutor {
         run.reviews = keyed.sorted { ($0.reviewer, $0.target, $0.index) < ($1.reviewer, $1.target, $1.index) }.map {
             reviews[$0.index]
         }
-        section = run
         for member in memberIDs {
             if let latest = run.latestText(of: member, before: Int.max),
                 let model = latest.model ?? participants[member].map({ $0.models[$0.modelIndex] })

@@ -21,6 +21,8 @@ actor RunExecutor {
     let memberIDSet: Set<String>
     let startDate: Date
     var renderers: [Int: PromptRenderer] = [:]
+    /// The catalog's price per model (`nil` inside: no price known), filled as models are first used.
+    var pricingCache: [ModelRef: ModelPricing?] = [:]
 
     // What carries over from one step to the next.
     var participants: [String: ParticipantState] = [:]

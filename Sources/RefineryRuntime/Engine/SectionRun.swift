@@ -3,7 +3,10 @@
 import RefineryCompiler
 
 /// One execution of a graph section: readiness bookkeeping and everything the step produced.
-struct SectionRun {
+///
+/// A class, owned by the executor actor and never shared: reading one field through the actor's
+/// optional struct property copied the whole step (a dozen retains and releases) on every call.
+final class SectionRun {
     var round: Int
     var phase: RoundPhase
     var stages: [GraphStage]
@@ -52,10 +55,17 @@ struct SectionRun {
                 }
             }
         }
-        for node in nodes.values {
-            let known = node.dependencies.filter { nodes[$0] != nil }
-            pendingDependencies[node.id] = known.count
-            for dependency in known { dependents[dependency, default: []].append(node.id) }
+        // In stage order (not the dictionary's), counting without an array per node.
+        dependents.reserveCapacity(nodeCount)
+        for stage in section.stages {
+            for node in stage.nodes {
+                var known = 0
+                for dependency in node.dependencies where nodes[dependency] != nil {
+                    known += 1
+                    dependents[dependency, default: []].append(node.id)
+                }
+                pendingDependencies[node.id] = known
+            }
         }
     }
 

@@ -140,8 +140,13 @@ extension RunExecutor {
             return .result(.skipped("unknown participant"))
         }
         let common = stage.stage.common ?? StageCommon()
-        let renderer = renderers[stage.index] ?? PromptRenderer(overrides: common.prompt)
-        renderers[stage.index] = renderer
+        let renderer: PromptRenderer
+        if let cached = renderers[stage.index] {
+            renderer = cached
+        } else {
+            renderer = PromptRenderer(overrides: common.prompt)
+            renderers[stage.index] = renderer
+        }
         let model = participant.models[participant.modelIndex]
         let request = ModelRequest(
             model: model, system: participant.system ?? workflow.system, messages: [],
