@@ -50,7 +50,6 @@ if enabled("runtime") {
                 "RefineryCompiler",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Scripted provider and helpers for tests and examples. Not a product.

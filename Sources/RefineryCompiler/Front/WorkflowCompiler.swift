@@ -3,6 +3,7 @@
 // dry-run commands control exactly what is read.
 
 import Crypto
+package import Foundation
 public import RefinerySyntax
 
 /// Compiles workflow files (format 1, DESIGN §2) into checked ``Workflow`` values.
@@ -78,12 +79,17 @@ public struct WorkflowCompiler: Sendable {
         compile(WorkflowSource(displayName: displayName, text: yaml, path: path))
     }
 
-    /// SHA-256 of `bytes`, lowercase hex.
-    package static func sha256Hex(_ bytes: some Sequence<UInt8>) -> String {
-        SHA256.hash(data: Array(bytes)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+    /// SHA-256 of `bytes`, lowercase hex. The one digest format of the package: content hashes,
+    /// template hashes, request hashes (the ledger's key on resume) and embedding cache keys.
+    package static func sha256Hex(_ bytes: some DataProtocol) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: bytes) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 }
 

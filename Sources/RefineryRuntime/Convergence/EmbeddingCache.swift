@@ -1,7 +1,7 @@
 // Embedding vectors by sha256(text), bounded (LRU) and expiring (TTL), so the same draft compared in
 // two consecutive rounds is embedded once.
 
-internal import Crypto
+import RefineryCompiler
 
 /// An LRU cache of embedding vectors with a time-to-live. Time is the judge clock's elapsed duration.
 struct EmbeddingCache: Sendable {
@@ -25,10 +25,7 @@ struct EmbeddingCache: Sendable {
 
     /// Hex SHA-256 of the text: the cache key (texts themselves are not kept as keys).
     static func key(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        WorkflowCompiler.sha256Hex(Array(text.utf8))
     }
 
     /// The vector for `text` when present and younger than the TTL; an expired entry is dropped.

@@ -1,8 +1,8 @@
 // The ledger key of a request: the same request always hashes the same, so a resumed run finds
 // the replies of the calls it already paid for.
 
-import Crypto
 import Foundation
+import RefineryCompiler
 
 /// SHA-256 over a canonical JSON encoding of a request.
 enum RequestHash {
@@ -12,9 +12,6 @@ enum RequestHash {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a value type made only of strings, numbers and arrays cannot fail.
         let data = (try? encoder.encode(request)) ?? Data()
-        return SHA256.hash(data: data).map { byte in
-            let text = String(byte, radix: 16)
-            return text.count == 1 ? "0" + text : text
-        }.joined()
+        return WorkflowCompiler.sha256Hex(data)
     }
 }
