@@ -55,7 +55,7 @@ enum EngineBenchmarks {
 
     static func run(
         _ workflow: Workflow, sharedTimer: SharedLatency? = nil,
-        latency: @escaping @Sendable (ModelRequest) -> Duration?
+        latency: @escaping @Sendable (ModelRequest) -> Duration? = { _ in nil }
     ) async throws -> (RunOutcome, Duration) {
         let engine = Engine(
             workflow: workflow,
@@ -126,6 +126,46 @@ enum EngineBenchmarks {
         _ = try await run(workflow(members(20), stages: classic, rounds: 10, maxConcurrent: 8), latency: { _ in nil })
     }
 
+    /// N=50 with every call in flight at once (what `critical` schedules), without latency, for `perf record`.
+    static func profileWide() async throws {
+        for _ in 0..<10 { _ = try await run(workflow(50, stages: classic), latency: { _ in nil }) }
+    }
+
+    /// Page faults and peak memory of single N=50 runs (the first is cold), with and without latency.
+    static func faults() async throws {
+        for latency in [Duration?.none, .milliseconds(200), nil, .milliseconds(200)] {
+            var before = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &before)
+            let (outcome, wall) = try await run(workflow(50, stages: classic), latency: { _ in latency })
+            var after = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &after)
+            print(
+                String(
+                    format: "faults    N=50 %6d calls  %8.1f ms  %6d minor faults  VmHWM %@  latency %@",
+                    outcome.totalCalls, seconds(wall) * 1000, after.ru_minflt - before.ru_minflt, peakMemory(),
+                    latency.map { "\($0)" } ?? "none"))
+        }
+    }
+
+    /// N=50 only, repeated, with the median (for comparing changes).
+    static func n50(repeats: Int) async throws {
+        for shared in [false, true] {
+            var ratios: [Double] = []
+            for _ in 0..<repeats {
+                let (_, wall) = try await run(
+                    workflow(50, stages: classic), sharedTimer: shared ? SharedLatency() : nil,
+                    latency: { _ in .milliseconds(200) })
+                ratios.append(seconds(wall) / 0.6)
+            }
+            ratios.sort()
+            print(
+                String(
+                    format: "n50  %@  median %.3f×  min %.3f×  max %.3f×  (%d runs)",
+                    shared ? "a timer per ms  " : "a timer per call", ratios[ratios.count / 2], ratios[0],
+                    ratios[ratios.count - 1], repeats))
+        }
+    }
+
     /// Wall time against the critical path (propose → evaluate → refine = 3 × 200 ms).
     /// Twice: with a system timer per simulated call (2,450 at once for N=50, serviced by one dispatch
     /// manager thread that competes with the engine for the two cores), then with calls due in the same
@@ -133,7 +173,7 @@ enum EngineBenchmarks {
     /// provider: network replies wake an event loop, not one timer each.
     static func criticalPath() async throws {
         for shared in [false, true] {
-            for count in [3, 10, 50] {
+            for count in [3, 10, 50, 50, 50] {
                 let (outcome, wall) = try await run(
                     workflow(count, stages: classic), sharedTimer: shared ? SharedLatency() : nil,
                     latency: { _ in .milliseconds(200) })
@@ -149,16 +189,27 @@ enum EngineBenchmarks {
 
     /// Where N=50's time past the critical path goes: when calls reach the provider and when their
     /// sleeps actually end, per stage (ms since the run started).
-    static func trace() async throws {
+    static func trace(shared: Bool) async throws {
         let log = TraceLog()
         let clock = ContinuousClock()
         let origin = clock.now
-        let provider = TracingProvider(origin: origin, log: log)
+        let provider = TracingProvider(origin: origin, log: log, shared: shared ? SharedLatency() : nil)
         let engine = Engine(
             workflow: workflow(50, stages: classic), providers: TracingResolver(provider: provider),
             configuration: EngineConfiguration(runID: "bench", seed: 1))
-        _ = try await engine.run("Benchmark prompt: explain the trade-offs of B-trees.")
+        let started = TraceLog()
+        _ = try await engine.run("Benchmark prompt: explain the trade-offs of B-trees.") { event in
+            guard case .callStarted(let call) = event else { return }
+            let at = EngineBenchmarks.seconds(origin.duration(to: ContinuousClock.now)) * 1000
+            let kind = call.node.contains(".evaluate") ? "evaluation" : call.node.contains(".refine") ? "refine" : "propose"
+            started.entries.withLock { $0.append((kind, at, at)) }
+        }
         let end = seconds(origin.duration(to: clock.now)) * 1000
+        let starts = started.entries.withLock { $0 }
+        for kind in ["propose", "evaluation", "refine"] {
+            let rows = starts.filter { $0.kind == kind }.map(\.arrived)
+            print(String(format: "trace %@: started by the engine %.1f–%.1f ms", kind, rows.min() ?? 0, rows.max() ?? 0))
+        }
         let entries = log.entries.withLock { $0 }
         for kind in ["propose", "evaluation", "refine"] {
             let rows = entries.filter { $0.kind == kind }
@@ -208,11 +259,12 @@ enum EngineBenchmarks {
 struct TracingProvider: ModelProvider {
     let origin: ContinuousClock.Instant
     let log: TraceLog
+    let shared: SharedLatency?
 
     func complete(_ request: ModelRequest) async throws -> ModelReply {
         let clock = ContinuousClock()
         let arrived = EngineBenchmarks.seconds(origin.duration(to: clock.now)) * 1000
-        try await clock.sleep(for: .milliseconds(200))
+        if let shared { await shared.wait(.milliseconds(200)) } else { try await clock.sleep(for: .milliseconds(200)) }
         let woke = EngineBenchmarks.seconds(origin.duration(to: clock.now)) * 1000
         let kind =
             request.responseFormat?.name == "evaluation"
@@ -264,3 +316,4 @@ final class SharedLatency: Sendable {
         }
     }
 }
+

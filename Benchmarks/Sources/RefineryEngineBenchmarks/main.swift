@@ -12,9 +12,16 @@ let mode = CommandLine.arguments.dropFirst().first ?? "all"
 switch mode {
 case "cpu": try await EngineBenchmarks.cpuPerCall()
 case "profile": try await EngineBenchmarks.profile()
+case "profile-wide": try await EngineBenchmarks.profileWide()
+case "n50": try await EngineBenchmarks.n50(repeats: 9)
+case "faults": try await EngineBenchmarks.faults()
+case "one":
+    _ = try await EngineBenchmarks.run(
+        EngineBenchmarks.workflow(50, stages: EngineBenchmarks.classic), latency: { _ in Duration.milliseconds(200) })
 case "critical": try await EngineBenchmarks.criticalPath()
 case "memory": try await EngineBenchmarks.memory()
-case "trace": try await EngineBenchmarks.trace()
+case "trace": try await EngineBenchmarks.trace(shared: false)
+case "trace-shared": try await EngineBenchmarks.trace(shared: true)
 case "straggler": try await EngineBenchmarks.straggler()
 case "all":
     try await EngineBenchmarks.cpuPerCall()

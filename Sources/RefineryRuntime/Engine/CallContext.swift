@@ -1,6 +1,8 @@
 // Who a provider call is for, bound as a task-local around each call. Test doubles script
 // replies by member and node kind from it; real providers may log it. It never reaches a model.
 
+import RefineryCompiler
+
 /// The engine's bookkeeping for the call in progress.
 package struct CallContext: Sendable, Hashable {
     /// The run.
@@ -36,5 +38,29 @@ package struct CallContext: Sendable, Hashable {
     }
 
     /// The call the current task makes, when the engine made it.
-    @TaskLocal package static var current: CallContext?
+    package static var current: CallContext? { CallBinding.current?.context }
+}
+
+/// What the engine binds around a provider call: a reference (every call in flight holds it in its
+/// task), from which ``CallContext/current`` is built only when a provider asks.
+final class CallBinding: Sendable {
+    let runID: String
+    let plan: CallPlan
+    let attempt: Int
+    let reminder: Bool
+
+    init(runID: String, plan: CallPlan, attempt: Int, reminder: Bool) {
+        self.runID = runID
+        self.plan = plan
+        self.attempt = attempt
+        self.reminder = reminder
+    }
+
+    var context: CallContext {
+        CallContext(
+            runID: runID, round: plan.round, node: plan.node.id, participant: plan.participant,
+            kind: plan.promptKind.rawValue, attempt: attempt, reminder: reminder, labels: plan.labels)
+    }
+
+    @TaskLocal static var current: CallBinding?
 }

@@ -34,34 +34,142 @@ struct NodeResult: Sendable {
     static func skipped(_ reason: String) -> NodeResult { NodeResult(skippedReason: reason) }
 }
 
+/// What a call is for, fixed when its node is prepared: shared by every copy and attempt of the ticket.
+/// A class: tickets travel from the parent loop into child tasks and back, and each copy of these
+/// fields (strings, a dictionary, a graph node) cost a dozen retains and made every child task's frames larger.
+final class CallPlan: Sendable {
+    let node: GraphNode
+    /// The node's position in its step (``SectionRun/nodes``).
+    let nodeIndex: Int
+    /// Member id or `arbiter`.
+    let participant: String
+    let round: Int
+    let stageIndex: Int
+    let promptKind: PromptKind
+    /// Label → member id for the answers shown (evaluate and synthesize).
+    let labels: [String: String]
+    /// Which reply shape to parse, if structured.
+    let replyKind: ReplyKind?
+    /// The draft shown (critique-revise, verification plan).
+    let draft: String?
+    /// Budget estimate of this call, in dollars.
+    let estimatedCostUSD: Double
+
+    init(
+        node: GraphNode, nodeIndex: Int, participant: String, round: Int, stageIndex: Int, promptKind: PromptKind,
+        labels: [String: String], replyKind: ReplyKind?, draft: String?, estimatedCostUSD: Double
+    ) {
+        self.node = node
+        self.nodeIndex = nodeIndex
+        self.participant = participant
+        self.round = round
+        self.stageIndex = stageIndex
+        self.promptKind = promptKind
+        self.labels = labels
+        self.replyKind = replyKind
+        self.draft = draft
+        self.estimatedCostUSD = estimatedCostUSD
+    }
+}
+
 /// A call ready to start or in flight: everything a child task needs, nothing of the actor's.
+///
+/// A value with its fields in one copy-on-write box: tickets are held by every call in flight (in
+/// child tasks' async frames and results), and inline they made each of those frames ~250 bytes larger.
 struct CallTicket: Sendable {
-    var node: GraphNode
-    var participant: String
-    var round: Int
-    var stageIndex: Int
-    var promptKind: PromptKind
+    private final class Storage: @unchecked Sendable {
+        // Mutated only through a uniquely referenced box (see `mutable`), so never while shared.
+        let plan: CallPlan
+        var request: ModelRequest
+        var pendingPrompt: PendingPrompt?
+        var requestHash: String
+        var modelIndex: Int
+        var attempt: Int
+        var reminder: Bool
+
+        init(
+            plan: CallPlan, request: ModelRequest, pendingPrompt: PendingPrompt?, requestHash: String,
+            modelIndex: Int, attempt: Int, reminder: Bool
+        ) {
+            self.plan = plan
+            self.request = request
+            self.pendingPrompt = pendingPrompt
+            self.requestHash = requestHash
+            self.modelIndex = modelIndex
+            self.attempt = attempt
+            self.reminder = reminder
+        }
+
+        func copy() -> Storage {
+            Storage(
+                plan: plan, request: request, pendingPrompt: pendingPrompt, requestHash: requestHash,
+                modelIndex: modelIndex, attempt: attempt, reminder: reminder)
+        }
+    }
+
+    private var storage: Storage
+
+    init(
+        plan: CallPlan, request: ModelRequest, pendingPrompt: PendingPrompt?, requestHash: String, modelIndex: Int,
+        attempt: Int, reminder: Bool
+    ) {
+        storage = Storage(
+            plan: plan, request: request, pendingPrompt: pendingPrompt, requestHash: requestHash,
+            modelIndex: modelIndex, attempt: attempt, reminder: reminder)
+    }
+
+    /// The box, copied first when another ticket shares it.
+    private var mutable: Storage {
+        mutating get {
+            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+            return storage
+        }
+    }
+
+    /// What the call is for (the same for every attempt and fallback).
+    var plan: CallPlan { storage.plan }
     /// The request as it will be sent (model, reminder included). Its messages are empty until a
     /// child task renders ``pendingPrompt``.
-    var request: ModelRequest
+    var request: ModelRequest {
+        get { storage.request }
+        set { mutable.request = newValue }
+        _modify { yield &mutable.request }
+    }
     /// The prompt still to render: rendering runs in the child task, in parallel, not in the parent loop.
-    var pendingPrompt: PendingPrompt?
+    var pendingPrompt: PendingPrompt? {
+        get { storage.pendingPrompt }
+        set { mutable.pendingPrompt = newValue }
+    }
     /// SHA-256 of `request`, filled in by the child task when a ledger is configured.
-    var requestHash: String
+    var requestHash: String {
+        get { storage.requestHash }
+        set { mutable.requestHash = newValue }
+    }
     /// Index into the participant's model chain.
-    var modelIndex: Int
+    var modelIndex: Int {
+        get { storage.modelIndex }
+        set { mutable.modelIndex = newValue }
+    }
     /// Attempt number of this exact request, from 1.
-    var attempt: Int
+    var attempt: Int {
+        get { storage.attempt }
+        set { mutable.attempt = newValue }
+    }
     /// Whether this is the one re-ask after an unreadable reply.
-    var reminder: Bool
-    /// Label → member id for the answers shown (evaluate and synthesize).
-    var labels: [String: String]
-    /// Which reply shape to parse, if structured.
-    var replyKind: ReplyKind?
-    /// The draft shown (critique-revise, verification plan).
-    var draft: String?
-    /// Budget estimate of this call, in dollars.
-    var estimatedCostUSD: Double
+    var reminder: Bool {
+        get { storage.reminder }
+        set { mutable.reminder = newValue }
+    }
+
+    var node: GraphNode { plan.node }
+    var participant: String { plan.participant }
+    var round: Int { plan.round }
+    var stageIndex: Int { plan.stageIndex }
+    var promptKind: PromptKind { plan.promptKind }
+    var labels: [String: String] { plan.labels }
+    var replyKind: ReplyKind? { plan.replyKind }
+    var draft: String? { plan.draft }
+    var estimatedCostUSD: Double { plan.estimatedCostUSD }
 }
 
 /// A prompt to render into a request's system text and user message. A class: tickets are copied
@@ -85,26 +193,7 @@ final class PendingPrompt: Sendable {
     }
 
     /// Rough size of what the prompt will show, for the budget estimate before rendering.
-    var approximateBytes: Int {
-        let c = context
-        func bytes(_ text: String?) -> Int { text?.utf8.count ?? 0 }
-        func bytes(_ texts: [String]) -> Int { texts.reduce(0) { $0 + $1.utf8.count } }
-        // The template's own text.
-        var total = 600
-        total += bytes(c.prompt) + bytes(c.extraContext) + bytes(c.ownAnswer) + bytes(c.draft) + bytes(c.question)
-        total += bytes(c.rubric)
-        for entry in c.ownHistory { total += bytes(entry.answer) + bytes(entry.reviews) }
-        for peer in c.peers { total += bytes(peer.text) }
-        for answer in c.answersToScore { total += bytes(answer.text) }
-        total += bytes(c.answerUnderReview?.text)
-        for review in c.reviewsReceived {
-            total += bytes(review.evaluation.rationale) + bytes(review.evaluation.suggestions)
-        }
-        total += bytes(c.questions)
-        for item in c.verificationAnswers { total += bytes(item.question) + bytes(item.answer) }
-        if let synthesis = c.synthesis { total += bytes(synthesis.synthesis) + bytes(synthesis.refinementAreas) }
-        return total
-    }
+    var approximateBytes: Int { 600 + context.approximateContentBytes }
 }
 
 /// How one attempt of a call ended, as a child task reports it.

@@ -7,9 +7,21 @@ import RefineryCompiler
 
 extension RunExecutor {
     /// Makes one attempt. Runs in a child task; touches nothing of the actor.
+    ///
+    /// Every call in flight is a child task suspended in here, so the async frames on its path are
+    /// kept small: the synchronous work (rendering, hashing, building results and errors) is in
+    /// helpers that are never inlined. Inlined, their values gave this function a 9.6 KB frame per
+    /// call in flight, most of a wide round's memory and page faults.
     static func perform(_ ticket: CallTicket, environment: CallEnvironment) async -> ChildResult {
-        let startedAt = environment.clock.elapsed()
-        var ticket = ticket
+        if ticket.attempt == 1, environment.ledger != nil { return await replayOrCall(ticket, environment: environment) }
+        return await call(ticket, environment: environment, startedAt: environment.clock.elapsed())
+    }
+
+    /// Renders `ticket` in place; the result to return instead when its template fails.
+    @inline(never)
+    private static func render(
+        _ ticket: inout CallTicket, environment: CallEnvironment, startedAt: Duration
+    ) -> ChildResult? {
         if let pending = ticket.pendingPrompt {
             do {
                 try pending.render(into: &ticket.request)
@@ -20,45 +32,82 @@ extension RunExecutor {
         }
         // Hashing is only needed for the ledger, and done here, in parallel, off the parent loop.
         if environment.ledger != nil, ticket.requestHash.isEmpty { ticket.requestHash = RequestHash.of(ticket.request) }
-        if ticket.attempt == 1, let ledger = environment.ledger,
+        return nil
+    }
+
+    /// A first attempt with a ledger: the recorded reply for this exact request, else the call.
+    @inline(never)
+    private static func replayOrCall(_ ticket: CallTicket, environment: CallEnvironment) async -> ChildResult {
+        let startedAt = environment.clock.elapsed()
+        var ticket = ticket
+        if let failure = render(&ticket, environment: environment, startedAt: startedAt) { return failure }
+        if let ledger = environment.ledger,
             let reply = try? await ledger.recordedReply(
                 runID: environment.runID, round: ticket.round, node: ticket.node.id, requestHash: ticket.requestHash)
         {
-            return .attempt(
-                ticket, .replied(reply, replayed: true, evaluation: preParsed(reply, ticket)), latency: .zero,
-                startedAt: startedAt)
+            return replied(ticket, reply, replayed: true, latency: .zero, startedAt: startedAt)
         }
-        let context = CallContext(
-            runID: environment.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
-            kind: ticket.promptKind.rawValue, attempt: ticket.attempt, reminder: ticket.reminder,
-            labels: ticket.labels)
-        let request = ticket.request
-        let providerKey = request.model.provider
-        let timeout = Duration.seconds(request.timeoutSeconds ?? 120)
+        return await call(ticket, environment: environment, startedAt: startedAt)
+    }
+
+    /// Calls the provider under the call's deadline.
+    @inline(never)
+    private static func call(_ ticket: CallTicket, environment: CallEnvironment, startedAt: Duration) async
+        -> ChildResult
+    {
+        var ticket = ticket
+        if let failure = render(&ticket, environment: environment, startedAt: startedAt) { return failure }
+        let timeout = Duration.seconds(ticket.request.timeoutSeconds ?? 120)
         // The deadline is fixed when the attempt starts, so it does not depend on when the timer runs.
         let watch = environment.deadlines.register(deadline: startedAt + timeout)
-        var timedOut = false
         do {
-            let provider = try environment.resolver.provider(for: request.model)
-            let reply = try await CallContext.$current.withValue(context) { try await provider.complete(request) }
-            timedOut = environment.deadlines.finish(watch)
-            if timedOut { throw CancellationError() }
-            let latency = environment.clock.elapsed() - startedAt
-            return .attempt(
-                ticket, .replied(reply, replayed: false, evaluation: preParsed(reply, ticket)), latency: latency,
-                startedAt: startedAt)
-        } catch {
+            let reply = try await send(ticket, environment: environment)
             // Always unregister before returning: the timer must never hold this task once it ends.
-            timedOut = environment.deadlines.finish(watch) || timedOut
-            if !timedOut, Task.isCancelled { return .cancelled(ticket, wasCall: true) }
+            if environment.deadlines.finish(watch) { throw DeadlinePassed() }
             let latency = environment.clock.elapsed() - startedAt
-            let failure =
-                timedOut
-                ? timeoutError(timeout, provider: providerKey)
-                : (error as? ProviderError)
-                    ?? ProviderError(code: .network, message: "The provider failed: \(error)", provider: providerKey)
-            return .attempt(ticket, .failed(failure), latency: latency, startedAt: startedAt)
+            return replied(ticket, reply, replayed: false, latency: latency, startedAt: startedAt)
+        } catch {
+            // After a DeadlinePassed the watch is already finished; `finish` is then a no-op.
+            let timedOut = error is DeadlinePassed || environment.deadlines.finish(watch)
+            return failed(ticket, error, timedOut: timedOut, timeout: timeout, environment: environment, startedAt: startedAt)
         }
+    }
+
+    /// Marks a reply that came after the call's deadline (its watch was already finished).
+    private struct DeadlinePassed: Error {}
+
+    /// The provider's reply, with the call's context bound for the provider.
+    @inline(never)
+    private static func send(_ ticket: CallTicket, environment: CallEnvironment) async throws -> ModelReply {
+        let provider = try environment.resolver.provider(for: ticket.request.model)
+        let binding = CallBinding(
+            runID: environment.runID, plan: ticket.plan, attempt: ticket.attempt, reminder: ticket.reminder)
+        return try await CallBinding.$current.withValue(binding) { try await provider.complete(ticket.request) }
+    }
+
+    @inline(never)
+    private static func replied(
+        _ ticket: CallTicket, _ reply: ModelReply, replayed: Bool, latency: Duration, startedAt: Duration
+    ) -> ChildResult {
+        .attempt(
+            ticket, .replied(reply, replayed: replayed, evaluation: preParsed(reply, ticket)), latency: latency,
+            startedAt: startedAt)
+    }
+
+    @inline(never)
+    private static func failed(
+        _ ticket: CallTicket, _ error: any Error, timedOut: Bool, timeout: Duration, environment: CallEnvironment,
+        startedAt: Duration
+    ) -> ChildResult {
+        if !timedOut, Task.isCancelled { return .cancelled(ticket, wasCall: true) }
+        let latency = environment.clock.elapsed() - startedAt
+        let provider = ticket.request.model.provider
+        let failure =
+            timedOut
+            ? timeoutError(timeout, provider: provider)
+            : (error as? ProviderError)
+                ?? ProviderError(code: .network, message: "The provider failed: \(error)", provider: provider)
+        return .attempt(ticket, .failed(failure), latency: latency, startedAt: startedAt)
     }
 
     /// A pairwise review's reply parsed in the child task: reviews are N² of a round's calls.
@@ -101,7 +150,7 @@ extension RunExecutor {
             }
             switch applyReply(reply, to: ticket, evaluation: evaluation) {
             case .done(let nodeResult):
-                complete(ticket.node.id, nodeResult)
+                complete(ticket.plan.nodeIndex, nodeResult)
             case .retryWithReminder(let kind):
                 enqueue(withReminder(ticket, kind: kind))
             }
@@ -109,7 +158,7 @@ extension RunExecutor {
             configuration.logger.error(
                 "A prompt template failed to render; the call was not made.",
                 metadata: ["node": "\(ticket.node.id)", "error": "\(message)"])
-            complete(ticket.node.id, .skipped("prompt template failed: \(message)"))
+            complete(ticket.plan.nodeIndex, .skipped("prompt template failed: \(message)"))
         case .failed(let error):
             if error.isTransient, ticket.attempt <= workflow.limits.retries, stopReason == nil {
                 let delay = retryDelay(for: error, ticket: ticket)
@@ -140,7 +189,7 @@ extension RunExecutor {
     /// Tries the participant's next model, or drops the participant.
     private func failOver(_ ticket: CallTicket, error: ProviderError) {
         guard var participant = participants[ticket.participant] else {
-            complete(ticket.node.id, .skipped("failed: \(error.code)"))
+            complete(ticket.plan.nodeIndex, .skipped("failed: \(error.code)"))
             return
         }
         let next = ticket.modelIndex + 1
@@ -161,7 +210,7 @@ extension RunExecutor {
                 dropForRun(ticket.participant, reason: "\(error.code): \(error.message)", round: ticket.round)
             }
         }
-        complete(ticket.node.id, .skipped("failed: \(error.code)"))
+        complete(ticket.plan.nodeIndex, .skipped("failed: \(error.code)"))
     }
 
     /// `ticket` moved to model `index` of the participant's chain, as a first attempt.

@@ -43,37 +43,34 @@ extension RunExecutor {
     }
 
     /// Prepares nodes whose dependencies are done: each becomes a queued call or finishes at once.
-    private func activate(_ ids: [String]) {
-        var work = ids
+    private func activate(_ nodes: [Int]) {
+        var work = nodes
         var next = 0
         while next < work.count {
-            let id = work[next]
+            let index = work[next]
             next += 1
-            guard let node = section?.nodes[id] else { continue }
-            switch prepare(node) {
+            switch prepare(index) {
             case .call(let ticket):
                 enqueue(ticket)
             case .result(let result):
-                work += finish(id, result)
+                work += finish(index, result)
             }
         }
     }
 
     /// Records a node's result and prepares the nodes it unblocked.
-    func complete(_ id: String, _ result: NodeResult) {
-        activate(finish(id, result))
+    func complete(_ node: Int, _ result: NodeResult) {
+        activate(finish(node, result))
     }
 
-    private func finish(_ id: String, _ result: NodeResult) -> [String] {
-        guard let run = section else { return [] }
-        guard run.results[id] == nil else { return [] }
-        run.results[id] = result
+    private func finish(_ node: Int, _ result: NodeResult) -> [Int] {
+        guard let run = section, run.results.indices.contains(node), run.results[node] == nil else { return [] }
+        run.results[node] = result
         run.unfinished -= 1
-        var ready: [String] = []
-        for dependent in run.dependents[id] ?? [] {
-            let left = (run.pendingDependencies[dependent] ?? 1) - 1
-            run.pendingDependencies[dependent] = left
-            if left == 0 { ready.append(dependent) }
+        var ready: [Int] = []
+        for dependent in run.dependents(of: node) {
+            run.pendingDependencies[dependent] -= 1
+            if run.pendingDependencies[dependent] == 0 { ready.append(dependent) }
         }
         return ready
     }
@@ -82,7 +79,7 @@ extension RunExecutor {
     func finishSection() async -> RoundResult? {
         guard let run = section else { return nil }
         // Nodes never reached (run stopped) count as skipped.
-        for id in run.nodes.keys where run.results[id] == nil { run.results[id] = .skipped("not started") }
+        for index in run.results.indices where run.results[index] == nil { run.results[index] = .skipped("not started") }
         // Reviews in member order, not arrival order, so the step's results are deterministic.
         // The positions are looked up once per review, not per comparison (N² reviews a step).
         let order = Dictionary(uniqueKeysWithValues: (memberIDs + ["arbiter"]).enumerated().map { ($1, $0) })

@@ -253,7 +253,7 @@ actor RunExecutor {
     private func current(_ ticket: CallTicket) -> CallTicket? {
         let id = ticket.participant
         if id != "arbiter", !isActive(id) {
-            complete(ticket.node.id, .skipped("\(id) dropped"))
+            complete(ticket.plan.nodeIndex, .skipped("\(id) dropped"))
             return nil
         }
         guard let participant = participants[id], participant.modelIndex > ticket.modelIndex else { return ticket }
@@ -292,7 +292,7 @@ actor RunExecutor {
                 readyHeads[provider] = 0
             }
             queuedCount = 0
-            for ticket in skipped { complete(ticket.node.id, .skipped(reason)) }
+            for ticket in skipped { complete(ticket.plan.nodeIndex, .skipped(reason)) }
         }
     }
 
@@ -306,14 +306,14 @@ actor RunExecutor {
             backoffsRunning -= 1
             if stopReason == nil, Task.isCancelled { stopReason = .cancelled }
             if stopReason != nil {
-                complete(ticket.node.id, .skipped("run stopped"))
+                complete(ticket.plan.nodeIndex, .skipped("run stopped"))
             } else {
                 enqueue(ticket)
             }
         case .cancelled(let ticket, let wasCall):
             if wasCall { release(ticket) } else { backoffsRunning -= 1 }
             if stopReason == nil { stopReason = .cancelled }
-            complete(ticket.node.id, .skipped("cancelled"))
+            complete(ticket.plan.nodeIndex, .skipped("cancelled"))
         case .attempt(let ticket, let result, let latency, let startedAt):
             release(ticket)
             await handleAttempt(ticket, result, latency: latency, startedAt: startedAt)

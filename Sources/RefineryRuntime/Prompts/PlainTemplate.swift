@@ -17,8 +17,24 @@ struct PlainTemplate: Sendable {
     private struct Unsupported: Error {}
 
     fileprivate let tokens: [Token]
+    /// Bytes of the template's own text, each section counted once: with the context's size, the
+    /// capacity a rendering reserves, so the output is not regrown a dozen times as it is appended to.
+    private let textBytes: Int
 
-    fileprivate init(tokens: [Token]) { self.tokens = tokens }
+    fileprivate init(tokens: [Token]) {
+        self.tokens = tokens
+        self.textBytes = Self.textBytes(tokens)
+    }
+
+    private static func textBytes(_ tokens: [Token]) -> Int {
+        tokens.reduce(0) { total, token in
+            switch token {
+            case .text(let text): total + text.utf8.count
+            case .variable: total
+            case .section(_, let body), .inverted(_, let body): total + body.textBytes
+            }
+        }
+    }
 
     /// Compiled default templates, by kind (absent when a default uses a feature outside the subset).
     static let defaults: [PromptKind: PlainTemplate] = {
@@ -34,12 +50,13 @@ struct PlainTemplate: Sendable {
         // standalone tag when only blanks and a newline follow it, and then it swallows that line.
         let startsOnNewLine = parser.lineFinished()
         guard let tokens = try? Self.parse(&parser, newLine: startsOnNewLine, section: nil) else { return nil }
-        self.tokens = tokens
+        self.init(tokens: tokens)
     }
 
     /// Renders `context` with the values ``PromptContext/templateValues()`` would give Mustache.
     func render(_ context: PromptContext) -> String {
         var output = ""
+        output.reserveCapacity(textBytes + context.approximateContentBytes + 64)
         var stack: [TemplateValue] = [.root]
         render(into: &output, stack: &stack, context: context)
         return output

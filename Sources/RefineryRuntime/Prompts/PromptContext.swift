@@ -126,3 +126,25 @@ package struct PromptContext: Sendable {
         self.questionCount = questionCount
     }
 }
+
+extension PromptContext {
+    /// Rough size in bytes of the values a prompt shows (the template's own text not included): the
+    /// budget estimate before rendering, and the capacity a rendering reserves up front.
+    package var approximateContentBytes: Int {
+        func bytes(_ text: String?) -> Int { text?.utf8.count ?? 0 }
+        func bytes(_ texts: [String]) -> Int { texts.reduce(0) { $0 + $1.utf8.count } }
+        var total = bytes(prompt) + bytes(extraContext) + bytes(ownAnswer) + bytes(draft) + bytes(question)
+        total += bytes(rubric)
+        for entry in ownHistory { total += bytes(entry.answer) + bytes(entry.reviews) }
+        for peer in peers { total += bytes(peer.text) }
+        for answer in answersToScore { total += bytes(answer.text) }
+        total += bytes(answerUnderReview?.text)
+        for review in reviewsReceived {
+            total += bytes(review.evaluation.rationale) + bytes(review.evaluation.suggestions)
+        }
+        total += bytes(questions)
+        for item in verificationAnswers { total += bytes(item.question) + bytes(item.answer) }
+        if let synthesis { total += bytes(synthesis.synthesis) + bytes(synthesis.refinementAreas) }
+        return total
+    }
+}

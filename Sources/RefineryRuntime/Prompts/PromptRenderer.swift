@@ -53,10 +53,11 @@ package struct PromptRenderer: Sendable {
         return RenderedPrompt(system: systemText, user: userText)
     }
 
+    /// `text` without trailing whitespace, trimmed in place (no copy of the prompt).
     private static func droppingTrailingWhitespace(_ text: String) -> String {
-        var text = Substring(text)
-        while let last = text.last, last.isWhitespace { text = text.dropLast() }
-        return String(text)
+        var text = text
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return text
     }
 
     /// Parses a template as plain text. With `validate`, variables must be ones ``PromptContext`` provides.

@@ -10,10 +10,13 @@ enum Prepared {
 }
 
 extension RunExecutor {
-    func prepare(_ node: GraphNode) -> Prepared {
-        guard let run = section, let stageIndex = run.stageIndexOf[node.id],
-            let stage = run.stages.first(where: { $0.index == stageIndex })
-        else { return .result(.skipped("unknown node")) }
+    func prepare(_ index: Int) -> Prepared {
+        guard let run = section, run.nodes.indices.contains(index) else { return .result(.skipped("unknown node")) }
+        let node = run.nodes[index]
+        let stageIndex = run.stageIndexOf[index]
+        guard let stage = run.stages.first(where: { $0.index == stageIndex }) else {
+            return .result(.skipped("unknown stage"))
+        }
         if stopReason != nil { return .result(.skipped("run stopped")) }
         if case .close = node.kind { return .result(NodeResult()) }
         let participant = node.participant
@@ -48,7 +51,7 @@ extension RunExecutor {
             case .none:
                 break
             }
-            return makeTicket(node, stage: stage, kind: kind, context: context)
+            return makeTicket(node, index, stage: stage, kind: kind, context: context)
 
         case (.evaluate(let reviewer, let target), .evaluate(let options)):
             guard reviewer != target else { return .result(.skipped("a member never scores itself")) }
@@ -59,7 +62,7 @@ extension RunExecutor {
             context.answerUnderReview = LabeledText(label: label, text: answer)
             context.rubric = options.rubric
             return makeTicket(
-                node, stage: stage, kind: .evaluatePairwise, context: context, format: JSONSchemas.evaluation,
+                node, index, stage: stage, kind: .evaluatePairwise, context: context, format: JSONSchemas.evaluation,
                 replyKind: .evaluation, labels: [label: target])
 
         case (.evaluateBatch(let reviewer, let targets), .evaluate(let options)):
@@ -71,7 +74,7 @@ extension RunExecutor {
             context.rubric = options.rubric
             let labels = shown.texts.map(\.label)
             return makeTicket(
-                node, stage: stage, kind: .evaluateBatched, context: context,
+                node, index, stage: stage, kind: .evaluateBatched, context: context,
                 format: JSONSchemas.batchedEvaluation(labels: labels), replyKind: .batchedEvaluation(labels: labels),
                 labels: shown.members)
 
@@ -84,11 +87,11 @@ extension RunExecutor {
             if options.refineProtocol == .critiqueRevise {
                 context.draft = own
                 return makeTicket(
-                    node, stage: stage, kind: .critiqueRevise, context: context, replyKind: .critiqueRevise)
+                    node, index, stage: stage, kind: .critiqueRevise, context: context, replyKind: .critiqueRevise)
             }
             context.ownAnswer = own
             context.reviewsReceived = reviewsReceived(by: member)
-            return makeTicket(node, stage: stage, kind: .refine, context: context)
+            return makeTicket(node, index, stage: stage, kind: .refine, context: context)
 
         case (.synthesize(let by), .synthesize):
             let shown = labelled(for: by, members: memberIDs.filter { isActive($0) }) {
@@ -97,7 +100,7 @@ extension RunExecutor {
             guard !shown.texts.isEmpty else { return .result(.skipped("no answers to synthesize")) }
             context.answersToScore = shown.texts
             return makeTicket(
-                node, stage: stage, kind: .synthesize, context: context, format: JSONSchemas.synthesis,
+                node, index, stage: stage, kind: .synthesize, context: context, format: JSONSchemas.synthesis,
                 replyKind: .synthesis, labels: shown.members)
 
         case (.verifyPlan(let by), .verify(let options)):
@@ -106,7 +109,7 @@ extension RunExecutor {
             context.draft = text
             context.questionCount = options.questions
             return makeTicket(
-                node, stage: stage, kind: .verifyPlan, context: context, format: JSONSchemas.verificationQuestions,
+                node, index, stage: stage, kind: .verifyPlan, context: context, format: JSONSchemas.verificationQuestions,
                 replyKind: .verificationQuestions)
 
         case (.verifyAnswer(let by, let question), .verify):
@@ -115,7 +118,7 @@ extension RunExecutor {
             else { return .result(.skipped("no verification question \(question + 1)")) }
             // Factored CoVe: a fresh context with the question only, never the draft.
             context = PromptContext(prompt: prompt, extraContext: extraContext, question: questions[question])
-            return makeTicket(node, stage: stage, kind: .verifyAnswer, context: context)
+            return makeTicket(node, index, stage: stage, kind: .verifyAnswer, context: context)
 
         case (.verifyRevise(let by), .verify):
             guard let plan = planResult(by: by, stageIndex: stageIndex), let questions = plan.questions,
@@ -124,7 +127,7 @@ extension RunExecutor {
             context.draft = planned
             context.questions = questions
             context.verificationAnswers = verificationAnswers(by: by, stageIndex: stageIndex, questions: questions)
-            return makeTicket(node, stage: stage, kind: .verifyRevise, context: context)
+            return makeTicket(node, index, stage: stage, kind: .verifyRevise, context: context)
 
         default:
             return .result(.skipped("node kind does not match its stage"))
@@ -133,7 +136,7 @@ extension RunExecutor {
 
     /// Renders the prompt and builds the ticket for `node`'s participant at its current model.
     private func makeTicket(
-        _ node: GraphNode, stage: GraphStage, kind: PromptKind, context: PromptContext,
+        _ node: GraphNode, _ index: Int, stage: GraphStage, kind: PromptKind, context: PromptContext,
         format: ResponseFormat? = nil, replyKind: ReplyKind? = nil, labels: [String: String] = [:]
     ) -> Prepared {
         guard let participant = participants[node.participant], let run = section else {
@@ -153,12 +156,14 @@ extension RunExecutor {
             params: participant.params.merged(with: common.params), responseFormat: format,
             timeoutSeconds: common.timeoutSeconds ?? workflow.limits.timeoutSeconds)
         let pending = PendingPrompt(renderer: renderer, kind: kind, context: context)
+        let plan = CallPlan(
+            node: node, nodeIndex: index, participant: node.participant, round: run.round, stageIndex: stage.index, promptKind: kind,
+            labels: labels, replyKind: replyKind, draft: context.draft,
+            estimatedCostUSD: estimateCost(request, promptBytes: pending.approximateBytes))
         return .call(
             CallTicket(
-                node: node, participant: node.participant, round: run.round, stageIndex: stage.index,
-                promptKind: kind, request: request, pendingPrompt: pending, requestHash: "",
-                modelIndex: participant.modelIndex, attempt: 1, reminder: false, labels: labels, replyKind: replyKind,
-                draft: context.draft, estimatedCostUSD: estimateCost(request, promptBytes: pending.approximateBytes)))
+                plan: plan, request: request, pendingPrompt: pending, requestHash: "", modelIndex: participant.modelIndex,
+                attempt: 1, reminder: false))
     }
 
     /// The viewer's labels for every other member, shuffled with the run's seed (stable per round).
@@ -231,7 +236,9 @@ extension RunExecutor {
         // Label order, not arrival order: the same replies must always give the same request.
         // Sort keys computed once per review, not twice per comparison.
         var received: [(count: Int, key: String, review: Review)] = []
-        for review in section?.reviews ?? [] where review.target == member && review.score != nil {
+        guard let run = section else { return [] }
+        for position in run.reviewsByTarget[member] ?? [] where run.reviews[position].score != nil {
+            let review = run.reviews[position]
             let key = labels[review.reviewer] ?? review.reviewer
             received.append((key.count, key, review))
         }
@@ -249,8 +256,8 @@ extension RunExecutor {
 
     private func planResult(by: String, stageIndex: Int) -> NodeResult? {
         guard let run = section else { return nil }
-        for (id, node) in run.nodes where run.stageIndexOf[id] == stageIndex {
-            if case .verifyPlan(let planner) = node.kind, planner == by { return run.results[id] }
+        for (index, node) in run.nodes.enumerated() where run.stageIndexOf[index] == stageIndex {
+            if case .verifyPlan(let planner) = node.kind, planner == by { return run.results[index] }
         }
         return nil
     }
@@ -258,9 +265,9 @@ extension RunExecutor {
     private func verificationAnswers(by: String, stageIndex: Int, questions: [String]) -> [QuestionAnswer] {
         guard let run = section else { return [] }
         var found: [Int: String] = [:]
-        for (id, node) in run.nodes where run.stageIndexOf[id] == stageIndex {
+        for (index, node) in run.nodes.enumerated() where run.stageIndexOf[index] == stageIndex {
             if case .verifyAnswer(let verifier, let question) = node.kind, verifier == by,
-                let text = run.results[id]?.text
+                let text = run.results[index]?.text
             {
                 found[question] = text
             }

@@ -104,7 +104,7 @@ extension RunExecutor {
             reviewer: reviewer, target: target, label: label, score: evaluation?.score,
             strengths: evaluation?.strengths ?? [], weaknesses: evaluation?.weaknesses ?? [],
             suggestions: evaluation?.suggestions ?? [], rationale: evaluation?.rationale ?? "")
-        section?.reviews.append(review)
+        section?.addReview(review)
         if evaluation == nil { section?.unscored += 1 }
     }
 }
