@@ -90,6 +90,11 @@ extension RunExecutor {
         run.reviews = keyed.sorted { ($0.reviewer, $0.target, $0.index) < ($1.reviewer, $1.target, $1.index) }.map {
             reviews[$0.index]
         }
+        // Positions of each member's scored reviews, in that order.
+        var scoredByTarget: [String: [Int]] = [:]
+        for (index, review) in run.reviews.enumerated() where review.score != nil {
+            scoredByTarget[review.target, default: []].append(index)
+        }
         for member in memberIDs {
             if let latest = run.latestText(of: member, before: Int.max),
                 let model = latest.model ?? participants[member].map({ $0.models[$0.modelIndex] })
@@ -102,22 +107,18 @@ extension RunExecutor {
         if let produced = run.synthesis { synthesis = produced }
 
         // Scores of this step.
-        var received: [String: [Double]] = [:]
-        var reviewsText: [String: [String]] = [:]
-        for review in run.reviews {
-            guard let score = review.score else { continue }
-            received[review.target, default: []].append(score)
-            reviewsText[review.target, default: []].append(Self.describe(review))
+        let sorted = run.reviews
+        let scores = scoredByTarget.mapValues { positions in
+            (mean: positions.reduce(0) { $0 + (sorted[$1].score ?? 0) } / Double(positions.count), count: positions.count)
         }
-        let means = received.mapValues { $0.reduce(0, +) / Double($0.count) }
-        if !received.isEmpty {
-            lastScores = received.mapValues { ($0.reduce(0, +) / Double($0.count), $0.count) }
-        }
+        let means = scores.mapValues(\.mean)
+        if !scores.isEmpty { lastScores = scores }
         if run.phase != .epilogue {
             for member in memberIDs where isActive(member) {
                 guard let answer = answers[member]?.text else { continue }
                 history[member, default: []].append(
-                    HistoryEntry(round: run.round, answer: answer, reviews: reviewsText[member] ?? []))
+                    PastAnswer(
+                        round: run.round, answer: answer, reviews: sorted, positions: scoredByTarget[member] ?? []))
             }
         }
 

@@ -29,7 +29,8 @@ actor RunExecutor {
     var answers: [String: (text: String, model: ModelRef)] = [:]
     var draft: String?
     var synthesis: Synthesis?
-    var history: [String: [HistoryEntry]] = [:]
+    /// Each member's earlier answers and the reviews they got, described only when a prompt shows them.
+    var history: [String: [PastAnswer]] = [:]
     var extraContext: String?
     var lastScores: [String: (mean: Double, count: Int)] = [:]
     var lastDecision: RoundDecision?

@@ -6,34 +6,80 @@
 // else (partials, delimiters, pragmas, transforms, inheritance) is not compiled here and Mustache renders it.
 
 /// A template compiled for the plain-text fast path.
+///
+/// Parsed into a tree of tokens, then laid out flat: texts and name paths in their own arrays, and
+/// steps that only hold positions, so rendering walks plain values (no retain per step) and looks
+/// names up by a resolved ``TemplateName`` instead of comparing strings.
 struct PlainTemplate: Sendable {
     fileprivate indirect enum Token: Sendable {
         case text(String)
         case variable([String])
-        case section([String], PlainTemplate)
-        case inverted([String], PlainTemplate)
+        case section([String], [Token])
+        case inverted([String], [Token])
+    }
+
+    /// A name path: `names[start..<start + count]`; `current` when it starts at the current object (`.`).
+    private struct Path: Sendable {
+        var start: Int
+        var count: Int
+        var current: Bool
+    }
+
+    /// One step; a section's body is the steps up to `end`.
+    private enum Step: Sendable {
+        case text(Int)
+        case variable(Path)
+        case section(Path, end: Int)
+        case inverted(Path, end: Int)
     }
 
     private struct Unsupported: Error {}
 
-    fileprivate let tokens: [Token]
+    private let steps: [Step]
+    private let texts: [String]
+    /// Path components; `nil` for a name no context provides (it resolves to nothing, as in Mustache).
+    private let names: [TemplateName?]
     /// Bytes of the template's own text, each section counted once: with the context's size, the
     /// capacity a rendering reserves, so the output is not regrown a dozen times as it is appended to.
     private let textBytes: Int
 
     fileprivate init(tokens: [Token]) {
-        self.tokens = tokens
-        self.textBytes = Self.textBytes(tokens)
-    }
-
-    private static func textBytes(_ tokens: [Token]) -> Int {
-        tokens.reduce(0) { total, token in
-            switch token {
-            case .text(let text): total + text.utf8.count
-            case .variable: total
-            case .section(_, let body), .inverted(_, let body): total + body.textBytes
+        var steps: [Step] = []
+        var texts: [String] = []
+        var names: [TemplateName?] = []
+        func path(_ parts: [String]) -> Path {
+            let current = parts.first == "."
+            let components = current ? Array(parts.dropFirst()) : parts
+            let path = Path(start: names.count, count: components.count, current: current)
+            names += components.map { TemplateName(rawValue: $0) }
+            return path
+        }
+        func layOut(_ tokens: [Token]) {
+            for token in tokens {
+                switch token {
+                case .text(let text):
+                    steps.append(.text(texts.count))
+                    texts.append(text)
+                case .variable(let parts):
+                    steps.append(.variable(path(parts)))
+                case .section(let parts, let body), .inverted(let parts, let body):
+                    let at = steps.count
+                    let resolved = path(parts)
+                    steps.append(.text(-1))  // placeholder until the body's end is known
+                    layOut(body)
+                    if case .section = token {
+                        steps[at] = .section(resolved, end: steps.count)
+                    } else {
+                        steps[at] = .inverted(resolved, end: steps.count)
+                    }
+                }
             }
         }
+        layOut(tokens)
+        self.steps = steps
+        self.texts = texts
+        self.names = names
+        self.textBytes = texts.reduce(0) { $0 + $1.utf8.count }
     }
 
     /// Compiled default templates, by kind (absent when a default uses a feature outside the subset).
@@ -58,7 +104,7 @@ struct PlainTemplate: Sendable {
         var output = ""
         output.reserveCapacity(textBytes + context.approximateContentBytes + 64)
         var stack: [TemplateValue] = [.root]
-        render(into: &output, stack: &stack, context: context)
+        render(0..<steps.count, into: &output, stack: &stack, context: context)
         return output
     }
 
@@ -94,7 +140,7 @@ struct PlainTemplate: Sendable {
                     tokens.append(.text(whiteSpaceBefore))
                     whiteSpaceBefore = ""
                 }
-                let body = PlainTemplate(tokens: try parse(&parser, newLine: newLine && setNewLine, section: name))
+                let body = try parse(&parser, newLine: newLine && setNewLine, section: name)
                 let path = Self.path(name)
                 tokens.append(sigil == "#" ? .section(path, body) : .inverted(path, body))
             case "/":
@@ -159,70 +205,80 @@ struct PlainTemplate: Sendable {
 
     // MARK: - Rendering (swift-mustache's semantics for the values `templateValues()` holds)
 
-    private func render(into output: inout String, stack: inout [TemplateValue], context: PromptContext) {
-        for token in tokens {
-            switch token {
+    private func render(
+        _ range: Range<Int>, into output: inout String, stack: inout [TemplateValue], context: PromptContext
+    ) {
+        var index = range.lowerBound
+        while index < range.upperBound {
+            switch steps[index] {
             case .text(let text):
-                output += text
+                output += texts[text]
+                index += 1
             case .variable(let path):
-                switch Self.lookUp(path, in: stack, context: context) {
-                case .none: continue
+                switch lookUp(path, in: stack, context: context) {
+                case .none: break
                 case .string(let string)?: output += string
                 case let value?: output += String(describing: value.anyValue(in: context))
                 }
-            case .section(let path, let body):
-                switch Self.lookUp(path, in: stack, context: context) {
+                index += 1
+            case .section(let path, let end):
+                let body = index + 1..<end
+                switch lookUp(path, in: stack, context: context) {
                 case .none:
-                    continue
+                    break
                 case .bool(let flag)?:
-                    if flag { body.render(into: &output, stack: &stack, context: context) }
+                    if flag { render(body, into: &output, stack: &stack, context: context) }
                 case .list(let list)?:
-                    for index in 0..<list.count(in: context) {
-                        let item = list.item(index, in: context)
-                        body.render(pushing: item, into: &output, stack: &stack, context: context)
+                    for item in 0..<list.count(in: context) {
+                        render(body, pushing: list.item(item, in: context), into: &output, stack: &stack, context: context)
                     }
                 case let value?:
-                    body.render(pushing: value, into: &output, stack: &stack, context: context)
+                    render(body, pushing: value, into: &output, stack: &stack, context: context)
                 }
-            case .inverted(let path, let body):
-                switch Self.lookUp(path, in: stack, context: context) {
+                index = end
+            case .inverted(let path, let end):
+                let body = index + 1..<end
+                switch lookUp(path, in: stack, context: context) {
                 case .none:
-                    body.render(into: &output, stack: &stack, context: context)
+                    render(body, into: &output, stack: &stack, context: context)
                 case .bool(let flag)?:
-                    if !flag { body.render(into: &output, stack: &stack, context: context) }
+                    if !flag { render(body, into: &output, stack: &stack, context: context) }
                 case .list(let list)?:
                     if list.count(in: context) == 0 {
-                        body.render(pushing: .list(list), into: &output, stack: &stack, context: context)
+                        render(body, pushing: .list(list), into: &output, stack: &stack, context: context)
                     }
                 case .some:
-                    continue
+                    break
                 }
+                index = end
             }
         }
     }
 
     private func render(
-        pushing value: TemplateValue, into output: inout String, stack: inout [TemplateValue], context: PromptContext
+        _ range: Range<Int>, pushing value: TemplateValue, into output: inout String, stack: inout [TemplateValue],
+        context: PromptContext
     ) {
         stack.append(value)
-        render(into: &output, stack: &stack, context: context)
+        render(range, into: &output, stack: &stack, context: context)
         stack.removeLast()
     }
 
-    private static func lookUp(_ path: [String], in stack: [TemplateValue], context: PromptContext) -> TemplateValue? {
-        guard let first = path.first else { return nil }
-        if first == "." {
+    private func lookUp(_ path: Path, in stack: [TemplateValue], context: PromptContext) -> TemplateValue? {
+        if path.current {
             guard var value = stack.last else { return nil }
-            for name in path.dropFirst() {
-                guard let child = value.child(name, in: context) else { return nil }
+            for index in path.start..<path.start + path.count {
+                guard let name = names[index], let child = value.child(name, in: context) else { return nil }
                 value = child
             }
             return value
         }
+        guard path.count > 0, let first = names[path.start] else { return nil }
+        let rest = path.start + 1..<path.start + path.count
         for object in stack.reversed() {
             guard var value = object.child(first, in: context) else { continue }
-            for name in path.dropFirst() {
-                guard let child = value.child(name, in: context) else { return nil }
+            for index in rest {
+                guard let name = names[index], let child = value.child(name, in: context) else { return nil }
                 value = child
             }
             return value

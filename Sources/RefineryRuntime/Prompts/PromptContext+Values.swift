@@ -59,6 +59,12 @@ extension PromptContext {
         value.map { !ReplyParser.trimmed($0).isEmpty } ?? false
     }
 
+    /// ``present(_:)`` without trimming a copy: some scalar is not whitespace (what trimming keeps).
+    static func isShown(_ value: String?) -> Bool {
+        guard let value else { return false }
+        return value.unicodeScalars.contains { !$0.properties.isWhitespace }
+    }
+
     var labelList: String { answersToScore.map(\.label).joined(separator: ", ") }
 
     var labelsJSON: String { "[" + answersToScore.map { "\"\($0.label)\"" }.joined(separator: ", ") + "]" }

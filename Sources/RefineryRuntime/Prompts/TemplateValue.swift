@@ -3,6 +3,59 @@
 // tree and casting its values back (building and casting were about a tenth of the engine's CPU per call).
 // Lists and objects are positions in the context, not copies of it, so pushing and matching them is free.
 
+/// A name templates use, resolved once when a template is compiled (see ``PromptContext/templateKeys``).
+enum TemplateName: String, CaseIterable, Sendable {
+    case prompt
+    case hasExtraContext = "has_extra_context"
+    case extraContext = "extra_context"
+    case hasOwnAnswer = "has_own_answer"
+    case ownAnswer = "own_answer"
+    case hasHistory = "has_history"
+    case history
+    case round
+    case answer
+    case reviews
+    case hasReviews = "has_reviews"
+    case hasPeers = "has_peers"
+    case peers
+    case label
+    case text
+    case hasSynthesis = "has_synthesis"
+    case synthesis
+    case confidence
+    case hasDissent = "has_dissent"
+    case dissent
+    case hasRefinementAreas = "has_refinement_areas"
+    case refinementAreas = "refinement_areas"
+    case needsIteration = "needs_iteration"
+    case ranking
+    case hasAnswer = "has_answer"
+    case answers
+    case hasAnswers = "has_answers"
+    case labels
+    case labelsJson = "labels_json"
+    case hasRubric = "has_rubric"
+    case rubric
+    case score
+    case rationale
+    case strengths
+    case hasStrengths = "has_strengths"
+    case weaknesses
+    case hasWeaknesses = "has_weaknesses"
+    case suggestions
+    case hasSuggestions = "has_suggestions"
+    case hasDraft = "has_draft"
+    case draft
+    case hasQuestions = "has_questions"
+    case questions
+    case number
+    case hasQuestion = "has_question"
+    case question
+    case hasVerificationAnswers = "has_verification_answers"
+    case verificationAnswers = "verification_answers"
+    case questionCount = "question_count"
+}
+
 /// A value a plain template sees: text, a flag, a list, or an object (the context or a part of it).
 enum TemplateValue {
     case string(String)
@@ -74,7 +127,7 @@ enum TemplateValue {
     }
 
     /// The child `name`, exactly as the dictionaries of `templateValues()` hold it (`nil` when absent).
-    func child(_ name: String, in context: PromptContext) -> TemplateValue? {
+    func child(_ name: TemplateName, in context: PromptContext) -> TemplateValue? {
         switch self {
         case .string, .bool, .list: nil
         case .root: context.templateChild(name)
@@ -107,14 +160,14 @@ enum TemplateValue {
         }
     }
 
-    private static func child(_ name: String, of object: Object, in context: PromptContext) -> TemplateValue? {
+    private static func child(_ name: TemplateName, of object: Object, in context: PromptContext) -> TemplateValue? {
         switch object {
         case .history(let index):
             switch name {
-            case "round": .string(String(context.ownHistory[index].round))
-            case "answer": .string(context.ownHistory[index].answer)
-            case "reviews": .list(.historyReviews(index))
-            case "has_reviews": .bool(!context.ownHistory[index].reviews.isEmpty)
+            case .round: .string(String(context.ownHistory[index].round))
+            case .answer: .string(context.ownHistory[index].answer)
+            case .reviews: .list(.historyReviews(index))
+            case .hasReviews: .bool(!context.ownHistory[index].reviews.isEmpty)
             default: nil
             }
         case .peer(let index): labeledChild(name, context.peers[index])
@@ -124,53 +177,53 @@ enum TemplateValue {
         case .synthesis: context.synthesis.flatMap { synthesisChild(name, $0) }
         case .question(let index):
             switch name {
-            case "number": .string(String(index + 1))
-            case "text": .string(context.questions[index])
+            case .number: .string(String(index + 1))
+            case .text: .string(context.questions[index])
             default: nil
             }
         case .verification(let index):
             switch name {
-            case "number": .string(String(index + 1))
-            case "question": .string(context.verificationAnswers[index].question)
-            case "answer": .string(context.verificationAnswers[index].answer)
+            case .number: .string(String(index + 1))
+            case .question: .string(context.verificationAnswers[index].question)
+            case .answer: .string(context.verificationAnswers[index].answer)
             default: nil
             }
         }
     }
 
-    private static func labeledChild(_ name: String, _ item: LabeledText) -> TemplateValue? {
+    private static func labeledChild(_ name: TemplateName, _ item: LabeledText) -> TemplateValue? {
         switch name {
-        case "label": .string(item.label)
-        case "text": .string(item.text)
+        case .label: .string(item.label)
+        case .text: .string(item.text)
         default: nil
         }
     }
 
-    private static func reviewChild(_ name: String, _ index: Int, in context: PromptContext) -> TemplateValue? {
+    private static func reviewChild(_ name: TemplateName, _ index: Int, in context: PromptContext) -> TemplateValue? {
         switch name {
-        case "label": .string(context.reviewsReceived[index].label)
-        case "score": .string(ReplyParser.formatted(context.reviewsReceived[index].evaluation.score))
-        case "rationale": .string(context.reviewsReceived[index].evaluation.rationale)
-        case "strengths": .list(.strengths(index))
-        case "has_strengths": .bool(!context.reviewsReceived[index].evaluation.strengths.isEmpty)
-        case "weaknesses": .list(.weaknesses(index))
-        case "has_weaknesses": .bool(!context.reviewsReceived[index].evaluation.weaknesses.isEmpty)
-        case "suggestions": .list(.suggestions(index))
-        case "has_suggestions": .bool(!context.reviewsReceived[index].evaluation.suggestions.isEmpty)
+        case .label: .string(context.reviewsReceived[index].label)
+        case .score: .string(ReplyParser.formatted(context.reviewsReceived[index].evaluation.score))
+        case .rationale: .string(context.reviewsReceived[index].evaluation.rationale)
+        case .strengths: .list(.strengths(index))
+        case .hasStrengths: .bool(!context.reviewsReceived[index].evaluation.strengths.isEmpty)
+        case .weaknesses: .list(.weaknesses(index))
+        case .hasWeaknesses: .bool(!context.reviewsReceived[index].evaluation.weaknesses.isEmpty)
+        case .suggestions: .list(.suggestions(index))
+        case .hasSuggestions: .bool(!context.reviewsReceived[index].evaluation.suggestions.isEmpty)
         default: nil
         }
     }
 
-    private static func synthesisChild(_ name: String, _ synthesis: Synthesis) -> TemplateValue? {
+    private static func synthesisChild(_ name: TemplateName, _ synthesis: Synthesis) -> TemplateValue? {
         switch name {
-        case "text": .string(synthesis.synthesis)
-        case "confidence": .string(ConvergenceJudge.number(synthesis.confidence))
-        case "has_dissent": .bool(!ReplyParser.trimmed(synthesis.dissent).isEmpty)
-        case "dissent": .string(synthesis.dissent)
-        case "has_refinement_areas": .bool(!synthesis.refinementAreas.isEmpty)
-        case "refinement_areas": .list(.refinementAreas)
-        case "needs_iteration": .string(synthesis.needsIteration ? "yes" : "no")
-        case "ranking": .string(synthesis.ranking.joined(separator: ", "))
+        case .text: .string(synthesis.synthesis)
+        case .confidence: .string(ConvergenceJudge.number(synthesis.confidence))
+        case .hasDissent: .bool(PromptContext.isShown(synthesis.dissent))
+        case .dissent: .string(synthesis.dissent)
+        case .hasRefinementAreas: .bool(!synthesis.refinementAreas.isEmpty)
+        case .refinementAreas: .list(.refinementAreas)
+        case .needsIteration: .string(synthesis.needsIteration ? "yes" : "no")
+        case .ranking: .string(synthesis.ranking.joined(separator: ", "))
         default: nil
         }
     }
@@ -178,44 +231,44 @@ enum TemplateValue {
 
 extension PromptContext {
     /// The top-level value `name` of `templateValues()`, computed alone.
-    func templateChild(_ name: String) -> TemplateValue? {
+    func templateChild(_ name: TemplateName) -> TemplateValue? {
         switch name {
-        case "prompt": .string(prompt)
-        case "question_count": .string(String(questionCount))
-        case "has_extra_context": .bool(Self.present(extraContext))
-        case "extra_context": Self.presentValue(extraContext)
-        case "has_own_answer": .bool(Self.present(ownAnswer))
-        case "own_answer": Self.presentValue(ownAnswer)
-        case "has_draft": .bool(Self.present(draft))
-        case "draft": Self.presentValue(draft)
-        case "has_question": .bool(Self.present(question))
-        case "question": Self.presentValue(question)
-        case "has_rubric": .bool(Self.present(rubric))
-        case "rubric": Self.presentValue(rubric)
-        case "has_history": .bool(!ownHistory.isEmpty)
-        case "history": .list(.history)
-        case "has_peers": .bool(!peers.isEmpty)
-        case "peers": .list(.peers)
-        case "has_answer": .bool(answerUnderReview != nil)
-        case "answer": answerUnderReview == nil ? nil : .object(.answerUnderReview)
-        case "has_answers": .bool(!answersToScore.isEmpty)
-        case "answers": .list(.answers)
-        case "labels": .string(labelList)
-        case "labels_json": .string(labelsJSON)
-        case "reviews": .list(.reviews)
-        case "has_reviews": .bool(!reviewsReceived.isEmpty)
-        case "has_synthesis": .bool(synthesis != nil)
-        case "synthesis": synthesis == nil ? nil : .object(.synthesis)
-        case "has_questions": .bool(!questions.isEmpty)
-        case "questions": .list(.questions)
-        case "has_verification_answers": .bool(!verificationAnswers.isEmpty)
-        case "verification_answers": .list(.verificationAnswers)
+        case .prompt: .string(prompt)
+        case .questionCount: .string(String(questionCount))
+        case .hasExtraContext: .bool(Self.isShown(extraContext))
+        case .extraContext: Self.presentValue(extraContext)
+        case .hasOwnAnswer: .bool(Self.isShown(ownAnswer))
+        case .ownAnswer: Self.presentValue(ownAnswer)
+        case .hasDraft: .bool(Self.isShown(draft))
+        case .draft: Self.presentValue(draft)
+        case .hasQuestion: .bool(Self.isShown(question))
+        case .question: Self.presentValue(question)
+        case .hasRubric: .bool(Self.isShown(rubric))
+        case .rubric: Self.presentValue(rubric)
+        case .hasHistory: .bool(!ownHistory.isEmpty)
+        case .history: .list(.history)
+        case .hasPeers: .bool(!peers.isEmpty)
+        case .peers: .list(.peers)
+        case .hasAnswer: .bool(answerUnderReview != nil)
+        case .answer: answerUnderReview == nil ? nil : .object(.answerUnderReview)
+        case .hasAnswers: .bool(!answersToScore.isEmpty)
+        case .answers: .list(.answers)
+        case .labels: .string(labelList)
+        case .labelsJson: .string(labelsJSON)
+        case .reviews: .list(.reviews)
+        case .hasReviews: .bool(!reviewsReceived.isEmpty)
+        case .hasSynthesis: .bool(synthesis != nil)
+        case .synthesis: synthesis == nil ? nil : .object(.synthesis)
+        case .hasQuestions: .bool(!questions.isEmpty)
+        case .questions: .list(.questions)
+        case .hasVerificationAnswers: .bool(!verificationAnswers.isEmpty)
+        case .verificationAnswers: .list(.verificationAnswers)
         default: nil
         }
     }
 
     private static func presentValue(_ value: String?) -> TemplateValue? {
-        guard let value, present(value) else { return nil }
+        guard let value, isShown(value) else { return nil }
         return .string(value)
     }
 }

@@ -33,7 +33,7 @@ extension RunExecutor {
             case .ownHistory:
                 if let past = history[member], !past.isEmpty {
                     kind = .proposeWithHistory
-                    context.ownHistory = past
+                    context.ownHistory = past.map(\.entry)
                 }
             case .peers:
                 let peers = labelled(for: member, members: memberIDs.filter { $0 != member && isActive($0) }) {
