@@ -15,6 +15,12 @@ case "profile": try await EngineBenchmarks.profile()
 case "profile-wide": try await EngineBenchmarks.profileWide()
 case "n50": try await EngineBenchmarks.n50(repeats: 9)
 case "faults": try await EngineBenchmarks.faults()
+case "cold":
+    let (_, wall) = try await EngineBenchmarks.run(
+        EngineBenchmarks.workflow(50, stages: EngineBenchmarks.classic),
+        sharedTimer: ProcessInfo.processInfo.environment["SHARED"] == nil ? nil : SharedLatency(),
+        latency: { _ in Duration.milliseconds(200) })
+    print(String(format: "%.3f", EngineBenchmarks.seconds(wall) / 0.6))
 case "one-warm":
     for _ in 0..<2 {
         _ = try await EngineBenchmarks.run(

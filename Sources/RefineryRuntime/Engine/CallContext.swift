@@ -38,29 +38,17 @@ package struct CallContext: Sendable, Hashable {
     }
 
     /// The call the current task makes, when the engine made it.
-    package static var current: CallContext? { CallBinding.current?.context }
+    package static var current: CallContext? { CallTicket.bound?.context }
 }
 
-/// What the engine binds around a provider call: a reference (every call in flight holds it in its
-/// task), from which ``CallContext/current`` is built only when a provider asks.
-final class CallBinding: Sendable {
-    let runID: String
-    let plan: CallPlan
-    let attempt: Int
-    let reminder: Bool
-
-    init(runID: String, plan: CallPlan, attempt: Int, reminder: Bool) {
-        self.runID = runID
-        self.plan = plan
-        self.attempt = attempt
-        self.reminder = reminder
-    }
+extension CallTicket {
+    /// The call the current task makes: the ticket itself is bound (a reference, no allocation per
+    /// call), and the ``CallContext`` is built from it only when a provider asks.
+    @TaskLocal static var bound: CallTicket?
 
     var context: CallContext {
         CallContext(
-            runID: runID, round: plan.round, node: plan.node.id, participant: plan.participant,
-            kind: plan.promptKind.rawValue, attempt: attempt, reminder: reminder, labels: plan.labels)
+            runID: plan.runID, round: round, node: node.id, participant: participant, kind: promptKind.rawValue,
+            attempt: attempt, reminder: reminder, labels: labels)
     }
-
-    @TaskLocal static var current: CallBinding?
 }

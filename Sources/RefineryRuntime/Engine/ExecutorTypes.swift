@@ -46,8 +46,13 @@ final class CallPlan: Sendable {
     let round: Int
     let stageIndex: Int
     let promptKind: PromptKind
-    /// Label → member id for the answers shown (evaluate and synthesize).
-    let labels: [String: String]
+    /// The run, for the provider's call context.
+    let runID: String
+    /// The one answer shown under a label (pairwise evaluate): kept apart from `labels` so the
+    /// N² pairwise calls of a round do not each build a dictionary.
+    let shown: (label: String, member: String)?
+    /// Label → member id for the answers shown when there are several (batched evaluate, synthesize).
+    private let several: [String: String]
     /// Which reply shape to parse, if structured.
     let replyKind: ReplyKind?
     /// The draft shown (critique-revise, verification plan).
@@ -56,19 +61,28 @@ final class CallPlan: Sendable {
     let estimatedCostUSD: Double
 
     init(
-        node: GraphNode, nodeIndex: Int, participant: String, round: Int, stageIndex: Int, promptKind: PromptKind,
-        labels: [String: String], replyKind: ReplyKind?, draft: String?, estimatedCostUSD: Double
+        runID: String, node: GraphNode, nodeIndex: Int, participant: String, round: Int, stageIndex: Int,
+        promptKind: PromptKind, shown: (label: String, member: String)?, labels: [String: String],
+        replyKind: ReplyKind?, draft: String?, estimatedCostUSD: Double
     ) {
+        self.runID = runID
+        self.shown = shown
+        self.several = labels
         self.node = node
         self.nodeIndex = nodeIndex
         self.participant = participant
         self.round = round
         self.stageIndex = stageIndex
         self.promptKind = promptKind
-        self.labels = labels
         self.replyKind = replyKind
         self.draft = draft
         self.estimatedCostUSD = estimatedCostUSD
+    }
+
+    /// Label → member id for every answer the prompt shows.
+    var labels: [String: String] {
+        guard let shown else { return several }
+        return [shown.label: shown.member]
     }
 }
 
@@ -238,5 +252,43 @@ struct PastAnswer: Sendable {
     /// The entry a `proposeWithHistory` prompt shows: reviews as text, without reviewer names.
     var entry: HistoryEntry {
         HistoryEntry(round: round, answer: answer, reviews: positions.map { RunExecutor.describe(reviews[$0]) })
+    }
+}
+
+/// One provider's calls that are ready to start, in order, and how many of its calls are in flight.
+/// A class owned by the executor actor, so the parent loop updates it without hashing the provider's
+/// name for every queue and counter it touches.
+final class ProviderLane {
+    /// Most calls in flight at once (0: no limit).
+    let cap: Int
+    var inFlight = 0
+    private var queue: [CallTicket?] = []
+    private var head = 0
+
+    init(cap: Int) { self.cap = cap }
+
+    func enqueue(_ ticket: CallTicket) { queue.append(ticket) }
+
+    /// The next ticket, left queued.
+    func peek() -> CallTicket? { head < queue.count ? queue[head] : nil }
+
+    /// Drops the next ticket (its slot is cleared so a started call's state is not kept alive here).
+    func dequeue() {
+        guard head < queue.count else { return }
+        queue[head] = nil
+        head += 1
+        if head >= 1024, head * 2 >= queue.count {
+            queue.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// Every queued ticket, removed.
+    func removeAll() -> [CallTicket] {
+        defer {
+            queue = []
+            head = 0
+        }
+        return queue[head...].compactMap { $0 }
     }
 }

@@ -80,9 +80,7 @@ extension RunExecutor {
     @inline(never)
     private static func send(_ ticket: CallTicket, environment: CallEnvironment) async throws -> ModelReply {
         let provider = try environment.resolver.provider(for: ticket.request.model)
-        let binding = CallBinding(
-            runID: environment.runID, plan: ticket.plan, attempt: ticket.attempt, reminder: ticket.reminder)
-        return try await CallBinding.$current.withValue(binding) { try await provider.complete(ticket.request) }
+        return try await CallTicket.$bound.withValue(ticket) { try await provider.complete(ticket.request) }
     }
 
     @inline(never)

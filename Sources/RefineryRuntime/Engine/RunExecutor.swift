@@ -62,13 +62,12 @@ actor RunExecutor {
     var section: SectionRun?
 
     // Scheduling.
-    var readyQueues: [String: [CallTicket]] = [:]
-    var readyHeads: [String: Int] = [:]
-    var providerOrder: [String] = []
+    /// Calls ready to start, one lane per provider in the order providers were first used.
+    var lanes: [ProviderLane] = []
+    var laneIndex: [String: Int] = [:]
     var queuedCount = 0
     var pendingBackoffs: [(CallTicket, Duration)] = []
     var inFlight = 0
-    var inFlightByProvider: [String: Int] = [:]
     var inFlightEstimateUSD: Double = 0
     var backoffsRunning = 0
 
@@ -204,15 +203,13 @@ actor RunExecutor {
         var launchedAny = true
         while launchedAny, queuedCount > 0 {
             launchedAny = false
-            for provider in providerOrder {
+            for lane in lanes {
                 if limits.maxConcurrent > 0, inFlight >= limits.maxConcurrent { return }
-                guard let head = readyHeads[provider], let queue = readyQueues[provider], head < queue.count else {
-                    continue
-                }
-                let cap = limits.perProvider[provider] ?? limits.maxConcurrent
-                if cap > 0, inFlightByProvider[provider, default: 0] >= cap { continue }
-                guard let ticket = current(queue[head]) else {
-                    dequeue(provider)
+                guard let queued = lane.peek() else { continue }
+                if lane.cap > 0, lane.inFlight >= lane.cap { continue }
+                guard let ticket = current(queued) else {
+                    lane.dequeue()
+                    queuedCount -= 1
                     launchedAny = true
                     continue
                 }
@@ -224,7 +221,9 @@ actor RunExecutor {
                     drainQueues(reason: "budget exhausted")
                     return
                 }
-                dequeue(provider)
+                lane.dequeue()
+                queuedCount -= 1
+                lane.inFlight += 1
                 start(ticket, into: &group, environment: environment)
                 launchedAny = true
             }
@@ -232,9 +231,7 @@ actor RunExecutor {
     }
 
     private func start(_ ticket: CallTicket, into group: inout TaskGroup<ChildResult>, environment: CallEnvironment) {
-        let provider = ticket.request.model.provider
         inFlight += 1
-        inFlightByProvider[provider, default: 0] += 1
         inFlightEstimateUSD += ticket.estimatedCostUSD
         if section?.startedStages.insert(ticket.stageIndex).inserted == true {
             emit?(
@@ -262,36 +259,24 @@ actor RunExecutor {
     }
 
     func enqueue(_ ticket: CallTicket) {
-        let provider = ticket.request.model.provider
-        if readyQueues[provider] == nil {
-            readyQueues[provider] = []
-            readyHeads[provider] = 0
-            providerOrder.append(provider)
-        }
-        readyQueues[provider, default: []].append(ticket)
+        lane(for: ticket.request.model.provider).enqueue(ticket)
         queuedCount += 1
     }
 
-    private func dequeue(_ provider: String) {
-        queuedCount -= 1
-        let head = (readyHeads[provider] ?? 0) + 1
-        if head >= 1024, head * 2 >= readyQueues[provider]?.count ?? 0 {
-            readyQueues[provider]?.removeFirst(head)
-            readyHeads[provider] = 0
-        } else {
-            readyHeads[provider] = head
-        }
+    /// The lane of `provider`, opened on first use with its concurrency cap.
+    private func lane(for provider: String) -> ProviderLane {
+        if let index = laneIndex[provider] { return lanes[index] }
+        let limits = workflow.limits
+        let lane = ProviderLane(cap: limits.perProvider[provider] ?? limits.maxConcurrent)
+        laneIndex[provider] = lanes.count
+        lanes.append(lane)
+        return lane
     }
 
     private func drainQueues(reason: String) {
         while queuedCount > 0 {
             var skipped: [CallTicket] = []
-            for provider in providerOrder {
-                let head = readyHeads[provider] ?? 0
-                skipped += readyQueues[provider]?.dropFirst(head) ?? []
-                readyQueues[provider] = []
-                readyHeads[provider] = 0
-            }
+            for lane in lanes { skipped += lane.removeAll() }
             queuedCount = 0
             for ticket in skipped { complete(ticket.plan.nodeIndex, .skipped(reason)) }
         }
@@ -323,7 +308,7 @@ actor RunExecutor {
 
     private func release(_ ticket: CallTicket) {
         inFlight -= 1
-        inFlightByProvider[ticket.request.model.provider, default: 1] -= 1
+        lane(for: ticket.request.model.provider).inFlight -= 1
         inFlightEstimateUSD = max(0, inFlightEstimateUSD - ticket.estimatedCostUSD)
     }
 }

@@ -106,18 +106,20 @@ extension ReplyParser {
         case .array(let elements)?:
             elements.compactMap { element in
                 switch element {
-                case .string(let string): trimmed(string).isEmpty ? nil : trimmed(string)
+                case .string(let string): nonEmpty(trimmed(string))
                 case .number(let number): formatted(number)
                 case .object: element.first(["text", "point", "item", "description"]).map { text($0) }
                 default: nil
                 }
             }
         case .string(let string)?:
-            trimmed(string).isEmpty ? [] : [trimmed(string)]
+            nonEmpty(trimmed(string)).map { [$0] } ?? []
         default:
             []
         }
     }
+
+    private static func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }
 
     /// A string from a string, number or array (joined by newlines); empty otherwise.
     static func text(_ value: JSONValue?) -> String {

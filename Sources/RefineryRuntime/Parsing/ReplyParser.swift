@@ -101,6 +101,14 @@ package enum ReplyParser {
         }
     }
 
+    /// `text` without leading and trailing whitespace; `text` itself (no copy) when it has none.
+    static func trimmed(_ text: String) -> String {
+        let utf8 = text.utf8
+        guard let first = utf8.first, let last = utf8.last else { return text }
+        if first < 0x80, last < 0x80, !isASCIIWhitespace(first), !isASCIIWhitespace(last) { return text }
+        return trimmed(text[...])
+    }
+
     static func trimmed(_ text: some StringProtocol) -> String {
         // Fast path on the UTF-8 bytes: ASCII blanks at the ends are stripped bytewise; only a non-ASCII
         // byte at an end (maybe a Unicode blank such as U+00A0) needs the scalar loop below.

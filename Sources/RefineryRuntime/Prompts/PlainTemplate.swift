@@ -103,7 +103,9 @@ struct PlainTemplate: Sendable {
     func render(_ context: PromptContext) -> String {
         var output = ""
         output.reserveCapacity(textBytes + context.approximateContentBytes + 64)
-        var stack: [TemplateValue] = [.root]
+        // The context itself is the bottom of the stack, implied: most prompts push nothing, so
+        // the stack stays empty and is never allocated.
+        var stack: [TemplateValue] = []
         render(0..<steps.count, into: &output, stack: &stack, context: context)
         return output
     }
@@ -266,7 +268,7 @@ struct PlainTemplate: Sendable {
 
     private func lookUp(_ path: Path, in stack: [TemplateValue], context: PromptContext) -> TemplateValue? {
         if path.current {
-            guard var value = stack.last else { return nil }
+            var value = stack.last ?? .root
             for index in path.start..<path.start + path.count {
                 guard let name = names[index], let child = value.child(name, in: context) else { return nil }
                 value = child
@@ -275,7 +277,9 @@ struct PlainTemplate: Sendable {
         }
         guard path.count > 0, let first = names[path.start] else { return nil }
         let rest = path.start + 1..<path.start + path.count
-        for object in stack.reversed() {
+        // Innermost first; the context (index -1) last.
+        for level in stride(from: stack.count - 1, through: -1, by: -1) {
+            let object = level >= 0 ? stack[level] : .root
             guard var value = object.child(first, in: context) else { continue }
             for index in rest {
                 guard let name = names[index], let child = value.child(name, in: context) else { return nil }

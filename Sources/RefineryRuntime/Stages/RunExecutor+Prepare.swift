@@ -63,7 +63,7 @@ extension RunExecutor {
             context.rubric = options.rubric
             return makeTicket(
                 node, index, stage: stage, kind: .evaluatePairwise, context: context, format: JSONSchemas.evaluation,
-                replyKind: .evaluation, labels: [label: target])
+                replyKind: .evaluation, shown: (label, target))
 
         case (.evaluateBatch(let reviewer, let targets), .evaluate(let options)):
             let shown = labelled(for: reviewer, members: targets.filter { $0 != reviewer && isActive($0) }) {
@@ -137,7 +137,8 @@ extension RunExecutor {
     /// Renders the prompt and builds the ticket for `node`'s participant at its current model.
     private func makeTicket(
         _ node: GraphNode, _ index: Int, stage: GraphStage, kind: PromptKind, context: PromptContext,
-        format: ResponseFormat? = nil, replyKind: ReplyKind? = nil, labels: [String: String] = [:]
+        format: ResponseFormat? = nil, replyKind: ReplyKind? = nil, shown: (label: String, member: String)? = nil,
+        labels: [String: String] = [:]
     ) -> Prepared {
         guard let participant = participants[node.participant], let run = section else {
             return .result(.skipped("unknown participant"))
@@ -157,8 +158,8 @@ extension RunExecutor {
             timeoutSeconds: common.timeoutSeconds ?? workflow.limits.timeoutSeconds)
         let pending = PendingPrompt(renderer: renderer, kind: kind, context: context)
         let plan = CallPlan(
-            node: node, nodeIndex: index, participant: node.participant, round: run.round, stageIndex: stage.index, promptKind: kind,
-            labels: labels, replyKind: replyKind, draft: context.draft,
+            runID: configuration.runID, node: node, nodeIndex: index, participant: node.participant, round: run.round, stageIndex: stage.index, promptKind: kind,
+            shown: shown, labels: labels, replyKind: replyKind, draft: context.draft,
             estimatedCostUSD: estimateCost(request, promptBytes: pending.approximateBytes))
         return .call(
             CallTicket(
@@ -185,14 +186,13 @@ extension RunExecutor {
 
     /// A, B, ..., Z, AA, AB, ...
     static func labelName(_ index: Int) -> String {
-        let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
         var index = index
-        var name = ""
+        var scalars: [UInt8] = []
         repeat {
-            name = String(letters[index % 26]) + name
+            scalars.append(UInt8(ascii: "A") + UInt8(index % 26))
             index = index / 26 - 1
         } while index >= 0
-        return name
+        return String(decoding: scalars.reversed(), as: UTF8.self)
     }
 
     /// `members`' texts under the viewer's labels, in label order.

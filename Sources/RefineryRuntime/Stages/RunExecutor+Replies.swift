@@ -22,10 +22,10 @@ extension RunExecutor {
         case .evaluate(let reviewer, let target):
             switch evaluation ?? ReplyParser.evaluation(from: reply.text) {
             case .success(let evaluation):
-                addReview(reviewer: reviewer, target: target, label: ticket.labels.first?.key ?? "", evaluation)
+                addReview(reviewer: reviewer, target: target, label: ticket.plan.shown?.label ?? "", evaluation)
             case .failure:
                 if !ticket.reminder { return .retryWithReminder(.evaluation) }
-                addReview(reviewer: reviewer, target: target, label: ticket.labels.first?.key ?? "", nil)
+                addReview(reviewer: reviewer, target: target, label: ticket.plan.shown?.label ?? "", nil)
             }
             return .done(NodeResult())
 
