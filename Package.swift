@@ -44,10 +44,12 @@ if enabled("compiler") {
 
 if enabled("runtime") {
     targets += [
+        // glibc's mallopt, for ProcessTuning (header only; nothing to link).
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "RefineryRuntime",
             dependencies: [
-                "RefineryCompiler",
+                "RefineryCompiler", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
@@ -112,7 +114,9 @@ if enabled("app") {
         ),
         .executableTarget(
             name: "RefineryCLI",
-            dependencies: ["Refinery", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Refinery", "RefineryRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // Provider wire tests and CLI end-to-end tests against in-process fake servers
         // (Hummingbird, test-only), and the real `refinery` binary.

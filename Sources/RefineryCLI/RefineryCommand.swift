@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryRuntime
 
 @main
 struct RefineryCommand: AsyncParsableCommand {
@@ -30,6 +31,8 @@ struct RefineryCommand: AsyncParsableCommand {
     /// Parses and runs like ArgumentParser's default, except that a usage error (a bad flag or
     /// value) exits with 4, the configuration-or-input code of DESIGN §4, instead of 64.
     static func main() async {
+        // Before any thread allocates: glibc then grows each thread's heap in large steps (see ProcessTuning).
+        ProcessTuning.reserveHeapGrowth()
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {

@@ -204,14 +204,16 @@ enum EngineBenchmarks {
         _ = try await engine.run("Benchmark prompt: explain the trade-offs of B-trees.") { event in
             guard case .callStarted(let call) = event else { return }
             let at = EngineBenchmarks.seconds(origin.duration(to: ContinuousClock.now)) * 1000
-            let kind = call.node.contains(".evaluate") ? "evaluation" : call.node.contains(".refine") ? "refine" : "propose"
+            let kind =
+                call.node.contains(".evaluate") ? "evaluation" : call.node.contains(".refine") ? "refine" : "propose"
             started.entries.withLock { $0.append((kind, at, at)) }
         }
         let end = seconds(origin.duration(to: clock.now)) * 1000
         let starts = started.entries.withLock { $0 }
         for kind in ["propose", "evaluation", "refine"] {
             let rows = starts.filter { $0.kind == kind }.map(\.arrived)
-            print(String(format: "trace %@: started by the engine %.1f–%.1f ms", kind, rows.min() ?? 0, rows.max() ?? 0))
+            print(
+                String(format: "trace %@: started by the engine %.1f–%.1f ms", kind, rows.min() ?? 0, rows.max() ?? 0))
         }
         let entries = log.entries.withLock { $0 }
         for kind in ["propose", "evaluation", "refine"] {
@@ -319,4 +321,3 @@ final class SharedLatency: Sendable {
         }
     }
 }
-

@@ -8,6 +8,9 @@ import Foundation
 import RefineryCompiler
 import RefineryRuntime
 
+// What the `refinery` executable does first (see ProcessTuning); REFINERY_DEFAULT_MALLOC=1 measures without it.
+if ProcessInfo.processInfo.environment["REFINERY_DEFAULT_MALLOC"] == nil { ProcessTuning.reserveHeapGrowth() }
+
 let mode = CommandLine.arguments.dropFirst().first ?? "all"
 switch mode {
 case "cpu": try await EngineBenchmarks.cpuPerCall()
@@ -24,7 +27,8 @@ case "cold":
 case "one-warm":
     for _ in 0..<2 {
         _ = try await EngineBenchmarks.run(
-            EngineBenchmarks.workflow(50, stages: EngineBenchmarks.classic), latency: { _ in Duration.milliseconds(200) })
+            EngineBenchmarks.workflow(50, stages: EngineBenchmarks.classic),
+            latency: { _ in Duration.milliseconds(200) })
     }
     try await Task.sleep(for: .milliseconds(300))
     _ = try await EngineBenchmarks.run(

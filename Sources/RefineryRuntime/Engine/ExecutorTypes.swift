@@ -48,6 +48,8 @@ final class CallPlan: Sendable {
     let promptKind: PromptKind
     /// The run, for the provider's call context.
     let runID: String
+    /// The executor's count of drops and model moves when this call was prepared (see `current`).
+    let participationChanges: Int
     /// The one answer shown under a label (pairwise evaluate): kept apart from `labels` so the
     /// N² pairwise calls of a round do not each build a dictionary.
     let shown: (label: String, member: String)?
@@ -61,11 +63,13 @@ final class CallPlan: Sendable {
     let estimatedCostUSD: Double
 
     init(
-        runID: String, node: GraphNode, nodeIndex: Int, participant: String, round: Int, stageIndex: Int,
+        runID: String, participationChanges: Int, node: GraphNode, nodeIndex: Int, participant: String, round: Int,
+        stageIndex: Int,
         promptKind: PromptKind, shown: (label: String, member: String)?, labels: [String: String],
         replyKind: ReplyKind?, draft: String?, estimatedCostUSD: Double
     ) {
         self.runID = runID
+        self.participationChanges = participationChanges
         self.shown = shown
         self.several = labels
         self.node = node
@@ -192,22 +196,66 @@ final class PendingPrompt: Sendable {
     let renderer: PromptRenderer
     let kind: PromptKind
     let context: PromptContext
+    /// The reviews a refine prompt shows, labelled and ordered when the prompt is rendered.
+    let reviews: ReceivedReviews?
 
-    init(renderer: PromptRenderer, kind: PromptKind, context: PromptContext) {
+    init(renderer: PromptRenderer, kind: PromptKind, context: PromptContext, reviews: ReceivedReviews? = nil) {
         self.renderer = renderer
         self.kind = kind
         self.context = context
+        self.reviews = reviews
     }
 
     /// Fills `request`'s messages (and system text, when the template has one).
     func render(into request: inout ModelRequest) throws {
+        var context = context
+        if let reviews { context.reviewsReceived = reviews.labelled() }
         let rendered = try renderer.render(kind, context)
         if let system = rendered.system { request.system = system }
         request.messages = [ChatMessage(role: .user, content: rendered.user)]
     }
 
     /// Rough size of what the prompt will show, for the budget estimate before rendering.
-    var approximateBytes: Int { 600 + context.approximateContentBytes }
+    var approximateBytes: Int { 600 + context.approximateContentBytes + (reviews?.approximateBytes ?? 0) }
+}
+
+/// The reviews a member's answer received in the current step, turned into the prompt's labelled
+/// reviews in the child task that renders the refine prompt, not in the parent loop (N reviews per
+/// refine, N refines a round).
+struct ReceivedReviews: Sendable {
+    /// The reviews, in arrival order.
+    let reviews: [Review]
+    /// The receiving member's labels for the other members.
+    let labels: [String: String]
+
+    /// The reviews under the reviewers' labels, in label order (the same replies always give the
+    /// same request, whatever order they arrived in).
+    func labelled() -> [LabeledReview] {
+        var received: [(count: Int, key: String, review: Review)] = []
+        received.reserveCapacity(reviews.count)
+        for review in reviews where review.score != nil {
+            let key = labels[review.reviewer] ?? review.reviewer
+            received.append((key.count, key, review))
+        }
+        received.sort { ($0.count, $0.key) < ($1.count, $1.key) }
+        return received.map { item in
+            let review = item.review
+            let name = review.reviewer == "arbiter" ? "Arbiter" : "Reviewer \(labels[review.reviewer] ?? "?")"
+            return LabeledReview(
+                label: name,
+                evaluation: Evaluation(
+                    strengths: review.strengths, weaknesses: review.weaknesses, suggestions: review.suggestions,
+                    rationale: review.rationale, score: review.score ?? 0))
+        }
+    }
+
+    /// What the reviews add to the prompt, roughly (the budget estimate before rendering).
+    var approximateBytes: Int {
+        reviews.reduce(0) { total, review in
+            guard review.score != nil else { return total }
+            return total + review.rationale.utf8.count + review.suggestions.reduce(0) { $0 + $1.utf8.count }
+        }
+    }
 }
 
 /// How one attempt of a call ended, as a child task reports it.

@@ -13,7 +13,9 @@ extension RunExecutor {
     /// helpers that are never inlined. Inlined, their values gave this function a 9.6 KB frame per
     /// call in flight, most of a wide round's memory and page faults.
     static func perform(_ ticket: CallTicket, environment: CallEnvironment) async -> ChildResult {
-        if ticket.attempt == 1, environment.ledger != nil { return await replayOrCall(ticket, environment: environment) }
+        if ticket.attempt == 1, environment.ledger != nil {
+            return await replayOrCall(ticket, environment: environment)
+        }
         return await call(ticket, environment: environment, startedAt: environment.clock.elapsed())
     }
 
@@ -57,30 +59,53 @@ extension RunExecutor {
     {
         var ticket = ticket
         if let failure = render(&ticket, environment: environment, startedAt: startedAt) { return failure }
-        let timeout = Duration.seconds(ticket.request.timeoutSeconds ?? 120)
         // The deadline is fixed when the attempt starts, so it does not depend on when the timer runs.
-        let watch = environment.deadlines.register(deadline: startedAt + timeout)
-        do {
-            let reply = try await send(ticket, environment: environment)
-            // Always unregister before returning: the timer must never hold this task once it ends.
-            if environment.deadlines.finish(watch) { throw DeadlinePassed() }
-            let latency = environment.clock.elapsed() - startedAt
-            return replied(ticket, reply, replayed: false, latency: latency, startedAt: startedAt)
-        } catch {
-            // After a DeadlinePassed the watch is already finished; `finish` is then a no-op.
-            let timedOut = error is DeadlinePassed || environment.deadlines.finish(watch)
-            return failed(ticket, error, timedOut: timedOut, timeout: timeout, environment: environment, startedAt: startedAt)
-        }
+        let watch = environment.deadlines.register(deadline: startedAt + timeout(of: ticket))
+        let outcome = await send(ticket, environment: environment)
+        return finished(ticket, outcome, watch: watch, environment: environment, startedAt: startedAt)
+    }
+
+    private static func timeout(of ticket: CallTicket) -> Duration {
+        Duration.seconds(ticket.request.timeoutSeconds ?? 120)
     }
 
     /// Marks a reply that came after the call's deadline (its watch was already finished).
     private struct DeadlinePassed: Error {}
 
-    /// The provider's reply, with the call's context bound for the provider.
+    /// The provider's reply or error, with the call's context bound for the provider.
     @inline(never)
-    private static func send(_ ticket: CallTicket, environment: CallEnvironment) async throws -> ModelReply {
-        let provider = try environment.resolver.provider(for: ticket.request.model)
-        return try await CallTicket.$bound.withValue(ticket) { try await provider.complete(ticket.request) }
+    private static func send(_ ticket: CallTicket, environment: CallEnvironment) async -> Result<ModelReply, any Error>
+    {
+        do {
+            let provider = try environment.resolver.provider(for: ticket.request.model)
+            return .success(
+                try await CallTicket.$bound.withValue(ticket) { try await provider.complete(ticket.request) })
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The attempt's result, once its deadline watch is finished (always, before the task ends: the
+    /// timer must never hold a task that is over).
+    @inline(never)
+    private static func finished(
+        _ ticket: CallTicket, _ outcome: Result<ModelReply, any Error>, watch: Int, environment: CallEnvironment,
+        startedAt: Duration
+    ) -> ChildResult {
+        let timedOut = environment.deadlines.finish(watch)
+        switch outcome {
+        case .success(let reply) where !timedOut:
+            let latency = environment.clock.elapsed() - startedAt
+            return replied(ticket, reply, replayed: false, latency: latency, startedAt: startedAt)
+        case .success:
+            return failed(
+                ticket, DeadlinePassed(), timedOut: true, timeout: timeout(of: ticket), environment: environment,
+                startedAt: startedAt)
+        case .failure(let error):
+            return failed(
+                ticket, error, timedOut: timedOut, timeout: timeout(of: ticket), environment: environment,
+                startedAt: startedAt)
+        }
     }
 
     @inline(never)
@@ -195,6 +220,7 @@ extension RunExecutor {
             if !error.isTransient {
                 // A permanent failure will not heal this run: later calls start at the fallback.
                 participant.modelIndex = max(participant.modelIndex, next)
+                participationChanges += 1
                 participants[ticket.participant] = participant
             }
             if ticket.participant == "arbiter" { arbiterFallbackUsed = true }
@@ -224,6 +250,7 @@ extension RunExecutor {
     func dropForRun(_ member: String, reason: String, round: Int) {
         guard participants[member]?.droppedForRun == false else { return }
         participants[member]?.droppedForRun = true
+        participationChanges += 1
         droppedForRunOrder.append(member)
         if section == nil {
             droppedBetweenSteps.append(member)
@@ -236,6 +263,7 @@ extension RunExecutor {
     private func dropForRound(_ member: String, reason: String) {
         guard let round = section?.round, section?.droppedThisRound.contains(member) == false else { return }
         section?.droppedThisRound.insert(member)
+        participationChanges += 1
         section?.droppedNames.append(member)
         emit?(.memberDropped(MemberDroppedEvent(round: round, member: member, reason: reason, forRun: false)))
     }
@@ -274,6 +302,9 @@ extension RunExecutor {
     /// The catalog's price of `model`, looked up once per model a run: the catalog builds two key
     /// strings per lookup, and every call is priced twice (budget estimate, then its cost).
     private func pricing(for model: ModelRef) -> ModelPricing? {
+        // Consecutive calls mostly use the same model: comparing it is cheaper than hashing it.
+        if let last = lastPricing, last.model == model { return last.pricing }
+        defer { lastPricing = (model, pricingCache[model] ?? nil) }
         if let cached = pricingCache[model] { return cached }
         let found = configuration.catalog.pricing(for: model)
         pricingCache[model] = .some(found)

@@ -79,17 +79,18 @@ extension RunExecutor {
     func finishSection() async -> RoundResult? {
         guard let run = section else { return nil }
         // Nodes never reached (run stopped) count as skipped.
-        for index in run.results.indices where run.results[index] == nil { run.results[index] = .skipped("not started") }
+        for index in run.results.indices where run.results[index] == nil {
+            run.results[index] = .skipped("not started")
+        }
         // Reviews in member order, not arrival order, so the step's results are deterministic.
         // The positions are looked up once per review, not per comparison (N² reviews a step).
         let order = Dictionary(uniqueKeysWithValues: (memberIDs + ["arbiter"]).enumerated().map { ($1, $0) })
         let keyed = run.reviews.enumerated().map { index, review in
             (reviewer: order[review.reviewer] ?? 0, target: order[review.target] ?? 0, index: index)
         }
-        let reviews = run.reviews
-        run.reviews = keyed.sorted { ($0.reviewer, $0.target, $0.index) < ($1.reviewer, $1.target, $1.index) }.map {
-            reviews[$0.index]
-        }
+        let permutation = keyed.sorted { ($0.reviewer, $0.target, $0.index) < ($1.reviewer, $1.target, $1.index) }
+            .map(\.index)
+        Self.permute(&run.reviews, by: permutation)
         // Positions of each member's scored reviews, in that order.
         var scoredByTarget: [String: [Int]] = [:]
         for (index, review) in run.reviews.enumerated() where review.score != nil {
@@ -109,7 +110,10 @@ extension RunExecutor {
         // Scores of this step.
         let sorted = run.reviews
         let scores = scoredByTarget.mapValues { positions in
-            (mean: positions.reduce(0) { $0 + (sorted[$1].score ?? 0) } / Double(positions.count), count: positions.count)
+            (
+                mean: positions.reduce(0) { $0 + (sorted[$1].score ?? 0) } / Double(positions.count),
+                count: positions.count
+            )
         }
         let means = scores.mapValues(\.mean)
         if !scores.isEmpty { lastScores = scores }
@@ -166,6 +170,23 @@ extension RunExecutor {
             finished = true
         }
         return result
+    }
+
+    /// Reorders `items` in place so that `items[i]` is the old `items[order[i]]`. Elements are
+    /// swapped (moved), never copied: copying N² reviews, each a handful of reference counts on
+    /// objects spread over the heap, was most of the time a round took to close.
+    static func permute<Element>(_ items: inout [Element], by order: [Int]) {
+        var placed = [Bool](repeating: false, count: items.count)
+        for start in items.indices where !placed[start] {
+            var current = start
+            while true {
+                placed[current] = true
+                let next = order[current]
+                if next == start { break }
+                items.swapAt(current, next)
+                current = next
+            }
+        }
     }
 
     /// Whether `member` still takes part in the current step.

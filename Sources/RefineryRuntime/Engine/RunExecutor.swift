@@ -23,6 +23,9 @@ actor RunExecutor {
     var renderers: [Int: PromptRenderer] = [:]
     /// The catalog's price per model (`nil` inside: no price known), filled as models are first used.
     var pricingCache: [ModelRef: ModelPricing?] = [:]
+    var lastPricing: (model: ModelRef, pricing: ModelPricing?)?
+    /// Counts drops and permanent model moves: a call prepared since the last one needs no re-check.
+    var participationChanges = 0
 
     // What carries over from one step to the next.
     var participants: [String: ParticipantState] = [:]
@@ -65,6 +68,7 @@ actor RunExecutor {
     /// Calls ready to start, one lane per provider in the order providers were first used.
     var lanes: [ProviderLane] = []
     var laneIndex: [String: Int] = [:]
+    var lastLane: (provider: String, lane: ProviderLane)?
     var queuedCount = 0
     var pendingBackoffs: [(CallTicket, Duration)] = []
     var inFlight = 0
@@ -249,6 +253,7 @@ actor RunExecutor {
     /// dropped while it waited; moved to the participant's fallback model when the primary failed
     /// for good meanwhile.
     private func current(_ ticket: CallTicket) -> CallTicket? {
+        if ticket.plan.participationChanges == participationChanges { return ticket }
         let id = ticket.participant
         if id != "arbiter", !isActive(id) {
             complete(ticket.plan.nodeIndex, .skipped("\(id) dropped"))
@@ -265,6 +270,14 @@ actor RunExecutor {
 
     /// The lane of `provider`, opened on first use with its concurrency cap.
     private func lane(for provider: String) -> ProviderLane {
+        // Consecutive calls mostly go to the same provider: comparing its name is cheaper than hashing it.
+        if let last = lastLane, last.provider == provider { return last.lane }
+        let found = openLane(for: provider)
+        lastLane = (provider, found)
+        return found
+    }
+
+    private func openLane(for provider: String) -> ProviderLane {
         if let index = laneIndex[provider] { return lanes[index] }
         let limits = workflow.limits
         let lane = ProviderLane(cap: limits.perProvider[provider] ?? limits.maxConcurrent)
@@ -313,12 +326,24 @@ actor RunExecutor {
     }
 }
 
-/// What a child task needs to make a call, copied out of the actor.
-struct CallEnvironment: Sendable {
+/// What a child task needs to make a call, copied out of the actor. A class: every call in flight
+/// holds it in its closure and async frames, where a 150-byte value would be copied into each.
+final class CallEnvironment: Sendable {
     let resolver: any ProviderResolver
     let ledger: (any RunLedger)?
     let clock: EngineClock
     let runID: String
     /// Timeouts of the calls in flight.
     let deadlines: CallDeadlines
+
+    init(
+        resolver: any ProviderResolver, ledger: (any RunLedger)?, clock: EngineClock, runID: String,
+        deadlines: CallDeadlines
+    ) {
+        self.resolver = resolver
+        self.ledger = ledger
+        self.clock = clock
+        self.runID = runID
+        self.deadlines = deadlines
+    }
 }

@@ -232,7 +232,8 @@ struct PlainTemplate: Sendable {
                     if flag { render(body, into: &output, stack: &stack, context: context) }
                 case .list(let list)?:
                     for item in 0..<list.count(in: context) {
-                        render(body, pushing: list.item(item, in: context), into: &output, stack: &stack, context: context)
+                        render(
+                            body, pushing: list.item(item, in: context), into: &output, stack: &stack, context: context)
                     }
                 case let value?:
                     render(body, pushing: value, into: &output, stack: &stack, context: context)

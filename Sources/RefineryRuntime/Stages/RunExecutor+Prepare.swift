@@ -90,8 +90,10 @@ extension RunExecutor {
                     node, index, stage: stage, kind: .critiqueRevise, context: context, replyKind: .critiqueRevise)
             }
             context.ownAnswer = own
-            context.reviewsReceived = reviewsReceived(by: member)
-            return makeTicket(node, index, stage: stage, kind: .refine, context: context)
+            // The member's reviews copied out: sharing the step's array would make its next append copy it all.
+            let received = ReceivedReviews(
+                reviews: (run.reviewsByTarget[member] ?? []).map { run.reviews[$0] }, labels: labels(for: member))
+            return makeTicket(node, index, stage: stage, kind: .refine, context: context, reviews: received)
 
         case (.synthesize(let by), .synthesize):
             let shown = labelled(for: by, members: memberIDs.filter { isActive($0) }) {
@@ -109,7 +111,8 @@ extension RunExecutor {
             context.draft = text
             context.questionCount = options.questions
             return makeTicket(
-                node, index, stage: stage, kind: .verifyPlan, context: context, format: JSONSchemas.verificationQuestions,
+                node, index, stage: stage, kind: .verifyPlan, context: context,
+                format: JSONSchemas.verificationQuestions,
                 replyKind: .verificationQuestions)
 
         case (.verifyAnswer(let by, let question), .verify):
@@ -138,7 +141,7 @@ extension RunExecutor {
     private func makeTicket(
         _ node: GraphNode, _ index: Int, stage: GraphStage, kind: PromptKind, context: PromptContext,
         format: ResponseFormat? = nil, replyKind: ReplyKind? = nil, shown: (label: String, member: String)? = nil,
-        labels: [String: String] = [:]
+        labels: [String: String] = [:], reviews: ReceivedReviews? = nil
     ) -> Prepared {
         guard let participant = participants[node.participant], let run = section else {
             return .result(.skipped("unknown participant"))
@@ -156,14 +159,16 @@ extension RunExecutor {
             model: model, system: participant.system ?? workflow.system, messages: [],
             params: participant.params.merged(with: common.params), responseFormat: format,
             timeoutSeconds: common.timeoutSeconds ?? workflow.limits.timeoutSeconds)
-        let pending = PendingPrompt(renderer: renderer, kind: kind, context: context)
+        let pending = PendingPrompt(renderer: renderer, kind: kind, context: context, reviews: reviews)
         let plan = CallPlan(
-            runID: configuration.runID, node: node, nodeIndex: index, participant: node.participant, round: run.round, stageIndex: stage.index, promptKind: kind,
-            shown: shown, labels: labels, replyKind: replyKind, draft: context.draft,
+            runID: configuration.runID, participationChanges: participationChanges, node: node, nodeIndex: index,
+            participant: node.participant, round: run.round, stageIndex: stage.index, promptKind: kind, shown: shown,
+            labels: labels, replyKind: replyKind, draft: context.draft,
             estimatedCostUSD: estimateCost(request, promptBytes: pending.approximateBytes))
         return .call(
             CallTicket(
-                plan: plan, request: request, pendingPrompt: pending, requestHash: "", modelIndex: participant.modelIndex,
+                plan: plan, request: request, pendingPrompt: pending, requestHash: "",
+                modelIndex: participant.modelIndex,
                 attempt: 1, reminder: false))
     }
 
@@ -186,14 +191,17 @@ extension RunExecutor {
 
     /// A, B, ..., Z, AA, AB, ...
     static func labelName(_ index: Int) -> String {
+        if index < 26 { return singleLetters[index] }
         var index = index
-        var scalars: [UInt8] = []
+        var name = ""
         repeat {
-            scalars.append(UInt8(ascii: "A") + UInt8(index % 26))
+            name.insert(Character(Unicode.Scalar(UInt8(ascii: "A") + UInt8(index % 26))), at: name.startIndex)
             index = index / 26 - 1
         } while index >= 0
-        return String(decoding: scalars.reversed(), as: UTF8.self)
+        return name
     }
+
+    private static let singleLetters = (0..<26).map { String(Character(Unicode.Scalar(UInt8(ascii: "A") + UInt8($0)))) }
 
     /// `members`' texts under the viewer's labels, in label order.
     private func labelled(
@@ -228,29 +236,6 @@ extension RunExecutor {
         case (let a?, nil): return a.text
         case (nil, let m?): return m.text
         case (nil, nil): return draft ?? answers[first]?.text
-        }
-    }
-
-    private func reviewsReceived(by member: String) -> [LabeledReview] {
-        let labels = labels(for: member)
-        // Label order, not arrival order: the same replies must always give the same request.
-        // Sort keys computed once per review, not twice per comparison.
-        var received: [(count: Int, key: String, review: Review)] = []
-        guard let run = section else { return [] }
-        for position in run.reviewsByTarget[member] ?? [] where run.reviews[position].score != nil {
-            let review = run.reviews[position]
-            let key = labels[review.reviewer] ?? review.reviewer
-            received.append((key.count, key, review))
-        }
-        received.sort { ($0.count, $0.key) < ($1.count, $1.key) }
-        return received.map { item in
-            let review = item.review
-            let name = review.reviewer == "arbiter" ? "Arbiter" : "Reviewer \(labels[review.reviewer] ?? "?")"
-            return LabeledReview(
-                label: name,
-                evaluation: Evaluation(
-                    strengths: review.strengths, weaknesses: review.weaknesses, suggestions: review.suggestions,
-                    rationale: review.rationale, score: review.score ?? 0))
         }
     }
 
