@@ -1,54 +1,52 @@
-// Engine benchmarks: scheduling overhead per call, wall time against the critical path,
-// peak memory, and a straggler against a stage-barrier schedule.
+// Engine benchmarks: scheduling overhead per call, wall time against the critical path, the first
+// run of a fresh process, peak memory, and a straggler against a stage-barrier schedule.
 //
-// swift run -c release RefineryEngineBenchmarks [cpu|critical|memory|straggler|profile]
-// (one mode per process for `memory`: VmHWM is the process's peak.)
+//   REFINERY_LAYER=runtime swift build -c release --product RefineryEngineBenchmarks
+//   .build/release/RefineryEngineBenchmarks <mode>
+//
+// cpu        engine CPU per call, zero-latency provider, N = 5, 10, 20
+// critical   wall ÷ critical path, 200 ms provider, N = 3, 10, 50 (warm process; median of 9)
+// cold       the same for the first N=50 run of a fresh process (SHARED=1: shared timer ticks)
+// memory     peak resident memory, N=100 pairwise (one mode per process: VmHWM is the process's peak)
+// straggler  N=5 with one member 5× slower, against a stage-barrier schedule
+// Diagnostics: trace / trace-shared (COLD=1: no warm-up run), faults, profile, profile-wide, one,
+// one-warm (SHARED=1) for `perf record`.
+// REFINERY_DEFAULT_MALLOC=1 skips ProcessTuning (measures glibc's default heap growth).
 
 import Foundation
 import RefineryCompiler
 import RefineryRuntime
 
-// What the `refinery` executable does first (see ProcessTuning); REFINERY_DEFAULT_MALLOC=1 measures without it.
+// What the `refinery` executable does first (see ProcessTuning).
 if ProcessInfo.processInfo.environment["REFINERY_DEFAULT_MALLOC"] == nil { ProcessTuning.reserveHeapGrowth() }
 
 let mode = CommandLine.arguments.dropFirst().first ?? "all"
+let sharedTicks = ProcessInfo.processInfo.environment["SHARED"] != nil
+let wide = EngineBenchmarks.workflow(50, stages: EngineBenchmarks.classic)
 switch mode {
 case "cpu": try await EngineBenchmarks.cpuPerCall()
-case "profile": try await EngineBenchmarks.profile()
-case "profile-wide": try await EngineBenchmarks.profileWide()
-case "n50": try await EngineBenchmarks.n50(repeats: 9)
-case "faults": try await EngineBenchmarks.faults()
-case "cold":
-    let (_, wall) = try await EngineBenchmarks.run(
-        EngineBenchmarks.workflow(50, stages: EngineBenchmarks.classic),
-        sharedTimer: ProcessInfo.processInfo.environment["SHARED"] == nil ? nil : SharedLatency(),
-        latency: { _ in Duration.milliseconds(200) })
-    print(String(format: "%.3f", EngineBenchmarks.seconds(wall) / 0.6))
-case "one-warm":
-    for _ in 0..<2 {
-        _ = try await EngineBenchmarks.run(
-            EngineBenchmarks.workflow(50, stages: EngineBenchmarks.classic),
-            latency: { _ in Duration.milliseconds(200) })
-    }
-    try await Task.sleep(for: .milliseconds(300))
-    _ = try await EngineBenchmarks.run(
-        EngineBenchmarks.workflow(50, stages: EngineBenchmarks.classic),
-        sharedTimer: ProcessInfo.processInfo.environment["SHARED"] == nil ? nil : SharedLatency(),
-        latency: { _ in Duration.milliseconds(200) })
-case "one":
-    _ = try await EngineBenchmarks.run(
-        EngineBenchmarks.workflow(50, stages: EngineBenchmarks.classic), latency: { _ in Duration.milliseconds(200) })
 case "critical": try await EngineBenchmarks.criticalPath()
+case "cold": try await EngineBenchmarks.cold()
 case "memory": try await EngineBenchmarks.memory()
+case "straggler": try await EngineBenchmarks.straggler()
 case "trace": try await EngineBenchmarks.trace(shared: false)
 case "trace-shared": try await EngineBenchmarks.trace(shared: true)
-case "straggler": try await EngineBenchmarks.straggler()
+case "faults": try await EngineBenchmarks.faults()
+case "profile": try await EngineBenchmarks.profile()
+case "profile-wide": try await EngineBenchmarks.profileWide()
+case "one":
+    _ = try await EngineBenchmarks.run(wide, latency: { _ in Duration.milliseconds(200) })
+case "one-warm":
+    for _ in 0..<2 { _ = try await EngineBenchmarks.run(wide, latency: { _ in Duration.milliseconds(200) }) }
+    try await Task.sleep(for: .milliseconds(300))
+    _ = try await EngineBenchmarks.run(
+        wide, sharedTimer: sharedTicks ? SharedLatency() : nil, latency: { _ in Duration.milliseconds(200) })
 case "all":
     try await EngineBenchmarks.cpuPerCall()
     try await EngineBenchmarks.criticalPath()
     try await EngineBenchmarks.straggler()
     try await EngineBenchmarks.memory()
 default:
-    print("usage: RefineryEngineBenchmarks [cpu|critical|memory|straggler|profile|all]")
+    print("usage: RefineryEngineBenchmarks [cpu|critical|cold|memory|straggler|all]")
     exit(64)
 }

@@ -284,6 +284,8 @@ enum StopReason: Sendable {
     case budget(String)
     case cancelled
     case quorum(String)
+    /// The run cannot go on (a prompt that cannot be rendered would fail the same way every time).
+    case failed(String)
 }
 
 /// A member's answer of an earlier round and the scored reviews it got, kept as positions in that

@@ -159,9 +159,11 @@ extension RunExecutor {
             section?.calls += 1
             section?.usage = stepUsage
             section?.costUSD += cost
-            await record(
-                ticket, reply: reply, error: nil, status: replayed ? .replayed : .succeeded, latency: latency,
-                startedAt: startedAt, cost: cost)
+            if configuration.ledger != nil {
+                await record(
+                    ticket, reply: reply, error: nil, status: replayed ? .replayed : .succeeded, latency: latency,
+                    startedAt: startedAt, cost: cost)
+            }
             // Built only for a listener: this is the path every successful call takes.
             if let emit {
                 var event = callEvent(ticket)
@@ -179,8 +181,11 @@ extension RunExecutor {
             }
         case .unrenderable(let message):
             configuration.logger.error(
-                "A prompt template failed to render; the call was not made.",
+                "A prompt template failed to render; the call was not made and the run stops.",
                 metadata: ["node": "\(ticket.node.id)", "error": "\(message)"])
+            // Every call of the stage would fail the same way: stop starting calls (no money is spent on a
+            // run that cannot finish), let the calls in flight end, and report the run as failed.
+            if stopReason == nil { stopReason = .failed("prompt template failed: \(message)") }
             complete(ticket.plan.nodeIndex, .skipped("prompt template failed: \(message)"))
         case .failed(let error):
             if error.isTransient, ticket.attempt <= workflow.limits.retries, stopReason == nil {

@@ -61,6 +61,7 @@ extension RunExecutor {
         case .cancelled: return (.cancelled, "cancelled")
         case .budget(let signal): return (.budgetExhausted, signal)
         case .quorum(let signal): return (.insufficientModels, signal)
+        case .failed(let signal): return (.failed, signal)
         case nil: break
         }
         if graph.round == nil { return (.converged, "single-pass: the workflow has no repeat block") }

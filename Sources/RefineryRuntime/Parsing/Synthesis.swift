@@ -14,13 +14,17 @@ public struct Synthesis: Sendable, Hashable, Codable {
     public var refinementAreas: [String]
     /// Whether the arbiter asks for another round.
     public var needsIteration: Bool
-    /// Answer labels from best to worst, as the arbiter ranked them.
+    /// Answer labels from best to worst, as the arbiter ranked them (the arbiter's own labels: this is
+    /// what a later prompt may show, so it never names a member).
     public var ranking: [String]
+    /// The same ranking as member ids, decoded with the arbiter's labels by the engine (labels the
+    /// arbiter invented are left out). Empty for a synthesis the engine did not decode.
+    public var rankedMembers: [String]
 
     /// Creates a synthesis.
     public init(
         synthesis: String, confidence: Double, dissent: String = "", refinementAreas: [String] = [],
-        needsIteration: Bool = false, ranking: [String] = []
+        needsIteration: Bool = false, ranking: [String] = [], rankedMembers: [String] = []
     ) {
         self.synthesis = synthesis
         self.confidence = confidence
@@ -28,5 +32,22 @@ public struct Synthesis: Sendable, Hashable, Codable {
         self.refinementAreas = refinementAreas
         self.needsIteration = needsIteration
         self.ranking = ranking
+        self.rankedMembers = rankedMembers
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case synthesis, confidence, dissent, refinementAreas, needsIteration, ranking, rankedMembers
+    }
+
+    /// Decodes a synthesis; `rankedMembers` may be absent (syntheses recorded before it existed).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        synthesis = try container.decode(String.self, forKey: .synthesis)
+        confidence = try container.decode(Double.self, forKey: .confidence)
+        dissent = try container.decode(String.self, forKey: .dissent)
+        refinementAreas = try container.decode([String].self, forKey: .refinementAreas)
+        needsIteration = try container.decode(Bool.self, forKey: .needsIteration)
+        ranking = try container.decode([String].self, forKey: .ranking)
+        rankedMembers = try container.decodeIfPresent([String].self, forKey: .rankedMembers) ?? []
     }
 }

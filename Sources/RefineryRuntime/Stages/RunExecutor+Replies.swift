@@ -58,7 +58,9 @@ extension RunExecutor {
 
         case .synthesize(let by):
             switch ReplyParser.synthesis(from: reply.text) {
-            case .success(let parsed):
+            case .success(var parsed):
+                let labels = ticket.labels
+                parsed.rankedMembers = parsed.ranking.compactMap { labels[$0] }
                 // `by: members`: keep the most confident synthesis; on ties, the earlier member's.
                 let rank = memberIDs.firstIndex(of: by) ?? -1
                 if let current = section?.synthesis, let currentBy = section?.synthesisBy, by != "arbiter" {

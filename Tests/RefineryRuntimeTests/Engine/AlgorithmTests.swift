@@ -71,6 +71,35 @@ import Testing
         #expect(outcome.stoppedBy.hasPrefix("single-pass"))
     }
 
+    @Test func theArbitersRankingIsDecodedToMembersButNeverShownAsThem() async throws {
+        // The arbiter ranks by member id, highest first, under its own labels ("Response B" style for one,
+        // and a label it made up, which cannot be decoded).
+        let provider = ScriptedProvider { call in
+            guard call.kind == "synthesize" else { return Fixtures.script()(call) }
+            let byMember = call.labels.sorted { $0.value > $1.value }.map(\.key)
+            let ranking = ["Response \(byMember[0])"] + byMember.dropFirst() + ["Q"]
+            return .text(ScriptedReplies.synthesis("Merged", confidence: 0.9, ranking: ranking))
+        }
+        let workflow = Fixtures.workflow(
+            members: Fixtures.members(3), arbiter: Arbiter(model: ModelRef(provider: "test", model: "arbiter")),
+            stages: [
+                .repeat([.propose(ProposeStage(context: .synthesis)), .synthesize(SynthesizeStage()), .closeStage])
+            ],
+            iterations: Iterations(min: 2, max: 2), output: .synthesis)
+        let engine = Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration())
+        let outcome = try await engine.run("Q")
+        let synthesis = try #require(outcome.synthesis)
+        #expect(synthesis.rankedMembers == ["m3", "m2", "m1"])
+        #expect(synthesis.ranking.count == 4)
+        #expect(!synthesis.ranking.contains { $0.hasPrefix("m") })
+        // The labels the arbiter saw are the ones the anonymization map records for it.
+        let arbiterLabels = Dictionary(
+            uniqueKeysWithValues: outcome.anonymizationMap.filter { $0.viewer == "arbiter" && $0.round == 2 }
+                .map { ($0.label, $0.memberID) })
+        #expect(synthesis.ranking.prefix(3).map { arbiterLabels[$0] } == ["m3", "m2", "m1"])
+    }
+
     @Test func consortiumLoopsOnConfidenceAndFeedsTheSynthesisBack() async throws {
         let provider = ScriptedProvider(
             script: Fixtures.script(synthesis: { round in

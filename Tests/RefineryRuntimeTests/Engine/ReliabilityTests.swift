@@ -293,4 +293,23 @@ import Testing
         let result = try await outcome
         #expect(result.totalCalls == 3 + 6)
     }
+
+    @Test func aPromptThatCannotBeRenderedFailsTheRunWithoutCallingForIt() async throws {
+        let provider = ScriptedProvider(script: Fixtures.script())
+        // A library caller's workflow that skipped the compiler: the evaluate template never closes its section.
+        let broken = Stage.evaluate(EvaluateStage(common: StageCommon(prompt: PromptTemplate(user: "{{#answer}}"))))
+        let workflow = Fixtures.workflow(
+            members: Fixtures.members(3), stages: [.repeat([.proposeStage, broken, .refineStage, .closeStage])],
+            iterations: Iterations(min: 2, max: 3))
+        let engine = Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration())
+        let outcome = try await engine.run("Q")
+        #expect(outcome.status == .failed)
+        #expect(outcome.stoppedBy.hasPrefix("prompt template failed: "))
+        #expect(outcome.stoppedBy.contains("section is never closed"))
+        // The proposals were made; no review and no refinement was paid for, and no second round ran.
+        #expect(provider.calls.map(\.kind) == ["propose", "propose", "propose"])
+        #expect(outcome.rounds.count == 1)
+        #expect(outcome.answers.count == 3)
+    }
 }
