@@ -328,3 +328,33 @@ final class SharedLatency: Sendable {
         }
     }
 }
+
+extension EngineBenchmarks {
+    /// Time to render the default prompts: a pairwise review and a refine with 49 reviews.
+    static func renderTimes() throws {
+        let renderer = PromptRenderer(overrides: nil)
+        let answer = String(repeating: "An answer of moderate length for the benchmark. ", count: 4)
+        let evaluate = PromptContext(
+            prompt: "Benchmark prompt: explain the trade-offs of B-trees.",
+            answerUnderReview: LabeledText(label: "AB", text: answer))
+        let review = LabeledReview(
+            label: "Reviewer C",
+            evaluation: Evaluation(
+                strengths: ["clear"], weaknesses: ["short"], suggestions: ["add an example"], rationale: "fine",
+                score: 7))
+        let refine = PromptContext(
+            prompt: "Benchmark prompt: explain the trade-offs of B-trees.", ownAnswer: answer,
+            reviewsReceived: Array(repeating: review, count: 49))
+        for (name, kind, context) in [
+            ("evaluatePairwise", PromptKind.evaluatePairwise, evaluate), ("refine (49 reviews)", .refine, refine),
+        ] {
+            let clock = ContinuousClock()
+            var bytes = 0
+            let count = 2000
+            let start = clock.now
+            for _ in 0..<count { bytes += try renderer.render(kind, context).user.utf8.count }
+            let each = seconds(start.duration(to: clock.now)) / Double(count) * 1e6
+            print(String(format: "render    %@: %.2f µs, %d bytes", name, each, bytes / count))
+        }
+    }
+}

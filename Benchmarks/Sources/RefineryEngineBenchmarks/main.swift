@@ -32,6 +32,7 @@ case "straggler": try await EngineBenchmarks.straggler()
 case "trace": try await EngineBenchmarks.trace(shared: false)
 case "trace-shared": try await EngineBenchmarks.trace(shared: true)
 case "faults": try await EngineBenchmarks.faults()
+case "render": try EngineBenchmarks.renderTimes()
 case "profile": try await EngineBenchmarks.profile()
 case "profile-wide": try await EngineBenchmarks.profileWide()
 case "one":

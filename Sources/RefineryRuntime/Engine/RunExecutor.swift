@@ -155,7 +155,7 @@ actor RunExecutor {
         var produced: RoundResult?
         let environment = CallEnvironment(
             resolver: resolver, ledger: configuration.ledger, clock: clock, runID: configuration.runID,
-            deadlines: CallDeadlines())
+            deadlines: CallDeadlines(), callPriority: Self.callPriority(below: Task.currentPriority))
         await withTaskGroup(of: ChildResult.self) { group in
             group.addTask {
                 await environment.deadlines.watch(clock: environment.clock)
@@ -246,7 +246,9 @@ actor RunExecutor {
                             ?? "", stageIndex: ticket.stageIndex)))
         }
         emit?(.callStarted(callEvent(ticket)))
-        group.addTask { await RunExecutor.perform(ticket, environment: environment) }
+        group.addTask(priority: environment.callPriority) {
+            await RunExecutor.perform(ticket, environment: environment)
+        }
     }
 
     /// The ticket as it should start now: `nil` (and the node skipped) when its participant was
@@ -335,15 +337,32 @@ final class CallEnvironment: Sendable {
     let runID: String
     /// Timeouts of the calls in flight.
     let deadlines: CallDeadlines
+    /// The priority of call tasks (see ``RunExecutor/callPriority(below:)``).
+    let callPriority: TaskPriority
 
     init(
         resolver: any ProviderResolver, ledger: (any RunLedger)?, clock: EngineClock, runID: String,
-        deadlines: CallDeadlines
+        deadlines: CallDeadlines, callPriority: TaskPriority
     ) {
         self.resolver = resolver
         self.ledger = ledger
         self.clock = clock
         self.runID = runID
         self.deadlines = deadlines
+        self.callPriority = callPriority
+    }
+}
+
+extension RunExecutor {
+    /// One step below the run's own priority: when a wide round's calls start or end together, the
+    /// parent loop that starts the next calls and reads the replies goes before the calls' own CPU
+    /// work (rendering prompts, parsing replies), instead of waiting behind thousands of them. A call
+    /// spends nearly all its time waiting for the provider, where priority does not matter.
+    static func callPriority(below priority: TaskPriority) -> TaskPriority {
+        switch priority.rawValue {
+        case TaskPriority.high.rawValue...: .medium
+        case TaskPriority.medium.rawValue...: .low
+        default: .background
+        }
     }
 }

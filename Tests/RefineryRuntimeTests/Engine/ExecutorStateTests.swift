@@ -27,6 +27,16 @@ import Testing
 
 }
 
+@Suite struct CallPriorityTests {
+    @Test(arguments: [
+        (TaskPriority.high, TaskPriority.medium), (.userInitiated, .medium), (.medium, .low), (.low, .background),
+        (.utility, .background), (.background, .background),
+    ])
+    func callsRunOneStepBelowTheRun(run: TaskPriority, calls: TaskPriority) {
+        #expect(RunExecutor.callPriority(below: run) == calls)
+    }
+}
+
 @Suite struct ProcessTuningTests {
     @Test func theHeapGrowthSettingIsAcceptedByGlibc() {
         #if canImport(Glibc)
