@@ -299,7 +299,7 @@ final class SharedLatency: Sendable {
     /// Ticks per second.
     static let ticks = 10_000
     private let origin = ContinuousClock.now
-    private let waiters = Mutex<[Int: [CheckedContinuation<Void, Never>]]>([:])
+    private let waiters = Mutex<[Int: [UnsafeContinuation<Void, Never>]]>([:])
 
     func wait(_ latency: Duration) async {
         let clock = ContinuousClock()
@@ -317,7 +317,7 @@ final class SharedLatency: Sendable {
             for waiter in waiters.withLock({ $0.removeValue(forKey: tick) ?? [] }) { waiter.resume() }
             return
         }
-        await withCheckedContinuation { continuation in
+        await withUnsafeContinuation { continuation in
             let queued = waiters.withLock { waiters -> Bool in
                 guard waiters[tick] != nil else { return false }
                 waiters[tick, default: []].append(continuation)

@@ -61,13 +61,20 @@ final class CallPlan: Sendable {
     let draft: String?
     /// Budget estimate of this call, in dollars.
     let estimatedCostUSD: Double
+    /// The catalog's price of the model the call was prepared for (`nil`: no price known), and that
+    /// model's index in the participant's chain: a reply is priced without looking the model up again.
+    let pricing: ModelPricing?
+    let pricedModelIndex: Int
 
     init(
         runID: String, participationChanges: Int, node: GraphNode, nodeIndex: Int, participant: String, round: Int,
         stageIndex: Int,
         promptKind: PromptKind, shown: (label: String, member: String)?, labels: [String: String],
-        replyKind: ReplyKind?, draft: String?, estimatedCostUSD: Double
+        replyKind: ReplyKind?, draft: String?, estimatedCostUSD: Double, pricing: ModelPricing?,
+        pricedModelIndex: Int
     ) {
+        self.pricing = pricing
+        self.pricedModelIndex = pricedModelIndex
         self.runID = runID
         self.participationChanges = participationChanges
         self.shown = shown

@@ -149,7 +149,13 @@ extension RunExecutor {
     func handleAttempt(_ ticket: CallTicket, _ result: AttemptResult, latency: Duration, startedAt: Duration) async {
         switch result {
         case .replied(let reply, let replayed, let evaluation):
-            let cost = price(reply.usage, model: ticket.request.model)
+            // The price looked up when the call was prepared, unless the call moved to a fallback model since.
+            let cost =
+                ticket.modelIndex == ticket.plan.pricedModelIndex
+                ? ticket.plan.pricing?.cost(
+                    inputTokens: reply.usage.inputTokens, outputTokens: reply.usage.outputTokens)
+                    ?? 0
+                : price(reply.usage, model: ticket.request.model)
             costUSD += cost
             usage = usage + reply.usage
             totalCalls += 1
@@ -306,10 +312,7 @@ extension RunExecutor {
 
     /// The catalog's price of `model`, looked up once per model a run: the catalog builds two key
     /// strings per lookup, and every call is priced twice (budget estimate, then its cost).
-    private func pricing(for model: ModelRef) -> ModelPricing? {
-        // Consecutive calls mostly use the same model: comparing it is cheaper than hashing it.
-        if let last = lastPricing, last.model == model { return last.pricing }
-        defer { lastPricing = (model, pricingCache[model] ?? nil) }
+    func pricing(for model: ModelRef) -> ModelPricing? {
         if let cached = pricingCache[model] { return cached }
         let found = configuration.catalog.pricing(for: model)
         pricingCache[model] = .some(found)
@@ -319,7 +322,11 @@ extension RunExecutor {
     /// A cost estimate for the budget check: ~4 bytes a token in (the prompt before rendering), and the
     /// request's max tokens (else the mean output so far, else 1,024) out.
     func estimateCost(_ request: ModelRequest, promptBytes: Int) -> Double {
-        guard let pricing = pricing(for: request.model) else { return 0 }
+        estimateCost(request, promptBytes: promptBytes, pricing: pricing(for: request.model))
+    }
+
+    func estimateCost(_ request: ModelRequest, promptBytes: Int, pricing: ModelPricing?) -> Double {
+        guard let pricing else { return 0 }
         let characters = (request.system?.utf8.count ?? 0) + promptBytes
         let output = request.params.maxTokens ?? (repliesSeen > 0 ? outputTokensSeen / repliesSeen : 1024)
         return pricing.cost(inputTokens: characters / 4 + 1, outputTokens: output)

@@ -23,7 +23,6 @@ actor RunExecutor {
     var renderers: [Int: PromptRenderer] = [:]
     /// The catalog's price per model (`nil` inside: no price known), filled as models are first used.
     var pricingCache: [ModelRef: ModelPricing?] = [:]
-    var lastPricing: (model: ModelRef, pricing: ModelPricing?)?
     /// Counts drops and permanent model moves: a call prepared since the last one needs no re-check.
     var participationChanges = 0
 

@@ -160,11 +160,13 @@ extension RunExecutor {
             params: participant.params.merged(with: common.params), responseFormat: format,
             timeoutSeconds: common.timeoutSeconds ?? workflow.limits.timeoutSeconds)
         let pending = PendingPrompt(renderer: renderer, kind: kind, context: context, reviews: reviews)
+        let pricing = pricing(for: model)
         let plan = CallPlan(
             runID: configuration.runID, participationChanges: participationChanges, node: node, nodeIndex: index,
             participant: node.participant, round: run.round, stageIndex: stage.index, promptKind: kind, shown: shown,
             labels: labels, replyKind: replyKind, draft: context.draft,
-            estimatedCostUSD: estimateCost(request, promptBytes: pending.approximateBytes))
+            estimatedCostUSD: estimateCost(request, promptBytes: pending.approximateBytes, pricing: pricing),
+            pricing: pricing, pricedModelIndex: participant.modelIndex)
         return .call(
             CallTicket(
                 plan: plan, request: request, pendingPrompt: pending, requestHash: "",
