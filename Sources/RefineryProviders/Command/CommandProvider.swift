@@ -135,7 +135,7 @@ package struct CommandProvider: ModelProvider {
             let result = try await Subprocess.run(
                 .path(FilePath(executable)), arguments: Arguments(arguments), environment: env,
                 platformOptions: options, input: .inputWriter, output: .sequence, error: .sequence
-            ) { execution -> (String, String)? in
+            ) { execution -> AgentEnd in
                 let group = execution.processIdentifier.value
                 return try await withTaskCancellationHandler {
                     try await withThrowingTaskGroup(of: Stream?.self) { tasks in
@@ -146,8 +146,14 @@ package struct CommandProvider: ModelProvider {
                             try? await execution.standardInputWriter.finish()
                             return .inputDone
                         }
-                        tasks.addTask { .stdout(try await Self.collect(execution.standardOutput)) }
-                        tasks.addTask { .stderr(try await Self.collect(execution.standardError)) }
+                        tasks.addTask {
+                            try await Self.collect(execution.standardOutput).map(Stream.stdout)
+                                ?? .tooLarge("standard output")
+                        }
+                        tasks.addTask {
+                            try await Self.collect(execution.standardError).map(Stream.stderr)
+                                ?? .tooLarge("standard error")
+                        }
                         tasks.addTask {
                             try await Task.sleep(for: .milliseconds(HTTPProviderSupport.milliseconds(timeout)))
                             return nil
@@ -160,14 +166,18 @@ package struct CommandProvider: ModelProvider {
                             case .stdout(let text)?: stdout = text
                             case .stderr(let text)?: stderr = text
                             case .inputDone?: break
+                            case .tooLarge(let stream)?:
+                                _ = kill(-group, SIGKILL)
+                                tasks.cancelAll()
+                                return .tooLarge(stream)
                             case nil:
                                 _ = kill(-group, SIGKILL)
                                 tasks.cancelAll()
-                                return nil
+                                return .timedOut
                             }
                         }
                         tasks.cancelAll()
-                        return (stdout ?? "", stderr ?? "")
+                        return .finished(stdout: stdout ?? "", stderr: stderr ?? "")
                     }
                 } onCancel: {
                     _ = kill(-group, SIGKILL)
@@ -177,12 +187,24 @@ package struct CommandProvider: ModelProvider {
                 throw ProviderError(
                     code: .cancelled, message: "the command agent was cancelled and killed", provider: provider)
             }
-            guard let (stdout, stderr) = result.closureResult else {
+            let stdout: String
+            let stderr: String
+            switch result.closureResult {
+            case .finished(let out, let err):
+                (stdout, stderr) = (out, err)
+            case .timedOut:
                 throw ProviderError(
                     code: .timeout,
                     message:
                         "the command agent did not finish within "
                         + "\(ErrorClassifier.formatTimeout(timeout)); it was killed",
+                    provider: provider)
+            case .tooLarge(let stream):
+                throw ProviderError(
+                    code: .invalidResponse,
+                    message:
+                        "the command agent wrote more than \(Self.maxOutputBytes / (1024 * 1024)) MiB to its \(stream); "
+                        + "it was killed",
                     provider: provider)
             }
             let status: Int32 =
@@ -209,13 +231,24 @@ package struct CommandProvider: ModelProvider {
         case stdout(String)
         case stderr(String)
         case inputDone
+        /// A stream passed ``maxOutputBytes``.
+        case tooLarge(String)
     }
 
-    private static func collect(_ sequence: SubprocessOutputSequence) async throws -> String {
+    /// How the agent's run ended, as the body of `Subprocess.run` saw it.
+    private enum AgentEnd: Sendable {
+        case finished(stdout: String, stderr: String)
+        case timedOut
+        /// Killed: the named stream passed ``maxOutputBytes``.
+        case tooLarge(String)
+    }
+
+    /// The whole stream as text; `nil` once it passes ``maxOutputBytes`` (the caller kills the agent).
+    private static func collect(_ sequence: SubprocessOutputSequence) async throws -> String? {
         var bytes: [UInt8] = []
         for try await buffer in sequence {
             buffer.withUnsafeBytes { bytes.append(contentsOf: $0) }
-            if bytes.count > maxOutputBytes { break }
+            if bytes.count > maxOutputBytes { return nil }
         }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -88,6 +88,18 @@ import Testing
         #expect(error?.message.contains("`no-such-agent-xyz` was not found on PATH") == true)
     }
 
+    @Test func runawayOutputIsCutAtSixteenMebibytesAndTheAgentKilled() async throws {
+        // Endless output: without the cap this would fill memory, then stall on a full pipe until the timeout.
+        let (path, directory) = try script("cat >/dev/null\nyes 'an endless answer'\n")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let error = await providerError { _ = try await run(CommandAgent(name: "fake", argv: [path]), timeout: 60) }
+        #expect(error?.code == .invalidResponse)
+        #expect(error?.message == "the command agent wrote more than 16 MiB to its standard output; it was killed")
+        #expect(started.duration(to: clock.now) < .seconds(30))
+    }
+
     @Test func timeoutKillsTheAgentAndItsChildren() async throws {
         let (path, directory) = try script("sleep 30 &\necho $! > \"$1\"\nwait\n")
         defer { try? FileManager.default.removeItem(at: directory) }
