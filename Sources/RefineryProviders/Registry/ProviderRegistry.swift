@@ -85,12 +85,20 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         // Redirects are not followed: on a cross-origin redirect AsyncHTTPClient drops
         // `Authorization` but would forward `x-api-key` and `x-goog-api-key` to the new host.
         httpConfiguration.redirectConfiguration = .disallow
+        // The engine's `max_concurrent` and each endpoint's `max_concurrent` are the concurrency limits;
+        // AsyncHTTPClient's own default (8 HTTP/1.1 connections per host) would silently queue the rest of a
+        // wide round sent to a local server, with their timeouts running.
+        httpConfiguration.connectionPool = HTTPClient.Configuration.ConnectionPool(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Self.connectionsPerHost)
         return try await HTTPClient.withHTTPClient(configuration: httpConfiguration) { http in
             try await body(
                 ProviderRegistry(
                     http: http, environment: environment, configuration: configuration, logger: logger, clock: clock))
         }
     }
+
+    /// HTTP/1.1 connections kept per host: above any concurrency a workflow asks for in practice.
+    static let connectionsPerHost = 1024
 
     // MARK: - Resolution
 

@@ -79,7 +79,8 @@ import Testing
             #expect((body["stream_options"] as? [String: Any])?["include_usage"] as? Bool == true)
             #expect(body["model"] as? String == "gpt-4o")
             let messages = body["messages"] as? [[String: String]]
-            #expect(messages == [["role": "system", "content": "Be brief."], ["role": "user", "content": "Say hello"]])
+            #expect(
+                messages == [["role": "system", "content": "Be brief."], ["role": "user", "content": "Say hello"]])
         }
     }
 
@@ -92,6 +93,28 @@ import Testing
                         RegistryHarness.request("ollama", "llama3.2", system: nil, prompt: "12345678")))
             }
             #expect(reply?.usage == TokenUsage(inputTokens: 2, outputTokens: 2, isEstimated: true))
+        }
+    }
+
+    /// A local OpenAI-compatible server speaks HTTP/1.1: one request per connection. The HTTP client must
+    /// not add a cap of its own (AsyncHTTPClient keeps 8 connections per host by default): the engine's
+    /// `max_concurrent` and the endpoint's `max_concurrent` are the limits a user sets and sees.
+    @Test func manyConcurrentCallsToOneHTTP1HostAreNotCappedByTheClient() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, .delayed(.milliseconds(300), FakeOpenAI.completion("ok")))
+            let replies = try await RegistryHarness.with(server, extra: ["OPENAI_API_KEY": ""]) { registry in
+                let provider = try registry.provider(for: ModelRef(provider: "ollama", model: "llama3.2"))
+                return try await withThrowingTaskGroup(of: String.self) { group in
+                    for _ in 0..<24 {
+                        group.addTask {
+                            try await provider.complete(RegistryHarness.request("ollama", "llama3.2")).text
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+            }
+            #expect(replies == Array(repeating: "ok", count: 24))
+            #expect(server.maxInFlight == 24)
         }
     }
 
