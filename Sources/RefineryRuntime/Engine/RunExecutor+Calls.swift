@@ -47,6 +47,8 @@ extension RunExecutor {
             let reply = try? await ledger.recordedReply(
                 runID: environment.runID, round: ticket.round, node: ticket.node.id, requestHash: ticket.requestHash)
         {
+            await recordReply(
+                ticket, reply, replayed: true, latency: .zero, startedAt: startedAt, environment: environment)
             return replied(ticket, reply, replayed: true, latency: .zero, startedAt: startedAt)
         }
         return await call(ticket, environment: environment, startedAt: startedAt)
@@ -62,7 +64,36 @@ extension RunExecutor {
         // The deadline is fixed when the attempt starts, so it does not depend on when the timer runs.
         let watch = environment.deadlines.register(deadline: startedAt + timeout(of: ticket))
         let outcome = await send(ticket, environment: environment)
-        return finished(ticket, outcome, watch: watch, environment: environment, startedAt: startedAt)
+        let result = finished(ticket, outcome, watch: watch, environment: environment, startedAt: startedAt)
+        if environment.ledger != nil, case .attempt(_, .replied(let reply, _, _), let latency, _) = result {
+            await recordReply(
+                ticket, reply, replayed: false, latency: latency, startedAt: startedAt, environment: environment)
+        }
+        return result
+    }
+
+    /// Commits a reply to the ledger from the call's own task, before the parent loop hears of it: a
+    /// finished call is never lost to a crash, and the loop never waits for the database (a wide round
+    /// finishes thousands of calls at once, and SQLite commits them one at a time).
+    @inline(never)
+    private static func recordReply(
+        _ ticket: CallTicket, _ reply: ModelReply, replayed: Bool, latency: Duration, startedAt: Duration,
+        environment: CallEnvironment
+    ) async {
+        let cost = cost(of: reply.usage, for: ticket) { environment.catalog.pricing(for: $0) }
+        await record(
+            ticket, reply: reply, error: nil, status: replayed ? .replayed : .succeeded, latency: latency,
+            startedAt: startedAt, cost: cost, environment: environment)
+    }
+
+    /// What `usage` cost: at the price looked up when the call was prepared, unless the call moved to a
+    /// fallback model since (then `pricing` of its model).
+    static func cost(
+        of usage: TokenUsage, for ticket: CallTicket, pricing: (ModelRef) -> ModelPricing?
+    ) -> Double {
+        let price =
+            ticket.modelIndex == ticket.plan.pricedModelIndex ? ticket.plan.pricing : pricing(ticket.request.model)
+        return price?.cost(inputTokens: usage.inputTokens, outputTokens: usage.outputTokens) ?? 0
     }
 
     private static func timeout(of ticket: CallTicket) -> Duration {
@@ -149,13 +180,7 @@ extension RunExecutor {
     func handleAttempt(_ ticket: CallTicket, _ result: AttemptResult, latency: Duration, startedAt: Duration) async {
         switch result {
         case .replied(let reply, let replayed, let evaluation):
-            // The price looked up when the call was prepared, unless the call moved to a fallback model since.
-            let cost =
-                ticket.modelIndex == ticket.plan.pricedModelIndex
-                ? ticket.plan.pricing?.cost(
-                    inputTokens: reply.usage.inputTokens, outputTokens: reply.usage.outputTokens)
-                    ?? 0
-                : price(reply.usage, model: ticket.request.model)
+            let cost = Self.cost(of: reply.usage, for: ticket) { pricing(for: $0) }
             costUSD += cost
             usage = usage + reply.usage
             totalCalls += 1
@@ -165,11 +190,7 @@ extension RunExecutor {
             section?.calls += 1
             section?.usage = stepUsage
             section?.costUSD += cost
-            if configuration.ledger != nil {
-                await record(
-                    ticket, reply: reply, error: nil, status: replayed ? .replayed : .succeeded, latency: latency,
-                    startedAt: startedAt, cost: cost)
-            }
+            // The call's task already committed the reply to the ledger (see `recordReply`).
             // Built only for a listener: this is the path every successful call takes.
             if let emit {
                 var event = callEvent(ticket)
@@ -209,9 +230,11 @@ extension RunExecutor {
             failedCalls += 1
             totalCalls += 1
             section?.calls += 1
-            await record(
-                ticket, reply: nil, error: error.description, status: .failed, latency: latency, startedAt: startedAt,
-                cost: 0)
+            if let environment = callEnvironment {
+                await Self.record(
+                    ticket, reply: nil, error: error.description, status: .failed, latency: latency,
+                    startedAt: startedAt, cost: 0, environment: environment)
+            }
             var event = callEvent(ticket)
             event.errorCode = error.code.description
             event.error = error.message
@@ -306,10 +329,6 @@ extension RunExecutor {
         return .milliseconds(Int((base * jitter * 1000).rounded()))
     }
 
-    func price(_ usage: TokenUsage, model: ModelRef) -> Double {
-        pricing(for: model)?.cost(inputTokens: usage.inputTokens, outputTokens: usage.outputTokens) ?? 0
-    }
-
     /// The catalog's price of `model`, looked up once per model a run: the catalog builds two key
     /// strings per lookup, and every call is priced twice (budget estimate, then its cost).
     func pricing(for model: ModelRef) -> ModelPricing? {
@@ -338,21 +357,22 @@ extension RunExecutor {
             attempt: ticket.attempt)
     }
 
-    private func record(
+    /// Commits one call to the ledger (if any); a failure is logged, never fatal to the run.
+    static func record(
         _ ticket: CallTicket, reply: ModelReply?, error: String?, status: CallStatus, latency: Duration,
-        startedAt: Duration, cost: Double
+        startedAt: Duration, cost: Double, environment: CallEnvironment
     ) async {
-        guard let ledger = configuration.ledger else { return }
-        let started = startDate.addingTimeInterval(Double(startedAt.milliseconds) / 1000)
+        guard let ledger = environment.ledger else { return }
+        let started = environment.startDate.addingTimeInterval(Double(startedAt.milliseconds) / 1000)
         let record = CallRecord(
-            runID: configuration.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
+            runID: environment.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
             requestHash: ticket.requestHash, request: ticket.request, reply: reply, error: error, status: status,
             attempts: ticket.attempt, latencyMs: latency.milliseconds, costUSD: cost, startedAt: started,
             finishedAt: started.addingTimeInterval(Double(latency.milliseconds) / 1000))
         do {
             try await ledger.record(record)
         } catch {
-            configuration.logger.warning(
+            environment.logger.warning(
                 "Could not record a call in the run ledger; resume may repeat it.",
                 metadata: ["node": "\(ticket.node.id)", "error": "\(error)"])
         }

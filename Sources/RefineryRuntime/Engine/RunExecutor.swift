@@ -73,6 +73,8 @@ actor RunExecutor {
     var inFlight = 0
     var inFlightEstimateUSD: Double = 0
     var backoffsRunning = 0
+    /// What the current drive's calls share (the ledger, the clock, deadlines).
+    var callEnvironment: CallEnvironment?
 
     init(
         workflow: Workflow, providers: any ProviderResolver, configuration: EngineConfiguration, prompt: String,
@@ -154,7 +156,9 @@ actor RunExecutor {
         var produced: RoundResult?
         let environment = CallEnvironment(
             resolver: resolver, ledger: configuration.ledger, clock: clock, runID: configuration.runID,
-            deadlines: CallDeadlines(), callPriority: Self.callPriority(below: Task.currentPriority))
+            deadlines: CallDeadlines(), callPriority: Self.callPriority(below: Task.currentPriority),
+            startDate: startDate, catalog: configuration.catalog, logger: configuration.logger)
+        callEnvironment = environment
         await withTaskGroup(of: ChildResult.self) { group in
             group.addTask {
                 await environment.deadlines.watch(clock: environment.clock)
@@ -338,11 +342,20 @@ final class CallEnvironment: Sendable {
     let deadlines: CallDeadlines
     /// The priority of call tasks (see ``RunExecutor/callPriority(below:)``).
     let callPriority: TaskPriority
+    /// When the run started (the ledger's timestamps are offsets from it).
+    let startDate: Date
+    /// Prices, for a call that moved to a fallback model after it was prepared.
+    let catalog: ModelCatalog
+    /// Ledger write failures.
+    let logger: Logger
 
     init(
         resolver: any ProviderResolver, ledger: (any RunLedger)?, clock: EngineClock, runID: String,
-        deadlines: CallDeadlines, callPriority: TaskPriority
+        deadlines: CallDeadlines, callPriority: TaskPriority, startDate: Date, catalog: ModelCatalog, logger: Logger
     ) {
+        self.startDate = startDate
+        self.catalog = catalog
+        self.logger = logger
         self.resolver = resolver
         self.ledger = ledger
         self.clock = clock
