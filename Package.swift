@@ -68,8 +68,10 @@ if enabled("runtime") {
         .executableTarget(
             name: "ExampleRoundByRound", dependencies: ["RefineryRuntime"], path: "examples/swift/round-by-round"),
         // `swift run -c release RefineryEngineBenchmarks`: engine overhead, critical path, memory.
+        // With the store layer, its `ledger` mode also measures runs recorded in the SQLite ledger.
         .executableTarget(
-            name: "RefineryEngineBenchmarks", dependencies: ["RefineryRuntime", "RefineryTestSupport"],
+            name: "RefineryEngineBenchmarks",
+            dependencies: ["RefineryRuntime", "RefineryTestSupport"] + (enabled("store") ? ["RefineryStore"] : []),
             path: "Benchmarks/Sources/RefineryEngineBenchmarks"),
     ]
 }

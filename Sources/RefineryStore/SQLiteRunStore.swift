@@ -1,11 +1,12 @@
 // The SQLite run ledger (DESIGN §1 "Store"): runs, rounds and calls in one WAL database. Each
-// call is committed in its own transaction the moment it finishes, so a process killed with
-// SIGKILL loses no finished call, and `resume` serves those calls from here instead of paying
-// for them again.
+// call is committed the moment it finishes (before the engine hears of it), so a process killed
+// with SIGKILL loses no finished call, and `resume` serves those calls from here instead of paying
+// for them again. Calls that finish together are committed together (one transaction per batch).
 
 import Foundation
 import GRDB
 public import RefineryRuntime
+import Synchronization
 
 /// The run store and call ledger, backed by SQLite (WAL) through GRDB.
 ///
@@ -14,6 +15,8 @@ public import RefineryRuntime
 /// appear in error messages, so prompts cannot leak into logs through a failed query.
 public final class SQLiteRunStore: RunLedger {
     let writer: any DatabaseWriter
+    /// Calls waiting for the next commit, and whether a commit is under way.
+    private let pendingCalls = Mutex<(calls: [PendingCall], committing: Bool)>(([], false))
     /// The database file, or `:memory:`.
     public let path: String
 
@@ -98,13 +101,90 @@ public final class SQLiteRunStore: RunLedger {
         }
     }
 
-    /// Commits the call at once. A second succeeded record of the same call is ignored.
-    public func record(_ call: CallRecord) async throws {
-        let row = CallRow(call)
-        try await writeAsync { db in
-            var row = row
-            try row.insert(db, onConflict: .ignore)
+    /// Whether a succeeded (or replayed) call of `runID` is recorded: one query per run, instead of
+    /// one lookup per call of a run that has nothing to replay.
+    public func hasRecordedReplies(runID: String) async throws -> Bool {
+        try await readAsync { db in
+            try CallRow
+                .filter(
+                    Column("run_id") == runID
+                        && [CallStatus.succeeded.rawValue, CallStatus.replayed.rawValue].contains(Column("status"))
+                )
+                .isEmpty(db) == false
         }
+    }
+
+    /// Commits the call at once. A second succeeded record of the same call is ignored.
+    ///
+    /// Group commit: while one transaction is being written, the calls that finish meanwhile wait
+    /// and are written together in the next. A wide round finishes thousands of calls at once, and
+    /// one transaction each made the database, not the models, the slowest part of the round.
+    /// Returns once the call is committed.
+    public func record(_ call: CallRecord) async throws {
+        let row: [DatabaseValue]
+        do {
+            row = try CallRow(call).insertArguments()
+        } catch {
+            throw writeError(error)
+        }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let startsCommit = pendingCalls.withLock { state -> Bool in
+                state.calls.append(PendingCall(row: row, continuation: continuation))
+                guard !state.committing else { return false }
+                state.committing = true
+                return true
+            }
+            if startsCommit { commitPendingCalls() }
+        }
+    }
+
+    private struct PendingCall: Sendable {
+        let row: [DatabaseValue]
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    /// Writes every waiting call in one transaction, then the calls that arrived meanwhile, until none
+    /// is left. A batch that fails is written again call by call, so one bad call fails alone.
+    private func commitPendingCalls() {
+        let batch = pendingCalls.withLock { state -> [PendingCall] in
+            defer { state.calls = [] }
+            if state.calls.isEmpty { state.committing = false }
+            return state.calls
+        }
+        guard !batch.isEmpty else { return }
+        let rows = batch.map(\.row)
+        writer.asyncWrite({ db in
+            let statement = try db.cachedStatement(sql: CallRow.insertSQL)
+            for row in rows { try statement.execute(arguments: StatementArguments(row)) }
+        }) { [self] _, result in
+            switch result {
+            case .success:
+                for call in batch { call.continuation.resume() }
+                commitPendingCalls()
+            case .failure where batch.count > 1:
+                commitOneByOne(batch[...])
+            case .failure(let error):
+                batch[0].continuation.resume(throwing: writeError(error))
+                commitPendingCalls()
+            }
+        }
+    }
+
+    /// Writes `calls` one transaction each, then goes back to batches.
+    private func commitOneByOne(_ calls: ArraySlice<PendingCall>) {
+        guard let call = calls.first else { return commitPendingCalls() }
+        writer.asyncWrite({ db in
+            try db.cachedStatement(sql: CallRow.insertSQL).execute(arguments: StatementArguments(call.row))
+        }) { [self] _, result in
+            call.continuation.resume(with: result.mapError { writeError($0) })
+            commitOneByOne(calls.dropFirst())
+        }
+    }
+
+    private func writeError(_ error: any Error) -> any Error {
+        if error is StoreError { return error }
+        return StoreError(
+            code: .io, message: "Writing to the run store at \(path) failed; check free disk space.", cause: error)
     }
 
     // MARK: Plumbing

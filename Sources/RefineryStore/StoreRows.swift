@@ -63,6 +63,30 @@ struct CallRow: Codable, FetchableRecord, MutablePersistableRecord {
         id = inserted.rowID
     }
 
+    /// `INSERT OR IGNORE` of a call, for ``insertArguments()``: the ledger writes calls with one cached
+    /// statement instead of GRDB's record encoding, which JSON-encoded them on the single writer queue.
+    static let insertSQL = """
+        INSERT OR IGNORE INTO calls (run_id, round, node, participant, request_hash, request, response,
+            input_tokens, output_tokens, latency_ms, cost_usd, attempts, status, error, started_at, finished_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    /// The values of ``insertSQL``, JSON columns encoded exactly as GRDB encodes them for this record
+    /// (the same text a record insert writes), computed by the caller rather than the writer.
+    func insertArguments() throws -> [DatabaseValue] {
+        func json<T: Encodable>(_ value: T, column: String) throws -> DatabaseValue {
+            let data = try Self.databaseJSONEncoder(for: column).encode(value)
+            return String(decoding: data, as: UTF8.self).databaseValue
+        }
+        return [
+            runID.databaseValue, round.databaseValue, node.databaseValue, participant.databaseValue,
+            requestHash.databaseValue, try json(request, column: "request"),
+            try response.map { try json($0, column: "response") } ?? .null, inputTokens.databaseValue,
+            outputTokens.databaseValue, latencyMs.databaseValue, costUSD.databaseValue, attempts.databaseValue,
+            status.databaseValue, error.databaseValue, startedAt.databaseValue, finishedAt.databaseValue,
+        ]
+    }
+
     var record: CallRecord {
         CallRecord(
             runID: runID, round: round, node: node, participant: participant, requestHash: requestHash,

@@ -111,6 +111,30 @@ import Testing
         #expect(try await reader.recordedReply(runID: "run-1", round: 1, node: "b", requestHash: "req-1")?.text == "4")
     }
 
+    /// Calls that finish together are committed together; each `record` still returns only once its
+    /// call is committed, readable by another connection (another process resuming the run).
+    @Test func callsRecordedConcurrentlyAreAllCommittedBeforeRecordReturns() async throws {
+        let database = try TemporaryDatabase()
+        defer { database.cleanup() }
+        let writer = try SQLiteRunStore(path: database.path)
+        let reader = try SQLiteRunStore(path: database.path)
+        let nodes = (0..<300).map { "s1.evaluate[m\($0)]" }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for node in nodes {
+                group.addTask {
+                    try await writer.record(Fixture.call(node: node, hash: node))
+                    // Committed by now: another connection sees it.
+                    let reply = try await reader.recordedReply(runID: "run-1", round: 1, node: node, requestHash: node)
+                    #expect(reply?.text == "4")
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(Set(try await reader.calls(runID: "run-1").map(\.node)) == Set(nodes))
+        #expect(try await reader.hasRecordedReplies(runID: "run-1"))
+        #expect(try await reader.hasRecordedReplies(runID: "run-2") == false)
+    }
+
     @Test func runsAreListedNewestFirstWithCallCounts() async throws {
         let store = try SQLiteRunStore(path: ":memory:")
         try await store.createRun(Fixture.run(id: "old", startedAt: Fixture.date))

@@ -9,6 +9,7 @@
 // cold       the same for the first N=50 run of a fresh process (SHARED=1: shared timer ticks)
 // memory     peak resident memory, N=100 pairwise (one mode per process: VmHWM is the process's peak)
 // straggler  N=5 with one member 5× slower, against a stage-barrier schedule
+// ledger     critical path with every call committed to the SQLite run ledger (needs the store layer)
 // Diagnostics: trace / trace-shared (COLD=1: no warm-up run), faults, profile, profile-wide, one,
 // one-warm (SHARED=1) for `perf record`.
 // REFINERY_DEFAULT_MALLOC=1 skips ProcessTuning (measures glibc's default heap growth).
@@ -33,6 +34,13 @@ case "trace": try await EngineBenchmarks.trace(shared: false)
 case "trace-shared": try await EngineBenchmarks.trace(shared: true)
 case "faults": try await EngineBenchmarks.faults()
 case "render": try EngineBenchmarks.renderTimes()
+case "ledger":
+    #if canImport(RefineryStore)
+        try await EngineBenchmarks.ledger()
+    #else
+        print("the ledger mode needs the store layer: build without REFINERY_LAYER=runtime")
+        exit(64)
+    #endif
 case "profile": try await EngineBenchmarks.profile()
 case "profile-wide": try await EngineBenchmarks.profileWide()
 case "one":

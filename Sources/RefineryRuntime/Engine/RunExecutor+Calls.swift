@@ -13,7 +13,7 @@ extension RunExecutor {
     /// helpers that are never inlined. Inlined, their values gave this function a 9.6 KB frame per
     /// call in flight, most of a wide round's memory and page faults.
     static func perform(_ ticket: CallTicket, environment: CallEnvironment) async -> ChildResult {
-        if ticket.attempt == 1, environment.ledger != nil {
+        if ticket.attempt == 1, environment.replays {
             return await replayOrCall(ticket, environment: environment)
         }
         return await call(ticket, environment: environment, startedAt: environment.clock.elapsed())

@@ -75,6 +75,8 @@ actor RunExecutor {
     var backoffsRunning = 0
     /// What the current drive's calls share (the ledger, the clock, deadlines).
     var callEnvironment: CallEnvironment?
+    /// Whether the ledger held replies of this run when it started (`nil`: not asked yet).
+    var replayable: Bool?
 
     init(
         workflow: Workflow, providers: any ProviderResolver, configuration: EngineConfiguration, prompt: String,
@@ -154,10 +156,15 @@ actor RunExecutor {
                         strategy: workflow.convergence.strategy.name, maxRounds: workflow.iterations.max)))
         }
         var produced: RoundResult?
+        if replayable == nil, let ledger = configuration.ledger {
+            // A resumed run replays its recorded calls; a new one has none to look up, call by call.
+            replayable = (try? await ledger.hasRecordedReplies(runID: configuration.runID)) ?? true
+        }
         let environment = CallEnvironment(
-            resolver: resolver, ledger: configuration.ledger, clock: clock, runID: configuration.runID,
-            deadlines: CallDeadlines(), callPriority: Self.callPriority(below: Task.currentPriority),
-            startDate: startDate, catalog: configuration.catalog, logger: configuration.logger)
+            resolver: resolver, ledger: configuration.ledger, replays: replayable ?? false, clock: clock,
+            runID: configuration.runID, deadlines: CallDeadlines(),
+            callPriority: Self.callPriority(below: Task.currentPriority), startDate: startDate,
+            catalog: configuration.catalog, logger: configuration.logger)
         callEnvironment = environment
         await withTaskGroup(of: ChildResult.self) { group in
             group.addTask {
@@ -336,6 +343,8 @@ actor RunExecutor {
 final class CallEnvironment: Sendable {
     let resolver: any ProviderResolver
     let ledger: (any RunLedger)?
+    /// Whether first attempts look for a recorded reply (the run is being resumed).
+    let replays: Bool
     let clock: EngineClock
     let runID: String
     /// Timeouts of the calls in flight.
@@ -350,9 +359,10 @@ final class CallEnvironment: Sendable {
     let logger: Logger
 
     init(
-        resolver: any ProviderResolver, ledger: (any RunLedger)?, clock: EngineClock, runID: String,
+        resolver: any ProviderResolver, ledger: (any RunLedger)?, replays: Bool, clock: EngineClock, runID: String,
         deadlines: CallDeadlines, callPriority: TaskPriority, startDate: Date, catalog: ModelCatalog, logger: Logger
     ) {
+        self.replays = replays
         self.startDate = startDate
         self.catalog = catalog
         self.logger = logger

@@ -21,6 +21,11 @@ public final class InMemoryRunLedger: RunLedger {
         }
     }
 
+    /// Whether a succeeded (or replayed) call of `runID` is recorded.
+    public func hasRecordedReplies(runID: String) async throws -> Bool {
+        calls.withLock { records in records.contains { $0.runID == runID && $0.status != .failed } }
+    }
+
     /// Appends the call.
     public func record(_ call: CallRecord) async throws {
         calls.withLock { $0.append(call) }

@@ -74,4 +74,13 @@ public protocol RunLedger: Sendable {
 
     /// Records a finished call (success or final failure). Called as each call finishes.
     func record(_ call: CallRecord) async throws
+
+    /// Whether any reply of `runID` is recorded. The engine asks once when a run starts and, when
+    /// none is (a new run, not a resumed one), skips looking up every call. Defaults to `true`.
+    func hasRecordedReplies(runID: String) async throws -> Bool
+}
+
+extension RunLedger {
+    /// `true`: every call is looked up. Implement it to spare a new run one lookup per call.
+    public func hasRecordedReplies(runID: String) async throws -> Bool { true }
 }
