@@ -39,8 +39,12 @@ struct CallRow: Codable, FetchableRecord, MutablePersistableRecord {
         case finishedAt = "finished_at"
     }
 
+    /// The request's JSON as the engine encoded it, when it did (see ``CallRecord/requestJSON``).
+    var requestJSON: String?
+
     init(_ call: CallRecord) {
         id = nil
+        requestJSON = call.requestJSON
         runID = call.runID
         round = call.round
         node = call.node
@@ -80,7 +84,7 @@ struct CallRow: Codable, FetchableRecord, MutablePersistableRecord {
         }
         return [
             runID.databaseValue, round.databaseValue, node.databaseValue, participant.databaseValue,
-            requestHash.databaseValue, try json(request, column: "request"),
+            requestHash.databaseValue, try requestJSON.map(\.databaseValue) ?? json(request, column: "request"),
             try response.map { try json($0, column: "response") } ?? .null, inputTokens.databaseValue,
             outputTokens.databaseValue, latencyMs.databaseValue, costUSD.databaseValue, attempts.databaseValue,
             status.databaseValue, error.databaseValue, startedAt.databaseValue, finishedAt.databaseValue,

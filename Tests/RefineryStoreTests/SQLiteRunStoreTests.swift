@@ -135,6 +135,18 @@ import Testing
         #expect(try await reader.hasRecordedReplies(runID: "run-2") == false)
     }
 
+    @Test func theEnginesRequestJSONIsStoredAsGivenAndReadsBackAsTheRequest() async throws {
+        let store = try SQLiteRunStore(path: ":memory:")
+        var call = Fixture.call()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        call.requestJSON = String(decoding: try encoder.encode(call.request), as: UTF8.self)
+        try await store.record(call)
+        let stored = try #require(try await store.calls(runID: "run-1").first)
+        #expect(stored.request == call.request)
+        #expect(stored.reply == call.reply)
+    }
+
     @Test func runsAreListedNewestFirstWithCallCounts() async throws {
         let store = try SQLiteRunStore(path: ":memory:")
         try await store.createRun(Fixture.run(id: "old", startedAt: Fixture.date))

@@ -108,6 +108,8 @@ struct CallTicket: Sendable {
         var request: ModelRequest
         var pendingPrompt: PendingPrompt?
         var requestHash: String
+        /// The canonical JSON `requestHash` was computed over (empty with it).
+        var requestJSON = ""
         var modelIndex: Int
         var attempt: Int
         var reminder: Bool
@@ -126,9 +128,11 @@ struct CallTicket: Sendable {
         }
 
         func copy() -> Storage {
-            Storage(
+            let copy = Storage(
                 plan: plan, request: request, pendingPrompt: pendingPrompt, requestHash: requestHash,
                 modelIndex: modelIndex, attempt: attempt, reminder: reminder)
+            copy.requestJSON = requestJSON
+            return copy
         }
     }
 
@@ -165,10 +169,24 @@ struct CallTicket: Sendable {
         get { storage.pendingPrompt }
         set { mutable.pendingPrompt = newValue }
     }
-    /// SHA-256 of `request`, filled in by the child task when a ledger is configured.
+    /// SHA-256 of `request`, filled in by the child task when a ledger is configured. Setting it
+    /// (to "" when the request changes) forgets ``requestJSON``.
     var requestHash: String {
         get { storage.requestHash }
-        set { mutable.requestHash = newValue }
+        set {
+            mutable.requestHash = newValue
+            mutable.requestJSON = ""
+        }
+    }
+    /// The canonical JSON ``requestHash`` was computed over ("" until it is).
+    var requestJSON: String { storage.requestJSON }
+
+    /// Hashes the request (for the ledger), keeping its canonical JSON for the record.
+    mutating func hashRequest() {
+        let (json, hash) = RequestHash.canonical(request)
+        let storage = mutable
+        storage.requestHash = hash
+        storage.requestJSON = json
     }
     /// Index into the participant's model chain.
     var modelIndex: Int {

@@ -8,10 +8,15 @@ import RefineryCompiler
 enum RequestHash {
     /// Lowercase hex SHA-256 of `request` encoded as JSON with sorted keys.
     static func of(_ request: ModelRequest) -> String {
+        canonical(request).hash
+    }
+
+    /// The canonical JSON of `request` and its hash (the JSON is what the ledger stores).
+    static func canonical(_ request: ModelRequest) -> (json: String, hash: String) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a value type made only of strings, numbers and arrays cannot fail.
         let data = (try? encoder.encode(request)) ?? Data()
-        return WorkflowCompiler.sha256Hex(data)
+        return (String(decoding: data, as: UTF8.self), WorkflowCompiler.sha256Hex(data))
     }
 }

@@ -33,7 +33,7 @@ extension RunExecutor {
             }
         }
         // Hashing is only needed for the ledger, and done here, in parallel, off the parent loop.
-        if environment.ledger != nil, ticket.requestHash.isEmpty { ticket.requestHash = RequestHash.of(ticket.request) }
+        if environment.ledger != nil, ticket.requestHash.isEmpty { ticket.hashRequest() }
         return nil
     }
 
@@ -368,7 +368,8 @@ extension RunExecutor {
             runID: environment.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
             requestHash: ticket.requestHash, request: ticket.request, reply: reply, error: error, status: status,
             attempts: ticket.attempt, latencyMs: latency.milliseconds, costUSD: cost, startedAt: started,
-            finishedAt: started.addingTimeInterval(Double(latency.milliseconds) / 1000))
+            finishedAt: started.addingTimeInterval(Double(latency.milliseconds) / 1000),
+            requestJSON: ticket.requestJSON.isEmpty ? nil : ticket.requestJSON)
         do {
             try await ledger.record(record)
         } catch {

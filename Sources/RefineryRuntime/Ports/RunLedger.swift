@@ -40,13 +40,18 @@ public struct CallRecord: Sendable, Hashable, Codable {
     public var startedAt: Date
     /// When the call finished.
     public var finishedAt: Date
+    /// `request` as the canonical JSON its `requestHash` was computed over, when the engine has it: a
+    /// store may keep this text rather than encode `request` again (JSON encoding is most of the cost
+    /// of recording a call). `nil`: encode `request`.
+    public var requestJSON: String?
 
     /// Creates a record.
     public init(
         runID: String, round: Int, node: String, participant: String, requestHash: String, request: ModelRequest,
         reply: ModelReply?, error: String?, status: CallStatus, attempts: Int, latencyMs: Int, costUSD: Double,
-        startedAt: Date, finishedAt: Date
+        startedAt: Date, finishedAt: Date, requestJSON: String? = nil
     ) {
+        self.requestJSON = requestJSON
         self.runID = runID
         self.round = round
         self.node = node
