@@ -72,7 +72,10 @@ if enabled("runtime") {
         .executableTarget(
             name: "RefineryEngineBenchmarks",
             dependencies: ["RefineryRuntime", "RefineryTestSupport"] + (enabled("store") ? ["RefineryStore"] : []),
-            path: "Benchmarks/Sources/RefineryEngineBenchmarks"),
+            path: "Benchmarks/Sources/RefineryEngineBenchmarks",
+            // A flag, not `canImport`: a store module left in the build folder by a full build must not
+            // be picked up by a runtime-layer build that does not link it.
+            swiftSettings: enabled("store") ? [.define("REFINERY_STORE_BENCHMARKS")] : []),
     ]
 }
 

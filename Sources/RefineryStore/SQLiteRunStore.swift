@@ -218,12 +218,8 @@ public final class SQLiteRunStore: RunLedger {
             return try await withCheckedThrowingContinuation { continuation in
                 writer.asyncWrite(body) { _, result in continuation.resume(with: result) }
             }
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw StoreError(
-                code: .io, message: "Writing to the run store at \(path) failed; check free disk space.",
-                cause: error)
+            throw writeError(error)
         }
     }
 }

@@ -1,7 +1,7 @@
 // The critical path with every call committed to the SQLite run ledger, as `refinery run` does.
 // Built when the store layer is (not with REFINERY_LAYER=runtime).
 
-#if canImport(RefineryStore)
+#if REFINERY_STORE_BENCHMARKS
     import Foundation
     import RefineryCompiler
     import RefineryRuntime

@@ -35,7 +35,7 @@ case "trace-shared": try await EngineBenchmarks.trace(shared: true)
 case "faults": try await EngineBenchmarks.faults()
 case "render": try EngineBenchmarks.renderTimes()
 case "ledger":
-    #if canImport(RefineryStore)
+    #if REFINERY_STORE_BENCHMARKS
         try await EngineBenchmarks.ledger()
     #else
         print("the ledger mode needs the store layer: build without REFINERY_LAYER=runtime")

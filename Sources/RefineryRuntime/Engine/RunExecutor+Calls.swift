@@ -329,8 +329,8 @@ extension RunExecutor {
         return .milliseconds(Int((base * jitter * 1000).rounded()))
     }
 
-    /// The catalog's price of `model`, looked up once per model a run: the catalog builds two key
-    /// strings per lookup, and every call is priced twice (budget estimate, then its cost).
+    /// The catalog's price of `model`, looked up once per model a run (the catalog builds two key
+    /// strings per lookup); a call keeps the price it was prepared with (``CallPlan/pricing``).
     func pricing(for model: ModelRef) -> ModelPricing? {
         if let cached = pricingCache[model] { return cached }
         let found = configuration.catalog.pricing(for: model)
@@ -340,10 +340,6 @@ extension RunExecutor {
 
     /// A cost estimate for the budget check: ~4 bytes a token in (the prompt before rendering), and the
     /// request's max tokens (else the mean output so far, else 1,024) out.
-    func estimateCost(_ request: ModelRequest, promptBytes: Int) -> Double {
-        estimateCost(request, promptBytes: promptBytes, pricing: pricing(for: request.model))
-    }
-
     func estimateCost(_ request: ModelRequest, promptBytes: Int, pricing: ModelPricing?) -> Double {
         guard let pricing else { return 0 }
         let characters = (request.system?.utf8.count ?? 0) + promptBytes

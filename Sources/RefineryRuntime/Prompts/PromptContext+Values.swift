@@ -54,13 +54,9 @@ extension PromptContext {
         return values
     }
 
-    /// Whether an optional part is shown (`has_*`): present and not blank.
+    /// Whether an optional part is shown (`has_*`): present and not blank. Checked on the scalars in
+    /// place (what trimming would keep), not on a trimmed copy: prompts test these flags on every call.
     static func present(_ value: String?) -> Bool {
-        value.map { !ReplyParser.trimmed($0).isEmpty } ?? false
-    }
-
-    /// ``present(_:)`` without trimming a copy: some scalar is not whitespace (what trimming keeps).
-    static func isShown(_ value: String?) -> Bool {
         guard let value else { return false }
         return value.unicodeScalars.contains { !$0.properties.isWhitespace }
     }

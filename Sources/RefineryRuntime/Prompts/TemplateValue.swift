@@ -218,7 +218,7 @@ enum TemplateValue {
         switch name {
         case .text: .string(synthesis.synthesis)
         case .confidence: .string(ConvergenceJudge.number(synthesis.confidence))
-        case .hasDissent: .bool(PromptContext.isShown(synthesis.dissent))
+        case .hasDissent: .bool(PromptContext.present(synthesis.dissent))
         case .dissent: .string(synthesis.dissent)
         case .hasRefinementAreas: .bool(!synthesis.refinementAreas.isEmpty)
         case .refinementAreas: .list(.refinementAreas)
@@ -235,15 +235,15 @@ extension PromptContext {
         switch name {
         case .prompt: .string(prompt)
         case .questionCount: .string(String(questionCount))
-        case .hasExtraContext: .bool(Self.isShown(extraContext))
+        case .hasExtraContext: .bool(Self.present(extraContext))
         case .extraContext: Self.presentValue(extraContext)
-        case .hasOwnAnswer: .bool(Self.isShown(ownAnswer))
+        case .hasOwnAnswer: .bool(Self.present(ownAnswer))
         case .ownAnswer: Self.presentValue(ownAnswer)
-        case .hasDraft: .bool(Self.isShown(draft))
+        case .hasDraft: .bool(Self.present(draft))
         case .draft: Self.presentValue(draft)
-        case .hasQuestion: .bool(Self.isShown(question))
+        case .hasQuestion: .bool(Self.present(question))
         case .question: Self.presentValue(question)
-        case .hasRubric: .bool(Self.isShown(rubric))
+        case .hasRubric: .bool(Self.present(rubric))
         case .rubric: Self.presentValue(rubric)
         case .hasHistory: .bool(!ownHistory.isEmpty)
         case .history: .list(.history)
@@ -268,7 +268,7 @@ extension PromptContext {
     }
 
     private static func presentValue(_ value: String?) -> TemplateValue? {
-        guard let value, isShown(value) else { return nil }
+        guard let value, present(value) else { return nil }
         return .string(value)
     }
 }

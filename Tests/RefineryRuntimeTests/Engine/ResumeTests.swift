@@ -1,6 +1,7 @@
 import Foundation
 import RefineryCompiler
 import RefineryTestSupport
+import Synchronization
 import Testing
 
 @testable import RefineryRuntime
@@ -32,6 +33,42 @@ import Testing
         #expect(second == first)
         #expect(recorder.calls("call_finished").allSatisfy { $0.status == .replayed })
         #expect(recorder.calls("call_finished").count == first.totalCalls)
+    }
+
+    /// A ledger that counts the engine's replay lookups.
+    private final class CountingLedger: RunLedger {
+        let inner = InMemoryRunLedger()
+        let lookups = Mutex(0)
+
+        func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply? {
+            lookups.withLock { $0 += 1 }
+            return try await inner.recordedReply(runID: runID, round: round, node: node, requestHash: requestHash)
+        }
+
+        func record(_ call: CallRecord) async throws { try await inner.record(call) }
+
+        func hasRecordedReplies(runID: String) async throws -> Bool {
+            try await inner.hasRecordedReplies(runID: runID)
+        }
+    }
+
+    @Test func aNewRunAsksTheLedgerOnceInsteadOfLookingUpEveryCall() async throws {
+        let ledger = CountingLedger()
+        let provider = ScriptedProvider(script: Fixtures.script())
+        let first = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider),
+            configuration: Fixtures.configuration(ledger: ledger)
+        ).run("Q")
+        #expect(ledger.lookups.withLock { $0 } == 0)
+        #expect(ledger.inner.records.count == first.totalCalls)
+        // Resumed (the same run id, with replies recorded): every first attempt is looked up and replayed.
+        let again = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider),
+            configuration: Fixtures.configuration(ledger: ledger)
+        ).run("Q")
+        #expect(ledger.lookups.withLock { $0 } == first.totalCalls)
+        #expect(again == first)
+        #expect(provider.calls.count == first.totalCalls)
     }
 
     @Test func aPartlyRecordedRunOnlyCallsWhatIsMissing() async throws {
