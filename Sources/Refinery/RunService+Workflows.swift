@@ -3,6 +3,7 @@
 import Foundation
 public import RefineryCompiler
 public import RefinerySyntax
+import RefineryProviders
 
 extension RunService {
     /// Name resolution over `./workflows/`, `$REFINERY_PATH`, the user folder and the built-ins.
@@ -10,17 +11,25 @@ extension RunService {
         WorkflowLibrary(environment: environment, currentDirectory: workingDirectory.path)
     }
 
-    /// The built-in catalog merged with `$XDG_CONFIG_HOME/refinery/catalog.yaml` when it exists.
+    /// The built-in catalog merged with `$XDG_CONFIG_HOME/refinery/catalog.yaml` when it exists, with
+    /// every endpoint of `providers.yaml` as a provider: `local/my-model` is a model string as soon as
+    /// an endpoint `local` is declared (unpriced unless the catalog prices it).
     public func catalog() throws -> ModelCatalog {
+        var catalog = ModelCatalog.builtin
         let file = SavedConfigs.userFolder(environment: environment).deletingLastPathComponent()
             .appendingPathComponent("catalog.yaml")
-        guard let data = FileManager.default.contents(atPath: file.path) else { return .builtin }
-        let (overrides, diagnostics) = ModelCatalog.load(yaml: Array(data), file: file.path)
-        guard let overrides, !diagnostics.contains(where: { $0.severity == .error }) else {
-            throw WorkflowDiagnosticsError(
-                diagnostics: diagnostics, sources: [file.path: String(decoding: data, as: UTF8.self)])
+        if let data = FileManager.default.contents(atPath: file.path) {
+            let (overrides, diagnostics) = ModelCatalog.load(yaml: Array(data), file: file.path)
+            guard let overrides, !diagnostics.contains(where: { $0.severity == .error }) else {
+                throw WorkflowDiagnosticsError(
+                    diagnostics: diagnostics, sources: [file.path: String(decoding: data, as: UTF8.self)])
+            }
+            catalog = catalog.merging(overrides)
         }
-        return ModelCatalog.builtin.merging(overrides)
+        // The compiler knows model strings only through the catalog it is given: the declared endpoints
+        // are passed in here rather than read by the compiler, which stays pure.
+        catalog.providers.formUnion(try providersConfiguration().endpoints.map(\.name))
+        return catalog
     }
 
     /// A loader over ``library()`` and ``catalog()``.

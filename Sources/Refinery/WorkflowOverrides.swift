@@ -155,7 +155,8 @@ public struct WorkflowOverrides: Sendable, Hashable {
             throw InputError(
                 code: .invalidOption,
                 message: "\(flag): unknown model \"\(name)\". Use an alias (\(known)), a claude-*/gpt-*/gemini-* "
-                    + "name, or provider/model (`refinery models` lists them).")
+                    + "name, or provider/model with a provider of: \(catalog.providers.sorted().joined(separator: ", ")) "
+                    + "(`refinery models` lists them; a server of your own is an endpoint in `providers.yaml`).")
         }
         return alias
     }

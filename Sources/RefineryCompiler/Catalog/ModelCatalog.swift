@@ -2,6 +2,8 @@
 // per user with a YAML file (see ``ModelCatalog/merging(_:)``); the estimator and the
 // engine's cost accounting both read prices from here.
 
+import RefinerySyntax
+
 /// Price and limits of one model.
 public struct ModelPricing: Sendable, Hashable, Codable {
     /// US dollars per million input tokens.
@@ -108,6 +110,22 @@ public struct ModelCatalog: Sendable, Hashable, Codable {
             prices: prices.merging(overrides.prices) { _, new in new },
             providers: providers.union(overrides.providers)
         )
+    }
+
+    /// How to fix a model string ``resolve(_:)`` does not know: the closest known name, else the
+    /// aliases and every provider (declared endpoints included) a `provider/model` string may start with.
+    public func unknownModelHint(_ string: String) -> String {
+        let providerList = providers.sorted().joined(separator: ", ")
+        let endpointHint = "; a server of your own is an endpoint in `providers.yaml`"
+        if let slash = string.firstIndex(of: "/"), !providers.contains(String(string[..<slash])) {
+            let provider = String(string[..<slash])
+            let closest = Suggestions.closest(to: provider, in: Array(providers)).map { "did you mean `\($0)`? " } ?? ""
+            return "\(closest)`\(provider)` is not a provider; the providers are: \(providerList)\(endpointHint)"
+        }
+        let known = Array(aliases.keys) + prices.keys.filter { !$0.hasSuffix("*") }
+        if let suggestion = Suggestions.closest(to: string, in: known) { return "did you mean `\(suggestion)`?" }
+        return "use an alias (\(aliases.keys.sorted().joined(separator: ", "))) or `provider/model` with a provider "
+            + "of: \(providerList)\(endpointHint)"
     }
 
     /// Resolves a model string without its `:COUNT` suffix: `claude`, `claude-sonnet-4-5`,

@@ -84,6 +84,10 @@ package enum FrontCode {
     package static let promptOutsideFolder = "E506"
     /// A prompt file larger than 1 MiB.
     package static let promptTooLarge = "E507"
+    /// A prompt template names a variable its stage does not provide.
+    package static let unknownTemplateVariable = "E508"
+    /// A prompt template shows a list or an object as text (`{{answer}}` of an object).
+    package static let templateShowsCollection = "E509"
 
     // Catalog override file.
     /// A catalog model reference is not `provider/model`.
@@ -139,6 +143,8 @@ package enum FrontCode {
         promptConflict,
         promptOutsideFolder,
         promptTooLarge,
+        unknownTemplateVariable,
+        templateShowsCollection,
         catalogModelRef,
         repeatWithoutClose,
         scoresWithoutEvaluate,

@@ -208,14 +208,8 @@ extension WorkflowBuilder {
             return nil
         }
         if let resolved = compiler.catalog.resolve(text) { return resolved }
-        let known = Array(compiler.catalog.aliases.keys) + compiler.catalog.prices.keys.filter { !$0.hasSuffix("*") }
-        let suggestion = Suggestions.closest(to: text, in: known)
-        let providers = compiler.catalog.providers.sorted().joined(separator: ", ")
         reader.error(
-            FrontCode.unknownModel, "unknown model `\(text)`", at: node,
-            hint: suggestion.map { "did you mean `\($0)`?" }
-                ?? "use an alias (\(compiler.catalog.aliases.keys.sorted().joined(separator: ", "))) or "
-                + "`provider/model` with a provider of: \(providers)")
+            FrontCode.unknownModel, "unknown model `\(text)`", at: node, hint: compiler.catalog.unknownModelHint(text))
         return nil
     }
 }

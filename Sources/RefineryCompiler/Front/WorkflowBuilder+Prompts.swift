@@ -6,10 +6,14 @@ import RefinerySyntax
 extension WorkflowBuilder {
     static let promptKeys = ["file", "system", "user"]
 
-    func readPrompt(_ node: YAMLNode, reader: NodeReader) -> PromptTemplate? {
+    /// The `prompt:` of a `stage` (its keyword), its templates checked against the stage's variables.
+    func readPrompt(_ node: YAMLNode, reader: NodeReader, stage: String) -> PromptTemplate? {
+        let variables = PromptVariables.variables(forStage: stage).merging(
+            compiler.variables.mapValues { _ in .text }) { engine, _ in engine }
         if node.scalar != nil {
             guard let path = reader.string(node, "`prompt`") else { return nil }
             guard let (text, bytes) = readPromptFile(path, node, reader: reader) else { return nil }
+            checkTemplate(text, file: path, at: node, reader: reader, stage: stage, variables: variables)
             return PromptTemplate(path: path, user: text, sha256: WorkflowCompiler.sha256Hex(bytes))
         }
         guard let fields = reader.fields(node, allowed: Self.promptKeys, context: "`prompt`") else { return nil }
@@ -30,6 +34,12 @@ extension WorkflowBuilder {
             template.path = path
             template.user = text
             hashed = Array((template.system ?? "").utf8) + [0] + bytes
+            checkTemplate(text, file: path, at: fileNode, reader: reader, stage: stage, variables: variables)
+        }
+        for key in ["system", "user"] {
+            if let inline = value(key), let text = inline.scalar?.value {
+                checkTemplate(text, file: nil, at: inline, reader: reader, stage: stage, variables: variables)
+            }
         }
         guard template.system != nil || template.user != nil else {
             reader.error(
@@ -39,6 +49,60 @@ extension WorkflowBuilder {
         }
         template.sha256 = WorkflowCompiler.sha256Hex(hashed)
         return template
+    }
+
+    /// Reports the names of `text` that the stage does not provide, and lists or objects it shows as
+    /// text. A prompt file's problems are located in that file; an inline template's at its value.
+    private func checkTemplate(
+        _ text: String, file: String?, at node: YAMLNode, reader: NodeReader, stage: String,
+        variables: [String: PromptValueShape]
+    ) {
+        let problems = PromptTemplateCheck.problems(in: text, variables: variables)
+        guard !problems.isEmpty else { return }
+        let displayFile = file.map { Self.resolve($0, relativeTo: reader.origin.displayName) } ?? reader.origin.displayName
+        let noun = file == nil ? "the inline template" : "the template"
+        let provided = variables.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")
+        for problem in problems {
+            let location =
+                file == nil ? node.location : SourceLocation(line: problem.line, column: problem.column)
+            let where_ = file == nil && problem.line > 1 ? " (its line \(problem.line))" : ""
+            switch problem.kind {
+            case .unknown(let name):
+                let hint: String
+                if let container = PromptTemplateCheck.container(of: name, in: variables) {
+                    hint = "`\(name)` is a field of `\(container)`: write it inside "
+                        + "`{{#\(container)}}…{{/\(container)}}`"
+                } else if let close = Suggestions.closest(to: name, in: variables.keys) {
+                    hint = "did you mean `\(close)`?"
+                } else {
+                    hint = "the `\(stage)` stage provides \(provided); pass your own with `--var \(name)=VALUE`"
+                }
+                sink.add(
+                    Diagnostic(
+                        code: FrontCode.unknownTemplateVariable,
+                        message: "\(noun)\(where_) names `{{\(name)}}`, which the `\(stage)` stage does not provide",
+                        file: displayFile, location: location, hint: hint))
+            case .notText(let name, let shape):
+                sink.add(
+                    Diagnostic(
+                        code: FrontCode.templateShowsCollection,
+                        message: "\(noun)\(where_) shows `{{\(name)}}`, a \(shape.noun), as text",
+                        file: displayFile, location: location,
+                        hint: Self.sectionHint(name, shape)))
+            }
+        }
+    }
+
+    /// How to show a list or an object: its text fields inside a section.
+    private static func sectionHint(_ name: String, _ shape: PromptValueShape) -> String {
+        var fields: [String: PromptValueShape] = [:]
+        switch shape {
+        case .object(let found), .list(.object(let found)): fields = found
+        default: break
+        }
+        let shown = fields.filter { $0.value == .text }.keys.sorted().map { "{{\($0)}}" }.joined(separator: " ")
+        let body = shown.isEmpty ? "{{.}}" : shown
+        return "show its parts inside a section: `{{#\(name)}}\(body){{/\(name)}}`"
     }
 
     /// Largest prompt file read (the same bound as a workflow file).

@@ -120,7 +120,7 @@ extension WorkflowBuilder {
                 FrontCode.missingArbiter, "the `\(word)` stage is performed by the arbiter, but there is no `arbiter:`",
                 at: keyNode, hint: "add `arbiter: MODEL`, or give the stage `by: members`")
         }
-        common.prompt = value("prompt").flatMap { readPrompt($0, reader: reader) }
+        common.prompt = value("prompt").flatMap { readPrompt($0, reader: reader, stage: name.rawValue) }
         common.params = value("params").map { reader.params($0, "`params`") } ?? ModelParams()
         common.timeoutSeconds = value("timeout").flatMap { reader.duration($0, "`timeout`") }
 

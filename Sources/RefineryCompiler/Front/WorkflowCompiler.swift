@@ -35,6 +35,9 @@ public struct WorkflowCompiler: Sendable {
     /// whose real path leaves the workflow's folder is refused (E506); when `nil`, only the
     /// path as written is checked.
     public var realPath: (@Sendable (String) -> String?)?
+    /// User template variables (`--var NAME=VALUE`): every prompt template may show them as text, next
+    /// to the variables its stage provides.
+    public var variables: [String: String]
 
     /// Creates a compiler.
     ///
@@ -44,6 +47,7 @@ public struct WorkflowCompiler: Sendable {
     ///   - readFile: reads prompt files; the default reads nothing (every prompt file is an error).
     ///   - limits: parser limits.
     ///   - realPath: resolves symlinks, so prompt files cannot leave the workflow's folder through one.
+    ///   - variables: user template variables.
     public init(
         catalog: ModelCatalog = .builtin,
         resolveExtends: @escaping @Sendable (String) throws -> WorkflowSource? = { _ in nil },
@@ -51,13 +55,15 @@ public struct WorkflowCompiler: Sendable {
             throw PromptFileUnavailable(path: path)
         },
         limits: YAMLLimits = .default,
-        realPath: (@Sendable (String) -> String?)? = nil
+        realPath: (@Sendable (String) -> String?)? = nil,
+        variables: [String: String] = [:]
     ) {
         self.catalog = catalog
         self.resolveExtends = resolveExtends
         self.readFile = readFile
         self.limits = limits
         self.realPath = realPath
+        self.variables = variables
     }
 
     /// Compiles one workflow file (and the bases it extends).

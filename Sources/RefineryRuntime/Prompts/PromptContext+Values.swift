@@ -1,17 +1,12 @@
 // The Mustache view of a PromptContext: snake_case keys, strings for numbers, `has_*` flags for
 // optional parts (templates test the flag, then show the value).
 
+import RefineryCompiler
+
 extension PromptContext {
-    /// Every key a template may use, top-level and inside sections (used to reject typos in overrides).
-    static let templateKeys: Set<String> = [
-        "prompt", "has_extra_context", "extra_context", "has_own_answer", "own_answer", "has_history", "history",
-        "round", "answer", "reviews", "has_reviews", "has_peers", "peers", "label", "text", "has_synthesis",
-        "synthesis", "confidence", "has_dissent", "dissent", "has_refinement_areas", "refinement_areas",
-        "needs_iteration", "ranking", "has_answer", "answers", "has_answers", "labels", "labels_json", "has_rubric",
-        "rubric", "score", "rationale", "strengths", "has_strengths", "weaknesses", "has_weaknesses", "suggestions",
-        "has_suggestions", "has_draft", "draft", "has_questions", "questions", "number", "has_question", "question",
-        "has_verification_answers", "verification_answers", "question_count",
-    ]
+    /// Every key a template may use, top-level and inside sections (used to reject typos in overrides):
+    /// the compiler's table, which also checks each stage's templates when a workflow is compiled.
+    static let templateKeys: Set<String> = PromptVariables.allNames
 
     /// The values templates are rendered with.
     func templateValues() -> [String: Any] {

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+extension CLIEndToEnd {
+    /// The README's local-server recipe, exactly as written: one endpoint in `providers.yaml` and no other file.
+    @Suite struct LocalEndpointCLITests {
+        private static let providers = #"""
+            providers:
+              - { name: local, base_url: "BASE" }   # with or without /v1; api_key_env: VAR if it needs a key
+            """#
+
+        private func setUp(baseURL: String = "http://127.0.0.1:9") throws -> (RefineryBinary, Sandbox, [String: String])
+        {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            try sandbox.write(
+                "config/refinery/providers.yaml", Data(Self.providers.replacing("BASE", with: baseURL).utf8))
+            return (binary, sandbox, RefineryBinary.environment(home: sandbox.root))
+        }
+
+        @Test func aDeclaredEndpointsModelsAreValidAndUnpriced() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            let estimate = try await binary.run(
+                ["estimate", "--models", "local/my-model:3"], environment: environment, directory: sandbox.root)
+            #expect(estimate.exitCode == 0, "\(estimate.stderr)")
+            #expect(estimate.stdout.contains("Unpriced"), "\(estimate.stdout)")
+            #expect(estimate.stdout.contains("local/my-model"))
+
+            try sandbox.write(
+                "mine.yaml", Data("refinery: 1\nname: mine\nmodels: [local/my-model]\nstages: [propose]\n".utf8))
+            let valid = try await binary.run(["validate", "mine.yaml"], environment: environment, directory: sandbox.root)
+            #expect(valid.exitCode == 0, "\(valid.stderr)")
+            #expect(valid.stdout == "mine.yaml: ok\n")
+        }
+
+        @Test func theUnknownModelHintListsTheDeclaredEndpoints() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "typo.yaml", Data("refinery: 1\nname: typo\nmodels: [locl/my-model]\nstages: [propose]\n".utf8))
+            let result = try await binary.run(["validate", "typo.yaml"], environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4)
+            #expect(result.stderr.contains("typo.yaml:3:10: error: unknown model `locl/my-model`"), "\(result.stderr)")
+            #expect(result.stderr.contains("did you mean `local`?"))
+            #expect(result.stderr.contains("the providers are: anthropic, command, gemini, local, ollama"))
+        }
+
+        @Test func theRecipeRunsAgainstTheLocalServerWithNoKey() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
+                let (_, sandbox, environment) = try setUp(baseURL: server.baseURL)
+                defer { sandbox.cleanup() }
+                let result = try await binary.run(
+                    ["Explain CRDTs", "--models", "local/my-model:3", "--output-format", "json"],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                #expect(try CLIHarness.json(result.stdout)["status"] as? String == "converged")
+                #expect(server.requests.count >= 9)
+            }
+        }
+    }
+}
