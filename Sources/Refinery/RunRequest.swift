@@ -1,5 +1,7 @@
 // What `refinery run` asks for, once the command line is parsed and the input assembled.
 
+public import RefineryCompiler
+
 /// A run to start.
 public struct RunRequest: Sendable {
     /// Workflow name, `NAME@REV` or path.
@@ -8,7 +10,7 @@ public struct RunRequest: Sendable {
     public var prompt: String
     /// Command-line overrides.
     public var overrides: WorkflowOverrides
-    /// `--var k=v` Mustache variables, recorded with the run.
+    /// `--var k=v` Mustache variables, recorded with the run (added to ``overrides``' variables).
     public var variables: [String: String]
     /// Seed of the run's random choices; `nil` picks one (it is recorded either way).
     public var seed: UInt64?

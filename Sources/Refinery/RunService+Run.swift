@@ -14,8 +14,9 @@ extension RunService {
     public func run(
         _ request: RunRequest, events: (@Sendable (RunEvent) -> Void)? = nil
     ) async throws -> RunResult {
-        let loaded = try await loader().load(request.target, overrides: request.overrides)
-        let workflow = try TemplateVariables.apply(request.variables, to: loaded.workflow)
+        var overrides = request.overrides
+        overrides.variables.merge(request.variables) { _, flag in flag }
+        let workflow = try await loader().load(request.target, overrides: overrides, gitProvenance: true).workflow
         let store = try openStore()
         let runID = EngineConfiguration.makeRunID()
         var generator = SystemRandomNumberGenerator()
@@ -23,7 +24,7 @@ extension RunService {
         let stored = StoredRun(
             id: runID, workflowName: workflow.name, prompt: request.prompt,
             promptHash: Self.sha256(request.prompt), workflow: workflow, provenance: workflow.provenance,
-            seed: seed, variables: request.variables, startedAt: Date())
+            seed: seed, variables: overrides.variables, startedAt: Date())
         return try await execute(stored, store: store, isResume: false, debug: request.debug, events: events)
     }
 

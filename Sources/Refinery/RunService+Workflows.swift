@@ -1,9 +1,9 @@
 // The commands that never touch the network: validate, estimate, graph, list, show.
 
-import Foundation
+public import Foundation
 public import RefineryCompiler
-public import RefinerySyntax
 import RefineryProviders
+public import RefinerySyntax
 
 extension RunService {
     /// Name resolution over `./workflows/`, `$REFINERY_PATH`, the user folder and the built-ins.
@@ -38,12 +38,13 @@ extension RunService {
     }
 
     /// `refinery validate FILE...`: each file's diagnostics and text.
-    public func validate(_ paths: [String]) throws -> [(
+    /// `variables` are the `--var` names templates may show.
+    public func validate(_ paths: [String], variables: [String: String] = [:]) throws -> [(
         path: String, diagnostics: [Diagnostic], sources: [String: String]
     )] {
         let loader = try loader()
         return try paths.map { path in
-            let (diagnostics, sources) = try loader.check(path: path)
+            let (diagnostics, sources) = try loader.check(path: path, variables: variables)
             return (path, diagnostics, sources)
         }
     }
@@ -52,19 +53,35 @@ extension RunService {
     public func estimate(
         _ target: String, overrides: WorkflowOverrides, prompt: String?
     ) async throws -> WorkflowEstimate {
-        let loaded = try await loader().load(target, overrides: overrides)
+        let loader = try loader()
+        let loaded = try await loader.load(target, overrides: overrides)
         return WorkflowEstimate.estimate(
-            workflow: loaded.workflow, catalog: try catalog(),
+            workflow: loaded.workflow, graph: loaded.graph, catalog: loader.catalog,
             promptTokens: prompt.map(EstimateAssumptions.tokens(for:)) ?? 0)
     }
 
     /// `refinery graph`: the execution graph as Mermaid or Graphviz text.
     public func graph(_ target: String, overrides: WorkflowOverrides, format: GraphFormat) async throws -> String {
-        let workflow = try await loader().load(target, overrides: overrides).workflow
-        let graph = ExecutionGraph(workflow: workflow)
+        let loaded = try await loader().load(target, overrides: overrides)
+        let (workflow, graph) = (loaded.workflow, loaded.graph)
         switch format {
         case .mermaid: return graph.mermaid(iterations: workflow.iterations, title: workflow.name)
         case .dot: return graph.dot(iterations: workflow.iterations, title: workflow.name)
+        }
+    }
+
+    /// `refinery save`: writes `config` into `folder` (default: the user's workflow folder) once the file it
+    /// would write compiles, through the same compiler and name resolution as a run by name. Throws
+    /// ``WorkflowDiagnosticsError`` (exit 4) for a config that would not compile, and writes nothing then.
+    @discardableResult
+    public func save(_ config: SavedConfig, in folder: String? = nil, replace: Bool = false) throws -> URL {
+        let loader = try loader()
+        return try savedConfigs(in: folder).save(config, replace: replace) { yaml, file in
+            let result = loader.library.compiler(catalog: loader.catalog).compile(
+                WorkflowSource(displayName: file.path, text: yaml, path: file.path))
+            guard !result.hasErrors else {
+                throw WorkflowDiagnosticsError(diagnostics: result.diagnostics, sources: [file.path: yaml])
+            }
         }
     }
 
@@ -75,7 +92,7 @@ extension RunService {
 
     /// `refinery show NAME`: the resolved workflow with where it came from.
     public func show(_ target: String) async throws -> LoadedWorkflow {
-        try await loader().load(target)
+        try await loader().load(target, gitProvenance: true)
     }
 }
 

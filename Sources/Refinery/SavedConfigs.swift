@@ -94,8 +94,12 @@ public struct SavedConfigs: Sendable {
     }
 
     /// Writes `config` as `NAME.yaml`; refuses to overwrite unless `replace` is set. Returns the file.
+    /// `check` sees the file's text and place before anything is written, and throws to refuse it
+    /// (``RunService/save(_:in:replace:)`` compiles it there, so a file that would not compile is never written).
     @discardableResult
-    public func save(_ config: SavedConfig, replace: Bool = false) throws -> URL {
+    public func save(
+        _ config: SavedConfig, replace: Bool = false, check: (_ yaml: String, _ file: URL) throws -> Void = { _, _ in }
+    ) throws -> URL {
         guard Self.isValidName(config.name) else { throw Self.invalidName(config.name) }
         guard config.models.allSatisfy({ !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
             throw InputError(code: .invalidOption, message: "A --model value is empty; write MODEL or MODEL:COUNT.")
@@ -106,6 +110,7 @@ public struct SavedConfigs: Sendable {
                 message: "--min-iterations (\(min)) is larger than --max-iterations (\(max)); swap or lower them.")
         }
         let file = url(for: config.name)
+        try check(config.yaml, file)
         if !replace && FileManager.default.fileExists(atPath: file.path) {
             throw InputError(
                 code: .exists,

@@ -1,6 +1,6 @@
 // Loading a workflow for a command: find it by name, path or `NAME@REV` (DESIGN §3), read it
-// (from git for a revision), compile it with `extends:` resolved through the same library,
-// apply command-line overrides, and record where it came from.
+// (from git for a revision), compile it once with `extends:` resolved through the same library and
+// the command line as its last layer, and, for a run that is recorded, ask git where it came from.
 
 import Foundation
 public import RefineryCompiler
@@ -11,6 +11,8 @@ import Synchronization
 public struct LoadedWorkflow: Sendable {
     /// The checked workflow, overrides applied, provenance filled in.
     public var workflow: Workflow
+    /// Its execution graph, from the same compilation.
+    public var graph: ExecutionGraph
     /// Where it was found.
     public var located: LocatedWorkflow
     /// Warnings from the compiler.
@@ -32,9 +34,13 @@ public struct WorkflowLoader: Sendable {
         self.catalog = catalog
     }
 
-    /// Loads `argument` (a name, `NAME@REV` or a path), applying `overrides`.
+    /// Loads `argument` (a name, `NAME@REV` or a path) with `overrides` as the compiler's last layer.
+    ///
+    /// - Parameter gitProvenance: whether git is asked for the file's commit and dirty flag: for a run
+    ///   that is recorded and for `show`, which prints them (`estimate`, `graph`, `--dry-run` and
+    ///   `validate` start no process for a plain file).
     public func load(
-        _ argument: String, overrides: WorkflowOverrides = WorkflowOverrides()
+        _ argument: String, overrides: WorkflowOverrides = WorkflowOverrides(), gitProvenance: Bool = false
     ) async throws -> LoadedWorkflow {
         let (name, revision) = try Self.library { try WorkflowLibrary.splitRevision(argument) }
         var located = try Self.library { try library.locate(name) }
@@ -42,8 +48,9 @@ public struct WorkflowLoader: Sendable {
         var repository: GitRepository?
         if let path = located.path {
             let file = URL(fileURLWithPath: path)
-            repository = await GitRepository.containing(file)
             if let revision {
+                // The file's text at a revision comes from git whatever the command.
+                repository = await GitRepository.containing(file)
                 guard let repository else {
                     throw InputError(
                         code: .git,
@@ -52,12 +59,12 @@ public struct WorkflowLoader: Sendable {
                 }
                 located.bytes = Array(try await repository.contents(of: file, at: revision))
                 located.displayName += "@\(revision)"
-                provenance.gitCommit = await repository.commit(of: revision)
                 provenance.gitRevision = revision
                 provenance.gitDirty = false
-            } else if let repository {
-                provenance.gitCommit = await repository.headCommit()
-                provenance.gitDirty = await repository.isDirty(file)
+                if gitProvenance { provenance.gitCommit = await repository.commit(of: revision) }
+            } else if gitProvenance, let found = await GitRepository.containing(file) {
+                provenance.gitCommit = await found.headCommit()
+                provenance.gitDirty = await found.isDirty(file)
             }
         } else if let revision {
             throw InputError(
@@ -67,9 +74,10 @@ public struct WorkflowLoader: Sendable {
         var sources: [String: String] = [:]
         let result: CompileResult
         if let revision, let repository {
-            result = try await compileAtRevision(located.source, revision: revision, repository: repository)
+            result = try await compileAtRevision(
+                located.source, revision: revision, repository: repository, overrides: overrides)
         } else {
-            result = library.compiler(catalog: catalog).compile(located.source)
+            result = library.compiler(catalog: catalog, overrides: overrides).compile(located.source)
         }
         sources[located.displayName] = String(decoding: located.bytes, as: UTF8.self)
         for diagnostic in result.diagnostics {
@@ -77,10 +85,9 @@ public struct WorkflowLoader: Sendable {
                 sources[file] = text
             }
         }
-        guard var workflow = result.workflow, !result.hasErrors else {
+        guard var workflow = result.workflow, let graph = result.graph, !result.hasErrors else {
             throw WorkflowDiagnosticsError(diagnostics: result.diagnostics, sources: sources)
         }
-        workflow = try overrides.apply(to: workflow, catalog: catalog)
         if workflow.provenance.path == nil {
             workflow.provenance.path = located.path ?? located.displayName
         }
@@ -90,13 +97,18 @@ public struct WorkflowLoader: Sendable {
         workflow.provenance.gitCommit = provenance.gitCommit
         workflow.provenance.gitDirty = provenance.gitDirty
         workflow.provenance.gitRevision = provenance.gitRevision
-        return LoadedWorkflow(workflow: workflow, located: located, warnings: result.warnings, sources: sources)
+        return LoadedWorkflow(
+            workflow: workflow, graph: graph, located: located, warnings: result.warnings, sources: sources)
     }
 
-    /// Compiles one file without overrides (for `validate`): the diagnostics and the file's text.
-    public func check(path: String) throws -> (diagnostics: [Diagnostic], sources: [String: String]) {
+    /// Compiles one file without flags (for `validate`), its templates allowed `variables`: the
+    /// diagnostics and the file's text.
+    public func check(
+        path: String, variables: [String: String] = [:]
+    ) throws -> (diagnostics: [Diagnostic], sources: [String: String]) {
         let located = try Self.library { try library.locate(path) }
-        let result = library.compiler(catalog: catalog).compile(located.source)
+        let result = library.compiler(catalog: catalog, overrides: WorkflowOverrides(variables: variables))
+            .compile(located.source)
         var sources = [located.displayName: String(decoding: located.bytes, as: UTF8.self)]
         for diagnostic in result.diagnostics {
             if let file = diagnostic.file, sources[file] == nil, let text = try? readBase(file) {
@@ -110,13 +122,13 @@ public struct WorkflowLoader: Sendable {
     /// compiler is synchronous and git is not, so the files it asks for are fetched between passes:
     /// a pass that needs a file not yet read records it, the file is read, and the pass is redone.
     private func compileAtRevision(
-        _ source: WorkflowSource, revision: String, repository: GitRepository
+        _ source: WorkflowSource, revision: String, repository: GitRepository, overrides: WorkflowOverrides
     ) async throws -> CompileResult {
         var files: [String: Swift.Result<[UInt8], InputError>] = [:]
         while true {
             let fetched = files
             let missing = MissingFiles()
-            var compiler = library.compiler(catalog: catalog)
+            var compiler = library.compiler(catalog: catalog, overrides: overrides)
             compiler.readFile = { path in
                 guard let file = fetched[path] else {
                     missing.paths.withLock { _ = $0.insert(path) }

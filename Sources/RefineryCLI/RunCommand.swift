@@ -52,8 +52,8 @@ struct RunCommand: AsyncParsableCommand {
             }
             let prompt = try assemblePrompt(promptArgument, service: service, required: true) ?? ""
             let request = RunRequest(
-                target: target, prompt: prompt, overrides: workflowOptions.overrides,
-                variables: inputOptions.variableMap, seed: seed, debug: outputOptions.debug)
+                target: target, prompt: prompt, overrides: workflowOptions.overrides, seed: seed,
+                debug: outputOptions.debug)
             let result = try await RunPresenter(options: outputOptions, environment: service.environment).present {
                 events in try await service.run(request, events: events)
             }

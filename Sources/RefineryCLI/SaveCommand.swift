@@ -52,7 +52,7 @@ struct SaveCommand: AsyncParsableCommand {
             let config = SavedConfig(
                 name: name, models: model, arbiter: arbiter, confidenceThreshold: confidenceThreshold,
                 maxIterations: maxIterations, minIterations: minIterations, system: system, extends: extends)
-            let file = try RunService.current().savedConfigs(in: to).save(config, replace: force)
+            let file = try RunService.current().save(config, in: to, replace: force)
             Output.line("Saved \(name) to \(file.path)")
         }
     }

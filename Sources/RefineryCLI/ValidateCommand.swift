@@ -13,6 +13,8 @@ struct ValidateCommand: AsyncParsableCommand {
     @Argument(help: "Workflow files (or names).")
     var files: [String]
 
+    @OptionGroup var variableOptions: VariableOptions
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("Give at least one workflow file.") }
     }
@@ -25,7 +27,7 @@ struct ValidateCommand: AsyncParsableCommand {
             for file in files {
                 let checked: [(path: String, diagnostics: [Diagnostic], sources: [String: String])]
                 do {
-                    checked = try service.validate([file])
+                    checked = try service.validate([file], variables: variableOptions.variableMap)
                 } catch let error as InputError {
                     failed = true
                     CLIError.printError(error.message)

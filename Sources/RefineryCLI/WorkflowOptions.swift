@@ -1,8 +1,11 @@
-// Flags that override the workflow file, shared by run, estimate and graph.
+// Flags that override the workflow file, shared by run, estimate and graph. Their values are checked
+// by the compiler, as the command line's layer of the workflow, not here: a flag gets the diagnostic
+// the same value in a file gets.
 
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryCompiler
 
 struct WorkflowOptions: ParsableArguments {
     @Option(help: "Members, comma-separated: MODEL[:COUNT],... (replaces the workflow's members).")
@@ -29,37 +32,29 @@ struct WorkflowOptions: ParsableArguments {
     @Option(help: "Budget cap in US dollars.")
     var budget: Double?
 
-    func validate() throws {
-        if let minRounds, minRounds < 0 { throw ValidationError("--min-rounds must not be negative.") }
-        if let maxRounds, maxRounds < 1 { throw ValidationError("--max-rounds must be at least 1.") }
-        if let minRounds, let maxRounds, minRounds > maxRounds {
-            throw ValidationError("--min-rounds (\(minRounds)) exceeds --max-rounds (\(maxRounds)).")
-        }
-        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds.") }
-        if let maxConcurrent, maxConcurrent < 1 { throw ValidationError("--max-concurrent must be at least 1.") }
-        if let budget, !(budget > 0) { throw ValidationError("--budget must be a positive number of dollars.") }
-        if let models,
-            models.split(separator: ",", omittingEmptySubsequences: false).contains(where: {
-                $0.trimmingCharacters(in: .whitespaces).isEmpty
-            })
-        {
-            throw ValidationError("--models has an empty entry; write a,b,c.")
-        }
-    }
+    @OptionGroup var variableOptions: VariableOptions
 
     var overrides: WorkflowOverrides {
         WorkflowOverrides(
-            models: models.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+            models: models.map {
+                $0.split(separator: ",", omittingEmptySubsequences: false).map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
+            },
             arbiter: arbiter, threshold: threshold, minRounds: minRounds, maxRounds: maxRounds,
-            timeoutSeconds: timeout, maxConcurrent: maxConcurrent, budgetUSD: budget)
+            timeoutSeconds: timeout, maxConcurrent: maxConcurrent, budgetUSD: budget,
+            variables: variableOptions.variableMap)
     }
 }
 
-/// `-f/--file` and `--var`.
+/// `-f/--file`.
 struct InputOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "A file to include (repeatable; 1 MB in all).")
     var file: [String] = []
+}
 
+/// `--var`: template variables, part of the command line's layer of the workflow.
+struct VariableOptions: ParsableArguments {
     @Option(name: .customLong("var"), help: "A template variable, k=v (repeatable).")
     var variables: [String] = []
 

@@ -1,5 +1,5 @@
-// What one compilation produces: the checked workflow when nothing is wrong, and every
-// problem found in a single pass either way.
+// What one compilation produces: the checked workflow and its execution graph when nothing is
+// wrong, and every problem found in a single pass either way.
 
 public import RefinerySyntax
 
@@ -7,12 +7,16 @@ public import RefinerySyntax
 public struct CompileResult: Sendable, Hashable {
     /// The checked workflow; `nil` exactly when ``diagnostics`` holds an error.
     public var workflow: Workflow?
+    /// The workflow's execution graph, built once here for every consumer (the estimate, `graph`, the
+    /// engine); `nil` exactly when ``workflow`` is.
+    public var graph: ExecutionGraph?
     /// Every problem found (errors and warnings), in file order per file.
     public var diagnostics: [Diagnostic]
 
     /// Creates a result.
-    public init(workflow: Workflow?, diagnostics: [Diagnostic]) {
+    public init(workflow: Workflow?, graph: ExecutionGraph? = nil, diagnostics: [Diagnostic]) {
         self.workflow = workflow
+        self.graph = graph
         self.diagnostics = diagnostics
     }
 

@@ -9,6 +9,8 @@ struct Origin: Hashable {
     var displayName: String
     /// Absolute path, for prompt files.
     var path: String?
+    /// A command-line flag rather than a file: its diagnostics have no line and column.
+    var commandLine = false
 }
 
 /// A key/value pair with the file it came from. `merged` holds the key-by-key merge of a
@@ -67,14 +69,16 @@ struct NodeReader {
     ) {
         sink.add(
             Diagnostic(
-                code: code, severity: .error, message: message, file: origin.displayName, location: node.location,
+                code: code, severity: .error, message: message, file: origin.displayName,
+                location: origin.commandLine ? nil : node.location,
                 hint: hint, notes: notes))
     }
 
     func warning(_ code: String, _ message: String, at node: YAMLNode, hint: String? = nil) {
         sink.add(
             Diagnostic(
-                code: code, severity: .warning, message: message, file: origin.displayName, location: node.location,
+                code: code, severity: .warning, message: message, file: origin.displayName,
+                location: origin.commandLine ? nil : node.location,
                 hint: hint))
     }
 

@@ -13,13 +13,13 @@ package indirect enum PromptValueShape: Sendable, Hashable {
     /// An object whose fields are visible inside `{{#name}}…{{/name}}`.
     case object([String: PromptValueShape])
 
-    /// What the value is called in a message.
+    /// What the value is called in a message, with its article.
     var noun: String {
         switch self {
-        case .text: "text"
-        case .flag: "flag"
-        case .list: "list"
-        case .object: "object"
+        case .text: "a text"
+        case .flag: "a flag"
+        case .list: "a list"
+        case .object: "an object"
         }
     }
 }

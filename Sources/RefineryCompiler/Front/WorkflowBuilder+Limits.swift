@@ -32,12 +32,18 @@ extension WorkflowBuilder {
                 "`iterations.min` (\(iterations.min)) is greater than `iterations.max` (\(iterations.max))",
                 at: at.value, hint: "lower `min` or raise `max`",
                 notes: minField == nil
-                    ? [] : [Diagnostic.Note(message: "`max` is set here", location: maxField.value.location)])
+                    ? []
+                    : [
+                        Diagnostic.Note(
+                            message: maxField.origin.commandLine
+                                ? "`max` is set by \(maxField.origin.displayName)" : "`max` is set here",
+                            location: maxField.origin.commandLine ? nil : maxField.value.location)
+                    ])
         }
         return iterations
     }
 
-    func readLimits(_ field: Field, into limits: inout Limits, memberCount: Int) {
+    func readLimits(_ field: Field, into limits: inout Limits, memberCount: Int, clampQuorum: Bool = false) {
         guard let fields = sectionFields(field, allowed: Self.limitKeys, context: "`limits`") else { return }
         for entry in fields {
             let reader = NodeReader(origin: entry.origin, sink: sink)
@@ -60,7 +66,9 @@ extension WorkflowBuilder {
             case "quorum":
                 guard let quorum = reader.int(value, "`limits.quorum`", min: 1) else { break }
                 limits.quorum = quorum
-                if memberCount > 0, quorum > memberCount {
+                if clampQuorum, memberCount > 0 {
+                    limits.quorum = Swift.min(quorum, memberCount)
+                } else if memberCount > 0, quorum > memberCount {
                     reader.error(
                         FrontCode.quorumTooLarge,
                         "`limits.quorum` is \(quorum) but the workflow has only \(memberCount) member(s)",

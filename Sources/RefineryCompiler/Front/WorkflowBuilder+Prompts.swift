@@ -9,7 +9,8 @@ extension WorkflowBuilder {
     /// The `prompt:` of a `stage` (its keyword), its templates checked against the stage's variables.
     func readPrompt(_ node: YAMLNode, reader: NodeReader, stage: String) -> PromptTemplate? {
         let variables = PromptVariables.variables(forStage: stage).merging(
-            compiler.variables.mapValues { _ in .text }) { engine, _ in engine }
+            compiler.overrides.variables.mapValues { _ in .text }
+        ) { engine, _ in engine }
         if node.scalar != nil {
             guard let path = reader.string(node, "`prompt`") else { return nil }
             guard let (text, bytes) = readPromptFile(path, node, reader: reader) else { return nil }
@@ -59,18 +60,20 @@ extension WorkflowBuilder {
     ) {
         let problems = PromptTemplateCheck.problems(in: text, variables: variables)
         guard !problems.isEmpty else { return }
-        let displayFile = file.map { Self.resolve($0, relativeTo: reader.origin.displayName) } ?? reader.origin.displayName
+        let displayFile =
+            file.map { Self.resolve($0, relativeTo: reader.origin.displayName) } ?? reader.origin.displayName
         let noun = file == nil ? "the inline template" : "the template"
         let provided = variables.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")
         for problem in problems {
             let location =
                 file == nil ? node.location : SourceLocation(line: problem.line, column: problem.column)
-            let where_ = file == nil && problem.line > 1 ? " (its line \(problem.line))" : ""
+            let place = file == nil && problem.line > 1 ? " (its line \(problem.line))" : ""
             switch problem.kind {
             case .unknown(let name):
                 let hint: String
                 if let container = PromptTemplateCheck.container(of: name, in: variables) {
-                    hint = "`\(name)` is a field of `\(container)`: write it inside "
+                    hint =
+                        "`\(name)` is a field of `\(container)`: write it inside "
                         + "`{{#\(container)}}…{{/\(container)}}`"
                 } else if let close = Suggestions.closest(to: name, in: variables.keys) {
                     hint = "did you mean `\(close)`?"
@@ -80,13 +83,13 @@ extension WorkflowBuilder {
                 sink.add(
                     Diagnostic(
                         code: FrontCode.unknownTemplateVariable,
-                        message: "\(noun)\(where_) names `{{\(name)}}`, which the `\(stage)` stage does not provide",
+                        message: "\(noun)\(place) names `{{\(name)}}`, which the `\(stage)` stage does not provide",
                         file: displayFile, location: location, hint: hint))
             case .notText(let name, let shape):
                 sink.add(
                     Diagnostic(
                         code: FrontCode.templateShowsCollection,
-                        message: "\(noun)\(where_) shows `{{\(name)}}`, a \(shape.noun), as text",
+                        message: "\(noun)\(place) shows `{{\(name)}}`, \(shape.noun), as text",
                         file: displayFile, location: location,
                         hint: Self.sectionHint(name, shape)))
             }

@@ -11,7 +11,10 @@ struct WorkflowBuilder {
     func build(_ source: WorkflowSource) -> Workflow? {
         var chain: [String] = []
         var baseFailed = false
-        guard let fields = load(source, seen: [], chain: &chain, baseFailed: &baseFailed) else { return nil }
+        guard let fileFields = load(source, seen: [], chain: &chain, baseFailed: &baseFailed) else { return nil }
+        let fields = mergingCommandLine(into: fileFields)
+        checkVariables()
+        let overrides = compiler.overrides
         // After a failed `extends`, the missing sections were probably meant to come from the base.
         let requireSections = !baseFailed
         func required(_ key: String) -> Bool { requireSections && !sink.suggestedKeys.contains(key) }
@@ -44,13 +47,23 @@ struct WorkflowBuilder {
                 FrontCode.noMembers, "the workflow declares no `models:`", at: start,
                 hint: "add `models:` with at least one model, e.g. `models: [claude, openai/gpt-4o:2]`")
         }
-        let arbiter = field("arbiter").flatMap(readArbiter)
-        let iterations = field("iterations").map(readIterations) ?? Iterations()
+        let arbiter = readArbiter(field("arbiter"), override: overrides.arbiter)
+        var iterations = field("iterations").map(readIterations) ?? Iterations()
         let convergenceRead = field("convergence").map(readConvergence)
         let convergence = convergenceRead?.convergence ?? Convergence()
         var limits = Limits(quorum: min(2, max(members.count, 1)))
         if let limitsField = field("limits") {
-            readLimits(limitsField, into: &limits, memberCount: members.count)
+            // Members given on the command line win over a file's larger quorum: it is lowered to them.
+            readLimits(limitsField, into: &limits, memberCount: members.count, clampQuorum: overrides.models != nil)
+        }
+        if let models = overrides.models, models.count == 1, members.count == 1, overrides.minRounds == nil,
+            overrides.maxRounds == nil
+        {
+            // One model has no peers to score it: ask once (seed 000: "0 = converged or single model").
+            switch convergence.strategy {
+            case .voteThreshold, .unanimous: iterations = Iterations(min: 1, max: 1)
+            default: break
+            }
         }
 
         var stages: [Stage] = []
@@ -58,7 +71,8 @@ struct WorkflowBuilder {
         if let stagesField = field("stages") {
             // An arbiter that failed to resolve was reported already; don't also call it missing.
             let context = StageContext(
-                memberIDs: Set(members.map(\.id)), entryNames: entryNames, hasArbiter: field("arbiter") != nil,
+                memberIDs: Set(members.map(\.id)), entryNames: entryNames,
+                hasArbiter: field("arbiter") != nil || overrides.arbiter != nil,
                 closeMatters: convergence.strategy != .none)
             stages = readStages(stagesField, context: context, summary: &summary)
         } else if required("stages") {
@@ -75,7 +89,7 @@ struct WorkflowBuilder {
         return Workflow(
             name: name, version: version, description: description, members: members, arbiter: arbiter,
             system: system, iterations: iterations, convergence: convergence, limits: limits, stages: stages,
-            output: output, provenance: provenance)
+            output: output, provenance: provenance, variables: overrides.variables)
     }
 
     private func readName(_ node: YAMLNode, _ reader: NodeReader) -> String? {

@@ -19,6 +19,8 @@ public import RefinerySyntax
 /// - `output`: `synthesis` when the chain has a `synthesize` stage, else `winner` when it has an
 ///   `evaluate` stage, else `draft`.
 ///
+/// ``overrides`` (the command line) are the last layer, merged over the file as if it extended it.
+///
 /// `extends: NAME` starts from the base workflow found by `resolveExtends`: the child's keys
 /// replace the base's, except `limits`, `iterations` and `convergence`, which are merged key by
 /// key (a child that changes `convergence.strategy` replaces the whole section). Lists are replaced whole.
@@ -35,9 +37,9 @@ public struct WorkflowCompiler: Sendable {
     /// whose real path leaves the workflow's folder is refused (E506); when `nil`, only the
     /// path as written is checked.
     public var realPath: (@Sendable (String) -> String?)?
-    /// User template variables (`--var NAME=VALUE`): every prompt template may show them as text, next
-    /// to the variables its stage provides.
-    public var variables: [String: String]
+    /// The command-line layer: flags merged over the file like an `extends` child, and `--var` values
+    /// (every prompt template may show them as text, next to the variables its stage provides).
+    public var overrides: WorkflowOverrides
 
     /// Creates a compiler.
     ///
@@ -47,7 +49,7 @@ public struct WorkflowCompiler: Sendable {
     ///   - readFile: reads prompt files; the default reads nothing (every prompt file is an error).
     ///   - limits: parser limits.
     ///   - realPath: resolves symlinks, so prompt files cannot leave the workflow's folder through one.
-    ///   - variables: user template variables.
+    ///   - overrides: the command-line layer.
     public init(
         catalog: ModelCatalog = .builtin,
         resolveExtends: @escaping @Sendable (String) throws -> WorkflowSource? = { _ in nil },
@@ -56,14 +58,14 @@ public struct WorkflowCompiler: Sendable {
         },
         limits: YAMLLimits = .default,
         realPath: (@Sendable (String) -> String?)? = nil,
-        variables: [String: String] = [:]
+        overrides: WorkflowOverrides = WorkflowOverrides()
     ) {
         self.catalog = catalog
         self.resolveExtends = resolveExtends
         self.readFile = readFile
         self.limits = limits
         self.realPath = realPath
-        self.variables = variables
+        self.overrides = overrides
     }
 
     /// Compiles one workflow file (and the bases it extends).
@@ -71,8 +73,10 @@ public struct WorkflowCompiler: Sendable {
         let sink = DiagnosticSink()
         let workflow = WorkflowBuilder(compiler: self, sink: sink).build(source)
         let diagnostics = sink.sorted
-        let failed = diagnostics.contains { $0.severity == .error }
-        return CompileResult(workflow: failed ? nil : workflow, diagnostics: diagnostics)
+        guard !diagnostics.contains(where: { $0.severity == .error }), let workflow else {
+            return CompileResult(workflow: nil, diagnostics: diagnostics)
+        }
+        return CompileResult(workflow: workflow, graph: ExecutionGraph(workflow: workflow), diagnostics: diagnostics)
     }
 
     /// Compiles workflow text.

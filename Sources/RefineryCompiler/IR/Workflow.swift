@@ -30,13 +30,15 @@ public struct Workflow: Sendable, Hashable, Codable {
     public var output: OutputSelection
     /// Where the workflow came from (file path, content hash, extends chain).
     public var provenance: Provenance
+    /// User template variables (`--var NAME=VALUE`), given to every prompt template with the engine's own.
+    public var variables: [String: String]
 
     /// Creates a workflow. Prefer ``WorkflowCompiler`` to build one from YAML.
     public init(
         name: String, version: String? = nil, description: String? = nil, members: [Member],
         arbiter: Arbiter? = nil, system: String? = nil, iterations: Iterations = Iterations(),
         convergence: Convergence = Convergence(), limits: Limits = Limits(), stages: [Stage],
-        output: OutputSelection = .winner, provenance: Provenance = Provenance()
+        output: OutputSelection = .winner, provenance: Provenance = Provenance(), variables: [String: String] = [:]
     ) {
         self.name = name
         self.version = version
@@ -50,6 +52,29 @@ public struct Workflow: Sendable, Hashable, Codable {
         self.stages = stages
         self.output = output
         self.provenance = provenance
+        self.variables = variables
+    }
+}
+
+extension Workflow {
+    /// Decodes a workflow snapshot. Snapshots recorded before `variables` existed have none (their
+    /// templates were recorded with the values already in them), so they still resume.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try container.decode(String.self, forKey: .name),
+            version: try container.decodeIfPresent(String.self, forKey: .version),
+            description: try container.decodeIfPresent(String.self, forKey: .description),
+            members: try container.decode([Member].self, forKey: .members),
+            arbiter: try container.decodeIfPresent(Arbiter.self, forKey: .arbiter),
+            system: try container.decodeIfPresent(String.self, forKey: .system),
+            iterations: try container.decode(Iterations.self, forKey: .iterations),
+            convergence: try container.decode(Convergence.self, forKey: .convergence),
+            limits: try container.decode(Limits.self, forKey: .limits),
+            stages: try container.decode([Stage].self, forKey: .stages),
+            output: try container.decode(OutputSelection.self, forKey: .output),
+            provenance: try container.decode(Provenance.self, forKey: .provenance),
+            variables: try container.decodeIfPresent([String: String].self, forKey: .variables) ?? [:])
     }
 }
 

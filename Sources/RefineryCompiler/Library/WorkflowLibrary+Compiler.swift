@@ -10,8 +10,11 @@ extension LocatedWorkflow {
 
 extension WorkflowLibrary {
     /// A compiler whose `extends:` lookups go through this library (names only; a path is refused)
-    /// and whose prompt files are read with ``fileSystem`` (never from outside the workflow's folder).
-    public func compiler(catalog: ModelCatalog = .builtin) -> WorkflowCompiler {
+    /// and whose prompt files are read with ``fileSystem`` (never from outside the workflow's folder),
+    /// with `overrides` (the command line) as its last layer.
+    public func compiler(
+        catalog: ModelCatalog = .builtin, overrides: WorkflowOverrides = WorkflowOverrides()
+    ) -> WorkflowCompiler {
         let library = self
         return WorkflowCompiler(
             catalog: catalog,
@@ -23,7 +26,8 @@ extension WorkflowLibrary {
                 }
             },
             readFile: { path in try library.fileSystem.read(path) },
-            realPath: library.fileSystem.realPath
+            realPath: library.fileSystem.realPath,
+            overrides: overrides
         )
     }
 

@@ -14,15 +14,29 @@ package struct PromptRenderer: Sendable {
     /// The overrides compiled for the plain-text fast path, when they parse and stay within its subset.
     private let plainSystem: PlainTemplate?
     private let plainUser: PlainTemplate?
+    /// The user's `--var` values, rendered by Mustache next to the engine's variables.
+    private let variables: [String: String]
 
     /// Creates a renderer. `overrides` replaces the default system and/or user template of every kind
-    /// this renderer renders; its errors are reported by ``render(_:_:)``.
-    package init(overrides: PromptTemplate?) {
+    /// this renderer renders; its errors are reported by ``render(_:_:)``. `variables` are the workflow's
+    /// user template variables (``Workflow/variables``).
+    package init(overrides: PromptTemplate?, variables: [String: String] = [:]) {
         let origin = overrides?.path.map { " (\($0))" } ?? ""
-        system = overrides?.system.map { Self.compile($0, name: "system prompt template\(origin)", validate: true) }
-        user = overrides?.user.map { Self.compile($0, name: "user prompt template\(origin)", validate: true) }
-        plainSystem = (try? system?.get()) == nil ? nil : overrides?.system.flatMap(PlainTemplate.init)
-        plainUser = (try? user?.get()) == nil ? nil : overrides?.user.flatMap(PlainTemplate.init)
+        let names = Set(variables.keys)
+        self.variables = variables
+        system = overrides?.system.map {
+            Self.compile($0, name: "system prompt template\(origin)", validate: true, userNames: names)
+        }
+        user = overrides?.user.map {
+            Self.compile($0, name: "user prompt template\(origin)", validate: true, userNames: names)
+        }
+        // The fast path knows the engine's names only: a template showing a user variable goes through Mustache.
+        func plain(_ text: String?, _ compiled: Result<MustacheTemplate, PromptRenderError>?) -> PlainTemplate? {
+            guard let text, (try? compiled?.get()) != nil, Self.unknownVariables(in: text).isEmpty else { return nil }
+            return PlainTemplate(text)
+        }
+        plainSystem = plain(overrides?.system, system)
+        plainUser = plain(overrides?.user, user)
     }
 
     /// Renders `kind` with `context`. Throws ``PromptRenderError`` when a template does not parse or
@@ -32,7 +46,8 @@ package struct PromptRenderer: Sendable {
         var mustacheValues: [String: Any]?
         func values() -> [String: Any] {
             if let mustacheValues { return mustacheValues }
-            let built = context.templateValues()
+            var built = context.templateValues()
+            for (name, value) in variables where built[name] == nil { built[name] = value }
             mustacheValues = built
             return built
         }
@@ -61,8 +76,10 @@ package struct PromptRenderer: Sendable {
     }
 
     /// Parses a template as plain text. With `validate`, variables must be ones ``PromptContext`` provides.
-    static func compile(_ text: String, name: String, validate: Bool) -> Result<MustacheTemplate, PromptRenderError> {
-        if validate, let unknown = unknownVariables(in: text).first {
+    static func compile(
+        _ text: String, name: String, validate: Bool, userNames: Set<String> = []
+    ) -> Result<MustacheTemplate, PromptRenderError> {
+        if validate, let unknown = unknownVariables(in: text).first(where: { !userNames.contains($0) }) {
             let known = PromptContext.templateKeys.sorted().joined(separator: ", ")
             return .failure(
                 PromptRenderError(

@@ -151,7 +151,7 @@ extension RunExecutor {
         if let cached = renderers[stage.index] {
             renderer = cached
         } else {
-            renderer = PromptRenderer(overrides: common.prompt)
+            renderer = PromptRenderer(overrides: common.prompt, variables: workflow.variables)
             renderers[stage.index] = renderer
         }
         let model = participant.models[participant.modelIndex]

@@ -10,7 +10,7 @@ import Testing
         stage: String, prompt: String, files: [String: String] = [:], variables: [String: String] = [:]
     ) -> CompileResult {
         var compiler = Fixtures.compiler(files: files)
-        compiler.variables = variables
+        compiler.overrides.variables = variables
         return compiler.compile(
             yaml: """
                 refinery: 1
@@ -64,7 +64,8 @@ import Testing
         #expect(diagnostic.message == "the template names `{{label}}`, which the `evaluate` stage does not provide")
         #expect(diagnostic.hint == "`label` is a field of `answer`: write it inside `{{#answer}}…{{/answer}}`")
         let shown = compile(stage: "evaluate", prompt: "t.mustache", files: ["/work/flows/t.mustache": "{{answer}}"])
-        #expect(shown.errors.first?.hint == "show its parts inside a section: `{{#answer}}{{label}} {{text}}{{/answer}}`")
+        #expect(
+            shown.errors.first?.hint == "show its parts inside a section: `{{#answer}}{{label}} {{text}}{{/answer}}`")
     }
 
     @Test func inlineTemplatesAreLocatedAtTheirValue() {

@@ -29,7 +29,8 @@ extension CLIEndToEnd {
 
             try sandbox.write(
                 "mine.yaml", Data("refinery: 1\nname: mine\nmodels: [local/my-model]\nstages: [propose]\n".utf8))
-            let valid = try await binary.run(["validate", "mine.yaml"], environment: environment, directory: sandbox.root)
+            let valid = try await binary.run(
+                ["validate", "mine.yaml"], environment: environment, directory: sandbox.root)
             #expect(valid.exitCode == 0, "\(valid.stderr)")
             #expect(valid.stdout == "mine.yaml: ok\n")
         }
@@ -39,7 +40,8 @@ extension CLIEndToEnd {
             defer { sandbox.cleanup() }
             try sandbox.write(
                 "typo.yaml", Data("refinery: 1\nname: typo\nmodels: [locl/my-model]\nstages: [propose]\n".utf8))
-            let result = try await binary.run(["validate", "typo.yaml"], environment: environment, directory: sandbox.root)
+            let result = try await binary.run(
+                ["validate", "typo.yaml"], environment: environment, directory: sandbox.root)
             #expect(result.exitCode == 4)
             #expect(result.stderr.contains("typo.yaml:3:10: error: unknown model `locl/my-model`"), "\(result.stderr)")
             #expect(result.stderr.contains("did you mean `local`?"))
@@ -58,6 +60,39 @@ extension CLIEndToEnd {
                 #expect(result.exitCode == 0, "\(result.stderr)")
                 #expect(try CLIHarness.json(result.stdout)["status"] as? String == "converged")
                 #expect(server.requests.count >= 9)
+            }
+        }
+    }
+}
+
+extension CLIEndToEnd {
+    /// `examples/prompt-template.yaml` sends the prompts its templates mean.
+    @Suite struct PromptTemplateExampleCLITests {
+        @Test func theExampleRendersTheLabelTheAnswerAndTheReviews() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let example = CLIHarness.packageRoot.appendingPathComponent("examples/prompt-template.yaml").path
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply(score: 4)))
+                let result = try await binary.run(
+                    [
+                        "run", example, "What is 2+2?", "--models", "openai/gpt-4o,openai/gpt-4o-mini",
+                        "--max-rounds", "1", "--output-format", "json",
+                    ],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                #expect([0, 2].contains(result.exitCode), "\(result.stderr)")
+                let bodies = server.requests.map(\.body)
+                let reviews = bodies.filter { $0.contains("You are reviewing Response ") }
+                #expect(reviews.count == 2)
+                #expect(reviews.allSatisfy { $0.contains("Response A:") || $0.contains("Response B:") })
+                let refines = bodies.filter { $0.contains("Write the improved answer.") }
+                #expect(refines.count == 2)
+                #expect(refines.allSatisfy { $0.contains("(4/10): It is right.") }, "\(refines)")
+                // No Swift collection printed into a prompt.
+                #expect(!bodies.contains { $0.contains(#"[\"label\""#) || $0.contains(#"[\"text\""#) })
+                #expect(!bodies.contains { $0.contains("You are reviewing 's answer") })
             }
         }
     }

@@ -126,7 +126,7 @@ extension CLIEndToEnd {
                 let unknown = try await binary.run(
                     ["q", "--models", "gtp-4o,openai/o3"], environment: environment, directory: sandbox.root)
                 #expect(unknown.exitCode == 4)
-                #expect(unknown.stderr.contains("unknown model \"gtp-4o\""))
+                #expect(unknown.stderr.contains("<command line>: --models: error: unknown model `gtp-4o`"))
                 let rounds = try await binary.run(
                     ["q", "--models", "openai/o3", "--min-rounds", "3", "--max-rounds", "2"], environment: environment,
                     directory: sandbox.root)

@@ -61,6 +61,28 @@ extension CLIEndToEnd {
                 directory: sandbox.root)
             #expect(badRounds.exitCode == 4)
         }
+
+        /// What `save` would write is compiled first, by the compiler a run by name uses: a file that would
+        /// not compile is refused with its diagnostics (exit 4) and never written.
+        @Test(arguments: [
+            (["--threshold", "nan"], "[E101]"),
+            (["--extends", "../../x"], "[E50"),
+            (["--model", "claude\ninjected: 1"], "unknown model"),
+            (["--model", "gtp-4o"], "unknown model `gtp-4o`"),
+        ])
+        func saveRefusesWhatWouldNotCompile(flags: [String], shown: String) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let result = try await binary.run(
+                ["save", "broken", "--model", "claude"] + flags,
+                environment: RefineryBinary.environment(home: sandbox.root), directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stdout)")
+            #expect(result.stderr.contains("broken.yaml:"), "\(result.stderr)")
+            #expect(result.stderr.contains(shown), "\(result.stderr)")
+            let file = sandbox.root.appendingPathComponent("config/refinery/workflows/broken.yaml")
+            #expect(!FileManager.default.fileExists(atPath: file.path))
+        }
     }
 
     @Suite struct RunsCLITests {

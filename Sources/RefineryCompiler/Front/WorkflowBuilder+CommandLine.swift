@@ -1,0 +1,115 @@
+// The command-line layer: each flag of ``WorkflowOverrides`` becomes the field it stands for, from an
+// origin named after the flag, and is merged over the file like an `extends` child. The sections are
+// then read by the same code as a file's, so a flag gets the diagnostic the same value in a file gets.
+
+import RefinerySyntax
+
+extension WorkflowBuilder {
+    /// The name command-line diagnostics carry in place of a file.
+    static let commandLine = "<command line>"
+
+    /// Where a flag's value comes from: `<command line>: --max-rounds`, with no line or column.
+    static func origin(flag: String) -> Origin {
+        Origin(displayName: "\(commandLine): \(flag)", path: nil, commandLine: true)
+    }
+
+    /// A node holding a flag's value: quoted for text (never read as a number or a boolean), plain for numbers.
+    static func flagNode(_ kind: YAMLNode.Kind) -> YAMLNode {
+        let start = SourceLocation(line: 1, column: 1)
+        return YAMLNode(kind: kind, range: SourceRange(start: start, end: start))
+    }
+
+    static func flagText(_ text: String) -> YAMLNode {
+        flagNode(.scalar(YAMLScalar(value: text, style: .doubleQuoted)))
+    }
+
+    private static func flagNumber(_ value: some Numeric & CustomStringConvertible) -> YAMLNode {
+        flagNode(.scalar(YAMLScalar(value: value.description, style: .plain)))
+    }
+
+    private static func flagField(_ key: String, flag: String, _ value: YAMLNode) -> Field {
+        Field(key: flagNode(.scalar(YAMLScalar(value: key))), value: value, origin: origin(flag: flag))
+    }
+
+    /// `fields` (the file and its bases, merged) with the command-line layer merged over them.
+    func mergingCommandLine(into fields: [Field]) -> [Field] {
+        let overrides = compiler.overrides
+        var layer: [Field] = []
+        if let models = overrides.models {
+            let items = models.map(Self.flagText)
+            layer.append(Self.flagField("models", flag: "--models", Self.flagNode(.sequence(items))))
+        }
+        func section(_ name: String, _ entries: [Field?]) {
+            let entries = entries.compactMap { $0 }
+            guard let first = entries.first else { return }
+            let pairs = entries.map { YAMLPair(key: $0.key, value: $0.value) }
+            var field = Field(key: first.key, value: Self.flagNode(.mapping(pairs)), origin: first.origin)
+            field.key = Self.flagNode(.scalar(YAMLScalar(value: name)))
+            // The entries keep their own flags: each is reported at the flag that gave it.
+            field.merged = entries
+            layer.append(field)
+        }
+        section(
+            "iterations",
+            [
+                overrides.minRounds.map { Self.flagField("min", flag: "--min-rounds", Self.flagNumber($0)) },
+                overrides.maxRounds.map { Self.flagField("max", flag: "--max-rounds", Self.flagNumber($0)) },
+            ])
+        section(
+            "convergence",
+            [overrides.threshold.map { Self.flagField("threshold", flag: "--threshold", Self.flagNumber($0)) }])
+        section(
+            "limits",
+            [
+                overrides.timeoutSeconds.map { Self.flagField("timeout", flag: "--timeout", Self.flagNumber($0)) },
+                overrides.maxConcurrent.map {
+                    Self.flagField("max_concurrent", flag: "--max-concurrent", Self.flagNumber($0))
+                },
+                overrides.budgetUSD.map { Self.flagField("budget", flag: "--budget", Self.flagNumber($0)) },
+            ])
+        var merged = merge(base: fields, child: layer)
+        // `--max-rounds` alone lowers a larger minimum to it, rather than contradicting the file.
+        if let maxRounds = overrides.maxRounds, overrides.minRounds == nil,
+            let index = merged.firstIndex(where: { $0.name == "iterations" }),
+            var entries = Self.entries(of: merged[index]),
+            let minIndex = entries.firstIndex(where: { $0.name == "min" }),
+            let min = entries[minIndex].value.int, min > maxRounds
+        {
+            entries[minIndex] = Self.flagField("min", flag: "--max-rounds", Self.flagNumber(maxRounds))
+            merged[index].merged = entries
+        }
+        return merged
+    }
+
+    /// The arbiter: the file's, with `--arbiter` replacing its model (its fallbacks, system prompt and
+    /// parameters stay; the alias's parameters go under them).
+    func readArbiter(_ field: Field?, override: String?) -> Arbiter? {
+        guard let override else { return field.flatMap(readArbiter) }
+        let node = Self.flagText(override)
+        let reader = NodeReader(origin: Self.origin(flag: "--arbiter"), sink: sink)
+        guard let resolved = resolveModel(override, node, reader) else { return nil }
+        guard var arbiter = field.flatMap(readArbiter) else {
+            return Arbiter(model: resolved.target, params: resolved.params)
+        }
+        arbiter.model = resolved.target
+        arbiter.params = resolved.params.merged(with: arbiter.params)
+        return arbiter
+    }
+
+    /// `--var` names: plain identifiers, as Mustache reads them.
+    func checkVariables() {
+        let reader = NodeReader(origin: Self.origin(flag: "--var"), sink: sink)
+        for name in compiler.overrides.variables.keys.sorted() where !Self.isIdentifier(name) {
+            reader.error(
+                FrontCode.invalidValue, "`\(name)` is not a template variable name", at: Self.flagText(name),
+                hint: "variable names are letters, digits and `_`, starting with a letter")
+        }
+    }
+
+    private static func isIdentifier(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic else { return false }
+        return name.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_")
+        }
+    }
+}
