@@ -55,9 +55,11 @@ package enum PromptVariables {
     private static func specific(_ stage: String) -> [String: Shape] {
         switch stage {
         case "propose":
-            // propose; proposeWithHistory, proposeWithPeers, proposeWithSynthesis from round 2.
+            // propose; proposeWithHistory, proposeWithPeers (with the member's own answer),
+            // proposeWithSynthesis from round 2.
             [
-                "has_history": .flag, "history": .list(history), "has_peers": .flag, "peers": .list(labeled),
+                "has_own_answer": .flag, "own_answer": .text, "has_history": .flag, "history": .list(history),
+                "has_peers": .flag, "peers": .list(labeled),
                 "has_synthesis": .flag, "synthesis": synthesis,
             ]
         case "evaluate":
