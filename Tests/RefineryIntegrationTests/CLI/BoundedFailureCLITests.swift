@@ -32,6 +32,18 @@ extension CLIEndToEnd {
             return (try running.result(), clock.now - start)
         }
 
+        /// Runs `body` with the binary, a sandbox holding `file` (when given) and a fake server.
+        private func withSandbox(
+            file: String? = nil, _ yaml: String = "",
+            _ body: @Sendable (RefineryBinary, Sandbox, FakeServer) async throws -> Void
+        ) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            if let file { try sandbox.write(file, Data(yaml.utf8)) }
+            try await FakeServer.run { server in try await body(binary, sandbox, server) }
+        }
+
         private func environment(_ sandbox: Sandbox, server: FakeServer, openAI: String? = nil) -> [String: String] {
             var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
             environment["ANTHROPIC_API_KEY"] = "sk-ant-test-PLANTED-abcdefgh"
@@ -47,23 +59,19 @@ extension CLIEndToEnd {
         /// fallback within seconds (not after the per-call timeout of every attempt), and the
         /// failure is reported as its own class, `unreachable`.
         @Test func aDeadEndpointFallsBackWithinSeconds() async throws {
-            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
-            let sandbox = try Sandbox()
-            defer { sandbox.cleanup() }
-            try sandbox.write(
-                "dead.yaml",
-                Data(
-                    """
-                    refinery: 1
-                    name: dead
-                    models:
-                      - model: openai/gpt-4o
-                        fallback: [anthropic/claude-haiku-4-5]
-                    stages: [propose]
-                    limits: { timeout: 60s, retries: 2, quorum: 1 }
+            try await withSandbox(
+                file: "dead.yaml",
+                """
+                refinery: 1
+                name: dead
+                models:
+                  - model: openai/gpt-4o
+                    fallback: [anthropic/claude-haiku-4-5]
+                stages: [propose]
+                limits: { timeout: 60s, retries: 2, quorum: 1 }
 
-                    """.utf8))
-            try await FakeServer.run { server in
+                """
+            ) { binary, sandbox, server in
                 server.route(FakeAnthropic.path, FakeAnthropic.message("Four, from the fallback."))
                 let (result, elapsed) = try await run(
                     binary, ["run", "dead.yaml", "What is 2+2?", "--output-format", "jsonl"],
@@ -91,23 +99,19 @@ extension CLIEndToEnd {
             ["Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"], ["x-ratelimit-reset-requests": "99999h"],
         ])
         func aHugeRetryAfterIsBoundedByTheCallTimeout(headers: [String: String]) async throws {
-            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
-            let sandbox = try Sandbox()
-            defer { sandbox.cleanup() }
-            try sandbox.write(
-                "slow.yaml",
-                Data(
-                    """
-                    refinery: 1
-                    name: slow
-                    models:
-                      - model: openai/gpt-4o
-                        fallback: [anthropic/claude-haiku-4-5]
-                    stages: [propose]
-                    limits: { retries: 2, quorum: 1 }
+            try await withSandbox(
+                file: "slow.yaml",
+                """
+                refinery: 1
+                name: slow
+                models:
+                  - model: openai/gpt-4o
+                    fallback: [anthropic/claude-haiku-4-5]
+                stages: [propose]
+                limits: { retries: 2, quorum: 1 }
 
-                    """.utf8))
-            try await FakeServer.run { server in
+                """
+            ) { binary, sandbox, server in
                 server.route(
                     FakeOpenAI.path,
                     FakeOpenAI.error(
@@ -131,21 +135,17 @@ extension CLIEndToEnd {
         /// A provider that asked for a pause holds back only its own calls: with one call in flight at
         /// a time, the other provider's member is called at once instead of after the pause.
         @Test func aProvidersPauseDoesNotBlockOtherProviders() async throws {
-            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
-            let sandbox = try Sandbox()
-            defer { sandbox.cleanup() }
-            try sandbox.write(
-                "paused.yaml",
-                Data(
-                    """
-                    refinery: 1
-                    name: paused
-                    models: [openai/gpt-4o, openai/gpt-4o-mini, anthropic/claude-haiku-4-5]
-                    stages: [propose]
-                    limits: { max_concurrent: 1, retries: 1, quorum: 1 }
+            try await withSandbox(
+                file: "paused.yaml",
+                """
+                refinery: 1
+                name: paused
+                models: [openai/gpt-4o, openai/gpt-4o-mini, anthropic/claude-haiku-4-5]
+                stages: [propose]
+                limits: { max_concurrent: 1, retries: 1, quorum: 1 }
 
-                    """.utf8))
-            try await FakeServer.run { server in
+                """
+            ) { binary, sandbox, server in
                 server.route(
                     FakeOpenAI.path,
                     FakeOpenAI.error(
@@ -164,10 +164,7 @@ extension CLIEndToEnd {
         /// A server reporting absurd usage (`completion_tokens` near `Int.max`, negative prompt tokens)
         /// does not crash the run: the figures are not believed, and the totals stay finite.
         @Test func absurdUsageIsNotBelieved() async throws {
-            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
-            let sandbox = try Sandbox()
-            defer { sandbox.cleanup() }
-            try await FakeServer.run { server in
+            try await withSandbox { binary, sandbox, server in
                 server.route(
                     FakeOpenAI.path,
                     .json(
@@ -193,14 +190,11 @@ extension CLIEndToEnd {
         /// A ledger already holding absurd usage (written by an older build, or damaged) resumes: the
         /// counts are clamped as they are read, so `resume` no longer crashes on every attempt.
         @Test func resumeSurvivesALedgerWithAbsurdUsage() async throws {
-            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sqlite = try #require(
                 ["/usr/bin/sqlite3", "/bin/sqlite3", "/usr/local/bin/sqlite3"].first {
                     FileManager.default.isExecutableFile(atPath: $0)
                 }, "the sqlite3 shell is needed to plant the rows")
-            let sandbox = try Sandbox()
-            defer { sandbox.cleanup() }
-            try await FakeServer.run { server in
+            try await withSandbox { binary, sandbox, server in
                 server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
                 let environment = environment(sandbox, server: server)
                 let store = sandbox.root.appendingPathComponent("runs.db").path
