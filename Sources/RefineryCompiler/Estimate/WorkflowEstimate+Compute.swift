@@ -85,10 +85,17 @@ struct CallTotals {
 
     mutating func add(_ call: CallCost) {
         count += 1
-        input += call.input
-        output += call.output
+        // Saturating: 64 members x 1,000 rounds of long answers can pass `Int.max` tokens in all,
+        // and an estimate must answer rather than trap.
+        input = Self.sum(input, call.input)
+        output = Self.sum(output, call.output)
         dollars += call.dollars ?? 0
         if call.dollars == nil { unpriced += 1 }
+    }
+
+    private static func sum(_ total: Int, _ count: Int) -> Int {
+        let (sum, overflow) = total.addingReportingOverflow(count)
+        return overflow ? Int.max : sum
     }
 }
 
@@ -125,7 +132,7 @@ struct CallPricer {
     init(workflow: Workflow, catalog: ModelCatalog, promptTokens: Int, assumptions: EstimateAssumptions) {
         self.workflow = workflow
         self.catalog = catalog
-        self.promptTokens = max(promptTokens, 0)
+        self.promptTokens = min(max(promptTokens, 0), ModelParams.maxTokensLimit)
         self.assumptions = assumptions
         members = Dictionary(workflow.members.map { ($0.id, $0) }) { first, _ in first }
         let workflowSystem = workflow.system.map(EstimateAssumptions.tokens(for:)) ?? 0
@@ -162,7 +169,8 @@ struct CallPricer {
     /// Output tokens of a call: `max_tokens` (stage params over the participant's) or `default`.
     func output(_ participant: String, stage: Stage, default value: Int) -> Int {
         let params = profile(participant).params.merged(with: stage.common?.params ?? ModelParams())
-        return params.maxTokens ?? value
+        // Clamped for library callers that build a workflow without the compiler's range check.
+        return min(max(params.maxTokens ?? value, 0), ModelParams.maxTokensLimit)
     }
 
     func cost(

@@ -19,7 +19,7 @@ extension NodeReader {
             switch field.name {
             case "temperature": params.temperature = double(value, "`temperature`", min: 0, max: 2)
             case "top_p": params.topP = double(value, "`top_p`", min: 0, max: 1)
-            case "max_tokens": params.maxTokens = int(value, "`max_tokens`", min: 1)
+            case "max_tokens": params.maxTokens = int(value, "`max_tokens`", min: 1, max: ModelParams.maxTokensLimit)
             case "reasoning_effort":
                 params.reasoningEffort = choice(value, "reasoning effort", as: ReasoningEffort.self)?.rawValue
             case "seed": params.seed = int(value, "`seed`")

@@ -101,6 +101,10 @@ public struct ModelRef: Sendable, Hashable, Codable, CustomStringConvertible {
 
 /// Sampling and generation parameters. `nil` means "provider default".
 public struct ModelParams: Sendable, Hashable, Codable {
+    /// Largest `max_tokens` a workflow may ask for (100 million, far above any model's output
+    /// limit): the estimate multiplies and sums it over thousands of calls, which must not overflow.
+    public static let maxTokensLimit = 100_000_000
+
     /// Sampling temperature.
     public var temperature: Double?
     /// Nucleus sampling.

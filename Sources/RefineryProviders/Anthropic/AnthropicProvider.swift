@@ -121,7 +121,8 @@ package struct AnthropicProvider: WireProtocolProvider {
     /// Input tokens including prompt-cache reads and writes, which are billed input too.
     static func inputTokens(_ usage: JSONValue) -> Int? {
         guard let base = usage["input_tokens"]?.int else { return nil }
-        return base + (usage["cache_creation_input_tokens"]?.int ?? 0) + (usage["cache_read_input_tokens"]?.int ?? 0)
+        return TokenUsage.sum(
+            base, usage["cache_creation_input_tokens"]?.int ?? 0, usage["cache_read_input_tokens"]?.int ?? 0)
     }
 
     /// Decodes the Messages streaming events.

@@ -128,7 +128,7 @@ package struct GeminiProvider: WireProtocolProvider {
         if let usage = json["usageMetadata"] {
             if let prompt = usage["promptTokenCount"]?.int { parts.inputTokens = prompt }
             if let candidates = usage["candidatesTokenCount"]?.int {
-                parts.outputTokens = candidates + (usage["thoughtsTokenCount"]?.int ?? 0)
+                parts.outputTokens = TokenUsage.sum(candidates, usage["thoughtsTokenCount"]?.int ?? 0)
             }
         }
         guard let candidate = json["candidates"]?[0] else { return }

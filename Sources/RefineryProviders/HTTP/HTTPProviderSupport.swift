@@ -12,7 +12,8 @@ package enum HTTPProviderSupport {
     package static let defaultTimeoutSeconds = 600.0
 
     /// A reply from `parts`; `.emptyResponse` when there is no text. Usage the provider did not
-    /// report is estimated at four characters a token and marked ``TokenUsage/isEstimated``.
+    /// report (or reports implausibly) is estimated at four characters a token and marked
+    /// ``TokenUsage/isEstimated``.
     package static func reply(from parts: ModelReplyParts, request: ModelRequest, provider: String) throws -> ModelReply
     {
         guard !parts.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
@@ -21,11 +22,14 @@ package enum HTTPProviderSupport {
                 code: .emptyResponse, message: "\(provider) returned no text\(reason); retry or raise max_tokens",
                 provider: provider)
         }
-        var usage = TokenUsage(inputTokens: parts.inputTokens ?? 0, outputTokens: parts.outputTokens ?? 0)
-        if parts.inputTokens == nil || parts.outputTokens == nil {
+        // A count no call can have (negative, or `5e18`) is a server bug: estimated like a missing one.
+        let input = parts.inputTokens.flatMap { TokenUsage.isPlausible($0) ? $0 : nil }
+        let output = parts.outputTokens.flatMap { TokenUsage.isPlausible($0) ? $0 : nil }
+        var usage = TokenUsage(inputTokens: input ?? 0, outputTokens: output ?? 0)
+        if input == nil || output == nil {
             usage.isEstimated = true
-            if parts.inputTokens == nil { usage.inputTokens = estimateTokens(request: request) }
-            if parts.outputTokens == nil { usage.outputTokens = estimateTokens(parts.text) }
+            if input == nil { usage.inputTokens = estimateTokens(request: request) }
+            if output == nil { usage.outputTokens = estimateTokens(parts.text) }
         }
         return ModelReply(text: parts.text, usage: usage, model: parts.model, finishReason: parts.finishReason)
     }

@@ -7,6 +7,7 @@ import Foundation
 package import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 package import RefineryRuntime
 
 /// Sends model API requests for one provider.
@@ -129,7 +130,18 @@ package struct WireClient: Sendable {
 
     private func gated<T: Sendable>(_ call: WireCall, _ body: () async throws -> T) async throws -> T {
         guard let gate else { return try await body() }
-        try await gate.acquire(tokens: call.estimatedTokens)
+        do {
+            try await gate.acquire(tokens: call.estimatedTokens)
+        } catch let paused as CallGate.Paused {
+            // Not sent: the engine backs off (holding no slot) and retries when the pause is over.
+            let (whole, fraction) = paused.remaining.components
+            let seconds = Double(whole) + Double(fraction) / 1e18
+            throw ProviderError(
+                code: .rateLimited,
+                message:
+                    "\(provider) asked to pause calls (rate limit); not sent, retry after \(Int(seconds.rounded(.up))) s",
+                provider: provider, retryAfterSeconds: seconds)
+        }
         defer { gate.release() }
         return try await body()
     }
@@ -237,12 +249,15 @@ package struct WireClient: Sendable {
             case .cancelled:
                 return ProviderError(
                     code: .cancelled, message: "the \(provider) call was cancelled", provider: provider)
-            case .deadlineExceeded, .readTimeout, .connectTimeout, .getConnectionFromPoolTimeout:
+            case .connectTimeout:
+                return unreachableError(description, call: call)
+            case .deadlineExceeded, .readTimeout, .getConnectionFromPoolTimeout:
                 return timeoutError(call)
             default:
                 break
             }
         }
+        if !duringBody, Self.isUnreachable(error) { return unreachableError(description, call: call) }
         if duringBody {
             return ProviderError(
                 code: .truncated, message: "the connection to \(provider) broke mid-reply (\(description)); retry",
@@ -253,6 +268,27 @@ package struct WireClient: Sendable {
             message:
                 "could not reach \(provider) at \(redactor.redact(call.url)) (\(description)); "
                 + "check the network and the base URL",
+            provider: provider)
+    }
+
+    /// Whether `error` says no connection could be made (refused, no route, name not resolved,
+    /// connect timeout): the server never saw the request, so waiting longer cannot help.
+    private static func isUnreachable(_ error: any Error) -> Bool {
+        if error is NIOConnectionError || error is SocketAddressError { return true }
+        if let channelError = error as? ChannelError, case .connectTimeout = channelError { return true }
+        if let ioError = error as? IOError {
+            return [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EHOSTDOWN, ENETDOWN, EADDRNOTAVAIL].contains(
+                ioError.errnoCode)
+        }
+        return false
+    }
+
+    private func unreachableError(_ description: String, call: WireCall) -> ProviderError {
+        ProviderError(
+            code: .unreachable,
+            message:
+                "could not connect to \(provider) at \(redactor.redact(call.url)) (\(description)); "
+                + "check that the server is running and the base URL",
             provider: provider)
     }
 

@@ -73,15 +73,27 @@ package final class CallGate: Sendable {
     /// Calls currently admitted.
     package var inFlight: Int { state.withLock { $0.inFlight } }
 
-    /// Waits for a concurrency slot, then for the rate budgets. Pair with ``release()``.
-    package func acquire(tokens: Int) async throws {
+    /// Thrown by ``acquire(tokens:maxPause:)`` when the provider's pause lasts longer than the
+    /// caller may wait: the call is refused at once rather than held (with the engine's slot it
+    /// occupies) for the pause.
+    package struct Paused: Error, Sendable {
+        /// How long the pause still lasts.
+        package var remaining: Duration
+    }
+
+    /// Waits for a concurrency slot, then for the rate budgets. Pair with ``release()``. While the
+    /// provider's pause (``pause(for:)``) lasts longer than `maxPause`, throws ``Paused`` instead of
+    /// waiting: a call held here would keep a slot other providers' calls could use.
+    package func acquire(tokens: Int, maxPause: Duration = .seconds(1)) async throws {
         try await acquireSlot()
         do {
             let now = clock.now()
-            let wait = state.withLock { state -> Duration in
+            let wait = try state.withLock { state -> Duration in
+                let paused = state.pausedUntil - now
+                if paused > maxPause { throw Paused(remaining: paused) }
                 let requestWait = state.requests?.reserve(1, now: now) ?? .zero
                 let tokenWait = state.tokens?.reserve(Double(tokens), now: now) ?? .zero
-                return max(requestWait, tokenWait, state.pausedUntil - now)
+                return max(requestWait, tokenWait, paused)
             }
             if wait > .zero { try await clock.sleep(wait) }
         } catch {

@@ -90,6 +90,10 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         // wide round sent to a local server, with their timeouts running.
         httpConfiguration.connectionPool = HTTPClient.Configuration.ConnectionPool(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Self.connectionsPerHost)
+        // A refused or unreachable connection fails the request at once (`.unreachable`) instead of
+        // AsyncHTTPClient retrying the connection until the call's deadline: the engine retries with
+        // backoff and then falls back within seconds, not after the whole timeout of every attempt.
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
         return try await HTTPClient.withHTTPClient(configuration: httpConfiguration) { http in
             try await body(
                 ProviderRegistry(

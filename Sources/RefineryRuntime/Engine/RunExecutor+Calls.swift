@@ -96,8 +96,11 @@ extension RunExecutor {
         return price?.cost(inputTokens: usage.inputTokens, outputTokens: usage.outputTokens) ?? 0
     }
 
-    private static func timeout(of ticket: CallTicket) -> Duration {
-        Duration.seconds(ticket.request.timeoutSeconds ?? 120)
+    /// The call's timeout: the request's (the stage's or the run's limit), within 1 ms … a week so
+    /// that a huge or non-finite value never traps the conversion to a `Duration`.
+    static func timeout(of ticket: CallTicket) -> Duration {
+        guard let seconds = ticket.request.timeoutSeconds, !seconds.isNaN else { return .seconds(120) }
+        return .milliseconds(Int64((min(max(seconds, 0.001), 7 * 24 * 3600) * 1000).rounded(.up)))
     }
 
     /// Marks a reply that came after the call's deadline (its watch was already finished).
@@ -185,7 +188,6 @@ extension RunExecutor {
             usage = usage + reply.usage
             totalCalls += 1
             repliesSeen += 1
-            outputTokensSeen += reply.usage.outputTokens
             let stepUsage = (section?.usage ?? TokenUsage()) + reply.usage
             section?.calls += 1
             section?.usage = stepUsage
@@ -316,17 +318,22 @@ extension RunExecutor {
     }
 
     /// Backoff before attempt `ticket.attempt + 1`: the server's Retry-After when it sent one,
-    /// else 1 s doubling per attempt up to 30 s, with seeded jitter in [50 %, 100 %].
+    /// else 1 s doubling per attempt up to 30 s, with seeded jitter in [50 %, 100 %]. Never longer
+    /// than the call's own timeout: a server asking for hours (or `1e20` seconds) must not hold a
+    /// run that allows a call 5 s; the retry then fails again quickly and the call falls back.
     func retryDelay(for error: ProviderError, ticket: CallTicket) -> Duration {
+        let limit = Self.timeout(of: ticket)
         if let retryAfter = error.retryAfterSeconds, retryAfter >= 0 {
-            return .milliseconds(Int((min(retryAfter, 600) * 1000).rounded()))
+            // `min` first: a huge or infinite value must not reach the integer conversion.
+            let seconds = min(retryAfter, Double(limit.milliseconds) / 1000)
+            return .milliseconds(Int((seconds * 1000).rounded()))
         }
         let base = min(30.0, pow(2.0, Double(ticket.attempt - 1)))
         var generator = SeededGenerator(
             seed: configuration.seed,
             salt: "backoff|\(ticket.round)|\(ticket.node.id)|\(ticket.modelIndex)|\(ticket.attempt)")
         let jitter = 0.5 + Double(generator.next() % 1000) / 2000
-        return .milliseconds(Int((base * jitter * 1000).rounded()))
+        return min(.milliseconds(Int((base * jitter * 1000).rounded())), limit)
     }
 
     /// The catalog's price of `model`, looked up once per model a run (the catalog builds two key
@@ -343,7 +350,7 @@ extension RunExecutor {
     func estimateCost(_ request: ModelRequest, promptBytes: Int, pricing: ModelPricing?) -> Double {
         guard let pricing else { return 0 }
         let characters = (request.system?.utf8.count ?? 0) + promptBytes
-        let output = request.params.maxTokens ?? (repliesSeen > 0 ? outputTokensSeen / repliesSeen : 1024)
+        let output = request.params.maxTokens ?? (repliesSeen > 0 ? usage.outputTokens / repliesSeen : 1024)
         return pricing.cost(inputTokens: characters / 4 + 1, outputTokens: output)
     }
 

@@ -46,7 +46,6 @@ actor RunExecutor {
     var totalCalls = 0
     var usage = TokenUsage()
     var costUSD: Double = 0
-    var outputTokensSeen = 0
     var repliesSeen = 0
     var arbiterFallbackUsed = false
     var unscoredTotal = 0
@@ -70,6 +69,8 @@ actor RunExecutor {
     var lastLane: (provider: String, lane: ProviderLane)?
     var queuedCount = 0
     var pendingBackoffs: [(CallTicket, Duration)] = []
+    /// Retrying calls given up (member dropped, run stopped), for the ledger as `cancelled`.
+    var abandonedCalls: [(CallTicket, String)] = []
     var inFlight = 0
     var inFlightEstimateUSD: Double = 0
     var backoffsRunning = 0
@@ -178,6 +179,7 @@ actor RunExecutor {
                     guard beginNextSection() else { break }
                 }
                 launch(into: &group, environment: environment)
+                if !abandonedCalls.isEmpty { await recordAbandoned(environment) }
                 if inFlight == 0, backoffsRunning == 0, queuedCount == 0 {
                     produced = await finishSection()
                     continue
@@ -268,7 +270,7 @@ actor RunExecutor {
         if ticket.plan.participationChanges == participationChanges { return ticket }
         let id = ticket.participant
         if id != "arbiter", !isActive(id) {
-            complete(ticket.plan.nodeIndex, .skipped("\(id) dropped"))
+            abandon(ticket, reason: "\(id) dropped")
             return nil
         }
         guard let participant = participants[id], participant.modelIndex > ticket.modelIndex else { return ticket }
@@ -303,7 +305,32 @@ actor RunExecutor {
             var skipped: [CallTicket] = []
             for lane in lanes { skipped += lane.removeAll() }
             queuedCount = 0
-            for ticket in skipped { complete(ticket.plan.nodeIndex, .skipped(reason)) }
+            for ticket in skipped { abandon(ticket, reason: reason) }
+        }
+    }
+
+    /// Skips `ticket`'s node. A ticket past its first attempt was called (and is waiting to retry):
+    /// it is kept for the ledger as `cancelled`, so every call made has its row.
+    private func abandon(_ ticket: CallTicket, reason: String) {
+        if ticket.attempt > 1 { abandonedCalls.append((ticket, reason)) }
+        complete(ticket.plan.nodeIndex, .skipped(reason))
+    }
+
+    /// Records the calls ``abandon(_:reason:)`` kept, and tells listeners they ended.
+    private func recordAbandoned(_ environment: CallEnvironment) async {
+        let abandoned = abandonedCalls
+        abandonedCalls.removeAll()
+        for (ticket, reason) in abandoned {
+            var made = ticket
+            made.attempt -= 1
+            await Self.record(
+                made, reply: nil, error: "cancelled: \(reason)", status: .cancelled, latency: .zero,
+                startedAt: clock.elapsed(), cost: 0, environment: environment)
+            var event = callEvent(made)
+            event.status = .cancelled
+            event.errorCode = ProviderError.Code.cancelled.description
+            event.error = "cancelled: \(reason)"
+            emit?(.callFailed(event))
         }
     }
 
@@ -317,7 +344,7 @@ actor RunExecutor {
             backoffsRunning -= 1
             if stopReason == nil, Task.isCancelled { stopReason = .cancelled }
             if stopReason != nil {
-                complete(ticket.plan.nodeIndex, .skipped("run stopped"))
+                abandon(ticket, reason: "run stopped")
             } else {
                 enqueue(ticket)
             }

@@ -68,33 +68,72 @@ public struct ModelRequest: Sendable, Hashable, Codable {
 }
 
 /// Token counts reported by a provider (or estimated when it reports none).
+///
+/// Every count is kept within `0...`\(``maxTokens``): the initializer, the setters, decoding and
+/// `+` clamp, so a provider (or a ledger row) reporting `5e18` or a negative count can never make
+/// the run's totals, its cost or its estimates overflow.
 public struct TokenUsage: Sendable, Hashable, Codable {
-    /// Input (prompt) tokens.
-    public var inputTokens: Int
-    /// Output (completion) tokens, reasoning included.
-    public var outputTokens: Int
+    /// Largest count kept (2⁴⁰, about 1.1 trillion): far above any real call or run, and small
+    /// enough that millions of such counts add up without overflowing an `Int`.
+    public static let maxTokens = 1 << 40
+
+    /// Input (prompt) tokens, within `0...maxTokens`.
+    public var inputTokens: Int {
+        didSet { inputTokens = Self.clamped(inputTokens) }
+    }
+    /// Output (completion) tokens, reasoning included, within `0...maxTokens`.
+    public var outputTokens: Int {
+        didSet { outputTokens = Self.clamped(outputTokens) }
+    }
     /// Whether the counts are estimates (the provider reported none), not the provider's figures.
     public var isEstimated: Bool
 
-    /// Creates usage.
+    /// Creates usage; counts outside `0...maxTokens` are clamped into it.
     public init(inputTokens: Int = 0, outputTokens: Int = 0, isEstimated: Bool = false) {
-        self.inputTokens = inputTokens
-        self.outputTokens = outputTokens
+        self.inputTokens = Self.clamped(inputTokens)
+        self.outputTokens = Self.clamped(outputTokens)
         self.isEstimated = isEstimated
+    }
+
+    /// Whether `count` is one a provider could truly report for a call (`0...maxTokens`); a provider
+    /// reporting another is not believed (its usage is estimated instead).
+    public static func isPlausible(_ count: Int) -> Bool {
+        (0...maxTokens).contains(count)
+    }
+
+    /// The sum of token counts, saturating at `Int.max` instead of trapping: for counts read from a
+    /// reply before they become a ``TokenUsage`` (e.g. input plus cached input).
+    package static func sum(_ counts: Int...) -> Int {
+        counts.reduce(0) { total, count in
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            return overflow ? (count < 0 ? Int.min : Int.max) : sum
+        }
+    }
+
+    private static func clamped(_ count: Int) -> Int {
+        min(max(count, 0), maxTokens)
     }
 
     private enum CodingKeys: String, CodingKey { case inputTokens, outputTokens, isEstimated }
 
-    /// Decodes usage; `isEstimated` may be absent (older records) and then means `false`.
+    /// Decodes usage; `isEstimated` may be absent (older records) and then means `false`. A count
+    /// out of range (even beyond `Int`, e.g. `1e30` in a damaged ledger row) is clamped, never refused.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        inputTokens = try container.decode(Int.self, forKey: .inputTokens)
-        outputTokens = try container.decode(Int.self, forKey: .outputTokens)
-        isEstimated = try container.decodeIfPresent(Bool.self, forKey: .isEstimated) ?? false
+        func count(_ key: CodingKeys) throws -> Int {
+            if let count = try? container.decode(Int.self, forKey: key) { return count }
+            let value = try container.decode(Double.self, forKey: key)
+            guard !value.isNaN else { return 0 }
+            return value >= Double(Self.maxTokens) ? Self.maxTokens : Int(max(value, 0))
+        }
+        self.init(
+            inputTokens: try count(.inputTokens), outputTokens: try count(.outputTokens),
+            isEstimated: try container.decodeIfPresent(Bool.self, forKey: .isEstimated) ?? false)
     }
 
-    /// Sum of two usages; estimated when either part is.
+    /// Sum of two usages, clamped to ``maxTokens`` per count; estimated when either part is.
     public static func + (lhs: TokenUsage, rhs: TokenUsage) -> TokenUsage {
+        // Both sides are within 0...maxTokens (2⁴⁰), so the sums cannot overflow before clamping.
         TokenUsage(
             inputTokens: lhs.inputTokens + rhs.inputTokens, outputTokens: lhs.outputTokens + rhs.outputTokens,
             isEstimated: lhs.isEstimated || rhs.isEstimated)

@@ -4,7 +4,8 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
             case authentication, missingCredentials, unknownModel, badRequest
-            case rateLimited, overloaded, server, timeout, network, truncated, invalidResponse, emptyResponse
+            case rateLimited, overloaded, server, timeout, unreachable, network, truncated, invalidResponse,
+                emptyResponse
             case cancelled, budgetExceeded, unsupported
         }
         private let base: Base
@@ -26,7 +27,11 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let server = Code(.server)
         /// No complete reply within the timeout. Transient.
         public static let timeout = Code(.timeout)
-        /// Connection refused or reset. Transient.
+        /// The server could not be reached: connection refused, host unreachable, name not resolved,
+        /// or no connection within the connect timeout. Nothing was sent. Transient: retried with
+        /// backoff, then handed to the fallback, without waiting out the call's timeout.
+        public static let unreachable = Code(.unreachable)
+        /// The connection failed after it was made (reset, closed before a reply). Transient.
         public static let network = Code(.network)
         /// The stream ended before the reply was complete. Transient.
         public static let truncated = Code(.truncated)
@@ -44,7 +49,8 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         /// Whether a retry can succeed.
         public var isTransient: Bool {
             switch base {
-            case .rateLimited, .overloaded, .server, .timeout, .network, .truncated, .invalidResponse, .emptyResponse:
+            case .rateLimited, .overloaded, .server, .timeout, .unreachable, .network, .truncated, .invalidResponse,
+                .emptyResponse:
                 true
             default:
                 false

@@ -8,6 +8,9 @@ public enum CallStatus: String, Sendable, Hashable, Codable {
     case failed
     /// Served from the ledger of an earlier, interrupted attempt of the same run.
     case replayed
+    /// Attempted (and retrying) when its member was dropped or the run stopped: abandoned without
+    /// a final reply or error.
+    case cancelled
 }
 
 /// One model call as the ledger records it.

@@ -245,7 +245,11 @@ import Testing
         let gate = CallGate(limits: ProviderLimits(), clock: clock)
         gate.pause(for: .seconds(20))
         gate.pause(for: .seconds(5))  // a shorter pause does not cut the longer one
-        try await gate.acquire(tokens: 10)
+        try await gate.acquire(tokens: 10, maxPause: .seconds(60))
+        #expect(slept.values == [.seconds(20)])
+        gate.release()
+        // A caller that may not wait that long is refused at once, told how long the pause lasts.
+        await #expect(throws: CallGate.Paused.self) { try await gate.acquire(tokens: 10) }
         #expect(slept.values == [.seconds(20)])
     }
 

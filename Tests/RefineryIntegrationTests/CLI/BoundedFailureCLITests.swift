@@ -1,0 +1,243 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension CLIEndToEnd {
+    /// Failures that must end fast: a dead endpoint, a server asking to wait for ever, a provider's
+    /// pause, absurd usage figures and a ledger holding them. Each run is bounded: a run past its
+    /// limit is killed and reported, so the old behaviour fails the test instead of hanging it.
+    @Suite struct BoundedFailureCLITests {
+        /// A port nothing listens on: connecting to it on loopback is refused at once.
+        private static let deadURL = "http://127.0.0.1:1"
+
+        /// Runs the binary, killing it after `limit`; returns the result and the time it took.
+        private func run(
+            _ binary: RefineryBinary, _ arguments: [String], environment: [String: String], sandbox: Sandbox,
+            limit: Duration
+        ) async throws -> (RefineryBinary.Result, Duration) {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let running = try binary.start(arguments, environment: environment, directory: sandbox.root)
+            while running.process.isRunning, clock.now - start < limit {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            if running.process.isRunning {
+                kill(running.process.processIdentifier, SIGKILL)
+                try await running.wait()
+                Issue.record("`refinery \(arguments.joined(separator: " "))` was still running after \(limit)")
+            }
+            return (try running.result(), clock.now - start)
+        }
+
+        /// Runs `body` with the binary, a sandbox holding `file` (when given) and a fake server.
+        private func withSandbox(
+            file: String? = nil, _ yaml: String = "",
+            _ body: @Sendable (RefineryBinary, Sandbox, FakeServer) async throws -> Void
+        ) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            if let file { try sandbox.write(file, Data(yaml.utf8)) }
+            try await FakeServer.run { server in try await body(binary, sandbox, server) }
+        }
+
+        private func environment(_ sandbox: Sandbox, server: FakeServer, openAI: String? = nil) -> [String: String] {
+            var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+            environment["ANTHROPIC_API_KEY"] = "sk-ant-test-PLANTED-abcdefgh"
+            if let openAI { environment["OPENAI_BASE_URL"] = openAI }
+            return environment
+        }
+
+        private func lines(_ stdout: String) throws -> [[String: Any]] {
+            try stdout.split(separator: "\n").map { try CLIHarness.json(String($0)) }
+        }
+
+        /// A member whose endpoint refuses connections is retried with backoff, then served by its
+        /// fallback within seconds (not after the per-call timeout of every attempt), and the
+        /// failure is reported as its own class, `unreachable`.
+        @Test func aDeadEndpointFallsBackWithinSeconds() async throws {
+            try await withSandbox(
+                file: "dead.yaml",
+                """
+                refinery: 1
+                name: dead
+                models:
+                  - model: openai/gpt-4o
+                    fallback: [anthropic/claude-haiku-4-5]
+                stages: [propose]
+                limits: { timeout: 60s, retries: 2, quorum: 1 }
+
+                """
+            ) { binary, sandbox, server in
+                server.route(FakeAnthropic.path, FakeAnthropic.message("Four, from the fallback."))
+                let (result, elapsed) = try await run(
+                    binary, ["run", "dead.yaml", "What is 2+2?", "--output-format", "jsonl"],
+                    environment: environment(sandbox, server: server, openAI: Self.deadURL), sandbox: sandbox,
+                    limit: .seconds(30))
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                #expect(elapsed < .seconds(15))
+                let events = try lines(result.stdout)
+                let retried = events.filter { $0["type"] as? String == "call_retried" }
+                #expect(retried.count == 2)
+                #expect(result.stdout.contains("unreachable"))
+                let failed = events.filter { $0["type"] as? String == "call_failed" }
+                #expect(failed.count == 1)
+                #expect(failed.allSatisfy { "\($0)".contains("unreachable") })
+                #expect(server.requests.filter { $0.path == FakeAnthropic.path }.count == 1)
+                #expect((events.last?["all_answers"] as? [Any])?.count == 1)
+            }
+        }
+
+        /// `Retry-After: 99999999999999999999` (or the same in `retry-after-ms`, an HTTP-date or a reset
+        /// header) with `--timeout 2`: every wait is bounded by the call's timeout, so the member gives up after its retries within seconds (it used to wait 10 minutes
+        /// per retry).
+        @Test(arguments: [
+            ["Retry-After": "99999999999999999999"], ["retry-after-ms": "1e30"],
+            ["Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"], ["x-ratelimit-reset-requests": "99999h"],
+        ])
+        func aHugeRetryAfterIsBoundedByTheCallTimeout(headers: [String: String]) async throws {
+            try await withSandbox(
+                file: "slow.yaml",
+                """
+                refinery: 1
+                name: slow
+                models:
+                  - model: openai/gpt-4o
+                    fallback: [anthropic/claude-haiku-4-5]
+                stages: [propose]
+                limits: { retries: 2, quorum: 1 }
+
+                """
+            ) { binary, sandbox, server in
+                server.route(
+                    FakeOpenAI.path,
+                    FakeOpenAI.error(
+                        "slow down", type: "rate_limit_exceeded", status: 429,
+                        headers: headers))
+                server.route(FakeAnthropic.path, FakeAnthropic.message("Four."))
+                let (result, elapsed) = try await run(
+                    binary, ["run", "slow.yaml", "What is 2+2?", "--timeout", "2", "--output-format", "jsonl"],
+                    environment: environment(sandbox, server: server), sandbox: sandbox, limit: .seconds(40))
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                #expect(elapsed < .seconds(20))
+                let retried = try lines(result.stdout).filter { $0["type"] as? String == "call_retried" }
+                #expect(retried.count == 2)
+                for event in retried {
+                    #expect((event["retryDelayMs"] as? Int).map { $0 <= 2000 } == true, "\(event)")
+                }
+                #expect(server.requests.filter { $0.path == FakeAnthropic.path }.count == 1)
+            }
+        }
+
+        /// A provider that asked for a pause holds back only its own calls: with one call in flight at
+        /// a time, the other provider's member is called at once instead of after the pause.
+        @Test func aProvidersPauseDoesNotBlockOtherProviders() async throws {
+            try await withSandbox(
+                file: "paused.yaml",
+                """
+                refinery: 1
+                name: paused
+                models: [openai/gpt-4o, openai/gpt-4o-mini, anthropic/claude-haiku-4-5]
+                stages: [propose]
+                limits: { max_concurrent: 1, retries: 1, quorum: 1 }
+
+                """
+            ) { binary, sandbox, server in
+                server.route(
+                    FakeOpenAI.path,
+                    FakeOpenAI.error(
+                        "slow down", type: "rate_limit_exceeded", status: 429, headers: ["Retry-After": "120"]))
+                server.route(FakeAnthropic.path, FakeAnthropic.message("Four."))
+                let (result, elapsed) = try await run(
+                    binary, ["run", "paused.yaml", "What is 2+2?", "--timeout", "3", "--output-format", "json"],
+                    environment: environment(sandbox, server: server), sandbox: sandbox, limit: .seconds(40))
+                #expect(elapsed < .seconds(25))
+                #expect(server.requests.filter { $0.path == FakeAnthropic.path }.count == 1)
+                let json = try CLIHarness.json(result.stdout)
+                #expect((json["all_answers"] as? [Any])?.count == 1, "\(result.stderr)")
+            }
+        }
+
+        /// A server reporting absurd usage (`completion_tokens` near `Int.max`, negative prompt tokens)
+        /// does not crash the run: the figures are not believed, and the totals stay finite.
+        @Test func absurdUsageIsNotBelieved() async throws {
+            try await withSandbox { binary, sandbox, server in
+                server.route(
+                    FakeOpenAI.path,
+                    .json(
+                        """
+                        {"id":"c","object":"chat.completion","created":1,"model":"gpt-test","choices":[{"index":0,\
+                        "message":{"role":"assistant","content":\(quoted(CLIHarness.universalReply()))},\
+                        "finish_reason":"stop"}],"usage":{"prompt_tokens":-7,"completion_tokens":5e18}}
+                        """))
+                let (result, _) = try await run(
+                    binary, ["What is 2+2?", "--models", CLIHarness.threeModels, "--output-format", "json"],
+                    environment: environment(sandbox, server: server), sandbox: sandbox, limit: .seconds(60))
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let json = try CLIHarness.json(result.stdout)
+                let tokens = try #require(json["tokens"] as? [String: Any])
+                let output = try #require(tokens["output"] as? Int)
+                let input = try #require(tokens["input"] as? Int)
+                #expect(output > 0 && output < 1_000_000)
+                #expect(input > 0 && input < 1_000_000)
+                #expect((json["cost_usd"] as? Double).map { $0 < 1 } == true)
+            }
+        }
+
+        /// A ledger already holding absurd usage (written by an older build, or damaged) resumes: the
+        /// counts are clamped as they are read, so `resume` no longer crashes on every attempt.
+        @Test func resumeSurvivesALedgerWithAbsurdUsage() async throws {
+            let sqlite = try #require(
+                ["/usr/bin/sqlite3", "/bin/sqlite3", "/usr/local/bin/sqlite3"].first {
+                    FileManager.default.isExecutableFile(atPath: $0)
+                }, "the sqlite3 shell is needed to plant the rows")
+            try await withSandbox { binary, sandbox, server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
+                let environment = environment(sandbox, server: server)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let (first, _) = try await run(
+                    binary,
+                    [
+                        "What is 2+2?", "--models", CLIHarness.threeModels, "--store", store, "--output-format",
+                        "json",
+                    ], environment: environment, sandbox: sandbox, limit: .seconds(60))
+                #expect(first.exitCode == 0, "\(first.stderr)")
+                let id = try #require(try CLIHarness.json(first.stdout)["run_id"] as? String)
+
+                // Plant absurd usage in every recorded reply, and make the run resumable again.
+                let plant = Process()
+                plant.executableURL = URL(fileURLWithPath: sqlite)
+                plant.arguments = [
+                    store,
+                    """
+                    UPDATE calls SET response = json_set(response, '$.usage.outputTokens', 9223372036854775807,
+                        '$.usage.inputTokens', -5) WHERE id % 3 = 0;
+                    UPDATE calls SET response = json_set(response, '$.usage.outputTokens', 1e30) WHERE id % 3 = 1;
+                    UPDATE calls SET response = json_set(response, '$.usage.outputTokens', 5000000000000000000)
+                        WHERE id % 3 = 2;
+                    UPDATE runs SET status = 'running';
+                    """,
+                ]
+                try plant.run()
+                while plant.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+                #expect(plant.terminationStatus == 0)
+
+                let before = server.requests.count
+                let (resumed, _) = try await run(
+                    binary, ["resume", id, "--store", store, "--output-format", "json"], environment: environment,
+                    sandbox: sandbox, limit: .seconds(60))
+                #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                // Every call is served from the ledger: none is paid twice.
+                #expect(server.requests.count == before)
+                let json = try CLIHarness.json(resumed.stdout)
+                #expect(json["status"] as? String == "converged")
+                let tokens = try #require(json["tokens"] as? [String: Any])
+                #expect((tokens["output"] as? Int).map { $0 > 0 } == true)
+                #expect((tokens["input"] as? Int).map { $0 >= 0 } == true)
+            }
+        }
+    }
+}

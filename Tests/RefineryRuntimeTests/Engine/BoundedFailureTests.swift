@@ -1,0 +1,155 @@
+import Foundation
+import RefineryCompiler
+import RefineryTestSupport
+import Synchronization
+import Testing
+
+@testable import RefineryRuntime
+
+/// Failures that must stay bounded: waits no longer than the call's own timeout, token arithmetic
+/// that never traps, and every call made accounted for in the ledger.
+@Suite struct BoundedFailureTests {
+    /// `Retry-After: 1e20` (or infinity) with a 5 s call timeout waits 5 s, not ten minutes.
+    @Test(arguments: [1e20, Double.infinity, 600])
+    func aRetryAfterIsBoundedByTheCallTimeout(retryAfter: Double) async throws {
+        let clock = TestClock()
+        let provider = ScriptedProvider(clock: clock) { call in
+            call.attempt == 1
+                ? .error(
+                    ProviderError(
+                        code: .rateLimited, message: "slow down", provider: "test", statusCode: 429,
+                        retryAfterSeconds: retryAfter))
+                : .text("fine")
+        }
+        let recorder = EventRecorder()
+        let engine = Engine(
+            workflow: Fixtures.workflow(
+                members: Fixtures.members(1), stages: [.proposeStage],
+                limits: Limits(timeoutSeconds: 5, retries: 1, quorum: 1)),
+            providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration(clock: clock))
+        let run = Task { try await engine.run("Q", events: recorder.sink) }
+        while recorder.calls("call_retried").isEmpty { await Task.yield() }
+        #expect(recorder.calls("call_retried").map(\.retryDelayMs) == [5000])
+        try await Self.advanceUntilFinished(clock, recorder)
+        let result = try await run.value
+        #expect(result.answers.first?.answer == "fine")
+    }
+
+    /// Moves the test clock a second at a time until the run has finished (whatever it waits for:
+    /// a wrong, long wait fails the test's assertions instead of hanging it).
+    private static func advanceUntilFinished(_ clock: TestClock, _ recorder: EventRecorder) async throws {
+        while recorder.types.last != "run_finished" {
+            clock.advance(by: .seconds(1))
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
+    /// The exponential backoff is bounded by the call's timeout too.
+    @Test func theBackoffIsBoundedByTheCallTimeout() async throws {
+        let clock = TestClock()
+        let provider = ScriptedProvider(clock: clock) { call in
+            call.attempt == 1 ? .error(ProviderError(code: .server, message: "500", provider: "test")) : .text("ok")
+        }
+        let recorder = EventRecorder()
+        let engine = Engine(
+            workflow: Fixtures.workflow(
+                members: Fixtures.members(1), stages: [.proposeStage],
+                limits: Limits(timeoutSeconds: 0.1, retries: 1, quorum: 1)),
+            providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration(clock: clock))
+        let run = Task { try await engine.run("Q", events: recorder.sink) }
+        while recorder.calls("call_retried").isEmpty { await Task.yield() }
+        #expect(recorder.calls("call_retried").map(\.retryDelayMs) == [100])
+        try await Self.advanceUntilFinished(clock, recorder)
+        #expect(try await run.value.answers.first?.answer == "ok")
+    }
+
+    /// Usage a provider could never report (`5e18`, `Int.max`, negative) neither traps the run's
+    /// totals nor its cost: counts are clamped where a ``TokenUsage`` is made.
+    @Test func absurdUsageNeverTraps() async throws {
+        let usages = [
+            TokenUsage(inputTokens: 5_000_000_000_000_000_000, outputTokens: Int.max),
+            TokenUsage(inputTokens: -5, outputTokens: Int.min),
+            TokenUsage(inputTokens: Int.max, outputTokens: 5_000_000_000_000_000_000),
+        ]
+        let provider = ScriptedProvider { call in
+            let index = Int(call.participant.dropFirst()) ?? 1
+            guard case .text(let text, _) = Fixtures.script()(call) else { return .text("?") }
+            return .text(text, usage: usages[(index - 1) % 3])
+        }
+        let members = ["gpt-4o", "gpt-4o-mini", "o3"].enumerated().map { index, model in
+            Member(id: "m\(index + 1)", model: ModelRef(provider: "openai", model: model))
+        }
+        let workflow = Fixtures.workflow(
+            members: members, stages: [.repeat([.proposeStage, .pairwise, .closeStage])],
+            iterations: Iterations(min: 2, max: 2))
+        let engine = Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration())
+        let outcome = try await engine.run("Q")
+        #expect(outcome.usage.inputTokens >= 0 && outcome.usage.inputTokens <= TokenUsage.maxTokens)
+        #expect(outcome.usage.outputTokens >= 0 && outcome.usage.outputTokens <= TokenUsage.maxTokens)
+        #expect(outcome.costUSD.isFinite)
+        #expect(outcome.rounds.allSatisfy { $0.usage.outputTokens <= TokenUsage.maxTokens })
+    }
+
+    @Test func tokenUsageClampsEveryWayItIsMade() throws {
+        var usage = TokenUsage(inputTokens: -1, outputTokens: Int.max)
+        #expect(usage.inputTokens == 0)
+        #expect(usage.outputTokens == TokenUsage.maxTokens)
+        usage.inputTokens = Int.min
+        usage.outputTokens += 1
+        #expect(usage.inputTokens == 0)
+        #expect(usage.outputTokens == TokenUsage.maxTokens)
+        #expect((usage + usage).outputTokens == TokenUsage.maxTokens)
+        let decoded = try JSONDecoder().decode(
+            TokenUsage.self, from: Data(#"{"inputTokens":-3,"outputTokens":1e30}"#.utf8))
+        #expect(decoded == TokenUsage(inputTokens: 0, outputTokens: TokenUsage.maxTokens))
+        let huge = try JSONDecoder().decode(
+            TokenUsage.self, from: Data(#"{"inputTokens":9223372036854775807,"outputTokens":12}"#.utf8))
+        #expect(huge.inputTokens == TokenUsage.maxTokens)
+        #expect(huge.outputTokens == 12)
+        #expect(TokenUsage.sum(Int.max, 1) == Int.max)
+        #expect(TokenUsage.sum(Int.min, -1) == Int.min)
+        #expect(TokenUsage.sum(3, 4) == 7)
+    }
+
+    /// A call waiting to retry when its member is dropped (another of its calls failed for good) was
+    /// made, so the ledger records it, as cancelled, instead of losing it.
+    @Test func aRetryingCallOfADroppedMemberIsRecordedAsCancelled() async throws {
+        let clock = TestClock()
+        let reviews = Mutex(0)
+        let provider = ScriptedProvider(clock: clock) { call in
+            guard call.participant == "m1", call.kind == "evaluatePairwise" else { return Fixtures.script()(call) }
+            let review = reviews.withLock { count -> Int in
+                count += 1
+                return count
+            }
+            return review == 1
+                ? .error(
+                    ProviderError(
+                        code: .rateLimited, message: "slow down", provider: "test", statusCode: 429,
+                        retryAfterSeconds: 1))
+                : .error(ProviderError(code: .authentication, message: "key revoked", provider: "test"))
+        }
+        let ledger = InMemoryRunLedger()
+        let recorder = EventRecorder()
+        let engine = Engine(
+            workflow: Fixtures.workflow(
+                members: Fixtures.members(3), stages: [.proposeStage, .pairwise],
+                limits: Limits(maxConcurrent: 1, retries: 2, quorum: 1)),
+            providers: ScriptedResolver(default: provider),
+            configuration: Fixtures.configuration(clock: clock, ledger: ledger))
+        async let outcome = engine.run("Q", events: recorder.sink)
+        await clock.waitUntil { $0.contains(.seconds(1)) }
+        while recorder.drops.isEmpty { await Task.yield() }
+        clock.advance(by: .seconds(1))
+        _ = try await outcome
+        #expect(recorder.drops.map { "\($0.member):\($0.forRun)" } == ["m1:true"])
+        let m1 = ledger.records.filter { $0.participant == "m1" && $0.node.contains("evaluate") }
+        #expect(m1.map(\.status).sorted { $0.rawValue < $1.rawValue } == [.cancelled, .failed])
+        #expect(m1.first { $0.status == .cancelled }?.attempts == 1)
+        #expect(m1.first { $0.status == .cancelled }?.error?.contains("m1 dropped") == true)
+        // Every call started has its ledger row.
+        let started = Set(recorder.calls("call_started").map { "\($0.node)" })
+        #expect(Set(ledger.records.map(\.node)) == started)
+    }
+}
