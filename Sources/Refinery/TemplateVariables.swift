@@ -41,7 +41,7 @@ public enum TemplateVariables {
         case .refine(var s): s.common = substitute(variables, in: s.common); return .refine(s)
         case .synthesize(var s): s.common = substitute(variables, in: s.common); return .synthesize(s)
         case .verify(var s): s.common = substitute(variables, in: s.common); return .verify(s)
-        case .close: return stage
+        case .vote, .close: return stage
         }
     }
 

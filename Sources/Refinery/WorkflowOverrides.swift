@@ -175,6 +175,11 @@ public struct WorkflowOverrides: Sendable, Hashable {
                 throw invalid("--threshold is a confidence between 0 and 1 for the confidence strategy.")
             }
             return .confidence(threshold: value)
+        case .agreement:
+            guard (0...1).contains(value) else {
+                throw invalid("--threshold is a vote share between 0 and 1 for the agreement strategy.")
+            }
+            return .agreement(threshold: value)
         case .semantic(var options):
             guard (0...1).contains(value) else {
                 throw invalid("--threshold is a similarity between 0 and 1 for the semantic strategy.")
