@@ -44,6 +44,7 @@ extension RunReport {
                 gitCommit: workflow.provenance.gitCommit, gitRevision: workflow.provenance.gitRevision,
                 gitDirty: workflow.provenance.gitDirty),
             rounds: full ? rounds.map(Self.roundSummary) : nil)
+        vote = outcome.vote.map(Vote.init)
     }
 
     private static func selectedAnswer(outcome: RunOutcome, workflow: Workflow) -> Winner? {

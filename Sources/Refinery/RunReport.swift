@@ -38,6 +38,8 @@ public struct RunReport: Sendable, Hashable, Codable {
     public var rounds: [RoundSummary]?
     /// The error that ended the run, if any.
     public var error: String?
+    /// The last vote, when the workflow has a `vote` stage.
+    public var vote: Vote?
 
     /// Creates a report.
     public init(
@@ -64,7 +66,7 @@ public struct RunReport: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, winner, strategy, metadata, tokens, coverage, workflow, rounds, error
+        case status, winner, strategy, metadata, tokens, coverage, workflow, rounds, error, vote
         case formatVersion = "format_version"
         case runID = "run_id"
         case finalRound = "final_round"

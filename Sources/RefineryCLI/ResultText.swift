@@ -63,9 +63,22 @@ enum ResultText {
             "cost: \(TextFormat.dollars(report.costUSD))",
             "elapsed: \(String(format: "%.1f", Double(report.metadata.elapsedMs) / 1000)) s",
         ]
+        if let vote = report.vote { parts.insert("vote: " + Self.vote(vote), at: 1) }
         if report.coverage.degraded { parts.append("degraded: yes") }
         parts.append("run: \(report.runID)")
         return parts.joined(separator: " · ")
+    }
+
+    /// `“18” 2 of 3 (67 %), abstained: codex, tie → first`.
+    static func vote(_ vote: RunReport.Vote) -> String {
+        let top = vote.distribution.first?.votes ?? 0
+        var text =
+            vote.winner.map { "“\($0.prefix(60))” \(top) of \(vote.answersCounted)" }
+            ?? "no winner (\(vote.distribution.isEmpty ? "nothing to extract" : "tie"))"
+        if vote.winner != nil { text += " (\(Int((vote.share * 100).rounded())) %)" }
+        if !vote.abstentions.isEmpty { text += ", abstained: " + vote.abstentions.joined(separator: ", ") }
+        if let rule = vote.tieBrokenBy { text += ", tie → \(rule)" }
+        return text
     }
 
     private static func score(_ value: Double?) -> String {

@@ -127,7 +127,7 @@ struct EstimateSimulation {
                 } else {
                     newAnswers.append((by, output))
                 }
-            case .close:
+            case .vote, .close:
                 continue
             }
             totals.add(pricer.cost(who, stageIndex: stage.index, round: round, input: input, output: output))

@@ -56,6 +56,11 @@ package enum FrontCode {
     package static let outputWithoutSynthesis = "E308"
     /// The `confidence` strategy without a `synthesize` stage.
     package static let confidenceWithoutSynthesis = "E309"
+    /// The `agreement` strategy without a `vote` stage.
+    package static let agreementWithoutVote = "E310"
+    /// A `vote` stage's `extract` that cannot be used: a regular expression that does not compile, an empty
+    /// JSON path.
+    package static let invalidExtraction = "E311"
 
     // Iterations and convergence.
     /// `iterations.min` is greater than `iterations.max`.
@@ -131,6 +136,8 @@ package enum FrontCode {
         missingArbiter,
         outputWithoutSynthesis,
         confidenceWithoutSynthesis,
+        agreementWithoutVote,
+        invalidExtraction,
         minAboveMax,
         thresholdRange,
         strategyOption,

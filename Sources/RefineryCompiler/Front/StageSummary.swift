@@ -7,6 +7,7 @@ import RefinerySyntax
 struct StageSummary {
     var hasSynthesize = false
     var hasEvaluate = false
+    var hasVote = false
     var isEmpty = true
     /// The first `close` stage, with the file it is in.
     var firstClose: (node: YAMLNode, origin: Origin)?

@@ -9,6 +9,7 @@ enum StrategyName: String, CaseIterable {
     case confidence
     case semantic
     case unanimous
+    case agreement
     case none
 
     /// Threshold range and default; `nil` when the strategy takes no threshold.
@@ -16,6 +17,7 @@ enum StrategyName: String, CaseIterable {
         switch self {
         case .voteThreshold, .unanimous: (1...10, 8.0)
         case .confidence: (0...1, 0.8)
+        case .agreement: (0...1, 0.6)
         case .semantic: (0...1, 0.92)
         case .none: nil
         }
@@ -27,7 +29,7 @@ enum StrategyName: String, CaseIterable {
         case .voteThreshold: ["stability"]
         case .semantic:
             ["char_high", "char_low", "jaccard_high", "embedding", "mode", "cache", "breaker", "regression_guard"]
-        case .confidence, .unanimous, .none: []
+        case .confidence, .unanimous, .agreement, .none: []
         }
     }
 }
@@ -104,6 +106,7 @@ extension WorkflowBuilder {
             semantic.threshold = threshold
             read.convergence.strategy = .semantic(semantic)
         case .unanimous: read.convergence.strategy = .unanimous(threshold: threshold)
+        case .agreement: read.convergence.strategy = .agreement(threshold: threshold)
         case .none: read.convergence.strategy = .none
         }
         return read
@@ -121,7 +124,9 @@ extension WorkflowBuilder {
             return nil
         }
         guard range.contains(value) else {
-            let what = strategy == .voteThreshold || strategy == .unanimous ? "a mean score" : "a similarity/confidence"
+            let what =
+                strategy == .voteThreshold || strategy == .unanimous
+                ? "a mean score" : strategy == .agreement ? "a vote share" : "a similarity/confidence"
             reader.error(
                 FrontCode.thresholdRange,
                 "the `\(strategy.rawValue)` threshold must be between \(Self.format(range.lowerBound)) and "
@@ -207,6 +212,13 @@ extension WorkflowBuilder {
                 FrontCode.scoresWithoutEvaluate,
                 "`close` applies `\(convergence.strategy.name)`, which needs scores, but no `evaluate` stage produces them",
                 at: close.node, hint: "add an `evaluate` stage to the repeat block, or set `convergence.strategy`")
+        case .agreement:
+            guard !summary.hasVote, !summary.isEmpty else { return }
+            let (node, origin) = read?.strategyNode ?? (start, rootReader.origin)
+            NodeReader(origin: origin, sink: sink).error(
+                FrontCode.agreementWithoutVote,
+                "the `agreement` strategy needs a `vote` stage (agreement is the winning answer's vote share)",
+                at: node, hint: "add `vote` before `close` in the repeat block, or choose another strategy")
         case .semantic, .none:
             break
         }

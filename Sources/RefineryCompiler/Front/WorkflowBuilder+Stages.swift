@@ -5,7 +5,7 @@ import RefinerySyntax
 
 /// Stage keywords as written in workflow files.
 enum StageName: String, CaseIterable {
-    case propose, evaluate, refine, synthesize, verify, close
+    case propose, evaluate, refine, synthesize, verify, vote, close
     case `repeat`
 
     var specificKeys: [String] {
@@ -14,6 +14,7 @@ enum StageName: String, CaseIterable {
         case .evaluate: ["mode", "anonymize", "rubric"]
         case .refine: ["protocol", "min_bytes"]
         case .verify: ["questions"]
+        case .vote: ["extract", "tie", "over"]
         case .synthesize, .close, .repeat: []
         }
     }
@@ -162,6 +163,16 @@ extension WorkflowBuilder {
                 VerifyStage(
                     common: common,
                     questions: value("questions").flatMap { reader.int($0, "`questions`", min: 1, max: 20) } ?? 3))
+        case .vote:
+            summary.hasVote = true
+            return .vote(
+                VoteStage(
+                    common: common,
+                    extract: value("extract").flatMap { readExtraction($0, reader: reader) } ?? .lastLine,
+                    tie: value("tie").flatMap { reader.choice($0, "vote tie rule", as: VoteStage.TieRule.self) }
+                        ?? .first,
+                    over: value("over").flatMap { reader.choice($0, "vote pool", as: VoteStage.Pool.self) }
+                        ?? .current))
         case .close:
             if summary.firstClose == nil { summary.firstClose = (keyNode, reader.origin) }
             if !inRepeat {

@@ -122,7 +122,7 @@ struct WorkflowBuilder {
 
     private func readOutput(_ field: Field?, summary: StageSummary) -> OutputSelection {
         let inferred: OutputSelection =
-            summary.hasSynthesize ? .synthesis : summary.hasEvaluate ? .winner : .draft
+            summary.hasSynthesize ? .synthesis : summary.hasEvaluate || summary.hasVote ? .winner : .draft
         guard let field else { return inferred }
         let reader = NodeReader(origin: field.origin, sink: sink)
         guard let output = reader.choice(field.value, "output", as: OutputSelection.self) else { return inferred }
@@ -131,7 +131,7 @@ struct WorkflowBuilder {
                 FrontCode.outputWithoutSynthesis, "`output: synthesis` needs a `synthesize` stage", at: field.value,
                 hint: "add a `synthesize` stage, or choose `output: winner` or `draft`")
         }
-        if output == .winner, !summary.hasEvaluate, !summary.isEmpty {
+        if output == .winner, !summary.hasEvaluate, !summary.hasVote, !summary.isEmpty {
             reader.warning(
                 FrontCode.winnerWithoutEvaluate, "`output: winner` but no `evaluate` stage scores the answers",
                 at: field.value, hint: "add an `evaluate` stage, or choose `output: draft`")

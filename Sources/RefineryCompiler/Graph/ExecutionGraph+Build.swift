@@ -19,7 +19,8 @@ extension ExecutionGraph {
     /// | refine | one per participant | `s2.refine[claude]` |
     /// | synthesize | one per participant (the arbiter, or each member) | `s3.synthesize[arbiter]` |
     /// | verify | plan, `k` answers, revise, per participant | `s4.verify.plan[arbiter]`, `s4.verify.answer[arbiter#1]` |
-    /// | close | one decision node | `s5.close` |
+    /// | vote | one decision node | `s5.vote` |
+    /// | close | one decision node | `s6.close` |
     ///
     /// Verify answers are numbered from 1 in ids (`#1`...`#k`); the revision is `s4.verify.revise[arbiter]`.
     ///
@@ -45,7 +46,8 @@ extension ExecutionGraph {
     /// - `verify.plan` depends on the latest draft producer (the latest synthesis or arbiter
     ///   revision; for a member, its own latest answer); each `verify.answer` on the plan only
     ///   (fresh context, no draft); `verify.revise` on the plan and every answer.
-    /// - `close` depends on every call node of the section.
+    /// - `vote` depends on every voter's latest answer.
+    /// - `close` depends on every other node of the section (calls and votes).
     ///
     /// The latest draft is the output of the most recent synthesize, arbiter refine or arbiter
     /// verify node, else the first participant's latest answer.
@@ -140,15 +142,17 @@ private struct GraphBuilder {
         latestArbiterDraft = nil
     }
 
-    /// Wires each close node to every call node of the section.
+    /// Wires each close node to every other node of the section.
     func finishSection(_ stages: [GraphStage]) -> [GraphStage] {
-        let calls = stages.flatMap(\.nodes).filter(\.isCall).map(\.id)
+        let others = stages.flatMap(\.nodes).filter { node in
+            if case .close = node.kind { false } else { true }
+        }.map(\.id)
         return stages.map { stage in
             var stage = stage
             stage.nodes = stage.nodes.map { node in
-                guard !node.isCall else { return node }
+                guard case .close = node.kind else { return node }
                 var node = node
-                node.dependencies = calls
+                node.dependencies = others
                 return node
             }
             return stage
@@ -169,6 +173,15 @@ private struct GraphBuilder {
             nodes = synthesize(options, prefix: prefix)
         case .verify(let options):
             nodes = verify(options, prefix: prefix)
+        case .vote(let options):
+            let voters = Self.participants(options.common.by, in: workflow).filter {
+                $0 != ExecutionGraph.arbiterParticipant
+            }
+            nodes = [
+                GraphNode(
+                    id: "\(prefix).vote", kind: .vote(voters: voters), participant: "",
+                    dependencies: voters.compactMap { latestAnswer[$0] })
+            ]
         case .close:
             nodes = [GraphNode(id: "\(prefix).close", kind: .close, participant: "", dependencies: [])]
         case .repeat:

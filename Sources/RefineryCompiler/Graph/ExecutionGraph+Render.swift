@@ -87,6 +87,7 @@ extension ExecutionGraph {
         case .verifyPlan(let by): "verify plan · \(by)"
         case .verifyAnswer(let by, let question): "verify Q\(question + 1) · \(by)"
         case .verifyRevise(let by): "verify revise · \(by)"
+        case .vote(let voters): "vote · \(voters.count) answers"
         case .close: "close"
         }
     }

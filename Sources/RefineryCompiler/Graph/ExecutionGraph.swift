@@ -76,10 +76,14 @@ public struct GraphNode: Sendable, Hashable, Codable, Identifiable {
         self.dependencies = dependencies
     }
 
-    /// Whether the node is a model call (every kind but `close`).
+    /// Whether the node is a model call (every kind but the `vote` and `close` decisions).
     public var isCall: Bool {
-        if case .close = kind { return false }
-        return true
+        switch kind {
+        case .propose, .evaluate, .evaluateBatch, .refine, .synthesize, .verifyPlan, .verifyAnswer, .verifyRevise:
+            true
+        case .vote, .close:
+            false
+        }
     }
 }
 
@@ -101,6 +105,8 @@ public enum NodeKind: Sendable, Hashable, Codable {
     case verifyAnswer(by: String, question: Int)
     /// CoVe step 3: revise the draft from the verification answers.
     case verifyRevise(by: String)
+    /// Counts the voters' answers (`voters`, in member order). Makes no call.
+    case vote(voters: [String])
     /// Applies the convergence strategy. Makes no call.
     case close
 }

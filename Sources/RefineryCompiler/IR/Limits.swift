@@ -51,6 +51,8 @@ public enum ConvergenceStrategy: Sendable, Hashable, Codable {
     case semantic(SemanticOptions)
     /// Every answer's mean score ≥ `threshold`.
     case unanimous(threshold: Double)
+    /// The latest vote's winning share (0–1) ≥ `threshold`: adaptive self-consistency.
+    case agreement(threshold: Double)
     /// Run to `iterations.max`.
     case none
 
@@ -61,6 +63,7 @@ public enum ConvergenceStrategy: Sendable, Hashable, Codable {
         case .confidence: "confidence"
         case .semantic: "semantic"
         case .unanimous: "unanimous"
+        case .agreement: "agreement"
         case .none: "none"
         }
     }

@@ -13,6 +13,8 @@ public indirect enum Stage: Sendable, Hashable, Codable {
     case synthesize(SynthesizeStage)
     /// Factored Chain-of-Verification.
     case verify(VerifyStage)
+    /// Plurality vote over the current answers after extracting what is compared. Makes no call.
+    case vote(VoteStage)
     /// Applies the convergence strategy; ends the repeat block when it holds.
     case close(CloseStage)
     /// One pass is one round, bounded by `iterations`.
@@ -26,6 +28,7 @@ public indirect enum Stage: Sendable, Hashable, Codable {
         case .refine: "refine"
         case .synthesize: "synthesize"
         case .verify: "verify"
+        case .vote: "vote"
         case .close: "close"
         case .repeat: "repeat"
         }
@@ -39,6 +42,7 @@ public indirect enum Stage: Sendable, Hashable, Codable {
         case .refine(let s): s.common
         case .synthesize(let s): s.common
         case .verify(let s): s.common
+        case .vote(let s): s.common
         case .close(let s): s.common
         case .repeat: nil
         }
@@ -198,6 +202,45 @@ public struct VerifyStage: Sendable, Hashable, Codable {
     public init(common: StageCommon = StageCommon(by: .arbiter), questions: Int = 3) {
         self.common = common
         self.questions = questions
+    }
+}
+
+/// `vote` options: a plurality vote over answers, with no model call.
+public struct VoteStage: Sendable, Hashable, Codable {
+    /// Which tied value wins when several share the most votes.
+    public enum TieRule: String, Sendable, Hashable, Codable, CaseIterable {
+        /// The tied value given first in member order.
+        case first
+        /// One of the tied values drawn with the run's seed (reproducible, recorded).
+        case random
+        /// No winner: the vote reports the tie and the run falls back to the workflow's other outputs.
+        case none
+    }
+    /// Which answers are counted.
+    public enum Pool: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Each voter's current answer.
+        case current
+        /// Every answer each voter gave in every round so far (self-consistency sampling in batches).
+        case all = "all-rounds"
+    }
+    /// Shared options (`by`: whose answers are counted; default every member).
+    public var common: StageCommon
+    /// What is compared. Default `last-line`.
+    public var extract: AnswerExtraction
+    /// Default `first`.
+    public var tie: TieRule
+    /// Default `current`.
+    public var over: Pool
+
+    /// Creates vote options.
+    public init(
+        common: StageCommon = StageCommon(), extract: AnswerExtraction = .lastLine, tie: TieRule = .first,
+        over: Pool = .current
+    ) {
+        self.common = common
+        self.extract = extract
+        self.tie = tie
+        self.over = over
     }
 }
 

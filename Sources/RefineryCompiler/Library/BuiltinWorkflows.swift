@@ -86,10 +86,12 @@ package enum BuiltinWorkflows {
                 version: 1.0.0
                 description: >-
                   Multi-agent debate (Du et al., 2023): members answer independently, then for a fixed number of rounds
-                  each member reads every member's current answer and gives an updated one. The debate ends with a
-                  vote: each member scores the others' final answers in one batched call, and the best-scored answer
-                  wins. Calls: N + rounds × N + N (12 for three members and 2 rounds).
+                  each member reads its own and every other member's current answer and gives an updated one. The
+                  debate ends with a plurality vote over the final answers (their last lines), as in the paper; a tie
+                  goes to the answer given first in member order. Calls: N + rounds × N (9 for three members and
+                  2 rounds).
                 models: [claude, codex, gemini]
+                system: Think the problem through step by step, then give your final answer alone on the last line.
                 iterations: { min: 2, max: 2 }
                 convergence: { strategy: none }
                 stages:
@@ -97,7 +99,7 @@ package enum BuiltinWorkflows {
                   - repeat:
                       - propose: { context: peers }
                       - close
-                  - evaluate: { mode: batched, anonymize: true }
+                  - vote: { extract: last-line }
                 output: winner
 
                 """#
@@ -125,6 +127,31 @@ package enum BuiltinWorkflows {
                       - close
                   - synthesize
                 output: synthesis
+
+                """#
+        ),
+        BuiltinWorkflow(
+            name: "self-consistency",
+            text: #"""
+                # yaml-language-server: $schema=../schemas/workflow.schema.json
+                refinery: 1
+                name: self-consistency
+                version: 1.0.0
+                description: >-
+                  Self-consistency (Wang et al., 2022) with adaptive stopping: one model samples five answers at
+                  temperature 0.8, their final answers (the last lines) are counted, and sampling stops as soon as one
+                  answer holds 60 % of every sample so far; otherwise five more, at most three batches. The most
+                  common final answer wins. Calls: 5 to 15. For arithmetic, extend it with `extract: number`.
+                models: [claude:5]
+                system: Think the problem through step by step, then give your final answer alone on the last line.
+                iterations: { min: 1, max: 3 }
+                convergence: { strategy: agreement, threshold: 0.6 }
+                stages:
+                  - repeat:
+                      - propose: { context: none, params: { temperature: 0.8 } }
+                      - vote: { extract: last-line, over: all-rounds }
+                      - close
+                output: winner
 
                 """#
         ),
@@ -177,6 +204,26 @@ package enum BuiltinWorkflows {
                   - propose
                   - verify: { by: members, questions: 3 }
                 output: draft
+
+                """#
+        ),
+        BuiltinWorkflow(
+            name: "vote",
+            text: #"""
+                # yaml-language-server: $schema=../schemas/workflow.schema.json
+                refinery: 1
+                name: vote
+                version: 1.0.0
+                description: >-
+                  Plurality vote: each member answers once, independently, and the final answer (the last line)
+                  given by the most members wins; a tie goes to the answer given first in member order. The baseline
+                  that debate and consensus have to beat. Calls: N (3 for three members).
+                models: [claude, codex, gemini]
+                system: Think the problem through step by step, then give your final answer alone on the last line.
+                stages:
+                  - propose: { context: none }
+                  - vote: { extract: last-line }
+                output: winner
 
                 """#
         ),

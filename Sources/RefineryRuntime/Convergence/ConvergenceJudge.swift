@@ -55,6 +55,8 @@ package actor ConvergenceJudge {
             verdict = confidence(signals, threshold: threshold)
         case .unanimous(let threshold):
             verdict = unanimous(signals, threshold: threshold)
+        case .agreement(let threshold):
+            verdict = agreement(signals, threshold: threshold)
         case .semantic(let options):
             verdict = await semantic(signals, options: options)
         case .none:
@@ -158,6 +160,27 @@ package actor ConvergenceJudge {
             holds: false,
             signal: "unanimous: \(below.count) of \(members.count) below threshold \(Self.number(threshold)) "
                 + "(lowest \(Self.number(lowest)): \(below.joined(separator: ", ")))")
+    }
+
+    /// Adaptive self-consistency: the winning answer's share of the votes reaches the threshold.
+    private func agreement(_ signals: RoundSignals, threshold: Double) -> Verdict {
+        guard let vote = signals.vote else { return Verdict(holds: false, signal: "agreement: no vote this round") }
+        guard let winner = vote.winner else {
+            let why = vote.distribution.isEmpty ? "nothing could be extracted" : "a tie with no winner"
+            return Verdict(holds: false, signal: "agreement: no winning answer (\(why))")
+        }
+        let votes = vote.distribution.first?.votes ?? 0
+        let high = vote.share >= threshold
+        return Verdict(
+            holds: high,
+            signal: "agreement: \(votes) of \(vote.answersCounted) answers say \(Self.quoted(winner)) "
+                + "(share \(Self.number(vote.share)) \(high ? "≥" : "<") threshold \(Self.number(threshold)))")
+    }
+
+    /// A short quotation of an extracted answer for a signal line.
+    private static func quoted(_ text: String) -> String {
+        let line = text.prefix { $0 != "\n" }
+        return "“" + (line.count > 40 ? line.prefix(39) + "…" : line) + "”"
     }
 
     /// A number for signals: at most 3 decimals, no trailing zeros.

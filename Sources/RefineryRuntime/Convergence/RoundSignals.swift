@@ -10,6 +10,8 @@ package struct RoundSignals: Sendable {
     package var answers: [String: String]
     /// The synthesis produced this round, if a `synthesize` stage ran.
     package var synthesis: Synthesis?
+    /// The vote taken this round, if a `vote` stage ran.
+    package var vote: VoteResult?
     /// The current draft (refine/verify chains), if any.
     package var draft: String?
     /// The draft this round started from (e.g. the proposal before the first refinement). The semantic
@@ -22,12 +24,13 @@ package struct RoundSignals: Sendable {
     /// Creates signals.
     package init(
         round: Int, meanScores: [String: Double] = [:], answers: [String: String] = [:], synthesis: Synthesis? = nil,
-        draft: String? = nil, previousDraft: String? = nil, activeMembers: [String] = []
+        vote: VoteResult? = nil, draft: String? = nil, previousDraft: String? = nil, activeMembers: [String] = []
     ) {
         self.round = round
         self.meanScores = meanScores
         self.answers = answers
         self.synthesis = synthesis
+        self.vote = vote
         self.draft = draft
         self.previousDraft = previousDraft
         self.activeMembers = activeMembers

@@ -22,6 +22,8 @@ public struct RoundResult: Sendable, Hashable, Codable {
     public var synthesis: Synthesis?
     /// The current draft (refine/verify chains) at the end of the step.
     public var draft: String?
+    /// The vote taken during the step, if it has a `vote` stage.
+    public var vote: VoteResult?
     /// The `close` decision, when the step ran one.
     public var decision: RoundDecision?
     /// Members that stopped answering during the step (for the step or for the run).
@@ -36,7 +38,7 @@ public struct RoundResult: Sendable, Hashable, Codable {
     /// Creates a result.
     public init(
         round: Int, phase: RoundPhase, answers: [MemberAnswer] = [], reviews: [Review] = [],
-        synthesis: Synthesis? = nil, draft: String? = nil, decision: RoundDecision? = nil,
+        synthesis: Synthesis? = nil, draft: String? = nil, vote: VoteResult? = nil, decision: RoundDecision? = nil,
         droppedMembers: [String] = [], calls: Int = 0, usage: TokenUsage = TokenUsage(), costUSD: Double = 0
     ) {
         self.round = round
@@ -45,6 +47,7 @@ public struct RoundResult: Sendable, Hashable, Codable {
         self.reviews = reviews
         self.synthesis = synthesis
         self.draft = draft
+        self.vote = vote
         self.decision = decision
         self.droppedMembers = droppedMembers
         self.calls = calls

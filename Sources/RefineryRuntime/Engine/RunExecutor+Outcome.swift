@@ -22,13 +22,15 @@ extension RunExecutor {
             membersAnswered: memberIDs.filter { participants[$0]?.droppedForRun == false && answers[$0] != nil }.count,
             reviewsReceived: lastScores.mapValues(\.count), arbiterFallbackUsed: arbiterFallbackUsed,
             degraded: degraded, droppedMembers: dropped, unscoredReviews: unscored)
-        return RunOutcome(
+        var outcome = RunOutcome(
             runID: configuration.runID, workflow: workflow.name, status: status, stoppedBy: stoppedBy, winner: winner,
             finalAnswer: finalAnswer, answers: memberAnswers, synthesis: synthesis, draft: draft,
             finalRound: graph.round == nil ? 0 : rounds.last { $0.phase == .round }?.round ?? 0,
             strategy: workflow.convergence.strategy.name, rounds: rounds, usage: usage, costUSD: costUSD,
             totalCalls: totalCalls, elapsedMs: clock.elapsed().milliseconds, coverage: coverage,
             anonymizationMap: sortedAnonymization())
+        outcome.vote = lastVote
+        return outcome
     }
 
     /// The anonymization map in (round, viewer, label) order. A viewer's labels are recorded all at once
@@ -71,8 +73,15 @@ extension RunExecutor {
         return (.maxRounds, signal)
     }
 
-    /// The highest mean score of the last scored round; ties keep the last leader, then member order.
+    /// The last vote's winner when the workflow votes; else the highest mean score of the last scored
+    /// round (ties keep the last leader, then member order).
     private func pickWinner() -> Winner? {
+        if let vote = lastVote {
+            guard let id = vote.winnerMember, let text = lastVoteWinnerText, let model = answers[id]?.model else {
+                return nil
+            }
+            return Winner(memberID: id, model: model, answer: text, meanScore: lastScores[id]?.mean)
+        }
         guard let best = lastScores.values.map(\.mean).max() else { return nil }
         let tied = memberIDs.filter { lastScores[$0]?.mean == best }
         let leader = lastDecision?.leader

@@ -106,6 +106,10 @@ extension RunExecutor {
         let previousDraft = draft
         draft = draftText(before: Int.max)
         if let produced = run.synthesis { synthesis = produced }
+        if let taken = run.vote {
+            lastVote = taken
+            lastVoteWinnerText = run.voteWinnerText
+        }
 
         // Scores of this step.
         let sorted = run.reviews
@@ -141,7 +145,8 @@ extension RunExecutor {
                     round: run.round, meanScores: means,
                     answers: Dictionary(
                         uniqueKeysWithValues: answered.compactMap { id in answers[id].map { (id, $0.text) } }),
-                    synthesis: run.synthesis, draft: draft, previousDraft: previousDraft, activeMembers: answered)
+                    synthesis: run.synthesis, vote: run.vote, draft: draft, previousDraft: previousDraft,
+                    activeMembers: answered)
                 let closed = await judge.close(signals)
                 let made = RoundDecision(
                     shouldStop: closed.shouldStop, converged: closed.converged, signal: closed.signal,
@@ -157,7 +162,8 @@ extension RunExecutor {
 
         let result = RoundResult(
             round: run.round, phase: run.phase, answers: memberAnswers(), reviews: run.reviews,
-            synthesis: run.synthesis, draft: draft, decision: decision, droppedMembers: run.droppedNames,
+            synthesis: run.synthesis, draft: draft, vote: run.vote, decision: decision,
+            droppedMembers: run.droppedNames,
             calls: run.calls, usage: run.usage, costUSD: run.costUSD)
         rounds.append(result)
         unscoredTotal += run.unscored

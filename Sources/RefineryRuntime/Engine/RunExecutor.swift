@@ -36,6 +36,10 @@ actor RunExecutor {
     var extraContext: String?
     var lastScores: [String: (mean: Double, count: Int)] = [:]
     var lastDecision: RoundDecision?
+    /// The latest vote of the run, if the workflow votes.
+    var lastVote: VoteResult?
+    /// The answer text that carries the last vote's winning value.
+    var lastVoteWinnerText: String?
     var anonymization: [AnonymizationEntry] = []
     var labelCache: [String: [String: String]] = [:]
     var rounds: [RoundResult] = []

@@ -21,6 +21,8 @@ public struct RunOutcome: Sendable, Hashable, Codable {
     public var synthesis: Synthesis?
     /// The latest draft of a refine/verify chain.
     public var draft: String?
+    /// The last vote, if the workflow has a `vote` stage.
+    public var vote: VoteResult?
     /// The last round of the repeat block that ran (0 when the workflow has none).
     public var finalRound: Int
     /// The convergence strategy's name.

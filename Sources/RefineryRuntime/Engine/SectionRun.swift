@@ -32,6 +32,10 @@ final class SectionRun {
     var unscored = 0
     var synthesis: Synthesis?
     var synthesisBy: String?
+    /// The vote taken in this step, if it has a `vote` stage.
+    var vote: VoteResult?
+    /// The answer text that carries the vote's winning value.
+    var voteWinnerText: String?
     var droppedThisRound: Set<String> = []
     var droppedNames: [String] = []
     var calls = 0

@@ -19,6 +19,10 @@ extension RunExecutor {
         }
         if stopReason != nil { return .result(.skipped("run stopped")) }
         if case .close = node.kind { return .result(NodeResult()) }
+        if case .vote(let voters) = node.kind, case .vote(let options) = stage.stage {
+            (run.vote, run.voteWinnerText) = countVote(voters: voters, options: options, stageIndex: stageIndex)
+            return .result(NodeResult())
+        }
         let participant = node.participant
         guard participants[participant] != nil else {
             return .result(.skipped(participant == "arbiter" ? "the workflow has no arbiter" : "unknown participant"))
@@ -135,6 +139,23 @@ extension RunExecutor {
         default:
             return .result(.skipped("node kind does not match its stage"))
         }
+    }
+
+    /// The vote over the active voters' answers: the current one, or with `over: all-rounds` every
+    /// answer each gave in earlier rounds too (answers of a round are recorded in its history when it closes).
+    private func countVote(voters: [String], options: VoteStage, stageIndex: Int) -> (VoteResult, String?) {
+        var ballots: [(voter: String, text: String)] = []
+        for voter in voters where isActive(voter) {
+            if options.over == .all {
+                // Earlier rounds from the history, this step's answer only if it gave one (no double count).
+                for past in history[voter] ?? [] { ballots.append((voter, past.answer)) }
+                if let text = section?.latestText(of: voter, before: stageIndex)?.text { ballots.append((voter, text)) }
+            } else if let text = answerText(of: voter, before: stageIndex) {
+                ballots.append((voter, text))
+            }
+        }
+        let counted = VoteResult.count(ballots, options: options, round: section?.round ?? 0, seed: configuration.seed)
+        return (counted.result, counted.winnerText)
     }
 
     /// Renders the prompt and builds the ticket for `node`'s participant at its current model.

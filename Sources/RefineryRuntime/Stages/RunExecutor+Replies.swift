@@ -96,7 +96,8 @@ extension RunExecutor {
         case .verifyRevise:
             return .done(NodeResult(text: reply.text, model: model))
 
-        case .close:
+        case .vote, .close:
+            // Decision nodes are settled in `prepare`; no reply ever reaches them.
             return .done(NodeResult())
         }
     }

@@ -281,7 +281,7 @@ import Testing
         #expect(keys[""]?.count == 13)
         #expect(
             WorkflowCompiler.acceptedValues["convergence.strategy"] == [
-                "vote-threshold", "confidence", "semantic", "unanimous", "none",
+                "vote-threshold", "confidence", "semantic", "unanimous", "agreement", "none",
             ])
     }
 

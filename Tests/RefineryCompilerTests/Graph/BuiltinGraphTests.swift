@@ -20,8 +20,12 @@ import Testing
         Row(name: "consortium", nodes: [0, 5, 0], callsPerRound: 4, calls: 4...12, edges: 3 + 4),
         Row(name: "self-refine", nodes: [1, 2, 0], callsPerRound: 1, calls: 2...4, edges: 1),
         Row(name: "verify", nodes: [6, 0, 0], callsPerRound: 0, calls: 6...6, edges: 1 + 3 + 4),
-        Row(name: "debate", nodes: [3, 4, 3], callsPerRound: 3, calls: 12...12, edges: 3),
+        // The closing vote reads the last round's answers (earlier sections): no edge, no call.
+        Row(name: "debate", nodes: [3, 4, 1], callsPerRound: 3, calls: 9...9, edges: 3),
         Row(name: "moa", nodes: [3, 4, 1], callsPerRound: 3, calls: 10...10, edges: 3),
+        // Five samples a round, the vote on them (5 edges), close on the samples and the vote (6).
+        Row(name: "self-consistency", nodes: [0, 7, 0], callsPerRound: 5, calls: 5...15, edges: 5 + 6),
+        Row(name: "vote", nodes: [4, 0, 0], callsPerRound: 0, calls: 3...3, edges: 3),
     ]
 
     @Test(arguments: table)

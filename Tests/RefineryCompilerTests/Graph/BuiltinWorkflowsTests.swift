@@ -66,10 +66,11 @@ import Testing
         #expect(BuiltinWorkflows.all.map(\.text) == files.map(\.text))
     }
 
-    @Test func theSevenBuiltinsOfTheDesign() {
+    @Test func theNineBuiltinsOfTheDesign() {
         #expect(
             BuiltinWorkflows.all.map(\.name) == [
-                "consensus", "consensus-classic", "consortium", "debate", "moa", "self-refine", "verify",
+                "consensus", "consensus-classic", "consortium", "debate", "moa", "self-consistency", "self-refine",
+                "verify", "vote",
             ])
     }
 }

@@ -58,8 +58,21 @@ extension GraphFixtures {
             return workflow(
                 [
                     .propose(ProposeStage(context: .none)), .repeat([.propose(ProposeStage(context: .peers)), close]),
-                    .evaluate(EvaluateStage(mode: .batched)),
+                    .vote(VoteStage()),
                 ], members: members, iterations: iterations(2, 2))
+        case "self-consistency":
+            let samples = (1...5).map { member("claude#\($0)") }
+            return workflow(
+                [
+                    .repeat([
+                        .propose(
+                            ProposeStage(
+                                common: StageCommon(params: ModelParams(temperature: 0.8)), context: .none)),
+                        .vote(VoteStage(over: .all)), close,
+                    ])
+                ], members: samples, iterations: iterations(1, 3))
+        case "vote":
+            return workflow([.propose(ProposeStage(context: .none)), .vote(VoteStage())], members: members)
         default:  // moa
             return workflow(
                 [

@@ -194,7 +194,8 @@ import Testing
         #expect(consensus[2].description?.hasPrefix("Refinery's consensus loop. Every round") == true)
         #expect(
             entries.map(\.name).filter { $0 != "consensus" } == [
-                "consensus-classic", "consortium", "debate", "extra", "moa", "self-refine", "verify",
+                "consensus-classic", "consortium", "debate", "extra", "moa", "self-consistency", "self-refine",
+                "verify", "vote",
             ])
     }
 }

@@ -1,0 +1,162 @@
+// Reading the compared value out of an answer (`vote`'s `extract`; a bench grader reads references
+// the same way). Pure functions of the text: the same answer always gives the same key.
+
+package import RefineryCompiler
+
+/// A value read out of an answer: `key` is what votes are counted by, `display` what a reader is shown.
+package struct ExtractedAnswer: Sendable, Hashable {
+    package var key: String
+    package var display: String
+}
+
+/// Applies an ``AnswerExtraction`` to answer texts.
+package enum AnswerExtractor {
+    /// The value `extraction` reads from `text`, or `nil` when there is none (an abstention).
+    package static func extract(_ extraction: AnswerExtraction, from text: String) -> ExtractedAnswer? {
+        switch extraction {
+        case .number: number(in: text).map { ExtractedAnswer(key: $0, display: $0) }
+        case .choice: choice(in: text).map { ExtractedAnswer(key: $0, display: $0) }
+        case .lastLine: lastLine(of: text)
+        case .json(let path): json(at: path, in: text)
+        case .regex(let pattern): regex(pattern, in: text)
+        }
+    }
+
+    // MARK: number
+
+    /// The final number of a worked answer, canonical (`1,234.50` → `1234.5`, `-0` → `0`).
+    package static func number(in text: String) -> String? {
+        // Where the final answer is marked, the number after the last marker: GSM8K's `####`, a LaTeX
+        // `\boxed{}`, "the answer is". Else the last number anywhere.
+        for marker in ["####", "\\boxed{"] {
+            if let range = text.ranges(of: marker).last, let value = firstNumber(in: text[range.upperBound...]) {
+                return value
+            }
+        }
+        if let match = text.matches(of: #/(?i)answer(?:\s+is)?\s*[:=]?/#).last,
+            let value = firstNumber(in: text[match.range.upperBound...].prefix { $0 != "\n" })
+        {
+            return value
+        }
+        guard let last = text.matches(of: numberPattern).last else { return nil }
+        return canonicalNumber(String(last.output))
+    }
+
+    /// `-1,234.5`, `1234`, `0.25`, `−3` (a Unicode minus): thousands separators only in groups of three.
+    private static var numberPattern: Regex<Substring> { #/[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?/# }
+
+    private static func firstNumber(in text: Substring) -> String? {
+        text.firstMatch(of: numberPattern).map { canonicalNumber(String($0.output)) }
+    }
+
+    /// Without separators, a `+`, trailing fractional zeros or a negative zero.
+    package static func canonicalNumber(_ raw: String) -> String {
+        var text = raw.replacing("−", with: "-").filter { $0 != "," && $0 != "+" && $0 != "$" && $0 != " " }
+        let negative = text.hasPrefix("-")
+        if negative { text.removeFirst() }
+        var integer = Substring(text)
+        var fraction: Substring = ""
+        if let dot = text.firstIndex(of: ".") {
+            integer = text[..<dot]
+            fraction = text[text.index(after: dot)...]
+        }
+        integer = integer.drop { $0 == "0" }
+        while fraction.last == "0" { fraction = fraction.dropLast() }
+        let whole = integer.isEmpty ? "0" : String(integer)
+        let magnitude = fraction.isEmpty ? whole : whole + "." + fraction
+        return negative && magnitude != "0" ? "-" + magnitude : magnitude
+    }
+
+    // MARK: choice
+
+    /// A multiple-choice letter A–J, upper case.
+    package static func choice(in text: String) -> String? {
+        if let match = text.matches(of: #/(?i)answer(?:\s+is)?\s*[:=]?\s*\**\(?([a-j])\)?(?![a-z0-9])/#).last {
+            return match.output.1.uppercased()
+        }
+        if let match = text.matches(of: #/(?m)^[\s*]*\(?([A-J])\)?[.):]?[\s*]*$/#).last {
+            return String(match.output.1)
+        }
+        if let match = text.matches(of: #/\(([A-J])\)/#).last { return String(match.output.1) }
+        return nil
+    }
+
+    // MARK: last-line
+
+    /// The last non-empty line; compared without case, Markdown emphasis, surrounding punctuation or
+    /// repeated spaces.
+    package static func lastLine(of text: String) -> ExtractedAnswer? {
+        guard
+            let line = text.split(whereSeparator: \.isNewline).last(where: {
+                !$0.allSatisfy(\.isWhitespace)
+            })
+        else { return nil }
+        let display = line.trimmingWhitespace
+        let key = normalized(display)
+        return key.isEmpty ? nil : ExtractedAnswer(key: key, display: display)
+    }
+
+    /// Lower case, single spaces, without `*`, `_`, `` ` `` and surrounding punctuation or quotes.
+    package static func normalized(_ text: some StringProtocol) -> String {
+        let words = text.lowercased().filter { $0 != "*" && $0 != "`" && $0 != "_" }
+            .split(whereSeparator: \.isWhitespace)
+        let joined = words.joined(separator: " ")
+        let edges: Set<Character> = [".", ",", ";", ":", "!", "?", "\"", "'", "“", "”", "‘", "’", "(", ")"]
+        return String(joined.drop { edges.contains($0) }.reversed().drop { edges.contains($0) }.reversed())
+    }
+
+    // MARK: json
+
+    private static func json(at path: [String], in text: String) -> ExtractedAnswer? {
+        guard var value = LenientJSON.extract(from: text, want: .objectOrArray) else { return nil }
+        for part in path {
+            if case .array(let items) = value, let index = Int(part) {
+                guard items.indices.contains(index) else { return nil }
+                value = items[index]
+            } else if let next = value[part] {
+                value = next
+            } else {
+                return nil
+            }
+        }
+        guard let display = canonical(value) else { return nil }
+        let key: String = if case .string = value { normalized(display) } else { display }
+        return key.isEmpty ? nil : ExtractedAnswer(key: key, display: display)
+    }
+
+    /// Strings as they are, numbers canonical, objects with sorted keys; `null` is no answer.
+    private static func canonical(_ value: JSONValue) -> String? {
+        switch value {
+        case .null: return nil
+        case .string(let text): return text.trimmingWhitespace
+        case .bool(let flag): return flag ? "true" : "false"
+        case .number(let number):
+            if number == number.rounded(), abs(number) < 1e15 { return String(Int(number)) }
+            return canonicalNumber("\(number)")
+        case .array(let items): return "[" + items.map { canonical($0) ?? "null" }.joined(separator: ",") + "]"
+        case .object(let pairs):
+            let fields = pairs.sorted { $0.key < $1.key }.map { "\"\($0.key)\":" + (canonical($0.value) ?? "null") }
+            return "{" + fields.joined(separator: ",") + "}"
+        }
+    }
+
+    // MARK: regex
+
+    private static func regex(_ pattern: String, in text: String) -> ExtractedAnswer? {
+        // The compiler checked the pattern; one that fails here extracts nothing.
+        guard let regex = try? Regex(pattern), let match = text.matches(of: regex).last else { return nil }
+        let output = match.output
+        let captured = output.count > 1 ? output[1].substring : output[0].substring
+        guard let captured else { return nil }
+        let display = captured.trimmingWhitespace
+        let key = display.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return key.isEmpty ? nil : ExtractedAnswer(key: key, display: display)
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing whitespace and newlines.
+    fileprivate var trimmingWhitespace: String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}

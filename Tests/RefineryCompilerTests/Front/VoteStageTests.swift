@@ -1,0 +1,74 @@
+import RefinerySyntax
+import Testing
+
+@testable import RefineryCompiler
+
+/// `vote` options and the `agreement` strategy through the compiler: what is accepted, and each
+/// mistake with its code and location.
+@Suite struct VoteStageTests {
+    static func compile(_ stages: String, convergence: String = "") -> CompileResult {
+        WorkflowCompiler().compile(
+            yaml: "refinery: 1\nname: n\nmodels: [claude:3]\n\(convergence)stages:\n\(stages)")
+    }
+
+    @Test(arguments: [
+        ("number", AnswerExtraction.number), ("choice", .choice), ("last-line", .lastLine),
+        ("'json: result.answer'", .json(path: ["result", "answer"])), ("{json: items.0}", .json(path: ["items", "0"])),
+        (#"{regex: 'answer: (\w+)'}"#, .regex(#"answer: (\w+)"#)), (#"'regex: \d+'"#, .regex(#"\d+"#)),
+    ])
+    func extractForms(written: String, expected: AnswerExtraction) throws {
+        let result = Self.compile("  - propose\n  - vote: { extract: \(written), tie: random, over: all-rounds }\n")
+        #expect(result.errors.isEmpty, "\(result.diagnostics)")
+        let workflow = try #require(result.workflow)
+        guard case .vote(let vote) = workflow.stages.last else {
+            Issue.record("no vote stage")
+            return
+        }
+        #expect(vote.extract == expected)
+        #expect(vote.tie == .random)
+        #expect(vote.over == .all)
+        // A vote makes the winner the default output, with no warning that nothing scores answers.
+        #expect(workflow.output == .winner)
+        #expect(result.diagnostics.isEmpty)
+    }
+
+    @Test(arguments: [
+        ("  - propose\n  - vote: { extract: numbr }\n", "E106", 6, "did you mean `number`?"),
+        ("  - propose\n  - vote: { extract: '{regex: \"(unclosed\"}' }\n", "E106", 6, nil),
+        ("  - propose\n  - vote: { extract: {regex: '(unclosed'} }\n", "E311", 6, nil),
+        ("  - propose\n  - vote: { extract: 'json: a..b' }\n", "E311", 6, nil),
+        ("  - propose\n  - vote: { extract: 'number: 3' }\n", "E311", 6, nil),
+        ("  - propose\n  - vote: { tie: coin }\n", "E106", 6, nil),
+        ("  - propose\n  - vote: { quorum: 2 }\n", "E102", 6, nil),
+    ])
+    func mistakesAreLocated(stages: String, code: String, line: Int, hint: String?) {
+        let result = Self.compile(stages)
+        #expect(result.errors.map(\.code) == [code], "\(result.diagnostics)")
+        #expect(result.errors.first?.location?.line == line)
+        if let hint { #expect(result.errors.first?.hint == hint) }
+    }
+
+    @Test func agreementNeedsAVote() {
+        let convergence = "convergence: { strategy: agreement, threshold: 0.7 }\n"
+        let without = Self.compile("  - repeat: [propose, close]\n", convergence: convergence)
+        #expect(without.errors.map(\.code) == ["E310"])
+        #expect(without.errors.first?.location?.line == 4)
+        let with = Self.compile("  - repeat: [propose, vote, close]\n", convergence: convergence)
+        #expect(with.errors.isEmpty, "\(with.diagnostics)")
+        #expect(with.workflow?.convergence.strategy == .agreement(threshold: 0.7))
+        let outOfRange = Self.compile(
+            "  - repeat: [propose, vote, close]\n", convergence: "convergence: { strategy: agreement, threshold: 2 }\n")
+        #expect(outOfRange.errors.map(\.code) == ["E401"])
+    }
+
+    @Test func theGraphHasOneVoteNodeReadingTheVotersAnswersAndCloseWaitsForIt() throws {
+        let workflow = try #require(Self.compile("  - repeat: [propose, vote, close]\n").workflow)
+        let round = try #require(ExecutionGraph(workflow: workflow).round)
+        let vote = try #require(round.nodes.first { $0.id == "s1.vote" })
+        #expect(vote.kind == .vote(voters: ["claude#1", "claude#2", "claude#3"]))
+        #expect(!vote.isCall)
+        #expect(vote.dependencies == ["s0.propose[claude#1]", "s0.propose[claude#2]", "s0.propose[claude#3]"])
+        #expect(round.nodes.last?.dependencies.contains("s1.vote") == true)
+        #expect(ExecutionGraph.label(for: vote) == "vote · 3 answers")
+    }
+}

@@ -1,0 +1,120 @@
+import RefineryCompiler
+import Testing
+
+@testable import RefineryRuntime
+
+/// What each `extract` form reads out of an answer, and what it refuses (an abstention).
+@Suite struct AnswerExtractorTests {
+    @Test(arguments: [
+        ("Janet sells 16 - 3 - 4 = 9 eggs.\n#### 18", "18"),
+        ("So she pays $1,234.50 in all.\n#### 1,234.50", "1234.5"),
+        ("The answer is $18.", "18"),
+        ("Step 1: 3 + 4 = 7.\nStep 2: 7 * 2 = 14.\nAnswer: 14 apples, not 12", "14"),
+        ("x = 3.50, then 4 more", "4"),
+        ("Therefore \\boxed{42} is the result; 7 checks.", "42"),
+        ("It drops to −5 degrees", "-5"),
+        ("-0.0", "0"),
+        ("007 agents", "7"),
+    ])
+    func number(text: String, expected: String) {
+        #expect(AnswerExtractor.extract(.number, from: text)?.key == expected)
+    }
+
+    @Test func numberAbstainsWithoutDigits() {
+        #expect(AnswerExtractor.extract(.number, from: "I cannot tell.") == nil)
+    }
+
+    @Test(arguments: [
+        ("Reasoning...\nThe answer is (b).", "B"),
+        ("Option A is wrong, so\n\nC\n", "C"),
+        ("I think (D) fits best, not A.", "D"),
+        ("**Answer: E**", "E"),
+    ])
+    func choice(text: String, expected: String) {
+        #expect(AnswerExtractor.extract(.choice, from: text)?.key == expected)
+    }
+
+    @Test func choiceDoesNotReadArticlesOrPronouns() {
+        #expect(AnswerExtractor.extract(.choice, from: "A cat sat. I saw it.") == nil)
+    }
+
+    @Test func lastLineComparesWithoutCaseEmphasisOrPunctuation() throws {
+        let first = try #require(AnswerExtractor.extract(.lastLine, from: "Reasons.\n\n**Paris.**\n  \n"))
+        let second = try #require(AnswerExtractor.extract(.lastLine, from: "paris"))
+        #expect(first.key == second.key)
+        #expect(first.display == "**Paris.**")
+        #expect(AnswerExtractor.extract(.lastLine, from: " \n\t\n") == nil)
+    }
+
+    @Test func jsonReadsADottedPathInsideProse() {
+        let text = "Here you go:\n```json\n{\"result\": {\"answer\": \"Yes\", \"items\": [3, 4.50]}}\n```"
+        #expect(AnswerExtractor.extract(.json(path: ["result", "answer"]), from: text)?.key == "yes")
+        #expect(AnswerExtractor.extract(.json(path: ["result", "items", "1"]), from: text)?.key == "4.5")
+        #expect(AnswerExtractor.extract(.json(path: ["result", "missing"]), from: text) == nil)
+        #expect(AnswerExtractor.extract(.json(path: ["a"]), from: "{\"a\": null}") == nil)
+        #expect(AnswerExtractor.extract(.json(path: ["a"]), from: "no json here") == nil)
+    }
+
+    @Test func regexTakesTheFirstGroupOfTheLastMatch() {
+        let text = "answer: foo\nsecond thoughts... answer: bar"
+        #expect(AnswerExtractor.extract(.regex(#"answer: (\w+)"#), from: text)?.key == "bar")
+        #expect(AnswerExtractor.extract(.regex(#"\d+"#), from: "1 then 22")?.key == "22")
+        #expect(AnswerExtractor.extract(.regex(#"answer: (\w+)"#), from: "nothing") == nil)
+    }
+}
+
+/// Counting: plurality, the tie rules, abstentions and the share.
+@Suite struct PluralityVoteTests {
+    static func ballots(_ texts: [String]) -> [(voter: String, text: String)] {
+        texts.enumerated().map { ("m\($0.offset + 1)", $0.element) }
+    }
+
+    @Test func pluralityWinsWithItsShareOfEveryAnswerCounted() {
+        let (vote, text) = VoteResult.count(
+            Self.ballots(["so 41", "#### 42", "it is 42", "no idea"]), options: VoteStage(extract: .number),
+            round: 1, seed: 1)
+        #expect(vote.winner == "42")
+        #expect(vote.winnerMember == "m2")
+        #expect(text == "#### 42")
+        #expect(vote.share == 0.5)
+        #expect(vote.answersCounted == 4)
+        #expect(vote.abstentions == ["m4"])
+        #expect(vote.distribution.map(\.answer) == ["42", "41"])
+        #expect(vote.distribution.map(\.members) == [["m2", "m3"], ["m1"]])
+        #expect(vote.tieBrokenBy == nil)
+    }
+
+    @Test func tieRules() {
+        let ballots = Self.ballots(["1", "2", "2", "1", "3"])
+        let first = VoteResult.count(ballots, options: VoteStage(extract: .number, tie: .first), round: 1, seed: 1)
+        #expect(first.result.winner == "1")
+        #expect(first.result.tieBrokenBy == "first")
+        #expect(first.result.share == 0.4)
+        let none = VoteResult.count(ballots, options: VoteStage(extract: .number, tie: .none), round: 1, seed: 1)
+        #expect(none.result.winner == nil)
+        #expect(none.result.winnerMember == nil)
+        #expect(none.winnerText == nil)
+        #expect(none.result.share == 0)
+        #expect(none.result.tieBrokenBy == "none")
+        // Random is drawn from the seed: the same seed draws the same, and both tied values come up.
+        let drawn = (0..<40).map { seed in
+            VoteResult.count(ballots, options: VoteStage(extract: .number, tie: .random), round: 1, seed: UInt64(seed))
+                .result.winner
+        }
+        #expect(Set(drawn) == ["1", "2"])
+        #expect(
+            drawn[7]
+                == VoteResult.count(ballots, options: VoteStage(extract: .number, tie: .random), round: 1, seed: 7)
+                .result.winner)
+    }
+
+    @Test func nothingExtractedIsNoWinner() {
+        let (vote, text) = VoteResult.count(
+            Self.ballots(["none", "nope"]), options: VoteStage(extract: .number), round: 2, seed: 1)
+        #expect(vote.winner == nil)
+        #expect(text == nil)
+        #expect(vote.abstentions == ["m1", "m2"])
+        #expect(vote.distribution.isEmpty)
+        #expect(vote.share == 0)
+    }
+}
