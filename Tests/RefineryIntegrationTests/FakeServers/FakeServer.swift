@@ -71,6 +71,7 @@ final class FakeServer: Sendable {
     private struct State {
         var routes: [String: [FakeReply]] = [:]
         var handlers: [String: @Sendable (RecordedRequest) -> FakeReply] = [:]
+        var fallback: (@Sendable (RecordedRequest) -> FakeReply)?
         var requests: [RecordedRequest] = []
         var inFlight = 0
         var maxInFlight = 0
@@ -107,6 +108,12 @@ final class FakeServer: Sendable {
         }
     }
 
+    /// Answers every path that has no route of its own with whatever `handler` returns: for a
+    /// server that stands in for several providers at once.
+    func routeAny(handler: @escaping @Sendable (RecordedRequest) -> FakeReply) {
+        state.withLock { $0.fallback = handler }
+    }
+
     /// Every request received so far, in order.
     var requests: [RecordedRequest] { state.withLock { $0.requests } }
 
@@ -124,7 +131,9 @@ final class FakeServer: Sendable {
             state.inFlight += 1
             state.maxInFlight = max(state.maxInFlight, state.inFlight)
             if let handler = state.handlers[request.path] { return handler(request) }
-            guard var replies = state.routes[request.path], let first = replies.first else { return nil }
+            guard var replies = state.routes[request.path], let first = replies.first else {
+                return state.fallback?(request)
+            }
             if replies.count > 1 {
                 replies.removeFirst()
                 state.routes[request.path] = replies
