@@ -11,9 +11,11 @@ enum GraphFixtures {
 
     static func workflow(
         _ stages: [Stage], members: [Member] = abc, arbiter: Arbiter? = arbiter,
-        iterations: Iterations = Iterations(min: 1, max: 5)
+        iterations: Iterations = Iterations(min: 1, max: 5), convergence: ConvergenceStrategy? = nil
     ) -> Workflow {
-        Workflow(name: "t", members: members, arbiter: arbiter, iterations: iterations, stages: stages)
+        Workflow(
+            name: "t", members: members, arbiter: arbiter, iterations: iterations,
+            convergence: convergence.map(Convergence.init(strategy:)) ?? Convergence(), stages: stages)
     }
 
     static let propose = Stage.propose(ProposeStage())
@@ -47,11 +49,11 @@ extension GraphFixtures {
         case "consortium":
             return workflow(
                 [.repeat([.propose(ProposeStage(context: .synthesis)), synthesize, close])], members: members,
-                iterations: iterations(1, 3))
+                iterations: iterations(1, 3), convergence: .confidence(threshold: 0.8))
         case "self-refine":
             return workflow(
                 [propose, .repeat([.refine(RefineStage(refineProtocol: .critiqueRevise, minBytes: 200)), close])],
-                members: solo, iterations: iterations(1, 3))
+                members: solo, iterations: iterations(1, 3), convergence: .semantic(SemanticOptions()))
         case "verify":
             return workflow([propose, .verify(VerifyStage(common: StageCommon(by: .members)))], members: solo)
         case "debate":
@@ -59,13 +61,13 @@ extension GraphFixtures {
                 [
                     .propose(ProposeStage(context: .none)), .repeat([.propose(ProposeStage(context: .peers)), close]),
                     .evaluate(EvaluateStage(mode: .batched)),
-                ], members: members, iterations: iterations(2, 2))
+                ], members: members, iterations: iterations(2, 2), convergence: ConvergenceStrategy.none)
         default:  // moa
             return workflow(
                 [
                     .propose(ProposeStage(context: .none)), .repeat([.propose(ProposeStage(context: .peers)), close]),
                     synthesize,
-                ], members: members, iterations: iterations(2, 2))
+                ], members: members, iterations: iterations(2, 2), convergence: ConvergenceStrategy.none)
         }
     }
 }
