@@ -9,7 +9,7 @@ extension WorkflowEstimate {
     /// - `vote-threshold` needs the same leader for `stability` rounds, so never before round
     ///   `stability`;
     /// - `semantic` compares a round's draft with the one before it, so round 1 can only stop when
-    ///   the prelude wrote a draft to compare with; otherwise round 2;
+    ///   the prelude wrote a draft to compare with; otherwise round 2 (never, when nothing writes one);
     /// - `none`, a repeat block without `close`, and a strategy whose signal the block never
     ///   produces (scores without an `evaluate` stage, confidence without a `synthesize` stage)
     ///   always run to `iterations.max`.
@@ -40,7 +40,8 @@ extension WorkflowEstimate {
         case .confidence:
             return kinds.contains { if case .synthesize = $0 { true } else { false } } ? 1 : nil
         case .semantic:
-            return prelude.nodes.contains { writesDraft($0.kind) } ? 1 : 2
+            if prelude.nodes.contains(where: { writesDraft($0.kind) }) { return 1 }
+            return kinds.contains(where: writesDraft) ? 2 : nil
         case .none:
             return nil
         }

@@ -55,6 +55,10 @@ import Testing
             stages: [F.propose, .repeat([F.refine, F.close])], iterations: Iterations(min: 1, max: 3),
             strategy: .semantic(SemanticOptions()), rounds: EstimateRange(min: 1, max: 3)),
         RoundsCase(
+            name: "semantic with nothing that writes a draft runs to max", stages: [.repeat([F.evaluate, F.close])],
+            iterations: Iterations(min: 1, max: 3), strategy: .semantic(SemanticOptions()),
+            rounds: EstimateRange(min: 3, max: 3)),
+        RoundsCase(
             name: "none runs to max", stages: scored, iterations: Iterations(min: 1, max: 3), strategy: .none,
             rounds: EstimateRange(min: 3, max: 3)),
         RoundsCase(
