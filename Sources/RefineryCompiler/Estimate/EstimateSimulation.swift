@@ -2,12 +2,13 @@
 // received reviews are, the latest synthesis and draft. See ``EstimateAssumptions`` for the model.
 //
 // The first rounds (at least 3, as many as ~10,000 calls allow) are run call by call; every later
-// round is computed in closed form from rounds 2 and 3. Why that is exact: every size a call writes (an answer, a review, a synthesis, a draft) is
-// its output, which the stage and the caller fix — never what the call read. So from round 2 on
-// every round starts from the same sizes, except the histories, which grow by the same amount
-// each round; a call reads a sum of sizes, so each stage's calls and output tokens are the same
-// every round and its input tokens grow by a constant (dollars too, up to the order of a
-// floating-point sum). 64 members × 1,000 rounds is then three rounds of calls, not four million.
+// round is computed in closed form from rounds 2 and 3. Why that is exact: every size a call
+// writes (an answer, a review, a synthesis, a draft) is its output, which the stage and the caller
+// fix — never what the call read. So from round 2 on every round starts from the same sizes,
+// except the histories, which grow by the same amount each round; a call reads a sum of sizes, so
+// each stage's calls and output tokens are the same every round and its input tokens grow by a
+// constant (dollars too, up to the order of a floating-point sum). 64 members × 1,000 rounds is
+// then three rounds of calls, not four million.
 
 struct EstimateSimulation {
     /// Rounds run call by call before the closed form takes over (round 1 starts from the
