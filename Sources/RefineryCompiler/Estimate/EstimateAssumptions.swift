@@ -19,7 +19,9 @@
 ///     no draft); the revision reads the draft, the plan and the answers.
 /// - Every call's output is `params.max_tokens` (stage params over member params) when set,
 ///   else the default per kind below. An answer's size is the output of the call that made it.
-/// - `refine`'s `min_bytes` is ignored: every refine is assumed to run.
+/// - `refine`'s `min_bytes`: the cheapest run (`min`) skips every refine that has it, the dearest
+///   (`max`) runs every refine; likewise a verification plan lists one question in `min`, `questions`
+///   in `max`.
 public struct EstimateAssumptions: Sendable, Hashable, Codable {
     /// Output tokens of a `propose` answer, a `refine` revision and a `verify` revision.
     public var answerTokens: Int

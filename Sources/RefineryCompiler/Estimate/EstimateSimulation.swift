@@ -1,9 +1,28 @@
 // A dry run of the graph that only tracks sizes: how long each member's answer, history and
 // received reviews are, the latest synthesis and draft. See ``EstimateAssumptions`` for the model.
+//
+// The first rounds (at least 3, as many as ~10,000 calls allow) are run call by call; every later
+// round is computed in closed form from rounds 2 and 3. Why that is exact: every size a call
+// writes (an answer, a review, a synthesis, a draft) is its output, which the stage and the caller
+// fix — never what the call read. So from round 2 on every round starts from the same sizes,
+// except the histories, which grow by the same amount each round; a call reads a sum of sizes, so
+// each stage's calls and output tokens are the same every round and its input tokens grow by a
+// constant (dollars too, up to the order of a floating-point sum). 64 members × 1,000 rounds is
+// then three rounds of calls, not four million.
 
 struct EstimateSimulation {
+    /// Rounds run call by call before the closed form takes over (round 1 starts from the
+    /// prelude's sizes, rounds 2 and 3 give the per-round growth).
+    static let closedFormAfter = 3
+    /// Calls run one by one before the closed form takes over. Below it the dollars are summed
+    /// call by call in execution order, bit for bit as always; the closed form agrees to ~1e-12.
+    static let callByCallBudget = 10_000
+
     private let pricer: CallPricer
     private let answerers: [String]
+    /// The cheapest run: every `refine` that `min_bytes` can skip is skipped, every verification
+    /// plan lists one question.
+    private let fewestCalls: Bool
     private var answer: [String: Int] = [:]
     private var history: [String: Int] = [:]
     private var reviews: [String: Int] = [:]
@@ -14,8 +33,9 @@ struct EstimateSimulation {
     /// Template tokens per stage index: a prompt file is counted once, not once per call.
     private var templateTokens: [Int: Int?] = [:]
 
-    private init(graph: ExecutionGraph, pricer: CallPricer) {
+    private init(graph: ExecutionGraph, pricer: CallPricer, fewestCalls: Bool) {
         self.pricer = pricer
+        self.fewestCalls = fewestCalls
         var proposers: Set<String> = []
         for node in graph.allNodes {
             if case .propose(let member) = node.kind { proposers.insert(member) }
@@ -26,26 +46,79 @@ struct EstimateSimulation {
     }
 
     /// The totals of every call of a run whose repeat block runs `rounds` times, added in
-    /// execution order.
-    static func run(graph: ExecutionGraph, rounds: Int, pricer: CallPricer) -> SimulationTotals {
-        var simulation = EstimateSimulation(graph: graph, pricer: pricer)
+    /// execution order. `fewestCalls` skips what a run may skip (see ``WorkflowEstimate``);
+    /// `exactRounds` (at least 3; by default as many as ``callByCallBudget`` allows) are run call
+    /// by call, the rest in closed form.
+    static func run(
+        graph: ExecutionGraph, rounds: Int, pricer: CallPricer, fewestCalls: Bool = false, exactRounds: Int? = nil
+    ) -> SimulationTotals {
+        var simulation = EstimateSimulation(graph: graph, pricer: pricer, fewestCalls: fewestCalls)
         simulation.pass(graph.prelude, round: 0)
-        if let round = graph.round {
-            for number in 0..<rounds { simulation.pass(round, round: number + 1) }
+        if let round = graph.round, rounds > 0 {
+            let exact = exactRounds ?? callByCallBudget / max(round.callCount, 1)
+            simulation.repeatBlock(round, rounds: rounds, exact: max(exact, closedFormAfter))
         }
         simulation.pass(graph.epilogue, round: 0)
         return simulation.totals
     }
 
+    /// Runs the repeat block `rounds` times: the first rounds call by call, the rest in closed form.
+    private mutating func repeatBlock(_ section: GraphSection, rounds: Int, exact: Int) {
+        var passes: [[Int: CallTotals]] = []
+        var histories: [[String: Int]] = []
+        for number in 1...min(rounds, exact) {
+            let stages = pass(section, round: number)
+            // Only rounds 2 and 3 (and the history after them) feed the closed form.
+            if number <= Self.closedFormAfter {
+                passes.append(stages)
+                histories.append(history)
+            }
+        }
+        guard rounds > exact else { return }
+        let (second, third) = (passes[1], passes[2])
+        for number in (exact + 1)...rounds {
+            for stage in section.stages {
+                // A stage that makes no call (a `close`, a skipped refine) adds nothing, as call by call.
+                guard let first = second[stage.index], let next = third[stage.index], first.count > 0 else { continue }
+                totals.add(first.extrapolated(toward: next, steps: number - 2), round: number, stage: stage.index)
+            }
+        }
+        // The histories after the last round, for an epilogue that reads them.
+        let later = rounds - Self.closedFormAfter
+        for (member, size) in histories[2] {
+            let growth = size - (histories[1][member] ?? 0)
+            let (added, overflow) = growth.multipliedReportingOverflow(by: later)
+            let (total, overflowed) = size.addingReportingOverflow(added)
+            history[member] = overflow || overflowed ? Int.max : total
+        }
+    }
+
     private var allAnswers: Int { answerers.reduce(0) { $0 + (answer[$1] ?? 0) } }
     private var draft: Int { arbiterDraft ?? answerers.lazy.compactMap { answer[$0] }.first ?? 0 }
 
-    private mutating func pass(_ section: GraphSection, round: Int) {
-        for stage in section.stages { run(stage, round: round) }
+    /// Runs every stage of `section` once; returns each stage's totals, by stage index.
+    @discardableResult
+    private mutating func pass(_ section: GraphSection, round: Int) -> [Int: CallTotals] {
+        var byStage: [Int: CallTotals] = [:]
+        for stage in section.stages { byStage[stage.index] = run(stage, round: round) }
+        return byStage
+    }
+
+    /// Whether the cheapest run leaves `node` out: a `refine` with `min_bytes` (the draft may be
+    /// shorter, then the engine skips it), a verification answer past the first question (a plan
+    /// may list fewer than `questions`; it lists at least one or the plan fails).
+    private func skips(_ node: GraphNode, of stage: Stage) -> Bool {
+        guard fewestCalls else { return false }
+        switch (node.kind, stage) {
+        case (.refine, .refine(let options)): return options.minBytes > 0
+        case (.verifyAnswer(_, let question), _): return question > 0
+        default: return false
+        }
     }
 
     /// Prices every node of `stage` from the state before the stage, then applies its outputs.
-    private mutating func run(_ stage: GraphStage, round: Int) {
+    /// Returns the stage's totals.
+    private mutating func run(_ stage: GraphStage, round: Int) -> CallTotals {
         let a = pricer.assumptions
         let options = stage.stage
         var newAnswers: [(String, Int)] = []
@@ -54,7 +127,8 @@ struct EstimateSimulation {
         var verifyAnswersOut = 0
         if templateTokens[stage.index] == nil { templateTokens[stage.index] = pricer.templateTokens(options) }
         let template = templateTokens[stage.index] ?? nil
-        for node in stage.nodes where node.isCall {
+        var stageTotals = CallTotals()
+        for node in stage.nodes where node.isCall && !skips(node, of: options) {
             let who = node.participant
             func out(_ value: Int) -> Int { pricer.output(who, stage: options, default: value) }
             func base(_ overhead: Int) -> Int { pricer.baseInput(who, template: template, overhead: overhead) }
@@ -130,7 +204,9 @@ struct EstimateSimulation {
             case .vote, .close:
                 continue
             }
-            totals.add(pricer.cost(who, stageIndex: stage.index, round: round, input: input, output: output))
+            let call = pricer.cost(who, stageIndex: stage.index, round: round, input: input, output: output)
+            totals.add(call)
+            stageTotals.add(call)
         }
         for (member, size) in newAnswers {
             answer[member] = size
@@ -140,6 +216,7 @@ struct EstimateSimulation {
             reviews[target] = size
             history[target, default: 0] += size
         }
+        return stageTotals
     }
 
     private func verifiedDraft(_ by: String) -> Int {

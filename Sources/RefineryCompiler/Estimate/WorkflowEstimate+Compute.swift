@@ -1,8 +1,10 @@
 // Computing the estimate: a dry simulation of the run over the graph that tracks how big each
-// member's answer, history and reviews are, then sums tokens and dollars per call.
+// member's answer, history and reviews are, then sums tokens and dollars per call. The fewest
+// figures are the cheapest run the engine can make, the most the dearest (see ``WorkflowEstimate``).
 
 extension WorkflowEstimate {
-    /// Estimates calls, tokens and dollars of `workflow` for its fewest and most rounds.
+    /// Estimates calls, tokens and dollars of `workflow`: `min` for its cheapest run (fewest
+    /// rounds, every skippable call skipped), `max` for its dearest (most rounds, every call made).
     ///
     /// - Parameters:
     ///   - workflow: the checked workflow.
@@ -18,11 +20,8 @@ extension WorkflowEstimate {
     ) -> WorkflowEstimate {
         let pricer = CallPricer(
             workflow: workflow, catalog: catalog, promptTokens: promptTokens, assumptions: assumptions)
-        let rounds =
-            graph.round == nil
-            ? EstimateRange(min: 0, max: 0)
-            : EstimateRange(min: max(workflow.iterations.min, 0), max: max(workflow.iterations.max, 0))
-        let short = EstimateSimulation.run(graph: graph, rounds: rounds.min, pricer: pricer)
+        let rounds = roundRange(workflow: workflow, graph: graph)
+        let short = EstimateSimulation.run(graph: graph, rounds: rounds.min, pricer: pricer, fewestCalls: true)
         let long = EstimateSimulation.run(graph: graph, rounds: rounds.max, pricer: pricer)
 
         func range<V>(_ value: (SimulationTotals) -> V) -> EstimateRange<V> {
@@ -93,9 +92,32 @@ struct CallTotals {
         if call.dollars == nil { unpriced += 1 }
     }
 
-    private static func sum(_ total: Int, _ count: Int) -> Int {
-        let (sum, overflow) = total.addingReportingOverflow(count)
-        return overflow ? Int.max : sum
+    /// Adds a whole set of calls (a stage of a round computed in closed form).
+    mutating func add(_ other: CallTotals) {
+        count = Self.sum(count, other.count)
+        input = Self.sum(input, other.input)
+        output = Self.sum(output, other.output)
+        dollars += other.dollars
+        unpriced = Self.sum(unpriced, other.unpriced)
+    }
+
+    /// The totals of the pass `steps` passes after `self`, when every pass adds to each figure
+    /// what `next` (the pass right after `self`) added: the figures are affine in the pass number.
+    func extrapolated(toward next: CallTotals, steps: Int) -> CallTotals {
+        func line(_ first: Int, _ second: Int) -> Int {
+            let (scaled, overflow) = (second - first).multipliedReportingOverflow(by: steps)
+            return overflow ? Int.max : Self.sum(first, scaled)
+        }
+        return CallTotals(
+            count: line(count, next.count), input: line(input, next.input), output: line(output, next.output),
+            dollars: dollars + (next.dollars - dollars) * Double(steps), unpriced: line(unpriced, next.unpriced))
+    }
+
+    /// `a + b`, held at `Int.max`: an absurd workflow (huge `max_tokens` over 1,000 rounds) gets a
+    /// huge estimate, never a trap.
+    private static func sum(_ a: Int, _ b: Int) -> Int {
+        let (total, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int.max : total
     }
 }
 
@@ -112,6 +134,13 @@ struct SimulationTotals {
         byRound[call.round, default: CallTotals()].add(call)
         byStage[call.stageIndex, default: CallTotals()].add(call)
         if call.dollars == nil { unpricedModels.insert(call.model) }
+    }
+
+    /// Adds the calls of stage `stage` in round `round`, summed.
+    mutating func add(_ calls: CallTotals, round: Int, stage: Int) {
+        all.add(calls)
+        byRound[round, default: CallTotals()].add(calls)
+        byStage[stage, default: CallTotals()].add(calls)
     }
 }
 

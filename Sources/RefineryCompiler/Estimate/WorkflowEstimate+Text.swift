@@ -40,8 +40,16 @@ extension WorkflowEstimate {
         }
         lines.append(
             "Tokens are estimates: prompt bytes ÷ 4 plus template overhead; outputs at max_tokens or defaults.")
+        lines.append(Self.bracketNote)
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// What the calls bracket covers (see ``WorkflowEstimate``), said wherever the figures are shown.
+    static let bracketNote = """
+        Calls: min stops at the earliest round the strategy allows, skips refines under min_bytes and asks one
+        verification question; max runs every round and call. Retries count once; a format re-ask or a fallback
+        adds a call; a dropped member or a budget, deadline or quorum stop makes fewer.
+        """
 
     private static func span<V: Equatable>(_ range: EstimateRange<V>, format: (V) -> String) -> String {
         range.min == range.max ? format(range.min) : "\(format(range.min))..\(format(range.max))"

@@ -1,11 +1,11 @@
 // The dry-run cost estimate of a workflow: calls, tokens and dollars for the fewest and the
 // most rounds. Computed from the execution graph without touching the network.
 
-/// A `min`/`max` pair: the value for the fewest and for the most rounds.
+/// A `min`/`max` pair: the value of the cheapest and of the dearest run (see ``WorkflowEstimate``).
 public struct EstimateRange<Value: Sendable & Hashable & Codable>: Sendable, Hashable, Codable {
-    /// The value when the repeat block runs `iterations.min` rounds.
+    /// The value of the cheapest run: fewest rounds, every skippable call skipped.
     public var min: Value
-    /// The value when the repeat block runs `iterations.max` rounds.
+    /// The value of the dearest run: `iterations.max` rounds, every call made.
     public var max: Value
 
     /// Creates a range.
@@ -17,10 +17,19 @@ public struct EstimateRange<Value: Sendable & Hashable & Codable>: Sendable, Has
 
 /// What a workflow run is expected to cost, before running it.
 ///
-/// Produced by ``estimate(workflow:graph:catalog:promptTokens:assumptions:)``; the token model
-/// is described on ``EstimateAssumptions``. Dollars only count calls whose model has a price in
-/// the catalog; models without one are listed in ``unpricedModels`` and their calls counted in
-/// ``unpricedCalls`` rather than priced at $0.
+/// ## What the bracket covers
+/// Every run in which each call ends with a readable reply makes between ``calls``.min and
+/// ``calls``.max calls (counted as the run's `total_calls`: a call that succeeds after retries counts
+/// once), and both ends are reachable:
+/// - `min` is the cheapest such run: the repeat block stops at the first round its strategy can
+///   stop it (`iterations.min`, but never before round `stability` for `vote-threshold`, round 2
+///   for `semantic` without a draft before the block, and always `iterations.max` for `none`),
+///   every `refine` that `min_bytes` can skip is skipped, every verification plan lists one question;
+/// - `max` is the dearest: `iterations.max` rounds, every call made, `questions` per plan.
+///
+/// Outside the bracket: a format-reminder re-ask adds a call, and so does a call that failed for
+/// good and was made again on a fallback model; a dropped member, or a run stopped by its budget,
+/// deadline or quorum, makes fewer.
 ///
 /// JSON (`--output-format json`) has the keys `workflow`, `rounds`, `calls`, `tokens`
 /// (`input`, `output`), `cost_usd`, `unpriced_models`, `unpriced_calls`, `prompt_tokens`,
@@ -28,7 +37,7 @@ public struct EstimateRange<Value: Sendable & Hashable & Codable>: Sendable, Has
 public struct WorkflowEstimate: Sendable, Hashable, Codable {
     /// The workflow's name.
     public var workflow: String
-    /// Rounds of the repeat block (`0...0` without one).
+    /// Rounds of the repeat block (`0...0` without one): the fewest a run can take, `iterations.max`.
     public var rounds: EstimateRange<Int>
     /// Model calls of the whole run: prelude + rounds × round + epilogue.
     public var calls: EstimateRange<Int>

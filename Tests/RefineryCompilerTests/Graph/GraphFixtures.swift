@@ -11,9 +11,11 @@ enum GraphFixtures {
 
     static func workflow(
         _ stages: [Stage], members: [Member] = abc, arbiter: Arbiter? = arbiter,
-        iterations: Iterations = Iterations(min: 1, max: 5)
+        iterations: Iterations = Iterations(min: 1, max: 5), convergence: ConvergenceStrategy? = nil
     ) -> Workflow {
-        Workflow(name: "t", members: members, arbiter: arbiter, iterations: iterations, stages: stages)
+        Workflow(
+            name: "t", members: members, arbiter: arbiter, iterations: iterations,
+            convergence: convergence.map(Convergence.init(strategy:)) ?? Convergence(), stages: stages)
     }
 
     static let propose = Stage.propose(ProposeStage())
@@ -47,11 +49,11 @@ extension GraphFixtures {
         case "consortium":
             return workflow(
                 [.repeat([.propose(ProposeStage(context: .synthesis)), synthesize, close])], members: members,
-                iterations: iterations(1, 3))
+                iterations: iterations(1, 3), convergence: .confidence(threshold: 0.8))
         case "self-refine":
             return workflow(
                 [propose, .repeat([.refine(RefineStage(refineProtocol: .critiqueRevise, minBytes: 200)), close])],
-                members: solo, iterations: iterations(1, 3))
+                members: solo, iterations: iterations(1, 3), convergence: .semantic(SemanticOptions()))
         case "verify":
             return workflow([propose, .verify(VerifyStage(common: StageCommon(by: .members)))], members: solo)
         case "debate":
@@ -59,7 +61,7 @@ extension GraphFixtures {
                 [
                     .propose(ProposeStage(context: .none)), .repeat([.propose(ProposeStage(context: .peers)), close]),
                     .vote(VoteStage()),
-                ], members: members, iterations: iterations(2, 2))
+                ], members: members, iterations: iterations(2, 2), convergence: ConvergenceStrategy.none)
         case "self-consistency":
             let samples = (1...5).map { member("claude#\($0)") }
             return workflow(
@@ -70,7 +72,7 @@ extension GraphFixtures {
                                 common: StageCommon(params: ModelParams(temperature: 0.8)), context: .none)),
                         .vote(VoteStage(over: .all)), close,
                     ])
-                ], members: samples, iterations: iterations(1, 3))
+                ], members: samples, iterations: iterations(1, 3), convergence: .agreement(threshold: 0.6))
         case "vote":
             return workflow([.propose(ProposeStage(context: .none)), .vote(VoteStage())], members: members)
         default:  // moa
@@ -78,7 +80,7 @@ extension GraphFixtures {
                 [
                     .propose(ProposeStage(context: .none)), .repeat([.propose(ProposeStage(context: .peers)), close]),
                     synthesize,
-                ], members: members, iterations: iterations(2, 2))
+                ], members: members, iterations: iterations(2, 2), convergence: ConvergenceStrategy.none)
         }
     }
 }

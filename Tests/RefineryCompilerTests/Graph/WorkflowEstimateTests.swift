@@ -55,6 +55,7 @@ import Testing
         var workflow = F.consensus
         workflow.members = [F.member("a"), F.member("b")]
         workflow.iterations = Iterations(min: 1, max: 2)
+        workflow.convergence = Convergence(strategy: .voteThreshold(threshold: 8, stability: 1))
         let estimate = Self.estimate(workflow)
         #expect(estimate.perRound.map(\.inputTokens) == [3_100, 5_400])
         #expect(estimate.perRound.map(\.outputTokens) == [2_300, 2_300])
@@ -98,7 +99,7 @@ import Testing
                 "prompt_tokens", "per_round", "stages",
             ])
         let calls = try #require(json["calls"] as? [String: Int])
-        #expect(calls == ["min": 12, "max": 60])
+        #expect(calls == ["min": 24, "max": 60])  // stability 2: at least 2 rounds
         let tokens = try #require(json["tokens"] as? [String: [String: Int]])
         #expect(Set(tokens.keys) == ["input", "output"])
         let cost = try #require(json["cost_usd"] as? [String: Double])
@@ -124,6 +125,9 @@ import Testing
 
                 All models priced from the catalog.
                 Tokens are estimates: prompt bytes ÷ 4 plus template overhead; outputs at max_tokens or defaults.
+                Calls: min stops at the earliest round the strategy allows, skips refines under min_bytes and asks one
+                verification question; max runs every round and call. Retries count once; a format re-ask or a fallback
+                adds a call; a dropped member or a budget, deadline or quorum stop makes fewer.
 
                 """)
     }
