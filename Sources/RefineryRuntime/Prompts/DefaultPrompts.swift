@@ -104,12 +104,14 @@ package enum DefaultPrompts {
         {{{own_answer}}}
         {{/has_own_answer}}
 
+        {{#has_peers}}
         ## Other participants' answers
         {{#peers}}
         ### Response {{{label}}}
         {{{text}}}
 
         {{/peers}}
+        {{/has_peers}}
         ## Instructions
         Use these answers as additional information and give your updated answer to the task. Check each \
         claim instead of trusting it; where the answers disagree, work out which is right. Change your position \

@@ -36,12 +36,16 @@ extension RunExecutor {
                     context.ownHistory = past.map(\.entry)
                 }
             case .peers:
+                // Debate (Du et al.) and Mixture-of-Agents (Wang et al.) both give each member every answer of
+                // the step before, its own included: its own as its previous answer, the others under labels.
                 let peers = labelled(for: member, members: memberIDs.filter { $0 != member && isActive($0) }) {
                     answers[$0]?.text
                 }
-                if !peers.texts.isEmpty {
+                let own = answers[member]?.text
+                if !peers.texts.isEmpty || own != nil {
                     kind = .proposeWithPeers
                     context.peers = peers.texts
+                    context.ownAnswer = own
                 }
             case .synthesis:
                 if let synthesis {
