@@ -32,6 +32,8 @@ final class SectionRun {
     var unscored = 0
     var synthesis: Synthesis?
     var synthesisBy: String?
+    /// The model that wrote `synthesis` (a fallback when the primary failed).
+    var synthesisModel: ModelRef?
     var droppedThisRound: Set<String> = []
     var droppedNames: [String] = []
     var calls = 0

@@ -234,14 +234,25 @@ extension RunExecutor {
     /// The current draft: the latest arbiter text (synthesis, refinement, verified revision) or
     /// the first active member's latest answer, whichever came later in the chain.
     func draftText(before stageIndex: Int) -> String? {
+        latestDraft(before: stageIndex)?.text
+    }
+
+    /// ``draftText(before:)`` with who wrote it (`nil` only for a draft of unknown origin).
+    func latestDraft(before stageIndex: Int) -> (text: String, source: AnswerSource?)? {
         let first = memberIDs.first { isActive($0) } ?? memberIDs[0]
+        func source(_ participant: String, _ model: ModelRef?) -> AnswerSource? {
+            model.map { AnswerSource(participant: participant, model: $0) }
+        }
         let arbiter = section?.latestText(of: "arbiter", before: stageIndex)
         let member = section?.latestText(of: first, before: stageIndex)
         switch (arbiter, member) {
-        case (let a?, let m?): return a.stage > m.stage ? a.text : m.text
-        case (let a?, nil): return a.text
-        case (nil, let m?): return m.text
-        case (nil, nil): return draft ?? answers[first]?.text
+        case (let a?, let m?):
+            return a.stage > m.stage ? (a.text, source("arbiter", a.model)) : (m.text, source(first, m.model))
+        case (let a?, nil): return (a.text, source("arbiter", a.model))
+        case (nil, let m?): return (m.text, source(first, m.model))
+        case (nil, nil):
+            if let draft { return (draft, draftSource) }
+            return answers[first].map { ($0.text, AnswerSource(participant: first, model: $0.model)) }
         }
     }
 

@@ -68,10 +68,12 @@ extension RunExecutor {
                     if (parsed.confidence, -rank) > (current.confidence, -currentRank) {
                         section?.synthesis = parsed
                         section?.synthesisBy = by
+                        section?.synthesisModel = model
                     }
                 } else {
                     section?.synthesis = parsed
                     section?.synthesisBy = by
+                    section?.synthesisModel = model
                 }
                 return .done(NodeResult(synthesis: parsed, model: model))
             case .failure(let error):
