@@ -94,3 +94,48 @@ import Testing
         #expect(outcome.selected?.memberID == "m1")
     }
 }
+
+@Suite struct InvalidReplyTests {
+    @Test func anUnreadableVerificationPlanIsAFailedCallAndDegradesTheRun() async throws {
+        let provider = ScriptedProvider { call in
+            call.kind == "verifyPlan" ? .text("I would rather not plan anything.") : Fixtures.script()(call)
+        }
+        let recorder = EventRecorder()
+        let workflow = Fixtures.workflow(
+            members: Fixtures.members(1),
+            stages: [.proposeStage, .verify(VerifyStage(common: StageCommon(by: .members), questions: 3))],
+            output: .draft)
+        let outcome = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration()
+        ).run("Q", events: recorder.sink)
+        // Asked twice (the second time with the reminder), then reported, never silently skipped.
+        #expect(provider.calls.filter { $0.kind == "verifyPlan" }.count == 2)
+        let failed = recorder.calls("call_failed")
+        #expect(failed.count == 1)
+        #expect(failed.first?.participant == "m1")
+        #expect(failed.first?.errorCode == "invalid_response")
+        #expect(failed.first?.error?.contains("unreadable verification plan") == true)
+        #expect(outcome.coverage.degraded)
+        #expect(outcome.coverage.reasons.contains { $0.contains("unreadable verification plan") })
+        // The unverified draft is still the answer, marked as such.
+        #expect(outcome.selected?.answer == Fixtures.answer("m1", round: 0))
+    }
+
+    @Test(arguments: ["", "  \n", "...", "…"])
+    func anEmptyOrPlaceholderReplyIsNoAnswer(reply: String) async throws {
+        let provider = ScriptedProvider { call in
+            call.participant == "m2" ? .text(reply) : Fixtures.script()(call)
+        }
+        let recorder = EventRecorder()
+        let workflow = Fixtures.workflow(
+            members: Fixtures.members(2), stages: [.proposeStage], limits: Limits(retries: 0, quorum: 1))
+        let outcome = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration()
+        ).run("Q", events: recorder.sink)
+        #expect(provider.calls.filter { $0.participant == "m2" }.count == 1)
+        #expect(recorder.calls("call_failed").map(\.errorCode) == ["empty_response"])
+        #expect(recorder.drops.map(\.member) == ["m2"])
+        #expect(outcome.answers.map(\.memberID) == ["m1"])
+        #expect(outcome.selected?.memberID == "m1")
+    }
+}
