@@ -146,7 +146,10 @@ package enum DefaultPrompts {
         """
 
     static let evaluatePairwise = """
-        You are reviewing one answer to the task below. You do not know who wrote it; judge it on its merits.
+        You are reviewing one answer to the task below. \
+        {{#anonymous}}You do not know who wrote it; judge it on its merits.{{/anonymous}}\
+        {{^anonymous}}It is labelled with the model that wrote it; judge it on its merits, not on its author.\
+        {{/anonymous}}
 
         \(task)
 
@@ -163,8 +166,11 @@ package enum DefaultPrompts {
         """
 
     static let evaluateBatched = """
-        You are reviewing several answers to the task below. You do not know who wrote them; judge each one \
-        on its merits, independently of the others.
+        You are reviewing several answers to the task below. \
+        {{#anonymous}}You do not know who wrote them; judge each one on its merits, independently of the others.\
+        {{/anonymous}}\
+        {{^anonymous}}Each is labelled with the model that wrote it; judge each one on its merits, not on its \
+        author, independently of the others.{{/anonymous}}
 
         \(task)
 

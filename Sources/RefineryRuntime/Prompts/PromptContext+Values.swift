@@ -10,12 +10,14 @@ extension PromptContext {
         "needs_iteration", "ranking", "has_answer", "answers", "has_answers", "labels", "labels_json", "has_rubric",
         "rubric", "score", "rationale", "strengths", "has_strengths", "weaknesses", "has_weaknesses", "suggestions",
         "has_suggestions", "has_draft", "draft", "has_questions", "questions", "number", "has_question", "question",
-        "has_verification_answers", "verification_answers", "question_count",
+        "has_verification_answers", "verification_answers", "question_count", "anonymous",
     ]
 
     /// The values templates are rendered with.
     func templateValues() -> [String: Any] {
-        var values: [String: Any] = ["prompt": prompt, "question_count": String(questionCount)]
+        var values: [String: Any] = [
+            "prompt": prompt, "question_count": String(questionCount), "anonymous": anonymous,
+        ]
         func optional(_ key: String, _ value: String?) {
             let present = Self.present(value)
             values["has_" + key] = present

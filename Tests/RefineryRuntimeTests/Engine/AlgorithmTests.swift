@@ -257,4 +257,24 @@ import Testing
             }
         }
     }
+
+    /// `anonymize: false`: reviewers see the model id that wrote each answer instead of a label.
+    @Test(arguments: [EvaluateStage.Mode.pairwise, .batched])
+    func evaluationWithoutAnonymityShowsTheAuthorsModel(mode: EvaluateStage.Mode) async throws {
+        let provider = ScriptedProvider(script: Fixtures.script { _, target, _ in target == "m3" ? 9 : 6 })
+        var members = Fixtures.members(3)
+        members[2].model = members[1].model  // m2 and m3 share test/model-2
+        let workflow = Fixtures.workflow(
+            members: members, stages: [.proposeStage, .evaluate(EvaluateStage(mode: mode, anonymize: false))])
+        let outcome = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration()
+        ).run("Q")
+        let m1 = provider.calls.filter { $0.participant == "m1" && $0.kind.hasPrefix("evaluate") }
+        #expect(Set(m1.flatMap(\.labels.keys)) == ["test/model-2 (m2)", "test/model-2 (m3)"])
+        let m2 = try #require(provider.calls.first { $0.participant == "m2" && $0.kind.hasPrefix("evaluate") })
+        #expect(m2.labels["test/model-1"] == "m1")
+        #expect(m2.user.contains("### Response test/model-1") || m2.user.contains("## Response test/model-1"))
+        #expect(!m2.user.contains("You do not know who wrote"))
+        #expect(outcome.winner?.memberID == "m3")
+    }
 }
