@@ -38,7 +38,8 @@ extension ReplyParser {
             )
         }
         let revised = trimmedLines(reply[open.upperBound..<close.lowerBound])
-        guard !isPlaceholder(revised) else {
+        // The reminder's own wording echoed back is a placeholder too.
+        guard !isPlaceholder(revised), revised.lowercased() != "the complete revised text" else {
             return .failure(ReplyParseError(message: "the <revised> block is empty or only a placeholder"))
         }
         return .success((critique, revised))
