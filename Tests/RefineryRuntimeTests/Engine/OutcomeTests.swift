@@ -117,7 +117,7 @@ import Testing
         #expect(failed.first?.error?.contains("unreadable verification plan") == true)
         #expect(outcome.coverage.degraded)
         #expect(outcome.coverage.reasons.contains { $0.contains("unreadable verification plan") })
-        // The unverified draft is still the answer, marked as such.
+        // The unverified draft is still the answer; the run's coverage says why it is degraded.
         #expect(outcome.selected?.answer == Fixtures.answer("m1", round: 0))
     }
 
