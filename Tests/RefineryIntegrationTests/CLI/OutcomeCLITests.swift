@@ -140,5 +140,24 @@ extension CLIEndToEnd {
                 #expect(show.stdout.contains("arbiter (openai/gpt-4o, fallback for openai/o3"), "\(show.stdout)")
             }
         }
+
+        @Test func anUnreadableVerificationPlanIsReportedInEventsAndCoverage() async throws {
+            // The universal reply lists no questions: the planner's reply stays unreadable after the reminder.
+            try await withSandbox({ _ in Self.answer }) { binary, sandbox, environment in
+                let result = try await binary.run(
+                    ["run", "verify", "q", "--models", "openai/gpt-4o", "--output-format", "jsonl"],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let lines = try result.stdout.split(separator: "\n").map { try CLIHarness.json(String($0)) }
+                let failed = lines.filter { $0["type"] as? String == "call_failed" }
+                #expect(failed.count == 1, "\(result.stdout)")
+                let code = failed.first.flatMap { $0["errorCode"] ?? $0["error_code"] }
+                #expect(code as? String == "invalid_response")
+                let coverage = try #require(lines.last?["coverage"] as? [String: Any])
+                #expect(coverage["degraded"] as? Bool == true)
+                let reasons = coverage["reasons"] as? [String] ?? []
+                #expect(reasons.contains { $0.contains("unreadable verification plan") }, "\(reasons)")
+            }
+        }
     }
 }
