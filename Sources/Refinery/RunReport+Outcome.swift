@@ -5,11 +5,11 @@ public import RefineryRuntime
 
 extension RunReport {
     /// `converged`, `single_model`, `max_rounds`, `insufficient_models`, `budget_exhausted`, `cancelled`,
-    /// `failed`. A single member cannot be scored by peers, so its completed run is `single_model`.
-    public static func statusName(_ status: RunStatus, memberCount: Int = 2) -> String {
-        if memberCount == 1 && status == .maxRounds { return "single_model" }
-        return switch status {
+    /// `failed`.
+    public static func statusName(_ status: RunStatus) -> String {
+        switch status {
         case .converged: "converged"
+        case .singleModel: "single_model"
         case .maxRounds: "max_rounds"
         case .insufficientModels: "insufficient_models"
         case .budgetExhausted: "budget_exhausted"
@@ -20,12 +20,12 @@ extension RunReport {
 
     /// The report of `outcome` for `workflow`; `full` adds every round (for `--output FILE`).
     public init(outcome: RunOutcome, workflow: Workflow, full: Bool = false) {
-        let selected = Self.selectedAnswer(outcome: outcome, workflow: workflow)
         let rounds = outcome.rounds.filter { $0.phase == .round }
         self.init(
             runID: outcome.runID,
-            status: Self.statusName(outcome.status, memberCount: workflow.members.count),
-            winner: selected,
+            status: Self.statusName(outcome.status),
+            // An outcome built by hand may name only its winner.
+            winner: (outcome.selected ?? outcome.winner).map(Winner.init),
             finalRound: outcome.finalRound,
             strategy: outcome.strategy,
             allAnswers: outcome.answers.map(Answer.init),
@@ -37,7 +37,7 @@ extension RunReport {
                 membersAnswered: outcome.coverage.membersAnswered,
                 reviewsReceived: outcome.coverage.reviewsReceived.values.reduce(0, +),
                 arbiterFallbackUsed: outcome.coverage.arbiterFallbackUsed,
-                degraded: outcome.coverage.degraded),
+                degraded: outcome.coverage.degraded, reasons: outcome.coverage.reasons),
             stoppedBy: outcome.stoppedBy,
             workflow: WorkflowInfo(
                 name: workflow.name, version: workflow.version, path: workflow.provenance.path,
@@ -45,28 +45,6 @@ extension RunReport {
                 gitDirty: workflow.provenance.gitDirty),
             rounds: full ? rounds.map(Self.roundSummary) : nil)
         vote = outcome.vote.map(Vote.init)
-    }
-
-    private static func selectedAnswer(outcome: RunOutcome, workflow: Workflow) -> Winner? {
-        switch workflow.output {
-        case .synthesis:
-            if let text = outcome.finalAnswer ?? outcome.synthesis?.synthesis, let arbiter = workflow.arbiter {
-                return Winner(modelID: arbiter.model.description, memberID: "arbiter", answer: text)
-            }
-        case .draft:
-            if let text = outcome.finalAnswer ?? outcome.draft {
-                let member =
-                    outcome.winner.map { ($0.memberID, $0.model.description) }
-                    ?? workflow.members.first.map { ($0.id, $0.model.description) }
-                return Winner(modelID: member?.1 ?? "", memberID: member?.0 ?? "", answer: text)
-            }
-        case .winner:
-            break
-        }
-        guard let winner = outcome.winner else { return nil }
-        return Winner(
-            modelID: winner.model.description, memberID: winner.memberID,
-            answer: outcome.finalAnswer ?? winner.answer)
     }
 
     private static func roundSummary(_ round: RoundResult) -> RoundSummary {
@@ -78,6 +56,15 @@ extension RunReport {
             score: round.synthesis?.confidence ?? leader.flatMap { scores[$0] },
             converged: round.decision?.converged ?? false, scores: scores, reason: round.decision?.signal,
             answers: round.answers.map(Answer.init))
+    }
+}
+
+extension RunReport.Winner {
+    /// The report's view of the answer a run selected, named by whoever produced it.
+    public init(_ selected: RefineryRuntime.Winner) {
+        self.init(
+            modelID: selected.model.description, memberID: selected.memberID, answer: selected.answer,
+            fallbackFrom: selected.fallbackFrom?.description, degraded: selected.degraded)
     }
 }
 

@@ -12,7 +12,8 @@ public struct RunReport: Sendable, Hashable, Codable {
     public var formatVersion: Int
     /// The run's id in the store.
     public var runID: String
-    /// `converged`, `max_rounds`, `insufficient_models`, `budget_exhausted`, `cancelled` or `failed`.
+    /// `converged`, `single_model`, `max_rounds`, `insufficient_models`, `budget_exhausted`, `cancelled` or
+    /// `failed`.
     public var status: String
     /// The selected answer.
     public var winner: Winner?
@@ -77,24 +78,45 @@ public struct RunReport: Sendable, Hashable, Codable {
 
     /// The selected answer.
     public struct Winner: Sendable, Hashable, Codable {
-        /// `provider/model` that produced it (`arbiter` model for a synthesis).
+        /// `provider/model` that produced it: a fallback model when the primary failed.
         public var modelID: String
-        /// The member id, or `arbiter`.
+        /// The member id, or `arbiter`: whoever produced the answer.
         public var memberID: String
         /// The answer text.
         public var answer: String
+        /// The configured `provider/model` that failed, when a fallback produced the answer.
+        public var fallbackFrom: String?
+        /// Whether this is only the best answer so far: the run stopped early (e.g. below quorum) or what
+        /// the workflow's `output` selects was never produced.
+        public var degraded: Bool
 
         /// Creates a winner.
-        public init(modelID: String, memberID: String, answer: String) {
+        public init(
+            modelID: String, memberID: String, answer: String, fallbackFrom: String? = nil, degraded: Bool = false
+        ) {
             self.modelID = modelID
             self.memberID = memberID
             self.answer = answer
+            self.fallbackFrom = fallbackFrom
+            self.degraded = degraded
+        }
+
+        /// Decodes a winner; results recorded before `degraded` existed read as not degraded.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                modelID: try container.decode(String.self, forKey: .modelID),
+                memberID: try container.decode(String.self, forKey: .memberID),
+                answer: try container.decode(String.self, forKey: .answer),
+                fallbackFrom: try container.decodeIfPresent(String.self, forKey: .fallbackFrom),
+                degraded: try container.decodeIfPresent(Bool.self, forKey: .degraded) ?? false)
         }
 
         enum CodingKeys: String, CodingKey {
-            case answer
+            case answer, degraded
             case modelID = "model_id"
             case memberID = "member_id"
+            case fallbackFrom = "fallback_from"
         }
     }
 
@@ -170,19 +192,36 @@ public struct RunReport: Sendable, Hashable, Codable {
         public var reviewsReceived: Int
         /// Whether an arbiter fallback model was used.
         public var arbiterFallbackUsed: Bool
-        /// Whether the run lost members or reviews on the way.
+        /// Whether the run lost members, calls or reviews on the way.
         public var degraded: Bool
+        /// Why it is degraded, one sentence each (empty when it is not).
+        public var reasons: [String]
 
         /// Creates coverage.
-        public init(membersAnswered: Int, reviewsReceived: Int, arbiterFallbackUsed: Bool, degraded: Bool) {
+        public init(
+            membersAnswered: Int, reviewsReceived: Int, arbiterFallbackUsed: Bool, degraded: Bool,
+            reasons: [String] = []
+        ) {
             self.membersAnswered = membersAnswered
             self.reviewsReceived = reviewsReceived
             self.arbiterFallbackUsed = arbiterFallbackUsed
             self.degraded = degraded
+            self.reasons = reasons
+        }
+
+        /// Decodes coverage; results recorded before `reasons` existed read as giving none.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                membersAnswered: try container.decode(Int.self, forKey: .membersAnswered),
+                reviewsReceived: try container.decode(Int.self, forKey: .reviewsReceived),
+                arbiterFallbackUsed: try container.decode(Bool.self, forKey: .arbiterFallbackUsed),
+                degraded: try container.decode(Bool.self, forKey: .degraded),
+                reasons: try container.decodeIfPresent([String].self, forKey: .reasons) ?? [])
         }
 
         enum CodingKeys: String, CodingKey {
-            case degraded
+            case degraded, reasons
             case membersAnswered = "members_answered"
             case reviewsReceived = "reviews_received"
             case arbiterFallbackUsed = "arbiter_fallback_used"

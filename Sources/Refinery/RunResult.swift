@@ -25,13 +25,9 @@ public struct RunResult: Sendable {
 
 extension RunExitCode {
     /// The exit code for a run status (DESIGN §4): a single model that answered is a success.
-    public init(_ status: RunStatus, memberCount: Int = 2) {
-        if memberCount == 1 && status == .maxRounds {
-            self = .success
-            return
-        }
+    public init(_ status: RunStatus) {
         switch status {
-        case .converged: self = .success
+        case .converged, .singleModel: self = .success
         case .maxRounds: self = .maxRoundsWithoutConvergence
         case .insufficientModels: self = .quorumNotMet
         case .budgetExhausted, .cancelled, .failed: self = .failure

@@ -102,7 +102,7 @@ extension RunService {
             throw error
         }
         let report = RunReport(outcome: outcome, workflow: workflow)
-        let exitCode = RunExitCode(outcome.status, memberCount: workflow.members.count)
+        let exitCode = RunExitCode(outcome.status)
         // The outcome is recorded even when the run was cancelled: the ledger stays consistent.
         try await Self.recordOutcome(outcome, report: report, exitCode: exitCode, runID: stored.id, store: store)
         return RunResult(outcome: outcome, workflow: workflow, report: report, exitCode: exitCode)

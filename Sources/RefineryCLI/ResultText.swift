@@ -35,7 +35,7 @@ enum ResultText {
         let report = result.report
         var lines = ["# \(report.workflow.name): \(report.status)", ""]
         if let winner = report.winner {
-            lines += ["## Answer (\(winner.memberID), \(winner.modelID))", "", winner.answer, ""]
+            lines += ["## Answer (\(producer(winner)))", "", winner.answer, ""]
         }
         if raw || report.allAnswers.count > 1 {
             lines += ["## All answers", "", "| member | model | mean score |", "|---|---|---|"]
@@ -55,8 +55,9 @@ enum ResultText {
     }
 
     static func summary(_ report: RunReport) -> String {
-        var parts = [
-            "status: \(report.status) (\(report.stoppedBy))",
+        var parts = ["status: \(report.status) (\(report.stoppedBy))"]
+        if let winner = report.winner { parts.append("answer: \(producer(winner))") }
+        parts += [
             "rounds: \(report.metadata.totalRounds)",
             "calls: \(report.metadata.totalCalls)",
             "tokens: \(report.tokens.input) in / \(report.tokens.output) out",
@@ -64,7 +65,10 @@ enum ResultText {
             "elapsed: \(String(format: "%.1f", Double(report.metadata.elapsedMs) / 1000)) s",
         ]
         if let vote = report.vote { parts.insert("vote: " + Self.vote(vote), at: 1) }
-        if report.coverage.degraded { parts.append("degraded: yes") }
+        if report.coverage.degraded {
+            let reasons = report.coverage.reasons
+            parts.append("degraded: " + (reasons.isEmpty ? "yes" : reasons.joined(separator: "; ")))
+        }
         parts.append("run: \(report.runID)")
         return parts.joined(separator: " · ")
     }
@@ -79,6 +83,14 @@ enum ResultText {
         if !vote.abstentions.isEmpty { text += ", abstained: " + vote.abstentions.joined(separator: ", ") }
         if let rule = vote.tieBrokenBy { text += ", tie → \(rule)" }
         return text
+    }
+
+    /// Who produced the selected answer, with the model that did and the one that failed before it:
+    /// `arbiter (openai/gpt-4o, fallback for anthropic/claude-sonnet-4-5)`, `m1 (…), best so far`.
+    static func producer(_ winner: RunReport.Winner) -> String {
+        var model = winner.modelID
+        if let primary = winner.fallbackFrom { model += ", fallback for \(primary), which failed" }
+        return "\(winner.memberID) (\(model))" + (winner.degraded ? ", best so far" : "")
     }
 
     private static func score(_ value: Double?) -> String {

@@ -48,7 +48,8 @@ enum TextFormat {
             lines.append("rounds:    \(report.metadata.totalRounds), \(report.metadata.totalCalls) calls")
             if let winner = report.winner {
                 let answer = winner.answer.replacingOccurrences(of: "\n", with: " ")
-                lines.append("answer:    \(winner.memberID): \(answer.count > 200 ? answer.prefix(200) + "…" : answer)")
+                lines.append("answered:  \(ResultText.producer(winner))")
+                lines.append("answer:    \(answer.count > 200 ? answer.prefix(200) + "…" : answer)")
             }
         }
         lines.append("models:")

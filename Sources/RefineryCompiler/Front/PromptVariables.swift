@@ -67,6 +67,7 @@ package enum PromptVariables {
             [
                 "has_answer": .flag, "answer": labeled, "has_answers": .flag, "answers": .list(labeled),
                 "labels": .text, "labels_json": .text, "has_rubric": .flag, "rubric": .text,
+                "anonymous": .flag,
             ]
         case "refine":
             // refine (own answer and the reviews it received), critiqueRevise (a draft).

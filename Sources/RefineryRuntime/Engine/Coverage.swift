@@ -12,11 +12,13 @@ public struct Coverage: Sendable, Hashable, Codable {
     public var droppedMembers: [String]
     /// Reviews whose reply stayed unreadable after the one format reminder (recorded as unscored).
     public var unscoredReviews: Int
+    /// Why the run is ``degraded``, one sentence each (empty when it is not).
+    public var reasons: [String]
 
     /// Creates coverage.
     public init(
         membersAnswered: Int = 0, reviewsReceived: [String: Int] = [:], arbiterFallbackUsed: Bool = false,
-        degraded: Bool = false, droppedMembers: [String] = [], unscoredReviews: Int = 0
+        degraded: Bool = false, droppedMembers: [String] = [], unscoredReviews: Int = 0, reasons: [String] = []
     ) {
         self.membersAnswered = membersAnswered
         self.reviewsReceived = reviewsReceived
@@ -24,5 +26,6 @@ public struct Coverage: Sendable, Hashable, Codable {
         self.degraded = degraded
         self.droppedMembers = droppedMembers
         self.unscoredReviews = unscoredReviews
+        self.reasons = reasons
     }
 }

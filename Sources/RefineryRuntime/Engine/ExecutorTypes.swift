@@ -18,6 +18,12 @@ struct ParticipantState: Sendable {
     var droppedForRun = false
 }
 
+/// Who produced a text the run may select (a member or `arbiter`), and with which model of its chain.
+struct AnswerSource: Sendable, Hashable {
+    var participant: String
+    var model: ModelRef
+}
+
 /// What a finished node left for the nodes after it.
 struct NodeResult: Sendable {
     /// An answer, revision, draft or verification answer.

@@ -186,12 +186,18 @@ extension RunExecutor {
             let cost = Self.cost(of: reply.usage, for: ticket) { pricing(for: $0) }
             costUSD += cost
             usage = usage + reply.usage
-            totalCalls += 1
             repliesSeen += 1
             let stepUsage = (section?.usage ?? TokenUsage()) + reply.usage
-            section?.calls += 1
             section?.usage = stepUsage
             section?.costUSD += cost
+            let applied = applyReply(reply, to: ticket, evaluation: evaluation)
+            if case .invalid(let error) = applied {
+                // Paid for, but no answer: retried, then a fallback, then dropped, like an empty reply.
+                await handleAttempt(ticket, .failed(error), latency: latency, startedAt: startedAt)
+                return
+            }
+            totalCalls += 1
+            section?.calls += 1
             // The call's task already committed the reply to the ledger (see `recordReply`).
             // Built only for a listener: this is the path every successful call takes.
             if let emit {
@@ -199,14 +205,27 @@ extension RunExecutor {
                 event.usage = reply.usage
                 event.costUSD = cost
                 event.latencyMs = latency.milliseconds
-                event.status = replayed ? .replayed : .succeeded
-                emit(.callFinished(event))
+                if case .unreadable(let message) = applied {
+                    event.status = .failed
+                    event.errorCode = ProviderError.Code.invalidResponse.description
+                    event.error = message
+                    emit(.callFailed(event))
+                } else {
+                    event.status = replayed ? .replayed : .succeeded
+                    emit(.callFinished(event))
+                }
             }
-            switch applyReply(reply, to: ticket, evaluation: evaluation) {
+            switch applied {
             case .done(let nodeResult):
                 complete(ticket.plan.nodeIndex, nodeResult)
             case .retryWithReminder(let kind):
                 enqueue(withReminder(ticket, kind: kind))
+            case .unreadable(let message):
+                failedCalls += 1
+                degradations.append("\(ticket.participant), round \(ticket.round): \(message)")
+                complete(ticket.plan.nodeIndex, .skipped(message))
+            case .invalid:
+                break
             }
         case .unrenderable(let message):
             configuration.logger.error(

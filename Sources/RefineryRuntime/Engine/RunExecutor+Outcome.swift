@@ -7,30 +7,82 @@ extension RunExecutor {
         let (status, stoppedBy) = statusAndSignal()
         let memberAnswers = memberAnswers()
         let winner = pickWinner()
-        let finalAnswer: String?
-        switch workflow.output {
-        case .winner: finalAnswer = winner?.answer ?? synthesis?.synthesis ?? draft ?? memberAnswers.first?.answer
-        case .synthesis: finalAnswer = synthesis?.synthesis ?? winner?.answer ?? draft
-        case .draft: finalAnswer = draft ?? synthesis?.synthesis ?? winner?.answer
-        }
+        let selected = select(winner: winner, status: status)
         let dropped = droppedForRunOrder
         let unscored = unscoredTotal
-        let degraded =
-            !dropped.isEmpty || unscored > 0 || arbiterFallbackUsed || failedCalls > 0
-            || rounds.contains { !$0.droppedMembers.isEmpty }
+        let droppedForRound = rounds.contains { !$0.droppedMembers.isEmpty }
+        var reasons: [String] = []
+        if !dropped.isEmpty { reasons.append("dropped for the run: \(dropped.joined(separator: ", "))") }
+        if droppedForRound, dropped.isEmpty { reasons.append("a member was dropped for a round") }
+        if failedCalls > 0 { reasons.append("\(failedCalls) call(s) failed") }
+        if unscored > 0 { reasons.append("\(unscored) review(s) unreadable, recorded as unscored") }
+        if arbiterFallbackUsed { reasons.append("the arbiter's primary model failed; a fallback model answered") }
+        reasons += degradations
+        if let selected, selected.degraded, case .insufficientModels = status {
+            reasons.append("below quorum: the answer is the best one so far")
+        }
         let coverage = Coverage(
             membersAnswered: memberIDs.filter { participants[$0]?.droppedForRun == false && answers[$0] != nil }.count,
             reviewsReceived: lastScores.mapValues(\.count), arbiterFallbackUsed: arbiterFallbackUsed,
-            degraded: degraded, droppedMembers: dropped, unscoredReviews: unscored)
+            degraded: !reasons.isEmpty, droppedMembers: dropped, unscoredReviews: unscored, reasons: reasons)
         var outcome = RunOutcome(
             runID: configuration.runID, workflow: workflow.name, status: status, stoppedBy: stoppedBy, winner: winner,
-            finalAnswer: finalAnswer, answers: memberAnswers, synthesis: synthesis, draft: draft,
-            finalRound: graph.round == nil ? 0 : rounds.last { $0.phase == .round }?.round ?? 0,
+            finalAnswer: selected?.answer, selected: selected, answers: memberAnswers, synthesis: synthesis,
+            draft: draft, finalRound: graph.round == nil ? 0 : rounds.last { $0.phase == .round }?.round ?? 0,
             strategy: workflow.convergence.strategy.name, rounds: rounds, usage: usage, costUSD: costUSD,
             totalCalls: totalCalls, elapsedMs: clock.elapsed().milliseconds, coverage: coverage,
             anonymizationMap: sortedAnonymization())
         outcome.vote = lastVote
         return outcome
+    }
+
+    /// What `output` selects, with who produced it. When it was never produced, the next best text the
+    /// run has (winner, synthesis, draft, then a member's answer), marked degraded; so is any answer of a
+    /// run that stopped early. Only a participant that produced the text is ever named.
+    private func select(winner: Winner?, status: RunStatus) -> Winner? {
+        let fromSynthesis = synthesis.flatMap { synthesis in
+            synthesisSource.map { provenance($0, text: synthesis.synthesis) }
+        }
+        let fromDraft = draft.flatMap { draft in draftSource.map { provenance($0, text: draft) } }
+        let fromMember = (memberIDs.filter { isActive($0) } + memberIDs).lazy.compactMap { id in
+            self.answers[id].map { self.provenance(AnswerSource(participant: id, model: $0.model), text: $0.text) }
+        }.first
+        let intended: Winner?
+        let fallbacks: [Winner?]
+        switch workflow.output {
+        case .winner:
+            intended = winner
+            fallbacks = [fromSynthesis, fromDraft, fromMember]
+        case .synthesis:
+            intended = fromSynthesis
+            fallbacks = [winner, fromDraft, fromMember]
+        case .draft:
+            intended = fromDraft
+            fallbacks = [fromSynthesis, winner, fromMember]
+        }
+        let stoppedEarly: Bool =
+            switch status {
+            case .converged, .maxRounds, .singleModel: false
+            case .insufficientModels, .budgetExhausted, .cancelled, .failed: true
+            }
+        // A lone member has no peers to score it: its answer is the winner intended.
+        let lone = memberIDs.count == 1 && workflow.output == .winner ? fromMember : nil
+        if var chosen = intended ?? lone {
+            chosen.degraded = stoppedEarly
+            return chosen
+        }
+        guard var best = fallbacks.lazy.compactMap({ $0 }).first else { return nil }
+        best.degraded = true
+        return best
+    }
+
+    /// `text` as produced by `source`, naming the configured model when a fallback produced it.
+    private func provenance(_ source: AnswerSource, text: String) -> Winner {
+        let primary = participants[source.participant]?.models.first
+        return Winner(
+            memberID: source.participant, model: source.model, answer: text,
+            meanScore: lastScores[source.participant]?.mean,
+            fallbackFrom: primary.flatMap { $0 == source.model ? nil : $0 })
     }
 
     /// The anonymization map in (round, viewer, label) order. A viewer's labels are recorded all at once
@@ -68,6 +120,9 @@ extension RunExecutor {
         }
         if graph.round == nil { return (.converged, "single-pass: the workflow has no repeat block") }
         if let decision = lastDecision, decision.converged { return (.converged, decision.signal) }
+        if memberIDs.count == 1, workflow.convergence.strategy.needsPeerScores {
+            return (.singleModel, "single model: one member has no peers to score it")
+        }
         let ran = rounds.last { $0.phase == .round }?.round ?? 0
         let signal = lastDecision?.signal ?? "max-rounds: \(ran) of \(workflow.iterations.max) rounds ran"
         return (.maxRounds, signal)
@@ -80,16 +135,30 @@ extension RunExecutor {
             guard let id = vote.winnerMember, let text = lastVoteWinnerText, let model = answers[id]?.model else {
                 return nil
             }
-            return Winner(memberID: id, model: model, answer: text, meanScore: lastScores[id]?.mean)
+            var winner = provenance(AnswerSource(participant: id, model: model), text: text)
+            winner.meanScore = lastScores[id]?.mean
+            return winner
         }
         guard let best = lastScores.values.map(\.mean).max() else { return nil }
         let tied = memberIDs.filter { lastScores[$0]?.mean == best }
         let leader = lastDecision?.leader
         guard let id = tied.first(where: { $0 == leader }) ?? tied.first, let answer = answers[id] else { return nil }
-        return Winner(memberID: id, model: answer.model, answer: answer.text, meanScore: best)
+        var winner = provenance(AnswerSource(participant: id, model: answer.model), text: answer.text)
+        winner.meanScore = best
+        return winner
     }
 
     func emitRunFinished() {
         emit?(.runFinished(makeOutcome()))
+    }
+}
+
+extension ConvergenceStrategy {
+    /// Whether the strategy decides on scores members give each other (so one member can never converge).
+    fileprivate var needsPeerScores: Bool {
+        switch self {
+        case .voteThreshold, .unanimous: true
+        case .confidence, .semantic, .agreement, .none: false
+        }
     }
 }

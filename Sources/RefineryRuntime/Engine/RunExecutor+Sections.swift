@@ -104,11 +104,18 @@ extension RunExecutor {
             }
         }
         let previousDraft = draft
-        draft = draftText(before: Int.max)
-        if let produced = run.synthesis { synthesis = produced }
+        let latest = latestDraft(before: Int.max)
+        draft = latest?.text
+        if let source = latest?.source { draftSource = source }
         if let taken = run.vote {
             lastVote = taken
             lastVoteWinnerText = run.voteWinnerText
+        }
+        if let produced = run.synthesis {
+            synthesis = produced
+            if let by = run.synthesisBy, let model = run.synthesisModel {
+                synthesisSource = AnswerSource(participant: by, model: model)
+            }
         }
 
         // Scores of this step.

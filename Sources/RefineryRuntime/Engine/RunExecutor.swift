@@ -30,7 +30,13 @@ actor RunExecutor {
     var participants: [String: ParticipantState] = [:]
     var answers: [String: (text: String, model: ModelRef)] = [:]
     var draft: String?
+    /// Who wrote `draft`, when known.
+    var draftSource: AnswerSource?
     var synthesis: Synthesis?
+    /// Who wrote `synthesis`.
+    var synthesisSource: AnswerSource?
+    /// Why the run's evidence is incomplete beyond what the counters say (e.g. an unreadable plan).
+    var degradations: [String] = []
     /// Each member's earlier answers and the reviews they got, described only when a prompt shows them.
     var history: [String: [PastAnswer]] = [:]
     var extraContext: String?

@@ -15,6 +15,10 @@ public struct RunOutcome: Sendable, Hashable, Codable {
     public var winner: Winner?
     /// The answer the workflow's `output` selects (winner, synthesis or draft), if there is one.
     public var finalAnswer: String?
+    /// ``finalAnswer`` with the participant and model that produced it; when what `output` selects was
+    /// never produced (e.g. the run fell below quorum before scoring), the best answer so far, marked
+    /// ``Winner/degraded``.
+    public var selected: Winner?
     /// Every member's latest answer.
     public var answers: [MemberAnswer]
     /// The last synthesis, if the workflow synthesizes.
@@ -45,8 +49,9 @@ public struct RunOutcome: Sendable, Hashable, Codable {
     /// Creates an outcome.
     public init(
         runID: String, workflow: String, status: RunStatus, stoppedBy: String, winner: Winner? = nil,
-        finalAnswer: String? = nil, answers: [MemberAnswer] = [], synthesis: Synthesis? = nil, draft: String? = nil,
-        finalRound: Int = 0, strategy: String, rounds: [RoundResult] = [], usage: TokenUsage = TokenUsage(),
+        finalAnswer: String? = nil, selected: Winner? = nil, answers: [MemberAnswer] = [], synthesis: Synthesis? = nil,
+        draft: String? = nil, finalRound: Int = 0, strategy: String, rounds: [RoundResult] = [],
+        usage: TokenUsage = TokenUsage(),
         costUSD: Double = 0, totalCalls: Int = 0, elapsedMs: Int = 0, coverage: Coverage = Coverage(),
         anonymizationMap: [AnonymizationEntry] = []
     ) {
@@ -56,6 +61,7 @@ public struct RunOutcome: Sendable, Hashable, Codable {
         self.stoppedBy = stoppedBy
         self.winner = winner
         self.finalAnswer = finalAnswer
+        self.selected = selected
         self.answers = answers
         self.synthesis = synthesis
         self.draft = draft

@@ -4,6 +4,9 @@ public enum RunStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case converged
     /// `iterations.max` rounds ran without convergence.
     case maxRounds
+    /// One member answered under a strategy that needs peer scores (`vote-threshold`, `unanimous`),
+    /// which one member cannot get: nothing could converge, and nothing failed to.
+    case singleModel
     /// Fewer members than `limits.quorum` could answer.
     case insufficientModels
     /// The next call would have passed `limits.budget`; the outcome holds the partial results.

@@ -32,6 +32,8 @@ final class SectionRun {
     var unscored = 0
     var synthesis: Synthesis?
     var synthesisBy: String?
+    /// The model that wrote `synthesis` (a fallback when the primary failed).
+    var synthesisModel: ModelRef?
     /// The vote taken in this step, if it has a `vote` stage.
     var vote: VoteResult?
     /// The answer text that carries the vote's winning value.

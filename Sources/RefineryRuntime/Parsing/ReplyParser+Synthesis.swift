@@ -12,8 +12,8 @@ extension ReplyParser {
             object = inner
         }
         let synthesisText = text(object.first(synthesisTextKeys))
-        guard !synthesisText.isEmpty else {
-            return .failure(ReplyParseError(message: "the synthesis is missing or empty"))
+        guard !isPlaceholder(synthesisText) else {
+            return .failure(ReplyParseError(message: "the synthesis is missing or empty (or only a placeholder)"))
         }
         guard let rawConfidence = object["confidence"] else {
             return .failure(ReplyParseError(message: "the synthesis has no \"confidence\" (a number from 0 to 1)"))

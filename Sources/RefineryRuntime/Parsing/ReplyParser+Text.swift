@@ -3,6 +3,12 @@
 internal import Foundation
 
 extension ReplyParser {
+    /// Whether `text` holds no answer: empty, or only the placeholder the prompts' reply formats show
+    /// (`...`, `…`). Such a reply is invalid, never a draft or an answer.
+    package static func isPlaceholder(_ text: some StringProtocol) -> Bool {
+        text.unicodeScalars.allSatisfy { $0.properties.isWhitespace || $0 == "." || $0 == "\u{2026}" }
+    }
+
     /// The `<critique>` and `<revised>` blocks of a refiner's reply. Text outside the blocks is ignored;
     /// a missing critique is empty; a missing, unclosed or empty `<revised>` block is an error.
     package static func critiqueRevise(
@@ -32,8 +38,9 @@ extension ReplyParser {
             )
         }
         let revised = trimmedLines(reply[open.upperBound..<close.lowerBound])
-        guard !trimmed(revised).isEmpty else {
-            return .failure(ReplyParseError(message: "the <revised> block is empty"))
+        // The reminder's own wording echoed back is a placeholder too.
+        guard !isPlaceholder(revised), revised.lowercased() != "the complete revised text" else {
+            return .failure(ReplyParseError(message: "the <revised> block is empty or only a placeholder"))
         }
         return .success((critique, revised))
     }
@@ -57,7 +64,7 @@ extension ReplyParser {
             let listed = lines.filter { stripListMarker($0) != $0 }.map(stripListMarker)
             questions = listed.isEmpty ? lines.filter { $0.hasSuffix("?") } : listed
         }
-        questions = questions.filter { !$0.isEmpty }
+        questions = questions.filter { !isPlaceholder($0) }
         guard !questions.isEmpty else {
             let what = trimmed(reply).isEmpty ? "the reply is empty" : "the reply lists no questions"
             return .failure(ReplyParseError(message: "\(what); expected {\"questions\": [...]}"))

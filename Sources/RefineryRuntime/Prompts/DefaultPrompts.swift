@@ -104,12 +104,14 @@ package enum DefaultPrompts {
         {{{own_answer}}}
         {{/has_own_answer}}
 
+        {{#has_peers}}
         ## Other participants' answers
         {{#peers}}
         ### Response {{{label}}}
         {{{text}}}
 
         {{/peers}}
+        {{/has_peers}}
         ## Instructions
         Use these answers as additional information and give your updated answer to the task. Check each \
         claim instead of trusting it; where the answers disagree, work out which is right. Change your position \
@@ -144,7 +146,10 @@ package enum DefaultPrompts {
         """
 
     static let evaluatePairwise = """
-        You are reviewing one answer to the task below. You do not know who wrote it; judge it on its merits.
+        You are reviewing one answer to the task below. \
+        {{#anonymous}}You do not know who wrote it; judge it on its merits.{{/anonymous}}\
+        {{^anonymous}}It is labelled with the model that wrote it; judge it on its merits, not on its author.\
+        {{/anonymous}}
 
         \(task)
 
@@ -161,8 +166,11 @@ package enum DefaultPrompts {
         """
 
     static let evaluateBatched = """
-        You are reviewing several answers to the task below. You do not know who wrote them; judge each one \
-        on its merits, independently of the others.
+        You are reviewing several answers to the task below. \
+        {{#anonymous}}You do not know who wrote them; judge each one on its merits, independently of the others.\
+        {{/anonymous}}\
+        {{^anonymous}}Each is labelled with the model that wrote it; judge each one on its merits, not on its \
+        author, independently of the others.{{/anonymous}}
 
         \(task)
 

@@ -10,7 +10,9 @@ extension PromptContext {
 
     /// The values templates are rendered with.
     func templateValues() -> [String: Any] {
-        var values: [String: Any] = ["prompt": prompt, "question_count": String(questionCount)]
+        var values: [String: Any] = [
+            "prompt": prompt, "question_count": String(questionCount), "anonymous": anonymous,
+        ]
         func optional(_ key: String, _ value: String?) {
             let present = Self.present(value)
             values["has_" + key] = present

@@ -100,6 +100,9 @@ package struct PromptContext: Sendable {
     package var verificationAnswers: [QuestionAnswer]
     /// How many verification questions to plan (`verifyPlan`).
     package var questionCount: Int
+    /// Whether answers under review carry shuffled labels (`evaluate: {anonymize: true}`, the default)
+    /// rather than their authors' model ids.
+    package var anonymous: Bool
 
     /// Creates a context; only `prompt` is required.
     package init(
@@ -107,7 +110,7 @@ package struct PromptContext: Sendable {
         peers: [LabeledText] = [], synthesis: Synthesis? = nil, answerUnderReview: LabeledText? = nil,
         answersToScore: [LabeledText] = [], rubric: String? = nil, reviewsReceived: [LabeledReview] = [],
         draft: String? = nil, questions: [String] = [], question: String? = nil,
-        verificationAnswers: [QuestionAnswer] = [], questionCount: Int = 3
+        verificationAnswers: [QuestionAnswer] = [], questionCount: Int = 3, anonymous: Bool = true
     ) {
         self.prompt = prompt
         self.extraContext = extraContext
@@ -124,6 +127,7 @@ package struct PromptContext: Sendable {
         self.question = question
         self.verificationAnswers = verificationAnswers
         self.questionCount = questionCount
+        self.anonymous = anonymous
     }
 }
 

@@ -54,6 +54,7 @@ enum TemplateName: String, CaseIterable, Sendable {
     case hasVerificationAnswers = "has_verification_answers"
     case verificationAnswers = "verification_answers"
     case questionCount = "question_count"
+    case anonymous
 }
 
 /// A value a plain template sees: text, a flag, a list, or an object (the context or a part of it).
@@ -235,6 +236,7 @@ extension PromptContext {
         switch name {
         case .prompt: .string(prompt)
         case .questionCount: .string(String(questionCount))
+        case .anonymous: .bool(anonymous)
         case .hasExtraContext: .bool(Self.present(extraContext))
         case .extraContext: Self.presentValue(extraContext)
         case .hasOwnAnswer: .bool(Self.present(ownAnswer))

@@ -40,12 +40,16 @@ extension RunExecutor {
                     context.ownHistory = past.map(\.entry)
                 }
             case .peers:
+                // Debate (Du et al.) and Mixture-of-Agents (Wang et al.) both give each member every answer of
+                // the step before, its own included: its own as its previous answer, the others under labels.
                 let peers = labelled(for: member, members: memberIDs.filter { $0 != member && isActive($0) }) {
                     answers[$0]?.text
                 }
-                if !peers.texts.isEmpty {
+                let own = answers[member]?.text
+                if !peers.texts.isEmpty || own != nil {
                     kind = .proposeWithPeers
                     context.peers = peers.texts
+                    context.ownAnswer = own
                 }
             case .synthesis:
                 if let synthesis {
@@ -62,20 +66,23 @@ extension RunExecutor {
             guard isActive(target), let answer = answerText(of: target, before: stageIndex) else {
                 return .result(.skipped("\(target) has no answer"))
             }
-            let label = labels(for: reviewer)[target] ?? "A"
+            let label = reviewLabels(for: reviewer, anonymize: options.anonymize, before: stageIndex)[target] ?? "A"
             context.answerUnderReview = LabeledText(label: label, text: answer)
             context.rubric = options.rubric
+            context.anonymous = options.anonymize
             return makeTicket(
                 node, index, stage: stage, kind: .evaluatePairwise, context: context, format: JSONSchemas.evaluation,
                 replyKind: .evaluation, shown: (label, target))
 
         case (.evaluateBatch(let reviewer, let targets), .evaluate(let options)):
-            let shown = labelled(for: reviewer, members: targets.filter { $0 != reviewer && isActive($0) }) {
-                answerText(of: $0, before: stageIndex)
-            }
+            let shown = labelled(
+                for: reviewer, members: targets.filter { $0 != reviewer && isActive($0) },
+                labels: reviewLabels(for: reviewer, anonymize: options.anonymize, before: stageIndex)
+            ) { answerText(of: $0, before: stageIndex) }
             guard !shown.texts.isEmpty else { return .result(.skipped("nothing to score")) }
             context.answersToScore = shown.texts
             context.rubric = options.rubric
+            context.anonymous = options.anonymize
             let labels = shown.texts.map(\.label)
             return makeTicket(
                 node, index, stage: stage, kind: .evaluateBatched, context: context,
@@ -212,6 +219,24 @@ extension RunExecutor {
         return map
     }
 
+    /// What a reviewer sees each answer labelled with: its shuffled labels, or with `anonymize: false`
+    /// the model id that wrote each answer (with the member id where two members share a model).
+    private func reviewLabels(for reviewer: String, anonymize: Bool, before stageIndex: Int) -> [String: String] {
+        if anonymize { return labels(for: reviewer) }
+        let authors = memberIDs.filter { $0 != reviewer }.compactMap { member -> (String, String)? in
+            let model =
+                section?.latestText(of: member, before: stageIndex)?.model ?? answers[member]?.model
+                ?? participants[member].map { $0.models[$0.modelIndex] }
+            return model.map { (member, $0.description) }
+        }
+        var uses: [String: Int] = [:]
+        for (_, model) in authors { uses[model, default: 0] += 1 }
+        return Dictionary(
+            uniqueKeysWithValues: authors.map { member, model in
+                (member, uses[model, default: 0] > 1 ? "\(model) (\(member))" : model)
+            })
+    }
+
     /// A, B, ..., Z, AA, AB, ...
     static func labelName(_ index: Int) -> String {
         if index < 26 { return singleLetters[index] }
@@ -226,11 +251,11 @@ extension RunExecutor {
 
     private static let singleLetters = (0..<26).map { String(Character(Unicode.Scalar(UInt8(ascii: "A") + UInt8($0)))) }
 
-    /// `members`' texts under the viewer's labels, in label order.
+    /// `members`' texts under the viewer's labels (or `labels`, when given), in label order.
     private func labelled(
-        for viewer: String, members: [String], text: (String) -> String?
+        for viewer: String, members: [String], labels given: [String: String]? = nil, text: (String) -> String?
     ) -> (texts: [LabeledText], members: [String: String]) {
-        let labels = labels(for: viewer)
+        let labels = given ?? labels(for: viewer)
         var shown: [(label: String, text: String, member: String)] = []
         for member in members {
             guard let body = text(member), let label = labels[member] else { continue }
@@ -251,14 +276,25 @@ extension RunExecutor {
     /// The current draft: the latest arbiter text (synthesis, refinement, verified revision) or
     /// the first active member's latest answer, whichever came later in the chain.
     func draftText(before stageIndex: Int) -> String? {
+        latestDraft(before: stageIndex)?.text
+    }
+
+    /// ``draftText(before:)`` with who wrote it (`nil` only for a draft of unknown origin).
+    func latestDraft(before stageIndex: Int) -> (text: String, source: AnswerSource?)? {
         let first = memberIDs.first { isActive($0) } ?? memberIDs[0]
+        func source(_ participant: String, _ model: ModelRef?) -> AnswerSource? {
+            model.map { AnswerSource(participant: participant, model: $0) }
+        }
         let arbiter = section?.latestText(of: "arbiter", before: stageIndex)
         let member = section?.latestText(of: first, before: stageIndex)
         switch (arbiter, member) {
-        case (let a?, let m?): return a.stage > m.stage ? a.text : m.text
-        case (let a?, nil): return a.text
-        case (nil, let m?): return m.text
-        case (nil, nil): return draft ?? answers[first]?.text
+        case (let a?, let m?):
+            return a.stage > m.stage ? (a.text, source("arbiter", a.model)) : (m.text, source(first, m.model))
+        case (let a?, nil): return (a.text, source("arbiter", a.model))
+        case (nil, let m?): return (m.text, source(first, m.model))
+        case (nil, nil):
+            if let draft { return (draft, draftSource) }
+            return answers[first].map { ($0.text, AnswerSource(participant: first, model: $0.model)) }
         }
     }
 

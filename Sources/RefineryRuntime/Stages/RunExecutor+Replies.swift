@@ -1,5 +1,6 @@
 // Reading a reply into the step's state. A structured reply that cannot be read is re-asked once
-// with the parser's format reminder; after that it is recorded as unscored (never a silent 0).
+// with the parser's format reminder; after that a review is recorded as unscored (never a silent 0)
+// and any other call as failed. A text reply that is empty or only a placeholder is no answer at all.
 
 import RefineryCompiler
 
@@ -7,6 +8,10 @@ import RefineryCompiler
 enum AppliedReply {
     case done(NodeResult)
     case retryWithReminder(ReplyKind)
+    /// Still unreadable after the reminder: the call failed, and the run says why.
+    case unreadable(String)
+    /// No answer at all (empty, a placeholder): handled like a provider's empty reply.
+    case invalid(ProviderError)
 }
 
 extension RunExecutor {
@@ -16,8 +21,8 @@ extension RunExecutor {
     ) -> AppliedReply {
         let model = ticket.request.model
         switch ticket.node.kind {
-        case .propose, .verifyAnswer:
-            return .done(NodeResult(text: reply.text, model: model))
+        case .propose, .verifyAnswer, .verifyRevise:
+            return answer(reply, model: model)
 
         case .evaluate(let reviewer, let target):
             switch evaluation ?? ReplyParser.evaluation(from: reply.text) {
@@ -47,13 +52,13 @@ extension RunExecutor {
             return .done(NodeResult())
 
         case .refine:
-            guard ticket.promptKind == .critiqueRevise else { return .done(NodeResult(text: reply.text, model: model)) }
+            guard ticket.promptKind == .critiqueRevise else { return answer(reply, model: model) }
             switch ReplyParser.critiqueRevise(from: reply.text) {
             case .success(let parsed):
                 return .done(NodeResult(text: parsed.revised, model: model))
             case .failure(let error):
                 if !ticket.reminder { return .retryWithReminder(.critiqueRevise) }
-                return .done(.skipped("unreadable refinement: \(error.message)"))
+                return .unreadable("unreadable refinement: \(error.message)")
             }
 
         case .synthesize(let by):
@@ -68,15 +73,17 @@ extension RunExecutor {
                     if (parsed.confidence, -rank) > (current.confidence, -currentRank) {
                         section?.synthesis = parsed
                         section?.synthesisBy = by
+                        section?.synthesisModel = model
                     }
                 } else {
                     section?.synthesis = parsed
                     section?.synthesisBy = by
+                    section?.synthesisModel = model
                 }
                 return .done(NodeResult(synthesis: parsed, model: model))
             case .failure(let error):
                 if !ticket.reminder { return .retryWithReminder(.synthesis) }
-                return .done(.skipped("unreadable synthesis: \(error.message)"))
+                return .unreadable("unreadable synthesis: \(error.message)")
             }
 
         case .verifyPlan(_):
@@ -90,16 +97,23 @@ extension RunExecutor {
                 return .done(NodeResult(text: ticket.draft, questions: questions, model: model))
             case .failure(let error):
                 if !ticket.reminder { return .retryWithReminder(.verificationQuestions) }
-                return .done(.skipped("unreadable verification plan: \(error.message)"))
+                return .unreadable("unreadable verification plan: \(error.message)")
             }
-
-        case .verifyRevise:
-            return .done(NodeResult(text: reply.text, model: model))
 
         case .vote, .close:
             // Decision nodes are settled in `prepare`; no reply ever reaches them.
             return .done(NodeResult())
         }
+    }
+
+    /// A text reply as an answer, unless it holds none.
+    private func answer(_ reply: ModelReply, model: ModelRef) -> AppliedReply {
+        guard ReplyParser.isPlaceholder(reply.text) else { return .done(NodeResult(text: reply.text, model: model)) }
+        let shown = ReplyParser.trimmed(reply.text)
+        let what = shown.isEmpty ? "an empty reply" : "only a placeholder (\"\(shown.prefix(20))\")"
+        return .invalid(
+            ProviderError(
+                code: .emptyResponse, message: "the model sent \(what), not an answer", provider: model.provider))
     }
 
     private func addReview(reviewer: String, target: String, label: String, _ evaluation: Evaluation?) {

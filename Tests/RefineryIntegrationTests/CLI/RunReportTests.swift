@@ -102,17 +102,25 @@ import Testing
         #expect(errors.count >= 2)
     }
 
-    @Test func synthesisOutputSelectsTheArbiter() {
+    @Test func theSelectedAnswerNamesWhoProducedItAndTheFallback() throws {
         var workflow = workflow
         workflow.output = .synthesis
         var outcome = outcome
         outcome.finalAnswer = "Merged: four."
+        outcome.selected = Winner(memberID: "arbiter", model: gpt, answer: "Merged: four.", fallbackFrom: o3)
         let report = RunReport(outcome: outcome, workflow: workflow)
-        #expect(report.winner == RunReport.Winner(modelID: "openai/o3", memberID: "arbiter", answer: "Merged: four."))
+        #expect(
+            report.winner
+                == RunReport.Winner(
+                    modelID: "openai/gpt-4o", memberID: "arbiter", answer: "Merged: four.", fallbackFrom: "openai/o3"))
+        let json = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(report)) as? [String: Any]
+        let winner = try #require(json?["winner"] as? [String: Any])
+        #expect(winner["fallback_from"] as? String == "openai/o3")
+        #expect(winner["degraded"] as? Bool == false)
     }
 
     @Test(arguments: [
-        (RunStatus.converged, RunExitCode.success), (.maxRounds, .maxRoundsWithoutConvergence),
+        (RunStatus.converged, RunExitCode.success), (.singleModel, .success), (.maxRounds, .maxRoundsWithoutConvergence),
         (.insufficientModels, .quorumNotMet), (.budgetExhausted, .failure), (.cancelled, .failure), (.failed, .failure),
     ])
     func statusMapsToExitCode(status: RunStatus, code: RunExitCode) {
@@ -120,8 +128,8 @@ import Testing
     }
 
     @Test func aSingleModelRunIsASuccess() {
-        #expect(RunExitCode(.maxRounds, memberCount: 1) == .success)
-        #expect(RunExitCode(.insufficientModels, memberCount: 1) == .quorumNotMet)
-        #expect(RunReport.statusName(.maxRounds, memberCount: 1) == "single_model")
+        #expect(RunExitCode(.singleModel) == .success)
+        #expect(RunReport.statusName(.singleModel) == "single_model")
+        #expect(RunReport.statusName(.maxRounds) == "max_rounds")
     }
 }

@@ -232,6 +232,49 @@ import Testing
         #expect(m1.kind == "proposeWithPeers")
         #expect(m1.user.contains(Fixtures.answer("m2", round: 1)))
         #expect(m1.user.contains(Fixtures.answer("m3", round: 1)))
-        #expect(!m1.user.contains(Fixtures.answer("m1", round: 1)))
+        // Du et al.: its own previous answer too, as its own (never under a peer's label).
+        #expect(m1.user.contains("## Your previous answer\n" + Fixtures.answer("m1", round: 1)))
+        #expect(m1.context?.labels.values.contains("m1") == false)
+    }
+
+    /// Wang et al.: every proposer of a layer gets all N answers of the layer before, its own included.
+    @Test func mixtureOfAgentsGivesEveryProposerAllAnswersOfTheLayerBefore() async throws {
+        let provider = ScriptedProvider(script: Fixtures.script())
+        let builtin = try #require(BuiltinWorkflows.all.first { $0.name == "moa" })
+        var workflow = try #require(WorkflowCompiler().compile(yaml: builtin.text).workflow)
+        workflow.members = Fixtures.members(3)
+        workflow.arbiter = Arbiter(model: ModelRef(provider: "test", model: "arbiter"))
+        let engine = Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration())
+        _ = try await engine.run("Q")
+        for round in 1...2 {
+            let layer = provider.calls.filter { $0.round == round && $0.kind == "proposeWithPeers" }
+            #expect(layer.count == 3)
+            for call in layer {
+                let kind = round == 1 ? "propose" : "proposeWithPeers"
+                let previous = ["m1", "m2", "m3"].map { Fixtures.answer($0, round: round - 1, kind: kind) }
+                #expect(previous.allSatisfy { call.user.contains($0) }, "\(call.participant) round \(round)")
+            }
+        }
+    }
+
+    /// `anonymize: false`: reviewers see the model id that wrote each answer instead of a label.
+    @Test(arguments: [EvaluateStage.Mode.pairwise, .batched])
+    func evaluationWithoutAnonymityShowsTheAuthorsModel(mode: EvaluateStage.Mode) async throws {
+        let provider = ScriptedProvider(script: Fixtures.script { _, target, _ in target == "m3" ? 9 : 6 })
+        var members = Fixtures.members(3)
+        members[2].model = members[1].model  // m2 and m3 share test/model-2
+        let workflow = Fixtures.workflow(
+            members: members, stages: [.proposeStage, .evaluate(EvaluateStage(mode: mode, anonymize: false))])
+        let outcome = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration()
+        ).run("Q")
+        let m1 = provider.calls.filter { $0.participant == "m1" && $0.kind.hasPrefix("evaluate") }
+        #expect(Set(m1.flatMap(\.labels.keys)) == ["test/model-2 (m2)", "test/model-2 (m3)"])
+        let m2 = try #require(provider.calls.first { $0.participant == "m2" && $0.kind.hasPrefix("evaluate") })
+        #expect(m2.labels["test/model-1"] == "m1")
+        #expect(m2.user.contains("### Response test/model-1") || m2.user.contains("## Response test/model-1"))
+        #expect(!m2.user.contains("You do not know who wrote"))
+        #expect(outcome.winner?.memberID == "m3")
     }
 }

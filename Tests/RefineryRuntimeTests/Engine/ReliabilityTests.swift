@@ -135,6 +135,12 @@ import Testing
         #expect(outcome.finalAnswer == "the only answer")
         #expect(outcome.answers.map(\.memberID) == ["m3"])
         #expect(outcome.rounds.count == 1)
+        // Selected as the best answer so far, named as m3's and marked degraded, with the reason.
+        let selected = try #require(outcome.selected)
+        #expect(selected.memberID == "m3")
+        #expect(selected.answer == "the only answer")
+        #expect(selected.degraded)
+        #expect(outcome.coverage.reasons.contains { $0.hasPrefix("below quorum") })
     }
 
     @Test func memberFallbackServesAfterAPermanentFailureAndSticks() async throws {

@@ -79,6 +79,9 @@ let synthesisCases: [SynthesisCase] = [
     .init(name: "missing synthesis", reply: #"{"confidence": 0.9}"#, error: "the synthesis is missing or empty"),
     .init(name: "empty synthesis", reply: #"{"synthesis": "  ", "confidence": 0.9}"#, error: "missing or empty"),
     .init(
+        name: "the prompt's placeholder", reply: #"{"synthesis": "...", "confidence": 0.8, "dissent": "..."}"#,
+        error: "missing or empty (or only a placeholder)"),
+    .init(
         name: "bad flag", reply: #"{"synthesis": "S", "confidence": 0.9, "needs_iteration": "maybe"}"#,
         error: "must be true or false"),
     .init(name: "garbage", reply: "I think they all agree.", error: "the reply has no JSON object"),

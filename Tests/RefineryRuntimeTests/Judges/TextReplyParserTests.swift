@@ -33,6 +33,10 @@ struct TextReplyParserTests {
         ("<critique>x</critique><revised>cut off here", "the <revised> block is not closed"),
         ("<revised>  \n </revised>", "the <revised> block is empty"),
         ("", "the reply is empty"),
+        // The prompt's own reply format echoed back: a placeholder, not a draft.
+        ("<critique>\n...\n</critique>\n<revised>\n...\n</revised>", "the <revised> block is empty"),
+        ("<critique>c</critique><revised>…</revised>", "the <revised> block is empty"),
+        ("<critique>c</critique><revised>the complete revised text</revised>", "the <revised> block is empty"),
     ])
     func rejectsMissingRevision(_ reply: String, _ message: String) {
         guard case .failure(let error) = ReplyParser.critiqueRevise(from: reply) else {

@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+
+extension CLIEndToEnd {
+    /// What every output of the `refinery` binary says produced the answer: a single model's run, a
+    /// lone member that ran out of rounds, a run below quorum, an arbiter replaced by its fallback.
+    @Suite struct OutcomeCLITests {
+        private func withSandbox(
+            _ handler: @escaping @Sendable (RecordedRequest) -> FakeReply,
+            _ body: @Sendable (RefineryBinary, Sandbox, [String: String]) async throws -> Void
+        ) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, handler: handler)
+                try await body(binary, sandbox, CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL))
+            }
+        }
+
+        private static let answer = FakeOpenAI.completion(CLIHarness.universalReply())
+
+        /// `model` is refused for good (404); every other model answers.
+        private static func failing(_ model: String) -> @Sendable (RecordedRequest) -> FakeReply {
+            { request in
+                request.json?["model"] as? String == model
+                    ? FakeOpenAI.error("no such model", type: "invalid_request_error", status: 404) : answer
+            }
+        }
+
+        @Test func aSingleModelRunPrintsItsAnswerInEveryFormat() async throws {
+            try await withSandbox({ _ in Self.answer }) { binary, sandbox, environment in
+                let models = ["--models", "openai/gpt-4o"]
+                let text = try await binary.run(["q"] + models, environment: environment, directory: sandbox.root)
+                #expect(text.exitCode == 0, "\(text.stderr)")
+                #expect(text.stdout.hasPrefix(#"{"answer":"Four."#), "\(text.stdout)")
+                #expect(text.stdout.contains("status: single_model"))
+                let markdown = try await binary.run(
+                    ["q"] + models + ["--output-format", "markdown"], environment: environment,
+                    directory: sandbox.root)
+                #expect(markdown.stdout.contains("## Answer ("), "\(markdown.stdout)")
+                #expect(markdown.stdout.contains(#"{"answer":"Four."#))
+                let json = try await binary.run(
+                    ["q"] + models + ["--output-format", "json"], environment: environment, directory: sandbox.root)
+                let report = try CLIHarness.json(json.stdout)
+                #expect(report["status"] as? String == "single_model")
+                let winner = try #require(report["winner"] as? [String: Any])
+                #expect(winner["model_id"] as? String == "openai/gpt-4o")
+                #expect(winner["degraded"] as? Bool == false)
+                if let errors = try await CLIHarness.schemaErrors(json.stdout) { #expect(errors == []) }
+            }
+        }
+
+        @Test func aLoneMemberThatNeverConvergedIsMaxRoundsAndExitsTwo() async throws {
+            try await withSandbox({ _ in Self.answer }) { binary, sandbox, environment in
+                try sandbox.write(
+                    "solo.yaml",
+                    Data(
+                        """
+                        refinery: 1
+                        name: solo
+                        models: [openai/gpt-4o]
+                        iterations: { min: 2, max: 2 }
+                        convergence: { strategy: none }
+                        stages:
+                          - repeat:
+                              - propose
+                              - close
+                        output: winner
+
+                        """.utf8))
+                let result = try await binary.run(
+                    ["run", "solo.yaml", "q", "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(result.exitCode == 2, "\(result.stderr)")
+                let report = try CLIHarness.json(result.stdout)
+                #expect(report["status"] as? String == "max_rounds")
+                #expect((report["winner"] as? [String: Any])?["model_id"] as? String == "openai/gpt-4o")
+            }
+        }
+
+        @Test func belowQuorumTheBestAnswerSoFarIsPrintedAndMarkedDegraded() async throws {
+            try await withSandbox(Self.failing("o3")) { binary, sandbox, environment in
+                let models = ["--models", "openai/gpt-4o,openai/o3"]
+                let json = try await binary.run(
+                    ["q"] + models + ["--output-format", "json"], environment: environment, directory: sandbox.root)
+                #expect(json.exitCode == 3, "\(json.stderr)")
+                let report = try CLIHarness.json(json.stdout)
+                #expect(report["status"] as? String == "insufficient_models")
+                let winner = try #require(report["winner"] as? [String: Any], "\(json.stdout)")
+                #expect(winner["model_id"] as? String == "openai/gpt-4o")
+                #expect(winner["degraded"] as? Bool == true)
+                let coverage = try #require(report["coverage"] as? [String: Any])
+                #expect(coverage["degraded"] as? Bool == true)
+                #expect((coverage["reasons"] as? [String])?.isEmpty == false)
+                if let errors = try await CLIHarness.schemaErrors(json.stdout) { #expect(errors == []) }
+                let text = try await binary.run(["q"] + models, environment: environment, directory: sandbox.root)
+                #expect(text.exitCode == 3)
+                #expect(text.stdout.hasPrefix(#"{"answer":"Four."#), "\(text.stdout)")
+                #expect(text.stdout.contains("best so far"))
+            }
+        }
+
+        @Test func anArbiterFallbackIsNamedInJSONTextAndRunsShow() async throws {
+            try await withSandbox(Self.failing("o3")) { binary, sandbox, environment in
+                try sandbox.write(
+                    "merge.yaml",
+                    Data(
+                        """
+                        refinery: 1
+                        name: merge
+                        models: [openai/gpt-4o, openai/gpt-4o-mini]
+                        arbiter: { model: openai/o3, fallback: [openai/gpt-4o] }
+                        stages:
+                          - propose
+                          - synthesize
+                        output: synthesis
+
+                        """.utf8))
+                let json = try await binary.run(
+                    ["run", "merge.yaml", "q", "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(json.exitCode == 0, "\(json.stderr)")
+                let report = try CLIHarness.json(json.stdout)
+                let winner = try #require(report["winner"] as? [String: Any])
+                #expect(winner["member_id"] as? String == "arbiter")
+                #expect(winner["model_id"] as? String == "openai/gpt-4o")
+                #expect(winner["fallback_from"] as? String == "openai/o3")
+                if let errors = try await CLIHarness.schemaErrors(json.stdout) { #expect(errors == []) }
+
+                let text = try await binary.run(
+                    ["run", "merge.yaml", "q"], environment: environment, directory: sandbox.root)
+                #expect(
+                    text.stdout.contains("answer: arbiter (openai/gpt-4o, fallback for openai/o3"), "\(text.stdout)")
+
+                let runID = try #require(report["run_id"] as? String)
+                let show = try await binary.run(
+                    ["runs", "show", runID], environment: environment, directory: sandbox.root)
+                #expect(show.exitCode == 0, "\(show.stderr)")
+                #expect(show.stdout.contains("arbiter (openai/gpt-4o, fallback for openai/o3"), "\(show.stdout)")
+            }
+        }
+
+        @Test func anUnreadableVerificationPlanIsReportedInEventsAndCoverage() async throws {
+            // The universal reply lists no questions: the planner's reply stays unreadable after the reminder.
+            try await withSandbox({ _ in Self.answer }) { binary, sandbox, environment in
+                let result = try await binary.run(
+                    ["run", "verify", "q", "--models", "openai/gpt-4o", "--output-format", "jsonl"],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let lines = try result.stdout.split(separator: "\n").map { try CLIHarness.json(String($0)) }
+                let failed = lines.filter { $0["type"] as? String == "call_failed" }
+                #expect(failed.count == 1, "\(result.stdout)")
+                let code = failed.first.flatMap { $0["errorCode"] ?? $0["error_code"] }
+                #expect(code as? String == "invalid_response")
+                let coverage = try #require(lines.last?["coverage"] as? [String: Any])
+                #expect(coverage["degraded"] as? Bool == true)
+                let reasons = coverage["reasons"] as? [String] ?? []
+                #expect(reasons.contains { $0.contains("unreadable verification plan") }, "\(reasons)")
+            }
+        }
+    }
+}
