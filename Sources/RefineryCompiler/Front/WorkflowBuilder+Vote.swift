@@ -55,7 +55,8 @@ extension WorkflowBuilder {
             let path = argument?.text.split(separator: ".", omittingEmptySubsequences: false).map(String.init) ?? []
             guard !path.isEmpty, path.allSatisfy({ !$0.isEmpty }) else {
                 reader.error(
-                    FrontCode.invalidExtraction, "`json` needs a dotted path without empty parts", at: argument?.node ?? node,
+                    FrontCode.invalidExtraction, "`json` needs a dotted path without empty parts",
+                    at: argument?.node ?? node,
                     hint: "e.g. `extract: {json: result.answer}` or `{json: choices.0}`")
                 return nil
             }
