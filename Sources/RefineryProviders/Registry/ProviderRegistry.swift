@@ -224,7 +224,10 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
             gates[provider] = gate
             return gate
         }
-        return WireClient(http: http, provider: provider, logger: logger, redactor: redactor, gate: gate)
+        return WireClient(
+            http: http, provider: provider, logger: logger, redactor: redactor, gate: gate,
+            streams: limits.stream ?? true,
+            idleTimeoutSeconds: limits.idleTimeoutSeconds ?? ProviderLimits.defaultIdleTimeoutSeconds)
     }
 
     private func makeProvider(_ provider: String) throws -> any ModelProvider {
