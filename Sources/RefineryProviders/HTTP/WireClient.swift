@@ -198,6 +198,7 @@ package struct WireClient: Sendable {
     package func redacting(_ error: ProviderError) -> ProviderError {
         var error = error
         error.message = redactor.redact(error.message)
+        error.cause = error.cause.map(redactor.redact)
         return error
     }
 
