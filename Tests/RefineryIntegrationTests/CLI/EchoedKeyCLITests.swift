@@ -10,7 +10,8 @@ extension CLIEndToEnd {
         static func percentEncoded(_ text: String, all: Bool) -> String {
             text.utf8.map { byte in
                 let character = Character(Unicode.Scalar(byte))
-                return !all && (character.isLetter || character.isNumber) ? String(character) : String(format: "%%%02X", byte)
+                return !all && (character.isLetter || character.isNumber)
+                    ? String(character) : String(format: "%%%02X", byte)
             }.joined()
         }
 

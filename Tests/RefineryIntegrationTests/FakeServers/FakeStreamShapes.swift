@@ -46,8 +46,12 @@ enum FakeStreamShapes {
             ])
         }
         var events: [(String?, String)] = [(nil, chunk(["role": "assistant", "content": ""], finish: NSNull()))]
-        if let content = message["content"] as? String { events.append((nil, chunk(["content": content], finish: NSNull()))) }
-        if let refusal = message["refusal"] as? String { events.append((nil, chunk(["refusal": refusal], finish: NSNull()))) }
+        if let content = message["content"] as? String {
+            events.append((nil, chunk(["content": content], finish: NSNull())))
+        }
+        if let refusal = message["refusal"] as? String {
+            events.append((nil, chunk(["refusal": refusal], finish: NSNull())))
+        }
         events.append((nil, chunk([:], finish: choice["finish_reason"] ?? NSNull())))
         if let usage = json["usage"] {
             events.append(

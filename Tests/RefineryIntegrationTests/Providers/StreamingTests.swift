@@ -79,7 +79,9 @@ import Testing
         try await FakeServer.run { server in
             // The server sends the first events, then nothing for 60 s.
             server.route(
-                FakeOpenAI.path, .stream(chunks: FakeOpenAI.chunks(["Hel", "lo"]).prefix(2).map(FakeReply.frame),
+                FakeOpenAI.path,
+                .stream(
+                    chunks: FakeOpenAI.chunks(["Hel", "lo"]).prefix(2).map(FakeReply.frame),
                     pause: .seconds(60)))
             let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, idle_timeout: 500ms }")
             let started = ContinuousClock.now
