@@ -32,7 +32,9 @@ extension RunReport {
             metadata: Metadata(
                 totalRounds: rounds.count, totalCalls: outcome.totalCalls, elapsedMs: outcome.elapsedMs),
             costUSD: outcome.costUSD,
-            tokens: Tokens(input: outcome.usage.inputTokens, output: outcome.usage.outputTokens),
+            tokens: Tokens(
+                input: outcome.usage.inputTokens, output: outcome.usage.outputTokens,
+                estimated: outcome.usage.isEstimated ? true : nil),
             coverage: Coverage(
                 membersAnswered: outcome.coverage.membersAnswered,
                 reviewsReceived: outcome.coverage.reviewsReceived.values.reduce(0, +),

@@ -176,11 +176,14 @@ public struct RunReport: Sendable, Hashable, Codable {
         public var input: Int
         /// Output tokens.
         public var output: Int
+        /// `true` when part of the totals is an estimate (a server that reported no usage); absent otherwise.
+        public var estimated: Bool?
 
         /// Creates totals.
-        public init(input: Int, output: Int) {
+        public init(input: Int, output: Int, estimated: Bool? = nil) {
             self.input = input
             self.output = output
+            self.estimated = estimated
         }
     }
 

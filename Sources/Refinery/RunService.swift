@@ -2,6 +2,7 @@
 // (parse, call one method, print, exit) and a Swift program can do what the CLI does.
 
 public import Foundation
+import RefineryProviders
 public import RefineryRuntime
 public import RefineryStore
 
@@ -40,7 +41,12 @@ public struct RunService: Sendable {
 
     /// Opens the run store.
     public func openStore() throws -> SQLiteRunStore {
-        try SQLiteRunStore(path: storePath ?? SQLiteRunStore.defaultPath(environment: environment))
+        // The ledger hides every credential this environment holds, in whatever form a server echoed it.
+        let redactor = ProviderRegistry.redactor(
+            environment: ProviderEnvironment.load(environment: environment, dotEnvDirectory: workingDirectory.path),
+            configuration: (try? providersConfiguration()) ?? ProvidersConfig())
+        return try SQLiteRunStore(
+            path: storePath ?? SQLiteRunStore.defaultPath(environment: environment), redactor: redactor)
     }
 
     /// The saved-config folder: `to` if given, else the user's workflow folder.

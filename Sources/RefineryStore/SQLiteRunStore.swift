@@ -19,10 +19,15 @@ public final class SQLiteRunStore: RunLedger {
     private let pendingCalls = Mutex<(calls: [PendingCall], committing: Bool)>(([], false))
     /// The database file, or `:memory:`.
     public let path: String
+    /// Hides credentials in the error texts written to the ledger (what `runs show` and
+    /// `runs export` print back).
+    let redactor: Redactor
 
     /// Opens (creating if needed) the database at `path` and migrates it; `:memory:` opens a
-    /// private in-memory database for tests.
-    public init(path: String) throws {
+    /// private in-memory database for tests. Every error text recorded is passed through
+    /// `redactor` (give it the run's credentials; the default hides key-shaped strings only).
+    public init(path: String, redactor: Redactor = Redactor()) throws {
+        self.redactor = redactor
         var configuration = Configuration()
         configuration.publicStatementArguments = false
         configuration.busyMode = .timeout(5)
@@ -123,7 +128,7 @@ public final class SQLiteRunStore: RunLedger {
     public func record(_ call: CallRecord) async throws {
         let row: [DatabaseValue]
         do {
-            row = try CallRow(call).insertArguments()
+            row = try CallRow(call, redactor: redactor).insertArguments()
         } catch {
             throw writeError(error)
         }

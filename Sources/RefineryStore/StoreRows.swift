@@ -42,7 +42,7 @@ struct CallRow: Codable, FetchableRecord, MutablePersistableRecord {
     /// The request's JSON as the engine encoded it, when it did (see ``CallRecord/requestJSON``).
     var requestJSON: String?
 
-    init(_ call: CallRecord) {
+    init(_ call: CallRecord, redactor: Redactor) {
         id = nil
         requestJSON = call.requestJSON
         runID = call.runID
@@ -58,7 +58,7 @@ struct CallRow: Codable, FetchableRecord, MutablePersistableRecord {
         costUSD = call.costUSD
         attempts = call.attempts
         status = call.status.rawValue
-        error = call.error.map(SecretScrubber.scrub)
+        error = call.error.map(redactor.redact)
         startedAt = call.startedAt
         finishedAt = call.finishedAt
     }

@@ -260,3 +260,16 @@ import Testing
         #expect(try await store.run(id: "run-1").status == "cancelled")
     }
 }
+
+extension SQLiteRunStoreTests {
+    @Test func errorTextIsRedactedOfTheRunsKeysInAnyEncoding() async throws {
+        let key = "proj-9f8e7d6c5b4a3210ZZ"
+        let store = try SQLiteRunStore(path: ":memory:", redactor: Redactor(secrets: [key]))
+        let echoed = Data(key.utf8).base64EncodedString()
+        try await store.record(Fixture.call(status: .failed, error: "openai: denied for \(echoed) and \(key)"))
+        let stored = try #require(try await store.calls(runID: "run-1").first?.error)
+        #expect(stored.hasPrefix("openai: denied for [REDACTED]"))
+        #expect(stored.hasSuffix(" and [REDACTED]"))
+        #expect(!stored.contains(key) && !stored.contains(echoed.prefix(24)))
+    }
+}

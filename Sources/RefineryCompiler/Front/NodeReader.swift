@@ -266,3 +266,7 @@ struct NodeReader {
         return string(node, context).map { [$0] }
     }
 }
+
+/// Seconds in a duration text (`90s`, `2m`, `1h`, `500ms`), or `nil`: the workflow's duration
+/// syntax, for other files that take durations (providers.yaml).
+package func parseDurationSeconds(_ text: String) -> Double? { NodeReader.parseDuration(text) }

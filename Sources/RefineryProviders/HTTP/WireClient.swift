@@ -9,6 +9,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 package import RefineryRuntime
+import Synchronization
 
 /// Sends model API requests for one provider.
 package struct WireClient: Sendable {
@@ -17,13 +18,22 @@ package struct WireClient: Sendable {
     package let logger: Logger
     package let redactor: Redactor
     package let gate: CallGate?
+    /// Whether chat calls to this provider stream (providers.yaml `stream`, default on).
+    package let streams: Bool
+    /// Longest silence between two pieces of a streamed reply (providers.yaml `idle_timeout`).
+    package let idleTimeoutSeconds: Double
 
-    package init(http: HTTPClient, provider: String, logger: Logger, redactor: Redactor, gate: CallGate? = nil) {
+    package init(
+        http: HTTPClient, provider: String, logger: Logger, redactor: Redactor, gate: CallGate? = nil,
+        streams: Bool = true, idleTimeoutSeconds: Double = ProviderLimits.defaultIdleTimeoutSeconds
+    ) {
         self.http = http
         self.provider = provider
         self.logger = logger
         self.redactor = redactor
         self.gate = gate
+        self.streams = streams
+        self.idleTimeoutSeconds = idleTimeoutSeconds
     }
 
     /// Largest reply body read (a guard against a runaway server).
@@ -76,27 +86,31 @@ package struct WireClient: Sendable {
                     // Some servers answer a streaming request with one JSON object, often an error.
                     throw jsonInsteadOfStream(try await readBody(response, call: call))
                 }
-                var decoder = decoder
-                var parser = SSEParser()
-                var received = 0
-                do {
-                    for try await buffer in response.body {
-                        received += buffer.readableBytes
-                        guard received <= Self.maxBodyBytes else { throw oversized() }
-                        for event in parser.feed(buffer.readableBytesView) {
-                            logger.trace(
-                                "\(provider) event",
-                                metadata: ["event": "\(event.event)", "data": "\(redactor.redact(event.data))"])
-                            for delta in try decoder.consume(event) where !delta.isEmpty { onDelta(delta) }
+                let (decoder, received) = try await withIdleTimeout { touch in
+                    var decoder = decoder
+                    var parser = SSEParser()
+                    var received = 0
+                    do {
+                        for try await buffer in response.body {
+                            touch()
+                            received += buffer.readableBytes
+                            guard received <= Self.maxBodyBytes else { throw oversized() }
+                            for event in parser.feed(buffer.readableBytesView) {
+                                logger.trace(
+                                    "\(provider) event",
+                                    metadata: ["event": "\(event.event)", "data": "\(redactor.redact(event.data))"])
+                                for delta in try decoder.consume(event) where !delta.isEmpty { onDelta(delta) }
+                            }
                         }
+                        if let last = parser.finish() {
+                            for delta in try decoder.consume(last) where !delta.isEmpty { onDelta(delta) }
+                        }
+                    } catch let error as ProviderError {
+                        throw error
+                    } catch {
+                        throw transportError(error, call: call, duringBody: true)
                     }
-                    if let last = parser.finish() {
-                        for delta in try decoder.consume(last) where !delta.isEmpty { onDelta(delta) }
-                    }
-                } catch let error as ProviderError {
-                    throw error
-                } catch {
-                    throw transportError(error, call: call, duringBody: true)
+                    return (decoder, received)
                 }
                 guard received > 0 else {
                     throw ProviderError(
@@ -196,6 +210,7 @@ package struct WireClient: Sendable {
     package func redacting(_ error: ProviderError) -> ProviderError {
         var error = error
         error.message = redactor.redact(error.message)
+        error.cause = error.cause.map(redactor.redact)
         return error
     }
 
@@ -301,6 +316,38 @@ package struct WireClient: Sendable {
             provider: provider)
     }
 
+    /// Runs `body` (the reading of a stream), throwing a transient `.timeout` when it goes
+    /// ``idleTimeoutSeconds`` without calling the `touch` it is given: a stalled stream fails in
+    /// seconds, while a long reply that keeps arriving runs up to the call's own timeout.
+    private func withIdleTimeout<T: Sendable>(
+        _ body: @escaping @Sendable (_ touch: @escaping @Sendable () -> Void) async throws -> T
+    ) async throws -> T {
+        let clock = ContinuousClock()
+        let idle = Duration.milliseconds(HTTPProviderSupport.milliseconds(idleTimeoutSeconds))
+        let activity = LastActivity(clock.now)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body { activity.instant.withLock { $0 = clock.now } } }
+            group.addTask {
+                while true {
+                    let deadline = activity.instant.withLock { $0 } + idle
+                    if clock.now >= deadline { return nil }
+                    try await clock.sleep(until: deadline)
+                }
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let result = first else {
+                throw ProviderError(
+                    code: .timeout,
+                    message:
+                        "the \(provider) stream stalled: nothing arrived for "
+                        + "\(ErrorClassifier.formatTimeout(idleTimeoutSeconds)) (idle timeout); retry, "
+                        + "or raise `idle_timeout` in providers.yaml for a model that thinks silently",
+                    provider: provider)
+            }
+            return result
+        }
+    }
+
     /// Runs `body`, throwing `.timeout` when it outlasts the call's timeout.
     private func withDeadline<T: Sendable>(
         _ call: WireCall, _ body: @escaping @Sendable () async throws -> T
@@ -322,6 +369,12 @@ package struct WireClient: Sendable {
         guard let outcome else { throw timeoutError(call) }
         return outcome
     }
+}
+
+/// When a stream last delivered bytes, shared by its reader and its idle watch.
+private final class LastActivity: Sendable {
+    let instant: Mutex<ContinuousClock.Instant>
+    init(_ instant: ContinuousClock.Instant) { self.instant = Mutex(instant) }
 }
 
 extension ErrorClassifier {

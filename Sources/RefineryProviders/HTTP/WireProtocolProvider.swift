@@ -22,6 +22,9 @@ package protocol WireProtocolProvider: ModelProvider {
 extension WireProtocolProvider {
     package func advise(_ error: ProviderError) -> ProviderError { error }
 
+    /// Streams unless the endpoint says `stream: false` in providers.yaml.
+    package var prefersStreaming: Bool { client.streams }
+
     package func complete(_ request: ModelRequest) async throws -> ModelReply {
         do {
             let json = try await client.send(try call(request, stream: false))

@@ -24,7 +24,8 @@ package struct LimiterClock: Sendable {
     }
 }
 
-/// Limits for one provider, from `providers.yaml`. `nil` means unlimited.
+/// Limits for one provider, from `providers.yaml`: admission (`nil` means unlimited) and how
+/// its replies are read (streamed or whole, and how long a stream may stall).
 public struct ProviderLimits: Sendable, Hashable, Codable {
     /// Most calls in flight at once.
     public var maxConcurrent: Int?
@@ -32,12 +33,29 @@ public struct ProviderLimits: Sendable, Hashable, Codable {
     public var requestsPerMinute: Int?
     /// Most (estimated) input tokens sent per minute.
     public var tokensPerMinute: Int?
+    /// Whether chat calls stream their replies (server-sent events); `nil` means yes. A server
+    /// that mishandles streaming can be told `stream: false`.
+    public var stream: Bool?
+    /// Longest silence, in seconds, between two pieces of a streamed reply before the call fails
+    /// as a (retried) timeout; `nil` means ``defaultIdleTimeoutSeconds``. The call's own timeout
+    /// still bounds the whole reply.
+    public var idleTimeoutSeconds: Double?
+
+    /// Idle timeout when none is set: long enough for a model that thinks before it writes
+    /// (Anthropic sends pings meanwhile; others send nothing), short enough that a stalled
+    /// stream is noticed long before a reasoning call's total timeout.
+    public static let defaultIdleTimeoutSeconds = 60.0
 
     /// Creates limits.
-    public init(maxConcurrent: Int? = nil, requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil) {
+    public init(
+        maxConcurrent: Int? = nil, requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil, stream: Bool? = nil,
+        idleTimeoutSeconds: Double? = nil
+    ) {
         self.maxConcurrent = maxConcurrent
         self.requestsPerMinute = requestsPerMinute
         self.tokensPerMinute = tokensPerMinute
+        self.stream = stream
+        self.idleTimeoutSeconds = idleTimeoutSeconds
     }
 
     /// Whether no limit is set.

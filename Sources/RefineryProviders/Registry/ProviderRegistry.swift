@@ -47,6 +47,13 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
+        redactor = Self.redactor(environment: environment, configuration: configuration)
+    }
+
+    /// A redactor for every credential a run with this environment and configuration can load:
+    /// variables named like credentials, the built-in providers' key variables and each endpoint's
+    /// `api_key_env`. What prints or stores error texts outside the registry (the run ledger) uses it.
+    public static func redactor(environment: ProviderEnvironment, configuration: ProvidersConfig) -> Redactor {
         var secrets = environment.secretValues
         for endpoint in configuration.endpoints {
             if let name = endpoint.apiKeyEnv, let value = environment[name] { secrets.append(value) }
@@ -54,7 +61,7 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         for spec in ProviderRegistry.builtinCredentials.values {
             secrets += spec.keyVariables.compactMap { environment[$0] }
         }
-        redactor = Redactor(secrets: secrets)
+        return Redactor(secrets: secrets)
     }
 
     /// Runs `body` with a registry whose HTTP client is shut down afterwards, even when `body`
@@ -228,7 +235,10 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
             gates[provider] = gate
             return gate
         }
-        return WireClient(http: http, provider: provider, logger: logger, redactor: redactor, gate: gate)
+        return WireClient(
+            http: http, provider: provider, logger: logger, redactor: redactor, gate: gate,
+            streams: limits.stream ?? true,
+            idleTimeoutSeconds: limits.idleTimeoutSeconds ?? ProviderLimits.defaultIdleTimeoutSeconds)
     }
 
     private func makeProvider(_ provider: String) throws -> any ModelProvider {

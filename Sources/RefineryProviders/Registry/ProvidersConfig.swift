@@ -170,7 +170,7 @@ private struct ConfigReader {
             entry, path,
             known: [
                 "name", "base_url", "api_key_env", "headers", "max_concurrent", "requests_per_minute",
-                "tokens_per_minute",
+                "tokens_per_minute", "stream", "idle_timeout",
             ])
         guard let name = entry["name"]?.string, !name.isEmpty, !name.contains("/") else {
             return fail(entry["name"] ?? entry, "\(path).name", "a provider needs a `name` without `/`")
@@ -178,7 +178,9 @@ private struct ConfigReader {
         let limits = ProviderLimits(
             maxConcurrent: positive(entry["max_concurrent"], "\(path).max_concurrent"),
             requestsPerMinute: positive(entry["requests_per_minute"], "\(path).requests_per_minute"),
-            tokensPerMinute: positive(entry["tokens_per_minute"], "\(path).tokens_per_minute"))
+            tokensPerMinute: positive(entry["tokens_per_minute"], "\(path).tokens_per_minute"),
+            stream: boolean(entry["stream"], "\(path).stream"),
+            idleTimeoutSeconds: duration(entry["idle_timeout"], "\(path).idle_timeout"))
         if ProvidersConfig.reserved.contains(name) {
             if let baseURL = entry["base_url"] {
                 fail(
@@ -228,6 +230,26 @@ private struct ConfigReader {
             return nil
         }
         return CommandAgent(name: name, argv: argv, environment: entry["env"]?.sequence?.compactMap(\.string) ?? [])
+    }
+
+    mutating func boolean(_ node: YAMLNode?, _ path: String) -> Bool? {
+        guard let node else { return nil }
+        guard let value = node.bool else {
+            fail(node, path, "expected `true` or `false`")
+            return nil
+        }
+        return value
+    }
+
+    /// A duration (`30s`, `2m`, `500ms`, or seconds as a number), above zero and at most a week.
+    mutating func duration(_ node: YAMLNode?, _ path: String) -> Double? {
+        guard let node else { return nil }
+        let seconds = node.double ?? node.string.flatMap(parseDurationSeconds)
+        guard let seconds, seconds.isFinite, seconds > 0, seconds <= HTTPProviderSupport.maxTimeoutSeconds else {
+            fail(node, path, "expected a duration above zero and at most a week", hint: "e.g. `30s`, `2m` or `45`")
+            return nil
+        }
+        return seconds
     }
 
     mutating func positive(_ node: YAMLNode?, _ path: String) -> Int? {

@@ -113,7 +113,7 @@ extension RunExecutor {
         do {
             let provider = try environment.resolver.provider(for: ticket.request.model)
             return .success(
-                try await CallTicket.$bound.withValue(ticket) { try await provider.complete(ticket.request) })
+                try await CallTicket.$bound.withValue(ticket) { try await provider.reply(to: ticket.request) })
         } catch {
             return .failure(error)
         }

@@ -179,9 +179,33 @@ public protocol ModelProvider: Sendable {
 
     /// Streams one request. The default implementation calls ``complete(_:)``.
     func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error>
+
+    /// Whether the engine should call ``stream(_:)`` rather than ``complete(_:)``. Default `false`.
+    ///
+    /// A provider that reads replies over the network as they are written returns `true`: it can
+    /// then notice a stalled reply between pieces instead of waiting out the whole call's timeout,
+    /// and read usage from the stream's end.
+    var prefersStreaming: Bool { get }
 }
 
 extension ModelProvider {
+    /// `false`: the engine calls ``complete(_:)``.
+    public var prefersStreaming: Bool { false }
+
+    /// The reply of one call, made with ``stream(_:)`` when ``prefersStreaming`` says so, else
+    /// with ``complete(_:)``. A stream that ends without its finished reply throws a transient
+    /// ``ProviderError/Code/truncated``.
+    public func reply(to request: ModelRequest) async throws -> ModelReply {
+        guard prefersStreaming else { return try await complete(request) }
+        for try await event in stream(request) {
+            if case .finished(let reply) = event { return reply }
+        }
+        try Task.checkCancellation()
+        throw ProviderError(
+            code: .truncated, message: "the reply stream ended before the reply was complete; retry",
+            provider: request.model.provider)
+    }
+
     /// Wraps ``complete(_:)`` as a one-event stream.
     public func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
         AsyncThrowingStream { continuation in

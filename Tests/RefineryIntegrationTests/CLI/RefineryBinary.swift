@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// The built `refinery` executable, run as a child process by the end-to-end tests.
 struct RefineryBinary {
@@ -131,5 +132,15 @@ struct Sandbox {
 
     func cleanup() {
         try? FileManager.default.removeItem(at: root)
+    }
+}
+
+extension RefineryBinary {
+    /// `refinery runs list --store STORE --output-format json`, parsed: newest run first.
+    func listRuns(store: String, environment: [String: String], directory: URL) async throws -> [[String: Any]] {
+        let list = try await run(
+            ["runs", "list", "--store", store, "--output-format", "json"], environment: environment,
+            directory: directory)
+        return try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
     }
 }

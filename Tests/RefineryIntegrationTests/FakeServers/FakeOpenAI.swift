@@ -49,6 +49,11 @@ enum FakeOpenAI {
         .sse(chunks(pieces, usage: usage))
     }
 
+    /// A stream pausing `pause` after each event.
+    static func sseReply(_ pieces: [String], pause: Duration) -> FakeReply {
+        .sse(chunks(pieces), pause: pause)
+    }
+
     static func error(_ message: String, type: String, status: Int, headers: [String: String] = [:]) -> FakeReply {
         .json(
             #"{"error":{"message":"\#(message)","type":"\#(type)","param":null,"code":null}}"#, status: status,

@@ -1,6 +1,7 @@
 // An in-process HTTP server for wire tests: binds 127.0.0.1 on a free port, answers scripted
 // replies per route, records every request, and injects faults (status codes, slow first
-// byte, a stream cut mid-way, a dropped connection). Shared by the provider and CLI tests.
+// byte, a stream cut mid-way, a dropped connection). A whole reply scripted for a streaming
+// request is sent as events (see `FakeStreamShapes`). Shared by the provider and CLI tests.
 
 import Foundation
 import HTTPTypes
@@ -130,13 +131,19 @@ final class FakeServer: Sendable {
             state.requests.append(request)
             state.inFlight += 1
             state.maxInFlight = max(state.maxInFlight, state.inFlight)
-            if let handler = state.handlers[request.path] { return handler(request) }
-            guard var replies = state.routes[request.path], let first = replies.first else {
+            // A Gemini stream request is answered by the script of the whole-reply method when it
+            // has none of its own (see `FakeStreamShapes`).
+            var path = request.path
+            if state.handlers[path] == nil, state.routes[path] == nil, path.hasSuffix(":streamGenerateContent") {
+                path = String(path.dropLast(":streamGenerateContent".count)) + ":generateContent"
+            }
+            if let handler = state.handlers[path] { return handler(request) }
+            guard var replies = state.routes[path], let first = replies.first else {
                 return state.fallback?(request)
             }
             if replies.count > 1 {
                 replies.removeFirst()
-                state.routes[request.path] = replies
+                state.routes[path] = replies
             }
             return first
         }
@@ -231,7 +238,7 @@ private struct FakeResponder: HTTPResponder {
                 status: .notFound,
                 body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"error":{"message":"no route"}}"#)))
         }
-        return try await respond(reply, context: context)
+        return try await respond(FakeStreamShapes.adapt(reply, to: recorded), context: context)
     }
 
     private func respond(_ reply: FakeReply, context: FakeContext) async throws -> Response {

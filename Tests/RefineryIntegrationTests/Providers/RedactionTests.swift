@@ -1,6 +1,7 @@
 // Planted keys must appear nowhere: not in debug/trace logs of requests and replies, not in
 // errors, even when a server echoes the key back.
 
+import Foundation
 import Logging
 import RefineryCompiler
 import RefineryProviders
@@ -165,5 +166,53 @@ import Testing
     ])
     func sensitiveHeadersAreRecognised(name: String, sensitive: Bool) {
         #expect(Redactor.isSensitiveHeader(name) == sensitive)
+    }
+}
+
+/// The redactor finds a known key however a server wrote it back.
+@Suite struct EncodedKeyRedactionTests {
+    static let key = "sk-proj-Abc/De+f_0123456789xyz"
+
+    static func base64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
+
+    static let echoes: [(String, String)] = {
+        let key = Self.key
+        let escaped: String = key.unicodeScalars.map { String(format: "\\u%04X", $0.value) }.joined()
+        let percent: String = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let basic: String = base64("Basic " + key)
+        let basicURL: String = basic.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        let encoded: String = base64(key)
+        var cases: [(String, String)] = []
+        cases.append(("literal", "bad key \(key)!"))
+        cases.append(("JSON escapes", "bad key " + escaped))
+        cases.append(("JSON slash escape", "bad key " + key.replacingOccurrences(of: "/", with: "\\/")))
+        cases.append(("percent-encoded", "url?k=" + percent))
+        cases.append(("base64", "token " + encoded))
+        cases.append(("base64 at offset 1", base64("x" + key + "y")))
+        cases.append(("base64 at offset 2", base64("xy" + key)))
+        cases.append(("base64url", basicURL))
+        cases.append(("split across lines", "bad key " + String(key.prefix(10)) + "\n  " + String(key.dropFirst(10))))
+        cases.append(("split in JSON", "bad key " + String(key.prefix(5)) + "\\r\\n" + String(key.dropFirst(5))))
+        cases.append(("wrapped base64", String(encoded.prefix(16)) + "\r\n" + String(encoded.dropFirst(16))))
+        return cases
+    }()
+
+    @Test(arguments: echoes)
+    func encodedKeyIsHidden(name: String, text: String) {
+        let redacted = Redactor(secrets: [Self.key]).redact(text)
+        #expect(redacted.contains(Redactor.placeholder), "\(name): \(redacted)")
+        // No run of eight characters of the key (or of its base64) survives.
+        for form in [Self.key, Self.base64(Self.key)] {
+            let characters = Array(form)
+            for start in 0...(characters.count - 8) {
+                let piece = String(characters[start..<(start + 8)])
+                #expect(!redacted.contains(piece), "\(name): `\(piece)` survived in \(redacted)")
+            }
+        }
+    }
+
+    @Test func ordinaryTextIsLeftAlone() {
+        let text = "A task-oriented answer: 50% of %20 and \\u0041, with Zm9vYmFy base64."
+        #expect(Redactor(secrets: [Self.key]).redact(text) == text)
     }
 }
