@@ -11,7 +11,8 @@ public struct RunService: Sendable {
     public var environment: [String: String]
     /// Where relative paths and `./workflows/` are resolved.
     public var workingDirectory: URL
-    /// The run store file (`:memory:` for tests); `nil` = `$XDG_DATA_HOME/refinery/refinery.db`.
+    /// The run store file (`:memory:` for tests); `nil` = `$REFINERY_STORE` when set, else
+    /// `$XDG_DATA_HOME/refinery/refinery.db`.
     public var storePath: String?
     /// Who serves the model calls of `run` and `resume`. `nil` (the default, what the CLI uses) =
     /// the built-in HTTP providers with credentials from `environment` and `.env`. Set it to run
@@ -38,9 +39,17 @@ public struct RunService: Sendable {
             storePath: storePath)
     }
 
-    /// Opens the run store.
+    /// The run store file this service opens: ``storePath`` (`--store`), else `$REFINERY_STORE`, else
+    /// `$XDG_DATA_HOME/refinery/refinery.db`.
+    public var resolvedStorePath: String {
+        if let storePath { return storePath }
+        if let variable = environment["REFINERY_STORE"], !variable.isEmpty { return variable }
+        return SQLiteRunStore.defaultPath(environment: environment)
+    }
+
+    /// Opens the run store at ``resolvedStorePath``.
     public func openStore() throws -> SQLiteRunStore {
-        try SQLiteRunStore(path: storePath ?? SQLiteRunStore.defaultPath(environment: environment))
+        try SQLiteRunStore(path: resolvedStorePath)
     }
 
     /// The saved-config folder: `to` if given, else the user's workflow folder.

@@ -4,7 +4,7 @@ import ArgumentParser
 
 /// `--store FILE`: where the run ledger lives.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "The run store (default: $XDG_DATA_HOME/refinery/refinery.db).")
+    @Option(name: .long, help: "The run store (default: $REFINERY_STORE, else $XDG_DATA_HOME/refinery/refinery.db).")
     var store: String?
 }
 
