@@ -189,6 +189,32 @@ import Testing
         #expect(export.run.id == "run-1")
         #expect(export.rounds.map(\.decisionJSON) == [#"{"converged":true}"#])
         #expect(export.calls.count == 1)
+        // The template hashes the run row holds are part of "everything about the run".
+        #expect(export.templateHashes == ["propose:abc"])
+        let json = String(decoding: try JSONEncoder().encode(export), as: UTF8.self)
+        #expect(json.contains(#""template_hashes":["propose:abc"]"#))
+    }
+
+    /// The workflow snapshot is plain JSON (`{"propose": {...}}`), not Swift's `{"propose": {"_0": ...}}`,
+    /// and a snapshot an older version stored in that shape still reads back (so its runs resume).
+    @Test func workflowSnapshotIsPlainJSONAndTheOlderShapeStillReads() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var workflow = Fixture.workflow
+        workflow.stages.append(.propose(ProposeStage(common: StageCommon(by: .named(["claude"])))))
+        workflow.convergence = Convergence(strategy: .semantic(SemanticOptions()))
+        let json = String(decoding: try encoder.encode(workflow), as: UTF8.self)
+        #expect(!json.contains("_0"))
+        #expect(json.contains(#""by":{"named":["claude"]}"#))
+        #expect(try JSONDecoder().decode(Workflow.self, from: Data(json.utf8)) == workflow)
+
+        let propose = String(decoding: try encoder.encode(ProposeStage()), as: UTF8.self)
+        let close = String(decoding: try encoder.encode(CloseStage()), as: UTF8.self)
+        let legacy = #"[{"propose":{"_0":\#(propose)}},{"repeat":{"_0":[{"close":{"_0":\#(close)}}]}}]"#
+        let stages = try JSONDecoder().decode([Stage].self, from: Data(legacy.utf8))
+        #expect(stages == [.propose(ProposeStage()), .repeat([.close(CloseStage())])])
+        let named = try JSONDecoder().decode(Participants.self, from: Data(#"{"named":{"_0":["a"]}}"#.utf8))
+        #expect(named == .named(["a"]))
     }
 
     @Test func errorTextIsScrubbedOfKeysBeforeStoring() async throws {
