@@ -115,6 +115,36 @@ extension CLIEndToEnd {
             #expect(missing.exitCode == 4)
         }
 
+        /// `show --output-format json` is plain JSON (no Swift `_0` payload wrappers), and a saved config
+        /// does not present the description of the workflow it extends as its own.
+        @Test func showJSONIsPlainAndASavedConfigDoesNotBorrowItsBaseDescription() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            for name in ["consensus", "consortium", "debate", "verify"] {
+                let show = try await binary.run(
+                    ["show", name, "--output-format", "json"], environment: environment, directory: sandbox.root)
+                #expect(show.exitCode == 0, "\(show.stderr)")
+                #expect(!show.stdout.contains(#""_0""#), "\(name)")
+                let stages = try #require(CLIHarness.json(show.stdout)["stages"] as? [[String: Any]])
+                #expect(!stages.isEmpty)
+            }
+            let base = try CLIHarness.json(
+                try await binary.run(
+                    ["show", "consortium", "--output-format", "json"], environment: environment,
+                    directory: sandbox.root
+                ).stdout)
+            let baseDescription = try #require(base["description"] as? String)
+            _ = try await binary.run(
+                ["save", "team", "--model", "openai/gpt-4o:2"], environment: environment, directory: sandbox.root)
+            let text = try await binary.run(["show", "team"], environment: environment, directory: sandbox.root)
+            #expect(text.exitCode == 0, "\(text.stderr)")
+            #expect(!text.stdout.contains(baseDescription))
+            #expect(text.stdout.contains("extends:     consortium"))
+            let json = try await binary.run(
+                ["show", "team", "--output-format", "json"], environment: environment, directory: sandbox.root)
+            #expect(try CLIHarness.json(json.stdout)["description"] == nil)
+        }
+
         @Test func nameAtRevisionReadsTheFileAsItWasAndRecordsTheCommit() async throws {
             let (binary, sandbox, _) = try setUp()
             defer { sandbox.cleanup() }
