@@ -86,7 +86,7 @@ struct RunCommand: AsyncParsableCommand {
         if argument == "-" {
             data = try FileHandle.standardInput.read(upToCount: InputAssembler.defaultByteLimit + 1) ?? Data()
         } else if let argument {
-            data = Data(argument.utf8)
+            data = RawArguments.bytes(of: argument)
         }
         return try InputAssembler().assemble(
             prompt: data, filePaths: inputOptions.file, workingDirectory: service.workingDirectory)

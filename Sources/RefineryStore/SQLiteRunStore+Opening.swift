@@ -3,23 +3,13 @@
 
 import Foundation
 import GRDB
+import RefineryCompiler
 
 extension SQLiteRunStore {
     /// Refuses a path that exists but is not a regular file: a folder cannot be opened, and SQLite
     /// would block forever on a FIFO or write into a device.
     static func checkIsFile(_ path: String) throws {
-        var status = stat()
-        guard stat(path, &status) == 0 else { return }
-        let kind: String? =
-            switch status.st_mode & S_IFMT {
-            case S_IFREG: nil
-            case S_IFDIR: "a folder"
-            case S_IFIFO: "a FIFO (named pipe)"
-            case S_IFCHR, S_IFBLK: "a device"
-            case S_IFSOCK: "a socket"
-            default: "not a regular file"
-            }
-        if let kind {
+        if let kind = WorkflowFileSystem.notAFile(path) {
             throw StoreError(
                 code: .cannotOpen,
                 message: "The run store \(path) is \(kind), not a file; give a file path with --store "
