@@ -19,6 +19,9 @@ public struct RunService: Sendable {
     /// workflows against your own ``ModelProvider``s; credentials are then not checked, and an
     /// embedder is used only when the resolver is also an ``Embedder``.
     public var providers: (any ProviderResolver)?
+    /// Receives the warnings found before a run starts (a member that starts with its fallback because
+    /// its primary's provider has no credentials). `nil` = logged at `warning` level.
+    public var onWarning: (@Sendable (String) -> Void)?
 
     /// Creates a service.
     public init(

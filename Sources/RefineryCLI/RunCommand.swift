@@ -42,7 +42,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitCode {
-            let service = RunService.current(storePath: storeOptions.store)
+            let service = storeOptions.runService()
             let (target, promptArgument) = resolveArguments(library: service.library())
             if dryRun {
                 let prompt = try assemblePrompt(promptArgument, service: service, required: false)

@@ -1,6 +1,7 @@
 // Option groups shared by several subcommands.
 
 import ArgumentParser
+import Refinery
 
 /// `--store FILE`: where the run ledger lives.
 struct StoreOptions: ParsableArguments {
@@ -11,4 +12,14 @@ struct StoreOptions: ParsableArguments {
 /// How results are printed.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
     case text, json, markdown, jsonl
+}
+
+extension StoreOptions {
+    /// The service `run` and `resume` use: this store, and the warnings found before the first call
+    /// (a member starting with its fallback) on stderr.
+    func runService() -> RunService {
+        var service = RunService.current(storePath: store)
+        service.onWarning = { CLIError.printError("warning: \($0)") }
+        return service
+    }
 }
