@@ -145,6 +145,33 @@ extension CLIEndToEnd {
             #expect(try CLIHarness.json(json.stdout)["description"] == nil)
         }
 
+        /// Text from a workflow file never reaches a terminal as control characters: a description that
+        /// would set the window title, clear the screen and ring the bell is printed escaped on a TTY, and
+        /// exactly as written into a pipe.
+        @Test func controlCharactersFromAWorkflowAreEscapedOnATerminal() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "evil.yaml",
+                Data(
+                    """
+                    refinery: 1
+                    name: evil
+                    extends: consensus
+                    description: "before\\e]0;pwned\\a\\e[2J\\x9Bafter"
+                    models: [openai/gpt-4o]
+                    """.utf8))
+            let terminal = try await CLIHarness.onTerminal(
+                binary, ["show", "./evil.yaml"], environment: environment, directory: sandbox.root)
+            #expect(terminal.exitCode == 0, "\(terminal.stdout) \(terminal.stderr)")
+            #expect(terminal.stdout.contains(#"before\x1B]0;pwned\x07\x1B[2J\x9Bafter"#), "\(terminal.stdout)")
+            #expect(!terminal.stdout.contains("\u{1B}"))
+            #expect(!terminal.stdout.contains("\u{07}"))
+            #expect(!terminal.stdout.unicodeScalars.contains("\u{9B}"))
+            let piped = try await binary.run(["show", "./evil.yaml"], environment: environment, directory: sandbox.root)
+            #expect(piped.stdout.contains("before\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}after"))
+        }
+
         @Test func nameAtRevisionReadsTheFileAsItWasAndRecordsTheCommit() async throws {
             let (binary, sandbox, _) = try setUp()
             defer { sandbox.cleanup() }
