@@ -61,7 +61,9 @@ extension WorkflowFileSystem {
 
     /// The bytes of the regular file at `path`, at most ``maxReadBytes``.
     package static func readRegularFile(_ path: String) throws -> [UInt8] {
-        if let kind = notAFile(path) { throw UnreadableFile(path: path, reason: "it is \(kind), not a file") }
+        if let kind = notAFile(path) {
+            throw UnreadableFile(path: path, reason: "it is not a regular file", kind: kind)
+        }
         let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: target))
         defer { try? handle.close() }
@@ -77,5 +79,7 @@ extension WorkflowFileSystem {
 struct UnreadableFile: Error, CustomStringConvertible {
     var path: String
     var reason: String
-    var description: String { "`\(path)` cannot be read: \(reason)" }
+    /// What the path is when it is not a regular file (`a folder`, `a FIFO (named pipe)`, `a device`).
+    var kind: String?
+    var description: String { "`\(path)`\(kind.map { " is \($0) and" } ?? "") cannot be read: \(reason)" }
 }

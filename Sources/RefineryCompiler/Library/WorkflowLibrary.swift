@@ -229,7 +229,9 @@ public struct WorkflowLibrary: Sendable {
             return try fileSystem.read(path)
         } catch let error as UnreadableFile {
             throw WorkflowLibraryError(
-                code: .unreadable, message: "cannot read `\(shown)`: \(error.reason)",
+                code: .unreadable,
+                message: error.kind.map { "`\(shown)` is \($0), not a file" }
+                    ?? "cannot read `\(shown)`: \(error.reason)",
                 hint: "give the path of a workflow YAML file", cause: error)
         } catch {
             throw WorkflowLibraryError(
