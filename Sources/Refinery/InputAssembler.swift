@@ -3,6 +3,7 @@
 // that contains a closing tag cannot pretend its content ended.
 
 public import Foundation
+import RefineryCompiler
 
 /// One file given with `-f/--file`.
 public struct InputFile: Sendable, Hashable {
@@ -51,6 +52,10 @@ public struct InputAssembler: Sendable {
             if isFolder.boolValue {
                 throw InputError(
                     code: .unreadable, message: "\(path) is a folder; give the files in it with one --file each.")
+            }
+            if let kind = WorkflowFileSystem.notAFile(url.path) {
+                throw InputError(
+                    code: .unreadable, message: "\(path) is \(kind), not a file; --file takes regular files.")
             }
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
             // Refuse oversized files before reading them into memory.

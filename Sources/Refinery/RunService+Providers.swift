@@ -18,6 +18,15 @@ extension RunService {
         }
     }
 
+    /// Hands a pre-run warning to ``onWarning``, or to the log when nobody listens.
+    func warn(_ message: String, logger: Logger) {
+        if let onWarning {
+            onWarning(message)
+        } else {
+            logger.warning("\(message)")
+        }
+    }
+
     static func logger(debug: Bool) -> Logger {
         if debug {
             var logger = Logger(label: "refinery") { StreamLogHandler.standardError(label: $0) }

@@ -61,11 +61,12 @@ extension RunService {
         return try await ProviderRegistry.withRegistry(
             environment: providerEnvironment, configuration: providersConfig, logger: logger
         ) { registry in
-            let problems = registry.checkCredentials(for: Self.modelsNeeded(by: stored.workflow))
-            if !problems.isEmpty {
+            let check = Self.checkCredentials(of: stored.workflow, registry: registry)
+            if !check.problems.isEmpty {
                 throw InputError(
-                    code: .credentials, message: problems.map(\.description).joined(separator: "\n"))
+                    code: .credentials, message: check.problems.map(\.description).joined(separator: "\n"))
             }
+            for warning in check.warnings { warn(warning, logger: logger) }
             return try await execute(
                 stored, store: store, isResume: isResume, providers: registry, embedder: registry, logger: logger,
                 events: events)
@@ -136,12 +137,28 @@ extension RunService {
     /// kill), cancelled (Ctrl-C) or failed.
     static let resumableStatuses: Set<String> = ["running", "cancelled", "failed"]
 
-    /// Every model the run calls first: members and the arbiter (fallbacks are only tried later
-    /// and fail over on their own).
-    static func modelsNeeded(by workflow: Workflow) -> [ModelRef] {
-        var models = workflow.members.map(\.model)
-        if let arbiter = workflow.arbiter { models.append(arbiter.model) }
-        return models
+    /// The credential check before any call, per participant (each member and the arbiter): a
+    /// participant none of whose models (primary, then fallbacks) has credentials is a problem (exit 4);
+    /// one whose first models lack them but a fallback has them is a warning, and the engine moves it
+    /// to that fallback when the primary's provider refuses to start.
+    static func checkCredentials(
+        of workflow: Workflow, registry: ProviderRegistry
+    ) -> (problems: [CredentialProblem], warnings: [String]) {
+        var chains = workflow.members.map { (id: $0.id, models: [$0.model] + $0.fallback) }
+        if let arbiter = workflow.arbiter { chains.append((id: "arbiter", models: [arbiter.model] + arbiter.fallback)) }
+        var unusable: [ModelRef] = []
+        var warnings: [String] = []
+        for chain in chains {
+            let missing = chain.models.prefix { !registry.checkCredentials(for: [$0]).isEmpty }
+            if missing.count == chain.models.count {
+                unusable += chain.models
+            } else if let usable = chain.models.dropFirst(missing.count).first, !missing.isEmpty {
+                let problems = registry.checkCredentials(for: Array(missing)).map(\.description)
+                warnings.append(
+                    "\(chain.id) starts with its fallback \(usable): " + problems.joined(separator: "; "))
+            }
+        }
+        return (registry.checkCredentials(for: unusable), warnings)
     }
 
     static func sha256(_ text: String) -> String {

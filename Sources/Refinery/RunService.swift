@@ -12,13 +12,17 @@ public struct RunService: Sendable {
     public var environment: [String: String]
     /// Where relative paths and `./workflows/` are resolved.
     public var workingDirectory: URL
-    /// The run store file (`:memory:` for tests); `nil` = `$XDG_DATA_HOME/refinery/refinery.db`.
+    /// The run store file (`:memory:` for tests); `nil` = `$REFINERY_STORE` when set, else
+    /// `$XDG_DATA_HOME/refinery/refinery.db`.
     public var storePath: String?
     /// Who serves the model calls of `run` and `resume`. `nil` (the default, what the CLI uses) =
     /// the built-in HTTP providers with credentials from `environment` and `.env`. Set it to run
     /// workflows against your own ``ModelProvider``s; credentials are then not checked, and an
     /// embedder is used only when the resolver is also an ``Embedder``.
     public var providers: (any ProviderResolver)?
+    /// Receives the warnings found before a run starts (a member that starts with its fallback because
+    /// its primary's provider has no credentials). `nil` = logged at `warning` level.
+    public var onWarning: (@Sendable (String) -> Void)?
 
     /// Creates a service.
     public init(
@@ -39,14 +43,22 @@ public struct RunService: Sendable {
             storePath: storePath)
     }
 
-    /// Opens the run store.
+    /// The run store file this service opens: ``storePath`` (`--store`), else `$REFINERY_STORE`, else
+    /// `$XDG_DATA_HOME/refinery/refinery.db`.
+    public var resolvedStorePath: String {
+        if let storePath { return storePath }
+        if let variable = environment["REFINERY_STORE"], !variable.isEmpty { return variable }
+        return SQLiteRunStore.defaultPath(environment: environment)
+    }
+
+    /// Opens the run store at ``resolvedStorePath``.
     public func openStore() throws -> SQLiteRunStore {
         // The ledger hides every credential this environment holds, in whatever form a server echoed it.
         let redactor = ProviderRegistry.redactor(
             environment: ProviderEnvironment.load(environment: environment, dotEnvDirectory: workingDirectory.path),
             configuration: (try? providersConfiguration()) ?? ProvidersConfig())
         return try SQLiteRunStore(
-            path: storePath ?? SQLiteRunStore.defaultPath(environment: environment), redactor: redactor)
+            path: resolvedStorePath, redactor: redactor)
     }
 
     /// The saved-config folder: `to` if given, else the user's workflow folder.

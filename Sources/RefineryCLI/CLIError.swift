@@ -18,7 +18,8 @@ enum CLIError {
             let colored = ProgressLine(quiet: false, environment: ProcessInfo.processInfo.environment).color
             Output.error(error.rendered(colored: colored))
             return ExitCode(RunExitCode.configurationError.rawValue)
-        case let error as StoreError where error.code == .cannotOpen:
+        case let error as StoreError
+        where error.code == .cannotOpen || error.code == .damaged || error.code == .newerSchema:
             // A --store (or REFINERY_STORE) that cannot be opened is configuration, found before any call.
             printError(error.description)
             return ExitCode(RunExitCode.configurationError.rawValue)

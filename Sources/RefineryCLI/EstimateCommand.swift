@@ -27,7 +27,7 @@ struct EstimateCommand: AsyncParsableCommand {
             var text: String?
             if prompt != nil || !inputOptions.file.isEmpty {
                 text = try InputAssembler().assemble(
-                    prompt: prompt.map { Data($0.utf8) }, filePaths: inputOptions.file,
+                    prompt: prompt.map(RawArguments.bytes(of:)), filePaths: inputOptions.file,
                     workingDirectory: service.workingDirectory)
             }
             let estimate = try await service.estimate(workflow, overrides: workflowOptions.overrides, prompt: text)

@@ -1,30 +1,46 @@
-// Ctrl-C cancels the running task (the engine finishes what it must and the ledger stays
-// consistent); a second Ctrl-C exits at once.
+// Ctrl-C, SIGTERM and SIGHUP cancel the running task (the engine finishes what it must, the ledger
+// stays consistent and the run is recorded `cancelled`, resumable); a second signal exits at once.
+// A service manager's stop (SIGTERM) or a closed terminal (SIGHUP) is the same request as Ctrl-C:
+// left at their default action they would kill the process with the run still marked `running`.
 
 import Dispatch
 import Foundation
 import Synchronization
 
 enum Interrupt {
+    /// The signals that mean "stop this run".
+    static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+
     static func cancellingOnInterrupt<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let (interrupts, continuation) = AsyncStream.makeStream(of: Void.self)
         let count = Mutex(0)
-        signal(SIGINT, SIG_IGN)
-        // A global queue with a @Sendable handler: no main-actor code runs on it (LINUX-NOTES).
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { @Sendable in
-            let seen = count.withLock { value -> Int in
-                value += 1
-                return value
+        let sources = signals.map { number in
+            // Ignored first, so the default action (terminate) never runs; the dispatch source still sees it.
+            signal(number, SIG_IGN)
+            // A global queue with a @Sendable handler: no main-actor code runs on it (LINUX-NOTES).
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { @Sendable in
+                let seen = count.withLock { value -> Int in
+                    value += 1
+                    return value
+                }
+                if seen > 1 { exit(1) }
+                let again = number == SIGINT ? "Ctrl-C" : number == SIGTERM ? "SIGTERM" : "SIGHUP"
+                Output.error("\nrefinery: cancelling (\(again) again to quit at once)\n")
+                continuation.yield()
             }
-            if seen > 1 { exit(1) }
-            Output.error("\nrefinery: cancelling (Ctrl-C again to quit at once)\n")
-            continuation.yield()
+            source.resume()
+            return source
         }
-        source.resume()
+        // A parent that started us with these signals blocked (Foundation.Process from async code does,
+        // LINUX-NOTES) would otherwise keep them pending forever.
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        for number in signals { sigaddset(&unblocked, number) }
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
         defer {
-            source.cancel()
-            signal(SIGINT, SIG_DFL)
+            for source in sources { source.cancel() }
+            for number in signals { signal(number, SIG_DFL) }
         }
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }

@@ -39,22 +39,20 @@ struct ProgressLine: Sendable {
 
     func show(_ state: ProgressState) {
         guard enabled else { return }
-        let text = Self.text(state)
+        // The stage name can come from a workflow file: escaped like any text, then drawn in place.
+        let text = TerminalText.escaped(Self.text(state))
         let styled = color ? "\u{1B}[2m\(text)\u{1B}[0m" : text
-        Output.error("\r\u{1B}[2K\(styled)")
+        Output.errorControl("\r\u{1B}[2K\(styled)")
     }
 
     /// A line that stays (e.g. `--verbose` round scores), printed above the progress line.
     func note(_ text: String) {
-        if enabled {
-            Output.error("\r\u{1B}[2K\(text)\n")
-        } else {
-            Output.error("\(text)\n")
-        }
+        if enabled { Output.errorControl("\r\u{1B}[2K") }
+        Output.error("\(text)\n")
     }
 
     func clear() {
         guard enabled else { return }
-        Output.error("\r\u{1B}[2K")
+        Output.errorControl("\r\u{1B}[2K")
     }
 }

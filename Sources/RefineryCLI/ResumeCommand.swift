@@ -15,7 +15,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitCode {
-            let service = RunService.current(storePath: storeOptions.store)
+            let service = storeOptions.runService()
             let id = id
             let debug = outputOptions.debug
             let result = try await RunPresenter(options: outputOptions, environment: service.environment).present {

@@ -42,7 +42,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitCode {
-            let service = RunService.current(storePath: storeOptions.store)
+            let service = storeOptions.runService()
             let (target, promptArgument) = resolveArguments(library: service.library())
             if dryRun {
                 let prompt = try assemblePrompt(promptArgument, service: service, required: false)
@@ -86,7 +86,7 @@ struct RunCommand: AsyncParsableCommand {
         if argument == "-" {
             data = try FileHandle.standardInput.read(upToCount: InputAssembler.defaultByteLimit + 1) ?? Data()
         } else if let argument {
-            data = Data(argument.utf8)
+            data = RawArguments.bytes(of: argument)
         }
         return try InputAssembler().assemble(
             prompt: data, filePaths: inputOptions.file, workingDirectory: service.workingDirectory)

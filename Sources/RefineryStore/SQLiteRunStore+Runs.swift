@@ -86,8 +86,10 @@ extension SQLiteRunStore {
 
     /// Everything about one run.
     public func export(runID: String) async throws -> RunExport {
-        let run = try await run(id: runID)
-        return RunExport(run: run, rounds: try await rounds(runID: run.id), calls: try await calls(runID: run.id))
+        let row = try await readAsync { db in try Self.fetchRun(db, id: runID) }
+        return RunExport(
+            run: row.run, rounds: try await rounds(runID: row.id), calls: try await calls(runID: row.id),
+            templateHashes: row.templateHashes)
     }
 
     private static func fetchRun(_ db: Database, id: String) throws -> RunRow {

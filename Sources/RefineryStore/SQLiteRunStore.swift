@@ -26,44 +26,44 @@ public final class SQLiteRunStore: RunLedger {
     /// Opens (creating if needed) the database at `path` and migrates it; `:memory:` opens a
     /// private in-memory database for tests. Every error text recorded is passed through
     /// `redactor` (give it the run's credentials; the default hides key-shaped strings only).
+    ///
+    /// Several processes may open (and create) the same file at once: switching a new file to WAL and
+    /// migrating it wait for each other instead of failing. An existing file that fails SQLite's
+    /// integrity check is refused before anything is written to it (``StoreError/Code/damaged``), and so
+    /// is a file migrated by a newer Refinery (``StoreError/Code/newerSchema``).
     public init(path: String, redactor: Redactor = Redactor()) throws {
         self.redactor = redactor
         var configuration = Configuration()
         configuration.publicStatementArguments = false
-        configuration.busyMode = .timeout(5)
+        configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.label = "refinery.store"
         self.path = path
-        do {
-            if path == ":memory:" {
-                writer = try DatabaseQueue(configuration: configuration)
-            } else {
-                let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        if path == ":memory:" {
+            writer = try Self.opening(path) { try DatabaseQueue(configuration: configuration) }
+        } else {
+            try Self.checkIsFile(path)
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            do {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                // WAL with synchronous=NORMAL: a commit is an append to the log, not an fsync (about
-                // 10× faster, and a wide round commits thousands of calls). A commit survives the
-                // process crashing or being killed — what resume relies on; only a power loss may
-                // take back the last commits, and resume then repeats those calls.
-                configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-                writer = try DatabasePool(path: path, configuration: configuration)
+            } catch {
+                throw StoreError(
+                    code: .cannotOpen,
+                    message: "Cannot create the folder of the run store \(path); check that it is writable "
+                        + "or choose another file with --store.", cause: error)
             }
-        } catch {
-            throw StoreError(
-                code: .cannotOpen,
-                message: "Cannot open the run store at \(path); check that the folder is writable "
-                    + "or choose another file with --store.",
-                cause: error)
+            try Self.checkIntegrity(path, configuration: configuration)
+            // WAL with synchronous=NORMAL: a commit is an append to the log, not an fsync (about
+            // 10× faster, and a wide round commits thousands of calls). A commit survives the
+            // process crashing or being killed — what resume relies on; only a power loss may
+            // take back the last commits, and resume then repeats those calls.
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            writer = try Self.opening(path) { try DatabasePool(path: path, configuration: configuration) }
         }
-        do {
-            try Self.migrator.migrate(writer)
-        } catch {
-            throw StoreError(
-                code: .migrationFailed,
-                message: "Cannot bring the run store at \(path) up to date; it may have been written by a newer "
-                    + "Refinery. Use another file with --store.",
-                cause: error)
-        }
+        try Self.migrate(writer, path: path)
     }
 
+    /// How long a process waits for another that holds the database (a write, a migration).
+    static let busyTimeout: TimeInterval = 5
     /// `$XDG_DATA_HOME/refinery/refinery.db`, or `~/.local/share/refinery/refinery.db`.
     public static func defaultPath(environment: [String: String]) -> String {
         let base: String
@@ -80,6 +80,11 @@ public final class SQLiteRunStore: RunLedger {
     /// Names of the migrations applied to this database, in order.
     public func appliedMigrations() throws -> [String] {
         try read { db in try Self.migrator.appliedIdentifiers(db).sorted() }
+    }
+
+    /// Runs raw SQL: tests use it to stage what another version of Refinery would have written.
+    package func executeForTesting(_ sql: String) throws {
+        try writer.writeWithoutTransaction { db in try db.execute(sql: sql) }
     }
 
     /// SQLite's journal mode for this database (`wal` for files).

@@ -11,6 +11,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
             case ambiguousID = "ambiguous_id"
             case io
             case corrupt
+            case damaged
+            case newerSchema = "newer_schema"
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -27,6 +29,10 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let io = Code(.io)
         /// A stored value could not be decoded.
         public static let corrupt = Code(.corrupt)
+        /// The database file failed SQLite's integrity check, or is not a database; it was left unchanged.
+        public static let damaged = Code(.damaged)
+        /// The database was migrated by a newer Refinery than this one.
+        public static let newerSchema = Code(.newerSchema)
 
         /// Snake-case name.
         public var description: String { base.rawValue }

@@ -199,11 +199,19 @@ public struct RunExport: Sendable, Hashable, Codable {
     public var rounds: [RoundRecord]
     /// Its calls, in recording order.
     public var calls: [CallRecord]
+    /// `STAGE:SHA256` of every prompt template override the workflow used, as recorded with the run.
+    public var templateHashes: [String]
 
     /// Creates an export.
-    public init(run: StoredRun, rounds: [RoundRecord], calls: [CallRecord]) {
+    public init(run: StoredRun, rounds: [RoundRecord], calls: [CallRecord], templateHashes: [String] = []) {
         self.run = run
         self.rounds = rounds
         self.calls = calls
+        self.templateHashes = templateHashes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case run, rounds, calls
+        case templateHashes = "template_hashes"
     }
 }

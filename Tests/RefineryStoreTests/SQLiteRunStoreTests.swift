@@ -189,6 +189,32 @@ import Testing
         #expect(export.run.id == "run-1")
         #expect(export.rounds.map(\.decisionJSON) == [#"{"converged":true}"#])
         #expect(export.calls.count == 1)
+        // The template hashes the run row holds are part of "everything about the run".
+        #expect(export.templateHashes == ["propose:abc"])
+        let json = String(decoding: try JSONEncoder().encode(export), as: UTF8.self)
+        #expect(json.contains(#""template_hashes":["propose:abc"]"#))
+    }
+
+    /// The workflow snapshot is plain JSON (`{"propose": {...}}`), not Swift's `{"propose": {"_0": ...}}`,
+    /// and a snapshot an older version stored in that shape still reads back (so its runs resume).
+    @Test func workflowSnapshotIsPlainJSONAndTheOlderShapeStillReads() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var workflow = Fixture.workflow
+        workflow.stages.append(.propose(ProposeStage(common: StageCommon(by: .named(["claude"])))))
+        workflow.convergence = Convergence(strategy: .semantic(SemanticOptions()))
+        let json = String(decoding: try encoder.encode(workflow), as: UTF8.self)
+        #expect(!json.contains("_0"))
+        #expect(json.contains(#""by":{"named":["claude"]}"#))
+        #expect(try JSONDecoder().decode(Workflow.self, from: Data(json.utf8)) == workflow)
+
+        let propose = String(decoding: try encoder.encode(ProposeStage()), as: UTF8.self)
+        let close = String(decoding: try encoder.encode(CloseStage()), as: UTF8.self)
+        let legacy = #"[{"propose":{"_0":\#(propose)}},{"repeat":{"_0":[{"close":{"_0":\#(close)}}]}}]"#
+        let stages = try JSONDecoder().decode([Stage].self, from: Data(legacy.utf8))
+        #expect(stages == [.propose(ProposeStage()), .repeat([.close(CloseStage())])])
+        let named = try JSONDecoder().decode(Participants.self, from: Data(#"{"named":{"_0":["a"]}}"#.utf8))
+        #expect(named == .named(["a"]))
     }
 
     @Test func errorTextIsScrubbedOfKeysBeforeStoring() async throws {
@@ -239,6 +265,105 @@ import Testing
         } catch {
             Issue.record("unexpected \(error)")
         }
+    }
+}
+
+/// Opening a store file: concurrent creation, damaged files, newer schemas, paths that are not files.
+@Suite struct SQLiteRunStoreOpeningTests {
+    /// Several processes creating the same new store at once all succeed: switching the new file to WAL
+    /// and migrating it wait for each other (they failed with "database is locked" or "written by a
+    /// newer Refinery", and the run was lost).
+    @Test func storesCreatingTheSameNewFileAtOnceAllSucceed() async throws {
+        for _ in 0..<12 {
+            let database = try TemporaryDatabase()
+            defer { database.cleanup() }
+            let path = database.path
+            let failures = try await withThrowingTaskGroup(of: String?.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        try await offloadedToThread {
+                            do {
+                                _ = try SQLiteRunStore(path: path)
+                                return nil
+                            } catch {
+                                return "\(error)"
+                            }
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { if let failure = $1 { $0.append(failure) } }
+            }
+            #expect(failures.isEmpty, "\(failures)")
+            #expect(try SQLiteRunStore(path: path).appliedMigrations() == ["v1-runs-rounds-calls"])
+        }
+    }
+
+    /// A file that is not a database is reported as damaged, with what to do, and left byte for byte as it was.
+    @Test func aFileThatIsNotADatabaseIsDamagedAndLeftUnchanged() throws {
+        let database = try TemporaryDatabase()
+        defer { database.cleanup() }
+        let garbage = Data(String(repeating: "not a database, ", count: 400).utf8)
+        try garbage.write(to: URL(fileURLWithPath: database.path))
+        let error = try #require(throws: StoreError.self) { try SQLiteRunStore(path: database.path) }
+        #expect(error.code == .damaged)
+        #expect(error.message.contains("is damaged"))
+        #expect(error.message.contains("mv "))
+        #expect(!error.message.contains("writable"))
+        #expect(FileManager.default.contents(atPath: database.path) == garbage)
+        #expect(!FileManager.default.fileExists(atPath: database.path + "-wal"))
+    }
+
+    /// A store whose pages were damaged fails the integrity check before anything is written into it.
+    @Test func aStoreWithDamagedPagesIsRefusedBeforeAnyWrite() async throws {
+        let database = try TemporaryDatabase()
+        defer { database.cleanup() }
+        do {
+            let store = try SQLiteRunStore(path: database.path)
+            for index in 0..<40 { try await store.createRun(Fixture.run(id: "run-\(index)")) }
+            try store.executeForTesting("PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        var bytes = try #require(FileManager.default.contents(atPath: database.path))
+        #expect(bytes.count > 8192)
+        // Scribble over the second page (a b-tree page), keeping the header intact.
+        for offset in 4096..<4200 { bytes[offset] = 0xA5 }
+        try bytes.write(to: URL(fileURLWithPath: database.path))
+        try? FileManager.default.removeItem(atPath: database.path + "-wal")
+        try? FileManager.default.removeItem(atPath: database.path + "-shm")
+        let error = try #require(throws: StoreError.self) { try SQLiteRunStore(path: database.path) }
+        #expect(error.code == .damaged)
+        #expect(FileManager.default.contents(atPath: database.path) == bytes)
+    }
+
+    /// A store migrated by a newer Refinery (a migration this build does not know) is refused.
+    @Test func aStoreMigratedByANewerRefineryIsRefused() throws {
+        let database = try TemporaryDatabase()
+        defer { database.cleanup() }
+        try SQLiteRunStore(path: database.path).executeForTesting(
+            "INSERT INTO grdb_migrations (identifier) VALUES ('v9-from-the-future')")
+        let error = try #require(throws: StoreError.self) { try SQLiteRunStore(path: database.path) }
+        #expect(error.code == .newerSchema)
+        #expect(error.message.contains("newer Refinery"))
+    }
+
+    @Test(arguments: ["folder", "fifo"])
+    func aPathThatIsNotAFileIsRefusedWithoutWaiting(kind: String) throws {
+        let database = try TemporaryDatabase()
+        defer { database.cleanup() }
+        if kind == "folder" {
+            try FileManager.default.createDirectory(atPath: database.path, withIntermediateDirectories: true)
+        } else {
+            #expect(mkfifo(database.path, 0o600) == 0)
+        }
+        let error = try #require(throws: StoreError.self) { try SQLiteRunStore(path: database.path) }
+        #expect(error.code == .cannotOpen)
+        #expect(error.message.contains(kind == "folder" ? "is a folder" : "is a FIFO"))
+    }
+}
+
+/// Runs blocking work on a thread of its own, off the cooperative pool.
+private func offloadedToThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
 

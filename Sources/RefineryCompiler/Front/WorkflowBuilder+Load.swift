@@ -8,6 +8,9 @@ extension WorkflowBuilder {
         "refinery", "name", "version", "description", "extends", "models", "arbiter", "system", "iterations",
         "convergence", "limits", "stages", "output",
     ]
+    /// Fields a workflow never inherits from the base it extends.
+    static let ownFields: Set<String> = ["description"]
+
     /// Sections merged key by key with their base's.
     static let mergedSections: Set<String> = ["limits", "iterations", "convergence"]
     static let maxExtendsDepth = 32
@@ -47,7 +50,8 @@ extension WorkflowBuilder {
             baseFailed = true
             return fields
         }
-        return merge(base: base, child: fields)
+        // A description says what one file is for: a base's would present the child as the base.
+        return merge(base: base.filter { !Self.ownFields.contains($0.name) }, child: fields)
     }
 
     private func loadBase(

@@ -24,6 +24,7 @@ public import RefinerySyntax
 /// `extends: NAME` starts from the base workflow found by `resolveExtends`: the child's keys
 /// replace the base's, except `limits`, `iterations` and `convergence`, which are merged key by
 /// key (a child that changes `convergence.strategy` replaces the whole section). Lists are replaced whole.
+/// `description` is never inherited: it describes the file it is written in.
 public struct WorkflowCompiler: Sendable {
     /// Aliases, providers and prices used to resolve model strings.
     public var catalog: ModelCatalog

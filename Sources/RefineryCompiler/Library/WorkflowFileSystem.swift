@@ -42,12 +42,29 @@ public struct WorkflowFileSystem: Sendable {
 }
 
 extension WorkflowFileSystem {
+    /// What the thing at `path` is when it exists but is not a regular file (symlinks followed):
+    /// `a folder`, `a FIFO (named pipe)`, `a device`, `a socket`. `nil` for a regular file or nothing.
+    /// Every path the CLI takes as a file (workflow, `--file`, `--store`) is checked with it first: a
+    /// FIFO would block its reader forever, and a device is not a file to read or write.
+    package static func notAFile(_ path: String) -> String? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "a folder"
+        case S_IFIFO: return "a FIFO (named pipe)"
+        case S_IFCHR, S_IFBLK: return "a device"
+        case S_IFSOCK: return "a socket"
+        default: return "not a regular file"
+        }
+    }
+
     /// The bytes of the regular file at `path`, at most ``maxReadBytes``.
     package static func readRegularFile(_ path: String) throws -> [UInt8] {
-        // `attributesOfItem` does not follow symlinks; the file type that matters is the target's.
+        if let kind = notAFile(path) {
+            throw UnreadableFile(path: path, reason: "it is not a regular file", kind: kind)
+        }
         let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        let type = try FileManager.default.attributesOfItem(atPath: target)[.type] as? FileAttributeType
-        guard type == .typeRegular else { throw UnreadableFile(path: path, reason: "it is not a regular file") }
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: target))
         defer { try? handle.close() }
         let data = try handle.read(upToCount: maxReadBytes + 1) ?? Data()
@@ -62,5 +79,7 @@ extension WorkflowFileSystem {
 struct UnreadableFile: Error, CustomStringConvertible {
     var path: String
     var reason: String
-    var description: String { "`\(path)` cannot be read: \(reason)" }
+    /// What the path is when it is not a regular file (`a folder`, `a FIFO (named pipe)`, `a device`).
+    var kind: String?
+    var description: String { "`\(path)`\(kind.map { " is \($0) and" } ?? "") cannot be read: \(reason)" }
 }

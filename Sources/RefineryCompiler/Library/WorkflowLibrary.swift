@@ -227,6 +227,12 @@ public struct WorkflowLibrary: Sendable {
     private func read(_ path: String, shownAs shown: String) throws(WorkflowLibraryError) -> [UInt8] {
         do {
             return try fileSystem.read(path)
+        } catch let error as UnreadableFile {
+            throw WorkflowLibraryError(
+                code: .unreadable,
+                message: error.kind.map { "`\(shown)` is \($0), not a file" }
+                    ?? "cannot read `\(shown)`: \(error.reason)",
+                hint: "give the path of a workflow YAML file", cause: error)
         } catch {
             throw WorkflowLibraryError(
                 code: .unreadable, message: "cannot read `\(shown)`", hint: "check the file's permissions",

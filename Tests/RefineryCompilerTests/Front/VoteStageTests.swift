@@ -1,3 +1,4 @@
+import Foundation
 import RefinerySyntax
 import Testing
 
@@ -70,5 +71,17 @@ import Testing
         #expect(vote.dependencies == ["s0.propose[claude#1]", "s0.propose[claude#2]", "s0.propose[claude#3]"])
         #expect(round.nodes.last?.dependencies.contains("s1.vote") == true)
         #expect(ExecutionGraph.label(for: vote) == "vote · 3 answers")
+    }
+
+    @Test func voteAndAgreementRoundTripAsPlainJSON() throws {
+        let result = Self.compile(
+            "  - repeat: [propose, {vote: {extract: {regex: 'answer: (\\\\w+)'}, over: all-rounds}}, close]\n",
+            convergence: "convergence: { strategy: agreement, threshold: 0.7 }\n")
+        let workflow = try #require(result.workflow, "\(result.diagnostics)")
+        let data = try JSONEncoder().encode(workflow)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(!text.contains("_0"), "\(text)")
+        #expect(text.contains(#""extract":"regex: answer: (\\\\w+)""#), "\(text)")
+        #expect(try JSONDecoder().decode(Workflow.self, from: data) == workflow)
     }
 }

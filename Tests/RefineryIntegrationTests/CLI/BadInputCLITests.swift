@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension CLIEndToEnd {
     /// What a demanding user types wrong: every bad input is a clear message and exit 4, found
     /// before any call, never a crash or a stack trace.
@@ -39,7 +43,7 @@ extension CLIEndToEnd {
         @Test(arguments: [
             (["runs", "list", "--limit", "0"], "--limit must be at least 1."),
             (["remove", "consensus"], "consensus is a built-in workflow; built-ins cannot be removed."),
-            (["hi", "--models", "openai/gpt-4o", "--store", "."], "Cannot open the run store at ."),
+            (["hi", "--models", "openai/gpt-4o", "--store", "."], "The run store . is a folder, not a file"),
         ])
         func otherCommandsRefuseBadInputWithExitFour(arguments: [String], message: String) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
@@ -49,6 +53,78 @@ extension CLIEndToEnd {
             let result = try await binary.run(arguments, environment: environment, directory: sandbox.root)
             #expect(result.exitCode == 4, "\(result.stderr)")
             #expect(result.stderr.contains(message), "\(result.stderr)")
+        }
+
+        /// A prompt argument that is not UTF-8 is refused (exit 4) like the same bytes on stdin, instead
+        /// of reaching the models with U+FFFD in place of the bytes.
+        @Test func aPromptArgumentThatIsNotUTF8IsRefusedLikeTheSameBytesOnStdin() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let environment = CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9/v1")
+            let stdin = try await binary.run(
+                ["-"] + Self.models, environment: environment, directory: sandbox.root,
+                stdin: Data([0x63, 0x61, 0x66, 0xE9, 0x0A]))
+            #expect(stdin.exitCode == 4, "\(stdin.stderr)")
+            // Foundation.Process takes Strings; the shell puts the raw byte 0xE9 into argv.
+            let shell = RefineryBinary(url: URL(fileURLWithPath: "/bin/sh"))
+            for command in ["run", "estimate"] {
+                let argument = try await shell.run(
+                    [
+                        "-c", #"exec "$0" "$1" consensus "$(printf 'caf\351')" --models openai/gpt-4o"#,
+                        binary.url.path, command,
+                    ], environment: environment, directory: sandbox.root)
+                #expect(argument.exitCode == 4, "\(command): \(argument.stderr)")
+                #expect(argument.stderr.contains("The prompt is not valid UTF-8"), "\(command): \(argument.stderr)")
+            }
+        }
+
+        /// A folder, FIFO or device given where a file is expected (`-f`, a workflow path, `--store`) is
+        /// named as what it is (exit 4), and a FIFO never blocks the process.
+        @Test(arguments: ["folder", "fifo", "device"])
+        func aPathThatIsNotAFileIsNamedAsWhatItIs(kind: String) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let environment = CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9/v1")
+            let path: String
+            let expected: String
+            switch kind {
+            case "folder":
+                path = sandbox.root.appendingPathComponent("thing.yaml").path
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                expected = "is a folder"
+            case "fifo":
+                path = sandbox.root.appendingPathComponent("thing.yaml").path
+                #expect(mkfifo(path, 0o600) == 0)
+                expected = "is a FIFO (named pipe), not a file"
+            default:
+                path = "/dev/null"
+                expected = "is a device, not a file"
+            }
+            let commands: [[String]] = [
+                ["hi", "-f", path] + Self.models,
+                ["run", path, "hi", "--quiet"],
+                ["validate", path],
+                ["runs", "list", "--store", path],
+            ]
+            for arguments in commands {
+                let running = try binary.start(arguments, environment: environment, directory: sandbox.root)
+                let deadline = ContinuousClock.now + .seconds(20)
+                while running.process.isRunning && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                if running.process.isRunning {
+                    running.process.terminate()
+                    Issue.record("\(arguments) blocked on the \(kind)")
+                    kill(running.process.processIdentifier, SIGKILL)
+                    try await running.wait()
+                    continue
+                }
+                let result = try running.result()
+                #expect(result.exitCode == 4, "\(arguments): \(result.stderr)")
+                #expect(result.stderr.contains(expected), "\(arguments): \(result.stderr)")
+            }
         }
 
         @Test func resumingAFinishedRunIsRefused() async throws {

@@ -30,6 +30,34 @@ enum CLIHarness {
         return try #require(object as? [String: Any], "not a JSON object: \(text.prefix(200))")
     }
 
+    /// Runs `binary` with stdout and stderr on a pseudo-terminal (python3's pty module); what it wrote
+    /// comes back as `stdout` (with the terminal's `\r\n` line ends).
+    static func onTerminal(
+        _ binary: RefineryBinary, _ arguments: [String], environment: [String: String], directory: URL
+    ) async throws -> RefineryBinary.Result {
+        let script = """
+            import os, pty, sys
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(sys.argv[1], sys.argv[1:])
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.buffer.write(out)
+            sys.exit(os.waitstatus_to_exitcode(status))
+            """
+        let python = RefineryBinary(url: URL(fileURLWithPath: "/usr/bin/env"))
+        return try await python.run(
+            ["python3", "-c", script, binary.url.path] + arguments, environment: environment, directory: directory)
+    }
+
     /// Errors of `document` against `schemas/run-output.schema.json`, or `nil` when python3's
     /// jsonschema is not installed (the caller records a skip reason).
     static func schemaErrors(_ document: String) async throws -> [String]? {

@@ -89,7 +89,11 @@ extension CLIEndToEnd {
             }
         }
 
-        @Test func ctrlCCancelsWithExitOneAndTheRunResumes() async throws {
+        /// SIGTERM (a service manager's stop) and SIGHUP (the terminal closed) are Ctrl-C's request
+        /// too: cancelled, exit 1, resumable. Left at their default they killed the process (exit 143)
+        /// with the run still `running`.
+        @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
+        func stopSignalCancelsWithExitOneAndTheRunResumes(signal: Int32) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
@@ -101,7 +105,7 @@ extension CLIEndToEnd {
                     arguments(["--store", store]), environment: environment, directory: sandbox.root)
                 let process = running.process
                 while server.requests.count < 4 && process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
-                kill(process.processIdentifier, SIGINT)
+                kill(process.processIdentifier, signal)
                 try await running.wait()
                 let interrupted = try running.result()
                 #expect(process.terminationReason == .exit)
@@ -115,6 +119,10 @@ extension CLIEndToEnd {
                     try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
                 #expect(runs.first?["status"] as? String == "cancelled")
                 let id = try #require(runs.first?["id"] as? String)
+                let shown = try await binary.run(
+                    ["runs", "show", id, "--store", store, "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(try CLIHarness.json(shown.stdout)["status"] as? String == "cancelled")
                 let resumed = try await binary.run(
                     ["resume", id, "--store", store, "--output-format", "json"], environment: environment,
                     directory: sandbox.root)

@@ -50,6 +50,50 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A member whose primary's provider has no credentials but whose fallback's has starts with the
+        /// fallback, with a warning, instead of the run exiting 4; only a member none of whose models can
+        /// authenticate stops the run before any call.
+        @Test func aPrimaryWithoutCredentialsFallsBackAndOnlyAWholeUnusableChainExitsFour() async throws {
+            try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply())) {
+                binary, sandbox, server in
+                // The sandbox has an OpenAI key only: anthropic and gemini have none.
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                func workflow(fallback: String) -> Data {
+                    Data(
+                        """
+                        refinery: 1
+                        name: fallbacks
+                        extends: consensus
+                        models:
+                          - model: anthropic/claude-opus-4-6
+                            fallback: [\(fallback)]
+                          - openai/gpt-4o-mini
+                          - openai/o3
+                        """.utf8)
+                }
+                try sandbox.write("usable.yaml", workflow(fallback: "openai/gpt-4o"))
+                let result = try await binary.run(
+                    ["run", "./usable.yaml", "What is 2+2?", "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                #expect(result.stderr.contains("warning: "), "\(result.stderr)")
+                #expect(result.stderr.contains("starts with its fallback openai/gpt-4o"), "\(result.stderr)")
+                #expect(result.stderr.contains("ANTHROPIC_API_KEY"), "\(result.stderr)")
+                #expect(try CLIHarness.json(result.stdout)["status"] as? String == "converged")
+                #expect(server.requests.count > 0)
+
+                let before = server.requests.count
+                try sandbox.write("unusable.yaml", workflow(fallback: "gemini/gemini-2.5-pro"))
+                let refused = try await binary.run(
+                    ["run", "./unusable.yaml", "What is 2+2?", "--quiet"], environment: environment,
+                    directory: sandbox.root)
+                #expect(refused.exitCode == 4, "\(refused.stderr)")
+                #expect(refused.stderr.contains("no credentials for anthropic"), "\(refused.stderr)")
+                #expect(refused.stderr.contains("no credentials for gemini"), "\(refused.stderr)")
+                #expect(server.requests.count == before)
+            }
+        }
+
         @Test func maxRoundsWithoutConvergenceExitsTwo() async throws {
             try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply(score: 3))) {
                 binary, sandbox, server in

@@ -104,5 +104,26 @@ extension CLIEndToEnd {
             #expect(show.exitCode == 4)
             #expect(show.stderr == "refinery: No run with id nope. `refinery runs list` shows the recorded runs.\n")
         }
+
+        /// `REFINERY_STORE` picks the store as README and DESIGN promise; `--store` wins over it.
+        @Test func refineryStoreVariablePicksTheStoreAndTheFlagWins() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let variable = sandbox.root.appendingPathComponent("from-env/runs.db").path
+            let flag = sandbox.root.appendingPathComponent("from-flag.db").path
+            let fallback = sandbox.root.appendingPathComponent("data/refinery/refinery.db").path
+            let environment = RefineryBinary.environment(home: sandbox.root, extra: ["REFINERY_STORE": variable])
+            let list = try await binary.run(["runs", "list"], environment: environment, directory: sandbox.root)
+            #expect(list.exitCode == 0, "\(list.stderr)")
+            #expect(FileManager.default.fileExists(atPath: variable))
+            #expect(!FileManager.default.fileExists(atPath: fallback))
+            try FileManager.default.removeItem(atPath: variable)
+            let flagged = try await binary.run(
+                ["runs", "list", "--store", flag], environment: environment, directory: sandbox.root)
+            #expect(flagged.exitCode == 0, "\(flagged.stderr)")
+            #expect(FileManager.default.fileExists(atPath: flag))
+            #expect(!FileManager.default.fileExists(atPath: variable))
+        }
     }
 }

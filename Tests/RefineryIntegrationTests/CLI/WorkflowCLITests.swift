@@ -115,6 +115,63 @@ extension CLIEndToEnd {
             #expect(missing.exitCode == 4)
         }
 
+        /// `show --output-format json` is plain JSON (no Swift `_0` payload wrappers), and a saved config
+        /// does not present the description of the workflow it extends as its own.
+        @Test func showJSONIsPlainAndASavedConfigDoesNotBorrowItsBaseDescription() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            for name in ["consensus", "consortium", "debate", "verify"] {
+                let show = try await binary.run(
+                    ["show", name, "--output-format", "json"], environment: environment, directory: sandbox.root)
+                #expect(show.exitCode == 0, "\(show.stderr)")
+                #expect(!show.stdout.contains(#""_0""#), "\(name)")
+                let stages = try #require(CLIHarness.json(show.stdout)["stages"] as? [[String: Any]])
+                #expect(!stages.isEmpty)
+            }
+            let base = try CLIHarness.json(
+                try await binary.run(
+                    ["show", "consortium", "--output-format", "json"], environment: environment,
+                    directory: sandbox.root
+                ).stdout)
+            let baseDescription = try #require(base["description"] as? String)
+            _ = try await binary.run(
+                ["save", "team", "--model", "openai/gpt-4o:2"], environment: environment, directory: sandbox.root)
+            let text = try await binary.run(["show", "team"], environment: environment, directory: sandbox.root)
+            #expect(text.exitCode == 0, "\(text.stderr)")
+            #expect(!text.stdout.contains(baseDescription))
+            #expect(text.stdout.contains("extends:     consortium"))
+            let json = try await binary.run(
+                ["show", "team", "--output-format", "json"], environment: environment, directory: sandbox.root)
+            #expect(try CLIHarness.json(json.stdout)["description"] == nil)
+        }
+
+        /// Text from a workflow file never reaches a terminal as control characters: a description that
+        /// would set the window title, clear the screen and ring the bell is printed escaped on a TTY, and
+        /// exactly as written into a pipe.
+        @Test func controlCharactersFromAWorkflowAreEscapedOnATerminal() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "evil.yaml",
+                Data(
+                    """
+                    refinery: 1
+                    name: evil
+                    extends: consensus
+                    description: "before\\e]0;pwned\\a\\e[2J\\x9Bafter"
+                    models: [openai/gpt-4o]
+                    """.utf8))
+            let terminal = try await CLIHarness.onTerminal(
+                binary, ["show", "./evil.yaml"], environment: environment, directory: sandbox.root)
+            #expect(terminal.exitCode == 0, "\(terminal.stdout) \(terminal.stderr)")
+            #expect(terminal.stdout.contains(#"before\x1B]0;pwned\x07\x1B[2J\x9Bafter"#), "\(terminal.stdout)")
+            #expect(!terminal.stdout.contains("\u{1B}"))
+            #expect(!terminal.stdout.contains("\u{07}"))
+            #expect(!terminal.stdout.unicodeScalars.contains("\u{9B}"))
+            let piped = try await binary.run(["show", "./evil.yaml"], environment: environment, directory: sandbox.root)
+            #expect(piped.stdout.contains("before\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}after"))
+        }
+
         @Test func nameAtRevisionReadsTheFileAsItWasAndRecordsTheCommit() async throws {
             let (binary, sandbox, _) = try setUp()
             defer { sandbox.cleanup() }
