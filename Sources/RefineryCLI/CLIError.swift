@@ -16,7 +16,7 @@ enum CLIError {
             // A workflow that does not compile is a configuration error: show every problem with its
             // source line and caret, as `validate` does.
             let colored = ProgressLine(quiet: false, environment: ProcessInfo.processInfo.environment).color
-            Output.error(error.rendered(colored: colored))
+            Output.diagnostics(error.rendered(colored: colored))
             return ExitCode(RunExitCode.configurationError.rawValue)
         case let error as StoreError
         where error.code == .cannotOpen || error.code == .damaged || error.code == .newerSchema:

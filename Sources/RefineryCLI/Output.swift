@@ -39,6 +39,12 @@ enum Output {
         errorControl(stderrIsTerminal ? TerminalText.escaped(text) : text)
     }
 
+    /// Writes a rendered diagnostic to stderr: on a terminal its colour (SGR) sequences are kept and every
+    /// other control escaped. Only for `DiagnosticRenderer` output, which makes the file's text in it inert.
+    static func diagnostics(_ text: String) {
+        errorControl(stderrIsTerminal ? TerminalText.escaped(text, keepingColour: true) : text)
+    }
+
     /// Writes the CLI's own terminal control sequences (the progress line's carriage return and line
     /// erase) to stderr as they are. Never pass text from a file or a model: escape it first.
     static func errorControl(_ sequence: String) {
@@ -68,17 +74,18 @@ enum Output {
 ///
 /// Every C0 control but newline and tab, DEL, and every C1 control is shown as `\xHH` (or `\u{HHHH}`),
 /// so a description or an answer cannot set the window title (`ESC ] 0;…BEL`), clear the screen, move
-/// the cursor, ring the bell or write the clipboard. The one sequence kept is SGR (`ESC [ digits ; … m`):
-/// colour and weight only, which the CLI's own coloured diagnostics use.
+/// the cursor, change or hide text, ring the bell or write the clipboard. Only the CLI's own coloured
+/// diagnostics keep their SGR sequences (`ESC [ digits ; … m`, `keepingColour`); their renderer makes the
+/// file's text inside them inert itself.
 enum TerminalText {
-    static func escaped(_ text: String) -> String {
+    static func escaped(_ text: String, keepingColour: Bool = false) -> String {
         let scalars = Array(text.unicodeScalars)
         guard scalars.contains(where: isControl) else { return text }
         var result = String.UnicodeScalarView()
         var index = 0
         while index < scalars.count {
             let scalar = scalars[index]
-            if scalar == "\u{1B}", let end = sgrEnd(scalars, from: index) {
+            if keepingColour, scalar == "\u{1B}", let end = sgrEnd(scalars, from: index) {
                 result.append(contentsOf: scalars[index...end])
                 index = end + 1
                 continue

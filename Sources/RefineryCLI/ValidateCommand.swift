@@ -39,7 +39,7 @@ struct ValidateCommand: AsyncParsableCommand {
                     if !diagnostics.isEmpty {
                         let rendered = WorkflowDiagnosticsError(diagnostics: diagnostics, sources: sources)
                             .rendered(colored: colored)
-                        Output.error(rendered)
+                        Output.diagnostics(rendered)
                     }
                     if errors > 0 {
                         failed = true

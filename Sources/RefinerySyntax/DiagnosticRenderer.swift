@@ -57,7 +57,7 @@ public struct DiagnosticRenderer: Sendable {
             message: diagnostic.message, code: diagnostic.code)
         out += excerpt(at: diagnostic.location, lines: lines)
         if let hint = diagnostic.hint {
-            out += paint("hint:", Self.bold) + " " + hint + "\n"
+            out += paint("hint:", Self.bold) + " " + inert(hint) + "\n"
         }
         for note in diagnostic.notes {
             out += header(
@@ -70,7 +70,7 @@ public struct DiagnosticRenderer: Sendable {
     private func header(
         file: String?, location: SourceLocation?, severity: Diagnostic.Severity, message: String, code: String?
     ) -> String {
-        var prefix = file ?? "<input>"
+        var prefix = inert(file ?? "<input>")
         if let location { prefix += ":\(location.line):\(location.column)" }
         let color =
             switch severity {
@@ -78,7 +78,7 @@ public struct DiagnosticRenderer: Sendable {
             case .warning: Self.yellow
             case .note: Self.cyan
             }
-        var line = paint(prefix + ":", Self.bold) + " " + paint(severity.rawValue + ":", color) + " " + message
+        var line = paint(prefix + ":", Self.bold) + " " + paint(severity.rawValue + ":", color) + " " + inert(message)
         if let code { line += " " + paint("[\(code)]", Self.dim) }
         return line + "\n"
     }
@@ -96,7 +96,7 @@ public struct DiagnosticRenderer: Sendable {
         }
         let number = String(location.line)
         let gutter = String(repeating: " ", count: number.count)
-        var out = " \(number) | \(text)\n"
+        var out = " \(number) | \(inert(text))\n"
         out += " \(gutter) | " + String(repeating: " ", count: caret) + paint("^", Self.green) + "\n"
         return out
     }
@@ -118,6 +118,26 @@ public struct DiagnosticRenderer: Sendable {
             }
         }
         return (text, caret ?? count + max(0, column - 1 - line.unicodeScalars.count))
+    }
+
+    /// With colour on (a terminal), text from the file or its messages with every control character but
+    /// tab shown as `\xHH`: the only escape sequences in the output are the renderer's own colours.
+    private func inert(_ text: String) -> String {
+        guard colored, text.unicodeScalars.contains(where: Self.isControl) else { return text }
+        var result = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            guard Self.isControl(scalar) else {
+                result.append(scalar)
+                continue
+            }
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            result.append(contentsOf: ("\\x" + String(repeating: "0", count: max(0, 2 - hex.count)) + hex).unicodeScalars)
+        }
+        return String(result)
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar != "\t" && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value))
     }
 
     private func paint(_ text: String, _ code: String) -> String {

@@ -158,18 +158,37 @@ extension CLIEndToEnd {
                     refinery: 1
                     name: evil
                     extends: consensus
-                    description: "before\\e]0;pwned\\a\\e[2J\\x9Bafter"
+                    description: "before\\e]0;pwned\\a\\e[2J\\x9B\\e[8mafter"
                     models: [openai/gpt-4o]
                     """.utf8))
             let terminal = try await CLIHarness.onTerminal(
                 binary, ["show", "./evil.yaml"], environment: environment, directory: sandbox.root)
             #expect(terminal.exitCode == 0, "\(terminal.stdout) \(terminal.stderr)")
-            #expect(terminal.stdout.contains(#"before\x1B]0;pwned\x07\x1B[2J\x9Bafter"#), "\(terminal.stdout)")
+            // Colour sequences from a file are escaped too: `ESC[8m` would hide what follows.
+            #expect(terminal.stdout.contains(#"before\x1B]0;pwned\x07\x1B[2J\x9B\x1B[8mafter"#), "\(terminal.stdout)")
             #expect(!terminal.stdout.contains("\u{1B}"))
             #expect(!terminal.stdout.contains("\u{07}"))
             #expect(!terminal.stdout.unicodeScalars.contains("\u{9B}"))
             let piped = try await binary.run(["show", "./evil.yaml"], environment: environment, directory: sandbox.root)
-            #expect(piped.stdout.contains("before\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}after"))
+            #expect(piped.stdout.contains("before\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}\u{1B}[8mafter"))
+        }
+
+        @Test func diagnosticsKeepTheirColourAndEscapeTheFilesText() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write("bad.yaml", Data("refinery: 1\nname: \"bad\\e]0;pwned\\a\\e[8m\"\nmodels: [claude]\n".utf8))
+            var coloured = environment
+            coloured["NO_COLOR"] = nil
+            coloured["TERM"] = "xterm"
+            let terminal = try await CLIHarness.onTerminal(
+                binary, ["validate", "./bad.yaml"], environment: coloured, directory: sandbox.root)
+            #expect(terminal.exitCode == 4)
+            let output = terminal.stdout + terminal.stderr
+            #expect(output.contains(#"bad\x1B]0;pwned\x07\x1B[8m"#), "\(output)")
+            #expect(!output.contains("\u{07}"))
+            #expect(!output.contains("\u{1B}]"))
+            #expect(!output.contains("\u{1B}[8m"))
+            #expect(output.contains("\u{1B}[1;31m"), "the renderer's own colour is kept: \(output)")
         }
 
         @Test func nameAtRevisionReadsTheFileAsItWasAndRecordsTheCommit() async throws {
