@@ -131,7 +131,8 @@ public struct DiagnosticRenderer: Sendable {
                 continue
             }
             let hex = String(scalar.value, radix: 16, uppercase: true)
-            result.append(contentsOf: ("\\x" + String(repeating: "0", count: max(0, 2 - hex.count)) + hex).unicodeScalars)
+            let shown = "\\x" + String(repeating: "0", count: max(0, 2 - hex.count)) + hex
+            result.append(contentsOf: shown.unicodeScalars)
         }
         return String(result)
     }
