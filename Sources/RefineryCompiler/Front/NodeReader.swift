@@ -198,12 +198,16 @@ struct NodeReader {
             return nil
         }
         if let value = E(rawValue: text) { return value }
-        let names = E.allCases.map(\.rawValue)
+        invalidWord(text, in: E.allCases.map(\.rawValue), context, at: node)
+        return nil
+    }
+
+    /// Reports `text` as not one of `names` (E106), suggesting the nearest one.
+    func invalidWord(_ text: String, in names: [String], _ context: String, at node: YAMLNode) {
         error(
             FrontCode.invalidValue, "`\(text)` is not a valid \(context)", at: node,
             hint: Suggestions.didYouMean(text, in: names)
                 ?? "use one of " + names.map { "`\($0)`" }.joined(separator: ", "))
-        return nil
     }
 
     /// A duration in seconds: `90s`, `2m`, `1h`, `500ms`, or a plain number of seconds. Must be > 0.

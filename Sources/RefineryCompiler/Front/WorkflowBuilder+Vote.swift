@@ -35,11 +35,7 @@ extension WorkflowBuilder {
             }
         }
         guard let name = ExtractionName(rawValue: word) else {
-            let names = ExtractionName.allCases.map(\.rawValue)
-            reader.error(
-                FrontCode.invalidValue, "`\(word)` is not a valid answer extraction", at: node,
-                hint: Suggestions.didYouMean(word, in: names)
-                    ?? "use one of " + names.map { "`\($0)`" }.joined(separator: ", "))
+            reader.invalidWord(word, in: ExtractionName.allCases.map(\.rawValue), "answer extraction", at: node)
             return nil
         }
         switch name {
