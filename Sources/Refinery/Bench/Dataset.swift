@@ -1,0 +1,156 @@
+// A dataset for `refinery bench` and `refinery batch`: JSONL (one object a line) or CSV (a header
+// row), read into items with an id, a prompt, a reference and optionally the row's own grader.
+
+internal import Foundation
+internal import RefineryRuntime
+
+/// One row of a dataset.
+package struct DatasetItem: Sendable, Hashable {
+    /// The row's `id`, else its line number (1-based, data lines only for CSV).
+    package var id: String
+    /// The text sent as the prompt.
+    package var prompt: String
+    /// The reference answer, when the row has one.
+    package var reference: String?
+    /// The row's own grader (`grader` column), when it names one.
+    package var grader: Grader?
+    /// Every field of the row as text (per-item variables).
+    package var fields: [String: String]
+}
+
+/// Reads datasets, with the row's location in every error.
+package enum Dataset {
+    /// Where a row's prompt, reference and id are read from: the first field present of each list,
+    /// unless the command line names one.
+    package static let promptFields = ["question", "prompt", "input"]
+    package static let referenceFields = ["answer", "reference", "target"]
+
+    /// Reads `text` as JSONL, or as CSV when `path` ends in `.csv`.
+    package static func read(
+        _ text: String, path: String, promptField: String? = nil, referenceField: String? = nil
+    ) throws(InputError) -> [DatasetItem] {
+        let rows = path.lowercased().hasSuffix(".csv") ? try csvRows(text, path: path) : try jsonlRows(text, path: path)
+        guard !rows.isEmpty else {
+            throw InputError(code: .empty, message: "\(path): the dataset has no rows.")
+        }
+        var seen: [String: Int] = [:]
+        return try rows.map { (line, fields) throws(InputError) -> DatasetItem in
+            let promptKey = promptField ?? promptFields.first { fields[$0] != nil }
+            guard let promptKey, let prompt = fields[promptKey], !prompt.isEmpty else {
+                throw InputError(
+                    code: .unreadable,
+                    message: "\(path):\(line): no prompt: the row has no "
+                        + (promptField.map { "`\($0)`" } ?? "`question`, `prompt` or `input`")
+                        + " field. Name the field with --prompt-field.")
+            }
+            let referenceKey = referenceField ?? referenceFields.first { fields[$0] != nil }
+            var grader: Grader?
+            if let name = fields["grader"], !name.isEmpty {
+                guard let named = Grader(name) else {
+                    throw InputError(
+                        code: .unreadable,
+                        message: "\(path):\(line): unknown grader `\(name)`; use numeric, choice, exact, contains "
+                            + "or regex:PATTERN.")
+                }
+                grader = named
+            }
+            let id = fields["id"].flatMap { $0.isEmpty ? nil : $0 } ?? String(line)
+            if let first = seen[id] {
+                throw InputError(
+                    code: .unreadable, message: "\(path):\(line): id `\(id)` repeats the row at line \(first).")
+            }
+            seen[id] = line
+            return DatasetItem(
+                id: id, prompt: prompt, reference: referenceKey.flatMap { fields[$0] }, grader: grader, fields: fields)
+        }
+    }
+
+    /// `(line, fields)` of each non-blank line; values that are not strings become their JSON text.
+    private static func jsonlRows(_ text: String, path: String) throws(InputError) -> [(Int, [String: String])] {
+        var rows: [(Int, [String: String])] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard !line.allSatisfy(\.isWhitespace) else { continue }
+            guard case .object(let pairs) = LenientJSON.parse(String(line)) else {
+                throw InputError(
+                    code: .unreadable,
+                    message: "\(path):\(index + 1): not a JSON object; a JSONL dataset has one object a line.")
+            }
+            var fields: [String: String] = [:]
+            for pair in pairs where fields[pair.key] == nil { fields[pair.key] = Self.text(pair.value) }
+            rows.append((index + 1, fields))
+        }
+        return rows
+    }
+
+    /// A field's value as text: strings as they are, whole numbers without `.0`, other values as JSON.
+    private static func text(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let string): return string
+        case .number(let number):
+            return number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
+        case .bool(let flag): return flag ? "true" : "false"
+        case .null: return ""
+        case .array(let items): return "[" + items.map(text).joined(separator: ",") + "]"
+        case .object(let pairs): return "{" + pairs.map { "\"\($0.key)\":" + text($0.value) }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// RFC 4180 CSV: a header row, quoted fields with `""` for a quote, newlines inside quotes.
+    private static func csvRows(_ text: String, path: String) throws(InputError) -> [(Int, [String: String])] {
+        var records: [(line: Int, fields: [String])] = []
+        var field = ""
+        var fields: [String] = []
+        var quoted = false
+        var line = 1
+        var recordLine = 1
+        var iterator = text.makeIterator()
+        var pending: Character? = nil
+        func endRecord() {
+            fields.append(field)
+            if !(fields.count == 1 && fields[0].isEmpty) { records.append((recordLine, fields)) }
+            fields = []
+            field = ""
+        }
+        while let character = pending ?? iterator.next() {
+            pending = nil
+            if quoted {
+                if character == "\"" {
+                    if let next = iterator.next() {
+                        if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    if character == "\n" || character == "\r\n" { line += 1 }
+                    field.append(character)
+                }
+                continue
+            }
+            switch character {
+            case "\"" where field.isEmpty: quoted = true
+            case ",":
+                fields.append(field)
+                field = ""
+            case "\n", "\r\n", "\r":
+                endRecord()
+                line += 1
+                recordLine = line
+            default: field.append(character)
+            }
+        }
+        if quoted {
+            throw InputError(code: .unreadable, message: "\(path):\(recordLine): a quoted field is never closed.")
+        }
+        if !field.isEmpty || !fields.isEmpty { endRecord() }
+        guard let header = records.first else { return [] }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        return try records.dropFirst().map { record throws(InputError) in
+            guard record.fields.count == names.count else {
+                throw InputError(
+                    code: .unreadable,
+                    message: "\(path):\(record.line): \(record.fields.count) fields, the header has \(names.count).")
+            }
+            return (record.line, Dictionary(zip(names, record.fields), uniquingKeysWith: { first, _ in first }))
+        }
+    }
+}

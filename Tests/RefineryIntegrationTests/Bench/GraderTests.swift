@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+
+@testable import Refinery
+
+/// Every grader against answers and references in the shapes datasets and models write them.
+@Suite struct GraderTests {
+    struct Row: Sendable, CustomTestStringConvertible {
+        var grader: String
+        var answer: String
+        var reference: String
+        var extracted: String?
+        var correct: Bool
+        var testDescription: String { "\(grader): \(answer.prefix(30))" }
+    }
+
+    static let table: [Row] = [
+        // GSM8K references end in `#### N`; calculator annotations `<<…>>` and commas do not matter.
+        Row(grader: "numeric", answer: "She makes 9 * 2 = $18 a day.\n#### 18",
+            reference: "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs.\n#### 18", extracted: "18", correct: true),
+        Row(grader: "numeric", answer: "The total is $1234.", reference: "…\n#### 1,234", extracted: "1234", correct: true),
+        Row(grader: "numeric", answer: "The answer is 17 apples.", reference: "#### 18", extracted: "17", correct: false),
+        Row(grader: "numeric", answer: "I can't tell.", reference: "#### 18", extracted: nil, correct: false),
+        Row(grader: "numeric", answer: "So 0.50 dollars", reference: "0.5", extracted: "0.5", correct: true),
+        Row(grader: "choice", answer: "Reasoning...\nThe answer is (b).", reference: "B", extracted: "B", correct: true),
+        Row(grader: "choice", answer: "Answer: C", reference: "(c)", extracted: "C", correct: true),
+        Row(grader: "choice", answer: "Answer: D", reference: "A", extracted: "D", correct: false),
+        Row(grader: "exact", answer: "**Paris.**", reference: "paris", extracted: "paris", correct: true),
+        Row(grader: "exact", answer: "Paris, France", reference: "Paris", extracted: "paris, france", correct: false),
+        Row(grader: "contains", answer: "The capital is Paris, of course.", reference: "Paris", extracted: nil,
+            correct: true),
+        Row(grader: "regex:Final: (\\d+)", answer: "Work… Final: 41. Wait. Final: 42", reference: "42",
+            extracted: "42", correct: true),
+    ]
+
+    @Test(arguments: table)
+    func grades(row: Row) throws {
+        let grader = try #require(Grader(row.grader))
+        let result = grader.grade(row.answer, reference: row.reference)
+        #expect(result.correct == row.correct)
+        if let extracted = row.extracted { #expect(result.extracted == extracted) }
+        #expect(grader.name == row.grader)
+    }
+
+    @Test func unknownOrBrokenGradersAreRefused() {
+        #expect(Grader("numerical") == nil)
+        #expect(Grader("regex:(") == nil)
+        #expect(Grader("regex:") == nil)
+    }
+}
+
+/// The interval and the paired test against values computed independently.
+@Suite struct BenchStatisticsTests {
+    @Test(arguments: [
+        (0, 10, 0.0, 0.277533), (5, 10, 0.236593, 0.763407), (81, 100, 0.722212, 0.874852), (10, 10, 0.722467, 1.0),
+    ])
+    func wilsonInterval(correct: Int, total: Int, low: Double, high: Double) {
+        let interval = BenchStatistics.wilson(correct: correct, total: total)
+        #expect(abs(interval.lowerBound - low) < 1e-6)
+        #expect(abs(interval.upperBound - high) < 1e-6)
+    }
+
+    @Test func wilsonOfNothingIsEverything() {
+        #expect(BenchStatistics.wilson(correct: 0, total: 0) == 0...1)
+    }
+
+    @Test(arguments: [
+        (0, 0, 1.0), (1, 9, 22.0 / 1024), (9, 1, 22.0 / 1024), (2, 10, 158.0 / 4096), (5, 5, 1.0), (0, 1, 1.0),
+    ])
+    func mcnemarExact(b: Int, c: Int, p: Double) {
+        #expect(abs(BenchStatistics.mcnemarExactP(b: b, c: c) - p) < 1e-12)
+    }
+
+    @Test func mcnemarStaysFiniteForThousandsOfItems() {
+        let p = BenchStatistics.mcnemarExactP(b: 600, c: 400)
+        #expect(p > 0 && p < 1e-9)
+        #expect(BenchStatistics.mcnemarExactP(b: 1000, c: 1000) == 1)
+    }
+}
+
+/// Reading datasets: the shipped GSM8K split, CSV, and each malformed row with its location.
+@Suite struct DatasetTests {
+    @Test func theShippedGSM8KSplitReadsWhole() throws {
+        let url = CLIHarness.packageRoot.appendingPathComponent("datasets/gsm8k-test.jsonl")
+        let items = try Dataset.read(try String(contentsOf: url, encoding: .utf8), path: url.path)
+        #expect(items.count == 1319)
+        #expect(items.first?.id == "1")
+        #expect(items.last?.id == "1319")
+        #expect(items.first?.prompt.hasPrefix("Janet’s ducks lay 16 eggs") == true)
+        #expect(items.allSatisfy { Grader.numeric.expected($0.reference ?? "") != nil })
+        #expect(Grader.numeric.expected(items.first?.reference ?? "") == "18")
+    }
+
+    @Test func csvWithQuotesNewlinesAndItsOwnGrader() throws {
+        let text = "id,input,target,grader\r\nq1,\"Say \"\"hi\"\",\nthen stop\",hi,exact\r\nq2,Pick one,B,choice\n"
+        let items = try Dataset.read(text, path: "set.csv")
+        #expect(items.map(\.id) == ["q1", "q2"])
+        #expect(items[0].prompt == "Say \"hi\",\nthen stop")
+        #expect(items[0].reference == "hi")
+        #expect(items[0].grader == .exact)
+        #expect(items[1].grader == .choice)
+    }
+
+    @Test func fieldsCanBeNamed() throws {
+        let items = try Dataset.read(
+            #"{"q": "2+2?", "gold": 4, "extra": true}"# + "\n", path: "x.jsonl", promptField: "q",
+            referenceField: "gold")
+        #expect(items.first?.prompt == "2+2?")
+        #expect(items.first?.reference == "4")
+        #expect(items.first?.fields["extra"] == "true")
+    }
+
+    @Test(arguments: [
+        ("{\"question\": \"a\"}\nnot json\n", "x.jsonl", "x.jsonl:2: not a JSON object"),
+        ("{\"answer\": \"4\"}\n", "x.jsonl", "x.jsonl:1: no prompt"),
+        ("{\"id\": \"a\", \"prompt\": \"p\"}\n\n{\"id\": \"a\", \"prompt\": \"q\"}\n", "x.jsonl", "x.jsonl:3: id `a` repeats the row at line 1"),
+        ("{\"prompt\": \"p\", \"grader\": \"fuzzy\"}\n", "x.jsonl", "x.jsonl:1: unknown grader `fuzzy`"),
+        ("prompt,answer\n\"open,4\n", "x.csv", "x.csv:2: a quoted field is never closed"),
+        ("prompt,answer\np,4,extra\n", "x.csv", "x.csv:2: 3 fields, the header has 2"),
+        ("\n  \n", "x.jsonl", "x.jsonl: the dataset has no rows"),
+    ])
+    func malformedRowsAreLocated(text: String, path: String, message: String) {
+        do {
+            _ = try Dataset.read(text, path: path)
+            Issue.record("read without an error")
+        } catch {
+            #expect(error.message.hasPrefix(message), "\(error.message)")
+        }
+    }
+}
