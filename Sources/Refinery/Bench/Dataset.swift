@@ -91,7 +91,8 @@ package enum Dataset {
         case .bool(let flag): return flag ? "true" : "false"
         case .null: return ""
         case .array(let items): return "[" + items.map(text).joined(separator: ",") + "]"
-        case .object(let pairs): return "{" + pairs.map { "\"\($0.key)\":" + text($0.value) }.joined(separator: ",") + "}"
+        case .object(let pairs):
+            return "{" + pairs.map { "\"\($0.key)\":" + text($0.value) }.joined(separator: ",") + "}"
         }
     }
 
