@@ -135,7 +135,9 @@ extension RunService {
 
     /// Statuses of a run that stopped before its outcome: interrupted (`running` after a crash or
     /// kill), cancelled (Ctrl-C) or failed.
-    static let resumableStatuses: Set<String> = ["running", "cancelled", "failed"]
+    /// `insufficient_models` too: too few members answered because their providers failed (a
+    /// local server was down), and once they are back the run can finish, replaying what answered.
+    static let resumableStatuses: Set<String> = ["running", "cancelled", "failed", "insufficient_models"]
 
     /// The credential check before any call, per participant (each member and the arbiter): a
     /// participant none of whose models (primary, then fallbacks) has credentials is a problem (exit 4);

@@ -67,18 +67,8 @@ extension WorkflowBuilder {
                 },
                 overrides.budgetUSD.map { Self.flagField("budget", flag: "--budget", Self.flagNumber($0)) },
             ])
-        var merged = merge(base: fields, child: layer)
-        // `--max-rounds` alone lowers a larger minimum to it, rather than contradicting the file.
-        if let maxRounds = overrides.maxRounds, overrides.minRounds == nil,
-            let index = merged.firstIndex(where: { $0.name == "iterations" }),
-            var entries = Self.entries(of: merged[index]),
-            let minIndex = entries.firstIndex(where: { $0.name == "min" }),
-            let min = entries[minIndex].value.int, min > maxRounds
-        {
-            entries[minIndex] = Self.flagField("min", flag: "--max-rounds", Self.flagNumber(maxRounds))
-            merged[index].merged = entries
-        }
-        return merged
+        // `--max-rounds` below the file's `iterations.min` is refused where the iterations are read.
+        return merge(base: fields, child: layer)
     }
 
     /// The arbiter: the file's, with `--arbiter` replacing its model (its fallbacks, system prompt and

@@ -25,7 +25,20 @@ extension WorkflowBuilder {
         } else {
             iterations.max = Swift.max(iterations.max, iterations.min)
         }
-        if iterations.min > iterations.max, let maxField {
+        if iterations.min > iterations.max, let maxField, let minField, maxField.origin.commandLine,
+            !minField.origin.commandLine
+        {
+            // The workflow's minimum is part of its design (debate's rebuttal round): a flag below it
+            // is refused, not silently obeyed or overridden.
+            NodeReader(origin: maxField.origin, sink: sink).error(
+                FrontCode.minAboveMax,
+                "`--max-rounds \(iterations.max)` is below this workflow's `iterations.min` (\(iterations.min))",
+                at: maxField.value,
+                hint:
+                    "raise `--max-rounds` to at least \(iterations.min), or also pass `--min-rounds \(iterations.max)` "
+                    + "to lower the minimum",
+                notes: [Diagnostic.Note(message: "`min` is set here", location: minField.value.location)])
+        } else if iterations.min > iterations.max, let maxField {
             let at = minField ?? maxField
             NodeReader(origin: at.origin, sink: sink).error(
                 FrontCode.minAboveMax,

@@ -40,10 +40,17 @@ package struct WireClient: Sendable {
     private static let maxBodyBytes = 64 * 1024 * 1024
 
     /// Sends `call` and returns the decoded JSON reply. Non-2xx replies, transport failures,
-    /// timeouts, empty and non-JSON bodies all throw ``ProviderError``.
-    package func send(_ call: WireCall) async throws -> JSONValue {
-        try await gated(call) {
-            try await withDeadline(call) {
+    /// timeouts, empty and non-JSON bodies all throw ``ProviderError``. `refresh`, when given,
+    /// rebuilds the call once the gate admits it, so a call that waited its turn is sent with what
+    /// the provider learned meanwhile (the structured mode the endpoint accepts); `failed` hears the
+    /// error before the gate admits the next call, so it learns before that call is built.
+    package func send(
+        _ call: WireCall, refresh: (@Sendable () throws -> WireCall)? = nil,
+        failed: (@Sendable (ProviderError) -> Void)? = nil
+    ) async throws -> JSONValue {
+        try await gated(call, failed: failed) {
+            let call = try refresh?() ?? call
+            return try await withDeadline(call) {
                 let response = try await execute(call)
                 let bytes = try await readBody(response, call: call)
                 let text = String(decoding: bytes, as: UTF8.self)
@@ -73,10 +80,12 @@ package struct WireClient: Sendable {
     /// deltas to `onDelta`, and returns what the decoder gathered. A stream that ends before the
     /// decoder saw its end marker throws `.truncated`.
     package func stream<Decoder: StreamDecoder>(
-        _ call: WireCall, decoder: Decoder, onDelta: @escaping @Sendable (String) -> Void
+        _ call: WireCall, decoder: Decoder, refresh: (@Sendable () throws -> WireCall)? = nil,
+        failed: (@Sendable (ProviderError) -> Void)? = nil, onDelta: @escaping @Sendable (String) -> Void
     ) async throws -> ModelReplyParts {
-        try await gated(call) {
-            try await withDeadline(call) {
+        try await gated(call, failed: failed) {
+            let call = try refresh?() ?? call
+            return try await withDeadline(call) {
                 let response = try await execute(call)
                 guard (200..<300).contains(Int(response.status.code)) else {
                     let bytes = try await readBody(response, call: call)
@@ -142,10 +151,13 @@ package struct WireClient: Sendable {
             provider: provider)
     }
 
-    private func gated<T: Sendable>(_ call: WireCall, _ body: () async throws -> T) async throws -> T {
-        guard let gate else { return try await body() }
+    private func gated<T: Sendable>(
+        _ call: WireCall, failed: (@Sendable (ProviderError) -> Void)?, _ body: () async throws -> T
+    ) async throws -> T {
+        guard let gate else { return try await Self.reporting(failed, body) }
         do {
-            try await gate.acquire(tokens: call.estimatedTokens)
+            // Queue time, not call time: the engine's deadline for the call pauses meanwhile.
+            try await CallQueue.wait { try await gate.acquire(tokens: call.estimatedTokens) }
         } catch let paused as CallGate.Paused {
             // Not sent: the engine backs off (holding no slot) and retries when the pause is over.
             let (whole, fraction) = paused.remaining.components
@@ -157,7 +169,19 @@ package struct WireClient: Sendable {
                 provider: provider, retryAfterSeconds: seconds)
         }
         defer { gate.release() }
-        return try await body()
+        return try await Self.reporting(failed, body)
+    }
+
+    /// `body`'s result; a ``ProviderError`` it throws is passed to `failed` first.
+    private static func reporting<T: Sendable>(
+        _ failed: (@Sendable (ProviderError) -> Void)?, _ body: () async throws -> T
+    ) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ProviderError {
+            failed?(error)
+            throw error
+        }
     }
 
     private func execute(_ call: WireCall) async throws -> HTTPClientResponse {
@@ -352,6 +376,15 @@ package struct WireClient: Sendable {
     private func withDeadline<T: Sendable>(
         _ call: WireCall, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
+        // Under the engine its per-call deadline is the one timeout (it starts when the gate admits
+        // the call, as this one would): a second timer per call would only race it.
+        if CallQueue.current != nil {
+            do {
+                return try await body()
+            } catch {
+                throw transportError(error, call: call, duringBody: false)
+            }
+        }
         let outcome = try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {

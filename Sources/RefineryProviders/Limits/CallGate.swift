@@ -40,6 +40,12 @@ public struct ProviderLimits: Sendable, Hashable, Codable {
     /// as a (retried) timeout; `nil` means ``defaultIdleTimeoutSeconds``. The call's own timeout
     /// still bounds the whole reply.
     public var idleTimeoutSeconds: Double?
+    /// How an OpenAI-compatible endpoint is asked for JSON (`structured`); `nil` means start at
+    /// `json_schema` and step down on the first refusal.
+    public var structured: StructuredMode?
+    /// Output cap of a call that sets no `max_tokens` of its own (`max_tokens`); `nil` means the
+    /// provider's default.
+    public var maxTokens: Int?
 
     /// Idle timeout when none is set: long enough for a model that thinks before it writes
     /// (Anthropic sends pings meanwhile; others send nothing), short enough that a stalled
@@ -49,8 +55,10 @@ public struct ProviderLimits: Sendable, Hashable, Codable {
     /// Creates limits.
     public init(
         maxConcurrent: Int? = nil, requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil, stream: Bool? = nil,
-        idleTimeoutSeconds: Double? = nil
+        idleTimeoutSeconds: Double? = nil, structured: StructuredMode? = nil, maxTokens: Int? = nil
     ) {
+        self.structured = structured
+        self.maxTokens = maxTokens
         self.maxConcurrent = maxConcurrent
         self.requestsPerMinute = requestsPerMinute
         self.tokensPerMinute = tokensPerMinute

@@ -3,6 +3,7 @@
 // llama.cpp, vLLM, LM Studio, endpoints declared in providers.yaml).
 
 import Foundation
+import Logging
 import RefineryCompiler
 package import RefineryRuntime
 
@@ -10,8 +11,15 @@ package import RefineryRuntime
 ///
 /// For OpenAI reasoning models (`o1*`, `o3*`, `o4*`, `gpt-5*`) the body carries
 /// `max_completion_tokens` and `reasoning_effort` and omits `temperature`/`top_p`, which those
-/// models refuse; other models get `max_tokens`. A ``ResponseFormat`` becomes
-/// `response_format: {type: json_schema, json_schema: {name, schema, strict: true}}`.
+/// models refuse; other models get `max_tokens`. Every call carries an output cap: the request's
+/// `max_tokens`, else the endpoint's (providers.yaml `max_tokens`), else ``defaultMaxTokens``
+/// (``defaultReasoningMaxTokens`` for reasoning models, whose cap includes their thinking).
+///
+/// A ``ResponseFormat`` is sent in the endpoint's ``StructuredMode``: `json_schema`
+/// (`{type: json_schema, json_schema: {name, schema, strict: true}}`), `json_object`
+/// (`{type: json_object, schema}` plus the schema in the prompt) or the prompt alone. The first
+/// refusal of a mode (see ``StructuredMode/isRefusal(_:)``) steps the endpoint down for the rest of
+/// the run and resends at once, without spending one of the engine's retries.
 package struct OpenAIChatProvider: WireProtocolProvider {
     package static let defaultBaseURL = "https://api.openai.com"
 
@@ -23,15 +31,87 @@ package struct OpenAIChatProvider: WireProtocolProvider {
     package let extraHeaders: [(String, String)]
     /// Whether this is api.openai.com itself (the reasoning-model rules apply only there).
     package let isOpenAI: Bool
+    /// The structured mode this endpoint is known to accept, shared by its calls for the run.
+    package let structured: StructuredModeMemory
+    /// Output cap when the request sets none (providers.yaml `max_tokens`).
+    package let maxTokens: Int?
+
+    /// Output cap of a chat model when neither the request nor the endpoint sets one: a runaway
+    /// reply (a local server generates to its context limit without one) ends in minutes, not hours.
+    package static let defaultMaxTokens = 4096
+    /// Output cap of an OpenAI reasoning model, whose `max_completion_tokens` counts its thinking too.
+    package static let defaultReasoningMaxTokens = 32768
 
     package init(
-        client: WireClient, baseURL: String, apiKey: String?, extraHeaders: [(String, String)] = [], isOpenAI: Bool
+        client: WireClient, baseURL: String, apiKey: String?, extraHeaders: [(String, String)] = [], isOpenAI: Bool,
+        structured: StructuredMode? = nil, maxTokens: Int? = nil
     ) {
         self.client = client
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.extraHeaders = extraHeaders
         self.isOpenAI = isOpenAI
+        self.structured = StructuredModeMemory(structured ?? .jsonSchema)
+        self.maxTokens = maxTokens
+    }
+
+    package func complete(_ request: ModelRequest) async throws -> ModelReply {
+        try await adapting(request, stream: false) { build, learn in
+            let json = try await client.send(try build(), refresh: build, failed: learn)
+            return try HTTPProviderSupport.reply(from: parse(json), request: request, provider: client.provider)
+        }
+    }
+
+    package func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
+        HTTPProviderSupport.stream { onDelta in
+            try await adapting(request, stream: true) { build, learn in
+                let parts = try await client.stream(
+                    try build(), decoder: makeDecoder(), refresh: build, failed: learn, onDelta: onDelta)
+                return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
+            }
+        }
+    }
+
+    /// Runs `attempt` with a builder of the call in the endpoint's structured mode, read when the
+    /// call is built (again once the endpoint's gate admits it, so a call queued behind the first
+    /// refusal goes out in the mode that refusal taught). A refusal of the mode sent steps the
+    /// endpoint down and runs `attempt` again at once (a refusal comes before any text, so nothing
+    /// was streamed). The endpoint learns from the refusal through `learn` while the call still
+    /// holds its gate slot, so the next queued call is already built in the weaker mode. The reply
+    /// records the mode that produced it.
+    private func adapting(
+        _ request: ModelRequest, stream: Bool,
+        _ attempt: (
+            _ build: @escaping @Sendable () throws -> WireCall, _ learn: @escaping @Sendable (ProviderError) -> Void
+        ) async throws -> ModelReply
+    ) async throws -> ModelReply {
+        let sent = StructuredModeMemory(structured.current)
+        let build: @Sendable () throws -> WireCall = {
+            let mode = structured.current
+            sent.set(mode)
+            return try call(request, stream: stream, mode: mode)
+        }
+        let learn: @Sendable (ProviderError) -> Void = { [structured] error in
+            if request.responseFormat != nil, StructuredMode.isRefusal(error) {
+                _ = structured.stepDown(from: sent.current)
+            }
+        }
+        while true {
+            do {
+                var reply = try await attempt(build, learn)
+                if request.responseFormat != nil { reply.structuredMode = sent.current.rawValue }
+                return reply
+            } catch let error as ProviderError {
+                let error = advise(client.redacting(error))
+                let refused = sent.current
+                guard request.responseFormat != nil, StructuredMode.isRefusal(error),
+                    let next = structured.stepDown(from: refused)
+                else { throw error }
+                client.logger.info(
+                    "\(client.provider) refused response_format \(refused.rawValue); \(next.rawValue) from now on",
+                    metadata: ["error": "\(error.message.prefix(300))"])
+            }
+        }
     }
 
     package func parse(_ json: JSONValue) throws -> ModelReplyParts {
@@ -47,28 +127,44 @@ package struct OpenAIChatProvider: WireProtocolProvider {
     }
 
     package func call(_ request: ModelRequest, stream: Bool) throws -> WireCall {
+        try call(request, stream: stream, mode: structured.current)
+    }
+
+    /// The HTTP call for `request` in structured mode `mode`.
+    package func call(_ request: ModelRequest, stream: Bool, mode: StructuredMode) throws -> WireCall {
         var headers = extraHeaders
         if let apiKey { headers.append(("authorization", "Bearer \(apiKey)")) }
         headers.append(("accept", stream ? "text/event-stream" : "application/json"))
         return WireCall(
             url: HTTPProviderSupport.join(baseURL, "/v1/chat/completions"), headers: headers,
-            body: try Self.body(for: request, stream: stream, reasoningRules: isOpenAI, provider: client.provider),
+            body: try Self.body(
+                for: request, stream: stream, reasoningRules: isOpenAI, provider: client.provider, mode: mode,
+                maxTokens: maxTokens),
             timeoutSeconds: HTTPProviderSupport.timeout(request), model: request.model.model,
             estimatedTokens: HTTPProviderSupport.estimateTokens(request: request))
     }
 
     /// The request body.
-    package static func body(for request: ModelRequest, stream: Bool, reasoningRules: Bool, provider: String) throws
-        -> JSONValue
-    {
-        let params = request.params
+    package static func body(
+        for request: ModelRequest, stream: Bool, reasoningRules: Bool, provider: String,
+        mode: StructuredMode = .jsonSchema, maxTokens endpointMaxTokens: Int? = nil
+    ) throws -> JSONValue {
+        var params = request.params
         var messages: [JSONValue] = []
         if let system = request.system, !system.isEmpty {
             messages.append(["role": "system", "content": .string(system)])
         }
-        messages += request.messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }
+        var chat = request.messages
+        if let format = request.responseFormat, mode != .jsonSchema, let last = chat.indices.last {
+            // Without json_schema the prompt carries the schema; in the last user turn, since some
+            // chat templates (Gemma's) drop system messages.
+            chat[last].content += "\n\n" + HTTPProviderSupport.jsonInstruction(format)
+        }
+        messages += chat.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }
         var body: [String: JSONValue] = ["model": .string(request.model.model), "messages": .array(messages)]
         let reasoning = reasoningRules && isReasoningModel(request.model.model)
+        params.maxTokens =
+            params.maxTokens ?? endpointMaxTokens ?? (reasoning ? defaultReasoningMaxTokens : defaultMaxTokens)
         if reasoning {
             if let maxTokens = params.maxTokens { body["max_completion_tokens"] = .number(Double(maxTokens)) }
             if let effort = params.reasoningEffort { body["reasoning_effort"] = .string(effort) }
@@ -82,13 +178,19 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         if let seed = params.seed { body["seed"] = .number(Double(seed)) }
         if let stop = params.stop, !stop.isEmpty { body["stop"] = .array(stop.map(JSONValue.string)) }
         if let format = request.responseFormat {
-            body["response_format"] = [
-                "type": "json_schema",
-                "json_schema": [
-                    "name": .string(format.name), "schema": try HTTPProviderSupport.schema(format, provider: provider),
-                    "strict": true,
-                ],
-            ]
+            let schema = try HTTPProviderSupport.schema(format, provider: provider)
+            switch mode {
+            case .jsonSchema:
+                body["response_format"] = [
+                    "type": "json_schema",
+                    "json_schema": ["name": .string(format.name), "schema": schema, "strict": true],
+                ]
+            case .jsonObject:
+                // `schema` beside the type: llama.cpp's servers constrain the reply's grammar with it.
+                body["response_format"] = ["type": "json_object", "schema": schema]
+            case .prompt:
+                break
+            }
         }
         if stream {
             body["stream"] = true

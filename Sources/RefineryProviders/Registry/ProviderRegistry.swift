@@ -223,10 +223,13 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         return url
     }
 
+    private func limits(_ provider: String) -> ProviderLimits {
+        configuration.limits[provider] ?? configuration.endpoints.first { $0.name == provider }?.limits
+            ?? ProviderLimits()
+    }
+
     private func client(_ provider: String) -> WireClient {
-        let limits =
-            configuration.limits[provider]
-            ?? configuration.endpoints.first { $0.name == provider }?.limits ?? ProviderLimits()
+        let limits = limits(provider)
         // A gate even without configured limits: it also holds the pauses the provider's
         // rate-limit headers ask for.
         let gate = gates.withLock { gates in
@@ -256,7 +259,8 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
             guard key != nil || provider == "ollama" else { throw missing(provider) }
             return OpenAIChatProvider(
                 client: client(provider), baseURL: baseURL(provider), apiKey: key,
-                extraHeaders: provider == "openrouter" ? [("x-title", "Refinery")] : [], isOpenAI: provider == "openai")
+                extraHeaders: provider == "openrouter" ? [("x-title", "Refinery")] : [], isOpenAI: provider == "openai",
+                structured: limits(provider).structured, maxTokens: limits(provider).maxTokens)
         case "gemini":
             guard let key = environment.first(of: keyVariables(provider))?.value else { throw missing(provider) }
             return GeminiProvider(client: client(provider), baseURL: baseURL(provider), apiKey: key)
@@ -281,7 +285,8 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
             }
             return OpenAIChatProvider(
                 client: client(provider), baseURL: endpoint.baseURL, apiKey: key,
-                extraHeaders: endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, isOpenAI: false)
+                extraHeaders: endpoint.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, isOpenAI: false,
+                structured: endpoint.limits.structured, maxTokens: endpoint.limits.maxTokens)
         }
     }
 

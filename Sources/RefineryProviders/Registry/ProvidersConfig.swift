@@ -170,7 +170,7 @@ private struct ConfigReader {
             entry, path,
             known: [
                 "name", "base_url", "api_key_env", "headers", "max_concurrent", "requests_per_minute",
-                "tokens_per_minute", "stream", "idle_timeout",
+                "tokens_per_minute", "stream", "idle_timeout", "structured", "max_tokens",
             ])
         guard let name = entry["name"]?.string, !name.isEmpty, !name.contains("/") else {
             return fail(entry["name"] ?? entry, "\(path).name", "a provider needs a `name` without `/`")
@@ -180,7 +180,9 @@ private struct ConfigReader {
             requestsPerMinute: positive(entry["requests_per_minute"], "\(path).requests_per_minute"),
             tokensPerMinute: positive(entry["tokens_per_minute"], "\(path).tokens_per_minute"),
             stream: boolean(entry["stream"], "\(path).stream"),
-            idleTimeoutSeconds: duration(entry["idle_timeout"], "\(path).idle_timeout"))
+            idleTimeoutSeconds: duration(entry["idle_timeout"], "\(path).idle_timeout"),
+            structured: structuredMode(entry["structured"], "\(path).structured"),
+            maxTokens: positive(entry["max_tokens"], "\(path).max_tokens"))
         if ProvidersConfig.reserved.contains(name) {
             if let baseURL = entry["base_url"] {
                 fail(
@@ -250,6 +252,15 @@ private struct ConfigReader {
             return nil
         }
         return seconds
+    }
+
+    mutating func structuredMode(_ node: YAMLNode?, _ path: String) -> StructuredMode? {
+        guard let node else { return nil }
+        guard let mode = node.string.flatMap(StructuredMode.init(rawValue:)) else {
+            fail(node, path, "unknown structured mode", hint: "one of: json_schema, json_object, prompt")
+            return nil
+        }
+        return mode
     }
 
     mutating func positive(_ node: YAMLNode?, _ path: String) -> Int? {

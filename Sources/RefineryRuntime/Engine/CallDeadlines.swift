@@ -22,6 +22,8 @@ final class CallDeadlines: Sendable {
 
     private struct State {
         var entries: [Int: Entry] = [:]
+        /// Calls waiting in a provider's queue: no deadline runs until they are admitted.
+        var paused: [Int: TaskHandle] = [:]
         var expired: Set<Int> = []
         var nextID = 0
         /// The deadline the timer sleeps until, and its sleeping task.
@@ -40,23 +42,50 @@ final class CallDeadlines: Sendable {
             let (id, wake) = state.withLock { state -> (Int, CheckedContinuation<Void, Never>?) in
                 state.nextID += 1
                 guard let task else { return (state.nextID, nil) }
-                state.entries[state.nextID] = Entry(deadline: deadline, task: TaskHandle(task: task))
-                if let armed = state.armed, deadline < armed.deadline {
-                    armed.sleeper.task.cancel()
-                    state.armed = nil
-                }
-                defer { state.idle = nil }
-                return (state.nextID, state.idle)
+                let id = state.nextID
+                return (id, Self.arm(&state, id: id, deadline: deadline, task: TaskHandle(task: task)))
             }
             wake?.resume()
             return id
         }
     }
 
+    /// Stops call `id`'s clock while it waits in a provider's queue (see ``CallQueue``).
+    func pause(_ id: Int) {
+        state.withLock { state in
+            guard let entry = state.entries.removeValue(forKey: id) else { return }
+            state.paused[id] = entry.task
+        }
+    }
+
+    /// Starts call `id`'s clock again, with a new `deadline`, once the provider admitted it.
+    func restart(_ id: Int, deadline: Duration) {
+        let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let task = state.paused.removeValue(forKey: id) else { return nil }
+            return Self.arm(&state, id: id, deadline: deadline, task: task)
+        }
+        wake?.resume()
+    }
+
+    /// Watches `id` until `deadline`: re-arms the timer when it sleeps until later, and returns the
+    /// idle timer to wake.
+    private static func arm(
+        _ state: inout State, id: Int, deadline: Duration, task: TaskHandle
+    ) -> CheckedContinuation<Void, Never>? {
+        state.entries[id] = Entry(deadline: deadline, task: task)
+        if let armed = state.armed, deadline < armed.deadline {
+            armed.sleeper.task.cancel()
+            state.armed = nil
+        }
+        defer { state.idle = nil }
+        return state.idle
+    }
+
     /// Ends the watch of call `id`; `true` when its deadline passed first (the call timed out).
     func finish(_ id: Int) -> Bool {
         state.withLock { state in
             state.entries[id] = nil
+            state.paused[id] = nil
             return state.expired.remove(id) != nil
         }
     }

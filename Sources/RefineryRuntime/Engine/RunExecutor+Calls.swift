@@ -62,8 +62,16 @@ extension RunExecutor {
         var ticket = ticket
         if let failure = render(&ticket, environment: environment, startedAt: startedAt) { return failure }
         // The deadline is fixed when the attempt starts, so it does not depend on when the timer runs.
-        let watch = environment.deadlines.register(deadline: startedAt + timeout(of: ticket))
-        let outcome = await send(ticket, environment: environment)
+        let limit = timeout(of: ticket)
+        let deadlines = environment.deadlines
+        let watch = deadlines.register(deadline: startedAt + limit)
+        // A wait in the provider's own queue (its concurrency gate) is not the call's time: the
+        // deadline pauses meanwhile and restarts in full when the call is sent.
+        let clock = environment.clock
+        let queue = CallQueue(
+            waiting: { deadlines.pause(watch) },
+            admitted: { deadlines.restart(watch, deadline: clock.elapsed() + limit) })
+        let outcome = await CallQueue.$current.withValue(queue) { await send(ticket, environment: environment) }
         let result = finished(ticket, outcome, watch: watch, environment: environment, startedAt: startedAt)
         if environment.ledger != nil, case .attempt(_, .replied(let reply, _, _), let latency, _) = result {
             await recordReply(
@@ -203,6 +211,7 @@ extension RunExecutor {
             if let emit {
                 var event = callEvent(ticket)
                 event.usage = reply.usage
+                event.structuredMode = reply.structuredMode
                 event.costUSD = cost
                 event.latencyMs = latency.milliseconds
                 if case .unreadable(let message) = applied {
@@ -305,6 +314,7 @@ extension RunExecutor {
     func dropForRun(_ member: String, reason: String, round: Int) {
         guard participants[member]?.droppedForRun == false else { return }
         participants[member]?.droppedForRun = true
+        dropReasons[member] = reason
         participationChanges += 1
         droppedForRunOrder.append(member)
         if section == nil {
@@ -318,6 +328,7 @@ extension RunExecutor {
     private func dropForRound(_ member: String, reason: String) {
         guard let round = section?.round, section?.droppedThisRound.contains(member) == false else { return }
         section?.droppedThisRound.insert(member)
+        dropReasons[member] = reason
         participationChanges += 1
         section?.droppedNames.append(member)
         emit?(.memberDropped(MemberDroppedEvent(round: round, member: member, reason: reason, forRun: false)))

@@ -141,8 +141,7 @@ extension RunExecutor {
         let answered = memberIDs.filter { isActive($0) && answers[$0] != nil }
         let quorum = min(workflow.limits.quorum, memberIDs.count)
         if stopReason == nil, run.hasMemberNodes, answered.count < quorum {
-            stopReason = .quorum(
-                "quorum: \(answered.count) member(s) answered in round \(run.round), \(quorum) required")
+            stopReason = .quorum(quorumMessage(round: run.round, active: answered, quorum: quorum))
         }
 
         var decision: RoundDecision?
@@ -233,5 +232,29 @@ extension RunExecutor {
             return "\(Int(value)).0"
         }
         return String(format: "%.1f", value)
+    }
+}
+
+extension RunExecutor {
+    /// Why a round fell short of its quorum, in the terms the JSON output uses: the members that
+    /// answered, those still in the run, and the provider's error (shortened) for each one missing.
+    func quorumMessage(round: Int, active: [String], quorum: Int) -> String {
+        let answered = memberIDs.filter { answers[$0] != nil }
+        var message =
+            answered.count > active.count
+            ? "quorum: \(answered.count) member(s) answered in round \(round) but only \(active.count) remain in it "
+                + "(the others were dropped since), \(quorum) required"
+            : "quorum: \(active.count) member(s) answered in round \(round), \(quorum) required"
+        let reasons = memberIDs.filter { !active.contains($0) }.compactMap { member in
+            dropReasons[member].map { "\(member): \(Self.shortened($0))" }
+        }
+        if !reasons.isEmpty { message += "; " + reasons.joined(separator: "; ") }
+        return message
+    }
+
+    /// A provider's error on one line, at most 160 characters.
+    static func shortened(_ reason: String) -> String {
+        let line = reason.split(whereSeparator: \.isNewline).joined(separator: " ")
+        return line.count > 160 ? String(line.prefix(159)) + "…" : line
     }
 }

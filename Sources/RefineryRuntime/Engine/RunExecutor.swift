@@ -50,6 +50,8 @@ actor RunExecutor {
     var labelCache: [String: [String: String]] = [:]
     var rounds: [RoundResult] = []
     var droppedForRunOrder: [String] = []
+    /// Why each dropped member was dropped (the provider's error), for the quorum message.
+    var dropReasons: [String: String] = [:]
     var droppedBetweenSteps: [String] = []
 
     // Totals.

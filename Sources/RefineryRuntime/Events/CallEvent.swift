@@ -26,6 +26,9 @@ public struct CallEvent: Sendable, Hashable, Codable {
     public var error: String?
     /// How long the engine waits before the next attempt, in milliseconds (retried calls).
     public var retryDelayMs: Int?
+    /// How a structured reply was asked for (`json_schema`, `json_object`, `prompt`), when the
+    /// provider adapts it to the endpoint (finished calls).
+    public var structuredMode: String?
 
     /// Creates a call event.
     public init(

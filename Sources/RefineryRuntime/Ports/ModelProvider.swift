@@ -150,6 +150,9 @@ public struct ModelReply: Sendable, Hashable, Codable {
     public var model: String?
     /// Why generation stopped (`stop`, `length`, `end_turn`, ...), as the provider reports it.
     public var finishReason: String?
+    /// How a structured (JSON) reply was asked for (`json_schema`, `json_object`, `prompt`), when the
+    /// provider adapts it to what the endpoint accepts; recorded with the call in the ledger.
+    public var structuredMode: String?
 
     /// Creates a reply.
     public init(text: String, usage: TokenUsage = TokenUsage(), model: String? = nil, finishReason: String? = nil) {

@@ -66,9 +66,17 @@ import Testing
         #expect(explicit.iterations.max == 3)
     }
 
-    @Test func maxRoundsAloneLowersTheFilesMinimum() throws {
-        let workflow = try #require(compile(WorkflowOverrides(maxRounds: 1)).workflow)
-        #expect(workflow.iterations == Iterations(min: 1, max: 1))
+    /// `--max-rounds` below the file's `iterations.min` (debate's 2) is refused at the flag, saying how
+    /// to get what was meant; it used to lower the minimum silently, and debate then ran its round 2.
+    @Test func maxRoundsBelowTheFilesMinimumIsRefusedSayingSo() throws {
+        let result = compile(WorkflowOverrides(maxRounds: 1))
+        #expect(result.workflow == nil)
+        #expect(located(result) == ["E400 <command line>: --max-rounds"])
+        let text = result.errors.map(\.description).joined()
+        #expect(text.contains("`--max-rounds 1` is below this workflow's `iterations.min` (2)"), "\(text)")
+        #expect(result.errors.first?.hint?.contains("--min-rounds 1") == true)
+        let lowered = try #require(compile(WorkflowOverrides(minRounds: 1, maxRounds: 1)).workflow)
+        #expect(lowered.iterations == Iterations(min: 1, max: 1))
     }
 
     /// Each flag against the same value written in the file: the same code, located at the flag.
