@@ -53,6 +53,9 @@ extension CLIEndToEnd {
                         outside = await session.call_tool(
                             "run_workflow", {"prompt": "Read it.", "models": models, "files": ["../outside.txt"]})
                         out["outside"] = {"error": error(outside), "text": text(outside)}
+                        linked = await session.call_tool(
+                            "run_workflow", {"prompt": "Read it.", "models": models, "files": ["link.txt"]})
+                        out["linked"] = {"error": error(linked), "text": text(linked)}
                         path = await session.call_tool(
                             "run_workflow", {"prompt": "Hi", "workflow": "./team.yaml"})
                         out["path"] = {"error": error(path), "text": text(path)}
@@ -122,10 +125,14 @@ extension CLIEndToEnd {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
-            try sandbox.write("notes.txt", Data("The answer must be a word.".utf8))
+            // The server's working folder is `work/`; `outside.txt` is next to it.
+            let work = sandbox.root.appendingPathComponent("work")
+            try sandbox.write("work/notes.txt", Data("The answer must be a word.".utf8))
+            try sandbox.write("outside.txt", Data("secret".utf8))
+            // A link inside the folder to a file outside it is outside too.
+            try FileManager.default.createSymbolicLink(
+                atPath: work.appendingPathComponent("link.txt").path, withDestinationPath: "../outside.txt")
             try sandbox.write("client.py", Data(Self.script.utf8))
-            try Data("secret".utf8).write(
-                to: sandbox.root.deletingLastPathComponent().appendingPathComponent("outside.txt"))
             try await FakeServer.run { server in
                 server.route(
                     FakeOpenAI.path, .delayed(.milliseconds(150), FakeOpenAI.completion(CLIHarness.universalReply())))
@@ -136,7 +143,7 @@ extension CLIEndToEnd {
                     [
                         "python3", sandbox.root.appendingPathComponent("client.py").path, binary.url.path, store,
                         CLIHarness.threeModels,
-                    ], environment: environment, directory: sandbox.root)
+                    ], environment: environment, directory: work)
                 #expect(result.exitCode == 0, "\(result.stderr.suffix(3000))")
                 let out = try CLIHarness.json(result.stdout.components(separatedBy: "\n").last { !$0.isEmpty } ?? "")
 
@@ -162,6 +169,9 @@ extension CLIEndToEnd {
                 let outside = try #require(out["outside"] as? [String: Any])
                 #expect(outside["error"] as? Bool == true)
                 #expect((outside["text"] as? String ?? "").contains("outside the working folder"))
+                let linked = try #require(out["linked"] as? [String: Any])
+                #expect(linked["error"] as? Bool == true)
+                #expect((linked["text"] as? String ?? "").contains("outside the working folder"))
                 let path = try #require(out["path"] as? [String: Any])
                 #expect(path["error"] as? Bool == true)
                 #expect((path["text"] as? String ?? "").contains("--allow-paths"))
