@@ -118,10 +118,19 @@ if enabled("app") {
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
+        // `refinery mcp`: the Model Context Protocol server over RunService (issue 15).
+        .target(
+            name: "RefineryMCP",
+            dependencies: [
+                "Refinery", "RefineryCompiler", "RefineryRuntime",
+                .product(name: "MCP", package: "swift-sdk"),
+            ]
+        ),
         .executableTarget(
             name: "RefineryCLI",
             dependencies: [
-                "Refinery", "RefineryRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Refinery", "RefineryMCP", "RefineryRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Provider wire tests and CLI end-to-end tests against in-process fake servers
@@ -151,6 +160,7 @@ let dependencies: [Package.Dependency] = [
     ("app", .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0")),
     ("store", .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0")),
     ("app", .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")),
+    ("app", .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1")),
 ].filter { enabled($0.0) }.map(\.1)
 
 let package = Package(

@@ -97,16 +97,19 @@ enum CLIHarness {
     }
 
     /// Whether python3 with the jsonschema package is installed (the schema tests need it).
-    static let jsonSchemaAvailable: Bool = {
+    static let jsonSchemaAvailable = pythonImports("jsonschema")
+
+    /// Whether python3 is installed and can import `module`.
+    static func pythonImports(_ module: String) -> Bool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import jsonschema"]
+        process.arguments = ["python3", "-c", "import \(module)"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         guard (try? process.run()) != nil else { return false }
         process.waitUntilExit()
         return process.terminationStatus == 0
-    }()
+    }
 
     /// The package root (the folder holding Package.swift), found from this source file.
     static let packageRoot: URL = {

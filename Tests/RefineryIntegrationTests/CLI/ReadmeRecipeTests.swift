@@ -61,6 +61,11 @@ extension CLIEndToEnd {
             "refinery runs show 3f2c": .run(exit: 0) { #expect($0.contains("cancelled")) },
             "refinery runs export 3f2c > run.json": .run(exit: 0),
             "refinery resume 3f2c": .run(exit: 0) { #expect($0.contains("Four.")) },
+            // An agent's registration command (the agent is not installed here); the server it starts
+            // is exercised by MCPServerCLITests with the official MCP client.
+            "claude mcp add refinery -- refinery mcp": .skip("needs Claude Code"),
+            "codex mcp add refinery -- refinery mcp": .skip("needs Codex CLI"),
+            "gemini mcp add -s user refinery refinery mcp": .skip("needs Gemini CLI"),
         ]
 
         @Test func everyOfflineRecipeRunsAsWritten() async throws {

@@ -1,0 +1,313 @@
+// `refinery mcp`: Refinery as a Model Context Protocol server, so a coding agent can call a council of
+// models as a tool. Every tool goes through RunService, the CLI's own entry points: the same name
+// resolution, ledger and credential redaction. Only the protocol and the safety limits live here.
+
+import Foundation
+import MCP
+public import Refinery
+import RefineryCompiler
+import RefineryRuntime
+import RefineryStore
+
+/// The MCP server over a ``RunService``.
+public struct RefineryMCPServer: Sendable {
+    /// The service every tool calls.
+    public var service: RunService
+    /// The spend caps and path rules.
+    public var safety: MCPSafety
+    let account: SpendAccount
+
+    /// Creates a server; nothing runs until ``serveStdio()``.
+    public init(service: RunService, safety: MCPSafety = MCPSafety()) {
+        self.service = service
+        self.safety = safety
+        self.account = SpendAccount(cap: safety.maxBudgetPerProcess)
+    }
+
+    /// Serves MCP on stdin/stdout until the client closes stdin.
+    public func serveStdio() async throws {
+        let server = Server(
+            name: "refinery", version: "0.1.0",
+            instructions: """
+                Refinery runs multi-model workflows: several LLMs answer, review each other anonymously and \
+                refine until they agree. Call `estimate` before an expensive `run_workflow`; every run is \
+                recorded (list_runs, get_run) and a stopped one can be finished with resume_run.
+                """,
+            capabilities: .init(
+                resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
+        await register(on: server)
+        try await server.start(transport: StdioTransport())
+        await server.waitUntilCompleted()
+    }
+
+    func register(on server: Server) async {
+        await server.withMethodHandler(ListTools.self) { _ in .init(tools: MCPTools.all) }
+        await server.withMethodHandler(CallTool.self) { params in
+            let result = await call(params, server: server)
+            // A cancelled request gets no response (the SDK drops it on CancellationError); its run is
+            // already recorded `cancelled` by then.
+            try Task.checkCancellation()
+            return result
+        }
+        await server.withMethodHandler(ListResources.self) { _ in try await listResources() }
+        await server.withMethodHandler(ReadResource.self) { params in try await readResource(params.uri) }
+    }
+
+    /// One tool call. A refusal or a failure is the tool's error result (text the calling model
+    /// reads), not a protocol error.
+    func call(_ params: CallTool.Parameters, server: Server) async -> CallTool.Result {
+        let arguments = MCPArguments(params.arguments ?? [:])
+        do {
+            let value: Value
+            switch params.name {
+            case "run_workflow":
+                value = try await runWorkflow(arguments, progress: progressSink(params, server: server))
+            case "estimate": value = try await estimate(arguments)
+            case "list_workflows": value = try MCPJSON.value(["workflows": service.listWorkflows()])
+            case "show_workflow": value = try await showWorkflow(arguments)
+            case "list_runs":
+                let limit = max(1, min(try arguments.int("limit") ?? 20, 200))
+                value = try MCPJSON.value(["runs": try await service.listRuns(limit: limit)])
+            case "get_run": value = try await getRun(try arguments.requiredString("run_id"))
+            case "resume_run":
+                value = try await resumeRun(arguments, progress: progressSink(params, server: server))
+            default: throw MCPToolError("unknown tool '\(params.name)'; tools/list shows the tools.")
+            }
+            return try .init(
+                content: [.text(text: MCPJSON.text(value), annotations: nil, _meta: nil)],
+                structuredContent: value)
+        } catch {
+            return .init(
+                content: [.text(text: "error: \(Self.message(for: error))", annotations: nil, _meta: nil)],
+                isError: true)
+        }
+    }
+
+    static func message(for error: any Error) -> String {
+        switch error {
+        case let error as MCPToolError: error.description
+        case let error as InputError: error.message
+        case is CancellationError: "cancelled"
+        default: String(describing: error)
+        }
+    }
+
+    // MARK: tools
+
+    /// The workflow a call names: `workflow` (name, `NAME@REV`, or a path with `--allow-paths`), or
+    /// `workflow_yaml` (with `--allow-paths`) written to a private temporary file.
+    func target(_ arguments: MCPArguments) throws -> (target: String, cleanup: @Sendable () -> Void) {
+        if let yaml = try arguments.string("workflow_yaml") {
+            if try arguments.string("workflow") != nil {
+                throw MCPToolError("give either `workflow` or `workflow_yaml`, not both.")
+            }
+            // A workflow from the caller is not one on the search path: it may name any model or file.
+            guard safety.allowPaths else {
+                throw MCPToolError(
+                    "`workflow_yaml` is off: this server runs only workflows on the search path (list_workflows "
+                        + "shows them). Start it with `refinery mcp --allow-paths` to allow inline workflows.")
+            }
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "refinery-mcp-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let file = folder.appendingPathComponent("inline.yaml")
+            try Data(yaml.utf8).write(to: file)
+            return (file.path, { try? FileManager.default.removeItem(at: folder) })
+        }
+        let name = try arguments.string("workflow") ?? "consensus"
+        try safety.checkTarget(name)
+        return (name, {})
+    }
+
+    func overrides(_ arguments: MCPArguments, budget: Double?) throws -> WorkflowOverrides {
+        WorkflowOverrides(
+            models: try arguments.strings("models"), arbiter: try arguments.string("arbiter"),
+            minRounds: try arguments.int("min_rounds"), maxRounds: try arguments.int("rounds"), budgetUSD: budget)
+    }
+
+    /// The prompt with the `files` arguments, each confined to the working folder.
+    func prompt(_ arguments: MCPArguments, required: Bool) throws -> String? {
+        let text: String? = try required ? arguments.requiredString("prompt") : arguments.string("prompt")
+        let files = try arguments.strings("files") ?? []
+        for path in files { try MCPSafety.checkInside(path, folder: service.workingDirectory) }
+        if text == nil && files.isEmpty { return nil }
+        return try InputAssembler().assemble(
+            prompt: text.map { Data($0.utf8) }, filePaths: files, workingDirectory: service.workingDirectory)
+    }
+
+    func estimate(_ arguments: MCPArguments) async throws -> Value {
+        let (target, cleanup) = try target(arguments)
+        defer { cleanup() }
+        let estimate = try await service.estimate(
+            target, overrides: try overrides(arguments, budget: nil), prompt: try prompt(arguments, required: false))
+        var value = try MCPJSON.value(estimate)
+        if case .object(var object) = value {
+            object["max_budget_per_call_usd"] = .double(safety.maxBudgetPerCall)
+            object["within_cap"] = .bool(
+                estimate.unpricedModels.isEmpty && estimate.costUSD.max <= safety.maxBudgetPerCall)
+            value = .object(object)
+        }
+        return value
+    }
+
+    func runWorkflow(_ arguments: MCPArguments, progress: ProgressSink?) async throws -> Value {
+        let (target, cleanup) = try target(arguments)
+        defer { cleanup() }
+        let prompt = try prompt(arguments, required: true) ?? ""
+        let requested = try arguments.double("budget")
+        if let requested, requested <= 0 { throw MCPToolError("`budget` must be more than 0 dollars.") }
+        let limit = min(requested ?? safety.maxBudgetPerCall, safety.maxBudgetPerCall)
+        let estimate = try await service.estimate(
+            target, overrides: try overrides(arguments, budget: limit), prompt: prompt)
+        if !estimate.unpricedModels.isEmpty {
+            throw MCPToolError(
+                "refused: the catalog has no price for \(estimate.unpricedModels.joined(separator: ", ")), so the "
+                    + "run's cost cannot be checked against the cap. Use priced models (`refinery models`).")
+        }
+        let granted = try await account.reserve(
+            estimate: estimate.costUSD.max, limit: limit,
+            what: "workflow '\(estimate.workflow)' (\(estimate.calls.max) calls at most)")
+        let tracker = RunTracker(totalCalls: estimate.calls.max, progress: progress)
+        let request = RunRequest(
+            target: target, prompt: prompt, overrides: try overrides(arguments, budget: granted))
+        let service = service
+        return try await settle(granted: granted, tracker: tracker) {
+            try await service.run(request, events: { tracker.record($0) })
+        }
+    }
+
+    func resumeRun(_ arguments: MCPArguments, progress: ProgressSink?) async throws -> Value {
+        let id = try arguments.requiredString("run_id")
+        let stored = try await service.showRun(id: id)
+        // A run's recorded budget is the most it can spend; a run with none (started outside this
+        // server) cannot be bounded, so it is not resumed here.
+        guard let budget = stored.workflow.limits.budgetUSD, budget <= safety.maxBudgetPerCall else {
+            let recorded = stored.workflow.limits.budgetUSD.map { "a budget of \(SpendAccount.dollars($0))" }
+            throw MCPToolError(
+                "refused: run \(stored.id) has \(recorded ?? "no budget")"
+                    + ", more than this server's \(SpendAccount.dollars(safety.maxBudgetPerCall)) per call. "
+                    + "Resume it with `refinery resume \(stored.id)`.")
+        }
+        let granted = try await account.reserve(estimate: budget, limit: budget, what: "resuming run \(stored.id)")
+        let tracker = RunTracker(totalCalls: nil, progress: progress)
+        let service = service
+        return try await settle(granted: granted, tracker: tracker) {
+            try await service.resume(runID: stored.id, events: { tracker.record($0) })
+        }
+    }
+
+    /// Runs `body`, then books what it cost against the process's cap: the outcome's cost, or what
+    /// the finished calls reported when it stopped early.
+    private func settle(
+        granted: Double, tracker: RunTracker, _ body: @Sendable () async throws -> RunResult
+    ) async throws -> Value {
+        // The notifications go out next to the run and are all sent before the result.
+        async let sent: Void = tracker.send()
+        let result: RunResult
+        do {
+            result = try await body()
+        } catch {
+            tracker.finish()
+            await sent
+            await account.settle(reserved: granted, spent: tracker.cost)
+            throw error
+        }
+        tracker.finish()
+        await sent
+        await account.settle(reserved: granted, spent: result.outcome.costUSD)
+        // The report as `refinery run --output-format json` prints it (schemas/run-output.schema.json).
+        return try MCPJSON.value(result.report)
+    }
+
+    func showWorkflow(_ arguments: MCPArguments) async throws -> Value {
+        let name = try arguments.requiredString("workflow")
+        try safety.checkTarget(name)
+        let loaded = try await service.show(name)
+        return try MCPJSON.value(WorkflowSummary(loaded))
+    }
+
+    func getRun(_ id: String) async throws -> Value {
+        let run = try await service.showRun(id: id)
+        var object: [String: Value] = [
+            "id": .string(run.id), "workflow": .string(run.workflowName), "status": .string(run.status),
+            "prompt": .string(run.prompt), "cost_usd": .double(run.costUSD),
+            "started_at": .string(ISO8601DateFormatter().string(from: run.startedAt)),
+        ]
+        if let finished = run.finishedAt {
+            object["finished_at"] = .string(ISO8601DateFormatter().string(from: finished))
+        }
+        if let json = run.outcomeJSON { object["report"] = try JSONDecoder().decode(Value.self, from: Data(json.utf8)) }
+        return .object(object)
+    }
+
+    // MARK: resources
+
+    func listResources() async throws -> ListResources.Result {
+        var resources = service.listWorkflows().filter { $0.shadowedBy == nil }.map {
+            Resource(
+                name: "workflow \($0.name)", uri: "refinery://workflows/\($0.name)", description: $0.description,
+                mimeType: "application/yaml")
+        }
+        for run in (try? await service.listRuns(limit: 20)) ?? [] {
+            resources.append(
+                Resource(
+                    name: "run \(run.id)", uri: "refinery://runs/\(run.id)",
+                    description: "\(run.workflow) \(run.status)", mimeType: "application/json"))
+        }
+        return .init(resources: resources, nextCursor: nil)
+    }
+
+    func readResource(_ uri: String) async throws -> ReadResource.Result {
+        if let name = uri.dropPrefix("refinery://workflows/") {
+            try safety.checkTarget(name)
+            let loaded = try await service.show(name)
+            return .init(contents: [
+                .text(String(decoding: loaded.located.bytes, as: UTF8.self), uri: uri, mimeType: "application/yaml")
+            ])
+        }
+        if let id = uri.dropPrefix("refinery://runs/") {
+            return .init(contents: [.text(MCPJSON.text(try await getRun(id)), uri: uri, mimeType: "application/json")])
+        }
+        throw MCPError.invalidParams("unknown resource \(uri); resources/list shows them.")
+    }
+
+    // MARK: progress
+
+    func progressSink(_ params: CallTool.Parameters, server: Server) -> ProgressSink? {
+        guard let token = params._meta?.progressToken else { return nil }
+        return ProgressSink { progress, total, message in
+            try? await server.notify(
+                ProgressNotification.message(
+                    .init(progressToken: token, progress: progress, total: total, message: message)))
+        }
+    }
+}
+
+extension String {
+    fileprivate func dropPrefix(_ prefix: String) -> String? {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil
+    }
+}
+
+/// `show_workflow`'s answer: what a caller needs to pick a workflow and its arguments.
+struct WorkflowSummary: Encodable {
+    var name: String
+    var description: String?
+    var origin: String
+    var location: String
+    var members: [String]
+    var arbiter: String?
+    var rounds: String
+    var yaml: String
+
+    init(_ loaded: LoadedWorkflow) {
+        name = loaded.workflow.name
+        description = loaded.workflow.description
+        origin = loaded.located.origin.rawValue
+        location = loaded.located.path ?? loaded.located.displayName
+        members = loaded.workflow.members.map { "\($0.id)=\($0.model)" }
+        arbiter = loaded.workflow.arbiter.map { "\($0.model)" }
+        rounds = "\(loaded.workflow.iterations.min)-\(loaded.workflow.iterations.max)"
+        yaml = String(decoding: loaded.located.bytes, as: UTF8.self)
+    }
+}

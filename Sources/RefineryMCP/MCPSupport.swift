@@ -1,0 +1,66 @@
+// The small pieces between MCP's JSON values and RunService: typed argument reading and JSON
+// conversion.
+
+import Foundation
+import MCP
+
+/// A tool call's arguments, read with a clear error for a missing or mistyped one.
+struct MCPArguments: Sendable {
+    let values: [String: Value]
+
+    init(_ values: [String: Value]) { self.values = values }
+
+    func string(_ key: String) throws(MCPToolError) -> String? {
+        guard let value = values[key], value != .null else { return nil }
+        guard let text = value.stringValue else { throw MCPToolError("`\(key)` must be a string.") }
+        return text
+    }
+
+    func requiredString(_ key: String) throws(MCPToolError) -> String {
+        guard let text = try string(key), !text.isEmpty else { throw MCPToolError("`\(key)` is required.") }
+        return text
+    }
+
+    func int(_ key: String) throws(MCPToolError) -> Int? {
+        guard let value = values[key], value != .null else { return nil }
+        if let number = value.intValue { return number }
+        if let number = value.doubleValue, number == number.rounded() { return Int(exactly: number) }
+        throw MCPToolError("`\(key)` must be a whole number.")
+    }
+
+    func double(_ key: String) throws(MCPToolError) -> Double? {
+        guard let value = values[key], value != .null else { return nil }
+        if let number = value.doubleValue { return number }
+        if let number = value.intValue { return Double(number) }
+        throw MCPToolError("`\(key)` must be a number.")
+    }
+
+    /// A list of strings; a single comma-separated string is accepted too (`"a,b,c"`).
+    func strings(_ key: String) throws(MCPToolError) -> [String]? {
+        guard let value = values[key], value != .null else { return nil }
+        if let text = value.stringValue {
+            return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        guard let array = value.arrayValue else { throw MCPToolError("`\(key)` must be a list of strings.") }
+        return try array.map { item throws(MCPToolError) in
+            guard let text = item.stringValue else { throw MCPToolError("`\(key)` must be a list of strings.") }
+            return text
+        }
+    }
+}
+
+/// Codable values to MCP values and back to text, with the CLI's JSON conventions.
+enum MCPJSON {
+    static func value<T: Encodable>(_ value: T) throws -> Value {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try JSONDecoder().decode(Value.self, from: try encoder.encode(value))
+    }
+
+    static func text(_ value: Value) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+    }
+}

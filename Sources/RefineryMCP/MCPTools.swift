@@ -1,0 +1,129 @@
+// The tools `refinery mcp` offers, described for a model that has never seen Refinery: what each
+// does, when to use it, what it costs, and every argument's meaning.
+
+import MCP
+
+enum MCPTools {
+    static let all: [Tool] = [runWorkflow, estimate, listWorkflows, showWorkflow, listRuns, getRun, resumeRun]
+
+    private static func string(_ description: String) -> Value {
+        .object(["type": "string", "description": .string(description)])
+    }
+
+    private static func integer(_ description: String, minimum: Int = 1) -> Value {
+        .object(["type": "integer", "minimum": .int(minimum), "description": .string(description)])
+    }
+
+    private static func strings(_ description: String) -> Value {
+        .object(["type": "array", "items": .object(["type": "string"]), "description": .string(description)])
+    }
+
+    private static func schema(_ properties: [String: Value], required: [String] = []) -> Value {
+        .object([
+            "type": "object", "properties": .object(properties), "required": .array(required.map { .string($0) }),
+            "additionalProperties": false,
+        ])
+    }
+
+    private static let workflowArguments: [String: Value] = [
+        "workflow": string(
+            "The workflow to run: a name from list_workflows (default `consensus`: every model answers, they "
+                + "score each other anonymously, an arbiter synthesizes), or NAME@REV for a git revision of it."),
+        "workflow_yaml": string(
+            "Instead of `workflow`: a whole workflow file as YAML text (see show_workflow for examples). Only "
+                + "when the server was started with --allow-paths."),
+        "prompt": string("The question or task for the models. Be complete: they see nothing else but `files`."),
+        "files": strings(
+            "Paths of files (relative to the server's working folder, and inside it) whose text is added to the "
+                + "prompt; 1 MB in all."),
+        "models": strings(
+            "Replace the workflow's members: model strings such as `openai/gpt-4o`, `anthropic/claude-sonnet-4-5`, "
+                + "`gemini/gemini-2.5-pro`; `MODEL:N` for N copies."),
+        "arbiter": string("Replace the workflow's arbiter (the model that synthesizes the final answer)."),
+        "rounds": integer("The most rounds to run (each round: answer, review, refine)."),
+        "min_rounds": integer("The fewest rounds to run before the models may stop on agreement."),
+    ]
+
+    static let runWorkflow = Tool(
+        name: "run_workflow",
+        title: "Ask a council of models",
+        description: """
+            Run a Refinery workflow: several LLMs answer the prompt, review each other anonymously and refine \
+            until they agree, then one answer or a synthesis is returned. Use it for a second opinion, a \
+            hard question, or a review where independent models catching each other's mistakes helps. \
+            Costs real money: the run's estimated maximum must fit the server's per-call cap (and what is left \
+            of its total cap) or it is refused before any model is called; call `estimate` first when unsure. \
+            The result is the run report (schemas/run-output.schema.json): `status` (converged, max_rounds, \
+            ...), `winner.answer` or `synthesis`, `all_answers`, `cost_usd`, and `run_id` for get_run and \
+            resume_run. Progress notifications (round, stage, calls done of the estimated total, cost) are sent \
+            when the request has a progress token; cancelling the request stops the run, which stays \
+            resumable with resume_run.
+            """,
+        inputSchema: schema(
+            workflowArguments.merging([
+                "budget": .object([
+                    "type": "number", "exclusiveMinimum": 0,
+                    "description": "The most this run may spend, in US dollars (capped by the server's per-call cap).",
+                ])
+            ]) { first, _ in first }, required: ["prompt"]),
+        annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true))
+
+    static let estimate = Tool(
+        name: "estimate",
+        title: "Estimate a run's cost",
+        description: """
+            Estimate what run_workflow would cost with the same arguments, without calling any model: calls, \
+            tokens and dollars for the fewest and the most rounds. `within_cap` says whether the maximum fits \
+            this server's per-call cap (`max_budget_per_call_usd`).
+            """,
+        inputSchema: schema(workflowArguments),
+        annotations: .init(readOnlyHint: true, idempotentHint: true, openWorldHint: false))
+
+    static let listWorkflows = Tool(
+        name: "list_workflows",
+        title: "List workflows",
+        description: """
+            List the workflows run_workflow can run by name (project `./workflows/`, REFINERY_PATH, the user's \
+            folder and the built-ins), each with its description and where it lives.
+            """,
+        inputSchema: schema([:]),
+        annotations: .init(readOnlyHint: true, idempotentHint: true, openWorldHint: false))
+
+    static let showWorkflow = Tool(
+        name: "show_workflow",
+        title: "Show a workflow",
+        description: "Show one workflow: its members, arbiter, rounds and YAML source.",
+        inputSchema: schema(
+            ["workflow": string("A workflow name (or NAME@REV) from list_workflows.")], required: ["workflow"]),
+        annotations: .init(readOnlyHint: true, idempotentHint: true, openWorldHint: false))
+
+    static let listRuns = Tool(
+        name: "list_runs",
+        title: "List recorded runs",
+        description: "List the runs in Refinery's ledger, newest first: id, workflow, status, calls and cost.",
+        inputSchema: schema(["limit": integer("How many runs to list (default 20, at most 200).")]),
+        annotations: .init(readOnlyHint: true, idempotentHint: true, openWorldHint: false))
+
+    static let getRun = Tool(
+        name: "get_run",
+        title: "Get a recorded run",
+        description: """
+            Get one recorded run by id (or a unique prefix): status, prompt, cost and, once it finished, its \
+            report (the same JSON run_workflow returns).
+            """,
+        inputSchema: schema(["run_id": string("The run id from run_workflow or list_runs.")], required: ["run_id"]),
+        annotations: .init(readOnlyHint: true, idempotentHint: true, openWorldHint: false))
+
+    static let resumeRun = Tool(
+        name: "resume_run",
+        title: "Resume a stopped run",
+        description: """
+            Finish a run that was cancelled, failed or interrupted: calls already recorded are served from the \
+            ledger (not paid twice), the rest are made. Returns the run report like run_workflow. Refused when \
+            the run's budget passes this server's per-call cap or what is left of its total cap.
+            """,
+        inputSchema: schema(
+            ["run_id": string("The id of a cancelled, failed or interrupted run (list_runs shows statuses).")],
+            required: ["run_id"]),
+        annotations: .init(readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true))
+}
