@@ -23,7 +23,7 @@ struct RefineryCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, EstimateCommand.self, ValidateCommand.self, GraphCommand.self, ListCommand.self,
             ShowCommand.self, SaveCommand.self, RemoveCommand.self, ModelsCommand.self, RunsCommand.self,
-            ResumeCommand.self,
+            ResumeCommand.self, ReportCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )
