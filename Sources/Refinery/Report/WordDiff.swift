@@ -2,12 +2,12 @@
 // added ones in <ins>, removed ones in <del>. Longest common subsequence over words; answers longer
 // than the cap are shown without a diff, so a huge answer cannot make the report quadratic.
 
-enum WordDiff {
+package enum WordDiff {
     /// Words beyond which the diff is skipped (the LCS table is words² cells).
     static let maxWords = 1500
 
     /// `new` as escaped HTML, marked against `old`; `nil` when either side is too long to diff.
-    static func html(old: String, new: String) -> String? {
+    package static func html(old: String, new: String) -> String? {
         let before = words(old)
         let after = words(new)
         guard before.count <= maxWords, after.count <= maxWords else { return nil }
@@ -30,12 +30,15 @@ enum WordDiff {
                 parts.append(HTMLText.escape(after[j]))
                 i += 1
                 j += 1
-            } else if j < after.count, i == before.count || table[i * columns + j + 1] >= table[(i + 1) * columns + j] {
-                parts.append("<ins>\(HTMLText.escape(after[j]))</ins>")
-                j += 1
-            } else {
+            } else if i < before.count,
+                j == after.count || table[(i + 1) * columns + j] >= table[i * columns + j + 1]
+            {
+                // Removals before additions, so a replaced word reads as "old → new".
                 parts.append("<del>\(HTMLText.escape(before[i]))</del>")
                 i += 1
+            } else {
+                parts.append("<ins>\(HTMLText.escape(after[j]))</ins>")
+                j += 1
             }
         }
         return parts.joined(separator: " ")

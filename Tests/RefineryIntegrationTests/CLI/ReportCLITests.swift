@@ -1,4 +1,5 @@
 import Foundation
+import Refinery
 import Synchronization
 import Testing
 
@@ -192,6 +193,31 @@ extension CLIEndToEnd {
                 #expect(count("<rect class=\"bar ", in: voteDOM) == (vote.export["calls"] as? [Any])?.count)
                 #expect(Chromium.pageProblems(voteLog) == [], "\(voteLog)")
             }
+        }
+
+        /// The browser check itself: a page that logs, throws or fetches is caught (so a clean report is
+        /// evidence, not an empty log).
+        @Test func theBrowserCheckCatchesConsoleOutputAndBlockedLoads() throws {
+            let page = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID().uuidString).html")
+            defer { try? FileManager.default.removeItem(at: page) }
+            try Data(
+                """
+                <!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'; \
+                style-src 'unsafe-inline'; img-src data:"></head><body><img src="http://127.0.0.1:9/x.png"></body></html>
+                """.utf8
+            ).write(to: page)
+            let (_, log, _) = try Chromium.load(page)
+            #expect(Chromium.pageProblems(log).contains { $0.contains("127.0.0.1:9") }, "\(log)")
+        }
+
+        /// A member's answer against its previous round: kept words as text, added ones in <ins>, removed
+        /// ones in <del>, all escaped.
+        @Test func wordDiffMarksChangesAndEscapes() {
+            #expect(
+                WordDiff.html(old: "The answer is <b>4</b>", new: "The answer is <b>four</b> exactly")
+                    == "The answer is <del>&lt;b&gt;4&lt;/b&gt;</del> <ins>&lt;b&gt;four&lt;/b&gt;</ins> <ins>exactly</ins>"
+            )
+            #expect(WordDiff.html(old: "a b", new: "a b") == "a b")
         }
 
         @Test func anUnknownRunExitsFourWithoutWritingAFile() async throws {
