@@ -20,6 +20,15 @@ enum HTMLText {
         return escaped
     }
 
+    /// An element with escaped attribute values; `content` is inserted as given (already escaped markup).
+    static func element(_ name: String, _ attributes: KeyValuePairs<String, String>, _ content: String? = nil)
+        -> String
+    {
+        let attributeText = attributes.map { " \($0.key)=\"\(escape($0.value))\"" }.joined()
+        guard let content else { return "<\(name)\(attributeText)/>" }
+        return "<\(name)\(attributeText)>\(content)</\(name)>"
+    }
+
     /// A number for an SVG coordinate: one decimal, no exponent.
     static func coordinate(_ value: Double) -> String {
         guard value.isFinite else { return "0" }

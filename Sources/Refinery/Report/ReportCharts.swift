@@ -29,10 +29,8 @@ enum ReportCharts {
         ]
         for (index, lane) in lanes.enumerated() {
             let y = Double(index) * laneHeight
-            svg.append(
-                "<text class=\"lane\" x=\"0\" y=\"\(HTMLText.coordinate(y + 15))\">\(HTMLText.escape(lane))</text>"
-                    + "<line x1=\"\(labelWidth)\" x2=\"\(labelWidth + plotWidth)\" y1=\"\(HTMLText.coordinate(y + laneHeight))\" y2=\"\(HTMLText.coordinate(y + laneHeight))\" class=\"grid\"/>"
-            )
+            svg.append(text("lane", x: 0, y: y + 15, HTMLText.escape(lane)))
+            svg.append(line("grid", x1: labelWidth, x2: labelWidth + plotWidth, y1: y + laneHeight, y2: y + laneHeight))
         }
         for bar in bars {
             guard let laneIndex = lanes.firstIndex(of: bar.lane) else { continue }
@@ -46,20 +44,15 @@ enum ReportCharts {
                 "\(bar.node) · \(bar.status) · \(String(format: "%.2f", bar.end - bar.start)) s"
                 + (bar.attempts > 1 ? " · \(bar.attempts) attempts" : "") + (bar.critical ? " · critical path" : "")
             svg.append(
-                "<rect class=\"\(classes.joined(separator: " "))\" x=\"\(HTMLText.coordinate(x))\" y=\"\(HTMLText.coordinate(y))\" width=\"\(HTMLText.coordinate(width))\" height=\"16\"><title>\(HTMLText.escape(title))</title></rect>"
-            )
+                rect(classes.joined(separator: " "), x: x, y: y, width: width, height: 16, title: title))
             if bar.attempts > 1 {
-                svg.append(
-                    "<text class=\"retry\" x=\"\(HTMLText.coordinate(x + width + 2))\" y=\"\(HTMLText.coordinate(y + 12))\">↻\(bar.attempts)</text>"
-                )
+                svg.append(text("retry", x: x + width + 2, y: y + 12, "↻\(bar.attempts)"))
             }
         }
         let axisY = Double(lanes.count) * laneHeight + 20
         for tick in 0...4 {
             let x = labelWidth + Double(tick) / 4 * plotWidth
-            svg.append(
-                "<text class=\"axis\" x=\"\(HTMLText.coordinate(x))\" y=\"\(HTMLText.coordinate(axisY))\">\(String(format: "%.1f", span * Double(tick) / 4)) s</text>"
-            )
+            svg.append(text("axis", x: x, y: axisY, String(format: "%.1f s", span * Double(tick) / 4)))
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n")
@@ -84,9 +77,11 @@ enum ReportCharts {
             svg.append(
                 "<text class=\"col\" transform=\"translate(\(HTMLText.coordinate(x)) \(HTMLText.coordinate(top - 4))) rotate(-45)\">\(head)</text>"
             )
+            let rowY = HTMLText.coordinate(top + Double(index) * cell + cell / 2 + 4)
             svg.append(
-                "<text class=\"row\" x=\"\(HTMLText.coordinate(labelWidth - 6))\" y=\"\(HTMLText.coordinate(top + Double(index) * cell + cell / 2 + 4))\" text-anchor=\"end\">\(label)</text>"
-            )
+                HTMLText.element(
+                    "text",
+                    ["class": "row", "x": HTMLText.coordinate(labelWidth - 6), "y": rowY, "text-anchor": "end"], label))
         }
         for (row, reviewer) in members.enumerated() {
             for (column, reviewed) in members.enumerated() {
@@ -94,9 +89,10 @@ enum ReportCharts {
                 let x = labelWidth + Double(column) * cell
                 let y = top + Double(row) * cell
                 svg.append(
-                    "<rect class=\"cell\" x=\"\(HTMLText.coordinate(x))\" y=\"\(HTMLText.coordinate(y))\" width=\"\(cell - 2)\" height=\"\(cell - 2)\" fill=\"\(color(score))\"><title>\(HTMLText.escape("\(reviewer) → \(reviewed): \(format(score))"))</title></rect>"
-                        + "<text class=\"score\" x=\"\(HTMLText.coordinate(x + cell / 2 - 1))\" y=\"\(HTMLText.coordinate(y + cell / 2 + 3))\" text-anchor=\"middle\">\(format(score))</text>"
-                )
+                    rect(
+                        "cell", x: x, y: y, width: cell - 2, height: cell - 2, fill: color(score),
+                        title: "\(reviewer) → \(reviewed): \(format(score))"))
+                svg.append(text("score", x: x + cell / 2 - 1, y: y + cell / 2 + 3, format(score)))
             }
         }
         svg.append("</svg>")
@@ -122,40 +118,70 @@ enum ReportCharts {
             "<svg class=\"means\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(left + plotWidth + 20)) \(Int(height))\" width=\"700\" role=\"img\" aria-label=\"mean score per member\">"
         ]
         for score in stride(from: 0.0, through: 10, by: 2) {
-            svg.append(
-                "<line class=\"grid\" x1=\"\(left)\" x2=\"\(left + plotWidth)\" y1=\"\(HTMLText.coordinate(y(score)))\" y2=\"\(HTMLText.coordinate(y(score)))\"/><text class=\"axis\" x=\"4\" y=\"\(HTMLText.coordinate(y(score) + 4))\">\(Int(score))</text>"
-            )
+            svg.append(line("grid", x1: left, x2: left + plotWidth, y1: y(score), y2: y(score)))
+            svg.append(text("axis", x: 4, y: y(score) + 4, String(Int(score))))
         }
         for round in rounds {
-            svg.append(
-                "<text class=\"axis\" x=\"\(HTMLText.coordinate(x(round) - 8))\" y=\"\(HTMLText.coordinate(top + plotHeight + 18))\">r\(round)</text>"
-            )
+            svg.append(text("axis", x: x(round) - 8, y: top + plotHeight + 18, "r\(round)"))
         }
         if let threshold {
             svg.append(
-                "<line class=\"threshold\" x1=\"\(left)\" x2=\"\(left + plotWidth)\" y1=\"\(HTMLText.coordinate(y(threshold)))\" y2=\"\(HTMLText.coordinate(y(threshold)))\"><title>threshold \(format(threshold))</title></line>"
-            )
+                line(
+                    "threshold", x1: left, x2: left + plotWidth, y1: y(threshold), y2: y(threshold),
+                    title: "threshold \(format(threshold))"))
         }
         for (index, entry) in series.enumerated() {
             let hue = Double(index) * 360 / Double(max(series.count, 1))
-            let points = rounds.compactMap { round in
-                entry.scores[round].map { "\(HTMLText.coordinate(x(round))),\(HTMLText.coordinate(y($0)))" }
-            }
+            let stroke = "hsl(\(Int(hue)),65%,42%)"
+            let points = rounds.compactMap { round in entry.scores[round].map { (x(round), y($0)) } }
+            let path = points.map { "\(HTMLText.coordinate($0.0)),\(HTMLText.coordinate($0.1))" }
             svg.append(
-                "<polyline class=\"series\" fill=\"none\" stroke=\"hsl(\(Int(hue)),65%,42%)\" points=\"\(points.joined(separator: " "))\"/>"
-            )
+                HTMLText.element(
+                    "polyline",
+                    ["class": "series", "fill": "none", "stroke": stroke, "points": path.joined(separator: " ")]))
             for point in points {
-                let xy = point.split(separator: ",")
                 svg.append(
-                    "<circle r=\"3\" cx=\"\(xy[0])\" cy=\"\(xy[xy.count - 1])\" fill=\"hsl(\(Int(hue)),65%,42%)\"/>")
+                    HTMLText.element(
+                        "circle",
+                        [
+                            "r": "3", "cx": HTMLText.coordinate(point.0), "cy": HTMLText.coordinate(point.1),
+                            "fill": stroke,
+                        ]))
             }
             let legendY = top + plotHeight + 36 + Double(index) * 14
-            svg.append(
-                "<rect x=\"\(left)\" y=\"\(HTMLText.coordinate(legendY - 9))\" width=\"10\" height=\"10\" fill=\"hsl(\(Int(hue)),65%,42%)\"/><text class=\"axis\" x=\"\(left + 14)\" y=\"\(HTMLText.coordinate(legendY))\">\(HTMLText.escape(entry.member))</text>"
-            )
+            svg.append(rect("legend", x: left, y: legendY - 9, width: 10, height: 10, fill: stroke))
+            svg.append(text("axis", x: left + 14, y: legendY, HTMLText.escape(entry.member)))
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n")
+    }
+
+    private static func text(_ cssClass: String, x: Double, y: Double, _ content: String) -> String {
+        HTMLText.element(
+            "text", ["class": cssClass, "x": HTMLText.coordinate(x), "y": HTMLText.coordinate(y)], content)
+    }
+
+    private static func line(
+        _ cssClass: String, x1: Double, x2: Double, y1: Double, y2: Double, title: String? = nil
+    ) -> String {
+        HTMLText.element(
+            "line",
+            [
+                "class": cssClass, "x1": HTMLText.coordinate(x1), "x2": HTMLText.coordinate(x2),
+                "y1": HTMLText.coordinate(y1), "y2": HTMLText.coordinate(y2),
+            ], title.map { "<title>\(HTMLText.escape($0))</title>" })
+    }
+
+    private static func rect(
+        _ cssClass: String, x: Double, y: Double, width: Double, height: Double, fill: String? = nil,
+        title: String? = nil
+    ) -> String {
+        let fillAttribute = fill.map { " fill=\"\(HTMLText.escape($0))\"" } ?? ""
+        let head =
+            "<rect class=\"\(HTMLText.escape(cssClass))\" x=\"\(HTMLText.coordinate(x))\" y=\"\(HTMLText.coordinate(y))\""
+            + " width=\"\(HTMLText.coordinate(width))\" height=\"\(HTMLText.coordinate(height))\"\(fillAttribute)"
+        guard let title else { return head + "/>" }
+        return head + "><title>\(HTMLText.escape(title))</title></rect>"
     }
 
     /// Red (1) through yellow to green (10).
