@@ -61,6 +61,7 @@ extension CLIEndToEnd {
             "refinery runs show 3f2c": .run(exit: 0) { #expect($0.contains("cancelled")) },
             "refinery runs export 3f2c > run.json": .run(exit: 0),
             "refinery resume 3f2c": .run(exit: 0) { #expect($0.contains("Four.")) },
+            "refinery report 3f2c -o run.html": .run(exit: 0),
         ]
 
         @Test func everyOfflineRecipeRunsAsWritten() async throws {
