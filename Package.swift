@@ -116,6 +116,7 @@ if enabled("app") {
             dependencies: [
                 "RefineryCompiler", "RefineryRuntime", "RefineryProviders", "RefineryStore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
         // `refinery mcp`: the Model Context Protocol server over RunService (issue 15).

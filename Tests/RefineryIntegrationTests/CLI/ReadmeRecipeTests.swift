@@ -66,6 +66,7 @@ extension CLIEndToEnd {
             "claude mcp add refinery -- refinery mcp": .skip("needs Claude Code"),
             "codex mcp add refinery -- refinery mcp": .skip("needs Codex CLI"),
             "gemini mcp add -s user refinery refinery mcp": .skip("needs Gemini CLI"),
+            "refinery report 3f2c -o run.html": .run(exit: 0),
         ]
 
         @Test func everyOfflineRecipeRunsAsWritten() async throws {

@@ -1,0 +1,272 @@
+// The HTML report of one recorded run (`refinery report RUN_ID`): everything the ledger keeps about
+// it — the outcome document, every call, the round decisions and the anonymization map — turned
+// into the values of ReportTemplate. Pure: an export in, a page out. Batch and bench reports, when
+// those records exist, get their own page type beside this one and share the template's frame.
+
+import Foundation
+import RefineryCompiler
+import RefineryRuntime
+import RefineryStore
+
+enum RunReportPage {
+    /// The page of `export` as self-contained HTML.
+    static func html(_ export: RunExport) -> String {
+        ReportTemplate.render(context(export))
+    }
+
+    static func context(_ export: RunExport) -> [String: Any] {
+        let run = export.run
+        let outcome = run.outcomeJSON.flatMap { try? JSONDecoder().decode(RunReport.self, from: Data($0.utf8)) }
+        let models = run.resolvedModels
+        let members = run.workflow.members.map(\.id)
+        func name(_ id: String) -> String { models[id].map { $0 == id ? id : "\(id) (\($0))" } ?? id }
+
+        var context: [String: Any] = [
+            "title": "\(run.workflowName) · \(run.id)",
+            "runID": run.id,
+            "workflow": run.workflowName,
+            "status": run.status,
+            "prompt": run.prompt,
+            "cost": String(format: "$%.4f", run.costUSD),
+            "tokens": "\(run.inputTokens) in / \(run.outputTokens) out",
+            "calls": export.calls.count,
+            "started": ISO8601DateFormatter().string(from: run.startedAt),
+            "elapsed": run.finishedAt.map { String(format: "%.2f s", $0.timeIntervalSince(run.startedAt)) }
+                ?? "running",
+            "members": members.map(name).joined(separator: ", "),
+        ]
+        if let arbiter = models["arbiter"] { context["arbiter"] = arbiter }
+        let provenance = run.provenance
+        if let commit = provenance.gitCommit {
+            context["revision"] =
+                commit + (provenance.gitRevision.map { " (\($0))" } ?? "")
+                + (provenance.gitDirty == true ? " + uncommitted changes" : "")
+        }
+        if let outcome {
+            context["stoppedBy"] = outcome.stoppedBy
+            context["error"] = outcome.error
+            context["coverage"] =
+                "\(outcome.coverage.membersAnswered) members answered, \(outcome.coverage.reviewsReceived) reviews in the last round"
+                + (outcome.coverage.arbiterFallbackUsed ? ", arbiter fallback used" : "")
+            context["degradations"] = outcome.coverage.reasons
+            if let winner = outcome.winner {
+                context["winner"] = [
+                    "member": name(winner.memberID), "answer": winner.answer, "degraded": winner.degraded,
+                ]
+            }
+            if let vote = outcome.vote {
+                context["vote"] = [
+                    "round": vote.round, "extract": vote.extract, "winner": vote.winner ?? "none",
+                    "share": String(format: "%.0f%%", vote.share * 100),
+                    "distribution": vote.distribution.map {
+                        ["answer": $0.answer, "votes": $0.votes, "members": $0.members.joined(separator: ", ")]
+                    },
+                    "abstentions": vote.abstentions.joined(separator: ", "),
+                ]
+            }
+        }
+        context["timeline"] = timeline(export.calls, members: members, start: run.startedAt)
+        context["rounds"] = rounds(export, outcome: outcome, members: members, name: name)
+        if let means = meanChart(export, workflow: run.workflow, members: members) { context["means"] = means }
+        context["arbiterNotes"] = arbiterNotes(export.calls)
+        context["perMember"] = perMember(export.calls, name: name)
+        return context
+    }
+
+    // MARK: timeline
+
+    private static func timeline(_ calls: [CallRecord], members: [String], start: Date) -> String {
+        let origin = calls.map(\.startedAt).min().map { min($0, start) } ?? start
+        var lanes = members
+        for call in calls where !lanes.contains(call.participant) { lanes.append(call.participant) }
+        var bars = calls.map { call in
+            ReportCharts.Bar(
+                lane: call.participant, node: call.node, start: call.startedAt.timeIntervalSince(origin),
+                end: max(call.finishedAt.timeIntervalSince(origin), call.startedAt.timeIntervalSince(origin)),
+                status: call.status.rawValue, attempts: call.attempts, critical: false)
+        }
+        // The ledger keeps times, not the graph's edges: the critical path is read back from the last call
+        // to end, each step the latest call that ended before the current one started.
+        var current = bars.indices.max { bars[$0].end < bars[$1].end }
+        while let index = current {
+            bars[index].critical = true
+            let begin = bars[index].start
+            current = bars.indices.filter { !bars[$0].critical && bars[$0].end <= begin + 0.0005 }
+                .max { bars[$0].end < bars[$1].end }
+        }
+        return ReportCharts.timeline(lanes: lanes, bars: bars)
+    }
+
+    // MARK: rounds
+
+    /// reviewer → reviewed → score of each round, parsed from the evaluate calls' replies with the engine's
+    /// own parser; batched reviews name labels, decoded through the run's anonymization map.
+    static func reviews(_ export: RunExport) -> [Int: [String: [String: Double]]] {
+        var scores: [Int: [String: [String: Double]]] = [:]
+        for call in export.calls where call.status == .succeeded || call.status == .replayed {
+            guard let reply = call.reply?.text, let open = call.node.range(of: ".evaluate["),
+                call.node.hasSuffix("]")
+            else { continue }
+            let inside = call.node[open.upperBound..<call.node.index(before: call.node.endIndex)]
+            let reviewer = call.participant
+            if let arrow = inside.firstIndex(of: ">") {
+                let target = String(inside[inside.index(after: arrow)...])
+                if case .success(let evaluation) = ReplyParser.evaluation(from: reply) {
+                    scores[call.round, default: [:]][reviewer, default: [:]][target] = evaluation.score
+                }
+            } else {
+                let map = export.run.anonymization["r\(call.round):\(reviewer)"] ?? [:]
+                let labels = map.keys.sorted()
+                if case .success(let evaluations) = ReplyParser.batchedEvaluations(from: reply, labels: labels) {
+                    for (label, evaluation) in evaluations {
+                        guard let target = map[label] else { continue }
+                        scores[call.round, default: [:]][reviewer, default: [:]][target] = evaluation.score
+                    }
+                }
+            }
+        }
+        return scores
+    }
+
+    private static func rounds(
+        _ export: RunExport, outcome: RunReport?, members: [String], name: (String) -> String
+    ) -> [[String: Any]] {
+        let scores = reviews(export)
+        let decisions = Dictionary(export.rounds.map { ($0.round, $0.decisionJSON) }, uniquingKeysWith: { $1 })
+        let summaries = outcome?.rounds ?? []
+        let numbers = Set(scores.keys).union(decisions.keys).union(summaries.map(\.round)).sorted()
+        var previous: [String: String] = [:]
+        return numbers.map { round in
+            var entry: [String: Any] = ["round": round]
+            if let matrix = scores[round] {
+                var names: [String: String] = [:]
+                for member in members { names[member] = name(member) }
+                entry["heatmap"] = ReportCharts.heatmap(members: members, names: names, scores: matrix)
+                entry["reviews"] = matrix.values.reduce(0) { $0 + $1.count }
+            }
+            if let json = decisions[round],
+                let decision = try? JSONDecoder().decode(RoundDecision.self, from: Data(json.utf8))
+            {
+                entry["decision"] =
+                    (decision.converged ? "converged" : decision.shouldStop ? "stop" : "continue") + " — "
+                    + decision.signal + (decision.leader.map { ", leader \($0)" } ?? "")
+                    + (decision.rolledBackTo.map { ", rolled back to \($0)" } ?? "")
+            }
+            let means = meanScores(scores[round] ?? [:])
+            let answers =
+                summaries.first(where: { $0.round == round })?.answers.map { ($0.memberID, $0.answer) }
+                ?? roundAnswers(export.calls, round: round, members: members)
+            if !answers.isEmpty {
+                entry["answers"] = answers.map { answer -> [String: Any] in
+                    let (member, text) = answer
+                    var item: [String: Any] = [
+                        "member": name(member), "answer": text,
+                        "score": means[member].map(ReportCharts.format) ?? "–",
+                    ]
+                    if let before = previous[member] {
+                        if before == text {
+                            item["unchanged"] = true
+                        } else if let diff = WordDiff.html(old: before, new: text) {
+                            item["diff"] = diff
+                        }
+                    }
+                    previous[member] = text
+                    return item
+                }
+            }
+            return entry
+        }
+    }
+
+    /// Mean score each member received in a round's matrix.
+    static func meanScores(_ matrix: [String: [String: Double]]) -> [String: Double] {
+        var received: [String: [Double]] = [:]
+        for row in matrix.values {
+            for (target, score) in row { received[target, default: []].append(score) }
+        }
+        return received.mapValues { $0.reduce(0, +) / Double($0.count) }
+    }
+
+    /// Each member's answer of `round`: the reply of its last succeeded answering call (propose, refine or
+    /// verify-revise) in that round, in member order.
+    private static func roundAnswers(_ calls: [CallRecord], round: Int, members: [String]) -> [(String, String)] {
+        var answers: [String: String] = [:]
+        for call in calls
+        where call.round == round && (call.status == .succeeded || call.status == .replayed)
+            && [".propose[", ".refine[", ".verify.revise["].contains(where: call.node.contains)
+        {
+            if let text = call.reply?.text { answers[call.participant] = text }
+        }
+        return members.compactMap { member in answers[member].map { (member, $0) } }
+    }
+
+    private static func meanChart(_ export: RunExport, workflow: Workflow, members: [String]) -> String? {
+        let rounds = reviews(export).sorted { $0.key < $1.key }.map { (round: $0.key, scores: meanScores($0.value)) }
+        guard !rounds.isEmpty else { return nil }
+        let threshold: Double? =
+            switch workflow.convergence.strategy {
+            case .voteThreshold(let threshold, _), .unanimous(let threshold): threshold
+            default: nil
+            }
+        let series = members.map { member in
+            (
+                member: member,
+                scores: Dictionary(
+                    rounds.compactMap { round in round.scores[member].map { (round.round, $0) } },
+                    uniquingKeysWith: { $1 })
+            )
+        }
+        return ReportCharts.meanScores(rounds: rounds.map(\.round), series: series, threshold: threshold)
+    }
+
+    // MARK: arbiter and cost
+
+    /// Synthesis, dissent, refinement areas and verification questions of the calls that produced them.
+    private static func arbiterNotes(_ calls: [CallRecord]) -> [[String: Any]] {
+        calls.compactMap { call -> [String: Any]? in
+            guard call.status == .succeeded || call.status == .replayed, let reply = call.reply?.text else {
+                return nil
+            }
+            if call.node.contains(".synthesize["), case .success(let synthesis) = ReplyParser.synthesis(from: reply) {
+                return [
+                    "heading": "Synthesis by \(call.participant), round \(call.round)",
+                    "synthesis": synthesis.synthesis, "confidence": String(format: "%.2f", synthesis.confidence),
+                    "dissent": synthesis.dissent.isEmpty ? nil : synthesis.dissent as Any,
+                    "refinement": synthesis.refinementAreas,
+                ].compactMapValues { $0 }
+            }
+            if call.node.contains(".verify.plan["),
+                case .success(let questions) = ReplyParser.verificationQuestions(from: reply, max: 50)
+            {
+                return [
+                    "heading": "Verification questions by \(call.participant), round \(call.round)",
+                    "questions": questions,
+                ]
+            }
+            return nil
+        }
+    }
+
+    private static func perMember(_ calls: [CallRecord], name: (String) -> String) -> [[String: Any]] {
+        var order: [String] = []
+        var totals: [String: (calls: Int, failed: Int, cost: Double, input: Int, output: Int)] = [:]
+        for call in calls {
+            if totals[call.participant] == nil { order.append(call.participant) }
+            var total = totals[call.participant] ?? (0, 0, 0, 0, 0)
+            total.calls += 1
+            if call.status == .failed { total.failed += 1 }
+            total.cost += call.costUSD
+            total.input += call.reply?.usage.inputTokens ?? 0
+            total.output += call.reply?.usage.outputTokens ?? 0
+            totals[call.participant] = total
+        }
+        return order.compactMap { participant in
+            totals[participant].map {
+                [
+                    "member": name(participant), "calls": $0.calls, "failed": $0.failed,
+                    "cost": String(format: "$%.4f", $0.cost), "input": $0.input, "output": $0.output,
+                ]
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+// `refinery report RUN_ID [-o FILE.html] [--open]`: the run's HTML report, to stdout or a file.
+
+import ArgumentParser
+import Foundation
+import Refinery
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a self-contained HTML report of a recorded run (timeline, scores, answers, cost).")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @Argument(help: "Run id (or a unique prefix).") var id: String
+    @Option(name: [.short, .customLong("output")], help: "Write the HTML to this file instead of stdout.")
+    var output: String?
+    @Flag(help: "Open the written file with the system's opener (xdg-open or open).") var open = false
+
+    func validate() throws {
+        if open && output == nil { throw ValidationError("--open needs -o FILE.html.") }
+    }
+
+    func run() async throws {
+        try await withExitCode {
+            let html = try await RunService.current(storePath: storeOptions.store).report(.run(id))
+            guard let output else {
+                Output.line(html)
+                return
+            }
+            try Data(html.utf8).write(to: URL(fileURLWithPath: output))
+            if open {
+                let opener = Process()
+                opener.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                #if os(macOS)
+                    opener.arguments = ["open", output]
+                #else
+                    opener.arguments = ["xdg-open", output]
+                #endif
+                try opener.run()
+            }
+        }
+    }
+}

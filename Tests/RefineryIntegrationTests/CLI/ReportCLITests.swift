@@ -1,0 +1,256 @@
+import Foundation
+import Refinery
+import Synchronization
+import Testing
+
+/// Headless Chromium, to load reports the way a reader's browser does.
+enum Chromium {
+    static let path: String? = {
+        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+        for name in ["chromium", "chromium-browser", "google-chrome"] {
+            for folder in folders where FileManager.default.isExecutableFile(atPath: "\(folder)/\(name)") {
+                return "\(folder)/\(name)"
+            }
+        }
+        return nil
+    }()
+
+    /// Outside CI a machine without Chromium skips the browser tests; in CI (`.ci/run` installs it) they run.
+    static let available = path != nil || ProcessInfo.processInfo.environment["CI"] != nil
+
+    /// `--dump-dom` of `file`, with the browser's log on stderr (console messages, CSP refusals, fetches).
+    static func load(_ file: URL, extra: [String] = []) throws -> (dom: String, log: String, seconds: Double) {
+        let chromium = try #require(path, "chromium is not installed (apt-get install -y chromium)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        process.arguments =
+            [
+                "--headless", "--disable-gpu", "--no-sandbox", "--user-data-dir=\(profile.path)",
+                "--enable-logging=stderr", "--v=0", "--no-first-run", "--disable-extensions",
+            ] + extra + ["--dump-dom", file.absoluteString]
+        let out = Pipe()
+        let err = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: err) }
+        process.standardOutput = out
+        process.standardError = try FileHandle(forWritingTo: err)
+        let start = Date()
+        try process.run()
+        let dom = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let seconds = Date().timeIntervalSince(start)
+        let log = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+        return (String(decoding: dom, as: UTF8.self), log, seconds)
+    }
+
+    /// Lines of the browser log that a page caused: console output, blocked loads, script errors.
+    static func pageProblems(_ log: String) -> [String] {
+        log.split(separator: "\n").map(String.init).filter { line in
+            ["CONSOLE", "Uncaught", "Refused to", "Content Security Policy", "net::ERR", "Failed to load"].contains {
+                line.contains($0)
+            }
+        }
+    }
+}
+
+extension CLIEndToEnd {
+    /// `refinery report RUN_ID`: reports of real recorded runs (the binary against the fake OpenAI server),
+    /// loaded in headless Chromium.
+    @Suite(.enabled(if: Chromium.available, "chromium is not installed: apt-get install -y chromium"))
+    struct ReportCLITests {
+        static let xss = "<script>alert('x')</script></svg><img src=x onerror=alert(1)>"
+
+        /// A reply every stage can use whose answer text carries markup that must stay text.
+        static func hostileReply(score: Int = 9) -> String {
+            CLIHarness.universalReply(score: score).replacingOccurrences(
+                of: "\"answer\":\"Four.\"",
+                with: "\"answer\":\"Four. \(xss.replacingOccurrences(of: "'", with: "\\u0027"))\"")
+        }
+
+        struct Recorded {
+            var html: URL
+            var export: [String: Any]
+        }
+
+        /// Runs `arguments` (a recorded run), then `refinery report` of it to a file, and exports the run.
+        private func record(
+            _ arguments: [String], binary: RefineryBinary, sandbox: Sandbox, server: FakeServer
+        ) async throws -> Recorded {
+            let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+            let run = try await binary.run(
+                arguments + ["--output-format", "json"], environment: environment, directory: sandbox.root)
+            let runID = try #require(try CLIHarness.json(run.stdout)["run_id"] as? String, "\(run.stderr)")
+            let html = sandbox.root.appendingPathComponent("report-\(runID).html")
+            let report = try await binary.run(
+                ["report", runID, "-o", html.path], environment: environment, directory: sandbox.root)
+            #expect(report.exitCode == 0, "\(report.stderr)")
+            // `REFINERY_REPORT_SAVE=DIR` keeps the reports (how docs/report.png was taken).
+            if let folder = ProcessInfo.processInfo.environment["REFINERY_REPORT_SAVE"] {
+                let kept = URL(fileURLWithPath: folder).appendingPathComponent(
+                    "\(arguments.dropFirst().first ?? "run")-\(runID.prefix(8)).html")
+                try? FileManager.default.removeItem(at: kept)
+                try FileManager.default.copyItem(at: html, to: kept)
+            }
+            let export = try await binary.run(
+                ["runs", "export", runID], environment: environment, directory: sandbox.root)
+            return Recorded(html: html, export: try CLIHarness.json(export.stdout))
+        }
+
+        private func count(_ needle: String, in text: String) -> Int {
+            text.components(separatedBy: needle).count - 1
+        }
+
+        private func withServer(
+            _ replies: FakeReply..., body: @Sendable (RefineryBinary, Sandbox, FakeServer) async throws -> Void
+        ) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let scripted = replies
+            try await FakeServer.run { server in
+                // The first request gets the first reply (a 500 makes that call a retry), every later one the last.
+                let seen = Mutex(0)
+                server.route(FakeOpenAI.path) { _ in
+                    seen.withLock { count in
+                        count += 1
+                        return count == 1 ? scripted[0] : scripted[scripted.count - 1]
+                    }
+                }
+                try await body(binary, sandbox, server)
+            }
+        }
+
+        /// Consensus: one timeline bar per recorded call, one heatmap cell per review of each round, the
+        /// retried call marked, the critical path drawn, the hostile answer shown as text, and a page that
+        /// loads with no console message and no network request.
+        @Test func consensusReportShowsEveryCallAndReviewAndKeepsAHostileAnswerAsText() async throws {
+            try await withServer(
+                FakeOpenAI.error("overloaded", type: "server_error", status: 500),
+                FakeOpenAI.completion(Self.hostileReply())
+            ) { binary, sandbox, server in
+                let recorded = try await record(
+                    ["run", "consensus", "What is 2+2? <b>bold</b>", "--models", CLIHarness.threeModels],
+                    binary: binary, sandbox: sandbox, server: server)
+                let calls = try #require(recorded.export["calls"] as? [[String: Any]])
+                #expect(calls.count >= 18)
+                let (dom, log, _) = try Chromium.load(recorded.html)
+                #expect(count("<rect class=\"bar ", in: dom) == calls.count)
+                #expect(count(" retried", in: dom) >= 1, "the 500 then success is one call of 2 attempts")
+                #expect(count(" critical", in: dom) >= 2)
+                // Reviews per round: each succeeded pairwise evaluate call is one cell of its round's matrix.
+                let rounds = Set(calls.compactMap { $0["round"] as? Int }).sorted()
+                let sections = dom.components(separatedBy: "<section class=\"round\">").dropFirst()
+                for (round, section) in zip(rounds, sections) {
+                    let reviews = calls.filter {
+                        $0["round"] as? Int == round && ($0["node"] as? String ?? "").contains(".evaluate[")
+                            && $0["status"] as? String == "succeeded"
+                    }.count
+                    #expect(count("<rect class=\"cell\"", in: section) == reviews, "round \(round)")
+                    #expect(reviews == 6)
+                }
+                #expect(sections.count == rounds.count)
+                // Model ids decoded: the matrix names models, not anonymous labels.
+                #expect(dom.contains("openai/gpt-4o-mini"))
+                // The hostile answer is text: no element came from it, its characters are shown.
+                #expect(!dom.contains("<script"))
+                #expect(!dom.contains("<img"))
+                #expect(dom.contains("&lt;script&gt;alert("))
+                #expect(dom.contains("&lt;/svg&gt;"))
+                #expect(dom.contains("&lt;b&gt;bold&lt;/b&gt;"))
+                #expect(Chromium.pageProblems(log) == [], "\(log)")
+                // Offline and self-contained: no external reference at all.
+                let html = try String(contentsOf: recorded.html, encoding: .utf8)
+                #expect(!html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http://"))
+                #expect(!html.contains("https://"))
+                #expect(html.contains("default-src 'none'"))
+            }
+        }
+
+        /// Consortium (arbiter) and vote: the synthesis and the vote distribution are shown, the arbiter has
+        /// its own lane, and the pages load cleanly.
+        @Test func consortiumAndVoteReportsShowSynthesisAndDistribution() async throws {
+            try await withServer(FakeOpenAI.completion(Self.hostileReply())) { binary, sandbox, server in
+                let consortium = try await record(
+                    [
+                        "run", "consortium", "What is 2+2?", "--models", CLIHarness.threeModels, "--arbiter",
+                        "openai/gpt-4o",
+                    ], binary: binary, sandbox: sandbox, server: server)
+                let calls = try #require(consortium.export["calls"] as? [[String: Any]])
+                let (dom, log, _) = try Chromium.load(consortium.html)
+                #expect(count("<rect class=\"bar ", in: dom) == calls.count)
+                #expect(dom.contains("Synthesis by arbiter"))
+                #expect(dom.contains(">arbiter</text>"))
+                #expect(!dom.contains("<script"))
+                #expect(Chromium.pageProblems(log) == [], "\(log)")
+
+                let vote = try await record(
+                    ["run", "vote", "What is 6 × 7?", "--models", CLIHarness.threeModels], binary: binary,
+                    sandbox: sandbox, server: server)
+                let (voteDOM, voteLog, _) = try Chromium.load(vote.html)
+                #expect(voteDOM.contains("<h2>Vote (round"))
+                #expect(count("<rect class=\"bar ", in: voteDOM) == (vote.export["calls"] as? [Any])?.count)
+                #expect(Chromium.pageProblems(voteLog) == [], "\(voteLog)")
+            }
+        }
+
+        /// The browser check itself: a page that logs, throws or fetches is caught (so a clean report is
+        /// evidence, not an empty log).
+        @Test func theBrowserCheckCatchesConsoleOutputAndBlockedLoads() throws {
+            let page = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID().uuidString).html")
+            defer { try? FileManager.default.removeItem(at: page) }
+            try Data(
+                """
+                <!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none'; \
+                style-src 'unsafe-inline'; img-src data:"></head><body><img src="http://127.0.0.1:9/x.png"></body></html>
+                """.utf8
+            ).write(to: page)
+            let (_, log, _) = try Chromium.load(page)
+            #expect(Chromium.pageProblems(log).contains { $0.contains("127.0.0.1:9") }, "\(log)")
+        }
+
+        /// A member's answer against its previous round: kept words as text, added ones in <ins>, removed
+        /// ones in <del>, all escaped.
+        @Test func wordDiffMarksChangesAndEscapes() {
+            #expect(
+                WordDiff.html(old: "The answer is <b>4</b>", new: "The answer is <b>four</b> exactly")
+                    == "The answer is <del>&lt;b&gt;4&lt;/b&gt;</del> <ins>&lt;b&gt;four&lt;/b&gt;</ins> <ins>exactly</ins>"
+            )
+            #expect(WordDiff.html(old: "a b", new: "a b") == "a b")
+        }
+
+        @Test func anUnknownRunExitsFourWithoutWritingAFile() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let result = try await binary.run(
+                ["report", "no-such-run", "-o", "out.html"],
+                environment: RefineryBinary.environment(home: sandbox.root), directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: sandbox.root.appendingPathComponent("out.html").path))
+        }
+
+        /// The figures of a 50-member consensus round (2,500 calls): report size and Chromium load time.
+        /// Run on demand: `REFINERY_REPORT_SCALE=1 swift test --filter fiftyMember`.
+        @Test(.enabled(if: ProcessInfo.processInfo.environment["REFINERY_REPORT_SCALE"] != nil))
+        func fiftyMemberReportSizeAndLoadTime() async throws {
+            try await withServer(FakeOpenAI.completion(Self.hostileReply())) { binary, sandbox, server in
+                let recorded = try await record(
+                    [
+                        "run", "consensus", "What is 2+2?", "--models", "openai/gpt-4o-mini:50", "--max-rounds", "1",
+                        "--min-rounds", "1", "--max-concurrent", "64", "--timeout", "120",
+                    ], binary: binary, sandbox: sandbox, server: server)
+                let bytes = try #require(
+                    try FileManager.default.attributesOfItem(atPath: recorded.html.path)[.size] as? Int)
+                let (dom, log, seconds) = try Chromium.load(recorded.html)
+                let calls = (recorded.export["calls"] as? [Any])?.count ?? 0
+                print(
+                    "50-member report: \(calls) calls, \(bytes) bytes, Chromium --dump-dom \(String(format: "%.2f", seconds)) s"
+                )
+                #expect(count("<rect class=\"bar ", in: dom) == calls)
+                #expect(Chromium.pageProblems(log) == [])
+            }
+        }
+    }
+}
