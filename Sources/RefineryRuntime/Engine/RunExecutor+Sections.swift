@@ -154,10 +154,7 @@ extension RunExecutor {
                         uniqueKeysWithValues: answered.compactMap { id in answers[id].map { (id, $0.text) } }),
                     synthesis: run.synthesis, vote: run.vote, draft: draft, previousDraft: previousDraft,
                     activeMembers: answered)
-                let closed = await judge.close(signals)
-                let made = RoundDecision(
-                    shouldStop: closed.shouldStop, converged: closed.converged, signal: closed.signal,
-                    leader: closed.leader, rolledBackTo: closed.rolledBackTo)
+                let made = await judge.close(signals)
                 if let rollback = made.rolledBackTo { draft = rollback }
                 decision = made
                 lastDecision = made
