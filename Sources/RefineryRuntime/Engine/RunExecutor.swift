@@ -65,10 +65,7 @@ actor RunExecutor {
     var stopReason: StopReason?
     var runStartedEmitted = false
     var runFinishedEmitted = false
-    var preludeDone = false
-    var repeatEnded = false
-    var epilogueDone = false
-    var finished = false
+    var lifecycle = RunPhase.notStarted(skipRounds: false)
     var currentRound = 0
     var section: SectionRun?
 
@@ -122,12 +119,12 @@ actor RunExecutor {
         }
     }
 
-    var isFinished: Bool { finished }
+    var isFinished: Bool { lifecycle == .finished }
 
     // MARK: - Entry points
 
     func step(overrides: RoundOverrides) async -> RoundResult? {
-        guard !finished else { return nil }
+        guard !isFinished else { return nil }
         apply(overrides)
         let result = await drive(singleStep: true)
         return result
@@ -139,8 +136,8 @@ actor RunExecutor {
     }
 
     func finalize() async -> RunOutcome {
-        if !finished {
-            repeatEnded = true
+        if !isFinished {
+            lifecycle.endRepeat()
             _ = await drive(singleStep: false)
         }
         return makeOutcome()
@@ -198,7 +195,7 @@ actor RunExecutor {
                 await handle(child)
             }
         }
-        if finished, !runFinishedEmitted {
+        if isFinished, !runFinishedEmitted {
             runFinishedEmitted = true
             emitRunFinished()
         }
