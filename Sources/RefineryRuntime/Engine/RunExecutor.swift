@@ -87,15 +87,15 @@ actor RunExecutor {
     var replayable: Bool?
 
     init(
-        workflow: Workflow, providers: any ProviderResolver, configuration: EngineConfiguration, prompt: String,
-        events: (@Sendable (RunEvent) -> Void)?
+        workflow: Workflow, graph: ExecutionGraph? = nil, providers: any ProviderResolver,
+        configuration: EngineConfiguration, prompt: String, events: (@Sendable (RunEvent) -> Void)?
     ) throws {
         guard !workflow.members.isEmpty else {
             throw EngineError(
                 code: .invalidWorkflow, message: "Workflow '\(workflow.name)' has no members; add at least one model.")
         }
         self.workflow = workflow
-        self.graph = ExecutionGraph(workflow: workflow)
+        self.graph = graph ?? ExecutionGraph(workflow: workflow)
         self.configuration = configuration
         self.resolver = providers
         self.prompt = prompt
