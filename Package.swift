@@ -46,10 +46,13 @@ if enabled("runtime") {
     targets += [
         // glibc's mallopt, for ProcessTuning (header only; nothing to link).
         .systemLibrary(name: "CMalloc"),
+        // A process-wide allocator setting for executables (`refinery`, the engine benchmark); the engine
+        // works without it, so it is no part of the runtime library.
+        .target(name: "RefineryProcessTuning", dependencies: ["CMalloc"]),
         .target(
             name: "RefineryRuntime",
             dependencies: [
-                "RefineryCompiler", "CMalloc",
+                "RefineryCompiler",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
@@ -59,7 +62,8 @@ if enabled("runtime") {
         .testTarget(
             name: "RefineryRuntimeTests",
             dependencies: [
-                "RefineryRuntime", "RefineryTestSupport", .product(name: "Mustache", package: "swift-mustache"),
+                "RefineryRuntime", "RefineryTestSupport", "RefineryProcessTuning",
+                .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
         // Library examples (DESIGN §5), built and run by RefineryRuntimeTests.
@@ -71,7 +75,8 @@ if enabled("runtime") {
         // With the store layer, its `ledger` mode also measures runs recorded in the SQLite ledger.
         .executableTarget(
             name: "RefineryEngineBenchmarks",
-            dependencies: ["RefineryRuntime", "RefineryTestSupport"] + (enabled("store") ? ["RefineryStore"] : []),
+            dependencies: ["RefineryRuntime", "RefineryTestSupport", "RefineryProcessTuning"]
+                + (enabled("store") ? ["RefineryStore"] : []),
             path: "Benchmarks/Sources/RefineryEngineBenchmarks",
             // A flag, not `canImport`: a store module left in the build folder by a full build must not
             // be picked up by a runtime-layer build that does not link it.
@@ -130,7 +135,7 @@ if enabled("app") {
         .executableTarget(
             name: "RefineryCLI",
             dependencies: [
-                "Refinery", "RefineryMCP", "RefineryRuntime",
+                "Refinery", "RefineryMCP", "RefineryRuntime", "RefineryProcessTuning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -172,7 +177,10 @@ let package = Package(
             .executable(name: "refinery", targets: ["RefineryCLI"]),
             .library(
                 name: "Refinery",
-                targets: ["Refinery", "RefineryCompiler", "RefineryRuntime", "RefineryProviders", "RefineryStore"]
+                targets: [
+                    "Refinery", "RefineryCompiler", "RefineryRuntime", "RefineryProviders", "RefineryStore",
+                    "RefineryProcessTuning",
+                ]
             ),
         ] : [],
     dependencies: dependencies,

@@ -16,7 +16,8 @@ extension RunService {
     ) async throws -> RunResult {
         var overrides = request.overrides
         overrides.variables.merge(request.variables) { _, flag in flag }
-        let workflow = try await loader().load(request.target, overrides: overrides, gitProvenance: true).workflow
+        let loaded = try await loader().load(request.target, overrides: overrides, gitProvenance: true)
+        let workflow = loaded.workflow
         let store = try openStore()
         let runID = EngineConfiguration.makeRunID()
         var generator = SystemRandomNumberGenerator()
@@ -25,7 +26,8 @@ extension RunService {
             id: runID, workflowName: workflow.name, prompt: request.prompt,
             promptHash: Self.sha256(request.prompt), workflow: workflow, provenance: workflow.provenance,
             seed: seed, variables: overrides.variables, startedAt: Date())
-        return try await execute(stored, store: store, isResume: false, debug: request.debug, events: events)
+        return try await execute(
+            stored, graph: loaded.graph, store: store, isResume: false, debug: request.debug, events: events)
     }
 
     /// `refinery resume RUN`: finishes an interrupted run without paying twice for a finished call.
@@ -42,18 +44,19 @@ extension RunService {
                 message: "Run \(stored.id) already finished (\(stored.status)); there is nothing to resume. "
                     + "`refinery runs show \(stored.id)` shows its result; start a new run with `refinery run`.")
         }
-        return try await execute(stored, store: store, isResume: true, debug: debug, events: events)
+        // The stored workflow's graph is built again: a resumed run never depends on a compiler's output.
+        return try await execute(stored, graph: nil, store: store, isResume: true, debug: debug, events: events)
     }
 
     private func execute(
-        _ stored: StoredRun, store: SQLiteRunStore, isResume: Bool, debug: Bool,
+        _ stored: StoredRun, graph: ExecutionGraph?, store: SQLiteRunStore, isResume: Bool, debug: Bool,
         events: (@Sendable (RunEvent) -> Void)?
     ) async throws -> RunResult {
         let logger = Self.logger(debug: debug)
         if let providers {
             return try await execute(
-                stored, store: store, isResume: isResume, providers: providers, embedder: providers as? any Embedder,
-                logger: logger, events: events)
+                stored, graph: graph, store: store, isResume: isResume, providers: providers,
+                embedder: providers as? any Embedder, logger: logger, events: events)
         }
         let providerEnvironment = ProviderEnvironment.load(
             environment: environment, dotEnvDirectory: workingDirectory.path)
@@ -68,13 +71,14 @@ extension RunService {
             }
             for warning in check.warnings { warn(warning, logger: logger) }
             return try await execute(
-                stored, store: store, isResume: isResume, providers: registry, embedder: registry, logger: logger,
-                events: events)
+                stored, graph: graph, store: store, isResume: isResume, providers: registry, embedder: registry,
+                logger: logger, events: events)
         }
     }
 
     private func execute(
-        _ stored: StoredRun, store: SQLiteRunStore, isResume: Bool, providers: any ProviderResolver,
+        _ stored: StoredRun, graph: ExecutionGraph?, store: SQLiteRunStore, isResume: Bool,
+        providers: any ProviderResolver,
         embedder: (any Embedder)?, logger: Logger, events: (@Sendable (RunEvent) -> Void)?
     ) async throws -> RunResult {
         let catalog = try catalog()
@@ -85,7 +89,7 @@ extension RunService {
             try await store.createRun(stored)
         }
         let engine = Engine(
-            workflow: workflow, providers: providers,
+            workflow: workflow, graph: graph, providers: providers,
             configuration: EngineConfiguration(
                 runID: stored.id, seed: stored.seed, catalog: catalog, ledger: store, embedder: embedder,
                 logger: logger))

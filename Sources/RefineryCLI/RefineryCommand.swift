@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryProcessTuning
 import RefineryRuntime
 
 @main

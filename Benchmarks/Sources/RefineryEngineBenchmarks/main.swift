@@ -16,6 +16,7 @@
 
 import Foundation
 import RefineryCompiler
+import RefineryProcessTuning
 import RefineryRuntime
 
 // What the `refinery` executable does first (see ProcessTuning).

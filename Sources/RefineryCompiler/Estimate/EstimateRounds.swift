@@ -30,7 +30,7 @@ extension WorkflowEstimate {
         let scores = kinds.contains { kind in
             switch kind {
             case .evaluate, .evaluateBatch: true
-            default: false
+            case .propose, .refine, .synthesize, .verifyPlan, .verifyAnswer, .verifyRevise, .vote, .close: false
             }
         }
         switch strategy {

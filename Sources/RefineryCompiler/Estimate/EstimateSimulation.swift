@@ -109,10 +109,12 @@ struct EstimateSimulation {
     /// may list fewer than `questions`; it lists at least one or the plan fails).
     private func skips(_ node: GraphNode, of stage: Stage) -> Bool {
         guard fewestCalls else { return false }
-        switch (node.kind, stage) {
-        case (.refine, .refine(let options)): return options.minBytes > 0
-        case (.verifyAnswer(_, let question), _): return question > 0
-        default: return false
+        switch node.kind {
+        case .refine:
+            guard case .refine(let options) = stage else { return false }
+            return options.minBytes > 0
+        case .verifyAnswer(_, let question): return question > 0
+        case .propose, .evaluate, .evaluateBatch, .synthesize, .verifyPlan, .verifyRevise, .vote, .close: return false
         }
     }
 

@@ -62,7 +62,7 @@ struct WorkflowBuilder {
             // One model has no peers to score it: ask once (seed 000: "0 = converged or single model").
             switch convergence.strategy {
             case .voteThreshold, .unanimous: iterations = Iterations(min: 1, max: 1)
-            default: break
+            case .confidence, .semantic, .agreement, .none: break
             }
         }
 

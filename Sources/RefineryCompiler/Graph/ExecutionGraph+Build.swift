@@ -106,7 +106,7 @@ private struct GraphBuilder {
                     proposers.formUnion(Self.participants(options.common.by, in: workflow))
                 case .repeat(let inner):
                     collect(inner)
-                default:
+                case .evaluate, .refine, .synthesize, .verify, .vote, .close:
                     break
                 }
             }
@@ -313,6 +313,8 @@ private struct GraphBuilder {
     }
 
     private mutating func recordAnswers(_ nodes: [GraphNode]) {
-        for node in nodes { latestAnswer[node.participant] = node.id }
+        for node in nodes {
+            if let member = node.kind.answerOf { latestAnswer[member] = node.id }
+        }
     }
 }

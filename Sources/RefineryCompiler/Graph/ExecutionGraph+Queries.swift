@@ -53,10 +53,7 @@ extension GraphSection {
     public var latestAnswers: [String: String] {
         var latest: [String: String] = [:]
         for node in nodes where node.participant != ExecutionGraph.arbiterParticipant {
-            switch node.kind {
-            case .propose(let member), .refine(let member), .verifyRevise(let member): latest[member] = node.id
-            default: break
-            }
+            if let member = node.kind.answerOf { latest[member] = node.id }
         }
         return latest
     }

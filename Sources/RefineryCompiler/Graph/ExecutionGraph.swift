@@ -109,4 +109,21 @@ public enum NodeKind: Sendable, Hashable, Codable {
     case vote(voters: [String])
     /// Applies the convergence strategy. Makes no call.
     case close
+
+    /// The participant whose answer this node produces (a proposal, a revision, a verified revision),
+    /// or nil. The one definition of "which nodes produce answers" that the graph builder, its queries and
+    /// the engine share; exhaustive, so a new kind must say whether it answers.
+    public var answerOf: String? {
+        switch self {
+        case .propose(let member), .refine(let member), .verifyRevise(let member): member
+        case .synthesize, .evaluate, .evaluateBatch, .verifyPlan, .verifyAnswer, .vote, .close: nil
+        }
+    }
+
+    /// The participant whose text this node produces: its answer, or a synthesis (a draft the arbiter
+    /// or a member refines or verifies next).
+    public var producedTextOf: String? {
+        if case .synthesize(let by) = self { return by }
+        return answerOf
+    }
 }

@@ -45,7 +45,7 @@ package actor ConvergenceJudge {
     }
 
     /// Decides whether to stop after the round described by `signals`.
-    package func close(_ signals: RoundSignals) async -> CloseDecision {
+    package func close(_ signals: RoundSignals) async -> RoundDecision {
         let leader = updateLeader(signals)
         let verdict: Verdict
         switch strategy {
@@ -66,54 +66,52 @@ package actor ConvergenceJudge {
     }
 
     /// Applies `iterations.min`/`max` to a strategy's verdict.
-    private func bounded(_ verdict: Verdict, round: Int, leader: String?) -> CloseDecision {
+    private func bounded(_ verdict: Verdict, round: Int, leader: String?) -> RoundDecision {
         if round < iterations.min {
             let why = verdict.holds ? "condition holds but " : ""
-            return CloseDecision(
+            return RoundDecision(
                 shouldStop: false, converged: false,
                 signal: "\(verdict.signal); continuing: \(why)round \(round) < min \(iterations.min)",
                 leader: leader, rolledBackTo: verdict.rolledBackTo
             )
         }
         if verdict.holds {
-            return CloseDecision(
+            return RoundDecision(
                 shouldStop: true, converged: true, signal: verdict.signal, leader: leader,
                 rolledBackTo: verdict.rolledBackTo)
         }
         if verdict.rolledBackTo != nil {
             // The draft got worse; more passes from here are unlikely to help (seed 003 stops and reverts).
-            return CloseDecision(
+            return RoundDecision(
                 shouldStop: true, converged: false, signal: "\(verdict.signal); stopping with the best draft",
                 leader: leader, rolledBackTo: verdict.rolledBackTo)
         }
         if round >= iterations.max {
-            return CloseDecision(
+            return RoundDecision(
                 shouldStop: true, converged: false,
                 signal: "\(verdict.signal); stopping: reached max \(iterations.max) rounds without converging",
                 leader: leader)
         }
-        return CloseDecision(shouldStop: false, converged: false, signal: verdict.signal, leader: leader)
+        return RoundDecision(shouldStop: false, converged: false, signal: verdict.signal, leader: leader)
     }
 
-    /// The member with the highest mean score. Ties keep the previous leader when it is among the tied,
-    /// else go to the first tied member in `activeMembers` order. Updates the streak.
-    private func updateLeader(_ signals: RoundSignals) -> (id: String, mean: Double)? {
+    /// The round's ``RoundLeader`` (ties keep the previous leader, then `activeMembers` order),
+    /// Updates the streak.
+    private func updateLeader(_ signals: RoundSignals) -> RoundLeader? {
         let order = signals.activeMembers.isEmpty ? signals.meanScores.keys.sorted() : signals.activeMembers
-        let scored = order.compactMap { id in signals.meanScores[id].map { (id: id, mean: $0) } }
-        guard let best = scored.map(\.mean).max() else {
+        guard let leader = RoundLeader.pick(meanScores: signals.meanScores, order: order, previous: previousLeader)
+        else {
             previousLeader = nil
             leaderStreak = 0
             return nil
         }
-        let tied = scored.filter { $0.mean == best }
-        let leader = tied.first { $0.id == previousLeader } ?? tied[0]
         leaderStreak = leader.id == previousLeader ? leaderStreak + 1 : 1
         previousLeader = leader.id
         return leader
     }
 
     private func voteThreshold(
-        _ signals: RoundSignals, leader: (id: String, mean: Double)?, threshold: Double, stability: Int
+        _ signals: RoundSignals, leader: RoundLeader?, threshold: Double, stability: Int
     ) -> Verdict {
         guard let leader else {
             return Verdict(holds: false, signal: "vote-threshold: no scores this round")

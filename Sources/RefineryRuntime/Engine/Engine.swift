@@ -20,15 +20,23 @@ public struct Engine: Sendable {
     /// The injected clock, ledger, catalog, seed and run id.
     public let configuration: EngineConfiguration
     private let providers: any ProviderResolver
+    /// The compiler's graph of `workflow`, when the caller has it; else the engine builds it.
+    private let graph: ExecutionGraph?
 
     /// Creates an engine.
     ///
     /// - Parameters:
     ///   - workflow: a checked workflow, e.g. from the compiler.
+    ///   - graph: the compiler's execution graph of `workflow` (``CompileResult/graph``), so it is built once;
+    ///     `nil` builds it from `workflow`. It must be the graph of this workflow.
     ///   - providers: resolves each model to a provider, lazily.
     ///   - configuration: run id, seed, clock, ledger, catalog.
-    public init(workflow: Workflow, providers: any ProviderResolver, configuration: EngineConfiguration = .init()) {
+    public init(
+        workflow: Workflow, graph: ExecutionGraph? = nil, providers: any ProviderResolver,
+        configuration: EngineConfiguration = .init()
+    ) {
         self.workflow = workflow
+        self.graph = graph
         self.providers = providers
         self.configuration = configuration
     }
@@ -42,7 +50,8 @@ public struct Engine: Sendable {
     /// - Throws: ``EngineError`` when the workflow cannot be executed.
     public func run(_ prompt: String, events: (@Sendable (RunEvent) -> Void)? = nil) async throws -> RunOutcome {
         let executor = try RunExecutor(
-            workflow: workflow, providers: providers, configuration: configuration, prompt: prompt, events: events)
+            workflow: workflow, graph: graph, providers: providers, configuration: configuration, prompt: prompt,
+            events: events)
         return await executor.runToEnd()
     }
 
@@ -66,7 +75,8 @@ public struct Engine: Sendable {
     /// - Throws: ``EngineError`` when the workflow cannot be executed.
     public func start(_ prompt: String, events: (@Sendable (RunEvent) -> Void)? = nil) async throws -> RunSession {
         let executor = try RunExecutor(
-            workflow: workflow, providers: providers, configuration: configuration, prompt: prompt, events: events)
+            workflow: workflow, graph: graph, providers: providers, configuration: configuration, prompt: prompt,
+            events: events)
         return RunSession(executor: executor)
     }
 }

@@ -1,44 +1,7 @@
-// Values the executor passes between its parent loop and its child tasks.
+// A call ready to make, as the parent loop hands it to a child task: what it is for (the plan),
+// the prompt it renders there, and the reviews it shows. The executor's other values have a file each.
 
 import RefineryCompiler
-
-/// One member or the arbiter, with the models it may call and how it is doing.
-struct ParticipantState: Sendable {
-    /// Member id or `arbiter`.
-    var id: String
-    /// The model first, then its fallbacks, in order.
-    var models: [ModelRef]
-    /// Index into `models` where new calls start (moves on after a permanent failure).
-    var modelIndex: Int
-    /// System prompt override.
-    var system: String?
-    /// Parameters.
-    var params: ModelParams
-    /// Whether the participant is out for the rest of the run.
-    var droppedForRun = false
-}
-
-/// Who produced a text the run may select (a member or `arbiter`), and with which model of its chain.
-struct AnswerSource: Sendable, Hashable {
-    var participant: String
-    var model: ModelRef
-}
-
-/// What a finished node left for the nodes after it.
-struct NodeResult: Sendable {
-    /// An answer, revision, draft or verification answer.
-    var text: String?
-    /// A synthesis.
-    var synthesis: Synthesis?
-    /// Planned verification questions.
-    var questions: [String]?
-    /// The model that produced `text`.
-    var model: ModelRef?
-    /// Why no call was made or why it failed; `nil` when the node did its work.
-    var skippedReason: String?
-
-    static func skipped(_ reason: String) -> NodeResult { NodeResult(skippedReason: reason) }
-}
 
 /// What a call is for, fixed when its node is prepared: shared by every copy and attempt of the ticket.
 /// A class: tickets travel from the parent loop into child tasks and back, and each copy of these
@@ -286,90 +249,5 @@ struct ReceivedReviews: Sendable {
             guard review.score != nil else { return total }
             return total + review.rationale.utf8.count + review.suggestions.reduce(0) { $0 + $1.utf8.count }
         }
-    }
-}
-
-/// How one attempt of a call ended, as a child task reports it.
-enum AttemptResult: Sendable {
-    /// `evaluation` is a pairwise review's reply already parsed in the child task, off the parent loop.
-    case replied(ModelReply, replayed: Bool, evaluation: Result<Evaluation, ReplyParseError>?)
-    case failed(ProviderError)
-    /// The prompt template failed to render: no call was made.
-    case unrenderable(String)
-}
-
-/// What a child task returns to the parent loop. Children never decide what runs next.
-enum ChildResult: Sendable {
-    /// An attempt finished.
-    case attempt(CallTicket, AttemptResult, latency: Duration, startedAt: Duration)
-    /// A retry's backoff elapsed; the ticket may start again.
-    case backoffElapsed(CallTicket)
-    /// The run was cancelled while the child ran.
-    case cancelled(CallTicket, wasCall: Bool)
-    /// The drive's deadline timer ended (the drive is over or the run was cancelled).
-    case deadlineTimerStopped
-}
-
-/// Why a run stops before its chain is done.
-enum StopReason: Sendable {
-    case budget(String)
-    case cancelled
-    case quorum(String)
-    /// The run cannot go on (a prompt that cannot be rendered would fail the same way every time).
-    case failed(String)
-}
-
-/// A member's answer of an earlier round and the scored reviews it got, kept as positions in that
-/// round's reviews (shared, not copied) and described as text only when a prompt shows its history:
-/// describing N² reviews at the end of every round cost more than the rest of closing it.
-struct PastAnswer: Sendable {
-    let round: Int
-    let answer: String
-    /// The round's reviews, in reviewer order.
-    let reviews: [Review]
-    /// Positions in `reviews` of the scored reviews of this answer.
-    let positions: [Int]
-
-    /// The entry a `proposeWithHistory` prompt shows: reviews as text, without reviewer names.
-    var entry: HistoryEntry {
-        HistoryEntry(round: round, answer: answer, reviews: positions.map { RunExecutor.describe(reviews[$0]) })
-    }
-}
-
-/// One provider's calls that are ready to start, in order, and how many of its calls are in flight.
-/// A class owned by the executor actor, so the parent loop updates it without hashing the provider's
-/// name for every queue and counter it touches.
-final class ProviderLane {
-    /// Most calls in flight at once (0: no limit).
-    let cap: Int
-    var inFlight = 0
-    private var queue: [CallTicket?] = []
-    private var head = 0
-
-    init(cap: Int) { self.cap = cap }
-
-    func enqueue(_ ticket: CallTicket) { queue.append(ticket) }
-
-    /// The next ticket, left queued.
-    func peek() -> CallTicket? { head < queue.count ? queue[head] : nil }
-
-    /// Drops the next ticket (its slot is cleared so a started call's state is not kept alive here).
-    func dequeue() {
-        guard head < queue.count else { return }
-        queue[head] = nil
-        head += 1
-        if head >= 1024, head * 2 >= queue.count {
-            queue.removeFirst(head)
-            head = 0
-        }
-    }
-
-    /// Every queued ticket, removed.
-    func removeAll() -> [CallTicket] {
-        defer {
-            queue = []
-            head = 0
-        }
-        return queue[head...].compactMap { $0 }
     }
 }

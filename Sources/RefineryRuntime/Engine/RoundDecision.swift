@@ -2,13 +2,14 @@
 public struct RoundDecision: Sendable, Hashable, Codable {
     /// Whether the repeat block ends after this round.
     public var shouldStop: Bool
-    /// Whether it ends because the strategy held (not because of `iterations.max`).
+    /// Whether the strategy's condition held (false when stopping only because of `iterations.max`).
     public var converged: Bool
     /// The signal that decided, e.g. `vote-threshold: gem#1 mean 8.50 ≥ 8.0, leader 2/2 rounds`.
     public var signal: String
-    /// The current leader's member id, when the strategy has one.
+    /// The round's leader (``RoundLeader``: the highest mean score; ties keep the previous leader, then
+    /// member order); nil without scores.
     public var leader: String?
-    /// The draft the semantic regression guard rolled back to, when it fired.
+    /// When the semantic regression guard fired: the best draft seen, which replaces the current draft.
     public var rolledBackTo: String?
 
     /// Creates a decision.

@@ -128,8 +128,8 @@ extension RunExecutor {
         return (.maxRounds, signal)
     }
 
-    /// The last vote's winner when the workflow votes; else the highest mean score of the last scored
-    /// round (ties keep the last leader, then member order).
+    /// The last vote's winner when the workflow votes; else the last scored round's ``RoundLeader``
+    /// (ties keep the judge's last leader, then member order).
     private func pickWinner() -> Winner? {
         if let vote = lastVote {
             guard let id = vote.winnerMember, let text = lastVoteWinnerText, let model = answers[id]?.model else {
@@ -139,12 +139,13 @@ extension RunExecutor {
             winner.meanScore = lastScores[id]?.mean
             return winner
         }
-        guard let best = lastScores.values.map(\.mean).max() else { return nil }
-        let tied = memberIDs.filter { lastScores[$0]?.mean == best }
-        let leader = lastDecision?.leader
-        guard let id = tied.first(where: { $0 == leader }) ?? tied.first, let answer = answers[id] else { return nil }
-        var winner = provenance(AnswerSource(participant: id, model: answer.model), text: answer.text)
-        winner.meanScore = best
+        guard
+            let leader = RoundLeader.pick(
+                meanScores: lastScores.mapValues(\.mean), order: memberIDs, previous: lastDecision?.leader),
+            let answer = answers[leader.id]
+        else { return nil }
+        var winner = provenance(AnswerSource(participant: leader.id, model: answer.model), text: answer.text)
+        winner.meanScore = leader.mean
         return winner
     }
 

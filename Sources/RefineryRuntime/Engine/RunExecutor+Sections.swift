@@ -8,25 +8,24 @@ extension RunExecutor {
     /// Sets up the next step; `false` when the run is over.
     func beginNextSection() -> Bool {
         var next: (GraphSection, Int, RoundPhase)?
-        if !preludeDone {
-            preludeDone = true
+        if case .notStarted(let skipRounds) = lifecycle {
+            lifecycle = skipRounds ? .repeatEnded : .rounds
             if !graph.prelude.nodes.isEmpty { next = (graph.prelude, 0, .prelude) }
         }
-        if next == nil, stopReason == nil, !repeatEnded, let round = graph.round {
+        if next == nil, stopReason == nil, lifecycle == .rounds, let round = graph.round {
             if currentRound < workflow.iterations.max {
                 currentRound += 1
                 next = (round, currentRound, .round)
             } else {
-                repeatEnded = true
+                lifecycle.endRepeat()
             }
         }
-        if next == nil, stopReason == nil, !epilogueDone {
-            repeatEnded = true
-            epilogueDone = true
+        if next == nil, stopReason == nil, lifecycle == .rounds || lifecycle == .repeatEnded {
+            lifecycle = .epilogue
             if !graph.epilogue.nodes.isEmpty { next = (graph.epilogue, currentRound + 1, .epilogue) }
         }
         guard let (graphSection, round, phase) = next else {
-            finished = true
+            lifecycle = .finished
             return false
         }
         labelCache = [:]
@@ -153,17 +152,14 @@ extension RunExecutor {
                         uniqueKeysWithValues: answered.compactMap { id in answers[id].map { (id, $0.text) } }),
                     synthesis: run.synthesis, vote: run.vote, draft: draft, previousDraft: previousDraft,
                     activeMembers: answered)
-                let closed = await judge.close(signals)
-                let made = RoundDecision(
-                    shouldStop: closed.shouldStop, converged: closed.converged, signal: closed.signal,
-                    leader: closed.leader, rolledBackTo: closed.rolledBackTo)
+                let made = await judge.close(signals)
                 if let rollback = made.rolledBackTo { draft = rollback }
                 decision = made
                 lastDecision = made
                 emit?(.decision(DecisionEvent(round: run.round, decision: made)))
-                if made.shouldStop { repeatEnded = true }
+                if made.shouldStop { lifecycle.endRepeat() }
             }
-            if run.round >= workflow.iterations.max { repeatEnded = true }
+            if run.round >= workflow.iterations.max { lifecycle.endRepeat() }
         }
 
         let result = RoundResult(
@@ -175,12 +171,8 @@ extension RunExecutor {
         unscoredTotal += run.unscored
         section = nil
         emit?(.roundFinished(result))
-        if stopReason != nil {
-            finished = true
-        } else if repeatEnded, epilogueDone || graph.epilogue.nodes.isEmpty {
-            epilogueDone = true
-            finished = true
-        }
+        let lastSection = lifecycle == .epilogue || (lifecycle == .repeatEnded && graph.epilogue.nodes.isEmpty)
+        if stopReason != nil || lastSection { lifecycle = .finished }
         return result
     }
 

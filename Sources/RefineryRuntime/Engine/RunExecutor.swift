@@ -67,10 +67,7 @@ actor RunExecutor {
     var stopReason: StopReason?
     var runStartedEmitted = false
     var runFinishedEmitted = false
-    var preludeDone = false
-    var repeatEnded = false
-    var epilogueDone = false
-    var finished = false
+    var lifecycle = RunPhase.notStarted(skipRounds: false)
     var currentRound = 0
     var section: SectionRun?
 
@@ -92,15 +89,15 @@ actor RunExecutor {
     var replayable: Bool?
 
     init(
-        workflow: Workflow, providers: any ProviderResolver, configuration: EngineConfiguration, prompt: String,
-        events: (@Sendable (RunEvent) -> Void)?
+        workflow: Workflow, graph: ExecutionGraph? = nil, providers: any ProviderResolver,
+        configuration: EngineConfiguration, prompt: String, events: (@Sendable (RunEvent) -> Void)?
     ) throws {
         guard !workflow.members.isEmpty else {
             throw EngineError(
                 code: .invalidWorkflow, message: "Workflow '\(workflow.name)' has no members; add at least one model.")
         }
         self.workflow = workflow
-        self.graph = ExecutionGraph(workflow: workflow)
+        self.graph = graph ?? ExecutionGraph(workflow: workflow)
         self.configuration = configuration
         self.resolver = providers
         self.prompt = prompt
@@ -124,12 +121,12 @@ actor RunExecutor {
         }
     }
 
-    var isFinished: Bool { finished }
+    var isFinished: Bool { lifecycle == .finished }
 
     // MARK: - Entry points
 
     func step(overrides: RoundOverrides) async -> RoundResult? {
-        guard !finished else { return nil }
+        guard !isFinished else { return nil }
         apply(overrides)
         let result = await drive(singleStep: true)
         return result
@@ -141,8 +138,8 @@ actor RunExecutor {
     }
 
     func finalize() async -> RunOutcome {
-        if !finished {
-            repeatEnded = true
+        if !isFinished {
+            lifecycle.endRepeat()
             _ = await drive(singleStep: false)
         }
         return makeOutcome()
@@ -200,7 +197,7 @@ actor RunExecutor {
                 await handle(child)
             }
         }
-        if finished, !runFinishedEmitted {
+        if isFinished, !runFinishedEmitted {
             runFinishedEmitted = true
             emitRunFinished()
         }

@@ -70,11 +70,7 @@ final class SectionRun {
                 nodes.append(node)
                 stageIndexOf.append(stage.index)
                 if !hasMemberNodes, node.isCall, memberIDs.contains(node.participant) { hasMemberNodes = true }
-                switch node.kind {
-                case .propose(let member), .refine(let member): producers[member, default: []].append(index)
-                case .synthesize(let by), .verifyRevise(let by): producers[by, default: []].append(index)
-                default: break
-                }
+                if let producer = node.kind.producedTextOf { producers[producer, default: []].append(index) }
             }
         }
         // Dependencies resolved to positions once; counted, then laid out flat (no array per node).

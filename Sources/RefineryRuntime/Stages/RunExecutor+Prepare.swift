@@ -30,8 +30,11 @@ extension RunExecutor {
         if participant != "arbiter", !isActive(participant) { return .result(.skipped("\(participant) dropped")) }
         var context = PromptContext(prompt: prompt, extraContext: extraContext)
 
-        switch (node.kind, stage.stage) {
-        case (.propose(let member), .propose(let options)):
+        // Exhaustive over node kinds: a new kind does not compile until it says how it is prepared.
+        let mismatch = Prepared.result(.skipped("node kind does not match its stage"))
+        switch node.kind {
+        case .propose(let member):
+            guard case .propose(let options) = stage.stage else { return mismatch }
             var kind = PromptKind.propose
             switch options.context {
             case .ownHistory:
@@ -61,7 +64,8 @@ extension RunExecutor {
             }
             return makeTicket(node, index, stage: stage, kind: kind, context: context)
 
-        case (.evaluate(let reviewer, let target), .evaluate(let options)):
+        case .evaluate(let reviewer, let target):
+            guard case .evaluate(let options) = stage.stage else { return mismatch }
             guard reviewer != target else { return .result(.skipped("a member never scores itself")) }
             guard isActive(target), let answer = answerText(of: target, before: stageIndex) else {
                 return .result(.skipped("\(target) has no answer"))
@@ -74,7 +78,8 @@ extension RunExecutor {
                 node, index, stage: stage, kind: .evaluatePairwise, context: context, format: JSONSchemas.evaluation,
                 replyKind: .evaluation, shown: (label, target))
 
-        case (.evaluateBatch(let reviewer, let targets), .evaluate(let options)):
+        case .evaluateBatch(let reviewer, let targets):
+            guard case .evaluate(let options) = stage.stage else { return mismatch }
             let shown = labelled(
                 for: reviewer, members: targets.filter { $0 != reviewer && isActive($0) },
                 labels: reviewLabels(for: reviewer, anonymize: options.anonymize, before: stageIndex)
@@ -89,7 +94,8 @@ extension RunExecutor {
                 format: JSONSchemas.batchedEvaluation(labels: labels), replyKind: .batchedEvaluation(labels: labels),
                 labels: shown.members)
 
-        case (.refine(let member), .refine(let options)):
+        case .refine(let member):
+            guard case .refine(let options) = stage.stage else { return mismatch }
             let own = member == "arbiter" ? draftText(before: stageIndex) : answerText(of: member, before: stageIndex)
             guard let own else { return .result(.skipped("nothing to refine")) }
             if own.utf8.count < options.minBytes {
@@ -106,7 +112,8 @@ extension RunExecutor {
                 reviews: (run.reviewsByTarget[member] ?? []).map { run.reviews[$0] }, labels: labels(for: member))
             return makeTicket(node, index, stage: stage, kind: .refine, context: context, reviews: received)
 
-        case (.synthesize(let by), .synthesize):
+        case .synthesize(let by):
+            guard case .synthesize = stage.stage else { return mismatch }
             let shown = labelled(for: by, members: memberIDs.filter { isActive($0) }) {
                 answerText(of: $0, before: stageIndex)
             }
@@ -116,7 +123,8 @@ extension RunExecutor {
                 node, index, stage: stage, kind: .synthesize, context: context, format: JSONSchemas.synthesis,
                 replyKind: .synthesis, labels: shown.members)
 
-        case (.verifyPlan(let by), .verify(let options)):
+        case .verifyPlan(let by):
+            guard case .verify(let options) = stage.stage else { return mismatch }
             let text = by == "arbiter" ? draftText(before: stageIndex) : answerText(of: by, before: stageIndex)
             guard let text else { return .result(.skipped("no draft to verify")) }
             context.draft = text
@@ -126,7 +134,8 @@ extension RunExecutor {
                 format: JSONSchemas.verificationQuestions,
                 replyKind: .verificationQuestions)
 
-        case (.verifyAnswer(let by, let question), .verify):
+        case .verifyAnswer(let by, let question):
+            guard case .verify = stage.stage else { return mismatch }
             guard let plan = planResult(by: by, stageIndex: stageIndex), let questions = plan.questions,
                 question < questions.count
             else { return .result(.skipped("no verification question \(question + 1)")) }
@@ -134,7 +143,8 @@ extension RunExecutor {
             context = PromptContext(prompt: prompt, extraContext: extraContext, question: questions[question])
             return makeTicket(node, index, stage: stage, kind: .verifyAnswer, context: context)
 
-        case (.verifyRevise(let by), .verify):
+        case .verifyRevise(let by):
+            guard case .verify = stage.stage else { return mismatch }
             guard let plan = planResult(by: by, stageIndex: stageIndex), let questions = plan.questions,
                 let planned = plan.text
             else { return .result(.skipped("verification was not planned")) }
@@ -143,8 +153,9 @@ extension RunExecutor {
             context.verificationAnswers = verificationAnswers(by: by, stageIndex: stageIndex, questions: questions)
             return makeTicket(node, index, stage: stage, kind: .verifyRevise, context: context)
 
-        default:
-            return .result(.skipped("node kind does not match its stage"))
+        case .vote, .close:
+            // Answered above when the stage matches; a mismatched one is skipped like any other kind.
+            return mismatch
         }
     }
 

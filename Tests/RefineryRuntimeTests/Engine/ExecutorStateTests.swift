@@ -1,5 +1,6 @@
 // The executor's in-place bookkeeping helpers against their plain definitions.
 
+import RefineryProcessTuning
 import Testing
 
 @testable import RefineryRuntime

@@ -38,6 +38,26 @@ import Testing
         #expect(outcome.coverage.reasons.contains { $0.contains("fallback") })
     }
 
+    /// The engine runs the compiler's graph when it is given one (compile once), with the same outcome.
+    @Test func theCompilersGraphRunsLikeTheEnginesOwn() async throws {
+        let workflow = Fixtures.workflow(
+            members: Fixtures.members(3), stages: [.proposeStage, .pairwise, .refineStage],
+            limits: Limits(maxConcurrent: 1, quorum: 1))
+        func run(_ graph: ExecutionGraph?) async throws -> RunOutcome {
+            let resolver = ScriptedResolver(
+                default: ScriptedProvider(script: Fixtures.script { _, target, _ in target == "m2" ? 9 : 5 }))
+            return try await Engine(
+                workflow: workflow, graph: graph, providers: resolver, configuration: Fixtures.configuration()
+            ).run("Q")
+        }
+        let given = try await run(ExecutionGraph(workflow: workflow))
+        let built = try await run(nil)
+        #expect(given.winner?.memberID == "m2")
+        #expect(given.totalCalls == built.totalCalls)
+        #expect(given.finalAnswer == built.finalAnswer)
+        #expect(given.rounds.map(\.calls) == built.rounds.map(\.calls))
+    }
+
     @Test func aMembersFallbackIsNamedInTheWinner() async throws {
         let primary = ScriptedProvider { _ in
             .error(ProviderError(code: .unknownModel, message: "retired", provider: "test", statusCode: 404))

@@ -19,7 +19,8 @@ public enum ProcessTuning {
     /// memory does not grow with it.
     ///
     /// The `refinery` executable calls this. Library users who run wide workflows can call it at
-    /// the start of their `main`; elsewhere than Linux with glibc it does nothing.
+    /// the start of their `main` (`import RefineryProcessTuning`); elsewhere than Linux with glibc it
+    /// does nothing.
     /// - Returns: whether the setting was applied.
     @discardableResult
     public static func reserveHeapGrowth() -> Bool {
