@@ -16,8 +16,8 @@ public struct MCPSafety: Sendable {
     public var maxBudgetPerCall: Double
     /// The most all runs of this process may spend together.
     public var maxBudgetPerProcess: Double
-    /// Whether a workflow may be named by a file path or given as inline YAML (`workflow_yaml`); off,
-    /// only names on the search path run.
+    /// Whether a workflow may be named by a file path; off, only names on the search path and inline YAML
+    /// (`workflow_yaml`, compiled in an empty folder) run.
     public var allowPaths: Bool
 
     /// Creates the limits.

@@ -95,18 +95,15 @@ public struct RefineryMCPServer: Sendable {
     // MARK: tools
 
     /// The workflow a call names: `workflow` (name, `NAME@REV`, or a path with `--allow-paths`), or
-    /// `workflow_yaml` (with `--allow-paths`) written to a private temporary file.
+    /// `workflow_yaml` written to a private temporary folder.
     func target(_ arguments: MCPArguments) throws -> (target: String, cleanup: @Sendable () -> Void) {
         if let yaml = try arguments.string("workflow_yaml") {
             if try arguments.string("workflow") != nil {
                 throw MCPToolError("give either `workflow` or `workflow_yaml`, not both.")
             }
-            // A workflow from the caller is not one on the search path: it may name any model or file.
-            guard safety.allowPaths else {
-                throw MCPToolError(
-                    "`workflow_yaml` is off: this server runs only workflows on the search path (list_workflows "
-                        + "shows them). Start it with `refinery mcp --allow-paths` to allow inline workflows.")
-            }
+            // Compiled from a private, empty folder: it may extend workflows on the search path, but a prompt
+            // file it names resolves in that folder (never `..`, an absolute path or a link out of it), so it
+            // reads no file of the machine. The spend caps apply to it like to any run.
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "refinery-mcp-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
