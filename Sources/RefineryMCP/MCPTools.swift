@@ -28,7 +28,8 @@ enum MCPTools {
     private static let workflowArguments: [String: Value] = [
         "workflow": string(
             "The workflow to run: a name from list_workflows (default `consensus`: every model answers, they "
-                + "score each other anonymously, and the best-scored answer wins), or NAME@REV for a git revision of it."),
+                + "score each other anonymously, and the best-scored answer wins), or NAME@REV for a git revision of it."
+        ),
         "workflow_yaml": string(
             "Instead of `workflow`: a whole workflow file as YAML text (see show_workflow for examples; it may "
                 + "`extends:` a listed workflow). It cannot read prompt files."),
