@@ -3,6 +3,7 @@
 // descriptions, member names and model answers are not the CLI's to turn into terminal commands.
 
 import Foundation
+import RefinerySyntax
 
 #if canImport(Glibc)
     import Glibc
@@ -67,57 +68,5 @@ enum Output {
         if pretty { encoder.outputFormatting.insert(.prettyPrinted) }
         encoder.dateEncodingStrategy = .iso8601
         return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-}
-
-/// Text made safe to print on a terminal.
-///
-/// Every C0 control but newline and tab, DEL, and every C1 control is shown as `\xHH` (or `\u{HHHH}`),
-/// so a description or an answer cannot set the window title (`ESC ] 0;…BEL`), clear the screen, move
-/// the cursor, change or hide text, ring the bell or write the clipboard. Only the CLI's own coloured
-/// diagnostics keep their SGR sequences (`ESC [ digits ; … m`, `keepingColour`); their renderer makes the
-/// file's text inside them inert itself.
-enum TerminalText {
-    static func escaped(_ text: String, keepingColour: Bool = false) -> String {
-        let scalars = Array(text.unicodeScalars)
-        guard scalars.contains(where: isControl) else { return text }
-        var result = String.UnicodeScalarView()
-        var index = 0
-        while index < scalars.count {
-            let scalar = scalars[index]
-            if keepingColour, scalar == "\u{1B}", let end = sgrEnd(scalars, from: index) {
-                result.append(contentsOf: scalars[index...end])
-                index = end + 1
-                continue
-            }
-            if isControl(scalar) {
-                let hex = String(scalar.value, radix: 16, uppercase: true)
-                let shown =
-                    scalar.value < 0x100 ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex : "\\u{\(hex)}"
-                result.append(contentsOf: shown.unicodeScalars)
-            } else {
-                result.append(scalar)
-            }
-            index += 1
-        }
-        return String(result)
-    }
-
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar == "\n" || scalar == "\t" { return false }
-        return scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-    }
-
-    /// The index of the `m` closing an SGR sequence that starts at `start` (`ESC [ [0-9;]* m`), or `nil`.
-    private static func sgrEnd(_ scalars: [Unicode.Scalar], from start: Int) -> Int? {
-        guard start + 2 < scalars.count, scalars[start + 1] == "[" else { return nil }
-        var index = start + 2
-        while index < scalars.count, index - start < 32 {
-            let scalar = scalars[index]
-            if scalar == "m" { return index }
-            guard scalar == ";" || ("0"..."9").contains(scalar) else { return nil }
-            index += 1
-        }
-        return nil
     }
 }

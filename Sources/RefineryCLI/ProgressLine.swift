@@ -2,6 +2,7 @@
 // stderr is a terminal and not --quiet; colour only when NO_COLOR is unset.
 
 import Foundation
+import RefinerySyntax
 
 #if canImport(Glibc)
     import Glibc

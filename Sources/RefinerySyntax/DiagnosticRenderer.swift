@@ -120,25 +120,10 @@ public struct DiagnosticRenderer: Sendable {
         return (text, caret ?? count + max(0, column - 1 - line.unicodeScalars.count))
     }
 
-    /// With colour on (a terminal), text from the file or its messages with every control character but
-    /// tab shown as `\xHH`: the only escape sequences in the output are the renderer's own colours.
+    /// With colour on (a terminal), text from the file or its messages with its control characters shown
+    /// as `\xHH`: the only escape sequences in the output are the renderer's own colours.
     private func inert(_ text: String) -> String {
-        guard colored, text.unicodeScalars.contains(where: Self.isControl) else { return text }
-        var result = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            guard Self.isControl(scalar) else {
-                result.append(scalar)
-                continue
-            }
-            let hex = String(scalar.value, radix: 16, uppercase: true)
-            let shown = "\\x" + String(repeating: "0", count: max(0, 2 - hex.count)) + hex
-            result.append(contentsOf: shown.unicodeScalars)
-        }
-        return String(result)
-    }
-
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar != "\t" && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value))
+        colored ? TerminalText.escaped(text) : text
     }
 
     private func paint(_ text: String, _ code: String) -> String {
