@@ -106,7 +106,10 @@ if enabled("store") {
     targets += [
         .target(
             name: "RefineryStore",
-            dependencies: ["RefineryRuntime", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "RefineryRuntime", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .testTarget(name: "RefineryStoreTests", dependencies: ["RefineryStore", "RefineryTestSupport"]),
     ]
@@ -145,6 +148,7 @@ if enabled("app") {
             name: "RefineryIntegrationTests",
             dependencies: [
                 "Refinery",
+                "RefineryStore",
                 "RefineryTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -165,6 +169,7 @@ let dependencies: [Package.Dependency] = [
     ("app", .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0")),
     ("app", .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0")),
     ("store", .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0")),
+    ("store", .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2")),
     ("app", .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")),
     ("app", .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1")),
 ].filter { enabled($0.0) }.map(\.1)

@@ -1,5 +1,5 @@
 // `refinery run` and `refinery resume`: compile, check credentials, record the run, execute it
-// with the SQLite ledger, record the outcome. Resume reruns the stored workflow snapshot with the
+// with the run ledger (SQLite or PostgreSQL), record the outcome. Resume reruns the stored workflow snapshot with the
 // same run id, seed and prompt, so every call already in the ledger is served from it.
 
 import Foundation
@@ -18,7 +18,7 @@ extension RunService {
         overrides.variables.merge(request.variables) { _, flag in flag }
         let loaded = try await loader().load(request.target, overrides: overrides, gitProvenance: true)
         let workflow = loaded.workflow
-        let store = try openStore()
+        let store = try await openStore()
         let runID = EngineConfiguration.makeRunID()
         var generator = SystemRandomNumberGenerator()
         let seed = request.seed ?? generator.next()
@@ -34,7 +34,7 @@ extension RunService {
     public func resume(
         runID: String, debug: Bool = false, events: (@Sendable (RunEvent) -> Void)? = nil
     ) async throws -> RunResult {
-        let store = try openStore()
+        let store = try await openStore()
         let stored = try await store.run(id: runID)
         // Only a run that stopped early has anything left to do; replaying a finished one would
         // only overwrite its recorded outcome.
@@ -49,7 +49,7 @@ extension RunService {
     }
 
     private func execute(
-        _ stored: StoredRun, graph: ExecutionGraph?, store: SQLiteRunStore, isResume: Bool, debug: Bool,
+        _ stored: StoredRun, graph: ExecutionGraph?, store: any RunStore, isResume: Bool, debug: Bool,
         events: (@Sendable (RunEvent) -> Void)?
     ) async throws -> RunResult {
         let logger = Self.logger(debug: debug)
@@ -77,7 +77,7 @@ extension RunService {
     }
 
     private func execute(
-        _ stored: StoredRun, graph: ExecutionGraph?, store: SQLiteRunStore, isResume: Bool,
+        _ stored: StoredRun, graph: ExecutionGraph?, store: any RunStore, isResume: Bool,
         providers: any ProviderResolver,
         embedder: (any Embedder)?, logger: Logger, events: (@Sendable (RunEvent) -> Void)?
     ) async throws -> RunResult {
@@ -114,7 +114,7 @@ extension RunService {
     }
 
     private static func recordOutcome(
-        _ outcome: RunOutcome, report: RunReport, exitCode: RunExitCode, runID: String, store: SQLiteRunStore
+        _ outcome: RunOutcome, report: RunReport, exitCode: RunExitCode, runID: String, store: any RunStore
     ) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

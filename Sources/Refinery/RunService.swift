@@ -43,22 +43,30 @@ public struct RunService: Sendable {
             storePath: storePath)
     }
 
-    /// The run store file this service opens: ``storePath`` (`--store`), else `$REFINERY_STORE`, else
-    /// `$XDG_DATA_HOME/refinery/refinery.db`.
+    /// The run store this service opens: ``storePath`` (`--store`), else `$REFINERY_STORE`, else
+    /// `$XDG_DATA_HOME/refinery/refinery.db`. A `postgres://` (or `postgresql://`) URL names a PostgreSQL
+    /// ledger; anything else is a SQLite file.
     public var resolvedStorePath: String {
         if let storePath { return storePath }
         if let variable = environment["REFINERY_STORE"], !variable.isEmpty { return variable }
         return SQLiteRunStore.defaultPath(environment: environment)
     }
 
-    /// Opens the run store at ``resolvedStorePath``.
-    public func openStore() throws -> SQLiteRunStore {
+    /// Opens the run store at ``resolvedStorePath``: a ``PostgresRunStore`` for a `postgres://` URL (its
+    /// password from the URL, `PGPASSWORD` or `~/.pgpass`), else a ``SQLiteRunStore``.
+    public func openStore() async throws -> any RunStore {
         // The ledger hides every credential this environment holds, in whatever form a server echoed it.
         let redactor = ProviderRegistry.redactor(
             environment: ProviderEnvironment.load(environment: environment, dotEnvDirectory: workingDirectory.path),
             configuration: (try? providersConfiguration()) ?? ProvidersConfig())
-        return try SQLiteRunStore(
-            path: resolvedStorePath, redactor: redactor)
+        let store = resolvedStorePath
+        if PostgresLocation.isPostgresURL(store) {
+            let server = try PostgresLocation(url: store, environment: environment)
+            // The database password too: a provider error never holds it, but nothing recorded may.
+            return try await PostgresRunStore.open(
+                server, redactor: redactor.adding(server.password.map { [$0] } ?? []))
+        }
+        return try SQLiteRunStore(path: store, redactor: redactor)
     }
 
     /// The saved-config folder: `to` if given, else the user's workflow folder.

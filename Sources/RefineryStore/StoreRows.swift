@@ -172,7 +172,7 @@ struct RunRow: Codable, FetchableRecord, PersistableRecord {
             outputTokens: outputTokens, exitCode: exitCode, startedAt: startedAt, finishedAt: finishedAt)
     }
 
-    private static func templateHashes(_ stages: [Stage]) -> [String] {
+    static func templateHashes(_ stages: [Stage]) -> [String] {
         stages.flatMap { stage -> [String] in
             if case .repeat(let inner) = stage { return templateHashes(inner) }
             return stage.common?.prompt?.sha256.map { ["\(stage.keyword):\($0)"] } ?? []

@@ -2,6 +2,7 @@ import Foundation
 import RefineryCompiler
 import RefineryRuntime
 import RefineryStore
+import Testing
 
 /// A fresh temporary database file, removed by the caller with `cleanup()`.
 struct TemporaryDatabase {
@@ -61,5 +62,50 @@ enum Fixture {
                     finishReason: "end_turn"),
             error: error, status: status, attempts: 2, latencyMs: 840, costUSD: 0.000135,
             startedAt: date, finishedAt: date.addingTimeInterval(1))
+    }
+}
+
+/// The PostgreSQL server of the shared-ledger tests: `REFINERY_TEST_POSTGRES`
+/// (`postgres://USER:PASSWORD@HOST:PORT/DB`), which `.ci/run` starts and exports. Without it the
+/// PostgreSQL tests are skipped, except under CI (`CI=true`), where they must run.
+enum PostgresTestServer {
+    static let url: String? = ProcessInfo.processInfo.environment["REFINERY_TEST_POSTGRES"].flatMap {
+        $0.isEmpty ? nil : $0
+    }
+    static let requiredByCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    /// Whether the PostgreSQL cases run: a server is named, or CI requires them (and they fail if it is not).
+    static let enabled = url != nil || requiredByCI
+    static let skipReason = Comment(
+        rawValue:
+            "REFINERY_TEST_POSTGRES names no PostgreSQL server (e.g. postgres://user:password@127.0.0.1:5432/db); "
+            + "`source .ci/postgres.sh && postgres_start` starts a throwaway one")
+
+    static func location() throws -> PostgresLocation {
+        let url = try #require(url, "CI=true requires REFINERY_TEST_POSTGRES (set by .ci/run)")
+        return try PostgresLocation(url: url, environment: [:])
+    }
+
+    /// A new, empty database on the test server, dropped by `drop()`.
+    struct Database {
+        let location: PostgresLocation
+        private let admin: PostgresRunStore
+
+        init() async throws {
+            let base = try PostgresTestServer.location()
+            admin = try await PostgresRunStore.open(base)
+            var location = base
+            location.database = "refinery_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            try await admin.executeForTesting("CREATE DATABASE \(location.database)")
+            self.location = location
+        }
+
+        func open(redactor: Redactor = Redactor()) async throws -> PostgresRunStore {
+            try await PostgresRunStore.open(location, redactor: redactor)
+        }
+
+        func drop() async {
+            try? await admin.executeForTesting("DROP DATABASE IF EXISTS \(location.database) WITH (FORCE)")
+            await admin.close()
+        }
     }
 }

@@ -44,7 +44,7 @@ import Testing
         #expect(result.report.status == "converged")
         #expect(result.report.finalRound == 1)
         #expect(provider.calls.count == 4)  // 2 proposals + 2 pairwise reviews
-        let store = try service.openStore()
+        let store = try await service.openStore()
         let calls = try await store.calls(runID: result.outcome.runID)
         #expect(calls.count == 4)
         #expect(calls.allSatisfy { $0.status == .succeeded })

@@ -1,0 +1,188 @@
+// Where a PostgreSQL ledger lives: `postgres://user[:password]@host[:port]/database[?sslmode=...]`,
+// and its password, found as libpq finds it (the URL, then PGPASSWORD, then the password file), so the
+// commands a team already uses with psql work here unchanged. The password never leaves this value:
+// `description` and every error print the URL without it.
+
+import Foundation
+
+/// A PostgreSQL server and database to keep the run ledger in, parsed from a `postgres://` URL.
+public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
+    /// How the connection uses TLS (the URL's `sslmode`).
+    public enum TLSMode: String, Sendable, Hashable {
+        /// Plain TCP (the default: the ledger server is usually on loopback or a private network).
+        case disable
+        /// TLS when the server offers it.
+        case prefer
+        /// TLS or no connection.
+        case require
+    }
+
+    /// Host name or address.
+    public var host: String
+    /// TCP port.
+    public var port: Int
+    /// User name.
+    public var user: String
+    /// Database name.
+    public var database: String
+    /// The password, when the URL, `PGPASSWORD` or the password file gave one. Never printed.
+    public var password: String?
+    /// TLS use.
+    public var tls: TLSMode
+    /// Why the password file was not used, when that may explain a failed login (e.g. its permissions).
+    public var passwordFileNote: String?
+
+    /// Whether `store` names a PostgreSQL server rather than a SQLite file.
+    public static func isPostgresURL(_ store: String) -> Bool {
+        store.hasPrefix("postgres://") || store.hasPrefix("postgresql://")
+    }
+
+    /// Parses `url` (`postgres://` or `postgresql://`). The password comes from the URL, else
+    /// `PGPASSWORD`, else the password file (`PGPASSFILE`, else `~/.pgpass`), as libpq does; the user
+    /// defaults to `PGUSER`, then `USER`, the host to `localhost`, the port to 5432, the database to the user.
+    ///
+    /// Throws ``StoreError/Code/cannotOpen`` with a hint when the URL is malformed.
+    public init(url: String, environment: [String: String]) throws {
+        guard Self.isPostgresURL(url), let components = URLComponents(string: url) else {
+            throw Self.badURL(url, "it is not a valid URL")
+        }
+        // No host (`postgres:///db`): libpq would use its unix socket; this ledger speaks TCP only.
+        self.host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
+        if let port = components.port {
+            guard (1...65535).contains(port) else { throw Self.badURL(url, "the port is out of range") }
+            self.port = port
+        } else {
+            port = 5432
+        }
+        let user = components.user.flatMap { $0.isEmpty ? nil : $0 }
+        self.user = user ?? environment["PGUSER"] ?? environment["USER"] ?? "postgres"
+        var path = components.path
+        if path.hasPrefix("/") { path.removeFirst() }
+        guard !path.contains("/") else { throw Self.badURL(url, "the database name contains '/'") }
+        database = path.isEmpty ? self.user : path
+        tls = .disable
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                switch item.value ?? "" {
+                case "disable", "allow": tls = .disable
+                case "prefer": tls = .prefer
+                case "require", "verify-ca", "verify-full": tls = .require
+                default: throw Self.badURL(url, "sslmode must be disable, prefer or require")
+                }
+            default:
+                throw Self.badURL(url, "the parameter \(item.name) is not supported (only sslmode is)")
+            }
+        }
+        if let password = components.password, !password.isEmpty {
+            self.password = password
+        } else if let password = environment["PGPASSWORD"], !password.isEmpty {
+            self.password = password
+        } else {
+            let file = Self.passwordFile(environment: environment)
+            switch PostgresPasswordFile.lookup(
+                path: file, host: self.host, port: port, database: database, user: self.user)
+            {
+            case .found(let password): self.password = password
+            case .notFound: self.password = nil
+            case .ignored(let why):
+                self.password = nil
+                passwordFileNote = why
+            }
+        }
+    }
+
+    /// The URL without its password: safe to print.
+    public var description: String {
+        let userPart = user.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? user
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return "postgres://\(userPart)@\(hostPart):\(port)/\(database)"
+            + (tls == .disable ? "" : "?sslmode=\(tls.rawValue)")
+    }
+
+    /// `PGPASSFILE`, else `~/.pgpass`.
+    static func passwordFile(environment: [String: String]) -> String {
+        if let file = environment["PGPASSFILE"], !file.isEmpty { return file }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return (home as NSString).appendingPathComponent(".pgpass")
+    }
+
+    /// A malformed URL: what is wrong, the expected shape, and never the URL's password.
+    private static func badURL(_ url: String, _ problem: String) -> StoreError {
+        StoreError(
+            code: .cannotOpen,
+            message: "The run store URL \(redacting(url)) is not usable: \(problem). Give it as "
+                + "postgres://USER@HOST:PORT/DATABASE (password from PGPASSWORD or ~/.pgpass), or a file path "
+                + "for a SQLite store.")
+    }
+
+    /// `url` with the password of its user part (`user:password@`) replaced, for error messages about a
+    /// URL that did not parse.
+    static func redacting(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        guard let at = rest.lastIndex(of: "@") else { return url }
+        let userInfo = rest[..<at]
+        guard let colon = userInfo.firstIndex(of: ":") else { return url }
+        return String(url[..<colon]) + ":[REDACTED]" + String(rest[at...])
+    }
+}
+
+/// The libpq password file (`~/.pgpass`): lines of `host:port:database:user:password`, where `*`
+/// matches anything, `\:` and `\\` stand for `:` and `\`, and `#` starts a comment line. The first
+/// matching line wins. Like libpq, a file that group or others may read is ignored.
+enum PostgresPasswordFile {
+    enum Lookup: Equatable {
+        case found(String)
+        case notFound
+        /// The file exists but was not read, and why.
+        case ignored(String)
+    }
+
+    static func lookup(path: String, host: String, port: Int, database: String, user: String) -> Lookup {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return .notFound }
+        guard (attributes[.type] as? FileAttributeType) == .typeRegular else {
+            return .ignored("the password file \(path) is not a plain file")
+        }
+        let mode = (attributes[.posixPermissions] as? Int) ?? 0
+        guard mode & 0o077 == 0 else {
+            return .ignored(
+                "the password file \(path) was ignored because group or others can read it; "
+                    + "`chmod 600 \(path)` (as libpq requires)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return .ignored("the password file \(path) cannot be read")
+        }
+        for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
+            if line.hasPrefix("#") { continue }
+            let fields = split(line)
+            guard fields.count == 5 else { continue }
+            let wanted = [host, String(port), database, user]
+            if zip(fields, wanted).allSatisfy({ $0 == "*" || $0 == $1 }) { return .found(fields[4]) }
+        }
+        return .notFound
+    }
+
+    /// Splits a line at unescaped `:` and resolves `\:` and `\\`. The last field (the password) keeps
+    /// any further `:`, as libpq reads it.
+    static func split(_ line: Substring) -> [String] {
+        var fields: [String] = []
+        var current = ""
+        var escaped = false
+        for character in line {
+            if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == ":" && fields.count < 4 {
+                fields.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        fields.append(current)
+        return fields
+    }
+}

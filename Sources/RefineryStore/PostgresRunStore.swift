@@ -1,0 +1,370 @@
+// The PostgreSQL run ledger (`--store postgres://...`): the same runs, rounds and calls as the SQLite
+// store, on a server a team shares. One connection per process, through vapor/postgres-nio. Each call
+// is committed before `record` returns (calls that finish together go in one multi-row INSERT), a
+// succeeded call is stored once (a partial unique index), and a server that goes away for a moment
+// (a restart, a fail-over) is waited for and reconnected to, within ``PostgresRunStore/reconnectWindow``.
+
+public import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+public import RefineryRuntime
+
+/// The run store and call ledger, backed by a PostgreSQL server.
+///
+/// Open one per process with ``open(_:redactor:reconnectWindow:)``; any number of processes on any
+/// number of machines may share one database. Statement arguments (prompts, replies) never appear in
+/// error messages, and the password never appears in any output.
+public actor PostgresRunStore: RunStore {
+    /// The server and database, without the password when printed.
+    public nonisolated let server: PostgresLocation
+    /// Hides credentials in the error texts written to the ledger, as the SQLite store does.
+    let redactor: Redactor
+    /// How long a statement waits for a server that went away before it fails.
+    public nonisolated let reconnectWindow: Duration
+
+    private var connection: PostgresConnection?
+    private var connecting = false
+    private var waitingForConnection: [CheckedContinuation<Void, Never>] = []
+    private var nextConnectionID = 1
+    /// Calls waiting for the next group commit, and whether one is under way.
+    private var pendingCalls: [(row: PostgresCallRow, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var committing = false
+
+    /// The default ``reconnectWindow``: a restart or fail-over takes seconds; a server down for longer
+    /// is an outage the run should report rather than hide.
+    public static let defaultReconnectWindow: Duration = .seconds(30)
+
+    /// The printable URL (no password).
+    public nonisolated var location: String { server.description }
+
+    /// Connects to `server`, creates or migrates the schema, and returns the store. Every error text
+    /// recorded is passed through `redactor`. A server that is not up yet (or restarting) is waited for up
+    /// to `reconnectWindow`; a refused login or a missing database fails at once with what to do.
+    public static func open(
+        _ server: PostgresLocation, redactor: Redactor = Redactor(),
+        reconnectWindow: Duration = defaultReconnectWindow
+    ) async throws -> PostgresRunStore {
+        let store = PostgresRunStore(server: server, redactor: redactor, reconnectWindow: reconnectWindow)
+        try await store.migrate()
+        return store
+    }
+
+    private init(server: PostgresLocation, redactor: Redactor, reconnectWindow: Duration) {
+        self.server = server
+        self.redactor = redactor
+        self.reconnectWindow = reconnectWindow
+    }
+
+    deinit {
+        // A process usually just exits; a test opening many stores must not leave their sockets open.
+        if let connection { Self.close(connection) }
+    }
+
+    /// Closes `connection` in the background; the callback holds it until it is closed (postgres-nio
+    /// requires a connection to be closed before it is released).
+    private static func close(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+
+    /// Closes the connection (the store reconnects if used again).
+    public func close() async {
+        if let connection { try? await connection.close() }
+        connection = nil
+    }
+
+    /// Connections opened so far: more than one means the store reconnected (tests check a restart was seen).
+    package var connectionsOpened: Int { nextConnectionID - 1 }
+
+    /// Runs raw SQL (no arguments): tests use it to create and drop their databases and to stage what
+    /// another version of Refinery would have written.
+    package func executeForTesting(_ sql: String) async throws {
+        try await execute(PostgresQuery(unsafeSQL: sql))
+    }
+
+    // MARK: RunLedger
+
+    /// The reply of an earlier succeeded call with the same run, round, node and request hash.
+    public func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply?
+    {
+        let rows = try await query(
+            """
+            SELECT response FROM calls WHERE run_id = $1 AND round = $2 AND node = $3 AND request_hash = $4
+              AND status IN ('succeeded', 'replayed') AND response IS NOT NULL ORDER BY id DESC LIMIT 1
+            """, binds: runID, round, node, requestHash)
+        guard let row = rows.first else { return nil }
+        return try decodeJSON(ModelReply.self, row.makeRandomAccess()["response"])
+    }
+
+    /// Whether a succeeded (or replayed) call of `runID` is recorded.
+    public func hasRecordedReplies(runID: String) async throws -> Bool {
+        let rows = try await query(
+            "SELECT 1 FROM calls WHERE run_id = $1 AND status IN ('succeeded', 'replayed') LIMIT 1", binds: runID)
+        return !rows.isEmpty
+    }
+
+    /// Commits the call before returning. A second succeeded record of the same call is ignored.
+    ///
+    /// Group commit: while one INSERT is under way, the calls that finish meanwhile wait and go in the
+    /// next one, so a wide round costs a few round trips to the server rather than one per call.
+    public func record(_ call: CallRecord) async throws {
+        let row: PostgresCallRow
+        do {
+            row = try PostgresCallRow(call, redactor: redactor)
+        } catch {
+            throw StoreError(code: .io, message: "Cannot encode a call for the run store at \(location).", cause: error)
+        }
+        guard !committing else {
+            return try await withCheckedThrowingContinuation { pendingCalls.append((row, $0)) }
+        }
+        // This caller commits its own call, then every call that arrived meanwhile, until none is left.
+        committing = true
+        defer { committing = false }
+        let own = await insert([row])
+        while !pendingCalls.isEmpty {
+            let batch = pendingCalls
+            pendingCalls = []
+            let results = await insert(batch.map(\.row))
+            for (entry, result) in zip(batch, results) { entry.continuation.resume(with: result) }
+        }
+        try own[0].get()
+    }
+
+    /// Inserts `rows` in multi-row statements; when one fails for a reason other than the connection,
+    /// its rows are inserted one by one so a bad call fails alone.
+    private func insert(_ rows: [PostgresCallRow]) async -> [Result<Void, any Error>] {
+        var results: [Result<Void, any Error>] = []
+        for start in stride(from: 0, to: rows.count, by: PostgresCallRow.rowsPerStatement) {
+            let chunk = Array(rows[start..<min(start + PostgresCallRow.rowsPerStatement, rows.count)])
+            do {
+                try await execute(PostgresCallRow.insert(chunk))
+                results += chunk.map { _ in .success(()) }
+            } catch  where chunk.count > 1 {
+                for row in chunk {
+                    do {
+                        try await execute(PostgresCallRow.insert([row]))
+                        results.append(.success(()))
+                    } catch {
+                        results.append(.failure(error))
+                    }
+                }
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    // MARK: Statements
+
+    /// Runs `sql` with `binds` and returns its rows, reconnecting (within ``reconnectWindow``) if the
+    /// server went away. Only statements that are safe to repeat go through here: reads, upserts,
+    /// updates, and inserts that ignore a row already there.
+    @discardableResult
+    func query(_ sql: String, binds: any PostgresBindable...) async throws -> [PostgresRow] {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for bind in binds { bind.append(to: &bindings) }
+        return try await execute(PostgresQuery(unsafeSQL: sql, binds: bindings))
+    }
+
+    @discardableResult
+    func execute(_ statement: PostgresQuery) async throws -> [PostgresRow] {
+        let deadline = ContinuousClock.now + reconnectWindow
+        while true {
+            let connection = try await liveConnection(until: deadline)
+            do {
+                // The EventLoopFuture API, not the async one: a write must still commit in a cancelled task
+                // (after Ctrl-C the finished calls and the run's outcome are recorded).
+                return try await connection.query(statement, logger: Self.logger).get().rows
+            } catch {
+                guard Self.isConnectionLoss(error, connection: connection), ContinuousClock.now < deadline else {
+                    throw statementError(error)
+                }
+                drop(connection)
+                try await Self.pause()
+            }
+        }
+    }
+
+    /// The open connection, connecting first when there is none. Concurrent callers share one attempt.
+    func liveConnection(until deadline: ContinuousClock.Instant) async throws -> PostgresConnection {
+        while true {
+            if let connection, !connection.isClosed { return connection }
+            if connecting {
+                await withCheckedContinuation { waitingForConnection.append($0) }
+                continue
+            }
+            connecting = true
+            defer {
+                connecting = false
+                let waiting = waitingForConnection
+                waitingForConnection = []
+                for waiter in waiting { waiter.resume() }
+            }
+            let connection = try await connect(until: deadline)
+            self.connection = connection
+            return connection
+        }
+    }
+
+    func drop(_ lost: PostgresConnection) {
+        if connection === lost { connection = nil }
+        Self.close(lost)
+    }
+
+    /// Connects, retrying while the server is unreachable or starting up, until `deadline`.
+    private func connect(until deadline: ContinuousClock.Instant) async throws -> PostgresConnection {
+        var configuration = PostgresConnection.Configuration(
+            host: server.host, port: server.port, username: server.user, password: server.password,
+            database: server.database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(5)
+        switch server.tls {
+        case .disable: break
+        case .prefer, .require:
+            do {
+                let context = try NIOSSLContext(configuration: .makeClientConfiguration())
+                configuration.tls = server.tls == .require ? .require(context) : .prefer(context)
+            } catch {
+                throw StoreError(
+                    code: .cannotOpen, message: "Cannot set up TLS for the run store at \(location).", cause: error)
+            }
+        }
+        while true {
+            let id = nextConnectionID
+            nextConnectionID += 1
+            do {
+                return try await PostgresConnection.connect(
+                    on: PostgresConnection.defaultEventLoopGroup.any(), configuration: configuration, id: id,
+                    logger: Self.logger)
+            } catch {
+                guard Self.isTransient(error), ContinuousClock.now < deadline else { throw connectError(error) }
+                try await Self.pause()
+            }
+        }
+    }
+
+    /// Waits a moment between attempts. Not `Task.sleep`: a cancelled task must still get its writes in.
+    static func pause() async throws {
+        try await PostgresConnection.defaultEventLoopGroup.any().scheduleTask(in: .milliseconds(200)) {}
+            .futureResult.get()
+    }
+
+    /// Whether `error` means the connection is gone (so the statement may be repeated on a new one).
+    static func isConnectionLoss(_ error: any Error, connection: PostgresConnection) -> Bool {
+        if connection.isClosed { return true }
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown: return true
+        case .server:
+            // Class 08 (connection exception) and 57P (operator intervention: shutdown, restart).
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("08") || state.hasPrefix("57P")
+        default: return false
+        }
+    }
+
+    /// Whether a failed connection attempt is worth repeating: the server is down, restarting or
+    /// starting up — not a refused login or a missing database.
+    static func isTransient(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return true }  // socket errors: refused, reset
+        switch error.code {
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("08") || state.hasPrefix("57P")
+        case .serverClosedConnection, .connectionError, .uncleanShutdown: return true
+        default: return false
+        }
+    }
+
+    private func connectError(_ error: any Error) -> StoreError {
+        let server = (error as? PSQLError)?.serverInfo
+        let state = server?[.sqlState] ?? ""
+        let detail = server?[.message].map { " (\($0))" } ?? ""
+        let hint: String
+        switch state {
+        case "28P01", "28000":
+            hint =
+                "the server refused the login\(detail); give the password in PGPASSWORD or ~/.pgpass "
+                + "(host:port:database:user:password, mode 0600)"
+                + (self.server.passwordFileNote.map { "; \($0)" } ?? "")
+        case "3D000":
+            hint =
+                "the database does not exist\(detail); create it (`createdb \(self.server.database)`) or name another"
+        default:
+            if (error as? PSQLError)?.code == .authMechanismRequiresPassword {
+                hint =
+                    "the server asks for a password and none was given; set PGPASSWORD or add it to ~/.pgpass "
+                    + "(host:port:database:user:password, mode 0600)"
+                    + (self.server.passwordFileNote.map { "; \($0)" } ?? "")
+            } else if state.isEmpty {
+                hint =
+                    "the server did not answer within \(Self.seconds(reconnectWindow)) seconds; check that "
+                    + "PostgreSQL is running and listening at \(self.server.host):\(self.server.port)"
+            } else {
+                hint = "the server answered \(state)\(detail)"
+            }
+        }
+        // No cause: the hint holds what the server said (PSQLError's own text is a fixed placeholder).
+        return StoreError(code: .cannotOpen, message: "Cannot connect to the run store at \(location): \(hint).")
+    }
+
+    private func statementError(_ error: any Error) -> any Error {
+        if error is StoreError { return error }
+        return StoreError(
+            code: .io,
+            message: "A statement on the run store at \(location) failed\(Self.serverDetail(error)); check that "
+                + "the server is up (it was waited for up to \(Self.seconds(reconnectWindow)) seconds).")
+    }
+
+    /// ` (SQLSTATE: message)` of a server error, `""` otherwise. Server messages carry no statement
+    /// arguments (prompts) and never the password.
+    static func serverDetail(_ error: any Error) -> String {
+        guard let info = (error as? PSQLError)?.serverInfo else { return "" }
+        return " (\(info[.sqlState] ?? "")\(info[.message].map { ": \($0)" } ?? ""))"
+    }
+
+    static func seconds(_ duration: Duration) -> Int { Int(duration.components.seconds) }
+
+    /// postgres-nio's own log lines stay out of the user's output: the store reports what matters.
+    static let logger = Logger(label: "refinery.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    nonisolated func decodeJSON<T: Decodable>(_ type: T.Type, _ cell: PostgresCell) throws -> T {
+        let text = try cell.decode(String.self)
+        do {
+            return try JSONDecoder().decode(type, from: Data(text.utf8))
+        } catch {
+            throw StoreError(
+                code: .corrupt,
+                message: "A stored \(cell.columnName) value in the run store at \(location) cannot be read.",
+                cause: error)
+        }
+    }
+}
+
+/// A value that can be a statement argument. Optional values bind as NULL.
+protocol PostgresBindable: Sendable {
+    func append(to bindings: inout PostgresBindings)
+}
+
+extension String: PostgresBindable {
+    func append(to bindings: inout PostgresBindings) { bindings.append(self) }
+}
+extension Int: PostgresBindable {
+    func append(to bindings: inout PostgresBindings) { bindings.append(self) }
+}
+extension Double: PostgresBindable {
+    func append(to bindings: inout PostgresBindings) { bindings.append(self) }
+}
+extension Date: PostgresBindable {
+    func append(to bindings: inout PostgresBindings) { bindings.append(self) }
+}
+extension Optional: PostgresBindable where Wrapped: PostgresBindable {
+    func append(to bindings: inout PostgresBindings) {
+        switch self {
+        case .some(let value): value.append(to: &bindings)
+        case .none: bindings.appendNull()
+        }
+    }
+}

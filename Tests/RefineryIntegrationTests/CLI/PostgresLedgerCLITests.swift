@@ -1,0 +1,221 @@
+import Foundation
+import RefineryStore
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The test PostgreSQL server (`REFINERY_TEST_POSTGRES`, started by `.ci/run`), for the CLI's shared
+/// ledger. Without one the tests are skipped, except under CI.
+enum PostgresLedger {
+    static let url: String? = ProcessInfo.processInfo.environment["REFINERY_TEST_POSTGRES"].flatMap {
+        $0.isEmpty ? nil : $0
+    }
+    static let enabled = url != nil || ProcessInfo.processInfo.environment["CI"] == "true"
+    static let skipReason = Comment(
+        rawValue:
+            "REFINERY_TEST_POSTGRES names no PostgreSQL server; `source .ci/postgres.sh && postgres_start` starts one")
+
+    /// A new database on the test server: its URL *without* the password (the binary gets that from
+    /// PGPASSWORD), the password, and a way to drop it.
+    struct Database {
+        let url: String
+        let password: String
+        private let admin: PostgresRunStore
+        private let name: String
+
+        init() async throws {
+            let server = try PostgresLocation(
+                url: try #require(PostgresLedger.url, "CI=true requires REFINERY_TEST_POSTGRES"), environment: [:])
+            admin = try await PostgresRunStore.open(server)
+            name = "refinery_cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            try await admin.executeForTesting("CREATE DATABASE \(name)")
+            var location = server
+            location.database = name
+            url = location.description
+            password = try #require(server.password, "the test server's URL carries its password")
+        }
+
+        func drop() async {
+            try? await admin.executeForTesting("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            await admin.close()
+        }
+    }
+}
+
+extension CLIEndToEnd {
+    /// `--store postgres://...`: every ledger command works on PostgreSQL as on SQLite, and the
+    /// database password is never printed.
+    @Suite(.enabled(if: PostgresLedger.enabled, PostgresLedger.skipReason))
+    struct PostgresLedgerCLITests {
+        private static let delay = Duration.milliseconds(120)
+
+        private func arguments(_ store: String, _ extra: [String] = []) -> [String] {
+            [
+                "What is 2+2?", "--models", CLIHarness.threeModels, "--max-concurrent", "2", "--seed", "7",
+                "--output-format", "json", "--store", store,
+            ] + extra
+        }
+
+        @Test func runThenListShowExportAndReportReadTheSharedLedger() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let database = try await PostgresLedger.Database()
+            let outputs: [String]
+            do {
+                outputs = try await FakeServer.run { server in
+                    var outputs: [String] = []
+                    server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
+                    var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                    environment["PGPASSWORD"] = database.password
+                    let run = try await binary.run(
+                        arguments(database.url), environment: environment, directory: sandbox.root)
+                    outputs += [run.stdout, run.stderr]
+                    #expect(run.exitCode == 0, "\(run.stderr)")
+                    let id = try #require(try CLIHarness.json(run.stdout)["run_id"] as? String)
+                    let calls = server.requests.count
+
+                    // REFINERY_STORE selects the same ledger as --store.
+                    var viaVariable = environment
+                    viaVariable["REFINERY_STORE"] = database.url
+                    let list = try await binary.run(
+                        ["runs", "list", "--output-format", "json"], environment: viaVariable, directory: sandbox.root)
+                    outputs += [list.stdout, list.stderr]
+                    let runs = try #require(
+                        try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+                    #expect(runs.map { $0["id"] as? String } == [id])
+                    #expect(runs.first?["status"] as? String == "converged")
+                    #expect(runs.first?["calls"] as? Int == calls)
+
+                    let show = try await binary.run(
+                        ["runs", "show", String(id.prefix(8)), "--store", database.url], environment: environment,
+                        directory: sandbox.root)
+                    outputs += [show.stdout, show.stderr]
+                    #expect(show.exitCode == 0, "\(show.stderr)")
+                    #expect(show.stdout.contains(id))
+
+                    let export = try await binary.run(
+                        ["runs", "export", id, "--store", database.url], environment: environment,
+                        directory: sandbox.root)
+                    outputs += [export.stdout, export.stderr]
+                    let exported = try CLIHarness.json(export.stdout)
+                    #expect((exported["calls"] as? [[String: Any]])?.count == calls)
+                    #expect((exported["run"] as? [String: Any])?["id"] as? String == id)
+
+                    let report = try await binary.run(
+                        ["report", id, "--store", database.url], environment: environment, directory: sandbox.root)
+                    outputs += [report.stdout, report.stderr]
+                    #expect(report.exitCode == 0, "\(report.stderr)")
+                    #expect(report.stdout.contains("<html") && report.stdout.contains(id))
+
+                    // A wrong password: a clear error, exit 4, and still no password printed.
+                    var wrong = environment
+                    wrong["PGPASSWORD"] = "wrong-\(database.password)"
+                    let refused = try await binary.run(
+                        ["runs", "list", "--store", database.url], environment: wrong, directory: sandbox.root)
+                    outputs += [refused.stdout, refused.stderr]
+                    #expect(refused.exitCode == 4)
+                    #expect(refused.stderr.contains("refused the login"))
+                    return outputs
+                }
+            } catch {
+                await database.drop()
+                throw error
+            }
+            await database.drop()
+            for output in outputs { #expect(!output.contains(database.password), "the password was printed") }
+        }
+
+        @Test func aPasswordInTheURLIsNeverPrinted() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let database = try await PostgresLedger.Database()
+            let withPassword = database.url.replacingOccurrences(of: "@", with: ":\(database.password)@")
+            let environment = RefineryBinary.environment(home: sandbox.root)
+            var results: [RefineryBinary.Result] = []
+            for command in [
+                ["runs", "list", "--store", withPassword], ["runs", "show", "nope", "--store", withPassword],
+                ["runs", "list", "--store", withPassword + "?sslmode=bogus"],
+                ["runs", "list", "--store", withPassword.replacingOccurrences(of: "/refinery_cli", with: "/x/y")],
+            ] {
+                results.append(try await binary.run(command, environment: environment, directory: sandbox.root))
+            }
+            await database.drop()
+            #expect(results.map(\.exitCode) == [0, 4, 4, 4])
+            #expect(results[2].stderr.contains("sslmode must be"))
+            #expect(results[3].stderr.contains("postgres://USER@HOST:PORT/DATABASE"))
+            for result in results {
+                #expect(!result.stdout.contains(database.password) && !result.stderr.contains(database.password))
+            }
+        }
+
+        /// The binary killed with SIGKILL mid-run against a PostgreSQL ledger, then `resume`: no call
+        /// finished before the kill reaches the server again.
+        @Test(arguments: [3, 9])
+        func killedRunResumesWithoutPayingTwice(killAfterRequests: Int) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let database = try await PostgresLedger.Database()
+            do {
+                try await FakeServer.run { server in
+                    server.route(
+                        FakeOpenAI.path, .delayed(Self.delay, FakeOpenAI.completion(CLIHarness.universalReply())))
+                    var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                    environment["PGPASSWORD"] = database.password
+                    let reference = try await binary.run(
+                        arguments(sandbox.root.appendingPathComponent("reference.db").path), environment: environment,
+                        directory: sandbox.root)
+                    #expect(reference.exitCode == 0, "\(reference.stderr)")
+                    let referenceCalls = server.requests.count
+
+                    let running = try binary.start(
+                        arguments(database.url), environment: environment, directory: sandbox.root)
+                    let deadline = ContinuousClock.now + .seconds(30)
+                    while server.requests.count - referenceCalls < killAfterRequests && running.process.isRunning
+                        && ContinuousClock.now < deadline
+                    {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    kill(running.process.processIdentifier, SIGKILL)
+                    try await running.wait()
+                    #expect(running.process.terminationReason == .uncaughtSignal)
+
+                    let list = try await binary.run(
+                        ["runs", "list", "--store", database.url, "--output-format", "json"],
+                        environment: environment, directory: sandbox.root)
+                    let runs = try #require(
+                        try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+                    let id = try #require(runs.first?["id"] as? String)
+                    #expect(runs.first?["status"] as? String == "running")
+                    let export = try await binary.run(
+                        ["runs", "export", id, "--store", database.url], environment: environment,
+                        directory: sandbox.root)
+                    let recorded = (try CLIHarness.json(export.stdout)["calls"] as? [[String: Any]] ?? [])
+                        .filter { $0["status"] as? String == "succeeded" }.count
+                    #expect(recorded <= killAfterRequests)
+
+                    let beforeResume = server.requests.count
+                    let resumed = try await binary.run(
+                        ["resume", id, "--store", database.url, "--output-format", "json"], environment: environment,
+                        directory: sandbox.root)
+                    #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                    #expect(server.requests.count - beforeResume == referenceCalls - recorded)
+                    let final = try CLIHarness.json(resumed.stdout)
+                    let first = try CLIHarness.json(reference.stdout)
+                    #expect(final["status"] as? String == first["status"] as? String)
+                    #expect(
+                        (final["winner"] as? [String: Any])?["answer"] as? String
+                            == (first["winner"] as? [String: Any])?["answer"] as? String)
+                }
+            } catch {
+                await database.drop()
+                throw error
+            }
+            await database.drop()
+        }
+    }
+}

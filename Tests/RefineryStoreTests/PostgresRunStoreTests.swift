@@ -1,0 +1,203 @@
+import Foundation
+import RefineryRuntime
+import RefineryStore
+import Testing
+
+/// The `postgres://` URL and where its password comes from: no server needed.
+@Suite struct PostgresLocationTests {
+    @Test func aFullURLIsParsedAndPrintedWithoutItsPassword() throws {
+        let location = try PostgresLocation(
+            url: "postgresql://ledger:s3cr%3At@db.example:6543/runs?sslmode=require", environment: [:])
+        #expect(location.host == "db.example" && location.port == 6543)
+        #expect(location.user == "ledger" && location.database == "runs")
+        #expect(location.password == "s3cr:t")
+        #expect(location.tls == .require)
+        #expect(location.description == "postgres://ledger@db.example:6543/runs?sslmode=require")
+    }
+
+    @Test func defaultsFollowLibpq() throws {
+        let location = try PostgresLocation(url: "postgres://", environment: ["USER": "ana", "HOME": "/nonexistent"])
+        #expect(location.host == "localhost" && location.port == 5432)
+        #expect(location.user == "ana" && location.database == "ana")
+        #expect(location.password == nil)
+        let fromPGUSER = try PostgresLocation(url: "postgres://h/db", environment: ["PGUSER": "bo", "USER": "ana"])
+        #expect(fromPGUSER.user == "bo")
+    }
+
+    @Test(arguments: [
+        "postgres://user@host:99999/db", "postgres://user:pw@host/db?application_name=x",
+        "postgres://user@host/db?sslmode=sometimes", "postgres://user:pw@host/a/b",
+        "postgres://user:pw@ho st/db",
+    ])
+    func aMalformedURLIsACannotOpenErrorWithAHintAndNoPassword(url: String) {
+        do {
+            _ = try PostgresLocation(url: url, environment: [:])
+            Issue.record("accepted \(url)")
+        } catch let error as StoreError {
+            #expect(error.code == .cannotOpen)
+            #expect(error.description.contains("postgres://USER@HOST:PORT/DATABASE"))
+            #expect(!error.description.contains("pw@"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func thePasswordComesFromTheURLThenPGPASSWORDThenThePasswordFile() throws {
+        let folder = try TemporaryDatabase()
+        defer { folder.cleanup() }
+        let file = folder.directory.appendingPathComponent("pgpass").path
+        try """
+        # comment
+        other:5432:*:ledger:wrong
+        db.example:6543:runs:ledger:from\\:file\\\\x
+        *:*:*:ledger:fallback
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        let url = "postgres://ledger@db.example:6543/runs"
+        #expect(try PostgresLocation(url: url, environment: ["PGPASSFILE": file]).password == "from:file\\x")
+        #expect(
+            try PostgresLocation(url: "postgres://ledger@h/other", environment: ["PGPASSFILE": file]).password
+                == "fallback")
+        #expect(
+            try PostgresLocation(url: url, environment: ["PGPASSFILE": file, "PGPASSWORD": "env"]).password == "env")
+        #expect(
+            try PostgresLocation(url: "postgres://ledger:url@db.example:6543/runs", environment: ["PGPASSWORD": "env"])
+                .password == "url")
+        // ~/.pgpass when PGPASSFILE is not set.
+        try FileManager.default.moveItem(atPath: file, toPath: folder.directory.appendingPathComponent(".pgpass").path)
+        #expect(try PostgresLocation(url: url, environment: ["HOME": folder.directory.path]).password == "from:file\\x")
+    }
+
+    @Test func aPasswordFileOthersCanReadIsIgnoredAndTheLoginErrorSaysWhy() throws {
+        let folder = try TemporaryDatabase()
+        defer { folder.cleanup() }
+        let file = folder.directory.appendingPathComponent("pgpass").path
+        try "*:*:*:*:secret\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        let location = try PostgresLocation(url: "postgres://u@h/db", environment: ["PGPASSFILE": file])
+        #expect(location.password == nil)
+        #expect(location.passwordFileNote?.contains("chmod 600 \(file)") == true)
+    }
+
+    /// A server that does not come back within the reconnect window is reported, not waited on forever.
+    @Test func anUnreachableServerFailsClearlyAfterTheReconnectWindow() async throws {
+        // Port 9 (discard): nothing listens there on a test machine.
+        let location = try PostgresLocation(url: "postgres://u:topsecret@127.0.0.1:9/db", environment: [:])
+        let started = ContinuousClock.now
+        do {
+            _ = try await PostgresRunStore.open(location, reconnectWindow: .seconds(1))
+            Issue.record("connected to nothing")
+        } catch let error as StoreError {
+            #expect(error.code == .cannotOpen)
+            #expect(error.description.contains("did not answer within 1 seconds"))
+            #expect(error.description.contains("postgres://u@127.0.0.1:9/db"))
+            #expect(!error.description.contains("topsecret"))
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .seconds(1) && elapsed < .seconds(10))
+    }
+}
+
+/// PostgreSQL-only behaviour: logins, a newer schema, a server restarting under a writer.
+@Suite(.enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
+struct PostgresRunStoreTests {
+    @Test func aWrongPasswordIsRefusedWithAHintAndNeverShown() async throws {
+        var location = try PostgresTestServer.location()
+        location.password = "not-the-password-\(UUID().uuidString.prefix(8))"
+        do {
+            _ = try await PostgresRunStore.open(location)
+            Issue.record("logged in with a wrong password")
+        } catch let error as StoreError {
+            #expect(error.code == .cannotOpen)
+            #expect(error.description.contains("refused the login"))
+            #expect(error.description.contains("PGPASSWORD"))
+            #expect(!error.description.contains(location.password ?? "?"))
+        }
+    }
+
+    @Test func aMissingPasswordSaysWhereToGiveIt() async throws {
+        var location = try PostgresTestServer.location()
+        location.password = nil
+        do {
+            _ = try await PostgresRunStore.open(location)
+            Issue.record("logged in without a password")
+        } catch let error as StoreError {
+            #expect(error.code == .cannotOpen)
+            #expect(error.description.contains("PGPASSWORD") && error.description.contains(".pgpass"))
+        }
+    }
+
+    @Test func aStoreMigratedByANewerRefineryIsRefused() async throws {
+        let database = try await PostgresTestServer.Database()
+        do {
+            let store = try await database.open()
+            try await store.executeForTesting("INSERT INTO refinery_migrations (name) VALUES ('v99-from-the-future')")
+            await store.close()
+            await #expect {
+                try await database.open()
+            } throws: { error in
+                (error as? StoreError)?.code == .newerSchema
+                    && "\(error)".contains("v99-from-the-future")
+            }
+        }
+        await database.drop()
+    }
+}
+
+/// The server restarted (`pg_ctl restart`) while calls are being recorded: the store waits for it,
+/// reconnects, and every call `record` returned for is in the ledger, once.
+@Suite(
+    .enabled(
+        if: PostgresTestServer.requiredByCI
+            || ProcessInfo.processInfo.environment["REFINERY_TEST_POSTGRES_RESTART"] != nil,
+        "REFINERY_TEST_POSTGRES_RESTART names no command restarting the test server (.ci/postgres.sh sets it)"),
+    .timeLimit(.minutes(2)))
+struct PostgresRestartTests {
+    @Test func aRestartMidRunLosesNoRecordedCall() async throws {
+        let restart = try #require(
+            ProcessInfo.processInfo.environment["REFINERY_TEST_POSTGRES_RESTART"],
+            "REFINERY_TEST_POSTGRES_RESTART (set by .ci/postgres.sh) restarts the server")
+        let database = try await PostgresTestServer.Database()
+        let store = try await database.open()
+        try await store.createRun(Fixture.run(id: "run-1"))
+        let nodes = (0..<400).map { "s1.evaluate[m\($0)]" }
+        let recorded = try await withThrowingTaskGroup(of: String?.self) { group in
+            group.addTask {
+                // Restart once the writers are under way.
+                try await Task.sleep(for: .milliseconds(150))
+                // Through python3's subprocess, which closes inherited descriptors: the restarted server
+                // must not inherit the pipe by which Foundation learns that its child exited.
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = [
+                    "python3", "-c",
+                    "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1] + ' >/dev/null 2>&1', shell=True))",
+                    restart,
+                ]
+                try process.run()
+                while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+                #expect(process.terminationStatus == 0, "the restart command failed")
+                return nil
+            }
+            // Eight writers, one call at a time each, spread over about a second.
+            for writer in 0..<8 {
+                group.addTask {
+                    for (index, node) in nodes.enumerated() where index % 8 == writer {
+                        try await store.record(Fixture.call(node: node, hash: node))
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                    return "writer"
+                }
+            }
+            return try await group.reduce(into: 0) { count, result in count += result == nil ? 0 : 1 }
+        }
+        #expect(recorded == 8)
+        // The writers really lost their connection: the store connected again.
+        #expect(await store.connectionsOpened >= 2)
+        let calls = try await store.calls(runID: "run-1")
+        #expect(calls.count == nodes.count)
+        #expect(Set(calls.map(\.node)) == Set(nodes))
+        await store.close()
+        await database.drop()
+    }
+}

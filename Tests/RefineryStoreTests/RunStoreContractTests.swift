@@ -1,0 +1,272 @@
+import Foundation
+import RefineryCompiler
+import RefineryRuntime
+import RefineryStore
+import Testing
+
+/// The two ledger implementations.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+
+    /// SQLite always; PostgreSQL when a server is named (and always under CI).
+    static let available: [StoreKind] = PostgresTestServer.enabled ? [.sqlite, .postgres] : [.sqlite]
+}
+
+/// A fresh, empty store of one kind, with a way to open it again (another process's view) and to
+/// remove it.
+struct ContractStore: Sendable {
+    let store: any RunStore
+    let reopen: @Sendable (Redactor) async throws -> any RunStore
+    let cleanup: @Sendable () async -> Void
+
+    static func make(_ kind: StoreKind, redactor: Redactor = Redactor()) async throws -> ContractStore {
+        switch kind {
+        case .sqlite:
+            let database = try TemporaryDatabase()
+            let path = database.path
+            return ContractStore(
+                store: try SQLiteRunStore(path: path, redactor: redactor),
+                reopen: { try SQLiteRunStore(path: path, redactor: $0) }, cleanup: { database.cleanup() })
+        case .postgres:
+            let database = try await PostgresTestServer.Database()
+            return ContractStore(
+                store: try await database.open(redactor: redactor), reopen: { try await database.open(redactor: $0) },
+                cleanup: { await database.drop() })
+        }
+    }
+}
+
+/// Runs `body` against a fresh store of `kind`, then removes it.
+private func withStore(
+    _ kind: StoreKind, redactor: Redactor = Redactor(), _ body: (ContractStore) async throws -> Void
+) async throws {
+    let opened = try await ContractStore.make(kind, redactor: redactor)
+    do {
+        try await body(opened)
+    } catch {
+        await opened.cleanup()
+        throw error
+    }
+    await opened.cleanup()
+}
+
+/// One ledger contract, run against both stores: what `run`, `resume` and `runs list|show|export`
+/// rely on must hold whichever database keeps the ledger.
+@Suite(.timeLimit(.minutes(2))) struct RunStoreContractTests {
+    @Test(.enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
+    func thePostgresCasesRun() throws {
+        // Present so that a run without a server says why the PostgreSQL cases are missing.
+        #expect(try PostgresTestServer.location().host.isEmpty == false)
+    }
+
+    @Test(arguments: StoreKind.available)
+    func migrationsAreAppliedOnceAndReopeningIsIdempotent(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            #expect(try await opened.store.appliedMigrations() == ["v1-runs-rounds-calls"])
+            try await opened.store.createRun(Fixture.run(id: "run-1"))
+            let again = try await opened.reopen(Redactor())
+            #expect(try await again.appliedMigrations() == ["v1-runs-rounds-calls"])
+            #expect(try await again.run(id: "run-1") == Fixture.run(id: "run-1"))
+        }
+    }
+
+    /// Several processes opening a new store at once (here: several connections) all succeed, and each
+    /// migration is applied once.
+    @Test(arguments: StoreKind.available)
+    func storesMigratingANewStoreAtOnceAllSucceed(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            let stores = try await withThrowingTaskGroup(of: (any RunStore).self) { group in
+                for _ in 0..<6 { group.addTask { try await opened.reopen(Redactor()) } }
+                return try await group.reduce(into: [any RunStore]()) { $0.append($1) }
+            }
+            for store in stores { #expect(try await store.appliedMigrations() == ["v1-runs-rounds-calls"]) }
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func runRoundTripsAndFinishRecordsTheOutcome(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            let store = opened.store
+            try await store.createRun(Fixture.run(id: "run-1"))
+            #expect(try await store.run(id: "run-1") == Fixture.run(id: "run-1"))
+            #expect(try await store.run(id: "run-1").seed == UInt64.max - 7)
+            try await store.finishRun(
+                id: "run-1",
+                RunCompletion(
+                    status: "converged", outcomeJSON: #"{"status":"converged"}"#, costUSD: 0.25, inputTokens: 100,
+                    outputTokens: 40, exitCode: 0, finishedAt: Fixture.date.addingTimeInterval(30),
+                    anonymization: ["claude": ["A": "gpt-4o#1"]]))
+            let finished = try await store.run(id: "run-1")
+            #expect(finished.status == "converged")
+            #expect(finished.outcomeJSON == #"{"status":"converged"}"#)
+            #expect(finished.costUSD == 0.25 && finished.inputTokens == 100 && finished.outputTokens == 40)
+            #expect(finished.exitCode == 0)
+            #expect(finished.finishedAt == Fixture.date.addingTimeInterval(30))
+            #expect(finished.anonymization == ["claude": ["A": "gpt-4o#1"]])
+            // `resume` marks it running again.
+            try await store.markRunning(id: "run-1")
+            let resumed = try await store.run(id: "run-1")
+            #expect(resumed.status == "running" && resumed.finishedAt == nil && resumed.exitCode == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aCallRoundTripsAndItsReplyIsServedOnlyForTheExactCall(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            let store = opened.store
+            #expect(try await store.hasRecordedReplies(runID: "run-1") == false)
+            try await store.record(Fixture.call())
+            #expect(try await store.calls(runID: "run-1") == [Fixture.call()])
+            #expect(try await store.hasRecordedReplies(runID: "run-1"))
+            let reply = try await store.recordedReply(
+                runID: "run-1", round: 1, node: "s0.propose[claude]", requestHash: "req-1")
+            #expect(reply == Fixture.call().reply)
+            for (run, round, node, hash) in [
+                ("run-1", 1, "s0.propose[claude]", "other-hash"), ("run-1", 2, "s0.propose[claude]", "req-1"),
+                ("run-1", 1, "s0.propose[gpt-4o#1]", "req-1"), ("run-2", 1, "s0.propose[claude]", "req-1"),
+            ] {
+                #expect(try await store.recordedReply(runID: run, round: round, node: node, requestHash: hash) == nil)
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func aFailedCallIsNeverServedAndASucceededCallIsStoredOnce(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            let store = opened.store
+            try await store.record(Fixture.call(node: "f", status: .failed, error: "openai: overloaded (HTTP 529)"))
+            #expect(try await store.recordedReply(runID: "run-1", round: 1, node: "f", requestHash: "req-1") == nil)
+            #expect(try await store.hasRecordedReplies(runID: "run-1") == false)
+            try await store.record(Fixture.call(text: "first"))
+            try await store.record(Fixture.call(text: "second"))
+            let calls = try await store.calls(runID: "run-1")
+            #expect(calls.map(\.status) == [.failed, .succeeded])
+            #expect(calls.first?.error == "openai: overloaded (HTTP 529)")
+            #expect(calls.last?.reply?.text == "first")
+        }
+    }
+
+    /// Calls that finish together are committed together; each `record` returns only once its call is
+    /// readable by another connection (another process resuming the run).
+    @Test(arguments: StoreKind.available)
+    func callsRecordedConcurrentlyAreCommittedBeforeRecordReturns(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            let writer = opened.store
+            let reader = try await opened.reopen(Redactor())
+            let nodes = (0..<300).map { "s1.evaluate[m\($0)]" }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for node in nodes {
+                    group.addTask {
+                        try await writer.record(Fixture.call(node: node, hash: node))
+                        let reply = try await reader.recordedReply(
+                            runID: "run-1", round: 1, node: node, requestHash: node)
+                        #expect(reply?.text == "4")
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(Set(try await reader.calls(runID: "run-1").map(\.node)) == Set(nodes))
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func theEnginesRequestJSONIsStoredAsGiven(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            var call = Fixture.call()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            call.requestJSON = String(decoding: try encoder.encode(call.request), as: UTF8.self)
+            try await opened.store.record(call)
+            let stored = try #require(try await opened.store.calls(runID: "run-1").first)
+            #expect(stored.request == call.request && stored.reply == call.reply)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func runsAreListedNewestFirstWithCallCountsAndFoundByPrefix(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            let store = opened.store
+            try await store.createRun(Fixture.run(id: "abc-old", startedAt: Fixture.date))
+            try await store.createRun(Fixture.run(id: "abd-new", startedAt: Fixture.date.addingTimeInterval(60)))
+            try await store.createRun(Fixture.run(id: "a_c%\\", startedAt: Fixture.date.addingTimeInterval(-60)))
+            try await store.record(Fixture.call(run: "abd-new", node: "a"))
+            try await store.record(Fixture.call(run: "abd-new", node: "b", status: .replayed))
+            let runs = try await store.listRuns(limit: 50)
+            #expect(runs.map(\.id) == ["abd-new", "abc-old", "a_c%\\"])
+            #expect(runs.map(\.calls) == [1, 0, 0])
+            #expect(runs.first?.gitCommit == "1234abcd")
+            #expect(runs.first?.startedAt == Fixture.date.addingTimeInterval(60))
+            #expect(try await store.listRuns(limit: 1).map(\.id) == ["abd-new"])
+            #expect(try await store.run(id: "abc").id == "abc-old")
+            // LIKE's wildcards in an id are matched literally.
+            #expect(try await store.run(id: "a_c%").id == "a_c%\\")
+            #expect(try await store.run(id: "a_").id == "a_c%\\")
+            for (id, code) in [("ab", StoreError.Code.ambiguousID), ("zzz", .notFound), ("", .notFound)] {
+                do {
+                    _ = try await store.run(id: id)
+                    Issue.record("expected \(code) for \(id)")
+                } catch let error as StoreError {
+                    #expect(error.code == code)
+                }
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func exportHoldsRunRoundsAndCalls(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            let store = opened.store
+            try await store.createRun(Fixture.run(id: "run-1"))
+            try await store.record(Fixture.call())
+            try await store.recordRound(
+                runID: "run-1", round: 1, decisionJSON: #"{"converged":false}"#, at: Fixture.date)
+            try await store.recordRound(
+                runID: "run-1", round: 1, decisionJSON: #"{"converged":true}"#, at: Fixture.date)
+            try await store.recordRound(
+                runID: "run-1", round: 2, decisionJSON: #"{"converged":true}"#, at: Fixture.date)
+            let export = try await store.export(runID: "run")
+            #expect(export.run == Fixture.run(id: "run-1"))
+            #expect(export.rounds.map(\.decisionJSON) == [#"{"converged":true}"#, #"{"converged":true}"#])
+            #expect(export.rounds.map(\.round) == [1, 2])
+            #expect(export.calls == [Fixture.call()])
+            #expect(export.templateHashes == ["propose:abc"])
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func errorTextIsRedactedOfKeysBeforeStoring(kind: StoreKind) async throws {
+        let key = "proj-9f8e7d6c5b4a3210ZZ"
+        try await withStore(kind, redactor: Redactor(secrets: [key])) { opened in
+            let echoed = Data(key.utf8).base64EncodedString()
+            let anthropic = "sk-ant-api03-SECRETSECRETSECRET"
+            try await opened.store.record(
+                Fixture.call(status: .failed, error: "openai: denied for \(echoed) and \(key); \(anthropic)"))
+            let stored = try #require(try await opened.store.calls(runID: "run-1").first?.error)
+            #expect(stored.hasPrefix("openai: denied for [REDACTED]"))
+            #expect(stored.hasSuffix(" and [REDACTED]; [REDACTED]"))
+            #expect(!stored.contains(key) && !stored.contains(echoed.prefix(24)) && !stored.contains(anthropic))
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
+    func writesStillCommitInACancelledTask(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            let store = opened.store
+            try await store.createRun(Fixture.run(id: "run-1"))
+            let task = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                try await store.record(Fixture.call())
+                try await store.finishRun(
+                    id: "run-1",
+                    RunCompletion(
+                        status: "cancelled", outcomeJSON: nil, costUSD: 0, inputTokens: 0, outputTokens: 0,
+                        exitCode: 1, finishedAt: Fixture.date))
+            }
+            try await task.value
+            #expect(try await store.calls(runID: "run-1").count == 1)
+            #expect(try await store.run(id: "run-1").status == "cancelled")
+        }
+    }
+}
