@@ -67,6 +67,10 @@ extension CLIEndToEnd {
             "codex mcp add refinery -- refinery mcp": .skip("needs Codex CLI"),
             "gemini mcp add -s user refinery refinery mcp": .skip("needs Gemini CLI"),
             "refinery report 3f2c -o run.html": .run(exit: 0),
+            // A PostgreSQL server: PostgresLedgerCLITests runs these commands against CI's throwaway cluster.
+            "source .ci/postgres.sh && postgres_start": .skip("starts a PostgreSQL server"),
+            "refinery \"Why is the sky blue?\" --models claude,codex,gemini --store \"$REFINERY_TEST_POSTGRES\"":
+                .skip("needs the PostgreSQL server of the command before it"),
         ]
 
         @Test func everyOfflineRecipeRunsAsWritten() async throws {
