@@ -127,6 +127,33 @@ struct PostgresRunStoreTests {
         }
     }
 
+    /// A team member granted reads and writes on the tables, but not CREATE (PostgreSQL 15's default
+    /// for a user who does not own the database), opens an up-to-date ledger and records calls.
+    @Test func aUserWithoutCreateRightsUsesAnUpToDateLedger() async throws {
+        let database = try await PostgresTestServer.Database()
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let role = "refinery_rw_\(suffix)"
+        let owner = try await database.open()
+        do {
+            try await owner.executeForTesting("CREATE ROLE \(role) LOGIN PASSWORD 'pw-\(suffix)'")
+            try await owner.executeForTesting("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO \(role)")
+            var location = database.location
+            location.user = role
+            location.password = "pw-\(suffix)"
+            let member = try await PostgresRunStore.open(location)
+            try await member.record(Fixture.call())
+            #expect(try await member.calls(runID: "run-1").count == 1)
+            await member.close()
+        } catch {
+            Issue.record(error)
+        }
+        await owner.close()
+        await database.drop()
+        let admin = try await PostgresRunStore.open(try PostgresTestServer.location())
+        try await admin.executeForTesting("DROP ROLE IF EXISTS \(role)")
+        await admin.close()
+    }
+
     @Test func aStoreMigratedByANewerRefineryIsRefused() async throws {
         let database = try await PostgresTestServer.Database()
         do {

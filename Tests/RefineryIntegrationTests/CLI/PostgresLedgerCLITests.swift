@@ -152,6 +152,34 @@ extension CLIEndToEnd {
             }
         }
 
+        /// `~/.pgpass` (libpq's format) gives the password; one that others can read is ignored, as libpq
+        /// ignores it, and the refused login says why.
+        @Test func thePasswordComesFromPgpassAndAnOpenFileIsIgnored() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let database = try await PostgresLedger.Database()
+            let pgpass = sandbox.root.appendingPathComponent(".pgpass").path
+            let escaped = database.password.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: ":", with: "\\:")
+            try "# the test server\nnot-this-host:*:*:*:wrong\n*:*:*:*:\(escaped)\n".write(
+                toFile: pgpass, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: pgpass)
+            let environment = RefineryBinary.environment(home: sandbox.root)
+            let readable = try await binary.run(
+                ["runs", "list", "--store", database.url], environment: environment, directory: sandbox.root)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: pgpass)
+            let ignored = try await binary.run(
+                ["runs", "list", "--store", database.url], environment: environment, directory: sandbox.root)
+            await database.drop()
+            #expect(readable.exitCode == 0, "\(readable.stderr)")
+            #expect(ignored.exitCode == 4)
+            #expect(ignored.stderr.contains("chmod 600 \(pgpass)"), "\(ignored.stderr)")
+            for output in [readable.stdout, readable.stderr, ignored.stdout, ignored.stderr] {
+                #expect(!output.contains(database.password))
+            }
+        }
+
         /// The binary killed with SIGKILL mid-run against a PostgreSQL ledger, then `resume`: no call
         /// finished before the kill reaches the server again.
         @Test(arguments: [3, 9])
