@@ -239,7 +239,11 @@ public actor PostgresRunStore: RunStore {
                     on: PostgresConnection.defaultEventLoopGroup.any(), configuration: configuration, id: id,
                     logger: Self.logger)
             } catch {
-                guard Self.isTransient(error), ContinuousClock.now < deadline else { throw connectError(error) }
+                // postgres-nio's connect gives up at once in a cancelled task (Ctrl-C): retrying would only
+                // delay the exit by the whole window.
+                guard Self.isTransient(error), !Task.isCancelled, ContinuousClock.now < deadline else {
+                    throw connectError(error)
+                }
                 try await Self.pause()
             }
         }
@@ -298,6 +302,8 @@ public actor PostgresRunStore: RunStore {
                     "the server asks for a password and none was given; set PGPASSWORD or add it to ~/.pgpass "
                     + "(host:port:database:user:password, mode 0600)"
                     + (self.server.passwordFileNote.map { "; \($0)" } ?? "")
+            } else if Task.isCancelled {
+                hint = "the run was cancelled while the connection was being opened again"
             } else if state.isEmpty {
                 hint =
                     "the server did not answer within \(Self.seconds(reconnectWindow)) seconds; check that "

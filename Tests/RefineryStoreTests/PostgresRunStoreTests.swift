@@ -98,6 +98,24 @@ import Testing
     }
 }
 
+extension PostgresLocationTests {
+    /// After Ctrl-C a store that must reconnect fails at once rather than after the whole window.
+    @Test func reconnectingInACancelledTaskFailsAtOnce() async throws {
+        let location = try PostgresLocation(url: "postgres://u@127.0.0.1:9/db", environment: [:])
+        let started = ContinuousClock.now
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await PostgresRunStore.open(location, reconnectWindow: .seconds(20))
+        }
+        await #expect {
+            _ = try await task.value
+        } throws: { error in
+            "\(error)".contains("cancelled")
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+}
+
 /// PostgreSQL-only behaviour: logins, a newer schema, a server restarting under a writer.
 @Suite(.enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
 struct PostgresRunStoreTests {
