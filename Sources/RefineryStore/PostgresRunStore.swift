@@ -30,7 +30,8 @@ public actor PostgresRunStore: RunStore {
     private var waitingForConnection: [CheckedContinuation<Void, Never>] = []
     private var nextConnectionID = 1
     /// Calls waiting for the next group commit, and whether one is under way.
-    private var pendingCalls: [(row: PostgresCallRow, continuation: CheckedContinuation<Void, any Error>)] = []
+    /// A `nil` continuation is the committing caller's own call.
+    private var pendingCalls: [(row: PostgresCallRow, continuation: CheckedContinuation<CommitTurn, any Error>?)] = []
     private var committing = false
 
     /// The default ``reconnectWindow``: a restart or fail-over takes seconds; a server down for longer
@@ -109,6 +110,7 @@ public actor PostgresRunStore: RunStore {
     ///
     /// Group commit: while one INSERT is under way, the calls that finish meanwhile wait and go in the
     /// next one, so a wide round costs a few round trips to the server rather than one per call.
+    /// Returns once the call is committed.
     public func record(_ call: CallRecord) async throws {
         let row: PostgresCallRow
         do {
@@ -116,21 +118,39 @@ public actor PostgresRunStore: RunStore {
         } catch {
             throw StoreError(code: .io, message: "Cannot encode a call for the run store at \(location).", cause: error)
         }
-        guard !committing else {
-            return try await withCheckedThrowingContinuation { pendingCalls.append((row, $0)) }
+        if committing {
+            // Another caller is committing: wait to be committed by it, or to be handed the next commit.
+            let role = try await withCheckedThrowingContinuation { pendingCalls.append((row, $0)) }
+            guard role == .commitNext else { return }
+        } else {
+            committing = true
+            pendingCalls.append((row, nil))
         }
-        // This caller commits its own call, then every call that arrived meanwhile, until none is left.
-        committing = true
-        defer { committing = false }
-        let own = await insert([row])
-        while !pendingCalls.isEmpty {
-            let batch = pendingCalls
-            pendingCalls = []
-            let results = await insert(batch.map(\.row))
-            for (entry, result) in zip(batch, results) { entry.continuation.resume(with: result) }
+        // This caller commits every waiting call (its own, without a continuation, among them) in one go,
+        // then hands the next commit to the first caller that arrived meanwhile: no caller waits for more
+        // than two commits however long calls keep arriving.
+        let batch = pendingCalls
+        pendingCalls = []
+        let results = await insert(batch.map(\.row))
+        var own: Result<Void, any Error> = .success(())
+        for (entry, result) in zip(batch, results) {
+            if let continuation = entry.continuation {
+                continuation.resume(with: result.map { .committed })
+            } else {
+                own = result
+            }
         }
-        try own[0].get()
+        if let next = pendingCalls.first?.continuation {
+            pendingCalls[0].continuation = nil
+            next.resume(returning: .commitNext)
+        } else {
+            committing = false
+        }
+        try own.get()
     }
+
+    /// What a waiting `record` is told.
+    private enum CommitTurn { case committed, commitNext }
 
     /// Inserts `rows` in multi-row statements; when one fails for a reason other than the connection,
     /// its rows are inserted one by one so a bad call fails alone.

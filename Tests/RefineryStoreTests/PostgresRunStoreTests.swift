@@ -105,14 +105,15 @@ extension PostgresLocationTests {
         let started = ContinuousClock.now
         let task = Task {
             withUnsafeCurrentTask { $0?.cancel() }
-            return try await PostgresRunStore.open(location, reconnectWindow: .seconds(20))
+            return try await PostgresRunStore.open(location, reconnectWindow: .seconds(60))
         }
         await #expect {
             _ = try await task.value
         } throws: { error in
             "\(error)".contains("cancelled")
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Far less than the window (a loaded machine may take a few seconds to schedule the task).
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 }
 

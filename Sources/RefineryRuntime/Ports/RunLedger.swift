@@ -74,7 +74,8 @@ public struct CallRecord: Sendable, Hashable, Codable {
 
 /// Where the engine records calls as they finish, and finds them again on resume.
 ///
-/// The SQLite implementation lives in RefineryStore; tests may use ``InMemoryRunLedger``.
+/// The SQLite and PostgreSQL implementations live in RefineryStore (its `RunStore`); tests may use
+/// ``InMemoryRunLedger``.
 public protocol RunLedger: Sendable {
     /// The reply recorded for this exact call of this run, if it succeeded before.
     /// The engine serves it instead of calling the model again (resume never pays twice).
