@@ -199,8 +199,9 @@ public actor PostgresRunStore: RunStore {
                 // (after Ctrl-C the finished calls and the run's outcome are recorded).
                 return try await connection.query(statement, logger: Self.logger).get().rows
             } catch {
-                guard Self.isConnectionLoss(error, connection: connection), ContinuousClock.now < deadline else {
-                    throw statementError(error)
+                let lost = Self.isConnectionLoss(error, connection: connection)
+                guard lost, ContinuousClock.now < deadline else {
+                    throw statementError(error, connectionLost: lost)
                 }
                 drop(connection)
                 try await Self.pause()
@@ -336,12 +337,16 @@ public actor PostgresRunStore: RunStore {
         return StoreError(code: .cannotOpen, message: "Cannot connect to the run store at \(location): \(hint).")
     }
 
-    private func statementError(_ error: any Error) -> any Error {
+    private func statementError(_ error: any Error, connectionLost: Bool) -> any Error {
         if error is StoreError { return error }
+        let advice =
+            connectionLost
+            ? "the connection to the server was lost and it did not come back within "
+                + "\(Self.seconds(reconnectWindow)) seconds; check that PostgreSQL is running"
+            : "check the server's log, and that the user may read and write the ledger's tables"
         return StoreError(
             code: .io,
-            message: "A statement on the run store at \(location) failed\(Self.serverDetail(error)); check that "
-                + "the server is up (it was waited for up to \(Self.seconds(reconnectWindow)) seconds).")
+            message: "A statement on the run store at \(location) failed\(Self.serverDetail(error)); \(advice).")
     }
 
     /// ` (SQLSTATE: message)` of a server error, `""` otherwise. Server messages carry no statement

@@ -1,6 +1,7 @@
 import Foundation
 import RefineryRuntime
 import RefineryStore
+import Synchronization
 import Testing
 
 /// The `postgres://` URL and where its password comes from: no server needed.
@@ -206,8 +207,8 @@ struct PostgresRestartTests {
         let database = try await PostgresTestServer.Database()
         let store = try await database.open()
         try await store.createRun(Fixture.run(id: "run-1"))
-        let nodes = (0..<400).map { "s1.evaluate[m\($0)]" }
-        let recorded = try await withThrowingTaskGroup(of: String?.self) { group in
+        let restarted = RestartFlag()
+        let recorded = try await withThrowingTaskGroup(of: [String].self) { group in
             group.addTask {
                 // Restart once the writers are under way.
                 try await Task.sleep(for: .milliseconds(150))
@@ -223,27 +224,39 @@ struct PostgresRestartTests {
                 try process.run()
                 while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
                 #expect(process.terminationStatus == 0, "the restart command failed")
-                return nil
+                restarted.done.withLock { $0 = true }
+                return []
             }
-            // Eight writers, one call at a time each, spread over about a second.
+            // Eight writers, one call at a time each, from before the restart until 20 calls each after it
+            // (at most 1,000 each, should the restart never end).
             for writer in 0..<8 {
                 group.addTask {
-                    for (index, node) in nodes.enumerated() where index % 8 == writer {
+                    var nodes: [String] = []
+                    var afterRestart = 0
+                    while afterRestart < 20 && nodes.count < 1000 {
+                        let node = "s1.evaluate[w\(writer)#\(nodes.count)]"
                         try await store.record(Fixture.call(node: node, hash: node))
+                        nodes.append(node)
+                        if restarted.done.withLock({ $0 }) { afterRestart += 1 }
                         try await Task.sleep(for: .milliseconds(10))
                     }
-                    return "writer"
+                    return nodes
                 }
             }
-            return try await group.reduce(into: 0) { count, result in count += result == nil ? 0 : 1 }
+            return try await group.reduce(into: [String]()) { $0 += $1 }
         }
-        #expect(recorded == 8)
         // The writers really lost their connection: the store connected again.
         #expect(await store.connectionsOpened >= 2)
+        // Every call `record` returned for is there, once.
         let calls = try await store.calls(runID: "run-1")
-        #expect(calls.count == nodes.count)
-        #expect(Set(calls.map(\.node)) == Set(nodes))
+        #expect(calls.count == recorded.count)
+        #expect(Set(calls.map(\.node)) == Set(recorded))
         await store.close()
         await database.drop()
     }
+}
+
+/// Set once the server was restarted; read by every writer.
+private final class RestartFlag: Sendable {
+    let done = Mutex(false)
 }
