@@ -55,10 +55,7 @@ public struct RunService: Sendable {
     /// Opens the run store at ``resolvedStorePath``: a ``PostgresRunStore`` for a `postgres://` URL (its
     /// password from the URL, `PGPASSWORD` or `~/.pgpass`), else a ``SQLiteRunStore``.
     public func openStore() async throws -> any RunStore {
-        // The ledger hides every credential this environment holds, in whatever form a server echoed it.
-        let redactor = ProviderRegistry.redactor(
-            environment: ProviderEnvironment.load(environment: environment, dotEnvDirectory: workingDirectory.path),
-            configuration: (try? providersConfiguration()) ?? ProvidersConfig())
+        let redactor = ledgerRedactor()
         let store = resolvedStorePath
         if PostgresLocation.isPostgresURL(store) {
             let server = try PostgresLocation(url: store, environment: environment)
@@ -67,6 +64,26 @@ public struct RunService: Sendable {
                 server, redactor: redactor.adding(server.password.map { [$0] } ?? []))
         }
         return try SQLiteRunStore(path: store, redactor: redactor)
+    }
+
+    /// Opens the run store at ``resolvedStorePath`` when it is a SQLite file, for the commands whose tables
+    /// only the SQLite store has so far; a `postgres://` URL is refused as bad input naming `command`.
+    package func openSQLiteStore(for command: String) throws -> SQLiteRunStore {
+        guard !PostgresLocation.isPostgresURL(resolvedStorePath) else {
+            throw InputError(
+                code: .invalidOption,
+                message: "`refinery \(command)` keeps its records in a SQLite store only, for now; give --store a "
+                    + "file (or unset REFINERY_STORE). Runs, resume, runs list|show|export and report work on PostgreSQL."
+            )
+        }
+        return try SQLiteRunStore(path: resolvedStorePath, redactor: ledgerRedactor())
+    }
+
+    /// The ledger hides every credential this environment holds, in whatever form a server echoed it.
+    private func ledgerRedactor() -> Redactor {
+        ProviderRegistry.redactor(
+            environment: ProviderEnvironment.load(environment: environment, dotEnvDirectory: workingDirectory.path),
+            configuration: (try? providersConfiguration()) ?? ProvidersConfig())
     }
 
     /// The saved-config folder: `to` if given, else the user's workflow folder.

@@ -1,4 +1,5 @@
 import Foundation
+import Refinery
 import RefineryStore
 import Testing
 
@@ -245,5 +246,39 @@ extension CLIEndToEnd {
             }
             await database.drop()
         }
+    }
+}
+
+/// Which store `RunService` opens for a `--store` value: no server needed.
+@Suite struct StoreSelectionTests {
+    private func service(store: String?, environment: [String: String] = [:]) -> RunService {
+        RunService(
+            environment: environment, workingDirectory: FileManager.default.temporaryDirectory, storePath: store)
+    }
+
+    @Test func aPostgresURLFromTheFlagOrTheVariableSelectsPostgreSQL() async throws {
+        for service in [
+            service(store: "postgres://u:pw@host/a/b"),
+            service(store: nil, environment: ["REFINERY_STORE": "postgresql://u:pw@host/a/b"]),
+        ] {
+            // A malformed URL is refused before any connection: the PostgreSQL store was chosen.
+            await #expect {
+                _ = try await service.openStore()
+            } throws: { error in
+                (error as? StoreError)?.code == .cannotOpen && "\(error)".contains("postgres://USER@HOST:PORT/DATABASE")
+                    && !"\(error)".contains("pw")
+            }
+        }
+    }
+
+    @Test func commandsWithSQLiteOnlyTablesRefuseAPostgresStoreAsBadInput() throws {
+        #expect {
+            _ = try service(store: "postgres://u@host/db").openSQLiteStore(for: "batch")
+        } throws: { error in
+            (error as? InputError)?.code == .invalidOption && "\(error)".contains("`refinery batch`")
+        }
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("sel-\(UUID().uuidString).db")
+        defer { try? FileManager.default.removeItem(at: database) }
+        #expect(try service(store: database.path).openSQLiteStore(for: "batch").path == database.path)
     }
 }
