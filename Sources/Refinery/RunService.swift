@@ -12,8 +12,8 @@ public struct RunService: Sendable {
     public var environment: [String: String]
     /// Where relative paths and `./workflows/` are resolved.
     public var workingDirectory: URL
-    /// The run store file (`:memory:` for tests); `nil` = `$REFINERY_STORE` when set, else
-    /// `$XDG_DATA_HOME/refinery/refinery.db`.
+    /// The run store: a SQLite file (`:memory:` for tests) or a `postgres://` URL; `nil` = `$REFINERY_STORE`
+    /// when set, else `$XDG_DATA_HOME/refinery/refinery.db`.
     public var storePath: String?
     /// Who serves the model calls of `run` and `resume`. `nil` (the default, what the CLI uses) =
     /// the built-in HTTP providers with credentials from `environment` and `.env`. Set it to run
