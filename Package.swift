@@ -131,6 +131,7 @@ if enabled("app") {
             dependencies: [
                 "RefineryCompiler", "RefineryRuntime", "RefineryProviders", "RefineryStore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system", condition: .when(platforms: [.linux])),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
