@@ -82,7 +82,10 @@ enum Replies {
                     + #""content":[],"model":"fake","stop_reason":null,"stop_sequence":null,"#
                     + #""usage":{"input_tokens":120,"output_tokens":1}}}"#
             ),
-            ("content_block_start", #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#),
+            (
+                "content_block_start",
+                #"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#
+            ),
             (
                 "content_block_delta",
                 #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\#(text)"}}"#
@@ -99,7 +102,8 @@ enum Replies {
             type: "text/event-stream", body: events.map { "event: \($0.0)\ndata: \($0.1)\n\n" }.joined())
     }()
 
-    static let notFound = response(type: "application/json", body: #"{"error":{"message":"no such path"}}"#, status: "404 Not Found")
+    static let notFound = response(
+        type: "application/json", body: #"{"error":{"message":"no such path"}}"#, status: "404 Not Found")
 
     /// A whole HTTP/1.1 response, headers and body, with a fixed length (keep-alive).
     static func response(type: String, body: String, status: String = "200 OK") -> ByteBuffer {
@@ -153,7 +157,8 @@ final class FakeHandler: ChannelInboundHandler, @unchecked Sendable {
                     + Int(usage.ru_utime.tv_usec) + Int(usage.ru_stime.tv_usec)
                 let count = served.load(ordering: .relaxed)
                 let body = #"{"requests":\#(count),"cpu_us":\#(cpu),"max_rss_kb":\#(usage.ru_maxrss)}"#
-                context.writeAndFlush(wrapOutboundOut(Replies.response(type: "application/json", body: body)), promise: nil)
+                context.writeAndFlush(
+                    wrapOutboundOut(Replies.response(type: "application/json", body: body)), promise: nil)
                 return
             }
             served.add(1, ordering: .relaxed)
