@@ -98,7 +98,17 @@ if enabled("providers") {
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SystemPackage", package: "swift-system", condition: .when(platforms: [.linux])),
             ]
-        )
+        ),
+        // The real-path benchmark's fake model API (Benchmarks/README.md): OpenAI and Anthropic shapes
+        // with a fixed delay, on plain NIO so it costs far less per request than `refinery`.
+        .executableTarget(
+            name: "RefineryFakeProvider",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/Sources/RefineryFakeProvider"),
     ]
 }
 
@@ -124,6 +134,7 @@ if enabled("app") {
             dependencies: [
                 "RefineryCompiler", "RefineryRuntime", "RefineryProviders", "RefineryStore",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system", condition: .when(platforms: [.linux])),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),

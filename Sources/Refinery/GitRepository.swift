@@ -7,6 +7,12 @@
 package import Foundation
 import Subprocess
 
+#if canImport(System)
+    import System
+#else
+    import SystemPackage
+#endif
+
 /// The git repository holding a file, queried through the `git` command.
 package struct GitRepository: Sendable {
     /// The repository's top-level folder.
@@ -111,6 +117,18 @@ package struct GitRepository: Sendable {
         return outcome
     }
 
+    /// `git`, located once per process by looking for the file on `PATH` (`.name("git")` made
+    /// swift-subprocess try to spawn it in every `PATH` entry in turn: 8 forks a git call on a
+    /// typical PATH, 3 git calls a recorded run); `.name` only when it is not found, for its error.
+    private static let gitExecutable: Executable = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for folder in path.split(separator: ":", omittingEmptySubsequences: true) {
+            let candidate = folder.hasSuffix("/") ? "\(folder)git" : "\(folder)/git"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return .path(FilePath(candidate)) }
+        }
+        return .name("git")
+    }()
+
     private static func run(
         _ arguments: [String], in folder: URL, environment: Environment, timeout: Duration
     ) async throws -> Result? {
@@ -124,7 +142,7 @@ package struct GitRepository: Sendable {
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 let result = try await Subprocess.run(
-                    .name("git"), arguments: Arguments(["-C", folder.path] + arguments), environment: environment,
+                    gitExecutable, arguments: Arguments(["-C", folder.path] + arguments), environment: environment,
                     platformOptions: platformOptions, input: .none, output: .bytes(limit: outputLimit),
                     error: .string(limit: 64 << 10))
                 let status: Int32 =

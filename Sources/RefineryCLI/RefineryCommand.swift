@@ -34,6 +34,8 @@ struct RefineryCommand: AsyncParsableCommand {
     static func main() async {
         // Before any thread allocates: glibc then grows each thread's heap in large steps (see ProcessTuning).
         ProcessTuning.reserveHeapGrowth()
+        // Each call in flight holds a socket; the declared limits, not the shell's soft limit, bound them.
+        ProcessTuning.raiseOpenFileLimit()
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {

@@ -3,6 +3,12 @@
 
 internal import CMalloc
 
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Darwin)
+    internal import Darwin
+#endif
+
 /// Settings an executable applies once, first thing in `main`, before any thread allocates.
 public enum ProcessTuning {
     /// Bytes glibc reserves ahead when it creates a thread's heap (`M_TOP_PAD`).
@@ -29,5 +35,30 @@ public enum ProcessTuning {
         #else
             return false
         #endif
+    }
+
+    /// Raises the soft limit on open files to the hard limit.
+    ///
+    /// Every call in flight to an HTTP provider holds a connection, and the HTTP client adds no cap
+    /// of its own (the workflow's and endpoints' `max_concurrent` are the limits): a wide round asks
+    /// for thousands of sockets at once (N = 100 pairwise is 9,900), past the 1,024 a shell often
+    /// starts a process with. The hard limit is the system's to set; this only stops the soft one
+    /// from failing calls the user allowed.
+    /// - Returns: the soft limit now in force, `nil` when it cannot be read.
+    @discardableResult
+    public static func raiseOpenFileLimit() -> UInt64? {
+        #if canImport(Glibc)
+            let resource = Int32(RLIMIT_NOFILE.rawValue)
+        #else
+            let resource = RLIMIT_NOFILE
+        #endif
+        var limit = rlimit()
+        guard getrlimit(resource, &limit) == 0 else { return nil }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(resource, &raised) == 0 { limit = raised }
+        }
+        return UInt64(limit.rlim_cur)
     }
 }

@@ -102,7 +102,7 @@ package struct AnthropicProvider: WireProtocolProvider {
         }
         if let stop = params.stop, !stop.isEmpty { body["stop_sequences"] = .array(stop.map(JSONValue.string)) }
         if stream { body["stream"] = true }
-        return .object(body)
+        return JSONValue(body)
     }
 
     /// Text (thinking blocks skipped), usage, model and stop reason of a non-streamed reply.

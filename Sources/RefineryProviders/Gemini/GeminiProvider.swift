@@ -76,8 +76,8 @@ package struct GeminiProvider: WireProtocolProvider {
             config["responseMimeType"] = "application/json"
             config["responseSchema"] = GeminiSchema.convert(try HTTPProviderSupport.schema(format, provider: provider))
         }
-        if !config.isEmpty { body["generationConfig"] = .object(config) }
-        return .object(body)
+        if !config.isEmpty { body["generationConfig"] = JSONValue(config) }
+        return JSONValue(body)
     }
 
     /// The thinking configuration for a reasoning effort, `nil` when none is set.
@@ -144,7 +144,7 @@ package struct GeminiProvider: WireProtocolProvider {
 
     static func checkBlocked(_ parts: ModelReplyParts, provider: String) throws {
         guard let reason = parts.finishReason, safetyReasons.contains(reason),
-            parts.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            parts.text.allSatisfy(\.isWhitespace)
         else { return }
         throw ProviderError(
             code: .badRequest,

@@ -1,6 +1,8 @@
 // Gemini's `responseSchema` accepts an OpenAPI 3.0 subset of JSON Schema. Keywords outside it
 // make the API refuse the request, so schemas written for OpenAI are reduced first.
 
+package import RefineryRuntime
+
 /// Converts a JSON Schema to the subset Gemini's `responseSchema` accepts.
 ///
 /// Kept: `type`, `format`, `title`, `description`, `nullable`, `enum`, `properties`,
@@ -30,7 +32,7 @@ package enum GeminiSchema {
             case "const":
                 result["enum"] = [value]
             case "properties":
-                result["properties"] = .object((value.object ?? [:]).mapValues(convert))
+                result["properties"] = .object((value.fields ?? []).map { (key: $0.key, value: convert($0.value)) })
             case "items":
                 result["items"] = convert(value)
             case "anyOf":
@@ -39,6 +41,6 @@ package enum GeminiSchema {
                 if kept.contains(key) { result[key] = value }
             }
         }
-        return .object(result)
+        return JSONValue(result)
     }
 }

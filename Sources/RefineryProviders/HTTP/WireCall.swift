@@ -1,6 +1,8 @@
 // One HTTP exchange with a model API, described as data so the transport, the logging and
 // the error mapping are shared by every wire protocol.
 
+package import RefineryRuntime
+
 /// An HTTP request to a model API.
 package struct WireCall: Sendable {
     /// Full URL.

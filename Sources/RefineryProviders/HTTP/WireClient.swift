@@ -53,18 +53,21 @@ package struct WireClient: Sendable {
             return try await withDeadline(call) {
                 let response = try await execute(call)
                 let bytes = try await readBody(response, call: call)
-                let text = String(decoding: bytes, as: UTF8.self)
-                logger.debug(
-                    "\(provider) reply body", metadata: ["body": "\(String(redactor.redact(text).prefix(4096)))"])
-                guard (200..<300).contains(Int(response.status.code)) else {
-                    throw classify(response, body: text, call: call)
+                if logger.logLevel <= .debug {
+                    let text = String(decoding: bytes, as: UTF8.self)
+                    logger.debug(
+                        "\(provider) reply body", metadata: ["body": "\(String(redactor.redact(text).prefix(4096)))"])
                 }
-                guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                guard (200..<300).contains(Int(response.status.code)) else {
+                    throw classify(response, body: String(decoding: bytes, as: UTF8.self), call: call)
+                }
+                guard bytes.contains(where: { !Self.isJSONWhitespace($0) }) else {
                     throw ProviderError(
                         code: .emptyResponse, message: "\(provider) sent an empty reply body", provider: provider,
                         statusCode: Int(response.status.code))
                 }
                 guard let json = JSONValue.parse(bytes: bytes) else {
+                    let text = String(decoding: bytes, as: UTF8.self)
                     throw ProviderError(
                         code: .invalidResponse,
                         message:
@@ -191,9 +194,17 @@ package struct WireClient: Sendable {
         if !call.headers.contains(where: { $0.0.lowercased() == "content-type" }) {
             request.headers.add(name: "content-type", value: "application/json")
         }
-        let bodyText = call.body.jsonText
-        request.body = .bytes(ByteBuffer(string: bodyText))
+        var body: [UInt8] = []
+        body.reserveCapacity(1024)
+        guard call.body.write(into: &body) else {
+            throw ProviderError(
+                code: .badRequest,
+                message: "the \(provider) request holds a number JSON cannot spell (NaN or infinity)",
+                provider: provider)
+        }
+        request.body = .bytes(ByteBuffer(bytes: body))
         if logger.logLevel <= .debug {
+            let bodyText = String(decoding: body, as: UTF8.self)
             let headers = redactor.redactHeaders(call.headers).map { "\($0): \($1)" }.joined(separator: "; ")
             logger.debug(
                 "\(provider) request",
@@ -212,6 +223,11 @@ package struct WireClient: Sendable {
         } catch {
             throw transportError(error, call: call, duringBody: false)
         }
+    }
+
+    /// Space, tab, line feed, carriage return (and the vertical tab and form feed a server may pad with).
+    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (0x09...0x0D).contains(byte)
     }
 
     private func readBody(_ response: HTTPClientResponse, call: WireCall) async throws -> [UInt8] {

@@ -196,7 +196,7 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             body["stream"] = true
             body["stream_options"] = ["include_usage": true]
         }
-        return .object(body)
+        return JSONValue(body)
     }
 
     /// Text, usage, model and finish reason of a non-streamed reply.
@@ -233,8 +233,9 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         package func reply() throws -> ModelReplyParts { parts }
 
         package mutating func consume(_ event: SSEEvent) throws -> [String] {
-            let data = event.data.trimmingCharacters(in: .whitespaces)
-            if data == "[DONE]" {
+            let data = event.data
+            // Only a short event can be `[DONE]`: Foundation's trimming of every chunk cost 4 % of the CPU.
+            if data.utf8.count <= 32, data.trimmingCharacters(in: .whitespaces) == "[DONE]" {
                 sawDone = true
                 return []
             }

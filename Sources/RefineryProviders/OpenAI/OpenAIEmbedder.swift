@@ -1,7 +1,7 @@
 // OpenAI-compatible embeddings: POST {base}/v1/embeddings with every text in one `input` array.
 
 package import RefineryCompiler
-import RefineryRuntime
+package import RefineryRuntime
 
 /// Embeds texts through an OpenAI-compatible `/v1/embeddings` endpoint.
 package struct OpenAIEmbedder: Embedder {

@@ -94,7 +94,8 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         httpConfiguration.redirectConfiguration = .disallow
         // The engine's `max_concurrent` and each endpoint's `max_concurrent` are the concurrency limits;
         // AsyncHTTPClient's own default (8 HTTP/1.1 connections per host) would silently queue the rest of a
-        // wide round sent to a local server, with their timeouts running.
+        // wide round sent to a local server, with their timeouts running, and any finite cap does the same
+        // past it (1,024 sent N = 50's 2,450 reviews in three waves).
         httpConfiguration.connectionPool = HTTPClient.Configuration.ConnectionPool(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Self.connectionsPerHost)
         // A refused or unreachable connection fails the request at once (`.unreachable`) instead of
@@ -108,8 +109,9 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         }
     }
 
-    /// HTTP/1.1 connections kept per host: above any concurrency a workflow asks for in practice.
-    static let connectionsPerHost = 1024
+    /// HTTP/1.1 connections per host: no cap of the client's own, so only the declared limits bound
+    /// the calls in flight (the pool reserves room for at most 1,024 up front, whatever the cap).
+    static let connectionsPerHost = Int.max
 
     // MARK: - Resolution
 

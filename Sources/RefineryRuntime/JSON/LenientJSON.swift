@@ -4,65 +4,6 @@
 
 internal import Foundation
 
-/// A JSON value with object keys kept in reply order.
-package enum JSONValue: Sendable, Hashable {
-    case object([(key: String, value: JSONValue)])
-    case array([JSONValue])
-    case string(String)
-    case number(Double)
-    case bool(Bool)
-    case null
-
-    /// The value under `key` (exact match first, then case-insensitive, ignoring `_`, `-` and spaces).
-    package subscript(key: String) -> JSONValue? {
-        guard case .object(let pairs) = self else { return nil }
-        if let exact = pairs.first(where: { $0.key == key }) { return exact.value }
-        let wanted = Self.normalizedKey(key)
-        return pairs.first(where: { Self.normalizedKey($0.key) == wanted })?.value
-    }
-
-    /// The first value present under any of `keys`.
-    package func first(_ keys: [String]) -> JSONValue? {
-        for key in keys {
-            if let value = self[key] { return value }
-        }
-        return nil
-    }
-
-    static func normalizedKey(_ key: String) -> String {
-        String(key.lowercased().filter { $0 != "_" && $0 != "-" && $0 != " " })
-    }
-
-    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
-        switch (lhs, rhs) {
-        case (.object(let a), .object(let b)):
-            a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-        case (.array(let a), .array(let b)): a == b
-        case (.string(let a), .string(let b)): a == b
-        case (.number(let a), .number(let b)): a == b
-        case (.bool(let a), .bool(let b)): a == b
-        case (.null, .null): true
-        default: false
-        }
-    }
-
-    package func hash(into hasher: inout Hasher) {
-        switch self {
-        case .object(let pairs):
-            hasher.combine(0)
-            for pair in pairs {
-                hasher.combine(pair.key)
-                hasher.combine(pair.value)
-            }
-        case .array(let values): hasher.combine(1); hasher.combine(values)
-        case .string(let text): hasher.combine(2); hasher.combine(text)
-        case .number(let number): hasher.combine(3); hasher.combine(number)
-        case .bool(let flag): hasher.combine(4); hasher.combine(flag)
-        case .null: hasher.combine(5)
-        }
-    }
-}
-
 /// Finds and reads the JSON value in a model reply.
 package enum LenientJSON {
     /// Which top-level value to look for.
@@ -85,7 +26,12 @@ package enum LenientJSON {
 
     /// Parses `text` as a single JSON value (leading/trailing whitespace allowed).
     package static func parse(_ text: String) -> JSONValue? {
-        var reader = Reader(Array(text.utf8))
+        parse(bytes: Array(text.utf8))
+    }
+
+    /// Parses UTF-8 `bytes` as a single JSON value (leading/trailing whitespace allowed).
+    package static func parse(bytes: [UInt8]) -> JSONValue? {
+        var reader = Reader(bytes)
         reader.skipWhitespace()
         guard let value = reader.value(depth: 0) else { return nil }
         reader.skipWhitespace()

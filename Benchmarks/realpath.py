@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""The real-path benchmark: the release `refinery` binary against RefineryFakeProvider (Benchmarks/README.md).
+
+For each N it runs `refinery run consensus` with N members of one fake endpoint (at most 64, the compiler's
+cap), 2 rounds (2·N² calls), every call allowed in flight, the ledger on (a fresh store per run), and reports per run:
+  wall ÷ critical path (4 calls deep × the fake's delay), refinery's CPU per call (user + sys from wait4's rusage,
+  refinery only, ÷ calls), its peak RSS (ru_maxrss), and the fake's own CPU per request (from its /stats).
+Then min / median / max over the runs. `--zero` also times an 8-call run (N = 2) against a zero-delay fake.
+CPU is the kernel's accounting of the process (wait4), so on a loaded machine compare the minimum and median
+of several runs; valgrind 3.19 cannot read the release binary's DWARF 5 and this VM has no hardware counters.
+
+  Benchmarks/realpath.py [--bin PATH] [--fake PATH] [--sizes 3,10,30,50,64] [--runs 5] [--delay-ms 200]
+                         [--shape openai|anthropic] [--zero]
+"""
+import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
+
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.dirname(here)
+
+
+def start_fake(path, delay_ms):
+    fake = subprocess.Popen([path, "--delay-ms", str(delay_ms)], stdout=subprocess.PIPE, text=True)
+    port = int(fake.stdout.readline())
+    return fake, port
+
+
+def fake_stats(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats") as reply:
+        return json.load(reply)
+
+
+def sandbox(port, shape):
+    home = tempfile.mkdtemp(prefix="refinery-realpath-")
+    os.makedirs(f"{home}/config/refinery")
+    with open(f"{home}/config/refinery/providers.yaml", "w") as f:
+        f.write(f'providers:\n  - {{ name: fake, base_url: "http://127.0.0.1:{port}" }}\n')
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "NO_COLOR": "1",
+        "XDG_DATA_HOME": f"{home}/data", "XDG_CONFIG_HOME": f"{home}/config",
+        "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}", "ANTHROPIC_API_KEY": "sk-ant-benchmark",
+    }
+    return home, env
+
+
+def run_once(binary, port, shape, n):
+    home, env = sandbox(port, shape)
+    model = "fake/m" if shape == "openai" else "anthropic/claude-sonnet-4-5"
+    argv = [
+        binary, "run", "consensus", "What is 2+2?", "--models", f"{model}:{n}", "--min-rounds", "2",
+        "--max-rounds", "2", "--max-concurrent", str(max(8, 2 * n * n)), "--timeout", "600",
+        "--store", f"{home}/runs.db", "--output-format", "json", "--quiet",
+    ]
+    out = open(f"{home}/stdout", "w")
+    err = open(f"{home}/stderr", "w")
+    started = time.monotonic()
+    child = subprocess.Popen(argv, env=env, cwd=home, stdout=out, stderr=err)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.monotonic() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    out.close(); err.close()
+    report = open(f"{home}/stdout").read()
+    if child.returncode != 0:
+        sys.exit(f"refinery exited {child.returncode} at N={n}:\n{open(f'{home}/stderr').read()[-2000:]}\n{report[-2000:]}")
+    shutil.rmtree(home, ignore_errors=True)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def spread(values, fmt):
+    return " / ".join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", default=f"{root}/.build-release/release/refinery")
+    parser.add_argument("--fake", default=f"{root}/.build-release/release/RefineryFakeProvider")
+    parser.add_argument("--sizes", default="3,10,30,50,64")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--delay-ms", type=int, default=200)
+    parser.add_argument("--shape", choices=["openai", "anthropic"], default="openai")
+    parser.add_argument("--zero", action="store_true", help="also time the 8-call run at zero delay")
+    args = parser.parse_args()
+
+    with open("/proc/loadavg") as f:
+        print(f"load average before: {f.read().split()[:3]}, {os.cpu_count()} cores")
+    fake, port = start_fake(args.fake, args.delay_ms)
+    try:
+        critical = 4 * args.delay_ms / 1000
+        print(f"shape {args.shape}, delay {args.delay_ms} ms, critical path {critical * 1000:.0f} ms, "
+              f"{args.runs} runs per N; figures min / median / max")
+        print("| N | calls | wall ÷ critical path | CPU per call (µs) | peak RSS (MB) | fake CPU per request (µs) |")
+        print("|---|---|---|---|---|---|")
+        for n in [int(s) for s in args.sizes.split(",")]:
+            calls = 2 * (n + n * (n - 1))
+            ratios, cpus, rss, fakes = [], [], [], []
+            for _ in range(args.runs):
+                before = fake_stats(port)
+                wall, cpu, peak = run_once(args.bin, port, args.shape, n)
+                after = fake_stats(port)
+                served = after["requests"] - before["requests"]
+                if served != calls:
+                    sys.exit(f"N={n}: the fake served {served} requests, expected {calls}")
+                ratios.append(wall / critical)
+                cpus.append(cpu / calls * 1e6)
+                rss.append(peak)
+                fakes.append((after["cpu_us"] - before["cpu_us"]) / served)
+            print(f"| {n} | {calls:,} | {spread(ratios, '{:.3f}')} | {spread(cpus, '{:.0f}')} | "
+                  f"{spread(rss, '{:.0f}')} | {spread(fakes, '{:.0f}')} |", flush=True)
+    finally:
+        fake.kill()
+
+    if args.zero:
+        fake, port = start_fake(args.fake, 0)
+        try:
+            walls = [run_once(args.bin, port, args.shape, 2)[0] * 1000 for _ in range(max(args.runs, 10))]
+            print(f"8-call run (N = 2, 2 rounds) at zero delay: wall {spread(walls, '{:.1f}')} ms")
+        finally:
+            fake.kill()
+    with open("/proc/loadavg") as f:
+        print(f"load average after: {f.read().split()[:3]}")
+
+
+if __name__ == "__main__":
+    main()
