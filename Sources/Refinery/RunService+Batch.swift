@@ -38,7 +38,7 @@ extension RunService {
         id: String, concurrency: Int? = nil, maxBudgetUSD: Double? = nil, debug: Bool = false,
         progress: ((BatchProgress) -> Void)? = nil, results: (BatchItemRecord) throws -> Void
     ) async throws -> BatchOutcome {
-        let store = try openSQLiteStore(for: "batch resume")
+        let store = try await openStore()
         let record = try await store.batch(id: id)
         var spec = try BatchSpec.decode(record.specJSON, batchID: record.id)
         if let concurrency { spec.concurrency = max(1, concurrency) }
@@ -113,12 +113,12 @@ extension RunService {
 
     /// `refinery batch list`: batches and benches, newest first.
     public func listBatches(limit: Int = 50) async throws -> [BatchSummary] {
-        try await openSQLiteStore(for: "batch list").listBatches(limit: limit, resumable: Self.unfinishedStatuses)
+        try await openStore().listBatches(limit: limit, resumable: Self.unfinishedStatuses)
     }
 
     /// Where a recorded batch streamed its results (`--output`), for `batch resume` to write there again.
     public func recordedOutput(ofBatch id: String) async throws -> String? {
-        let record = try await openSQLiteStore(for: "batch resume").batch(id: id)
+        let record = try await openStore().batch(id: id)
         return try BatchSpec.decode(record.specJSON, batchID: record.id).output
     }
 

@@ -16,7 +16,7 @@ extension RunService {
         _ plan: BatchPlan, previous: [String: BatchItemRecord], isResume: Bool,
         progress: ((BatchProgress) -> Void)?, results: (BatchItemRecord) throws -> Void
     ) async throws -> BatchOutcome {
-        let store = try openSQLiteStore(for: plan.record.kind)
+        let store = try await openStore()
         return try await withProviders(for: plan.workflows, debug: plan.debug) {
             providers, embedder, logger in
             if isResume {
@@ -99,7 +99,7 @@ extension RunService {
     /// Runs one job to its record; never throws (a failure is the job's status, resumable).
     private func runJob(
         _ job: BatchJob, loaded: LoadedWorkflow, batchID: String, seed: UInt64, earlier: BatchItemRecord?,
-        budgetUSD: Double?, store: some RunStore & BatchLedger, providers: any ProviderResolver, embedder: (any Embedder)?,
+        budgetUSD: Double?, store: any RunStore, providers: any ProviderResolver, embedder: (any Embedder)?,
         logger: Logger
     ) async -> BatchItemRecord {
         let runID = earlier?.runID ?? EngineConfiguration.makeRunID()

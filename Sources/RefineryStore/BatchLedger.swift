@@ -162,7 +162,8 @@ public struct BatchSummary: Sendable, Hashable, Codable {
     }
 }
 
-/// Where batches and their jobs are recorded. ``SQLiteRunStore`` implements it next to the run ledger.
+/// Where batches and their jobs are recorded. Part of every ``RunStore`` (SQLite and PostgreSQL), next to
+/// the runs its jobs record.
 public protocol BatchLedger: Sendable {
     /// Inserts a new batch.
     func createBatch(_ batch: BatchRecord) async throws

@@ -6,9 +6,10 @@
 public import Foundation
 public import RefineryRuntime
 
-/// A run store: runs, rounds and calls, with the same semantics in every implementation (a call is
-/// committed before `record` returns; a succeeded call is stored once; `resume` never pays twice).
-public protocol RunStore: RunLedger {
+/// A run store: runs, rounds and calls, and the batches and benches grouping runs, with the same
+/// semantics in every implementation (a call is committed before `record` returns; a succeeded call is
+/// stored once; `resume` never pays twice; a batch job's row is replaced, never duplicated).
+public protocol RunStore: RunLedger, BatchLedger {
     /// Where the store lives, printable: a file path, or a `postgres://` URL without its password.
     var location: String { get }
 
@@ -37,4 +38,11 @@ public protocol RunStore: RunLedger {
 extension SQLiteRunStore: RunStore {
     /// The database file, or `:memory:`.
     public var location: String { path }
+}
+
+/// The `LIKE` pattern matching the ids that start with `prefix`: its backslashes, `%` and `_` matched
+/// literally (with `ESCAPE` backslash), so an id holding them finds only itself.
+func likePattern(prefix: String) -> String {
+    prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+        .replacingOccurrences(of: "_", with: "\\_") + "%"
 }

@@ -64,10 +64,9 @@ extension SQLiteRunStore: BatchLedger {
             if let row = try Row.fetchOne(db, sql: "SELECT * FROM batches WHERE id = ?", arguments: [id]) {
                 return Self.batchRecord(row)
             }
-            let escaped = id.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_")
             let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM batches WHERE id LIKE ? ESCAPE '\\' LIMIT 2", arguments: [escaped + "%"])
+                db, sql: "SELECT * FROM batches WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                arguments: [likePattern(prefix: id)])
             guard !id.isEmpty, let first = rows.first else {
                 throw StoreError(
                     code: .notFound,

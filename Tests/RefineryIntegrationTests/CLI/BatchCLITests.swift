@@ -34,7 +34,7 @@ extension CLIEndToEnd {
             try text.split(separator: "\n").map { try CLIHarness.json(String($0)) }
         }
 
-        private static func list(
+        static func list(
             _ binary: RefineryBinary, store: String, environment: [String: String], directory: URL
         ) async throws -> [[String: Any]] {
             let listed = try await binary.run(
