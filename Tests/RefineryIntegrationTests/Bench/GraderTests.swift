@@ -128,6 +128,25 @@ import Testing
         #expect(items.first?.fields["extra"] == "true")
     }
 
+    @Test func aLimitTakesTheFirstItemsOrASeededSampleInFileOrder() throws {
+        let text = (1...50).map { "{\"question\": \"q\($0)\", \"answer\": \"\($0)\"}" }.joined(separator: "\n")
+        let items = try Dataset.read(text, path: "d.jsonl")
+        #expect(Dataset.select(items, limit: nil).count == 50)
+        #expect(Dataset.select(items, limit: 80, seed: 7).count == 50)
+        #expect(Dataset.select(items, limit: 3).map(\.id) == ["1", "2", "3"])
+        // The same sample on every machine (SHA-256 of "7|id", checked with Python's hashlib), in file order.
+        let sample = Dataset.select(items, limit: 10, seed: 7)
+        #expect(sample.map(\.id) == ["7", "9", "15", "18", "19", "24", "25", "30", "31", "42"])
+        #expect(Dataset.select(items, limit: 10, seed: 8) != sample)
+        // Drawn by id, not position: the rows in another order give the same items.
+        #expect(Set(Dataset.select(items.reversed(), limit: 10, seed: 7).map(\.id)) == Set(sample.map(\.id)))
+    }
+
+    @Test func datasetInfoHashesTheFileBytes() {
+        let info = BenchDatasetInfo(path: "d.jsonl", contents: Array("abc".utf8), items: 1)
+        #expect(info.sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
     @Test(arguments: [
         ("{\"question\": \"a\"}\nnot json\n", "x.jsonl", "x.jsonl:2: not a JSON object"),
         ("{\"answer\": \"4\"}\n", "x.jsonl", "x.jsonl:1: no prompt"),
