@@ -1,7 +1,8 @@
 // The ledger interface the application uses, whatever database holds it: the runtime's `RunLedger`
 // (calls, recorded as they finish) plus the run-level writes and the queries behind
-// `refinery runs list|show|export`, `resume` and `report`. Two implementations: SQLiteRunStore (one
-// file, the default) and PostgresRunStore (a shared server, `--store postgres://...`).
+// `refinery runs list|show|export`, `resume` and `report`, and the `BatchLedger` of `batch` and `bench`.
+// Two implementations: SQLiteRunStore (one file, the default) and PostgresRunStore (a shared server,
+// `--store postgres://...`).
 
 public import Foundation
 public import RefineryRuntime
