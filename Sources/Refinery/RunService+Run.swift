@@ -52,11 +52,23 @@ extension RunService {
         _ stored: StoredRun, graph: ExecutionGraph?, store: any RunStore, isResume: Bool, debug: Bool,
         events: (@Sendable (RunEvent) -> Void)?
     ) async throws -> RunResult {
+        try await withProviders(for: [stored.workflow], debug: debug) { providers, embedder, logger in
+            try await execute(
+                stored, graph: graph, store: store, isResume: isResume, providers: providers, embedder: embedder,
+                logger: logger, events: events)
+        }
+    }
+
+    /// Runs `body` with the providers of this service: ``providers`` when set, else one HTTP provider
+    /// registry (its endpoint gates and rate limits shared by everything `body` runs), after checking
+    /// that every participant of `workflows` has credentials (exit 4 before any call).
+    func withProviders<T>(
+        for workflows: [Workflow], debug: Bool,
+        _ body: (any ProviderResolver, (any Embedder)?, Logger) async throws -> T
+    ) async throws -> T {
         let logger = Self.logger(debug: debug)
         if let providers {
-            return try await execute(
-                stored, graph: graph, store: store, isResume: isResume, providers: providers,
-                embedder: providers as? any Embedder, logger: logger, events: events)
+            return try await body(providers, providers as? any Embedder, logger)
         }
         let providerEnvironment = ProviderEnvironment.load(
             environment: environment, dotEnvDirectory: workingDirectory.path)
@@ -64,19 +76,22 @@ extension RunService {
         return try await ProviderRegistry.withRegistry(
             environment: providerEnvironment, configuration: providersConfig, logger: logger
         ) { registry in
-            let check = Self.checkCredentials(of: stored.workflow, registry: registry)
-            if !check.problems.isEmpty {
-                throw InputError(
-                    code: .credentials, message: check.problems.map(\.description).joined(separator: "\n"))
+            var problems: [CredentialProblem] = []
+            var warnings: [String] = []
+            for workflow in workflows {
+                let check = Self.checkCredentials(of: workflow, registry: registry)
+                problems += check.problems.filter { problem in !problems.contains { $0 == problem } }
+                warnings += check.warnings.filter { !warnings.contains($0) }
             }
-            for warning in check.warnings { warn(warning, logger: logger) }
-            return try await execute(
-                stored, graph: graph, store: store, isResume: isResume, providers: registry, embedder: registry,
-                logger: logger, events: events)
+            if !problems.isEmpty {
+                throw InputError(code: .credentials, message: problems.map(\.description).joined(separator: "\n"))
+            }
+            for warning in warnings { warn(warning, logger: logger) }
+            return try await body(registry, registry, logger)
         }
     }
 
-    private func execute(
+    func execute(
         _ stored: StoredRun, graph: ExecutionGraph?, store: any RunStore, isResume: Bool,
         providers: any ProviderResolver,
         embedder: (any Embedder)?, logger: Logger, events: (@Sendable (RunEvent) -> Void)?

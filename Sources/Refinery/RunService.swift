@@ -53,7 +53,8 @@ public struct RunService: Sendable {
     }
 
     /// Opens the run store at ``resolvedStorePath``: a ``PostgresRunStore`` for a `postgres://` URL (its
-    /// password from the URL, `PGPASSWORD` or `~/.pgpass`), else a ``SQLiteRunStore``.
+    /// password from the URL, `PGPASSWORD` or `~/.pgpass`), else a ``SQLiteRunStore``. Either holds runs
+    /// and batches: every ledger command works on both.
     public func openStore() async throws -> any RunStore {
         let redactor = ledgerRedactor()
         let store = resolvedStorePath
@@ -64,19 +65,6 @@ public struct RunService: Sendable {
                 server, redactor: redactor.adding(server.password.map { [$0] } ?? []))
         }
         return try SQLiteRunStore(path: store, redactor: redactor)
-    }
-
-    /// Opens the run store at ``resolvedStorePath`` when it is a SQLite file, for the commands whose tables
-    /// only the SQLite store has so far; a `postgres://` URL is refused as bad input naming `command`.
-    package func openSQLiteStore(for command: String) throws -> SQLiteRunStore {
-        guard !PostgresLocation.isPostgresURL(resolvedStorePath) else {
-            throw InputError(
-                code: .invalidOption,
-                message: "`refinery \(command)` keeps its records in a SQLite store only, for now; give --store a "
-                    + "file (or unset REFINERY_STORE). Runs, resume, runs list|show|export and report work on PostgreSQL."
-            )
-        }
-        return try SQLiteRunStore(path: resolvedStorePath, redactor: ledgerRedactor())
     }
 
     /// The ledger hides every credential this environment holds, in whatever form a server echoed it.

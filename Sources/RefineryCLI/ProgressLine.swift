@@ -39,9 +39,14 @@ struct ProgressLine: Sendable {
     }
 
     func show(_ state: ProgressState) {
+        show(text: Self.text(state))
+    }
+
+    /// Draws `text` in place (a batch's items done, cost and ETA).
+    func show(text: String) {
         guard enabled else { return }
         // The stage name can come from a workflow file: escaped like any text, then drawn in place.
-        let text = TerminalText.escaped(Self.text(state))
+        let text = TerminalText.escaped(text)
         let styled = color ? "\u{1B}[2m\(text)\u{1B}[0m" : text
         Output.errorControl("\r\u{1B}[2K\(styled)")
     }

@@ -80,7 +80,8 @@ extension PostgresRunStore {
                 WHERE status = 'succeeded'
                 """,
             ]
-        )
+        ),
+        ("v2-batches", batchTables),
     ]
 
     /// An arbitrary constant naming Refinery's migration lock among the server's advisory locks.

@@ -113,21 +113,27 @@ extension PostgresRunStore {
             templateHashes: found.templateHashes)
     }
 
-    private func fetchRun(id: String) async throws -> (run: StoredRun, templateHashes: [String]) {
-        var rows = try await query("SELECT * FROM runs WHERE id = $1", binds: id)
+    /// The row of `table` whose id is `id`, else the only row whose id starts with it (`runs show 3f2c`).
+    /// `table` is one of this store's own tables, never the user's text.
+    func rowByIDOrPrefix(
+        in table: String, id: String, notFound: String
+    ) async throws -> PostgresRandomAccessRow {
+        var rows = try await query("SELECT * FROM \(table) WHERE id = $1", binds: id)
         if rows.isEmpty, !id.isEmpty {
-            let escaped = id.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_")
-            rows = try await query("SELECT * FROM runs WHERE id LIKE $1 ESCAPE '\\' LIMIT 2", binds: escaped + "%")
+            rows = try await query(
+                "SELECT * FROM \(table) WHERE id LIKE $1 ESCAPE '\\' LIMIT 2", binds: likePattern(prefix: id))
             guard rows.count < 2 else {
                 throw StoreError(
-                    code: .ambiguousID, message: "Several runs start with \(id); give more characters of the id.")
+                    code: .ambiguousID, message: "Several \(table) start with \(id); give more characters of the id.")
             }
         }
-        guard let row = rows.first?.makeRandomAccess() else {
-            throw StoreError(
-                code: .notFound, message: "No run with id \(id). `refinery runs list` shows the recorded runs.")
-        }
+        guard let row = rows.first?.makeRandomAccess() else { throw StoreError(code: .notFound, message: notFound) }
+        return row
+    }
+
+    private func fetchRun(id: String) async throws -> (run: StoredRun, templateHashes: [String]) {
+        let row = try await rowByIDOrPrefix(
+            in: "runs", id: id, notFound: "No run with id \(id). `refinery runs list` shows the recorded runs.")
         let run = StoredRun(
             id: try row["id"].decode(String.self), workflowName: try row["workflow_name"].decode(String.self),
             status: try row["status"].decode(String.self), prompt: try row["prompt"].decode(String.self),

@@ -388,6 +388,12 @@ extension Int: PostgresBindable {
 extension Double: PostgresBindable {
     func append(to bindings: inout PostgresBindings) { bindings.append(self) }
 }
+extension Bool: PostgresBindable {
+    func append(to bindings: inout PostgresBindings) { bindings.append(self) }
+}
+extension Array: PostgresBindable where Element == String {
+    func append(to bindings: inout PostgresBindings) { bindings.append(self) }
+}
 extension Date: PostgresBindable {
     func append(to bindings: inout PostgresBindings) { bindings.append(self) }
 }

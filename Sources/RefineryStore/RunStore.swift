@@ -1,14 +1,16 @@
 // The ledger interface the application uses, whatever database holds it: the runtime's `RunLedger`
 // (calls, recorded as they finish) plus the run-level writes and the queries behind
-// `refinery runs list|show|export`, `resume` and `report`. Two implementations: SQLiteRunStore (one
-// file, the default) and PostgresRunStore (a shared server, `--store postgres://...`).
+// `refinery runs list|show|export`, `resume` and `report`, and the `BatchLedger` of `batch` and `bench`.
+// Two implementations: SQLiteRunStore (one file, the default) and PostgresRunStore (a shared server,
+// `--store postgres://...`).
 
 public import Foundation
 public import RefineryRuntime
 
-/// A run store: runs, rounds and calls, with the same semantics in every implementation (a call is
-/// committed before `record` returns; a succeeded call is stored once; `resume` never pays twice).
-public protocol RunStore: RunLedger {
+/// A run store: runs, rounds and calls, and the batches and benches grouping runs, with the same
+/// semantics in every implementation (a call is committed before `record` returns; a succeeded call is
+/// stored once; `resume` never pays twice; a batch job's row is replaced, never duplicated).
+public protocol RunStore: RunLedger, BatchLedger {
     /// Where the store lives, printable: a file path, or a `postgres://` URL without its password.
     var location: String { get }
 
@@ -37,4 +39,11 @@ public protocol RunStore: RunLedger {
 extension SQLiteRunStore: RunStore {
     /// The database file, or `:memory:`.
     public var location: String { path }
+}
+
+/// The `LIKE` pattern matching the ids that start with `prefix`: its backslashes, `%` and `_` matched
+/// literally (with `ESCAPE` backslash), so an id holding them finds only itself.
+func likePattern(prefix: String) -> String {
+    prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+        .replacingOccurrences(of: "_", with: "\\_") + "%"
 }

@@ -64,6 +64,7 @@ extension SQLiteRunStore {
                     WHERE status = 'succeeded'
                     """)
         }
+        migrator.registerMigration("v2-batches") { db in try createBatchTables(db) }
         return migrator
     }()
 }

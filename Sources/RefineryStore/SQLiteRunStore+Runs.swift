@@ -94,10 +94,8 @@ extension SQLiteRunStore {
 
     private static func fetchRun(_ db: Database, id: String) throws -> RunRow {
         if let row = try RunRow.fetchOne(db, key: id) { return row }
-        let escaped = id.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_")
         let matches = try RunRow.fetchAll(
-            db, sql: "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2", arguments: [escaped + "%"])
+            db, sql: "SELECT * FROM runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2", arguments: [likePattern(prefix: id)])
         guard !id.isEmpty, let first = matches.first else {
             throw StoreError(
                 code: .notFound, message: "No run with id \(id). `refinery runs list` shows the recorded runs.")

@@ -21,6 +21,9 @@ struct ContractStore: Sendable {
     let reopen: @Sendable (Redactor) async throws -> any RunStore
     let cleanup: @Sendable () async -> Void
 
+    /// The migrations every store of this build has applied: the same names in both.
+    static let migrations = ["v1-runs-rounds-calls", "v2-batches"]
+
     static func make(_ kind: StoreKind, redactor: Redactor = Redactor()) async throws -> ContractStore {
         switch kind {
         case .sqlite:
@@ -39,7 +42,7 @@ struct ContractStore: Sendable {
 }
 
 /// Runs `body` against a fresh store of `kind`, then removes it.
-private func withStore(
+func withStore(
     _ kind: StoreKind, redactor: Redactor = Redactor(), _ body: (ContractStore) async throws -> Void
 ) async throws {
     let opened = try await ContractStore.make(kind, redactor: redactor)
@@ -64,10 +67,10 @@ private func withStore(
     @Test(arguments: StoreKind.available)
     func migrationsAreAppliedOnceAndReopeningIsIdempotent(kind: StoreKind) async throws {
         try await withStore(kind) { opened in
-            #expect(try await opened.store.appliedMigrations() == ["v1-runs-rounds-calls"])
+            #expect(try await opened.store.appliedMigrations() == ContractStore.migrations)
             try await opened.store.createRun(Fixture.run(id: "run-1"))
             let again = try await opened.reopen(Redactor())
-            #expect(try await again.appliedMigrations() == ["v1-runs-rounds-calls"])
+            #expect(try await again.appliedMigrations() == ContractStore.migrations)
             #expect(try await again.run(id: "run-1") == Fixture.run(id: "run-1"))
         }
     }
@@ -81,7 +84,7 @@ private func withStore(
                 for _ in 0..<6 { group.addTask { try await opened.reopen(Redactor()) } }
                 return try await group.reduce(into: [any RunStore]()) { $0.append($1) }
             }
-            for store in stores { #expect(try await store.appliedMigrations() == ["v1-runs-rounds-calls"]) }
+            for store in stores { #expect(try await store.appliedMigrations() == ContractStore.migrations) }
         }
     }
 

@@ -2,6 +2,7 @@
 // row), read into items with an id, a prompt, a reference and optionally the row's own grader.
 
 internal import Foundation
+internal import RefineryCompiler
 internal import RefineryRuntime
 
 /// One row of a dataset.
@@ -62,6 +63,41 @@ package enum Dataset {
             seen[id] = line
             return DatasetItem(
                 id: id, prompt: prompt, reference: referenceKey.flatMap { fields[$0] }, grader: grader, fields: fields)
+        }
+    }
+
+    /// The items a bench runs: every item, or `limit` of them: the first `limit` in file order, or with
+    /// `seed` a sample drawn by that seed (the items whose SHA-256 of `seed|id` is smallest, so the same
+    /// seed draws the same sample on every machine and a resumed bench the same items). File order is kept.
+    package static func select(_ items: [DatasetItem], limit: Int?, seed: UInt64? = nil) -> [DatasetItem] {
+        guard let limit, limit < items.count else { return items }
+        guard let seed else { return Array(items.prefix(max(limit, 0))) }
+        let ranks = items.map { WorkflowCompiler.sha256Hex(Array("\(seed)|\($0.id)".utf8)) }
+        let chosen = Set(items.indices.sorted { (ranks[$0], $0) < (ranks[$1], $1) }.prefix(max(limit, 0)))
+        return items.indices.filter(chosen.contains).map { items[$0] }
+    }
+
+    /// Checks that every item can be graded: it has a reference, and its grader (the row's own, else
+    /// `grader`) reads a value from it, so a bench never pays for runs it cannot grade.
+    ///
+    /// - Throws: ``InputError`` (exit 4) naming the first item that cannot be graded, with what to do.
+    package static func checkGradable(_ items: [DatasetItem], path: String, grader: Grader) throws(InputError) {
+        for item in items {
+            guard let reference = item.reference, !reference.isEmpty else {
+                throw InputError(
+                    code: .unreadable,
+                    message: "\(path): item `\(item.id)` has no reference: the row has no "
+                        + referenceFields.map { "`\($0)`" }.joined(separator: ", ")
+                        + " field. Name the field with --reference-field.")
+            }
+            let itemGrader = item.grader ?? grader
+            guard itemGrader.expected(reference) != nil else {
+                throw InputError(
+                    code: .unreadable,
+                    message: "\(path): item `\(item.id)`: the \(itemGrader.name) grader reads nothing from its "
+                        + "reference `\(reference.prefix(60))`. Choose another grader with --grader or a `grader` "
+                        + "column.")
+            }
         }
     }
 

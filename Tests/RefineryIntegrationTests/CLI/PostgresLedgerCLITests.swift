@@ -42,6 +42,18 @@ enum PostgresLedger {
             try? await admin.executeForTesting("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
             await admin.close()
         }
+
+        /// Runs `body`, then drops the database, whether `body` threw or not.
+        func use<T>(_ body: () async throws -> T) async throws -> T {
+            do {
+                let result = try await body()
+                await drop()
+                return result
+            } catch {
+                await drop()
+                throw error
+            }
+        }
     }
 }
 
@@ -64,9 +76,8 @@ extension CLIEndToEnd {
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
             let database = try await PostgresLedger.Database()
-            let outputs: [String]
-            do {
-                outputs = try await FakeServer.run { server in
+            let outputs = try await database.use {
+                try await FakeServer.run { server in
                     var outputs: [String] = []
                     server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
                     var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
@@ -121,11 +132,7 @@ extension CLIEndToEnd {
                     #expect(refused.stderr.contains("refused the login"))
                     return outputs
                 }
-            } catch {
-                await database.drop()
-                throw error
             }
-            await database.drop()
             for output in outputs { #expect(!output.contains(database.password), "the password was printed") }
         }
 
@@ -189,7 +196,7 @@ extension CLIEndToEnd {
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
             let database = try await PostgresLedger.Database()
-            do {
+            try await database.use {
                 try await FakeServer.run { server in
                     server.route(
                         FakeOpenAI.path, .delayed(Self.delay, FakeOpenAI.completion(CLIHarness.universalReply())))
@@ -240,11 +247,123 @@ extension CLIEndToEnd {
                         (final["winner"] as? [String: Any])?["answer"] as? String
                             == (first["winner"] as? [String: Any])?["answer"] as? String)
                 }
-            } catch {
-                await database.drop()
-                throw error
             }
-            await database.drop()
+        }
+
+        /// `refinery batch` on a PostgreSQL ledger, killed with SIGKILL after `killAt` of the calls a whole
+        /// batch makes, then `batch resume`: an item finished before the kill is not run again, the server
+        /// sees exactly the calls not recorded before the kill, and every item ends with the answer and
+        /// the batch with the cost of an uninterrupted run (a SQLite ledger, the reference).
+        @Test(arguments: [0.1, 0.6])
+        func killedBatchResumesWithoutRedoingOrPayingTwice(killAt: Double) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let questions = (1...6).map { "What is \($0)+\($0)?" }
+            let input = questions.enumerated().map { #"{"id":"q\#($0.offset)","question":"\#($0.element)"}"# }
+            try sandbox.write("in.jsonl", Data((input.joined(separator: "\n") + "\n").utf8))
+            let database = try await PostgresLedger.Database()
+            let outputs = try await database.use {
+                try await FakeServer.run { server in
+                    var outputs: [String] = []
+                    server.route(
+                        FakeOpenAI.path, .delayed(.milliseconds(60), FakeOpenAI.completion(CLIHarness.universalReply()))
+                    )
+                    var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                    environment["PGPASSWORD"] = database.password
+                    let batch = [
+                        "batch", "consensus", "--input", "in.jsonl", "--models", CLIHarness.threeModels,
+                        "--concurrency", "2", "--seed", "3",
+                    ]
+                    func hits(_ question: String, since start: Int) -> Int {
+                        server.requests.dropFirst(start).filter { $0.body.contains(question) }.count
+                    }
+                    let reference = try await binary.run(
+                        batch + ["--store", "reference.db", "--output", "reference.jsonl"], environment: environment,
+                        directory: sandbox.root)
+                    #expect(reference.exitCode == 0, "\(reference.stderr)")
+                    let referenceCalls = server.requests.count
+                    let referenceHits = questions.map { hits($0, since: 0) }
+                    #expect(referenceHits.reduce(0, +) == referenceCalls)
+
+                    let baseline = server.requests.count
+                    let running = try binary.start(
+                        batch + ["--store", database.url, "--output", "shared.jsonl"], environment: environment,
+                        directory: sandbox.root)
+                    let killAfter = max(1, Int(Double(referenceCalls) * killAt))
+                    try await running.kill { server.requests.count - baseline >= killAfter }
+                    #expect(running.process.terminationReason == .uncaughtSignal)
+                    let killed = try running.result()
+                    outputs += [killed.stdout, killed.stderr]
+
+                    // The items whose result line was written before the kill: done, never to run again.
+                    let streamed =
+                        (try? String(contentsOf: sandbox.root.appendingPathComponent("shared.jsonl"), encoding: .utf8))
+                        ?? ""
+                    let finishedBefore = streamed.split(separator: "\n").compactMap { try? CLIHarness.json(String($0)) }
+                        .compactMap { $0["item_id"] as? String }
+                    if killAt >= 0.5 { #expect(!finishedBefore.isEmpty, "no item finished before the kill") }
+                    let before = try await binary.listRuns(
+                        store: database.url, environment: environment, directory: sandbox.root)
+                    let recorded = before.compactMap { $0["calls"] as? Int }.reduce(0, +)
+                    let listedBefore = try await BatchCLITests.list(
+                        binary, store: database.url, environment: environment, directory: sandbox.root)
+                    #expect(listedBefore.first?["status"] as? String == "running")
+                    #expect(listedBefore.first?["done"] as? Int == finishedBefore.count)
+                    let id = try #require(listedBefore.first?["id"] as? String)
+
+                    let beforeResume = server.requests.count
+                    let resumed = try await binary.run(
+                        ["batch", "resume", String(id.prefix(8)), "--store", database.url], environment: environment,
+                        directory: sandbox.root)
+                    outputs += [resumed.stdout, resumed.stderr]
+                    #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                    #expect(server.requests.count - beforeResume == referenceCalls - recorded)
+                    for item in finishedBefore {
+                        let question = questions[try #require(Int(item.dropFirst()))]
+                        #expect(hits(question, since: beforeResume) == 0, "\(item) was run again")
+                    }
+                    for (question, reference) in zip(questions, referenceHits) {
+                        #expect(hits(question, since: beforeResume) <= reference)
+                    }
+
+                    // One run per item, each converged, with the reference's answers; the batch finished at
+                    // the reference's cost.
+                    let after = try await binary.listRuns(
+                        store: database.url, environment: environment, directory: sandbox.root)
+                    #expect(after.count == questions.count)
+                    #expect(after.allSatisfy { $0["status"] as? String == "converged" })
+                    func answers(_ file: String) throws -> [String: String] {
+                        let text = try String(contentsOf: sandbox.root.appendingPathComponent(file), encoding: .utf8)
+                        var answers: [String: String] = [:]
+                        for line in text.split(separator: "\n") {
+                            let result = try CLIHarness.json(String(line))
+                            answers[result["item_id"] as? String ?? ""] = result["answer"] as? String ?? "(none)"
+                        }
+                        return answers
+                    }
+                    let shared = try answers("shared.jsonl")
+                    #expect(shared.count == questions.count)
+                    #expect(shared == (try answers("reference.jsonl")))
+                    let listed = try #require(
+                        try await BatchCLITests.list(
+                            binary, store: database.url, environment: environment, directory: sandbox.root
+                        ).first)
+                    let referenceBatch = try #require(
+                        try await BatchCLITests.list(
+                            binary, store: "reference.db", environment: environment, directory: sandbox.root
+                        ).first)
+                    #expect(listed["id"] as? String == id)
+                    #expect(listed["kind"] as? String == "batch")
+                    #expect(listed["status"] as? String == "finished")
+                    #expect(listed["done"] as? Int == questions.count && listed["total"] as? Int == questions.count)
+                    let cost = try #require(listed["cost_usd"] as? Double)
+                    let referenceCost = try #require(referenceBatch["cost_usd"] as? Double)
+                    #expect(referenceCost > 0 && abs(cost - referenceCost) < 1e-9, "\(cost) vs \(referenceCost)")
+                    return outputs
+                }
+            }
+            for output in outputs { #expect(!output.contains(database.password), "the password was printed") }
         }
     }
 }
@@ -271,14 +390,10 @@ extension CLIEndToEnd {
         }
     }
 
-    @Test func commandsWithSQLiteOnlyTablesRefuseAPostgresStoreAsBadInput() throws {
-        #expect {
-            _ = try service(store: "postgres://u@host/db").openSQLiteStore(for: "batch")
-        } throws: { error in
-            (error as? InputError)?.code == .invalidOption && "\(error)".contains("`refinery batch`")
-        }
+    @Test func aFileOpensTheSQLiteStore() async throws {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("sel-\(UUID().uuidString).db")
         defer { try? FileManager.default.removeItem(at: database) }
-        #expect(try service(store: database.path).openSQLiteStore(for: "batch").path == database.path)
+        let store = try await service(store: database.path).openStore()
+        #expect((store as? SQLiteRunStore)?.path == database.path)
     }
 }

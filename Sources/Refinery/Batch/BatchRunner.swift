@@ -1,0 +1,62 @@
+// The scheduler of `refinery batch` and `refinery bench`: jobs in, at most `concurrency` runs in
+// flight in one task group, each child *returning* its job's record; only the parent loop decides
+// what starts next (the budget may refuse it, a cancellation stops launching) and hands each record,
+// as it arrives, to the sink. Nothing is kept per finished job, so memory does not grow with them.
+
+/// Why a batch stopped launching jobs before the last one.
+package enum BatchStop: Error, Sendable, Equatable {
+    /// The next job's estimated maximum cost did not fit in what is left of the batch budget.
+    case budget(String)
+    /// The batch was cancelled (Ctrl-C, SIGTERM).
+    case cancelled
+}
+
+/// Runs jobs with a bounded window of concurrent runs.
+package struct BatchRunner: Sendable {
+    /// The most jobs in flight at once (at least 1).
+    package var concurrency: Int
+
+    package init(concurrency: Int) {
+        self.concurrency = max(1, concurrency)
+    }
+
+    /// Runs `jobs` in order, at most ``concurrency`` at a time.
+    ///
+    /// - Parameters:
+    ///   - start: called by the parent before each job: the work to run as a child task, or a
+    ///     ``BatchStop`` that ends the launching (the jobs in flight still finish).
+    ///   - finished: called by the parent, one at a time, with each job's result as it arrives.
+    /// - Returns: why launching stopped early, or `nil` when every job ran.
+    package func run<Jobs: Sequence<BatchJob>, Result: Sendable>(
+        _ jobs: Jobs,
+        start: (BatchJob) async -> Swift.Result<@Sendable () async -> Result, BatchStop>,
+        finished: (Result) async throws -> Void
+    ) async throws -> BatchStop? {
+        try await withThrowingTaskGroup(of: Result.self) { group in
+            var iterator = jobs.makeIterator()
+            var inFlight = 0
+            var stop: BatchStop?
+            while true {
+                while stop == nil, inFlight < concurrency {
+                    if Task.isCancelled {
+                        stop = .cancelled
+                        break
+                    }
+                    guard let job = iterator.next() else { break }
+                    switch await start(job) {
+                    case .success(let work):
+                        group.addTask { await work() }
+                        inFlight += 1
+                    case .failure(let reason):
+                        stop = reason
+                    }
+                }
+                guard let result = try await group.next() else { break }
+                inFlight -= 1
+                try await finished(result)
+            }
+            if stop == nil, Task.isCancelled, iterator.next() != nil { stop = .cancelled }
+            return stop
+        }
+    }
+}

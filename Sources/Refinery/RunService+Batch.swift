@@ -1,0 +1,188 @@
+// `refinery batch`: one run of a workflow per item of a JSONL or CSV file, grouped under a batch id;
+// `batch resume` finishes an interrupted batch; `batch list` lists batches and benches; `--dry-run`
+// prices the whole batch. The execution is shared with `refinery bench` (RunService+BatchExecution).
+
+import Foundation
+import RefineryCompiler
+import RefineryRuntime
+public import RefineryStore
+
+extension RunService {
+    /// `refinery batch`: runs `request.target` once per item of `request.inputPath`.
+    ///
+    /// - Parameters:
+    ///   - progress: called after each finished item (done/total, cost, ETA).
+    ///   - results: called with each item's record as it finishes, in finishing order; nothing is kept
+    ///     once it returned, so a large batch does not grow in memory.
+    /// - Throws: ``InputError`` (exit 4) for an unreadable or malformed input file (with `file:line`),
+    ///   ``WorkflowDiagnosticsError`` for a workflow that does not compile, before any call.
+    public func batch(
+        _ request: BatchRequest, progress: ((BatchProgress) -> Void)? = nil,
+        results: (BatchItemRecord) throws -> Void
+    ) async throws -> BatchOutcome {
+        var generator = SystemRandomNumberGenerator()
+        let spec = BatchSpec(
+            target: request.target, inputPath: request.inputPath, field: request.field,
+            overrides: BatchSpec.Overrides(request.overrides), seed: request.seed ?? generator.next(),
+            concurrency: max(1, request.concurrency),
+            maxBudgetUSD: request.maxBudgetUSD, output: request.output, workflowSHA256: [:], gitCommits: [:])
+        let plan = try await batchPlan(spec, id: EngineConfiguration.makeRunID(), debug: request.debug)
+        return try await execute(plan, previous: [:], isResume: false, progress: progress, results: results)
+    }
+
+    /// `refinery batch resume ID` (and `bench resume`): items done are reported from the ledger, not
+    /// run again; an item whose run started is resumed (its finished calls are served from the ledger);
+    /// the others start. `concurrency` and `maxBudgetUSD` replace the recorded values when given (the
+    /// budget then caps what this session spends).
+    public func resumeBatch(
+        id: String, concurrency: Int? = nil, maxBudgetUSD: Double? = nil, debug: Bool = false,
+        progress: ((BatchProgress) -> Void)? = nil, results: (BatchItemRecord) throws -> Void
+    ) async throws -> BatchOutcome {
+        let store = try await openStore()
+        let record = try await store.batch(id: id)
+        var spec = try BatchSpec.decode(record.specJSON, batchID: record.id)
+        if let concurrency { spec.concurrency = max(1, concurrency) }
+        if let maxBudgetUSD { spec.maxBudgetUSD = maxBudgetUSD }
+        let plan = try await resumablePlan(record, spec: spec, debug: debug)
+        var previous: [String: BatchItemRecord] = [:]
+        for item in try await store.items(batchID: record.id) { previous[item.system + "\u{1F}" + item.itemID] = item }
+        return try await execute(plan, previous: previous, isResume: true, progress: progress, results: results)
+    }
+
+    /// The plan of a recorded batch, refused when its input file or a workflow changed since.
+    func resumablePlan(_ record: BatchRecord, spec: BatchSpec, debug: Bool) async throws -> BatchPlan {
+        let plan: BatchPlan
+        if record.kind == "bench" {
+            plan = try await benchPlan(spec, id: record.id, debug: debug)
+        } else {
+            plan = try await batchPlan(spec, id: record.id, debug: debug)
+        }
+        guard plan.record.inputSHA256 == record.inputSHA256 else {
+            throw InputError(
+                code: .invalidOption,
+                message: "\(record.inputPath) changed since \(record.kind) \(record.id) started (its SHA-256 differs); "
+                    + "restore the file, or start a new \(record.kind).")
+        }
+        for (key, sha) in plan.spec.workflowSHA256 where spec.workflowSHA256[key].map({ $0 != sha }) ?? false {
+            throw InputError(
+                code: .invalidOption,
+                message: "The workflow \(key.isEmpty ? spec.target : key) changed since \(record.kind) \(record.id) "
+                    + "started; restore it (or run it by NAME@REV), or start a new \(record.kind).")
+        }
+        var resumed = plan
+        resumed.record = record
+        return resumed
+    }
+
+    /// `refinery batch --dry-run`: every item's estimate (its prompt's size) summed; no call is made.
+    public func estimateBatch(_ request: BatchRequest) async throws -> BatchEstimate {
+        let spec = BatchSpec(
+            target: request.target, inputPath: request.inputPath, field: request.field,
+            overrides: BatchSpec.Overrides(request.overrides), seed: 0,
+            concurrency: 1, maxBudgetUSD: nil, output: nil, workflowSHA256: [:], gitCommits: [:])
+        let plan = try await batchPlan(spec, id: "dry-run", debug: false, gitProvenance: false)
+        return try estimate(plan.jobs)
+    }
+
+    /// The estimates of `jobs`, summed.
+    func estimate(_ jobs: [BatchJob]) throws -> BatchEstimate {
+        let catalog = try catalog()
+        var total = BatchEstimate(
+            items: jobs.count, calls: EstimateRange(min: 0, max: 0),
+            tokens: WorkflowEstimate.TokenTotals(
+                input: EstimateRange(min: 0, max: 0), output: EstimateRange(min: 0, max: 0)),
+            costUSD: EstimateRange(min: 0, max: 0), unpricedModels: [])
+        var unpriced: Set<String> = []
+        for job in jobs {
+            let one = WorkflowEstimate.estimate(
+                workflow: job.workflow.workflow, graph: job.workflow.graph, catalog: catalog,
+                promptTokens: EstimateAssumptions.tokens(for: job.prompt))
+            total.calls = EstimateRange(min: total.calls.min + one.calls.min, max: total.calls.max + one.calls.max)
+            total.tokens.input = EstimateRange(
+                min: total.tokens.input.min + one.tokens.input.min, max: total.tokens.input.max + one.tokens.input.max)
+            total.tokens.output = EstimateRange(
+                min: total.tokens.output.min + one.tokens.output.min,
+                max: total.tokens.output.max + one.tokens.output.max)
+            total.costUSD = EstimateRange(
+                min: total.costUSD.min + one.costUSD.min, max: total.costUSD.max + one.costUSD.max)
+            unpriced.formUnion(one.unpricedModels)
+        }
+        total.unpricedModels = unpriced.sorted()
+        return total
+    }
+
+    /// `refinery batch list`: batches and benches, newest first.
+    public func listBatches(limit: Int = 50) async throws -> [BatchSummary] {
+        try await openStore().listBatches(limit: limit, resumable: Self.unfinishedStatuses)
+    }
+
+    /// Where a recorded batch streamed its results (`--output`), for `batch resume` to write there again.
+    public func recordedOutput(ofBatch id: String) async throws -> String? {
+        let record = try await openStore().batch(id: id)
+        return try BatchSpec.decode(record.specJSON, batchID: record.id).output
+    }
+
+    /// Reads the input, builds one job per item and compiles the workflow once per distinct set of
+    /// variable names.
+    private func batchPlan(
+        _ spec: BatchSpec, id: String, debug: Bool, gitProvenance: Bool = true
+    ) async throws -> BatchPlan {
+        let input = try readInput(spec.inputPath)
+        let items = try Dataset.read(input.text, path: spec.inputPath, promptField: spec.field)
+        let overrides = spec.overrides.overrides
+        let loader = try loader()
+        var compiled: [String: LoadedWorkflow] = [:]
+        var jobs: [BatchJob] = []
+        jobs.reserveCapacity(items.count)
+        var spec = spec
+        for (position, item) in items.enumerated() {
+            let promptField = spec.field ?? Dataset.promptFields.first { item.fields[$0] != nil }
+            var variables = overrides.variables
+            for (name, value) in item.fields where name != promptField && Self.isVariableName(name) {
+                variables[name] = value
+            }
+            let key = variables.keys.sorted().joined(separator: ",")
+            let workflow: LoadedWorkflow
+            if let found = compiled[key] {
+                workflow = found
+            } else {
+                var layer = overrides
+                layer.variables = variables
+                workflow = try await loader.load(spec.target, overrides: layer, gitProvenance: gitProvenance)
+                compiled[key] = workflow
+                spec.workflowSHA256[key] = workflow.workflow.provenance.contentSHA256 ?? ""
+                if let commit = workflow.workflow.provenance.gitCommit { spec.gitCommits[key] = commit }
+            }
+            jobs.append(
+                BatchJob(
+                    position: position, itemID: item.id, prompt: item.prompt, variables: variables, workflow: workflow))
+        }
+        let record = BatchRecord(
+            id: id, kind: "batch", createdAt: Date(), workflow: spec.target, specJSON: try spec.json(),
+            inputPath: spec.inputPath, inputSHA256: input.sha256, total: jobs.count)
+        return BatchPlan(record: record, spec: spec, jobs: jobs, debug: debug)
+    }
+
+    /// The input file's text and SHA-256.
+    func readInput(_ path: String) throws -> (text: String, sha256: String) {
+        let url = URL(fileURLWithPath: path, relativeTo: workingDirectory)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw InputError(code: .unreadable, message: "\(path): cannot read the input file; check the path.")
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw InputError(code: .notUTF8, message: "\(path): the input file is not valid UTF-8.")
+        }
+        return (text, WorkflowCompiler.sha256Hex(Array(data)))
+    }
+
+    /// A field that can be a template variable: `[A-Za-z_][A-Za-z0-9_]*` (other columns are not offered
+    /// to the templates).
+    static func isVariableName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.properties.isAlphabetic || first == "_",
+            first.isASCII
+        else { return false }
+        return name.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || $0 == "_" || ("0"..."9").contains($0))
+        }
+    }
+}

@@ -1,0 +1,214 @@
+// Running a batch plan (`refinery batch`, `refinery bench` and their `resume`): one provider
+// registry for the whole batch, so every endpoint gate, rate limit and the batch budget are shared
+// by all items; the jobs through ``BatchRunner``; each job's run recorded like any run and its row
+// in the batch tables, written when it starts and when it ends.
+
+import Foundation
+import Logging
+import RefineryCompiler
+import RefineryRuntime
+import RefineryStore
+
+extension RunService {
+    /// Runs the jobs of `plan` that `previous` does not hold as done. `results` receives every done
+    /// job: first those done in an earlier session (from the ledger), then each as it finishes.
+    func execute(
+        _ plan: BatchPlan, previous: [String: BatchItemRecord], isResume: Bool,
+        progress: ((BatchProgress) -> Void)?, results: (BatchItemRecord) throws -> Void
+    ) async throws -> BatchOutcome {
+        let store = try await openStore()
+        return try await withProviders(for: plan.workflows, debug: plan.debug) {
+            providers, embedder, logger in
+            if isResume {
+                try await store.setBatchStatus(id: plan.record.id, status: "running")
+            } else {
+                try await store.createBatch(plan.record)
+            }
+            let catalog = try catalog()
+            let budget = plan.spec.maxBudgetUSD.map(BatchBudget.init(cap:))
+            var done = 0
+            var costUSD = 0.0
+            var pending: [BatchJob] = []
+            for job in plan.jobs {
+                if let earlier = previous[job.key], Self.isDone(earlier.status) {
+                    done += 1
+                    costUSD += earlier.costUSD
+                    try results(earlier)
+                } else {
+                    pending.append(job)
+                }
+            }
+            let total = plan.jobs.count
+            let started = ContinuousClock.now
+            var finishedHere = 0
+            let stop = try await BatchRunner(concurrency: plan.spec.concurrency).run(pending) {
+                job -> Result<@Sendable () async -> (BatchItemRecord, Double?), BatchStop> in
+                let loaded = job.workflow
+                var grant: Double?
+                if let budget {
+                    let estimate = WorkflowEstimate.estimate(
+                        workflow: loaded.workflow, graph: loaded.graph, catalog: catalog,
+                        promptTokens: EstimateAssumptions.tokens(for: job.prompt)
+                    ).costUSD.max
+                    switch await budget.reserve(estimate, slots: plan.spec.concurrency) {
+                    case .success(let amount): grant = amount
+                    case .failure(let stop): return .failure(stop)
+                    }
+                }
+                let earlier = previous[job.key]
+                let seed = Self.itemSeed(plan.spec.seed, position: job.position)
+                return .success { [self, grant] in
+                    let record = await runJob(
+                        job, loaded: loaded, batchID: plan.record.id, seed: seed, earlier: earlier, budgetUSD: grant,
+                        store: store, providers: providers, embedder: embedder, logger: logger)
+                    return (record, grant)
+                }
+            } finished: { (record, grant) in
+                try await store.recordItem(record)
+                if let budget {
+                    await budget.settle(
+                        reserved: grant ?? 0, spent: record.costUSD, exhausted: record.status == Self.cutByBatchBudget)
+                }
+                if Self.isDone(record.status) {
+                    done += 1
+                    costUSD += record.costUSD
+                }
+                finishedHere += 1
+                try results(record)
+                let elapsed = Self.seconds(started.duration(to: .now))
+                progress?(
+                    BatchProgress(
+                        done: done, total: total, costUSD: costUSD, elapsedSeconds: elapsed,
+                        etaSeconds: elapsed / Double(finishedHere) * Double(max(0, total - done))))
+            }
+            let status: String
+            switch stop {
+            case .cancelled: status = "cancelled"
+            case .budget: status = "budget_exhausted"
+            case nil: status = done == total ? "finished" : "failed"
+            }
+            try await store.setBatchStatus(id: plan.record.id, status: status)
+            var stoppedBy: String?
+            if case .budget(let line) = stop { stoppedBy = line }
+            return BatchOutcome(
+                batchID: plan.record.id, kind: plan.record.kind, status: status, done: done, total: total,
+                unfinished: total - done, costUSD: costUSD, stoppedBy: stoppedBy, output: plan.spec.output)
+        }
+    }
+
+    /// Runs one job to its record; never throws (a failure is the job's status, resumable).
+    private func runJob(
+        _ job: BatchJob, loaded: LoadedWorkflow, batchID: String, seed: UInt64, earlier: BatchItemRecord?,
+        budgetUSD: Double?, store: any RunStore, providers: any ProviderResolver, embedder: (any Embedder)?,
+        logger: Logger
+    ) async -> BatchItemRecord {
+        let runID = earlier?.runID ?? EngineConfiguration.makeRunID()
+        var record = BatchItemRecord(
+            batchID: batchID, itemID: job.itemID, system: job.system, position: job.position, runID: runID,
+            status: "running")
+        do {
+            if earlier != nil, let stored = try await existingRun(runID, store: store) {
+                if Self.resumableStatuses.contains(stored.status) || earlier?.status == Self.cutByBatchBudget {
+                    // The run started before the interruption (or the batch budget): resume it, so its
+                    // finished calls are served from the ledger and not paid twice.
+                    var stored = stored
+                    stored.workflow.limits.budgetUSD = Self.runBudget(
+                        own: loaded.workflow.limits.budgetUSD, grant: budgetUSD)
+                    let result = try await execute(
+                        stored, graph: nil, store: store, isResume: true, providers: providers, embedder: embedder,
+                        logger: logger, events: nil)
+                    return Self.finished(record, report: result.report, job: job, grant: budgetUSD)
+                }
+                // It ended, but the process stopped before the job's row said so.
+                if let json = stored.outcomeJSON,
+                    let report = try? JSONDecoder().decode(RunReport.self, from: Data(json.utf8))
+                {
+                    return Self.finished(record, report: report, job: job, grant: nil)
+                }
+            }
+            try await store.recordItem(record)
+            var workflow = loaded.workflow
+            workflow.variables = job.variables
+            workflow.limits.budgetUSD = Self.runBudget(own: workflow.limits.budgetUSD, grant: budgetUSD)
+            let stored = StoredRun(
+                id: runID, workflowName: workflow.name, prompt: job.prompt, promptHash: Self.sha256(job.prompt),
+                workflow: workflow, provenance: workflow.provenance, seed: seed, variables: workflow.variables,
+                startedAt: Date())
+            let result = try await execute(
+                stored, graph: loaded.graph, store: store, isResume: false, providers: providers, embedder: embedder,
+                logger: logger, events: nil)
+            return Self.finished(record, report: result.report, job: job, grant: budgetUSD)
+        } catch {
+            record.status = error is CancellationError || Task.isCancelled ? "cancelled" : "failed"
+            record.error = String(describing: error)
+            record.finishedAt = Date()
+            return record
+        }
+    }
+
+    private func existingRun(_ id: String, store: any RunStore) async throws -> StoredRun? {
+        do {
+            return try await store.run(id: id)
+        } catch let error as StoreError where error.code == .notFound {
+            return nil
+        }
+    }
+
+    /// A job's run budget: its workflow's own, lowered to the batch budget's grant.
+    private static func runBudget(own: Double?, grant: Double?) -> Double? {
+        guard let grant else { return own }
+        return min(own ?? grant, grant)
+    }
+
+    /// The status of a job whose run the batch budget's grant stopped (not its workflow's own budget):
+    /// not done, and `resume` (with budget left) continues its run.
+    static let cutByBatchBudget = "batch_budget_exhausted"
+
+    /// The job's record from its run's report, graded when the job has a reference.
+    private static func finished(
+        _ record: BatchItemRecord, report: RunReport, job: BatchJob, grant: Double?
+    ) -> BatchItemRecord {
+        var record = record
+        record.status = report.status
+        if report.status == "budget_exhausted", let grant,
+            job.workflow.workflow.limits.budgetUSD.map({ grant < $0 }) ?? true
+        {
+            record.status = cutByBatchBudget
+        }
+        record.answer = report.winner?.answer
+        record.costUSD = report.costUSD
+        record.calls = report.metadata.totalCalls
+        record.inputTokens = report.tokens.input
+        record.outputTokens = report.tokens.output
+        record.latencyMs = report.metadata.elapsedMs
+        record.error = report.error
+        record.finishedAt = Date()
+        if let grading = job.grading {
+            let grade = grading.grader.grade(record.answer ?? "", reference: grading.reference)
+            record.extractedAnswer = grade.extracted
+            record.correct = grade.correct
+        }
+        return record
+    }
+
+    /// Whether a job's status is final: anything but in flight or resumable.
+    static func isDone(_ status: String) -> Bool {
+        !unfinishedStatuses.contains(status)
+    }
+
+    /// The job statuses that do not count as done (`batch list`'s `done`).
+    static var unfinishedStatuses: Set<String> { resumableStatuses.union(["running", cutByBatchBudget]) }
+
+    /// Item `position`'s seed: a fixed mix of the batch's seed and the position (SplitMix64), so items
+    /// differ and a resumed batch gives each item the seed it had.
+    static func itemSeed(_ seed: UInt64, position: Int) -> UInt64 {
+        var z = seed &+ (UInt64(position) &+ 1) &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

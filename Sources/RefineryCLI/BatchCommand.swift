@@ -1,0 +1,158 @@
+// `refinery batch WORKFLOW --input FILE`, `refinery batch resume ID`, `refinery batch list`: one run
+// per item of a JSONL or CSV file, results streamed as JSON lines (to --output, else stdout), progress
+// on a terminal, and the summary on stderr.
+
+import ArgumentParser
+import Foundation
+import Refinery
+import RefineryStore
+
+struct BatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch", abstract: "Run a workflow once per item of a JSONL or CSV file.",
+        discussion: """
+            refinery batch review-loop --input questions.jsonl --output results.jsonl --concurrency 8
+            refinery batch resume ID          (finish an interrupted batch; done items are not run again)
+            refinery batch list               (batches and benches, newest first)
+            """,
+        subcommands: [Start.self, Resume.self, List.self], defaultSubcommand: Start.self)
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run", abstract: "Run a workflow once per item (the default: `refinery batch WORKFLOW`).")
+
+        @Argument(help: "The workflow: a name, NAME@REV or a path.")
+        var workflow: String
+
+        @Option(help: "The items: a .jsonl file (one object a line) or a .csv file (a header row).")
+        var input: String
+
+        @Option(help: "The field holding the prompt (default: question, prompt or input).")
+        var field: String?
+
+        @OptionGroup var workflowOptions: WorkflowOptions
+        @OptionGroup var batchOptions: BatchOptions
+        @OptionGroup var storeOptions: StoreOptions
+
+        @Option(help: "Seed of the items' runs (recorded).")
+        var seed: UInt64?
+
+        @Flag(help: "Print the cost of the whole batch and exit without calling any model.")
+        var dryRun = false
+
+        @Option(help: "text or json (the --dry-run estimate).")
+        var outputFormat: OutputFormat = .text
+
+        func validate() throws { try batchOptions.check() }
+
+        func run() async throws {
+            try await withExitCode {
+                let service = storeOptions.runService()
+                let request = BatchRequest(
+                    target: workflow, inputPath: input, field: field, overrides: workflowOptions.overrides,
+                    concurrency: batchOptions.concurrency ?? BatchRequest.defaultConcurrency,
+                    maxBudgetUSD: batchOptions.maxBudget, seed: seed, output: batchOptions.output,
+                    debug: batchOptions.debug)
+                if dryRun {
+                    let estimate = try await service.estimateBatch(request)
+                    switch outputFormat {
+                    case .json, .jsonl: Output.line(try Output.json(estimate))
+                    case .text, .markdown: Output.line(BatchDisplay.text(estimate))
+                    }
+                    return
+                }
+                let outcome = try await BatchDisplay.run(options: batchOptions, output: batchOptions.output) {
+                    progress, results in try await service.batch(request, progress: progress, results: results)
+                }
+                throw ExitCode(outcome.exitCode.rawValue)
+            }
+        }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Finish an interrupted batch: done items are not run again, no finished call is paid twice.")
+
+        @Argument(help: "Batch id (or a unique prefix).")
+        var id: String
+
+        @OptionGroup var batchOptions: BatchOptions
+        @OptionGroup var storeOptions: StoreOptions
+
+        func validate() throws { try batchOptions.check() }
+
+        func run() async throws {
+            try await withExitCode {
+                let service = storeOptions.runService()
+                let (id, options) = (id, batchOptions)
+                var output = options.output
+                if output == nil { output = try await service.recordedOutput(ofBatch: id) }
+                let outcome = try await BatchDisplay.run(options: options, output: output) { progress, results in
+                    try await service.resumeBatch(
+                        id: id, concurrency: options.concurrency, maxBudgetUSD: options.maxBudget,
+                        debug: options.debug, progress: progress, results: results)
+                }
+                throw ExitCode(outcome.exitCode.rawValue)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List batches and benches, newest first.")
+
+        @OptionGroup var storeOptions: StoreOptions
+        @Option(help: "How many to list.") var limit = 20
+        @Option(help: "text or json.") var outputFormat: OutputFormat = .text
+
+        func validate() throws {
+            if limit < 1 { throw ValidationError("--limit must be at least 1.") }
+        }
+
+        func run() async throws {
+            try await withExitCode {
+                let batches = try await RunService.current(storePath: storeOptions.store).listBatches(limit: limit)
+                if outputFormat == .json || outputFormat == .jsonl {
+                    Output.line(try Output.json(batches))
+                    return
+                }
+                if batches.isEmpty {
+                    Output.line("No batches recorded yet.")
+                    return
+                }
+                for batch in batches {
+                    Output.line(
+                        "\(batch.id)  \(TextFormat.date(batch.createdAt))  \(batch.kind)  \(batch.workflow)  "
+                            + "\(batch.status)  \(batch.done)/\(batch.total)  \(TextFormat.dollars(batch.costUSD))")
+                }
+            }
+        }
+    }
+}
+
+/// Flags of `batch` and `batch resume`.
+struct BatchOptions: ParsableArguments {
+    @Option(help: "Write the results (one JSON object per item) to this file instead of stdout.")
+    var output: String?
+
+    @Option(help: "Items run at once (default \(BatchRequest.defaultConcurrency)); provider limits apply across them.")
+    var concurrency: Int?
+
+    @Option(help: "The most the whole batch may spend, in US dollars.")
+    var maxBudget: Double?
+
+    @Flag(name: .shortAndLong, help: "No progress display.")
+    var quiet = false
+
+    @Flag(help: "Log provider requests and replies (credentials redacted) to stderr.")
+    var debug = false
+
+    func check() throws {
+        if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1.") }
+        if let maxBudget, !(maxBudget > 0) || !maxBudget.isFinite {
+            throw ValidationError("--max-budget must be a positive number of dollars.")
+        }
+        if let output, let problem = OutputOptions.unwritable(output) {
+            throw ValidationError("--output \(output): \(problem)")
+        }
+    }
+}

@@ -1,0 +1,180 @@
+// The persistence port of `refinery batch` and `refinery bench`: a batch row (what ran over which
+// input, how far it got) and one row per job (an item, or an item × system for a bench), written as
+// each job finishes. The runner depends on this protocol, not on SQLite, so another store (a shared
+// PostgreSQL one for several workers) can hold batches too.
+
+public import Foundation
+
+/// A batch (or bench) as recorded: what it runs, over which input, and what `resume` needs.
+public struct BatchRecord: Sendable, Hashable, Codable {
+    /// The batch id (a lowercase UUID unless the caller chose one).
+    public var id: String
+    /// `batch` or `bench`.
+    public var kind: String
+    /// `running`, `finished`, `cancelled`, `budget_exhausted` or `failed`.
+    public var status: String
+    /// When the batch was created.
+    public var createdAt: Date
+    /// What runs: the workflow for a batch, the systems (comma-separated) for a bench.
+    public var workflow: String
+    /// Everything `resume` needs to rebuild the jobs (flags, workflows' revisions), as JSON. Opaque to
+    /// the store.
+    public var specJSON: String
+    /// The input file (dataset) as given.
+    public var inputPath: String
+    /// SHA-256 (hex) of the input file's bytes: `resume` refuses a file that changed.
+    public var inputSHA256: String
+    /// Number of jobs.
+    public var total: Int
+
+    /// Creates a batch record.
+    public init(
+        id: String, kind: String, status: String = "running", createdAt: Date, workflow: String, specJSON: String,
+        inputPath: String, inputSHA256: String, total: Int
+    ) {
+        self.id = id
+        self.kind = kind
+        self.status = status
+        self.createdAt = createdAt
+        self.workflow = workflow
+        self.specJSON = specJSON
+        self.inputPath = inputPath
+        self.inputSHA256 = inputSHA256
+        self.total = total
+    }
+}
+
+/// One job of a batch: an input item (for a bench, an item run by one system) and how its run ended.
+public struct BatchItemRecord: Sendable, Hashable, Codable {
+    /// The batch it belongs to.
+    public var batchID: String
+    /// The item's id (its `id` field, else its line number).
+    public var itemID: String
+    /// The system that ran it (bench); empty for a batch.
+    public var system: String
+    /// The item's position in the input (0-based): results list in this order.
+    public var position: Int
+    /// The run that answers it.
+    public var runID: String
+    /// `running` while in flight, then the run's status (`converged`, `max_rounds`, `cancelled`, ...).
+    public var status: String
+    /// The selected answer, when the run produced one.
+    public var answer: String?
+    /// The value the grader read from the answer (bench).
+    public var extractedAnswer: String?
+    /// Whether the answer is correct (bench); `nil` when not graded.
+    public var correct: Bool?
+    /// Cost in US dollars.
+    public var costUSD: Double
+    /// Model calls made.
+    public var calls: Int
+    /// Input tokens.
+    public var inputTokens: Int
+    /// Output tokens.
+    public var outputTokens: Int
+    /// Wall time of the run, in milliseconds.
+    public var latencyMs: Int
+    /// Why the run failed, when it did.
+    public var error: String?
+    /// When the run ended.
+    public var finishedAt: Date?
+
+    /// Creates an item record.
+    public init(
+        batchID: String, itemID: String, system: String = "", position: Int, runID: String, status: String,
+        answer: String? = nil, extractedAnswer: String? = nil, correct: Bool? = nil, costUSD: Double = 0,
+        calls: Int = 0, inputTokens: Int = 0, outputTokens: Int = 0, latencyMs: Int = 0, error: String? = nil,
+        finishedAt: Date? = nil
+    ) {
+        self.batchID = batchID
+        self.itemID = itemID
+        self.system = system
+        self.position = position
+        self.runID = runID
+        self.status = status
+        self.answer = answer
+        self.extractedAnswer = extractedAnswer
+        self.correct = correct
+        self.costUSD = costUSD
+        self.calls = calls
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.latencyMs = latencyMs
+        self.error = error
+        self.finishedAt = finishedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case system, position, status, answer, correct, calls, error
+        case batchID = "batch_id"
+        case itemID = "item_id"
+        case runID = "run_id"
+        case extractedAnswer = "extracted_answer"
+        case costUSD = "cost_usd"
+        case inputTokens = "input_tokens"
+        case outputTokens = "output_tokens"
+        case latencyMs = "latency_ms"
+        case finishedAt = "finished_at"
+    }
+}
+
+/// A line of `refinery batch list`.
+public struct BatchSummary: Sendable, Hashable, Codable {
+    /// The batch id.
+    public var id: String
+    /// `batch` or `bench`.
+    public var kind: String
+    /// The batch's status.
+    public var status: String
+    /// When it was created.
+    public var createdAt: Date
+    /// The workflow (or the systems of a bench).
+    public var workflow: String
+    /// The input file.
+    public var input: String
+    /// Jobs finished (an outcome recorded, not resumable).
+    public var done: Int
+    /// Jobs in all.
+    public var total: Int
+    /// Dollars spent by its jobs.
+    public var costUSD: Double
+
+    /// Creates a summary.
+    public init(
+        id: String, kind: String, status: String, createdAt: Date, workflow: String, input: String, done: Int,
+        total: Int, costUSD: Double
+    ) {
+        self.id = id
+        self.kind = kind
+        self.status = status
+        self.createdAt = createdAt
+        self.workflow = workflow
+        self.input = input
+        self.done = done
+        self.total = total
+        self.costUSD = costUSD
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, status, workflow, input, done, total
+        case createdAt = "created_at"
+        case costUSD = "cost_usd"
+    }
+}
+
+/// Where batches and their jobs are recorded. Part of every ``RunStore`` (SQLite and PostgreSQL), next to
+/// the runs its jobs record.
+public protocol BatchLedger: Sendable {
+    /// Inserts a new batch.
+    func createBatch(_ batch: BatchRecord) async throws
+    /// The batch with this id, or the only batch whose id starts with it.
+    func batch(id: String) async throws -> BatchRecord
+    /// Sets a batch's status.
+    func setBatchStatus(id: String, status: String) async throws
+    /// Inserts or replaces the row of one job (keyed on batch, system and item).
+    func recordItem(_ item: BatchItemRecord) async throws
+    /// The jobs recorded for a batch, in input order (then by system).
+    func items(batchID: String) async throws -> [BatchItemRecord]
+    /// Batches and benches, newest first. `resumable` lists the job statuses that do not count as done.
+    func listBatches(limit: Int, resumable: Set<String>) async throws -> [BatchSummary]
+}

@@ -1,0 +1,157 @@
+// The batch tables of `refinery batch` and `refinery bench` (migration `v2-batches`) and the
+// ``BatchLedger`` queries over them. A job's row is written when it starts (with its run id, so a
+// killed batch can resume that run) and again when it ends.
+
+import Foundation
+import GRDB
+import RefineryRuntime
+
+extension SQLiteRunStore: BatchLedger {
+    static func createBatchTables(_ db: Database) throws {
+        try db.create(table: "batches") { t in
+            t.primaryKey("id", .text)
+            t.column("kind", .text).notNull()
+            t.column("status", .text).notNull()
+            t.column("created_at", .datetime).notNull().indexed()
+            t.column("workflow", .text).notNull()
+            t.column("spec", .jsonText).notNull()
+            t.column("input_path", .text).notNull()
+            t.column("input_sha256", .text).notNull()
+            t.column("total", .integer).notNull()
+        }
+        try db.create(table: "batch_items") { t in
+            t.column("batch_id", .text).notNull().references("batches", onDelete: .cascade)
+            t.column("item_id", .text).notNull()
+            t.column("system", .text).notNull().defaults(to: "")
+            t.column("position", .integer).notNull()
+            // No foreign key: the row is written before its run, so a kill in between leaves a run id
+            // that resume starts afresh.
+            t.column("run_id", .text).notNull()
+            t.column("status", .text).notNull()
+            t.column("answer", .text)
+            t.column("extracted_answer", .text)
+            t.column("correct", .boolean)
+            t.column("cost_usd", .double).notNull().defaults(to: 0)
+            t.column("calls", .integer).notNull().defaults(to: 0)
+            t.column("input_tokens", .integer).notNull().defaults(to: 0)
+            t.column("output_tokens", .integer).notNull().defaults(to: 0)
+            t.column("latency_ms", .integer).notNull().defaults(to: 0)
+            t.column("error", .text)
+            t.column("finished_at", .datetime)
+            t.primaryKey(["batch_id", "system", "item_id"])
+        }
+        try db.create(index: "batch_items_in_order", on: "batch_items", columns: ["batch_id", "position", "system"])
+    }
+
+    /// Inserts a new batch.
+    public func createBatch(_ batch: BatchRecord) async throws {
+        try await writeAsync { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO batches (id, kind, status, created_at, workflow, spec, input_path, input_sha256, total)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    batch.id, batch.kind, batch.status, batch.createdAt, batch.workflow, batch.specJSON,
+                    batch.inputPath, batch.inputSHA256, batch.total,
+                ])
+        }
+    }
+
+    /// The batch with this id, or the only batch whose id starts with it.
+    public func batch(id: String) async throws -> BatchRecord {
+        try await readAsync { db in
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM batches WHERE id = ?", arguments: [id]) {
+                return Self.batchRecord(row)
+            }
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM batches WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                arguments: [likePattern(prefix: id)])
+            guard !id.isEmpty, let first = rows.first else {
+                throw StoreError(
+                    code: .notFound,
+                    message: "No batch with id \(id). `refinery batch list` shows the recorded batches and benches.")
+            }
+            guard rows.count == 1 else {
+                throw StoreError(
+                    code: .ambiguousID, message: "Several batches start with \(id); give more characters of the id.")
+            }
+            return Self.batchRecord(first)
+        }
+    }
+
+    /// Sets a batch's status.
+    public func setBatchStatus(id: String, status: String) async throws {
+        try await writeAsync { db in
+            try db.execute(sql: "UPDATE batches SET status = ? WHERE id = ?", arguments: [status, id])
+        }
+    }
+
+    /// Inserts or replaces the row of one job.
+    public func recordItem(_ item: BatchItemRecord) async throws {
+        let error = item.error.map(redactor.redact)
+        try await writeAsync { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO batch_items (batch_id, item_id, system, position, run_id, status, answer,
+                      extracted_answer, correct, cost_usd, calls, input_tokens, output_tokens, latency_ms, error,
+                      finished_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    item.batchID, item.itemID, item.system, item.position, item.runID, item.status, item.answer,
+                    item.extractedAnswer, item.correct, item.costUSD, item.calls, item.inputTokens,
+                    item.outputTokens, item.latencyMs, error, item.finishedAt,
+                ])
+        }
+    }
+
+    /// The jobs recorded for a batch, in input order, then by system.
+    public func items(batchID: String) async throws -> [BatchItemRecord] {
+        try await readAsync { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM batch_items WHERE batch_id = ? ORDER BY position, system",
+                arguments: [batchID]
+            ).map { row in
+                BatchItemRecord(
+                    batchID: row["batch_id"], itemID: row["item_id"], system: row["system"], position: row["position"],
+                    runID: row["run_id"], status: row["status"], answer: row["answer"],
+                    extractedAnswer: row["extracted_answer"], correct: row["correct"], costUSD: row["cost_usd"],
+                    calls: row["calls"], inputTokens: row["input_tokens"], outputTokens: row["output_tokens"],
+                    latencyMs: row["latency_ms"], error: row["error"], finishedAt: row["finished_at"])
+            }
+        }
+    }
+
+    /// Batches and benches, newest first, with how many jobs are done and what they cost.
+    public func listBatches(limit: Int = 50, resumable: Set<String>) async throws -> [BatchSummary] {
+        // The statuses are the runner's, never the user's: they are bound as arguments all the same.
+        let unfinished = resumable.sorted()
+        let marks = unfinished.isEmpty ? "''" : Array(repeating: "?", count: unfinished.count).joined(separator: ", ")
+        return try await readAsync { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT b.id, b.kind, b.status, b.created_at, b.workflow, b.input_path, b.total,
+                      (SELECT COUNT(*) FROM batch_items i WHERE i.batch_id = b.id AND i.status NOT IN (\(marks)))
+                        AS done,
+                      (SELECT COALESCE(SUM(i.cost_usd), 0) FROM batch_items i WHERE i.batch_id = b.id) AS cost
+                    FROM batches b ORDER BY b.created_at DESC, b.rowid DESC LIMIT ?
+                    """,
+                arguments: StatementArguments(unfinished) + [limit])
+            return rows.map { row in
+                BatchSummary(
+                    id: row["id"], kind: row["kind"], status: row["status"], createdAt: row["created_at"],
+                    workflow: row["workflow"], input: row["input_path"], done: row["done"], total: row["total"],
+                    costUSD: row["cost"])
+            }
+        }
+    }
+
+    private static func batchRecord(_ row: Row) -> BatchRecord {
+        BatchRecord(
+            id: row["id"], kind: row["kind"], status: row["status"], createdAt: row["created_at"],
+            workflow: row["workflow"], specJSON: row["spec"], inputPath: row["input_path"],
+            inputSHA256: row["input_sha256"], total: row["total"])
+    }
+}
