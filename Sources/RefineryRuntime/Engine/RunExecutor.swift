@@ -6,6 +6,7 @@
 import Foundation
 import Logging
 import RefineryCompiler
+import RefinerySyntax
 
 /// Executes one run of a workflow.
 actor RunExecutor {
