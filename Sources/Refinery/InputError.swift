@@ -1,43 +1,12 @@
 // Problems with what the user gave on the command line (prompt, stdin, files, flags): all exit 4,
 // all found before any model is called.
 
+public import RefinerySyntax
+
 /// A problem with the run's input: refused before any call is made (exit code 4).
-public struct InputError: Error, Sendable, CustomStringConvertible {
+public struct InputError: CodedError {
     /// What kind of problem.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable, Hashable {
-            case empty, unreadable, notUTF8 = "not_utf8", tooLarge = "too_large", invalidName = "invalid_name"
-            case invalidOption = "invalid_option", exists, notFound = "not_found", git, credentials, finished
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
-        /// No prompt and no file.
-        public static let empty = Code(.empty)
-        /// A file could not be read.
-        public static let unreadable = Code(.unreadable)
-        /// A file or stdin is not valid UTF-8.
-        public static let notUTF8 = Code(.notUTF8)
-        /// Prompt, stdin and files together exceed the input budget.
-        public static let tooLarge = Code(.tooLarge)
-        /// A workflow or config name is not `[a-z0-9][a-z0-9_-]*`.
-        public static let invalidName = Code(.invalidName)
-        /// A flag value is out of range or malformed.
-        public static let invalidOption = Code(.invalidOption)
-        /// The file to write already exists.
-        public static let exists = Code(.exists)
-        /// A named workflow, config or run does not exist.
-        public static let notFound = Code(.notFound)
-        /// A git revision could not be read.
-        public static let git = Code(.git)
-        /// A provider the run needs has no credentials.
-        public static let credentials = Code(.credentials)
-        /// The run to resume already finished.
-        public static let finished = Code(.finished)
-
-        /// Snake-case name.
-        public var description: String { base.rawValue }
-    }
+    public typealias Code = ErrorCode<InputError>
 
     /// The kind of problem.
     public var code: Code
@@ -55,4 +24,29 @@ public struct InputError: Error, Sendable, CustomStringConvertible {
 
     /// The message.
     public var description: String { message }
+}
+
+extension ErrorCode where Domain == InputError {
+    /// No prompt and no file.
+    public static var empty: Self { Self("empty") }
+    /// A file could not be read.
+    public static var unreadable: Self { Self("unreadable") }
+    /// A file or stdin is not valid UTF-8.
+    public static var notUTF8: Self { Self("not_utf8") }
+    /// Prompt, stdin and files together exceed the input budget.
+    public static var tooLarge: Self { Self("too_large") }
+    /// A workflow or config name is not `[a-z0-9][a-z0-9_-]*`.
+    public static var invalidName: Self { Self("invalid_name") }
+    /// A flag value is out of range or malformed.
+    public static var invalidOption: Self { Self("invalid_option") }
+    /// The file to write already exists.
+    public static var exists: Self { Self("exists") }
+    /// A named workflow, config or run does not exist.
+    public static var notFound: Self { Self("not_found") }
+    /// A git revision could not be read.
+    public static var git: Self { Self("git") }
+    /// A provider the run needs has no credentials.
+    public static var credentials: Self { Self("credentials") }
+    /// The run to resume already finished.
+    public static var finished: Self { Self("finished") }
 }

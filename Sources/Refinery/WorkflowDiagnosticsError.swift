@@ -4,7 +4,7 @@
 public import RefinerySyntax
 
 /// The workflow (or a base it extends) has errors.
-public struct WorkflowDiagnosticsError: Error, Sendable, CustomStringConvertible {
+public struct WorkflowDiagnosticsError: DiagnosticsError {
     /// Every diagnostic, errors and warnings.
     public var diagnostics: [Diagnostic]
     /// File name (as in ``Diagnostic/file``) → text, for excerpts.
@@ -16,13 +16,9 @@ public struct WorkflowDiagnosticsError: Error, Sendable, CustomStringConvertible
         self.sources = sources
     }
 
-    /// The diagnostics rendered with source lines and carets.
+    /// The diagnostics rendered with source lines and carets (``RefineryError``'s rendering, with
+    /// the files this error carries).
     public func rendered(colored: Bool = false) -> String {
-        DiagnosticRenderer(colored: colored).render(diagnostics, sources: sources)
-    }
-
-    /// The diagnostics' one-line headers.
-    public var description: String {
-        diagnostics.map(\.description).joined(separator: "\n")
+        rendered(sources: sources, colored: colored)
     }
 }

@@ -1,42 +1,11 @@
 // Failures of the run store, with a message that says what to do about them.
 
+public import RefinerySyntax
+
 /// A run-store failure: opening, migrating, reading or writing the SQLite ledger.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
+public struct StoreError: CodedError {
     /// What kind of failure this is.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable, Hashable {
-            case cannotOpen = "cannot_open"
-            case migrationFailed = "migration_failed"
-            case notFound = "not_found"
-            case ambiguousID = "ambiguous_id"
-            case io
-            case corrupt
-            case damaged
-            case newerSchema = "newer_schema"
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
-        /// The database file could not be created or opened.
-        public static let cannotOpen = Code(.cannotOpen)
-        /// The schema could not be brought up to date.
-        public static let migrationFailed = Code(.migrationFailed)
-        /// No run has the given id.
-        public static let notFound = Code(.notFound)
-        /// The id prefix matches several runs.
-        public static let ambiguousID = Code(.ambiguousID)
-        /// A read or write failed.
-        public static let io = Code(.io)
-        /// A stored value could not be decoded.
-        public static let corrupt = Code(.corrupt)
-        /// The database file failed SQLite's integrity check, or is not a database; it was left unchanged.
-        public static let damaged = Code(.damaged)
-        /// The database was migrated by a newer Refinery than this one.
-        public static let newerSchema = Code(.newerSchema)
-
-        /// Snake-case name.
-        public var description: String { base.rawValue }
-    }
+    public typealias Code = ErrorCode<StoreError>
 
     /// The kind of failure.
     public var code: Code
@@ -57,4 +26,23 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         guard let cause else { return message }
         return "\(message) (\(cause))"
     }
+}
+
+extension ErrorCode where Domain == StoreError {
+    /// The database file could not be created or opened.
+    public static var cannotOpen: Self { Self("cannot_open") }
+    /// The schema could not be brought up to date.
+    public static var migrationFailed: Self { Self("migration_failed") }
+    /// No run has the given id.
+    public static var notFound: Self { Self("not_found") }
+    /// The id prefix matches several runs.
+    public static var ambiguousID: Self { Self("ambiguous_id") }
+    /// A read or write failed.
+    public static var io: Self { Self("io") }
+    /// A stored value could not be decoded.
+    public static var corrupt: Self { Self("corrupt") }
+    /// The database file failed SQLite's integrity check, or is not a database; it was left unchanged.
+    public static var damaged: Self { Self("damaged") }
+    /// The database was migrated by a newer Refinery than this one.
+    public static var newerSchema: Self { Self("newer_schema") }
 }

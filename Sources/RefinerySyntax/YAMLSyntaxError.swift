@@ -2,7 +2,7 @@
 // located diagnostics rather than a case per problem, so callers render it like any other.
 
 /// A YAML file could not be parsed; ``diagnostics`` says where and why.
-public struct YAMLSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct YAMLSyntaxError: DiagnosticsError, Hashable {
     /// The problems found (at least one error, usually exactly one).
     public var diagnostics: [Diagnostic]
 
@@ -13,10 +13,5 @@ public struct YAMLSyntaxError: Error, Sendable, Hashable, CustomStringConvertibl
 
     init(_ diagnostic: Diagnostic) {
         self.diagnostics = [diagnostic]
-    }
-
-    /// The diagnostics, one per line.
-    public var description: String {
-        diagnostics.map(\.description).joined(separator: "\n")
     }
 }

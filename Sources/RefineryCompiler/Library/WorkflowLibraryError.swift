@@ -1,32 +1,11 @@
 // Why a workflow name or path could not be resolved. The CLI maps every one to exit code 4.
 
+public import RefinerySyntax
+
 /// A workflow name or path that could not be resolved to a file.
-public struct WorkflowLibraryError: Error, Sendable, CustomStringConvertible {
+public struct WorkflowLibraryError: CodedError {
     /// A stable error code.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable, Hashable {
-            case invalidName = "workflow.invalid-name"
-            case notFound = "workflow.not-found"
-            case escapesSearchFolder = "workflow.escapes-search-folder"
-            case unreadable = "workflow.unreadable"
-        }
-
-        private let base: Base
-
-        private init(_ base: Base) { self.base = base }
-
-        /// The name is not `[a-z0-9][a-z0-9_-]*` (and is not a path).
-        public static let invalidName = Code(.invalidName)
-        /// No search folder and no built-in holds the name, or the path does not exist.
-        public static let notFound = Code(.notFound)
-        /// The file found for a name is a symlink that leads outside its search folder.
-        public static let escapesSearchFolder = Code(.escapesSearchFolder)
-        /// The file exists but cannot be read.
-        public static let unreadable = Code(.unreadable)
-
-        /// The code as printed: `workflow.not-found`, ...
-        public var description: String { base.rawValue }
-    }
+    public typealias Code = ErrorCode<WorkflowLibraryError>
 
     /// What went wrong.
     public var code: Code
@@ -47,4 +26,15 @@ public struct WorkflowLibraryError: Error, Sendable, CustomStringConvertible {
 
     /// `message (hint) [code]`.
     public var description: String { "\(message) (\(hint)) [\(code)]" }
+}
+
+extension ErrorCode where Domain == WorkflowLibraryError {
+    /// The name is not `[a-z0-9][a-z0-9_-]*` (and is not a path).
+    public static var invalidName: Self { Self("workflow.invalid-name") }
+    /// No search folder and no built-in holds the name, or the path does not exist.
+    public static var notFound: Self { Self("workflow.not-found") }
+    /// The file found for a name is a symlink that leads outside its search folder.
+    public static var escapesSearchFolder: Self { Self("workflow.escapes-search-folder") }
+    /// The file exists but cannot be read.
+    public static var unreadable: Self { Self("workflow.unreadable") }
 }

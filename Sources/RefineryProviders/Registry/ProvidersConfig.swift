@@ -106,15 +106,12 @@ public struct ProvidersConfig: Sendable, Hashable, Codable {
 }
 
 /// A providers file with problems.
-public struct ProvidersConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct ProvidersConfigError: DiagnosticsError, Hashable {
     /// Every problem found.
     public var diagnostics: [Diagnostic]
 
     /// Creates an error.
     public init(diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
-
-    /// The diagnostics, one per line.
-    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
 
 /// Walks the document, recording a located diagnostic (with the key path) for each problem.

@@ -45,7 +45,9 @@ public struct Engine: Sendable {
     ///
     /// - Parameters:
     ///   - prompt: the user's task.
-    ///   - events: called for every ``RunEvent``, in order, from the engine's executor; keep it fast.
+    ///   - events: called for every ``RunEvent``, in order, from a task of its own: the engine streams
+    ///     events to it and does not wait, so a slow listener delays no call. The run returns after
+    ///     the listener saw the last event (`run_finished`), also when the run was cancelled.
     /// - Returns: the outcome, also for runs that ended early (budget, quorum, cancellation).
     /// - Throws: ``EngineError`` when the workflow cannot be executed.
     public func run(_ prompt: String, events: (@Sendable (RunEvent) -> Void)? = nil) async throws -> RunOutcome {
@@ -71,7 +73,8 @@ public struct Engine: Sendable {
     ///
     /// - Parameters:
     ///   - prompt: the user's task.
-    ///   - events: called for every ``RunEvent``, in order.
+    ///   - events: called for every ``RunEvent``, in order, from a task of its own; each step returns
+    ///     after the listener saw that step's events.
     /// - Throws: ``EngineError`` when the workflow cannot be executed.
     public func start(_ prompt: String, events: (@Sendable (RunEvent) -> Void)? = nil) async throws -> RunSession {
         let executor = try RunExecutor(

@@ -1,22 +1,11 @@
+// A failure of the engine itself, on the package's one error scaffolding (see `RefineryError`).
+
+public import RefinerySyntax
+
 /// A failure of the engine itself (not of one model call, which the run absorbs).
-public struct EngineError: Error, Sendable, CustomStringConvertible {
+public struct EngineError: CodedError {
     /// What kind of failure this is.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable, Hashable {
-            case invalidWorkflow = "invalid_workflow"
-            case sessionFinished = "session_finished"
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
-        /// The workflow cannot be executed as given (e.g. no members).
-        public static let invalidWorkflow = Code(.invalidWorkflow)
-        /// `nextRound` or `finalize` was called on a session that already finished.
-        public static let sessionFinished = Code(.sessionFinished)
-
-        /// Snake-case name, stable for JSON output.
-        public var description: String { base.rawValue }
-    }
+    public typealias Code = ErrorCode<EngineError>
 
     /// The kind of failure.
     public var code: Code
@@ -34,4 +23,11 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
 
     /// `message (code)`.
     public var description: String { "\(message) (\(code))" }
+}
+
+extension ErrorCode where Domain == EngineError {
+    /// The workflow cannot be executed as given (e.g. no members).
+    public static var invalidWorkflow: Self { Self("invalid_workflow") }
+    /// `nextRound` or `finalize` was called on a session that already finished.
+    public static var sessionFinished: Self { Self("session_finished") }
 }

@@ -4,6 +4,7 @@
 import Foundation
 import Logging
 import RefineryCompiler
+import RefinerySyntax
 
 extension RunExecutor {
     /// Makes one attempt. Runs in a child task; touches nothing of the actor.

@@ -6,6 +6,7 @@
 import Foundation
 import Logging
 import RefineryCompiler
+import RefinerySyntax
 
 /// Executes one run of a workflow.
 actor RunExecutor {
@@ -14,7 +15,10 @@ actor RunExecutor {
     let configuration: EngineConfiguration
     let resolver: any ProviderResolver
     let prompt: String
-    let emit: (@Sendable (RunEvent) -> Void)?
+    /// The caller's listener, handed every event from a task of its own (see ``EventStream``).
+    let listener: (@Sendable (RunEvent) -> Void)?
+    /// Yields into the current drive's event stream; `nil` when nobody listens.
+    var emit: (@Sendable (RunEvent) -> Void)?
     let clock: EngineClock
     let judge: ConvergenceJudge
     let memberIDs: [String]
@@ -101,7 +105,7 @@ actor RunExecutor {
         self.configuration = configuration
         self.resolver = providers
         self.prompt = prompt
-        self.emit = events
+        self.listener = events
         self.clock = EngineClock(configuration.clock)
         self.judge = ConvergenceJudge(
             strategy: workflow.convergence.strategy, iterations: workflow.iterations, embedder: configuration.embedder,
@@ -127,22 +131,35 @@ actor RunExecutor {
 
     func step(overrides: RoundOverrides) async -> RoundResult? {
         guard !isFinished else { return nil }
-        apply(overrides)
-        let result = await drive(singleStep: true)
-        return result
+        return await delivering {
+            apply(overrides)
+            return await drive(singleStep: true)
+        }
     }
 
     func runToEnd() async -> RunOutcome {
-        _ = await drive(singleStep: false)
+        _ = await delivering { await drive(singleStep: false) }
         return makeOutcome()
     }
 
     func finalize() async -> RunOutcome {
         if !isFinished {
             lifecycle.endRepeat()
-            _ = await drive(singleStep: false)
+            _ = await delivering { await drive(singleStep: false) }
         }
         return makeOutcome()
+    }
+
+    /// Runs `body` with its events streamed to the listener, and returns once the listener has
+    /// seen the last of them (so a caller that returns writes nothing after).
+    private func delivering<T>(_ body: () async -> T) async -> T {
+        guard let listener else { return await body() }
+        let stream = EventStream(listener: listener)
+        emit = { stream.yield($0) }
+        let result = await body()
+        emit = nil
+        await stream.finish()
+        return result
     }
 
     private func apply(_ overrides: RoundOverrides) {

@@ -1,76 +1,11 @@
+// A failed model call, on the package's one error scaffolding (see `RefineryError`).
+
+public import RefinerySyntax
+
 /// A failed model call, classified so the engine knows whether to retry, fall back or give up.
-public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct ProviderError: RefineryError, Hashable {
     /// What kind of failure this is.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String, Sendable, Hashable {
-            case authentication, missingCredentials, unknownModel, badRequest
-            case rateLimited, overloaded, server, timeout, unreachable, network, truncated, invalidResponse,
-                emptyResponse
-            case cancelled, budgetExceeded, unsupported
-        }
-        private let base: Base
-        private init(_ base: Base) { self.base = base }
-
-        /// The key was rejected (401/403). Permanent.
-        public static let authentication = Code(.authentication)
-        /// No key is configured for the provider. Permanent.
-        public static let missingCredentials = Code(.missingCredentials)
-        /// The provider does not know the model (404). Permanent.
-        public static let unknownModel = Code(.unknownModel)
-        /// The request was refused as malformed (400/422). Permanent.
-        public static let badRequest = Code(.badRequest)
-        /// 429. Transient; honour `retryAfter`.
-        public static let rateLimited = Code(.rateLimited)
-        /// 529 / `overloaded_error` / 503. Transient.
-        public static let overloaded = Code(.overloaded)
-        /// 5xx. Transient.
-        public static let server = Code(.server)
-        /// No complete reply within the timeout. Transient.
-        public static let timeout = Code(.timeout)
-        /// The server could not be reached: connection refused, host unreachable, name not resolved,
-        /// or no connection within the connect timeout. Nothing was sent. Transient: retried with
-        /// backoff, then handed to the fallback, without waiting out the call's timeout.
-        public static let unreachable = Code(.unreachable)
-        /// The connection failed after it was made (reset, closed before a reply). Transient.
-        public static let network = Code(.network)
-        /// The stream ended before the reply was complete. Transient.
-        public static let truncated = Code(.truncated)
-        /// The reply could not be decoded. Transient.
-        public static let invalidResponse = Code(.invalidResponse)
-        /// The reply had no text. Transient.
-        public static let emptyResponse = Code(.emptyResponse)
-        /// The call was cancelled.
-        public static let cancelled = Code(.cancelled)
-        /// Not started: the budget would be exceeded.
-        public static let budgetExceeded = Code(.budgetExceeded)
-        /// The provider cannot do what was asked (e.g. embeddings). Permanent.
-        public static let unsupported = Code(.unsupported)
-
-        /// Whether a retry can succeed.
-        public var isTransient: Bool {
-            switch base {
-            case .rateLimited, .overloaded, .server, .timeout, .unreachable, .network, .truncated, .invalidResponse,
-                .emptyResponse:
-                true
-            default:
-                false
-            }
-        }
-
-        /// Snake-case name, stable for JSON output and the ledger.
-        public var description: String {
-            switch base {
-            case .missingCredentials: "missing_credentials"
-            case .unknownModel: "unknown_model"
-            case .badRequest: "bad_request"
-            case .rateLimited: "rate_limited"
-            case .invalidResponse: "invalid_response"
-            case .emptyResponse: "empty_response"
-            case .budgetExceeded: "budget_exceeded"
-            default: base.rawValue
-            }
-        }
-    }
+    public typealias Code = ErrorCode<ProviderError>
 
     /// The kind of failure.
     public var code: Code
@@ -103,6 +38,11 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
     /// Whether a retry can succeed.
     public var isTransient: Bool { code.isTransient }
 
+    /// ``code``'s name.
+    public var errorCode: String { code.name }
+    /// ``cause``.
+    public var causeDescription: String? { cause }
+
     /// `provider: message (code, HTTP status)`, then `caused by: cause` when there is one.
     public var description: String {
         var text = "\(provider): \(message) (\(code)"
@@ -110,5 +50,52 @@ public struct ProviderError: Error, Sendable, Hashable, CustomStringConvertible 
         text += ")"
         if let cause, !cause.isEmpty { text += "; caused by: \(cause)" }
         return text
+    }
+}
+
+extension ErrorCode where Domain == ProviderError {
+    /// The key was rejected (401/403). Permanent.
+    public static var authentication: Self { Self("authentication") }
+    /// No key is configured for the provider. Permanent.
+    public static var missingCredentials: Self { Self("missing_credentials") }
+    /// The provider does not know the model (404). Permanent.
+    public static var unknownModel: Self { Self("unknown_model") }
+    /// The request was refused as malformed (400/422). Permanent.
+    public static var badRequest: Self { Self("bad_request") }
+    /// 429. Transient; honour `retryAfter`.
+    public static var rateLimited: Self { Self("rate_limited") }
+    /// 529 / `overloaded_error` / 503. Transient.
+    public static var overloaded: Self { Self("overloaded") }
+    /// 5xx. Transient.
+    public static var server: Self { Self("server") }
+    /// No complete reply within the timeout. Transient.
+    public static var timeout: Self { Self("timeout") }
+    /// The server could not be reached: connection refused, host unreachable, name not resolved,
+    /// or no connection within the connect timeout. Nothing was sent. Transient: retried with
+    /// backoff, then handed to the fallback, without waiting out the call's timeout.
+    public static var unreachable: Self { Self("unreachable") }
+    /// The connection failed after it was made (reset, closed before a reply). Transient.
+    public static var network: Self { Self("network") }
+    /// The stream ended before the reply was complete. Transient.
+    public static var truncated: Self { Self("truncated") }
+    /// The reply could not be decoded. Transient.
+    public static var invalidResponse: Self { Self("invalid_response") }
+    /// The reply had no text. Transient.
+    public static var emptyResponse: Self { Self("empty_response") }
+    /// The call was cancelled.
+    public static var cancelled: Self { Self("cancelled") }
+    /// Not started: the budget would be exceeded.
+    public static var budgetExceeded: Self { Self("budget_exceeded") }
+    /// The provider cannot do what was asked (e.g. embeddings). Permanent.
+    public static var unsupported: Self { Self("unsupported") }
+
+    /// Whether a retry can succeed.
+    public var isTransient: Bool {
+        switch name {
+        case "rate_limited", "overloaded", "server", "timeout", "unreachable", "network", "truncated",
+            "invalid_response", "empty_response":
+            true
+        default: false
+        }
     }
 }

@@ -1,5 +1,7 @@
+import RefinerySyntax
+
 /// A prompt template that cannot be rendered.
-package struct PromptRenderError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct PromptRenderError: RefineryError, Hashable {
     /// What failed, where (template, line, column) and how to fix it.
     package var message: String
 
@@ -8,6 +10,8 @@ package struct PromptRenderError: Error, Sendable, Hashable, CustomStringConvert
         self.message = message
     }
 
+    /// `prompt.render`.
+    package var errorCode: String { "prompt.render" }
     /// The message.
     package var description: String { message }
 }

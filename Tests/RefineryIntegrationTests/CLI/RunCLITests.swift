@@ -236,6 +236,45 @@ extension CLIEndToEnd {
             }
         }
 
+        /// Events leave the engine through a stream read by a task of its own: every event still
+        /// reaches stdout, in the engine's order, before the result line.
+        @Test func jsonlCarriesEveryEventInOrderBeforeTheResult() async throws {
+            try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply())) {
+                binary, sandbox, server in
+                let result = try await binary.run(
+                    ["What is 2+2?", "--models", CLIHarness.threeModels, "--output-format", "jsonl"],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let objects = try result.stdout.split(separator: "\n").map { try CLIHarness.json(String($0)) }
+                let events = objects.dropLast()
+                let types = events.map { $0["type"] as? String ?? "?" }
+                #expect(types.first == "run_started")
+                #expect(types.last == "run_finished")
+                #expect(types.filter { $0 == "run_finished" }.count == 1)
+                // Each call starts before it finishes; none finishes twice; none is left open.
+                var open: Set<String> = []
+                var finished = 0
+                for event in events {
+                    let key = "\(event["node"] as? String ?? "") \(event["attempt"] as? Int ?? 0)"
+                    switch event["type"] as? String {
+                    case "call_started": #expect(open.insert(key).inserted, "\(key) started twice")
+                    case "call_finished":
+                        #expect(open.remove(key) != nil, "\(key) finished before it started")
+                        finished += 1
+                    default: break
+                    }
+                }
+                #expect(open.isEmpty)
+                // Consensus with three members converges in round 2: 18 calls, each one event.
+                #expect(finished == 18)
+                #expect(server.requests.count == 18)
+                #expect(types.filter { $0 == "round_started" }.count == types.filter { $0 == "round_finished" }.count)
+                let metadata = try #require(objects.last?["metadata"] as? [String: Any])
+                #expect(metadata["total_calls"] as? Int == finished)
+            }
+        }
+
         @Test func aReaderThatGoesAwayEndsTheRunQuietly() async throws {
             try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply())) {
                 binary, sandbox, server in

@@ -1,6 +1,7 @@
 import Foundation
 import RefineryCompiler
 import RefineryTestSupport
+import Synchronization
 import Testing
 
 @testable import RefineryRuntime
@@ -33,6 +34,40 @@ import Testing
         #expect(outcome.status == .maxRounds)
         #expect(outcome.coverage.droppedMembers == ["m3"])
         #expect(try await session.nextRound() == nil)
+    }
+
+    /// The listener reads events from a task of its own: a slow one (100 ms an event) delays no call,
+    /// yet sees every event, in order, before `run` returns. On the executor, each call waited for
+    /// the events before it to be handled: the last call came after nearly all of them.
+    @Test func aSlowListenerDelaysNoCallAndMissesNoEvent() async throws {
+        let recorder = EventRecorder()
+        let seenAtCall = Mutex<[Int]>([])
+        let script = Fixtures.script()
+        let provider = ScriptedProvider { call in
+            seenAtCall.withLock { $0.append(recorder.all.count) }
+            return script(call)
+        }
+        let workflow = Fixtures.workflow(
+            members: Fixtures.members(3), stages: [.repeat([.proposeStage, .pairwise, .refineStage, .closeStage])],
+            iterations: Iterations(min: 1, max: 1))
+        let slow: @Sendable (RunEvent) -> Void = { event in
+            Thread.sleep(forTimeInterval: 0.1)
+            recorder.sink(event)
+        }
+        let outcome = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration()
+        ).run("Q", events: slow)
+        let seen = seenAtCall.withLock { $0 }
+        let events = recorder.all.count
+        #expect(seen.count == 12)
+        // 3 proposals, 6 reviews, 3 refinements: the last call follows all but a handful of the run's
+        // events (a start and an end for each call before it). Handled one by one on the executor, the
+        // listener had seen those when that call came; reading them from its own task, at most a few.
+        #expect((seen.last ?? .max) < events / 2, "\(seen)")
+        #expect(recorder.types.first == "run_started")
+        #expect(recorder.types.last == "run_finished")
+        #expect(recorder.calls("call_finished").count == 12)
+        #expect(outcome.totalCalls == 12)
     }
 
     @Test func everyEventEncodesWithATypeAndDecodesBack() async throws {
