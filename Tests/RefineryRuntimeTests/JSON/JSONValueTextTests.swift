@@ -46,7 +46,7 @@ struct JSONValueTextTests {
 
     static let numbers: [Double] = [
         0, -0.0, 1, -1, 42, 0.7, 0.1, -2.5, 1e-7, 123_456.789, 999_999_999_999_999, 1e15, 1e16, -1e15,
-        4096, 32768, 1.0 / 3.0, 9.3e18, 1e300, 5e-324, .pi,
+        4096, 32768, 1.0 / 3.0, 9.3e18, 1e300, .leastNonzeroMagnitude, .pi,
     ]
 
     static let keys: [String] = [
