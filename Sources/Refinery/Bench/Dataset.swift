@@ -65,6 +65,30 @@ package enum Dataset {
         }
     }
 
+    /// Checks that every item can be graded: it has a reference, and its grader (the row's own, else
+    /// `grader`) reads a value from it, so a bench never pays for runs it cannot grade.
+    ///
+    /// - Throws: ``InputError`` (exit 4) naming the first item that cannot be graded, with what to do.
+    package static func checkGradable(_ items: [DatasetItem], path: String, grader: Grader) throws(InputError) {
+        for item in items {
+            guard let reference = item.reference, !reference.isEmpty else {
+                throw InputError(
+                    code: .unreadable,
+                    message: "\(path): item `\(item.id)` has no reference: the row has no "
+                        + referenceFields.map { "`\($0)`" }.joined(separator: ", ")
+                        + " field. Name the field with --reference-field.")
+            }
+            let itemGrader = item.grader ?? grader
+            guard itemGrader.expected(reference) != nil else {
+                throw InputError(
+                    code: .unreadable,
+                    message: "\(path): item `\(item.id)`: the \(itemGrader.name) grader reads nothing from its "
+                        + "reference `\(reference.prefix(60))`. Choose another grader with --grader or a `grader` "
+                        + "column.")
+            }
+        }
+    }
+
     /// `(line, fields)` of each non-blank line; values that are not strings become their JSON text.
     private static func jsonlRows(_ text: String, path: String) throws(InputError) -> [(Int, [String: String])] {
         var rows: [(Int, [String: String])] = []

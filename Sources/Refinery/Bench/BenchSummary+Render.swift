@@ -1,0 +1,170 @@
+// A bench summary as text: a terminal table, a paper-style Markdown table, the versioned JSON document
+// (`schemas/bench-output.schema.json`) and per-item JSONL. Every format is a pure function of the
+// summary, so equal summaries print byte for byte the same.
+
+import Foundation
+
+/// The output formats of `refinery bench`.
+package enum BenchOutputFormat: String, Sendable, CaseIterable {
+    /// An aligned table for a terminal.
+    case text
+    /// A GitHub Markdown table for a paper or a README.
+    case markdown
+    /// The versioned JSON document of `schemas/bench-output.schema.json`.
+    case json
+    /// One JSON line per item and system (``BenchItemResult``), dataset order then system order.
+    case jsonl
+}
+
+extension BenchSummary {
+    /// The summary in `format`, ending in a newline.
+    package func rendered(_ format: BenchOutputFormat) -> String {
+        switch format {
+        case .text: textTable()
+        case .markdown: markdownTable()
+        case .json: json()
+        case .jsonl: results.map { $0.jsonLine + "\n" }.joined()
+        }
+    }
+
+    // MARK: text
+
+    private func textTable() -> String {
+        var header = [
+            "system", "accuracy", "95% CI", "correct", "unanswered", "cost", "cost/correct", "calls", "tokens in/out",
+            "latency mean/p95",
+        ]
+        if let baseline { header.append("vs \(baseline) (won/lost, p)") }
+        let rows = systems.map { system -> [String] in
+            var row = [
+                system.name, Self.percent(system.accuracy),
+                "[\(Self.percent(system.ci95[0])), \(Self.percent(system.ci95[1]))]",
+                "\(system.correct)/\(system.total)", String(system.unanswered), Self.dollars(system.costUSD),
+                system.costPerCorrectUSD.map(Self.dollars) ?? "-", String(system.calls),
+                "\(system.inputTokens)/\(system.outputTokens)",
+                "\(Self.seconds(system.latencyMeanSeconds)) / \(Self.seconds(system.latencyP95Seconds))",
+            ]
+            if baseline != nil {
+                row.append(
+                    system.versusBaseline.map { "+\($0.won) -\($0.lost), p=\(Self.pValue($0.pValue))" } ?? "baseline")
+            }
+            return row
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            let joined = cells.enumerated().map { column, cell in
+                let pad = String(repeating: " ", count: widths[column] - cell.count)
+                // Names and the comparison read left to right; numbers line up on the right.
+                return column == 0 || (column == cells.count - 1 && baseline != nil) ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+            return String(joined.reversed().drop { $0 == " " }.reversed())
+        }
+        var lines = [
+            "Bench \(benchID): \(dataset.path) (\(dataset.items) items, sha256 \(dataset.sha256.prefix(12))), grader \(grader)",
+            "",
+            line(header),
+        ]
+        lines += rows.map(line)
+        let sentences = costMatchSentences()
+        if !sentences.isEmpty { lines += [""] + sentences }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: markdown
+
+    private func markdownTable() -> String {
+        let best = systems.filter { $0.total > 0 }.map(\.accuracy).max()
+        var header = ["System", "Accuracy (%)", "95 % CI", "Correct", "Unanswered", "Cost ($)", "$ / correct", "Calls"]
+        if let baseline { header += ["Δ vs \(Self.markdownCell(baseline)) (pts)", "Won / lost", "p"] }
+        var lines = [
+            "| " + header.joined(separator: " | ") + " |",
+            "|" + header.indices.map { $0 == 0 ? " --- |" : " ---: |" }.joined(),
+        ]
+        for system in systems {
+            let isBest = system.total > 0 && system.accuracy == best
+            func bold(_ text: String) -> String { isBest ? "**\(text)**" : text }
+            var cells = [
+                bold(Self.markdownCell(system.name)), bold(String(format: "%.1f", system.accuracy * 100)),
+                String(format: "%.1f–%.1f", system.ci95[0] * 100, system.ci95[1] * 100),
+                "\(system.correct) / \(system.total)", String(system.unanswered), Self.plainDollars(system.costUSD),
+                system.costPerCorrectUSD.map(Self.plainDollars) ?? "–", String(system.calls),
+            ]
+            if baseline != nil {
+                if let versus = system.versusBaseline {
+                    let delta = versus.items == 0 ? 0 : Double(versus.won - versus.lost) / Double(versus.items) * 100
+                    cells += [
+                        String(format: "%+.1f", delta), "\(versus.won) / \(versus.lost)", Self.pValue(versus.pValue),
+                    ]
+                } else {
+                    cells += ["(baseline)", "", ""]
+                }
+            }
+            lines.append("| " + cells.joined(separator: " | ") + " |")
+        }
+        var caption =
+            "Dataset `\(dataset.path)` (\(dataset.items) items, SHA-256 `\(dataset.sha256.prefix(12))`), grader "
+            + "`\(grader)`, bench `\(benchID)`. 95 % CI: Wilson score interval."
+        if let baseline {
+            caption +=
+                " Δ: accuracy points over `\(baseline)` on the items both answered; won / lost: items only one of "
+                + "the two got right; p: two-sided exact McNemar test."
+        }
+        lines += ["", caption]
+        let sentences = costMatchSentences()
+        if !sentences.isEmpty { lines += [""] + sentences }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: json
+
+    private func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // The summary holds strings, integers and finite numbers only (every ratio guards its zero).
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) + "\n" } ?? "{}\n"
+    }
+
+    // MARK: shared
+
+    /// "debate costs $0.0123 per item: as much as 4.1 samples of vote:m:5 ($0.0030 a sample)."
+    private func costMatchSentences() -> [String] {
+        systems.flatMap { system in
+            system.equalCostSamples.map { match in
+                "\(system.name) costs \(Self.dollars(match.costPerItemUSD)) per item: as much as "
+                    + String(format: "%.1f", match.samples) + " samples of \(match.baseline) "
+                    + "(\(Self.dollars(match.costPerSampleUSD)) a sample)."
+            }
+        }
+    }
+
+    private static func percent(_ fraction: Double) -> String {
+        String(format: "%.1f%%", fraction * 100)
+    }
+
+    private static func dollars(_ amount: Double) -> String {
+        "$" + plainDollars(amount)
+    }
+
+    /// Four significant digits below a cent, cents above a dollar.
+    private static func plainDollars(_ amount: Double) -> String {
+        switch amount {
+        case 0: "0"
+        case ..<0.01: String(format: "%.6f", amount)
+        case ..<1: String(format: "%.4f", amount)
+        default: String(format: "%.2f", amount)
+        }
+    }
+
+    private static func seconds(_ value: Double) -> String {
+        String(format: "%.2fs", value)
+    }
+
+    private static func pValue(_ p: Double) -> String {
+        p < 0.001 ? "<0.001" : String(format: "%.3f", p)
+    }
+
+    /// A table cell: a `|` would end it.
+    private static func markdownCell(_ text: String) -> String {
+        text.replacing("|", with: "\\|")
+    }
+}
