@@ -139,6 +139,14 @@ if enabled("app") {
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // `swift run -c release RefineryBatchBenchmarks`: the batch scheduler (issue 11 item 5).
+        .executableTarget(
+            name: "RefineryBatchBenchmarks",
+            dependencies: [
+                "Refinery", "RefineryCompiler", "RefineryRuntime", "RefineryStore", "RefineryProcessTuning",
+            ],
+            path: "Benchmarks/Sources/RefineryBatchBenchmarks"
+        ),
         // Provider wire tests and CLI end-to-end tests against in-process fake servers
         // (Hummingbird, test-only), and the real `refinery` binary.
         .testTarget(

@@ -23,7 +23,8 @@ extension RunService {
         var generator = SystemRandomNumberGenerator()
         let spec = BatchSpec(
             target: request.target, inputPath: request.inputPath, field: request.field,
-            overrides: BatchSpec.Overrides(request.overrides), seed: request.seed ?? generator.next(), concurrency: max(1, request.concurrency),
+            overrides: BatchSpec.Overrides(request.overrides), seed: request.seed ?? generator.next(),
+            concurrency: max(1, request.concurrency),
             maxBudgetUSD: request.maxBudgetUSD, output: request.output, workflowSHA256: [:], gitCommits: [:])
         let plan = try await batchPlan(spec, id: EngineConfiguration.makeRunID(), debug: request.debug)
         return try await execute(plan, previous: [:], isResume: false, progress: progress, results: results)
@@ -88,7 +89,8 @@ extension RunService {
         let catalog = try catalog()
         var total = BatchEstimate(
             items: jobs.count, calls: EstimateRange(min: 0, max: 0),
-            tokens: WorkflowEstimate.TokenTotals(input: EstimateRange(min: 0, max: 0), output: EstimateRange(min: 0, max: 0)),
+            tokens: WorkflowEstimate.TokenTotals(
+                input: EstimateRange(min: 0, max: 0), output: EstimateRange(min: 0, max: 0)),
             costUSD: EstimateRange(min: 0, max: 0), unpricedModels: [])
         var unpriced: Set<String> = []
         for job in jobs {
@@ -179,6 +181,8 @@ extension RunService {
         guard let first = name.unicodeScalars.first, first.properties.isAlphabetic || first == "_",
             first.isASCII
         else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || $0 == "_" || ("0"..."9").contains($0)) }
+        return name.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || $0 == "_" || ("0"..."9").contains($0))
+        }
     }
 }

@@ -50,7 +50,7 @@ extension RunService {
                         workflow: loaded.workflow, graph: loaded.graph, catalog: catalog,
                         promptTokens: EstimateAssumptions.tokens(for: job.prompt)
                     ).costUSD.max
-                    switch await budget.reserve(estimate) {
+                    switch await budget.reserve(estimate, slots: plan.spec.concurrency) {
                     case .success(let amount): grant = amount
                     case .failure(let stop): return .failure(stop)
                     }
@@ -65,7 +65,10 @@ extension RunService {
                 }
             } finished: { (record, grant) in
                 try await store.recordItem(record)
-                if let budget { await budget.settle(reserved: grant ?? 0, spent: record.costUSD) }
+                if let budget {
+                    await budget.settle(
+                        reserved: grant ?? 0, spent: record.costUSD, exhausted: record.status == Self.cutByBatchBudget)
+                }
                 if Self.isDone(record.status) {
                     done += 1
                     costUSD += record.costUSD
@@ -105,25 +108,28 @@ extension RunService {
             status: "running")
         do {
             if earlier != nil, let stored = try await existingRun(runID, store: store) {
-                if Self.resumableStatuses.contains(stored.status) {
-                    // The run started before the interruption: resume it, so its finished calls are
-                    // served from the ledger and not paid twice.
+                if Self.resumableStatuses.contains(stored.status) || earlier?.status == Self.cutByBatchBudget {
+                    // The run started before the interruption (or the batch budget): resume it, so its
+                    // finished calls are served from the ledger and not paid twice.
+                    var stored = stored
+                    stored.workflow.limits.budgetUSD = Self.runBudget(
+                        own: loaded.workflow.limits.budgetUSD, grant: budgetUSD)
                     let result = try await execute(
                         stored, graph: nil, store: store, isResume: true, providers: providers, embedder: embedder,
                         logger: logger, events: nil)
-                    return Self.finished(record, report: result.report, job: job)
+                    return Self.finished(record, report: result.report, job: job, grant: budgetUSD)
                 }
                 // It ended, but the process stopped before the job's row said so.
                 if let json = stored.outcomeJSON,
                     let report = try? JSONDecoder().decode(RunReport.self, from: Data(json.utf8))
                 {
-                    return Self.finished(record, report: report, job: job)
+                    return Self.finished(record, report: report, job: job, grant: nil)
                 }
             }
             try await store.recordItem(record)
             var workflow = loaded.workflow
             workflow.variables = job.variables
-            if let budgetUSD { workflow.limits.budgetUSD = min(workflow.limits.budgetUSD ?? budgetUSD, budgetUSD) }
+            workflow.limits.budgetUSD = Self.runBudget(own: workflow.limits.budgetUSD, grant: budgetUSD)
             let stored = StoredRun(
                 id: runID, workflowName: workflow.name, prompt: job.prompt, promptHash: Self.sha256(job.prompt),
                 workflow: workflow, provenance: workflow.provenance, seed: seed, variables: workflow.variables,
@@ -131,7 +137,7 @@ extension RunService {
             let result = try await execute(
                 stored, graph: loaded.graph, store: store, isResume: false, providers: providers, embedder: embedder,
                 logger: logger, events: nil)
-            return Self.finished(record, report: result.report, job: job)
+            return Self.finished(record, report: result.report, job: job, grant: budgetUSD)
         } catch {
             record.status = error is CancellationError || Task.isCancelled ? "cancelled" : "failed"
             record.error = String(describing: error)
@@ -148,10 +154,27 @@ extension RunService {
         }
     }
 
+    /// A job's run budget: its workflow's own, lowered to the batch budget's grant.
+    private static func runBudget(own: Double?, grant: Double?) -> Double? {
+        guard let grant else { return own }
+        return min(own ?? grant, grant)
+    }
+
+    /// The status of a job whose run the batch budget's grant stopped (not its workflow's own budget):
+    /// not done, and `resume` (with budget left) continues its run.
+    static let cutByBatchBudget = "batch_budget_exhausted"
+
     /// The job's record from its run's report, graded when the job has a reference.
-    private static func finished(_ record: BatchItemRecord, report: RunReport, job: BatchJob) -> BatchItemRecord {
+    private static func finished(
+        _ record: BatchItemRecord, report: RunReport, job: BatchJob, grant: Double?
+    ) -> BatchItemRecord {
         var record = record
         record.status = report.status
+        if report.status == "budget_exhausted", let grant,
+            job.workflow.workflow.limits.budgetUSD.map({ grant < $0 }) ?? true
+        {
+            record.status = cutByBatchBudget
+        }
         record.answer = report.winner?.answer
         record.costUSD = report.costUSD
         record.calls = report.metadata.totalCalls
@@ -170,11 +193,11 @@ extension RunService {
 
     /// Whether a job's status is final: anything but in flight or resumable.
     static func isDone(_ status: String) -> Bool {
-        status != "running" && !resumableStatuses.contains(status)
+        !unfinishedStatuses.contains(status)
     }
 
     /// The job statuses that do not count as done (`batch list`'s `done`).
-    static var unfinishedStatuses: Set<String> { resumableStatuses.union(["running"]) }
+    static var unfinishedStatuses: Set<String> { resumableStatuses.union(["running", cutByBatchBudget]) }
 
     /// Item `position`'s seed: a fixed mix of the batch's seed and the position (SplitMix64), so items
     /// differ and a resumed batch gives each item the seed it had.

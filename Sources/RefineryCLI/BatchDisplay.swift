@@ -12,9 +12,10 @@ enum BatchDisplay {
     /// the summary.
     static func run(
         options: BatchOptions, output: String?,
-        _ body: @escaping @Sendable (
-            _ progress: @escaping (BatchProgress) -> Void, _ results: (BatchItemRecord) throws -> Void
-        ) async throws -> BatchOutcome
+        _ body:
+            @escaping @Sendable (
+                _ progress: @escaping (BatchProgress) -> Void, _ results: (BatchItemRecord) throws -> Void
+            ) async throws -> BatchOutcome
     ) async throws -> BatchOutcome {
         let environment = ProcessInfo.processInfo.environment
         let quiet = options.quiet

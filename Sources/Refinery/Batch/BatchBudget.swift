@@ -1,7 +1,8 @@
 // The budget of a whole batch (`--max-budget`): what its finished jobs spent and what the jobs in
 // flight may still spend, so concurrent runs cannot together pass it. A job starts only when its
-// estimated maximum fits in what is left, and its run is capped at that reservation (the engine's
-// own budget check), so the batch never passes the cap by more than one call's estimate error.
+// estimated maximum fits in what is left; it is granted that estimate plus a share of the rest, and
+// its run is capped at the grant (the engine's own budget check, call by call). The grants in flight
+// never add up to more than is left, so the batch passes its cap by at most one call's estimate error.
 
 import Foundation
 
@@ -10,11 +11,15 @@ package actor BatchBudget {
     package let cap: Double
     private var spent = 0.0
     private var reserved = 0.0
+    /// Why no job may start any more: a run stopped at its grant, so what is left cannot carry a job.
+    private var exhausted: String?
 
     package init(cap: Double) { self.cap = cap }
 
-    /// Reserves `estimate` dollars for a job, or says why it cannot start.
-    package func reserve(_ estimate: Double) -> Swift.Result<Double, BatchStop> {
+    /// Reserves a grant for a job whose estimated maximum is `estimate`: the estimate plus a `1/slots`
+    /// share of what is left beyond it (room for the estimate's error), or why the job cannot start.
+    package func reserve(_ estimate: Double, slots: Int) -> Swift.Result<Double, BatchStop> {
+        if let exhausted { return .failure(.budget(exhausted)) }
         let left = cap - spent - reserved
         guard estimate <= left + 1e-12 else {
             return .failure(
@@ -23,13 +28,20 @@ package actor BatchBudget {
                         format: "budget: next item ~$%.4f would pass $%.2f (spent $%.4f, $%.4f reserved in flight)",
                         estimate, cap, spent, reserved)))
         }
-        reserved += estimate
-        return .success(estimate)
+        let grant = estimate + max(0, left - estimate) / Double(max(1, slots))
+        reserved += grant
+        return .success(grant)
     }
 
-    /// Releases a reservation and books what the job cost.
-    package func settle(reserved amount: Double, spent cost: Double) {
+    /// Releases a reservation and books what the job cost; `exhausted` when the job's run stopped at
+    /// its grant, which ends the launching.
+    package func settle(reserved amount: Double, spent cost: Double, exhausted: Bool = false) {
         reserved -= amount
         spent += cost
+        if exhausted, self.exhausted == nil {
+            self.exhausted = String(
+                format: "budget: an item's run stopped at its share of the $%.2f batch budget (spent $%.4f)", cap,
+                spent)
+        }
     }
 }

@@ -16,7 +16,8 @@ struct BatchPlan: Sendable {
     var workflows: [Workflow] {
         var seen: Set<String> = []
         var workflows: [Workflow] = []
-        for job in jobs where seen.insert(job.system + "\u{1F}" + job.variables.keys.sorted().joined(separator: ","))
+        for job in jobs
+        where seen.insert(job.system + "\u{1F}" + job.variables.keys.sorted().joined(separator: ","))
             .inserted
         {
             workflows.append(job.workflow.workflow)

@@ -145,14 +145,16 @@ extension BenchSummary {
         "$" + plainDollars(amount)
     }
 
-    /// Four significant digits below a cent, cents above a dollar.
+    /// Four significant digits, at least cents and at most eight decimals: `0.036`, `0.002667`, `12.35`.
     private static func plainDollars(_ amount: Double) -> String {
-        switch amount {
-        case 0: "0"
-        case ..<0.01: String(format: "%.6f", amount)
-        case ..<1: String(format: "%.4f", amount)
-        default: String(format: "%.2f", amount)
+        guard amount > 0 else { return "0" }
+        let decimals = min(8, max(2, 3 - Int(log10(amount).rounded(.down))))
+        var text = String(format: "%.\(decimals)f", amount)
+        // Trailing zeros past the cents say nothing.
+        while text.hasSuffix("0"), let dot = text.firstIndex(of: "."), text.distance(from: dot, to: text.endIndex) > 3 {
+            text.removeLast()
         }
+        return text
     }
 
     private static func seconds(_ value: Double) -> String {

@@ -4,7 +4,8 @@
 // A pure function of its inputs, summed in dataset order, so a resumed bench prints what an
 // uninterrupted one would.
 
-import Foundation
+package import Foundation
+import RefineryCompiler
 
 /// The dataset a bench ran on.
 package struct BenchDatasetInfo: Sendable, Hashable, Codable {
@@ -20,6 +21,11 @@ package struct BenchDatasetInfo: Sendable, Hashable, Codable {
         self.path = path
         self.sha256 = sha256
         self.items = items
+    }
+
+    /// The information of a dataset file read from `contents`, `items` of whose rows the bench runs.
+    package init(path: String, contents: some DataProtocol, items: Int) {
+        self.init(path: path, sha256: WorkflowCompiler.sha256Hex(contents), items: items)
     }
 }
 

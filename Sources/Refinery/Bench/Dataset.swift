@@ -2,6 +2,7 @@
 // row), read into items with an id, a prompt, a reference and optionally the row's own grader.
 
 internal import Foundation
+internal import RefineryCompiler
 internal import RefineryRuntime
 
 /// One row of a dataset.
@@ -63,6 +64,17 @@ package enum Dataset {
             return DatasetItem(
                 id: id, prompt: prompt, reference: referenceKey.flatMap { fields[$0] }, grader: grader, fields: fields)
         }
+    }
+
+    /// The items a bench runs: every item, or `limit` of them: the first `limit` in file order, or with
+    /// `seed` a sample drawn by that seed (the items whose SHA-256 of `seed|id` is smallest, so the same
+    /// seed draws the same sample on every machine and a resumed bench the same items). File order is kept.
+    package static func select(_ items: [DatasetItem], limit: Int?, seed: UInt64? = nil) -> [DatasetItem] {
+        guard let limit, limit < items.count else { return items }
+        guard let seed else { return Array(items.prefix(max(limit, 0))) }
+        let ranks = items.map { WorkflowCompiler.sha256Hex(Array("\(seed)|\($0.id)".utf8)) }
+        let chosen = Set(items.indices.sorted { (ranks[$0], $0) < (ranks[$1], $1) }.prefix(max(limit, 0)))
+        return items.indices.filter(chosen.contains).map { items[$0] }
     }
 
     /// Checks that every item can be graded: it has a reference, and its grader (the row's own, else

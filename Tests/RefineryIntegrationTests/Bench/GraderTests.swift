@@ -11,6 +11,8 @@ import Testing
         var reference: String
         var extracted: String?
         var correct: Bool
+        /// Nothing can be read from the answer (the item counts as unanswered).
+        var unanswered = false
         var testDescription: String { "\(grader): \(answer.prefix(30))" }
     }
 
@@ -20,17 +22,32 @@ import Testing
             reference: "Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs.\n#### 18", extracted: "18", correct: true),
         Row(grader: "numeric", answer: "The total is $1234.", reference: "…\n#### 1,234", extracted: "1234", correct: true),
         Row(grader: "numeric", answer: "The answer is 17 apples.", reference: "#### 18", extracted: "17", correct: false),
-        Row(grader: "numeric", answer: "I can't tell.", reference: "#### 18", extracted: nil, correct: false),
+        Row(grader: "numeric", answer: "I can't tell.", reference: "#### 18", extracted: nil, correct: false, unanswered: true),
         Row(grader: "numeric", answer: "So 0.50 dollars", reference: "0.5", extracted: "0.5", correct: true),
+        // Units, currency, thousands separators and trailing zeros around the number do not matter.
+        Row(grader: "numeric", answer: "#### 1,234", reference: "1234", extracted: "1234", correct: true),
+        Row(grader: "numeric", answer: "The answer is 5 km.", reference: "#### 5", extracted: "5", correct: true),
+        Row(grader: "numeric", answer: "It costs $1,000.00 in total.", reference: "#### 1000", extracted: "1000",
+            correct: true),
+        Row(grader: "numeric", answer: "The temperature drops to −3 °C.", reference: "#### -3", extracted: "-3",
+            correct: true),
+        Row(grader: "numeric", answer: "\\boxed{42} hours", reference: "#### 42", extracted: "42", correct: true),
+        Row(grader: "numeric", answer: "Answer: 12 cookies, 3 left over", reference: "#### 3", extracted: "12",
+            correct: false),
         Row(grader: "choice", answer: "Reasoning...\nThe answer is (b).", reference: "B", extracted: "B", correct: true),
+        Row(grader: "choice", answer: "(E)", reference: "e", extracted: "E", correct: true),
+        Row(grader: "choice", answer: "No idea.", reference: "A", extracted: nil, correct: false, unanswered: true),
         Row(grader: "choice", answer: "Answer: C", reference: "(c)", extracted: "C", correct: true),
         Row(grader: "choice", answer: "Answer: D", reference: "A", extracted: "D", correct: false),
         Row(grader: "exact", answer: "**Paris.**", reference: "paris", extracted: "paris", correct: true),
         Row(grader: "exact", answer: "Paris, France", reference: "Paris", extracted: "paris, france", correct: false),
         Row(grader: "contains", answer: "The capital is Paris, of course.", reference: "Paris", extracted: nil,
             correct: true),
+        Row(grader: "contains", answer: "The capital is Lyon.", reference: "Paris", extracted: nil, correct: false),
+        Row(grader: "exact", answer: "  `Paris`  ", reference: "\"Paris\"", extracted: "paris", correct: true),
         Row(grader: "regex:Final: (\\d+)", answer: "Work… Final: 41. Wait. Final: 42", reference: "42",
             extracted: "42", correct: true),
+        Row(grader: "regex:Final: (\\d+)", answer: "No final line.", reference: "42", extracted: nil, correct: false, unanswered: true),
     ]
 
     @Test(arguments: table)
@@ -39,6 +56,7 @@ import Testing
         let result = grader.grade(row.answer, reference: row.reference)
         #expect(result.correct == row.correct)
         if let extracted = row.extracted { #expect(result.extracted == extracted) }
+        if row.unanswered { #expect(result.extracted == nil) }
         #expect(grader.name == row.grader)
     }
 
@@ -108,6 +126,25 @@ import Testing
         #expect(items.first?.prompt == "2+2?")
         #expect(items.first?.reference == "4")
         #expect(items.first?.fields["extra"] == "true")
+    }
+
+    @Test func aLimitTakesTheFirstItemsOrASeededSampleInFileOrder() throws {
+        let text = (1...50).map { "{\"question\": \"q\($0)\", \"answer\": \"\($0)\"}" }.joined(separator: "\n")
+        let items = try Dataset.read(text, path: "d.jsonl")
+        #expect(Dataset.select(items, limit: nil).count == 50)
+        #expect(Dataset.select(items, limit: 80, seed: 7).count == 50)
+        #expect(Dataset.select(items, limit: 3).map(\.id) == ["1", "2", "3"])
+        // The same sample on every machine (SHA-256 of "7|id", checked with Python's hashlib), in file order.
+        let sample = Dataset.select(items, limit: 10, seed: 7)
+        #expect(sample.map(\.id) == ["7", "9", "15", "18", "19", "24", "25", "30", "31", "42"])
+        #expect(Dataset.select(items, limit: 10, seed: 8) != sample)
+        // Drawn by id, not position: the rows in another order give the same items.
+        #expect(Set(Dataset.select(items.reversed(), limit: 10, seed: 7).map(\.id)) == Set(sample.map(\.id)))
+    }
+
+    @Test func datasetInfoHashesTheFileBytes() {
+        let info = BenchDatasetInfo(path: "d.jsonl", contents: Array("abc".utf8), items: 1)
+        #expect(info.sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
     @Test(arguments: [

@@ -58,14 +58,14 @@ enum CLIHarness {
             ["python3", "-c", script, binary.url.path] + arguments, environment: environment, directory: directory)
     }
 
-    /// Errors of `document` against `schemas/run-output.schema.json`, or `nil` when python3's
+    /// Errors of `document` against `schemas/SCHEMA` (the run output by default), or `nil` when python3's
     /// jsonschema is not installed (the caller records a skip reason).
-    static func schemaErrors(_ document: String) async throws -> [String]? {
-        try await offloaded { try schemaErrorsBlocking(document) }
+    static func schemaErrors(_ document: String, schema: String = "run-output.schema.json") async throws -> [String]? {
+        try await offloaded { try schemaErrorsBlocking(document, schema: schema) }
     }
 
-    private static func schemaErrorsBlocking(_ document: String) throws -> [String]? {
-        let schema = packageRoot.appendingPathComponent("schemas/run-output.schema.json")
+    private static func schemaErrorsBlocking(_ document: String, schema name: String) throws -> [String]? {
+        let schema = packageRoot.appendingPathComponent("schemas/" + name)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(
             "refinery-doc-\(UUID().uuidString).json")
         try Data(document.utf8).write(to: file)

@@ -52,16 +52,8 @@ extension CLIEndToEnd {
                 let store = sandbox.root.appendingPathComponent("crash.db").path
                 let running = try binary.start(
                     arguments(["--store", store]), environment: environment, directory: sandbox.root)
-                let process = running.process
-                let deadline = ContinuousClock.now + .seconds(30)
-                while server.requests.count - baseline < killAfterRequests && process.isRunning
-                    && ContinuousClock.now < deadline
-                {
-                    try await Task.sleep(for: .milliseconds(5))
-                }
-                kill(process.processIdentifier, SIGKILL)
-                while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
-                #expect(process.terminationReason == .uncaughtSignal)
+                try await running.kill { server.requests.count - baseline >= killAfterRequests }
+                #expect(running.process.terminationReason == .uncaughtSignal)
 
                 // What the ledger holds now is exactly what was finished before the kill.
                 let list = try await binary.run(

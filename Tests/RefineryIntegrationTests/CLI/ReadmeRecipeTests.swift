@@ -67,6 +67,13 @@ extension CLIEndToEnd {
             "codex mcp add refinery -- refinery mcp": .skip("needs Codex CLI"),
             "gemini mcp add -s user refinery refinery mcp": .skip("needs Gemini CLI"),
             "refinery report 3f2c -o run.html": .run(exit: 0),
+            "refinery batch consensus --input questions.jsonl --models claude,codex,gemini --dry-run": .run(exit: 0) {
+                #expect($0.contains("2 items"))
+            },
+            "refinery batch consensus --input questions.jsonl --models claude,codex,gemini --concurrency 8 --max-budget 5 --output results.jsonl":
+                .run(exit: 0),
+            "refinery batch list": .run(exit: 0) { #expect($0.contains("finished  2/2")) },
+            "refinery batch resume 7b1e": .run(exit: 0),
         ]
 
         @Test func everyOfflineRecipeRunsAsWritten() async throws {
@@ -107,6 +114,15 @@ extension CLIEndToEnd {
                             binary, sandbox, environment.merging(Self.exports(exported)) { _, new in new }, server,
                             slow)
                         rewrite = { $0.replacing("3f2c", with: id) }
+                    }
+                    if block.contains(where: { $0.contains("7b1e") }) {
+                        // The batch recipe resumes the batch the block before ran.
+                        let list = try await binary.run(
+                            ["batch", "list", "--output-format", "json"], environment: environment,
+                            directory: sandbox.root)
+                        let batches = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
+                        let id = try #require(batches?.first?["id"] as? String, "\(list.stderr)")
+                        rewrite = { $0.replacing("7b1e", with: String(id.prefix(8))) }
                     }
                     try runBlock(index, block, sandbox, environment, prelude: exported, rewrite: rewrite)
                     exported += block.filter { $0.hasPrefix("export ") }
@@ -167,6 +183,8 @@ extension CLIEndToEnd {
             try sandbox.write("my-workflow.yaml", Data(workflow.utf8))
             try sandbox.write("workflows/review.yaml", Data(workflow.utf8))
             try sandbox.write("question.txt", Data("What is 2+2?\n".utf8))
+            try sandbox.write(
+                "questions.jsonl", Data("{\"question\":\"What is 2+2?\"}\n{\"question\":\"What is 3+3?\"}\n".utf8))
             try sandbox.write("src/auth.rs", Data("fn check(token: &str) -> bool { token == \"admin\" }\n".utf8))
             try sandbox.write("src/lib.rs", Data("pub mod auth;\n".utf8))
             try git(

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The built `refinery` executable, run as a child process by the end-to-end tests.
 struct RefineryBinary {
     struct Result {
@@ -53,6 +57,17 @@ struct RefineryBinary {
         let process: Process
         let stdoutFile: URL
         let stderrFile: URL
+
+        /// Sends SIGKILL once `ready()` holds (or after 30 s, or when the process ended by itself) and
+        /// waits until the process is gone.
+        func kill(when ready: () -> Bool) async throws {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !ready() && process.isRunning && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            try await wait()
+        }
 
         /// Waits (without blocking a thread) until the process has exited.
         func wait() async throws {

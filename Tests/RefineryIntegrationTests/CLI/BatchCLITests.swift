@@ -1,0 +1,336 @@
+// `refinery batch` through the real binary against a fake HTTP server: per-item variables, shared
+// endpoint limits and budget across items, bad input, dry-run totals, kill -9 then resume, list.
+
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension CLIEndToEnd {
+    @Suite struct BatchCLITests {
+        /// One member; the propose prompt shows the row's `topic` column.
+        private static let workflow = #"""
+            refinery: 1
+            name: w
+            models: [openai/gpt-4o]
+            stages:
+              - propose:
+                  prompt: { user: "[{{topic}}] {{{prompt}}}" }
+
+            """#
+
+        private static let rows: [(id: String, question: String, topic: String)] = [
+            ("a", "What is 2+2?", "math"), ("b", "Name a colour.", "art"), ("c", "Capital of France?", "geo"),
+        ]
+
+        private static func jsonl(_ rows: [(id: String, question: String, topic: String)]) -> String {
+            rows.map { #"{"id":"\#($0.id)","question":"\#($0.question)","topic":"\#($0.topic)"}"# }
+                .joined(separator: "\n") + "\n"
+        }
+
+        private static func lines(_ text: String) throws -> [[String: Any]] {
+            try text.split(separator: "\n").map { try CLIHarness.json(String($0)) }
+        }
+
+        private static func list(
+            _ binary: RefineryBinary, store: String, environment: [String: String], directory: URL
+        ) async throws -> [[String: Any]] {
+            let listed = try await binary.run(
+                ["batch", "list", "--store", store, "--output-format", "json"], environment: environment,
+                directory: directory)
+            #expect(listed.exitCode == 0, "\(listed.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+        }
+
+        /// Each item is one recorded run whose prompt carries the row's own variable, and each result
+        /// line names its item, status, answer, cost and run.
+        @Test(arguments: ["in.jsonl", "in.csv"])
+        func everyItemRunsOnceWithItsOwnVariables(file: String) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            try sandbox.write("in.jsonl", Data(Self.jsonl(Self.rows).utf8))
+            let csv =
+                "id,question,topic\n"
+                + Self.rows.map { "\($0.id),\"\($0.question)\",\($0.topic)" }
+                .joined(separator: "\n") + "\n"
+            try sandbox.write("in.csv", Data(csv.utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("Forty-two."))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let result = try await binary.run(
+                    [
+                        "batch", "w.yaml", "--input", file, "--output", "out.jsonl", "--store", store, "--concurrency",
+                        "2",
+                    ],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                #expect(result.stdout.isEmpty)
+                #expect(result.stderr.contains("finished · 3/3 items"), "\(result.stderr)")
+                let bodies = server.requests.map(\.body)
+                #expect(bodies.count == 3)
+                for row in Self.rows {
+                    #expect(bodies.filter { $0.contains("[\(row.topic)] \(row.question)") }.count == 1, "\(bodies)")
+                }
+                let text = try String(contentsOf: sandbox.root.appendingPathComponent("out.jsonl"), encoding: .utf8)
+                let results = try Self.lines(text)
+                #expect(Set(results.compactMap { $0["item_id"] as? String }) == ["a", "b", "c"])
+                for line in results {
+                    #expect(line["answer"] as? String == "Forty-two.")
+                    #expect(line["status"] as? String == "converged", "\(line)")
+                    #expect((line["cost_usd"] as? Double ?? 0) > 0)
+                }
+                let runs = try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)
+                #expect(
+                    Set(runs.compactMap { $0["id"] as? String }) == Set(results.compactMap { $0["run_id"] as? String }))
+                let batches = try await Self.list(
+                    binary, store: store, environment: environment, directory: sandbox.root)
+                #expect(batches.count == 1)
+                #expect(batches.first?["kind"] as? String == "batch")
+                #expect(batches.first?["status"] as? String == "finished")
+                #expect(batches.first?["done"] as? Int == 3)
+                #expect(batches.first?["total"] as? Int == 3)
+                #expect((batches.first?["id"] as? String)?.isEmpty == false)
+            }
+        }
+
+        /// A `max_concurrent: 1` endpoint serves the items of a batch one call at a time, though four
+        /// items run at once: every item shares the process's one provider registry.
+        @Test func anEndpointLimitHoldsAcrossItems() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path) { _ in .delayed(.milliseconds(60), FakeOpenAI.completion("Four.")) }
+                try sandbox.write(
+                    "config/refinery/providers.yaml",
+                    Data(
+                        ("providers:\n  - { name: local, base_url: \"\(server.baseURL)\", "
+                            + "max_concurrent: 1, stream: false }\n").utf8))
+                try sandbox.write(
+                    "w.yaml", Data("refinery: 1\nname: w\nmodels: [local/a]\nstages: [propose]\n".utf8))
+                let rows = (1...6).map { #"{"question":"Q\#($0)?"}"# }.joined(separator: "\n")
+                try sandbox.write("in.jsonl", Data(rows.utf8))
+                let result = try await binary.run(
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--concurrency", "4", "--store", "runs.db"],
+                    environment: RefineryBinary.environment(home: sandbox.root), directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                #expect(try Self.lines(result.stdout).count == 6)
+                #expect(server.requests.count == 6)
+                #expect(server.maxInFlight == 1)
+            }
+        }
+
+        /// `--max-budget` covers the whole batch: items start while what is left covers the next one's
+        /// estimate, the spend stays under the cap, and the batch stops `budget_exhausted`; `batch resume`
+        /// with more budget finishes it, continuing the run the cap stopped rather than starting another.
+        @Test func theBudgetIsSharedAcrossItems() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            let rows = (1...10).map { (id: "i\($0)", question: "What is \($0) + \($0)?", topic: "math") }
+            try sandbox.write("in.jsonl", Data(Self.jsonl(rows).utf8))
+            let environment = CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9")
+            let dry = try await binary.run(
+                ["batch", "w.yaml", "--input", "in.jsonl", "--dry-run", "--output-format", "json"],
+                environment: environment, directory: sandbox.root)
+            let estimate = try CLIHarness.json(dry.stdout)
+            let perItem = try #require((estimate["cost_usd"] as? [String: Any])?["max"] as? Double) / 10
+            let tokens = try #require(estimate["tokens"] as? [String: [String: Int]])
+            let (input, output) = ((tokens["input"]?["max"] ?? 0) / 10, (tokens["output"]?["max"] ?? 0) / 10)
+            try await FakeServer.run { server in
+                // Each call costs what the estimate says an item costs.
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("Even.", prompt: input, completion: output))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let cap = perItem * 3.5
+                let result = try await binary.run(
+                    [
+                        "batch", "w.yaml", "--input", "in.jsonl", "--max-budget", String(cap), "--concurrency", "2",
+                        "--store", store,
+                    ],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 1, "\(result.stderr)")
+                #expect(result.stderr.contains("budget_exhausted"), "\(result.stderr)")
+                let results = try Self.lines(result.stdout)
+                let spent = results.compactMap { $0["cost_usd"] as? Double }.reduce(0, +)
+                let done = results.filter { $0["status"] as? String == "converged" }.count
+                #expect(done >= 1 && done < 10, "\(result.stdout)")
+                #expect(spent <= cap + 1e-9)
+                #expect(server.requests.count == done)
+                let batches = try await Self.list(
+                    binary, store: store, environment: environment, directory: sandbox.root)
+                #expect(batches.first?["status"] as? String == "budget_exhausted")
+                #expect(batches.first?["done"] as? Int == done)
+
+                let id = try #require(batches.first?["id"] as? String)
+                let resumed = try await binary.run(
+                    ["batch", "resume", id, "--store", store, "--max-budget", "5"], environment: environment,
+                    directory: sandbox.root)
+                #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                #expect(server.requests.count == 10)
+                let runs = try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)
+                #expect(runs.count == 10)
+                let after = try await Self.list(binary, store: store, environment: environment, directory: sandbox.root)
+                #expect(after.first?["done"] as? Int == 10)
+            }
+        }
+
+        /// A malformed input line or CSV record: exit 4 with `file:line`, no call.
+        @Test(arguments: [
+            ("bad.jsonl", "{\"question\":\"Q1\"}\nnot json\n", "bad.jsonl:2:"),
+            ("bad.csv", "question,topic\nQ1,x\nQ2\n", "bad.csv:3:"),
+            ("bad.jsonl", "{\"question\":\"Q1\"}\n{\"text\":\"Q2\"}\n", "bad.jsonl:2:"),
+        ])
+        func badInputExitsFourWithTheLine(file: String, text: String, location: String) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            try sandbox.write(file, Data(text.utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("Four."))
+                let result = try await binary.run(
+                    ["batch", "w.yaml", "--input", file, "--store", "runs.db"],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                #expect(result.exitCode == 4)
+                #expect(result.stderr.contains(location), "\(result.stderr)")
+                #expect(server.requests.isEmpty)
+            }
+        }
+
+        /// `--dry-run` is the single-run estimate times the items, and calls nothing.
+        @Test func dryRunIsItemsTimesTheSingleEstimate() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let rows = (1...7).map { _ in #"{"question":"What is 2+2?"}"# }.joined(separator: "\n")
+            try sandbox.write("in.jsonl", Data(rows.utf8))
+            let environment = CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9")
+            let models = ["--models", CLIHarness.threeModels]
+            let batch = try CLIHarness.json(
+                try await binary.run(
+                    ["batch", "consensus", "--input", "in.jsonl", "--dry-run", "--output-format", "json"] + models,
+                    environment: environment, directory: sandbox.root
+                ).stdout)
+            let single = try CLIHarness.json(
+                try await binary.run(
+                    ["estimate", "consensus", "What is 2+2?", "--output-format", "json"] + models,
+                    environment: environment, directory: sandbox.root
+                ).stdout)
+            #expect(batch["items"] as? Int == 7)
+            for key in ["calls", "cost_usd"] {
+                let many = try #require(batch[key] as? [String: Double])
+                let one = try #require(single[key] as? [String: Double])
+                #expect(abs((many["min"] ?? -1) - 7 * (one["min"] ?? 0)) < 1e-9, "\(key)")
+                #expect(abs((many["max"] ?? -1) - 7 * (one["max"] ?? 0)) < 1e-9, "\(key)")
+            }
+        }
+
+        /// The real binary killed with SIGKILL in the middle of a batch, then `batch resume`: no item
+        /// is run again, the server sees exactly the calls that were not finished, and the results file
+        /// holds every item once.
+        @Test(arguments: [4, 11])
+        func killedBatchResumesWithoutRedoingOrPayingTwice(killAfterRequests: Int) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let rows = (1...6).map { (id: "q\($0)", question: "What is \($0)+\($0)?", topic: "math") }
+            try sandbox.write("in.jsonl", Data(Self.jsonl(rows).utf8))
+            try await FakeServer.run { server in
+                server.route(
+                    FakeOpenAI.path, .delayed(.milliseconds(80), FakeOpenAI.completion(CLIHarness.universalReply())))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let arguments = [
+                    "batch", "consensus", "--input", "in.jsonl", "--models", CLIHarness.threeModels,
+                    "--concurrency", "2", "--seed", "3", "--output", "out.jsonl",
+                ]
+                let reference = try await binary.run(
+                    arguments + ["--store", "reference.db"], environment: environment, directory: sandbox.root)
+                #expect(reference.exitCode == 0, "\(reference.stderr)")
+                let referenceCalls = server.requests.count
+
+                let store = sandbox.root.appendingPathComponent("crash.db").path
+                let baseline = server.requests.count
+                let running = try binary.start(
+                    arguments + ["--store", store], environment: environment, directory: sandbox.root)
+                try await running.kill { server.requests.count - baseline >= killAfterRequests }
+                #expect(running.process.terminationReason == .uncaughtSignal)
+
+                let before = try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)
+                let recorded = before.compactMap { $0["calls"] as? Int }.reduce(0, +)
+                let finishedBefore = Set(
+                    before.filter { $0["status"] as? String == "converged" }.compactMap { $0["id"] as? String })
+                let batches = try await Self.list(
+                    binary, store: store, environment: environment, directory: sandbox.root)
+                let id = try #require(batches.first?["id"] as? String)
+                #expect(batches.first?["status"] as? String == "running")
+
+                let beforeResume = server.requests.count
+                let resumed = try await binary.run(
+                    ["batch", "resume", id, "--store", store], environment: environment, directory: sandbox.root)
+                #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                // Only the calls not finished before the kill reach the server.
+                #expect(server.requests.count - beforeResume == referenceCalls - recorded)
+                let after = try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)
+                // One run per item: a run that had started was resumed, not replaced.
+                #expect(after.count == rows.count)
+                #expect(finishedBefore.isSubset(of: Set(after.compactMap { $0["id"] as? String })))
+                #expect(after.allSatisfy { $0["status"] as? String == "converged" })
+                let text = try String(contentsOf: sandbox.root.appendingPathComponent("out.jsonl"), encoding: .utf8)
+                let results = try Self.lines(text)
+                #expect(results.compactMap { $0["item_id"] as? String }.sorted() == rows.map(\.id).sorted())
+                let listed = try await Self.list(
+                    binary, store: store, environment: environment, directory: sandbox.root)
+                #expect(listed.first?["status"] as? String == "finished")
+                #expect(listed.first?["done"] as? Int == rows.count)
+            }
+        }
+
+        /// SIGTERM (as Ctrl-C) cancels the batch: exit 1, the runs in flight recorded `cancelled`, the
+        /// batch `cancelled`, and `batch resume` finishes it.
+        @Test func sigtermCancelsTheBatchResumably() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            let rows = (1...6).map { (id: "t\($0)", question: "Q\($0)?", topic: "t") }
+            try sandbox.write("in.jsonl", Data(Self.jsonl(rows).utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, .delayed(.milliseconds(300), FakeOpenAI.completion("Yes.")))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let running = try binary.start(
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--concurrency", "2", "--store", store],
+                    environment: environment, directory: sandbox.root)
+                while server.requests.count < 3 && running.process.isRunning {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                kill(running.process.processIdentifier, SIGTERM)
+                try await running.wait()
+                let interrupted = try running.result()
+                #expect(interrupted.exitCode == 1, "\(interrupted.stderr)")
+                #expect(interrupted.stderr.contains("refinery batch resume"), "\(interrupted.stderr)")
+                let runs = try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)
+                #expect(runs.contains { $0["status"] as? String == "cancelled" }, "\(runs)")
+                let batches = try await Self.list(
+                    binary, store: store, environment: environment, directory: sandbox.root)
+                #expect(batches.first?["status"] as? String == "cancelled")
+                let id = try #require(batches.first?["id"] as? String)
+                let resumed = try await binary.run(
+                    ["batch", "resume", id, "--store", store], environment: environment, directory: sandbox.root)
+                #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                #expect(try Self.lines(resumed.stdout).count == 6)
+                let after = try await Self.list(binary, store: store, environment: environment, directory: sandbox.root)
+                #expect(after.first?["status"] as? String == "finished")
+                #expect(after.first?["done"] as? Int == 6)
+            }
+        }
+    }
+}
