@@ -15,10 +15,10 @@ enum BatchReportPage {
     }
 
     static func context(_ batch: BatchRecord, items: [BatchItemRecord]) -> [String: Any] {
-        let finished = items.filter { $0.status != "running" }
+        let finished = items.filter { !isInterrupted($0.status) }
         // Failed: the run ended without an answer — `failed`, or e.g. `insufficient_models` when every
-        // member's call was refused. Items in flight or cancelled are not failures yet.
-        let failed = finished.filter { $0.status != "cancelled" && ($0.status == "failed" || $0.answer == nil) }
+        // member's call was refused. Items in flight, cancelled or cut by the batch budget are not failures.
+        let failed = items.filter { !isInterrupted($0.status) && ($0.status == "failed" || $0.answer == nil) }
         let latencies = finished.map { Double($0.latencyMs) / 1000 }.sorted()
         var context: [String: Any] = [
             "title": "batch \(batch.workflow) · \(batch.id)",
@@ -47,7 +47,7 @@ enum BatchReportPage {
             "items": items.prefix(listedItems).map { item in
                 [
                     "item": item.itemID, "status": item.status, "cost": ReportCharts.dollars(item.costUSD),
-                    "latency": item.status == "running" ? "–" : seconds(Double(item.latencyMs) / 1000),
+                    "latency": isInterrupted(item.status) ? "–" : seconds(Double(item.latencyMs) / 1000),
                     "run": item.runID,
                 ]
             },
@@ -74,6 +74,12 @@ enum BatchReportPage {
                 "sha": spec.workflowSHA256[key] ?? "",
             ]
         }
+    }
+
+    /// Whether a job's run has not reached an end of its own: in flight, cancelled, or cut by the batch's
+    /// budget (`resume` continues each of them).
+    static func isInterrupted(_ status: String) -> Bool {
+        status == "running" || status == "cancelled" || status == RunService.cutByBatchBudget
     }
 
     /// The nearest-rank percentile `fraction` of sorted `values` (as BenchSummary computes its p95).

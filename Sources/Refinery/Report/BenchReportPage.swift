@@ -16,8 +16,8 @@ enum BenchReportPage {
     }
 
     /// The bench's summary from its ledger rows: systems in the order recorded (then any only the rows
-    /// name), items in dataset order. Jobs running or cancelled (`bench resume` runs them) are left out,
-    /// as an unfinished bench's are; a failed run counts, as incorrect.
+    /// name), items in dataset order. Jobs running, cancelled or cut by the budget (`bench resume` runs
+    /// them) are left out, as an unfinished bench's are; a failed run counts, as incorrect.
     static func summary(_ bench: BatchRecord, items: [BatchItemRecord]) -> BenchSummary {
         let spec = RecordedSpec(bench.specJSON)
         var systems: [String] = []
@@ -30,7 +30,7 @@ enum BenchReportPage {
         for item in items.sorted(by: { $0.position < $1.position }) where seen.insert(item.itemID).inserted {
             itemIDs.append(item.itemID)
         }
-        let results = items.filter { $0.status != "running" && $0.status != "cancelled" }.map { row in
+        let results = items.filter { !BatchReportPage.isInterrupted($0.status) }.map { row in
             BenchItemResult(
                 itemID: row.itemID, system: row.system, answer: row.extractedAnswer, correct: row.correct == true,
                 status: row.status, costUSD: row.costUSD, calls: row.calls, inputTokens: row.inputTokens,

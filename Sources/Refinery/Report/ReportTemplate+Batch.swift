@@ -22,7 +22,7 @@ extension ReportTemplate {
         </header>
 
         <h2>Cost per item</h2>
-        <p>Items (finished or failed) by their run's cost.</p>
+        <p>Items whose run came to an end (answered or failed) by their run's cost; items in flight, cancelled or cut by the budget are left out.</p>
         {{{costHistogram}}}
         <h2>Latency per item</h2>
         <p>Items by their run's wall time.</p>

@@ -203,7 +203,7 @@ extension CLIEndToEnd {
         }
 
         /// A batch larger than the table lists: 500 rows shown, a note counts the rest, and the histograms
-        /// still count every item.
+        /// still count every item that ran to its end; items cut by the budget are neither done nor failed.
         @Test func aLargeBatchListsTheFirstRowsAndCountsEveryItem() async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
@@ -216,11 +216,14 @@ extension CLIEndToEnd {
                 BatchRecord(
                     id: id, kind: "batch", status: "finished", createdAt: Date(), workflow: "consensus", specJSON: "{}",
                     inputPath: "in.jsonl", inputSHA256: "00", total: total))
+            // Every 100th item was cut by the batch budget: not a failure, and not counted in the histograms.
+            let cut = Set(stride(from: 99, to: total, by: 100))
             for position in 0..<total {
                 try await ledger.recordItem(
                     BatchItemRecord(
                         batchID: id, itemID: "i\(position)", position: position, runID: "r\(position)",
-                        status: "converged", costUSD: Double(position % 7) / 1000, calls: 3,
+                        status: cut.contains(position) ? "batch_budget_exhausted" : "converged",
+                        answer: cut.contains(position) ? nil : "ok", costUSD: Double(position % 7) / 1000, calls: 3,
                         latencyMs: 100 * (position % 11), finishedAt: Date()))
             }
             let (_, dom, log) = try await report(
@@ -228,9 +231,12 @@ extension CLIEndToEnd {
                 environment: RefineryBinary.environment(home: sandbox.root))
             #expect(count("<tr class=\"item\">", in: dom) == 500)
             #expect(dom.contains("23 more items are not listed"))
+            #expect(histograms(dom).count == 2)
             for chart in histograms(dom) {
-                #expect(binCounts(chart).reduce(0, +) == total)
+                #expect(binCounts(chart).reduce(0, +) == total - cut.count)
             }
+            #expect(dom.contains("<dt>failed</dt><dd>0</dd>"))
+            #expect(dom.contains("<dd>\(total - cut.count) / \(total)</dd>"))
             #expect(Chromium.pageProblems(log) == [], "\(log)")
         }
 
