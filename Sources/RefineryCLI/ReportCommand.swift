@@ -1,4 +1,4 @@
-// `refinery report RUN_ID [-o FILE.html] [--open]`: the run's HTML report, to stdout or a file.
+// `refinery report RUN_ID|BATCH_ID|BENCH_ID [-o FILE.html] [--open]`: the HTML report, to stdout or a file.
 
 import ArgumentParser
 import Foundation
@@ -7,10 +7,14 @@ import Refinery
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write a self-contained HTML report of a recorded run (timeline, scores, answers, cost).")
+        abstract: "Write a self-contained HTML report of a recorded run, batch or bench.",
+        discussion: """
+            A run: timeline, scores, answers, cost. A batch: status, cost and latency over items. A bench: \
+            accuracy against cost, paired comparisons, the per-item correctness grid.
+            """)
 
     @OptionGroup var storeOptions: StoreOptions
-    @Argument(help: "Run id (or a unique prefix).") var id: String
+    @Argument(help: "A run, batch or bench id (or a unique prefix).") var id: String
     @Option(name: [.short, .customLong("output")], help: "Write the HTML to this file instead of stdout.")
     var output: String?
     @Flag(help: "Open the written file with the system's opener (xdg-open or open).") var open = false
@@ -21,7 +25,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitCode {
-            let html = try await RunService.current(storePath: storeOptions.store).report(.run(id))
+            let html = try await RunService.current(storePath: storeOptions.store).report(.any(id))
             guard let output else {
                 Output.line(html)
                 return

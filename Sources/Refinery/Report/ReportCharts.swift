@@ -156,12 +156,12 @@ enum ReportCharts {
         return svg.joined(separator: "\n")
     }
 
-    private static func text(_ cssClass: String, x: Double, y: Double, _ content: String) -> String {
+    static func text(_ cssClass: String, x: Double, y: Double, _ content: String) -> String {
         HTMLText.element(
             "text", ["class": cssClass, "x": HTMLText.coordinate(x), "y": HTMLText.coordinate(y)], content)
     }
 
-    private static func line(
+    static func line(
         _ cssClass: String, x1: Double, x2: Double, y1: Double, y2: Double, title: String? = nil
     ) -> String {
         HTMLText.element(
@@ -172,7 +172,7 @@ enum ReportCharts {
             ], title.map { "<title>\(HTMLText.escape($0))</title>" })
     }
 
-    private static func rect(
+    static func rect(
         _ cssClass: String, x: Double, y: Double, width: Double, height: Double, fill: String? = nil,
         title: String? = nil
     ) -> String {

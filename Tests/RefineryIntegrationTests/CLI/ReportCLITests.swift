@@ -151,6 +151,8 @@ extension CLIEndToEnd {
                     #expect(reviews == 6)
                 }
                 #expect(sections.count == rounds.count)
+                // Each round's answers under their heading (a `{{#list.0}}` section never rendered it).
+                #expect(sections.allSatisfy { $0.contains("<h3>Answers</h3>") })
                 // Model ids decoded: the matrix names models, not anonymous labels.
                 #expect(dom.contains("openai/gpt-4o-mini"))
                 // The hostile answer is text: no element came from it, its characters are shown.
