@@ -9,10 +9,10 @@ import Testing
         let database = try TemporaryDatabase()
         defer { database.cleanup() }
         let first = try SQLiteRunStore(path: database.path)
-        #expect(try first.appliedMigrations() == ["v1-runs-rounds-calls"])
+        #expect(try first.appliedMigrations() == ["v1-runs-rounds-calls", "v2-batches"])
         // Reopening an up-to-date file applies nothing new and keeps the data.
         let second = try SQLiteRunStore(path: database.path)
-        #expect(try second.appliedMigrations() == ["v1-runs-rounds-calls"])
+        #expect(try second.appliedMigrations() == ["v1-runs-rounds-calls", "v2-batches"])
     }
 
     @Test func usesWriteAheadLogging() throws {
@@ -294,7 +294,7 @@ import Testing
                 return try await group.reduce(into: [String]()) { if let failure = $1 { $0.append(failure) } }
             }
             #expect(failures.isEmpty, "\(failures)")
-            #expect(try SQLiteRunStore(path: path).appliedMigrations() == ["v1-runs-rounds-calls"])
+            #expect(try SQLiteRunStore(path: path).appliedMigrations() == ["v1-runs-rounds-calls", "v2-batches"])
         }
     }
 
