@@ -184,9 +184,12 @@ extension RunService {
         record.error = report.error
         record.finishedAt = Date()
         if let grading = job.grading {
-            let grade = grading.grader.grade(record.answer ?? "", reference: grading.reference)
-            record.extractedAnswer = grade.extracted
-            record.correct = grade.correct
+            // Graded as `refinery bench` grades (the vote's winner when the workflow votes), once, here:
+            // the summary is computed from these rows, so a resumed bench grades nothing again.
+            let graded = BenchItemResult(
+                grading: report, item: grading.item, system: job.system, grader: grading.grader)
+            record.extractedAnswer = graded.answer
+            record.correct = graded.correct
         }
         return record
     }

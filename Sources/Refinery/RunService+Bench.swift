@@ -1,13 +1,179 @@
 // `refinery bench` on the batch machinery: a bench is a batch of kind `bench` whose jobs are
-// (dataset item × system), graded as each finishes.
+// (dataset item × system), item by item, each graded as it finishes and recorded with the dataset's
+// SHA-256 and each workflow's content hash and git commit. The table is computed from the ledger's
+// rows, so `bench resume` prints what the uninterrupted bench would have.
 
 import Foundation
-import RefineryCompiler
+package import RefineryCompiler
+import RefineryRuntime
 import RefineryStore
 
+/// What `refinery bench` asks for.
+package struct BenchRequest: Sendable {
+    /// The `SYSTEM` arguments: workflows (name, path, `NAME@REV`) and baselines.
+    package var systems: [String]
+    /// The dataset (JSONL or CSV).
+    package var datasetPath: String
+    /// `--grader` (default `numeric`).
+    package var grader: String
+    /// `--limit N`: the first N items, or with `seed` a sample of N.
+    package var limit: Int?
+    /// `--seed`: the sample of `--limit` and the runs' seeds.
+    package var seed: UInt64?
+    /// `--prompt-field`, `--reference-field`.
+    package var promptField: String?
+    package var referenceField: String?
+    /// `--models` (applied to every workflow and `vote`), `--budget` per run, `--var` ...
+    package var overrides: WorkflowOverrides
+    package var concurrency: Int
+    package var maxBudgetUSD: Double?
+    /// Where the per-item JSONL goes (recorded for `bench resume`).
+    package var output: String?
+    package var debug: Bool
+
+    package init(
+        systems: [String], datasetPath: String, grader: String = "numeric", limit: Int? = nil, seed: UInt64? = nil,
+        promptField: String? = nil, referenceField: String? = nil, overrides: WorkflowOverrides = WorkflowOverrides(),
+        concurrency: Int = BatchRequest.defaultConcurrency, maxBudgetUSD: Double? = nil, output: String? = nil,
+        debug: Bool = false
+    ) {
+        self.systems = systems
+        self.datasetPath = datasetPath
+        self.grader = grader
+        self.limit = limit
+        self.seed = seed
+        self.promptField = promptField
+        self.referenceField = referenceField
+        self.overrides = overrides
+        self.concurrency = concurrency
+        self.maxBudgetUSD = maxBudgetUSD
+        self.output = output
+        self.debug = debug
+    }
+}
+
 extension RunService {
-    /// The plan of a bench from its recorded flags.
-    func benchPlan(_ spec: BatchSpec, id: String, debug: Bool) async throws -> BatchPlan {
-        throw InputError(code: .invalidOption, message: "bench \(id) cannot be resumed by this build.")
+    /// `refinery bench`: runs every system on every (selected) item, then summarises from the ledger.
+    /// `results` receives each graded job as it finishes (earlier sessions' first, on resume).
+    package func bench(
+        _ request: BenchRequest, progress: ((BatchProgress) -> Void)? = nil,
+        results: (BenchItemResult) throws -> Void
+    ) async throws -> (outcome: BatchOutcome, summary: BenchSummary) {
+        let plan = try await benchPlan(
+            Self.benchSpec(request), id: EngineConfiguration.makeRunID(), debug: request.debug)
+        let outcome = try await execute(plan, previous: [:], isResume: false, progress: progress) { record in
+            try results(Self.benchResult(record))
+        }
+        return (outcome, try await benchSummary(plan))
+    }
+
+    /// `refinery bench resume ID`: finishes the bench (see ``resumeBatch(id:concurrency:maxBudgetUSD:debug:progress:results:)``)
+    /// and summarises it from the ledger, as the uninterrupted bench would have.
+    package func resumeBench(
+        id: String, concurrency: Int? = nil, maxBudgetUSD: Double? = nil, debug: Bool = false,
+        progress: ((BatchProgress) -> Void)? = nil, results: (BenchItemResult) throws -> Void
+    ) async throws -> (outcome: BatchOutcome, summary: BenchSummary) {
+        let store = try openStore()
+        let record = try await store.batch(id: id)
+        guard record.kind == "bench" else {
+            throw InputError(
+                code: .invalidOption,
+                message: "\(record.id) is a batch, not a bench; resume it with `refinery batch resume \(record.id)`.")
+        }
+        let outcome = try await resumeBatch(
+            id: record.id, concurrency: concurrency, maxBudgetUSD: maxBudgetUSD, debug: debug, progress: progress
+        ) { record in try results(Self.benchResult(record)) }
+        var spec = try BatchSpec.decode(record.specJSON, batchID: record.id)
+        spec.concurrency = 1
+        let plan = try await resumablePlan(record, spec: spec, debug: debug)
+        return (outcome, try await benchSummary(plan))
+    }
+
+    /// `refinery bench --dry-run`: calls, tokens and dollars of every system on every item.
+    package func estimateBench(_ request: BenchRequest) async throws -> BatchEstimate {
+        var spec = Self.benchSpec(request)
+        spec.seed = 0
+        let plan = try await benchPlan(spec, id: "dry-run", debug: false, gitProvenance: false)
+        return try estimate(plan.jobs)
+    }
+
+    /// The recorded per-item output of a bench (`--output`), for `bench resume`.
+    package func recordedBenchOutput(_ id: String) async throws -> String? {
+        try await recordedOutput(ofBatch: id)
+    }
+
+    private static func benchSpec(_ request: BenchRequest) -> BatchSpec {
+        var generator = SystemRandomNumberGenerator()
+        return BatchSpec(
+            target: "", inputPath: request.datasetPath, field: request.promptField,
+            referenceField: request.referenceField, systems: request.systems, grader: request.grader,
+            limit: request.limit, sampleSeed: request.seed, overrides: BatchSpec.Overrides(request.overrides),
+            seed: request.seed ?? generator.next(), concurrency: max(1, request.concurrency),
+            maxBudgetUSD: request.maxBudgetUSD, output: request.output, workflowSHA256: [:], gitCommits: [:])
+    }
+
+    /// The plan of a bench: the dataset read, checked gradable and sampled; every system compiled once;
+    /// one job per (item, system), item by item.
+    func benchPlan(_ spec: BatchSpec, id: String, debug: Bool, gitProvenance: Bool = true) async throws -> BatchPlan {
+        let input = try readInput(spec.inputPath)
+        guard let grader = Grader(spec.grader ?? "numeric") else {
+            throw InputError(
+                code: .invalidOption,
+                message: "--grader \(spec.grader ?? ""): use numeric, choice, exact, contains or regex:PATTERN.")
+        }
+        let all = try Dataset.read(
+            input.text, path: spec.inputPath, promptField: spec.field, referenceField: spec.referenceField)
+        let items = Dataset.select(all, limit: spec.limit, seed: spec.sampleSeed)
+        try Dataset.checkGradable(items, path: spec.inputPath, grader: grader)
+        let systems = try BenchSystem.parse(spec.systems ?? [])
+        let overrides = spec.overrides.overrides
+        let loader = try loader()
+        var spec = spec
+        var workflows: [(name: String, workflow: LoadedWorkflow)] = []
+        for system in systems {
+            let loaded = try await system.load(with: loader, overrides: overrides, gitProvenance: gitProvenance)
+            spec.workflowSHA256[system.name] = loaded.workflow.provenance.contentSHA256 ?? ""
+            if let commit = loaded.workflow.provenance.gitCommit { spec.gitCommits[system.name] = commit }
+            workflows.append((system.name, loaded))
+        }
+        var jobs: [BatchJob] = []
+        jobs.reserveCapacity(items.count * workflows.count)
+        for (position, item) in items.enumerated() {
+            for system in workflows {
+                jobs.append(
+                    BatchJob(
+                        position: position, itemID: item.id, system: system.name, prompt: item.prompt,
+                        variables: overrides.variables, workflow: system.workflow, grading: (item, grader)))
+            }
+        }
+        let record = BatchRecord(
+            id: id, kind: "bench", createdAt: Date(), workflow: systems.map(\.name).joined(separator: ", "),
+            specJSON: try spec.json(), inputPath: spec.inputPath, inputSHA256: input.sha256, total: jobs.count)
+        return BatchPlan(record: record, spec: spec, jobs: jobs, debug: debug)
+    }
+
+    /// The bench's table from its ledger rows: only done jobs count (a bench stopped early is summarised
+    /// over what finished).
+    private func benchSummary(_ plan: BatchPlan) async throws -> BenchSummary {
+        let rows = try await openStore().items(batchID: plan.record.id)
+        var itemIDs: [String] = []
+        var seen: Set<String> = []
+        for job in plan.jobs where seen.insert(job.itemID).inserted { itemIDs.append(job.itemID) }
+        let grader = Grader(plan.spec.grader ?? "numeric") ?? .numeric
+        return BenchSummary(
+            benchID: plan.record.id,
+            dataset: BenchDatasetInfo(
+                path: plan.record.inputPath, sha256: plan.record.inputSHA256, items: itemIDs.count),
+            grader: grader, systems: plan.spec.systems.map { (try? BenchSystem.parse($0).map(\.name)) ?? $0 } ?? [],
+            itemIDs: itemIDs, results: rows.filter { Self.isDone($0.status) }.map(Self.benchResult))
+    }
+
+    /// A bench job's ledger row as the summary reads it.
+    static func benchResult(_ record: BatchItemRecord) -> BenchItemResult {
+        BenchItemResult(
+            itemID: record.itemID, system: record.system, answer: record.extractedAnswer,
+            correct: record.correct ?? false, status: record.status, costUSD: record.costUSD, calls: record.calls,
+            inputTokens: record.inputTokens, outputTokens: record.outputTokens,
+            latencySeconds: Double(record.latencyMs) / 1000, runID: record.runID)
     }
 }

@@ -62,7 +62,8 @@ struct BatchCommand: AsyncParsableCommand {
                     return
                 }
                 let outcome = try await BatchDisplay.run(options: batchOptions, output: batchOptions.output) {
-                    progress, results in try await service.batch(request, progress: progress, results: results)
+                    progress, write in
+                    try await service.batch(request, progress: progress) { try write(try Output.jsonLine($0)) }
                 }
                 throw ExitCode(outcome.exitCode.rawValue)
             }
@@ -87,10 +88,11 @@ struct BatchCommand: AsyncParsableCommand {
                 let (id, options) = (id, batchOptions)
                 var output = options.output
                 if output == nil { output = try await service.recordedOutput(ofBatch: id) }
-                let outcome = try await BatchDisplay.run(options: options, output: output) { progress, results in
+                let outcome = try await BatchDisplay.run(options: options, output: output) { progress, write in
                     try await service.resumeBatch(
                         id: id, concurrency: options.concurrency, maxBudgetUSD: options.maxBudget,
-                        debug: options.debug, progress: progress, results: results)
+                        debug: options.debug, progress: progress
+                    ) { try write(try Output.jsonLine($0)) }
                 }
                 throw ExitCode(outcome.exitCode.rawValue)
             }

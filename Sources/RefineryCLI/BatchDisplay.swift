@@ -8,13 +8,13 @@ import RefineryCompiler
 import RefineryStore
 
 enum BatchDisplay {
-    /// Runs `body` with the progress and result sinks, cancelled on Ctrl-C/SIGTERM/SIGHUP, and prints
-    /// the summary.
+    /// Runs `body` with the progress line and a writer of result lines (to `output`, else stdout when
+    /// `stdout` is true, else nowhere), cancelled on Ctrl-C/SIGTERM/SIGHUP, and prints the summary.
     static func run(
-        options: BatchOptions, output: String?,
+        options: BatchOptions, output: String?, stdout: Bool = true,
         _ body:
             @escaping @Sendable (
-                _ progress: @escaping (BatchProgress) -> Void, _ results: (BatchItemRecord) throws -> Void
+                _ progress: @escaping (BatchProgress) -> Void, _ write: (String) throws -> Void
             ) async throws -> BatchOutcome
     ) async throws -> BatchOutcome {
         let environment = ProcessInfo.processInfo.environment
@@ -22,7 +22,7 @@ enum BatchDisplay {
         let outcome = try await Interrupt.cancellingOnInterrupt {
             let line = ProgressLine(quiet: quiet, environment: environment)
             var throttle = ProgressThrottle(clock: ContinuousClock())
-            let sink = try ResultSink(path: output)
+            let sink = try ResultSink(path: output, stdout: stdout)
             defer { line.clear() }
             return try await body(
                 { progress in
@@ -30,7 +30,7 @@ enum BatchDisplay {
                         line.show(text: Self.text(progress))
                     }
                 },
-                { record in try sink.write(record) })
+                { text in try sink.write(text) })
         }
         Output.error(Self.summary(outcome) + "\n")
         return outcome
@@ -76,11 +76,13 @@ enum BatchDisplay {
     }
 }
 
-/// Where results go: a file (created or emptied) or stdout, one JSON object a line.
+/// Where result lines go: a file (created or emptied), stdout, or nowhere.
 private struct ResultSink {
     let file: FileHandle?
+    let stdout: Bool
 
-    init(path: String?) throws {
+    init(path: String?, stdout: Bool) throws {
+        self.stdout = stdout
         guard let path else {
             file = nil
             return
@@ -93,12 +95,11 @@ private struct ResultSink {
         file = handle
     }
 
-    func write(_ record: BatchItemRecord) throws {
-        let line = try Output.jsonLine(record) + "\n"
+    func write(_ line: String) throws {
         if let file {
-            try file.write(contentsOf: Data(line.utf8))
-        } else {
-            Output.write(line)
+            try file.write(contentsOf: Data((line + "\n").utf8))
+        } else if stdout {
+            Output.write(line + "\n")
         }
     }
 }

@@ -24,7 +24,7 @@ struct RefineryCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, EstimateCommand.self, ValidateCommand.self, GraphCommand.self, ListCommand.self,
             ShowCommand.self, SaveCommand.self, RemoveCommand.self, ModelsCommand.self, RunsCommand.self,
-            ResumeCommand.self, MCPCommand.self, ReportCommand.self, BatchCommand.self,
+            ResumeCommand.self, MCPCommand.self, ReportCommand.self, BatchCommand.self, BenchCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

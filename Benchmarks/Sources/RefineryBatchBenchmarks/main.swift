@@ -86,8 +86,12 @@ let cpu = cpuSeconds() - cpuBefore
 let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
 
 print("batch \(outcome.status): \(outcome.done)/\(outcome.total) items, \(calls) calls, concurrency \(concurrency)")
-print(String(format: "wall %.2f s · %.0f items/s · %.0f calls/s", seconds, Double(items) / seconds, Double(calls) / seconds))
-print(String(format: "CPU per call (process: runner + engine + SQLite ledger) %.1f µs", cpu / Double(max(calls, 1)) * 1e6))
+print(
+    String(
+        format: "wall %.2f s · %.0f items/s · %.0f calls/s", seconds, Double(items) / seconds, Double(calls) / seconds))
+print(
+    String(format: "CPU per call (process: runner + engine + SQLite ledger) %.1f µs", cpu / Double(max(calls, 1)) * 1e6)
+)
 print("resident memory as items finish (MB):")
 print(samples.map { String(format: "  %5d items: %.1f", $0.0, $0.1) }.joined(separator: "\n"))
 print(String(format: "peak resident memory (VmHWM) %.1f MB", statusMB("VmHWM")))

@@ -15,12 +15,12 @@ package struct BatchJob: Sendable {
     package var variables: [String: String]
     /// The compiled workflow that runs it (shared by every job with the same variable names).
     package var workflow: LoadedWorkflow
-    /// The reference answer and its grader (bench), graded as the job finishes.
-    package var grading: (reference: String, grader: Grader)?
+    /// The dataset item and the bench's grader (bench): the run is graded as it finishes.
+    package var grading: (item: DatasetItem, grader: Grader)?
 
     package init(
         position: Int, itemID: String, system: String = "", prompt: String, variables: [String: String] = [:],
-        workflow: LoadedWorkflow, grading: (reference: String, grader: Grader)? = nil
+        workflow: LoadedWorkflow, grading: (item: DatasetItem, grader: Grader)? = nil
     ) {
         self.position = position
         self.itemID = itemID

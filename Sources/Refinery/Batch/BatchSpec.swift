@@ -20,6 +20,8 @@ struct BatchSpec: Codable, Sendable {
     var grader: String?
     /// `--limit` (bench).
     var limit: Int?
+    /// `--seed` as given (bench): it also picks the `--limit` sample.
+    var sampleSeed: UInt64?
     var overrides: Overrides
     var seed: UInt64
     var concurrency: Int

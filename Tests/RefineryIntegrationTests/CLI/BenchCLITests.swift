@@ -1,0 +1,84 @@
+// `refinery bench` through the real binary against a fake HTTP server: a bench killed with SIGKILL
+// and resumed redoes no run, pays no call twice and prints the uninterrupted bench's table.
+
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension CLIEndToEnd {
+    @Suite struct BenchCLITests {
+        /// The numbers of a bench's JSON document that do not depend on timing or ids.
+        private static func table(_ stdout: String) throws -> [String] {
+            let json = try CLIHarness.json(stdout)
+            let systems = (json["systems"] as? [[String: Any]] ?? []).map {
+                "\($0["name"] ?? "") \($0["correct"] ?? "")/\($0["total"] ?? "") \($0["ci95"] ?? "") "
+                    + "$\($0["cost_usd"] ?? "") calls \($0["calls"] ?? "")"
+            }
+            let items = (json["items"] as? [[String: Any]] ?? []).map { item in
+                let results = (item["results"] as? [String: [String: Any]] ?? [:]).sorted { $0.key < $1.key }
+                return "\(item["id"] ?? ""): "
+                    + results.map { "\($0.key)=\($0.value["answer"] ?? "nil")/\($0.value["correct"] ?? "")" }
+                    .joined(separator: ",")
+            }
+            return systems + items
+        }
+
+        @Test(arguments: [5, 13])
+        func killedBenchResumesToTheSameTable(killAfterRequests: Int) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let rows = (1...6).map { index in
+                let (left, answer) = index % 2 == 0 ? (2, 4) : (3, 5)
+                return "{\"id\":\"g\(index)\",\"question\":\"What is 2+\(left)?\",\"answer\":\"#### \(answer)\"}"
+            }
+            try sandbox.write("gsm.jsonl", Data(rows.joined(separator: "\n").utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, .delayed(.milliseconds(60), FakeOpenAI.completion("2 + 2 = 4.\n4")))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let arguments = [
+                    "bench", "single:openai/gpt-4o", "vote", "--dataset", "gsm.jsonl", "--models",
+                    CLIHarness.threeModels, "--concurrency", "2", "--seed", "5", "--output-format", "json",
+                ]
+                let reference = try await binary.run(
+                    arguments + ["--store", "reference.db"], environment: environment, directory: sandbox.root)
+                #expect(reference.exitCode == 0, "\(reference.stderr)")
+                let referenceCalls = server.requests.count
+                #expect(referenceCalls == 6 * 4)
+                let expected = try Self.table(reference.stdout)
+                // The fake answers 4: right on the even items, wrong on the odd ones, for both systems.
+                #expect(expected.contains { $0.hasPrefix("single:openai/gpt-4o 3/6") }, "\(expected)")
+                #expect(expected.contains { $0.hasPrefix("vote 3/6") }, "\(expected)")
+
+                let store = sandbox.root.appendingPathComponent("crash.db").path
+                let baseline = server.requests.count
+                let running = try binary.start(
+                    arguments + ["--store", store], environment: environment, directory: sandbox.root)
+                try await running.kill { server.requests.count - baseline >= killAfterRequests }
+                #expect(running.process.terminationReason == .uncaughtSignal)
+                let before = try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)
+                let recorded = before.compactMap { $0["calls"] as? Int }.reduce(0, +)
+                let listed = try await binary.run(
+                    ["batch", "list", "--store", store, "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                let benches = try #require(
+                    try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+                #expect(benches.first?["kind"] as? String == "bench")
+                let id = try #require(benches.first?["id"] as? String)
+
+                let beforeResume = server.requests.count
+                let resumed = try await binary.run(
+                    ["bench", "resume", id, "--store", store, "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                #expect(server.requests.count - beforeResume == referenceCalls - recorded)
+                #expect(try Self.table(resumed.stdout) == expected)
+                let after = try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)
+                #expect(after.count == 12)
+            }
+        }
+    }
+}
