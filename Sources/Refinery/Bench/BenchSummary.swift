@@ -5,7 +5,7 @@
 // uninterrupted one would.
 
 package import Foundation
-import RefineryCompiler
+package import RefineryCompiler
 
 /// The dataset a bench ran on.
 package struct BenchDatasetInfo: Sendable, Hashable, Codable {
@@ -67,6 +67,8 @@ package struct BenchSummary: Sendable, Hashable, Encodable {
         /// For each `vote:MODEL:K` baseline of the bench, how many of its samples cost what this system
         /// costs per item (workflows and `vote` only).
         package var equalCostSamples: [CostMatch]
+        /// What the system ran, when the caller gave it: the workflow's file, revision and members.
+        package var workflow: WorkflowInfo?
 
         enum CodingKeys: String, CodingKey {
             case name, accuracy, correct, total, ci95, unanswered, calls
@@ -78,6 +80,44 @@ package struct BenchSummary: Sendable, Hashable, Encodable {
             case costPerCorrectUSD = "cost_per_correct_usd"
             case versusBaseline = "versus_baseline"
             case equalCostSamples = "equal_cost_samples"
+            case workflow
+        }
+    }
+
+    /// Where a system's workflow came from, so its row can be reproduced.
+    package struct WorkflowInfo: Sendable, Hashable, Codable {
+        /// The workflow's `name`.
+        package var name: String
+        /// Its file, or `builtin:NAME`.
+        package var path: String?
+        /// SHA-256 of the file's bytes.
+        package var contentSHA256: String?
+        /// The git commit of the file (at the revision asked for, else HEAD).
+        package var gitCommit: String?
+        /// The revision asked for (`NAME@REV`).
+        package var gitRevision: String?
+        /// Whether the file had uncommitted changes.
+        package var gitDirty: Bool?
+        /// Each member's `provider/model`, in member order.
+        package var models: [String]
+
+        /// The provenance and members of a compiled workflow.
+        package init(_ workflow: Workflow) {
+            name = workflow.name
+            path = workflow.provenance.path
+            contentSHA256 = workflow.provenance.contentSHA256
+            gitCommit = workflow.provenance.gitCommit
+            gitRevision = workflow.provenance.gitRevision
+            gitDirty = workflow.provenance.gitDirty
+            models = workflow.members.map(\.model.description)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, path, models
+            case contentSHA256 = "content_sha256"
+            case gitCommit = "git_commit"
+            case gitRevision = "git_revision"
+            case gitDirty = "git_dirty"
         }
     }
 
@@ -183,10 +223,11 @@ package struct BenchSummary: Sendable, Hashable, Encodable {
     ///
     /// A result for a system or item not listed is ignored; when a system has two results for one item the
     /// later one counts. Items a system has no result for yet (an unfinished bench) are left out of its
-    /// total, and of its paired comparisons.
+    /// total, and of its paired comparisons. `workflows` (system name → the workflow it ran, e.g.
+    /// ``LoadedWorkflow/workflow``) adds each system's file, revision and members to the JSON document.
     package init(
         benchID: String, dataset: BenchDatasetInfo, grader: Grader, systems: [String], itemIDs: [String],
-        results: some Sequence<BenchItemResult>
+        results: some Sequence<BenchItemResult>, workflows: [String: Workflow] = [:]
     ) {
         let itemIndex = Dictionary(itemIDs.enumerated().map { ($1, $0) }) { first, _ in first }
         let systemIndex = Dictionary(systems.enumerated().map { ($1, $0) }) { first, _ in first }
@@ -201,6 +242,7 @@ package struct BenchSummary: Sendable, Hashable, Encodable {
         var rows = zip(systems, grid).map { name, column in Self.row(name, column.compactMap { $0 }) }
         let baselineIndex = Self.baselineIndex(rows)
         for index in rows.indices {
+            rows[index].workflow = workflows[rows[index].name].map(WorkflowInfo.init)
             if let baselineIndex, index != baselineIndex {
                 rows[index].versusBaseline = Self.compare(
                     grid[index], with: grid[baselineIndex], baseline: rows[baselineIndex].name)
@@ -246,7 +288,7 @@ package struct BenchSummary: Sendable, Hashable, Encodable {
             outputTokens: results.reduce(0) { $0 + $1.outputTokens },
             latencyMeanSeconds: latencies.isEmpty ? 0 : results.reduce(0) { $0 + $1.latencySeconds } / Double(total),
             latencyP95Seconds: p95, costPerCorrectUSD: correct == 0 ? nil : cost / Double(correct),
-            versusBaseline: nil, equalCostSamples: [])
+            versusBaseline: nil, equalCostSamples: [], workflow: nil)
     }
 
     /// The most accurate `single:` row, else the most accurate row; ties go to the cheaper, then the first.

@@ -67,6 +67,16 @@ import Testing
         #expect(abs(debate.samples - 21) < 1e-9)
         let vote = try #require(summary.systems.first { $0.name == "vote" }?.equalCostSamples.first)
         #expect(abs(vote.samples - 7) < 1e-9)
+        // Each row says what it ran; the document of a real bench matches the schema.
+        let rows = Dictionary(uniqueKeysWithValues: summary.systems.map { ($0.name, $0) })
+        #expect(rows["vote"]?.workflow?.models == ["fake/a", "fake/b", "fake/c"])
+        #expect(rows["vote"]?.workflow?.path == "builtin:vote")
+        #expect(rows["single:fake/a"]?.workflow?.models == ["fake/a"])
+        #expect(rows["vote:fake/b:3"]?.workflow?.models == ["fake/b", "fake/b", "fake/b"])
+        #expect(rows["debate"]?.workflow?.name == "debate")
+        if let errors = try await CLIHarness.schemaErrors(summary.rendered(.json), schema: "bench-output.schema.json") {
+            #expect(errors == [])
+        }
         let baselines = summary.systems.filter { $0.name.hasPrefix("single:") || $0.name.hasPrefix("vote:") }
         #expect(baselines.count == 3 && baselines.allSatisfy { $0.equalCostSamples.isEmpty })
     }

@@ -101,8 +101,10 @@ struct KnownAccuracyModels: Sendable {
             }
         }
         let summary = BenchSummary(
-            benchID: "bench-test", dataset: BenchDatasetInfo(path: "synthetic.jsonl", sha256: String(repeating: "0", count: 64), items: items.count),
-            grader: .numeric, systems: systems.map(\.name), itemIDs: items.map(String.init), results: results)
+            benchID: "bench-test",
+            dataset: BenchDatasetInfo(path: "synthetic.jsonl", sha256: String(repeating: "0", count: 64), items: items.count),
+            grader: .numeric, systems: systems.map(\.name), itemIDs: items.map(String.init), results: results,
+            workflows: loaded.mapValues(\.workflow))
         return (summary, loaded)
     }
 }
