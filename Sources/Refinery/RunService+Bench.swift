@@ -73,7 +73,7 @@ extension RunService {
         id: String, concurrency: Int? = nil, maxBudgetUSD: Double? = nil, debug: Bool = false,
         progress: ((BatchProgress) -> Void)? = nil, results: (BenchItemResult) throws -> Void
     ) async throws -> (outcome: BatchOutcome, summary: BenchSummary) {
-        let store = try openStore()
+        let store = try await openStore()
         let record = try await store.batch(id: id)
         guard record.kind == "bench" else {
             throw InputError(
@@ -116,7 +116,7 @@ extension RunService {
     /// one job per (item, system), item by item.
     func benchPlan(_ spec: BatchSpec, id: String, debug: Bool, gitProvenance: Bool = true) async throws -> BatchPlan {
         let input = try readInput(spec.inputPath)
-        guard let grader = Grader(spec.grader ?? "numeric") else {
+        guard let grader = Grader(spec.grader ?? Self.defaultBenchGrader) else {
             throw InputError(
                 code: .invalidOption,
                 message: "--grader \(spec.grader ?? ""): use numeric, choice, exact, contains or regex:PATTERN.")
@@ -156,17 +156,39 @@ extension RunService {
     /// over what finished).
     private func benchSummary(_ plan: BatchPlan) async throws -> BenchSummary {
         let rows = try await openStore().items(batchID: plan.record.id)
+        var workflows: [String: Workflow] = [:]
+        for job in plan.jobs where workflows[job.system] == nil { workflows[job.system] = job.workflow.workflow }
+        return Self.benchSummary(plan.record, rows: rows, workflows: workflows)
+    }
+
+    /// A bench's table from its record and ledger rows — what `bench`, `bench resume` and `report` show,
+    /// computed in this one place. Systems in the order the bench named them (then any only the rows
+    /// name), items in dataset order; jobs not done (running, cancelled, cut by the budget: `bench resume`
+    /// runs them) are left out, a failed run counts as incorrect. `workflows` (system name → what it ran)
+    /// adds each system's revision when the caller has the compiled workflows.
+    static func benchSummary(
+        _ record: BatchRecord, rows: [BatchItemRecord], workflows: [String: Workflow] = [:]
+    ) -> BenchSummary {
+        let spec = RecordedSpec(record.specJSON)
+        var systems: [String] = []
+        for name in spec.systems.map({ (try? BenchSystem(parsing: $0))?.name ?? $0 }) + rows.map(\.system)
+        where !systems.contains(name) {
+            systems.append(name)
+        }
         var itemIDs: [String] = []
         var seen: Set<String> = []
-        for job in plan.jobs where seen.insert(job.itemID).inserted { itemIDs.append(job.itemID) }
-        let grader = Grader(plan.spec.grader ?? "numeric") ?? .numeric
+        for row in rows.sorted(by: { $0.position < $1.position }) where seen.insert(row.itemID).inserted {
+            itemIDs.append(row.itemID)
+        }
         return BenchSummary(
-            benchID: plan.record.id,
-            dataset: BenchDatasetInfo(
-                path: plan.record.inputPath, sha256: plan.record.inputSHA256, items: itemIDs.count),
-            grader: grader, systems: plan.spec.systems.map { (try? BenchSystem.parse($0).map(\.name)) ?? $0 } ?? [],
-            itemIDs: itemIDs, results: rows.filter { Self.isDone($0.status) }.map(Self.benchResult))
+            benchID: record.id,
+            dataset: BenchDatasetInfo(path: record.inputPath, sha256: record.inputSHA256, items: itemIDs.count),
+            grader: Grader(spec.grader ?? defaultBenchGrader) ?? .numeric, systems: systems, itemIDs: itemIDs,
+            results: rows.filter { isDone($0.status) }.map(benchResult), workflows: workflows)
     }
+
+    /// The grader of a bench that names none (`--grader`'s default).
+    static let defaultBenchGrader = "numeric"
 
     /// A bench job's ledger row as the summary reads it.
     static func benchResult(_ record: BatchItemRecord) -> BenchItemResult {

@@ -15,35 +15,8 @@ enum BenchReportPage {
         ReportTemplate.render(context(bench, items: items), page: .bench)
     }
 
-    /// The bench's summary from its ledger rows: systems in the order recorded (then any only the rows
-    /// name), items in dataset order. Jobs running, cancelled or cut by the budget (`bench resume` runs
-    /// them) are left out, as an unfinished bench's are; a failed run counts, as incorrect.
-    static func summary(_ bench: BatchRecord, items: [BatchItemRecord]) -> BenchSummary {
-        let spec = RecordedSpec(bench.specJSON)
-        var systems: [String] = []
-        for name in spec.systems.map({ (try? BenchSystem(parsing: $0))?.name ?? $0 }) + items.map(\.system)
-        where !systems.contains(name) {
-            systems.append(name)
-        }
-        var itemIDs: [String] = []
-        var seen: Set<String> = []
-        for item in items.sorted(by: { $0.position < $1.position }) where seen.insert(item.itemID).inserted {
-            itemIDs.append(item.itemID)
-        }
-        let results = items.filter { !BatchReportPage.isInterrupted($0.status) }.map { row in
-            BenchItemResult(
-                itemID: row.itemID, system: row.system, answer: row.extractedAnswer, correct: row.correct == true,
-                status: row.status, costUSD: row.costUSD, calls: row.calls, inputTokens: row.inputTokens,
-                outputTokens: row.outputTokens, latencySeconds: Double(row.latencyMs) / 1000, runID: row.runID)
-        }
-        return BenchSummary(
-            benchID: bench.id,
-            dataset: BenchDatasetInfo(path: bench.inputPath, sha256: bench.inputSHA256, items: itemIDs.count),
-            grader: spec.grader.flatMap(Grader.init) ?? .exact, systems: systems, itemIDs: itemIDs, results: results)
-    }
-
     static func context(_ bench: BatchRecord, items: [BatchItemRecord]) -> [String: Any] {
-        let summary = summary(bench, items: items)
+        let summary = RunService.benchSummary(bench, rows: items)
         let systems = summary.systems
         var context: [String: Any] = [
             "title": "bench · \(bench.id)",
