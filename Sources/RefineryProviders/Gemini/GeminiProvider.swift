@@ -13,17 +13,34 @@ package import RefineryRuntime
 /// `low` → 1,024, `medium` → 8,192, `high` → 24,576, `xhigh` → 32,768).
 /// A ``ResponseFormat`` becomes `responseMimeType: application/json` plus a `responseSchema`
 /// reduced to the OpenAPI subset Gemini accepts (see ``GeminiSchema``).
+///
+/// Every call carries `maxOutputTokens`. Gemini counts a thinking model's thoughts against it, so
+/// a cap meant for the answer alone could be spent thinking and return no text: the cap is the
+/// answer allowance (the request's `max_tokens`, else the endpoint's, else ``defaultMaxTokens``)
+/// plus a thinking allowance (the `thinkingBudget` sent, else ``defaultThinkingTokens`` for models
+/// that think by default, nothing for those that do not), at most ``maxOutputTokensLimit``.
 package struct GeminiProvider: WireProtocolProvider {
     package static let defaultBaseURL = "https://generativelanguage.googleapis.com"
+
+    /// Answer allowance when neither the request nor the endpoint sets `max_tokens`.
+    package static let defaultMaxTokens = 4096
+    /// Thinking allowance of a model that chooses its own budget (Gemini 2.5's dynamic thinking,
+    /// Gemini 3's levels): the largest `thinkingBudget` Gemini documents (2.5 Pro's).
+    package static let defaultThinkingTokens = 32768
+    /// Output limit of Gemini 2.5 and 3 models; no cap sent exceeds it.
+    package static let maxOutputTokensLimit = 65536
 
     package let client: WireClient
     package let baseURL: String
     package let apiKey: String
+    /// Answer allowance when the request sets none (providers.yaml `max_tokens`).
+    package let maxTokens: Int?
 
-    package init(client: WireClient, baseURL: String, apiKey: String) {
+    package init(client: WireClient, baseURL: String, apiKey: String, maxTokens: Int? = nil) {
         self.client = client
         self.baseURL = baseURL
         self.apiKey = apiKey
+        self.maxTokens = maxTokens
     }
 
     package func parse(_ json: JSONValue) throws -> ModelReplyParts {
@@ -38,7 +55,7 @@ package struct GeminiProvider: WireProtocolProvider {
         return WireCall(
             url: HTTPProviderSupport.join(baseURL, path),
             headers: [("x-goog-api-key", apiKey), ("accept", stream ? "text/event-stream" : "application/json")],
-            body: try Self.body(for: request, provider: client.provider),
+            body: try Self.body(for: request, provider: client.provider, maxTokens: maxTokens),
             timeoutSeconds: HTTPProviderSupport.timeout(request), model: request.model.model,
             estimatedTokens: HTTPProviderSupport.estimateTokens(request: request))
     }
@@ -51,8 +68,10 @@ package struct GeminiProvider: WireProtocolProvider {
         return "models/" + (name.addingPercentEncoding(withAllowedCharacters: allowed) ?? name)
     }
 
-    /// The request body.
-    package static func body(for request: ModelRequest, provider: String) throws -> JSONValue {
+    /// The request body; `endpointMaxTokens` is the answer allowance when the request sets none.
+    package static func body(
+        for request: ModelRequest, provider: String, maxTokens endpointMaxTokens: Int? = nil
+    ) throws -> JSONValue {
         let params = request.params
         var body: [String: JSONValue] = [
             "contents": .array(
@@ -66,18 +85,31 @@ package struct GeminiProvider: WireProtocolProvider {
         var config: [String: JSONValue] = [:]
         if let temperature = params.temperature { config["temperature"] = .number(temperature) }
         if let topP = params.topP { config["topP"] = .number(topP) }
-        if let maxTokens = params.maxTokens { config["maxOutputTokens"] = .number(Double(maxTokens)) }
         if let seed = params.seed { config["seed"] = .number(Double(seed)) }
         if let stop = params.stop, !stop.isEmpty { config["stopSequences"] = .array(stop.map(JSONValue.string)) }
-        if let thinking = thinkingConfig(model: request.model.model, effort: params.reasoningEffort) {
-            config["thinkingConfig"] = thinking
-        }
+        let thinking = thinkingConfig(model: request.model.model, effort: params.reasoningEffort)
+        if let thinking { config["thinkingConfig"] = thinking }
+        let answer = params.maxTokens ?? endpointMaxTokens ?? defaultMaxTokens
+        let thoughts =
+            thinking?["thinkingBudget"]?.int ?? (thinksByDefault(request.model.model) ? defaultThinkingTokens : 0)
+        config["maxOutputTokens"] = .number(Double(min(answer, maxOutputTokensLimit - thoughts) + thoughts))
         if let format = request.responseFormat {
             config["responseMimeType"] = "application/json"
             config["responseSchema"] = GeminiSchema.convert(try HTTPProviderSupport.schema(format, provider: provider))
         }
         if !config.isEmpty { body["generationConfig"] = JSONValue(config) }
         return JSONValue(body)
+    }
+
+    /// Whether `model` thinks when the request says nothing about thinking: every Gemini from 2.5
+    /// on (2.5 Flash-Lite only when asked, which costs nothing here); not Gemini 1.x and 2.0, nor
+    /// the Gemma models served by the same API.
+    package static func thinksByDefault(_ model: String) -> Bool {
+        let name = model.hasPrefix("models/") ? model.dropFirst(7) : Substring(model)
+        guard name.hasPrefix("gemini-") else { return false }
+        let version = name.dropFirst(7).prefix { $0.isNumber || $0 == "." }
+        guard let number = Double(version) else { return true }  // `gemini-flash-latest` and the like
+        return number >= 2.5
     }
 
     /// The thinking configuration for a reasoning effort, `nil` when none is set.

@@ -265,7 +265,9 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
                 structured: limits(provider).structured, maxTokens: limits(provider).maxTokens)
         case "gemini":
             guard let key = environment.first(of: keyVariables(provider))?.value else { throw missing(provider) }
-            return GeminiProvider(client: client(provider), baseURL: baseURL(provider), apiKey: key)
+            return GeminiProvider(
+                client: client(provider), baseURL: baseURL(provider), apiKey: key, maxTokens: limits(provider).maxTokens
+            )
         case "command":
             var agents = CommandAgent.builtins
             for agent in configuration.commands { agents[agent.name] = agent }

@@ -50,6 +50,11 @@ enum FakeReply: Sendable {
     case dropConnection
     /// Waits, then replies (a slow first byte).
     indirect case delayed(Duration, FakeReply)
+    /// Never finishes: holds the request open until the client closes the connection (a server
+    /// that stops computing a request its client abandoned) or `limit` passes. With `chunks` it
+    /// first starts an event stream and sends them (abandoned mid-reply); without, it sends
+    /// nothing. A closure is counted in ``FakeServer/abandonedConnections``.
+    case hold(limit: Duration, chunks: [String] = [])
 
     /// A JSON reply.
     static func json(_ text: String, status: Int = 200, headers: [String: String] = [:]) -> FakeReply {
@@ -76,6 +81,7 @@ final class FakeServer: Sendable {
         var requests: [RecordedRequest] = []
         var inFlight = 0
         var maxInFlight = 0
+        var abandoned = 0
     }
 
     private let state = Mutex(State())
@@ -122,6 +128,33 @@ final class FakeServer: Sendable {
     var maxInFlight: Int { state.withLock { $0.maxInFlight } }
 
     fileprivate func finished() { state.withLock { $0.inFlight -= 1 } }
+
+    /// How many held requests (``FakeReply/hold(limit:)``) saw their client close the connection.
+    var abandonedConnections: Int { state.withLock { $0.abandoned } }
+
+    fileprivate func abandon() { state.withLock { $0.abandoned += 1 } }
+
+    /// Waits until `count` held requests saw their connection closed; `false` when `limit` passes first.
+    func waitForAbandonedConnections(_ count: Int, within limit: Duration) async throws -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        while abandonedConnections < count {
+            guard clock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return true
+    }
+
+    /// Waits until `count` requests have arrived; `false` when `limit` passes first.
+    func waitForRequests(_ count: Int, within limit: Duration) async throws -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        while requests.count < count {
+            guard clock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return true
+    }
 
     /// The most recent request.
     var lastRequest: RecordedRequest? { requests.last }
@@ -268,20 +301,79 @@ private struct FakeResponder: HTTPResponder {
                 })
         case .cutStream(let chunks):
             let channel = context.channel
-            var fields = HTTPFields()
-            fields[.contentType] = "text/event-stream"
-            return Response(
-                status: .ok, headers: fields,
-                body: ResponseBody { writer in
-                    for chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }
-                    // Give the client time to read what was sent, then drop the connection.
-                    try await Task.sleep(for: .milliseconds(50))
-                    try? await channel.close()
-                    throw FakeServerError(message: "stream cut")
-                })
+            return Self.eventStream(chunks) {
+                // Give the client time to read what was sent, then drop the connection.
+                try await Task.sleep(for: .milliseconds(50))
+                try? await channel.close()
+                throw FakeServerError(message: "stream cut")
+            }
         case .dropConnection:
             try? await context.channel.close()
             throw FakeServerError(message: "connection dropped")
+        case .hold(let limit, let chunks):
+            let channel = context.channel
+            let server = holder.server.withLock { $0 }
+            // Hummingbird allows half-closure, so a client's close (its FIN) leaves the channel
+            // active: a watcher at the head of the pipeline hears it as `inputClosed`.
+            let closed = ClientClosure()
+            try await channel.pipeline.addHandler(ClientClosureWatcher(closure: closed), position: .first).get()
+            // Polls rather than awaiting an event: the handler must also end when the server stops
+            // (or Hummingbird cancels it), whichever comes first.
+            let wait: @Sendable () async -> Void = {
+                let clock = ContinuousClock()
+                let deadline = clock.now + limit
+                while !closed.happened, channel.isActive, clock.now < deadline, !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
+                if closed.happened || !channel.isActive { server?.abandon() }
+            }
+            guard !chunks.isEmpty else {
+                await wait()
+                throw FakeServerError(message: "held request ended")
+            }
+            return Self.eventStream(chunks) {
+                await wait()
+                throw FakeServerError(message: "held stream ended")
+            }
         }
+    }
+
+    /// A `text/event-stream` reply that writes `chunks`, then runs `end` (which ends it unfinished).
+    private static func eventStream(
+        _ chunks: [String], then end: @escaping @Sendable () async throws -> Void
+    ) -> Response {
+        var fields = HTTPFields()
+        fields[.contentType] = "text/event-stream"
+        return Response(
+            status: .ok, headers: fields,
+            body: ResponseBody { writer in
+                for chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }
+                try await end()
+            })
+    }
+}
+
+/// Whether the client closed its side of a held request's connection.
+private final class ClientClosure: Sendable {
+    private let state = Mutex(false)
+    var happened: Bool { state.withLock { $0 } }
+    func record() { state.withLock { $0 = true } }
+}
+
+/// Records a client's close: its FIN (`inputClosed`, the channel staying half-open) or a reset.
+private final class ClientClosureWatcher: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let closure: ClientClosure
+
+    init(closure: ClientClosure) { self.closure = closure }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, case .inputClosed = event { closure.record() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closure.record()
+        context.fireChannelInactive()
     }
 }

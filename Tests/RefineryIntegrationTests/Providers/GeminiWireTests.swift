@@ -1,5 +1,6 @@
 // Gemini generateContent / streamGenerateContent / embeddings against a fake server.
 
+import Foundation
 import RefineryCompiler
 import RefineryProviders
 import RefineryRuntime
@@ -38,7 +39,9 @@ import Testing
             let config = try #require(body["generationConfig"] as? [String: Any])
             #expect(config["temperature"] as? Double == 0.3)
             #expect(config["topP"] as? Double == 0.8)
-            #expect(config["maxOutputTokens"] as? Int == 256)
+            // `max_tokens` is the answer's allowance; the thinking budget comes on top (Gemini
+            // counts thoughts against `maxOutputTokens`).
+            #expect(config["maxOutputTokens"] as? Int == 256 + 1024)
             #expect((config["thinkingConfig"] as? [String: Any])?["thinkingBudget"] as? Int == 1024)
             #expect(config["responseMimeType"] as? String == "application/json")
             let schema = try #require(config["responseSchema"] as? [String: Any])
@@ -49,6 +52,51 @@ import Testing
             #expect(properties["ok"]?["type"] as? String == "boolean")
             #expect(properties["ok"]?["nullable"] as? Bool == true)
             #expect(properties["kind"]?["enum"] as? [String] == ["a"])
+        }
+    }
+
+    /// Every call carries `maxOutputTokens`: the answer allowance (the request's `max_tokens`, else
+    /// providers.yaml's, else 4,096) plus the thinking allowance (the budget sent, else 32,768 for
+    /// a model that thinks by default), within Gemini's 65,536. Without it a thinking model ran
+    /// uncapped; with a bare 4,096 it could spend the whole cap thinking and answer nothing.
+    @Test(
+        arguments: [
+            ("gemini-2.5-pro", nil, nil, nil, #"{"maxOutputTokens":36864}"#),
+            (
+                "gemini-2.5-flash", "low", nil, nil,
+                #"{"maxOutputTokens":5120,"thinkingConfig":{"thinkingBudget":1024}}"#
+            ),
+            (
+                "gemini-2.5-flash", "minimal", nil, nil,
+                #"{"maxOutputTokens":4096,"thinkingConfig":{"thinkingBudget":0}}"#
+            ),
+            (
+                "gemini-3.1-pro-preview", "high", nil, nil,
+                #"{"maxOutputTokens":36864,"thinkingConfig":{"thinkingLevel":"high"}}"#
+            ),
+            ("gemini-2.0-flash", nil, nil, nil, #"{"maxOutputTokens":4096}"#),
+            ("gemma-3-27b-it", nil, nil, nil, #"{"maxOutputTokens":4096}"#),
+            ("gemini-2.5-pro", nil, nil, 1000, #"{"maxOutputTokens":33768}"#),
+            ("gemini-2.5-pro", nil, 300, 1000, #"{"maxOutputTokens":33068}"#),
+            ("gemini-2.5-pro", nil, 60000, nil, #"{"maxOutputTokens":65536}"#),
+        ] as [(String, String?, Int?, Int?, String)])
+    func everyCallCarriesAnOutputCapWithRoomToThink(
+        model: String, effort: String?, requestCap: Int?, endpointCap: Int?, expected: String
+    ) async throws {
+        try await FakeServer.run { server in
+            server.route(FakeGemini.path(model, "generateContent"), FakeGemini.reply("ok"))
+            let request = RegistryHarness.request(
+                "gemini", model, params: ModelParams(maxTokens: requestCap, reasoningEffort: effort))
+            let configuration = ProvidersConfig(limits: [
+                "gemini": ProviderLimits(stream: false, maxTokens: endpointCap)
+            ])
+            _ = try await RegistryHarness.with(server, configuration: configuration) {
+                try await $0.provider(for: request.model).complete(request)
+            }
+            let body = try #require(server.lastRequest?.json)
+            let config = try #require(body["generationConfig"] as? [String: Any])
+            let pinned = try #require(try JSONSerialization.jsonObject(with: Data(expected.utf8)) as? [String: Any])
+            #expect(NSDictionary(dictionary: config) == NSDictionary(dictionary: pinned), "\(config)")
         }
     }
 
@@ -91,7 +139,9 @@ import Testing
             #expect(request.query?.contains(RegistryHarness.geminiKey) == false)
             let body = try #require(request.json)
             #expect(
-                (body["systemInstruction"] as? [String: Any])?["parts"] as? [[String: String]] == [["text": "Be brief."]])
+                (body["systemInstruction"] as? [String: Any])?["parts"] as? [[String: String]] == [
+                    ["text": "Be brief."]
+                ])
             let contents = try #require(body["contents"] as? [[String: Any]])
             #expect(contents.count == 1)
             #expect(contents.first?["role"] as? String == "user")

@@ -1,5 +1,6 @@
-// Opt-in check against a real OpenAI-compatible server on this machine (Ollama, llama.cpp,
-// vLLM, LM Studio). Skipped unless REFINERY_LOCAL_BASE_URL is set:
+// Check against a real OpenAI-compatible server on this machine (Ollama, llama.cpp, vLLM,
+// LM Studio). In CI (CI=true) it always runs, against the server .ci/run starts
+// (.ci/local-model-server.sh); elsewhere it is skipped unless REFINERY_LOCAL_BASE_URL is set:
 //
 //   REFINERY_LOCAL_BASE_URL=http://127.0.0.1:11434 REFINERY_LOCAL_MODEL=llama3.2 \
 //     swift test --filter LocalServerTests
@@ -14,12 +15,16 @@ import Testing
 
 @Suite(
     .enabled(
-        if: ProcessInfo.processInfo.environment["REFINERY_LOCAL_BASE_URL"] != nil, "REFINERY_LOCAL_BASE_URL is not set")
+        if: ProcessInfo.processInfo.environment["REFINERY_LOCAL_BASE_URL"] != nil
+            || ProcessInfo.processInfo.environment["CI"] == "true",
+        "no local model server: REFINERY_LOCAL_BASE_URL is not set (.ci/run starts one)")
 )
 struct LocalServerTests {
     @Test func localServerAnswersWholeAndStreamed() async throws {
         let variables = ProcessInfo.processInfo.environment
-        let baseURL = try #require(variables["REFINERY_LOCAL_BASE_URL"])
+        let baseURL = try #require(
+            variables["REFINERY_LOCAL_BASE_URL"],
+            "CI=true but REFINERY_LOCAL_BASE_URL is not set: .ci/run starts the local model server")
         let model = ModelRef(provider: "local", model: variables["REFINERY_LOCAL_MODEL"] ?? "llama3.2")
         let keyVariable = variables["REFINERY_LOCAL_API_KEY"] == nil ? nil : "REFINERY_LOCAL_API_KEY"
         let config = ProvidersConfig(endpoints: [
