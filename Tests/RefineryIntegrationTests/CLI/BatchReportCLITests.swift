@@ -202,6 +202,46 @@ extension CLIEndToEnd {
             #expect(Chromium.pageProblems(log) == [], "\(log)")
         }
 
+        /// A bench run by the binary against a fake server (6 GSM8K-style items × `single:` and `vote`; the
+        /// fake answers 4, right on the even items only): its page is the table `refinery bench` printed —
+        /// one grid cell per item × system with the graded mark, one scatter point per system, the same
+        /// accuracies.
+        @Test func benchRunByTheBinaryShowsTheTableItPrinted() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let rows = (1...6).map { index in
+                let (left, answer) = index % 2 == 0 ? (2, 4) : (3, 5)
+                return "{\"id\":\"g\(index)\",\"question\":\"What is 2+\(left)?\",\"answer\":\"#### \(answer)\"}"
+            }
+            try sandbox.write("gsm.jsonl", Data(rows.joined(separator: "\n").utf8))
+            let store = sandbox.root.appendingPathComponent("bench.db").path
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("2 + 2 = 4.\n4"))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let bench = try await binary.run(
+                    [
+                        "bench", "single:openai/gpt-4o", "vote", "--dataset", "gsm.jsonl", "--models",
+                        CLIHarness.threeModels, "--output-format", "json", "--store", store,
+                    ], environment: environment, directory: sandbox.root)
+                #expect(bench.exitCode == 0, "\(bench.stderr)")
+                let json = try CLIHarness.json(bench.stdout)
+                let id = try #require(json["bench_id"] as? String)
+                let systems = try #require(json["systems"] as? [[String: Any]])
+                #expect(systems.map { $0["correct"] as? Int } == [3, 3])
+                let (_, dom, log) = try await report(
+                    id, store: store, binary: binary, sandbox: sandbox, environment: environment)
+                #expect(dom.contains("<h1>Bench"))
+                #expect(count("<circle class=\"point\"", in: dom) == 2)
+                #expect(count("<td class=\"mark ", in: dom) == 12)
+                #expect(count("<td class=\"mark correct\"", in: dom) == 6)
+                #expect(count("<td class=\"mark wrong\"", in: dom) == 6)
+                #expect(dom.contains("<td>single:openai/gpt-4o</td><td class=\"num\">50.0 %</td>"))
+                #expect(dom.contains("<td>vote</td><td class=\"num\">50.0 %</td>"))
+                #expect(Chromium.pageProblems(log) == [], "\(log)")
+            }
+        }
+
         /// A batch larger than the table lists: 500 rows shown, a note counts the rest, and the histograms
         /// still count every item that ran to its end; items cut by the budget are neither done nor failed.
         @Test func aLargeBatchListsTheFirstRowsAndCountsEveryItem() async throws {
