@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The real-path benchmark: the release `refinery` binary against RefineryFakeProvider (Benchmarks/README.md).
 
-For each N it runs `refinery run consensus` with N members of one fake endpoint (at most 64, the compiler's
+For each N it runs `refinery run consensus` with N members of one fake endpoint (at most 128, the compiler's
 cap), 2 rounds (2·N² calls), every call allowed in flight, the ledger on (a fresh store per run), and reports per run:
   wall ÷ critical path (4 calls deep × the fake's delay), refinery's CPU per call (user + sys from wait4's rusage,
   refinery only, ÷ calls), its peak RSS (ru_maxrss), and the fake's own CPU per request (from its /stats).
@@ -9,7 +9,7 @@ Then min / median / max over the runs. `--zero` also times an 8-call run (N = 2)
 CPU is the kernel's accounting of the process (wait4), so on a loaded machine compare the minimum and median
 of several runs; valgrind 3.19 cannot read the release binary's DWARF 5 and this VM has no hardware counters.
 
-  Benchmarks/realpath.py [--bin PATH] [--fake PATH] [--sizes 3,10,30,50,64] [--runs 5] [--delay-ms 200]
+  Benchmarks/realpath.py [--bin PATH] [--fake PATH] [--sizes 3,10,30,50,100] [--runs 5] [--delay-ms 200]
                          [--shape openai|anthropic] [--zero]
 """
 import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
@@ -73,7 +73,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", default=f"{root}/.build-release/release/refinery")
     parser.add_argument("--fake", default=f"{root}/.build-release/release/RefineryFakeProvider")
-    parser.add_argument("--sizes", default="3,10,30,50,64")
+    parser.add_argument("--sizes", default="3,10,30,50,100")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--delay-ms", type=int, default=200)
     parser.add_argument("--shape", choices=["openai", "anthropic"], default="openai")

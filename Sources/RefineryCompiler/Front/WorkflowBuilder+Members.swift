@@ -33,8 +33,8 @@ extension WorkflowBuilder {
         let entries = items.compactMap { readEntry($0, reader) }
         let total = entries.reduce(0) { $0 + $1.instances }
         if total > Self.maxMembers {
-            // Pairwise evaluation makes N(N-1) calls a round (4,032 for 64): past this the graph and
-            // the estimate's dry run over up to 1,000 rounds grow out of reach.
+            // Pairwise evaluation makes N(N-1) calls a round (16,256 for 128): past this one layer's
+            // calls in flight outgrow a process's memory and file descriptors (Benchmarks/README.md).
             reader.error(
                 FrontCode.outOfRange, "`models` declares \(total) members; at most \(Self.maxMembers) are allowed",
                 at: field.value, hint: "use fewer models or instances")
@@ -44,7 +44,7 @@ extension WorkflowBuilder {
     }
 
     /// Most members a workflow may declare in all.
-    static let maxMembers = 64
+    static let maxMembers = 128
 
     private func readEntry(_ node: YAMLNode, _ reader: NodeReader) -> Entry? {
         if node.scalar != nil {
@@ -84,7 +84,7 @@ extension WorkflowBuilder {
                     "the instance count is given twice (`:\(count ?? 1)` and `instances:`)",
                     at: instancesNode, hint: "keep only `instances:`")
             }
-            instances = reader.int(instancesNode, "`instances`", min: 1, max: 64) ?? 1
+            instances = reader.int(instancesNode, "`instances`", min: 1, max: Self.maxMembers) ?? 1
         }
         var baseID = model
         if let nameNode = value("name"), let name = reader.string(nameNode, "`name`") {
@@ -192,9 +192,10 @@ extension WorkflowBuilder {
                 hint: "write `MODEL:COUNT`, e.g. `openai/gpt-4o:2`")
             return nil
         }
-        guard let count = Int(suffix), count >= 1, count <= 64 else {
+        guard let count = Int(suffix), count >= 1, count <= Self.maxMembers else {
             reader.error(
-                FrontCode.outOfRange, "the instance count of `\(text)` must be between 1 and 64", at: node,
+                FrontCode.outOfRange, "the instance count of `\(text)` must be between 1 and \(Self.maxMembers)",
+                at: node,
                 hint: "write `\(model):1` or more, or drop the count")
             return nil
         }

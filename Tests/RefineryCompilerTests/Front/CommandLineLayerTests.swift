@@ -93,10 +93,10 @@ import Testing
         (WorkflowOverrides(budgetUSD: .infinity), "limits: { budget: inf }", "E101", "--budget"),
         (WorkflowOverrides(models: ["no-such-model"]), "models: [no-such-model]", "E200", "--models"),
         (WorkflowOverrides(models: ["gpt-4o:0"]), "models: [\"gpt-4o:0\"]", "E105", "--models"),
-        (WorkflowOverrides(models: ["gpt-4o:65"]), "models: [\"gpt-4o:65\"]", "E105", "--models"),
+        (WorkflowOverrides(models: ["gpt-4o:129"]), "models: [\"gpt-4o:129\"]", "E105", "--models"),
         (
-            WorkflowOverrides(models: Array(repeating: "claude:8", count: 9)),
-            "models: [" + Array(repeating: "\"claude:8\"", count: 9).joined(separator: ", ") + "]", "E105", "--models"
+            WorkflowOverrides(models: Array(repeating: "claude:16", count: 9)),
+            "models: [" + Array(repeating: "\"claude:16\"", count: 9).joined(separator: ", ") + "]", "E105", "--models"
         ),
         (WorkflowOverrides(models: [""]), "models: [\"\"]", "E201", "--models"),
         (WorkflowOverrides(arbiter: "gtp-4o"), "arbiter: gtp-4o", "E200", "--arbiter"),

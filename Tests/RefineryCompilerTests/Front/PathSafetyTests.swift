@@ -144,12 +144,12 @@ import Testing
 
     @Test func tooManyMembersAreRefused() {
         let result = Fixtures.compiler().compile(
-            yaml: "refinery: 1\nname: n\nmodels: [claude:32, codex:32, gemini:1]\nstages: [propose]\n")
+            yaml: "refinery: 1\nname: n\nmodels: [claude:64, codex:64, gemini:1]\nstages: [propose]\n")
         #expect(located(result).first == "E105@3:9")
-        #expect(result.errors.first?.message == "`models` declares 65 members; at most 64 are allowed")
+        #expect(result.errors.first?.message == "`models` declares 129 members; at most 128 are allowed")
         let most = Fixtures.compiler().compile(
-            yaml: "refinery: 1\nname: n\nmodels: [claude:32, codex:32]\nstages: [propose]\n")
+            yaml: "refinery: 1\nname: n\nmodels: [claude:64, codex:64]\nstages: [propose]\n")
         #expect(most.errors == [])
-        #expect(most.workflow?.members.count == 64)
+        #expect(most.workflow?.members.count == 128)
     }
 }

@@ -21,9 +21,9 @@ extension CLIEndToEnd {
             (["--threshold", "11"], "convergence: { threshold: 11 }", "--threshold"),
             (["--timeout", "1e300"], "limits: { timeout: 1e300 }", "--timeout"),
             (["--max-concurrent", "0"], "limits: { max_concurrent: 0 }", "--max-concurrent"),
-            (["--models", "gpt-4o:65"], "models: [\"gpt-4o:65\"]", "--models"),
-            // 128 members: each entry within its own limit, the whole over the workflow's 64.
-            (["--models", "claude:64,codex:64"], "models: [\"claude:64\", \"codex:64\"]", "--models"),
+            (["--models", "gpt-4o:129"], "models: [\"gpt-4o:129\"]", "--models"),
+            // 192 members: each entry within its own limit, the whole over the workflow's 128.
+            (["--models", "claude:96,codex:96"], "models: [\"claude:96\", \"codex:96\"]", "--models"),
         ])
         func anOutOfRangeFlagGetsTheCodeOfTheSameValueInAFile(flag: [String], line: String, name: String)
             async throws
