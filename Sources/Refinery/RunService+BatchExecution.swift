@@ -60,7 +60,7 @@ extension RunService {
                 return .success { [self, grant] in
                     let record = await runJob(
                         job, loaded: loaded, batchID: plan.record.id, seed: seed, earlier: earlier, budgetUSD: grant,
-                        store: store, providers: providers, embedder: embedder, logger: logger)
+                        store: store, catalog: catalog, providers: providers, embedder: embedder, logger: logger)
                     return (record, grant)
                 }
             } finished: { (record, grant) in
@@ -99,8 +99,8 @@ extension RunService {
     /// Runs one job to its record; never throws (a failure is the job's status, resumable).
     private func runJob(
         _ job: BatchJob, loaded: LoadedWorkflow, batchID: String, seed: UInt64, earlier: BatchItemRecord?,
-        budgetUSD: Double?, store: any RunStore, providers: any ProviderResolver, embedder: (any Embedder)?,
-        logger: Logger
+        budgetUSD: Double?, store: any RunStore, catalog: ModelCatalog, providers: any ProviderResolver,
+        embedder: (any Embedder)?, logger: Logger
     ) async -> BatchItemRecord {
         let runID = earlier?.runID ?? EngineConfiguration.makeRunID()
         var record = BatchItemRecord(
@@ -116,7 +116,7 @@ extension RunService {
                         own: loaded.workflow.limits.budgetUSD, grant: budgetUSD)
                     let result = try await execute(
                         stored, graph: nil, store: store, isResume: true, providers: providers, embedder: embedder,
-                        logger: logger, events: nil)
+                        logger: logger, events: nil, catalog: catalog)
                     return Self.finished(record, report: result.report, job: job, grant: budgetUSD)
                 }
                 // It ended, but the process stopped before the job's row said so.
@@ -136,7 +136,7 @@ extension RunService {
                 startedAt: Date())
             let result = try await execute(
                 stored, graph: loaded.graph, store: store, isResume: false, providers: providers, embedder: embedder,
-                logger: logger, events: nil)
+                logger: logger, events: nil, catalog: catalog)
             return Self.finished(record, report: result.report, job: job, grant: budgetUSD)
         } catch {
             record.status = error is CancellationError || Task.isCancelled ? "cancelled" : "failed"

@@ -94,9 +94,11 @@ extension RunService {
     func execute(
         _ stored: StoredRun, graph: ExecutionGraph?, store: any RunStore, isResume: Bool,
         providers: any ProviderResolver,
-        embedder: (any Embedder)?, logger: Logger, events: (@Sendable (RunEvent) -> Void)?
+        embedder: (any Embedder)?, logger: Logger, events: (@Sendable (RunEvent) -> Void)?,
+        catalog: ModelCatalog? = nil
     ) async throws -> RunResult {
-        let catalog = try catalog()
+        // A batch passes the catalog it read once; a single run reads it here.
+        let catalog = try catalog ?? self.catalog()
         let workflow = stored.workflow
         if isResume {
             try await store.markRunning(id: stored.id)
@@ -107,7 +109,7 @@ extension RunService {
             workflow: workflow, graph: graph, providers: providers,
             configuration: EngineConfiguration(
                 runID: stored.id, seed: stored.seed, catalog: catalog, ledger: store, embedder: embedder,
-                logger: logger))
+                logger: logger, mayHaveRecordedCalls: isResume))
         let outcome: RunOutcome
         do {
             outcome = try await engine.run(stored.prompt, events: events)

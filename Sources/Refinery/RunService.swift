@@ -23,6 +23,9 @@ public struct RunService: Sendable {
     /// Receives the warnings found before a run starts (a member that starts with its fallback because
     /// its primary's provider has no credentials). `nil` = logged at `warning` level.
     public var onWarning: (@Sendable (String) -> Void)?
+    /// A store to use instead of opening ``resolvedStorePath``: the batch benchmark runs the same batch
+    /// with a store that keeps nothing, to tell the ledger's CPU from the scheduler's and the engine's.
+    package var store: (any RunStore)?
 
     /// Creates a service.
     public init(
@@ -56,6 +59,7 @@ public struct RunService: Sendable {
     /// password from the URL, `PGPASSWORD` or `~/.pgpass`), else a ``SQLiteRunStore``. Either holds runs
     /// and batches: every ledger command works on both.
     public func openStore() async throws -> any RunStore {
+        if let store { return store }
         let redactor = ledgerRedactor()
         let store = resolvedStorePath
         if PostgresLocation.isPostgresURL(store) {

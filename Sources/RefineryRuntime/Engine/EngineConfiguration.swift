@@ -26,6 +26,10 @@ public struct EngineConfiguration: Sendable {
     /// Diagnostics logger (ledger write failures, prompt templates that fail to render). Prompts,
     /// replies and credentials are never logged.
     public var logger: Logger
+    /// Whether the ledger may hold calls of this run already (a resumed run). `false` for a run just
+    /// created: the executor then does not ask the ledger (one database read a run, which a batch of
+    /// thousands of runs would pay thousands of times) and looks up no call.
+    public var mayHaveRecordedCalls: Bool
 
     /// Creates a configuration.
     ///
@@ -37,10 +41,13 @@ public struct EngineConfiguration: Sendable {
     ///   - ledger: defaults to none.
     ///   - embedder: defaults to none.
     ///   - logger: defaults to a logger labelled `refinery.engine`.
+    ///   - mayHaveRecordedCalls: `false` when `runID` is new (nothing of it can be in the ledger);
+    ///     defaults to `true` (the ledger is asked once when the run starts).
     public init(
         runID: String = EngineConfiguration.makeRunID(), seed: UInt64 = 0, catalog: ModelCatalog = .builtin,
         clock: any Clock<Duration> = ContinuousClock(), ledger: (any RunLedger)? = nil,
-        embedder: (any Embedder)? = nil, logger: Logger = Logger(label: "refinery.engine")
+        embedder: (any Embedder)? = nil, logger: Logger = Logger(label: "refinery.engine"),
+        mayHaveRecordedCalls: Bool = true
     ) {
         self.runID = runID
         self.seed = seed
@@ -49,6 +56,7 @@ public struct EngineConfiguration: Sendable {
         self.ledger = ledger
         self.embedder = embedder
         self.logger = logger
+        self.mayHaveRecordedCalls = mayHaveRecordedCalls
     }
 
     /// A fresh random run identifier (a lowercase UUID).

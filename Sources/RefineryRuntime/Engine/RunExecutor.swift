@@ -184,8 +184,11 @@ actor RunExecutor {
         }
         var produced: RoundResult?
         if replayable == nil, let ledger = configuration.ledger {
-            // A resumed run replays its recorded calls; a new one has none to look up, call by call.
-            replayable = (try? await ledger.hasRecordedReplies(runID: configuration.runID)) ?? true
+            // A resumed run replays its recorded calls; a new one has none to look up, call by call
+            // (and when the caller knows the run is new, the ledger is not even asked).
+            replayable =
+                configuration.mayHaveRecordedCalls
+                ? (try? await ledger.hasRecordedReplies(runID: configuration.runID)) ?? true : false
         }
         let environment = CallEnvironment(
             resolver: resolver, ledger: configuration.ledger, replays: replayable ?? false, clock: clock,

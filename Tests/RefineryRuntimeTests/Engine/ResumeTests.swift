@@ -39,6 +39,7 @@ import Testing
     private final class CountingLedger: RunLedger {
         let inner = InMemoryRunLedger()
         let lookups = Mutex(0)
+        let asks = Mutex(0)
 
         func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply? {
             lookups.withLock { $0 += 1 }
@@ -48,7 +49,8 @@ import Testing
         func record(_ call: CallRecord) async throws { try await inner.record(call) }
 
         func hasRecordedReplies(runID: String) async throws -> Bool {
-            try await inner.hasRecordedReplies(runID: runID)
+            asks.withLock { $0 += 1 }
+            return try await inner.hasRecordedReplies(runID: runID)
         }
     }
 
@@ -69,6 +71,26 @@ import Testing
         #expect(ledger.lookups.withLock { $0 } == first.totalCalls)
         #expect(again == first)
         #expect(provider.calls.count == first.totalCalls)
+    }
+
+    @Test func aRunKnownToBeNewDoesNotAskTheLedgerAtAll() async throws {
+        let ledger = CountingLedger()
+        var configuration = Fixtures.configuration(ledger: ledger)
+        configuration.mayHaveRecordedCalls = false
+        let outcome = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: ScriptedProvider(script: Fixtures.script())),
+            configuration: configuration
+        ).run("Q")
+        #expect(ledger.asks.withLock { $0 } == 0)
+        #expect(ledger.lookups.withLock { $0 } == 0)
+        #expect(ledger.inner.records.count == outcome.totalCalls)
+        // Not known to be new (the default): asked once.
+        let asked = CountingLedger()
+        _ = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: ScriptedProvider(script: Fixtures.script())),
+            configuration: Fixtures.configuration(ledger: asked)
+        ).run("Q")
+        #expect(asked.asks.withLock { $0 } == 1)
     }
 
     @Test func aPartlyRecordedRunOnlyCallsWhatIsMissing() async throws {
