@@ -1,0 +1,57 @@
+// `refinery batch` on a real terminal: the progress line (items done/total, cost, ETA) is drawn in
+// place on stderr while items finish, and the result lines still go to `--output`, not the screen.
+// The terminal is a pseudo-terminal made by util-linux `script`, so the binary's own `isatty` check
+// decides, as it does for a user.
+
+import Foundation
+import Testing
+
+extension CLIEndToEnd {
+    @Suite struct BatchProgressTerminalTests {
+        private static let workflow = """
+            refinery: 1
+            name: w
+            models: [openai/gpt-4o]
+            stages: [propose]
+
+            """
+
+        @Test func theProgressLineCountsItemsCostAndETAOnATerminal() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let script = URL(fileURLWithPath: "/usr/bin/script")
+            try #require(
+                FileManager.default.isExecutableFile(atPath: script.path), "util-linux `script` is not installed")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            let rows = (1...4).map { #"{"id":"q\#($0)","question":"Q\#($0)?"}"# }.joined(separator: "\n")
+            try sandbox.write("in.jsonl", Data((rows + "\n").utf8))
+            try await FakeServer.run { server in
+                // Items a little over the redraw interval (100 ms) apart, so each one is drawn.
+                server.route(FakeOpenAI.path) { _ in .delayed(.milliseconds(150), FakeOpenAI.completion("Four.")) }
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let command = [
+                    binary.url.path, "batch", "w.yaml", "--input", "in.jsonl", "--output", "out.jsonl", "--store",
+                    "runs.db", "--concurrency", "1",
+                ].map { "'\($0)'" }.joined(separator: " ")
+                let terminal = try await RefineryBinary(url: script).run(
+                    ["-qefc", command, "/dev/null"], environment: environment, directory: sandbox.root)
+                let screen = terminal.stdout
+                #expect(terminal.exitCode == 0, "\(screen)")
+                // Drawn in place: carriage return and erase-line before each state.
+                #expect(screen.contains("\r\u{1B}[2Kitems 1/4 · $"), "\(screen.debugDescription)")
+                #expect(screen.contains("\r\u{1B}[2Kitems 4/4 · $"), "\(screen.debugDescription)")
+                #expect(screen.contains(" · ETA "), "\(screen.debugDescription)")
+                // The last state has no ETA, and the line is cleared before the summary.
+                let lastStates = screen.components(separatedBy: "\r").filter { $0.contains("items 4/4") }
+                #expect(!lastStates.isEmpty && lastStates.allSatisfy { !$0.contains("ETA") }, "\(lastStates)")
+                #expect(screen.contains("finished · 4/4 items"), "\(screen.debugDescription)")
+                // Results went to the file only.
+                #expect(!screen.contains("\"item_id\""), "\(screen.debugDescription)")
+                let results = try String(
+                    contentsOf: sandbox.root.appendingPathComponent("out.jsonl"), encoding: .utf8)
+                #expect(results.split(separator: "\n").count == 4)
+            }
+        }
+    }
+}
