@@ -350,8 +350,7 @@ actor RunExecutor {
         let abandoned = abandonedCalls
         abandonedCalls.removeAll()
         for (ticket, reason) in abandoned {
-            var made = ticket
-            made.attempt -= 1
+            let made = ticket.attempt(ticket.attempt - 1)
             await Self.record(
                 made, reply: nil, error: "cancelled: \(reason)", status: .cancelled, latency: .zero,
                 startedAt: clock.elapsed(), cost: 0, environment: environment)
