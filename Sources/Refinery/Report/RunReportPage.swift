@@ -66,7 +66,8 @@ enum RunReportPage {
             }
         }
         context["timeline"] = timeline(export.calls, members: members, start: run.startedAt)
-        context["rounds"] = rounds(export, outcome: outcome, members: members, name: name)
+        context["rounds"] = rounds(
+            export, outcome: outcome, members: members, answering: answeringNodes(of: run.workflow), name: name)
         if let means = meanChart(export, workflow: run.workflow, members: members) { context["means"] = means }
         context["arbiterNotes"] = arbiterNotes(export.calls)
         context["perMember"] = perMember(export.calls, name: name)
@@ -129,7 +130,8 @@ enum RunReportPage {
     }
 
     private static func rounds(
-        _ export: RunExport, outcome: RunReport?, members: [String], name: (String) -> String
+        _ export: RunExport, outcome: RunReport?, members: [String], answering: Set<String>,
+        name: (String) -> String
     ) -> [[String: Any]] {
         let scores = reviews(export)
         let decisions = Dictionary(export.rounds.map { ($0.round, $0.decisionJSON) }, uniquingKeysWith: { $1 })
@@ -155,7 +157,7 @@ enum RunReportPage {
             let means = meanScores(scores[round] ?? [:])
             let answers =
                 summaries.first(where: { $0.round == round })?.answers.map { ($0.memberID, $0.answer) }
-                ?? roundAnswers(export.calls, round: round, members: members)
+                ?? roundAnswers(export.calls, round: round, members: members, answering: answering)
             if !answers.isEmpty {
                 entry["answers"] = answers.map { answer -> [String: Any] in
                     let (member, text) = answer
@@ -187,13 +189,21 @@ enum RunReportPage {
         return received.mapValues { $0.reduce(0, +) / Double($0.count) }
     }
 
-    /// Each member's answer of `round`: the reply of its last succeeded answering call (propose, refine or
-    /// verify-revise) in that round, in member order.
-    private static func roundAnswers(_ calls: [CallRecord], round: Int, members: [String]) -> [(String, String)] {
+    /// The ids of the run's nodes that produce a member's answer, by the graph's one definition
+    /// (``NodeKind/answerOf``): propose, refine and verify-revise today, and whatever kind answers next.
+    private static func answeringNodes(of workflow: Workflow) -> Set<String> {
+        Set(ExecutionGraph(workflow: workflow).allNodes.filter { $0.kind.answerOf != nil }.map(\.id))
+    }
+
+    /// Each member's answer of `round`: the reply of its last succeeded answering call (a node in
+    /// `answering`) in that round, in member order.
+    private static func roundAnswers(
+        _ calls: [CallRecord], round: Int, members: [String], answering: Set<String>
+    ) -> [(String, String)] {
         var answers: [String: String] = [:]
         for call in calls
         where call.round == round && (call.status == .succeeded || call.status == .replayed)
-            && [".propose[", ".refine[", ".verify.revise["].contains(where: call.node.contains)
+            && answering.contains(call.node)
         {
             if let text = call.reply?.text { answers[call.participant] = text }
         }

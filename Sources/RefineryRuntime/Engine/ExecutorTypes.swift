@@ -68,109 +68,68 @@ final class CallPlan: Sendable {
 
 /// A call ready to start or in flight: everything a child task needs, nothing of the actor's.
 ///
-/// A value with its fields in one copy-on-write box: tickets are held by every call in flight (in
-/// child tasks' async frames and results), and inline they made each of those frames ~250 bytes larger.
-struct CallTicket: Sendable {
-    private final class Storage: @unchecked Sendable {
-        // Mutated only through a uniquely referenced box (see `mutable`), so never while shared.
-        let plan: CallPlan
-        var request: ModelRequest
-        var pendingPrompt: PendingPrompt?
-        var requestHash: String
-        /// The canonical JSON `requestHash` was computed over (empty with it).
-        var requestJSON = ""
-        var modelIndex: Int
-        var attempt: Int
-        var reminder: Bool
-
-        init(
-            plan: CallPlan, request: ModelRequest, pendingPrompt: PendingPrompt?, requestHash: String,
-            modelIndex: Int, attempt: Int, reminder: Bool
-        ) {
-            self.plan = plan
-            self.request = request
-            self.pendingPrompt = pendingPrompt
-            self.requestHash = requestHash
-            self.modelIndex = modelIndex
-            self.attempt = attempt
-            self.reminder = reminder
-        }
-
-        func copy() -> Storage {
-            let copy = Storage(
-                plan: plan, request: request, pendingPrompt: pendingPrompt, requestHash: requestHash,
-                modelIndex: modelIndex, attempt: attempt, reminder: reminder)
-            copy.requestJSON = requestJSON
-            return copy
-        }
-    }
-
-    private var storage: Storage
-
-    init(
-        plan: CallPlan, request: ModelRequest, pendingPrompt: PendingPrompt?, requestHash: String, modelIndex: Int,
-        attempt: Int, reminder: Bool
-    ) {
-        storage = Storage(
-            plan: plan, request: request, pendingPrompt: pendingPrompt, requestHash: requestHash,
-            modelIndex: modelIndex, attempt: attempt, reminder: reminder)
-    }
-
-    /// The box, copied first when another ticket shares it.
-    private var mutable: Storage {
-        mutating get {
-            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
-            return storage
-        }
-    }
-
+/// An immutable object: a ticket is handed from the parent loop to a child task and back, and held by
+/// every call in flight (in child tasks' async frames and results), so it travels as one reference.
+/// What changes between attempts (the rendered request, the attempt number, the model) makes a new
+/// ticket; nothing is shared mutably, so no copy-on-write is needed.
+final class CallTicket: Sendable {
     /// What the call is for (the same for every attempt and fallback).
-    var plan: CallPlan { storage.plan }
+    let plan: CallPlan
     /// The request as it will be sent (model, reminder included). Its messages are empty until a
     /// child task renders ``pendingPrompt``.
-    var request: ModelRequest {
-        get { storage.request }
-        set { mutable.request = newValue }
-        _modify { yield &mutable.request }
-    }
+    let request: ModelRequest
     /// The prompt still to render: rendering runs in the child task, in parallel, not in the parent loop.
-    var pendingPrompt: PendingPrompt? {
-        get { storage.pendingPrompt }
-        set { mutable.pendingPrompt = newValue }
-    }
-    /// SHA-256 of `request`, filled in by the child task when a ledger is configured. Setting it
-    /// (to "" when the request changes) forgets ``requestJSON``.
-    var requestHash: String {
-        get { storage.requestHash }
-        set {
-            mutable.requestHash = newValue
-            mutable.requestJSON = ""
-        }
-    }
+    let pendingPrompt: PendingPrompt?
+    /// SHA-256 of `request`, filled in by the child task when a ledger is configured ("" until it is).
+    let requestHash: String
     /// The canonical JSON ``requestHash`` was computed over ("" until it is).
-    var requestJSON: String { storage.requestJSON }
-
-    /// Hashes the request (for the ledger), keeping its canonical JSON for the record.
-    mutating func hashRequest() {
-        let (json, hash) = RequestHash.canonical(request)
-        let storage = mutable
-        storage.requestHash = hash
-        storage.requestJSON = json
-    }
+    let requestJSON: String
     /// Index into the participant's model chain.
-    var modelIndex: Int {
-        get { storage.modelIndex }
-        set { mutable.modelIndex = newValue }
-    }
+    let modelIndex: Int
     /// Attempt number of this exact request, from 1.
-    var attempt: Int {
-        get { storage.attempt }
-        set { mutable.attempt = newValue }
-    }
+    let attempt: Int
     /// Whether this is the one re-ask after an unreadable reply.
-    var reminder: Bool {
-        get { storage.reminder }
-        set { mutable.reminder = newValue }
+    let reminder: Bool
+
+    init(
+        plan: CallPlan, request: ModelRequest, pendingPrompt: PendingPrompt?, requestHash: String = "",
+        requestJSON: String = "", modelIndex: Int, attempt: Int = 1, reminder: Bool = false
+    ) {
+        self.plan = plan
+        self.request = request
+        self.pendingPrompt = pendingPrompt
+        self.requestHash = requestHash
+        self.requestJSON = requestJSON
+        self.modelIndex = modelIndex
+        self.attempt = attempt
+        self.reminder = reminder
+    }
+
+    /// The same request as attempt `number`.
+    func attempt(_ number: Int) -> CallTicket {
+        CallTicket(
+            plan: plan, request: request, pendingPrompt: pendingPrompt, requestHash: requestHash,
+            requestJSON: requestJSON, modelIndex: modelIndex, attempt: number, reminder: reminder)
+    }
+
+    /// A new request for the same plan, as a first attempt: model `modelIndex` of the chain, or the
+    /// format reminder added. Its hash is computed again when it is sent.
+    func resending(_ request: ModelRequest, modelIndex: Int, reminder: Bool) -> CallTicket {
+        CallTicket(
+            plan: plan, request: request, pendingPrompt: pendingPrompt, modelIndex: modelIndex, reminder: reminder)
+    }
+
+    /// The ticket ready to send: its prompt rendered into the request and, with `hashing` (a ledger
+    /// records the call), the request hashed. Throws when the prompt's template fails.
+    func rendered(hashing: Bool) throws -> CallTicket {
+        let hashes = hashing && requestHash.isEmpty
+        guard pendingPrompt != nil || hashes else { return self }
+        var request = request
+        try pendingPrompt?.render(into: &request)
+        let (json, hash) = hashes ? RequestHash.canonical(request) : (requestJSON, requestHash)
+        return CallTicket(
+            plan: plan, request: request, pendingPrompt: nil, requestHash: hash, requestJSON: json,
+            modelIndex: modelIndex, attempt: attempt, reminder: reminder)
     }
 
     var node: GraphNode { plan.node }

@@ -25,16 +25,12 @@ extension RunExecutor {
     private static func render(
         _ ticket: inout CallTicket, environment: CallEnvironment, startedAt: Duration
     ) -> ChildResult? {
-        if let pending = ticket.pendingPrompt {
-            do {
-                try pending.render(into: &ticket.request)
-                ticket.pendingPrompt = nil
-            } catch {
-                return .attempt(ticket, .unrenderable("\(error)"), latency: .zero, startedAt: startedAt)
-            }
-        }
         // Hashing is only needed for the ledger, and done here, in parallel, off the parent loop.
-        if environment.ledger != nil, ticket.requestHash.isEmpty { ticket.hashRequest() }
+        do {
+            ticket = try ticket.rendered(hashing: environment.ledger != nil)
+        } catch {
+            return .attempt(ticket, .unrenderable("\(error)"), latency: .zero, startedAt: startedAt)
+        }
         return nil
     }
 
@@ -253,9 +249,7 @@ extension RunExecutor {
                 event.error = error.message
                 event.retryDelayMs = delay.milliseconds
                 emit?(.callRetried(event))
-                var next = ticket
-                next.attempt += 1
-                pendingBackoffs.append((next, delay))
+                pendingBackoffs.append((ticket.attempt(ticket.attempt + 1), delay))
                 return
             }
             failedCalls += 1
@@ -304,12 +298,9 @@ extension RunExecutor {
 
     /// `ticket` moved to model `index` of the participant's chain, as a first attempt.
     func retargeted(_ ticket: CallTicket, to index: Int, of participant: ParticipantState) -> CallTicket {
-        var moved = ticket
-        moved.modelIndex = index
-        moved.attempt = 1
-        moved.request.model = participant.models[index]
-        moved.requestHash = ""
-        return moved
+        var request = ticket.request
+        request.model = participant.models[index]
+        return ticket.resending(request, modelIndex: index, reminder: ticket.reminder)
     }
 
     func dropForRun(_ member: String, reason: String, round: Int) {
@@ -336,16 +327,11 @@ extension RunExecutor {
     }
 
     private func withReminder(_ ticket: CallTicket, kind: ReplyKind) -> CallTicket {
-        var next = ticket
-        next.reminder = true
-        next.attempt = 1
-        var messages = ticket.request.messages
-        if let last = messages.indices.last {
-            messages[last].content += ReplyParser.formatReminder(for: kind)
+        var request = ticket.request
+        if let last = request.messages.indices.last {
+            request.messages[last].content += ReplyParser.formatReminder(for: kind)
         }
-        next.request.messages = messages
-        next.requestHash = ""
-        return next
+        return ticket.resending(request, modelIndex: ticket.modelIndex, reminder: true)
     }
 
     /// Backoff before attempt `ticket.attempt + 1`: the server's Retry-After when it sent one,

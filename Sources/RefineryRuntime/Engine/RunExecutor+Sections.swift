@@ -9,7 +9,7 @@ extension RunExecutor {
     func beginNextSection() -> Bool {
         var next: (GraphSection, Int, RoundPhase)?
         if case .notStarted(let skipRounds) = lifecycle {
-            lifecycle = skipRounds ? .repeatEnded : .rounds
+            enter(skipRounds ? .repeatEnded : .rounds)
             if !graph.prelude.nodes.isEmpty { next = (graph.prelude, 0, .prelude) }
         }
         if next == nil, stopReason == nil, lifecycle == .rounds, let round = graph.round {
@@ -17,15 +17,15 @@ extension RunExecutor {
                 currentRound += 1
                 next = (round, currentRound, .round)
             } else {
-                lifecycle.endRepeat()
+                enter(lifecycle.endingRepeat)
             }
         }
         if next == nil, stopReason == nil, lifecycle == .rounds || lifecycle == .repeatEnded {
-            lifecycle = .epilogue
+            enter(.epilogue)
             if !graph.epilogue.nodes.isEmpty { next = (graph.epilogue, currentRound + 1, .epilogue) }
         }
         guard let (graphSection, round, phase) = next else {
-            lifecycle = .finished
+            enter(.finished)
             return false
         }
         labelCache = [:]
@@ -157,9 +157,9 @@ extension RunExecutor {
                 decision = made
                 lastDecision = made
                 emit?(.decision(DecisionEvent(round: run.round, decision: made)))
-                if made.shouldStop { lifecycle.endRepeat() }
+                if made.shouldStop { enter(lifecycle.endingRepeat) }
             }
-            if run.round >= workflow.iterations.max { lifecycle.endRepeat() }
+            if run.round >= workflow.iterations.max { enter(lifecycle.endingRepeat) }
         }
 
         let result = RoundResult(
@@ -172,7 +172,7 @@ extension RunExecutor {
         section = nil
         emit?(.roundFinished(result))
         let lastSection = lifecycle == .epilogue || (lifecycle == .repeatEnded && graph.epilogue.nodes.isEmpty)
-        if stopReason != nil || lastSection { lifecycle = .finished }
+        if stopReason != nil || lastSection { enter(.finished) }
         return result
     }
 

@@ -69,9 +69,8 @@ actor RunExecutor {
 
     // Progress.
     var stopReason: StopReason?
-    var runStartedEmitted = false
-    var runFinishedEmitted = false
-    var lifecycle = RunPhase.notStarted(skipRounds: false)
+    /// Changed only by ``enter(_:)``.
+    private(set) var lifecycle = RunPhase.notStarted(skipRounds: false)
     var currentRound = 0
     var section: SectionRun?
 
@@ -144,7 +143,7 @@ actor RunExecutor {
 
     func finalize() async -> RunOutcome {
         if !isFinished {
-            lifecycle.endRepeat()
+            enter(lifecycle.endingRepeat)
             _ = await delivering { await drive(singleStep: false) }
         }
         return makeOutcome()
@@ -174,14 +173,6 @@ actor RunExecutor {
     // MARK: - The parent loop
 
     private func drive(singleStep: Bool) async -> RoundResult? {
-        if !runStartedEmitted {
-            runStartedEmitted = true
-            emit?(
-                .runStarted(
-                    RunStartedEvent(
-                        runID: configuration.runID, workflow: workflow.name, members: memberIDs,
-                        strategy: workflow.convergence.strategy.name, maxRounds: workflow.iterations.max)))
-        }
         var produced: RoundResult?
         if replayable == nil, let ledger = configuration.ledger {
             // A resumed run replays its recorded calls; a new one has none to look up, call by call
@@ -217,11 +208,22 @@ actor RunExecutor {
                 await handle(child)
             }
         }
-        if isFinished, !runFinishedEmitted {
-            runFinishedEmitted = true
-            emitRunFinished()
-        }
         return produced
+    }
+
+    /// Moves the run to `next`: the one place its phase changes. Leaving `notStarted` announces the
+    /// run, reaching `finished` announces its outcome; a phase entered again announces nothing.
+    func enter(_ next: RunPhase) {
+        let previous = lifecycle
+        lifecycle = next
+        if previous.isNotStarted, !next.isNotStarted {
+            emit?(
+                .runStarted(
+                    RunStartedEvent(
+                        runID: configuration.runID, workflow: workflow.name, members: memberIDs,
+                        strategy: workflow.convergence.strategy.name, maxRounds: workflow.iterations.max)))
+        }
+        if next == .finished, previous != .finished { emitRunFinished() }
     }
 
     private func launch(into group: inout TaskGroup<ChildResult>, environment: CallEnvironment) {
@@ -350,8 +352,7 @@ actor RunExecutor {
         let abandoned = abandonedCalls
         abandonedCalls.removeAll()
         for (ticket, reason) in abandoned {
-            var made = ticket
-            made.attempt -= 1
+            let made = ticket.attempt(ticket.attempt - 1)
             await Self.record(
                 made, reply: nil, error: "cancelled: \(reason)", status: .cancelled, latency: .zero,
                 startedAt: clock.elapsed(), cost: 0, environment: environment)

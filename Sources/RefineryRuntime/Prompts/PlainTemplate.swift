@@ -5,6 +5,8 @@
 // (standalone lines, whitespace before tags) so the output is the same text; a template with anything
 // else (partials, delimiters, pragmas, transforms, inheritance) is not compiled here and Mustache renders it.
 
+import RefineryCompiler
+
 /// A template compiled for the plain-text fast path.
 ///
 /// Parsed into a tree of tokens, then laid out flat: texts and name paths in their own arrays, and

@@ -1,61 +1,14 @@
-// The plain-text fast path's view of a PromptContext: the same names and values as
-// `templateValues()`, looked up on demand in the typed context instead of building a `[String: Any]`
-// tree and casting its values back (building and casting were about a tenth of the engine's CPU per call).
+// The one lookup of a PromptContext's template values, by the compiler's `PromptVariable` names. The
+// plain-text fast path calls it on demand, without building a `[String: Any]` tree and casting its values
+// back (building and casting were about a tenth of the engine's CPU per call); the tree Mustache renders
+// (`templateValues()`) is built from it, so the two render paths cannot disagree on a name or a value.
 // Lists and objects are positions in the context, not copies of it, so pushing and matching them is free.
 
-/// A name templates use, resolved once when a template is compiled (see ``PromptContext/templateKeys``).
-enum TemplateName: String, CaseIterable, Sendable {
-    case prompt
-    case hasExtraContext = "has_extra_context"
-    case extraContext = "extra_context"
-    case hasOwnAnswer = "has_own_answer"
-    case ownAnswer = "own_answer"
-    case hasHistory = "has_history"
-    case history
-    case round
-    case answer
-    case reviews
-    case hasReviews = "has_reviews"
-    case hasPeers = "has_peers"
-    case peers
-    case label
-    case text
-    case hasSynthesis = "has_synthesis"
-    case synthesis
-    case confidence
-    case hasDissent = "has_dissent"
-    case dissent
-    case hasRefinementAreas = "has_refinement_areas"
-    case refinementAreas = "refinement_areas"
-    case needsIteration = "needs_iteration"
-    case ranking
-    case hasAnswer = "has_answer"
-    case answers
-    case hasAnswers = "has_answers"
-    case labels
-    case labelsJson = "labels_json"
-    case hasRubric = "has_rubric"
-    case rubric
-    case score
-    case rationale
-    case strengths
-    case hasStrengths = "has_strengths"
-    case weaknesses
-    case hasWeaknesses = "has_weaknesses"
-    case suggestions
-    case hasSuggestions = "has_suggestions"
-    case hasDraft = "has_draft"
-    case draft
-    case hasQuestions = "has_questions"
-    case questions
-    case number
-    case hasQuestion = "has_question"
-    case question
-    case hasVerificationAnswers = "has_verification_answers"
-    case verificationAnswers = "verification_answers"
-    case questionCount = "question_count"
-    case anonymous
-}
+import RefineryCompiler
+
+/// A name templates use, resolved once when a template is compiled: the compiler's
+/// ``PromptVariable``, so the names the engine looks up are the ones the compiler checks against.
+typealias TemplateName = PromptVariable
 
 /// A value a plain template sees: text, a flag, a list, or an object (the context or a part of it).
 enum TemplateValue {
@@ -147,18 +100,18 @@ enum TemplateValue {
         }
     }
 
+    /// The object's fields as Mustache sees them: every name the lookup answers, with its value.
     private static func anyValue(of object: Object, in context: PromptContext) -> Any {
-        switch object {
-        case .history(let index): PromptContext.historyValues(context.ownHistory[index])
-        case .peer(let index): PromptContext.labeled(context.peers[index])
-        case .answer(let index): PromptContext.labeled(context.answersToScore[index])
-        case .answerUnderReview: context.answerUnderReview.map(PromptContext.labeled) ?? [:]
-        case .review(let index): PromptContext.review(context.reviewsReceived[index])
-        case .synthesis: context.synthesis.map(PromptContext.synthesisValues) ?? [:]
-        case .question(let index): PromptContext.questionValues(index + 1, context.questions[index])
-        case .verification(let index):
-            PromptContext.verificationValues(index + 1, context.verificationAnswers[index])
+        fields(in: context) { child($0, of: object, in: context) }
+    }
+
+    /// The names `lookup` answers, with their values (the dictionaries Mustache renders).
+    static func fields(in context: PromptContext, _ lookup: (TemplateName) -> TemplateValue?) -> [String: Any] {
+        var fields: [String: Any] = [:]
+        for name in TemplateName.allCases {
+            if let value = lookup(name) { fields[name.rawValue] = value.anyValue(in: context) }
         }
+        return fields
     }
 
     private static func child(_ name: TemplateName, of object: Object, in context: PromptContext) -> TemplateValue? {

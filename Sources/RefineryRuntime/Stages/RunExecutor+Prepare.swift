@@ -207,10 +207,7 @@ extension RunExecutor {
             estimatedCostUSD: estimateCost(request, promptBytes: pending.approximateBytes, pricing: pricing),
             pricing: pricing, pricedModelIndex: participant.modelIndex)
         return .call(
-            CallTicket(
-                plan: plan, request: request, pendingPrompt: pending, requestHash: "",
-                modelIndex: participant.modelIndex,
-                attempt: 1, reminder: false))
+            CallTicket(plan: plan, request: request, pendingPrompt: pending, modelIndex: participant.modelIndex))
     }
 
     /// The viewer's labels for every other member, shuffled with the run's seed (stable per round).

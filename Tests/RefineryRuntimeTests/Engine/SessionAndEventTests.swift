@@ -36,6 +36,32 @@ import Testing
         #expect(try await session.nextRound() == nil)
     }
 
+    /// The run's phase announces its start and end (RunExecutor.enter): once each, however the session
+    /// is driven. Stepped to its end then finalized twice, and finalized before its first step.
+    @Test func aRunIsAnnouncedStartedAndFinishedOnceHoweverItIsDriven() async throws {
+        let workflow = Fixtures.workflow(
+            members: Fixtures.members(2), stages: [.proposeStage, .repeat([.pairwise, .refineStage, .closeStage])],
+            iterations: Iterations(min: 1, max: 2))
+        for finalizeFirst in [false, true] {
+            let recorder = EventRecorder()
+            let engine = Engine(
+                workflow: workflow, providers: ScriptedResolver(default: ScriptedProvider(script: Fixtures.script())),
+                configuration: Fixtures.configuration())
+            let session = try await engine.start("Q", events: recorder.sink)
+            if !finalizeFirst {
+                while try await session.nextRound() != nil {}
+            }
+            let outcome = try await session.finalize()
+            _ = try await session.finalize()
+            #expect(recorder.types.filter { $0 == "run_started" }.count == 1)
+            #expect(recorder.types.filter { $0 == "run_finished" }.count == 1)
+            #expect(recorder.types.first == "run_started")
+            #expect(recorder.types.last == "run_finished")
+            // Finalized first: the prelude runs, the repeat block does not; stepped: the prelude and a round at least.
+            #expect(finalizeFirst ? outcome.rounds.count == 1 : outcome.rounds.count >= 2)
+        }
+    }
+
     /// The listener reads events from a task of its own: a slow one (100 ms an event) delays no call,
     /// yet sees every event, in order, before `run` returns. On the executor, each call waited for
     /// the events before it to be handled: the last call came after nearly all of them.
