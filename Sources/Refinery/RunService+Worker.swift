@@ -45,18 +45,20 @@ extension RunService {
         URL(fileURLWithPath: path, relativeTo: workingDirectory).standardizedFileURL.path
     }
 
-    private func requireSharedStore() throws {
+    /// Refuses a SQLite store for `--detach` (`worker: false`) and `refinery worker`, before anything is read.
+    private func requireSharedStore(worker: Bool = false) throws {
         guard PostgresLocation.isPostgresURL(resolvedStorePath) else {
             throw InputError(
                 code: .invalidOption,
-                message: "--detach needs a shared store: workers on other processes and machines claim the items "
+                message: (worker ? "refinery worker" : "--detach")
+                    + " needs a shared store: workers in other processes and on other machines claim the items "
                     + "from it, and \(resolvedStorePath) is a SQLite file. Use --store postgres://USER@HOST:PORT/DB "
-                    + "(or REFINERY_STORE), or run the batch here without --detach.")
+                    + "(or REFINERY_STORE)" + (worker ? "." : ", or run the batch here without --detach."))
         }
     }
 
-    private func sharedStore() async throws -> PostgresRunStore {
-        try requireSharedStore()
+    private func sharedStore(worker: Bool = false) async throws -> PostgresRunStore {
+        try requireSharedStore(worker: worker)
         guard let store = try await openStore() as? PostgresRunStore else {
             throw InputError(code: .invalidOption, message: "workers need a PostgreSQL store (--store postgres://...).")
         }
@@ -87,7 +89,7 @@ extension RunService {
     public func work(
         _ request: WorkerRequest, onItem: (@Sendable (BatchItemRecord) -> Void)? = nil
     ) async throws -> WorkerOutcome {
-        let store = try await sharedStore()
+        let store = try await sharedStore(worker: true)
         let lease = try leaseSeconds(request)
         let info = ProcessInfo.processInfo
         let workerID = "\(info.hostName):\(info.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
@@ -171,6 +173,9 @@ extension RunService {
             var recorded = 0
             var lost = 0
             var finishedClaiming = false
+            /// Grants held by this session's runs in flight, and whether the budget asked to go one at a time.
+            var granted = 0
+            var deferred = false
             let stop = try await BatchRunner(concurrency: concurrency).run(
                 next: { () async throws -> BatchJob? in
                     if buffer.isEmpty, !finishedClaiming {
@@ -198,15 +203,22 @@ extension RunService {
                             workflow: job.workflow.workflow, graph: job.workflow.graph, catalog: catalog,
                             promptTokens: EstimateAssumptions.tokens(for: job.prompt)
                         ).costUSD.max
-                        guard let amount = try await store.grant(claim, worker: workerID, estimateUSD: estimate)
-                        else {
+                        switch try await store.grant(
+                            claim, worker: workerID, estimateUSD: estimate, held: granted, concurrency: concurrency)
+                        {
+                        case .granted(let amount): grant = amount
+                        case .later:
+                            // The end game: this session ends once its runs are recorded, and the next asks alone.
+                            deferred = true
+                            return .failure(.budget("the batch budget's end game: one item at a time"))
+                        case .refused:
                             return .failure(
                                 .budget(
                                     String(
                                         format: "budget: next item ~$%.4f does not fit in what is left of the "
                                             + "batch budget (across all workers)", estimate)))
                         }
-                        grant = amount
+                        granted += 1
                     }
                     let earlier = BatchItemRecord(
                         batchID: batchID, itemID: job.itemID, system: job.system, position: job.position,
@@ -222,6 +234,7 @@ extension RunService {
                 finished: { record in
                     let key = record.system + "\u{1F}" + record.itemID
                     guard let claim = claims.removeValue(forKey: key) else { return }
+                    if budgeted { granted -= 1 }
                     if try await store.completeItem(record, worker: workerID, attempt: claim.attempt) {
                         recorded += 1
                         onItem?(record)
@@ -232,7 +245,7 @@ extension RunService {
                         try await store.stopBatch(id: batchID, status: "budget_exhausted")
                     }
                 })
-            if case .budget = stop { try await store.stopBatch(id: batchID, status: "budget_exhausted") }
+            if case .budget = stop, !deferred { try await store.stopBatch(id: batchID, status: "budget_exhausted") }
             // Jobs claimed but not started (the budget stopped the launching, or a cancellation did).
             try await store.releaseClaims(worker: workerID)
             return (recorded, lost)
