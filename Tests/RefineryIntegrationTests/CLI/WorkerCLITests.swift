@@ -306,6 +306,62 @@ extension CLIEndToEnd {
                 }
             }
         }
+        /// SIGTERM stops a worker cleanly: it exits 0, records its runs in flight `cancelled` and hands
+        /// their items back at once (no lease to wait for), and leaves the workers list; another worker
+        /// then finishes the batch, resuming those runs.
+        @Test(.timeLimit(.minutes(2))) func sigtermHandsTheItemsBackForAnotherWorker() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let questions = Self.questions(6)
+            try sandbox.write("in.jsonl", Self.input(questions))
+            let database = try await PostgresLedger.Database()
+            try await database.use {
+                try await FakeServer.run { server in
+                    server.route(FakeOpenAI.path) {
+                        Self.reply(to: $0, questions: questions, delay: .milliseconds(300))
+                    }
+                    var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                    environment["PGPASSWORD"] = database.password
+                    let detached = try await binary.run(
+                        [
+                            "batch", "consensus", "--input", "in.jsonl", "--models", CLIHarness.threeModels,
+                            "--store", database.url, "--detach",
+                        ], environment: environment, directory: sandbox.root)
+                    let id = detached.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                    let worker = ["worker", "--store", database.url, "--concurrency", "2", "--output-format", "json"]
+                    let first = try binary.start(worker, environment: environment, directory: sandbox.root)
+                    while server.requests.count < 2 && first.process.isRunning {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    let stopped = ContinuousClock.now
+                    kill(first.process.processIdentifier, SIGTERM)
+                    try await first.wait()
+                    // Not a lease's worth of waiting (30 s by default): the items are handed back at once.
+                    #expect(ContinuousClock.now - stopped < .seconds(10))
+                    let result = try first.result()
+                    #expect(result.exitCode == 0, "\(result.stderr)")
+
+                    let status = try await Self.status(
+                        binary, id, store: database.url, environment: environment, directory: sandbox.root)
+                    #expect(status["running"] as? Int == 0)
+                    #expect((status["workers"] as? [Any])?.isEmpty == true)
+                    let done = try #require(status["done"] as? Int)
+                    #expect(done < questions.count)
+                    #expect(status["pending"] as? Int == questions.count - done)
+
+                    let second = try await binary.run(
+                        worker + ["--batch", id, "--exit-when-done"], environment: environment,
+                        directory: sandbox.root)
+                    #expect(second.exitCode == 0, "\(second.stderr)")
+                    #expect(try CLIHarness.json(second.stdout)["recorded"] as? Int == questions.count - done)
+                    let finished = try await Self.status(
+                        binary, id, store: database.url, environment: environment, directory: sandbox.root)
+                    #expect(finished["status"] as? String == "finished")
+                    #expect(finished["done"] as? Int == questions.count)
+                }
+            }
+        }
     }
 
     /// `--detach` needs a shared store, and `batch status` reads SQLite batches too: no server needed.
