@@ -362,6 +362,98 @@ extension CLIEndToEnd {
                 }
             }
         }
+        /// PostgreSQL restarted (`pg_ctl restart`) while three workers run a batch: they wait for it and
+        /// reconnect, and nothing is lost or paid twice: every item is done once, with the one-process
+        /// answers, and the providers saw exactly the calls the ledger holds, the one-process run's.
+        @Test(
+            .enabled(
+                if: PostgresLedger.restart != nil || ProcessInfo.processInfo.environment["CI"] == "true",
+                "REFINERY_TEST_POSTGRES_RESTART names no command restarting the test server (.ci/postgres.sh sets it)"),
+            .timeLimit(.minutes(3)))
+        func aServerRestartMidBatchLosesNothing() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let restart = try #require(PostgresLedger.restart, "CI=true requires REFINERY_TEST_POSTGRES_RESTART")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let questions = Self.questions(24)
+            try sandbox.write("in.jsonl", Self.input(questions))
+            let database = try await PostgresLedger.Database()
+            try await database.use {
+                try await FakeServer.run { server in
+                    server.route(FakeOpenAI.path) {
+                        Self.reply(to: $0, questions: questions, delay: .milliseconds(60))
+                    }
+                    var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                    environment["PGPASSWORD"] = database.password
+                    let batch = [
+                        "batch", "consensus", "--input", "in.jsonl", "--models", CLIHarness.threeModels, "--seed", "8",
+                    ]
+                    let reference = try await binary.run(
+                        batch + ["--store", "reference.db", "--output", "reference.jsonl", "--concurrency", "6"],
+                        environment: environment, directory: sandbox.root)
+                    #expect(reference.exitCode == 0, "\(reference.stderr)")
+                    let referenceCalls = server.requests.count
+                    let detached = try await binary.run(
+                        batch + ["--store", database.url, "--detach"], environment: environment,
+                        directory: sandbox.root)
+                    let id = detached.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                    let workers = try (0..<3).map { _ in
+                        try binary.start(
+                            [
+                                "worker", "--store", database.url, "--batch", id, "--concurrency", "2",
+                                "--exit-when-done", "--output-format", "json",
+                            ], environment: environment, directory: sandbox.root)
+                    }
+                    while server.requests.count < referenceCalls + referenceCalls / 4 {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    // Through python3's subprocess, which closes inherited descriptors: the restarted server
+                    // must not inherit the pipe by which Foundation learns that its child exited.
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                    process.arguments = [
+                        "python3", "-c",
+                        "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1] + ' >/dev/null 2>&1', shell=True))",
+                        restart,
+                    ]
+                    try process.run()
+                    while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+                    #expect(process.terminationStatus == 0, "the restart command failed")
+                    let callsAtRestart = server.requests.count - referenceCalls
+                    var recorded = 0
+                    for worker in workers {
+                        try await worker.wait()
+                        let result = try worker.result()
+                        #expect(result.exitCode == 0, "\(result.stderr)")
+                        recorded += try CLIHarness.json(result.stdout)["recorded"] as? Int ?? 0
+                    }
+                    #expect(callsAtRestart < referenceCalls, "the batch was over before the restart")
+                    #expect(recorded == questions.count)
+
+                    let ledger = try await Self.ledger(database)
+                    let items = try await ledger.items(batchID: id)
+                    var ledgerCalls = 0
+                    for item in items {
+                        ledgerCalls += try await ledger.calls(runID: item.runID).filter { $0.status == .succeeded }.count
+                    }
+                    await ledger.close()
+                    #expect(items.count == questions.count && items.allSatisfy { $0.status == "converged" })
+                    #expect(ledgerCalls == referenceCalls)
+                    #expect(server.requests.count - referenceCalls == referenceCalls, "a call was paid twice")
+                    let referenceText = try String(
+                        contentsOf: sandbox.root.appendingPathComponent("reference.jsonl"), encoding: .utf8)
+                    var referenceAnswers: [String: String] = [:]
+                    for line in referenceText.split(separator: "\n") {
+                        let result = try CLIHarness.json(String(line))
+                        referenceAnswers[result["item_id"] as? String ?? ""] = result["answer"] as? String
+                    }
+                    #expect(Dictionary(uniqueKeysWithValues: items.map { ($0.itemID, $0.answer ?? "") }) == referenceAnswers)
+                    let status = try await Self.status(
+                        binary, id, store: database.url, environment: environment, directory: sandbox.root)
+                    #expect(status["status"] as? String == "finished" && status["done"] as? Int == questions.count)
+                }
+            }
+        }
     }
 
     /// `--detach` needs a shared store, and `batch status` reads SQLite batches too: no server needed.
