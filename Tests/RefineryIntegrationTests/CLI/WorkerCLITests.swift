@@ -454,6 +454,61 @@ extension CLIEndToEnd {
                 }
             }
         }
+        /// `bench --detach`: two workers grade every (item, system) job, and `bench resume` prints the
+        /// table of an uninterrupted bench from the ledger without running anything again.
+        @Test(.timeLimit(.minutes(2))) func aDetachedBenchIsGradedByWorkers() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let questions = Self.questions(4)
+            // The reference of the last item is wrong on purpose: 3 of 4 correct for each system.
+            let rows = questions.enumerated().map { index, question in
+                #"{"id":"d\#(index + 1)","question":"\#(question)","answer":"\#(index == 3 ? 0 : 2 * (index + 1))"}"#
+            }
+            try sandbox.write("data.jsonl", Data((rows.joined(separator: "\n") + "\n").utf8))
+            let database = try await PostgresLedger.Database()
+            try await database.use {
+                try await FakeServer.run { server in
+                    server.route(FakeOpenAI.path) { Self.reply(to: $0, questions: questions, delay: .milliseconds(20)) }
+                    var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                    environment["PGPASSWORD"] = database.password
+                    let detached = try await binary.run(
+                        [
+                            "bench", "single:openai/gpt-4o", "consensus", "--models", "openai/gpt-4o,openai/gpt-4o-mini",
+                            "--dataset", "data.jsonl", "--store", database.url, "--detach", "--output-format", "json",
+                        ], environment: environment, directory: sandbox.root)
+                    #expect(detached.exitCode == 0, "\(detached.stderr)")
+                    let enqueued = try CLIHarness.json(detached.stdout)
+                    #expect(enqueued["kind"] as? String == "bench" && enqueued["total"] as? Int == 8)
+                    let id = try #require(enqueued["batch_id"] as? String)
+                    let workers = try (0..<2).map { _ in
+                        try binary.start(
+                            ["worker", "--store", database.url, "--exit-when-done", "--output-format", "json"],
+                            environment: environment, directory: sandbox.root)
+                    }
+                    var recorded = 0
+                    for worker in workers {
+                        try await worker.wait()
+                        let result = try worker.result()
+                        #expect(result.exitCode == 0, "\(result.stderr)")
+                        recorded += try CLIHarness.json(result.stdout)["recorded"] as? Int ?? 0
+                    }
+                    #expect(recorded == 8)
+                    let calls = server.requests.count
+                    let table = try await binary.run(
+                        ["bench", "resume", id, "--store", database.url, "--output-format", "json"],
+                        environment: environment, directory: sandbox.root)
+                    #expect(table.exitCode == 0, "\(table.stderr)")
+                    #expect(server.requests.count == calls, "bench resume ran a finished job again")
+                    let summary = try CLIHarness.json(table.stdout)
+                    let systems = try #require(summary["systems"] as? [[String: Any]])
+                    #expect(systems.count == 2)
+                    for system in systems {
+                        #expect(system["correct"] as? Int == 3 && system["total"] as? Int == 4, "\(system)")
+                    }
+                }
+            }
+        }
     }
 
     /// `--detach` needs a shared store, and `batch status` reads SQLite batches too: no server needed.
