@@ -2,6 +2,7 @@ import Foundation
 import Refinery
 import RefineryRuntime
 import RefineryStore
+import RefineryTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -254,18 +255,7 @@ extension CLIEndToEnd {
                 while setup.server.requests.count < referenceCalls + referenceCalls / 4 {
                     try await Task.sleep(for: .milliseconds(5))
                 }
-                // Through python3's subprocess, which closes inherited descriptors: the restarted server must
-                // not inherit the pipe by which Foundation learns that its child exited.
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = [
-                    "python3", "-c",
-                    "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1] + ' >/dev/null 2>&1', shell=True))",
-                    restart,
-                ]
-                try process.run()
-                while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-                #expect(process.terminationStatus == 0, "the restart command failed")
+                #expect(try await ServerRestart.run(restart) == 0, "the restart command failed")
                 let callsAtRestart = setup.server.requests.count - referenceCalls
                 var recorded = 0
                 for worker in workers { recorded += try await setup.finish(worker).summary["recorded"] as? Int ?? 0 }
