@@ -198,7 +198,7 @@ extension PostgresRunStore {
               FROM batch_items
               WHERE batch_id = $1 AND status IN ('pending', 'running', 'cancelled')
                 AND (lease_until IS NULL OR lease_until < now())
-                AND EXISTS (SELECT 1 FROM batches WHERE id = $1 AND status = 'running')
+                AND EXISTS (SELECT 1 FROM batches WHERE id = $1 AND status = 'running' AND detached)
               ORDER BY position, system
               LIMIT $2
               FOR UPDATE SKIP LOCKED

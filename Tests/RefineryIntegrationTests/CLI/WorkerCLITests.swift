@@ -376,6 +376,31 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A batch run by one process has its items in flight without a lease: `worker --batch` refuses it
+        /// (exit 4) rather than run its items a second time.
+        @Test(.timeLimit(.minutes(2))) func aWorkerRefusesABatchNotDetached() async throws {
+            try await Self.withSetup(questions: 2, delay: .zero) { setup in
+                let batch = try await setup.run([
+                    "batch", "consensus", "--input", "in.jsonl", "--models", "openai/gpt-4o", "--store",
+                    setup.database.url, "--output", "out.jsonl",
+                ])
+                #expect(batch.exitCode == 0, "\(batch.stderr)")
+                let id = try #require(
+                    try await BatchCLITests.list(
+                        setup.binary, store: setup.database.url, environment: setup.environment,
+                        directory: setup.sandbox.root
+                    ).first?["id"] as? String)
+                let calls = setup.server.requests.count
+                let worker = try await setup.run([
+                    "worker", "--store", setup.database.url, "--batch", id, "--exit-when-done",
+                ])
+                #expect(worker.exitCode == 4)
+                #expect(worker.stderr.contains("not enqueued with --detach"), "\(worker.stderr)")
+                #expect(setup.server.requests.count == calls)
+                #expect(try await setup.status(id)["detached"] as? Bool == false)
+            }
+        }
+
         /// `bench --detach`: two workers grade every (item, system) job, and `bench resume` prints the
         /// table of an uninterrupted bench from the ledger without running anything again.
         @Test(.timeLimit(.minutes(2))) func aDetachedBenchIsGradedByWorkers() async throws {
