@@ -110,6 +110,9 @@ extension CLIEndToEnd {
                 ["batch", "status", id, "--store", store, "--output-format", "json"], environment: environment,
                 directory: directory)
             #expect(status.exitCode == 0, "\(status.stderr)")
+            if let errors = try await CLIHarness.schemaErrors(status.stdout, schema: "batch-status.schema.json") {
+                #expect(errors == [], "\(status.stdout)")
+            }
             return try CLIHarness.json(status.stdout)
         }
 
