@@ -270,6 +270,9 @@ extension PostgresRunStore {
     /// Records a claimed job's result and settles its budget, fenced by the claim: `false` (nothing
     /// written) when another worker holds the job now. `record.costUSD` is its run's cost over all its
     /// attempts (each call is recorded once), so only what was not booked yet is added to the spend.
+    /// Repeated after a lost connection whose commit went through, it finds its own write (same attempt,
+    /// status and finish time), writes the same again, books nothing more (the grant is 0 and the cost
+    /// booked) and answers `true`.
     package func completeItem(_ record: BatchItemRecord, worker: String, attempt: Int) async throws -> Bool {
         let rows = try await query(
             """
@@ -279,7 +282,8 @@ extension PostgresRunStore {
                 finished_at = $15, claimed_by = NULL, lease_until = NULL, grant_usd = 0, booked_usd = $9
               FROM batch_items old
               WHERE old.batch_id = i.batch_id AND old.system = i.system AND old.item_id = i.item_id
-                AND i.batch_id = $1 AND i.system = $2 AND i.item_id = $3 AND i.claimed_by = $4 AND i.attempt = $16
+                AND i.batch_id = $1 AND i.system = $2 AND i.item_id = $3 AND i.attempt = $16
+                AND (i.claimed_by = $4 OR (i.claimed_by IS NULL AND i.status = $5 AND i.finished_at = $15))
               RETURNING old.grant_usd, $9 - old.booked_usd AS newly_spent
             ), settled AS (
               UPDATE batches b SET reserved_usd = b.reserved_usd - done.grant_usd,
