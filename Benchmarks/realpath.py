@@ -10,7 +10,7 @@ CPU is the kernel's accounting of the process (wait4), so on a loaded machine co
 of several runs; valgrind 3.19 cannot read the release binary's DWARF 5 and this VM has no hardware counters.
 
   Benchmarks/realpath.py [--bin PATH] [--fake PATH] [--sizes 3,10,30,50,100] [--runs 5] [--delay-ms 200]
-                         [--shape openai|anthropic] [--zero]
+                         [--shape openai|anthropic] [--zero]   (--sizes "" --zero: only the 8-call run)
 """
 import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -89,7 +89,7 @@ def main():
               f"{args.runs} runs per N; figures min / median / max")
         print("| N | calls | wall ÷ critical path | CPU per call (µs) | peak RSS (MB) | fake CPU per request (µs) |")
         print("|---|---|---|---|---|---|")
-        for n in [int(s) for s in args.sizes.split(",")]:
+        for n in [int(s) for s in args.sizes.split(",") if s]:
             calls = 2 * (n + n * (n - 1))
             ratios, cpus, rss, fakes = [], [], [], []
             for _ in range(args.runs):
@@ -111,8 +111,11 @@ def main():
     if args.zero:
         fake, port = start_fake(args.fake, 0)
         try:
-            walls = [run_once(args.bin, port, args.shape, 2)[0] * 1000 for _ in range(max(args.runs, 10))]
-            print(f"8-call run (N = 2, 2 rounds) at zero delay: wall {spread(walls, '{:.1f}')} ms")
+            runs = [run_once(args.bin, port, args.shape, 2) for _ in range(max(args.runs, 10))]
+            walls = [wall * 1000 for wall, _, _ in runs]
+            cpus = [cpu * 1000 for _, cpu, _ in runs]
+            print(f"8-call run (N = 2, 2 rounds) at zero delay: wall {spread(walls, '{:.1f}')} ms, "
+                  f"CPU {spread(cpus, '{:.1f}')} ms")
         finally:
             fake.kill()
     with open("/proc/loadavg") as f:
