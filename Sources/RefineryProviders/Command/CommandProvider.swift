@@ -63,9 +63,19 @@ package struct CommandProvider: ModelProvider {
         logger.debug(
             "command request",
             metadata: ["argv": "\(redactor.redact(argv.joined(separator: " ")))", "env": "\(env.keys.sorted())"])
-        let output = try await run(
-            executable: executable, arguments: Array(argv.dropFirst()), environment: env, prompt: prompt,
-            timeout: HTTPProviderSupport.timeout(request))
+        // The call's watch bounds the agent (the engine's, or one of its own outside the engine): when
+        // the deadline passes the task is cancelled, which kills the agent's process group.
+        let timeout = HTTPProviderSupport.timeout(request)
+        let output = try await CallWatch.bounding(
+            timeout: .milliseconds(HTTPProviderSupport.milliseconds(timeout)),
+            expired: ProviderError(
+                code: .timeout,
+                message:
+                    "the command agent did not finish within \(ErrorClassifier.formatTimeout(timeout)); it was killed",
+                provider: provider)
+        ) { [self] in
+            try await run(executable: executable, arguments: Array(argv.dropFirst()), environment: env, prompt: prompt)
+        }
         logger.debug(
             "command reply",
             metadata: [
@@ -121,10 +131,10 @@ package struct CommandProvider: ModelProvider {
         var stderr: String
     }
 
-    /// Runs the agent in a new process group; on timeout or cancellation sends SIGKILL to the
-    /// whole group (the agent and anything it spawned).
+    /// Runs the agent in a new process group; on cancellation (its deadline passed, or the run was
+    /// stopped) sends SIGKILL to the whole group (the agent and anything it spawned).
     private func run(
-        executable: String, arguments: [String], environment: [String: String], prompt: String, timeout: Double
+        executable: String, arguments: [String], environment: [String: String], prompt: String
     ) async throws -> Output {
         var options = PlatformOptions()
         options.processGroupID = 0  // a new group whose id is the agent's pid
@@ -138,7 +148,7 @@ package struct CommandProvider: ModelProvider {
             ) { execution -> AgentEnd in
                 let group = execution.processIdentifier.value
                 return try await withTaskCancellationHandler {
-                    try await withThrowingTaskGroup(of: Stream?.self) { tasks in
+                    try await withThrowingTaskGroup(of: Stream.self) { tasks in
                         // The prompt is written here rather than with `input: .string`: an agent that
                         // exits without reading stdin must not turn into an unclosed-descriptor trap.
                         tasks.addTask {
@@ -154,26 +164,18 @@ package struct CommandProvider: ModelProvider {
                             try await Self.collect(execution.standardError).map(Stream.stderr)
                                 ?? .tooLarge("standard error")
                         }
-                        tasks.addTask {
-                            try await Task.sleep(for: .milliseconds(HTTPProviderSupport.milliseconds(timeout)))
-                            return nil
-                        }
                         var stdout: String?
                         var stderr: String?
                         while stdout == nil || stderr == nil {
                             guard let next = try await tasks.next() else { break }
                             switch next {
-                            case .stdout(let text)?: stdout = text
-                            case .stderr(let text)?: stderr = text
-                            case .inputDone?: break
-                            case .tooLarge(let stream)?:
+                            case .stdout(let text): stdout = text
+                            case .stderr(let text): stderr = text
+                            case .inputDone: break
+                            case .tooLarge(let stream):
                                 _ = kill(-group, SIGKILL)
                                 tasks.cancelAll()
                                 return .tooLarge(stream)
-                            case nil:
-                                _ = kill(-group, SIGKILL)
-                                tasks.cancelAll()
-                                return .timedOut
                             }
                         }
                         tasks.cancelAll()
@@ -192,13 +194,6 @@ package struct CommandProvider: ModelProvider {
             switch result.closureResult {
             case .finished(let out, let err):
                 (stdout, stderr) = (out, err)
-            case .timedOut:
-                throw ProviderError(
-                    code: .timeout,
-                    message:
-                        "the command agent did not finish within "
-                        + "\(ErrorClassifier.formatTimeout(timeout)); it was killed",
-                    provider: provider)
             case .tooLarge(let stream):
                 throw ProviderError(
                     code: .invalidResponse,
@@ -238,7 +233,6 @@ package struct CommandProvider: ModelProvider {
     /// How the agent's run ended, as the body of `Subprocess.run` saw it.
     private enum AgentEnd: Sendable {
         case finished(stdout: String, stderr: String)
-        case timedOut
         /// Killed: the named stream passed ``maxOutputBytes``.
         case tooLarge(String)
     }

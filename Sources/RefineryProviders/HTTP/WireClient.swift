@@ -9,7 +9,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 package import RefineryRuntime
-import Synchronization
 
 /// Sends model API requests for one provider.
 package struct WireClient: Sendable {
@@ -81,10 +80,13 @@ package struct WireClient: Sendable {
 
     /// Sends `call` expecting `text/event-stream`, feeds each event to `decoder`, passes text
     /// deltas to `onDelta`, and returns what the decoder gathered. A stream that ends before the
-    /// decoder saw its end marker throws `.truncated`.
+    /// decoder saw its end marker throws `.truncated`. The stream is read in the caller's task, under
+    /// the call's watch: once the reply has begun, ``idleTimeoutSeconds`` without a piece of it fails
+    /// the call (a transient `.timeout`), while a long reply that keeps arriving runs up to the call's
+    /// own deadline.
     package func stream<Decoder: StreamDecoder>(
         _ call: WireCall, decoder: Decoder, refresh: (@Sendable () throws -> WireCall)? = nil,
-        failed: (@Sendable (ProviderError) -> Void)? = nil, onDelta: @escaping @Sendable (String) -> Void
+        failed: (@Sendable (ProviderError) -> Void)? = nil, onDelta: (@Sendable (String) -> Void)? = nil
     ) async throws -> ModelReplyParts {
         try await gated(call, failed: failed) {
             let call = try refresh?() ?? call
@@ -98,31 +100,31 @@ package struct WireClient: Sendable {
                     // Some servers answer a streaming request with one JSON object, often an error.
                     throw jsonInsteadOfStream(try await readBody(response, call: call))
                 }
-                let (decoder, received) = try await withIdleTimeout { touch in
-                    var decoder = decoder
-                    var parser = SSEParser()
-                    var received = 0
-                    do {
-                        for try await buffer in response.body {
-                            touch()
-                            received += buffer.readableBytes
-                            guard received <= Self.maxBodyBytes else { throw oversized() }
-                            for event in parser.feed(buffer.readableBytesView) {
-                                logger.trace(
-                                    "\(provider) event",
-                                    metadata: ["event": "\(event.event)", "data": "\(redactor.redact(event.data))"])
-                                for delta in try decoder.consume(event) where !delta.isEmpty { onDelta(delta) }
-                            }
+                let watch = CallWatch.current
+                watch?.watchIdle(
+                    limit: .milliseconds(HTTPProviderSupport.milliseconds(idleTimeoutSeconds)), error: stalled())
+                var decoder = decoder
+                var parser = SSEParser()
+                var received = 0
+                do {
+                    for try await buffer in response.body {
+                        watch?.touch()
+                        received += buffer.readableBytes
+                        guard received <= Self.maxBodyBytes else { throw oversized() }
+                        for event in parser.feed(buffer.readableBytesView) {
+                            logger.trace(
+                                "\(provider) event",
+                                metadata: ["event": "\(event.event)", "data": "\(redactor.redact(event.data))"])
+                            for delta in try decoder.consume(event) where !delta.isEmpty { onDelta?(delta) }
                         }
-                        if let last = parser.finish() {
-                            for delta in try decoder.consume(last) where !delta.isEmpty { onDelta(delta) }
-                        }
-                    } catch let error as ProviderError {
-                        throw error
-                    } catch {
-                        throw transportError(error, call: call, duringBody: true)
                     }
-                    return (decoder, received)
+                    if let last = parser.finish() {
+                        for delta in try decoder.consume(last) where !delta.isEmpty { onDelta?(delta) }
+                    }
+                } catch let error as ProviderError {
+                    throw error
+                } catch {
+                    throw transportError(error, call: call, duringBody: true)
                 }
                 guard received > 0 else {
                     throw ProviderError(
@@ -160,7 +162,7 @@ package struct WireClient: Sendable {
         guard let gate else { return try await Self.reporting(failed, body) }
         do {
             // Queue time, not call time: the engine's deadline for the call pauses meanwhile.
-            try await CallQueue.wait { try await gate.acquire(tokens: call.estimatedTokens) }
+            try await CallWatch.queued { try await gate.acquire(tokens: call.estimatedTokens) }
         } catch let paused as CallGate.Paused {
             // Not sent: the engine backs off (holding no slot) and retries when the pause is over.
             let (whole, fraction) = paused.remaining.components
@@ -214,9 +216,10 @@ package struct WireClient: Sendable {
                 ])
         }
         do {
-            // The deadline here is a backstop; `withDeadline` enforces the call's timeout.
-            let response = try await http.execute(
-                request, timeout: .milliseconds(HTTPProviderSupport.milliseconds(call.timeoutSeconds) + 5000))
+            // No deadline of the client's own: the call's watch (`withDeadline`) bounds the whole
+            // exchange, body included, which AsyncHTTPClient's deadline does not (it stops watching
+            // once the response head has arrived).
+            let response = try await http.execute(request, deadline: .distantFuture)
             logger.debug("\(provider) reply", metadata: ["status": "\(response.status.code)"])
             notePause(response)
             return response
@@ -356,74 +359,33 @@ package struct WireClient: Sendable {
             provider: provider)
     }
 
-    /// Runs `body` (the reading of a stream), throwing a transient `.timeout` when it goes
-    /// ``idleTimeoutSeconds`` without calling the `touch` it is given: a stalled stream fails in
-    /// seconds, while a long reply that keeps arriving runs up to the call's own timeout.
-    private func withIdleTimeout<T: Sendable>(
-        _ body: @escaping @Sendable (_ touch: @escaping @Sendable () -> Void) async throws -> T
-    ) async throws -> T {
-        let clock = ContinuousClock()
-        let idle = Duration.milliseconds(HTTPProviderSupport.milliseconds(idleTimeoutSeconds))
-        let activity = LastActivity(clock.now)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body { activity.instant.withLock { $0 = clock.now } } }
-            group.addTask {
-                while true {
-                    let deadline = activity.instant.withLock { $0 } + idle
-                    if clock.now >= deadline { return nil }
-                    try await clock.sleep(until: deadline)
-                }
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let result = first else {
-                throw ProviderError(
-                    code: .timeout,
-                    message:
-                        "the \(provider) stream stalled: nothing arrived for "
-                        + "\(ErrorClassifier.formatTimeout(idleTimeoutSeconds)) (idle timeout); retry, "
-                        + "or raise `idle_timeout` in providers.yaml for a model that thinks silently",
-                    provider: provider)
-            }
-            return result
-        }
+    /// The error of a stream that went ``idleTimeoutSeconds`` without a piece of its reply.
+    private func stalled() -> ProviderError {
+        ProviderError(
+            code: .timeout,
+            message:
+                "the \(provider) stream stalled: nothing arrived for "
+                + "\(ErrorClassifier.formatTimeout(idleTimeoutSeconds)) (idle timeout); retry, "
+                + "or raise `idle_timeout` in providers.yaml for a model that thinks silently",
+            provider: provider)
     }
 
-    /// Runs `body`, throwing `.timeout` when it outlasts the call's timeout.
+    /// Runs `body` as one call bounded by the call's timeout: under the engine, its deadline for
+    /// the call (which started when the gate admitted the call, as this one would); outside it, a
+    /// watch of its own that throws `.timeout` when `body` outlasts `call`'s timeout.
     private func withDeadline<T: Sendable>(
         _ call: WireCall, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        // Under the engine its per-call deadline is the one timeout (it starts when the gate admits
-        // the call, as this one would): a second timer per call would only race it.
-        if CallQueue.current != nil {
+        try await CallWatch.bounding(
+            timeout: .milliseconds(HTTPProviderSupport.milliseconds(call.timeoutSeconds)), expired: timeoutError(call)
+        ) {
             do {
                 return try await body()
             } catch {
                 throw transportError(error, call: call, duringBody: false)
             }
         }
-        let outcome = try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(HTTPProviderSupport.milliseconds(call.timeoutSeconds)))
-                return nil
-            }
-            defer { group.cancelAll() }
-            do {
-                guard let first = try await group.next() else { return T?.none }
-                return first
-            } catch {
-                throw transportError(error, call: call, duringBody: false)
-            }
-        }
-        guard let outcome else { throw timeoutError(call) }
-        return outcome
     }
-}
-
-/// When a stream last delivered bytes, shared by its reader and its idle watch.
-private final class LastActivity: Sendable {
-    let instant: Mutex<ContinuousClock.Instant>
-    init(_ instant: ContinuousClock.Instant) { self.instant = Mutex(instant) }
 }
 
 extension ErrorClassifier {

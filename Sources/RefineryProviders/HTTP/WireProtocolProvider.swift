@@ -17,6 +17,10 @@ package protocol WireProtocolProvider: ModelProvider {
     func makeDecoder() -> Decoder
     /// Adds protocol-specific advice to an error (default: unchanged).
     func advise(_ error: ProviderError) -> ProviderError
+    /// Sends `request` streamed and reads its event stream in the caller's task, passing text deltas
+    /// to `onDelta`; the reply once the stream has ended. Default: ``call(_:stream:)`` through
+    /// ``WireClient/stream(_:decoder:refresh:failed:onDelta:)``.
+    func streamedReply(_ request: ModelRequest, onDelta: (@Sendable (String) -> Void)?) async throws -> ModelReply
 }
 
 extension WireProtocolProvider {
@@ -34,15 +38,27 @@ extension WireProtocolProvider {
         }
     }
 
+    /// The reply, streamed or whole as ``prefersStreaming`` says, read in the caller's task: no task
+    /// and no `AsyncThrowingStream` between the HTTP response and the caller.
+    package func reply(to request: ModelRequest) async throws -> ModelReply {
+        guard prefersStreaming else { return try await complete(request) }
+        return try await streamedReply(request, onDelta: nil)
+    }
+
+    /// ``streamedReply(_:onDelta:)`` fed to a stream, for a caller that shows the deltas.
     package func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
-        HTTPProviderSupport.stream { onDelta in
-            do {
-                let parts = try await client.stream(
-                    try call(request, stream: true), decoder: makeDecoder(), onDelta: onDelta)
-                return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
-            } catch let error as ProviderError {
-                throw advise(client.redacting(error))
-            }
+        HTTPProviderSupport.stream { onDelta in try await streamedReply(request, onDelta: onDelta) }
+    }
+
+    package func streamedReply(
+        _ request: ModelRequest, onDelta: (@Sendable (String) -> Void)?
+    ) async throws -> ModelReply {
+        do {
+            let parts = try await client.stream(
+                try call(request, stream: true), decoder: makeDecoder(), onDelta: onDelta)
+            return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
+        } catch let error as ProviderError {
+            throw advise(client.redacting(error))
         }
     }
 }

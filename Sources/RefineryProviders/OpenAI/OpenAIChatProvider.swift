@@ -62,13 +62,13 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         }
     }
 
-    package func stream(_ request: ModelRequest) -> AsyncThrowingStream<ModelStreamEvent, any Error> {
-        HTTPProviderSupport.stream { onDelta in
-            try await adapting(request, stream: true) { build, learn in
-                let parts = try await client.stream(
-                    try build(), decoder: makeDecoder(), refresh: build, failed: learn, onDelta: onDelta)
-                return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
-            }
+    package func streamedReply(
+        _ request: ModelRequest, onDelta: (@Sendable (String) -> Void)?
+    ) async throws -> ModelReply {
+        try await adapting(request, stream: true) { build, learn in
+            let parts = try await client.stream(
+                try build(), decoder: makeDecoder(), refresh: build, failed: learn, onDelta: onDelta)
+            return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
         }
     }
 

@@ -62,13 +62,11 @@ extension RunExecutor {
         let limit = timeout(of: ticket)
         let deadlines = environment.deadlines
         let watch = deadlines.register(deadline: startedAt + limit)
-        // A wait in the provider's own queue (its concurrency gate) is not the call's time: the
-        // deadline pauses meanwhile and restarts in full when the call is sent.
-        let clock = environment.clock
-        let queue = CallQueue(
-            waiting: { deadlines.pause(watch) },
-            admitted: { deadlines.restart(watch, deadline: clock.elapsed() + limit) })
-        let outcome = await CallQueue.$current.withValue(queue) { await send(ticket, environment: environment) }
+        // The provider pauses the deadline while the call waits in its own queue, and adds a stream's
+        // idle limit, through this watch; it arms no timer of its own.
+        let outcome = await CallWatch.$current.withValue(CallWatch(deadlines: deadlines, id: watch, limit: limit)) {
+            await send(ticket, environment: environment)
+        }
         let result = finished(ticket, outcome, watch: watch, environment: environment, startedAt: startedAt)
         if environment.ledger != nil, case .attempt(_, .replied(let reply, _, _), let latency, _) = result {
             await recordReply(
@@ -131,18 +129,18 @@ extension RunExecutor {
         _ ticket: CallTicket, _ outcome: Result<ModelReply, any Error>, watch: Int, environment: CallEnvironment,
         startedAt: Duration
     ) -> ChildResult {
-        let timedOut = environment.deadlines.finish(watch)
+        let expiry = environment.deadlines.finish(watch)
         switch outcome {
-        case .success(let reply) where !timedOut:
+        case .success(let reply) where expiry == nil:
             let latency = environment.clock.elapsed() - startedAt
             return replied(ticket, reply, replayed: false, latency: latency, startedAt: startedAt)
         case .success:
             return failed(
-                ticket, DeadlinePassed(), timedOut: true, timeout: timeout(of: ticket), environment: environment,
+                ticket, DeadlinePassed(), expiry: expiry, timeout: timeout(of: ticket), environment: environment,
                 startedAt: startedAt)
         case .failure(let error):
             return failed(
-                ticket, error, timedOut: timedOut, timeout: timeout(of: ticket), environment: environment,
+                ticket, error, expiry: expiry, timeout: timeout(of: ticket), environment: environment,
                 startedAt: startedAt)
         }
     }
@@ -158,17 +156,21 @@ extension RunExecutor {
 
     @inline(never)
     private static func failed(
-        _ ticket: CallTicket, _ error: any Error, timedOut: Bool, timeout: Duration, environment: CallEnvironment,
-        startedAt: Duration
+        _ ticket: CallTicket, _ error: any Error, expiry: CallDeadlines.Expiry?, timeout: Duration,
+        environment: CallEnvironment, startedAt: Duration
     ) -> ChildResult {
-        if !timedOut, Task.isCancelled { return .cancelled(ticket, wasCall: true) }
+        if expiry == nil, Task.isCancelled { return .cancelled(ticket, wasCall: true) }
         let latency = environment.clock.elapsed() - startedAt
         let provider = ticket.request.model.provider
-        let failure =
-            timedOut
-            ? timeoutError(timeout, provider: provider)
-            : (error as? ProviderError)
-                ?? ProviderError(code: .network, message: "The provider failed: \(error)", provider: provider)
+        let failure: ProviderError =
+            switch expiry {
+            case .deadline?: timeoutError(timeout, provider: provider)
+            // The stream went silent: the provider's own account of it (which limit, how to raise it).
+            case .idle(let stalled)?: stalled
+            case nil:
+                (error as? ProviderError)
+                    ?? ProviderError(code: .network, message: "The provider failed: \(error)", provider: provider)
+            }
         return .attempt(ticket, .failed(failure), latency: latency, startedAt: startedAt)
     }
 

@@ -183,13 +183,13 @@ actor RunExecutor {
         }
         let environment = CallEnvironment(
             resolver: resolver, ledger: configuration.ledger, replays: replayable ?? false, clock: clock,
-            runID: configuration.runID, deadlines: CallDeadlines(),
+            runID: configuration.runID, deadlines: CallDeadlines(clock: clock),
             callPriority: Self.callPriority(below: Task.currentPriority), startDate: startDate,
             catalog: configuration.catalog, logger: configuration.logger)
         callEnvironment = environment
         await withTaskGroup(of: ChildResult.self) { group in
             group.addTask {
-                await environment.deadlines.watch(clock: environment.clock)
+                await environment.deadlines.watch()
                 return .deadlineTimerStopped
             }
             defer { group.cancelAll() }

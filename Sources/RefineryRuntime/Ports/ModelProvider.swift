@@ -50,7 +50,9 @@ public struct ModelRequest: Sendable, Hashable, Codable {
     public var params: ModelParams
     /// Structured reply, when the stage wants JSON.
     public var responseFormat: ResponseFormat?
-    /// Per-call timeout in seconds; providers enforce it on the wire too.
+    /// Per-call timeout in seconds. Under the engine, the engine enforces it for every provider (it
+    /// cancels the call's task when it passes); Refinery's own providers enforce it too when called
+    /// outside the engine.
     public var timeoutSeconds: Double?
 
     /// Creates a request.
@@ -175,7 +177,16 @@ public enum ModelStreamEvent: Sendable, Hashable {
 ///
 /// Implementations throw ``ProviderError`` for every failure so the engine can tell a
 /// permanent failure (drop the member, try its fallback) from a transient one (retry).
-/// They must honour task cancellation.
+///
+/// ## Timeouts and cancellation
+///
+/// The engine bounds every call by its deadline (``ModelRequest/timeoutSeconds``, the stage's or
+/// the run's `timeout`) with one timer for the whole run: when the deadline passes it cancels the
+/// task that called ``reply(to:)`` and records a timeout. A provider therefore needs no timer of its
+/// own under the engine, but it must honour task cancellation promptly, giving up the work it
+/// started (closing its connection, killing its process): Ctrl-C cancels calls in flight the same
+/// way. Time a call spends waiting in a provider's own queue (a concurrency or rate limit) does not
+/// count against its deadline for Refinery's own providers.
 public protocol ModelProvider: Sendable {
     /// Sends one request and returns the whole reply.
     func complete(_ request: ModelRequest) async throws -> ModelReply
@@ -189,6 +200,12 @@ public protocol ModelProvider: Sendable {
     /// then notice a stalled reply between pieces instead of waiting out the whole call's timeout,
     /// and read usage from the stream's end.
     var prefersStreaming: Bool { get }
+
+    /// The reply of one call: what the engine calls. The default implementation uses ``stream(_:)``
+    /// when ``prefersStreaming`` says so, else ``complete(_:)``. A provider that streams can read its
+    /// stream here, in the caller's task, instead of through an `AsyncThrowingStream` fed by a second
+    /// task (with thousands of calls in flight, each task's memory adds up).
+    func reply(to request: ModelRequest) async throws -> ModelReply
 }
 
 extension ModelProvider {

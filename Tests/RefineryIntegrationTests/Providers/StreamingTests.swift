@@ -8,6 +8,7 @@ import RefineryCompiler
 import RefineryProviders
 import RefineryRuntime
 import RefinerySyntax
+import Synchronization
 import Testing
 
 @Suite struct StreamingTests {
@@ -109,6 +110,63 @@ import Testing
                     to: RegistryHarness.request("openai", "gpt-4o", timeout: 30))
             }
             #expect(reply.text == "abc")
+        }
+    }
+
+    /// A reply that has begun and then trickles keep-alive comments forever (one every 100 ms): the
+    /// idle limit never passes, and the call's deadline ends it, whole exchange included.
+    static func trickling(_ server: FakeServer) {
+        server.route(
+            FakeOpenAI.path,
+            .stream(
+                chunks: FakeOpenAI.chunks(["Hel"], done: false).prefix(2).map(FakeReply.frame)
+                    + Array(repeating: ": still thinking\n\n", count: 600),
+                pause: .milliseconds(100)))
+    }
+
+    @Test func aStreamThatTricklesForeverFailsAtTheCallsDeadline() async throws {
+        try await FakeServer.run { server in
+            Self.trickling(server)
+            let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, idle_timeout: 1 }")
+            let started = ContinuousClock.now
+            let error = await providerError {
+                _ = try await RegistryHarness.with(server, configuration: config) {
+                    try await $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).reply(
+                        to: RegistryHarness.request("openai", "gpt-4o", timeout: 2))
+                }
+            }
+            let elapsed = ContinuousClock.now - started
+            #expect(error?.code == .timeout)
+            #expect(error?.message.contains("did not answer within 2 s") == true, "\(String(describing: error))")
+            #expect(elapsed < .seconds(10), "waited \(elapsed): the stream, not the call's deadline, ended it")
+        }
+    }
+
+    @Test func theEnginesDeadlineEndsAStreamThatTricklesForever() async throws {
+        try await FakeServer.run { server in
+            Self.trickling(server)
+            let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, idle_timeout: 1 }")
+            let failures = Mutex<[String]>([])
+            let started = ContinuousClock.now
+            _ = try? await RegistryHarness.with(server, configuration: config) { registry in
+                try await Engine(
+                    workflow: Self.workflow(timeout: "1s"), providers: registry,
+                    configuration: EngineConfiguration(seed: 1)
+                ).run("Say hello") { event in
+                    switch event {
+                    case .callRetried(let call), .callFailed(let call):
+                        failures.withLock { $0.append("\(call.errorCode ?? "") \(call.error ?? "")") }
+                    default: break
+                    }
+                }
+            }
+            let elapsed = ContinuousClock.now - started
+            // Three attempts (two retries), each ended by the 1 s deadline, not by the idle limit.
+            let seen = failures.withLock { $0 }
+            #expect(seen.count == 3, "\(seen)")
+            #expect(seen.allSatisfy { $0.hasPrefix("timeout") && $0.contains("No reply within 1 s") }, "\(seen)")
+            #expect(server.requests.count == 3)
+            #expect(elapsed < .seconds(20), "waited \(elapsed)")
         }
     }
 
