@@ -52,7 +52,8 @@ extension SQLiteRunStore: BatchLedger {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    batch.id, batch.kind, batch.status, batch.createdAt, batch.workflow, batch.specJSON,
+                    batch.id, batch.kind, batch.status, LedgerDate.value(batch.createdAt), batch.workflow,
+                    batch.specJSON,
                     batch.inputPath, batch.inputSHA256, batch.total,
                 ])
         }
@@ -101,7 +102,7 @@ extension SQLiteRunStore: BatchLedger {
                 arguments: [
                     item.batchID, item.itemID, item.system, item.position, item.runID, item.status, item.answer,
                     item.extractedAnswer, item.correct, item.costUSD, item.calls, item.inputTokens,
-                    item.outputTokens, item.latencyMs, error, item.finishedAt,
+                    item.outputTokens, item.latencyMs, error, item.finishedAt.map(LedgerDate.value),
                 ])
         }
     }
