@@ -52,7 +52,8 @@ extension SQLiteRunStore: BatchLedger {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    batch.id, batch.kind, batch.status, batch.createdAt, batch.workflow, batch.specJSON,
+                    batch.id, batch.kind, batch.status, LedgerDate.value(batch.createdAt), batch.workflow,
+                    batch.specJSON,
                     batch.inputPath, batch.inputSHA256, batch.total,
                 ])
         }
@@ -91,17 +92,19 @@ extension SQLiteRunStore: BatchLedger {
     public func recordItem(_ item: BatchItemRecord) async throws {
         let error = item.error.map(redactor.redact)
         try await writeAsync { db in
-            try db.execute(
+            // A cached statement: every job writes two, and SQLite would compile each.
+            try db.cachedStatement(
                 sql: """
                     INSERT OR REPLACE INTO batch_items (batch_id, item_id, system, position, run_id, status, answer,
                       extracted_answer, correct, cost_usd, calls, input_tokens, output_tokens, latency_ms, error,
                       finished_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     item.batchID, item.itemID, item.system, item.position, item.runID, item.status, item.answer,
                     item.extractedAnswer, item.correct, item.costUSD, item.calls, item.inputTokens,
-                    item.outputTokens, item.latencyMs, error, item.finishedAt,
+                    item.outputTokens, item.latencyMs, error, item.finishedAt.map(LedgerDate.value),
                 ])
         }
     }

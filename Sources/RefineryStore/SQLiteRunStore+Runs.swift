@@ -7,8 +7,15 @@ public import RefineryRuntime
 extension SQLiteRunStore {
     /// Inserts a new run (status `running`).
     public func createRun(_ run: StoredRun) async throws {
-        let row = RunRow(run)
-        try await writeAsync { db in try row.insert(db) }
+        let row: [DatabaseValue]
+        do {
+            row = try RunRow(run).insertArguments()
+        } catch {
+            throw writeError(error)
+        }
+        try await writeAsync { db in
+            try db.cachedStatement(sql: RunRow.insertSQL).execute(arguments: StatementArguments(row))
+        }
     }
 
     /// Marks a run as running again (for `resume`).
@@ -24,22 +31,30 @@ extension SQLiteRunStore {
     public func finishRun(id: String, _ completion: RunCompletion) async throws {
         let anonymization = try String(decoding: JSONEncoder.sorted.encode(completion.anonymization), as: UTF8.self)
         try await writeAsync { db in
-            try db.execute(
+            // A cached statement: every run of a batch writes one, and SQLite would compile it each time.
+            try db.cachedStatement(
                 sql: """
                     UPDATE runs SET status = ?, outcome = ?, cost_usd = ?, input_tokens = ?, output_tokens = ?,
                     exit_code = ?, finished_at = ?, anonymization = ? WHERE id = ?
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     completion.status, completion.outcomeJSON, completion.costUSD, completion.inputTokens,
-                    completion.outputTokens, completion.exitCode, completion.finishedAt, anonymization, id,
+                    completion.outputTokens, completion.exitCode, LedgerDate.value(completion.finishedAt),
+                    anonymization,
+                    id,
                 ])
         }
     }
 
     /// Records (or, on resume, replaces) the close decision of a round.
     public func recordRound(runID: String, round: Int, decisionJSON: String, at date: Date) async throws {
-        let row = RoundRow(runID: runID, round: round, decision: decisionJSON, recordedAt: date)
-        try await writeAsync { db in try row.insert(db, onConflict: .replace) }
+        let recordedAt = LedgerDate.value(date)
+        try await writeAsync { db in
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO rounds (run_id, round, decision, recorded_at) VALUES (?, ?, ?, ?)"
+            ).execute(arguments: [runID, round, decisionJSON, recordedAt])
+        }
     }
 
     /// The run with this id, or the only run whose id starts with it.

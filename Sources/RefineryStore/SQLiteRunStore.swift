@@ -87,6 +87,24 @@ public final class SQLiteRunStore: RunLedger {
         try writer.writeWithoutTransaction { db in try db.execute(sql: sql) }
     }
 
+    /// The rows `sql` selects, each value as SQL writes it (text in single quotes, unescaped; `42`, `0.5`,
+    /// `NULL`): tests pin what the ledger holds, type included.
+    package func rowsForTesting(_ sql: String) throws -> [[String]] {
+        try read { db in
+            try Row.fetchAll(db, sql: sql).map { row in
+                row.databaseValues.map { value in
+                    switch value.storage {
+                    case .string(let text): "'\(text)'"
+                    case .int64(let integer): String(integer)
+                    case .double(let real): String(real)
+                    case .blob(let bytes): "x'\(bytes.map { String(format: "%02x", $0) }.joined())'"
+                    case .null: "NULL"
+                    }
+                }
+            }
+        }
+    }
+
     /// SQLite's journal mode for this database (`wal` for files).
     package func journalMode() throws -> String {
         try read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
@@ -191,7 +209,7 @@ public final class SQLiteRunStore: RunLedger {
         }
     }
 
-    private func writeError(_ error: any Error) -> any Error {
+    func writeError(_ error: any Error) -> any Error {
         if error is StoreError { return error }
         return StoreError(
             code: .io, message: "Writing to the run store at \(path) failed; check free disk space.", cause: error)

@@ -78,16 +78,12 @@ struct CallRow: Codable, FetchableRecord, MutablePersistableRecord {
     /// The values of ``insertSQL``, JSON columns encoded exactly as GRDB encodes them for this record
     /// (the same text a record insert writes), computed by the caller rather than the writer.
     func insertArguments() throws -> [DatabaseValue] {
-        func json<T: Encodable>(_ value: T, column: String) throws -> DatabaseValue {
-            let data = try Self.databaseJSONEncoder(for: column).encode(value)
-            return String(decoding: data, as: UTF8.self).databaseValue
-        }
-        return [
+        [
             runID.databaseValue, round.databaseValue, node.databaseValue, participant.databaseValue,
-            requestHash.databaseValue, try requestJSON.map(\.databaseValue) ?? json(request, column: "request"),
-            try response.map { try json($0, column: "response") } ?? .null, inputTokens.databaseValue,
+            requestHash.databaseValue, try requestJSON.map(\.databaseValue) ?? Self.json(request, column: "request"),
+            try response.map { try Self.json($0, column: "response") } ?? .null, inputTokens.databaseValue,
             outputTokens.databaseValue, latencyMs.databaseValue, costUSD.databaseValue, attempts.databaseValue,
-            status.databaseValue, error.databaseValue, startedAt.databaseValue, finishedAt.databaseValue,
+            status.databaseValue, error.databaseValue, LedgerDate.value(startedAt), LedgerDate.value(finishedAt),
         ]
     }
 
@@ -172,6 +168,30 @@ struct RunRow: Codable, FetchableRecord, PersistableRecord {
             outputTokens: outputTokens, exitCode: exitCode, startedAt: startedAt, finishedAt: finishedAt)
     }
 
+    /// `INSERT` of a new run, for ``insertArguments()``: the values are computed by the caller, not by
+    /// GRDB's record encoding on the single writer queue (every run of a batch writes one).
+    static let insertSQL = """
+        INSERT INTO runs (id, workflow_name, status, prompt, prompt_hash, workflow, provenance, resolved_models,
+            params, template_hashes, seed, variables, anonymization, outcome, cost_usd, input_tokens, output_tokens,
+            exit_code, started_at, finished_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    /// The values of ``insertSQL``, each as a GRDB record insert writes it: JSON columns with GRDB's
+    /// encoder for the column, dates in its text format.
+    func insertArguments() throws -> [DatabaseValue] {
+        [
+            id.databaseValue, workflowName.databaseValue, status.databaseValue, prompt.databaseValue,
+            promptHash.databaseValue, try Self.json(workflow, column: "workflow"),
+            try Self.json(provenance, column: "provenance"),
+            try Self.json(resolvedModels, column: "resolved_models"), try Self.json(params, column: "params"),
+            try Self.json(templateHashes, column: "template_hashes"), seed.databaseValue,
+            try Self.json(variables, column: "variables"), try Self.json(anonymization, column: "anonymization"),
+            outcome.databaseValue, costUSD.databaseValue, inputTokens.databaseValue, outputTokens.databaseValue,
+            exitCode.databaseValue, LedgerDate.value(startedAt), finishedAt.map(LedgerDate.value) ?? .null,
+        ]
+    }
+
     static func templateHashes(_ stages: [Stage]) -> [String] {
         stages.flatMap { stage -> [String] in
             if case .repeat(let inner) = stage { return templateHashes(inner) }
@@ -192,5 +212,12 @@ struct RoundRow: Codable, FetchableRecord, PersistableRecord {
         case round, decision
         case runID = "run_id"
         case recordedAt = "recorded_at"
+    }
+}
+
+extension EncodableRecord {
+    /// `value` as a record insert writes it into a JSON column: GRDB's encoder for the column, as text.
+    static func json<T: Encodable>(_ value: T, column: String) throws -> DatabaseValue {
+        String(decoding: try databaseJSONEncoder(for: column).encode(value), as: UTF8.self).databaseValue
     }
 }
