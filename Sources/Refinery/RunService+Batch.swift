@@ -124,7 +124,7 @@ extension RunService {
 
     /// Reads the input, builds one job per item and compiles the workflow once per distinct set of
     /// variable names.
-    private func batchPlan(
+    func batchPlan(
         _ spec: BatchSpec, id: String, debug: Bool, gitProvenance: Bool = true
     ) async throws -> BatchPlan {
         let input = try readInput(spec.inputPath)

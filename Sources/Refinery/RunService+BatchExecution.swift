@@ -97,10 +97,11 @@ extension RunService {
     }
 
     /// Runs one job to its record; never throws (a failure is the job's status, resumable).
-    private func runJob(
+    /// `recordsStart`: write the job's row as `running` before its run starts (a worker's claim did).
+    func runJob(
         _ job: BatchJob, loaded: LoadedWorkflow, batchID: String, seed: UInt64, earlier: BatchItemRecord?,
         budgetUSD: Double?, store: any RunStore, catalog: ModelCatalog, providers: any ProviderResolver,
-        embedder: (any Embedder)?, logger: Logger
+        embedder: (any Embedder)?, logger: Logger, recordsStart: Bool = true
     ) async -> BatchItemRecord {
         let runID = earlier?.runID ?? EngineConfiguration.makeRunID()
         var record = BatchItemRecord(
@@ -126,7 +127,7 @@ extension RunService {
                     return Self.finished(record, report: report, job: job, grant: nil)
                 }
             }
-            try await store.recordItem(record)
+            if recordsStart { try await store.recordItem(record) }
             var workflow = loaded.workflow
             workflow.variables = job.variables
             workflow.limits.budgetUSD = Self.runBudget(own: workflow.limits.budgetUSD, grant: budgetUSD)
@@ -200,7 +201,10 @@ extension RunService {
     }
 
     /// The job statuses that do not count as done (`batch list`'s `done`).
-    static var unfinishedStatuses: Set<String> { resumableStatuses.union(["running", cutByBatchBudget]) }
+    /// (`pending`: enqueued by `--detach`, not claimed yet.)
+    static var unfinishedStatuses: Set<String> {
+        resumableStatuses.union(["pending", "running", cutByBatchBudget])
+    }
 
     /// Item `position`'s seed: a fixed mix of the batch's seed and the position (SplitMix64), so items
     /// differ and a resumed batch gives each item the seed it had.

@@ -102,7 +102,7 @@ extension RunService {
         try await recordedOutput(ofBatch: id)
     }
 
-    private static func benchSpec(_ request: BenchRequest) -> BatchSpec {
+    static func benchSpec(_ request: BenchRequest) -> BatchSpec {
         var generator = SystemRandomNumberGenerator()
         return BatchSpec(
             target: "", inputPath: request.datasetPath, field: request.promptField,

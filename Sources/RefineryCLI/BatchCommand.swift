@@ -14,8 +14,10 @@ struct BatchCommand: AsyncParsableCommand {
             refinery batch review-loop --input questions.jsonl --output results.jsonl --concurrency 8
             refinery batch resume ID          (finish an interrupted batch; done items are not run again)
             refinery batch list               (batches and benches, newest first)
+            refinery batch status ID          (progress, cost, budget and workers, from any machine)
+            refinery batch WORKFLOW --input FILE --store postgres://... --detach   (enqueue for `refinery worker`)
             """,
-        subcommands: [Start.self, Resume.self, List.self], defaultSubcommand: Start.self)
+        subcommands: [Start.self, Resume.self, List.self, Status.self], defaultSubcommand: Start.self)
 
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -40,10 +42,19 @@ struct BatchCommand: AsyncParsableCommand {
         @Flag(help: "Print the cost of the whole batch and exit without calling any model.")
         var dryRun = false
 
-        @Option(help: "text or json (the --dry-run estimate).")
+        @Flag(
+            help:
+                "Enqueue the items in the shared store (postgres://) and print the batch id; `refinery worker` runs them."
+        )
+        var detach = false
+
+        @Option(help: "text or json (the --dry-run estimate, the --detach batch id).")
         var outputFormat: OutputFormat = .text
 
-        func validate() throws { try batchOptions.check() }
+        func validate() throws {
+            try batchOptions.check()
+            try batchOptions.checkDetach(detach, dryRun: dryRun)
+        }
 
         func run() async throws {
             try await withExitCode {
@@ -59,6 +70,10 @@ struct BatchCommand: AsyncParsableCommand {
                     case .json, .jsonl: Output.line(try Output.json(estimate))
                     case .text, .markdown: Output.line(BatchDisplay.text(estimate))
                     }
+                    return
+                }
+                if detach {
+                    BatchDisplay.print(try await service.detachBatch(request), format: outputFormat)
                     return
                 }
                 let outcome = try await BatchDisplay.run(options: batchOptions, output: batchOptions.output) {
@@ -129,6 +144,28 @@ struct BatchCommand: AsyncParsableCommand {
             }
         }
     }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "How far a batch is: items done, failed and in flight, cost, budget and workers.")
+
+        @Argument(help: "Batch id (or a unique prefix).")
+        var id: String
+
+        @OptionGroup var storeOptions: StoreOptions
+        @Option(help: "text or json.") var outputFormat: OutputFormat = .text
+
+        func run() async throws {
+            try await withExitCode {
+                let status = try await RunService.current(storePath: storeOptions.store).batchStatus(id: id)
+                if outputFormat == .json || outputFormat == .jsonl {
+                    Output.line(try Output.json(status))
+                    return
+                }
+                Output.line(BatchDisplay.text(status))
+            }
+        }
+    }
 }
 
 /// Flags of `batch` and `batch resume`.
@@ -147,6 +184,17 @@ struct BatchOptions: ParsableArguments {
 
     @Flag(help: "Log provider requests and replies (credentials redacted) to stderr.")
     var debug = false
+
+    /// `--detach` enqueues: the workers' results stay in the ledger, nothing runs here.
+    func checkDetach(_ detach: Bool, dryRun: Bool) throws {
+        guard detach else { return }
+        if dryRun { throw ValidationError("--detach and --dry-run do not go together: --dry-run enqueues nothing.") }
+        if output != nil {
+            throw ValidationError(
+                "--output is not used with --detach: workers record the results in the ledger; "
+                    + "`refinery batch status ID` shows how far they are.")
+        }
+    }
 
     func check() throws {
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1.") }

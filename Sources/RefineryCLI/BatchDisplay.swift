@@ -36,6 +36,41 @@ enum BatchDisplay {
         return outcome
     }
 
+    /// What `--detach` prints: the id (JSON with `--output-format json`) and how to run and follow it.
+    static func print(_ detached: DetachedBatch, format: OutputFormat) {
+        switch format {
+        case .json, .jsonl: Output.line((try? Output.json(detached)) ?? "")
+        case .text, .markdown:
+            Output.line(detached.batchID)
+            Output.error(
+                "\(detached.kind) \(detached.batchID): \(detached.total) items enqueued in \(detached.store)\n"
+                    + "  run them with: refinery worker --store \(detached.store)\n"
+                    + "  follow them with: refinery batch status \(detached.batchID)\n")
+        }
+    }
+
+    /// `refinery batch status` as text.
+    static func text(_ status: BatchStatusReport) -> String {
+        var lines = [
+            "\(status.kind) \(status.batchID): \(status.status) · \(status.done)/\(status.total) done · "
+                + "\(status.failed) failed · \(status.running) in flight · \(status.pending) waiting · "
+                + TextFormat.dollars(status.costUSD)
+        ]
+        if let budget = status.budgetUSD {
+            var line = "budget \(TextFormat.dollars(budget))"
+            if let spent = status.spentUSD { line += " · booked \(TextFormat.dollars(spent))" }
+            if let reserved = status.reservedUSD { line += " · reserved in flight \(TextFormat.dollars(reserved))" }
+            lines.append(line)
+        }
+        for worker in status.workers {
+            lines.append(
+                "worker \(worker.id) on \(worker.host): \(worker.inFlight) in flight · heartbeat "
+                    + String(format: "%.1f s ago", worker.heartbeatAgeSeconds)
+                    + (worker.alive ? "" : " (lease expired)"))
+        }
+        return lines.joined(separator: "\n")
+    }
+
     static func text(_ progress: BatchProgress) -> String {
         var parts = ["items \(progress.done)/\(progress.total)", TextFormat.dollars(progress.costUSD)]
         if let eta = progress.etaSeconds, progress.done < progress.total { parts.append("ETA " + duration(eta)) }

@@ -54,8 +54,15 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(help: "Print calls, tokens and dollars of the whole comparison and exit without calling any model.")
         var dryRun = false
 
+        @Flag(
+            help:
+                "Enqueue the jobs in the shared store (postgres://) and print the bench id; `refinery worker` runs them."
+        )
+        var detach = false
+
         func validate() throws {
             try batchOptions.check()
+            try batchOptions.checkDetach(detach, dryRun: dryRun)
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1.") }
         }
 
@@ -73,6 +80,10 @@ struct BenchCommand: AsyncParsableCommand {
                     case .json, .jsonl: Output.line(try Output.json(estimate))
                     case .text, .markdown: Output.line(BatchDisplay.text(estimate))
                     }
+                    return
+                }
+                if detach {
+                    BatchDisplay.print(try await service.detachBench(request), format: outputFormat)
                     return
                 }
                 let format = outputFormat

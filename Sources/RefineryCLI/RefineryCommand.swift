@@ -25,6 +25,7 @@ struct RefineryCommand: AsyncParsableCommand {
             RunCommand.self, EstimateCommand.self, ValidateCommand.self, GraphCommand.self, ListCommand.self,
             ShowCommand.self, SaveCommand.self, RemoveCommand.self, ModelsCommand.self, RunsCommand.self,
             ResumeCommand.self, MCPCommand.self, ReportCommand.self, BatchCommand.self, BenchCommand.self,
+            WorkerCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

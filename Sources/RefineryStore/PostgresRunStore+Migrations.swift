@@ -82,6 +82,7 @@ extension PostgresRunStore {
             ]
         ),
         ("v2-batches", batchTables),
+        ("v3-workers", workerTables),
     ]
 
     /// An arbitrary constant naming Refinery's migration lock among the server's advisory locks.

@@ -236,7 +236,7 @@ public actor PostgresRunStore: RunStore {
     }
 
     /// Connects, retrying while the server is unreachable or starting up, until `deadline`.
-    private func connect(until deadline: ContinuousClock.Instant) async throws -> PostgresConnection {
+    func connect(until deadline: ContinuousClock.Instant) async throws -> PostgresConnection {
         var configuration = PostgresConnection.Configuration(
             host: server.host, port: server.port, username: server.user, password: server.password,
             database: server.database, tls: .disable)

@@ -32,18 +32,40 @@ package struct BatchRunner: Sendable {
         start: (BatchJob) async -> Swift.Result<@Sendable () async -> Result, BatchStop>,
         finished: (Result) async throws -> Void
     ) async throws -> BatchStop? {
+        var iterator = jobs.makeIterator()
+        return try await run(next: { iterator.next() }, start: start, finished: finished)
+    }
+
+    /// Runs the jobs `next` hands out (until it returns `nil`), at most ``concurrency`` at a time: the
+    /// same scheduler over a job source that is not a list in memory (`refinery worker` claims its jobs
+    /// from the shared ledger as slots free up).
+    ///
+    /// - Parameters:
+    ///   - next: called by the parent when a slot is free: the next job, or `nil` when there is none.
+    ///   - start: called by the parent before each job: the work to run as a child task, or a
+    ///     ``BatchStop`` that ends the launching (the jobs in flight still finish).
+    ///   - finished: called by the parent, one at a time, with each job's result as it arrives.
+    /// - Returns: why launching stopped early, or `nil` when every job ran.
+    package func run<Result: Sendable>(
+        next: () async throws -> BatchJob?,
+        start: (BatchJob) async throws -> Swift.Result<@Sendable () async -> Result, BatchStop>,
+        finished: (Result) async throws -> Void
+    ) async throws -> BatchStop? {
         try await withThrowingTaskGroup(of: Result.self) { group in
-            var iterator = jobs.makeIterator()
             var inFlight = 0
             var stop: BatchStop?
+            var exhausted = false
             while true {
-                while stop == nil, inFlight < concurrency {
+                while stop == nil, !exhausted, inFlight < concurrency {
                     if Task.isCancelled {
                         stop = .cancelled
                         break
                     }
-                    guard let job = iterator.next() else { break }
-                    switch await start(job) {
+                    guard let job = try await next() else {
+                        exhausted = true
+                        break
+                    }
+                    switch try await start(job) {
                     case .success(let work):
                         group.addTask { await work() }
                         inFlight += 1
@@ -55,7 +77,7 @@ package struct BatchRunner: Sendable {
                 inFlight -= 1
                 try await finished(result)
             }
-            if stop == nil, Task.isCancelled, iterator.next() != nil { stop = .cancelled }
+            if stop == nil, !exhausted, Task.isCancelled, try await next() != nil { stop = .cancelled }
             return stop
         }
     }

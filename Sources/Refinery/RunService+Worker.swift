@@ -1,0 +1,378 @@
+// Many workers on one batch: `refinery batch|bench --detach` enqueues every job in the shared
+// PostgreSQL ledger and returns; `refinery worker` on any number of machines claims jobs (a lease its
+// heartbeat renews), runs them with the batch runner (the claims are its job source) and records each
+// result fenced by its claim. A job whose worker died is claimed again when its lease expires and its
+// run resumes from the ledger. `refinery batch status` reads how far a batch is, from any machine.
+
+import Foundation
+import Logging
+import RefineryCompiler
+import RefineryRuntime
+public import RefineryStore
+
+extension RunService {
+    /// `refinery batch --detach`: checks the input and the workflow as `batch` does, then enqueues
+    /// every item in the shared ledger (each with its run id chosen) and returns; `refinery worker`
+    /// runs them.
+    ///
+    /// - Throws: ``InputError`` (exit 4) when the store is not a shared (PostgreSQL) one, and what
+    ///   ``batch(_:progress:results:)`` throws before any call.
+    public func detachBatch(_ request: BatchRequest) async throws -> DetachedBatch {
+        try requireSharedStore()
+        var generator = SystemRandomNumberGenerator()
+        let spec = BatchSpec(
+            target: request.target, inputPath: absolutePath(request.inputPath), field: request.field,
+            overrides: BatchSpec.Overrides(request.overrides), seed: request.seed ?? generator.next(),
+            concurrency: max(1, request.concurrency), maxBudgetUSD: request.maxBudgetUSD, output: nil,
+            workflowSHA256: [:], gitCommits: [:])
+        return try await enqueue(try await batchPlan(spec, id: EngineConfiguration.makeRunID(), debug: false))
+    }
+
+    /// `refinery bench --detach`: the bench's jobs enqueued for workers (see ``detachBatch(_:)``);
+    /// `bench resume ID` prints its table once they are done.
+    package func detachBench(_ request: BenchRequest) async throws -> DetachedBatch {
+        try requireSharedStore()
+        var request = request
+        request.datasetPath = absolutePath(request.datasetPath)
+        request.output = nil
+        let plan = try await benchPlan(
+            Self.benchSpec(request), id: EngineConfiguration.makeRunID(), debug: false)
+        return try await enqueue(plan)
+    }
+
+    /// Workers on other machines read the input from the recorded path (its SHA-256 is checked).
+    private func absolutePath(_ path: String) -> String {
+        URL(fileURLWithPath: path, relativeTo: workingDirectory).standardizedFileURL.path
+    }
+
+    private func requireSharedStore() throws {
+        guard PostgresLocation.isPostgresURL(resolvedStorePath) else {
+            throw InputError(
+                code: .invalidOption,
+                message: "--detach needs a shared store: workers on other processes and machines claim the items "
+                    + "from it, and \(resolvedStorePath) is a SQLite file. Use --store postgres://USER@HOST:PORT/DB "
+                    + "(or REFINERY_STORE), or run the batch here without --detach.")
+        }
+    }
+
+    private func sharedStore() async throws -> PostgresRunStore {
+        try requireSharedStore()
+        guard let store = try await openStore() as? PostgresRunStore else {
+            throw InputError(code: .invalidOption, message: "workers need a PostgreSQL store (--store postgres://...).")
+        }
+        return store
+    }
+
+    private func enqueue(_ plan: BatchPlan) async throws -> DetachedBatch {
+        let store = try await sharedStore()
+        let items = plan.jobs.map { job in
+            BatchItemRecord(
+                batchID: plan.record.id, itemID: job.itemID, system: job.system, position: job.position,
+                runID: EngineConfiguration.makeRunID(), status: "pending")
+        }
+        try await store.enqueueBatch(plan.record, items: items, budgetUSD: plan.spec.maxBudgetUSD)
+        return DetachedBatch(
+            batchID: plan.record.id, kind: plan.record.kind, total: plan.jobs.count, store: store.location)
+    }
+
+    // MARK: worker
+
+    /// `refinery worker`: claims jobs of detached batches (``WorkerRequest/batchID`` only, or every one,
+    /// oldest first), runs them at most ``WorkerRequest/concurrency`` at a time and records their results.
+    /// Waits for more work (`LISTEN`, and a timer at the next lease's end) until cancelled, or, with
+    /// ``WorkerRequest/exitWhenDone``, until nothing is left. Cancelled (SIGTERM, Ctrl-C): stops claiming,
+    /// records the runs in flight `cancelled` and hands back every job it holds, for other workers.
+    ///
+    /// - Parameter onItem: called with each job whose result this worker recorded.
+    public func work(
+        _ request: WorkerRequest, onItem: (@Sendable (BatchItemRecord) -> Void)? = nil
+    ) async throws -> WorkerOutcome {
+        let store = try await sharedStore()
+        let lease = try leaseSeconds(request)
+        let info = ProcessInfo.processInfo
+        let workerID = "\(info.hostName):\(info.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
+        var only: String?
+        if let batchID = request.batchID { only = try await store.batch(id: batchID).id }
+        try await store.registerWorker(
+            id: workerID, host: info.hostName, pid: Int(info.processIdentifier), batchID: only,
+            concurrency: max(1, request.concurrency), leaseSeconds: lease)
+        let listener = PostgresWorkListener(store: store)
+        let worker = Worker(
+            service: self, store: store, listener: listener, id: workerID, request: request, lease: lease,
+            only: only, onItem: onItem)
+        do {
+            let outcome = try await withThrowingTaskGroup(of: WorkerOutcome?.self) { group in
+                group.addTask {
+                    // The heartbeat renews this worker's leases; it is not the work, so it never ends the group.
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(lease / 3))
+                        if Task.isCancelled { break }
+                        _ = try? await store.heartbeat(worker: workerID, leaseSeconds: lease)
+                    }
+                    return nil
+                }
+                group.addTask { try await worker.run() }
+                var outcome: WorkerOutcome?
+                while let next = try await group.next() {
+                    if let next {
+                        outcome = next
+                        group.cancelAll()
+                    }
+                }
+                return outcome ?? WorkerOutcome(workerID: workerID, recorded: 0, lost: 0, batches: [])
+            }
+            await worker.leave()
+            return outcome
+        } catch {
+            await worker.leave()
+            throw error
+        }
+    }
+
+    private func leaseSeconds(_ request: WorkerRequest) throws -> Double {
+        if let lease = request.leaseSeconds { return lease }
+        guard let text = environment["REFINERY_WORKER_LEASE_SECONDS"], !text.isEmpty else {
+            return WorkerRequest.defaultLeaseSeconds
+        }
+        guard let lease = Double(text), lease >= 0.5, lease.isFinite else {
+            throw InputError(
+                code: .invalidOption,
+                message: "REFINERY_WORKER_LEASE_SECONDS=\(text): give a number of seconds, at least 0.5 (default 30).")
+        }
+        return lease
+    }
+
+    /// The plan of a detached batch as a worker runs it (its jobs by key), refused when its input file
+    /// or a workflow differs here from what was enqueued.
+    func workerPlan(batchID: String, concurrency: Int, debug: Bool) async throws -> (BatchPlan, [String: BatchJob]) {
+        let store = try await openStore()
+        let record = try await store.batch(id: batchID)
+        var spec = try BatchSpec.decode(record.specJSON, batchID: record.id)
+        spec.concurrency = max(1, concurrency)
+        let plan = try await resumablePlan(record, spec: spec, debug: debug)
+        var jobs: [String: BatchJob] = [:]
+        for job in plan.jobs { jobs[job.key] = job }
+        return (plan, jobs)
+    }
+
+    /// Runs `claimed` and the jobs of the batch this worker can claim after them, until none is left to
+    /// claim and its runs in flight are recorded. Returns the recorded and lost counts.
+    func workSession(
+        _ plan: BatchPlan, jobs: [String: BatchJob], claimed: [ClaimedItem], store: PostgresRunStore,
+        workerID: String, lease: Double, onItem: (@Sendable (BatchItemRecord) -> Void)?
+    ) async throws -> (recorded: Int, lost: Int) {
+        let batchID = plan.record.id
+        let concurrency = plan.spec.concurrency
+        let budgeted = plan.spec.maxBudgetUSD != nil
+        return try await withProviders(for: plan.workflows, debug: plan.debug) { providers, embedder, logger in
+            let catalog = try catalog()
+            var buffer = claimed
+            var claims: [String: ClaimedItem] = [:]
+            var recorded = 0
+            var lost = 0
+            var finishedClaiming = false
+            let stop = try await BatchRunner(concurrency: concurrency).run(
+                next: { () async throws -> BatchJob? in
+                    if buffer.isEmpty, !finishedClaiming {
+                        // A claim takes up to `concurrency` jobs in one statement; they wait here, leased.
+                        buffer = try await store.claimItems(
+                            batchID: batchID, worker: workerID, limit: concurrency, leaseSeconds: lease)
+                        finishedClaiming = buffer.isEmpty
+                    }
+                    guard !buffer.isEmpty else { return nil }
+                    let claim = buffer.removeFirst()
+                    guard let job = jobs[claim.key] else {
+                        throw InputError(
+                            code: .invalidOption,
+                            message: "Batch \(batchID) holds an item (\(claim.itemID)) its input does not: the input "
+                                + "changed since it was enqueued.")
+                    }
+                    claims[claim.key] = claim
+                    return job
+                },
+                start: { job -> Result<@Sendable () async -> BatchItemRecord, BatchStop> in
+                    guard let claim = claims[job.key] else { return .failure(.cancelled) }
+                    var grant: Double?
+                    if budgeted {
+                        let estimate = WorkflowEstimate.estimate(
+                            workflow: job.workflow.workflow, graph: job.workflow.graph, catalog: catalog,
+                            promptTokens: EstimateAssumptions.tokens(for: job.prompt)
+                        ).costUSD.max
+                        guard let amount = try await store.grant(claim, worker: workerID, estimateUSD: estimate)
+                        else {
+                            return .failure(
+                                .budget(
+                                    String(
+                                        format: "budget: next item ~$%.4f does not fit in what is left of the "
+                                            + "batch budget (across all workers)", estimate)))
+                        }
+                        grant = amount
+                    }
+                    let earlier = BatchItemRecord(
+                        batchID: batchID, itemID: job.itemID, system: job.system, position: job.position,
+                        runID: claim.runID, status: "running")
+                    let seed = Self.itemSeed(plan.spec.seed, position: job.position)
+                    return .success { [self, grant] in
+                        await runJob(
+                            job, loaded: job.workflow, batchID: batchID, seed: seed, earlier: earlier,
+                            budgetUSD: grant, store: store, catalog: catalog, providers: providers,
+                            embedder: embedder, logger: logger, recordsStart: false)
+                    }
+                },
+                finished: { record in
+                    let key = record.system + "\u{1F}" + record.itemID
+                    guard let claim = claims.removeValue(forKey: key) else { return }
+                    if try await store.completeItem(record, worker: workerID, attempt: claim.attempt) {
+                        recorded += 1
+                        onItem?(record)
+                    } else {
+                        lost += 1
+                    }
+                    if record.status == Self.cutByBatchBudget {
+                        try await store.stopBatch(id: batchID, status: "budget_exhausted")
+                    }
+                })
+            if case .budget = stop { try await store.stopBatch(id: batchID, status: "budget_exhausted") }
+            // Jobs claimed but not started (the budget stopped the launching, or a cancellation did).
+            try await store.releaseClaims(worker: workerID)
+            return (recorded, lost)
+        }
+    }
+}
+
+/// One `refinery worker`: the loop over detached batches, and what it did.
+private actor Worker {
+    let service: RunService
+    let store: PostgresRunStore
+    let listener: PostgresWorkListener
+    let id: String
+    let request: WorkerRequest
+    let lease: Double
+    let only: String?
+    let onItem: (@Sendable (BatchItemRecord) -> Void)?
+    private var recorded = 0
+    private var lost = 0
+    private var batches: [String] = []
+    /// Batches this worker cannot run (their input or workflow differs here): not tried again.
+    private var refused: Set<String> = []
+    /// The plans of the batches worked on, built once (reading the input, compiling the workflows).
+    private var plans: [String: (BatchPlan, [String: BatchJob])] = [:]
+    private var concurrency: Int { max(1, request.concurrency) }
+
+    init(
+        service: RunService, store: PostgresRunStore, listener: PostgresWorkListener, id: String,
+        request: WorkerRequest, lease: Double, only: String?, onItem: (@Sendable (BatchItemRecord) -> Void)?
+    ) {
+        self.service = service
+        self.store = store
+        self.listener = listener
+        self.id = id
+        self.request = request
+        self.lease = lease
+        self.only = only
+        self.onItem = onItem
+    }
+
+    func run() async throws -> WorkerOutcome {
+        try await listener.start()
+        while !Task.isCancelled {
+            var candidates = only.map { [$0] } ?? []
+            if only == nil { candidates = try await store.runningDetachedBatches() }
+            var worked = false
+            var open = 0
+            var wake: Double?
+            for batchID in candidates where !refused.contains(batchID) {
+                if Task.isCancelled { break }
+                let claimed = try await store.claimItems(
+                    batchID: batchID, worker: id, limit: concurrency, leaseSeconds: lease)
+                if !claimed.isEmpty {
+                    do {
+                        let (plan, jobs) = try await plan(batchID)
+                        let session = try await service.workSession(
+                            plan, jobs: jobs, claimed: claimed, store: store, workerID: id, lease: lease,
+                            onItem: onItem)
+                        if !batches.contains(batchID) { batches.append(batchID) }
+                        recorded += session.recorded
+                        lost += session.lost
+                        worked = true
+                    } catch let error as InputError where only == nil {
+                        // Another batch may still be runnable here: this one is left to other workers.
+                        try await store.releaseClaims(worker: id)
+                        refused.insert(batchID)
+                        service.onWarning?("worker: skipping batch \(batchID): \(error.message)")
+                        continue
+                    }
+                }
+                let left = try await store.settleDetachedBatch(id: batchID, notDone: RunService.unfinishedStatuses)
+                if left > 0 {
+                    open += left
+                    if let expiry = try await store.secondsToNextLeaseExpiry(batchID: batchID) {
+                        wake = min(wake ?? expiry, expiry)
+                    }
+                } else {
+                    // Workers waiting for this batch's last jobs can stop waiting.
+                    try await store.notifyWork(batchID: batchID)
+                }
+            }
+            if Task.isCancelled { break }
+            if request.exitWhenDone, open == 0 { break }
+            if worked { continue }
+            // Nothing to claim now: wait for a batch (NOTIFY), or for a lease held elsewhere to expire.
+            await listener.wait(seconds: min(lease, (wake ?? lease) + 0.05))
+        }
+        return WorkerOutcome(workerID: id, recorded: recorded, lost: lost, batches: batches)
+    }
+
+    private func plan(_ batchID: String) async throws -> (BatchPlan, [String: BatchJob]) {
+        if let plan = plans[batchID] { return plan }
+        let plan = try await service.workerPlan(batchID: batchID, concurrency: concurrency, debug: request.debug)
+        plans[batchID] = plan
+        return plan
+    }
+
+    /// Hands back what this worker holds and removes it from the workers (also when cancelled: the
+    /// store's writes still go through).
+    func leave() async {
+        try? await store.releaseClaims(worker: id)
+        try? await store.removeWorker(id: id)
+        await listener.stop()
+    }
+}
+
+extension RunService {
+    /// `refinery batch status ID`: a batch's progress from the ledger, on any machine: jobs by state,
+    /// cost, the budget as the shared ledger holds it, and its workers (PostgreSQL; none for SQLite).
+    public func batchStatus(id: String) async throws -> BatchStatusReport {
+        let store = try await openStore()
+        let record = try await store.batch(id: id)
+        var report = BatchStatusReport(
+            batchID: record.id, kind: record.kind, status: record.status, detached: false, done: 0,
+            total: record.total, failed: 0, running: 0, pending: 0, costUSD: 0,
+            budgetUSD: (try? BatchSpec.decode(record.specJSON, batchID: record.id))?.maxBudgetUSD, spentUSD: nil,
+            reservedUSD: nil, workers: [])
+        var seen = 0
+        for item in try await store.items(batchID: record.id) {
+            seen += 1
+            report.costUSD += item.costUSD
+            switch item.status {
+            case _ where Self.isDone(item.status): report.done += 1
+            case "running": report.running += 1
+            case "pending", "cancelled": report.pending += 1
+            default: report.failed += 1
+            }
+        }
+        // Jobs a batch in one process had not reached yet have no row.
+        report.pending += max(0, record.total - seen)
+        if let shared = store as? PostgresRunStore {
+            let state = try await shared.detachedState(batchID: record.id)
+            report.detached = state.detached
+            if state.detached {
+                report.budgetUSD = state.budgetUSD
+                report.spentUSD = state.spentUSD
+                report.reservedUSD = state.reservedUSD
+            }
+            report.workers = state.workers
+        }
+        return report
+    }
+}
