@@ -240,7 +240,7 @@ def run_pass(args, cluster, fake_port, input_path, workers, number, proxy=None):
     home, env = sandbox(fake_port, cluster.password)
     url = cluster.url(database, proxy.port if proxy else None)
     batch = [args.bin, "batch", args.workflow, "--input", input_path, "--models", args.models, "--quiet",
-             "--store", url, "--output", f"{home}/results.jsonl", "--max-concurrent", str(4 * args.concurrency)]
+             "--store", url, "--max-concurrent", str(4 * args.concurrency)]
     # Migrate first (an untimed `batch list`), so no pass pays the schema.
     warm = Processes(env, home)
     warm.start([args.bin, "batch", "list", "--store", url], "migrate")
@@ -270,9 +270,9 @@ def run_pass(args, cluster, fake_port, input_path, workers, number, proxy=None):
     if workers:
         for k in range(workers):
             processes.start([args.bin, "worker", "--store", url, "--batch", batch_id, "--concurrency",
-                             str(args.concurrency), "--exit-when-done"], f"worker{k}")
+                             str(args.concurrency), "--exit-when-done", "--quiet"], f"worker{k}")
     else:
-        processes.start(batch + ["--concurrency", str(args.concurrency)], "batch")
+        processes.start(batch + ["--concurrency", str(args.concurrency), "--output", f"{home}/results.jsonl"], "batch")
     ended = processes.wait_all(3600)
     wall = ended - started
     time.sleep(0.5)  # the backends of the exited processes exit and are reaped

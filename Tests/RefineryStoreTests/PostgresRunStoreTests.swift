@@ -1,6 +1,7 @@
 import Foundation
 import RefineryRuntime
 import RefineryStore
+import RefineryTestSupport
 import Synchronization
 import Testing
 
@@ -212,18 +213,7 @@ struct PostgresRestartTests {
             group.addTask {
                 // Restart once the writers are under way.
                 try await Task.sleep(for: .milliseconds(150))
-                // Through python3's subprocess, which closes inherited descriptors: the restarted server
-                // must not inherit the pipe by which Foundation learns that its child exited.
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = [
-                    "python3", "-c",
-                    "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1] + ' >/dev/null 2>&1', shell=True))",
-                    restart,
-                ]
-                try process.run()
-                while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-                #expect(process.terminationStatus == 0, "the restart command failed")
+                #expect(try await ServerCommand.run(restart) == 0, "the restart command failed")
                 restarted.done.withLock { $0 = true }
                 return []
             }
