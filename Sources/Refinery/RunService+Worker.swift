@@ -45,18 +45,20 @@ extension RunService {
         URL(fileURLWithPath: path, relativeTo: workingDirectory).standardizedFileURL.path
     }
 
-    private func requireSharedStore() throws {
+    /// Refuses a SQLite store for `--detach` (`worker: false`) and `refinery worker`, before anything is read.
+    private func requireSharedStore(worker: Bool = false) throws {
         guard PostgresLocation.isPostgresURL(resolvedStorePath) else {
             throw InputError(
                 code: .invalidOption,
-                message: "--detach needs a shared store: workers on other processes and machines claim the items "
+                message: (worker ? "refinery worker" : "--detach")
+                    + " needs a shared store: workers in other processes and on other machines claim the items "
                     + "from it, and \(resolvedStorePath) is a SQLite file. Use --store postgres://USER@HOST:PORT/DB "
-                    + "(or REFINERY_STORE), or run the batch here without --detach.")
+                    + "(or REFINERY_STORE)" + (worker ? "." : ", or run the batch here without --detach."))
         }
     }
 
-    private func sharedStore() async throws -> PostgresRunStore {
-        try requireSharedStore()
+    private func sharedStore(worker: Bool = false) async throws -> PostgresRunStore {
+        try requireSharedStore(worker: worker)
         guard let store = try await openStore() as? PostgresRunStore else {
             throw InputError(code: .invalidOption, message: "workers need a PostgreSQL store (--store postgres://...).")
         }
@@ -87,12 +89,22 @@ extension RunService {
     public func work(
         _ request: WorkerRequest, onItem: (@Sendable (BatchItemRecord) -> Void)? = nil
     ) async throws -> WorkerOutcome {
-        let store = try await sharedStore()
+        let store = try await sharedStore(worker: true)
         let lease = try leaseSeconds(request)
         let info = ProcessInfo.processInfo
         let workerID = "\(info.hostName):\(info.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
         var only: String?
-        if let batchID = request.batchID { only = try await store.batch(id: batchID).id }
+        if let batchID = request.batchID {
+            let record = try await store.batch(id: batchID)
+            // A batch run by one process has its items in flight without a lease: a worker must not take them.
+            guard try await store.detachedState(batchID: record.id).detached else {
+                throw InputError(
+                    code: .invalidOption,
+                    message: "\(record.kind) \(record.id) was not enqueued with --detach: workers run only detached "
+                        + "batches. Finish it with `refinery \(record.kind) resume \(record.id)`.")
+            }
+            only = record.id
+        }
         try await store.registerWorker(
             id: workerID, host: info.hostName, pid: Int(info.processIdentifier), batchID: only,
             concurrency: max(1, request.concurrency), leaseSeconds: lease)
@@ -171,6 +183,9 @@ extension RunService {
             var recorded = 0
             var lost = 0
             var finishedClaiming = false
+            /// Grants held by this session's runs in flight, and whether the budget asked to go one at a time.
+            var granted = 0
+            var deferred = false
             let stop = try await BatchRunner(concurrency: concurrency).run(
                 next: { () async throws -> BatchJob? in
                     if buffer.isEmpty, !finishedClaiming {
@@ -198,15 +213,22 @@ extension RunService {
                             workflow: job.workflow.workflow, graph: job.workflow.graph, catalog: catalog,
                             promptTokens: EstimateAssumptions.tokens(for: job.prompt)
                         ).costUSD.max
-                        guard let amount = try await store.grant(claim, worker: workerID, estimateUSD: estimate)
-                        else {
+                        switch try await store.grant(
+                            claim, worker: workerID, estimateUSD: estimate, held: granted, concurrency: concurrency)
+                        {
+                        case .granted(let amount): grant = amount
+                        case .later:
+                            // The end game: this session ends once its runs are recorded, and the next asks alone.
+                            deferred = true
+                            return .failure(.budget("the batch budget's end game: one item at a time"))
+                        case .refused:
                             return .failure(
                                 .budget(
                                     String(
                                         format: "budget: next item ~$%.4f does not fit in what is left of the "
                                             + "batch budget (across all workers)", estimate)))
                         }
-                        grant = amount
+                        granted += 1
                     }
                     let earlier = BatchItemRecord(
                         batchID: batchID, itemID: job.itemID, system: job.system, position: job.position,
@@ -222,6 +244,7 @@ extension RunService {
                 finished: { record in
                     let key = record.system + "\u{1F}" + record.itemID
                     guard let claim = claims.removeValue(forKey: key) else { return }
+                    if budgeted { granted -= 1 }
                     if try await store.completeItem(record, worker: workerID, attempt: claim.attempt) {
                         recorded += 1
                         onItem?(record)
@@ -232,110 +255,11 @@ extension RunService {
                         try await store.stopBatch(id: batchID, status: "budget_exhausted")
                     }
                 })
-            if case .budget = stop { try await store.stopBatch(id: batchID, status: "budget_exhausted") }
+            if case .budget = stop, !deferred { try await store.stopBatch(id: batchID, status: "budget_exhausted") }
             // Jobs claimed but not started (the budget stopped the launching, or a cancellation did).
             try await store.releaseClaims(worker: workerID)
             return (recorded, lost)
         }
-    }
-}
-
-/// One `refinery worker`: the loop over detached batches, and what it did.
-private actor Worker {
-    let service: RunService
-    let store: PostgresRunStore
-    let listener: PostgresWorkListener
-    let id: String
-    let request: WorkerRequest
-    let lease: Double
-    let only: String?
-    let onItem: (@Sendable (BatchItemRecord) -> Void)?
-    private var recorded = 0
-    private var lost = 0
-    private var batches: [String] = []
-    /// Batches this worker cannot run (their input or workflow differs here): not tried again.
-    private var refused: Set<String> = []
-    /// The plans of the batches worked on, built once (reading the input, compiling the workflows).
-    private var plans: [String: (BatchPlan, [String: BatchJob])] = [:]
-    private var concurrency: Int { max(1, request.concurrency) }
-
-    init(
-        service: RunService, store: PostgresRunStore, listener: PostgresWorkListener, id: String,
-        request: WorkerRequest, lease: Double, only: String?, onItem: (@Sendable (BatchItemRecord) -> Void)?
-    ) {
-        self.service = service
-        self.store = store
-        self.listener = listener
-        self.id = id
-        self.request = request
-        self.lease = lease
-        self.only = only
-        self.onItem = onItem
-    }
-
-    func run() async throws -> WorkerOutcome {
-        try await listener.start()
-        while !Task.isCancelled {
-            var candidates = only.map { [$0] } ?? []
-            if only == nil { candidates = try await store.runningDetachedBatches() }
-            var worked = false
-            var open = 0
-            var wake: Double?
-            for batchID in candidates where !refused.contains(batchID) {
-                if Task.isCancelled { break }
-                let claimed = try await store.claimItems(
-                    batchID: batchID, worker: id, limit: concurrency, leaseSeconds: lease)
-                if !claimed.isEmpty {
-                    do {
-                        let (plan, jobs) = try await plan(batchID)
-                        let session = try await service.workSession(
-                            plan, jobs: jobs, claimed: claimed, store: store, workerID: id, lease: lease,
-                            onItem: onItem)
-                        if !batches.contains(batchID) { batches.append(batchID) }
-                        recorded += session.recorded
-                        lost += session.lost
-                        worked = true
-                    } catch let error as InputError where only == nil {
-                        // Another batch may still be runnable here: this one is left to other workers.
-                        try await store.releaseClaims(worker: id)
-                        refused.insert(batchID)
-                        service.onWarning?("worker: skipping batch \(batchID): \(error.message)")
-                        continue
-                    }
-                }
-                let left = try await store.settleDetachedBatch(id: batchID, notDone: RunService.unfinishedStatuses)
-                if left > 0 {
-                    open += left
-                    if let expiry = try await store.secondsToNextLeaseExpiry(batchID: batchID) {
-                        wake = min(wake ?? expiry, expiry)
-                    }
-                } else {
-                    // Workers waiting for this batch's last jobs can stop waiting.
-                    try await store.notifyWork(batchID: batchID)
-                }
-            }
-            if Task.isCancelled { break }
-            if request.exitWhenDone, open == 0 { break }
-            if worked { continue }
-            // Nothing to claim now: wait for a batch (NOTIFY), or for a lease held elsewhere to expire.
-            await listener.wait(seconds: min(lease, (wake ?? lease) + 0.05))
-        }
-        return WorkerOutcome(workerID: id, recorded: recorded, lost: lost, batches: batches)
-    }
-
-    private func plan(_ batchID: String) async throws -> (BatchPlan, [String: BatchJob]) {
-        if let plan = plans[batchID] { return plan }
-        let plan = try await service.workerPlan(batchID: batchID, concurrency: concurrency, debug: request.debug)
-        plans[batchID] = plan
-        return plan
-    }
-
-    /// Hands back what this worker holds and removes it from the workers (also when cancelled: the
-    /// store's writes still go through).
-    func leave() async {
-        try? await store.releaseClaims(worker: id)
-        try? await store.removeWorker(id: id)
-        await listener.stop()
     }
 }
 

@@ -101,11 +101,15 @@ extension PostgresRunStore {
         "CREATE INDEX batch_items_by_worker ON batch_items (claimed_by) WHERE claimed_by IS NOT NULL",
         // The grant: the row lock on the batch serializes every worker's grants, so the grants in flight
         // never add up to more than is left. NULL: the claim was lost, the batch stopped, or no room.
+        // -1: the end game (what is left is under `p_concurrency` estimates) and the worker already holds a
+        // grant: it takes grants one item at a time from here, so that the batch passes its cap by at most
+        // one item's in-flight calls per worker.
         """
         CREATE FUNCTION refinery_grant(p_batch text, p_system text, p_item text, p_worker text, p_attempt bigint,
-                                       p_estimate double precision)
+                                       p_estimate double precision, p_held bigint, p_concurrency bigint)
         RETURNS double precision LANGUAGE plpgsql AS $$
         DECLARE b batches%ROWTYPE; i batch_items%ROWTYPE; slots bigint; amount double precision;
+          left_usd double precision;
         BEGIN
           SELECT * INTO b FROM batches WHERE id = p_batch FOR UPDATE;
           SELECT * INTO i FROM batch_items
@@ -114,11 +118,13 @@ extension PostgresRunStore {
           IF NOT FOUND OR b.status <> 'running' THEN RETURN NULL; END IF;
           IF i.grant_usd > 0 THEN RETURN i.grant_usd; END IF;
           IF b.budget_usd IS NULL THEN RETURN 'Infinity'::double precision; END IF;
-          IF b.spent_usd + b.reserved_usd + p_estimate > b.budget_usd + 1e-12 THEN RETURN NULL; END IF;
+          left_usd := b.budget_usd - b.spent_usd - b.reserved_usd;
+          IF p_held > 0 AND left_usd < p_concurrency * p_estimate THEN RETURN -1; END IF;
+          IF p_estimate > left_usd + 1e-12 THEN RETURN NULL; END IF;
           SELECT GREATEST(1, COALESCE(SUM(concurrency), 0)) INTO slots FROM workers
           WHERE (batch_id = p_batch OR batch_id IS NULL)
             AND heartbeat_at > now() - lease_seconds * interval '1 second';
-          amount := p_estimate + GREATEST(0, b.budget_usd - b.spent_usd - b.reserved_usd - p_estimate) / slots;
+          amount := p_estimate + GREATEST(0, left_usd - p_estimate) / slots;
           UPDATE batch_items SET grant_usd = amount
           WHERE batch_id = p_batch AND system = p_system AND item_id = p_item;
           UPDATE batches SET reserved_usd = reserved_usd + amount WHERE id = p_batch;
@@ -192,7 +198,7 @@ extension PostgresRunStore {
               FROM batch_items
               WHERE batch_id = $1 AND status IN ('pending', 'running', 'cancelled')
                 AND (lease_until IS NULL OR lease_until < now())
-                AND EXISTS (SELECT 1 FROM batches WHERE id = $1 AND status = 'running')
+                AND EXISTS (SELECT 1 FROM batches WHERE id = $1 AND status = 'running' AND detached)
               ORDER BY position, system
               LIMIT $2
               FOR UPDATE SKIP LOCKED
@@ -237,19 +243,36 @@ extension PostgresRunStore {
         return Set(try rows.map { row in try row.decode((String, String).self) }.map { $0.0 + "\u{1F}" + $0.1 })
     }
 
+    /// What the batch budget answers a worker asking for a job's grant.
+    package enum Grant: Sendable, Equatable {
+        /// Run the job with at most this many dollars (`.infinity`: the batch has no budget).
+        case granted(Double)
+        /// Not now: what is left is under `concurrency` estimates and this worker holds grants; ask again
+        /// once they are settled.
+        case later
+        /// No room, the batch stopped, or the claim was lost.
+        case refused
+    }
+
     /// Takes the grant of a claimed job from the batch budget (`refinery_grant`): its estimated maximum
-    /// plus a share of what is left, or `nil` when the claim was lost, the batch stopped, or there is no
-    /// room. `.infinity` when the batch has no budget.
-    package func grant(_ claim: ClaimedItem, worker: String, estimateUSD: Double) async throws -> Double? {
-        try await query(
-            "SELECT refinery_grant($1, $2, $3, $4, $5, $6)", binds: claim.batchID, claim.system, claim.itemID, worker,
-            claim.attempt, estimateUSD
+    /// plus a share of what is left. `held`: the grants this worker holds for jobs in flight.
+    package func grant(
+        _ claim: ClaimedItem, worker: String, estimateUSD: Double, held: Int, concurrency: Int
+    ) async throws -> Grant {
+        let amount = try await query(
+            "SELECT refinery_grant($1, $2, $3, $4, $5, $6, $7, $8)", binds: claim.batchID, claim.system, claim.itemID,
+            worker, claim.attempt, estimateUSD, held, concurrency
         ).first?.decode(Double?.self)
+        guard let amount else { return .refused }
+        return amount < 0 ? .later : .granted(amount)
     }
 
     /// Records a claimed job's result and settles its budget, fenced by the claim: `false` (nothing
     /// written) when another worker holds the job now. `record.costUSD` is its run's cost over all its
     /// attempts (each call is recorded once), so only what was not booked yet is added to the spend.
+    /// Repeated after a lost connection whose commit went through, it finds its own write (same attempt,
+    /// status and finish time), writes the same again, books nothing more (the grant is 0 and the cost
+    /// booked) and answers `true`.
     package func completeItem(_ record: BatchItemRecord, worker: String, attempt: Int) async throws -> Bool {
         let rows = try await query(
             """
@@ -259,7 +282,8 @@ extension PostgresRunStore {
                 finished_at = $15, claimed_by = NULL, lease_until = NULL, grant_usd = 0, booked_usd = $9
               FROM batch_items old
               WHERE old.batch_id = i.batch_id AND old.system = i.system AND old.item_id = i.item_id
-                AND i.batch_id = $1 AND i.system = $2 AND i.item_id = $3 AND i.claimed_by = $4 AND i.attempt = $16
+                AND i.batch_id = $1 AND i.system = $2 AND i.item_id = $3 AND i.attempt = $16
+                AND (i.claimed_by = $4 OR (i.claimed_by IS NULL AND i.status = $5 AND i.finished_at = $15))
               RETURNING old.grant_usd, $9 - old.booked_usd AS newly_spent
             ), settled AS (
               UPDATE batches b SET reserved_usd = b.reserved_usd - done.grant_usd,
@@ -303,14 +327,16 @@ extension PostgresRunStore {
         try await query("UPDATE batches SET status = $2 WHERE id = $1 AND status = 'running'", binds: id, status)
     }
 
-    /// How many jobs of the batch are still to do or in flight (pending, running, released). At zero, a
-    /// running batch gets its final status: `finished` when every job is done, else `failed`.
+    /// How many jobs of the batch are still to do or in flight (pending, running, released); zero for a
+    /// batch that stopped (budget, cancelled): nothing more is claimed from it. At zero, a running batch
+    /// gets its final status: `finished` when every job is done, else `failed`.
     package func settleDetachedBatch(id: String, notDone: Set<String>) async throws -> Int {
         let rows = try await query(
             """
             WITH open AS (
               SELECT count(*) AS n FROM batch_items
               WHERE batch_id = $1 AND status IN ('pending', 'running', 'cancelled')
+                AND EXISTS (SELECT 1 FROM batches WHERE id = $1 AND status = 'running')
             ), final AS (
               UPDATE batches SET status = CASE
                   WHEN EXISTS (SELECT 1 FROM batch_items WHERE batch_id = $1 AND status = ANY($2)) THEN 'failed'

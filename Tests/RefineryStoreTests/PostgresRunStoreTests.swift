@@ -213,7 +213,7 @@ struct PostgresRestartTests {
             group.addTask {
                 // Restart once the writers are under way.
                 try await Task.sleep(for: .milliseconds(150))
-                #expect(try await ServerCommand.run(restart) == 0, "the restart command failed")
+                #expect(try await ServerRestart.run(restart) == 0, "the restart command failed")
                 restarted.done.withLock { $0 = true }
                 return []
             }

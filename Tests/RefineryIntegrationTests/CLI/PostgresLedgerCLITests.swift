@@ -14,6 +14,10 @@ enum PostgresLedger {
         $0.isEmpty ? nil : $0
     }
     static let enabled = url != nil || ProcessInfo.processInfo.environment["CI"] == "true"
+    /// The command that restarts the test server (`.ci/postgres.sh` exports it), for the fault tests.
+    static let restart: String? = ProcessInfo.processInfo.environment["REFINERY_TEST_POSTGRES_RESTART"].flatMap {
+        $0.isEmpty ? nil : $0
+    }
     static let skipReason = Comment(
         rawValue:
             "REFINERY_TEST_POSTGRES names no PostgreSQL server; `source .ci/postgres.sh && postgres_start` starts one")

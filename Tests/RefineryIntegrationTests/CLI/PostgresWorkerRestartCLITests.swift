@@ -78,11 +78,11 @@ extension CLIEndToEnd {
                     while server.requests.count - baseline < referenceCalls / 10 && ContinuousClock.now < deadline {
                         try await Task.sleep(for: .milliseconds(5))
                     }
-                    #expect(try await ServerCommand.run(stop) == 0, "the stop command failed")
+                    #expect(try await ServerRestart.run(stop) == 0, "the stop command failed")
                     let atStop = server.requests.count - baseline
                     try await Task.sleep(for: .seconds(3))
                     let down = workers.map(\.process.isRunning)
-                    #expect(try await ServerCommand.run(start) == 0, "the start command failed")
+                    #expect(try await ServerRestart.run(start) == 0, "the start command failed")
                     let atStart = server.requests.count - baseline
 
                     let finish = ContinuousClock.now + .seconds(90)

@@ -71,6 +71,11 @@ extension CLIEndToEnd {
             "source .ci/postgres.sh && postgres_start": .skip("starts a PostgreSQL server"),
             "refinery \"Why is the sky blue?\" --models claude,codex,gemini --store \"$REFINERY_TEST_POSTGRES\"":
                 .skip("needs the PostgreSQL server of the command before it"),
+            // WorkerCLITests runs detached batches and workers against the test server.
+            "refinery batch consensus --input questions.jsonl --models claude,codex,gemini --store \"$REFINERY_TEST_POSTGRES\" --detach":
+                .skip("needs the PostgreSQL server started above"),
+            "refinery worker --store \"$REFINERY_TEST_POSTGRES\" --concurrency 8 --exit-when-done":
+                .skip("needs the PostgreSQL server started above"),
             "refinery batch consensus --input questions.jsonl --models claude,codex,gemini --dry-run": .run(exit: 0) {
                 #expect($0.contains("2 items"))
             },
