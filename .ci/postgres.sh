@@ -5,6 +5,8 @@
 # folder, password (scram-sha-256) logins over TCP, then exports
 #   REFINERY_TEST_POSTGRES           postgres://refinery:PASSWORD@127.0.0.1:PORT/refinery_test
 #   REFINERY_TEST_POSTGRES_RESTART   a command that restarts the server (the fault test runs it)
+#   REFINERY_TEST_POSTGRES_STOP, REFINERY_TEST_POSTGRES_START   stop it, start it again (the workers'
+#                                    outage test keeps it down for a few seconds in between)
 # postgres_stop: stops the server and removes the folder.
 # PostgreSQL refuses to run as root: as root, the server runs as the `postgres` user.
 
@@ -48,6 +50,8 @@ EOF
         -c 'CREATE DATABASE refinery_test' || return 1
     export REFINERY_TEST_POSTGRES="postgres://refinery:$password@127.0.0.1:$port/refinery_test"
     export REFINERY_TEST_POSTGRES_RESTART="$PG_TEST_CTL -m fast restart"
+    export REFINERY_TEST_POSTGRES_STOP="$PG_TEST_CTL -m fast stop"
+    export REFINERY_TEST_POSTGRES_START="$PG_TEST_CTL start"
     echo "postgres.sh: PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($PG_TEST_DIR)"
 }
 

@@ -58,6 +58,26 @@ enum PostgresLedger {
                 throw error
             }
         }
+
+        /// The sandbox environment pointed at `server`, with this database's password in PGPASSWORD.
+        func environment(_ sandbox: Sandbox, _ server: FakeServer) -> [String: String] {
+            var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+            environment["PGPASSWORD"] = password
+            return environment
+        }
+    }
+
+    /// Writes `count` questions to the sandbox's `in.jsonl` (ids `q0`, `q1`, ...), a batch's input.
+    static func writeQuestions(_ count: Int, to sandbox: Sandbox) throws -> [String] {
+        let questions = (1...count).map { "What is \($0)+\($0)?" }
+        let input = questions.enumerated().map { #"{"id":"q\#($0.offset)","question":"\#($0.element)"}"# }
+        try sandbox.write("in.jsonl", Data((input.joined(separator: "\n") + "\n").utf8))
+        return questions
+    }
+
+    /// The requests `server` received after its first `start` that were about `question`.
+    static func hits(_ server: FakeServer, _ question: String, since start: Int) -> Int {
+        server.requests.dropFirst(start).filter { $0.body.contains(question) }.count
     }
 }
 
@@ -84,8 +104,7 @@ extension CLIEndToEnd {
                 try await FakeServer.run { server in
                     var outputs: [String] = []
                     server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
-                    var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
-                    environment["PGPASSWORD"] = database.password
+                    let environment = database.environment(sandbox, server)
                     let run = try await binary.run(
                         arguments(database.url), environment: environment, directory: sandbox.root)
                     outputs += [run.stdout, run.stderr]
@@ -204,8 +223,7 @@ extension CLIEndToEnd {
                 try await FakeServer.run { server in
                     server.route(
                         FakeOpenAI.path, .delayed(Self.delay, FakeOpenAI.completion(CLIHarness.universalReply())))
-                    var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
-                    environment["PGPASSWORD"] = database.password
+                    let environment = database.environment(sandbox, server)
                     let reference = try await binary.run(
                         arguments(sandbox.root.appendingPathComponent("reference.db").path), environment: environment,
                         directory: sandbox.root)
@@ -263,9 +281,7 @@ extension CLIEndToEnd {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
-            let questions = (1...6).map { "What is \($0)+\($0)?" }
-            let input = questions.enumerated().map { #"{"id":"q\#($0.offset)","question":"\#($0.element)"}"# }
-            try sandbox.write("in.jsonl", Data((input.joined(separator: "\n") + "\n").utf8))
+            let questions = try PostgresLedger.writeQuestions(6, to: sandbox)
             let database = try await PostgresLedger.Database()
             let outputs = try await database.use {
                 try await FakeServer.run { server in
@@ -273,14 +289,13 @@ extension CLIEndToEnd {
                     server.route(
                         FakeOpenAI.path, .delayed(.milliseconds(60), FakeOpenAI.completion(CLIHarness.universalReply()))
                     )
-                    var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
-                    environment["PGPASSWORD"] = database.password
+                    let environment = database.environment(sandbox, server)
                     let batch = [
                         "batch", "consensus", "--input", "in.jsonl", "--models", CLIHarness.threeModels,
                         "--concurrency", "2", "--seed", "3",
                     ]
                     func hits(_ question: String, since start: Int) -> Int {
-                        server.requests.dropFirst(start).filter { $0.body.contains(question) }.count
+                        PostgresLedger.hits(server, question, since: start)
                     }
                     let reference = try await binary.run(
                         batch + ["--store", "reference.db", "--output", "reference.jsonl"], environment: environment,
