@@ -108,7 +108,7 @@ extension RunService {
             batchID: batchID, itemID: job.itemID, system: job.system, position: job.position, runID: runID,
             status: "running")
         do {
-            if earlier != nil, let stored = try await existingRun(runID, store: store) {
+            if earlier != nil, let stored = try await store.run(exactID: runID) {
                 if Self.resumableStatuses.contains(stored.status) || earlier?.status == Self.cutByBatchBudget {
                     // The run started before the interruption (or the batch budget): resume it, so its
                     // finished calls are served from the ledger and not paid twice.
@@ -144,14 +144,6 @@ extension RunService {
             record.error = String(describing: error)
             record.finishedAt = Date()
             return record
-        }
-    }
-
-    private func existingRun(_ id: String, store: any RunStore) async throws -> StoredRun? {
-        do {
-            return try await store.run(id: id)
-        } catch let error as StoreError where error.code == .notFound {
-            return nil
         }
     }
 

@@ -156,8 +156,10 @@ extension RunService {
 
     /// The plan of a detached batch as a worker runs it (its jobs by key), refused when its input file
     /// or a workflow differs here from what was enqueued.
-    func workerPlan(batchID: String, concurrency: Int, debug: Bool) async throws -> (BatchPlan, [String: BatchJob]) {
-        let store = try await openStore()
+    /// Reads through the worker's own `store`: a worker holds one ledger connection for all its batches.
+    func workerPlan(
+        batchID: String, concurrency: Int, debug: Bool, store: PostgresRunStore
+    ) async throws -> (BatchPlan, [String: BatchJob]) {
         let record = try await store.batch(id: batchID)
         var spec = try BatchSpec.decode(record.specJSON, batchID: record.id)
         spec.concurrency = max(1, concurrency)

@@ -68,6 +68,12 @@ extension PostgresRunStore {
         try await fetchRun(id: id).run
     }
 
+    /// The run with exactly this id, `nil` when none is recorded (an index look-up, never a prefix scan).
+    public func run(exactID id: String) async throws -> StoredRun? {
+        guard let row = try await query("SELECT * FROM runs WHERE id = $1", binds: id).first else { return nil }
+        return try decodeRun(row.makeRandomAccess()).run
+    }
+
     /// Runs, newest first.
     public func listRuns(limit: Int = 50) async throws -> [RunSummary] {
         let rows = try await query(
@@ -132,8 +138,14 @@ extension PostgresRunStore {
     }
 
     private func fetchRun(id: String) async throws -> (run: StoredRun, templateHashes: [String]) {
-        let row = try await rowByIDOrPrefix(
-            in: "runs", id: id, notFound: "No run with id \(id). `refinery runs list` shows the recorded runs.")
+        try decodeRun(
+            try await rowByIDOrPrefix(
+                in: "runs", id: id, notFound: "No run with id \(id). `refinery runs list` shows the recorded runs."))
+    }
+
+    private nonisolated func decodeRun(
+        _ row: PostgresRandomAccessRow
+    ) throws -> (run: StoredRun, templateHashes: [String]) {
         let run = StoredRun(
             id: try row["id"].decode(String.self), workflowName: try row["workflow_name"].decode(String.self),
             status: try row["status"].decode(String.self), prompt: try row["prompt"].decode(String.self),

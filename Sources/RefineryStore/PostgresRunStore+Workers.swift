@@ -103,7 +103,8 @@ extension PostgresRunStore {
         // never add up to more than is left. NULL: the claim was lost, the batch stopped, or no room.
         // -1: the end game (what is left is under `p_concurrency` estimates) and the worker already holds a
         // grant: it takes grants one item at a time from here, so that the batch passes its cap by at most
-        // one item's in-flight calls per worker.
+        // one item's in-flight calls per worker; also when the job does not fit but grants are in flight,
+        // since their runs give back what they do not spend (the batch stops only when nothing is).
         """
         CREATE FUNCTION refinery_grant(p_batch text, p_system text, p_item text, p_worker text, p_attempt bigint,
                                        p_estimate double precision, p_held bigint, p_concurrency bigint)
@@ -120,7 +121,12 @@ extension PostgresRunStore {
           IF b.budget_usd IS NULL THEN RETURN 'Infinity'::double precision; END IF;
           left_usd := b.budget_usd - b.spent_usd - b.reserved_usd;
           IF p_held > 0 AND left_usd < p_concurrency * p_estimate THEN RETURN -1; END IF;
-          IF p_estimate > left_usd + 1e-12 THEN RETURN NULL; END IF;
+          IF p_estimate > left_usd + 1e-12 THEN
+            -- Grants in flight (any worker's) give back what their runs do not spend: ask again once they
+            -- are settled. No room with nothing in flight is final.
+            IF b.reserved_usd > 1e-12 THEN RETURN -1; END IF;
+            RETURN NULL;
+          END IF;
           SELECT GREATEST(1, COALESCE(SUM(concurrency), 0)) INTO slots FROM workers
           WHERE (batch_id = p_batch OR batch_id IS NULL)
             AND heartbeat_at > now() - lease_seconds * interval '1 second';

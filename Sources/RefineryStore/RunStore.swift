@@ -22,8 +22,11 @@ public protocol RunStore: RunLedger, BatchLedger {
     func finishRun(id: String, _ completion: RunCompletion) async throws
     /// Records (or, on resume, replaces) the close decision of a round.
     func recordRound(runID: String, round: Int, decisionJSON: String, at date: Date) async throws
-    /// The run with this id, or the only run whose id starts with it.
+    /// The run with this id, or the only run whose id starts with it (what a user types).
     func run(id: String) async throws -> StoredRun
+    /// The run with exactly this id, `nil` when none is recorded: what the batch runner asks of every
+    /// item, so it never pays for a prefix search (a scan of every run on PostgreSQL).
+    func run(exactID id: String) async throws -> StoredRun?
     /// Runs, newest first, at most `limit`.
     func listRuns(limit: Int) async throws -> [RunSummary]
     /// The calls of a run, in recording order.

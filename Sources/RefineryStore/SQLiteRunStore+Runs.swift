@@ -62,6 +62,11 @@ extension SQLiteRunStore {
         try await readAsync { db in try Self.fetchRun(db, id: id).run }
     }
 
+    /// The run with exactly this id, `nil` when none is recorded.
+    public func run(exactID id: String) async throws -> StoredRun? {
+        try await readAsync { db in try RunRow.fetchOne(db, key: id)?.run }
+    }
+
     /// Runs, newest first.
     public func listRuns(limit: Int = 50) async throws -> [RunSummary] {
         try await readAsync { db in

@@ -209,6 +209,11 @@ func withStore(
             // LIKE's wildcards in an id are matched literally.
             #expect(try await store.run(id: "a_c%").id == "a_c%\\")
             #expect(try await store.run(id: "a_").id == "a_c%\\")
+            // The batch runner's look-up takes the whole id only: a prefix is not a run.
+            #expect(try await store.run(exactID: "abd-new")?.id == "abd-new")
+            #expect(try await store.run(exactID: "abd") == nil)
+            #expect(try await store.run(exactID: "a_c%") == nil)
+            #expect(try await store.run(exactID: "zzz") == nil)
             for (id, code) in [("ab", StoreError.Code.ambiguousID), ("zzz", .notFound), ("", .notFound)] {
                 do {
                     _ = try await store.run(id: id)

@@ -65,6 +65,7 @@ struct DiscardingStore: RunStore {
     func finishRun(id: String, _ completion: RunCompletion) async throws {}
     func recordRound(runID: String, round: Int, decisionJSON: String, at date: Date) async throws {}
     func run(id: String) async throws -> StoredRun { throw Self.notFound }
+    func run(exactID id: String) async throws -> StoredRun? { nil }
     func listRuns(limit: Int) async throws -> [RunSummary] { [] }
     func calls(runID: String) async throws -> [CallRecord] { [] }
     func rounds(runID: String) async throws -> [RoundRecord] { [] }

@@ -59,7 +59,8 @@ actor Worker {
                         if !batches.contains(batchID) { batches.append(batchID) }
                         recorded += session.recorded
                         lost += session.lost
-                        worked = true
+                        // A session that ran nothing (the budget said "later") waits like an idle worker.
+                        worked = worked || session.recorded + session.lost > 0
                     } catch let error as InputError where only == nil {
                         // Another batch may still be runnable here: this one is left to other workers.
                         try await store.releaseClaims(worker: id)
@@ -90,7 +91,8 @@ actor Worker {
 
     private func plan(_ batchID: String) async throws -> (BatchPlan, [String: BatchJob]) {
         if let plan = plans[batchID] { return plan }
-        let plan = try await service.workerPlan(batchID: batchID, concurrency: concurrency, debug: request.debug)
+        let plan = try await service.workerPlan(
+            batchID: batchID, concurrency: concurrency, debug: request.debug, store: store)
         plans[batchID] = plan
         return plan
     }
