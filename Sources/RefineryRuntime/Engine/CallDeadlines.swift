@@ -32,11 +32,24 @@ final class CallDeadlines: Sendable {
         let task: UnsafeCurrentTask
     }
 
+    /// A streamed call's idle limit and the error its provider gives when it passes.
+    private final class IdleLimit: Sendable {
+        let limit: Duration
+        let error: ProviderError
+
+        init(limit: Duration, error: ProviderError) {
+            self.limit = limit
+            self.error = error
+        }
+    }
+
     private struct Entry {
         var deadline: Duration
         var task: TaskHandle
         /// The longest silence allowed between two pieces of a streamed reply, once the stream started.
-        var idle: (limit: Duration, error: ProviderError)?
+        /// Boxed: a `ProviderError` inline would make every entry (thousands in a wide round) several
+        /// times larger, though most calls never start a stream.
+        var idle: IdleLimit?
         /// When the last piece arrived (or the idle watch started).
         var lastActivity: Duration = .zero
 
@@ -107,7 +120,7 @@ final class CallDeadlines: Sendable {
         let now = clock.elapsed()
         let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard state.entries[id] != nil else { return nil }
-            state.entries[id]?.idle = (limit, error)
+            state.entries[id]?.idle = IdleLimit(limit: limit, error: error)
             state.entries[id]?.lastActivity = now
             return Self.arm(&state, due: now + limit)
         }
