@@ -10,6 +10,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import Synchronization
 public import RefineryRuntime
 
 /// The run store and call ledger, backed by a PostgreSQL server.
@@ -197,7 +198,8 @@ public actor PostgresRunStore: RunStore {
             do {
                 // The EventLoopFuture API, not the async one: a write must still commit in a cancelled task
                 // (after Ctrl-C the finished calls and the run's outcome are recorded).
-                return try await connection.query(statement, logger: Self.logger).get().rows
+                return try await Self.answer(connection.query(statement, logger: Self.logger), on: connection)
+                    .get().rows
             } catch {
                 let lost = Self.isConnectionLoss(error, connection: connection)
                 guard lost, ContinuousClock.now < deadline else {
@@ -206,6 +208,38 @@ public actor PostgresRunStore: RunStore {
                 drop(connection)
                 try await Self.pause()
             }
+        }
+    }
+
+    /// `query`'s result, or a failure once its connection has been closed for a second without it.
+    /// postgres-nio can leave a query unanswered when the connection closes under it (a server restart
+    /// at the wrong moment; vapor/postgres-nio#487, reverted in #501): the statement then waited
+    /// forever instead of being repeated on a new connection. A slow statement on a live connection is
+    /// never cut short.
+    static func answer(
+        _ query: EventLoopFuture<PostgresQueryResult>, on connection: PostgresConnection
+    ) -> EventLoopFuture<PostgresQueryResult> {
+        let promise = query.eventLoop.makePromise(of: PostgresQueryResult.self)
+        let settled = SettledOnce()
+        query.whenComplete { result in
+            if settled.claim() { promise.completeWith(result) }
+        }
+        watchClosing(connection, promise: promise, settled: settled, closedChecks: 0)
+        return promise.futureResult
+    }
+
+    private static func watchClosing(
+        _ connection: PostgresConnection, promise: EventLoopPromise<PostgresQueryResult>, settled: SettledOnce,
+        closedChecks: Int
+    ) {
+        promise.futureResult.eventLoop.scheduleTask(in: .milliseconds(250)) {
+            guard !settled.isClaimed else { return }
+            let checks = connection.isClosed ? closedChecks + 1 : 0
+            guard checks < 4 else {
+                if settled.claim() { promise.fail(UnansweredOnClosedConnection()) }
+                return
+            }
+            watchClosing(connection, promise: promise, settled: settled, closedChecks: checks)
         }
     }
 
@@ -404,4 +438,25 @@ extension Optional: PostgresBindable where Wrapped: PostgresBindable {
         case .none: bindings.appendNull()
         }
     }
+}
+
+/// Whichever of a query's answer and its watchdog comes first completes the promise.
+private final class SettledOnce: Sendable {
+    private let state = Mutex(false)
+
+    var isClaimed: Bool { state.withLock { $0 } }
+
+    /// `true` for the first caller only.
+    func claim() -> Bool {
+        state.withLock { claimed in
+            defer { claimed = true }
+            return !claimed
+        }
+    }
+}
+
+/// A query left unanswered on a closed connection (see ``PostgresRunStore/answer(_:on:)``); the
+/// statement is repeated on a new connection.
+private struct UnansweredOnClosedConnection: Error, CustomStringConvertible {
+    var description: String { "the connection closed before the server answered" }
 }
