@@ -28,7 +28,10 @@ served (no call paid twice); no (run, round, node) recorded twice.
                         [--fsync on|off]
 """
 import argparse, asyncio, json, os, shlex, shutil, statistics, subprocess, sys, tempfile, threading, time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import realpath  # noqa: E402  (the fake's start-up, its /stats and the sandbox are shared)
+from realpath import fake_stats  # noqa: E402
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(here)
@@ -165,25 +168,10 @@ class WireCounter:
 
 # --- refinery and the fake -------------------------------------------------------------------------------
 
-def start_fake(path):
-    fake = subprocess.Popen([path, "--delay-ms", "0"], stdout=subprocess.PIPE, text=True)
-    return fake, int(fake.stdout.readline())
-
-
-def fake_stats(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats") as reply:
-        return json.load(reply)
-
-
 def sandbox(port, password):
-    home = tempfile.mkdtemp(prefix="refinery-workers-")
-    os.makedirs(f"{home}/config/refinery")
-    with open(f"{home}/config/refinery/providers.yaml", "w") as f:
-        f.write(f'providers:\n  - {{ name: fake, base_url: "http://127.0.0.1:{port}" }}\n')
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "NO_COLOR": "1",
-        "XDG_DATA_HOME": f"{home}/data", "XDG_CONFIG_HOME": f"{home}/config", "PGPASSWORD": password,
-    }
+    """realpath.py's sandbox (providers.yaml naming the fake, XDG folders), with the database password."""
+    home, env = realpath.sandbox(port, "openai")
+    env["PGPASSWORD"] = password
     return home, env
 
 
@@ -369,7 +357,7 @@ def main():
         print(f"load average before: {f.read().split()[:3]}, {os.cpu_count()} cores")
     cluster = Cluster(args.fsync)
     version = cluster.sql("postgres", "SHOW server_version")[0][0]
-    fake, fake_port = start_fake(args.fake)
+    fake, fake_port = realpath.start_fake(args.fake, 0)
     work = tempfile.mkdtemp(prefix="refinery-workers-input-")
     try:
         input_path = f"{work}/questions.jsonl"
