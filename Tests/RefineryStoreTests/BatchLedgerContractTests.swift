@@ -27,6 +27,7 @@ extension Fixture {
 
 /// One batch contract, run against both stores: what `batch`, `bench`, `batch resume` and `batch list`
 /// rely on holds whichever database keeps the ledger.
+extension PostgresServerSuites {
 @Suite(.timeLimit(.minutes(2))) struct BatchLedgerContractTests {
     @Test(arguments: StoreKind.available)
     func aBatchRoundTripsIsFoundByPrefixAndItsStatusChanges(kind: StoreKind) async throws {
@@ -126,4 +127,5 @@ extension Fixture {
             #expect(stored == "openai: denied for [REDACTED]")
         }
     }
+}
 }

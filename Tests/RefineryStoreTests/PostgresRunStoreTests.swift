@@ -194,6 +194,7 @@ struct PostgresRunStoreTests {
 
 /// The server restarted (`pg_ctl restart`) while calls are being recorded: the store waits for it,
 /// reconnects, and every call `record` returned for is in the ledger, once.
+extension PostgresServerSuites {
 @Suite(
     .enabled(
         if: PostgresTestServer.requiredByCI
@@ -244,6 +245,7 @@ struct PostgresRestartTests {
         await store.close()
         await database.drop()
     }
+}
 }
 
 /// Set once the server was restarted; read by every writer.

@@ -60,6 +60,7 @@ func withStore(
 
 /// One ledger contract, run against both stores: what `run`, `resume` and `runs list|show|export`
 /// rely on must hold whichever database keeps the ledger.
+extension PostgresServerSuites {
 @Suite(.timeLimit(.minutes(2))) struct RunStoreContractTests {
     @Test(.enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
     func thePostgresCasesRun() throws {
@@ -280,4 +281,5 @@ func withStore(
             #expect(try await store.run(id: "run-1").status == "cancelled")
         }
     }
+}
 }
