@@ -118,7 +118,7 @@ extension PostgresRunStore {
     /// fix, the connection's error otherwise.
     private func migrate(on connection: PostgresConnection) async throws {
         func run(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) async throws -> [PostgresRow] {
-            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: Self.logger).get().rows
+            try await Self.run(PostgresQuery(unsafeSQL: sql, binds: binds), on: connection)
         }
         // An up-to-date schema needs no lock and no DDL: a team member granted only reads and writes on the
         // tables (not CREATE, PostgreSQL 15's default for non-owners) opens it like its owner.

@@ -10,8 +10,8 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
-import Synchronization
 public import RefineryRuntime
+import Synchronization
 
 /// The run store and call ledger, backed by a PostgreSQL server.
 ///
@@ -178,6 +178,14 @@ public actor PostgresRunStore: RunStore {
         return results
     }
 
+    /// Runs `sql` on a connection of its own that is closed first: what a statement meets when the server
+    /// closes its connection just before the statement is written. Tests check that it fails, not waits.
+    package func executeOnClosedConnectionForTesting(_ sql: String) async throws {
+        let connection = try await connect(until: .now + reconnectWindow)
+        try await connection.close()
+        _ = try await Self.run(PostgresQuery(unsafeSQL: sql), on: connection)
+    }
+
     // MARK: Statements
 
     /// Runs `sql` with `binds` and returns its rows, reconnecting (within ``reconnectWindow``) if the
@@ -196,10 +204,7 @@ public actor PostgresRunStore: RunStore {
         while true {
             let connection = try await liveConnection(until: deadline)
             do {
-                // The EventLoopFuture API, not the async one: a write must still commit in a cancelled task
-                // (after Ctrl-C the finished calls and the run's outcome are recorded).
-                return try await Self.answer(connection.query(statement, logger: Self.logger), on: connection)
-                    .get().rows
+                return try await Self.run(statement, on: connection)
             } catch {
                 let lost = Self.isConnectionLoss(error, connection: connection)
                 guard lost, ContinuousClock.now < deadline else {
@@ -211,12 +216,21 @@ public actor PostgresRunStore: RunStore {
         }
     }
 
+    /// Runs one statement on `connection`: every statement the store sends goes through here.
+    ///
+    /// The EventLoopFuture API, not the async one: a write must still commit in a cancelled task (after
+    /// Ctrl-C the finished calls and the run's outcome are recorded). And the answer is watched: postgres-nio
+    /// leaves a statement unanswered when it is written to a connection the server has just closed (a
+    /// restart at the wrong moment; the write fails with no promise to tell, vapor/postgres-nio#487,
+    /// reverted in #501), so a statement whose connection has been closed for a second without an answer
+    /// fails with a connection loss, and the caller repeats it on a new connection. A slow statement on a
+    /// live connection is never cut short.
+    static func run(_ statement: PostgresQuery, on connection: PostgresConnection) async throws -> [PostgresRow] {
+        try await answer(connection.query(statement, logger: logger), on: connection).get().rows
+    }
+
     /// `query`'s result, or a failure once its connection has been closed for a second without it.
-    /// postgres-nio can leave a query unanswered when the connection closes under it (a server restart
-    /// at the wrong moment; vapor/postgres-nio#487, reverted in #501): the statement then waited
-    /// forever instead of being repeated on a new connection. A slow statement on a live connection is
-    /// never cut short.
-    static func answer(
+    private static func answer(
         _ query: EventLoopFuture<PostgresQueryResult>, on connection: PostgresConnection
     ) -> EventLoopFuture<PostgresQueryResult> {
         let promise = query.eventLoop.makePromise(of: PostgresQueryResult.self)
@@ -455,7 +469,7 @@ private final class SettledOnce: Sendable {
     }
 }
 
-/// A query left unanswered on a closed connection (see ``PostgresRunStore/answer(_:on:)``); the
+/// A query left unanswered on a closed connection (see ``PostgresRunStore/run(_:on:)``); the
 /// statement is repeated on a new connection.
 private struct UnansweredOnClosedConnection: Error, CustomStringConvertible {
     var description: String { "the connection closed before the server answered" }

@@ -27,7 +27,6 @@ extension Fixture {
 
 /// One batch contract, run against both stores: what `batch`, `bench`, `batch resume` and `batch list`
 /// rely on holds whichever database keeps the ledger.
-extension PostgresServerSuites {
 @Suite(.timeLimit(.minutes(2))) struct BatchLedgerContractTests {
     @Test(arguments: StoreKind.available)
     func aBatchRoundTripsIsFoundByPrefixAndItsStatusChanges(kind: StoreKind) async throws {
@@ -127,5 +126,4 @@ extension PostgresServerSuites {
             #expect(stored == "openai: denied for [REDACTED]")
         }
     }
-}
 }

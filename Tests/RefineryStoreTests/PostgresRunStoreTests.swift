@@ -192,60 +192,135 @@ struct PostgresRunStoreTests {
     }
 }
 
-/// The server restarted (`pg_ctl restart`) while calls are being recorded: the store waits for it,
-/// reconnects, and every call `record` returned for is in the ledger, once.
-extension PostgresServerSuites {
-@Suite(
-    .enabled(
-        if: PostgresTestServer.requiredByCI
-            || ProcessInfo.processInfo.environment["REFINERY_TEST_POSTGRES_RESTART"] != nil,
-        "REFINERY_TEST_POSTGRES_RESTART names no command restarting the test server (.ci/postgres.sh sets it)"),
-    .timeLimit(.minutes(2)))
+/// The server restarted (`pg_ctl restart`) under the store: it waits for it, reconnects, and nothing is lost
+/// or left waiting. On the fault server, one fault test at a time.
+@Suite(.enabled(if: FaultServer.enabled, Comment(rawValue: FaultServer.skipReason)), .timeLimit(.minutes(2)))
 struct PostgresRestartTests {
+    /// Every call `record` returned for is in the ledger, once.
     @Test func aRestartMidRunLosesNoRecordedCall() async throws {
-        let restart = try #require(
-            ProcessInfo.processInfo.environment["REFINERY_TEST_POSTGRES_RESTART"],
-            "REFINERY_TEST_POSTGRES_RESTART (set by .ci/postgres.sh) restarts the server")
-        let database = try await PostgresTestServer.Database()
-        let store = try await database.open()
-        try await store.createRun(Fixture.run(id: "run-1"))
-        let restarted = RestartFlag()
-        let recorded = try await withThrowingTaskGroup(of: [String].self) { group in
-            group.addTask {
-                // Restart once the writers are under way.
-                try await Task.sleep(for: .milliseconds(150))
-                #expect(try await ServerRestart.run(restart) == 0, "the restart command failed")
-                restarted.done.withLock { $0 = true }
-                return []
-            }
-            // Eight writers, one call at a time each, from before the restart until 20 calls each after it
-            // (at most 1,000 each, should the restart never end).
-            for writer in 0..<8 {
+        let restart = try #require(FaultServer.restart, "CI=true requires REFINERY_TEST_POSTGRES_RESTART")
+        try await FaultServer.exclusively {
+            let database = try await PostgresTestServer.Database(onFaultServer: true)
+            let store = try await database.open()
+            try await store.createRun(Fixture.run(id: "run-1"))
+            let restarted = RestartFlag()
+            let recorded = try await withThrowingTaskGroup(of: [String].self) { group in
                 group.addTask {
-                    var nodes: [String] = []
-                    var afterRestart = 0
-                    while afterRestart < 20 && nodes.count < 1000 {
-                        let node = "s1.evaluate[w\(writer)#\(nodes.count)]"
-                        try await store.record(Fixture.call(node: node, hash: node))
-                        nodes.append(node)
-                        if restarted.done.withLock({ $0 }) { afterRestart += 1 }
-                        try await Task.sleep(for: .milliseconds(10))
+                    // Restart once the writers are under way.
+                    try await Task.sleep(for: .milliseconds(150))
+                    #expect(try await ServerRestart.run(restart) == 0, "the restart command failed")
+                    restarted.done.withLock { $0 = true }
+                    return []
+                }
+                // Eight writers, one call at a time each, from before the restart until 20 calls each after it
+                // (at most 1,000 each, should the restart never end).
+                for writer in 0..<8 {
+                    group.addTask {
+                        var nodes: [String] = []
+                        var afterRestart = 0
+                        while afterRestart < 20 && nodes.count < 1000 {
+                            let node = "s1.evaluate[w\(writer)#\(nodes.count)]"
+                            try await store.record(Fixture.call(node: node, hash: node))
+                            nodes.append(node)
+                            if restarted.done.withLock({ $0 }) { afterRestart += 1 }
+                            try await Task.sleep(for: .milliseconds(10))
+                        }
+                        return nodes
                     }
-                    return nodes
+                }
+                return try await group.reduce(into: [String]()) { $0 += $1 }
+            }
+            // The writers really lost their connection: the store connected again.
+            #expect(await store.connectionsOpened >= 2)
+            // Every call `record` returned for is there, once.
+            let calls = try await store.calls(runID: "run-1")
+            #expect(calls.count == recorded.count)
+            #expect(Set(calls.map(\.node)) == Set(recorded))
+            await store.close()
+            await database.drop()
+        }
+    }
+
+    /// Stores opened (connect, migrate, read) again and again while the server restarts every few hundred
+    /// milliseconds: each open either succeeds or fails with an error, none waits past its bound. Before
+    /// every statement went through one watched path, the migration's statements were sent without the
+    /// watch, and about one open in 250 written just as the server closed its connection waited forever
+    /// (`refinery runs list` in a loop against restarts reproduced it; so did CI).
+    @Test func storesOpenedDuringRestartsNeverWaitForever() async throws {
+        let restart = try #require(FaultServer.restart, "CI=true requires REFINERY_TEST_POSTGRES_RESTART")
+        try await FaultServer.exclusively {
+            let database = try await PostgresTestServer.Database(onFaultServer: true)
+            try await database.open().close()
+            let until = ContinuousClock.now + .seconds(15)
+            let outcomes = try await withThrowingTaskGroup(of: (opened: Int, stuck: Int).self) { group in
+                group.addTask {
+                    while ContinuousClock.now < until {
+                        try await Task.sleep(for: .milliseconds(Int.random(in: 100...600)))
+                        #expect(try await ServerRestart.run(restart) == 0, "the restart command failed")
+                    }
+                    return (0, 0)
+                }
+                for _ in 0..<4 {
+                    group.addTask {
+                        var opened = 0
+                        var stuck = 0
+                        while ContinuousClock.now < until && stuck == 0 {
+                            // A store that waits forever cannot be cancelled (its writes must commit after
+                            // Ctrl-C): it is left behind in a task of its own and counted.
+                            let finished = await Self.finishes(within: .seconds(40)) {
+                                let store = try await database.open()
+                                _ = try await store.listRuns(limit: 5)
+                                await store.close()
+                            }
+                            if finished { opened += 1 } else { stuck += 1 }
+                        }
+                        return (opened, stuck)
+                    }
+                }
+                return try await group.reduce(into: (opened: 0, stuck: 0)) {
+                    $0.opened += $1.opened
+                    $0.stuck += $1.stuck
                 }
             }
-            return try await group.reduce(into: [String]()) { $0 += $1 }
+            #expect(outcomes.stuck == 0, "\(outcomes.stuck) stores waited past 40 s")
+            #expect(outcomes.opened > 20)
+            await database.drop()
         }
-        // The writers really lost their connection: the store connected again.
-        #expect(await store.connectionsOpened >= 2)
-        // Every call `record` returned for is there, once.
-        let calls = try await store.calls(runID: "run-1")
-        #expect(calls.count == recorded.count)
-        #expect(Set(calls.map(\.node)) == Set(recorded))
-        await store.close()
-        await database.drop()
     }
-}
+
+    /// A statement written to a connection that has just closed fails (and `execute` repeats it on a new
+    /// connection) instead of waiting forever: postgres-nio never answers it.
+    @Test func aStatementOnAClosedConnectionFails() async throws {
+        try await FaultServer.exclusively {
+            let database = try await PostgresTestServer.Database(onFaultServer: true)
+            let store = try await database.open()
+            let finished = await Self.finishes(within: .seconds(20)) {
+                await #expect(throws: (any Error).self) {
+                    try await store.executeOnClosedConnectionForTesting("SELECT 1")
+                }
+            }
+            #expect(finished, "the statement waited past 20 s")
+            await store.close()
+            await database.drop()
+        }
+    }
+
+    /// Whether `body` (succeeding or failing) returns within `limit`; it runs in a task of its own, left
+    /// behind if it does not.
+    static func finishes(within limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async -> Bool {
+        let done = RestartFlag()
+        let work = Task {
+            try? await body()
+            done.done.withLock { $0 = true }
+        }
+        let until = ContinuousClock.now + limit
+        while ContinuousClock.now < until {
+            if done.done.withLock({ $0 }) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        _ = work
+        return done.done.withLock { $0 }
+    }
 }
 
 /// Set once the server was restarted; read by every writer.

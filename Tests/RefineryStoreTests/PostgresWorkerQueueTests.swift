@@ -9,7 +9,8 @@ struct PostgresWorkerQueueTests {
     private func enqueue(_ store: PostgresRunStore, items: Int, budget: Double?) async throws -> String {
         let id = "batch-\(UUID().uuidString.prefix(8))"
         let record = BatchRecord(
-            id: id, kind: "batch", createdAt: Fixture.date, workflow: "consensus", specJSON: "{}", inputPath: "in.jsonl",
+            id: id, kind: "batch", createdAt: Fixture.date, workflow: "consensus", specJSON: "{}",
+            inputPath: "in.jsonl",
             inputSHA256: "ff", total: items)
         try await store.enqueueBatch(
             record,

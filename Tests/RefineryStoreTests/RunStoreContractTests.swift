@@ -24,7 +24,8 @@ struct ContractStore: Sendable {
     /// The migrations every store of this build has applied: the same names in both, and PostgreSQL's
     /// `v3-workers` (the worker queue, which only a shared store has).
     static func migrations(_ kind: StoreKind) -> [String] {
-        kind == .postgres ? ["v1-runs-rounds-calls", "v2-batches", "v3-workers"] : ["v1-runs-rounds-calls", "v2-batches"]
+        kind == .postgres
+            ? ["v1-runs-rounds-calls", "v2-batches", "v3-workers"] : ["v1-runs-rounds-calls", "v2-batches"]
     }
 
     static func make(_ kind: StoreKind, redactor: Redactor = Redactor()) async throws -> ContractStore {
@@ -60,7 +61,6 @@ func withStore(
 
 /// One ledger contract, run against both stores: what `run`, `resume` and `runs list|show|export`
 /// rely on must hold whichever database keeps the ledger.
-extension PostgresServerSuites {
 @Suite(.timeLimit(.minutes(2))) struct RunStoreContractTests {
     @Test(.enabled(if: PostgresTestServer.enabled, PostgresTestServer.skipReason))
     func thePostgresCasesRun() throws {
@@ -281,5 +281,4 @@ extension PostgresServerSuites {
             #expect(try await store.run(id: "run-1").status == "cancelled")
         }
     }
-}
 }

@@ -2,6 +2,7 @@ import Foundation
 import RefineryCompiler
 import RefineryRuntime
 import RefineryStore
+import RefineryTestSupport
 import Testing
 
 /// A fresh temporary database file, removed by the caller with `cleanup()`.
@@ -90,8 +91,14 @@ enum PostgresTestServer {
         let location: PostgresLocation
         private let admin: PostgresRunStore
 
-        init() async throws {
-            let base = try PostgresTestServer.location()
+        /// On the shared test server, or with `onFaultServer` on the one the fault tests restart.
+        init(onFaultServer: Bool = false) async throws {
+            let base =
+                onFaultServer
+                ? try PostgresLocation(
+                    url: try #require(FaultServer.url, "CI=true requires REFINERY_TEST_POSTGRES_FAULTS"),
+                    environment: [:])
+                : try PostgresTestServer.location()
             admin = try await PostgresRunStore.open(base)
             var location = base
             location.database = "refinery_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()

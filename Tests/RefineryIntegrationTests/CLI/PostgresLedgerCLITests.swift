@@ -1,6 +1,7 @@
 import Foundation
 import Refinery
 import RefineryStore
+import RefineryTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -14,10 +15,6 @@ enum PostgresLedger {
         $0.isEmpty ? nil : $0
     }
     static let enabled = url != nil || ProcessInfo.processInfo.environment["CI"] == "true"
-    /// The command that restarts the test server (`.ci/postgres.sh` exports it), for the fault tests.
-    static let restart: String? = ProcessInfo.processInfo.environment["REFINERY_TEST_POSTGRES_RESTART"].flatMap {
-        $0.isEmpty ? nil : $0
-    }
     static let skipReason = Comment(
         rawValue:
             "REFINERY_TEST_POSTGRES names no PostgreSQL server; `source .ci/postgres.sh && postgres_start` starts one")
@@ -30,9 +27,13 @@ enum PostgresLedger {
         private let admin: PostgresRunStore
         private let name: String
 
-        init() async throws {
-            let server = try PostgresLocation(
-                url: try #require(PostgresLedger.url, "CI=true requires REFINERY_TEST_POSTGRES"), environment: [:])
+        /// On the shared test server, or with `onFaultServer` on the one the fault tests restart and stop.
+        init(onFaultServer: Bool = false) async throws {
+            let serverURL =
+                onFaultServer
+                ? try #require(FaultServer.url, "CI=true requires REFINERY_TEST_POSTGRES_FAULTS")
+                : try #require(PostgresLedger.url, "CI=true requires REFINERY_TEST_POSTGRES")
+            let server = try PostgresLocation(url: serverURL, environment: [:])
             admin = try await PostgresRunStore.open(server)
             name = "refinery_cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             try await admin.executeForTesting("CREATE DATABASE \(name)")

@@ -48,7 +48,8 @@ extension CLIEndToEnd {
             let questions: [String]
             let environment: [String: String]
 
-            func run(_ arguments: [String], environment: [String: String]? = nil) async throws -> RefineryBinary.Result {
+            func run(_ arguments: [String], environment: [String: String]? = nil) async throws -> RefineryBinary.Result
+            {
                 try await binary.run(arguments, environment: environment ?? self.environment, directory: sandbox.root)
             }
 
@@ -72,7 +73,8 @@ extension CLIEndToEnd {
 
             /// `--detach` with `arguments`: the batch id.
             func detach(_ arguments: [String]) async throws -> String {
-                let detached = try await run(arguments + ["--store", database.url, "--detach", "--output-format", "json"])
+                let detached = try await run(
+                    arguments + ["--store", database.url, "--detach", "--output-format", "json"])
                 #expect(detached.exitCode == 0, "\(detached.stderr)")
                 return try #require(try CLIHarness.json(detached.stdout)["batch_id"] as? String)
             }
@@ -119,14 +121,14 @@ extension CLIEndToEnd {
         /// Runs `body` with a ``Setup`` of `count` questions answered after `delay`; removes everything after.
         static func withSetup<T: Sendable>(
             questions count: Int, delay: Duration, completion: Int = 5, lease: Double? = nil,
-            _ body: @escaping @Sendable (Setup) async throws -> T
+            onFaultServer: Bool = false, _ body: @escaping @Sendable (Setup) async throws -> T
         ) async throws -> T {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
             let questions = Self.questions(count)
             try sandbox.write("in.jsonl", Self.input(questions))
-            let database = try await PostgresLedger.Database()
+            let database = try await PostgresLedger.Database(onFaultServer: onFaultServer)
             return try await database.use {
                 try await FakeServer.run { server in
                     server.route(FakeOpenAI.path) {
@@ -153,13 +155,16 @@ extension CLIEndToEnd {
                 // The killed worker calls its own, slow, server: the test knows when it has calls in flight.
                 try await FakeServer.run { doomed in
                     let questions = setup.questions
-                    doomed.route(FakeOpenAI.path) { Self.reply(to: $0, questions: questions, delay: .milliseconds(400)) }
+                    doomed.route(FakeOpenAI.path) {
+                        Self.reply(to: $0, questions: questions, delay: .milliseconds(400))
+                    }
                     var outputs: [String] = []
                     let batch = [
                         "batch", "consensus", "--input", "in.jsonl", "--models", CLIHarness.threeModels, "--seed", "5",
                         "--concurrency", "2",
                     ]
-                    let reference = try await setup.run(batch + ["--store", "reference.db", "--output", "reference.jsonl"])
+                    let reference = try await setup.run(
+                        batch + ["--store", "reference.db", "--output", "reference.jsonl"])
                     #expect(reference.exitCode == 0, "\(reference.stderr)")
                     let referenceCalls = setup.server.requests.count
                     let id = try await setup.detach(batch)
@@ -195,7 +200,9 @@ extension CLIEndToEnd {
                     let referenceAnswers = try setup.answers("reference.jsonl")
                     #expect(items.count == setup.questions.count)
                     #expect(items.allSatisfy { $0.status == "converged" }, "\(items.map(\.status))")
-                    #expect(Dictionary(uniqueKeysWithValues: items.map { ($0.itemID, $0.answer ?? "") }) == referenceAnswers)
+                    #expect(
+                        Dictionary(uniqueKeysWithValues: items.map { ($0.itemID, $0.answer ?? "") }) == referenceAnswers
+                    )
                     #expect(referenceAnswers["q3"]?.contains("It is 6.") == true)
                     #expect(Set(items.map(\.runID)).count == setup.questions.count)
                     for (item, succeeded) in calls {
@@ -233,47 +240,50 @@ extension CLIEndToEnd {
         /// PostgreSQL restarted (`pg_ctl restart`) while three workers run a batch: they wait for it and
         /// reconnect, and nothing is lost or paid twice: every item is done once, with the one-process
         /// answers, and the providers saw exactly the calls the ledger holds, the one-process run's.
-        @Test(
-            .enabled(
-                if: PostgresLedger.restart != nil || ProcessInfo.processInfo.environment["CI"] == "true",
-                "REFINERY_TEST_POSTGRES_RESTART names no command restarting the test server (.ci/postgres.sh sets it)"),
-            .timeLimit(.minutes(3)))
+        /// On the fault server, one fault test at a time.
+        @Test(.enabled(if: FaultServer.enabled, Comment(rawValue: FaultServer.skipReason)), .timeLimit(.minutes(3)))
         func aServerRestartMidBatchLosesNothing() async throws {
-            let restart = try #require(PostgresLedger.restart, "CI=true requires REFINERY_TEST_POSTGRES_RESTART")
-            try await Self.withSetup(questions: 24, delay: .milliseconds(60)) { setup in
-                let batch = [
-                    "batch", "consensus", "--input", "in.jsonl", "--models", CLIHarness.threeModels, "--seed", "8",
-                ]
-                let reference = try await setup.run(
-                    batch + ["--store", "reference.db", "--output", "reference.jsonl", "--concurrency", "6"])
-                #expect(reference.exitCode == 0, "\(reference.stderr)")
-                let referenceCalls = setup.server.requests.count
-                let id = try await setup.detach(batch)
-                let workers = try (0..<3).map { _ in
-                    try setup.start([
-                        "worker", "--store", setup.database.url, "--batch", id, "--concurrency", "2", "--exit-when-done",
-                        "--output-format", "json",
-                    ])
-                }
-                while setup.server.requests.count < referenceCalls + referenceCalls / 4 {
-                    try await Task.sleep(for: .milliseconds(5))
-                }
-                #expect(try await ServerRestart.run(restart) == 0, "the restart command failed")
-                let callsAtRestart = setup.server.requests.count - referenceCalls
-                var recorded = 0
-                for worker in workers { recorded += try await setup.finish(worker).summary["recorded"] as? Int ?? 0 }
-                #expect(callsAtRestart < referenceCalls, "the batch was over before the restart")
-                #expect(recorded == setup.questions.count)
+            let restart = try #require(FaultServer.restart, "CI=true requires REFINERY_TEST_POSTGRES_RESTART")
+            try await FaultServer.exclusively {
+                try await Self.withSetup(questions: 24, delay: .milliseconds(60), onFaultServer: true) { setup in
+                    let batch = [
+                        "batch", "consensus", "--input", "in.jsonl", "--models", CLIHarness.threeModels, "--seed", "8",
+                    ]
+                    let reference = try await setup.run(
+                        batch + ["--store", "reference.db", "--output", "reference.jsonl", "--concurrency", "6"])
+                    #expect(reference.exitCode == 0, "\(reference.stderr)")
+                    let referenceCalls = setup.server.requests.count
+                    let id = try await setup.detach(batch)
+                    let workers = try (0..<3).map { _ in
+                        try setup.start([
+                            "worker", "--store", setup.database.url, "--batch", id, "--concurrency", "2",
+                            "--exit-when-done",
+                            "--output-format", "json",
+                        ])
+                    }
+                    while setup.server.requests.count < referenceCalls + referenceCalls / 4 {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    #expect(try await ServerRestart.run(restart) == 0, "the restart command failed")
+                    let callsAtRestart = setup.server.requests.count - referenceCalls
+                    var recorded = 0
+                    for worker in workers {
+                        recorded += try await setup.finish(worker).summary["recorded"] as? Int ?? 0
+                    }
+                    #expect(callsAtRestart < referenceCalls, "the batch was over before the restart")
+                    #expect(recorded == setup.questions.count)
 
-                let (items, calls) = try await setup.ledger(id)
-                #expect(items.count == setup.questions.count && items.allSatisfy { $0.status == "converged" })
-                #expect(calls.values.map(\.count).reduce(0, +) == referenceCalls)
-                #expect(setup.server.requests.count - referenceCalls == referenceCalls, "a call was paid twice")
-                #expect(
-                    Dictionary(uniqueKeysWithValues: items.map { ($0.itemID, $0.answer ?? "") })
-                        == (try setup.answers("reference.jsonl")))
-                let status = try await setup.status(id)
-                #expect(status["status"] as? String == "finished" && status["done"] as? Int == setup.questions.count)
+                    let (items, calls) = try await setup.ledger(id)
+                    #expect(items.count == setup.questions.count && items.allSatisfy { $0.status == "converged" })
+                    #expect(calls.values.map(\.count).reduce(0, +) == referenceCalls)
+                    #expect(setup.server.requests.count - referenceCalls == referenceCalls, "a call was paid twice")
+                    #expect(
+                        Dictionary(uniqueKeysWithValues: items.map { ($0.itemID, $0.answer ?? "") })
+                            == (try setup.answers("reference.jsonl")))
+                    let status = try await setup.status(id)
+                    #expect(
+                        status["status"] as? String == "finished" && status["done"] as? Int == setup.questions.count)
+                }
             }
         }
 
@@ -284,14 +294,16 @@ extension CLIEndToEnd {
             try await Self.withSetup(questions: 16, delay: .milliseconds(40), completion: 800) { setup in
                 let batch = ["batch", "consensus", "--input", "in.jsonl", "--models", "openai/gpt-4o", "--seed", "2"]
                 let estimate = try await setup.run(batch + ["--dry-run", "--output-format", "json"])
-                let perItem = try #require(
-                    (try CLIHarness.json(estimate.stdout)["cost_usd"] as? [String: Any])?["max"] as? Double) / 16
+                let perItem =
+                    try #require(
+                        (try CLIHarness.json(estimate.stdout)["cost_usd"] as? [String: Any])?["max"] as? Double) / 16
                 // Room for about six of the sixteen items.
                 let budget = perItem * 6.5
                 let id = try await setup.detach(batch + ["--max-budget", String(budget)])
                 let workers = try (0..<2).map { _ in
                     try setup.start([
-                        "worker", "--store", setup.database.url, "--batch", id, "--concurrency", "3", "--exit-when-done",
+                        "worker", "--store", setup.database.url, "--batch", id, "--concurrency", "3",
+                        "--exit-when-done",
                         "--output-format", "json",
                     ])
                 }
@@ -422,7 +434,9 @@ extension CLIEndToEnd {
                 #expect(enqueued["kind"] as? String == "bench" && enqueued["total"] as? Int == 8)
                 let id = try #require(enqueued["batch_id"] as? String)
                 let workers = try (0..<2).map { _ in
-                    try setup.start(["worker", "--store", setup.database.url, "--exit-when-done", "--output-format", "json"])
+                    try setup.start([
+                        "worker", "--store", setup.database.url, "--exit-when-done", "--output-format", "json",
+                    ])
                 }
                 var recorded = 0
                 for worker in workers { recorded += try await setup.finish(worker).summary["recorded"] as? Int ?? 0 }
