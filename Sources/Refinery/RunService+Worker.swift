@@ -109,17 +109,30 @@ extension RunService {
             id: workerID, host: info.hostName, pid: Int(info.processIdentifier), batchID: only,
             concurrency: max(1, request.concurrency), leaseSeconds: lease)
         let listener = PostgresWorkListener(store: store)
+        let inFlight = RunsInFlight()
         let worker = Worker(
             service: self, store: store, listener: listener, id: workerID, request: request, lease: lease,
-            only: only, onItem: onItem)
+            only: only, inFlight: inFlight, onItem: onItem)
         do {
             let outcome = try await withThrowingTaskGroup(of: WorkerOutcome?.self) { group in
                 group.addTask {
                     // The heartbeat renews this worker's leases; it is not the work, so it never ends the group.
+                    // A job it no longer holds was taken over while this worker stalled past its lease: the
+                    // run is cancelled (its result would be refused, its calls paid twice).
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .seconds(lease / 3))
                         if Task.isCancelled { break }
-                        _ = try? await store.heartbeat(worker: workerID, leaseSeconds: lease)
+                        let started = inFlight.started
+                        guard let held = try? await store.heartbeat(worker: workerID, leaseSeconds: lease) else {
+                            continue
+                        }
+                        let cancelled = inFlight.cancel(notHeld: held, startedBefore: started)
+                        if cancelled > 0 {
+                            onWarning?(
+                                "worker: \(cancelled) item(s) were taken over by another worker while this one "
+                                    + "stalled past its \(String(format: "%g", lease)) s lease; their runs here are cancelled"
+                            )
+                        }
                     }
                     return nil
                 }
@@ -173,7 +186,7 @@ extension RunService {
     /// claim and its runs in flight are recorded. Returns the recorded and lost counts.
     func workSession(
         _ plan: BatchPlan, jobs: [String: BatchJob], claimed: [ClaimedItem], store: PostgresRunStore,
-        workerID: String, lease: Double, onItem: (@Sendable (BatchItemRecord) -> Void)?
+        workerID: String, lease: Double, inFlight: RunsInFlight, onItem: (@Sendable (BatchItemRecord) -> Void)?
     ) async throws -> (recorded: Int, lost: Int) {
         let batchID = plan.record.id
         let concurrency = plan.spec.concurrency
@@ -237,10 +250,12 @@ extension RunService {
                         runID: claim.runID, status: "running")
                     let seed = Self.itemSeed(plan.spec.seed, position: job.position)
                     return .success { [self, grant] in
-                        await runJob(
-                            job, loaded: job.workflow, batchID: batchID, seed: seed, earlier: earlier,
-                            budgetUSD: grant, store: store, catalog: catalog, providers: providers,
-                            embedder: embedder, logger: logger, recordsStart: false)
+                        await inFlight.run(key: job.key) {
+                            await runJob(
+                                job, loaded: job.workflow, batchID: batchID, seed: seed, earlier: earlier,
+                                budgetUSD: grant, store: store, catalog: catalog, providers: providers,
+                                embedder: embedder, logger: logger, recordsStart: false)
+                        }
                     }
                 },
                 finished: { record in

@@ -4,6 +4,7 @@
 
 import Foundation
 import RefineryStore
+import Synchronization
 
 /// One `refinery worker`: the loop over detached batches, and what it did.
 actor Worker {
@@ -15,6 +16,7 @@ actor Worker {
     let lease: Double
     let only: String?
     let onItem: (@Sendable (BatchItemRecord) -> Void)?
+    let inFlight: RunsInFlight
     private var recorded = 0
     private var lost = 0
     private var batches: [String] = []
@@ -26,7 +28,8 @@ actor Worker {
 
     init(
         service: RunService, store: PostgresRunStore, listener: PostgresWorkListener, id: String,
-        request: WorkerRequest, lease: Double, only: String?, onItem: (@Sendable (BatchItemRecord) -> Void)?
+        request: WorkerRequest, lease: Double, only: String?, inFlight: RunsInFlight,
+        onItem: (@Sendable (BatchItemRecord) -> Void)?
     ) {
         self.service = service
         self.store = store
@@ -35,6 +38,7 @@ actor Worker {
         self.request = request
         self.lease = lease
         self.only = only
+        self.inFlight = inFlight
         self.onItem = onItem
     }
 
@@ -55,7 +59,7 @@ actor Worker {
                         let (plan, jobs) = try await plan(batchID)
                         let session = try await service.workSession(
                             plan, jobs: jobs, claimed: claimed, store: store, workerID: id, lease: lease,
-                            onItem: onItem)
+                            inFlight: inFlight, onItem: onItem)
                         if !batches.contains(batchID) { batches.append(batchID) }
                         recorded += session.recorded
                         lost += session.lost
@@ -103,5 +107,49 @@ actor Worker {
         try? await store.releaseClaims(worker: id)
         try? await store.removeWorker(id: id)
         await listener.stop()
+    }
+}
+
+/// The runs a worker has in flight, by job key, so that a run whose job another worker took over is
+/// cancelled at this worker's next heartbeat instead of paying for the rest of its calls a second time.
+/// That happens when a worker stalls past its lease without dying (a frozen VM, SIGSTOP, a machine
+/// suspended) and then wakes up: its claim was taken, its result would be refused by the fence, and every
+/// call it still made would be paid twice.
+final class RunsInFlight: Sendable {
+    private struct State {
+        /// Counts the runs started, so that a heartbeat judges only the runs started before it was sent.
+        var started = 0
+        var runs: [String: (number: Int, cancel: @Sendable () -> Void)] = [:]
+    }
+    private let state = Mutex(State())
+
+    /// Runs `body` as the run of job `key`, cancellable by ``cancel(notHeld:startedBefore:)``.
+    func run<T: Sendable>(key: String, _ body: @escaping @Sendable () async -> T) async -> T {
+        // A task of its own only so that a lost claim can cancel it; it is awaited here, and cancelling the
+        // caller cancels it.
+        let run = Task { await body() }
+        state.withLock { state in
+            state.runs[key] = (state.started, { run.cancel() })
+            state.started += 1
+        }
+        defer { _ = state.withLock { $0.runs.removeValue(forKey: key) } }
+        return await withTaskCancellationHandler {
+            await run.value
+        } onCancel: {
+            run.cancel()
+        }
+    }
+
+    /// How many runs were started so far: read before a heartbeat is sent.
+    var started: Int { state.withLock { $0.started } }
+
+    /// Cancels the runs started before the heartbeat (`startedBefore`, from ``started``) whose job the
+    /// heartbeat did not find held by this worker (`held`, job keys). Returns how many it cancelled.
+    func cancel(notHeld held: Set<String>, startedBefore: Int) -> Int {
+        let lost = state.withLock { state in
+            state.runs.filter { $0.value.number < startedBefore && !held.contains($0.key) }.map(\.value.cancel)
+        }
+        for cancel in lost { cancel() }
+        return lost.count
     }
 }

@@ -237,6 +237,60 @@ extension CLIEndToEnd {
             for output in outputs { #expect(!output.contains(password), "the password was printed") }
         }
 
+        /// A worker frozen (SIGSTOP) past its lease while its item's first calls wait for their replies; another
+        /// worker takes the item over and finishes the batch; the frozen one is woken (SIGCONT). At its next
+        /// heartbeat it cancels the run it no longer holds instead of paying for the rest of its calls again
+        /// (an item of this batch is 18 calls; it had made its first ones): it starts at most the next layer
+        /// (6 calls) before the heartbeat, records nothing, reports the item lost and says why.
+        @Test(.timeLimit(.minutes(2))) func aWorkerWokenPastItsLeaseCancelsTheRunItLost() async throws {
+            try await Self.withSetup(questions: 2, delay: .milliseconds(10), lease: 1.5) { setup in
+                try await FakeServer.run { slow in
+                    let questions = setup.questions
+                    slow.route(FakeOpenAI.path) { Self.reply(to: $0, questions: questions, delay: .milliseconds(300)) }
+                    let batch = [
+                        "batch", "consensus", "--input", "in.jsonl", "--models", CLIHarness.threeModels, "--seed", "5",
+                        "--concurrency", "1",
+                    ]
+                    let reference = try await setup.run(
+                        batch + ["--store", "reference.db", "--output", "reference.jsonl"])
+                    #expect(reference.exitCode == 0, "\(reference.stderr)")
+                    let referenceCalls = setup.server.requests.count
+                    let id = try await setup.detach(batch)
+                    let worker = [
+                        "worker", "--store", setup.database.url, "--batch", id, "--concurrency", "1",
+                        "--exit-when-done",
+                        "--output-format", "json",
+                    ]
+                    var slowEnvironment = setup.environment
+                    slowEnvironment["OPENAI_BASE_URL"] = slow.baseURL
+                    let stalled = try setup.start(worker, environment: slowEnvironment)
+                    while slow.requests.count < 1 { try await Task.sleep(for: .milliseconds(5)) }
+                    kill(stalled.process.processIdentifier, SIGSTOP)
+                    let atStop = slow.requests.count
+                    let (summary, _) = try await setup.finish(try setup.start(worker))
+                    #expect(summary["recorded"] as? Int == 2)
+                    kill(stalled.process.processIdentifier, SIGCONT)
+                    let (stalledSummary, stalledOutput) = try await setup.finish(stalled)
+                    #expect(stalledSummary["recorded"] as? Int == 0)
+                    #expect(stalledSummary["lost"] as? Int == 1)
+                    #expect(stalledOutput.contains("taken over by another worker"), "\(stalledOutput)")
+                    let afterWake = slow.requests.count - atStop
+                    #expect(afterWake <= 6, "the woken worker made \(afterWake) more calls for an item it lost")
+
+                    let (items, calls) = try await setup.ledger(id)
+                    #expect(items.allSatisfy { $0.status == "converged" }, "\(items.map(\.status))")
+                    #expect(
+                        Dictionary(uniqueKeysWithValues: items.map { ($0.itemID, $0.answer ?? "") })
+                            == (try setup.answers("reference.jsonl")))
+                    for (item, succeeded) in calls {
+                        let keys = Set(succeeded.map { "\($0.round)|\($0.node)|\($0.requestHash)" })
+                        #expect(keys.count == succeeded.count, "a call of \(item) was recorded twice")
+                    }
+                    #expect(calls.values.map(\.count).reduce(0, +) == referenceCalls)
+                }
+            }
+        }
+
         /// PostgreSQL restarted (`pg_ctl restart`) while three workers run a batch: they wait for it and
         /// reconnect, and nothing is lost or paid twice: every item is done once, with the one-process
         /// answers, and the providers saw exactly the calls the ledger holds, the one-process run's.
