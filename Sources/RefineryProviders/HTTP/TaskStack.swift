@@ -9,7 +9,7 @@ internal import CTaskAllocator
 /// not fit in the rest of the current slab gets a new slab, and the rest is lost for as long as the task
 /// lives (slabs are kept for reuse until the task ends). A call's task stacks some forty frames in an
 /// HTTP exchange: 21 slabs a call, 237 MB of slabs at the peak of a run with 9,900 calls in flight,
-/// against 10 slabs and 205 MB with the exchange's frames reserved in one (heaptrack, Benchmarks/README.md).
+/// against 9 slabs and 205 MB with the exchange's frames reserved in one (heaptrack, Benchmarks/README.md).
 enum TaskStack {
     /// Makes the next `bytes` of the current task's frames come from one slab: allocated once and freed
     /// at once, it stays with the task, empty, and the frames stacked next are taken from it in a row.
