@@ -86,10 +86,14 @@ if enabled("runtime") {
 
 if enabled("providers") {
     targets += [
+        // The Swift task allocator's entry points, for the HTTP providers' call tasks (TaskStack; header
+        // only, the runtime is linked already).
+        .systemLibrary(name: "CTaskAllocator"),
         .target(
             name: "RefineryProviders",
             dependencies: [
                 "RefineryRuntime",
+                "CTaskAllocator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),

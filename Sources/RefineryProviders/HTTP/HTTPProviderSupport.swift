@@ -14,7 +14,8 @@ package enum HTTPProviderSupport {
 
     /// A reply from `parts`; `.emptyResponse` when there is no text. Usage the provider did not
     /// report (or reports implausibly) is estimated at four characters a token and marked
-    /// ``TokenUsage/isEstimated``.
+    /// ``TokenUsage/isEstimated``. Never inlined: it runs in the async frame of every call in flight.
+    @inline(never)
     package static func reply(from parts: ModelReplyParts, request: ModelRequest, provider: String) throws -> ModelReply
     {
         // `allSatisfy` stops at the first letter; Foundation's trimming copied every reply.

@@ -36,7 +36,7 @@ package struct WireClient: Sendable {
     }
 
     /// Largest reply body read (a guard against a runaway server).
-    private static let maxBodyBytes = 64 * 1024 * 1024
+    fileprivate static let maxBodyBytes = 64 * 1024 * 1024
 
     /// Sends `call` and returns the decoded JSON reply. Non-2xx replies, transport failures,
     /// timeouts, empty and non-JSON bodies all throw ``ProviderError``. `refresh`, when given,
@@ -47,7 +47,8 @@ package struct WireClient: Sendable {
         _ call: WireCall, refresh: (@Sendable () throws -> WireCall)? = nil,
         failed: (@Sendable (ProviderError) -> Void)? = nil
     ) async throws -> JSONValue {
-        try await gated(call, failed: failed) {
+        TaskStack.reserve(bytes: Self.exchangeFrameBytes)
+        return try await gated(call, failed: failed) {
             let call = try refresh?() ?? call
             return try await withDeadline(call) {
                 let response = try await execute(call)
@@ -88,59 +89,122 @@ package struct WireClient: Sendable {
         _ call: WireCall, decoder: Decoder, refresh: (@Sendable () throws -> WireCall)? = nil,
         failed: (@Sendable (ProviderError) -> Void)? = nil, onDelta: (@Sendable (String) -> Void)? = nil
     ) async throws -> ModelReplyParts {
-        try await gated(call, failed: failed) {
+        TaskStack.reserve(bytes: Self.exchangeFrameBytes)
+        return try await gated(call, failed: failed) {
             let call = try refresh?() ?? call
             return try await withDeadline(call) {
                 let response = try await execute(call)
-                guard (200..<300).contains(Int(response.status.code)) else {
-                    let bytes = try await readBody(response, call: call)
-                    throw classify(response, body: String(decoding: bytes, as: UTF8.self), call: call)
-                }
-                if response.headers.first(name: "content-type")?.lowercased().hasPrefix("application/json") == true {
-                    // Some servers answer a streaming request with one JSON object, often an error.
-                    throw jsonInsteadOfStream(try await readBody(response, call: call))
-                }
+                try await requireEventStream(response, call: call)
+                // Every call in flight is suspended in this loop, and the async frames on its path
+                // stay allocated until the call's task ends: the reading state lives in one object
+                // and the synchronous work (parsing, decoding, errors) in its methods, never inlined.
+                let reading = StreamReading(decoder: decoder, client: self, onDelta: onDelta)
                 let watch = CallWatch.current
-                watch?.watchIdle(
-                    limit: .milliseconds(HTTPProviderSupport.milliseconds(idleTimeoutSeconds)), error: stalled())
-                var decoder = decoder
-                var parser = SSEParser()
-                var received = 0
+                reading.startIdleWatch(watch)
                 do {
                     for try await buffer in response.body {
                         watch?.touch()
-                        received += buffer.readableBytes
-                        guard received <= Self.maxBodyBytes else { throw oversized() }
-                        for event in parser.feed(buffer.readableBytesView) {
-                            logger.trace(
-                                "\(provider) event",
-                                metadata: ["event": "\(event.event)", "data": "\(redactor.redact(event.data))"])
-                            for delta in try decoder.consume(event) where !delta.isEmpty { onDelta?(delta) }
-                        }
+                        try reading.feed(buffer)
                     }
-                    if let last = parser.finish() {
-                        for delta in try decoder.consume(last) where !delta.isEmpty { onDelta?(delta) }
-                    }
-                } catch let error as ProviderError {
-                    throw error
+                    try reading.end()
                 } catch {
-                    throw transportError(error, call: call, duringBody: true)
+                    throw reading.failure(error, call: call)
                 }
-                guard received > 0 else {
-                    throw ProviderError(
-                        code: .emptyResponse, message: "\(provider) sent an empty stream", provider: provider)
-                }
-                guard decoder.isComplete else {
-                    throw ProviderError(
-                        code: .truncated, message: "the \(provider) stream ended before the reply was complete; retry",
-                        provider: provider)
-                }
-                return try decoder.reply()
+                return try reading.finish()
             }
         }
     }
 
+    /// The state of one streamed reply being read: the event parser, the decoder, the bytes so far.
+    private final class StreamReading<Decoder: StreamDecoder> {
+        private var decoder: Decoder
+        private var parser = SSEParser()
+        private var received = 0
+        private let client: WireClient
+        private let onDelta: (@Sendable (String) -> Void)?
+
+        init(decoder: Decoder, client: WireClient, onDelta: (@Sendable (String) -> Void)?) {
+            self.decoder = decoder
+            self.client = client
+            self.onDelta = onDelta
+        }
+
+        /// Once the reply has begun, ``WireClient/idleTimeoutSeconds`` without a piece of it fails the call.
+        @inline(never)
+        func startIdleWatch(_ watch: CallWatch?) {
+            watch?.watchIdle(
+                limit: .milliseconds(HTTPProviderSupport.milliseconds(client.idleTimeoutSeconds)),
+                error: client.stalled())
+        }
+
+        /// Parses `buffer` into events and passes each event's text deltas on.
+        @inline(never)
+        func feed(_ buffer: ByteBuffer) throws {
+            received += buffer.readableBytes
+            guard received <= WireClient.maxBodyBytes else { throw client.oversized() }
+            for event in parser.feed(buffer.readableBytesView) {
+                client.logger.trace(
+                    "\(client.provider) event",
+                    metadata: ["event": "\(event.event)", "data": "\(client.redactor.redact(event.data))"])
+                try consume(event)
+            }
+        }
+
+        private func consume(_ event: SSEEvent) throws {
+            for delta in try decoder.consume(event) where !delta.isEmpty { onDelta?(delta) }
+        }
+
+        /// The body has ended: an event it left unterminated is decoded.
+        @inline(never)
+        func end() throws {
+            if let last = parser.finish() { try consume(last) }
+        }
+
+        /// What the decoder gathered, once the body has ended: an empty or truncated stream throws.
+        @inline(never)
+        func finish() throws -> ModelReplyParts {
+            guard received > 0 else {
+                throw ProviderError(
+                    code: .emptyResponse, message: "\(client.provider) sent an empty stream",
+                    provider: client.provider)
+            }
+            guard decoder.isComplete else {
+                throw ProviderError(
+                    code: .truncated,
+                    message: "the \(client.provider) stream ended before the reply was complete; retry",
+                    provider: client.provider)
+            }
+            return try decoder.reply()
+        }
+
+        /// A failure while reading the body: the decoder's or the limit's own error, else a transport error.
+        @inline(never)
+        func failure(_ error: any Error, call: WireCall) -> ProviderError {
+            if let error = error as? ProviderError { return error }
+            return client.transportError(error, call: call, duringBody: true)
+        }
+    }
+
+    /// The async frames an exchange stacks below ``send(_:refresh:failed:)`` or
+    /// ``stream(_:decoder:refresh:failed:onDelta:)`` (this file's and AsyncHTTPClient's), measured in a
+    /// release build: about 13 KB. Reserved as one slab of the call's task (``TaskStack``).
+    static let exchangeFrameBytes = 13 * 1024
+
     // MARK: - Pieces
+
+    /// Throws unless `response` is a successful event stream: an error status is classified from its
+    /// body, and a JSON body (some servers answer a streaming request with one JSON object, often an
+    /// error) is read for its error.
+    @inline(never)
+    private func requireEventStream(_ response: HTTPClientResponse, call: WireCall) async throws {
+        guard (200..<300).contains(Int(response.status.code)) else {
+            let bytes = try await readBody(response, call: call)
+            throw classify(response, body: String(decoding: bytes, as: UTF8.self), call: call)
+        }
+        if response.headers.first(name: "content-type")?.lowercased().hasPrefix("application/json") == true {
+            throw jsonInsteadOfStream(try await readBody(response, call: call))
+        }
+    }
 
     private func jsonInsteadOfStream(_ bytes: [UInt8]) -> ProviderError {
         let json = JSONValue.parse(bytes: bytes)
@@ -190,6 +254,24 @@ package struct WireClient: Sendable {
     }
 
     private func execute(_ call: WireCall) async throws -> HTTPClientResponse {
+        let request = try request(for: call)
+        do {
+            // No deadline of the client's own: the call's watch (`withDeadline`) bounds the whole
+            // exchange, body included, which AsyncHTTPClient's deadline does not (it stops watching
+            // once the response head has arrived).
+            let response = try await http.execute(request, deadline: .distantFuture)
+            logger.debug("\(provider) reply", metadata: ["status": "\(response.status.code)"])
+            notePause(response)
+            return response
+        } catch {
+            throw transportError(error, call: call, duringBody: false)
+        }
+    }
+
+    /// The HTTP request of `call`. Synchronous, so the body's bytes are written straight into the
+    /// request's buffer and nothing of their writing stays in the async frame that waits for the reply.
+    @inline(never)
+    private func request(for call: WireCall) throws -> HTTPClientRequest {
         var request = HTTPClientRequest(url: call.url)
         request.method = .POST
         for (name, value) in call.headers { request.headers.add(name: name, value: value) }
@@ -215,17 +297,7 @@ package struct WireClient: Sendable {
                     "body": "\(String(redactor.redact(bodyText).prefix(8192)))",
                 ])
         }
-        do {
-            // No deadline of the client's own: the call's watch (`withDeadline`) bounds the whole
-            // exchange, body included, which AsyncHTTPClient's deadline does not (it stops watching
-            // once the response head has arrived).
-            let response = try await http.execute(request, deadline: .distantFuture)
-            logger.debug("\(provider) reply", metadata: ["status": "\(response.status.code)"])
-            notePause(response)
-            return response
-        } catch {
-            throw transportError(error, call: call, duringBody: false)
-        }
+        return request
     }
 
     /// Space, tab, line feed, carriage return (and the vertical tab and form feed a server may pad with).
@@ -274,7 +346,7 @@ package struct WireClient: Sendable {
         gate.pause(for: .milliseconds(Int64((pause * 1000).rounded(.up))))
     }
 
-    private func oversized() -> ProviderError {
+    fileprivate func oversized() -> ProviderError {
         ProviderError(
             code: .invalidResponse, message: "\(provider) sent a reply over 64 MB; check the base URL and the server",
             provider: provider)
@@ -360,7 +432,7 @@ package struct WireClient: Sendable {
     }
 
     /// The error of a stream that went ``idleTimeoutSeconds`` without a piece of its reply.
-    private func stalled() -> ProviderError {
+    fileprivate func stalled() -> ProviderError {
         ProviderError(
             code: .timeout,
             message:

@@ -85,7 +85,25 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             _ build: @escaping @Sendable () throws -> WireCall, _ learn: @escaping @Sendable (ProviderError) -> Void
         ) async throws -> ModelReply
     ) async throws -> ModelReply {
+        // Every call in flight is suspended in here: the building, the learning and the stepping down
+        // are synchronous helpers, never inlined, so that little of them stays in the async frame.
         let sent = StructuredModeMemory(structured.current)
+        let (build, learn) = attemptClosures(request, stream: stream, sent: sent)
+        while true {
+            do {
+                return marked(try await attempt(build, learn), request: request, sent: sent)
+            } catch let error as ProviderError {
+                try stepDown(after: error, request: request, sent: sent)
+            }
+        }
+    }
+
+    /// The builder of `request`'s call in the endpoint's mode (noting the mode in `sent`), and the
+    /// learner that steps the endpoint down when that mode is refused.
+    @inline(never)
+    private func attemptClosures(
+        _ request: ModelRequest, stream: Bool, sent: StructuredModeMemory
+    ) -> (build: @Sendable () throws -> WireCall, learn: @Sendable (ProviderError) -> Void) {
         let build: @Sendable () throws -> WireCall = {
             let mode = structured.current
             sent.set(mode)
@@ -96,22 +114,29 @@ package struct OpenAIChatProvider: WireProtocolProvider {
                 _ = structured.stepDown(from: sent.current)
             }
         }
-        while true {
-            do {
-                var reply = try await attempt(build, learn)
-                if request.responseFormat != nil { reply.structuredMode = sent.current.rawValue }
-                return reply
-            } catch let error as ProviderError {
-                let error = advise(client.redacting(error))
-                let refused = sent.current
-                guard request.responseFormat != nil, StructuredMode.isRefusal(error),
-                    let next = structured.stepDown(from: refused)
-                else { throw error }
-                client.logger.info(
-                    "\(client.provider) refused response_format \(refused.rawValue); \(next.rawValue) from now on",
-                    metadata: ["error": "\(error.message.prefix(300))"])
-            }
-        }
+        return (build, learn)
+    }
+
+    /// `reply` with the structured mode that produced it, when the request asked for a format.
+    @inline(never)
+    private func marked(_ reply: ModelReply, request: ModelRequest, sent: StructuredModeMemory) -> ModelReply {
+        var reply = reply
+        if request.responseFormat != nil { reply.structuredMode = sent.current.rawValue }
+        return reply
+    }
+
+    /// Returns when `error` refused the structured mode sent and the endpoint steps down to a weaker
+    /// one (the call is then made again); otherwise throws `error`, with the provider's advice.
+    @inline(never)
+    private func stepDown(after error: ProviderError, request: ModelRequest, sent: StructuredModeMemory) throws {
+        let error = advise(client.redacting(error))
+        let refused = sent.current
+        guard request.responseFormat != nil, StructuredMode.isRefusal(error),
+            let next = structured.stepDown(from: refused)
+        else { throw error }
+        client.logger.info(
+            "\(client.provider) refused response_format \(refused.rawValue); \(next.rawValue) from now on",
+            metadata: ["error": "\(error.message.prefix(300))"])
     }
 
     package func parse(_ json: JSONValue) throws -> ModelReplyParts {
