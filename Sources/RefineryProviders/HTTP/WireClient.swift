@@ -35,6 +35,13 @@ package struct WireClient: Sendable {
         self.idleTimeoutSeconds = idleTimeoutSeconds
     }
 
+    /// The request's rough token count when the gate charges tokens against a tokens-per-minute limit,
+    /// else 0: estimating counts every character of the prompt (1 % of `refinery`'s CPU at N = 50,
+    /// Benchmarks/README.md, real path), and nothing else reads the figure.
+    package func estimatedTokens(_ request: ModelRequest) -> Int {
+        gate?.countsTokens == true ? HTTPProviderSupport.estimateTokens(request: request) : 0
+    }
+
     /// Largest reply body read (a guard against a runaway server).
     private static let maxBodyBytes = 64 * 1024 * 1024
 
