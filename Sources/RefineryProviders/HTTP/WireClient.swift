@@ -2,7 +2,7 @@
 // exchange with credentials redacted, and turns every failure into a `ProviderError`.
 // Providers never retry here; the engine decides.
 
-package import AsyncHTTPClient
+import AsyncHTTPClient
 import Foundation
 package import Logging
 import NIOCore
@@ -12,7 +12,7 @@ package import RefineryRuntime
 
 /// Sends model API requests for one provider.
 package struct WireClient: Sendable {
-    package let http: HTTPClient
+    package let http: HTTPClientPool
     package let provider: String
     package let logger: Logger
     package let redactor: Redactor
@@ -23,7 +23,7 @@ package struct WireClient: Sendable {
     package let idleTimeoutSeconds: Double
 
     package init(
-        http: HTTPClient, provider: String, logger: Logger, redactor: Redactor, gate: CallGate? = nil,
+        http: HTTPClientPool, provider: String, logger: Logger, redactor: Redactor, gate: CallGate? = nil,
         streams: Bool = true, idleTimeoutSeconds: Double = ProviderLimits.defaultIdleTimeoutSeconds
     ) {
         self.http = http
@@ -57,7 +57,9 @@ package struct WireClient: Sendable {
         try await gated(call, failed: failed) {
             let call = try refresh?() ?? call
             return try await withDeadline(call) {
-                let response = try await execute(call)
+                let client = http.acquire()
+                defer { http.release() }
+                let response = try await execute(call, on: client)
                 let bytes = try await readBody(response, call: call)
                 if logger.logLevel <= .debug {
                     let text = String(decoding: bytes, as: UTF8.self)
@@ -98,7 +100,9 @@ package struct WireClient: Sendable {
         try await gated(call, failed: failed) {
             let call = try refresh?() ?? call
             return try await withDeadline(call) {
-                let response = try await execute(call)
+                let client = http.acquire()
+                defer { http.release() }
+                let response = try await execute(call, on: client)
                 guard (200..<300).contains(Int(response.status.code)) else {
                     let bytes = try await readBody(response, call: call)
                     throw classify(response, body: String(decoding: bytes, as: UTF8.self), call: call)
@@ -196,7 +200,7 @@ package struct WireClient: Sendable {
         }
     }
 
-    private func execute(_ call: WireCall) async throws -> HTTPClientResponse {
+    private func execute(_ call: WireCall, on http: HTTPClient) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: call.url)
         request.method = .POST
         for (name, value) in call.headers { request.headers.add(name: name, value: value) }
