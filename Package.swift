@@ -113,6 +113,18 @@ if enabled("providers") {
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks/Sources/RefineryFakeProvider"),
+        // The real path's floor (Benchmarks/README.md): the same requests through AsyncHTTPClient, or bare NIO,
+        // with nothing of `refinery` around them.
+        .executableTarget(
+            name: "RefineryHTTPFloor",
+            dependencies: [
+                "RefineryProviders",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/Sources/RefineryHTTPFloor"),
     ]
 }
 

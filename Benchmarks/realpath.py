@@ -6,11 +6,15 @@ cap), 2 rounds (2·N² calls), every call allowed in flight, the ledger on (a fr
   wall ÷ critical path (4 calls deep × the fake's delay), refinery's CPU per call (user + sys from wait4's rusage,
   refinery only, ÷ calls), its peak RSS (ru_maxrss), and the fake's own CPU per request (from its /stats).
 Then min / median / max over the runs. `--zero` also times an 8-call run (N = 2) against a zero-delay fake.
+`--floor` runs RefineryHTTPFloor instead of `refinery` for the same N: the same requests through AsyncHTTPClient
+(`ahc`) and through a bare NIO client (`nio`), nothing of `refinery` around them, and reports their CPU per request
+(whole process, and from the first request to the last reply), the floor that refinery's CPU per call sits on.
 CPU is the kernel's accounting of the process (wait4), so on a loaded machine compare the minimum and median
 of several runs; valgrind 3.19 cannot read the release binary's DWARF 5 and this VM has no hardware counters.
 
   Benchmarks/realpath.py [--bin PATH] [--fake PATH] [--sizes 3,10,30,50,100] [--runs 5] [--delay-ms 200]
                          [--shape openai|anthropic] [--zero]   (--sizes "" --zero: only the 8-call run)
+                         [--floor [--floor-bin PATH] [--clients ahc,nio] [--shards K]]
 """
 import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -65,6 +69,42 @@ def run_once(binary, port, shape, n):
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
+def run_floor(binary, port, client, n, shards):
+    """One RefineryHTTPFloor process: its wall time, its CPU (wait4) and what it reports of its request loop."""
+    started = time.monotonic()
+    argv = [binary, "--port", str(port), "--n", str(n), "--client", client, "--shards", str(shards)]
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE)
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"RefineryHTTPFloor exited {os.waitstatus_to_exitcode(status)} at N={n} ({client})")
+    report = json.loads(output)
+    return wall, usage.ru_utime + usage.ru_stime, report
+
+
+def floor_table(args, port, critical):
+    print("| N | requests | client | CPU per request, whole process (µs) | CPU per request, requests only (µs) | "
+          "wall ÷ critical path | fake CPU per request (µs) |")
+    print("|---|---|---|---|---|---|---|")
+    for n in [int(s) for s in args.sizes.split(",") if s]:
+        for client in args.clients.split(","):
+            cpus, loops, ratios, fakes = [], [], [], []
+            for _ in range(args.runs):
+                before = fake_stats(port)
+                wall, cpu, report = run_floor(args.floor_bin, port, client, n, args.shards)
+                after = fake_stats(port)
+                served = after["requests"] - before["requests"]
+                if served != report["requests"] or served != 2 * n * n:
+                    sys.exit(f"N={n} ({client}): the fake served {served} requests, expected {2 * n * n}")
+                cpus.append(cpu / served * 1e6)
+                loops.append(report["loop_cpu_us"] / served)
+                ratios.append(wall / critical)
+                fakes.append((after["cpu_us"] - before["cpu_us"]) / served)
+            print(f"| {n} | {2 * n * n:,} | {client} | {spread(cpus, '{:.0f}')} | {spread(loops, '{:.0f}')} | "
+                  f"{spread(ratios, '{:.3f}')} | {spread(fakes, '{:.0f}')} |", flush=True)
+
+
 def spread(values, fmt):
     return " / ".join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
 
@@ -78,6 +118,10 @@ def main():
     parser.add_argument("--delay-ms", type=int, default=200)
     parser.add_argument("--shape", choices=["openai", "anthropic"], default="openai")
     parser.add_argument("--zero", action="store_true", help="also time the 8-call run at zero delay")
+    parser.add_argument("--floor", action="store_true", help="run RefineryHTTPFloor instead of refinery")
+    parser.add_argument("--floor-bin", default=f"{root}/.build-release/release/RefineryHTTPFloor")
+    parser.add_argument("--clients", default="ahc,nio", help="the floor's clients (ahc, nio)")
+    parser.add_argument("--shards", type=int, default=1, help="the floor's AsyncHTTPClient clients (round robin)")
     args = parser.parse_args()
 
     with open("/proc/loadavg") as f:
@@ -85,6 +129,13 @@ def main():
     fake, port = start_fake(args.fake, args.delay_ms)
     try:
         critical = 4 * args.delay_ms / 1000
+        if args.floor:
+            print(f"floor: {args.floor_bin} ({args.shards} AsyncHTTPClient clients), delay {args.delay_ms} ms, "
+                  f"{args.runs} runs per N; min / median / max")
+            floor_table(args, port, critical)
+            with open("/proc/loadavg") as f:
+                print(f"load average after: {f.read().split()[:3]}")
+            return
         print(f"shape {args.shape}, delay {args.delay_ms} ms, critical path {critical * 1000:.0f} ms, "
               f"{args.runs} runs per N; figures min / median / max")
         print("| N | calls | wall ÷ critical path | CPU per call (µs) | peak RSS (MB) | fake CPU per request (µs) |")

@@ -40,6 +40,31 @@ import Testing
         }
     }
 
+    /// A call's reply is written by `JSONValue`'s writer, not through GRDB's `JSONEncoder`: the same text
+    /// for replies with slashes, quotes, control and non-ASCII characters, absent fields and extreme counts.
+    @Test func aReplyIsTheJSONGRDBsEncoderWrote() async throws {
+        var replies = [
+            ModelReply(text: "4"),
+            ModelReply(
+                text: "{\"url\":\"https://x/y\",\"q\":\"\\\"\"}\t</script>\n\u{1}\u{1f}\u{7f} é — ✓ 🤖 \u{2028}\\",
+                usage: TokenUsage(inputTokens: 1 << 40, outputTokens: 0, isEstimated: true), model: "org/model-1",
+                finishReason: "stop"),
+            ModelReply(text: "", usage: TokenUsage(inputTokens: 123_456_789, outputTokens: 1)),
+        ]
+        replies[2].structuredMode = "json_schema"
+        let store = try SQLiteRunStore(path: ":memory:")
+        try await store.createRun(Fixture.run(id: "run-1"))
+        for (index, reply) in replies.enumerated() {
+            var call = Fixture.call(node: "s0.review[\(index)]", hash: "req-\(index)")
+            call.reply = reply
+            try await store.record(call)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // GRDB's `databaseJSONEncoder(for:)`
+        let expected = try replies.map { "'\(String(decoding: try encoder.encode($0), as: UTF8.self))'" }
+        #expect(try store.rowsForTesting("SELECT response FROM calls ORDER BY rowid").map(\.[0]) == expected)
+    }
+
     /// Dates are the text GRDB's formatter writes (`yyyy-MM-dd HH:mm:ss.SSS` in UTC, rounded to the
     /// millisecond as CoreFoundation rounds): leap days, the ends of days and years, half milliseconds,
     /// and a spread of instants from 1970 to 9999. Earlier dates are left to GRDB's formatter.

@@ -74,7 +74,7 @@ package struct AnthropicProvider: WireProtocolProvider {
         return WireCall(
             url: HTTPProviderSupport.join(baseURL, "/v1/messages"), headers: headers,
             body: Self.body(for: request, stream: stream), timeoutSeconds: HTTPProviderSupport.timeout(request),
-            model: request.model.model, estimatedTokens: HTTPProviderSupport.estimateTokens(request: request))
+            model: request.model.model, estimatedTokens: client.estimatedTokens(request))
     }
 
     /// The request body.

@@ -57,7 +57,7 @@ package struct GeminiProvider: WireProtocolProvider {
             headers: [("x-goog-api-key", apiKey), ("accept", stream ? "text/event-stream" : "application/json")],
             body: try Self.body(for: request, provider: client.provider, maxTokens: maxTokens),
             timeoutSeconds: HTTPProviderSupport.timeout(request), model: request.model.model,
-            estimatedTokens: HTTPProviderSupport.estimateTokens(request: request))
+            estimatedTokens: client.estimatedTokens(request))
     }
 
     /// `models/NAME`, percent-encoded, whether or not the user wrote the `models/` prefix.

@@ -99,6 +99,9 @@ package final class CallGate: Sendable {
     /// Calls currently admitted.
     package var inFlight: Int { state.withLock { $0.inFlight } }
 
+    /// Whether ``acquire(tokens:maxPause:)`` charges tokens (a tokens-per-minute limit is set).
+    package var countsTokens: Bool { limits.tokensPerMinute != nil }
+
     /// Thrown by ``acquire(tokens:maxPause:)`` when the provider's pause lasts longer than the
     /// caller may wait: the call is refused at once rather than held (with the engine's slot it
     /// occupies) for the pause.

@@ -166,7 +166,7 @@ package struct OpenAIChatProvider: WireProtocolProvider {
                 for: request, stream: stream, reasoningRules: isOpenAI, provider: client.provider, mode: mode,
                 maxTokens: maxTokens),
             timeoutSeconds: HTTPProviderSupport.timeout(request), model: request.model.model,
-            estimatedTokens: HTTPProviderSupport.estimateTokens(request: request))
+            estimatedTokens: client.estimatedTokens(request))
     }
 
     /// The request body.

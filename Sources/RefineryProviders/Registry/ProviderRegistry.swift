@@ -25,7 +25,7 @@ import Synchronization
 /// - `ollama`: no key; `OLLAMA_HOST` (default `http://127.0.0.1:11434`).
 /// - `command`: no key; the agent gets `PATH`, `HOME`, `LANG`, `TERM` and its own key variables.
 public final class ProviderRegistry: ProviderResolver, Embedder {
-    private let http: HTTPClient
+    private let http: HTTPClientPool
     private let environment: ProviderEnvironment
     private let configuration: ProvidersConfig
     private let logger: Logger
@@ -36,10 +36,10 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
     /// Hides every credential this registry knows of. Pass error texts through it before printing.
     public let redactor: Redactor
 
-    /// A registry over an existing client. `http` must not follow redirects
+    /// A registry over existing clients. They must not follow redirects
     /// (`redirectConfiguration = .disallow`), or a redirecting server could receive `x-api-key`.
     package init(
-        http: HTTPClient, environment: ProviderEnvironment, configuration: ProvidersConfig, logger: Logger,
+        http: HTTPClientPool, environment: ProviderEnvironment, configuration: ProvidersConfig, logger: Logger,
         clock: LimiterClock = .continuous
     ) {
         self.http = http
@@ -87,26 +87,31 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         environment: ProviderEnvironment, configuration: ProvidersConfig, logger: Logger, clock: LimiterClock,
         isolation: isolated (any Actor)? = #isolation, _ body: (ProviderRegistry) async throws -> T
     ) async throws -> T {
-        var httpConfiguration = HTTPClient.Configuration()
-        httpConfiguration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10))
-        // Redirects are not followed: on a cross-origin redirect AsyncHTTPClient drops
-        // `Authorization` but would forward `x-api-key` and `x-goog-api-key` to the new host.
-        httpConfiguration.redirectConfiguration = .disallow
-        // The engine's `max_concurrent` and each endpoint's `max_concurrent` are the concurrency limits;
-        // AsyncHTTPClient's own default (8 HTTP/1.1 connections per host) would silently queue the rest of a
-        // wide round sent to a local server, with their timeouts running, and any finite cap does the same
-        // past it (1,024 sent N = 50's 2,450 reviews in three waves).
-        httpConfiguration.connectionPool = HTTPClient.Configuration.ConnectionPool(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Self.connectionsPerHost)
-        // A refused or unreachable connection fails the request at once (`.unreachable`) instead of
-        // AsyncHTTPClient retrying the connection until the call's deadline: the engine retries with
-        // backoff and then falls back within seconds, not after the whole timeout of every attempt.
-        httpConfiguration.connectionPool.retryConnectionEstablishment = false
-        return try await HTTPClient.withHTTPClient(configuration: httpConfiguration) { http in
+        try await HTTPClientPool.withPool(configuration: Self.httpConfiguration) { http in
             try await body(
                 ProviderRegistry(
                     http: http, environment: environment, configuration: configuration, logger: logger, clock: clock))
         }
+    }
+
+    /// The HTTP client configuration of every registry (`RefineryHTTPFloor` measures the same one).
+    package static var httpConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10))
+        // Redirects are not followed: on a cross-origin redirect AsyncHTTPClient drops
+        // `Authorization` but would forward `x-api-key` and `x-goog-api-key` to the new host.
+        configuration.redirectConfiguration = .disallow
+        // The engine's `max_concurrent` and each endpoint's `max_concurrent` are the concurrency limits;
+        // AsyncHTTPClient's own default (8 HTTP/1.1 connections per host) would silently queue the rest of a
+        // wide round sent to a local server, with their timeouts running, and any finite cap does the same
+        // past it (1,024 sent N = 50's 2,450 reviews in three waves).
+        configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: Self.connectionsPerHost)
+        // A refused or unreachable connection fails the request at once (`.unreachable`) instead of
+        // AsyncHTTPClient retrying the connection until the call's deadline: the engine retries with
+        // backoff and then falls back within seconds, not after the whole timeout of every attempt.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
     }
 
     /// HTTP/1.1 connections per host: no cap of the client's own, so only the declared limits bound

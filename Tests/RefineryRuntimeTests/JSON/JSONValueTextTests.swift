@@ -42,6 +42,9 @@ struct JSONValueTextTests {
     static let strings: [String] = [
         "", "plain", "quote \" and backslash \\", "slash / and </script>", "line\nfeed\r\ttab",
         "\u{8}\u{c}\u{0}\u{1}\u{1f}\u{7f}", "é — ✓ 🤖 \u{2028}\u{2029}", "emoji family 👨‍👩‍👧", "\\u0041 literal",
+        // Escapes at either end and back to back, around the runs of plain bytes written at once.
+        "\"leading quote", "trailing backslash\\", "\n", "\"\"\\\n", "a\"b\\c\nd\u{1}e",
+        String(repeating: "A prompt's plain text, line after line.\n", count: 200) + "é\"end",
     ]
 
     static let numbers: [Double] = [

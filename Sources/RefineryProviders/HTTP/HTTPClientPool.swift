@@ -1,0 +1,75 @@
+// The HTTP clients every provider of a registry sends through: AsyncHTTPClient clients sharing one event-loop group,
+// a wide round's connections spread over several of them.
+
+package import AsyncHTTPClient
+import Synchronization
+
+/// AsyncHTTPClient clients, one more for each ``connectionsPerClient`` calls in flight.
+///
+/// AsyncHTTPClient's pool state machine copies its whole array of connections each time a new connection is
+/// established (1.37.0: `HTTPConnectionPool.StateMachine.newHTTP1ConnectionCreated` mutates a copy of its enum
+/// payload), so opening C connections to one host costs O(C²): at N = 50 (2,450 calls in flight) that copy was
+/// a quarter of the HTTP client's CPU, ~65 µs a request (`RefineryHTTPFloor`, Benchmarks/README.md, real path). A
+/// call goes to client `inFlight / connectionsPerClient`, so a run with fewer calls in flight than that uses one
+/// client and one pool, as before, and the calls of a wide round return to the clients whose idle connections
+/// the previous round left.
+package final class HTTPClientPool: Sendable {
+    /// Calls in flight one client serves before the next one is used.
+    package static let connectionsPerClient = 256
+
+    private let configuration: HTTPClient.Configuration
+    private let clients: Mutex<[HTTPClient]>
+    private let inFlight = Atomic<Int>(0)
+
+    private init(configuration: HTTPClient.Configuration) {
+        self.configuration = configuration
+        clients = Mutex([Self.makeClient(configuration)])
+    }
+
+    private static func makeClient(_ configuration: HTTPClient.Configuration) -> HTTPClient {
+        HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// Runs `body` with a pool whose clients are shut down afterwards, even when `body` throws.
+    package static func withPool<T>(
+        configuration: HTTPClient.Configuration = HTTPClient.Configuration(),
+        isolation: isolated (any Actor)? = #isolation, _ body: (HTTPClientPool) async throws -> T
+    ) async throws -> T {
+        let pool = HTTPClientPool(configuration: configuration)
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(pool))
+        } catch {
+            result = .failure(error)
+        }
+        // In a task of its own, as `HTTPClient.withHTTPClient` does: a cancelled caller's clients shut down all the same.
+        try await Task { try await pool.shutdown() }.value
+        return try result.get()
+    }
+
+    private func shutdown() async throws {
+        for client in clients.withLock({ $0 }) { try await client.shutdown() }
+    }
+
+    /// The index of the client for a call sent while `inFlight` others are in flight.
+    package static func clientIndex(inFlight: Int) -> Int { inFlight / connectionsPerClient }
+
+    /// The client for one more call in flight; pair with ``release()`` once the call's reply is read.
+    package func acquire() -> HTTPClient {
+        client(Self.clientIndex(inFlight: inFlight.add(1, ordering: .relaxed).oldValue))
+    }
+
+    /// Ends a call ``acquire()`` started.
+    package func release() {
+        inFlight.subtract(1, ordering: .relaxed)
+    }
+
+    private func client(_ index: Int) -> HTTPClient {
+        clients.withLock { clients in
+            while clients.count <= index {
+                clients.append(Self.makeClient(configuration))
+            }
+            return clients[index]
+        }
+    }
+}
