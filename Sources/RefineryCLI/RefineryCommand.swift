@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryCommandSupport
 import RefineryProcessTuning
 import RefineryRuntime
 
@@ -37,19 +38,6 @@ struct RefineryCommand: AsyncParsableCommand {
         ProcessTuning.reserveHeapGrowth()
         // Each call in flight holds a socket; the declared limits, not the shell's soft limit, bound them.
         ProcessTuning.raiseOpenFileLimit()
-        do {
-            var command = try parseAsRoot()
-            if var command = command as? any AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                Output.error(fullMessage(for: error) + "\n")
-                Foundation.exit(RunExitCode.configurationError.rawValue)
-            }
-            exit(withError: error)
-        }
+        await parseAndRun(reportingUsageError: Output.error)
     }
 }

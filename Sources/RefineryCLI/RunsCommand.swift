@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryCommandSupport
 import RefineryStore
 
 struct RunsCommand: AsyncParsableCommand {
