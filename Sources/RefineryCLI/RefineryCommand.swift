@@ -22,6 +22,9 @@ struct RefineryCommand: AsyncParsableCommand {
               4  configuration or input error (before any call)
             """,
         version: "0.1.0",
+        // Every command and subcommand names itself (`commandName`): ArgumentParser builds the whole tree at
+        // each start and otherwise derives a name from `String(describing:)` of the type, a dynamic cast whose
+        // first use scans every protocol conformance record of the process, once per command.
         subcommands: [
             RunCommand.self, EstimateCommand.self, ValidateCommand.self, GraphCommand.self, ListCommand.self,
             ShowCommand.self, SaveCommand.self, RemoveCommand.self, ModelsCommand.self, RunsCommand.self,
