@@ -162,10 +162,25 @@ if enabled("app") {
                 .product(name: "MCP", package: "swift-sdk"),
             ]
         ),
+        // What `refinery` and `refinery-mcp` parse alike (`--store`, the exit code of a usage error).
+        .target(
+            name: "RefineryCommandSupport",
+            dependencies: ["Refinery", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // `refinery`. It does not link the MCP SDK: `refinery mcp` execs `refinery-mcp` (below), so that
+        // FoundationNetworking's ~30 shared libraries stay out of every other command's start-up.
         .executableTarget(
             name: "RefineryCLI",
             dependencies: [
-                "Refinery", "RefineryMCP", "RefineryRuntime", "RefineryProcessTuning",
+                "Refinery", "RefineryCommandSupport", "RefineryRuntime", "RefineryProcessTuning",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // `refinery-mcp`: the MCP server that `refinery mcp` runs, installed beside `refinery`.
+        .executableTarget(
+            name: "RefineryMCPServer",
+            dependencies: [
+                "Refinery", "RefineryCommandSupport", "RefineryMCP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -215,6 +230,7 @@ let package = Package(
     products: enabled("app")
         ? [
             .executable(name: "refinery", targets: ["RefineryCLI"]),
+            .executable(name: "refinery-mcp", targets: ["RefineryMCPServer"]),
             .library(
                 name: "Refinery",
                 targets: [

@@ -5,6 +5,7 @@
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryCommandSupport
 import RefineryStore
 
 struct BatchCommand: AsyncParsableCommand {
@@ -87,6 +88,7 @@ struct BatchCommand: AsyncParsableCommand {
 
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "resume",
             abstract: "Finish an interrupted batch: done items are not run again, no finished call is paid twice.")
 
         @Argument(help: "Batch id (or a unique prefix).")
@@ -115,7 +117,8 @@ struct BatchCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List batches and benches, newest first.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List batches and benches, newest first.")
 
         @OptionGroup var storeOptions: StoreOptions
         @Option(help: "How many to list.") var limit = 20
@@ -147,6 +150,7 @@ struct BatchCommand: AsyncParsableCommand {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "How far a batch is: items done, failed and in flight, cost, budget and workers.")
 
         @Argument(help: "Batch id (or a unique prefix).")

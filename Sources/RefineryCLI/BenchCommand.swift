@@ -5,6 +5,7 @@
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryCommandSupport
 import RefineryStore
 import Synchronization
 
@@ -97,6 +98,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "resume",
             abstract: "Finish an interrupted bench (done runs are not redone) and print its table.")
 
         @Argument(help: "Bench id (or a unique prefix).")

@@ -1,44 +1,69 @@
 // `refinery mcp`: serve Refinery's tools to an agent over the Model Context Protocol (stdio).
+//
+// The server is the separate executable `refinery-mcp` (Sources/RefineryMCPServer), installed beside
+// `refinery`: the MCP SDK imports FoundationNetworking, whose ~30 shared libraries every `refinery`
+// process would otherwise map and relocate at start-up (Benchmarks/README.md, "Start-up"). This command
+// replaces itself with that program, handing it the same arguments, stdin, stdout and stderr.
 
 import ArgumentParser
+import Foundation
 import Refinery
-import RefineryMCP
 
-struct MCPCommand: AsyncParsableCommand {
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+struct MCPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mcp",
         abstract: "Serve run_workflow, estimate and the ledger as MCP tools over stdin/stdout.",
         discussion: """
             Register it with an agent, e.g. `claude mcp add refinery -- refinery mcp`.
-            A run whose estimated maximum cost passes --max-budget (per call) or what is left of
-            --max-budget-total (per server process) is refused before any model is called.
+            Runs the refinery-mcp executable installed beside refinery; `refinery mcp --help` lists its options.
             """)
 
-    @Option(help: "The most one run may spend, in US dollars.")
-    var maxBudget: Double = MCPSafety.defaultPerCall
+    /// Every argument after `mcp`, `--help` included: `refinery-mcp` parses and validates them.
+    @Argument(parsing: .captureForPassthrough, help: .hidden)
+    var arguments: [String] = []
 
-    @Option(help: "The most all runs of this server process may spend together, in US dollars.")
-    var maxBudgetTotal: Double = MCPSafety.defaultPerProcess
+    /// The server's file name, beside `refinery`.
+    static let serverName = "refinery-mcp"
 
-    @Flag(help: "Also run workflows given as file paths (default: only names on the search path).")
-    var allowPaths = false
-
-    @OptionGroup var storeOptions: StoreOptions
-
-    func validate() throws {
-        if !(maxBudget > 0) || !(maxBudgetTotal > 0) {
-            throw ValidationError("--max-budget and --max-budget-total must be more than 0 dollars.")
+    func run() throws {
+        guard let executable = Bundle.main.executableURL?.resolvingSymlinksInPath() else {
+            throw Self.missing(at: Self.serverName)
         }
+        let server = executable.deletingLastPathComponent().appendingPathComponent(Self.serverName).path
+        guard FileManager.default.isExecutableFile(atPath: server) else { throw Self.missing(at: server) }
+        // The raw bytes of the arguments, not their decoded Strings (see RawArguments): after the first
+        // `mcp`, which is how this command was reached (the root command has no options of its own).
+        var raw: [UnsafeMutablePointer<CChar>?] = []
+        var afterCommand = false
+        for index in 1..<Int(CommandLine.argc) {
+            guard let argument = CommandLine.unsafeArgv[index] else { continue }
+            if afterCommand {
+                raw.append(argument)
+            } else {
+                afterCommand = String(cString: argument) == Self.configuration.commandName
+            }
+        }
+        let exitCode = server.withCString { path in
+            let argv = [UnsafeMutablePointer(mutating: path)] + raw + [nil]
+            execv(path, argv)
+            return errno
+        }
+        CLIError.printError("cannot start \(server): \(String(cString: strerror(exitCode)))")
+        throw ExitCode(RunExitCode.failure.rawValue)
     }
 
-    func run() async throws {
-        try await withExitCode {
-            var service = RunService.current(storePath: storeOptions.store)
-            // stdout carries the protocol: a warning goes to stderr, which MCP clients log.
-            service.onWarning = { CLIError.printError("warning: \($0)") }
-            let safety = MCPSafety(
-                maxBudgetPerCall: maxBudget, maxBudgetPerProcess: maxBudgetTotal, allowPaths: allowPaths)
-            try await RefineryMCPServer(service: service, safety: safety).serveStdio()
-        }
+    /// A `refinery` built or installed without its server (`swift run refinery` builds only `refinery`).
+    static func missing(at path: String) -> ExitCode {
+        CLIError.printError(
+            "`refinery mcp` needs the \(serverName) executable beside refinery, but \(path) does not exist. "
+                + "Hint: build it with `swift build --product \(serverName)` (`swift build` builds every "
+                + "product) and install it in the same folder as refinery.")
+        return ExitCode(RunExitCode.configurationError.rawValue)
     }
 }

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryCommandSupport
 import RefineryProcessTuning
 import RefineryRuntime
 
@@ -21,6 +22,9 @@ struct RefineryCommand: AsyncParsableCommand {
               4  configuration or input error (before any call)
             """,
         version: "0.1.0",
+        // Every command and subcommand names itself (`commandName`): ArgumentParser builds the whole tree at
+        // each start and otherwise derives a name from `String(describing:)` of the type, a dynamic cast whose
+        // first use scans every protocol conformance record of the process, once per command.
         subcommands: [
             RunCommand.self, EstimateCommand.self, ValidateCommand.self, GraphCommand.self, ListCommand.self,
             ShowCommand.self, SaveCommand.self, RemoveCommand.self, ModelsCommand.self, RunsCommand.self,
@@ -37,19 +41,6 @@ struct RefineryCommand: AsyncParsableCommand {
         ProcessTuning.reserveHeapGrowth()
         // Each call in flight holds a socket; the declared limits, not the shell's soft limit, bound them.
         ProcessTuning.raiseOpenFileLimit()
-        do {
-            var command = try parseAsRoot()
-            if var command = command as? any AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
-            }
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                Output.error(fullMessage(for: error) + "\n")
-                Foundation.exit(RunExitCode.configurationError.rawValue)
-            }
-            exit(withError: error)
-        }
+        await parseAndRun(reportingUsageError: Output.error)
     }
 }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryCommandSupport
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Refinery
+import RefineryCommandSupport
 
 struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

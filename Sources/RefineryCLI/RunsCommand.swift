@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryCommandSupport
 import RefineryStore
 
 struct RunsCommand: AsyncParsableCommand {
@@ -11,7 +12,7 @@ struct RunsCommand: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Export.self], defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List runs, newest first.")
 
         @OptionGroup var storeOptions: StoreOptions
         @Option(help: "How many runs to list.") var limit = 20
@@ -43,7 +44,8 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one run: workflow revision, models, outcome.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show one run: workflow revision, models, outcome.")
 
         @OptionGroup var storeOptions: StoreOptions
         @Argument(help: "Run id (or a unique prefix).") var id: String
@@ -62,7 +64,8 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Export a run with every call as JSON.")
+        static let configuration = CommandConfiguration(
+            commandName: "export", abstract: "Export a run with every call as JSON.")
 
         @OptionGroup var storeOptions: StoreOptions
         @Argument(help: "Run id (or a unique prefix).") var id: String

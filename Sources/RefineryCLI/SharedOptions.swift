@@ -2,17 +2,7 @@
 
 import ArgumentParser
 import Refinery
-
-/// `--store FILE|postgres://USER@HOST:PORT/DB`: where the run ledger lives.
-struct StoreOptions: ParsableArguments {
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "The run store: a SQLite file, or postgres://USER@HOST:PORT/DB for a shared PostgreSQL ledger "
-                + "(default: $REFINERY_STORE, else $XDG_DATA_HOME/refinery/refinery.db).",
-            valueName: "file-or-url"))
-    var store: String?
-}
+import RefineryCommandSupport
 
 /// How results are printed.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryCommandSupport
 import RefineryStore
 
 struct WorkerCommand: AsyncParsableCommand {

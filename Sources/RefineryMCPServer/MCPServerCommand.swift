@@ -1,0 +1,70 @@
+// `refinery-mcp`: the Model Context Protocol server behind `refinery mcp`, a separate executable so that
+// the MCP SDK, and FoundationNetworking with the ~30 shared libraries (libcurl, TLS, Kerberos, LDAP…) it
+// imports, are loaded only by the process that serves MCP, not by every `refinery run` (Benchmarks/README.md,
+// "Start-up"). `refinery mcp ARGS` execs this program with the same ARGS and stdio.
+
+import ArgumentParser
+import Foundation
+import Refinery
+import RefineryCommandSupport
+import RefineryMCP
+
+@main
+struct MCPServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        // Usage and help read as the command users type; `refinery mcp --help` shows this help.
+        commandName: "refinery mcp",
+        abstract: "Serve run_workflow, estimate and the ledger as MCP tools over stdin/stdout.",
+        discussion: """
+            Register it with an agent, e.g. `claude mcp add refinery -- refinery mcp`.
+            A run whose estimated maximum cost passes --max-budget (per call) or what is left of
+            --max-budget-total (per server process) is refused before any model is called.
+            """)
+
+    @Option(help: "The most one run may spend, in US dollars.")
+    var maxBudget: Double = MCPSafety.defaultPerCall
+
+    @Option(help: "The most all runs of this server process may spend together, in US dollars.")
+    var maxBudgetTotal: Double = MCPSafety.defaultPerProcess
+
+    @Flag(help: "Also run workflows given as file paths (default: only names on the search path).")
+    var allowPaths = false
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    func validate() throws {
+        if !(maxBudget > 0) || !(maxBudgetTotal > 0) {
+            throw ValidationError("--max-budget and --max-budget-total must be more than 0 dollars.")
+        }
+    }
+
+    func run() async throws {
+        var service = RunService.current(storePath: storeOptions.store)
+        // stdout carries the protocol: a warning goes to stderr, which MCP clients log.
+        service.onWarning = { Self.printError("warning: \($0)") }
+        let safety = MCPSafety(
+            maxBudgetPerCall: maxBudget, maxBudgetPerProcess: maxBudgetTotal, allowPaths: allowPaths)
+        do {
+            try await RefineryMCPServer(service: service, safety: safety).serveStdio()
+        } catch {
+            // The store opens lazily, per tool call (a tool's failure is its result), so what ends the
+            // server is the transport: an error, not bad input.
+            Self.printError(String(describing: error))
+            throw ExitCode(RunExitCode.failure.rawValue)
+        }
+    }
+
+    /// Parses and runs like `refinery`: a usage error exits with 4.
+    static func main() async {
+        await parseAndRun(reportingUsageError: printStandardError)
+    }
+
+    static func printError(_ message: String) {
+        printStandardError("refinery: \(message)\n")
+    }
+
+    /// Foundation's non-throwing `write(_:)` traps on a closed stderr; there is nobody left to tell then.
+    static func printStandardError(_ text: String) {
+        try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
+    }
+}
