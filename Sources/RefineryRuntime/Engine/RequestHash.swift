@@ -42,34 +42,34 @@ enum RequestHash {
         output.append(#"{"messages":["#)
         for (index, message) in request.messages.enumerated() {
             output.append(index == 0 ? #"{"content":"# : #",{"content":"#)
-            JSONValue.writeString(message.content, into: &output)
+            output.appendString(message.content)
             output.append(#","role":"#)
-            JSONValue.writeString(message.role.rawValue, into: &output)
+            output.appendString(message.role.rawValue)
             output.append(UInt8(ascii: "}"))
         }
         output.append(#"],"model":{"#)
         let model = request.model
         if let alias = model.alias {
             output.append(#""alias":"#)
-            JSONValue.writeString(alias, into: &output)
+            output.appendString(alias)
             output.append(UInt8(ascii: ","))
         }
         output.append(#""model":"#)
-        JSONValue.writeString(model.model, into: &output)
+        output.appendString(model.model)
         output.append(#","provider":"#)
-        JSONValue.writeString(model.provider, into: &output)
+        output.appendString(model.provider)
         output.append(#"},"params":"#)
         guard write(request.params, into: &output) else { return false }
         if let format = request.responseFormat {
             output.append(#","responseFormat":{"name":"#)
-            JSONValue.writeString(format.name, into: &output)
+            output.appendString(format.name)
             output.append(#","schemaJSON":"#)
-            JSONValue.writeString(format.schemaJSON, into: &output)
+            output.appendString(format.schemaJSON)
             output.append(UInt8(ascii: "}"))
         }
         if let system = request.system {
             output.append(#","system":"#)
-            JSONValue.writeString(system, into: &output)
+            output.appendString(system)
         }
         if let timeout = request.timeoutSeconds {
             output.append(#","timeoutSeconds":"#)
@@ -82,42 +82,35 @@ enum RequestHash {
     private static func write(_ params: ModelParams, into output: inout JSONOutput) -> Bool {
         var first = true
         if let maxTokens = params.maxTokens {
-            key(#""maxTokens":"#, first: &first, into: &output)
+            output.appendKey(#""maxTokens":"#, first: &first)
             guard write(maxTokens, into: &output) else { return false }
         }
         if let effort = params.reasoningEffort {
-            key(#""reasoningEffort":"#, first: &first, into: &output)
-            JSONValue.writeString(effort, into: &output)
+            output.appendKey(#""reasoningEffort":"#, first: &first)
+            output.appendString(effort)
         }
         if let seed = params.seed {
-            key(#""seed":"#, first: &first, into: &output)
+            output.appendKey(#""seed":"#, first: &first)
             guard write(seed, into: &output) else { return false }
         }
         if let stop = params.stop {
-            key(#""stop":["#, first: &first, into: &output)
+            output.appendKey(#""stop":["#, first: &first)
             for (index, text) in stop.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                JSONValue.writeString(text, into: &output)
+                output.appendString(text)
             }
             output.append(UInt8(ascii: "]"))
         }
         if let temperature = params.temperature {
-            key(#""temperature":"#, first: &first, into: &output)
+            output.appendKey(#""temperature":"#, first: &first)
             guard write(temperature, into: &output) else { return false }
         }
         if let topP = params.topP {
-            key(#""topP":"#, first: &first, into: &output)
+            output.appendKey(#""topP":"#, first: &first)
             guard write(topP, into: &output) else { return false }
         }
         output.append(first ? "{}" : "}")
         return true
-    }
-
-    /// Opens the object or separates this key from the one before, then writes `quotedKey` (with its colon).
-    private static func key(_ quotedKey: StaticString, first: inout Bool, into output: inout JSONOutput) {
-        output.append(UInt8(ascii: first ? "{" : ","))
-        output.append(quotedKey)
-        first = false
     }
 
     /// A finite number as `JSONEncoder` spells a `Double`.
