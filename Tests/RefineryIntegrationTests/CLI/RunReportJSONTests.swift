@@ -13,7 +13,8 @@ import Testing
     }
 
     /// Text that needs every kind of escape, slashes included (`JSONEncoder` escapes them here).
-    private static let tricky = "openai/gpt-4o \"quoted\" back\\slash\n\t\r\u{8}\u{C}\u{1}\u{1F}\u{7F} é ≥ 🤖 \u{2028} </x>"
+    private static let tricky =
+        "openai/gpt-4o \"quoted\" back\\slash\n\t\r\u{8}\u{C}\u{1}\u{1F}\u{7F} é ≥ 🤖 \u{2028} </x>"
 
     /// Every field set, every array holding something: the fixture `everyFieldIsSet` keeps complete.
     static let full: RunReport = {
