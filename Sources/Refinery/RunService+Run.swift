@@ -133,12 +133,10 @@ extension RunService {
     private static func recordOutcome(
         _ outcome: RunOutcome, report: RunReport, exitCode: RunExitCode, runID: String, store: any RunStore
     ) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         for round in outcome.rounds where round.phase == .round {
             if let decision = round.decision {
-                let json = String(decoding: try encoder.encode(decision), as: UTF8.self)
-                try await store.recordRound(runID: runID, round: round.round, decisionJSON: json, at: Date())
+                try await store.recordRound(
+                    runID: runID, round: round.round, decisionJSON: decision.sortedJSONText, at: Date())
             }
         }
         var anonymization: [String: [String: String]] = [:]
@@ -148,7 +146,7 @@ extension RunService {
         try await store.finishRun(
             id: runID,
             RunCompletion(
-                status: report.status, outcomeJSON: String(decoding: try encoder.encode(report), as: UTF8.self),
+                status: report.status, outcomeJSON: try report.sortedJSONText(),
                 costUSD: outcome.costUSD, inputTokens: outcome.usage.inputTokens,
                 outputTokens: outcome.usage.outputTokens, exitCode: Int(exitCode.rawValue), finishedAt: Date(),
                 anonymization: anonymization))

@@ -103,10 +103,9 @@ struct CallRow: Codable, FetchableRecord, MutablePersistableRecord {
         if let mode = reply.structuredMode { pairs.append(("structuredMode", .string(mode))) }
         pairs.append(("text", .string(reply.text)))
         pairs.append(("usage", .object(usage)))
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(reply.text.utf8.count + 160)
-        _ = JSONValue.object(pairs).write(into: &bytes, escapingSlashes: true)  // no number here is non-finite
-        return String(decoding: bytes, as: UTF8.self).databaseValue
+        var output = JSONOutput(capacity: reply.text.utf8.count + 160)
+        _ = JSONValue.object(pairs).write(into: &output, escapingSlashes: true)  // no number here is non-finite
+        return output.text.databaseValue
     }
 
     var record: CallRecord {

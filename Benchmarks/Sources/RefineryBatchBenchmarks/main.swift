@@ -16,6 +16,7 @@ import RefineryCompiler
 import RefineryProcessTuning
 import RefineryRuntime
 import RefineryStore
+import Synchronization
 
 ProcessTuning.reserveHeapGrowth()
 
@@ -81,21 +82,9 @@ struct DiscardingStore: RunStore {
     static let notFound = StoreError(code: .notFound, message: "the discarding store keeps nothing")
 }
 
-let arguments = CommandLine.arguments.dropFirst()
-let numbers = arguments.compactMap { Int($0) }
-let items = numbers.first ?? 1000
-let concurrency = numbers.dropFirst().first ?? 8
-let ledgers = arguments.filter { ["none", "file"].contains($0) }
-
-let folder = FileManager.default.temporaryDirectory.appendingPathComponent("refinery-batch-bench-\(UUID().uuidString)")
-try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(at: folder) }
-let input = folder.appendingPathComponent("items.jsonl")
-let rows = (0..<items).map { #"{"id":"q\#($0)","question":"What is \#($0) + \#($0)? Explain briefly."}"# }
-try Data(rows.joined(separator: "\n").utf8).write(to: input)
-
-/// One pass of the batch with `ledger` (`none` or `file`); prints its figures and returns its CPU per call in µs.
-func pass(ledger: String) async throws -> Double {
+/// One pass of the batch of `items` items in `input` with `ledger` (`none` or `file`); prints its figures
+/// and returns its CPU per call in µs.
+nonisolated func pass(ledger: String, items: Int, concurrency: Int, folder: URL, input: URL) async throws -> Double {
     var service = RunService(
         environment: ["HOME": folder.path, "XDG_CONFIG_HOME": folder.appendingPathComponent("config").path],
         workingDirectory: folder, storePath: folder.appendingPathComponent("ledger-\(UUID().uuidString).db").path,
@@ -139,14 +128,50 @@ func pass(ledger: String) async throws -> Double {
     return perCall
 }
 
-var perCall: [String: Double] = [:]
-for ledger in ledgers.isEmpty ? ["none", "file"] : ledgers {
-    perCall[ledger] = try await pass(ledger: ledger)
+/// Every pass over one input file; a task the main thread waits for rather than an async `main`,
+/// so that `valgrind --tool=callgrind` can count its instructions (as in RefineryEngineBenchmarks).
+nonisolated func runPasses() async throws {
+    let arguments = CommandLine.arguments.dropFirst()
+    let numbers = arguments.compactMap { Int($0) }
+    let items = numbers.first ?? 1000
+    let concurrency = numbers.dropFirst().first ?? 8
+    let ledgers = arguments.filter { ["none", "file"].contains($0) }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "refinery-batch-bench-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let input = folder.appendingPathComponent("items.jsonl")
+    let rows = (0..<items).map { #"{"id":"q\#($0)","question":"What is \#($0) + \#($0)? Explain briefly."}"# }
+    try Data(rows.joined(separator: "\n").utf8).write(to: input)
+
+    var perCall: [String: Double] = [:]
+    for ledger in ledgers.isEmpty ? ["none", "file"] : ledgers {
+        perCall[ledger] = try await pass(
+            ledger: ledger, items: items, concurrency: concurrency, folder: folder, input: input)
+    }
+    if let none = perCall["none"], let file = perCall["file"] {
+        print(
+            String(
+                format: "scheduler + engine (ledger none) %.1f µs per call; the SQLite ledger adds %.1f µs", none,
+                file - none))
+    }
+    print(String(format: "peak resident memory (VmHWM) %.1f MB", statusMB("VmHWM")))
 }
-if let none = perCall["none"], let file = perCall["file"] {
-    print(
-        String(
-            format: "scheduler + engine (ledger none) %.1f µs per call; the SQLite ledger adds %.1f µs", none,
-            file - none))
+
+/// Runs every pass on the global executor and blocks the calling (main) thread until they end; the
+/// error they threw, if any.
+nonisolated func runBlocking() -> (any Error)? {
+    let passesEnded = DispatchSemaphore(value: 0)
+    let failure = Mutex<(any Error)?>(nil)
+    Task {
+        do { try await runPasses() } catch { failure.withLock { $0 = error } }
+        passesEnded.signal()
+    }
+    passesEnded.wait()
+    return failure.withLock { $0 }
 }
-print(String(format: "peak resident memory (VmHWM) %.1f MB", statusMB("VmHWM")))
+
+if let error = runBlocking() {
+    print("error: \(error)")
+    exit(1)
+}

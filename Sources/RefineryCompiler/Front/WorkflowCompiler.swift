@@ -93,15 +93,25 @@ public struct WorkflowCompiler: Sendable {
     /// SHA-256 of `bytes`, lowercase hex. The one digest format of the package: content hashes,
     /// template hashes, request hashes (the ledger's key on resume) and embedding cache keys.
     package static func sha256Hex(_ bytes: some DataProtocol) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: bytes) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
+        var hasher = SHA256()
+        // Contiguous bytes (an array, `Data`) go in as one buffer: every model call's request is
+        // hashed, and the generic path walks the bytes as regions of a collection.
+        let hashed: Void? = bytes.withContiguousStorageIfAvailable {
+            hasher.update(bufferPointer: UnsafeRawBufferPointer($0))
         }
-        return String(decoding: hex, as: UTF8.self)
+        if hashed == nil { hasher.update(data: bytes) }
+        return hasher.finalize().withUnsafeBytes { digest in
+            String(unsafeUninitializedCapacity: digest.count * 2) { hex in
+                for (index, byte) in digest.enumerated() {
+                    hex[2 * index] = hexDigits[Int(byte >> 4)]
+                    hex[2 * index + 1] = hexDigits[Int(byte & 0x0F)]
+                }
+                return digest.count * 2
+            }
+        }
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 /// The default `readFile` failure: the compiler was not given a way to read prompt files.

@@ -289,17 +289,16 @@ package struct WireClient: Sendable {
         if !call.headers.contains(where: { $0.0.lowercased() == "content-type" }) {
             request.headers.add(name: "content-type", value: "application/json")
         }
-        var body: [UInt8] = []
-        body.reserveCapacity(1024)
+        var body = JSONOutput()
         guard call.body.write(into: &body) else {
             throw ProviderError(
                 code: .badRequest,
                 message: "the \(provider) request holds a number JSON cannot spell (NaN or infinity)",
                 provider: provider)
         }
-        request.body = .bytes(ByteBuffer(bytes: body))
+        request.body = .bytes(body.withBytes { ByteBuffer(bytes: $0) })
         if logger.logLevel <= .debug {
-            let bodyText = String(decoding: body, as: UTF8.self)
+            let bodyText = body.text
             let headers = redactor.redactHeaders(call.headers).map { "\($0): \($1)" }.joined(separator: "; ")
             logger.debug(
                 "\(provider) request",

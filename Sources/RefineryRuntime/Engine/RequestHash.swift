@@ -14,15 +14,17 @@ enum RequestHash {
     /// The canonical JSON of `request` and its hash (the JSON is what the ledger stores).
     ///
     /// The bytes are those `JSONEncoder` (`.sortedKeys`, `.withoutEscapingSlashes`) wrote through
-    /// `Codable`, which recorded runs resume against; they are written by `JSONValue`'s writer
-    /// (`JSONEncoder` was 6 % of `refinery`'s CPU per call, Benchmarks/README.md, real path). A
+    /// `Codable`, which recorded runs resume against; they are written from the request's fields with
+    /// `JSONValue`'s string and number writers (`JSONEncoder` was 6 % of `refinery`'s CPU per call,
+    /// Benchmarks/README.md, real path). A
     /// request that writer cannot spell the same way (an integer beyond 2⁵³'s exact range, a
     /// non-finite number) still goes through `JSONEncoder`.
     static func canonical(_ request: ModelRequest) -> (json: String, hash: String) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(1024)
-        if let value = jsonValue(request), value.write(into: &bytes) {
-            return (String(decoding: bytes, as: UTF8.self), WorkflowCompiler.sha256Hex(bytes))
+        var output = JSONOutput(capacity: 4096)
+        if write(request, into: &output) {
+            return output.withBytes {
+                (String(decoding: $0, as: UTF8.self), WorkflowCompiler.sha256Hex(UnsafeRawBufferPointer($0)))
+            }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -32,61 +34,97 @@ enum RequestHash {
         return (String(decoding: data, as: UTF8.self), WorkflowCompiler.sha256Hex(data))
     }
 
-    /// `request` as the JSON its synthesized `Codable` conformance encodes (absent optionals left
-    /// out); `nil` when an integer is too large for a `Double` to hold exactly.
-    private static func jsonValue(_ request: ModelRequest) -> JSONValue? {
-        var top: [(key: String, value: JSONValue)] = [
-            (
-                "messages",
-                .array(
-                    request.messages.map {
-                        .object([("content", .string($0.content)), ("role", .string($0.role.rawValue))])
-                    })
-            ),
-            ("model", model(request.model)),
-        ]
-        guard let params = params(request.params) else { return nil }
-        top.append(("params", params))
+    /// Writes `request` as its synthesized `Codable` conformance encodes it (keys sorted, absent
+    /// optionals left out), straight from its fields rather than through a `JSONValue` tree; `false`
+    /// when a number is not one the writer spells as `JSONEncoder` does (an integer too large for a
+    /// `Double` to hold exactly, a non-finite number).
+    private static func write(_ request: ModelRequest, into output: inout JSONOutput) -> Bool {
+        output.append(#"{"messages":["#)
+        for (index, message) in request.messages.enumerated() {
+            output.append(index == 0 ? #"{"content":"# : #",{"content":"#)
+            output.appendString(message.content)
+            output.append(#","role":"#)
+            output.appendString(message.role.rawValue)
+            output.append(UInt8(ascii: "}"))
+        }
+        output.append(#"],"model":{"#)
+        let model = request.model
+        if let alias = model.alias {
+            output.append(#""alias":"#)
+            output.appendString(alias)
+            output.append(UInt8(ascii: ","))
+        }
+        output.append(#""model":"#)
+        output.appendString(model.model)
+        output.append(#","provider":"#)
+        output.appendString(model.provider)
+        output.append(#"},"params":"#)
+        guard write(request.params, into: &output) else { return false }
         if let format = request.responseFormat {
-            top.append(
-                (
-                    "responseFormat",
-                    .object([("name", .string(format.name)), ("schemaJSON", .string(format.schemaJSON))])
-                ))
+            output.append(#","responseFormat":{"name":"#)
+            output.appendString(format.name)
+            output.append(#","schemaJSON":"#)
+            output.appendString(format.schemaJSON)
+            output.append(UInt8(ascii: "}"))
         }
-        if let system = request.system { top.append(("system", .string(system))) }
-        if let timeout = request.timeoutSeconds { top.append(("timeoutSeconds", .number(timeout))) }
-        return .object(top)
+        if let system = request.system {
+            output.append(#","system":"#)
+            output.appendString(system)
+        }
+        if let timeout = request.timeoutSeconds {
+            output.append(#","timeoutSeconds":"#)
+            guard write(timeout, into: &output) else { return false }
+        }
+        output.append(UInt8(ascii: "}"))
+        return true
     }
 
-    private static func model(_ ref: ModelRef) -> JSONValue {
-        var pairs: [(key: String, value: JSONValue)] = []
-        if let alias = ref.alias { pairs.append(("alias", .string(alias))) }
-        pairs.append(("model", .string(ref.model)))
-        pairs.append(("provider", .string(ref.provider)))
-        return .object(pairs)
-    }
-
-    private static func params(_ params: ModelParams) -> JSONValue? {
-        var pairs: [(key: String, value: JSONValue)] = []
+    private static func write(_ params: ModelParams, into output: inout JSONOutput) -> Bool {
+        var first = true
         if let maxTokens = params.maxTokens {
-            guard let number = exact(maxTokens) else { return nil }
-            pairs.append(("maxTokens", number))
+            output.appendKey(#""maxTokens":"#, first: &first)
+            guard write(maxTokens, into: &output) else { return false }
         }
-        if let effort = params.reasoningEffort { pairs.append(("reasoningEffort", .string(effort))) }
+        if let effort = params.reasoningEffort {
+            output.appendKey(#""reasoningEffort":"#, first: &first)
+            output.appendString(effort)
+        }
         if let seed = params.seed {
-            guard let number = exact(seed) else { return nil }
-            pairs.append(("seed", number))
+            output.appendKey(#""seed":"#, first: &first)
+            guard write(seed, into: &output) else { return false }
         }
-        if let stop = params.stop { pairs.append(("stop", .array(stop.map { .string($0) }))) }
-        if let temperature = params.temperature { pairs.append(("temperature", .number(temperature))) }
-        if let topP = params.topP { pairs.append(("topP", .number(topP))) }
-        return .object(pairs)
+        if let stop = params.stop {
+            output.appendKey(#""stop":["#, first: &first)
+            for (index, text) in stop.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                output.appendString(text)
+            }
+            output.append(UInt8(ascii: "]"))
+        }
+        if let temperature = params.temperature {
+            output.appendKey(#""temperature":"#, first: &first)
+            guard write(temperature, into: &output) else { return false }
+        }
+        if let topP = params.topP {
+            output.appendKey(#""topP":"#, first: &first)
+            guard write(topP, into: &output) else { return false }
+        }
+        output.append(first ? "{}" : "}")
+        return true
     }
 
-    /// An integer as a JSON number the writer spells as `JSONEncoder` does: below 10¹⁵ (which a
-    /// `Double` holds exactly and the writer writes without a fraction).
-    private static func exact(_ integer: Int) -> JSONValue? {
-        integer.magnitude < 1_000_000_000_000_000 ? .number(Double(integer)) : nil
+    /// A finite number as `JSONEncoder` spells a `Double`.
+    private static func write(_ number: Double, into output: inout JSONOutput) -> Bool {
+        guard number.isFinite else { return false }
+        JSONValue.writeNumber(number, into: &output)
+        return true
+    }
+
+    /// An integer as `JSONEncoder` spells it, when below 10¹⁵ (which a `Double` holds exactly and the
+    /// writer writes without a fraction).
+    private static func write(_ integer: Int, into output: inout JSONOutput) -> Bool {
+        guard integer.magnitude < 1_000_000_000_000_000 else { return false }
+        JSONValue.writeNumber(Double(integer), into: &output)
+        return true
     }
 }

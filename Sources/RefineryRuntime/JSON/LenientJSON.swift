@@ -16,8 +16,13 @@ package enum LenientJSON {
     /// The JSON value in `text`: the content of the first ```json (or bare ```) fence that parses,
     /// else the first balanced object/array in the text that parses. Trailing commas are tolerated.
     package static func extract(from text: String, want: Want = .object) -> JSONValue? {
-        // Most replies have no fence at all: skip the search for one unless a backtick occurs.
-        let mayHaveFence = text.utf8.contains(UInt8(ascii: "`"))
+        // Most replies have no fence at all: skip the search for one unless a backtick occurs. Looked
+        // for with `memchr` in the reply's bytes: through `String.UTF8View` the scan took a fifth of
+        // the time to read a review.
+        var bytes = text
+        let mayHaveFence = bytes.withUTF8 { utf8 in
+            utf8.baseAddress.map { memchr($0, Int32(UInt8(ascii: "`")), utf8.count) != nil } ?? false
+        }
         for block in mayHaveFence ? fencedBlocks(in: text) : [] {
             if let value = firstBalanced(in: block, want: want) { return value }
         }

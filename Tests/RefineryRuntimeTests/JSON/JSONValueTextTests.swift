@@ -63,6 +63,29 @@ struct JSONValueTextTests {
         #expect(value.jsonText == Reference(value: value).text)
     }
 
+    /// The writer looks for bytes to escape eight at a time: every ASCII byte, and a few multi-byte
+    /// characters, at every place of two such words and the tail after them, next to plain text, to
+    /// other bytes to escape and to bytes above 0x7F (which the word tests must not mistake).
+    @Test func everyByteAtEveryPlaceOfAWordMatchesJSONEncoder() {
+        let specials = (0..<0x80).map { String(UnicodeScalar(UInt8($0))) } + ["é", "✓", "🤖", "\u{7F}\u{80}", "ÿ"]
+        let neighbours = [
+            "abcdefghijklmnopqrst", String(repeating: "\"", count: 20), String(repeating: "é", count: 11),
+            "\u{1}\\\u{1F} !#[]~\u{7F}é\"\\\n\t~ ",
+        ]
+        var mismatches: [String] = []
+        for special in specials {
+            for neighbour in neighbours {
+                let plain = Array(neighbour)
+                for place in 0...plain.count {
+                    let text = String(plain[..<place]) + special + String(plain[place...])
+                    let value = JSONValue.string(text)
+                    if value.jsonText != Reference(value: value).text { mismatches.append(text) }
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) strings differ, e.g. \(mismatches.prefix(3))")
+    }
+
     @Test(arguments: numbers)
     func numbersMatchJSONEncoder(number: Double) {
         let value = JSONValue.number(number)
