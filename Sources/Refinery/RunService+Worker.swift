@@ -251,10 +251,28 @@ extension RunService {
                     let seed = Self.itemSeed(plan.spec.seed, position: job.position)
                     return .success { [self, grant] in
                         await inFlight.run(key: job.key) {
-                            await runJob(
+                            var record = await runJob(
                                 job, loaded: job.workflow, batchID: batchID, seed: seed, earlier: earlier,
                                 budgetUSD: grant, store: store, catalog: catalog, providers: providers,
                                 embedder: embedder, logger: logger, recordsStart: false)
+                            // A grant is sized by the item's estimate and a share of what is left, which depends
+                            // on how many workers are there and what they hold at that moment: a run can stop at
+                            // it while the batch has money left. It resumes (its calls are not paid again) with
+                            // everything left, and only a run that cannot go on with that stops the batch.
+                            var had = grant
+                            while record.status == Self.cutByBatchBudget, let budget = had,
+                                let more = await largerGrant(
+                                    claim, worker: workerID, had: budget, spent: record.costUSD, store: store)
+                            {
+                                had = more
+                                record = await runJob(
+                                    job, loaded: job.workflow, batchID: batchID, seed: seed, earlier: record,
+                                    budgetUSD: more, store: store, catalog: catalog, providers: providers,
+                                    embedder: embedder, logger: logger, recordsStart: false)
+                            }
+                            // Stopped waiting for money by a cancellation: handed back like any cancelled run.
+                            if record.status == Self.cutByBatchBudget, Task.isCancelled { record.status = "cancelled" }
+                            return record
                         }
                     }
                 },
@@ -262,13 +280,15 @@ extension RunService {
                     let key = record.system + "\u{1F}" + record.itemID
                     guard let claim = claims.removeValue(forKey: key) else { return }
                     if budgeted { granted -= 1 }
-                    if try await store.completeItem(record, worker: workerID, attempt: claim.attempt) {
-                        recorded += 1
-                        onItem?(record)
-                    } else {
+                    guard try await store.completeItem(record, worker: workerID, attempt: claim.attempt) else {
+                        // Another worker holds the job now: its result, and the budget's verdict, are theirs.
                         lost += 1
+                        return
                     }
+                    recorded += 1
+                    onItem?(record)
                     if record.status == Self.cutByBatchBudget {
+                        // Even everything left of the budget did not let this run go on.
                         try await store.stopBatch(id: batchID, status: "budget_exhausted")
                     }
                 })
@@ -276,6 +296,31 @@ extension RunService {
             // Jobs claimed but not started (the budget stopped the launching, or a cancellation did).
             try await store.releaseClaims(worker: workerID)
             return (recorded, lost)
+        }
+    }
+}
+
+extension RunService {
+    /// The run budget a job whose run stopped at its grant (`had`, after costing `spent`) resumes with:
+    /// everything left of the batch budget, waiting while other grants in flight may give money back;
+    /// `nil` when it cannot get more than it had (the batch budget is spent), or on an error or a cancel.
+    fileprivate func largerGrant(
+        _ claim: ClaimedItem, worker: String, had: Double, spent: Double, store: PostgresRunStore
+    ) async -> Double? {
+        do {
+            try await store.settleCutGrant(claim, worker: worker, spentUSD: spent)
+            while true {
+                switch try await store.regrant(claim, worker: worker, hadUSD: had) {
+                case .granted(let budget): return budget
+                case .refused: return nil
+                case .later: try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+        } catch is CancellationError {
+            return nil
+        } catch {
+            onWarning?("worker: item \(claim.itemID) stopped at its share of the batch budget: \(error)")
+            return nil
         }
     }
 }

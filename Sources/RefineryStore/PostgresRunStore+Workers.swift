@@ -273,6 +273,59 @@ extension PostgresRunStore {
         return amount < 0 ? .later : .granted(amount)
     }
 
+    /// Settles the grant of a job whose run stopped at it (its grant was too small for its next call),
+    /// keeping the claim: the grant is handed back and what the run has cost so far (`spentUSD`, over all
+    /// its attempts) is booked, so that ``regrant(_:worker:hadUSD:)`` sees what is really left. Safe to
+    /// repeat: a settled job holds no grant and its cost is booked.
+    package func settleCutGrant(_ claim: ClaimedItem, worker: String, spentUSD: Double) async throws {
+        try await query(
+            """
+            WITH cut AS (
+              UPDATE batch_items i SET grant_usd = 0, booked_usd = GREATEST(old.booked_usd, $6)
+              FROM batch_items old
+              WHERE old.batch_id = i.batch_id AND old.system = i.system AND old.item_id = i.item_id
+                AND i.batch_id = $1 AND i.system = $2 AND i.item_id = $3 AND i.claimed_by = $4 AND i.attempt = $5
+              RETURNING old.grant_usd, GREATEST(old.booked_usd, $6) - old.booked_usd AS newly_spent
+            )
+            UPDATE batches b SET reserved_usd = b.reserved_usd - cut.grant_usd,
+              spent_usd = b.spent_usd + cut.newly_spent
+            FROM cut WHERE b.id = $1
+            """, binds: claim.batchID, claim.system, claim.itemID, worker, claim.attempt, spentUSD)
+    }
+
+    /// A larger grant for a job whose run stopped at its grant (settled by ``settleCutGrant``): everything
+    /// left of the batch budget, when that gives the run more than `hadUSD` (its whole budget last time);
+    /// the answer is the run's new whole budget (what it has cost plus the grant). `.later` when it would not
+    /// but other grants are in flight (their runs give back what they do not spend); `.refused` when nothing
+    /// more can come (nothing in flight), the batch stopped or the claim was lost. The batch row's lock
+    /// serializes this with `refinery_grant`, so the grants in flight still never add up to more than is left.
+    package func regrant(_ claim: ClaimedItem, worker: String, hadUSD: Double) async throws -> Grant {
+        let row = try await query(
+            """
+            WITH b AS (
+              SELECT budget_usd - spent_usd - reserved_usd AS left_usd, reserved_usd FROM batches
+              WHERE id = $1 AND status = 'running' AND budget_usd IS NOT NULL FOR UPDATE
+            ), held AS (
+              SELECT grant_usd, booked_usd FROM batch_items
+              WHERE batch_id = $1 AND system = $2 AND item_id = $3 AND claimed_by = $4 AND attempt = $5
+            ), taken AS (
+              UPDATE batch_items i SET grant_usd = b.left_usd FROM b, held
+              WHERE i.batch_id = $1 AND i.system = $2 AND i.item_id = $3 AND held.grant_usd = 0
+                AND held.booked_usd + b.left_usd > $6 + 1e-12
+              RETURNING i.grant_usd + i.booked_usd AS budget
+            ), reserved AS (
+              UPDATE batches x SET reserved_usd = x.reserved_usd + b.left_usd FROM b, taken WHERE x.id = $1
+            )
+            SELECT COALESCE((SELECT budget FROM taken),
+                (SELECT grant_usd + booked_usd FROM held WHERE grant_usd > 0)),
+              EXISTS (SELECT 1 FROM b) AND EXISTS (SELECT 1 FROM held), COALESCE((SELECT reserved_usd FROM b), 0)
+            """, binds: claim.batchID, claim.system, claim.itemID, worker, claim.attempt, hadUSD
+        ).first
+        guard let (budget, running, reserved) = try row?.decode((Double?, Bool, Double).self) else { return .refused }
+        if let budget { return .granted(budget) }
+        return running && reserved > 1e-12 ? .later : .refused
+    }
+
     /// Records a claimed job's result and settles its budget, fenced by the claim: `false` (nothing
     /// written) when another worker holds the job now. `record.costUSD` is its run's cost over all its
     /// attempts (each call is recorded once), so only what was not booked yet is added to the spend.

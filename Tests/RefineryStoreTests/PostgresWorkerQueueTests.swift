@@ -54,4 +54,41 @@ struct PostgresWorkerQueueTests {
         await other.close()
         await database.drop()
     }
+
+    /// A job whose run stopped at its grant, settled and asking again: its grant comes back, its cost is
+    /// booked, and it gets everything left when that is more than it had; while it is not but another
+    /// grant is in flight, "later"; with nothing in flight, refused. Repeating either statement (after a
+    /// lost connection) changes nothing. The grants in flight never pass what is left.
+    @Test func aCutJobTakesEverythingLeftOnlyWhenThatIsMore() async throws {
+        let database = try await PostgresTestServer.Database()
+        let store = try await database.open()
+        let id = try await enqueue(store, items: 2, budget: 1.0)
+        let claims = try await store.claimItems(batchID: id, worker: "a", limit: 2, leaseSeconds: 30)
+        let (cut, other) = (try #require(claims.first), try #require(claims.last))
+        #expect(try await store.grant(cut, worker: "a", estimateUSD: 0.3, held: 0, concurrency: 1) == .granted(1.0))
+        // Its run stopped at the grant after spending 0.2: everything left is 0.8, with the 0.2 booked
+        // a run budget of 1.0, no more than it had.
+        try await store.settleCutGrant(cut, worker: "a", spentUSD: 0.2)
+        try await store.settleCutGrant(cut, worker: "a", spentUSD: 0.2)
+        var state = try await store.detachedState(batchID: id)
+        #expect(abs(state.spentUSD - 0.2) < 1e-12 && abs(state.reservedUSD) < 1e-12)
+        #expect(try await store.regrant(cut, worker: "a", hadUSD: 1.0) == .refused)
+        // Had it been granted 0.5 (a share), it gets everything left: 0.8, a run budget of 1.0.
+        #expect(try await store.regrant(cut, worker: "a", hadUSD: 0.5) == .granted(1.0))
+        #expect(try await store.regrant(cut, worker: "a", hadUSD: 0.5) == .granted(1.0), "a repeat")
+        state = try await store.detachedState(batchID: id)
+        #expect(abs(state.reservedUSD - 0.8) < 1e-12 && abs(state.spentUSD - 0.2) < 1e-12)
+        #expect(try await store.grant(other, worker: "a", estimateUSD: 0.1, held: 0, concurrency: 1) == .later)
+
+        // The other job holds a grant and the cut one asks again: later, until that grant is settled.
+        try await store.settleCutGrant(cut, worker: "a", spentUSD: 0.2)
+        #expect(try await store.grant(other, worker: "a", estimateUSD: 0.1, held: 0, concurrency: 2) != .refused)
+        #expect(try await store.regrant(cut, worker: "a", hadUSD: 1.0) == .later)
+        // A claim that is not held (another attempt) is refused.
+        var stale = cut
+        stale.attempt += 1
+        #expect(try await store.regrant(stale, worker: "a", hadUSD: 0.1) == .refused)
+        await store.close()
+        await database.drop()
+    }
 }
