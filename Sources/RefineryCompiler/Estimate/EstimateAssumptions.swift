@@ -69,6 +69,29 @@ public struct EstimateAssumptions: Sendable, Hashable, Codable {
         self.verifyOverhead = verifyOverhead
     }
 
+    /// Output tokens a call of `kind` in `stage` is assumed to write when its params set no
+    /// `max_tokens`; nil for the `vote` and `close` decisions, which make no call.
+    ///
+    /// The one mapping from a node to its assumed reply size: the estimate prices every call with it,
+    /// and so does the engine's budget check before a run has seen a reply, so a run granted its
+    /// estimate is not refused its first call by a different guess.
+    public func outputTokens(for kind: NodeKind, in stage: Stage) -> Int? {
+        switch kind {
+        case .propose, .verifyRevise: return answerTokens
+        case .evaluate: return reviewTokens
+        case .evaluateBatch(_, let targets): return reviewTokens * targets.count
+        case .refine:
+            guard case .refine(let options) = stage, options.refineProtocol == .critiqueRevise else {
+                return answerTokens
+            }
+            return answerTokens + critiqueTokens
+        case .synthesize: return synthesisTokens
+        case .verifyPlan: return verifyPlanTokens
+        case .verifyAnswer: return verifyAnswerTokens
+        case .vote, .close: return nil
+        }
+    }
+
     /// Tokens of a text of `bytes` UTF-8 bytes: bytes ÷ 4, rounded up.
     public static func tokens(forBytes bytes: Int) -> Int {
         (max(bytes, 0) + 3) / 4

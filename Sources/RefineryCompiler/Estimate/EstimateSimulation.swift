@@ -132,10 +132,11 @@ struct EstimateSimulation {
         var stageTotals = CallTotals()
         for node in stage.nodes where node.isCall && !skips(node, of: options) {
             let who = node.participant
-            func out(_ value: Int) -> Int { pricer.output(who, stage: options, default: value) }
             func base(_ overhead: Int) -> Int { pricer.baseInput(who, template: template, overhead: overhead) }
+            // The assumed reply size comes from the mapping the engine's budget check shares.
+            guard let assumed = a.outputTokens(for: node.kind, in: options) else { continue }
+            let output = pricer.output(who, stage: options, default: assumed)
             var input: Int
-            var output: Int
             switch node.kind {
             case .propose(let member):
                 var context = 0
@@ -148,15 +149,12 @@ struct EstimateSimulation {
                     }
                 }
                 input = base(a.proposeOverhead) + context
-                output = out(a.answerTokens)
                 newAnswers.append((member, output))
             case .evaluate(_, let target):
                 input = base(a.evaluateOverhead) + (answer[target] ?? 0)
-                output = out(a.reviewTokens)
                 newReviews[target, default: 0] += output
             case .evaluateBatch(_, let targets):
                 input = base(a.evaluateOverhead) + targets.reduce(0) { $0 + (answer[$1] ?? 0) }
-                output = out(a.reviewTokens * targets.count)
                 for target in targets { newReviews[target, default: 0] += output / max(targets.count, 1) }
             case .refine(let member):
                 let critique: Bool
@@ -170,7 +168,6 @@ struct EstimateSimulation {
                 } else {
                     input = base(a.refineOverhead) + (answer[member] ?? 0) + (critique ? 0 : reviews[member] ?? 0)
                 }
-                output = out(a.answerTokens + (critique ? a.critiqueTokens : 0))
                 let revised = min(output, a.answerTokens)
                 if member == ExecutionGraph.arbiterParticipant {
                     arbiterDraft = revised
@@ -179,25 +176,21 @@ struct EstimateSimulation {
                 }
             case .synthesize:
                 input = base(a.synthesizeOverhead) + allAnswers
-                output = out(a.synthesisTokens)
                 if node.id == stage.nodes.first?.id {  // by members: the first synthesis is the draft
                     synthesis = output
                     arbiterDraft = output
                 }
             case .verifyPlan(let by):
                 input = base(a.verifyOverhead) + verifiedDraft(by)
-                output = out(a.verifyPlanTokens)
                 planOut = output
                 verifyAnswersOut = 0
             case .verifyAnswer:
                 input =
                     pricer.baseInput(who, template: template, overhead: a.verifyOverhead, includesPrompt: false)
                     + a.verifyQuestionTokens
-                output = out(a.verifyAnswerTokens)
                 verifyAnswersOut += output
             case .verifyRevise(let by):
                 input = base(a.verifyOverhead) + verifiedDraft(by) + planOut + verifyAnswersOut
-                output = out(a.answerTokens)
                 if by == ExecutionGraph.arbiterParticipant {
                     arbiterDraft = output
                 } else {

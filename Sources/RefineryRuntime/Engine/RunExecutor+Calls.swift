@@ -365,11 +365,19 @@ extension RunExecutor {
     }
 
     /// A cost estimate for the budget check: ~4 bytes a token in (the prompt before rendering), and the
-    /// request's max tokens (else the mean output so far, else 1,024) out.
-    func estimateCost(_ request: ModelRequest, promptBytes: Int, pricing: ModelPricing?) -> Double {
+    /// request's max tokens out, else the mean output so far, else before any reply what the estimate
+    /// assumes for `node`'s kind in `stage` (``EstimateAssumptions/outputTokens(for:in:)``): a run
+    /// granted its estimate (a batch item's share) must not be refused its first call by another guess.
+    func estimateCost(
+        _ request: ModelRequest, node: GraphNode, stage: Stage, promptBytes: Int, pricing: ModelPricing?
+    ) -> Double {
         guard let pricing else { return 0 }
         let characters = (request.system?.utf8.count ?? 0) + promptBytes
-        let output = request.params.maxTokens ?? (repliesSeen > 0 ? usage.outputTokens / repliesSeen : 1024)
+        let output =
+            request.params.maxTokens
+            ?? (repliesSeen > 0
+                ? usage.outputTokens / repliesSeen
+                : EstimateAssumptions().outputTokens(for: node.kind, in: stage) ?? 0)
         return pricing.cost(inputTokens: characters / 4 + 1, outputTokens: output)
     }
 

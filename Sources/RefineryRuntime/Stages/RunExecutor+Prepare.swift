@@ -204,7 +204,8 @@ extension RunExecutor {
             runID: configuration.runID, participationChanges: participationChanges, node: node, nodeIndex: index,
             participant: node.participant, round: run.round, stageIndex: stage.index, promptKind: kind, shown: shown,
             labels: labels, replyKind: replyKind, draft: context.draft,
-            estimatedCostUSD: estimateCost(request, promptBytes: pending.approximateBytes, pricing: pricing),
+            estimatedCostUSD: estimateCost(
+                request, node: node, stage: stage.stage, promptBytes: pending.approximateBytes, pricing: pricing),
             pricing: pricing, pricedModelIndex: participant.modelIndex)
         return .call(
             CallTicket(plan: plan, request: request, pendingPrompt: pending, modelIndex: participant.modelIndex))

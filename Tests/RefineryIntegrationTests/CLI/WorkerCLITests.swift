@@ -387,7 +387,7 @@ extension CLIEndToEnd {
         }
 
         /// A grant is the item's estimate plus a share of what is left, so it can be too small for the run's
-        /// first call (the engine assumes 1,024 output tokens for a call before any reply, the estimate 800)
+        /// first call (the engine used to assume 1,024 output tokens for a call before any reply, the estimate 800)
         /// while the batch has money for two items. Such a run resumes with everything left instead of
         /// stopping the batch for every worker: two items are done, and the batch stops only at the third,
         /// which the budget cannot fit. (A worker's share shrinks with its concurrency, so `--concurrency 20`

@@ -265,6 +265,29 @@ import Testing
         #expect(outcome.answers.count == 2)
     }
 
+    @Test func aBudgetOfTheEstimateRunsTheFirstCall() async throws {
+        // Output only, $1 per 1,000 tokens; no max_tokens. The estimate prices the one propose call at
+        // 800 tokens ($0.80); a batch grants such a run about 1.13 estimates. The engine's check used to
+        // price the call at 1,024 tokens ($1.024) and stopped the run at $0 with no call.
+        var catalog = ModelCatalog.builtin
+        catalog.prices["test/*"] = ModelPricing(inputPerMillion: 0, outputPerMillion: 1000)
+        let provider = ScriptedProvider(script: Fixtures.script())
+        let estimateOnly = Fixtures.workflow(
+            members: Fixtures.members(1), stages: [.proposeStage], iterations: Iterations(min: 1, max: 1))
+        let estimate = Engine.estimate(workflow: estimateOnly, prompt: "Q", catalog: catalog)
+        #expect(estimate.calls.max == 1)
+        #expect(abs(estimate.costUSD.max - 0.80) < 1e-9)
+        var workflow = estimateOnly
+        workflow.limits = Limits(maxConcurrent: 1, budgetUSD: estimate.costUSD.max * 1.13, quorum: 1)
+        let engine = Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider),
+            configuration: Fixtures.configuration(catalog: catalog))
+        let outcome = try await engine.run("Q")
+        #expect(outcome.totalCalls == 1)
+        #expect(outcome.status != .budgetExhausted, "\(outcome.stoppedBy)")
+        #expect(outcome.answers.map(\.memberID) == ["m1"])
+    }
+
     @Test func concurrencyCapsHoldGloballyAndPerProvider() async throws {
         let provider = ScriptedProvider(script: Fixtures.script())
         let members =
