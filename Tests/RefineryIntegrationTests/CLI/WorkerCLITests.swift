@@ -386,13 +386,13 @@ extension CLIEndToEnd {
             }
         }
 
-        /// A grant is the item's estimate plus a share of what is left, so it can be too small for the run's
-        /// first call (the engine used to assume 1,024 output tokens for a call before any reply, the estimate 800)
-        /// while the batch has money for two items. Such a run resumes with everything left instead of
-        /// stopping the batch for every worker: two items are done, and the batch stops only at the third,
-        /// which the budget cannot fit. (A worker's share shrinks with its concurrency, so `--concurrency 20`
-        /// makes the first grant about 1.08 estimates, what a second worker joining made it in the flaky run
-        /// of `theBatchBudgetHoldsAcrossTwoWorkers`; before, that cut stopped the batch with nothing done.)
+        /// One worker at `--concurrency 20` with a budget for 2.5 items: its first grant is about 1.08 estimates
+        /// (a worker's share shrinks with its concurrency). Two items are done, the batch stops only at the third,
+        /// which the budget cannot fit, within the budget, nothing left reserved, no call recorded twice. Before
+        /// the engine priced a call before any reply with the estimate's assumption for its kind, such a grant
+        /// cut the first call (it assumed 1,024 output tokens, the estimate 800) and the cut stopped the batch
+        /// with nothing done; a run cut by its grant now also resumes with everything left
+        /// (`PostgresWorkerQueueTests.aCutJobTakesEverythingLeftOnlyWhenThatIsMore` checks those statements).
         @Test(.timeLimit(.minutes(2))) func aRunCutByItsGrantResumesWithWhatIsLeft() async throws {
             try await Self.withSetup(questions: 4, delay: .milliseconds(20), completion: 800) { setup in
                 let batch = ["batch", "consensus", "--input", "in.jsonl", "--models", "openai/gpt-4o", "--seed", "2"]
