@@ -420,6 +420,43 @@ extension CLIEndToEnd {
             }
         }
 
+        /// Replies ten times longer than the estimate assumes (8,000 output tokens, not 800): after its first
+        /// reply a run prices its next calls at that mean, outgrows its grant and is cut. It resumes with everything
+        /// left of the batch budget rather than stopping the batch, so the batch stops only once what is left cannot
+        /// pay for one more call: little is left at the end, never the most of the budget that the first cut left.
+        @Test(.timeLimit(.minutes(2))) func runsOutgrowingTheirGrantsSpendTheBudgetBeforeTheBatchStops() async throws {
+            try await Self.withSetup(questions: 6, delay: .milliseconds(10), completion: 8000) { setup in
+                let batch = [
+                    "batch", "consensus", "--input", "in.jsonl", "--models", "openai/gpt-4o,openai/gpt-4o-mini",
+                    "--seed", "3",
+                ]
+                let perItem = try await setup.estimatePerItem(batch)
+                let budget = perItem * 4
+                let id = try await setup.detach(batch + ["--max-budget", String(budget)])
+                let (_, output) = try await setup.finish(
+                    try setup.start([
+                        "worker", "--store", setup.database.url, "--batch", id, "--concurrency", "2",
+                        "--exit-when-done", "--output-format", "json",
+                    ]))
+                let (items, calls) = try await setup.ledger(id)
+                let succeeded = calls.values.flatMap { $0 }
+                let spent = succeeded.map(\.costUSD).reduce(0, +)
+                let largestCall = succeeded.map(\.costUSD).max() ?? 0
+                let status = try await setup.status(id)
+                let summary = "\(items.map { "\($0.itemID) \($0.status) \($0.costUSD)" }) \(output)"
+                #expect(status["status"] as? String == "budget_exhausted", "\(summary)")
+                #expect(status["done"] as? Int ?? 0 >= 1, "\(summary)")
+                // What is left is less than two of the largest calls (one per run in flight), not most of it.
+                #expect(budget - spent < 2 * largestCall, "spent \(spent) of \(budget); \(summary)")
+                #expect(spent <= budget + 2 * largestCall + 1e-9, "spent \(spent) of \(budget)")
+                #expect(status["reserved_usd"] as? Double ?? -1 < 1e-9)
+                for (item, succeeded) in calls {
+                    let keys = Set(succeeded.map { "\($0.round)|\($0.node)|\($0.requestHash)" })
+                    #expect(keys.count == succeeded.count, "a call of \(item) was recorded twice")
+                }
+            }
+        }
+
         /// `batch status` while a worker runs: the items waiting and in flight, and the worker with its
         /// items and a recent heartbeat.
         @Test(.timeLimit(.minutes(2))) func statusShowsProgressAndTheLiveWorker() async throws {
