@@ -4,6 +4,7 @@
 import Foundation
 import GRDB
 import RefineryCompiler
+import Synchronization
 
 extension SQLiteRunStore {
     /// Refuses a path that exists but is not a regular file: a folder cannot be opened, and SQLite
@@ -19,9 +20,11 @@ extension SQLiteRunStore {
 
     /// Runs SQLite's quick integrity check on an existing file through a read-only connection, so a
     /// damaged file is reported before opening it for writing (which would write WAL state into it).
-    static func checkIntegrity(_ path: String, configuration: Configuration) throws {
+    /// Returns whether there is nothing to check: no file yet, or an empty one (a new store).
+    @discardableResult
+    static func checkIntegrity(_ path: String, configuration: Configuration) throws -> Bool {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        guard size > 0 else { return }
+        guard size > 0 else { return true }
         var readOnly = configuration
         readOnly.readonly = true
         let result = try opening(path) {
@@ -30,6 +33,24 @@ extension SQLiteRunStore {
             }
         }
         guard result == "ok" else { throw damaged(path, detail: result, cause: nil) }
+        return false
+    }
+
+    /// What each connection sets up: `synchronous = NORMAL` (see the initializer), except on the first
+    /// connection to a new file until it is in WAL mode. Switching an empty file to WAL writes its first
+    /// page through a rollback journal, synced three times (journal, folder, file) and then deleted:
+    /// nothing is recorded in it yet, so nothing can be lost, and the first checkpoint (at the latest when
+    /// the store closes) writes that page again and syncs the file before the run ends. Only that switch
+    /// goes unsynced: GRDB sets `NORMAL` right after it, and so does the initializer, before any write.
+    static func synchronousSetting(creating: Bool) -> @Sendable (Database) throws -> Void {
+        let unsyncedSwitch = Mutex(creating)
+        return { db in
+            let unsynced = unsyncedSwitch.withLock { first in
+                defer { first = false }
+                return first
+            }
+            try db.execute(sql: unsynced ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = NORMAL")
+        }
     }
 
     /// Applies the migrations this build knows. Another process may be migrating the same new file:

@@ -51,13 +51,18 @@ public final class SQLiteRunStore: RunLedger {
                     message: "Cannot create the folder of the run store \(path); check that it is writable "
                         + "or choose another file with --store.", cause: error)
             }
-            try Self.checkIntegrity(path, configuration: configuration)
+            let isNew = try Self.checkIntegrity(path, configuration: configuration)
             // WAL with synchronous=NORMAL: a commit is an append to the log, not an fsync (about
             // 10× faster, and a wide round commits thousands of calls). A commit survives the
             // process crashing or being killed — what resume relies on; only a power loss may
             // take back the last commits, and resume then repeats those calls.
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            configuration.prepareDatabase(Self.synchronousSetting(creating: isNew))
             writer = try Self.opening(path) { try DatabasePool(path: path, configuration: configuration) }
+            if isNew {
+                try Self.opening(path) {
+                    try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                }
+            }
         }
         try Self.migrate(writer, path: path)
     }
@@ -108,6 +113,12 @@ public final class SQLiteRunStore: RunLedger {
     /// SQLite's journal mode for this database (`wal` for files).
     package func journalMode() throws -> String {
         try read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    /// `PRAGMA synchronous` of the connection that writes (1 = `NORMAL`): a new file is switched to WAL
+    /// unsynced, and every commit after that must be synced as on any other file.
+    package func writerSynchronousForTesting() throws -> Int {
+        try writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     // MARK: RunLedger

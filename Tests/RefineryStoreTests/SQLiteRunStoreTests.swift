@@ -22,6 +22,23 @@ import Testing
         #expect(try store.journalMode() == "wal")
     }
 
+    /// A new file is switched to WAL without syncs (nothing is in it yet); its commits after that are synced
+    /// as on an existing file (`synchronous = NORMAL`), and what it recorded is there when it is opened again.
+    @Test func aNewStoreCommitsLikeAnExistingOneAfterItsUnsyncedCreation() async throws {
+        let database = try TemporaryDatabase()
+        defer { database.cleanup() }
+        do {
+            let created = try SQLiteRunStore(path: database.path)
+            #expect(try created.writerSynchronousForTesting() == 1)
+            #expect(try created.journalMode() == "wal")
+            try await created.createRun(Fixture.run(id: "run-1"))
+        }
+        let reopened = try SQLiteRunStore(path: database.path)
+        #expect(try reopened.writerSynchronousForTesting() == 1)
+        #expect(try await reopened.run(id: "run-1") == Fixture.run(id: "run-1"))
+        #expect(try reopened.appliedMigrations() == ["v1-runs-rounds-calls", "v2-batches"])
+    }
+
     @Test func runRoundTripsWithProvenanceAndSeed() async throws {
         let store = try SQLiteRunStore(path: ":memory:")
         try await store.createRun(Fixture.run(id: "run-1"))
