@@ -18,7 +18,11 @@ extension RunService {
         overrides.variables.merge(request.variables) { _, flag in flag }
         let loaded = try await loader().load(request.target, overrides: overrides, gitProvenance: true)
         let workflow = loaded.workflow
-        let store = try await openStore()
+        // The store opens (a new one is created: files synced) on another thread while the providers start
+        // (event loops, connection pools) and the credentials are checked: start-up pays the longer of the
+        // two, not their sum. Nothing is written to it before both are done.
+        let service = self
+        let opening = Task.detached { try await service.openStore() }
         let runID = EngineConfiguration.makeRunID()
         var generator = SystemRandomNumberGenerator()
         let seed = request.seed ?? generator.next()
@@ -26,8 +30,18 @@ extension RunService {
             id: runID, workflowName: workflow.name, prompt: request.prompt,
             promptHash: Self.sha256(request.prompt), workflow: workflow, provenance: workflow.provenance,
             seed: seed, variables: overrides.variables, startedAt: Date())
-        return try await execute(
-            stored, graph: loaded.graph, store: store, isResume: false, debug: request.debug, events: events)
+        do {
+            return try await withProviders(for: [stored.workflow], debug: request.debug) {
+                providers, embedder, logger in
+                try await execute(
+                    stored, graph: loaded.graph, store: opening.value, isResume: false, providers: providers,
+                    embedder: embedder, logger: logger, events: events)
+            }
+        } catch {
+            // A store that cannot be opened is reported first, as when it was opened before the providers.
+            if case .failure(let storeError) = await opening.result { throw storeError }
+            throw error
+        }
     }
 
     /// `refinery resume RUN`: finishes an interrupted run without paying twice for a finished call.

@@ -149,6 +149,34 @@ extension CLIEndToEnd {
             }
         }
 
+        /// The store opens while the providers start: a damaged store is still what a run reports when the
+        /// credentials are missing too (as when it was opened first), and missing credentials still leave no
+        /// run in the ledger.
+        @Test func aDamagedStoreIsReportedBeforeMissingCredentialsAndNoRunIsRecordedWithout() async throws {
+            try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply())) {
+                binary, sandbox, server in
+                let noKey = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL, key: false)
+                let garbage = Data(String(repeating: "not a ledger, ", count: 400).utf8)
+                try sandbox.write("damaged.db", garbage)
+                let damaged = try await binary.run(
+                    ["What is 2+2?", "--models", CLIHarness.threeModels, "--store", "damaged.db"],
+                    environment: noKey, directory: sandbox.root)
+                #expect(damaged.exitCode != 0)
+                #expect(damaged.stderr.contains("is damaged"), "\(damaged.stderr)")
+                #expect(!damaged.stderr.contains("OPENAI_API_KEY"))
+                let left = FileManager.default.contents(atPath: sandbox.root.appendingPathComponent("damaged.db").path)
+                #expect(left == garbage)
+
+                let missing = try await binary.run(
+                    ["What is 2+2?", "--models", CLIHarness.threeModels, "--store", "new.db"],
+                    environment: noKey, directory: sandbox.root)
+                #expect(missing.exitCode == 4)
+                #expect(missing.stderr.contains("OPENAI_API_KEY"))
+                #expect(try await binary.listRuns(store: "new.db", environment: noKey, directory: sandbox.root).isEmpty)
+                #expect(server.requests.isEmpty)
+            }
+        }
+
         @Test func nonUTF8FileExitsFourBeforeAnyCall() async throws {
             try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply())) {
                 binary, sandbox, server in
