@@ -62,6 +62,35 @@ package struct GitRepository: Sendable {
         return !result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
     }
 
+    /// What a run records of a workflow file: the commit checked out (`nil` in a repository without
+    /// commits) and whether the file has uncommitted changes (or is untracked); `nil` when the file is not
+    /// in a repository (or git is missing). One git process (`git status --porcelain=v2 --branch`), where
+    /// ``containing(_:timeout:)``, ``headCommit()`` and ``isDirty(_:)`` take three, one after the other.
+    package static func provenance(
+        of file: URL, timeout: Duration = .seconds(30)
+    ) async -> (commit: String?, dirty: Bool)? {
+        // The real file, as `isDirty` reports it: a symbolic link's target is what the run reads.
+        let real = file.resolvingSymlinksInPath()
+        guard
+            let result = try? await git(
+                ["status", "--porcelain=v2", "--branch", "--no-ahead-behind", "--", real.lastPathComponent],
+                in: real.deletingLastPathComponent(), timeout: timeout),
+            result.status == 0
+        else { return nil }
+        var commit: String?
+        var dirty = false
+        for line in result.output.split(separator: "\n") {
+            if line.hasPrefix("# branch.oid ") {
+                let oid = line.dropFirst("# branch.oid ".count)
+                // `(initial)` before the first commit.
+                if oid.allSatisfy(\.isHexDigit) && !oid.isEmpty { commit = String(oid) }
+            } else if !line.hasPrefix("#") {
+                dirty = true
+            }
+        }
+        return (commit, dirty)
+    }
+
     /// The bytes of `file` at `revision` (`git show REV:PATH`).
     package func contents(of file: URL, at revision: String) async throws -> Data {
         let path = relativePath(of: file)

@@ -62,15 +62,15 @@ public struct WorkflowLoader: Sendable {
                 provenance.gitRevision = revision
                 provenance.gitDirty = false
                 if gitProvenance { provenance.gitCommit = await repository.commit(of: revision) }
-            } else if gitProvenance, let found = await GitRepository.containing(file) {
-                provenance.gitCommit = await found.headCommit()
-                provenance.gitDirty = await found.isDirty(file)
             }
         } else if let revision {
             throw InputError(
                 code: .git,
                 message: "\(name) is a built-in workflow; built-ins have no git revisions. Drop @\(revision).")
         }
+        // git reports on the file while it compiles: a recorded run waits for the slower of the two.
+        let askGit = gitProvenance && revision == nil ? located.path.map { URL(fileURLWithPath: $0) } : nil
+        async let gitFacts = Self.gitFacts(of: askGit)
         var sources: [String: String] = [:]
         let result: CompileResult
         if let revision, let repository {
@@ -94,11 +94,21 @@ public struct WorkflowLoader: Sendable {
         if workflow.provenance.contentSHA256 == nil {
             workflow.provenance.contentSHA256 = WorkflowCompiler.sha256Hex(located.bytes)
         }
+        if let facts = await gitFacts {
+            provenance.gitCommit = facts.commit
+            provenance.gitDirty = facts.dirty
+        }
         workflow.provenance.gitCommit = provenance.gitCommit
         workflow.provenance.gitDirty = provenance.gitDirty
         workflow.provenance.gitRevision = provenance.gitRevision
         return LoadedWorkflow(
             workflow: workflow, graph: graph, located: located, warnings: result.warnings, sources: sources)
+    }
+
+    /// ``GitRepository/provenance(of:timeout:)`` of `file`, if there is one to ask about.
+    private static func gitFacts(of file: URL?) async -> (commit: String?, dirty: Bool)? {
+        guard let file else { return nil }
+        return await GitRepository.provenance(of: file)
     }
 
     /// Compiles one file without flags (for `validate`), its templates allowed `variables`: the

@@ -79,6 +79,29 @@ struct TemporaryGitRepository {
         #expect(await git.isDirty(file) == true)
     }
 
+    /// `provenance(of:)` (one git process) says what `containing`, `headCommit` and `isDirty` (three) say:
+    /// clean, changed, untracked, before the first commit, outside a repository.
+    @Test func provenanceIsWhatTheThreeQueriesSay() async throws {
+        let repository = try await TemporaryGitRepository()
+        defer { repository.cleanup() }
+        let file = repository.root.appendingPathComponent("workflows/review.yaml")
+        try repository.write("workflows/review.yaml", "version: 1\n")
+        let initial = try #require(await GitRepository.provenance(of: file))
+        #expect(initial.commit == nil && initial.dirty)
+        #expect(await GitRepository.containing(file)?.headCommit() == nil)
+        let commit = try await repository.commitAll("v1")
+        let clean = try #require(await GitRepository.provenance(of: file))
+        #expect(clean.commit == commit && !clean.dirty)
+        try repository.write("workflows/review.yaml", "version: 2\n")
+        let changed = try #require(await GitRepository.provenance(of: file))
+        #expect(changed.commit == commit && changed.dirty)
+        let untracked = repository.root.appendingPathComponent("workflows/new.yaml")
+        try repository.write("workflows/new.yaml", "version: 1\n")
+        #expect(await GitRepository.provenance(of: untracked)?.dirty == true)
+        #expect(await GitRepository.containing(untracked)?.isDirty(untracked) == true)
+        #expect(await GitRepository.provenance(of: URL(fileURLWithPath: "/proc/version")) == nil)
+    }
+
     @Test func unknownRevisionIsAGitInputError() async throws {
         let repository = try await TemporaryGitRepository()
         defer { repository.cleanup() }

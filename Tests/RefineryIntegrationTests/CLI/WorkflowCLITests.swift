@@ -236,6 +236,43 @@ extension CLIEndToEnd {
             #expect(badRevision.stderr.contains("at revision nope"))
         }
 
+        /// A workflow file's commit and dirty flag come from one git process, not three (`rev-parse
+        /// --show-toplevel`, `rev-parse HEAD`, `status` one after the other), and say the same.
+        @Test func aFilesGitFactsTakeOneGitProcess() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            let repository = try await TemporaryGitRepository()
+            defer { repository.cleanup() }
+            try repository.write(
+                "workflows/review.yaml", "refinery: 1\nname: review\nmodels: [openai/o3]\nstages: [propose]\n")
+            let commit = try await repository.commitAll("one member")
+            // A `git` first on PATH that logs each start and hands over to the real one.
+            let real = try #require(
+                (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/git" }
+                    .first { FileManager.default.isExecutableFile(atPath: $0) })
+            let log = sandbox.root.appendingPathComponent("git.log").path
+            try sandbox.write("bin/git", Data("#!/bin/sh\necho \"$*\" >> '\(log)'\nexec '\(real)' \"$@\"\n".utf8))
+            #expect(chmod(sandbox.root.appendingPathComponent("bin/git").path, 0o755) == 0)
+            var logged = environment
+            logged["PATH"] = sandbox.root.appendingPathComponent("bin").path + ":" + (environment["PATH"] ?? "")
+            func gitStarts() -> Int {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                try? FileManager.default.removeItem(atPath: log)
+                return text.split(separator: "\n").count
+            }
+
+            let clean = try await binary.run(["show", "review"], environment: logged, directory: repository.root)
+            #expect(clean.exitCode == 0, "\(clean.stderr)")
+            #expect(clean.stdout.contains("revision:    \(commit)\n"), "\(clean.stdout)")
+            #expect(gitStarts() == 1)
+            try repository.write(
+                "workflows/review.yaml", "refinery: 1\nname: review\nmodels: [openai/gpt-4o]\nstages: [propose]\n")
+            let dirty = try await binary.run(["show", "review"], environment: logged, directory: repository.root)
+            #expect(dirty.exitCode == 0, "\(dirty.stderr)")
+            #expect(dirty.stdout.contains("\(commit) + uncommitted changes"), "\(dirty.stdout)")
+            #expect(gitStarts() == 1)
+        }
+
         @Test func modelsShowsWhichCredentialsArePresentNeverTheirValues() async throws {
             let (binary, sandbox, environment) = try setUp()
             defer { sandbox.cleanup() }
