@@ -156,6 +156,10 @@ package struct WireClient: Sendable {
             on http: HTTPClient, request: HTTPClient.Request,
             continuation: CheckedContinuation<Reading.Result, any Error>
         ) {
+            // A call whose task was cancelled before it was sent (the run stopping) opens no connection.
+            guard task.withLock({ if case .cancelled = $0 { false } else { true } }) else {
+                return continuation.resume(throwing: CancellationError())
+            }
             // No deadline of the client's own: the call's watch (`withDeadline`) bounds the whole exchange.
             let task = http.execute(request: request, delegate: self, eventLoop: .indifferent, deadline: nil)
             let cancelledBefore = self.task.withLock { progress -> Bool in
