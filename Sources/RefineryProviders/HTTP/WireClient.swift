@@ -132,6 +132,8 @@ package struct WireClient: Sendable {
         private let call: WireCall
         private var reading: Reading
         private var head: HTTPResponseHead?
+        /// Whether the reply has ended, read or failed.
+        private var isDone = false
         private let task = Mutex<Progress>(.notStarted)
 
         private enum Progress {
@@ -196,8 +198,24 @@ package struct WireClient: Sendable {
             self.head = head
             client.logger.debug("\(client.provider) reply", metadata: ["status": "\(head.status.code)"])
             client.notePause(head)
-            reading.begin(head, client: client)
+            if reading.begin(head, client: client) {
+                // The idle watch starts once the event loop is done with what it read with the head: a reply
+                // that came whole with it (most do) is finished by then and never takes the run's deadline
+                // table's lock on the event loop, where waiting for a preempted holder stalls every
+                // connection of the loop (N = 100 on a loaded machine, Benchmarks/README.md, session 7).
+                task.eventLoop.execute { self.watchIdle() }
+            }
             return task.eventLoop.makeSucceededVoidFuture()
+        }
+
+        /// Starts the reply's idle watch unless the reply has already ended.
+        private func watchIdle() {
+            guard !isDone else { return }
+            reading.watchIdle(client: client)
+        }
+
+        func didReceiveError(task: HTTPClient.Task<Response>, _ error: any Error) {
+            isDone = true
         }
 
         func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
@@ -211,6 +229,7 @@ package struct WireClient: Sendable {
         }
 
         func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response {
+            isDone = true
             guard let head else { throw HTTPClientError.remoteConnectionClosed }
             return try reading.end(head, client: client, call: call)
         }
@@ -233,7 +252,9 @@ package struct WireClient: Sendable {
     private struct WholeReply: ReplyReading {
         private var bytes: [UInt8] = []
 
-        mutating func begin(_ head: HTTPResponseHead, client: WireClient) {}
+        mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool { false }
+
+        mutating func watchIdle(client: WireClient) {}
 
         mutating func read(_ buffer: ByteBuffer, client: WireClient) throws {
             try WireClient.collect(buffer, into: &bytes, client: client)
@@ -251,6 +272,7 @@ package struct WireClient: Sendable {
         private var parser = SSEParser()
         private var received = 0
         private var isEvents = false
+        private var isWatched = false
         private var bytes: [UInt8] = []
         private let onDelta: (@Sendable (String) -> Void)?
         private let watch: CallWatch?
@@ -261,10 +283,14 @@ package struct WireClient: Sendable {
             self.watch = watch
         }
 
-        /// Once an event stream has begun, ``WireClient/idleTimeoutSeconds`` without a piece of it fails the call.
-        mutating func begin(_ head: HTTPResponseHead, client: WireClient) {
+        /// Whether the reply is an event stream, whose pieces the call's idle watch bounds.
+        mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool {
             isEvents = WireClient.isEventStream(head)
-            guard isEvents else { return }
+            return isEvents && watch != nil
+        }
+
+        mutating func watchIdle(client: WireClient) {
+            isWatched = true
             watch?.watchIdle(
                 limit: .milliseconds(HTTPProviderSupport.milliseconds(client.idleTimeoutSeconds)),
                 error: client.stalled())
@@ -273,7 +299,7 @@ package struct WireClient: Sendable {
         /// Parses `buffer` into events and passes each event's text deltas on.
         mutating func read(_ buffer: ByteBuffer, client: WireClient) throws {
             guard isEvents else { return try WireClient.collect(buffer, into: &bytes, client: client) }
-            watch?.touch()
+            if isWatched { watch?.touch() }
             received += buffer.readableBytes
             guard received <= WireClient.maxBodyBytes else { throw client.oversized() }
             for event in parser.feed(buffer.readableBytesView) {
@@ -579,8 +605,10 @@ extension ErrorClassifier {
 /// How one reply is read, on the event loop, as AsyncHTTPClient delivers it.
 private protocol ReplyReading: Sendable {
     associatedtype Result: Sendable
-    /// The reply's head arrived (after any redirects).
-    mutating func begin(_ head: HTTPResponseHead, client: WireClient)
+    /// The reply's head arrived (after any redirects); whether an idle watch should start for the body.
+    mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool
+    /// From now on ``WireClient/idleTimeoutSeconds`` without a piece of the body fails the call.
+    mutating func watchIdle(client: WireClient)
     /// A piece of the body arrived.
     mutating func read(_ buffer: ByteBuffer, client: WireClient) throws
     /// The body has ended: the reply, or its error.
