@@ -121,10 +121,11 @@ package struct WireClient: Sendable {
     /// One request and its reply, read on the event loop by AsyncHTTPClient's delegate calls.
     ///
     /// `@unchecked Sendable`: AsyncHTTPClient calls a delegate's methods one at a time on the task's
-    /// event loop (`HTTPClientResponseDelegate`'s documented contract), so `reading` and `head` are only
-    /// touched there until the task's future completes; the caller reads `hasBegun` only after it was
-    /// resumed by that future's completion, which orders it after every delegate call. The request's
-    /// task, which the cancellation handler reaches from another thread, is behind a `Mutex`.
+    /// event loop (`HTTPClientResponseDelegate`'s documented contract), and the deferred start of the idle
+    /// watch runs on that loop too, so `reading`, `head` and `isDone` are only touched there (once the
+    /// reply has ended, the deferred start only reads `isDone`); the caller reads `hasBegun` only after it
+    /// was resumed by the task's future, which completes after every delegate call. The request's task,
+    /// which the cancellation handler reaches from another thread, is behind a `Mutex`.
     private final class Exchange<Reading: ReplyReading>: HTTPClientResponseDelegate, @unchecked Sendable {
         typealias Response = Reading.Result
 
