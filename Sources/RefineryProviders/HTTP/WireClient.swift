@@ -9,6 +9,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 package import RefineryRuntime
+import Synchronization
 
 /// Sends model API requests for one provider.
 package struct WireClient: Sendable {
@@ -58,42 +59,17 @@ package struct WireClient: Sendable {
         return try await gated(call, failed: failed) {
             let call = try refresh?() ?? call
             return try await withDeadline(call) {
-                let client = http.acquire()
-                defer { http.release() }
-                let response = try await execute(call, on: client)
-                let bytes = try await readBody(response, call: call)
-                if logger.logLevel <= .debug {
-                    let text = String(decoding: bytes, as: UTF8.self)
-                    logger.debug(
-                        "\(provider) reply body", metadata: ["body": "\(String(redactor.redact(text).prefix(4096)))"])
-                }
-                guard (200..<300).contains(Int(response.status.code)) else {
-                    throw classify(response, body: String(decoding: bytes, as: UTF8.self), call: call)
-                }
-                guard bytes.contains(where: { !Self.isJSONWhitespace($0) }) else {
-                    throw ProviderError(
-                        code: .emptyResponse, message: "\(provider) sent an empty reply body", provider: provider,
-                        statusCode: Int(response.status.code))
-                }
-                guard let json = JSONValue.parse(bytes: bytes) else {
-                    let text = String(decoding: bytes, as: UTF8.self)
-                    throw ProviderError(
-                        code: .invalidResponse,
-                        message:
-                            "\(provider) sent a reply that is not JSON: \(String(redactor.redact(text).prefix(200)))",
-                        provider: provider, statusCode: Int(response.status.code))
-                }
-                return json
+                try await exchange(call, reading: WholeReply())
             }
         }
     }
 
     /// Sends `call` expecting `text/event-stream`, feeds each event to `decoder`, passes text
     /// deltas to `onDelta`, and returns what the decoder gathered. A stream that ends before the
-    /// decoder saw its end marker throws `.truncated`. The stream is read in the caller's task, under
-    /// the call's watch: once the reply has begun, ``idleTimeoutSeconds`` without a piece of it fails
-    /// the call (a transient `.timeout`), while a long reply that keeps arriving runs up to the call's
-    /// own deadline.
+    /// decoder saw its end marker throws `.truncated`. The stream is read on the connection's event
+    /// loop under the call's watch: once the reply has begun, ``idleTimeoutSeconds`` without a piece
+    /// of it fails the call (a transient `.timeout`), while a long reply that keeps arriving runs up
+    /// to the call's own deadline.
     package func stream<Decoder: StreamDecoder>(
         _ call: WireCall, decoder: Decoder, refresh: (@Sendable () throws -> WireCall)? = nil,
         failed: (@Sendable (ProviderError) -> Void)? = nil, onDelta: (@Sendable (String) -> Void)? = nil
@@ -102,55 +78,229 @@ package struct WireClient: Sendable {
         return try await gated(call, failed: failed) {
             let call = try refresh?() ?? call
             return try await withDeadline(call) {
-                let client = http.acquire()
-                defer { http.release() }
-                let response = try await execute(call, on: client)
-                try await requireEventStream(response, call: call)
-                // Every call in flight is suspended in this loop, and the async frames on its path
-                // stay allocated until the call's task ends: the reading state lives in one object
-                // and the synchronous work (parsing, decoding, errors) in its methods, never inlined.
-                let reading = StreamReading(decoder: decoder, client: self, onDelta: onDelta)
-                let watch = CallWatch.current
-                reading.startIdleWatch(watch)
-                do {
-                    for try await buffer in response.body {
-                        watch?.touch()
-                        try reading.feed(buffer)
-                    }
-                    try reading.end()
-                } catch {
-                    throw reading.failure(error, call: call)
-                }
-                return try reading.finish()
+                try await exchange(
+                    call, reading: StreamedReply(decoder: decoder, onDelta: onDelta, watch: CallWatch.current))
             }
         }
     }
 
-    /// The state of one streamed reply being read: the event parser, the decoder, the bytes so far.
-    private final class StreamReading<Decoder: StreamDecoder> {
+    /// The async frames an exchange stacks below ``send(_:refresh:failed:)`` or
+    /// ``stream(_:decoder:refresh:failed:onDelta:)``, measured in a release build (the context sizes in
+    /// their async function pointers): about 4.4 KB for a stream in eleven frames, 3.4 KB for a whole
+    /// reply; 13 KB while AsyncHTTPClient's async `execute` and its body sequence were among them.
+    /// Reserved as one slab of the call's task (``TaskStack``).
+    static let exchangeFrameBytes = 5 * 1024
+
+    // MARK: - The exchange
+
+    /// Sends `call` through AsyncHTTPClient's delegate API and waits, once, for the reply `reading`
+    /// made of it. The head and every piece of the body are read on the connection's event loop as
+    /// they arrive (parsed, decoded, bounded, the idle limit pushed back), so the caller's task is
+    /// resumed once, with the finished reply or its error, instead of once for every piece; and a call
+    /// in flight holds this exchange object and AsyncHTTPClient's request instead of its async
+    /// `execute`'s frames, transaction and body sequence (Benchmarks/README.md, issue 12). Cancelling
+    /// the caller's task (the call's deadline or idle limit under the engine) cancels the request.
+    private func exchange<Reading: ReplyReading>(_ call: WireCall, reading: Reading) async throws -> Reading.Result {
+        let request = try request(for: call)
+        let exchange = Exchange(client: self, call: call, reading: reading)
+        let httpClient = http.acquire()
+        defer { http.release() }
+        do {
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    exchange.start(on: httpClient, request: request, continuation: continuation)
+                }
+            } onCancel: {
+                exchange.cancel()
+            }
+        } catch {
+            throw transportError(error, call: call, duringBody: exchange.hasBegun)
+        }
+    }
+
+    /// One request and its reply, read on the event loop by AsyncHTTPClient's delegate calls.
+    ///
+    /// `@unchecked Sendable`: AsyncHTTPClient calls a delegate's methods one at a time on the task's
+    /// event loop (`HTTPClientResponseDelegate`'s documented contract), and the deferred start of the idle
+    /// watch runs on that loop too, so `reading`, `head` and `isDone` are only touched there (once the
+    /// reply has ended, the deferred start only reads `isDone`); the caller reads `hasBegun` only after it
+    /// was resumed by the task's future, which completes after every delegate call. The request's task,
+    /// which the cancellation handler reaches from another thread, is behind a `Mutex`.
+    private final class Exchange<Reading: ReplyReading>: HTTPClientResponseDelegate, @unchecked Sendable {
+        typealias Response = Reading.Result
+
+        private let client: WireClient
+        private let call: WireCall
+        private var reading: Reading
+        private var head: HTTPResponseHead?
+        /// Whether the reply has ended, read or failed.
+        private var isDone = false
+        private let task = Mutex<Progress>(.notStarted)
+
+        private enum Progress {
+            case notStarted
+            case running(HTTPClient.Task<Reading.Result>)
+            case cancelled
+            case done
+        }
+
+        init(client: WireClient, call: WireCall, reading: Reading) {
+            self.client = client
+            self.call = call
+            self.reading = reading
+        }
+
+        /// Whether the reply's head arrived: a failure after it cut the reply short.
+        var hasBegun: Bool { head != nil }
+
+        /// Sends the request on `http` and resumes `continuation` once with its outcome.
+        @inline(never)
+        func start(
+            on http: HTTPClient, request: HTTPClient.Request,
+            continuation: CheckedContinuation<Reading.Result, any Error>
+        ) {
+            // A call whose task was cancelled before it was sent (the run stopping) opens no connection.
+            guard task.withLock({ if case .cancelled = $0 { false } else { true } }) else {
+                return continuation.resume(throwing: CancellationError())
+            }
+            // No deadline of the client's own: the call's watch (`withDeadline`) bounds the whole exchange.
+            let task = http.execute(request: request, delegate: self, eventLoop: .indifferent, deadline: nil)
+            let cancelledBefore = self.task.withLock { progress -> Bool in
+                if case .cancelled = progress { return true }
+                progress = .running(task)
+                return false
+            }
+            if cancelledBefore { task.cancel() }
+            task.futureResult.whenComplete { result in
+                // The task holds AsyncHTTPClient's request, which holds this delegate: let go of it.
+                self.task.withLock { $0 = .done }
+                continuation.resume(with: result)
+            }
+        }
+
+        /// Cancels the request, now or as soon as it is sent.
+        func cancel() {
+            let running = task.withLock { progress -> HTTPClient.Task<Reading.Result>? in
+                switch progress {
+                case .notStarted:
+                    progress = .cancelled
+                    return nil
+                case .running(let task):
+                    progress = .cancelled
+                    return task
+                case .cancelled, .done:
+                    return nil
+                }
+            }
+            running?.cancel()
+        }
+
+        func didReceiveHead(task: HTTPClient.Task<Response>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+            self.head = head
+            client.logger.debug("\(client.provider) reply", metadata: ["status": "\(head.status.code)"])
+            client.notePause(head)
+            if reading.begin(head, client: client) {
+                // The idle watch starts once the event loop is done with what it read with the head: a reply
+                // that came whole with it (most do) is finished by then and never takes the run's deadline
+                // table's lock on the event loop, where waiting for a preempted holder stalls every
+                // connection of the loop (N = 100 on a loaded machine, Benchmarks/README.md, session 7).
+                task.eventLoop.execute { self.watchIdle() }
+            }
+            return task.eventLoop.makeSucceededVoidFuture()
+        }
+
+        /// Starts the reply's idle watch unless the reply has already ended.
+        private func watchIdle() {
+            guard !isDone else { return }
+            reading.watchIdle(client: client)
+        }
+
+        func didReceiveError(task: HTTPClient.Task<Response>, _ error: any Error) {
+            isDone = true
+        }
+
+        func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+            do {
+                try reading.read(buffer, client: client)
+                return task.eventLoop.makeSucceededVoidFuture()
+            } catch {
+                // AsyncHTTPClient fails the task with this error and closes the connection.
+                return task.eventLoop.makeFailedFuture(error)
+            }
+        }
+
+        func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response {
+            isDone = true
+            guard let head else { throw HTTPClientError.remoteConnectionClosed }
+            return try reading.end(head, client: client, call: call)
+        }
+    }
+
+    /// Whether `head` begins a successful event stream: not an error status, nor a JSON body (some
+    /// servers answer a streaming request with one JSON object, often an error), which are read whole.
+    fileprivate static func isEventStream(_ head: HTTPResponseHead) -> Bool {
+        guard (200..<300).contains(Int(head.status.code)) else { return false }
+        return head.headers.first(name: "content-type")?.lowercased().hasPrefix("application/json") != true
+    }
+
+    /// A whole reply body as bytes, up to ``maxBodyBytes``.
+    fileprivate static func collect(_ buffer: ByteBuffer, into bytes: inout [UInt8], client: WireClient) throws {
+        bytes.append(contentsOf: buffer.readableBytesView)
+        if bytes.count > Self.maxBodyBytes { throw client.oversized() }
+    }
+
+    /// A whole (non-streamed) reply: its bytes, then its JSON.
+    private struct WholeReply: ReplyReading {
+        private var bytes: [UInt8] = []
+
+        mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool { false }
+
+        mutating func watchIdle(client: WireClient) {}
+
+        mutating func read(_ buffer: ByteBuffer, client: WireClient) throws {
+            try WireClient.collect(buffer, into: &bytes, client: client)
+        }
+
+        func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> JSONValue {
+            try client.json(of: bytes, head: head, call: call)
+        }
+    }
+
+    /// A streamed reply: server-sent events fed to the decoder as they arrive; a reply that is not
+    /// an event stream (an error status, a JSON body) is read whole for its error.
+    private struct StreamedReply<Decoder: StreamDecoder>: ReplyReading {
         private var decoder: Decoder
         private var parser = SSEParser()
         private var received = 0
-        private let client: WireClient
+        private var isEvents = false
+        private var isWatched = false
+        private var bytes: [UInt8] = []
         private let onDelta: (@Sendable (String) -> Void)?
+        private let watch: CallWatch?
 
-        init(decoder: Decoder, client: WireClient, onDelta: (@Sendable (String) -> Void)?) {
+        init(decoder: Decoder, onDelta: (@Sendable (String) -> Void)?, watch: CallWatch?) {
             self.decoder = decoder
-            self.client = client
             self.onDelta = onDelta
+            self.watch = watch
         }
 
-        /// Once the reply has begun, ``WireClient/idleTimeoutSeconds`` without a piece of it fails the call.
-        @inline(never)
-        func startIdleWatch(_ watch: CallWatch?) {
+        /// Whether the reply is an event stream, whose pieces the call's idle watch bounds.
+        mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool {
+            isEvents = WireClient.isEventStream(head)
+            return isEvents && watch != nil
+        }
+
+        mutating func watchIdle(client: WireClient) {
+            isWatched = true
             watch?.watchIdle(
                 limit: .milliseconds(HTTPProviderSupport.milliseconds(client.idleTimeoutSeconds)),
                 error: client.stalled())
         }
 
         /// Parses `buffer` into events and passes each event's text deltas on.
-        @inline(never)
-        func feed(_ buffer: ByteBuffer) throws {
+        mutating func read(_ buffer: ByteBuffer, client: WireClient) throws {
+            guard isEvents else { return try WireClient.collect(buffer, into: &bytes, client: client) }
+            if isWatched { watch?.touch() }
             received += buffer.readableBytes
             guard received <= WireClient.maxBodyBytes else { throw client.oversized() }
             for event in parser.feed(buffer.readableBytesView) {
@@ -161,19 +311,20 @@ package struct WireClient: Sendable {
             }
         }
 
-        private func consume(_ event: SSEEvent) throws {
+        private mutating func consume(_ event: SSEEvent) throws {
             for delta in try decoder.consume(event) where !delta.isEmpty { onDelta?(delta) }
         }
 
-        /// The body has ended: an event it left unterminated is decoded.
-        @inline(never)
-        func end() throws {
+        /// What the decoder gathered, once the body has ended (an event it left unterminated is
+        /// decoded): an empty or truncated stream throws, and so does a reply that was not a stream.
+        mutating func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> ModelReplyParts {
+            guard isEvents else {
+                guard (200..<300).contains(Int(head.status.code)) else {
+                    throw client.classify(head, body: String(decoding: bytes, as: UTF8.self), call: call)
+                }
+                throw client.jsonInsteadOfStream(bytes)
+            }
             if let last = parser.finish() { try consume(last) }
-        }
-
-        /// What the decoder gathered, once the body has ended: an empty or truncated stream throws.
-        @inline(never)
-        func finish() throws -> ModelReplyParts {
             guard received > 0 else {
                 throw ProviderError(
                     code: .emptyResponse, message: "\(client.provider) sent an empty stream",
@@ -187,37 +338,37 @@ package struct WireClient: Sendable {
             }
             return try decoder.reply()
         }
-
-        /// A failure while reading the body: the decoder's or the limit's own error, else a transport error.
-        @inline(never)
-        func failure(_ error: any Error, call: WireCall) -> ProviderError {
-            if let error = error as? ProviderError { return error }
-            return client.transportError(error, call: call, duringBody: true)
-        }
     }
-
-    /// The async frames an exchange stacks below ``send(_:refresh:failed:)`` or
-    /// ``stream(_:decoder:refresh:failed:onDelta:)`` (this file's and AsyncHTTPClient's), measured in a
-    /// release build: about 13 KB. Reserved as one slab of the call's task (``TaskStack``).
-    static let exchangeFrameBytes = 13 * 1024
 
     // MARK: - Pieces
 
-    /// Throws unless `response` is a successful event stream: an error status is classified from its
-    /// body, and a JSON body (some servers answer a streaming request with one JSON object, often an
-    /// error) is read for its error.
-    @inline(never)
-    private func requireEventStream(_ response: HTTPClientResponse, call: WireCall) async throws {
-        guard (200..<300).contains(Int(response.status.code)) else {
-            let bytes = try await readBody(response, call: call)
-            throw classify(response, body: String(decoding: bytes, as: UTF8.self), call: call)
+    /// The JSON of a whole reply's `bytes`: an error status is classified from them, an empty or
+    /// non-JSON body throws.
+    private func json(of bytes: [UInt8], head: HTTPResponseHead, call: WireCall) throws -> JSONValue {
+        if logger.logLevel <= .debug {
+            let text = String(decoding: bytes, as: UTF8.self)
+            logger.debug(
+                "\(provider) reply body", metadata: ["body": "\(String(redactor.redact(text).prefix(4096)))"])
         }
-        if response.headers.first(name: "content-type")?.lowercased().hasPrefix("application/json") == true {
-            throw jsonInsteadOfStream(try await readBody(response, call: call))
+        guard (200..<300).contains(Int(head.status.code)) else {
+            throw classify(head, body: String(decoding: bytes, as: UTF8.self), call: call)
         }
+        guard bytes.contains(where: { !Self.isJSONWhitespace($0) }) else {
+            throw ProviderError(
+                code: .emptyResponse, message: "\(provider) sent an empty reply body", provider: provider,
+                statusCode: Int(head.status.code))
+        }
+        guard let json = JSONValue.parse(bytes: bytes) else {
+            let text = String(decoding: bytes, as: UTF8.self)
+            throw ProviderError(
+                code: .invalidResponse,
+                message: "\(provider) sent a reply that is not JSON: \(String(redactor.redact(text).prefix(200)))",
+                provider: provider, statusCode: Int(head.status.code))
+        }
+        return json
     }
 
-    private func jsonInsteadOfStream(_ bytes: [UInt8]) -> ProviderError {
+    fileprivate func jsonInsteadOfStream(_ bytes: [UInt8]) -> ProviderError {
         let json = JSONValue.parse(bytes: bytes)
         if let error = json?["error"], error != .null {
             let type = error["type"]?.string ?? error["status"]?.string ?? error["code"]?.string ?? ""
@@ -264,30 +415,14 @@ package struct WireClient: Sendable {
         }
     }
 
-    private func execute(_ call: WireCall, on client: HTTPClient) async throws -> HTTPClientResponse {
-        let request = try request(for: call)
-        do {
-            // No deadline of the client's own: the call's watch (`withDeadline`) bounds the whole
-            // exchange, body included, which AsyncHTTPClient's deadline does not (it stops watching
-            // once the response head has arrived).
-            let response = try await client.execute(request, deadline: .distantFuture)
-            logger.debug("\(provider) reply", metadata: ["status": "\(response.status.code)"])
-            notePause(response)
-            return response
-        } catch {
-            throw transportError(error, call: call, duringBody: false)
-        }
-    }
-
     /// The HTTP request of `call`. Synchronous, so the body's bytes are written straight into the
     /// request's buffer and nothing of their writing stays in the async frame that waits for the reply.
     @inline(never)
-    private func request(for call: WireCall) throws -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: call.url)
-        request.method = .POST
-        for (name, value) in call.headers { request.headers.add(name: name, value: value) }
+    private func request(for call: WireCall) throws -> HTTPClient.Request {
+        var headers = HTTPHeaders()
+        for (name, value) in call.headers { headers.add(name: name, value: value) }
         if !call.headers.contains(where: { $0.0.lowercased() == "content-type" }) {
-            request.headers.add(name: "content-type", value: "application/json")
+            headers.add(name: "content-type", value: "application/json")
         }
         var body = JSONOutput()
         guard call.body.write(into: &body) else {
@@ -296,7 +431,14 @@ package struct WireClient: Sendable {
                 message: "the \(provider) request holds a number JSON cannot spell (NaN or infinity)",
                 provider: provider)
         }
-        request.body = .bytes(body.withBytes { ByteBuffer(bytes: $0) })
+        let request: HTTPClient.Request
+        do {
+            request = try HTTPClient.Request(
+                url: call.url, method: .POST, headers: headers,
+                body: .byteBuffer(body.withBytes { ByteBuffer(bytes: $0) }))
+        } catch {
+            throw transportError(error, call: call, duringBody: false)
+        }
         if logger.logLevel <= .debug {
             let bodyText = body.text
             let headers = redactor.redactHeaders(call.headers).map { "\($0): \($1)" }.joined(separator: "; ")
@@ -315,21 +457,6 @@ package struct WireClient: Sendable {
         byte == 0x20 || (0x09...0x0D).contains(byte)
     }
 
-    private func readBody(_ response: HTTPClientResponse, call: WireCall) async throws -> [UInt8] {
-        do {
-            var bytes: [UInt8] = []
-            for try await buffer in response.body {
-                bytes.append(contentsOf: buffer.readableBytesView)
-                if bytes.count > Self.maxBodyBytes { throw oversized() }
-            }
-            return bytes
-        } catch let error as ProviderError {
-            throw error
-        } catch {
-            throw transportError(error, call: call, duringBody: true)
-        }
-    }
-
     /// `error` with its message redacted: errors parsed from a reply (an `error` object in a
     /// 200 body or a stream) carry the server's text, which may echo a key.
     package func redacting(_ error: ProviderError) -> ProviderError {
@@ -346,10 +473,10 @@ package struct WireClient: Sendable {
 
     /// Passes a pause the reply's rate-limit headers ask for to the gate, so the calls not yet
     /// started wait instead of hitting the same limit.
-    private func notePause(_ response: HTTPClientResponse) {
+    fileprivate func notePause(_ head: HTTPResponseHead) {
         guard let gate else { return }
-        let headers = response.headers.map { ($0.name, $0.value) }
-        guard let seconds = ErrorClassifier.rateLimitPause(status: Int(response.status.code), headers: headers)
+        let headers = head.headers.map { ($0.name, $0.value) }
+        guard let seconds = ErrorClassifier.rateLimitPause(status: Int(head.status.code), headers: headers)
         else { return }
         let pause = min(seconds, Self.maxGatePauseSeconds)
         logger.debug("\(provider) rate limit", metadata: ["pause_seconds": "\(pause)"])
@@ -362,14 +489,14 @@ package struct WireClient: Sendable {
             provider: provider)
     }
 
-    private func classify(_ response: HTTPClientResponse, body: String, call: WireCall) -> ProviderError {
-        let headers = response.headers.map { ($0.name, $0.value) }
+    fileprivate func classify(_ head: HTTPResponseHead, body: String, call: WireCall) -> ProviderError {
+        let headers = head.headers.map { ($0.name, $0.value) }
         var error = ErrorClassifier.classify(
-            status: Int(response.status.code), headers: headers, body: redactor.redact(body), provider: provider,
+            status: Int(head.status.code), headers: headers, body: redactor.redact(body), provider: provider,
             model: call.model)
         error.message = redactor.redact(error.message)
         // The provider's request id is what its support asks for.
-        if let id = response.headers.first(name: "request-id") ?? response.headers.first(name: "x-request-id") {
+        if let id = head.headers.first(name: "request-id") ?? head.headers.first(name: "x-request-id") {
             error.message += " [request id \(redactor.redact(id))]"
         }
         logger.debug("\(provider) failure", metadata: ["error": "\(error)"])
@@ -474,4 +601,17 @@ extension ErrorClassifier {
     static func formatTimeout(_ seconds: Double) -> String {
         seconds.rounded() == seconds && abs(seconds) < 1e15 ? "\(Int(seconds)) s" : String(format: "%.1f s", seconds)
     }
+}
+
+/// How one reply is read, on the event loop, as AsyncHTTPClient delivers it.
+private protocol ReplyReading: Sendable {
+    associatedtype Result: Sendable
+    /// The reply's head arrived (after any redirects); whether an idle watch should start for the body.
+    mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool
+    /// From now on ``WireClient/idleTimeoutSeconds`` without a piece of the body fails the call.
+    mutating func watchIdle(client: WireClient)
+    /// A piece of the body arrived.
+    mutating func read(_ buffer: ByteBuffer, client: WireClient) throws
+    /// The body has ended: the reply, or its error.
+    mutating func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> Result
 }
