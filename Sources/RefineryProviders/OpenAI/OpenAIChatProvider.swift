@@ -175,9 +175,13 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         mode: StructuredMode = .jsonSchema, maxTokens endpointMaxTokens: Int? = nil
     ) throws -> JSONValue {
         var params = request.params
+        // Every object is built with its keys in the sorted order the wire text has, so writing the body
+        // neither sorts nor hashes (a dictionary of the fields, sorted into an object, then each message
+        // sorted again when written, was half of building a call, Benchmarks/README.md session 7).
         var messages: [JSONValue] = []
+        messages.reserveCapacity(request.messages.count + 1)
         if let system = request.system, !system.isEmpty {
-            messages.append(["role": "system", "content": .string(system)])
+            messages.append(["content": .string(system), "role": "system"])
         }
         var chat = request.messages
         if let format = request.responseFormat, mode != .jsonSchema, let last = chat.indices.last {
@@ -185,43 +189,53 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             // chat templates (Gemma's) drop system messages.
             chat[last].content += "\n\n" + HTTPProviderSupport.jsonInstruction(format)
         }
-        messages += chat.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] }
-        var body: [String: JSONValue] = ["model": .string(request.model.model), "messages": .array(messages)]
+        for message in chat {
+            messages.append(["content": .string(message.content), "role": .string(message.role.rawValue)])
+        }
         let reasoning = reasoningRules && isReasoningModel(request.model.model)
         params.maxTokens =
             params.maxTokens ?? endpointMaxTokens ?? (reasoning ? defaultReasoningMaxTokens : defaultMaxTokens)
-        if reasoning {
-            if let maxTokens = params.maxTokens { body["max_completion_tokens"] = .number(Double(maxTokens)) }
-            if let effort = params.reasoningEffort { body["reasoning_effort"] = .string(effort) }
-        } else {
-            if let maxTokens = params.maxTokens { body["max_tokens"] = .number(Double(maxTokens)) }
-            if let temperature = params.temperature { body["temperature"] = .number(temperature) }
-            if let topP = params.topP { body["top_p"] = .number(topP) }
-            // Compatible servers that understand it (OpenRouter, recent Ollama) use it; others ignore it.
-            if !reasoningRules, let effort = params.reasoningEffort { body["reasoning_effort"] = .string(effort) }
+        var body: [(key: String, value: JSONValue)] = []
+        body.reserveCapacity(12)
+        if let maxTokens = params.maxTokens {
+            body.append((reasoning ? "max_completion_tokens" : "max_tokens", .number(Double(maxTokens))))
         }
-        if let seed = params.seed { body["seed"] = .number(Double(seed)) }
-        if let stop = params.stop, !stop.isEmpty { body["stop"] = .array(stop.map(JSONValue.string)) }
+        body.append(("messages", .array(messages)))
+        body.append(("model", .string(request.model.model)))
+        // Compatible servers that understand it (OpenRouter, recent Ollama) use it; others ignore it.
+        if reasoning || !reasoningRules, let effort = params.reasoningEffort {
+            body.append(("reasoning_effort", .string(effort)))
+        }
         if let format = request.responseFormat {
             let schema = try HTTPProviderSupport.schema(format, provider: provider)
             switch mode {
             case .jsonSchema:
-                body["response_format"] = [
-                    "type": "json_schema",
-                    "json_schema": ["name": .string(format.name), "schema": schema, "strict": true],
-                ]
+                body.append(
+                    (
+                        "response_format",
+                        [
+                            "json_schema": ["name": .string(format.name), "schema": schema, "strict": true],
+                            "type": "json_schema",
+                        ]
+                    ))
             case .jsonObject:
                 // `schema` beside the type: llama.cpp's servers constrain the reply's grammar with it.
-                body["response_format"] = ["type": "json_object", "schema": schema]
+                body.append(("response_format", ["schema": schema, "type": "json_object"]))
             case .prompt:
                 break
             }
         }
+        if let seed = params.seed { body.append(("seed", .number(Double(seed)))) }
+        if let stop = params.stop, !stop.isEmpty { body.append(("stop", .array(stop.map(JSONValue.string)))) }
         if stream {
-            body["stream"] = true
-            body["stream_options"] = ["include_usage": true]
+            body.append(("stream", true))
+            body.append(("stream_options", ["include_usage": true]))
         }
-        return JSONValue(body)
+        if !reasoning {
+            if let temperature = params.temperature { body.append(("temperature", .number(temperature))) }
+            if let topP = params.topP { body.append(("top_p", .number(topP))) }
+        }
+        return .object(body)
     }
 
     /// Text, usage, model and finish reason of a non-streamed reply.
@@ -257,10 +271,28 @@ package struct OpenAIChatProvider: WireProtocolProvider {
 
         package func reply() throws -> ModelReplyParts { parts }
 
+        /// Whether `data` is `[DONE]` between whitespace: what `data.trimmingCharacters(in: .whitespaces) ==
+        /// "[DONE]"` says, without Foundation's bridging and character set, which cost as much as reading a
+        /// chunk (Benchmarks/README.md session 7). `.whitespaces` is CoreFoundation's list: space, tab, U+00A0,
+        /// U+1680, U+2000–U+200B, U+202F, U+205F, U+3000.
+        package static func isDone(_ data: String) -> Bool {
+            func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+                switch scalar.value {
+                case 0x20, 0x09, 0xA0, 0x1680, 0x2000...0x200B, 0x202F, 0x205F, 0x3000: true
+                default: false
+                }
+            }
+            let scalars = data.unicodeScalars
+            guard let first = scalars.firstIndex(where: { !isSpace($0) }),
+                let last = scalars.lastIndex(where: { !isSpace($0) })
+            else { return false }
+            return scalars[first...last].elementsEqual("[DONE]".unicodeScalars)
+        }
+
         package mutating func consume(_ event: SSEEvent) throws -> [String] {
             let data = event.data
             // Only a short event can be `[DONE]`: Foundation's trimming of every chunk cost 4 % of the CPU.
-            if data.utf8.count <= 32, data.trimmingCharacters(in: .whitespaces) == "[DONE]" {
+            if data.utf8.count <= 32, Self.isDone(data) {
                 sawDone = true
                 return []
             }

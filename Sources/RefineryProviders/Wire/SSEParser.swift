@@ -40,28 +40,42 @@ package struct SSEParser: Sendable {
         // Bytes before `scanned` were searched for a line end by an earlier call: a long line
         // arriving in many small chunks is scanned once, not once per chunk.
         var index = scanned
-        while index < pending.count {
-            let byte = pending[index]
-            if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
-                // A lone trailing `\r` may be the first half of `\r\n`: wait for more bytes.
-                if byte == UInt8(ascii: "\r"), index + 1 == pending.count { break }
-                let line = String(decoding: pending[lineStart..<index], as: UTF8.self)
-                if let completed = process(line: line) { events.append(completed) }
-                if byte == UInt8(ascii: "\r"), pending[index + 1] == UInt8(ascii: "\n") { index += 1 }
-                lineStart = index + 1
+        // Where the search stopped: the end of the bytes, or a lone trailing `\r`, which may be the first
+        // half of `\r\n` and is looked at again with the next bytes.
+        var searched = pending.count
+        while let end = Self.lineEnd(in: pending, from: index) {
+            let byte = pending[end]
+            if byte == UInt8(ascii: "\r"), end + 1 == pending.count {
+                searched = end
+                break
             }
-            index += 1
+            if let completed = process(line: pending[lineStart..<end]) { events.append(completed) }
+            index = end + 1
+            if byte == UInt8(ascii: "\r"), pending[index] == UInt8(ascii: "\n") { index += 1 }
+            lineStart = index
         }
         pending.removeFirst(lineStart)
-        scanned = index - lineStart
+        scanned = searched - lineStart
         return events
+    }
+
+    /// The index of the first `\n` or `\r` at or after `start`, `nil` when there is none.
+    private static func lineEnd(in bytes: [UInt8], from start: Int) -> Int? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var index = start
+            while index < buffer.count {
+                if buffer[index] == UInt8(ascii: "\n") || buffer[index] == UInt8(ascii: "\r") { return index }
+                index += 1
+            }
+            return nil
+        }
     }
 
     /// Ends the stream; returns an event left without its closing blank line, if any.
     package mutating func finish() -> SSEEvent? {
         if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
         if !pending.isEmpty {
-            let line = String(decoding: pending, as: UTF8.self)
+            let line = pending[...]
             pending.removeAll()
             _ = process(line: line)
         }
@@ -75,23 +89,21 @@ package struct SSEParser: Sendable {
     /// Whether bytes or fields of an unfinished event are buffered.
     package var hasPartialEvent: Bool { !pending.isEmpty || !dataLines.isEmpty }
 
-    private mutating func process(line: String) -> SSEEvent? {
+    /// One line's field, read from its bytes: only a `data` or `event` value becomes a `String` (making a
+    /// `String` of every line, and of its field name, was most of the parser's time, Benchmarks/README.md
+    /// session 7). A field name is ASCII, so splitting the bytes at the first `:` and one space after it
+    /// gives what splitting the decoded text gave.
+    private mutating func process(line: ArraySlice<UInt8>) -> SSEEvent? {
         if line.isEmpty { return dispatch() }
-        if line.hasPrefix(":") { return nil }
-        let field: Substring
-        var value: Substring
-        if let colon = line.firstIndex(of: ":") {
-            field = line[..<colon]
-            value = line[line.index(after: colon)...]
-            if value.hasPrefix(" ") { value = value.dropFirst() }
-        } else {
-            field = line[...]
-            value = ""
-        }
-        switch field {
-        case "event": event = String(value)
-        case "data": dataLines.append(String(value))
-        default: break
+        if line.first == UInt8(ascii: ":") { return nil }
+        let colon = line.firstIndex(of: UInt8(ascii: ":")) ?? line.endIndex
+        var valueStart = colon < line.endIndex ? colon + 1 : colon
+        if valueStart < line.endIndex, line[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
+        let field = line[..<colon]
+        if field.elementsEqual("data".utf8) {
+            dataLines.append(String(decoding: line[valueStart...], as: UTF8.self))
+        } else if field.elementsEqual("event".utf8) {
+            event = String(decoding: line[valueStart...], as: UTF8.self)
         }
         return nil
     }
@@ -101,7 +113,8 @@ package struct SSEParser: Sendable {
             event = nil
             dataLines = []
         }
-        guard !dataLines.isEmpty else { return nil }
-        return SSEEvent(event: event ?? "message", data: dataLines.joined(separator: "\n"))
+        guard let first = dataLines.first else { return nil }
+        return SSEEvent(
+            event: event ?? "message", data: dataLines.count == 1 ? first : dataLines.joined(separator: "\n"))
     }
 }

@@ -30,7 +30,8 @@ import Testing
     func sseEventsDoNotDependOnChunkBoundaries(newline: String) {
         let lines = [
             ": hello", "event: message_start", #"data: {"a":1}"#, "", "data: line1", "data:line2", "data", "",
-            ": comment", "id: 7", "retry: 10", "data:  two spaces", "data: é😀 ü", "", "event: ping", "", "data: last", "",
+            ": comment", "id: 7", "retry: 10", "data:  two spaces", "data: é😀 ü", "", "event: ping", "", "data: last",
+            "",
         ]
         let bytes = Array(("\u{FEFF}" + lines.joined(separator: newline) + newline).utf8)
         let expected = [
@@ -61,7 +62,8 @@ import Testing
                 let newline = ["\n", "\r\n", "\r"].randomElement(using: &rng) ?? "\n"
                 let name = ["message_start", "delta", nil].randomElement(using: &rng) ?? nil
                 let dataLines = (0..<Int.random(in: 1...3, using: &rng)).map { _ in
-                    (0..<Int.random(in: 0...3, using: &rng)).map { _ in words.randomElement(using: &rng) ?? "" }.joined()
+                    (0..<Int.random(in: 0...3, using: &rng)).map { _ in words.randomElement(using: &rng) ?? "" }
+                        .joined()
                 }
                 if Bool.random(using: &rng) { text += ": keep-alive" + newline }
                 if let name { text += "event: \(name)" + newline }
@@ -81,6 +83,18 @@ import Testing
             if let last = parser.finish() { events.append(last) }
             #expect(events == expected, "round \(round): \(text.debugDescription)")
         }
+    }
+
+    /// The OpenAI stream's end marker is found without Foundation's trimming, with the same answer:
+    /// `[DONE]` between CoreFoundation's whitespace (not all of Unicode's), nothing else.
+    @Test(arguments: [
+        "[DONE]", " [DONE] ", "\t[DONE]\u{A0}", "\u{3000}[DONE]\u{2003}", "[DONE]\n", "\n[DONE]", "[DONE]\u{301}",
+        "\u{301}[DONE]", "[done]", "", "   ", "[DONE] x", "[DONE]]", "[DON", "\u{200B}[DONE]", "\u{180E}[DONE]",
+        "\u{1680}\u{202F}[DONE]\u{205F}\u{2028}",
+    ])
+    func openAIDoneMarkerIsFoundationsTrimmedText(_ data: String) {
+        #expect(
+            OpenAIChatProvider.StreamDecoder.isDone(data) == (data.trimmingCharacters(in: .whitespaces) == "[DONE]"))
     }
 
     @Test func sseLongLineInSmallChunksIsBufferedOnce() {
@@ -117,11 +131,13 @@ import Testing
 
     /// A server's absurd wait never traps a conversion nor hangs a run: non-finite and negative
     /// values are ignored, huge ones capped at a day.
-    @Test(arguments: [
-        ("Retry-After", "inf", nil), ("Retry-After", "nan", nil), ("Retry-After", "-3", nil),
-        ("Retry-After", "1e300", 86_400.0), ("retry-after-ms", "1e308", 86_400.0), ("retry-after-ms", "infinity", nil),
-        ("x-ratelimit-reset-requests", "99999999999h", 86_400.0), ("Retry-After", "2.5", 2.5),
-    ] as [(String, String, Double?)])
+    @Test(
+        arguments: [
+            ("Retry-After", "inf", nil), ("Retry-After", "nan", nil), ("Retry-After", "-3", nil),
+            ("Retry-After", "1e300", 86_400.0), ("retry-after-ms", "1e308", 86_400.0),
+            ("retry-after-ms", "infinity", nil),
+            ("x-ratelimit-reset-requests", "99999999999h", 86_400.0), ("Retry-After", "2.5", 2.5),
+        ] as [(String, String, Double?)])
     func absurdRetryAfterValuesAreBounded(name: String, value: String, seconds: Double?) {
         #expect(ErrorClassifier.retryAfterSeconds(headers: [(name, value)]) == seconds)
         let error = ErrorClassifier.classify(
@@ -130,9 +146,10 @@ import Testing
         #expect(error.message.hasPrefix("p rate limit reached"))
     }
 
-    @Test(arguments: [
-        (nil, 600.0), (.infinity, 604_800.0), (.nan, 600.0), (1e300, 604_800.0), (-5, 0.001), (90, 90),
-    ] as [(Double?, Double)])
+    @Test(
+        arguments: [
+            (nil, 600.0), (.infinity, 604_800.0), (.nan, 600.0), (1e300, 604_800.0), (-5, 0.001), (90, 90),
+        ] as [(Double?, Double)])
     func requestTimeoutsAreClamped(timeout: Double?, seconds: Double) {
         var request = ModelRequest(model: ModelRef(provider: "openai", model: "m"), messages: [])
         request.timeoutSeconds = timeout
@@ -140,9 +157,10 @@ import Testing
         #expect(HTTPProviderSupport.milliseconds(timeout ?? 600) == Int64((seconds * 1000).rounded(.up)))
     }
 
-    @Test(arguments: [
-        ("1e300", nil), ("9.3e18", nil), ("-1e19", nil), ("42.9", 42), ("7", 7),
-    ] as [(String, Int?)])
+    @Test(
+        arguments: [
+            ("1e300", nil), ("9.3e18", nil), ("-1e19", nil), ("42.9", 42), ("7", 7),
+        ] as [(String, Int?)])
     func hugeTokenCountsDoNotTrap(json: String, value: Int?) {
         #expect(JSONValue.parse(json)?.int == value)
     }
@@ -205,35 +223,39 @@ import Testing
         #expect(slept.values == [.seconds(30)])
     }
 
-    @Test(arguments: [
-        (200, [("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "20s")], 20.0),
-        (
-            200,
-            [
-                ("x-ratelimit-remaining-requests", "4"), ("x-ratelimit-reset-requests", "1s"),
-                ("x-ratelimit-remaining-tokens", "0"), ("x-ratelimit-reset-tokens", "1m30s"),
-            ], 90.0
-        ),
-        (200, [("x-ratelimit-remaining-requests", "3"), ("x-ratelimit-reset-requests", "20s")], nil),
-        (
-            200,
-            [
-                ("anthropic-ratelimit-tokens-remaining", "0"),
-                ("anthropic-ratelimit-tokens-reset", "1994-11-06T08:50:07Z"),
-            ], 30.0
-        ),
-        (
-            200,
-            [
-                ("anthropic-ratelimit-requests-remaining", "0"),
-                ("anthropic-ratelimit-requests-reset", "1994-11-06T08:49:47.500Z"),
-            ], 10.5
-        ),
-        (200, [("anthropic-ratelimit-requests-remaining", "0"), ("anthropic-ratelimit-requests-reset", "junk")], nil),
-        (429, [("retry-after", "7")], 7.0),
-        (529, [], nil),
-        (200, [("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "99999h")], 86_400.0),
-    ] as [(Int, [(String, String)], Double?)])
+    @Test(
+        arguments: [
+            (200, [("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "20s")], 20.0),
+            (
+                200,
+                [
+                    ("x-ratelimit-remaining-requests", "4"), ("x-ratelimit-reset-requests", "1s"),
+                    ("x-ratelimit-remaining-tokens", "0"), ("x-ratelimit-reset-tokens", "1m30s"),
+                ], 90.0
+            ),
+            (200, [("x-ratelimit-remaining-requests", "3"), ("x-ratelimit-reset-requests", "20s")], nil),
+            (
+                200,
+                [
+                    ("anthropic-ratelimit-tokens-remaining", "0"),
+                    ("anthropic-ratelimit-tokens-reset", "1994-11-06T08:50:07Z"),
+                ], 30.0
+            ),
+            (
+                200,
+                [
+                    ("anthropic-ratelimit-requests-remaining", "0"),
+                    ("anthropic-ratelimit-requests-reset", "1994-11-06T08:49:47.500Z"),
+                ], 10.5
+            ),
+            (
+                200, [("anthropic-ratelimit-requests-remaining", "0"), ("anthropic-ratelimit-requests-reset", "junk")],
+                nil
+            ),
+            (429, [("retry-after", "7")], 7.0),
+            (529, [], nil),
+            (200, [("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "99999h")], 86_400.0),
+        ] as [(Int, [(String, String)], Double?)])
     func rateLimitHeadersBecomePauses(status: Int, headers: [(String, String)], seconds: Double?) throws {
         let now = try #require(ErrorClassifier.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 GMT"))
         #expect(ErrorClassifier.rateLimitPause(status: status, headers: headers, now: now) == seconds)
