@@ -23,7 +23,7 @@ enum RequestHash {
         var output = JSONOutput(capacity: 4096)
         if write(request, into: &output) {
             return output.withBytes {
-                (String(decoding: $0, as: UTF8.self), WorkflowCompiler.sha256Hex(UnsafeRawBufferPointer($0)))
+                (JSONOutput.string(fromUTF8: $0), WorkflowCompiler.sha256Hex(UnsafeRawBufferPointer($0)))
             }
         }
         let encoder = JSONEncoder()
