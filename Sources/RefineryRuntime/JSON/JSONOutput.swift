@@ -133,6 +133,11 @@ package struct JSONOutput: ~Copyable {
         count += bytes.count
     }
 
+    /// Appends bytes that are already JSON text (e.g. a string written and kept earlier).
+    package mutating func appendJSON(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { append($0) }
+    }
+
     /// Appends `text` as it is (a number's spelling).
     private mutating func appendRaw(_ text: String) {
         var text = text
