@@ -29,7 +29,9 @@ extension RunExecutor {
             return false
         }
         labelCache = [:]
-        let run = SectionRun(round: round, phase: phase, section: graphSection, memberIDs: memberIDSet)
+        let layout = layouts[phase] ?? SectionLayout(section: graphSection, memberIDs: memberIDSet)
+        layouts[phase] = layout
+        let run = SectionRun(round: round, phase: phase, layout: layout)
         run.droppedNames = droppedBetweenSteps
         droppedBetweenSteps = []
         section = run

@@ -73,6 +73,8 @@ actor RunExecutor {
     private(set) var lifecycle = RunPhase.notStarted(skipRounds: false)
     var currentRound = 0
     var section: SectionRun?
+    /// Each section's layout, made on its first pass (the graph's prelude, round and epilogue).
+    var layouts: [RoundPhase: SectionLayout] = [:]
 
     // Scheduling.
     /// Calls ready to start, one lane per provider in the order providers were first used.
