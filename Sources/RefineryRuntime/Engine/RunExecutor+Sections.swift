@@ -28,7 +28,8 @@ extension RunExecutor {
             enter(.finished)
             return false
         }
-        labelCache = [:]
+        // Labels are shuffled per round; the table keeps its room (refilled with as many viewers).
+        labelCache.removeAll(keepingCapacity: true)
         let layout = layouts[phase] ?? SectionLayout(section: graphSection, memberIDs: memberIDSet)
         layouts[phase] = layout
         let run = SectionRun(round: round, phase: phase, layout: layout)

@@ -218,6 +218,7 @@ extension RunExecutor {
         var generator = SeededGenerator(seed: configuration.seed, salt: "labels|\(section?.round ?? 0)|\(viewer)")
         others.shuffle(using: &generator)
         var map: [String: String] = [:]
+        map.reserveCapacity(others.count)
         for (index, member) in others.enumerated() {
             let label = Self.labelName(index)
             map[member] = label
