@@ -148,8 +148,10 @@ final class CallDeadlines: Sendable {
     func finish(_ id: Int) -> Expiry? {
         state.withLock { state in
             state.entries[id] = nil
-            state.paused[id] = nil
-            return state.expired.removeValue(forKey: id)
+            // Most calls never wait in a queue nor expire: an empty table is not looked in (a third of
+            // `finish`'s instructions each).
+            if !state.paused.isEmpty { state.paused[id] = nil }
+            return state.expired.isEmpty ? nil : state.expired.removeValue(forKey: id)
         }
     }
 

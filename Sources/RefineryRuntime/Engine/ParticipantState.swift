@@ -8,6 +8,10 @@ struct ParticipantState: Sendable {
     var id: String
     /// The model first, then its fallbacks, in order.
     var models: [ModelRef]
+    /// The catalog's price of each of `models` (`nil`: none known), looked up once when the run
+    /// starts: every call is priced for its budget estimate, and looking a `ModelRef` up in a
+    /// dictionary hashed its three strings each time (~1,400 instructions a call).
+    var prices: [ModelPricing?]
     /// Index into `models` where new calls start (moves on after a permanent failure).
     var modelIndex: Int
     /// System prompt override.

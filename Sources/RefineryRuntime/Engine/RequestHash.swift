@@ -23,7 +23,7 @@ enum RequestHash {
         var output = JSONOutput(capacity: 4096)
         if write(request, into: &output) {
             return output.withBytes {
-                (String(decoding: $0, as: UTF8.self), WorkflowCompiler.sha256Hex(UnsafeRawBufferPointer($0)))
+                (JSONOutput.string(fromUTF8: $0), WorkflowCompiler.sha256Hex(UnsafeRawBufferPointer($0)))
             }
         }
         let encoder = JSONEncoder()
@@ -64,7 +64,11 @@ enum RequestHash {
             output.append(#","responseFormat":{"name":"#)
             output.appendString(format.name)
             output.append(#","schemaJSON":"#)
-            output.appendString(format.schemaJSON)
+            if let known = escapedSchemas.first(where: { $0.schema == format.schemaJSON }) {
+                output.appendJSON(known.json)
+            } else {
+                output.appendString(format.schemaJSON)
+            }
             output.append(UInt8(ascii: "}"))
         }
         if let system = request.system {
@@ -77,6 +81,18 @@ enum RequestHash {
         }
         output.append(UInt8(ascii: "}"))
         return true
+    }
+
+    /// The engine's fixed schemas as JSON strings, written once: a schema is the densest text a
+    /// request holds (~90 quotes to escape in 500 bytes, ~6,000 instructions), and every review,
+    /// synthesis and verification plan sends one. Compared with `==`, which is one check when the
+    /// request holds the very string (it does: the schemas are constants).
+    private static let escapedSchemas: [(schema: String, json: [UInt8])] = [
+        JSONSchemas.evaluation, JSONSchemas.synthesis, JSONSchemas.verificationQuestions,
+    ].map { format in
+        var output = JSONOutput(capacity: format.schemaJSON.utf8.count * 2)
+        output.appendString(format.schemaJSON)
+        return (format.schemaJSON, output.withBytes { Array($0) })
     }
 
     private static func write(_ params: ModelParams, into output: inout JSONOutput) -> Bool {

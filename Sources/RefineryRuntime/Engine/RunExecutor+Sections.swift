@@ -28,8 +28,11 @@ extension RunExecutor {
             enter(.finished)
             return false
         }
-        labelCache = [:]
-        let run = SectionRun(round: round, phase: phase, section: graphSection, memberIDs: memberIDSet)
+        // Labels are shuffled per round; the table keeps its room (refilled with as many viewers).
+        labelCache.removeAll(keepingCapacity: true)
+        let layout = layouts[phase] ?? SectionLayout(section: graphSection, memberIDs: memberIDSet)
+        layouts[phase] = layout
+        let run = SectionRun(round: round, phase: phase, layout: layout)
         run.droppedNames = droppedBetweenSteps
         droppedBetweenSteps = []
         section = run

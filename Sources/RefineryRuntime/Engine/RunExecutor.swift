@@ -73,6 +73,8 @@ actor RunExecutor {
     private(set) var lifecycle = RunPhase.notStarted(skipRounds: false)
     var currentRound = 0
     var section: SectionRun?
+    /// Each section's layout, made on its first pass (the graph's prelude, round and epilogue).
+    var layouts: [RoundPhase: SectionLayout] = [:]
 
     // Scheduling.
     /// Calls ready to start, one lane per provider in the order providers were first used.
@@ -112,15 +114,19 @@ actor RunExecutor {
         self.memberIDs = workflow.members.map(\.id)
         self.memberIDSet = Set(memberIDs)
         self.startDate = Date()
+        let catalog = configuration.catalog
+        func participant(_ id: String, _ models: [ModelRef], system: String?, params: ModelParams) -> ParticipantState {
+            ParticipantState(
+                id: id, models: models, prices: models.map { catalog.pricing(for: $0) }, modelIndex: 0, system: system,
+                params: params)
+        }
         for member in workflow.members {
-            participants[member.id] = ParticipantState(
-                id: member.id, models: [member.model] + member.fallback, modelIndex: 0, system: member.system,
-                params: member.params)
+            participants[member.id] = participant(
+                member.id, [member.model] + member.fallback, system: member.system, params: member.params)
         }
         if let arbiter = workflow.arbiter {
-            participants["arbiter"] = ParticipantState(
-                id: "arbiter", models: [arbiter.model] + arbiter.fallback, modelIndex: 0, system: arbiter.system,
-                params: arbiter.params)
+            participants["arbiter"] = participant(
+                "arbiter", [arbiter.model] + arbiter.fallback, system: arbiter.system, params: arbiter.params)
         }
     }
 

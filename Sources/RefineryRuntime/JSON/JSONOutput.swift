@@ -26,7 +26,65 @@ package struct JSONOutput: ~Copyable {
 
     /// The text written so far.
     package var text: String {
-        withBytes { String(decoding: $0, as: UTF8.self) }
+        withBytes { Self.string(fromUTF8: $0) }
+    }
+
+    /// ASCII runs at least this long are made strings on their own (see ``string(fromUTF8:)``): below
+    /// it, the extra string and append cost more than checking the run byte by byte saves.
+    private static let longASCIIRun = 256
+
+    /// `bytes` as a `String`, the same as `String(decoding:as:)` gives, checked in fewer steps.
+    ///
+    /// `String(decoding:as:)` checks the whole buffer eight bytes at a time when it is all ASCII, but
+    /// once it holds one other byte (every default prompt has a `–` or `≥`) it checks every byte one at
+    /// a time, ~6 instructions a byte: 8 % of a batch's instructions, made a request hash's text
+    /// (Benchmarks/README.md, "Session 7"). Long ASCII runs are made strings apart, which takes the
+    /// fast check, and the rest in pieces between them; each piece starts and ends next to an ASCII
+    /// byte, so no piece splits a character (nor an invalid sequence, which is repaired the same).
+    static func string(fromUTF8 bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard let start = bytes.baseAddress else { return "" }
+        let count = bytes.count
+        var index = nextNonASCII(start, from: 0, count: count)
+        guard index < count else { return String(decoding: bytes, as: UTF8.self) }
+        var text = ""
+        text.reserveCapacity(count)
+        func append(_ range: Range<Int>) {
+            guard !range.isEmpty else { return }
+            text.append(
+                String(
+                    decoding: UnsafeBufferPointer(start: start + range.lowerBound, count: range.count), as: UTF8.self))
+        }
+        // `pending` is where the bytes not yet appended begin; `index` is at a non-ASCII byte.
+        var pending = 0
+        if index >= longASCIIRun {
+            append(0..<index)
+            pending = index
+        }
+        while index < count {
+            while index < count, start[index] >= 0x80 { index += 1 }
+            let runEnd = nextNonASCII(start, from: index, count: count)
+            if runEnd - index >= longASCIIRun {
+                append(pending..<index)
+                append(index..<runEnd)
+                pending = runEnd
+            }
+            index = runEnd
+        }
+        append(pending..<count)
+        return text
+    }
+
+    /// The position of the first byte at or after `index` that is not ASCII (`count` if none).
+    private static func nextNonASCII(_ start: UnsafePointer<UInt8>, from index: Int, count: Int) -> Int {
+        var index = index
+        while index + 8 <= count {
+            let word = UnsafeRawPointer(start + index).loadUnaligned(as: UInt64.self)
+            let high = UInt64(littleEndian: word) & 0x8080_8080_8080_8080
+            if high != 0 { return index + (high.trailingZeroBitCount >> 3) }
+            index += 8
+        }
+        while index < count, start[index] < 0x80 { index += 1 }
+        return index
     }
 
     // MARK: Bytes
@@ -73,6 +131,11 @@ package struct JSONOutput: ~Copyable {
         reserve(bytes.count)
         (base + count).update(from: source, count: bytes.count)
         count += bytes.count
+    }
+
+    /// Appends bytes that are already JSON text (e.g. a string written and kept earlier).
+    package mutating func appendJSON(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { append($0) }
     }
 
     /// Appends `text` as it is (a number's spelling).

@@ -36,11 +36,13 @@ package enum LenientJSON {
 
     /// Parses UTF-8 `bytes` as a single JSON value (leading/trailing whitespace allowed).
     package static func parse(bytes: [UInt8]) -> JSONValue? {
-        var reader = Reader(bytes)
-        reader.skipWhitespace()
-        guard let value = reader.value(depth: 0) else { return nil }
-        reader.skipWhitespace()
-        return reader.atEnd ? value : nil
+        bytes.withUnsafeBufferPointer { bytes in
+            var reader = Reader(bytes)
+            reader.skipWhitespace()
+            guard let value = reader.value(depth: 0) else { return nil }
+            reader.skipWhitespace()
+            return reader.atEnd ? value : nil
+        }
     }
 
     private static func fencedBlocks(in text: String) -> [String] {
@@ -62,7 +64,12 @@ package enum LenientJSON {
     }
 
     private static func firstBalanced(in text: String, want: Want) -> JSONValue? {
-        let bytes = Array(text.utf8)
+        // Read in place in the reply's own bytes: no copy into an array.
+        var text = text
+        return text.withUTF8 { firstBalanced(in: $0, want: want) }
+    }
+
+    private static func firstBalanced(in bytes: UnsafeBufferPointer<UInt8>, want: Want) -> JSONValue? {
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
@@ -81,13 +88,17 @@ package enum LenientJSON {
         return nil
     }
 
-    /// A recursive-descent reader over UTF-8 bytes.
+    /// A recursive-descent reader over UTF-8 bytes, borrowed for the time of one read.
+    ///
+    /// Reading a review (a dozen strings, a number, a boolean) went through an `Array` copy of the
+    /// reply with its checks on every byte, two arrays for each `true`/`false`/`null` and a `String`
+    /// for each number: ~13,600 instructions a reply (Benchmarks/README.md, "Session 7").
     private struct Reader {
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         var position: Int
         static let maxDepth = 64
 
-        init(_ bytes: [UInt8], position: Int = 0) {
+        init(_ bytes: UnsafeBufferPointer<UInt8>, position: Int = 0) {
             self.bytes = bytes
             self.position = position
         }
@@ -116,13 +127,19 @@ package enum LenientJSON {
             }
         }
 
-        mutating func literal(_ word: String, _ result: JSONValue) -> JSONValue? {
-            let wordBytes = Array(word.utf8)
-            guard position + wordBytes.count <= bytes.count,
-                Array(bytes[position..<position + wordBytes.count]) == wordBytes
+        mutating func literal(_ word: StaticString, _ result: JSONValue) -> JSONValue? {
+            let length = word.utf8CodeUnitCount
+            guard position + length <= bytes.count,
+                UnsafeBufferPointer(rebasing: bytes[position..<position + length])
+                    .elementsEqual(UnsafeBufferPointer(start: word.utf8Start, count: length))
             else { return nil }
-            position += wordBytes.count
+            position += length
             return result
+        }
+
+        /// The text of `bytes[range]`, broken sequences repaired as `String(decoding:as:)` repairs them.
+        func text(_ range: Range<Int>) -> String {
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
         }
 
         mutating func object(depth: Int) -> JSONValue? {
@@ -187,7 +204,7 @@ package enum LenientJSON {
                 let byte = bytes[position]
                 if byte == UInt8(ascii: "\"") {
                     position += 1
-                    return String(decoding: bytes[start..<position - 1], as: UTF8.self)
+                    return text(start..<position - 1)
                 }
                 if byte == UInt8(ascii: "\\") { break }
                 position += 1
@@ -224,7 +241,7 @@ package enum LenientJSON {
 
         mutating func hex4() -> UInt32? {
             guard position + 4 <= bytes.count,
-                let code = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16)
+                let code = UInt32(text(position..<position + 4), radix: 16)
             else { return nil }
             position += 4
             return code
@@ -251,9 +268,26 @@ package enum LenientJSON {
             {
                 position += 1
             }
-            guard position > start, let number = Double(String(decoding: bytes[start..<position], as: UTF8.self))
-            else { return nil }
+            guard position > start else { return nil }
+            if let integer = Self.smallInteger(bytes[start..<position]) { return .number(integer) }
+            guard let number = Double(text(start..<position)) else { return nil }
             return .number(number)
+        }
+
+        /// `digits` as `Double(String)` reads them when they are an integer of at most 15 digits (a
+        /// score, a count), which a `Double` holds exactly: no string, no `strtod`. `nil` otherwise.
+        static func smallInteger(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Double? {
+            var digits = digits[...]
+            let negative = digits.first == UInt8(ascii: "-")
+            if negative { digits = digits.dropFirst() }
+            guard !digits.isEmpty, digits.count <= 15 else { return nil }
+            var value = 0
+            for byte in digits {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            // `-0` is negative zero, as `Double("-0")` reads it.
+            return negative ? -Double(value) : Double(value)
         }
     }
 }

@@ -69,8 +69,25 @@ package struct PromptRenderer: Sendable {
     }
 
     /// `text` without trailing whitespace, trimmed in place (no copy of the prompt).
-    private static func droppingTrailingWhitespace(_ text: String) -> String {
+    ///
+    /// ASCII blanks at the end are found on the UTF-8 bytes: `last` and `removeLast()` look for each
+    /// `Character`'s grapheme boundaries (~1,200 instructions a prompt). After an ASCII byte (or
+    /// nothing) ASCII blanks are whole characters, all whitespace (`\r\n` is one, also whitespace),
+    /// so the result is the same; anything else at the end goes through `Character` as before.
+    static func droppingTrailingWhitespace(_ text: String) -> String {
         var text = text
+        let utf8 = text.utf8
+        var end = utf8.endIndex
+        while end > utf8.startIndex {
+            let before = utf8.index(before: end)
+            let byte = utf8[before]
+            guard byte == 0x20 || (0x09...0x0D).contains(byte) else { break }
+            end = before
+        }
+        if end == utf8.startIndex || utf8[utf8.index(before: end)] < 0x80 {
+            if end < utf8.endIndex { text.removeSubrange(end...) }
+            return text
+        }
         while let last = text.last, last.isWhitespace { text.removeLast() }
         return text
     }

@@ -199,7 +199,7 @@ extension RunExecutor {
             params: participant.params.merged(with: common.params), responseFormat: format,
             timeoutSeconds: common.timeoutSeconds ?? workflow.limits.timeoutSeconds)
         let pending = PendingPrompt(renderer: renderer, kind: kind, context: context, reviews: reviews)
-        let pricing = pricing(for: model)
+        let pricing = participant.prices[participant.modelIndex]
         let plan = CallPlan(
             runID: configuration.runID, participationChanges: participationChanges, node: node, nodeIndex: index,
             participant: node.participant, round: run.round, stageIndex: stage.index, promptKind: kind, shown: shown,
@@ -218,6 +218,7 @@ extension RunExecutor {
         var generator = SeededGenerator(seed: configuration.seed, salt: "labels|\(section?.round ?? 0)|\(viewer)")
         others.shuffle(using: &generator)
         var map: [String: String] = [:]
+        map.reserveCapacity(others.count)
         for (index, member) in others.enumerated() {
             let label = Self.labelName(index)
             map[member] = label

@@ -52,6 +52,24 @@ import Testing
         #expect(canonical.hash == WorkflowCompiler.sha256Hex(Data(json.utf8)))
     }
 
+    /// The engine's schemas, written once and kept (or, rebuilt, found by value), and one written each time.
+    static let formats: [ResponseFormat] = [
+        JSONSchemas.evaluation, JSONSchemas.synthesis, JSONSchemas.verificationQuestions,
+        ResponseFormat(
+            name: "evaluation",
+            schemaJSON: String(decoding: Array(JSONSchemas.evaluation.schemaJSON.utf8), as: UTF8.self)),
+        JSONSchemas.batchedEvaluation(labels: ["A", "B"]),
+    ]
+
+    @Test(arguments: formats)
+    func theEnginesSchemasAreWrittenAsJSONEncoderWritesThem(format: ResponseFormat) {
+        var request = Self.requests[0]
+        request.responseFormat = format
+        let json = Self.encoderJSON(request)
+        #expect(RequestHash.canonical(request).json == json)
+        #expect(RequestHash.of(request) == WorkflowCompiler.sha256Hex(Data(json.utf8)))
+    }
+
     /// Hashes written by the `JSONEncoder` path before it was replaced: a ledger recorded then resumes.
     @Test func hashesRecordedBeforeStayTheSame() {
         let pinned = Self.requests.map { RequestHash.of($0) }
