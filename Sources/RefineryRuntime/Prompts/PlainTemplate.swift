@@ -57,8 +57,16 @@ struct PlainTemplate: Sendable {
             return path
         }
         func layOut(_ tokens: [Token]) {
+            // The parser makes a text of each line; texts next to each other in one body are laid out
+            // as one (a default prompt's ~20 lines are rendered with a handful of appends, not ~20).
+            var afterText = false
             for token in tokens {
+                defer {
+                    if case .text = token { afterText = true } else { afterText = false }
+                }
                 switch token {
+                case .text(let text) where afterText:
+                    texts[texts.count - 1] += text
                 case .text(let text):
                     steps.append(.text(texts.count))
                     texts.append(text)
