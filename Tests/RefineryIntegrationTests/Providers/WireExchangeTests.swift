@@ -15,7 +15,8 @@ import RefineryRuntime
 import Synchronization
 import Testing
 
-@Suite struct WireExchangeTests {
+// Serialized: the stress tests time calls against the machine's load, which they would add to.
+@Suite(.serialized) struct WireExchangeTests {
     /// The OpenAI provider of a registry pointed at `baseURL`, whole or streamed.
     static func withProvider<T: Sendable>(
         _ baseURL: String, stream: Bool, _ body: (any ModelProvider) async throws -> T
@@ -60,51 +61,99 @@ import Testing
         }
     }
 
+    /// A reply after a random delay of up to 15 ms, whole or streamed.
+    static func replyingSoon(_ server: FakeServer, stream: Bool) {
+        server.routeAny { _ in
+            let delay = Duration.microseconds(Int.random(in: 0...15000))
+            return .delayed(delay, stream ? FakeOpenAI.stream(["Hel", "lo"]) : FakeOpenAI.completion("Hello"))
+        }
+    }
+
+    /// How long 50 calls at once take on this machine, now (all must succeed): the random moments of
+    /// a stress test fall within twice that, so they straddle the replies' ends however loaded it is.
+    static func span(_ provider: any ModelProvider) async throws -> Duration {
+        let started = ContinuousClock.now
+        let outcomes = try await Self.outcomes(50) { await Self.outcome { try await Self.call(provider) } }
+        #expect(outcomes.allSatisfy { $0 == "reply Hello" }, "\(Set(outcomes))")
+        return (ContinuousClock.now - started) * 2
+    }
+
+    /// A moment from now to `span`, evenly spread.
+    static func randomMoment(_ span: Duration) -> Duration {
+        span * Double.random(in: 0...1)
+    }
+
+    /// How `call` ended: `reply TEXT`, `error CODE`, or `other ERROR`.
+    static func outcome(_ call: () async throws -> ModelReply) async -> String {
+        do {
+            return "reply \(try await call().text)"
+        } catch let error as ProviderError {
+            return "error \(error.code)"
+        } catch {
+            return "other \(error)"
+        }
+    }
+
+    /// The outcomes of `count` runs of `one`, 50 at a time.
+    static func outcomes(_ count: Int, _ one: @escaping @Sendable () async throws -> String) async throws -> [String] {
+        try await withThrowingTaskGroup(of: String.self) { group in
+            var outcomes: [String] = []
+            for index in 0..<count {
+                if index >= 50, let outcome = try await group.next() { outcomes.append(outcome) }
+                group.addTask(operation: one)
+            }
+            for try await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+    }
+
+    /// Checks that each of `calls` calls ended as the reply or as `other`, and that both happened
+    /// (or the timing did not exercise the race).
+    static func expectEachEnded(_ outcomes: [String], calls: Int, other: String) {
+        #expect(outcomes.count == calls)
+        let unexpected = outcomes.filter { $0 != "reply Hello" && $0 != other }
+        #expect(unexpected.isEmpty, "\(Set(unexpected))")
+        let replies = outcomes.count { $0 == "reply Hello" }
+        #expect(replies > 0 && replies < calls, "\(replies) replies of \(calls) calls")
+    }
+
     /// Many calls, each cancelled at a random moment around its reply's delay (before the request,
     /// while waiting, while the reply's body ends, after it): every call ends, once, with the reply
     /// or `.cancelled`, and nothing hangs. A second resume of the exchange's continuation would crash
     /// the test process.
     @Test(.timeLimit(.minutes(2)), arguments: [false, true])
     func callsCancelledAtRandomMomentsEachEndOnce(stream: Bool) async throws {
-        let calls = 500
         try await FakeServer.run { server in
-            server.routeAny { _ in
-                let delay = Duration.microseconds(Int.random(in: 0...15000))
-                return .delayed(delay, stream ? FakeOpenAI.stream(["Hel", "lo"]) : FakeOpenAI.completion("Hello"))
-            }
+            Self.replyingSoon(server, stream: stream)
             try await Self.withProvider(server.baseURL, stream: stream) { provider in
-                let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
-                    var outcomes: [String] = []
-                    for index in 0..<calls {
-                        // 50 in flight at a time.
-                        if index >= 50, let outcome = try await group.next() { outcomes.append(outcome) }
-                        group.addTask {
-                            let call = Task { () -> String in
-                                do {
-                                    return "reply \(try await Self.call(provider).text)"
-                                } catch let error as ProviderError {
-                                    return "error \(error.code)"
-                                } catch {
-                                    return "other \(error)"
-                                }
-                            }
-                            // From 10 µs to 0.3 s, evenly on a log scale: the reply's end falls in that
-                            // range on a fast machine and on a loaded one.
-                            try await Task.sleep(for: .microseconds(Int(pow(10, Double.random(in: 1...5.5)))))
-                            call.cancel()
-                            return await call.value
-                        }
-                    }
-                    for try await outcome in group { outcomes.append(outcome) }
-                    return outcomes
+                let span = try await Self.span(provider)
+                let outcomes = try await Self.outcomes(500) {
+                    let call = Task { await Self.outcome { try await Self.call(provider) } }
+                    try await Task.sleep(for: Self.randomMoment(span))
+                    call.cancel()
+                    return await call.value
                 }
-                #expect(outcomes.count == calls)
-                let unexpected = outcomes.filter { $0 != "reply Hello" && $0 != "error cancelled" }
-                #expect(unexpected.isEmpty, "\(Set(unexpected))")
-                // Both endings happened, or the timing did not exercise the race.
-                let replies = outcomes.count { $0 == "reply Hello" }
-                #expect(replies > 0 && replies < calls, "\(replies) replies of \(calls) calls")
+                Self.expectEachEnded(outcomes, calls: 500, other: "error cancelled")
                 // The client still works after all that.
+                #expect(try await Self.call(provider).text == "Hello")
+            }
+        }
+    }
+
+    /// Many calls whose own deadline (outside the engine) passes at a random moment around the
+    /// reply's end: each ends once, as the reply or `.timeout`, never hanging.
+    @Test(.timeLimit(.minutes(2)), arguments: [false, true])
+    func callsWhoseDeadlinePassesAtRandomMomentsEachEndOnce(stream: Bool) async throws {
+        try await FakeServer.run { server in
+            Self.replyingSoon(server, stream: stream)
+            try await Self.withProvider(server.baseURL, stream: stream) { provider in
+                let span = try await Self.span(provider)
+                let outcomes = try await Self.outcomes(500) {
+                    let moment = Self.randomMoment(span).components
+                    let timeout = Double(moment.seconds) + Double(moment.attoseconds) / 1e18
+                    return await Self.outcome { try await Self.call(provider, timeout: max(timeout, 0.001)) }
+                }
+                Self.expectEachEnded(outcomes, calls: 500, other: "error timeout")
                 #expect(try await Self.call(provider).text == "Hello")
             }
         }
