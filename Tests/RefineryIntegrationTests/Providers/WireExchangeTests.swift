@@ -117,26 +117,35 @@ import Testing
         #expect(replies > 0 && replies < calls, "\(replies) replies of \(calls) calls")
     }
 
+    /// 500 calls to a server replying within 15 ms, each made by `one` with a random moment within
+    /// the machine's current `span`: each must end, once, as the reply or as `other`, and the client
+    /// still works afterwards.
+    static func stress(
+        stream: Bool, other: String,
+        _ one: @escaping @Sendable (any ModelProvider, _ moment: Duration) async throws -> String
+    ) async throws {
+        try await FakeServer.run { server in
+            Self.replyingSoon(server, stream: stream)
+            try await Self.withProvider(server.baseURL, stream: stream) { provider in
+                let span = try await Self.span(provider)
+                let outcomes = try await Self.outcomes(500) { try await one(provider, Self.randomMoment(span)) }
+                Self.expectEachEnded(outcomes, calls: 500, other: other)
+                #expect(try await Self.call(provider).text == "Hello")
+            }
+        }
+    }
+
     /// Many calls, each cancelled at a random moment around its reply's delay (before the request,
     /// while waiting, while the reply's body ends, after it): every call ends, once, with the reply
     /// or `.cancelled`, and nothing hangs. A second resume of the exchange's continuation would crash
     /// the test process.
     @Test(.timeLimit(.minutes(2)), arguments: [false, true])
     func callsCancelledAtRandomMomentsEachEndOnce(stream: Bool) async throws {
-        try await FakeServer.run { server in
-            Self.replyingSoon(server, stream: stream)
-            try await Self.withProvider(server.baseURL, stream: stream) { provider in
-                let span = try await Self.span(provider)
-                let outcomes = try await Self.outcomes(500) {
-                    let call = Task { await Self.outcome { try await Self.call(provider) } }
-                    try await Task.sleep(for: Self.randomMoment(span))
-                    call.cancel()
-                    return await call.value
-                }
-                Self.expectEachEnded(outcomes, calls: 500, other: "error cancelled")
-                // The client still works after all that.
-                #expect(try await Self.call(provider).text == "Hello")
-            }
+        try await Self.stress(stream: stream, other: "error cancelled") { provider, moment in
+            let call = Task { await Self.outcome { try await Self.call(provider) } }
+            try await Task.sleep(for: moment)
+            call.cancel()
+            return await call.value
         }
     }
 
@@ -144,18 +153,9 @@ import Testing
     /// reply's end: each ends once, as the reply or `.timeout`, never hanging.
     @Test(.timeLimit(.minutes(2)), arguments: [false, true])
     func callsWhoseDeadlinePassesAtRandomMomentsEachEndOnce(stream: Bool) async throws {
-        try await FakeServer.run { server in
-            Self.replyingSoon(server, stream: stream)
-            try await Self.withProvider(server.baseURL, stream: stream) { provider in
-                let span = try await Self.span(provider)
-                let outcomes = try await Self.outcomes(500) {
-                    let moment = Self.randomMoment(span).components
-                    let timeout = Double(moment.seconds) + Double(moment.attoseconds) / 1e18
-                    return await Self.outcome { try await Self.call(provider, timeout: max(timeout, 0.001)) }
-                }
-                Self.expectEachEnded(outcomes, calls: 500, other: "error timeout")
-                #expect(try await Self.call(provider).text == "Hello")
-            }
+        try await Self.stress(stream: stream, other: "error timeout") { provider, moment in
+            let timeout = Double(moment.components.seconds) + Double(moment.components.attoseconds) / 1e18
+            return await Self.outcome { try await Self.call(provider, timeout: max(timeout, 0.001)) }
         }
     }
 
