@@ -197,6 +197,28 @@ import Testing
     }
 }
 
+extension WireExchangeTests {
+    /// An event stream with bytes that are not UTF-8 ahead of a complete OpenAI stream: a line of them
+    /// alone (a field SSE ignores) leaves the reply whole; in an event's data they fail the call as
+    /// `.invalidResponse`, never a crash or a hang.
+    @Test(arguments: [false, true])
+    func bytesThatAreNotUTF8InAStream(inData: Bool) async throws {
+        let garbage: [UInt8] = (inData ? Array("data: ".utf8) : []) + [0xFF, 0xFE, 0x00, 0xC3, 0x28] + [0x0A, 0x0A]
+        let events = Array(FakeOpenAI.chunks(["Hello"]).map(FakeReply.frame).joined().utf8)
+        let answer: @Sendable (RawServer, any Channel) -> Void = { _, channel in
+            let body = garbage + events
+            let head = RawServer.head(type: "text/event-stream", length: body.count)
+            channel.writeAndFlush(ByteBuffer(bytes: Array(head.utf8) + body), promise: nil)
+        }
+        try await RawServer.run(answer: answer) { server in
+            try await Self.withProvider(server.baseURL, stream: true) { provider in
+                let outcome = await Self.outcome { try await Self.call(provider) }
+                #expect(outcome == (inData ? "error invalid_response" : "reply Hello"))
+            }
+        }
+    }
+}
+
 /// A bare HTTP/1.1 server on 127.0.0.1 that counts the connections it accepts (and sees closed) and
 /// answers each request by handing its channel to `answer`, which writes raw bytes.
 final class RawServer: Sendable {
