@@ -1,9 +1,11 @@
 // The HTTP exchange of one model call (`WireClient`, on AsyncHTTPClient's delegate API) under the
 // conditions its event-loop reading must get right: a call cancelled before it is sent opens no
 // connection; cancellation at any moment of an exchange, the end of the reply included, ends the call
-// exactly once (as its reply or as `.cancelled`), never hanging; a reply over the 64 MB limit is cut off
-// rather than buffered; a reply cut mid-body is `.truncated`. `RawServer` is a bare NIO server that
-// counts the connections it accepts and writes whatever bytes a test scripts.
+// exactly once (as its reply or as `.cancelled`), never hanging, and so does a call's own deadline passing
+// at any moment (reply or `.timeout`); a reply over the 64 MB limit is cut off rather than buffered; a
+// reply cut mid-body is `.truncated`; bytes that are not UTF-8 in a stream are an error, not a crash.
+// `RawServer` is a bare NIO server (here rather than in RefineryTestSupport, which does not depend on
+// NIO) that counts the connections it accepts and writes whatever bytes a test scripts.
 
 import Foundation
 import NIOCore
