@@ -128,7 +128,7 @@ extension RunService {
         _ spec: BatchSpec, id: String, debug: Bool, gitProvenance: Bool = true
     ) async throws -> BatchPlan {
         let input = try readInput(spec.inputPath)
-        let items = try Dataset.read(input.text, path: spec.inputPath, promptField: spec.field)
+        let items = try Dataset.read(input.text, path: spec.inputPath, promptField: spec.field, promptFlag: "--field")
         let overrides = spec.overrides.overrides
         let loader = try loader()
         var compiled: [String: LoadedWorkflow] = [:]

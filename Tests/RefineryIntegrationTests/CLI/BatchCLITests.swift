@@ -188,21 +188,63 @@ extension CLIEndToEnd {
             ("bad.jsonl", "{\"question\":\"Q1\"}\n{\"text\":\"Q2\"}\n", "bad.jsonl:2:"),
         ])
         func badInputExitsFourWithTheLine(file: String, text: String, location: String) async throws {
+            let (result, bodies) = try await Self.batch(file: file, text: text)
+            #expect(result.exitCode == 4)
+            #expect(result.stderr.contains(location), "\(result.stderr)")
+            #expect(bodies.isEmpty)
+        }
+
+        /// `refinery batch w.yaml --input FILE` on `text` against a fake that answers "Four.": the
+        /// result and the bodies of the requests the fake received.
+        private static func batch(file: String, text: String) async throws -> (RefineryBinary.Result, [String]) {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
             try sandbox.write("w.yaml", Data(Self.workflow.utf8))
             try sandbox.write(file, Data(text.utf8))
-            try await FakeServer.run { server in
+            return try await FakeServer.run { server in
                 server.route(FakeOpenAI.path, FakeOpenAI.completion("Four."))
                 let result = try await binary.run(
                     ["batch", "w.yaml", "--input", file, "--store", "runs.db"],
                     environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
                     directory: sandbox.root)
-                #expect(result.exitCode == 4)
-                #expect(result.stderr.contains(location), "\(result.stderr)")
-                #expect(server.requests.isEmpty)
+                return (result, server.requests.map(\.body))
             }
+        }
+
+        /// A file saved on Windows or by a spreadsheet (a UTF-8 byte order mark, CRLF line ends) reads as
+        /// the same rows: every item runs, under the id of its `id` column.
+        @Test(arguments: [
+            (
+                "in.jsonl",
+                "\u{FEFF}{\"id\":\"a\",\"question\":\"Q1\",\"topic\":\"x\"}\r\n"
+                    + "{\"id\":\"b\",\"question\":\"Q2\",\"topic\":\"y\"}\r\n"
+            ),
+            ("in.csv", "\u{FEFF}id,question,topic\r\na,\"Q1, first\",x\r\nb,Q2,y\r\n"),
+        ])
+        func aByteOrderMarkAndCRLFLineEndsReadAsTheSameRows(file: String, text: String) async throws {
+            let (result, bodies) = try await Self.batch(file: file, text: text)
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            let results = try Self.lines(result.stdout)
+            #expect(Set(results.compactMap { $0["item_id"] as? String }) == ["a", "b"], "\(result.stdout)")
+            #expect(bodies.contains { $0.contains("[x] Q1") }, "\(bodies)")
+        }
+
+        /// A row without the field `--field` names: the hint names `--field`, the flag `batch` has.
+        @Test func aMissingFieldIsNamedWithBatchsOwnFlag() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            try sandbox.write("in.jsonl", Data(Self.jsonl(Self.rows).utf8))
+            let result = try await binary.run(
+                ["batch", "w.yaml", "--input", "in.jsonl", "--field", "text", "--store", "runs.db"],
+                environment: CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9"),
+                directory: sandbox.root)
+            #expect(result.exitCode == 4)
+            #expect(result.stderr.contains("in.jsonl:1: no prompt: the row has no `text` field"), "\(result.stderr)")
+            #expect(result.stderr.contains("--field"), "\(result.stderr)")
+            #expect(!result.stderr.contains("--prompt-field"), "\(result.stderr)")
         }
 
         /// `--dry-run` is the single-run estimate times the items, and calls nothing.
