@@ -6,6 +6,7 @@ import Foundation
 import RefineryCompiler
 import RefineryRuntime
 public import RefineryStore
+import RefinerySyntax
 
 extension RunService {
     /// `refinery batch`: runs `request.target` once per item of `request.inputPath`.
@@ -148,7 +149,15 @@ extension RunService {
             } else {
                 var layer = overrides
                 layer.variables = variables
-                workflow = try await loader.load(spec.target, overrides: layer, gitProvenance: gitProvenance)
+                do {
+                    workflow = try await loader.load(spec.target, overrides: layer, gitProvenance: gitProvenance)
+                } catch var error as WorkflowDiagnosticsError {
+                    // The workflow compiled for other rows' columns maybe, not this one's: point at the row.
+                    error.diagnostics.append(
+                        Self.rowNote(item, path: spec.inputPath, promptField: promptField, code: error.diagnostics))
+                    error.sources[spec.inputPath] = input.text
+                    throw error
+                }
                 compiled[key] = workflow
                 spec.workflowSHA256[key] = workflow.workflow.provenance.contentSHA256 ?? ""
                 if let commit = workflow.workflow.provenance.gitCommit { spec.gitCommits[key] = commit }
@@ -161,6 +170,19 @@ extension RunService {
             id: id, kind: "batch", createdAt: Date(), workflow: spec.target, specJSON: try spec.json(),
             inputPath: spec.inputPath, inputSHA256: input.sha256, total: jobs.count)
         return BatchPlan(record: record, spec: spec, jobs: jobs, debug: debug)
+    }
+
+    /// A note on the input row whose fields (its template variables) a workflow did not compile with.
+    private static func rowNote(
+        _ item: DatasetItem, path: String, promptField: String?, code diagnostics: [Diagnostic]
+    ) -> Diagnostic {
+        let names = item.fields.keys.filter { $0 != promptField && isVariableName($0) }.sorted().map { "`\($0)`" }
+        return Diagnostic(
+            code: diagnostics.first { $0.severity == .error }?.code ?? "E508", severity: .note,
+            message: "item `\(item.id)`: the workflow is compiled with this row's fields as template variables ("
+                + (names.isEmpty ? "none" : names.joined(separator: ", ")) + ")",
+            file: path, location: item.line.map { SourceLocation(line: $0, column: 1) },
+            hint: "give this row the column the workflow names, or pass it to every row with --var NAME=VALUE")
     }
 
     /// The input file's text and SHA-256.

@@ -186,6 +186,8 @@ extension CLIEndToEnd {
             ("bad.jsonl", "{\"question\":\"Q1\"}\nnot json\n", "bad.jsonl:2:"),
             ("bad.csv", "question,topic\nQ1,x\nQ2\n", "bad.csv:3:"),
             ("bad.jsonl", "{\"question\":\"Q1\"}\n{\"text\":\"Q2\"}\n", "bad.jsonl:2:"),
+            // The workflow's `{{topic}}` compiles for the first row, not for the second, which lacks it.
+            ("var.jsonl", "{\"question\":\"Q1\",\"topic\":\"x\"}\n{\"question\":\"Q2\"}\n", "var.jsonl:2:"),
         ])
         func badInputExitsFourWithTheLine(file: String, text: String, location: String) async throws {
             let (result, bodies) = try await Self.batch(file: file, text: text)
