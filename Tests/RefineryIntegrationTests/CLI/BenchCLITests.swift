@@ -86,6 +86,8 @@ extension CLIEndToEnd {
         @Test(arguments: [
             (["--reference-field", "solution"], ["gsm.jsonl:2:", "`solution`", "--reference-field"]),
             (["--grader", "regex:(\\d+"], ["regex:(\\d+", "regular expression"]),
+            // A baseline's own model, not `--models` (which was not given), is what is unknown.
+            (["vote:nosuch/model:3"], ["system `vote:nosuch/model:3`: error: unknown model `nosuch/model`"]),
         ])
         func badBenchInputNamesWhatIsWrong(arguments: [String], expected: [String]) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
