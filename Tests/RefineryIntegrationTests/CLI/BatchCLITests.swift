@@ -181,7 +181,8 @@ extension CLIEndToEnd {
             }
         }
 
-        /// A malformed input line or CSV record: exit 4 with `file:line`, no call.
+        /// A malformed input line or CSV record: exit 4 with `file:line`, no call, and the results file
+        /// of an earlier batch left as it was.
         @Test(arguments: [
             ("bad.jsonl", "{\"question\":\"Q1\"}\nnot json\n", "bad.jsonl:2:"),
             ("bad.csv", "question,topic\nQ1,x\nQ2\n", "bad.csv:3:"),
@@ -190,27 +191,36 @@ extension CLIEndToEnd {
             ("var.jsonl", "{\"question\":\"Q1\",\"topic\":\"x\"}\n{\"question\":\"Q2\"}\n", "var.jsonl:2:"),
         ])
         func badInputExitsFourWithTheLine(file: String, text: String, location: String) async throws {
-            let (result, bodies) = try await Self.batch(file: file, text: text)
+            let (result, bodies, output) = try await Self.batch(file: file, text: text)
             #expect(result.exitCode == 4)
             #expect(result.stderr.contains(location), "\(result.stderr)")
             #expect(bodies.isEmpty)
+            #expect(output == Self.earlierResults)
         }
 
-        /// `refinery batch w.yaml --input FILE` on `text` against a fake that answers "Four.": the
-        /// result and the bodies of the requests the fake received.
-        private static func batch(file: String, text: String) async throws -> (RefineryBinary.Result, [String]) {
+        /// What `out.jsonl` holds before `batch(file:text:)` runs.
+        private static let earlierResults = "{\"item_id\":\"from an earlier batch\"}\n"
+
+        /// `refinery batch w.yaml --input FILE --output out.jsonl` on `text` against a fake that answers
+        /// "Four.", `out.jsonl` holding `earlierResults` before: the result, the bodies of the requests
+        /// the fake received and the text of `out.jsonl` after.
+        private static func batch(
+            file: String, text: String
+        ) async throws -> (RefineryBinary.Result, [String], String) {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
             try sandbox.write("w.yaml", Data(Self.workflow.utf8))
             try sandbox.write(file, Data(text.utf8))
+            try sandbox.write("out.jsonl", Data(Self.earlierResults.utf8))
             return try await FakeServer.run { server in
                 server.route(FakeOpenAI.path, FakeOpenAI.completion("Four."))
                 let result = try await binary.run(
-                    ["batch", "w.yaml", "--input", file, "--store", "runs.db"],
+                    ["batch", "w.yaml", "--input", file, "--output", "out.jsonl", "--store", "runs.db"],
                     environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
                     directory: sandbox.root)
-                return (result, server.requests.map(\.body))
+                let output = try String(contentsOf: sandbox.root.appendingPathComponent("out.jsonl"), encoding: .utf8)
+                return (result, server.requests.map(\.body), output)
             }
         }
 
@@ -225,10 +235,10 @@ extension CLIEndToEnd {
             ("in.csv", "\u{FEFF}id,question,topic\r\na,\"Q1, first\",x\r\nb,Q2,y\r\n"),
         ])
         func aByteOrderMarkAndCRLFLineEndsReadAsTheSameRows(file: String, text: String) async throws {
-            let (result, bodies) = try await Self.batch(file: file, text: text)
+            let (result, bodies, output) = try await Self.batch(file: file, text: text)
             #expect(result.exitCode == 0, "\(result.stderr)")
-            let results = try Self.lines(result.stdout)
-            #expect(Set(results.compactMap { $0["item_id"] as? String }) == ["a", "b"], "\(result.stdout)")
+            let results = try Self.lines(output)
+            #expect(Set(results.compactMap { $0["item_id"] as? String }) == ["a", "b"], "\(output)")
             #expect(bodies.contains { $0.contains("[x] Q1") }, "\(bodies)")
         }
 
