@@ -192,7 +192,15 @@ extension RunService {
             throw InputError(code: .unreadable, message: "\(path): cannot read the input file; check the path.")
         }
         guard let text = String(validating: data, as: UTF8.self) else {
-            throw InputError(code: .notUTF8, message: "\(path): the input file is not valid UTF-8.")
+            // Point at the first byte that is not UTF-8 (a file saved as Latin-1 or UTF-16, say).
+            var bytes = data.makeIterator()
+            var parser = Unicode.UTF8.ForwardParser()
+            var offset = 0
+            while case .valid(let scalar) = parser.parseScalar(from: &bytes) { offset += scalar.count }
+            let line = data.prefix(offset).reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+            let byte = data.dropFirst(offset).first.map { String(format: " (byte 0x%02X)", $0) } ?? ""
+            throw InputError(
+                code: .notUTF8, message: "\(path):\(line): the input file is not valid UTF-8\(byte); save it as UTF-8.")
         }
         return (text, WorkflowCompiler.sha256Hex(Array(data)))
     }

@@ -191,27 +191,40 @@ extension CLIEndToEnd {
             ("var.jsonl", "{\"question\":\"Q1\",\"topic\":\"x\"}\n{\"question\":\"Q2\"}\n", "var.jsonl:2:"),
         ])
         func badInputExitsFourWithTheLine(file: String, text: String, location: String) async throws {
-            let (result, bodies, output) = try await Self.batch(file: file, text: text)
+            let (result, bodies, output) = try await Self.batch(file: file, bytes: Data(text.utf8))
             #expect(result.exitCode == 4)
             #expect(result.stderr.contains(location), "\(result.stderr)")
             #expect(bodies.isEmpty)
             #expect(output == Self.earlierResults)
         }
 
-        /// What `out.jsonl` holds before `batch(file:text:)` runs.
+        /// A file in another encoding than UTF-8 (here Latin-1): exit 4 at the line of the first byte
+        /// that is not UTF-8, with what to do.
+        @Test func aFileNotInUTF8IsRefusedAtItsLine() async throws {
+            let latin1 = Data("question,topic\nQ1,x\n".utf8) + Data([0x51, 0xE9, 0x2C, 0x79, 0x0A])
+            let (result, bodies, output) = try await Self.batch(file: "in.csv", bytes: latin1)
+            #expect(result.exitCode == 4)
+            #expect(
+                result.stderr.contains("in.csv:3: the input file is not valid UTF-8 (byte 0xE9)"), "\(result.stderr)")
+            #expect(result.stderr.contains("save it as UTF-8"), "\(result.stderr)")
+            #expect(bodies.isEmpty)
+            #expect(output == Self.earlierResults)
+        }
+
+        /// What `out.jsonl` holds before `batch(file:bytes:)` runs.
         private static let earlierResults = "{\"item_id\":\"from an earlier batch\"}\n"
 
-        /// `refinery batch w.yaml --input FILE --output out.jsonl` on `text` against a fake that answers
+        /// `refinery batch w.yaml --input FILE --output out.jsonl` on `bytes` against a fake that answers
         /// "Four.", `out.jsonl` holding `earlierResults` before: the result, the bodies of the requests
         /// the fake received and the text of `out.jsonl` after.
         private static func batch(
-            file: String, text: String
+            file: String, bytes: Data
         ) async throws -> (RefineryBinary.Result, [String], String) {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
             try sandbox.write("w.yaml", Data(Self.workflow.utf8))
-            try sandbox.write(file, Data(text.utf8))
+            try sandbox.write(file, bytes)
             try sandbox.write("out.jsonl", Data(Self.earlierResults.utf8))
             return try await FakeServer.run { server in
                 server.route(FakeOpenAI.path, FakeOpenAI.completion("Four."))
@@ -235,7 +248,7 @@ extension CLIEndToEnd {
             ("in.csv", "\u{FEFF}id,question,topic\r\na,\"Q1, first\",x\r\nb,Q2,y\r\n"),
         ])
         func aByteOrderMarkAndCRLFLineEndsReadAsTheSameRows(file: String, text: String) async throws {
-            let (result, bodies, output) = try await Self.batch(file: file, text: text)
+            let (result, bodies, output) = try await Self.batch(file: file, bytes: Data(text.utf8))
             #expect(result.exitCode == 0, "\(result.stderr)")
             let results = try Self.lines(output)
             #expect(Set(results.compactMap { $0["item_id"] as? String }) == ["a", "b"], "\(output)")
