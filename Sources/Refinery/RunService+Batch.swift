@@ -6,6 +6,7 @@ import Foundation
 import RefineryCompiler
 import RefineryRuntime
 public import RefineryStore
+import RefinerySyntax
 
 extension RunService {
     /// `refinery batch`: runs `request.target` once per item of `request.inputPath`.
@@ -128,7 +129,7 @@ extension RunService {
         _ spec: BatchSpec, id: String, debug: Bool, gitProvenance: Bool = true
     ) async throws -> BatchPlan {
         let input = try readInput(spec.inputPath)
-        let items = try Dataset.read(input.text, path: spec.inputPath, promptField: spec.field)
+        let items = try Dataset.read(input.text, path: spec.inputPath, promptField: spec.field, promptFlag: "--field")
         let overrides = spec.overrides.overrides
         let loader = try loader()
         var compiled: [String: LoadedWorkflow] = [:]
@@ -148,7 +149,15 @@ extension RunService {
             } else {
                 var layer = overrides
                 layer.variables = variables
-                workflow = try await loader.load(spec.target, overrides: layer, gitProvenance: gitProvenance)
+                do {
+                    workflow = try await loader.load(spec.target, overrides: layer, gitProvenance: gitProvenance)
+                } catch var error as WorkflowDiagnosticsError {
+                    // The workflow compiled for other rows' columns maybe, not this one's: point at the row.
+                    error.diagnostics.append(
+                        Self.rowNote(item, path: spec.inputPath, promptField: promptField, code: error.diagnostics))
+                    error.sources[spec.inputPath] = input.text
+                    throw error
+                }
                 compiled[key] = workflow
                 spec.workflowSHA256[key] = workflow.workflow.provenance.contentSHA256 ?? ""
                 if let commit = workflow.workflow.provenance.gitCommit { spec.gitCommits[key] = commit }
@@ -163,6 +172,19 @@ extension RunService {
         return BatchPlan(record: record, spec: spec, jobs: jobs, debug: debug)
     }
 
+    /// A note on the input row whose fields (its template variables) a workflow did not compile with.
+    private static func rowNote(
+        _ item: DatasetItem, path: String, promptField: String?, code diagnostics: [Diagnostic]
+    ) -> Diagnostic {
+        let names = item.fields.keys.filter { $0 != promptField && isVariableName($0) }.sorted().map { "`\($0)`" }
+        return Diagnostic(
+            code: diagnostics.first { $0.severity == .error }?.code ?? "E508", severity: .note,
+            message: "item `\(item.id)`: the workflow is compiled with this row's fields as template variables ("
+                + (names.isEmpty ? "none" : names.joined(separator: ", ")) + ")",
+            file: path, location: item.line.map { SourceLocation(line: $0, column: 1) },
+            hint: "give this row the column the workflow names, or pass it to every row with --var NAME=VALUE")
+    }
+
     /// The input file's text and SHA-256.
     func readInput(_ path: String) throws -> (text: String, sha256: String) {
         let url = URL(fileURLWithPath: path, relativeTo: workingDirectory)
@@ -170,7 +192,15 @@ extension RunService {
             throw InputError(code: .unreadable, message: "\(path): cannot read the input file; check the path.")
         }
         guard let text = String(validating: data, as: UTF8.self) else {
-            throw InputError(code: .notUTF8, message: "\(path): the input file is not valid UTF-8.")
+            // Point at the first byte that is not UTF-8 (a file saved as Latin-1 or UTF-16, say).
+            var bytes = data.makeIterator()
+            var parser = Unicode.UTF8.ForwardParser()
+            var offset = 0
+            while case .valid(let scalar) = parser.parseScalar(from: &bytes) { offset += scalar.count }
+            let line = data.prefix(offset).reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+            let byte = data.dropFirst(offset).first.map { String(format: " (byte 0x%02X)", $0) } ?? ""
+            throw InputError(
+                code: .notUTF8, message: "\(path):\(line): the input file is not valid UTF-8\(byte); save it as UTF-8.")
         }
         return (text, WorkflowCompiler.sha256Hex(Array(data)))
     }

@@ -39,6 +39,9 @@ extension RunService {
                 }
             }
             let total = plan.jobs.count
+            // The batch is recorded and its input good: say so before the first item finishes.
+            progress?(
+                BatchProgress(done: done, total: total, costUSD: costUSD, elapsedSeconds: 0, etaSeconds: nil))
             let started = ContinuousClock.now
             var finishedHere = 0
             let stop = try await BatchRunner(concurrency: plan.spec.concurrency).run(pending) {

@@ -119,12 +119,12 @@ extension RunService {
         guard let grader = Grader(spec.grader ?? Self.defaultBenchGrader) else {
             throw InputError(
                 code: .invalidOption,
-                message: "--grader \(spec.grader ?? ""): use numeric, choice, exact, contains or regex:PATTERN.")
+                message: "--grader: \(Grader.refusal(spec.grader ?? ""))")
         }
         let all = try Dataset.read(
             input.text, path: spec.inputPath, promptField: spec.field, referenceField: spec.referenceField)
         let items = Dataset.select(all, limit: spec.limit, seed: spec.sampleSeed)
-        try Dataset.checkGradable(items, path: spec.inputPath, grader: grader)
+        try Dataset.checkGradable(items, path: spec.inputPath, grader: grader, referenceField: spec.referenceField)
         let systems = try BenchSystem.parse(spec.systems ?? [])
         let overrides = spec.overrides.overrides
         let loader = try loader()

@@ -6,6 +6,7 @@ import Foundation
 import Refinery
 import RefineryCompiler
 import RefineryStore
+import Synchronization
 
 enum BatchDisplay {
     /// Runs `body` with the progress line and a writer of result lines (to `output`, else stdout when
@@ -22,10 +23,13 @@ enum BatchDisplay {
         let outcome = try await Interrupt.cancellingOnInterrupt {
             let line = ProgressLine(quiet: quiet, environment: environment)
             var throttle = ProgressThrottle(clock: ContinuousClock())
-            let sink = try ResultSink(path: output, stdout: stdout)
+            let sink = ResultSink(path: output, stdout: stdout)
             defer { line.clear() }
             return try await body(
                 { progress in
+                    // The first report comes once the batch is recorded: the input was good, so the
+                    // file may be emptied now (a bad input leaves a previous results file as it was).
+                    try? sink.open()
                     if throttle.shouldDraw(milestone: progress.done == progress.total) {
                         line.show(text: Self.text(progress))
                     }
@@ -111,28 +115,36 @@ enum BatchDisplay {
     }
 }
 
-/// Where result lines go: a file (created or emptied), stdout, or nowhere.
-private struct ResultSink {
-    let file: FileHandle?
+/// Where result lines go: a file (created or emptied when the batch starts, not before its input is
+/// read and checked), stdout, or nowhere.
+private final class ResultSink: Sendable {
+    let path: String?
     let stdout: Bool
+    private let file = Mutex<FileHandle?>(nil)
 
-    init(path: String?, stdout: Bool) throws {
+    init(path: String?, stdout: Bool) {
+        self.path = path
         self.stdout = stdout
-        guard let path else {
-            file = nil
-            return
+    }
+
+    /// Creates or empties the file, once.
+    func open() throws {
+        guard let path else { return }
+        try file.withLock { file in
+            guard file == nil else { return }
+            guard FileManager.default.createFile(atPath: path, contents: nil),
+                let handle = FileHandle(forWritingAtPath: path)
+            else {
+                throw InputError(code: .unreadable, message: "--output \(path): cannot create the file.")
+            }
+            file = handle
         }
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-            let handle = FileHandle(forWritingAtPath: path)
-        else {
-            throw InputError(code: .unreadable, message: "--output \(path): cannot create the file.")
-        }
-        file = handle
     }
 
     func write(_ line: String) throws {
-        if let file {
-            try file.write(contentsOf: Data((line + "\n").utf8))
+        if path != nil {
+            try open()
+            try file.withLock { try $0?.write(contentsOf: Data((line + "\n").utf8)) }
         } else if stdout {
             Output.write(line + "\n")
         }

@@ -4,6 +4,7 @@
 
 import Foundation
 package import RefineryCompiler
+internal import RefinerySyntax
 
 /// One system of a bench: a `SYSTEM` argument of `refinery bench`.
 ///
@@ -158,7 +159,7 @@ package enum BenchSystem: Sendable, Hashable {
             return try await loader.load(argument, overrides: overrides, gitProvenance: gitProvenance)
         case .single(let model):
             baseline.models = [model]
-            return try await builtins.load("vote", overrides: baseline)
+            return try await named { try await builtins.load("vote", overrides: baseline) }
         case .vote:
             baseline.models = overrides.models
             return try await builtins.load("vote", overrides: baseline)
@@ -167,7 +168,21 @@ package enum BenchSystem: Sendable, Hashable {
             // One batch of K samples: the adaptive stopping of the built-in would make K a range.
             baseline.minRounds = 1
             baseline.maxRounds = 1
-            return try await builtins.load("self-consistency", overrides: baseline)
+            return try await named { try await builtins.load("self-consistency", overrides: baseline) }
+        }
+    }
+
+    /// Loads a baseline that names its model: the built-in compiles, so what it refuses is that model,
+    /// said of the system as the user wrote it (the compiler would blame `--models`, which was not given).
+    private func named(_ load: () async throws -> LoadedWorkflow) async throws -> LoadedWorkflow {
+        do {
+            return try await load()
+        } catch var error as WorkflowDiagnosticsError {
+            for index in error.diagnostics.indices
+            where error.diagnostics[index].file?.hasPrefix("<command line>") ?? false {
+                error.diagnostics[index].file = "system `\(name)`"
+            }
+            throw error
         }
     }
 

@@ -17,6 +17,8 @@ package struct DatasetItem: Sendable, Hashable {
     package var grader: Grader?
     /// Every field of the row as text (per-item variables).
     package var fields: [String: String]
+    /// The row's line in its file (where an error about it points), when it was read from one.
+    package var line: Int? = nil
 }
 
 /// Reads datasets, with the row's location in every error.
@@ -26,10 +28,14 @@ package enum Dataset {
     package static let promptFields = ["question", "prompt", "input"]
     package static let referenceFields = ["answer", "reference", "target"]
 
-    /// Reads `text` as JSONL, or as CSV when `path` ends in `.csv`.
+    /// Reads `text` as JSONL, or as CSV when `path` ends in `.csv`. A leading UTF-8 byte order mark
+    /// (spreadsheets write one) is not part of the first field, and CRLF ends a line as LF does.
+    /// `promptFlag` is the command's flag that names the prompt field, quoted in the hint.
     package static func read(
-        _ text: String, path: String, promptField: String? = nil, referenceField: String? = nil
+        _ text: String, path: String, promptField: String? = nil, referenceField: String? = nil,
+        promptFlag: String = "--prompt-field"
     ) throws(InputError) -> [DatasetItem] {
+        let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
         let rows = path.lowercased().hasSuffix(".csv") ? try csvRows(text, path: path) : try jsonlRows(text, path: path)
         guard !rows.isEmpty else {
             throw InputError(code: .empty, message: "\(path): the dataset has no rows.")
@@ -42,7 +48,7 @@ package enum Dataset {
                     code: .unreadable,
                     message: "\(path):\(line): no prompt: the row has no "
                         + (promptField.map { "`\($0)`" } ?? "`question`, `prompt` or `input`")
-                        + " field. Name the field with --prompt-field.")
+                        + " field. Name the field with \(promptFlag).")
             }
             let referenceKey = referenceField ?? referenceFields.first { fields[$0] != nil }
             var grader: Grader?
@@ -50,8 +56,7 @@ package enum Dataset {
                 guard let named = Grader(name) else {
                     throw InputError(
                         code: .unreadable,
-                        message: "\(path):\(line): unknown grader `\(name)`; use numeric, choice, exact, contains "
-                            + "or regex:PATTERN.")
+                        message: "\(path):\(line): \(Grader.refusal(name))")
                 }
                 grader = named
             }
@@ -62,7 +67,8 @@ package enum Dataset {
             }
             seen[id] = line
             return DatasetItem(
-                id: id, prompt: prompt, reference: referenceKey.flatMap { fields[$0] }, grader: grader, fields: fields)
+                id: id, prompt: prompt, reference: referenceKey.flatMap { fields[$0] }, grader: grader, fields: fields,
+                line: line)
         }
     }
 
@@ -81,20 +87,25 @@ package enum Dataset {
     /// `grader`) reads a value from it, so a bench never pays for runs it cannot grade.
     ///
     /// - Throws: ``InputError`` (exit 4) naming the first item that cannot be graded, with what to do.
-    package static func checkGradable(_ items: [DatasetItem], path: String, grader: Grader) throws(InputError) {
+    package static func checkGradable(
+        _ items: [DatasetItem], path: String, grader: Grader, referenceField: String? = nil
+    ) throws(InputError) {
         for item in items {
             guard let reference = item.reference, !reference.isEmpty else {
                 throw InputError(
                     code: .unreadable,
-                    message: "\(path): item `\(item.id)` has no reference: the row has no "
-                        + referenceFields.map { "`\($0)`" }.joined(separator: ", ")
+                    message: "\(path)\(item.line.map { ":\($0)" } ?? ""): item `\(item.id)` has no reference: "
+                        + "the row has no "
+                        + (referenceField.map { "`\($0)`" }
+                            ?? referenceFields.map { "`\($0)`" }.joined(separator: ", "))
                         + " field. Name the field with --reference-field.")
             }
             let itemGrader = item.grader ?? grader
             guard itemGrader.expected(reference) != nil else {
                 throw InputError(
                     code: .unreadable,
-                    message: "\(path): item `\(item.id)`: the \(itemGrader.name) grader reads nothing from its "
+                    message:
+                        "\(path)\(item.line.map { ":\($0)" } ?? ""): item `\(item.id)`: the \(itemGrader.name) grader reads nothing from its "
                         + "reference `\(reference.prefix(60))`. Choose another grader with --grader or a `grader` "
                         + "column.")
             }
@@ -104,7 +115,9 @@ package enum Dataset {
     /// `(line, fields)` of each non-blank line; values that are not strings become their JSON text.
     private static func jsonlRows(_ text: String, path: String) throws(InputError) -> [(Int, [String: String])] {
         var rows: [(Int, [String: String])] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character, so a CRLF line end is matched as itself.
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        for (index, line) in lines.enumerated() {
             guard !line.allSatisfy(\.isWhitespace) else { continue }
             guard case .object(let pairs) = LenientJSON.parse(String(line)) else {
                 throw InputError(

@@ -33,6 +33,21 @@ package enum Grader: Sendable, Hashable {
         }
     }
 
+    /// Why `text` names no grader, and what to write instead (for an error message).
+    package static func refusal(_ text: String) -> String {
+        let list = "use numeric, choice, exact, contains or regex:PATTERN."
+        guard text.hasPrefix("regex:") else { return "unknown grader `\(text)`; " + list }
+        let pattern = String(text.dropFirst("regex:".count))
+        guard !pattern.isEmpty else { return "`regex:` needs a pattern, e.g. regex:answer is (\\d+)." }
+        do {
+            _ = try Regex(pattern)
+        } catch {
+            return "grader `\(text)`: `\(pattern)` is not a valid regular expression (\(error)); write "
+                + "regex:PATTERN, whose first group is compared with the reference."
+        }
+        return list
+    }
+
     /// As written on the command line.
     package var name: String {
         switch self {

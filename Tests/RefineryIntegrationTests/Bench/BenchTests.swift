@@ -273,13 +273,13 @@ import Testing
         #expect {
             try Dataset.checkGradable(items, path: "d.jsonl", grader: .numeric)
         } throws: { error in
-            (error as? InputError)?.message.hasPrefix("d.jsonl: item `q2` has no reference") == true
+            (error as? InputError)?.message.hasPrefix("d.jsonl:2: item `q2` has no reference") == true
         }
         let words = try Dataset.read("{\"question\": \"a\", \"answer\": \"four\"}\n", path: "w.jsonl")
         #expect {
             try Dataset.checkGradable(words, path: "w.jsonl", grader: .numeric)
         } throws: { error in
-            (error as? InputError)?.message.hasPrefix("w.jsonl: item `1`: the numeric grader reads nothing") == true
+            (error as? InputError)?.message.hasPrefix("w.jsonl:1: item `1`: the numeric grader reads nothing") == true
         }
         try Dataset.checkGradable(words, path: "w.jsonl", grader: .exact)
     }

@@ -181,28 +181,95 @@ extension CLIEndToEnd {
             }
         }
 
-        /// A malformed input line or CSV record: exit 4 with `file:line`, no call.
+        /// A malformed input line or CSV record: exit 4 with `file:line`, no call, and the results file
+        /// of an earlier batch left as it was.
         @Test(arguments: [
             ("bad.jsonl", "{\"question\":\"Q1\"}\nnot json\n", "bad.jsonl:2:"),
             ("bad.csv", "question,topic\nQ1,x\nQ2\n", "bad.csv:3:"),
             ("bad.jsonl", "{\"question\":\"Q1\"}\n{\"text\":\"Q2\"}\n", "bad.jsonl:2:"),
+            // The workflow's `{{topic}}` compiles for the first row, not for the second, which lacks it.
+            ("var.jsonl", "{\"question\":\"Q1\",\"topic\":\"x\"}\n{\"question\":\"Q2\"}\n", "var.jsonl:2:"),
         ])
         func badInputExitsFourWithTheLine(file: String, text: String, location: String) async throws {
+            let (result, bodies, output) = try await Self.batch(file: file, bytes: Data(text.utf8))
+            #expect(result.exitCode == 4)
+            #expect(result.stderr.contains(location), "\(result.stderr)")
+            #expect(bodies.isEmpty)
+            #expect(output == Self.earlierResults)
+        }
+
+        /// A file in another encoding than UTF-8 (here Latin-1): exit 4 at the line of the first byte
+        /// that is not UTF-8, with what to do.
+        @Test func aFileNotInUTF8IsRefusedAtItsLine() async throws {
+            let latin1 = Data("question,topic\nQ1,x\n".utf8) + Data([0x51, 0xE9, 0x2C, 0x79, 0x0A])
+            let (result, bodies, output) = try await Self.batch(file: "in.csv", bytes: latin1)
+            #expect(result.exitCode == 4)
+            #expect(
+                result.stderr.contains("in.csv:3: the input file is not valid UTF-8 (byte 0xE9)"), "\(result.stderr)")
+            #expect(result.stderr.contains("save it as UTF-8"), "\(result.stderr)")
+            #expect(bodies.isEmpty)
+            #expect(output == Self.earlierResults)
+        }
+
+        /// What `out.jsonl` holds before `batch(file:bytes:)` runs.
+        private static let earlierResults = "{\"item_id\":\"from an earlier batch\"}\n"
+
+        /// `refinery batch w.yaml --input FILE --output out.jsonl` on `bytes` against a fake that answers
+        /// "Four.", `out.jsonl` holding `earlierResults` before: the result, the bodies of the requests
+        /// the fake received and the text of `out.jsonl` after.
+        private static func batch(
+            file: String, bytes: Data
+        ) async throws -> (RefineryBinary.Result, [String], String) {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
             try sandbox.write("w.yaml", Data(Self.workflow.utf8))
-            try sandbox.write(file, Data(text.utf8))
-            try await FakeServer.run { server in
+            try sandbox.write(file, bytes)
+            try sandbox.write("out.jsonl", Data(Self.earlierResults.utf8))
+            return try await FakeServer.run { server in
                 server.route(FakeOpenAI.path, FakeOpenAI.completion("Four."))
                 let result = try await binary.run(
-                    ["batch", "w.yaml", "--input", file, "--store", "runs.db"],
+                    ["batch", "w.yaml", "--input", file, "--output", "out.jsonl", "--store", "runs.db"],
                     environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
                     directory: sandbox.root)
-                #expect(result.exitCode == 4)
-                #expect(result.stderr.contains(location), "\(result.stderr)")
-                #expect(server.requests.isEmpty)
+                let output = try String(contentsOf: sandbox.root.appendingPathComponent("out.jsonl"), encoding: .utf8)
+                return (result, server.requests.map(\.body), output)
             }
+        }
+
+        /// A file saved on Windows or by a spreadsheet (a UTF-8 byte order mark, CRLF line ends) reads as
+        /// the same rows: every item runs, under the id of its `id` column.
+        @Test(arguments: [
+            (
+                "in.jsonl",
+                "\u{FEFF}{\"id\":\"a\",\"question\":\"Q1\",\"topic\":\"x\"}\r\n"
+                    + "{\"id\":\"b\",\"question\":\"Q2\",\"topic\":\"y\"}\r\n"
+            ),
+            ("in.csv", "\u{FEFF}id,question,topic\r\na,\"Q1, first\",x\r\nb,Q2,y\r\n"),
+        ])
+        func aByteOrderMarkAndCRLFLineEndsReadAsTheSameRows(file: String, text: String) async throws {
+            let (result, bodies, output) = try await Self.batch(file: file, bytes: Data(text.utf8))
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            let results = try Self.lines(output)
+            #expect(Set(results.compactMap { $0["item_id"] as? String }) == ["a", "b"], "\(output)")
+            #expect(bodies.contains { $0.contains("[x] Q1") }, "\(bodies)")
+        }
+
+        /// A row without the field `--field` names: the hint names `--field`, the flag `batch` has.
+        @Test func aMissingFieldIsNamedWithBatchsOwnFlag() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            try sandbox.write("in.jsonl", Data(Self.jsonl(Self.rows).utf8))
+            let result = try await binary.run(
+                ["batch", "w.yaml", "--input", "in.jsonl", "--field", "text", "--store", "runs.db"],
+                environment: CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9"),
+                directory: sandbox.root)
+            #expect(result.exitCode == 4)
+            #expect(result.stderr.contains("in.jsonl:1: no prompt: the row has no `text` field"), "\(result.stderr)")
+            #expect(result.stderr.contains("--field"), "\(result.stderr)")
+            #expect(!result.stderr.contains("--prompt-field"), "\(result.stderr)")
         }
 
         /// `--dry-run` is the single-run estimate times the items, and calls nothing.

@@ -80,5 +80,34 @@ extension CLIEndToEnd {
                 #expect(after.count == 12)
             }
         }
+
+        /// Bad bench input names the file, the line and the field or flag at fault, with a hint; exit 4,
+        /// no call, no bench recorded.
+        @Test(arguments: [
+            (["--reference-field", "solution"], ["gsm.jsonl:2:", "`solution`", "--reference-field"]),
+            (["--grader", "regex:(\\d+"], ["regex:(\\d+", "regular expression"]),
+            // A baseline's own model, not `--models` (which was not given), is what is unknown.
+            (["vote:nosuch/model:3"], ["system `vote:nosuch/model:3`: error: unknown model `nosuch/model`"]),
+        ])
+        func badBenchInputNamesWhatIsWrong(arguments: [String], expected: [String]) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let rows = [
+                #"{"question":"What is 2+2?","answer":"4","solution":"It is 4"}"#,
+                #"{"question":"What is 2+3?","answer":"5"}"#,
+            ]
+            try sandbox.write("gsm.jsonl", Data(rows.joined(separator: "\n").utf8))
+            let environment = CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9")
+            let result = try await binary.run(
+                ["bench", "single:openai/gpt-4o", "--dataset", "gsm.jsonl", "--store", "runs.db"] + arguments,
+                environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            for text in expected { #expect(result.stderr.contains(text), "\(text) not in \(result.stderr)") }
+            let listed = try await binary.run(
+                ["batch", "list", "--store", "runs.db", "--output-format", "json"], environment: environment,
+                directory: sandbox.root)
+            #expect((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [Any])?.isEmpty == true)
+        }
     }
 }
