@@ -96,10 +96,12 @@ package struct GitRepository: Sendable {
         let path = relativePath(of: file)
         let result = try await Self.git(["show", "\(revision):\(path)"], in: root, timeout: timeout)
         guard result.status == 0 else {
+            // git's own sentence ends with a period; ours follows it.
+            let reason = result.error.trimmingCharacters(in: .whitespacesAndNewlines)
             throw InputError(
                 code: .git,
                 message: "Cannot read \(path) at revision \(revision): "
-                    + result.error.trimmingCharacters(in: .whitespacesAndNewlines)
+                    + (reason.hasSuffix(".") ? String(reason.dropLast()) : reason)
                     + ". Check the revision with `git log -- \(path)`.")
         }
         return result.data
