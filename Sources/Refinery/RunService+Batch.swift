@@ -89,7 +89,7 @@ extension RunService {
     func estimate(_ jobs: [BatchJob]) throws -> BatchEstimate {
         let catalog = try catalog()
         var total = BatchEstimate(
-            items: jobs.count, calls: EstimateRange(min: 0, max: 0),
+            items: Set(jobs.map(\.position)).count, runs: jobs.count, calls: EstimateRange(min: 0, max: 0),
             tokens: WorkflowEstimate.TokenTotals(
                 input: EstimateRange(min: 0, max: 0), output: EstimateRange(min: 0, max: 0)),
             costUSD: EstimateRange(min: 0, max: 0), unpricedModels: [])

@@ -95,7 +95,9 @@ enum BatchDisplay {
 
     static func text(_ estimate: BatchEstimate) -> String {
         var lines = [
-            "\(estimate.items) items",
+            estimate.runs == estimate.items
+                ? "\(estimate.items) items"
+                : "\(estimate.items) items, \(estimate.runs) runs (each item once per system)",
             "calls:  \(estimate.calls.min)–\(estimate.calls.max)",
             "tokens: in \(estimate.tokens.input.min)–\(estimate.tokens.input.max), "
                 + "out \(estimate.tokens.output.min)–\(estimate.tokens.output.max)",

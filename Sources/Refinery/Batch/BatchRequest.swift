@@ -94,8 +94,10 @@ public struct BatchOutcome: Sendable, Hashable, Codable {
 
 /// The cost of a whole batch before it runs: each item's estimate (its prompt's size), summed.
 public struct BatchEstimate: Sendable, Hashable, Codable {
-    /// Items (jobs) in the batch.
+    /// Items of the input (a bench's dataset items, counted once however many systems run them).
     public var items: Int
+    /// Full runs the batch makes: one per item, or per item and system for a bench.
+    public var runs: Int
     /// Calls for min and max rounds.
     public var calls: EstimateRange<Int>
     /// Tokens for min and max rounds.
@@ -106,7 +108,7 @@ public struct BatchEstimate: Sendable, Hashable, Codable {
     public var unpricedModels: [String]
 
     enum CodingKeys: String, CodingKey {
-        case items, calls, tokens
+        case items, runs, calls, tokens
         case costUSD = "cost_usd"
         case unpricedModels = "unpriced_models"
     }

@@ -26,6 +26,37 @@ extension CLIEndToEnd {
             return systems + items
         }
 
+        /// `bench --dry-run` prices every system on every item, counts the dataset's items once (not once per
+        /// system: it said "12 items" for 6), and calls nothing.
+        @Test func dryRunCountsItemsOnceAndRunsPerSystem() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let rows = (1...6).map { "{\"id\":\"g\($0)\",\"question\":\"What is 2+\($0)?\",\"answer\":\"#### 4\"}" }
+            try sandbox.write("gsm.jsonl", Data(rows.joined(separator: "\n").utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("4"))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let arguments = [
+                    "bench", "single:openai/gpt-4o", "vote", "--dataset", "gsm.jsonl", "--models",
+                    CLIHarness.threeModels, "--dry-run",
+                ]
+                let json = try await binary.run(
+                    arguments + ["--output-format", "json"], environment: environment, directory: sandbox.root)
+                #expect(json.exitCode == 0, "\(json.stderr)")
+                let estimate = try CLIHarness.json(json.stdout)
+                #expect(estimate["items"] as? Int == 6)
+                #expect(estimate["runs"] as? Int == 12)
+                // One call a single-model run, one per member for the vote: 6 × 1 + 6 × 3.
+                let calls = try #require(estimate["calls"] as? [String: Any])
+                #expect(calls["min"] as? Int == 24 && calls["max"] as? Int == 24, "\(calls)")
+                let text = try await binary.run(arguments, environment: environment, directory: sandbox.root)
+                #expect(text.exitCode == 0, "\(text.stderr)")
+                #expect(text.stdout.hasPrefix("6 items, 12 runs"), "\(text.stdout)")
+                #expect(server.requests.isEmpty)
+            }
+        }
+
         @Test(arguments: [5, 13])
         func killedBenchResumesToTheSameTable(killAfterRequests: Int) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
