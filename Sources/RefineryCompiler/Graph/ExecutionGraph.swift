@@ -28,15 +28,48 @@ public struct ExecutionGraph: Sendable, Hashable, Codable {
 /// A run of consecutive stages and their call nodes.
 public struct GraphSection: Sendable, Hashable, Codable {
     /// The stages in order, each with its nodes.
-    public var stages: [GraphStage]
+    public var stages: [GraphStage] {
+        didSet { layout = SectionLayout(stages: stages) }
+    }
+
+    /// The section laid out for running it, made with the section: a fact of the graph, shared by every
+    /// run of the workflow (each item of a batch). Not part of equality or coding: it follows from `stages`.
+    package private(set) var layout: SectionLayout
 
     /// Creates a section.
     public init(stages: [GraphStage]) {
         self.stages = stages
+        self.layout = SectionLayout(stages: stages)
     }
 
     /// Every node of the section, in stage order.
-    public var nodes: [GraphNode] { stages.flatMap(\.nodes) }
+    public var nodes: [GraphNode] { layout.nodes }
+
+    /// Sections are equal when their stages are (the layout follows from them).
+    public static func == (lhs: GraphSection, rhs: GraphSection) -> Bool {
+        lhs.stages == rhs.stages
+    }
+
+    /// Hashes the stages (the layout follows from them).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(stages)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case stages
+    }
+
+    /// Decodes the stages and lays the section out.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(stages: try container.decode([GraphStage].self, forKey: .stages))
+    }
+
+    /// Encodes the stages (the layout is not stored: it is made again when decoded).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(stages, forKey: .stages)
+    }
 }
 
 /// One stage of a section with its nodes.

@@ -30,16 +30,14 @@ extension RunExecutor {
         }
         // Labels are shuffled per round; the table keeps its room (refilled with as many viewers).
         labelCache.removeAll(keepingCapacity: true)
-        let layout = layouts[phase] ?? SectionLayout(section: graphSection, memberIDs: memberIDSet)
-        layouts[phase] = layout
-        let run = SectionRun(round: round, phase: phase, layout: layout)
+        let run = SectionRun(round: round, phase: phase, layout: graphSection.layout)
         run.droppedNames = droppedBetweenSteps
         droppedBetweenSteps = []
         section = run
         emit?(
             .roundStarted(
                 RoundStartedEvent(
-                    round: round, phase: phase, plannedCalls: graphSection.nodes.filter(\.isCall).count)))
+                    round: round, phase: phase, plannedCalls: graphSection.layout.callCount)))
         activate(run.initiallyReady)
         return true
     }
@@ -86,7 +84,7 @@ extension RunExecutor {
         }
         // Reviews in member order, not arrival order, so the step's results are deterministic.
         // The positions are looked up once per review, not per comparison (N² reviews a step).
-        let order = Dictionary(uniqueKeysWithValues: (memberIDs + ["arbiter"]).enumerated().map { ($1, $0) })
+        let order = participantOrder
         let keyed = run.reviews.enumerated().map { index, review in
             (reviewer: order[review.reviewer] ?? 0, target: order[review.target] ?? 0, index: index)
         }
@@ -128,7 +126,6 @@ extension RunExecutor {
                 count: positions.count
             )
         }
-        let means = scores.mapValues(\.mean)
         if !scores.isEmpty { lastScores = scores }
         if run.phase != .epilogue {
             for member in memberIDs where isActive(member) {
@@ -142,7 +139,8 @@ extension RunExecutor {
         // Quorum.
         let answered = memberIDs.filter { isActive($0) && answers[$0] != nil }
         let quorum = min(workflow.limits.quorum, memberIDs.count)
-        if stopReason == nil, run.hasMemberNodes, answered.count < quorum {
+        let hasMemberNodes = run.layout.callParticipants.contains(where: memberIDSet.contains)
+        if stopReason == nil, hasMemberNodes, answered.count < quorum {
             stopReason = .quorum(quorumMessage(round: run.round, active: answered, quorum: quorum))
         }
 
@@ -150,7 +148,7 @@ extension RunExecutor {
         if run.phase == .round, stopReason == nil {
             if run.hasClose {
                 let signals = RoundSignals(
-                    round: run.round, meanScores: means,
+                    round: run.round, meanScores: scores.mapValues(\.mean),
                     answers: Dictionary(
                         uniqueKeysWithValues: answered.compactMap { id in answers[id].map { (id, $0.text) } }),
                     synthesis: run.synthesis, vote: run.vote, draft: draft, previousDraft: previousDraft,
@@ -199,7 +197,9 @@ extension RunExecutor {
     /// Whether `member` still takes part in the current step.
     func isActive(_ member: String) -> Bool {
         guard let participant = participants[member], !participant.droppedForRun else { return false }
-        return !(section?.droppedThisRound.contains(member) ?? false)
+        // Nobody is dropped for the round in nearly every step: no second string hashed.
+        guard let dropped = section?.droppedThisRound, !dropped.isEmpty else { return true }
+        return !dropped.contains(member)
     }
 
     func memberAnswers() -> [MemberAnswer] {

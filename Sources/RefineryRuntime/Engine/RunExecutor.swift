@@ -23,6 +23,8 @@ actor RunExecutor {
     let judge: ConvergenceJudge
     let memberIDs: [String]
     let memberIDSet: Set<String>
+    /// Each member's position, and the arbiter's after them: the order of a step's reviews.
+    let participantOrder: [String: Int]
     let startDate: Date
     var renderers: [Int: PromptRenderer] = [:]
     /// The catalog's price per model (`nil` inside: no price known), filled as models are first used.
@@ -73,8 +75,6 @@ actor RunExecutor {
     private(set) var lifecycle = RunPhase.notStarted(skipRounds: false)
     var currentRound = 0
     var section: SectionRun?
-    /// Each section's layout, made on its first pass (the graph's prelude, round and epilogue).
-    var layouts: [RoundPhase: SectionLayout] = [:]
 
     // Scheduling.
     /// Calls ready to start, one lane per provider in the order providers were first used.
@@ -113,6 +113,8 @@ actor RunExecutor {
             clock: configuration.clock)
         self.memberIDs = workflow.members.map(\.id)
         self.memberIDSet = Set(memberIDs)
+        self.participantOrder = Dictionary(
+            uniqueKeysWithValues: (memberIDs + ["arbiter"]).enumerated().map { ($1, $0) })
         self.startDate = Date()
         let catalog = configuration.catalog
         func participant(_ id: String, _ models: [ModelRef], system: String?, params: ModelParams) -> ParticipantState {

@@ -2,82 +2,6 @@
 
 import RefineryCompiler
 
-/// What a graph section is, laid out for running it: its nodes by position, dependencies resolved to
-/// positions. The same for every pass of a section, so made once per section and run (a `repeat`
-/// block runs up to `iterations.max` times): resolving each dependency's node id again every round
-/// was most of setting a round up (~36,000 instructions a round of three members).
-final class SectionLayout {
-    let stages: [GraphStage]
-    /// The step's nodes in stage order; a node is known by its position here.
-    let nodes: [GraphNode]
-    /// The stage index (``GraphStage/index``) of each node.
-    let stageIndexOf: [Int]
-    /// Dependencies of each node, counted.
-    let dependencyCounts: [Int]
-    /// Dependents of node `i`: `dependentList[dependentStart[i]..<dependentStart[i + 1]]`, in stage order.
-    let dependentStart: [Int]
-    let dependentList: [Int]
-    /// Answer-producing nodes per participant, in stage order.
-    let producers: [String: [Int]]
-    let hasClose: Bool
-    let hasMemberNodes: Bool
-
-    /// Sized once, with flat arrays indexed by position: N² nodes a round, and keying every table by
-    /// node id hashed strings a dozen times per call.
-    init(section: GraphSection, memberIDs: Set<String>) {
-        self.stages = section.stages
-        let nodeCount = section.stages.reduce(0) { $0 + $1.nodes.count }
-        var nodes: [GraphNode] = []
-        var position: [String: Int] = [:]
-        var stageIndexOf: [Int] = []
-        var producers: [String: [Int]] = [:]
-        var hasClose = false
-        var hasMemberNodes = false
-        nodes.reserveCapacity(nodeCount)
-        position.reserveCapacity(nodeCount)
-        stageIndexOf.reserveCapacity(nodeCount)
-        for stage in section.stages {
-            if case .close = stage.stage { hasClose = true }
-            for node in stage.nodes {
-                let index = nodes.count
-                position[node.id] = index
-                nodes.append(node)
-                stageIndexOf.append(stage.index)
-                if !hasMemberNodes, node.isCall, memberIDs.contains(node.participant) { hasMemberNodes = true }
-                if let producer = node.kind.producedTextOf { producers[producer, default: []].append(index) }
-            }
-        }
-        // Dependencies resolved to positions once; counted, then laid out flat (no array per node).
-        var pending = [Int](repeating: 0, count: nodes.count)
-        var edges: [(from: Int, to: Int)] = []
-        edges.reserveCapacity(nodes.count)
-        var counts = [Int](repeating: 0, count: nodes.count + 1)
-        for (index, node) in nodes.enumerated() {
-            for dependency in node.dependencies {
-                guard let from = position[dependency] else { continue }
-                pending[index] += 1
-                counts[from + 1] += 1
-                edges.append((from, index))
-            }
-        }
-        for index in 0..<nodes.count { counts[index + 1] += counts[index] }
-        var fill = counts
-        var list = [Int](repeating: 0, count: edges.count)
-        for edge in edges {
-            list[fill[edge.from]] = edge.to
-            fill[edge.from] += 1
-        }
-        self.nodes = nodes
-        self.stageIndexOf = stageIndexOf
-        self.dependencyCounts = pending
-        self.dependentStart = counts
-        self.dependentList = list
-        self.producers = producers
-        self.hasClose = hasClose
-        self.hasMemberNodes = hasMemberNodes
-    }
-}
-
 /// One execution of a graph section: readiness bookkeeping and everything the step produced.
 ///
 /// A class, owned by the executor actor and never shared: reading one field through the actor's
@@ -85,7 +9,7 @@ final class SectionLayout {
 final class SectionRun {
     var round: Int
     var phase: RoundPhase
-    /// The section's shape, shared by every pass of it.
+    /// The section's shape, the graph's: shared by every pass and every run of it.
     let layout: SectionLayout
     /// Dependencies of each node not finished yet.
     var pendingDependencies: [Int]
@@ -125,7 +49,6 @@ final class SectionRun {
     /// The stage index (``GraphStage/index``) of each node.
     var stageIndexOf: [Int] { layout.stageIndexOf }
     var hasClose: Bool { layout.hasClose }
-    var hasMemberNodes: Bool { layout.hasMemberNodes }
 
     /// Positions of the nodes with no unfinished dependency, in stage order.
     var initiallyReady: [Int] {
