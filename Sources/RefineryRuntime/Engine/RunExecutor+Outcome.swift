@@ -40,38 +40,39 @@ extension RunExecutor {
     /// run has (winner, synthesis, draft, then a member's answer), marked degraded; so is any answer of a
     /// run that stopped early. Only a participant that produced the text is ever named.
     private func select(winner: Winner?, status: RunStatus) -> Winner? {
-        let fromSynthesis = synthesis.flatMap { synthesis in
-            synthesisSource.map { provenance($0, text: synthesis.synthesis) }
+        // Each candidate is worked out only when asked for: the intended one is nearly always there.
+        func fromSynthesis() -> Winner? {
+            synthesis.flatMap { synthesis in synthesisSource.map { provenance($0, text: synthesis.synthesis) } }
         }
-        let fromDraft = draft.flatMap { draft in draftSource.map { provenance($0, text: draft) } }
-        let fromMember = (memberIDs.filter { isActive($0) } + memberIDs).lazy.compactMap { id in
-            self.answers[id].map { self.provenance(AnswerSource(participant: id, model: $0.model), text: $0.text) }
-        }.first
-        let intended: Winner?
-        let fallbacks: [Winner?]
-        switch workflow.output {
-        case .winner:
-            intended = winner
-            fallbacks = [fromSynthesis, fromDraft, fromMember]
-        case .synthesis:
-            intended = fromSynthesis
-            fallbacks = [winner, fromDraft, fromMember]
-        case .draft:
-            intended = fromDraft
-            fallbacks = [fromSynthesis, winner, fromMember]
+        func fromDraft() -> Winner? { draft.flatMap { draft in draftSource.map { provenance($0, text: draft) } } }
+        func fromMember() -> Winner? {
+            (memberIDs.filter { isActive($0) } + memberIDs).lazy.compactMap { id in
+                self.answers[id].map { self.provenance(AnswerSource(participant: id, model: $0.model), text: $0.text) }
+            }.first
         }
+        let intended: Winner? =
+            switch workflow.output {
+            case .winner: winner
+            case .synthesis: fromSynthesis()
+            case .draft: fromDraft()
+            }
         let stoppedEarly: Bool =
             switch status {
             case .converged, .maxRounds, .singleModel: false
             case .insufficientModels, .budgetExhausted, .cancelled, .failed: true
             }
         // A lone member has no peers to score it: its answer is the winner intended.
-        let lone = memberIDs.count == 1 && workflow.output == .winner ? fromMember : nil
-        if var chosen = intended ?? lone {
+        if var chosen = intended ?? (memberIDs.count == 1 && workflow.output == .winner ? fromMember() : nil) {
             chosen.degraded = stoppedEarly
             return chosen
         }
-        guard var best = fallbacks.lazy.compactMap({ $0 }).first else { return nil }
+        let fallbacks: [() -> Winner?] =
+            switch workflow.output {
+            case .winner: [fromSynthesis, fromDraft, fromMember]
+            case .synthesis: [{ winner }, fromDraft, fromMember]
+            case .draft: [fromSynthesis, { winner }, fromMember]
+            }
+        guard var best = fallbacks.lazy.compactMap({ $0() }).first else { return nil }
         best.degraded = true
         return best
     }

@@ -19,13 +19,17 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 
-    /// FNV-1a: stable across processes, unlike `Hasher`.
+    /// FNV-1a: stable across processes, unlike `Hasher`. Over the text's contiguous UTF-8 (the same
+    /// bytes as its `utf8` view): walking the view byte by byte took ~40 instructions a byte.
     static func fnv1a(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
+        var text = text
+        return text.withUTF8 { bytes in
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            for byte in bytes {
+                hash ^= UInt64(byte)
+                hash &*= 0x0000_0100_0000_01B3
+            }
+            return hash
         }
-        return hash
     }
 }
