@@ -192,6 +192,20 @@ if enabled("app") {
             ],
             path: "Benchmarks/Sources/RefineryBatchBenchmarks"
         ),
+        // The 8-call run's floor (Benchmarks/README.md, "Session 8"): the libraries `refinery` links, the same
+        // command line, 8 HTTP calls in 4 layers and 8 ledger rows, and nothing of `refinery`.
+        .executableTarget(
+            name: "RefineryStartFloor",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Benchmarks/Sources/RefineryStartFloor"
+        ),
         // Provider wire tests and CLI end-to-end tests against in-process fake servers
         // (Hummingbird, test-only), and the real `refinery` binary.
         .testTarget(

@@ -5,7 +5,11 @@ For each N it runs `refinery run consensus` with N members of one fake endpoint 
 cap), 2 rounds (2·N² calls), every call allowed in flight, the ledger on (a fresh store per run), and reports per run:
   wall ÷ critical path (4 calls deep × the fake's delay), refinery's CPU per call (user + sys from wait4's rusage,
   refinery only, ÷ calls), its peak RSS (ru_maxrss), and the fake's own CPU per request (from its /stats).
-Then min / median / max over the runs. `--zero` also times an 8-call run (N = 2) against a zero-delay fake.
+Then min / median / max over the runs. `--zero` also times an 8-call run (N = 2) against a zero-delay fake;
+`--start-floor` adds RefineryStartFloor to it, alternated run by run with refinery: the same command line, the 8
+requests in the same 4 layers and 8 ledger rows through the same libraries, nothing of `refinery` (its floor);
+`--existing K` also times it on a ledger that already holds K such runs (made once, copied afresh for each run,
+alternated with the fresh ledger's runs): what opening a user's ledger adds (its integrity check reads every page).
 `--floor` runs RefineryHTTPFloor instead of `refinery` for the same N: the same requests through AsyncHTTPClient
 (`ahc`) and through a bare NIO client (`nio`), nothing of `refinery` around them, and reports their CPU per request
 (whole process, and from the first request to the last reply), the floor that refinery's CPU per call sits on.
@@ -13,7 +17,7 @@ CPU is the kernel's accounting of the process (wait4), so on a loaded machine co
 of several runs; valgrind 3.19 cannot read the release binary's DWARF 5 and this VM has no hardware counters.
 
   Benchmarks/realpath.py [--bin PATH] [--fake PATH] [--sizes 3,10,30,50,100] [--runs 5] [--delay-ms 200]
-                         [--shape openai|anthropic] [--zero]   (--sizes "" --zero: only the 8-call run)
+                         [--shape openai|anthropic] [--zero [--start-floor [PATH]] [--existing K]]   (--sizes "" --zero: only the 8-call run)
                          [--floor [--floor-bin PATH] [--clients ahc,nio] [--shards K]]
 """
 import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time, urllib.request
@@ -46,13 +50,15 @@ def sandbox(port, shape):
     return home, env
 
 
-def run_once(binary, port, shape, n):
+def run_once(binary, port, shape, n, extra=(), ledger=None):
     home, env = sandbox(port, shape)
+    if ledger:
+        shutil.copy(ledger, f"{home}/runs.db")
     model = "fake/m" if shape == "openai" else "anthropic/claude-sonnet-4-5"
     argv = [
         binary, "run", "consensus", "What is 2+2?", "--models", f"{model}:{n}", "--min-rounds", "2",
         "--max-rounds", "2", "--max-concurrent", str(max(8, 2 * n * n)), "--timeout", "600",
-        "--store", f"{home}/runs.db", "--output-format", "json", "--quiet",
+        "--store", f"{home}/runs.db", "--output-format", "json", "--quiet", *extra,
     ]
     out = open(f"{home}/stdout", "w")
     err = open(f"{home}/stderr", "w")
@@ -67,6 +73,17 @@ def run_once(binary, port, shape, n):
         sys.exit(f"refinery exited {child.returncode} at N={n}:\n{open(f'{home}/stderr').read()[-2000:]}\n{report[-2000:]}")
     shutil.rmtree(home, ignore_errors=True)
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def existing_ledger(args, port):
+    """A ledger holding `args.existing` 8-call runs, recorded once by `args.bin` in a sandbox of its own."""
+    home, env = sandbox(port, args.shape)
+    argv = [args.bin, "run", "consensus", "What is 2+2?", "--models", "fake/m:2", "--min-rounds", "2",
+            "--max-rounds", "2", "--store", f"{home}/runs.db", "--output-format", "json", "--quiet"]
+    for _ in range(args.existing):
+        subprocess.run(argv, env=env, cwd=home, stdout=subprocess.DEVNULL, check=True)
+    print(f"a ledger of {args.existing:,} runs: {os.path.getsize(f'{home}/runs.db') / 1e6:.1f} MB", flush=True)
+    return f"{home}/runs.db"
 
 
 def run_floor(binary, port, client, n, shards):
@@ -118,6 +135,10 @@ def main():
     parser.add_argument("--delay-ms", type=int, default=200)
     parser.add_argument("--shape", choices=["openai", "anthropic"], default="openai")
     parser.add_argument("--zero", action="store_true", help="also time the 8-call run at zero delay")
+    parser.add_argument("--existing", type=int, default=0,
+                        help="with --zero: also time the 8-call run on a ledger that holds this many runs already")
+    parser.add_argument("--start-floor", nargs="?", const=f"{root}/.build-release/release/RefineryStartFloor",
+                        help="with --zero: also time RefineryStartFloor, the 8-call run's floor, alternated")
     parser.add_argument("--floor", action="store_true", help="run RefineryHTTPFloor instead of refinery")
     parser.add_argument("--floor-bin", default=f"{root}/.build-release/release/RefineryHTTPFloor")
     parser.add_argument("--clients", default="ahc,nio", help="the floor's clients (ahc, nio)")
@@ -162,11 +183,23 @@ def main():
     if args.zero:
         fake, port = start_fake(args.fake, 0)
         try:
-            runs = [run_once(args.bin, port, args.shape, 2) for _ in range(max(args.runs, 10))]
-            walls = [wall * 1000 for wall, _, _ in runs]
-            cpus = [cpu * 1000 for _, cpu, _ in runs]
-            print(f"8-call run (N = 2, 2 rounds) at zero delay: wall {spread(walls, '{:.1f}')} ms, "
-                  f"CPU {spread(cpus, '{:.1f}')} ms")
+            ledger = existing_ledger(args, port) if args.existing else None
+            runs, floors, existing = [], [], []
+            for _ in range(max(args.runs, 10)):
+                runs.append(run_once(args.bin, port, args.shape, 2))
+                if args.start_floor:
+                    floors.append(run_once(args.start_floor, port, args.shape, 2, ("--port", str(port))))
+                if ledger:
+                    existing.append(run_once(args.bin, port, args.shape, 2, ledger=ledger))
+            if ledger:
+                shutil.rmtree(os.path.dirname(ledger), ignore_errors=True)
+            for name, timed in [("8-call run (N = 2, 2 rounds) at zero delay", runs), ("its floor", floors),
+                                (f"the same on a ledger of {args.existing:,} runs", existing)]:
+                if timed:
+                    walls = [wall * 1000 for wall, _, _ in timed]
+                    cpus = [cpu * 1000 for _, cpu, _ in timed]
+                    print(f"{name}: wall {spread(walls, '{:.1f}')} ms, CPU {spread(cpus, '{:.1f}')} ms, "
+                          f"peak RSS {spread([rss for _, _, rss in timed], '{:.0f}')} MB")
         finally:
             fake.kill()
     with open("/proc/loadavg") as f:
