@@ -142,6 +142,20 @@ import Testing
         #expect(Set(Dataset.select(items.reversed(), limit: 10, seed: 7).map(\.id)) == Set(sample.map(\.id)))
     }
 
+    /// JSONL lines end at LF or CRLF, wherever they mix, and nowhere else: a CR not before an LF stays
+    /// in its line (as trailing blank of the last one, as a JSON blank between a field and the next).
+    /// Blank and whitespace-only lines are skipped but still counted for the rows' line numbers.
+    @Test func jsonlLinesEndAtLFOrCRLFOnly() throws {
+        let text =
+            "{\"id\":\"a\",\"question\":\"Q1 \u{2013} é\"}\r\n\n  \t\r\n"
+            + "{\"id\":\"b\",\r\"question\":\"Q2\"}\n\u{2028}\n{\"question\":\"Q3\",\"n\":7}\r"
+        let items = try Dataset.read(text, path: "mixed.jsonl")
+        #expect(items.map(\.id) == ["a", "b", "6"])
+        #expect(items.map(\.line) == [1, 4, 6])
+        #expect(items.map(\.prompt) == ["Q1 \u{2013} é", "Q2", "Q3"])
+        #expect(items[2].fields == ["question": "Q3", "n": "7"])
+    }
+
     @Test func datasetInfoHashesTheFileBytes() {
         let info = BenchDatasetInfo(path: "d.jsonl", contents: Array("abc".utf8), items: 1)
         #expect(info.sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
