@@ -153,17 +153,40 @@ extension RunService {
                     runID: runID, round: round.round, decisionJSON: decision.sortedJSONText, at: Date())
             }
         }
-        var anonymization: [String: [String: String]] = [:]
-        for entry in outcome.anonymizationMap {
-            anonymization["r\(entry.round):\(entry.viewer)", default: [:]][entry.label] = entry.memberID
-        }
         try await store.finishRun(
             id: runID,
             RunCompletion(
                 status: report.status, outcomeJSON: try report.sortedJSONText(),
                 costUSD: outcome.costUSD, inputTokens: outcome.usage.inputTokens,
                 outputTokens: outcome.usage.outputTokens, exitCode: Int(exitCode.rawValue), finishedAt: Date(),
-                anonymization: anonymization))
+                anonymization: anonymizationTable(outcome.anonymizationMap)))
+    }
+
+    /// The ledger's anonymization table: each `r{round}:{viewer}`'s labels and the members behind them.
+    /// The engine lists entries grouped by round and viewer, so each group's table is made at its size
+    /// and stored once (one key made and hashed a group, not an entry, and no table grown entry by
+    /// entry: half of the ledger record's cost besides the report, Benchmarks/README.md). A group met
+    /// again is merged, later entries winning, as entry by entry.
+    package static func anonymizationTable(_ entries: [AnonymizationEntry]) -> [String: [String: String]] {
+        var table: [String: [String: String]] = [:]
+        var start = entries.startIndex
+        while start < entries.endIndex {
+            let first = entries[start]
+            var end = start + 1
+            while end < entries.endIndex, entries[end].round == first.round, entries[end].viewer == first.viewer {
+                end += 1
+            }
+            var labels = [String: String](minimumCapacity: end - start)
+            for entry in entries[start..<end] { labels[entry.label] = entry.memberID }
+            let key = "r\(first.round):\(first.viewer)"
+            if let earlier = table[key] {
+                table[key] = earlier.merging(labels) { _, later in later }
+            } else {
+                table[key] = labels
+            }
+            start = end
+        }
+        return table
     }
 
     /// Statuses of a run that stopped before its outcome: interrupted (`running` after a crash or
