@@ -168,21 +168,23 @@ extension RunService {
     /// entry: half of the ledger record's cost besides the report, Benchmarks/README.md). A group met
     /// again is merged, later entries winning, as entry by entry.
     package static func anonymizationTable(_ entries: [AnonymizationEntry]) -> [String: [String: String]] {
-        var table: [String: [String: String]] = [:]
+        func sameGroup(_ one: AnonymizationEntry, _ other: AnonymizationEntry) -> Bool {
+            one.round == other.round && one.viewer == other.viewer
+        }
+        let groups = zip(entries, entries.dropFirst()).reduce(entries.isEmpty ? 0 : 1) {
+            $0 + (sameGroup($1.0, $1.1) ? 0 : 1)
+        }
+        var table = [String: [String: String]](minimumCapacity: groups)
         var start = entries.startIndex
         while start < entries.endIndex {
             let first = entries[start]
             var end = start + 1
-            while end < entries.endIndex, entries[end].round == first.round, entries[end].viewer == first.viewer {
-                end += 1
-            }
+            while end < entries.endIndex, sameGroup(entries[end], first) { end += 1 }
             var labels = [String: String](minimumCapacity: end - start)
             for entry in entries[start..<end] { labels[entry.label] = entry.memberID }
             let key = "r\(first.round):\(first.viewer)"
-            if let earlier = table[key] {
+            if let earlier = table.updateValue(labels, forKey: key) {
                 table[key] = earlier.merging(labels) { _, later in later }
-            } else {
-                table[key] = labels
             }
             start = end
         }
