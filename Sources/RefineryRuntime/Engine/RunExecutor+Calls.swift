@@ -396,22 +396,34 @@ extension RunExecutor {
             attempt: ticket.attempt)
     }
 
+    /// The ledger's record of a call. Not inlined: built in `record`, its temporaries made that async frame
+    /// 2.9 KB, which every call waiting for the ledger held.
+    @inline(never)
+    private static func callRecord(
+        _ ticket: CallTicket, reply: ModelReply?, error: String?, status: CallStatus, latency: Duration,
+        startedAt: Duration, cost: Double, environment: CallEnvironment
+    ) -> CallRecord {
+        let started = environment.startDate.addingTimeInterval(Double(startedAt.milliseconds) / 1000)
+        // The request's canonical JSON is written here, not kept from rendering: thousands of calls are in
+        // flight at once, and each held ~2 KB of it until its reply came (Benchmarks/README.md, session 8).
+        let (json, hash) = RequestHash.canonical(ticket.request, hash: ticket.requestHash)
+        return CallRecord(
+            runID: environment.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
+            requestHash: hash, request: ticket.request, reply: reply, error: error, status: status,
+            attempts: ticket.attempt, latencyMs: latency.milliseconds, costUSD: cost, startedAt: started,
+            finishedAt: started.addingTimeInterval(Double(latency.milliseconds) / 1000),
+            requestJSON: json.isEmpty ? nil : json)
+    }
+
     /// Commits one call to the ledger (if any); a failure is logged, never fatal to the run.
     static func record(
         _ ticket: CallTicket, reply: ModelReply?, error: String?, status: CallStatus, latency: Duration,
         startedAt: Duration, cost: Double, environment: CallEnvironment
     ) async {
         guard let ledger = environment.ledger else { return }
-        let started = environment.startDate.addingTimeInterval(Double(startedAt.milliseconds) / 1000)
-        // The request's canonical JSON is written here, not kept from rendering: thousands of calls are in
-        // flight at once, and each held ~2 KB of it until its reply came (Benchmarks/README.md, session 8).
-        let (json, hash) = RequestHash.canonical(ticket.request, hash: ticket.requestHash)
-        let record = CallRecord(
-            runID: environment.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
-            requestHash: hash, request: ticket.request, reply: reply, error: error, status: status,
-            attempts: ticket.attempt, latencyMs: latency.milliseconds, costUSD: cost, startedAt: started,
-            finishedAt: started.addingTimeInterval(Double(latency.milliseconds) / 1000),
-            requestJSON: json.isEmpty ? nil : json)
+        let record = callRecord(
+            ticket, reply: reply, error: error, status: status, latency: latency, startedAt: startedAt, cost: cost,
+            environment: environment)
         do {
             try await ledger.record(record)
         } catch {
