@@ -106,10 +106,11 @@ package struct WireClient: Sendable {
 
     /// The async frames an exchange stacks below ``send(estimatedTokens:failed:building:)`` or
     /// ``stream(estimatedTokens:decoder:failed:onDelta:building:)``, measured in a release build (the
-    /// context sizes in their async function pointers): about 4.4 KB for a stream in eleven frames, 3.4 KB
-    /// for a whole reply; 13 KB while AsyncHTTPClient's async `execute` and its body sequence were among them.
-    /// Reserved as one slab of the call's task (``TaskStack``).
-    static let exchangeFrameBytes = 5 * 1024
+    /// context sizes in their async function pointers): about 3.6 KB for a stream in ten frames; 4.9 KB
+    /// while the gate's pause error and the error reporting were built in their frames, 13 KB while
+    /// AsyncHTTPClient's async `execute` and its body sequence were among them. Reserved as one slab of
+    /// the call's task (``TaskStack``).
+    static let exchangeFrameBytes = 4 * 1024
 
     // MARK: - The exchange
 
@@ -402,6 +403,9 @@ package struct WireClient: Sendable {
             provider: provider)
     }
 
+    // Not inlined into `send`/`stream`: its frame belongs in the exchange's reserved slab, not in the one the
+    // frames above it share (which then overflows into a slab of its own for every call in flight).
+    @inline(never)
     private func gated<T: Sendable>(
         tokens: Int, failed: (@Sendable (ProviderError) -> Void)?, _ body: () async throws -> T
     ) async throws -> T {
@@ -410,17 +414,24 @@ package struct WireClient: Sendable {
             // Queue time, not call time: the engine's deadline for the call pauses meanwhile.
             try await CallWatch.queued { try await gate.acquire(tokens: tokens) }
         } catch let paused as CallGate.Paused {
-            // Not sent: the engine backs off (holding no slot) and retries when the pause is over.
-            let (whole, fraction) = paused.remaining.components
-            let seconds = Double(whole) + Double(fraction) / 1e18
-            throw ProviderError(
-                code: .rateLimited,
-                message:
-                    "\(provider) asked to pause calls (rate limit); not sent, retry after \(Int(seconds.rounded(.up))) s",
-                provider: provider, retryAfterSeconds: seconds)
+            throw pausedError(paused)
         }
         defer { gate.release() }
         return try await Self.reporting(failed, body)
+    }
+
+    /// The error of a call the gate did not send because the endpoint asked for a pause: the engine backs
+    /// off (holding no slot) and retries when the pause is over. Not inlined: built in `gated`, its
+    /// temporaries were most of that async frame, held by every call in flight (Benchmarks/README.md, session 8).
+    @inline(never)
+    private func pausedError(_ paused: CallGate.Paused) -> ProviderError {
+        let (whole, fraction) = paused.remaining.components
+        let seconds = Double(whole) + Double(fraction) / 1e18
+        return ProviderError(
+            code: .rateLimited,
+            message:
+                "\(provider) asked to pause calls (rate limit); not sent, retry after \(Int(seconds.rounded(.up))) s",
+            provider: provider, retryAfterSeconds: seconds)
     }
 
     /// `body`'s result; a ``ProviderError`` it throws is passed to `failed` first.
@@ -429,10 +440,17 @@ package struct WireClient: Sendable {
     ) async throws -> T {
         do {
             return try await body()
-        } catch let error as ProviderError {
-            failed?(error)
-            throw error
+        } catch {
+            throw reported(error, to: failed)
         }
+    }
+
+    /// `error`, passed to `failed` first when it is a ``ProviderError``. Not inlined, so that its cast and
+    /// copy of the error are not in `reporting`'s async frame, which every call in flight holds.
+    @inline(never)
+    private static func reported(_ error: any Error, to failed: (@Sendable (ProviderError) -> Void)?) -> any Error {
+        if let error = error as? ProviderError { failed?(error) }
+        return error
     }
 
     /// The HTTP request of `call`, which shares the call's body bytes. Synchronous, so nothing of its
