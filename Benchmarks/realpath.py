@@ -11,8 +11,9 @@ requests in the same 4 layers and 8 ledger rows through the same libraries, noth
 `--existing K` also times it on a ledger that already holds K such runs (made once, copied afresh for each run,
 alternated with the fresh ledger's runs): what opening a user's ledger adds (its integrity check reads every page).
 `--floor` runs RefineryHTTPFloor instead of `refinery` for the same N: the same requests through AsyncHTTPClient
-(`ahc`) and through a bare NIO client (`nio`), nothing of `refinery` around them, and reports their CPU per request
-(whole process, and from the first request to the last reply), the floor that refinery's CPU per call sits on.
+(`ahc`: the delegate API through a pool of clients, as WireClient sends; `ahc-async`: its async API) and through a
+bare NIO client (`nio`), nothing of `refinery` around them, and reports their CPU per request (whole process, and
+from the first request to the last reply) and peak RSS: the floors that refinery's CPU per call and memory sit on.
 CPU is the kernel's accounting of the process (wait4), so on a loaded machine compare the minimum and median
 of several runs; valgrind 3.19 cannot read the release binary's DWARF 5 and this VM has no hardware counters.
 
@@ -97,19 +98,19 @@ def run_floor(binary, port, client, n, shards):
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"RefineryHTTPFloor exited {os.waitstatus_to_exitcode(status)} at N={n} ({client})")
     report = json.loads(output)
-    return wall, usage.ru_utime + usage.ru_stime, report
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, report
 
 
 def floor_table(args, port, critical):
     print("| N | requests | client | CPU per request, whole process (µs) | CPU per request, requests only (µs) | "
-          "wall ÷ critical path | fake CPU per request (µs) |")
-    print("|---|---|---|---|---|---|---|")
+          "wall ÷ critical path | peak RSS (MB) | fake CPU per request (µs) |")
+    print("|---|---|---|---|---|---|---|---|")
     for n in [int(s) for s in args.sizes.split(",") if s]:
         for client in args.clients.split(","):
-            cpus, loops, ratios, fakes = [], [], [], []
+            cpus, loops, ratios, rss, fakes = [], [], [], [], []
             for _ in range(args.runs):
                 before = fake_stats(port)
-                wall, cpu, report = run_floor(args.floor_bin, port, client, n, args.shards)
+                wall, cpu, peak, report = run_floor(args.floor_bin, port, client, n, args.shards)
                 after = fake_stats(port)
                 served = after["requests"] - before["requests"]
                 if served != report["requests"] or served != 2 * n * n:
@@ -117,9 +118,10 @@ def floor_table(args, port, critical):
                 cpus.append(cpu / served * 1e6)
                 loops.append(report["loop_cpu_us"] / served)
                 ratios.append(wall / critical)
+                rss.append(peak)
                 fakes.append((after["cpu_us"] - before["cpu_us"]) / served)
             print(f"| {n} | {2 * n * n:,} | {client} | {spread(cpus, '{:.0f}')} | {spread(loops, '{:.0f}')} | "
-                  f"{spread(ratios, '{:.3f}')} | {spread(fakes, '{:.0f}')} |", flush=True)
+                  f"{spread(ratios, '{:.3f}')} | {spread(rss, '{:.0f}')} | {spread(fakes, '{:.0f}')} |", flush=True)
 
 
 def spread(values, fmt):
@@ -141,8 +143,8 @@ def main():
                         help="with --zero: also time RefineryStartFloor, the 8-call run's floor, alternated")
     parser.add_argument("--floor", action="store_true", help="run RefineryHTTPFloor instead of refinery")
     parser.add_argument("--floor-bin", default=f"{root}/.build-release/release/RefineryHTTPFloor")
-    parser.add_argument("--clients", default="ahc,nio", help="the floor's clients (ahc, nio)")
-    parser.add_argument("--shards", type=int, default=1, help="the floor's AsyncHTTPClient clients (round robin)")
+    parser.add_argument("--clients", default="ahc,nio", help="the floor's clients (ahc, ahc-async, nio)")
+    parser.add_argument("--shards", type=int, default=1, help="ahc-async's AsyncHTTPClient clients (round robin)")
     args = parser.parse_args()
 
     with open("/proc/loadavg") as f:

@@ -1,5 +1,5 @@
 // The Swift task allocator's entry points (libswift_Concurrency, swift calling convention), for
-// TaskStack in RefineryProviders: memory in the current task's stack of async frames, freed in
+// TaskStack in RefineryRuntime: memory in the current task's stack of async frames, freed in
 // reverse order of allocation.
 #include <stddef.h>
 

@@ -4,13 +4,17 @@
 // the same body sizes, headers and streamed replies) to RefineryFakeProvider, and reads each reply's events
 // without parsing them.
 //
-//   RefineryHTTPFloor --port P --n N [--client ahc|nio] [--shards K]
+//   RefineryHTTPFloor --port P --n N [--client ahc|ahc-async|nio] [--shards K]
 //
-// `ahc`: AsyncHTTPClient configured as `refinery` configures it (ProviderRegistry), one task per request, the body
-// read as a stream. `nio`: a bare SwiftNIO HTTP/1.1 client (one keep-alive connection per request in flight,
+// `ahc`: AsyncHTTPClient as `refinery` uses it (WireClient): configured as ProviderRegistry configures it, through
+// an `HTTPClientPool` (one client per 256 requests in flight), one task per request that sends its own copy of the
+// body with the delegate API (`execute(request:delegate:)`) and waits once, in a continuation, for the delegate
+// that counts the reply's bytes on the event loop. `ahc-async`: AsyncHTTPClient's async `execute`, the body read
+// as an async sequence by the request's task, over `--shards K` clients (round robin), as `refinery` used it
+// before session 7. `nio`: a bare SwiftNIO HTTP/1.1 client (one keep-alive connection per request in flight,
 // reused across layers, the response parts counted in the channel handler), so AsyncHTTPClient's own share is the
-// difference of the two and the rest is NIO, the kernel's loopback and the scheduler. `--shards K` spreads AsyncHTTPClient's
-// requests over K clients (round robin), each with its own connection pool.
+// difference of the two and the rest is NIO, the kernel's loopback and the scheduler. The process's peak RSS
+// (`realpath.py --floor` reads it) is then what the chosen client holds for every request in flight.
 // Prints one JSON line: requests, CPU (user + sys µs of the process) spent from the first request to the last
 // reply, and the wall time of that span. `realpath.py --floor` runs it beside `refinery`.
 
@@ -66,7 +70,61 @@ func cpuMicroseconds() -> Int {
         + Int(usage.ru_stime.tv_usec)
 }
 
-// MARK: - AsyncHTTPClient, configured as every ProviderRegistry is
+// MARK: - AsyncHTTPClient, as WireClient sends (delegate API, a pool of clients)
+
+/// Counts a reply's body bytes on the event loop, as `WireClient.Exchange` reads one.
+final class Counting: HTTPClientResponseDelegate, @unchecked Sendable {
+    // Only touched on the request's event loop (AsyncHTTPClient calls a delegate one call at a time there).
+    typealias Response = Int
+    private var status: HTTPResponseStatus = .ok
+    private var bytes = 0
+
+    func didReceiveHead(task: HTTPClient.Task<Int>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        status = head.status
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveBodyPart(task: HTTPClient.Task<Int>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        bytes += buffer.readableBytes
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didFinishRequest(task: HTTPClient.Task<Int>) throws -> Int {
+        guard status == .ok else { throw HTTPClientError.invalidURL }
+        return bytes
+    }
+}
+
+func runAHCDelegate(url: String, layers: [(count: Int, body: ByteBuffer)]) async throws -> Int {
+    try await HTTPClientPool.withPool(configuration: ProviderRegistry.httpConfiguration) { pool in
+        var received = 0
+        for layer in layers {
+            received += try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<layer.count {
+                    group.addTask {
+                        // Each request its own body, as each call of `refinery` writes its own.
+                        var headers = HTTPHeaders()
+                        headers.add(name: "accept", value: "text/event-stream")
+                        headers.add(name: "content-type", value: "application/json")
+                        let request = try HTTPClient.Request(
+                            url: url, method: .POST, headers: headers,
+                            body: .byteBuffer(ByteBuffer(bytes: layer.body.readableBytesView)))
+                        let http = pool.acquire()
+                        defer { pool.release() }
+                        return try await withCheckedThrowingContinuation { continuation in
+                            http.execute(request: request, delegate: Counting(), eventLoop: .indifferent, deadline: nil)
+                                .futureResult.whenComplete { continuation.resume(with: $0) }
+                        }
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+        }
+        return received
+    }
+}
+
+// MARK: - AsyncHTTPClient's async API, as `refinery` used it before session 7
 
 func runAHC(url: String, layers: [(count: Int, body: ByteBuffer)], shards: Int) async throws -> Int {
     let configuration = ProviderRegistry.httpConfiguration
@@ -189,7 +247,9 @@ func runNIO(port: Int, layers: [(count: Int, body: ByteBuffer)]) async throws ->
                         version: .http1_1, method: .POST, uri: "/v1/chat/completions", headers: headers)
                     let loop = connection.channel.eventLoop
                     let promise = loop.makePromise(of: Int.self)
-                    loop.execute { connection.exchange.value.send(head: head, body: layer.body, promise: promise) }
+                    // Each request its own body, as each call of `refinery` writes its own.
+                    let body = ByteBuffer(bytes: layer.body.readableBytesView)
+                    loop.execute { connection.exchange.value.send(head: head, body: body, promise: promise) }
                     let bytes = try await promise.futureResult.get()
                     connections.giveBack(connection)
                     return bytes
@@ -211,9 +271,11 @@ let started = ContinuousClock.now
 let received: Int
 switch options.client {
 case "nio": received = try await runNIO(port: options.port, layers: plan)
-default:
+case "ahc-async":
     received = try await runAHC(
         url: "http://127.0.0.1:\(options.port)/v1/chat/completions", layers: plan, shards: options.shards)
+default:
+    received = try await runAHCDelegate(url: "http://127.0.0.1:\(options.port)/v1/chat/completions", layers: plan)
 }
 let elapsed = ContinuousClock.now - started
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

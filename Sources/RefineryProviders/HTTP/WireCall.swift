@@ -1,6 +1,7 @@
 // One HTTP exchange with a model API, described as data so the transport, the logging and
 // the error mapping are shared by every wire protocol.
 
+package import NIOCore
 package import RefineryRuntime
 
 /// An HTTP request to a model API.
@@ -9,8 +10,11 @@ package struct WireCall: Sendable {
     package var url: String
     /// Request headers, credentials included (they are redacted in logs).
     package var headers: [(String, String)]
-    /// JSON body.
-    package var body: JSONValue
+    /// The JSON body as sent, written when the call is built; `nil` when it holds a number JSON cannot
+    /// spell (NaN, an infinity), which fails the call when it is sent. Kept as its bytes only, which
+    /// the HTTP request shares, so a call in flight does not also hold the body as a `JSONValue` tree
+    /// (~1.1 KB a call, Benchmarks/README.md, session 8).
+    package var body: ByteBuffer?
     /// Seconds until the whole exchange (first byte and body) must be done.
     package var timeoutSeconds: Double
     /// The model, for error messages.
@@ -24,7 +28,8 @@ package struct WireCall: Sendable {
     ) {
         self.url = url
         self.headers = headers
-        self.body = body
+        var output = JSONOutput()
+        self.body = body.write(into: &output) ? output.withBytes { ByteBuffer(bytes: $0) } : nil
         self.timeoutSeconds = timeoutSeconds
         self.model = model
         self.estimatedTokens = estimatedTokens

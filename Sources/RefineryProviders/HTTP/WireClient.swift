@@ -47,17 +47,26 @@ package struct WireClient: Sendable {
     fileprivate static let maxBodyBytes = 64 * 1024 * 1024
 
     /// Sends `call` and returns the decoded JSON reply. Non-2xx replies, transport failures,
-    /// timeouts, empty and non-JSON bodies all throw ``ProviderError``. `refresh`, when given,
-    /// rebuilds the call once the gate admits it, so a call that waited its turn is sent with what
-    /// the provider learned meanwhile (the structured mode the endpoint accepts); `failed` hears the
-    /// error before the gate admits the next call, so it learns before that call is built.
+    /// timeouts, empty and non-JSON bodies all throw ``ProviderError``. `failed`, when given, hears
+    /// the error before the gate admits the next call, so it learns before that call is built.
     package func send(
-        _ call: WireCall, refresh: (@Sendable () throws -> WireCall)? = nil,
-        failed: (@Sendable (ProviderError) -> Void)? = nil
+        _ call: WireCall, failed: (@Sendable (ProviderError) -> Void)? = nil
+    ) async throws -> JSONValue {
+        try await send(estimatedTokens: call.estimatedTokens, failed: failed) { call }
+    }
+
+    /// Sends the call `build` makes once the gate admits it, charged `estimatedTokens` there, as
+    /// ``send(_:failed:)`` does: a call that waited its turn is sent with what the provider learned
+    /// meanwhile (the structured mode the endpoint accepts). Built once, after the gate: a call also
+    /// built before it was held, body and all, by every call waiting or in flight
+    /// (Benchmarks/README.md, session 8).
+    package func send(
+        estimatedTokens: Int, failed: (@Sendable (ProviderError) -> Void)? = nil,
+        building build: () throws -> WireCall
     ) async throws -> JSONValue {
         TaskStack.reserve(bytes: Self.exchangeFrameBytes)
-        return try await gated(call, failed: failed) {
-            let call = try refresh?() ?? call
+        return try await gated(tokens: estimatedTokens, failed: failed) {
+            let call = try build()
             return try await withDeadline(call) {
                 try await exchange(call, reading: WholeReply())
             }
@@ -71,12 +80,23 @@ package struct WireClient: Sendable {
     /// of it fails the call (a transient `.timeout`), while a long reply that keeps arriving runs up
     /// to the call's own deadline.
     package func stream<Decoder: StreamDecoder>(
-        _ call: WireCall, decoder: Decoder, refresh: (@Sendable () throws -> WireCall)? = nil,
-        failed: (@Sendable (ProviderError) -> Void)? = nil, onDelta: (@Sendable (String) -> Void)? = nil
+        _ call: WireCall, decoder: Decoder, failed: (@Sendable (ProviderError) -> Void)? = nil,
+        onDelta: (@Sendable (String) -> Void)? = nil
+    ) async throws -> ModelReplyParts {
+        try await stream(
+            estimatedTokens: call.estimatedTokens, decoder: decoder, failed: failed, onDelta: onDelta
+        ) { call }
+    }
+
+    /// Streams the call `build` makes once the gate admits it, as ``stream(_:decoder:failed:onDelta:)``
+    /// does and built as ``send(estimatedTokens:failed:building:)`` builds it.
+    package func stream<Decoder: StreamDecoder>(
+        estimatedTokens: Int, decoder: Decoder, failed: (@Sendable (ProviderError) -> Void)? = nil,
+        onDelta: (@Sendable (String) -> Void)? = nil, building build: () throws -> WireCall
     ) async throws -> ModelReplyParts {
         TaskStack.reserve(bytes: Self.exchangeFrameBytes)
-        return try await gated(call, failed: failed) {
-            let call = try refresh?() ?? call
+        return try await gated(tokens: estimatedTokens, failed: failed) {
+            let call = try build()
             return try await withDeadline(call) {
                 try await exchange(
                     call, reading: StreamedReply(decoder: decoder, onDelta: onDelta, watch: CallWatch.current))
@@ -84,12 +104,13 @@ package struct WireClient: Sendable {
         }
     }
 
-    /// The async frames an exchange stacks below ``send(_:refresh:failed:)`` or
-    /// ``stream(_:decoder:refresh:failed:onDelta:)``, measured in a release build (the context sizes in
-    /// their async function pointers): about 4.4 KB for a stream in eleven frames, 3.4 KB for a whole
-    /// reply; 13 KB while AsyncHTTPClient's async `execute` and its body sequence were among them.
-    /// Reserved as one slab of the call's task (``TaskStack``).
-    static let exchangeFrameBytes = 5 * 1024
+    /// The async frames an exchange stacks below ``send(estimatedTokens:failed:building:)`` or
+    /// ``stream(estimatedTokens:decoder:failed:onDelta:building:)``, measured in a release build (the
+    /// context sizes in their async function pointers): about 3.6 KB for a stream in ten frames; 4.9 KB
+    /// while the gate's pause error and the error reporting were built in their frames, 13 KB while
+    /// AsyncHTTPClient's async `execute` and its body sequence were among them. Reserved as one slab of
+    /// the call's task (``TaskStack``).
+    static let exchangeFrameBytes = 4 * 1024
 
     // MARK: - The exchange
 
@@ -382,25 +403,35 @@ package struct WireClient: Sendable {
             provider: provider)
     }
 
+    // Not inlined into `send`/`stream`: its frame belongs in the exchange's reserved slab, not in the one the
+    // frames above it share (which then overflows into a slab of its own for every call in flight).
+    @inline(never)
     private func gated<T: Sendable>(
-        _ call: WireCall, failed: (@Sendable (ProviderError) -> Void)?, _ body: () async throws -> T
+        tokens: Int, failed: (@Sendable (ProviderError) -> Void)?, _ body: () async throws -> T
     ) async throws -> T {
         guard let gate else { return try await Self.reporting(failed, body) }
         do {
             // Queue time, not call time: the engine's deadline for the call pauses meanwhile.
-            try await CallWatch.queued { try await gate.acquire(tokens: call.estimatedTokens) }
+            try await CallWatch.queued { try await gate.acquire(tokens: tokens) }
         } catch let paused as CallGate.Paused {
-            // Not sent: the engine backs off (holding no slot) and retries when the pause is over.
-            let (whole, fraction) = paused.remaining.components
-            let seconds = Double(whole) + Double(fraction) / 1e18
-            throw ProviderError(
-                code: .rateLimited,
-                message:
-                    "\(provider) asked to pause calls (rate limit); not sent, retry after \(Int(seconds.rounded(.up))) s",
-                provider: provider, retryAfterSeconds: seconds)
+            throw pausedError(paused)
         }
         defer { gate.release() }
         return try await Self.reporting(failed, body)
+    }
+
+    /// The error of a call the gate did not send because the endpoint asked for a pause: the engine backs
+    /// off (holding no slot) and retries when the pause is over. Not inlined: built in `gated`, its
+    /// temporaries were most of that async frame, held by every call in flight (Benchmarks/README.md, session 8).
+    @inline(never)
+    private func pausedError(_ paused: CallGate.Paused) -> ProviderError {
+        let (whole, fraction) = paused.remaining.components
+        let seconds = Double(whole) + Double(fraction) / 1e18
+        return ProviderError(
+            code: .rateLimited,
+            message:
+                "\(provider) asked to pause calls (rate limit); not sent, retry after \(Int(seconds.rounded(.up))) s",
+            provider: provider, retryAfterSeconds: seconds)
     }
 
     /// `body`'s result; a ``ProviderError`` it throws is passed to `failed` first.
@@ -409,14 +440,21 @@ package struct WireClient: Sendable {
     ) async throws -> T {
         do {
             return try await body()
-        } catch let error as ProviderError {
-            failed?(error)
-            throw error
+        } catch {
+            throw reported(error, to: failed)
         }
     }
 
-    /// The HTTP request of `call`. Synchronous, so the body's bytes are written straight into the
-    /// request's buffer and nothing of their writing stays in the async frame that waits for the reply.
+    /// `error`, passed to `failed` first when it is a ``ProviderError``. Not inlined, so that its cast and
+    /// copy of the error are not in `reporting`'s async frame, which every call in flight holds.
+    @inline(never)
+    private static func reported(_ error: any Error, to failed: (@Sendable (ProviderError) -> Void)?) -> any Error {
+        if let error = error as? ProviderError { failed?(error) }
+        return error
+    }
+
+    /// The HTTP request of `call`, which shares the call's body bytes. Synchronous, so nothing of its
+    /// building stays in the async frame that waits for the reply.
     @inline(never)
     private func request(for call: WireCall) throws -> HTTPClient.Request {
         var headers = HTTPHeaders()
@@ -424,8 +462,7 @@ package struct WireClient: Sendable {
         if !call.headers.contains(where: { $0.0.lowercased() == "content-type" }) {
             headers.add(name: "content-type", value: "application/json")
         }
-        var body = JSONOutput()
-        guard call.body.write(into: &body) else {
+        guard let body = call.body else {
             throw ProviderError(
                 code: .badRequest,
                 message: "the \(provider) request holds a number JSON cannot spell (NaN or infinity)",
@@ -435,12 +472,12 @@ package struct WireClient: Sendable {
         do {
             request = try HTTPClient.Request(
                 url: call.url, method: .POST, headers: headers,
-                body: .byteBuffer(body.withBytes { ByteBuffer(bytes: $0) }))
+                body: .byteBuffer(body))
         } catch {
             throw transportError(error, call: call, duringBody: false)
         }
         if logger.logLevel <= .debug {
-            let bodyText = body.text
+            let bodyText = String(buffer: body)
             let headers = redactor.redactHeaders(call.headers).map { "\($0): \($1)" }.joined(separator: "; ")
             logger.debug(
                 "\(provider) request",

@@ -19,7 +19,7 @@ package protocol WireProtocolProvider: ModelProvider {
     func advise(_ error: ProviderError) -> ProviderError
     /// Sends `request` streamed and reads its event stream in the caller's task, passing text deltas
     /// to `onDelta`; the reply once the stream has ended. Default: ``call(_:stream:)`` through
-    /// ``WireClient/stream(_:decoder:refresh:failed:onDelta:)``.
+    /// ``WireClient/stream(_:decoder:failed:onDelta:)``.
     func streamedReply(_ request: ModelRequest, onDelta: (@Sendable (String) -> Void)?) async throws -> ModelReply
 }
 

@@ -57,7 +57,8 @@ package struct OpenAIChatProvider: WireProtocolProvider {
 
     package func complete(_ request: ModelRequest) async throws -> ModelReply {
         try await adapting(request, stream: false) { build, learn in
-            let json = try await client.send(try build(), refresh: build, failed: learn)
+            let json = try await client.send(
+                estimatedTokens: client.estimatedTokens(request), failed: learn, building: build)
             return try HTTPProviderSupport.reply(from: parse(json), request: request, provider: client.provider)
         }
     }
@@ -67,7 +68,8 @@ package struct OpenAIChatProvider: WireProtocolProvider {
     ) async throws -> ModelReply {
         try await adapting(request, stream: true) { build, learn in
             let parts = try await client.stream(
-                try build(), decoder: makeDecoder(), refresh: build, failed: learn, onDelta: onDelta)
+                estimatedTokens: client.estimatedTokens(request), decoder: makeDecoder(), failed: learn,
+                onDelta: onDelta, building: build)
             return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
         }
     }
@@ -109,8 +111,10 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             sent.set(mode)
             return try call(request, stream: stream, mode: mode)
         }
+        // The learner keeps what it reads, not a copy of the whole request (every call in flight holds it).
+        let asksFormat = request.responseFormat != nil
         let learn: @Sendable (ProviderError) -> Void = { [structured] error in
-            if request.responseFormat != nil, StructuredMode.isRefusal(error) {
+            if asksFormat, StructuredMode.isRefusal(error) {
                 _ = structured.stepDown(from: sent.current)
             }
         }

@@ -80,10 +80,10 @@ final class CallTicket: Sendable {
     let request: ModelRequest
     /// The prompt still to render: rendering runs in the child task, in parallel, not in the parent loop.
     let pendingPrompt: PendingPrompt?
-    /// SHA-256 of `request`, filled in by the child task when a ledger is configured ("" until it is).
+    /// SHA-256 of `request`, filled in by the child task when a resumed run looks up recorded replies
+    /// ("" until it is; otherwise the hash is computed when the call is recorded, with the JSON the ledger
+    /// stores, so a call in flight does not hold ~2 KB of JSON: Benchmarks/README.md, session 8).
     let requestHash: String
-    /// The canonical JSON ``requestHash`` was computed over ("" until it is).
-    let requestJSON: String
     /// Index into the participant's model chain.
     let modelIndex: Int
     /// Attempt number of this exact request, from 1.
@@ -93,13 +93,12 @@ final class CallTicket: Sendable {
 
     init(
         plan: CallPlan, request: ModelRequest, pendingPrompt: PendingPrompt?, requestHash: String = "",
-        requestJSON: String = "", modelIndex: Int, attempt: Int = 1, reminder: Bool = false
+        modelIndex: Int, attempt: Int = 1, reminder: Bool = false
     ) {
         self.plan = plan
         self.request = request
         self.pendingPrompt = pendingPrompt
         self.requestHash = requestHash
-        self.requestJSON = requestJSON
         self.modelIndex = modelIndex
         self.attempt = attempt
         self.reminder = reminder
@@ -109,7 +108,7 @@ final class CallTicket: Sendable {
     func attempt(_ number: Int) -> CallTicket {
         CallTicket(
             plan: plan, request: request, pendingPrompt: pendingPrompt, requestHash: requestHash,
-            requestJSON: requestJSON, modelIndex: modelIndex, attempt: number, reminder: reminder)
+            modelIndex: modelIndex, attempt: number, reminder: reminder)
     }
 
     /// A new request for the same plan, as a first attempt: model `modelIndex` of the chain, or the
@@ -119,17 +118,17 @@ final class CallTicket: Sendable {
             plan: plan, request: request, pendingPrompt: pendingPrompt, modelIndex: modelIndex, reminder: reminder)
     }
 
-    /// The ticket ready to send: its prompt rendered into the request and, with `hashing` (a ledger
-    /// records the call), the request hashed. Throws when the prompt's template fails.
+    /// The ticket ready to send: its prompt rendered into the request and, with `hashing` (a resumed run
+    /// looks for the call's recorded reply), the request hashed. Throws when the prompt's template fails.
     func rendered(hashing: Bool) throws -> CallTicket {
         let hashes = hashing && requestHash.isEmpty
         guard pendingPrompt != nil || hashes else { return self }
         var request = request
         try pendingPrompt?.render(into: &request)
-        let (json, hash) = hashes ? RequestHash.canonical(request) : (requestJSON, requestHash)
         return CallTicket(
-            plan: plan, request: request, pendingPrompt: nil, requestHash: hash, requestJSON: json,
-            modelIndex: modelIndex, attempt: attempt, reminder: reminder)
+            plan: plan, request: request, pendingPrompt: nil,
+            requestHash: hashes ? RequestHash.of(request) : requestHash, modelIndex: modelIndex, attempt: attempt,
+            reminder: reminder)
     }
 
     var node: GraphNode { plan.node }

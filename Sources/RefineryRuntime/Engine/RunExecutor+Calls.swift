@@ -14,20 +14,29 @@ extension RunExecutor {
     /// helpers that are never inlined. Inlined, their values gave this function a 9.6 KB frame per
     /// call in flight, most of a wide round's memory and page faults.
     static func perform(_ ticket: CallTicket, environment: CallEnvironment) async -> ChildResult {
+        TaskStack.reserve(bytes: callFrameBytes)
         if ticket.attempt == 1, environment.replays {
             return await replayOrCall(ticket, environment: environment)
         }
         return await call(ticket, environment: environment, startedAt: environment.clock.elapsed())
     }
 
+    /// The async frames a call stacks below ``perform(_:environment:)`` before the provider's own (the
+    /// call's frame, ~1.9 KB, the task-local bindings, the send closure, a provider's first frames) and,
+    /// once the reply is in, the ledger's (~1.7 KB), reserved as one slab of the call's task
+    /// (``TaskStack``). Left to themselves they took five slabs, four of them the 1 KB minimum, for
+    /// every call in flight (heaptrack, Benchmarks/README.md, session 8).
+    static let callFrameBytes = 4 * 1024 + 512
+
     /// Renders `ticket` in place; the result to return instead when its template fails.
     @inline(never)
     private static func render(
         _ ticket: inout CallTicket, environment: CallEnvironment, startedAt: Duration
     ) -> ChildResult? {
-        // Hashing is only needed for the ledger, and done here, in parallel, off the parent loop.
+        // Hashing before the call is only needed to look up a resumed run's recorded reply (the ledger's
+        // row hashes the request when it is recorded), and done here, in parallel, off the parent loop.
         do {
-            ticket = try ticket.rendered(hashing: environment.ledger != nil)
+            ticket = try ticket.rendered(hashing: ticket.attempt == 1 && environment.replays)
         } catch {
             return .attempt(ticket, .unrenderable("\(error)"), latency: .zero, startedAt: startedAt)
         }
@@ -387,19 +396,34 @@ extension RunExecutor {
             attempt: ticket.attempt)
     }
 
+    /// The ledger's record of a call. Not inlined: built in `record`, its temporaries made that async frame
+    /// 2.9 KB, which every call waiting for the ledger held.
+    @inline(never)
+    private static func callRecord(
+        _ ticket: CallTicket, reply: ModelReply?, error: String?, status: CallStatus, latency: Duration,
+        startedAt: Duration, cost: Double, environment: CallEnvironment
+    ) -> CallRecord {
+        let started = environment.startDate.addingTimeInterval(Double(startedAt.milliseconds) / 1000)
+        // The request's canonical JSON is written here, not kept from rendering: thousands of calls are in
+        // flight at once, and each held ~2 KB of it until its reply came (Benchmarks/README.md, session 8).
+        let (json, hash) = RequestHash.canonical(ticket.request, hash: ticket.requestHash)
+        return CallRecord(
+            runID: environment.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
+            requestHash: hash, request: ticket.request, reply: reply, error: error, status: status,
+            attempts: ticket.attempt, latencyMs: latency.milliseconds, costUSD: cost, startedAt: started,
+            finishedAt: started.addingTimeInterval(Double(latency.milliseconds) / 1000),
+            requestJSON: json.isEmpty ? nil : json)
+    }
+
     /// Commits one call to the ledger (if any); a failure is logged, never fatal to the run.
     static func record(
         _ ticket: CallTicket, reply: ModelReply?, error: String?, status: CallStatus, latency: Duration,
         startedAt: Duration, cost: Double, environment: CallEnvironment
     ) async {
         guard let ledger = environment.ledger else { return }
-        let started = environment.startDate.addingTimeInterval(Double(startedAt.milliseconds) / 1000)
-        let record = CallRecord(
-            runID: environment.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
-            requestHash: ticket.requestHash, request: ticket.request, reply: reply, error: error, status: status,
-            attempts: ticket.attempt, latencyMs: latency.milliseconds, costUSD: cost, startedAt: started,
-            finishedAt: started.addingTimeInterval(Double(latency.milliseconds) / 1000),
-            requestJSON: ticket.requestJSON.isEmpty ? nil : ticket.requestJSON)
+        let record = callRecord(
+            ticket, reply: reply, error: error, status: status, latency: latency, startedAt: startedAt, cost: cost,
+            environment: environment)
         do {
             try await ledger.record(record)
         } catch {

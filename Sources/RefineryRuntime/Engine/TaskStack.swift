@@ -10,10 +10,11 @@ internal import CTaskAllocator
 /// lives (slabs are kept for reuse until the task ends). A call's task stacks some forty frames in an
 /// HTTP exchange: 21 slabs a call, 237 MB of slabs at the peak of a run with 9,900 calls in flight,
 /// against 9 slabs and 205 MB with the exchange's frames reserved in one (heaptrack, Benchmarks/README.md).
-enum TaskStack {
+/// The engine reserves its own part of a call's frames the same way (``RunExecutor/perform(_:environment:)``).
+package enum TaskStack {
     /// Makes the next `bytes` of the current task's frames come from one slab: allocated once and freed
     /// at once, it stays with the task, empty, and the frames stacked next are taken from it in a row.
-    static func reserve(bytes: Int) {
+    package static func reserve(bytes: Int) {
         swift_task_dealloc(swift_task_alloc(bytes))
     }
 }
