@@ -44,7 +44,7 @@ struct FileIdentity: Equatable {
     }
 
     init?(line: String) {
-        let fields = line.split(separator: " ")
+        let fields = line.split(whereSeparator: \.isWhitespace)
         guard fields.count == 6, fields[0] == Self.version, let device = UInt64(fields[1]),
             let inode = UInt64(fields[2]), let size = Int64(fields[3]), let modified = Int64(fields[4]),
             let changed = Int64(fields[5])

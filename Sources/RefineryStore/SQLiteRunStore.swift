@@ -93,6 +93,9 @@ public final class SQLiteRunStore: RunLedger {
             })
         else { return }
         do {
+            // The pool closes its writer first, and a reader (read-only) connection closing last cannot
+            // checkpoint and delete the `-wal` file: the readers go first, so the writer is the last.
+            (writer as? DatabasePool)?.releaseMemory()
             try writer.close()
         } catch {
             return

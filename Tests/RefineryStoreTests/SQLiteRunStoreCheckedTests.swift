@@ -100,10 +100,9 @@ import Testing
         try FileManager.default.copyItem(atPath: other.path, toPath: database.path)
         #expect(try SQLiteRunStore(path: database.path).checkedInFull)
         // Its `-checked` file copied along too: the inode and change time still differ.
-        try await closedLedger(database)
         try FileManager.default.removeItem(atPath: database.path)
         try FileManager.default.copyItem(atPath: other.path, toPath: database.path)
-        try FileManager.default.removeItem(atPath: database.path + "-checked")
+        try? FileManager.default.removeItem(atPath: database.path + "-checked")
         try FileManager.default.copyItem(atPath: other.path + "-checked", toPath: database.path + "-checked")
         #expect(try SQLiteRunStore(path: database.path).checkedInFull)
     }
