@@ -40,6 +40,7 @@ extension RunService {
         progress: ((BatchProgress) -> Void)? = nil, results: (BatchItemRecord) throws -> Void
     ) async throws -> BatchOutcome {
         let store = try await openStore()
+        defer { closeOpened(store) }
         let record = try await store.batch(id: id)
         var spec = try BatchSpec.decode(record.specJSON, batchID: record.id)
         if let concurrency { spec.concurrency = max(1, concurrency) }
@@ -114,12 +115,12 @@ extension RunService {
 
     /// `refinery batch list`: batches and benches, newest first.
     public func listBatches(limit: Int = 50) async throws -> [BatchSummary] {
-        try await openStore().listBatches(limit: limit, resumable: Self.unfinishedStatuses)
+        try await withStore { try await $0.listBatches(limit: limit, resumable: Self.unfinishedStatuses) }
     }
 
     /// Where a recorded batch streamed its results (`--output`), for `batch resume` to write there again.
     public func recordedOutput(ofBatch id: String) async throws -> String? {
-        let record = try await openStore().batch(id: id)
+        let record = try await withStore { try await $0.batch(id: id) }
         return try BatchSpec.decode(record.specJSON, batchID: record.id).output
     }
 

@@ -17,6 +17,7 @@ extension RunService {
         progress: ((BatchProgress) -> Void)?, results: (BatchItemRecord) throws -> Void
     ) async throws -> BatchOutcome {
         let store = try await openStore()
+        defer { closeOpened(store) }
         return try await withProviders(for: plan.workflows, debug: plan.debug) {
             providers, embedder, logger in
             if isResume {

@@ -74,6 +74,7 @@ extension RunService {
         progress: ((BatchProgress) -> Void)? = nil, results: (BenchItemResult) throws -> Void
     ) async throws -> (outcome: BatchOutcome, summary: BenchSummary) {
         let store = try await openStore()
+        defer { closeOpened(store) }
         let record = try await store.batch(id: id)
         guard record.kind == "bench" else {
             throw InputError(
@@ -155,7 +156,7 @@ extension RunService {
     /// The bench's table from its ledger rows: only done jobs count (a bench stopped early is summarised
     /// over what finished).
     private func benchSummary(_ plan: BatchPlan) async throws -> BenchSummary {
-        let rows = try await openStore().items(batchID: plan.record.id)
+        let rows = try await withStore { try await $0.items(batchID: plan.record.id) }
         var workflows: [String: Workflow] = [:]
         for job in plan.jobs where workflows[job.system] == nil { workflows[job.system] = job.workflow.workflow }
         return Self.benchSummary(plan.record, rows: rows, workflows: workflows)

@@ -44,9 +44,10 @@ extension RunService {
 
     /// The page of a batch or bench, from its record and item rows.
     private func batchReport(_ id: String) async throws -> String {
-        let ledger: any BatchLedger = try await openStore()
-        let record = try await ledger.batch(id: id)
-        let items = try await ledger.items(batchID: record.id)
+        let (record, items) = try await withStore { ledger in
+            let record = try await ledger.batch(id: id)
+            return (record, try await ledger.items(batchID: record.id))
+        }
         return record.kind == "bench"
             ? BenchReportPage.html(record, items: items) : BatchReportPage.html(record, items: items)
     }

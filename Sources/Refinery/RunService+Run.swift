@@ -31,15 +31,18 @@ extension RunService {
             promptHash: Self.sha256(request.prompt), workflow: workflow, provenance: workflow.provenance,
             seed: seed, variables: overrides.variables, startedAt: Date())
         do {
-            return try await withProviders(for: [stored.workflow], debug: request.debug) {
+            let result = try await withProviders(for: [stored.workflow], debug: request.debug) {
                 providers, embedder, logger in
                 try await execute(
                     stored, graph: loaded.graph, store: opening.value, isResume: false, providers: providers,
                     embedder: embedder, logger: logger, events: events)
             }
+            await closeOpened(opening)
+            return result
         } catch {
             // A store that cannot be opened is reported first, as when it was opened before the providers.
             if case .failure(let storeError) = await opening.result { throw storeError }
+            await closeOpened(opening)
             throw error
         }
     }
@@ -49,6 +52,7 @@ extension RunService {
         runID: String, debug: Bool = false, events: (@Sendable (RunEvent) -> Void)? = nil
     ) async throws -> RunResult {
         let store = try await openStore()
+        defer { closeOpened(store) }
         let stored = try await store.run(id: runID)
         // Only a run that stopped early has anything left to do; replaying a finished one would
         // only overwrite its recorded outcome.

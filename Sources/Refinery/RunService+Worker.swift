@@ -330,6 +330,7 @@ extension RunService {
     /// cost, the budget as the shared ledger holds it, and its workers (PostgreSQL; none for SQLite).
     public func batchStatus(id: String) async throws -> BatchStatusReport {
         let store = try await openStore()
+        defer { closeOpened(store) }
         let record = try await store.batch(id: id)
         var report = BatchStatusReport(
             batchID: record.id, kind: record.kind, status: record.status, detached: false, done: 0,

@@ -57,7 +57,8 @@ public struct RunService: Sendable {
 
     /// Opens the run store at ``resolvedStorePath``: a ``PostgresRunStore`` for a `postgres://` URL (its
     /// password from the URL, `PGPASSWORD` or `~/.pgpass`), else a ``SQLiteRunStore``. Either holds runs
-    /// and batches: every ledger command works on both.
+    /// and batches: every ledger command works on both. The caller owns it: call
+    /// ``SQLiteRunStore/close()`` when done, or the next open reads every page of the file to check it.
     public func openStore() async throws -> any RunStore {
         if let store { return store }
         let redactor = ledgerRedactor()
@@ -69,6 +70,28 @@ public struct RunService: Sendable {
                 server, redactor: redactor.adding(server.password.map { [$0] } ?? []))
         }
         return try SQLiteRunStore(path: store, redactor: redactor)
+    }
+
+    /// Runs `body` with the store at ``resolvedStorePath`` and closes it when `body` returns or throws: the
+    /// one way a command uses a store it opens, so a SQLite ledger is closed cleanly and its next open skips
+    /// the integrity check that reads every page (``SQLiteRunStore/close()``).
+    func withStore<T>(_ body: (any RunStore) async throws -> T) async throws -> T {
+        let store = try await openStore()
+        defer { closeOpened(store) }
+        return try await body(store)
+    }
+
+    /// Closes `store` when this service opened it (not the injected ``store``, which its owner closes) and
+    /// it is a SQLite file; a PostgreSQL store closes its connection when released. Call it only once
+    /// nothing uses the store any more: the command's last read or write has returned.
+    func closeOpened(_ store: any RunStore) {
+        guard self.store == nil, let file = store as? SQLiteRunStore else { return }
+        file.close()
+    }
+
+    /// ``closeOpened(_:)`` for a store opened by `opening`, once it is done (nothing when it failed).
+    func closeOpened(_ opening: Task<any RunStore, any Error>) async {
+        if case .success(let store) = await opening.result { closeOpened(store) }
     }
 
     /// The ledger hides every credential this environment holds, in whatever form a server echoed it.
@@ -90,16 +113,16 @@ public struct RunService: Sendable {
 
     /// `refinery runs list`.
     public func listRuns(limit: Int) async throws -> [RunSummary] {
-        try await openStore().listRuns(limit: limit)
+        try await withStore { try await $0.listRuns(limit: limit) }
     }
 
     /// `refinery runs show ID`.
     public func showRun(id: String) async throws -> StoredRun {
-        try await openStore().run(id: id)
+        try await withStore { try await $0.run(id: id) }
     }
 
     /// `refinery runs export ID`.
     public func exportRun(id: String) async throws -> RunExport {
-        try await openStore().export(runID: id)
+        try await withStore { try await $0.export(runID: id) }
     }
 }

@@ -19,6 +19,11 @@ public final class SQLiteRunStore: RunLedger {
     private let pendingCalls = Mutex<(calls: [PendingCall], committing: Bool)>(([], false))
     /// The database file, or `:memory:`.
     public let path: String
+    /// Whether opening it ran SQLite's full integrity check (an existing file not provably as a clean close
+    /// left it): tests observe the check this way.
+    package let checkedInFull: Bool
+    /// Whether ``close()`` ran.
+    private let closed = Mutex(false)
     /// Hides credentials in the error texts written to the ledger (what `runs show` and
     /// `runs export` print back).
     let redactor: Redactor
@@ -39,6 +44,7 @@ public final class SQLiteRunStore: RunLedger {
         configuration.label = "refinery.store"
         self.path = path
         if path == ":memory:" {
+            checkedInFull = false
             writer = try Self.opening(path) { try DatabaseQueue(configuration: configuration) }
         } else {
             try Self.checkIsFile(path)
@@ -51,7 +57,13 @@ public final class SQLiteRunStore: RunLedger {
                     message: "Cannot create the folder of the run store \(path); check that it is writable "
                         + "or choose another file with --store.", cause: error)
             }
-            let isNew = try Self.checkIntegrity(path, configuration: configuration)
+            // A file as this store's last clean close left it skips the check that reads every page; its
+            // `-checked` file goes before anything is written, so it exists only between a clean close and
+            // the next open.
+            let unchanged = Self.isUnchangedSinceCleanClose(path)
+            Self.removeChecked(path)
+            let isNew = unchanged ? false : try Self.checkIntegrity(path, configuration: configuration)
+            checkedInFull = !unchanged && !isNew
             // WAL with synchronous=NORMAL: a commit is an append to the log, not an fsync (about
             // 10× faster, and a wide round commits thousands of calls). A commit survives the
             // process crashing or being killed — what resume relies on; only a power loss may
@@ -65,6 +77,30 @@ public final class SQLiteRunStore: RunLedger {
             }
         }
         try Self.migrate(writer, path: path)
+    }
+
+    /// Closes the database: what its owner calls when it is done with it (``RunService`` does, when the
+    /// command that opened it finishes). When no other connection has the file open (no `-wal` file is
+    /// left), the file's identity is recorded beside it (`FILE-checked`), and the next open skips the
+    /// integrity check that reads every page as long as nothing has changed the file since. Everything was
+    /// committed before: a close that fails records nothing, and a store that is never closed this way
+    /// (a crash, `kill -9`) is checked in full next time. Every use after it fails with an error; a second
+    /// close does nothing. Never call it while another task is still using the store.
+    public func close() {
+        guard
+            closed.withLock({ closed in
+                defer { closed = true }; return !closed
+            })
+        else { return }
+        do {
+            // The pool closes its writer first, and a reader (read-only) connection closing last cannot
+            // checkpoint and delete the `-wal` file: the readers go first, so the writer is the last.
+            (writer as? DatabasePool)?.releaseMemory()
+            try writer.close()
+        } catch {
+            return
+        }
+        if path != ":memory:" { Self.recordCleanClose(path) }
     }
 
     /// How long a process waits for another that holds the database (a write, a migration).
