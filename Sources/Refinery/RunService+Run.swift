@@ -168,22 +168,17 @@ extension RunService {
 
     /// The ledger's anonymization table: each `r{round}:{viewer}`'s labels and the members behind them.
     /// The engine lists entries grouped by round and viewer, so each group's table is made at its size
-    /// and stored once (one key made and hashed a group, not an entry, and no table grown entry by
-    /// entry: half of the ledger record's cost besides the report, Benchmarks/README.md). A group met
-    /// again is merged, later entries winning, as entry by entry.
+    /// and stored once (one key made and hashed a group, not an entry: half of the ledger record's cost
+    /// besides the report, Benchmarks/README.md). A group met again is merged, later entries winning, as
+    /// entry by entry.
     package static func anonymizationTable(_ entries: [AnonymizationEntry]) -> [String: [String: String]] {
-        func sameGroup(_ one: AnonymizationEntry, _ other: AnonymizationEntry) -> Bool {
-            one.round == other.round && one.viewer == other.viewer
-        }
-        let groups = zip(entries, entries.dropFirst()).reduce(entries.isEmpty ? 0 : 1) {
-            $0 + (sameGroup($1.0, $1.1) ? 0 : 1)
-        }
-        var table = [String: [String: String]](minimumCapacity: groups)
+        var table: [String: [String: String]] = [:]
         var start = entries.startIndex
         while start < entries.endIndex {
             let first = entries[start]
-            var end = start + 1
-            while end < entries.endIndex, sameGroup(entries[end], first) { end += 1 }
+            let end =
+                entries[start...].firstIndex { $0.round != first.round || $0.viewer != first.viewer }
+                ?? entries.endIndex
             var labels = [String: String](minimumCapacity: end - start)
             for entry in entries[start..<end] { labels[entry.label] = entry.memberID }
             let key = "r\(first.round):\(first.viewer)"

@@ -46,7 +46,7 @@ extension ExecutionGraph {
 
 extension GraphSection {
     /// Model calls made by one pass over the section (`close` nodes excluded).
-    public var callCount: Int { stages.reduce(0) { $0 + $1.callCount } }
+    public var callCount: Int { layout.callCount }
 
     /// Member id → the section's last node producing that member's answer (propose, refine or
     /// verify revise by the member): what the next section reads as the member's current answer.

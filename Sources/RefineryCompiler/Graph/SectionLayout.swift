@@ -22,7 +22,7 @@ package final class SectionLayout: Sendable {
     package let producers: [String: [Int]]
     /// Participants of the model-call nodes, each once, in order of first appearance.
     package let callParticipants: [String]
-    /// Model calls of one pass (``GraphSection/callCount``).
+    /// Model calls of one pass, what ``GraphSection/callCount`` answers.
     package let callCount: Int
     /// Whether the section has a `close` stage.
     package let hasClose: Bool

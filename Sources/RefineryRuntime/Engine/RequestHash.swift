@@ -8,19 +8,7 @@ import RefineryCompiler
 enum RequestHash {
     /// Lowercase hex SHA-256 of `request` encoded as JSON with sorted keys.
     static func of(_ request: ModelRequest) -> String {
-        var output = JSONOutput(capacity: 4096)
-        if write(request, into: &output) {
-            return output.withBytes { WorkflowCompiler.sha256Hex(UnsafeRawBufferPointer($0)) }
-        }
-        return canonical(request).hash
-    }
-
-    /// The canonical JSON of `request` and its hash, unless `known` is its hash already (not empty).
-    static func canonical(_ request: ModelRequest, hash known: String) -> (json: String, hash: String) {
-        guard !known.isEmpty else { return canonical(request) }
-        var output = JSONOutput(capacity: 4096)
-        if write(request, into: &output) { return (output.withBytes { JSONOutput.string(fromUTF8: $0) }, known) }
-        return (canonical(request).json, known)
+        canonical(request).hash
     }
 
     /// The canonical JSON of `request` and its hash (the JSON is what the ledger stores).

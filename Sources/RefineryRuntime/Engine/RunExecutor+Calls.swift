@@ -406,7 +406,7 @@ extension RunExecutor {
         let started = environment.startDate.addingTimeInterval(Double(startedAt.milliseconds) / 1000)
         // The request's canonical JSON is written here, not kept from rendering: thousands of calls are in
         // flight at once, and each held ~2 KB of it until its reply came (Benchmarks/README.md, session 8).
-        let (json, hash) = RequestHash.canonical(ticket.request, hash: ticket.requestHash)
+        let (json, hash) = RequestHash.canonical(ticket.request)
         return CallRecord(
             runID: environment.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
             requestHash: hash, request: ticket.request, reply: reply, error: error, status: status,

@@ -37,7 +37,7 @@ extension RunExecutor {
         emit?(
             .roundStarted(
                 RoundStartedEvent(
-                    round: round, phase: phase, plannedCalls: graphSection.layout.callCount)))
+                    round: round, phase: phase, plannedCalls: graphSection.callCount)))
         activate(run.initiallyReady)
         return true
     }
