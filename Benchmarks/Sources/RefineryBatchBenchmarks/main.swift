@@ -7,8 +7,19 @@
 // once with the SQLite ledger file `refinery batch` writes (`file`: all that plus the ledger's JSON
 // encoding and SQLite writes); the difference is the ledger's share.
 //
+// `single` measures the issue's yardstick: the same workflow run one item at a time through
+// `RunService.run` (what `refinery run` does once its process is up), with the discarding store, its
+// CPU ÷ its calls. With PASSES (a third number), the listed passes run PASSES times in one process, each
+// round preceded by a block of single runs and the last followed by one, so batch and single run are
+// measured under the same host conditions; every pass is printed, then min / median / max of each kind
+// and the batch ÷ single ratio of each round (the single blocks before and after it, averaged). A
+// pass is ~0.2–0.4 s of CPU on the 2-core VM, and the host moves one pass's figure by ±20 % from
+// minute to minute (Benchmarks/README.md): one process measuring both, interleaved, is what makes the
+// comparison defensible.
+//
 //   swift build -c release --product RefineryBatchBenchmarks
-//   .build/release/RefineryBatchBenchmarks [ITEMS] [CONCURRENCY] [none|file]...   (default 1000 8 none file)
+//   .build/release/RefineryBatchBenchmarks [ITEMS] [CONCURRENCY] [none|file|single]... [PASSES]
+//       (default 1000 8 none file; with PASSES and no pass listed: none)
 
 import Foundation
 import Refinery
@@ -82,19 +93,40 @@ struct DiscardingStore: RunStore {
     static let notFound = StoreError(code: .notFound, message: "the discarding store keeps nothing")
 }
 
-/// One pass of the batch of `items` items in `input` with `ledger` (`none` or `file`); prints its figures
-/// and returns its CPU per call in µs.
-nonisolated func pass(ledger: String, items: Int, concurrency: Int, folder: URL, input: URL) async throws -> Double {
+/// What one pass measured.
+struct PassFigures {
+    /// CPU per call, µs.
+    var perCall: Double
+    /// Items (runs) per second of wall time.
+    var itemsPerSecond: Double
+}
+
+/// The service every pass uses: `InstantProvider` for every model, the ledger file `ledger` (a new one)
+/// or, for `none` and single runs, a store that keeps nothing.
+func makeService(ledger: String, folder: URL) -> RunService {
     var service = RunService(
         environment: ["HOME": folder.path, "XDG_CONFIG_HOME": folder.appendingPathComponent("config").path],
         workingDirectory: folder, storePath: folder.appendingPathComponent("ledger-\(UUID().uuidString).db").path,
         providers: InstantProvider())
     service.onWarning = { _ in }
-    if ledger == "none" { service.store = DiscardingStore() }
+    if ledger != "file" { service.store = DiscardingStore() }
+    return service
+}
+
+let models = WorkflowOverrides(models: ["openai/gpt-4o", "openai/gpt-4o-mini", "openai/o3"])
+
+/// The benchmark's item `index`: its id and question (the batch reads the same from its input file).
+func question(_ index: Int) -> (id: String, text: String) {
+    ("q\(index)", "What is \(index) + \(index)? Explain briefly.")
+}
+
+/// One pass of the batch of `items` items in `input` with `ledger` (`none` or `file`); prints its figures.
+nonisolated func pass(ledger: String, items: Int, concurrency: Int, folder: URL, input: URL) async throws
+    -> PassFigures
+{
+    let service = makeService(ledger: ledger, folder: folder)
     let request = BatchRequest(
-        target: "consensus", inputPath: input.path,
-        overrides: WorkflowOverrides(models: ["openai/gpt-4o", "openai/gpt-4o-mini", "openai/o3"]),
-        concurrency: concurrency, seed: 1)
+        target: "consensus", inputPath: input.path, overrides: models, concurrency: concurrency, seed: 1)
 
     let clock = ContinuousClock()
     let cpuBefore = cpuSeconds()
@@ -125,7 +157,41 @@ nonisolated func pass(ledger: String, items: Int, concurrency: Int, folder: URL,
         "  resident memory as items finish (MB): "
             + samples.map { String(format: "%d: %.1f", $0.0, $0.1) }
             .joined(separator: " · "))
-    return perCall
+    return PassFigures(perCall: perCall, itemsPerSecond: Double(items) / seconds)
+}
+
+/// `runs` single runs of the same workflow, one after another, each item's question as its prompt and
+/// its id as the `id` variable (as a batch row gives them), the same seed and models as the batch.
+nonisolated func singleRuns(_ runs: Int, folder: URL) async throws -> PassFigures {
+    let service = makeService(ledger: "none", folder: folder)
+    let clock = ContinuousClock()
+    let cpuBefore = cpuSeconds()
+    let start = clock.now
+    var calls = 0
+    for index in 0..<runs {
+        let item = question(index)
+        let result = try await service.run(
+            RunRequest(target: "consensus", prompt: item.text, overrides: models, variables: ["id": item.id], seed: 1))
+        calls += result.report.metadata.totalCalls
+    }
+    let wall = start.duration(to: clock.now)
+    let cpu = cpuSeconds() - cpuBefore
+    let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+    let perCall = cpu / Double(max(calls, 1)) * 1e6
+    print(
+        String(
+            format: "single runs: %d runs one at a time, %d calls · %.0f runs/s · CPU per call (whole process) %.1f µs",
+            runs, calls, Double(runs) / seconds, perCall))
+    return PassFigures(perCall: perCall, itemsPerSecond: Double(runs) / seconds)
+}
+
+/// `min / median / max` of `values`, formatted with `format`.
+func spread(_ values: [Double], _ format: String) -> String {
+    let sorted = values.sorted()
+    guard let low = sorted.first, let high = sorted.last else { return "-" }
+    let middle = sorted.count / 2
+    let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    return [low, median, high].map { String(format: format, $0) }.joined(separator: " / ")
 }
 
 /// Every pass over one input file; a task the main thread waits for rather than an async `main`,
@@ -135,25 +201,67 @@ nonisolated func runPasses() async throws {
     let numbers = arguments.compactMap { Int($0) }
     let items = numbers.first ?? 1000
     let concurrency = numbers.dropFirst().first ?? 8
-    let ledgers = arguments.filter { ["none", "file"].contains($0) }
+    let repeats = numbers.dropFirst(2).first
+    let listed = arguments.filter { ["none", "file", "single"].contains($0) }
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
         "refinery-batch-bench-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let input = folder.appendingPathComponent("items.jsonl")
-    let rows = (0..<items).map { #"{"id":"q\#($0)","question":"What is \#($0) + \#($0)? Explain briefly."}"# }
-    try Data(rows.joined(separator: "\n").utf8).write(to: input)
-
-    var perCall: [String: Double] = [:]
-    for ledger in ledgers.isEmpty ? ["none", "file"] : ledgers {
-        perCall[ledger] = try await pass(
-            ledger: ledger, items: items, concurrency: concurrency, folder: folder, input: input)
+    let rows = (0..<items).map { index in
+        let item = question(index)
+        return #"{"id":"\#(item.id)","question":"\#(item.text)"}"#
     }
-    if let none = perCall["none"], let file = perCall["file"] {
+    try Data(rows.joined(separator: "\n").utf8).write(to: input)
+    // A block of single runs: a quarter of the batch's items, at least 20 runs (360 calls); 250 runs are
+    // ~0.15 s of CPU, long enough that one block is not one scheduling hiccup.
+    let singles = max(20, items / 4)
+
+    guard let repeats, repeats > 0 else {
+        var perCall: [String: Double] = [:]
+        for kind in listed.isEmpty ? ["none", "file"] : listed {
+            perCall[kind] =
+                kind == "single"
+                ? try await singleRuns(singles, folder: folder).perCall
+                : try await pass(ledger: kind, items: items, concurrency: concurrency, folder: folder, input: input)
+                    .perCall
+        }
+        if let none = perCall["none"], let file = perCall["file"] {
+            print(
+                String(
+                    format: "scheduler + engine (ledger none) %.1f µs per call; the SQLite ledger adds %.1f µs", none,
+                    file - none))
+        }
+        print(String(format: "peak resident memory (VmHWM) %.1f MB", statusMB("VmHWM")))
+        return
+    }
+
+    // Rounds: single runs, then each listed batch pass; single runs again after the last round.
+    let batches = listed.filter { $0 != "single" }.isEmpty ? ["none"] : listed.filter { $0 != "single" }
+    var figures: [String: [PassFigures]] = [:]
+    var single = [try await singleRuns(singles, folder: folder)]
+    for round in 1...repeats {
+        for ledger in batches {
+            print("round \(round) of \(repeats):", terminator: " ")
+            figures[ledger, default: []].append(
+                try await pass(ledger: ledger, items: items, concurrency: concurrency, folder: folder, input: input))
+        }
+        single.append(try await singleRuns(singles, folder: folder))
+    }
+    print("\(repeats) rounds, min / median / max:")
+    print(
+        "  single runs (\(repeats + 1) blocks of \(singles)): CPU per call " + spread(single.map(\.perCall), "%.1f")
+            + " µs")
+    for ledger in batches {
+        let passes = figures[ledger] ?? []
         print(
-            String(
-                format: "scheduler + engine (ledger none) %.1f µs per call; the SQLite ledger adds %.1f µs", none,
-                file - none))
+            "  batch \(ledger): CPU per call " + spread(passes.map(\.perCall), "%.1f") + " µs · items/s "
+                + spread(passes.map(\.itemsPerSecond), "%.0f"))
+        // Each round's batch pass against the single runs measured just before and just after it.
+        let ratios = passes.enumerated().map { round, figures in
+            figures.perCall / ((single[round].perCall + single[round + 1].perCall) / 2)
+        }
+        print("  batch \(ledger) ÷ single runs around it, CPU per call: " + spread(ratios, "%.2f"))
     }
     print(String(format: "peak resident memory (VmHWM) %.1f MB", statusMB("VmHWM")))
 }
