@@ -12,7 +12,7 @@
 // CPU ÷ its calls. With PASSES (a third number), the listed passes run PASSES times in one process, each
 // round preceded by a block of single runs and the last followed by one, so batch and single run are
 // measured under the same host conditions; every pass is printed, then min / median / max of each kind
-// and the batch ÷ single ratio of each round (the single blocks before and after it, averaged). A
+// and the `none` batch ÷ single ratio of each round (the single blocks before and after it, averaged). A
 // pass is ~0.2–0.4 s of CPU on the 2-core VM, and the host moves one pass's figure by ±20 % from
 // minute to minute (Benchmarks/README.md): one process measuring both, interleaved, is what makes the
 // comparison defensible.
@@ -237,7 +237,8 @@ nonisolated func runPasses() async throws {
     }
 
     // Rounds: single runs, then each listed batch pass; single runs again after the last round.
-    let batches = listed.filter { $0 != "single" }.isEmpty ? ["none"] : listed.filter { $0 != "single" }
+    let listedBatches = listed.filter { $0 != "single" }
+    let batches = listedBatches.isEmpty ? ["none"] : listedBatches
     var figures: [String: [PassFigures]] = [:]
     var single = [try await singleRuns(singles, folder: folder)]
     for round in 1...repeats {
@@ -257,7 +258,9 @@ nonisolated func runPasses() async throws {
         print(
             "  batch \(ledger): CPU per call " + spread(passes.map(\.perCall), "%.1f") + " µs · items/s "
                 + spread(passes.map(\.itemsPerSecond), "%.0f"))
-        // Each round's batch pass against the single runs measured just before and just after it.
+        // Each round's batch pass against the single runs measured just before and just after it; only
+        // for `none`, as single runs keep nothing too (a `file` pass's ratio would be its ledger's).
+        guard ledger == "none" else { continue }
         let ratios = passes.enumerated().map { round, figures in
             figures.perCall / ((single[round].perCall + single[round + 1].perCall) / 2)
         }
