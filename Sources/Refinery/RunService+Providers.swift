@@ -4,6 +4,7 @@
 import Foundation
 import Logging
 import RefineryProviders
+import RefineryRuntime
 
 extension RunService {
     /// `$XDG_CONFIG_HOME/refinery/providers.yaml`, or the defaults when there is none. A broken
@@ -13,7 +14,11 @@ extension RunService {
         do {
             return try ProvidersConfig.load(path: path)
         } catch let error as ProvidersConfigError {
-            let text = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+            // The excerpts quote the file, which may hold a credential (a header's value, a base URL's
+            // password): what is shaped like one is hidden, as in every other text printed.
+            let text = FileManager.default.contents(atPath: path).map {
+                Redactor().redact(String(decoding: $0, as: UTF8.self))
+            }
             throw WorkflowDiagnosticsError(diagnostics: error.diagnostics, sources: text.map { [path: $0] } ?? [:])
         }
     }
