@@ -6,6 +6,12 @@ import Logging
 import RefineryProviders
 import RefineryRuntime
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 extension RunService {
     /// `$XDG_CONFIG_HOME/refinery/providers.yaml`, or the defaults when there is none. A broken
     /// file is a ``WorkflowDiagnosticsError`` (exit 4, located diagnostics).
@@ -34,7 +40,11 @@ extension RunService {
 
     static func logger(debug: Bool) -> Logger {
         if debug {
-            var logger = Logger(label: "refinery") { StreamLogHandler.standardError(label: $0) }
+            let terminal = isatty(STDERR_FILENO) == 1
+            var logger = Logger(label: "refinery") { label -> any LogHandler in
+                let stream = StreamLogHandler.standardError(label: label)
+                return terminal ? TerminalSafeLogHandler(inner: stream) : stream
+            }
             logger.logLevel = .debug
             return logger
         }
