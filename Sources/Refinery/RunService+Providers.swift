@@ -4,6 +4,13 @@
 import Foundation
 import Logging
 import RefineryProviders
+import RefineryRuntime
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension RunService {
     /// `$XDG_CONFIG_HOME/refinery/providers.yaml`, or the defaults when there is none. A broken
@@ -13,7 +20,11 @@ extension RunService {
         do {
             return try ProvidersConfig.load(path: path)
         } catch let error as ProvidersConfigError {
-            let text = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+            // The excerpts quote the file, which may hold a credential (a header's value, a base URL's
+            // password): what is shaped like one is hidden, as in every other text printed.
+            let text = FileManager.default.contents(atPath: path).map {
+                Redactor().redact(String(decoding: $0, as: UTF8.self))
+            }
             throw WorkflowDiagnosticsError(diagnostics: error.diagnostics, sources: text.map { [path: $0] } ?? [:])
         }
     }
@@ -29,7 +40,11 @@ extension RunService {
 
     static func logger(debug: Bool) -> Logger {
         if debug {
-            var logger = Logger(label: "refinery") { StreamLogHandler.standardError(label: $0) }
+            let terminal = isatty(STDERR_FILENO) == 1
+            var logger = Logger(label: "refinery") { label -> any LogHandler in
+                let stream = StreamLogHandler.standardError(label: label)
+                return terminal ? TerminalSafeLogHandler(inner: stream) : stream
+            }
             logger.logLevel = .debug
             return logger
         }

@@ -20,8 +20,13 @@ struct ReportCommand: AsyncParsableCommand {
     var output: String?
     @Flag(help: "Open the written file with the system's opener (xdg-open or open).") var open = false
 
+    /// A path that cannot take the file (a folder, a missing folder) is refused like `run --output`'s,
+    /// with exit 4, instead of failing as a Foundation error after the report was built.
     func validate() throws {
         if open && output == nil { throw ValidationError("--open needs -o FILE.html.") }
+        if let output, let problem = OutputOptions.unwritable(output) {
+            throw ValidationError("-o \(output): \(problem)")
+        }
     }
 
     func run() async throws {

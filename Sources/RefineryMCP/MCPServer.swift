@@ -50,7 +50,17 @@ public struct RefineryMCPServer: Sendable {
             return result
         }
         await server.withMethodHandler(ListResources.self) { _ in try await listResources() }
-        await server.withMethodHandler(ReadResource.self) { params in try await readResource(params.uri) }
+        await server.withMethodHandler(ReadResource.self) { params in
+            // A refused or unknown resource is the client's mistake, said in words: any other error
+            // reached the client as "Internal error: The operation could not be completed".
+            do {
+                return try await readResource(params.uri)
+            } catch let error as MCPError {
+                throw error
+            } catch {
+                throw MCPError.invalidParams(Self.message(for: error))
+            }
+        }
     }
 
     /// One tool call. A refusal or a failure is the tool's error result (text the calling model

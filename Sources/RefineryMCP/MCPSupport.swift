@@ -24,7 +24,8 @@ struct MCPArguments: Sendable {
     func int(_ key: String) throws(MCPToolError) -> Int? {
         guard let value = values[key], value != .null else { return nil }
         if let number = value.intValue { return number }
-        if let number = value.doubleValue, number == number.rounded() { return Int(exactly: number) }
+        // `1e20` is whole but no Int: refused like `2.5`, not taken as "not given".
+        if let number = value.doubleValue, number == number.rounded(), let whole = Int(exactly: number) { return whole }
         throw MCPToolError("`\(key)` must be a whole number.")
     }
 

@@ -71,7 +71,9 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                 default: throw Self.badURL(url, "sslmode must be disable, prefer or require")
                 }
             default:
-                throw Self.badURL(url, "the parameter \(item.name) is not supported (only sslmode is)")
+                // A bare `?word` may be a mistyped secret: only a `name=value` parameter's name is printed.
+                let parameter = item.value == nil ? "a parameter without `=VALUE`" : "the parameter \(item.name)"
+                throw Self.badURL(url, "\(parameter) is not supported (only sslmode is)")
             }
         }
         if let password = components.password, !password.isEmpty {
@@ -116,15 +118,25 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                 + "for a SQLite store.")
     }
 
-    /// `url` with the password of its user part (`user:password@`) replaced, for error messages about a
-    /// URL that did not parse.
+    /// `url` with the password of its user part (`user:password@`) and the value of every query
+    /// parameter but `sslmode` replaced, for error messages about a URL that did not parse: libpq also
+    /// takes a password as `?password=...`, so a query value may be one.
     static func redacting(_ url: String) -> String {
         guard let schemeEnd = url.range(of: "://") else { return url }
-        let rest = url[schemeEnd.upperBound...]
-        guard let at = rest.lastIndex(of: "@") else { return url }
-        let userInfo = rest[..<at]
-        guard let colon = userInfo.firstIndex(of: ":") else { return url }
-        return String(url[..<colon]) + ":[REDACTED]" + String(rest[at...])
+        var redacted = String(url[..<schemeEnd.upperBound])
+        var rest = url[schemeEnd.upperBound...]
+        if let at = rest.lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
+            redacted += rest[..<colon] + ":[REDACTED]"
+            rest = rest[at...]
+        }
+        guard let question = rest.firstIndex(of: "?") else { return redacted + rest }
+        let parameters = rest[rest.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false)
+            .map { parameter -> String in
+                guard let equals = parameter.firstIndex(of: "=") else { return "[REDACTED]" }
+                let name = parameter[..<equals]
+                return name == "sslmode" ? String(parameter) : name + "=[REDACTED]"
+            }
+        return redacted + rest[...question] + parameters.joined(separator: "&")
     }
 }
 

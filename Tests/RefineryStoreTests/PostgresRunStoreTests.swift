@@ -32,16 +32,36 @@ import Testing
         "postgres://user:pw@ho st/db",
     ])
     func aMalformedURLIsACannotOpenErrorWithAHintAndNoPassword(url: String) {
+        guard let error = Self.refusal(url) else { return }
+        #expect(error.code == .cannotOpen)
+        #expect(error.description.contains("postgres://USER@HOST:PORT/DATABASE"))
+        #expect(!error.description.contains("pw@"))
+    }
+
+    /// The error `url` is refused with; records an issue when it is accepted or fails otherwise.
+    private static func refusal(_ url: String) -> StoreError? {
         do {
             _ = try PostgresLocation(url: url, environment: [:])
             Issue.record("accepted \(url)")
         } catch let error as StoreError {
-            #expect(error.code == .cannotOpen)
-            #expect(error.description.contains("postgres://USER@HOST:PORT/DATABASE"))
-            #expect(!error.description.contains("pw@"))
+            return error
         } catch {
             Issue.record("unexpected \(error)")
         }
+        return nil
+    }
+
+    /// libpq takes a password as a query parameter too: the error about the unsupported parameter names
+    /// it but never prints its value (it printed `?password=hunter2` whole).
+    @Test(arguments: [
+        "postgres://user@host/db?password=hunter2", "postgres://user:hunter2@host/db?sslmode=require&password=hunter2",
+        "postgres://user@host/db?sslmode=nope&password=hunter2", "postgres://user@host/db?hunter2",
+    ])
+    func aPasswordInTheQueryIsNotPrinted(url: String) {
+        guard let error = Self.refusal(url) else { return }
+        #expect(error.code == .cannotOpen)
+        #expect(!error.description.contains("hunter2"), "\(error.description)")
+        #expect(error.description.contains("postgres://user"), "\(error.description)")
     }
 
     @Test func thePasswordComesFromTheURLThenPGPASSWORDThenThePasswordFile() throws {

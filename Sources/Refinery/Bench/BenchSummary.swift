@@ -219,6 +219,19 @@ package struct BenchSummary: Sendable, Hashable, Encodable {
         case benchID = "bench_id"
     }
 
+    /// Encodes every key: `baseline` is `null` when nothing was graded (every item failed), as the
+    /// schema requires, rather than missing.
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(formatVersion, forKey: .formatVersion)
+        try container.encode(benchID, forKey: .benchID)
+        try container.encode(dataset, forKey: .dataset)
+        try container.encode(grader, forKey: .grader)
+        try container.encode(baseline, forKey: .baseline)
+        try container.encode(systems, forKey: .systems)
+        try container.encode(items, forKey: .items)
+    }
+
     /// Summarises `results` of `systems` on the items `itemIDs` (in dataset order).
     ///
     /// A result for a system or item not listed is ignored; when a system has two results for one item the

@@ -208,6 +208,13 @@ package enum Dataset {
         if !field.isEmpty || !fields.isEmpty { endRecord() }
         guard let header = records.first else { return [] }
         let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        // Two columns with one name: which one is the prompt (or the reference) would be a guess.
+        var seen = Set<String>()
+        if let twice = names.first(where: { !$0.isEmpty && !seen.insert($0).inserted }) {
+            throw InputError(
+                code: .unreadable,
+                message: "\(path):\(header.line): the header names the column `\(twice)` twice; rename one of them.")
+        }
         return try records.dropFirst().map { record throws(InputError) in
             guard record.fields.count == names.count else {
                 throw InputError(

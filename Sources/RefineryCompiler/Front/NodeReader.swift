@@ -210,7 +210,8 @@ struct NodeReader {
                 ?? "use one of " + names.map { "`\($0)`" }.joined(separator: ", "))
     }
 
-    /// A duration in seconds: `90s`, `2m`, `1h`, `500ms`, or a plain number of seconds. Must be > 0.
+    /// A duration in seconds: `90s`, `2m`, `1h`, `500ms`, or a plain number of seconds. At least 1 ms:
+    /// the engine counts time in milliseconds, so `1e-300` was a timeout of 0 that every call failed.
     func duration(_ node: YAMLNode, _ context: String) -> Double? {
         let seconds: Double?
         if let number = node.double {
@@ -226,8 +227,10 @@ struct NodeReader {
                 hint: "write a duration such as `90s`, `2m`, `1h`, `500ms`, or a number of seconds")
             return nil
         }
-        guard seconds > 0 else {
-            error(FrontCode.outOfRange, "\(context) must be longer than zero", at: node)
+        guard seconds >= 0.001 else {
+            error(
+                FrontCode.outOfRange, "\(context) must be at least 1 ms, found \(Self.describe(seconds)) s", at: node,
+                hint: "write a duration such as `500ms`, `90s` or `2m`")
             return nil
         }
         guard seconds <= Self.maxDurationSeconds else {

@@ -23,5 +23,9 @@ struct StageContext {
     /// Whether `close` can end the loop early (false for the `none` strategy).
     var closeMatters: Bool
 
-    var participantNames: [String] { entryNames + memberIDs.sorted() }
+    /// Entry names, then member ids; a one-instance entry's id is its name, listed once.
+    var participantNames: [String] {
+        var seen = Set<String>()
+        return (entryNames + memberIDs.sorted()).filter { seen.insert($0).inserted }
+    }
 }

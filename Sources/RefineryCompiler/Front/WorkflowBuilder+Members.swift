@@ -177,7 +177,11 @@ extension WorkflowBuilder {
         guard let colon = text.lastIndex(of: ":") else { return (text, nil) }
         let suffix = text[text.index(after: colon)...]
         let model = String(text[..<colon])
-        guard !suffix.isEmpty, suffix.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        // `gpt-4o:-1` is a count with a sign, not a model tag (tags never start with `-` or `+`): it is
+        // checked as a count, and refused as one.
+        let signed = suffix.first == "-" || suffix.first == "+"
+        let digits = signed ? suffix.dropFirst() : suffix
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             if suffix.isEmpty {
                 reader.error(
                     FrontCode.invalidModelString, "`\(text)` ends with `:` but gives no instance count", at: node,
@@ -192,7 +196,7 @@ extension WorkflowBuilder {
                 hint: "write `MODEL:COUNT`, e.g. `openai/gpt-4o:2`")
             return nil
         }
-        guard let count = Int(suffix), count >= 1, count <= Self.maxMembers else {
+        guard !signed, let count = Int(digits), count >= 1, count <= Self.maxMembers else {
             reader.error(
                 FrontCode.outOfRange, "the instance count of `\(text)` must be between 1 and \(Self.maxMembers)",
                 at: node,

@@ -3,6 +3,7 @@
 
 import Foundation
 import RefineryCompiler
+import RefineryRuntime
 
 /// The variables providers read: the injected environment over the `.env` file's entries.
 public struct ProviderEnvironment: Sendable, Hashable {
@@ -40,12 +41,13 @@ public struct ProviderEnvironment: Sendable, Hashable {
     }
 
     /// Values of variables named like credentials (`*KEY*`, `*TOKEN*`, `*SECRET*`,
-    /// `*PASSWORD*`), for the ``Redactor``.
+    /// `*PASSWORD*`), and the password of any URL a variable holds (`OPENAI_BASE_URL=https://u:p@…`),
+    /// for the ``Redactor``.
     package var secretValues: [String] {
-        variables.compactMap { name, value in
+        variables.flatMap { name, value -> [String] in
             let upper = name.uppercased()
             let named = ["KEY", "TOKEN", "SECRET", "PASSWORD"].contains { upper.contains($0) }
-            return named && value.count >= 8 ? value : nil
+            return (named && value.count >= 8 ? [value] : []) + Redactor.urlPasswords(value)
         }
     }
 

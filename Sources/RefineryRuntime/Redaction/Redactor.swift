@@ -65,6 +65,7 @@ public struct Redactor: Sendable, Hashable {
     public func redact(_ text: String) -> String {
         var result = needles.isEmpty ? text : redactNeedles(text)
         result = Self.redactQueryCredentials(result)
+        result = Self.redactURLPasswords(result)
         return Self.redactKeyShapes(result)
     }
 
@@ -211,6 +212,25 @@ public struct Redactor: Sendable, Hashable {
             result = pattern.stringByReplacingMatches(in: result, range: range, withTemplate: placeholder)
         }
         return result
+    }
+
+    /// The password of a URL's user part (`scheme://user:password@host`), as written and decoded: a
+    /// base URL (in providers.yaml or a `*_BASE_URL` variable) may carry one, and it is as secret as a key.
+    package static func urlPasswords(_ url: String) -> [String] {
+        guard url.contains("://"), let components = URLComponents(string: url),
+            let encoded = components.percentEncodedPassword, !encoded.isEmpty
+        else { return [] }
+        return [encoded, components.password].compactMap { $0 }
+    }
+
+    /// `scheme://user:password@` with the password replaced, wherever a URL with credentials is written
+    /// in a text (an error naming the base URL it could not reach), whether the run loaded it or not.
+    private static let urlPassword = try? NSRegularExpression(pattern: #"(://[^\s/:@"'<>]*):[^\s/"'<>]+@"#)
+
+    private static func redactURLPasswords(_ text: String) -> String {
+        guard let urlPassword, text.contains("://") else { return text }
+        let range = NSRange(text.startIndex..., in: text)
+        return urlPassword.stringByReplacingMatches(in: text, range: range, withTemplate: "$1:\(placeholder)@")
     }
 
     /// Replaces the values of query parameters named like credentials (`key=`, `api_key=`,

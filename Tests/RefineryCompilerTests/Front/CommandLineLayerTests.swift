@@ -88,6 +88,9 @@ import Testing
         (WorkflowOverrides(threshold: .nan), "convergence: { threshold: nan }", "E101", "--threshold"),
         (WorkflowOverrides(timeoutSeconds: 1e300), "limits: { timeout: 1e300 }", "E105", "--timeout"),
         (WorkflowOverrides(timeoutSeconds: 0), "limits: { timeout: 0 }", "E105", "--timeout"),
+        // Shorter than the engine's millisecond: it was a timeout of 0 that failed every call.
+        (WorkflowOverrides(timeoutSeconds: 1e-300), "limits: { timeout: 1e-300 }", "E105", "--timeout"),
+        (WorkflowOverrides(timeoutSeconds: 0.0004), "limits: { timeout: 0.0004 }", "E105", "--timeout"),
         (WorkflowOverrides(maxConcurrent: 0), "limits: { max_concurrent: 0 }", "E105", "--max-concurrent"),
         (WorkflowOverrides(budgetUSD: -1), "limits: { budget: -1 }", "E105", "--budget"),
         (WorkflowOverrides(budgetUSD: .infinity), "limits: { budget: inf }", "E101", "--budget"),

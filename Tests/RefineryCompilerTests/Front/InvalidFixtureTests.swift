@@ -47,6 +47,7 @@ struct InvalidFixture: Sendable, CustomStringConvertible {
         InvalidFixture("malformed-stage.yaml", "E301@5:5"),
         InvalidFixture("member-missing-model.yaml", "E100@5:5"),
         InvalidFixture("merge-key.yaml", "Y009@5:3"),
+        InvalidFixture("negative-count.yaml", "E105@3:18"),
         InvalidFixture("min-above-max.yaml", "E400@4:20"),
         InvalidFixture("missing-format.yaml", "E100@1:1"),
         InvalidFixture("missing-name.yaml", "E100@1:1"),
@@ -111,5 +112,15 @@ struct InvalidFixture: Sendable, CustomStringConvertible {
                 WorkflowSource(displayName: file, bytes: try Fixtures.bytes("invalid/\(file)")))
             #expect(result.errors.first?.hint == hint, "\(file)")
         }
+    }
+
+    /// A one-instance entry's member id is its name: the list of choices names it once (it named
+    /// `gpt-4o` and `gpt-4o-mini` twice each).
+    @Test func theParticipantsHintNamesEachChoiceOnce() throws {
+        let yaml = "refinery: 1\nname: fx\nmodels: [openai/gpt-4o, openai/o3:2]\nstages: [{propose: {by: [xyzzy]}}]\n"
+        let result = Fixtures.compiler().compile(WorkflowSource(displayName: "by.yaml", bytes: Array(yaml.utf8)))
+        #expect(
+            result.errors.first?.hint
+                == "use `members`, `arbiter`, or one of: `openai/gpt-4o`, `openai/o3`, `openai/o3#1`, `openai/o3#2`")
     }
 }

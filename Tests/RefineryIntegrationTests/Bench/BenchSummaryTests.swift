@@ -153,6 +153,16 @@ import Testing
         #expect(try #require(try await CLIHarness.schemaErrors(broken, schema: "bench-output.schema.json")).count >= 2)
     }
 
+    /// A bench whose every item failed has no baseline: the key is `null`, as the schema requires (it
+    /// was left out, and the document failed its own schema).
+    @Test(.enabled(if: CLIHarness.jsonSchemaAvailable, "python3's jsonschema is not installed"))
+    func aBenchWithNoResultMatchesItsSchema() async throws {
+        let json = Self.summary([BenchItemResult]()).rendered(.json)
+        #expect(try #require(try await CLIHarness.schemaErrors(json, schema: "bench-output.schema.json")) == [])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(object["baseline"] is NSNull)
+    }
+
     @Test func jsonlHasOneLinePerResultInDatasetThenSystemOrder() throws {
         let lines = Self.summary(Self.results.reversed()).rendered(.jsonl).split(separator: "\n").map(String.init)
         #expect(lines.count == 12)

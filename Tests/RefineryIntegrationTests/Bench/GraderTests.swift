@@ -168,6 +168,8 @@ import Testing
         ("{\"prompt\": \"p\", \"grader\": \"fuzzy\"}\n", "x.jsonl", "x.jsonl:1: unknown grader `fuzzy`"),
         ("prompt,answer\n\"open,4\n", "x.csv", "x.csv:2: a quoted field is never closed"),
         ("prompt,answer\np,4,extra\n", "x.csv", "x.csv:2: 3 fields, the header has 2"),
+        // A column named twice was read as the first of the two, silently.
+        ("id,prompt,answer, prompt\n1,p,4,q\n", "x.csv", "x.csv:1: the header names the column `prompt` twice"),
         ("\n  \n", "x.jsonl", "x.jsonl: the dataset has no rows"),
     ])
     func malformedRowsAreLocated(text: String, path: String, message: String) {

@@ -44,6 +44,10 @@ extension CLIEndToEnd {
             (["runs", "list", "--limit", "0"], "--limit must be at least 1."),
             (["remove", "consensus"], "consensus is a built-in workflow; built-ins cannot be removed."),
             (["hi", "--models", "openai/gpt-4o", "--store", "."], "The run store . is a folder, not a file"),
+            // The report's file is checked before the report is built, like `run --output` (it was a raw
+            // NSCocoaErrorDomain error and exit 1).
+            (["report", "3f2c", "-o", "."], "-o .: is a folder; give a file name."),
+            (["report", "3f2c", "-o", "no/such/folder/run.html"], "does not exist."),
         ])
         func otherCommandsRefuseBadInputWithExitFour(arguments: [String], message: String) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")

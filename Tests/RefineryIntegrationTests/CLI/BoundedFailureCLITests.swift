@@ -239,5 +239,22 @@ extension CLIEndToEnd {
                 #expect((tokens["input"] as? Int).map { $0 >= 0 } == true)
             }
         }
+
+        /// A server's error body quoted in a `--debug` log line reaches a terminal with its control
+        /// characters escaped, like the answer and the summary (the log wrote them raw: a server could
+        /// retitle and clear the terminal).
+        @Test func aServersControlCharactersInTheDebugLogAreEscapedOnATerminal() async throws {
+            try await withSandbox { binary, sandbox, server in
+                server.route(
+                    FakeOpenAI.path,
+                    .body(status: 500, contentType: "text/plain", text: "oops \u{1B}]0;pwned\u{07}\u{1B}[2J boom"))
+                let result = try await CLIHarness.onTerminal(
+                    binary, ["hi", "--models", "openai/gpt-4o", "--timeout", "2", "--debug"],
+                    environment: environment(sandbox, server: server), directory: sandbox.root)
+                #expect(result.stdout.contains(#"oops \x1B]0;pwned\x07\x1B[2J boom"#), "\(result.stdout.suffix(2000))")
+                #expect(!result.stdout.contains("\u{1B}]0;"), "\(result.stdout.suffix(2000))")
+                #expect(!result.stdout.contains("\u{1B}[2J"))
+            }
+        }
     }
 }

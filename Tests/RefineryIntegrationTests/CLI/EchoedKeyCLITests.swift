@@ -70,24 +70,84 @@ extension CLIEndToEnd {
                 #expect(server.requests.count >= 2, "\(name): \(result.stderr)")
                 // The failure itself is reported (redacted), not hidden.
                 #expect(result.stdout.contains("[REDACTED]"), "\(name): \(result.stdout)")
-                let runs = try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)
-                let id = try #require(runs.first?["id"] as? String)
-                let export = try await binary.run(
-                    ["runs", "export", id, "--store", store], environment: environment, directory: sandbox.root)
-                #expect(export.exitCode == 0, "\(export.stderr)")
-                #expect(export.stdout.contains("[REDACTED]"), "\(name): \(export.stdout.prefix(2000))")
-                var ledger = Data()
-                for suffix in ["", "-wal"] {
-                    ledger.append(FileManager.default.contents(atPath: store + suffix) ?? Data())
-                }
-                let texts = [
-                    ("stderr", result.stderr), ("stdout", result.stdout), ("runs export", export.stdout),
-                    ("ledger", String(decoding: ledger, as: UTF8.self)),
-                ]
+                let texts = try await Self.everywhere(
+                    result, store: store, binary: binary, environment: environment, directory: sandbox.root)
+                #expect(texts[2].1.contains("[REDACTED]"), "\(name): \(texts[2].1.prefix(2000))")
                 for (place, text) in texts {
                     #expect(!Self.revealsKey(text), "\(name): the key reached \(place)")
                 }
             }
+        }
+
+        /// Credentials written in providers.yaml rather than named by `api_key_env`: the password of a
+        /// `base_url` (`http://user:password@host`, which the "could not connect to … at URL" error printed
+        /// and the ledger stored) and a credential header's value (which a server echoed back).
+        @Test func credentialsWrittenInProvidersYamlAreRedactedEverywhere() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let password = "pa55-word-x9"
+            let header = "inline-hdr-secret-77"
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, Self.jsonError("denied for " + header + " and Bearer " + header))
+                let providers = """
+                    providers:
+                      - { name: dead, base_url: "http://ledger:\(password)@127.0.0.1:9" }
+                      - { name: echo, base_url: "\(server.baseURL)", headers: { X-Api-Key: "\(header)" } }
+                      - { name: auth, base_url: "\(server.baseURL)", headers: { Authorization: "Bearer \(header)" } }
+                    """
+                try sandbox.write("config/refinery/providers.yaml", Data(providers.utf8))
+                let environment = RefineryBinary.environment(home: sandbox.root)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let result = try await binary.run(
+                    [
+                        "What is 2+2?", "--models", "dead/m,echo/m,auth/m", "--output-format", "json", "--debug",
+                        "--store", store,
+                    ],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 3, "\(result.stderr)")
+                // The failures are reported, with the URL's host and the redaction marker.
+                #expect(result.stdout.contains("127.0.0.1:9"), "\(result.stdout)")
+                #expect(result.stdout.contains("[REDACTED]"), "\(result.stdout)")
+                let texts = try await Self.everywhere(
+                    result, store: store, binary: binary, environment: environment, directory: sandbox.root)
+                // A mistake in the file quotes its line, credentials hidden.
+                let misspelt = providers.split(separator: "\n").map { line in
+                    line.hasSuffix(" }") ? line.dropLast(2) + ", bogus: 1 }" : line
+                }
+                try sandbox.write("config/refinery/providers.yaml", Data(misspelt.joined(separator: "\n").utf8))
+                let broken = try await binary.run(
+                    ["estimate", "--models", "echo/m"], environment: environment, directory: sandbox.root)
+                #expect(broken.exitCode == 4, "\(broken.stderr)")
+                for index in 0..<3 {
+                    #expect(broken.stderr.contains("providers[\(index)].bogus: unknown key"), "\(broken.stderr)")
+                }
+                for (place, text) in texts + [("a diagnostic's excerpt", broken.stderr)] {
+                    #expect(!text.contains(password), "the base URL's password reached \(place)")
+                    #expect(!text.contains(header), "the header's value reached \(place)")
+                }
+            }
+        }
+
+        /// Every place a run's text lands, named: its stderr and stdout, `runs export` of the run, and the
+        /// ledger's bytes (the file and its write-ahead log).
+        static func everywhere(
+            _ result: RefineryBinary.Result, store: String, binary: RefineryBinary, environment: [String: String],
+            directory: URL
+        ) async throws -> [(String, String)] {
+            let runs = try await binary.listRuns(store: store, environment: environment, directory: directory)
+            let id = try #require(runs.first?["id"] as? String)
+            let export = try await binary.run(
+                ["runs", "export", id, "--store", store], environment: environment, directory: directory)
+            #expect(export.exitCode == 0, "\(export.stderr)")
+            var ledger = Data()
+            for suffix in ["", "-wal"] {
+                ledger.append(FileManager.default.contents(atPath: store + suffix) ?? Data())
+            }
+            return [
+                ("stderr", result.stderr), ("stdout", result.stdout), ("runs export", export.stdout),
+                ("ledger", String(decoding: ledger, as: UTF8.self)),
+            ]
         }
 
         /// Whether `text` holds the key literally or in the echoed encoding of any case.

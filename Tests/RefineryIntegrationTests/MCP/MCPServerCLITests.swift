@@ -43,8 +43,18 @@ extension CLIEndToEnd {
                             for t in tools.tools)
                         resources = await session.list_resources()
                         out["resources"] = sorted(str(r.uri) for r in resources.resources)
+                        out["unknown_resources"] = []
+                        for uri in ["refinery://workflows/nope", "refinery://runs/zz"]:
+                            try:
+                                await session.read_resource(uri)
+                                out["unknown_resources"].append("read")
+                            except Exception as refused:
+                                out["unknown_resources"].append(str(refused))
 
                         est = await session.call_tool("estimate", {"prompt": "What is 2+2?", "models": models})
+                        huge = await session.call_tool(
+                            "estimate", {"prompt": "What is 2+2?", "models": models, "rounds": 1e20})
+                        out["huge_rounds"] = {"error": error(huge), "text": text(huge)}
                         out["estimate"] = {"error": error(est), "content": data(est)}
 
                         refused = await session.call_tool(
@@ -154,7 +164,18 @@ extension CLIEndToEnd {
                     ])
                 #expect(out["described"] as? Bool == true)
                 #expect((out["resources"] as? [String] ?? []).contains("refinery://workflows/consensus"))
+                // An unknown resource is refused in words (it was "Internal error: The operation could not
+                // be completed").
+                let unknown = try #require(out["unknown_resources"] as? [String])
+                #expect(unknown.count == 2)
+                #expect(unknown.first?.contains("no workflow named `nope`") == true, "\(unknown)")
+                #expect(unknown.last?.contains("No run with id zz") == true, "\(unknown)")
+                #expect(!unknown.contains { $0.contains("Internal error") }, "\(unknown)")
 
+                // A whole number too large for an Int is refused, not ignored (it ran with the default rounds).
+                let huge = try #require(out["huge_rounds"] as? [String: Any])
+                #expect(huge["error"] as? Bool == true, "\(huge)")
+                #expect((huge["text"] as? String ?? "").contains("`rounds` must be a whole number"), "\(huge)")
                 let estimate = try #require(out["estimate"] as? [String: Any])
                 #expect(estimate["error"] as? Bool == false)
                 let content = try #require(estimate["content"] as? [String: Any])

@@ -155,6 +155,11 @@ import Testing
         ("nothing to hide", "nothing to hide"),
         ("https://db/?user=u&password=hunter22&x=1", "https://db/?user=u&password=[REDACTED]&x=1"),
         ("https://blob/f?sv=1&sig=AbC%2Bd", "https://blob/f?sv=1&sig=[REDACTED]"),
+        (
+            "could not connect to local at http://u:pa55word@127.0.0.1:9/v1 (refused)",
+            "could not connect to local at http://u:[REDACTED]@127.0.0.1:9/v1 (refused)"
+        ),
+        ("postgres://:p%40ss@db/x and https://user@host/", "postgres://:[REDACTED]@db/x and https://user@host/"),
     ])
     func redactorHidesSecretsAndQueryCredentials(input: String, expected: String) {
         #expect(Redactor(secrets: ["sk-secret-123456", "abc"]).redact(input) == expected)
