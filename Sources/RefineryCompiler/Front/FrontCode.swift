@@ -93,6 +93,8 @@ package enum FrontCode {
     package static let unknownTemplateVariable = "E508"
     /// A prompt template shows a list or an object as text (`{{answer}}` of an object).
     package static let templateShowsCollection = "E509"
+    /// A prompt template includes a partial (`{{> name}}`) or a parent (`{{< name}}`), which are never loaded.
+    package static let templatePartial = "E510"
 
     // Catalog override file.
     /// A catalog model reference is not `provider/model`.
@@ -152,6 +154,7 @@ package enum FrontCode {
         promptTooLarge,
         unknownTemplateVariable,
         templateShowsCollection,
+        templatePartial,
         catalogModelRef,
         repeatWithoutClose,
         scoresWithoutEvaluate,

@@ -9,6 +9,9 @@ struct PromptTemplateProblem: Equatable {
         case unknown(String)
         /// `{{name}}` of a list or object.
         case notText(String, PromptValueShape)
+        /// `{{> name}}` or `{{< name}}`: a partial (or a parent template). A prompt is one file, and no
+        /// partials are loaded, so Mustache would render it as nothing, silently.
+        case partial(String)
     }
 
     var kind: Kind
@@ -66,13 +69,18 @@ enum PromptTemplateCheck {
             var content = String(String.UnicodeScalarView(scalars[contentStart..<close]))
             advance(to: close + (triple ? 3 : 2))
             content = content.trimmingWhitespace()
-            let sigil = triple ? nil : content.first.flatMap { "#^/&!>%=".contains($0) ? $0 : nil }
+            let sigil = triple ? nil : content.first.flatMap { "#^/&!><%=".contains($0) ? $0 : nil }
             if sigil != nil { content = String(content.dropFirst()).trimmingWhitespace() }
             func report(_ kind: PromptTemplateProblem.Kind) {
                 problems.append(PromptTemplateProblem(kind: kind, line: tagLine, column: tagColumn))
             }
             switch sigil {
-            case "!", ">", "%": continue
+            case "!", "%": continue
+            case ">": report(.partial(content))
+            case "<":
+                // A parent template: its body up to `{{/name}}` is one more scope, closed by that tag.
+                report(.partial(content))
+                scopes.append(.flag)
             case "=": return problems  // Custom delimiters: the rest is not read with `{{ }}`.
             case "/":
                 if scopes.count > 1 { scopes.removeLast() }

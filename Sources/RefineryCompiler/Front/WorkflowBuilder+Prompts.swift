@@ -92,6 +92,14 @@ extension WorkflowBuilder {
                         message: "\(noun)\(place) shows `{{\(name)}}`, \(shape.noun), as text",
                         file: displayFile, location: location,
                         hint: Self.sectionHint(name, shape)))
+            case .partial(let name):
+                sink.add(
+                    Diagnostic(
+                        code: FrontCode.templatePartial,
+                        message: "\(noun)\(place) includes the partial `\(name)`, which Refinery does not load "
+                            + "(it would render as nothing)",
+                        file: displayFile, location: location,
+                        hint: "write the partial's text into the template itself; a prompt template is one file"))
             }
         }
     }

@@ -40,6 +40,9 @@ import Testing
         ("synthesize", "{{#answers}}{{.}}{{/answers}}", "E509 flows/t.mustache:1:13"),
         ("verify", "{{ audience }}", "E508 flows/t.mustache:1:1"),
         ("evaluate", "{{answer.label}} {{answer.score}}", "E508 flows/t.mustache:1:18"),
+        // Partials are never loaded: Mustache would render them as nothing.
+        ("propose", "Hi\n  {{> header}}", "E510 flows/t.mustache:2:3"),
+        ("propose", "{{<base}}{{prompt}}{{/base}} {{prompt}}", "E510 flows/t.mustache:1:1"),
     ])
     func aTemplateFileIsCheckedAgainstItsStage(stage: String, template: String, expected: String) {
         let result = compile(stage: stage, prompt: "t.mustache", files: ["/work/flows/t.mustache": template])

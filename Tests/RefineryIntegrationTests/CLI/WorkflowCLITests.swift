@@ -54,6 +54,21 @@ extension CLIEndToEnd {
             #expect(missing.stderr.contains("no workflow file at `missing.yaml`"))
         }
 
+        @Test(arguments: [["validate", "partial.yaml"], ["run", "partial.yaml", "a prompt"]])
+        func aPromptTemplateWithAPartialIsALocatedErrorBeforeAnyCall(arguments: [String]) async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            let workflow =
+                "refinery: 1\nname: p\nmodels: [claude, codex]\nstages:\n  - propose: { prompt: p.mustache }\n"
+            try sandbox.write("partial.yaml", Data(workflow.utf8))
+            try sandbox.write("p.mustache", Data("Answer {{prompt}}\n  {{> house-style}}\n".utf8))
+            let result = try await binary.run(arguments, environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains("p.mustache:2:3: error:"), "\(result.stderr)")
+            #expect(result.stderr.contains("includes the partial `house-style`"))
+            #expect(result.stderr.contains("[E510]"))
+        }
+
         @Test(arguments: [["run", "bad.yaml", "a prompt"], ["estimate", "bad.yaml"], ["graph", "bad.yaml"]])
         func aWorkflowThatDoesNotCompileExitsFourWithRenderedDiagnostics(arguments: [String]) async throws {
             let (binary, sandbox, environment) = try setUp()
