@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryCompiler
 
 struct SaveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,6 +55,14 @@ struct SaveCommand: AsyncParsableCommand {
                 maxIterations: maxIterations, minIterations: minIterations, system: system, extends: extends)
             let file = try RunService.current().save(config, in: to, replace: force)
             Output.line("Saved \(name) to \(file.path)")
+            // Allowed, as DESIGN's search order lets a folder shadow a built-in on purpose; said, because the
+            // bare form keeps the built-in and a user would otherwise wonder which one ran.
+            if BuiltinWorkflows.all.contains(where: { $0.name == name }) {
+                Output.error(
+                    "note: `refinery run \(name)` now runs this config; the built-in stays `builtin:\(name)`"
+                        + (name == "consensus" ? ", and the bare form `refinery \"PROMPT\"` still runs it" : "")
+                        + "\n")
+            }
         }
     }
 }

@@ -78,18 +78,34 @@ public struct WorkflowLibrary: Sendable {
         argument.contains("/") || argument.hasSuffix(".yaml") || argument.hasSuffix(".yml")
     }
 
+    /// `builtin:NAME` names a built-in workflow whatever the search folders hold (also its display name).
+    public static let builtinPrefix = "builtin:"
+
     /// Whether `name` is a valid workflow name: `[a-z0-9][a-z0-9_-]*`.
     public static func isValidName(_ name: String) -> Bool {
         WorkflowCompiler.isValidWorkflowName(name)
     }
 
-    /// Finds a workflow by name (search folders, then built-ins) or reads it from a path.
+    /// Finds a workflow by name (search folders, then built-ins), a built-in by `builtin:NAME`, or reads
+    /// it from a path.
     ///
     /// - Throws: ``WorkflowLibraryError`` with code `invalidName`, `notFound`,
     ///   `escapesSearchFolder` or `unreadable`.
     public func locate(_ argument: String) throws(WorkflowLibraryError) -> LocatedWorkflow {
         if argument.utf8.contains(0) {
             throw invalidName(argument, why: "it contains a NUL byte")
+        }
+        if argument.hasPrefix(Self.builtinPrefix) {
+            // `builtin:NAME` skips the search folders: the bare form `refinery "prompt"` runs the built-in
+            // consensus even where `./workflows/consensus.yaml` or a saved `consensus` shadows the name.
+            let name = String(argument.dropFirst(Self.builtinPrefix.count))
+            guard let text = builtins[name] else {
+                throw WorkflowLibraryError(
+                    code: .notFound, message: "no built-in workflow named `\(name)`",
+                    hint: "the built-ins are \(builtins.keys.sorted().joined(separator: ", "))")
+            }
+            return LocatedWorkflow(
+                name: name, displayName: argument, bytes: Array(text.utf8), path: nil, origin: .builtin)
         }
         if Self.isPath(argument) { return try readPath(argument) }
         guard Self.isValidName(argument) else {
@@ -100,8 +116,8 @@ public struct WorkflowLibrary: Sendable {
         }
         if let text = builtins[argument] {
             return LocatedWorkflow(
-                name: argument, displayName: "builtin:\(argument)", bytes: Array(text.utf8), path: nil, origin: .builtin
-            )
+                name: argument, displayName: Self.builtinPrefix + argument, bytes: Array(text.utf8), path: nil,
+                origin: .builtin)
         }
         throw WorkflowLibraryError(
             code: .notFound, message: "no workflow named `\(argument)`",

@@ -10,6 +10,28 @@ extension CLIEndToEnd {
             return (binary, sandbox, RefineryBinary.environment(home: sandbox.root))
         }
 
+        /// The bare form means the built-in consensus: a project's `consensus.yaml` (here one that does not
+        /// compile) or a saved `consensus` shadows `run consensus` only, and `save` says so.
+        @Test func theBareFormRunsTheBuiltinConsensusWhateverShadowsTheName() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write("workflows/consensus.yaml", Data("refinery: 1\nname: consensus\nstagez: []\n".utf8))
+            let models = ["--models", CLIHarness.threeModels, "--output-format", "json"]
+            let bare = try await binary.run(
+                ["What is 2+2?", "--dry-run"] + models, environment: environment, directory: sandbox.root)
+            #expect(bare.exitCode == 0, "\(bare.stderr)")
+            #expect(try CLIHarness.json(bare.stdout)["calls"] != nil)
+            let byName = try await binary.run(
+                ["run", "consensus", "What is 2+2?", "--dry-run"] + models, environment: environment,
+                directory: sandbox.root)
+            #expect(byName.exitCode == 4, "the project's file still answers to the name")
+            let saved = try await binary.run(
+                ["save", "consensus", "--model", "claude"], environment: environment, directory: sandbox.root)
+            #expect(saved.exitCode == 0, "\(saved.stderr)")
+            #expect(saved.stderr.contains("the built-in stays `builtin:consensus`"))
+            #expect(saved.stderr.contains("the bare form"))
+        }
+
         @Test func savedConfigRunsByName() async throws {
             let (binary, sandbox, _) = try setUp()
             defer { sandbox.cleanup() }
