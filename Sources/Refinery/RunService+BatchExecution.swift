@@ -26,6 +26,7 @@ extension RunService {
                 try await store.createBatch(plan.record)
             }
             let catalog = try catalog()
+            let redactor = ledgerRedactor()
             let budget = plan.spec.maxBudgetUSD.map(BatchBudget.init(cap:))
             var done = 0
             var costUSD = 0.0
@@ -68,6 +69,10 @@ extension RunService {
                     return (record, grant)
                 }
             } finished: { (record, grant) in
+                // The line is written from the record, not read back from the ledger (whose store redacts):
+                // a failure's text may echo a credential, so it is hidden here too.
+                var record = record
+                record.error = record.error.map(redactor.redact)
                 try await store.recordItem(record)
                 if let budget {
                     await budget.settle(
@@ -178,7 +183,9 @@ extension RunService {
         record.inputTokens = report.tokens.input
         record.outputTokens = report.tokens.output
         record.latencyMs = report.metadata.elapsedMs
-        record.error = report.error
+        // A run that ended without its answer (failed, out of budget, too few members...) says why, as a
+        // single run's stderr does: the report's `stopped_by` is that reason, already redacted by the engine.
+        record.error = report.error ?? (Self.answeredStatuses.contains(report.status) ? nil : report.stoppedBy)
         record.finishedAt = Date()
         if let grading = job.grading {
             // Graded as `refinery bench` grades (the vote's winner when the workflow votes), once, here:
@@ -190,6 +197,9 @@ extension RunService {
         }
         return record
     }
+
+    /// The run statuses that end with the workflow's answer: their item line has no `error`.
+    private static let answeredStatuses: Set<String> = ["converged", "single_model", "max_rounds"]
 
     /// Whether a job's status is final: anything but in flight or resumable.
     static func isDone(_ status: String) -> Bool {

@@ -95,7 +95,7 @@ public struct RunService: Sendable {
     }
 
     /// The ledger hides every credential this environment holds, in whatever form a server echoed it.
-    private func ledgerRedactor() -> Redactor {
+    func ledgerRedactor() -> Redactor {
         ProviderRegistry.redactor(
             environment: ProviderEnvironment.load(environment: environment, dotEnvDirectory: workingDirectory.path),
             configuration: (try? providersConfiguration()) ?? ProvidersConfig())

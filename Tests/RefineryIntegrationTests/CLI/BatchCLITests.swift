@@ -98,6 +98,38 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A failed item's line says why (its run's stop reason), so a script can act on it without the
+        /// ledger; an answered item's line has no `error`.
+        @Test func aFailedItemsLineSaysWhy() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            try sandbox.write("in.jsonl", Data(Self.jsonl(Self.rows).utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path) { request in
+                    request.body.contains("colour")
+                        ? FakeOpenAI.error("colours are out of scope", type: "invalid_request_error", status: 400)
+                        : FakeOpenAI.completion("Forty-two.")
+                }
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let result = try await binary.run(
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--store", store], environment: environment,
+                    directory: sandbox.root)
+                let lines = try Self.lines(result.stdout)
+                let failed = try #require(lines.first { $0["item_id"] as? String == "b" }, "\(result.stdout)")
+                #expect(failed["answer"] == nil)
+                #expect(failed["status"] as? String != "converged")
+                let error = try #require(failed["error"] as? String, "\(failed)")
+                #expect(error.contains("colours are out of scope"), "\(error)")
+                for line in lines where line["item_id"] as? String != "b" {
+                    #expect(line["status"] as? String == "converged")
+                    #expect(line["error"] == nil, "\(line)")
+                }
+            }
+        }
+
         /// A `max_concurrent: 1` endpoint serves the items of a batch one call at a time, though four
         /// items run at once: every item shares the process's one provider registry.
         @Test func anEndpointLimitHoldsAcrossItems() async throws {
