@@ -3,6 +3,7 @@
 // summary, so equal summaries print byte for byte the same.
 
 import Foundation
+import RefineryRuntime
 
 /// The output formats of `refinery bench`.
 package enum BenchOutputFormat: String, Sendable, CaseIterable {
@@ -86,8 +87,8 @@ extension BenchSummary {
             var cells = [
                 bold(Self.markdownCell(system.name)), bold(String(format: "%.1f", system.accuracy * 100)),
                 String(format: "%.1f–%.1f", system.ci95[0] * 100, system.ci95[1] * 100),
-                "\(system.correct) / \(system.total)", String(system.unanswered), Self.plainDollars(system.costUSD),
-                system.costPerCorrectUSD.map(Self.plainDollars) ?? "–", String(system.calls),
+                "\(system.correct) / \(system.total)", String(system.unanswered), DollarText.plain(system.costUSD),
+                system.costPerCorrectUSD.map(DollarText.plain) ?? "–", String(system.calls),
             ]
             if baseline != nil {
                 if let versus = system.versusBaseline {
@@ -142,19 +143,7 @@ extension BenchSummary {
     }
 
     private static func dollars(_ amount: Double) -> String {
-        "$" + plainDollars(amount)
-    }
-
-    /// Four significant digits, at least cents and at most eight decimals: `0.036`, `0.002667`, `12.35`.
-    private static func plainDollars(_ amount: Double) -> String {
-        guard amount > 0 else { return "0" }
-        let decimals = min(8, max(2, 3 - Int(log10(amount).rounded(.down))))
-        var text = String(format: "%.\(decimals)f", amount)
-        // Trailing zeros past the cents say nothing.
-        while text.hasSuffix("0"), let dot = text.firstIndex(of: "."), text.distance(from: dot, to: text.endIndex) > 3 {
-            text.removeLast()
-        }
-        return text
+        "$" + DollarText.plain(amount)
     }
 
     private static func seconds(_ value: Double) -> String {

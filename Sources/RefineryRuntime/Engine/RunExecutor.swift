@@ -270,9 +270,8 @@ actor RunExecutor {
                 }
                 if let budget = limits.budgetUSD, costUSD + inFlightEstimateUSD + ticket.estimatedCostUSD > budget {
                     stopReason = .budget(
-                        String(
-                            format: "budget: next call ~$%.4f would pass $%.2f (spent $%.4f)", ticket.estimatedCostUSD,
-                            budget, costUSD))
+                        "budget: next call ~$\(DollarText.plain(ticket.estimatedCostUSD)) would pass "
+                            + "$\(DollarText.plain(budget)) (spent $\(DollarText.plain(costUSD)))")
                     drainQueues(reason: "budget exhausted")
                     return
                 }
