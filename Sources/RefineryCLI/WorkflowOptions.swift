@@ -62,6 +62,15 @@ struct VariableOptions: ParsableArguments {
         for variable in variables where !variable.contains("=") || variable.hasPrefix("=") {
             throw ValidationError("--var \(variable): write NAME=VALUE.")
         }
+        // Two values for one name are a mistake (a pasted command, a script's default and its override),
+        // not an order to keep the last: which one the user meant is not guessed.
+        var seen: Set<Substring> = []
+        for variable in variables {
+            let name = variable.prefix { $0 != "=" }
+            guard seen.insert(name).inserted else {
+                throw ValidationError("--var \(name) is given twice; give each variable once.")
+            }
+        }
     }
 
     var variableMap: [String: String] {

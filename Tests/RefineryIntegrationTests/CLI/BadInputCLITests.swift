@@ -25,6 +25,8 @@ extension CLIEndToEnd {
             (["hi", "-f", "missing.txt"], "Cannot read missing.txt: no such file."),
             (["hi", "--output", "."], "--output .: is a folder; give a file name."),
             (["hi", "--output", "no/such/folder/out.json"], "does not exist."),
+            // One value was kept silently.
+            (["hi", "--var", "x=1", "--var", "x=2"], "--var x is given twice; give each variable once."),
         ])
         func refusedBeforeAnyCall(arguments: [String], message: String) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
