@@ -15,14 +15,15 @@ struct RunPresenter: Sendable {
         _ body: @escaping @Sendable (@escaping @Sendable (RunEvent) -> Void) async throws -> RunResult
     ) async throws -> RunResult {
         let progress = ProgressLine(quiet: options.quiet || options.outputFormat == .jsonl, environment: environment)
-        let state = Mutex((progress: ProgressState(), throttle: ProgressThrottle(clock: ContinuousClock())))
+        let state = Mutex(
+            (progress: ProgressState(), throttle: ProgressThrottle(clock: ContinuousClock()), started: Set<String>()))
         let format = options.outputFormat
         let verbose = options.verbose
         let sink: @Sendable (RunEvent) -> Void = { event in
             if format == .jsonl, let line = try? Output.jsonLine(event) { Output.line(line) }
             let snapshot = state.withLock { state -> ProgressState? in
                 let before = state.progress
-                Self.apply(event, to: &state.progress)
+                Self.apply(event, to: &state.progress, started: &state.started)
                 guard state.progress != before else { return nil }
                 let milestone = Self.isMilestone(from: before, to: state.progress)
                 return state.throttle.shouldDraw(milestone: milestone) ? state.progress : nil
@@ -42,12 +43,20 @@ struct RunPresenter: Sendable {
         return result
     }
 
-    static func apply(_ event: RunEvent, to state: inout ProgressState) {
+    /// Folds `event` into `state`. `started` holds the nodes whose call started (round and node id), kept
+    /// out of the state so that comparing and copying the state stays cheap.
+    static func apply(_ event: RunEvent, to state: inout ProgressState, started: inout Set<String>) {
         switch event {
         case .runStarted: state.stage = "starting"
         case .roundStarted(let round):
             state.round = round.round
             state.callsTotal += round.plannedCalls
+        case .callStarted(let call) where call.attempt == 1:
+            // A round plans one call per node. A first attempt for a node that already had its call is one
+            // the plan did not count: the re-ask of an unreadable reply, or the fall-back to the next model.
+            // Each ends with its own finished or failed event, so the total grows with it ("calls 6/4"
+            // otherwise). A transient retry (attempt 2 and later) ends as the same call and is not counted.
+            if !started.insert("\(call.round)\u{1F}\(call.node)").inserted { state.callsTotal += 1 }
         case .stageStarted(let stage): state.stage = stage.stage
         case .callFinished(let call), .callFailed(let call):
             state.callsDone += 1

@@ -17,6 +17,37 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A review that cannot be read is asked again: the progress line's total grows with that call,
+        /// so it never shows more calls done than planned (it read "calls 6/4").
+        @Test func theProgressTotalGrowsWithAReAskedReply() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let workflow =
+                "refinery: 1\nname: w\nmodels: [openai/gpt-4o, openai/gpt-4o-mini]\nstages: [propose, evaluate]\n"
+            try sandbox.write("w.yaml", Data(workflow.utf8))
+            try await FakeServer.run { server in
+                // Any text is an answer; a review must be JSON, so each review is asked twice.
+                server.route(FakeOpenAI.path) { request in
+                    request.body.contains("could not be read")
+                        ? FakeOpenAI.completion(CLIHarness.universalReply()) : FakeOpenAI.completion("Four, I think.")
+                }
+                let result = try await CLIHarness.onTerminal(
+                    binary, ["run", "w.yaml", "What is 2+2?"],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stdout.suffix(2000))")
+                let counts = result.stdout.matches(of: #/calls (\d+)/(\d+)/#).compactMap { match in
+                    Int(match.output.1).flatMap { done in Int(match.output.2).map { (done, $0) } }
+                }
+                #expect(server.requests.count > 4, "no review was asked again")
+                #expect(!counts.isEmpty, "\(result.stdout.debugDescription)")
+                #expect(counts.allSatisfy { $0.0 <= $0.1 }, "\(counts)")
+                let calls = server.requests.count
+                #expect(counts.last.map { [$0.0, $0.1] } == [calls, calls], "\(counts)")
+            }
+        }
+
         @Test func convergedRunPrintsSchemaValidJSONAndExitsZero() async throws {
             try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply())) {
                 binary, sandbox, server in
