@@ -9,7 +9,8 @@
 //
 // `single` measures the yardstick: the same workflow run one item at a time through
 // `RunService.run` (what `refinery run` does once its process is up), with the discarding store, its
-// CPU ÷ its calls. With PASSES (a third number), the listed passes run PASSES times in one process, each
+// CPU ÷ its calls (`single-file`: with a SQLite ledger file each run opens and closes). Each block also
+// prints the process's resident memory and threads, which stay flat if a run leaves nothing behind. With PASSES (a third number), the listed passes run PASSES times in one process, each
 // round preceded by a block of single runs and the last followed by one, so batch and single run are
 // measured under the same host conditions; every pass is printed, then min / median / max of each kind
 // and the `none` batch ÷ single ratio of each round (the single blocks before and after it, averaged). A
@@ -18,7 +19,7 @@
 // comparison defensible.
 //
 //   swift build -c release --product RefineryBatchBenchmarks
-//   .build/release/RefineryBatchBenchmarks [ITEMS] [CONCURRENCY] [none|file|single]... [PASSES]
+//   .build/release/RefineryBatchBenchmarks [ITEMS] [CONCURRENCY] [none|file|single|single-file]... [PASSES]
 //       (default 1000 8 none file; with PASSES and no pass listed: none)
 
 import Foundation
@@ -54,6 +55,13 @@ func statusMB(_ key: String) -> Double {
         return kilobytes / 1024
     }
     return 0
+}
+
+/// The process's thread count (`Threads` in `/proc/self/status`): a run that left a thread behind shows here.
+func threads() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    let line = text.split(separator: "\n").first { $0.hasPrefix("Threads:") }
+    return line.flatMap { Int($0.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
 }
 
 func cpuSeconds() -> Double {
@@ -161,9 +169,12 @@ nonisolated func pass(ledger: String, items: Int, concurrency: Int, folder: URL,
 }
 
 /// `runs` single runs of the same workflow, one after another, each item's question as its prompt and
-/// its id as the `id` variable (as a batch row gives them), the same seed and models as the batch.
-nonisolated func singleRuns(_ runs: Int, folder: URL) async throws -> PassFigures {
-    let service = makeService(ledger: "none", folder: folder)
+/// its id as the `id` variable (as a batch row gives them), the same seed and models as the batch; with
+/// `ledger` `file`, every run opens, writes and closes one SQLite ledger file, as `refinery mcp` does.
+/// Prints the process's resident memory and threads after the block: a run that leaves something behind
+/// shows as a climb from block to block.
+nonisolated func singleRuns(_ runs: Int, ledger: String = "none", folder: URL) async throws -> PassFigures {
+    let service = makeService(ledger: ledger, folder: folder)
     let clock = ContinuousClock()
     let cpuBefore = cpuSeconds()
     let start = clock.now
@@ -179,9 +190,12 @@ nonisolated func singleRuns(_ runs: Int, folder: URL) async throws -> PassFigure
     let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
     let perCall = cpu / Double(max(calls, 1)) * 1e6
     print(
-        String(
-            format: "single runs: %d runs one at a time, %d calls · %.0f runs/s · CPU per call (whole process) %.1f µs",
-            runs, calls, Double(runs) / seconds, perCall))
+        "single runs (ledger \(ledger)): "
+            + String(
+                format:
+                    "%d runs one at a time, %d calls · %.0f runs/s · CPU per call (whole process) %.1f µs"
+                    + " · VmRSS %.1f MB · %d threads",
+                runs, calls, Double(runs) / seconds, perCall, statusMB("VmRSS"), threads()))
     return PassFigures(perCall: perCall, itemsPerSecond: Double(runs) / seconds)
 }
 
@@ -202,7 +216,7 @@ nonisolated func runPasses() async throws {
     let items = numbers.first ?? 1000
     let concurrency = numbers.dropFirst().first ?? 8
     let repeats = numbers.dropFirst(2).first
-    let listed = arguments.filter { ["none", "file", "single"].contains($0) }
+    let listed = arguments.filter { ["none", "file", "single", "single-file"].contains($0) }
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
         "refinery-batch-bench-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -221,8 +235,8 @@ nonisolated func runPasses() async throws {
         var perCall: [String: Double] = [:]
         for kind in listed.isEmpty ? ["none", "file"] : listed {
             perCall[kind] =
-                kind == "single"
-                ? try await singleRuns(singles, folder: folder).perCall
+                kind.hasPrefix("single")
+                ? try await singleRuns(singles, ledger: kind == "single" ? "none" : "file", folder: folder).perCall
                 : try await pass(ledger: kind, items: items, concurrency: concurrency, folder: folder, input: input)
                     .perCall
         }
@@ -237,7 +251,7 @@ nonisolated func runPasses() async throws {
     }
 
     // Rounds: single runs, then each listed batch pass; single runs again after the last round.
-    let listedBatches = listed.filter { $0 != "single" }
+    let listedBatches = listed.filter { !$0.hasPrefix("single") }
     let batches = listedBatches.isEmpty ? ["none"] : listedBatches
     var figures: [String: [PassFigures]] = [:]
     var single = [try await singleRuns(singles, folder: folder)]
