@@ -13,6 +13,7 @@ enum Interrupt {
 
     static func cancellingOnInterrupt<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let (interrupts, continuation) = AsyncStream.makeStream(of: Void.self)
+        let (registrations, registered) = AsyncStream.makeStream(of: Void.self)
         let count = Mutex(0)
         let sources = signals.map { number in
             // Ignored first, so the default action (terminate) never runs; the dispatch source still sees it.
@@ -29,8 +30,17 @@ enum Interrupt {
                 Output.error("\nrefinery: cancelling (\(again) again to quit at once)\n")
                 continuation.yield()
             }
+            source.setRegistrationHandler { @Sendable in registered.yield() }
             source.resume()
             return source
+        }
+        // `resume` only asks the dispatch manager to listen; until it does, the signal is ignored (above) and
+        // lost. The run starts once every source listens: a Ctrl-C after its first call is out always cancels
+        // it (under load the manager lagged, and an interrupt sent as the first request arrived was dropped).
+        var listening = 0
+        for await _ in registrations {
+            listening += 1
+            if listening == sources.count { break }
         }
         // A parent that started us with these signals blocked (Foundation.Process from async code does,
         // LINUX-NOTES) would otherwise keep them pending forever.
