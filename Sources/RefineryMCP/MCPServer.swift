@@ -16,6 +16,7 @@ public struct RefineryMCPServer: Sendable {
     /// The spend caps and path rules.
     public var safety: MCPSafety
     let account: SpendAccount
+    let inFlight = InFlightCalls()
 
     /// Creates a server; nothing runs until ``serveStdio()``.
     public init(service: RunService, safety: MCPSafety = MCPSafety()) {
@@ -38,12 +39,19 @@ public struct RefineryMCPServer: Sendable {
         await register(on: server)
         try await server.start(transport: StdioTransport())
         await server.waitUntilCompleted()
+        // stdin closed: a run still going is cancelled and recorded so before the process exits.
+        await inFlight.cancelAll()
     }
 
     func register(on server: Server) async {
         await server.withMethodHandler(ListTools.self) { _ in .init(tools: MCPTools.all) }
         await server.withMethodHandler(CallTool.self) { params in
-            let result = await call(params, server: server)
+            // An unknown tool is a protocol error (-32602), as the MCP spec's tools section says; a
+            // known tool's failure is its error result.
+            guard MCPTools.named(params.name) != nil else {
+                throw MCPError.invalidParams("Unknown tool: \(params.name); tools/list shows the tools.")
+            }
+            let result = await inFlight.run { await call(params, server: server) }
             // A cancelled request gets no response (the SDK drops it on CancellationError); its run is
             // already recorded `cancelled` by then.
             try Task.checkCancellation()
@@ -68,6 +76,7 @@ public struct RefineryMCPServer: Sendable {
     func call(_ params: CallTool.Parameters, server: Server) async -> CallTool.Result {
         let arguments = MCPArguments(params.arguments ?? [:])
         do {
+            try MCPTools.checkNames(of: arguments, for: params.name)
             let value: Value
             switch params.name {
             case "run_workflow":

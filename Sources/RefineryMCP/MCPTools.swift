@@ -2,9 +2,27 @@
 // does, when to use it, what it costs, and every argument's meaning.
 
 import MCP
+import RefinerySyntax
 
 enum MCPTools {
     static let all: [Tool] = [runWorkflow, estimate, listWorkflows, showWorkflow, listRuns, getRun, resumeRun]
+
+    /// The tool called `name`, if this server has one.
+    static func named(_ name: String) -> Tool? { all.first { $0.name == name } }
+
+    /// Refuses an argument the tool's schema does not list (it says `additionalProperties: false`): a
+    /// misspelt `budjet` or `max_rounds` was ignored, and the run went ahead without it.
+    static func checkNames(of arguments: MCPArguments, for name: String) throws(MCPToolError) {
+        guard case .object(let schema)? = named(name)?.inputSchema, case .object(let properties)? = schema["properties"]
+        else { return }
+        let unknown = arguments.values.keys.filter { properties[$0] == nil }.sorted()
+        guard let first = unknown.first else { return }
+        let known = properties.keys.sorted().map { "`\($0)`" }
+        throw MCPToolError(
+            "\(name) takes no argument `\(first)`"
+                + (known.isEmpty ? "; it takes none." : "; it takes \(known.joined(separator: ", ")).")
+                + (Suggestions.closest(to: first, in: properties.keys).map { " Did you mean `\($0)`?" } ?? ""))
+    }
 
     private static func string(_ description: String) -> Value {
         .object(["type": "string", "description": .string(description)])

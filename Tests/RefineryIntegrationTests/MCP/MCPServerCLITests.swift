@@ -124,6 +124,22 @@ extension CLIEndToEnd {
             print(json.dumps(out))
             """#
 
+        /// Runs the client `script` in `directory` with the binary, the sandbox's `runs.db` and three
+        /// models as its arguments; the result and the client's last output line as JSON.
+        static func runClient(
+            _ script: String, binary: RefineryBinary, sandbox: Sandbox, baseURL: String, directory: URL
+        ) async throws -> (result: RefineryBinary.Result, out: [String: Any]) {
+            try sandbox.write("client.py", Data(script.utf8))
+            let python = RefineryBinary(url: URL(fileURLWithPath: "/usr/bin/env"))
+            let result = try await python.run(
+                [
+                    "python3", sandbox.root.appendingPathComponent("client.py").path, binary.url.path,
+                    sandbox.root.appendingPathComponent("runs.db").path, CLIHarness.threeModels,
+                ], environment: CLIHarness.environment(home: sandbox.root, baseURL: baseURL), directory: directory)
+            #expect(result.exitCode == 0, "\(result.stderr.suffix(3000))")
+            return (result, try CLIHarness.json(result.stdout.components(separatedBy: "\n").last { !$0.isEmpty } ?? ""))
+        }
+
         /// Whether python3 has the `mcp` package; in CI (`CI=true`) it must, so the test runs there.
         static let clientAvailable =
             ProcessInfo.processInfo.environment["CI"] == "true" || CLIHarness.pythonImports("mcp")
@@ -142,20 +158,11 @@ extension CLIEndToEnd {
             // A link inside the folder to a file outside it is outside too.
             try FileManager.default.createSymbolicLink(
                 atPath: work.appendingPathComponent("link.txt").path, withDestinationPath: "../outside.txt")
-            try sandbox.write("client.py", Data(Self.script.utf8))
             try await FakeServer.run { server in
                 server.route(
                     FakeOpenAI.path, .delayed(.milliseconds(150), FakeOpenAI.completion(CLIHarness.universalReply())))
-                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
-                let store = sandbox.root.appendingPathComponent("runs.db").path
-                let python = RefineryBinary(url: URL(fileURLWithPath: "/usr/bin/env"))
-                let result = try await python.run(
-                    [
-                        "python3", sandbox.root.appendingPathComponent("client.py").path, binary.url.path, store,
-                        CLIHarness.threeModels,
-                    ], environment: environment, directory: work)
-                #expect(result.exitCode == 0, "\(result.stderr.suffix(3000))")
-                let out = try CLIHarness.json(result.stdout.components(separatedBy: "\n").last { !$0.isEmpty } ?? "")
+                let (result, out) = try await Self.runClient(
+                    Self.script, binary: binary, sandbox: sandbox, baseURL: server.baseURL, directory: work)
 
                 #expect(
                     out["tools"] as? [String] == [

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+extension CLIEndToEnd {
+    /// `refinery mcp` at the edges of the protocol, through the official Python client: an unknown tool,
+    /// an argument the tool does not take, and a client that goes away while a run is in flight.
+    @Suite struct MCPServerProtocolCLITests {
+        static let script = #"""
+            import anyio, json, os, sys
+            from mcp import ClientSession, StdioServerParameters
+            from mcp.client.stdio import stdio_client
+
+            binary, store, models = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+            out = {}
+
+            def server():
+                return StdioServerParameters(
+                    command=binary, args=["mcp", "--store", store], env=dict(os.environ), cwd=os.getcwd())
+
+            def error(result):
+                return bool(getattr(result, "is_error", None) or getattr(result, "isError", None))
+
+            def text(result):
+                return "".join(getattr(c, "text", "") for c in result.content)
+
+            async def main():
+                async with stdio_client(server()) as (read, write):
+                    async with ClientSession(read, write) as session:
+                        await session.initialize()
+                        try:
+                            result = await session.call_tool("no_such_tool", {})
+                            out["unknown_tool"] = {"result": text(result), "error": error(result)}
+                        except Exception as refused:
+                            code = getattr(getattr(refused, "error", refused), "code", None)
+                            out["unknown_tool"] = {"code": code, "message": str(refused)}
+                        typo = await session.call_tool(
+                            "run_workflow", {"prompt": "What is 2+2?", "models": models, "budjet": 0.01})
+                        out["typo"] = {"error": error(typo), "text": text(typo)}
+                        runs = await session.call_tool("list_runs", {})
+                        out["runs_after_typo"] = len(json.loads(text(runs))["runs"])
+
+                        # The client leaves once the run's first call has finished.
+                        started = anyio.Event()
+                        async def on_first(done, total, message):
+                            started.set()
+                        async def call():
+                            try:
+                                await session.call_tool(
+                                    "run_workflow", {"prompt": "What is 3+3?", "models": models},
+                                    progress_callback=on_first)
+                            except Exception:
+                                pass
+                        async with anyio.create_task_group() as group:
+                            group.start_soon(call)
+                            with anyio.fail_after(30):
+                                await started.wait()
+                            group.cancel_scope.cancel()
+                        # Leaving the session closes the server's stdin while the run is still going.
+                print(json.dumps(out))
+            anyio.run(main)
+            """#
+
+        @Test(
+            .enabled(if: MCPServerCLITests.clientAvailable, "python3 lacks the MCP SDK (`pip install mcp`)"),
+            .timeLimit(.minutes(2)))
+        func unknownToolsAndArgumentsAreRefusedAndADepartedClientsRunIsCancelled() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try await FakeServer.run { server in
+                server.route(
+                    FakeOpenAI.path, .delayed(.milliseconds(400), FakeOpenAI.completion(CLIHarness.universalReply())))
+                let (_, out) = try await MCPServerCLITests.runClient(
+                    Self.script, binary: binary, sandbox: sandbox, baseURL: server.baseURL, directory: sandbox.root)
+
+                // An unknown tool is a JSON-RPC error (-32602, the spec's "Unknown tool"), not a tool result.
+                let unknown = try #require(out["unknown_tool"] as? [String: Any])
+                #expect(unknown["code"] as? Int == -32602, "\(unknown)")
+                #expect((unknown["message"] as? String ?? "").contains("no_such_tool"), "\(unknown)")
+                // A misspelt argument is refused with the name meant, before any call (it was ignored).
+                let typo = try #require(out["typo"] as? [String: Any])
+                #expect(typo["error"] as? Bool == true, "\(typo)")
+                #expect((typo["text"] as? String ?? "").contains("Did you mean `budget`?"), "\(typo)")
+                #expect(out["runs_after_typo"] as? Int == 0)
+
+                // The run the client walked away from is recorded cancelled (resumable), not left `running`.
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let runs = try await binary.run(
+                    ["runs", "list", "--store", store, "--output-format", "json"],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                #expect(runs.stdout.contains("\"cancelled\""), "\(runs.stdout) \(runs.stderr)")
+                #expect(!runs.stdout.contains("\"running\""), "\(runs.stdout)")
+            }
+        }
+    }
+}
