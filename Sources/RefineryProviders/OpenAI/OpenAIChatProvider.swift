@@ -328,7 +328,9 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             }
             guard let choice = json["choices"]?[0] else { return [] }
             if let reason = choice["finish_reason"]?.string { parts.finishReason = reason }
-            guard let text = choice["delta"]?["content"]?.string, !text.isEmpty else { return [] }
+            // A refusal streams as `delta.refusal`: it is the text, as in a whole reply (parseReply).
+            let delta = choice["delta"]
+            guard let text = delta?["content"]?.string ?? delta?["refusal"]?.string, !text.isEmpty else { return [] }
             parts.text += text
             return [text]
         }

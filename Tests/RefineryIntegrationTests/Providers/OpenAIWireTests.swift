@@ -84,6 +84,27 @@ import Testing
         }
     }
 
+    /// A model's refusal of a structured request comes as `refusal`, not `content`: streamed
+    /// (`delta.refusal`) it is the reply's text as it is whole, not an empty reply that says to raise
+    /// `max_tokens`.
+    @Test func aRefusalIsTheTextStreamedOrNot() async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeOpenAI.path,
+                .json(
+                    #"{"id":"c","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"#
+                        + #""message":{"role":"assistant","content":null,"refusal":"I can't help with that."},"#
+                        + #""finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":6}}"#))
+            let (whole, streamed) = try await RegistryHarness.with(server) { registry in
+                let provider = try registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o"))
+                let request = RegistryHarness.request("openai", "gpt-4o")
+                return (try await provider.complete(request), try await collect(provider.stream(request)).1)
+            }
+            #expect(whole.text == "I can't help with that.")
+            #expect(streamed?.text == "I can't help with that.")
+        }
+    }
+
     @Test func missingUsageIsEstimatedAndMarked() async throws {
         try await FakeServer.run { server in
             server.route(FakeOpenAI.path, FakeOpenAI.stream(["abcdefgh"], usage: false))
