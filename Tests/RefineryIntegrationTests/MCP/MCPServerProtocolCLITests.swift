@@ -64,34 +64,71 @@ extension CLIEndToEnd {
             .enabled(if: MCPServerCLITests.clientAvailable, "python3 lacks the MCP SDK (`pip install mcp`)"),
             .timeLimit(.minutes(2)))
         func unknownToolsAndArgumentsAreRefusedAndADepartedClientsRunIsCancelled() async throws {
+            let (out, runs) = try await Self.runWhileARunIsInFlight(Self.script)
+            // An unknown tool is a JSON-RPC error (-32602, the spec's "Unknown tool"), not a tool result.
+            let unknown = try #require(out["unknown_tool"] as? [String: Any])
+            #expect(unknown["code"] as? Int == -32602, "\(unknown)")
+            #expect((unknown["message"] as? String ?? "").contains("no_such_tool"), "\(unknown)")
+            // A misspelt argument is refused with the name meant, before any call (it was ignored).
+            let typo = try #require(out["typo"] as? [String: Any])
+            #expect(typo["error"] as? Bool == true, "\(typo)")
+            #expect((typo["text"] as? String ?? "").contains("Did you mean `budget`?"), "\(typo)")
+            #expect(out["runs_after_typo"] as? Int == 0)
+
+            // The run the client walked away from is recorded cancelled (resumable), not left `running`.
+            #expect(runs.contains("\"cancelled\"") && !runs.contains("\"running\""), "\(runs)")
+        }
+
+        /// The server stopped with SIGTERM mid-run (as an agent stops its servers), over raw JSON-RPC.
+        static let terminating = #"""
+            import json, os, signal, subprocess, sys
+            binary, store, models = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+            server = subprocess.Popen([binary, "mcp", "--store", store], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            def send(message):
+                server.stdin.write((json.dumps(message) + "\n").encode())
+                server.stdin.flush()
+            send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18",
+                  "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}})
+            server.stdout.readline()
+            send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+            send({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "run_workflow",
+                  "arguments": {"prompt": "What is 3+3?", "models": models}, "_meta": {"progressToken": "p"}}})
+            # The first progress notification: a call has finished and the run is in flight.
+            while b"notifications/progress" not in server.stdout.readline():
+                pass
+            server.send_signal(signal.SIGTERM)
+            print(json.dumps({"exit": server.wait(timeout=30)}))
+            """#
+
+        @Test(.timeLimit(.minutes(1)))
+        func aTerminatedServerRecordsItsRunCancelled() async throws {
+            let (out, runs) = try await Self.runWhileARunIsInFlight(Self.terminating)
+            // It exits on its own once the run is recorded (it was killed by the signal: -15).
+            #expect(out["exit"] as? Int == 0, "\(out)")
+            #expect(runs.contains("\"cancelled\"") && !runs.contains("\"running\""), "\(runs)")
+        }
+
+        /// Runs the client `script` against a fake OpenAI that answers in 400 ms (so a run is in flight when
+        /// it leaves); its output, and the ledger's runs (`runs list --output-format json`) after it.
+        static func runWhileARunIsInFlight(_ script: String) async throws -> (out: [String: Any], runs: String) {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
-            try await FakeServer.run { server in
+            let (client, runs) = try await FakeServer.run { server in
                 server.route(
                     FakeOpenAI.path, .delayed(.milliseconds(400), FakeOpenAI.completion(CLIHarness.universalReply())))
-                let (_, out) = try await MCPServerCLITests.runClient(
-                    Self.script, binary: binary, sandbox: sandbox, baseURL: server.baseURL, directory: sandbox.root)
-
-                // An unknown tool is a JSON-RPC error (-32602, the spec's "Unknown tool"), not a tool result.
-                let unknown = try #require(out["unknown_tool"] as? [String: Any])
-                #expect(unknown["code"] as? Int == -32602, "\(unknown)")
-                #expect((unknown["message"] as? String ?? "").contains("no_such_tool"), "\(unknown)")
-                // A misspelt argument is refused with the name meant, before any call (it was ignored).
-                let typo = try #require(out["typo"] as? [String: Any])
-                #expect(typo["error"] as? Bool == true, "\(typo)")
-                #expect((typo["text"] as? String ?? "").contains("Did you mean `budget`?"), "\(typo)")
-                #expect(out["runs_after_typo"] as? Int == 0)
-
-                // The run the client walked away from is recorded cancelled (resumable), not left `running`.
-                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let (result, _) = try await MCPServerCLITests.runClient(
+                    script, binary: binary, sandbox: sandbox, baseURL: server.baseURL, directory: sandbox.root)
                 let runs = try await binary.run(
-                    ["runs", "list", "--store", store, "--output-format", "json"],
+                    [
+                        "runs", "list", "--store", sandbox.root.appendingPathComponent("runs.db").path,
+                        "--output-format", "json",
+                    ],
                     environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
                     directory: sandbox.root)
-                #expect(runs.stdout.contains("\"cancelled\""), "\(runs.stdout) \(runs.stderr)")
-                #expect(!runs.stdout.contains("\"running\""), "\(runs.stdout)")
+                return (result.stdout, runs.stdout)
             }
+            return (try CLIHarness.json(client.components(separatedBy: "\n").last { !$0.isEmpty } ?? ""), runs)
         }
     }
 }
