@@ -47,6 +47,7 @@ extension RunService {
 
     /// Refuses a SQLite store for `--detach` (`worker: false`) and `refinery worker`, before anything is read.
     private func requireSharedStore(worker: Bool = false) throws {
+        try PostgresLocation.refuseOtherURLScheme(resolvedStorePath)
         guard PostgresLocation.isPostgresURL(resolvedStorePath) else {
             throw InputError(
                 code: .invalidOption,

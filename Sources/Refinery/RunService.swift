@@ -69,6 +69,7 @@ public struct RunService: Sendable {
             return try await PostgresRunStore.open(
                 server, redactor: redactor.adding(server.password.map { [$0] } ?? []))
         }
+        try PostgresLocation.refuseOtherURLScheme(store)
         return try SQLiteRunStore(path: store, redactor: redactor)
     }
 

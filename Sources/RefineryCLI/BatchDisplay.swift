@@ -20,7 +20,7 @@ enum BatchDisplay {
     ) async throws -> BatchOutcome {
         let environment = ProcessInfo.processInfo.environment
         let quiet = options.quiet
-        let outcome = try await Interrupt.cancellingOnInterrupt {
+        var outcome = try await Interrupt.cancellingOnInterrupt {
             let line = ProgressLine(quiet: quiet, environment: environment)
             var throttle = ProgressThrottle(clock: ContinuousClock())
             let sink = ResultSink(path: output, stdout: stdout)
@@ -36,6 +36,9 @@ enum BatchDisplay {
                 },
                 { text in try sink.write(text) })
         }
+        // The summary names the file this process wrote: the ledger's outcome names the one the batch was
+        // started with, and `batch resume --output NEW` writes NEW.
+        outcome.output = output
         Output.error(Self.summary(outcome) + "\n")
         return outcome
     }

@@ -37,6 +37,22 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         store.hasPrefix("postgres://") || store.hasPrefix("postgresql://")
     }
 
+    /// Refuses a store that starts with another URL scheme (`mysql://host/db`, a mistyped `postgress://`,
+    /// `file:///x.db`). Anything not `postgres://` is opened as a SQLite path, and such a string was one:
+    /// relative to the working folder, it created folders named `mysql:` and recorded the runs there, while
+    /// the user believed them in a shared server.
+    ///
+    /// Throws ``StoreError/Code/cannotOpen`` naming the scheme and the two accepted forms.
+    public static func refuseOtherURLScheme(_ store: String) throws {
+        guard !isPostgresURL(store), let separator = store.range(of: "://") else { return }
+        let scheme = store[..<separator.lowerBound]
+        // RFC 3986's scheme: a letter, then letters, digits, `+`, `-` or `.`; a path like `./a://b` is no URL.
+        guard let first = scheme.first, first.isASCII, first.isLetter,
+            scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+        else { return }
+        throw badURL(store, "\(scheme):// is not a kind of store Refinery opens")
+    }
+
     /// Parses `url` (`postgres://` or `postgresql://`). The password comes from the URL, else
     /// `PGPASSWORD`, else the password file (`PGPASSFILE`, else `~/.pgpass`), as libpq does; the user
     /// defaults to `PGUSER`, then `USER`, the host to `localhost`, the port to 5432, the database to the user.

@@ -130,6 +130,35 @@ extension CLIEndToEnd {
             }
         }
 
+        /// `batch resume --output NEW` writes NEW, and its summary names NEW, not the file the batch started with.
+        @Test func resumeWithAnotherOutputNamesTheFileItWrote() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            try sandbox.write("in.jsonl", Data(Self.jsonl(Self.rows).utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("Forty-two."))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let first = try await binary.run(
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--store", store, "--output", "first.jsonl"],
+                    environment: environment, directory: sandbox.root)
+                #expect(first.stderr.contains("results in first.jsonl"), "\(first.stderr)")
+                let batches = try await Self.list(
+                    binary, store: store, environment: environment, directory: sandbox.root)
+                let id = try #require(batches.first?["id"] as? String)
+                let resumed = try await binary.run(
+                    ["batch", "resume", id, "--store", store, "--output", "second.jsonl"],
+                    environment: environment, directory: sandbox.root)
+                let written = try String(
+                    contentsOf: sandbox.root.appendingPathComponent("second.jsonl"), encoding: .utf8)
+                #expect(try Self.lines(written).count == Self.rows.count)
+                #expect(resumed.stderr.contains("results in second.jsonl"), "\(resumed.stderr)")
+                #expect(!resumed.stderr.contains("first.jsonl"), "\(resumed.stderr)")
+            }
+        }
+
         /// A `max_concurrent: 1` endpoint serves the items of a batch one call at a time, though four
         /// items run at once: every item shares the process's one provider registry.
         @Test func anEndpointLimitHoldsAcrossItems() async throws {

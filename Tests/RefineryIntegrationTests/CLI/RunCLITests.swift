@@ -208,6 +208,29 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A store named by another URL scheme is refused (exit 4, naming the scheme) before any call, for a
+        /// run, a ledger query and a worker: it was taken as a relative SQLite path, so `mysql://host/db`
+        /// created folders `mysql:/host` and recorded the run there.
+        @Test func aStoreURLOfAnotherSchemeIsRefusedBeforeAnyCall() async throws {
+            try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply())) {
+                binary, sandbox, server in
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let cases: [(scheme: String, arguments: [String])] = [
+                    ("mysql", ["What is 2+2?", "--models", CLIHarness.threeModels, "--store", "mysql://db.example/l"]),
+                    ("postgress", ["runs", "list", "--store", "postgress://me@db.example/ledger"]),
+                    ("file", ["worker", "--store", "file:///tmp/ledger.db", "--exit-when-done"]),
+                ]
+                for (scheme, arguments) in cases {
+                    let result = try await binary.run(arguments, environment: environment, directory: sandbox.root)
+                    #expect(result.exitCode == 4, "\(arguments): \(result.stderr)")
+                    #expect(result.stderr.contains("\(scheme):// is not a kind of store"), "\(result.stderr)")
+                }
+                let left = try FileManager.default.contentsOfDirectory(atPath: sandbox.root.path)
+                #expect(!left.contains { $0.hasSuffix(":") }, "\(left)")
+                #expect(server.requests.count == 0)
+            }
+        }
+
         @Test func nonUTF8FileExitsFourBeforeAnyCall() async throws {
             try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply())) {
                 binary, sandbox, server in
