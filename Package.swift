@@ -49,10 +49,14 @@ if enabled("runtime") {
         // A process-wide allocator setting for executables (`refinery`, the engine benchmark); the engine
         // works without it, so it is no part of the runtime library.
         .target(name: "RefineryProcessTuning", dependencies: ["CMalloc"]),
+        // The Swift task allocator's entry points, for the call tasks' async frames (TaskStack; header only,
+        // the runtime is linked already).
+        .systemLibrary(name: "CTaskAllocator"),
         .target(
             name: "RefineryRuntime",
             dependencies: [
                 "RefineryCompiler",
+                "CTaskAllocator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]

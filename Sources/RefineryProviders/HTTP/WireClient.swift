@@ -46,128 +46,106 @@ package struct WireClient: Sendable {
     /// Largest reply body read (a guard against a runaway server).
     fileprivate static let maxBodyBytes = 64 * 1024 * 1024
 
-    /// Sends `call` and returns the decoded JSON reply, bounded by the call's timeout (see
-    /// ``bounded(timeoutSeconds:_:)``). Non-2xx replies, transport failures, timeouts, empty and non-JSON
-    /// bodies all throw ``ProviderError``.
-    package func send(_ call: WireCall) async throws -> JSONValue {
-        try await bounded(timeoutSeconds: call.timeoutSeconds) {
-            let pending = Pending<JSONValue>()
-            try await start(estimatedTokens: call.estimatedTokens, for: pending, building: { call }) {
-                pending.finish($0.mapError { $0 as any Error })
+    /// Sends `call` and returns the decoded JSON reply. Non-2xx replies, transport failures,
+    /// timeouts, empty and non-JSON bodies all throw ``ProviderError``. `failed`, when given, hears
+    /// the error before the gate admits the next call, so it learns before that call is built.
+    package func send(
+        _ call: WireCall, failed: (@Sendable (ProviderError) -> Void)? = nil
+    ) async throws -> JSONValue {
+        try await send(estimatedTokens: call.estimatedTokens, failed: failed) { call }
+    }
+
+    /// Sends the call `build` makes once the gate admits it, charged `estimatedTokens` there, as
+    /// ``send(_:failed:)`` does: a call that waited its turn is sent with what the provider learned
+    /// meanwhile (the structured mode the endpoint accepts). Built once, after the gate: a call also
+    /// built before it was held, body and all, by every call waiting or in flight
+    /// (Benchmarks/README.md, session 8).
+    package func send(
+        estimatedTokens: Int, failed: (@Sendable (ProviderError) -> Void)? = nil,
+        building build: () throws -> WireCall
+    ) async throws -> JSONValue {
+        TaskStack.reserve(bytes: Self.exchangeFrameBytes)
+        return try await gated(tokens: estimatedTokens, failed: failed) {
+            let call = try build()
+            return try await withDeadline(call) {
+                try await exchange(call, reading: WholeReply())
             }
-            return try await pending.value()
         }
     }
 
-    /// Sends the call `build` makes once the gate admits it, charged `estimatedTokens` there, and returns
-    /// once it is sent: `completion` gets its JSON reply (or its ``ProviderError``, which `failed` heard
-    /// first) on the connection's event loop when the reply has ended, and cancelling the task waiting for
-    /// `pending` cancels the request. A call that waited its turn is built after the wait, with what the
-    /// provider learned meanwhile (the structured mode the endpoint accepts); `failed` hears an error before
-    /// the gate admits the next call, so it learns before that call is built. Nothing of the exchange stays
-    /// in the caller's async frames: a call in flight is its ``Exchange`` and AsyncHTTPClient's request
-    /// (Benchmarks/README.md, session 9).
-    package func start<Value>(
-        estimatedTokens: Int, failed: (@Sendable (ProviderError) -> Void)? = nil, for pending: Pending<Value>,
-        building build: () throws -> WireCall,
-        completion: @escaping @Sendable (Result<JSONValue, ProviderError>) -> Void
-    ) async throws {
-        try await admit(tokens: estimatedTokens)
-        try dispatch(
-            failed: failed, for: pending, building: build, reading: { _ in WholeReply() }, completion: completion)
+    /// Sends `call` expecting `text/event-stream`, feeds each event to `decoder`, passes text
+    /// deltas to `onDelta`, and returns what the decoder gathered. A stream that ends before the
+    /// decoder saw its end marker throws `.truncated`. The stream is read on the connection's event
+    /// loop under the call's watch: once the reply has begun, ``idleTimeoutSeconds`` without a piece
+    /// of it fails the call (a transient `.timeout`), while a long reply that keeps arriving runs up
+    /// to the call's own deadline.
+    package func stream<Decoder: StreamDecoder>(
+        _ call: WireCall, decoder: Decoder, failed: (@Sendable (ProviderError) -> Void)? = nil,
+        onDelta: (@Sendable (String) -> Void)? = nil
+    ) async throws -> ModelReplyParts {
+        try await stream(
+            estimatedTokens: call.estimatedTokens, decoder: decoder, failed: failed, onDelta: onDelta
+        ) { call }
     }
 
-    /// Starts the call `build` makes as ``start(estimatedTokens:failed:for:building:completion:)`` does,
-    /// expecting `text/event-stream`: each event goes to `decoder` as it arrives, its text deltas to
-    /// `onDelta`, and `completion` gets what the decoder gathered. A stream that ends before the decoder
-    /// saw its end marker is `.truncated`. Under a ``CallWatch`` (the engine's), once the reply has begun
-    /// ``idleTimeoutSeconds`` without a piece of it fails the call (a transient `.timeout`), while a long
-    /// reply that keeps arriving runs up to the call's own deadline.
-    package func startStream<Decoder: StreamDecoder, Value>(
+    /// Streams the call `build` makes once the gate admits it, as ``stream(_:decoder:failed:onDelta:)``
+    /// does and built as ``send(estimatedTokens:failed:building:)`` builds it.
+    package func stream<Decoder: StreamDecoder>(
         estimatedTokens: Int, decoder: Decoder, failed: (@Sendable (ProviderError) -> Void)? = nil,
-        onDelta: (@Sendable (String) -> Void)? = nil, for pending: Pending<Value>,
-        building build: () throws -> WireCall,
-        completion: @escaping @Sendable (Result<ModelReplyParts, ProviderError>) -> Void
-    ) async throws {
-        try await admit(tokens: estimatedTokens)
-        try dispatch(
-            failed: failed, for: pending, building: build,
-            reading: { _ in StreamedReply(decoder: decoder, onDelta: onDelta, watch: CallWatch.current) },
-            completion: completion)
+        onDelta: (@Sendable (String) -> Void)? = nil, building build: () throws -> WireCall
+    ) async throws -> ModelReplyParts {
+        TaskStack.reserve(bytes: Self.exchangeFrameBytes)
+        return try await gated(tokens: estimatedTokens, failed: failed) {
+            let call = try build()
+            return try await withDeadline(call) {
+                try await exchange(
+                    call, reading: StreamedReply(decoder: decoder, onDelta: onDelta, watch: CallWatch.current))
+            }
+        }
     }
 
-    /// Runs `body` (a call started and waited for) bounded by `timeoutSeconds`: under the engine, by its
-    /// deadline for the call (the engine's watch is bound); outside it, by a watch of its own that throws
-    /// `.timeout` when `body` outlasts it. Either pauses while the call waits at the gate.
-    package func bounded<T: Sendable>(
-        timeoutSeconds: Double, _ body: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        try await CallWatch.bounding(
-            timeout: .milliseconds(HTTPProviderSupport.milliseconds(timeoutSeconds)),
-            expired: timeoutError(timeoutSeconds), body)
-    }
+    /// The async frames an exchange stacks below ``send(estimatedTokens:failed:building:)`` or
+    /// ``stream(estimatedTokens:decoder:failed:onDelta:building:)``, measured in a release build (the
+    /// context sizes in their async function pointers): about 3.6 KB for a stream in ten frames; 4.9 KB
+    /// while the gate's pause error and the error reporting were built in their frames, 13 KB while
+    /// AsyncHTTPClient's async `execute` and its body sequence were among them. Reserved as one slab of
+    /// the call's task (``TaskStack``).
+    static let exchangeFrameBytes = 4 * 1024
 
     // MARK: - The exchange
 
-    /// Takes a slot at the gate for a call charged `tokens`: at once, synchronously, when nothing can make
-    /// it wait, else in ``waitAtGate(_:tokens:)``.
-    private func admit(tokens: Int) async throws {
-        guard let gate else { return }
+    /// Sends `call` through AsyncHTTPClient's delegate API and waits, once, for the reply `reading`
+    /// made of it. The head and every piece of the body are read on the connection's event loop as
+    /// they arrive (parsed, decoded, bounded, the idle limit pushed back), so the caller's task is
+    /// resumed once, with the finished reply or its error, instead of once for every piece; and a call
+    /// in flight holds this exchange object and AsyncHTTPClient's request instead of its async
+    /// `execute`'s frames, transaction and body sequence (Benchmarks/README.md, issue 12). Cancelling
+    /// the caller's task (the call's deadline or idle limit under the engine) cancels the request.
+    private func exchange<Reading: ReplyReading>(_ call: WireCall, reading: Reading) async throws -> Reading.Result {
+        let request = try request(for: call)
+        let exchange = Exchange(client: self, call: call, reading: reading)
+        let httpClient = http.acquire()
+        defer { http.release() }
         do {
-            if try gate.admitsNow() { return }
-        } catch let paused as CallGate.Paused {
-            throw pausedError(paused)
-        }
-        try await waitAtGate(gate, tokens: tokens)
-    }
-
-    /// Waits for a slot at `gate`; queue time, not call time: the engine's deadline for the call pauses
-    /// meanwhile.
-    @inline(never)
-    private func waitAtGate(_ gate: CallGate, tokens: Int) async throws {
-        do {
-            try await CallWatch.queued { try await gate.acquire(tokens: tokens) }
-        } catch let paused as CallGate.Paused {
-            throw pausedError(paused)
-        }
-    }
-
-    /// Sends the call `build` makes, holding the slot the gate gave it until the exchange ends (or until
-    /// this throws: an unbuildable call, or a task cancelled before its call was sent, which opens no
-    /// connection). Synchronous: nothing of the building stays in the caller's async frames.
-    @inline(never)
-    private func dispatch<Reading: ReplyReading, Value>(
-        failed: (@Sendable (ProviderError) -> Void)?, for pending: Pending<Value>,
-        building build: () throws -> WireCall,
-        reading: (WireCall) -> Reading, completion: @escaping @Sendable (Result<Reading.Result, ProviderError>) -> Void
-    ) throws {
-        let exchange: Exchange<Reading>
-        let request: HTTPClient.Request
-        do {
-            // A call whose task was cancelled before it was sent (the run stopping) opens no connection.
-            if Task.isCancelled {
-                throw ProviderError(code: .cancelled, message: "the \(provider) call was cancelled", provider: provider)
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    exchange.start(on: httpClient, request: request, continuation: continuation)
+                }
+            } onCancel: {
+                exchange.cancel()
             }
-            let call = try build()
-            request = try self.request(for: call)
-            exchange = Exchange(
-                client: self, call: call, reading: reading(call), failed: failed, completion: completion)
         } catch {
-            gate?.release()
-            throw Self.reported(error, to: failed)
+            throw transportError(error, call: call, duringBody: exchange.hasBegun)
         }
-        exchange.start(on: http.acquire(), request: request)
-        pending.onCancel { exchange.cancel() }
     }
 
-    /// One request and its reply, read on the event loop by AsyncHTTPClient's delegate calls: the head and
-    /// every piece of the body as they arrive (parsed, decoded, bounded, the idle limit pushed back), and
-    /// the outcome handed to the completion once, with the gate's slot and the client given back.
+    /// One request and its reply, read on the event loop by AsyncHTTPClient's delegate calls.
     ///
     /// `@unchecked Sendable`: AsyncHTTPClient calls a delegate's methods one at a time on the task's
     /// event loop (`HTTPClientResponseDelegate`'s documented contract), and the deferred start of the idle
-    /// watch and the task's completion run on that loop too, so `reading`, `head` and `isDone` are only
-    /// touched there (once the reply has ended, the deferred start only reads `isDone`). The request's task,
+    /// watch runs on that loop too, so `reading`, `head` and `isDone` are only touched there (once the
+    /// reply has ended, the deferred start only reads `isDone`); the caller reads `hasBegun` only after it
+    /// was resumed by the task's future, which completes after every delegate call. The request's task,
     /// which the cancellation handler reaches from another thread, is behind a `Mutex`.
     private final class Exchange<Reading: ReplyReading>: HTTPClientResponseDelegate, @unchecked Sendable {
         typealias Response = Reading.Result
@@ -179,8 +157,6 @@ package struct WireClient: Sendable {
         /// Whether the reply has ended, read or failed.
         private var isDone = false
         private let task = Mutex<Progress>(.notStarted)
-        private let failed: (@Sendable (ProviderError) -> Void)?
-        private let completion: @Sendable (Result<Reading.Result, ProviderError>) -> Void
 
         private enum Progress {
             case notStarted
@@ -189,20 +165,26 @@ package struct WireClient: Sendable {
             case done
         }
 
-        init(
-            client: WireClient, call: WireCall, reading: Reading, failed: (@Sendable (ProviderError) -> Void)?,
-            completion: @escaping @Sendable (Result<Reading.Result, ProviderError>) -> Void
-        ) {
+        init(client: WireClient, call: WireCall, reading: Reading) {
             self.client = client
             self.call = call
             self.reading = reading
-            self.failed = failed
-            self.completion = completion
         }
 
-        /// Sends the request on `http`; its outcome goes to ``finish(_:)``.
-        func start(on http: HTTPClient, request: HTTPClient.Request) {
-            // No deadline of the client's own: the call's watch bounds the whole exchange.
+        /// Whether the reply's head arrived: a failure after it cut the reply short.
+        var hasBegun: Bool { head != nil }
+
+        /// Sends the request on `http` and resumes `continuation` once with its outcome.
+        @inline(never)
+        func start(
+            on http: HTTPClient, request: HTTPClient.Request,
+            continuation: CheckedContinuation<Reading.Result, any Error>
+        ) {
+            // A call whose task was cancelled before it was sent (the run stopping) opens no connection.
+            guard task.withLock({ if case .cancelled = $0 { false } else { true } }) else {
+                return continuation.resume(throwing: CancellationError())
+            }
+            // No deadline of the client's own: the call's watch (`withDeadline`) bounds the whole exchange.
             let task = http.execute(request: request, delegate: self, eventLoop: .indifferent, deadline: nil)
             let cancelledBefore = self.task.withLock { progress -> Bool in
                 if case .cancelled = progress { return true }
@@ -213,18 +195,8 @@ package struct WireClient: Sendable {
             task.futureResult.whenComplete { result in
                 // The task holds AsyncHTTPClient's request, which holds this delegate: let go of it.
                 self.task.withLock { $0 = .done }
-                self.finish(result)
+                continuation.resume(with: result)
             }
-        }
-
-        /// Hands the exchange's outcome on: its error classified and heard by `failed` before the gate
-        /// admits the next call, then the gate's slot and the client given back.
-        private func finish(_ result: Result<Reading.Result, any Error>) {
-            let outcome = result.mapError { client.transportError($0, call: call, duringBody: head != nil) }
-            if case .failure(let error) = outcome { failed?(error) }
-            client.gate?.release()
-            client.http.release()
-            completion(outcome)
         }
 
         /// Cancels the request, now or as soon as it is sent.
@@ -431,6 +403,23 @@ package struct WireClient: Sendable {
             provider: provider)
     }
 
+    // Not inlined into `send`/`stream`: its frame belongs in the exchange's reserved slab, not in the one the
+    // frames above it share (which then overflows into a slab of its own for every call in flight).
+    @inline(never)
+    private func gated<T: Sendable>(
+        tokens: Int, failed: (@Sendable (ProviderError) -> Void)?, _ body: () async throws -> T
+    ) async throws -> T {
+        guard let gate else { return try await Self.reporting(failed, body) }
+        do {
+            // Queue time, not call time: the engine's deadline for the call pauses meanwhile.
+            try await CallWatch.queued { try await gate.acquire(tokens: tokens) }
+        } catch let paused as CallGate.Paused {
+            throw pausedError(paused)
+        }
+        defer { gate.release() }
+        return try await Self.reporting(failed, body)
+    }
+
     /// The error of a call the gate did not send because the endpoint asked for a pause: the engine backs
     /// off (holding no slot) and retries when the pause is over. Not inlined: built in `gated`, its
     /// temporaries were most of that async frame, held by every call in flight (Benchmarks/README.md, session 8).
@@ -443,6 +432,17 @@ package struct WireClient: Sendable {
             message:
                 "\(provider) asked to pause calls (rate limit); not sent, retry after \(Int(seconds.rounded(.up))) s",
             provider: provider, retryAfterSeconds: seconds)
+    }
+
+    /// `body`'s result; a ``ProviderError`` it throws is passed to `failed` first.
+    private static func reporting<T: Sendable>(
+        _ failed: (@Sendable (ProviderError) -> Void)?, _ body: () async throws -> T
+    ) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw reported(error, to: failed)
+        }
     }
 
     /// `error`, passed to `failed` first when it is a ``ProviderError``. Not inlined, so that its cast and
@@ -556,7 +556,7 @@ package struct WireClient: Sendable {
             case .connectTimeout:
                 return unreachableError(description, call: call)
             case .deadlineExceeded, .readTimeout, .getConnectionFromPoolTimeout:
-                return timeoutError(call.timeoutSeconds)
+                return timeoutError(call)
             default:
                 break
             }
@@ -596,11 +596,11 @@ package struct WireClient: Sendable {
             provider: provider)
     }
 
-    private func timeoutError(_ seconds: Double) -> ProviderError {
+    private func timeoutError(_ call: WireCall) -> ProviderError {
         ProviderError(
             code: .timeout,
             message:
-                "\(provider) did not answer within \(ErrorClassifier.formatTimeout(seconds)); "
+                "\(provider) did not answer within \(ErrorClassifier.formatTimeout(call.timeoutSeconds)); "
                 + "raise --timeout or retry",
             provider: provider)
     }
@@ -616,6 +616,22 @@ package struct WireClient: Sendable {
             provider: provider)
     }
 
+    /// Runs `body` as one call bounded by the call's timeout: under the engine, its deadline for
+    /// the call (which started when the gate admitted the call, as this one would); outside it, a
+    /// watch of its own that throws `.timeout` when `body` outlasts `call`'s timeout.
+    private func withDeadline<T: Sendable>(
+        _ call: WireCall, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await CallWatch.bounding(
+            timeout: .milliseconds(HTTPProviderSupport.milliseconds(call.timeoutSeconds)), expired: timeoutError(call)
+        ) {
+            do {
+                return try await body()
+            } catch {
+                throw transportError(error, call: call, duringBody: false)
+            }
+        }
+    }
 }
 
 extension ErrorClassifier {

@@ -131,18 +131,6 @@ package final class CallGate: Sendable {
         }
     }
 
-    /// Admits a call at once when nothing can make it wait (no concurrency or rate limit, no pause the
-    /// provider asked for): `true`, and the call is admitted as by ``acquire(tokens:maxPause:)`` (pair
-    /// it with ``release()``); `false` when the caller must ``acquire(tokens:maxPause:)``. Throws
-    /// ``Paused`` as that does. Synchronous, so that a call admitted at once stacks no async frames in its
-    /// task for the gate (a task keeps its frames' slabs for as long as the call is in flight).
-    package func admitsNow(maxPause: Duration = .seconds(1)) throws -> Bool {
-        guard limits.isUnlimited else { return false }
-        let paused = state.withLock { $0.pausedUntil } - clock.now()
-        if paused > maxPause { throw Paused(remaining: paused) }
-        return paused <= .zero
-    }
-
     /// Holds back every call that has not started yet for `wait` (from now): the provider's
     /// rate-limit headers said its budget is spent. Calls in flight are not touched.
     package func pause(for wait: Duration) {

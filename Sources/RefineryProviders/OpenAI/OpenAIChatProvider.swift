@@ -55,59 +55,48 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         self.maxTokens = maxTokens
     }
 
-    /// Starts `request` with a builder of the call in the endpoint's structured mode, read when the call
-    /// is built (once the endpoint's gate admits it, so a call queued behind the first refusal goes out
-    /// in the mode that refusal taught). A refusal of the mode sent steps the endpoint down and starts the
-    /// call again at once (a refusal comes before any text, so nothing was streamed): from the waiting
-    /// task, through ``Pending/again(_:)``, when the refusal is the reply. The endpoint learns from the
-    /// refusal through `learn` while the call still holds its gate slot, so the next queued call is
-    /// already built in the weaker mode. The reply records the mode that produced it.
-    package func start(
-        _ request: ModelRequest, streaming: Bool, onDelta: (@Sendable (String) -> Void)?
-    ) async throws -> PendingReply {
-        let pending = PendingReply()
-        let sent = StructuredModeMemory(structured.current)
-        let (build, learn) = attemptClosures(request, stream: streaming, sent: sent)
-        do {
-            try await send(
-                request, streaming: streaming, onDelta: onDelta, failed: learn, for: pending, building: build
-            ) { [self, watch = CallWatch.current] result in
-                settle(
-                    pending, result, request: request, sent: sent, watch: watch, streaming: streaming, onDelta: onDelta)
-            }
-        } catch let error as ProviderError {
-            try stepDown(after: error, request: request, sent: sent)
-            return try await start(request, streaming: streaming, onDelta: onDelta)
+    package func complete(_ request: ModelRequest) async throws -> ModelReply {
+        try await adapting(request, stream: false) { build, learn in
+            let json = try await client.send(
+                estimatedTokens: client.estimatedTokens(request), failed: learn, building: build)
+            return try HTTPProviderSupport.reply(from: parse(json), request: request, provider: client.provider)
         }
-        return pending
     }
 
-    /// Completes `pending` with `result`: the reply marked with its mode; a refusal of the mode sent, once
-    /// the endpoint stepped down, as the call started again (under `watch`, the call's); any other error
-    /// redacted and advised.
-    @inline(never)
-    private func settle(
-        _ pending: PendingReply, _ result: Result<ModelReply, any Error>, request: ModelRequest,
-        sent: StructuredModeMemory, watch: CallWatch?, streaming: Bool, onDelta: (@Sendable (String) -> Void)?
-    ) {
-        switch result {
-        case .success(let reply):
-            pending.finish(.success(marked(reply, request: request, sent: sent)))
-        case .failure(let error as ProviderError):
+    package func streamedReply(
+        _ request: ModelRequest, onDelta: (@Sendable (String) -> Void)?
+    ) async throws -> ModelReply {
+        try await adapting(request, stream: true) { build, learn in
+            let parts = try await client.stream(
+                estimatedTokens: client.estimatedTokens(request), decoder: makeDecoder(), failed: learn,
+                onDelta: onDelta, building: build)
+            return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
+        }
+    }
+
+    /// Runs `attempt` with a builder of the call in the endpoint's structured mode, read when the
+    /// call is built (again once the endpoint's gate admits it, so a call queued behind the first
+    /// refusal goes out in the mode that refusal taught). A refusal of the mode sent steps the
+    /// endpoint down and runs `attempt` again at once (a refusal comes before any text, so nothing
+    /// was streamed). The endpoint learns from the refusal through `learn` while the call still
+    /// holds its gate slot, so the next queued call is already built in the weaker mode. The reply
+    /// records the mode that produced it.
+    private func adapting(
+        _ request: ModelRequest, stream: Bool,
+        _ attempt: (
+            _ build: @escaping @Sendable () throws -> WireCall, _ learn: @escaping @Sendable (ProviderError) -> Void
+        ) async throws -> ModelReply
+    ) async throws -> ModelReply {
+        // Every call in flight is suspended in here: the building, the learning and the stepping down
+        // are synchronous helpers, never inlined, so that little of them stays in the async frame.
+        let sent = StructuredModeMemory(structured.current)
+        let (build, learn) = attemptClosures(request, stream: stream, sent: sent)
+        while true {
             do {
+                return marked(try await attempt(build, learn), request: request, sent: sent)
+            } catch let error as ProviderError {
                 try stepDown(after: error, request: request, sent: sent)
-                // Started again by whichever task waits, under the call's watch (the gate's wait pauses its
-                // deadline, a stream's idle limit is added to it).
-                pending.again { [self] in
-                    try await CallWatch.$current.withValue(watch) {
-                        try await start(request, streaming: streaming, onDelta: onDelta)
-                    }
-                }
-            } catch {
-                pending.finish(.failure(error))
             }
-        case .failure(let error):
-            pending.finish(.failure(error))
         }
     }
 

@@ -25,8 +25,7 @@ final class CallDeadlines: Sendable {
 
     /// A task can only be cancelled from outside through a handle, and the calls are children of one
     /// task group, which has none per child: `UnsafeCurrentTask` is the handle. It may only be used
-    /// while its task runs. A call's handle is stored between its own `register` (or `attach`) and
-    /// `finish` (or `detach`, before the task that sent the call ends), and
+    /// while its task runs. A call's handle is stored between its own `register` and `finish`, and
     /// the timer's between the start and end of its sleep; handles are only used under the lock while
     /// stored, so their task is alive when cancelled.
     private struct TaskHandle: @unchecked Sendable {
@@ -46,9 +45,7 @@ final class CallDeadlines: Sendable {
 
     private struct Entry {
         var deadline: Duration
-        /// The call's task; `nil` while the call passes from the task that sent it to the one that waits
-        /// for its reply (``detach(_:)``, ``attach(_:)``).
-        var task: TaskHandle?
+        var task: TaskHandle
         /// The longest silence allowed between two pieces of a streamed reply, once the stream started.
         /// Boxed: a `ProviderError` inline would make every entry (thousands in a wide round) several
         /// times larger, though most calls never start a stream.
@@ -103,29 +100,8 @@ final class CallDeadlines: Sendable {
     /// Stops call `id`'s clock while it waits in a provider's queue (see ``CallWatch/queued(_:)``).
     func pause(_ id: Int) {
         state.withLock { state in
-            guard let task = state.entries[id]?.task else { return }
-            state.entries[id] = nil
-            state.paused[id] = task
-        }
-    }
-
-    /// The task of call `id` ends before the call does (its reply is waited for in another task): the
-    /// timer no longer cancels it. A deadline that passes meanwhile is still marked.
-    func detach(_ id: Int) {
-        state.withLock { $0.entries[id]?.task = nil }
-    }
-
-    /// The current task waits for call `id` from now on: the timer cancels it when the call's deadline or
-    /// idle limit passes, at once if one passed while the call had no task.
-    func attach(_ id: Int) {
-        withUnsafeCurrentTask { task in
-            guard let task else { return }
-            let passed = state.withLock { state -> Bool in
-                guard state.entries[id] != nil else { return state.expired[id] != nil }
-                state.entries[id]?.task = TaskHandle(task: task)
-                return false
-            }
-            if passed { task.cancel() }
+            guard let entry = state.entries.removeValue(forKey: id) else { return }
+            state.paused[id] = entry.task
         }
     }
 
@@ -198,7 +174,7 @@ final class CallDeadlines: Sendable {
                         state.expired[id] = .deadline
                     }
                     state.entries[id] = nil
-                    entry.task?.task.cancel()
+                    entry.task.task.cancel()
                 }
             }
         }

@@ -15,9 +15,6 @@ enum AttemptResult: Sendable {
 enum ChildResult: Sendable {
     /// An attempt finished.
     case attempt(CallTicket, AttemptResult, latency: Duration, startedAt: Duration)
-    /// The call's request is out and its reply still to come: the parent waits for it in a task of its
-    /// own (``RunExecutor/finish(_:environment:)``), free of the frames that sent it.
-    case sent(CallInFlight)
     /// A retry's backoff elapsed; the ticket may start again.
     case backoffElapsed(CallTicket)
     /// The run was cancelled while the child ran.

@@ -9,28 +9,24 @@ import RefinerySyntax
 extension RunExecutor {
     /// Makes one attempt. Runs in a child task; touches nothing of the actor.
     ///
-    /// A call whose provider answers while it is started finishes here. One still in flight once its request
-    /// is out ends this task with ``ChildResult/sent(_:)``, and the parent waits for its reply in a new task
-    /// (``finish(_:environment:)``): a task keeps every allocator slab its async frames ever took until it
-    /// ends, so the frames of rendering, resolving and sending (the engine's, the provider's, the gate's) are
-    /// given back while the reply comes, and with thousands of calls in flight they were most of a wide
-    /// round's memory (Benchmarks/README.md, session 9).
+    /// Every call in flight is a child task suspended in here, so the async frames on its path are
+    /// kept small: the synchronous work (rendering, hashing, building results and errors) is in
+    /// helpers that are never inlined. Inlined, their values gave this function a 9.6 KB frame per
+    /// call in flight, most of a wide round's memory and page faults.
     static func perform(_ ticket: CallTicket, environment: CallEnvironment) async -> ChildResult {
+        TaskStack.reserve(bytes: callFrameBytes)
         if ticket.attempt == 1, environment.replays {
             return await replayOrCall(ticket, environment: environment)
         }
         return await call(ticket, environment: environment, startedAt: environment.clock.elapsed())
     }
 
-    /// Waits for the reply of a call in flight, in a task that holds little more than these frames, then
-    /// finishes the attempt as ``perform(_:environment:)`` would have: the call's deadline cancels this task
-    /// from now on, and the ledger records the reply before the parent loop hears of it.
-    static func finish(_ call: CallInFlight, environment: CallEnvironment) async -> ChildResult {
-        environment.deadlines.attach(call.watch)
-        let outcome = await call.reply()
-        return await finish(
-            call.ticket, outcome, watch: call.watch, environment: environment, startedAt: call.startedAt)
-    }
+    /// The async frames a call stacks below ``perform(_:environment:)`` before the provider's own (the
+    /// call's frame, ~1.9 KB, the task-local bindings, the send closure, a provider's first frames) and,
+    /// once the reply is in, the ledger's (~1.7 KB), reserved as one slab of the call's task
+    /// (``TaskStack``). Left to themselves they took five slabs, four of them the 1 KB minimum, for
+    /// every call in flight (heaptrack, Benchmarks/README.md, session 8).
+    static let callFrameBytes = 4 * 1024 + 512
 
     /// Renders `ticket` in place; the result to return instead when its template fails.
     @inline(never)
@@ -77,28 +73,9 @@ extension RunExecutor {
         let watch = deadlines.register(deadline: startedAt + limit)
         // The provider pauses the deadline while the call waits in its own queue, and adds a stream's
         // idle limit, through this watch; it arms no timer of its own.
-        let started = await start(
-            ticket, environment: environment, watch: CallWatch(deadlines: deadlines, id: watch, limit: limit))
-        switch started {
-        case .success(let pending):
-            if let outcome = pending.completed() {
-                return await finish(ticket, outcome, watch: watch, environment: environment, startedAt: startedAt)
-            }
-            // This task ends: until the waiting task takes the watch over, a deadline that passes is marked, and
-            // that task cancelled as soon as it does.
-            deadlines.detach(watch)
-            return .sent(CallInFlight(ticket: ticket, pending: pending, watch: watch, startedAt: startedAt))
-        case .failure(let error):
-            return await finish(ticket, .failure(error), watch: watch, environment: environment, startedAt: startedAt)
+        let outcome = await CallWatch.$current.withValue(CallWatch(deadlines: deadlines, id: watch, limit: limit)) {
+            await send(ticket, environment: environment)
         }
-    }
-
-    /// The attempt's result from the provider's `outcome`, recorded in the ledger when it is a reply.
-    @inline(never)
-    private static func finish(
-        _ ticket: CallTicket, _ outcome: Result<ModelReply, any Error>, watch: Int, environment: CallEnvironment,
-        startedAt: Duration
-    ) async -> ChildResult {
         let result = finished(ticket, outcome, watch: watch, environment: environment, startedAt: startedAt)
         if environment.ledger != nil, case .attempt(_, .replied(let reply, _, _), let latency, _) = result {
             await recordReply(
@@ -141,20 +118,14 @@ extension RunExecutor {
     /// Marks a reply that came after the call's deadline (its watch was already finished).
     private struct DeadlinePassed: Error {}
 
-    /// The call started by its provider, with the call's watch and context bound for the provider (the
-    /// gate's wait pauses the deadline through the watch, a stream's idle limit is added through it; test
-    /// doubles script by the context). A provider with a transport of its own returns once the request is
-    /// sent (``ModelProvider/start(_:)``).
+    /// The provider's reply or error, with the call's context bound for the provider.
     @inline(never)
-    private static func start(
-        _ ticket: CallTicket, environment: CallEnvironment, watch: CallWatch
-    ) async -> Result<PendingReply, any Error> {
+    private static func send(_ ticket: CallTicket, environment: CallEnvironment) async -> Result<ModelReply, any Error>
+    {
         do {
             let provider = try environment.resolver.provider(for: ticket.request.model)
             return .success(
-                try await CallWatch.$current.withValue(watch) {
-                    try await CallTicket.$bound.withValue(ticket) { try await provider.start(ticket.request) }
-                })
+                try await CallTicket.$bound.withValue(ticket) { try await provider.reply(to: ticket.request) })
         } catch {
             return .failure(error)
         }
@@ -459,32 +430,6 @@ extension RunExecutor {
             environment.logger.warning(
                 "Could not record a call in the run ledger; resume may repeat it.",
                 metadata: ["node": "\(ticket.node.id)", "error": "\(error)"])
-        }
-    }
-}
-
-/// A call whose request is out, between the task that sent it and the one that waits for its reply.
-final class CallInFlight: Sendable {
-    let ticket: CallTicket
-    let pending: PendingReply
-    /// The call's deadline watch (``CallDeadlines``).
-    let watch: Int
-    let startedAt: Duration
-
-    init(ticket: CallTicket, pending: PendingReply, watch: Int, startedAt: Duration) {
-        self.ticket = ticket
-        self.pending = pending
-        self.watch = watch
-        self.startedAt = startedAt
-    }
-
-    /// The provider's reply or error, once the call has completed.
-    @inline(never)
-    func reply() async -> Result<ModelReply, any Error> {
-        do {
-            return .success(try await pending.value())
-        } catch {
-            return .failure(error)
         }
     }
 }

@@ -213,12 +213,6 @@ actor RunExecutor {
                     continue
                 }
                 guard let child = await group.next() else { continue }
-                if case .sent(let call) = child {
-                    group.addTask(priority: environment.callPriority) {
-                        await RunExecutor.finish(call, environment: environment)
-                    }
-                    continue
-                }
                 await handle(child)
             }
         }
@@ -381,8 +375,7 @@ actor RunExecutor {
 
     private func handle(_ child: ChildResult) async {
         switch child {
-        case .deadlineTimerStopped, .sent:
-            // `.sent` is taken by the drive's loop, which owns the task group its waiting task joins.
+        case .deadlineTimerStopped:
             break
         case .backoffElapsed(let ticket):
             backoffsRunning -= 1

@@ -206,15 +206,6 @@ public protocol ModelProvider: Sendable {
     /// stream here, in the caller's task, instead of through an `AsyncThrowingStream` fed by a second
     /// task (with thousands of calls in flight, each task's memory adds up).
     func reply(to request: ModelRequest) async throws -> ModelReply
-
-    /// Starts one call: what the engine calls, then waits for the returned reply with
-    /// ``Pending/value()`` (its task cancelled when the call's deadline passes or the run stops). The
-    /// default implementation is the whole ``reply(to:)``, returned finished. A provider with a
-    /// transport of its own sends here (after any wait in its own queue) and completes the reply from
-    /// the transport: a call in flight is then that small object, not the suspended async frames of
-    /// the code that sent it (with thousands of calls in flight, those frames were most of a wide
-    /// round's memory).
-    func start(_ request: ModelRequest) async throws -> PendingReply
 }
 
 extension ModelProvider {
@@ -233,11 +224,6 @@ extension ModelProvider {
         throw ProviderError(
             code: .truncated, message: "the reply stream ended before the reply was complete; retry",
             provider: request.model.provider)
-    }
-
-    /// The whole reply of ``reply(to:)``, returned finished.
-    public func start(_ request: ModelRequest) async throws -> PendingReply {
-        PendingReply(try await reply(to: request))
     }
 
     /// Wraps ``complete(_:)`` as a one-event stream.

@@ -137,34 +137,6 @@ import Testing
         }
     }
 
-    /// `start` returns once the request is sent, before its reply: the call in flight is its pending
-    /// reply, which the exchange completes when the server answers (whole or streamed); cancelling the
-    /// task that waits for another call cancels its request (`.cancelled`, its connection closed).
-    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
-    func aStartedCallIsPendingUntilItsReplyCompletesIt(stream: Bool) async throws {
-        let held = Mutex<[any Channel]>([])
-        try await RawServer.run(answer: { _, channel in held.withLock { $0.append(channel) } }) { server in
-            try await Self.withProvider(server.baseURL, stream: stream) { provider in
-                let request = RegistryHarness.request("openai", "gpt-4o", timeout: 30)
-                let pending = try await provider.start(request)
-                while held.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(5)) }
-                let answer = RawServer.completion("Hello", stream: stream)
-                answer(server, try #require(held.withLock { $0.first }))
-                #expect(try await pending.value().text == "Hello")
-
-                let second = try await provider.start(request)
-                while held.withLock({ $0.count < 2 }) { try await Task.sleep(for: .milliseconds(5)) }
-                let waiter = Task { await providerError { _ = try await second.value() } }
-                waiter.cancel()
-                let error = await waiter.value
-                #expect(error?.code == .cancelled, "\(String(describing: error))")
-                #expect(
-                    try await server.waitForClosed(1, within: .seconds(5)),
-                    "the cancelled call's connection stayed open")
-            }
-        }
-    }
-
     /// Many calls, each cancelled at a random moment around its reply's delay (before the request,
     /// while waiting, while the reply's body ends, after it): every call ends, once, with the reply
     /// or `.cancelled`, and nothing hangs. A second resume of the exchange's continuation would crash
