@@ -18,8 +18,8 @@ struct RunCommand: AsyncParsableCommand {
             refinery run ./team.yaml - -f src/main.rs < q.txt  (stdin and a file)
             """)
 
-    /// The bare form's workflow: the built-in consensus, never a `consensus.yaml` of a search folder.
-    static let defaultWorkflow = WorkflowLibrary.builtinPrefix + "consensus"
+    /// The bare form's workflow (``WorkflowLibrary/defaultWorkflow``).
+    static let defaultWorkflow = WorkflowLibrary.defaultWorkflow
 
     @Argument(help: "[NAME|PATH] [PROMPT|-]: the workflow (default consensus) and the prompt (`-` reads stdin).")
     var arguments: [String] = []

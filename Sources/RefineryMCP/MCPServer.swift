@@ -155,7 +155,7 @@ public struct RefineryMCPServer: Sendable {
             try Data(yaml.utf8).write(to: file)
             return (file.path, { try? FileManager.default.removeItem(at: folder) })
         }
-        let name = try arguments.string("workflow") ?? "consensus"
+        let name = try arguments.string("workflow") ?? WorkflowLibrary.defaultWorkflow
         try safety.checkTarget(name)
         return (name, {})
     }

@@ -45,7 +45,7 @@ enum MCPTools {
 
     private static let workflowArguments: [String: Value] = [
         "workflow": string(
-            "The workflow to run: a name from list_workflows (default `consensus`: every model answers, they "
+            "The workflow to run: a name from list_workflows (default the built-in `consensus`: every model answers, they "
                 + "score each other anonymously, and the best-scored answer wins), or NAME@REV for a git revision of it."
         ),
         "workflow_yaml": string(

@@ -81,6 +81,10 @@ public struct WorkflowLibrary: Sendable {
     /// `builtin:NAME` names a built-in workflow whatever the search folders hold (also its display name).
     public static let builtinPrefix = "builtin:"
 
+    /// The workflow a run gets when it names none (the bare command line, an MCP `run_workflow` without
+    /// `workflow`): the built-in consensus, never a `consensus.yaml` of a search folder.
+    public static let defaultWorkflow = builtinPrefix + "consensus"
+
     /// Whether `name` is a valid workflow name: `[a-z0-9][a-z0-9_-]*`.
     public static func isValidName(_ name: String) -> Bool {
         WorkflowCompiler.isValidWorkflowName(name)

@@ -108,6 +108,53 @@ extension CLIEndToEnd {
             #expect(runs.contains("\"cancelled\"") && !runs.contains("\"running\""), "\(runs)")
         }
 
+        /// `run_workflow` without `workflow`, from a folder whose `workflows/consensus.yaml` is broken.
+        static let withoutWorkflow = #"""
+            import anyio, json, os, sys
+            from mcp import ClientSession, StdioServerParameters
+            from mcp.client.stdio import stdio_client
+
+            binary, store, models = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+
+            async def main():
+                params = StdioServerParameters(
+                    command=binary, args=["mcp", "--store", store], env=dict(os.environ), cwd=os.getcwd())
+                async with stdio_client(params) as (read, write):
+                    async with ClientSession(read, write) as session:
+                        await session.initialize()
+                        result = await session.call_tool("run_workflow", {"prompt": "What is 2+2?", "models": models})
+                        error = bool(getattr(result, "is_error", None) or getattr(result, "isError", None))
+                        text = "".join(getattr(c, "text", "") for c in result.content)
+                        try:
+                            workflow = json.loads(text).get("workflow", {})
+                        except ValueError:
+                            workflow = {}
+                        print(json.dumps({"error": error, "text": text[:500], "workflow": workflow}))
+            anyio.run(main)
+            """#
+
+        /// A run that names no workflow is the built-in consensus, as on the command line: a project's
+        /// `consensus.yaml` shadows the name for `run_workflow {"workflow": "consensus"}`, not the default.
+        @Test(
+            .enabled(if: MCPServerCLITests.clientAvailable, "python3 lacks the MCP SDK (`pip install mcp`)"),
+            .timeLimit(.minutes(1)))
+        func aRunWithoutAWorkflowIsTheBuiltinConsensus() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("workflows/consensus.yaml", Data("name: consensus\nstages: [unclosed\n".utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
+                let (_, out) = try await MCPServerCLITests.runClient(
+                    Self.withoutWorkflow, binary: binary, sandbox: sandbox, baseURL: server.baseURL,
+                    directory: sandbox.root)
+                #expect(out["error"] as? Bool == false, "\(out)")
+                let workflow = try #require(out["workflow"] as? [String: Any], "\(out)")
+                #expect(workflow["name"] as? String == "consensus", "\(out)")
+                #expect(workflow["path"] as? String == "builtin:consensus", "\(out)")
+            }
+        }
+
         /// Runs the client `script` against a fake OpenAI that answers in 400 ms (so a run is in flight when
         /// it leaves); its output, and the ledger's runs (`runs list --output-format json`) after it.
         static func runWhileARunIsInFlight(_ script: String) async throws -> (out: [String: Any], runs: String) {
