@@ -9,7 +9,6 @@ public import Refinery
 import RefineryCompiler
 import RefineryRuntime
 import RefineryStore
-import Synchronization
 
 /// The MCP server over a ``RunService``.
 public struct RefineryMCPServer: Sendable {
@@ -39,33 +38,15 @@ public struct RefineryMCPServer: Sendable {
             capabilities: .init(
                 resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
         await register(on: server)
-        let signals = Self.stopOnSignals(server)
+        // SIGTERM, SIGINT and SIGHUP (an agent stopping its servers) end the server as a closed stdin does:
+        // the runs in flight are cancelled and recorded so before the process exits, where the default action
+        // killed it with them marked `running`. A second signal exits at once.
+        let signals = await StopSignals.listen { _ in Task { await server.stop() } }
         defer { for source in signals { source.cancel() } }
         try await server.start(transport: StdioTransport())
         await server.waitUntilCompleted()
         // stdin closed or a signal: a run still going is cancelled and recorded so before the process exits.
         await inFlight.cancelAll()
-    }
-
-    /// SIGTERM, SIGINT and SIGHUP (an agent stopping its servers) end the server as a closed stdin does:
-    /// the runs in flight are cancelled and recorded so before the process exits, where the default action
-    /// killed it with them marked `running`. A second signal exits at once.
-    private static func stopOnSignals(_ server: Server) -> [any DispatchSourceSignal] {
-        let seen = Mutex(false)
-        return [SIGTERM, SIGINT, SIGHUP].map { number in
-            signal(number, SIG_IGN)  // the dispatch source still sees it; the default action never runs
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { @Sendable in
-                let again = seen.withLock { seen in
-                    defer { seen = true }
-                    return seen
-                }
-                if again { exit(1) }
-                Task { await server.stop() }
-            }
-            source.resume()
-            return source
-        }
     }
 
     func register(on server: Server) async {
