@@ -61,6 +61,9 @@ package enum FrontCode {
     /// A `vote` stage's `extract` that cannot be used: a regular expression that does not compile, an empty
     /// JSON path.
     package static let invalidExtraction = "E311"
+    /// A stage that works on the members' answers (`evaluate`, `refine`, `synthesize`, `verify`, `vote`) with no
+    /// `propose` before it: it would have nothing to work on, make no call, and the run would end without an answer.
+    package static let nothingToWorkOn = "E312"
 
     // Iterations and convergence.
     /// `iterations.min` is greater than `iterations.max`.
@@ -140,6 +143,7 @@ package enum FrontCode {
         confidenceWithoutSynthesis,
         agreementWithoutVote,
         invalidExtraction,
+        nothingToWorkOn,
         minAboveMax,
         thresholdRange,
         strategyOption,

@@ -9,6 +9,16 @@ struct StageSummary {
     var hasEvaluate = false
     var hasVote = false
     var isEmpty = true
+    /// Whether a `propose` stage has been read so far (stages are read in chain order).
+    var hasPropose = false
+    /// Whether the `repeat` block being read has a `propose` anywhere: from round 2 its stages see the answers of
+    /// the round before, wherever the `propose` stands in the block.
+    var repeatProposes = false
+    /// Stages that work on answers read before any `propose` could feed them, reported once the whole chain is
+    /// read (not when a stage could not be read: a misspelt `propse` is the problem then).
+    var unfed: [(stage: String, node: YAMLNode, origin: Origin)] = []
+    /// Whether a stage of the chain could not be read (unknown or malformed).
+    var hasUnreadStage = false
     /// The first `close` stage, with the file it is in.
     var firstClose: (node: YAMLNode, origin: Origin)?
 }

@@ -18,6 +18,14 @@ enum StageName: String, CaseIterable {
         case .synthesize, .close, .repeat: []
         }
     }
+
+    /// Whether the stage works on the members' current answers, so that it needs a `propose` before it.
+    var consumesAnswers: Bool {
+        switch self {
+        case .evaluate, .refine, .synthesize, .verify, .vote: true
+        case .propose, .close, .repeat: false
+        }
+    }
 }
 
 extension WorkflowBuilder {
@@ -40,10 +48,21 @@ extension WorkflowBuilder {
             return []
         }
         var firstRepeat: YAMLNode?
-        return items.compactMap { item in
+        let stages = items.compactMap { item in
             readStage(
                 item, reader: reader, context: context, inRepeat: false, firstRepeat: &firstRepeat, summary: &summary)
         }
+        if !summary.hasUnreadStage {
+            for unfed in summary.unfed {
+                NodeReader(origin: unfed.origin, sink: sink).error(
+                    FrontCode.nothingToWorkOn,
+                    "`\(unfed.stage)` works on the members' answers, but no `propose` stage comes before it",
+                    at: unfed.node,
+                    hint: "put `propose` before it (e.g. `stages: [propose, \(unfed.stage)]`): without answers it "
+                        + "makes no call and the run ends with no answer")
+            }
+        }
+        return stages
     }
 
     /// Most stages in `stages:` or in a `repeat:` block: a chain longer than this is a mistake,
@@ -76,6 +95,7 @@ extension WorkflowBuilder {
                 FrontCode.malformedStage, "the options of `\(first)` are not indented under it", at: pairs[1].key,
                 hint: "indent `\(pairs[1].key.scalar?.value ?? "")` two more spaces than `\(first)`, "
                     + "or write `- \(first): { ... }`")
+            summary.hasUnreadStage = true
             return nil
         } else {
             reader.error(
@@ -84,10 +104,12 @@ extension WorkflowBuilder {
                     ? "a stage must be a name or a one-key mapping, found a \(node.kindName)"
                     : "a stage mapping must have exactly one key (the stage name), found \(node.mapping?.count ?? 0)",
                 at: node, hint: "write `- refine` or `- evaluate: { mode: batched }`; check the indentation of options")
+            summary.hasUnreadStage = true
             return nil
         }
         guard let word = keyNode.scalar?.value, !keyNode.isNull else {
             reader.typeError(keyNode, expected: "a stage name", in: "a stage")
+            summary.hasUnreadStage = true
             return nil
         }
         guard let name = StageName(rawValue: word) else {
@@ -96,6 +118,7 @@ extension WorkflowBuilder {
                 FrontCode.unknownStage, "unknown stage `\(word)`", at: keyNode,
                 hint: Suggestions.didYouMean(word, in: names)
                     ?? "stages are: " + names.map { "`\($0)`" }.joined(separator: ", "))
+            summary.hasUnreadStage = true
             return nil
         }
         summary.isEmpty = false
@@ -125,8 +148,12 @@ extension WorkflowBuilder {
         common.params = value("params").map { reader.params($0, "`params`") } ?? ModelParams()
         common.timeoutSeconds = value("timeout").flatMap { reader.duration($0, "`timeout`") }
 
+        if name.consumesAnswers, !summary.hasPropose, !(inRepeat && summary.repeatProposes) {
+            summary.unfed.append((word, keyNode, reader.origin))
+        }
         switch name {
         case .propose:
+            summary.hasPropose = true
             let contextValue = value("context").flatMap {
                 reader.choice($0, "propose context", as: ProposeStage.Context.self)
             }
@@ -221,6 +248,10 @@ extension WorkflowBuilder {
             tooManyStages(items.count, body ?? keyNode, reader: reader)
             return nil
         }
+        summary.repeatProposes = items.contains {
+            ($0.scalar?.value ?? $0.mapping?.first?.key.scalar?.value) == "propose"
+        }
+        defer { summary.repeatProposes = false }
         var nestedFirst = firstRepeat
         let stages = items.compactMap { item in
             readStage(

@@ -18,7 +18,7 @@ import Testing
                 models: [claude, codex]
                 arbiter: claude
                 stages:
-                  - \(stage): { prompt: \(prompt) }
+                \(stage == "propose" ? "" : "  - propose\n")  - \(stage): { prompt: \(prompt) }
 
                 """,
             displayName: "flows/w.yaml", path: "/work/flows/w.yaml")
@@ -73,7 +73,7 @@ import Testing
 
     @Test func inlineTemplatesAreLocatedAtTheirValue() {
         let result = compile(stage: "refine", prompt: #"{ system: "S {{prompt}}", user: "U {{answer}}" }"#)
-        #expect(located(result) == ["E508 flows/w.yaml:6:55"])
+        #expect(located(result) == ["E508 flows/w.yaml:7:55"])
     }
 
     @Test func userVariablesAreTextInEveryTemplate() {
