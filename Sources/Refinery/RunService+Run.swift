@@ -105,6 +105,12 @@ extension RunService {
                 throw InputError(code: .credentials, message: problems.map(\.description).joined(separator: "\n"))
             }
             for warning in warnings { warn(warning, logger: logger) }
+            let catalog = try self.catalog()
+            for workflow in workflows {
+                if let warning = Self.unpricedBudgetWarning(of: workflow, catalog: catalog) {
+                    warn(warning, logger: logger)
+                }
+            }
             return try await body(registry, registry, logger)
         }
     }
@@ -218,6 +224,21 @@ extension RunService {
             }
         }
         return (registry.checkCredentials(for: unusable), warnings)
+    }
+
+    /// A budget cannot stop calls it cannot price: a model the catalog has no price for costs $0 to it. Said
+    /// before the first call, so that a budget the run cannot keep is not trusted in silence.
+    static func unpricedBudgetWarning(of workflow: Workflow, catalog: ModelCatalog) -> String? {
+        guard let budget = workflow.limits.budgetUSD else { return nil }
+        var models = workflow.members.flatMap { [$0.model] + $0.fallback }
+        if let arbiter = workflow.arbiter { models += [arbiter.model] + arbiter.fallback }
+        var seen = Set<String>()
+        let unpriced = models.filter { catalog.pricing(for: $0) == nil && seen.insert($0.description).inserted }
+            .map(\.description)
+        guard !unpriced.isEmpty else { return nil }
+        return "the budget of $\(DollarText.plain(budget)) counts calls to \(unpriced.joined(separator: ", ")) as $0: "
+            + "the catalog has no price for \(unpriced.count == 1 ? "it" : "them"), so the budget cannot stop them; "
+            + "price them in $XDG_CONFIG_HOME/refinery/catalog.yaml (`refinery models` lists the prices)"
     }
 
     static func sha256(_ text: String) -> String {

@@ -35,6 +35,30 @@ extension CLIEndToEnd {
             #expect(valid.stdout == "mine.yaml: ok\n")
         }
 
+        /// A budget counts an unpriced model's calls as $0, so it cannot stop them: the run says so on stderr
+        /// before the first call instead of letting the user trust a cap that cannot hold.
+        @Test func aBudgetOverUnpricedModelsIsNotTrustedInSilence() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
+                let (_, sandbox, environment) = try setUp(baseURL: server.baseURL)
+                defer { sandbox.cleanup() }
+                let capped = try await binary.run(
+                    ["Explain CRDTs", "--models", "local/my-model:2", "--budget", "0.01", "--quiet"],
+                    environment: environment, directory: sandbox.root)
+                #expect(capped.exitCode == 0, "\(capped.stderr)")
+                #expect(
+                    capped.stderr.contains(
+                        "warning: the budget of $0.01 counts calls to local/my-model as $0: the catalog has no price "
+                            + "for it, so the budget cannot stop them"), "\(capped.stderr)")
+                let uncapped = try await binary.run(
+                    ["Explain CRDTs", "--models", "local/my-model:2", "--quiet"], environment: environment,
+                    directory: sandbox.root)
+                #expect(uncapped.exitCode == 0, "\(uncapped.stderr)")
+                #expect(!uncapped.stderr.contains("warning"), "\(uncapped.stderr)")
+            }
+        }
+
         @Test func theUnknownModelHintListsTheDeclaredEndpoints() async throws {
             let (binary, sandbox, environment) = try setUp()
             defer { sandbox.cleanup() }
