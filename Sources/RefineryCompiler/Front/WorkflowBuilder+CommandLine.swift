@@ -89,10 +89,22 @@ extension WorkflowBuilder {
     /// `--var` names: plain identifiers, as Mustache reads them.
     func checkVariables() {
         let reader = NodeReader(origin: Self.origin(flag: "--var"), sink: sink)
-        for name in compiler.overrides.variables.keys.sorted() where !Self.isIdentifier(name) {
-            reader.error(
-                FrontCode.invalidValue, "`\(name)` is not a template variable name", at: Self.flagText(name),
-                hint: "variable names are letters, digits and `_`, starting with a letter")
+        for name in compiler.overrides.variables.keys.sorted() {
+            if !Self.isIdentifier(name) {
+                reader.error(
+                    FrontCode.invalidValue, "`\(name)` is not a template variable name", at: Self.flagText(name),
+                    hint: "variable names are letters, digits and `_`, starting with a letter")
+            } else if let stage = PromptVariables.stages.first(where: {
+                PromptVariables.variables(forStage: $0)[name] != nil
+            }) {
+                // The stage's own value wins in its templates: the flag would be dropped without a word.
+                reader.error(
+                    FrontCode.invalidValue,
+                    "`\(name)` is a variable the `\(stage)` stage provides, so `--var` cannot set it",
+                    at: Self.flagText(name),
+                    hint: "give your variable another name (e.g. `--var my_\(name)=...`) and use that name in the "
+                        + "template")
+            }
         }
     }
 

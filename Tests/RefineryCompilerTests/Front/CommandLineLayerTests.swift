@@ -121,6 +121,17 @@ import Testing
         #expect(located(result) == ["E106 <command line>: --var"])
     }
 
+    /// A stage's own value wins in its templates, so `--var prompt=...` used to be dropped without a word.
+    @Test(arguments: ["prompt", "own_answer", "rubric", "draft", "has_peers"])
+    func aVariableAStageProvidesCannotBeSetByFlag(name: String) throws {
+        let result = compile(WorkflowOverrides(variables: [name: "x"]))
+        #expect(located(result) == ["E106 <command line>: --var"])
+        let message = try #require(result.errors.first?.message)
+        #expect(message.hasPrefix("`\(name)` is a variable the `"), "\(message)")
+        #expect(message.hasSuffix("stage provides, so `--var` cannot set it"))
+        #expect(compile(WorkflowOverrides(variables: ["my_\(name)": "x"])).errors == [])
+    }
+
     @Test func theRenderedHeaderNamesTheFlag() throws {
         let diagnostic = try #require(compile(WorkflowOverrides(maxRounds: 2000)).errors.first)
         #expect(diagnostic.description.hasPrefix("<command line>: --max-rounds: error: `iterations.max` must be"))
