@@ -114,6 +114,9 @@ package enum FrontCode {
     package static let closeOptionsIgnored = "W703"
     /// An `evaluate` stage by members with fewer than two members: nobody has a peer to score.
     package static let evaluateWithoutPeers = "W704"
+    /// A flag the workflow has no use for: `--arbiter` where no stage is performed by the arbiter, the round
+    /// flags and `--threshold` where there is no `repeat` block.
+    package static let flagWithoutEffect = "W705"
 
     /// Every code, for documentation checks.
     package static let all: [String] = [
@@ -165,5 +168,6 @@ package enum FrontCode {
         winnerWithoutEvaluate,
         closeOptionsIgnored,
         evaluateWithoutPeers,
+        flagWithoutEffect,
     ]
 }

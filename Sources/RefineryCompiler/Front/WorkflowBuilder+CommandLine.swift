@@ -86,6 +86,34 @@ extension WorkflowBuilder {
         return arbiter
     }
 
+    /// Flags the chain has no use for are said to have no effect, rather than accepted in silence: `--arbiter`
+    /// where no stage is performed by the arbiter, `--min-rounds`, `--max-rounds` and `--threshold` where there is
+    /// no `repeat` block (the chain runs once).
+    func checkFlagsHaveEffect(_ stages: [Stage]) {
+        let overrides = compiler.overrides
+        let flat = stages.flatMap { stage -> [Stage] in
+            if case .repeat(let inner) = stage { return inner }
+            return [stage]
+        }
+        if overrides.arbiter != nil, !flat.contains(where: { $0.common?.by == .arbiter }) {
+            NodeReader(origin: Self.origin(flag: "--arbiter"), sink: sink).warning(
+                FrontCode.flagWithoutEffect,
+                "`--arbiter` has no effect: no stage of this workflow is performed by the arbiter",
+                at: Self.flagText(""), hint: "drop the flag, or use a workflow with `synthesize` or `verify`")
+        }
+        guard !stages.contains(where: { if case .repeat = $0 { true } else { false } }) else { return }
+        let roundFlags = [
+            ("--min-rounds", overrides.minRounds != nil), ("--max-rounds", overrides.maxRounds != nil),
+            ("--threshold", overrides.threshold != nil),
+        ]
+        for (flag, given) in roundFlags where given {
+            NodeReader(origin: Self.origin(flag: flag), sink: sink).warning(
+                FrontCode.flagWithoutEffect,
+                "`\(flag)` has no effect: this workflow has no `repeat` block, so it runs once",
+                at: Self.flagText(""), hint: "drop the flag")
+        }
+    }
+
     /// `--var` names: plain identifiers, as Mustache reads them.
     func checkVariables() {
         let reader = NodeReader(origin: Self.origin(flag: "--var"), sink: sink)

@@ -75,6 +75,7 @@ struct WorkflowBuilder {
                 hasArbiter: field("arbiter") != nil || overrides.arbiter != nil,
                 closeMatters: convergence.strategy != .none)
             stages = readStages(stagesField, context: context, summary: &summary)
+            checkFlagsHaveEffect(stages)
         } else if required("stages") {
             rootReader.error(
                 FrontCode.missingKey, "the workflow has no `stages:`", at: start,

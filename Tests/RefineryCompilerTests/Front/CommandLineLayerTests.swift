@@ -132,6 +132,27 @@ import Testing
         #expect(compile(WorkflowOverrides(variables: ["my_\(name)": "x"])).errors == [])
     }
 
+    /// A flag the workflow has no use for was accepted without a word: `--arbiter` on a chain no arbiter
+    /// performs, `--max-rounds` or `--threshold` on one with no `repeat` block.
+    @Test func aFlagWithoutEffectIsAWarningAtTheFlag() {
+        let noArbiterStage = compile(WorkflowOverrides(arbiter: "gemini"))
+        #expect(noArbiterStage.errors == [])
+        #expect(noArbiterStage.warnings.map { "\($0.code) \($0.file ?? "-")" } == ["W705 <command line>: --arbiter"])
+        let singlePass = "refinery: 1\nname: n\nmodels: [claude, codex]\nstages: [propose, vote]\n"
+        let rounds = compile(WorkflowOverrides(threshold: 9, maxRounds: 3), yaml: singlePass)
+        #expect(rounds.errors == [])
+        #expect(
+            rounds.warnings.map { "\($0.code) \($0.file ?? "-")" } == [
+                "W705 <command line>: --max-rounds", "W705 <command line>: --threshold",
+            ])
+        #expect(rounds.warnings.first?.message == "`--max-rounds` has no effect: this workflow has no `repeat` block, so it runs once")
+        let used = compile(
+            WorkflowOverrides(arbiter: "gemini", maxRounds: 3),
+            yaml: "refinery: 1\nname: n\nmodels: [claude]\narbiter: codex\nstages: [{repeat: [propose, synthesize, close]}]\n"
+                + "convergence: { strategy: confidence }\n")
+        #expect(used.diagnostics.filter { $0.code == "W705" } == [], "\(used.diagnostics)")
+    }
+
     @Test func theRenderedHeaderNamesTheFlag() throws {
         let diagnostic = try #require(compile(WorkflowOverrides(maxRounds: 2000)).errors.first)
         #expect(diagnostic.description.hasPrefix("<command line>: --max-rounds: error: `iterations.max` must be"))
