@@ -88,7 +88,12 @@ extension WorkflowBuilder {
         }
         var baseID = model
         if let nameNode = value("name"), let name = reader.string(nameNode, "`name`") {
-            if isValidMemberName(name) {
+            if ["arbiter", "members"].contains(name) {
+                // `by: members` / `by: arbiter` and the outputs' `member_id: arbiter` already mean something else.
+                reader.error(
+                    FrontCode.invalidMemberName, "`\(name)` is reserved and cannot be a member name", at: nameNode,
+                    hint: "`by: \(name)` and the outputs' `member_id` use it; choose another name, e.g. `\(name)-1`")
+            } else if isValidMemberName(name) {
                 baseID = name
             } else {
                 reader.error(
