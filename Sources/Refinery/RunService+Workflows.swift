@@ -76,13 +76,31 @@ extension RunService {
     @discardableResult
     public func save(_ config: SavedConfig, in folder: String? = nil, replace: Bool = false) throws -> URL {
         let loader = try loader()
-        return try savedConfigs(in: folder).save(config, replace: replace) { yaml, file in
+        let configs = savedConfigs(in: folder)
+        let previous = FileManager.default.contents(atPath: configs.url(for: config.name).path)
+        let file = try configs.save(config, replace: replace) { yaml, file in
             let result = loader.library.compiler(catalog: loader.catalog).compile(
                 WorkflowSource(displayName: file.path, text: yaml, path: file.path))
             guard !result.hasErrors else {
                 throw WorkflowDiagnosticsError(diagnostics: result.diagnostics, sources: [file.path: yaml])
             }
         }
+        // Once written, the config shadows its name, so a base of that name is now the file itself
+        // (`save consensus --extends consensus` extends itself). Compiled as `run NAME` will find it; a failure
+        // undoes the write.
+        guard let located = try? loader.library.locate(name: config.name),
+            located.path.map({ URL(fileURLWithPath: $0).resolvingSymlinksInPath().path })
+                == file.resolvingSymlinksInPath().path
+        else { return file }
+        let result = loader.library.compiler(catalog: loader.catalog).compile(located.source)
+        guard result.hasErrors else { return file }
+        if let previous {
+            try? previous.write(to: file, options: .atomic)
+        } else {
+            try? FileManager.default.removeItem(at: file)
+        }
+        throw WorkflowDiagnosticsError(
+            diagnostics: result.diagnostics, sources: [located.displayName: config.yaml, file.path: config.yaml])
     }
 
     /// `refinery list`: every workflow visible by name.

@@ -62,7 +62,8 @@ extension WorkflowBuilder {
             let cycle = (seen + [name]).joined(separator: " → ")
             reader.error(
                 FrontCode.extendsCycle, "`extends` forms a cycle: \(cycle)", at: node,
-                hint: "remove `extends:` from one of these workflows")
+                hint: "remove `extends:` from one of these workflows; a config named like a built-in extends it as "
+                    + "`extends: builtin:NAME`")
             return nil
         }
         guard seen.count < Self.maxExtendsDepth else {

@@ -194,6 +194,8 @@ public struct WorkflowLibrary: Sendable {
     /// Finds a workflow by name only (for `show`, `remove`, `save` and `extends:`): a path is
     /// refused with `invalidName` rather than read.
     public func locate(name: String) throws(WorkflowLibraryError) -> LocatedWorkflow {
+        // `extends: builtin:consensus` reaches the built-in even where a saved `consensus` shadows it.
+        if name.hasPrefix(Self.builtinPrefix) { return try locate(name) }
         guard Self.isValidName(name) else {
             throw invalidName(name, why: Self.isPath(name) ? "a name cannot be a path" : Self.nameRule)
         }

@@ -83,6 +83,32 @@ extension CLIEndToEnd {
             let file = sandbox.root.appendingPathComponent("config/refinery/workflows/broken.yaml")
             #expect(!FileManager.default.fileExists(atPath: file.path))
         }
+
+        /// A config named like its base shadows that name once written, so `save consensus --extends consensus`
+        /// used to write a file that extends itself (every `run consensus` then failed with E501). It is refused,
+        /// nothing is left behind, and `--extends builtin:consensus` reaches the built-in it shadows.
+        @Test func aConfigThatWouldExtendItselfIsRefusedAndBuiltinNamesTheBase() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let environment = RefineryBinary.environment(home: sandbox.root)
+            let file = sandbox.root.appendingPathComponent("config/refinery/workflows/consensus.yaml")
+            let itself = try await binary.run(
+                ["save", "consensus", "--model", "claude:2", "--extends", "consensus"], environment: environment,
+                directory: sandbox.root)
+            #expect(itself.exitCode == 4, "\(itself.stdout)")
+            #expect(itself.stderr.contains("[E501]"), "\(itself.stderr)")
+            #expect(itself.stderr.contains("builtin:NAME"), "\(itself.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: file.path))
+            let builtin = try await binary.run(
+                ["save", "consensus", "--model", "claude:2", "--extends", "builtin:consensus"],
+                environment: environment, directory: sandbox.root)
+            #expect(builtin.exitCode == 0, "\(builtin.stderr)")
+            let shown = try await binary.run(["show", "consensus"], environment: environment, directory: sandbox.root)
+            #expect(shown.exitCode == 0, "\(shown.stderr)")
+            #expect(shown.stdout.contains("extends:     builtin:consensus"), "\(shown.stdout)")
+            #expect(shown.stdout.contains("claude#2"), "\(shown.stdout)")
+        }
     }
 
     @Suite struct RunsCLITests {
