@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Foundation
+import Refinery
 
 struct OutputOptions: ParsableArguments {
     @Option(help: "text, json, markdown or jsonl (engine events, one per line, result last).")
@@ -27,6 +28,25 @@ struct OutputOptions: ParsableArguments {
     func validate() throws {
         guard let output else { return }
         if let problem = Self.unwritable(output) { throw ValidationError("--output \(output): \(problem)") }
+    }
+
+    /// `--output` onto the run store (or its `-wal`, `-shm`, `-checked` companions) would replace the ledger,
+    /// every recorded run with it, by the result of this one: refused before the run (exit 4).
+    func checkNotStore(_ service: RunService) throws {
+        guard let output else { return }
+        let store = service.resolvedStorePath
+        let base = URL(fileURLWithPath: service.workingDirectory.path)
+        func real(_ path: String) -> String {
+            URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL.resolvingSymlinksInPath().path
+        }
+        let target = real(output)
+        guard ["", "-wal", "-shm", "-checked", "-journal"].contains(where: { real(store + $0) == target }) else {
+            return
+        }
+        throw InputError(
+            code: .invalidOption,
+            message: "--output \(output) is the run store (\(store)); writing the result there would destroy every "
+                + "recorded run. Give another file.")
     }
 
     /// Why `path` cannot be written as a file, or `nil` when it can.

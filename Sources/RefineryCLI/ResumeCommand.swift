@@ -17,6 +17,7 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         try await withExitCode {
             let service = storeOptions.runService()
+            try outputOptions.checkNotStore(service)
             let id = id
             let debug = outputOptions.debug
             let result = try await RunPresenter(options: outputOptions, environment: service.environment).present {

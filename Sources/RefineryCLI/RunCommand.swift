@@ -52,6 +52,7 @@ struct RunCommand: AsyncParsableCommand {
                 try EstimateCommand.print(estimate, format: outputOptions.outputFormat)
                 return
             }
+            try outputOptions.checkNotStore(service)
             let prompt = try assemblePrompt(promptArgument, service: service, required: true) ?? ""
             let request = RunRequest(
                 target: target, prompt: prompt, overrides: workflowOptions.overrides, seed: seed,
