@@ -19,7 +19,7 @@ struct EstimateCommand: AsyncParsableCommand {
     @OptionGroup var inputOptions: InputOptions
 
     @Option(help: "text or json.")
-    var outputFormat: OutputFormat = .text
+    var outputFormat: ListingFormat = .text
 
     func run() async throws {
         try await withExitCode {
@@ -31,13 +31,15 @@ struct EstimateCommand: AsyncParsableCommand {
                     workingDirectory: service.workingDirectory)
             }
             let estimate = try await service.estimate(workflow, overrides: workflowOptions.overrides, prompt: text)
-            try Self.print(estimate, format: outputFormat)
+            try Self.print(estimate, format: outputFormat == .json ? .json : .text)
         }
     }
 
     static func print(_ estimate: WorkflowEstimate, format: OutputFormat) throws {
         switch format {
-        case .json, .jsonl: Output.line(try Output.json(estimate))
+        case .json: Output.line(try Output.json(estimate))
+        // `run --dry-run --output-format jsonl`: one line, as every jsonl output.
+        case .jsonl: Output.line(try Output.jsonLine(estimate))
         case .text, .markdown: Output.line(estimate.text)
         }
     }

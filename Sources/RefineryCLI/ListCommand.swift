@@ -10,12 +10,12 @@ struct ListCommand: AsyncParsableCommand {
         commandName: "list", abstract: "List the workflows runnable by name (project, REFINERY_PATH, user, built-in).")
 
     @Option(help: "text or json.")
-    var outputFormat: OutputFormat = .text
+    var outputFormat: ListingFormat = .text
 
     func run() async throws {
         try await withExitCode {
             let entries = RunService.current().listWorkflows()
-            if outputFormat == .json || outputFormat == .jsonl {
+            if outputFormat == .json {
                 Output.line(try Output.json(entries))
                 return
             }

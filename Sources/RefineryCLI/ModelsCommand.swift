@@ -10,12 +10,12 @@ struct ModelsCommand: AsyncParsableCommand {
         commandName: "models", abstract: "List model aliases, prices and which credentials are present.")
 
     @Option(help: "text or json.")
-    var outputFormat: OutputFormat = .text
+    var outputFormat: ListingFormat = .text
 
     func run() async throws {
         try await withExitCode {
             let report = try await RunService.current().models()
-            if outputFormat == .json || outputFormat == .jsonl {
+            if outputFormat == .json {
                 Output.line(try Output.json(report))
                 return
             }

@@ -16,7 +16,7 @@ struct RunsCommand: AsyncParsableCommand {
 
         @OptionGroup var storeOptions: StoreOptions
         @Option(help: "How many runs to list.") var limit = 20
-        @Option(help: "text or json.") var outputFormat: OutputFormat = .text
+        @Option(help: "text or json.") var outputFormat: ListingFormat = .text
 
         func validate() throws {
             if limit < 1 { throw ValidationError("--limit must be at least 1.") }
@@ -25,7 +25,7 @@ struct RunsCommand: AsyncParsableCommand {
         func run() async throws {
             try await withExitCode {
                 let runs = try await RunService.current(storePath: storeOptions.store).listRuns(limit: limit)
-                if outputFormat == .json || outputFormat == .jsonl {
+                if outputFormat == .json {
                     Output.line(try Output.json(runs))
                     return
                 }
@@ -49,12 +49,12 @@ struct RunsCommand: AsyncParsableCommand {
 
         @OptionGroup var storeOptions: StoreOptions
         @Argument(help: "Run id (or a unique prefix).") var id: String
-        @Option(help: "text or json.") var outputFormat: OutputFormat = .text
+        @Option(help: "text or json.") var outputFormat: ListingFormat = .text
 
         func run() async throws {
             try await withExitCode {
                 let run = try await RunService.current(storePath: storeOptions.store).showRun(id: id)
-                if outputFormat == .json || outputFormat == .jsonl {
+                if outputFormat == .json {
                     Output.line(try Output.json(run))
                     return
                 }

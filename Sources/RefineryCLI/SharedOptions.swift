@@ -9,6 +9,12 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
     case text, json, markdown, jsonl
 }
 
+/// How a listing or a description is printed (`list`, `show`, `models`, `estimate`, `runs list|show`): text or
+/// JSON only, so that `markdown` or `jsonl` is refused rather than printed as something else.
+enum ListingFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case text, json
+}
+
 extension StoreOptions {
     /// The service `run` and `resume` use: this store, and the warnings found before the first call
     /// (a member starting with its fallback) on stderr.

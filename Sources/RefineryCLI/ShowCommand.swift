@@ -13,12 +13,12 @@ struct ShowCommand: AsyncParsableCommand {
     var workflow: String
 
     @Option(help: "text or json (the checked workflow).")
-    var outputFormat: OutputFormat = .text
+    var outputFormat: ListingFormat = .text
 
     func run() async throws {
         try await withExitCode {
             let loaded = try await RunService.current().show(workflow)
-            if outputFormat == .json || outputFormat == .jsonl {
+            if outputFormat == .json {
                 Output.line(try Output.json(loaded.workflow))
                 return
             }

@@ -53,6 +53,13 @@ extension CLIEndToEnd {
             // NSCocoaErrorDomain error and exit 1).
             (["report", "3f2c", "-o", "."], "-o .: is a folder; give a file name."),
             (["report", "3f2c", "-o", "no/such/folder/run.html"], "does not exist."),
+            // Text or JSON only: `markdown` printed text and `jsonl` a JSON array, both without a word.
+            (["runs", "list", "--output-format", "markdown"], "The value 'markdown' is invalid for '--output-format"),
+            (["runs", "show", "3f2c", "--output-format", "jsonl"], "The value 'jsonl' is invalid for '--output-format"),
+            (["estimate", "consensus", "--output-format", "jsonl"], "The value 'jsonl' is invalid for '--output-format"),
+            (["list", "--output-format", "markdown"], "The value 'markdown' is invalid for '--output-format"),
+            (["show", "consensus", "--output-format", "markdown"], "The value 'markdown' is invalid for '--output-format"),
+            (["models", "--output-format", "jsonl"], "The value 'jsonl' is invalid for '--output-format"),
         ])
         func otherCommandsRefuseBadInputWithExitFour(arguments: [String], message: String) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")

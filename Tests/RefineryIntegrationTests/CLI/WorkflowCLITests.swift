@@ -28,6 +28,22 @@ extension CLIEndToEnd {
             #expect((cost["max"] as? Double ?? 0) > 0)
         }
 
+        /// `run --dry-run --output-format jsonl` printed the estimate as pretty JSON over many lines, which no
+        /// JSON-lines reader takes; it is one line now, the same object as `json`.
+        @Test func aDryRunInJSONLinesIsOneLine() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            let lines = try await binary.run(
+                ["q", "--models", CLIHarness.threeModels, "--dry-run", "--output-format", "jsonl"],
+                environment: environment, directory: sandbox.root)
+            #expect(lines.exitCode == 0, "\(lines.stderr)")
+            #expect(lines.stdout.split(separator: "\n").count == 1, "\(lines.stdout)")
+            let json = try CLIHarness.json(lines.stdout)
+            let calls = try #require(json["calls"] as? [String: Any])
+            #expect(calls["min"] as? Int == 18)
+            #expect(calls["max"] as? Int == 45)
+        }
+
         @Test func validateRendersDiagnosticsWithCaretAndExitsFour() async throws {
             let (binary, sandbox, environment) = try setUp()
             defer { sandbox.cleanup() }
