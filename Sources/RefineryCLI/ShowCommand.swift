@@ -50,9 +50,19 @@ struct ShowCommand: AsyncParsableCommand {
                     + (member.fallback.isEmpty
                         ? "" : " (fallback \(member.fallback.map(\.description).joined(separator: ", ")))"))
         }
-        if let arbiter = workflow.arbiter { lines.append("arbiter:     \(arbiter.model)") }
-        lines.append("rounds:      \(workflow.iterations.min)...\(workflow.iterations.max)")
-        lines.append("convergence: \(workflow.convergence.strategy.name)")
+        if let arbiter = workflow.arbiter {
+            lines.append(
+                "arbiter:     \(arbiter.model)"
+                    + (arbiter.fallback.isEmpty
+                        ? "" : " (fallback \(arbiter.fallback.map(\.description).joined(separator: ", ")))"))
+        }
+        // Rounds and convergence apply to the repeat block only: a chain without one runs once.
+        if workflow.stages.contains(where: { if case .repeat = $0 { true } else { false } }) {
+            lines.append("rounds:      \(workflow.iterations.min)...\(workflow.iterations.max)")
+            lines.append("convergence: \(workflow.convergence.strategy.name)")
+        } else {
+            lines.append("rounds:      single pass (no repeat block)")
+        }
         lines.append("stages:      \(Self.stages(workflow.stages))")
         lines.append("output:      \(workflow.output.rawValue)")
         let limits = workflow.limits

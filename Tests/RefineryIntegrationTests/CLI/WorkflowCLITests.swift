@@ -44,6 +44,29 @@ extension CLIEndToEnd {
             #expect(calls["max"] as? Int == 45)
         }
 
+        /// `show` of a chain without a repeat block used to print the default `rounds: 1...5` and
+        /// `convergence: vote-threshold`, which never apply to it; the arbiter's fallbacks were left out.
+        @Test func showSaysASinglePassRunsOnceAndNamesTheArbitersFallbacks() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            let vote = try await binary.run(["show", "vote"], environment: environment, directory: sandbox.root)
+            #expect(vote.exitCode == 0, "\(vote.stderr)")
+            #expect(vote.stdout.contains("rounds:      single pass (no repeat block)\n"), "\(vote.stdout)")
+            #expect(!vote.stdout.contains("convergence:"))
+            let consensus = try await binary.run(
+                ["show", "consensus"], environment: environment, directory: sandbox.root)
+            #expect(consensus.stdout.contains("rounds:      1...5\nconvergence: vote-threshold\n"), "\(consensus.stdout)")
+            try sandbox.write(
+                "fb.yaml",
+                Data(
+                    "refinery: 1\nname: fb\nmodels: [claude, codex]\narbiter: {model: claude, fallback: [codex]}\n"
+                        .appending("stages: [propose, synthesize]\n").utf8))
+            let fallback = try await binary.run(["show", "fb.yaml"], environment: environment, directory: sandbox.root)
+            #expect(
+                fallback.stdout.contains("arbiter:     anthropic/claude-opus-4-6 (fallback openai/gpt-5.4)\n"),
+                "\(fallback.stdout)")
+        }
+
         @Test func validateRendersDiagnosticsWithCaretAndExitsFour() async throws {
             let (binary, sandbox, environment) = try setUp()
             defer { sandbox.cleanup() }
