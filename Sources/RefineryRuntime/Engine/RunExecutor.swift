@@ -269,9 +269,14 @@ actor RunExecutor {
                     continue
                 }
                 if let budget = limits.budgetUSD, costUSD + inFlightEstimateUSD + ticket.estimatedCostUSD > budget {
+                    // What calls in flight hold counts too: without it, "next call ~$16 would pass $20 (spent $0)"
+                    // reads as false.
+                    let held =
+                        inFlightEstimateUSD > 0
+                        ? ", ~$\(DollarText.plain(inFlightEstimateUSD)) held for \(inFlight) call(s) in flight" : ""
                     stopReason = .budget(
                         "budget: next call ~$\(DollarText.plain(ticket.estimatedCostUSD)) would pass "
-                            + "$\(DollarText.plain(budget)) (spent $\(DollarText.plain(costUSD)))")
+                            + "$\(DollarText.plain(budget)) (spent $\(DollarText.plain(costUSD))\(held))")
                     drainQueues(reason: "budget exhausted")
                     return
                 }

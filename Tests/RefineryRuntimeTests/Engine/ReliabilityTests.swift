@@ -282,6 +282,26 @@ import Testing
         #expect(outcome.stoppedBy.contains("would pass $0.0001 (spent $0)"), "\(outcome.stoppedBy)")
     }
 
+    @Test func theBudgetStopCountsWhatCallsInFlightHold() async throws {
+        // Two calls start together; the second's estimate plus the first's (still in flight) pass the cap.
+        // The message said "(spent $0)", as if one call's estimate passed a cap above it.
+        var catalog = ModelCatalog.builtin
+        catalog.prices["test/*"] = ModelPricing(inputPerMillion: 1000, outputPerMillion: 1000)
+        var members = Fixtures.members(2)
+        for index in members.indices { members[index].params.maxTokens = 50 }
+        let workflow = Fixtures.workflow(
+            members: members, stages: [.proposeStage], iterations: Iterations(min: 1, max: 1),
+            limits: Limits(maxConcurrent: 2, budgetUSD: 0.30, quorum: 1))
+        let engine = Engine(
+            workflow: workflow, providers: ScriptedResolver(default: ScriptedProvider(script: Fixtures.script())),
+            configuration: Fixtures.configuration(catalog: catalog))
+        let outcome = try await engine.run("Q")
+        #expect(outcome.status == .budgetExhausted)
+        #expect(outcome.totalCalls == 1)
+        #expect(outcome.stoppedBy.contains("would pass $0.30 (spent $0, ~$"), "\(outcome.stoppedBy)")
+        #expect(outcome.stoppedBy.hasSuffix(" held for 1 call(s) in flight)"), "\(outcome.stoppedBy)")
+    }
+
     @Test func aBudgetOfTheEstimateRunsTheFirstCall() async throws {
         // Output only, $1 per 1,000 tokens; no max_tokens. The estimate prices the one propose call at
         // 800 tokens ($0.80); a batch grants such a run about 1.13 estimates. The engine's check used to
