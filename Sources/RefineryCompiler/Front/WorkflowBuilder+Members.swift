@@ -217,9 +217,29 @@ extension WorkflowBuilder {
             reader.error(FrontCode.invalidModelString, "the model name is empty", at: node, hint: "write a model name")
             return nil
         }
+        // A declared endpoint takes any model name, but none holds whitespace or a control character: such a
+        // name is a quoting mistake, and would reach the server's request (and every log and output) as is.
+        if let bad = text.unicodeScalars.first(where: {
+            $0.properties.isWhitespace || $0.properties.generalCategory == .control
+        }) {
+            reader.error(
+                FrontCode.invalidModelString,
+                "the model name `\(text.debugDescription.dropFirst().dropLast())` contains "
+                    + (bad.properties.isWhitespace && bad.value >= 0x20 ? "a space" : "a control character")
+                    + " (U+\(String(bad.value, radix: 16, uppercase: true).leftPadded(to: 4)))",
+                at: node, hint: "write the model name alone, e.g. `local/my-model`; separate several with commas")
+            return nil
+        }
         if let resolved = compiler.catalog.resolve(text) { return resolved }
         reader.error(
             FrontCode.unknownModel, "unknown model `\(text)`", at: node, hint: compiler.catalog.unknownModelHint(text))
         return nil
+    }
+}
+
+extension String {
+    /// This text with `0`s in front up to `width` characters (`A` → `000A`).
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
     }
 }

@@ -102,6 +102,10 @@ import Testing
             "models: [" + Array(repeating: "\"claude:16\"", count: 9).joined(separator: ", ") + "]", "E105", "--models"
         ),
         (WorkflowOverrides(models: [""]), "models: [\"\"]", "E201", "--models"),
+        // A declared endpoint takes any name, but not one with a space or a control character (it reached the
+        // server's request as is).
+        (WorkflowOverrides(models: ["openai/gpt 4o"]), "models: [\"openai/gpt 4o\"]", "E201", "--models"),
+        (WorkflowOverrides(models: ["ollama/a\u{1B}[2J"]), "models: [\"ollama/a\\e[2J\"]", "E201", "--models"),
         (WorkflowOverrides(arbiter: "gtp-4o"), "arbiter: gtp-4o", "E200", "--arbiter"),
     ])
     func aFlagGetsTheCodeOfTheSameValueInAFile(

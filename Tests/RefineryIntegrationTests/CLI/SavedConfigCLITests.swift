@@ -67,7 +67,7 @@ extension CLIEndToEnd {
         @Test(arguments: [
             (["--threshold", "nan"], "[E101]"),
             (["--extends", "../../x"], "[E50"),
-            (["--model", "claude\ninjected: 1"], "unknown model"),
+            (["--model", "claude\ninjected: 1"], "contains a control character (U+000A)"),
             (["--model", "gtp-4o"], "unknown model `gtp-4o`"),
         ])
         func saveRefusesWhatWouldNotCompile(flags: [String], shown: String) async throws {
