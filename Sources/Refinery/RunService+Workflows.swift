@@ -37,16 +37,29 @@ extension RunService {
         WorkflowLoader(library: library(), catalog: try catalog())
     }
 
-    /// `refinery validate FILE...`: each file's diagnostics and text.
-    /// `variables` are the `--var` names templates may show.
-    public func validate(_ paths: [String], variables: [String: String] = [:]) throws -> [(
+    /// `refinery validate FILE...`: each file's diagnostics and text. A `NAME@REV` is checked as it was at that
+    /// git revision, as `run` reads it. `variables` are the `--var` names templates may show.
+    public func validate(_ paths: [String], variables: [String: String] = [:]) async throws -> [(
         path: String, diagnostics: [Diagnostic], sources: [String: String]
     )] {
         let loader = try loader()
-        return try paths.map { path in
-            let (diagnostics, sources) = try loader.check(path: path, variables: variables)
-            return (path, diagnostics, sources)
+        var checked: [(path: String, diagnostics: [Diagnostic], sources: [String: String])] = []
+        for path in paths {
+            // A malformed `NAME@REV` goes to `load` too, which says what is wrong with the revision.
+            let atRevision = (try? WorkflowLibrary.splitRevision(path)).map { $0.revision != nil } ?? true
+            guard atRevision else {
+                let (diagnostics, sources) = try loader.check(path: path, variables: variables)
+                checked.append((path, diagnostics, sources))
+                continue
+            }
+            do {
+                let loaded = try await loader.load(path, overrides: WorkflowOverrides(variables: variables))
+                checked.append((path, loaded.warnings, loaded.sources))
+            } catch let error as WorkflowDiagnosticsError {
+                checked.append((path, error.diagnostics, error.sources))
+            }
         }
+        return checked
     }
 
     /// `refinery estimate` / `run --dry-run`: calls, tokens and dollars for min and max rounds.

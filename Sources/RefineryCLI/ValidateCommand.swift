@@ -27,7 +27,7 @@ struct ValidateCommand: AsyncParsableCommand {
             for file in files {
                 let checked: [(path: String, diagnostics: [Diagnostic], sources: [String: String])]
                 do {
-                    checked = try service.validate([file], variables: variableOptions.variableMap)
+                    checked = try await service.validate([file], variables: variableOptions.variableMap)
                 } catch let error as InputError {
                     failed = true
                     CLIError.printError(error.message)

@@ -98,6 +98,30 @@ extension CLIEndToEnd {
             }
         }
 
+        /// `validate NAME@REV` checks the file as it was at the revision, as `run NAME@REV` reads it; it used to
+        /// say "`solo@v1` is not a workflow name" and exit 4 for a revision every other command took.
+        @Test func validateChecksAWorkflowAtARevision() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            let repository = try await TemporaryGitRepository()
+            defer { repository.cleanup() }
+            try repository.write(
+                "workflows/solo.yaml", "refinery: 1\nname: solo\nmodels: [openai/gpt-4o]\nstages: [propose]\n")
+            _ = try await repository.commitAll("solo")
+            try await repository.git("tag", "v1")
+            try repository.write(
+                "workflows/solo.yaml", "refinery: 1\nname: solo\nmodles: [openai/gpt-4o]\nstages: [propose]\n")
+            _ = try await repository.commitAll("broken")
+            let good = try await binary.run(
+                ["validate", "solo@v1"], environment: environment, directory: repository.root)
+            #expect(good.exitCode == 0, "\(good.stderr)")
+            #expect(good.stdout == "solo@v1: ok\n")
+            let bad = try await binary.run(
+                ["validate", "solo@HEAD"], environment: environment, directory: repository.root)
+            #expect(bad.exitCode == 4, "\(bad.stdout)")
+            #expect(bad.stderr.contains("solo.yaml@HEAD:3:1: error: unknown key `modles`"), "\(bad.stderr)")
+        }
+
         @Test func dryRunPrintsTheEstimateAndCallsNothing() async throws {
             let (binary, sandbox, environment) = try setUp()
             defer { sandbox.cleanup() }
