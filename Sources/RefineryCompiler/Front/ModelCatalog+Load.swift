@@ -93,14 +93,19 @@ public extension ModelCatalog {
                     hint: "give US dollars per million tokens, e.g. `{ input: 2.5, output: 10 }`")
                 continue
             }
-            let input = reader.double(inputNode, "`input` (USD per million tokens)", min: 0)
-            let output = reader.double(outputNode, "`output` (USD per million tokens)", min: 0)
+            // A price past any model's (the dearest are hundreds of dollars) is a typo; and one near Double's
+            // limit made every cost infinite: the estimate trapped and a run's JSON could not be written.
+            let input = reader.double(inputNode, "`input` (USD per million tokens)", min: 0, max: Self.maxPrice)
+            let output = reader.double(outputNode, "`output` (USD per million tokens)", min: 0, max: Self.maxPrice)
             let context = value("context").flatMap { reader.int($0, "`context` (tokens)", min: 1) }
             guard let input, let output else { continue }
             catalog.providers.insert(provider)
             catalog.prices[key] = ModelPricing(inputPerMillion: input, outputPerMillion: output, contextWindow: context)
         }
     }
+
+    /// The dearest price a catalog may give, in US dollars per million tokens.
+    private static let maxPrice = 1_000_000.0
 
     private static func splitModelRef(_ text: String, _ node: YAMLNode, reader: NodeReader) -> (String, String)? {
         guard let slash = text.firstIndex(of: "/"), slash != text.startIndex, text.index(after: slash) != text.endIndex

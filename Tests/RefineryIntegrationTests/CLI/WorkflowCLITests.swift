@@ -44,6 +44,23 @@ extension CLIEndToEnd {
             #expect(calls["max"] as? Int == 45)
         }
 
+        /// A catalog price near Double's limit made every cost infinite: `estimate` trapped (SIGILL, "Double value
+        /// cannot be converted to Int") and a run's JSON could not be written after paying for its calls. Prices
+        /// are bounded where the catalog is read, located like any catalog problem.
+        @Test func anAbsurdCatalogPriceIsRefusedNotACrash() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "config/refinery/catalog.yaml", Data("prices:\n  openai/gpt-4o: { input: 1e308, output: 2 }\n".utf8))
+            let result = try await binary.run(
+                ["estimate", "consensus", "--models", "openai/gpt-4o,openai/gpt-4o-mini"], environment: environment,
+                directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains("catalog.yaml:2:27: error: `input` (USD per million tokens) must be"))
+            #expect(result.stderr.contains("[E105]"), "\(result.stderr)")
+            #expect(!result.stderr.contains("Fatal error"))
+        }
+
         /// `show` of a chain without a repeat block used to print the default `rounds: 1...5` and
         /// `convergence: vote-threshold`, which never apply to it; the arbiter's fallbacks were left out.
         @Test func showSaysASinglePassRunsOnceAndNamesTheArbitersFallbacks() async throws {
