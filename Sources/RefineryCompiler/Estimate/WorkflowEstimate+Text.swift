@@ -69,6 +69,9 @@ extension WorkflowEstimate {
     private static func dollars(_ value: Double) -> String {
         let decimals = value < 1 ? 4 : 2
         let scale = decimals == 4 ? 10_000.0 : 100.0
+        // 128 members, 1,000 rounds and a 1 MB prompt at a dear price reach ~$10^17, past what Int holds in
+        // cents: such a figure is shown as Swift prints the number, never converted (that trapped).
+        guard (value * scale).magnitude < 1e18 else { return "$\(value)" }
         let scaled = Int((value * scale).rounded())
         let whole = scaled / Int(scale)
         let fraction = String(scaled % Int(scale))

@@ -61,6 +61,34 @@ extension CLIEndToEnd {
             #expect(!result.stderr.contains("Fatal error"))
         }
 
+        /// Within every limit (128 members, 1,000 rounds, `max_tokens` 10^8, a 1 MB file, the dearest price a
+        /// catalog may give) the dearest run costs ~$10^17, more cents than Int holds: the text table trapped.
+        @Test func theDearestEstimateWithinTheLimitsPrints() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "config/refinery/catalog.yaml",
+                Data("prices:\n  openai/gpt-4o: { input: 1000000, output: 1000000 }\n".utf8))
+            try sandbox.write(
+                "dear.yaml",
+                Data(
+                    """
+                    refinery: 1
+                    name: dear
+                    models:
+                      - { model: openai/gpt-4o, instances: 128, params: { max_tokens: 100000000 } }
+                    stages: [propose, {repeat: [propose, {evaluate: {params: {max_tokens: 100000000}}}, refine, close]}]
+                    iterations: { max: 1000 }
+
+                    """.utf8))
+            try sandbox.write("big.txt", Data(String(repeating: "a", count: 1_000_000).utf8))
+            let result = try await binary.run(
+                ["estimate", "dear.yaml", "q", "-f", "big.txt"], environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("total "), "\(result.stdout)")
+            #expect(!result.stderr.contains("Fatal error"))
+        }
+
         /// `show` of a chain without a repeat block used to print the default `rounds: 1...5` and
         /// `convergence: vote-threshold`, which never apply to it; the arbiter's fallbacks were left out.
         @Test func showSaysASinglePassRunsOnceAndNamesTheArbitersFallbacks() async throws {
