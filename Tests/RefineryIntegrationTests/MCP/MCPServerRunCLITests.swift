@@ -1,0 +1,72 @@
+import Foundation
+import Synchronization
+import Testing
+
+extension CLIEndToEnd {
+    /// What `refinery mcp` refuses, books and reports for a run, through the official Python client: a
+    /// prompt holding a key, what a run costs against the total cap (`--max-budget-total`), its progress.
+    @Suite struct MCPServerRunCLITests {
+        static let dotEnvScript = #"""
+            import anyio, json, os, sys
+            from mcp import ClientSession, StdioServerParameters
+            from mcp.client.stdio import stdio_client
+
+            binary, store, models = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+            \#(MCPServerCLITests.pythonHelpers)
+
+            async def main():
+                with open(".env", "w") as env:
+                    env.write("OPENAI_API_KEY=" + os.environ["OPENAI_API_KEY"] + "\n")
+                params = StdioServerParameters(
+                    command=binary, args=["mcp", "--store", store], env=dict(os.environ), cwd=os.getcwd())
+                async with stdio_client(params) as (read, write):
+                    async with ClientSession(read, write) as session:
+                        await session.initialize()
+                        result = await session.call_tool(
+                            "run_workflow", {"prompt": "Summarize it.", "files": [".env"], "models": models})
+                        print(json.dumps({"error": error(result), "text": text(result)}))
+            anyio.run(main)
+            """#
+
+        /// A client (or a prompt injected into its model) asking for `.env` as a file: its keys went to
+        /// every model of the run in the prompt. Refused before any call.
+        @Test(
+            .enabled(if: MCPServerCLITests.clientAvailable, "python3 lacks the MCP SDK (`pip install mcp`)"),
+            .timeLimit(.minutes(1)))
+        func aPromptHoldingAKeyIsRefused() async throws {
+            final class Requests: Sendable { let count = Mutex(0) }
+            let requests = Requests()
+            let answer = FakeOpenAI.completion(CLIHarness.universalReply())
+            try await Self.run(
+                Self.dotEnvScript,
+                replying: { _ in
+                    requests.count.withLock { $0 += 1 }
+                    return answer
+                }
+            ) { out in
+                #expect(out["error"] as? Bool == true, "\(out)")
+                #expect((out["text"] as? String ?? "").contains("holds the value of a credential"), "\(out)")
+                #expect(!(out["text"] as? String ?? "").contains(CLIHarness.openAIKey))
+                #expect(requests.count.withLock { $0 } == 0)
+            }
+        }
+
+        /// Runs the client `script` against a fake OpenAI server answering with `reply` (after `delay`),
+        /// and checks its output with `check`.
+        private static func run(
+            _ script: String, replying reply: @escaping @Sendable (RecordedRequest) -> FakeReply,
+            delay: Duration = .zero, _ check: @Sendable ([String: Any]) throws -> Void
+        ) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, handler: { request in .delayed(delay, reply(request)) })
+                let (_, out) = try await MCPServerCLITests.runClient(
+                    script, binary: binary, sandbox: sandbox, baseURL: server.baseURL, directory: sandbox.root)
+                try check(out)
+            }
+        }
+
+    }
+}
