@@ -219,7 +219,8 @@ public struct RefineryMCPServer: Sendable {
     }
 
     /// Runs `body`, then books what it cost against the process's cap: the outcome's cost, or what
-    /// the finished calls reported when it stopped early.
+    /// the finished calls reported when it stopped early; less what the calls served from the ledger
+    /// cost, which was booked when they were made (a resumed run's outcome counts them again).
     private func settle(
         granted: Double, tracker: RunTracker, _ body: @Sendable () async throws -> RunResult
     ) async throws -> Value {
@@ -231,12 +232,12 @@ public struct RefineryMCPServer: Sendable {
         } catch {
             tracker.finish()
             await sent
-            await account.settle(reserved: granted, spent: tracker.cost)
+            await account.settle(reserved: granted, spent: tracker.cost - tracker.replayedCost)
             throw error
         }
         tracker.finish()
         await sent
-        await account.settle(reserved: granted, spent: result.outcome.costUSD)
+        await account.settle(reserved: granted, spent: result.outcome.costUSD - tracker.replayedCost)
         // The report as `refinery run --output-format json` prints it (schemas/run-output.schema.json).
         return try MCPJSON.value(result.report)
     }

@@ -16,6 +16,8 @@ final class RunTracker: Sendable {
     private struct State {
         var calls = 0
         var cost = 0.0
+        /// What the calls served from the ledger (a resumed run's earlier calls) cost when they were made.
+        var replayedCost = 0.0
         var round = 0
         var stage = "starting"
     }
@@ -39,8 +41,11 @@ final class RunTracker: Sendable {
         for await (done, message) in stream { await progress?.send(done, total, message) }
     }
 
-    /// What the finished calls have cost so far.
+    /// What the finished calls have cost so far, the ones served from the ledger included.
     var cost: Double { state.withLock { $0.cost } }
+
+    /// What the calls served from the ledger cost when they were made (booked then, not again).
+    var replayedCost: Double { state.withLock { $0.replayedCost } }
 
     /// The engine's event callback.
     func record(_ event: RunEvent) {
@@ -57,6 +62,7 @@ final class RunTracker: Sendable {
             case .callFinished(let call), .callFailed(let call):
                 state.calls += 1
                 state.cost += call.costUSD ?? 0
+                if call.status == .replayed { state.replayedCost += call.costUSD ?? 0 }
             default: return nil
             }
             let total = totalCalls.map { "/\($0)" } ?? ""

@@ -6,6 +6,56 @@ extension CLIEndToEnd {
     /// What `refinery mcp` refuses, books and reports for a run, through the official Python client: a
     /// prompt holding a key, what a run costs against the total cap (`--max-budget-total`), its progress.
     @Suite struct MCPServerRunCLITests {
+        static let script = #"""
+            import anyio, json, os, re, sys
+            from mcp import ClientSession, StdioServerParameters
+            from mcp.client.stdio import stdio_client
+
+            binary, store, models = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+            out = {}
+
+            \#(MCPServerCLITests.pythonHelpers)
+
+            async def main():
+                params = StdioServerParameters(
+                    command=binary, args=["mcp", "--store", store, "--max-budget", "0.5", "--max-budget-total", "0.55"],
+                    env=dict(os.environ), cwd=os.getcwd())
+                async with stdio_client(params) as (read, write):
+                    async with ClientSession(read, write) as session:
+                        await session.initialize()
+                        status, run_id = await cancel_after_first_call(
+                            session, {"prompt": "What is 3+3?", "models": models})
+                        out["cancelled"] = status
+                        resumed = await session.call_tool("resume_run", {"run_id": run_id})
+                        out["resumed"] = data(resumed) or {"text": text(resumed)}
+                        # A run far over the cap is refused, naming what is left of the total cap.
+                        refused = await session.call_tool(
+                            "run_workflow", {"prompt": "Hi", "models": ["openai/gpt-4o:40"]})
+                        out["refused"] = text(refused)
+            anyio.run(main)
+            print(json.dumps(out))
+            """#
+
+        @Test(
+            .enabled(if: MCPServerCLITests.clientAvailable, "python3 lacks the MCP SDK (`pip install mcp`)"),
+            .timeLimit(.minutes(2)))
+        func aResumedRunIsBookedOnceAgainstTheTotalCap() async throws {
+            // Calls that cost enough for the cap's four decimals to show each one.
+            let reply = FakeOpenAI.completion(CLIHarness.universalReply(), prompt: 4000, completion: 100)
+            try await Self.run(Self.script, replying: { _ in reply }, delay: .milliseconds(150)) { out in
+                #expect(out["cancelled"] as? String == "cancelled")
+                let resumed = try #require(out["resumed"] as? [String: Any])
+                #expect(resumed["status"] as? String == "converged", "\(resumed)")
+                // The run's whole cost, once: the calls made before the cancel are in the resumed run's
+                // cost too (served from the ledger), and were booked twice.
+                let cost = try #require(resumed["cost_usd"] as? Double)
+                let refused = try #require(out["refused"] as? String)
+                let left = try #require(
+                    refused.firstMatch(of: /the \$([0-9.]+) left/).flatMap { Double(String($0.1)) }, "\(refused)")
+                #expect(abs(left - (0.55 - cost)) < 0.00011, "cost \(cost); \(refused)")
+            }
+        }
+
         static let dotEnvScript = #"""
             import anyio, json, os, sys
             from mcp import ClientSession, StdioServerParameters
