@@ -25,20 +25,26 @@ final class RunTracker: Sendable {
     private let state = Mutex(State())
     private let totalCalls: Int?
     private let progress: ProgressSink?
-    private let stream: AsyncStream<(Double, String)>
-    private let continuation: AsyncStream<(Double, String)>.Continuation
+    private let stream: AsyncStream<Update>
+    private let continuation: AsyncStream<Update>.Continuation
+
+    /// One notification: calls done, the total when it still holds, and the words.
+    private struct Update: Sendable {
+        var done: Double
+        var total: Double?
+        var message: String
+    }
 
     init(totalCalls: Int?, progress: ProgressSink?) {
         self.totalCalls = totalCalls
         self.progress = progress
-        (stream, continuation) = AsyncStream<(Double, String)>.makeStream()
+        (stream, continuation) = AsyncStream<Update>.makeStream()
     }
 
     /// Sends the notifications, in the order the events happened, until ``finish()``; the caller runs
     /// it next to the run (`async let`), so no task outlives the tool call.
     func send() async {
-        let total = totalCalls.map { Double($0) }
-        for await (done, message) in stream { await progress?.send(done, total, message) }
+        for await update in stream { await progress?.send(update.done, update.total, update.message) }
     }
 
     /// What the finished calls have cost so far, the ones served from the ledger included.
@@ -49,7 +55,7 @@ final class RunTracker: Sendable {
 
     /// The engine's event callback.
     func record(_ event: RunEvent) {
-        let update: (Double, String)? = state.withLock { state in
+        let update: Update? = state.withLock { state in
             // A notification per finished call: MCP wants each one's progress above the last.
             switch event {
             case .roundStarted(let started):
@@ -65,12 +71,16 @@ final class RunTracker: Sendable {
                 if call.status == .replayed { state.replayedCost += call.costUSD ?? 0 }
             default: return nil
             }
-            let total = totalCalls.map { "/\($0)" } ?? ""
-            return (
-                Double(state.calls),
-                "round \(state.round), stage \(state.stage): \(state.calls)\(total) calls, "
-                    + String(format: "$%.4f", state.cost)
-            )
+            // A re-ask or a fallback adds a call the estimate's maximum does not count: past it, the
+            // total is no longer known (it read "12/9 calls").
+            let total = totalCalls.flatMap { state.calls <= $0 ? $0 : nil }
+            let calls =
+                if let total { "\(state.calls)/\(total) calls" } else if let totalCalls {
+                    "\(state.calls) calls (more than the \(totalCalls) estimated: re-asks or fallbacks)"
+                } else { "\(state.calls) calls" }
+            return Update(
+                done: Double(state.calls), total: total.map { Double($0) },
+                message: "round \(state.round), stage \(state.stage): \(calls), " + String(format: "$%.4f", state.cost))
         }
         if let update, progress != nil { continuation.yield(update) }
     }

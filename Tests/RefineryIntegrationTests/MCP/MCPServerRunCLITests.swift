@@ -118,5 +118,50 @@ extension CLIEndToEnd {
             }
         }
 
+        static let progressScript = #"""
+            import anyio, json, os, sys
+            from mcp import ClientSession, StdioServerParameters
+            from mcp.client.stdio import stdio_client
+
+            binary, store = sys.argv[1], sys.argv[2]
+            workflow = "refinery: 1\nname: solo\nmodels:\n  - model: openai/gpt-4o\n    fallback: [openai/gpt-4o-mini]\nstages: [propose]\n"
+
+            async def main():
+                params = StdioServerParameters(
+                    command=binary, args=["mcp", "--store", store], env=dict(os.environ), cwd=os.getcwd())
+                progress = []
+                async def on_progress(done, total, message):
+                    progress.append({"done": done, "total": total, "message": message})
+                async with stdio_client(params) as (read, write):
+                    async with ClientSession(read, write) as session:
+                        await session.initialize()
+                        await session.call_tool(
+                            "run_workflow", {"prompt": "Hi", "workflow_yaml": workflow}, progress_callback=on_progress)
+                print(json.dumps({"progress": progress}))
+            anyio.run(main)
+            """#
+
+        /// A fallback makes a call the estimate's maximum does not count: the progress went past its
+        /// total ("2/1 calls"); past it, the total is not given and the message says why.
+        @Test(
+            .enabled(if: MCPServerCLITests.clientAvailable, "python3 lacks the MCP SDK (`pip install mcp`)"),
+            .timeLimit(.minutes(1)))
+        func progressNeverPassesItsTotal() async throws {
+            let answer = FakeOpenAI.completion(CLIHarness.universalReply())
+            let reply: @Sendable (RecordedRequest) -> FakeReply = { request in
+                request.json?["model"] as? String == "gpt-4o"
+                    ? FakeOpenAI.error("no such model", type: "invalid_request_error", status: 404) : answer
+            }
+            try await Self.run(Self.progressScript, replying: reply) { out in
+                let progress = try #require(out["progress"] as? [[String: Any]])
+                #expect(progress.count == 2, "\(progress)")
+                for update in progress {
+                    let done = update["done"] as? Double ?? 0
+                    if let total = update["total"] as? Double { #expect(done <= total, "\(progress)") }
+                }
+                let last = progress.last?["message"] as? String ?? ""
+                #expect(last.contains("more than the 1 estimated"), "\(progress)")
+            }
+        }
     }
 }
