@@ -32,6 +32,10 @@ extension CLIEndToEnd {
                             for t in tools.tools)
                         resources = await session.list_resources()
                         out["resources"] = sorted(str(r.uri) for r in resources.resources)
+                        templates = await session.list_resource_templates()
+                        out["templates"] = sorted(
+                            field(t, "uri_template", "uriTemplate") for t in field(
+                                templates, "resource_templates", "resourceTemplates"))
                         out["unknown_resources"] = []
                         for uri in ["refinery://workflows/nope", "refinery://runs/zz"]:
                             try:
@@ -179,6 +183,8 @@ extension CLIEndToEnd {
                     ])
                 #expect(out["described"] as? Bool == true)
                 #expect((out["resources"] as? [String] ?? []).contains("refinery://workflows/consensus"))
+                // resources/templates/list, which clients ask for at start-up, was "Method not found".
+                #expect(out["templates"] as? [String] == ["refinery://runs/{id}", "refinery://workflows/{name}"])
                 // An unknown resource is refused in words (it was "Internal error: The operation could not
                 // be completed").
                 let unknown = try #require(out["unknown_resources"] as? [String])
