@@ -49,4 +49,6 @@ extension ErrorCode where Domain == InputError {
     public static var credentials: Self { Self("credentials") }
     /// The run to resume already finished.
     public static var finished: Self { Self("finished") }
+    /// The prompt (or a file in it) holds a credential this environment loads.
+    public static var holdsCredential: Self { Self("holds_credential") }
 }

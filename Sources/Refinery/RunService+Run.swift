@@ -14,6 +14,7 @@ extension RunService {
     public func run(
         _ request: RunRequest, events: (@Sendable (RunEvent) -> Void)? = nil
     ) async throws -> RunResult {
+        try refuseCredentials(in: request.prompt)
         var overrides = request.overrides
         overrides.variables.merge(request.variables) { _, flag in flag }
         let loaded = try await loader().load(request.target, overrides: overrides, gitProvenance: true)
@@ -239,6 +240,18 @@ extension RunService {
         return "the budget of $\(DollarText.plain(budget)) counts calls to \(unpriced.joined(separator: ", ")) as $0: "
             + "the catalog has no price for \(unpriced.count == 1 ? "it" : "them"), so the budget cannot stop them; "
             + "price them in $XDG_CONFIG_HOME/refinery/catalog.yaml (`refinery models` lists the prices)"
+    }
+
+    /// Refuses a prompt that holds a credential this environment loads (in any encoding the ledger hides):
+    /// it would go to every model of the run, and be recorded redacted, so a resume would ask something
+    /// else. The way in is a file: `-f .env`, or an MCP client's `files: [".env"]`.
+    func refuseCredentials(in prompt: String) throws {
+        guard ledgerRedactor().holdsSecret(prompt) else { return }
+        throw InputError(
+            code: .holdsCredential,
+            message:
+                "The prompt holds the value of a credential this environment loads (an API key from the "
+                + "environment or .env); it would be sent to the models. Remove it from the prompt and its files.")
     }
 
     static func sha256(_ text: String) -> String {

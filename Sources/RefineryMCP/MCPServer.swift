@@ -64,6 +64,9 @@ public struct RefineryMCPServer: Sendable {
             return result
         }
         await server.withMethodHandler(ListResources.self) { _ in try await listResources() }
+        // Part of the resources capability: a client asks for them at start-up (it got "Method not
+        // found"), and they name every run, where resources/list shows the latest 20.
+        await server.withMethodHandler(ListResourceTemplates.self) { _ in .init(templates: Self.resourceTemplates) }
         await server.withMethodHandler(ReadResource.self) { params in
             // A refused or unknown resource is the client's mistake, said in words: any other error
             // reached the client as "Internal error: The operation could not be completed".
@@ -219,7 +222,8 @@ public struct RefineryMCPServer: Sendable {
     }
 
     /// Runs `body`, then books what it cost against the process's cap: the outcome's cost, or what
-    /// the finished calls reported when it stopped early.
+    /// the finished calls reported when it stopped early; less what the calls served from the ledger
+    /// cost, which was booked when they were made (a resumed run's outcome counts them again).
     private func settle(
         granted: Double, tracker: RunTracker, _ body: @Sendable () async throws -> RunResult
     ) async throws -> Value {
@@ -231,12 +235,12 @@ public struct RefineryMCPServer: Sendable {
         } catch {
             tracker.finish()
             await sent
-            await account.settle(reserved: granted, spent: tracker.cost)
+            await account.settle(reserved: granted, spent: tracker.cost - tracker.replayedCost)
             throw error
         }
         tracker.finish()
         await sent
-        await account.settle(reserved: granted, spent: result.outcome.costUSD)
+        await account.settle(reserved: granted, spent: result.outcome.costUSD - tracker.replayedCost)
         // The report as `refinery run --output-format json` prints it (schemas/run-output.schema.json).
         return try MCPJSON.value(result.report)
     }
@@ -278,6 +282,17 @@ public struct RefineryMCPServer: Sendable {
         }
         return .init(resources: resources, nextCursor: nil)
     }
+
+    /// The resources by name: any workflow on the search path, any recorded run.
+    static let resourceTemplates = [
+        Resource.Template(
+            uriTemplate: "refinery://workflows/{name}", name: "workflow",
+            description: "A workflow's YAML, by a name from list_workflows.", mimeType: "application/yaml"),
+        Resource.Template(
+            uriTemplate: "refinery://runs/{id}", name: "run",
+            description: "A recorded run (as get_run returns it), by its id or a unique prefix.",
+            mimeType: "application/json"),
+    ]
 
     func readResource(_ uri: String) async throws -> ReadResource.Result {
         if let name = uri.dropPrefix("refinery://workflows/") {

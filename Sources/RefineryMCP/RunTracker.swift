@@ -16,6 +16,8 @@ final class RunTracker: Sendable {
     private struct State {
         var calls = 0
         var cost = 0.0
+        /// What the calls served from the ledger (a resumed run's earlier calls) cost when they were made.
+        var replayedCost = 0.0
         var round = 0
         var stage = "starting"
     }
@@ -23,28 +25,37 @@ final class RunTracker: Sendable {
     private let state = Mutex(State())
     private let totalCalls: Int?
     private let progress: ProgressSink?
-    private let stream: AsyncStream<(Double, String)>
-    private let continuation: AsyncStream<(Double, String)>.Continuation
+    private let stream: AsyncStream<Update>
+    private let continuation: AsyncStream<Update>.Continuation
+
+    /// One notification: calls done, the total when it still holds, and the words.
+    private struct Update: Sendable {
+        var done: Double
+        var total: Double?
+        var message: String
+    }
 
     init(totalCalls: Int?, progress: ProgressSink?) {
         self.totalCalls = totalCalls
         self.progress = progress
-        (stream, continuation) = AsyncStream<(Double, String)>.makeStream()
+        (stream, continuation) = AsyncStream<Update>.makeStream()
     }
 
     /// Sends the notifications, in the order the events happened, until ``finish()``; the caller runs
     /// it next to the run (`async let`), so no task outlives the tool call.
     func send() async {
-        let total = totalCalls.map { Double($0) }
-        for await (done, message) in stream { await progress?.send(done, total, message) }
+        for await update in stream { await progress?.send(update.done, update.total, update.message) }
     }
 
-    /// What the finished calls have cost so far.
+    /// What the finished calls have cost so far, the ones served from the ledger included.
     var cost: Double { state.withLock { $0.cost } }
+
+    /// What the calls served from the ledger cost when they were made (booked then, not again).
+    var replayedCost: Double { state.withLock { $0.replayedCost } }
 
     /// The engine's event callback.
     func record(_ event: RunEvent) {
-        let update: (Double, String)? = state.withLock { state in
+        let update: Update? = state.withLock { state in
             // A notification per finished call: MCP wants each one's progress above the last.
             switch event {
             case .roundStarted(let started):
@@ -57,14 +68,19 @@ final class RunTracker: Sendable {
             case .callFinished(let call), .callFailed(let call):
                 state.calls += 1
                 state.cost += call.costUSD ?? 0
+                if call.status == .replayed { state.replayedCost += call.costUSD ?? 0 }
             default: return nil
             }
-            let total = totalCalls.map { "/\($0)" } ?? ""
-            return (
-                Double(state.calls),
-                "round \(state.round), stage \(state.stage): \(state.calls)\(total) calls, "
-                    + String(format: "$%.4f", state.cost)
-            )
+            // A re-ask or a fallback adds a call the estimate's maximum does not count: past it, the
+            // total is no longer known (it read "12/9 calls").
+            let total = totalCalls.flatMap { state.calls <= $0 ? $0 : nil }
+            let calls =
+                if let total { "\(state.calls)/\(total) calls" } else if let totalCalls {
+                    "\(state.calls) calls (more than the \(totalCalls) estimated: re-asks or fallbacks)"
+                } else { "\(state.calls) calls" }
+            return Update(
+                done: Double(state.calls), total: total.map { Double($0) },
+                message: "round \(state.round), stage \(state.stage): \(calls), " + String(format: "$%.4f", state.cost))
         }
         if let update, progress != nil { continuation.yield(update) }
     }

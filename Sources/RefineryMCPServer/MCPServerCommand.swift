@@ -36,6 +36,10 @@ struct MCPServerCommand: AsyncParsableCommand {
         if !(maxBudget > 0) || !(maxBudgetTotal > 0) {
             throw ValidationError("--max-budget and --max-budget-total must be more than 0 dollars.")
         }
+        // `inf` parses as a Double: a cap that caps nothing, and a run budget no workflow accepts.
+        if !maxBudget.isFinite || !maxBudgetTotal.isFinite {
+            throw ValidationError("--max-budget and --max-budget-total must be a finite number of dollars.")
+        }
     }
 
     func run() async throws {

@@ -90,13 +90,10 @@ package struct AnthropicProvider: WireProtocolProvider {
             system += (system.isEmpty ? "" : "\n\n") + HTTPProviderSupport.jsonInstruction(format)
         }
         if !system.isEmpty { body["system"] = .string(system) }
-        let answerTokens = params.maxTokens ?? defaultMaxTokens
+        body["max_tokens"] = .number(Double(outputCap(for: request)))
         if let budget = thinkingBudget(for: params.reasoningEffort) {
             body["thinking"] = ["type": "enabled", "budget_tokens": .number(Double(budget))]
-            let (total, overflow) = answerTokens.addingReportingOverflow(budget)
-            body["max_tokens"] = .number(Double(overflow ? Int.max : total))
         } else {
-            body["max_tokens"] = .number(Double(answerTokens))
             if let temperature = params.temperature { body["temperature"] = .number(temperature) }
             if let topP = params.topP { body["top_p"] = .number(topP) }
         }
@@ -104,6 +101,16 @@ package struct AnthropicProvider: WireProtocolProvider {
         if stream { body["stream"] = true }
         return JSONValue(body)
     }
+
+    /// `max_tokens` of a call of `request`: the answer allowance, plus the thinking budget when it thinks.
+    package static func outputCap(for request: ModelRequest) -> Int {
+        let answerTokens = request.params.maxTokens ?? defaultMaxTokens
+        guard let budget = thinkingBudget(for: request.params.reasoningEffort) else { return answerTokens }
+        let (total, overflow) = answerTokens.addingReportingOverflow(budget)
+        return overflow ? Int.max : total
+    }
+
+    package func outputCap(_ request: ModelRequest) -> Int? { Self.outputCap(for: request) }
 
     /// Text (thinking blocks skipped), usage, model and stop reason of a non-streamed reply.
     package static func parseReply(_ json: JSONValue) throws -> ModelReplyParts {

@@ -89,10 +89,7 @@ package struct GeminiProvider: WireProtocolProvider {
         if let stop = params.stop, !stop.isEmpty { config["stopSequences"] = .array(stop.map(JSONValue.string)) }
         let thinking = thinkingConfig(model: request.model.model, effort: params.reasoningEffort)
         if let thinking { config["thinkingConfig"] = thinking }
-        let answer = params.maxTokens ?? endpointMaxTokens ?? defaultMaxTokens
-        let thoughts =
-            thinking?["thinkingBudget"]?.int ?? (thinksByDefault(request.model.model) ? defaultThinkingTokens : 0)
-        config["maxOutputTokens"] = .number(Double(min(answer, maxOutputTokensLimit - thoughts) + thoughts))
+        config["maxOutputTokens"] = .number(Double(outputCap(for: request, maxTokens: endpointMaxTokens)))
         if let format = request.responseFormat {
             config["responseMimeType"] = "application/json"
             config["responseSchema"] = GeminiSchema.convert(try HTTPProviderSupport.schema(format, provider: provider))
@@ -100,6 +97,18 @@ package struct GeminiProvider: WireProtocolProvider {
         if !config.isEmpty { body["generationConfig"] = JSONValue(config) }
         return JSONValue(body)
     }
+
+    /// `maxOutputTokens` of a call of `request`: the answer allowance (the request's, else the
+    /// endpoint's, else the default) plus room for its thoughts, within Gemini's limit.
+    package static func outputCap(for request: ModelRequest, maxTokens endpointMaxTokens: Int?) -> Int {
+        let thinking = thinkingConfig(model: request.model.model, effort: request.params.reasoningEffort)
+        let answer = request.params.maxTokens ?? endpointMaxTokens ?? defaultMaxTokens
+        let thoughts =
+            thinking?["thinkingBudget"]?.int ?? (thinksByDefault(request.model.model) ? defaultThinkingTokens : 0)
+        return min(answer, maxOutputTokensLimit - thoughts) + thoughts
+    }
+
+    package func outputCap(_ request: ModelRequest) -> Int? { Self.outputCap(for: request, maxTokens: maxTokens) }
 
     /// Whether `model` thinks when the request says nothing about thinking: every Gemini from 2.5
     /// on (2.5 Flash-Lite only when asked, which costs nothing here); not Gemini 1.x and 2.0, nor

@@ -43,6 +43,12 @@ package enum ErrorClassifier {
             return error(.badRequest, "\(provider) refused the request as invalid\(suffix)")
         case 408:
             return error(.timeout, "\(provider) timed out the request\(suffix)")
+        case 429 where errorType == "insufficient_quota":
+            // OpenAI's "You exceeded your current quota": credits or the monthly limit are used up, and no
+            // retry (nor waiting a minute) helps; it was retried and advised "retry later".
+            return error(
+                .authentication,
+                "\(provider) refused the key: its account has no quota left\(suffix); check the plan and billing")
         case 429:
             let wait =
                 retryAfter.map { "; retry after \(formatSeconds($0))" } ?? "; retry later or lower the request rate"

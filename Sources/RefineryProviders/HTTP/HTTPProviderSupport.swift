@@ -14,10 +14,14 @@ package enum HTTPProviderSupport {
 
     /// A reply from `parts`; `.emptyResponse` when there is no text. Usage the provider did not
     /// report (or reports implausibly) is estimated at four characters a token and marked
-    /// ``TokenUsage/isEstimated``. Never inlined: it runs in the async frame of every call in flight.
+    /// ``TokenUsage/isEstimated``. Implausible: a count no call can have (negative, or `5e18`), more
+    /// output than the call's cap (`outputCap`, the `max_tokens` sent, thinking included), or more input
+    /// than the request's bytes allow (a token is at least a byte) with room for a chat template.
+    /// Never inlined: it runs in the async frame of every call in flight.
     @inline(never)
-    package static func reply(from parts: ModelReplyParts, request: ModelRequest, provider: String) throws -> ModelReply
-    {
+    package static func reply(
+        from parts: ModelReplyParts, request: ModelRequest, provider: String, outputCap: Int? = nil
+    ) throws -> ModelReply {
         // `allSatisfy` stops at the first letter; Foundation's trimming copied every reply.
         guard !parts.text.allSatisfy(\.isWhitespace) else {
             let reason = parts.finishReason.map { " (finish reason: \($0))" } ?? ""
@@ -25,9 +29,12 @@ package enum HTTPProviderSupport {
                 code: .emptyResponse, message: "\(provider) returned no text\(reason); retry or raise max_tokens",
                 provider: provider)
         }
-        // A count no call can have (negative, or `5e18`) is a server bug: estimated like a missing one.
-        let input = parts.inputTokens.flatMap { TokenUsage.isPlausible($0) ? $0 : nil }
-        let output = parts.outputTokens.flatMap { TokenUsage.isPlausible($0) ? $0 : nil }
+        // A count this call cannot have is a server bug: estimated like a missing one (a count of 1e12
+        // output tokens was believed, and the run cost $15 million).
+        let input = parts.inputTokens.flatMap { TokenUsage.isPlausible($0) && $0 <= maxInputTokens(request) ? $0 : nil }
+        let output = parts.outputTokens.flatMap {
+            TokenUsage.isPlausible($0) && $0 <= (outputCap ?? TokenUsage.maxTokens) ? $0 : nil
+        }
         var usage = TokenUsage(inputTokens: input ?? 0, outputTokens: output ?? 0)
         if input == nil || output == nil {
             usage.isEstimated = true
@@ -35,6 +42,14 @@ package enum HTTPProviderSupport {
             if output == nil { usage.outputTokens = estimateTokens(parts.text) }
         }
         return ModelReply(text: parts.text, usage: usage, model: parts.model, finishReason: parts.finishReason)
+    }
+
+    /// The most input tokens `request` can be: a token holds at least one byte of the text sent (system
+    /// prompt, messages, response schema), plus room for what a chat template or server adds.
+    static func maxInputTokens(_ request: ModelRequest) -> Int {
+        var bytes = (request.system?.utf8.count ?? 0) + (request.responseFormat?.schemaJSON.utf8.count ?? 0)
+        for message in request.messages { bytes += message.content.utf8.count }
+        return bytes + 8192
     }
 
     /// Rough token count of a text (four characters a token, at least one).

@@ -17,6 +17,9 @@ package protocol WireProtocolProvider: ModelProvider {
     func makeDecoder() -> Decoder
     /// Adds protocol-specific advice to an error (default: unchanged).
     func advise(_ error: ProviderError) -> ProviderError
+    /// The most output tokens `request`'s call can produce (the cap sent, thinking included), so a
+    /// reply reporting more is not believed; `nil` when unknown (default).
+    func outputCap(_ request: ModelRequest) -> Int?
     /// Sends `request` streamed and reads its event stream in the caller's task, passing text deltas
     /// to `onDelta`; the reply once the stream has ended. Default: ``call(_:stream:)`` through
     /// ``WireClient/stream(_:decoder:failed:onDelta:)``.
@@ -26,13 +29,16 @@ package protocol WireProtocolProvider: ModelProvider {
 extension WireProtocolProvider {
     package func advise(_ error: ProviderError) -> ProviderError { error }
 
+    package func outputCap(_ request: ModelRequest) -> Int? { nil }
+
     /// Streams unless the endpoint says `stream: false` in providers.yaml.
     package var prefersStreaming: Bool { client.streams }
 
     package func complete(_ request: ModelRequest) async throws -> ModelReply {
         do {
             let json = try await client.send(try call(request, stream: false))
-            return try HTTPProviderSupport.reply(from: parse(json), request: request, provider: client.provider)
+            return try HTTPProviderSupport.reply(
+                from: parse(json), request: request, provider: client.provider, outputCap: outputCap(request))
         } catch let error as ProviderError {
             throw advise(client.redacting(error))
         }
@@ -56,7 +62,8 @@ extension WireProtocolProvider {
         do {
             let parts = try await client.stream(
                 try call(request, stream: true), decoder: makeDecoder(), onDelta: onDelta)
-            return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
+            return try HTTPProviderSupport.reply(
+                from: parts, request: request, provider: client.provider, outputCap: outputCap(request))
         } catch let error as ProviderError {
             throw advise(client.redacting(error))
         }

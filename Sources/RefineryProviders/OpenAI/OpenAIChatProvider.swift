@@ -59,7 +59,8 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         try await adapting(request, stream: false) { build, learn in
             let json = try await client.send(
                 estimatedTokens: client.estimatedTokens(request), failed: learn, building: build)
-            return try HTTPProviderSupport.reply(from: parse(json), request: request, provider: client.provider)
+            return try HTTPProviderSupport.reply(
+                from: parse(json), request: request, provider: client.provider, outputCap: outputCap(request))
         }
     }
 
@@ -70,7 +71,8 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             let parts = try await client.stream(
                 estimatedTokens: client.estimatedTokens(request), decoder: makeDecoder(), failed: learn,
                 onDelta: onDelta, building: build)
-            return try HTTPProviderSupport.reply(from: parts, request: request, provider: client.provider)
+            return try HTTPProviderSupport.reply(
+                from: parts, request: request, provider: client.provider, outputCap: outputCap(request))
         }
     }
 
@@ -197,8 +199,7 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             messages.append(["content": .string(message.content), "role": .string(message.role.rawValue)])
         }
         let reasoning = reasoningRules && isReasoningModel(request.model.model)
-        params.maxTokens =
-            params.maxTokens ?? endpointMaxTokens ?? (reasoning ? defaultReasoningMaxTokens : defaultMaxTokens)
+        params.maxTokens = outputCap(for: request, reasoningRules: reasoningRules, maxTokens: endpointMaxTokens)
         var body: [(key: String, value: JSONValue)] = []
         body.reserveCapacity(12)
         if let maxTokens = params.maxTokens {
@@ -240,6 +241,19 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             if let topP = params.topP { body.append(("top_p", .number(topP))) }
         }
         return .object(body)
+    }
+
+    /// The output cap a call of `request` carries: its `max_tokens`, else the endpoint's, else the default.
+    package static func outputCap(for request: ModelRequest, reasoningRules: Bool, maxTokens endpointMaxTokens: Int?)
+        -> Int
+    {
+        let reasoning = reasoningRules && isReasoningModel(request.model.model)
+        return request.params.maxTokens ?? endpointMaxTokens
+            ?? (reasoning ? defaultReasoningMaxTokens : defaultMaxTokens)
+    }
+
+    package func outputCap(_ request: ModelRequest) -> Int? {
+        Self.outputCap(for: request, reasoningRules: isOpenAI, maxTokens: maxTokens)
     }
 
     /// Text, usage, model and finish reason of a non-streamed reply.

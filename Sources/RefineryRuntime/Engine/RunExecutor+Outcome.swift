@@ -18,6 +18,7 @@ extension RunExecutor {
         if unscored > 0 { reasons.append("\(unscored) review(s) unreadable, recorded as unscored") }
         if arbiterFallbackUsed { reasons.append("the arbiter's primary model failed; a fallback model answered") }
         reasons += degradations
+        if let cut = cutShortDescription() { reasons.append(cut) }
         if let selected, selected.degraded, case .insufficientModels = status {
             reasons.append("below quorum: the answer is the best one so far")
         }
@@ -34,6 +35,16 @@ extension RunExecutor {
             anonymizationMap: sortedAnonymization())
         outcome.vote = lastVote
         return outcome
+    }
+
+    /// The replies used although the provider said they stopped at their output cap (`max_tokens`), so
+    /// their text may end mid-sentence: how many, and the first few by participant and round.
+    private func cutShortDescription() -> String? {
+        guard !cutShortReplies.isEmpty else { return nil }
+        let shown = cutShortReplies.prefix(3).joined(separator: ", ")
+        let more = cutShortReplies.count > 3 ? " and \(cutShortReplies.count - 3) more" : ""
+        return "\(cutShortReplies.count) reply(ies) stopped at the output cap and may be cut short (\(shown)\(more)); "
+            + "raise max_tokens"
     }
 
     /// What `output` selects, with who produced it. When it was never produced, the next best text the

@@ -43,6 +43,8 @@ actor RunExecutor {
     var synthesisSource: AnswerSource?
     /// Why the run's evidence is incomplete beyond what the counters say (e.g. an unreadable plan).
     var degradations: [String] = []
+    /// The calls (participant and round) whose reply stopped at its output cap, in the order they came.
+    var cutShortReplies: [String] = []
     /// Each member's earlier answers and the reviews they got, described only when a prompt shows them.
     var history: [String: [PastAnswer]] = [:]
     var extraContext: String?

@@ -156,6 +156,16 @@ public struct ModelReply: Sendable, Hashable, Codable {
     /// provider adapts it to what the endpoint accepts; recorded with the call in the ledger.
     public var structuredMode: String?
 
+    /// The finish reasons that say the reply stopped at its output cap (or the context's end), not where
+    /// the model ended it: OpenAI and compatible servers `length`, Anthropic `max_tokens` and
+    /// `model_context_window_exceeded`, Gemini `MAX_TOKENS`.
+    public static let cutShortReasons: Set<String> = [
+        "length", "max_tokens", "MAX_TOKENS", "model_context_window_exceeded",
+    ]
+
+    /// Whether the provider says the reply was cut short by its output cap: its text may end mid-sentence.
+    public var isCutShort: Bool { finishReason.map(Self.cutShortReasons.contains) ?? false }
+
     /// Creates a reply.
     public init(text: String, usage: TokenUsage = TokenUsage(), model: String? = nil, finishReason: String? = nil) {
         self.text = text

@@ -69,6 +69,12 @@ public struct Redactor: Sendable, Hashable {
         return Self.redactKeyShapes(result)
     }
 
+    /// Whether `text` holds one of the known secrets, in any of the encodings ``redact(_:)`` hides (key
+    /// shapes and URL credentials alone do not count: a prompt may well show an example `sk-…`).
+    public func holdsSecret(_ text: String) -> Bool {
+        !needles.isEmpty && redactNeedles(text) != text
+    }
+
     /// Whether a header with this name carries a credential.
     public static func isSensitiveHeader(_ name: String) -> Bool {
         let lower = name.lowercased()

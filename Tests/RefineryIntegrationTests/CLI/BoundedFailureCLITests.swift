@@ -187,6 +187,29 @@ extension CLIEndToEnd {
             }
         }
 
+        /// Counts a number can hold but this call cannot have: 1e12 output tokens against a cap of 4,096
+        /// and 1e12 input tokens for a prompt of a few hundred bytes. They were believed: the run cost
+        /// $15 million and a budget stopped it.
+        @Test func usageBeyondTheCallsCapIsNotBelieved() async throws {
+            try await withSandbox { binary, sandbox, server in
+                server.route(
+                    FakeOpenAI.path,
+                    FakeOpenAI.completion(
+                        CLIHarness.universalReply(), prompt: 1_000_000_000_000, completion: 1_000_000_000_000))
+                let (result, _) = try await run(
+                    binary, ["What is 2+2?", "--models", "openai/gpt-4o", "--budget", "1", "--output-format", "json"],
+                    environment: environment(sandbox, server: server), sandbox: sandbox, limit: .seconds(60))
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let json = try CLIHarness.json(result.stdout)
+                #expect(json["status"] as? String == "single_model", "\(result.stdout)")
+                let tokens = try #require(json["tokens"] as? [String: Any])
+                #expect(tokens["estimated"] as? Bool == true, "\(tokens)")
+                #expect((tokens["output"] as? Int).map { $0 <= 4096 } == true, "\(tokens)")
+                #expect((tokens["input"] as? Int).map { $0 < 100_000 } == true, "\(tokens)")
+                #expect((json["cost_usd"] as? Double).map { $0 < 0.1 } == true, "\(result.stdout)")
+            }
+        }
+
         /// A ledger already holding absurd usage (written by an older build, or damaged) resumes: the
         /// counts are clamped as they are read, so `resume` no longer crashes on every attempt.
         @Test func resumeSurvivesALedgerWithAbsurdUsage() async throws {

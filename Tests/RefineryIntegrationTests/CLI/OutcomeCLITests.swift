@@ -101,6 +101,28 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A reply the provider says stopped at its output cap (`finish_reason: length`) is used, but every
+        /// output says it may be cut short: it was presented as a whole, undegraded answer.
+        @Test func aReplyCutAtItsOutputCapIsNamedInCoverage() async throws {
+            let cut = FakeOpenAI.completion(CLIHarness.universalReply(), finish: "length")
+            try await withSandbox({ _ in cut }) { binary, sandbox, environment in
+                let models = ["--models", "openai/gpt-4o"]
+                let json = try await binary.run(
+                    ["q"] + models + ["--output-format", "json"], environment: environment, directory: sandbox.root)
+                #expect(json.exitCode == 0, "\(json.stderr)")
+                let report = try CLIHarness.json(json.stdout)
+                let coverage = try #require(report["coverage"] as? [String: Any])
+                #expect(coverage["degraded"] as? Bool == true, "\(json.stdout)")
+                let reasons = coverage["reasons"] as? [String] ?? []
+                #expect(
+                    reasons.contains { $0.contains("output cap") && $0.contains("openai/gpt-4o round 1") }, "\(reasons)"
+                )
+                if let errors = try await CLIHarness.schemaErrors(json.stdout) { #expect(errors == []) }
+                let text = try await binary.run(["q"] + models, environment: environment, directory: sandbox.root)
+                #expect(text.stdout.contains("stopped at the output cap"), "\(text.stdout)")
+            }
+        }
+
         @Test func anArbiterFallbackIsNamedInJSONTextAndRunsShow() async throws {
             try await withSandbox(Self.failing("o3")) { binary, sandbox, environment in
                 try sandbox.write(

@@ -19,18 +19,7 @@ extension CLIEndToEnd {
                 return StdioServerParameters(
                     command=binary, args=["mcp", "--store", store, *flags], env=dict(os.environ), cwd=os.getcwd())
 
-            def field(obj, snake, camel):
-                # mcp 2 spells fields in snake_case, mcp 1 as on the wire.
-                return getattr(obj, snake) if hasattr(obj, snake) else getattr(obj, camel)
-
-            def error(result):
-                return bool(field(result, "is_error", "isError"))
-
-            def data(result):
-                return field(result, "structured_content", "structuredContent")
-
-            def text(result):
-                return "".join(getattr(c, "text", "") for c in result.content)
+            \#(pythonHelpers)
 
             async def main():
                 async with stdio_client(server("--max-budget", "0.5")) as (read, write):
@@ -43,6 +32,10 @@ extension CLIEndToEnd {
                             for t in tools.tools)
                         resources = await session.list_resources()
                         out["resources"] = sorted(str(r.uri) for r in resources.resources)
+                        templates = await session.list_resource_templates()
+                        out["templates"] = sorted(
+                            field(t, "uri_template", "uriTemplate") for t in field(
+                                templates, "resource_templates", "resourceTemplates"))
                         out["unknown_resources"] = []
                         for uri in ["refinery://workflows/nope", "refinery://runs/zz"]:
                             try:
@@ -85,26 +78,8 @@ extension CLIEndToEnd {
                                       "text": text(run)[:300]}
                         out["progress"] = progress
 
-                        # Cancel a run once its first call has finished: the client sends
-                        # notifications/cancelled when the awaiting task is cancelled.
-                        started = anyio.Event()
-                        async def on_first(done, total, message):
-                            started.set()
-                        async with anyio.create_task_group() as group:
-                            async def call():
-                                await session.call_tool(
-                                    "run_workflow", {"prompt": "What is 3+3?", "models": models},
-                                    progress_callback=on_first)
-                            group.start_soon(call)
-                            with anyio.fail_after(30):
-                                await started.wait()
-                            group.cancel_scope.cancel()
-                        status, run_id = "running", None
-                        with anyio.fail_after(30):
-                            while status == "running":
-                                await anyio.sleep(0.1)
-                                runs = data(await session.call_tool("list_runs", {"limit": 1}))["runs"]
-                                status, run_id = runs[0]["status"], runs[0]["id"]
+                        status, run_id = await cancel_after_first_call(
+                            session, {"prompt": "What is 3+3?", "models": models})
                         out["cancelled"] = {"status": status, "id": run_id}
                         resumed = await session.call_tool("resume_run", {"run_id": run_id})
                         out["resumed"] = {"error": error(resumed), "text": text(resumed)[:300],
@@ -122,6 +97,43 @@ extension CLIEndToEnd {
                         out["total"] = {"error": error(total), "text": text(total)}
             anyio.run(main)
             print(json.dumps(out))
+            """#
+
+        /// Python the client scripts share: reading a result under either SDK's spelling, and a run
+        /// cancelled once its first call has finished (the client sends notifications/cancelled when the
+        /// awaiting task is cancelled), waited for until the ledger records it; its status and id.
+        static let pythonHelpers = #"""
+            def field(obj, snake, camel):
+                # mcp 2 spells fields in snake_case, mcp 1 as on the wire.
+                return getattr(obj, snake) if hasattr(obj, snake) else getattr(obj, camel)
+
+            def error(result):
+                return bool(field(result, "is_error", "isError"))
+
+            def data(result):
+                return field(result, "structured_content", "structuredContent")
+
+            def text(result):
+                return "".join(getattr(c, "text", "") for c in result.content)
+
+            async def cancel_after_first_call(session, arguments):
+                started = anyio.Event()
+                async def on_first(done, total, message):
+                    started.set()
+                async with anyio.create_task_group() as group:
+                    async def call():
+                        await session.call_tool("run_workflow", arguments, progress_callback=on_first)
+                    group.start_soon(call)
+                    with anyio.fail_after(30):
+                        await started.wait()
+                    group.cancel_scope.cancel()
+                status, run_id = "running", None
+                with anyio.fail_after(30):
+                    while status == "running":
+                        await anyio.sleep(0.1)
+                        runs = data(await session.call_tool("list_runs", {"limit": 1}))["runs"]
+                        status, run_id = runs[0]["status"], runs[0]["id"]
+                return status, run_id
             """#
 
         /// Runs the client `script` in `directory` with the binary, the sandbox's `runs.db` and three
@@ -171,6 +183,8 @@ extension CLIEndToEnd {
                     ])
                 #expect(out["described"] as? Bool == true)
                 #expect((out["resources"] as? [String] ?? []).contains("refinery://workflows/consensus"))
+                // resources/templates/list, which clients ask for at start-up, was "Method not found".
+                #expect(out["templates"] as? [String] == ["refinery://runs/{id}", "refinery://workflows/{name}"])
                 // An unknown resource is refused in words (it was "Internal error: The operation could not
                 // be completed").
                 let unknown = try #require(out["unknown_resources"] as? [String])

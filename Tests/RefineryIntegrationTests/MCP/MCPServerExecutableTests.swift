@@ -58,6 +58,13 @@ extension CLIEndToEnd {
                 ["mcp", "--max-budget", "0"], environment: environment, directory: sandbox.root, stdin: Data())
             #expect(refused.exitCode == 4, "\(refused.stderr)")
             #expect(refused.stderr.contains("--max-budget and --max-budget-total must be more than 0 dollars"))
+            // An infinite cap is no cap: it was taken, and every run_workflow then failed on its budget.
+            for flags in [["--max-budget", "inf", "--max-budget-total", "inf"], ["--max-budget-total", "infinity"]] {
+                let infinite = try await binary.run(
+                    ["mcp"] + flags, environment: environment, directory: sandbox.root, stdin: Data())
+                #expect(infinite.exitCode == 4, "\(flags): \(infinite.stderr)")
+                #expect(infinite.stderr.contains("a finite number of dollars"), "\(infinite.stderr)")
+            }
         }
     }
 }

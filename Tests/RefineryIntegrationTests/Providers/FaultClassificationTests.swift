@@ -36,6 +36,10 @@ struct Fault: Sendable, CustomTestStringConvertible {
             name: "429 without Retry-After", reply: FakeOpenAI.error("slow down", type: "requests", status: 429),
             code: .rateLimited, status: 429),
         Fault(
+            name: "429 insufficient_quota (no credits: permanent, not a rate limit)",
+            reply: FakeOpenAI.error("You exceeded your current quota", type: "insufficient_quota", status: 429),
+            code: .authentication, status: 429),
+        Fault(
             name: "500", reply: FakeOpenAI.error("boom", type: "server_error", status: 500), code: .server, status: 500),
         Fault(
             name: "503", reply: .body(status: 503, contentType: "text/plain", text: "unavailable"), code: .overloaded,
