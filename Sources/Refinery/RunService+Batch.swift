@@ -118,10 +118,11 @@ extension RunService {
         try await withStore { try await $0.listBatches(limit: limit, resumable: Self.unfinishedStatuses) }
     }
 
-    /// Where a recorded batch streamed its results (`--output`), for `batch resume` to write there again.
-    public func recordedOutput(ofBatch id: String) async throws -> String? {
+    /// The files a recorded batch or bench named: the input it reads (again on resume) and where it
+    /// streamed its results (`--output`), for `batch resume` to write there again.
+    public func recordedFiles(ofBatch id: String) async throws -> (input: String, output: String?) {
         let record = try await withStore { try await $0.batch(id: id) }
-        return try BatchSpec.decode(record.specJSON, batchID: record.id).output
+        return (record.inputPath, try BatchSpec.decode(record.specJSON, batchID: record.id).output)
     }
 
     /// Reads the input, builds one job per item and compiles the workflow once per distinct set of

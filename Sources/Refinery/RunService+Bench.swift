@@ -98,11 +98,6 @@ extension RunService {
         return try estimate(plan.jobs)
     }
 
-    /// The recorded per-item output of a bench (`--output`), for `bench resume`.
-    package func recordedBenchOutput(_ id: String) async throws -> String? {
-        try await recordedOutput(ofBatch: id)
-    }
-
     static func benchSpec(_ request: BenchRequest) -> BatchSpec {
         var generator = SystemRandomNumberGenerator()
         return BatchSpec(

@@ -14,6 +14,8 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
     @OptionGroup var storeOptions: StoreOptions
 
+    func validate() throws { try outputOptions.check(keeping: KeptFile.store(storeOptions.runService())) }
+
     func run() async throws {
         try await withExitCode {
             let service = storeOptions.runService()

@@ -460,5 +460,56 @@ extension CLIEndToEnd {
                 #expect(after.first?["done"] as? Int == 6)
             }
         }
+
+        /// `--output` (and `report -o`) over a file the command reads or records in is refused before anything
+        /// runs, exit 4: the input file (by name or through a link), the workflow, the SQLite ledger (whose every
+        /// run it destroyed), and on `batch resume` the recorded input. Nothing is called, nothing changes.
+        @Test func anOutputOverTheInputOrTheLedgerIsRefused() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            let input = #"{"id":"a","question":"What is 2+2?","topic":"math","answer":"4"}"# + "\n"
+            try sandbox.write("in.jsonl", Data(input.utf8))
+            try FileManager.default.createSymbolicLink(
+                atPath: sandbox.root.appendingPathComponent("link.jsonl").path, withDestinationPath: "in.jsonl")
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("4"))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = "runs.db"
+                let first = try await binary.run(
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--output", "out.jsonl", "--store", store],
+                    environment: environment, directory: sandbox.root)
+                #expect(first.exitCode == 0, "\(first.stderr)")
+                let listed = try await Self.list(
+                    binary, store: store, environment: environment, directory: sandbox.root)
+                let batchID = try #require(listed.first?["id"] as? String)
+                let workflowBytes = try Data(contentsOf: sandbox.root.appendingPathComponent("w.yaml"))
+                let calls = server.requests.count
+                let commands: [[String]] = [
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--output", "in.jsonl"],
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--output", "link.jsonl"],
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--output", "w.yaml"],
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--output", "./runs.db"],
+                    ["batch", "resume", batchID, "--output", "in.jsonl"],
+                    ["bench", "single:openai/gpt-4o", "--dataset", "in.jsonl", "--output", "in.jsonl"],
+                    ["bench", "single:openai/gpt-4o", "--dataset", "in.jsonl", "--output", "runs.db"],
+                    ["report", batchID, "-o", "runs.db"],
+                    ["run", "w.yaml", "hello", "--output", "runs.db"],
+                ]
+                for command in commands {
+                    let result = try await binary.run(
+                        command + ["--store", store], environment: environment, directory: sandbox.root)
+                    #expect(result.exitCode == 4, "\(command): \(result.stderr)")
+                    #expect(result.stderr.contains("would destroy it"), "\(command): \(result.stderr)")
+                    let kept = try String(contentsOf: sandbox.root.appendingPathComponent("in.jsonl"), encoding: .utf8)
+                    #expect(kept == input, "\(command)")
+                }
+                #expect(try Data(contentsOf: sandbox.root.appendingPathComponent("w.yaml")) == workflowBytes)
+                #expect(server.requests.count == calls)
+                let runs = try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)
+                #expect(runs.count == 1)
+            }
+        }
     }
 }
