@@ -186,13 +186,11 @@ extension CLIEndToEnd {
             }
         }
 
-        /// `--max-budget` covers the whole batch: items start while what is left covers the next one's
-        /// estimate, the spend stays under the cap, and the batch stops `budget_exhausted`; `batch resume`
-        /// with more budget finishes it, continuing the run the cap stopped rather than starting another.
-        @Test func theBudgetIsSharedAcrossItems() async throws {
-            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
-            let sandbox = try Sandbox()
-            defer { sandbox.cleanup() }
+        /// Ten items in the sandbox and their dry run: one item's estimated maximum cost, and the input and output
+        /// tokens a reply reports so that one call costs that estimate divided by `divisor`.
+        private static func tenItems(
+            _ binary: RefineryBinary, _ sandbox: Sandbox, callsCostingEstimateOver divisor: Int
+        ) async throws -> (perItem: Double, input: Int, output: Int) {
             try sandbox.write("w.yaml", Data(Self.workflow.utf8))
             let rows = (1...10).map { (id: "i\($0)", question: "What is \($0) + \($0)?", topic: "math") }
             try sandbox.write("in.jsonl", Data(Self.jsonl(rows).utf8))
@@ -203,7 +201,18 @@ extension CLIEndToEnd {
             let estimate = try CLIHarness.json(dry.stdout)
             let perItem = try #require((estimate["cost_usd"] as? [String: Any])?["max"] as? Double) / 10
             let tokens = try #require(estimate["tokens"] as? [String: [String: Int]])
-            let (input, output) = ((tokens["input"]?["max"] ?? 0) / 10, (tokens["output"]?["max"] ?? 0) / 10)
+            let per = 10 * divisor
+            return (perItem, (tokens["input"]?["max"] ?? 0) / per, (tokens["output"]?["max"] ?? 0) / per)
+        }
+
+        /// `--max-budget` covers the whole batch: items start while what is left covers the next one's
+        /// estimate, the spend stays under the cap, and the batch stops `budget_exhausted`; `batch resume`
+        /// with more budget finishes it, continuing the run the cap stopped rather than starting another.
+        @Test func theBudgetIsSharedAcrossItems() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let (perItem, input, output) = try await Self.tenItems(binary, sandbox, callsCostingEstimateOver: 1)
             try await FakeServer.run { server in
                 // Each call costs what the estimate says an item costs.
                 server.route(FakeOpenAI.path, FakeOpenAI.completion("Even.", prompt: input, completion: output))
@@ -239,6 +248,33 @@ extension CLIEndToEnd {
                 #expect(runs.count == 10)
                 let after = try await Self.list(binary, store: store, environment: environment, directory: sandbox.root)
                 #expect(after.first?["done"] as? Int == 10)
+            }
+        }
+
+        /// Items whose runs spend a tenth of their estimate: the grants in flight come back as they finish, so a
+        /// budget of 2.5 items' estimates carries all ten (a whole item's estimate is spent by none) instead of
+        /// stopping `budget_exhausted` after two with most of the budget unspent.
+        @Test func aBatchWaitsForGrantsInFlightBeforeItStopsOnTheBudget() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let (perItem, input, output) = try await Self.tenItems(binary, sandbox, callsCostingEstimateOver: 10)
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("Even.", prompt: input, completion: output))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let cap = perItem * 2.5
+                let result = try await binary.run(
+                    [
+                        "batch", "w.yaml", "--input", "in.jsonl", "--max-budget", String(cap), "--concurrency", "4",
+                        "--store", store,
+                    ],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let results = try Self.lines(result.stdout)
+                #expect(results.filter { $0["status"] as? String == "converged" }.count == 10, "\(result.stdout)")
+                #expect(results.compactMap { $0["cost_usd"] as? Double }.reduce(0, +) <= cap)
+                #expect(server.requests.count == 10)
             }
         }
 
