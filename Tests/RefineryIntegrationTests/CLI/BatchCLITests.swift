@@ -278,6 +278,35 @@ extension CLIEndToEnd {
             }
         }
 
+        /// `batch resume` of a bench id is refused, as `bench resume` of a batch id is: it rewrote the bench's
+        /// per-item file as batch lines and printed no table.
+        @Test func batchResumeOfABenchNamesBenchResume() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("in.jsonl", Data(#"{"id":"a","question":"What is 2+2?","answer":"4"}"#.utf8 + [10]))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("4"))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let bench = try await binary.run(
+                    [
+                        "bench", "single:openai/gpt-4o", "--dataset", "in.jsonl", "--output", "items.jsonl", "--store",
+                        "runs.db",
+                    ], environment: environment, directory: sandbox.root)
+                #expect(bench.exitCode == 0, "\(bench.stderr)")
+                let items = try Data(contentsOf: sandbox.root.appendingPathComponent("items.jsonl"))
+                let listed = try await Self.list(
+                    binary, store: "runs.db", environment: environment, directory: sandbox.root)
+                let id = try #require(listed.first?["id"] as? String)
+                let resumed = try await binary.run(
+                    ["batch", "resume", id, "--store", "runs.db"], environment: environment, directory: sandbox.root)
+                #expect(resumed.exitCode == 4, "\(resumed.stderr)")
+                #expect(resumed.stderr.contains("refinery bench resume \(id)"), "\(resumed.stderr)")
+                #expect(resumed.stdout.isEmpty)
+                #expect(try Data(contentsOf: sandbox.root.appendingPathComponent("items.jsonl")) == items)
+            }
+        }
+
         /// A malformed input line or CSV record: exit 4 with `file:line`, no call, and the results file
         /// of an earlier batch left as it was.
         @Test(arguments: [
