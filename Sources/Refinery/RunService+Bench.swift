@@ -172,7 +172,14 @@ extension RunService {
             benchID: record.id,
             dataset: BenchDatasetInfo(path: record.inputPath, sha256: record.inputSHA256, items: itemIDs.count),
             grader: Grader(spec.grader ?? defaultBenchGrader) ?? .numeric, systems: systems, itemIDs: itemIDs,
-            results: rows.filter { isDone($0.status) }.map(benchResult), workflows: workflows)
+            results: rows.filter { isGraded($0.status) }.map(benchResult), workflows: workflows)
+    }
+
+    /// Whether a bench job's row counts in the table: done, or ended without its answer because its providers
+    /// failed (`failed`, `insufficient_models`), which counts as incorrect until `bench resume` runs it again.
+    /// Left out: jobs in flight, cancelled or cut by the budget, which the bench has not finished.
+    static func isGraded(_ status: String) -> Bool {
+        isDone(status) || status == "failed" || status == "insufficient_models"
     }
 
     /// The grader of a bench that names none (`--grader`'s default).

@@ -149,6 +149,40 @@ extension CLIEndToEnd {
             }
         }
 
+        /// An item whose run failed (its provider refused it) counts in the table as incorrect and unanswered, as
+        /// the JSON schema says, until `bench resume` runs it again: it was left out, so the system's accuracy was
+        /// over the items it did not fail on (2/2 here instead of 2/3), and its `results` were empty.
+        @Test func aFailedRunCountsAsIncorrect() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let rows = (1...3).map { "{\"id\":\"g\($0)\",\"question\":\"Item \($0): what is 2+2?\",\"answer\":\"4\"}" }
+            try sandbox.write("gsm.jsonl", Data(rows.joined(separator: "\n").utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path) { request in
+                    request.body.contains("Item 2")
+                        ? FakeOpenAI.error("refused", type: "invalid_request_error", status: 400)
+                        : FakeOpenAI.completion("4")
+                }
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let result = try await binary.run(
+                    [
+                        "bench", "single:openai/gpt-4o", "--dataset", "gsm.jsonl", "--store", "runs.db",
+                        "--output-format", "json",
+                    ], environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 1, "\(result.stderr)")
+                let json = try CLIHarness.json(result.stdout)
+                let system = try #require((json["systems"] as? [[String: Any]])?.first)
+                #expect(system["total"] as? Int == 3, "\(system)")
+                #expect(system["correct"] as? Int == 2)
+                #expect(system["unanswered"] as? Int == 1)
+                let items = try #require(json["items"] as? [[String: Any]])
+                let failed = (items[1]["results"] as? [String: [String: Any]])?["single:openai/gpt-4o"]
+                #expect(failed?["correct"] as? Bool == false, "\(items[1])")
+                #expect(failed?["status"] as? String == "insufficient_models", "\(items[1])")
+            }
+        }
+
         /// Bad bench input names the file, the line and the field or flag at fault, with a hint; exit 4,
         /// no call, no bench recorded.
         @Test(arguments: [
