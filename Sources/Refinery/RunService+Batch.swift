@@ -28,27 +28,53 @@ extension RunService {
             concurrency: max(1, request.concurrency),
             maxBudgetUSD: request.maxBudgetUSD, output: request.output, workflowSHA256: [:], gitCommits: [:])
         let plan = try await batchPlan(spec, id: EngineConfiguration.makeRunID(), debug: request.debug)
-        return try await execute(plan, previous: [:], isResume: false, progress: progress, results: results)
+        return try await withStore { store in
+            try await execute(plan, store: store, previous: [:], isResume: false, progress: progress, results: results)
+        }
     }
 
     /// `refinery batch resume ID` (and `bench resume`): items done are reported from the ledger, not
     /// run again; an item whose run started is resumed (its finished calls are served from the ledger);
     /// the others start. `concurrency` and `maxBudgetUSD` replace the recorded values when given (the
     /// budget then caps what this session spends).
+    ///
+    /// - Throws: ``InputError`` (exit 4) for a bench's id: `bench resume` finishes it and prints its table.
     public func resumeBatch(
         id: String, concurrency: Int? = nil, maxBudgetUSD: Double? = nil, debug: Bool = false,
         progress: ((BatchProgress) -> Void)? = nil, results: (BatchItemRecord) throws -> Void
     ) async throws -> BatchOutcome {
+        try await resumeRecorded(
+            id: id, kind: "batch", concurrency: concurrency, maxBudgetUSD: maxBudgetUSD, debug: debug,
+            progress: progress, results: results
+        ) { outcome, _, _ in outcome }
+    }
+
+    /// ``resumeBatch(id:concurrency:maxBudgetUSD:debug:progress:results:)`` of a batch of `kind` (one of the
+    /// other kind is refused, naming the command that resumes it), then `finish` with its outcome, its plan and
+    /// the store it ran on, still open: after Ctrl-C a new connection to a PostgreSQL ledger cannot be opened.
+    func resumeRecorded<T>(
+        id: String, kind: String, concurrency: Int?, maxBudgetUSD: Double?, debug: Bool,
+        progress: ((BatchProgress) -> Void)?, results: (BatchItemRecord) throws -> Void,
+        finish: (BatchOutcome, BatchPlan, any RunStore) async throws -> T
+    ) async throws -> T {
         let store = try await openStore()
         defer { closeOpened(store) }
         let record = try await store.batch(id: id)
+        guard record.kind == kind else {
+            throw InputError(
+                code: .invalidOption,
+                message: "\(record.id) is a \(record.kind), not a \(kind); resume it with "
+                    + "`refinery \(record.kind) resume \(record.id)`.")
+        }
         var spec = try BatchSpec.decode(record.specJSON, batchID: record.id)
         if let concurrency { spec.concurrency = max(1, concurrency) }
         if let maxBudgetUSD { spec.maxBudgetUSD = maxBudgetUSD }
         let plan = try await resumablePlan(record, spec: spec, debug: debug)
         var previous: [String: BatchItemRecord] = [:]
         for item in try await store.items(batchID: record.id) { previous[item.system + "\u{1F}" + item.itemID] = item }
-        return try await execute(plan, previous: previous, isResume: true, progress: progress, results: results)
+        let outcome = try await execute(
+            plan, store: store, previous: previous, isResume: true, progress: progress, results: results)
+        return try await finish(outcome, plan, store)
     }
 
     /// The plan of a recorded batch, refused when its input file or a workflow changed since.
@@ -118,10 +144,11 @@ extension RunService {
         try await withStore { try await $0.listBatches(limit: limit, resumable: Self.unfinishedStatuses) }
     }
 
-    /// Where a recorded batch streamed its results (`--output`), for `batch resume` to write there again.
-    public func recordedOutput(ofBatch id: String) async throws -> String? {
+    /// The files a recorded batch or bench named: the input it reads (again on resume) and where it
+    /// streamed its results (`--output`), for `batch resume` to write there again.
+    public func recordedFiles(ofBatch id: String) async throws -> (input: String, output: String?) {
         let record = try await withStore { try await $0.batch(id: id) }
-        return try BatchSpec.decode(record.specJSON, batchID: record.id).output
+        return (record.inputPath, try BatchSpec.decode(record.specJSON, batchID: record.id).output)
     }
 
     /// Reads the input, builds one job per item and compiles the workflow once per distinct set of

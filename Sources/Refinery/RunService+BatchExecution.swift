@@ -10,15 +10,13 @@ import RefineryRuntime
 import RefineryStore
 
 extension RunService {
-    /// Runs the jobs of `plan` that `previous` does not hold as done. `results` receives every done
-    /// job: first those done in an earlier session (from the ledger), then each as it finishes.
+    /// Runs the jobs of `plan` that `previous` does not hold as done, recorded in `store`. `results` receives
+    /// every done job: first those done in an earlier session (from the ledger), then each as it finishes.
     func execute(
-        _ plan: BatchPlan, previous: [String: BatchItemRecord], isResume: Bool,
+        _ plan: BatchPlan, store: any RunStore, previous: [String: BatchItemRecord], isResume: Bool,
         progress: ((BatchProgress) -> Void)?, results: (BatchItemRecord) throws -> Void
     ) async throws -> BatchOutcome {
-        let store = try await openStore()
-        defer { closeOpened(store) }
-        return try await withProviders(for: plan.workflows, debug: plan.debug) {
+        try await withProviders(for: plan.workflows, debug: plan.debug) {
             providers, embedder, logger in
             if isResume {
                 try await store.setBatchStatus(id: plan.record.id, status: "running")
@@ -93,7 +91,7 @@ extension RunService {
             let status: String
             switch stop {
             case .cancelled: status = "cancelled"
-            case .budget: status = "budget_exhausted"
+            case .budget, .untilRunsFinish: status = "budget_exhausted"
             case nil: status = done == total ? "finished" : "failed"
             }
             try await store.setBatchStatus(id: plan.record.id, status: status)

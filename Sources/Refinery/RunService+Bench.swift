@@ -61,10 +61,13 @@ extension RunService {
     ) async throws -> (outcome: BatchOutcome, summary: BenchSummary) {
         let plan = try await benchPlan(
             Self.benchSpec(request), id: EngineConfiguration.makeRunID(), debug: request.debug)
-        let outcome = try await execute(plan, previous: [:], isResume: false, progress: progress) { record in
-            try results(Self.benchResult(record))
+        // The table is read on the store the bench ran on: after Ctrl-C a new PostgreSQL connection cannot open.
+        return try await withStore { store in
+            let outcome = try await execute(plan, store: store, previous: [:], isResume: false, progress: progress) {
+                record in try results(Self.benchResult(record))
+            }
+            return (outcome, try await benchSummary(plan, store: store))
         }
-        return (outcome, try await benchSummary(plan))
     }
 
     /// `refinery bench resume ID`: finishes the bench (see ``resumeBatch(id:concurrency:maxBudgetUSD:debug:progress:results:)``)
@@ -73,21 +76,10 @@ extension RunService {
         id: String, concurrency: Int? = nil, maxBudgetUSD: Double? = nil, debug: Bool = false,
         progress: ((BatchProgress) -> Void)? = nil, results: (BenchItemResult) throws -> Void
     ) async throws -> (outcome: BatchOutcome, summary: BenchSummary) {
-        let store = try await openStore()
-        defer { closeOpened(store) }
-        let record = try await store.batch(id: id)
-        guard record.kind == "bench" else {
-            throw InputError(
-                code: .invalidOption,
-                message: "\(record.id) is a batch, not a bench; resume it with `refinery batch resume \(record.id)`.")
-        }
-        let outcome = try await resumeBatch(
-            id: record.id, concurrency: concurrency, maxBudgetUSD: maxBudgetUSD, debug: debug, progress: progress
-        ) { record in try results(Self.benchResult(record)) }
-        var spec = try BatchSpec.decode(record.specJSON, batchID: record.id)
-        spec.concurrency = 1
-        let plan = try await resumablePlan(record, spec: spec, debug: debug)
-        return (outcome, try await benchSummary(plan))
+        try await resumeRecorded(
+            id: id, kind: "bench", concurrency: concurrency, maxBudgetUSD: maxBudgetUSD, debug: debug,
+            progress: progress, results: { record in try results(Self.benchResult(record)) }
+        ) { outcome, plan, store in (outcome, try await benchSummary(plan, store: store)) }
     }
 
     /// `refinery bench --dry-run`: calls, tokens and dollars of every system on every item.
@@ -96,11 +88,6 @@ extension RunService {
         spec.seed = 0
         let plan = try await benchPlan(spec, id: "dry-run", debug: false, gitProvenance: false)
         return try estimate(plan.jobs)
-    }
-
-    /// The recorded per-item output of a bench (`--output`), for `bench resume`.
-    package func recordedBenchOutput(_ id: String) async throws -> String? {
-        try await recordedOutput(ofBatch: id)
     }
 
     static func benchSpec(_ request: BenchRequest) -> BatchSpec {
@@ -155,8 +142,8 @@ extension RunService {
 
     /// The bench's table from its ledger rows: only done jobs count (a bench stopped early is summarised
     /// over what finished).
-    private func benchSummary(_ plan: BatchPlan) async throws -> BenchSummary {
-        let rows = try await withStore { try await $0.items(batchID: plan.record.id) }
+    private func benchSummary(_ plan: BatchPlan, store: any RunStore) async throws -> BenchSummary {
+        let rows = try await store.items(batchID: plan.record.id)
         var workflows: [String: Workflow] = [:]
         for job in plan.jobs where workflows[job.system] == nil { workflows[job.system] = job.workflow.workflow }
         return Self.benchSummary(plan.record, rows: rows, workflows: workflows)
@@ -185,7 +172,14 @@ extension RunService {
             benchID: record.id,
             dataset: BenchDatasetInfo(path: record.inputPath, sha256: record.inputSHA256, items: itemIDs.count),
             grader: Grader(spec.grader ?? defaultBenchGrader) ?? .numeric, systems: systems, itemIDs: itemIDs,
-            results: rows.filter { isDone($0.status) }.map(benchResult), workflows: workflows)
+            results: rows.filter { isGraded($0.status) }.map(benchResult), workflows: workflows)
+    }
+
+    /// Whether a bench job's row counts in the table: done, or ended without its answer because its providers
+    /// failed (`failed`, `insufficient_models`), which counts as incorrect until `bench resume` runs it again.
+    /// Left out: jobs in flight, cancelled or cut by the budget, which the bench has not finished.
+    static func isGraded(_ status: String) -> Bool {
+        isDone(status) || status == "failed" || status == "insufficient_models"
     }
 
     /// The grader of a bench that names none (`--grader`'s default).

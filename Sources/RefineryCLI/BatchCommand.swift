@@ -53,7 +53,9 @@ struct BatchCommand: AsyncParsableCommand {
         var outputFormat: OutputFormat = .text
 
         func validate() throws {
-            try batchOptions.check()
+            try batchOptions.check(
+                keeping: [KeptFile(path: input, role: "the input file")]
+                    + KeptFile.existing([workflow], role: "the workflow") + KeptFile.store(storeOptions.runService()))
             try batchOptions.checkDetach(detach, dryRun: dryRun)
         }
 
@@ -97,14 +99,13 @@ struct BatchCommand: AsyncParsableCommand {
         @OptionGroup var batchOptions: BatchOptions
         @OptionGroup var storeOptions: StoreOptions
 
-        func validate() throws { try batchOptions.check() }
+        func validate() throws { try batchOptions.check(keeping: KeptFile.store(storeOptions.runService())) }
 
         func run() async throws {
             try await withExitCode {
                 let service = storeOptions.runService()
                 let (id, options) = (id, batchOptions)
-                var output = options.output
-                if output == nil { output = try await service.recordedOutput(ofBatch: id) }
+                let output = try await options.resumedOutput(ofBatch: id, service: service)
                 let outcome = try await BatchDisplay.run(options: options, output: output) { progress, write in
                     try await service.resumeBatch(
                         id: id, concurrency: options.concurrency, maxBudgetUSD: options.maxBudget,
@@ -200,13 +201,27 @@ struct BatchOptions: ParsableArguments {
         }
     }
 
-    func check() throws {
+    /// The flags' values, and `--output` is none of `kept` (the input, the workflow, the ledger).
+    func check(keeping kept: [KeptFile]) throws {
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1.") }
         if let maxBudget, !(maxBudget > 0) || !maxBudget.isFinite {
             throw ValidationError("--max-budget must be a positive number of dollars.")
         }
-        if let output, let problem = OutputOptions.unwritable(output) {
+        if let output, let problem = OutputOptions.unwritable(output, keeping: kept) {
             throw ValidationError("--output \(output): \(problem)")
         }
+    }
+
+    /// Where `batch resume` and `bench resume` write the results: `--output`, else where the batch wrote
+    /// them; refused (exit 4) when that is the batch's input file, which the resume reads again.
+    func resumedOutput(ofBatch id: String, service: RunService) async throws -> String? {
+        let files = try await service.recordedFiles(ofBatch: id)
+        guard let output = output ?? files.output else { return nil }
+        if let problem = OutputOptions.unwritable(
+            output, keeping: [KeptFile(path: files.input, role: "the input file")] + KeptFile.store(service))
+        {
+            throw InputError(code: .invalidOption, message: "--output \(output): \(problem)")
+        }
+        return output
     }
 }

@@ -62,7 +62,9 @@ struct BenchCommand: AsyncParsableCommand {
         var detach = false
 
         func validate() throws {
-            try batchOptions.check()
+            try batchOptions.check(
+                keeping: [KeptFile(path: dataset, role: "the dataset")]
+                    + KeptFile.existing(systems, role: "a workflow") + KeptFile.store(storeOptions.runService()))
             try batchOptions.checkDetach(detach, dryRun: dryRun)
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1.") }
         }
@@ -110,14 +112,13 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "text, markdown, json or jsonl.")
         var outputFormat: OutputFormat = .text
 
-        func validate() throws { try batchOptions.check() }
+        func validate() throws { try batchOptions.check(keeping: KeptFile.store(storeOptions.runService())) }
 
         func run() async throws {
             try await withExitCode {
                 let service = storeOptions.runService()
                 let (id, options, format) = (id, batchOptions, outputFormat)
-                var output = options.output
-                if output == nil { output = try await service.recordedBenchOutput(id) }
+                let output = try await options.resumedOutput(ofBatch: id, service: service)
                 let (outcome, summary) = try await BenchDisplay.run(options: options, output: output) {
                     progress, results in
                     try await service.resumeBench(

@@ -3,6 +3,11 @@
 import ArgumentParser
 import Foundation
 import Refinery
+import RefineryStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct OutputOptions: ParsableArguments {
     @Option(help: "text, json, markdown or jsonl (engine events, one per line, result last).")
@@ -25,32 +30,26 @@ struct OutputOptions: ParsableArguments {
 
     /// `--output` is checked before the run: finding out after paying for it that the file cannot
     /// be written would lose the full result.
-    func validate() throws {
+    func validate() throws { try check(keeping: []) }
+
+    /// ``validate()``, and `--output` is none of `kept`: the files the command reads or records in.
+    func check(keeping kept: [KeptFile]) throws {
         guard let output else { return }
-        if let problem = Self.unwritable(output) { throw ValidationError("--output \(output): \(problem)") }
+        if let problem = Self.unwritable(output, keeping: kept) {
+            throw ValidationError("--output \(output): \(problem)")
+        }
     }
 
-    /// `--output` onto the run store (or its `-wal`, `-shm`, `-checked` companions) would replace the ledger,
-    /// every recorded run with it, by the result of this one: refused before the run (exit 4).
-    func checkNotStore(_ service: RunService) throws {
-        guard let output else { return }
-        let store = service.resolvedStorePath
-        let base = URL(fileURLWithPath: service.workingDirectory.path)
-        func real(_ path: String) -> String {
-            URL(fileURLWithPath: path, relativeTo: base).standardizedFileURL.resolvingSymlinksInPath().path
-        }
-        let target = real(output)
-        guard ["", "-wal", "-shm", "-checked", "-journal"].contains(where: { real(store + $0) == target }) else {
-            return
-        }
-        throw InputError(
-            code: .invalidOption,
-            message: "--output \(output) is the run store (\(store)); writing the result there would destroy every "
-                + "recorded run. Give another file.")
+    /// Why `path` cannot be written as a file, or `nil` when it can: a folder, a missing or read-only
+    /// folder, or one of `kept` under another name (the same path, a link to it).
+    static func unwritable(_ path: String, keeping kept: [KeptFile] = []) -> String? {
+        if let problem = Self.unwritableFile(path) { return problem }
+        let identity = KeptFile.identity(path)
+        guard let file = kept.first(where: { KeptFile.identity($0.path) == identity }) else { return nil }
+        return "is \(file.role) (\(file.path)); writing there would destroy it. Give another file name."
     }
 
-    /// Why `path` cannot be written as a file, or `nil` when it can.
-    static func unwritable(_ path: String) -> String? {
+    private static func unwritableFile(_ path: String) -> String? {
         let manager = FileManager.default
         let url = URL(fileURLWithPath: path)
         var isFolder: ObjCBool = false
@@ -64,5 +63,36 @@ struct OutputOptions: ParsableArguments {
             return "the folder \(parent) does not exist."
         }
         return manager.isWritableFile(atPath: parent) ? nil : "the folder \(parent) is not writable."
+    }
+}
+
+/// A file that `--output` or `-o` must never replace: one the command reads (its input file, its workflow) or
+/// records in (a SQLite ledger with its `-wal` and `-shm`). Results written over it destroy it: the input that
+/// `batch resume` needs, or every run in the ledger.
+struct KeptFile {
+    var path: String
+    var role: String
+
+    /// The files of `service`'s run store when it is a SQLite file (none for PostgreSQL).
+    static func store(_ service: RunService) -> [KeptFile] {
+        let path = service.resolvedStorePath
+        guard !PostgresLocation.isPostgresURL(path), path != ":memory:" else { return [] }
+        return ["", "-wal", "-shm", "-journal", "-checked"].map { KeptFile(path: path + $0, role: "the run store") }
+    }
+
+    /// `paths` that name existing files (a workflow argument may be a name or a prompt instead).
+    static func existing(_ paths: [String], role: String) -> [KeptFile] {
+        paths.filter { !$0.isEmpty && identity($0).hasPrefix("inode ") }.map { KeptFile(path: $0, role: role) }
+    }
+
+    /// What `path` names: the device and inode of an existing file, so every spelling of it and every hard or
+    /// symbolic link to it compares equal; else its absolute path with the folder's links resolved.
+    static func identity(_ path: String) -> String {
+        var info = stat()
+        if stat(path, &info) == 0 { return "inode \(info.st_dev) \(info.st_ino)" }
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        return "path "
+            + url.deletingLastPathComponent().resolvingSymlinksInPath()
+            .appendingPathComponent(url.lastPathComponent).path
     }
 }

@@ -24,7 +24,9 @@ struct ReportCommand: AsyncParsableCommand {
     /// with exit 4, instead of failing as a Foundation error after the report was built.
     func validate() throws {
         if open && output == nil { throw ValidationError("--open needs -o FILE.html.") }
-        if let output, let problem = OutputOptions.unwritable(output) {
+        if let output,
+            let problem = OutputOptions.unwritable(output, keeping: KeptFile.store(storeOptions.runService()))
+        {
             throw ValidationError("-o \(output): \(problem)")
         }
     }

@@ -14,10 +14,11 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var outputOptions: OutputOptions
     @OptionGroup var storeOptions: StoreOptions
 
+    func validate() throws { try outputOptions.check(keeping: KeptFile.store(storeOptions.runService())) }
+
     func run() async throws {
         try await withExitCode {
             let service = storeOptions.runService()
-            try outputOptions.checkNotStore(service)
             let id = id
             let debug = outputOptions.debug
             let result = try await RunPresenter(options: outputOptions, environment: service.environment).present {

@@ -40,6 +40,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("Too many arguments: give a workflow and one prompt (quote it).")
         }
         if arguments.filter({ $0 == "-" }).count > 1 { throw ValidationError("Only one `-` (stdin) is allowed.") }
+        try outputOptions.check(
+            keeping: KeptFile.existing(inputOptions.file + arguments, role: "a file this run reads")
+                + KeptFile.store(storeOptions.runService()))
     }
 
     func run() async throws {
@@ -52,7 +55,6 @@ struct RunCommand: AsyncParsableCommand {
                 try EstimateCommand.print(estimate, format: outputOptions.outputFormat)
                 return
             }
-            try outputOptions.checkNotStore(service)
             let prompt = try assemblePrompt(promptArgument, service: service, required: true) ?? ""
             let request = RunRequest(
                 target: target, prompt: prompt, overrides: workflowOptions.overrides, seed: seed,

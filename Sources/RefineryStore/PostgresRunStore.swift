@@ -371,6 +371,11 @@ public actor PostgresRunStore: RunStore {
                     "the server asks for a password and none was given; set PGPASSWORD or add it to ~/.pgpass "
                     + "(host:port:database:user:password, mode 0600)"
                     + (self.server.passwordFileNote.map { "; \($0)" } ?? "")
+            } else if (error as? PSQLError)?.code == .sslUnsupported {
+                hint =
+                    "the server at \(self.server.host):\(self.server.port) does not accept TLS, which sslmode="
+                    + "\(self.server.tls.rawValue) requires; turn on ssl in its postgresql.conf, or give "
+                    + "sslmode=prefer (TLS when the server offers it) or sslmode=disable"
             } else if Task.isCancelled {
                 hint = "the run was cancelled while the connection was being opened again"
             } else if state.isEmpty {

@@ -276,7 +276,12 @@ public final class SQLiteRunStore: RunLedger {
 
     func readAsync<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await writer.read(body)
+            // GRDB's callback read, as `writeAsync` writes: its async read throws CancellationError in a
+            // cancelled task, and after Ctrl-C a bench still reads its table from the ledger (the one
+            // `bench resume` prints) and a batch its rows.
+            return try await withCheckedThrowingContinuation { continuation in
+                writer.asyncRead { database in continuation.resume(with: Result { try body(database.get()) }) }
+            }
         } catch let error as StoreError {
             throw error
         } catch {

@@ -28,7 +28,7 @@ extension CLIEndToEnd {
             // One value was kept silently.
             (["hi", "--var", "x=1", "--var", "x=2"], "--var x is given twice; give each variable once."),
             // The result replaced the ledger and every recorded run in it.
-            (["hi", "--store", "runs.db", "--output", "./runs.db"], "--output ./runs.db is the run store (runs.db)"),
+            (["hi", "--store", "runs.db", "--output", "./runs.db"], "--output ./runs.db: is the run store (runs.db)"),
             (["hi", "--store", "runs.db", "--output", "runs.db-wal"], "is the run store"),
         ])
         func refusedBeforeAnyCall(arguments: [String], message: String) async throws {

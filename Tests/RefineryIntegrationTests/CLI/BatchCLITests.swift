@@ -186,13 +186,11 @@ extension CLIEndToEnd {
             }
         }
 
-        /// `--max-budget` covers the whole batch: items start while what is left covers the next one's
-        /// estimate, the spend stays under the cap, and the batch stops `budget_exhausted`; `batch resume`
-        /// with more budget finishes it, continuing the run the cap stopped rather than starting another.
-        @Test func theBudgetIsSharedAcrossItems() async throws {
-            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
-            let sandbox = try Sandbox()
-            defer { sandbox.cleanup() }
+        /// Ten items in the sandbox and their dry run: one item's estimated maximum cost, and the input and output
+        /// tokens a reply reports so that one call costs that estimate divided by `divisor`.
+        private static func tenItems(
+            _ binary: RefineryBinary, _ sandbox: Sandbox, callsCostingEstimateOver divisor: Int
+        ) async throws -> (perItem: Double, input: Int, output: Int) {
             try sandbox.write("w.yaml", Data(Self.workflow.utf8))
             let rows = (1...10).map { (id: "i\($0)", question: "What is \($0) + \($0)?", topic: "math") }
             try sandbox.write("in.jsonl", Data(Self.jsonl(rows).utf8))
@@ -203,7 +201,18 @@ extension CLIEndToEnd {
             let estimate = try CLIHarness.json(dry.stdout)
             let perItem = try #require((estimate["cost_usd"] as? [String: Any])?["max"] as? Double) / 10
             let tokens = try #require(estimate["tokens"] as? [String: [String: Int]])
-            let (input, output) = ((tokens["input"]?["max"] ?? 0) / 10, (tokens["output"]?["max"] ?? 0) / 10)
+            let per = 10 * divisor
+            return (perItem, (tokens["input"]?["max"] ?? 0) / per, (tokens["output"]?["max"] ?? 0) / per)
+        }
+
+        /// `--max-budget` covers the whole batch: items start while what is left covers the next one's
+        /// estimate, the spend stays under the cap, and the batch stops `budget_exhausted`; `batch resume`
+        /// with more budget finishes it, continuing the run the cap stopped rather than starting another.
+        @Test func theBudgetIsSharedAcrossItems() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let (perItem, input, output) = try await Self.tenItems(binary, sandbox, callsCostingEstimateOver: 1)
             try await FakeServer.run { server in
                 // Each call costs what the estimate says an item costs.
                 server.route(FakeOpenAI.path, FakeOpenAI.completion("Even.", prompt: input, completion: output))
@@ -239,6 +248,62 @@ extension CLIEndToEnd {
                 #expect(runs.count == 10)
                 let after = try await Self.list(binary, store: store, environment: environment, directory: sandbox.root)
                 #expect(after.first?["done"] as? Int == 10)
+            }
+        }
+
+        /// Items whose runs spend a tenth of their estimate: the grants in flight come back as they finish, so a
+        /// budget of 2.5 items' estimates carries all ten (a whole item's estimate is spent by none) instead of
+        /// stopping `budget_exhausted` after two with most of the budget unspent.
+        @Test func aBatchWaitsForGrantsInFlightBeforeItStopsOnTheBudget() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let (perItem, input, output) = try await Self.tenItems(binary, sandbox, callsCostingEstimateOver: 10)
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("Even.", prompt: input, completion: output))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let cap = perItem * 2.5
+                let result = try await binary.run(
+                    [
+                        "batch", "w.yaml", "--input", "in.jsonl", "--max-budget", String(cap), "--concurrency", "4",
+                        "--store", store,
+                    ],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let results = try Self.lines(result.stdout)
+                #expect(results.filter { $0["status"] as? String == "converged" }.count == 10, "\(result.stdout)")
+                #expect(results.compactMap { $0["cost_usd"] as? Double }.reduce(0, +) <= cap)
+                #expect(server.requests.count == 10)
+            }
+        }
+
+        /// `batch resume` of a bench id is refused, as `bench resume` of a batch id is: it rewrote the bench's
+        /// per-item file as batch lines and printed no table.
+        @Test func batchResumeOfABenchNamesBenchResume() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("in.jsonl", Data(#"{"id":"a","question":"What is 2+2?","answer":"4"}"#.utf8 + [10]))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("4"))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let bench = try await binary.run(
+                    [
+                        "bench", "single:openai/gpt-4o", "--dataset", "in.jsonl", "--output", "items.jsonl", "--store",
+                        "runs.db",
+                    ], environment: environment, directory: sandbox.root)
+                #expect(bench.exitCode == 0, "\(bench.stderr)")
+                let items = try Data(contentsOf: sandbox.root.appendingPathComponent("items.jsonl"))
+                let listed = try await Self.list(
+                    binary, store: "runs.db", environment: environment, directory: sandbox.root)
+                let id = try #require(listed.first?["id"] as? String)
+                let resumed = try await binary.run(
+                    ["batch", "resume", id, "--store", "runs.db"], environment: environment, directory: sandbox.root)
+                #expect(resumed.exitCode == 4, "\(resumed.stderr)")
+                #expect(resumed.stderr.contains("refinery bench resume \(id)"), "\(resumed.stderr)")
+                #expect(resumed.stdout.isEmpty)
+                #expect(try Data(contentsOf: sandbox.root.appendingPathComponent("items.jsonl")) == items)
             }
         }
 
@@ -458,6 +523,57 @@ extension CLIEndToEnd {
                 let after = try await Self.list(binary, store: store, environment: environment, directory: sandbox.root)
                 #expect(after.first?["status"] as? String == "finished")
                 #expect(after.first?["done"] as? Int == 6)
+            }
+        }
+
+        /// `--output` (and `report -o`) over a file the command reads or records in is refused before anything
+        /// runs, exit 4: the input file (by name or through a link), the workflow, the SQLite ledger (whose every
+        /// run it destroyed), and on `batch resume` the recorded input. Nothing is called, nothing changes.
+        @Test func anOutputOverTheInputOrTheLedgerIsRefused() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            let input = #"{"id":"a","question":"What is 2+2?","topic":"math","answer":"4"}"# + "\n"
+            try sandbox.write("in.jsonl", Data(input.utf8))
+            try FileManager.default.createSymbolicLink(
+                atPath: sandbox.root.appendingPathComponent("link.jsonl").path, withDestinationPath: "in.jsonl")
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("4"))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = "runs.db"
+                let first = try await binary.run(
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--output", "out.jsonl", "--store", store],
+                    environment: environment, directory: sandbox.root)
+                #expect(first.exitCode == 0, "\(first.stderr)")
+                let listed = try await Self.list(
+                    binary, store: store, environment: environment, directory: sandbox.root)
+                let batchID = try #require(listed.first?["id"] as? String)
+                let workflowBytes = try Data(contentsOf: sandbox.root.appendingPathComponent("w.yaml"))
+                let calls = server.requests.count
+                let commands: [[String]] = [
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--output", "in.jsonl"],
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--output", "link.jsonl"],
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--output", "w.yaml"],
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--output", "./runs.db"],
+                    ["batch", "resume", batchID, "--output", "in.jsonl"],
+                    ["bench", "single:openai/gpt-4o", "--dataset", "in.jsonl", "--output", "in.jsonl"],
+                    ["bench", "single:openai/gpt-4o", "--dataset", "in.jsonl", "--output", "runs.db"],
+                    ["report", batchID, "-o", "runs.db"],
+                    ["run", "w.yaml", "hello", "--output", "runs.db"],
+                ]
+                for command in commands {
+                    let result = try await binary.run(
+                        command + ["--store", store], environment: environment, directory: sandbox.root)
+                    #expect(result.exitCode == 4, "\(command): \(result.stderr)")
+                    #expect(result.stderr.contains("would destroy it"), "\(command): \(result.stderr)")
+                    let kept = try String(contentsOf: sandbox.root.appendingPathComponent("in.jsonl"), encoding: .utf8)
+                    #expect(kept == input, "\(command)")
+                }
+                #expect(try Data(contentsOf: sandbox.root.appendingPathComponent("w.yaml")) == workflowBytes)
+                #expect(server.requests.count == calls)
+                let runs = try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)
+                #expect(runs.count == 1)
             }
         }
     }

@@ -112,6 +112,77 @@ extension CLIEndToEnd {
             }
         }
 
+        /// SIGTERM (as Ctrl-C) in the middle of a bench: exit 1 with the table of what finished and the command
+        /// that finishes it, as a batch does. It printed "Reading the run store at ... failed.
+        /// (CancellationError())" and neither the table nor the bench's id.
+        @Test func aCancelledBenchPrintsItsTableAndHowToResume() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let rows = (1...8).map { "{\"id\":\"g\($0)\",\"question\":\"What is 2+\($0)?\",\"answer\":\"4\"}" }
+            try sandbox.write("gsm.jsonl", Data(rows.joined(separator: "\n").utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, .delayed(.milliseconds(300), FakeOpenAI.completion("4")))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let running = try binary.start(
+                    [
+                        "bench", "single:openai/gpt-4o", "--dataset", "gsm.jsonl", "--concurrency", "2", "--store",
+                        "runs.db", "--output-format", "json",
+                    ], environment: environment, directory: sandbox.root)
+                while server.requests.count < 3 && running.process.isRunning {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                kill(running.process.processIdentifier, SIGTERM)
+                try await running.wait()
+                let interrupted = try running.result()
+                #expect(interrupted.exitCode == 1, "\(interrupted.stderr)")
+                #expect(!interrupted.stderr.contains("CancellationError"), "\(interrupted.stderr)")
+                let table = try CLIHarness.json(interrupted.stdout)
+                let id = try #require(table["bench_id"] as? String)
+                #expect(interrupted.stderr.contains("refinery bench resume \(id)"), "\(interrupted.stderr)")
+                let resumed = try await binary.run(
+                    ["bench", "resume", id, "--store", "runs.db", "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                let systems = try #require(try CLIHarness.json(resumed.stdout)["systems"] as? [[String: Any]])
+                #expect(systems.first?["correct"] as? Int == 8)
+            }
+        }
+
+        /// An item whose run failed (its provider refused it) counts in the table as incorrect and unanswered, as
+        /// the JSON schema says, until `bench resume` runs it again: it was left out, so the system's accuracy was
+        /// over the items it did not fail on (2/2 here instead of 2/3), and its `results` were empty.
+        @Test func aFailedRunCountsAsIncorrect() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let rows = (1...3).map { "{\"id\":\"g\($0)\",\"question\":\"Item \($0): what is 2+2?\",\"answer\":\"4\"}" }
+            try sandbox.write("gsm.jsonl", Data(rows.joined(separator: "\n").utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path) { request in
+                    request.body.contains("Item 2")
+                        ? FakeOpenAI.error("refused", type: "invalid_request_error", status: 400)
+                        : FakeOpenAI.completion("4")
+                }
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let result = try await binary.run(
+                    [
+                        "bench", "single:openai/gpt-4o", "--dataset", "gsm.jsonl", "--store", "runs.db",
+                        "--output-format", "json",
+                    ], environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 1, "\(result.stderr)")
+                let json = try CLIHarness.json(result.stdout)
+                let system = try #require((json["systems"] as? [[String: Any]])?.first)
+                #expect(system["total"] as? Int == 3, "\(system)")
+                #expect(system["correct"] as? Int == 2)
+                #expect(system["unanswered"] as? Int == 1)
+                let items = try #require(json["items"] as? [[String: Any]])
+                let failed = (items[1]["results"] as? [String: [String: Any]])?["single:openai/gpt-4o"]
+                #expect(failed?["correct"] as? Bool == false, "\(items[1])")
+                #expect(failed?["status"] as? String == "insufficient_models", "\(items[1])")
+            }
+        }
+
         /// Bad bench input names the file, the line and the field or flag at fault, with a hint; exit 4,
         /// no call, no bench recorded.
         @Test(arguments: [

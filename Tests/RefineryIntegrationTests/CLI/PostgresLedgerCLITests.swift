@@ -160,6 +160,24 @@ extension CLIEndToEnd {
             for output in outputs { #expect(!output.contains(database.password), "the password was printed") }
         }
 
+        /// `sslmode=require` against a server without TLS (the test server's) says so, at once: it said "the server
+        /// did not answer within 30 seconds" after a fifth of a second.
+        @Test func aServerWithoutTLSIsNamedForSslmodeRequire() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let database = try await PostgresLedger.Database()
+            var environment = RefineryBinary.environment(home: sandbox.root)
+            environment["PGPASSWORD"] = database.password
+            let result = try await binary.run(
+                ["runs", "list", "--store", database.url + "?sslmode=require"], environment: environment,
+                directory: sandbox.root)
+            await database.drop()
+            #expect(result.exitCode == 4)
+            #expect(result.stderr.contains("does not accept TLS"), "\(result.stderr)")
+            #expect(!result.stderr.contains("did not answer"), "\(result.stderr)")
+        }
+
         @Test func aPasswordInTheURLIsNeverPrinted() async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
