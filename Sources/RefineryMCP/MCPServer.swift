@@ -82,7 +82,7 @@ public struct RefineryMCPServer: Sendable {
     func call(_ params: CallTool.Parameters, server: Server) async -> CallTool.Result {
         let arguments = MCPArguments(params.arguments ?? [:])
         do {
-            try MCPTools.checkNames(of: arguments, for: params.name)
+            try MCPTools.check(arguments, for: params.name)
             let value: Value
             switch params.name {
             case "run_workflow":
@@ -91,8 +91,7 @@ public struct RefineryMCPServer: Sendable {
             case "list_workflows": value = try MCPJSON.value(["workflows": service.listWorkflows()])
             case "show_workflow": value = try await showWorkflow(arguments)
             case "list_runs":
-                let limit = max(1, min(try arguments.int("limit") ?? 20, 200))
-                value = try MCPJSON.value(["runs": try await service.listRuns(limit: limit)])
+                value = try MCPJSON.value(["runs": try await service.listRuns(limit: try arguments.int("limit") ?? 20)])
             case "get_run": value = try await getRun(try arguments.requiredString("run_id"))
             case "resume_run":
                 value = try await resumeRun(arguments, progress: progressSink(params, server: server))
