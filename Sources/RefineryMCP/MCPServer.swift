@@ -118,9 +118,17 @@ public struct RefineryMCPServer: Sendable {
 
     // MARK: tools
 
+    /// What a call's diagnostics name a workflow given as `workflow_yaml`, as the client gave it (its
+    /// private file's path means nothing to the client, and was a path of the server's machine).
+    static let inlineWorkflowName = "<inline workflow>"
+
+    /// A call's workflow: the service that loads it, the name or path it is loaded by, and what to do after.
+    typealias Target = (service: RunService, target: String, cleanup: @Sendable () -> Void)
+
     /// The workflow a call names: `workflow` (name, `NAME@REV`, or a path with `--allow-paths`), or
-    /// `workflow_yaml` written to a private temporary folder.
-    func target(_ arguments: MCPArguments) throws -> (target: String, cleanup: @Sendable () -> Void) {
+    /// `workflow_yaml` written to a private temporary folder, with the service that loads it (shown in
+    /// diagnostics as ``inlineWorkflowName``).
+    func target(_ arguments: MCPArguments) throws -> Target {
         if let yaml = try arguments.string("workflow_yaml") {
             if try arguments.string("workflow") != nil {
                 throw MCPToolError("give either `workflow` or `workflow_yaml`, not both.")
@@ -133,11 +141,13 @@ public struct RefineryMCPServer: Sendable {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let file = folder.appendingPathComponent("inline.yaml")
             try Data(yaml.utf8).write(to: file)
-            return (file.path, { try? FileManager.default.removeItem(at: folder) })
+            var service = service
+            service.shownPaths[file.path] = Self.inlineWorkflowName
+            return (service, file.path, { try? FileManager.default.removeItem(at: folder) })
         }
         let name = try arguments.string("workflow") ?? WorkflowLibrary.defaultWorkflow
         try safety.checkTarget(name)
-        return (name, {})
+        return (service, name, {})
     }
 
     func overrides(_ arguments: MCPArguments, budget: Double?) throws -> WorkflowOverrides {
@@ -157,7 +167,7 @@ public struct RefineryMCPServer: Sendable {
     }
 
     func estimate(_ arguments: MCPArguments) async throws -> Value {
-        let (target, cleanup) = try target(arguments)
+        let (service, target, cleanup) = try target(arguments)
         defer { cleanup() }
         let estimate = try await service.estimate(
             target, overrides: try overrides(arguments, budget: nil), prompt: try prompt(arguments, required: false))
@@ -172,7 +182,7 @@ public struct RefineryMCPServer: Sendable {
     }
 
     func runWorkflow(_ arguments: MCPArguments, progress: ProgressSink?) async throws -> Value {
-        let (target, cleanup) = try target(arguments)
+        let (service, target, cleanup) = try target(arguments)
         defer { cleanup() }
         let prompt = try prompt(arguments, required: true) ?? ""
         let requested = try arguments.double("budget")
@@ -191,7 +201,6 @@ public struct RefineryMCPServer: Sendable {
         let tracker = RunTracker(totalCalls: estimate.calls.max, progress: progress)
         let request = RunRequest(
             target: target, prompt: prompt, overrides: try overrides(arguments, budget: granted))
-        let service = service
         return try await settle(granted: granted, tracker: tracker) {
             try await service.run(request, events: { tracker.record($0) })
         }

@@ -220,6 +220,25 @@ extension CLIEndToEnd {
             #expect(results.last?["error"] as? Bool == false, "\(results)")
         }
 
+        /// A workflow given as text is named `<inline workflow>` in its diagnostics, with line and column:
+        /// they named the server's private file (`/tmp/refinery-mcp-UUID/inline.yaml:4:19`).
+        @Test(
+            .enabled(if: MCPServerCLITests.clientAvailable, "python3 lacks the MCP SDK (`pip install mcp`)"),
+            .timeLimit(.minutes(1)))
+        func anInlineWorkflowsDiagnosticsNameItAsGiven() async throws {
+            let yaml = "refinery: 1\nname: inline\nmodels: [openai/gpt-4o]\nstages: [propose, bogus]\n"
+            let results = try await Self.results(of: [
+                ("estimate", ["workflow_yaml": yaml, "prompt": "Hi"]),
+                ("run_workflow", ["workflow_yaml": yaml, "prompt": "Hi"]),
+            ])
+            for result in results {
+                let text = result["text"] as? String ?? ""
+                #expect(result["error"] as? Bool == true, "\(result)")
+                #expect(text.contains("<inline workflow>:4:"), "\(text)")
+                #expect(!text.contains("inline.yaml") && !text.contains("refinery-mcp-"), "\(text)")
+            }
+        }
+
         /// Runs the client `script` against a fake OpenAI that answers in 400 ms (so a run is in flight when
         /// it leaves); its output, and the ledger's runs (`runs list --output-format json`) after it.
         static func runWhileARunIsInFlight(_ script: String) async throws -> (out: [String: Any], runs: String) {
