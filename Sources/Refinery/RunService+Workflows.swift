@@ -8,7 +8,9 @@ public import RefinerySyntax
 extension RunService {
     /// Name resolution over `./workflows/`, `$REFINERY_PATH`, the user folder and the built-ins.
     public func library() -> WorkflowLibrary {
-        WorkflowLibrary(environment: environment, currentDirectory: workingDirectory.path)
+        var library = WorkflowLibrary(environment: environment, currentDirectory: workingDirectory.path)
+        library.shownPaths = shownPaths
+        return library
     }
 
     /// The built-in catalog merged with `$XDG_CONFIG_HOME/refinery/catalog.yaml` when it exists, with

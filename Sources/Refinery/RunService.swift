@@ -23,6 +23,9 @@ public struct RunService: Sendable {
     /// Receives the warnings found before a run starts (a member that starts with its fallback because
     /// its primary's provider has no credentials). `nil` = logged at `warning` level.
     public var onWarning: (@Sendable (String) -> Void)?
+    /// How diagnostics name the workflow files at these paths (``WorkflowLibrary/shownPaths``): a workflow
+    /// a caller gave as text and this service reads from a private file is named as the caller knows it.
+    public var shownPaths: [String: String] = [:]
     /// A store to use instead of opening ``resolvedStorePath``: the batch benchmark runs the same batch
     /// with a store that keeps nothing, to tell the ledger's CPU from the scheduler's and the engine's.
     package var store: (any RunStore)?

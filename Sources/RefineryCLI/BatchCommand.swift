@@ -37,7 +37,7 @@ struct BatchCommand: AsyncParsableCommand {
         @OptionGroup var batchOptions: BatchOptions
         @OptionGroup var storeOptions: StoreOptions
 
-        @Option(help: "Seed of the items' runs (recorded).")
+        @Option(help: "Seed of the items' runs (recorded).", transform: Seed.parse)
         var seed: UInt64?
 
         @Flag(help: "Print the cost of the whole batch and exit without calling any model.")

@@ -35,7 +35,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Run only N items: the first N, or a sample of N with --seed.")
         var limit: Int?
 
-        @Option(help: "Seed of the --limit sample and of the runs (recorded).")
+        @Option(help: "Seed of the --limit sample and of the runs (recorded).", transform: Seed.parse)
         var seed: UInt64?
 
         @Option(help: "The field holding the prompt (default: question, prompt or input).")

@@ -32,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print the cost estimate and exit without calling any model.")
     var dryRun = false
 
-    @Option(help: "Seed for label shuffles (recorded with the run).")
+    @Option(help: "Seed for label shuffles (recorded with the run).", transform: Seed.parse)
     var seed: UInt64?
 
     func validate() throws {

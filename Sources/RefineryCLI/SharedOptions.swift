@@ -24,3 +24,14 @@ extension StoreOptions {
         return service
     }
 }
+
+/// `--seed`'s value: a whole number from 0 to 2⁶⁴−1. Anything else is refused with the range, rather
+/// than ArgumentParser's bare "is invalid".
+enum Seed {
+    static func parse(_ text: String) throws -> UInt64 {
+        guard let seed = UInt64(text) else {
+            throw ValidationError("--seed must be a whole number from 0 to \(UInt64.max), found \(text).")
+        }
+        return seed
+    }
+}

@@ -85,7 +85,7 @@ public struct RefineryMCPServer: Sendable {
     func call(_ params: CallTool.Parameters, server: Server) async -> CallTool.Result {
         let arguments = MCPArguments(params.arguments ?? [:])
         do {
-            try MCPTools.checkNames(of: arguments, for: params.name)
+            try MCPTools.check(arguments, for: params.name)
             let value: Value
             switch params.name {
             case "run_workflow":
@@ -94,8 +94,7 @@ public struct RefineryMCPServer: Sendable {
             case "list_workflows": value = try MCPJSON.value(["workflows": service.listWorkflows()])
             case "show_workflow": value = try await showWorkflow(arguments)
             case "list_runs":
-                let limit = max(1, min(try arguments.int("limit") ?? 20, 200))
-                value = try MCPJSON.value(["runs": try await service.listRuns(limit: limit)])
+                value = try MCPJSON.value(["runs": try await service.listRuns(limit: try arguments.int("limit") ?? 20)])
             case "get_run": value = try await getRun(try arguments.requiredString("run_id"))
             case "resume_run":
                 value = try await resumeRun(arguments, progress: progressSink(params, server: server))
@@ -122,9 +121,17 @@ public struct RefineryMCPServer: Sendable {
 
     // MARK: tools
 
+    /// What a call's diagnostics name a workflow given as `workflow_yaml`, as the client gave it (its
+    /// private file's path means nothing to the client, and was a path of the server's machine).
+    static let inlineWorkflowName = "<inline workflow>"
+
+    /// A call's workflow: the service that loads it, the name or path it is loaded by, and what to do after.
+    typealias Target = (service: RunService, target: String, cleanup: @Sendable () -> Void)
+
     /// The workflow a call names: `workflow` (name, `NAME@REV`, or a path with `--allow-paths`), or
-    /// `workflow_yaml` written to a private temporary folder.
-    func target(_ arguments: MCPArguments) throws -> (target: String, cleanup: @Sendable () -> Void) {
+    /// `workflow_yaml` written to a private temporary folder, with the service that loads it (shown in
+    /// diagnostics as ``inlineWorkflowName``).
+    func target(_ arguments: MCPArguments) throws -> Target {
         if let yaml = try arguments.string("workflow_yaml") {
             if try arguments.string("workflow") != nil {
                 throw MCPToolError("give either `workflow` or `workflow_yaml`, not both.")
@@ -137,11 +144,13 @@ public struct RefineryMCPServer: Sendable {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let file = folder.appendingPathComponent("inline.yaml")
             try Data(yaml.utf8).write(to: file)
-            return (file.path, { try? FileManager.default.removeItem(at: folder) })
+            var service = service
+            service.shownPaths[file.path] = Self.inlineWorkflowName
+            return (service, file.path, { try? FileManager.default.removeItem(at: folder) })
         }
         let name = try arguments.string("workflow") ?? WorkflowLibrary.defaultWorkflow
         try safety.checkTarget(name)
-        return (name, {})
+        return (service, name, {})
     }
 
     func overrides(_ arguments: MCPArguments, budget: Double?) throws -> WorkflowOverrides {
@@ -161,7 +170,7 @@ public struct RefineryMCPServer: Sendable {
     }
 
     func estimate(_ arguments: MCPArguments) async throws -> Value {
-        let (target, cleanup) = try target(arguments)
+        let (service, target, cleanup) = try target(arguments)
         defer { cleanup() }
         let estimate = try await service.estimate(
             target, overrides: try overrides(arguments, budget: nil), prompt: try prompt(arguments, required: false))
@@ -176,7 +185,7 @@ public struct RefineryMCPServer: Sendable {
     }
 
     func runWorkflow(_ arguments: MCPArguments, progress: ProgressSink?) async throws -> Value {
-        let (target, cleanup) = try target(arguments)
+        let (service, target, cleanup) = try target(arguments)
         defer { cleanup() }
         let prompt = try prompt(arguments, required: true) ?? ""
         let requested = try arguments.double("budget")
@@ -195,7 +204,6 @@ public struct RefineryMCPServer: Sendable {
         let tracker = RunTracker(totalCalls: estimate.calls.max, progress: progress)
         let request = RunRequest(
             target: target, prompt: prompt, overrides: try overrides(arguments, budget: granted))
-        let service = service
         return try await settle(granted: granted, tracker: tracker) {
             try await service.run(request, events: { tracker.record($0) })
         }

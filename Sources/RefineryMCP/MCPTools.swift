@@ -10,26 +10,52 @@ enum MCPTools {
     /// The tool called `name`, if this server has one.
     static func named(_ name: String) -> Tool? { all.first { $0.name == name } }
 
-    /// Refuses an argument the tool's schema does not list (it says `additionalProperties: false`): a
-    /// misspelt `budjet` or `max_rounds` was ignored, and the run went ahead without it.
-    static func checkNames(of arguments: MCPArguments, for name: String) throws(MCPToolError) {
+    /// Checks `arguments` against the tool's input schema, the one statement of what each tool takes:
+    /// refuses an argument the schema does not list (it says `additionalProperties: false`: a misspelt
+    /// `budjet` or `max_rounds` was ignored, and the run went ahead without it), and a whole number outside
+    /// its `minimum`...`maximum` (`list_runs` with `limit: -5` listed one run, `limit: 10000` 200, silently).
+    /// Refused as the tool's error result, which the calling model reads and can correct (MCP's
+    /// SEP-1303: input validation errors are tool execution errors, not protocol errors).
+    static func check(_ arguments: MCPArguments, for name: String) throws(MCPToolError) {
         guard case .object(let schema)? = named(name)?.inputSchema, case .object(let properties)? = schema["properties"]
         else { return }
         let unknown = arguments.values.keys.filter { properties[$0] == nil }.sorted()
-        guard let first = unknown.first else { return }
-        let known = properties.keys.sorted().map { "`\($0)`" }
-        throw MCPToolError(
-            "\(name) takes no argument `\(first)`"
-                + (known.isEmpty ? "; it takes none." : "; it takes \(known.joined(separator: ", ")).")
-                + (Suggestions.closest(to: first, in: properties.keys).map { " Did you mean `\($0)`?" } ?? ""))
+        if let first = unknown.first {
+            let known = properties.keys.sorted().map { "`\($0)`" }
+            throw MCPToolError(
+                "\(name) takes no argument `\(first)`"
+                    + (known.isEmpty ? "; it takes none." : "; it takes \(known.joined(separator: ", ")).")
+                    + (Suggestions.closest(to: first, in: properties.keys).map { " Did you mean `\($0)`?" } ?? ""))
+        }
+        for key in arguments.values.keys.sorted() {
+            guard case .object(let property)? = properties[key], property["type"] == "integer",
+                let value = try arguments.int(key)
+            else { continue }
+            let minimum = property["minimum"]?.intValue
+            let maximum = property["maximum"]?.intValue
+            guard value < (minimum ?? .min) || value > (maximum ?? .max) else { continue }
+            let range =
+                switch (minimum, maximum) {
+                case (let minimum?, let maximum?): "between \(minimum) and \(maximum)"
+                case (let minimum?, nil): "at least \(minimum)"
+                case (nil, let maximum?): "at most \(maximum)"
+                case (nil, nil): "a whole number"
+                }
+            throw MCPToolError("`\(key)` must be \(range), found \(value).")
+        }
     }
 
     private static func string(_ description: String) -> Value {
         .object(["type": "string", "description": .string(description)])
     }
 
-    private static func integer(_ description: String, minimum: Int = 1) -> Value {
-        .object(["type": "integer", "minimum": .int(minimum), "description": .string(description)])
+    /// A whole number from `minimum` (to `maximum`, when given): ``check(_:for:)`` refuses a value outside.
+    private static func integer(_ description: String, minimum: Int = 1, maximum: Int? = nil) -> Value {
+        var property: [String: Value] = [
+            "type": "integer", "minimum": .int(minimum), "description": .string(description),
+        ]
+        if let maximum { property["maximum"] = .int(maximum) }
+        return .object(property)
     }
 
     private static func strings(_ description: String) -> Value {
@@ -120,7 +146,7 @@ enum MCPTools {
         name: "list_runs",
         title: "List recorded runs",
         description: "List the runs in Refinery's ledger, newest first: id, workflow, status, calls and cost.",
-        inputSchema: schema(["limit": integer("How many runs to list (default 20, at most 200).")]),
+        inputSchema: schema(["limit": integer("How many runs to list (default 20).", maximum: 200)]),
         annotations: .init(readOnlyHint: true, idempotentHint: true, openWorldHint: false))
 
     static let getRun = Tool(

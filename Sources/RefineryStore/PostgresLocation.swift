@@ -1,4 +1,5 @@
-// Where a PostgreSQL ledger lives: `postgres://user[:password]@host[:port]/database[?sslmode=...]`,
+// Where a PostgreSQL ledger lives:
+// `postgres://user[:password]@host[:port]/database[?sslmode=...&connect_timeout=SECONDS]`,
 // and its password, found as libpq finds it (the URL, then PGPASSWORD, then the password file), so the
 // commands a team already uses with psql work here unchanged. The password never leaves this value:
 // `description` and every error print the URL without it.
@@ -31,6 +32,14 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public var tls: TLSMode
     /// Why the password file was not used, when that may explain a failed login (e.g. its permissions).
     public var passwordFileNote: String?
+    /// How long opening the store waits for a first connection (the URL's `connect_timeout`, in seconds, as
+    /// libpq reads it), ``defaultConnectTimeout`` by default. A server that refuses, drops or never answers
+    /// the connection for that long is reported: a mistyped host fails within seconds.
+    public var connectTimeout: Duration = PostgresLocation.defaultConnectTimeout
+
+    /// The default ``connectTimeout``: long enough for a server on a loaded machine or across a WAN to
+    /// answer, short enough that a wrong or down host is reported before the user wonders.
+    public static let defaultConnectTimeout: Duration = .seconds(5)
 
     /// Whether `store` names a PostgreSQL server rather than a SQLite file.
     public static func isPostgresURL(_ store: String) -> Bool {
@@ -86,10 +95,15 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                 case "require", "verify-ca", "verify-full": tls = .require
                 default: throw Self.badURL(url, "sslmode must be disable, prefer or require")
                 }
+            case "connect_timeout":
+                guard let seconds = item.value.flatMap({ Int($0) }), (1...3600).contains(seconds) else {
+                    throw Self.badURL(url, "connect_timeout must be a whole number of seconds from 1 to 3600")
+                }
+                connectTimeout = .seconds(seconds)
             default:
                 // A bare `?word` may be a mistyped secret: only a `name=value` parameter's name is printed.
                 let parameter = item.value == nil ? "a parameter without `=VALUE`" : "the parameter \(item.name)"
-                throw Self.badURL(url, "\(parameter) is not supported (only sslmode is)")
+                throw Self.badURL(url, "\(parameter) is not supported (only sslmode and connect_timeout are)")
             }
         }
         if let password = components.password, !password.isEmpty {
@@ -114,8 +128,13 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         let userPart = user.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? user
         let hostPart = host.contains(":") ? "[\(host)]" : host
+        var parameters: [String] = []
+        if tls != .disable { parameters.append("sslmode=\(tls.rawValue)") }
+        if connectTimeout != Self.defaultConnectTimeout {
+            parameters.append("connect_timeout=\(connectTimeout.components.seconds)")
+        }
         return "postgres://\(userPart)@\(hostPart):\(port)/\(database)"
-            + (tls == .disable ? "" : "?sslmode=\(tls.rawValue)")
+            + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
     }
 
     /// `PGPASSFILE`, else `~/.pgpass`.
@@ -135,7 +154,8 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `url` with the password of its user part (`user:password@`) and the value of every query
-    /// parameter but `sslmode` replaced, for error messages about a URL that did not parse: libpq also
+    /// parameter but `sslmode` and `connect_timeout` replaced, for error messages about a URL that did not
+    /// parse: libpq also
     /// takes a password as `?password=...`, so a query value may be one.
     static func redacting(_ url: String) -> String {
         guard let schemeEnd = url.range(of: "://") else { return url }
@@ -150,7 +170,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
             .map { parameter -> String in
                 guard let equals = parameter.firstIndex(of: "=") else { return "[REDACTED]" }
                 let name = parameter[..<equals]
-                return name == "sslmode" ? String(parameter) : name + "=[REDACTED]"
+                return name == "sslmode" || name == "connect_timeout" ? String(parameter) : name + "=[REDACTED]"
             }
         return redacted + rest[...question] + parameters.joined(separator: "&")
     }

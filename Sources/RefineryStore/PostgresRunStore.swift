@@ -30,6 +30,9 @@ public actor PostgresRunStore: RunStore {
     private var connecting = false
     private var waitingForConnection: [CheckedContinuation<Void, Never>] = []
     private var nextConnectionID = 1
+    /// Whether a connection was ever made: until then a failure to connect is reported after
+    /// ``PostgresLocation/connectTimeout``, afterwards the server is waited for up to ``reconnectWindow``.
+    private var connectedOnce = false
     /// Calls waiting for the next group commit, and whether one is under way.
     /// A `nil` continuation is the committing caller's own call.
     private var pendingCalls: [(row: PostgresCallRow, continuation: CheckedContinuation<CommitTurn, any Error>?)] = []
@@ -43,8 +46,10 @@ public actor PostgresRunStore: RunStore {
     public nonisolated var location: String { server.description }
 
     /// Connects to `server`, creates or migrates the schema, and returns the store. Every error text
-    /// recorded is passed through `redactor`. A server that is not up yet (or restarting) is waited for up
-    /// to `reconnectWindow`; a refused login or a missing database fails at once with what to do.
+    /// recorded is passed through `redactor`. A server that is not up yet is waited for up to the
+    /// location's ``PostgresLocation/connectTimeout`` (and no longer than `reconnectWindow`), one that goes
+    /// away later for up to `reconnectWindow`; a refused login or a missing database fails at once with
+    /// what to do.
     public static func open(
         _ server: PostgresLocation, redactor: Redactor = Redactor(),
         reconnectWindow: Duration = defaultReconnectWindow
@@ -283,12 +288,16 @@ public actor PostgresRunStore: RunStore {
         Self.close(lost)
     }
 
-    /// Connects, retrying while the server is unreachable or starting up, until `deadline`.
+    /// Connects, retrying while the server is unreachable or starting up, until `deadline`. Until a first
+    /// connection has been made, no longer than the location's ``PostgresLocation/connectTimeout``: a server
+    /// that was never reached is a wrong URL or a server that is down, not one restarting, and the user
+    /// hears of it within seconds rather than after the whole reconnect window.
     func connect(until deadline: ContinuousClock.Instant) async throws -> PostgresConnection {
+        let started = ContinuousClock.now
+        let deadline = connectedOnce ? deadline : min(deadline, started + server.connectTimeout)
         var configuration = PostgresConnection.Configuration(
             host: server.host, port: server.port, username: server.user, password: server.password,
             database: server.database, tls: .disable)
-        configuration.options.connectTimeout = .seconds(5)
         switch server.tls {
         case .disable: break
         case .prefer, .require:
@@ -303,15 +312,21 @@ public actor PostgresRunStore: RunStore {
         while true {
             let id = nextConnectionID
             nextConnectionID += 1
+            // One attempt (TCP connect and startup) waits at most 5 seconds, and never past the deadline: a
+            // black-holed host or a socket that never answers fails in time.
+            let remaining = max(deadline - ContinuousClock.now, .milliseconds(100))
+            configuration.options.connectTimeout = Self.timeAmount(min(remaining, .seconds(5)))
             do {
-                return try await PostgresConnection.connect(
+                let connection = try await PostgresConnection.connect(
                     on: PostgresConnection.defaultEventLoopGroup.any(), configuration: configuration, id: id,
                     logger: Self.logger)
+                connectedOnce = true
+                return connection
             } catch {
                 // postgres-nio's connect gives up at once in a cancelled task (Ctrl-C): retrying would only
                 // delay the exit by the whole window.
                 guard Self.isTransient(error), !Task.isCancelled, ContinuousClock.now < deadline else {
-                    throw connectError(error)
+                    throw connectError(error, waited: deadline - started)
                 }
                 try await Self.pause()
             }
@@ -351,7 +366,13 @@ public actor PostgresRunStore: RunStore {
         }
     }
 
-    private func connectError(_ error: any Error) -> StoreError {
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// Why connecting failed, with what to do; `waited` is how long attempts were repeated.
+    private func connectError(_ error: any Error, waited: Duration) -> StoreError {
         let server = (error as? PSQLError)?.serverInfo
         let state = server?[.sqlState] ?? ""
         let detail = server?[.message].map { " (\($0))" } ?? ""
@@ -379,9 +400,12 @@ public actor PostgresRunStore: RunStore {
             } else if Task.isCancelled {
                 hint = "the run was cancelled while the connection was being opened again"
             } else if state.isEmpty {
+                let waitLonger =
+                    connectedOnce
+                    ? "" : " (`?connect_timeout=SECONDS` in the URL waits longer for a server that is starting)"
                 hint =
-                    "the server did not answer within \(Self.seconds(reconnectWindow)) seconds; check that "
-                    + "PostgreSQL is running and listening at \(self.server.host):\(self.server.port)"
+                    "the server did not answer within \(Self.seconds(waited)) seconds; check that "
+                    + "PostgreSQL is running and listening at \(self.server.host):\(self.server.port)\(waitLonger)"
             } else {
                 hint = "the server answered \(state)\(detail)"
             }
@@ -409,7 +433,7 @@ public actor PostgresRunStore: RunStore {
         return " (\(info[.sqlState] ?? "")\(info[.message].map { ": \($0)" } ?? ""))"
     }
 
-    static func seconds(_ duration: Duration) -> Int { Int(duration.components.seconds) }
+    static func seconds(_ duration: Duration) -> Int { Int((duration / .seconds(1)).rounded()) }
 
     /// postgres-nio's own log lines stay out of the user's output: the store reports what matters.
     static let logger = Logger(label: "refinery.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })

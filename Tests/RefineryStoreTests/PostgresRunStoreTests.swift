@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import RefineryRuntime
 import RefineryStore
 import RefineryTestSupport
@@ -29,7 +30,8 @@ import Testing
     @Test(arguments: [
         "postgres://user@host:99999/db", "postgres://user:pw@host/db?application_name=x",
         "postgres://user@host/db?sslmode=sometimes", "postgres://user:pw@host/a/b",
-        "postgres://user:pw@ho st/db",
+        "postgres://user:pw@ho st/db", "postgres://user:pw@host/db?connect_timeout=0",
+        "postgres://user:pw@host/db?connect_timeout=-5", "postgres://user:pw@host/db?connect_timeout=soon",
     ])
     func aMalformedURLIsACannotOpenErrorWithAHintAndNoPassword(url: String) {
         guard let error = Self.refusal(url) else { return }
@@ -121,6 +123,47 @@ import Testing
 }
 
 extension PostgresLocationTests {
+    /// libpq's `connect_timeout` (seconds) sets how long opening the store waits; it is kept when printed.
+    @Test func connectTimeoutIsReadFromTheURL() throws {
+        let location = try PostgresLocation(url: "postgres://u:pw@h/db?connect_timeout=12", environment: [:])
+        #expect(location.connectTimeout == .seconds(12))
+        #expect(location.description == "postgres://u@h:5432/db?connect_timeout=12")
+        let plain = try PostgresLocation(url: "postgres://u@h/db", environment: [:])
+        #expect(plain.connectTimeout == PostgresLocation.defaultConnectTimeout)
+    }
+
+    /// A server never reached fails after the connect timeout, not the 30-second reconnect window (it
+    /// took 30 s for a refused port, a black-holed host, or a socket that never answers), naming
+    /// host:port, never the password, and how to wait longer.
+    @Test(arguments: [false, true])
+    func aServerNeverReachedFailsAfterTheConnectTimeout(listening: Bool) async throws {
+        let silent = try listening ? SilentListener() : nil
+        defer { silent?.close() }
+        let port = silent?.port ?? 9  // 9 (discard): nothing listens there on a test machine.
+        let location = try PostgresLocation(
+            url: "postgres://u:topsecret@127.0.0.1:\(port)/db?connect_timeout=2", environment: [:])
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await PostgresRunStore.open(location)
+        } throws: { error in
+            let text = "\(error)"
+            return (error as? StoreError)?.code == .cannotOpen && text.contains("did not answer within 2 seconds")
+                && text.contains("127.0.0.1:\(port)") && text.contains("connect_timeout") && !text.contains("topsecret")
+        }
+        // Far less than the 30-second window (a loaded machine may take a few seconds to schedule).
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
+
+    /// Without the parameter the default applies, and the message says how long was waited.
+    @Test func theDefaultConnectTimeoutIsReported() async throws {
+        let location = try PostgresLocation(url: "postgres://u@127.0.0.1:9/db", environment: [:])
+        await #expect {
+            _ = try await PostgresRunStore.open(location)
+        } throws: { error in
+            "\(error)".contains("did not answer within 5 seconds")
+        }
+    }
+
     /// After Ctrl-C a store that must reconnect fails at once rather than after the whole window.
     @Test func reconnectingInACancelledTaskFailsAtOnce() async throws {
         let location = try PostgresLocation(url: "postgres://u@127.0.0.1:9/db", environment: [:])
@@ -346,4 +389,34 @@ struct PostgresRestartTests {
 /// Set once the server was restarted; read by every writer.
 private final class RestartFlag: Sendable {
     let done = Mutex(false)
+}
+
+/// A TCP socket that listens on a free loopback port and never accepts nor answers: the kernel completes
+/// the handshake, then the client waits for a server that says nothing (a hung or black-holed server).
+struct SilentListener {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(descriptor, address, length) == 0 && listen(descriptor, 8) == 0
+                    && getsockname(descriptor, address, &length) == 0
+            }
+        }
+        guard bound else {
+            _ = Glibc.close(descriptor)
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
+        self.descriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
 }

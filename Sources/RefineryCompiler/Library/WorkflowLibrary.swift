@@ -33,6 +33,10 @@ public struct WorkflowLibrary: Sendable {
     public var fileSystem: WorkflowFileSystem
     /// Built-in workflows: name → file text.
     package var builtins: [String: String]
+    /// How diagnostics name the files at these absolute paths, instead of the path given: a workflow its
+    /// caller gave as text (an MCP client's `workflow_yaml`), written to a private file to be read, is
+    /// named as the caller knows it (`<inline workflow>:3:7`), not by a path of this machine.
+    public var shownPaths: [String: String] = [:]
 
     /// Creates a library from the process environment and current directory.
     ///
@@ -242,8 +246,9 @@ public struct WorkflowLibrary: Sendable {
         }
         let file = path.split(separator: "/").last.map(String.init) ?? argument
         let name = file.split(separator: ".").first.map(String.init) ?? file
+        let shown = shownPaths[path] ?? argument
         return LocatedWorkflow(
-            name: name, displayName: argument, bytes: try read(path, shownAs: argument), path: path, origin: .path)
+            name: name, displayName: shown, bytes: try read(path, shownAs: shown), path: path, origin: .path)
     }
 
     private func read(_ path: String, shownAs shown: String) throws(WorkflowLibraryError) -> [UInt8] {

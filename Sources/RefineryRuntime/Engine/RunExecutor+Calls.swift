@@ -192,7 +192,7 @@ extension RunExecutor {
     private static func timeoutError(_ timeout: Duration, provider: String) -> ProviderError {
         ProviderError(
             code: .timeout,
-            message: "No reply within \(timeout.milliseconds / 1000) s; raise the stage or limits timeout.",
+            message: "No reply within \(seconds(timeout)); raise the stage or limits timeout.",
             provider: provider)
     }
 
@@ -253,8 +253,11 @@ extension RunExecutor {
             // run that cannot finish), let the calls in flight end, and report the run as failed.
             if stopReason == nil { stopReason = .failed("prompt template failed: \(message)") }
             complete(ticket.plan.nodeIndex, .skipped("prompt template failed: \(message)"))
-        case .failed(let error):
-            if error.isTransient, ticket.attempt <= workflow.limits.retries, stopReason == nil {
+        case .failed(let failure):
+            // A wait the call's timeout does not allow is not taken: the call fails now, saying why.
+            let refusedWait = Self.waitBeyondTimeout(failure, timeout: Self.timeout(of: ticket))
+            let error = refusedWait ?? failure
+            if error.isTransient, refusedWait == nil, ticket.attempt <= workflow.limits.retries, stopReason == nil {
                 let delay = retryDelay(for: error, ticket: ticket)
                 var event = callEvent(ticket)
                 event.errorCode = error.code.description
@@ -346,14 +349,35 @@ extension RunExecutor {
         return ticket.resending(request, modelIndex: ticket.modelIndex, reminder: true)
     }
 
-    /// Backoff before attempt `ticket.attempt + 1`: the server's Retry-After when it sent one,
-    /// else 1 s doubling per attempt up to 30 s, with seeded jitter in [50 %, 100 %]. Never longer
-    /// than the call's own timeout: a server asking for hours (or `1e20` seconds) must not hold a
-    /// run that allows a call 5 s; the retry then fails again quickly and the call falls back.
+    /// `error` saying it was not retried, when the provider asked for a wait (Retry-After, a rate-limit
+    /// reset, its own pause) longer than the call's `timeout`; `nil` when it asked for none or a shorter one.
+    /// A server asking for a day (or `1e20` seconds) is not waited for, and not waited for in slices of the
+    /// timeout either (three retries held a run for six minutes before it failed the same way): the call
+    /// fails at once as it came, `rate_limited`, naming the wait asked for, and moves to its fallback.
+    static func waitBeyondTimeout(_ error: ProviderError, timeout: Duration) -> ProviderError? {
+        guard let asked = error.retryAfterSeconds, asked > Double(timeout.milliseconds) / 1000 else { return nil }
+        let wait = asked < 1e9 ? "\(Int(asked.rounded(.up))) s" : "an unbounded time"
+        var refused = error
+        refused.message +=
+            "; \(error.provider) asked to wait \(wait) before a retry, longer than the call's timeout of "
+            + "\(Self.seconds(timeout)): not retried (a longer stage or limits timeout waits for it)"
+        return refused
+    }
+
+    /// `duration` in seconds for a message: `120 s`, `0.5 s`.
+    static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.milliseconds
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(Double(milliseconds) / 1000) s"
+    }
+
+    /// Backoff before attempt `ticket.attempt + 1`: the server's Retry-After when it sent one (never
+    /// longer than the call's timeout: ``waitBeyondTimeout(_:timeout:)`` refuses a longer one), else 1 s
+    /// doubling per attempt up to 30 s, with seeded jitter in [50 %, 100 %], never longer than the
+    /// call's timeout either.
     func retryDelay(for error: ProviderError, ticket: CallTicket) -> Duration {
         let limit = Self.timeout(of: ticket)
         if let retryAfter = error.retryAfterSeconds, retryAfter >= 0 {
-            // `min` first: a huge or infinite value must not reach the integer conversion.
+            // `min` first: a huge or infinite value must never reach the integer conversion.
             let seconds = min(retryAfter, Double(limit.milliseconds) / 1000)
             return .milliseconds(Int((seconds * 1000).rounded()))
         }

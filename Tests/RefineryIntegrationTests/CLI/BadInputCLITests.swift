@@ -30,6 +30,13 @@ extension CLIEndToEnd {
             // The result replaced the ledger and every recorded run in it.
             (["hi", "--store", "runs.db", "--output", "./runs.db"], "--output ./runs.db: is the run store (runs.db)"),
             (["hi", "--store", "runs.db", "--output", "runs.db-wal"], "is the run store"),
+            // A negative number is the option's value, checked against its range (it was `Missing value
+            // for '--seed <seed>'`: ArgumentParser read `-5` as an option).
+            (["hi", "--seed", "-5"], "--seed must be a whole number from 0 to 18446744073709551615, found -5."),
+            (["hi", "--timeout", "-5"], "<command line>: --timeout: error: `limits.timeout` must be at least 1 ms"),
+            (["hi", "--max-rounds", "-1"], "`iterations.max` must be between 1 and 1000, found -1"),
+            (["hi", "--threshold", "-0.5"], "<command line>: --threshold: error:"),
+            (["hi", "--budget", "-.5"], "<command line>: --budget: error:"),
         ])
         func refusedBeforeAnyCall(arguments: [String], message: String) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
@@ -47,6 +54,11 @@ extension CLIEndToEnd {
 
         @Test(arguments: [
             (["runs", "list", "--limit", "0"], "--limit must be at least 1."),
+            (["runs", "list", "--limit", "-5"], "--limit must be at least 1."),
+            (["batch", "list", "--limit", "-1"], "--limit must be at least 1."),
+            (["worker", "--lease", "-3"], "--lease must be a number of seconds, at least 0.5."),
+            (["save", "x", "--max-iterations", "-2"], "--max-iterations must be at least 1."),
+            (["bench", "vote", "--dataset", "d.jsonl", "--seed", "-1"], "--seed must be a whole number"),
             (["remove", "consensus"], "consensus is a built-in workflow; built-ins cannot be removed."),
             (["hi", "--models", "openai/gpt-4o", "--store", "."], "The run store . is a folder, not a file"),
             // The report's file is checked before the report is built, like `run --output` (it was a raw

@@ -135,6 +135,8 @@ final class FakeServer: Sendable {
     fileprivate func abandon() { state.withLock { $0.abandoned += 1 } }
 
     /// Waits until `count` held requests saw their connection closed; `false` when `limit` passes first.
+    /// The count moves as the closes arrive (``ClientClosureWatcher``); give a generous `limit`: only a
+    /// missing close should fail a test, not a loaded machine.
     func waitForAbandonedConnections(_ count: Int, within limit: Duration) async throws -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + limit
@@ -312,11 +314,13 @@ private struct FakeResponder: HTTPResponder {
             throw FakeServerError(message: "connection dropped")
         case .hold(let limit, let chunks):
             let channel = context.channel
-            let server = holder.server.withLock { $0 }
             // Hummingbird allows half-closure, so a client's close (its FIN) leaves the channel
-            // active: a watcher at the head of the pipeline hears it as `inputClosed`.
-            let closed = ClientClosure()
+            // active: a watcher at the head of the pipeline hears it as `inputClosed`, and counts it
+            // there, on the event loop, as it happens: counted by this handler's polling task, it waited
+            // for a thread of the shared task pool, which a loaded machine can keep busy for seconds.
+            let closed = ClientClosure(server: holder.server.withLock { $0 })
             try await channel.pipeline.addHandler(ClientClosureWatcher(closure: closed), position: .first).get()
+            if !channel.isActive { closed.record() }
             // Polls rather than awaiting an event: the handler must also end when the server stops
             // (or Hummingbird cancels it), whichever comes first.
             let wait: @Sendable () async -> Void = {
@@ -325,7 +329,7 @@ private struct FakeResponder: HTTPResponder {
                 while !closed.happened, channel.isActive, clock.now < deadline, !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(5))
                 }
-                if closed.happened || !channel.isActive { server?.abandon() }
+                closed.stopHolding()
             }
             guard !chunks.isEmpty else {
                 await wait()
@@ -353,11 +357,31 @@ private struct FakeResponder: HTTPResponder {
     }
 }
 
-/// Whether the client closed its side of a held request's connection.
+/// Whether the client closed its side of a held request's connection; the first close while the
+/// request is held is counted in ``FakeServer/abandonedConnections`` at once.
 private final class ClientClosure: Sendable {
-    private let state = Mutex(false)
-    var happened: Bool { state.withLock { $0 } }
-    func record() { state.withLock { $0 = true } }
+    private struct State {
+        var happened = false
+        var holding = true
+    }
+
+    private let state = Mutex(State())
+    private let server: FakeServer?
+
+    init(server: FakeServer?) { self.server = server }
+
+    var happened: Bool { state.withLock { $0.happened } }
+
+    func record() {
+        let first = state.withLock { state -> Bool in
+            defer { state.happened = true }
+            return !state.happened && state.holding
+        }
+        if first { server?.abandon() }
+    }
+
+    /// The request is no longer held (its limit passed, or the server stops): a close is no abandonment.
+    func stopHolding() { state.withLock { $0.holding = false } }
 }
 
 /// Records a client's close: its FIN (`inputClosed`, the channel staying half-open) or a reset.

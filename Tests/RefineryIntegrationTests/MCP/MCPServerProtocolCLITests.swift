@@ -155,6 +155,90 @@ extension CLIEndToEnd {
             }
         }
 
+        /// Calls the tools listed in `calls.json` (name, arguments) in one session; each call's error flag
+        /// and text, or the JSON-RPC error code and message of a call refused as a protocol error.
+        static let calls = #"""
+            import anyio, json, os, sys
+            from mcp import ClientSession, StdioServerParameters
+            from mcp.client.stdio import stdio_client
+
+            binary, store = sys.argv[1], sys.argv[2]
+
+            async def main():
+                params = StdioServerParameters(
+                    command=binary, args=["mcp", "--store", store], env=dict(os.environ), cwd=os.getcwd())
+                results = []
+                async with stdio_client(params) as (read, write):
+                    async with ClientSession(read, write) as session:
+                        await session.initialize()
+                        for name, arguments in json.load(open("calls.json")):
+                            try:
+                                result = await session.call_tool(name, arguments)
+                                error = bool(getattr(result, "is_error", None) or getattr(result, "isError", None))
+                                text = "".join(getattr(c, "text", "") for c in result.content)
+                                results.append({"error": error, "text": text[:2000]})
+                            except Exception as refused:
+                                code = getattr(getattr(refused, "error", refused), "code", None)
+                                results.append({"code": code, "text": str(refused)})
+                print(json.dumps({"results": results}))
+            anyio.run(main)
+            """#
+
+        /// The results of `calls` (tool name, arguments), made in order in one session of `refinery mcp`.
+        static func results(of calls: [(String, [String: Any])]) async throws -> [[String: Any]] {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("calls.json", try JSONSerialization.data(withJSONObject: calls.map { [$0.0, $0.1] }))
+            let output = try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
+                let (result, _) = try await MCPServerCLITests.runClient(
+                    Self.calls, binary: binary, sandbox: sandbox, baseURL: server.baseURL, directory: sandbox.root)
+                return result.stdout
+            }
+            let out = try CLIHarness.json(output.components(separatedBy: "\n").last { !$0.isEmpty } ?? "")
+            return try #require(out["results"] as? [[String: Any]], "\(out)")
+        }
+
+        /// A whole number outside the range the tool's schema declares is refused with that range, as the
+        /// tool's error result the calling model reads (like a mistyped or unknown argument; MCP's SEP-1303):
+        /// `list_runs` clamped `limit: -5`, `0` and `10000` silently.
+        @Test(
+            .enabled(if: MCPServerCLITests.clientAvailable, "python3 lacks the MCP SDK (`pip install mcp`)"),
+            .timeLimit(.minutes(1)))
+        func aNumberOutsideItsRangeIsRefusedWithTheRange() async throws {
+            let results = try await Self.results(of: [
+                ("list_runs", ["limit": -5]), ("list_runs", ["limit": 0]), ("list_runs", ["limit": 10000]),
+                ("estimate", ["prompt": "Hi", "rounds": -1]), ("list_runs", ["limit": 200]),
+            ])
+            let texts = results.map { $0["text"] as? String ?? "" }
+            #expect(results.prefix(4).allSatisfy { $0["error"] as? Bool == true }, "\(results)")
+            #expect(texts[0] == "error: `limit` must be between 1 and 200, found -5.", "\(texts)")
+            #expect(texts[1] == "error: `limit` must be between 1 and 200, found 0.", "\(texts)")
+            #expect(texts[2] == "error: `limit` must be between 1 and 200, found 10000.", "\(texts)")
+            #expect(texts[3] == "error: `rounds` must be at least 1, found -1.", "\(texts)")
+            #expect(results.last?["error"] as? Bool == false, "\(results)")
+        }
+
+        /// A workflow given as text is named `<inline workflow>` in its diagnostics, with line and column:
+        /// they named the server's private file (`/tmp/refinery-mcp-UUID/inline.yaml:4:19`).
+        @Test(
+            .enabled(if: MCPServerCLITests.clientAvailable, "python3 lacks the MCP SDK (`pip install mcp`)"),
+            .timeLimit(.minutes(1)))
+        func anInlineWorkflowsDiagnosticsNameItAsGiven() async throws {
+            let yaml = "refinery: 1\nname: inline\nmodels: [openai/gpt-4o]\nstages: [propose, bogus]\n"
+            let results = try await Self.results(of: [
+                ("estimate", ["workflow_yaml": yaml, "prompt": "Hi"]),
+                ("run_workflow", ["workflow_yaml": yaml, "prompt": "Hi"]),
+            ])
+            for result in results {
+                let text = result["text"] as? String ?? ""
+                #expect(result["error"] as? Bool == true, "\(result)")
+                #expect(text.contains("<inline workflow>:4:"), "\(text)")
+                #expect(!text.contains("inline.yaml") && !text.contains("refinery-mcp-"), "\(text)")
+            }
+        }
+
         /// Runs the client `script` against a fake OpenAI that answers in 400 ms (so a run is in flight when
         /// it leaves); its output, and the ledger's runs (`runs list --output-format json`) after it.
         static func runWhileARunIsInFlight(_ script: String) async throws -> (out: [String: Any], runs: String) {

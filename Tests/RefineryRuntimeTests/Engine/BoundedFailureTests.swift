@@ -9,16 +9,50 @@ import Testing
 /// Failures that must stay bounded: waits no longer than the call's own timeout, token arithmetic
 /// that never traps, and every call made accounted for in the ledger.
 @Suite struct BoundedFailureTests {
-    /// `Retry-After: 1e20` (or infinity) with a 5 s call timeout waits 5 s, not ten minutes.
-    @Test(arguments: [1e20, Double.infinity, 600])
-    func aRetryAfterIsBoundedByTheCallTimeout(retryAfter: Double) async throws {
+    /// A `Retry-After` longer than the call's timeout (a day, `1e20`, infinity) is not waited for, not
+    /// even in slices of the timeout (each of three retries waited the whole timeout, holding a run with
+    /// the default 120 s for six minutes before it failed the same way): the call fails at once as
+    /// `rate_limited`, naming the provider and the wait it asked for, and the member falls back.
+    @Test(arguments: [86_400, 1e20, Double.infinity])
+    func aRetryAfterBeyondTheCallTimeoutIsNotWaitedFor(retryAfter: Double) async throws {
+        let clock = TestClock()
+        let provider = ScriptedProvider(clock: clock) { call in
+            call.request.model.model == "model-1"
+                ? .error(
+                    ProviderError(
+                        code: .rateLimited, message: "slow down", provider: "test", statusCode: 429,
+                        retryAfterSeconds: retryAfter))
+                : .text("fine")
+        }
+        let recorder = EventRecorder()
+        var members = Fixtures.members(1)
+        members[0].fallback = [ModelRef(provider: "test", model: "quick")]
+        let engine = Engine(
+            workflow: Fixtures.workflow(
+                members: members, stages: [.proposeStage], limits: Limits(timeoutSeconds: 5, retries: 3, quorum: 1)),
+            providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration(clock: clock))
+        let run = Task { try await engine.run("Q", events: recorder.sink) }
+        try await Self.advanceUntilFinished(clock, recorder)
+        #expect(try await run.value.answers.first?.answer == "fine")
+        #expect(recorder.calls("call_retried").isEmpty)
+        let failed = recorder.calls("call_failed")
+        #expect(failed.map(\.errorCode) == ["rate_limited"])
+        let wait = retryAfter < 1e9 ? "86400 s" : "an unbounded time"
+        #expect(
+            failed.first?.error
+                == "slow down; test asked to wait \(wait) before a retry, longer than the call's timeout of 5 s: "
+                + "not retried (a longer stage or limits timeout waits for it)")
+    }
+
+    /// A Retry-After the timeout allows is waited for, exactly, however close to the timeout.
+    @Test func aRetryAfterWithinTheCallTimeoutIsWaitedFor() async throws {
         let clock = TestClock()
         let provider = ScriptedProvider(clock: clock) { call in
             call.attempt == 1
                 ? .error(
                     ProviderError(
                         code: .rateLimited, message: "slow down", provider: "test", statusCode: 429,
-                        retryAfterSeconds: retryAfter))
+                        retryAfterSeconds: 5))
                 : .text("fine")
         }
         let recorder = EventRecorder()
@@ -28,11 +62,9 @@ import Testing
                 limits: Limits(timeoutSeconds: 5, retries: 1, quorum: 1)),
             providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration(clock: clock))
         let run = Task { try await engine.run("Q", events: recorder.sink) }
-        while recorder.calls("call_retried").isEmpty { await Task.yield() }
-        #expect(recorder.calls("call_retried").map(\.retryDelayMs) == [5000])
         try await Self.advanceUntilFinished(clock, recorder)
-        let result = try await run.value
-        #expect(result.answers.first?.answer == "fine")
+        #expect(recorder.calls("call_retried").map(\.retryDelayMs) == [5000])
+        #expect(try await run.value.answers.first?.answer == "fine")
     }
 
     /// Moves the test clock a second at a time until the run has finished (whatever it waits for:
