@@ -1,4 +1,5 @@
 import RefineryCompiler
+import RefinerySyntax
 import Testing
 
 /// A stage that works on the members' answers needs a `propose` before it: without one it makes no call, and the
