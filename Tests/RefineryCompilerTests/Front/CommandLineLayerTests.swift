@@ -141,7 +141,10 @@ import Testing
     @Test func aFlagWithoutEffectIsAWarningAtTheFlag() {
         let noArbiterStage = compile(WorkflowOverrides(arbiter: "gemini"))
         #expect(noArbiterStage.errors == [])
-        #expect(noArbiterStage.warnings.map { "\($0.code) \($0.file ?? "-")" } == ["W705 <command line>: --arbiter"])
+        #expect(
+            noArbiterStage.warnings.filter { $0.code == "W705" }.map { "\($0.code) \($0.file ?? "-")" } == [
+                "W705 <command line>: --arbiter"
+            ])
         let singlePass = "refinery: 1\nname: n\nmodels: [claude, codex]\nstages: [propose, vote]\n"
         let rounds = compile(WorkflowOverrides(threshold: 9, maxRounds: 3), yaml: singlePass)
         #expect(rounds.errors == [])
