@@ -114,8 +114,10 @@ extension RunService {
         } else {
             try? FileManager.default.removeItem(at: file)
         }
-        throw WorkflowDiagnosticsError(
-            diagnostics: result.diagnostics, sources: [located.displayName: config.yaml, file.path: config.yaml])
+        // The display name is usually the path itself: one entry then, not a literal with a duplicate key.
+        var sources = [file.path: config.yaml]
+        sources[located.displayName] = config.yaml
+        throw WorkflowDiagnosticsError(diagnostics: result.diagnostics, sources: sources)
     }
 
     /// `refinery list`: every workflow visible by name.
