@@ -28,7 +28,7 @@ extension RunService {
             concurrency: max(1, request.concurrency),
             maxBudgetUSD: request.maxBudgetUSD, output: request.output, workflowSHA256: [:], gitCommits: [:])
         let plan = try await batchPlan(spec, id: EngineConfiguration.makeRunID(), debug: request.debug)
-        return try await execute(plan, previous: [:], isResume: false, progress: progress, results: results)
+        return try await execute(plan, isResume: false, progress: progress, results: results)
     }
 
     /// `refinery batch resume ID` (and `bench resume`): items done are reported from the ledger, not
@@ -46,9 +46,7 @@ extension RunService {
         if let concurrency { spec.concurrency = max(1, concurrency) }
         if let maxBudgetUSD { spec.maxBudgetUSD = maxBudgetUSD }
         let plan = try await resumablePlan(record, spec: spec, debug: debug)
-        var previous: [String: BatchItemRecord] = [:]
-        for item in try await store.items(batchID: record.id) { previous[item.system + "\u{1F}" + item.itemID] = item }
-        return try await execute(plan, previous: previous, isResume: true, progress: progress, results: results)
+        return try await execute(plan, isResume: true, progress: progress, results: results)
     }
 
     /// The plan of a recorded batch, refused when its input file or a workflow changed since.

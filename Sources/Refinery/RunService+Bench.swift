@@ -61,7 +61,7 @@ extension RunService {
     ) async throws -> (outcome: BatchOutcome, summary: BenchSummary) {
         let plan = try await benchPlan(
             Self.benchSpec(request), id: EngineConfiguration.makeRunID(), debug: request.debug)
-        let outcome = try await execute(plan, previous: [:], isResume: false, progress: progress) { record in
+        let outcome = try await execute(plan, isResume: false, progress: progress) { record in
             try results(Self.benchResult(record))
         }
         return (outcome, try await benchSummary(plan))
