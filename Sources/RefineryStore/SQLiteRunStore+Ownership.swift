@@ -46,7 +46,7 @@ extension SQLiteRunStore {
             if locked != 0 {
                 let failure = errno
                 let holder = failure == EWOULDBLOCK ? owner(descriptor) : nil
-                close(descriptor)
+                closeDescriptor(descriptor)
                 if failure == EWOULDBLOCK { throw StoreError.live(subject, holder: holder) }
                 throw ownershipError(file, errno: failure)
             }
@@ -57,7 +57,7 @@ extension SQLiteRunStore {
             guard fstat(descriptor, &opened) == 0, stat(file, &named) == 0, opened.st_ino == named.st_ino,
                 opened.st_dev == named.st_dev
             else {
-                close(descriptor)
+                closeDescriptor(descriptor)
                 continue
             }
             let line = Array((StoreError.ownerDescription + "\n").utf8)
@@ -105,4 +105,9 @@ private final class OwnerLockFile: Sendable {
         unlink(path)
         close(held)
     }
+}
+
+/// `close(2)`: inside the store's extension `close` names ``SQLiteRunStore/close()``.
+private func closeDescriptor(_ descriptor: Int32) {
+    close(descriptor)
 }
