@@ -29,7 +29,7 @@ extension RunService {
             maxBudgetUSD: request.maxBudgetUSD, output: request.output, workflowSHA256: [:], gitCommits: [:])
         let plan = try await batchPlan(spec, id: EngineConfiguration.makeRunID(), debug: request.debug)
         return try await withStore { store in
-            try await execute(plan, store: store, previous: [:], isResume: false, progress: progress, results: results)
+            try await execute(plan, store: store, isResume: false, progress: progress, results: results)
         }
     }
 
@@ -70,10 +70,7 @@ extension RunService {
         if let concurrency { spec.concurrency = max(1, concurrency) }
         if let maxBudgetUSD { spec.maxBudgetUSD = maxBudgetUSD }
         let plan = try await resumablePlan(record, spec: spec, debug: debug)
-        var previous: [String: BatchItemRecord] = [:]
-        for item in try await store.items(batchID: record.id) { previous[item.system + "\u{1F}" + item.itemID] = item }
-        let outcome = try await execute(
-            plan, store: store, previous: previous, isResume: true, progress: progress, results: results)
+        let outcome = try await execute(plan, store: store, isResume: true, progress: progress, results: results)
         return try await finish(outcome, plan, store)
     }
 

@@ -10,10 +10,28 @@ import RefineryRuntime
 import RefineryStore
 
 extension RunService {
-    /// Runs the jobs of `plan` that `previous` does not hold as done, recorded in `store`. `results` receives
-    /// every done job: first those done in an earlier session (from the ledger), then each as it finishes.
+    /// Runs the jobs of `plan` not done yet (`isResume`: the ledger says which are), recorded in `store`.
+    /// `results` receives every done job: first those done in an earlier session (from the ledger), then each
+    /// as it finishes. The batch is owned while it runs (``RunStore/withOwnership(of:_:)``): a second `resume`
+    /// of it while it is live is refused (StoreError.live), and its items are read only once it is owned.
     func execute(
-        _ plan: BatchPlan, store: any RunStore, previous: [String: BatchItemRecord], isResume: Bool,
+        _ plan: BatchPlan, store: any RunStore, isResume: Bool, progress: ((BatchProgress) -> Void)?,
+        results: (BatchItemRecord) throws -> Void
+    ) async throws -> BatchOutcome {
+        try await store.withOwnership(of: .batch(plan.record.id, kind: plan.record.kind)) {
+            var previous: [String: BatchItemRecord] = [:]
+            if isResume {
+                for item in try await store.items(batchID: plan.record.id) {
+                    previous[item.system + "\u{1F}" + item.itemID] = item
+                }
+            }
+            return try await execute(
+                plan, previous: previous, isResume: isResume, store: store, progress: progress, results: results)
+        }
+    }
+
+    private func execute(
+        _ plan: BatchPlan, previous: [String: BatchItemRecord], isResume: Bool, store: any RunStore,
         progress: ((BatchProgress) -> Void)?, results: (BatchItemRecord) throws -> Void
     ) async throws -> BatchOutcome {
         try await withProviders(for: plan.workflows, debug: plan.debug) {
@@ -104,12 +122,14 @@ extension RunService {
     }
 
     /// Runs one job to its record; never throws (a failure is the job's status, resumable).
-    /// `recordsStart`: write the job's row as `running` before its run starts (a worker's claim did).
+    /// `claimed`: the job is a worker's claim, which wrote its row as `running` (else it is written here
+    /// before its run starts) and decides who runs it (``RunHolding/claim``).
     func runJob(
         _ job: BatchJob, loaded: LoadedWorkflow, batchID: String, seed: UInt64, earlier: BatchItemRecord?,
         budgetUSD: Double?, store: any RunStore, catalog: ModelCatalog, providers: any ProviderResolver,
-        embedder: (any Embedder)?, logger: Logger, recordsStart: Bool = true
+        embedder: (any Embedder)?, logger: Logger, claimed: Bool = false
     ) async -> BatchItemRecord {
+        let holding: RunHolding = claimed ? .claim : .take
         let runID = earlier?.runID ?? EngineConfiguration.makeRunID()
         var record = BatchItemRecord(
             batchID: batchID, itemID: job.itemID, system: job.system, position: job.position, runID: runID,
@@ -123,8 +143,8 @@ extension RunService {
                     stored.workflow.limits.budgetUSD = Self.runBudget(
                         own: loaded.workflow.limits.budgetUSD, grant: budgetUSD)
                     let result = try await execute(
-                        stored, graph: nil, store: store, isResume: true, providers: providers, embedder: embedder,
-                        logger: logger, events: nil, catalog: catalog)
+                        stored, graph: nil, store: store, isResume: true, holding: holding, providers: providers,
+                        embedder: embedder, logger: logger, events: nil, catalog: catalog)
                     return Self.finished(record, report: result.report, job: job, grant: budgetUSD)
                 }
                 // It ended, but the process stopped before the job's row said so.
@@ -134,7 +154,7 @@ extension RunService {
                     return Self.finished(record, report: report, job: job, grant: nil)
                 }
             }
-            if recordsStart { try await store.recordItem(record) }
+            if !claimed { try await store.recordItem(record) }
             var workflow = loaded.workflow
             workflow.variables = job.variables
             workflow.limits.budgetUSD = Self.runBudget(own: workflow.limits.budgetUSD, grant: budgetUSD)
@@ -143,8 +163,8 @@ extension RunService {
                 workflow: workflow, provenance: workflow.provenance, seed: seed, variables: workflow.variables,
                 startedAt: Date())
             let result = try await execute(
-                stored, graph: loaded.graph, store: store, isResume: false, providers: providers, embedder: embedder,
-                logger: logger, events: nil, catalog: catalog)
+                stored, graph: loaded.graph, store: store, isResume: false, holding: holding, providers: providers,
+                embedder: embedder, logger: logger, events: nil, catalog: catalog)
             return Self.finished(record, report: result.report, job: job, grant: budgetUSD)
         } catch {
             record.status = error is CancellationError || Task.isCancelled ? "cancelled" : "failed"

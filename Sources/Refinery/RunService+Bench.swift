@@ -63,7 +63,7 @@ extension RunService {
             Self.benchSpec(request), id: EngineConfiguration.makeRunID(), debug: request.debug)
         // The table is read on the store the bench ran on: after Ctrl-C a new PostgreSQL connection cannot open.
         return try await withStore { store in
-            let outcome = try await execute(plan, store: store, previous: [:], isResume: false, progress: progress) {
+            let outcome = try await execute(plan, store: store, isResume: false, progress: progress) {
                 record in try results(Self.benchResult(record))
             }
             return (outcome, try await benchSummary(plan, store: store))

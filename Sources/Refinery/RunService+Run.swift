@@ -54,27 +54,25 @@ extension RunService {
     ) async throws -> RunResult {
         let store = try await openStore()
         defer { closeOpened(store) }
-        let stored = try await store.run(id: runID)
-        // Only a run that stopped early has anything left to do; replaying a finished one would
-        // only overwrite its recorded outcome.
-        guard Self.resumableStatuses.contains(stored.status) else {
-            throw InputError(
-                code: .finished,
-                message: "Run \(stored.id) already finished (\(stored.status)); there is nothing to resume. "
-                    + "`refinery runs show \(stored.id)` shows its result; start a new run with `refinery run`.")
-        }
-        // The stored workflow's graph is built again: a resumed run never depends on a compiler's output.
-        return try await execute(stored, graph: nil, store: store, isResume: true, debug: debug, events: events)
-    }
-
-    private func execute(
-        _ stored: StoredRun, graph: ExecutionGraph?, store: any RunStore, isResume: Bool, debug: Bool,
-        events: (@Sendable (RunEvent) -> Void)?
-    ) async throws -> RunResult {
-        try await withProviders(for: [stored.workflow], debug: debug) { providers, embedder, logger in
-            try await execute(
-                stored, graph: graph, store: store, isResume: isResume, providers: providers, embedder: embedder,
-                logger: logger, events: events)
+        let found = try await store.run(id: runID)
+        // Owned before its status is read: a run live in another process is refused (StoreError.live, exit 4),
+        // and one that process finished meanwhile is not replayed.
+        return try await store.withOwnership(of: .run(found.id)) {
+            let stored = try await store.run(exactID: found.id) ?? found
+            // Only a run that stopped early has anything left to do; replaying a finished one would
+            // only overwrite its recorded outcome.
+            guard Self.resumableStatuses.contains(stored.status) else {
+                throw InputError(
+                    code: .finished,
+                    message: "Run \(stored.id) already finished (\(stored.status)); there is nothing to resume. "
+                        + "`refinery runs show \(stored.id)` shows its result; start a new run with `refinery run`.")
+            }
+            // The stored workflow's graph is built again: a resumed run never depends on a compiler's output.
+            return try await withProviders(for: [stored.workflow], debug: debug) { providers, embedder, logger in
+                try await execute(
+                    stored, graph: nil, store: store, isResume: true, holding: .held, providers: providers,
+                    embedder: embedder, logger: logger, events: events)
+            }
         }
     }
 
@@ -116,11 +114,47 @@ extension RunService {
         }
     }
 
+    /// How ``execute(_:graph:store:isResume:holding:providers:embedder:logger:events:catalog:)`` holds the
+    /// run's ownership (one live owner per run, ``RunStore/takeOwnership(of:)``).
+    enum RunHolding {
+        /// Take it for the run's whole life, from before its first write: refused while another owner holds it.
+        case take
+        /// The caller holds it already (`resume` takes it before reading the run's status).
+        case held
+        /// A worker's claimed job: taken when free, so a `resume` of the run is refused while the worker runs
+        /// it; when another owner holds it the claim decides, since its lease is what hands a stalled worker's
+        /// job to another worker (RunService+Worker), and the stalled one cancels its run at its heartbeat.
+        case claim
+    }
+
     func execute(
-        _ stored: StoredRun, graph: ExecutionGraph?, store: any RunStore, isResume: Bool,
+        _ stored: StoredRun, graph: ExecutionGraph?, store: any RunStore, isResume: Bool, holding: RunHolding = .take,
         providers: any ProviderResolver,
         embedder: (any Embedder)?, logger: Logger, events: (@Sendable (RunEvent) -> Void)?,
         catalog: ModelCatalog? = nil
+    ) async throws -> RunResult {
+        let ownership: LedgerOwnership?
+        switch holding {
+        case .held: ownership = nil
+        case .take: ownership = try await store.takeOwnership(of: .run(stored.id))
+        case .claim: ownership = try? await store.takeOwnership(of: .run(stored.id))
+        }
+        do {
+            let result = try await executeOwned(
+                stored, graph: graph, store: store, isResume: isResume, providers: providers, embedder: embedder,
+                logger: logger, events: events, catalog: catalog)
+            await ownership?.release()
+            return result
+        } catch {
+            await ownership?.release()
+            throw error
+        }
+    }
+
+    private func executeOwned(
+        _ stored: StoredRun, graph: ExecutionGraph?, store: any RunStore, isResume: Bool,
+        providers: any ProviderResolver, embedder: (any Embedder)?, logger: Logger,
+        events: (@Sendable (RunEvent) -> Void)?, catalog: ModelCatalog?
     ) async throws -> RunResult {
         // A batch passes the catalog it read once; a single run reads it here.
         let catalog = try catalog ?? self.catalog()

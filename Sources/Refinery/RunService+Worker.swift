@@ -255,7 +255,7 @@ extension RunService {
                             var record = await runJob(
                                 job, loaded: job.workflow, batchID: batchID, seed: seed, earlier: earlier,
                                 budgetUSD: grant, store: store, catalog: catalog, providers: providers,
-                                embedder: embedder, logger: logger, recordsStart: false)
+                                embedder: embedder, logger: logger, claimed: true)
                             // A grant is sized by the item's estimate and a share of what is left, which depends
                             // on how many workers are there and what they hold at that moment: a run can stop at
                             // it while the batch has money left. It resumes (its calls are not paid again) with
@@ -269,7 +269,7 @@ extension RunService {
                                 record = await runJob(
                                     job, loaded: job.workflow, batchID: batchID, seed: seed, earlier: record,
                                     budgetUSD: more, store: store, catalog: catalog, providers: providers,
-                                    embedder: embedder, logger: logger, recordsStart: false)
+                                    embedder: embedder, logger: logger, claimed: true)
                             }
                             // Stopped waiting for money by a cancellation: handed back like any cancelled run.
                             if record.status == Self.cutByBatchBudget, Task.isCancelled { record.status = "cancelled" }

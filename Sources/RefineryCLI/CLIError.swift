@@ -23,7 +23,9 @@ enum CLIError {
             // A --store (or REFINERY_STORE) that cannot be opened is configuration, found before any call.
             printError(error.description)
             return ExitCode(RunExitCode.configurationError.rawValue)
-        case let error as StoreError where error.code == .notFound || error.code == .ambiguousID:
+        case let error as StoreError
+        where error.code == .notFound || error.code == .ambiguousID || error.code == .live:
+            // `.live`: a resume of a run or batch another process runs, refused before any call.
             printError(error.message)
             return ExitCode(RunExitCode.configurationError.rawValue)
         case let error as StoreError:

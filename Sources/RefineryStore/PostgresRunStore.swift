@@ -37,6 +37,8 @@ public actor PostgresRunStore: RunStore {
     /// A `nil` continuation is the committing caller's own call.
     private var pendingCalls: [(row: PostgresCallRow, continuation: CheckedContinuation<CommitTurn, any Error>?)] = []
     private var committing = false
+    /// The advisory-lock keys of the runs and batches owned through this store (PostgresRunStore+Ownership).
+    var owned: Set<Int> = []
 
     /// The default ``reconnectWindow``: a restart or fail-over takes seconds; a server down for longer
     /// is an outage the run should report rather than hide.
@@ -278,6 +280,8 @@ public actor PostgresRunStore: RunStore {
                 for waiter in waiting { waiter.resume() }
             }
             let connection = try await connect(until: deadline)
+            // The server let this store's locks go with the connection it lost.
+            if !owned.isEmpty { await relock(on: connection) }
             self.connection = connection
             return connection
         }

@@ -37,6 +37,13 @@ public protocol RunStore: RunLedger, BatchLedger {
     func export(runID: String) async throws -> RunExport
     /// Names of the migrations applied to this store, sorted.
     func appliedMigrations() async throws -> [String]
+    /// Makes the caller the one live owner of `subject` until it releases the returned ownership, or its
+    /// process ends however it ends (`kill -9` included: the operating system, or the database server
+    /// when the connection drops, lets go). Use ``withOwnership(of:_:)``.
+    ///
+    /// - Throws: ``StoreError/Code/live`` at once, without waiting, when another owner holds `subject`:
+    ///   another process, or another caller in this process (even through another store instance).
+    func takeOwnership(of subject: LedgerSubject) async throws -> LedgerOwnership
 }
 
 extension SQLiteRunStore: RunStore {

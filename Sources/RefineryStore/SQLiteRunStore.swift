@@ -24,6 +24,8 @@ public final class SQLiteRunStore: RunLedger {
     package let checkedInFull: Bool
     /// Whether ``close()`` ran.
     private let closed = Mutex(false)
+    /// The subjects owned through a `:memory:` store (private to it); a file's owners hold lock files.
+    let memoryOwners = Mutex<Set<UInt64>>([])
     /// Hides credentials in the error texts written to the ledger (what `runs show` and
     /// `runs export` print back).
     let redactor: Redactor

@@ -45,4 +45,6 @@ extension ErrorCode where Domain == StoreError {
     public static var damaged: Self { Self("damaged") }
     /// The database was migrated by a newer Refinery than this one.
     public static var newerSchema: Self { Self("newer_schema") }
+    /// The run or batch is live: another process (or another task of this one) runs or resumes it.
+    public static var live: Self { Self("live") }
 }

@@ -79,6 +79,44 @@ func withStore(
         }
     }
 
+    /// A run or batch has one live owner: while it is held, taking it again is refused at once with
+    /// `live`, through another store (another process's view) and through the same one, naming the subject,
+    /// its holder and the resume command; a run and a batch with the same id are two subjects; once released
+    /// it can be taken again.
+    @Test(arguments: StoreKind.available)
+    func aRunOrBatchHasOneLiveOwner(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            let other = try await opened.reopen(Redactor())
+            let run = LedgerSubject.run("run-1")
+            let owner = try await opened.store.takeOwnership(of: run)
+            for store in [other, opened.store] {
+                do {
+                    _ = try await store.takeOwnership(of: run)
+                    Issue.record("a live run was taken again")
+                } catch let error as StoreError {
+                    #expect(error.code == .live)
+                    #expect(error.message.contains("Run run-1 is live in another process"), "\(error.message)")
+                    #expect(error.message.contains("pid \(ProcessInfo.processInfo.processIdentifier)"))
+                    #expect(error.message.contains("`refinery resume run-1`"), "\(error.message)")
+                }
+            }
+            let batch = try await other.takeOwnership(of: .batch("run-1", kind: "bench"))
+            do {
+                _ = try await opened.store.takeOwnership(of: .batch("run-1", kind: "bench"))
+                Issue.record("a live bench was taken again")
+            } catch let error as StoreError {
+                #expect(error.message.contains("`refinery bench resume run-1`"), "\(error.message)")
+            }
+            await owner.release()
+            let again = try await other.takeOwnership(of: run)
+            await again.release()
+            await batch.release()
+            try await opened.store.withOwnership(of: run) {
+                try await opened.store.withOwnership(of: .batch("run-1", kind: "batch")) {}
+            }
+        }
+    }
+
     /// Several processes opening a new store at once (here: several connections) all succeed, and each
     /// migration is applied once.
     @Test(arguments: StoreKind.available)

@@ -91,6 +91,7 @@ struct DiscardingStore: RunStore {
     func rounds(runID: String) async throws -> [RoundRecord] { [] }
     func export(runID: String) async throws -> RunExport { throw Self.notFound }
     func appliedMigrations() async throws -> [String] { [] }
+    func takeOwnership(of subject: LedgerSubject) async throws -> LedgerOwnership { LedgerOwnership {} }
     func createBatch(_ batch: BatchRecord) async throws {}
     func batch(id: String) async throws -> BatchRecord { throw Self.notFound }
     func setBatchStatus(id: String, status: String) async throws {}
