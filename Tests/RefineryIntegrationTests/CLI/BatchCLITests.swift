@@ -251,33 +251,6 @@ extension CLIEndToEnd {
             }
         }
 
-        /// Items whose runs spend a tenth of their estimate: the grants in flight come back as they finish, so a
-        /// budget of 2.5 items' estimates carries all ten (a whole item's estimate is spent by none) instead of
-        /// stopping `budget_exhausted` after two with most of the budget unspent.
-        @Test func aBatchWaitsForGrantsInFlightBeforeItStopsOnTheBudget() async throws {
-            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
-            let sandbox = try Sandbox()
-            defer { sandbox.cleanup() }
-            let (perItem, input, output) = try await Self.tenItems(binary, sandbox, callsCostingEstimateOver: 10)
-            try await FakeServer.run { server in
-                server.route(FakeOpenAI.path, FakeOpenAI.completion("Even.", prompt: input, completion: output))
-                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
-                let store = sandbox.root.appendingPathComponent("runs.db").path
-                let cap = perItem * 2.5
-                let result = try await binary.run(
-                    [
-                        "batch", "w.yaml", "--input", "in.jsonl", "--max-budget", String(cap), "--concurrency", "4",
-                        "--store", store,
-                    ],
-                    environment: environment, directory: sandbox.root)
-                #expect(result.exitCode == 0, "\(result.stderr)")
-                let results = try Self.lines(result.stdout)
-                #expect(results.filter { $0["status"] as? String == "converged" }.count == 10, "\(result.stdout)")
-                #expect(results.compactMap { $0["cost_usd"] as? Double }.reduce(0, +) <= cap)
-                #expect(server.requests.count == 10)
-            }
-        }
-
         /// `batch resume` of a bench id is refused, as `bench resume` of a batch id is: it rewrote the bench's
         /// per-item file as batch lines and printed no table.
         @Test func batchResumeOfABenchNamesBenchResume() async throws {
