@@ -230,14 +230,16 @@ extension RunService {
         return (text, WorkflowCompiler.sha256Hex(Array(data)))
     }
 
-    /// A field that can be a template variable: `[A-Za-z_][A-Za-z0-9_]*` (other columns are not offered
-    /// to the templates).
+    /// A field that can be a template variable: `[A-Za-z_][A-Za-z0-9_]*`, and not a name a stage provides
+    /// (`answer`, `prompt`, `rubric`, ...: a dataset's reference column is often `answer`, and the stage's own
+    /// value is what its template shows). Other columns are not offered to the templates.
     static func isVariableName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, first.properties.isAlphabetic || first == "_",
             first.isASCII
         else { return false }
-        return name.unicodeScalars.allSatisfy {
+        let identifier = name.unicodeScalars.allSatisfy {
             $0.isASCII && ($0.properties.isAlphabetic || $0 == "_" || ("0"..."9").contains($0))
         }
+        return identifier && !PromptVariables.stages.contains { PromptVariables.variables(forStage: $0)[name] != nil }
     }
 }
