@@ -270,7 +270,7 @@ import Testing
 
     @Test func yaml11BooleansAreRejectedForBooleans() throws {
         let result = compile(
-            "refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - evaluate: { anonymize: no }\n")
+            "refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - propose\n  - evaluate: { anonymize: no }\n")
         #expect(result.errors.map(\.code) == ["E101"])
         #expect(result.errors.first?.message == "`anonymize` must be `true` or `false`, found `no`")
     }
@@ -319,10 +319,10 @@ import Testing
 
     @Test func closeOptionsAreIgnoredWithAWarning() throws {
         let result = compile(
-            "refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - repeat: [evaluate, {close: {timeout: 5s}}]\n")
+            "refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - repeat: [propose, evaluate, {close: {timeout: 5s}}]\n")
         #expect(result.errors == [])
         #expect(result.warnings.map(\.code) == ["W703"])
-        #expect(result.warnings.first?.location == SourceLocation(line: 5, column: 25))
+        #expect(result.warnings.first?.location == SourceLocation(line: 5, column: 34))
     }
 
     @Test func evaluateWithOneMemberWarns() throws {
