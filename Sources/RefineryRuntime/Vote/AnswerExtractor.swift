@@ -42,18 +42,30 @@ package enum AnswerExtractor {
         return canonicalNumber(String(last.output))
     }
 
-    /// `-1,234.5`, `1234`, `0.25`, `−3` (a Unicode minus): thousands separators only in groups of three.
-    private static var numberPattern: Regex<Substring> { #/[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?/# }
+    /// `-1,234.5`, `1234`, `0.25`, `−3` (a Unicode minus), `1.5e3`, `3/4`: thousands separators only in
+    /// groups of three; an exponent of one or two digits; a fraction of whole numbers.
+    private static var numberPattern: Regex<Substring> {
+        #/[-−]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[eE][-+]?\d{1,2}(?!\d)|\d+\/\d+(?![\d\/]|\.\d)|(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)/#
+    }
 
     private static func firstNumber(in text: Substring) -> String? {
         text.firstMatch(of: numberPattern).map { canonicalNumber(String($0.output)) }
     }
 
-    /// Without separators, a `+`, trailing fractional zeros or a negative zero.
+    /// Without separators, a `+`, trailing fractional zeros or a negative zero; an exponent written out
+    /// (`1.5e3` → `1500`); a fraction as its decimal when that ends (`3/4` → `0.75`), else in lowest terms.
     package static func canonicalNumber(_ raw: String) -> String {
         var text = raw.replacing("−", with: "-").filter { $0 != "," && $0 != "+" && $0 != "$" && $0 != " " }
         let negative = text.hasPrefix("-")
         if negative { text.removeFirst() }
+        if let slash = text.firstIndex(of: "/") {
+            return fraction(text[..<slash], text[text.index(after: slash)...], negative: negative)
+        }
+        if let mark = text.firstIndex(where: { $0 == "e" || $0 == "E" }),
+            let exponent = Int(text[text.index(after: mark)...])
+        {
+            text = shifted(String(text[..<mark]), by: exponent)
+        }
         var integer = Substring(text)
         var fraction: Substring = ""
         if let dot = text.firstIndex(of: ".") {
@@ -65,6 +77,40 @@ package enum AnswerExtractor {
         let whole = integer.isEmpty ? "0" : String(integer)
         let magnitude = fraction.isEmpty ? whole : whole + "." + fraction
         return negative && magnitude != "0" ? "-" + magnitude : magnitude
+    }
+
+    /// `digits` (with or without a point) times ten to the `exponent`, written out.
+    private static func shifted(_ digits: String, by exponent: Int) -> String {
+        let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
+        let whole = String(parts[0])
+        let all = whole + (parts.count > 1 ? String(parts[1]) : "")
+        let point = whole.count + exponent
+        if point <= 0 { return "0." + String(repeating: "0", count: -point) + all }
+        if point >= all.count { return all + String(repeating: "0", count: point - all.count) }
+        return String(all.prefix(point)) + "." + String(all.dropFirst(point))
+    }
+
+    /// `numerator/denominator` in lowest terms, as a decimal when it has an exact one.
+    private static func fraction(_ numerator: Substring, _ denominator: Substring, negative: Bool) -> String {
+        guard var top = Int(numerator), var bottom = Int(denominator), bottom != 0, top <= 1 << 40, bottom <= 1 << 40
+        else { return canonicalNumber(String(denominator)) }
+        var (a, b) = (top, bottom)
+        while b != 0 { (a, b) = (b, a % b) }
+        if a > 1 { (top, bottom) = (top / a, bottom / a) }
+        var rest = bottom
+        var places = 0
+        while rest % 10 == 0 { rest /= 10; places += 1 }
+        while rest % 2 == 0 { rest /= 2; places += 1 }
+        while rest % 5 == 0 { rest /= 5; places += 1 }
+        let sign = negative && top != 0 ? "-" : ""
+        guard rest == 1, places <= 12 else { return sign + "\(top)/\(bottom)" }
+        var scale = 1
+        for _ in 0..<places { scale *= 10 }
+        let (product, overflow) = top.multipliedReportingOverflow(by: scale / bottom)
+        guard !overflow else { return sign + "\(top)/\(bottom)" }
+        let scaled = String(product)
+        let padded = String(repeating: "0", count: max(0, places + 1 - scaled.count)) + scaled
+        return canonicalNumber(sign + padded.dropLast(places) + (places > 0 ? "." + padded.suffix(places) : ""))
     }
 
     // MARK: choice

@@ -15,6 +15,15 @@ import Testing
         ("It drops to −5 degrees", "-5"),
         ("-0.0", "0"),
         ("007 agents", "7"),
+        // An exponent and a fraction are one number (they read as `3` and `4`, the digits after the mark).
+        ("Avogadro's number is about 6.02e23.", "602000000000000000000000"),
+        ("The answer is 1.5e3 metres", "1500"),
+        ("Roughly 2.5E-3 of the total", "0.0025"),
+        ("She ate 3/4 of the pie.", "0.75"),
+        ("#### -6/4", "-1.5"),
+        ("About 1/3 are left", "1/3"),
+        ("It is 10/5.", "2"),
+        ("That is 3em wide: 12", "12"),
     ])
     func number(text: String, expected: String) {
         #expect(AnswerExtractor.extract(.number, from: text)?.key == expected)
