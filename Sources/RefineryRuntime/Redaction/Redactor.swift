@@ -69,11 +69,18 @@ public struct Redactor: Sendable, Hashable {
         return Self.redactKeyShapes(result)
     }
 
-    /// Whether `text` holds one of the known secrets, in any of the encodings ``redact(_:)`` hides (key
-    /// shapes and URL credentials alone do not count: a prompt may well show an example `sk-…`).
+    /// Whether `text` holds one of the known secrets of at least ``credentialLength`` characters, in any of
+    /// the encodings ``redact(_:)`` hides. Key shapes and URL credentials alone do not count (a prompt may
+    /// well show an example `sk-…`), nor do short values: a local server's placeholder key (`none`, `EMPTY`,
+    /// `ollama`) is an ordinary word a prompt may hold.
     public func holdsSecret(_ text: String) -> Bool {
-        !needles.isEmpty && redactNeedles(text) != text
+        let credentials = secrets.filter { $0.count >= Self.credentialLength }
+        guard !credentials.isEmpty else { return false }
+        return Redactor(secrets: credentials).redactNeedles(text) != text
     }
+
+    /// The shortest value ``holdsSecret(_:)`` takes for a credential (real API keys are 30 characters and more).
+    public static let credentialLength = 16
 
     /// Whether a header with this name carries a credential.
     public static func isSensitiveHeader(_ name: String) -> Bool {

@@ -9,6 +9,15 @@ import RefineryRuntime
 import Testing
 
 @Suite struct RedactionTests {
+    /// A prompt is refused for holding a loaded key only when the key is a credential's length: a local server's
+    /// placeholder key (`none`, `EMPTY`) is a word a prompt may hold (it refused "none of these").
+    @Test func onlyACredentialLengthKeyMakesAPromptHoldASecret() {
+        let redactor = Redactor(secrets: ["none", "EMPTY", "sk-live-0123456789abcdefghij"])
+        #expect(!redactor.holdsSecret("Is none of these right? Answer EMPTY if so."))
+        #expect(redactor.holdsSecret("my key is sk-live-0123456789abcdefghij"))
+        #expect(redactor.holdsSecret("c2stbGl2ZS0wMTIzNDU2Nzg5YWJjZGVmZ2hpag=="))
+    }
+
     @Test func plantedKeysNeverReachLogsOrErrors() async throws {
         let capture = LogCapture()
         try await FakeServer.run { server in
