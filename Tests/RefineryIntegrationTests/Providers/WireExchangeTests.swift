@@ -53,7 +53,9 @@ import Testing
                 let error = await cancelled.value
                 let elapsed = ContinuousClock.now - started
                 #expect(error?.code == .cancelled, "\(String(describing: error))")
-                #expect(elapsed < .seconds(2), "took \(elapsed)")
+                // Well under the call's 30 s timeout, which a call that waited for its turn would run into; the bound
+                // is wide because the whole suite runs beside it (2 s was missed once, at 2.16 s, in CI).
+                #expect(elapsed < .seconds(10), "took \(elapsed)")
                 // Any connection the cancelled call started would be accepted well within this.
                 try await Task.sleep(for: .milliseconds(300))
                 #expect(server.accepted == 0, "the cancelled call opened \(server.accepted) connection(s)")
