@@ -240,6 +240,6 @@ extension RunService {
         let identifier = name.unicodeScalars.allSatisfy {
             $0.isASCII && ($0.properties.isAlphabetic || $0 == "_" || ("0"..."9").contains($0))
         }
-        return identifier && !PromptVariables.stages.contains { PromptVariables.variables(forStage: $0)[name] != nil }
+        return identifier && PromptVariables.stage(providing: name) == nil
     }
 }

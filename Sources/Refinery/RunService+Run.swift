@@ -139,15 +139,10 @@ extension RunService {
         case .take: ownership = try await store.takeOwnership(of: .run(stored.id))
         case .claim: ownership = try? await store.takeOwnership(of: .run(stored.id))
         }
-        do {
-            let result = try await executeOwned(
+        return try await LedgerOwnership.holding(ownership) {
+            try await executeOwned(
                 stored, graph: graph, store: store, isResume: isResume, providers: providers, embedder: embedder,
                 logger: logger, events: events, catalog: catalog)
-            await ownership?.release()
-            return result
-        } catch {
-            await ownership?.release()
-            throw error
         }
     }
 

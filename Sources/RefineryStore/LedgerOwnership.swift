@@ -68,13 +68,19 @@ extension RunStore {
     /// - Throws: ``StoreError/Code/live`` (before `body` runs) when another process, or another task of
     ///   this one, owns `subject`.
     public func withOwnership<T>(of subject: LedgerSubject, _ body: () async throws -> T) async throws -> T {
-        let ownership = try await takeOwnership(of: subject)
+        try await LedgerOwnership.holding(try await takeOwnership(of: subject), body)
+    }
+}
+
+extension LedgerOwnership {
+    /// Runs `body` while `ownership` (if any) is held, and releases it when `body` returns or throws.
+    public static func holding<T>(_ ownership: LedgerOwnership?, _ body: () async throws -> T) async throws -> T {
         do {
             let value = try await body()
-            await ownership.release()
+            await ownership?.release()
             return value
         } catch {
-            await ownership.release()
+            await ownership?.release()
             throw error
         }
     }

@@ -153,6 +153,18 @@ package enum PromptVariables {
     /// The stage keywords that send prompts.
     package static let stages = ["propose", "evaluate", "refine", "synthesize", "verify"]
 
+    /// The first stage (in ``stages``' order) whose templates are given a variable `name`, or `nil` when no stage
+    /// provides it: a `--var` or a batch row's column of that name would not reach that stage's templates.
+    package static func stage(providing name: String) -> String? { providers[name] }
+
+    private static let providers: [String: String] = {
+        var providers: [String: String] = [:]
+        for stage in stages {
+            for name in variables(forStage: stage).keys where providers[name] == nil { providers[name] = stage }
+        }
+        return providers
+    }()
+
     /// Every name a template may use at any depth, in any stage.
     package static let allNames: Set<String> = {
         var names: Set<String> = []

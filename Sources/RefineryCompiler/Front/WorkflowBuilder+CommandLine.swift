@@ -122,9 +122,7 @@ extension WorkflowBuilder {
                 reader.error(
                     FrontCode.invalidValue, "`\(name)` is not a template variable name", at: Self.flagText(name),
                     hint: "variable names are letters, digits and `_`, starting with a letter")
-            } else if let stage = PromptVariables.stages.first(where: {
-                PromptVariables.variables(forStage: $0)[name] != nil
-            }) {
+            } else if let stage = PromptVariables.stage(providing: name) {
                 // The stage's own value wins in its templates: the flag would be dropped without a word.
                 reader.error(
                     FrontCode.invalidValue,
