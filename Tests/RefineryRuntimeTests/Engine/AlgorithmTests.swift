@@ -271,7 +271,11 @@ import Testing
         ).run("Q")
         let m1 = provider.calls.filter { $0.participant == "m1" && $0.kind.hasPrefix("evaluate") }
         #expect(Set(m1.flatMap(\.labels.keys)) == ["test/model-2 (m2)", "test/model-2 (m3)"])
-        let m2 = try #require(provider.calls.first { $0.participant == "m2" && $0.kind.hasPrefix("evaluate") })
+        // m2's review of m1's answer (pairwise, its reviews of m1 and m3 run side by side, in either order).
+        let m2 = try #require(
+            provider.calls.first {
+                $0.participant == "m2" && $0.kind.hasPrefix("evaluate") && $0.labels["test/model-1"] != nil
+            })
         #expect(m2.labels["test/model-1"] == "m1")
         #expect(m2.user.contains("### Response test/model-1") || m2.user.contains("## Response test/model-1"))
         #expect(!m2.user.contains("You do not know who wrote"))
