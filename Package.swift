@@ -160,6 +160,8 @@ if enabled("app") {
             dependencies: [
                 "Refinery", "RefineryCompiler", "RefineryRuntime",
                 .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         // What `refinery` and `refinery-mcp` parse alike (`--store`, the exit code of a usage error).

@@ -19,15 +19,20 @@ public struct RefineryMCPServer: Sendable {
     let account: SpendAccount
     let inFlight = InFlightCalls()
 
-    /// Creates a server; nothing runs until ``serveStdio()``.
+    /// Creates a server; nothing runs until ``serveStdio()`` or ``serveHTTP(_:)``.
     public init(service: RunService, safety: MCPSafety = MCPSafety()) {
-        self.service = service
-        self.safety = safety
-        self.account = SpendAccount(cap: safety.maxBudgetPerProcess)
+        self.init(service: service, safety: safety, account: SpendAccount(cap: safety.maxBudgetPerProcess))
     }
 
-    /// Serves MCP on stdin/stdout until the client closes stdin.
-    public func serveStdio() async throws {
+    /// A server drawing on `account`: each HTTP session is one, all sharing the process's spend cap.
+    init(service: RunService, safety: MCPSafety, account: SpendAccount) {
+        self.service = service
+        self.safety = safety
+        self.account = account
+    }
+
+    /// The protocol's server with every tool and resource of this one; `start(transport:)` serves it.
+    func makeServer() async -> Server {
         let server = Server(
             name: "refinery", version: "0.1.0",
             instructions: """
@@ -38,6 +43,15 @@ public struct RefineryMCPServer: Sendable {
             capabilities: .init(
                 resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
         await register(on: server)
+        return server
+    }
+
+    /// Cancels every tool call of this server in progress and returns once their runs are recorded.
+    func cancelCalls() async { await inFlight.cancelAll() }
+
+    /// Serves MCP on stdin/stdout until the client closes stdin.
+    public func serveStdio() async throws {
+        let server = await makeServer()
         // SIGTERM, SIGINT and SIGHUP (an agent stopping its servers) end the server as a closed stdin does:
         // the runs in flight are cancelled and recorded so before the process exits, where the default action
         // killed it with them marked `running`. A second signal exits at once.

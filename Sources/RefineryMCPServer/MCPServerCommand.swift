@@ -14,9 +14,12 @@ struct MCPServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         // Usage and help read as the command users type; `refinery mcp --help` shows this help.
         commandName: "refinery mcp",
-        abstract: "Serve run_workflow, estimate and the ledger as MCP tools over stdin/stdout.",
+        abstract: "Serve run_workflow, estimate and the ledger as MCP tools over stdin/stdout (or HTTP).",
         discussion: """
             Register it with an agent, e.g. `claude mcp add refinery -- refinery mcp`.
+            With --http HOST:PORT it serves MCP's streamable HTTP transport at http://HOST:PORT/mcp instead,
+            and every request must carry `Authorization: Bearer $REFINERY_MCP_TOKEN` (a token of 16
+            characters or more, read from the environment).
             A run whose estimated maximum cost passes --max-budget (per call) or what is left of
             --max-budget-total (per server process) is refused before any model is called.
             """)
@@ -30,7 +33,26 @@ struct MCPServerCommand: AsyncParsableCommand {
     @Flag(help: "Also run workflows given as file paths (default: only names on the search path).")
     var allowPaths = false
 
+    @Option(
+        name: .customLong("http"),
+        help: ArgumentHelp(
+            "Serve streamable HTTP on HOST:PORT (path /mcp) instead of stdio; needs REFINERY_MCP_TOKEN.",
+            valueName: "host:port"))
+    var httpAddress: String?
+
     @OptionGroup var storeOptions: StoreOptions
+
+    /// `--http`'s endpoint, with the token from the environment.
+    func endpoint() throws -> MCPHTTPEndpoint? {
+        guard let httpAddress else { return nil }
+        do {
+            return try MCPHTTPEndpoint(
+                address: httpAddress,
+                token: ProcessInfo.processInfo.environment[MCPHTTPEndpoint.tokenVariable])
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
 
     func validate() throws {
         if !(maxBudget > 0) || !(maxBudgetTotal > 0) {
@@ -40,6 +62,7 @@ struct MCPServerCommand: AsyncParsableCommand {
         if !maxBudget.isFinite || !maxBudgetTotal.isFinite {
             throw ValidationError("--max-budget and --max-budget-total must be a finite number of dollars.")
         }
+        _ = try endpoint()
     }
 
     func run() async throws {
@@ -49,7 +72,14 @@ struct MCPServerCommand: AsyncParsableCommand {
         let safety = MCPSafety(
             maxBudgetPerCall: maxBudget, maxBudgetPerProcess: maxBudgetTotal, allowPaths: allowPaths)
         do {
-            try await RefineryMCPServer(service: service, safety: safety).serveStdio()
+            let server = RefineryMCPServer(service: service, safety: safety)
+            if let endpoint = try endpoint() {
+                try await server.serveHTTP(endpoint) { url in
+                    Self.printStandardError("refinery mcp: serving MCP at \(url)\n")
+                }
+            } else {
+                try await server.serveStdio()
+            }
         } catch {
             // The store opens lazily, per tool call (a tool's failure is its result), so what ends the
             // server is the transport: an error, not bad input.
