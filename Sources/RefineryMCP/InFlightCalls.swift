@@ -39,6 +39,9 @@ final class InFlightCalls: Sendable {
         return value
     }
 
+    /// Whether no call is in progress.
+    var isIdle: Bool { state.withLock { $0.calls.isEmpty } }
+
     /// Cancels every call in progress and returns once they have all ended.
     func cancelAll() async {
         let calls = state.withLock { state in

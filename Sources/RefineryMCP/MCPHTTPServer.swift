@@ -115,6 +115,8 @@ actor MCPHTTPSessions {
         let tools: RefineryMCPServer
         let server: Server
         let transport: StatefulHTTPServerTransport
+        /// When the client last sent a request, in the order of ``MCPHTTPSessions/clock``.
+        var lastUsed: Int
 
         func close() async {
             await tools.cancelCalls()
@@ -122,14 +124,16 @@ actor MCPHTTPSessions {
         }
     }
 
-    /// The most sessions open at once: a client that never ends its session holds one until the server
-    /// stops.
+    /// The most sessions open at once. A client that goes away without ending its session leaves it open;
+    /// a new session past this many ends the one unused longest with no tool call in progress.
     static let mostSessions = 256
 
     private let base: RefineryMCPServer
     private let loopback: Bool
     private var sessions: [String: Session] = [:]
     private var closed = false
+    /// Counts requests, to tell which session was used last.
+    private var clock = 0
 
     init(base: RefineryMCPServer, loopback: Bool) {
         self.base = base
@@ -142,7 +146,9 @@ actor MCPHTTPSessions {
         guard !closed else {
             return .error(statusCode: 503, .internalError("The server is stopping."))
         }
+        clock += 1
         if let id = request.header(HTTPHeaderName.sessionID) {
+            sessions[id]?.lastUsed = clock
             guard let session = sessions[id] else {
                 return .error(
                     statusCode: 404,
@@ -155,11 +161,19 @@ actor MCPHTTPSessions {
             }
             return response
         }
-        guard sessions.count < Self.mostSessions else {
-            return .error(
-                statusCode: 503,
-                .internalError(
-                    "\(Self.mostSessions) sessions are open; end one (HTTP DELETE with its Mcp-Session-Id) first."))
+        if sessions.count >= Self.mostSessions {
+            guard
+                let (id, oldest) = sessions.filter({ $0.value.tools.isIdle }).min(by: {
+                    $0.value.lastUsed < $1.value.lastUsed
+                })
+            else {
+                return .error(
+                    statusCode: 503,
+                    .internalError(
+                        "\(Self.mostSessions) sessions are open, each with a tool call in progress; try again later."))
+            }
+            sessions[id] = nil
+            await oldest.close()
         }
         let tools = RefineryMCPServer(service: base.service, safety: base.safety, account: base.account)
         let transport = StatefulHTTPServerTransport(
@@ -179,7 +193,7 @@ actor MCPHTTPSessions {
         let response = await transport.handleRequest(request)
         // Only an initialize request that the transport accepted opens a session.
         if case .stream = response, let id = response.headers[HTTPHeaderName.sessionID], !closed {
-            sessions[id] = Session(tools: tools, server: server, transport: transport)
+            sessions[id] = Session(tools: tools, server: server, transport: transport, lastUsed: clock)
         } else {
             await server.stop()
         }

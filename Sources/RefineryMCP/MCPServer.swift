@@ -49,6 +49,9 @@ public struct RefineryMCPServer: Sendable {
     /// Cancels every tool call of this server in progress and returns once their runs are recorded.
     func cancelCalls() async { await inFlight.cancelAll() }
 
+    /// Whether none of this server's tool calls is in progress.
+    var isIdle: Bool { inFlight.isIdle }
+
     /// Serves MCP on stdin/stdout until the client closes stdin.
     public func serveStdio() async throws {
         let server = await makeServer()

@@ -78,6 +78,16 @@ extension CLIEndToEnd {
                     elsewhere = await http.post(url.replace("/mcp", "/other"), json=initialize, headers=dict(
                         accept, Authorization=f"Bearer {token}"))
                     out["other_path"] = elsewhere.status_code
+                    # Past 256 open sessions a new one ends the one unused longest: the first of 257 is gone.
+                    authorized = dict(accept, Authorization=f"Bearer {token}")
+                    ids = []
+                    for _ in range(257):
+                        reply = await http.post(url, json=initialize, headers=authorized)
+                        ids.append(reply.headers.get("mcp-session-id"))
+                    versioned = dict(authorized, **{"MCP-Protocol-Version": "2025-06-18"})
+                    ended = [(await http.delete(url, headers=dict(versioned, **{"Mcp-Session-Id": ids[i]}))).status_code
+                             for i in (0, 1, 256)]
+                    out["sessions"] = {"distinct": len(set(ids) - {None}), "ended": ended}
 
             anyio.run(main)
             started = time.monotonic()
@@ -136,6 +146,10 @@ extension CLIEndToEnd {
                 }
                 #expect(out["unknown_session"] as? Int == 404)
                 #expect(out["other_path"] as? Int == 404)
+                // 257 sessions opened: the oldest idle one was ended to make room, the others end on DELETE.
+                let sessions = try #require(out["sessions"] as? [String: Any])
+                #expect(sessions["distinct"] as? Int == 257)
+                #expect(sessions["ended"] as? [Int] == [404, 200, 200], "\(sessions)")
 
                 // SIGTERM ends the server at once and cleanly.
                 let stop = try #require(out["stop"] as? [String: Any])
