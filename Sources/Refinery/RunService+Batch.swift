@@ -119,9 +119,7 @@ extension RunService {
             costUSD: EstimateRange(min: 0, max: 0), unpricedModels: [])
         var unpriced: Set<String> = []
         for job in jobs {
-            let one = WorkflowEstimate.estimate(
-                workflow: job.workflow.workflow, graph: job.workflow.graph, catalog: catalog,
-                promptTokens: EstimateAssumptions.tokens(for: job.prompt))
+            let one = job.estimate(catalog: catalog)
             total.calls = EstimateRange(min: total.calls.min + one.calls.min, max: total.calls.max + one.calls.max)
             total.tokens.input = EstimateRange(
                 min: total.tokens.input.min + one.tokens.input.min, max: total.tokens.input.max + one.tokens.input.max)

@@ -225,10 +225,7 @@ extension RunService {
                     guard let claim = claims[job.key] else { return .failure(.cancelled) }
                     var grant: Double?
                     if budgeted {
-                        let estimate = WorkflowEstimate.estimate(
-                            workflow: job.workflow.workflow, graph: job.workflow.graph, catalog: catalog,
-                            promptTokens: EstimateAssumptions.tokens(for: job.prompt)
-                        ).costUSD.max
+                        let estimate = job.estimate(catalog: catalog).costUSD.max
                         switch try await store.grant(
                             claim, worker: workerID, estimateUSD: estimate, held: granted, concurrency: concurrency)
                         {
