@@ -472,7 +472,14 @@ extension CLIEndToEnd {
                 let batches = try await Self.list(
                     binary, store: store, environment: environment, directory: sandbox.root)
                 let id = try #require(batches.first?["id"] as? String)
-                #expect(batches.first?["status"] as? String == "running")
+                // Recorded `running`, but its process is gone: it reads interrupted, nothing in flight.
+                #expect(batches.first?["status"] as? String == "interrupted")
+                let report = try await WorkerCLITests.status(
+                    binary, id, store: store, environment: environment, directory: sandbox.root)
+                #expect(report["status"] as? String == "interrupted" && report["running"] as? Int == 0, "\(report)")
+                let shown = try await binary.run(
+                    ["batch", "status", id, "--store", store], environment: environment, directory: sandbox.root)
+                #expect(shown.stdout.contains("interrupted") && shown.stdout.contains("refinery batch resume \(id)"))
 
                 let beforeResume = server.requests.count
                 let resumed = try await binary.run(
