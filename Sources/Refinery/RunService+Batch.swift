@@ -119,9 +119,7 @@ extension RunService {
             costUSD: EstimateRange(min: 0, max: 0), unpricedModels: [])
         var unpriced: Set<String> = []
         for job in jobs {
-            let one = WorkflowEstimate.estimate(
-                workflow: job.workflow.workflow, graph: job.workflow.graph, catalog: catalog,
-                promptTokens: EstimateAssumptions.tokens(for: job.prompt))
+            let one = job.estimate(catalog: catalog)
             total.calls = EstimateRange(min: total.calls.min + one.calls.min, max: total.calls.max + one.calls.max)
             total.tokens.input = EstimateRange(
                 min: total.tokens.input.min + one.tokens.input.min, max: total.tokens.input.max + one.tokens.input.max)
@@ -136,9 +134,35 @@ extension RunService {
         return total
     }
 
-    /// `refinery batch list`: batches and benches, newest first.
+    /// `refinery batch list`: batches and benches, newest first; one recorded `running` that no live process
+    /// owns reads ``interruptedStatus``.
     public func listBatches(limit: Int = 50) async throws -> [BatchSummary] {
-        try await withStore { try await $0.listBatches(limit: limit, resumable: Self.unfinishedStatuses) }
+        try await withStore { store in
+            var batches = try await store.listBatches(limit: limit, resumable: Self.unfinishedStatuses)
+            for index in batches.indices {
+                let batch = batches[index]
+                batches[index].status = await Self.liveStatus(batch.status, of: batch.id, kind: batch.kind, in: store)
+            }
+            return batches
+        }
+    }
+
+    /// What `batch list` and `batch status` show for a batch (or bench) whose process was killed or whose
+    /// machine stopped: recorded `running`, owned by no live process. `batch resume` finishes it.
+    public static let interruptedStatus = "interrupted"
+
+    /// `status` as recorded, or ``interruptedStatus`` for a `running` batch that no process owns: its ownership
+    /// (``RunStore/takeOwnership(of:)``, which the batch's process holds while it runs) can be taken, and is given
+    /// back at once. A detached batch is its workers', never a process's: it stays `running`.
+    static func liveStatus(_ status: String, of id: String, kind: String, in store: any RunStore) async -> String {
+        guard status == "running" else { return status }
+        if let shared = store as? PostgresRunStore, (try? await shared.detachedState(batchID: id).detached) != false {
+            return status
+        }
+        // Refused (live, or the owners' folder unwritable): nothing says it is not running.
+        guard let ownership = try? await store.takeOwnership(of: .batch(id, kind: kind)) else { return status }
+        await ownership.release()
+        return interruptedStatus
     }
 
     /// The files a recorded batch or bench named: the input it reads (again on resume) and where it

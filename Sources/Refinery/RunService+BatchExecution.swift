@@ -67,10 +67,7 @@ extension RunService {
                 let loaded = job.workflow
                 var grant: Double?
                 if let budget {
-                    let estimate = WorkflowEstimate.estimate(
-                        workflow: loaded.workflow, graph: loaded.graph, catalog: catalog,
-                        promptTokens: EstimateAssumptions.tokens(for: job.prompt)
-                    ).costUSD.max
+                    let estimate = job.estimate(catalog: catalog).costUSD.max
                     switch await budget.reserve(estimate, slots: plan.spec.concurrency) {
                     case .success(let amount): grant = amount
                     case .failure(let stop): return .failure(stop)
@@ -204,6 +201,12 @@ extension RunService {
         // A run that ended without its answer (failed, out of budget, too few members...) says why, as a
         // single run's stderr does: the report's `stopped_by` is that reason, already redacted by the engine.
         record.error = report.error ?? (Self.answeredStatuses.contains(report.status) ? nil : report.stoppedBy)
+        if record.status == cutByBatchBudget, let grant {
+            // The run's budget was the item's grant, not a figure the user gave: say which.
+            record.error =
+                "stopped at its share of the batch budget (~$\(DollarText.plain(grant)), its estimate and a share "
+                + "of what was left)" + (record.error.map { ": " + $0 } ?? "")
+        }
         record.finishedAt = Date()
         if let grading = job.grading {
             // Graded as `refinery bench` grades (the vote's winner when the workflow votes), once, here:

@@ -225,10 +225,7 @@ extension RunService {
                     guard let claim = claims[job.key] else { return .failure(.cancelled) }
                     var grant: Double?
                     if budgeted {
-                        let estimate = WorkflowEstimate.estimate(
-                            workflow: job.workflow.workflow, graph: job.workflow.graph, catalog: catalog,
-                            promptTokens: EstimateAssumptions.tokens(for: job.prompt)
-                        ).costUSD.max
+                        let estimate = job.estimate(catalog: catalog).costUSD.max
                         switch try await store.grant(
                             claim, worker: workerID, estimateUSD: estimate, held: granted, concurrency: concurrency)
                         {
@@ -333,8 +330,9 @@ extension RunService {
         let store = try await openStore()
         defer { closeOpened(store) }
         let record = try await store.batch(id: id)
+        let status = await Self.liveStatus(record.status, of: record.id, kind: record.kind, in: store)
         var report = BatchStatusReport(
-            batchID: record.id, kind: record.kind, status: record.status, detached: false, done: 0,
+            batchID: record.id, kind: record.kind, status: status, detached: false, done: 0,
             total: record.total, failed: 0, running: 0, pending: 0, costUSD: 0,
             budgetUSD: (try? BatchSpec.decode(record.specJSON, batchID: record.id))?.maxBudgetUSD, spentUSD: nil,
             reservedUSD: nil, workers: [])
@@ -344,8 +342,9 @@ extension RunService {
             report.costUSD += item.costUSD
             switch item.status {
             case _ where Self.isDone(item.status): report.done += 1
-            case "running": report.running += 1
-            case "pending", "cancelled": report.pending += 1
+            // Nothing runs the items of an interrupted batch: they wait for `batch resume`.
+            case "running" where status != Self.interruptedStatus: report.running += 1
+            case "pending", "cancelled", "running": report.pending += 1
             default: report.failed += 1
             }
         }

@@ -144,6 +144,9 @@ struct BatchCommand: AsyncParsableCommand {
                     Output.line(
                         "\(batch.id)  \(TextFormat.date(batch.createdAt))  \(batch.kind)  \(batch.workflow)  "
                             + "\(batch.status)  \(batch.done)/\(batch.total)  \(TextFormat.dollars(batch.costUSD))")
+                    if batch.status == RunService.interruptedStatus {
+                        Output.line(BatchDisplay.interruptedHint(kind: batch.kind, id: batch.id))
+                    }
                 }
             }
         }

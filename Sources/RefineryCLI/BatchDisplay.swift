@@ -63,6 +63,9 @@ enum BatchDisplay {
                 + "\(status.failed) failed · \(status.running) in flight · \(status.pending) waiting · "
                 + TextFormat.dollars(status.costUSD)
         ]
+        if status.status == RunService.interruptedStatus {
+            lines.append(interruptedHint(kind: status.kind, id: status.batchID))
+        }
         if let budget = status.budgetUSD {
             var line = "budget \(TextFormat.dollars(budget))"
             if let spent = status.spentUSD { line += " · booked \(TextFormat.dollars(spent))" }
@@ -76,6 +79,11 @@ enum BatchDisplay {
                     + (worker.alive ? "" : " (lease expired)"))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// What to do about a batch no process runs any more.
+    static func interruptedHint(kind: String, id: String) -> String {
+        "  no process runs it (killed, or its machine stopped); finish it with: refinery \(kind) resume \(id)"
     }
 
     static func text(_ progress: BatchProgress) -> String {

@@ -124,7 +124,8 @@ public struct BatchSummary: Sendable, Hashable, Codable {
     public var id: String
     /// `batch` or `bench`.
     public var kind: String
-    /// The batch's status.
+    /// The batch's status: as recorded (``BatchRecord/status``), or `interrupted` for one recorded `running`
+    /// that no live process owns (`batch resume` finishes it).
     public var status: String
     /// When it was created.
     public var createdAt: Date

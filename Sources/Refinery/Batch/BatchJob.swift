@@ -1,6 +1,8 @@
 // One job of a batch: an input item run by one workflow (for a bench, by one system). The jobs are
 // the runner's input; their order is the input's.
 
+import RefineryCompiler
+
 /// An input item to run, with the workflow that runs it.
 package struct BatchJob: Sendable {
     /// The item's position in the input (0-based).
@@ -29,6 +31,13 @@ package struct BatchJob: Sendable {
         self.variables = variables
         self.workflow = workflow
         self.grading = grading
+    }
+
+    /// What its run is estimated to cost: what `--dry-run` sums, and what the batch budget grants it.
+    func estimate(catalog: ModelCatalog) -> WorkflowEstimate {
+        WorkflowEstimate.estimate(
+            workflow: workflow.workflow, graph: workflow.graph, catalog: catalog,
+            promptTokens: EstimateAssumptions.tokens(for: prompt))
     }
 
     /// The key of its ledger row.

@@ -76,7 +76,8 @@ public struct BatchStatusReport: Sendable, Hashable, Codable {
     public var batchID: String
     /// `batch` or `bench`.
     public var kind: String
-    /// `running`, `finished`, `cancelled`, `budget_exhausted` or `failed`.
+    /// `running`, `finished`, `cancelled`, `budget_exhausted`, `failed`, or `interrupted`: recorded `running`
+    /// but owned by no live process (killed, or its machine stopped); `batch resume` finishes it.
     public var status: String
     /// Whether workers run it (`--detach`).
     public var detached: Bool

@@ -92,6 +92,41 @@ public struct EstimateAssumptions: Sendable, Hashable, Codable {
         }
     }
 
+    /// Template overhead of a call of `kind` whose stage sets no prompt template of its own.
+    public func overhead(for kind: NodeKind) -> Int {
+        switch kind {
+        case .propose: return proposeOverhead
+        case .evaluate, .evaluateBatch: return evaluateOverhead
+        case .refine: return refineOverhead
+        case .synthesize: return synthesizeOverhead
+        case .verifyPlan, .verifyAnswer, .verifyRevise: return verifyOverhead
+        case .vote, .close: return 0
+        }
+    }
+
+    /// Input tokens of one call of `kind`: the user prompt (`promptTokens`; a verification answer sees only its
+    /// question), the system prompt (`systemTokens`), the stage's own template (`templateTokens`, from
+    /// ``templateTokens(of:)``) or else the kind's ``overhead(for:)``, and `reading`: what the stage shows the
+    /// call (answers, reviews, history, a draft, a question).
+    ///
+    /// The one pricing of a call's input: the estimate calls it with the sizes it simulates, the engine's budget
+    /// check with the sizes the call really reads, so a run granted its estimate (a batch item's share) is not
+    /// refused a call the estimate priced.
+    public func inputTokens(
+        for kind: NodeKind, promptTokens: Int, systemTokens: Int, templateTokens: Int?, reading: Int
+    ) -> Int {
+        var prompt = promptTokens
+        if case .verifyAnswer = kind { prompt = 0 }
+        return prompt + systemTokens + (templateTokens ?? overhead(for: kind)) + reading
+    }
+
+    /// Tokens of `stage`'s own prompt template (its `system` and `user` text), or `nil` when it uses the
+    /// default prompts.
+    public static func templateTokens(of stage: Stage) -> Int? {
+        guard let prompt = stage.common?.prompt, prompt.system != nil || prompt.user != nil else { return nil }
+        return tokens(forBytes: (prompt.system?.utf8.count ?? 0) + (prompt.user?.utf8.count ?? 0))
+    }
+
     /// Tokens of a text of `bytes` UTF-8 bytes: bytes ÷ 4, rounded up.
     public static func tokens(forBytes bytes: Int) -> Int {
         (max(bytes, 0) + 3) / 4

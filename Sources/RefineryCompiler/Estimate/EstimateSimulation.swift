@@ -127,12 +127,16 @@ struct EstimateSimulation {
         var newReviews: [String: Int] = [:]
         var planOut = 0
         var verifyAnswersOut = 0
-        if templateTokens[stage.index] == nil { templateTokens[stage.index] = pricer.templateTokens(options) }
+        if templateTokens[stage.index] == nil {
+            templateTokens[stage.index] = EstimateAssumptions.templateTokens(of: options)
+        }
         let template = templateTokens[stage.index] ?? nil
         var stageTotals = CallTotals()
         for node in stage.nodes where node.isCall && !skips(node, of: options) {
             let who = node.participant
-            func base(_ overhead: Int) -> Int { pricer.baseInput(who, template: template, overhead: overhead) }
+            func base(_ reading: Int) -> Int {
+                pricer.input(who, kind: node.kind, template: template, reading: reading)
+            }
             // The assumed reply size comes from the mapping the engine's budget check shares.
             guard let assumed = a.outputTokens(for: node.kind, in: options) else { continue }
             let output = pricer.output(who, stage: options, default: assumed)
@@ -148,13 +152,13 @@ struct EstimateSimulation {
                     case .synthesis: context = synthesis ?? allAnswers
                     }
                 }
-                input = base(a.proposeOverhead) + context
+                input = base(context)
                 newAnswers.append((member, output))
             case .evaluate(_, let target):
-                input = base(a.evaluateOverhead) + (answer[target] ?? 0)
+                input = base(answer[target] ?? 0)
                 newReviews[target, default: 0] += output
             case .evaluateBatch(_, let targets):
-                input = base(a.evaluateOverhead) + targets.reduce(0) { $0 + (answer[$1] ?? 0) }
+                input = base(targets.reduce(0) { $0 + (answer[$1] ?? 0) })
                 for target in targets { newReviews[target, default: 0] += output / max(targets.count, 1) }
             case .refine(let member):
                 let critique: Bool
@@ -164,9 +168,9 @@ struct EstimateSimulation {
                     critique = false
                 }
                 if member == ExecutionGraph.arbiterParticipant {
-                    input = base(a.refineOverhead) + draft
+                    input = base(draft)
                 } else {
-                    input = base(a.refineOverhead) + (answer[member] ?? 0) + (critique ? 0 : reviews[member] ?? 0)
+                    input = base((answer[member] ?? 0) + (critique ? 0 : reviews[member] ?? 0))
                 }
                 let revised = min(output, a.answerTokens)
                 if member == ExecutionGraph.arbiterParticipant {
@@ -175,22 +179,21 @@ struct EstimateSimulation {
                     newAnswers.append((member, revised))
                 }
             case .synthesize:
-                input = base(a.synthesizeOverhead) + allAnswers
+                input = base(allAnswers)
                 if node.id == stage.nodes.first?.id {  // by members: the first synthesis is the draft
                     synthesis = output
                     arbiterDraft = output
                 }
             case .verifyPlan(let by):
-                input = base(a.verifyOverhead) + verifiedDraft(by)
+                input = base(verifiedDraft(by))
                 planOut = output
                 verifyAnswersOut = 0
             case .verifyAnswer:
-                input =
-                    pricer.baseInput(who, template: template, overhead: a.verifyOverhead, includesPrompt: false)
-                    + a.verifyQuestionTokens
+                // Its question only: the input pricing leaves the prompt out.
+                input = base(a.verifyQuestionTokens)
                 verifyAnswersOut += output
             case .verifyRevise(let by):
-                input = base(a.verifyOverhead) + verifiedDraft(by) + planOut + verifyAnswersOut
+                input = base(verifiedDraft(by) + planOut + verifyAnswersOut)
                 if by == ExecutionGraph.arbiterParticipant {
                     arbiterDraft = output
                 } else {

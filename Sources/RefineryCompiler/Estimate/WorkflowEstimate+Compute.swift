@@ -182,17 +182,12 @@ struct CallPricer {
         return (nil, workflow.system, ModelParams())
     }
 
-    /// Tokens of `stage`'s own prompt template, or `nil` when it uses the default prompts.
-    func templateTokens(_ stage: Stage) -> Int? {
-        guard let prompt = stage.common?.prompt, prompt.system != nil || prompt.user != nil else { return nil }
-        return EstimateAssumptions.tokens(for: (prompt.system ?? "") + (prompt.user ?? ""))
-    }
-
-    /// Input tokens every call by `participant` pays before what it reads: the prompt, the
-    /// system prompt, and the stage's template (`template`, from ``templateTokens(_:)``) or `overhead`.
-    func baseInput(_ participant: String, template: Int?, overhead: Int, includesPrompt: Bool = true) -> Int {
-        let system = systemTokens[participant] ?? arbiterSystemTokens
-        return (includesPrompt ? promptTokens : 0) + system + (template ?? overhead)
+    /// Input tokens of a call of `kind` by `participant` that reads `reading` tokens beside the prompt, the
+    /// system prompt and the stage's `template` (``EstimateAssumptions/templateTokens(of:)``) or overhead.
+    func input(_ participant: String, kind: NodeKind, template: Int?, reading: Int) -> Int {
+        assumptions.inputTokens(
+            for: kind, promptTokens: promptTokens, systemTokens: systemTokens[participant] ?? arbiterSystemTokens,
+            templateTokens: template, reading: reading)
     }
 
     /// Output tokens of a call: `max_tokens` (stage params over the participant's) or `default`.

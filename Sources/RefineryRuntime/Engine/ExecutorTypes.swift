@@ -30,6 +30,8 @@ final class CallPlan: Sendable {
     let draft: String?
     /// Budget estimate of this call, in dollars.
     let estimatedCostUSD: Double
+    /// The reply size that estimate assumed, `nil` when the request caps it (max tokens).
+    let assumedOutputTokens: Int?
     /// The catalog's price of the model the call was prepared for (`nil`: no price known), and that
     /// model's index in the participant's chain: a reply is priced without looking the model up again.
     let pricing: ModelPricing?
@@ -39,8 +41,8 @@ final class CallPlan: Sendable {
         runID: String, participationChanges: Int, node: GraphNode, nodeIndex: Int, participant: String, round: Int,
         stageIndex: Int,
         promptKind: PromptKind, shown: (label: String, member: String)?, labels: [String: String],
-        replyKind: ReplyKind?, draft: String?, estimatedCostUSD: Double, pricing: ModelPricing?,
-        pricedModelIndex: Int
+        replyKind: ReplyKind?, draft: String?, estimate: (dollars: Double, assumedOutput: Int?),
+        pricing: ModelPricing?, pricedModelIndex: Int
     ) {
         self.pricing = pricing
         self.pricedModelIndex = pricedModelIndex
@@ -56,7 +58,8 @@ final class CallPlan: Sendable {
         self.promptKind = promptKind
         self.replyKind = replyKind
         self.draft = draft
-        self.estimatedCostUSD = estimatedCostUSD
+        self.estimatedCostUSD = estimate.dollars
+        self.assumedOutputTokens = estimate.assumedOutput
     }
 
     /// Label → member id for every answer the prompt shows.
@@ -173,8 +176,8 @@ final class PendingPrompt: Sendable {
         request.messages = [ChatMessage(role: .user, content: rendered.user)]
     }
 
-    /// Rough size of what the prompt will show, for the budget estimate before rendering.
-    var approximateBytes: Int { 600 + context.approximateContentBytes + (reviews?.approximateBytes ?? 0) }
+    /// Rough size of what the prompt shows beside the user prompt, for the budget estimate before rendering.
+    var readingBytes: Int { context.approximateReadingBytes + (reviews?.approximateBytes ?? 0) }
 }
 
 /// The reviews a member's answer received in the current step, turned into the prompt's labelled

@@ -202,7 +202,10 @@ extension RunExecutor {
             let cost = Self.cost(of: reply.usage, for: ticket) { pricing(for: $0) }
             costUSD += cost
             usage = usage + reply.usage
-            repliesSeen += 1
+            if let assumed = ticket.plan.assumedOutputTokens {
+                assumedOutputSeen += assumed
+                outputSeen += reply.usage.outputTokens
+            }
             let stepUsage = (section?.usage ?? TokenUsage()) + reply.usage
             section?.usage = stepUsage
             section?.costUSD += cost
@@ -398,21 +401,27 @@ extension RunExecutor {
         return found
     }
 
-    /// A cost estimate for the budget check: ~4 bytes a token in (the prompt before rendering), and the
-    /// request's max tokens out, else the mean output so far, else before any reply what the estimate
-    /// assumes for `node`'s kind in `stage` (``EstimateAssumptions/outputTokens(for:in:)``): a run
-    /// granted its estimate (a batch item's share) must not be refused its first call by another guess.
+    /// A call's estimate for the budget check, and the reply size it assumed (`nil` when the request caps it):
+    /// the cost estimate's pricing of a call (``EstimateAssumptions``) with what this call really reads, and out the request's max tokens, else what the estimate assumes for
+    /// `node`'s kind in `stage`, scaled by how long this run's replies were against what was assumed for them.
+    /// A run granted its estimate (a batch item's share) is so never refused a call the estimate priced
+    /// while its replies are no longer than the estimate assumed.
     func estimateCost(
-        _ request: ModelRequest, node: GraphNode, stage: Stage, promptBytes: Int, pricing: ModelPricing?
-    ) -> Double {
-        guard let pricing else { return 0 }
-        let characters = (request.system?.utf8.count ?? 0) + promptBytes
-        let output =
-            request.params.maxTokens
-            ?? (repliesSeen > 0
-                ? usage.outputTokens / repliesSeen
-                : EstimateAssumptions().outputTokens(for: node.kind, in: stage) ?? 0)
-        return pricing.cost(inputTokens: characters / 4 + 1, outputTokens: output)
+        _ request: ModelRequest, node: GraphNode, stage: Stage, prompt pending: PendingPrompt, pricing: ModelPricing?
+    ) -> (dollars: Double, assumedOutput: Int?) {
+        let assumptions = EstimateAssumptions()
+        let assumed = request.params.maxTokens == nil ? assumptions.outputTokens(for: node.kind, in: stage) ?? 0 : nil
+        guard let pricing else { return (0, assumed) }
+        let input = assumptions.inputTokens(
+            for: node.kind, promptTokens: EstimateAssumptions.tokens(for: prompt),
+            systemTokens: EstimateAssumptions.tokens(forBytes: request.system?.utf8.count ?? 0),
+            templateTokens: EstimateAssumptions.templateTokens(of: stage),
+            reading: EstimateAssumptions.tokens(forBytes: pending.readingBytes))
+        var output = request.params.maxTokens ?? assumed ?? 0
+        if request.params.maxTokens == nil, assumedOutputSeen > 0 {
+            output = Int((Double(output) * Double(outputSeen) / Double(assumedOutputSeen)).rounded(.up))
+        }
+        return (pricing.cost(inputTokens: input, outputTokens: output), assumed)
     }
 
     func callEvent(_ ticket: CallTicket) -> CallEvent {

@@ -66,7 +66,10 @@ actor RunExecutor {
     var totalCalls = 0
     var usage = TokenUsage()
     var costUSD: Double = 0
-    var repliesSeen = 0
+    /// What the estimate assumed for the replies so far whose request set no max tokens, and what they wrote:
+    /// later calls' estimates are scaled by their ratio (``estimateCost(_:node:stage:prompt:pricing:)``).
+    var assumedOutputSeen = 0
+    var outputSeen = 0
     var arbiterFallbackUsed = false
     var unscoredTotal = 0
     var failedCalls = 0

@@ -133,12 +133,18 @@ package struct PromptContext: Sendable {
 
 extension PromptContext {
     /// Rough size in bytes of the values a prompt shows (the template's own text not included): the
-    /// budget estimate before rendering, and the capacity a rendering reserves up front.
+    /// capacity a rendering reserves up front.
     package var approximateContentBytes: Int {
+        prompt.utf8.count + (rubric?.utf8.count ?? 0) + approximateReadingBytes
+    }
+
+    /// Rough size in bytes of what the stage shows beside the user prompt and the rubric (which the cost
+    /// estimate counts in a stage's overhead): answers, history, reviews, a draft, questions, extra context.
+    /// The size of what a call reads in its budget estimate.
+    package var approximateReadingBytes: Int {
         func bytes(_ text: String?) -> Int { text?.utf8.count ?? 0 }
         func bytes(_ texts: [String]) -> Int { texts.reduce(0) { $0 + $1.utf8.count } }
-        var total = bytes(prompt) + bytes(extraContext) + bytes(ownAnswer) + bytes(draft) + bytes(question)
-        total += bytes(rubric)
+        var total = bytes(extraContext) + bytes(ownAnswer) + bytes(draft) + bytes(question)
         for entry in ownHistory { total += bytes(entry.answer) + bytes(entry.reviews) }
         for peer in peers { total += bytes(peer.text) }
         for answer in answersToScore { total += bytes(answer.text) }

@@ -204,8 +204,7 @@ extension RunExecutor {
             runID: configuration.runID, participationChanges: participationChanges, node: node, nodeIndex: index,
             participant: node.participant, round: run.round, stageIndex: stage.index, promptKind: kind, shown: shown,
             labels: labels, replyKind: replyKind, draft: context.draft,
-            estimatedCostUSD: estimateCost(
-                request, node: node, stage: stage.stage, promptBytes: pending.approximateBytes, pricing: pricing),
+            estimate: estimateCost(request, node: node, stage: stage.stage, prompt: pending, pricing: pricing),
             pricing: pricing, pricedModelIndex: participant.modelIndex)
         return .call(
             CallTicket(plan: plan, request: request, pendingPrompt: pending, modelIndex: participant.modelIndex))

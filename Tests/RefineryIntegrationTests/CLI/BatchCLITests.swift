@@ -205,26 +205,45 @@ extension CLIEndToEnd {
             return (perItem, (tokens["input"]?["max"] ?? 0) / per, (tokens["output"]?["max"] ?? 0) / per)
         }
 
-        /// `--max-budget` covers the whole batch: items start while what is left covers the next one's
-        /// estimate, the spend stays under the cap, and the batch stops `budget_exhausted`; `batch resume`
-        /// with more budget finishes it, continuing the run the cap stopped rather than starting another.
-        @Test func theBudgetIsSharedAcrossItems() async throws {
+        /// Runs `body` with ten items in a sandbox and a server whose every call costs one item's estimated
+        /// maximum (`perItem`, from the dry run).
+        private static func withTenItems(
+            _ body: @Sendable (RefineryBinary, Sandbox, FakeServer, _ perItem: Double) async throws -> Void
+        ) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
             let (perItem, input, output) = try await Self.tenItems(binary, sandbox, callsCostingEstimateOver: 1)
             try await FakeServer.run { server in
-                // Each call costs what the estimate says an item costs.
                 server.route(FakeOpenAI.path, FakeOpenAI.completion("Even.", prompt: input, completion: output))
+                try await body(binary, sandbox, server, perItem)
+            }
+        }
+
+        /// `batch w.yaml --input in.jsonl` against `server` with `--max-budget` and `--concurrency`, recorded in
+        /// the sandbox's `runs.db`.
+        private static func batch(
+            _ binary: RefineryBinary, _ sandbox: Sandbox, _ server: FakeServer, maxBudget: Double, concurrency: Int
+        ) async throws -> RefineryBinary.Result {
+            try await binary.run(
+                [
+                    "batch", "w.yaml", "--input", "in.jsonl", "--max-budget", String(maxBudget), "--concurrency",
+                    String(concurrency), "--store", sandbox.root.appendingPathComponent("runs.db").path,
+                ],
+                environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                directory: sandbox.root)
+        }
+
+        /// `--max-budget` covers the whole batch: items start while what is left covers the next one's
+        /// estimate, the spend stays under the cap, and the batch stops `budget_exhausted`; `batch resume`
+        /// with more budget finishes it, continuing the run the cap stopped rather than starting another.
+        @Test func theBudgetIsSharedAcrossItems() async throws {
+            // Each call costs what the estimate says an item costs.
+            try await Self.withTenItems { binary, sandbox, server, perItem in
                 let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
                 let store = sandbox.root.appendingPathComponent("runs.db").path
                 let cap = perItem * 3.5
-                let result = try await binary.run(
-                    [
-                        "batch", "w.yaml", "--input", "in.jsonl", "--max-budget", String(cap), "--concurrency", "2",
-                        "--store", store,
-                    ],
-                    environment: environment, directory: sandbox.root)
+                let result = try await Self.batch(binary, sandbox, server, maxBudget: cap, concurrency: 2)
                 #expect(result.exitCode == 1, "\(result.stderr)")
                 #expect(result.stderr.contains("budget_exhausted"), "\(result.stderr)")
                 let results = try Self.lines(result.stdout)
@@ -248,6 +267,23 @@ extension CLIEndToEnd {
                 #expect(runs.count == 10)
                 let after = try await Self.list(binary, store: store, environment: environment, directory: sandbox.root)
                 #expect(after.first?["done"] as? Int == 10)
+            }
+        }
+
+        /// An item the batch starts can make the call the batch priced it for: the engine's hold before its first
+        /// call is the same estimate as `batch --dry-run`'s. With a budget of 2.02 items' estimates, one at a time
+        /// and every call costing the estimate, the second item gets a grant of 1.02 estimates and runs (it was
+        /// stopped before its call, the engine holding ~1.045 estimates for it); the third does not start, and the
+        /// stop says so.
+        @Test func anItemStartedMakesTheCallTheBatchPriced() async throws {
+            try await Self.withTenItems { binary, sandbox, server, perItem in
+                let result = try await Self.batch(binary, sandbox, server, maxBudget: perItem * 2.02, concurrency: 1)
+                #expect(result.exitCode == 1, "\(result.stderr)")
+                let results = try Self.lines(result.stdout)
+                #expect(results.filter { $0["status"] as? String == "converged" }.count == 2, "\(result.stdout)")
+                #expect(results.allSatisfy { $0["status"] as? String == "converged" }, "\(result.stdout)")
+                #expect(server.requests.count == 2)
+                #expect(result.stderr.contains("budget: next item ~$"), "\(result.stderr)")
             }
         }
 
@@ -436,7 +472,14 @@ extension CLIEndToEnd {
                 let batches = try await Self.list(
                     binary, store: store, environment: environment, directory: sandbox.root)
                 let id = try #require(batches.first?["id"] as? String)
-                #expect(batches.first?["status"] as? String == "running")
+                // Recorded `running`, but its process is gone: it reads interrupted, nothing in flight.
+                #expect(batches.first?["status"] as? String == "interrupted")
+                let report = try await WorkerCLITests.status(
+                    binary, id, store: store, environment: environment, directory: sandbox.root)
+                #expect(report["status"] as? String == "interrupted" && report["running"] as? Int == 0, "\(report)")
+                let shown = try await binary.run(
+                    ["batch", "status", id, "--store", store], environment: environment, directory: sandbox.root)
+                #expect(shown.stdout.contains("interrupted") && shown.stdout.contains("refinery batch resume \(id)"))
 
                 let beforeResume = server.requests.count
                 let resumed = try await binary.run(

@@ -147,6 +147,8 @@ extension CLIEndToEnd {
                 let batches = try await BatchCLITests.list(
                     binary, store: store, environment: environment, directory: sandbox.root)
                 let id = try #require(batches.first?["id"] as? String)
+                // Its process owns it: `running`, not interrupted (asking does not disturb it).
+                #expect(batches.first?["status"] as? String == "running")
 
                 let (refused, calledOut) = try await Self.runWithoutCalls(
                     binary, ["batch", "resume", id, "--store", store], environment: environment, sandbox: sandbox,

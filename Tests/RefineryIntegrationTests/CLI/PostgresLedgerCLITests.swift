@@ -346,7 +346,7 @@ extension CLIEndToEnd {
                     let recorded = before.compactMap { $0["calls"] as? Int }.reduce(0, +)
                     let listedBefore = try await BatchCLITests.list(
                         binary, store: database.url, environment: environment, directory: sandbox.root)
-                    #expect(listedBefore.first?["status"] as? String == "running")
+                    #expect(listedBefore.first?["status"] as? String == "interrupted")
                     #expect(listedBefore.first?["done"] as? Int == finishedBefore.count)
                     let id = try #require(listedBefore.first?["id"] as? String)
 
