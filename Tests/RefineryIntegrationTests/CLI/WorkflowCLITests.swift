@@ -153,6 +153,32 @@ extension CLIEndToEnd {
             #expect(result.stderr.contains("[E510]"))
         }
 
+        /// A temperature the model's API refuses (Anthropic takes 0–1; OpenAI and Gemini 0–2) is a located error
+        /// naming the range before any call; it passed `validate` and `estimate`, and the run failed (exit 3).
+        @Test(arguments: [["validate", "hot.yaml"], ["estimate", "hot.yaml"], ["run", "hot.yaml", "a prompt"]])
+        func aTemperatureTheModelsAPIRefusesIsALocatedErrorBeforeAnyCall(arguments: [String]) async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            let workflow = """
+                refinery: 1
+                name: hot
+                models:
+                  - model: openai/gpt-4o
+                    params: { temperature: 1.5 }
+                  - model: anthropic/claude-sonnet-4-5
+                    params: { temperature: 1.5 }
+                stages: [propose]
+
+                """
+            try sandbox.write("hot.yaml", Data(workflow.utf8))
+            let result = try await binary.run(arguments, environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains("hot.yaml:7:28: error:"), "\(result.stderr)")
+            #expect(result.stderr.contains("anthropic/claude-sonnet-4-5"), "\(result.stderr)")
+            #expect(result.stderr.contains("Anthropic Messages takes 0–1"), "\(result.stderr)")
+            #expect(!result.stderr.contains("hot.yaml:5:"), "\(result.stderr)")
+        }
+
         @Test(arguments: [["run", "bad.yaml", "a prompt"], ["estimate", "bad.yaml"], ["graph", "bad.yaml"]])
         func aWorkflowThatDoesNotCompileExitsFourWithRenderedDiagnostics(arguments: [String]) async throws {
             let (binary, sandbox, environment) = try setUp()
