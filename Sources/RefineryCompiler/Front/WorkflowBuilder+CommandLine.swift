@@ -91,11 +91,7 @@ extension WorkflowBuilder {
     /// no `repeat` block (the chain runs once).
     func checkFlagsHaveEffect(_ stages: [Stage]) {
         let overrides = compiler.overrides
-        let flat = stages.flatMap { stage -> [Stage] in
-            if case .repeat(let inner) = stage { return inner }
-            return [stage]
-        }
-        if overrides.arbiter != nil, !flat.contains(where: { $0.common?.by == .arbiter }) {
+        if overrides.arbiter != nil, !stages.flatMap(\.inlined).contains(where: { $0.common?.by == .arbiter }) {
             NodeReader(origin: Self.origin(flag: "--arbiter"), sink: sink).warning(
                 FrontCode.flagWithoutEffect,
                 "`--arbiter` has no effect: no stage of this workflow is performed by the arbiter",
