@@ -344,6 +344,11 @@ extension CLIEndToEnd {
             #expect(try await calls("review@v1") == 4)  // 2 proposals + 2 reviews
             #expect(try await calls("review") == 9)  // 3 proposals + 6 reviews
             #expect(try await calls("review@\(first)") == 4)
+            // Git's revision syntax names the same commit: the one before HEAD, a short sha.
+            #expect(try await calls("review@HEAD~1") == 4)
+            #expect(try await calls("review@HEAD^") == 4)
+            #expect(try await calls("review@\(first.prefix(7))") == 4)
+            #expect(try await calls("review@HEAD") == 9)
 
             let show = try await binary.run(
                 ["show", "review@v1"], environment: environment, directory: repository.root)
@@ -359,6 +364,11 @@ extension CLIEndToEnd {
                 ["show", "review@nope"], environment: environment, directory: repository.root)
             #expect(badRevision.exitCode == 4)
             #expect(badRevision.stderr.contains("at revision nope"))
+            let tooFarBack = try await binary.run(
+                ["estimate", "review@HEAD~5"], environment: environment, directory: repository.root)
+            #expect(tooFarBack.exitCode == 4)
+            #expect(tooFarBack.stderr.contains("has no commit at revision HEAD~5"), "\(tooFarBack.stderr)")
+            #expect(tooFarBack.stderr.contains("git log --oneline -- workflows/review.yaml"), "\(tooFarBack.stderr)")
         }
 
         /// A workflow file's commit and dirty flag come from one git process, not three (`rev-parse
