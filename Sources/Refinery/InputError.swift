@@ -49,6 +49,8 @@ extension ErrorCode where Domain == InputError {
     public static var credentials: Self { Self("credentials") }
     /// The run to resume already finished.
     public static var finished: Self { Self("finished") }
+    /// A saved config other workflows `extends:` (`refinery remove` without `--force`).
+    public static var inUse: Self { Self("in_use") }
     /// The prompt (or a file in it) holds a credential this environment loads.
     public static var holdsCredential: Self { Self("holds_credential") }
 }

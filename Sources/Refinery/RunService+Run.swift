@@ -8,6 +8,7 @@ import RefineryCompiler
 import RefineryProviders
 public import RefineryRuntime
 import RefineryStore
+import RefinerySyntax
 
 extension RunService {
     /// `refinery run`: runs the workflow and records it. `events` receives the engine's events.
@@ -19,6 +20,13 @@ extension RunService {
         overrides.variables.merge(request.variables) { _, flag in flag }
         let loaded = try await loader().load(request.target, overrides: overrides, gitProvenance: true)
         let workflow = loaded.workflow
+        // What `validate` would warn of is said before the run too (a flag that has no effect, W705).
+        for warning in loaded.warnings {
+            let place = warning.file.map { file in warning.location.map { "\(file):\($0.line):\($0.column)" } ?? file }
+            warn(
+                "\(place.map { "\($0): " } ?? "")\(warning.message) [\(warning.code)]",
+                logger: Self.logger(debug: request.debug))
+        }
         // The store opens (a new one is created: files synced) on another thread while the providers start
         // (event loops, connection pools) and the credentials are checked: start-up pays the longer of the
         // two, not their sum. Nothing is written to it before both are done.
@@ -232,7 +240,8 @@ extension RunService {
     /// local server was down), and once they are back the run can finish, replaying what answered.
     static let resumableStatuses: Set<String> = ["running", "cancelled", "failed", "insufficient_models"]
 
-    /// The credential check before any call, per participant (each member and the arbiter): a
+    /// The credential check before any call, per participant the run can call (each member, and the arbiter
+    /// when a stage is performed by it: ``Workflow/calledArbiter``): a
     /// participant none of whose models (primary, then fallbacks) has credentials is a problem (exit 4);
     /// one whose first models lack them but a fallback has them is a warning, and the engine moves it
     /// to that fallback when the primary's provider refuses to start.
@@ -240,7 +249,9 @@ extension RunService {
         of workflow: Workflow, registry: ProviderRegistry
     ) -> (problems: [CredentialProblem], warnings: [String]) {
         var chains = workflow.members.map { (id: $0.id, models: [$0.model] + $0.fallback) }
-        if let arbiter = workflow.arbiter { chains.append((id: "arbiter", models: [arbiter.model] + arbiter.fallback)) }
+        if let arbiter = workflow.calledArbiter {
+            chains.append((id: "arbiter", models: [arbiter.model] + arbiter.fallback))
+        }
         var unusable: [ModelRef] = []
         var warnings: [String] = []
         for chain in chains {
@@ -261,7 +272,7 @@ extension RunService {
     static func unpricedBudgetWarning(of workflow: Workflow, catalog: ModelCatalog) -> String? {
         guard let budget = workflow.limits.budgetUSD else { return nil }
         var models = workflow.members.flatMap { [$0.model] + $0.fallback }
-        if let arbiter = workflow.arbiter { models += [arbiter.model] + arbiter.fallback }
+        if let arbiter = workflow.calledArbiter { models += [arbiter.model] + arbiter.fallback }
         var seen = Set<String>()
         let unpriced = models.filter { catalog.pricing(for: $0) == nil && seen.insert($0.description).inserted }
             .map(\.description)

@@ -120,6 +120,27 @@ extension RunService {
         throw WorkflowDiagnosticsError(diagnostics: result.diagnostics, sources: sources)
     }
 
+    /// `refinery remove NAME`: deletes saved config `name` from `folder` (default: the user's workflow folder).
+    /// Refused (exit 4) while other workflows on the search path `extends:` it, naming them, since they would
+    /// stop compiling; `force` removes it anyway. Returns the removed file.
+    @discardableResult
+    public func removeSavedConfig(_ name: String, from folder: String? = nil, force: Bool = false) throws -> URL {
+        let configs = savedConfigs(in: folder)
+        let file = configs.url(for: name)
+        if !force, SavedConfigs.isValidName(name), FileManager.default.fileExists(atPath: file.path) {
+            let dependents = library().dependents(of: name, except: file.path)
+            if !dependents.isEmpty {
+                let listed = dependents.map { "\($0.name) (\($0.location))" }.joined(separator: ", ")
+                throw InputError(
+                    code: .inUse,
+                    message: "\(name) is extended by \(listed); without it \(dependents.count == 1 ? "that" : "those") "
+                        + "workflow(s) would no longer compile. Remove or change them first, or pass --force to "
+                        + "remove \(name) anyway.")
+            }
+        }
+        return try configs.remove(name)
+    }
+
     /// `refinery list`: every workflow visible by name.
     public func listWorkflows() -> [WorkflowEntry] {
         library().list()

@@ -46,6 +46,7 @@ public struct WorkflowLoader: Sendable {
         var located = try Self.library { try library.locate(name) }
         var provenance = Provenance()
         var repository: GitRepository?
+        var resolvedRevision: String?
         if let path = located.path {
             let file = URL(fileURLWithPath: path)
             if let revision {
@@ -57,11 +58,22 @@ public struct WorkflowLoader: Sendable {
                         message: "\(argument): \(located.displayName) is not in a git repository, so it has no "
                             + "revision \(revision). Drop @\(revision) or commit the file.")
                 }
-                located.bytes = Array(try await repository.contents(of: file, at: revision))
+                // Whatever `git rev-parse` reads (a tag, a branch, a sha, `HEAD~1`, `HEAD^`, `main@{1}`) names one
+                // commit, read once: the file and its prompt files come from that commit.
+                guard let commit = await repository.commit(of: revision) else {
+                    let path = repository.relativePath(of: file)
+                    throw InputError(
+                        code: .git,
+                        message: "\(argument): the repository at \(repository.root.path) has no commit at revision "
+                            + "\(revision). Write a tag, a branch, a commit or git's revision syntax (`HEAD~1`, `HEAD^`); "
+                            + "`git log --oneline -- \(path)` lists the file's commits.")
+                }
+                located.bytes = Array(try await repository.contents(of: file, at: commit))
                 located.displayName += "@\(revision)"
                 provenance.gitRevision = revision
                 provenance.gitDirty = false
-                if gitProvenance { provenance.gitCommit = await repository.commit(of: revision) }
+                provenance.gitCommit = commit
+                resolvedRevision = commit
             }
         } else if let revision {
             throw InputError(
@@ -73,7 +85,7 @@ public struct WorkflowLoader: Sendable {
         async let gitFacts = Self.gitFacts(of: askGit)
         var sources: [String: String] = [:]
         let result: CompileResult
-        if let revision, let repository {
+        if let revision = resolvedRevision, let repository {
             result = try await compileAtRevision(
                 located.source, revision: revision, repository: repository, overrides: overrides)
         } else {

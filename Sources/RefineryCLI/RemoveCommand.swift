@@ -1,4 +1,4 @@
-// `refinery remove NAME`: deletes a saved config (never a built-in).
+// `refinery remove NAME`: deletes a saved config (never a built-in, nor one others extend without `--force`).
 
 import ArgumentParser
 import Foundation
@@ -15,6 +15,9 @@ struct RemoveCommand: AsyncParsableCommand {
     @Option(help: "Folder it was saved to (default: $XDG_CONFIG_HOME/refinery/workflows).")
     var from: String?
 
+    @Flag(help: "Remove it even when other workflows `extends:` it (they stop compiling).")
+    var force = false
+
     func run() async throws {
         try await withExitCode {
             let service = RunService.current()
@@ -27,7 +30,7 @@ struct RemoveCommand: AsyncParsableCommand {
                     message: "\(name) is a built-in workflow; built-ins cannot be removed. A saved config of the "
                         + "same name would shadow it.")
             }
-            let file = try configs.remove(name)
+            let file = try service.removeSavedConfig(name, from: from, force: force)
             Output.line("Removed \(file.path)")
         }
     }

@@ -10,6 +10,31 @@ enum ReasoningEffort: String, CaseIterable {
 extension NodeReader {
     static let paramKeys = ["temperature", "top_p", "max_tokens", "reasoning_effort", "seed", "stop"]
 
+    /// `params:` → ``ModelParams`` (unset keys stay `nil`), each value checked against what every API of
+    /// `models` (the models the parameters are sent to, fallbacks included) accepts (``ProviderProtocol``):
+    /// `temperature: 1.5` on an Anthropic model is an error here, not a failed call.
+    func params(_ node: YAMLNode, _ context: String, sentTo models: [ModelRef]) -> ModelParams {
+        let params = params(node, context)
+        guard let temperature = params.temperature, let valueNode = node["temperature"] else { return params }
+        var seen = Set<ProviderProtocol>()
+        let apis = models.map { ProviderProtocol(provider: $0.provider) }.filter { seen.insert($0).inserted }
+        func span(_ range: ClosedRange<Double>) -> String {
+            "\(Self.describe(range.lowerBound))–\(Self.describe(range.upperBound))"
+        }
+        for (model, api) in zip(models, models.map { ProviderProtocol(provider: $0.provider) }) {
+            guard let range = api.temperatureRange, !range.contains(temperature) else { continue }
+            let ranges = apis.compactMap { api in api.temperatureRange.map { "\(api.rawValue) takes \(span($0))" } }
+            error(
+                FrontCode.outOfRange,
+                "`temperature` \(Self.describe(temperature)) is outside what \(model) accepts "
+                    + "(\(api.rawValue): \(span(range)))",
+                at: valueNode,
+                hint: "use a temperature every model it is sent to accepts: \(ranges.joined(separator: "; "))")
+            break
+        }
+        return params
+    }
+
     /// `params:` → ``ModelParams`` (unset keys stay `nil`).
     func params(_ node: YAMLNode, _ context: String) -> ModelParams {
         var params = ModelParams()

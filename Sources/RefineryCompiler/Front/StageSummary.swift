@@ -32,6 +32,22 @@ struct StageContext {
     var hasArbiter: Bool
     /// Whether `close` can end the loop early (false for the `none` strategy).
     var closeMatters: Bool
+    /// Each member's models (primary, then fallbacks), by member id.
+    var memberModels: [String: [ModelRef]] = [:]
+    /// The arbiter's models (primary, then fallbacks).
+    var arbiterModels: [ModelRef] = []
+
+    /// The models a stage performed `by` these participants sends its parameters to.
+    func models(of participants: Participants) -> [ModelRef] {
+        switch participants {
+        case .arbiter: return arbiterModels
+        case .members: return memberModels.keys.sorted().flatMap { memberModels[$0] ?? [] }
+        case .named(let names):
+            return memberModels.keys.sorted().filter { id in
+                names.contains { id == $0 || id.hasPrefix($0 + "#") }
+            }.flatMap { memberModels[$0] ?? [] }
+        }
+    }
 
     /// Entry names, then member ids; a one-instance entry's id is its name, listed once.
     var participantNames: [String] {

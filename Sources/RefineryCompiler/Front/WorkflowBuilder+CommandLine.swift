@@ -74,11 +74,11 @@ extension WorkflowBuilder {
     /// The arbiter: the file's, with `--arbiter` replacing its model (its fallbacks, system prompt and
     /// parameters stay; the alias's parameters go under them).
     func readArbiter(_ field: Field?, override: String?) -> Arbiter? {
-        guard let override else { return field.flatMap(readArbiter) }
+        guard let override else { return field.flatMap { readArbiter($0) } }
         let node = Self.flagText(override)
         let reader = NodeReader(origin: Self.origin(flag: "--arbiter"), sink: sink)
         guard let resolved = resolveModel(override, node, reader) else { return nil }
-        guard var arbiter = field.flatMap(readArbiter) else {
+        guard var arbiter = field.flatMap({ readArbiter($0, replacement: resolved.target) }) else {
             return Arbiter(model: resolved.target, params: resolved.params)
         }
         arbiter.model = resolved.target
@@ -91,11 +91,7 @@ extension WorkflowBuilder {
     /// no `repeat` block (the chain runs once).
     func checkFlagsHaveEffect(_ stages: [Stage]) {
         let overrides = compiler.overrides
-        let flat = stages.flatMap { stage -> [Stage] in
-            if case .repeat(let inner) = stage { return inner }
-            return [stage]
-        }
-        if overrides.arbiter != nil, !flat.contains(where: { $0.common?.by == .arbiter }) {
+        if overrides.arbiter != nil, !stages.flatMap(\.inlined).contains(where: { $0.common?.by == .arbiter }) {
             NodeReader(origin: Self.origin(flag: "--arbiter"), sink: sink).warning(
                 FrontCode.flagWithoutEffect,
                 "`--arbiter` has no effect: no stage of this workflow is performed by the arbiter",

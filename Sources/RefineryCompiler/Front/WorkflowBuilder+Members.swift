@@ -102,12 +102,14 @@ extension WorkflowBuilder {
             }
         }
         let resolved = resolveModel(model, modelNode, reader)
-        let params = value("params").map { reader.params($0, "`params`") } ?? ModelParams()
+        let fallback = value("fallback").map { readFallback($0, reader) } ?? []
+        let params =
+            value("params").map { reader.params($0, "`params`", sentTo: resolved.map { [$0.target] + fallback } ?? []) }
+            ?? ModelParams()
         return Entry(
             baseID: baseID, model: resolved?.target ?? ModelRef(provider: "", model: model), instances: instances,
             system: value("system").flatMap { reader.string($0, "`system`") },
-            params: (resolved?.params ?? ModelParams()).merged(with: params),
-            fallback: value("fallback").map { readFallback($0, reader) } ?? [])
+            params: (resolved?.params ?? ModelParams()).merged(with: params), fallback: fallback)
     }
 
     /// Ids: the base id, numbered `#1...#n` in file order when several instances share it.
@@ -142,7 +144,9 @@ extension WorkflowBuilder {
             }
     }
 
-    func readArbiter(_ field: Field) -> Arbiter? {
+    /// The file's arbiter; `replacement` is the model `--arbiter` puts in its place, which its parameters
+    /// are sent to instead.
+    func readArbiter(_ field: Field, replacement: ModelRef? = nil) -> Arbiter? {
         let reader = NodeReader(origin: field.origin, sink: sink)
         if field.value.scalar != nil {
             guard let text = reader.string(field.value, "`arbiter`"),
@@ -162,9 +166,11 @@ extension WorkflowBuilder {
         guard let text = reader.string(modelNode, "`arbiter.model`"),
             let resolved = resolveModel(text, modelNode, reader)
         else { return nil }
-        let params = value("params").map { reader.params($0, "`params`") } ?? ModelParams()
+        let fallback = value("fallback").map { readFallback($0, reader) } ?? []
+        let sentTo = [replacement ?? resolved.target] + fallback
+        let params = value("params").map { reader.params($0, "`params`", sentTo: sentTo) } ?? ModelParams()
         return Arbiter(
-            model: resolved.target, fallback: value("fallback").map { readFallback($0, reader) } ?? [],
+            model: resolved.target, fallback: fallback,
             system: value("system").flatMap { reader.string($0, "`system`") },
             params: resolved.params.merged(with: params))
     }

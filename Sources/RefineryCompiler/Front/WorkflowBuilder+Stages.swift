@@ -145,7 +145,9 @@ extension WorkflowBuilder {
                 at: keyNode, hint: "add `arbiter: MODEL`, or give the stage `by: members`")
         }
         common.prompt = value("prompt").flatMap { readPrompt($0, reader: reader, stage: name.rawValue) }
-        common.params = value("params").map { reader.params($0, "`params`") } ?? ModelParams()
+        common.params =
+            value("params").map { reader.params($0, "`params`", sentTo: context.models(of: common.by)) }
+            ?? ModelParams()
         common.timeoutSeconds = value("timeout").flatMap { reader.duration($0, "`timeout`") }
 
         if name.consumesAnswers, !summary.hasPropose, !(inRepeat && summary.repeatProposes) {

@@ -73,7 +73,9 @@ struct WorkflowBuilder {
             let context = StageContext(
                 memberIDs: Set(members.map(\.id)), entryNames: entryNames,
                 hasArbiter: field("arbiter") != nil || overrides.arbiter != nil,
-                closeMatters: convergence.strategy != .none)
+                closeMatters: convergence.strategy != .none,
+                memberModels: Dictionary(members.map { ($0.id, [$0.model] + $0.fallback) }) { first, _ in first },
+                arbiterModels: arbiter.map { [$0.model] + $0.fallback } ?? [])
             stages = readStages(stagesField, context: context, summary: &summary)
             checkFlagsHaveEffect(stages)
         } else if required("stages") {

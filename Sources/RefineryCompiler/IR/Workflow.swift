@@ -78,6 +78,15 @@ extension Workflow {
     }
 }
 
+extension Workflow {
+    /// The arbiter, when a stage is performed by it. An arbiter no stage uses (a base's kept by an `extends`
+    /// child, or `--arbiter` on a workflow without `synthesize` or `verify`: warning W705) is never called, so
+    /// the run asks no credentials and no price of it.
+    public var calledArbiter: Arbiter? {
+        stages.flatMap(\.inlined).contains { $0.common?.by == .arbiter } ? arbiter : nil
+    }
+}
+
 /// A provider-qualified model, after alias resolution (`claude` → `anthropic/claude-opus-4-6`).
 public struct ModelRef: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Provider key: `anthropic`, `openai`, `gemini`, `ollama`, `openrouter`, `command`, or a

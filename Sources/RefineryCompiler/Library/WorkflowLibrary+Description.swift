@@ -1,5 +1,8 @@
 // Reading a workflow's `description` for `refinery list` without compiling it: a cheap scan of
-// the top-level key (plain, quoted, or a folded/literal block), good enough for a listing.
+// the top-level key (plain, quoted, or a folded/literal block), good enough for a listing. And the
+// workflows that `extends:` a name, for `refinery remove`.
+
+import RefinerySyntax
 
 extension WorkflowLibrary {
     /// The top-level `description:` of a workflow file's text, unfolded to one line.
@@ -16,6 +19,22 @@ extension WorkflowLibrary {
             return String(value.dropFirst().dropLast())
         }
         return value.isEmpty ? nil : value
+    }
+}
+
+extension WorkflowLibrary {
+    /// The workflows on the search path (never the built-ins) whose `extends:` names `name`, except the file
+    /// at `path` (the one named `name` itself): they stop compiling when that file goes. A file that cannot be
+    /// read or parsed is skipped; it does not compile anyway.
+    public func dependents(of name: String, except path: String) -> [WorkflowEntry] {
+        let removed = fileSystem.realPath(path) ?? path
+        return list().filter { entry in
+            guard entry.origin != .builtin, (fileSystem.realPath(entry.location) ?? entry.location) != removed,
+                let bytes = try? fileSystem.read(entry.location),
+                let root = try? YAMLParser.parse(bytes, file: entry.location)
+            else { return false }
+            return root["extends"]?.string == name
+        }
     }
 }
 

@@ -167,7 +167,8 @@ public struct WorkflowLibrary: Sendable {
     ///
     /// Reading the file at that revision is the caller's job (it runs git); the revision is
     /// checked here so it can be passed to git safely: it may not be empty, start with `-`, or
-    /// hold whitespace, `..`, `:`, `\\`, `~`, `^` or control characters. A revision may hold `/`
+    /// hold whitespace, `..` (a range), `:` (it would end the revision in git's `REV:PATH`), `\\` or control
+    /// characters. Git's revision syntax is kept (`HEAD~1`, `HEAD^`, `main@{1}`), and a revision may hold `/`
     /// (`consensus@feature/x`); an argument whose part before the `@` is not a name (a path such
     /// as `dir/file@x.yaml`) is not split.
     public static func splitRevision(_ argument: String) throws(WorkflowLibraryError) -> (
@@ -180,12 +181,13 @@ public struct WorkflowLibrary: Sendable {
         let fileName = !revision.contains("/") && (revision.hasSuffix(".yaml") || revision.hasSuffix(".yml"))
         if isPath(argument), !isValidName(name) || fileName { return (argument, nil) }
         let forbidden = revision.unicodeScalars.contains {
-            $0.value < 0x21 || $0.value == 0x7F || $0 == ":" || $0 == "\\" || $0 == "~" || $0 == "^"
+            $0.value < 0x21 || $0.value == 0x7F || $0 == ":" || $0 == "\\"
         }
         guard !revision.isEmpty, !revision.hasPrefix("-"), !revision.contains(".."), !forbidden else {
             throw WorkflowLibraryError(
                 code: .invalidName, message: "`\(argument)` does not name a usable git revision",
-                hint: "write NAME@REV with a tag, branch or commit, e.g. `consensus@v1.2` or `consensus@3f2c1ab`")
+                hint: "write NAME@REV with a tag, branch or commit, or git's revision syntax, e.g. `consensus@v1.2`, "
+                    + "`consensus@3f2c1ab` or `consensus@HEAD~1`")
         }
         guard isValidName(name) else {
             throw WorkflowLibraryError(

@@ -144,11 +144,11 @@ package struct GeminiProvider: WireProtocolProvider {
     }
 
     /// Text (thought parts skipped), usage, model and finish reason of one response object.
-    /// A blocked prompt or a safety stop without text is a `.badRequest` naming the reason.
+    /// A blocked prompt is a `.badRequest` naming the reason (a safety stop without text is one too, in
+    /// ``HTTPProviderSupport/reply(from:request:provider:outputCap:)``, as for every provider).
     package static func parseReply(_ json: JSONValue, provider: String) throws -> ModelReplyParts {
         var parts = ModelReplyParts()
         try absorb(json, into: &parts, provider: provider, context: "in its reply")
-        try checkBlocked(parts, provider: provider)
         return parts
     }
 
@@ -179,20 +179,6 @@ package struct GeminiProvider: WireProtocolProvider {
         if let reason = candidate["finishReason"]?.string { parts.finishReason = reason }
     }
 
-    static let safetyReasons: Set<String> = [
-        "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY",
-    ]
-
-    static func checkBlocked(_ parts: ModelReplyParts, provider: String) throws {
-        guard let reason = parts.finishReason, safetyReasons.contains(reason),
-            parts.text.allSatisfy(\.isWhitespace)
-        else { return }
-        throw ProviderError(
-            code: .badRequest,
-            message: "Gemini withheld the answer (finish reason \(reason)); rephrase the prompt or use another model",
-            provider: provider)
-    }
-
     /// Decodes `streamGenerateContent?alt=sse` events: each is a whole response object.
     package struct StreamDecoder: RefineryProviders.StreamDecoder {
         let provider: String
@@ -203,8 +189,7 @@ package struct GeminiProvider: WireProtocolProvider {
         package var isComplete: Bool { parts.finishReason != nil }
 
         package func reply() throws -> ModelReplyParts {
-            try GeminiProvider.checkBlocked(parts, provider: provider)
-            return parts
+            parts
         }
 
         package mutating func consume(_ event: SSEEvent) throws -> [String] {

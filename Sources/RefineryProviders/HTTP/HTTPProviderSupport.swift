@@ -12,7 +12,8 @@ package enum HTTPProviderSupport {
     /// Default per-call timeout when the request sets none (long: reasoning models think for minutes).
     package static let defaultTimeoutSeconds = 600.0
 
-    /// A reply from `parts`; `.emptyResponse` when there is no text. Usage the provider did not
+    /// A reply from `parts`; `.emptyResponse` when there is no text, `.badRequest` when the provider's safety
+    /// filter withheld it all (``ModelReply/Cut/safetyFilter``: asking again gets the same). Usage the provider did not
     /// report (or reports implausibly) is estimated at four characters a token and marked
     /// ``TokenUsage/isEstimated``. Implausible: a count no call can have (negative, or `5e18`), more
     /// output than the call's cap (`outputCap`, the `max_tokens` sent, thinking included), or more input
@@ -24,6 +25,13 @@ package enum HTTPProviderSupport {
     ) throws -> ModelReply {
         // `allSatisfy` stops at the first letter; Foundation's trimming copied every reply.
         guard !parts.text.allSatisfy(\.isWhitespace) else {
+            if let reason = parts.finishReason, ModelReply.cutReasons[reason] == .safetyFilter {
+                throw ProviderError(
+                    code: .badRequest,
+                    message: "\(provider) withheld the answer (finish reason \(reason)): its safety filter stopped it; "
+                        + "rephrase the prompt or use another model",
+                    provider: provider)
+            }
             let reason = parts.finishReason.map { " (finish reason: \($0))" } ?? ""
             throw ProviderError(
                 code: .emptyResponse, message: "\(provider) returned no text\(reason); retry or raise max_tokens",

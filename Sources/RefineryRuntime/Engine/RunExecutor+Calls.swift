@@ -237,7 +237,9 @@ extension RunExecutor {
             }
             switch applied {
             case .done(let nodeResult):
-                if reply.isCutShort { cutShortReplies.append("\(ticket.participant) round \(ticket.round)") }
+                if let cut = reply.cut {
+                    cutReplies[cut, default: []].append("\(ticket.participant) round \(ticket.round)")
+                }
                 complete(ticket.plan.nodeIndex, nodeResult)
             case .retryWithReminder(let kind):
                 enqueue(withReminder(ticket, kind: kind))

@@ -18,7 +18,7 @@ extension RunExecutor {
         if unscored > 0 { reasons.append("\(unscored) review(s) unreadable, recorded as unscored") }
         if arbiterFallbackUsed { reasons.append("the arbiter's primary model failed; a fallback model answered") }
         reasons += degradations
-        if let cut = cutShortDescription() { reasons.append(cut) }
+        reasons += ModelReply.Cut.allCases.compactMap(cutDescription)
         if let selected, selected.degraded, case .insufficientModels = status {
             reasons.append("below quorum: the answer is the best one so far")
         }
@@ -37,14 +37,21 @@ extension RunExecutor {
         return outcome
     }
 
-    /// The replies used although the provider said they stopped at their output cap (`max_tokens`), so
-    /// their text may end mid-sentence: how many, and the first few by participant and round.
-    private func cutShortDescription() -> String? {
-        guard !cutShortReplies.isEmpty else { return nil }
-        let shown = cutShortReplies.prefix(3).joined(separator: ", ")
-        let more = cutShortReplies.count > 3 ? " and \(cutShortReplies.count - 3) more" : ""
-        return "\(cutShortReplies.count) reply(ies) stopped at the output cap and may be cut short (\(shown)\(more)); "
-            + "raise max_tokens"
+    /// The replies used although the provider said they were cut (at their output cap, `max_tokens`, so their
+    /// text may end mid-sentence; by its safety filter, so it may be partial or a refusal): how many, and the
+    /// first few by participant and round.
+    private func cutDescription(_ cut: ModelReply.Cut) -> String? {
+        guard let replies = cutReplies[cut], !replies.isEmpty else { return nil }
+        let shown = replies.prefix(3).joined(separator: ", ")
+        let more = replies.count > 3 ? " and \(replies.count - 3) more" : ""
+        switch cut {
+        case .outputCap:
+            return "\(replies.count) reply(ies) stopped at the output cap and may be cut short (\(shown)\(more)); "
+                + "raise max_tokens"
+        case .safetyFilter:
+            return "\(replies.count) reply(ies) were stopped by the provider's safety filter and may be partial or "
+                + "a refusal (\(shown)\(more)); rephrase the prompt or use another model"
+        }
     }
 
     /// What `output` selects, with who produced it. When it was never produced, the next best text the

@@ -43,8 +43,9 @@ actor RunExecutor {
     var synthesisSource: AnswerSource?
     /// Why the run's evidence is incomplete beyond what the counters say (e.g. an unreadable plan).
     var degradations: [String] = []
-    /// The calls (participant and round) whose reply stopped at its output cap, in the order they came.
-    var cutShortReplies: [String] = []
+    /// The calls (participant and round) whose reply was cut (by its output cap, by the provider's safety
+    /// filter), in the order they came.
+    var cutReplies: [ModelReply.Cut: [String]] = [:]
     /// Each member's earlier answers and the reviews they got, described only when a prompt shows them.
     var history: [String: [PastAnswer]] = [:]
     var extraContext: String?

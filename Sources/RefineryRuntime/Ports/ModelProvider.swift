@@ -156,15 +156,28 @@ public struct ModelReply: Sendable, Hashable, Codable {
     /// provider adapts it to what the endpoint accepts; recorded with the call in the ledger.
     public var structuredMode: String?
 
-    /// The finish reasons that say the reply stopped at its output cap (or the context's end), not where
-    /// the model ended it: OpenAI and compatible servers `length`, Anthropic `max_tokens` and
-    /// `model_context_window_exceeded`, Gemini `MAX_TOKENS`.
-    public static let cutShortReasons: Set<String> = [
-        "length", "max_tokens", "MAX_TOKENS", "model_context_window_exceeded",
+    /// Why a reply stopped before the model ended it: what it was cut by.
+    public enum Cut: Sendable, Hashable, CaseIterable {
+        /// The output cap (`max_tokens`) or the context's end: the text may end mid-sentence.
+        case outputCap
+        /// The provider's safety filter: the text may be partial, or a refusal in place of an answer.
+        case safetyFilter
+    }
+
+    /// The finish reasons that say the reply was cut, each provider's own words, as each documents them:
+    /// OpenAI and compatible servers `length` and `content_filter`; Anthropic `max_tokens`,
+    /// `model_context_window_exceeded` and `refusal`; Gemini `MAX_TOKENS` and its safety stops `SAFETY`,
+    /// `RECITATION`, `BLOCKLIST`, `PROHIBITED_CONTENT`, `SPII`, `IMAGE_SAFETY`.
+    public static let cutReasons: [String: Cut] = [
+        "length": .outputCap, "max_tokens": .outputCap, "MAX_TOKENS": .outputCap,
+        "model_context_window_exceeded": .outputCap,
+        "content_filter": .safetyFilter, "refusal": .safetyFilter, "SAFETY": .safetyFilter,
+        "RECITATION": .safetyFilter, "BLOCKLIST": .safetyFilter, "PROHIBITED_CONTENT": .safetyFilter,
+        "SPII": .safetyFilter, "IMAGE_SAFETY": .safetyFilter,
     ]
 
-    /// Whether the provider says the reply was cut short by its output cap: its text may end mid-sentence.
-    public var isCutShort: Bool { finishReason.map(Self.cutShortReasons.contains) ?? false }
+    /// What the provider says cut the reply short, `nil` when the model ended it (or the reason is unknown).
+    public var cut: Cut? { finishReason.flatMap { Self.cutReasons[$0] } }
 
     /// Creates a reply.
     public init(text: String, usage: TokenUsage = TokenUsage(), model: String? = nil, finishReason: String? = nil) {

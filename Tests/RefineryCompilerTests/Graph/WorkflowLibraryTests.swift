@@ -205,6 +205,7 @@ import Testing
         ("consensus@v1.2", "consensus", "v1.2"), ("mine@3f2c1ab", "mine", "3f2c1ab"), ("plain", "plain", nil),
         ("dir/file@x.yaml", "dir/file@x.yaml", nil), ("notes@v2.yaml", "notes@v2.yaml", nil),
         ("consensus@feature/x", "consensus", "feature/x"), ("consensus@main@{1}", "consensus", "main@{1}"),
+        ("mine@HEAD~1", "mine", "HEAD~1"), ("mine@HEAD^", "mine", "HEAD^"), ("mine@v1^2", "mine", "v1^2"),
     ])
     func splits(argument: String, name: String, revision: String?) throws {
         let split = try WorkflowLibrary.splitRevision(argument)
@@ -213,7 +214,7 @@ import Testing
     }
 
     @Test(arguments: [
-        "a@", "a@--upload-pack=x", "a@HEAD..main", "a@x y", "a@x:y", "a@x\u{7F}", "a@x\ty", "a@HEAD~1", "a@HEAD^",
+        "a@", "a@--upload-pack=x", "a@HEAD..main", "a@x y", "a@x:y", "a@x\u{7F}", "a@x\ty",
         "a@x\\y", "@v1", "Bad@v1", "a b@v1",
     ])
     func refusesRevisionsGitCouldMisread(argument: String) {

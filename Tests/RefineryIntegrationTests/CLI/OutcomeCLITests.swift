@@ -123,6 +123,44 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A reply the provider's safety filter stopped part-way (each provider's documented finish reason) is
+        /// used like one cut at its output cap: every output names it. It was presented as a whole answer.
+        @Test(arguments: [
+            ("openai/gpt-4o", "content_filter"), ("anthropic/claude-sonnet-4-5", "refusal"),
+            ("gemini/gemini-2.5-pro", "SAFETY"), ("gemini/gemini-2.5-pro", "RECITATION"),
+        ])
+        func aReplyStoppedByTheSafetyFilterIsNamedInCoverage(model: String, reason: String) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let partial = "The first half of an answer"
+            try await FakeServer.run { server in
+                server.routeAny { request in
+                    if request.path == FakeAnthropic.path { return FakeAnthropic.message(partial, stop: reason) }
+                    if request.path.hasPrefix("/v1beta/") {
+                        return .sse([(nil, FakeGemini.response(partial, finish: reason))])
+                    }
+                    return FakeOpenAI.completion(partial, finish: reason)
+                }
+                var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                environment["ANTHROPIC_API_KEY"] = "sk-ant-test-abcdefghijklmnop"
+                environment["GEMINI_API_KEY"] = "gemini-test-abcdefghijklmnop"
+                let json = try await binary.run(
+                    ["q", "--models", model, "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(json.exitCode == 0, "\(json.stderr)")
+                let report = try CLIHarness.json(json.stdout)
+                let coverage = try #require(report["coverage"] as? [String: Any], "\(json.stdout)")
+                #expect(coverage["degraded"] as? Bool == true, "\(json.stdout)")
+                let reasons = coverage["reasons"] as? [String] ?? []
+                #expect(
+                    reasons.contains { $0.contains("safety filter") && $0.contains("\(model) round 1") }, "\(reasons)")
+                let text = try await binary.run(
+                    ["q", "--models", model], environment: environment, directory: sandbox.root)
+                #expect(text.stdout.contains("safety filter"), "\(text.stdout)")
+            }
+        }
+
         @Test func anArbiterFallbackIsNamedInJSONTextAndRunsShow() async throws {
             try await withSandbox(Self.failing("o3")) { binary, sandbox, environment in
                 try sandbox.write(

@@ -125,6 +125,35 @@ extension CLIEndToEnd {
             }
         }
 
+        /// An arbiter no stage calls needs no credentials: `--arbiter` on `consensus` (no `synthesize` or
+        /// `verify`) is said to have no effect (W705) and the run goes on, where it was refused for want of the
+        /// arbiter's key; an arbiter a stage does call still needs its key.
+        @Test func anArbiterNoStageCallsNeedsNoCredentials() async throws {
+            try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply())) {
+                binary, sandbox, server in
+                // The sandbox has an OpenAI key only: anthropic has none.
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let unused = try await binary.run(
+                    [
+                        "run", "consensus", "What is 2+2?", "--models", CLIHarness.threeModels, "--arbiter",
+                        "anthropic/claude-sonnet-4-5", "--output-format", "json",
+                    ], environment: environment, directory: sandbox.root)
+                #expect(unused.exitCode == 0, "\(unused.stderr)")
+                #expect(unused.stderr.contains("`--arbiter` has no effect"), "\(unused.stderr)")
+                #expect(!unused.stderr.contains("ANTHROPIC_API_KEY"), "\(unused.stderr)")
+
+                let before = server.requests.count
+                let called = try await binary.run(
+                    [
+                        "run", "consortium", "What is 2+2?", "--models", CLIHarness.threeModels, "--arbiter",
+                        "anthropic/claude-sonnet-4-5", "--quiet",
+                    ], environment: environment, directory: sandbox.root)
+                #expect(called.exitCode == 4, "\(called.stderr)")
+                #expect(called.stderr.contains("ANTHROPIC_API_KEY"), "\(called.stderr)")
+                #expect(server.requests.count == before)
+            }
+        }
+
         @Test func maxRoundsWithoutConvergenceExitsTwo() async throws {
             try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply(score: 3))) {
                 binary, sandbox, server in

@@ -35,6 +35,38 @@ extension CLIEndToEnd {
             #expect(missing.exitCode == 4)
         }
 
+        /// A saved config another one `extends:` is not removed in silence (the other would stop compiling):
+        /// refused with exit 4 naming it, until it is gone or `--force` is given.
+        @Test func removingAConfigOthersExtendIsRefusedNamingThem() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let environment = RefineryBinary.environment(home: sandbox.root)
+            for (name, base) in [("team", "consortium"), ("team-fast", "team")] {
+                let saved = try await binary.run(
+                    ["save", name, "--extends", base, "--model", "gpt-4o:2"], environment: environment,
+                    directory: sandbox.root)
+                #expect(saved.exitCode == 0, "\(saved.stderr)")
+            }
+            let folder = sandbox.root.appendingPathComponent("config/refinery/workflows")
+            let refused = try await binary.run(["remove", "team"], environment: environment, directory: sandbox.root)
+            #expect(refused.exitCode == 4, "\(refused.stderr)")
+            #expect(refused.stderr.contains("team is extended by team-fast"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("--force"), "\(refused.stderr)")
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("team.yaml").path))
+
+            let leaf = try await binary.run(
+                ["remove", "team-fast"], environment: environment, directory: sandbox.root)
+            #expect(leaf.exitCode == 0, "\(leaf.stderr)")
+            _ = try await binary.run(
+                ["save", "team-fast", "--extends", "team", "--model", "gpt-4o:2"], environment: environment,
+                directory: sandbox.root)
+            let forced = try await binary.run(
+                ["remove", "team", "--force"], environment: environment, directory: sandbox.root)
+            #expect(forced.exitCode == 0, "\(forced.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("team.yaml").path))
+        }
+
         @Test func saveToAFolderForGit() async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()

@@ -153,6 +153,32 @@ extension CLIEndToEnd {
             #expect(result.stderr.contains("[E510]"))
         }
 
+        /// A temperature the model's API refuses (Anthropic takes 0–1; OpenAI and Gemini 0–2) is a located error
+        /// naming the range before any call; it passed `validate` and `estimate`, and the run failed (exit 3).
+        @Test(arguments: [["validate", "hot.yaml"], ["estimate", "hot.yaml"], ["run", "hot.yaml", "a prompt"]])
+        func aTemperatureTheModelsAPIRefusesIsALocatedErrorBeforeAnyCall(arguments: [String]) async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            let workflow = """
+                refinery: 1
+                name: hot
+                models:
+                  - model: openai/gpt-4o
+                    params: { temperature: 1.5 }
+                  - model: anthropic/claude-sonnet-4-5
+                    params: { temperature: 1.5 }
+                stages: [propose]
+
+                """
+            try sandbox.write("hot.yaml", Data(workflow.utf8))
+            let result = try await binary.run(arguments, environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains("hot.yaml:7:28: error:"), "\(result.stderr)")
+            #expect(result.stderr.contains("anthropic/claude-sonnet-4-5"), "\(result.stderr)")
+            #expect(result.stderr.contains("Anthropic Messages takes 0–1"), "\(result.stderr)")
+            #expect(!result.stderr.contains("hot.yaml:5:"), "\(result.stderr)")
+        }
+
         @Test(arguments: [["run", "bad.yaml", "a prompt"], ["estimate", "bad.yaml"], ["graph", "bad.yaml"]])
         func aWorkflowThatDoesNotCompileExitsFourWithRenderedDiagnostics(arguments: [String]) async throws {
             let (binary, sandbox, environment) = try setUp()
@@ -318,6 +344,11 @@ extension CLIEndToEnd {
             #expect(try await calls("review@v1") == 4)  // 2 proposals + 2 reviews
             #expect(try await calls("review") == 9)  // 3 proposals + 6 reviews
             #expect(try await calls("review@\(first)") == 4)
+            // Git's revision syntax names the same commit: the one before HEAD, a short sha.
+            #expect(try await calls("review@HEAD~1") == 4)
+            #expect(try await calls("review@HEAD^") == 4)
+            #expect(try await calls("review@\(first.prefix(7))") == 4)
+            #expect(try await calls("review@HEAD") == 9)
 
             let show = try await binary.run(
                 ["show", "review@v1"], environment: environment, directory: repository.root)
@@ -333,6 +364,11 @@ extension CLIEndToEnd {
                 ["show", "review@nope"], environment: environment, directory: repository.root)
             #expect(badRevision.exitCode == 4)
             #expect(badRevision.stderr.contains("at revision nope"))
+            let tooFarBack = try await binary.run(
+                ["estimate", "review@HEAD~5"], environment: environment, directory: repository.root)
+            #expect(tooFarBack.exitCode == 4)
+            #expect(tooFarBack.stderr.contains("has no commit at revision HEAD~5"), "\(tooFarBack.stderr)")
+            #expect(tooFarBack.stderr.contains("git log --oneline -- workflows/review.yaml"), "\(tooFarBack.stderr)")
         }
 
         /// A workflow file's commit and dirty flag come from one git process, not three (`rev-parse
