@@ -17,7 +17,8 @@ extension RunService {
         try refuseCredentials(in: request.prompt)
         var overrides = request.overrides
         overrides.variables.merge(request.variables) { _, flag in flag }
-        let loaded = try await loader().load(request.target, overrides: overrides, gitProvenance: true)
+        let loaded = reportingWarnings(
+            try await loader().load(request.target, overrides: overrides, gitProvenance: true))
         let workflow = loaded.workflow
         // The store opens (a new one is created: files synced) on another thread while the providers start
         // (event loops, connection pools) and the credentials are checked: start-up pays the longer of the
