@@ -73,6 +73,13 @@ extension CLIEndToEnd {
                 #expect(run.exitCode == 0, "\(run.stderr)")
                 #expect(run.stderr.contains("<command line>: --min-rounds: warning: "), "\(run.stderr)")
                 #expect(server.requests.count == 2)
+                // One model given with --models is the documented single-model run, not a file's slip (W704).
+                let single = try await binary.run(
+                    ["What is 2+2?", "--models", "openai/gpt-4o"],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                #expect(single.exitCode == 0, "\(single.stderr)")
+                #expect(!single.stderr.contains("warning"), "\(single.stderr)")
             }
         }
 
