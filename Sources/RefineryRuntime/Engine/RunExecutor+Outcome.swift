@@ -20,7 +20,11 @@ extension RunExecutor {
         reasons += degradations
         if let cut = cutShortDescription() { reasons.append(cut) }
         if let selected, selected.degraded, case .insufficientModels = status {
-            reasons.append("below quorum: the answer is the best one so far")
+            if case .arbiterFailed = stopReason {
+                reasons.append("the arbiter failed: the answer is the best one so far")
+            } else {
+                reasons.append("below quorum: the answer is the best one so far")
+            }
         }
         let coverage = Coverage(
             membersAnswered: memberIDs.filter { participants[$0]?.droppedForRun == false && answers[$0] != nil }.count,
@@ -126,7 +130,7 @@ extension RunExecutor {
         switch stopReason {
         case .cancelled: return (.cancelled, "cancelled")
         case .budget(let signal): return (.budgetExhausted, signal)
-        case .quorum(let signal): return (.insufficientModels, signal)
+        case .quorum(let signal), .arbiterFailed(let signal): return (.insufficientModels, signal)
         case .failed(let signal): return (.failed, signal)
         case nil: break
         }
