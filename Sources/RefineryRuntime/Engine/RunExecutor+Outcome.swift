@@ -19,6 +19,13 @@ extension RunExecutor {
         if arbiterFallbackUsed { reasons.append("the arbiter's primary model failed; a fallback model answered") }
         reasons += degradations
         if let cut = cutShortDescription() { reasons.append(cut) }
+        if let selected, selected.degraded, !Self.stoppedEarly(status) {
+            // The answer shown is not what `output` selects (a vote without a winner, no scores, no synthesis):
+            // said here, or coverage would call a stand-in answer whole.
+            let why = lastVote.map { $0.winner == nil } == true ? "the vote had no winner" : "it was never produced"
+            reasons.append(
+                "`output: \(workflow.output.rawValue)` has no answer (\(why)); the answer shown is the best one so far")
+        }
         if let selected, selected.degraded, case .insufficientModels = status {
             if case .arbiterFailed = stopReason {
                 reasons.append("the arbiter failed: the answer is the best one so far")
@@ -71,11 +78,7 @@ extension RunExecutor {
             case .synthesis: fromSynthesis()
             case .draft: fromDraft()
             }
-        let stoppedEarly: Bool =
-            switch status {
-            case .converged, .maxRounds, .singleModel: false
-            case .insufficientModels, .budgetExhausted, .cancelled, .failed: true
-            }
+        let stoppedEarly = Self.stoppedEarly(status)
         // A lone member has no peers to score it: its answer is the winner intended.
         if var chosen = intended ?? (memberIDs.count == 1 && workflow.output == .winner ? fromMember() : nil) {
             chosen.degraded = stoppedEarly
@@ -90,6 +93,14 @@ extension RunExecutor {
         guard var best = fallbacks.lazy.compactMap({ $0() }).first else { return nil }
         best.degraded = true
         return best
+    }
+
+    /// Whether a run that ended with `status` stopped before its chain was done (any answer is then partial).
+    private static func stoppedEarly(_ status: RunStatus) -> Bool {
+        switch status {
+        case .converged, .maxRounds, .singleModel: false
+        case .insufficientModels, .budgetExhausted, .cancelled, .failed: true
+        }
     }
 
     /// `text` as produced by `source`, naming the configured model when a fallback produced it.
