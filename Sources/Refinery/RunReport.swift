@@ -112,6 +112,14 @@ public struct RunReport: Sendable, Hashable, Codable {
                 degraded: try container.decodeIfPresent(Bool.self, forKey: .degraded) ?? false)
         }
 
+        /// Who produced the answer, with the model that did and the one that failed before it, as every output
+        /// names them: `arbiter (openai/gpt-4o, fallback for anthropic/claude-sonnet-4-5, which failed)`.
+        public var producer: String {
+            var model = modelID
+            if let primary = fallbackFrom { model += ", fallback for \(primary), which failed" }
+            return "\(memberID) (\(model))"
+        }
+
         enum CodingKeys: String, CodingKey {
             case answer, degraded
             case modelID = "model_id"

@@ -18,7 +18,8 @@ extension RunService {
         try refuseCredentials(in: request.prompt)
         var overrides = request.overrides
         overrides.variables.merge(request.variables) { _, flag in flag }
-        let loaded = try await loader().load(request.target, overrides: overrides, gitProvenance: true)
+        let loaded = reportingWarnings(
+            try await loader().load(request.target, overrides: overrides, gitProvenance: true))
         let workflow = loaded.workflow
         // What `validate` would warn of is said before the run too (a flag that has no effect, W705).
         for warning in loaded.warnings {

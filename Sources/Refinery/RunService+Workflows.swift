@@ -39,6 +39,15 @@ extension RunService {
         WorkflowLoader(library: library(), catalog: try catalog())
     }
 
+    /// `loaded`, its warnings handed to ``onCompileWarnings`` first: a workflow that compiles with warnings
+    /// (a flag it has no use for, W705) runs, and the user is told.
+    func reportingWarnings(_ loaded: LoadedWorkflow) -> LoadedWorkflow {
+        if !loaded.warnings.isEmpty, let onCompileWarnings {
+            onCompileWarnings(WorkflowDiagnosticsError(diagnostics: loaded.warnings, sources: loaded.sources))
+        }
+        return loaded
+    }
+
     /// `refinery validate FILE...`: each file's diagnostics and text. A `NAME@REV` is checked as it was at that
     /// git revision, as `run` reads it. `variables` are the `--var` names templates may show.
     public func validate(_ paths: [String], variables: [String: String] = [:]) async throws -> [(
@@ -69,7 +78,7 @@ extension RunService {
         _ target: String, overrides: WorkflowOverrides, prompt: String?
     ) async throws -> WorkflowEstimate {
         let loader = try loader()
-        let loaded = try await loader.load(target, overrides: overrides)
+        let loaded = reportingWarnings(try await loader.load(target, overrides: overrides))
         return WorkflowEstimate.estimate(
             workflow: loaded.workflow, graph: loaded.graph, catalog: loader.catalog,
             promptTokens: prompt.map(EstimateAssumptions.tokens(for:)) ?? 0)
@@ -77,7 +86,7 @@ extension RunService {
 
     /// `refinery graph`: the execution graph as Mermaid or Graphviz text.
     public func graph(_ target: String, overrides: WorkflowOverrides, format: GraphFormat) async throws -> String {
-        let loaded = try await loader().load(target, overrides: overrides)
+        let loaded = reportingWarnings(try await loader().load(target, overrides: overrides))
         let (workflow, graph) = (loaded.workflow, loaded.graph)
         switch format {
         case .mermaid: return graph.mermaid(iterations: workflow.iterations, title: workflow.name)

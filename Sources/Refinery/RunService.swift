@@ -23,6 +23,9 @@ public struct RunService: Sendable {
     /// Receives the warnings found before a run starts (a member that starts with its fallback because
     /// its primary's provider has no credentials). `nil` = logged at `warning` level.
     public var onWarning: (@Sendable (String) -> Void)?
+    /// Receives the compiler's warnings (W7xx) of a workflow that `run`, `estimate` and `graph` load, with the
+    /// text of the files they point into, for rendering like `validate`'s. `nil` = not reported.
+    public var onCompileWarnings: (@Sendable (WorkflowDiagnosticsError) -> Void)?
     /// How diagnostics name the workflow files at these paths (``WorkflowLibrary/shownPaths``): a workflow
     /// a caller gave as text and this service reads from a private file is named as the caller knows it.
     public var shownPaths: [String: String] = [:]

@@ -15,8 +15,7 @@ enum CLIError {
         case let error as WorkflowDiagnosticsError:
             // A workflow that does not compile is a configuration error: show every problem with its
             // source line and caret, as `validate` does.
-            let colored = ProgressLine(quiet: false, environment: ProcessInfo.processInfo.environment).color
-            Output.diagnostics(error.rendered(colored: colored))
+            printDiagnostics(error)
             return ExitCode(RunExitCode.configurationError.rawValue)
         case let error as StoreError
         where error.code == .cannotOpen || error.code == .damaged || error.code == .newerSchema:
@@ -38,6 +37,12 @@ enum CLIError {
             printError(String(describing: error))
             return ExitCode(RunExitCode.failure.rawValue)
         }
+    }
+
+    /// Every diagnostic of `error` on stderr with its source line and caret, coloured as `validate` colours them.
+    static func printDiagnostics(_ error: WorkflowDiagnosticsError) {
+        let colored = ProgressLine(quiet: false, environment: ProcessInfo.processInfo.environment).color
+        Output.diagnostics(error.rendered(colored: colored))
     }
 
     static func printError(_ message: String) {

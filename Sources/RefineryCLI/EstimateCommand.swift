@@ -23,7 +23,7 @@ struct EstimateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitCode {
-            let service = RunService.current()
+            let service = RunService.commandLine()
             var text: String?
             if prompt != nil || !inputOptions.file.isEmpty {
                 text = try InputAssembler().assemble(

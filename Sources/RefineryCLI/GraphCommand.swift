@@ -23,7 +23,7 @@ struct GraphCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withExitCode {
-            let text = try await RunService.current().graph(
+            let text = try await RunService.commandLine().graph(
                 workflow, overrides: workflowOptions.overrides, format: format.format)
             Output.line(text)
         }

@@ -88,9 +88,7 @@ enum ResultText {
     /// Who produced the selected answer, with the model that did and the one that failed before it:
     /// `arbiter (openai/gpt-4o, fallback for anthropic/claude-sonnet-4-5)`, `m1 (…), best so far`.
     static func producer(_ winner: RunReport.Winner) -> String {
-        var model = winner.modelID
-        if let primary = winner.fallbackFrom { model += ", fallback for \(primary), which failed" }
-        return "\(winner.memberID) (\(model))" + (winner.degraded ? ", best so far" : "")
+        winner.producer + (winner.degraded ? ", best so far" : "")
     }
 
     private static func score(_ value: Double?) -> String {

@@ -16,11 +16,19 @@ enum ListingFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
 }
 
 extension StoreOptions {
-    /// The service `run` and `resume` use: this store, and the warnings found before the first call
-    /// (a member starting with its fallback) on stderr.
+    /// The service `run` and `resume` use: this store, and the warnings of ``RunService/commandLine(storePath:)``.
     func runService() -> RunService {
-        var service = RunService.current(storePath: store)
+        RunService.commandLine(storePath: store)
+    }
+}
+
+extension RunService {
+    /// The process's service with its warnings on stderr: the compiler's (a flag the workflow has no use for,
+    /// rendered like `validate`'s) and those found before the first call (a member starting with its fallback).
+    static func commandLine(storePath: String? = nil) -> RunService {
+        var service = RunService.current(storePath: storePath)
         service.onWarning = { CLIError.printError("warning: \($0)") }
+        service.onCompileWarnings = { CLIError.printDiagnostics($0) }
         return service
     }
 }

@@ -51,7 +51,8 @@ enum RunReportPage {
             context["degradations"] = outcome.coverage.reasons
             if let winner = outcome.winner {
                 context["winner"] = [
-                    "member": name(winner.memberID), "answer": winner.answer, "degraded": winner.degraded,
+                    // The model that produced it (a fallback when the primary failed), not the one configured.
+                    "member": winner.producer, "answer": winner.answer, "degraded": winner.degraded,
                 ]
             }
             if let vote = outcome.vote {

@@ -162,7 +162,9 @@ extension WorkflowBuilder {
             return .propose(ProposeStage(common: common, context: contextValue ?? .ownHistory))
         case .evaluate:
             summary.hasEvaluate = true
-            if common.by == .members, context.memberIDs.count == 1 {
+            // One member given with `--models` is the single-model run the README documents (asked once,
+            // `single_model`), not a slip in a file.
+            if common.by == .members, context.memberIDs.count == 1, compiler.overrides.models == nil {
                 reader.warning(
                     FrontCode.evaluateWithoutPeers,
                     "`evaluate` needs at least two members: a member never scores itself",

@@ -312,6 +312,18 @@ extension RunExecutor {
             } else {
                 dropForRun(ticket.participant, reason: "\(error.code): \(error.message)", round: ticket.round)
             }
+        } else {
+            // The arbiter is not dropped (there is one), but its failure is named, not only counted.
+            let reason = Self.shortened("\(error.code): \(error.message)")
+            degradations.append("arbiter (\(ticket.request.model)), round \(ticket.round): \(reason)")
+            // Failed for good with no fallback left, it fails the same way every round: the members' calls
+            // of the rounds to come would be paid for a synthesis that cannot come. The run stops as a run
+            // below quorum does (exit 3, resumable once the provider is back), naming the arbiter's error.
+            if !error.isTransient, stopReason == nil {
+                stopReason = .arbiterFailed(
+                    "arbiter: \(ticket.request.model) failed for good and no fallback is left, so no stage it "
+                        + "performs can run; \(reason)")
+            }
         }
         complete(ticket.plan.nodeIndex, .skipped("failed: \(error.code)"))
     }

@@ -19,8 +19,19 @@ extension RunExecutor {
         if arbiterFallbackUsed { reasons.append("the arbiter's primary model failed; a fallback model answered") }
         reasons += degradations
         reasons += ModelReply.Cut.allCases.compactMap(cutDescription)
+        if let selected, selected.degraded, !Self.stoppedEarly(status) {
+            // The answer shown is not what `output` selects (a vote without a winner, no scores, no synthesis):
+            // said here, or coverage would call a stand-in answer whole.
+            let why = lastVote.map { $0.winner == nil } == true ? "the vote had no winner" : "it was never produced"
+            reasons.append(
+                "`output: \(workflow.output.rawValue)` has no answer (\(why)); the answer shown is the best one so far")
+        }
         if let selected, selected.degraded, case .insufficientModels = status {
-            reasons.append("below quorum: the answer is the best one so far")
+            if case .arbiterFailed = stopReason {
+                reasons.append("the arbiter failed: the answer is the best one so far")
+            } else {
+                reasons.append("below quorum: the answer is the best one so far")
+            }
         }
         let coverage = Coverage(
             membersAnswered: memberIDs.filter { participants[$0]?.droppedForRun == false && answers[$0] != nil }.count,
@@ -74,11 +85,7 @@ extension RunExecutor {
             case .synthesis: fromSynthesis()
             case .draft: fromDraft()
             }
-        let stoppedEarly: Bool =
-            switch status {
-            case .converged, .maxRounds, .singleModel: false
-            case .insufficientModels, .budgetExhausted, .cancelled, .failed: true
-            }
+        let stoppedEarly = Self.stoppedEarly(status)
         // A lone member has no peers to score it: its answer is the winner intended.
         if var chosen = intended ?? (memberIDs.count == 1 && workflow.output == .winner ? fromMember() : nil) {
             chosen.degraded = stoppedEarly
@@ -93,6 +100,14 @@ extension RunExecutor {
         guard var best = fallbacks.lazy.compactMap({ $0() }).first else { return nil }
         best.degraded = true
         return best
+    }
+
+    /// Whether a run that ended with `status` stopped before its chain was done (any answer is then partial).
+    private static func stoppedEarly(_ status: RunStatus) -> Bool {
+        switch status {
+        case .converged, .maxRounds, .singleModel: false
+        case .insufficientModels, .budgetExhausted, .cancelled, .failed: true
+        }
     }
 
     /// `text` as produced by `source`, naming the configured model when a fallback produced it.
@@ -133,7 +148,7 @@ extension RunExecutor {
         switch stopReason {
         case .cancelled: return (.cancelled, "cancelled")
         case .budget(let signal): return (.budgetExhausted, signal)
-        case .quorum(let signal): return (.insufficientModels, signal)
+        case .quorum(let signal), .arbiterFailed(let signal): return (.insufficientModels, signal)
         case .failed(let signal): return (.failed, signal)
         case nil: break
         }

@@ -33,7 +33,8 @@ package enum AnswerExtractor {
                 return value
             }
         }
-        if let match = text.matches(of: #/(?i)answer(?:\s+is)?\s*[:=]?/#).last,
+        // The word itself: "answered 12 questions" or "answers" is no marker.
+        if let match = text.matches(of: #/(?i)\banswer\b(?:\s+is)?\s*[:=]?/#).last,
             let value = firstNumber(in: text[match.range.upperBound...].prefix { $0 != "\n" })
         {
             return value
@@ -117,7 +118,7 @@ package enum AnswerExtractor {
 
     /// A multiple-choice letter A–J, upper case.
     package static func choice(in text: String) -> String? {
-        if let match = text.matches(of: #/(?i)answer(?:\s+is)?\s*[:=]?\s*\**\(?([a-j])\)?(?![a-z0-9])/#).last {
+        if let match = text.matches(of: #/(?i)\banswer\b(?:\s+is)?\s*[:=]?\s*\**\(?([a-j])\)?(?![a-z0-9])/#).last {
             return match.output.1.uppercased()
         }
         if let match = text.matches(of: #/(?m)^[\s*]*\(?([A-J])\)?[.):]?[\s*]*$/#).last {

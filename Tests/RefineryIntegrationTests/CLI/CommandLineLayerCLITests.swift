@@ -46,6 +46,43 @@ extension CLIEndToEnd {
             #expect(onFlag.stderr.hasPrefix("<command line>: \(name): error: "), "\(onFlag.stderr)")
         }
 
+        /// A warning (here W705, a flag the workflow has no use for) is printed by every command that takes the
+        /// flag, rendered like `validate`'s, and the command goes on: it was compiled and then dropped unseen.
+        @Test func aFlagWithoutEffectIsWarnedAboutByTheCommandsThatTakeIt() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "w.yaml", Data("refinery: 1\nname: w\nmodels: [openai/gpt-4o, openai/o3]\nstages: [propose]\n".utf8))
+            for arguments in [
+                ["estimate", "w.yaml", "--arbiter", "openai/gpt-4o"], ["graph", "w.yaml", "--max-rounds", "3"],
+                ["run", "w.yaml", "What is 2+2?", "--dry-run", "--threshold", "9"],
+            ] {
+                let result = try await binary.run(arguments, environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(arguments): \(result.stderr)")
+                let flag = arguments[arguments.count - 2]
+                #expect(result.stderr.hasPrefix("<command line>: \(flag): warning: "), "\(result.stderr)")
+                #expect(result.stderr.contains("[W705]"), "\(arguments): \(result.stderr)")
+                #expect(!result.stdout.contains("W705"), "\(arguments): \(result.stdout)")
+            }
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("Four."))
+                let run = try await binary.run(
+                    ["run", "w.yaml", "What is 2+2?", "--min-rounds", "2"],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                #expect(run.exitCode == 0, "\(run.stderr)")
+                #expect(run.stderr.contains("<command line>: --min-rounds: warning: "), "\(run.stderr)")
+                #expect(server.requests.count == 2)
+                // One model given with --models is the documented single-model run, not a file's slip (W704).
+                let single = try await binary.run(
+                    ["What is 2+2?", "--models", "openai/gpt-4o"],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                #expect(single.exitCode == 0, "\(single.stderr)")
+                #expect(!single.stderr.contains("warning"), "\(single.stderr)")
+            }
+        }
+
         @Test func varReachesATemplateThroughMustache() async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()

@@ -201,6 +201,36 @@ extension CLIEndToEnd {
             }
         }
 
+        /// An arbiter whose every model fails for good (here one with no fallback, 404) fails the same way every
+        /// round: the run stops below quorum (exit 3, resumable) naming it, instead of paying for the members'
+        /// calls of every round to come and ending `max_rounds` with only a count of failed calls.
+        @Test func anArbiterThatFailsForGoodStopsTheRunNamingIt() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, handler: Self.failing("o3"))
+                let result = try await binary.run(
+                    [
+                        "run", "consortium", "q", "--models", "openai/gpt-4o,openai/gpt-4o-mini", "--arbiter",
+                        "openai/o3", "--output-format", "json",
+                    ], environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                #expect(result.exitCode == 3, "\(result.stderr)")
+                let report = try CLIHarness.json(result.stdout)
+                #expect(report["status"] as? String == "insufficient_models")
+                let stoppedBy = try #require(report["stopped_by"] as? String)
+                #expect(stoppedBy.hasPrefix("arbiter: openai/o3 failed for good"), "\(stoppedBy)")
+                #expect(stoppedBy.contains("no such model"), "\(stoppedBy)")
+                let coverage = try #require(report["coverage"] as? [String: Any])
+                let reasons = try #require(coverage["reasons"] as? [String])
+                #expect(reasons.contains { $0.hasPrefix("arbiter (openai/o3), round 1: ") }, "\(reasons)")
+                // Round 1 only: two answers and the arbiter's one call; no member is paid for round 2.
+                #expect(server.requests.count == 3, "\(server.requests.count) requests")
+                if let errors = try await CLIHarness.schemaErrors(result.stdout) { #expect(errors == []) }
+            }
+        }
+
         @Test func anUnreadableVerificationPlanIsReportedInEventsAndCoverage() async throws {
             // The universal reply lists no questions: the planner's reply stays unreadable after the reminder.
             try await withSandbox({ _ in Self.answer }) { binary, sandbox, environment in

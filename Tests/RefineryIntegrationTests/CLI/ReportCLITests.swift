@@ -197,6 +197,38 @@ extension CLIEndToEnd {
             }
         }
 
+        /// An answer a fallback produced is headed with the model that produced it and the one that failed, as
+        /// `runs show` and the text summary name it; the page named the configured arbiter, which had failed.
+        @Test func theAnswerNamesTheFallbackThatProducedIt() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "merge.yaml",
+                Data(
+                    """
+                    refinery: 1
+                    name: merge
+                    models: [openai/gpt-4o, openai/gpt-4o-mini]
+                    arbiter: { model: openai/o3, fallback: [openai/gpt-4o] }
+                    stages: [propose, synthesize]
+
+                    """.utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path) { request in
+                    request.json?["model"] as? String == "o3"
+                        ? FakeOpenAI.error("no such model", type: "invalid_request_error", status: 404)
+                        : FakeOpenAI.completion(CLIHarness.universalReply())
+                }
+                let recorded = try await record(
+                    ["run", "merge.yaml", "What is 2+2?"], binary: binary, sandbox: sandbox, server: server)
+                let (dom, log, _) = try Chromium.load(recorded.html)
+                #expect(dom.contains("Answer — arbiter (openai/gpt-4o, fallback for openai/o3, which failed)"))
+                #expect(!dom.contains("Answer — arbiter (openai/o3)"))
+                #expect(Chromium.pageProblems(log) == [], "\(log)")
+            }
+        }
+
         /// The browser check itself: a page that logs, throws or fetches is caught (so a clean report is
         /// evidence, not an empty log).
         @Test func theBrowserCheckCatchesConsoleOutputAndBlockedLoads() throws {

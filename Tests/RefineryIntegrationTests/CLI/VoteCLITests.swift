@@ -38,6 +38,46 @@ extension CLIEndToEnd {
             }
         }
 
+        /// `tie: none` leaves a tied vote without a winner: the answer shown is a stand-in (the first member's),
+        /// and coverage says so, as the winner's own `degraded` does; it called the run whole.
+        @Test func aVoteWithoutAWinnerIsNamedInCoverage() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "tie.yaml",
+                Data(
+                    """
+                    refinery: 1
+                    name: tie
+                    models: [openai/gpt-4o, openai/o3]
+                    stages:
+                      - propose
+                      - vote: { extract: number, tie: none }
+
+                    """.utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path) { request in
+                    FakeOpenAI.completion(request.json?["model"] as? String == "o3" ? "It is 41" : "It is 42")
+                }
+                let json = try await binary.run(
+                    ["run", "tie.yaml", "q", "--output-format", "json"],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                #expect(json.exitCode == 0, "\(json.stderr)")
+                let document = try CLIHarness.json(json.stdout)
+                let vote = try #require(document["vote"] as? [String: Any])
+                #expect(vote["winner"] == nil)
+                let winner = try #require(document["winner"] as? [String: Any])
+                #expect(winner["degraded"] as? Bool == true)
+                let coverage = try #require(document["coverage"] as? [String: Any])
+                #expect(coverage["degraded"] as? Bool == true)
+                let reasons = coverage["reasons"] as? [String] ?? []
+                #expect(reasons.contains { $0.contains("the vote had no winner") }, "\(reasons)")
+                if let errors = try await CLIHarness.schemaErrors(json.stdout) { #expect(errors == []) }
+            }
+        }
+
         @Test func estimateAndGraphKnowTheVote() async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()

@@ -24,6 +24,9 @@ import Testing
         ("About 1/3 are left", "1/3"),
         ("It is 10/5.", "2"),
         ("That is 3em wide: 12", "12"),
+        // "answered" and "answers" are not the marker "answer": the final number is.
+        ("She answered 12 questions and got 3 wrong, so 9 were right.", "9"),
+        ("All answers: 4 and 6, which sum to 10", "10"),
     ])
     func number(text: String, expected: String) {
         #expect(AnswerExtractor.extract(.number, from: text)?.key == expected)
