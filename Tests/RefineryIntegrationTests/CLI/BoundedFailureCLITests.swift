@@ -91,6 +91,34 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A command agent that answers without reading its prompt: a prompt longer than the pipe's buffer
+        /// (200 KB, from `-f`) cannot all be written to it. That write fails and the agent's answer is the
+        /// reply; the process died of SIGPIPE (exit 141, no output), its run left `running`.
+        @Test func anAgentThatDoesNotReadItsPromptDoesNotKillTheProcess() async throws {
+            try await withSandbox { binary, sandbox, server in
+                // It closes its standard input, the pipe's only reader, while the prompt is being written.
+                try sandbox.write("agent.sh", Data("#!/bin/sh\nexec 0<&-\nsleep 0.5\necho 'Four.'\n".utf8))
+                let agent = sandbox.root.appendingPathComponent("agent.sh").path
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: agent)
+                try sandbox.write(
+                    "config/refinery/providers.yaml", Data("commands:\n  - { name: deaf, argv: [\"\(agent)\"] }\n".utf8)
+                )
+                try sandbox.write("notes.txt", Data(String(repeating: "a long note ", count: 17_000).utf8))
+                // Started with SIGPIPE's default action, as from a shell: this test process ignores the signal,
+                // and a child inherits that.
+                let (result, _) = try await run(
+                    RefineryBinary(url: URL(fileURLWithPath: "/usr/bin/env")),
+                    [
+                        "--default-signal=PIPE", binary.url.path, "run", "vote", "What is 2+2?", "-f", "notes.txt",
+                        "--models", "command/deaf", "--output-format", "json",
+                    ],
+                    environment: environment(sandbox, server: server), sandbox: sandbox, limit: .seconds(60))
+                #expect(result.exitCode == 0, "\(result.exitCode): \(result.stderr)")
+                let report = try CLIHarness.json(result.stdout)
+                #expect((report["winner"] as? [String: Any])?["answer"] as? String == "Four.", "\(report)")
+            }
+        }
+
         /// `Retry-After: 99999999999999999999` (or the same in `retry-after-ms`, an HTTP-date or a reset
         /// header) with `--timeout 2`: a wait longer than the call's timeout is not taken, so the member
         /// fails over to its fallback at once, and the report names the provider and the wait it asked for
