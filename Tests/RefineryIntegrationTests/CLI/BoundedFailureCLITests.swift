@@ -91,6 +91,48 @@ extension CLIEndToEnd {
             }
         }
 
+        /// Gemini says how long to wait in its 429's body (a `google.rpc.RetryInfo` detail), not in a header.
+        /// A wait of 40 s against `--timeout 2` is not taken: the member fails over to its fallback at once,
+        /// naming the wait asked for. It was ignored, and the call retried twice within seconds into the same
+        /// quota.
+        @Test func geminisRetryDelayInItsErrorBodyIsHonoured() async throws {
+            try await withSandbox(
+                file: "quota.yaml",
+                """
+                refinery: 1
+                name: quota
+                models:
+                  - model: gemini/gemini-2.5-flash
+                    fallback: [anthropic/claude-haiku-4-5]
+                stages: [propose]
+                limits: { retries: 2, quorum: 1 }
+
+                """
+            ) { binary, sandbox, server in
+                let path = FakeGemini.path("gemini-2.5-flash", "streamGenerateContent")
+                server.route(
+                    path,
+                    .json(
+                        #"{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"40s"}]}}"#,
+                        status: 429))
+                server.route(FakeAnthropic.path, FakeAnthropic.message("Four."))
+                var environment = environment(sandbox, server: server)
+                environment["GEMINI_API_KEY"] = "AIza-test-PLANTED-abcdefghijklmnop"
+                let (result, _) = try await run(
+                    binary, ["run", "quota.yaml", "What is 2+2?", "--timeout", "2", "--output-format", "jsonl"],
+                    environment: environment, sandbox: sandbox, limit: .seconds(40))
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let events = try lines(result.stdout)
+                #expect(events.filter { $0["type"] as? String == "call_retried" }.isEmpty)
+                let failed = events.filter { $0["type"] as? String == "call_failed" }
+                #expect(
+                    (failed.first?["error"] as? String)?.contains(
+                        "gemini asked to wait 40 s before a retry, longer than the call's timeout of 2 s") == true,
+                    "\(failed)")
+                #expect(server.requests.filter { $0.path == path }.count == 1)
+            }
+        }
+
         /// A command agent that answers without reading its prompt: a prompt longer than the pipe's buffer
         /// (200 KB, from `-f`) cannot all be written to it. That write fails and the agent's answer is the
         /// reply; the process died of SIGPIPE (exit 141, no output), its run left `running`.
