@@ -60,7 +60,8 @@ enum ResultText {
         parts += [
             "rounds: \(report.metadata.totalRounds)",
             "calls: \(report.metadata.totalCalls)",
-            "tokens: \(report.tokens.input) in / \(report.tokens.output) out",
+            "tokens: \(report.tokens.input) in / \(report.tokens.output) out"
+                + (report.tokens.estimated == true ? " (estimated)" : ""),
             "cost: \(TextFormat.dollars(report.costUSD))",
             "elapsed: \(String(format: "%.1f", Double(report.metadata.elapsedMs) / 1000)) s",
         ]

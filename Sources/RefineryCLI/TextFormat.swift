@@ -40,10 +40,11 @@ enum TextFormat {
         lines.append("started:   \(date(run.startedAt))")
         if let finished = run.finishedAt { lines.append("finished:  \(date(finished))") }
         lines.append("seed:      \(run.seed)")
-        lines.append("cost:      \(dollars(run.costUSD)), \(run.inputTokens) in / \(run.outputTokens) out tokens")
-        if let json = run.outcomeJSON,
-            let report = try? JSONDecoder().decode(RunReport.self, from: Data(json.utf8))
-        {
+        let report = run.outcomeJSON.flatMap { try? JSONDecoder().decode(RunReport.self, from: Data($0.utf8)) }
+        let estimated = report?.tokens.estimated == true ? " (estimated)" : ""
+        lines.append(
+            "cost:      \(dollars(run.costUSD)), \(run.inputTokens) in / \(run.outputTokens) out tokens\(estimated)")
+        if let report {
             lines.append("stopped:   \(report.stoppedBy)")
             lines.append("rounds:    \(report.metadata.totalRounds), \(report.metadata.totalCalls) calls")
             if let winner = report.winner {

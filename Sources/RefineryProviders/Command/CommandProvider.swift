@@ -33,6 +33,13 @@ package struct CommandProvider: ModelProvider {
     /// Largest reply read from an agent.
     private static let maxOutputBytes = 16 * 1024 * 1024
 
+    /// SIGPIPE ignored, once, before the first agent starts: writing the prompt to an agent that exited or
+    /// closed its standard input without reading it all (a long prompt fills the pipe) must fail that
+    /// write, not end this process on the spot (exit 141, its run left `running` in the ledger), which is
+    /// SIGPIPE's default action. A process that runs agents has no use for that action: a write to a
+    /// closed pipe or socket fails with `EPIPE` instead, which every writer here handles.
+    private static let brokenPipesIgnored: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
     package init(agents: [String: CommandAgent], environment: [String: String], logger: Logger, redactor: Redactor) {
         self.agents = agents
         self.environment = environment
@@ -60,6 +67,7 @@ package struct CommandProvider: ModelProvider {
         }
         let prompt = Self.prompt(for: request)
         let env = childEnvironment(agent)
+        _ = Self.brokenPipesIgnored
         logger.debug(
             "command request",
             metadata: ["argv": "\(redactor.redact(argv.joined(separator: " ")))", "env": "\(env.keys.sorted())"])

@@ -14,7 +14,7 @@ package enum ErrorClassifier {
         let json = JSONValue.parse(body)
         let detail = errorDetail(json) ?? String(body.prefix(300))
         let errorType = (json?["error"]?["type"]?.string ?? json?["error"]?["status"]?.string ?? "").lowercased()
-        let retryAfter = retryAfterSeconds(headers: headers, now: now)
+        let retryAfter = retryAfterSeconds(headers: headers, now: now) ?? retryDelay(json)
         let suffix = detail.isEmpty ? "" : ": \(detail)"
         func error(_ code: ProviderError.Code, _ message: String) -> ProviderError {
             ProviderError(
@@ -103,6 +103,19 @@ package enum ErrorClassifier {
             bounded(parseDuration($0.1))
         }
         return resets.max()
+    }
+
+    /// The wait a Google API (Gemini) asks for in its error body rather than a header: a
+    /// `type.googleapis.com/google.rpc.RetryInfo` entry of `error.details` with `retryDelay` (`"37s"`,
+    /// `"0.5s"`). At most ``maxRetryAfterSeconds``.
+    package static func retryDelay(_ json: JSONValue?) -> Double? {
+        for detail in json?["error"]?["details"]?.array ?? []
+        where detail["@type"]?.string?.hasSuffix("google.rpc.RetryInfo") == true {
+            guard let delay = detail["retryDelay"]?.string.flatMap(parseDuration), delay.isFinite, delay >= 0
+            else { continue }
+            return min(delay, maxRetryAfterSeconds)
+        }
+        return nil
     }
 
     /// Parses Go-style durations as OpenAI sends them: `1s`, `6m0s`, `20ms`, `1h2m3.5s`, or bare seconds.

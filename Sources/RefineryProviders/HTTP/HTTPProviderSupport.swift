@@ -40,14 +40,15 @@ package enum HTTPProviderSupport {
         // A count this call cannot have is a server bug: estimated like a missing one (a count of 1e12
         // output tokens was believed, and the run cost $15 million).
         let input = parts.inputTokens.flatMap { TokenUsage.isPlausible($0) && $0 <= maxInputTokens(request) ? $0 : nil }
-        let output = parts.outputTokens.flatMap {
-            TokenUsage.isPlausible($0) && $0 <= (outputCap ?? TokenUsage.maxTokens) ? $0 : nil
-        }
+        let cap = outputCap ?? TokenUsage.maxTokens
+        let output = parts.outputTokens.flatMap { TokenUsage.isPlausible($0) && $0 <= cap ? $0 : nil }
         var usage = TokenUsage(inputTokens: input ?? 0, outputTokens: output ?? 0)
         if input == nil || output == nil {
             usage.isEstimated = true
             if input == nil { usage.inputTokens = estimateTokens(request: request) }
-            if output == nil { usage.outputTokens = estimateTokens(parts.text) }
+            // No more than the cap sent either: a provider bills no more, and a server that ignores the cap
+            // (10 MB of text for `max_tokens: 4096`) was booked 2.5 million output tokens ($25 on gpt-4o).
+            if output == nil { usage.outputTokens = min(estimateTokens(parts.text), cap) }
         }
         return ModelReply(text: parts.text, usage: usage, model: parts.model, finishReason: parts.finishReason)
     }

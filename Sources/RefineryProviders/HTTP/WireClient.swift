@@ -258,10 +258,12 @@ package struct WireClient: Sendable {
     }
 
     /// Whether `head` begins a successful event stream: not an error status, nor a JSON body (some
-    /// servers answer a streaming request with one JSON object, often an error), which are read whole.
+    /// servers answer a streaming request with one JSON object, often an error), nor a web page (a base
+    /// URL that names a web interface or a proxy's login page), which are read whole.
     fileprivate static func isEventStream(_ head: HTTPResponseHead) -> Bool {
         guard (200..<300).contains(Int(head.status.code)) else { return false }
-        return head.headers.first(name: "content-type")?.lowercased().hasPrefix("application/json") != true
+        let type = head.headers.first(name: "content-type")?.lowercased() ?? ""
+        return !type.hasPrefix("application/json") && !type.hasPrefix("text/html")
     }
 
     /// A whole reply body as bytes, up to ``maxBodyBytes``.
@@ -343,7 +345,7 @@ package struct WireClient: Sendable {
                 guard (200..<300).contains(Int(head.status.code)) else {
                     throw client.classify(head, body: String(decoding: bytes, as: UTF8.self), call: call)
                 }
-                throw client.jsonInsteadOfStream(bytes)
+                throw client.notAStream(bytes, head: head)
             }
             if let last = parser.finish() { try consume(last) }
             guard received > 0 else {
@@ -389,7 +391,18 @@ package struct WireClient: Sendable {
         return json
     }
 
-    fileprivate func jsonInsteadOfStream(_ bytes: [UInt8]) -> ProviderError {
+    /// The error of a 2xx reply to a streaming request that is not an event stream: the error object it
+    /// holds, else what it was.
+    fileprivate func notAStream(_ bytes: [UInt8], head: HTTPResponseHead) -> ProviderError {
+        if head.headers.first(name: "content-type")?.lowercased().hasPrefix("text/html") == true {
+            let text = String(redactor.redact(String(decoding: bytes, as: UTF8.self)).prefix(200))
+            return ProviderError(
+                code: .invalidResponse,
+                message:
+                    "\(provider) answered a streaming request with a web page (text/html), not events: \(text); "
+                    + "check the base URL",
+                provider: provider, statusCode: Int(head.status.code))
+        }
         let json = JSONValue.parse(bytes: bytes)
         if let error = json?["error"], error != .null {
             let type = error["type"]?.string ?? error["status"]?.string ?? error["code"]?.string ?? ""

@@ -91,6 +91,76 @@ extension CLIEndToEnd {
             }
         }
 
+        /// Gemini says how long to wait in its 429's body (a `google.rpc.RetryInfo` detail), not in a header.
+        /// A wait of 40 s against `--timeout 2` is not taken: the member fails over to its fallback at once,
+        /// naming the wait asked for. It was ignored, and the call retried twice within seconds into the same
+        /// quota.
+        @Test func geminisRetryDelayInItsErrorBodyIsHonoured() async throws {
+            try await withSandbox(
+                file: "quota.yaml",
+                """
+                refinery: 1
+                name: quota
+                models:
+                  - model: gemini/gemini-2.5-flash
+                    fallback: [anthropic/claude-haiku-4-5]
+                stages: [propose]
+                limits: { retries: 2, quorum: 1 }
+
+                """
+            ) { binary, sandbox, server in
+                let path = FakeGemini.path("gemini-2.5-flash", "streamGenerateContent")
+                server.route(
+                    path,
+                    .json(
+                        #"{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"40s"}]}}"#,
+                        status: 429))
+                server.route(FakeAnthropic.path, FakeAnthropic.message("Four."))
+                var environment = environment(sandbox, server: server)
+                environment["GEMINI_API_KEY"] = "AIza-test-PLANTED-abcdefghijklmnop"
+                let (result, _) = try await run(
+                    binary, ["run", "quota.yaml", "What is 2+2?", "--timeout", "2", "--output-format", "jsonl"],
+                    environment: environment, sandbox: sandbox, limit: .seconds(40))
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let events = try lines(result.stdout)
+                #expect(events.filter { $0["type"] as? String == "call_retried" }.isEmpty)
+                let failed = events.filter { $0["type"] as? String == "call_failed" }
+                #expect(
+                    (failed.first?["error"] as? String)?.contains(
+                        "gemini asked to wait 40 s before a retry, longer than the call's timeout of 2 s") == true,
+                    "\(failed)")
+                #expect(server.requests.filter { $0.path == path }.count == 1)
+            }
+        }
+
+        /// A command agent that answers without reading its prompt: a prompt longer than the pipe's buffer
+        /// (200 KB, from `-f`) cannot all be written to it. That write fails and the agent's answer is the
+        /// reply; the process died of SIGPIPE (exit 141, no output), its run left `running`.
+        @Test func anAgentThatDoesNotReadItsPromptDoesNotKillTheProcess() async throws {
+            try await withSandbox { binary, sandbox, server in
+                // It closes its standard input, the pipe's only reader, while the prompt is being written.
+                try sandbox.write("agent.sh", Data("#!/bin/sh\nexec 0<&-\nsleep 0.5\necho 'Four.'\n".utf8))
+                let agent = sandbox.root.appendingPathComponent("agent.sh").path
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: agent)
+                try sandbox.write(
+                    "config/refinery/providers.yaml", Data("commands:\n  - { name: deaf, argv: [\"\(agent)\"] }\n".utf8)
+                )
+                try sandbox.write("notes.txt", Data(String(repeating: "a long note ", count: 17_000).utf8))
+                // Started with SIGPIPE's default action, as from a shell: this test process ignores the signal,
+                // and a child inherits that.
+                let (result, _) = try await run(
+                    RefineryBinary(url: URL(fileURLWithPath: "/usr/bin/env")),
+                    [
+                        "--default-signal=PIPE", binary.url.path, "run", "vote", "What is 2+2?", "-f", "notes.txt",
+                        "--models", "command/deaf", "--output-format", "json",
+                    ],
+                    environment: environment(sandbox, server: server), sandbox: sandbox, limit: .seconds(60))
+                #expect(result.exitCode == 0, "\(result.exitCode): \(result.stderr)")
+                let report = try CLIHarness.json(result.stdout)
+                #expect((report["winner"] as? [String: Any])?["answer"] as? String == "Four.", "\(report)")
+            }
+        }
+
         /// `Retry-After: 99999999999999999999` (or the same in `retry-after-ms`, an HTTP-date or a reset
         /// header) with `--timeout 2`: a wait longer than the call's timeout is not taken, so the member
         /// fails over to its fallback at once, and the report names the provider and the wait it asked for

@@ -51,6 +51,30 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A server that reports no usage (llama.cpp's streams): the counts are estimates, and the text and
+        /// markdown summaries and `runs show` say so, as JSON's `tokens.estimated` does. They printed the
+        /// estimate as if the server had counted it.
+        @Test func estimatedTokensAreMarkedInTextMarkdownAndRunsShow() async throws {
+            try await withSandbox({ _ in FakeOpenAI.stream(["Four."], usage: false) }) {
+                binary, sandbox, environment in
+                let models = ["--models", "openai/gpt-4o"]
+                let json = try await binary.run(
+                    ["q"] + models + ["--output-format", "json"], environment: environment, directory: sandbox.root)
+                let report = try CLIHarness.json(json.stdout)
+                #expect((report["tokens"] as? [String: Any])?["estimated"] as? Bool == true, "\(report)")
+                let text = try await binary.run(["q"] + models, environment: environment, directory: sandbox.root)
+                #expect(text.stdout.contains(/tokens: \d+ in \/ \d+ out \(estimated\)/), "\(text.stdout)")
+                let markdown = try await binary.run(
+                    ["q"] + models + ["--output-format", "markdown"], environment: environment,
+                    directory: sandbox.root)
+                #expect(markdown.stdout.contains(/tokens: \d+ in \/ \d+ out \(estimated\)/), "\(markdown.stdout)")
+                let runID = try #require(report["run_id"] as? String)
+                let show = try await binary.run(
+                    ["runs", "show", runID], environment: environment, directory: sandbox.root)
+                #expect(show.stdout.contains(/out tokens \(estimated\)/), "\(show.stdout)")
+            }
+        }
+
         @Test func aLoneMemberThatNeverConvergedIsMaxRoundsAndExitsTwo() async throws {
             try await withSandbox({ _ in Self.answer }) { binary, sandbox, environment in
                 try sandbox.write(

@@ -149,6 +149,25 @@ import Testing
         }
     }
 
+    /// A long reply in many events (5 MB in 5,000) is read in time linear in its length (under a second
+    /// here): each event's delta was cut from the reply's tail by counting the whole reply's characters, so
+    /// 4 MB took a minute of one event loop in a debug build, and this stream failed its 30 s timeout.
+    @Test func aLongStreamIsReadWithinItsTimeout() async throws {
+        try await FakeServer.run { server in
+            let piece = String(repeating: "y", count: 1000)
+            server.route(
+                FakeGemini.path("gemini-2.5-flash", "streamGenerateContent"),
+                FakeGemini.stream(Array(repeating: piece, count: 5000)))
+            let (deltas, reply) = try await RegistryHarness.with(server) {
+                try await collect(
+                    $0.provider(for: ModelRef(provider: "gemini", model: "gemini-2.5-flash")).stream(
+                        RegistryHarness.request("gemini", "gemini-2.5-flash", timeout: 30)))
+            }
+            #expect(deltas.count == 5000)
+            #expect(reply?.text.utf8.count == 5_000_000)
+        }
+    }
+
     @Test func blockedPromptIsAClearPermanentError() async throws {
         try await FakeServer.run { server in
             server.route(

@@ -117,6 +117,27 @@ import Testing
         }
     }
 
+    /// A reply without usage that is longer than the cap sent (a server ignoring `max_tokens`) is estimated
+    /// at no more output tokens than that cap, which is all a provider bills: 40,000 characters for
+    /// `max_tokens: 100` were booked 10,000 tokens.
+    @Test func estimatedOutputNeverPassesTheCapSent() async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeOpenAI.path,
+                FakeOpenAI.stream(Array(repeating: String(repeating: "y", count: 400), count: 100), usage: false))
+            let (_, reply) = try await RegistryHarness.with(server) {
+                try await collect(
+                    $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).stream(
+                        RegistryHarness.request("openai", "gpt-4o", params: ModelParams(maxTokens: 100))))
+            }
+            #expect(reply?.text.count == 40_000)
+            #expect(reply?.usage.outputTokens == 100)
+            #expect(reply?.usage.isEstimated == true)
+            let body = try #require(server.lastRequest?.json)
+            #expect(body["max_tokens"] as? Int == 100)
+        }
+    }
+
     /// A local OpenAI-compatible server speaks HTTP/1.1: one request per connection. The HTTP client must
     /// not add a cap of its own (AsyncHTTPClient keeps 8 connections per host by default): the engine's
     /// `max_concurrent` and the endpoint's `max_concurrent` are the limits a user sets and sees.

@@ -182,6 +182,29 @@ import Testing
         }
     }
 
+    /// A base URL that names a web page (a server's web interface, a proxy's login page) answers a streaming
+    /// request with `200 text/html`: that is said, with the page's start, not taken for a stream that ended
+    /// early (`truncated: … stream ended before the reply was complete`).
+    @Test func aWebPageInsteadOfAStreamIsNamed() async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeOpenAI.path,
+                .body(contentType: "text/html; charset=utf-8", text: "<!doctype html><title>Open WebUI</title>"))
+            let error = await providerError {
+                _ = try await RegistryHarness.with(server) {
+                    try await collect(
+                        $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).stream(
+                            RegistryHarness.request("openai", "gpt-4o")))
+                }
+            }
+            #expect(error?.code == .invalidResponse)
+            #expect(
+                error?.message
+                    == "openai answered a streaming request with a web page (text/html), not events: "
+                    + "<!doctype html><title>Open WebUI</title>; check the base URL", "\(String(describing: error))")
+        }
+    }
+
     @Test func streamFalseSendsAWholeReplyRequest() async throws {
         try await FakeServer.run { server in
             server.route(FakeOpenAI.path, FakeOpenAI.completion("Hello"))
