@@ -66,6 +66,14 @@ extension CLIEndToEnd {
             "claude mcp add refinery -- refinery mcp": .skip("needs Claude Code"),
             "codex mcp add refinery -- refinery mcp": .skip("needs Codex CLI"),
             "gemini mcp add -s user refinery refinery mcp": .skip("needs Gemini CLI"),
+            "export REFINERY_MCP_TOKEN=$(openssl rand -hex 32)": .skip(
+                "sets the token the next recipe reads; MCPServerHTTPCLITests serves with one"),
+            "refinery mcp --http 127.0.0.1:8765": .skip(
+                "serves until stopped; MCPServerHTTPCLITests runs it on a free port with the official client"),
+            "claude mcp add --transport http refinery http://127.0.0.1:8765/mcp --header \"Authorization: Bearer $REFINERY_MCP_TOKEN\"":
+                .skip("needs Claude Code"),
+            "codex mcp add refinery --url http://127.0.0.1:8765/mcp --bearer-token-env-var REFINERY_MCP_TOKEN": .skip(
+                "needs Codex CLI"),
             "refinery report 3f2c -o run.html": .run(exit: 0),
             // A PostgreSQL server: PostgresLedgerCLITests runs these commands against CI's throwaway cluster.
             "source .ci/postgres.sh && postgres_start": .skip("starts a PostgreSQL server"),

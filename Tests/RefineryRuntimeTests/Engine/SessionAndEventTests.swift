@@ -62,34 +62,41 @@ import Testing
         }
     }
 
-    /// The listener reads events from a task of its own: a slow one (100 ms an event) delays no call,
-    /// yet sees every event, in order, before `run` returns. On the executor, each call waited for
-    /// the events before it to be handled: the last call came after nearly all of them.
+    /// The listener reads events from a task of its own: a listener that blocks delays no call, yet sees
+    /// every event, in order, before `run` returns. Here it blocks at the run's first event until the
+    /// twelfth call has been made (30 s at most). On the executor, each call waited for the events before
+    /// it to be handled: no call came until that wait gave up, and each saw the events before it.
     @Test func aSlowListenerDelaysNoCallAndMissesNoEvent() async throws {
         let recorder = EventRecorder()
         let seenAtCall = Mutex<[Int]>([])
+        let allCalled = DispatchSemaphore(value: 0)
         let script = Fixtures.script()
         let provider = ScriptedProvider { call in
-            seenAtCall.withLock { $0.append(recorder.all.count) }
+            let count = seenAtCall.withLock { seen in
+                seen.append(recorder.all.count)
+                return seen.count
+            }
+            if count == 12 { allCalled.signal() }
             return script(call)
         }
         let workflow = Fixtures.workflow(
             members: Fixtures.members(3), stages: [.repeat([.proposeStage, .pairwise, .refineStage, .closeStage])],
             iterations: Iterations(min: 1, max: 1))
+        let waited = Mutex(false)
         let slow: @Sendable (RunEvent) -> Void = { event in
-            Thread.sleep(forTimeInterval: 0.1)
+            let first = waited.withLock { waited in
+                defer { waited = true }
+                return !waited
+            }
+            if first { _ = allCalled.wait(timeout: .now() + 30) }
             recorder.sink(event)
         }
         let outcome = try await Engine(
             workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration()
         ).run("Q", events: slow)
         let seen = seenAtCall.withLock { $0 }
-        let events = recorder.all.count
-        #expect(seen.count == 12)
-        // 3 proposals, 6 reviews, 3 refinements: the last call follows all but a handful of the run's
-        // events (a start and an end for each call before it). Handled one by one on the executor, the
-        // listener had seen those when that call came; reading them from its own task, at most a few.
-        #expect((seen.last ?? .max) < events / 2, "\(seen)")
+        // 3 proposals, 6 reviews, 3 refinements, all made while the listener was still at the first event.
+        #expect(seen == Array(repeating: 0, count: 12), "\(seen)")
         #expect(recorder.types.first == "run_started")
         #expect(recorder.types.last == "run_finished")
         #expect(recorder.calls("call_finished").count == 12)
