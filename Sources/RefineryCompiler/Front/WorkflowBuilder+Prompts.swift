@@ -78,7 +78,9 @@ extension WorkflowBuilder {
                 } else if let close = Suggestions.closest(to: name, in: variables.keys) {
                     hint = "did you mean `\(close)`?"
                 } else {
-                    hint = "the `\(stage)` stage provides \(provided); pass your own with `--var \(name)=VALUE`"
+                    hint =
+                        "the `\(stage)` stage provides \(provided); pass your own with "
+                        + "`\(compiler.overrides.surface.setting(.variable, "\(name)=VALUE"))`"
                 }
                 sink.add(
                     Diagnostic(
