@@ -138,6 +138,32 @@ extension WorkflowBuilder {
         }
     }
 
+    /// A `--var` no prompt template shows is said to have no effect, rather than accepted in silence: a
+    /// misspelt name, or a workflow whose stages use the built-in prompts (which show no variable of yours).
+    /// Run after the stages are read, whose templates give ``DiagnosticSink/templateNames``.
+    func checkVariablesShown() {
+        let reader = NodeReader(origin: origin(.variable), sink: sink)
+        let shown = sink.templateNames
+        for name in compiler.overrides.variables.keys.sorted()
+        where Self.isIdentifier(name) && PromptVariables.stage(providing: name) == nil && !shown.contains(name) {
+            let hint: String
+            if let close = Suggestions.closest(to: name, in: shown) {
+                hint = "did you mean `\(setting(.variable, "\(close)=..."))`?"
+            } else if shown.isEmpty {
+                hint =
+                    "this workflow's stages use the built-in prompts, which show no variable of yours; give a "
+                    + "stage a `prompt:` template that shows `{{\(name)}}`, or drop it"
+            } else {
+                let names = shown.sorted().map { "`{{\($0)}}`" }.joined(separator: ", ")
+                hint = "its templates show \(names); drop it or show `{{\(name)}}` in a template"
+            }
+            reader.warning(
+                FrontCode.unusedVariable,
+                "`\(setting(.variable, name))` has no effect: no prompt template of this workflow shows it",
+                at: Self.flagText(name), hint: hint)
+        }
+    }
+
     private static func isIdentifier(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic else { return false }
         return name.unicodeScalars.allSatisfy {

@@ -58,7 +58,8 @@ extension WorkflowBuilder {
         _ text: String, file: String?, at node: YAMLNode, reader: NodeReader, stage: String,
         variables: [String: PromptValueShape]
     ) {
-        let problems = PromptTemplateCheck.problems(in: text, variables: variables)
+        let (problems, names) = PromptTemplateCheck.problems(in: text, variables: variables)
+        sink.templateNames.formUnion(names)
         guard !problems.isEmpty else { return }
         let displayFile =
             file.map { Self.resolve($0, relativeTo: reader.origin.displayName) } ?? reader.origin.displayName
