@@ -23,10 +23,30 @@ struct ProgressState: Sendable, Equatable {
 struct ProgressLine: Sendable {
     let enabled: Bool
     let color: Bool
+    /// `COLUMNS`, for a terminal that does not report its size.
+    let columnsVariable: Int?
 
     init(quiet: Bool, environment: [String: String]) {
         enabled = !quiet && isatty(STDERR_FILENO) == 1
         color = enabled && (environment["NO_COLOR"] ?? "").isEmpty && environment["TERM"] != "dumb"
+        columnsVariable = environment["COLUMNS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    /// The width of the terminal on stderr, asked at each draw (it may have been resized): its window size,
+    /// else `COLUMNS`; `nil` when neither says.
+    private var columns: Int? {
+        var size = winsize()
+        let status = withUnsafeMutablePointer(to: &size) { ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), $0) }
+        if status == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return columnsVariable
+    }
+
+    /// `text` cut to fit in `columns - 1` characters, ending in `…` when cut: a line as wide as the terminal
+    /// wraps (the cursor moves past the last column), and a wrapped line is not rewritten in place, so every
+    /// update would add lines.
+    static func fitted(_ text: String, columns: Int?) -> String {
+        guard let columns, columns > 1, text.count > columns - 1 else { return text }
+        return String(text.prefix(columns - 2)) + "…"
     }
 
     /// The line for `state`, without terminal control characters.
@@ -49,7 +69,7 @@ struct ProgressLine: Sendable {
     func show(text: String) {
         guard enabled else { return }
         // The stage name can come from a workflow file: escaped like any text, then drawn in place.
-        let text = TerminalText.escaped(text)
+        let text = Self.fitted(TerminalText.escaped(text), columns: columns)
         let styled = color ? "\u{1B}[2m\(text)\u{1B}[0m" : text
         Output.errorControl("\r\u{1B}[2K\(styled)")
     }

@@ -171,9 +171,12 @@ public struct RefineryMCPServer: Sendable {
     }
 
     func overrides(_ arguments: MCPArguments, budget: Double?) throws -> WorkflowOverrides {
-        WorkflowOverrides(
+        var overrides = WorkflowOverrides(
             models: try arguments.strings("models"), arbiter: try arguments.string("arbiter"),
             minRounds: try arguments.int("min_rounds"), maxRounds: try arguments.int("rounds"), budgetUSD: budget)
+        // Its diagnostics name these arguments, not the command-line flags they stand for.
+        overrides.surface = .toolArguments
+        return overrides
     }
 
     /// The prompt with the `files` arguments, each confined to the working folder.

@@ -179,7 +179,7 @@ package enum BenchSystem: Sendable, Hashable {
             return try await load()
         } catch var error as WorkflowDiagnosticsError {
             for index in error.diagnostics.indices
-            where error.diagnostics[index].file?.hasPrefix("<command line>") ?? false {
+            where error.diagnostics[index].file?.hasPrefix(WorkflowOverrides.Surface.commandLine.layerName) ?? false {
                 error.diagnostics[index].file = "system `\(name)`"
             }
             throw error

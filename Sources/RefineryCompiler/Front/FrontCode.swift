@@ -117,6 +117,8 @@ package enum FrontCode {
     /// A flag the workflow has no use for: `--arbiter` where no stage is performed by the arbiter, the round
     /// flags and `--threshold` where there is no `repeat` block.
     package static let flagWithoutEffect = "W705"
+    /// A `--var` no prompt template of the workflow shows.
+    package static let unusedVariable = "W706"
 
     /// Every code, for documentation checks.
     package static let all: [String] = [
@@ -169,5 +171,6 @@ package enum FrontCode {
         closeOptionsIgnored,
         evaluateWithoutPeers,
         flagWithoutEffect,
+        unusedVariable,
     ]
 }

@@ -29,6 +29,8 @@ final class DiagnosticSink {
     private(set) var diagnostics: [Diagnostic] = []
     /// Keys suggested for misspelt ones: a "missing key" report would only repeat them.
     var suggestedKeys: Set<String> = []
+    /// The names the workflow's prompt templates read: a `--var` of another name is shown by none.
+    var templateNames: Set<String> = []
 
     var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 

@@ -25,9 +25,13 @@ struct PromptTemplateProblem: Equatable {
 enum PromptTemplateCheck {
     private typealias Shape = PromptValueShape
 
-    /// The problems of `template`, whose top level holds `variables`, in template order.
-    static func problems(in template: String, variables: [String: PromptValueShape]) -> [PromptTemplateProblem] {
+    /// The problems of `template`, whose top level holds `variables`, in template order, and the names its
+    /// tags read (the first part of a dotted name, at any depth): what a `--var` must be called to be shown.
+    static func problems(
+        in template: String, variables: [String: PromptValueShape]
+    ) -> (problems: [PromptTemplateProblem], names: Set<String>) {
         var problems: [PromptTemplateProblem] = []
+        var names: Set<String> = []
         var scopes: [Shape] = [.object(variables)]
         let scalars = Array(template.unicodeScalars)
         var index = 0
@@ -71,6 +75,9 @@ enum PromptTemplateCheck {
             content = content.trimmingWhitespace()
             let sigil = triple ? nil : content.first.flatMap { "#^/&!><%=".contains($0) ? $0 : nil }
             if sigil != nil { content = String(content.dropFirst()).trimmingWhitespace() }
+            if sigil != "!", sigil != "%", sigil != "=", let first = content.split(separator: ".").first {
+                names.insert(String(first))
+            }
             func report(_ kind: PromptTemplateProblem.Kind) {
                 problems.append(PromptTemplateProblem(kind: kind, line: tagLine, column: tagColumn))
             }
@@ -81,7 +88,7 @@ enum PromptTemplateCheck {
                 // A parent template: its body up to `{{/name}}` is one more scope, closed by that tag.
                 report(.partial(content))
                 scopes.append(.flag)
-            case "=": return problems  // Custom delimiters: the rest is not read with `{{ }}`.
+            case "=": return (problems, names)  // Custom delimiters: the rest is not read with `{{ }}`.
             case "/":
                 if scopes.count > 1 { scopes.removeLast() }
             case "#", "^":
@@ -101,7 +108,7 @@ enum PromptTemplateCheck {
                 if case .object = shape { report(.notText(content, shape)) }
             }
         }
-        return problems
+        return (problems, names)
     }
 
     /// The shape `name` (dotted or `.`) has in the innermost scope that provides it.

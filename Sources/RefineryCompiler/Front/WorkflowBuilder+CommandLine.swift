@@ -5,12 +5,20 @@
 import RefinerySyntax
 
 extension WorkflowBuilder {
-    /// The name command-line diagnostics carry in place of a file.
-    static let commandLine = "<command line>"
+    /// Where an override's value comes from: `<command line>: --max-rounds` (an MCP tool's `<tool arguments>:
+    /// rounds`), with no line or column. Every name of an override in a diagnostic comes from
+    /// ``WorkflowOverrides/Surface``, so it is the one the caller typed.
+    func origin(_ key: WorkflowOverrides.Key) -> Origin {
+        let surface = compiler.overrides.surface
+        return Origin(displayName: "\(surface.layerName): \(surface.name(of: key))", path: nil, commandLine: true)
+    }
 
-    /// Where a flag's value comes from: `<command line>: --max-rounds`, with no line or column.
-    static func origin(flag: String) -> Origin {
-        Origin(displayName: "\(commandLine): \(flag)", path: nil, commandLine: true)
+    /// `key` as the caller names it: `--max-rounds`, or `rounds` in an MCP tool call.
+    func flag(_ key: WorkflowOverrides.Key) -> String { compiler.overrides.surface.name(of: key) }
+
+    /// `key` set to `value` as the caller writes it: `--max-rounds 3`, or `rounds: 3`.
+    func setting(_ key: WorkflowOverrides.Key, _ value: some CustomStringConvertible) -> String {
+        compiler.overrides.surface.setting(key, value.description)
     }
 
     /// A node holding a flag's value: quoted for text (never read as a number or a boolean), plain for numbers.
@@ -27,8 +35,8 @@ extension WorkflowBuilder {
         flagNode(.scalar(YAMLScalar(value: value.description, style: .plain)))
     }
 
-    private static func flagField(_ key: String, flag: String, _ value: YAMLNode) -> Field {
-        Field(key: flagNode(.scalar(YAMLScalar(value: key))), value: value, origin: origin(flag: flag))
+    private func flagField(_ key: String, flag: WorkflowOverrides.Key, _ value: YAMLNode) -> Field {
+        Field(key: Self.flagNode(.scalar(YAMLScalar(value: key))), value: value, origin: origin(flag))
     }
 
     /// `fields` (the file and its bases, merged) with the command-line layer merged over them.
@@ -37,7 +45,7 @@ extension WorkflowBuilder {
         var layer: [Field] = []
         if let models = overrides.models {
             let items = models.map(Self.flagText)
-            layer.append(Self.flagField("models", flag: "--models", Self.flagNode(.sequence(items))))
+            layer.append(flagField("models", flag: .models, Self.flagNode(.sequence(items))))
         }
         func section(_ name: String, _ entries: [Field?]) {
             let entries = entries.compactMap { $0 }
@@ -52,20 +60,20 @@ extension WorkflowBuilder {
         section(
             "iterations",
             [
-                overrides.minRounds.map { Self.flagField("min", flag: "--min-rounds", Self.flagNumber($0)) },
-                overrides.maxRounds.map { Self.flagField("max", flag: "--max-rounds", Self.flagNumber($0)) },
+                overrides.minRounds.map { flagField("min", flag: .minRounds, Self.flagNumber($0)) },
+                overrides.maxRounds.map { flagField("max", flag: .maxRounds, Self.flagNumber($0)) },
             ])
         section(
             "convergence",
-            [overrides.threshold.map { Self.flagField("threshold", flag: "--threshold", Self.flagNumber($0)) }])
+            [overrides.threshold.map { flagField("threshold", flag: .threshold, Self.flagNumber($0)) }])
         section(
             "limits",
             [
-                overrides.timeoutSeconds.map { Self.flagField("timeout", flag: "--timeout", Self.flagNumber($0)) },
+                overrides.timeoutSeconds.map { flagField("timeout", flag: .timeout, Self.flagNumber($0)) },
                 overrides.maxConcurrent.map {
-                    Self.flagField("max_concurrent", flag: "--max-concurrent", Self.flagNumber($0))
+                    flagField("max_concurrent", flag: .maxConcurrent, Self.flagNumber($0))
                 },
-                overrides.budgetUSD.map { Self.flagField("budget", flag: "--budget", Self.flagNumber($0)) },
+                overrides.budgetUSD.map { flagField("budget", flag: .budget, Self.flagNumber($0)) },
             ])
         // `--max-rounds` below the file's `iterations.min` is refused where the iterations are read.
         return merge(base: fields, child: layer)
@@ -76,7 +84,7 @@ extension WorkflowBuilder {
     func readArbiter(_ field: Field?, override: String?) -> Arbiter? {
         guard let override else { return field.flatMap { readArbiter($0) } }
         let node = Self.flagText(override)
-        let reader = NodeReader(origin: Self.origin(flag: "--arbiter"), sink: sink)
+        let reader = NodeReader(origin: origin(.arbiter), sink: sink)
         guard let resolved = resolveModel(override, node, reader) else { return nil }
         guard var arbiter = field.flatMap({ readArbiter($0, replacement: resolved.target) }) else {
             return Arbiter(model: resolved.target, params: resolved.params)
@@ -92,27 +100,27 @@ extension WorkflowBuilder {
     func checkFlagsHaveEffect(_ stages: [Stage]) {
         let overrides = compiler.overrides
         if overrides.arbiter != nil, !stages.flatMap(\.inlined).contains(where: { $0.common?.by == .arbiter }) {
-            NodeReader(origin: Self.origin(flag: "--arbiter"), sink: sink).warning(
+            NodeReader(origin: origin(.arbiter), sink: sink).warning(
                 FrontCode.flagWithoutEffect,
-                "`--arbiter` has no effect: no stage of this workflow is performed by the arbiter",
-                at: Self.flagText(""), hint: "drop the flag, or use a workflow with `synthesize` or `verify`")
+                "`\(flag(.arbiter))` has no effect: no stage of this workflow is performed by the arbiter",
+                at: Self.flagText(""), hint: "drop it, or use a workflow with `synthesize` or `verify`")
         }
         guard !stages.contains(where: { if case .repeat = $0 { true } else { false } }) else { return }
-        let roundFlags = [
-            ("--min-rounds", overrides.minRounds != nil), ("--max-rounds", overrides.maxRounds != nil),
-            ("--threshold", overrides.threshold != nil),
+        let roundFlags: [(WorkflowOverrides.Key, Bool)] = [
+            (.minRounds, overrides.minRounds != nil), (.maxRounds, overrides.maxRounds != nil),
+            (.threshold, overrides.threshold != nil),
         ]
-        for (flag, given) in roundFlags where given {
-            NodeReader(origin: Self.origin(flag: flag), sink: sink).warning(
+        for (key, given) in roundFlags where given {
+            NodeReader(origin: origin(key), sink: sink).warning(
                 FrontCode.flagWithoutEffect,
-                "`\(flag)` has no effect: this workflow has no `repeat` block, so it runs once",
-                at: Self.flagText(""), hint: "drop the flag")
+                "`\(flag(key))` has no effect: this workflow has no `repeat` block, so it runs once",
+                at: Self.flagText(""), hint: "drop it")
         }
     }
 
     /// `--var` names: plain identifiers, as Mustache reads them.
     func checkVariables() {
-        let reader = NodeReader(origin: Self.origin(flag: "--var"), sink: sink)
+        let reader = NodeReader(origin: origin(.variable), sink: sink)
         for name in compiler.overrides.variables.keys.sorted() {
             if !Self.isIdentifier(name) {
                 reader.error(
@@ -122,11 +130,37 @@ extension WorkflowBuilder {
                 // The stage's own value wins in its templates: the flag would be dropped without a word.
                 reader.error(
                     FrontCode.invalidValue,
-                    "`\(name)` is a variable the `\(stage)` stage provides, so `--var` cannot set it",
+                    "`\(name)` is a variable the `\(stage)` stage provides, so `\(flag(.variable))` cannot set it",
                     at: Self.flagText(name),
-                    hint: "give your variable another name (e.g. `--var my_\(name)=...`) and use that name in the "
-                        + "template")
+                    hint: "give your variable another name (e.g. `\(setting(.variable, "my_\(name)=..."))`) and use "
+                        + "that name in the template")
             }
+        }
+    }
+
+    /// A `--var` no prompt template shows is said to have no effect, rather than accepted in silence: a
+    /// misspelt name, or a workflow whose stages use the built-in prompts (which show no variable of yours).
+    /// Run after the stages are read, whose templates give ``DiagnosticSink/templateNames``.
+    func checkVariablesShown() {
+        let reader = NodeReader(origin: origin(.variable), sink: sink)
+        let shown = sink.templateNames
+        for name in compiler.overrides.variables.keys.sorted()
+        where Self.isIdentifier(name) && PromptVariables.stage(providing: name) == nil && !shown.contains(name) {
+            let hint: String
+            if let close = Suggestions.closest(to: name, in: shown) {
+                hint = "did you mean `\(setting(.variable, "\(close)=..."))`?"
+            } else if shown.isEmpty {
+                hint =
+                    "this workflow's stages use the built-in prompts, which show no variable of yours; give a "
+                    + "stage a `prompt:` template that shows `{{\(name)}}`, or drop it"
+            } else {
+                let names = shown.sorted().map { "`{{\($0)}}`" }.joined(separator: ", ")
+                hint = "its templates show \(names); drop it or show `{{\(name)}}` in a template"
+            }
+            reader.warning(
+                FrontCode.unusedVariable,
+                "`\(setting(.variable, name))` has no effect: no prompt template of this workflow shows it",
+                at: Self.flagText(name), hint: hint)
         }
     }
 

@@ -32,11 +32,11 @@ extension WorkflowBuilder {
             // is refused, not silently obeyed or overridden.
             NodeReader(origin: maxField.origin, sink: sink).error(
                 FrontCode.minAboveMax,
-                "`--max-rounds \(iterations.max)` is below this workflow's `iterations.min` (\(iterations.min))",
+                "`\(setting(.maxRounds, iterations.max))` is below this workflow's `iterations.min` (\(iterations.min))",
                 at: maxField.value,
                 hint:
-                    "raise `--max-rounds` to at least \(iterations.min), or also pass `--min-rounds \(iterations.max)` "
-                    + "to lower the minimum",
+                    "raise `\(flag(.maxRounds))` to at least \(iterations.min), or also pass "
+                    + "`\(setting(.minRounds, iterations.max))` to lower the minimum",
                 notes: [Diagnostic.Note(message: "`min` is set here", location: minField.value.location)])
         } else if iterations.min > iterations.max, let maxField {
             let at = minField ?? maxField

@@ -58,7 +58,8 @@ extension WorkflowBuilder {
         _ text: String, file: String?, at node: YAMLNode, reader: NodeReader, stage: String,
         variables: [String: PromptValueShape]
     ) {
-        let problems = PromptTemplateCheck.problems(in: text, variables: variables)
+        let (problems, names) = PromptTemplateCheck.problems(in: text, variables: variables)
+        sink.templateNames.formUnion(names)
         guard !problems.isEmpty else { return }
         let displayFile =
             file.map { Self.resolve($0, relativeTo: reader.origin.displayName) } ?? reader.origin.displayName
@@ -78,7 +79,9 @@ extension WorkflowBuilder {
                 } else if let close = Suggestions.closest(to: name, in: variables.keys) {
                     hint = "did you mean `\(close)`?"
                 } else {
-                    hint = "the `\(stage)` stage provides \(provided); pass your own with `--var \(name)=VALUE`"
+                    hint =
+                        "the `\(stage)` stage provides \(provided); pass your own with "
+                        + "`\(compiler.overrides.surface.setting(.variable, "\(name)=VALUE"))`"
                 }
                 sink.add(
                     Diagnostic(

@@ -78,6 +78,7 @@ struct WorkflowBuilder {
                 arbiterModels: arbiter.map { [$0.model] + $0.fallback } ?? [])
             stages = readStages(stagesField, context: context, summary: &summary)
             checkFlagsHaveEffect(stages)
+            checkVariablesShown()
         } else if required("stages") {
             rootReader.error(
                 FrontCode.missingKey, "the workflow has no `stages:`", at: start,

@@ -29,6 +29,62 @@ public struct WorkflowOverrides: Sendable, Hashable {
     public var budgetUSD: Double?
     /// `--var NAME=VALUE`: user template variables, shown by every prompt template as text.
     public var variables: [String: String]
+    /// How the caller gave these values: every diagnostic about one names it as the caller typed it
+    /// (``Surface/name(of:)``). Default: command-line flags.
+    public var surface: Surface = .commandLine
+
+    /// Where overrides come from, and so what their diagnostics call them.
+    public enum Surface: Sendable, Hashable {
+        /// `refinery run`, `estimate`, `graph`, `validate`, `batch`: `--max-rounds`, `<command line>`.
+        case commandLine
+        /// An MCP tool call's arguments: `rounds`, `min_rounds`, `<tool arguments>`.
+        case toolArguments
+
+        /// What diagnostics name the layer the overrides make (in place of a file).
+        public var layerName: String {
+            switch self {
+            case .commandLine: "<command line>"
+            case .toolArguments: "<tool arguments>"
+            }
+        }
+
+        /// The name a caller on this surface gives `key`: the one table of both spellings.
+        public func name(of key: Key) -> String {
+            switch (self, key) {
+            case (.commandLine, .models): "--models"
+            case (.commandLine, .arbiter): "--arbiter"
+            case (.commandLine, .threshold): "--threshold"
+            case (.commandLine, .minRounds): "--min-rounds"
+            case (.commandLine, .maxRounds): "--max-rounds"
+            case (.commandLine, .timeout): "--timeout"
+            case (.commandLine, .maxConcurrent): "--max-concurrent"
+            case (.commandLine, .budget): "--budget"
+            case (.commandLine, .variable): "--var"
+            case (.toolArguments, .models): "models"
+            case (.toolArguments, .arbiter): "arbiter"
+            case (.toolArguments, .threshold): "threshold"
+            case (.toolArguments, .minRounds): "min_rounds"
+            case (.toolArguments, .maxRounds): "rounds"
+            case (.toolArguments, .timeout): "timeout"
+            case (.toolArguments, .maxConcurrent): "max_concurrent"
+            case (.toolArguments, .budget): "budget"
+            case (.toolArguments, .variable): "variables"
+            }
+        }
+
+        /// `key` given `value`, as the caller writes it: `--max-rounds 3`, `rounds: 3`; `--var x=...`, `x`.
+        public func setting(_ key: Key, _ value: String) -> String {
+            switch self {
+            case .commandLine: key == .variable ? "--var \(value)" : "\(name(of: key)) \(value)"
+            case .toolArguments: key == .variable ? value : "\(name(of: key)): \(value)"
+            }
+        }
+    }
+
+    /// Each value an override sets.
+    public enum Key: Sendable, Hashable, CaseIterable {
+        case models, arbiter, threshold, minRounds, maxRounds, timeout, maxConcurrent, budget, variable
+    }
 
     /// Creates overrides; `nil` leaves the file's value.
     public init(
@@ -48,5 +104,9 @@ public struct WorkflowOverrides: Sendable, Hashable {
     }
 
     /// Whether no flag was given.
-    public var isEmpty: Bool { self == WorkflowOverrides() }
+    public var isEmpty: Bool {
+        var empty = WorkflowOverrides()
+        empty.surface = surface
+        return self == empty
+    }
 }

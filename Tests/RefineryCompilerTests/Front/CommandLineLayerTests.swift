@@ -160,6 +160,25 @@ import Testing
         #expect(used.diagnostics.filter { $0.code == "W705" } == [], "\(used.diagnostics)")
     }
 
+    /// Overrides from an MCP tool call name its arguments everywhere a diagnostic names one (header, message,
+    /// hint); they named command-line flags the caller never typed.
+    @Test func toolArgumentsAreNamedAsTheToolTakesThem() throws {
+        var overrides = WorkflowOverrides(maxRounds: 1)
+        overrides.surface = .toolArguments
+        let below = try #require(compile(overrides).errors.first)
+        #expect(below.file == "<tool arguments>: rounds")
+        #expect(below.message == "`rounds: 1` is below this workflow's `iterations.min` (2)")
+        #expect(below.hint == "raise `rounds` to at least 2, or also pass `min_rounds: 1` to lower the minimum")
+        overrides = WorkflowOverrides(arbiter: "gemini", minRounds: 1)
+        overrides.surface = .toolArguments
+        let unused = compile(overrides, yaml: "refinery: 1\nname: n\nmodels: [claude]\nstages: [propose]\n")
+        #expect(
+            unused.warnings.map(\.message) == [
+                "`arbiter` has no effect: no stage of this workflow is performed by the arbiter",
+                "`min_rounds` has no effect: this workflow has no `repeat` block, so it runs once",
+            ])
+    }
+
     @Test func theRenderedHeaderNamesTheFlag() throws {
         let diagnostic = try #require(compile(WorkflowOverrides(maxRounds: 2000)).errors.first)
         #expect(diagnostic.description.hasPrefix("<command line>: --max-rounds: error: `iterations.max` must be"))

@@ -16,7 +16,11 @@ extension CLIEndToEnd {
 
             """
 
-        @Test func theProgressLineCountsItemsCostAndETAOnATerminal() async throws {
+        /// What a four-item batch drew on a terminal set up by `terminalSetup` (a shell command run first),
+        /// its exit code, and the sandbox it ran in (cleaned up after `body`).
+        private func batchOnTerminal(
+            terminalSetup: String = "", _ body: @Sendable (String, Int32, Sandbox) throws -> Void
+        ) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let script = URL(fileURLWithPath: "/usr/bin/script")
             try #require(
@@ -35,9 +39,28 @@ extension CLIEndToEnd {
                     "runs.db", "--concurrency", "1",
                 ].map { "'\($0)'" }.joined(separator: " ")
                 let terminal = try await RefineryBinary(url: script).run(
-                    ["-qefc", command, "/dev/null"], environment: environment, directory: sandbox.root)
-                let screen = terminal.stdout
-                #expect(terminal.exitCode == 0, "\(screen)")
+                    ["-qefc", terminalSetup + command, "/dev/null"], environment: environment, directory: sandbox.root)
+                try body(terminal.stdout, terminal.exitCode, sandbox)
+            }
+        }
+
+        /// On a terminal narrower than the progress line, the line is cut to the width (ending in `…`), so it is
+        /// rewritten in place: at full length it wrapped, and every redraw added a line.
+        @Test func theProgressLineIsCutToTheTerminalsWidth() async throws {
+            try await batchOnTerminal(terminalSetup: "stty cols 20; ") { screen, exitCode, _ in
+                #expect(exitCode == 0, "\(screen)")
+                let states = screen.components(separatedBy: "\r\u{1B}[2K").dropFirst().map {
+                    $0.prefix { $0 != "\r" && $0 != "\n" }
+                }.filter { $0.hasPrefix("items ") }
+                #expect(states.contains { $0.hasSuffix("…") }, "\(screen.debugDescription)")
+                let tooWide = states.filter { $0.count > 19 }
+                #expect(tooWide.isEmpty, "\(tooWide)")
+            }
+        }
+
+        @Test func theProgressLineCountsItemsCostAndETAOnATerminal() async throws {
+            try await batchOnTerminal { screen, exitCode, sandbox in
+                #expect(exitCode == 0, "\(screen)")
                 // Drawn in place: carriage return and erase-line before each state.
                 #expect(screen.contains("\r\u{1B}[2Kitems 1/4 · $"), "\(screen.debugDescription)")
                 #expect(screen.contains("\r\u{1B}[2Kitems 4/4 · $"), "\(screen.debugDescription)")

@@ -118,6 +118,49 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A `--var` no template shows is a warning (W706) naming it, with the name meant when one is close; it
+        /// was accepted in silence. `run` says it too, and runs.
+        @Test func aVarNoTemplateShowsIsAWarning() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "plain.yaml", Data("refinery: 1\nname: plain\nmodels: [openai/gpt-4o]\nstages: [propose]\n".utf8))
+            try sandbox.write(
+                "shown.yaml",
+                Data(
+                    #"""
+                    refinery: 1
+                    name: shown
+                    models: [openai/gpt-4o]
+                    stages:
+                      - propose:
+                          prompt: { user: "For {{audience}}: {{{prompt}}}" }
+
+                    """#.utf8))
+            let plain = try await binary.run(
+                ["validate", "plain.yaml", "--var", "audience=kids"], environment: environment, directory: sandbox.root)
+            #expect(plain.exitCode == 0, "\(plain.stderr)")
+            #expect(plain.stderr.contains("`--var audience` has no effect"), "\(plain.stderr)")
+            #expect(plain.stderr.contains("[W706]"), "\(plain.stderr)")
+            #expect(plain.stderr.contains("built-in prompts"), "\(plain.stderr)")
+            let misspelt = try await binary.run(
+                ["validate", "shown.yaml", "--var", "audience=kids", "--var", "audiense=teens"],
+                environment: environment, directory: sandbox.root)
+            #expect(misspelt.exitCode == 0, "\(misspelt.stderr)")
+            #expect(misspelt.stderr.contains("`--var audiense` has no effect"), "\(misspelt.stderr)")
+            #expect(misspelt.stderr.contains("did you mean `--var audience=...`?"), "\(misspelt.stderr)")
+            #expect(!misspelt.stderr.contains("`--var audience` has no effect"), "\(misspelt.stderr)")
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("Four."))
+                let run = try await binary.run(
+                    ["run", "plain.yaml", "What is 2+2?", "--var", "audience=kids"],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                #expect(run.exitCode == 0, "\(run.stderr)")
+                #expect(run.stderr.contains("`--var audience` has no effect"), "\(run.stderr)")
+            }
+        }
+
         /// `git` on PATH is a script that leaves a marker: the commands that record no run never start it.
         @Test func commandsThatRecordNoRunStartNoProcess() async throws {
             let (binary, sandbox, base) = try setUp()

@@ -220,6 +220,23 @@ extension CLIEndToEnd {
             #expect(results.last?["error"] as? Bool == false, "\(results)")
         }
 
+        /// A tool argument's problem names the argument as the calling model wrote it (`rounds`, `min_rounds`):
+        /// it named command-line flags (`--max-rounds`, `--min-rounds`) no MCP caller can pass.
+        @Test(
+            .enabled(if: MCPServerCLITests.clientAvailable, "python3 lacks the MCP SDK (`pip install mcp`)"),
+            .timeLimit(.minutes(1)))
+        func anArgumentsProblemNamesTheArgumentNotAFlag() async throws {
+            let results = try await Self.results(of: [
+                ("estimate", ["prompt": "Hi", "workflow": "debate", "rounds": 1]),
+                ("estimate", ["prompt": "Hi", "min_rounds": 5000]),
+            ])
+            let texts = results.map { $0["text"] as? String ?? "" }
+            #expect(results.allSatisfy { $0["error"] as? Bool == true }, "\(results)")
+            #expect(texts[0].contains("`rounds: 1` is below this workflow's `iterations.min` (2)"), "\(texts)")
+            #expect(texts[1].contains("<tool arguments>: min_rounds"), "\(texts)")
+            #expect(texts.allSatisfy { !$0.contains("--") && !$0.contains("<command line>") }, "\(texts)")
+        }
+
         /// A workflow given as text is named `<inline workflow>` in its diagnostics, with line and column:
         /// they named the server's private file (`/tmp/refinery-mcp-UUID/inline.yaml:4:19`).
         @Test(
