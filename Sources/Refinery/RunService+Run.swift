@@ -21,13 +21,6 @@ extension RunService {
         let loaded = reportingWarnings(
             try await loader().load(request.target, overrides: overrides, gitProvenance: true))
         let workflow = loaded.workflow
-        // What `validate` would warn of is said before the run too (a flag that has no effect, W705).
-        for warning in loaded.warnings {
-            let place = warning.file.map { file in warning.location.map { "\(file):\($0.line):\($0.column)" } ?? file }
-            warn(
-                "\(place.map { "\($0): " } ?? "")\(warning.message) [\(warning.code)]",
-                logger: Self.logger(debug: request.debug))
-        }
         // The store opens (a new one is created: files synced) on another thread while the providers start
         // (event loops, connection pools) and the credentials are checked: start-up pays the longer of the
         // two, not their sum. Nothing is written to it before both are done.
