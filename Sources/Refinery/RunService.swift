@@ -120,16 +120,50 @@ public struct RunService: Sendable {
 
     /// `refinery runs list`.
     public func listRuns(limit: Int) async throws -> [RunSummary] {
-        try await withStore { try await $0.listRuns(limit: limit) }
+        try await withStore { store in
+            var runs = try await store.listRuns(limit: limit)
+            for index in runs.indices where runs[index].status == Self.unfinished {
+                runs[index].costUSD = Self.spent(by: try await store.calls(runID: runs[index].id)).cost
+            }
+            return runs
+        }
     }
 
     /// `refinery runs show ID`.
     public func showRun(id: String) async throws -> StoredRun {
-        try await withStore { try await $0.run(id: id) }
+        try await withStore { store in
+            let run = try await store.run(id: id)
+            guard run.status == Self.unfinished else { return run }
+            return Self.withSpend(run, of: try await store.calls(runID: run.id))
+        }
     }
 
-    /// `refinery runs export ID`.
+    /// `refinery runs export ID` (and `report`).
     public func exportRun(id: String) async throws -> RunExport {
-        try await withStore { try await $0.export(runID: id) }
+        try await withStore { store in
+            var export = try await store.export(runID: id)
+            if export.run.status == Self.unfinished { export.run = Self.withSpend(export.run, of: export.calls) }
+            return export
+        }
+    }
+
+    /// The status of a run with no outcome recorded: running, or stopped without a word (`kill -9`, a crash).
+    static let unfinished = "running"
+
+    /// `run` with what its finished calls cost. A run's totals are recorded with its outcome; until then (for
+    /// ever, when its process was killed) they read $0 and 0 tokens, while each call's cost is in the ledger.
+    static func withSpend(_ run: StoredRun, of calls: [CallRecord]) -> StoredRun {
+        var run = run
+        (run.costUSD, run.inputTokens, run.outputTokens) = spent(by: calls)
+        return run
+    }
+
+    /// Cost and tokens of `calls`, without those served from the ledger (paid for by an earlier attempt).
+    static func spent(by calls: [CallRecord]) -> (cost: Double, input: Int, output: Int) {
+        calls.filter { $0.status != .replayed }.reduce(into: (0.0, 0, 0)) { total, call in
+            total.0 += call.costUSD
+            total.1 += call.reply?.usage.inputTokens ?? 0
+            total.2 += call.reply?.usage.outputTokens ?? 0
+        }
     }
 }

@@ -62,6 +62,12 @@ struct VariableOptions: ParsableArguments {
         for variable in variables where !variable.contains("=") || variable.hasPrefix("=") {
             throw ValidationError("--var \(variable): write NAME=VALUE.")
         }
+        // A value reaches the models inside the prompts: checked on the bytes the shell passed, as the prompt
+        // argument is (RawArguments), not sent with U+FFFD in place of what was not UTF-8.
+        for variable in variables where String(data: RawArguments.bytes(of: variable), encoding: .utf8) == nil {
+            throw ValidationError(
+                "--var \(variable.prefix { $0 != "=" }): the value is not valid UTF-8; convert it (e.g. with iconv).")
+        }
         // Two values for one name are a mistake (a pasted command, a script's default and its override),
         // not an order to keep the last: which one the user meant is not guessed.
         var seen: Set<Substring> = []

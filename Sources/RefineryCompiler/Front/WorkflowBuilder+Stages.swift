@@ -274,6 +274,13 @@ extension WorkflowBuilder {
 
     private func readParticipants(_ node: YAMLNode, reader: NodeReader, context: StageContext) -> Participants? {
         if let items = node.sequence {
+            // An empty list names nobody: it is not `members` (schemas/workflow.schema.json asks for one entry).
+            if items.isEmpty {
+                reader.error(
+                    FrontCode.unknownParticipant, "`by:` lists nobody", at: node,
+                    hint: "name at least one member, or write `by: members`")
+                return nil
+            }
             let names = items.compactMap { item -> String? in
                 guard let name = reader.string(item, "each entry of `by`") else { return nil }
                 return checkParticipant(name, item, reader: reader, context: context) ? name : nil

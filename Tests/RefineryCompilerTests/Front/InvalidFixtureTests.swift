@@ -29,6 +29,7 @@ struct InvalidFixture: Sendable, CustomStringConvertible {
         InvalidFixture("bad-reasoning-effort.yaml", "E106@7:35"),
         InvalidFixture("by-arbiter-no-arbiter.yaml", "E307@8:23"),
         InvalidFixture("by-unknown-member.yaml", "E306@5:20"),
+        InvalidFixture("by-empty-list.yaml", "E306@5:20"),
         InvalidFixture("char-low-above-high.yaml", "E403@7:13"),
         InvalidFixture("close-outside-repeat.yaml", "E302@7:5"),
         InvalidFixture("confidence-no-synth.yaml", "E309@6:13"),

@@ -105,6 +105,20 @@ extension CLIEndToEnd {
                 #expect(argument.exitCode == 4, "\(command): \(argument.stderr)")
                 #expect(argument.stderr.contains("The prompt is not valid UTF-8"), "\(command): \(argument.stderr)")
             }
+            // A --var value goes into the prompts the same way: refused too, not sent with U+FFFD in it.
+            try sandbox.write(
+                "w.yaml",
+                Data(
+                    "refinery: 1\nname: w\nmodels: [openai/gpt-4o]\nstages:\n  - propose: { prompt: { user: \"{{x}}\" } }\n"
+                        .utf8))
+            for command in ["run", "estimate"] {
+                let variable = try await shell.run(
+                    [
+                        "-c", #"exec "$0" "$1" w.yaml hello --var "x=$(printf 'caf\351')""#, binary.url.path, command,
+                    ], environment: environment, directory: sandbox.root)
+                #expect(variable.exitCode == 4, "\(command): \(variable.stderr)")
+                #expect(variable.stderr.contains("--var x: the value is not valid UTF-8"), "\(variable.stderr)")
+            }
         }
 
         /// A folder, FIFO or device given where a file is expected (`-f`, a workflow path, `--store`) is

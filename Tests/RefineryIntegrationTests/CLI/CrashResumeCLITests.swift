@@ -65,9 +65,18 @@ extension CLIEndToEnd {
                 #expect(runs.first?["status"] as? String == "running")
                 let export = try await binary.run(
                     ["runs", "export", id, "--store", store], environment: environment, directory: sandbox.root)
-                let recorded = (try CLIHarness.json(export.stdout)["calls"] as? [[String: Any]] ?? [])
-                    .filter { $0["status"] as? String == "succeeded" }.count
+                let calls = (try CLIHarness.json(export.stdout)["calls"] as? [[String: Any]] ?? [])
+                    .filter { $0["status"] as? String == "succeeded" }
+                let recorded = calls.count
                 #expect(recorded <= killAfterRequests)
+                // What the finished calls cost is the run's cost so far, though no outcome was recorded: it read $0.
+                let spent = calls.reduce(0.0) { $0 + ($1["costUSD"] as? Double ?? 0) }
+                #expect(recorded == 0 || spent > 0)
+                #expect(abs((runs.first?["cost_usd"] as? Double ?? -1) - spent) < 1e-12, "\(list.stdout)")
+                let shown = try await binary.run(
+                    ["runs", "show", id, "--store", store, "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(abs((try CLIHarness.json(shown.stdout)["cost_usd"] as? Double ?? -1) - spent) < 1e-12)
 
                 let beforeResume = server.requests.count
                 let resumed = try await binary.run(
