@@ -2,6 +2,7 @@
 // endpoint limits and budget across items, bad input, dry-run totals, kill -9 then resume, list.
 
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -156,6 +157,59 @@ extension CLIEndToEnd {
                 #expect(try Self.lines(written).count == Self.rows.count)
                 #expect(resumed.stderr.contains("results in second.jsonl"), "\(resumed.stderr)")
                 #expect(!resumed.stderr.contains("first.jsonl"), "\(resumed.stderr)")
+            }
+        }
+
+        /// `batch resume` run in another folder reads the input where the batch found it (its relative `--input`
+        /// resolved when it started); an input gone or changed since is refused with exit 4, naming the file.
+        @Test func resumeInAnotherFolderReadsTheInputWhereTheBatchFoundIt() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            let input = Data(Self.jsonl(Self.rows).utf8)
+            try sandbox.write("in.jsonl", input)
+            let elsewhere = sandbox.root.appendingPathComponent("elsewhere")
+            try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+            let file = sandbox.root.appendingPathComponent("in.jsonl")
+            let workflow = sandbox.root.appendingPathComponent("w.yaml").path
+            try await FakeServer.run { server in
+                // The colour item fails the first time only: the batch ends `failed`, and resume retries it.
+                let failures = Mutex(1)
+                server.route(FakeOpenAI.path) { request in
+                    let fail = request.body.contains("colour") && failures.withLock { count in
+                        defer { count -= 1 }
+                        return count > 0
+                    }
+                    return fail
+                        ? FakeOpenAI.error("try again later", type: "invalid_request_error", status: 400)
+                        : FakeOpenAI.completion("Forty-two.")
+                }
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let first = try await binary.run(
+                    ["batch", workflow, "--input", "in.jsonl", "--store", store], environment: environment,
+                    directory: sandbox.root)
+                #expect(first.exitCode == 1, "\(first.stderr)")
+                let id = try #require(
+                    try await Self.list(binary, store: store, environment: environment, directory: sandbox.root)
+                        .first?["id"] as? String)
+                let resume = ["batch", "resume", id, "--store", store]
+
+                try FileManager.default.moveItem(at: file, to: sandbox.root.appendingPathComponent("moved.jsonl"))
+                let gone = try await binary.run(resume, environment: environment, directory: elsewhere)
+                #expect(gone.exitCode == 4, "\(gone.stderr)")
+                #expect(gone.stderr.contains(file.path) && gone.stderr.contains("put the file back"), "\(gone.stderr)")
+                try Data(input + Data("\n".utf8)).write(to: file)
+                let changed = try await binary.run(resume, environment: environment, directory: elsewhere)
+                #expect(changed.exitCode == 4, "\(changed.stderr)")
+                #expect(changed.stderr.contains("\(file.path) changed since batch \(id)"), "\(changed.stderr)")
+
+                try input.write(to: file)
+                let resumed = try await binary.run(resume, environment: environment, directory: elsewhere)
+                #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                let lines = try Self.lines(resumed.stdout)
+                #expect(lines.count == Self.rows.count && lines.allSatisfy { $0["status"] as? String == "converged" })
             }
         }
 
