@@ -191,6 +191,6 @@ extension RunService {
             itemID: record.itemID, system: record.system, answer: record.extractedAnswer,
             correct: record.correct ?? false, status: record.status, costUSD: record.costUSD, calls: record.calls,
             inputTokens: record.inputTokens, outputTokens: record.outputTokens,
-            latencySeconds: Double(record.latencyMs) / 1000, runID: record.runID)
+            latencySeconds: Double(record.latencyMs) / 1000, runID: record.runID, origin: record.origin)
     }
 }

@@ -213,6 +213,59 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A batch line and a bench line name what produced the answer, as the run's own JSON does: the fallback
+        /// model that answered, the configured one that failed (`model_id`, `fallback_from`), the run's degraded
+        /// coverage and its reasons, and no empty `system` in a batch's line; the lines read back from the ledger
+        /// on resume say the same.
+        @Test func resultLinesNameTheFallbackThatAnswered() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let workflow = """
+                refinery: 1
+                name: fb
+                models:
+                  - model: openai/gpt-4o
+                    fallback: [openai/gpt-4o-mini]
+                stages: [propose]
+
+                """
+            try sandbox.write("fb.yaml", Data(workflow.utf8))
+            try sandbox.write("in.jsonl", Data(#"{"id":"a","question":"What is 2+2?","answer":"4"}"#.utf8 + [10]))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path) { request in
+                    request.body.contains("gpt-4o-mini")
+                        ? FakeOpenAI.completion("4")
+                        : FakeOpenAI.error("this model is not available", type: "invalid_request_error", status: 400)
+                }
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let batch = try await binary.run(
+                    ["batch", "fb.yaml", "--input", "in.jsonl", "--store", "runs.db"], environment: environment,
+                    directory: sandbox.root)
+                #expect(batch.exitCode == 0, "\(batch.stderr)")
+                let id = try #require(
+                    try await Self.list(binary, store: "runs.db", environment: environment, directory: sandbox.root)
+                        .first?["id"] as? String)
+                let replayed = try await binary.run(
+                    ["batch", "resume", id, "--store", "runs.db"], environment: environment, directory: sandbox.root)
+                let bench = try await binary.run(
+                    ["bench", "fb.yaml", "--dataset", "in.jsonl", "--store", "runs.db", "--output", "items.jsonl"],
+                    environment: environment, directory: sandbox.root)
+                #expect(bench.exitCode == 0, "\(bench.stderr)")
+                let benchLine = try String(
+                    contentsOf: sandbox.root.appendingPathComponent("items.jsonl"), encoding: .utf8)
+                for (text, isBench) in [(batch.stdout, false), (replayed.stdout, false), (benchLine, true)] {
+                    let line = try #require(try Self.lines(text).first, "\(text)")
+                    #expect(line["model_id"] as? String == "openai/gpt-4o-mini", "\(line)")
+                    #expect(line["fallback_from"] as? String == "openai/gpt-4o", "\(line)")
+                    // The run's coverage counts the failed call: degraded, and why.
+                    #expect(line["degraded"] as? Bool == true, "\(line)")
+                    #expect((line["degraded_reasons"] as? [String])?.isEmpty == false, "\(line)")
+                    #expect((line["system"] as? String).map { !$0.isEmpty } ?? !isBench, "\(line)")
+                }
+            }
+        }
+
         /// A `max_concurrent: 1` endpoint serves the items of a batch one call at a time, though four
         /// items run at once: every item shares the process's one provider registry.
         @Test func anEndpointLimitHoldsAcrossItems() async throws {
