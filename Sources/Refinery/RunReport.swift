@@ -3,6 +3,8 @@
 // (status, winner, final_round, strategy, all_answers, metadata) and adds what Refinery knows
 // more. `schemas/run-output.schema.json` describes it; bump `formatVersion` on breaking changes.
 
+package import RefineryStore
+
 /// The result of a run, as printed with `--output-format json`.
 public struct RunReport: Sendable, Hashable, Codable {
     /// The version of this document's shape.
@@ -304,5 +306,16 @@ public struct RunReport: Sendable, Hashable, Codable {
             self.reason = reason
             self.answers = answers
         }
+    }
+}
+
+extension RunReport {
+    /// What produced the answer, as ``winner`` and ``coverage`` say: what a batch or bench line carries for the
+    /// run. `nil` without a winner.
+    package var origin: AnswerOrigin? {
+        guard let winner else { return nil }
+        return AnswerOrigin(
+            modelID: winner.modelID, memberID: winner.memberID, fallbackFrom: winner.fallbackFrom,
+            degraded: winner.degraded || coverage.degraded, degradedReasons: coverage.reasons)
     }
 }

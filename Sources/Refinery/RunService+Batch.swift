@@ -76,6 +76,13 @@ extension RunService {
 
     /// The plan of a recorded batch, refused when its input file or a workflow changed since.
     func resumablePlan(_ record: BatchRecord, spec: BatchSpec, debug: Bool) async throws -> BatchPlan {
+        if let file = spec.inputFile, !FileManager.default.fileExists(atPath: file) {
+            throw InputError(
+                code: .unreadable,
+                message: "\(record.kind) \(record.id) reads its items from \(file) (given as \(record.inputPath)), "
+                    + "which is gone; put the file back there (its SHA-256 was \(record.inputSHA256.prefix(12))...), "
+                    + "or start a new \(record.kind).")
+        }
         let plan: BatchPlan
         if record.kind == "bench" {
             plan = try await benchPlan(spec, id: record.id, debug: debug)
@@ -85,8 +92,8 @@ extension RunService {
         guard plan.record.inputSHA256 == record.inputSHA256 else {
             throw InputError(
                 code: .invalidOption,
-                message: "\(record.inputPath) changed since \(record.kind) \(record.id) started (its SHA-256 differs); "
-                    + "restore the file, or start a new \(record.kind).")
+                message: "\(plan.spec.inputFile ?? record.inputPath) changed since \(record.kind) \(record.id) "
+                    + "started (its SHA-256 differs); restore the file, or start a new \(record.kind).")
         }
         for (key, sha) in plan.spec.workflowSHA256 where spec.workflowSHA256[key].map({ $0 != sha }) ?? false {
             throw InputError(
@@ -177,14 +184,14 @@ extension RunService {
     func batchPlan(
         _ spec: BatchSpec, id: String, debug: Bool, gitProvenance: Bool = true
     ) async throws -> BatchPlan {
-        let input = try readInput(spec.inputPath)
+        var spec = spec
+        let input = try readInput(&spec)
         let items = try Dataset.read(input.text, path: spec.inputPath, promptField: spec.field, promptFlag: "--field")
         let overrides = spec.overrides.overrides
         let loader = try loader()
         var compiled: [String: LoadedWorkflow] = [:]
         var jobs: [BatchJob] = []
         jobs.reserveCapacity(items.count)
-        var spec = spec
         for (position, item) in items.enumerated() {
             let promptField = spec.field ?? Dataset.promptFields.first { item.fields[$0] != nil }
             var variables = overrides.variables
@@ -234,10 +241,20 @@ extension RunService {
             hint: "give this row the column the workflow names, or pass it to every row with --var NAME=VALUE")
     }
 
-    /// The input file's text and SHA-256.
-    func readInput(_ path: String) throws -> (text: String, sha256: String) {
-        let url = URL(fileURLWithPath: path, relativeTo: workingDirectory)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+    /// The text and SHA-256 of `spec`'s input, read from its recorded absolute path (``BatchSpec/inputFile``);
+    /// a new batch's input path is resolved in the working directory and recorded there. Messages name the
+    /// path as given.
+    func readInput(_ spec: inout BatchSpec) throws -> (text: String, sha256: String) {
+        let file =
+            spec.inputFile
+            ?? URL(fileURLWithPath: spec.inputPath, relativeTo: workingDirectory)
+            .standardizedFileURL.path
+        spec.inputFile = file
+        return try readInput(spec.inputPath, at: file)
+    }
+
+    private func readInput(_ path: String, at file: String) throws -> (text: String, sha256: String) {
+        guard let data = FileManager.default.contents(atPath: file) else {
             throw InputError(code: .unreadable, message: "\(path): cannot read the input file; check the path.")
         }
         guard let text = String(validating: data, as: UTF8.self) else {

@@ -193,6 +193,7 @@ extension RunService {
             record.status = cutByBatchBudget
         }
         record.answer = report.winner?.answer
+        record.origin = report.origin
         record.costUSD = report.costUSD
         record.calls = report.metadata.totalCalls
         record.inputTokens = report.tokens.input

@@ -103,7 +103,8 @@ extension RunService {
     /// The plan of a bench: the dataset read, checked gradable and sampled; every system compiled once;
     /// one job per (item, system), item by item.
     func benchPlan(_ spec: BatchSpec, id: String, debug: Bool, gitProvenance: Bool = true) async throws -> BatchPlan {
-        let input = try readInput(spec.inputPath)
+        var spec = spec
+        let input = try readInput(&spec)
         guard let grader = Grader(spec.grader ?? Self.defaultBenchGrader) else {
             throw InputError(
                 code: .invalidOption,
@@ -116,7 +117,6 @@ extension RunService {
         let systems = try BenchSystem.parse(spec.systems ?? [])
         let overrides = spec.overrides.overrides
         let loader = try loader()
-        var spec = spec
         var workflows: [(name: String, workflow: LoadedWorkflow)] = []
         for system in systems {
             let loaded = try await system.load(with: loader, overrides: overrides, gitProvenance: gitProvenance)
@@ -191,6 +191,6 @@ extension RunService {
             itemID: record.itemID, system: record.system, answer: record.extractedAnswer,
             correct: record.correct ?? false, status: record.status, costUSD: record.costUSD, calls: record.calls,
             inputTokens: record.inputTokens, outputTokens: record.outputTokens,
-            latencySeconds: Double(record.latencyMs) / 1000, runID: record.runID)
+            latencySeconds: Double(record.latencyMs) / 1000, runID: record.runID, origin: record.origin)
     }
 }

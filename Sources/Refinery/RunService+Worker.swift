@@ -21,7 +21,7 @@ extension RunService {
         try requireSharedStore()
         var generator = SystemRandomNumberGenerator()
         let spec = BatchSpec(
-            target: request.target, inputPath: absolutePath(request.inputPath), field: request.field,
+            target: request.target, inputPath: request.inputPath, field: request.field,
             overrides: BatchSpec.Overrides(request.overrides), seed: request.seed ?? generator.next(),
             concurrency: max(1, request.concurrency), maxBudgetUSD: request.maxBudgetUSD, output: nil,
             workflowSHA256: [:], gitCommits: [:])
@@ -33,16 +33,10 @@ extension RunService {
     package func detachBench(_ request: BenchRequest) async throws -> DetachedBatch {
         try requireSharedStore()
         var request = request
-        request.datasetPath = absolutePath(request.datasetPath)
         request.output = nil
         let plan = try await benchPlan(
             Self.benchSpec(request), id: EngineConfiguration.makeRunID(), debug: false)
         return try await enqueue(plan)
-    }
-
-    /// Workers on other machines read the input from the recorded path (its SHA-256 is checked).
-    private func absolutePath(_ path: String) -> String {
-        URL(fileURLWithPath: path, relativeTo: workingDirectory).standardizedFileURL.path
     }
 
     /// Refuses a SQLite store for `--detach` (`worker: false`) and `refinery worker`, before anything is read.

@@ -78,13 +78,15 @@ public struct BatchItemRecord: Sendable, Hashable, Codable {
     public var error: String?
     /// When the run ended.
     public var finishedAt: Date?
+    /// What produced the answer, as the run's result says (`nil` before the run ended, or without an answer).
+    public var origin: AnswerOrigin?
 
     /// Creates an item record.
     public init(
         batchID: String, itemID: String, system: String = "", position: Int, runID: String, status: String,
         answer: String? = nil, extractedAnswer: String? = nil, correct: Bool? = nil, costUSD: Double = 0,
         calls: Int = 0, inputTokens: Int = 0, outputTokens: Int = 0, latencyMs: Int = 0, error: String? = nil,
-        finishedAt: Date? = nil
+        finishedAt: Date? = nil, origin: AnswerOrigin? = nil
     ) {
         self.batchID = batchID
         self.itemID = itemID
@@ -102,6 +104,7 @@ public struct BatchItemRecord: Sendable, Hashable, Codable {
         self.latencyMs = latencyMs
         self.error = error
         self.finishedAt = finishedAt
+        self.origin = origin
     }
 
     enum CodingKeys: String, CodingKey {
@@ -115,6 +118,127 @@ public struct BatchItemRecord: Sendable, Hashable, Codable {
         case outputTokens = "output_tokens"
         case latencyMs = "latency_ms"
         case finishedAt = "finished_at"
+    }
+
+    /// Decodes a record; `system` absent reads as a batch's (empty), the origin's keys as none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            batchID: try container.decode(String.self, forKey: .batchID),
+            itemID: try container.decode(String.self, forKey: .itemID),
+            system: try container.decodeIfPresent(String.self, forKey: .system) ?? "",
+            position: try container.decode(Int.self, forKey: .position),
+            runID: try container.decode(String.self, forKey: .runID),
+            status: try container.decode(String.self, forKey: .status),
+            answer: try container.decodeIfPresent(String.self, forKey: .answer),
+            extractedAnswer: try container.decodeIfPresent(String.self, forKey: .extractedAnswer),
+            correct: try container.decodeIfPresent(Bool.self, forKey: .correct),
+            costUSD: try container.decode(Double.self, forKey: .costUSD),
+            calls: try container.decode(Int.self, forKey: .calls),
+            inputTokens: try container.decode(Int.self, forKey: .inputTokens),
+            outputTokens: try container.decode(Int.self, forKey: .outputTokens),
+            latencyMs: try container.decode(Int.self, forKey: .latencyMs),
+            error: try container.decodeIfPresent(String.self, forKey: .error),
+            finishedAt: try container.decodeIfPresent(Date.self, forKey: .finishedAt),
+            origin: try? AnswerOrigin(from: decoder))
+    }
+
+    /// Encodes a result line: `system` only for a bench's job (a batch's is empty), and the origin's keys
+    /// beside the others, as a run's own JSON names them.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(batchID, forKey: .batchID)
+        try container.encode(itemID, forKey: .itemID)
+        if !system.isEmpty { try container.encode(system, forKey: .system) }
+        try container.encode(position, forKey: .position)
+        try container.encode(runID, forKey: .runID)
+        try container.encode(status, forKey: .status)
+        try container.encodeIfPresent(answer, forKey: .answer)
+        try container.encodeIfPresent(extractedAnswer, forKey: .extractedAnswer)
+        try container.encodeIfPresent(correct, forKey: .correct)
+        try container.encode(costUSD, forKey: .costUSD)
+        try container.encode(calls, forKey: .calls)
+        try container.encode(inputTokens, forKey: .inputTokens)
+        try container.encode(outputTokens, forKey: .outputTokens)
+        try container.encode(latencyMs, forKey: .latencyMs)
+        try container.encodeIfPresent(error, forKey: .error)
+        try container.encodeIfPresent(finishedAt, forKey: .finishedAt)
+        try origin?.encode(to: encoder)
+    }
+}
+
+/// What produced a run's answer, as the run's own JSON says (`winner` and `coverage`): the model that wrote it
+/// (a fallback model when the configured one failed for good) and whether the run lost members, calls or
+/// reviews on the way. Batch and bench result lines carry it beside their own keys, and the ledger keeps it
+/// with each item, so a line read back on resume says the same.
+public struct AnswerOrigin: Sendable, Hashable, Codable {
+    /// `provider/model` that produced the answer (`winner.model_id`).
+    public var modelID: String
+    /// The member id, or `arbiter` (`winner.member_id`).
+    public var memberID: String
+    /// The configured `provider/model` that failed, when a fallback produced the answer (`winner.fallback_from`).
+    public var fallbackFrom: String?
+    /// Whether the answer is only the best so far, or the run lost members, calls or reviews
+    /// (`winner.degraded` or `coverage.degraded`).
+    public var degraded: Bool
+    /// Why it is degraded, one sentence each (`coverage.reasons`); empty when it is not.
+    public var degradedReasons: [String]
+
+    /// Creates an origin.
+    public init(
+        modelID: String, memberID: String, fallbackFrom: String? = nil, degraded: Bool = false,
+        degradedReasons: [String] = []
+    ) {
+        self.modelID = modelID
+        self.memberID = memberID
+        self.fallbackFrom = fallbackFrom
+        self.degraded = degraded
+        self.degradedReasons = degradedReasons
+    }
+
+    /// Decodes an origin; without `model_id` there is none (a line or row of an item without an answer).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            modelID: try container.decode(String.self, forKey: .modelID),
+            memberID: try container.decode(String.self, forKey: .memberID),
+            fallbackFrom: try container.decodeIfPresent(String.self, forKey: .fallbackFrom),
+            degraded: try container.decodeIfPresent(Bool.self, forKey: .degraded) ?? false,
+            degradedReasons: try container.decodeIfPresent([String].self, forKey: .degradedReasons) ?? [])
+    }
+
+    /// Encodes `fallback_from` only when a fallback answered and `degraded_reasons` only when there are some.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(modelID, forKey: .modelID)
+        try container.encode(memberID, forKey: .memberID)
+        try container.encodeIfPresent(fallbackFrom, forKey: .fallbackFrom)
+        try container.encode(degraded, forKey: .degraded)
+        if !degradedReasons.isEmpty { try container.encode(degradedReasons, forKey: .degradedReasons) }
+    }
+
+    /// As JSON (the ledger's `origin` column).
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Plain strings and booleans cannot fail to encode.
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// From the ledger's `origin` column; `nil` for none or an unreadable one.
+    public init?(json: String?) {
+        guard let json, let origin = try? JSONDecoder().decode(AnswerOrigin.self, from: Data(json.utf8)) else {
+            return nil
+        }
+        self = origin
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case degraded
+        case modelID = "model_id"
+        case memberID = "member_id"
+        case fallbackFrom = "fallback_from"
+        case degradedReasons = "degraded_reasons"
     }
 }
 

@@ -85,17 +85,18 @@ extension PostgresRunStore {
         try await query(
             """
             INSERT INTO batch_items (batch_id, item_id, system, position, run_id, status, answer, extracted_answer,
-              correct, cost_usd, calls, input_tokens, output_tokens, latency_ms, error, finished_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+              correct, cost_usd, calls, input_tokens, output_tokens, latency_ms, error, finished_at, origin)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
             ON CONFLICT (batch_id, system, item_id) DO UPDATE SET position = EXCLUDED.position,
               run_id = EXCLUDED.run_id, status = EXCLUDED.status, answer = EXCLUDED.answer,
               extracted_answer = EXCLUDED.extracted_answer, correct = EXCLUDED.correct, cost_usd = EXCLUDED.cost_usd,
               calls = EXCLUDED.calls, input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
-              latency_ms = EXCLUDED.latency_ms, error = EXCLUDED.error, finished_at = EXCLUDED.finished_at
+              latency_ms = EXCLUDED.latency_ms, error = EXCLUDED.error, finished_at = EXCLUDED.finished_at,
+              origin = EXCLUDED.origin
             """,
             binds: item.batchID, item.itemID, item.system, item.position, item.runID, item.status, item.answer,
             item.extractedAnswer, item.correct, item.costUSD, item.calls, item.inputTokens, item.outputTokens,
-            item.latencyMs, item.error.map(redactor.redact), item.finishedAt)
+            item.latencyMs, item.error.map(redactor.redact), item.finishedAt, item.origin?.json)
     }
 
     /// The jobs recorded for a batch, in input order, then by system.
@@ -114,7 +115,8 @@ extension PostgresRunStore {
                 calls: try row["calls"].decode(Int.self), inputTokens: try row["input_tokens"].decode(Int.self),
                 outputTokens: try row["output_tokens"].decode(Int.self),
                 latencyMs: try row["latency_ms"].decode(Int.self), error: try row["error"].decode(String?.self),
-                finishedAt: try row["finished_at"].decode(Date?.self))
+                finishedAt: try row["finished_at"].decode(Date?.self),
+                origin: AnswerOrigin(json: try row["origin"].decode(String?.self)))
         }
     }
 

@@ -83,6 +83,8 @@ extension PostgresRunStore {
         ),
         ("v2-batches", batchTables),
         ("v3-workers", workerTables),
+        // What produced each item's answer (AnswerOrigin, JSON): the model, a fallback, degraded coverage.
+        ("v4-item-origin", ["ALTER TABLE batch_items ADD COLUMN origin text"]),
     ]
 
     /// An arbitrary constant naming Refinery's migration lock among the server's advisory locks.

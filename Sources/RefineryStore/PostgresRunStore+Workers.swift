@@ -338,7 +338,7 @@ extension PostgresRunStore {
             WITH done AS (
               UPDATE batch_items i SET status = $5, answer = $6, extracted_answer = $7, correct = $8, cost_usd = $9,
                 calls = $10, input_tokens = $11, output_tokens = $12, latency_ms = $13, error = $14,
-                finished_at = $15, claimed_by = NULL, lease_until = NULL, grant_usd = 0, booked_usd = $9
+                finished_at = $15, origin = $17, claimed_by = NULL, lease_until = NULL, grant_usd = 0, booked_usd = $9
               FROM batch_items old
               WHERE old.batch_id = i.batch_id AND old.system = i.system AND old.item_id = i.item_id
                 AND i.batch_id = $1 AND i.system = $2 AND i.item_id = $3 AND i.attempt = $16
@@ -353,7 +353,8 @@ extension PostgresRunStore {
             """,
             binds: record.batchID, record.system, record.itemID, worker, record.status, record.answer,
             record.extractedAnswer, record.correct, record.costUSD, record.calls, record.inputTokens,
-            record.outputTokens, record.latencyMs, record.error.map(redactor.redact), record.finishedAt, attempt)
+            record.outputTokens, record.latencyMs, record.error.map(redactor.redact), record.finishedAt, attempt,
+            record.origin?.json)
         return try rows.first?.decode(Int.self) == 1
     }
 

@@ -97,14 +97,15 @@ extension SQLiteRunStore: BatchLedger {
                 sql: """
                     INSERT OR REPLACE INTO batch_items (batch_id, item_id, system, position, run_id, status, answer,
                       extracted_answer, correct, cost_usd, calls, input_tokens, output_tokens, latency_ms, error,
-                      finished_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      finished_at, origin)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(
                 arguments: [
                     item.batchID, item.itemID, item.system, item.position, item.runID, item.status, item.answer,
                     item.extractedAnswer, item.correct, item.costUSD, item.calls, item.inputTokens,
                     item.outputTokens, item.latencyMs, error, item.finishedAt.map(LedgerDate.value),
+                    item.origin?.json,
                 ])
         }
     }
@@ -121,7 +122,8 @@ extension SQLiteRunStore: BatchLedger {
                     runID: row["run_id"], status: row["status"], answer: row["answer"],
                     extractedAnswer: row["extracted_answer"], correct: row["correct"], costUSD: row["cost_usd"],
                     calls: row["calls"], inputTokens: row["input_tokens"], outputTokens: row["output_tokens"],
-                    latencyMs: row["latency_ms"], error: row["error"], finishedAt: row["finished_at"])
+                    latencyMs: row["latency_ms"], error: row["error"], finishedAt: row["finished_at"],
+                    origin: AnswerOrigin(json: row["origin"]))
             }
         }
     }

@@ -65,6 +65,10 @@ extension SQLiteRunStore {
                     """)
         }
         migrator.registerMigration("v2-batches") { db in try createBatchTables(db) }
+        // What produced each item's answer (AnswerOrigin, JSON): the model, a fallback, degraded coverage.
+        migrator.registerMigration("v4-item-origin") { db in
+            try db.alter(table: "batch_items") { t in t.add(column: "origin", .jsonText) }
+        }
         return migrator
     }()
 }

@@ -21,7 +21,13 @@ extension Fixture {
             batchID: batch, itemID: id, system: system, position: position, runID: "run-\(id)-\(system)",
             status: status, answer: "4", extractedAnswer: "4", correct: position % 2 == 0, costUSD: costUSD, calls: 3,
             inputTokens: 120, outputTokens: 30, latencyMs: 900, error: error,
-            finishedAt: status == "running" ? nil : date.addingTimeInterval(Double(position)))
+            finishedAt: status == "running" ? nil : date.addingTimeInterval(Double(position)),
+            // What produced the answer round-trips too (a fallback, degraded coverage).
+            origin: status == "running"
+                ? nil
+                : AnswerOrigin(
+                    modelID: "openai/gpt-4o-mini", memberID: "m#1", fallbackFrom: "openai/gpt-4o", degraded: true,
+                    degradedReasons: ["one call failed"]))
     }
 }
 

@@ -31,7 +31,10 @@ import Testing
             BatchItemRecord(
                 batchID: "batch-1", itemID: "q1", system: "consensus", position: 0, runID: "run-1", status: "converged",
                 answer: "4", extractedAnswer: "4", correct: true, costUSD: 0.25, calls: 3, inputTokens: 100,
-                outputTokens: 40, latencyMs: 1200, finishedAt: Fixture.date.addingTimeInterval(3.0015)))
+                outputTokens: 40, latencyMs: 1200, finishedAt: Fixture.date.addingTimeInterval(3.0015),
+                origin: AnswerOrigin(
+                    modelID: "openai/gpt-4o-mini", memberID: "m#1", fallbackFrom: "openai/gpt-4o", degraded: true,
+                    degradedReasons: ["a call failed"])))
         try await store.recordItem(
             BatchItemRecord(batchID: "batch-1", itemID: "q2", position: 1, runID: "run-2", status: "running"))
 
@@ -194,6 +197,7 @@ import Testing
                     #"1200"#,
                     #"NULL"#,
                     #"'2026-09-21 14:13:23.002'"#,
+                    #"'{"degraded":true,"degraded_reasons":["a call failed"],"fallback_from":"openai/gpt-4o","member_id":"m#1","model_id":"openai/gpt-4o-mini"}'"#,
                 ],
                 [
                     #"'batch-1'"#,
@@ -210,6 +214,7 @@ import Testing
                     #"0"#,
                     #"0"#,
                     #"0"#,
+                    #"NULL"#,
                     #"NULL"#,
                     #"NULL"#,
                 ],

@@ -25,7 +25,8 @@ struct ContractStore: Sendable {
     /// `v3-workers` (the worker queue, which only a shared store has).
     static func migrations(_ kind: StoreKind) -> [String] {
         kind == .postgres
-            ? ["v1-runs-rounds-calls", "v2-batches", "v3-workers"] : ["v1-runs-rounds-calls", "v2-batches"]
+            ? ["v1-runs-rounds-calls", "v2-batches", "v3-workers", "v4-item-origin"]
+            : ["v1-runs-rounds-calls", "v2-batches", "v4-item-origin"]
     }
 
     static func make(_ kind: StoreKind, redactor: Redactor = Redactor()) async throws -> ContractStore {

@@ -9,10 +9,10 @@ import Testing
         let database = try TemporaryDatabase()
         defer { database.cleanup() }
         let first = try SQLiteRunStore(path: database.path)
-        #expect(try first.appliedMigrations() == ["v1-runs-rounds-calls", "v2-batches"])
+        #expect(try first.appliedMigrations() == ["v1-runs-rounds-calls", "v2-batches", "v4-item-origin"])
         // Reopening an up-to-date file applies nothing new and keeps the data.
         let second = try SQLiteRunStore(path: database.path)
-        #expect(try second.appliedMigrations() == ["v1-runs-rounds-calls", "v2-batches"])
+        #expect(try second.appliedMigrations() == ["v1-runs-rounds-calls", "v2-batches", "v4-item-origin"])
     }
 
     @Test func usesWriteAheadLogging() throws {
@@ -36,7 +36,7 @@ import Testing
         let reopened = try SQLiteRunStore(path: database.path)
         #expect(try reopened.writerSynchronousForTesting() == 1)
         #expect(try await reopened.run(id: "run-1") == Fixture.run(id: "run-1"))
-        #expect(try reopened.appliedMigrations() == ["v1-runs-rounds-calls", "v2-batches"])
+        #expect(try reopened.appliedMigrations() == ["v1-runs-rounds-calls", "v2-batches", "v4-item-origin"])
     }
 
     @Test func runRoundTripsWithProvenanceAndSeed() async throws {
@@ -311,7 +311,7 @@ import Testing
                 return try await group.reduce(into: [String]()) { if let failure = $1 { $0.append(failure) } }
             }
             #expect(failures.isEmpty, "\(failures)")
-            #expect(try SQLiteRunStore(path: path).appliedMigrations() == ["v1-runs-rounds-calls", "v2-batches"])
+            #expect(try SQLiteRunStore(path: path).appliedMigrations() == ["v1-runs-rounds-calls", "v2-batches", "v4-item-origin"])
         }
     }
 

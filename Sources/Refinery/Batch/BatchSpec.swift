@@ -10,6 +10,10 @@ struct BatchSpec: Codable, Sendable {
     var target: String
     /// The input file (dataset), as given.
     var inputPath: String
+    /// The input file's absolute path, resolved in the folder the batch started in: `resume` reads it there,
+    /// whatever folder it runs in, and so do workers on other machines (its SHA-256 is checked). `nil` in
+    /// batches recorded before it was (read from the current folder).
+    var inputFile: String?
     /// `--field` (batch) or `--prompt-field` (bench).
     var field: String?
     /// `--reference-field` (bench).

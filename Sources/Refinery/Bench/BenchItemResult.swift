@@ -2,6 +2,7 @@
 // graded from the run's result document so a finished run read back from the ledger grades the same.
 
 import Foundation
+package import RefineryStore
 
 /// The graded result of one run: one system on one dataset item.
 ///
@@ -30,6 +31,8 @@ package struct BenchItemResult: Sendable, Hashable, Codable {
     package var latencySeconds: Double
     /// The run's id in the ledger, when a run was started.
     package var runID: String?
+    /// What produced the run's answer (the model, a fallback, degraded coverage), as its result says.
+    package var origin: AnswerOrigin?
 
     /// Whether the run gave no answer the grader could read (it counts as incorrect).
     package var unanswered: Bool { answer == nil }
@@ -37,7 +40,8 @@ package struct BenchItemResult: Sendable, Hashable, Codable {
     /// Creates a result; a run that failed before it had a result document has `answer` `nil`.
     package init(
         itemID: String, system: String, answer: String?, correct: Bool, status: String, costUSD: Double = 0,
-        calls: Int = 0, inputTokens: Int = 0, outputTokens: Int = 0, latencySeconds: Double = 0, runID: String? = nil
+        calls: Int = 0, inputTokens: Int = 0, outputTokens: Int = 0, latencySeconds: Double = 0, runID: String? = nil,
+        origin: AnswerOrigin? = nil
     ) {
         self.itemID = itemID
         self.system = system
@@ -50,6 +54,7 @@ package struct BenchItemResult: Sendable, Hashable, Codable {
         self.outputTokens = outputTokens
         self.latencySeconds = latencySeconds
         self.runID = runID
+        self.origin = origin
     }
 
     /// Grades a finished run of `system` on `item`.
@@ -65,7 +70,7 @@ package struct BenchItemResult: Sendable, Hashable, Codable {
             correct: item.reference != nil && graded?.correct == true, status: report.status,
             costUSD: report.costUSD, calls: report.metadata.totalCalls, inputTokens: report.tokens.input,
             outputTokens: report.tokens.output, latencySeconds: Double(report.metadata.elapsedMs) / 1000,
-            runID: report.runID)
+            runID: report.runID, origin: report.origin)
     }
 
     /// The result as one line of JSON (sorted keys, no newline): a line of the per-item JSONL output.
@@ -100,7 +105,7 @@ package struct BenchItemResult: Sendable, Hashable, Codable {
             inputTokens: try container.decode(Int.self, forKey: .inputTokens),
             outputTokens: try container.decode(Int.self, forKey: .outputTokens),
             latencySeconds: try container.decode(Double.self, forKey: .latencySeconds),
-            runID: try container.decodeIfPresent(String.self, forKey: .runID))
+            runID: try container.decodeIfPresent(String.self, forKey: .runID), origin: try? AnswerOrigin(from: decoder))
     }
 
     /// Encodes every field, `answer` and `run_id` as `null` when absent (a JSONL line always has every key).
@@ -118,5 +123,6 @@ package struct BenchItemResult: Sendable, Hashable, Codable {
         try container.encode(outputTokens, forKey: .outputTokens)
         try container.encode(latencySeconds, forKey: .latencySeconds)
         try container.encode(runID, forKey: .runID)
+        try origin?.encode(to: encoder)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import RefineryCompiler
 import RefineryRuntime
+import RefineryStore
 import Testing
 
 @testable import Refinery
@@ -232,7 +233,8 @@ import Testing
             grading: Self.report(winner: "So the total is $1,234."), item: Self.item, system: "debate", grader: .numeric)
         #expect(result == BenchItemResult(
             itemID: "q7", system: "debate", answer: "1234", correct: true, status: "converged", costUSD: 0.25,
-            calls: 3, inputTokens: 300, outputTokens: 120, latencySeconds: 1.5, runID: "run-1"))
+            calls: 3, inputTokens: 300, outputTokens: 120, latencySeconds: 1.5, runID: "run-1",
+            origin: AnswerOrigin(modelID: "openai/gpt-4o", memberID: "m")))
     }
 
     @Test func theVoteWinnerIsGradedNotTheWinningMembersText() {

@@ -2,6 +2,7 @@
 // endpoint limits and budget across items, bad input, dry-run totals, kill -9 then resume, list.
 
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -156,6 +157,112 @@ extension CLIEndToEnd {
                 #expect(try Self.lines(written).count == Self.rows.count)
                 #expect(resumed.stderr.contains("results in second.jsonl"), "\(resumed.stderr)")
                 #expect(!resumed.stderr.contains("first.jsonl"), "\(resumed.stderr)")
+            }
+        }
+
+        /// `batch resume` run in another folder reads the input where the batch found it (its relative `--input`
+        /// resolved when it started); an input gone or changed since is refused with exit 4, naming the file.
+        @Test func resumeInAnotherFolderReadsTheInputWhereTheBatchFoundIt() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            let input = Data(Self.jsonl(Self.rows).utf8)
+            try sandbox.write("in.jsonl", input)
+            let elsewhere = sandbox.root.appendingPathComponent("elsewhere")
+            try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+            let file = sandbox.root.appendingPathComponent("in.jsonl")
+            let workflow = sandbox.root.appendingPathComponent("w.yaml").path
+            try await FakeServer.run { server in
+                // The colour item fails the first time only: the batch ends `failed`, and resume retries it.
+                let failures = Mutex(1)
+                server.route(FakeOpenAI.path) { request in
+                    let fail = request.body.contains("colour") && failures.withLock { count in
+                        defer { count -= 1 }
+                        return count > 0
+                    }
+                    return fail
+                        ? FakeOpenAI.error("try again later", type: "invalid_request_error", status: 400)
+                        : FakeOpenAI.completion("Forty-two.")
+                }
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let first = try await binary.run(
+                    ["batch", workflow, "--input", "in.jsonl", "--store", store], environment: environment,
+                    directory: sandbox.root)
+                #expect(first.exitCode == 1, "\(first.stderr)")
+                let id = try #require(
+                    try await Self.list(binary, store: store, environment: environment, directory: sandbox.root)
+                        .first?["id"] as? String)
+                let resume = ["batch", "resume", id, "--store", store]
+
+                try FileManager.default.moveItem(at: file, to: sandbox.root.appendingPathComponent("moved.jsonl"))
+                let gone = try await binary.run(resume, environment: environment, directory: elsewhere)
+                #expect(gone.exitCode == 4, "\(gone.stderr)")
+                #expect(gone.stderr.contains(file.path) && gone.stderr.contains("put the file back"), "\(gone.stderr)")
+                try Data(input + Data("\n".utf8)).write(to: file)
+                let changed = try await binary.run(resume, environment: environment, directory: elsewhere)
+                #expect(changed.exitCode == 4, "\(changed.stderr)")
+                #expect(changed.stderr.contains("\(file.path) changed since batch \(id)"), "\(changed.stderr)")
+
+                try input.write(to: file)
+                let resumed = try await binary.run(resume, environment: environment, directory: elsewhere)
+                #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                let lines = try Self.lines(resumed.stdout)
+                #expect(lines.count == Self.rows.count && lines.allSatisfy { $0["status"] as? String == "converged" })
+            }
+        }
+
+        /// A batch line and a bench line name what produced the answer, as the run's own JSON does: the fallback
+        /// model that answered, the configured one that failed (`model_id`, `fallback_from`), the run's degraded
+        /// coverage and its reasons, and no empty `system` in a batch's line; the lines read back from the ledger
+        /// on resume say the same.
+        @Test func resultLinesNameTheFallbackThatAnswered() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let workflow = """
+                refinery: 1
+                name: fb
+                models:
+                  - model: openai/gpt-4o
+                    fallback: [openai/gpt-4o-mini]
+                stages: [propose]
+
+                """
+            try sandbox.write("fb.yaml", Data(workflow.utf8))
+            try sandbox.write("in.jsonl", Data(#"{"id":"a","question":"What is 2+2?","answer":"4"}"#.utf8 + [10]))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path) { request in
+                    request.body.contains("gpt-4o-mini")
+                        ? FakeOpenAI.completion("4")
+                        : FakeOpenAI.error("this model is not available", type: "invalid_request_error", status: 400)
+                }
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let batch = try await binary.run(
+                    ["batch", "fb.yaml", "--input", "in.jsonl", "--store", "runs.db"], environment: environment,
+                    directory: sandbox.root)
+                #expect(batch.exitCode == 0, "\(batch.stderr)")
+                let id = try #require(
+                    try await Self.list(binary, store: "runs.db", environment: environment, directory: sandbox.root)
+                        .first?["id"] as? String)
+                let replayed = try await binary.run(
+                    ["batch", "resume", id, "--store", "runs.db"], environment: environment, directory: sandbox.root)
+                let bench = try await binary.run(
+                    ["bench", "fb.yaml", "--dataset", "in.jsonl", "--store", "runs.db", "--output", "items.jsonl"],
+                    environment: environment, directory: sandbox.root)
+                #expect(bench.exitCode == 0, "\(bench.stderr)")
+                let benchLine = try String(
+                    contentsOf: sandbox.root.appendingPathComponent("items.jsonl"), encoding: .utf8)
+                for (text, isBench) in [(batch.stdout, false), (replayed.stdout, false), (benchLine, true)] {
+                    let line = try #require(try Self.lines(text).first, "\(text)")
+                    #expect(line["model_id"] as? String == "openai/gpt-4o-mini", "\(line)")
+                    #expect(line["fallback_from"] as? String == "openai/gpt-4o", "\(line)")
+                    // The run's coverage counts the failed call: degraded, and why.
+                    #expect(line["degraded"] as? Bool == true, "\(line)")
+                    #expect((line["degraded_reasons"] as? [String])?.isEmpty == false, "\(line)")
+                    #expect((line["system"] as? String).map { !$0.isEmpty } ?? !isBench, "\(line)")
+                }
             }
         }
 
