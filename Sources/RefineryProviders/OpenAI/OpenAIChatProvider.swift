@@ -280,12 +280,13 @@ package struct OpenAIChatProvider: WireProtocolProvider {
     package struct StreamDecoder: RefineryProviders.StreamDecoder {
         let provider: String
         private var parts = ModelReplyParts()
-        private var sawDone = false
 
         package init(provider: String) { self.provider = provider }
 
-        /// `[DONE]`, or a finish reason (some compatible servers end without `[DONE]`).
-        package var isComplete: Bool { sawDone || parts.finishReason != nil }
+        /// A finish reason, which every choice ends with (some compatible servers then omit `[DONE]`). `[DONE]`
+        /// without one is a reply cut short: llama-cpp-python ends a stream it interrupts for another request
+        /// so, mid-sentence, and the cut answer was taken whole.
+        package var isComplete: Bool { parts.finishReason != nil }
 
         package func reply() throws -> ModelReplyParts { parts }
 
@@ -310,10 +311,7 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         package mutating func consume(_ event: SSEEvent) throws -> [String] {
             let data = event.data
             // Only a short event can be `[DONE]`: Foundation's trimming of every chunk cost 4 % of the CPU.
-            if data.utf8.count <= 32, Self.isDone(data) {
-                sawDone = true
-                return []
-            }
+            if data.utf8.count <= 32, Self.isDone(data) { return [] }
             guard let json = JSONValue.parse(data) else {
                 throw ProviderError(
                     code: .invalidResponse, message: "\(provider) sent an undecodable stream chunk", provider: provider)
