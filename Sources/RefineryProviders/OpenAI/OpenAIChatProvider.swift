@@ -280,6 +280,7 @@ package struct OpenAIChatProvider: WireProtocolProvider {
     package struct StreamDecoder: RefineryProviders.StreamDecoder {
         let provider: String
         private var parts = ModelReplyParts()
+        private var sawDone = false
 
         package init(provider: String) { self.provider = provider }
 
@@ -287,6 +288,13 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         /// without one is a reply cut short: llama-cpp-python ends a stream it interrupts for another request
         /// so, mid-sentence, and the cut answer was taken whole.
         package var isComplete: Bool { parts.finishReason != nil }
+
+        package var incompleteReason: String? {
+            sawDone
+                ? "`[DONE]` came without a finish reason: the server cut it short, as llama-cpp-python's does "
+                    + "when another request arrives; give a serial server `max_concurrent: 1` in providers.yaml"
+                : nil
+        }
 
         package func reply() throws -> ModelReplyParts { parts }
 
@@ -311,7 +319,10 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         package mutating func consume(_ event: SSEEvent) throws -> [String] {
             let data = event.data
             // Only a short event can be `[DONE]`: Foundation's trimming of every chunk cost 4 % of the CPU.
-            if data.utf8.count <= 32, Self.isDone(data) { return [] }
+            if data.utf8.count <= 32, Self.isDone(data) {
+                sawDone = true
+                return []
+            }
             guard let json = JSONValue.parse(data) else {
                 throw ProviderError(
                     code: .invalidResponse, message: "\(provider) sent an undecodable stream chunk", provider: provider)
