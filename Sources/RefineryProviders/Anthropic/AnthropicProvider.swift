@@ -15,7 +15,8 @@ package enum AnthropicAuth: Sendable, Hashable {
 /// Calls Claude models through the Anthropic Messages API.
 ///
 /// Reasoning effort maps to an extended-thinking budget (see ``thinkingBudget(for:)``); when
-/// thinking is on, `temperature` and `top_p` are not sent (the API refuses them) and
+/// thinking is on, `temperature` and `top_p` are not sent (the API refuses them); otherwise one of them
+/// is, `temperature` when both are set (recent models refuse the pair); and
 /// `max_tokens` becomes the answer allowance plus the budget. A ``ResponseFormat`` becomes an
 /// instruction appended to the system prompt.
 package struct AnthropicProvider: WireProtocolProvider {
@@ -93,9 +94,13 @@ package struct AnthropicProvider: WireProtocolProvider {
         body["max_tokens"] = .number(Double(outputCap(for: request)))
         if let budget = thinkingBudget(for: params.reasoningEffort) {
             body["thinking"] = ["type": "enabled", "budget_tokens": .number(Double(budget))]
-        } else {
-            if let temperature = params.temperature { body["temperature"] = .number(temperature) }
-            if let topP = params.topP { body["top_p"] = .number(topP) }
+        } else if let temperature = params.temperature {
+            // Not with `top_p` too: the API says to alter one or the other, and its models since Claude 4.5
+            // refuse both ("`temperature` and `top_p` cannot both be specified for this model"), which
+            // dropped the member for the run.
+            body["temperature"] = .number(temperature)
+        } else if let topP = params.topP {
+            body["top_p"] = .number(topP)
         }
         if let stop = params.stop, !stop.isEmpty { body["stop_sequences"] = .array(stop.map(JSONValue.string)) }
         if stream { body["stream"] = true }

@@ -43,8 +43,15 @@ package protocol StreamDecoder: Sendable {
     mutating func consume(_ event: SSEEvent) throws -> [String]
     /// Whether the protocol's end-of-reply marker has been seen.
     var isComplete: Bool { get }
+    /// Why a stream that ended without that marker is incomplete, when the decoder can tell more than that
+    /// it ended early (a server's end-of-stream marker without the reply's end); `nil` otherwise.
+    var incompleteReason: String? { get }
     /// The whole reply, once the stream has ended.
     func reply() throws -> ModelReplyParts
+}
+
+extension StreamDecoder {
+    package var incompleteReason: String? { nil }
 }
 
 /// What a decoder gathered from a stream (or a whole reply).

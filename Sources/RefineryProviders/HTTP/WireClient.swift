@@ -354,9 +354,10 @@ package struct WireClient: Sendable {
                     provider: client.provider)
             }
             guard decoder.isComplete else {
+                let reason = decoder.incompleteReason.map { " (\($0))" } ?? ""
                 throw ProviderError(
                     code: .truncated,
-                    message: "the \(client.provider) stream ended before the reply was complete; retry",
+                    message: "the \(client.provider) stream ended before the reply was complete\(reason); retry",
                     provider: client.provider)
             }
             return try decoder.reply()

@@ -284,8 +284,17 @@ package struct OpenAIChatProvider: WireProtocolProvider {
 
         package init(provider: String) { self.provider = provider }
 
-        /// `[DONE]`, or a finish reason (some compatible servers end without `[DONE]`).
-        package var isComplete: Bool { sawDone || parts.finishReason != nil }
+        /// A finish reason, which every choice ends with (some compatible servers then omit `[DONE]`). `[DONE]`
+        /// without one is a reply cut short: llama-cpp-python ends a stream it interrupts for another request
+        /// so, mid-sentence, and the cut answer was taken whole.
+        package var isComplete: Bool { parts.finishReason != nil }
+
+        package var incompleteReason: String? {
+            sawDone
+                ? "`[DONE]` came without a finish reason: the server cut it short, as llama-cpp-python's does "
+                    + "when another request arrives; give a serial server `max_concurrent: 1` in providers.yaml"
+                : nil
+        }
 
         package func reply() throws -> ModelReplyParts { parts }
 

@@ -40,6 +40,28 @@ import Testing
         }
     }
 
+    /// `temperature` and `top_p` both set (a workflow's params): only `temperature` is sent, since Anthropic's
+    /// models since Claude 4.5 refuse the pair with a 400 that dropped the member for the run. `top_p` alone
+    /// is sent.
+    @Test func temperatureAndTopPAreNeverSentTogether() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeAnthropic.path, FakeAnthropic.message("Hello"), FakeAnthropic.message("Hello"))
+            try await RegistryHarness.with(server) { registry in
+                let provider = try registry.provider(for: ModelRef(provider: "anthropic", model: "claude-x"))
+                _ = try await provider.complete(
+                    RegistryHarness.request("anthropic", "claude-x", params: ModelParams(temperature: 0.7, topP: 0.9)))
+                _ = try await provider.complete(
+                    RegistryHarness.request("anthropic", "claude-x", params: ModelParams(topP: 0.9)))
+            }
+            let bodies = server.requests.compactMap(\.json)
+            #expect(bodies.count == 2)
+            #expect(bodies.first?["temperature"] as? Double == 0.7)
+            #expect(bodies.first?["top_p"] == nil)
+            #expect(bodies.last?["temperature"] == nil)
+            #expect(bodies.last?["top_p"] as? Double == 0.9)
+        }
+    }
+
     @Test func oauthTokenUsesBearerAndBetaHeader() async throws {
         try await FakeServer.run { server in
             server.route(FakeAnthropic.path, FakeAnthropic.message("ok"))

@@ -73,6 +73,12 @@ struct Fault: Sendable, CustomTestStringConvertible {
             name: "stream ends without [DONE]",
             reply: .stream(chunks: FakeOpenAI.chunks(["a", "b"]).prefix(2).map(FakeReply.frame)), stream: true,
             code: .truncated),
+        // llama-cpp-python ends a stream it interrupts for another request so, mid-sentence; the cut answer was
+        // taken whole.
+        Fault(
+            name: "[DONE] without a finish reason",
+            reply: .sse(Array(FakeOpenAI.chunks(["Once upon", " a"]).prefix(3)) + [(nil, "[DONE]")]), stream: true,
+            code: .truncated),
         Fault(name: "invalid JSON", reply: .json("{not json"), code: .invalidResponse, status: 200),
         Fault(
             name: "invalid JSON in stream", reply: .stream(chunks: ["data: {oops\n\n"]), stream: true,

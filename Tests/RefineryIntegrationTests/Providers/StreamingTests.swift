@@ -205,6 +205,26 @@ import Testing
         }
     }
 
+    /// A stream cut short with `[DONE]` and no finish reason (llama-cpp-python interrupting it for another
+    /// request) says what happened and what to do, not only that the stream ended early.
+    @Test func doneWithoutAFinishReasonNamesTheCauseAndTheCure() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, .sse(Array(FakeOpenAI.chunks(["Once upon"]).prefix(2)) + [(nil, "[DONE]")]))
+            let error = await providerError {
+                _ = try await RegistryHarness.with(server) {
+                    try await collect(
+                        $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).stream(
+                            RegistryHarness.request("openai", "gpt-4o")))
+                }
+            }
+            #expect(error?.code == .truncated)
+            #expect(
+                error?.message.contains("`[DONE]` came without a finish reason") == true, "\(String(describing: error))"
+            )
+            #expect(error?.message.contains("`max_concurrent: 1`") == true)
+        }
+    }
+
     @Test func streamFalseSendsAWholeReplyRequest() async throws {
         try await FakeServer.run { server in
             server.route(FakeOpenAI.path, FakeOpenAI.completion("Hello"))
