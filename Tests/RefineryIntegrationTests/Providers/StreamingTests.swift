@@ -102,9 +102,10 @@ import Testing
 
     @Test func aStreamThatKeepsArrivingOutlivesTheIdleTimeout() async throws {
         try await FakeServer.run { server in
-            // Eight events 300 ms apart: 2.4 s in all, each gap under the 1 s idle timeout.
-            server.route(FakeOpenAI.path, FakeOpenAI.sseReply(["a", "b", "c"], pause: .milliseconds(300)))
-            let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, idle_timeout: 1 }")
+            // Eight events 500 ms apart: 4 s in all, twice the 2 s idle timeout, each gap a quarter of it (a
+            // loaded machine stretched 300 ms gaps past a 1 s timeout).
+            server.route(FakeOpenAI.path, FakeOpenAI.sseReply(["a", "b", "c"], pause: .milliseconds(500)))
+            let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, idle_timeout: 2 }")
             let reply = try await RegistryHarness.with(server, configuration: config) {
                 try await $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).reply(
                     to: RegistryHarness.request("openai", "gpt-4o", timeout: 30))
