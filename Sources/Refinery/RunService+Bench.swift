@@ -124,6 +124,7 @@ extension RunService {
             if let commit = loaded.workflow.provenance.gitCommit { spec.gitCommits[system.name] = commit }
             workflows.append((system.name, loaded))
         }
+        reportWarnings(of: workflows.map(\.workflow))
         var jobs: [BatchJob] = []
         jobs.reserveCapacity(items.count * workflows.count)
         for (position, item) in items.enumerated() {
