@@ -191,6 +191,7 @@ extension RunService {
             for (name, value) in item.fields where name != promptField && Self.isVariableName(name) {
                 variables[name] = value
             }
+            try refuseCredentials(in: item, variables: variables, path: spec.inputPath)
             let key = variables.keys.sorted().joined(separator: ",")
             let workflow: LoadedWorkflow
             if let found = compiled[key] {

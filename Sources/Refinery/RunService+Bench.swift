@@ -128,6 +128,7 @@ extension RunService {
         var jobs: [BatchJob] = []
         jobs.reserveCapacity(items.count * workflows.count)
         for (position, item) in items.enumerated() {
+            try refuseCredentials(in: item, variables: overrides.variables, path: spec.inputPath)
             for system in workflows {
                 jobs.append(
                     BatchJob(

@@ -288,6 +288,22 @@ extension RunService {
                 + "environment or .env); it would be sent to the models. Remove it from the prompt and its files.")
     }
 
+    /// Refuses a batch or bench whose item would send a credential this environment loads: its prompt, or a
+    /// field it gives the templates (`variables`), located at the item's row, as ``refuseCredentials(in:)``
+    /// refuses a run's prompt.
+    func refuseCredentials(in item: DatasetItem, variables: [String: String], path: String) throws {
+        let redactor = ledgerRedactor()
+        guard redactor.holdsSecret(item.prompt) || variables.values.contains(where: redactor.holdsSecret) else {
+            return
+        }
+        throw InputError(
+            code: .holdsCredential,
+            message:
+                "\(item.location(in: path)) holds the value of a credential this environment loads"
+                + " (an API key from the environment or .env); it would be sent to the models. "
+                + "Remove it from the input file.")
+    }
+
     static func sha256(_ text: String) -> String {
         WorkflowCompiler.sha256Hex(Array(text.utf8))
     }
