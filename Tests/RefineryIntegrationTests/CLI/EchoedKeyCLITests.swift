@@ -130,7 +130,8 @@ extension CLIEndToEnd {
         }
 
         /// A batch or bench item that holds the key (in its prompt, or base64 in a column the templates show)
-        /// is refused before any call, at its row, as a run's prompt is: it was sent to the model.
+        /// is refused before any call, at its row, as a run's prompt is: it was sent to the model. So is a run's
+        /// `--var` holding it.
         @Test func aBatchOrBenchItemHoldingTheKeyIsRefusedAtItsRow() async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
@@ -165,6 +166,13 @@ extension CLIEndToEnd {
                     #expect(result.stderr.contains(row + " holds the value of a credential"), "\(result.stderr)")
                     #expect(!Self.revealsKey(result.stdout + result.stderr), "\(arguments)")
                 }
+                // A run's --var the template shows, likewise.
+                let run = try await binary.run(
+                    ["run", "w.yaml", "What is 2+2?", "--var", "note=" + Self.key], environment: environment,
+                    directory: sandbox.root)
+                #expect(run.exitCode == 4, "\(run.stderr)")
+                #expect(run.stderr.contains("--var note holds the value of a credential"), "\(run.stderr)")
+                #expect(!Self.revealsKey(run.stdout + run.stderr))
                 #expect(server.requests.isEmpty, "\(server.requests.map(\.body))")
             }
         }
