@@ -198,6 +198,7 @@ extension RunService {
             for (name, value) in item.fields where name != promptField && Self.isVariableName(name) {
                 variables[name] = value
             }
+            try refuseCredentials(in: item, variables: variables, path: spec.inputPath)
             let key = variables.keys.sorted().joined(separator: ",")
             let workflow: LoadedWorkflow
             if let found = compiled[key] {
@@ -205,6 +206,7 @@ extension RunService {
             } else {
                 var layer = overrides
                 layer.variables = variables
+                layer.rowVariables = Set(variables.keys).subtracting(overrides.variables.keys)
                 do {
                     workflow = try await loader.load(spec.target, overrides: layer, gitProvenance: gitProvenance)
                 } catch var error as WorkflowDiagnosticsError {
@@ -222,6 +224,7 @@ extension RunService {
                 BatchJob(
                     position: position, itemID: item.id, prompt: item.prompt, variables: variables, workflow: workflow))
         }
+        reportWarnings(of: compiled.sorted { $0.key < $1.key }.map(\.value))
         let record = BatchRecord(
             id: id, kind: "batch", createdAt: Date(), workflow: spec.target, specJSON: try spec.json(),
             inputPath: spec.inputPath, inputSHA256: input.sha256, total: jobs.count)

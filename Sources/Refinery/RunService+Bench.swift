@@ -124,9 +124,11 @@ extension RunService {
             if let commit = loaded.workflow.provenance.gitCommit { spec.gitCommits[system.name] = commit }
             workflows.append((system.name, loaded))
         }
+        reportWarnings(of: workflows.map(\.workflow))
         var jobs: [BatchJob] = []
         jobs.reserveCapacity(items.count * workflows.count)
         for (position, item) in items.enumerated() {
+            try refuseCredentials(in: item, variables: overrides.variables, path: spec.inputPath)
             for system in workflows {
                 jobs.append(
                     BatchJob(

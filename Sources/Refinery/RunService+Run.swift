@@ -18,6 +18,7 @@ extension RunService {
         try refuseCredentials(in: request.prompt)
         var overrides = request.overrides
         overrides.variables.merge(request.variables) { _, flag in flag }
+        try refuseCredentials(inVariables: overrides.variables)
         let loaded = reportingWarnings(
             try await loader().load(request.target, overrides: overrides, gitProvenance: true))
         let workflow = loaded.workflow
@@ -286,6 +287,36 @@ extension RunService {
             message:
                 "The prompt holds the value of a credential this environment loads (an API key from the "
                 + "environment or .env); it would be sent to the models. Remove it from the prompt and its files.")
+    }
+
+    /// Refuses a `--var` whose value holds a credential this environment loads: every template showing it
+    /// would send it to the models, as a prompt holding it would.
+    func refuseCredentials(inVariables variables: [String: String]) throws {
+        let redactor = ledgerRedactor()
+        guard let name = variables.keys.sorted().first(where: { redactor.holdsSecret(variables[$0] ?? "") }) else {
+            return
+        }
+        throw InputError(
+            code: .holdsCredential,
+            message:
+                "--var \(name) holds the value of a credential this environment loads (an API key from the "
+                + "environment or .env); it would be sent to the models. Remove it from the variable.")
+    }
+
+    /// Refuses a batch or bench whose item would send a credential this environment loads: its prompt, or a
+    /// field it gives the templates (`variables`), located at the item's row, as ``refuseCredentials(in:)``
+    /// refuses a run's prompt.
+    func refuseCredentials(in item: DatasetItem, variables: [String: String], path: String) throws {
+        let redactor = ledgerRedactor()
+        guard redactor.holdsSecret(item.prompt) || variables.values.contains(where: redactor.holdsSecret) else {
+            return
+        }
+        throw InputError(
+            code: .holdsCredential,
+            message:
+                "\(item.location(in: path)) holds the value of a credential this environment loads"
+                + " (an API key from the environment or .env); it would be sent to the models. "
+                + "Remove it from the input file.")
     }
 
     static func sha256(_ text: String) -> String {

@@ -42,10 +42,22 @@ extension RunService {
     /// `loaded`, its warnings handed to ``onCompileWarnings`` first: a workflow that compiles with warnings
     /// (a flag it has no use for, W705) runs, and the user is told.
     func reportingWarnings(_ loaded: LoadedWorkflow) -> LoadedWorkflow {
-        if !loaded.warnings.isEmpty, let onCompileWarnings {
-            onCompileWarnings(WorkflowDiagnosticsError(diagnostics: loaded.warnings, sources: loaded.sources))
-        }
+        reportWarnings(of: [loaded])
         return loaded
+    }
+
+    /// The warnings of the workflows a batch or a bench compiled, handed to ``onCompileWarnings`` once: a
+    /// warning several of them share (a batch compiles its workflow once per set of columns) is told once.
+    func reportWarnings(of workflows: [LoadedWorkflow]) {
+        guard let onCompileWarnings else { return }
+        var seen = Set<Diagnostic>()
+        var warnings: [Diagnostic] = []
+        var sources: [String: String] = [:]
+        for loaded in workflows {
+            warnings += loaded.warnings.filter { seen.insert($0).inserted }
+            sources.merge(loaded.sources) { first, _ in first }
+        }
+        if !warnings.isEmpty { onCompileWarnings(WorkflowDiagnosticsError(diagnostics: warnings, sources: sources)) }
     }
 
     /// `refinery validate FILE...`: each file's diagnostics and text. A `NAME@REV` is checked as it was at that

@@ -9,6 +9,7 @@ public import Refinery
 import RefineryCompiler
 import RefineryRuntime
 import RefineryStore
+import RefinerySyntax
 
 /// The MCP server over a ``RunService``.
 public struct RefineryMCPServer: Sendable {
@@ -127,13 +128,21 @@ public struct RefineryMCPServer: Sendable {
         }
     }
 
+    /// What a failed call's error result says: a workflow's diagnostics as the CLI prints them (each with its
+    /// excerpt, hint and notes), else the error's message.
     static func message(for error: any Error) -> String {
         switch error {
         case let error as MCPToolError: error.description
         case let error as InputError: error.message
+        case let error as WorkflowDiagnosticsError: withoutFinalNewlines(error.rendered())
+        case let error as any RefineryError where !error.diagnostics.isEmpty: withoutFinalNewlines(error.rendered())
         case is CancellationError: "cancelled"
         default: String(describing: error)
         }
+    }
+
+    private static func withoutFinalNewlines(_ text: String) -> String {
+        String(text.dropLast(text.reversed().prefix(while: \.isNewline).count))
     }
 
     // MARK: tools

@@ -19,6 +19,11 @@ package struct DatasetItem: Sendable, Hashable {
     package var fields: [String: String]
     /// The row's line in its file (where an error about it points), when it was read from one.
     package var line: Int? = nil
+
+    /// The item as messages name it: `file:line: item `id``.
+    package func location(in path: String) -> String {
+        "\(path)\(line.map { ":\($0)" } ?? ""): item `\(id)`"
+    }
 }
 
 /// Reads datasets, with the row's location in every error.
@@ -94,7 +99,7 @@ package enum Dataset {
             guard let reference = item.reference, !reference.isEmpty else {
                 throw InputError(
                     code: .unreadable,
-                    message: "\(path)\(item.line.map { ":\($0)" } ?? ""): item `\(item.id)` has no reference: "
+                    message: "\(item.location(in: path)) has no reference: "
                         + "the row has no "
                         + (referenceField.map { "`\($0)`" }
                             ?? referenceFields.map { "`\($0)`" }.joined(separator: ", "))
@@ -105,7 +110,7 @@ package enum Dataset {
                 throw InputError(
                     code: .unreadable,
                     message:
-                        "\(path)\(item.line.map { ":\($0)" } ?? ""): item `\(item.id)`: the \(itemGrader.name) grader reads nothing from its "
+                        "\(item.location(in: path)): the \(itemGrader.name) grader reads nothing from its "
                         + "reference `\(reference.prefix(60))`. Choose another grader with --grader or a `grader` "
                         + "column.")
             }

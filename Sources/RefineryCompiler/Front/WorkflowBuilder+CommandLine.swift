@@ -145,7 +145,9 @@ extension WorkflowBuilder {
         let reader = NodeReader(origin: origin(.variable), sink: sink)
         let shown = sink.templateNames
         for name in compiler.overrides.variables.keys.sorted()
-        where Self.isIdentifier(name) && PromptVariables.stage(providing: name) == nil && !shown.contains(name) {
+        where Self.isIdentifier(name) && PromptVariables.stage(providing: name) == nil && !shown.contains(name)
+            && !compiler.overrides.rowVariables.contains(name)
+        {
             let hint: String
             if let close = Suggestions.closest(to: name, in: shown) {
                 hint = "did you mean `\(setting(.variable, "\(close)=..."))`?"

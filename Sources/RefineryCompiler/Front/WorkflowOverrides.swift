@@ -29,6 +29,9 @@ public struct WorkflowOverrides: Sendable, Hashable {
     public var budgetUSD: Double?
     /// `--var NAME=VALUE`: user template variables, shown by every prompt template as text.
     public var variables: [String: String]
+    /// Names of ``variables`` that come with the input rather than from the user (a batch row's columns: its
+    /// `id`, `topic`, ... ride along whether a template shows them or not): no warning that they have no effect.
+    public var rowVariables: Set<String> = []
     /// How the caller gave these values: every diagnostic about one names it as the caller typed it
     /// (``Surface/name(of:)``). Default: command-line flags.
     public var surface: Surface = .commandLine

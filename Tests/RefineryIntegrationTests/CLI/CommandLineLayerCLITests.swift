@@ -83,6 +83,46 @@ extension CLIEndToEnd {
             }
         }
 
+        /// `batch` and `bench` print the compiler's warnings of the workflows they run like `run` does, once a
+        /// workflow (a batch compiles its workflow once per set of columns, here twice): they ran without a word.
+        /// A row's columns are not warned about (W706) as a `--var` no template shows would be.
+        @Test func batchAndBenchWarnOnceAboutAFlagWithoutEffect() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "w.yaml", Data("refinery: 1\nname: w\nmodels: [openai/gpt-4o, openai/o3]\nstages: [propose]\n".utf8))
+            try sandbox.write(
+                "items.jsonl",
+                Data(
+                    #"""
+                    {"question": "What is 2+2?", "answer": "4"}
+                    {"question": "What is 3+3?", "answer": "6", "topic": "sums"}
+
+                    """#.utf8))
+            let flag = ["--arbiter", "openai/gpt-4o"]
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("4"))
+                let fake = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                for (arguments, environment) in [
+                    (["batch", "w.yaml", "--input", "items.jsonl", "--dry-run"], environment),
+                    (["bench", "w.yaml", "--dataset", "items.jsonl", "--dry-run"], environment),
+                    (["batch", "w.yaml", "--input", "items.jsonl"], fake),
+                    (["bench", "w.yaml", "--dataset", "items.jsonl"], fake),
+                ] {
+                    let result = try await binary.run(
+                        arguments + flag, environment: environment, directory: sandbox.root)
+                    #expect(result.exitCode == 0, "\(arguments): \(result.stderr)")
+                    #expect(
+                        result.stderr.components(separatedBy: "<command line>: --arbiter: warning: ").count == 2,
+                        "\(arguments): \(result.stderr)")
+                    #expect(
+                        result.stderr.components(separatedBy: "[W705]").count == 2, "\(arguments): \(result.stderr)")
+                    // A row's column no template shows (`topic`) rides along: it is no `--var` of the user's.
+                    #expect(!result.stderr.contains("W706"), "\(arguments): \(result.stderr)")
+                }
+            }
+        }
+
         @Test func varReachesATemplateThroughMustache() async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()

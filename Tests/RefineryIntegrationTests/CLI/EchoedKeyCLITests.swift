@@ -129,6 +129,54 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A batch or bench item that holds the key (in its prompt, or base64 in a column the templates show)
+        /// is refused before any call, at its row, as a run's prompt is: it was sent to the model. So is a run's
+        /// `--var` holding it.
+        @Test func aBatchOrBenchItemHoldingTheKeyIsRefusedAtItsRow() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let workflow = #"""
+                refinery: 1
+                name: w
+                models: [openai/gpt-4o]
+                stages:
+                  - propose:
+                      prompt: { user: "{{note}} {{{prompt}}}" }
+
+                """#
+            try sandbox.write("w.yaml", Data(workflow.utf8))
+            let rows = [
+                #"{"id": "a", "question": "What is 2+2?", "answer": "4", "note": "ok"}"#,
+                #"{"id": "b", "question": "Use \#(Self.key) for 3+3", "answer": "6", "note": "ok"}"#,
+                #"{"id": "c", "question": "What is 4+4?", "answer": "8", "note": "\#(Self.base64(Self.key))"}"#,
+            ]
+            try sandbox.write("prompt.jsonl", Data((rows[0...1].joined(separator: "\n") + "\n").utf8))
+            try sandbox.write("column.jsonl", Data(([rows[0], rows[2]].joined(separator: "\n") + "\n").utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("4"))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                for (arguments, row) in [
+                    (["batch", "w.yaml", "--input", "prompt.jsonl"], "prompt.jsonl:2: item `b`"),
+                    (["batch", "w.yaml", "--input", "column.jsonl"], "column.jsonl:2: item `c`"),
+                    (["bench", "w.yaml", "--dataset", "prompt.jsonl", "--var", "note=x"], "prompt.jsonl:2: item `b`"),
+                ] {
+                    let result = try await binary.run(arguments, environment: environment, directory: sandbox.root)
+                    #expect(result.exitCode == 4, "\(arguments): \(result.stderr)")
+                    #expect(result.stderr.contains(row + " holds the value of a credential"), "\(result.stderr)")
+                    #expect(!Self.revealsKey(result.stdout + result.stderr), "\(arguments)")
+                }
+                // A run's --var the template shows, likewise.
+                let run = try await binary.run(
+                    ["run", "w.yaml", "What is 2+2?", "--var", "note=" + Self.key], environment: environment,
+                    directory: sandbox.root)
+                #expect(run.exitCode == 4, "\(run.stderr)")
+                #expect(run.stderr.contains("--var note holds the value of a credential"), "\(run.stderr)")
+                #expect(!Self.revealsKey(run.stdout + run.stderr))
+                #expect(server.requests.isEmpty, "\(server.requests.map(\.body))")
+            }
+        }
+
         /// Every place a run's text lands, named: its stderr and stdout, `runs export` of the run, and the
         /// ledger's bytes (the file and its write-ahead log).
         static func everywhere(

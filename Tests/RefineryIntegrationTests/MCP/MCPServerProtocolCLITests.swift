@@ -238,12 +238,14 @@ extension CLIEndToEnd {
         }
 
         /// A workflow given as text is named `<inline workflow>` in its diagnostics, with line and column:
-        /// they named the server's private file (`/tmp/refinery-mcp-UUID/inline.yaml:4:19`).
+        /// they named the server's private file (`/tmp/refinery-mcp-UUID/inline.yaml:4:19`). Its diagnostics
+        /// reach the calling model as the CLI prints them, with excerpt and hint (how to fix it): the error
+        /// result held the header lines only.
         @Test(
             .enabled(if: MCPServerCLITests.clientAvailable, "python3 lacks the MCP SDK (`pip install mcp`)"),
             .timeLimit(.minutes(1)))
         func anInlineWorkflowsDiagnosticsNameItAsGiven() async throws {
-            let yaml = "refinery: 1\nname: inline\nmodels: [openai/gpt-4o]\nstages: [propose, bogus]\n"
+            let yaml = "refinery: 1\nname: inline\nmodels: [openai/gpt-4o]\nstages: [propose, refne]\n"
             let results = try await Self.results(of: [
                 ("estimate", ["workflow_yaml": yaml, "prompt": "Hi"]),
                 ("run_workflow", ["workflow_yaml": yaml, "prompt": "Hi"]),
@@ -251,8 +253,10 @@ extension CLIEndToEnd {
             for result in results {
                 let text = result["text"] as? String ?? ""
                 #expect(result["error"] as? Bool == true, "\(result)")
-                #expect(text.contains("<inline workflow>:4:"), "\(text)")
+                #expect(text.hasPrefix("error: <inline workflow>:4:19: error: unknown stage `refne`"), "\(text)")
                 #expect(!text.contains("inline.yaml") && !text.contains("refinery-mcp-"), "\(text)")
+                #expect(text.contains(" 4 | stages: [propose, refne]\n"), "\(text)")
+                #expect(text.hasSuffix("\nhint: did you mean `refine`?"), "\(text)")
             }
         }
 
