@@ -23,6 +23,7 @@ extension CLIEndToEnd {
             ),
             (["hi", "-f", "."], ". is a folder; give the files in it with one --file each."),
             (["hi", "-f", "missing.txt"], "Cannot read missing.txt: no such file."),
+            (["hi", "-f", ""], "A file path is empty; --file (-f) needs the path of a file."),
             (["hi", "--output", "."], "--output .: is a folder; give a file name."),
             (["hi", "--output", "no/such/folder/out.json"], "does not exist."),
             // One value was kept silently.
