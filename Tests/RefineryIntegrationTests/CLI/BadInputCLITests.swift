@@ -118,6 +118,25 @@ extension CLIEndToEnd {
             #expect(!FileManager.default.fileExists(atPath: sandbox.root.appendingPathComponent("other.db").path))
         }
 
+        /// `extends:` with a path is one diagnostic that says what `extends` takes: it was E502 with the
+        /// library's `[workflow.invalid-name]` inside and the hint "check that the base file exists".
+        @Test func anExtendsPathSaysWhatExtendsTakes() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data("refinery: 1\nname: w\nextends: ../etc/passwd\n".utf8))
+            let result = try await binary.run(
+                ["validate", "w.yaml"], environment: RefineryBinary.environment(home: sandbox.root),
+                directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains("[E500]"), "\(result.stderr)")
+            #expect(result.stderr.contains("`../etc/passwd` is not a workflow name: a name cannot be a path"))
+            #expect(result.stderr.contains("or `builtin:NAME`; never a file path"), "\(result.stderr)")
+            for wrong in ["workflow.invalid-name", "E502", "check that the base file exists"] {
+                #expect(!result.stderr.contains(wrong), "\(wrong): \(result.stderr)")
+            }
+        }
+
         /// A prompt argument that is not UTF-8 is refused (exit 4) like the same bytes on stdin, instead
         /// of reaching the models with U+FFFD in place of the bytes.
         @Test func aPromptArgumentThatIsNotUTF8IsRefusedLikeTheSameBytesOnStdin() async throws {
