@@ -44,6 +44,11 @@ public struct InputAssembler: Sendable {
         var files: [InputFile] = []
         var total = prompt?.count ?? 0
         for path in filePaths {
+            // An empty path is the working directory to Foundation: it was refused as a folder named ``.
+            guard !path.isEmpty else {
+                throw InputError(
+                    code: .unreadable, message: "A file path is empty; --file (-f) needs the path of a file.")
+            }
             let url = URL(fileURLWithPath: path, relativeTo: workingDirectory)
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {

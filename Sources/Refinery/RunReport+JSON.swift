@@ -128,6 +128,10 @@ extension RunReport.Answer {
     fileprivate func write(into output: inout JSONOutput) -> Bool {
         output.append(#"{"answer":"#)
         output.appendText(answer)
+        if let fallbackFrom {
+            output.append(#","fallback_from":"#)
+            output.appendText(fallbackFrom)
+        }
         if let meanScore {
             output.append(#","mean_score":"#)
             guard output.appendDouble(meanScore) else { return false }

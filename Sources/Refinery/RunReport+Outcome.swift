@@ -75,6 +75,6 @@ extension RunReport.Answer {
     public init(_ answer: MemberAnswer) {
         self.init(
             modelID: answer.model.description, memberID: answer.memberID, answer: answer.answer,
-            meanScore: answer.meanScore)
+            meanScore: answer.meanScore, fallbackFrom: answer.fallbackFrom?.description)
     }
 }

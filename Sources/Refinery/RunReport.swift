@@ -117,9 +117,7 @@ public struct RunReport: Sendable, Hashable, Codable {
         /// Who produced the answer, with the model that did and the one that failed before it, as every output
         /// names them: `arbiter (openai/gpt-4o, fallback for anthropic/claude-sonnet-4-5, which failed)`.
         public var producer: String {
-            var model = modelID
-            if let primary = fallbackFrom { model += ", fallback for \(primary), which failed" }
-            return "\(memberID) (\(model))"
+            RunReport.producer(memberID: memberID, modelID: modelID, fallbackFrom: fallbackFrom)
         }
 
         enum CodingKeys: String, CodingKey {
@@ -130,9 +128,17 @@ public struct RunReport: Sendable, Hashable, Codable {
         }
     }
 
+    /// Who produced an answer, with the model that did and the configured one that failed before it, as every
+    /// output names them: `arbiter (openai/gpt-4o, fallback for anthropic/claude-sonnet-4-5, which failed)`.
+    public static func producer(memberID: String, modelID: String, fallbackFrom: String?) -> String {
+        var model = modelID
+        if let primary = fallbackFrom { model += ", fallback for \(primary), which failed" }
+        return "\(memberID) (\(model))"
+    }
+
     /// One member's final answer.
     public struct Answer: Sendable, Hashable, Codable {
-        /// `provider/model`.
+        /// `provider/model` that produced it: a fallback model when the member's own failed.
         public var modelID: String
         /// Member id.
         public var memberID: String
@@ -140,13 +146,23 @@ public struct RunReport: Sendable, Hashable, Codable {
         public var answer: String
         /// Mean score received in the last evaluated round, if any.
         public var meanScore: Double?
+        /// The member's configured `provider/model`, when it failed and a fallback produced the answer.
+        public var fallbackFrom: String?
 
         /// Creates an answer.
-        public init(modelID: String, memberID: String, answer: String, meanScore: Double?) {
+        public init(
+            modelID: String, memberID: String, answer: String, meanScore: Double?, fallbackFrom: String? = nil
+        ) {
             self.modelID = modelID
             self.memberID = memberID
             self.answer = answer
             self.meanScore = meanScore
+            self.fallbackFrom = fallbackFrom
+        }
+
+        /// Who produced the answer (``RunReport/producer(memberID:modelID:fallbackFrom:)``).
+        public var producer: String {
+            RunReport.producer(memberID: memberID, modelID: modelID, fallbackFrom: fallbackFrom)
         }
 
         enum CodingKeys: String, CodingKey {
@@ -154,6 +170,7 @@ public struct RunReport: Sendable, Hashable, Codable {
             case modelID = "model_id"
             case memberID = "member_id"
             case meanScore = "mean_score"
+            case fallbackFrom = "fallback_from"
         }
     }
 

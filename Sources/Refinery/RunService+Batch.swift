@@ -28,7 +28,7 @@ extension RunService {
             concurrency: max(1, request.concurrency),
             maxBudgetUSD: request.maxBudgetUSD, output: request.output, workflowSHA256: [:], gitCommits: [:])
         let plan = try await batchPlan(spec, id: EngineConfiguration.makeRunID(), debug: request.debug)
-        return try await withStore { store in
+        return try await withStore(.recording) { store in
             try await execute(plan, store: store, isResume: false, progress: progress, results: results)
         }
     }
@@ -57,7 +57,7 @@ extension RunService {
         progress: ((BatchProgress) -> Void)?, results: (BatchItemRecord) throws -> Void,
         finish: (BatchOutcome, BatchPlan, any RunStore) async throws -> T
     ) async throws -> T {
-        let store = try await openStore()
+        let store = try await openStore(.existing)
         defer { closeOpened(store) }
         let record = try await store.batch(id: id)
         guard record.kind == kind else {
@@ -144,7 +144,7 @@ extension RunService {
     /// `refinery batch list`: batches and benches, newest first; one recorded `running` that no live process
     /// owns reads ``interruptedStatus``.
     public func listBatches(limit: Int = 50) async throws -> [BatchSummary] {
-        try await withStore { store in
+        try await withStore(.existing) { store in
             var batches = try await store.listBatches(limit: limit, resumable: Self.unfinishedStatuses)
             for index in batches.indices {
                 let batch = batches[index]
@@ -175,7 +175,7 @@ extension RunService {
     /// The files a recorded batch or bench named: the input it reads (again on resume) and where it
     /// streamed its results (`--output`), for `batch resume` to write there again.
     public func recordedFiles(ofBatch id: String) async throws -> (input: String, output: String?) {
-        let record = try await withStore { try await $0.batch(id: id) }
+        let record = try await withStore(.existing) { try await $0.batch(id: id) }
         return (record.inputPath, try BatchSpec.decode(record.specJSON, batchID: record.id).output)
     }
 

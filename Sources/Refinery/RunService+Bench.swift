@@ -62,7 +62,7 @@ extension RunService {
         let plan = try await benchPlan(
             Self.benchSpec(request), id: EngineConfiguration.makeRunID(), debug: request.debug)
         // The table is read on the store the bench ran on: after Ctrl-C a new PostgreSQL connection cannot open.
-        return try await withStore { store in
+        return try await withStore(.recording) { store in
             let outcome = try await execute(plan, store: store, isResume: false, progress: progress) {
                 record in try results(Self.benchResult(record))
             }

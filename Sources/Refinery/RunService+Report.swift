@@ -44,7 +44,7 @@ extension RunService {
 
     /// The page of a batch or bench, from its record and item rows.
     private func batchReport(_ id: String) async throws -> String {
-        let (record, items) = try await withStore { ledger in
+        let (record, items) = try await withStore(.existing) { ledger in
             let record = try await ledger.batch(id: id)
             return (record, try await ledger.items(batchID: record.id))
         }

@@ -55,7 +55,7 @@ extension RunService {
     public func resume(
         runID: String, debug: Bool = false, events: (@Sendable (RunEvent) -> Void)? = nil
     ) async throws -> RunResult {
-        let store = try await openStore()
+        let store = try await openStore(.existing)
         defer { closeOpened(store) }
         let found = try await store.run(id: runID)
         // Owned before its status is read: a run live in another process is refused (StoreError.live, exit 4),

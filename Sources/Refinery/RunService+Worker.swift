@@ -321,7 +321,7 @@ extension RunService {
     /// `refinery batch status ID`: a batch's progress from the ledger, on any machine: jobs by state,
     /// cost, the budget as the shared ledger holds it, and its workers (PostgreSQL; none for SQLite).
     public func batchStatus(id: String) async throws -> BatchStatusReport {
-        let store = try await openStore()
+        let store = try await openStore(.existing)
         defer { closeOpened(store) }
         let record = try await store.batch(id: id)
         let status = await Self.liveStatus(record.status, of: record.id, kind: record.kind, in: store)

@@ -29,6 +29,10 @@ public struct RunService: Sendable {
     /// How diagnostics name the workflow files at these paths (``WorkflowLibrary/shownPaths``): a workflow
     /// a caller gave as text and this service reads from a private file is named as the caller knows it.
     public var shownPaths: [String: String] = [:]
+    /// Whether a reading command creates a missing SQLite ledger (``StoreAccess/existing`` opens as
+    /// ``StoreAccess/recording``): for the MCP server, whose ledger is where its own runs go, so `list_runs` on
+    /// a new one is an empty list. `false` (the CLI): a missing ledger is refused, a mistyped path is not empty.
+    public var readingCreatesStore = false
     /// A store to use instead of opening ``resolvedStorePath``: the batch benchmark runs the same batch
     /// with a store that keeps nothing, to tell the ledger's CPU from the scheduler's and the engine's.
     package var store: (any RunStore)?
@@ -61,11 +65,21 @@ public struct RunService: Sendable {
         return SQLiteRunStore.defaultPath(environment: environment)
     }
 
+    /// Whether opening the run store may create it.
+    public enum StoreAccess: Sendable {
+        /// A command that records (`run`, `batch`, `bench`...): a missing SQLite file and its folders are created.
+        case recording
+        /// A command that only reads what was recorded (`runs`, `report`, `batch list`/`status`, the resumes):
+        /// a missing SQLite file is refused (``StoreError/Code/cannotOpen``, exit 4) and nothing is created, so a
+        /// mistyped `--store` does not read as an empty ledger.
+        case existing
+    }
+
     /// Opens the run store at ``resolvedStorePath``: a ``PostgresRunStore`` for a `postgres://` URL (its
     /// password from the URL, `PGPASSWORD` or `~/.pgpass`), else a ``SQLiteRunStore``. Either holds runs
     /// and batches: every ledger command works on both. The caller owns it: call
     /// ``SQLiteRunStore/close()`` when done, or the next open reads every page of the file to check it.
-    public func openStore() async throws -> any RunStore {
+    public func openStore(_ access: StoreAccess = .recording) async throws -> any RunStore {
         if let store { return store }
         let redactor = ledgerRedactor()
         let store = resolvedStorePath
@@ -76,14 +90,29 @@ public struct RunService: Sendable {
                 server, redactor: redactor.adding(server.password.map { [$0] } ?? []))
         }
         try PostgresLocation.refuseOtherURLScheme(store)
+        if access == .existing, !readingCreatesStore, store != ":memory:",
+            !FileManager.default.fileExists(atPath: store)
+        {
+            throw StoreError(code: .cannotOpen, message: noLedgerMessage(store))
+        }
         return try SQLiteRunStore(path: store, redactor: redactor)
+    }
+
+    /// Why a reading command found nothing at `path`, and where the ledger is looked for.
+    private func noLedgerMessage(_ path: String) -> String {
+        let named =
+            storePath != nil
+            ? " (--store)" : environment["REFINERY_STORE"]?.isEmpty == false ? " ($REFINERY_STORE)" : ""
+        return "No ledger at \(path)\(named): nothing was recorded there, and nothing was created. Runs, batches "
+            + "and benches are recorded in --store FILE, else $REFINERY_STORE, else "
+            + "\(SQLiteRunStore.defaultPath(environment: environment)); check the path."
     }
 
     /// Runs `body` with the store at ``resolvedStorePath`` and closes it when `body` returns or throws: the
     /// one way a command uses a store it opens, so a SQLite ledger is closed cleanly and its next open skips
     /// the integrity check that reads every page (``SQLiteRunStore/close()``).
-    func withStore<T>(_ body: (any RunStore) async throws -> T) async throws -> T {
-        let store = try await openStore()
+    func withStore<T>(_ access: StoreAccess, _ body: (any RunStore) async throws -> T) async throws -> T {
+        let store = try await openStore(access)
         defer { closeOpened(store) }
         return try await body(store)
     }
@@ -120,7 +149,7 @@ public struct RunService: Sendable {
 
     /// `refinery runs list`.
     public func listRuns(limit: Int) async throws -> [RunSummary] {
-        try await withStore { store in
+        try await withStore(.existing) { store in
             var runs = try await store.listRuns(limit: limit)
             for index in runs.indices where runs[index].status == Self.unfinished {
                 runs[index].costUSD = Self.spent(by: try await store.calls(runID: runs[index].id)).cost
@@ -131,7 +160,7 @@ public struct RunService: Sendable {
 
     /// `refinery runs show ID`.
     public func showRun(id: String) async throws -> StoredRun {
-        try await withStore { store in
+        try await withStore(.existing) { store in
             let run = try await store.run(id: id)
             guard run.status == Self.unfinished else { return run }
             return Self.withSpend(run, of: try await store.calls(runID: run.id))
@@ -140,7 +169,7 @@ public struct RunService: Sendable {
 
     /// `refinery runs export ID` (and `report`).
     public func exportRun(id: String) async throws -> RunExport {
-        try await withStore { store in
+        try await withStore(.existing) { store in
             var export = try await store.export(runID: id)
             if export.run.status == Self.unfinished { export.run = Self.withSpend(export.run, of: export.calls) }
             return export

@@ -69,6 +69,8 @@ struct MCPServerCommand: AsyncParsableCommand {
         var service = RunService.current(storePath: storeOptions.store)
         // stdout carries the protocol: a warning goes to stderr, which MCP clients log.
         service.onWarning = { Self.printError("warning: \($0)") }
+        // The server records its runs in this ledger: listing a new one is an empty list, not an error.
+        service.readingCreatesStore = true
         let safety = MCPSafety(
             maxBudgetPerCall: maxBudget, maxBudgetPerProcess: maxBudgetTotal, allowPaths: allowPaths)
         do {

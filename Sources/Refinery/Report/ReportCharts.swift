@@ -8,6 +8,8 @@ enum ReportCharts {
     /// One call as the timeline draws it.
     struct Bar {
         var lane: String
+        /// Who made the call: the participant and the model that served it (a fallback named as one).
+        var caller: String
         var node: String
         var start: Double
         var end: Double
@@ -41,7 +43,7 @@ enum ReportCharts {
             if bar.attempts > 1 { classes.append("retried") }
             if bar.critical { classes.append("critical") }
             let title =
-                "\(bar.node) · \(bar.status) · \(String(format: "%.2f", bar.end - bar.start)) s"
+                "\(bar.caller) · \(bar.node) · \(bar.status) · \(String(format: "%.2f", bar.end - bar.start)) s"
                 + (bar.attempts > 1 ? " · \(bar.attempts) attempts" : "") + (bar.critical ? " · critical path" : "")
             svg.append(
                 rect(classes.joined(separator: " "), x: x, y: y, width: width, height: 16, title: title))

@@ -20,6 +20,12 @@ enum RunReportPage {
         let models = run.resolvedModels
         let members = run.workflow.members.map(\.id)
         func name(_ id: String) -> String { models[id].map { $0 == id ? id : "\(id) (\($0))" } ?? id }
+        // Who a call or an answer came from: the model that served it, a fallback named as one.
+        func served(_ id: String, by model: String) -> String {
+            let primary = models[id].flatMap { $0 == model ? nil : $0 }
+            return primary == nil && id == model
+                ? id : RunReport.producer(memberID: id, modelID: model, fallbackFrom: primary)
+        }
 
         var context: [String: Any] = [
             "title": "\(run.workflowName) · \(run.id)",
@@ -66,24 +72,28 @@ enum RunReportPage {
                 ]
             }
         }
-        context["timeline"] = timeline(export.calls, members: members, start: run.startedAt)
+        context["timeline"] = timeline(export.calls, members: members, start: run.startedAt, served: served)
         context["rounds"] = rounds(
-            export, outcome: outcome, members: members, answering: answeringNodes(of: run.workflow), name: name)
+            export, outcome: outcome, members: members, answering: answeringNodes(of: run.workflow), name: name,
+            served: served)
         if let means = meanChart(export, workflow: run.workflow, members: members) { context["means"] = means }
         context["arbiterNotes"] = arbiterNotes(export.calls)
-        context["perMember"] = perMember(export.calls, name: name)
+        context["perMember"] = perMember(export.calls, served: served)
         return context
     }
 
     // MARK: timeline
 
-    private static func timeline(_ calls: [CallRecord], members: [String], start: Date) -> String {
+    private static func timeline(
+        _ calls: [CallRecord], members: [String], start: Date, served: (String, String) -> String
+    ) -> String {
         let origin = calls.map(\.startedAt).min().map { min($0, start) } ?? start
         var lanes = members
         for call in calls where !lanes.contains(call.participant) { lanes.append(call.participant) }
         var bars = calls.map { call in
             ReportCharts.Bar(
-                lane: call.participant, node: call.node, start: call.startedAt.timeIntervalSince(origin),
+                lane: call.participant, caller: served(call.participant, call.request.model.description),
+                node: call.node, start: call.startedAt.timeIntervalSince(origin),
                 end: max(call.finishedAt.timeIntervalSince(origin), call.startedAt.timeIntervalSince(origin)),
                 status: call.status.rawValue, attempts: call.attempts, critical: false)
         }
@@ -132,7 +142,7 @@ enum RunReportPage {
 
     private static func rounds(
         _ export: RunExport, outcome: RunReport?, members: [String], answering: Set<String>,
-        name: (String) -> String
+        name: (String) -> String, served: (String, String) -> String
     ) -> [[String: Any]] {
         let scores = reviews(export)
         let decisions = Dictionary(export.rounds.map { ($0.round, $0.decisionJSON) }, uniquingKeysWith: { $1 })
@@ -157,13 +167,13 @@ enum RunReportPage {
             }
             let means = meanScores(scores[round] ?? [:])
             let answers =
-                summaries.first(where: { $0.round == round })?.answers.map { ($0.memberID, $0.answer) }
+                summaries.first(where: { $0.round == round })?.answers.map { ($0.memberID, $0.answer, $0.modelID) }
                 ?? roundAnswers(export.calls, round: round, members: members, answering: answering)
             if !answers.isEmpty {
                 entry["answers"] = answers.map { answer -> [String: Any] in
-                    let (member, text) = answer
+                    let (member, text, model) = answer
                     var item: [String: Any] = [
-                        "member": name(member), "answer": text,
+                        "member": served(member, model), "answer": text,
                         "score": means[member].map(ReportCharts.format) ?? "–",
                     ]
                     if let before = previous[member] {
@@ -197,18 +207,18 @@ enum RunReportPage {
     }
 
     /// Each member's answer of `round`: the reply of its last succeeded answering call (a node in
-    /// `answering`) in that round, in member order.
+    /// `answering`) in that round, and the model that served it, in member order.
     private static func roundAnswers(
         _ calls: [CallRecord], round: Int, members: [String], answering: Set<String>
-    ) -> [(String, String)] {
-        var answers: [String: String] = [:]
+    ) -> [(String, String, String)] {
+        var answers: [String: (text: String, model: String)] = [:]
         for call in calls
         where call.round == round && (call.status == .succeeded || call.status == .replayed)
             && answering.contains(call.node)
         {
-            if let text = call.reply?.text { answers[call.participant] = text }
+            if let text = call.reply?.text { answers[call.participant] = (text, call.request.model.description) }
         }
-        return members.compactMap { member in answers[member].map { (member, $0) } }
+        return members.compactMap { member in answers[member].map { (member, $0.text, $0.model) } }
     }
 
     private static func meanChart(_ export: RunExport, workflow: Workflow, members: [String]) -> String? {
@@ -258,23 +268,25 @@ enum RunReportPage {
         }
     }
 
-    private static func perMember(_ calls: [CallRecord], name: (String) -> String) -> [[String: Any]] {
+    /// One row per participant and model that served it: a fallback's calls are its own row, named as one.
+    private static func perMember(_ calls: [CallRecord], served: (String, String) -> String) -> [[String: Any]] {
         var order: [String] = []
         var totals: [String: (calls: Int, failed: Int, cost: Double, input: Int, output: Int)] = [:]
         for call in calls {
-            if totals[call.participant] == nil { order.append(call.participant) }
-            var total = totals[call.participant] ?? (0, 0, 0, 0, 0)
+            let caller = served(call.participant, call.request.model.description)
+            if totals[caller] == nil { order.append(caller) }
+            var total = totals[caller] ?? (0, 0, 0, 0, 0)
             total.calls += 1
             if call.status == .failed { total.failed += 1 }
             total.cost += call.costUSD
             total.input += call.reply?.usage.inputTokens ?? 0
             total.output += call.reply?.usage.outputTokens ?? 0
-            totals[call.participant] = total
+            totals[caller] = total
         }
-        return order.compactMap { participant in
-            totals[participant].map {
+        return order.compactMap { caller in
+            totals[caller].map {
                 [
-                    "member": name(participant), "calls": $0.calls, "failed": $0.failed,
+                    "member": caller, "calls": $0.calls, "failed": $0.failed,
                     "cost": String(format: "$%.4f", $0.cost), "input": $0.input, "output": $0.output,
                 ]
             }

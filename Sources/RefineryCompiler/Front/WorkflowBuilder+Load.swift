@@ -75,6 +75,12 @@ extension WorkflowBuilder {
         let baseSource: WorkflowSource?
         do {
             baseSource = try compiler.resolveExtends(name)
+        } catch let error as WorkflowLibraryError where error.code == .invalidName {
+            // A path or a malformed name: the library's reason, under this diagnostic's one code.
+            reader.error(
+                FrontCode.unknownBase, "`extends`: \(error.message)", at: node,
+                hint: Self.extendsHint)
+            return nil
         } catch {
             reader.error(
                 FrontCode.baseUnreadable, "the base workflow `\(name)` could not be loaded: \(error)", at: node,
@@ -84,13 +90,17 @@ extension WorkflowBuilder {
         guard let baseSource else {
             reader.error(
                 FrontCode.unknownBase, "no workflow named `\(name)` to extend", at: node,
-                hint: "check the name: bases are looked up like `refinery run NAME` (./workflows, "
-                    + "$REFINERY_PATH, the user's workflow folder, then the built-ins)")
+                hint: "check the name; " + Self.extendsHint)
             return nil
         }
         chain.append(name)
         return load(baseSource, seen: seen + [name], chain: &chain, baseFailed: &baseFailed)
     }
+
+    /// What an `extends:` value may be.
+    static let extendsHint =
+        "`extends` takes a workflow name, looked up like `refinery run NAME` (./workflows, $REFINERY_PATH, the "
+        + "user's workflow folder, then the built-ins), or `builtin:NAME`; never a file path"
 
     private func checkFormat(_ fields: [Field], root: YAMLNode, reader: NodeReader) {
         guard let field = fields.first(where: { $0.name == "refinery" }) else {

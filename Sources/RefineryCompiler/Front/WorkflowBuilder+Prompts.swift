@@ -65,9 +65,18 @@ extension WorkflowBuilder {
             file.map { Self.resolve($0, relativeTo: reader.origin.displayName) } ?? reader.origin.displayName
         let noun = file == nil ? "the inline template" : "the template"
         let provided = variables.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")
+        // An inline template reports each name once: where the text cannot be mapped back to the file, every
+        // occurrence would be the same diagnostic at the value's start.
+        var reported: [PromptTemplateProblem.Kind] = []
         for problem in problems {
+            if file == nil {
+                guard !reported.contains(problem.kind) else { continue }
+                reported.append(problem.kind)
+            }
             let location =
-                file == nil ? node.location : SourceLocation(line: problem.line, column: problem.column)
+                file == nil
+                ? Self.inlineLocation(of: problem, in: node)
+                : SourceLocation(line: problem.line, column: problem.column)
             let place = file == nil && problem.line > 1 ? " (its line \(problem.line))" : ""
             switch problem.kind {
             case .unknown(let name):
@@ -105,6 +114,22 @@ extension WorkflowBuilder {
                         hint: "write the partial's text into the template itself; a prompt template is one file"))
             }
         }
+    }
+
+    /// Where `problem` of the inline template `node` is in the file: at its tag when the template is a one-line
+    /// plain or quoted scalar written as it reads (no escape, no `''`), so a column in the text is one in the
+    /// file; otherwise at the value's start.
+    private static func inlineLocation(of problem: PromptTemplateProblem, in node: YAMLNode) -> SourceLocation {
+        guard let scalar = node.scalar, node.range.start.line == node.range.end.line else { return node.location }
+        let quotes: Int
+        switch scalar.style {
+        case .plain: quotes = 0
+        case .singleQuoted, .doubleQuoted: quotes = 1
+        case .literal, .folded: return node.location
+        }
+        let width = node.range.end.column - node.range.start.column - 2 * quotes
+        guard width == scalar.value.unicodeScalars.count else { return node.location }
+        return SourceLocation(line: node.location.line, column: node.location.column + quotes + problem.column - 1)
     }
 
     /// How to show a list or an object: its text fields inside a section.

@@ -12,13 +12,19 @@ public struct MemberAnswer: Sendable, Hashable, Codable {
     public var meanScore: Double?
     /// How many scores that mean is made of.
     public var scoresReceived: Int
+    /// The member's configured model, when it failed and `model`, a fallback, produced the answer.
+    public var fallbackFrom: ModelRef?
 
     /// Creates an answer.
-    public init(memberID: String, model: ModelRef, answer: String, meanScore: Double? = nil, scoresReceived: Int = 0) {
+    public init(
+        memberID: String, model: ModelRef, answer: String, meanScore: Double? = nil, scoresReceived: Int = 0,
+        fallbackFrom: ModelRef? = nil
+    ) {
         self.memberID = memberID
         self.model = model
         self.answer = answer
         self.meanScore = meanScore
         self.scoresReceived = scoresReceived
+        self.fallbackFrom = fallbackFrom
     }
 }

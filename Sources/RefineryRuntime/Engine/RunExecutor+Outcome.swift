@@ -112,11 +112,15 @@ extension RunExecutor {
 
     /// `text` as produced by `source`, naming the configured model when a fallback produced it.
     private func provenance(_ source: AnswerSource, text: String) -> Winner {
-        let primary = participants[source.participant]?.models.first
-        return Winner(
+        Winner(
             memberID: source.participant, model: source.model, answer: text,
             meanScore: lastScores[source.participant]?.mean,
-            fallbackFrom: primary.flatMap { $0 == source.model ? nil : $0 })
+            fallbackFrom: fallbackFrom(source.participant, served: source.model))
+    }
+
+    /// `participant`'s configured model when `model`, which served it, is a fallback; `nil` when it is its own.
+    func fallbackFrom(_ participant: String, served model: ModelRef) -> ModelRef? {
+        participants[participant]?.models.first.flatMap { $0 == model ? nil : $0 }
     }
 
     /// The anonymization map in (round, viewer, label) order. A viewer's labels are recorded all at once

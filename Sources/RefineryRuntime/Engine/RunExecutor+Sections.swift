@@ -208,7 +208,7 @@ extension RunExecutor {
             let scores = lastScores[id]
             return MemberAnswer(
                 memberID: id, model: answer.model, answer: answer.text, meanScore: scores?.mean,
-                scoresReceived: scores?.count ?? 0)
+                scoresReceived: scores?.count ?? 0, fallbackFrom: fallbackFrom(id, served: answer.model))
         }
     }
 

@@ -71,9 +71,19 @@ import Testing
             shown.errors.first?.hint == "show its parts inside a section: `{{#answer}}{{label}} {{text}}{{/answer}}`")
     }
 
-    @Test func inlineTemplatesAreLocatedAtTheirValue() {
+    /// A one-line inline template written as it reads is located at the tag, in the file.
+    @Test func inlineTemplatesAreLocatedAtTheirTag() {
         let result = compile(stage: "refine", prompt: #"{ system: "S {{prompt}}", user: "U {{answer}}" }"#)
-        #expect(located(result) == ["E508 flows/w.yaml:7:55"])
+        #expect(located(result) == ["E508 flows/w.yaml:7:58"])
+    }
+
+    /// A name an inline template uses twice is reported once (it was two E508 at the string's start); one
+    /// whose text differs from the file (an escape) is located at its value.
+    @Test func anInlineTemplateReportsEachNameOnce() {
+        let twice = compile(stage: "propose", prompt: #"{ user: "{{topic}} and {{topic}}, {{topic}}" }"#)
+        #expect(located(twice) == ["E508 flows/w.yaml:6:33"])
+        let escaped = compile(stage: "propose", prompt: #"{ user: "\t{{topic}} {{topic}}" }"#)
+        #expect(located(escaped) == ["E508 flows/w.yaml:6:32"])
     }
 
     @Test func userVariablesAreTextInEveryTemplate() {

@@ -23,6 +23,7 @@ extension CLIEndToEnd {
             ),
             (["hi", "-f", "."], ". is a folder; give the files in it with one --file each."),
             (["hi", "-f", "missing.txt"], "Cannot read missing.txt: no such file."),
+            (["hi", "-f", ""], "A file path is empty; --file (-f) needs the path of a file."),
             (["hi", "--output", "."], "--output .: is a folder; give a file name."),
             (["hi", "--output", "no/such/folder/out.json"], "does not exist."),
             // One value was kept silently.
@@ -67,10 +68,19 @@ extension CLIEndToEnd {
             (["report", "3f2c", "-o", "no/such/folder/run.html"], "does not exist."),
             // Text or JSON only: `markdown` printed text and `jsonl` a JSON array, both without a word.
             (["runs", "list", "--output-format", "markdown"], "The value 'markdown' is invalid for '--output-format"),
-            (["runs", "show", "3f2c", "--output-format", "jsonl"], "The value 'jsonl' is invalid for '--output-format"),
-            (["estimate", "consensus", "--output-format", "jsonl"], "The value 'jsonl' is invalid for '--output-format"),
+            (
+                ["runs", "show", "3f2c", "--output-format", "jsonl"],
+                "The value 'jsonl' is invalid for '--output-format"
+            ),
+            (
+                ["estimate", "consensus", "--output-format", "jsonl"],
+                "The value 'jsonl' is invalid for '--output-format"
+            ),
             (["list", "--output-format", "markdown"], "The value 'markdown' is invalid for '--output-format"),
-            (["show", "consensus", "--output-format", "markdown"], "The value 'markdown' is invalid for '--output-format"),
+            (
+                ["show", "consensus", "--output-format", "markdown"],
+                "The value 'markdown' is invalid for '--output-format"
+            ),
             (["models", "--output-format", "jsonl"], "The value 'jsonl' is invalid for '--output-format"),
         ])
         func otherCommandsRefuseBadInputWithExitFour(arguments: [String], message: String) async throws {
@@ -81,6 +91,50 @@ extension CLIEndToEnd {
             let result = try await binary.run(arguments, environment: environment, directory: sandbox.root)
             #expect(result.exitCode == 4, "\(result.stderr)")
             #expect(result.stderr.contains(message), "\(result.stderr)")
+        }
+
+        /// A command that only reads the ledger refuses a store file that does not exist (exit 4) and creates
+        /// nothing: a mistyped --store printed "No runs recorded yet." and left an empty ledger behind.
+        @Test(arguments: [
+            ["runs", "list"], ["runs", "show", "3f2c"], ["runs", "export", "3f2c"], ["report", "3f2c"],
+            ["batch", "list"], ["batch", "status", "3f2c"], ["resume", "3f2c"], ["batch", "resume", "3f2c"],
+        ])
+        func aReadingCommandRefusesAStoreThatDoesNotExist(arguments: [String]) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let environment = CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9/v1")
+            let result = try await binary.run(
+                arguments + ["--store", "no/such/dir/x.db"], environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains("No ledger at no/such/dir/x.db (--store)"), "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: sandbox.root.appendingPathComponent("no").path))
+            // The same through $REFINERY_STORE, and for the default ledger: named, never created.
+            var viaVariable = environment
+            viaVariable["REFINERY_STORE"] = "other.db"
+            let variable = try await binary.run(arguments, environment: viaVariable, directory: sandbox.root)
+            #expect(variable.exitCode == 4, "\(variable.stderr)")
+            #expect(variable.stderr.contains("No ledger at other.db ($REFINERY_STORE)"), "\(variable.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: sandbox.root.appendingPathComponent("other.db").path))
+        }
+
+        /// `extends:` with a path is one diagnostic that says what `extends` takes: it was E502 with the
+        /// library's `[workflow.invalid-name]` inside and the hint "check that the base file exists".
+        @Test func anExtendsPathSaysWhatExtendsTakes() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data("refinery: 1\nname: w\nextends: ../etc/passwd\n".utf8))
+            let result = try await binary.run(
+                ["validate", "w.yaml"], environment: RefineryBinary.environment(home: sandbox.root),
+                directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains("[E500]"), "\(result.stderr)")
+            #expect(result.stderr.contains("`../etc/passwd` is not a workflow name: a name cannot be a path"))
+            #expect(result.stderr.contains("or `builtin:NAME`; never a file path"), "\(result.stderr)")
+            for wrong in ["workflow.invalid-name", "E502", "check that the base file exists"] {
+                #expect(!result.stderr.contains(wrong), "\(wrong): \(result.stderr)")
+            }
         }
 
         /// A prompt argument that is not UTF-8 is refused (exit 4) like the same bytes on stdin, instead

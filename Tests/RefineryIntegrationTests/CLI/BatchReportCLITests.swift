@@ -285,8 +285,10 @@ extension CLIEndToEnd {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
+            // A ledger that exists but holds neither (a missing one is refused as such).
+            try SQLiteRunStore(path: sandbox.root.appendingPathComponent("runs.db").path).close()
             let result = try await binary.run(
-                ["report", "no-such-id", "-o", "out.html"],
+                ["report", "no-such-id", "-o", "out.html", "--store", "runs.db"],
                 environment: RefineryBinary.environment(home: sandbox.root), directory: sandbox.root)
             #expect(result.exitCode == 4, "\(result.stderr)")
             #expect(result.stderr.contains("No run, batch or bench with id `no-such-id`"), "\(result.stderr)")

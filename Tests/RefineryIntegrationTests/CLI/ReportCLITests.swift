@@ -199,6 +199,8 @@ extension CLIEndToEnd {
 
         /// An answer a fallback produced is headed with the model that produced it and the one that failed, as
         /// `runs show` and the text summary name it; the page named the configured arbiter, which had failed.
+        /// The cost table and the timeline name a fallback's calls the same way (they named the configured
+        /// model), and a member's answer in `all_answers` says which model it fell back from.
         @Test func theAnswerNamesTheFallbackThatProducedIt() async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
@@ -209,7 +211,7 @@ extension CLIEndToEnd {
                     """
                     refinery: 1
                     name: merge
-                    models: [openai/gpt-4o, openai/gpt-4o-mini]
+                    models: [openai/gpt-4o, { model: openai/o3, fallback: [openai/gpt-4o-mini] }]
                     arbiter: { model: openai/o3, fallback: [openai/gpt-4o] }
                     stages: [propose, synthesize]
 
@@ -225,7 +227,22 @@ extension CLIEndToEnd {
                 let (dom, log, _) = try Chromium.load(recorded.html)
                 #expect(dom.contains("Answer — arbiter (openai/gpt-4o, fallback for openai/o3, which failed)"))
                 #expect(!dom.contains("Answer — arbiter (openai/o3)"))
+                let arbiter = "arbiter (openai/gpt-4o, fallback for openai/o3, which failed)"
+                #expect(dom.contains("<td>\(arbiter)</td>"), "the cost table")
+                #expect(dom.contains("\(arbiter) · s1.synthesize"), "the timeline")
+                #expect(dom.contains("openai/o3 (openai/gpt-4o-mini, fallback for openai/o3, which failed) · "))
                 #expect(Chromium.pageProblems(log) == [], "\(log)")
+
+                let json = try await binary.run(
+                    ["run", "merge.yaml", "What is 2+2?", "--output-format", "json"],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                let answers = try #require(try CLIHarness.json(json.stdout)["all_answers"] as? [[String: Any]])
+                let fellBack = answers.filter { $0["fallback_from"] != nil }
+                #expect(fellBack.count == 1, "\(answers)")
+                #expect(fellBack.first?["model_id"] as? String == "openai/gpt-4o-mini")
+                #expect(fellBack.first?["fallback_from"] as? String == "openai/o3")
+                if let errors = try await CLIHarness.schemaErrors(json.stdout) { #expect(errors == []) }
             }
         }
 

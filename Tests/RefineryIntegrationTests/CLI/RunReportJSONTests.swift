@@ -19,13 +19,15 @@ import Testing
     /// Every field set, every array holding something: the fixture `everyFieldIsSet` keeps complete.
     static let full: RunReport = {
         let answer = RunReport.Answer(
-            modelID: "openai/gpt-4o", memberID: "gpt/1", answer: tricky, meanScore: -0.0)
+            modelID: "openai/gpt-4o", memberID: "gpt/1", answer: tricky, meanScore: -0.0, fallbackFrom: tricky)
         var report = RunReport(
             formatVersion: 1, runID: "run/1", status: "converged",
             winner: RunReport.Winner(
                 modelID: "openai/o3", memberID: "o3", answer: tricky, fallbackFrom: "anthropic/claude", degraded: true),
             finalRound: 3, strategy: "vote-threshold",
-            allAnswers: [answer, RunReport.Answer(modelID: "a", memberID: "b", answer: "", meanScore: 1e-7)],
+            allAnswers: [
+                answer, RunReport.Answer(modelID: "a", memberID: "b", answer: "", meanScore: 1e-7, fallbackFrom: "c"),
+            ],
             metadata: RunReport.Metadata(totalRounds: 3, totalCalls: 18, elapsedMs: 1234),
             costUSD: 0.1 + 0.2, tokens: RunReport.Tokens(input: 3600, output: 1080, estimated: true),
             coverage: RunReport.Coverage(

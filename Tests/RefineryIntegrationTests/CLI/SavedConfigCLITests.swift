@@ -1,4 +1,5 @@
 import Foundation
+import RefineryStore
 import Testing
 
 extension CLIEndToEnd {
@@ -144,19 +145,25 @@ extension CLIEndToEnd {
     }
 
     @Suite struct RunsCLITests {
+        /// No ledger yet: listing is refused and creates none; an empty one lists nothing.
         @Test func emptyStoreListsNothingAndUnknownRunExitsFour() async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
             let environment = RefineryBinary.environment(home: sandbox.root)
+            let ledger = sandbox.root.appendingPathComponent("data/refinery/refinery.db").path
+            let none = try await binary.run(["runs", "list"], environment: environment, directory: sandbox.root)
+            #expect(none.exitCode == 4, "\(none.stderr)")
+            #expect(none.stderr.contains("No ledger at \(ledger):"), "\(none.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: ledger))
+            try FileManager.default.createDirectory(
+                atPath: (ledger as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try SQLiteRunStore(path: ledger).close()
             let list = try await binary.run(
                 ["runs", "list", "--output-format", "json"], environment: environment, directory: sandbox.root)
             #expect(list.exitCode == 0, "\(list.stderr)")
             let runs = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [Any]
             #expect(runs?.count == 0)
-            #expect(
-                FileManager.default.fileExists(
-                    atPath: sandbox.root.appendingPathComponent("data/refinery/refinery.db").path))
             let show = try await binary.run(
                 ["runs", "show", "nope"], environment: environment, directory: sandbox.root)
             #expect(show.exitCode == 4)
@@ -172,16 +179,16 @@ extension CLIEndToEnd {
             let flag = sandbox.root.appendingPathComponent("from-flag.db").path
             let fallback = sandbox.root.appendingPathComponent("data/refinery/refinery.db").path
             let environment = RefineryBinary.environment(home: sandbox.root, extra: ["REFINERY_STORE": variable])
+            // A reading command creates no ledger: the one it looked for is named in its refusal.
             let list = try await binary.run(["runs", "list"], environment: environment, directory: sandbox.root)
-            #expect(list.exitCode == 0, "\(list.stderr)")
-            #expect(FileManager.default.fileExists(atPath: variable))
+            #expect(list.exitCode == 4, "\(list.stderr)")
+            #expect(list.stderr.contains("No ledger at \(variable) ($REFINERY_STORE)"), "\(list.stderr)")
             #expect(!FileManager.default.fileExists(atPath: fallback))
-            try FileManager.default.removeItem(atPath: variable)
             let flagged = try await binary.run(
                 ["runs", "list", "--store", flag], environment: environment, directory: sandbox.root)
-            #expect(flagged.exitCode == 0, "\(flagged.stderr)")
-            #expect(FileManager.default.fileExists(atPath: flag))
-            #expect(!FileManager.default.fileExists(atPath: variable))
+            #expect(flagged.exitCode == 4, "\(flagged.stderr)")
+            #expect(flagged.stderr.contains("No ledger at \(flag) (--store)"), "\(flagged.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: variable) && !FileManager.default.fileExists(atPath: flag))
         }
     }
 }
