@@ -30,8 +30,8 @@ public struct RunService: Sendable {
     /// a caller gave as text and this service reads from a private file is named as the caller knows it.
     public var shownPaths: [String: String] = [:]
     /// Whether a reading command creates a missing SQLite ledger (``StoreAccess/existing`` opens as
-    /// ``StoreAccess/recording``): for the MCP server, whose ledger is where its own runs go, so `list_runs` on
-    /// a new one is an empty list. `false` (the CLI): a missing ledger is refused, a mistyped path is not empty.
+    /// ``StoreAccess/recording``): for the MCP server, whose ledger is where its own runs go. `false` (the CLI):
+    /// a missing ledger reads as empty and is not created; one in a folder that does not exist is refused.
     public var readingCreatesStore = false
     /// A store to use instead of opening ``resolvedStorePath``: the batch benchmark runs the same batch
     /// with a store that keeps nothing, to tell the ledger's CPU from the scheduler's and the engine's.
@@ -70,8 +70,9 @@ public struct RunService: Sendable {
         /// A command that records (`run`, `batch`, `bench`...): a missing SQLite file and its folders are created.
         case recording
         /// A command that only reads what was recorded (`runs`, `report`, `batch list`/`status`, the resumes):
-        /// a missing SQLite file is refused (``StoreError/Code/cannotOpen``, exit 4) and nothing is created, so a
-        /// mistyped `--store` does not read as an empty ledger.
+        /// nothing is created. A missing SQLite file reads as an empty ledger when it is the default one or its
+        /// folder exists; in a folder that does not exist it is refused (``StoreError/Code/cannotOpen``, exit 4),
+        /// so a mistyped `--store` does not read as an empty ledger.
         case existing
     }
 
@@ -93,7 +94,15 @@ public struct RunService: Sendable {
         if access == .existing, !readingCreatesStore, store != ":memory:",
             !FileManager.default.fileExists(atPath: store)
         {
-            throw StoreError(code: .cannotOpen, message: noLedgerMessage(store))
+            // Nothing recorded there yet (a new install's default ledger, a fresh --store in a folder that
+            // exists): read as an empty ledger, and create nothing. A folder that does not exist is a mistyped
+            // path, not an empty ledger.
+            let folder = (store as NSString).deletingLastPathComponent
+            let isDefault = storePath == nil && environment["REFINERY_STORE"]?.isEmpty != false
+            guard isDefault || FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder) else {
+                throw StoreError(code: .cannotOpen, message: noLedgerMessage(store))
+            }
+            return try SQLiteRunStore(path: ":memory:", redactor: redactor)
         }
         return try SQLiteRunStore(path: store, redactor: redactor)
     }
@@ -103,8 +112,9 @@ public struct RunService: Sendable {
         let named =
             storePath != nil
             ? " (--store)" : environment["REFINERY_STORE"]?.isEmpty == false ? " ($REFINERY_STORE)" : ""
-        return "No ledger at \(path)\(named): nothing was recorded there, and nothing was created. Runs, batches "
-            + "and benches are recorded in --store FILE, else $REFINERY_STORE, else "
+        let folder = (path as NSString).deletingLastPathComponent
+        return "No ledger at \(path)\(named): its folder \(folder) does not exist, and nothing was created. Runs, "
+            + "batches and benches are recorded in --store FILE, else $REFINERY_STORE, else "
             + "\(SQLiteRunStore.defaultPath(environment: environment)); check the path."
     }
 

@@ -93,8 +93,8 @@ extension CLIEndToEnd {
             #expect(result.stderr.contains(message), "\(result.stderr)")
         }
 
-        /// A command that only reads the ledger refuses a store file that does not exist (exit 4) and creates
-        /// nothing: a mistyped --store printed "No runs recorded yet." and left an empty ledger behind.
+        /// A command that only reads the ledger refuses a store file in a folder that does not exist (exit 4) and
+        /// creates nothing: a mistyped --store printed "No runs recorded yet." and left an empty ledger behind.
         @Test(arguments: [
             ["runs", "list"], ["runs", "show", "3f2c"], ["runs", "export", "3f2c"], ["report", "3f2c"],
             ["batch", "list"], ["batch", "status", "3f2c"], ["resume", "3f2c"], ["batch", "resume", "3f2c"],
@@ -109,13 +109,14 @@ extension CLIEndToEnd {
             #expect(result.exitCode == 4, "\(result.stderr)")
             #expect(result.stderr.contains("No ledger at no/such/dir/x.db (--store)"), "\(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: sandbox.root.appendingPathComponent("no").path))
-            // The same through $REFINERY_STORE, and for the default ledger: named, never created.
+            // The same through $REFINERY_STORE: named, never created.
             var viaVariable = environment
-            viaVariable["REFINERY_STORE"] = "other.db"
+            viaVariable["REFINERY_STORE"] = "elsewhere/other.db"
             let variable = try await binary.run(arguments, environment: viaVariable, directory: sandbox.root)
             #expect(variable.exitCode == 4, "\(variable.stderr)")
-            #expect(variable.stderr.contains("No ledger at other.db ($REFINERY_STORE)"), "\(variable.stderr)")
-            #expect(!FileManager.default.fileExists(atPath: sandbox.root.appendingPathComponent("other.db").path))
+            #expect(
+                variable.stderr.contains("No ledger at elsewhere/other.db ($REFINERY_STORE)"), "\(variable.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: sandbox.root.appendingPathComponent("elsewhere").path))
         }
 
         /// `extends:` with a path is one diagnostic that says what `extends` takes: it was E502 with the
