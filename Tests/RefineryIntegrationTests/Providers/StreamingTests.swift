@@ -128,17 +128,19 @@ import Testing
     @Test func aStreamThatTricklesForeverFailsAtTheCallsDeadline() async throws {
         try await FakeServer.run { server in
             Self.trickling(server)
-            let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, idle_timeout: 1 }")
+            // Comments every 100 ms against a 2.5 s idle limit (a loaded machine once stalled 1 s between two),
+            // and a 4 s deadline past it: the comments keep the stream alive, the deadline ends it.
+            let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, idle_timeout: 2.5 }")
             let started = ContinuousClock.now
             let error = await providerError {
                 _ = try await RegistryHarness.with(server, configuration: config) {
                     try await $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).reply(
-                        to: RegistryHarness.request("openai", "gpt-4o", timeout: 2))
+                        to: RegistryHarness.request("openai", "gpt-4o", timeout: 4))
                 }
             }
             let elapsed = ContinuousClock.now - started
             #expect(error?.code == .timeout)
-            #expect(error?.message.contains("did not answer within 2 s") == true, "\(String(describing: error))")
+            #expect(error?.message.contains("did not answer within 4 s") == true, "\(String(describing: error))")
             #expect(elapsed < .seconds(10), "waited \(elapsed): the stream, not the call's deadline, ended it")
         }
     }
@@ -146,7 +148,7 @@ import Testing
     @Test func theEnginesDeadlineEndsAStreamThatTricklesForever() async throws {
         try await FakeServer.run { server in
             Self.trickling(server)
-            let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, idle_timeout: 1 }")
+            let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, idle_timeout: 2.5 }")
             let failures = Mutex<[String]>([])
             let started = ContinuousClock.now
             _ = try? await RegistryHarness.with(server, configuration: config) { registry in
