@@ -62,37 +62,43 @@ import Testing
         }
     }
 
-    /// The listener reads events from a task of its own: a slow one (20 ms an event) delays no call, yet sees
-    /// every event, in order, before `run` returns. On the executor, each call waited for the events before
-    /// it to be handled: the last call came after nearly all of them. (The listener holds a thread of the
-    /// shared pool while it sleeps, ~0.7 s in all: a listener blocked for the whole run starved the tests
-    /// running beside it in the same process.)
+    /// The listener reads events from a task of its own: a slow one delays no call, yet sees every event, in
+    /// order, before `run` returns. Here it holds the run's first event until the first call has been made (30 s
+    /// at most): from its own task that call comes while the listener still holds the event, so the call sees
+    /// no event handled; on the executor, no call came until the listener let go. The listener holds a pool
+    /// thread only until the run's first call, not for the run (timed sleeps raced the tests running beside
+    /// it in the same process, and a listener held for the whole run starved them).
     @Test func aSlowListenerDelaysNoCallAndMissesNoEvent() async throws {
         let recorder = EventRecorder()
         let seenAtCall = Mutex<[Int]>([])
+        let firstCall = DispatchSemaphore(value: 0)
         let script = Fixtures.script()
         let provider = ScriptedProvider { call in
-            seenAtCall.withLock { $0.append(recorder.all.count) }
+            let count = seenAtCall.withLock { seen in
+                seen.append(recorder.all.count)
+                return seen.count
+            }
+            if count == 1 { firstCall.signal() }
             return script(call)
         }
         let workflow = Fixtures.workflow(
             members: Fixtures.members(3), stages: [.repeat([.proposeStage, .pairwise, .refineStage, .closeStage])],
             iterations: Iterations(min: 1, max: 1))
+        let held = Mutex(false)
         let slow: @Sendable (RunEvent) -> Void = { event in
-            Thread.sleep(forTimeInterval: 0.02)
+            let first = held.withLock { held in
+                defer { held = true }
+                return !held
+            }
+            if first { _ = firstCall.wait(timeout: .now() + 30) }
             recorder.sink(event)
         }
         let outcome = try await Engine(
             workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration()
         ).run("Q", events: slow)
         let seen = seenAtCall.withLock { $0 }
-        let events = recorder.all.count
         #expect(seen.count == 12)
-        // 3 proposals, 6 reviews, 3 refinements: the last call follows all but a handful of the run's events (a
-        // start and an end for each call before it). Handled one by one on the executor, the listener had seen
-        // those when that call came; reading them from its own task, far fewer (a loaded machine once let it
-        // see half of them: the bound is three quarters, where the executor's gives nearly all).
-        #expect((seen.last ?? .max) < events * 3 / 4, "\(seen) of \(events)")
+        #expect(seen.first == 0, "\(seen)")
         #expect(recorder.types.first == "run_started")
         #expect(recorder.types.last == "run_finished")
         #expect(recorder.calls("call_finished").count == 12)
