@@ -106,7 +106,7 @@ extension RunService {
             let status: String
             switch stop {
             case .cancelled: status = "cancelled"
-            case .budget: status = "budget_exhausted"
+            case .budget, .untilRunsFinish: status = "budget_exhausted"
             case nil: status = done == total ? "finished" : "failed"
             }
             try await store.setBatchStatus(id: plan.record.id, status: status)

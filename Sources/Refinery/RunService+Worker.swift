@@ -193,7 +193,7 @@ extension RunService {
             var recorded = 0
             var lost = 0
             var finishedClaiming = false
-            /// Grants held by this session's runs in flight, and whether the budget asked to go one at a time.
+            /// Grants held by this session's runs in flight, and whether the budget asked to wait for other workers'.
             var granted = 0
             var deferred = false
             let stop = try await BatchRunner(concurrency: concurrency).run(
@@ -224,10 +224,15 @@ extension RunService {
                             claim, worker: workerID, estimateUSD: estimate, held: granted, concurrency: concurrency)
                         {
                         case .granted(let amount): grant = amount
+                        case .later where granted > 0:
+                            // The grants this session's runs hold come back as they finish: the runner asks
+                            // again for this job then, as a one-process batch does (one way to wait for money).
+                            return .failure(.untilRunsFinish("the batch budget's end game: one item at a time"))
                         case .later:
-                            // The end game: this session ends once its runs are recorded, and the next asks alone.
+                            // Only other workers' grants are in flight: this session ends, and the next asks
+                            // again once theirs are settled.
                             deferred = true
-                            return .failure(.budget("the batch budget's end game: one item at a time"))
+                            return .failure(.budget("the batch budget's end game: waiting for other workers"))
                         case .refused:
                             return .failure(
                                 .budget(

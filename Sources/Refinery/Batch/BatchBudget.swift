@@ -3,6 +3,7 @@
 // estimated maximum fits in what is left; it is granted that estimate plus a share of the rest, and
 // its run is capped at the grant (the engine's own budget check, call by call). The grants in flight
 // never add up to more than is left, so the batch passes its cap by at most one call's estimate error.
+// A job that fits in what is not spent but not beside the grants in flight waits for them to come back.
 
 import Foundation
 
@@ -22,11 +23,13 @@ package actor BatchBudget {
         if let exhausted { return .failure(.budget(exhausted)) }
         let left = cap - spent - reserved
         guard estimate <= left + 1e-12 else {
-            return .failure(
-                .budget(
-                    String(
-                        format: "budget: next item ~$%.4f would pass $%.2f (spent $%.4f, $%.4f reserved in flight)",
-                        estimate, cap, spent, reserved)))
+            let reason = String(
+                format: "budget: next item ~$%.4f would pass $%.2f (spent $%.4f, $%.4f reserved in flight)",
+                estimate, cap, spent, reserved)
+            // The runs in flight rarely spend all they hold: the job waits for their grants to come back,
+            // and the batch stops only when even the unspent budget cannot carry it.
+            guard estimate > cap - spent + 1e-12 else { return .failure(.untilRunsFinish(reason)) }
+            return .failure(.budget(reason))
         }
         let grant = estimate + max(0, left - estimate) / Double(max(1, slots))
         reserved += grant

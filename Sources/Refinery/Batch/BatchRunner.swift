@@ -9,6 +9,9 @@ package enum BatchStop: Error, Sendable, Equatable {
     case budget(String)
     /// The batch was cancelled (Ctrl-C, SIGTERM).
     case cancelled
+    /// Not a stop: the job does not fit now, but what the jobs in flight hold comes back as they finish.
+    /// The runner starts it once one has finished; with none in flight it is ``budget(_:)`` with this reason.
+    case untilRunsFinish(String)
 }
 
 /// Runs jobs with a bounded window of concurrent runs.
@@ -43,7 +46,8 @@ package struct BatchRunner: Sendable {
     /// - Parameters:
     ///   - next: called by the parent when a slot is free: the next job, or `nil` when there is none.
     ///   - start: called by the parent before each job: the work to run as a child task, or a
-    ///     ``BatchStop`` that ends the launching (the jobs in flight still finish).
+    ///     ``BatchStop`` that ends the launching (the jobs in flight still finish), or
+    ///     ``BatchStop/untilRunsFinish(_:)``, which asks again for the same job once a job in flight finished.
     ///   - finished: called by the parent, one at a time, with each job's result as it arrives.
     /// - Returns: why launching stopped early, or `nil` when every job ran.
     package func run<Result: Sendable>(
@@ -55,13 +59,21 @@ package struct BatchRunner: Sendable {
             var inFlight = 0
             var stop: BatchStop?
             var exhausted = false
-            while true {
+            /// The job `start` asked to start once a job in flight finished.
+            var held: BatchJob?
+            launching: while true {
                 while stop == nil, !exhausted, inFlight < concurrency {
                     if Task.isCancelled {
                         stop = .cancelled
                         break
                     }
-                    guard let job = try await next() else {
+                    let job: BatchJob
+                    if let waiting = held {
+                        job = waiting
+                        held = nil
+                    } else if let following = try await next() {
+                        job = following
+                    } else {
                         exhausted = true
                         break
                     }
@@ -69,6 +81,13 @@ package struct BatchRunner: Sendable {
                     case .success(let work):
                         group.addTask { await work() }
                         inFlight += 1
+                    case .failure(.untilRunsFinish(let reason)) where inFlight == 0:
+                        stop = .budget(reason)
+                    case .failure(.untilRunsFinish):
+                        held = job
+                        guard let result = try await group.next() else { break launching }
+                        inFlight -= 1
+                        try await finished(result)
                     case .failure(let reason):
                         stop = reason
                     }
@@ -77,7 +96,13 @@ package struct BatchRunner: Sendable {
                 inFlight -= 1
                 try await finished(result)
             }
-            if stop == nil, !exhausted, Task.isCancelled, try await next() != nil { stop = .cancelled }
+            if stop == nil, !exhausted, Task.isCancelled {
+                if held != nil {
+                    stop = .cancelled
+                } else if try await next() != nil {
+                    stop = .cancelled
+                }
+            }
             return stop
         }
     }

@@ -177,10 +177,12 @@ extension CLIEndToEnd {
                 // The colour item fails the first time only: the batch ends `failed`, and resume retries it.
                 let failures = Mutex(1)
                 server.route(FakeOpenAI.path) { request in
-                    let fail = request.body.contains("colour") && failures.withLock { count in
-                        defer { count -= 1 }
-                        return count > 0
-                    }
+                    let fail =
+                        request.body.contains("colour")
+                        && failures.withLock { count in
+                            defer { count -= 1 }
+                            return count > 0
+                        }
                     return fail
                         ? FakeOpenAI.error("try again later", type: "invalid_request_error", status: 400)
                         : FakeOpenAI.completion("Forty-two.")
@@ -313,14 +315,15 @@ extension CLIEndToEnd {
         }
 
         /// Runs `body` with ten items in a sandbox and a server whose every call costs one item's estimated
-        /// maximum (`perItem`, from the dry run).
+        /// maximum (`perItem`, from the dry run) divided by `divisor`.
         private static func withTenItems(
+            callsCostingEstimateOver divisor: Int = 1,
             _ body: @Sendable (RefineryBinary, Sandbox, FakeServer, _ perItem: Double) async throws -> Void
         ) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
-            let (perItem, input, output) = try await Self.tenItems(binary, sandbox, callsCostingEstimateOver: 1)
+            let (perItem, input, output) = try await Self.tenItems(binary, sandbox, callsCostingEstimateOver: divisor)
             try await FakeServer.run { server in
                 server.route(FakeOpenAI.path, FakeOpenAI.completion("Even.", prompt: input, completion: output))
                 try await body(binary, sandbox, server, perItem)
@@ -374,6 +377,21 @@ extension CLIEndToEnd {
                 #expect(runs.count == 10)
                 let after = try await Self.list(binary, store: store, environment: environment, directory: sandbox.root)
                 #expect(after.first?["done"] as? Int == 10)
+            }
+        }
+
+        /// Items whose runs spend a tenth of their estimate: the grants in flight come back as they finish, so a
+        /// budget of 2.5 items' estimates carries all ten (a whole item's estimate is spent by none) instead of
+        /// stopping `budget_exhausted` after two with most of the budget unspent.
+        @Test func aBatchWaitsForGrantsInFlightBeforeItStopsOnTheBudget() async throws {
+            try await Self.withTenItems(callsCostingEstimateOver: 10) { binary, sandbox, server, perItem in
+                let cap = perItem * 2.5
+                let result = try await Self.batch(binary, sandbox, server, maxBudget: cap, concurrency: 4)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let results = try Self.lines(result.stdout)
+                #expect(results.filter { $0["status"] as? String == "converged" }.count == 10, "\(result.stdout)")
+                #expect(results.compactMap { $0["cost_usd"] as? Double }.reduce(0, +) <= cap)
+                #expect(server.requests.count == 10)
             }
         }
 
