@@ -5,6 +5,7 @@
 // set, and fails when a field is added to the report but not here. Keys are written in sorted order.
 
 import Foundation
+import RefineryCompiler
 package import RefineryRuntime
 
 extension RunReport {
@@ -27,7 +28,7 @@ extension RunReport {
         output.append(#"{"all_answers":"#)
         guard output.appendArray(allAnswers, { $1.write(into: &$0) }) else { return false }
         output.append(#","cost_usd":"#)
-        guard output.appendDouble(costUSD) else { return false }
+        guard output.appendDouble(Dollars.rounded(costUSD)) else { return false }
         output.append(#","coverage":"#)
         coverage.write(into: &output)
         if let error {

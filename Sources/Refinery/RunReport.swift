@@ -3,6 +3,7 @@
 // (status, winner, final_round, strategy, all_answers, metadata) and adds what Refinery knows
 // more. `schemas/run-output.schema.json` describes it; bump `formatVersion` on breaking changes.
 
+public import RefineryCompiler
 package import RefineryStore
 
 /// The result of a run, as printed with `--output-format json`.
@@ -28,7 +29,7 @@ public struct RunReport: Sendable, Hashable, Codable {
     /// Counts and timing.
     public var metadata: Metadata
     /// Cost in US dollars.
-    public var costUSD: Double
+    @Dollars public var costUSD: Double
     /// Token totals.
     public var tokens: Tokens
     /// Who answered and reviewed.

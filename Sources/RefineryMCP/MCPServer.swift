@@ -293,7 +293,7 @@ public struct RefineryMCPServer: Sendable {
         let run = try await service.showRun(id: id)
         var object: [String: Value] = [
             "id": .string(run.id), "workflow": .string(run.workflowName), "status": .string(run.status),
-            "prompt": .string(run.prompt), "cost_usd": .double(run.costUSD),
+            "prompt": .string(run.prompt), "cost_usd": .double(Dollars.rounded(run.costUSD)),
             "started_at": .string(ISO8601DateFormatter().string(from: run.startedAt)),
         ]
         if let finished = run.finishedAt {

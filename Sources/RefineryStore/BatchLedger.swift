@@ -4,6 +4,7 @@
 // PostgreSQL one for several workers) can hold batches too.
 
 public import Foundation
+public import RefineryCompiler
 
 /// A batch (or bench) as recorded: what it runs, over which input, and what `resume` needs.
 public struct BatchRecord: Sendable, Hashable, Codable {
@@ -65,7 +66,7 @@ public struct BatchItemRecord: Sendable, Hashable, Codable {
     /// Whether the answer is correct (bench); `nil` when not graded.
     public var correct: Bool?
     /// Cost in US dollars.
-    public var costUSD: Double
+    @Dollars public var costUSD: Double
     /// Model calls made.
     public var calls: Int
     /// Input tokens.
@@ -156,7 +157,7 @@ public struct BatchItemRecord: Sendable, Hashable, Codable {
         try container.encodeIfPresent(answer, forKey: .answer)
         try container.encodeIfPresent(extractedAnswer, forKey: .extractedAnswer)
         try container.encodeIfPresent(correct, forKey: .correct)
-        try container.encode(costUSD, forKey: .costUSD)
+        try container.encode(Dollars.rounded(costUSD), forKey: .costUSD)
         try container.encode(calls, forKey: .calls)
         try container.encode(inputTokens, forKey: .inputTokens)
         try container.encode(outputTokens, forKey: .outputTokens)
@@ -262,7 +263,7 @@ public struct BatchSummary: Sendable, Hashable, Codable {
     /// Jobs in all.
     public var total: Int
     /// Dollars spent by its jobs.
-    public var costUSD: Double
+    @Dollars public var costUSD: Double
 
     /// Creates a summary.
     public init(

@@ -30,7 +30,7 @@ public struct StoredRun: Sendable, Hashable, Codable {
     /// The outcome as JSON text (the CLI's JSON output), once the run ended.
     public var outcomeJSON: String?
     /// Total cost in US dollars.
-    public var costUSD: Double
+    @Dollars public var costUSD: Double
     /// Total input tokens.
     public var inputTokens: Int
     /// Total output tokens.
@@ -138,7 +138,7 @@ public struct RunSummary: Sendable, Hashable, Codable {
     /// When it ended.
     public var finishedAt: Date?
     /// Cost in US dollars.
-    public var costUSD: Double
+    @Dollars public var costUSD: Double
     /// Calls recorded (replays excluded).
     public var calls: Int
     /// Git commit of the workflow's repository, when known.

@@ -75,7 +75,7 @@ public struct BatchOutcome: Sendable, Hashable, Codable {
     /// Items whose run failed, was cancelled or lost its quorum (resumable).
     public var unfinished: Int
     /// Dollars spent by the done items.
-    public var costUSD: Double
+    @Dollars public var costUSD: Double
     /// Why launching stopped early, e.g. the budget line.
     public var stoppedBy: String?
     /// Where the results went, when the caller said (`--output`).

@@ -1,6 +1,7 @@
 // What `refinery worker` asks for, and what `--detach` and a worker report.
 
 import Foundation
+public import RefineryCompiler
 public import RefineryStore
 
 /// A worker to run: it claims jobs of detached batches from the shared ledger and runs them.
@@ -92,13 +93,13 @@ public struct BatchStatusReport: Sendable, Hashable, Codable {
     /// Jobs waiting to be claimed (or to be resumed).
     public var pending: Int
     /// Dollars spent by the recorded jobs.
-    public var costUSD: Double
+    @Dollars public var costUSD: Double
     /// The batch budget (`--max-budget`), if any.
-    public var budgetUSD: Double?
+    @OptionalDollars public var budgetUSD: Double?
     /// What the shared ledger has booked against the budget (recorded jobs, and calls of dead workers' runs).
-    public var spentUSD: Double?
+    @OptionalDollars public var spentUSD: Double?
     /// Grants held by jobs in flight.
-    public var reservedUSD: Double?
+    @OptionalDollars public var reservedUSD: Double?
     /// The workers on it (PostgreSQL only; empty for SQLite).
     public var workers: [WorkerState]
 

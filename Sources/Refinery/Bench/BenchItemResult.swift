@@ -2,6 +2,7 @@
 // graded from the run's result document so a finished run read back from the ledger grades the same.
 
 import Foundation
+import RefineryCompiler
 package import RefineryStore
 
 /// The graded result of one run: one system on one dataset item.
@@ -117,7 +118,7 @@ package struct BenchItemResult: Sendable, Hashable, Codable {
         try container.encode(correct, forKey: .correct)
         try container.encode(unanswered, forKey: .unanswered)
         try container.encode(status, forKey: .status)
-        try container.encode(costUSD, forKey: .costUSD)
+        try container.encode(Dollars.rounded(costUSD), forKey: .costUSD)
         try container.encode(calls, forKey: .calls)
         try container.encode(inputTokens, forKey: .inputTokens)
         try container.encode(outputTokens, forKey: .outputTokens)

@@ -49,7 +49,7 @@ package struct BenchSummary: Sendable, Hashable, Encodable {
         /// Items with no answer the grader could read.
         package var unanswered: Int
         /// Total cost in US dollars.
-        package var costUSD: Double
+        @Dollars package var costUSD: Double
         /// Total model calls.
         package var calls: Int
         /// Total input tokens.
@@ -61,7 +61,7 @@ package struct BenchSummary: Sendable, Hashable, Encodable {
         /// 95th percentile (nearest rank) of run latency in seconds.
         package var latencyP95Seconds: Double
         /// costUSD ÷ correct; `nil` with no correct answer.
-        package var costPerCorrectUSD: Double?
+        @OptionalDollars package var costPerCorrectUSD: Double?
         /// The paired comparison with ``BenchSummary/baseline``; `nil` for the baseline itself.
         package var versusBaseline: Comparison?
         /// For each `vote:MODEL:K` baseline of the bench, how many of its samples cost what this system
@@ -148,9 +148,9 @@ package struct BenchSummary: Sendable, Hashable, Encodable {
         /// Its model.
         package var model: String
         /// Its mean cost per sample in US dollars.
-        package var costPerSampleUSD: Double
+        @Dollars package var costPerSampleUSD: Double
         /// The compared system's mean cost per item in US dollars.
-        package var costPerItemUSD: Double
+        @Dollars package var costPerItemUSD: Double
         /// costPerItemUSD ÷ costPerSampleUSD.
         package var samples: Double
 

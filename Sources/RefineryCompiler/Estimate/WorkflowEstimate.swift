@@ -13,6 +13,16 @@ public struct EstimateRange<Value: Sendable & Hashable & Codable>: Sendable, Has
         self.min = min
         self.max = max
     }
+
+    private enum CodingKeys: String, CodingKey { case min, max }
+
+    /// Encodes `min` and `max`; dollars (a `Double` range) rounded as ``Dollars/rounded(_:)``.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        func shown(_ value: Value) -> Value { (value as? Double).flatMap { Dollars.rounded($0) as? Value } ?? value }
+        try container.encode(shown(min), forKey: .min)
+        try container.encode(shown(max), forKey: .max)
+    }
 }
 
 /// What a workflow run is expected to cost, before running it.
@@ -81,7 +91,7 @@ public struct WorkflowEstimate: Sendable, Hashable, Codable {
         /// Output tokens of the round.
         public var outputTokens: Int
         /// US dollars of the round's priced calls.
-        public var costUSD: Double
+        @Dollars public var costUSD: Double
 
         /// Creates a round estimate.
         public init(round: Int, calls: Int, inputTokens: Int, outputTokens: Int, costUSD: Double) {

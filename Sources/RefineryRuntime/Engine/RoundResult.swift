@@ -1,3 +1,5 @@
+public import RefineryCompiler
+
 /// Which part of the stage chain a step ran.
 public enum RoundPhase: String, Sendable, Hashable, Codable {
     /// The stages before the repeat block (round 0).
@@ -33,7 +35,7 @@ public struct RoundResult: Sendable, Hashable, Codable {
     /// Tokens used by the step's calls.
     public var usage: TokenUsage
     /// Cost of the step's calls in US dollars.
-    public var costUSD: Double
+    @Dollars public var costUSD: Double
 
     /// Creates a result.
     public init(

@@ -1,3 +1,5 @@
+public import RefineryCompiler
+
 /// Everything a run produced: status, winner, answers, synthesis, cost and coverage.
 ///
 /// Encodes to the JSON the CLI prints (the seed's `status`, `winner`, `final_round`, `strategy`,
@@ -36,7 +38,7 @@ public struct RunOutcome: Sendable, Hashable, Codable {
     /// Tokens used by all calls.
     public var usage: TokenUsage
     /// Total cost in US dollars from the catalog's prices.
-    public var costUSD: Double
+    @Dollars public var costUSD: Double
     /// Model calls made (replayed ones included; retries of one call count once).
     public var totalCalls: Int
     /// Wall time on the engine's clock, in milliseconds.

@@ -15,7 +15,7 @@ public struct CallEvent: Sendable, Hashable, Codable {
     /// Tokens used (finished calls).
     public var usage: TokenUsage?
     /// Cost in US dollars (finished calls).
-    public var costUSD: Double?
+    @OptionalDollars public var costUSD: Double?
     /// Latency of the attempt in milliseconds (finished calls).
     public var latencyMs: Int?
     /// `succeeded` or `replayed` (finished calls).

@@ -1,4 +1,5 @@
 public import Foundation
+public import RefineryCompiler
 
 /// How a call ended.
 public enum CallStatus: String, Sendable, Hashable, Codable {
@@ -38,7 +39,7 @@ public struct CallRecord: Sendable, Hashable, Codable {
     /// Wall time of the successful (or last) attempt, in milliseconds.
     public var latencyMs: Int
     /// Cost in US dollars from the catalog's prices.
-    public var costUSD: Double
+    @Dollars public var costUSD: Double
     /// When the call started.
     public var startedAt: Date
     /// When the call finished.

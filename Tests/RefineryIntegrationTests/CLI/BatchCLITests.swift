@@ -441,6 +441,44 @@ extension CLIEndToEnd {
             }
         }
 
+        /// Costs in JSON are clean decimals: three calls of $0.0000125 each cost $0.0000375, which a run's JSON,
+        /// a batch's result line, `batch list` and `runs list` wrote as `3.7500000000000003e-05` (the sum's float
+        /// noise); they are rounded to the nearest 1e-10 dollars when written.
+        @Test func costsInJSONAreCleanDecimals() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "w.yaml", Data("refinery: 1\nname: w\nmodels: [openai/gpt-4o:3]\nstages: [propose]\n".utf8))
+            try sandbox.write("in.jsonl", Data(Self.jsonl([("a", "What is 1 + 1?", "math")]).utf8))
+            try await FakeServer.run { server in
+                // One input and one output token: $2.5 + $10 per million, $0.0000125 a call.
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("Two.", prompt: 1, completion: 1))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let run = try await binary.run(
+                    ["run", "w.yaml", "What is 1 + 1?", "--output-format", "json", "--store", "runs.db"],
+                    environment: environment, directory: sandbox.root)
+                #expect(run.exitCode == 0, "\(run.stderr)")
+                let batch = try await binary.run(
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--store", "runs.db"], environment: environment,
+                    directory: sandbox.root)
+                #expect(batch.exitCode == 0, "\(batch.stderr)")
+                let batches = try await binary.run(
+                    ["batch", "list", "--store", "runs.db", "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                let runs = try await binary.run(
+                    ["runs", "list", "--store", "runs.db", "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                for (name, text) in [
+                    ("run", run.stdout), ("batch", batch.stdout), ("batch list", batches.stdout),
+                    ("runs list", runs.stdout),
+                ] {
+                    #expect(text.contains("3.75e-05"), "\(name): \(text)")
+                    #expect(!text.contains("3.7500000000000003e-05"), "\(name): \(text)")
+                }
+            }
+        }
+
         /// A malformed input line or CSV record: exit 4 with `file:line`, no call, and the results file
         /// of an earlier batch left as it was.
         @Test(arguments: [
