@@ -51,7 +51,8 @@ package enum ErrorClassifier {
                 "\(provider) refused the key: its account has no quota left\(suffix); check the plan and billing")
         case 429:
             let wait =
-                retryAfter.map { "; retry after \(formatSeconds($0))" } ?? "; retry later or lower the request rate"
+                retryAfter.map { "; retry after \(ProviderError.waitText($0))" }
+                ?? "; retry later or lower the request rate"
             return error(.rateLimited, "\(provider) rate limit reached\(suffix)\(wait)")
         case 503, 529:
             return error(.overloaded, "\(provider) is overloaded (HTTP \(status))\(suffix); retry later")
@@ -77,20 +78,22 @@ package enum ErrorClassifier {
         return json["message"]?.string
     }
 
-    /// Longest wait taken from a server's headers (a day): a larger, infinite or garbage value
-    /// is a server bug, and waiting it out would hang the run.
+    /// Longest pause an endpoint's rate-limit headers put on its calls (a day): a larger value is a server
+    /// bug, and pausing for it would hang the run. The wait a failed call reports is not capped: the
+    /// engine compares what was asked with the call's timeout and says what it did about it.
     package static let maxRetryAfterSeconds = 86_400.0
 
     /// How long the server asks us to wait: `retry-after-ms`, `Retry-After` (seconds or an
     /// HTTP-date), then the latest `x-ratelimit-reset-*` (`1s`, `6m0s`, `20ms`): the headers do
-    /// not say which budget ran out, so the wait covers both. At most ``maxRetryAfterSeconds``.
+    /// not say which budget ran out, so the wait covers both. As asked, however long (a server's
+    /// `86400` is reported as a day, its `1e300` as that); `nil` for a negative, infinite or garbage value.
     package static func retryAfterSeconds(headers: [(String, String)], now: Date = Date()) -> Double? {
         func value(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name }?.1.trimmingCharacters(in: .whitespaces)
         }
         func bounded(_ seconds: Double?) -> Double? {
             guard let seconds, seconds.isFinite, seconds >= 0 else { return nil }
-            return min(seconds, maxRetryAfterSeconds)
+            return seconds
         }
         if let milliseconds = value("retry-after-ms").flatMap(Double.init), let seconds = bounded(milliseconds / 1000) {
             return seconds
@@ -107,13 +110,13 @@ package enum ErrorClassifier {
 
     /// The wait a Google API (Gemini) asks for in its error body rather than a header: a
     /// `type.googleapis.com/google.rpc.RetryInfo` entry of `error.details` with `retryDelay` (`"37s"`,
-    /// `"0.5s"`). At most ``maxRetryAfterSeconds``.
+    /// `"0.5s"`). As asked, however long.
     package static func retryDelay(_ json: JSONValue?) -> Double? {
         for detail in json?["error"]?["details"]?.array ?? []
         where detail["@type"]?.string?.hasSuffix("google.rpc.RetryInfo") == true {
             guard let delay = detail["retryDelay"]?.string.flatMap(parseDuration), delay.isFinite, delay >= 0
             else { continue }
-            return min(delay, maxRetryAfterSeconds)
+            return delay
         }
         return nil
     }
@@ -158,10 +161,6 @@ package enum ErrorClassifier {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         return formatter.date(from: text)
     }
-
-    private static func formatSeconds(_ seconds: Double) -> String {
-        seconds.rounded() == seconds && abs(seconds) < 1e15 ? "\(Int(seconds)) s" : "\(seconds) s"
-    }
 }
 
 extension ErrorClassifier {
@@ -196,7 +195,9 @@ extension ErrorClassifier {
     /// `anthropic-ratelimit-tokens-remaining: 0` with an RFC 3339 `…-reset` time). `nil` when
     /// calls may go ahead. At most ``maxRetryAfterSeconds``.
     package static func rateLimitPause(status: Int, headers: [(String, String)], now: Date = Date()) -> Double? {
-        if [429, 503, 529].contains(status) { return retryAfterSeconds(headers: headers, now: now) }
+        if [429, 503, 529].contains(status) {
+            return retryAfterSeconds(headers: headers, now: now).map { min($0, maxRetryAfterSeconds) }
+        }
         func value(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name }?.1.trimmingCharacters(in: .whitespaces)
         }

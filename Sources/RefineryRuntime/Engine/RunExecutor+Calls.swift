@@ -373,10 +373,10 @@ extension RunExecutor {
     /// fails at once as it came, `rate_limited`, naming the wait asked for, and moves to its fallback.
     static func waitBeyondTimeout(_ error: ProviderError, timeout: Duration) -> ProviderError? {
         guard let asked = error.retryAfterSeconds, asked > Double(timeout.milliseconds) / 1000 else { return nil }
-        let wait = asked < 1e9 ? "\(Int(asked.rounded(.up))) s" : "an unbounded time"
         var refused = error
         refused.message +=
-            "; \(error.provider) asked to wait \(wait) before a retry, longer than the call's timeout of "
+            "; \(error.provider) asked to wait \(ProviderError.waitText(asked)) before a retry, longer than the "
+            + "call's timeout of "
             + "\(Self.seconds(timeout)): not retried (a longer stage or limits timeout waits for it)"
         return refused
     }

@@ -15,7 +15,8 @@ public struct ProviderError: RefineryError, Hashable {
     public var provider: String
     /// HTTP status, when there was one.
     public var statusCode: Int?
-    /// How long the provider asked us to wait before retrying.
+    /// How long the provider asked us to wait before retrying, as it asked (not capped: the engine waits
+    /// at most the call's timeout, and does not retry a call asked to wait longer).
     public var retryAfterSeconds: Double?
     /// The underlying failure (a transport or decoding error, a process exit), described for a
     /// human, or `nil`. It is text rather than `any Error` so the error stays `Hashable` and
@@ -50,6 +51,22 @@ public struct ProviderError: RefineryError, Hashable {
         text += ")"
         if let cause, !cause.isEmpty { text += "; caused by: \(cause)" }
         return text
+    }
+}
+
+extension ProviderError {
+    /// A wait a provider asked for, as a message says it: `40 s`, `86400 s (1 day)`, `359996400 s (11.4 years)`,
+    /// `1e+300 s`, or `an unbounded time` for infinity. Every message naming a provider's wait uses it.
+    package static func waitText(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "an unbounded time" }
+        guard seconds < 1e15 else { return "\(seconds) s" }
+        let whole = seconds.rounded(.up)
+        let text = seconds == seconds.rounded() || seconds >= 10 ? "\(Int(whole)) s" : "\(seconds) s"
+        let units: [(Double, String)] = [(365 * 86_400, "year"), (86_400, "day"), (3_600, "hour")]
+        guard let (size, unit) = units.first(where: { seconds >= $0.0 }) else { return text }
+        let count = (seconds / size * 10).rounded() / 10
+        let number = count == count.rounded() ? "\(Int(count))" : "\(count)"
+        return "\(text) (\(number) \(unit)\(count == 1 ? "" : "s"))"
     }
 }
 

@@ -129,21 +129,28 @@ import Testing
                 == 0)
     }
 
-    /// A server's absurd wait never traps a conversion nor hangs a run: non-finite and negative
-    /// values are ignored, huge ones capped at a day.
+    /// A server's absurd wait never traps a conversion: non-finite and negative values are ignored, huge
+    /// ones kept as asked (the error reports what the server asked; the engine waits at most the call's
+    /// timeout), and only the endpoint's pause is capped at a day.
     @Test(
         arguments: [
-            ("Retry-After", "inf", nil), ("Retry-After", "nan", nil), ("Retry-After", "-3", nil),
-            ("Retry-After", "1e300", 86_400.0), ("retry-after-ms", "1e308", 86_400.0),
-            ("retry-after-ms", "infinity", nil),
-            ("x-ratelimit-reset-requests", "99999999999h", 86_400.0), ("Retry-After", "2.5", 2.5),
-        ] as [(String, String, Double?)])
-    func absurdRetryAfterValuesAreBounded(name: String, value: String, seconds: Double?) {
+            ("Retry-After", "inf", nil, nil), ("Retry-After", "nan", nil, nil), ("Retry-After", "-3", nil, nil),
+            ("Retry-After", "1e300", 1e300, "retry after 1e+300 s"),
+            ("retry-after-ms", "1e308", 1e305, "retry after 1e+305 s"),
+            ("retry-after-ms", "infinity", nil, nil),
+            ("x-ratelimit-reset-requests", "99999h", 359_996_400.0, "retry after 359996400 s (11.4 years)"),
+            ("Retry-After", "86400", 86_400.0, "retry after 86400 s (1 day)"),
+            ("Retry-After", "2.5", 2.5, "retry after 2.5 s"),
+        ] as [(String, String, Double?, String?)])
+    func absurdRetryAfterValuesAreReportedAsAsked(name: String, value: String, seconds: Double?, text: String?) {
         #expect(ErrorClassifier.retryAfterSeconds(headers: [(name, value)]) == seconds)
         let error = ErrorClassifier.classify(
             status: 429, headers: [(name, value)], body: "", provider: "p", model: "m")
         #expect(error.retryAfterSeconds == seconds)
         #expect(error.message.hasPrefix("p rate limit reached"))
+        if let text { #expect(error.message.hasSuffix(text), "\(error.message)") }
+        let pause = ErrorClassifier.rateLimitPause(status: 429, headers: [(name, value)])
+        #expect(pause == seconds.map { min($0, ErrorClassifier.maxRetryAfterSeconds) })
     }
 
     @Test(
