@@ -12,7 +12,7 @@ package enum ErrorClassifier {
         status: Int, headers: [(String, String)], body: String, provider: String, model: String, now: Date = Date()
     ) -> ProviderError {
         let json = JSONValue.parse(body)
-        let detail = errorDetail(json) ?? String(body.prefix(300))
+        let detail = errorDetail(json) ?? bodySummary(body, headers: headers)
         let errorType = (json?["error"]?["type"]?.string ?? json?["error"]?["status"]?.string ?? "").lowercased()
         let retryAfter = retryAfterSeconds(headers: headers, now: now) ?? retryDelay(json)
         let suffix = detail.isEmpty ? "" : ": \(detail)"
@@ -67,6 +67,34 @@ package enum ErrorClassifier {
         default:
             return error(.invalidResponse, "\(provider) answered with unexpected HTTP \(status)\(suffix)")
         }
+    }
+
+    /// A reply body for a message, when it holds no provider message: a web page (`text/html`, or a body
+    /// that opens as one: a proxy's or load balancer's error page) as `a web page (text/html, title "502
+    /// Bad Gateway")`, never its markup; anything else as its first 300 characters. The one summary of a
+    /// body every failure message uses (an error status, a page instead of a stream or of JSON).
+    package static func bodySummary(_ body: String, headers: [(String, String)]) -> String {
+        let type = headers.first { $0.0.lowercased() == "content-type" }?.1.lowercased() ?? ""
+        let opening = body.prefix(512).drop { $0.isWhitespace }.lowercased()
+        guard
+            type.hasPrefix("text/html") || type.hasPrefix("application/xhtml")
+                || opening.hasPrefix("<!doctype html") || opening.hasPrefix("<html")
+        else { return String(body.prefix(300)) }
+        let kind = type.isEmpty ? "text/html" : String(type.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces))
+        guard let title = htmlTitle(body), !title.isEmpty else { return "a web page (\(kind))" }
+        return "a web page (\(kind), title \"\(title)\")"
+    }
+
+    /// The text of a page's `<title>`, whitespace collapsed, at most 120 characters; `nil` without one.
+    private static func htmlTitle(_ page: String) -> String? {
+        let head = page.prefix(65_536)
+        guard let open = head.range(of: "<title", options: .caseInsensitive),
+            let start = head[open.upperBound...].firstIndex(of: ">"),
+            let close = head[start...].range(of: "</title", options: .caseInsensitive)
+        else { return nil }
+        let text = head[head.index(after: start)..<close.lowerBound].split(whereSeparator: \.isWhitespace)
+            .joined(separator: " ")
+        return String(text.prefix(120))
     }
 
     /// The provider's own error message from an error body:

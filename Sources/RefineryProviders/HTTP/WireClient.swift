@@ -383,10 +383,10 @@ package struct WireClient: Sendable {
                 statusCode: Int(head.status.code))
         }
         guard let json = JSONValue.parse(bytes: bytes) else {
-            let text = String(decoding: bytes, as: UTF8.self)
+            let text = redactor.redact(String(decoding: bytes, as: UTF8.self))
+            let summary = ErrorClassifier.bodySummary(text, headers: head.headers.map { ($0.name, $0.value) })
             throw ProviderError(
-                code: .invalidResponse,
-                message: "\(provider) sent a reply that is not JSON: \(String(redactor.redact(text).prefix(200)))",
+                code: .invalidResponse, message: "\(provider) sent a reply that is not JSON: \(summary)",
                 provider: provider, statusCode: Int(head.status.code))
         }
         return json
@@ -396,12 +396,11 @@ package struct WireClient: Sendable {
     /// holds, else what it was.
     fileprivate func notAStream(_ bytes: [UInt8], head: HTTPResponseHead) -> ProviderError {
         if head.headers.first(name: "content-type")?.lowercased().hasPrefix("text/html") == true {
-            let text = String(redactor.redact(String(decoding: bytes, as: UTF8.self)).prefix(200))
+            let text = redactor.redact(String(decoding: bytes, as: UTF8.self))
+            let summary = ErrorClassifier.bodySummary(text, headers: head.headers.map { ($0.name, $0.value) })
             return ProviderError(
                 code: .invalidResponse,
-                message:
-                    "\(provider) answered a streaming request with a web page (text/html), not events: \(text); "
-                    + "check the base URL",
+                message: "\(provider) answered a streaming request with \(summary), not events; check the base URL",
                 provider: provider, statusCode: Int(head.status.code))
         }
         let json = JSONValue.parse(bytes: bytes)

@@ -206,7 +206,8 @@ struct Fault: Sendable, CustomTestStringConvertible {
             name: "500 INTERNAL", reply: FakeGemini.error("Internal error", status: "INTERNAL", code: 500),
             code: .server, status: 500),
         Fault(
-            name: "503 UNAVAILABLE", reply: FakeGemini.error("The model is overloaded", status: "UNAVAILABLE", code: 503),
+            name: "503 UNAVAILABLE",
+            reply: FakeGemini.error("The model is overloaded", status: "UNAVAILABLE", code: 503),
             code: .overloaded, status: 503),
         Fault(
             name: "400 INVALID_ARGUMENT", reply: FakeGemini.error("bad", status: "INVALID_ARGUMENT", code: 400),
@@ -266,6 +267,39 @@ struct Fault: Sendable, CustomTestStringConvertible {
             #expect(
                 error?.message
                     == "anthropic server error (HTTP 500): Internal [request id req_011CSHoEeqs5C35K2UUqR7Fy]")
+        }
+    }
+
+    /// A 500 whose body is a web page (a proxy's or load balancer's error page) is reported as one, by its
+    /// title and content type, not by 300 characters of its markup; a page without a title, or sent as
+    /// `text/plain` but opening as HTML, likewise. A JSON error body keeps the provider's message.
+    @Test(arguments: [
+        (
+            "text/html; charset=utf-8",
+            "<!DOCTYPE html>\n<html><head><style>body { font: 12px sans-serif; }</style>\n<title>\n  502 Bad\n Gateway "
+                + "</title></head><body><h1>502 Bad Gateway</h1><hr><center>nginx</center></body></html>",
+            #"openai server error (HTTP 500): a web page (text/html, title "502 Bad Gateway")"#
+        ),
+        (
+            "text/plain", "<html><body><p>Internal error</p></body></html>",
+            "openai server error (HTTP 500): a web page (text/plain)"
+        ),
+        (
+            "application/json", #"{"error":{"message":"The server had an error","type":"server_error"}}"#,
+            "openai server error (HTTP 500): The server had an error"
+        ),
+    ])
+    func aWebPageErrorBodyIsNamedNotQuoted(contentType: String, body: String, message: String) async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, .body(status: 500, contentType: contentType, text: body))
+            let error = await providerError {
+                _ = try await RegistryHarness.with(server) {
+                    try await $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o"))
+                        .complete(RegistryHarness.request("openai", "gpt-4o"))
+                }
+            }
+            #expect(error?.code == .server)
+            #expect(error?.message == message, "\(String(describing: error))")
         }
     }
 

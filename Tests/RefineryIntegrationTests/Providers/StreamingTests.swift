@@ -203,8 +203,8 @@ import Testing
             #expect(error?.code == .invalidResponse)
             #expect(
                 error?.message
-                    == "openai answered a streaming request with a web page (text/html), not events: "
-                    + "<!doctype html><title>Open WebUI</title>; check the base URL", "\(String(describing: error))")
+                    == #"openai answered a streaming request with a web page (text/html, title "Open WebUI"), "#
+                    + "not events; check the base URL", "\(String(describing: error))")
         }
     }
 
