@@ -89,17 +89,24 @@ package struct CommandProvider: ModelProvider {
             metadata: [
                 "status": "\(output.status)", "stdout": "\(String(redactor.redact(output.stdout).prefix(4096)))",
             ])
+        let tail = String(redactor.redact(output.stderr).suffix(500)).trimmingCharacters(in: .whitespacesAndNewlines)
         guard output.status == 0 else {
-            let tail = String(redactor.redact(output.stderr).suffix(500)).trimmingCharacters(
-                in: .whitespacesAndNewlines)
             throw ProviderError(
                 code: .server,
                 message: "`\(program)` exited with status \(output.status)\(tail.isEmpty ? "" : ": \(tail)")",
                 provider: provider)
         }
-        let parts = ModelReplyParts(
-            text: output.stdout.trimmingCharacters(in: .whitespacesAndNewlines), model: agent.name, finishReason: "exit"
-        )
+        let text = output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else {
+            // Not a model's empty reply (no max_tokens was hit): the command printed nothing. Its stderr says why.
+            throw ProviderError(
+                code: .emptyResponse,
+                message: "`\(program)` exited with status 0 but printed nothing on stdout"
+                    + (tail.isEmpty ? " and nothing on stderr" : "; its stderr ends: \(tail)")
+                    + "; check the agent's argv in providers.yaml (it must print its answer on stdout)",
+                provider: provider)
+        }
+        let parts = ModelReplyParts(text: text, model: agent.name, finishReason: "exit")
         return try HTTPProviderSupport.reply(from: parts, request: request, provider: provider)
     }
 

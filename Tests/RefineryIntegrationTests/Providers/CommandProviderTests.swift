@@ -65,6 +65,28 @@ import Testing
         #expect(error?.message == "`\(path)` exited with status 3: quota gone")
     }
 
+    /// An agent that exits 0 with nothing on stdout (logged in elsewhere, wrong subcommand) is said to have
+    /// printed nothing, with its stderr, and the hint is its command: it was "returned no text; retry or raise
+    /// max_tokens", which no max_tokens cures.
+    @Test(arguments: [
+        (
+            "cat >/dev/null\necho 'not logged in: run agent login' >&2\n",
+            "; its stderr ends: not logged in: run agent login"
+        ),
+        ("cat >/dev/null\nprintf '  \\n'\n", " and nothing on stderr"),
+    ])
+    func agentThatPrintsNothingIsToldSo(body: String, stderr: String) async throws {
+        let (path, directory) = try script(body)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let error = await providerError { _ = try await run(CommandAgent(name: "fake", argv: [path])) }
+        #expect(error?.code == .emptyResponse)
+        #expect(
+            error?.message
+                == "`\(path)` exited with status 0 but printed nothing on stdout\(stderr); check the agent's argv "
+                + "in providers.yaml (it must print its answer on stdout)")
+        #expect(error?.message.contains("max_tokens") == false)
+    }
+
     /// The error keeps the last 500 characters of stderr; a key cut by that excerpt must still
     /// be hidden, so the whole text is redacted before it is cut.
     @Test func keyCutByTheStderrExcerptIsStillHidden() async throws {
