@@ -195,9 +195,7 @@ extension RunService {
         for (position, item) in items.enumerated() {
             let promptField = spec.field ?? Dataset.promptFields.first { item.fields[$0] != nil }
             var variables = overrides.variables
-            for (name, value) in item.fields where name != promptField && Self.isVariableName(name) {
-                variables[name] = value
-            }
+            variables.merge(Self.templateFields(of: item, promptField: promptField)) { _, row in row }
             try refuseCredentials(in: item, variables: variables, path: spec.inputPath)
             let key = variables.keys.sorted().joined(separator: ",")
             let workflow: LoadedWorkflow
@@ -235,7 +233,7 @@ extension RunService {
     private static func rowNote(
         _ item: DatasetItem, path: String, promptField: String?, code diagnostics: [Diagnostic]
     ) -> Diagnostic {
-        let names = item.fields.keys.filter { $0 != promptField && isVariableName($0) }.sorted().map { "`\($0)`" }
+        let names = templateFields(of: item, promptField: promptField).keys.sorted().map { "`\($0)`" }
         return Diagnostic(
             code: diagnostics.first { $0.severity == .error }?.code ?? "E508", severity: .note,
             message: "item `\(item.id)`: the workflow is compiled with this row's fields as template variables ("
@@ -272,6 +270,12 @@ extension RunService {
                 code: .notUTF8, message: "\(path):\(line): the input file is not valid UTF-8\(byte); save it as UTF-8.")
         }
         return (text, WorkflowCompiler.sha256Hex(Array(data)))
+    }
+
+    /// The fields of `item` its templates see as variables: all but its prompt and its `id` (the item's id, which
+    /// names its result line and run, not a template field), whose names ``isVariableName(_:)`` accepts.
+    static func templateFields(of item: DatasetItem, promptField: String?) -> [String: String] {
+        item.fields.filter { $0.key != promptField && $0.key != "id" && isVariableName($0.key) }
     }
 
     /// A field that can be a template variable: `[A-Za-z_][A-Za-z0-9_]*`, and not a name a stage provides

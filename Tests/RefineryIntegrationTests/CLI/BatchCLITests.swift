@@ -479,6 +479,43 @@ extension CLIEndToEnd {
             }
         }
 
+        /// An item's `id` is its id, not a template field: the batch's report names the fields its workflow was
+        /// compiled with (`topic`), not `id,topic`, and a template that asks for `{{id}}` is refused at the row
+        /// as it is for any field the row lacks.
+        @Test func anItemsIDIsNotATemplateField() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            try sandbox.write("in.jsonl", Data(Self.jsonl([("a", "What is 1 + 1?", "math")]).utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("Two."))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let result = try await binary.run(
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--store", "runs.db"], environment: environment,
+                    directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let id = try #require(try Self.lines(result.stdout).first?["batch_id"] as? String)
+                let report = try await binary.run(
+                    ["report", id, "--store", "runs.db", "-o", "report.html"], environment: environment,
+                    directory: sandbox.root)
+                #expect(report.exitCode == 0, "\(report.stderr)")
+                let html = try String(contentsOf: sandbox.root.appendingPathComponent("report.html"), encoding: .utf8)
+                #expect(html.contains("w.yaml (with the item fields topic)"), "\(html)")
+                #expect(!html.contains("id,topic"))
+
+                try sandbox.write(
+                    "uses-id.yaml",
+                    Data(Self.workflow.replacingOccurrences(of: "[{{topic}}]", with: "[{{id}}]").utf8))
+                let refused = try await binary.run(
+                    ["batch", "uses-id.yaml", "--input", "in.jsonl", "--store", "runs.db"], environment: environment,
+                    directory: sandbox.root)
+                #expect(refused.exitCode == 4, "\(refused.stderr)")
+                #expect(refused.stderr.contains("in.jsonl:1"), "\(refused.stderr)")
+                #expect(server.requests.count == 1)
+            }
+        }
+
         /// A malformed input line or CSV record: exit 4 with `file:line`, no call, and the results file
         /// of an earlier batch left as it was.
         @Test(arguments: [
