@@ -125,19 +125,31 @@ extension RunService {
                 input: EstimateRange(min: 0, max: 0), output: EstimateRange(min: 0, max: 0)),
             costUSD: EstimateRange(min: 0, max: 0), unpricedModels: [])
         var unpriced: Set<String> = []
+        var systems: [BatchEstimate.SystemEstimate] = []
+        var systemIndex: [String: Int] = [:]
         for job in jobs {
             let one = job.estimate(catalog: catalog)
-            total.calls = EstimateRange(min: total.calls.min + one.calls.min, max: total.calls.max + one.calls.max)
-            total.tokens.input = EstimateRange(
-                min: total.tokens.input.min + one.tokens.input.min, max: total.tokens.input.max + one.tokens.input.max)
-            total.tokens.output = EstimateRange(
-                min: total.tokens.output.min + one.tokens.output.min,
-                max: total.tokens.output.max + one.tokens.output.max)
-            total.costUSD = EstimateRange(
-                min: total.costUSD.min + one.costUSD.min, max: total.costUSD.max + one.costUSD.max)
+            total.add(one)
             unpriced.formUnion(one.unpricedModels)
+            // A bench's jobs carry their system (a batch's none): each system's share, as the table lists them.
+            guard !job.system.isEmpty else { continue }
+            let index =
+                systemIndex[job.system]
+                ?? {
+                    systems.append(
+                        BatchEstimate.SystemEstimate(
+                            system: job.system, runs: 0, calls: EstimateRange(min: 0, max: 0),
+                            tokens: WorkflowEstimate.TokenTotals(
+                                input: EstimateRange(min: 0, max: 0), output: EstimateRange(min: 0, max: 0)),
+                            costUSD: EstimateRange(min: 0, max: 0)))
+                    systemIndex[job.system] = systems.count - 1
+                    return systems.count - 1
+                }()
+            systems[index].runs += 1
+            systems[index].add(one)
         }
         total.unpricedModels = unpriced.sorted()
+        total.systems = systems.isEmpty ? nil : systems
         return total
     }
 
@@ -291,3 +303,25 @@ extension RunService {
         return identifier && PromptVariables.stage(providing: name) == nil
     }
 }
+
+/// Calls, tokens and dollars that add up estimate by estimate: a batch's totals and a bench system's.
+protocol EstimateSum {
+    var calls: EstimateRange<Int> { get set }
+    var tokens: WorkflowEstimate.TokenTotals { get set }
+    var costUSD: EstimateRange<Double> { get set }
+}
+
+extension EstimateSum {
+    /// Adds one run's estimate.
+    mutating func add(_ one: WorkflowEstimate) {
+        calls = EstimateRange(min: calls.min + one.calls.min, max: calls.max + one.calls.max)
+        tokens.input = EstimateRange(
+            min: tokens.input.min + one.tokens.input.min, max: tokens.input.max + one.tokens.input.max)
+        tokens.output = EstimateRange(
+            min: tokens.output.min + one.tokens.output.min, max: tokens.output.max + one.tokens.output.max)
+        costUSD = EstimateRange(min: costUSD.min + one.costUSD.min, max: costUSD.max + one.costUSD.max)
+    }
+}
+
+extension BatchEstimate: EstimateSum {}
+extension BatchEstimate.SystemEstimate: EstimateSum {}

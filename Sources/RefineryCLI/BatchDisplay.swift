@@ -114,6 +114,13 @@ enum BatchDisplay {
                 + "out \(estimate.tokens.output.min)–\(estimate.tokens.output.max)",
             "cost:   \(TextFormat.dollars(estimate.costUSD.min))–\(TextFormat.dollars(estimate.costUSD.max))",
         ]
+        for system in estimate.systems ?? [] {
+            lines.append(
+                "  \(system.system): \(system.runs) runs, calls \(system.calls.min)–\(system.calls.max), "
+                    + "tokens in \(system.tokens.input.min)–\(system.tokens.input.max), "
+                    + "out \(system.tokens.output.min)–\(system.tokens.output.max), "
+                    + "cost \(TextFormat.dollars(system.costUSD.min))–\(TextFormat.dollars(system.costUSD.max))")
+        }
         if !estimate.unpricedModels.isEmpty {
             lines.append("unpriced (counted as $0): " + estimate.unpricedModels.joined(separator: ", "))
         }

@@ -106,9 +106,30 @@ public struct BatchEstimate: Sendable, Hashable, Codable {
     public var costUSD: EstimateRange<Double>
     /// Models without a price in the catalog (their calls count as $0).
     public var unpricedModels: [String]
+    /// A bench's estimate per system, in the order the command named them; `nil` for a batch.
+    public var systems: [SystemEstimate]?
+
+    /// One bench system's part of the estimate: its runs (one per item), calls, tokens and dollars.
+    public struct SystemEstimate: Sendable, Hashable, Codable {
+        /// The system as the command named it (`single:MODEL`, `vote`, a workflow).
+        public var system: String
+        /// Its runs: one per item.
+        public var runs: Int
+        /// Calls for min and max rounds.
+        public var calls: EstimateRange<Int>
+        /// Tokens for min and max rounds.
+        public var tokens: WorkflowEstimate.TokenTotals
+        /// Dollars for min and max rounds.
+        public var costUSD: EstimateRange<Double>
+
+        enum CodingKeys: String, CodingKey {
+            case system, runs, calls, tokens
+            case costUSD = "cost_usd"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case items, runs, calls, tokens
+        case items, runs, calls, tokens, systems
         case costUSD = "cost_usd"
         case unpricedModels = "unpriced_models"
     }

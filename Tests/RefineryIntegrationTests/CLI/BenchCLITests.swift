@@ -50,9 +50,24 @@ extension CLIEndToEnd {
                 // One call a single-model run, one per member for the vote: 6 × 1 + 6 × 3.
                 let calls = try #require(estimate["calls"] as? [String: Any])
                 #expect(calls["min"] as? Int == 24 && calls["max"] as? Int == 24, "\(calls)")
+                // Per system, in the order named: its runs, calls, tokens and dollars, adding up to the totals.
+                let systems = try #require(estimate["systems"] as? [[String: Any]], "\(estimate)")
+                #expect(systems.map { $0["system"] as? String } == ["single:openai/gpt-4o", "vote"])
+                #expect(systems.map { $0["runs"] as? Int } == [6, 6])
+                #expect(systems.map { ($0["calls"] as? [String: Any])?["max"] as? Int } == [6, 18])
+                let dollars = systems.compactMap { ($0["cost_usd"] as? [String: Any])?["max"] as? Double }
+                let total = try #require((estimate["cost_usd"] as? [String: Any])?["max"] as? Double)
+                #expect(dollars.count == 2 && dollars.allSatisfy { $0 > 0 } && abs(dollars.reduce(0, +) - total) < 1e-9)
+                let inputs = systems.compactMap {
+                    (($0["tokens"] as? [String: Any])?["input"] as? [String: Any])?["max"]
+                }
+                #expect(inputs.count == 2)
                 let text = try await binary.run(arguments, environment: environment, directory: sandbox.root)
                 #expect(text.exitCode == 0, "\(text.stderr)")
                 #expect(text.stdout.hasPrefix("6 items, 12 runs"), "\(text.stdout)")
+                #expect(
+                    text.stdout.contains("\n  single:openai/gpt-4o: 6 runs, calls 6–6, tokens in "), "\(text.stdout)")
+                #expect(text.stdout.contains("\n  vote: 6 runs, calls 18–18, tokens in "), "\(text.stdout)")
                 #expect(server.requests.isEmpty)
             }
         }
