@@ -105,26 +105,43 @@ public struct EstimateAssumptions: Sendable, Hashable, Codable {
     }
 
     /// Input tokens of one call of `kind`: the user prompt (`promptTokens`; a verification answer sees only its
-    /// question), the system prompt (`systemTokens`), the stage's own template (`templateTokens`, from
-    /// ``templateTokens(of:)``) or else the kind's ``overhead(for:)``, and `reading`: what the stage shows the
-    /// call (answers, reviews, history, a draft, a question).
+    /// question), the system prompt (`systemTokens`), the stage's own text (`template`, from
+    /// ``templateTokens(of:)``: its own template or else the kind's ``overhead(for:)``, and its rubric), and
+    /// `reading`: what the stage shows the call (answers, reviews, history, a draft, a question).
     ///
     /// The one pricing of a call's input: the estimate calls it with the sizes it simulates, the engine's budget
     /// check with the sizes the call really reads, so a run granted its estimate (a batch item's share) is not
     /// refused a call the estimate priced.
     public func inputTokens(
-        for kind: NodeKind, promptTokens: Int, systemTokens: Int, templateTokens: Int?, reading: Int
+        for kind: NodeKind, promptTokens: Int, systemTokens: Int, template: StageText, reading: Int
     ) -> Int {
         var prompt = promptTokens
         if case .verifyAnswer = kind { prompt = 0 }
-        return prompt + systemTokens + (templateTokens ?? overhead(for: kind)) + reading
+        return prompt + systemTokens + (template.ownTemplate ?? overhead(for: kind)) + template.rubric + reading
     }
 
-    /// Tokens of `stage`'s own prompt template (its `system` and `user` text), or `nil` when it uses the
-    /// default prompts.
-    public static func templateTokens(of stage: Stage) -> Int? {
-        guard let prompt = stage.common?.prompt, prompt.system != nil || prompt.user != nil else { return nil }
-        return tokens(forBytes: (prompt.system?.utf8.count ?? 0) + (prompt.user?.utf8.count ?? 0))
+    /// The text a stage adds to each of its calls' input, in tokens.
+    public struct StageText: Sendable, Hashable {
+        /// Its own prompt template (`system` and `user`), or `nil` when it uses the default prompts.
+        public var ownTemplate: Int?
+        /// Its `rubric` (an evaluation's criteria: the default prompt shows it, an own template may); 0 without.
+        public var rubric: Int
+
+        /// Creates the sizes.
+        public init(ownTemplate: Int? = nil, rubric: Int = 0) {
+            self.ownTemplate = ownTemplate
+            self.rubric = rubric
+        }
+    }
+
+    /// What `stage`'s text adds to each call's input: its own prompt template and its rubric.
+    public static func templateTokens(of stage: Stage) -> StageText {
+        var text = StageText()
+        if let prompt = stage.common?.prompt, prompt.system != nil || prompt.user != nil {
+            text.ownTemplate = tokens(forBytes: (prompt.system?.utf8.count ?? 0) + (prompt.user?.utf8.count ?? 0))
+        }
+        if case .evaluate(let evaluate) = stage, let rubric = evaluate.rubric { text.rubric = tokens(for: rubric) }
+        return text
     }
 
     /// Tokens of a text of `bytes` UTF-8 bytes: bytes ÷ 4, rounded up.

@@ -31,7 +31,7 @@ struct EstimateSimulation {
     /// Sums rather than a list of calls: 64 members × 1,000 rounds would be millions of records.
     private var totals = SimulationTotals()
     /// Template tokens per stage index: a prompt file is counted once, not once per call.
-    private var templateTokens: [Int: Int?] = [:]
+    private var templateTokens: [Int: EstimateAssumptions.StageText] = [:]
 
     private init(graph: ExecutionGraph, pricer: CallPricer, fewestCalls: Bool) {
         self.pricer = pricer
@@ -127,10 +127,8 @@ struct EstimateSimulation {
         var newReviews: [String: Int] = [:]
         var planOut = 0
         var verifyAnswersOut = 0
-        if templateTokens[stage.index] == nil {
-            templateTokens[stage.index] = EstimateAssumptions.templateTokens(of: options)
-        }
-        let template = templateTokens[stage.index] ?? nil
+        let template = templateTokens[stage.index] ?? EstimateAssumptions.templateTokens(of: options)
+        templateTokens[stage.index] = template
         var stageTotals = CallTotals()
         for node in stage.nodes where node.isCall && !skips(node, of: options) {
             let who = node.participant

@@ -183,11 +183,11 @@ struct CallPricer {
     }
 
     /// Input tokens of a call of `kind` by `participant` that reads `reading` tokens beside the prompt, the
-    /// system prompt and the stage's `template` (``EstimateAssumptions/templateTokens(of:)``) or overhead.
-    func input(_ participant: String, kind: NodeKind, template: Int?, reading: Int) -> Int {
+    /// system prompt and the stage's text (``EstimateAssumptions/templateTokens(of:)``).
+    func input(_ participant: String, kind: NodeKind, template: EstimateAssumptions.StageText, reading: Int) -> Int {
         assumptions.inputTokens(
             for: kind, promptTokens: promptTokens, systemTokens: systemTokens[participant] ?? arbiterSystemTokens,
-            templateTokens: template, reading: reading)
+            template: template, reading: reading)
     }
 
     /// Output tokens of a call: `max_tokens` (stage params over the participant's) or `default`.

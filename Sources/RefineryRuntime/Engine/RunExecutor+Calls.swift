@@ -429,7 +429,7 @@ extension RunExecutor {
         let input = assumptions.inputTokens(
             for: node.kind, promptTokens: EstimateAssumptions.tokens(for: prompt),
             systemTokens: EstimateAssumptions.tokens(forBytes: request.system?.utf8.count ?? 0),
-            templateTokens: EstimateAssumptions.templateTokens(of: stage),
+            template: EstimateAssumptions.templateTokens(of: stage),
             reading: EstimateAssumptions.tokens(forBytes: pending.readingBytes))
         var output = request.params.maxTokens ?? assumed ?? 0
         if request.params.maxTokens == nil, assumedOutputSeen > 0 {

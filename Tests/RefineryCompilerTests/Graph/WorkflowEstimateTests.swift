@@ -27,6 +27,28 @@ import Testing
         #expect(estimate.perRound.map(\.calls) == [calls])
     }
 
+    /// An evaluate stage's `rubric` is read by every review call: the estimate (and the engine's budget check,
+    /// which prices a call with the same ``EstimateAssumptions/inputTokens``) counts its tokens, with the
+    /// default prompts and with a template of the stage's own. It was left out of both.
+    @Test(arguments: [false, true])
+    func aRubricIsCountedInEveryReview(ownTemplate: Bool) {
+        var common = StageCommon()
+        if ownTemplate { common.prompt = PromptTemplate(user: String(repeating: "t", count: 400)) }
+        func workflow(rubric: String?) -> Workflow {
+            var workflow = F.workflow([
+                .repeat([F.propose, .evaluate(EvaluateStage(common: common, mode: .pairwise, rubric: rubric)), F.close])
+            ])
+            workflow.iterations = Iterations(min: 1, max: 1)
+            return workflow
+        }
+        let plain = Self.estimate(workflow(rubric: nil))
+        let rubric = String(repeating: "r", count: 4_000)  // 1,000 tokens
+        let judged = Self.estimate(workflow(rubric: rubric))
+        // Three members, six pairwise reviews, each reading the rubric.
+        #expect(judged.tokens.input.max - plain.tokens.input.max == 6 * 1_000)
+        #expect(judged.costUSD.max > plain.costUSD.max)
+    }
+
     @Test func callsScaleWithRounds() {
         var workflow = F.consensusClassic
         workflow.iterations = Iterations(min: 2, max: 4)
