@@ -188,7 +188,48 @@ extension RunService {
     /// streamed its results (`--output`), for `batch resume` to write there again.
     public func recordedFiles(ofBatch id: String) async throws -> (input: String, output: String?) {
         let record = try await withStore(.existing) { try await $0.batch(id: id) }
-        return (record.inputPath, try BatchSpec.decode(record.specJSON, batchID: record.id).output)
+        let spec = try BatchSpec.decode(record.specJSON, batchID: record.id)
+        return (spec.inputFile ?? record.inputPath, spec.outputFile ?? spec.output)
+    }
+
+    /// Records in `spec` where its workflow files and its `--output` are, as absolute paths resolved in the
+    /// working directory (once, when the batch starts: a resumed batch keeps what it recorded), so that
+    /// `resume` from another folder loads and writes the same files; the input's is ``readInput(_:)``'s.
+    func resolveFiles(_ spec: inout BatchSpec) {
+        func absolute(_ path: String) -> String {
+            URL(fileURLWithPath: path, relativeTo: workingDirectory).standardizedFileURL.path
+        }
+        if spec.outputFile == nil, let output = spec.output { spec.outputFile = absolute(output) }
+        guard spec.workflowFiles == nil else { return }
+        var files: [String: String] = [:]
+        // A bench's workflow systems (its baselines, `single:openai/gpt-4o`, are not paths), or a batch's target.
+        let workflows =
+            spec.systems.map { systems in
+                ((try? BenchSystem.parse(systems)) ?? []).compactMap { system -> String? in
+                    guard case .workflow(let argument) = system else { return nil }
+                    return argument
+                }
+            } ?? [spec.target]
+        for argument in workflows {
+            guard let (name, revision) = try? WorkflowLibrary.splitRevision(argument), WorkflowLibrary.isPath(name)
+            else { continue }
+            files[argument] = absolute(name) + (revision.map { "@\($0)" } ?? "")
+        }
+        spec.workflowFiles = files
+    }
+
+    /// The workflow argument to load for `argument` as given: the absolute path recorded for it, else itself.
+    /// A recorded file that is gone is refused, naming it, as a gone input is.
+    func workflowArgument(_ argument: String, of spec: BatchSpec) throws -> String {
+        guard let recorded = spec.workflowFiles?[argument] else { return argument }
+        let file = (try? WorkflowLibrary.splitRevision(recorded).name) ?? recorded
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw InputError(
+                code: .unreadable,
+                message: "The workflow \(file) (given as \(argument)) is gone; put it back there, or start a new "
+                    + (spec.systems == nil ? "batch." : "bench."))
+        }
+        return recorded
     }
 
     /// Reads the input, builds one job per item and compiles the workflow once per distinct set of
@@ -198,6 +239,8 @@ extension RunService {
     ) async throws -> BatchPlan {
         var spec = spec
         let input = try readInput(&spec)
+        resolveFiles(&spec)
+        let target = try workflowArgument(spec.target, of: spec)
         let items = try Dataset.read(input.text, path: spec.inputPath, promptField: spec.field, promptFlag: "--field")
         let overrides = spec.overrides.overrides
         let loader = try loader()
@@ -218,7 +261,7 @@ extension RunService {
                 layer.variables = variables
                 layer.rowVariables = Set(variables.keys).subtracting(overrides.variables.keys)
                 do {
-                    workflow = try await loader.load(spec.target, overrides: layer, gitProvenance: gitProvenance)
+                    workflow = try await loader.load(target, overrides: layer, gitProvenance: gitProvenance)
                 } catch var error as WorkflowDiagnosticsError {
                     // The workflow compiled for other rows' columns maybe, not this one's: point at the row.
                     error.diagnostics.append(

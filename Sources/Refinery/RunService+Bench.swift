@@ -105,6 +105,7 @@ extension RunService {
     func benchPlan(_ spec: BatchSpec, id: String, debug: Bool, gitProvenance: Bool = true) async throws -> BatchPlan {
         var spec = spec
         let input = try readInput(&spec)
+        resolveFiles(&spec)
         guard let grader = Grader(spec.grader ?? Self.defaultBenchGrader) else {
             throw InputError(
                 code: .invalidOption,
@@ -119,7 +120,9 @@ extension RunService {
         let loader = try loader()
         var workflows: [(name: String, workflow: LoadedWorkflow)] = []
         for system in systems {
-            let loaded = try await system.load(with: loader, overrides: overrides, gitProvenance: gitProvenance)
+            let loaded = try await system.load(
+                with: loader, overrides: overrides, gitProvenance: gitProvenance,
+                from: try workflowArgument(system.name, of: spec))
             spec.workflowSHA256[system.name] = loaded.workflow.provenance.contentSHA256 ?? ""
             if let commit = loaded.workflow.provenance.gitCommit { spec.gitCommits[system.name] = commit }
             workflows.append((system.name, loaded))

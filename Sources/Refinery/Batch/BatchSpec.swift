@@ -30,7 +30,15 @@ struct BatchSpec: Codable, Sendable {
     var seed: UInt64
     var concurrency: Int
     var maxBudgetUSD: Double?
+    /// `--output`, as given.
     var output: String?
+    /// ``output``'s absolute path, resolved in the folder the batch started in (as ``inputFile``): `resume`
+    /// writes there, whatever folder it runs in. `nil` in batches recorded before it was.
+    var outputFile: String?
+    /// Each workflow path given (a batch's target, a bench's workflow systems; names and baselines are not
+    /// paths) and its absolute path, resolved in the folder the batch started in: `resume` loads it from
+    /// there. `nil` in batches recorded before it was (resolved in the current folder).
+    var workflowFiles: [String: String]?
     /// Each compiled workflow's content SHA-256, by job workflow key.
     var workflowSHA256: [String: String]
     /// Each compiled workflow's git commit, when it has one (reproducibility of a bench table).

@@ -140,11 +140,15 @@ package enum BenchSystem: Sendable, Hashable {
     /// The baselines always come from the built-in workflows, even when a workflow folder has a file of
     /// the same name.
     ///
-    /// - Parameter gitProvenance: whether git is asked for a workflow file's commit (recorded with a bench).
+    /// - Parameters:
+    ///   - gitProvenance: whether git is asked for a workflow file's commit (recorded with a bench).
+    ///   - file: where a workflow system is loaded from, when not from its argument (the absolute path a bench
+    ///     recorded for it).
     /// - Throws: ``InputError`` for a workflow that cannot be found or read, ``WorkflowDiagnosticsError`` for
     ///   one that does not compile (an unknown model included); both exit 4.
     package func load(
-        with loader: WorkflowLoader, overrides: WorkflowOverrides = WorkflowOverrides(), gitProvenance: Bool = true
+        with loader: WorkflowLoader, overrides: WorkflowOverrides = WorkflowOverrides(), gitProvenance: Bool = true,
+        from file: String? = nil
     ) async throws -> LoadedWorkflow {
         var baseline = WorkflowOverrides(
             budgetUSD: overrides.budgetUSD, variables: overrides.variables)
@@ -156,7 +160,7 @@ package enum BenchSystem: Sendable, Hashable {
             catalog: loader.catalog)
         switch self {
         case .workflow(let argument):
-            return try await loader.load(argument, overrides: overrides, gitProvenance: gitProvenance)
+            return try await loader.load(file ?? argument, overrides: overrides, gitProvenance: gitProvenance)
         case .single(let model):
             baseline.models = [model]
             return try await named { try await builtins.load("vote", overrides: baseline) }

@@ -441,6 +441,49 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A batch started with a relative workflow path and `--output`, resumed from another folder: it loads
+        /// the same workflow and writes the same results file, both recorded as absolute paths at its start (the
+        /// resume read `w.yaml` and `out.jsonl` in the folder it ran in: "no workflow", or another file). A
+        /// workflow gone by the resume is refused, exit 4, naming it.
+        @Test func aBatchResumedFromAnotherFolderUsesTheFilesItStartedWith() async throws {
+            try await Self.withTenItems { binary, sandbox, server, perItem in
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let started = try await binary.run(
+                    [
+                        "batch", "w.yaml", "--input", "in.jsonl", "--output", "out.jsonl", "--max-budget",
+                        String(perItem * 1.5), "--concurrency", "1", "--store", store,
+                    ], environment: environment, directory: sandbox.root)
+                #expect(started.exitCode == 1, "\(started.stderr)")
+                let id = try #require(
+                    try await Self.list(binary, store: store, environment: environment, directory: sandbox.root)
+                        .first?["id"] as? String)
+                let elsewhere = sandbox.root.appendingPathComponent("elsewhere")
+                try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+
+                let moved = sandbox.root.appendingPathComponent("w.yaml.moved")
+                try FileManager.default.moveItem(at: sandbox.root.appendingPathComponent("w.yaml"), to: moved)
+                let gone = try await binary.run(
+                    ["batch", "resume", id, "--store", store, "--max-budget", "5"], environment: environment,
+                    directory: elsewhere)
+                #expect(gone.exitCode == 4, "\(gone.stderr)")
+                #expect(
+                    gone.stderr.contains(sandbox.root.appendingPathComponent("w.yaml").standardizedFileURL.path),
+                    "\(gone.stderr)")
+                try FileManager.default.moveItem(at: moved, to: sandbox.root.appendingPathComponent("w.yaml"))
+
+                let resumed = try await binary.run(
+                    ["batch", "resume", id, "--store", store, "--max-budget", "5"], environment: environment,
+                    directory: elsewhere)
+                #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                #expect(server.requests.count == 10)
+                let results = try String(
+                    contentsOf: sandbox.root.appendingPathComponent("out.jsonl"), encoding: .utf8)
+                #expect(try Self.lines(results).count == 10, "\(results)")
+                #expect(!FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent("out.jsonl").path))
+            }
+        }
+
         /// Costs in JSON are clean decimals: three calls of $0.0000125 each cost $0.0000375, which a run's JSON,
         /// a batch's result line, `batch list` and `runs list` wrote as `3.7500000000000003e-05` (the sum's float
         /// noise); they are rounded to the nearest 1e-10 dollars when written.
