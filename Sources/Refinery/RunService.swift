@@ -72,7 +72,8 @@ public struct RunService: Sendable {
         /// A command that only reads what was recorded (`runs`, `report`, `batch list`/`status`, the resumes):
         /// nothing is created. A missing SQLite file reads as an empty ledger when it is the default one or its
         /// folder exists; in a folder that does not exist it is refused (``StoreError/Code/cannotOpen``, exit 4),
-        /// so a mistyped `--store` does not read as an empty ledger.
+        /// so a mistyped `--store` does not read as an empty ledger. A PostgreSQL database without Refinery's
+        /// tables reads as an empty ledger and is left without them; an unreachable server is refused (exit 4).
         case existing
     }
 
@@ -87,8 +88,14 @@ public struct RunService: Sendable {
         if PostgresLocation.isPostgresURL(store) {
             let server = try PostgresLocation(url: store, environment: environment)
             // The database password too: a provider error never holds it, but nothing recorded may.
-            return try await PostgresRunStore.open(
-                server, redactor: redactor.adding(server.password.map { [$0] } ?? []))
+            let redactor = redactor.adding(server.password.map { [$0] } ?? [])
+            guard access == .existing, !readingCreatesStore else {
+                return try await PostgresRunStore.open(server, redactor: redactor)
+            }
+            // A database with no ledger in it yet reads as an empty ledger, and no table is created in it, as a
+            // SQLite file not there yet; an unreachable server is refused (exit 4).
+            return try await PostgresRunStore.openRecorded(server, redactor: redactor)
+                ?? SQLiteRunStore(path: ":memory:", redactor: redactor)
         }
         try PostgresLocation.refuseOtherURLScheme(store)
         if access == .existing, !readingCreatesStore, store != ":memory:",

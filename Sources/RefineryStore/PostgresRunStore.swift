@@ -61,6 +61,25 @@ public actor PostgresRunStore: RunStore {
         return store
     }
 
+    /// Opens the ledger at `server` for a command that only reads it: `nil` when the database holds no Refinery
+    /// ledger (no `refinery_migrations` table), which is then left as it was (no table is created). A ledger
+    /// there is brought up to date as ``open(_:redactor:reconnectWindow:)`` does. A server that cannot be
+    /// reached throws ``StoreError/Code/cannotOpen``.
+    public static func openRecorded(
+        _ server: PostgresLocation, redactor: Redactor = Redactor(),
+        reconnectWindow: Duration = defaultReconnectWindow
+    ) async throws -> PostgresRunStore? {
+        let store = PostgresRunStore(server: server, redactor: redactor, reconnectWindow: reconnectWindow)
+        let exists = try await store.query("SELECT to_regclass('refinery_migrations') IS NOT NULL").first?.decode(
+            Bool.self)
+        guard exists == true else {
+            await store.close()
+            return nil
+        }
+        try await store.migrate()
+        return store
+    }
+
     private init(server: PostgresLocation, redactor: Redactor, reconnectWindow: Duration) {
         self.server = server
         self.redactor = redactor

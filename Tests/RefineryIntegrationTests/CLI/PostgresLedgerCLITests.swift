@@ -162,6 +162,60 @@ extension CLIEndToEnd {
 
         /// `sslmode=require` against a server without TLS (the test server's) says so, at once: it said "the server
         /// did not answer within 30 seconds" after a fifth of a second.
+        /// Reading commands on a database with no ledger in it (`runs list`, `batch list`, `report`) read it as
+        /// empty and create no table there (they ran the migrations at open: a typo'd database name became a
+        /// ledger); a recording command then creates it. An unreachable server is refused, exit 4.
+        @Test func readingCommandsCreateNoTables() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let database = try await PostgresLedger.Database()
+            try await database.use {
+                try await FakeServer.run { server in
+                    server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
+                    let environment = database.environment(sandbox, server)
+                    func tables() async throws -> Int {
+                        var location = try PostgresLocation(url: database.url, environment: environment)
+                        location.password = database.password
+                        let store = try await PostgresRunStore.openRecorded(location)
+                        await store?.close()
+                        return store == nil ? 0 : 1
+                    }
+                    let list = try await binary.run(
+                        ["runs", "list", "--output-format", "json", "--store", database.url],
+                        environment: environment, directory: sandbox.root)
+                    #expect(list.exitCode == 0, "\(list.stderr)")
+                    let listed = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [Any]
+                    #expect(listed?.isEmpty == true, "\(list.stdout)")
+                    let batches = try await binary.run(
+                        ["batch", "list", "--store", database.url], environment: environment, directory: sandbox.root)
+                    #expect(batches.exitCode == 0, "\(batches.stderr)")
+                    let report = try await binary.run(
+                        ["report", "abc123", "--store", database.url, "-o", "r.html"], environment: environment,
+                        directory: sandbox.root)
+                    #expect(report.exitCode != 0)
+                    #expect(try await tables() == 0, "a reading command created Refinery's tables")
+
+                    let run = try await binary.run(
+                        arguments(database.url), environment: environment, directory: sandbox.root)
+                    #expect(run.exitCode == 0, "\(run.stderr)")
+                    #expect(try await tables() == 1)
+                    let after = try await binary.run(
+                        ["runs", "list", "--output-format", "json", "--store", database.url],
+                        environment: environment, directory: sandbox.root)
+                    let runs = try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [[String: Any]]
+                    #expect(runs?.count == 1, "\(after.stdout)")
+                }
+            }
+            // No server listens on port 9: refused with exit 4, not read as empty.
+            let unreachable = try await binary.run(
+                ["runs", "list", "--store", "postgres://refinery@127.0.0.1:9/nothing?connect_timeout=1"],
+                environment: CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9"),
+                directory: sandbox.root)
+            #expect(unreachable.exitCode == 4, "\(unreachable.stderr)")
+            #expect(unreachable.stderr.contains("Cannot connect to the run store"), "\(unreachable.stderr)")
+        }
+
         @Test func aServerWithoutTLSIsNamedForSslmodeRequire() async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
