@@ -3,9 +3,12 @@
 // escapes what it interpolates with the same function (``ReportTemplate``'s content type).
 
 import Mustache
+import RefinerySyntax
 
 enum HTMLText {
-    /// `text` with `& < > " '` replaced by entities: safe in element content and quoted attributes.
+    /// `text` with `& < > " '` replaced by entities: safe in element content and quoted attributes. Controls
+    /// and bidirectional overrides are shown as the terminal shows them (`\x1B`, `\u{202E}`): a model's
+    /// right-to-left override would otherwise show the rest of its answer in reverse.
     ///
     /// Scalar by scalar, not character by character: a quote followed by a combining mark (`"\u{301}`) is
     /// one `Character` that equals no quote, yet the browser reads its quote byte and ends the attribute.
@@ -19,6 +22,9 @@ enum HTMLText {
             case ">": escaped.append(contentsOf: "&gt;".unicodeScalars)
             case "\"": escaped.append(contentsOf: "&quot;".unicodeScalars)
             case "'": escaped.append(contentsOf: "&#39;".unicodeScalars)
+            case "\r": escaped.append(scalar)
+            case _ where TerminalText.isControl(scalar):
+                escaped.append(contentsOf: TerminalText.shown(scalar).unicodeScalars)
             default: escaped.append(scalar)
             }
         }
