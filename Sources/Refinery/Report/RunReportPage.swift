@@ -38,7 +38,7 @@ enum RunReportPage {
             "calls": export.calls.count,
             "started": ISO8601DateFormatter().string(from: run.startedAt),
             "elapsed": run.finishedAt.map { String(format: "%.2f s", $0.timeIntervalSince(run.startedAt)) }
-                ?? "running",
+                ?? run.status,
             "members": members.map(name).joined(separator: ", "),
         ]
         if let arbiter = models["arbiter"] { context["arbiter"] = arbiter }
@@ -47,6 +47,10 @@ enum RunReportPage {
             context["revision"] =
                 commit + (provenance.gitRevision.map { " (\($0))" } ?? "")
                 + (provenance.gitDirty == true ? " + uncommitted changes" : "")
+        }
+        if run.status == RunService.interruptedStatus {
+            context["stoppedBy"] =
+                "no process runs it any more (killed or crashed); `refinery resume \(run.id)` finishes it"
         }
         if let outcome {
             context["stoppedBy"] = outcome.stoppedBy

@@ -62,7 +62,21 @@ extension CLIEndToEnd {
                 let runs = try #require(
                     try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
                 let id = try #require(runs.first?["id"] as? String)
-                #expect(runs.first?["status"] as? String == "running")
+                // Recorded `running`, but no process runs it: every reading says so, with the command that
+                // finishes it (they said `running` for ever).
+                #expect(runs.first?["status"] as? String == "interrupted")
+                let text = try await binary.run(
+                    ["runs", "show", id, "--store", store], environment: environment, directory: sandbox.root)
+                #expect(text.stdout.contains("status:    interrupted"), "\(text.stdout)")
+                #expect(text.stdout.contains("`refinery resume \(id)` finishes it"), "\(text.stdout)")
+                let page = sandbox.root.appendingPathComponent("killed-\(killAfterRequests).html")
+                let report = try await binary.run(
+                    ["report", id, "--store", store, "-o", page.path], environment: environment,
+                    directory: sandbox.root)
+                #expect(report.exitCode == 0, "\(report.stderr)")
+                let html = try String(contentsOf: page, encoding: .utf8)
+                #expect(html.contains("<span class=\"status\">interrupted</span>"))
+                #expect(html.contains("`refinery resume \(id)` finishes it"))
                 let export = try await binary.run(
                     ["runs", "export", id, "--store", store], environment: environment, directory: sandbox.root)
                 let calls = (try CLIHarness.json(export.stdout)["calls"] as? [[String: Any]] ?? [])
