@@ -100,7 +100,22 @@ extension CLIEndToEnd {
                 // Every call finished before the kill is served from the ledger: the resume sends
                 // exactly the calls that were not finished.
                 #expect(server.requests.count - beforeResume == referenceCalls - recorded)
-                #expect(stable(try CLIHarness.json(resumed.stdout)) == stable(try CLIHarness.json(reference.stdout)))
+                let resumedJSON = try CLIHarness.json(resumed.stdout)
+                #expect(stable(resumedJSON) == stable(try CLIHarness.json(reference.stdout)))
+                // The resumed run's page counts each call once, as its JSON does: the calls served back from
+                // the ledger were drawn, counted and priced a second time (the cost table summed past the run's cost).
+                let resumedPage = sandbox.root.appendingPathComponent("resumed-\(killAfterRequests).html")
+                _ = try await binary.run(
+                    ["report", id, "--store", store, "-o", resumedPage.path], environment: environment,
+                    directory: sandbox.root)
+                let resumedHTML = try String(contentsOf: resumedPage, encoding: .utf8)
+                let total = try #require((resumedJSON["metadata"] as? [String: Any])?["total_calls"] as? Int)
+                #expect(resumedHTML.contains("<dt>calls</dt><dd>\(total)</dd>"))
+                #expect(resumedHTML.components(separatedBy: "<rect class=\"bar ").count - 1 == total)
+                let rows = resumedHTML.matches(of: /<tr><td>[^<]*<\/td><td>(\d+)<\/td><td>\d+<\/td><td>\$([0-9.]+)<\/td>/)
+                #expect(rows.reduce(0) { $0 + (Int($1.output.1) ?? 0) } == total)
+                let cost = try #require(resumedJSON["cost_usd"] as? Double)
+                #expect(abs(rows.reduce(0.0) { $0 + (Double($1.output.2) ?? 0) } - cost) < 0.0002 * Double(rows.count))
             }
         }
 
