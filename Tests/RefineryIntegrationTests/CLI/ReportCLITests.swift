@@ -306,6 +306,25 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A page the disk cannot take (`/dev/full`: no space left) is a one-line error with the system's reason
+        /// and where the page can be had again, exit 1; it was Foundation's whole NSError dump.
+        @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+        func aPageTheDiskCannotTakeSaysWhyInOneLine() async throws {
+            try await withServer(FakeOpenAI.completion(CLIHarness.universalReply())) { binary, sandbox, server in
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let run = try await binary.run(
+                    ["run", "vote", "What is 2+2?", "--models", "openai/gpt-4o", "--output-format", "json"],
+                    environment: environment, directory: sandbox.root)
+                let id = try #require(try CLIHarness.json(run.stdout)["run_id"] as? String, "\(run.stderr)")
+                let report = try await binary.run(
+                    ["report", id, "-o", "/dev/full"], environment: environment, directory: sandbox.root)
+                #expect(report.exitCode == 1, "\(report.stderr)")
+                #expect(report.stderr.contains("cannot write -o /dev/full: No space left on device."), "\(report.stderr)")
+                #expect(report.stderr.contains("`refinery report \(id)` prints the page"), "\(report.stderr)")
+                #expect(!report.stderr.contains("NSCocoaErrorDomain"), "\(report.stderr)")
+            }
+        }
+
         /// The figures of a 50-member consensus round (2,500 calls): report size and Chromium load time.
         /// Run on demand: `REFINERY_REPORT_SCALE=1 swift test --filter fiftyMember`.
         @Test(.enabled(if: ProcessInfo.processInfo.environment["REFINERY_REPORT_SCALE"] != nil))
