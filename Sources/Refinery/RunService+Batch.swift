@@ -160,26 +160,30 @@ extension RunService {
             var batches = try await store.listBatches(limit: limit, resumable: Self.unfinishedStatuses)
             for index in batches.indices {
                 let batch = batches[index]
-                batches[index].status = await Self.liveStatus(batch.status, of: batch.id, kind: batch.kind, in: store)
+                batches[index].status = await Self.liveStatus(
+                    batch.status, of: .batch(batch.id, kind: batch.kind), in: store)
             }
             return batches
         }
     }
 
-    /// What `batch list` and `batch status` show for a batch (or bench) whose process was killed or whose
-    /// machine stopped: recorded `running`, owned by no live process. `batch resume` finishes it.
+    /// What `runs list|show|export`, `report`, `batch list` and `batch status` show for a run, batch or bench
+    /// whose process was killed or whose machine stopped: recorded `running`, owned by no live process.
+    /// `refinery resume` (`batch resume`, `bench resume`) finishes it.
     public static let interruptedStatus = "interrupted"
 
-    /// `status` as recorded, or ``interruptedStatus`` for a `running` batch that no process owns: its ownership
-    /// (``RunStore/takeOwnership(of:)``, which the batch's process holds while it runs) can be taken, and is given
-    /// back at once. A detached batch is its workers', never a process's: it stays `running`.
-    static func liveStatus(_ status: String, of id: String, kind: String, in store: any RunStore) async -> String {
+    /// `status` as recorded, or ``interruptedStatus`` for a `running` run, batch or bench that no process
+    /// owns: its ownership (``RunStore/takeOwnership(of:)``, which its process holds while it runs) can be
+    /// taken, and is given back at once. A detached batch is its workers', never a process's: it stays `running`.
+    static func liveStatus(_ status: String, of subject: LedgerSubject, in store: any RunStore) async -> String {
         guard status == "running" else { return status }
-        if let shared = store as? PostgresRunStore, (try? await shared.detachedState(batchID: id).detached) != false {
+        if case .batch(let id, _) = subject, let shared = store as? PostgresRunStore,
+            (try? await shared.detachedState(batchID: id).detached) != false
+        {
             return status
         }
         // Refused (live, or the owners' folder unwritable): nothing says it is not running.
-        guard let ownership = try? await store.takeOwnership(of: .batch(id, kind: kind)) else { return status }
+        guard let ownership = try? await store.takeOwnership(of: subject) else { return status }
         await ownership.release()
         return interruptedStatus
     }

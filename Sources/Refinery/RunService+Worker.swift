@@ -329,7 +329,7 @@ extension RunService {
         let store = try await openStore(.existing)
         defer { closeOpened(store) }
         let record = try await store.batch(id: id)
-        let status = await Self.liveStatus(record.status, of: record.id, kind: record.kind, in: store)
+        let status = await Self.liveStatus(record.status, of: .batch(record.id, kind: record.kind), in: store)
         var report = BatchStatusReport(
             batchID: record.id, kind: record.kind, status: status, detached: false, done: 0,
             total: record.total, failed: 0, running: 0, pending: 0, costUSD: 0,

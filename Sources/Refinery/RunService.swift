@@ -164,12 +164,13 @@ public struct RunService: Sendable {
 
     // MARK: runs
 
-    /// `refinery runs list`.
+    /// `refinery runs list`: a run recorded `running` that no live process owns reads ``interruptedStatus``.
     public func listRuns(limit: Int) async throws -> [RunSummary] {
         try await withStore(.existing) { store in
             var runs = try await store.listRuns(limit: limit)
             for index in runs.indices where runs[index].status == Self.unfinished {
                 runs[index].costUSD = Self.spent(by: try await store.calls(runID: runs[index].id)).cost
+                runs[index].status = await Self.liveStatus(runs[index].status, of: .run(runs[index].id), in: store)
             }
             return runs
         }
@@ -180,7 +181,7 @@ public struct RunService: Sendable {
         try await withStore(.existing) { store in
             let run = try await store.run(id: id)
             guard run.status == Self.unfinished else { return run }
-            return Self.withSpend(run, of: try await store.calls(runID: run.id))
+            return await Self.withLiveStatus(run, calls: try await store.calls(runID: run.id), in: store)
         }
     }
 
@@ -188,9 +189,20 @@ public struct RunService: Sendable {
     public func exportRun(id: String) async throws -> RunExport {
         try await withStore(.existing) { store in
             var export = try await store.export(runID: id)
-            if export.run.status == Self.unfinished { export.run = Self.withSpend(export.run, of: export.calls) }
+            if export.run.status == Self.unfinished {
+                export.run = await Self.withLiveStatus(export.run, calls: export.calls, in: store)
+            }
             return export
         }
+    }
+
+    /// A run with no outcome recorded as the ledger can tell it: what its finished calls cost, and
+    /// ``interruptedStatus`` when no live process runs it (killed, crashed) instead of `running` for ever.
+    private static func withLiveStatus(_ run: StoredRun, calls: [CallRecord], in store: any RunStore) async -> StoredRun
+    {
+        var run = withSpend(run, of: calls)
+        run.status = await liveStatus(run.status, of: .run(run.id), in: store)
+        return run
     }
 
     /// The status of a run with no outcome recorded: running, or stopped without a word (`kill -9`, a crash).

@@ -2,7 +2,9 @@
 // goes through here, and text bound for a terminal is made inert here (see `TerminalText`): workflow
 // descriptions, member names and model answers are not the CLI's to turn into terminal commands.
 
+import ArgumentParser
 import Foundation
+import Refinery
 import RefinerySyntax
 
 #if canImport(Glibc)
@@ -50,6 +52,28 @@ enum Output {
     /// erase) to stderr as they are. Never pass text from a file or a model: escape it first.
     static func errorControl(_ sequence: String) {
         try? FileHandle.standardError.write(contentsOf: Data(sequence.utf8))
+    }
+
+    /// Writes `text` to the file at `path` (`-o`, `--output`). A regular file (or a new one) is written whole
+    /// or not at all: beside it, then renamed over it (through a link, over the file it names), so a full disk
+    /// leaves an earlier file as it was instead of empty. Anything else (`/dev/stdout`, a pipe) is written to
+    /// as it is. A failure is said on stderr with the system's reason and `recovery` (where the content can
+    /// be had again), exit 1.
+    static func file(_ text: String, to path: String, flag: String, recovery: String) throws {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        let type = (try? FileManager.default.attributesOfItem(atPath: target.path))?[.type] as? FileAttributeType
+        do {
+            try Data(text.utf8).write(to: target, options: type == nil || type == .typeRegular ? .atomic : [])
+        } catch {
+            // Foundation describes a full disk as a whole NSError dump; the system's reason is enough.
+            let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+            var reason =
+                underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : nil }
+                ?? error.localizedDescription
+            while reason.hasSuffix(".") { reason.removeLast() }
+            CLIError.printError("cannot write \(flag) \(path): \(reason). \(recovery)")
+            throw ExitCode(RunExitCode.failure.rawValue)
+        }
     }
 
     /// Pretty JSON for a document a person reads (`--output-format json`, `--output FILE`).

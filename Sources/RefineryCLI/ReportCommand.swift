@@ -38,7 +38,8 @@ struct ReportCommand: AsyncParsableCommand {
                 Output.line(html)
                 return
             }
-            try Data(html.utf8).write(to: URL(fileURLWithPath: output))
+            try Output.file(
+                html, to: output, flag: "-o", recovery: "Without -o, `refinery report \(id)` prints the page.")
             if open {
                 let opener = Process()
                 opener.executableURL = URL(fileURLWithPath: "/usr/bin/env")

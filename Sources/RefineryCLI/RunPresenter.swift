@@ -91,14 +91,9 @@ struct RunPresenter: Sendable {
         }
         if let output = options.output {
             let full = RunReport(outcome: result.outcome, workflow: result.workflow, full: true)
-            do {
-                try Data((try Output.json(full) + "\n").utf8).write(to: URL(fileURLWithPath: output))
-            } catch {
-                CLIError.printError(
-                    "cannot write --output \(output): \(error.localizedDescription). The run is recorded: "
-                        + "`refinery runs export \(result.outcome.runID)` prints it.")
-                throw ExitCode(RunExitCode.failure.rawValue)
-            }
+            try Output.file(
+                try Output.json(full) + "\n", to: output, flag: "--output",
+                recovery: "The run is recorded: `refinery runs export \(result.outcome.runID)` prints it.")
         }
     }
 }

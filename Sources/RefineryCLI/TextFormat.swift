@@ -37,6 +37,10 @@ enum TextFormat {
             lines.append("extends:   \(run.provenance.extendsChain.joined(separator: " → "))")
         }
         lines.append("status:    \(run.status)\(run.exitCode.map { " (exit \($0))" } ?? "")")
+        if run.status == RunService.interruptedStatus {
+            lines.append(
+                "           no process runs it any more (killed or crashed); `refinery resume \(run.id)` finishes it")
+        }
         lines.append("started:   \(date(run.startedAt))")
         if let finished = run.finishedAt { lines.append("finished:  \(date(finished))") }
         lines.append("seed:      \(run.seed)")

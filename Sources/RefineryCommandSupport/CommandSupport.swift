@@ -16,6 +16,54 @@ package struct StoreOptions: ParsableArguments {
     package var store: String?
 
     package init() {}
+
+    /// Once parsed, a password in the URL is no longer shown by `ps` (see ``StorePasswordInArguments``).
+    package func validate() throws {
+        StorePasswordInArguments.hide()
+    }
+}
+
+/// A PostgreSQL password given in `--store`'s URL is in the process's arguments, which every user of the
+/// machine reads with `ps` for as long as the process lives (a worker: days). Once ArgumentParser has its
+/// copy of them, the password's bytes in the arguments themselves are overwritten with `*`, as PostgreSQL's
+/// own server processes rewrite theirs: `ps` then shows `postgres://user:*****@host/db`. (`PGPASSWORD` or
+/// `~/.pgpass` keep it out of the arguments altogether.)
+package enum StorePasswordInArguments {
+    package static func hide() {
+        var valueFollows = false
+        for index in 1..<Int(CommandLine.argc) {
+            guard let pointer = CommandLine.unsafeArgv[index] else { continue }
+            let bytes = UnsafeMutableBufferPointer(
+                start: UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer))
+            let option = Array("--store".utf8)
+            var url = bytes[...]
+            if valueFollows {
+                valueFollows = false
+            } else if bytes.starts(with: option + [UInt8(ascii: "=")]) {
+                url = bytes[(option.count + 1)...]
+            } else {
+                valueFollows = bytes.elementsEqual(option)
+                continue
+            }
+            if let password = passwordRange(in: url) {
+                for position in password { bytes[position] = UInt8(ascii: "*") }
+            }
+        }
+    }
+
+    /// Where the password of a `postgres://` or `postgresql://` URL is: after the first `:` of the user
+    /// information, up to the last `@` before the path (a password may hold an unescaped `@`).
+    static func passwordRange(in url: Slice<UnsafeMutableBufferPointer<UInt8>>) -> Range<Int>? {
+        let text = String(decoding: url, as: UTF8.self).lowercased()
+        guard let scheme = ["postgres://", "postgresql://"].first(where: text.hasPrefix) else { return nil }
+        let authorityStart = url.startIndex + scheme.utf8.count
+        let authorityEnd =
+            url[authorityStart...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? url.endIndex
+        guard let at = url[authorityStart..<authorityEnd].lastIndex(of: UInt8(ascii: "@")),
+            let colon = url[authorityStart..<at].firstIndex(of: UInt8(ascii: ":")), colon + 1 < at
+        else { return nil }
+        return (colon + 1)..<at
+    }
 }
 
 extension AsyncParsableCommand {

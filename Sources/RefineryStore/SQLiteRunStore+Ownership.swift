@@ -37,7 +37,8 @@ extension SQLiteRunStore {
         while true {
             var descriptor = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             if descriptor < 0, errno == ENOENT {
-                try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                // The folder's own failure (a read-only file system) says more than the open's "no such file".
+                if mkdir(folder, 0o755) != 0, errno != EEXIST { throw ownershipError(file, errno: errno) }
                 descriptor = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             }
             guard descriptor >= 0 else { throw ownershipError(file, errno: errno) }
@@ -76,9 +77,11 @@ extension SQLiteRunStore {
         return text.isEmpty ? nil : text
     }
 
+    /// A ledger whose folder cannot hold the lock files (read-only, not ours) cannot record a run: a
+    /// configuration problem, found before any call (exit 4), as a store file that cannot be opened is.
     private static func ownershipError(_ file: String, errno code: Int32) -> StoreError {
         StoreError(
-            code: .io,
+            code: .cannotOpen,
             message: "Cannot take the lock file \(file) that marks a run as live (\(String(cString: strerror(code)))); "
                 + "check that the ledger's folder is writable.")
     }

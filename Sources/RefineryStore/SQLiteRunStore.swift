@@ -260,8 +260,16 @@ public final class SQLiteRunStore: RunLedger {
 
     func writeError(_ error: any Error) -> any Error {
         if error is StoreError { return error }
-        return StoreError(
-            code: .io, message: "Writing to the run store at \(path) failed; check free disk space.", cause: error)
+        let code = (error as? DatabaseError)?.resultCode
+        let advice =
+            if code == .SQLITE_BUSY || code == .SQLITE_LOCKED {
+                "another process held it locked for more than \(Int(Self.busyTimeout)) seconds"
+            } else if code == .SQLITE_READONLY || code == .SQLITE_PERM {
+                "check that the file and its folder are writable"
+            } else {
+                "check free disk space"
+            }
+        return StoreError(code: .io, message: "Writing to the run store at \(path) failed; \(advice).", cause: error)
     }
 
     // MARK: Plumbing

@@ -4,7 +4,9 @@
 ///
 /// Every C0 control but newline and tab, DEL, and every C1 control is shown as `\xHH` (or `\u{HHHH}`),
 /// so a description or an answer cannot set the window title (`ESC ] 0;…BEL`), clear the screen, move
-/// the cursor, change or hide text, ring the bell or write the clipboard. Only the CLI's own coloured
+/// the cursor, change or hide text, ring the bell or write the clipboard; so is every bidirectional
+/// embedding, override or isolate (U+202A–U+202E, U+2066–U+2069), so that text cannot show its words in
+/// another order than they are read ("Trojan Source"). Only the CLI's own coloured
 /// diagnostics keep their SGR sequences (`ESC [ digits ; … m`, `keepingColour`); their renderer makes the
 /// file's text inside them inert itself.
 package enum TerminalText {
@@ -21,10 +23,7 @@ package enum TerminalText {
                 continue
             }
             if isControl(scalar) {
-                let hex = String(scalar.value, radix: 16, uppercase: true)
-                let shown =
-                    scalar.value < 0x100 ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex : "\\u{\(hex)}"
-                result.append(contentsOf: shown.unicodeScalars)
+                result.append(contentsOf: shown(scalar).unicodeScalars)
             } else {
                 result.append(scalar)
             }
@@ -33,9 +32,18 @@ package enum TerminalText {
         return String(result)
     }
 
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    /// Whether `scalar` is one this type shows instead of passing on: a control but newline and tab, or a
+    /// bidirectional embedding, override or isolate. The HTML report makes the same ones inert.
+    package static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         if scalar == "\n" || scalar == "\t" { return false }
-        return scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+        return scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || (0x202A...0x202E).contains(scalar.value)
+            || (0x2066...0x2069).contains(scalar.value)
+    }
+
+    /// How `scalar` is shown: `\xHH` below U+0100, else `\u{HHHH}`.
+    package static func shown(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return scalar.value < 0x100 ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex : "\\u{\(hex)}"
     }
 
     /// The index of the `m` closing an SGR sequence that starts at `start` (`ESC [ [0-9;]* m`), or `nil`.

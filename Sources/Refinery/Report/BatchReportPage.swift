@@ -48,17 +48,34 @@ enum BatchReportPage {
                 [
                     "item": item.itemID, "status": item.status, "cost": ReportCharts.dollars(item.costUSD),
                     "latency": isInterrupted(item.status) ? "–" : seconds(Double(item.latencyMs) / 1000),
-                    "run": item.runID,
+                    "run": item.runID, "producer": producer(item.origin),
                 ]
             },
+
             "revisions": revisions(batch),
         ]
+        // Keys only when some are: a section over a number renders even for 0.
+        let degraded = items.count { $0.origin?.degraded == true }
+        if degraded > 0 { context["degradedCount"] = degraded }
+        let fallback = items.count { $0.origin?.fallbackFrom != nil }
+        if fallback > 0 { context["fallbackCount"] = fallback }
         if items.count > listedItems {
             context["omitted"] =
                 "\(items.count - listedItems) more items are not listed (the first \(listedItems) are); "
                 + "the histograms and totals count every item."
         }
         return context
+    }
+
+    /// Who produced an item's answer, as its result line names it: the member and the model, a fallback
+    /// named as one, and why the answer is degraded; "–" for an item without an answer.
+    static func producer(_ origin: AnswerOrigin?) -> String {
+        guard let origin else { return "–" }
+        let producer = RunReport.producer(
+            memberID: origin.memberID, modelID: origin.modelID, fallbackFrom: origin.fallbackFrom)
+        guard origin.degraded else { return producer }
+        let reasons = origin.degradedReasons.isEmpty ? "" : ": " + origin.degradedReasons.joined(separator: "; ")
+        return producer + " · degraded" + reasons
     }
 
     /// Each compiled workflow's git commit and content hash as the batch recorded them (its spec). A

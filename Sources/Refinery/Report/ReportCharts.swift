@@ -52,9 +52,11 @@ enum ReportCharts {
             }
         }
         let axisY = Double(lanes.count) * laneHeight + 20
+        // Two significant digits of the step between ticks: a run of 0.31 s read "0.2 s" at two ticks.
+        let decimals = max(1, Int((-log10(span / 4)).rounded(.up)) + 1)
         for tick in 0...4 {
             let x = labelWidth + Double(tick) / 4 * plotWidth
-            svg.append(text("axis", x: x, y: axisY, String(format: "%.1f s", span * Double(tick) / 4)))
+            svg.append(text("axis", x: x, y: axisY, String(format: "%.\(decimals)f s", span * Double(tick) / 4)))
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n")

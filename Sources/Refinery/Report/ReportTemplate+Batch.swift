@@ -12,6 +12,8 @@ extension ReportTemplate {
         <dt>created</dt><dd>{{created}}</dd>
         <dt>done</dt><dd>{{done}} / {{total}}</dd>
         <dt>failed</dt><dd{{#first(failed)}} class="degraded"{{/first(failed)}}>{{failedCount}}</dd>
+        {{#degradedCount}}<dt>degraded</dt><dd class="degraded">{{degradedCount}} answered with members, calls or reviews lost</dd>{{/degradedCount}}
+        {{#fallbackCount}}<dt>fallback</dt><dd class="degraded">{{fallbackCount}} answered by a fallback model</dd>{{/fallbackCount}}
         <dt>cost</dt><dd>{{cost}}</dd>
         <dt>calls</dt><dd>{{calls}}</dd>
         <dt>tokens</dt><dd>{{tokens}}</dd>
@@ -37,8 +39,8 @@ extension ReportTemplate {
         {{/first(failed)}}
 
         <h2>Items</h2>
-        <table class="items"><tr><th>item</th><th>status</th><th>cost</th><th>latency</th><th>run</th></tr>
-        {{#items}}<tr class="item"><td>{{item}}</td><td>{{status}}</td><td class="num">{{cost}}</td><td class="num">{{latency}}</td><td>{{run}}</td></tr>{{/items}}
+        <table class="items"><tr><th>item</th><th>status</th><th>cost</th><th>latency</th><th>run</th><th>answered by</th></tr>
+        {{#items}}<tr class="item"><td>{{item}}</td><td>{{status}}</td><td class="num">{{cost}}</td><td class="num">{{latency}}</td><td>{{run}}</td><td>{{producer}}</td></tr>{{/items}}
         </table>
         {{#omitted}}<p class="note">{{omitted}}</p>{{/omitted}}
 

@@ -29,7 +29,10 @@ enum ReportTemplate {
     private static let benchTemplate = compile(benchBody)
 
     private static func compile(_ body: String) -> Result<MustacheTemplate, any Error> {
-        Result { try MustacheTemplate(string: head + body + foot) }
+        _ = HTMLText.ContentType.registered
+        return Result {
+            try MustacheTemplate(string: "{{% CONTENT_TYPE: \(HTMLText.ContentType.name)}}" + head + body + foot)
+        }
     }
 
     static let head = """

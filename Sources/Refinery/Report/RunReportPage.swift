@@ -16,6 +16,10 @@ enum RunReportPage {
 
     static func context(_ export: RunExport) -> [String: Any] {
         let run = export.run
+        // A resumed run's ledger holds each call finished before the interruption twice: as made, and as
+        // served back from the ledger (`replayed`, paid for once). Counted, timed and priced once, as made,
+        // as `runs list|show` and the run's own totals count them.
+        let made = export.calls.filter { $0.status != .replayed }
         let outcome = run.outcomeJSON.flatMap { try? JSONDecoder().decode(RunReport.self, from: Data($0.utf8)) }
         let models = run.resolvedModels
         let members = run.workflow.members.map(\.id)
@@ -35,10 +39,10 @@ enum RunReportPage {
             "prompt": run.prompt,
             "cost": String(format: "$%.4f", run.costUSD),
             "tokens": "\(run.inputTokens) in / \(run.outputTokens) out",
-            "calls": export.calls.count,
+            "calls": made.count,
             "started": ISO8601DateFormatter().string(from: run.startedAt),
             "elapsed": run.finishedAt.map { String(format: "%.2f s", $0.timeIntervalSince(run.startedAt)) }
-                ?? "running",
+                ?? run.status,
             "members": members.map(name).joined(separator: ", "),
         ]
         if let arbiter = models["arbiter"] { context["arbiter"] = arbiter }
@@ -47,6 +51,10 @@ enum RunReportPage {
             context["revision"] =
                 commit + (provenance.gitRevision.map { " (\($0))" } ?? "")
                 + (provenance.gitDirty == true ? " + uncommitted changes" : "")
+        }
+        if run.status == RunService.interruptedStatus {
+            context["stoppedBy"] =
+                "no process runs it any more (killed or crashed); `refinery resume \(run.id)` finishes it"
         }
         if let outcome {
             context["stoppedBy"] = outcome.stoppedBy
@@ -72,13 +80,13 @@ enum RunReportPage {
                 ]
             }
         }
-        context["timeline"] = timeline(export.calls, members: members, start: run.startedAt, served: served)
+        context["timeline"] = timeline(made, members: members, start: run.startedAt, served: served)
         context["rounds"] = rounds(
             export, outcome: outcome, members: members, answering: answeringNodes(of: run.workflow), name: name,
             served: served)
         if let means = meanChart(export, workflow: run.workflow, members: members) { context["means"] = means }
         context["arbiterNotes"] = arbiterNotes(export.calls)
-        context["perMember"] = perMember(export.calls, served: served)
+        context["perMember"] = perMember(made, served: served)
         return context
     }
 

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import RefineryCompiler
 import RefinerySyntax
+import Synchronization
 
 extension RunExecutor {
     /// Makes one attempt. Runs in a child task; touches nothing of the actor.
@@ -463,7 +464,8 @@ extension RunExecutor {
             requestJSON: json.isEmpty ? nil : json)
     }
 
-    /// Commits one call to the ledger (if any); a failure is logged, never fatal to the run.
+    /// Commits one call to the ledger (if any). A failure is logged and kept in `environment.unrecorded`
+    /// (the first one), which stops the run once its parent loop hears of the call.
     static func record(
         _ ticket: CallTicket, reply: ModelReply?, error: String?, status: CallStatus, latency: Duration,
         startedAt: Duration, cost: Double, environment: CallEnvironment
@@ -478,6 +480,15 @@ extension RunExecutor {
             environment.logger.warning(
                 "Could not record a call in the run ledger; resume may repeat it.",
                 metadata: ["node": "\(ticket.node.id)", "error": "\(error)"])
+            // A call cut short by cancellation (Ctrl-C, a worker's lost lease) stops the run as cancelled.
+            if Task.isCancelled || error is CancellationError { return }
+            environment.unrecorded.withLock { first in
+                if first == nil {
+                    first =
+                        "the run ledger could not record the call \(ticket.node.id) (round \(ticket.round)), "
+                        + "so the run stops before paying for calls it cannot record: \(error)"
+                }
+            }
         }
     }
 }

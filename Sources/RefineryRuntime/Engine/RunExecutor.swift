@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import RefineryCompiler
 import RefinerySyntax
+import Synchronization
 
 /// Executes one run of a workflow.
 actor RunExecutor {
@@ -403,7 +404,17 @@ actor RunExecutor {
         case .attempt(let ticket, let result, let latency, let startedAt):
             release(ticket)
             await handleAttempt(ticket, result, latency: latency, startedAt: startedAt)
+            stopIfTheLedgerFailed()
         }
+    }
+
+    /// A call the ledger could not record (a full disk, a ledger locked by another process past its
+    /// wait) stops the run as `failed`, naming why: every further call would be paid for with no record,
+    /// and so paid again by `resume`. The calls in flight end and are recorded if the ledger lets them.
+    private func stopIfTheLedgerFailed() {
+        guard stopReason == nil, let failure = callEnvironment?.unrecorded.withLock({ $0 }) else { return }
+        configuration.logger.error("The run ledger could not record a call; the run stops.")
+        stopReason = .failed(failure)
     }
 
     private func release(_ ticket: CallTicket) {
@@ -432,6 +443,9 @@ final class CallEnvironment: Sendable {
     let catalog: ModelCatalog
     /// Ledger write failures.
     let logger: Logger
+    /// The first call the ledger could not record, and why: set by the call's task, read by the parent
+    /// loop, which then stops the run (a call paid for and not recorded would be paid again by `resume`).
+    let unrecorded = Mutex<String?>(nil)
 
     init(
         resolver: any ProviderResolver, ledger: (any RunLedger)?, replays: Bool, clock: EngineClock, runID: String,

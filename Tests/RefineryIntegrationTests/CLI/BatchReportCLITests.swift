@@ -202,6 +202,38 @@ extension CLIEndToEnd {
             #expect(Chromium.pageProblems(log) == [], "\(log)")
         }
 
+        /// A model's answer that holds a quote followed by a combining mark (one Swift `Character`, but a
+        /// quote byte to the browser) stays inside the grid cell's tooltip: no attribute is made from it. The
+        /// escaping went character by character and let the quote end the attribute.
+        @Test func aQuoteWithACombiningMarkStaysInsideItsTooltip() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let store = sandbox.root.appendingPathComponent("runs.db").path
+            let ledger: any BatchLedger = try SQLiteRunStore(path: store)
+            let id = "bench-\(UUID().uuidString.lowercased())"
+            let hostile = "4 \"\u{301} data-injected=\"yes\" style=\"position:fixed\u{301}"
+            try await ledger.createBatch(
+                BatchRecord(
+                    id: id, kind: "bench", status: "finished", createdAt: Date(), workflow: "single:openai/gpt-4o",
+                    specJSON: #"{"systems":["single:openai/gpt-4o"],"grader":"numeric"}"#, inputPath: "d.jsonl",
+                    inputSHA256: "00", total: 1))
+            try await ledger.recordItem(
+                BatchItemRecord(
+                    batchID: id, itemID: "q1", system: "single:openai/gpt-4o", position: 0, runID: "r0",
+                    status: "converged", answer: hostile, extractedAnswer: hostile, correct: false, costUSD: 0.001,
+                    calls: 1, latencyMs: 10, finishedAt: Date()))
+            let (_, dom, log) = try await report(
+                id, store: store, binary: binary, sandbox: sandbox,
+                environment: RefineryBinary.environment(home: sandbox.root))
+            #expect(count("<td class=\"mark ", in: dom) == 1)
+            // No attribute was made from the answer: outside quoted attribute values, neither name is left.
+            #expect(!markup(dom).contains("data-injected"), "\(dom)")
+            #expect(!markup(dom).contains(" style="), "\(dom)")
+            #expect(dom.contains("data-injected=&quot;yes&quot;"))
+            #expect(Chromium.pageProblems(log) == [], "\(log)")
+        }
+
         /// A bench run by the binary against a fake server (6 GSM8K-style items × `single:` and `vote`; the
         /// fake answers 4, right on the even items only): its page is the table `refinery bench` printed —
         /// one grid cell per item × system with the graded mark, one scatter point per system, the same
@@ -240,6 +272,51 @@ extension CLIEndToEnd {
                 #expect(dom.contains("<td>vote</td><td class=\"num\">50.0 %</td>"))
                 #expect(Chromium.pageProblems(log) == [], "\(log)")
             }
+        }
+
+        /// An item answered by a fallback model, or with members lost on the way, is named so on the batch
+        /// page (as its result line names it): the items table said only `converged`, like a clean answer.
+        @Test func theItemsTableNamesAFallbackAndADegradedAnswer() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let store = sandbox.root.appendingPathComponent("runs.db").path
+            let ledger: any BatchLedger = try SQLiteRunStore(path: store)
+            let id = UUID().uuidString.lowercased()
+            try await ledger.createBatch(
+                BatchRecord(
+                    id: id, kind: "batch", status: "finished", createdAt: Date(), workflow: "consensus", specJSON: "{}",
+                    inputPath: "in.jsonl", inputSHA256: "00", total: 3))
+            let origins: [AnswerOrigin?] = [
+                AnswerOrigin(modelID: "openai/gpt-4o", memberID: "openai/gpt-4o"),
+                AnswerOrigin(
+                    modelID: "openai/gpt-4o-mini", memberID: "claude", fallbackFrom: "anthropic/claude-opus-4-6"),
+                AnswerOrigin(
+                    modelID: "openai/o3", memberID: "openai/o3", degraded: true,
+                    degradedReasons: ["1 of 3 members answered (quorum 1)"]),
+            ]
+            for (position, origin) in origins.enumerated() {
+                try await ledger.recordItem(
+                    BatchItemRecord(
+                        batchID: id, itemID: "i\(position)", position: position, runID: "r\(position)",
+                        status: "converged", answer: "4", costUSD: 0.001, calls: 3, latencyMs: 100, finishedAt: Date(),
+                        origin: origin))
+            }
+            let (_, dom, log) = try await report(
+                id, store: store, binary: binary, sandbox: sandbox,
+                environment: RefineryBinary.environment(home: sandbox.root))
+            let rows = dom.components(separatedBy: "<tr class=\"item\">").dropFirst().map {
+                $0.components(separatedBy: "</tr>")[0]
+            }
+            #expect(rows.count == 3)
+            #expect(rows.first?.contains("openai/gpt-4o (openai/gpt-4o)") == true, "\(rows)")
+            #expect(
+                rows.dropFirst().first?.contains(
+                    "claude (openai/gpt-4o-mini, fallback for anthropic/claude-opus-4-6, which failed)") == true,
+                "\(rows)")
+            #expect(rows.last?.contains("degraded: 1 of 3 members answered (quorum 1)") == true, "\(rows)")
+            #expect(dom.contains("<dt>degraded</dt>") && dom.contains("<dt>fallback</dt>"))
+            #expect(Chromium.pageProblems(log) == [], "\(log)")
         }
 
         /// A batch larger than the table lists: 500 rows shown, a note counts the rest, and the histograms

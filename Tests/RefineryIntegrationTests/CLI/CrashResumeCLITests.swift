@@ -62,7 +62,21 @@ extension CLIEndToEnd {
                 let runs = try #require(
                     try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
                 let id = try #require(runs.first?["id"] as? String)
-                #expect(runs.first?["status"] as? String == "running")
+                // Recorded `running`, but no process runs it: every reading says so, with the command that
+                // finishes it (they said `running` for ever).
+                #expect(runs.first?["status"] as? String == "interrupted")
+                let text = try await binary.run(
+                    ["runs", "show", id, "--store", store], environment: environment, directory: sandbox.root)
+                #expect(text.stdout.contains("status:    interrupted"), "\(text.stdout)")
+                #expect(text.stdout.contains("`refinery resume \(id)` finishes it"), "\(text.stdout)")
+                let page = sandbox.root.appendingPathComponent("killed-\(killAfterRequests).html")
+                let report = try await binary.run(
+                    ["report", id, "--store", store, "-o", page.path], environment: environment,
+                    directory: sandbox.root)
+                #expect(report.exitCode == 0, "\(report.stderr)")
+                let html = try String(contentsOf: page, encoding: .utf8)
+                #expect(html.contains("<span class=\"status\">interrupted</span>"))
+                #expect(html.contains("`refinery resume \(id)` finishes it"))
                 let export = try await binary.run(
                     ["runs", "export", id, "--store", store], environment: environment, directory: sandbox.root)
                 let calls = (try CLIHarness.json(export.stdout)["calls"] as? [[String: Any]] ?? [])
@@ -86,7 +100,22 @@ extension CLIEndToEnd {
                 // Every call finished before the kill is served from the ledger: the resume sends
                 // exactly the calls that were not finished.
                 #expect(server.requests.count - beforeResume == referenceCalls - recorded)
-                #expect(stable(try CLIHarness.json(resumed.stdout)) == stable(try CLIHarness.json(reference.stdout)))
+                let resumedJSON = try CLIHarness.json(resumed.stdout)
+                #expect(stable(resumedJSON) == stable(try CLIHarness.json(reference.stdout)))
+                // The resumed run's page counts each call once, as its JSON does: the calls served back from
+                // the ledger were drawn, counted and priced a second time (the cost table summed past the run's cost).
+                let resumedPage = sandbox.root.appendingPathComponent("resumed-\(killAfterRequests).html")
+                _ = try await binary.run(
+                    ["report", id, "--store", store, "-o", resumedPage.path], environment: environment,
+                    directory: sandbox.root)
+                let resumedHTML = try String(contentsOf: resumedPage, encoding: .utf8)
+                let total = try #require((resumedJSON["metadata"] as? [String: Any])?["total_calls"] as? Int)
+                #expect(resumedHTML.contains("<dt>calls</dt><dd>\(total)</dd>"))
+                #expect(resumedHTML.components(separatedBy: "<rect class=\"bar ").count - 1 == total)
+                let rows = resumedHTML.matches(of: /<tr><td>[^<]*<\/td><td>(\d+)<\/td><td>\d+<\/td><td>\$([0-9.]+)<\/td>/)
+                #expect(rows.reduce(0) { $0 + (Int($1.output.1) ?? 0) } == total)
+                let cost = try #require(resumedJSON["cost_usd"] as? Double)
+                #expect(abs(rows.reduce(0.0) { $0 + (Double($1.output.2) ?? 0) } - cost) < 0.0002 * Double(rows.count))
             }
         }
 

@@ -176,5 +176,33 @@ extension CLIEndToEnd {
                 #expect(Set(gate.answered).count == 3, "an item's call was paid twice")
             }
         }
+
+        /// A ledger whose folder cannot hold the run's lock file (here `refinery.db-owners` is a file, as a
+        /// read-only folder would refuse it) cannot record a run: refused before any call with exit 4, as a
+        /// store file that cannot be opened is, naming the lock file. It was exit 1.
+        @Test func aLedgerThatCannotHoldTheRunsLockIsAConfigurationError() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let store = sandbox.root.appendingPathComponent("runs.db").path
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let first = try await binary.run(
+                    ["run", "vote", "What is 2+2?", "--models", "openai/gpt-4o", "--store", store],
+                    environment: environment, directory: sandbox.root)
+                #expect(first.exitCode == 0, "\(first.stderr)")
+                let owners = store + "-owners"
+                try? FileManager.default.removeItem(atPath: owners)
+                #expect(FileManager.default.createFile(atPath: owners, contents: Data("not a folder".utf8)))
+                let before = server.requests.count
+                let refused = try await binary.run(
+                    ["run", "vote", "What is 3+3?", "--models", "openai/gpt-4o", "--store", store],
+                    environment: environment, directory: sandbox.root)
+                #expect(refused.exitCode == 4, "\(refused.stderr)")
+                #expect(refused.stderr.contains("Cannot take the lock file"), "\(refused.stderr)")
+                #expect(server.requests.count == before)
+            }
+        }
     }
 }

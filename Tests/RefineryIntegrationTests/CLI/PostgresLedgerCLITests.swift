@@ -321,7 +321,8 @@ extension CLIEndToEnd {
                     let runs = try #require(
                         try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
                     let id = try #require(runs.first?["id"] as? String)
-                    #expect(runs.first?["status"] as? String == "running")
+                    // No process runs it any more: its session's advisory lock went with the killed process.
+                    #expect(runs.first?["status"] as? String == "interrupted")
                     let export = try await binary.run(
                         ["runs", "export", id, "--store", database.url], environment: environment,
                         directory: sandbox.root)
@@ -487,5 +488,60 @@ extension CLIEndToEnd {
         defer { try? FileManager.default.removeItem(at: database) }
         let store = try await service(store: database.path).openStore()
         #expect((store as? SQLiteRunStore)?.path == database.path)
+    }
+}
+
+/// A password in `--store`'s URL is hidden from `ps` once parsed: no server needed, only a port that accepts
+/// the connection and never answers, which keeps the process waiting.
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/cmdline"), "needs Linux's /proc"))
+struct StorePasswordInArgumentsTests {
+    /// While `refinery runs list --store postgres://refinery:PASSWORD@...` waits for the server, its arguments as
+    /// `ps` reads them (`/proc/PID/cmdline`) show the URL with the password's characters as `*`: they showed
+    /// the password to every user of the machine, for as long as the process (a worker) lived.
+    @Test func aPasswordInTheStoreURLIsNotInTheProcessArguments() async throws {
+        let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+        let sandbox = try Sandbox()
+        defer { sandbox.cleanup() }
+        let accepted = sandbox.root.appendingPathComponent("accepted")
+        let listener = Process()
+        listener.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        listener.arguments = [
+            "python3", "-c",
+            """
+            import socket, sys, time
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(4)
+            print(s.getsockname()[1], flush=True)
+            connection, _ = s.accept()
+            open(sys.argv[1], "w").close()
+            time.sleep(60)
+            """, accepted.path,
+        ]
+        let out = Pipe()
+        listener.standardOutput = out
+        try listener.run()
+        defer { listener.terminate() }
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let port = try #require(Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let password = "Pw-\(UUID().uuidString.prefix(8))@x"
+        let running = try binary.start(
+            ["runs", "list", "--store", "postgres://refinery:\(password)@127.0.0.1:\(port)/db?connect_timeout=30"],
+            environment: RefineryBinary.environment(home: sandbox.root), directory: sandbox.root)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !FileManager.default.fileExists(atPath: accepted.path), running.process.isRunning,
+            ContinuousClock.now < deadline
+        {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let cmdline = FileManager.default.contents(atPath: "/proc/\(running.process.processIdentifier)/cmdline")
+        try await running.kill { true }
+        let arguments = String(decoding: cmdline ?? Data(), as: UTF8.self)
+        #expect(FileManager.default.fileExists(atPath: accepted.path), "the process never connected")
+        #expect(arguments.contains("postgres://refinery:\(String(repeating: "*", count: password.utf8.count))@127.0.0.1"))
+        #expect(!arguments.contains(password), "\(arguments)")
     }
 }

@@ -282,6 +282,49 @@ extension CLIEndToEnd {
             #expect(!FileManager.default.fileExists(atPath: sandbox.root.appendingPathComponent("out.html").path))
         }
 
+        /// A model's right-to-left override (and an escape character) is shown, not obeyed: in the report as
+        /// `\u{202E}` (it showed the rest of the answer in reverse), and by `runs show` on a terminal, as the
+        /// terminal already showed `\x1B`; a pipe still gets the answer's exact text.
+        @Test func aBidiOverrideInAnAnswerIsShownNotObeyed() async throws {
+            let answer = "Four \u{202E}evif\u{202C} or \u{2067}six\u{2069} \u{1B}[31mred"
+            try await withServer(FakeOpenAI.completion(answer)) { binary, sandbox, server in
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let recorded = try await record(
+                    ["run", "vote", "What is 2+2?", "--models", "openai/gpt-4o"], binary: binary, sandbox: sandbox,
+                    server: server)
+                let (dom, log, _) = try Chromium.load(recorded.html)
+                #expect(dom.contains(#"Four \u{202E}evif\u{202C} or \u{2067}six\u{2069} \x1B[31mred"#), "\(dom)")
+                #expect(!dom.unicodeScalars.contains { [0x202E, 0x2067, 0x1B].contains($0.value) })
+                #expect(Chromium.pageProblems(log) == [], "\(log)")
+                let id = try #require((recorded.export["run"] as? [String: Any])?["id"] as? String)
+                let terminal = try await CLIHarness.onTerminal(
+                    binary, ["runs", "show", id], environment: environment, directory: sandbox.root)
+                #expect(terminal.stdout.contains(#"\u{202E}evif\u{202C} or \u{2067}six\u{2069} \x1B[31mred"#))
+                #expect(!terminal.stdout.unicodeScalars.contains { $0.value == 0x202E })
+                let piped = try await binary.run(["runs", "show", id], environment: environment, directory: sandbox.root)
+                #expect(piped.stdout.contains(answer))
+            }
+        }
+
+        /// A page the disk cannot take (`/dev/full`: no space left) is a one-line error with the system's reason
+        /// and where the page can be had again, exit 1; it was Foundation's whole NSError dump.
+        @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+        func aPageTheDiskCannotTakeSaysWhyInOneLine() async throws {
+            try await withServer(FakeOpenAI.completion(CLIHarness.universalReply())) { binary, sandbox, server in
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let run = try await binary.run(
+                    ["run", "vote", "What is 2+2?", "--models", "openai/gpt-4o", "--output-format", "json"],
+                    environment: environment, directory: sandbox.root)
+                let id = try #require(try CLIHarness.json(run.stdout)["run_id"] as? String, "\(run.stderr)")
+                let report = try await binary.run(
+                    ["report", id, "-o", "/dev/full"], environment: environment, directory: sandbox.root)
+                #expect(report.exitCode == 1, "\(report.stderr)")
+                #expect(report.stderr.contains("cannot write -o /dev/full: No space left on device."), "\(report.stderr)")
+                #expect(report.stderr.contains("`refinery report \(id)` prints the page"), "\(report.stderr)")
+                #expect(!report.stderr.contains("NSCocoaErrorDomain"), "\(report.stderr)")
+            }
+        }
+
         /// The figures of a 50-member consensus round (2,500 calls): report size and Chromium load time.
         /// Run on demand: `REFINERY_REPORT_SCALE=1 swift test --filter fiftyMember`.
         @Test(.enabled(if: ProcessInfo.processInfo.environment["REFINERY_REPORT_SCALE"] != nil))

@@ -73,6 +73,9 @@ func quoted(_ text: String) -> String {
         case "\\": result += "\\\\"
         case "\n": result += "\\n"
         case "\t": result += "\\t"
+        // Any other control character is escaped, as JSON requires: a raw one made the reply unreadable.
+        case _ where scalar.value < 0x20:
+            result += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
         default: result.unicodeScalars.append(scalar)
         }
     }

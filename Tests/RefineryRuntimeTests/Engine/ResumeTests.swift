@@ -54,6 +54,43 @@ import Testing
         }
     }
 
+    /// A ledger that refuses the records of the first round's reviews, as a full disk or a ledger locked
+    /// by another process past its wait refuses them.
+    private final class RefusingLedger: RunLedger {
+        let inner = InMemoryRunLedger()
+
+        func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply? {
+            try await inner.recordedReply(runID: runID, round: round, node: node, requestHash: requestHash)
+        }
+
+        func record(_ call: CallRecord) async throws {
+            struct DiskFull: Error, CustomStringConvertible {
+                var description: String { "database or disk is full" }
+            }
+            if call.node.contains("evaluate") { throw DiskFull() }
+            try await inner.record(call)
+        }
+    }
+
+    /// A call the ledger could not record stops the run as `failed`, naming why, before any call of the
+    /// next stage: it ran on, paying for calls it could not record (that `resume` would pay again), and
+    /// ended `converged` with calls missing from its ledger and nothing said (the warning went to a log
+    /// nobody reads without `--debug`).
+    @Test func aCallTheLedgerCannotRecordStopsTheRunBeforeAnotherIsPaidFor() async throws {
+        let ledger = RefusingLedger()
+        let provider = ScriptedProvider(script: Fixtures.script())
+        let outcome = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider),
+            configuration: Fixtures.configuration(ledger: ledger)
+        ).run("Q")
+        #expect(outcome.status == .failed)
+        #expect(outcome.stoppedBy.contains("could not record the call"), "\(outcome.stoppedBy)")
+        #expect(outcome.stoppedBy.contains("database or disk is full"), "\(outcome.stoppedBy)")
+        // Three proposals, then the round's six reviews at most (started together): no refine, no round 2.
+        #expect(provider.calls.count <= 9, "\(provider.calls.count) calls")
+        #expect(ledger.inner.records.allSatisfy { !$0.node.contains("refine") && $0.round == 1 })
+    }
+
     @Test func aNewRunAsksTheLedgerOnceInsteadOfLookingUpEveryCall() async throws {
         let ledger = CountingLedger()
         let provider = ScriptedProvider(script: Fixtures.script())
