@@ -236,9 +236,8 @@ extension RunService {
                         case .refused:
                             return .failure(
                                 .budget(
-                                    String(
-                                        format: "budget: next item ~$%.4f does not fit in what is left of the "
-                                            + "batch budget (across all workers)", estimate)))
+                                    "budget: next item ~\(DollarText.text(estimate)) does not fit in what is left "
+                                        + "of the batch budget (across all workers)"))
                         }
                         granted += 1
                     }

@@ -2,6 +2,7 @@
 // stderr is a terminal and not --quiet; colour only when NO_COLOR is unset.
 
 import Foundation
+import RefineryCompiler
 import RefinerySyntax
 
 #if canImport(Glibc)
@@ -54,7 +55,7 @@ struct ProgressLine: Sendable {
         var parts = [state.stage]
         if state.round > 0 { parts.append("round \(state.round)") }
         parts.append("calls \(state.callsDone)/\(state.callsTotal)")
-        parts.append(String(format: "$%.4f", state.costUSD))
+        parts.append(DollarText.text(state.costUSD))
         return parts.joined(separator: " · ")
     }
 

@@ -13,7 +13,7 @@ enum TextFormat {
     }
 
     static func dollars(_ value: Double) -> String {
-        String(format: "$%.4f", value)
+        DollarText.text(value)
     }
 
     static func describe(_ run: StoredRun) -> String {

@@ -2,6 +2,7 @@
 // stage and round, for a client that sent a progress token.
 
 import Foundation
+import RefineryCompiler
 import RefineryRuntime
 import Synchronization
 
@@ -80,7 +81,7 @@ final class RunTracker: Sendable {
                 } else { "\(state.calls) calls" }
             return Update(
                 done: Double(state.calls), total: total.map { Double($0) },
-                message: "round \(state.round), stage \(state.stage): \(calls), " + String(format: "$%.4f", state.cost))
+                message: "round \(state.round), stage \(state.stage): \(calls), " + DollarText.text(state.cost))
         }
         if let update, progress != nil { continuation.yield(update) }
     }

@@ -2,6 +2,7 @@
 // still spend, so concurrent calls cannot together pass the cap.
 
 import Foundation
+import RefineryCompiler
 
 /// What this process has spent and set aside for the runs in flight.
 actor SpendAccount {
@@ -37,6 +38,6 @@ actor SpendAccount {
 
     /// Dollars with enough digits that a tiny cap does not read as $0.0000.
     static func dollars(_ value: Double) -> String {
-        String(format: value >= 0.01 || value == 0 ? "$%.4f" : "$%.6f", value)
+        DollarText.text(value)
     }
 }

@@ -6,6 +6,7 @@
 // A job that fits in what is not spent but not beside the grants in flight waits for them to come back.
 
 import Foundation
+import RefineryCompiler
 
 /// Spend and reservations of one batch.
 package actor BatchBudget {
@@ -23,9 +24,9 @@ package actor BatchBudget {
         if let exhausted { return .failure(.budget(exhausted)) }
         let left = cap - spent - reserved
         guard estimate <= left + 1e-12 else {
-            let reason = String(
-                format: "budget: next item ~$%.4f would pass $%.2f (spent $%.4f, $%.4f reserved in flight)",
-                estimate, cap, spent, reserved)
+            let reason =
+                "budget: next item ~\(DollarText.text(estimate)) would pass \(DollarText.text(cap)) "
+                + "(spent \(DollarText.text(spent)), \(DollarText.text(reserved)) reserved in flight)"
             // The runs in flight rarely spend all they hold: the job waits for their grants to come back,
             // and the batch stops only when even the unspent budget cannot carry it.
             guard estimate > cap - spent + 1e-12 else { return .failure(.untilRunsFinish(reason)) }
@@ -42,9 +43,9 @@ package actor BatchBudget {
         reserved -= amount
         spent += cost
         if exhausted, self.exhausted == nil {
-            self.exhausted = String(
-                format: "budget: an item's run stopped at its share of the $%.2f batch budget (spent $%.4f)", cap,
-                spent)
+            self.exhausted =
+                "budget: an item's run stopped at its share of the \(DollarText.text(cap)) batch budget "
+                + "(spent \(DollarText.text(spent)))"
         }
     }
 }

@@ -3,6 +3,7 @@
 // summary, so equal summaries print byte for byte the same.
 
 import Foundation
+import RefineryCompiler
 import RefineryRuntime
 
 /// The output formats of `refinery bench`.
@@ -143,7 +144,7 @@ extension BenchSummary {
     }
 
     private static func dollars(_ amount: Double) -> String {
-        "$" + DollarText.plain(amount)
+        DollarText.text(amount)
     }
 
     private static func seconds(_ value: Double) -> String {

@@ -3,6 +3,7 @@
 // latency histogram over the items, the failed items and a bounded table of items. Pure: rows in, page out.
 
 import Foundation
+import RefineryCompiler
 import RefineryStore
 
 enum BatchReportPage {
@@ -31,7 +32,7 @@ enum BatchReportPage {
             "done": items.count { RunService.isDone($0.status) },
             "total": batch.total,
             "failedCount": failed.count,
-            "cost": String(format: "$%.4f", items.reduce(0) { $0 + $1.costUSD }),
+            "cost": DollarText.text(items.reduce(0) { $0 + $1.costUSD }),
             "calls": items.reduce(0) { $0 + $1.calls },
             "tokens": "\(items.reduce(0) { $0 + $1.inputTokens }) in / \(items.reduce(0) { $0 + $1.outputTokens }) out",
             "latency": latencies.isEmpty

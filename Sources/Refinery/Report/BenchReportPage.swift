@@ -4,6 +4,7 @@
 // equal-cost K and the items × systems correctness grid. Pure: rows in, page out.
 
 import Foundation
+import RefineryCompiler
 import RefineryStore
 
 enum BenchReportPage {
@@ -29,7 +30,7 @@ enum BenchReportPage {
             "created": ISO8601DateFormatter().string(from: bench.createdAt),
             "done": items.count { RunService.isDone($0.status) },
             "total": bench.total,
-            "cost": String(format: "$%.4f", systems.reduce(0) { $0 + $1.costUSD }),
+            "cost": DollarText.text(systems.reduce(0) { $0 + $1.costUSD }),
             "scatter": ReportCharts.scatter(
                 systems.map { system in
                     ReportCharts.SystemPoint(
@@ -81,7 +82,7 @@ enum BenchReportPage {
             "ci": String(format: "%.1f–%.1f %%", (system.ci95.first ?? 0) * 100, (system.ci95.last ?? 0) * 100),
             "correct": "\(system.correct)/\(system.total)",
             "unanswered": system.unanswered,
-            "cost": String(format: "$%.4f", system.costUSD),
+            "cost": DollarText.text(system.costUSD),
             "calls": system.calls,
             "tokens": "\(system.inputTokens) in / \(system.outputTokens) out",
             "latencyMean": BatchReportPage.seconds(system.latencyMeanSeconds),

@@ -3,6 +3,7 @@
 // `data-count`, `point`, `ci`) so tests and readers can check them against the ledger.
 
 import Foundation
+import RefineryCompiler
 
 extension ReportCharts {
     /// A histogram of `values`: up to 20 equal-width bins from the smallest to the largest value, one
@@ -145,6 +146,6 @@ extension ReportCharts {
 
     /// Dollars with enough digits for sub-cent per-item costs.
     static func dollars(_ value: Double) -> String {
-        value == 0 ? "$0" : value < 0.01 ? String(format: "$%.5f", value) : String(format: "$%.4f", value)
+        DollarText.text(value)
     }
 }

@@ -37,7 +37,7 @@ enum RunReportPage {
             "workflow": run.workflowName,
             "status": run.status,
             "prompt": run.prompt,
-            "cost": String(format: "$%.4f", run.costUSD),
+            "cost": DollarText.text(run.costUSD),
             "tokens": "\(run.inputTokens) in / \(run.outputTokens) out",
             "calls": made.count,
             "started": ISO8601DateFormatter().string(from: run.startedAt),
@@ -295,7 +295,7 @@ enum RunReportPage {
             totals[caller].map {
                 [
                     "member": caller, "calls": $0.calls, "failed": $0.failed,
-                    "cost": String(format: "$%.4f", $0.cost), "input": $0.input, "output": $0.output,
+                    "cost": DollarText.text($0.cost), "input": $0.input, "output": $0.output,
                 ]
             }
         }

@@ -65,17 +65,16 @@ extension WorkflowEstimate {
         return String(digits + out)
     }
 
-    /// Dollars with cents, or four decimals below one dollar so small runs don't show $0.00.
+    /// Below a dollar, ``DollarText`` (four significant digits, so a tiny run does not show $0.0000); from a
+    /// dollar on, cents with thousands separators.
     private static func dollars(_ value: Double) -> String {
-        let decimals = value < 1 ? 4 : 2
-        let scale = decimals == 4 ? 10_000.0 : 100.0
+        guard value >= 1 else { return DollarText.text(value) }
         // 128 members, 1,000 rounds and a 1 MB prompt at a dear price reach ~$10^17, past what Int holds in
         // cents: such a figure is shown as Swift prints the number, never converted (that trapped).
-        guard (value * scale).magnitude < 1e18 else { return "$\(value)" }
-        let scaled = Int((value * scale).rounded())
-        let whole = scaled / Int(scale)
-        let fraction = String(scaled % Int(scale))
-        return "$\(thousands(whole)).\(String(repeating: "0", count: decimals - fraction.count))\(fraction)"
+        guard (value * 100).magnitude < 1e18 else { return "$\(value)" }
+        let cents = Int((value * 100).rounded())
+        let fraction = String(cents % 100)
+        return "$\(thousands(cents / 100)).\(String(repeating: "0", count: 2 - fraction.count))\(fraction)"
     }
 
     private static func table(_ rows: [[String]]) -> [String] {

@@ -486,7 +486,9 @@ extension CLIEndToEnd {
 
         /// Costs in JSON are clean decimals: three calls of $0.0000125 each cost $0.0000375, which a run's JSON,
         /// a batch's result line, `batch list` and `runs list` wrote as `3.7500000000000003e-05` (the sum's float
-        /// noise); they are rounded to the nearest 1e-10 dollars when written.
+        /// noise); they are rounded to the nearest 1e-10 dollars when written. On a terminal and in the report the
+        /// same amount read `$0.0000` (four fixed decimals); every dollar amount a user reads is now written by one
+        /// function, with four significant digits.
         @Test func costsInJSONAreCleanDecimals() async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
@@ -518,6 +520,24 @@ extension CLIEndToEnd {
                 ] {
                     #expect(text.contains("3.75e-05"), "\(name): \(text)")
                     #expect(!text.contains("3.7500000000000003e-05"), "\(name): \(text)")
+                }
+
+                // On a terminal and a page the amount keeps its digits: a fixed four decimals read `$0.0000`.
+                let id = try #require(
+                    (try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["run_id"]
+                        as? String)
+                let list = try await binary.run(
+                    ["runs", "list", "--store", "runs.db"], environment: environment, directory: sandbox.root)
+                let show = try await binary.run(
+                    ["runs", "show", id, "--store", "runs.db"], environment: environment, directory: sandbox.root)
+                let report = try await binary.run(
+                    ["report", id, "--store", "runs.db", "-o", "report.html"], environment: environment,
+                    directory: sandbox.root)
+                #expect(report.exitCode == 0, "\(report.stderr)")
+                let html = try String(contentsOf: sandbox.root.appendingPathComponent("report.html"), encoding: .utf8)
+                for (name, text) in [("runs list", list.stdout), ("runs show", show.stdout), ("report", html)] {
+                    #expect(text.contains("$0.0000375"), "\(name): \(text)")
+                    #expect(!text.contains("$0.0000 ") && !text.contains("$0.0000<"), "\(name): \(text)")
                 }
             }
         }

@@ -179,7 +179,7 @@ extension CLIEndToEnd {
             // single: 3/5 = 60 %, vote 4/5 = 80 %, the workflow 3/5 with one unanswered.
             #expect(dom.contains("<td>single:openai/gpt-4o</td><td class=\"num\">60.0 %</td>"))
             #expect(dom.contains("<td>vote</td><td class=\"num\">80.0 %</td>"))
-            #expect(dom.contains("<td class=\"num\">4/5</td><td class=\"num\">0</td><td class=\"num\">$0.0150</td>"))
+            #expect(dom.contains("<td class=\"num\">4/5</td><td class=\"num\">0</td><td class=\"num\">$0.015</td>"))
             // Cost per correct of vote: $0.015 / 4.
             #expect(dom.contains("$0.00375"))
             // Paired with single:openai/gpt-4o: vote won item 1, lost none; McNemar p = 1.

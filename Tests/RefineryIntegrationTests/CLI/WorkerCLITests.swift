@@ -651,7 +651,7 @@ extension CLIEndToEnd {
                 #expect((status["workers"] as? [Any])?.isEmpty == true)
                 let text = try await binary.run(
                     ["batch", "status", id, "--store", "local.db"], environment: environment, directory: sandbox.root)
-                #expect(text.stdout.contains("3/3 done") && text.stdout.contains("budget $5.0000"), "\(text.stdout)")
+                #expect(text.stdout.contains("3/3 done") && text.stdout.contains("budget $5.00"), "\(text.stdout)")
             }
         }
     }

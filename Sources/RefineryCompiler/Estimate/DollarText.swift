@@ -18,4 +18,10 @@ package enum DollarText {
         }
         return text
     }
+
+    /// ``plain(_:)`` after a `$`: `$0.000045`, `$0.0084`, `$5.00`; `$0` for nothing. Every dollar amount a
+    /// user reads (terminal, report, MCP progress, messages) is written by this one function.
+    package static func text(_ amount: Double) -> String {
+        "$" + plain(amount)
+    }
 }
