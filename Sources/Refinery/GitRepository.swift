@@ -66,17 +66,27 @@ package struct GitRepository: Sendable {
     /// commits) and whether the file has uncommitted changes (or is untracked); `nil` when the file is not
     /// in a repository (or git is missing). One git process (`git status --porcelain=v2 --branch`), where
     /// ``containing(_:timeout:)``, ``headCommit()`` and ``isDirty(_:)`` take three, one after the other.
+    ///
+    /// `others` are the files the workflow is made of besides `file` (the bases it extends, its prompt files):
+    /// a change to one of them in the same repository changes what runs, so it makes the workflow dirty too.
+    /// Those of another repository (or of none) are not part of the commit recorded and are left out.
     package static func provenance(
-        of file: URL, timeout: Duration = .seconds(30)
+        of file: URL, covering others: [URL] = [], timeout: Duration = .seconds(30)
     ) async -> (commit: String?, dirty: Bool)? {
         // The real file, as `isDirty` reports it: a symbolic link's target is what the run reads.
         let real = file.resolvingSymlinksInPath()
-        guard
-            let result = try? await git(
-                ["status", "--porcelain=v2", "--branch", "--no-ahead-behind", "--", real.lastPathComponent],
-                in: real.deletingLastPathComponent(), timeout: timeout),
-            result.status == 0
-        else { return nil }
+        let folder = real.deletingLastPathComponent()
+        let arguments = ["status", "--porcelain=v2", "--branch", "--no-ahead-behind", "--", real.lastPathComponent]
+        let covered = Set(others.map { $0.resolvingSymlinksInPath().path }).subtracting([real.path]).sorted()
+        var result = try? await git(arguments + covered, in: folder, timeout: timeout)
+        if !covered.isEmpty, result?.status != 0 {
+            // One of them is outside this repository (git refuses the whole pathspec): ask about those inside.
+            guard let root = await containing(real, timeout: timeout)?.root else { return nil }
+            let repository = GitRepository(root: root, timeout: timeout)
+            let inside = covered.filter { repository.holds(URL(fileURLWithPath: $0)) }
+            result = try? await git(arguments + inside, in: folder, timeout: timeout)
+        }
+        guard let result, result.status == 0 else { return nil }
         var commit: String?
         var dirty = false
         for line in result.output.split(separator: "\n") {
@@ -107,12 +117,17 @@ package struct GitRepository: Sendable {
         return result.data
     }
 
+    /// Whether `file` lies inside the repository's folder.
+    package func holds(_ file: URL) -> Bool {
+        let rootPath = root.resolvingSymlinksInPath().standardizedFileURL.path
+        return file.resolvingSymlinksInPath().standardizedFileURL.path.hasPrefix(rootPath + "/")
+    }
+
     /// `file`'s path relative to the repository root.
     package func relativePath(of file: URL) -> String {
+        guard holds(file) else { return file.lastPathComponent }
         let rootPath = root.resolvingSymlinksInPath().standardizedFileURL.path
-        let filePath = file.resolvingSymlinksInPath().standardizedFileURL.path
-        guard filePath.hasPrefix(rootPath + "/") else { return file.lastPathComponent }
-        return String(filePath.dropFirst(rootPath.count + 1))
+        return String(file.resolvingSymlinksInPath().standardizedFileURL.path.dropFirst(rootPath.count + 1))
     }
 
     struct Result: Sendable {

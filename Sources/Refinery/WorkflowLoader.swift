@@ -80,17 +80,22 @@ public struct WorkflowLoader: Sendable {
                 code: .git,
                 message: "\(name) is a built-in workflow; built-ins have no git revisions. Drop @\(revision).")
         }
-        // git reports on the file while it compiles: a recorded run waits for the slower of the two.
-        let askGit = gitProvenance && revision == nil ? located.path.map { URL(fileURLWithPath: $0) } : nil
-        async let gitFacts = Self.gitFacts(of: askGit)
         var sources: [String: String] = [:]
         let result: CompileResult
-        if let revision = resolvedRevision, let repository {
-            result = try await compileAtRevision(
-                located.source, revision: revision, repository: repository, overrides: overrides)
+        // Every file the compilation reads (the bases it extends, the prompt files): what the run's dirty flag
+        // covers, as the workflow that runs is all of them.
+        let read = FilesRead()
+        if let revision, let commit = resolvedRevision, let repository {
+            let compiled = try await compileAtRevision(
+                located.source, revision: revision, commit: commit, repository: repository, overrides: overrides)
+            result = compiled.result
+            sources.merge(compiled.bases) { first, _ in first }
         } else {
-            result = library.compiler(catalog: catalog, overrides: overrides).compile(located.source)
+            result = read.recording(library.compiler(catalog: catalog, overrides: overrides)).compile(located.source)
         }
+        let askGit = gitProvenance && revision == nil ? located.path.map { URL(fileURLWithPath: $0) } : nil
+        async let gitFacts = Self.gitFacts(
+            of: askGit, covering: read.paths.withLock { $0 }.map { URL(fileURLWithPath: $0) })
         sources[located.displayName] = String(decoding: located.bytes, as: UTF8.self)
         for diagnostic in result.diagnostics {
             if let file = diagnostic.file, sources[file] == nil, let text = try? readBase(file) {
@@ -117,10 +122,11 @@ public struct WorkflowLoader: Sendable {
             workflow: workflow, graph: graph, located: located, warnings: result.warnings, sources: sources)
     }
 
-    /// ``GitRepository/provenance(of:timeout:)`` of `file`, if there is one to ask about.
-    private static func gitFacts(of file: URL?) async -> (commit: String?, dirty: Bool)? {
+    /// ``GitRepository/provenance(of:covering:timeout:)`` of `file` and the files its compilation read, if there
+    /// is one to ask about.
+    private static func gitFacts(of file: URL?, covering others: [URL]) async -> (commit: String?, dirty: Bool)? {
         guard let file else { return nil }
-        return await GitRepository.provenance(of: file)
+        return await GitRepository.provenance(of: file, covering: others)
     }
 
     /// Compiles one file without flags (for `validate`), its templates allowed `variables`: the
@@ -140,12 +146,15 @@ public struct WorkflowLoader: Sendable {
         return (result.diagnostics, sources)
     }
 
-    /// Compiles a workflow read at `revision`, whose prompt files come from that revision too. The
-    /// compiler is synchronous and git is not, so the files it asks for are fetched between passes:
-    /// a pass that needs a file not yet read records it, the file is read, and the pass is redone.
+    /// Compiles a workflow read at `revision` (the commit `commit`), whose prompt files and the bases it extends
+    /// from the same repository come from that commit too (a base elsewhere, a built-in, has no such revision).
+    /// The compiler is synchronous and git is not, so the files it asks for are fetched between passes: a pass
+    /// that needs a file not yet read records it, the file is read, and the pass is redone. Returns the result
+    /// and the text of each base read at the revision, by the name its diagnostics give it.
     private func compileAtRevision(
-        _ source: WorkflowSource, revision: String, repository: GitRepository, overrides: WorkflowOverrides
-    ) async throws -> CompileResult {
+        _ source: WorkflowSource, revision: String, commit: String, repository: GitRepository,
+        overrides: WorkflowOverrides
+    ) async throws -> (result: CompileResult, bases: [String: String]) {
         var files: [String: Swift.Result<[UInt8], InputError>] = [:]
         while true {
             let fetched = files
@@ -158,13 +167,28 @@ public struct WorkflowLoader: Sendable {
                 }
                 return try file.get()
             }
+            let resolveExtends = compiler.resolveExtends
+            let bases = Mutex<[String: String]>([:])
+            compiler.resolveExtends = { name in
+                guard var base = try resolveExtends(name) else { return nil }
+                guard let path = base.path, repository.holds(URL(fileURLWithPath: path)) else { return base }
+                // Until it is fetched, the pass goes on with the base as it is now, to find what else it needs.
+                guard let file = fetched[path] else {
+                    missing.paths.withLock { _ = $0.insert(path) }
+                    return base
+                }
+                base.bytes = try file.get()
+                base.displayName += "@\(revision)"
+                bases.withLock { $0[base.displayName] = String(decoding: base.bytes, as: UTF8.self) }
+                return base
+            }
             let result = compiler.compile(source)
             let needed = missing.paths.withLock { $0 }
-            if needed.isEmpty { return result }
+            if needed.isEmpty { return (result, bases.withLock { $0 }) }
             for path in needed {
                 do {
                     files[path] = .success(
-                        Array(try await repository.contents(of: URL(fileURLWithPath: path), at: revision)))
+                        Array(try await repository.contents(of: URL(fileURLWithPath: path), at: commit)))
                 } catch let error as InputError {
                     files[path] = .failure(error)
                 }
@@ -197,4 +221,26 @@ public struct WorkflowLoader: Sendable {
 /// The prompt files a compiler pass asked for but that were not fetched from git yet.
 private final class MissingFiles: Sendable {
     let paths = Mutex<Set<String>>([])
+}
+
+/// The files a compilation read: the bases it extends and the prompt files, by path.
+private final class FilesRead: Sendable {
+    let paths = Mutex<[String]>([])
+
+    /// `compiler`, noting every file it reads here.
+    func recording(_ compiler: WorkflowCompiler) -> WorkflowCompiler {
+        var compiler = compiler
+        let resolveExtends = compiler.resolveExtends
+        let readFile = compiler.readFile
+        compiler.resolveExtends = { [self] name in
+            let base = try resolveExtends(name)
+            if let path = base?.path { paths.withLock { $0.append(path) } }
+            return base
+        }
+        compiler.readFile = { [self] path in
+            paths.withLock { $0.append(path) }
+            return try readFile(path)
+        }
+        return compiler
+    }
 }

@@ -38,7 +38,7 @@ public struct DiagnosticRenderer: Sendable {
     /// Use this when diagnostics point into several files (a workflow and the bases it extends).
     /// - Parameter sources: file name (as in ``Diagnostic/file``) → text; unknown files render headers only.
     public func render(_ diagnostics: [Diagnostic], sources: [String: String]) -> String {
-        var cache: [String: [Substring]] = [:]
+        var cache: [String: [Line]] = [:]
         return diagnostics.map { diagnostic in
             let file = diagnostic.file ?? ""
             if cache[file] == nil { cache[file] = sources[file].map(Self.splitLines) ?? [] }
@@ -51,7 +51,7 @@ public struct DiagnosticRenderer: Sendable {
         render(diagnostic, lines: source.map(Self.splitLines) ?? [])
     }
 
-    private func render(_ diagnostic: Diagnostic, lines: [Substring]) -> String {
+    private func render(_ diagnostic: Diagnostic, lines: [Line]) -> String {
         var out = header(
             file: diagnostic.file, location: diagnostic.location, severity: diagnostic.severity,
             message: diagnostic.message, code: diagnostic.code)
@@ -83,16 +83,19 @@ public struct DiagnosticRenderer: Sendable {
         return line + "\n"
     }
 
-    private func excerpt(at location: SourceLocation?, lines: [Substring]) -> String {
+    private func excerpt(at location: SourceLocation?, lines: [Line]) -> String {
         guard let location, location.line >= 1, location.line <= lines.count else { return "" }
-        var (text, caret) = expand(lines[location.line - 1], column: location.column)
-        if text.count > maxLineWidth {
+        let (part, skipped, cutAfter) = around(lines[location.line - 1], column: location.column)
+        let cutBefore = skipped > 0
+        var (text, caret) = expand(part, column: location.column - skipped)
+        if text.count > maxLineWidth || cutBefore || cutAfter {
             // Keep a window around the caret so the interesting part is visible.
             let start = max(0, min(caret - maxLineWidth / 2, text.count - maxLineWidth))
             let window = text.dropFirst(start).prefix(maxLineWidth)
             caret -= start
-            text = (start > 0 ? "…" : "") + window + (start + maxLineWidth < text.count ? "…" : "")
-            if start > 0 { caret += 1 }
+            let before = cutBefore || start > 0
+            text = (before ? "…" : "") + window + (cutAfter || start + maxLineWidth < text.count ? "…" : "")
+            if before { caret += 1 }
         }
         let number = String(location.line)
         let gutter = String(repeating: " ", count: number.count)
@@ -101,12 +104,25 @@ public struct DiagnosticRenderer: Sendable {
         return out
     }
 
+    /// The part of `line` an excerpt at 1-based scalar `column` can show: the whole line when it is short, else a
+    /// few widths on either side of the column, with the number of scalars skipped before it and whether more
+    /// follows. Expanding a whole line of a megabyte for each of thousands of diagnostics on it (a file written as
+    /// one flow sequence) took minutes.
+    private func around(_ line: Line, column: Int) -> (part: Line, skipped: Int, cutAfter: Bool) {
+        let reach = maxLineWidth * 2
+        // A column past the line's end (a problem at its end) is shown from the line's start, as before.
+        let skipped = column - 1 <= line.count ? max(0, column - 1 - reach) : 0
+        let start = line.startIndex + skipped
+        let end = min(line.endIndex, start + 2 * reach)
+        return (line[start..<end], skipped, end < line.endIndex)
+    }
+
     /// The line with tabs expanded, and the display column (0-based) of 1-based scalar `column`.
-    private func expand(_ line: Substring, column: Int) -> (String, Int) {
+    private func expand(_ line: Line, column: Int) -> (String, Int) {
         var text = ""
         var caret: Int?
         var count = 0
-        for (index, scalar) in line.unicodeScalars.enumerated() {
+        for (index, scalar) in line.enumerated() {
             if index == column - 1 { caret = count }
             if scalar == "\t" {
                 let width = tabWidth - count % tabWidth
@@ -117,7 +133,7 @@ public struct DiagnosticRenderer: Sendable {
                 count += 1
             }
         }
-        return (text, caret ?? count + max(0, column - 1 - line.unicodeScalars.count))
+        return (text, caret ?? count + max(0, column - 1 - line.count))
     }
 
     /// With colour on (a terminal), text from the file or its messages with its control characters shown
@@ -137,13 +153,30 @@ public struct DiagnosticRenderer: Sendable {
     private static let cyan = "1;36"
     private static let green = "1;32"
 
+    /// A line of the source, as its Unicode scalars: an excerpt's part of a long line is cut without walking it.
+    private typealias Line = ArraySlice<Unicode.Scalar>
+
     /// Lines as libyaml counts them (LF, CRLF, CR, NEL, LS, PS each end one), so excerpts match
-    /// the locations. `"\r\n"` is one `Character`, so splitting on `"\n"` alone would keep a CRLF
-    /// file as one line. A leading byte order mark is not part of line 1 (the parser skips it).
-    private static func splitLines(_ source: String) -> [Substring] {
-        let text = source.hasPrefix("\u{FEFF}") ? source.dropFirst() : source[...]
-        return text.split(omittingEmptySubsequences: false) {
-            $0 == "\n" || $0 == "\r\n" || $0 == "\r" || $0 == "\u{85}" || $0 == "\u{2028}" || $0 == "\u{2029}"
+    /// the locations. A leading byte order mark is not part of line 1 (the parser skips it).
+    private static func splitLines(_ source: String) -> [Line] {
+        let scalars = Array(source.unicodeScalars)
+        let text = scalars.first == "\u{FEFF}" ? scalars.dropFirst() : scalars[...]
+        var lines: [Line] = []
+        var start = text.startIndex
+        var index = start
+        while index < text.endIndex {
+            let scalar = text[index]
+            switch scalar {
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}": break
+            default:
+                index += 1
+                continue
+            }
+            lines.append(text[start..<index])
+            index += scalar == "\r" && index + 1 < text.endIndex && text[index + 1] == "\n" ? 2 : 1
+            start = index
         }
+        lines.append(text[start..<text.endIndex])
+        return lines
     }
 }

@@ -5,15 +5,23 @@ package enum Suggestions {
     /// The candidate closest to `word` when it is close enough to be a likely typo, else `nil`.
     package static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         let word = word.lowercased()
+        let length = word.unicodeScalars.count
         var best: (String, Int)?
         for candidate in candidates {
-            let distance = editDistance(word, candidate.lowercased())
+            let other = candidate.lowercased()
+            // Never closer than the difference of their lengths: a candidate that far cannot be suggested, and the
+            // distance to a name of 400 KB (a pasted file where a model goes) took seconds per candidate.
+            guard abs(other.unicodeScalars.count - length) <= maxAllowed else { continue }
+            let distance = editDistance(word, other)
             if best == nil || distance < (best?.1 ?? .max) { best = (candidate, distance) }
         }
         guard let (candidate, distance) = best else { return nil }
-        let allowed = max(1, min(3, candidate.count / 3))
+        let allowed = max(1, min(maxAllowed, candidate.count / 3))
         return distance <= allowed ? candidate : nil
     }
+
+    /// The most edits a suggestion may be away from the word (fewer for short candidates).
+    private static let maxAllowed = 3
 
     /// `did you mean `x`?` or `nil`.
     package static func didYouMean(_ word: String, in candidates: some Sequence<String>) -> String? {

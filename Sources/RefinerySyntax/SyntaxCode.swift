@@ -17,7 +17,7 @@ package enum SyntaxCode {
     package static let tooDeep = "Y006"
     /// `*name` without a preceding `&name`.
     package static let undefinedAlias = "Y007"
-    /// Alias expansion exceeded ``YAMLLimits/maxAliasExpansion``.
+    /// Alias expansion exceeded ``YAMLLimits/maxAliasExpansion`` or ``YAMLLimits/maxAliasBytes``.
     package static let aliasBudget = "Y008"
     /// A `<<` merge key.
     package static let mergeKey = "Y009"

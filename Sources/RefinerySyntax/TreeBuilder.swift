@@ -6,8 +6,20 @@ struct TreeBuilder {
     private let file: String?
     private let limits: YAMLLimits
     /// Anchored nodes with their subtree sizes, for alias expansion.
-    private var anchors: [String: (node: YAMLNode, size: Int)] = [:]
-    private var aliasCharge = 0
+    private var anchors: [String: (node: YAMLNode, size: Size)] = [:]
+    /// What the aliases expanded so far copied.
+    private var aliasCharge = Size(nodes: 0, bytes: 0)
+
+    /// A subtree's size: its nodes, and the bytes of its scalars' text.
+    private struct Size {
+        var nodes: Int
+        var bytes: Int
+
+        static func += (lhs: inout Size, rhs: Size) {
+            lhs.nodes += rhs.nodes
+            lhs.bytes += rhs.bytes
+        }
+    }
 
     init(reader: YAMLEventReader, file: String?, limits: YAMLLimits) {
         self.reader = reader
@@ -39,22 +51,22 @@ struct TreeBuilder {
         return root
     }
 
-    /// Builds the node that starts with `event`; returns it with its node count.
-    private mutating func node(from event: YAMLEvent, depth: Int) throws(YAMLSyntaxError) -> (YAMLNode, Int) {
-        let result: (YAMLNode, Int)
+    /// Builds the node that starts with `event`; returns it with its size.
+    private mutating func node(from event: YAMLEvent, depth: Int) throws(YAMLSyntaxError) -> (YAMLNode, Size) {
+        let result: (YAMLNode, Size)
         switch event.kind {
         case .scalar(let value, let style):
             let node = YAMLNode(
                 kind: .scalar(YAMLScalar(value: value, style: style)),
                 range: SourceRange(start: event.start, end: event.end),
                 tag: event.tag, anchor: event.anchor)
-            result = (node, 1)
+            result = (node, Size(nodes: 1, bytes: value.utf8.count))
         case .alias(let name):
             return try expand(alias: name, at: event)
         case .sequenceStart:
             try checkDepth(depth, at: event)
             var items: [YAMLNode] = []
-            var size = 1
+            var size = Size(nodes: 1, bytes: 0)
             var next = try reader.next()
             while true {
                 if case .sequenceEnd = next.kind { break }
@@ -71,7 +83,7 @@ struct TreeBuilder {
             try checkDepth(depth, at: event)
             var pairs: [YAMLPair] = []
             var firstKeys: [String: SourceLocation] = [:]
-            var size = 1
+            var size = Size(nodes: 1, bytes: 0)
             var next = try reader.next()
             while true {
                 if case .mappingEnd = next.kind { break }
@@ -79,7 +91,8 @@ struct TreeBuilder {
                 try checkKey(key, firstKeys: &firstKeys)
                 let (value, valueSize) = try node(from: try reader.next(), depth: depth + 1)
                 pairs.append(YAMLPair(key: key, value: value))
-                size += keySize + valueSize
+                size += keySize
+                size += valueSize
                 next = try reader.next()
             }
             let node = YAMLNode(
@@ -93,7 +106,9 @@ struct TreeBuilder {
         return result
     }
 
-    private mutating func expand(alias name: String, at event: YAMLEvent) throws(YAMLSyntaxError) -> (YAMLNode, Int) {
+    private mutating func expand(alias name: String, at event: YAMLEvent) throws(YAMLSyntaxError) -> (
+        YAMLNode, Size
+    ) {
         guard let (node, size) = anchors[name] else {
             throw YAMLSyntaxError(
                 Diagnostic(
@@ -102,11 +117,17 @@ struct TreeBuilder {
                     hint: "define `&\(name)` on a node before this point (an anchor cannot refer to itself)"))
         }
         aliasCharge += size
-        guard aliasCharge <= limits.maxAliasExpansion else {
+        // Nodes bound a bomb of nested lists; bytes one of long text (a 100 KB scalar copied 2,000 times is 200 MB
+        // from a file of 100 KB, each copy then checked, and printed in each diagnostic about it).
+        let over =
+            aliasCharge.nodes > limits.maxAliasExpansion
+            ? "\(limits.maxAliasExpansion) nodes"
+            : aliasCharge.bytes > limits.maxAliasBytes ? "\(limits.maxAliasBytes) bytes of text" : nil
+        if let over {
             throw YAMLSyntaxError(
                 Diagnostic(
                     code: SyntaxCode.aliasBudget,
-                    message: "aliases expand to more than \(limits.maxAliasExpansion) nodes",
+                    message: "aliases expand to more than \(over)",
                     file: file, location: event.start,
                     hint: "write the repeated content out, or use fewer nested aliases",
                     notes: [Diagnostic.Note(message: "`&\(name)` is defined here", location: node.range.start)]))

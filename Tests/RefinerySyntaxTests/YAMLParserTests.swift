@@ -90,6 +90,21 @@ import Testing
         #expect(found.notes.first?.message == "`&a3` is defined here")
     }
 
+    /// Few nodes, much text: a 100 KB scalar copied by aliases. 2,000 copies (200 MB from a file of 100 KB) were
+    /// within the node budget, and each was checked and printed in full in its diagnostic (the validate ran for
+    /// minutes). Ten copies are 1,000,000 bytes; the eleventh passes the 1 MiB text budget.
+    @Test func longTextCopiedByAliasesIsRefused() throws {
+        let anchored = "text: &t \"" + String(repeating: "m", count: 100_000) + "\"\ncopies: ["
+        let text = anchored + Array(repeating: "*t", count: 2_000).joined(separator: ", ") + "]\n"
+        let found = try #require(diagnostic(text))
+        #expect(found.code == "Y008")
+        #expect(found.message == "aliases expand to more than 1048576 bytes of text")
+        #expect(found.location == SourceLocation(line: 2, column: 10 + 4 * 10))
+        #expect(found.notes.first?.message == "`&t` is defined here")
+        let within = anchored + Array(repeating: "*t", count: 10).joined(separator: ", ") + "]\n"
+        #expect(diagnostic(within) == nil)
+    }
+
     @Test func aliasesWithinBudgetExpand() throws {
         let root = try #require(try YAMLParser.parse(Array("base: &b {x: 1}\ncopy: *b\n".utf8), file: nil))
         #expect(root["copy"]?["x"]?.int == 1)

@@ -154,6 +154,14 @@ extension WorkflowBuilder {
             else { return nil }
             return Arbiter(model: resolved.target, params: resolved.params)
         }
+        guard field.value.sequence == nil else {
+            // Not "must be a mapping": a model string is what most arbiters are.
+            reader.typeError(
+                field.value, expected: "a model or a mapping", in: "`arbiter`",
+                hint: "write one model, e.g. `arbiter: claude`, or a mapping, e.g. "
+                    + "`arbiter: { model: claude, fallback: [openai/gpt-4o] }`")
+            return nil
+        }
         guard let fields = reader.fields(field.value, allowed: Self.arbiterKeys, context: "`arbiter`") else {
             return nil
         }

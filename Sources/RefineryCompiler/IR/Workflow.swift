@@ -235,7 +235,8 @@ public struct Provenance: Sendable, Hashable, Codable {
     public var extendsChain: [String]
     /// Git commit of the file's repository at load time (or the revision named with `NAME@REV`).
     public var gitCommit: String?
-    /// Whether the file had uncommitted changes.
+    /// Whether the file had uncommitted changes, or a file it is made of in the same repository did (a base it
+    /// extends, a prompt file).
     public var gitDirty: Bool?
     /// The revision the user named with `NAME@REV`.
     public var gitRevision: String?

@@ -28,6 +28,8 @@ public struct EngineError: CodedError {
 extension ErrorCode where Domain == EngineError {
     /// The workflow cannot be executed as given (e.g. no members).
     public static var invalidWorkflow: Self { Self("invalid_workflow") }
-    /// `nextRound` or `finalize` was called on a session that already finished.
+    /// Not raised: a finished session's `nextRound` returns `nil` and its `finalize` returns the outcome again.
     public static var sessionFinished: Self { Self("session_finished") }
+    /// ``RoundOverrides/dropMembers`` names an id that is no member of the workflow.
+    public static var unknownMember: Self { Self("unknown_member") }
 }

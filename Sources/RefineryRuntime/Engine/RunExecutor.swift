@@ -176,6 +176,19 @@ actor RunExecutor {
         return result
     }
 
+    /// Refuses overrides that name no member of the workflow (see ``RunSession/nextRound(overrides:)``).
+    func check(_ overrides: RoundOverrides) throws {
+        let ids = workflow.members.map(\.id)
+        let unknown = overrides.dropMembers.filter { !ids.contains($0) }
+        guard unknown.isEmpty else {
+            throw EngineError(
+                code: .unknownMember,
+                message: "dropMembers names \(unknown.map { "`\($0)`" }.joined(separator: ", ")), which "
+                    + "\(unknown.count == 1 ? "is" : "are") not a member of workflow '\(workflow.name)'; its members "
+                    + "are \(ids.map { "`\($0)`" }.joined(separator: ", "))")
+        }
+    }
+
     private func apply(_ overrides: RoundOverrides) {
         if let context = overrides.additionalContext, !context.isEmpty {
             extraContext = [extraContext, context].compactMap { $0 }.joined(separator: "\n\n")

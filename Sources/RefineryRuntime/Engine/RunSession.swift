@@ -21,8 +21,12 @@ public actor RunSession {
     ///
     /// - Returns: the step's result, or `nil` when the run has finished (converged, max rounds,
     ///   quorum lost, budget exhausted or cancelled).
+    /// - Throws: ``EngineError`` with code `unknownMember` when `overrides.dropMembers` names an id
+    ///   that is no member of the workflow (a typo would drop nobody, and the member meant would go on being
+    ///   called and paid for); nothing is run or applied.
     public func nextRound(overrides: RoundOverrides = .init()) async throws -> RoundResult? {
-        await executor.step(overrides: overrides)
+        try await executor.check(overrides)
+        return await executor.step(overrides: overrides)
     }
 
     /// Whether the run has finished.

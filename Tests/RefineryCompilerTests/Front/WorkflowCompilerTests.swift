@@ -8,6 +8,18 @@ import Testing
         #expect(result.workflow == nil)
         #expect(result.diagnostics.map(\.code) == ["E108"])
     }
+
+    /// An arbiter written as a list is told it takes a model or a mapping: it was told "`arbiter` must be a mapping",
+    /// with "write a mapping here", where the usual arbiter is one model string.
+    @Test func anArbiterListIsToldItTakesAModel() throws {
+        let yaml = "refinery: 1\nname: n\nmodels: [claude]\narbiter: [claude, codex]\nstages: [propose]\n"
+        let result = WorkflowCompiler().compile(yaml: yaml)
+        let error = try #require(result.errors.first)
+        #expect(result.errors.count == 1)
+        #expect("\(error.code)@\(error.location?.line ?? 0):\(error.location?.column ?? 0)" == "E101@4:10")
+        #expect(error.message == "`arbiter` must be a model or a mapping, found a sequence")
+        #expect(error.hint?.hasPrefix("write one model, e.g. `arbiter: claude`") == true, "\(error.hint ?? "")")
+    }
 }
 
 /// A member named `arbiter` made every output claim the arbiter answered (`member_id: arbiter`), and one named

@@ -371,6 +371,65 @@ extension CLIEndToEnd {
             #expect(tooFarBack.stderr.contains("git log --oneline -- workflows/review.yaml"), "\(tooFarBack.stderr)")
         }
 
+        /// A workflow is its file, the bases it extends and its prompt files. `NAME@REV` reads the bases of the same
+        /// repository at that revision, as it reads the prompt files: `review@v1` ran v1's file over today's base, a
+        /// workflow v1 never had. A change not committed to a base or a prompt file makes the workflow dirty, as one
+        /// to the file itself does (it was recorded clean, though what ran was not the commit); a base in a folder
+        /// outside the repository has no part in its commit and leaves the flag alone.
+        @Test func aWorkflowsBasesAndPromptFilesAreReadAtItsRevisionAndMakeItDirty() async throws {
+            let (binary, sandbox, home) = try setUp()
+            defer { sandbox.cleanup() }
+            let repository = try await TemporaryGitRepository()
+            defer { repository.cleanup() }
+            let reviewed = "stages: [propose, {repeat: [evaluate, close]}]\n"
+            try repository.write(
+                "workflows/base.yaml", "refinery: 1\nname: base\nmodels: [openai/gpt-4o, openai/o3]\n" + reviewed)
+            try repository.write("workflows/review.yaml", "refinery: 1\nname: review\nextends: base\n")
+            try repository.write(
+                "workflows/solo.yaml",
+                "refinery: 1\nname: solo\nmodels: [openai/o3]\nstages: [propose: {prompt: {file: ask.mustache}}]\n")
+            try repository.write("workflows/ask.mustache", "Answer: {{prompt}}\n")
+            try repository.write("workflows/outer.yaml", "refinery: 1\nname: outer\nextends: elsewhere\n")
+            let first = try await repository.commitAll("two members")
+            try await repository.git("tag", "v1")
+            try repository.write(
+                "workflows/base.yaml",
+                "refinery: 1\nname: base\nmodels: [openai/gpt-4o, openai/o3, openai/gpt-4o-mini]\n" + reviewed)
+            let second = try await repository.commitAll("three members")
+            try sandbox.write(
+                "shared/elsewhere.yaml",
+                Data("refinery: 1\nname: elsewhere\nmodels: [openai/o3]\nstages: [propose]\n".utf8))
+            var environment = home
+            environment["REFINERY_PATH"] = sandbox.root.appendingPathComponent("shared").path
+
+            func run(_ arguments: [String]) async throws -> String {
+                let result = try await binary.run(arguments, environment: environment, directory: repository.root)
+                #expect(result.exitCode == 0, "\(arguments): \(result.stderr)")
+                return result.stdout
+            }
+            func calls(_ target: String) async throws -> Int? {
+                let arguments = ["estimate", target, "--max-rounds", "1", "--output-format", "json"]
+                let json = try CLIHarness.json(try await run(arguments))
+                return (json["calls"] as? [String: Any])?["max"] as? Int
+            }
+            #expect(try await calls("review@v1") == 4)  // 2 proposals + 2 reviews, as v1's base had it
+            #expect(try await calls("review") == 9)  // 3 proposals + 6 reviews
+            #expect(try await run(["show", "review@v1"]).contains("revision:    \(first) (v1)"))
+
+            #expect(try await run(["show", "review"]).contains("revision:    \(second)\n"))
+            try repository.write(
+                "workflows/base.yaml", "refinery: 1\nname: base\nmodels: [openai/o3]\nstages: [propose]\n")
+            #expect(try await run(["show", "review"]).contains("revision:    \(second) + uncommitted changes"))
+            try await repository.git("checkout", "--", "workflows/base.yaml")
+            #expect(try await run(["show", "review"]).contains("revision:    \(second)\n"))
+
+            #expect(try await run(["show", "solo"]).contains("revision:    \(second)\n"))
+            try repository.write("workflows/ask.mustache", "Answer briefly: {{prompt}}\n")
+            #expect(try await run(["show", "solo"]).contains("revision:    \(second) + uncommitted changes"))
+
+            #expect(try await run(["show", "outer"]).contains("revision:    \(second)\n"))
+        }
+
         /// A workflow file's commit and dirty flag come from one git process, not three (`rev-parse
         /// --show-toplevel`, `rev-parse HEAD`, `status` one after the other), and say the same.
         @Test func aFilesGitFactsTakeOneGitProcess() async throws {

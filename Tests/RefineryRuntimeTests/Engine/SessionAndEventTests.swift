@@ -36,6 +36,27 @@ import Testing
         #expect(try await session.nextRound() == nil)
     }
 
+    /// A `dropMembers` id that is no member (a typo, `m4` for `m3`) is refused, and nothing runs: it dropped nobody
+    /// without a word, and the member meant went on being called and paid for.
+    @Test func droppingAnIdThatIsNoMemberIsRefused() async throws {
+        let provider = ScriptedProvider(script: Fixtures.script())
+        let workflow = Fixtures.workflow(
+            members: Fixtures.members(3), stages: [.proposeStage, .repeat([.pairwise, .closeStage])],
+            iterations: Iterations(min: 1, max: 3))
+        let engine = Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration())
+        let session = try await engine.start("Q")
+        _ = try await session.nextRound()
+        let error = try await #require(throws: EngineError.self) {
+            try await session.nextRound(overrides: RoundOverrides(dropMembers: ["m4"]))
+        }
+        #expect(error.code == .unknownMember)
+        #expect(error.message.contains("`m4`") && error.message.contains("`m1`, `m2`, `m3`"), "\(error.message)")
+        #expect(provider.calls.filter { $0.round == 1 }.isEmpty)
+        let one = try #require(try await session.nextRound(overrides: RoundOverrides(dropMembers: ["m3"])))
+        #expect(one.droppedMembers == ["m3"])
+    }
+
     /// The run's phase announces its start and end (RunExecutor.enter): once each, however the session
     /// is driven. Stepped to its end then finalized twice, and finalized before its first step.
     @Test func aRunIsAnnouncedStartedAndFinishedOnceHoweverItIsDriven() async throws {
