@@ -43,7 +43,14 @@ public struct WorkflowLoader: Sendable {
         _ argument: String, overrides: WorkflowOverrides = WorkflowOverrides(), gitProvenance: Bool = false
     ) async throws -> LoadedWorkflow {
         let (name, revision) = try Self.library { try WorkflowLibrary.splitRevision(argument) }
-        var located = try Self.library { try library.locate(name) }
+        var located: LocatedWorkflow
+        do {
+            located = try Self.library { try library.locate(name) }
+        } catch let error as InputError where error.code == .notFound && revision != nil {
+            // A saved config deleted since the revision is still in its repository's history.
+            guard let revision, let earlier = await locateInHistory(name, at: revision) else { throw error }
+            located = earlier
+        }
         var provenance = Provenance()
         var repository: GitRepository?
         var resolvedRevision: String?
@@ -120,6 +127,24 @@ public struct WorkflowLoader: Sendable {
         workflow.provenance.gitRevision = provenance.gitRevision
         return LoadedWorkflow(
             workflow: workflow, graph: graph, located: located, warnings: result.warnings, sources: sources)
+    }
+
+    /// `NAME.yaml` (or `.yml`) of the first search folder whose repository holds it at `revision`, for a name
+    /// no search folder holds today: `NAME@REV` reads the file as it was, whatever became of it since.
+    private func locateInHistory(_ name: String, at revision: String) async -> LocatedWorkflow? {
+        guard !WorkflowLibrary.isPath(name), WorkflowLibrary.isValidName(name) else { return nil }
+        for folder in library.folders {
+            for suffix in [".yaml", ".yml"] {
+                let path = URL(fileURLWithPath: folder.path).appendingPathComponent(name + suffix).path
+                guard let repository = await GitRepository.containing(URL(fileURLWithPath: path)),
+                    let commit = await repository.commit(of: revision),
+                    let bytes = try? await repository.contents(of: URL(fileURLWithPath: path), at: commit)
+                else { continue }
+                return LocatedWorkflow(
+                    name: name, displayName: path, bytes: Array(bytes), path: path, origin: folder.origin)
+            }
+        }
+        return nil
     }
 
     /// ``GitRepository/provenance(of:covering:timeout:)`` of `file` and the files its compilation read, if there

@@ -369,6 +369,14 @@ extension CLIEndToEnd {
             #expect(tooFarBack.exitCode == 4)
             #expect(tooFarBack.stderr.contains("has no commit at revision HEAD~5"), "\(tooFarBack.stderr)")
             #expect(tooFarBack.stderr.contains("git log --oneline -- workflows/review.yaml"), "\(tooFarBack.stderr)")
+
+            // A workflow deleted since is still in the history: `review@v1` reads it as it was, `review` is gone.
+            try FileManager.default.removeItem(at: repository.root.appendingPathComponent("workflows/review.yaml"))
+            #expect(try await calls("review@v1") == 4)
+            let gone = try await binary.run(
+                ["estimate", "review"], environment: environment, directory: repository.root)
+            #expect(gone.exitCode == 4)
+            #expect(gone.stderr.contains("no workflow named `review`"), "\(gone.stderr)")
         }
 
         /// A workflow is its file, the bases it extends and its prompt files. `NAME@REV` reads the bases of the same
