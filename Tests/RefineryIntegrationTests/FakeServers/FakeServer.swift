@@ -44,6 +44,10 @@ enum FakeReply: Sendable {
         status: Int = 200, contentType: String = "application/json", text: String, headers: [String: String] = [:])
     /// `text/event-stream` written chunk by chunk (each chunk flushed), optionally pausing between chunks.
     case stream(chunks: [String], pause: Duration? = nil, headers: [String: String] = [:])
+    /// `text/event-stream` that writes `chunks` at once, then each chunk `more` yields, as the test
+    /// yields it, and ends when the test finishes `more`: a stream whose pace the test sets, so a test
+    /// on a ``TestClock`` moves time between two pieces, not the server's sleeps on the wall clock.
+    case fed(chunks: [String], more: AsyncStream<String>)
     /// Writes the chunks, then drops the connection without ending the chunked body.
     case cutStream(chunks: [String])
     /// Closes the connection without any reply.
@@ -289,21 +293,21 @@ private struct FakeResponder: HTTPResponder {
                 status: HTTPResponse.Status(code: status), headers: fields,
                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         case .stream(let chunks, let pause, let headers):
-            var fields = HTTPFields()
-            fields[.contentType] = "text/event-stream"
-            for (name, value) in headers { if let name = HTTPField.Name(name) { fields[name] = value } }
-            return Response(
-                status: .ok, headers: fields,
-                body: ResponseBody { writer in
-                    for chunk in chunks {
-                        try await writer.write(ByteBuffer(string: chunk))
-                        if let pause { try await Task.sleep(for: pause) }
-                    }
-                    try await writer.finish(nil)
-                })
+            return Self.eventStream([], headers: headers) { writer in
+                for chunk in chunks {
+                    try await writer.write(ByteBuffer(string: chunk))
+                    if let pause { try await Task.sleep(for: pause) }
+                }
+                try await writer.finish(nil)
+            }
+        case .fed(let chunks, let more):
+            return Self.eventStream(chunks) { writer in
+                for await chunk in more { try await writer.write(ByteBuffer(string: chunk)) }
+                try await writer.finish(nil)
+            }
         case .cutStream(let chunks):
             let channel = context.channel
-            return Self.eventStream(chunks) {
+            return Self.eventStream(chunks) { _ in
                 // Give the client time to read what was sent, then drop the connection.
                 try await Task.sleep(for: .milliseconds(50))
                 try? await channel.close()
@@ -335,24 +339,27 @@ private struct FakeResponder: HTTPResponder {
                 await wait()
                 throw FakeServerError(message: "held request ended")
             }
-            return Self.eventStream(chunks) {
+            return Self.eventStream(chunks) { _ in
                 await wait()
                 throw FakeServerError(message: "held stream ended")
             }
         }
     }
 
-    /// A `text/event-stream` reply that writes `chunks`, then runs `end` (which ends it unfinished).
+    /// A `text/event-stream` reply that writes `chunks`, then runs `end` (which writes the rest and
+    /// finishes the body, or throws to end it unfinished).
     private static func eventStream(
-        _ chunks: [String], then end: @escaping @Sendable () async throws -> Void
+        _ chunks: [String], headers: [String: String] = [:],
+        then end: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
     ) -> Response {
         var fields = HTTPFields()
         fields[.contentType] = "text/event-stream"
+        for (name, value) in headers { if let name = HTTPField.Name(name) { fields[name] = value } }
         return Response(
             status: .ok, headers: fields,
             body: ResponseBody { writer in
                 for chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }
-                try await end()
+                try await end(&writer)
             })
     }
 }
