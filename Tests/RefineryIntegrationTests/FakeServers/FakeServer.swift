@@ -210,6 +210,10 @@ final class FakeServer: Sendable {
         logger.logLevel = .critical
         let app = Application(
             responder: FakeResponder(holder: holder),
+            // Every connection is watched for its client's close from its start: a close that comes
+            // before a held request's handler runs (a loaded machine's pool can delay it past a short
+            // timeout) is still seen.
+            server: .http1(configuration: .init(additionalChannelHandlers: [ClientClosureWatcher()])),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
@@ -319,12 +323,12 @@ private struct FakeResponder: HTTPResponder {
         case .hold(let limit, let chunks):
             let channel = context.channel
             // Hummingbird allows half-closure, so a client's close (its FIN) leaves the channel
-            // active: a watcher at the head of the pipeline hears it as `inputClosed`, and counts it
-            // there, on the event loop, as it happens: counted by this handler's polling task, it waited
-            // for a thread of the shared task pool, which a loaded machine can keep busy for seconds.
-            let closed = ClientClosure(server: holder.server.withLock { $0 })
-            try await channel.pipeline.addHandler(ClientClosureWatcher(closure: closed), position: .first).get()
-            if !channel.isActive { closed.record() }
+            // active: the connection's watcher hears it as `inputClosed`, and counts it there, on the
+            // event loop, as it happens (counted by this handler's polling task, it waited for a thread
+            // of the shared task pool, which a loaded machine can keep busy for seconds), or at once
+            // here when it came before.
+            let closed = try await channel.pipeline.handler(type: ClientClosureWatcher.self).get().closure
+            closed.hold(for: holder.server.withLock { $0 })
             // Polls rather than awaiting an event: the handler must also end when the server stops
             // (or Hummingbird cancels it), whichever comes first.
             let wait: @Sendable () async -> Void = {
@@ -364,39 +368,51 @@ private struct FakeResponder: HTTPResponder {
     }
 }
 
-/// Whether the client closed its side of a held request's connection; the first close while the
-/// request is held is counted in ``FakeServer/abandonedConnections`` at once.
+/// Whether the client closed its side of a connection, watched from the connection's start; its
+/// first close while a request on it is held is counted in ``FakeServer/abandonedConnections`` at once.
 private final class ClientClosure: Sendable {
     private struct State {
         var happened = false
-        var holding = true
+        /// The server a request on the connection is held for, while it is held.
+        var holding: FakeServer?
+        var counted = false
+
+        /// The server to tell of an abandonment, once.
+        mutating func abandoned() -> FakeServer? {
+            guard happened, !counted, let holding else { return nil }
+            counted = true
+            return holding
+        }
     }
 
     private let state = Mutex(State())
-    private let server: FakeServer?
-
-    init(server: FakeServer?) { self.server = server }
 
     var happened: Bool { state.withLock { $0.happened } }
 
     func record() {
-        let first = state.withLock { state -> Bool in
-            defer { state.happened = true }
-            return !state.happened && state.holding
-        }
-        if first { server?.abandon() }
+        state.withLock { state in
+            state.happened = true
+            return state.abandoned()
+        }?.abandon()
+    }
+
+    /// A request on the connection is held for `server`: a close, before or from now on, is an abandonment.
+    func hold(for server: FakeServer?) {
+        state.withLock { state in
+            state.holding = server
+            return state.abandoned()
+        }?.abandon()
     }
 
     /// The request is no longer held (its limit passed, or the server stops): a close is no abandonment.
-    func stopHolding() { state.withLock { $0.holding = false } }
+    func stopHolding() { state.withLock { $0.holding = nil } }
 }
 
-/// Records a client's close: its FIN (`inputClosed`, the channel staying half-open) or a reset.
-private final class ClientClosureWatcher: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-    let closure: ClientClosure
-
-    init(closure: ClientClosure) { self.closure = closure }
+/// Records a client's close of its connection: its FIN (`inputClosed`, the channel staying half-open)
+/// or a reset. One per connection, from its start (after the HTTP decoder, which passes both on).
+private final class ClientClosureWatcher: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = Never
+    let closure = ClientClosure()
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event { closure.record() }
