@@ -118,9 +118,12 @@ import Testing
         let pidFile = directory.appendingPathComponent("child.pid").path
         let agent = CommandAgent(name: "fake", argv: [path, pidFile])
         let task = Task { try await run(agent, timeout: 60) }
+        // Cancelled once its child is running: waits for the pid file, however long a loaded machine takes to
+        // start the agent (the 30 s bound is only for an agent that never writes it).
         var pid: pid_t?
-        for _ in 0..<100 where pid == nil {
-            try await Task.sleep(for: .milliseconds(50))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while pid == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
             pid = childPID(pidFile)
         }
         let child = try #require(pid)
