@@ -65,7 +65,11 @@ import Testing
             Self.holding(server, midReply: midReply)
             let error = try await Self.failure(server, timeout: 0.5, stream: stream)
             #expect(error?.code == .timeout, "\(String(describing: error))")
-            #expect(try await server.waitForAbandonedConnections(1, within: Self.bound))
+            // Which side lost, if it fails: a request that never reached the server (the 0.5 s deadline, on
+            // the wall clock, passed before it was sent) or a close the server did not see.
+            #expect(
+                try await server.waitForAbandonedConnections(1, within: Self.bound),
+                "requests received: \(server.requests.count)")
         }
     }
 
