@@ -8,6 +8,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// One request the server received.
@@ -86,15 +87,19 @@ final class FakeServer: Sendable {
         var inFlight = 0
         var maxInFlight = 0
         var abandoned = 0
+        /// ``stop()`` has begun: every wait of a reply ends (``untilStopped(_:)``).
+        var stopping = false
     }
 
     private let state = Mutex(State())
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
     /// The bound port.
     let port: Int
 
-    private init(port: Int, task: Task<Void, any Error>) {
+    private init(port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
         self.port = port
+        self.group = group
         self.task = task
     }
 
@@ -220,26 +225,48 @@ final class FakeServer: Sendable {
                 portContinuation.finish()
             },
             logger: logger)
-        // The server outlives this call, so it runs in a task that `stop()` cancels and awaits.
+        // The server outlives this call, so it runs in a task that `stop()` shuts down gracefully and
+        // awaits. Never by cancelling that task: a connection accepted but not yet handed to its handler
+        // would be dropped unserved, and swift-nio traps on its writer ("Deinited NIOAsyncWriter without
+        // calling finish()", apple/swift-nio#2637, #3481), killing the test process. A graceful shutdown
+        // closes the listening socket and serves every connection already accepted.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task {
             defer { portContinuation.finish() }
-            try await app.run()
+            try await group.run()
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
-            task.cancel()
+            await group.triggerGracefulShutdown()
             _ = await task.result
             throw FakeServerError(message: "the fake server did not start")
         }
-        let server = FakeServer(port: port, task: task)
+        let server = FakeServer(port: port, group: group, task: task)
         holder.server.withLock { $0 = server }
         return server
     }
 
-    /// Stops the server and waits until it has shut down.
+    /// Stops the server and waits until it has shut down: every reply still waiting (held, fed by
+    /// the test, delayed) ends at once, then the server closes its connections once their replies end.
     func stop() async {
-        task.cancel()
+        state.withLock { $0.stopping = true }
+        await group.triggerGracefulShutdown()
         _ = await task.result
+    }
+
+    /// Runs `wait` (a reply's pause, or its wait for the client or the test) until it returns or the
+    /// server stops, whichever comes first; `nil` when the server stopped first. A graceful stop waits
+    /// for every reply in flight, so no wait of a reply may outlast the stop.
+    fileprivate func untilStopped<T: Sendable>(_ wait: @escaping @Sendable () async throws -> T) async throws -> T? {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask(operation: wait)
+            group.addTask {
+                while !self.state.withLock({ $0.stopping }) { try await Task.sleep(for: .milliseconds(5)) }
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
     }
 }
 
@@ -281,14 +308,14 @@ private struct FakeResponder: HTTPResponder {
                 status: .notFound,
                 body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"error":{"message":"no route"}}"#)))
         }
-        return try await respond(FakeStreamShapes.adapt(reply, to: recorded), context: context)
+        return try await respond(FakeStreamShapes.adapt(reply, to: recorded), server: server, context: context)
     }
 
-    private func respond(_ reply: FakeReply, context: FakeContext) async throws -> Response {
+    private func respond(_ reply: FakeReply, server: FakeServer, context: FakeContext) async throws -> Response {
         switch reply {
         case .delayed(let delay, let next):
-            try await Task.sleep(for: delay)
-            return try await respond(next, context: context)
+            _ = try await server.untilStopped { try await Task.sleep(for: delay) }
+            return try await respond(next, server: server, context: context)
         case .body(let status, let contentType, let text, let headers):
             var fields = HTTPFields()
             fields[.contentType] = contentType
@@ -300,13 +327,19 @@ private struct FakeResponder: HTTPResponder {
             return Self.eventStream([], headers: headers) { writer in
                 for chunk in chunks {
                     try await writer.write(ByteBuffer(string: chunk))
-                    if let pause { try await Task.sleep(for: pause) }
+                    if let pause { _ = try await server.untilStopped { try await Task.sleep(for: pause) } }
                 }
                 try await writer.finish(nil)
             }
         case .fed(let chunks, let more):
             return Self.eventStream(chunks) { writer in
-                for await chunk in more { try await writer.write(ByteBuffer(string: chunk)) }
+                // One piece at a time, each wait ended by the server's stop (the test may never finish `more`).
+                while let chunk = try await server.untilStopped({
+                    var pieces = more.makeAsyncIterator()
+                    return await pieces.next()
+                }) ?? nil {
+                    try await writer.write(ByteBuffer(string: chunk))
+                }
                 try await writer.finish(nil)
             }
         case .cutStream(let chunks):
@@ -328,9 +361,9 @@ private struct FakeResponder: HTTPResponder {
             // of the shared task pool, which a loaded machine can keep busy for seconds), or at once
             // here when it came before.
             let closed = try await channel.pipeline.handler(type: ClientClosureWatcher.self).get().closure
-            closed.hold(for: holder.server.withLock { $0 })
+            closed.hold(for: server)
             // Polls rather than awaiting an event: the handler must also end when the server stops
-            // (or Hummingbird cancels it), whichever comes first.
+            // (which cancels the wait), whichever comes first.
             let wait: @Sendable () async -> Void = {
                 let clock = ContinuousClock()
                 let deadline = clock.now + limit
@@ -340,11 +373,11 @@ private struct FakeResponder: HTTPResponder {
                 closed.stopHolding()
             }
             guard !chunks.isEmpty else {
-                await wait()
+                _ = try? await server.untilStopped(wait)
                 throw FakeServerError(message: "held request ended")
             }
             return Self.eventStream(chunks) { _ in
-                await wait()
+                _ = try? await server.untilStopped(wait)
                 throw FakeServerError(message: "held stream ended")
             }
         }
