@@ -218,6 +218,8 @@ if enabled("app") {
                 "RefineryTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                // The fake servers run in a ServiceGroup, stopped by a graceful shutdown (FakeServer.stop()).
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ]
@@ -234,6 +236,8 @@ let dependencies: [Package.Dependency] = [
     ("providers", .package(url: "https://github.com/apple/swift-system", from: "1.4.0")),
     ("app", .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0")),
     ("app", .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0")),
+    // Hummingbird's own; named for the test fake servers' graceful stop.
+    ("app", .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0")),
     ("store", .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0")),
     ("store", .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2")),
     ("app", .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")),

@@ -163,18 +163,27 @@ import Testing
         #expect(abs(closed.dollars - exact.dollars) <= 1e-9 * max(1, exact.dollars), "\(label)")
     }
 
-    /// 64 members × 1,000 rounds of consensus took 16 s (debug) call by call: 4 million calls.
+    /// 64 members × 1,000 rounds of consensus took 16 s (debug) call by call: 4 million calls. Measured in
+    /// the CPU time of the thread that computes it, not on the wall clock: the suite's other tests (and
+    /// other processes) share the machine's cores: on a loaded 2-core machine its wall time was already half
+    /// the bound.
     @Test func sixtyFourMembersByAThousandRoundsIsFast() {
         var workflow = F.builtin("consensus")
         workflow.members = (1...64).map { F.member("m\($0)") }
         workflow.iterations = Iterations(min: 1, max: 1_000)
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = Self.threadCPUTime()
         let estimate = WorkflowEstimate.estimate(workflow: workflow, catalog: .builtin, promptTokens: 100)
-        let elapsed = start.duration(to: clock.now)
+        let elapsed = Self.threadCPUTime() - start
         #expect(estimate.calls == EstimateRange(min: 2 * 64 * 64, max: 1_000 * 64 * 64))
         #expect(estimate.perRound.count == 1_000)
         #expect(estimate.perRound.last?.calls == 64 * 64)
-        #expect(elapsed < .seconds(1), "took \(elapsed)")
+        #expect(elapsed < .seconds(1), "took \(elapsed) of CPU")
+    }
+
+    /// CPU time the current thread has used (the estimate runs on one thread, without suspending).
+    static func threadCPUTime() -> Duration {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
     }
 }

@@ -36,22 +36,26 @@ extension CLIEndToEnd {
             try stdout.split(separator: "\n").map { try CLIHarness.json(String($0)) }
         }
 
-        /// Three calls of 0.45 s each behind `max_concurrent: 1` with a 1 s timeout and no retries:
-        /// the third waits 0.9 s for its turn, which is not its time (it used to time out, and the
-        /// run lost a member).
+        /// Fourteen calls of 0.25 s each behind `max_concurrent: 1` with a 3 s timeout and no retries:
+        /// the last waits at least 3.25 s for its turn, which is not its time (it used to time out, and
+        /// the run lost a member). The wait passes the timeout whatever the load (the server's replies
+        /// can only come later); each call's own time is a twelfth of the timeout, so only a server held
+        /// back 2.75 s (not a loaded machine's pause) could time one out. Three calls of 0.45 s against
+        /// 1 s left a pause of 0.55 s in the test process's pool, where the fake server runs, to lose it.
         @Test func callsQueuedBehindASerialEndpointDoNotTimeOut() async throws {
+            let members = (1...14).map { "local/m\($0)" }
             try await FakeServer.run { server in
                 server.route(FakeOpenAI.path) { _ in
-                    .delayed(.milliseconds(450), FakeOpenAI.completion("Four."))
+                    .delayed(.milliseconds(250), FakeOpenAI.completion("Four."))
                 }
                 let (binary, sandbox, environment) = try Self.setUp(
                     server,
                     workflow: """
                         refinery: 1
                         name: serial
-                        models: [local/a, local/b, local/c]
+                        models: [\(members.joined(separator: ", "))]
                         stages: [propose]
-                        limits: { timeout: 1s, retries: 0, quorum: 3 }
+                        limits: { timeout: 3s, retries: 0, quorum: \(members.count) }
 
                         """)
                 defer { sandbox.cleanup() }
@@ -61,7 +65,7 @@ extension CLIEndToEnd {
                 #expect(result.exitCode == 0, "\(result.stderr)\n\(result.stdout)")
                 let events = try Self.events(result.stdout)
                 #expect(events.filter { $0["type"] as? String == "call_failed" }.isEmpty, "\(result.stdout)")
-                #expect(events.filter { $0["type"] as? String == "call_finished" }.count == 3)
+                #expect(events.filter { $0["type"] as? String == "call_finished" }.count == members.count)
                 #expect(server.maxInFlight == 1)
             }
         }

@@ -8,6 +8,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// One request the server received.
@@ -44,6 +45,10 @@ enum FakeReply: Sendable {
         status: Int = 200, contentType: String = "application/json", text: String, headers: [String: String] = [:])
     /// `text/event-stream` written chunk by chunk (each chunk flushed), optionally pausing between chunks.
     case stream(chunks: [String], pause: Duration? = nil, headers: [String: String] = [:])
+    /// `text/event-stream` that writes `chunks` at once, then each chunk `more` yields, as the test
+    /// yields it, and ends when the test finishes `more`: a stream whose pace the test sets, so a test
+    /// on a ``TestClock`` moves time between two pieces, not the server's sleeps on the wall clock.
+    case fed(chunks: [String], more: AsyncStream<String>)
     /// Writes the chunks, then drops the connection without ending the chunked body.
     case cutStream(chunks: [String])
     /// Closes the connection without any reply.
@@ -82,15 +87,19 @@ final class FakeServer: Sendable {
         var inFlight = 0
         var maxInFlight = 0
         var abandoned = 0
+        /// ``stop()`` has begun: every wait of a reply ends (``untilStopped(_:)``).
+        var stopping = false
     }
 
     private let state = Mutex(State())
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
     /// The bound port.
     let port: Int
 
-    private init(port: Int, task: Task<Void, any Error>) {
+    private init(port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
         self.port = port
+        self.group = group
         self.task = task
     }
 
@@ -206,32 +215,58 @@ final class FakeServer: Sendable {
         logger.logLevel = .critical
         let app = Application(
             responder: FakeResponder(holder: holder),
+            // Every connection is watched for its client's close from its start: a close that comes
+            // before a held request's handler runs (a loaded machine's pool can delay it past a short
+            // timeout) is still seen.
+            server: .http1(configuration: .init(additionalChannelHandlers: [ClientClosureWatcher()])),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
                 portContinuation.finish()
             },
             logger: logger)
-        // The server outlives this call, so it runs in a task that `stop()` cancels and awaits.
+        // The server outlives this call, so it runs in a task that `stop()` shuts down gracefully and
+        // awaits. Never by cancelling that task: a connection accepted but not yet handed to its handler
+        // would be dropped unserved, and swift-nio traps on its writer ("Deinited NIOAsyncWriter without
+        // calling finish()", apple/swift-nio#2637, #3481), killing the test process. A graceful shutdown
+        // closes the listening socket and serves every connection already accepted.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task {
             defer { portContinuation.finish() }
-            try await app.run()
+            try await group.run()
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
-            task.cancel()
+            await group.triggerGracefulShutdown()
             _ = await task.result
             throw FakeServerError(message: "the fake server did not start")
         }
-        let server = FakeServer(port: port, task: task)
+        let server = FakeServer(port: port, group: group, task: task)
         holder.server.withLock { $0 = server }
         return server
     }
 
-    /// Stops the server and waits until it has shut down.
+    /// Stops the server and waits until it has shut down: every reply still waiting (held, fed by
+    /// the test, delayed) ends at once, then the server closes its connections once their replies end.
     func stop() async {
-        task.cancel()
+        state.withLock { $0.stopping = true }
+        await group.triggerGracefulShutdown()
         _ = await task.result
+    }
+
+    /// Runs `wait` (a reply's pause, or its wait for the client or the test) until it returns or the
+    /// server stops, whichever comes first; `nil` when the server stopped first. A graceful stop waits
+    /// for every reply in flight, so no wait of a reply may outlast the stop.
+    fileprivate func untilStopped<T: Sendable>(_ wait: @escaping @Sendable () async throws -> T) async throws -> T? {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask(operation: wait)
+            group.addTask {
+                while !self.state.withLock({ $0.stopping }) { try await Task.sleep(for: .milliseconds(5)) }
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
     }
 }
 
@@ -273,14 +308,14 @@ private struct FakeResponder: HTTPResponder {
                 status: .notFound,
                 body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"error":{"message":"no route"}}"#)))
         }
-        return try await respond(FakeStreamShapes.adapt(reply, to: recorded), context: context)
+        return try await respond(FakeStreamShapes.adapt(reply, to: recorded), server: server, context: context)
     }
 
-    private func respond(_ reply: FakeReply, context: FakeContext) async throws -> Response {
+    private func respond(_ reply: FakeReply, server: FakeServer, context: FakeContext) async throws -> Response {
         switch reply {
         case .delayed(let delay, let next):
-            try await Task.sleep(for: delay)
-            return try await respond(next, context: context)
+            _ = try await server.untilStopped { try await Task.sleep(for: delay) }
+            return try await respond(next, server: server, context: context)
         case .body(let status, let contentType, let text, let headers):
             var fields = HTTPFields()
             fields[.contentType] = contentType
@@ -289,21 +324,27 @@ private struct FakeResponder: HTTPResponder {
                 status: HTTPResponse.Status(code: status), headers: fields,
                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         case .stream(let chunks, let pause, let headers):
-            var fields = HTTPFields()
-            fields[.contentType] = "text/event-stream"
-            for (name, value) in headers { if let name = HTTPField.Name(name) { fields[name] = value } }
-            return Response(
-                status: .ok, headers: fields,
-                body: ResponseBody { writer in
-                    for chunk in chunks {
-                        try await writer.write(ByteBuffer(string: chunk))
-                        if let pause { try await Task.sleep(for: pause) }
-                    }
-                    try await writer.finish(nil)
-                })
+            return Self.eventStream([], headers: headers) { writer in
+                for chunk in chunks {
+                    try await writer.write(ByteBuffer(string: chunk))
+                    if let pause { _ = try await server.untilStopped { try await Task.sleep(for: pause) } }
+                }
+                try await writer.finish(nil)
+            }
+        case .fed(let chunks, let more):
+            return Self.eventStream(chunks) { writer in
+                // One piece at a time, each wait ended by the server's stop (the test may never finish `more`).
+                while let chunk = try await server.untilStopped({
+                    var pieces = more.makeAsyncIterator()
+                    return await pieces.next()
+                }) ?? nil {
+                    try await writer.write(ByteBuffer(string: chunk))
+                }
+                try await writer.finish(nil)
+            }
         case .cutStream(let chunks):
             let channel = context.channel
-            return Self.eventStream(chunks) {
+            return Self.eventStream(chunks) { _ in
                 // Give the client time to read what was sent, then drop the connection.
                 try await Task.sleep(for: .milliseconds(50))
                 try? await channel.close()
@@ -315,14 +356,14 @@ private struct FakeResponder: HTTPResponder {
         case .hold(let limit, let chunks):
             let channel = context.channel
             // Hummingbird allows half-closure, so a client's close (its FIN) leaves the channel
-            // active: a watcher at the head of the pipeline hears it as `inputClosed`, and counts it
-            // there, on the event loop, as it happens: counted by this handler's polling task, it waited
-            // for a thread of the shared task pool, which a loaded machine can keep busy for seconds.
-            let closed = ClientClosure(server: holder.server.withLock { $0 })
-            try await channel.pipeline.addHandler(ClientClosureWatcher(closure: closed), position: .first).get()
-            if !channel.isActive { closed.record() }
+            // active: the connection's watcher hears it as `inputClosed`, and counts it there, on the
+            // event loop, as it happens (counted by this handler's polling task, it waited for a thread
+            // of the shared task pool, which a loaded machine can keep busy for seconds), or at once
+            // here when it came before.
+            let closed = try await channel.pipeline.handler(type: ClientClosureWatcher.self).get().closure
+            closed.hold(for: server)
             // Polls rather than awaiting an event: the handler must also end when the server stops
-            // (or Hummingbird cancels it), whichever comes first.
+            // (which cancels the wait), whichever comes first.
             let wait: @Sendable () async -> Void = {
                 let clock = ContinuousClock()
                 let deadline = clock.now + limit
@@ -332,64 +373,79 @@ private struct FakeResponder: HTTPResponder {
                 closed.stopHolding()
             }
             guard !chunks.isEmpty else {
-                await wait()
+                _ = try? await server.untilStopped(wait)
                 throw FakeServerError(message: "held request ended")
             }
-            return Self.eventStream(chunks) {
-                await wait()
+            return Self.eventStream(chunks) { _ in
+                _ = try? await server.untilStopped(wait)
                 throw FakeServerError(message: "held stream ended")
             }
         }
     }
 
-    /// A `text/event-stream` reply that writes `chunks`, then runs `end` (which ends it unfinished).
+    /// A `text/event-stream` reply that writes `chunks`, then runs `end` (which writes the rest and
+    /// finishes the body, or throws to end it unfinished).
     private static func eventStream(
-        _ chunks: [String], then end: @escaping @Sendable () async throws -> Void
+        _ chunks: [String], headers: [String: String] = [:],
+        then end: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
     ) -> Response {
         var fields = HTTPFields()
         fields[.contentType] = "text/event-stream"
+        for (name, value) in headers { if let name = HTTPField.Name(name) { fields[name] = value } }
         return Response(
             status: .ok, headers: fields,
             body: ResponseBody { writer in
                 for chunk in chunks { try await writer.write(ByteBuffer(string: chunk)) }
-                try await end()
+                try await end(&writer)
             })
     }
 }
 
-/// Whether the client closed its side of a held request's connection; the first close while the
-/// request is held is counted in ``FakeServer/abandonedConnections`` at once.
+/// Whether the client closed its side of a connection, watched from the connection's start; its
+/// first close while a request on it is held is counted in ``FakeServer/abandonedConnections`` at once.
 private final class ClientClosure: Sendable {
     private struct State {
         var happened = false
-        var holding = true
+        /// The server a request on the connection is held for, while it is held.
+        var holding: FakeServer?
+        var counted = false
+
+        /// The server to tell of an abandonment, once.
+        mutating func abandoned() -> FakeServer? {
+            guard happened, !counted, let holding else { return nil }
+            counted = true
+            return holding
+        }
     }
 
     private let state = Mutex(State())
-    private let server: FakeServer?
-
-    init(server: FakeServer?) { self.server = server }
 
     var happened: Bool { state.withLock { $0.happened } }
 
     func record() {
-        let first = state.withLock { state -> Bool in
-            defer { state.happened = true }
-            return !state.happened && state.holding
-        }
-        if first { server?.abandon() }
+        state.withLock { state in
+            state.happened = true
+            return state.abandoned()
+        }?.abandon()
+    }
+
+    /// A request on the connection is held for `server`: a close, before or from now on, is an abandonment.
+    func hold(for server: FakeServer?) {
+        state.withLock { state in
+            state.holding = server
+            return state.abandoned()
+        }?.abandon()
     }
 
     /// The request is no longer held (its limit passed, or the server stops): a close is no abandonment.
-    func stopHolding() { state.withLock { $0.holding = false } }
+    func stopHolding() { state.withLock { $0.holding = nil } }
 }
 
-/// Records a client's close: its FIN (`inputClosed`, the channel staying half-open) or a reset.
-private final class ClientClosureWatcher: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-    let closure: ClientClosure
-
-    init(closure: ClientClosure) { self.closure = closure }
+/// Records a client's close of its connection: its FIN (`inputClosed`, the channel staying half-open)
+/// or a reset. One per connection, from its start (after the HTTP decoder, which passes both on).
+private final class ClientClosureWatcher: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = Never
+    let closure = ClientClosure()
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, case .inputClosed = event { closure.record() }

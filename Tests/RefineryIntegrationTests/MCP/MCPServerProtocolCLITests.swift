@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 extension CLIEndToEnd {
@@ -260,15 +261,23 @@ extension CLIEndToEnd {
             }
         }
 
-        /// Runs the client `script` against a fake OpenAI that answers in 400 ms (so a run is in flight when
-        /// it leaves); its output, and the ledger's runs (`runs list --output-format json`) after it.
+        /// Runs the client `script` against a fake OpenAI that answers the first call and holds every other
+        /// until its connection closes, so a run is in flight when the client leaves however long that takes
+        /// (a reply after 400 ms could let the run end first on a loaded machine); its output, and the
+        /// ledger's runs (`runs list --output-format json`) after it.
         static func runWhileARunIsInFlight(_ script: String) async throws -> (out: [String: Any], runs: String) {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
+            let answered = Mutex(false)
             let (client, runs) = try await FakeServer.run { server in
-                server.route(
-                    FakeOpenAI.path, .delayed(.milliseconds(400), FakeOpenAI.completion(CLIHarness.universalReply())))
+                server.route(FakeOpenAI.path) { _ in
+                    let first = answered.withLock { answered in
+                        defer { answered = true }
+                        return !answered
+                    }
+                    return first ? FakeOpenAI.completion(CLIHarness.universalReply()) : .hold(limit: .seconds(60))
+                }
                 let (result, _) = try await MCPServerCLITests.runClient(
                     script, binary: binary, sandbox: sandbox, baseURL: server.baseURL, directory: sandbox.root)
                 let runs = try await binary.run(

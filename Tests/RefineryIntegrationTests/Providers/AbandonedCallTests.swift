@@ -9,6 +9,7 @@ import Foundation
 import RefineryCompiler
 import RefineryProviders
 import RefineryRuntime
+import RefineryTestSupport
 import Testing
 
 @Suite struct AbandonedCallTests {
@@ -29,12 +30,17 @@ import Testing
                 chunks: midReply ? FakeOpenAI.chunks(["Hel"], done: false).prefix(2).map(FakeReply.frame) : []))
     }
 
-    /// The call, whole or streamed, as the provider's caller makes it.
-    static func call(_ provider: any ModelProvider, _ request: ModelRequest, stream: Bool) async throws {
-        if stream {
-            _ = try await collect(provider.stream(request))
-        } else {
+    /// The call, whole or streamed, as the provider's caller makes it; `begun` is told when the streamed
+    /// reply's first piece arrives.
+    static func call(
+        _ provider: any ModelProvider, _ request: ModelRequest, stream: Bool, begun: (@Sendable () -> Void)? = nil
+    ) async throws {
+        guard stream else {
             _ = try await provider.complete(request)
+            return
+        }
+        for try await event in provider.stream(request) {
+            if case .delta = event { begun?() }
         }
     }
 
@@ -53,31 +59,50 @@ import Testing
 
     /// The call's own timeout (a provider used outside the engine): it fails as `.timeout` and the
     /// connection closes, whether or not the reply had started.
+    ///
+    /// That deadline is the provider's own, on the wall clock (outside the engine there is no clock to
+    /// inject), so a loaded machine may pass it before the request reaches the server: such a call has
+    /// no connection to close yet and proves nothing. It is made again, with twice the timeout, until
+    /// a request reached the server, which holds it forever; every call must time out, and the held
+    /// one's connection must be closed.
     @Test(arguments: [(false, false), (true, false), (true, true)])
     func aTimedOutCallClosesItsConnection(stream: Bool, midReply: Bool) async throws {
         try await FakeServer.run { server in
             Self.holding(server, midReply: midReply)
-            let error = try await Self.failure(server, timeout: 0.5, stream: stream)
-            #expect(error?.code == .timeout, "\(String(describing: error))")
-            #expect(try await server.waitForAbandonedConnections(1, within: Self.bound))
+            var timeout = 0.5
+            while true {
+                let error = try await Self.failure(server, timeout: timeout, stream: stream)
+                #expect(error?.code == .timeout, "\(String(describing: error))")
+                if !server.requests.isEmpty || timeout > Self.bound / .seconds(1) { break }
+                timeout *= 2
+            }
+            #expect(
+                try await server.waitForAbandonedConnections(1, within: Self.bound),
+                "requests received: \(server.requests.count), last timeout \(timeout) s")
         }
     }
 
     /// Cancelling the calling task (what Ctrl-C does to a run) closes the connection at once, while
-    /// the HTTP client, and the process, go on.
+    /// the HTTP client, and the process, go on. The call is cancelled once the server holds it, and,
+    /// mid-reply, once the reply's first piece has reached the caller, not after a pause that a loaded
+    /// machine could outlast.
     @Test(arguments: [(false, false), (true, false), (true, true)])
     func aCancelledCallClosesItsConnection(stream: Bool, midReply: Bool) async throws {
         try await FakeServer.run { server in
             Self.holding(server, midReply: midReply)
             try await RegistryHarness.with(server) { registry in
                 let provider = try registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o"))
+                let (begun, began) = AsyncStream.makeStream(of: Void.self)
                 let task = Task {
                     try await Self.call(
-                        provider, RegistryHarness.request("openai", "gpt-4o", timeout: 120), stream: stream)
+                        provider, RegistryHarness.request("openai", "gpt-4o", timeout: 120), stream: stream
+                    ) { began.yield() }
                 }
-                #expect(try await server.waitForRequests(1, within: .seconds(10)))
-                // Let the held reply's first bytes reach the client before it gives up.
-                try await Task.sleep(for: .milliseconds(100))
+                #expect(try await server.waitForRequests(1, within: Self.bound))
+                if midReply {
+                    var pieces = begun.makeAsyncIterator()
+                    #expect(await pieces.next() != nil)
+                }
                 task.cancel()
                 _ = await task.result
                 #expect(try await server.waitForAbandonedConnections(1, within: Self.bound))
@@ -98,8 +123,10 @@ import Testing
 
     /// Inside a run: member `slow` never answers; the engine's deadline abandons its call (no
     /// retries), the run goes on with `fast`, and the slow call's connection is closed long before
-    /// the run's HTTP client shuts down.
-    @Test(arguments: [false, true])
+    /// the run's HTTP client shuts down. The deadline is on the run's test clock, moved past it once
+    /// `fast` has answered and `slow`'s request is held: on the wall clock, a loaded machine could
+    /// hold `fast`'s immediate answer past the same 1 s deadline, or end `slow`'s call before it was sent.
+    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
     func theEnginesDeadlineClosesTheConnectionOfAnAbandonedCall(stream: Bool) async throws {
         let yaml = """
             refinery: 1
@@ -116,11 +143,21 @@ import Testing
                     ? .hold(limit: .seconds(60)) : FakeOpenAI.completion("Fast answer.")
             }
             let configuration = ProvidersConfig(endpoints: [], limits: ["openai": ProviderLimits(stream: stream)])
-            try await RegistryHarness.with(server, configuration: configuration) { registry in
-                let outcome = try await Engine(
-                    workflow: workflow, providers: registry, configuration: EngineConfiguration(seed: 1)
-                ).run("Say hello")
-                #expect(outcome.answers.map(\.answer) == ["Fast answer."])
+            try await RegistryHarness.with(server, configuration: configuration) { registry throws in
+                let clock = TestClock()
+                let (finished, finish) = AsyncStream.makeStream(of: String.self)
+                let engine = Engine(
+                    workflow: workflow, providers: registry, configuration: EngineConfiguration(seed: 1, clock: clock))
+                async let outcome = engine.run("Say hello") { event in
+                    if case .callFinished(let call) = event { finish.yield(call.model.description) }
+                }
+                var answered = finished.makeAsyncIterator()
+                #expect(await answered.next() == "openai/fast")
+                #expect(try await server.waitForRequests(2, within: Self.bound))
+                // The run's timer, asleep until the slow call's deadline.
+                await clock.waitForSleepers(1)
+                clock.advanceToNextDeadline()
+                #expect(try await outcome.answers.map(\.answer) == ["Fast answer."])
                 // Checked while the registry (and its HTTP client, whose shutdown would close
                 // everything anyway) is still open.
                 #expect(try await server.waitForAbandonedConnections(1, within: Self.bound))
@@ -147,7 +184,7 @@ import Testing
                         workflow: workflow, providers: registry, configuration: EngineConfiguration(seed: 1)
                     ).run("Say hello")
                 }
-                #expect(try await server.waitForRequests(2, within: .seconds(10)))
+                #expect(try await server.waitForRequests(2, within: Self.bound))
                 run.cancel()
                 _ = await run.result
                 #expect(try await server.waitForAbandonedConnections(2, within: Self.bound))

@@ -61,9 +61,9 @@ struct Fault: Sendable, CustomTestStringConvertible {
             name: "422", reply: FakeOpenAI.error("unprocessable", type: "invalid_request_error", status: 422),
             code: .badRequest, status: 422),
         Fault(name: "connection dropped", reply: .dropConnection, code: .network),
-        Fault(name: "slow first byte", reply: .delayed(.seconds(5), FakeOpenAI.completion("late")), code: .timeout),
+        Fault(name: "slow first byte", reply: .hold(limit: .seconds(120)), code: .timeout),
         Fault(
-            name: "slow first byte (stream)", reply: .delayed(.seconds(5), FakeOpenAI.stream(["late"])), stream: true,
+            name: "slow first byte (stream)", reply: .hold(limit: .seconds(120)), stream: true,
             code: .timeout),
         Fault(
             name: "stream cut mid-way",
@@ -171,9 +171,9 @@ struct Fault: Sendable, CustomTestStringConvertible {
             reply: FakeAnthropic.error("invalid_request_error", "max_tokens: too big", status: 400), code: .badRequest,
             status: 400),
         Fault(name: "connection reset", reply: .dropConnection, code: .network),
-        Fault(name: "slow first byte", reply: .delayed(.seconds(5), FakeAnthropic.message("late")), code: .timeout),
+        Fault(name: "slow first byte", reply: .hold(limit: .seconds(120)), code: .timeout),
         Fault(
-            name: "slow first byte (stream)", reply: .delayed(.seconds(5), FakeAnthropic.stream(["late"])),
+            name: "slow first byte (stream)", reply: .hold(limit: .seconds(120)),
             stream: true, code: .timeout),
         Fault(
             name: "overloaded error event mid-stream",
@@ -219,9 +219,9 @@ struct Fault: Sendable, CustomTestStringConvertible {
             name: "404 NOT_FOUND", reply: FakeGemini.error("no model", status: "NOT_FOUND", code: 404),
             code: .unknownModel, status: 404),
         Fault(name: "connection reset", reply: .dropConnection, code: .network),
-        Fault(name: "slow first byte", reply: .delayed(.seconds(5), FakeGemini.reply("late")), code: .timeout),
+        Fault(name: "slow first byte", reply: .hold(limit: .seconds(120)), code: .timeout),
         Fault(
-            name: "slow first byte (stream)", reply: .delayed(.seconds(5), FakeGemini.stream(["late"])), stream: true,
+            name: "slow first byte (stream)", reply: .hold(limit: .seconds(120)), stream: true,
             code: .timeout),
         Fault(
             name: "stream cut mid-way",

@@ -8,18 +8,20 @@ import RefineryCompiler
 import RefineryProviders
 import RefineryRuntime
 import RefinerySyntax
-import Synchronization
+import RefineryTestSupport
 import Testing
 
 @Suite struct StreamingTests {
     /// One member answering once, with room for retries.
-    static func workflow(_ model: String = "openai/gpt-4o", timeout: String = "30s") throws -> Workflow {
+    static func workflow(_ model: String = "openai/gpt-4o", timeout: String = "30s", retries: Int = 2) throws
+        -> Workflow
+    {
         let yaml = """
             refinery: 1
             name: one-answer
             models: [\(model)]
             stages: [propose]
-            limits: { timeout: \(timeout), retries: 2 }
+            limits: { timeout: \(timeout), retries: \(retries) }
             """
         let result = WorkflowCompiler().compile(yaml: yaml, displayName: "one-answer.yaml")
         return try #require(result.workflow, "\(result.diagnostics)")
@@ -76,6 +78,10 @@ import Testing
         }
     }
 
+    /// Proves the idle limit ends a stream that stalls, with its own error, not the total timeout's.
+    /// It may take real time, with nothing to race: the server sends nothing more for 60 s, so no
+    /// wait of the test's or the server's can end the stall before the limit does, whatever the load,
+    /// and the message, not a stopwatch, tells the idle limit from the 30 s total timeout.
     @Test func aStalledStreamFailsOnTheIdleTimeoutNotTheTotalTimeout() async throws {
         try await FakeServer.run { server in
             // The server sends the first events, then nothing for 60 s.
@@ -85,91 +91,151 @@ import Testing
                     chunks: FakeOpenAI.chunks(["Hel", "lo"]).prefix(2).map(FakeReply.frame),
                     pause: .seconds(60)))
             let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, idle_timeout: 500ms }")
-            let started = ContinuousClock.now
             let error = await providerError {
                 _ = try await RegistryHarness.with(server, configuration: config) {
                     try await $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).reply(
                         to: RegistryHarness.request("openai", "gpt-4o", timeout: 30))
                 }
             }
-            let elapsed = ContinuousClock.now - started
             #expect(error?.code == .timeout)
             #expect(error?.isTransient == true)
-            #expect(error?.message.contains("idle timeout") == true)
-            #expect(elapsed < .seconds(10), "waited \(elapsed): the total timeout, not the idle timeout")
+            #expect(error?.message.contains("idle timeout") == true, "\(String(describing: error))")
         }
     }
 
-    @Test func aStreamThatKeepsArrivingOutlivesTheIdleTimeout() async throws {
+    /// The first frames of a reply that has begun: its role chunk and a first piece, `Hel`.
+    static let begun = FakeOpenAI.chunks(["Hel"], done: false).prefix(2).map(FakeReply.frame)
+
+    /// The openai provider of `registry`, telling `told` each piece of text as its call reads it:
+    /// a piece is told after it pushed the call's idle limit back, so a test that has heard it may
+    /// move the run's clock.
+    struct Telling: ModelProvider {
+        let provider: any WireProtocolProvider
+        let told: AsyncStream<String>.Continuation
+
+        init(_ registry: ProviderRegistry, told: AsyncStream<String>.Continuation) throws {
+            provider = try #require(
+                try registry.provider(for: ModelRef(provider: "openai", model: "gpt-4o")) as? any WireProtocolProvider)
+            self.told = told
+        }
+
+        func complete(_ request: ModelRequest) async throws -> ModelReply {
+            try await provider.complete(request)
+        }
+
+        func reply(to request: ModelRequest) async throws -> ModelReply {
+            try await provider.streamedReply(request, onDelta: { told.yield($0) })
+        }
+    }
+
+    /// The engine running `workflow` through `provider` on `clock`: the call's deadline and idle
+    /// limit are measured on the test's clock, so only the test moves them.
+    static func engine(_ workflow: Workflow, _ provider: Telling, clock: TestClock) -> Engine {
+        Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider),
+            configuration: EngineConfiguration(seed: 1, clock: clock))
+    }
+
+    /// Proves each piece of a streamed reply pushes the idle limit back, so a reply that keeps
+    /// arriving outlives the limit: pieces 1.5 s apart against a 2 s limit, 4.5 s in all. Time is the
+    /// run's test clock, moved by the test only once the call has read the piece before (the piece is
+    /// told) and the run's timer has looked again: the server's pace and the machine's load do not
+    /// enter. The timer re-arms at 3.5 s and 5 s only if the pieces at 1.5 s and 3 s pushed the limit
+    /// back; without them it ends the call at 2 s (and the test, waiting for the re-arm, fails on its
+    /// time limit).
+    @Test(.timeLimit(.minutes(1)))
+    func aStreamThatKeepsArrivingOutlivesTheIdleTimeout() async throws {
+        let (more, feed) = AsyncStream.makeStream(of: String.self)
+        let frames = FakeOpenAI.chunks(["a", "b", "c"]).map(FakeReply.frame)
         try await FakeServer.run { server in
-            // Eight events 500 ms apart: 4 s in all, twice the 2 s idle timeout, each gap a quarter of it (a
-            // loaded machine stretched 300 ms gaps past a 1 s timeout).
-            server.route(FakeOpenAI.path, FakeOpenAI.sseReply(["a", "b", "c"], pause: .milliseconds(500)))
+            server.route(FakeOpenAI.path, .fed(chunks: Array(frames.prefix(2)), more: more))
             let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, idle_timeout: 2 }")
-            let reply = try await RegistryHarness.with(server, configuration: config) {
-                try await $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).reply(
-                    to: RegistryHarness.request("openai", "gpt-4o", timeout: 30))
+            let clock = TestClock()
+            let (pieces, told) = AsyncStream.makeStream(of: String.self)
+            let outcome = try await RegistryHarness.with(server, configuration: config) { registry throws in
+                let engine = Self.engine(try Self.workflow(retries: 0), try Telling(registry, told: told), clock: clock)
+                async let outcome = engine.run("Say hello")
+                var heard = pieces.makeAsyncIterator()
+                #expect(await heard.next() == "a")
+                // The idle watch started with the reply, at 0 s.
+                await clock.waitUntil { $0.contains(.seconds(2)) }
+                clock.advance(by: .milliseconds(1500))
+                // "b" at 1.5 s, then past the first limit (2 s) at 3 s, the timer sleeps until 3.5 s; "c" at
+                // 3 s, then at 4.5 s, past 3.5 s, until 5 s.
+                for (index, rearm) in [Duration.milliseconds(3500), .seconds(5)].enumerated() {
+                    feed.yield(frames[index + 2])
+                    #expect(await heard.next() == ["b", "c"][index])
+                    clock.advance(by: .milliseconds(1500))
+                    await clock.waitUntil { $0.contains(rearm) }
+                }
+                for frame in frames.dropFirst(4) { feed.yield(frame) }
+                feed.finish()
+                return try await outcome
             }
-            #expect(reply.text == "abc")
+            #expect(outcome.answers.map(\.answer) == ["abc"])
         }
     }
 
-    /// A reply that has begun and then trickles keep-alive comments forever (one every 100 ms): the
-    /// idle limit never passes, and the call's deadline ends it, whole exchange included.
-    static func trickling(_ server: FakeServer) {
-        server.route(
-            FakeOpenAI.path,
-            .stream(
-                chunks: FakeOpenAI.chunks(["Hel"], done: false).prefix(2).map(FakeReply.frame)
-                    + Array(repeating: ": still thinking\n\n", count: 600),
-                pause: .milliseconds(100)))
-    }
-
-    @Test func aStreamThatTricklesForeverFailsAtTheCallsDeadline() async throws {
+    /// Proves the call's own deadline (a provider called outside the engine) ends a reply that has
+    /// begun and never ends, the whole exchange bounded, not only its first byte. Real time with
+    /// nothing to race: the server never ends the reply, and the idle limit (60 s by default) is far
+    /// past the 1 s deadline; the message, not a stopwatch, says the deadline ended it.
+    @Test func aStreamThatNeverEndsFailsAtTheCallsDeadline() async throws {
         try await FakeServer.run { server in
-            Self.trickling(server)
-            // Comments every 100 ms against a 2.5 s idle limit (a loaded machine once stalled 1 s between two),
-            // and a 4 s deadline past it: the comments keep the stream alive, the deadline ends it.
-            let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, idle_timeout: 2.5 }")
-            let started = ContinuousClock.now
+            server.route(FakeOpenAI.path, .hold(limit: .seconds(120), chunks: Self.begun))
             let error = await providerError {
-                _ = try await RegistryHarness.with(server, configuration: config) {
+                _ = try await RegistryHarness.with(server) {
                     try await $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).reply(
-                        to: RegistryHarness.request("openai", "gpt-4o", timeout: 4))
+                        to: RegistryHarness.request("openai", "gpt-4o", timeout: 1))
                 }
             }
-            let elapsed = ContinuousClock.now - started
             #expect(error?.code == .timeout)
-            #expect(error?.message.contains("did not answer within 4 s") == true, "\(String(describing: error))")
-            #expect(elapsed < .seconds(10), "waited \(elapsed): the stream, not the call's deadline, ended it")
+            #expect(error?.message.contains("did not answer within 1 s") == true, "\(String(describing: error))")
         }
     }
 
-    @Test func theEnginesDeadlineEndsAStreamThatTricklesForever() async throws {
+    /// Proves the engine's deadline ends a streamed reply that has begun and never ends, and the call
+    /// is retried with a fresh request: three attempts (two retries), each ended by the 1 s deadline,
+    /// on the run's test clock. The test moves the clock to an attempt's deadline only once the
+    /// attempt's reply has begun (its first piece told), and past a retry's backoff only once the run
+    /// sleeps on it, so every attempt reaches the server however slow the machine is.
+    @Test(.timeLimit(.minutes(1)))
+    func theEnginesDeadlineEndsAStreamThatNeverEnds() async throws {
         try await FakeServer.run { server in
-            Self.trickling(server)
-            let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, idle_timeout: 2.5 }")
-            let failures = Mutex<[String]>([])
-            let started = ContinuousClock.now
-            _ = try? await RegistryHarness.with(server, configuration: config) { registry in
-                try await Engine(
-                    workflow: Self.workflow(timeout: "1s"), providers: registry,
-                    configuration: EngineConfiguration(seed: 1)
-                ).run("Say hello") { event in
+            server.route(FakeOpenAI.path, .hold(limit: .seconds(120), chunks: Self.begun))
+            let clock = TestClock()
+            let (pieces, told) = AsyncStream.makeStream(of: String.self)
+            let (failures, failed) = AsyncStream.makeStream(of: String.self)
+            try await RegistryHarness.with(server) { registry throws in
+                let workflow = try Self.workflow(timeout: "1s")
+                let engine = Self.engine(workflow, try Telling(registry, told: told), clock: clock)
+                async let run = engine.run("Say hello") { event in
                     switch event {
                     case .callRetried(let call), .callFailed(let call):
-                        failures.withLock { $0.append("\(call.errorCode ?? "") \(call.error ?? "")") }
+                        failed.yield("\(call.errorCode ?? "") \(call.error ?? "")")
                     default: break
                     }
                 }
+                var heard = pieces.makeAsyncIterator()
+                for attempt in 1...3 {
+                    #expect(await heard.next() == "Hel")
+                    // The run's timer, asleep until the attempt's deadline.
+                    await clock.waitForSleepers(1)
+                    clock.advanceToNextDeadline()
+                    guard attempt < 3 else { break }
+                    // The retry's backoff.
+                    await clock.waitForSleepers(1)
+                    clock.advanceToNextDeadline()
+                }
+                _ = try? await run
             }
-            let elapsed = ContinuousClock.now - started
-            // Three attempts (two retries), each ended by the 1 s deadline, not by the idle limit.
-            let seen = failures.withLock { $0 }
+            // Every event reached the listener before the run returned.
+            failed.finish()
+            var seen: [String] = []
+            for await failure in failures { seen.append(failure) }
             #expect(seen.count == 3, "\(seen)")
             #expect(seen.allSatisfy { $0.hasPrefix("timeout") && $0.contains("No reply within 1 s") }, "\(seen)")
             #expect(server.requests.count == 3)
-            #expect(elapsed < .seconds(20), "waited \(elapsed)")
         }
     }
 

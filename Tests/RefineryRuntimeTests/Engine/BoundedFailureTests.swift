@@ -68,12 +68,25 @@ import Testing
         #expect(try await run.value.answers.first?.answer == "fine")
     }
 
-    /// Moves the test clock a second at a time until the run has finished (whatever it waits for:
-    /// a wrong, long wait fails the test's assertions instead of hanging it).
+    /// Moves the test clock through each retry's backoff until the run has finished, and only then: once
+    /// the run has told a retry (`call_retried`, with its delay) and sleeps until that delay from now, the
+    /// clock moves exactly there. No call is in flight at that moment (the retried attempt has ended, the
+    /// next one waits for the backoff), so the clock never passes a call's deadline, however slow the
+    /// machine; a run that needs no retry never sees the clock move. A wrong, long wait (a day) is told
+    /// and moved through all the same: it fails the test's assertions instead of hanging it.
     private static func advanceUntilFinished(_ clock: TestClock, _ recorder: EventRecorder) async throws {
+        var passed = 0
         while recorder.types.last != "run_finished" {
-            clock.advance(by: .seconds(1))
-            try await Task.sleep(for: .milliseconds(1))
+            let retries = recorder.calls("call_retried")
+            guard retries.count > passed else {
+                try await Task.sleep(for: .milliseconds(1))
+                continue
+            }
+            let delay = Duration.milliseconds(retries[passed].retryDelayMs ?? 0)
+            let due = clock.now.offset + delay
+            await clock.waitUntil { $0.contains { abs(($0 - due) / .milliseconds(1)) < 1 } }
+            clock.advance(by: delay)
+            passed += 1
         }
     }
 
