@@ -162,6 +162,7 @@ if enabled("app") {
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // What `refinery` and `refinery-mcp` parse alike (`--store`, the exit code of a usage error).

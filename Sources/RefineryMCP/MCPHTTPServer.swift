@@ -9,6 +9,7 @@ import Logging
 import MCP
 import NIOCore
 import Refinery
+import ServiceLifecycle
 
 /// Where `refinery mcp --http` listens, and the token every request must carry.
 public struct MCPHTTPEndpoint: Sendable {
@@ -86,8 +87,12 @@ extension RefineryMCPServer {
                 listening("http://\(host):\(port)\(Self.httpPath)")
             },
             logger: logger)
+        // Stopped by a graceful shutdown, never by cancelling the server's task: a cancelled accept loop drops a
+        // connection it accepted but had not handed on, which traps in swift-nio ("Deinited NIOAsyncWriter
+        // without calling finish()", apple/swift-nio#3481) and would kill the process on a stop signal.
+        let server = ServiceGroup(configuration: .init(services: [app], logger: logger))
         try await withThrowingTaskGroup { group in
-            group.addTask { try await app.run() }
+            group.addTask { try await server.run() }
             let (stops, stop) = AsyncStream.makeStream(of: Void.self)
             let signals = await StopSignals.listen { _ in stop.yield() }
             defer { for source in signals { source.cancel() } }
@@ -96,13 +101,11 @@ extension RefineryMCPServer {
                 // The sessions first: their runs are cancelled and recorded, their event streams end, so
                 // the HTTP server's graceful shutdown has no open response left to wait for.
                 await sessions.closeAll()
-                throw CancellationError()
+                await server.triggerGracefulShutdown()
             }
-            do {
-                try await group.next()
-            } catch is CancellationError {
-            }
-            group.cancelAll()
+            // The server ends on the stop (or fails to bind); the signal task is then no longer needed.
+            try await group.next()
+            stop.finish()
             while (try? await group.next()) != nil {}
             await sessions.closeAll()
         }

@@ -8,7 +8,8 @@ import Testing
 
 /// Failures that must stay bounded: waits no longer than the call's own timeout, token arithmetic
 /// that never traps, and every call made accounted for in the ledger.
-@Suite struct BoundedFailureTests {
+// A time limit: a run whose clock is never moved again (see advanceUntilFinished) fails, not hangs CI.
+@Suite(.timeLimit(.minutes(2))) struct BoundedFailureTests {
     /// A `Retry-After` longer than the call's timeout (a day, `1e20`, infinity) is not waited for, not
     /// even in slices of the timeout (each of three retries waited the whole timeout, holding a run with
     /// the default 120 s for six minutes before it failed the same way): the call fails at once as
