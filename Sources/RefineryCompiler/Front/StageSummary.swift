@@ -8,6 +8,9 @@ struct StageSummary {
     var hasSynthesize = false
     var hasEvaluate = false
     var hasVote = false
+    /// The stages read inside the `repeat` block, whose signals `close` reads at the end of each round (`nil`
+    /// without a `repeat` block): a `synthesize` after the block comes too late for `confidence`.
+    var inRepeat: Set<StageName>?
     var isEmpty = true
     /// Whether a `propose` stage has been read so far (stages are read in chain order).
     var hasPropose = false
@@ -21,6 +24,12 @@ struct StageSummary {
     var hasUnreadStage = false
     /// The first `close` stage, with the file it is in.
     var firstClose: (node: YAMLNode, origin: Origin)?
+
+    /// Whether the chain produces what `close` needs from a stage of this kind: inside the `repeat` block when
+    /// there is one (close reads its own round's signals), anywhere otherwise.
+    func closeSees(_ stage: StageName, anywhere: Bool) -> Bool {
+        inRepeat.map { $0.contains(stage) } ?? anywhere
+    }
 }
 
 /// What stage reading needs to know about the rest of the workflow.

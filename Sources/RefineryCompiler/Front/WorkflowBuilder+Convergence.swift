@@ -200,24 +200,33 @@ extension WorkflowBuilder {
     ) {
         switch convergence.strategy {
         case .confidence:
-            guard !summary.hasSynthesize, !summary.isEmpty else { return }
+            guard !summary.closeSees(.synthesize, anywhere: summary.hasSynthesize), !summary.isEmpty else { return }
             let (node, origin) = read?.strategyNode ?? (start, rootReader.origin)
             NodeReader(origin: origin, sink: sink).error(
                 FrontCode.confidenceWithoutSynthesis,
-                "the `confidence` strategy needs a `synthesize` stage (confidence comes from the synthesis)",
+                summary.hasSynthesize
+                    ? "the `confidence` strategy needs a `synthesize` stage in the `repeat` block: `close` reads "
+                        + "its own round's synthesis, so one after the block could never stop the loop"
+                    : "the `confidence` strategy needs a `synthesize` stage (confidence comes from the synthesis)",
                 at: node, hint: "add a `synthesize` stage before `close`, or choose another strategy")
         case .voteThreshold, .unanimous:
-            guard !summary.hasEvaluate, let close = summary.firstClose else { return }
+            guard !summary.closeSees(.evaluate, anywhere: summary.hasEvaluate), let close = summary.firstClose else {
+                return
+            }
             NodeReader(origin: close.origin, sink: sink).warning(
                 FrontCode.scoresWithoutEvaluate,
-                "`close` applies `\(convergence.strategy.name)`, which needs scores, but no `evaluate` stage produces them",
+                "`close` applies `\(convergence.strategy.name)`, which needs scores, but no `evaluate` stage "
+                    + (summary.hasEvaluate ? "in the `repeat` block " : "") + "produces them",
                 at: close.node, hint: "add an `evaluate` stage to the repeat block, or set `convergence.strategy`")
         case .agreement:
-            guard !summary.hasVote, !summary.isEmpty else { return }
+            guard !summary.closeSees(.vote, anywhere: summary.hasVote), !summary.isEmpty else { return }
             let (node, origin) = read?.strategyNode ?? (start, rootReader.origin)
             NodeReader(origin: origin, sink: sink).error(
                 FrontCode.agreementWithoutVote,
-                "the `agreement` strategy needs a `vote` stage (agreement is the winning answer's vote share)",
+                summary.hasVote
+                    ? "the `agreement` strategy needs a `vote` stage in the `repeat` block: `close` reads its own "
+                        + "round's vote, so one after the block could never stop the loop"
+                    : "the `agreement` strategy needs a `vote` stage (agreement is the winning answer's vote share)",
                 at: node, hint: "add `vote` before `close` in the repeat block, or choose another strategy")
         case .semantic, .none:
             break

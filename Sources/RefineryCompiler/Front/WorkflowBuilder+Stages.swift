@@ -122,6 +122,7 @@ extension WorkflowBuilder {
             return nil
         }
         summary.isEmpty = false
+        if inRepeat { summary.inRepeat?.insert(name) }
         if name == .repeat {
             return readRepeat(
                 keyNode, options, reader: reader, context: context, inRepeat: inRepeat, firstRepeat: &firstRepeat,
@@ -252,6 +253,7 @@ extension WorkflowBuilder {
             tooManyStages(items.count, body ?? keyNode, reader: reader)
             return nil
         }
+        if summary.inRepeat == nil { summary.inRepeat = [] }
         summary.repeatProposes = items.contains {
             ($0.scalar?.value ?? $0.mapping?.first?.key.scalar?.value) == "propose"
         }

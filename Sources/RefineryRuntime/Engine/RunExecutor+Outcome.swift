@@ -26,12 +26,10 @@ extension RunExecutor {
             reasons.append(
                 "`output: \(workflow.output.rawValue)` has no answer (\(why)); the answer shown is the best one so far")
         }
-        if let selected, selected.degraded, case .insufficientModels = status {
-            if case .arbiterFailed = stopReason {
-                reasons.append("the arbiter failed: the answer is the best one so far")
-            } else {
-                reasons.append("below quorum: the answer is the best one so far")
-            }
+        if let selected, selected.degraded, let why = Self.earlyStop(status, stopReason) {
+            // A run that stopped before its chain was done shows a partial answer: coverage says so whatever
+            // stopped it, or a budget stop with one member of three answered would read as whole.
+            reasons.append("\(why): the answer is the best one so far")
         }
         let coverage = Coverage(
             membersAnswered: memberIDs.filter { participants[$0]?.droppedForRun == false && answers[$0] != nil }.count,
@@ -104,9 +102,18 @@ extension RunExecutor {
 
     /// Whether a run that ended with `status` stopped before its chain was done (any answer is then partial).
     private static func stoppedEarly(_ status: RunStatus) -> Bool {
+        earlyStop(status, nil) != nil
+    }
+
+    /// What stopped a run that ended with `status` before its chain was done, or `nil` when it was not.
+    private static func earlyStop(_ status: RunStatus, _ reason: StopReason?) -> String? {
         switch status {
-        case .converged, .maxRounds, .singleModel: false
-        case .insufficientModels, .budgetExhausted, .cancelled, .failed: true
+        case .converged, .maxRounds, .singleModel: nil
+        case .insufficientModels:
+            if case .arbiterFailed = reason { "the arbiter failed" } else { "below quorum" }
+        case .budgetExhausted: "the budget stopped the run"
+        case .cancelled: "the run was cancelled"
+        case .failed: "the run failed"
         }
     }
 

@@ -26,6 +26,10 @@ package enum AnswerExtractor {
 
     /// The final number of a worked answer, canonical (`1,234.50` → `1234.5`, `-0` → `0`).
     package static func number(in text: String) -> String? {
+        // A LaTeX fraction of two numbers is the fraction they write: `\boxed{\frac{3}{4}}` is 0.75, not 3.
+        let text =
+            text.contains("frac")
+            ? text.replacing(latexFraction) { "\($0.output.1)\($0.output.2)/\($0.output.3)" } : text
         // Where the final answer is marked, the number after the last marker: GSM8K's `####`, a LaTeX
         // `\boxed{}`, "the answer is". Else the last number anywhere.
         for marker in ["####", "\\boxed{"] {
@@ -40,17 +44,34 @@ package enum AnswerExtractor {
             return value
         }
         guard let last = text.matches(of: numberPattern).last else { return nil }
-        return canonicalNumber(String(last.output))
+        return value(of: last, in: text[...])
     }
 
-    /// `-1,234.5`, `1234`, `0.25`, `−3` (a Unicode minus), `1.5e3`, `3/4`: thousands separators only in
+    /// `-1,234.5`, `1234`, `0.25`, `.5`, `−3` (a Unicode minus), `1.5e3`, `3/4`: thousands separators only in
     /// groups of three; an exponent of one or two digits; a fraction of whole numbers.
     private static var numberPattern: Regex<Substring> {
-        #/[-−]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[eE][-+]?\d{1,2}(?!\d)|\d+\/\d+(?![\d\/]|\.\d)|(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)/#
+        #/[-−]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[eE][-+]?\d{1,2}(?!\d)|\d+\/\d+(?![\d\/]|\.\d)|(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)/#
+    }
+
+    /// `\frac{3}{4}` (also `\dfrac`, `\tfrac`, with a sign before it) of two plain numbers.
+    private static var latexFraction: Regex<(Substring, Substring, Substring, Substring)> {
+        #/([-−]?)\s*\\[dt]?frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}/#
     }
 
     private static func firstNumber(in text: Substring) -> String? {
-        text.firstMatch(of: numberPattern).map { canonicalNumber(String($0.output)) }
+        text.firstMatch(of: numberPattern).map { value(of: $0, in: text) }
+    }
+
+    /// The canonical number `match` spells. A decimal written without its leading zero (`.5`) is read
+    /// as one only where no digit comes before its point: the `.5` of `1.2.5` stays `5`.
+    private static func value(of match: Regex<Substring>.Match, in text: Substring) -> String {
+        var raw = match.output
+        if raw.first == ".", match.range.lowerBound > text.startIndex,
+            text[text.index(before: match.range.lowerBound)].isNumber
+        {
+            raw = raw.dropFirst()
+        }
+        return canonicalNumber(String(raw))
     }
 
     /// Without separators, a `+`, trailing fractional zeros or a negative zero; an exponent written out
@@ -118,8 +139,17 @@ package enum AnswerExtractor {
 
     /// A multiple-choice letter A–J, upper case.
     package static func choice(in text: String) -> String? {
-        if let match = text.matches(of: #/(?i)\banswer\b(?:\s+is)?\s*[:=]?\s*\**\(?([a-j])\)?(?![a-z0-9])/#).last {
-            return match.output.1.uppercased()
+        // After "answer", a bare `a` or `I` that a word follows is the article or the pronoun ("the answer is
+        // a tricky one", "Answer: I think it is C"), not a choice.
+        if let match = text.matches(of: #/(?i)\banswer\b(?:\s+is)?\s*[:=]?\s*(\**\(?)([a-j])\)?(?![a-z0-9])/#)
+            .last(where: { match in
+                let letter = match.output.2
+                guard match.output.1.isEmpty, letter == "a" || letter == "I" || letter == "i" else { return true }
+                let next = text[match.range.upperBound...].drop { $0 == " " || $0 == "\t" }.first
+                return !(next?.isLetter == true && next?.isLowercase == true)
+            })
+        {
+            return match.output.2.uppercased()
         }
         if let match = text.matches(of: #/(?m)^[\s*]*\(?([A-J])\)?[.):]?[\s*]*$/#).last {
             return String(match.output.1)

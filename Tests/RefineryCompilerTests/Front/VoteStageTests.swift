@@ -62,6 +62,31 @@ import Testing
         #expect(outOfRange.errors.map(\.code) == ["E401"])
     }
 
+    /// `close` reads its own round's vote, synthesis or scores: a stage that makes them after the `repeat`
+    /// block can never stop the loop, which then pays for every round up to `iterations.max`. These compiled
+    /// clean and ran five rounds to `max_rounds`.
+    @Test(arguments: [
+        ("agreement, threshold: 0.6", "  - repeat: [propose, close]\n  - vote\n", "E310", 5),
+        ("confidence, threshold: 0.8", "  - repeat: [propose, close]\n  - synthesize\n", "E309", 5),
+        ("unanimous, threshold: 8", "  - repeat: [propose, close]\n  - evaluate\n", "W701", 7),
+    ])
+    func aSignalMadeAfterTheRepeatBlockCouldNeverStopIt(strategy: String, stages: String, code: String, line: Int) {
+        let yaml = "refinery: 1\nname: n\nmodels: [claude:3]\narbiter: claude\n"
+        let late = WorkflowCompiler().compile(
+            yaml: yaml + "convergence: { strategy: \(strategy) }\nstages:\n\(stages)")
+        #expect(late.diagnostics.map(\.code) == [code], "\(late.diagnostics)")
+        #expect(late.diagnostics.first?.location?.line == line)
+        #expect(late.diagnostics.first?.message.contains("in the `repeat` block") == true)
+        // Inside the block, wherever it stands, or in a chain without a block, the same stage is fine.
+        let stage = stages.split(separator: "\n")[1].dropFirst(4)
+        let inside = WorkflowCompiler().compile(
+            yaml: yaml + "convergence: { strategy: \(strategy) }\nstages:\n  - repeat: [propose, close, \(stage)]\n")
+        #expect(inside.diagnostics.isEmpty, "\(inside.diagnostics)")
+        let single = WorkflowCompiler().compile(
+            yaml: yaml + "convergence: { strategy: \(strategy) }\nstages:\n  - propose\n  - \(stage)\n")
+        #expect(single.errors.isEmpty, "\(single.diagnostics)")
+    }
+
     @Test func theGraphHasOneVoteNodeReadingTheVotersAnswersAndCloseWaitsForIt() throws {
         let workflow = try #require(Self.compile("  - repeat: [propose, vote, close]\n").workflow)
         let round = try #require(ExecutionGraph(workflow: workflow).round)

@@ -263,6 +263,13 @@ import Testing
         #expect(outcome.costUSD <= 0.40)
         #expect(outcome.stoppedBy.hasPrefix("budget: next call"))
         #expect(outcome.answers.count == 2)
+        // Two of three members answered and no review was made: the answer shown is partial, and coverage
+        // says so (it read `degraded: false` with no reason, as if the run were whole).
+        #expect(outcome.selected?.degraded == true)
+        #expect(outcome.coverage.degraded)
+        #expect(
+            outcome.coverage.reasons.contains("the budget stopped the run: the answer is the best one so far"),
+            "\(outcome.coverage.reasons)")
     }
 
     @Test func theBudgetStopSaysTheCapWithItsSignificantDigits() async throws {

@@ -27,6 +27,14 @@ import Testing
         // "answered" and "answers" are not the marker "answer": the final number is.
         ("She answered 12 questions and got 3 wrong, so 9 were right.", "9"),
         ("All answers: 4 and 6, which sum to 10", "10"),
+        // A decimal without its leading zero, and a LaTeX fraction, are the numbers they write (they read as
+        // `5` and `3`); the `.5` of a version number stays what it was.
+        ("So the answer is .5", "0.5"),
+        ("It comes to -.25 in all", "-0.25"),
+        ("The result is \\boxed{\\frac{3}{4}}.", "0.75"),
+        ("Hence $\\boxed{-\\dfrac{6}{4}}$", "-1.5"),
+        ("The answer is $\\frac{1}{3}$ of it", "1/3"),
+        ("Fixed in release 1.2.5", "5"),
     ])
     func number(text: String, expected: String) {
         #expect(AnswerExtractor.extract(.number, from: text)?.key == expected)
@@ -41,6 +49,11 @@ import Testing
         ("Option A is wrong, so\n\nC\n", "C"),
         ("I think (D) fits best, not A.", "D"),
         ("**Answer: E**", "E"),
+        ("The answer is A because the others fail.", "A"),
+        ("Answer: a", "A"),
+        // The article and the pronoun after "answer" are no choice (they read as `A` and `I`).
+        ("The answer is a tricky one. Option (C) holds.", "C"),
+        ("Answer: I think it is (B).", "B"),
     ])
     func choice(text: String, expected: String) {
         #expect(AnswerExtractor.extract(.choice, from: text)?.key == expected)
