@@ -91,6 +91,8 @@ private struct GraphBuilder {
     var latestAnswer: [String: String] = [:]
     /// Member id → evaluation nodes that reviewed it in the current section.
     var reviewsOf: [String: [String]] = [:]
+    /// Whether the current section has had an evaluate stage (whether or not it made any review).
+    var evaluatedInSection = false
     /// The latest synthesis nodes in the current section.
     var latestSynthesis: [String] = []
     /// The latest synthesize, arbiter refine or arbiter verify node in the current section.
@@ -138,6 +140,7 @@ private struct GraphBuilder {
     mutating func startSection() {
         latestAnswer = [:]
         reviewsOf = [:]
+        evaluatedInSection = false
         latestSynthesis = []
         latestArbiterDraft = nil
     }
@@ -216,6 +219,7 @@ private struct GraphBuilder {
     }
 
     private mutating func evaluate(_ options: EvaluateStage, prefix: String) -> [GraphNode] {
+        evaluatedInSection = true
         let reviewers = Self.participants(options.common.by, in: workflow)
         var nodes: [GraphNode] = []
         switch options.mode {
@@ -259,6 +263,9 @@ private struct GraphBuilder {
                 latestArbiterDraft = id
                 continue
             }
+            // A member the section's evaluation could not review (a lone member: nobody to review it) has
+            // nothing to revise from: no call asks it to revise an answer from "(No reviews were received.)".
+            if options.refineProtocol == .reviews, evaluatedInSection, reviewsOf[participant] == nil { continue }
             var deps = latestAnswer[participant].map { [$0] } ?? []
             if options.refineProtocol == .reviews { deps += reviewsOf[participant] ?? [] }
             nodes.append(

@@ -48,6 +48,19 @@ extension CLIEndToEnd {
                 #expect(winner["model_id"] as? String == "openai/gpt-4o")
                 #expect(winner["degraded"] as? Bool == false)
                 if let errors = try await CLIHarness.schemaErrors(json.stdout) { #expect(errors == []) }
+
+                // Asked once in a workflow whose members revise from each other's reviews too: the lone member
+                // was asked to revise its answer from "(No reviews were received.)", a second call paid for nothing.
+                let classic = try await binary.run(
+                    ["run", "consensus-classic", "q"] + models + ["--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                let classicReport = try CLIHarness.json(classic.stdout)
+                #expect(classicReport["status"] as? String == "single_model", "\(classic.stdout)")
+                #expect((classicReport["metadata"] as? [String: Any])?["total_calls"] as? Int == 1, "\(classic.stdout)")
+                let estimate = try await binary.run(
+                    ["estimate", "consensus-classic"] + models + ["--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect((try CLIHarness.json(estimate.stdout)["calls"] as? [String: Any])?["max"] as? Int == 1)
             }
         }
 
