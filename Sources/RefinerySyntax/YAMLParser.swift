@@ -29,10 +29,15 @@ public enum YAMLParser {
         }
         if let (location, byte) = UTF8Check.firstInvalidByte(in: bytes) {
             let hex = "0x" + String(byte, radix: 16, uppercase: true)
+            // Windows editors' "Unicode" is UTF-16, which starts with its byte order mark.
+            let utf16 = bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF])
             throw YAMLSyntaxError(
                 Diagnostic(
-                    code: SyntaxCode.invalidUTF8, message: "the file is not valid UTF-8 (byte \(hex))",
-                    file: file, location: location, hint: "save the file as UTF-8"))
+                    code: SyntaxCode.invalidUTF8,
+                    message: "the file is not valid UTF-8 (byte \(hex))" + (utf16 ? ": it is UTF-16" : ""),
+                    file: file, location: location,
+                    hint: utf16 ? "save the file as UTF-8 (in the editor's encoding menu, not UTF-16 or \"Unicode\")"
+                        : "save the file as UTF-8"))
         }
         // Editors on Windows start UTF-8 files with a byte order mark; libyaml, told the input is
         // UTF-8, would read it as content. Columns on line 1 count from after it, as editors show.

@@ -131,6 +131,18 @@ import Testing
         #expect(found.message == "the file is not valid UTF-8 (byte 0xC3)")
     }
 
+    /// A file saved as UTF-16 (Windows editors' "Unicode") is named as such, with where to change it: it was only
+    /// "byte 0xFF", which sends a user looking for a stray character.
+    @Test func aUTF16FileIsNamedAsSuch() throws {
+        for mark: [UInt8] in [[0xFF, 0xFE], [0xFE, 0xFF]] {
+            let bytes = mark + Array("name: ok\n".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+            let found = try #require(diagnostic(bytes))
+            #expect(found.code == "Y002")
+            #expect(found.message.hasSuffix(": it is UTF-16"), "\(found.message)")
+            #expect(found.hint?.contains("not UTF-16") == true, "\(String(describing: found.hint))")
+        }
+    }
+
     @Test func validMultibyteTextIsAccepted() throws {
         let root = try #require(try YAMLParser.parse(Array("s: café — 日本 🎉\nt: x\n".utf8), file: nil))
         #expect(root["s"]?.string == "café — 日本 🎉")
