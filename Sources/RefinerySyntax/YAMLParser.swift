@@ -36,8 +36,8 @@ public enum YAMLParser {
                     code: SyntaxCode.invalidUTF8,
                     message: "the file is not valid UTF-8 (byte \(hex))" + (utf16 ? ": it is UTF-16" : ""),
                     file: file, location: location,
-                    hint: utf16 ? "save the file as UTF-8 (in the editor's encoding menu, not UTF-16 or \"Unicode\")"
-                        : "save the file as UTF-8"))
+                    hint: "save the file as UTF-8"
+                        + (utf16 ? " (in the editor's encoding menu, not UTF-16 or \"Unicode\")" : "")))
         }
         // Editors on Windows start UTF-8 files with a byte order mark; libyaml, told the input is
         // UTF-8, would read it as content. Columns on line 1 count from after it, as editors show.
