@@ -25,15 +25,34 @@ enum Output {
 
     /// Writes to stdout, escaping control characters when stdout is a terminal. Foundation's
     /// non-throwing `write(_:)` traps when the reader has gone away (`refinery ... | head`); here a
-    /// closed pipe ends the process quietly with exit code 1, as a SIGPIPE would. Every finished call
-    /// is already in the ledger, so the run can be resumed.
+    /// closed pipe ends the process quietly with exit code 1, as a SIGPIPE would, and any other failure
+    /// (a full disk behind `> file`) says why on stderr first. Every finished call is already in the
+    /// ledger, so the run can be resumed.
     static func write(_ text: String) {
         let safe = stdoutIsTerminal ? TerminalText.escaped(text) : text
         do {
             try FileHandle.standardOutput.write(contentsOf: Data(safe.utf8))
         } catch {
+            if systemError(of: error) != EPIPE {
+                CLIError.printError("cannot write the output: \(reason(of: error)).")
+            }
             Foundation.exit(1)
         }
+    }
+
+    /// The `errno` under a Foundation file error, if it has one.
+    private static func systemError(of error: any Error) -> Int32? {
+        let error = error as NSError
+        if error.domain == NSPOSIXErrorDomain { return Int32(error.code) }
+        let underlying = (error.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+        return underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? Int32($0.code) : nil }
+    }
+
+    /// The system's reason for a file error ("No space left on device"), not Foundation's whole NSError dump.
+    private static func reason(of error: any Error) -> String {
+        var reason = systemError(of: error).map { String(cString: strerror($0)) } ?? error.localizedDescription
+        while reason.hasSuffix(".") { reason.removeLast() }
+        return reason
     }
 
     /// Writes to stderr, escaping control characters when stderr is a terminal; a closed stderr is
@@ -65,13 +84,7 @@ enum Output {
         do {
             try Data(text.utf8).write(to: target, options: type == nil || type == .typeRegular ? .atomic : [])
         } catch {
-            // Foundation describes a full disk as a whole NSError dump; the system's reason is enough.
-            let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
-            var reason =
-                underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : nil }
-                ?? error.localizedDescription
-            while reason.hasSuffix(".") { reason.removeLast() }
-            CLIError.printError("cannot write \(flag) \(path): \(reason). \(recovery)")
+            CLIError.printError("cannot write \(flag) \(path): \(reason(of: error)). \(recovery)")
             throw ExitCode(RunExitCode.failure.rawValue)
         }
     }

@@ -322,6 +322,14 @@ extension CLIEndToEnd {
                 #expect(report.stderr.contains("cannot write -o /dev/full: No space left on device."), "\(report.stderr)")
                 #expect(report.stderr.contains("`refinery report \(id)` prints the page"), "\(report.stderr)")
                 #expect(!report.stderr.contains("NSCocoaErrorDomain"), "\(report.stderr)")
+
+                // Standard output on a full disk (`runs export ID > file`) says so too: it exited 1 without a word.
+                let shell = RefineryBinary(url: URL(fileURLWithPath: "/bin/sh"))
+                let export = try await shell.run(
+                    ["-c", "exec \"$0\" runs export \(id) > /dev/full", binary.url.path], environment: environment,
+                    directory: sandbox.root)
+                #expect(export.exitCode == 1, "\(export.stderr)")
+                #expect(export.stderr.contains("cannot write the output: No space left on device."), "\(export.stderr)")
             }
         }
 
