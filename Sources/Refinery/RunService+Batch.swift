@@ -251,11 +251,12 @@ extension RunService {
         var compiled: [String: LoadedWorkflow] = [:]
         var jobs: [BatchJob] = []
         jobs.reserveCapacity(items.count)
+        let redactor = ledgerRedactor()
         for (position, item) in items.enumerated() {
             let promptField = spec.field ?? Dataset.promptFields.first { item.fields[$0] != nil }
             var variables = overrides.variables
             variables.merge(Self.templateFields(of: item, promptField: promptField)) { _, row in row }
-            try refuseCredentials(in: item, variables: variables, path: spec.inputPath)
+            try refuseCredentials(in: item, variables: variables, path: spec.inputPath, redactor: redactor)
             let key = variables.keys.sorted().joined(separator: ",")
             let workflow: LoadedWorkflow
             if let found = compiled[key] {

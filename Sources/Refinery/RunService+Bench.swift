@@ -130,8 +130,9 @@ extension RunService {
         reportWarnings(of: workflows.map(\.workflow))
         var jobs: [BatchJob] = []
         jobs.reserveCapacity(items.count * workflows.count)
+        let redactor = ledgerRedactor()
         for (position, item) in items.enumerated() {
-            try refuseCredentials(in: item, variables: overrides.variables, path: spec.inputPath)
+            try refuseCredentials(in: item, variables: overrides.variables, path: spec.inputPath, redactor: redactor)
             for system in workflows {
                 jobs.append(
                     BatchJob(

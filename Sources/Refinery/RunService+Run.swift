@@ -305,9 +305,11 @@ extension RunService {
 
     /// Refuses a batch or bench whose item would send a credential this environment loads: its prompt, or a
     /// field it gives the templates (`variables`), located at the item's row, as ``refuseCredentials(in:)``
-    /// refuses a run's prompt.
-    func refuseCredentials(in item: DatasetItem, variables: [String: String], path: String) throws {
-        let redactor = ledgerRedactor()
+    /// refuses a run's prompt. `redactor` is ``ledgerRedactor()``, made once for all the items of a plan (it
+    /// reads the environment, `.env` and `providers.yaml`).
+    func refuseCredentials(
+        in item: DatasetItem, variables: [String: String], path: String, redactor: Redactor
+    ) throws {
         guard redactor.holdsSecret(item.prompt) || variables.values.contains(where: redactor.holdsSecret) else {
             return
         }
