@@ -18,7 +18,7 @@
 ///   `needs_iteration` is a boolean or `yes`/`no`/`true`/`false`, `false` when absent.
 /// - Critique-revise: `<critique>…</critique>` (optional) and `<revised>…</revised>` (required).
 /// - Verification questions: a JSON array (or `{"questions": [...]}`), else a numbered or bulleted list,
-///   else lines ending with `?`; capped at `max`.
+///   else lines ending with `?`; capped at `max`. An empty JSON list means there is nothing to verify.
 package enum ReplyParser {
     /// Scores must lie in this range; anything else is an error (never clamped).
     package static let scoreRange: ClosedRange<Double> = 1...10
