@@ -48,7 +48,9 @@ struct WorkflowBuilder {
                 hint: "add `models:` with at least one model, e.g. `models: [claude, openai/gpt-4o:2]`")
         }
         let arbiter = readArbiter(field("arbiter"), override: overrides.arbiter)
-        var iterations = field("iterations").map(readIterations) ?? Iterations()
+        let iterationsRead = field("iterations").map(readIterations)
+        var iterations = iterationsRead?.iterations ?? Iterations()
+        let declaredIterations = iterations
         let convergenceRead = field("convergence").map(readConvergence)
         let convergence = convergenceRead?.convergence ?? Convergence()
         var limits = Limits(quorum: min(2, max(members.count, 1)))
@@ -87,6 +89,10 @@ struct WorkflowBuilder {
 
         let output = readOutput(field("output"), summary: summary)
         checkConvergence(convergence, read: convergenceRead, summary: summary, rootReader: rootReader, start: start)
+        // Against the bounds as declared: a single model given with `--models` is asked once on purpose.
+        checkStabilityReachable(
+            convergence, read: convergenceRead, iterations: declaredIterations, maxField: iterationsRead?.maxField,
+            summary: summary)
 
         let provenance = Provenance(
             path: source.path, contentSHA256: WorkflowCompiler.sha256Hex(source.bytes), extendsChain: chain)
