@@ -82,6 +82,14 @@ extension CLIEndToEnd {
                 "The value 'markdown' is invalid for '--output-format"
             ),
             (["models", "--output-format", "jsonl"], "The value 'jsonl' is invalid for '--output-format"),
+            // An empty id (a script's unset variable) is no id: it was looked up and said "No run with id ."
+            (["runs", "show", ""], "the run id is empty; give an id (or its first characters) from `refinery runs"),
+            (["runs", "export", " "], "the run id is empty"),
+            (["resume", ""], "the run id is empty"),
+            (["report", ""], "the run, batch or bench id is empty"),
+            (["batch", "status", ""], "the batch id is empty; give an id (or its first characters) from `refinery"),
+            (["batch", "resume", ""], "the batch id is empty"),
+            (["bench", "resume", ""], "the bench id is empty"),
         ])
         func otherCommandsRefuseBadInputWithExitFour(arguments: [String], message: String) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
