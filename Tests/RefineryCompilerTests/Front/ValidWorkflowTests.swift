@@ -268,6 +268,14 @@ import Testing
                 == Array(repeating: "remove the quotes: quoted values are always strings", count: 2))
     }
 
+    /// An alias is reported where it is used, not at the anchor it copies.
+    @Test func aProblemReachedThroughAnAliasIsReportedAtTheAlias() throws {
+        let result = compile(
+            "refinery: 1\nname: n\ndescription: &m banana\nmodels: [claude, *m]\nstages: [propose]\n")
+        let error = try #require(result.errors.first, "\(result.diagnostics)")
+        #expect(error.location == SourceLocation(line: 4, column: 18), "\(error)")
+    }
+
     @Test func yaml11BooleansAreRejectedForBooleans() throws {
         let result = compile(
             "refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - propose\n  - evaluate: { anonymize: no }\n")
