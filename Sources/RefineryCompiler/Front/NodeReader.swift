@@ -85,16 +85,29 @@ struct NodeReader {
     }
 
     func typeError(_ node: YAMLNode, expected: String, in context: String, hint: String? = nil) {
-        let found =
+        // An explicit tag (`!!str 1`) decides the type whatever the text looks like: say so, or `1` reads as fine.
+        let tag = node.tag.map(Self.shortTag).flatMap { $0 == "!" ? nil : $0 }
+        var found =
             node.isNull
             ? "nothing"
             : node.kindName == "scalar" ? "`\(Self.excerpt(node.scalar?.value ?? ""))`" : "a \(node.kindName)"
+        if let tag { found += " tagged `\(tag)`" }
         let quoted = node.scalar.map { $0.style != .plain } ?? false
         let fallback =
-            quoted && expected != "a string"
-            ? "remove the quotes: quoted values are always strings"
-            : "write \(expected) here"
+            if let tag {
+                "remove the tag `\(tag)`: a tag sets the value's type, whatever its text"
+            } else if quoted && expected != "a string" {
+                "remove the quotes: quoted values are always strings"
+            } else {
+                "write \(expected) here"
+            }
         error(FrontCode.wrongType, "\(context) must be \(expected), found \(found)", at: node, hint: hint ?? fallback)
+    }
+
+    /// `tag:yaml.org,2002:str` as it is written, `!!str`.
+    private static func shortTag(_ tag: String) -> String {
+        let core = "tag:yaml.org,2002:"
+        return tag.hasPrefix(core) ? "!!" + tag.dropFirst(core.count) : tag
     }
 
     /// A scalar shortened for a message: the first line, at most 40 characters (a file that is one long

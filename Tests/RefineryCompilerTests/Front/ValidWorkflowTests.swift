@@ -276,6 +276,19 @@ import Testing
         #expect(error.location == SourceLocation(line: 4, column: 18), "\(error)")
     }
 
+    /// An explicit tag sets the type whatever the text: `!!str 1` said only "found `1`", which reads as fine.
+    @Test func taggedValuesSayTheirTag() throws {
+        let result = compile(
+            "refinery: !!str 1\nname: n\nmodels: [claude]\nlimits: { retries: !!str 3 }\nstages: [propose]\n")
+        #expect(result.errors.map(\.code) == ["E101", "E101"])
+        #expect(
+            result.errors.first?.message == "`refinery` must be the format version `1`, found `1` tagged `!!str`",
+            "\(result.errors)")
+        #expect(
+            result.errors.map(\.hint)
+                == Array(repeating: "remove the tag `!!str`: a tag sets the value's type, whatever its text", count: 2))
+    }
+
     @Test func yaml11BooleansAreRejectedForBooleans() throws {
         let result = compile(
             "refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - propose\n  - evaluate: { anonymize: no }\n")
