@@ -121,7 +121,7 @@ extension WorkflowBuilder {
                 hint: "remove `threshold`, or choose a strategy that uses one")
             return nil
         }
-        guard let value = entry.value.double, value.isFinite else {
+        guard let value = entry.value.double, !value.isNaN else {
             reader.typeError(entry.value, expected: "a number", in: "`convergence.threshold`")
             return nil
         }
@@ -142,7 +142,8 @@ extension WorkflowBuilder {
     }
 
     private static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(value)
+        guard value.isFinite else { return NodeReader.describe(value) }
+        return value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(value)
     }
 
     private func readSemanticOption(_ entry: Field, into options: inout SemanticOptions, reader: NodeReader) {

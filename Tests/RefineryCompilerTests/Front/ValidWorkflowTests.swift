@@ -289,6 +289,19 @@ import Testing
                 == Array(repeating: "remove the tag `!!str`: a tag sets the value's type, whatever its text", count: 2))
     }
 
+    /// A number past a double's range is out of the setting's range, not "found `inf`".
+    @Test func aNumberTooLargeToRepresentIsOutOfRange() throws {
+        let result = compile(
+            "refinery: 1\nname: n\nmodels: [claude, codex]\narbiter: claude\nlimits: { budget: 1e400 }\n"
+                + "convergence: { strategy: confidence, threshold: 1e400 }\n"
+                + "stages: [{repeat: [propose, synthesize, close]}]\n")
+        #expect(
+            result.errors.map(\.message).sorted() == [
+                "`limits.budget` (US dollars) must be a finite number, found a number too large to represent",
+                "the `confidence` threshold must be between 0 and 1, found a number too large to represent",
+            ], "\(result.diagnostics)")
+    }
+
     @Test func yaml11BooleansAreRejectedForBooleans() throws {
         let result = compile(
             "refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - propose\n  - evaluate: { anonymize: no }\n")

@@ -38,6 +38,13 @@ extension CLIEndToEnd {
             (["hi", "--max-rounds", "-1"], "`iterations.max` must be between 1 and 1000, found -1"),
             (["hi", "--threshold", "-0.5"], "<command line>: --threshold: error:"),
             (["hi", "--budget", "-.5"], "<command line>: --budget: error:"),
+            // Past a double's range: out of range, not "must be a number, found `inf`".
+            (
+                ["hi", "--threshold", "1e400"],
+                "<command line>: --threshold: error: the `vote-threshold` threshold must be between 1 and 10, found a "
+                    + "number too large to represent"
+            ),
+            (["hi", "--budget", "1e400"], "must be a finite number, found a number too large to represent"),
         ])
         func refusedBeforeAnyCall(arguments: [String], message: String) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
