@@ -106,15 +106,22 @@ struct WorkflowBuilder {
         guard let name = reader.string(node, "`name`") else { return nil }
         guard Self.isValidName(name) else {
             reader.error(
-                FrontCode.invalidName, "`\(name)` is not a valid workflow name", at: node,
-                hint: "use lowercase letters, digits, `-` and `_`, starting with a letter or digit (e.g. "
-                    + "`\(Self.suggestedName(name))`)")
+                FrontCode.invalidName, "`\(NodeReader.excerpt(name))` is not a valid workflow name", at: node,
+                hint: "use \(Self.nameRule) (e.g. `\(Self.suggestedName(name))`)")
             return nil
         }
         return name
     }
 
+    /// The longest name: a name is also a file's (`NAME.yaml`), and file systems take 255 bytes.
+    static let maxNameLength = 128
+
+    /// What a workflow name may be, for messages.
+    static let nameRule =
+        "lower-case letters, digits, `-` and `_`, starting with a letter or digit, at most \(maxNameLength) characters"
+
     static func isValidName(_ name: String) -> Bool {
+        guard name.utf8.count <= maxNameLength else { return false }
         guard let first = name.unicodeScalars.first, isNameStart(first) else { return false }
         return name.unicodeScalars.allSatisfy { isNameStart($0) || $0 == "-" || $0 == "_" }
     }
@@ -126,7 +133,7 @@ struct WorkflowBuilder {
     private static func suggestedName(_ name: String) -> String {
         let mapped = String(
             name.lowercased().unicodeScalars.map { isNameStart($0) || $0 == "-" || $0 == "_" ? Character($0) : "-" })
-        let trimmed = mapped.drop { $0 == "-" || $0 == "_" }
+        let trimmed = mapped.drop { $0 == "-" || $0 == "_" }.prefix(maxNameLength)
         return trimmed.isEmpty ? "my-workflow" : String(trimmed)
     }
 
