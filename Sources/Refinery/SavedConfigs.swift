@@ -158,10 +158,11 @@ public struct SavedConfigs: Sendable {
     }
 
     private static func invalidName(_ name: String) -> InputError {
-        InputError(
+        // A long name is shown cut: it is the problem, and printing 300 characters of it helps nobody.
+        let shown = name.count > 60 ? name.prefix(60) + "… (\(name.count) characters)" : name
+        return InputError(
             code: .invalidName,
-            message: "\"\(name)\" is not a valid name: use lowercase letters, digits, - and _, starting with a "
-                + "letter or digit.")
+            message: "\"\(shown)\" is not a valid name: use \(WorkflowCompiler.workflowNameRule).")
     }
 
     private func notFound(_ name: String) -> InputError {

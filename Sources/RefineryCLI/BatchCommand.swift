@@ -93,7 +93,7 @@ struct BatchCommand: AsyncParsableCommand {
             commandName: "resume",
             abstract: "Finish an interrupted batch: done items are not run again, no finished call is paid twice.")
 
-        @Argument(help: "Batch id (or a unique prefix).")
+        @Argument(help: "Batch id (or a unique prefix).", transform: RecordID.batch)
         var id: String
 
         @OptionGroup var batchOptions: BatchOptions
@@ -157,7 +157,7 @@ struct BatchCommand: AsyncParsableCommand {
             commandName: "status",
             abstract: "How far a batch is: items done, failed and in flight, cost, budget and workers.")
 
-        @Argument(help: "Batch id (or a unique prefix).")
+        @Argument(help: "Batch id (or a unique prefix).", transform: RecordID.batch)
         var id: String
 
         @OptionGroup var storeOptions: StoreOptions

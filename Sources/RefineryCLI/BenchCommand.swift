@@ -103,7 +103,7 @@ struct BenchCommand: AsyncParsableCommand {
             commandName: "resume",
             abstract: "Finish an interrupted bench (done runs are not redone) and print its table.")
 
-        @Argument(help: "Bench id (or a unique prefix).")
+        @Argument(help: "Bench id (or a unique prefix).", transform: RecordID.bench)
         var id: String
 
         @OptionGroup var batchOptions: BatchOptions

@@ -15,7 +15,7 @@ struct ReportCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var storeOptions: StoreOptions
-    @Argument(help: "A run, batch or bench id (or a unique prefix).") var id: String
+    @Argument(help: "A run, batch or bench id (or a unique prefix).", transform: RecordID.any) var id: String
     @Option(name: [.short, .customLong("output")], help: "Write the HTML to this file instead of stdout.")
     var output: String?
     @Flag(help: "Open the written file with the system's opener (xdg-open or open).") var open = false

@@ -8,7 +8,7 @@ struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume", abstract: "Resume an interrupted run without paying twice for finished calls.")
 
-    @Argument(help: "Run id (or a unique prefix).")
+    @Argument(help: "Run id (or a unique prefix).", transform: RecordID.run)
     var id: String
 
     @OptionGroup var outputOptions: OutputOptions

@@ -48,7 +48,7 @@ struct RunsCommand: AsyncParsableCommand {
             commandName: "show", abstract: "Show one run: workflow revision, models, outcome.")
 
         @OptionGroup var storeOptions: StoreOptions
-        @Argument(help: "Run id (or a unique prefix).") var id: String
+        @Argument(help: "Run id (or a unique prefix).", transform: RecordID.run) var id: String
         @Option(help: "text or json.") var outputFormat: ListingFormat = .text
 
         func run() async throws {
@@ -68,7 +68,7 @@ struct RunsCommand: AsyncParsableCommand {
             commandName: "export", abstract: "Export a run with every call as JSON.")
 
         @OptionGroup var storeOptions: StoreOptions
-        @Argument(help: "Run id (or a unique prefix).") var id: String
+        @Argument(help: "Run id (or a unique prefix).", transform: RecordID.run) var id: String
 
         func run() async throws {
             try await withExitCode {

@@ -379,6 +379,7 @@ public actor PostgresRunStore: RunStore {
     /// Whether a failed connection attempt is worth repeating: the server is down, restarting or
     /// starting up — not a refused login or a missing database.
     static func isTransient(_ error: any Error) -> Bool {
+        if unresolvedHost(error) != nil { return false }
         guard let error = error as? PSQLError else { return true }  // socket errors: refused, reset
         switch error.code {
         case .server:
@@ -387,6 +388,19 @@ public actor PostgresRunStore: RunStore {
         case .serverClosedConnection, .connectionError, .uncleanShutdown: return true
         default: return false
         }
+    }
+
+    /// The resolver's error when the host name has no address (a typo, a name only another network knows):
+    /// no server was ever asked, so this is said as it is, at once, not as a server that did not answer.
+    static func unresolvedHost(_ error: any Error) -> String? {
+        let underlying = (error as? PSQLError)?.underlying ?? error
+        if let failed = underlying as? NIOConnectionError, failed.connectionErrors.isEmpty,
+            let dns = failed.dnsAError ?? failed.dnsAAAAError
+        {
+            return "\(dns)"
+        }
+        if let address = underlying as? SocketAddressError, case .unknown = address { return "\(address)" }
+        return nil
     }
 
     static func timeAmount(_ duration: Duration) -> TimeAmount {
@@ -420,6 +434,10 @@ public actor PostgresRunStore: RunStore {
                     "the server at \(self.server.host):\(self.server.port) does not accept TLS, which sslmode="
                     + "\(self.server.tls.rawValue) requires; turn on ssl in its postgresql.conf, or give "
                     + "sslmode=prefer (TLS when the server offers it) or sslmode=disable"
+            } else if let resolver = Self.unresolvedHost(error) {
+                hint =
+                    "the host name \(self.server.host) could not be resolved to an address (\(resolver)); check the "
+                    + "host in the URL"
             } else if Task.isCancelled {
                 hint = "the run was cancelled while the connection was being opened again"
             } else if state.isEmpty {

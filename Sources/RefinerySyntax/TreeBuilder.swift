@@ -132,7 +132,11 @@ struct TreeBuilder {
                     hint: "write the repeated content out, or use fewer nested aliases",
                     notes: [Diagnostic.Note(message: "`&\(name)` is defined here", location: node.range.start)]))
         }
-        return (node, size)
+        // The copy is where the alias stands: a problem with the value is reported at its use (the anchor may
+        // be fine where it is, e.g. a `description` reused as a model name).
+        var copy = node
+        copy.range = SourceRange(start: event.start, end: event.end)
+        return (copy, size)
     }
 
     private func checkDepth(_ depth: Int, at event: YAMLEvent) throws(YAMLSyntaxError) {

@@ -4,7 +4,7 @@
 /// A node of a parsed YAML document, with its source range.
 ///
 /// Aliases are already expanded (within ``YAMLLimits/maxAliasExpansion``); an expanded alias
-/// keeps the range of the anchored node it copies.
+/// has the range of the alias (`*name`) where it is used, and the nodes inside it keep theirs.
 public struct YAMLNode: Sendable, Hashable {
     /// What the node holds.
     public enum Kind: Sendable, Hashable {

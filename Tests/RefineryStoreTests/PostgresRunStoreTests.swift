@@ -164,6 +164,21 @@ extension PostgresLocationTests {
         }
     }
 
+    /// A host name that resolves to nothing is said as such (and at once): it read "the server did not answer
+    /// within 5 seconds", which sends the user looking for a server that is down.
+    @Test func anUnresolvableHostIsNamedAsSuch() async throws {
+        let location = try PostgresLocation(url: "postgres://u:topsecret@no-such-host.invalid/db", environment: [:])
+        await #expect {
+            _ = try await PostgresRunStore.open(location)
+        } throws: { error in
+            let text = "\(error)"
+            return (error as? StoreError)?.code == .cannotOpen
+                && text.contains("the host name no-such-host.invalid could not be resolved to an address")
+                && text.contains("check the host in the URL") && !text.contains("did not answer")
+                && !text.contains("topsecret")
+        }
+    }
+
     /// After Ctrl-C a store that must reconnect fails at once rather than after the whole window.
     @Test func reconnectingInACancelledTaskFailsAtOnce() async throws {
         let location = try PostgresLocation(url: "postgres://u@127.0.0.1:9/db", environment: [:])

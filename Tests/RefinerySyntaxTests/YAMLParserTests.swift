@@ -108,7 +108,9 @@ import Testing
     @Test func aliasesWithinBudgetExpand() throws {
         let root = try #require(try YAMLParser.parse(Array("base: &b {x: 1}\ncopy: *b\n".utf8), file: nil))
         #expect(root["copy"]?["x"]?.int == 1)
-        #expect(root["copy"]?.range.start == SourceLocation(line: 1, column: 7))
+        // The copy is located at its alias (it was at the anchor, so its problems were reported there).
+        #expect(root["copy"]?.range.start == SourceLocation(line: 2, column: 7))
+        #expect(root["copy"]?["x"]?.range.start == SourceLocation(line: 1, column: 14))
     }
 
     @Test func undefinedAlias() throws {

@@ -137,8 +137,8 @@ enum RunReportPage {
             } else {
                 let map = export.run.anonymization["r\(call.round):\(reviewer)"] ?? [:]
                 let labels = map.keys.sorted()
-                if case .success(let evaluations) = ReplyParser.batchedEvaluations(from: reply, labels: labels) {
-                    for (label, evaluation) in evaluations {
+                if case .success(let batch) = ReplyParser.batchedEvaluations(from: reply, labels: labels) {
+                    for (label, evaluation) in batch.evaluations {
                         guard let target = map[label] else { continue }
                         scores[call.round, default: [:]][reviewer, default: [:]][target] = evaluation.score
                     }

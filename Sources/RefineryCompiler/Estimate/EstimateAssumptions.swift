@@ -20,8 +20,8 @@
 /// - Every call's output is `params.max_tokens` (stage params over member params) when set,
 ///   else the default per kind below. An answer's size is the output of the call that made it.
 /// - `refine`'s `min_bytes`: the cheapest run (`min`) skips every refine that has it, the dearest
-///   (`max`) runs every refine; likewise a verification plan lists one question in `min`, `questions`
-///   in `max`.
+///   (`max`) runs every refine; likewise a verification plan lists no question in `min` (nothing to
+///   verify: no answer, no revision), `questions` in `max`.
 public struct EstimateAssumptions: Sendable, Hashable, Codable {
     /// Output tokens of a `propose` answer, a `refine` revision and a `verify` revision.
     public var answerTokens: Int

@@ -21,7 +21,7 @@ struct EstimateSimulation {
     private let pricer: CallPricer
     private let answerers: [String]
     /// The cheapest run: every `refine` that `min_bytes` can skip is skipped, every verification
-    /// plan lists one question.
+    /// plan lists no question.
     private let fewestCalls: Bool
     private var answer: [String: Int] = [:]
     private var history: [String: Int] = [:]
@@ -105,16 +105,16 @@ struct EstimateSimulation {
     }
 
     /// Whether the cheapest run leaves `node` out: a `refine` with `min_bytes` (the draft may be
-    /// shorter, then the engine skips it), a verification answer past the first question (a plan
-    /// may list fewer than `questions`; it lists at least one or the plan fails).
+    /// shorter, then the engine skips it), every verification answer and the revision (a plan may
+    /// list fewer than `questions`, or none: then there is nothing to verify and the draft stands).
     private func skips(_ node: GraphNode, of stage: Stage) -> Bool {
         guard fewestCalls else { return false }
         switch node.kind {
         case .refine:
             guard case .refine(let options) = stage else { return false }
             return options.minBytes > 0
-        case .verifyAnswer(_, let question): return question > 0
-        case .propose, .evaluate, .evaluateBatch, .synthesize, .verifyPlan, .verifyRevise, .vote, .close: return false
+        case .verifyAnswer, .verifyRevise: return true
+        case .propose, .evaluate, .evaluateBatch, .synthesize, .verifyPlan, .vote, .close: return false
         }
     }
 

@@ -119,6 +119,8 @@ package enum FrontCode {
     package static let flagWithoutEffect = "W705"
     /// A `--var` no prompt template of the workflow shows.
     package static let unusedVariable = "W706"
+    /// `vote-threshold`'s `stability` is more rounds than `iterations.max`: the loop can never converge.
+    package static let stabilityBeyondMax = "W707"
 
     /// Every code, for documentation checks.
     package static let all: [String] = [
@@ -172,5 +174,6 @@ package enum FrontCode {
         evaluateWithoutPeers,
         flagWithoutEffect,
         unusedVariable,
+        stabilityBeyondMax,
     ]
 }

@@ -85,16 +85,29 @@ struct NodeReader {
     }
 
     func typeError(_ node: YAMLNode, expected: String, in context: String, hint: String? = nil) {
-        let found =
+        // An explicit tag (`!!str 1`) decides the type whatever the text looks like: say so, or `1` reads as fine.
+        let tag = node.tag.map(Self.shortTag).flatMap { $0 == "!" ? nil : $0 }
+        var found =
             node.isNull
             ? "nothing"
             : node.kindName == "scalar" ? "`\(Self.excerpt(node.scalar?.value ?? ""))`" : "a \(node.kindName)"
+        if let tag { found += " tagged `\(tag)`" }
         let quoted = node.scalar.map { $0.style != .plain } ?? false
         let fallback =
-            quoted && expected != "a string"
-            ? "remove the quotes: quoted values are always strings"
-            : "write \(expected) here"
+            if let tag {
+                "remove the tag `\(tag)`: a tag sets the value's type, whatever its text"
+            } else if quoted && expected != "a string" {
+                "remove the quotes: quoted values are always strings"
+            } else {
+                "write \(expected) here"
+            }
         error(FrontCode.wrongType, "\(context) must be \(expected), found \(found)", at: node, hint: hint ?? fallback)
+    }
+
+    /// `tag:yaml.org,2002:str` as it is written, `!!str`.
+    private static func shortTag(_ tag: String) -> String {
+        let core = "tag:yaml.org,2002:"
+        return tag.hasPrefix(core) ? "!!" + tag.dropFirst(core.count) : tag
     }
 
     /// A scalar shortened for a message: the first line, at most 40 characters (a file that is one long
@@ -161,8 +174,17 @@ struct NodeReader {
     }
 
     func double(_ node: YAMLNode, _ context: String, min: Double? = nil, max: Double? = nil) -> Double? {
-        guard let value = node.double, value.isFinite else {
+        guard let value = node.double, !value.isNaN else {
             typeError(node, expected: "a number", in: context)
+            return nil
+        }
+        guard value.isFinite else {
+            // `1e400` (or a flag's value that read as infinity): a number, out of every setting's range.
+            let bound = Self.bound(min: min, max: max)
+            error(
+                FrontCode.outOfRange,
+                "\(context) must be \(max == nil ? "a finite number" : bound), found \(Self.describe(value))", at: node,
+                hint: "use a value \(bound)")
             return nil
         }
         return checkRange(value, node, context, min: min, max: max)
@@ -170,23 +192,29 @@ struct NodeReader {
 
     private func checkRange<T: Comparable>(_ value: T, _ node: YAMLNode, _ context: String, min: T?, max: T?) -> T? {
         guard min.map({ value < $0 }) == true || max.map({ value > $0 }) == true else { return value }
-        let bound =
-            switch (min, max) {
-            case (let min?, let max?): "between \(Self.describe(min)) and \(Self.describe(max))"
-            case (let min?, nil): "at least \(Self.describe(min))"
-            case (nil, let max?): "at most \(Self.describe(max))"
-            case (nil, nil): "in range"
-            }
+        let bound = Self.bound(min: min, max: max)
         error(
             FrontCode.outOfRange, "\(context) must be \(bound), found \(Self.describe(value))", at: node,
             hint: "use a value \(bound)")
         return nil
     }
 
-    /// Numbers as a user writes them: `3`, not `3.0`.
+    /// `between 0 and 1`, `at least 0`, `at most 10`.
+    static func bound<T: Comparable>(min: T?, max: T?) -> String {
+        switch (min, max) {
+        case (let min?, let max?): "between \(describe(min)) and \(describe(max))"
+        case (let min?, nil): "at least \(describe(min))"
+        case (nil, let max?): "at most \(describe(max))"
+        case (nil, nil): "in range"
+        }
+    }
+
+    /// Numbers as a user writes them: `3`, not `3.0`; an infinite one as what it was (`1e400`, past a double's
+    /// range), not `inf`.
     static func describe(_ value: some Comparable) -> String {
-        if let double = value as? Double, double == double.rounded(), abs(double) < 1e15 {
-            return String(Int(double))
+        if let double = value as? Double {
+            if double.isInfinite { return "a number too large to represent" }
+            if double == double.rounded(), abs(double) < 1e15 { return String(Int(double)) }
         }
         return "\(value)"
     }

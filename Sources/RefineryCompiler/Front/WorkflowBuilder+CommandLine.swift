@@ -31,8 +31,14 @@ extension WorkflowBuilder {
         flagNode(.scalar(YAMLScalar(value: text, style: .doubleQuoted)))
     }
 
+    /// A flag's number as the file would write it. A value too large for a double (`--threshold 1e400`) was
+    /// parsed as infinity: YAML's `.inf`, so it is reported out of range like `1e400` in a file, not as `inf`.
     private static func flagNumber(_ value: some Numeric & CustomStringConvertible) -> YAMLNode {
-        flagNode(.scalar(YAMLScalar(value: value.description, style: .plain)))
+        let text =
+            if let double = value as? Double, double.isInfinite { double > 0 ? ".inf" : "-.inf" } else {
+                value.description
+            }
+        return flagNode(.scalar(YAMLScalar(value: text, style: .plain)))
     }
 
     private func flagField(_ key: String, flag: WorkflowOverrides.Key, _ value: YAMLNode) -> Field {

@@ -43,6 +43,7 @@ enum SemanticModeName: String, CaseIterable {
 struct ConvergenceRead {
     var convergence: Convergence
     var strategyNode: (node: YAMLNode, origin: Origin)?
+    var stabilityNode: (node: YAMLNode, origin: Origin)?
 }
 
 extension WorkflowBuilder {
@@ -87,6 +88,7 @@ extension WorkflowBuilder {
             }
             if entry.name == "stability" {
                 stability = reader.int(entry.value, "`convergence.stability`", min: 1, max: 100) ?? stability
+                read.stabilityNode = (entry.value, entry.origin)
             } else {
                 readSemanticOption(entry, into: &semantic, reader: reader)
             }
@@ -119,7 +121,7 @@ extension WorkflowBuilder {
                 hint: "remove `threshold`, or choose a strategy that uses one")
             return nil
         }
-        guard let value = entry.value.double, value.isFinite else {
+        guard let value = entry.value.double, !value.isNaN else {
             reader.typeError(entry.value, expected: "a number", in: "`convergence.threshold`")
             return nil
         }
@@ -140,7 +142,8 @@ extension WorkflowBuilder {
     }
 
     private static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(value)
+        guard value.isFinite else { return NodeReader.describe(value) }
+        return value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(value)
     }
 
     private func readSemanticOption(_ entry: Field, into options: inout SemanticOptions, reader: NodeReader) {
@@ -231,5 +234,25 @@ extension WorkflowBuilder {
         case .semantic, .none:
             break
         }
+    }
+
+    /// `vote-threshold` needs the same leader for `stability` rounds: more than `iterations.max` rounds can
+    /// never be had, so the loop always runs to the maximum (exit 2). Not when `--max-rounds` set the maximum:
+    /// a short run asked for on the command line is meant.
+    func checkStabilityReachable(
+        _ convergence: Convergence, read: ConvergenceRead?, iterations: Iterations, maxField: Field?,
+        summary: StageSummary
+    ) {
+        guard case .voteThreshold(_, let stability) = convergence.strategy, stability > iterations.max,
+            maxField?.origin.commandLine != true, summary.inRepeat?.contains(.evaluate) == true,
+            summary.firstClose != nil,
+            let located = read?.stabilityNode ?? maxField.map({ (node: $0.value, origin: $0.origin) })
+        else { return }
+        NodeReader(origin: located.origin, sink: sink).warning(
+            FrontCode.stabilityBeyondMax,
+            "`convergence.stability` (\(stability)) is more rounds than `iterations.max` (\(iterations.max)) allows: "
+                + "the same leader can never hold for \(stability) rounds, so the run always ends `max_rounds` (exit 2)",
+            at: located.node,
+            hint: "lower `stability` to at most \(iterations.max), or raise `iterations.max` to \(stability)")
     }
 }

@@ -6,10 +6,11 @@ extension WorkflowBuilder {
     static let iterationKeys = ["min", "max"]
     static let limitKeys = ["timeout", "max_concurrent", "per_provider", "retries", "budget", "quorum"]
 
-    func readIterations(_ field: Field) -> Iterations {
+    /// The bounds, and the field that set `max` (the file's or `--max-rounds`), for checks that point at it.
+    func readIterations(_ field: Field) -> (iterations: Iterations, maxField: Field?) {
         var iterations = Iterations()
         guard let fields = sectionFields(field, allowed: Self.iterationKeys, context: "`iterations`") else {
-            return iterations
+            return (iterations, nil)
         }
         let minField = fields.first { $0.name == "min" }
         let maxField = fields.first { $0.name == "max" }
@@ -53,7 +54,7 @@ extension WorkflowBuilder {
                             location: maxField.origin.commandLine ? nil : maxField.value.location)
                     ])
         }
-        return iterations
+        return (iterations, maxField)
     }
 
     func readLimits(_ field: Field, into limits: inout Limits, memberCount: Int, clampQuorum: Bool = false) {

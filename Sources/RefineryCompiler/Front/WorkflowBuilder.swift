@@ -48,7 +48,9 @@ struct WorkflowBuilder {
                 hint: "add `models:` with at least one model, e.g. `models: [claude, openai/gpt-4o:2]`")
         }
         let arbiter = readArbiter(field("arbiter"), override: overrides.arbiter)
-        var iterations = field("iterations").map(readIterations) ?? Iterations()
+        let iterationsRead = field("iterations").map(readIterations)
+        var iterations = iterationsRead?.iterations ?? Iterations()
+        let declaredIterations = iterations
         let convergenceRead = field("convergence").map(readConvergence)
         let convergence = convergenceRead?.convergence ?? Convergence()
         var limits = Limits(quorum: min(2, max(members.count, 1)))
@@ -87,6 +89,10 @@ struct WorkflowBuilder {
 
         let output = readOutput(field("output"), summary: summary)
         checkConvergence(convergence, read: convergenceRead, summary: summary, rootReader: rootReader, start: start)
+        // Against the bounds as declared: a single model given with `--models` is asked once on purpose.
+        checkStabilityReachable(
+            convergence, read: convergenceRead, iterations: declaredIterations, maxField: iterationsRead?.maxField,
+            summary: summary)
 
         let provenance = Provenance(
             path: source.path, contentSHA256: WorkflowCompiler.sha256Hex(source.bytes), extendsChain: chain)
@@ -100,15 +106,22 @@ struct WorkflowBuilder {
         guard let name = reader.string(node, "`name`") else { return nil }
         guard Self.isValidName(name) else {
             reader.error(
-                FrontCode.invalidName, "`\(name)` is not a valid workflow name", at: node,
-                hint: "use lowercase letters, digits, `-` and `_`, starting with a letter or digit (e.g. "
-                    + "`\(Self.suggestedName(name))`)")
+                FrontCode.invalidName, "`\(NodeReader.excerpt(name))` is not a valid workflow name", at: node,
+                hint: "use \(Self.nameRule) (e.g. `\(Self.suggestedName(name))`)")
             return nil
         }
         return name
     }
 
+    /// The longest name: a name is also a file's (`NAME.yaml`), and file systems take 255 bytes.
+    static let maxNameLength = 128
+
+    /// What a workflow name may be, for messages.
+    static let nameRule =
+        "lower-case letters, digits, `-` and `_`, starting with a letter or digit, at most \(maxNameLength) characters"
+
     static func isValidName(_ name: String) -> Bool {
+        guard name.utf8.count <= maxNameLength else { return false }
         guard let first = name.unicodeScalars.first, isNameStart(first) else { return false }
         return name.unicodeScalars.allSatisfy { isNameStart($0) || $0 == "-" || $0 == "_" }
     }
@@ -120,7 +133,7 @@ struct WorkflowBuilder {
     private static func suggestedName(_ name: String) -> String {
         let mapped = String(
             name.lowercased().unicodeScalars.map { isNameStart($0) || $0 == "-" || $0 == "_" ? Character($0) : "-" })
-        let trimmed = mapped.drop { $0 == "-" || $0 == "_" }
+        let trimmed = mapped.drop { $0 == "-" || $0 == "_" }.prefix(maxNameLength)
         return trimmed.isEmpty ? "my-workflow" : String(trimmed)
     }
 

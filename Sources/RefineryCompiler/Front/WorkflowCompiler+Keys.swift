@@ -39,8 +39,11 @@ extension WorkflowCompiler {
 }
 
 extension WorkflowCompiler {
-    /// Whether `name` is a valid workflow name (`[a-z0-9][a-z0-9_-]*`), as `name:` requires.
+    /// Whether `name` is a valid workflow name (`[a-z0-9][a-z0-9_-]*`, at most 128 characters), as `name:` requires.
     package static func isValidWorkflowName(_ name: String) -> Bool {
         WorkflowBuilder.isValidName(name)
     }
+
+    /// What a workflow name may be, in words, for messages.
+    package static var workflowNameRule: String { WorkflowBuilder.nameRule }
 }

@@ -276,7 +276,7 @@ public struct WorkflowLibrary: Sendable {
             hint: "use a name such as `consensus` or `my-review_2`, or a path ending in .yaml")
     }
 
-    private static let nameRule = "names are lower-case letters, digits, `_` and `-`, starting with a letter or digit"
+    private static let nameRule = "names are " + WorkflowCompiler.workflowNameRule
 
     static func join(_ folder: String, _ component: String) -> String {
         folder.hasSuffix("/") ? folder + component : folder + "/" + component

@@ -436,15 +436,16 @@ package struct WireClient: Sendable {
     /// The error of a call the gate did not send because the endpoint asked for a pause: the engine backs
     /// off (holding no slot) and retries when the pause is over. Not inlined: built in `gated`, its
     /// temporaries were most of that async frame, held by every call in flight (Benchmarks/README.md, session 8).
+    /// The wait is what the provider asked for (less the time since), not the gate's cap of it: the engine
+    /// refuses a wait longer than the call's timeout, and says the one the provider asked for.
     @inline(never)
     private func pausedError(_ paused: CallGate.Paused) -> ProviderError {
-        let (whole, fraction) = paused.remaining.components
-        let seconds = Double(whole) + Double(fraction) / 1e18
+        let asked = paused.asked.rounded(.up)  // whole seconds: `86400 s (1 day)`, not `(24 hours)` a moment later
         return ProviderError(
             code: .rateLimited,
             message:
-                "\(provider) asked to pause calls (rate limit); not sent, retry after \(Int(seconds.rounded(.up))) s",
-            provider: provider, retryAfterSeconds: seconds)
+                "\(provider) asked to pause calls (rate limit); not sent, retry after \(ProviderError.waitText(asked))",
+            provider: provider, retryAfterSeconds: asked)
     }
 
     /// `body`'s result; a ``ProviderError`` it throws is passed to `failed` first.
@@ -530,7 +531,7 @@ package struct WireClient: Sendable {
         else { return }
         let pause = min(seconds, Self.maxGatePauseSeconds)
         logger.debug("\(provider) rate limit", metadata: ["pause_seconds": "\(pause)"])
-        gate.pause(for: .milliseconds(Int64((pause * 1000).rounded(.up))))
+        gate.pause(for: .milliseconds(Int64((pause * 1000).rounded(.up))), asked: seconds)
     }
 
     fileprivate func oversized() -> ProviderError {

@@ -80,6 +80,9 @@ package final class CallGate: Sendable {
         var tokens: TokenBucket?
         /// No call starts before this time: the provider said its budget is spent until then.
         var pausedUntil: Duration = .zero
+        /// The longest wait the provider asked for, uncapped (seconds; it may be years or infinite), and when
+        /// it asked: a call refused under the pause reports what the provider said, not the gate's cap of it.
+        var asked: (seconds: Double, at: Duration)?
     }
 
     private let limits: ProviderLimits
@@ -108,6 +111,9 @@ package final class CallGate: Sendable {
     package struct Paused: Error, Sendable {
         /// How long the pause still lasts.
         package var remaining: Duration
+        /// What is left of the wait the provider asked for, in seconds: longer than ``remaining`` when the
+        /// provider asked for more than the gate holds calls back.
+        package var asked: Double
     }
 
     /// Waits for a concurrency slot, then for the rate budgets. Pair with ``release()``. While the
@@ -119,7 +125,11 @@ package final class CallGate: Sendable {
             let now = clock.now()
             let wait = try state.withLock { state -> Duration in
                 let paused = state.pausedUntil - now
-                if paused > maxPause { throw Paused(remaining: paused) }
+                if paused > maxPause {
+                    let left = Self.seconds(paused)
+                    let asked = state.asked.map { $0.seconds - Self.seconds(now - $0.at) } ?? left
+                    throw Paused(remaining: paused, asked: max(left, asked))
+                }
                 let requestWait = state.requests?.reserve(1, now: now) ?? .zero
                 let tokenWait = state.tokens?.reserve(Double(tokens), now: now) ?? .zero
                 return max(requestWait, tokenWait, paused)
@@ -132,11 +142,22 @@ package final class CallGate: Sendable {
     }
 
     /// Holds back every call that has not started yet for `wait` (from now): the provider's
-    /// rate-limit headers said its budget is spent. Calls in flight are not touched.
-    package func pause(for wait: Duration) {
+    /// rate-limit headers said its budget is spent. Calls in flight are not touched. `asked`: the wait the
+    /// provider asked for, in seconds, when `wait` is a cap of it.
+    package func pause(for wait: Duration, asked: Double? = nil) {
         guard wait > .zero else { return }
-        let until = clock.now() + wait
-        state.withLock { $0.pausedUntil = max($0.pausedUntil, until) }
+        let now = clock.now()
+        let until = now + wait
+        state.withLock { state in
+            state.pausedUntil = max(state.pausedUntil, until)
+            if let asked, asked > state.asked.map({ $0.seconds - Self.seconds(now - $0.at) }) ?? 0 {
+                state.asked = (asked, now)
+            }
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// Frees the slot taken by ``acquire(tokens:)``.

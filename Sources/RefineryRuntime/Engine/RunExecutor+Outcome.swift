@@ -9,13 +9,17 @@ extension RunExecutor {
         let winner = pickWinner()
         let selected = select(winner: winner, status: status)
         let dropped = droppedForRunOrder
-        let unscored = unscoredTotal
+        let unscored = unscoredReviews.count
         let droppedForRound = rounds.contains { !$0.droppedMembers.isEmpty }
         var reasons: [String] = []
         if !dropped.isEmpty { reasons.append("dropped for the run: \(dropped.joined(separator: ", "))") }
         if droppedForRound, dropped.isEmpty { reasons.append("a member was dropped for a round") }
         if failedCalls > 0 { reasons.append("\(failedCalls) call(s) failed") }
-        if unscored > 0 { reasons.append("\(unscored) review(s) unreadable, recorded as unscored") }
+        if unscored > 0 {
+            let shown = unscoredReviews.prefix(3).joined(separator: "; ")
+            let more = unscored > 3 ? "; and \(unscored - 3) more" : ""
+            reasons.append("\(unscored) review(s) unreadable, recorded as unscored (\(shown)\(more))")
+        }
         if arbiterFallbackUsed { reasons.append("the arbiter's primary model failed; a fallback model answered") }
         reasons += degradations
         reasons += ModelReply.Cut.allCases.compactMap(cutDescription)

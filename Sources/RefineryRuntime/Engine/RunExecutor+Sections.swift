@@ -169,7 +169,7 @@ extension RunExecutor {
             droppedMembers: run.droppedNames,
             calls: run.calls, usage: run.usage, costUSD: run.costUSD)
         rounds.append(result)
-        unscoredTotal += run.unscored
+        unscoredReviews += run.unscored
         section = nil
         emit?(.roundFinished(result))
         let lastSection = lifecycle == .epilogue || (lifecycle == .repeatEnded && graph.epilogue.nodes.isEmpty)

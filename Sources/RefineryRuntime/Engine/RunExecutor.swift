@@ -73,7 +73,8 @@ actor RunExecutor {
     var assumedOutputSeen = 0
     var outputSeen = 0
     var arbiterFallbackUsed = false
-    var unscoredTotal = 0
+    /// Every review recorded unscored, as who reviewed whom in which round and why.
+    var unscoredReviews: [String] = []
     var failedCalls = 0
 
     // Progress.

@@ -19,7 +19,8 @@ final class SectionRun {
     var reviews: [Review] = []
     /// Positions in `reviews` of the reviews each member received.
     var reviewsByTarget: [String: [Int]] = [:]
-    var unscored = 0
+    /// The reviews recorded unscored, each as who reviewed whom in which round and why.
+    var unscored: [String] = []
     var synthesis: Synthesis?
     var synthesisBy: String?
     /// The model that wrote `synthesis` (a fallback when the primary failed).

@@ -3,33 +3,21 @@
 extension ReplyParser {
     private static let labelKeys = ["label", "response", "response_label", "id", "answer"]
 
-    static func batchedEvaluations(
-        fromJSON json: JSONValue, labels: [String]
-    ) -> Result<[String: Evaluation], ReplyParseError> {
+    static func batchedEvaluations(fromJSON json: JSONValue, labels: [String]) -> BatchedEvaluations {
         var found: [String: JSONValue] = [:]  // normalized label → evaluation object
         collect(json, wanted: Set(labels.map(normalizedLabel)), into: &found, depth: 0)
-        var result: [String: Evaluation] = [:]
-        var missing: [String] = []
+        var result = BatchedEvaluations()
         for label in labels {
             guard let entry = found[normalizedLabel(label)] else {
-                missing.append(label)
+                result.unread[label] = "the reply has no evaluation for label \(label)"
                 continue
             }
             switch evaluation(fromJSON: entry) {
-            case .success(let evaluation): result[label] = evaluation
-            case .failure(let error):
-                return .failure(ReplyParseError(message: "response \(label): \(error.message)"))
+            case .success(let evaluation): result.evaluations[label] = evaluation
+            case .failure(let error): result.unread[label] = "response \(label): \(error.message)"
             }
         }
-        guard missing.isEmpty else {
-            return .failure(
-                ReplyParseError(
-                    message: "the reply has no evaluation for \(missing.count == 1 ? "label" : "labels") "
-                        + missing.joined(separator: ", ") + "; every label needs one"
-                )
-            )
-        }
-        return .success(result)
+        return result
     }
 
     /// Gathers label → evaluation object from `{"A": {...}}`, `[{"label": "A", ...}]`, and either shape

@@ -53,6 +53,8 @@ extension ReplyParser {
             let list: JSONValue? =
                 if case .array = json { json } else { json.first(["questions", "verification_questions"]) }
             if case .array(let elements)? = list {
+                // An empty list is the planner's answer that the draft makes no claim worth checking.
+                if elements.isEmpty { return .success([]) }
                 questions = elements.compactMap { element in
                     if case .string(let text) = element { return trimmed(text) }
                     return element.first(["question", "text"]).map { text($0) }

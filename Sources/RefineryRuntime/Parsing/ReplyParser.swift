@@ -11,13 +11,14 @@
 ///   `"8"`, `"8.5"`, `"8/10"`, `"8 out of 10"`; list fields as arrays or a single string. Without JSON,
 ///   a prose score (`Score: 8.5`, `8/10`) is accepted and the whole reply becomes the rationale.
 /// - Batched evaluations: an object keyed by label (`"A"`, `"Response A"`), or an array (top level or
-///   under any key) of objects with a `label` field. Every requested label is required.
+///   under any key) of objects with a `label` field. A label the reply misses or garbles is unread; the
+///   others keep their evaluations.
 /// - Synthesis: a JSON object, or llm-consortium's `<synthesis>`/`<confidence>`/... tags. Confidence
 ///   0–1, or a percentage: a number above 1 (up to 100) or a string ending in `%` is divided by 100.
 ///   `needs_iteration` is a boolean or `yes`/`no`/`true`/`false`, `false` when absent.
 /// - Critique-revise: `<critique>…</critique>` (optional) and `<revised>…</revised>` (required).
 /// - Verification questions: a JSON array (or `{"questions": [...]}`), else a numbered or bulleted list,
-///   else lines ending with `?`; capped at `max`.
+///   else lines ending with `?`; capped at `max`. An empty JSON list means there is nothing to verify.
 package enum ReplyParser {
     /// Scores must lie in this range; anything else is an error (never clamped).
     package static let scoreRange: ClosedRange<Double> = 1...10
@@ -42,15 +43,16 @@ package enum ReplyParser {
         }
     }
 
-    /// One evaluation per label (batched mode). Every label must be present.
+    /// One evaluation per label (batched mode): an error when the reply holds no JSON at all, else each label's
+    /// evaluation or why it has none.
     package static func batchedEvaluations(
         from reply: String, labels: [String]
-    ) -> Result<[String: Evaluation], ReplyParseError> {
+    ) -> Result<BatchedEvaluations, ReplyParseError> {
         guard let json = LenientJSON.extract(from: reply, want: .objectOrArray) else {
             let what = trimmed(reply).isEmpty ? "the reply is empty" : "the reply has no JSON object"
             return .failure(ReplyParseError(message: "\(what); expected one JSON evaluation per label"))
         }
-        return batchedEvaluations(fromJSON: json, labels: labels)
+        return .success(batchedEvaluations(fromJSON: json, labels: labels))
     }
 
     /// The arbiter's synthesis.

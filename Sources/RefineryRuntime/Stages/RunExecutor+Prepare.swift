@@ -148,6 +148,8 @@ extension RunExecutor {
             guard let plan = planResult(by: by, stageIndex: stageIndex), let questions = plan.questions,
                 let planned = plan.text
             else { return .result(.skipped("verification was not planned")) }
+            // The plan found nothing to check: the draft stands as it is, verified by no question.
+            guard !questions.isEmpty else { return .result(.skipped("nothing to verify")) }
             context.draft = planned
             context.questions = questions
             context.verificationAnswers = verificationAnswers(by: by, stageIndex: stageIndex, questions: questions)

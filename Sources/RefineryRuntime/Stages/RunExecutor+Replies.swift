@@ -25,29 +25,33 @@ extension RunExecutor {
             return answer(reply, model: model)
 
         case .evaluate(let reviewer, let target):
+            let label = ticket.plan.shown?.label ?? ""
             switch evaluation ?? ReplyParser.evaluation(from: reply.text) {
             case .success(let evaluation):
-                addReview(reviewer: reviewer, target: target, label: ticket.plan.shown?.label ?? "", evaluation)
-            case .failure:
+                addReview(reviewer: reviewer, target: target, label: label, evaluation)
+            case .failure(let error):
                 if !ticket.reminder { return .retryWithReminder(.evaluation) }
-                addReview(reviewer: reviewer, target: target, label: ticket.plan.shown?.label ?? "", nil)
+                addReview(reviewer: reviewer, target: target, label: label, nil, unread: error.message)
             }
             return .done(NodeResult())
 
         case .evaluateBatch(let reviewer, _):
             let labels = ticket.labels.keys.sorted { ($0.count, $0) < ($1.count, $1) }
+            let batch: BatchedEvaluations
             switch ReplyParser.batchedEvaluations(from: reply.text, labels: labels) {
-            case .success(let evaluations):
-                for label in labels {
-                    guard let target = ticket.labels[label] else { continue }
-                    addReview(reviewer: reviewer, target: target, label: label, evaluations[label])
-                }
-            case .failure:
-                if !ticket.reminder { return .retryWithReminder(.batchedEvaluation(labels: labels)) }
-                for label in labels {
-                    guard let target = ticket.labels[label] else { continue }
-                    addReview(reviewer: reviewer, target: target, label: label, nil)
-                }
+            case .success(let read) where read.unread.isEmpty || ticket.reminder:
+                // After the reminder, the labels the reply scored keep their scores; only the others are unscored.
+                batch = read
+            case .failure(let error) where ticket.reminder:
+                batch = BatchedEvaluations(unread: Dictionary(uniqueKeysWithValues: labels.map { ($0, error.message) }))
+            case .success, .failure:
+                return .retryWithReminder(.batchedEvaluation(labels: labels))
+            }
+            for label in labels {
+                guard let target = ticket.labels[label] else { continue }
+                addReview(
+                    reviewer: reviewer, target: target, label: label, batch.evaluations[label],
+                    unread: batch.unread[label])
             }
             return .done(NodeResult())
 
@@ -116,12 +120,18 @@ extension RunExecutor {
                 code: .emptyResponse, message: "the model sent \(what), not an answer", provider: model.provider))
     }
 
-    private func addReview(reviewer: String, target: String, label: String, _ evaluation: Evaluation?) {
+    /// `unread`: why the reply gave no readable evaluation (the review is then unscored, and coverage names it).
+    private func addReview(
+        reviewer: String, target: String, label: String, _ evaluation: Evaluation?, unread: String? = nil
+    ) {
         let review = Review(
             reviewer: reviewer, target: target, label: label, score: evaluation?.score,
             strengths: evaluation?.strengths ?? [], weaknesses: evaluation?.weaknesses ?? [],
             suggestions: evaluation?.suggestions ?? [], rationale: evaluation?.rationale ?? "")
         section?.addReview(review)
-        if evaluation == nil { section?.unscored += 1 }
+        if evaluation == nil, let section {
+            section.unscored.append(
+                "\(reviewer)'s review of \(target), round \(section.round): \(unread ?? "unreadable")")
+        }
     }
 }

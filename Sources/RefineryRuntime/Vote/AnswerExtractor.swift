@@ -31,35 +31,90 @@ package enum AnswerExtractor {
             text.contains("frac")
             ? text.replacing(latexFraction) { "\($0.output.1)\($0.output.2)/\($0.output.3)" } : text
         // Where the final answer is marked, the number after the last marker: GSM8K's `####`, a LaTeX
-        // `\boxed{}`, "the answer is". Else the last number anywhere.
+        // `\boxed{}`, "the answer is". Else the last number anywhere. A number the text denies ("not 5") is
+        // not the one it gives.
         for marker in ["####", "\\boxed{"] {
-            if let range = text.ranges(of: marker).last, let value = firstNumber(in: text[range.upperBound...]) {
-                return value
+            if let range = text.ranges(of: marker).last,
+                let value = numbers(in: text[range.upperBound...]).first(where: \.asserted)
+            {
+                return value.value
             }
         }
         // The word itself: "answered 12 questions" or "answers" is no marker.
         if let match = text.matches(of: #/(?i)\banswer\b(?:\s+is)?\s*[:=]?/#).last,
-            let value = firstNumber(in: text[match.range.upperBound...].prefix { $0 != "\n" })
+            let value = numbers(in: text[match.range.upperBound...].prefix { $0 != "\n" }).first(where: \.asserted)
         {
-            return value
+            return value.value
         }
-        guard let last = text.matches(of: numberPattern).last else { return nil }
-        return value(of: last, in: text[...])
+        return numbers(in: text[...]).last(where: \.asserted)?.value
     }
 
-    /// `-1,234.5`, `1234`, `0.25`, `.5`, `−3` (a Unicode minus), `1.5e3`, `3/4`: thousands separators only in
-    /// groups of three; an exponent of one or two digits; a fraction of whole numbers.
+    /// A number written in a text: its canonical value, and whether the text gives it rather than denies it.
+    private struct WrittenNumber {
+        var value: String
+        /// False after "not" or "n't" ("it is not 5", "isn't 5").
+        var asserted: Bool
+    }
+
+    /// Every number `text` writes, in order. A number spaced into groups (`1 234`, `1 1/2`) is one only where no
+    /// digit comes just before it: in `7 12 345` the three are separate, as are `3` and `5/4` in `3 5/4`.
+    private static func numbers(in text: Substring) -> [WrittenNumber] {
+        var found: [WrittenNumber] = []
+        func add(_ match: Regex<Substring>.Match) {
+            found.append(WrittenNumber(value: value(of: match, in: text), asserted: asserted(match.range, in: text)))
+        }
+        for match in text.matches(of: numberPattern) {
+            guard match.output.contains(where: groupSpaces.contains), !spacedNumberReadsAsOne(match, in: text) else {
+                add(match)
+                continue
+            }
+            text[match.range].matches(of: unspacedNumberPattern).forEach(add)
+        }
+        return found
+    }
+
+    /// The spaces that group digits: a space, a no-break space, a thin space, a narrow no-break space.
+    private static let groupSpaces: Set<Character> = [" ", "\u{00A0}", "\u{2009}", "\u{202F}"]
+
+    /// `1 234` or `1 1/2`, unless a digit and a space come just before it (a list of numbers), or its fraction
+    /// is not a proper one (`3 5/4` is 3, then 5/4).
+    private static func spacedNumberReadsAsOne(_ match: Regex<Substring>.Match, in text: Substring) -> Bool {
+        let before = text[..<match.range.lowerBound]
+        if let space = before.last, groupSpaces.contains(space), before.dropLast().last?.isNumber == true {
+            return false
+        }
+        guard let slash = match.output.firstIndex(of: "/") else { return true }
+        let numerator = String(match.output[..<slash].reversed().prefix(while: \.isNumber).reversed())
+        guard let top = Int(numerator), let bottom = Int(match.output[match.output.index(after: slash)...]) else {
+            return false
+        }
+        return top < bottom
+    }
+
+    /// Whether the number at `range` is given, not denied: no "not" or "n't" (a currency sign or blanks
+    /// between) just before it.
+    private static func asserted(_ range: Range<String.Index>, in text: Substring) -> Bool {
+        let before = text[..<range.lowerBound].reversed().drop { $0.isWhitespace || $0 == "$" || $0 == "-" }
+        let word = String(before.prefix { $0.isLetter || $0 == "'" || $0 == "’" }.reversed()).lowercased()
+        return word != "not" && !word.hasSuffix("n't") && !word.hasSuffix("n’t")
+    }
+
+    /// `-1,234.5`, `1234`, `1 234` (spaced groups of three, also with a thin or no-break space), `0.25`, `.5`,
+    /// `−3` (a Unicode minus), `1.5e3`, `3/4`, `1 1/2` (a whole number of up to three digits and a fraction): thousands separators
+    /// only in groups of three, and a spaced number only where no digit follows the space after it; an
+    /// exponent of one or two digits; a fraction of whole numbers.
     private static var numberPattern: Regex<Substring> {
+        #/[-−]?(?:\d{1,3}[ \u00A0\u2009\u202F]\d+\/\d+(?![\d\/]|\.\d)|(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[eE][-+]?\d{1,2}(?!\d)|\d+\/\d+(?![\d\/]|\.\d)|(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00A0\u2009\u202F]\d{3})+(?![\d\/]|[ \u00A0\u2009\u202F]\d)|\d+)(?:\.\d+)?|\.\d+)/#
+    }
+
+    /// ``numberPattern`` without the spaced forms: the numbers a spaced match holds when it is not one.
+    private static var unspacedNumberPattern: Regex<Substring> {
         #/[-−]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[eE][-+]?\d{1,2}(?!\d)|\d+\/\d+(?![\d\/]|\.\d)|(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)/#
     }
 
     /// `\frac{3}{4}` (also `\dfrac`, `\tfrac`, with a sign before it) of two plain numbers.
     private static var latexFraction: Regex<(Substring, Substring, Substring, Substring)> {
         #/([-−]?)\s*\\[dt]?frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}/#
-    }
-
-    private static func firstNumber(in text: Substring) -> String? {
-        text.firstMatch(of: numberPattern).map { value(of: $0, in: text) }
     }
 
     /// The canonical number `match` spells. A decimal written without its leading zero (`.5`) is read
@@ -77,12 +132,22 @@ package enum AnswerExtractor {
     /// Without separators, a `+`, trailing fractional zeros or a negative zero; an exponent written out
     /// (`1.5e3` → `1500`); a fraction as its decimal when that ends (`3/4` → `0.75`), else in lowest terms.
     package static func canonicalNumber(_ raw: String) -> String {
-        var text = raw.replacing("−", with: "-").filter { $0 != "," && $0 != "+" && $0 != "$" && $0 != " " }
+        var text = raw.replacing("−", with: "-").filter { $0 != "," && $0 != "+" && $0 != "$" }
         let negative = text.hasPrefix("-")
         if negative { text.removeFirst() }
         if let slash = text.firstIndex(of: "/") {
-            return fraction(text[..<slash], text[text.index(after: slash)...], negative: negative)
+            var numerator = text[..<slash]
+            let denominator = text[text.index(after: slash)...]
+            // A whole number and a fraction, `1 1/2`: three halves.
+            if let space = numerator.lastIndex(where: groupSpaces.contains),
+                let whole = Int(numerator[..<space]), let part = Int(numerator[numerator.index(after: space)...]),
+                let bottom = Int(denominator), part <= 1 << 40, bottom <= 1 << 20
+            {
+                numerator = Substring(String(whole * bottom + part))
+            }
+            return fraction(numerator, denominator, negative: negative)
         }
+        text = text.filter { !groupSpaces.contains($0) }
         if let mark = text.firstIndex(where: { $0 == "e" || $0 == "E" }),
             let exponent = Int(text[text.index(after: mark)...])
         {

@@ -93,7 +93,8 @@ import Testing
         (WorkflowOverrides(timeoutSeconds: 0.0004), "limits: { timeout: 0.0004 }", "E105", "--timeout"),
         (WorkflowOverrides(maxConcurrent: 0), "limits: { max_concurrent: 0 }", "E105", "--max-concurrent"),
         (WorkflowOverrides(budgetUSD: -1), "limits: { budget: -1 }", "E105", "--budget"),
-        (WorkflowOverrides(budgetUSD: .infinity), "limits: { budget: inf }", "E101", "--budget"),
+        // Infinity (`--budget 1e400` parses as it) is a number out of range, as `.inf` is in a file.
+        (WorkflowOverrides(budgetUSD: .infinity), "limits: { budget: .inf }", "E105", "--budget"),
         (WorkflowOverrides(models: ["no-such-model"]), "models: [no-such-model]", "E200", "--models"),
         (WorkflowOverrides(models: ["gpt-4o:0"]), "models: [\"gpt-4o:0\"]", "E105", "--models"),
         (WorkflowOverrides(models: ["gpt-4o:129"]), "models: [\"gpt-4o:129\"]", "E105", "--models"),

@@ -268,6 +268,40 @@ import Testing
                 == Array(repeating: "remove the quotes: quoted values are always strings", count: 2))
     }
 
+    /// An alias is reported where it is used, not at the anchor it copies.
+    @Test func aProblemReachedThroughAnAliasIsReportedAtTheAlias() throws {
+        let result = compile(
+            "refinery: 1\nname: n\ndescription: &m banana\nmodels: [claude, *m]\nstages: [propose]\n")
+        let error = try #require(result.errors.first, "\(result.diagnostics)")
+        #expect(error.location == SourceLocation(line: 4, column: 18), "\(error)")
+    }
+
+    /// An explicit tag sets the type whatever the text: `!!str 1` said only "found `1`", which reads as fine.
+    @Test func taggedValuesSayTheirTag() throws {
+        let result = compile(
+            "refinery: !!str 1\nname: n\nmodels: [claude]\nlimits: { retries: !!str 3 }\nstages: [propose]\n")
+        #expect(result.errors.map(\.code) == ["E101", "E101"])
+        #expect(
+            result.errors.first?.message == "`refinery` must be the format version `1`, found `1` tagged `!!str`",
+            "\(result.errors)")
+        #expect(
+            result.errors.map(\.hint)
+                == Array(repeating: "remove the tag `!!str`: a tag sets the value's type, whatever its text", count: 2))
+    }
+
+    /// A number past a double's range is out of the setting's range, not "found `inf`".
+    @Test func aNumberTooLargeToRepresentIsOutOfRange() throws {
+        let result = compile(
+            "refinery: 1\nname: n\nmodels: [claude, codex]\narbiter: claude\nlimits: { budget: 1e400 }\n"
+                + "convergence: { strategy: confidence, threshold: 1e400 }\n"
+                + "stages: [{repeat: [propose, synthesize, close]}]\n")
+        #expect(
+            result.errors.map(\.message).sorted() == [
+                "`limits.budget` (US dollars) must be a finite number, found a number too large to represent",
+                "the `confidence` threshold must be between 0 and 1, found a number too large to represent",
+            ], "\(result.diagnostics)")
+    }
+
     @Test func yaml11BooleansAreRejectedForBooleans() throws {
         let result = compile(
             "refinery: 1\nname: n\nmodels: [claude, codex]\nstages:\n  - propose\n  - evaluate: { anonymize: no }\n")

@@ -87,6 +87,28 @@ import Testing
         #expect(single.errors.isEmpty, "\(single.diagnostics)")
     }
 
+    /// `vote-threshold` needs the same leader for `stability` rounds; more than `iterations.max` can never be had,
+    /// so the run always ends `max_rounds`. This compiled clean.
+    @Test func aStabilityBeyondTheMaximumCanNeverConverge() {
+        let yaml = "refinery: 1\nname: n\nmodels: [claude:3]\nstages:\n  - repeat: [propose, evaluate, close]\n"
+        let written = WorkflowCompiler().compile(
+            yaml: yaml + "iterations: { max: 2 }\nconvergence: { strategy: vote-threshold, stability: 3 }\n")
+        #expect(written.diagnostics.map(\.code) == ["W707"], "\(written.diagnostics)")
+        let warning = written.diagnostics.first
+        #expect(warning?.location?.line == 7)
+        #expect(warning?.location?.column == 53)
+        let message = warning?.message ?? ""
+        #expect(message.contains("`convergence.stability` (3) is more rounds than `iterations.max` (2)"))
+        #expect(warning?.hint == "lower `stability` to at most 2, or raise `iterations.max` to 3")
+        // The default stability (2) against a maximum of one round: located at `max`.
+        let defaulted = WorkflowCompiler().compile(yaml: yaml + "iterations: { max: 1 }\n")
+        #expect(defaulted.diagnostics.map(\.code) == ["W707"], "\(defaulted.diagnostics)")
+        #expect(defaulted.diagnostics.first?.location?.line == 6)
+        let reachable = WorkflowCompiler().compile(
+            yaml: yaml + "iterations: { max: 3 }\nconvergence: { strategy: vote-threshold, stability: 3 }\n")
+        #expect(reachable.diagnostics.isEmpty, "\(reachable.diagnostics)")
+    }
+
     @Test func theGraphHasOneVoteNodeReadingTheVotersAnswersAndCloseWaitsForIt() throws {
         let workflow = try #require(Self.compile("  - repeat: [propose, vote, close]\n").workflow)
         let round = try #require(ExecutionGraph(workflow: workflow).round)

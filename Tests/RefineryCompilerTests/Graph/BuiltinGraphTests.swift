@@ -22,7 +22,8 @@ import Testing
         Row(name: "consensus-classic", nodes: [0, 13, 0], callsPerRound: 12, calls: 24...60, edges: 6 + 9 + 12),
         Row(name: "consortium", nodes: [0, 5, 0], callsPerRound: 4, calls: 4...12, edges: 3 + 4),
         Row(name: "self-refine", nodes: [1, 2, 0], callsPerRound: 1, calls: 1...4, edges: 1),
-        Row(name: "verify", nodes: [6, 0, 0], callsPerRound: 0, calls: 4...6, edges: 1 + 3 + 4),
+        // At least the answer and a plan that finds nothing to verify; at most every question and the revision.
+        Row(name: "verify", nodes: [6, 0, 0], callsPerRound: 0, calls: 2...6, edges: 1 + 3 + 4),
         // The closing vote reads the last round's answers (earlier sections): no edge, no call.
         Row(name: "debate", nodes: [3, 4, 1], callsPerRound: 3, calls: 9...9, edges: 3),
         Row(name: "moa", nodes: [3, 4, 1], callsPerRound: 3, calls: 10...10, edges: 3),

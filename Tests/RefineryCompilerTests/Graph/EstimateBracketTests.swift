@@ -89,14 +89,15 @@ import Testing
         #expect(Self.estimate(always).calls == EstimateRange(min: 6, max: 6))
     }
 
-    /// A plan lists at least one question (an empty plan fails and is re-asked), at most `questions`.
-    @Test func minAnswersOneVerificationQuestion() {
+    /// A plan lists at most `questions`, and may list none: then there is nothing to verify (no answer, no
+    /// revision).
+    @Test func minAnswersNoVerificationQuestion() {
         let workflow = F.workflow(
             [F.propose, .verify(VerifyStage(common: StageCommon(by: .members), questions: 4))],
             members: [F.member("a"), F.member("b")])
         let estimate = Self.estimate(workflow)
-        #expect(estimate.calls == EstimateRange(min: 2 + 2 * (1 + 1 + 1), max: 2 + 2 * (1 + 4 + 1)))
-        // The revision reads one answer, not four.
+        #expect(estimate.calls == EstimateRange(min: 2 + 2 * 1, max: 2 + 2 * (1 + 4 + 1)))
+        // Nothing is revised, nothing answered.
         #expect(estimate.tokens.input.min < estimate.tokens.input.max)
     }
 

@@ -34,6 +34,13 @@ import Testing
         Row(grader: "numeric", answer: "\\boxed{42} hours", reference: "#### 42", extracted: "42", correct: true),
         Row(grader: "numeric", answer: "Answer: 12 cookies, 3 left over", reference: "#### 3", extracted: "12",
             correct: false),
+        // A mixed number, spaced digit groups, a denied number (read as 0.5, 234 and 5).
+        Row(grader: "numeric", answer: "It takes 1 1/2 hours.", reference: "#### 1.5", extracted: "1.5",
+            correct: true),
+        Row(grader: "numeric", answer: "The total is 1 234 km.", reference: "#### 1,234", extracted: "1234",
+            correct: true),
+        Row(grader: "numeric", answer: "The answer is not 5; it is 7.", reference: "#### 7", extracted: "7",
+            correct: true),
         Row(grader: "choice", answer: "Reasoning...\nThe answer is (b).", reference: "B", extracted: "B", correct: true),
         Row(grader: "choice", answer: "(E)", reference: "e", extracted: "E", correct: true),
         Row(grader: "choice", answer: "No idea.", reference: "A", extracted: nil, correct: false, unanswered: true),

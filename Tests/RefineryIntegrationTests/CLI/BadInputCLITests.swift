@@ -38,6 +38,13 @@ extension CLIEndToEnd {
             (["hi", "--max-rounds", "-1"], "`iterations.max` must be between 1 and 1000, found -1"),
             (["hi", "--threshold", "-0.5"], "<command line>: --threshold: error:"),
             (["hi", "--budget", "-.5"], "<command line>: --budget: error:"),
+            // Past a double's range: out of range, not "must be a number, found `inf`".
+            (
+                ["hi", "--threshold", "1e400"],
+                "<command line>: --threshold: error: the `vote-threshold` threshold must be between 1 and 10, found a "
+                    + "number too large to represent"
+            ),
+            (["hi", "--budget", "1e400"], "must be a finite number, found a number too large to represent"),
         ])
         func refusedBeforeAnyCall(arguments: [String], message: String) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
@@ -82,6 +89,14 @@ extension CLIEndToEnd {
                 "The value 'markdown' is invalid for '--output-format"
             ),
             (["models", "--output-format", "jsonl"], "The value 'jsonl' is invalid for '--output-format"),
+            // An empty id (a script's unset variable) is no id: it was looked up and said "No run with id ."
+            (["runs", "show", ""], "the run id is empty; give an id (or its first characters) from `refinery runs"),
+            (["runs", "export", " "], "the run id is empty"),
+            (["resume", ""], "the run id is empty"),
+            (["report", ""], "the run, batch or bench id is empty"),
+            (["batch", "status", ""], "the batch id is empty; give an id (or its first characters) from `refinery"),
+            (["batch", "resume", ""], "the batch id is empty"),
+            (["bench", "resume", ""], "the bench id is empty"),
         ])
         func otherCommandsRefuseBadInputWithExitFour(arguments: [String], message: String) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")

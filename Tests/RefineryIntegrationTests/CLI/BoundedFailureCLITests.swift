@@ -218,6 +218,46 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A call the provider's pause refused before it was sent reports the wait the provider asked for (a day),
+        /// not the pause the gate holds calls back for (its 5-minute cap of it), and that it was not retried.
+        @Test func aCallRefusedUnderAPauseSaysTheWaitTheProviderAskedFor() async throws {
+            try await withSandbox(
+                file: "paused.yaml",
+                """
+                refinery: 1
+                name: paused
+                models:
+                  - model: openai/gpt-4o
+                    fallback: [anthropic/claude-haiku-4-5]
+                  - model: openai/gpt-4o-mini
+                    fallback: [anthropic/claude-haiku-4-5]
+                stages: [propose]
+                limits: { max_concurrent: 1, retries: 2, quorum: 1 }
+
+                """
+            ) { binary, sandbox, server in
+                server.route(
+                    FakeOpenAI.path,
+                    FakeOpenAI.error(
+                        "slow down", type: "rate_limit_exceeded", status: 429, headers: ["Retry-After": "86400"]))
+                server.route(FakeAnthropic.path, FakeAnthropic.message("Four."))
+                let (result, _) = try await run(
+                    binary, ["run", "paused.yaml", "What is 2+2?", "--timeout", "2", "--output-format", "jsonl"],
+                    environment: environment(sandbox, server: server), sandbox: sandbox, limit: .seconds(40))
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                // One call reached the server; the other was refused under the pause it set.
+                #expect(server.requests.filter { $0.path == FakeOpenAI.path }.count == 1)
+                let failed = try lines(result.stdout).filter { $0["type"] as? String == "call_failed" }
+                #expect(failed.count == 2, "\(failed)")
+                let refused = try #require(
+                    failed.first { ($0["error"] as? String ?? "").contains("asked to pause calls") }, "\(failed)")
+                let error = refused["error"] as? String ?? ""
+                #expect(error.contains("86400 s (1 day) before a retry"), "\(error)")
+                #expect(error.contains("not retried"), "\(error)")
+                #expect(!error.contains("300 s"), "\(error)")
+            }
+        }
+
         /// A provider that asked for a pause holds back only its own calls: with one call in flight at
         /// a time, the other provider's member is called at once instead of after the pause.
         @Test func aProvidersPauseDoesNotBlockOtherProviders() async throws {

@@ -268,6 +268,31 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A plan that lists no question (`{"questions": []}`) finds nothing to verify: the draft stands, no
+        /// call failed and nothing is degraded. It was re-asked, then counted as a failed call.
+        @Test func aVerificationPlanWithNoQuestionsLeavesTheDraftAsItIs() async throws {
+            let handler: @Sendable (RecordedRequest) -> FakeReply = { request in
+                let format = request.json?["response_format"] as? [String: Any]
+                let schema = format?["json_schema"] as? [String: Any]
+                return schema?["name"] as? String == "verification_questions"
+                    ? FakeOpenAI.completion(#"{"questions": []}"#) : Self.answer
+            }
+            try await withSandbox(handler) { binary, sandbox, environment in
+                let result = try await binary.run(
+                    ["run", "verify", "q", "--models", "openai/gpt-4o", "--output-format", "jsonl"],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let lines = try result.stdout.split(separator: "\n").map { try CLIHarness.json(String($0)) }
+                #expect(!lines.contains { $0["type"] as? String == "call_failed" }, "\(result.stdout)")
+                let outcome = try #require(lines.last)
+                #expect((outcome["metadata"] as? [String: Any])?["total_calls"] as? Int == 2, "\(outcome)")
+                let coverage = try #require(outcome["coverage"] as? [String: Any])
+                #expect(coverage["degraded"] as? Bool == false, "\(coverage)")
+                let winner = try #require(outcome["winner"] as? [String: Any])
+                #expect(winner["answer"] as? String == CLIHarness.universalReply(), "\(winner)")
+            }
+        }
+
         @Test func anUnreadableVerificationPlanIsReportedInEventsAndCoverage() async throws {
             // The universal reply lists no questions: the planner's reply stays unreadable after the reminder.
             try await withSandbox({ _ in Self.answer }) { binary, sandbox, environment in

@@ -89,6 +89,14 @@ extension CLIEndToEnd {
                 ["save", "../x", "--model", "claude"], environment: environment, directory: sandbox.root)
             #expect(badName.exitCode == 4)
             #expect(badName.stderr.contains("is not a valid name"))
+            // A name longer than a file name can be got Foundation's "file name too long" (exit 1).
+            let long = String(repeating: "a", count: 300)
+            let longName = try await binary.run(
+                ["save", long, "--model", "claude"], environment: environment, directory: sandbox.root)
+            #expect(longName.exitCode == 4, "\(longName.stderr)")
+            let shown = "\"\(long.prefix(60))… (300 characters)\" is not a valid name: use lower-case letters, "
+            #expect(longName.stderr.contains(shown), "\(longName.stderr)")
+            #expect(longName.stderr.contains("at most 128 characters."), "\(longName.stderr)")
             let badRounds = try await binary.run(
                 ["save", "x", "--min-iterations", "3", "--max-iterations", "2"], environment: environment,
                 directory: sandbox.root)

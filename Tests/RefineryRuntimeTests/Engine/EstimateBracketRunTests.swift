@@ -34,7 +34,8 @@ import Testing
                         early ? "Settled." : Self.prose("synthesis \(call.round)"), confidence: early ? 0.95 : 0.4,
                         needsIteration: !early))
             case "verifyPlan":
-                let questions = early ? ["Is it so?"] : (1...5).map { "Question \($0)?" }
+                // The earliest plan finds nothing to verify: no answer, no revision.
+                let questions = early ? [] : (1...5).map { "Question \($0)?" }
                 return .text(ScriptedReplies.questions(questions))
             case "critiqueRevise":
                 let revised = early ? "Short draft." : Self.prose("revise \(call.participant) \(call.round)")

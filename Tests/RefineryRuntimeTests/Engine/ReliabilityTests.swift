@@ -217,6 +217,38 @@ import Testing
         #expect(outcome.winner?.memberID == "m1")
     }
 
+    /// A batched review whose reply misses one label, even after the reminder, keeps the scores it gave the
+    /// others: only the missing label is unscored, and coverage names whose review it was and why.
+    @Test func aBatchedReviewMissingOneLabelScoresTheOthers() async throws {
+        let provider = ScriptedProvider { call in
+            guard call.kind == "evaluateBatched" else { return Fixtures.script()(call) }
+            var scores: [String: Double] = [:]
+            for (label, target) in call.labels where !(call.participant == "m1" && target == "m3") {
+                scores[label] = target == "m2" ? 9 : 6
+            }
+            return .text(ScriptedReplies.batched(scores))
+        }
+        let workflow = Fixtures.workflow(
+            members: Fixtures.members(3), stages: [.proposeStage, .evaluate(EvaluateStage(mode: .batched))])
+        let outcome = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: Fixtures.configuration()
+        ).run("Q")
+        let m1Calls = provider.calls.filter { $0.kind == "evaluateBatched" && $0.participant == "m1" }
+        #expect(m1Calls.map(\.reminder) == [false, true])
+        let reviews = try #require(outcome.rounds.first?.reviews).filter { $0.reviewer == "m1" }
+        #expect(reviews.first { $0.target == "m2" }?.score == 9)
+        #expect(reviews.first { $0.target == "m3" }?.score == nil)
+        #expect(outcome.answers.first { $0.memberID == "m2" }?.scoresReceived == 2)
+        #expect(outcome.answers.first { $0.memberID == "m3" }?.scoresReceived == 1)
+        #expect(outcome.coverage.unscoredReviews == 1)
+        #expect(outcome.coverage.degraded)
+        let label = try #require(m1Calls.last?.labels.first { $0.value == "m3" }?.key)
+        #expect(
+            outcome.coverage.reasons.contains(
+                "1 review(s) unreadable, recorded as unscored (m1's review of m3, round 0: the reply has no "
+                    + "evaluation for label \(label))"), "\(outcome.coverage.reasons)")
+    }
+
     @Test func cancellationEndsCleanlyWithAConsistentLedger() async throws {
         let clock = TestClock()
         let provider = ScriptedProvider(clock: clock) { call in

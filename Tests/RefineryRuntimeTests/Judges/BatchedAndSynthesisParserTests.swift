@@ -16,28 +16,26 @@ struct BatchedEvaluationParserTests {
     @Test(arguments: shapes)
     func readsEveryShape(_ name: String, _ reply: String) throws {
         let result = try ReplyParser.batchedEvaluations(from: reply, labels: ["A", "B"]).get()
-        #expect(result.keys.sorted() == ["A", "B"])
-        #expect(result["A"]?.score == 8)
-        #expect(result["B"]?.score == 6)
+        #expect(result.unread.isEmpty)
+        #expect(result.evaluations["A"]?.score == 8)
+        #expect(result.evaluations["B"]?.score == 6)
     }
 
-    @Test func everyLabelIsRequired() {
-        let result = ReplyParser.batchedEvaluations(from: #"{"A": {"score": 8}}"#, labels: ["A", "B", "C"])
-        guard case .failure(let error) = result else {
-            Issue.record("expected an error")
-            return
-        }
-        #expect(error.message == "the reply has no evaluation for labels B, C; every label needs one")
+    @Test func aMissingLabelIsUnreadAndTheOthersKeepTheirScores() throws {
+        let result = try ReplyParser.batchedEvaluations(from: #"{"A": {"score": 8}}"#, labels: ["A", "B", "C"]).get()
+        #expect(result.evaluations.mapValues(\.score) == ["A": 8])
+        #expect(
+            result.unread == [
+                "B": "the reply has no evaluation for label B", "C": "the reply has no evaluation for label C",
+            ])
     }
 
-    @Test func oneBadScoreFailsTheBatch() {
-        let result = ReplyParser.batchedEvaluations(
-            from: #"{"A": {"score": 8}, "B": {"score": 42}}"#, labels: ["A", "B"])
-        guard case .failure(let error) = result else {
-            Issue.record("expected an error")
-            return
-        }
-        #expect(error.message == "response B: the score 42 is outside the 1–10 scale")
+    @Test func oneBadScoreLeavesTheOtherLabels() throws {
+        let result = try ReplyParser.batchedEvaluations(
+            from: #"{"A": {"score": 8}, "B": {"score": 42}}"#, labels: ["A", "B"]
+        ).get()
+        #expect(result.evaluations.mapValues(\.score) == ["A": 8])
+        #expect(result.unread == ["B": "response B: the score 42 is outside the 1–10 scale"])
     }
 
     @Test func emptyReply() {

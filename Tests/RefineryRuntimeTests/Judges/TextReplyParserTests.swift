@@ -75,7 +75,13 @@ struct TextReplyParserTests {
         #expect(try ReplyParser.verificationQuestions(from: #"["a?", "b?", "c?"]"#, max: 2).get() == ["a?", "b?"])
     }
 
-    @Test(arguments: ["", "No questions needed.", #"{"questions": []}"#])
+    /// An empty list is the planner saying there is nothing to verify, not an unreadable reply.
+    @Test(arguments: [#"{"questions": []}"#, "[]", #"Nothing to check: {"verification_questions": []}"#])
+    func anEmptyListIsNothingToVerify(_ reply: String) throws {
+        #expect(try ReplyParser.verificationQuestions(from: reply, max: 3).get() == [])
+    }
+
+    @Test(arguments: ["", "No questions needed.", #"{"questions": ["..."]}"#])
     func rejectsReplyWithoutQuestions(_ reply: String) {
         guard case .failure(let error) = ReplyParser.verificationQuestions(from: reply, max: 3) else {
             Issue.record("expected an error")

@@ -35,6 +35,23 @@ import Testing
         ("Hence $\\boxed{-\\dfrac{6}{4}}$", "-1.5"),
         ("The answer is $\\frac{1}{3}$ of it", "1/3"),
         ("Fixed in release 1.2.5", "5"),
+        // A whole number and a fraction are one number (read as `1/2`, or `1` after a marker).
+        ("It takes 1 1/2 hours.", "1.5"),
+        ("The answer is 1 1/2", "1.5"),
+        ("#### -2 3/4", "-2.75"),
+        // Spaced groups of three digits are one number, with a space, a thin space or a narrow no-break space
+        // (read as `234`, `567.5`, `0`); a list of numbers, or a fraction that is not a proper one, is not.
+        ("The total is 1 234 dollars", "1234"),
+        ("It weighs 1\u{2009}234\u{2009}567.5 kg", "1234567.5"),
+        ("Total: 12\u{202F}000 €", "12000"),
+        ("Pick 3 4", "4"),
+        ("Scores 7 12 345", "345"),
+        ("Heights 10 100 1000", "1000"),
+        ("Then 3 5/4", "1.25"),
+        // A number the text denies is not its answer (read as `5` after the marker, and as `12`).
+        ("The answer is not 5; it is 7.", "7"),
+        ("It isn't 12, it's 15", "15"),
+        ("It is 9, not 10.", "9"),
     ])
     func number(text: String, expected: String) {
         #expect(AnswerExtractor.extract(.number, from: text)?.key == expected)
@@ -42,6 +59,7 @@ import Testing
 
     @Test func numberAbstainsWithoutDigits() {
         #expect(AnswerExtractor.extract(.number, from: "I cannot tell.") == nil)
+        #expect(AnswerExtractor.extract(.number, from: "The answer is not 5.") == nil)
     }
 
     @Test(arguments: [
