@@ -160,6 +160,49 @@ extension CLIEndToEnd {
             }
         }
 
+        /// `--output` is opened as a shell's `>` opens it: a link is followed, not replaced by a regular file
+        /// (which replaced `/dev/full` itself when run as root), and a line the disk cannot take stops the batch
+        /// in one line with the system's reason, exit 1 (it printed Foundation's NSError dump).
+        @Test func theResultsFileIsWrittenWhereItsPathLeads() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            try sandbox.write("in.jsonl", Data(Self.jsonl(Self.rows).utf8))
+            try sandbox.write("target.jsonl", Data("old\n".utf8))
+            let link = sandbox.root.appendingPathComponent("link.jsonl")
+            try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: "target.jsonl")
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("Forty-two."))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let linked = try await binary.run(
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--store", store, "--output", "link.jsonl"],
+                    environment: environment, directory: sandbox.root)
+                #expect(linked.exitCode == 0, "\(linked.stderr)")
+                try #require(
+                    (try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)) == "target.jsonl",
+                    "the link was replaced by a file")
+                let written = try String(
+                    contentsOf: sandbox.root.appendingPathComponent("target.jsonl"), encoding: .utf8)
+                #expect(try Self.lines(written).count == Self.rows.count)
+
+                let full = try FileManager.default.attributesOfItem(atPath: "/dev/full")[.type] as? FileAttributeType
+                try #require(full == .typeCharacterSpecial)
+                let onFull = try await binary.run(
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--store", store, "--output", "/dev/full"],
+                    environment: environment, directory: sandbox.root)
+                #expect(onFull.exitCode == 1, "\(onFull.stderr)")
+                #expect(
+                    onFull.stderr.contains("cannot write --output /dev/full: No space left on device."),
+                    "\(onFull.stderr)")
+                #expect(!onFull.stderr.contains("NSCocoaErrorDomain"), "\(onFull.stderr)")
+                #expect(
+                    try FileManager.default.attributesOfItem(atPath: "/dev/full")[.type] as? FileAttributeType
+                        == .typeCharacterSpecial)
+            }
+        }
+
         /// `batch resume` run in another folder reads the input where the batch found it (its relative `--input`
         /// resolved when it started); an input gone or changed since is refused with exit 4, naming the file.
         @Test func resumeInAnotherFolderReadsTheInputWhereTheBatchFoundIt() async throws {
