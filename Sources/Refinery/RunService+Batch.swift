@@ -69,7 +69,8 @@ extension RunService {
         var spec = try BatchSpec.decode(record.specJSON, batchID: record.id)
         if let concurrency { spec.concurrency = max(1, concurrency) }
         if let maxBudgetUSD { spec.maxBudgetUSD = maxBudgetUSD }
-        let plan = try await resumablePlan(record, spec: spec, debug: debug)
+        var plan = try await resumablePlan(record, spec: spec, debug: debug)
+        plan.budgetIsThisSessions = maxBudgetUSD != nil
         let outcome = try await execute(plan, store: store, isResume: true, progress: progress, results: results)
         return try await finish(outcome, plan, store)
     }

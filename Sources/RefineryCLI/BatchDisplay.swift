@@ -104,7 +104,17 @@ enum BatchDisplay {
             + TextFormat.dollars(outcome.costUSD)
         if let output = outcome.output { text += " · results in \(output)" }
         if let stoppedBy = outcome.stoppedBy { text += "\n  \(stoppedBy)" }
-        if outcome.status != "finished" {
+        if !outcome.notStarted.isEmpty {
+            let shown = outcome.notStarted.prefix(5).joined(separator: ", ")
+            let more = outcome.notStarted.count > 5 ? " and \(outcome.notStarted.count - 5) more" : ""
+            text += "\n  not started: \(outcome.notStarted.count) (\(shown)\(more))"
+        }
+        if outcome.status == "budget_exhausted" {
+            // The batch's budget holds across sessions: a resume without a budget of its own stops at once.
+            text +=
+                "\n  finish it with: refinery \(outcome.kind) resume \(outcome.batchID) --max-budget USD "
+                + "(what the rest may spend)"
+        } else if outcome.status != "finished" {
             text += "\n  finish it with: refinery \(outcome.kind) resume \(outcome.batchID)"
         }
         return text

@@ -389,7 +389,8 @@ extension CLIEndToEnd {
 
         /// `--max-budget` covers the whole batch: items start while what is left covers the next one's
         /// estimate, the spend stays under the cap, and the batch stops `budget_exhausted`; `batch resume`
-        /// with more budget finishes it, continuing the run the cap stopped rather than starting another.
+        /// alone spends nothing more (the cap holds across sessions), and with a budget of its own finishes it,
+        /// continuing the run the cap stopped rather than starting another.
         @Test func theBudgetIsSharedAcrossItems() async throws {
             // Each call costs what the estimate says an item costs.
             try await Self.withTenItems { binary, sandbox, server, perItem in
@@ -411,6 +412,18 @@ extension CLIEndToEnd {
                 #expect(batches.first?["done"] as? Int == done)
 
                 let id = try #require(batches.first?["id"] as? String)
+                #expect(result.stderr.contains("refinery batch resume \(id) --max-budget USD"), "\(result.stderr)")
+                // The cap is the whole batch's, not each session's: a resume without a budget of its own has
+                // nothing left to spend (it ran as many items again, past the cap).
+                let again = try await binary.run(
+                    ["batch", "resume", id, "--store", store], environment: environment, directory: sandbox.root)
+                #expect(again.exitCode == 1, "\(again.stderr)")
+                #expect(again.stderr.contains("budget_exhausted · \(done)/10 items"), "\(again.stderr)")
+                // The summary says which items were not run, not only how many were done.
+                #expect(again.stderr.contains("not started: \(10 - done) (i"), "\(again.stderr)")
+                #expect(result.stderr.contains("not started: "), "\(result.stderr)")
+                #expect(result.stderr.contains("i6"), "\(result.stderr)")
+                #expect(server.requests.count == done)
                 let resumed = try await binary.run(
                     ["batch", "resume", id, "--store", store, "--max-budget", "5"], environment: environment,
                     directory: sandbox.root)
