@@ -171,6 +171,9 @@ import Testing
         // A column named twice was read as the first of the two, silently.
         ("id,prompt,answer, prompt\n1,p,4,q\n", "x.csv", "x.csv:1: the header names the column `prompt` twice"),
         ("\n  \n", "x.jsonl", "x.jsonl: the dataset has no rows"),
+        // A blank prompt was paid for; a field named twice was read as its first value, silently.
+        ("{\"prompt\": \" \\t \"}\n", "x.jsonl", "x.jsonl:1: no prompt: the row's `prompt` is blank"),
+        ("{\"prompt\": \"p\", \"answer\": 4, \"answer\": 5}\n", "x.jsonl", "x.jsonl:1: the row names `answer` twice"),
     ])
     func malformedRowsAreLocated(text: String, path: String, message: String) {
         do {

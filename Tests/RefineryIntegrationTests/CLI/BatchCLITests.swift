@@ -643,11 +643,29 @@ extension CLIEndToEnd {
             ("bad.jsonl", "{\"question\":\"Q1\"}\n{\"text\":\"Q2\"}\n", "bad.jsonl:2:"),
             // The workflow's `{{topic}}` compiles for the first row, not for the second, which lacks it.
             ("var.jsonl", "{\"question\":\"Q1\",\"topic\":\"x\"}\n{\"question\":\"Q2\"}\n", "var.jsonl:2:"),
+            // Refused by `refinery run`, it was paid for: a blank prompt. A row naming its prompt field twice
+            // sent the first value, silently.
+            (
+                "blank.jsonl", "{\"question\":\"Q1\",\"topic\":\"x\"}\n{\"question\":\" \\n \",\"topic\":\"x\"}\n",
+                "blank.jsonl:2:"
+            ),
+            ("twice.jsonl", "{\"question\":\"Q1\",\"topic\":\"x\",\"question\":\"Q2\"}\n", "twice.jsonl:1:"),
         ])
         func badInputExitsFourWithTheLine(file: String, text: String, location: String) async throws {
             let (result, bodies, output) = try await Self.batch(file: file, bytes: Data(text.utf8))
             #expect(result.exitCode == 4)
             #expect(result.stderr.contains(location), "\(result.stderr)")
+            #expect(bodies.isEmpty)
+            #expect(output == Self.earlierResults)
+        }
+
+        /// A row whose prompt is more than `refinery run` may send (1 MB): exit 4 at its line, no call (its 1 MB
+        /// was sent to the model).
+        @Test func aPromptOverOneMegabyteIsRefusedAtItsRow() async throws {
+            let text = "question,topic\nQ1,x\n" + String(repeating: "a", count: (1 << 20) + 1) + ",x\n"
+            let (result, bodies, output) = try await Self.batch(file: "big.csv", bytes: Data(text.utf8))
+            #expect(result.exitCode == 4)
+            #expect(result.stderr.contains("big.csv:3: the row's `question` is 1048577 bytes"), "\(result.stderr)")
             #expect(bodies.isEmpty)
             #expect(output == Self.earlierResults)
         }
