@@ -105,6 +105,7 @@ extension RunService {
     func benchPlan(_ spec: BatchSpec, id: String, debug: Bool, gitProvenance: Bool = true) async throws -> BatchPlan {
         var spec = spec
         let input = try readInput(&spec)
+        let resuming = spec.workflowFiles != nil
         resolveFiles(&spec)
         guard let grader = Grader(spec.grader ?? Self.defaultBenchGrader) else {
             throw InputError(
@@ -122,7 +123,7 @@ extension RunService {
         for system in systems {
             let loaded = try await system.load(
                 with: loader, overrides: overrides, gitProvenance: gitProvenance,
-                from: try workflowArgument(system.name, of: spec))
+                from: try workflowArgument(system.name, of: spec, resuming: resuming))
             spec.workflowSHA256[system.name] = loaded.workflow.provenance.contentSHA256 ?? ""
             if let commit = loaded.workflow.provenance.gitCommit { spec.gitCommits[system.name] = commit }
             workflows.append((system.name, loaded))

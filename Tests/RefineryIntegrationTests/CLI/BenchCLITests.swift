@@ -205,6 +205,8 @@ extension CLIEndToEnd {
             (["--grader", "regex:(\\d+"], ["regex:(\\d+", "regular expression"]),
             // A baseline's own model, not `--models` (which was not given), is what is unknown.
             (["vote:nosuch/model:3"], ["system `vote:nosuch/model:3`: error: unknown model `nosuch/model`"]),
+            // A mistyped path, as `refinery run` names it: it was "gone; put it back there, or start a new bench".
+            (["missing.yaml"], ["no workflow file at `missing.yaml`"]),
         ])
         func badBenchInputNamesWhatIsWrong(arguments: [String], expected: [String]) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
