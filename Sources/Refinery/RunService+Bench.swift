@@ -174,9 +174,11 @@ extension RunService {
         for row in rows.sorted(by: { $0.position < $1.position }) where seen.insert(row.itemID).inserted {
             itemIDs.append(row.itemID)
         }
+        // The bench's items, not only those a stopped bench reached: one job per item and system was recorded.
+        let items = spec.systems.isEmpty ? itemIDs.count : max(itemIDs.count, record.total / spec.systems.count)
         return BenchSummary(
             benchID: record.id,
-            dataset: BenchDatasetInfo(path: record.inputPath, sha256: record.inputSHA256, items: itemIDs.count),
+            dataset: BenchDatasetInfo(path: record.inputPath, sha256: record.inputSHA256, items: items),
             grader: Grader(spec.grader ?? defaultBenchGrader) ?? .numeric, systems: systems, itemIDs: itemIDs,
             results: rows.filter { isGraded($0.status) }.map(benchResult), workflows: workflows)
     }

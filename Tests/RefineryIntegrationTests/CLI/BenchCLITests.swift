@@ -154,6 +154,8 @@ extension CLIEndToEnd {
                 #expect(!interrupted.stderr.contains("CancellationError"), "\(interrupted.stderr)")
                 let table = try CLIHarness.json(interrupted.stdout)
                 let id = try #require(table["bench_id"] as? String)
+                // The bench's items, not those it reached before the stop (it said 3 or 4 of 8).
+                #expect((table["dataset"] as? [String: Any])?["items"] as? Int == 8, "\(table["dataset"] ?? "")")
                 #expect(interrupted.stderr.contains("refinery bench resume \(id)"), "\(interrupted.stderr)")
                 let resumed = try await binary.run(
                     ["bench", "resume", id, "--store", "runs.db", "--output-format", "json"], environment: environment,
