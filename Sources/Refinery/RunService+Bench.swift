@@ -125,7 +125,12 @@ extension RunService {
                 with: loader, overrides: overrides, gitProvenance: gitProvenance,
                 from: try workflowArgument(system.name, of: spec, resuming: resuming))
             spec.workflowSHA256[system.name] = loaded.workflow.provenance.contentSHA256 ?? ""
-            if let commit = loaded.workflow.provenance.gitCommit { spec.gitCommits[system.name] = commit }
+            if let commit = loaded.workflow.provenance.gitCommit {
+                spec.gitCommits[system.name] = commit
+                var dirty = spec.gitDirty ?? [:]
+                dirty[system.name] = loaded.workflow.provenance.gitDirty ?? false
+                spec.gitDirty = dirty
+            }
             workflows.append((system.name, loaded))
         }
         reportWarnings(of: workflows.map(\.workflow))
@@ -150,8 +155,18 @@ extension RunService {
     /// over what finished).
     private func benchSummary(_ plan: BatchPlan, store: any RunStore) async throws -> BenchSummary {
         let rows = try await store.items(batchID: plan.record.id)
+        // The revision each workflow had when the bench started (a resumed bench checked its content is the
+        // same, but the repository's HEAD may have moved since): what the uninterrupted bench would print.
+        let recorded = RecordedSpec(plan.record.specJSON)
         var workflows: [String: Workflow] = [:]
-        for job in plan.jobs where workflows[job.system] == nil { workflows[job.system] = job.workflow.workflow }
+        for job in plan.jobs where workflows[job.system] == nil {
+            var workflow = job.workflow.workflow
+            if let commit = recorded.gitCommits[job.system] {
+                workflow.provenance.gitCommit = commit
+                workflow.provenance.gitDirty = recorded.gitDirty[job.system] ?? workflow.provenance.gitDirty
+            }
+            workflows[job.system] = workflow
+        }
         return Self.benchSummary(plan.record, rows: rows, workflows: workflows)
     }
 
