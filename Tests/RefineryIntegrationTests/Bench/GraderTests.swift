@@ -36,6 +36,7 @@ import Testing
             correct: false),
         Row(grader: "choice", answer: "Reasoning...\nThe answer is (b).", reference: "B", extracted: "B", correct: true),
         Row(grader: "choice", answer: "(E)", reference: "e", extracted: "E", correct: true),
+        Row(grader: "choice", answer: "(e)", reference: "E", extracted: "E", correct: true),
         Row(grader: "choice", answer: "No idea.", reference: "A", extracted: nil, correct: false, unanswered: true),
         Row(grader: "choice", answer: "Answer: C", reference: "(c)", extracted: "C", correct: true),
         Row(grader: "choice", answer: "Answer: D", reference: "A", extracted: "D", correct: false),
