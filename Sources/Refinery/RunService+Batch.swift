@@ -69,7 +69,8 @@ extension RunService {
         var spec = try BatchSpec.decode(record.specJSON, batchID: record.id)
         if let concurrency { spec.concurrency = max(1, concurrency) }
         if let maxBudgetUSD { spec.maxBudgetUSD = maxBudgetUSD }
-        let plan = try await resumablePlan(record, spec: spec, debug: debug)
+        var plan = try await resumablePlan(record, spec: spec, debug: debug)
+        plan.budgetIsThisSessions = maxBudgetUSD != nil
         let outcome = try await execute(plan, store: store, isResume: true, progress: progress, results: results)
         return try await finish(outcome, plan, store)
     }
@@ -223,10 +224,12 @@ extension RunService {
     }
 
     /// The workflow argument to load for `argument` as given: the absolute path recorded for it, else itself.
-    /// A recorded file that is gone is refused, naming it, as a gone input is.
-    func workflowArgument(_ argument: String, of spec: BatchSpec) throws -> String {
+    /// A recorded file that is gone when the batch `resuming` is refused, naming it, as a gone input is (a new
+    /// batch's missing file is the loader's to name, as `refinery run` names it).
+    func workflowArgument(_ argument: String, of spec: BatchSpec, resuming: Bool) throws -> String {
         guard let recorded = spec.workflowFiles?[argument] else { return argument }
         let file = (try? WorkflowLibrary.splitRevision(recorded).name) ?? recorded
+        guard resuming || FileManager.default.fileExists(atPath: file) else { return argument }
         guard FileManager.default.fileExists(atPath: file) else {
             throw InputError(
                 code: .unreadable,
@@ -243,8 +246,9 @@ extension RunService {
     ) async throws -> BatchPlan {
         var spec = spec
         let input = try readInput(&spec)
+        let resuming = spec.workflowFiles != nil
         resolveFiles(&spec)
-        let target = try workflowArgument(spec.target, of: spec)
+        let target = try workflowArgument(spec.target, of: spec, resuming: resuming)
         let items = try Dataset.read(input.text, path: spec.inputPath, promptField: spec.field, promptFlag: "--field")
         let overrides = spec.overrides.overrides
         let loader = try loader()

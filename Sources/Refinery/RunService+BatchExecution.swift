@@ -43,7 +43,6 @@ extension RunService {
             }
             let catalog = try catalog()
             let redactor = ledgerRedactor()
-            let budget = plan.spec.maxBudgetUSD.map(BatchBudget.init(cap:))
             var done = 0
             var costUSD = 0.0
             var pending: [BatchJob] = []
@@ -56,12 +55,18 @@ extension RunService {
                     pending.append(job)
                 }
             }
+            // `--max-budget` is the whole batch's: what the items finished in earlier sessions spent is gone
+            // from it (a budget given to `resume` caps what this session spends).
+            let budget = plan.spec.maxBudgetUSD.map {
+                BatchBudget(cap: $0, spent: plan.budgetIsThisSessions ? 0 : costUSD)
+            }
             let total = plan.jobs.count
             // The batch is recorded and its input good: say so before the first item finishes.
             progress?(
                 BatchProgress(done: done, total: total, costUSD: costUSD, elapsedSeconds: 0, etaSeconds: nil))
             let started = ContinuousClock.now
             var finishedHere = 0
+            var launched: Set<String> = []
             let stop = try await BatchRunner(concurrency: plan.spec.concurrency).run(pending) {
                 job -> Result<@Sendable () async -> (BatchItemRecord, Double?), BatchStop> in
                 let loaded = job.workflow
@@ -74,6 +79,7 @@ extension RunService {
                     }
                 }
                 let earlier = previous[job.key]
+                launched.insert(job.key)
                 let seed = Self.itemSeed(plan.spec.seed, position: job.position)
                 return .success { [self, grant] in
                     let record = await runJob(
@@ -114,7 +120,10 @@ extension RunService {
             if case .budget(let line) = stop { stoppedBy = line }
             return BatchOutcome(
                 batchID: plan.record.id, kind: plan.record.kind, status: status, done: done, total: total,
-                unfinished: total - done, costUSD: costUSD, stoppedBy: stoppedBy, output: plan.spec.output)
+                unfinished: total - done, costUSD: costUSD, stoppedBy: stoppedBy, output: plan.spec.output,
+                notStarted: pending.filter { !launched.contains($0.key) }.map {
+                    $0.system.isEmpty ? $0.itemID : "\($0.itemID) (\($0.system))"
+                })
         }
     }
 

@@ -105,6 +105,7 @@ extension RunService {
     func benchPlan(_ spec: BatchSpec, id: String, debug: Bool, gitProvenance: Bool = true) async throws -> BatchPlan {
         var spec = spec
         let input = try readInput(&spec)
+        let resuming = spec.workflowFiles != nil
         resolveFiles(&spec)
         guard let grader = Grader(spec.grader ?? Self.defaultBenchGrader) else {
             throw InputError(
@@ -122,9 +123,14 @@ extension RunService {
         for system in systems {
             let loaded = try await system.load(
                 with: loader, overrides: overrides, gitProvenance: gitProvenance,
-                from: try workflowArgument(system.name, of: spec))
+                from: try workflowArgument(system.name, of: spec, resuming: resuming))
             spec.workflowSHA256[system.name] = loaded.workflow.provenance.contentSHA256 ?? ""
-            if let commit = loaded.workflow.provenance.gitCommit { spec.gitCommits[system.name] = commit }
+            if let commit = loaded.workflow.provenance.gitCommit {
+                spec.gitCommits[system.name] = commit
+                var dirty = spec.gitDirty ?? [:]
+                dirty[system.name] = loaded.workflow.provenance.gitDirty ?? false
+                spec.gitDirty = dirty
+            }
             workflows.append((system.name, loaded))
         }
         reportWarnings(of: workflows.map(\.workflow))
@@ -150,8 +156,18 @@ extension RunService {
     /// over what finished).
     private func benchSummary(_ plan: BatchPlan, store: any RunStore) async throws -> BenchSummary {
         let rows = try await store.items(batchID: plan.record.id)
+        // The revision each workflow had when the bench started (a resumed bench checked its content is the
+        // same, but the repository's HEAD may have moved since): what the uninterrupted bench would print.
+        let recorded = RecordedSpec(plan.record.specJSON)
         var workflows: [String: Workflow] = [:]
-        for job in plan.jobs where workflows[job.system] == nil { workflows[job.system] = job.workflow.workflow }
+        for job in plan.jobs where workflows[job.system] == nil {
+            var workflow = job.workflow.workflow
+            if let commit = recorded.gitCommits[job.system] {
+                workflow.provenance.gitCommit = commit
+                workflow.provenance.gitDirty = recorded.gitDirty[job.system] ?? workflow.provenance.gitDirty
+            }
+            workflows[job.system] = workflow
+        }
         return Self.benchSummary(plan.record, rows: rows, workflows: workflows)
     }
 
@@ -174,9 +190,11 @@ extension RunService {
         for row in rows.sorted(by: { $0.position < $1.position }) where seen.insert(row.itemID).inserted {
             itemIDs.append(row.itemID)
         }
+        // The bench's items, not only those a stopped bench reached: one job per item and system was recorded.
+        let items = spec.systems.isEmpty ? itemIDs.count : max(itemIDs.count, record.total / spec.systems.count)
         return BenchSummary(
             benchID: record.id,
-            dataset: BenchDatasetInfo(path: record.inputPath, sha256: record.inputSHA256, items: itemIDs.count),
+            dataset: BenchDatasetInfo(path: record.inputPath, sha256: record.inputSHA256, items: items),
             grader: Grader(spec.grader ?? defaultBenchGrader) ?? .numeric, systems: systems, itemIDs: itemIDs,
             results: rows.filter { isGraded($0.status) }.map(benchResult), workflows: workflows)
     }

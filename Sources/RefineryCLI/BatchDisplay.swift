@@ -8,6 +8,12 @@ import RefineryCompiler
 import RefineryStore
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 enum BatchDisplay {
     /// Runs `body` with the progress line and a writer of result lines (to `output`, else stdout when
     /// `stdout` is true, else nowhere), cancelled on Ctrl-C/SIGTERM/SIGHUP, and prints the summary.
@@ -29,7 +35,7 @@ enum BatchDisplay {
                 { progress in
                     // The first report comes once the batch is recorded: the input was good, so the
                     // file may be emptied now (a bad input leaves a previous results file as it was).
-                    try? sink.open()
+                    try? sink.prepare()
                     if throttle.shouldDraw(milestone: progress.done == progress.total) {
                         line.show(text: Self.text(progress))
                     }
@@ -98,7 +104,17 @@ enum BatchDisplay {
             + TextFormat.dollars(outcome.costUSD)
         if let output = outcome.output { text += " · results in \(output)" }
         if let stoppedBy = outcome.stoppedBy { text += "\n  \(stoppedBy)" }
-        if outcome.status != "finished" {
+        if !outcome.notStarted.isEmpty {
+            let shown = outcome.notStarted.prefix(5).joined(separator: ", ")
+            let more = outcome.notStarted.count > 5 ? " and \(outcome.notStarted.count - 5) more" : ""
+            text += "\n  not started: \(outcome.notStarted.count) (\(shown)\(more))"
+        }
+        if outcome.status == "budget_exhausted" {
+            // The batch's budget holds across sessions: a resume without a budget of its own stops at once.
+            text +=
+                "\n  finish it with: refinery \(outcome.kind) resume \(outcome.batchID) --max-budget USD "
+                + "(what the rest may spend)"
+        } else if outcome.status != "finished" {
             text += "\n  finish it with: refinery \(outcome.kind) resume \(outcome.batchID)"
         }
         return text
@@ -136,7 +152,9 @@ enum BatchDisplay {
 }
 
 /// Where result lines go: a file (created or emptied when the batch starts, not before its input is
-/// read and checked), stdout, or nowhere.
+/// read and checked), stdout, or nowhere. The file is opened as a shell's `>` opens it: a link is
+/// followed and a device or pipe (`/dev/stdout`, a FIFO) is written to as it is, never replaced by a
+/// regular file. A line that cannot be written stops the batch with the system's reason (exit 1).
 private final class ResultSink: Sendable {
     let path: String?
     let stdout: Bool
@@ -148,25 +166,41 @@ private final class ResultSink: Sendable {
     }
 
     /// Creates or empties the file, once.
-    func open() throws {
+    func prepare() throws {
         guard let path else { return }
         try file.withLock { file in
             guard file == nil else { return }
-            guard FileManager.default.createFile(atPath: path, contents: nil),
-                let handle = FileHandle(forWritingAtPath: path)
-            else {
-                throw InputError(code: .unreadable, message: "--output \(path): cannot create the file.")
-            }
-            file = handle
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw Self.failure(path, errno: errno) }
+            file = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         }
     }
 
     func write(_ line: String) throws {
-        if path != nil {
-            try open()
-            try file.withLock { try $0?.write(contentsOf: Data((line + "\n").utf8)) }
+        if let path {
+            try prepare()
+            do {
+                try file.withLock { try $0?.write(contentsOf: Data((line + "\n").utf8)) }
+            } catch {
+                throw Self.failure(path, reason: Output.reason(of: error))
+            }
         } else if stdout {
             Output.write(line + "\n")
         }
     }
+
+    private static func failure(_ path: String, errno code: Int32) -> OutputFileError {
+        failure(path, reason: String(cString: strerror(code)))
+    }
+
+    private static func failure(_ path: String, reason: String) -> OutputFileError {
+        OutputFileError(
+            description: "cannot write --output \(path): \(reason). Every finished item is in the ledger: "
+                + "`refinery batch list` names the batch, and its resume writes the file again.")
+    }
+}
+
+/// A results file that cannot be written: said in one line with the system's reason (exit 1).
+private struct OutputFileError: Error, CustomStringConvertible {
+    let description: String
 }

@@ -49,7 +49,7 @@ enum Output {
     }
 
     /// The system's reason for a file error ("No space left on device"), not Foundation's whole NSError dump.
-    private static func reason(of error: any Error) -> String {
+    static func reason(of error: any Error) -> String {
         var reason = systemError(of: error).map { String(cString: strerror($0)) } ?? error.localizedDescription
         while reason.hasSuffix(".") { reason.removeLast() }
         return reason

@@ -16,7 +16,12 @@ package actor BatchBudget {
     /// Why no job may start any more: a run stopped at its grant, so what is left cannot carry a job.
     private var exhausted: String?
 
-    package init(cap: Double) { self.cap = cap }
+    /// A budget of `cap` dollars of which `spent` is already gone (what the batch's earlier sessions spent
+    /// on the items they finished, when `cap` is the batch's recorded budget and not one given for a resume).
+    package init(cap: Double, spent: Double = 0) {
+        self.cap = cap
+        self.spent = spent
+    }
 
     /// Reserves a grant for a job whose estimated maximum is `estimate`: the estimate plus a `1/slots`
     /// share of what is left beyond it (room for the estimate's error), or why the job cannot start.

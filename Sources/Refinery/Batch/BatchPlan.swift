@@ -11,6 +11,9 @@ struct BatchPlan: Sendable {
     var spec: BatchSpec
     var jobs: [BatchJob]
     var debug: Bool
+    /// Whether `spec.maxBudgetUSD` is the budget this session may spend (`resume --max-budget`), not the
+    /// batch's recorded budget for all its sessions, of which the items finished earlier spent part.
+    var budgetIsThisSessions = false
 
     /// The distinct workflows the jobs run (for the credential check).
     var workflows: [Workflow] {

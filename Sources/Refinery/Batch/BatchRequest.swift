@@ -80,6 +80,9 @@ public struct BatchOutcome: Sendable, Hashable, Codable {
     public var stoppedBy: String?
     /// Where the results went, when the caller said (`--output`).
     public var output: String?
+    /// The items this session did not start because launching stopped early (the budget, a cancellation), in
+    /// input order: an item's id, with its system for a bench (`q3 (single:openai/gpt-4o)`).
+    public var notStarted: [String] = []
 
     /// The process exit code: 0 when every item is done, else 1 (resume finishes the rest).
     public var exitCode: RunExitCode { status == "finished" ? .success : .failure }

@@ -43,6 +43,9 @@ struct BatchSpec: Codable, Sendable {
     var workflowSHA256: [String: String]
     /// Each compiled workflow's git commit, when it has one (reproducibility of a bench table).
     var gitCommits: [String: String]
+    /// Whether each compiled workflow with a git commit had uncommitted changes when the batch started (`nil` in
+    /// batches recorded before it was): with ``gitCommits``, the revision a resumed bench's table names.
+    var gitDirty: [String: Bool]? = nil
 
     /// ``WorkflowOverrides`` as recorded.
     struct Overrides: Codable, Sendable {

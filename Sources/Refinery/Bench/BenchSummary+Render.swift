@@ -69,6 +69,8 @@ extension BenchSummary {
         lines += rows.map(line)
         let sentences = costMatchSentences()
         if !sentences.isEmpty { lines += [""] + sentences }
+        let revisions = revisionSentences { $0 }
+        if !revisions.isEmpty { lines += [""] + revisions }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -114,6 +116,8 @@ extension BenchSummary {
         lines += ["", caption]
         let sentences = costMatchSentences()
         if !sentences.isEmpty { lines += [""] + sentences }
+        let revisions = revisionSentences { "`\($0)`" }
+        if !revisions.isEmpty { lines += [""] + revisions.map { "- " + $0 } }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -136,6 +140,25 @@ extension BenchSummary {
                     + String(format: "%.1f", match.samples) + " samples of \(match.baseline) "
                     + "(\(Self.dollars(match.costPerSampleUSD)) a sample)."
             }
+        }
+    }
+
+    /// What each workflow system ran, so the table can be reproduced: "debate: /path/debate.yaml, git
+    /// 3f2c9a1b0d4e (v1), sha256 9b1e…" (`code` marks up the names, paths and hashes).
+    private func revisionSentences(_ code: (String) -> String) -> [String] {
+        systems.compactMap { system in
+            guard case .workflow = try? BenchSystem(parsing: system.name), let workflow = system.workflow else {
+                return nil
+            }
+            var parts = [workflow.path.map(code) ?? code(workflow.name)]
+            if let commit = workflow.gitCommit {
+                var revision = "git " + code(String(commit.prefix(12)))
+                if let asked = workflow.gitRevision { revision += " (\(asked))" }
+                if workflow.gitDirty == true { revision += " with uncommitted changes" }
+                parts.append(revision)
+            }
+            if let sha = workflow.contentSHA256 { parts.append("sha256 " + code(String(sha.prefix(12)))) }
+            return "\(code(system.name)): " + parts.joined(separator: ", ")
         }
     }
 

@@ -55,6 +55,21 @@ package enum Dataset {
                         + (promptField.map { "`\($0)`" } ?? "`question`, `prompt` or `input`")
                         + " field. Name the field with \(promptFlag).")
             }
+            // What `refinery run` refuses before any call, a row's prompt is refused too: nothing to ask, or
+            // more than a run may send.
+            guard !prompt.allSatisfy(\.isWhitespace) else {
+                throw InputError(
+                    code: .empty,
+                    message: "\(path):\(line): no prompt: the row's `\(promptKey)` is blank. Give the row a "
+                        + "question, or remove it.")
+            }
+            guard prompt.utf8.count <= InputAssembler.defaultByteLimit else {
+                throw InputError(
+                    code: .tooLarge,
+                    message: "\(path):\(line): the row's `\(promptKey)` is \(prompt.utf8.count) bytes; a prompt "
+                        + "may be at most \(InputAssembler.defaultByteLimit) bytes (1 MB), as for `refinery run`. "
+                        + "Shorten it, or remove the row.")
+            }
             let referenceKey = referenceField ?? referenceFields.first { fields[$0] != nil }
             var grader: Grader?
             if let name = fields["grader"], !name.isEmpty {
@@ -128,7 +143,16 @@ package enum Dataset {
                     message: "\(path):\(index + 1): not a JSON object; a JSONL dataset has one object a line.")
             }
             var fields: [String: String] = [:]
-            for pair in pairs where fields[pair.key] == nil { fields[pair.key] = Self.text(pair.value) }
+            for pair in pairs {
+                // Two values for one field: which one is the prompt (or the reference) would be a guess, as
+                // for a CSV header naming a column twice.
+                guard fields[pair.key] == nil else {
+                    throw InputError(
+                        code: .unreadable,
+                        message: "\(path):\(index + 1): the row names `\(pair.key)` twice; keep one.")
+                }
+                fields[pair.key] = Self.text(pair.value)
+            }
             rows.append((index + 1, fields))
         }
         return rows

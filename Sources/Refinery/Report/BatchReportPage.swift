@@ -116,6 +116,7 @@ struct RecordedSpec: Decodable {
     var grader: String?
     var workflowSHA256: [String: String] = [:]
     var gitCommits: [String: String] = [:]
+    var gitDirty: [String: Bool] = [:]
 
     init(_ json: String) {
         self = (try? JSONDecoder().decode(Self.self, from: Data(json.utf8))) ?? Self()
@@ -129,9 +130,10 @@ struct RecordedSpec: Decodable {
         grader = try? container.decodeIfPresent(String.self, forKey: .grader)
         workflowSHA256 = (try? container.decodeIfPresent([String: String].self, forKey: .workflowSHA256)) ?? [:]
         gitCommits = (try? container.decodeIfPresent([String: String].self, forKey: .gitCommits)) ?? [:]
+        gitDirty = (try? container.decodeIfPresent([String: Bool].self, forKey: .gitDirty)) ?? [:]
     }
 
     enum CodingKeys: String, CodingKey {
-        case systems, grader, workflowSHA256, gitCommits
+        case systems, grader, workflowSHA256, gitCommits, gitDirty
     }
 }

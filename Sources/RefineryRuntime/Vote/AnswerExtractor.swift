@@ -216,6 +216,11 @@ package enum AnswerExtractor {
         {
             return match.output.2.uppercased()
         }
+        // A reply that is a letter and nothing else is that choice in either case (`b`, `(c)`), as a reference
+        // written so is read.
+        if let match = text.wholeMatch(of: #/(?i)[\s*]*\(?([a-j])\)?[.):]?[\s*]*/#) {
+            return match.output.1.uppercased()
+        }
         if let match = text.matches(of: #/(?m)^[\s*]*\(?([A-J])\)?[.):]?[\s*]*$/#).last {
             return String(match.output.1)
         }

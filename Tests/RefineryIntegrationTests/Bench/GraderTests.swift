@@ -43,6 +43,7 @@ import Testing
             correct: true),
         Row(grader: "choice", answer: "Reasoning...\nThe answer is (b).", reference: "B", extracted: "B", correct: true),
         Row(grader: "choice", answer: "(E)", reference: "e", extracted: "E", correct: true),
+        Row(grader: "choice", answer: "(e)", reference: "E", extracted: "E", correct: true),
         Row(grader: "choice", answer: "No idea.", reference: "A", extracted: nil, correct: false, unanswered: true),
         Row(grader: "choice", answer: "Answer: C", reference: "(c)", extracted: "C", correct: true),
         Row(grader: "choice", answer: "Answer: D", reference: "A", extracted: "D", correct: false),
@@ -178,6 +179,9 @@ import Testing
         // A column named twice was read as the first of the two, silently.
         ("id,prompt,answer, prompt\n1,p,4,q\n", "x.csv", "x.csv:1: the header names the column `prompt` twice"),
         ("\n  \n", "x.jsonl", "x.jsonl: the dataset has no rows"),
+        // A blank prompt was paid for; a field named twice was read as its first value, silently.
+        ("{\"prompt\": \" \\t \"}\n", "x.jsonl", "x.jsonl:1: no prompt: the row's `prompt` is blank"),
+        ("{\"prompt\": \"p\", \"answer\": 4, \"answer\": 5}\n", "x.jsonl", "x.jsonl:1: the row names `answer` twice"),
     ])
     func malformedRowsAreLocated(text: String, path: String, message: String) {
         do {

@@ -160,6 +160,49 @@ extension CLIEndToEnd {
             }
         }
 
+        /// `--output` is opened as a shell's `>` opens it: a link is followed, not replaced by a regular file
+        /// (which replaced `/dev/full` itself when run as root), and a line the disk cannot take stops the batch
+        /// in one line with the system's reason, exit 1 (it printed Foundation's NSError dump).
+        @Test func theResultsFileIsWrittenWhereItsPathLeads() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.workflow.utf8))
+            try sandbox.write("in.jsonl", Data(Self.jsonl(Self.rows).utf8))
+            try sandbox.write("target.jsonl", Data("old\n".utf8))
+            let link = sandbox.root.appendingPathComponent("link.jsonl")
+            try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: "target.jsonl")
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("Forty-two."))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let linked = try await binary.run(
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--store", store, "--output", "link.jsonl"],
+                    environment: environment, directory: sandbox.root)
+                #expect(linked.exitCode == 0, "\(linked.stderr)")
+                try #require(
+                    (try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)) == "target.jsonl",
+                    "the link was replaced by a file")
+                let written = try String(
+                    contentsOf: sandbox.root.appendingPathComponent("target.jsonl"), encoding: .utf8)
+                #expect(try Self.lines(written).count == Self.rows.count)
+
+                let full = try FileManager.default.attributesOfItem(atPath: "/dev/full")[.type] as? FileAttributeType
+                try #require(full == .typeCharacterSpecial)
+                let onFull = try await binary.run(
+                    ["batch", "w.yaml", "--input", "in.jsonl", "--store", store, "--output", "/dev/full"],
+                    environment: environment, directory: sandbox.root)
+                #expect(onFull.exitCode == 1, "\(onFull.stderr)")
+                #expect(
+                    onFull.stderr.contains("cannot write --output /dev/full: No space left on device."),
+                    "\(onFull.stderr)")
+                #expect(!onFull.stderr.contains("NSCocoaErrorDomain"), "\(onFull.stderr)")
+                #expect(
+                    try FileManager.default.attributesOfItem(atPath: "/dev/full")[.type] as? FileAttributeType
+                        == .typeCharacterSpecial)
+            }
+        }
+
         /// `batch resume` run in another folder reads the input where the batch found it (its relative `--input`
         /// resolved when it started); an input gone or changed since is refused with exit 4, naming the file.
         @Test func resumeInAnotherFolderReadsTheInputWhereTheBatchFoundIt() async throws {
@@ -346,7 +389,8 @@ extension CLIEndToEnd {
 
         /// `--max-budget` covers the whole batch: items start while what is left covers the next one's
         /// estimate, the spend stays under the cap, and the batch stops `budget_exhausted`; `batch resume`
-        /// with more budget finishes it, continuing the run the cap stopped rather than starting another.
+        /// alone spends nothing more (the cap holds across sessions), and with a budget of its own finishes it,
+        /// continuing the run the cap stopped rather than starting another.
         @Test func theBudgetIsSharedAcrossItems() async throws {
             // Each call costs what the estimate says an item costs.
             try await Self.withTenItems { binary, sandbox, server, perItem in
@@ -368,6 +412,18 @@ extension CLIEndToEnd {
                 #expect(batches.first?["done"] as? Int == done)
 
                 let id = try #require(batches.first?["id"] as? String)
+                #expect(result.stderr.contains("refinery batch resume \(id) --max-budget USD"), "\(result.stderr)")
+                // The cap is the whole batch's, not each session's: a resume without a budget of its own has
+                // nothing left to spend (it ran as many items again, past the cap).
+                let again = try await binary.run(
+                    ["batch", "resume", id, "--store", store], environment: environment, directory: sandbox.root)
+                #expect(again.exitCode == 1, "\(again.stderr)")
+                #expect(again.stderr.contains("budget_exhausted · \(done)/10 items"), "\(again.stderr)")
+                // The summary says which items were not run, not only how many were done.
+                #expect(again.stderr.contains("not started: \(10 - done) (i"), "\(again.stderr)")
+                #expect(result.stderr.contains("not started: "), "\(result.stderr)")
+                #expect(result.stderr.contains("i6"), "\(result.stderr)")
+                #expect(server.requests.count == done)
                 let resumed = try await binary.run(
                     ["batch", "resume", id, "--store", store, "--max-budget", "5"], environment: environment,
                     directory: sandbox.root)
@@ -587,11 +643,29 @@ extension CLIEndToEnd {
             ("bad.jsonl", "{\"question\":\"Q1\"}\n{\"text\":\"Q2\"}\n", "bad.jsonl:2:"),
             // The workflow's `{{topic}}` compiles for the first row, not for the second, which lacks it.
             ("var.jsonl", "{\"question\":\"Q1\",\"topic\":\"x\"}\n{\"question\":\"Q2\"}\n", "var.jsonl:2:"),
+            // Refused by `refinery run`, it was paid for: a blank prompt. A row naming its prompt field twice
+            // sent the first value, silently.
+            (
+                "blank.jsonl", "{\"question\":\"Q1\",\"topic\":\"x\"}\n{\"question\":\" \\n \",\"topic\":\"x\"}\n",
+                "blank.jsonl:2:"
+            ),
+            ("twice.jsonl", "{\"question\":\"Q1\",\"topic\":\"x\",\"question\":\"Q2\"}\n", "twice.jsonl:1:"),
         ])
         func badInputExitsFourWithTheLine(file: String, text: String, location: String) async throws {
             let (result, bodies, output) = try await Self.batch(file: file, bytes: Data(text.utf8))
             #expect(result.exitCode == 4)
             #expect(result.stderr.contains(location), "\(result.stderr)")
+            #expect(bodies.isEmpty)
+            #expect(output == Self.earlierResults)
+        }
+
+        /// A row whose prompt is more than `refinery run` may send (1 MB): exit 4 at its line, no call (its 1 MB
+        /// was sent to the model).
+        @Test func aPromptOverOneMegabyteIsRefusedAtItsRow() async throws {
+            let text = "question,topic\nQ1,x\n" + String(repeating: "a", count: (1 << 20) + 1) + ",x\n"
+            let (result, bodies, output) = try await Self.batch(file: "big.csv", bytes: Data(text.utf8))
+            #expect(result.exitCode == 4)
+            #expect(result.stderr.contains("big.csv:3: the row's `question` is 1048577 bytes"), "\(result.stderr)")
             #expect(bodies.isEmpty)
             #expect(output == Self.earlierResults)
         }

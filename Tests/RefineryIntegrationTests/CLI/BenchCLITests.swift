@@ -154,6 +154,8 @@ extension CLIEndToEnd {
                 #expect(!interrupted.stderr.contains("CancellationError"), "\(interrupted.stderr)")
                 let table = try CLIHarness.json(interrupted.stdout)
                 let id = try #require(table["bench_id"] as? String)
+                // The bench's items, not those it reached before the stop (it said 3 or 4 of 8).
+                #expect((table["dataset"] as? [String: Any])?["items"] as? Int == 8, "\(table["dataset"] ?? "")")
                 #expect(interrupted.stderr.contains("refinery bench resume \(id)"), "\(interrupted.stderr)")
                 let resumed = try await binary.run(
                     ["bench", "resume", id, "--store", "runs.db", "--output-format", "json"], environment: environment,
@@ -198,6 +200,63 @@ extension CLIEndToEnd {
             }
         }
 
+        /// The text and Markdown tables say which revision of each workflow ran (its file, git commit, the
+        /// revision asked for, uncommitted changes, content hash), as the JSON and the report do: they showed the
+        /// dataset's SHA-256 only, so a table could not be reproduced from what it printed.
+        @Test func theTablesNameEachWorkflowsRevision() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let repository = try await TemporaryGitRepository()
+            defer { repository.cleanup() }
+            try repository.write(
+                "workflows/mine.yaml", "refinery: 1\nname: mine\nmodels: [openai/gpt-4o]\nstages: [propose]\n")
+            try repository.write("gsm.jsonl", #"{"question":"What is 2+2?","answer":"4"}"# + "\n")
+            let commit = try await repository.commitAll("v1")
+            try await repository.git("tag", "v1")
+            try repository.write(
+                "workflows/mine.yaml", "refinery: 1\nname: mine\nmodels: [openai/gpt-4o]\nstages: [propose]\n\n")
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion("4"))
+                let environment = CLIHarness.environment(home: repository.root, baseURL: server.baseURL)
+                for format in ["text", "markdown"] {
+                    let result = try await binary.run(
+                        [
+                            "bench", "mine", "mine@v1", "single:openai/gpt-4o", "--dataset", "gsm.jsonl", "--store",
+                            "runs.db", "--output-format", format,
+                        ], environment: environment, directory: repository.root)
+                    #expect(result.exitCode == 0, "\(result.stderr)")
+                    let code = format == "markdown" ? { (text: String) in "`\(text)`" } : { (text: String) in text }
+                    let file = repository.root.appendingPathComponent("workflows/mine.yaml").standardizedFileURL.path
+                    #expect(
+                        result.stdout.contains(
+                            "\(code("mine")): \(code(file)), git \(code(String(commit.prefix(12)))) with uncommitted changes"
+                        ),
+                        "\(result.stdout)")
+                    #expect(
+                        result.stdout.contains(
+                            "\(code("mine@v1")): \(code(file)), git \(code(String(commit.prefix(12)))) (v1), sha256 "),
+                        "\(result.stdout)")
+                    // Baselines are Refinery's built-ins, named by the system itself.
+                    #expect(!result.stdout.contains("single:openai/gpt-4o\(format == "markdown" ? "`" : ""): "))
+                }
+
+                // `bench resume` prints what the bench printed, its revisions included, after the repository's
+                // HEAD moved (here a commit of the uncommitted change, the content the same): it named the new
+                // HEAD and no uncommitted changes, which is not what the bench's first runs ran.
+                let first = try await binary.run(
+                    ["bench", "mine", "--dataset", "gsm.jsonl", "--store", "runs.db", "--output-format", "json"],
+                    environment: environment, directory: repository.root)
+                let id = try #require(try CLIHarness.json(first.stdout)["bench_id"] as? String, "\(first.stderr)")
+                try repository.write("notes.txt", "unrelated\n")
+                let moved = try await repository.commitAll("v2")
+                #expect(moved != commit)
+                let resumed = try await binary.run(
+                    ["bench", "resume", id, "--store", "runs.db", "--output-format", "json"],
+                    environment: environment, directory: repository.root)
+                #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                #expect(resumed.stdout == first.stdout)
+            }
+        }
+
         /// Bad bench input names the file, the line and the field or flag at fault, with a hint; exit 4,
         /// no call, no bench recorded.
         @Test(arguments: [
@@ -205,6 +264,8 @@ extension CLIEndToEnd {
             (["--grader", "regex:(\\d+"], ["regex:(\\d+", "regular expression"]),
             // A baseline's own model, not `--models` (which was not given), is what is unknown.
             (["vote:nosuch/model:3"], ["system `vote:nosuch/model:3`: error: unknown model `nosuch/model`"]),
+            // A mistyped path, as `refinery run` names it: it was "gone; put it back there, or start a new bench".
+            (["missing.yaml"], ["no workflow file at `missing.yaml`"]),
         ])
         func badBenchInputNamesWhatIsWrong(arguments: [String], expected: [String]) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")

@@ -72,6 +72,10 @@ import Testing
         // The article and the pronoun after "answer" are no choice (they read as `A` and `I`).
         ("The answer is a tricky one. Option (C) holds.", "C"),
         ("Answer: I think it is (B).", "B"),
+        // A reply that is only the letter, in lower case too: it abstained, though a reference so written is read.
+        ("b", "B"),
+        (" (c)\n", "C"),
+        ("**d.**", "D"),
     ])
     func choice(text: String, expected: String) {
         #expect(AnswerExtractor.extract(.choice, from: text)?.key == expected)
