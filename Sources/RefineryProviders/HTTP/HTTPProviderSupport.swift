@@ -88,13 +88,21 @@ package enum HTTPProviderSupport {
     }
 
     /// `base` + `path`, without a doubled slash or a doubled `/v1` (users often write the base
-    /// URL with its `/v1`, as the OpenAI SDKs expect).
+    /// URL with its `/v1`, as the OpenAI SDKs expect). A query the base URL carries (`?api-version=…`,
+    /// an Azure function's `?code=…`) stays a query, after the path and after `path`'s own.
     package static func join(_ base: String, _ path: String) -> String {
-        var base = base
+        var base = Substring(base)
+        var query = ""
+        if let mark = base.firstIndex(of: "?") {
+            query = String(base[base.index(after: mark)...])
+            base = base[..<mark]
+        }
         while base.hasSuffix("/") { base.removeLast() }
-        if base.hasSuffix("/v1"), path.hasPrefix("/v1/") { return base + path.dropFirst(3) }
-        if base.hasSuffix("/v1beta"), path.hasPrefix("/v1beta/") { return base + path.dropFirst(7) }
-        return base + path
+        var path = Substring(path)
+        if base.hasSuffix("/v1"), path.hasPrefix("/v1/") { path = path.dropFirst(3) }
+        if base.hasSuffix("/v1beta"), path.hasPrefix("/v1beta/") { path = path.dropFirst(7) }
+        guard !query.isEmpty else { return String(base + path) }
+        return String(base + path) + (path.contains("?") ? "&" : "?") + query
     }
 
     /// Runs a streamed call as a stream of deltas followed by the finished reply. Cancelling the

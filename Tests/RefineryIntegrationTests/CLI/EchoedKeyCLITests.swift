@@ -129,6 +129,40 @@ extension CLIEndToEnd {
             }
         }
 
+        /// An endpoint whose base URL carries a credential in its query (an Azure function's `?code=`): the query
+        /// stays a query, after the path (it was sent as `/v1?code=…/v1/chat/completions`), and its value is a
+        /// credential, hidden in `--debug`'s log of the request, the ledger and every output (it was in the log).
+        @Test func aCredentialInTheBaseURLQueryIsSentAsAQueryAndHiddenEverywhere() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let code = "func-code-QmFzZTY0c2VjcmV0"
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.stream(["4"]))
+                let providers = """
+                    providers:
+                      - { name: azure, base_url: "\(server.baseURL)/v1?code=\(code)&api-version=2024-02-01" }
+                    """
+                try sandbox.write("config/refinery/providers.yaml", Data(providers.utf8))
+                let environment = RefineryBinary.environment(home: sandbox.root)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let result = try await binary.run(
+                    ["What is 2+2?", "--models", "azure/m", "--output-format", "json", "--debug", "--store", store],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let request = try #require(server.requests.first)
+                #expect(request.path == FakeOpenAI.path)
+                #expect(request.query == "code=\(code)&api-version=2024-02-01")
+                // The request was logged, its URL's code hidden; the harmless api-version shown.
+                #expect(result.stderr.contains("api-version=2024-02-01"), "\(result.stderr)")
+                let texts = try await Self.everywhere(
+                    result, store: store, binary: binary, environment: environment, directory: sandbox.root)
+                for (place, text) in texts {
+                    #expect(!text.contains(code), "the base URL's code reached \(place)")
+                }
+            }
+        }
+
         /// A batch or bench item that holds the key (in its prompt, or base64 in a column the templates show)
         /// is refused before any call, at its row, as a run's prompt is: it was sent to the model. So is a run's
         /// `--var` holding it.
