@@ -18,10 +18,14 @@ package enum HTTPProviderSupport {
     /// ``TokenUsage/isEstimated``. Implausible: a count no call can have (negative, or `5e18`), more
     /// output than the call's cap (`outputCap`, the `max_tokens` sent, thinking included), or more input
     /// than the request's bytes allow (a token is at least a byte) with room for a chat template.
+    /// A credential of the run that the reply holds (a server or agent that echoes its key back in
+    /// its answer) is hidden by `redactor` before anything prints, stores or forwards the text to
+    /// another member (``Redactor/redactCredentials(_:)``).
     /// Never inlined: it runs in the async frame of every call in flight.
     @inline(never)
     package static func reply(
-        from parts: ModelReplyParts, request: ModelRequest, provider: String, outputCap: Int? = nil
+        from parts: ModelReplyParts, request: ModelRequest, provider: String, redactor: Redactor,
+        outputCap: Int? = nil
     ) throws -> ModelReply {
         // `allSatisfy` stops at the first letter; Foundation's trimming copied every reply.
         guard !parts.text.allSatisfy(\.isWhitespace) else {
@@ -50,7 +54,9 @@ package enum HTTPProviderSupport {
             // (10 MB of text for `max_tokens: 4096`) was booked 2.5 million output tokens ($25 on gpt-4o).
             if output == nil { usage.outputTokens = min(estimateTokens(parts.text), cap) }
         }
-        return ModelReply(text: parts.text, usage: usage, model: parts.model, finishReason: parts.finishReason)
+        return ModelReply(
+            text: redactor.redactCredentials(parts.text), usage: usage, model: parts.model,
+            finishReason: parts.finishReason)
     }
 
     /// The most input tokens `request` can be: a token holds at least one byte of the text sent (system

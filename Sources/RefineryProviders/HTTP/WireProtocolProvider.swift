@@ -38,7 +38,8 @@ extension WireProtocolProvider {
         do {
             let json = try await client.send(try call(request, stream: false))
             return try HTTPProviderSupport.reply(
-                from: parse(json), request: request, provider: client.provider, outputCap: outputCap(request))
+                from: parse(json), request: request, provider: client.provider, redactor: client.redactor,
+                outputCap: outputCap(request))
         } catch let error as ProviderError {
             throw advise(client.redacting(error))
         }
@@ -63,7 +64,8 @@ extension WireProtocolProvider {
             let parts = try await client.stream(
                 try call(request, stream: true), decoder: makeDecoder(), onDelta: onDelta)
             return try HTTPProviderSupport.reply(
-                from: parts, request: request, provider: client.provider, outputCap: outputCap(request))
+                from: parts, request: request, provider: client.provider, redactor: client.redactor,
+                outputCap: outputCap(request))
         } catch let error as ProviderError {
             throw advise(client.redacting(error))
         }

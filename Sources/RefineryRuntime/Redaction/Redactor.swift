@@ -69,6 +69,15 @@ public struct Redactor: Sendable, Hashable {
         return Self.redactKeyShapes(result)
     }
 
+    /// `text` with every known secret, in any of the encodings ``redact(_:)`` finds, replaced; nothing else.
+    ///
+    /// For a model's answer: a server or agent that echoes its key back there must not get it printed, stored or
+    /// sent to the other members, but an answer may well show an example `sk-…` key, a `Bearer` header or a URL
+    /// with a `token=` parameter, which ``redact(_:)`` would hide as well.
+    public func redactCredentials(_ text: String) -> String {
+        needles.isEmpty ? text : redactNeedles(text)
+    }
+
     /// Whether `text` holds one of the known secrets of at least ``credentialLength`` characters, in any of
     /// the encodings ``redact(_:)`` hides. Key shapes and URL credentials alone do not count (a prompt may
     /// well show an example `sk-…`), nor do short values: a local server's placeholder key (`none`, `EMPTY`,

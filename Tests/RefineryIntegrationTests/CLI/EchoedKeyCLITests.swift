@@ -129,6 +129,37 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A server that echoes the key in a successful reply, in the answer itself (streamed, split across two
+        /// pieces, and encoded): the answer is printed, stored and shown to the other member with the key hidden
+        /// (it was printed, exported, stored, and sent on to the reviewers).
+        @Test func aKeyEchoedInAnAnswerIsHiddenEverywhere() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let echoed = [String(Self.key.prefix(10)), String(Self.key.dropFirst(10)) + " | " + Self.base64(Self.key)]
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.stream(echoed + [" | " + Self.jsonEscaped(Self.key)]))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let result = try await binary.run(
+                    [
+                        "What is 2+2?", "--models", "openai/gpt-4o,openai/gpt-4o-mini", "--max-rounds", "1",
+                        "--output-format", "json", "--debug", "--store", store,
+                    ],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 2, "\(result.stderr)")
+                // The answers are there, the key hidden in them; the reviewers were shown the same.
+                #expect(result.stdout.contains("[REDACTED]"), "\(result.stdout)")
+                let texts = try await Self.everywhere(
+                    result, store: store, binary: binary, environment: environment, directory: sandbox.root)
+                // Two answers, then each shown to the other for review (and asked again for JSON).
+                #expect(server.requests.count >= 4)
+                for (place, text) in texts + server.requests.map({ ("a request's body", $0.body) }) {
+                    #expect(!Self.revealsKey(text), "the key reached \(place)")
+                }
+            }
+        }
+
         /// An endpoint whose base URL carries a credential in its query (an Azure function's `?code=`): the query
         /// stays a query, after the path (it was sent as `/v1?code=…/v1/chat/completions`), and its value is a
         /// credential, hidden in `--debug`'s log of the request, the ledger and every output (it was in the log).
