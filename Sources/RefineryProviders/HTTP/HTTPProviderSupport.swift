@@ -160,3 +160,17 @@ package enum HTTPProviderSupport {
             + "It must match this JSON Schema (\(format.name)):\n\(format.schemaJSON)"
     }
 }
+
+extension ProviderError {
+    /// What an event stream that ended without a byte (a 2xx reply with an empty body) is.
+    package static func emptyStream(provider: String) -> ProviderError {
+        ProviderError(
+            code: .emptyResponse, message: "\(provider) sent an empty stream", provider: provider,
+            cause: emptyStreamCause)
+    }
+
+    /// Whether this is ``emptyStream(provider:)``.
+    package var isEmptyStream: Bool { code == .emptyResponse && cause == Self.emptyStreamCause }
+
+    private static let emptyStreamCause = "the event stream ended without a byte"
+}
