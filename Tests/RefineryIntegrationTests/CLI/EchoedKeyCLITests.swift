@@ -194,6 +194,40 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A providers.yaml that cannot be read quotes its lines in the diagnostics, but not the credentials on
+        /// them, whatever their shape: the file's own credentials are unknown when it does not load, so a
+        /// header's value named like a credential (`Authorization: Token …`, `Private-Token: …`) is hidden by its
+        /// key, in broken YAML too, and so is a key of the environment copied into it. They were printed.
+        @Test func aBrokenProvidersFileQuotesItsLinesWithoutTheirCredentials() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let token = "plain-token-value-4711"
+            let files = [
+                // Broken YAML (the flow mapping is not closed).
+                """
+                providers:
+                  - { name: x, base_url: "http://h", headers: { Authorization: "Token \(token)", Private-Token: \(token)x }
+                """,
+                // Valid YAML, an unknown key on the same line; the environment's key copied into a header.
+                """
+                providers:
+                  - { name: x, api_key_env: MY_VAR, base_url: "http://h", headers: { Authorization: Token \(token), \
+                "X-Token": '\(token)', X-Copy: \(Self.key) }, bogus: 1 }
+                """,
+            ]
+            for file in files {
+                try sandbox.write("config/refinery/providers.yaml", Data(file.utf8))
+                let result = try await binary.run(
+                    ["estimate", "--models", "x/m"],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9"),
+                    directory: sandbox.root)
+                #expect(result.exitCode == 4, "\(result.stderr)")
+                #expect(result.stderr.contains("Authorization: "), "\(result.stderr)")
+                #expect(!result.stderr.contains(token) && !Self.revealsKey(result.stderr), "\(result.stderr)")
+            }
+        }
+
         /// A batch or bench item that holds the key (in its prompt, or base64 in a column the templates show)
         /// is refused before any call, at its row, as a run's prompt is: it was sent to the model. So is a run's
         /// `--var` holding it.
