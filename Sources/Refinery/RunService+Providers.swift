@@ -21,9 +21,13 @@ extension RunService {
             return try ProvidersConfig.load(path: path)
         } catch let error as ProvidersConfigError {
             // The excerpts quote the file, which may hold a credential (a header's value, a base URL's
-            // password): what is shaped like one is hidden, as in every other text printed.
+            // password): the environment's keys, what is shaped like one and every credential-named key's
+            // value are hidden.
+            let redactor = ProviderRegistry.redactor(
+                environment: ProviderEnvironment.load(environment: environment, dotEnvDirectory: workingDirectory.path),
+                configuration: ProvidersConfig())
             let text = FileManager.default.contents(atPath: path).map {
-                Redactor().redact(String(decoding: $0, as: UTF8.self))
+                ProvidersConfig.excerptText(String(decoding: $0, as: UTF8.self), redactor: redactor)
             }
             throw WorkflowDiagnosticsError(diagnostics: error.diagnostics, sources: text.map { [path: $0] } ?? [:])
         }

@@ -17,9 +17,16 @@ package struct StoreOptions: ParsableArguments {
 
     package init() {}
 
-    /// Once parsed, a password in the URL is no longer shown by `ps` (see ``StorePasswordInArguments``).
+    /// Once parsed, a password in the URL is no longer shown by `ps` (see ``StorePasswordInArguments``). An empty
+    /// `--store` (an unset variable in `--store "$STORE"`) is refused: it was a ledger SQLite keeps nowhere, so a
+    /// run failed after its set-up with SQLite's own words and `runs list` read "No runs recorded yet."
     package func validate() throws {
         StorePasswordInArguments.hide()
+        if let store, store.allSatisfy(\.isWhitespace) {
+            throw ValidationError(
+                "--store is empty: give a SQLite file path or a postgres://USER@HOST:PORT/DB URL, or leave --store "
+                    + "out for $REFINERY_STORE, else $XDG_DATA_HOME/refinery/refinery.db.")
+        }
     }
 }
 

@@ -123,7 +123,11 @@ public struct RefineryMCPServer: Sendable {
                 structuredContent: value)
         } catch {
             return .init(
-                content: [.text(text: "error: \(Self.message(for: error))", annotations: nil, _meta: nil)],
+                // Arguments and workflow text it quotes are the client's or a file's: shown, not obeyed.
+                content: [
+                    .text(
+                        text: TerminalText.escaped("error: \(Self.message(for: error))"), annotations: nil, _meta: nil)
+                ],
                 isError: true)
         }
     }

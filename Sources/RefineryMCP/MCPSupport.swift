@@ -3,6 +3,7 @@
 
 import Foundation
 import MCP
+import RefinerySyntax
 
 /// A tool call's arguments, read with a clear error for a missing or mistyped one.
 struct MCPArguments: Sendable {
@@ -59,9 +60,13 @@ enum MCPJSON {
         return try JSONDecoder().decode(Value.self, from: try encoder.encode(value))
     }
 
+    /// `value` as pretty JSON, DEL, C1 and bidirectional controls in its strings written as `\uHHHH`: a client
+    /// that shows the text (on a terminal, in a chat) shows them, not obeys them, and a JSON parser reads the
+    /// exact strings back.
     static func text(_ value: Value) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+        let json = (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+        return TerminalText.escaped(json)
     }
 }

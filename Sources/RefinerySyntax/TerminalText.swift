@@ -2,11 +2,13 @@
 
 /// Text made safe to print on a terminal: shared by the CLI's output and the diagnostic renderer.
 ///
-/// Every C0 control but newline and tab, DEL, and every C1 control is shown as `\xHH` (or `\u{HHHH}`),
+/// Every C0 control but newline and tab is shown as `\xHH`, and DEL and every C1 control as `\uHHHH`,
 /// so a description or an answer cannot set the window title (`ESC ] 0;…BEL`), clear the screen, move
 /// the cursor, change or hide text, ring the bell or write the clipboard; so is every bidirectional
 /// embedding, override or isolate (U+202A–U+202E, U+2066–U+2069), so that text cannot show its words in
-/// another order than they are read ("Trojan Source"). Only the CLI's own coloured
+/// another order than they are read ("Trojan Source"), as `\u202E`. Escaped so, JSON text stays valid JSON that
+/// decodes to the exact text: a JSON string never holds a raw C0 control (the encoder writes `\u001b`), and
+/// `\uHHHH` is JSON's own escape for the rest. Only the CLI's own coloured
 /// diagnostics keep their SGR sequences (`ESC [ digits ; … m`, `keepingColour`); their renderer makes the
 /// file's text inside them inert itself.
 package enum TerminalText {
@@ -40,10 +42,12 @@ package enum TerminalText {
             || (0x2066...0x2069).contains(scalar.value)
     }
 
-    /// How `scalar` is shown: `\xHH` below U+0100, else `\u{HHHH}`.
+    /// How `scalar` is shown: `\xHH` for a C0 control, else `\uHHHH` (JSON's escape: every control this type
+    /// shows from DEL on is below U+10000).
     package static func shown(_ scalar: Unicode.Scalar) -> String {
         let hex = String(scalar.value, radix: 16, uppercase: true)
-        return scalar.value < 0x100 ? "\\x" + String(repeating: "0", count: 2 - hex.count) + hex : "\\u{\(hex)}"
+        let digits = scalar.value < 0x7F ? 2 : 4
+        return (scalar.value < 0x7F ? "\\x" : "\\u") + String(repeating: "0", count: max(0, digits - hex.count)) + hex
     }
 
     /// The index of the `m` closing an SGR sequence that starts at `start` (`ESC [ [0-9;]* m`), or `nil`.

@@ -107,7 +107,7 @@ package struct CommandProvider: ModelProvider {
                 provider: provider)
         }
         let parts = ModelReplyParts(text: text, model: agent.name, finishReason: "exit")
-        return try HTTPProviderSupport.reply(from: parts, request: request, provider: provider)
+        return try HTTPProviderSupport.reply(from: parts, request: request, provider: provider, redactor: redactor)
     }
 
     /// The whole conversation as one text: the system prompt, then each turn (labelled when

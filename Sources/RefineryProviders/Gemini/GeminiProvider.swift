@@ -145,7 +145,7 @@ package struct GeminiProvider: WireProtocolProvider {
 
     /// Text (thought parts skipped), usage, model and finish reason of one response object.
     /// A blocked prompt is a `.badRequest` naming the reason (a safety stop without text is one too, in
-    /// ``HTTPProviderSupport/reply(from:request:provider:outputCap:)``, as for every provider).
+    /// ``HTTPProviderSupport/reply(from:request:provider:redactor:outputCap:)``, as for every provider).
     package static func parseReply(_ json: JSONValue, provider: String) throws -> ModelReplyParts {
         var parts = ModelReplyParts()
         try absorb(json, into: &parts, provider: provider, context: "in its reply")

@@ -18,10 +18,14 @@ package enum HTTPProviderSupport {
     /// ``TokenUsage/isEstimated``. Implausible: a count no call can have (negative, or `5e18`), more
     /// output than the call's cap (`outputCap`, the `max_tokens` sent, thinking included), or more input
     /// than the request's bytes allow (a token is at least a byte) with room for a chat template.
+    /// A credential of the run that the reply holds (a server or agent that echoes its key back in
+    /// its answer) is hidden by `redactor` before anything prints, stores or forwards the text to
+    /// another member (``Redactor/redactCredentials(_:)``).
     /// Never inlined: it runs in the async frame of every call in flight.
     @inline(never)
     package static func reply(
-        from parts: ModelReplyParts, request: ModelRequest, provider: String, outputCap: Int? = nil
+        from parts: ModelReplyParts, request: ModelRequest, provider: String, redactor: Redactor,
+        outputCap: Int? = nil
     ) throws -> ModelReply {
         // `allSatisfy` stops at the first letter; Foundation's trimming copied every reply.
         guard !parts.text.allSatisfy(\.isWhitespace) else {
@@ -50,7 +54,9 @@ package enum HTTPProviderSupport {
             // (10 MB of text for `max_tokens: 4096`) was booked 2.5 million output tokens ($25 on gpt-4o).
             if output == nil { usage.outputTokens = min(estimateTokens(parts.text), cap) }
         }
-        return ModelReply(text: parts.text, usage: usage, model: parts.model, finishReason: parts.finishReason)
+        return ModelReply(
+            text: redactor.redactCredentials(parts.text), usage: usage, model: parts.model,
+            finishReason: parts.finishReason)
     }
 
     /// The most input tokens `request` can be: a token holds at least one byte of the text sent (system
@@ -88,13 +94,21 @@ package enum HTTPProviderSupport {
     }
 
     /// `base` + `path`, without a doubled slash or a doubled `/v1` (users often write the base
-    /// URL with its `/v1`, as the OpenAI SDKs expect).
+    /// URL with its `/v1`, as the OpenAI SDKs expect). A query the base URL carries (`?api-version=…`,
+    /// an Azure function's `?code=…`) stays a query, after the path and after `path`'s own.
     package static func join(_ base: String, _ path: String) -> String {
-        var base = base
+        var base = Substring(base)
+        var query = ""
+        if let mark = base.firstIndex(of: "?") {
+            query = String(base[base.index(after: mark)...])
+            base = base[..<mark]
+        }
         while base.hasSuffix("/") { base.removeLast() }
-        if base.hasSuffix("/v1"), path.hasPrefix("/v1/") { return base + path.dropFirst(3) }
-        if base.hasSuffix("/v1beta"), path.hasPrefix("/v1beta/") { return base + path.dropFirst(7) }
-        return base + path
+        var path = Substring(path)
+        if base.hasSuffix("/v1"), path.hasPrefix("/v1/") { path = path.dropFirst(3) }
+        if base.hasSuffix("/v1beta"), path.hasPrefix("/v1beta/") { path = path.dropFirst(7) }
+        guard !query.isEmpty else { return String(base + path) }
+        return String(base + path) + (path.contains("?") ? "&" : "?") + query
     }
 
     /// Runs a streamed call as a stream of deltas followed by the finished reply. Cancelling the
@@ -145,4 +159,18 @@ package enum HTTPProviderSupport {
         "Reply with a single JSON object and nothing else (no prose, no code fences). "
             + "It must match this JSON Schema (\(format.name)):\n\(format.schemaJSON)"
     }
+}
+
+extension ProviderError {
+    /// What an event stream that ended without a byte (a 2xx reply with an empty body) is.
+    package static func emptyStream(provider: String) -> ProviderError {
+        ProviderError(
+            code: .emptyResponse, message: "\(provider) sent an empty stream", provider: provider,
+            cause: emptyStreamCause)
+    }
+
+    /// Whether this is ``emptyStream(provider:)``.
+    package var isEmptyStream: Bool { code == .emptyResponse && cause == Self.emptyStreamCause }
+
+    private static let emptyStreamCause = "the event stream ended without a byte"
 }

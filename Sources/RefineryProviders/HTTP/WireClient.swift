@@ -348,11 +348,7 @@ package struct WireClient: Sendable {
                 throw client.notAStream(bytes, head: head)
             }
             if let last = parser.finish() { try consume(last) }
-            guard received > 0 else {
-                throw ProviderError(
-                    code: .emptyResponse, message: "\(client.provider) sent an empty stream",
-                    provider: client.provider)
-            }
+            guard received > 0 else { throw ProviderError.emptyStream(provider: client.provider) }
             guard decoder.isComplete else {
                 let reason = decoder.incompleteReason.map { " (\($0))" } ?? ""
                 throw ProviderError(

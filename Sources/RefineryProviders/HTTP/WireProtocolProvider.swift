@@ -38,17 +38,31 @@ extension WireProtocolProvider {
         do {
             let json = try await client.send(try call(request, stream: false))
             return try HTTPProviderSupport.reply(
-                from: parse(json), request: request, provider: client.provider, outputCap: outputCap(request))
+                from: parse(json), request: request, provider: client.provider, redactor: client.redactor,
+                outputCap: outputCap(request))
         } catch let error as ProviderError {
             throw advise(client.redacting(error))
         }
     }
 
     /// The reply, streamed or whole as ``prefersStreaming`` says, read in the caller's task: no task
-    /// and no `AsyncThrowingStream` between the HTTP response and the caller.
+    /// and no `AsyncThrowingStream` between the HTTP response and the caller. A stream that ends without a
+    /// byte is asked for again whole: a server may answer a stream it cannot serve that way, and say why only
+    /// to a whole request (llama-cpp-python's, for a prompt over its context: HTTP 400
+    /// `context_length_exceeded`, "maximum context length is 2048 tokens"), which the whole reply's error
+    /// then names, instead of "sent an empty stream".
     package func reply(to request: ModelRequest) async throws -> ModelReply {
         guard prefersStreaming else { return try await complete(request) }
-        return try await streamedReply(request, onDelta: nil)
+        do {
+            return try await streamedReply(request, onDelta: nil)
+        } catch let error as ProviderError where error.isEmptyStream {
+            do {
+                return try await complete(request)
+            } catch let error as ProviderError where error.code == .network {
+                // The server closed the connection after its empty stream, as the pool handed it out again.
+                return try await complete(request)
+            }
+        }
     }
 
     /// ``streamedReply(_:onDelta:)`` fed to a stream, for a caller that shows the deltas.
@@ -63,7 +77,8 @@ extension WireProtocolProvider {
             let parts = try await client.stream(
                 try call(request, stream: true), decoder: makeDecoder(), onDelta: onDelta)
             return try HTTPProviderSupport.reply(
-                from: parts, request: request, provider: client.provider, outputCap: outputCap(request))
+                from: parts, request: request, provider: client.provider, redactor: client.redactor,
+                outputCap: outputCap(request))
         } catch let error as ProviderError {
             throw advise(client.redacting(error))
         }

@@ -60,7 +60,8 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             let json = try await client.send(
                 estimatedTokens: client.estimatedTokens(request), failed: learn, building: build)
             return try HTTPProviderSupport.reply(
-                from: parse(json), request: request, provider: client.provider, outputCap: outputCap(request))
+                from: parse(json), request: request, provider: client.provider, redactor: client.redactor,
+                outputCap: outputCap(request))
         }
     }
 
@@ -72,7 +73,8 @@ package struct OpenAIChatProvider: WireProtocolProvider {
                 estimatedTokens: client.estimatedTokens(request), decoder: makeDecoder(), failed: learn,
                 onDelta: onDelta, building: build)
             return try HTTPProviderSupport.reply(
-                from: parts, request: request, provider: client.provider, outputCap: outputCap(request))
+                from: parts, request: request, provider: client.provider, redactor: client.redactor,
+                outputCap: outputCap(request))
         }
     }
 

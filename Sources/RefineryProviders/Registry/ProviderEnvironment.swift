@@ -47,7 +47,7 @@ public struct ProviderEnvironment: Sendable, Hashable {
         variables.flatMap { name, value -> [String] in
             let upper = name.uppercased()
             let named = ["KEY", "TOKEN", "SECRET", "PASSWORD"].contains { upper.contains($0) }
-            return (named && value.count >= 8 ? [value] : []) + Redactor.urlPasswords(value)
+            return (named && value.count >= 8 ? [value] : []) + Redactor.urlCredentials(value)
         }
     }
 

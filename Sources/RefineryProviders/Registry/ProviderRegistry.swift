@@ -52,14 +52,15 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
 
     /// A redactor for every credential a run with this environment and configuration can load:
     /// variables named like credentials, the built-in providers' key variables, each endpoint's
-    /// `api_key_env`, the password of its `base_url` and the values of its credential headers
-    /// (`Authorization: Bearer …` written in providers.yaml, the value and the token after its scheme).
+    /// `api_key_env`, the credentials of its `base_url` (``Redactor/urlCredentials(_:)``) and the values of
+    /// its credential headers (`Authorization: Bearer …` written in providers.yaml, the value and the token
+    /// after its scheme).
     /// What prints or stores error texts outside the registry (the run ledger) uses it.
     public static func redactor(environment: ProviderEnvironment, configuration: ProvidersConfig) -> Redactor {
         var secrets = environment.secretValues
         for endpoint in configuration.endpoints {
             if let name = endpoint.apiKeyEnv, let value = environment[name] { secrets.append(value) }
-            secrets += Redactor.urlPasswords(endpoint.baseURL)
+            secrets += Redactor.urlCredentials(endpoint.baseURL)
             for (name, value) in endpoint.headers where Redactor.isSensitiveHeader(name) {
                 secrets.append(value)
                 if let space = value.firstIndex(of: " ") { secrets.append(String(value[space...].dropFirst())) }

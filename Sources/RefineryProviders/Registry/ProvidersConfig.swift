@@ -4,6 +4,7 @@
 
 import Foundation
 import RefineryCompiler
+public import RefineryRuntime
 public import RefinerySyntax
 
 /// An OpenAI-compatible endpoint declared in providers.yaml, used as `NAME/model`.
@@ -103,6 +104,37 @@ public struct ProvidersConfig: Sendable, Hashable, Codable {
     public static func load(environment: [String: String]) throws -> ProvidersConfig {
         try load(path: defaultPath(environment: environment))
     }
+
+    /// A providers file's `text` as its diagnostics may quote it: `redactor`'s credentials and shapes hidden, and
+    /// the value of every key named like a credential (a header such as `Authorization: "Token …"` or
+    /// `Api-Key: …`), whatever its shape. A file with a problem is not read, so its own credentials are not known
+    /// to any redactor: they are found by their keys, in the text, even where the YAML is broken.
+    public static func excerptText(_ text: String, redactor: Redactor) -> String {
+        let text = redactor.redact(text)
+        guard let credentialValue else { return text }
+        var result = ""
+        var rest = Substring(text)
+        let range = NSRange(text.startIndex..., in: text)
+        for match in credentialValue.matches(in: text, range: range) {
+            guard let key = Range(match.range(at: 1), in: text), let value = Range(match.range(at: 2), in: text),
+                Redactor.isSensitiveHeader(String(text[key])), !ownKeys.contains(String(text[key]))
+            else { continue }
+            let quoted = text[value].first == "\"" || text[value].first == "'"
+            result += text[rest.startIndex..<value.lowerBound]
+            result += quoted ? "\"\(Redactor.placeholder)\"" : Redactor.placeholder
+            rest = text[value.upperBound...]
+        }
+        return result + rest
+    }
+
+    /// This file's own keys that a credential's name could match (`api_key_env` names a variable; the others
+    /// are numbers).
+    private static let ownKeys: Set<String> = ["api_key_env", "max_tokens", "tokens_per_minute"]
+
+    /// `KEY: VALUE` in block or flow YAML: the key (quoted or not) and its scalar value (quoted, or up to the
+    /// next `,`, `}`, `]`, comment or line end; not a `{` or `[` that opens a collection, whose keys come next).
+    private static let credentialValue = try? NSRegularExpression(
+        pattern: #"["']?([A-Za-z0-9_.-]+)["']?[ \t]*:[ \t]+("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s,{}\[\]#'"][^,}\]#\n]*)"#)
 }
 
 /// A providers file with problems.

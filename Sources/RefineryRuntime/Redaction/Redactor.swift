@@ -69,6 +69,15 @@ public struct Redactor: Sendable, Hashable {
         return Self.redactKeyShapes(result)
     }
 
+    /// `text` with every known secret, in any of the encodings ``redact(_:)`` finds, replaced; nothing else.
+    ///
+    /// For a model's answer: a server or agent that echoes its key back there must not get it printed, stored or
+    /// sent to the other members, but an answer may well show an example `sk-…` key, a `Bearer` header or a URL
+    /// with a `token=` parameter, which ``redact(_:)`` would hide as well.
+    public func redactCredentials(_ text: String) -> String {
+        needles.isEmpty ? text : redactNeedles(text)
+    }
+
     /// Whether `text` holds one of the known secrets of at least ``credentialLength`` characters, in any of
     /// the encodings ``redact(_:)`` hides. Key shapes and URL credentials alone do not count (a prompt may
     /// well show an example `sk-…`), nor do short values: a local server's placeholder key (`none`, `EMPTY`,
@@ -227,13 +236,34 @@ public struct Redactor: Sendable, Hashable {
         return result
     }
 
-    /// The password of a URL's user part (`scheme://user:password@host`), as written and decoded: a
-    /// base URL (in providers.yaml or a `*_BASE_URL` variable) may carry one, and it is as secret as a key.
-    package static func urlPasswords(_ url: String) -> [String] {
-        guard url.contains("://"), let components = URLComponents(string: url),
-            let encoded = components.percentEncodedPassword, !encoded.isEmpty
-        else { return [] }
-        return [encoded, components.password].compactMap { $0 }
+    /// The credentials a URL carries, as written and decoded: the password of its user part
+    /// (`scheme://user:password@host`), a user part that is a token by itself (`scheme://TOKEN@host`, at least
+    /// ``credentialLength`` characters), and the value of each query parameter named like a credential
+    /// (`?code=`, `?key=`, `?token=`, `?sig=`) or long enough to be one (``credentialLength``; not
+    /// `api-version=2024-02-01`). A base URL (in providers.yaml or a `*_BASE_URL` variable) may carry any of
+    /// them, and each is as secret as a key.
+    package static func urlCredentials(_ url: String) -> [String] {
+        guard url.contains("://"), let components = URLComponents(string: url) else { return [] }
+        var found: [String] = []
+        if let encoded = components.percentEncodedPassword, !encoded.isEmpty {
+            found += [encoded, components.password].compactMap { $0 }
+        } else if let encoded = components.percentEncodedUser, encoded.count >= credentialLength {
+            found += [encoded, components.user].compactMap { $0 }
+        }
+        for item in components.percentEncodedQueryItems ?? [] {
+            guard let encoded = item.value, !encoded.isEmpty,
+                isCredentialParameter(item.name) || encoded.count >= credentialLength
+            else { continue }
+            found += [encoded, encoded.removingPercentEncoding].compactMap { $0 }
+        }
+        return found
+    }
+
+    /// Whether a URL query parameter with this name carries a credential.
+    private static func isCredentialParameter(_ name: String) -> Bool {
+        let name = name.lowercased()
+        return name.hasSuffix("key") || name.hasSuffix("token") || name.contains("secret")
+            || name.contains("password") || ["sig", "signature", "code", "auth"].contains(name)
     }
 
     /// `scheme://user:password@` with the password replaced, wherever a URL with credentials is written
@@ -247,7 +277,7 @@ public struct Redactor: Sendable, Hashable {
     }
 
     /// Replaces the values of query parameters named like credentials (`key=`, `api_key=`,
-    /// `token=`, `access_token=`, `password=`, `sig=`), in case a URL with one is ever logged.
+    /// `token=`, `access_token=`, `password=`, `sig=`, `code=`), in case a URL with one is ever logged.
     private static func redactQueryCredentials(_ text: String) -> String {
         guard text.contains("=") else { return text }
         var output = ""
@@ -264,11 +294,7 @@ public struct Redactor: Sendable, Hashable {
                 nameEnd = text.index(after: nameEnd)
             }
             guard nameEnd < text.endIndex, text[nameEnd] == "=" else { continue }
-            let name = text[index..<nameEnd].lowercased()
-            guard
-                name.hasSuffix("key") || name.hasSuffix("token") || name.contains("secret")
-                    || name.contains("password") || name == "sig" || name == "signature"
-            else { continue }
+            guard isCredentialParameter(String(text[index..<nameEnd])) else { continue }
             output += text[index...nameEnd] + placeholder
             var valueEnd = text.index(after: nameEnd)
             while valueEnd < text.endIndex, !"&# \"'\n".contains(text[valueEnd]) {

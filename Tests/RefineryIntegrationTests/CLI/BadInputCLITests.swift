@@ -69,6 +69,10 @@ extension CLIEndToEnd {
             (["bench", "vote", "--dataset", "d.jsonl", "--seed", "-1"], "--seed must be a whole number"),
             (["remove", "consensus"], "consensus is a built-in workflow; built-ins cannot be removed."),
             (["hi", "--models", "openai/gpt-4o", "--store", "."], "The run store . is a folder, not a file"),
+            // An empty --store (an unset variable): the run failed after its set-up with SQLite's words, exit 1, and
+            // a reading command said "No runs recorded yet." of a ledger kept nowhere.
+            (["hi", "--models", "openai/gpt-4o", "--store", ""], "--store is empty: give a SQLite file path"),
+            (["runs", "list", "--store", ""], "--store is empty: give a SQLite file path"),
             // The report's file is checked before the report is built, like `run --output` (it was a raw
             // NSCocoaErrorDomain error and exit 1).
             (["report", "3f2c", "-o", "."], "-o .: is a folder; give a file name."),

@@ -129,6 +129,105 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A server that echoes the key in a successful reply, in the answer itself (streamed, split across two
+        /// pieces, and encoded): the answer is printed, stored and shown to the other member with the key hidden
+        /// (it was printed, exported, stored, and sent on to the reviewers).
+        @Test func aKeyEchoedInAnAnswerIsHiddenEverywhere() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let echoed = [String(Self.key.prefix(10)), String(Self.key.dropFirst(10)) + " | " + Self.base64(Self.key)]
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.stream(echoed + [" | " + Self.jsonEscaped(Self.key)]))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let result = try await binary.run(
+                    [
+                        "What is 2+2?", "--models", "openai/gpt-4o,openai/gpt-4o-mini", "--max-rounds", "1",
+                        "--output-format", "json", "--debug", "--store", store,
+                    ],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 2, "\(result.stderr)")
+                // The answers are there, the key hidden in them; the reviewers were shown the same.
+                #expect(result.stdout.contains("[REDACTED]"), "\(result.stdout)")
+                let texts = try await Self.everywhere(
+                    result, store: store, binary: binary, environment: environment, directory: sandbox.root)
+                // Two answers, then each shown to the other for review (and asked again for JSON).
+                #expect(server.requests.count >= 4)
+                for (place, text) in texts + server.requests.map({ ("a request's body", $0.body) }) {
+                    #expect(!Self.revealsKey(text), "the key reached \(place)")
+                }
+            }
+        }
+
+        /// An endpoint whose base URL carries a credential in its query (an Azure function's `?code=`): the query
+        /// stays a query, after the path (it was sent as `/v1?code=…/v1/chat/completions`), and its value is a
+        /// credential, hidden in `--debug`'s log of the request, the ledger and every output (it was in the log).
+        @Test func aCredentialInTheBaseURLQueryIsSentAsAQueryAndHiddenEverywhere() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let code = "func-code-QmFzZTY0c2VjcmV0"
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.stream(["4"]))
+                let providers = """
+                    providers:
+                      - { name: azure, base_url: "\(server.baseURL)/v1?code=\(code)&api-version=2024-02-01" }
+                    """
+                try sandbox.write("config/refinery/providers.yaml", Data(providers.utf8))
+                let environment = RefineryBinary.environment(home: sandbox.root)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let result = try await binary.run(
+                    ["What is 2+2?", "--models", "azure/m", "--output-format", "json", "--debug", "--store", store],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let request = try #require(server.requests.first)
+                #expect(request.path == FakeOpenAI.path)
+                #expect(request.query == "code=\(code)&api-version=2024-02-01")
+                // The request was logged, its URL's code hidden; the harmless api-version shown.
+                #expect(result.stderr.contains("api-version=2024-02-01"), "\(result.stderr)")
+                let texts = try await Self.everywhere(
+                    result, store: store, binary: binary, environment: environment, directory: sandbox.root)
+                for (place, text) in texts {
+                    #expect(!text.contains(code), "the base URL's code reached \(place)")
+                }
+            }
+        }
+
+        /// A providers.yaml that cannot be read quotes its lines in the diagnostics, but not the credentials on
+        /// them, whatever their shape: the file's own credentials are unknown when it does not load, so a
+        /// header's value named like a credential (`Authorization: Token …`, `Private-Token: …`) is hidden by its
+        /// key, in broken YAML too, and so is a key of the environment copied into it. They were printed.
+        @Test func aBrokenProvidersFileQuotesItsLinesWithoutTheirCredentials() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let token = "plain-token-value-4711"
+            let files = [
+                // Broken YAML (the flow mapping is not closed).
+                """
+                providers:
+                  - { name: x, base_url: "http://h", headers: { Authorization: "Token \(token)", Private-Token: \(token)x }
+                """,
+                // Valid YAML, an unknown key on the same line; the environment's key copied into a header.
+                """
+                providers:
+                  - { name: x, api_key_env: MY_VAR, base_url: "http://h", headers: { Authorization: Token \(token), \
+                "X-Token": '\(token)', X-Copy: \(Self.key) }, bogus: 1 }
+                """,
+            ]
+            for file in files {
+                try sandbox.write("config/refinery/providers.yaml", Data(file.utf8))
+                let result = try await binary.run(
+                    ["estimate", "--models", "x/m"],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9"),
+                    directory: sandbox.root)
+                #expect(result.exitCode == 4, "\(result.stderr)")
+                #expect(result.stderr.contains("Authorization: "), "\(result.stderr)")
+                #expect(!result.stderr.contains(token) && !Self.revealsKey(result.stderr), "\(result.stderr)")
+            }
+        }
+
         /// A batch or bench item that holds the key (in its prompt, or base64 in a column the templates show)
         /// is refused before any call, at its row, as a run's prompt is: it was sent to the model. So is a run's
         /// `--var` holding it.

@@ -282,27 +282,36 @@ extension CLIEndToEnd {
             #expect(!FileManager.default.fileExists(atPath: sandbox.root.appendingPathComponent("out.html").path))
         }
 
-        /// A model's right-to-left override (and an escape character) is shown, not obeyed: in the report as
-        /// `\u{202E}` (it showed the rest of the answer in reverse), and by `runs show` on a terminal, as the
-        /// terminal already showed `\x1B`; a pipe still gets the answer's exact text.
+        /// A model's right-to-left override (and an escape character, DEL and a C1 control) is shown, not obeyed:
+        /// in the report as `\u202E` (it showed the rest of the answer in reverse), and by `runs show` on a
+        /// terminal, as the terminal already showed `\x1B`; a pipe still gets the answer's exact text. JSON on a
+        /// terminal is still JSON, with the exact text: it showed the override as `\u{202E}`, which no JSON
+        /// parser reads, and DEL as `\x7F`.
         @Test func aBidiOverrideInAnAnswerIsShownNotObeyed() async throws {
-            let answer = "Four \u{202E}evif\u{202C} or \u{2067}six\u{2069} \u{1B}[31mred"
+            let answer = "Four \u{202E}evif\u{202C} or \u{2067}six\u{2069} \u{1B}[31mred\u{7F}\u{9B}2J"
             try await withServer(FakeOpenAI.completion(answer)) { binary, sandbox, server in
                 let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
                 let recorded = try await record(
                     ["run", "vote", "What is 2+2?", "--models", "openai/gpt-4o"], binary: binary, sandbox: sandbox,
                     server: server)
                 let (dom, log, _) = try Chromium.load(recorded.html)
-                #expect(dom.contains(#"Four \u{202E}evif\u{202C} or \u{2067}six\u{2069} \x1B[31mred"#), "\(dom)")
+                let shown = #"Four \u202Eevif\u202C or \u2067six\u2069 \x1B[31mred\u007F\u009B2J"#
+                #expect(dom.contains(shown), "\(dom)")
                 #expect(!dom.unicodeScalars.contains { [0x202E, 0x2067, 0x1B].contains($0.value) })
                 #expect(Chromium.pageProblems(log) == [], "\(log)")
                 let id = try #require((recorded.export["run"] as? [String: Any])?["id"] as? String)
                 let terminal = try await CLIHarness.onTerminal(
                     binary, ["runs", "show", id], environment: environment, directory: sandbox.root)
-                #expect(terminal.stdout.contains(#"\u{202E}evif\u{202C} or \u{2067}six\u{2069} \x1B[31mred"#))
-                #expect(!terminal.stdout.unicodeScalars.contains { $0.value == 0x202E })
+                #expect(terminal.stdout.contains(shown), "\(terminal.stdout)")
+                #expect(!terminal.stdout.unicodeScalars.contains { [0x202E, 0x7F, 0x9B].contains($0.value) })
                 let piped = try await binary.run(["runs", "show", id], environment: environment, directory: sandbox.root)
                 #expect(piped.stdout.contains(answer))
+                let json = try await CLIHarness.onTerminal(
+                    binary, ["run", "vote", "What is 2+2?", "--models", "openai/gpt-4o", "-q", "--output-format", "json"],
+                    environment: environment, directory: sandbox.root)
+                #expect(!json.stdout.unicodeScalars.contains { [0x202E, 0x7F, 0x9B, 0x1B].contains($0.value) })
+                let report = try CLIHarness.json(json.stdout.replacingOccurrences(of: "\r\n", with: "\n"))
+                #expect((report["winner"] as? [String: Any])?["answer"] as? String == answer, "\(json.stdout)")
             }
         }
 

@@ -50,5 +50,38 @@ extension CLIEndToEnd {
             #expect(tokens["estimated"] == nil)
             #expect(tokens["output"] as? Int == 5)
         }
+
+        /// llama-cpp-python's server answers a streamed request whose prompt passes its context with an empty
+        /// event stream (HTTP 200, no byte) and says why only to a whole request (HTTP 400,
+        /// `context_length_exceeded`): the call is asked again whole, and the run names that reason, at once,
+        /// as a request the server refuses (it said "local sent an empty stream", after seconds of retries).
+        @Test func anEmptyStreamIsAskedAgainWholeForTheServersReason() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let reason =
+                "This model's maximum context length is 2048 tokens. However, you requested 3026 tokens (3010 in the "
+                + "messages, 16 in the completion). Please reduce the length of the messages or completion."
+            let (result, requests) = try await FakeServer.run { server in
+                server.route(FakeOpenAI.path) { request in
+                    request.json?["stream"] as? Bool == true
+                        ? .body(status: 200, contentType: "text/event-stream", text: "")
+                        : .json(
+                            #"{"error":{"message":"\#(reason)","type":"invalid_request_error","param":"messages","#
+                                + #""code":"context_length_exceeded"}}"#, status: 400)
+                }
+                let result = try await binary.run(
+                    ["What is 2+2?", "--models", "openai/gpt-4o", "--output-format", "json"],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                return (result, server.requests)
+            }
+            #expect(result.exitCode == 3, "\(result.stderr)")
+            let stoppedBy = try #require(try CLIHarness.json(result.stdout)["stopped_by"] as? String)
+            #expect(stoppedBy.contains("bad_request"), "\(stoppedBy)")
+            #expect(stoppedBy.contains("maximum context length is 2048 tokens"), "\(stoppedBy)")
+            // One streamed request, one whole; not retried (the server would say the same).
+            #expect(requests.map { $0.json?["stream"] as? Bool ?? false } == [true, false])
+        }
     }
 }

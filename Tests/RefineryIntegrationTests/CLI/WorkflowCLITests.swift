@@ -290,7 +290,7 @@ extension CLIEndToEnd {
                 binary, ["show", "./evil.yaml"], environment: environment, directory: sandbox.root)
             #expect(terminal.exitCode == 0, "\(terminal.stdout) \(terminal.stderr)")
             // Colour sequences from a file are escaped too: `ESC[8m` would hide what follows.
-            #expect(terminal.stdout.contains(#"before\x1B]0;pwned\x07\x1B[2J\x9B\x1B[8mafter"#), "\(terminal.stdout)")
+            #expect(terminal.stdout.contains(#"before\x1B]0;pwned\x07\x1B[2J\u009B\x1B[8mafter"#), "\(terminal.stdout)")
             #expect(!terminal.stdout.contains("\u{1B}"))
             #expect(!terminal.stdout.contains("\u{07}"))
             #expect(!terminal.stdout.unicodeScalars.contains("\u{9B}"))

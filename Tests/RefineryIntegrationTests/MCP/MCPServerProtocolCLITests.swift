@@ -186,13 +186,15 @@ extension CLIEndToEnd {
             """#
 
         /// The results of `calls` (tool name, arguments), made in order in one session of `refinery mcp`.
-        static func results(of calls: [(String, [String: Any])]) async throws -> [[String: Any]] {
+        static func results(
+            of calls: [(String, [String: Any])], reply: FakeReply = FakeOpenAI.completion(CLIHarness.universalReply())
+        ) async throws -> [[String: Any]] {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
             try sandbox.write("calls.json", try JSONSerialization.data(withJSONObject: calls.map { [$0.0, $0.1] }))
             let output = try await FakeServer.run { server in
-                server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
+                server.route(FakeOpenAI.path, reply)
                 let (result, _) = try await MCPServerCLITests.runClient(
                     Self.calls, binary: binary, sandbox: sandbox, baseURL: server.baseURL, directory: sandbox.root)
                 return result.stdout
@@ -219,6 +221,29 @@ extension CLIEndToEnd {
             #expect(texts[2] == "error: `limit` must be between 1 and 200, found 10000.", "\(texts)")
             #expect(texts[3] == "error: `rounds` must be at least 1, found -1.", "\(texts)")
             #expect(results.last?["error"] as? Bool == false, "\(results)")
+        }
+
+        /// A tool result's text shows control characters, not obeys them, like the CLI on a terminal: a model's
+        /// right-to-left override and a C1 control in the run's JSON are written `\u202E`, `\u009B` (JSON's own
+        /// escapes, so the text still parses to the exact answer), and an escape sequence an error quotes from
+        /// the arguments as `\x1B`: they reached the client raw.
+        @Test(
+            .enabled(if: MCPServerCLITests.clientAvailable, "python3 lacks the MCP SDK (`pip install mcp`)"),
+            .timeLimit(.minutes(1)))
+        func controlCharactersInAResultsTextAreShownNotObeyed() async throws {
+            let answer = "Four \u{202E}evif\u{202C} \u{9B}2J \u{1B}]0;title\u{7}"
+            let results = try await Self.results(
+                of: [
+                    ("run_workflow", ["workflow": "vote", "prompt": "What is 2+2?", "models": ["openai/gpt-4o"]]),
+                    ("get_run", ["run_id": "\u{1B}]0;title\u{7}"]),
+                ], reply: FakeOpenAI.completion(answer))
+            let texts = results.map { $0["text"] as? String ?? "" }
+            for text in texts {
+                #expect(!text.unicodeScalars.contains { [0x202E, 0x9B, 0x1B, 0x7].contains($0.value) }, "\(text)")
+            }
+            let report = try CLIHarness.json(texts[0])
+            #expect((report["winner"] as? [String: Any])?["answer"] as? String == answer, "\(texts[0])")
+            #expect(texts[1].contains(#"\x1B]0;title\x07"#), "\(texts[1])")
         }
 
         /// A tool argument's problem names the argument as the calling model wrote it (`rounds`, `min_rounds`):
