@@ -119,13 +119,22 @@ enum RunReportPage {
 
     // MARK: rounds
 
-    /// reviewer → reviewed → score of each round, parsed from the evaluate calls' replies with the engine's
-    /// own parser; batched reviews name labels, decoded through the run's anonymization map.
+    /// reviewer → reviewed → score of each round: the scores the engine used, read with its own parser from
+    /// each review node's last call. The engine reads a review from one reply: the first, or, when that one
+    /// missed or garbled a label (or was unreadable), the one re-ask that replaces it, recorded after it as
+    /// another call of the same node; a re-asked reply's scores are discarded, and a node whose last call
+    /// failed gave no score. Batched reviews name labels, decoded through the run's anonymization map.
     static func reviews(_ export: RunExport) -> [Int: [String: [String: Double]]] {
+        var last: [String: CallRecord] = [:]  // "round node" → the node's last call, in ledger order
+        var order: [String] = []
+        for call in export.calls where call.node.contains(".evaluate[") && call.node.hasSuffix("]") {
+            let key = "\(call.round) \(call.node)"
+            if last.updateValue(call, forKey: key) == nil { order.append(key) }
+        }
         var scores: [Int: [String: [String: Double]]] = [:]
-        for call in export.calls where call.status == .succeeded || call.status == .replayed {
-            guard let reply = call.reply?.text, let open = call.node.range(of: ".evaluate["),
-                call.node.hasSuffix("]")
+        for key in order {
+            guard let call = last[key], call.status == .succeeded || call.status == .replayed,
+                let reply = call.reply?.text, let open = call.node.range(of: ".evaluate[")
             else { continue }
             let inside = call.node[open.upperBound..<call.node.index(before: call.node.endIndex)]
             let reviewer = call.participant

@@ -72,6 +72,8 @@ extension CLIEndToEnd {
         struct Recorded {
             var html: URL
             var export: [String: Any]
+            /// The run's own `--output-format json` document.
+            var output: [String: Any]
         }
 
         /// Runs `arguments` (a recorded run), then `refinery report` of it to a file, and exports the run.
@@ -81,7 +83,8 @@ extension CLIEndToEnd {
             let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
             let run = try await binary.run(
                 arguments + ["--output-format", "json"], environment: environment, directory: sandbox.root)
-            let runID = try #require(try CLIHarness.json(run.stdout)["run_id"] as? String, "\(run.stderr)")
+            let output = try CLIHarness.json(run.stdout)
+            let runID = try #require(output["run_id"] as? String, "\(run.stderr)")
             let html = sandbox.root.appendingPathComponent("report-\(runID).html")
             let report = try await binary.run(
                 ["report", runID, "-o", html.path], environment: environment, directory: sandbox.root)
@@ -95,7 +98,7 @@ extension CLIEndToEnd {
             }
             let export = try await binary.run(
                 ["runs", "export", runID], environment: environment, directory: sandbox.root)
-            return Recorded(html: html, export: try CLIHarness.json(export.stdout))
+            return Recorded(html: html, export: try CLIHarness.json(export.stdout), output: output)
         }
 
         private func count(_ needle: String, in text: String) -> Int {
@@ -243,6 +246,62 @@ extension CLIEndToEnd {
                 #expect(fellBack.first?["model_id"] as? String == "openai/gpt-4o-mini")
                 #expect(fellBack.first?["fallback_from"] as? String == "openai/o3")
                 if let errors = try await CLIHarness.schemaErrors(json.stdout) { #expect(errors == []) }
+            }
+        }
+
+        /// A batched review re-asked once (its first reply missed a label): the page shows the scores the engine
+        /// used, read from the re-ask alone, as the run's JSON reports them. The first reply's score of a label the
+        /// re-ask then missed was discarded by the engine (that review is unscored), and the page showed it.
+        @Test func aReaskedBatchedReviewShowsOnlyTheScoresTheEngineUsed() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "batched.yaml",
+                Data(
+                    """
+                    refinery: 1
+                    name: batched
+                    models: [openai/gpt-4o:3]
+                    iterations: { min: 1, max: 1 }
+                    convergence: { strategy: vote-threshold, threshold: 9.5, stability: 1 }
+                    stages:
+                      - propose
+                      - repeat:
+                          - evaluate: { mode: batched }
+                          - close
+
+                    """.utf8))
+            @Sendable func review(_ label: String, score: Int) -> String {
+                """
+                {"\(label)":{"strengths":[],"weaknesses":[],"suggestions":[],"rationale":"r","score":\(score)}}
+                """
+            }
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path) { request in
+                    // The first batched reply scores only A (3); the re-ask scores only B (7).
+                    if request.body.contains("Your previous reply could not be read") {
+                        return FakeOpenAI.completion(review("B", score: 7))
+                    }
+                    if request.body.contains("You are reviewing several answers") {
+                        return FakeOpenAI.completion(review("A", score: 3))
+                    }
+                    return FakeOpenAI.completion(CLIHarness.universalReply())
+                }
+                let recorded = try await record(
+                    ["run", "batched.yaml", "What is 2+2?"], binary: binary, sandbox: sandbox, server: server)
+                let calls = try #require(recorded.export["calls"] as? [[String: Any]])
+                #expect(calls.filter { ($0["node"] as? String ?? "").contains(".evaluate[") }.count == 6)
+                let html = try String(contentsOf: recorded.html, encoding: .utf8)
+                // One score per reviewer (its re-ask's B), each a 7; the first replies' 3s are gone.
+                let cells = html.components(separatedBy: "<rect class=\"cell\"").dropFirst()
+                #expect(cells.count == 3, "\(cells)")
+                #expect(!html.contains(": 3</title>"))
+                #expect(cells.allSatisfy { $0.contains(": 7</title>") })
+                // The run's own mean for the answer the re-asks scored is that 7 too, as the page's chart draws it.
+                let answers = try #require(recorded.output["all_answers"] as? [[String: Any]])
+                let means = answers.compactMap { $0["mean_score"] as? Double }
+                #expect(!means.isEmpty && means.allSatisfy { $0 == 7 }, "\(answers)")
             }
         }
 
