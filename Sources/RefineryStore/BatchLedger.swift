@@ -301,6 +301,7 @@ public protocol BatchLedger: Sendable {
     func recordItem(_ item: BatchItemRecord) async throws
     /// The jobs recorded for a batch, in input order (then by system).
     func items(batchID: String) async throws -> [BatchItemRecord]
-    /// Batches and benches, newest first. `resumable` lists the job statuses that do not count as done.
+    /// Batches and benches, newest first. `resumable` lists the job statuses that do not count as done; such a
+    /// job's cost is what its run's finished calls cost (its own is recorded with its result).
     func listBatches(limit: Int, resumable: Set<String>) async throws -> [BatchSummary]
 }

@@ -120,13 +120,16 @@ extension PostgresRunStore {
         }
     }
 
-    /// Batches and benches, newest first, with how many jobs are done and what they cost.
+    /// Batches and benches, newest first, with how many jobs are done and what they spent: a job's result's
+    /// cost once it has one; until then (in flight, cancelled, or its process killed) its run's finished calls.
     public func listBatches(limit: Int = 50, resumable: Set<String>) async throws -> [BatchSummary] {
         let rows = try await query(
             """
             SELECT b.id, b.kind, b.status, b.created_at, b.workflow, b.input_path, b.total,
               (SELECT COUNT(*) FROM batch_items i WHERE i.batch_id = b.id AND i.status <> ALL($1)) AS done,
-              (SELECT COALESCE(SUM(i.cost_usd), 0) FROM batch_items i WHERE i.batch_id = b.id) AS cost
+              (SELECT COALESCE(SUM(CASE WHEN i.status = ANY($1) THEN (SELECT COALESCE(SUM(c.cost_usd), 0) FROM calls c
+                 WHERE c.run_id = i.run_id AND c.status <> 'replayed') ELSE i.cost_usd END), 0)
+                 FROM batch_items i WHERE i.batch_id = b.id) AS cost
             FROM batches b ORDER BY b.created_at DESC, b.seq DESC LIMIT $2
             """, binds: resumable.sorted(), limit)
         return try rows.map { row in

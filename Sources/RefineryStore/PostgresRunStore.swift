@@ -114,16 +114,18 @@ public actor PostgresRunStore: RunStore {
 
     // MARK: RunLedger
 
-    /// The reply of an earlier succeeded call with the same run, round, node and request hash.
-    public func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply?
-    {
+    /// The reply of an earlier succeeded call with the same run, round, node and request hash, and its cost.
+    public func recordedReply(
+        runID: String, round: Int, node: String, requestHash: String
+    ) async throws -> RecordedReply? {
         let rows = try await query(
             """
-            SELECT response FROM calls WHERE run_id = $1 AND round = $2 AND node = $3 AND request_hash = $4
+            SELECT response, cost_usd FROM calls WHERE run_id = $1 AND round = $2 AND node = $3 AND request_hash = $4
               AND status IN ('succeeded', 'replayed') AND response IS NOT NULL ORDER BY id DESC LIMIT 1
             """, binds: runID, round, node, requestHash)
-        guard let row = rows.first else { return nil }
-        return try decodeJSON(ModelReply.self, row.makeRandomAccess()["response"])
+        guard let row = rows.first?.makeRandomAccess() else { return nil }
+        return RecordedReply(
+            reply: try decodeJSON(ModelReply.self, row["response"]), costUSD: try row["cost_usd"].decode(Double.self))
     }
 
     /// Whether a succeeded (or replayed) call of `runID` is recorded.

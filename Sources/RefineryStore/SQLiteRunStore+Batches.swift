@@ -128,7 +128,7 @@ extension SQLiteRunStore: BatchLedger {
         }
     }
 
-    /// Batches and benches, newest first, with how many jobs are done and what they cost.
+    /// Batches and benches, newest first, with how many jobs are done and what they spent (``itemSpend(unfinished:)``).
     public func listBatches(limit: Int = 50, resumable: Set<String>) async throws -> [BatchSummary] {
         // The statuses are the runner's, never the user's: they are bound as arguments all the same.
         let unfinished = resumable.sorted()
@@ -140,10 +140,11 @@ extension SQLiteRunStore: BatchLedger {
                     SELECT b.id, b.kind, b.status, b.created_at, b.workflow, b.input_path, b.total,
                       (SELECT COUNT(*) FROM batch_items i WHERE i.batch_id = b.id AND i.status NOT IN (\(marks)))
                         AS done,
-                      (SELECT COALESCE(SUM(i.cost_usd), 0) FROM batch_items i WHERE i.batch_id = b.id) AS cost
+                      (SELECT COALESCE(SUM(\(Self.itemSpend(unfinished: marks))), 0) FROM batch_items i
+                        WHERE i.batch_id = b.id) AS cost
                     FROM batches b ORDER BY b.created_at DESC, b.rowid DESC LIMIT ?
                     """,
-                arguments: StatementArguments(unfinished) + [limit])
+                arguments: StatementArguments(unfinished) + StatementArguments(unfinished) + [limit])
             return rows.map { row in
                 BatchSummary(
                     id: row["id"], kind: row["kind"], status: row["status"], createdAt: row["created_at"],
@@ -151,6 +152,16 @@ extension SQLiteRunStore: BatchLedger {
                     costUSD: row["cost"])
             }
         }
+    }
+
+    /// What item `i` spent, its status one of `marks` (the unfinished statuses, bound as arguments) or not:
+    /// its result's cost once it has one; until then (in flight, cancelled, or its process killed) what its
+    /// run's finished calls cost, as `runs list` counts that run (an item's cost comes with its result).
+    private static func itemSpend(unfinished marks: String) -> String {
+        """
+        CASE WHEN i.status IN (\(marks)) THEN (SELECT COALESCE(SUM(c.cost_usd), 0) FROM calls c
+          WHERE c.run_id = i.run_id AND c.status != 'replayed') ELSE i.cost_usd END
+        """
     }
 
     private static func batchRecord(_ row: Row) -> BatchRecord {

@@ -161,9 +161,10 @@ public final class SQLiteRunStore: RunLedger {
 
     // MARK: RunLedger
 
-    /// The reply of an earlier succeeded call with the same run, round, node and request hash.
-    public func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply?
-    {
+    /// The reply of an earlier succeeded call with the same run, round, node and request hash, and its cost.
+    public func recordedReply(
+        runID: String, round: Int, node: String, requestHash: String
+    ) async throws -> RecordedReply? {
         try await readAsync { db in
             let row =
                 try CallRow
@@ -174,7 +175,7 @@ public final class SQLiteRunStore: RunLedger {
                 )
                 .order(Column("id").desc)
                 .fetchOne(db)
-            return row?.response
+            return row.flatMap { row in row.response.map { RecordedReply(reply: $0, costUSD: row.costUSD) } }
         }
     }
 

@@ -93,7 +93,8 @@ extension Fixture {
     }
 
     /// `batch list`: newest first (batches created in the same instant: the later one first), with the
-    /// jobs done (a resumable status is not done) and the dollars of all its jobs.
+    /// jobs done (a resumable status is not done) and the dollars of all its jobs: a done job's cost, and for
+    /// one without its result (in flight, its process killed) what its run's finished calls cost.
     @Test(arguments: StoreKind.available)
     func batchesListNewestFirstWithJobsDoneAndCost(kind: StoreKind) async throws {
         try await withStore(kind) { opened in
@@ -105,16 +106,19 @@ extension Fixture {
                 try await store.recordItem(Fixture.item(batch: "a-old", id: id, position: Int(id) ?? 0, status: status))
             }
             try await store.recordItem(Fixture.item(batch: "b-new", id: "1", position: 0, status: "max_rounds"))
+            // Job 2's run has paid one call and served another from the ledger (paid in an earlier session).
+            try await store.record(Fixture.call(run: "run-2-", node: "a"))
+            try await store.record(Fixture.call(run: "run-2-", node: "b", status: .replayed))
             let resumable: Set<String> = ["running", "failed", "cancelled", "batch_budget_exhausted"]
             let listed = try await store.listBatches(limit: 10, resumable: resumable)
             #expect(listed.map(\.id) == ["b-new", "c-same", "a-old"])
             #expect(listed.map(\.done) == [1, 0, 1])
-            #expect(listed.map(\.costUSD) == [0.25, 0, 0.75])
+            #expect(listed.map(\.costUSD) == [0.25, 0, 0.25 + Fixture.call().costUSD])
             #expect(
                 listed.last
                     == BatchSummary(
                         id: "a-old", kind: "batch", status: "running", createdAt: Fixture.date, workflow: "consensus",
-                        input: "questions.jsonl", done: 1, total: 3, costUSD: 0.75))
+                        input: "questions.jsonl", done: 1, total: 3, costUSD: 0.25 + Fixture.call().costUSD))
             #expect(try await store.listBatches(limit: 1, resumable: resumable).map(\.id) == ["b-new"])
             // With no resumable status every recorded job counts as done.
             #expect(try await store.listBatches(limit: 10, resumable: []).last?.done == 3)

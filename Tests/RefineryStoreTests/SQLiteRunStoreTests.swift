@@ -79,8 +79,8 @@ import Testing
         #expect(try await store.calls(runID: "run-1") == [Fixture.call()])
         let reply = try await store.recordedReply(
             runID: "run-1", round: 1, node: "s0.propose[claude]", requestHash: "req-1")
-        #expect(reply?.text == "4")
-        #expect(reply?.usage == TokenUsage(inputTokens: 12, outputTokens: 3))
+        #expect(reply?.reply.text == "4")
+        #expect(reply?.reply.usage == TokenUsage(inputTokens: 12, outputTokens: 3))
     }
 
     @Test(arguments: [
@@ -125,7 +125,7 @@ import Testing
         // without the first one closing: what a resume after SIGKILL relies on.
         let reader = try SQLiteRunStore(path: database.path)
         #expect(try await reader.calls(runID: "run-1").map(\.node) == ["a", "b"])
-        #expect(try await reader.recordedReply(runID: "run-1", round: 1, node: "b", requestHash: "req-1")?.text == "4")
+        #expect(try await reader.recordedReply(runID: "run-1", round: 1, node: "b", requestHash: "req-1")?.reply.text == "4")
     }
 
     /// Calls that finish together are committed together; each `record` still returns only once its
@@ -142,7 +142,7 @@ import Testing
                     try await writer.record(Fixture.call(node: node, hash: node))
                     // Committed by now: another connection sees it.
                     let reply = try await reader.recordedReply(runID: "run-1", round: 1, node: node, requestHash: node)
-                    #expect(reply?.text == "4")
+                    #expect(reply?.reply.text == "4")
                 }
             }
             try await group.waitForAll()

@@ -75,7 +75,7 @@ func cpuSeconds() -> Double {
 /// batch resumes nothing), so every query answers "not found".
 struct DiscardingStore: RunStore {
     var location: String { "(discarded)" }
-    func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply? {
+    func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> RecordedReply? {
         nil
     }
     func record(_ call: CallRecord) async throws {}

@@ -92,7 +92,7 @@ public struct BatchStatusReport: Sendable, Hashable, Codable {
     public var running: Int
     /// Jobs waiting to be claimed (or to be resumed).
     public var pending: Int
-    /// Dollars spent by the recorded jobs.
+    /// Dollars spent by the recorded jobs: a finished job's cost, else what its run's finished calls cost.
     @Dollars public var costUSD: Double
     /// The batch budget (`--max-budget`), if any.
     @OptionalDollars public var budgetUSD: Double?

@@ -5,7 +5,9 @@ import RefineryCompiler
 /// How one attempt of a call ended, as a child task reports it.
 enum AttemptResult: Sendable {
     /// `evaluation` is a pairwise review's reply already parsed in the child task, off the parent loop.
-    case replied(ModelReply, replayed: Bool, evaluation: Result<Evaluation, ReplyParseError>?)
+    /// `replayedCost`: the reply was served from the ledger, and this is what the call cost when it was made
+    /// (`nil`: the call was made now, priced at the catalog's prices).
+    case replied(ModelReply, replayedCost: Double?, evaluation: Result<Evaluation, ReplyParseError>?)
     case failed(ProviderError)
     /// The prompt template failed to render: no call was made.
     case unrenderable(String)

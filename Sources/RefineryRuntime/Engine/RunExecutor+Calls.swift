@@ -51,12 +51,13 @@ extension RunExecutor {
         var ticket = ticket
         if let failure = render(&ticket, environment: environment, startedAt: startedAt) { return failure }
         if let ledger = environment.ledger,
-            let reply = try? await ledger.recordedReply(
+            let recorded = try? await ledger.recordedReply(
                 runID: environment.runID, round: ticket.round, node: ticket.node.id, requestHash: ticket.requestHash)
         {
             await recordReply(
-                ticket, reply, replayed: true, latency: .zero, startedAt: startedAt, environment: environment)
-            return replied(ticket, reply, replayed: true, latency: .zero, startedAt: startedAt)
+                ticket, recorded.reply, replayedCost: recorded.costUSD, latency: .zero, startedAt: startedAt,
+                environment: environment)
+            return replied(ticket, recorded.reply, replayedCost: recorded.costUSD, latency: .zero, startedAt: startedAt)
         }
         return await call(ticket, environment: environment, startedAt: startedAt)
     }
@@ -80,22 +81,23 @@ extension RunExecutor {
         let result = finished(ticket, outcome, watch: watch, environment: environment, startedAt: startedAt)
         if environment.ledger != nil, case .attempt(_, .replied(let reply, _, _), let latency, _) = result {
             await recordReply(
-                ticket, reply, replayed: false, latency: latency, startedAt: startedAt, environment: environment)
+                ticket, reply, replayedCost: nil, latency: latency, startedAt: startedAt, environment: environment)
         }
         return result
     }
 
     /// Commits a reply to the ledger from the call's own task, before the parent loop hears of it: a
     /// finished call is never lost to a crash, and the loop never waits for the database (a wide round
-    /// finishes thousands of calls at once, and SQLite commits them one at a time).
+    /// finishes thousands of calls at once, and SQLite commits them one at a time). A replayed reply is
+    /// recorded at the cost it was paid for (`replayedCost`).
     @inline(never)
     private static func recordReply(
-        _ ticket: CallTicket, _ reply: ModelReply, replayed: Bool, latency: Duration, startedAt: Duration,
+        _ ticket: CallTicket, _ reply: ModelReply, replayedCost: Double?, latency: Duration, startedAt: Duration,
         environment: CallEnvironment
     ) async {
-        let cost = cost(of: reply.usage, for: ticket) { environment.catalog.pricing(for: $0) }
+        let cost = replayedCost ?? cost(of: reply.usage, for: ticket) { environment.catalog.pricing(for: $0) }
         await record(
-            ticket, reply: reply, error: nil, status: replayed ? .replayed : .succeeded, latency: latency,
+            ticket, reply: reply, error: nil, status: replayedCost == nil ? .succeeded : .replayed, latency: latency,
             startedAt: startedAt, cost: cost, environment: environment)
     }
 
@@ -143,7 +145,7 @@ extension RunExecutor {
         switch outcome {
         case .success(let reply) where expiry == nil:
             let latency = environment.clock.elapsed() - startedAt
-            return replied(ticket, reply, replayed: false, latency: latency, startedAt: startedAt)
+            return replied(ticket, reply, replayedCost: nil, latency: latency, startedAt: startedAt)
         case .success:
             return failed(
                 ticket, DeadlinePassed(), expiry: expiry, timeout: timeout(of: ticket), environment: environment,
@@ -157,11 +159,11 @@ extension RunExecutor {
 
     @inline(never)
     private static func replied(
-        _ ticket: CallTicket, _ reply: ModelReply, replayed: Bool, latency: Duration, startedAt: Duration
+        _ ticket: CallTicket, _ reply: ModelReply, replayedCost: Double?, latency: Duration, startedAt: Duration
     ) -> ChildResult {
         .attempt(
-            ticket, .replied(reply, replayed: replayed, evaluation: preParsed(reply, ticket)), latency: latency,
-            startedAt: startedAt)
+            ticket, .replied(reply, replayedCost: replayedCost, evaluation: preParsed(reply, ticket)),
+            latency: latency, startedAt: startedAt)
     }
 
     @inline(never)
@@ -199,8 +201,9 @@ extension RunExecutor {
 
     func handleAttempt(_ ticket: CallTicket, _ result: AttemptResult, latency: Duration, startedAt: Duration) async {
         switch result {
-        case .replied(let reply, let replayed, let evaluation):
-            let cost = Self.cost(of: reply.usage, for: ticket) { pricing(for: $0) }
+        case .replied(let reply, let replayedCost, let evaluation):
+            // A reply served from the ledger counts what it cost when it was paid for, not today's price.
+            let cost = replayedCost ?? Self.cost(of: reply.usage, for: ticket) { pricing(for: $0) }
             costUSD += cost
             usage = usage + reply.usage
             if let assumed = ticket.plan.assumedOutputTokens {
@@ -232,7 +235,7 @@ extension RunExecutor {
                     event.error = message
                     emit(.callFailed(event))
                 } else {
-                    event.status = replayed ? .replayed : .succeeded
+                    event.status = replayedCost == nil ? .succeeded : .replayed
                     emit(.callFinished(event))
                 }
             }

@@ -11,13 +11,14 @@ public final class InMemoryRunLedger: RunLedger {
     public var records: [CallRecord] { calls.withLock { $0 } }
 
     /// The reply of a succeeded (or replayed) call with the same run, round, node and request hash.
-    public func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply?
-    {
+    public func recordedReply(
+        runID: String, round: Int, node: String, requestHash: String
+    ) async throws -> RecordedReply? {
         calls.withLock { records in
             records.last {
                 $0.runID == runID && $0.round == round && $0.node == node && $0.requestHash == requestHash
-                    && $0.status != .failed
-            }?.reply
+                    && $0.reply != nil && ($0.status == .succeeded || $0.status == .replayed)
+            }.flatMap { record in record.reply.map { RecordedReply(reply: $0, costUSD: record.costUSD) } }
         }
     }
 

@@ -73,14 +73,29 @@ public struct CallRecord: Sendable, Hashable, Codable {
     }
 }
 
+/// A reply the ledger holds for a call, and what the call cost when it was made.
+public struct RecordedReply: Sendable, Hashable {
+    /// The reply.
+    public var reply: ModelReply
+    /// What the call cost when it was made, in US dollars (the ledger's ``CallRecord/costUSD``).
+    public var costUSD: Double
+
+    /// Creates a recorded reply.
+    public init(reply: ModelReply, costUSD: Double) {
+        self.reply = reply
+        self.costUSD = costUSD
+    }
+}
+
 /// Where the engine records calls as they finish, and finds them again on resume.
 ///
 /// The SQLite and PostgreSQL implementations live in RefineryStore (its `RunStore`); tests may use
 /// ``InMemoryRunLedger``.
 public protocol RunLedger: Sendable {
-    /// The reply recorded for this exact call of this run, if it succeeded before.
-    /// The engine serves it instead of calling the model again (resume never pays twice).
-    func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply?
+    /// The reply recorded for this exact call of this run, if it succeeded before, with what it cost then.
+    /// The engine serves it instead of calling the model again (resume never pays twice), and counts it at
+    /// its recorded cost: the catalog's prices may have changed since the call was paid for.
+    func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> RecordedReply?
 
     /// Records a finished call (success or final failure). Called as each call finishes.
     func record(_ call: CallRecord) async throws

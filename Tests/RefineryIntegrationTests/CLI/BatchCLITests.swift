@@ -814,6 +814,16 @@ extension CLIEndToEnd {
                 let report = try await WorkerCLITests.status(
                     binary, id, store: store, environment: environment, directory: sandbox.root)
                 #expect(report["status"] as? String == "interrupted" && report["running"] as? Int == 0, "\(report)")
+                // What it spent is what its runs' finished calls cost, the killed runs' too (as `runs list` counts
+                // them): both counted only the items done.
+                let spent = before.compactMap { $0["cost_usd"] as? Double }.reduce(0, +)
+                if killAfterRequests > 6 {
+                    // Past the first proposals, a killed run has paid calls.
+                    #expect(
+                        before.contains { $0["status"] as? String == "interrupted" && $0["cost_usd"] as? Double ?? 0 > 0 })
+                }
+                #expect(abs((batches.first?["cost_usd"] as? Double ?? -1) - spent) < 1e-9, "\(batches) \(before)")
+                #expect(abs((report["cost_usd"] as? Double ?? -1) - spent) < 1e-9, "\(report) \(before)")
                 let shown = try await binary.run(
                     ["batch", "status", id, "--store", store], environment: environment, directory: sandbox.root)
                 #expect(shown.stdout.contains("interrupted") && shown.stdout.contains("refinery batch resume \(id)"))

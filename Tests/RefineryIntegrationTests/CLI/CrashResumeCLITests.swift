@@ -31,6 +31,20 @@ extension CLIEndToEnd {
             ] + answers
         }
 
+        /// The run on `store`, sent `signal` once four requests reached `server`: two calls at a time, so the
+        /// first two are recorded by then.
+        private func stoppedRun(
+            _ binary: RefineryBinary, signal: Int32, server: FakeServer, store: String,
+            environment: [String: String], directory: URL
+        ) async throws -> (process: Process, result: RefineryBinary.Result) {
+            let running = try binary.start(arguments(["--store", store]), environment: environment, directory: directory)
+            let process = running.process
+            while server.requests.count < 4 && process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+            kill(process.processIdentifier, signal)
+            try await running.wait()
+            return (process, try running.result())
+        }
+
         @Test(arguments: [2, 5, 9, 14])
         func killedRunResumesWithoutPayingTwice(killAfterRequests: Int) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
@@ -119,6 +133,59 @@ extension CLIEndToEnd {
             }
         }
 
+        /// The prices change between the interruption and the resume (catalog.yaml edited): the calls
+        /// served from the ledger count what they cost when they were paid for, and only the calls made
+        /// by the resume are priced anew. They were priced again at the new prices, so the run's cost
+        /// (its JSON, `runs list`, `runs show`) was not what its calls cost in `runs export`.
+        @Test func aResumeCountsRecordedCallsAtTheirRecordedCost() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, .delayed(Self.delay, FakeOpenAI.completion(CLIHarness.universalReply())))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let store = sandbox.root.appendingPathComponent("runs.db").path
+                let (_, interrupted) = try await stoppedRun(
+                    binary, signal: SIGTERM, server: server, store: store, environment: environment,
+                    directory: sandbox.root)
+                #expect(interrupted.exitCode == 1)
+
+                let id = try #require(
+                    try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)
+                        .first?["id"] as? String)
+                // A hundred times the catalog's prices.
+                try sandbox.write(
+                    "config/refinery/catalog.yaml",
+                    Data(
+                        """
+                        prices:
+                          openai/gpt-4o: { input: 250, output: 1000 }
+                          openai/gpt-4o-mini: { input: 15, output: 60 }
+                          openai/o3: { input: 200, output: 800 }
+
+                        """.utf8))
+                let resumed = try await binary.run(
+                    ["resume", id, "--store", store, "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                let cost = try #require(try CLIHarness.json(resumed.stdout)["cost_usd"] as? Double)
+
+                let export = try await binary.run(
+                    ["runs", "export", id, "--store", store], environment: environment, directory: sandbox.root)
+                let calls = try CLIHarness.json(export.stdout)["calls"] as? [[String: Any]] ?? []
+                let replayed = calls.filter { $0["status"] as? String == "replayed" }
+                #expect(replayed.count >= 2)
+                // What was paid: each call once, at the price it was made at.
+                let paid = calls.filter { $0["status"] as? String == "succeeded" }
+                    .reduce(0.0) { $0 + ($1["costUSD"] as? Double ?? 0) }
+                #expect(abs(cost - paid) < 1e-9, "resumed cost \(cost), calls paid \(paid)")
+                let shown = try await binary.run(
+                    ["runs", "show", id, "--store", store, "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(abs((try CLIHarness.json(shown.stdout)["cost_usd"] as? Double ?? -1) - paid) < 1e-9)
+            }
+        }
+
         /// SIGTERM (a service manager's stop) and SIGHUP (the terminal closed) are Ctrl-C's request
         /// too: cancelled, exit 1, resumable. Left at their default they killed the process (exit 143)
         /// with the run still `running`.
@@ -131,13 +198,9 @@ extension CLIEndToEnd {
                 server.route(FakeOpenAI.path, .delayed(Self.delay, FakeOpenAI.completion(CLIHarness.universalReply())))
                 let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
                 let store = sandbox.root.appendingPathComponent("runs.db").path
-                let running = try binary.start(
-                    arguments(["--store", store]), environment: environment, directory: sandbox.root)
-                let process = running.process
-                while server.requests.count < 4 && process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
-                kill(process.processIdentifier, signal)
-                try await running.wait()
-                let interrupted = try running.result()
+                let (process, interrupted) = try await stoppedRun(
+                    binary, signal: signal, server: server, store: store, environment: environment,
+                    directory: sandbox.root)
                 #expect(process.terminationReason == .exit)
                 #expect(interrupted.exitCode == 1, "\(interrupted.stderr)")
                 #expect(try CLIHarness.json(interrupted.stdout)["status"] as? String == "cancelled")

@@ -41,7 +41,7 @@ import Testing
         let lookups = Mutex(0)
         let asks = Mutex(0)
 
-        func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply? {
+        func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> RecordedReply? {
             lookups.withLock { $0 += 1 }
             return try await inner.recordedReply(runID: runID, round: round, node: node, requestHash: requestHash)
         }
@@ -59,7 +59,7 @@ import Testing
     private final class RefusingLedger: RunLedger {
         let inner = InMemoryRunLedger()
 
-        func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> ModelReply? {
+        func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> RecordedReply? {
             try await inner.recordedReply(runID: runID, round: round, node: node, requestHash: requestHash)
         }
 
