@@ -304,6 +304,25 @@ import Testing
         }
     }
 
+    /// A reply that reached its output cap before any text (a reasoning model that spent the cap thinking, which
+    /// the provider bills) fails at once, naming the cure: it was an `empty_response`, retried, and every retry
+    /// paid for the same cap again.
+    @Test(arguments: ["openai/o3", "anthropic/claude-x", "gemini/gemini-2.5-pro"])
+    func aReplyThatSpentItsCapBeforeAnyTextIsNotAskedAgain(model: String) async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, FakeOpenAI.completion("", finish: "length"))
+            server.route(FakeAnthropic.path, FakeAnthropic.message("", stop: "max_tokens"))
+            server.route(
+                FakeGemini.path("gemini-2.5-pro", "streamGenerateContent"), FakeGemini.reply("", finish: "MAX_TOKENS"))
+            let outcome = try await Self.run(server, workflow: Self.workflow(model))
+            #expect(server.requests.count == 1)
+            #expect(outcome.answers.isEmpty)
+            #expect(outcome.stoppedBy.contains("bad_request"), "\(outcome.stoppedBy)")
+            #expect(outcome.stoppedBy.contains("spent the whole output cap"), "\(outcome.stoppedBy)")
+            #expect(outcome.stoppedBy.contains("raise max_tokens"), "\(outcome.stoppedBy)")
+        }
+    }
+
     /// A base URL that names a web page (a server's web interface, a proxy's login page) answers a streaming
     /// request with `200 text/html`: that is said, with the page's start, not taken for a stream that ended
     /// early (`truncated: … stream ended before the reply was complete`).
