@@ -282,8 +282,20 @@ package struct WireClient: Sendable {
         return !type.hasPrefix("application/json") && !type.hasPrefix("text/html")
     }
 
-    /// A whole reply body as bytes, up to ``maxBodyBytes``.
-    fileprivate static func collect(_ buffer: ByteBuffer, into bytes: inout [UInt8], client: WireClient) throws {
+    /// Most of an error reply's body kept: its message is read from the first few hundred characters (a web
+    /// page's title from its first 64 KB), so the rest of a huge one is dropped as it arrives.
+    fileprivate static let maxErrorBodyBytes = 64 * 1024
+
+    /// A whole reply body as bytes, up to ``maxBodyBytes``; the body of an error status (`isError`), its first
+    /// ``maxErrorBodyBytes`` only: a 500 with a 100 MB page was held whole until it passed 64 MB, and then
+    /// reported as a reply over 64 MB (`invalid_response`) instead of as the server error it was.
+    fileprivate static func collect(
+        _ buffer: ByteBuffer, into bytes: inout [UInt8], isError: Bool, client: WireClient
+    ) throws {
+        guard !isError else {
+            bytes.append(contentsOf: buffer.readableBytesView.prefix(max(0, maxErrorBodyBytes - bytes.count)))
+            return
+        }
         bytes.append(contentsOf: buffer.readableBytesView)
         if bytes.count > Self.maxBodyBytes { throw client.oversized() }
     }
@@ -291,8 +303,12 @@ package struct WireClient: Sendable {
     /// A whole (non-streamed) reply: its bytes, then its JSON.
     private struct WholeReply: ReplyReading {
         private var bytes: [UInt8] = []
+        private var isError = false
 
-        mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool { false }
+        mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool {
+            isError = !(200..<300).contains(Int(head.status.code))
+            return false
+        }
 
         mutating func watchIdle(client: WireClient) {}
 
@@ -300,7 +316,7 @@ package struct WireClient: Sendable {
         mutating func completed(client: WireClient) -> JSONValue? { nil }
 
         mutating func read(_ buffer: ByteBuffer, client: WireClient) throws {
-            try WireClient.collect(buffer, into: &bytes, client: client)
+            try WireClient.collect(buffer, into: &bytes, isError: isError, client: client)
         }
 
         func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> JSONValue {
@@ -315,6 +331,7 @@ package struct WireClient: Sendable {
         private var parser = SSEParser()
         private var received = 0
         private var isEvents = false
+        private var isError = false
         private var isWatched = false
         private var bytes: [UInt8] = []
         private let onDelta: (@Sendable (String) -> Void)?
@@ -329,6 +346,7 @@ package struct WireClient: Sendable {
         /// Whether the reply is an event stream, whose pieces the call's idle watch bounds.
         mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool {
             isEvents = WireClient.isEventStream(head)
+            isError = !(200..<300).contains(Int(head.status.code))
             return isEvents && watch != nil
         }
 
@@ -341,7 +359,9 @@ package struct WireClient: Sendable {
 
         /// Parses `buffer` into events and passes each event's text deltas on.
         mutating func read(_ buffer: ByteBuffer, client: WireClient) throws {
-            guard isEvents else { return try WireClient.collect(buffer, into: &bytes, client: client) }
+            guard isEvents else {
+                return try WireClient.collect(buffer, into: &bytes, isError: isError, client: client)
+            }
             if isWatched { watch?.touch() }
             received += buffer.readableBytes
             guard received <= WireClient.maxBodyBytes else { throw client.oversized() }
