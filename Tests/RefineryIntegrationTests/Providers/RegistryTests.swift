@@ -181,6 +181,11 @@ import Testing
     @Test(arguments: [
         ("127.0.0.1:11434", "http://127.0.0.1:11434"), ("0.0.0.0:9999", "http://127.0.0.1:9999"),
         ("https://ollama.lan", "https://ollama.lan"),
+        // As Ollama reads it: no scheme is port 11434 (these were port 80), no host is loopback.
+        ("0.0.0.0", "http://127.0.0.1:11434"), ("localhost", "http://localhost:11434"),
+        (":11500", "http://127.0.0.1:11500"), ("ollama.lan", "http://ollama.lan:11434"),
+        ("[::]:11434", "http://[::1]:11434"), ("::", "http://[::1]:11434"), ("http://ollama.lan", "http://ollama.lan"),
+        (" 10.0.0.5 ", "http://10.0.0.5:11434"), ("https://h:8443/ollama", "https://h:8443/ollama"),
     ])
     func ollamaHostBecomesAURL(host: String, url: String) {
         #expect(ProviderRegistry.ollamaBaseURL(host) == url)
