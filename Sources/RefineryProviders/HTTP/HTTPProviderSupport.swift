@@ -13,7 +13,9 @@ package enum HTTPProviderSupport {
     package static let defaultTimeoutSeconds = 600.0
 
     /// A reply from `parts`; `.emptyResponse` when there is no text, `.badRequest` when the provider's safety
-    /// filter withheld it all (``ModelReply/Cut/safetyFilter``: asking again gets the same). Usage the provider did not
+    /// filter withheld it all (``ModelReply/Cut/safetyFilter``: asking again gets the same) or the output cap
+    /// ran out before any text (``ModelReply/Cut/outputCap``: a reasoning model thinking to its cap, billed, which
+    /// asking again pays for again). Usage the provider did not
     /// report (or reports implausibly) is estimated at four characters a token and marked
     /// ``TokenUsage/isEstimated``. Implausible: a count no call can have (negative, or `5e18`), more
     /// output than the call's cap (`outputCap`, the `max_tokens` sent, thinking included), or more input
@@ -29,12 +31,24 @@ package enum HTTPProviderSupport {
     ) throws -> ModelReply {
         // `allSatisfy` stops at the first letter; Foundation's trimming copied every reply.
         guard !parts.text.allSatisfy(\.isWhitespace) else {
-            if let reason = parts.finishReason, ModelReply.cutReasons[reason] == .safetyFilter {
-                throw ProviderError(
-                    code: .badRequest,
-                    message: "\(provider) withheld the answer (finish reason \(reason)): its safety filter stopped it; "
-                        + "rephrase the prompt or use another model",
-                    provider: provider)
+            if let reason = parts.finishReason, let cut = ModelReply.cutReasons[reason] {
+                switch cut {
+                case .safetyFilter:
+                    throw ProviderError(
+                        code: .badRequest,
+                        message: "\(provider) withheld the answer (finish reason \(reason)): its safety filter stopped "
+                            + "it; rephrase the prompt or use another model",
+                        provider: provider)
+                case .outputCap:
+                    // Thinking spent the whole cap (billed, with nothing to show): the same request spends it the
+                    // same way, so retrying paid for it again, three times.
+                    let cap = outputCap.map { " of \($0) tokens" } ?? ""
+                    throw ProviderError(
+                        code: .badRequest,
+                        message: "\(provider) spent the whole output cap\(cap) before any answer text (finish reason "
+                            + "\(reason)); raise max_tokens: a model's thinking counts against it",
+                        provider: provider)
+                }
             }
             let reason = parts.finishReason.map { " (finish reason: \($0))" } ?? ""
             throw ProviderError(

@@ -135,6 +135,15 @@ package struct WireClient: Sendable {
                 exchange.cancel()
             }
         } catch {
+            // A connection that broke after the reply was whole (a proxy dropping it after Anthropic's
+            // `message_stop`, without the chunked body's last chunk) cost the reply already: it is the answer,
+            // not a `truncated` failure the engine pays for again. Not when the call was cancelled or failed
+            // on what it read.
+            if !(error is ProviderError), !(error is CancellationError), !Task.isCancelled,
+                let reply = exchange.completedReply()
+            {
+                return reply
+            }
             throw transportError(error, call: call, duringBody: exchange.hasBegun)
         }
     }
@@ -173,6 +182,13 @@ package struct WireClient: Sendable {
 
         /// Whether the reply's head arrived: a failure after it cut the reply short.
         var hasBegun: Bool { head != nil }
+
+        /// The reply, when what arrived before the exchange failed already holds all of it; read, as
+        /// ``hasBegun`` is, only once the caller was resumed.
+        func completedReply() -> Reading.Result? {
+            guard head != nil else { return nil }
+            return reading.completed(client: client)
+        }
 
         /// Sends the request on `http` and resumes `continuation` once with its outcome.
         @inline(never)
@@ -266,8 +282,20 @@ package struct WireClient: Sendable {
         return !type.hasPrefix("application/json") && !type.hasPrefix("text/html")
     }
 
-    /// A whole reply body as bytes, up to ``maxBodyBytes``.
-    fileprivate static func collect(_ buffer: ByteBuffer, into bytes: inout [UInt8], client: WireClient) throws {
+    /// Most of an error reply's body kept: its message is read from the first few hundred characters (a web
+    /// page's title from its first 64 KB), so the rest of a huge one is dropped as it arrives.
+    fileprivate static let maxErrorBodyBytes = 64 * 1024
+
+    /// A whole reply body as bytes, up to ``maxBodyBytes``; the body of an error status (`isError`), its first
+    /// ``maxErrorBodyBytes`` only: a 500 with a 100 MB page was held whole until it passed 64 MB, and then
+    /// reported as a reply over 64 MB (`invalid_response`) instead of as the server error it was.
+    fileprivate static func collect(
+        _ buffer: ByteBuffer, into bytes: inout [UInt8], isError: Bool, client: WireClient
+    ) throws {
+        guard !isError else {
+            bytes.append(contentsOf: buffer.readableBytesView.prefix(max(0, maxErrorBodyBytes - bytes.count)))
+            return
+        }
         bytes.append(contentsOf: buffer.readableBytesView)
         if bytes.count > Self.maxBodyBytes { throw client.oversized() }
     }
@@ -275,13 +303,20 @@ package struct WireClient: Sendable {
     /// A whole (non-streamed) reply: its bytes, then its JSON.
     private struct WholeReply: ReplyReading {
         private var bytes: [UInt8] = []
+        private var isError = false
 
-        mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool { false }
+        mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool {
+            isError = !(200..<300).contains(Int(head.status.code))
+            return false
+        }
 
         mutating func watchIdle(client: WireClient) {}
 
+        /// Never: a body cut short may be a prefix of itself that still parses.
+        mutating func completed(client: WireClient) -> JSONValue? { nil }
+
         mutating func read(_ buffer: ByteBuffer, client: WireClient) throws {
-            try WireClient.collect(buffer, into: &bytes, client: client)
+            try WireClient.collect(buffer, into: &bytes, isError: isError, client: client)
         }
 
         func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> JSONValue {
@@ -296,6 +331,7 @@ package struct WireClient: Sendable {
         private var parser = SSEParser()
         private var received = 0
         private var isEvents = false
+        private var isError = false
         private var isWatched = false
         private var bytes: [UInt8] = []
         private let onDelta: (@Sendable (String) -> Void)?
@@ -310,6 +346,7 @@ package struct WireClient: Sendable {
         /// Whether the reply is an event stream, whose pieces the call's idle watch bounds.
         mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool {
             isEvents = WireClient.isEventStream(head)
+            isError = !(200..<300).contains(Int(head.status.code))
             return isEvents && watch != nil
         }
 
@@ -322,7 +359,9 @@ package struct WireClient: Sendable {
 
         /// Parses `buffer` into events and passes each event's text deltas on.
         mutating func read(_ buffer: ByteBuffer, client: WireClient) throws {
-            guard isEvents else { return try WireClient.collect(buffer, into: &bytes, client: client) }
+            guard isEvents else {
+                return try WireClient.collect(buffer, into: &bytes, isError: isError, client: client)
+            }
             if isWatched { watch?.touch() }
             received += buffer.readableBytes
             guard received <= WireClient.maxBodyBytes else { throw client.oversized() }
@@ -330,12 +369,30 @@ package struct WireClient: Sendable {
                 client.logger.trace(
                     "\(client.provider) event",
                     metadata: ["event": "\(event.event)", "data": "\(client.redactor.redact(event.data))"])
-                try consume(event)
+                try consume(event, client: client)
             }
         }
 
-        private mutating func consume(_ event: SSEEvent) throws {
-            for delta in try decoder.consume(event) where !delta.isEmpty { onDelta?(delta) }
+        /// Passes `event`'s text deltas on. An event that does not decode after the reply's end (Anthropic's
+        /// `message_stop`, a finish reason) is a broken tail, a proxy's or a cut frame: the reply is whole and
+        /// paid for, and failing the call as `invalid_response` had the engine pay for it again.
+        private mutating func consume(_ event: SSEEvent, client: WireClient) throws {
+            let wasComplete = decoder.isComplete
+            do {
+                for delta in try decoder.consume(event) where !delta.isEmpty { onDelta?(delta) }
+            } catch let error as ProviderError where wasComplete && error.code == .invalidResponse {
+                client.logger.debug(
+                    "\(client.provider) sent an undecodable event after its reply's end; ignored",
+                    metadata: ["data": "\(client.redactor.redact(String(event.data.prefix(200))))"])
+            }
+        }
+
+        /// What the decoder gathered when it had the reply's end before the exchange failed.
+        mutating func completed(client: WireClient) -> ModelReplyParts? {
+            guard isEvents else { return nil }
+            if let last = parser.finish() { _ = try? consume(last, client: client) }
+            guard decoder.isComplete else { return nil }
+            return try? decoder.reply()
         }
 
         /// What the decoder gathered, once the body has ended (an event it left unterminated is
@@ -347,7 +404,7 @@ package struct WireClient: Sendable {
                 }
                 throw client.notAStream(bytes, head: head)
             }
-            if let last = parser.finish() { try consume(last) }
+            if let last = parser.finish() { try consume(last, client: client) }
             guard received > 0 else { throw ProviderError.emptyStream(provider: client.provider) }
             guard decoder.isComplete else {
                 let reason = decoder.incompleteReason.map { " (\($0))" } ?? ""
@@ -661,4 +718,6 @@ private protocol ReplyReading: Sendable {
     mutating func read(_ buffer: ByteBuffer, client: WireClient) throws
     /// The body has ended: the reply, or its error.
     mutating func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> Result
+    /// The exchange failed after the head: the reply, when what was read already holds all of it; else `nil`.
+    mutating func completed(client: WireClient) -> Result?
 }

@@ -10,7 +10,7 @@ package import RefineryRuntime
 /// Calls chat models through the OpenAI Chat Completions API or a compatible server.
 ///
 /// For OpenAI reasoning models (`o1*`, `o3*`, `o4*`, `gpt-5*`) the body carries
-/// `max_completion_tokens` and `reasoning_effort` and omits `temperature`/`top_p`, which those
+/// `max_completion_tokens` and `reasoning_effort` and omits `temperature`/`top_p` and `stop`, which those
 /// models refuse; other models get `max_tokens`. Every call carries an output cap: the request's
 /// `max_tokens`, else the endpoint's (providers.yaml `max_tokens`), else ``defaultMaxTokens``
 /// (``defaultReasoningMaxTokens`` for reasoning models, whose cap includes their thinking).
@@ -233,7 +233,11 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             }
         }
         if let seed = params.seed { body.append(("seed", .number(Double(seed)))) }
-        if let stop = params.stop, !stop.isEmpty { body.append(("stop", .array(stop.map(JSONValue.string)))) }
+        // Not to a reasoning model, which refuses it as it refuses `temperature` (OpenAI: "not supported with
+        // latest reasoning models o3 and o4-mini"): the call failed for good (HTTP 400) and the member was dropped.
+        if !reasoning, let stop = params.stop, !stop.isEmpty {
+            body.append(("stop", .array(stop.map(JSONValue.string))))
+        }
         if stream {
             body.append(("stream", true))
             body.append(("stream_options", ["include_usage": true]))

@@ -230,12 +230,44 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         return value
     }
 
-    /// `OLLAMA_HOST` as a URL: a bare `host:port` gets `http://`, and the listen-on-all address
-    /// `0.0.0.0` is reached through loopback.
-    package static func ollamaBaseURL(_ host: String) -> String {
-        var url = host.contains("://") ? host : "http://" + host
-        url = url.replacingAll("//0.0.0.0", with: "//127.0.0.1")
-        return url
+    /// `OLLAMA_HOST` as a URL, read as Ollama reads it (`envconfig.Host`): without a scheme it is `http` on
+    /// port 11434 unless it names a port (with one, the scheme's own port); without a host, 127.0.0.1; and
+    /// the listen-on-all address (`0.0.0.0`, `::`) is reached through loopback. `OLLAMA_HOST=0.0.0.0`, as
+    /// Ollama's FAQ has a server exposed, was `http://127.0.0.1` (port 80), and `localhost` `http://localhost`.
+    package static func ollamaBaseURL(_ value: String) -> String {
+        let value = value.trimmingCharacters(in: .whitespaces)
+        let scheme: Substring
+        var rest: Substring
+        if let separator = value.range(of: "://") {
+            scheme = value[..<separator.lowerBound]
+            rest = value[separator.upperBound...]
+        } else {
+            scheme = "http"
+            rest = Substring(value)
+        }
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let path = rest[slash...]
+        rest = rest[..<slash]
+        var host = rest
+        var port: Substring = ""
+        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+            host = rest[...close]
+            port = rest[rest.index(after: close)...].drop { $0 == ":" }
+        } else if let colon = rest.firstIndex(of: ":") {
+            if rest[rest.index(after: colon)...].contains(":") {
+                host = Substring("[\(rest)]")  // a bare IPv6 address
+            } else {
+                host = rest[..<colon]
+                port = rest[rest.index(after: colon)...]
+            }
+        }
+        switch host {
+        case "", "0.0.0.0": host = "127.0.0.1"
+        case "[::]": host = "[::1]"
+        default: break
+        }
+        if port.isEmpty, !value.contains("://") { port = "11434" }
+        return "\(scheme)://\(host)\(port.isEmpty ? "" : ":\(port)")\(path)"
     }
 
     private func limits(_ provider: String) -> ProviderLimits {

@@ -125,6 +125,17 @@ struct Fault: Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// An error status with a huge body (a proxy's 100 MB page) is that status, with its body's start: the body
+    /// was held whole until it passed 64 MB, then reported as "a reply over 64 MB" (`invalid_response`, no status),
+    /// not as the server error it was.
+    @Test func anErrorWithAHugeBodyIsItsStatus() async throws {
+        let page = FakeReply.body(status: 500, contentType: "text/plain", text: String(repeating: "E", count: 65 << 20))
+        for stream in [false, true] {
+            let fault = Fault(name: "500 with a 65 MB body", reply: page, stream: stream, code: .server, status: 500)
+            try await expect(fault, path: FakeOpenAI.path, model: ModelRef(provider: "openai", model: "gpt-4o"), timeout: 30)
+        }
+    }
+
     static let anthropicFaults: [Fault] = [
         Fault(
             name: "529 overloaded", reply: FakeAnthropic.error("overloaded_error", "Overloaded", status: 529),

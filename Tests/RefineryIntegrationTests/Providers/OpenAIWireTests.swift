@@ -17,7 +17,8 @@ import Testing
                 try await $0.provider(for: ModelRef(provider: "openai", model: "gpt-5.4")).complete(
                     RegistryHarness.request(
                         "openai", "gpt-5.4",
-                        params: ModelParams(temperature: 0.7, maxTokens: 500, reasoningEffort: "xhigh", seed: 3),
+                        params: ModelParams(
+                            temperature: 0.7, maxTokens: 500, reasoningEffort: "xhigh", seed: 3, stop: ["END"]),
                         format: format))
             }
             #expect(reply.text == "Hi!")
@@ -30,6 +31,8 @@ import Testing
             #expect(body["max_tokens"] == nil)
             #expect(body["reasoning_effort"] as? String == "xhigh")
             #expect(body["temperature"] == nil)
+            // Refused by reasoning models ("not supported with latest reasoning models o3 and o4-mini").
+            #expect(body["stop"] == nil)
             #expect(body["seed"] as? Int == 3)
             let messages = try #require(body["messages"] as? [[String: Any]])
             #expect(messages.map { $0["role"] as? String } == ["system", "user"])
@@ -49,10 +52,12 @@ import Testing
                 try await $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).complete(
                     RegistryHarness.request(
                         "openai", "gpt-4o",
-                        params: ModelParams(temperature: 0.7, topP: 0.9, maxTokens: 300, reasoningEffort: "high")))
+                        params: ModelParams(
+                            temperature: 0.7, topP: 0.9, maxTokens: 300, reasoningEffort: "high", stop: ["END"])))
             }
             let body = try #require(server.lastRequest?.json)
             #expect(body["max_tokens"] as? Int == 300)
+            #expect(body["stop"] as? [String] == ["END"])
             #expect(body["temperature"] as? Double == 0.7)
             #expect(body["top_p"] as? Double == 0.9)
             #expect(body["reasoning_effort"] == nil)

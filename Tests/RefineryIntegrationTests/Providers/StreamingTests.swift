@@ -251,6 +251,78 @@ import Testing
         }
     }
 
+    /// A stream that breaks after its reply was whole: garbage after the end, or the connection dropped
+    /// before the chunked body's last chunk (a proxy's "incomplete chunked read").
+    struct BrokenTail: Sendable, CustomTestStringConvertible {
+        var testDescription: String
+        var model: String
+        var path: String
+        var reply: FakeReply
+        var again: FakeReply
+    }
+
+    static let brokenTails: [BrokenTail] = {
+        let garbage = "data: {\"type\":\"mess\n\n"
+        let anthropic = FakeAnthropic.events(["Hel", "lo"]).map(FakeReply.frame)
+        let openAI = FakeOpenAI.chunks(["Hel", "lo"], done: false).map(FakeReply.frame)
+        let gemini = FakeGemini.path("gemini-2.5-pro", "streamGenerateContent")
+        let geminiEvents = [
+            #"{"candidates":[{"content":{"parts":[{"text":"Hello"}],"role":"model"},"finishReason":"STOP","index":0}],"#
+                + #""usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":20}}"#
+        ].map { FakeReply.frame((nil, $0)) }
+        return [
+            BrokenTail(
+                testDescription: "anthropic: garbage after message_stop", model: "anthropic/claude-x",
+                path: FakeAnthropic.path, reply: .stream(chunks: anthropic + [garbage]),
+                again: FakeAnthropic.stream(["Other"])),
+            BrokenTail(
+                testDescription: "anthropic: connection dropped after message_stop", model: "anthropic/claude-x",
+                path: FakeAnthropic.path, reply: .cutStream(chunks: anthropic), again: FakeAnthropic.stream(["Other"])),
+            BrokenTail(
+                testDescription: "openai: garbage after the usage chunk", model: "openai/gpt-4o", path: FakeOpenAI.path,
+                reply: .stream(chunks: openAI + [garbage]), again: FakeOpenAI.stream(["Other"])),
+            BrokenTail(
+                testDescription: "openai: connection dropped before [DONE]", model: "openai/gpt-4o",
+                path: FakeOpenAI.path, reply: .cutStream(chunks: openAI), again: FakeOpenAI.stream(["Other"])),
+            BrokenTail(
+                testDescription: "gemini: garbage after the finish reason", model: "gemini/gemini-2.5-pro",
+                path: gemini, reply: .stream(chunks: geminiEvents + [garbage]), again: FakeGemini.stream(["Other"])),
+        ]
+    }()
+
+    /// A reply that was whole before its stream broke is the answer, asked for once: it failed as
+    /// `invalid_response` (garbage after the end) or `truncated` (the connection dropped after it) and the engine
+    /// asked again, paying for the same reply twice.
+    @Test(arguments: brokenTails)
+    func aReplyWholeBeforeItsStreamBrokeIsTakenOnce(tail: BrokenTail) async throws {
+        try await FakeServer.run { server in
+            server.route(tail.path, tail.reply, tail.again)
+            let outcome = try await Self.run(server, workflow: Self.workflow(tail.model))
+            #expect(outcome.answers.first?.answer == "Hello")
+            #expect(server.requests.count == 1)
+            #expect(outcome.coverage.degraded == false)
+        }
+    }
+
+    /// A reply that reached its output cap before any text (a reasoning model that spent the cap thinking, which
+    /// the provider bills) fails at once, naming the cure: it was an `empty_response`, retried, and every retry
+    /// paid for the same cap again.
+    @Test(arguments: ["openai/o3", "anthropic/claude-x", "gemini/gemini-2.5-pro"])
+    func aReplyThatSpentItsCapBeforeAnyTextIsNotAskedAgain(model: String) async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, FakeOpenAI.completion("", finish: "length"))
+            server.route(FakeAnthropic.path, FakeAnthropic.message("", stop: "max_tokens"))
+            server.route(
+                FakeGemini.path("gemini-2.5-pro", "streamGenerateContent"), FakeGemini.reply("", finish: "MAX_TOKENS"))
+            let outcome = try await Self.run(server, workflow: Self.workflow(model))
+            #expect(server.requests.count == 1)
+            #expect(outcome.answers.isEmpty)
+            #expect(outcome.stoppedBy.contains("bad_request"), "\(outcome.stoppedBy)")
+            #expect(outcome.stoppedBy.contains("spent the whole output cap"), "\(outcome.stoppedBy)")
+            #expect(outcome.stoppedBy.contains("raise max_tokens"), "\(outcome.stoppedBy)")
+        }
+    }
+
     /// A base URL that names a web page (a server's web interface, a proxy's login page) answers a streaming
     /// request with `200 text/html`: that is said, with the page's start, not taken for a stream that ended
     /// early (`truncated: … stream ended before the reply was complete`).
