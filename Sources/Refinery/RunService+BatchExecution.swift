@@ -34,7 +34,7 @@ extension RunService {
         _ plan: BatchPlan, previous: [String: BatchItemRecord], isResume: Bool, store: any RunStore,
         progress: ((BatchProgress) -> Void)?, results: (BatchItemRecord) throws -> Void
     ) async throws -> BatchOutcome {
-        try await withProviders(for: plan.workflows, debug: plan.debug) {
+        try await withProviders(for: plan.workflows, debug: plan.debug, budget: plan.spec.maxBudgetUSD) {
             providers, embedder, logger in
             if isResume {
                 try await store.setBatchStatus(id: plan.record.id, status: "running")

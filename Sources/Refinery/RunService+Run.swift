@@ -81,9 +81,11 @@ extension RunService {
 
     /// Runs `body` with the providers of this service: ``providers`` when set, else one HTTP provider
     /// registry (its endpoint gates and rate limits shared by everything `body` runs), after checking
-    /// that every participant of `workflows` has credentials (exit 4 before any call).
+    /// that every participant of `workflows` has credentials (exit 4 before any call). `budget` is a batch's
+    /// `--max-budget`, which caps its runs as their own budget does
+    /// (see ``unpricedBudgetWarning(of:catalog:budget:)``).
     func withProviders<T>(
-        for workflows: [Workflow], debug: Bool,
+        for workflows: [Workflow], debug: Bool, budget: Double? = nil,
         _ body: (any ProviderResolver, (any Embedder)?, Logger) async throws -> T
     ) async throws -> T {
         let logger = Self.logger(debug: debug)
@@ -109,7 +111,7 @@ extension RunService {
             for warning in warnings { warn(warning, logger: logger) }
             let catalog = try self.catalog()
             for workflow in workflows {
-                if let warning = Self.unpricedBudgetWarning(of: workflow, catalog: catalog) {
+                if let warning = Self.unpricedBudgetWarning(of: workflow, catalog: catalog, budget: budget) {
                     warn(warning, logger: logger)
                 }
             }
@@ -263,11 +265,13 @@ extension RunService {
     }
 
     /// A budget cannot stop calls it cannot price: a model the catalog has no price for costs $0 to it. Said
-    /// before the first call, so that a budget the run cannot keep is not trusted in silence.
-    static func unpricedBudgetWarning(of workflow: Workflow, catalog: ModelCatalog) -> String? {
-        guard let budget = workflow.limits.budgetUSD else { return nil }
-        var models = workflow.members.flatMap { [$0.model] + $0.fallback }
-        if let arbiter = workflow.calledArbiter { models += [arbiter.model] + arbiter.fallback }
+    /// before the first call, so that a budget the run cannot keep is not trusted in silence. `budget` is a
+    /// batch's or a bench's `--max-budget`, else the workflow's own budget is the one.
+    static func unpricedBudgetWarning(of workflow: Workflow, catalog: ModelCatalog, budget: Double? = nil) -> String? {
+        guard let budget = budget ?? workflow.limits.budgetUSD else { return nil }
+        var models = workflow.members.map(\.model)
+        if let arbiter = workflow.calledArbiter { models.append(arbiter.model) }
+        models += workflow.fallbackModels
         var seen = Set<String>()
         let unpriced = models.filter { catalog.pricing(for: $0) == nil && seen.insert($0.description).inserted }
             .map(\.description)

@@ -186,7 +186,8 @@ extension RunService {
         let batchID = plan.record.id
         let concurrency = plan.spec.concurrency
         let budgeted = plan.spec.maxBudgetUSD != nil
-        return try await withProviders(for: plan.workflows, debug: plan.debug) { providers, embedder, logger in
+        return try await withProviders(for: plan.workflows, debug: plan.debug, budget: plan.spec.maxBudgetUSD) {
+            providers, embedder, logger in
             let catalog = try catalog()
             var buffer = claimed
             var claims: [String: ClaimedItem] = [:]

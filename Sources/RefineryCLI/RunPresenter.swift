@@ -61,6 +61,8 @@ struct RunPresenter: Sendable {
         case .callFinished(let call), .callFailed(let call):
             state.callsDone += 1
             state.costUSD += call.costUSD ?? 0
+        // An attempt retried is no call done, but a reply the provider billed (one with no text) is paid.
+        case .callRetried(let call): state.costUSD += call.costUSD ?? 0
         default: break
         }
     }

@@ -200,7 +200,9 @@ struct EstimateSimulation {
             case .vote, .close:
                 continue
             }
-            let call = pricer.cost(who, stageIndex: stage.index, round: round, input: input, output: output)
+            let call = pricer.cost(
+                who, stageIndex: stage.index, round: round, input: input,
+                output: pricer.billedOutput(who, stage: options, answer: output))
             totals.add(call)
             stageTotals.add(call)
         }

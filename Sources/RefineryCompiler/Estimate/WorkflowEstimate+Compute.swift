@@ -45,9 +45,16 @@ extension WorkflowEstimate {
         return WorkflowEstimate(
             workflow: workflow.name, rounds: rounds, calls: range(\.all.count),
             tokens: TokenTotals(input: range(\.all.input), output: range(\.all.output)),
-            costUSD: range(\.all.dollars), unpricedModels: long.unpricedModels.sorted(),
+            costUSD: range(\.all.dollars),
+            unpricedModels: long.unpricedModels.union(unpricedFallbacks(of: workflow, catalog: catalog)).sorted(),
             unpricedCalls: range(\.all.unpriced), promptTokens: promptTokens,
             perRound: perRound, stages: stages)
+    }
+
+    /// The fallback models without a price: the estimate counts no call of theirs, but a run may make them, and a
+    /// budget (the MCP server's cap too) counts them as $0, so they are unpriced models of the run.
+    static func unpricedFallbacks(of workflow: Workflow, catalog: ModelCatalog) -> Set<String> {
+        Set(workflow.fallbackModels.filter { catalog.pricing(for: $0) == nil }.map(\.description))
     }
 
     /// Builds the graph and estimates in one step.
@@ -190,11 +197,21 @@ struct CallPricer {
             template: template, reading: reading)
     }
 
-    /// Output tokens of a call: `max_tokens` (stage params over the participant's) or `default`.
+    /// Output tokens of a call's answer: `max_tokens` (stage params over the participant's) or `default`.
     func output(_ participant: String, stage: Stage, default value: Int) -> Int {
         let params = profile(participant).params.merged(with: stage.common?.params ?? ModelParams())
         // Clamped for library callers that build a workflow without the compiler's range check.
         return min(max(params.maxTokens ?? value, 0), ModelParams.maxTokensLimit)
+    }
+
+    /// Output tokens a call whose answer is `answer` tokens is billed: a call capped by `max_tokens` may also be
+    /// billed the thinking its provider adds to the cap, which no later call reads
+    /// (``ThinkingAllowance/outputCap(answer:model:reasoningEffort:)``).
+    func billedOutput(_ participant: String, stage: Stage, answer: Int) -> Int {
+        let profile = profile(participant)
+        let params = profile.params.merged(with: stage.common?.params ?? ModelParams())
+        guard params.maxTokens != nil, let model = profile.model else { return answer }
+        return ThinkingAllowance.outputCap(answer: answer, model: model, reasoningEffort: params.reasoningEffort)
     }
 
     func cost(

@@ -33,20 +33,25 @@ extension WorkflowEstimate {
         lines.append("")
         if unpricedModels.isEmpty {
             lines.append("All models priced from the catalog.")
+        } else if unpricedCalls.max == 0 {
+            lines.append(
+                "Unpriced (not in the catalog, not counted in cost): \(unpricedModels.joined(separator: ", ")) — "
+                    + "fallback models, called only when the model before them fails.")
         } else {
             lines.append(
                 "Unpriced (not in the catalog, not counted in cost): \(unpricedModels.joined(separator: ", ")) — "
                     + "\(Self.span(unpricedCalls, format: String.init)) call(s).")
         }
         lines.append(
-            "Tokens are estimates: prompt bytes ÷ 4 plus template overhead; outputs at max_tokens or defaults.")
+            "Tokens are estimates: prompt bytes ÷ 4 plus template overhead; outputs at max_tokens (and the thinking "
+                + "it allows) or defaults.")
         lines.append(Self.bracketNote)
         return lines.joined(separator: "\n") + "\n"
     }
 
     /// What the calls bracket covers (see ``WorkflowEstimate``), said wherever the figures are shown.
     static let bracketNote = """
-        Calls: min stops at the earliest round the strategy allows, skips refines under min_bytes and asks one
+        Calls: min stops at the earliest round the strategy allows, skips refines under min_bytes and takes no
         verification question; max runs every round and call. Retries count once; a format re-ask or a fallback
         adds a call; a dropped member or a budget, deadline or quorum stop makes fewer.
         """

@@ -34,7 +34,8 @@ public struct EstimateRange<Value: Sendable & Hashable & Codable>: Sendable, Has
 /// - `min` is the cheapest such run: the repeat block stops at the first round its strategy can
 ///   stop it (`iterations.min`, but never before round `stability` for `vote-threshold`, round 2
 ///   for `semantic` without a draft before the block, and always `iterations.max` for `none`),
-///   every `refine` that `min_bytes` can skip is skipped, every verification plan lists one question;
+///   every `refine` that `min_bytes` can skip is skipped, every verification plan lists no question (nothing
+///   to verify);
 /// - `max` is the dearest: `iterations.max` rounds, every call made, `questions` per plan.
 ///
 /// Outside the bracket: a format-reminder re-ask adds a call, and so does a call that failed for
@@ -55,7 +56,8 @@ public struct WorkflowEstimate: Sendable, Hashable, Codable {
     public var tokens: TokenTotals
     /// US dollars of the priced calls.
     public var costUSD: EstimateRange<Double>
-    /// Models without a catalog price (`provider/model`), sorted.
+    /// Models without a catalog price (`provider/model`), sorted: those the estimate counts calls of, and the
+    /// fallback models a run may call (``Workflow/fallbackModels``), whose calls it does not count.
     public var unpricedModels: [String]
     /// Calls made to unpriced models.
     public var unpricedCalls: EstimateRange<Int>

@@ -85,6 +85,13 @@ extension Workflow {
     public var calledArbiter: Arbiter? {
         stages.flatMap(\.inlined).contains { $0.common?.by == .arbiter } ? arbiter : nil
     }
+
+    /// The fallback models a run may call: each member's, then the called arbiter's (``calledArbiter``). Their
+    /// calls are made only when a model before them fails, so the estimate counts none, but they are priced
+    /// like any call: one without a price costs $0 to a budget, which therefore cannot stop it.
+    public var fallbackModels: [ModelRef] {
+        members.flatMap(\.fallback) + (calledArbiter?.fallback ?? [])
+    }
 }
 
 /// A provider-qualified model, after alias resolution (`claude` → `anthropic/claude-opus-4-6`).

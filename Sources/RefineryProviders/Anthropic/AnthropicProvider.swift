@@ -50,16 +50,9 @@ package struct AnthropicProvider: WireProtocolProvider {
         return advised
     }
 
-    /// Extended-thinking budget (tokens) for a reasoning effort: `minimal` → none, `low` → 2,048,
-    /// `medium` → 8,192, `high` → 16,384, `xhigh` → 32,000; unknown or absent → none.
+    /// Extended-thinking budget (tokens) for a reasoning effort (``ThinkingAllowance/anthropicBudget(effort:)``).
     package static func thinkingBudget(for effort: String?) -> Int? {
-        switch effort?.lowercased() {
-        case "low": 2048
-        case "medium": 8192
-        case "high": 16384
-        case "xhigh", "max": 32000
-        default: nil
-        }
+        ThinkingAllowance.anthropicBudget(effort: effort)
     }
 
     package func call(_ request: ModelRequest, stream: Bool) throws -> WireCall {
@@ -109,10 +102,10 @@ package struct AnthropicProvider: WireProtocolProvider {
 
     /// `max_tokens` of a call of `request`: the answer allowance, plus the thinking budget when it thinks.
     package static func outputCap(for request: ModelRequest) -> Int {
-        let answerTokens = request.params.maxTokens ?? defaultMaxTokens
-        guard let budget = thinkingBudget(for: request.params.reasoningEffort) else { return answerTokens }
-        let (total, overflow) = answerTokens.addingReportingOverflow(budget)
-        return overflow ? Int.max : total
+        ThinkingAllowance.outputCap(
+            answer: request.params.maxTokens ?? defaultMaxTokens,
+            model: ModelRef(provider: "anthropic", model: request.model.model),
+            reasoningEffort: request.params.reasoningEffort)
     }
 
     package func outputCap(_ request: ModelRequest) -> Int? { Self.outputCap(for: request) }

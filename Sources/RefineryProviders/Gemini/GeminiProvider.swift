@@ -24,11 +24,10 @@ package struct GeminiProvider: WireProtocolProvider {
 
     /// Answer allowance when neither the request nor the endpoint sets `max_tokens`.
     package static let defaultMaxTokens = 4096
-    /// Thinking allowance of a model that chooses its own budget (Gemini 2.5's dynamic thinking,
-    /// Gemini 3's levels): the largest `thinkingBudget` Gemini documents (2.5 Pro's).
-    package static let defaultThinkingTokens = 32768
+    /// Thinking allowance of a model that chooses its own budget (``ThinkingAllowance/geminiDefaultThinkingTokens``).
+    package static let defaultThinkingTokens = ThinkingAllowance.geminiDefaultThinkingTokens
     /// Output limit of Gemini 2.5 and 3 models; no cap sent exceeds it.
-    package static let maxOutputTokensLimit = 65536
+    package static let maxOutputTokensLimit = ThinkingAllowance.geminiMaxOutputTokens
 
     package let client: WireClient
     package let baseURL: String
@@ -101,11 +100,10 @@ package struct GeminiProvider: WireProtocolProvider {
     /// `maxOutputTokens` of a call of `request`: the answer allowance (the request's, else the
     /// endpoint's, else the default) plus room for its thoughts, within Gemini's limit.
     package static func outputCap(for request: ModelRequest, maxTokens endpointMaxTokens: Int?) -> Int {
-        let thinking = thinkingConfig(model: request.model.model, effort: request.params.reasoningEffort)
-        let answer = request.params.maxTokens ?? endpointMaxTokens ?? defaultMaxTokens
-        let thoughts =
-            thinking?["thinkingBudget"]?.int ?? (thinksByDefault(request.model.model) ? defaultThinkingTokens : 0)
-        return min(answer, maxOutputTokensLimit - thoughts) + thoughts
+        ThinkingAllowance.outputCap(
+            answer: request.params.maxTokens ?? endpointMaxTokens ?? defaultMaxTokens,
+            model: ModelRef(provider: "gemini", model: request.model.model),
+            reasoningEffort: request.params.reasoningEffort)
     }
 
     package func outputCap(_ request: ModelRequest) -> Int? { Self.outputCap(for: request, maxTokens: maxTokens) }
@@ -114,11 +112,7 @@ package struct GeminiProvider: WireProtocolProvider {
     /// on (2.5 Flash-Lite only when asked, which costs nothing here); not Gemini 1.x and 2.0, nor
     /// the Gemma models served by the same API.
     package static func thinksByDefault(_ model: String) -> Bool {
-        let name = model.hasPrefix("models/") ? model.dropFirst(7) : Substring(model)
-        guard name.hasPrefix("gemini-") else { return false }
-        let version = name.dropFirst(7).prefix { $0.isNumber || $0 == "." }
-        guard let number = Double(version) else { return true }  // `gemini-flash-latest` and the like
-        return number >= 2.5
+        ThinkingAllowance.geminiThinksByDefault(model)
     }
 
     /// The thinking configuration for a reasoning effort, `nil` when none is set.
@@ -131,15 +125,7 @@ package struct GeminiProvider: WireProtocolProvider {
             }
             return ["thinkingLevel": .string(["minimal", "low"].contains(effort) ? "low" : "high")]
         }
-        let budget: Int? =
-            switch effort {
-            case "minimal": model.contains("pro") ? 128 : 0  // Pro models cannot turn thinking off
-            case "low": 1024
-            case "medium": 8192
-            case "high": 24576
-            case "xhigh", "max": 32768
-            default: nil
-            }
+        let budget = ThinkingAllowance.geminiBudget(model: model, effort: effort)
         return budget.map { ["thinkingBudget": .number(Double($0))] }
     }
 

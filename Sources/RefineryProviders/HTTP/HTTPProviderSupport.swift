@@ -29,32 +29,6 @@ package enum HTTPProviderSupport {
         from parts: ModelReplyParts, request: ModelRequest, provider: String, redactor: Redactor,
         outputCap: Int? = nil
     ) throws -> ModelReply {
-        // `allSatisfy` stops at the first letter; Foundation's trimming copied every reply.
-        guard !parts.text.allSatisfy(\.isWhitespace) else {
-            if let reason = parts.finishReason, let cut = ModelReply.cutReasons[reason] {
-                switch cut {
-                case .safetyFilter:
-                    throw ProviderError(
-                        code: .badRequest,
-                        message: "\(provider) withheld the answer (finish reason \(reason)): its safety filter stopped "
-                            + "it; rephrase the prompt or use another model",
-                        provider: provider)
-                case .outputCap:
-                    // Thinking spent the whole cap (billed, with nothing to show): the same request spends it the
-                    // same way, so retrying paid for it again, three times.
-                    let cap = outputCap.map { " of \($0) tokens" } ?? ""
-                    throw ProviderError(
-                        code: .badRequest,
-                        message: "\(provider) spent the whole output cap\(cap) before any answer text (finish reason "
-                            + "\(reason)); raise max_tokens: a model's thinking counts against it",
-                        provider: provider)
-                }
-            }
-            let reason = parts.finishReason.map { " (finish reason: \($0))" } ?? ""
-            throw ProviderError(
-                code: .emptyResponse, message: "\(provider) returned no text\(reason); retry or raise max_tokens",
-                provider: provider)
-        }
         // A count this call cannot have is a server bug: estimated like a missing one (a count of 1e12
         // output tokens was believed, and the run cost $15 million).
         let input = parts.inputTokens.flatMap { TokenUsage.isPlausible($0) && $0 <= maxInputTokens(request) ? $0 : nil }
@@ -67,6 +41,35 @@ package enum HTTPProviderSupport {
             // No more than the cap sent either: a provider bills no more, and a server that ignores the cap
             // (10 MB of text for `max_tokens: 4096`) was booked 2.5 million output tokens ($25 on gpt-4o).
             if output == nil { usage.outputTokens = min(estimateTokens(parts.text), cap) }
+        }
+        // `allSatisfy` stops at the first letter; Foundation's trimming copied every reply.
+        guard !parts.text.allSatisfy(\.isWhitespace) else {
+            // No answer, but a reply the provider bills (a reasoning model can spend its whole cap thinking and
+            // write nothing): the error carries the usage it reported, which the engine charges to the run.
+            let billed = parts.inputTokens != nil || parts.outputTokens != nil ? usage : nil
+            if let reason = parts.finishReason, let cut = ModelReply.cutReasons[reason] {
+                switch cut {
+                case .safetyFilter:
+                    throw ProviderError(
+                        code: .badRequest,
+                        message: "\(provider) withheld the answer (finish reason \(reason)): its safety filter stopped "
+                            + "it; rephrase the prompt or use another model",
+                        provider: provider, billedUsage: billed)
+                case .outputCap:
+                    // Thinking spent the whole cap (billed, with nothing to show): the same request spends it the
+                    // same way, so retrying paid for it again, three times.
+                    let cap = outputCap.map { " of \($0) tokens" } ?? ""
+                    throw ProviderError(
+                        code: .badRequest,
+                        message: "\(provider) spent the whole output cap\(cap) before any answer text (finish reason "
+                            + "\(reason)); raise max_tokens: a model's thinking counts against it",
+                        provider: provider, billedUsage: billed)
+                }
+            }
+            let reason = parts.finishReason.map { " (finish reason: \($0))" } ?? ""
+            throw ProviderError(
+                code: .emptyResponse, message: "\(provider) returned no text\(reason); retry or raise max_tokens",
+                provider: provider, billedUsage: billed)
         }
         return ModelReply(
             text: redactor.redactCredentials(parts.text), usage: usage, model: parts.model,

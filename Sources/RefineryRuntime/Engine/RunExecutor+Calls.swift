@@ -145,6 +145,9 @@ extension RunExecutor {
         switch outcome {
         case .success(let reply) where expiry == nil:
             let latency = environment.clock.elapsed() - startedAt
+            if ticket.request.responseFormat == nil, ReplyParser.isPlaceholder(reply.text) {
+                return placeholder(ticket, reply, latency: latency, startedAt: startedAt)
+            }
             return replied(ticket, reply, replayedCost: nil, latency: latency, startedAt: startedAt)
         case .success:
             return failed(
@@ -164,6 +167,19 @@ extension RunExecutor {
         .attempt(
             ticket, .replied(reply, replayedCost: replayedCost, evaluation: preParsed(reply, ticket)),
             latency: latency, startedAt: startedAt)
+    }
+
+    /// An answer that is only the reply format's placeholder (`...`) holds none: it fails as a reply with no text
+    /// does, before the ledger records it as the call's reply (its row, the request's one succeeded record, kept
+    /// the retry's answer and cost out of the ledger, and a resume replayed the placeholder), its usage billed.
+    private static func placeholder(
+        _ ticket: CallTicket, _ reply: ModelReply, latency: Duration, startedAt: Duration
+    ) -> ChildResult {
+        let shown = ReplyParser.trimmed(reply.text).prefix(20)
+        let error = ProviderError(
+            code: .emptyResponse, message: "the model sent only a placeholder (\"\(shown)\"), not an answer",
+            provider: ticket.request.model.provider, billedUsage: reply.usage)
+        return .attempt(ticket, .failed(error), latency: latency, startedAt: startedAt)
     }
 
     @inline(never)
@@ -203,16 +219,11 @@ extension RunExecutor {
         switch result {
         case .replied(let reply, let replayedCost, let evaluation):
             // A reply served from the ledger counts what it cost when it was paid for, not today's price.
-            let cost = replayedCost ?? Self.cost(of: reply.usage, for: ticket) { pricing(for: $0) }
-            costUSD += cost
-            usage = usage + reply.usage
+            let cost = charge(reply.usage, for: ticket, recordedCost: replayedCost)
             if let assumed = ticket.plan.assumedOutputTokens {
                 assumedOutputSeen += assumed
                 outputSeen += reply.usage.outputTokens
             }
-            let stepUsage = (section?.usage ?? TokenUsage()) + reply.usage
-            section?.usage = stepUsage
-            section?.costUSD += cost
             let applied = applyReply(reply, to: ticket, evaluation: evaluation)
             if case .invalid(let error) = applied {
                 // Paid for, but no answer: retried, then a fallback, then dropped, like an empty reply.
@@ -263,15 +274,26 @@ extension RunExecutor {
             if stopReason == nil { stopReason = .failed("prompt template failed: \(message)") }
             complete(ticket.plan.nodeIndex, .skipped("prompt template failed: \(message)"))
         case .failed(let failure):
+            // A reply with no answer that the provider bills all the same (no text, or withheld by its safety
+            // filter) is paid for, whether or not the call is tried again: the run's cost, its budget and the
+            // ledger count it.
+            let billed = failure.billedUsage.map { charge($0, for: ticket) } ?? 0
             // A wait the call's timeout does not allow is not taken: the call fails now, saying why.
             let refusedWait = Self.waitBeyondTimeout(failure, timeout: Self.timeout(of: ticket))
             let error = refusedWait ?? failure
             if error.isTransient, refusedWait == nil, ticket.attempt <= workflow.limits.retries, stopReason == nil {
                 let delay = retryDelay(for: error, ticket: ticket)
+                if failure.billedUsage != nil, let environment = callEnvironment {
+                    await Self.record(
+                        ticket, reply: nil, error: error.description, status: .failed, latency: latency,
+                        startedAt: startedAt, cost: billed, environment: environment)
+                }
                 var event = callEvent(ticket)
                 event.errorCode = error.code.description
                 event.error = error.message
                 event.retryDelayMs = delay.milliseconds
+                event.usage = failure.billedUsage
+                event.costUSD = failure.billedUsage.map { _ in billed }
                 emit?(.callRetried(event))
                 pendingBackoffs.append((ticket.attempt(ticket.attempt + 1), delay))
                 return
@@ -282,14 +304,27 @@ extension RunExecutor {
             if let environment = callEnvironment {
                 await Self.record(
                     ticket, reply: nil, error: error.description, status: .failed, latency: latency,
-                    startedAt: startedAt, cost: 0, environment: environment)
+                    startedAt: startedAt, cost: billed, environment: environment)
             }
             var event = callEvent(ticket)
             event.errorCode = error.code.description
             event.error = error.message
+            event.usage = failure.billedUsage
+            event.costUSD = failure.billedUsage.map { _ in billed }
             emit?(.callFailed(event))
             failOver(ticket, error: error)
         }
+    }
+
+    /// Adds what `usage` of a call of `ticket` cost to the run's and the section's totals; returns the cost:
+    /// `recordedCost` for a reply the ledger served (what it cost when it was paid for), else today's price.
+    private func charge(_ usage: TokenUsage, for ticket: CallTicket, recordedCost: Double? = nil) -> Double {
+        let cost = recordedCost ?? Self.cost(of: usage, for: ticket) { pricing(for: $0) }
+        costUSD += cost
+        self.usage = self.usage + usage
+        section?.usage = (section?.usage ?? TokenUsage()) + usage
+        section?.costUSD += cost
+        return cost
     }
 
     /// Tries the participant's next model, or drops the participant.

@@ -22,11 +22,15 @@ public struct ProviderError: RefineryError, Hashable {
     /// human, or `nil`. It is text rather than `any Error` so the error stays `Hashable` and
     /// `Sendable`; whoever sets it must leave credentials out (it is shown and recorded like `message`).
     public var cause: String?
+    /// What the provider reported (and bills) for a reply that failed all the same: one with no text (a reasoning
+    /// model that spent its whole output cap thinking), or one its safety filter withheld. `nil` when the failure
+    /// produced no reply. The engine charges it to the run like any reply, retried or not.
+    public var billedUsage: TokenUsage?
 
     /// Creates an error.
     public init(
         code: Code, message: String, provider: String, statusCode: Int? = nil, retryAfterSeconds: Double? = nil,
-        cause: String? = nil
+        cause: String? = nil, billedUsage: TokenUsage? = nil
     ) {
         self.code = code
         self.message = message
@@ -34,6 +38,7 @@ public struct ProviderError: RefineryError, Hashable {
         self.statusCode = statusCode
         self.retryAfterSeconds = retryAfterSeconds
         self.cause = cause
+        self.billedUsage = billedUsage
     }
 
     /// Whether a retry can succeed.

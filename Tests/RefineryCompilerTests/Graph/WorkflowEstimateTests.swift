@@ -95,6 +95,33 @@ import Testing
         #expect(estimate.tokens.output.max == 100)
     }
 
+    /// `max_tokens` is the answer's allowance: Anthropic adds the thinking budget of the reasoning effort to the
+    /// cap it sends, Gemini its thoughts (32,768 for a model that thinks by default), and both bill thinking as
+    /// output. A capped call is priced at all of it; it was priced at `max_tokens` alone. OpenAI's cap already
+    /// counts a reasoning model's thinking.
+    @Test(arguments: [
+        ("anthropic", "claude-opus-4-6", nil, 500), ("anthropic", "claude-opus-4-6", "high", 500 + 16_384),
+        ("gemini", "gemini-2.5-pro", nil, 500 + 32_768), ("gemini", "gemini-2.5-pro", "low", 500 + 1_024),
+        ("gemini", "gemini-2.0-flash", nil, 500), ("openai", "o3", "high", 500),
+    ] as [(String, String, String?, Int)])
+    func aCappedCallIsPricedWithTheThinkingItMayBeBilled(provider: String, model: String, effort: String?, output: Int)
+    {
+        var member = F.member("solo", model, provider: provider)
+        member.params.maxTokens = 500
+        member.params.reasoningEffort = effort
+        let estimate = Self.estimate(F.workflow([F.propose], members: [member]))
+        #expect(estimate.tokens.output.max == output)
+    }
+
+    /// A fallback model without a price is unpriced: a run may call it, and a budget counts it as $0.
+    @Test func anUnpricedFallbackIsNamed() {
+        var member = F.member("a")
+        member.fallback = [ModelRef(provider: "vllm", model: "llama")]
+        let estimate = Self.estimate(F.workflow([F.propose], members: [member]))
+        #expect(estimate.unpricedModels == ["vllm/llama"])
+        #expect(estimate.unpricedCalls == EstimateRange(min: 0, max: 0))
+    }
+
     @Test func unknownPriceIsReportedNotZero() {
         let members = [F.member("a"), F.member("local", "llama", provider: "vllm")]
         let estimate = Self.estimate(F.workflow([F.propose], members: members))
@@ -146,8 +173,8 @@ import Testing
                 total                                   3         2,600          2,600  $0.0078
 
                 All models priced from the catalog.
-                Tokens are estimates: prompt bytes ÷ 4 plus template overhead; outputs at max_tokens or defaults.
-                Calls: min stops at the earliest round the strategy allows, skips refines under min_bytes and asks one
+                Tokens are estimates: prompt bytes ÷ 4 plus template overhead; outputs at max_tokens (and the thinking it allows) or defaults.
+                Calls: min stops at the earliest round the strategy allows, skips refines under min_bytes and takes no
                 verification question; max runs every round and call. Retries count once; a format re-ask or a fallback
                 adds a call; a dropped member or a budget, deadline or quorum stop makes fewer.
 

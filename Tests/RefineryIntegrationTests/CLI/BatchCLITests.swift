@@ -45,6 +45,32 @@ extension CLIEndToEnd {
             return try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
         }
 
+        /// `--max-budget` counts the calls of a model the catalog has no price for as $0, so it cannot stop them:
+        /// the batch (and a bench) says so before the first call, as `run --budget` does. It ran every item in
+        /// silence and reported `$0`.
+        @Test func aBatchBudgetOverUnpricedModelsIsNotTrustedInSilence() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("in.jsonl", Data((#"{"id":"a","question":"What is 2+2?","answer":"4"}"# + "\n").utf8))
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, FakeOpenAI.completion(CLIHarness.universalReply()))
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let warning =
+                    "warning: the budget of $0.01 counts calls to openai/gpt-unpriced as $0: the catalog has no "
+                    + "price for it, so the budget cannot stop them"
+                for command in [
+                    ["batch", "vote", "--input", "in.jsonl"],
+                    ["bench", "vote", "--dataset", "in.jsonl", "--grader", "exact"],
+                ] {
+                    let result = try await binary.run(
+                        command + ["--models", "openai/gpt-unpriced:2", "--max-budget", "0.01"],
+                        environment: environment, directory: sandbox.root)
+                    #expect(result.stderr.contains(warning), "\(command[0]): \(result.stderr)")
+                }
+            }
+        }
+
         /// Each item is one recorded run whose prompt carries the row's own variable, and each result
         /// line names its item, status, answer, cost and run.
         @Test(arguments: ["in.jsonl", "in.csv"])

@@ -336,6 +336,40 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A reply with no text is no answer, but the provider bills it: a reasoning model that spends its whole
+        /// cap thinking writes nothing and is charged every token. Such a reply was retried and counted as $0
+        /// (its usage dropped with the error), so the run's cost, its budget and the ledger left it out: $0.0035
+        /// for a run that cost $0.046. A reply that is only a placeholder (`...`) was charged, but recorded as the
+        /// call's one succeeded reply, so the answer of its retry (same request) was left out of the ledger: its
+        /// calls said $0.0425 and held no answer. Both are failed attempts now, charged, and the ledger's calls
+        /// add up to the run's cost.
+        @Test(arguments: [[], ["..."]])
+        func aReplyWithoutAnAnswerIsChargedAndTheAnswerRecorded(first: [String]) async throws {
+            try await withSandbox { binary, sandbox, server in
+                server.route(
+                    FakeOpenAI.path, .sse(FakeOpenAI.chunks(first, prompt: 1000, completion: 4000)),
+                    .sse(FakeOpenAI.chunks([CLIHarness.universalReply()], prompt: 1000, completion: 100)))
+                let environment = environment(sandbox, server: server)
+                let (result, _) = try await run(
+                    binary, ["What is 2+2?", "--models", "openai/gpt-4o", "--output-format", "json"],
+                    environment: environment, sandbox: sandbox, limit: .seconds(60))
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                #expect(server.requests.count == 2)
+                let json = try CLIHarness.json(result.stdout)
+                // gpt-4o at $2.50 / $10 per million: (1,000 + 1,000) in, (4,000 + 100) out.
+                #expect(json["cost_usd"] as? Double == 0.046, "\(result.stdout)")
+                let tokens = try #require(json["tokens"] as? [String: Any])
+                #expect(tokens["output"] as? Int == 4100, "\(tokens)")
+                let id = try #require(json["run_id"] as? String)
+                let export = try await binary.run(
+                    ["runs", "export", id], environment: environment, directory: sandbox.root)
+                let calls = try #require(try CLIHarness.json(export.stdout)["calls"] as? [[String: Any]])
+                let ledger = calls.reduce(0.0) { $0 + ($1["costUSD"] as? Double ?? 0) }
+                #expect(abs(ledger - 0.046) < 1e-12, "\(calls.map { $0["costUSD"] ?? "-" })")
+                #expect(calls.map { $0["status"] as? String } == ["failed", "succeeded"], "\(calls)")
+            }
+        }
+
         /// A ledger already holding absurd usage (written by an older build, or damaged) resumes: the
         /// counts are clamped as they are read, so `resume` no longer crashes on every attempt.
         @Test func resumeSurvivesALedgerWithAbsurdUsage() async throws {

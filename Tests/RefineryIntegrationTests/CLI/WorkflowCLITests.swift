@@ -28,6 +28,76 @@ extension CLIEndToEnd {
             #expect((cost["max"] as? Double ?? 0) > 0)
         }
 
+        /// A fallback model the catalog has no price for is an unpriced model of the run: the estimate named only
+        /// the models it counts calls of, so it said "All models priced" and the MCP server (which refuses unpriced
+        /// models, whose calls cost $0 against its cap) ran a workflow whose fallback it could not charge.
+        @Test func anUnpricedFallbackIsNamedByTheEstimate() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "backed.yaml",
+                Data(
+                    """
+                    refinery: 1
+                    name: backed
+                    models:
+                      - { model: openai/gpt-4o, fallback: [openrouter/vendor/unpriced-model] }
+                    arbiter: { model: openai/gpt-4o-mini, fallback: [openrouter/vendor/unpriced-arbiter] }
+                    stages: [propose, {synthesize: {by: arbiter}}]
+
+                    """.utf8))
+            let json = try await binary.run(
+                ["estimate", "backed.yaml", "q", "--output-format", "json"], environment: environment,
+                directory: sandbox.root)
+            #expect(json.exitCode == 0, "\(json.stderr)")
+            let object = try CLIHarness.json(json.stdout)
+            #expect(
+                object["unpriced_models"] as? [String]
+                    == ["openrouter/vendor/unpriced-arbiter", "openrouter/vendor/unpriced-model"], "\(json.stdout)")
+            let text = try await binary.run(
+                ["estimate", "backed.yaml", "q"], environment: environment, directory: sandbox.root)
+            #expect(text.exitCode == 0, "\(text.stderr)")
+            #expect(
+                text.stdout.contains(
+                    "Unpriced (not in the catalog, not counted in cost): openrouter/vendor/unpriced-arbiter, "
+                        + "openrouter/vendor/unpriced-model — fallback models, called only when the model before them "
+                        + "fails."), "\(text.stdout)")
+            #expect(!text.stdout.contains("All models priced"), "\(text.stdout)")
+        }
+
+        /// A call capped by `max_tokens` on a model that thinks may be billed its thinking too (Anthropic adds the
+        /// budget of the reasoning effort, 16,384 at `high`, to the cap it sends): the estimate's dearest run priced
+        /// 500 output tokens a call. Thinking is billed, not read by later calls, so inputs do not grow with it.
+        @Test func aCappedCallIsPricedWithTheThinkingItMayBeBilled() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            func estimate(_ effort: String) async throws -> [String: Any] {
+                try sandbox.write(
+                    "think.yaml",
+                    Data(
+                        """
+                        refinery: 1
+                        name: think
+                        models:
+                          - { model: anthropic/claude-sonnet-4-5, instances: 2, params: { max_tokens: 500\(effort) } }
+                        stages: [propose, {repeat: [evaluate, close]}]
+                        iterations: { max: 1 }
+
+                        """.utf8))
+                let result = try await binary.run(
+                    ["estimate", "think.yaml", "What is 2+2?", "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                return try #require(try CLIHarness.json(result.stdout)["tokens"] as? [String: Any])
+            }
+            let plain = try await estimate("")
+            let thinking = try await estimate(", reasoning_effort: high")
+            #expect((plain["output"] as? [String: Any])?["max"] as? Int == 4 * 500, "\(plain)")
+            #expect((thinking["output"] as? [String: Any])?["max"] as? Int == 4 * (500 + 16_384), "\(thinking)")
+            #expect(
+                (thinking["input"] as? [String: Any])?["max"] as? Int == (plain["input"] as? [String: Any])?["max"] as? Int)
+        }
+
         /// `run --dry-run --output-format jsonl` printed the estimate as pretty JSON over many lines, which no
         /// JSON-lines reader takes; it is one line now, the same object as `json`.
         @Test func aDryRunInJSONLinesIsOneLine() async throws {
