@@ -341,13 +341,19 @@ extension RunExecutor {
         participants[member]?.droppedForRun = true
         dropReasons[member] = reason
         participationChanges += 1
-        droppedForRunOrder.append(member)
         if section == nil {
             droppedBetweenSteps.append(member)
         } else {
             section?.droppedNames.append(member)
         }
         emit?(.memberDropped(MemberDroppedEvent(round: round, member: member, reason: reason, forRun: true)))
+    }
+
+    /// The reason a call of `member`, which is no longer active, is skipped; counted when the member is
+    /// dropped for the run, so coverage says how many of its calls were not made.
+    func notMade(_ member: String) -> String {
+        if participants[member]?.droppedForRun == true { callsNotMade[member, default: 0] += 1 }
+        return "\(member) dropped"
     }
 
     private func dropForRound(_ member: String, reason: String) {

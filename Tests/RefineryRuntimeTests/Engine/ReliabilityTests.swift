@@ -394,10 +394,11 @@ import Testing
         async let outcome = engine.run("Q", events: recorder.sink)
         await clock.waitUntil { $0.contains(.seconds(50)) }
         // While m1 is still thinking, m2 and m3 review each other (2 calls).
-        while recorder.calls("call_finished").filter({ $0.node.contains("evaluate") }).count < 4 { await Task.yield() }
+        while recorder.calls("call_finished").filter({ $0.node.contains("evaluate") }).count < 2 { await Task.yield() }
         #expect(!recorder.calls("call_finished").contains { $0.node == "s0.propose[m1]" })
-        // m1 reviews m2 and m3 too: its reviews need their answers, not its own.
-        #expect(recorder.calls("call_started").filter { $0.participant == "m1" }.count == 3)
+        // m1's reviews wait for its own answer: whether it still takes part (an answer failed for good drops it)
+        // is known before they start, so the calls a run makes never depend on which reply came first.
+        #expect(recorder.calls("call_started").filter { $0.participant == "m1" }.count == 1)
         clock.advance(by: .seconds(50))
         let result = try await outcome
         #expect(result.totalCalls == 3 + 6)
