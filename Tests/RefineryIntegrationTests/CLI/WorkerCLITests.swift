@@ -109,6 +109,16 @@ extension CLIEndToEnd {
                 await ledger.close()
                 return (items, calls)
             }
+
+            /// When each item's run first started, from the ledger.
+            func runStarts(_ items: [BatchItemRecord]) async throws -> [String: Date] {
+                let ledger = try await PostgresRunStore.open(
+                    try PostgresLocation(url: database.url, environment: ["PGPASSWORD": database.password]))
+                var starts: [String: Date] = [:]
+                for item in items { starts[item.runID] = try await ledger.run(exactID: item.runID)?.startedAt }
+                await ledger.close()
+                return starts
+            }
         }
 
         /// `refinery batch status ID --output-format json` on `store`.
@@ -218,6 +228,15 @@ extension CLIEndToEnd {
                     }
                     let ledgerCalls = calls.values.map(\.count).reduce(0, +)
                     #expect(ledgerCalls == referenceCalls)
+                    // Each item's latency is its wall time since its run first started: an item taken over from the
+                    // killed worker (once its lease ran out) counted only the survivor's session.
+                    let started = try await setup.runStarts(items)
+                    for item in items {
+                        let since = try #require(item.finishedAt).timeIntervalSince(try #require(started[item.runID]))
+                        #expect(
+                            item.latencyMs >= Int((since * 1000).rounded()) - 1,
+                            "\(item.itemID): \(item.latencyMs) ms, \(since) s since its run started")
+                    }
                     // Paid twice: at least the call the killed worker was killed in, at most the calls it had
                     // made (its replies come after 400 ms: those in flight when it was killed).
                     let hits = setup.server.requests.count - referenceCalls + doomed.requests.count
