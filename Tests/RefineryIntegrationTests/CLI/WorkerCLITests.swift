@@ -140,25 +140,18 @@ extension CLIEndToEnd {
             questions count: Int, delay: Duration, completion: Int = 5, lease: Double? = nil,
             onFaultServer: Bool = false, _ body: @escaping @Sendable (Setup) async throws -> T
         ) async throws -> T {
-            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
-            let sandbox = try Sandbox()
-            defer { sandbox.cleanup() }
             let questions = Self.questions(count)
-            try sandbox.write("in.jsonl", Self.input(questions))
-            let database = try await PostgresLedger.Database(onFaultServer: onFaultServer)
-            return try await database.use {
-                try await FakeServer.run { server in
-                    server.route(FakeOpenAI.path) {
-                        Self.reply(to: $0, questions: questions, delay: delay, completion: completion)
-                    }
-                    var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
-                    environment["PGPASSWORD"] = database.password
-                    if let lease { environment["REFINERY_WORKER_LEASE_SECONDS"] = String(lease) }
-                    return try await body(
-                        Setup(
-                            binary: binary, sandbox: sandbox, database: database, server: server,
-                            questions: questions, environment: environment))
-                }
+            return try await PostgresLedger.withLedger(
+                onFaultServer: onFaultServer,
+                reply: { Self.reply(to: $0, questions: questions, delay: delay, completion: completion) }
+            ) { binary, sandbox, database, server, environment in
+                try sandbox.write("in.jsonl", Self.input(questions))
+                var environment = environment
+                if let lease { environment["REFINERY_WORKER_LEASE_SECONDS"] = String(lease) }
+                return try await body(
+                    Setup(
+                        binary: binary, sandbox: sandbox, database: database, server: server, questions: questions,
+                        environment: environment))
             }
         }
 
