@@ -151,13 +151,16 @@ extension RunService {
                     let result = try await execute(
                         stored, graph: nil, store: store, isResume: true, holding: holding, providers: providers,
                         embedder: embedder, logger: logger, events: nil, catalog: catalog)
-                    return Self.finished(record, report: result.report, job: job, grant: budgetUSD)
+                    return Self.finished(
+                        record, report: result.report, job: job, grant: budgetUSD, startedAt: stored.startedAt)
                 }
                 // It ended, but the process stopped before the job's row said so.
                 if let json = stored.outcomeJSON,
                     let report = try? JSONDecoder().decode(RunReport.self, from: Data(json.utf8))
                 {
-                    return Self.finished(record, report: report, job: job, grant: nil)
+                    return Self.finished(
+                        record, report: report, job: job, grant: nil, startedAt: stored.startedAt,
+                        finishedAt: stored.finishedAt ?? Date())
                 }
             }
             if !claimed { try await store.recordItem(record) }
@@ -171,7 +174,8 @@ extension RunService {
             let result = try await execute(
                 stored, graph: loaded.graph, store: store, isResume: false, holding: holding, providers: providers,
                 embedder: embedder, logger: logger, events: nil, catalog: catalog)
-            return Self.finished(record, report: result.report, job: job, grant: budgetUSD)
+            return Self.finished(
+                record, report: result.report, job: job, grant: budgetUSD, startedAt: stored.startedAt)
         } catch {
             record.status = error is CancellationError || Task.isCancelled ? "cancelled" : "failed"
             record.error = String(describing: error)
@@ -190,9 +194,11 @@ extension RunService {
     /// not done, and `resume` (with budget left) continues its run.
     static let cutByBatchBudget = "batch_budget_exhausted"
 
-    /// The job's record from its run's report, graded when the job has a reference.
+    /// The job's record from its run's report, graded when the job has a reference. `startedAt`: when the run
+    /// first started, in this process or in one that was interrupted (a killed worker, a stopped batch).
     private static func finished(
-        _ record: BatchItemRecord, report: RunReport, job: BatchJob, grant: Double?
+        _ record: BatchItemRecord, report: RunReport, job: BatchJob, grant: Double?, startedAt: Date,
+        finishedAt: Date = Date()
     ) -> BatchItemRecord {
         var record = record
         record.status = report.status
@@ -207,7 +213,10 @@ extension RunService {
         record.calls = report.metadata.totalCalls
         record.inputTokens = report.tokens.input
         record.outputTokens = report.tokens.output
-        record.latencyMs = report.metadata.elapsedMs
+        // The item's wall time since its run first started: a run resumed here (taken over from a killed worker,
+        // continued by `batch resume`) reported only this session's time, as if the time before was never spent.
+        record.latencyMs = max(
+            report.metadata.elapsedMs, Int((finishedAt.timeIntervalSince(startedAt) * 1000).rounded()))
         // A run that ended without its answer (failed, out of budget, too few members...) says why, as a
         // single run's stderr does: the report's `stopped_by` is that reason, already redacted by the engine.
         record.error = report.error ?? (Self.answeredStatuses.contains(report.status) ? nil : report.stoppedBy)
@@ -217,7 +226,7 @@ extension RunService {
                 "stopped at its share of the batch budget (~$\(DollarText.plain(grant)), its estimate and a share "
                 + "of what was left)" + (record.error.map { ": " + $0 } ?? "")
         }
-        record.finishedAt = Date()
+        record.finishedAt = finishedAt
         if let grading = job.grading {
             // Graded as `refinery bench` grades (the vote's winner when the workflow votes), once, here:
             // the summary is computed from these rows, so a resumed bench grades nothing again.

@@ -109,6 +109,7 @@ public struct SavedConfigs: Sendable {
                 code: .invalidOption,
                 message: "--min-iterations (\(min)) is larger than --max-iterations (\(max)); swap or lower them.")
         }
+        try checkFolder()
         let file = url(for: config.name)
         try check(config.yaml, file)
         if !replace && FileManager.default.fileExists(atPath: file.path) {
@@ -123,6 +124,24 @@ public struct SavedConfigs: Sendable {
             throw InputError(code: .unreadable, message: "Cannot write \(file.path): \(error.localizedDescription)")
         }
         return file
+    }
+
+    /// Refuses a folder that is a file or a device, or lies under one (`--to /dev/null`, `--to notes.txt/sub`):
+    /// creating it failed with Foundation's "A file with the same name already exists".
+    private func checkFolder() throws {
+        var path = folder.path
+        while !path.isEmpty, path != "/" {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+                guard !isFolder.boolValue else { return }
+                let kind = WorkflowFileSystem.notAFile(path) ?? "a file"
+                let what = path == folder.path ? "it is" : "\(path) is"
+                throw InputError(
+                    code: .unreadable,
+                    message: "Cannot save into \(folder.path): \(what) \(kind), not a folder; give a folder.")
+            }
+            path = (path as NSString).deletingLastPathComponent
+        }
     }
 
     /// Names of the configs in the folder, sorted.

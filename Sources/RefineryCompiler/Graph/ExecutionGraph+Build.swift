@@ -33,15 +33,19 @@ extension ExecutionGraph {
     /// ## Dependencies
     /// Dependencies point only to nodes of the same section: anything produced by an earlier
     /// round or section exists before the section starts. Within a section:
-    /// - `evaluate[r>t]` depends only on `t`'s latest answer node (propose, refine or verify
-    ///   revise of `t`), never on a stage barrier; a batched `evaluate[r]` on each target's.
+    /// - `evaluate[r>t]` depends on `t`'s latest answer node (propose, refine or verify revise
+    ///   of `t`) and on `r`'s own, when `r` answered earlier in the section, never on a stage
+    ///   barrier; a batched `evaluate[r]` on each target's and on `r`'s own. A reviewer's own
+    ///   answer is not shown to it, but its outcome decides whether the reviewer still takes
+    ///   part: a member whose answer failed for good is dropped before any of its reviews
+    ///   starts, so which calls a run makes never depends on which reply came first.
     /// - `refine[m]` (reviews protocol) depends on every evaluation of `m` in the section and
     ///   on `m`'s latest answer; with `critique-revise`, on `m`'s latest answer only. By the
     ///   arbiter, refine revises the latest draft.
     /// - `propose[m]` after another answer stage in the section: with `own-history` it depends
     ///   on `m`'s latest answer and the evaluations of `m`; with `peers` on every member's latest
     ///   answer; with `synthesis` on the latest synthesis (or every answer when there is none);
-    ///   with `none` on nothing.
+    ///   with `none` on `m`'s latest answer only (for the same reason as a review).
     /// - `synthesize` depends on every member's latest answer.
     /// - `verify.plan` depends on the latest draft producer (the latest synthesis or arbiter
     ///   revision; for a member, its own latest answer); each `verify.answer` on the plan only
@@ -202,7 +206,7 @@ private struct GraphBuilder {
             let deps: [String]
             switch options.context {
             case .none:
-                deps = []
+                deps = latestAnswer[member].map { [$0] } ?? []
             case .ownHistory:
                 deps = (latestAnswer[member].map { [$0] } ?? []) + (reviewsOf[member] ?? [])
             case .peers:
@@ -230,7 +234,7 @@ private struct GraphBuilder {
                         GraphNode(
                             id: "\(prefix).evaluate[\(reviewer)>\(target)]",
                             kind: .evaluate(reviewer: reviewer, target: target), participant: reviewer,
-                            dependencies: latestAnswer[target].map { [$0] } ?? []))
+                            dependencies: [latestAnswer[target], latestAnswer[reviewer]].compactMap { $0 }))
                 }
             }
             for node in nodes {
@@ -242,7 +246,7 @@ private struct GraphBuilder {
                 guard !targets.isEmpty else { continue }
                 let node = GraphNode(
                     id: "\(prefix).evaluate[\(reviewer)]", kind: .evaluateBatch(reviewer: reviewer, targets: targets),
-                    participant: reviewer, dependencies: targets.compactMap { latestAnswer[$0] })
+                    participant: reviewer, dependencies: (targets + [reviewer]).compactMap { latestAnswer[$0] })
                 nodes.append(node)
                 for target in targets { reviewsOf[target, default: []].append(node.id) }
             }

@@ -8,7 +8,7 @@ public struct Coverage: Sendable, Hashable, Codable {
     public var arbiterFallbackUsed: Bool
     /// Whether anything was lost: a member dropped, a review unscored, a fallback used.
     public var degraded: Bool
-    /// Members dropped for the rest of the run.
+    /// Members dropped for the rest of the run, in member order.
     public var droppedMembers: [String]
     /// Reviews whose reply stayed unreadable after the one format reminder (recorded as unscored).
     public var unscoredReviews: Int

@@ -253,14 +253,15 @@ extension RunExecutor {
             switch applied {
             case .done(let nodeResult):
                 if let cut = reply.cut {
-                    cutReplies[cut, default: []].append("\(ticket.participant) round \(ticket.round)")
+                    cutReplies[cut, default: []].append(
+                        ticket.participant + (place(round: ticket.round).map { " \($0)" } ?? ""))
                 }
                 complete(ticket.plan.nodeIndex, nodeResult)
             case .retryWithReminder(let kind):
                 enqueue(withReminder(ticket, kind: kind))
             case .unreadable(let message):
                 failedCalls += 1
-                degradations.append("\(ticket.participant), round \(ticket.round): \(message)")
+                degradations.append("\(ticket.participant)\(placeSuffix(round: ticket.round)): \(message)")
                 complete(ticket.plan.nodeIndex, .skipped(message))
             case .invalid:
                 break
@@ -354,7 +355,7 @@ extension RunExecutor {
         } else {
             // The arbiter is not dropped (there is one), but its failure is named, not only counted.
             let reason = Self.shortened("\(error.code): \(error.message)")
-            degradations.append("arbiter (\(ticket.request.model)), round \(ticket.round): \(reason)")
+            degradations.append("arbiter (\(ticket.request.model))\(placeSuffix(round: ticket.round)): \(reason)")
             // Failed for good with no fallback left, it fails the same way every round: the members' calls
             // of the rounds to come would be paid for a synthesis that cannot come. The run stops as a run
             // below quorum does (exit 3, resumable once the provider is back), naming the arbiter's error.
@@ -379,13 +380,19 @@ extension RunExecutor {
         participants[member]?.droppedForRun = true
         dropReasons[member] = reason
         participationChanges += 1
-        droppedForRunOrder.append(member)
         if section == nil {
             droppedBetweenSteps.append(member)
         } else {
             section?.droppedNames.append(member)
         }
         emit?(.memberDropped(MemberDroppedEvent(round: round, member: member, reason: reason, forRun: true)))
+    }
+
+    /// The reason a call of `member`, which is no longer active, is skipped; counted when the member is
+    /// dropped for the run, so coverage says how many of its calls were not made.
+    func notMade(_ member: String) -> String {
+        if participants[member]?.droppedForRun == true { callsNotMade[member, default: 0] += 1 }
+        return "\(member) dropped"
     }
 
     private func dropForRound(_ member: String, reason: String) {

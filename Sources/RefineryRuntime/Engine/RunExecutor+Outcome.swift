@@ -8,11 +8,19 @@ extension RunExecutor {
         let memberAnswers = memberAnswers()
         let winner = pickWinner()
         let selected = select(winner: winner, status: status)
-        let dropped = droppedForRunOrder
+        // In member order, not the order the failures came in: the same run says the same.
+        let dropped = memberIDs.filter { participants[$0]?.droppedForRun == true }
         let unscored = unscoredReviews.count
         let droppedForRound = rounds.contains { !$0.droppedMembers.isEmpty }
         var reasons: [String] = []
-        if !dropped.isEmpty { reasons.append("dropped for the run: \(dropped.joined(separator: ", "))") }
+        if !dropped.isEmpty {
+            // A member's later calls wait for its answer (see `ExecutionGraph`): the calls not made are the same
+            // every run, never a race between its failure and its reviews.
+            let named = dropped.map { member in
+                callsNotMade[member].map { "\(member) (\($0) later call(s) not made)" } ?? member
+            }
+            reasons.append("dropped for the run: \(named.joined(separator: ", "))")
+        }
         if droppedForRound, dropped.isEmpty { reasons.append("a member was dropped for a round") }
         if failedCalls > 0 { reasons.append("\(failedCalls) call(s) failed") }
         if unscored > 0 {

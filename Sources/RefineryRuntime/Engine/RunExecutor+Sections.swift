@@ -231,15 +231,32 @@ extension RunExecutor {
 }
 
 extension RunExecutor {
+    /// Where step `round` falls, as users count rounds (from 1), for the reasons coverage gives: `round 2`;
+    /// `before round 1` and `after round 3` for the stages around the `repeat` block; `nil` for a workflow
+    /// without one, whose single pass has no rounds (its step is numbered 0 inside, never shown).
+    func place(round: Int) -> String? {
+        guard graph.round != nil else { return nil }
+        switch section?.phase ?? .round {
+        case .prelude: return "before round 1"
+        case .round: return "round \(round)"
+        case .epilogue: return "after round \(round - 1)"
+        }
+    }
+
+    /// ``place(round:)`` after a comma (`, round 2`), or nothing.
+    func placeSuffix(round: Int) -> String { place(round: round).map { ", \($0)" } ?? "" }
+
     /// Why a round fell short of its quorum, in the terms the JSON output uses: the members that
     /// answered, those still in the run, and the provider's error (shortened) for each one missing.
     func quorumMessage(round: Int, active: [String], quorum: Int) -> String {
         let answered = memberIDs.filter { answers[$0] != nil }
+        let step = place(round: round)
+        let when = step.map { section?.phase == .round ? " in \($0)" : " \($0)" } ?? ""
         var message =
             answered.count > active.count
-            ? "quorum: \(answered.count) member(s) answered in round \(round) but only \(active.count) remain in it "
-                + "(the others were dropped since), \(quorum) required"
-            : "quorum: \(active.count) member(s) answered in round \(round), \(quorum) required"
+            ? "quorum: \(answered.count) member(s) answered\(when) but only \(active.count) remain "
+                + "\(step == nil ? "" : "in it ")(the others were dropped since), \(quorum) required"
+            : "quorum: \(active.count) member(s) answered\(when), \(quorum) required"
         let reasons = memberIDs.filter { !active.contains($0) }.compactMap { member in
             dropReasons[member].map { "\(member): \(Self.shortened($0))" }
         }

@@ -59,9 +59,10 @@ actor RunExecutor {
     var anonymization: [AnonymizationEntry] = []
     var labelCache: [String: [String: String]] = [:]
     var rounds: [RoundResult] = []
-    var droppedForRunOrder: [String] = []
     /// Why each dropped member was dropped (the provider's error), for the quorum message.
     var dropReasons: [String: String] = [:]
+    /// How many calls of each member dropped for the run were not made because it was, for coverage.
+    var callsNotMade: [String: Int] = [:]
     var droppedBetweenSteps: [String] = []
 
     // Totals.
@@ -334,7 +335,8 @@ actor RunExecutor {
         if ticket.plan.participationChanges == participationChanges { return ticket }
         let id = ticket.participant
         if id != "arbiter", !isActive(id) {
-            abandon(ticket, reason: "\(id) dropped")
+            // A retry given up is recorded as a cancelled call (see `abandon`): only a first attempt was never made.
+            abandon(ticket, reason: ticket.attempt == 1 ? notMade(id) : "\(id) dropped")
             return nil
         }
         guard let participant = participants[id], participant.modelIndex > ticket.modelIndex else { return ticket }

@@ -27,7 +27,7 @@ extension RunExecutor {
         guard participants[participant] != nil else {
             return .result(.skipped(participant == "arbiter" ? "the workflow has no arbiter" : "unknown participant"))
         }
-        if participant != "arbiter", !isActive(participant) { return .result(.skipped("\(participant) dropped")) }
+        if participant != "arbiter", !isActive(participant) { return .result(.skipped(notMade(participant))) }
         var context = PromptContext(prompt: prompt, extraContext: extraContext)
 
         // Exhaustive over node kinds: a new kind does not compile until it says how it is prepared.

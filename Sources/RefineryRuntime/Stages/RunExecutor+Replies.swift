@@ -131,7 +131,7 @@ extension RunExecutor {
         section?.addReview(review)
         if evaluation == nil, let section {
             section.unscored.append(
-                "\(reviewer)'s review of \(target), round \(section.round): \(unread ?? "unreadable")")
+                "\(reviewer)'s review of \(target)\(placeSuffix(round: section.round)): \(unread ?? "unreadable")")
         }
     }
 }

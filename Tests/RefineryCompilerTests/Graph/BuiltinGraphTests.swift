@@ -18,8 +18,8 @@ import Testing
     /// stops before round 2, self-refine's refine can be skipped under `min_bytes` (and the
     /// unchanged draft converges in round 1), a verification plan may list a single question.
     static let table: [Row] = [
-        Row(name: "consensus", nodes: [0, 10, 0], callsPerRound: 9, calls: 18...45, edges: 6 + 9),
-        Row(name: "consensus-classic", nodes: [0, 13, 0], callsPerRound: 12, calls: 24...60, edges: 6 + 9 + 12),
+        Row(name: "consensus", nodes: [0, 10, 0], callsPerRound: 9, calls: 18...45, edges: 12 + 9),
+        Row(name: "consensus-classic", nodes: [0, 13, 0], callsPerRound: 12, calls: 24...60, edges: 12 + 9 + 12),
         Row(name: "consortium", nodes: [0, 5, 0], callsPerRound: 4, calls: 4...12, edges: 3 + 4),
         Row(name: "self-refine", nodes: [1, 2, 0], callsPerRound: 1, calls: 1...4, edges: 1),
         // At least the answer and a plan that finds nothing to verify; at most every question and the revision.

@@ -20,10 +20,12 @@ import Testing
         #expect(graph.round?.callCount == 9)
     }
 
-    @Test func evaluateDependsOnlyOnTargetsPropose() throws {
+    /// The target's answer (what the review reads) and the reviewer's own (whether the reviewer still takes part:
+    /// one whose answer failed for good is dropped before its reviews start), never a stage barrier.
+    @Test func evaluateDependsOnTheTargetsAndTheReviewersAnswer() throws {
         let graph = ExecutionGraph(workflow: F.consensusClassic)
         let node = try #require(graph.node(id: "s1.evaluate[a>b]"))
-        #expect(node.dependencies == ["s0.propose[b]"])
+        #expect(node.dependencies == ["s0.propose[b]", "s0.propose[a]"])
         #expect(node.kind == .evaluate(reviewer: "a", target: "b"))
         #expect(graph.node(id: "s1.evaluate[a>a]") == nil)
     }
@@ -64,7 +66,7 @@ import Testing
         #expect(graph.prelude.stages[1].nodes.map(\.id) == ["s1.evaluate[a]", "s1.evaluate[b]", "s1.evaluate[c]"])
         let node = try #require(graph.node(id: "s1.evaluate[b]"))
         #expect(node.kind == .evaluateBatch(reviewer: "b", targets: ["a", "c"]))
-        #expect(node.dependencies == ["s0.propose[a]", "s0.propose[c]"])
+        #expect(node.dependencies == ["s0.propose[a]", "s0.propose[c]", "s0.propose[b]"])
         #expect(
             try #require(graph.node(id: "s2.refine[a]")).dependencies
                 == ["s0.propose[a]", "s1.evaluate[b]", "s1.evaluate[c]"])
@@ -104,7 +106,7 @@ import Testing
         (ProposeStage.Context.ownHistory, ["s0.propose[b]"]),
         (.peers, ["s0.propose[a]", "s0.propose[b]", "s0.propose[c]"]),
         (.synthesis, ["s0.propose[a]", "s0.propose[b]", "s0.propose[c]"]),
-        (.none, []),
+        (.none, ["s0.propose[b]"]),
     ])
     func secondProposeFollowsItsContext(context: ProposeStage.Context, expected: [String]) throws {
         let stages: [Stage] = [F.propose, .propose(ProposeStage(context: context))]

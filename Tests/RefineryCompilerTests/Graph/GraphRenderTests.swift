@@ -75,7 +75,7 @@ import Testing
     @Test func inSectionEdgesAreDrawn() {
         let text = ExecutionGraph(workflow: F.consensusClassic).mermaid()
         #expect(text.contains("    r0 --> r5\n"))  // propose · a → evaluate b → a
-        #expect(text.split(separator: "\n").filter { $0.contains(" --> ") }.count == 6 + 9 + 12)
+        #expect(text.split(separator: "\n").filter { $0.contains(" --> ") }.count == 12 + 9 + 12)
         #expect(!text.contains("subgraph prelude"))
     }
 

@@ -66,6 +66,15 @@ extension CLIEndToEnd {
             (["batch", "list", "--limit", "-1"], "--limit must be at least 1."),
             (["worker", "--lease", "-3"], "--lease must be a number of seconds, at least 0.5."),
             (["save", "x", "--max-iterations", "-2"], "--max-iterations must be at least 1."),
+            // A folder that is a device or a file: Foundation's "A file with the same name already exists".
+            (
+                ["save", "x", "--model", "openai/gpt-4o", "--to", "/dev/null"],
+                "Cannot save into /dev/null: it is a device, not a folder; give a folder."
+            ),
+            (
+                ["save", "x", "--model", "openai/gpt-4o", "--to", "/etc/hosts/sub"],
+                "Cannot save into /etc/hosts/sub: /etc/hosts is a file, not a folder; give a folder."
+            ),
             (["bench", "vote", "--dataset", "d.jsonl", "--seed", "-1"], "--seed must be a whole number"),
             (["remove", "consensus"], "consensus is a built-in workflow; built-ins cannot be removed."),
             (["hi", "--models", "openai/gpt-4o", "--store", "."], "The run store . is a folder, not a file"),

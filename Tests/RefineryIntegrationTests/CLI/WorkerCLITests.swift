@@ -109,6 +109,16 @@ extension CLIEndToEnd {
                 await ledger.close()
                 return (items, calls)
             }
+
+            /// When each item's run first started, from the ledger.
+            func runStarts(_ items: [BatchItemRecord]) async throws -> [String: Date] {
+                let ledger = try await PostgresRunStore.open(
+                    try PostgresLocation(url: database.url, environment: ["PGPASSWORD": database.password]))
+                var starts: [String: Date] = [:]
+                for item in items { starts[item.runID] = try await ledger.run(exactID: item.runID)?.startedAt }
+                await ledger.close()
+                return starts
+            }
         }
 
         /// `refinery batch status ID --output-format json` on `store`.
@@ -130,25 +140,18 @@ extension CLIEndToEnd {
             questions count: Int, delay: Duration, completion: Int = 5, lease: Double? = nil,
             onFaultServer: Bool = false, _ body: @escaping @Sendable (Setup) async throws -> T
         ) async throws -> T {
-            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
-            let sandbox = try Sandbox()
-            defer { sandbox.cleanup() }
             let questions = Self.questions(count)
-            try sandbox.write("in.jsonl", Self.input(questions))
-            let database = try await PostgresLedger.Database(onFaultServer: onFaultServer)
-            return try await database.use {
-                try await FakeServer.run { server in
-                    server.route(FakeOpenAI.path) {
-                        Self.reply(to: $0, questions: questions, delay: delay, completion: completion)
-                    }
-                    var environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
-                    environment["PGPASSWORD"] = database.password
-                    if let lease { environment["REFINERY_WORKER_LEASE_SECONDS"] = String(lease) }
-                    return try await body(
-                        Setup(
-                            binary: binary, sandbox: sandbox, database: database, server: server,
-                            questions: questions, environment: environment))
-                }
+            return try await PostgresLedger.withLedger(
+                onFaultServer: onFaultServer,
+                reply: { Self.reply(to: $0, questions: questions, delay: delay, completion: completion) }
+            ) { binary, sandbox, database, server, environment in
+                try sandbox.write("in.jsonl", Self.input(questions))
+                var environment = environment
+                if let lease { environment["REFINERY_WORKER_LEASE_SECONDS"] = String(lease) }
+                return try await body(
+                    Setup(
+                        binary: binary, sandbox: sandbox, database: database, server: server, questions: questions,
+                        environment: environment))
             }
         }
 
@@ -218,6 +221,15 @@ extension CLIEndToEnd {
                     }
                     let ledgerCalls = calls.values.map(\.count).reduce(0, +)
                     #expect(ledgerCalls == referenceCalls)
+                    // Each item's latency is its wall time since its run first started: an item taken over from the
+                    // killed worker (once its lease ran out) counted only the survivor's session.
+                    let started = try await setup.runStarts(items)
+                    for item in items {
+                        let since = try #require(item.finishedAt).timeIntervalSince(try #require(started[item.runID]))
+                        #expect(
+                            item.latencyMs >= Int((since * 1000).rounded()) - 1,
+                            "\(item.itemID): \(item.latencyMs) ms, \(since) s since its run started")
+                    }
                     // Paid twice: at least the call the killed worker was killed in, at most the calls it had
                     // made (its replies come after 400 ms: those in flight when it was killed).
                     let hits = setup.server.requests.count - referenceCalls + doomed.requests.count

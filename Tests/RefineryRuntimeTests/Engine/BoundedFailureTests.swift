@@ -199,4 +199,47 @@ import Testing
         let started = Set(recorder.calls("call_started").map { "\($0.node)" })
         #expect(Set(ledger.records.map(\.node)) == started)
     }
+
+    /// A member whose answer fails for good (a revoked key) makes none of its reviews, whichever reply comes
+    /// first: its reviews of the others waited only for their answers, so a slow 401 let them start (and fail,
+    /// or be cancelled) while a fast one did not, and the same run counted different calls. Here m2's 401 comes
+    /// after the others' answers and reviews, m4's at once; the calls are those made when both come first, and
+    /// coverage names the dropped members in member order (it named them in the order their failures came).
+    @Test func aMemberThatFailsForGoodMakesNoneOfItsReviews() async throws {
+        let clock = TestClock()
+        let provider = ScriptedProvider(clock: clock) { call in
+            guard call.participant == "m2" || call.participant == "m4" else { return Fixtures.script()(call) }
+            let refused = ScriptedResponse.error(
+                ProviderError(code: .authentication, message: "key revoked", provider: "test", statusCode: 401))
+            return call.participant == "m2" && call.kind == "propose" ? .delayed(.seconds(1), refused) : refused
+        }
+        let ledger = InMemoryRunLedger()
+        let recorder = EventRecorder()
+        let engine = Engine(
+            workflow: Fixtures.workflow(
+                members: Fixtures.members(4), stages: [.proposeStage, .pairwise], limits: Limits(quorum: 3)),
+            providers: ScriptedResolver(default: provider),
+            configuration: Fixtures.configuration(clock: clock, ledger: ledger))
+        async let outcome = engine.run("Q", events: recorder.sink)
+        // m1's and m3's reviews of each other are done (any review of m2's started with them), and m2's answer
+        // is still on its way.
+        await clock.waitUntil { $0.contains(.seconds(1)) }
+        while recorder.calls("call_finished").filter({ $0.node.contains("evaluate") }).count < 2 { await Task.yield() }
+        clock.advance(by: .seconds(1))
+        let result = try await outcome
+        #expect(
+            provider.calls.filter { $0.participant == "m2" || $0.participant == "m4" }.map(\.kind) == [
+                "propose", "propose",
+            ])
+        #expect(result.status == .insufficientModels)
+        #expect(result.totalCalls == 6)
+        #expect(ledger.records.count == 6)
+        #expect(Set(recorder.calls("call_failed").map(\.node)) == ["s0.propose[m2]", "s0.propose[m4]"])
+        #expect(result.coverage.droppedMembers == ["m2", "m4"])
+        #expect(
+            result.coverage.reasons.contains(
+                "dropped for the run: m2 (3 later call(s) not made), m4 (3 later call(s) not made)"),
+            "\(result.coverage.reasons)")
+        #expect(result.coverage.reasons.contains("2 call(s) failed"))
+    }
 }

@@ -13,15 +13,15 @@ import Testing
         let provider = ScriptedProvider(clock: clock) { call in
             switch (call.participant, call.kind) {
             case ("m1", "propose"): .delayed(.seconds(1000), .text("late answer"))
-            case ("m1", "evaluatePairwise"): .delayed(.seconds(100), .text("late review"))
+            case ("m2", "evaluatePairwise"): .delayed(.seconds(100), .text("late review"))
             default: Fixtures.script()(call)
             }
         }
-        // Proposals may take 300 s, reviews 20 s: m1's review of m2 starts after m1's proposal, with
+        // Proposals may take 300 s, reviews 20 s: m2's review of m3 starts after m1's proposal, with
         // an earlier deadline than the one the timer already waits for.
         let review = Stage.evaluate(EvaluateStage(common: StageCommon(timeoutSeconds: 20)))
         let workflow = Fixtures.workflow(
-            members: Fixtures.members(2), stages: [.repeat([.proposeStage, review, .closeStage])],
+            members: Fixtures.members(3), stages: [.repeat([.proposeStage, review, .closeStage])],
             iterations: Iterations(min: 1, max: 1), limits: Limits(timeoutSeconds: 300, retries: 0, quorum: 1))
         let recorder = EventRecorder()
         let ledger = InMemoryRunLedger()
@@ -37,11 +37,11 @@ import Testing
         let result = try await outcome
         #expect(
             recorder.calls("call_failed").map { "\($0.node) \($0.errorCode ?? "")" } == [
-                "s1.evaluate[m1>m2] timeout", "s0.propose[m1] timeout",
+                "s1.evaluate[m2>m3] timeout", "s0.propose[m1] timeout",
             ])
         let failed = ledger.records.filter { $0.status == .failed }
-        #expect(failed.map { "\($0.node) \($0.latencyMs)" } == ["s1.evaluate[m1>m2] 20000", "s0.propose[m1] 300000"])
-        #expect(result.answers.map(\.memberID) == ["m2"])
+        #expect(failed.map { "\($0.node) \($0.latencyMs)" } == ["s1.evaluate[m2>m3] 20000", "s0.propose[m1] 300000"])
+        #expect(result.answers.map(\.memberID) == ["m2", "m3"])
         #expect(clock.pendingDeadlines.isEmpty)
     }
 }
