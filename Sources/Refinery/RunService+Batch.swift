@@ -168,6 +168,21 @@ extension RunService {
         }
     }
 
+    /// `items` with what each spent, as `batch list` counts it (``BatchLedger/listBatches(limit:resumable:)``):
+    /// a done job's recorded cost and tokens; a job without its result (in flight, cancelled, its process
+    /// killed) has them recorded with the result, so until then what its run's finished calls cost, as
+    /// `runs list` counts that run. `batch status` and `refinery report BATCH_ID` total these.
+    static func spending(of items: [BatchItemRecord], in store: any RunStore) async throws -> [BatchItemRecord] {
+        var items = items
+        for index in items.indices where !isDone(items[index].status) {
+            let paid = spent(by: try await store.calls(runID: items[index].runID))
+            items[index].costUSD = paid.cost
+            items[index].inputTokens = paid.input
+            items[index].outputTokens = paid.output
+        }
+        return items
+    }
+
     /// What `runs list|show|export`, `report`, `batch list` and `batch status` show for a run, batch or bench
     /// whose process was killed or whose machine stopped: recorded `running`, owned by no live process.
     /// `refinery resume` (`batch resume`, `bench resume`) finishes it.

@@ -336,15 +336,9 @@ extension RunService {
             budgetUSD: (try? BatchSpec.decode(record.specJSON, batchID: record.id))?.maxBudgetUSD, spentUSD: nil,
             reservedUSD: nil, workers: [])
         var seen = 0
-        for item in try await store.items(batchID: record.id) {
+        for item in try await Self.spending(of: store.items(batchID: record.id), in: store) {
             seen += 1
-            // A job without its result (in flight, cancelled, its process killed) has its cost recorded with
-            // the result; what it spent so far is what its run's finished calls cost, as `batch list` counts it.
-            if Self.isDone(item.status) || item.status == "pending" {
-                report.costUSD += item.costUSD
-            } else {
-                report.costUSD += Self.spent(by: try await store.calls(runID: item.runID)).cost
-            }
+            report.costUSD += item.costUSD
             switch item.status {
             case _ where Self.isDone(item.status): report.done += 1
             // Nothing runs the items of an interrupted batch: they wait for `batch resume`.

@@ -11,6 +11,9 @@ enum AttemptResult: Sendable {
     case failed(ProviderError)
     /// The prompt template failed to render: no call was made.
     case unrenderable(String)
+    /// The ledger could not say whether a resumed run already made the call: no call was made, and the
+    /// reason is in ``CallEnvironment/ledgerFailure``.
+    case ledgerUnreadable
 }
 
 /// What a child task returns to the parent loop. Children never decide what runs next.

@@ -50,14 +50,27 @@ extension RunExecutor {
         let startedAt = environment.clock.elapsed()
         var ticket = ticket
         if let failure = render(&ticket, environment: environment, startedAt: startedAt) { return failure }
-        if let ledger = environment.ledger,
-            let recorded = try? await ledger.recordedReply(
-                runID: environment.runID, round: ticket.round, node: ticket.node.id, requestHash: ticket.requestHash)
-        {
-            await recordReply(
-                ticket, recorded.reply, replayedCost: recorded.costUSD, latency: .zero, startedAt: startedAt,
-                environment: environment)
-            return replied(ticket, recorded.reply, replayedCost: recorded.costUSD, latency: .zero, startedAt: startedAt)
+        if let ledger = environment.ledger {
+            let recorded: RecordedReply?
+            do {
+                recorded = try await ledger.recordedReply(
+                    runID: environment.runID, round: ticket.round, node: ticket.node.id,
+                    requestHash: ticket.requestHash)
+            } catch {
+                // Not knowing whether the call was made is not "not made": calling would pay for it again.
+                if Task.isCancelled || error is CancellationError { return .cancelled(ticket, wasCall: true) }
+                environment.ledgerFailed(
+                    "the run ledger could not look up the call \(ticket.node.id) (round \(ticket.round)), "
+                        + "so the run stops before paying again for a call it may have recorded: \(error)")
+                return .attempt(ticket, .ledgerUnreadable, latency: .zero, startedAt: startedAt)
+            }
+            if let recorded {
+                await recordReply(
+                    ticket, recorded.reply, replayedCost: recorded.costUSD, latency: .zero, startedAt: startedAt,
+                    environment: environment)
+                return replied(
+                    ticket, recorded.reply, replayedCost: recorded.costUSD, latency: .zero, startedAt: startedAt)
+            }
         }
         return await call(ticket, environment: environment, startedAt: startedAt)
     }
@@ -266,6 +279,9 @@ extension RunExecutor {
             case .invalid:
                 break
             }
+        case .ledgerUnreadable:
+            // No call was made; `stopIfTheLedgerFailed` stops the run, naming the ledger's error.
+            complete(ticket.plan.nodeIndex, .skipped("the run ledger failed"))
         case .unrenderable(let message):
             configuration.logger.error(
                 "A prompt template failed to render; the call was not made and the run stops.",
@@ -509,7 +525,7 @@ extension RunExecutor {
             requestJSON: json.isEmpty ? nil : json)
     }
 
-    /// Commits one call to the ledger (if any). A failure is logged and kept in `environment.unrecorded`
+    /// Commits one call to the ledger (if any). A failure is logged and kept in `environment.ledgerFailure`
     /// (the first one), which stops the run once its parent loop hears of the call.
     static func record(
         _ ticket: CallTicket, reply: ModelReply?, error: String?, status: CallStatus, latency: Duration,
@@ -527,13 +543,9 @@ extension RunExecutor {
                 metadata: ["node": "\(ticket.node.id)", "error": "\(error)"])
             // A call cut short by cancellation (Ctrl-C, a worker's lost lease) stops the run as cancelled.
             if Task.isCancelled || error is CancellationError { return }
-            environment.unrecorded.withLock { first in
-                if first == nil {
-                    first =
-                        "the run ledger could not record the call \(ticket.node.id) (round \(ticket.round)), "
-                        + "so the run stops before paying for calls it cannot record: \(error)"
-                }
-            }
+            environment.ledgerFailed(
+                "the run ledger could not record the call \(ticket.node.id) (round \(ticket.round)), "
+                    + "so the run stops before paying for calls it cannot record: \(error)")
         }
     }
 }

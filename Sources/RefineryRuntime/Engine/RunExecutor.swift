@@ -426,10 +426,11 @@ actor RunExecutor {
 
     /// A call the ledger could not record (a full disk, a ledger locked by another process past its
     /// wait) stops the run as `failed`, naming why: every further call would be paid for with no record,
-    /// and so paid again by `resume`. The calls in flight end and are recorded if the ledger lets them.
+    /// and so paid again by `resume`. So does a resumed run's lookup the ledger could not answer: the call
+    /// may have been paid for already. The calls in flight end and are recorded if the ledger lets them.
     private func stopIfTheLedgerFailed() {
-        guard stopReason == nil, let failure = callEnvironment?.unrecorded.withLock({ $0 }) else { return }
-        configuration.logger.error("The run ledger could not record a call; the run stops.")
+        guard stopReason == nil, let failure = callEnvironment?.ledgerFailure.withLock({ $0 }) else { return }
+        configuration.logger.error("The run ledger failed; the run stops.")
         stopReason = .failed(failure)
     }
 
@@ -459,9 +460,17 @@ final class CallEnvironment: Sendable {
     let catalog: ModelCatalog
     /// Ledger write failures.
     let logger: Logger
-    /// The first call the ledger could not record, and why: set by the call's task, read by the parent
-    /// loop, which then stops the run (a call paid for and not recorded would be paid again by `resume`).
-    let unrecorded = Mutex<String?>(nil)
+    /// The first ledger failure, and why: a call it could not record, or a resumed run's call it could
+    /// not look up. Set by the call's task, read by the parent loop, which then stops the run (a call paid
+    /// for and not recorded would be paid again by `resume`; one not looked up would be paid again now).
+    let ledgerFailure = Mutex<String?>(nil)
+
+    /// Keeps `reason` as the run's ledger failure, unless one is already kept.
+    func ledgerFailed(_ reason: String) {
+        ledgerFailure.withLock { first in
+            if first == nil { first = reason }
+        }
+    }
 
     init(
         resolver: any ProviderResolver, ledger: (any RunLedger)?, replays: Bool, clock: EngineClock, runID: String,

@@ -850,6 +850,17 @@ extension CLIEndToEnd {
                 }
                 #expect(abs((batches.first?["cost_usd"] as? Double ?? -1) - spent) < 1e-9, "\(batches) \(before)")
                 #expect(abs((report["cost_usd"] as? Double ?? -1) - spent) < 1e-9, "\(report) \(before)")
+                // So is the report's total: it counted only the items done.
+                let page = sandbox.root.appendingPathComponent("killed-\(killAfterRequests).html")
+                let html = try await binary.run(
+                    ["report", id, "--store", store, "-o", page.path], environment: environment,
+                    directory: sandbox.root)
+                #expect(html.exitCode == 0, "\(html.stderr)")
+                let total = try String(contentsOf: page, encoding: .utf8)
+                    .components(separatedBy: "<dt>cost</dt><dd>$").dropFirst().first?
+                    .prefix { $0 != "<" }
+                // Four significant digits (DollarText).
+                #expect(abs((total.flatMap { Double($0) } ?? -1) - spent) <= spent * 1e-3, "\(total ?? "none") \(spent)")
                 let shown = try await binary.run(
                     ["batch", "status", id, "--store", store], environment: environment, directory: sandbox.root)
                 #expect(shown.stdout.contains("interrupted") && shown.stdout.contains("refinery batch resume \(id)"))

@@ -91,6 +91,45 @@ import Testing
         #expect(ledger.inner.records.allSatisfy { !$0.node.contains("refine") && $0.round == 1 })
     }
 
+    /// A ledger whose lookups fail, as a database file gone unreadable or a server that dropped the
+    /// connection fails them.
+    private final class UnreadableLedger: RunLedger {
+        let inner = InMemoryRunLedger()
+        let readable = Mutex(true)
+
+        func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> RecordedReply? {
+            struct Unreadable: Error, CustomStringConvertible {
+                var description: String { "disk I/O error" }
+            }
+            if !readable.withLock({ $0 }) { throw Unreadable() }
+            return try await inner.recordedReply(runID: runID, round: round, node: node, requestHash: requestHash)
+        }
+
+        func record(_ call: CallRecord) async throws { try await inner.record(call) }
+    }
+
+    /// A resumed run whose ledger cannot say whether a call was made stops as `failed`, naming why, and
+    /// makes no call: a failed lookup counted as "not recorded", so every recorded call was paid again.
+    @Test func aLookupTheLedgerCannotAnswerStopsTheRunInsteadOfPayingAgain() async throws {
+        let ledger = UnreadableLedger()
+        let first = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: ScriptedProvider(script: Fixtures.script())),
+            configuration: Fixtures.configuration(ledger: ledger)
+        ).run("Q")
+        #expect(ledger.inner.records.count == first.totalCalls)
+        ledger.readable.withLock { $0 = false }
+        let provider = ScriptedProvider(script: Fixtures.script())
+        let again = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider),
+            configuration: Fixtures.configuration(ledger: ledger)
+        ).run("Q")
+        #expect(again.status == .failed)
+        #expect(again.stoppedBy.contains("could not look up the call"), "\(again.stoppedBy)")
+        #expect(again.stoppedBy.contains("disk I/O error"), "\(again.stoppedBy)")
+        #expect(provider.calls.count == 0, "calls paid again")
+        #expect(ledger.inner.records.count == first.totalCalls)
+    }
+
     @Test func aNewRunAsksTheLedgerOnceInsteadOfLookingUpEveryCall() async throws {
         let ledger = CountingLedger()
         let provider = ScriptedProvider(script: Fixtures.script())
