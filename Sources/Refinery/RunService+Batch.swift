@@ -168,19 +168,13 @@ extension RunService {
         }
     }
 
-    /// `items` with what each spent, as `batch list` counts it (``BatchLedger/listBatches(limit:resumable:)``):
-    /// a done job's recorded cost and tokens; a job without its result (in flight, cancelled, its process
-    /// killed) has them recorded with the result, so until then what its run's finished calls cost, as
-    /// `runs list` counts that run. `batch status` and `refinery report BATCH_ID` total these.
-    static func spending(of items: [BatchItemRecord], in store: any RunStore) async throws -> [BatchItemRecord] {
-        var items = items
-        for index in items.indices where !isDone(items[index].status) {
-            let paid = spent(by: try await store.calls(runID: items[index].runID))
-            items[index].costUSD = paid.cost
-            items[index].inputTokens = paid.input
-            items[index].outputTokens = paid.output
-        }
-        return items
+    /// The jobs of batch `id` with what each spent, as `batch list` counts it
+    /// (``BatchLedger/listBatches(limit:resumable:)``): a done job's recorded cost and tokens; a job without its
+    /// result (in flight, cancelled, its process killed) has them recorded with the result, so until then what
+    /// its run's finished calls cost, as `runs list` counts that run. `batch status` and `refinery report
+    /// BATCH_ID` total these. One ledger query, however many jobs are unfinished.
+    static func spending(ofBatch id: String, in store: any RunStore) async throws -> [BatchItemRecord] {
+        try await store.items(batchID: id, spendingOf: unfinishedStatuses)
     }
 
     /// What `runs list|show|export`, `report`, `batch list` and `batch status` show for a run, batch or bench

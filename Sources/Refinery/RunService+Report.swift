@@ -46,7 +46,7 @@ extension RunService {
     private func batchReport(_ id: String) async throws -> String {
         let (record, items) = try await withStore(.existing) { ledger in
             let record = try await ledger.batch(id: id)
-            return (record, try await Self.spending(of: ledger.items(batchID: record.id), in: ledger))
+            return (record, try await Self.spending(ofBatch: record.id, in: ledger))
         }
         return record.kind == "bench"
             ? BenchReportPage.html(record, items: items) : BatchReportPage.html(record, items: items)

@@ -336,7 +336,7 @@ extension RunService {
             budgetUSD: (try? BatchSpec.decode(record.specJSON, batchID: record.id))?.maxBudgetUSD, spentUSD: nil,
             reservedUSD: nil, workers: [])
         var seen = 0
-        for item in try await Self.spending(of: store.items(batchID: record.id), in: store) {
+        for item in try await Self.spending(ofBatch: record.id, in: store) {
             seen += 1
             report.costUSD += item.costUSD
             switch item.status {

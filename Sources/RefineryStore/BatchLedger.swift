@@ -299,9 +299,20 @@ public protocol BatchLedger: Sendable {
     func setBatchStatus(id: String, status: String) async throws
     /// Inserts or replaces the row of one job (keyed on batch, system and item).
     func recordItem(_ item: BatchItemRecord) async throws
-    /// The jobs recorded for a batch, in input order (then by system).
-    func items(batchID: String) async throws -> [BatchItemRecord]
+    /// The jobs recorded for a batch, in input order (then by system). A job whose status is in `unfinished`
+    /// has no result yet (in flight, cancelled, its process killed): it carries what its run's finished calls
+    /// spent instead (their cost and tokens, calls served from the ledger excluded), as `runs list` counts
+    /// that run. One query, however many jobs are unfinished (`batch status` and `refinery report BATCH_ID`
+    /// of a batch with thousands of them).
+    func items(batchID: String, spendingOf unfinished: Set<String>) async throws -> [BatchItemRecord]
     /// Batches and benches, newest first. `resumable` lists the job statuses that do not count as done; such a
     /// job's cost is what its run's finished calls cost (its own is recorded with its result).
     func listBatches(limit: Int, resumable: Set<String>) async throws -> [BatchSummary]
+}
+
+extension BatchLedger {
+    /// The jobs recorded for a batch, in input order (then by system), each as its row holds it.
+    public func items(batchID: String) async throws -> [BatchItemRecord] {
+        try await items(batchID: batchID, spendingOf: [])
+    }
 }

@@ -99,21 +99,38 @@ extension PostgresRunStore {
             item.latencyMs, item.error.map(redactor.redact), item.finishedAt, item.origin?.json)
     }
 
-    /// The jobs recorded for a batch, in input order, then by system.
-    public func items(batchID: String) async throws -> [BatchItemRecord] {
+    /// The jobs recorded for a batch, in input order, then by system; an unfinished one with what its run's
+    /// finished calls spent (one statement: the calls of the unfinished jobs' runs summed per run).
+    public func items(batchID: String, spendingOf unfinished: Set<String>) async throws -> [BatchItemRecord] {
         let rows = try await query(
-            "SELECT * FROM batch_items WHERE batch_id = $1 ORDER BY position, system", binds: batchID)
+            """
+            SELECT i.*, s.cost AS spent_cost, s.input AS spent_input, s.output AS spent_output
+            FROM batch_items i LEFT JOIN (
+              SELECT c.run_id, SUM(c.cost_usd) AS cost, SUM(c.input_tokens)::bigint AS input,
+                SUM(c.output_tokens)::bigint AS output
+              FROM calls c WHERE c.status <> 'replayed' AND c.run_id IN
+                (SELECT run_id FROM batch_items WHERE batch_id = $1 AND status = ANY($2))
+              GROUP BY c.run_id) s ON s.run_id = i.run_id
+            WHERE i.batch_id = $1 ORDER BY i.position, i.system
+            """, binds: batchID, unfinished.sorted())
         return try rows.map { row in
             let row = row.makeRandomAccess()
+            let status = try row["status"].decode(String.self)
+            let spent = unfinished.contains(status)
             return BatchItemRecord(
                 batchID: try row["batch_id"].decode(String.self), itemID: try row["item_id"].decode(String.self),
                 system: try row["system"].decode(String.self), position: try row["position"].decode(Int.self),
-                runID: try row["run_id"].decode(String.self), status: try row["status"].decode(String.self),
+                runID: try row["run_id"].decode(String.self), status: status,
                 answer: try row["answer"].decode(String?.self),
                 extractedAnswer: try row["extracted_answer"].decode(String?.self),
-                correct: try row["correct"].decode(Bool?.self), costUSD: try row["cost_usd"].decode(Double.self),
-                calls: try row["calls"].decode(Int.self), inputTokens: try row["input_tokens"].decode(Int.self),
-                outputTokens: try row["output_tokens"].decode(Int.self),
+                correct: try row["correct"].decode(Bool?.self),
+                costUSD: spent
+                    ? try row["spent_cost"].decode(Double?.self) ?? 0 : try row["cost_usd"].decode(Double.self),
+                calls: try row["calls"].decode(Int.self),
+                inputTokens: spent
+                    ? try row["spent_input"].decode(Int?.self) ?? 0 : try row["input_tokens"].decode(Int.self),
+                outputTokens: spent
+                    ? try row["spent_output"].decode(Int?.self) ?? 0 : try row["output_tokens"].decode(Int.self),
                 latencyMs: try row["latency_ms"].decode(Int.self), error: try row["error"].decode(String?.self),
                 finishedAt: try row["finished_at"].decode(Date?.self),
                 origin: AnswerOrigin(json: try row["origin"].decode(String?.self)))

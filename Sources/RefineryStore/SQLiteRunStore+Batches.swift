@@ -110,18 +110,35 @@ extension SQLiteRunStore: BatchLedger {
         }
     }
 
-    /// The jobs recorded for a batch, in input order, then by system.
-    public func items(batchID: String) async throws -> [BatchItemRecord] {
-        try await readAsync { db in
+    /// The jobs recorded for a batch, in input order, then by system; an unfinished one with what its run's
+    /// finished calls spent (one statement: the calls of the unfinished jobs' runs summed per run).
+    public func items(batchID: String, spendingOf unfinished: Set<String>) async throws -> [BatchItemRecord] {
+        let statuses = unfinished.sorted()
+        let marks = Self.marks(statuses)
+        return try await readAsync { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM batch_items WHERE batch_id = ? ORDER BY position, system",
-                arguments: [batchID]
+                db,
+                sql: """
+                    SELECT i.*, s.cost AS spent_cost, s.input AS spent_input, s.output AS spent_output
+                    FROM batch_items i LEFT JOIN (
+                      SELECT c.run_id, SUM(c.cost_usd) AS cost, SUM(c.input_tokens) AS input,
+                        SUM(c.output_tokens) AS output
+                      FROM calls c WHERE c.status != 'replayed' AND c.run_id IN
+                        (SELECT run_id FROM batch_items WHERE batch_id = ? AND status IN (\(marks)))
+                      GROUP BY c.run_id) s ON s.run_id = i.run_id
+                    WHERE i.batch_id = ? ORDER BY i.position, i.system
+                    """,
+                arguments: [batchID] + StatementArguments(statuses) + [batchID]
             ).map { row in
-                BatchItemRecord(
+                let status: String = row["status"]
+                let spent = unfinished.contains(status)
+                return BatchItemRecord(
                     batchID: row["batch_id"], itemID: row["item_id"], system: row["system"], position: row["position"],
-                    runID: row["run_id"], status: row["status"], answer: row["answer"],
-                    extractedAnswer: row["extracted_answer"], correct: row["correct"], costUSD: row["cost_usd"],
-                    calls: row["calls"], inputTokens: row["input_tokens"], outputTokens: row["output_tokens"],
+                    runID: row["run_id"], status: status, answer: row["answer"],
+                    extractedAnswer: row["extracted_answer"], correct: row["correct"],
+                    costUSD: spent ? (row["spent_cost"] as Double?) ?? 0 : row["cost_usd"], calls: row["calls"],
+                    inputTokens: spent ? (row["spent_input"] as Int?) ?? 0 : row["input_tokens"],
+                    outputTokens: spent ? (row["spent_output"] as Int?) ?? 0 : row["output_tokens"],
                     latencyMs: row["latency_ms"], error: row["error"], finishedAt: row["finished_at"],
                     origin: AnswerOrigin(json: row["origin"]))
             }
@@ -130,9 +147,8 @@ extension SQLiteRunStore: BatchLedger {
 
     /// Batches and benches, newest first, with how many jobs are done and what they spent (``itemSpend(unfinished:)``).
     public func listBatches(limit: Int = 50, resumable: Set<String>) async throws -> [BatchSummary] {
-        // The statuses are the runner's, never the user's: they are bound as arguments all the same.
         let unfinished = resumable.sorted()
-        let marks = unfinished.isEmpty ? "''" : Array(repeating: "?", count: unfinished.count).joined(separator: ", ")
+        let marks = Self.marks(unfinished)
         return try await readAsync { db in
             let rows = try Row.fetchAll(
                 db,
@@ -152,6 +168,12 @@ extension SQLiteRunStore: BatchLedger {
                     costUSD: row["cost"])
             }
         }
+    }
+
+    /// One `?` per status of `statuses`, for `IN (...)`; `''` (no status) for none. The statuses are the
+    /// runner's, never the user's: they are bound as arguments all the same.
+    private static func marks(_ statuses: [String]) -> String {
+        statuses.isEmpty ? "''" : Array(repeating: "?", count: statuses.count).joined(separator: ", ")
     }
 
     /// What item `i` spent, its status one of `marks` (the unfinished statuses, bound as arguments) or not:

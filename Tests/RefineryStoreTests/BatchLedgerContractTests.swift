@@ -125,6 +125,38 @@ extension Fixture {
         }
     }
 
+    /// `batch status` and `refinery report BATCH_ID` read a batch's jobs with what each spent: a done job its
+    /// recorded cost and tokens, an unfinished one (in flight, its process killed) its run's finished calls
+    /// (replays excluded), in one query; a job with no call yet spent nothing.
+    @Test(arguments: StoreKind.available)
+    func itemsWithSpendingCountAnUnfinishedJobsCalls(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            let store = opened.store
+            try await store.createBatch(Fixture.batch(id: "batch-1", total: 4))
+            for (id, status) in [("1", "converged"), ("2", "running"), ("3", "cancelled"), ("4", "running")] {
+                try await store.recordItem(Fixture.item(id: id, position: Int(id) ?? 0, status: status))
+            }
+            // Job 2's run paid two calls and served one from the ledger; job 3's paid one; job 4's none yet.
+            try await store.record(Fixture.call(run: "run-2-", node: "a"))
+            try await store.record(Fixture.call(run: "run-2-", node: "b", status: .failed))
+            try await store.record(Fixture.call(run: "run-2-", node: "c", status: .replayed))
+            try await store.record(Fixture.call(run: "run-3-", node: "a"))
+            // The done job's run has calls too: its recorded result counts, not them.
+            try await store.record(Fixture.call(run: "run-1-", node: "a"))
+            let call = Fixture.call()
+            let items = try await store.items(batchID: "batch-1", spendingOf: ["running", "cancelled"])
+            #expect(items.map(\.itemID) == ["1", "2", "3", "4"])
+            #expect(items.map(\.costUSD) == [0.25, 2 * call.costUSD, call.costUSD, 0])
+            #expect(items.map(\.inputTokens) == [120, 12, 12, 0])
+            #expect(items.map(\.outputTokens) == [30, 3, 3, 0])
+            // Everything else as recorded.
+            #expect(items[1].calls == 3 && items[1].status == "running" && items[1].runID == "run-2-")
+            // With no unfinished status every job reads as its row holds it.
+            #expect(try await store.items(batchID: "batch-1", spendingOf: []).map(\.costUSD) == [0.25, 0.25, 0.25, 0.25])
+            #expect(try await store.items(batchID: "batch-1") == store.items(batchID: "batch-1", spendingOf: []))
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func anItemsErrorIsRedactedOfKeysBeforeStoring(kind: StoreKind) async throws {
         let key = "proj-9f8e7d6c5b4a3210ZZ"

@@ -96,7 +96,7 @@ struct DiscardingStore: RunStore {
     func batch(id: String) async throws -> BatchRecord { throw Self.notFound }
     func setBatchStatus(id: String, status: String) async throws {}
     func recordItem(_ item: BatchItemRecord) async throws {}
-    func items(batchID: String) async throws -> [BatchItemRecord] { [] }
+    func items(batchID: String, spendingOf unfinished: Set<String>) async throws -> [BatchItemRecord] { [] }
     func listBatches(limit: Int, resumable: Set<String>) async throws -> [BatchSummary] { [] }
 
     static let notFound = StoreError(code: .notFound, message: "the discarding store keeps nothing")
