@@ -48,6 +48,23 @@ extension CLIEndToEnd {
             return (html, dom, log)
         }
 
+        /// A ledger at `runs.db` in `sandbox` holding one finished batch (or bench) of `total` jobs, `items` of
+        /// it recorded; the store's path and the batch id.
+        private static func recordedBatch(
+            in sandbox: Sandbox, id: String = UUID().uuidString.lowercased(), kind: String = "batch",
+            workflow: String = "consensus", specJSON: String = "{}", inputPath: String = "in.jsonl",
+            inputSHA256: String = "00", total: Int, items: (String) -> [BatchItemRecord]
+        ) async throws -> (store: String, id: String) {
+            let store = sandbox.root.appendingPathComponent("runs.db").path
+            let ledger: any BatchLedger = try SQLiteRunStore(path: store)
+            try await ledger.createBatch(
+                BatchRecord(
+                    id: id, kind: kind, status: "finished", createdAt: Date(), workflow: workflow, specJSON: specJSON,
+                    inputPath: inputPath, inputSHA256: inputSHA256, total: total))
+            for item in items(id) { try await ledger.recordItem(item) }
+            return (store, id)
+        }
+
         /// A batch run by the binary (one item failing at the server, latencies spread out, a hostile item
         /// id): the page shows status and done/total, one histogram bar set per quantity whose counts sum
         /// to the items, the failed item, one table row per item, and keeps the hostile id as text.
@@ -129,31 +146,26 @@ extension CLIEndToEnd {
             [true, true, true],
         ]
 
-        private static func recordBench(at store: String) async throws -> String {
-            let ledger: any BatchLedger = try SQLiteRunStore(path: store)
-            let id = "bench-\(UUID().uuidString.lowercased())"
+        private static func recordBench(in sandbox: Sandbox) async throws -> (store: String, id: String) {
             let spec =
                 #"{"systems":["single:openai/gpt-4o","vote","./</svg><script>alert(2)</script>.yaml"],"#
                 + #""grader":"numeric","gitCommits":{"vote":"0123abc"},"workflowSHA256":{"vote":"feedbeef"}}"#
-            try await ledger.createBatch(
-                BatchRecord(
-                    id: id, kind: "bench", status: "finished", createdAt: Date(),
-                    workflow: systems.joined(separator: ","),
-                    specJSON: spec, inputPath: "data/gsm8k-<5>.jsonl", inputSHA256: String(repeating: "ab", count: 32),
-                    total: grades.count * systems.count))
-            for (position, row) in grades.enumerated() {
-                let itemID = position == 1 ? hostileID : "item-\(position)"
-                for (column, grade) in row.enumerated() {
-                    try await ledger.recordItem(
+            return try await recordedBatch(
+                in: sandbox, id: "bench-\(UUID().uuidString.lowercased())", kind: "bench",
+                workflow: systems.joined(separator: ","), specJSON: spec, inputPath: "data/gsm8k-<5>.jsonl",
+                inputSHA256: String(repeating: "ab", count: 32), total: grades.count * systems.count
+            ) { id in
+                grades.enumerated().flatMap { position, row in
+                    row.enumerated().map { column, grade in
                         BatchItemRecord(
-                            batchID: id, itemID: itemID, system: systems[column], position: position,
-                            runID: "run-\(position)-\(column)", status: "converged", answer: "The answer is 4",
-                            extractedAnswer: grade == nil ? nil : grade == true ? "4" : "</svg>5",
+                            batchID: id, itemID: position == 1 ? hostileID : "item-\(position)", system: systems[column],
+                            position: position, runID: "run-\(position)-\(column)", status: "converged",
+                            answer: "The answer is 4", extractedAnswer: grade == nil ? nil : grade == true ? "4" : "</svg>5",
                             correct: grade == true, costUSD: [0.001, 0.003, 0.01][column], calls: [1, 3, 6][column],
-                            inputTokens: 100, outputTokens: 20, latencyMs: 1000 * (column + 1), finishedAt: Date()))
+                            inputTokens: 100, outputTokens: 20, latencyMs: 1000 * (column + 1), finishedAt: Date())
+                    }
                 }
             }
-            return id
         }
 
         /// The bench page: one scatter point and interval per system, the system table's accuracy and cost
@@ -163,8 +175,7 @@ extension CLIEndToEnd {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
-            let store = sandbox.root.appendingPathComponent("runs.db").path
-            let id = try await Self.recordBench(at: store)
+            let (store, id) = try await Self.recordBench(in: sandbox)
             let (_, dom, log) = try await report(
                 id, store: store, binary: binary, sandbox: sandbox,
                 environment: RefineryBinary.environment(home: sandbox.root))
@@ -209,20 +220,19 @@ extension CLIEndToEnd {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
-            let store = sandbox.root.appendingPathComponent("runs.db").path
-            let ledger: any BatchLedger = try SQLiteRunStore(path: store)
-            let id = "bench-\(UUID().uuidString.lowercased())"
             let hostile = "4 \"\u{301} data-injected=\"yes\" style=\"position:fixed\u{301}"
-            try await ledger.createBatch(
-                BatchRecord(
-                    id: id, kind: "bench", status: "finished", createdAt: Date(), workflow: "single:openai/gpt-4o",
-                    specJSON: #"{"systems":["single:openai/gpt-4o"],"grader":"numeric"}"#, inputPath: "d.jsonl",
-                    inputSHA256: "00", total: 1))
-            try await ledger.recordItem(
-                BatchItemRecord(
-                    batchID: id, itemID: "q1", system: "single:openai/gpt-4o", position: 0, runID: "r0",
-                    status: "converged", answer: hostile, extractedAnswer: hostile, correct: false, costUSD: 0.001,
-                    calls: 1, latencyMs: 10, finishedAt: Date()))
+            let (store, id) = try await Self.recordedBatch(
+                in: sandbox, id: "bench-\(UUID().uuidString.lowercased())", kind: "bench",
+                workflow: "single:openai/gpt-4o", specJSON: #"{"systems":["single:openai/gpt-4o"],"grader":"numeric"}"#,
+                inputPath: "d.jsonl", total: 1
+            ) { id in
+                [
+                    BatchItemRecord(
+                        batchID: id, itemID: "q1", system: "single:openai/gpt-4o", position: 0, runID: "r0",
+                        status: "converged", answer: hostile, extractedAnswer: hostile, correct: false, costUSD: 0.001,
+                        calls: 1, latencyMs: 10, finishedAt: Date())
+                ]
+            }
             let (_, dom, log) = try await report(
                 id, store: store, binary: binary, sandbox: sandbox,
                 environment: RefineryBinary.environment(home: sandbox.root))
@@ -280,13 +290,6 @@ extension CLIEndToEnd {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
-            let store = sandbox.root.appendingPathComponent("runs.db").path
-            let ledger: any BatchLedger = try SQLiteRunStore(path: store)
-            let id = UUID().uuidString.lowercased()
-            try await ledger.createBatch(
-                BatchRecord(
-                    id: id, kind: "batch", status: "finished", createdAt: Date(), workflow: "consensus", specJSON: "{}",
-                    inputPath: "in.jsonl", inputSHA256: "00", total: 3))
             let origins: [AnswerOrigin?] = [
                 AnswerOrigin(modelID: "openai/gpt-4o", memberID: "openai/gpt-4o"),
                 AnswerOrigin(
@@ -295,12 +298,13 @@ extension CLIEndToEnd {
                     modelID: "openai/o3", memberID: "openai/o3", degraded: true,
                     degradedReasons: ["1 of 3 members answered (quorum 1)"]),
             ]
-            for (position, origin) in origins.enumerated() {
-                try await ledger.recordItem(
+            let (store, id) = try await Self.recordedBatch(in: sandbox, total: origins.count) { id in
+                origins.enumerated().map { position, origin in
                     BatchItemRecord(
                         batchID: id, itemID: "i\(position)", position: position, runID: "r\(position)",
                         status: "converged", answer: "4", costUSD: 0.001, calls: 3, latencyMs: 100, finishedAt: Date(),
-                        origin: origin))
+                        origin: origin)
+                }
             }
             let (_, dom, log) = try await report(
                 id, store: store, binary: binary, sandbox: sandbox,
@@ -325,23 +329,17 @@ extension CLIEndToEnd {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
-            let store = sandbox.root.appendingPathComponent("runs.db").path
-            let ledger: any BatchLedger = try SQLiteRunStore(path: store)
-            let id = UUID().uuidString.lowercased()
             let total = 523
-            try await ledger.createBatch(
-                BatchRecord(
-                    id: id, kind: "batch", status: "finished", createdAt: Date(), workflow: "consensus", specJSON: "{}",
-                    inputPath: "in.jsonl", inputSHA256: "00", total: total))
             // Every 100th item was cut by the batch budget: not a failure, and not counted in the histograms.
             let cut = Set(stride(from: 99, to: total, by: 100))
-            for position in 0..<total {
-                try await ledger.recordItem(
+            let (store, id) = try await Self.recordedBatch(in: sandbox, total: total) { id in
+                (0..<total).map { position in
                     BatchItemRecord(
                         batchID: id, itemID: "i\(position)", position: position, runID: "r\(position)",
                         status: cut.contains(position) ? "batch_budget_exhausted" : "converged",
                         answer: cut.contains(position) ? nil : "ok", costUSD: Double(position % 7) / 1000, calls: 3,
-                        latencyMs: 100 * (position % 11), finishedAt: Date()))
+                        latencyMs: 100 * (position % 11), finishedAt: Date())
+                }
             }
             let (_, dom, log) = try await report(
                 id, store: store, binary: binary, sandbox: sandbox,

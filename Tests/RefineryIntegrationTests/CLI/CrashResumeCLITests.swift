@@ -31,15 +31,44 @@ extension CLIEndToEnd {
             ] + answers
         }
 
-        /// The run on `store`, sent `signal` once four requests reached `server`: two calls at a time, so the
-        /// first two are recorded by then.
+        /// What each test works with: the binary, its sandbox, a fake server answering every call (slowly)
+        /// and the environment that points the binary at it, and a store in the sandbox.
+        private struct Setup {
+            let binary: RefineryBinary
+            let sandbox: Sandbox
+            let server: FakeServer
+            let environment: [String: String]
+            let store: String
+
+            /// `refinery ARGUMENTS` in the sandbox.
+            func run(_ arguments: [String]) async throws -> RefineryBinary.Result {
+                try await binary.run(arguments, environment: environment, directory: sandbox.root)
+            }
+        }
+
+        private func withSetup(_ body: @Sendable (Setup) async throws -> Void) async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, .delayed(Self.delay, FakeOpenAI.completion(CLIHarness.universalReply())))
+                try await body(
+                    Setup(
+                        binary: binary, sandbox: sandbox, server: server,
+                        environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                        store: sandbox.root.appendingPathComponent("runs.db").path))
+            }
+        }
+
+        /// The run on the set-up's store, sent `signal` once four requests reached the server: two calls at a
+        /// time, so the first two are recorded by then.
         private func stoppedRun(
-            _ binary: RefineryBinary, signal: Int32, server: FakeServer, store: String,
-            environment: [String: String], directory: URL
+            _ setup: Setup, signal: Int32
         ) async throws -> (process: Process, result: RefineryBinary.Result) {
-            let running = try binary.start(arguments(["--store", store]), environment: environment, directory: directory)
+            let running = try setup.binary.start(
+                arguments(["--store", setup.store]), environment: setup.environment, directory: setup.sandbox.root)
             let process = running.process
-            while server.requests.count < 4 && process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+            while setup.server.requests.count < 4 && process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
             kill(process.processIdentifier, signal)
             try await running.wait()
             return (process, try running.result())
@@ -47,12 +76,8 @@ extension CLIEndToEnd {
 
         @Test(arguments: [2, 5, 9, 14])
         func killedRunResumesWithoutPayingTwice(killAfterRequests: Int) async throws {
-            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
-            let sandbox = try Sandbox()
-            defer { sandbox.cleanup() }
-            try await FakeServer.run { server in
-                server.route(FakeOpenAI.path, .delayed(Self.delay, FakeOpenAI.completion(CLIHarness.universalReply())))
-                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+            try await withSetup { setup in
+                let (binary, sandbox, server, environment) = (setup.binary, setup.sandbox, setup.server, setup.environment)
 
                 // The uninterrupted reference run, in its own store.
                 let reference = try await binary.run(
@@ -63,7 +88,7 @@ extension CLIEndToEnd {
                 let baseline = server.requests.count
 
                 // The same run, killed once `killAfterRequests` requests have reached the server.
-                let store = sandbox.root.appendingPathComponent("crash.db").path
+                let store = setup.store
                 let running = try binary.start(
                     arguments(["--store", store]), environment: environment, directory: sandbox.root)
                 try await running.kill { server.requests.count - baseline >= killAfterRequests }
@@ -138,23 +163,16 @@ extension CLIEndToEnd {
         /// by the resume are priced anew. They were priced again at the new prices, so the run's cost
         /// (its JSON, `runs list`, `runs show`) was not what its calls cost in `runs export`.
         @Test func aResumeCountsRecordedCallsAtTheirRecordedCost() async throws {
-            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
-            let sandbox = try Sandbox()
-            defer { sandbox.cleanup() }
-            try await FakeServer.run { server in
-                server.route(FakeOpenAI.path, .delayed(Self.delay, FakeOpenAI.completion(CLIHarness.universalReply())))
-                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
-                let store = sandbox.root.appendingPathComponent("runs.db").path
-                let (_, interrupted) = try await stoppedRun(
-                    binary, signal: SIGTERM, server: server, store: store, environment: environment,
-                    directory: sandbox.root)
+            try await withSetup { setup in
+                let (_, interrupted) = try await stoppedRun(setup, signal: SIGTERM)
                 #expect(interrupted.exitCode == 1)
 
                 let id = try #require(
-                    try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)
-                        .first?["id"] as? String)
+                    try await setup.binary.listRuns(
+                        store: setup.store, environment: setup.environment, directory: setup.sandbox.root
+                    ).first?["id"] as? String)
                 // A hundred times the catalog's prices.
-                try sandbox.write(
+                try setup.sandbox.write(
                     "config/refinery/catalog.yaml",
                     Data(
                         """
@@ -164,14 +182,11 @@ extension CLIEndToEnd {
                           openai/o3: { input: 200, output: 800 }
 
                         """.utf8))
-                let resumed = try await binary.run(
-                    ["resume", id, "--store", store, "--output-format", "json"], environment: environment,
-                    directory: sandbox.root)
+                let resumed = try await setup.run(["resume", id, "--store", setup.store, "--output-format", "json"])
                 #expect(resumed.exitCode == 0, "\(resumed.stderr)")
                 let cost = try #require(try CLIHarness.json(resumed.stdout)["cost_usd"] as? Double)
 
-                let export = try await binary.run(
-                    ["runs", "export", id, "--store", store], environment: environment, directory: sandbox.root)
+                let export = try await setup.run(["runs", "export", id, "--store", setup.store])
                 let calls = try CLIHarness.json(export.stdout)["calls"] as? [[String: Any]] ?? []
                 let replayed = calls.filter { $0["status"] as? String == "replayed" }
                 #expect(replayed.count >= 2)
@@ -179,9 +194,7 @@ extension CLIEndToEnd {
                 let paid = calls.filter { $0["status"] as? String == "succeeded" }
                     .reduce(0.0) { $0 + ($1["costUSD"] as? Double ?? 0) }
                 #expect(abs(cost - paid) < 1e-9, "resumed cost \(cost), calls paid \(paid)")
-                let shown = try await binary.run(
-                    ["runs", "show", id, "--store", store, "--output-format", "json"], environment: environment,
-                    directory: sandbox.root)
+                let shown = try await setup.run(["runs", "show", id, "--store", setup.store, "--output-format", "json"])
                 #expect(abs((try CLIHarness.json(shown.stdout)["cost_usd"] as? Double ?? -1) - paid) < 1e-9)
             }
         }
@@ -191,34 +204,20 @@ extension CLIEndToEnd {
         /// with the run still `running`.
         @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
         func stopSignalCancelsWithExitOneAndTheRunResumes(signal: Int32) async throws {
-            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
-            let sandbox = try Sandbox()
-            defer { sandbox.cleanup() }
-            try await FakeServer.run { server in
-                server.route(FakeOpenAI.path, .delayed(Self.delay, FakeOpenAI.completion(CLIHarness.universalReply())))
-                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
-                let store = sandbox.root.appendingPathComponent("runs.db").path
-                let (process, interrupted) = try await stoppedRun(
-                    binary, signal: signal, server: server, store: store, environment: environment,
-                    directory: sandbox.root)
+            try await withSetup { setup in
+                let (process, interrupted) = try await stoppedRun(setup, signal: signal)
                 #expect(process.terminationReason == .exit)
                 #expect(interrupted.exitCode == 1, "\(interrupted.stderr)")
                 #expect(try CLIHarness.json(interrupted.stdout)["status"] as? String == "cancelled")
 
-                let list = try await binary.run(
-                    ["runs", "list", "--store", store, "--output-format", "json"], environment: environment,
-                    directory: sandbox.root)
+                let list = try await setup.run(["runs", "list", "--store", setup.store, "--output-format", "json"])
                 let runs = try #require(
                     try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
                 #expect(runs.first?["status"] as? String == "cancelled")
                 let id = try #require(runs.first?["id"] as? String)
-                let shown = try await binary.run(
-                    ["runs", "show", id, "--store", store, "--output-format", "json"], environment: environment,
-                    directory: sandbox.root)
+                let shown = try await setup.run(["runs", "show", id, "--store", setup.store, "--output-format", "json"])
                 #expect(try CLIHarness.json(shown.stdout)["status"] as? String == "cancelled")
-                let resumed = try await binary.run(
-                    ["resume", id, "--store", store, "--output-format", "json"], environment: environment,
-                    directory: sandbox.root)
+                let resumed = try await setup.run(["resume", id, "--store", setup.store, "--output-format", "json"])
                 #expect(resumed.exitCode == 0, "\(resumed.stderr)")
                 #expect(try CLIHarness.json(resumed.stdout)["status"] as? String == "converged")
             }
