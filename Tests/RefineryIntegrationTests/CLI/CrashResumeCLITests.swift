@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -155,6 +156,69 @@ extension CLIEndToEnd {
                 #expect(rows.reduce(0) { $0 + (Int($1.output.1) ?? 0) } == total)
                 let cost = try #require(resumedJSON["cost_usd"] as? Double)
                 #expect(abs(rows.reduce(0.0) { $0 + (Double($1.output.2) ?? 0) } - cost) < 0.0002 * Double(rows.count))
+            }
+        }
+
+        /// Five instances of one model (`self-consistency`'s five samples) send byte-identical requests; the
+        /// ledger keys each instance's call apart (its graph node), so a run killed after three of the five
+        /// proposals resumes with each instance's own recorded answer, not the first instance's five times,
+        /// and ends as the uninterrupted run did. The fake answers each request differently (a counter).
+        @Test func identicalRequestsOfInstancesResumeToTheirOwnReplies() async throws {
+            try await withSetup { setup in
+                let (binary, sandbox, server, environment) = (setup.binary, setup.sandbox, setup.server, setup.environment)
+                // The number of the next answer, and how many the server answers before holding the rest.
+                let counter = Mutex((next: 1, answering: Int.max))
+                server.route(FakeOpenAI.path) { _ in
+                    let number: Int? = counter.withLock { state in
+                        guard state.answering > 0 else { return nil }
+                        state.answering -= 1
+                        defer { state.next += 1 }
+                        return state.next
+                    }
+                    guard let number else { return .hold(limit: .seconds(60)) }
+                    return FakeOpenAI.completion("Sample \(number).\n\(number)")
+                }
+                let arguments = [
+                    "run", "self-consistency", "What is 2+2?", "--models", "openai/gpt-4o:5", "--max-rounds", "1",
+                    "--max-concurrent", "1", "--output-format", "json",
+                ]
+                let reference = try await binary.run(
+                    arguments + ["--store", "reference.db"], environment: environment, directory: sandbox.root)
+                #expect(reference.exitCode == 2, "\(reference.stderr)")
+                // The five samples ask the same thing, at the workflow's temperature.
+                let bodies = Set(server.requests.map(\.body))
+                #expect(server.requests.count == 5 && bodies.count == 1, "\(bodies)")
+                #expect(bodies.first?.contains("\"temperature\":0.8") == true, "\(bodies)")
+
+                // Killed while the fourth proposal waits for its answer: three are recorded.
+                counter.withLock { $0 = (next: 1, answering: 3) }
+                let store = setup.store
+                let running = try binary.start(
+                    arguments + ["--store", store], environment: environment, directory: sandbox.root)
+                try await running.kill { server.requests.count >= 9 }
+                let runs = try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)
+                let id = try #require(runs.first?["id"] as? String)
+                let export = try await binary.run(
+                    ["runs", "export", id, "--store", store], environment: environment, directory: sandbox.root)
+                let recorded = (try CLIHarness.json(export.stdout)["calls"] as? [[String: Any]] ?? [])
+                #expect(recorded.filter { $0["status"] as? String == "succeeded" }.count == 3, "\(export.stdout)")
+
+                // The resume asks only for the last two samples, which the server answers 4 and 5 again.
+                counter.withLock { $0 = (next: 4, answering: Int.max) }
+                let resumed = try await binary.run(
+                    ["resume", id, "--store", store, "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(resumed.exitCode == 2, "\(resumed.stderr)")
+                #expect(server.requests.count == 11)
+                let answers = { (json: [String: Any]) in
+                    (json["all_answers"] as? [[String: Any]] ?? []).map {
+                        "\($0["member_id"] ?? "")=\($0["answer"] ?? "")"
+                    }
+                }
+                let expected = (1...5).map { "openai/gpt-4o#\($0)=Sample \($0).\n\($0)" }
+                #expect(answers(try CLIHarness.json(reference.stdout)) == expected)
+                #expect(answers(try CLIHarness.json(resumed.stdout)) == expected)
+                #expect(stable(try CLIHarness.json(resumed.stdout)) == stable(try CLIHarness.json(reference.stdout)))
             }
         }
 
