@@ -152,7 +152,8 @@ package struct WireClient: Sendable {
     ///
     /// `@unchecked Sendable`: AsyncHTTPClient calls a delegate's methods one at a time on the task's
     /// event loop (`HTTPClientResponseDelegate`'s documented contract), and the deferred start of the idle
-    /// watch runs on that loop too, so `reading`, `head` and `isDone` are only touched there (once the
+    /// watch, the look at a whole answer's end and its tail wait run on that loop too, so `reading`, `head`,
+    /// `isDone`, `endCheckQueued` and `tail` are only touched there (once the
     /// reply has ended, the deferred start only reads `isDone`); the caller reads `hasBegun` only after it
     /// was resumed by the task's future, which completes after every delegate call. The request's task,
     /// which the cancellation handler reaches from another thread, is behind a `Mutex`.
@@ -165,6 +166,10 @@ package struct WireClient: Sendable {
         private var head: HTTPResponseHead?
         /// Whether the reply has ended, read or failed.
         private var isDone = false
+        /// Whether a look at a whole answer's end (``endEarly(_:)``) is queued on the event loop.
+        private var endCheckQueued = false
+        /// The wait for the last events of a reply whose answer is whole (``endEarly(_:)``).
+        private var tail: Scheduled<Void>?
         private let task = Mutex<Progress>(.notStarted)
 
         private enum Progress {
@@ -246,19 +251,33 @@ package struct WireClient: Sendable {
             return task.eventLoop.makeSucceededVoidFuture()
         }
 
-        /// Starts the reply's idle watch unless the reply has already ended.
+        /// Starts the reply's idle watch unless the reply has already ended, or waits for its tail.
         private func watchIdle() {
-            guard !isDone else { return }
+            guard !isDone, tail == nil else { return }
             reading.watchIdle(client: client)
         }
 
         func didReceiveError(task: HTTPClient.Task<Response>, _ error: any Error) {
+            ended()
+        }
+
+        /// The reply has ended, read or failed: nothing more to wait for.
+        private func ended() {
             isDone = true
+            tail?.cancel()
+            tail = nil
         }
 
         func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
             do {
                 try reading.read(buffer, client: client)
+                if reading.isComplete, !endCheckQueued {
+                    // Once the event loop is done with what it read with this piece: a body that ends with its
+                    // terminal event (every well-behaved server's) has ended by then, and its connection goes back
+                    // to the pool.
+                    endCheckQueued = true
+                    task.eventLoop.execute { self.endEarly(task) }
+                }
                 return task.eventLoop.makeSucceededVoidFuture()
             } catch {
                 // AsyncHTTPClient fails the task with this error and closes the connection.
@@ -266,8 +285,32 @@ package struct WireClient: Sendable {
             }
         }
 
+        /// Ends a reply whose answer is whole but whose body has not ended. Once the protocol's terminal event
+        /// has come, at once: a server that then holds the connection open (no `[DONE]` nor chunked end after
+        /// Anthropic's `message_stop`) had the call wait for the idle limit and fail as a stall, and the engine
+        /// paid for the same answer again. Before it (OpenAI's finish reason, its usage chunk and `[DONE]` still
+        /// to come), after ``idleTimeoutSeconds`` of silence instead of failing: the answer is taken without them.
+        /// Cancelling the request ends the exchange, which takes the reply the decoder holds
+        /// (``completedReply()``).
+        private func endEarly(_ task: HTTPClient.Task<Response>) {
+            endCheckQueued = false
+            guard !isDone else { return }
+            if reading.isFinished {
+                client.logger.debug("\(client.provider) reply finished before its body ended; connection closed")
+                return task.cancel()
+            }
+            guard tail == nil else { return }
+            reading.endIdleWatch()
+            let limit = TimeAmount.milliseconds(HTTPProviderSupport.milliseconds(client.idleTimeoutSeconds))
+            tail = task.eventLoop.scheduleTask(in: limit) { [weak self] in
+                guard let self, !self.isDone else { return }
+                client.logger.debug("\(client.provider) stream went silent after its answer; answer taken")
+                task.cancel()
+            }
+        }
+
         func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response {
-            isDone = true
+            ended()
             guard let head else { throw HTTPClientError.remoteConnectionClosed }
             return try reading.end(head, client: client, call: call)
         }
@@ -314,6 +357,11 @@ package struct WireClient: Sendable {
 
         /// Never: a body cut short may be a prefix of itself that still parses.
         mutating func completed(client: WireClient) -> JSONValue? { nil }
+
+        /// Never before its end: a whole body has no terminal event.
+        var isComplete: Bool { false }
+        var isFinished: Bool { false }
+        mutating func endIdleWatch() {}
 
         mutating func read(_ buffer: ByteBuffer, client: WireClient) throws {
             try WireClient.collect(buffer, into: &bytes, isError: isError, client: client)
@@ -385,6 +433,16 @@ package struct WireClient: Sendable {
                     "\(client.provider) sent an undecodable event after its reply's end; ignored",
                     metadata: ["data": "\(client.redactor.redact(String(event.data.prefix(200))))"])
             }
+        }
+
+        var isComplete: Bool { isEvents && decoder.isComplete }
+
+        var isFinished: Bool { isEvents && decoder.isFinished }
+
+        mutating func endIdleWatch() {
+            guard isWatched else { return }
+            isWatched = false
+            watch?.endIdleWatch()
         }
 
         /// What the decoder gathered when it had the reply's end before the exchange failed.
@@ -720,4 +778,10 @@ private protocol ReplyReading: Sendable {
     mutating func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> Result
     /// The exchange failed after the head: the reply, when what was read already holds all of it; else `nil`.
     mutating func completed(client: WireClient) -> Result?
+    /// Whether the answer is whole (a stream's end-of-reply marker came), though more events may follow.
+    var isComplete: Bool { get }
+    /// Whether the reply's terminal event came: nothing it needs is still to come.
+    var isFinished: Bool { get }
+    /// Ends the idle watch: the answer is whole, and the exchange bounds the wait for the rest.
+    mutating func endIdleWatch()
 }

@@ -304,6 +304,58 @@ import Testing
         }
     }
 
+    /// A stream whose server goes silent after the reply's end, holding the connection open: after its terminal
+    /// event (Anthropic's `message_stop`, OpenAI's `[DONE]` or the usage chunk before it, Gemini's chunk with a
+    /// finish reason), or after OpenAI's finish reason with the usage chunk and `[DONE]` never coming.
+    static let stalledTails: [BrokenTail] = {
+        let hold = Duration.seconds(120)
+        let anthropic = FakeAnthropic.events(["Hel", "lo"]).map(FakeReply.frame)
+        let gemini = FakeGemini.path("gemini-2.5-pro", "streamGenerateContent")
+        let geminiEvents = [
+            #"{"candidates":[{"content":{"parts":[{"text":"Hello"}],"role":"model"},"finishReason":"STOP","index":0}],"#
+                + #""usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":20}}"#
+        ].map { FakeReply.frame((nil, $0)) }
+        func openAI(usage: Bool, done: Bool) -> FakeReply {
+            .hold(limit: hold, chunks: FakeOpenAI.chunks(["Hel", "lo"], usage: usage, done: done).map(FakeReply.frame))
+        }
+        return [
+            BrokenTail(
+                testDescription: "anthropic: silence after message_stop", model: "anthropic/claude-x",
+                path: FakeAnthropic.path, reply: .hold(limit: hold, chunks: anthropic),
+                again: FakeAnthropic.stream(["Other"])),
+            BrokenTail(
+                testDescription: "openai: silence after [DONE]", model: "openai/gpt-4o", path: FakeOpenAI.path,
+                reply: openAI(usage: true, done: true), again: FakeOpenAI.stream(["Other"])),
+            BrokenTail(
+                testDescription: "openai: silence after the usage chunk", model: "openai/gpt-4o", path: FakeOpenAI.path,
+                reply: openAI(usage: true, done: false), again: FakeOpenAI.stream(["Other"])),
+            BrokenTail(
+                testDescription: "openai: silence after the finish reason", model: "openai/gpt-4o",
+                path: FakeOpenAI.path, reply: openAI(usage: false, done: false), again: FakeOpenAI.stream(["Other"])),
+            BrokenTail(
+                testDescription: "gemini: silence after the finish reason", model: "gemini/gemini-2.5-pro",
+                path: gemini, reply: .hold(limit: hold, chunks: geminiEvents), again: FakeGemini.stream(["Other"])),
+        ]
+    }()
+
+    /// A reply whose stream went silent after it was whole is the answer, asked for once: the call waited for the
+    /// idle limit, failed as a stall (`timeout`) and the engine asked again, paying for the same reply twice. No
+    /// race: a server that never ends the body either has its answer taken (once) or the call is asked again (the
+    /// second reply is another answer); the 1 s idle limit only bounds how long the old code took to fail.
+    @Test(arguments: stalledTails)
+    func aReplyWholeBeforeItsStreamStalledIsTakenOnce(tail: BrokenTail) async throws {
+        try await FakeServer.run { server in
+            server.route(tail.path, tail.reply, tail.again)
+            let config = try ProvidersConfig.parse(
+                text: "providers:\n" + ["openai", "anthropic", "gemini"].map { "  - { name: \($0), idle_timeout: 1 }\n" }
+                    .joined())
+            let outcome = try await Self.run(server, configuration: config, workflow: Self.workflow(tail.model))
+            #expect(outcome.answers.first?.answer == "Hello")
+            #expect(server.requests.count == 1)
+            #expect(outcome.coverage.degraded == false)
+        }
+    }
+
     /// A reply that reached its output cap before any text (a reasoning model that spent the cap thinking, which
     /// the provider bills) fails at once, naming the cure: it was an `empty_response`, retried, and every retry
     /// paid for the same cap again.
