@@ -495,7 +495,16 @@ package struct WireClient: Sendable {
         }
         guard let json = JSONValue.parse(bytes: bytes) else {
             let text = redactor.redact(String(decoding: bytes, as: UTF8.self))
-            let summary = ErrorClassifier.bodySummary(text, headers: head.headers.map { ($0.name, $0.value) })
+            let headers = head.headers.map { ($0.name, $0.value) }
+            let summary = ErrorClassifier.bodySummary(text, headers: headers)
+            // A web page is not the API (a captive portal, a proxy's login page): asked again, it answers the same.
+            guard !ErrorClassifier.isWebPage(text, headers: headers) else {
+                throw ProviderError(
+                    code: .badResponse,
+                    message: "\(provider) answered with \(summary), not JSON; check the base URL "
+                        + "and whether a proxy or a network login page stands in the way",
+                    provider: provider, statusCode: Int(head.status.code))
+            }
             throw ProviderError(
                 code: .invalidResponse, message: "\(provider) sent a reply that is not JSON: \(summary)",
                 provider: provider, statusCode: Int(head.status.code))
@@ -510,8 +519,15 @@ package struct WireClient: Sendable {
             let text = redactor.redact(String(decoding: bytes, as: UTF8.self))
             let summary = ErrorClassifier.bodySummary(text, headers: head.headers.map { ($0.name, $0.value) })
             return ProviderError(
-                code: .invalidResponse,
+                code: .badResponse,
                 message: "\(provider) answered a streaming request with \(summary), not events; check the base URL",
+                provider: provider, statusCode: Int(head.status.code))
+        }
+        guard bytes.contains(where: { !Self.isJSONWhitespace($0) }) else {
+            return ProviderError(
+                code: .emptyResponse,
+                message: "\(provider) answered a streaming request with an empty body (HTTP \(head.status.code)), "
+                    + "not events",
                 provider: provider, statusCode: Int(head.status.code))
         }
         let json = JSONValue.parse(bytes: bytes)

@@ -102,6 +102,10 @@ extension ErrorCode where Domain == ProviderError {
     public static var truncated: Self { Self("truncated") }
     /// The reply could not be decoded. Transient.
     public static var invalidResponse: Self { Self("invalid_response") }
+    /// The endpoint answered with something that is not the API: a redirect (3xx, not followed) or a web page
+    /// (`200 text/html`: a captive portal, a proxy's login page, a server's web interface). Permanent: asking
+    /// again gets the same page, and with a real key may cost money; the base URL or the network must change.
+    public static var badResponse: Self { Self("bad_response") }
     /// The reply had no text. Transient.
     public static var emptyResponse: Self { Self("empty_response") }
     /// The call was cancelled.

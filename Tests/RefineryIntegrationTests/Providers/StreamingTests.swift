@@ -390,11 +390,52 @@ import Testing
                             RegistryHarness.request("openai", "gpt-4o")))
                 }
             }
-            #expect(error?.code == .invalidResponse)
+            #expect(error?.code == .badResponse)
             #expect(
                 error?.message
                     == #"openai answered a streaming request with a web page (text/html, title "Open WebUI"), "#
                     + "not events; check the base URL", "\(String(describing: error))")
+        }
+    }
+
+    /// An endpoint that is not the API (a redirect to a login page, a captive portal's page) fails the call at
+    /// once, naming what came: it was `invalid_response`, asked again with backoff (three requests here), each
+    /// maybe billed to a real key. The redirect is named by its host only (its query holds a session id).
+    @Test(arguments: [false, true], ["redirect", "page"])
+    func anEndpointThatIsNotTheAPIIsAskedOnce(stream: Bool, kind: String) async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeOpenAI.path, kind == "redirect" ? FaultClassificationTests.redirect : FaultClassificationTests.portal)
+            let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, stream: \(stream) }")
+            let outcome = try await Self.run(server, configuration: config)
+            #expect(server.requests.count == 1)
+            #expect(outcome.answers.isEmpty)
+            #expect(outcome.stoppedBy.contains("bad_response"), "\(outcome.stoppedBy)")
+            if kind == "redirect" {
+                #expect(
+                    outcome.stoppedBy.contains("redirect (HTTP 302) to host `portal.example.net`"), "\(outcome.stoppedBy)")
+                #expect(!outcome.stoppedBy.contains("s3cr3t"))
+            } else {
+                #expect(outcome.stoppedBy.contains(#"title "Hotel Wi-Fi""#), "\(outcome.stoppedBy)")
+            }
+        }
+    }
+
+    /// An empty `200 application/json` body to a streaming request says so: the message ended with ": " and
+    /// nothing after it.
+    @Test func anEmptyBodyInsteadOfAStreamIsNamed() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, .json(""))
+            let error = await providerError {
+                _ = try await RegistryHarness.with(server) {
+                    try await collect(
+                        $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).stream(
+                            RegistryHarness.request("openai", "gpt-4o")))
+                }
+            }
+            #expect(
+                error?.message == "openai answered a streaming request with an empty body (HTTP 200), not events",
+                "\(String(describing: error))")
         }
     }
 
