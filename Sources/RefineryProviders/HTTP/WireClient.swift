@@ -43,8 +43,16 @@ package struct WireClient: Sendable {
         gate?.countsTokens == true ? HTTPProviderSupport.estimateTokens(request: request) : 0
     }
 
-    /// Largest reply body read (a guard against a runaway server).
-    fileprivate static let maxBodyBytes = 64 * 1024 * 1024
+    /// Largest whole (not streamed) reply body read: 16 MB, far above any real one. The longest completion a model
+    /// writes today (128 K output tokens) is ~0.5 MB of text, ~3 MB were every character escaped as `\uXXXX`; an
+    /// embeddings reply holds ~30 KB of JSON per 1,536-dimension vector, so ~500 texts in one call. A larger body
+    /// (a runaway server, a download behind the base URL) is refused at its `content-length`, or as soon as it
+    /// passes the limit, without buffering the rest.
+    package static let maxReplyBytes = 16 * 1024 * 1024
+
+    /// Largest event stream read: 64 MB. A stream spends ~150-250 bytes of JSON on each piece of text (OpenAI's
+    /// chunk of one token), so a 128 K-token reply streams ~30 MB; only its text is kept.
+    package static let maxStreamBytes = 64 * 1024 * 1024
 
     /// Sends `call` and returns the decoded JSON reply. Non-2xx replies, transport failures,
     /// timeouts, empty and non-JSON bodies all throw ``ProviderError``. `failed`, when given, hears
@@ -241,7 +249,14 @@ package struct WireClient: Sendable {
             self.head = head
             client.logger.debug("\(client.provider) reply", metadata: ["status": "\(head.status.code)"])
             client.notePause(head)
-            if reading.begin(head, client: client) {
+            let watches: Bool
+            do {
+                watches = try reading.begin(head, client: client)
+            } catch {
+                // AsyncHTTPClient fails the task with this error and closes the connection, unread.
+                return task.eventLoop.makeFailedFuture(error)
+            }
+            if watches {
                 // The idle watch starts once the event loop is done with what it read with the head: a reply
                 // that came whole with it (most do) is finished by then and never takes the run's deadline
                 // table's lock on the event loop, where waiting for a preempted holder stalls every
@@ -329,27 +344,76 @@ package struct WireClient: Sendable {
     /// page's title from its first 64 KB), so the rest of a huge one is dropped as it arrives.
     fileprivate static let maxErrorBodyBytes = 64 * 1024
 
-    /// A whole reply body as bytes, up to ``maxBodyBytes``; the body of an error status (`isError`), its first
-    /// ``maxErrorBodyBytes`` only: a 500 with a 100 MB page was held whole until it passed 64 MB, and then
+    /// Adds a piece of a whole reply body, up to ``maxReplyBytes``; the body of an error status (`isError`), its
+    /// first ``maxErrorBodyBytes`` only: a 500 with a 100 MB page was held whole until it passed 64 MB, and then
     /// reported as a reply over 64 MB (`invalid_response`) instead of as the server error it was.
     fileprivate static func collect(
-        _ buffer: ByteBuffer, into bytes: inout [UInt8], isError: Bool, client: WireClient
+        _ buffer: ByteBuffer, into body: inout BodyBytes, isError: Bool, client: WireClient
     ) throws {
         guard !isError else {
-            bytes.append(contentsOf: buffer.readableBytesView.prefix(max(0, maxErrorBodyBytes - bytes.count)))
-            return
+            return body.append(buffer.readableBytesView.prefix(max(0, maxErrorBodyBytes - body.count)))
         }
-        bytes.append(contentsOf: buffer.readableBytesView)
-        if bytes.count > Self.maxBodyBytes { throw client.oversized() }
+        guard body.count + buffer.readableBytes <= maxReplyBytes else {
+            throw client.oversized(limit: maxReplyBytes, declared: nil)
+        }
+        body.append(buffer.readableBytesView)
+    }
+
+    /// Prepares `body` for a reply with `head`: an announced length over ``maxReplyBytes`` is refused before a byte
+    /// of it is read, and one within it is reserved at once (an error's, up to ``maxErrorBodyBytes``).
+    fileprivate static func expect(
+        _ head: HTTPResponseHead, into body: inout BodyBytes, isError: Bool, client: WireClient
+    ) throws {
+        guard let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > 0 else { return }
+        guard isError || length <= maxReplyBytes else { throw client.oversized(limit: maxReplyBytes, declared: length) }
+        body.reserve(min(length, isError ? maxErrorBodyBytes : maxReplyBytes))
+    }
+
+    /// A whole reply body's bytes, gathered as they arrive in about the memory of the body: into one array sized
+    /// from the reply's `content-length` when it has one, else each piece as it came, joined once at the end. An
+    /// array grown by appending held up to twice the body, three times while it moved (a 64 MB body took ~200 MB).
+    fileprivate struct BodyBytes {
+        private var bytes: [UInt8] = []
+        private var pieces: [[UInt8]] = []
+        /// Bytes gathered.
+        private(set) var count = 0
+
+        mutating func reserve(_ length: Int) { bytes.reserveCapacity(length) }
+
+        mutating func append(_ piece: some Collection<UInt8>) {
+            count += piece.count
+            if pieces.isEmpty, bytes.isEmpty || bytes.capacity - bytes.count >= piece.count {
+                bytes.append(contentsOf: piece)
+            } else {
+                pieces.append(Array(piece))
+            }
+        }
+
+        /// The whole body, as one array; the pieces are let go.
+        mutating func joined() -> [UInt8] {
+            guard !pieces.isEmpty else { return bytes }
+            var whole: [UInt8] = []
+            whole.reserveCapacity(count)
+            whole.append(contentsOf: bytes)
+            bytes = []
+            for index in pieces.indices {
+                whole.append(contentsOf: pieces[index])
+                pieces[index] = []
+            }
+            pieces = []
+            bytes = whole
+            return whole
+        }
     }
 
     /// A whole (non-streamed) reply: its bytes, then its JSON.
     private struct WholeReply: ReplyReading {
-        private var bytes: [UInt8] = []
+        private var body = BodyBytes()
         private var isError = false
 
-        mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool {
+        mutating func begin(_ head: HTTPResponseHead, client: WireClient) throws -> Bool {
             isError = !(200..<300).contains(Int(head.status.code))
+            try WireClient.expect(head, into: &body, isError: isError, client: client)
             return false
         }
 
@@ -364,11 +428,11 @@ package struct WireClient: Sendable {
         mutating func endIdleWatch() {}
 
         mutating func read(_ buffer: ByteBuffer, client: WireClient) throws {
-            try WireClient.collect(buffer, into: &bytes, isError: isError, client: client)
+            try WireClient.collect(buffer, into: &body, isError: isError, client: client)
         }
 
-        func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> JSONValue {
-            try client.json(of: bytes, head: head, call: call)
+        mutating func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> JSONValue {
+            try client.json(of: body.joined(), head: head, call: call)
         }
     }
 
@@ -381,7 +445,7 @@ package struct WireClient: Sendable {
         private var isEvents = false
         private var isError = false
         private var isWatched = false
-        private var bytes: [UInt8] = []
+        private var body = BodyBytes()
         private let onDelta: (@Sendable (String) -> Void)?
         private let watch: CallWatch?
 
@@ -392,9 +456,10 @@ package struct WireClient: Sendable {
         }
 
         /// Whether the reply is an event stream, whose pieces the call's idle watch bounds.
-        mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool {
+        mutating func begin(_ head: HTTPResponseHead, client: WireClient) throws -> Bool {
             isEvents = WireClient.isEventStream(head)
             isError = !(200..<300).contains(Int(head.status.code))
+            if !isEvents { try WireClient.expect(head, into: &body, isError: isError, client: client) }
             return isEvents && watch != nil
         }
 
@@ -408,11 +473,13 @@ package struct WireClient: Sendable {
         /// Parses `buffer` into events and passes each event's text deltas on.
         mutating func read(_ buffer: ByteBuffer, client: WireClient) throws {
             guard isEvents else {
-                return try WireClient.collect(buffer, into: &bytes, isError: isError, client: client)
+                return try WireClient.collect(buffer, into: &body, isError: isError, client: client)
             }
             if isWatched { watch?.touch() }
             received += buffer.readableBytes
-            guard received <= WireClient.maxBodyBytes else { throw client.oversized() }
+            guard received <= WireClient.maxStreamBytes else {
+                throw client.oversized(limit: WireClient.maxStreamBytes, declared: nil)
+            }
             for event in parser.feed(buffer.readableBytesView) {
                 client.logger.trace(
                     "\(client.provider) event",
@@ -457,6 +524,7 @@ package struct WireClient: Sendable {
         /// decoded): an empty or truncated stream throws, and so does a reply that was not a stream.
         mutating func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> ModelReplyParts {
             guard isEvents else {
+                let bytes = body.joined()
                 guard (200..<300).contains(Int(head.status.code)) else {
                     throw client.classify(head, body: String(decoding: bytes, as: UTF8.self), call: call)
                 }
@@ -661,9 +729,15 @@ package struct WireClient: Sendable {
         gate.pause(for: .milliseconds(Int64((pause * 1000).rounded(.up))), asked: seconds)
     }
 
-    fileprivate func oversized() -> ProviderError {
-        ProviderError(
-            code: .invalidResponse, message: "\(provider) sent a reply over 64 MB; check the base URL and the server",
+    /// The error of a reply over `limit` bytes (`declared` so in its `content-length`): permanent, as the same
+    /// request gets the same reply (and may be billed again).
+    fileprivate func oversized(limit: Int, declared: Int?) -> ProviderError {
+        let announced = declared.map { " (content-length \($0))" } ?? ""
+        return ProviderError(
+            code: .badResponse,
+            message:
+                "\(provider) sent a reply over \(limit / (1024 * 1024)) MB\(announced), the most read; "
+                + "check the base URL and the server",
             provider: provider)
     }
 
@@ -785,7 +859,7 @@ extension ErrorClassifier {
 private protocol ReplyReading: Sendable {
     associatedtype Result: Sendable
     /// The reply's head arrived (after any redirects); whether an idle watch should start for the body.
-    mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool
+    mutating func begin(_ head: HTTPResponseHead, client: WireClient) throws -> Bool
     /// From now on ``WireClient/idleTimeoutSeconds`` without a piece of the body fails the call.
     mutating func watchIdle(client: WireClient)
     /// A piece of the body arrived.
