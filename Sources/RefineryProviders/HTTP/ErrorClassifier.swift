@@ -4,6 +4,7 @@
 
 package import Foundation
 package import RefineryRuntime
+import RefinerySyntax
 
 /// Maps HTTP failures to ``ProviderError``.
 package enum ErrorClassifier {
@@ -59,9 +60,10 @@ package enum ErrorClassifier {
         case 500...599:
             return error(.server, "\(provider) server error (HTTP \(status))\(suffix)")
         case 300...399:
-            let location = headers.first { $0.0.lowercased() == "location" }.map { " to `\($0.1)`" } ?? ""
+            // The host only: a redirect's URL may carry a login token or a session id.
+            let location = headers.first { $0.0.lowercased() == "location" }.map { " to \(redirectTarget($0.1))" } ?? ""
             return error(
-                .invalidResponse,
+                .badResponse,
                 "\(provider) answered with a redirect (HTTP \(status))\(location); redirects are not followed, "
                     + "so keys never reach another host: set the base URL to the final address")
         default:
@@ -69,17 +71,32 @@ package enum ErrorClassifier {
         }
     }
 
+    /// Where a redirect's `Location` points, as a message names it: `host \`login.example.net\``, or `a relative
+    /// address` (the same host), never the path or query, which may carry a session id or a token.
+    static func redirectTarget(_ location: String) -> String {
+        guard let url = URL(string: location.trimmingCharacters(in: .whitespaces)) else {
+            return "an unreadable address"
+        }
+        guard let host = url.host, !host.isEmpty else { return "a relative address on the same host" }
+        let port = url.port.map { ":\($0)" } ?? ""
+        return "host `\(TerminalText.escaped(host + port))`"
+    }
+
+    /// Whether a reply is a web page: `text/html` (or XHTML), or a body that opens as one.
+    package static func isWebPage(_ body: String, headers: [(String, String)]) -> Bool {
+        let type = headers.first { $0.0.lowercased() == "content-type" }?.1.lowercased() ?? ""
+        let opening = body.prefix(512).drop { $0.isWhitespace }.lowercased()
+        return type.hasPrefix("text/html") || type.hasPrefix("application/xhtml") || opening.hasPrefix("<!doctype html")
+            || opening.hasPrefix("<html")
+    }
+
     /// A reply body for a message, when it holds no provider message: a web page (`text/html`, or a body
     /// that opens as one: a proxy's or load balancer's error page) as `a web page (text/html, title "502
     /// Bad Gateway")`, never its markup; anything else as its first 300 characters. The one summary of a
     /// body every failure message uses (an error status, a page instead of a stream or of JSON).
     package static func bodySummary(_ body: String, headers: [(String, String)]) -> String {
+        guard isWebPage(body, headers: headers) else { return String(body.prefix(300)) }
         let type = headers.first { $0.0.lowercased() == "content-type" }?.1.lowercased() ?? ""
-        let opening = body.prefix(512).drop { $0.isWhitespace }.lowercased()
-        guard
-            type.hasPrefix("text/html") || type.hasPrefix("application/xhtml")
-                || opening.hasPrefix("<!doctype html") || opening.hasPrefix("<html")
-        else { return String(body.prefix(300)) }
         let kind = type.isEmpty ? "text/html" : String(type.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces))
         guard let title = htmlTitle(body), !title.isEmpty else { return "a web page (\(kind))" }
         return "a web page (\(kind), title \"\(title)\")"

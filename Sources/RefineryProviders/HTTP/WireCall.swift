@@ -41,8 +41,13 @@ package protocol StreamDecoder: Sendable {
     /// Consumes one event; returns the text deltas it carries. Throws ``ProviderError`` for an
     /// `error` event or an undecodable one.
     mutating func consume(_ event: SSEEvent) throws -> [String]
-    /// Whether the protocol's end-of-reply marker has been seen.
+    /// Whether the protocol's end-of-reply marker has been seen: the answer is whole.
     var isComplete: Bool { get }
+    /// Whether the protocol's terminal event has arrived, after which nothing the reply needs is still to
+    /// come (Anthropic's `message_stop`; OpenAI's `[DONE]`, or the usage chunk after the finish reason; Gemini's
+    /// chunk with a finish reason): the reply is taken then, whether or not the server ends the body.
+    /// Default: ``isComplete``.
+    var isFinished: Bool { get }
     /// Why a stream that ended without that marker is incomplete, when the decoder can tell more than that
     /// it ended early (a server's end-of-stream marker without the reply's end); `nil` otherwise.
     var incompleteReason: String? { get }
@@ -52,6 +57,8 @@ package protocol StreamDecoder: Sendable {
 
 extension StreamDecoder {
     package var incompleteReason: String? { nil }
+
+    package var isFinished: Bool { isComplete }
 }
 
 /// What a decoder gathered from a stream (or a whole reply).

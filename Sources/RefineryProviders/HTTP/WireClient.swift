@@ -43,8 +43,16 @@ package struct WireClient: Sendable {
         gate?.countsTokens == true ? HTTPProviderSupport.estimateTokens(request: request) : 0
     }
 
-    /// Largest reply body read (a guard against a runaway server).
-    fileprivate static let maxBodyBytes = 64 * 1024 * 1024
+    /// Largest whole (not streamed) reply body read: 16 MB, far above any real one. The longest completion a model
+    /// writes today (128 K output tokens) is ~0.5 MB of text, ~3 MB were every character escaped as `\uXXXX`; an
+    /// embeddings reply holds ~30 KB of JSON per 1,536-dimension vector, so ~500 texts in one call. A larger body
+    /// (a runaway server, a download behind the base URL) is refused at its `content-length`, or as soon as it
+    /// passes the limit, without buffering the rest.
+    package static let maxReplyBytes = 16 * 1024 * 1024
+
+    /// Largest event stream read: 64 MB. A stream spends ~150-250 bytes of JSON on each piece of text (OpenAI's
+    /// chunk of one token), so a 128 K-token reply streams ~30 MB; only its text is kept.
+    package static let maxStreamBytes = 64 * 1024 * 1024
 
     /// Sends `call` and returns the decoded JSON reply. Non-2xx replies, transport failures,
     /// timeouts, empty and non-JSON bodies all throw ``ProviderError``. `failed`, when given, hears
@@ -152,7 +160,8 @@ package struct WireClient: Sendable {
     ///
     /// `@unchecked Sendable`: AsyncHTTPClient calls a delegate's methods one at a time on the task's
     /// event loop (`HTTPClientResponseDelegate`'s documented contract), and the deferred start of the idle
-    /// watch runs on that loop too, so `reading`, `head` and `isDone` are only touched there (once the
+    /// watch, the look at a whole answer's end and its tail wait run on that loop too, so `reading`, `head`,
+    /// `isDone`, `endCheckQueued` and `tail` are only touched there (once the
     /// reply has ended, the deferred start only reads `isDone`); the caller reads `hasBegun` only after it
     /// was resumed by the task's future, which completes after every delegate call. The request's task,
     /// which the cancellation handler reaches from another thread, is behind a `Mutex`.
@@ -165,6 +174,10 @@ package struct WireClient: Sendable {
         private var head: HTTPResponseHead?
         /// Whether the reply has ended, read or failed.
         private var isDone = false
+        /// Whether a look at a whole answer's end (``endEarly(_:)``) is queued on the event loop.
+        private var endCheckQueued = false
+        /// The wait for the last events of a reply whose answer is whole (``endEarly(_:)``).
+        private var tail: Scheduled<Void>?
         private let task = Mutex<Progress>(.notStarted)
 
         private enum Progress {
@@ -236,7 +249,14 @@ package struct WireClient: Sendable {
             self.head = head
             client.logger.debug("\(client.provider) reply", metadata: ["status": "\(head.status.code)"])
             client.notePause(head)
-            if reading.begin(head, client: client) {
+            let watches: Bool
+            do {
+                watches = try reading.begin(head, client: client)
+            } catch {
+                // AsyncHTTPClient fails the task with this error and closes the connection, unread.
+                return task.eventLoop.makeFailedFuture(error)
+            }
+            if watches {
                 // The idle watch starts once the event loop is done with what it read with the head: a reply
                 // that came whole with it (most do) is finished by then and never takes the run's deadline
                 // table's lock on the event loop, where waiting for a preempted holder stalls every
@@ -246,19 +266,33 @@ package struct WireClient: Sendable {
             return task.eventLoop.makeSucceededVoidFuture()
         }
 
-        /// Starts the reply's idle watch unless the reply has already ended.
+        /// Starts the reply's idle watch unless the reply has already ended, or waits for its tail.
         private func watchIdle() {
-            guard !isDone else { return }
+            guard !isDone, tail == nil else { return }
             reading.watchIdle(client: client)
         }
 
         func didReceiveError(task: HTTPClient.Task<Response>, _ error: any Error) {
+            ended()
+        }
+
+        /// The reply has ended, read or failed: nothing more to wait for.
+        private func ended() {
             isDone = true
+            tail?.cancel()
+            tail = nil
         }
 
         func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
             do {
                 try reading.read(buffer, client: client)
+                if reading.isComplete, !endCheckQueued {
+                    // Once the event loop is done with what it read with this piece: a body that ends with its
+                    // terminal event (every well-behaved server's) has ended by then, and its connection goes back
+                    // to the pool.
+                    endCheckQueued = true
+                    task.eventLoop.execute { self.endEarly(task) }
+                }
                 return task.eventLoop.makeSucceededVoidFuture()
             } catch {
                 // AsyncHTTPClient fails the task with this error and closes the connection.
@@ -266,8 +300,32 @@ package struct WireClient: Sendable {
             }
         }
 
+        /// Ends a reply whose answer is whole but whose body has not ended. Once the protocol's terminal event
+        /// has come, at once: a server that then holds the connection open (no `[DONE]` nor chunked end after
+        /// Anthropic's `message_stop`) had the call wait for the idle limit and fail as a stall, and the engine
+        /// paid for the same answer again. Before it (OpenAI's finish reason, its usage chunk and `[DONE]` still
+        /// to come), after ``idleTimeoutSeconds`` of silence instead of failing: the answer is taken without them.
+        /// Cancelling the request ends the exchange, which takes the reply the decoder holds
+        /// (``completedReply()``).
+        private func endEarly(_ task: HTTPClient.Task<Response>) {
+            endCheckQueued = false
+            guard !isDone else { return }
+            if reading.isFinished {
+                client.logger.debug("\(client.provider) reply finished before its body ended; connection closed")
+                return task.cancel()
+            }
+            guard tail == nil else { return }
+            reading.endIdleWatch()
+            let limit = TimeAmount.milliseconds(HTTPProviderSupport.milliseconds(client.idleTimeoutSeconds))
+            tail = task.eventLoop.scheduleTask(in: limit) { [weak self] in
+                guard let self, !self.isDone else { return }
+                client.logger.debug("\(client.provider) stream went silent after its answer; answer taken")
+                task.cancel()
+            }
+        }
+
         func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response {
-            isDone = true
+            ended()
             guard let head else { throw HTTPClientError.remoteConnectionClosed }
             return try reading.end(head, client: client, call: call)
         }
@@ -286,27 +344,76 @@ package struct WireClient: Sendable {
     /// page's title from its first 64 KB), so the rest of a huge one is dropped as it arrives.
     fileprivate static let maxErrorBodyBytes = 64 * 1024
 
-    /// A whole reply body as bytes, up to ``maxBodyBytes``; the body of an error status (`isError`), its first
-    /// ``maxErrorBodyBytes`` only: a 500 with a 100 MB page was held whole until it passed 64 MB, and then
+    /// Adds a piece of a whole reply body, up to ``maxReplyBytes``; the body of an error status (`isError`), its
+    /// first ``maxErrorBodyBytes`` only: a 500 with a 100 MB page was held whole until it passed 64 MB, and then
     /// reported as a reply over 64 MB (`invalid_response`) instead of as the server error it was.
     fileprivate static func collect(
-        _ buffer: ByteBuffer, into bytes: inout [UInt8], isError: Bool, client: WireClient
+        _ buffer: ByteBuffer, into body: inout BodyBytes, isError: Bool, client: WireClient
     ) throws {
         guard !isError else {
-            bytes.append(contentsOf: buffer.readableBytesView.prefix(max(0, maxErrorBodyBytes - bytes.count)))
-            return
+            return body.append(buffer.readableBytesView.prefix(max(0, maxErrorBodyBytes - body.count)))
         }
-        bytes.append(contentsOf: buffer.readableBytesView)
-        if bytes.count > Self.maxBodyBytes { throw client.oversized() }
+        guard body.count + buffer.readableBytes <= maxReplyBytes else {
+            throw client.oversized(limit: maxReplyBytes, declared: nil)
+        }
+        body.append(buffer.readableBytesView)
+    }
+
+    /// Prepares `body` for a reply with `head`: an announced length over ``maxReplyBytes`` is refused before a byte
+    /// of it is read, and one within it is reserved at once (an error's, up to ``maxErrorBodyBytes``).
+    fileprivate static func expect(
+        _ head: HTTPResponseHead, into body: inout BodyBytes, isError: Bool, client: WireClient
+    ) throws {
+        guard let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > 0 else { return }
+        guard isError || length <= maxReplyBytes else { throw client.oversized(limit: maxReplyBytes, declared: length) }
+        body.reserve(min(length, isError ? maxErrorBodyBytes : maxReplyBytes))
+    }
+
+    /// A whole reply body's bytes, gathered as they arrive in about the memory of the body: into one array sized
+    /// from the reply's `content-length` when it has one, else each piece as it came, joined once at the end. An
+    /// array grown by appending held up to twice the body, three times while it moved (a 64 MB body took ~200 MB).
+    fileprivate struct BodyBytes {
+        private var bytes: [UInt8] = []
+        private var pieces: [[UInt8]] = []
+        /// Bytes gathered.
+        private(set) var count = 0
+
+        mutating func reserve(_ length: Int) { bytes.reserveCapacity(length) }
+
+        mutating func append(_ piece: some Collection<UInt8>) {
+            count += piece.count
+            if pieces.isEmpty, bytes.isEmpty || bytes.capacity - bytes.count >= piece.count {
+                bytes.append(contentsOf: piece)
+            } else {
+                pieces.append(Array(piece))
+            }
+        }
+
+        /// The whole body, as one array; the pieces are let go.
+        mutating func joined() -> [UInt8] {
+            guard !pieces.isEmpty else { return bytes }
+            var whole: [UInt8] = []
+            whole.reserveCapacity(count)
+            whole.append(contentsOf: bytes)
+            bytes = []
+            for index in pieces.indices {
+                whole.append(contentsOf: pieces[index])
+                pieces[index] = []
+            }
+            pieces = []
+            bytes = whole
+            return whole
+        }
     }
 
     /// A whole (non-streamed) reply: its bytes, then its JSON.
     private struct WholeReply: ReplyReading {
-        private var bytes: [UInt8] = []
+        private var body = BodyBytes()
         private var isError = false
 
-        mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool {
+        mutating func begin(_ head: HTTPResponseHead, client: WireClient) throws -> Bool {
             isError = !(200..<300).contains(Int(head.status.code))
+            try WireClient.expect(head, into: &body, isError: isError, client: client)
             return false
         }
 
@@ -315,12 +422,17 @@ package struct WireClient: Sendable {
         /// Never: a body cut short may be a prefix of itself that still parses.
         mutating func completed(client: WireClient) -> JSONValue? { nil }
 
+        /// Never before its end: a whole body has no terminal event.
+        var isComplete: Bool { false }
+        var isFinished: Bool { false }
+        mutating func endIdleWatch() {}
+
         mutating func read(_ buffer: ByteBuffer, client: WireClient) throws {
-            try WireClient.collect(buffer, into: &bytes, isError: isError, client: client)
+            try WireClient.collect(buffer, into: &body, isError: isError, client: client)
         }
 
-        func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> JSONValue {
-            try client.json(of: bytes, head: head, call: call)
+        mutating func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> JSONValue {
+            try client.json(of: body.joined(), head: head, call: call)
         }
     }
 
@@ -333,7 +445,7 @@ package struct WireClient: Sendable {
         private var isEvents = false
         private var isError = false
         private var isWatched = false
-        private var bytes: [UInt8] = []
+        private var body = BodyBytes()
         private let onDelta: (@Sendable (String) -> Void)?
         private let watch: CallWatch?
 
@@ -344,9 +456,10 @@ package struct WireClient: Sendable {
         }
 
         /// Whether the reply is an event stream, whose pieces the call's idle watch bounds.
-        mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool {
+        mutating func begin(_ head: HTTPResponseHead, client: WireClient) throws -> Bool {
             isEvents = WireClient.isEventStream(head)
             isError = !(200..<300).contains(Int(head.status.code))
+            if !isEvents { try WireClient.expect(head, into: &body, isError: isError, client: client) }
             return isEvents && watch != nil
         }
 
@@ -360,11 +473,13 @@ package struct WireClient: Sendable {
         /// Parses `buffer` into events and passes each event's text deltas on.
         mutating func read(_ buffer: ByteBuffer, client: WireClient) throws {
             guard isEvents else {
-                return try WireClient.collect(buffer, into: &bytes, isError: isError, client: client)
+                return try WireClient.collect(buffer, into: &body, isError: isError, client: client)
             }
             if isWatched { watch?.touch() }
             received += buffer.readableBytes
-            guard received <= WireClient.maxBodyBytes else { throw client.oversized() }
+            guard received <= WireClient.maxStreamBytes else {
+                throw client.oversized(limit: WireClient.maxStreamBytes, declared: nil)
+            }
             for event in parser.feed(buffer.readableBytesView) {
                 client.logger.trace(
                     "\(client.provider) event",
@@ -387,6 +502,16 @@ package struct WireClient: Sendable {
             }
         }
 
+        var isComplete: Bool { isEvents && decoder.isComplete }
+
+        var isFinished: Bool { isEvents && decoder.isFinished }
+
+        mutating func endIdleWatch() {
+            guard isWatched else { return }
+            isWatched = false
+            watch?.endIdleWatch()
+        }
+
         /// What the decoder gathered when it had the reply's end before the exchange failed.
         mutating func completed(client: WireClient) -> ModelReplyParts? {
             guard isEvents else { return nil }
@@ -399,6 +524,7 @@ package struct WireClient: Sendable {
         /// decoded): an empty or truncated stream throws, and so does a reply that was not a stream.
         mutating func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> ModelReplyParts {
             guard isEvents else {
+                let bytes = body.joined()
                 guard (200..<300).contains(Int(head.status.code)) else {
                     throw client.classify(head, body: String(decoding: bytes, as: UTF8.self), call: call)
                 }
@@ -437,7 +563,16 @@ package struct WireClient: Sendable {
         }
         guard let json = JSONValue.parse(bytes: bytes) else {
             let text = redactor.redact(String(decoding: bytes, as: UTF8.self))
-            let summary = ErrorClassifier.bodySummary(text, headers: head.headers.map { ($0.name, $0.value) })
+            let headers = head.headers.map { ($0.name, $0.value) }
+            let summary = ErrorClassifier.bodySummary(text, headers: headers)
+            // A web page is not the API (a captive portal, a proxy's login page): asked again, it answers the same.
+            guard !ErrorClassifier.isWebPage(text, headers: headers) else {
+                throw ProviderError(
+                    code: .badResponse,
+                    message: "\(provider) answered with \(summary), not JSON; check the base URL "
+                        + "and whether a proxy or a network login page stands in the way",
+                    provider: provider, statusCode: Int(head.status.code))
+            }
             throw ProviderError(
                 code: .invalidResponse, message: "\(provider) sent a reply that is not JSON: \(summary)",
                 provider: provider, statusCode: Int(head.status.code))
@@ -452,8 +587,15 @@ package struct WireClient: Sendable {
             let text = redactor.redact(String(decoding: bytes, as: UTF8.self))
             let summary = ErrorClassifier.bodySummary(text, headers: head.headers.map { ($0.name, $0.value) })
             return ProviderError(
-                code: .invalidResponse,
+                code: .badResponse,
                 message: "\(provider) answered a streaming request with \(summary), not events; check the base URL",
+                provider: provider, statusCode: Int(head.status.code))
+        }
+        guard bytes.contains(where: { !Self.isJSONWhitespace($0) }) else {
+            return ProviderError(
+                code: .emptyResponse,
+                message: "\(provider) answered a streaming request with an empty body (HTTP \(head.status.code)), "
+                    + "not events",
                 provider: provider, statusCode: Int(head.status.code))
         }
         let json = JSONValue.parse(bytes: bytes)
@@ -587,9 +729,15 @@ package struct WireClient: Sendable {
         gate.pause(for: .milliseconds(Int64((pause * 1000).rounded(.up))), asked: seconds)
     }
 
-    fileprivate func oversized() -> ProviderError {
-        ProviderError(
-            code: .invalidResponse, message: "\(provider) sent a reply over 64 MB; check the base URL and the server",
+    /// The error of a reply over `limit` bytes (`declared` so in its `content-length`): permanent, as the same
+    /// request gets the same reply (and may be billed again).
+    fileprivate func oversized(limit: Int, declared: Int?) -> ProviderError {
+        let announced = declared.map { " (content-length \($0))" } ?? ""
+        return ProviderError(
+            code: .badResponse,
+            message:
+                "\(provider) sent a reply over \(limit / (1024 * 1024)) MB\(announced), the most read; "
+                + "check the base URL and the server",
             provider: provider)
     }
 
@@ -711,7 +859,7 @@ extension ErrorClassifier {
 private protocol ReplyReading: Sendable {
     associatedtype Result: Sendable
     /// The reply's head arrived (after any redirects); whether an idle watch should start for the body.
-    mutating func begin(_ head: HTTPResponseHead, client: WireClient) -> Bool
+    mutating func begin(_ head: HTTPResponseHead, client: WireClient) throws -> Bool
     /// From now on ``WireClient/idleTimeoutSeconds`` without a piece of the body fails the call.
     mutating func watchIdle(client: WireClient)
     /// A piece of the body arrived.
@@ -720,4 +868,10 @@ private protocol ReplyReading: Sendable {
     mutating func end(_ head: HTTPResponseHead, client: WireClient, call: WireCall) throws -> Result
     /// The exchange failed after the head: the reply, when what was read already holds all of it; else `nil`.
     mutating func completed(client: WireClient) -> Result?
+    /// Whether the answer is whole (a stream's end-of-reply marker came), though more events may follow.
+    var isComplete: Bool { get }
+    /// Whether the reply's terminal event came: nothing it needs is still to come.
+    var isFinished: Bool { get }
+    /// Ends the idle watch: the answer is whole, and the exchange bounds the wait for the rest.
+    mutating func endIdleWatch()
 }

@@ -287,6 +287,9 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         let provider: String
         private var parts = ModelReplyParts()
         private var sawDone = false
+        /// Whether usage came with or after the finish reason: the last chunk before `[DONE]` (`stream_options`'
+        /// `include_usage` chunk, or a compatible server's finish chunk carrying it).
+        private var sawFinalUsage = false
 
         package init(provider: String) { self.provider = provider }
 
@@ -294,6 +297,9 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         /// without one is a reply cut short: llama-cpp-python ends a stream it interrupts for another request
         /// so, mid-sentence, and the cut answer was taken whole.
         package var isComplete: Bool { parts.finishReason != nil }
+
+        /// `[DONE]`, or the usage that comes last before it, after the finish reason.
+        package var isFinished: Bool { isComplete && (sawDone || sawFinalUsage) }
 
         package var incompleteReason: String? {
             sawDone
@@ -340,10 +346,12 @@ package struct OpenAIChatProvider: WireProtocolProvider {
                     provider: provider)
             }
             if let model = json["model"]?.string { parts.model = model }
-            if let usage = json["usage"], usage != .null {
+            let usage = json["usage"].flatMap { $0 == .null ? nil : $0 }
+            if let usage {
                 parts.inputTokens = usage["prompt_tokens"]?.int ?? parts.inputTokens
                 parts.outputTokens = usage["completion_tokens"]?.int ?? parts.outputTokens
             }
+            defer { if usage != nil, parts.finishReason != nil { sawFinalUsage = true } }
             guard let choice = json["choices"]?[0] else { return [] }
             if let reason = choice["finish_reason"]?.string { parts.finishReason = reason }
             // A refusal streams as `delta.refusal`: it is the text, as in a whole reply (parseReply).

@@ -127,6 +127,12 @@ final class CallDeadlines: Sendable {
         wake?.resume()
     }
 
+    /// Call `id` no longer has an idle limit, only its deadline (the timer, if it sleeps until the idle
+    /// limit, wakes to find nothing due and sleeps again).
+    func unwatchIdle(_ id: Int) {
+        state.withLock { $0.entries[id]?.idle = nil }
+    }
+
     /// A piece of call `id`'s reply arrived: its idle limit starts again.
     func touch(_ id: Int) {
         let now = clock.elapsed()

@@ -43,6 +43,12 @@ package struct CallWatch: Sendable {
         deadlines.watchIdle(id, limit: limit, error: error)
     }
 
+    /// The reply's answer is whole, and only its protocol's last events may still come: the idle limit no
+    /// longer fails the call (the provider bounds that tail itself, and takes the answer when it passes).
+    package func endIdleWatch() {
+        deadlines.unwatchIdle(id)
+    }
+
     /// A piece of the reply arrived: the idle limit starts again.
     package func touch() {
         deadlines.touch(id)

@@ -102,6 +102,11 @@ extension ErrorCode where Domain == ProviderError {
     public static var truncated: Self { Self("truncated") }
     /// The reply could not be decoded. Transient.
     public static var invalidResponse: Self { Self("invalid_response") }
+    /// The endpoint answered with something that is not the API: a redirect (3xx, not followed) or a web page
+    /// (`200 text/html`: a captive portal, a proxy's login page, a server's web interface), or a reply over the
+    /// size read (16 MB whole, 64 MB streamed). Permanent: asking again gets the same, and with a real key may
+    /// cost money again; the base URL, the network or the server must change.
+    public static var badResponse: Self { Self("bad_response") }
     /// The reply had no text. Transient.
     public static var emptyResponse: Self { Self("empty_response") }
     /// The call was cancelled.

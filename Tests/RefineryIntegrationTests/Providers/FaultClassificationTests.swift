@@ -88,9 +88,21 @@ struct Fault: Sendable, CustomTestStringConvertible {
             reply: .json(#"{"error":{"message":"model is loading","type":"server_overloaded"}}"#),
             stream: true, code: .overloaded),
         Fault(name: "empty body", reply: .json(""), code: .emptyResponse, status: 200),
+        Fault(name: "empty JSON body instead of a stream", reply: .json(""), stream: true, code: .emptyResponse, status: 200),
         Fault(name: "empty stream", reply: .stream(chunks: []), stream: true, code: .emptyResponse),
         Fault(name: "empty text", reply: FakeOpenAI.completion(""), code: .emptyResponse),
+        // Not the API: asked again, the same page or redirect comes back (and a real key may be billed).
+        Fault(name: "302 to a login page", reply: redirect, code: .badResponse, status: 302),
+        Fault(name: "302 to a login page (stream)", reply: redirect, stream: true, code: .badResponse, status: 302),
+        Fault(name: "200 web page (a captive portal)", reply: portal, code: .badResponse, status: 200),
+        Fault(name: "200 web page (stream)", reply: portal, stream: true, code: .badResponse, status: 200),
     ]
+
+    static let redirect = FakeReply.body(
+        status: 302, contentType: "text/html", text: "<html><title>Moved</title></html>",
+        headers: ["Location": "http://portal.example.net/login?session=s3cr3t"])
+    static let portal = FakeReply.body(
+        contentType: "text/html; charset=utf-8", text: "<!doctype html><html><title>Hotel Wi-Fi</title><body>Log in")
 
     @Test(arguments: openAIFaults)
     func openAIFaultIsClassified(fault: Fault) async throws {

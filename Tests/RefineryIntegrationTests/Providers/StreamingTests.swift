@@ -304,6 +304,58 @@ import Testing
         }
     }
 
+    /// A stream whose server goes silent after the reply's end, holding the connection open: after its terminal
+    /// event (Anthropic's `message_stop`, OpenAI's `[DONE]` or the usage chunk before it, Gemini's chunk with a
+    /// finish reason), or after OpenAI's finish reason with the usage chunk and `[DONE]` never coming.
+    static let stalledTails: [BrokenTail] = {
+        let hold = Duration.seconds(120)
+        let anthropic = FakeAnthropic.events(["Hel", "lo"]).map(FakeReply.frame)
+        let gemini = FakeGemini.path("gemini-2.5-pro", "streamGenerateContent")
+        let geminiEvents = [
+            #"{"candidates":[{"content":{"parts":[{"text":"Hello"}],"role":"model"},"finishReason":"STOP","index":0}],"#
+                + #""usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":20}}"#
+        ].map { FakeReply.frame((nil, $0)) }
+        func openAI(usage: Bool, done: Bool) -> FakeReply {
+            .hold(limit: hold, chunks: FakeOpenAI.chunks(["Hel", "lo"], usage: usage, done: done).map(FakeReply.frame))
+        }
+        return [
+            BrokenTail(
+                testDescription: "anthropic: silence after message_stop", model: "anthropic/claude-x",
+                path: FakeAnthropic.path, reply: .hold(limit: hold, chunks: anthropic),
+                again: FakeAnthropic.stream(["Other"])),
+            BrokenTail(
+                testDescription: "openai: silence after [DONE]", model: "openai/gpt-4o", path: FakeOpenAI.path,
+                reply: openAI(usage: true, done: true), again: FakeOpenAI.stream(["Other"])),
+            BrokenTail(
+                testDescription: "openai: silence after the usage chunk", model: "openai/gpt-4o", path: FakeOpenAI.path,
+                reply: openAI(usage: true, done: false), again: FakeOpenAI.stream(["Other"])),
+            BrokenTail(
+                testDescription: "openai: silence after the finish reason", model: "openai/gpt-4o",
+                path: FakeOpenAI.path, reply: openAI(usage: false, done: false), again: FakeOpenAI.stream(["Other"])),
+            BrokenTail(
+                testDescription: "gemini: silence after the finish reason", model: "gemini/gemini-2.5-pro",
+                path: gemini, reply: .hold(limit: hold, chunks: geminiEvents), again: FakeGemini.stream(["Other"])),
+        ]
+    }()
+
+    /// A reply whose stream went silent after it was whole is the answer, asked for once: the call waited for the
+    /// idle limit, failed as a stall (`timeout`) and the engine asked again, paying for the same reply twice. No
+    /// race: a server that never ends the body either has its answer taken (once) or the call is asked again (the
+    /// second reply is another answer); the 1 s idle limit only bounds how long the old code took to fail.
+    @Test(arguments: stalledTails)
+    func aReplyWholeBeforeItsStreamStalledIsTakenOnce(tail: BrokenTail) async throws {
+        try await FakeServer.run { server in
+            server.route(tail.path, tail.reply, tail.again)
+            let config = try ProvidersConfig.parse(
+                text: "providers:\n" + ["openai", "anthropic", "gemini"].map { "  - { name: \($0), idle_timeout: 1 }\n" }
+                    .joined())
+            let outcome = try await Self.run(server, configuration: config, workflow: Self.workflow(tail.model))
+            #expect(outcome.answers.first?.answer == "Hello")
+            #expect(server.requests.count == 1)
+            #expect(outcome.coverage.degraded == false)
+        }
+    }
+
     /// A reply that reached its output cap before any text (a reasoning model that spent the cap thinking, which
     /// the provider bills) fails at once, naming the cure: it was an `empty_response`, retried, and every retry
     /// paid for the same cap again.
@@ -338,11 +390,52 @@ import Testing
                             RegistryHarness.request("openai", "gpt-4o")))
                 }
             }
-            #expect(error?.code == .invalidResponse)
+            #expect(error?.code == .badResponse)
             #expect(
                 error?.message
                     == #"openai answered a streaming request with a web page (text/html, title "Open WebUI"), "#
                     + "not events; check the base URL", "\(String(describing: error))")
+        }
+    }
+
+    /// An endpoint that is not the API (a redirect to a login page, a captive portal's page) fails the call at
+    /// once, naming what came: it was `invalid_response`, asked again with backoff (three requests here), each
+    /// maybe billed to a real key. The redirect is named by its host only (its query holds a session id).
+    @Test(arguments: [false, true], ["redirect", "page"])
+    func anEndpointThatIsNotTheAPIIsAskedOnce(stream: Bool, kind: String) async throws {
+        try await FakeServer.run { server in
+            server.route(
+                FakeOpenAI.path, kind == "redirect" ? FaultClassificationTests.redirect : FaultClassificationTests.portal)
+            let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, stream: \(stream) }")
+            let outcome = try await Self.run(server, configuration: config)
+            #expect(server.requests.count == 1)
+            #expect(outcome.answers.isEmpty)
+            #expect(outcome.stoppedBy.contains("bad_response"), "\(outcome.stoppedBy)")
+            if kind == "redirect" {
+                #expect(
+                    outcome.stoppedBy.contains("redirect (HTTP 302) to host `portal.example.net`"), "\(outcome.stoppedBy)")
+                #expect(!outcome.stoppedBy.contains("s3cr3t"))
+            } else {
+                #expect(outcome.stoppedBy.contains(#"title "Hotel Wi-Fi""#), "\(outcome.stoppedBy)")
+            }
+        }
+    }
+
+    /// An empty `200 application/json` body to a streaming request says so: the message ended with ": " and
+    /// nothing after it.
+    @Test func anEmptyBodyInsteadOfAStreamIsNamed() async throws {
+        try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, .json(""))
+            let error = await providerError {
+                _ = try await RegistryHarness.with(server) {
+                    try await collect(
+                        $0.provider(for: ModelRef(provider: "openai", model: "gpt-4o")).stream(
+                            RegistryHarness.request("openai", "gpt-4o")))
+                }
+            }
+            #expect(
+                error?.message == "openai answered a streaming request with an empty body (HTTP 200), not events",
+                "\(String(describing: error))")
         }
     }
 

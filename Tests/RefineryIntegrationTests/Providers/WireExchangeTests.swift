@@ -2,8 +2,9 @@
 // conditions its event-loop reading must get right: a call cancelled before it is sent opens no
 // connection; cancellation at any moment of an exchange, the end of the reply included, ends the call
 // exactly once (as its reply or as `.cancelled`), never hanging, and so does a call's own deadline passing
-// at any moment (reply or `.timeout`); a reply over the 64 MB limit is cut off rather than buffered; a
-// reply cut mid-body is `.truncated`; bytes that are not UTF-8 in a stream are an error, not a crash.
+// at any moment (reply or `.timeout`); a reply over its limit (16 MB whole, 64 MB streamed) is cut off
+// rather than buffered; a reply cut mid-body is `.truncated`; bytes that are not UTF-8 in a stream are an
+// error, not a crash.
 // `RawServer` is a bare NIO server (here rather than in RefineryTestSupport, which does not depend on
 // NIO) that counts the connections it accepts and writes whatever bytes a test scripts.
 
@@ -163,18 +164,49 @@ import Testing
         }
     }
 
-    /// A reply that goes on past the 64 MB limit fails as `.invalidResponse` and its connection is
-    /// closed: the client stops reading instead of buffering the rest.
+    /// A reply that goes on past its limit (a whole reply's 16 MB, a stream's 64 MB) fails as `.badResponse`
+    /// and its connection is closed: the client stops reading instead of buffering the rest.
     @Test(.timeLimit(.minutes(1)), arguments: [false, true])
     func aReplyOverTheLimitIsCutOff(stream: Bool) async throws {
         try await RawServer.run(answer: RawServer.endless(stream: stream)) { server in
             try await Self.withProvider(server.baseURL, stream: stream) { provider in
                 let error = await providerError { _ = try await Self.call(provider) }
-                #expect(error?.code == .invalidResponse, "\(String(describing: error))")
-                #expect(error?.message.contains("over 64 MB") == true, "\(String(describing: error))")
+                #expect(error?.code == .badResponse, "\(String(describing: error))")
+                #expect(
+                    error?.message.contains(stream ? "over 64 MB" : "over 16 MB") == true, "\(String(describing: error))")
                 let closed = try await server.waitForClosed(1, within: .seconds(5))
                 #expect(closed, "the client kept the connection open")
                 #expect(server.written < 200 * 1024 * 1024, "the server wrote \(server.written) bytes")
+            }
+        }
+    }
+
+    /// A whole reply of valid JSON over the 16 MB limit (a 17 MB answer) is refused, not taken: announced by its
+    /// `content-length`, before a byte of its body is read; read until the connection closes (no length), once it
+    /// passes the limit. The old limit (64 MB) took it, holding up to three times its size while it grew.
+    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
+    func aWholeReplyOverSixteenMBIsRefused(announced: Bool) async throws {
+        guard case .body(_, _, let json, _) = FakeOpenAI.completion(String(repeating: "a", count: 17 << 20)) else {
+            Issue.record("no completion body")
+            return
+        }
+        let answer: @Sendable (RawServer, any Channel) -> Void = { _, channel in
+            let head =
+                announced
+                ? RawServer.head(type: "application/json", length: json.utf8.count)
+                : "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
+            channel.writeAndFlush(ByteBuffer(string: head + json)).whenComplete { _ in
+                if !announced { channel.close(promise: nil) }
+            }
+        }
+        try await RawServer.run(answer: answer) { server in
+            try await Self.withProvider(server.baseURL, stream: false) { provider in
+                let error = await providerError { _ = try await Self.call(provider) }
+                #expect(error?.code == .badResponse, "\(String(describing: error))")
+                #expect(error?.message.contains("over 16 MB") == true, "\(String(describing: error))")
+                #expect(
+                    error?.message.contains("content-length \(json.utf8.count)") == announced,
+                    "\(String(describing: error))")
             }
         }
     }
