@@ -229,11 +229,20 @@ public protocol ModelProvider: Sendable {
     /// stream here, in the caller's task, instead of through an `AsyncThrowingStream` fed by a second
     /// task (with thousands of calls in flight, each task's memory adds up).
     func reply(to request: ModelRequest) async throws -> ModelReply
+
+    /// The most output tokens a call of `request` can be billed: the cap the provider sends, thinking
+    /// included; `nil` when unknown (the default). The engine's budget check reserves a call's cost at this
+    /// cap while it is in flight, so calls running together cannot pass the run's budget; the HTTP providers
+    /// also refuse to believe a reply that reports more.
+    func outputCap(_ request: ModelRequest) -> Int?
 }
 
 extension ModelProvider {
     /// `false`: the engine calls ``complete(_:)``.
     public var prefersStreaming: Bool { false }
+
+    /// `nil`: the cap is unknown, and the budget check reserves a call at its estimate.
+    public func outputCap(_ request: ModelRequest) -> Int? { nil }
 
     /// The reply of one call, made with ``stream(_:)`` when ``prefersStreaming`` says so, else
     /// with ``complete(_:)``. A stream that ends without its finished reply throws a transient
