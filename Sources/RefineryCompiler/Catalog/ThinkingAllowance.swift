@@ -50,26 +50,11 @@ package enum ThinkingAllowance {
     }
 
     /// Output tokens the estimate and the engine's budget check price a call of `model` at, when its answer is
-    /// `answer` tokens: a call capped by `max_tokens` at its ``outputCap(answer:model:reasoningEffort:)``; an
-    /// uncapped one at the answer plus the thinking its `reasoningEffort` asks for (Anthropic's thinking budget;
-    /// Gemini's `thinkingBudget`, else ``geminiDefaultThinkingTokens`` for a model that thinks), which its
-    /// provider bills as output. An uncapped call without a reasoning effort is priced at its answer alone.
+    /// `answer` tokens: a call capped by `max_tokens` at its ``outputCap(answer:model:reasoningEffort:)``,
+    /// thinking included; an uncapped one at the answer (a typical size: the thinking of an uncapped call is
+    /// not priced, as its reply's length is not, and the budget check holds its cap while it is in flight).
     package static func billedOutput(answer: Int, capped: Bool, model: ModelRef, reasoningEffort: String?) -> Int {
-        if capped { return outputCap(answer: answer, model: model, reasoningEffort: reasoningEffort) }
-        guard let effort = reasoningEffort else { return answer }
-        let thinking: Int
-        switch ProviderProtocol(provider: model.provider) {
-        case .anthropicMessages:
-            thinking = anthropicBudget(effort: effort) ?? 0
-        case .geminiGenerateContent:
-            thinking =
-                geminiBudget(model: model.model, effort: effort)
-                ?? (geminiThinksByDefault(model.model) ? geminiDefaultThinkingTokens : 0)
-        case .openAIChat, .command:
-            thinking = 0
-        }
-        let (total, overflow) = answer.addingReportingOverflow(thinking)
-        return overflow ? Int.max : total
+        capped ? outputCap(answer: answer, model: model, reasoningEffort: reasoningEffort) : answer
     }
 
     /// The output cap a call of `model` sends when it allows `answer` tokens of answer: Anthropic adds the

@@ -204,8 +204,8 @@ struct CallPricer {
         return min(max(params.maxTokens ?? value, 0), ModelParams.maxTokensLimit)
     }
 
-    /// Output tokens a call whose answer is `answer` tokens is billed: with the thinking its provider adds to a
-    /// `max_tokens` cap, or that its reasoning effort asks for, which no later call reads
+    /// Output tokens a call whose answer is `answer` tokens is billed: a call capped by `max_tokens` may also be
+    /// billed the thinking its provider adds to the cap, which no later call reads
     /// (``ThinkingAllowance/billedOutput(answer:capped:model:reasoningEffort:)``, as the engine's budget check).
     func billedOutput(_ participant: String, stage: Stage, answer: Int) -> Int {
         let profile = profile(participant)

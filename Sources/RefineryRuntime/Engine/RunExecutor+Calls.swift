@@ -480,7 +480,7 @@ extension RunExecutor {
     /// How the budget check prices a call (``CallEstimate``). Its estimate is the cost estimate's pricing of
     /// a call (``EstimateAssumptions``) with what this call really reads, and out the request's max tokens, else
     /// what the estimate assumes for `node`'s kind in `stage` scaled by how long this run's replies were against
-    /// what was assumed for them, with the thinking the estimate adds to either
+    /// what was assumed for them; a capped call with the thinking its provider adds to the cap
     /// (``ThinkingAllowance/billedOutput(answer:capped:model:reasoningEffort:)``). A run granted its estimate (a
     /// batch item's share) is so never refused a call the estimate priced while its replies are no longer than
     /// the estimate assumed. What it reserves in flight is the call at the output cap its provider sends.

@@ -113,24 +113,6 @@ import Testing
         #expect(estimate.tokens.output.max == output)
     }
 
-    /// An uncapped call is priced at the answer the estimate assumes (800 tokens for a proposal) plus the thinking
-    /// its reasoning effort asks for, which its provider bills as output; it was priced at the answer alone, so
-    /// `--budget` let a wave of Claude calls at `reasoning_effort: high` spend 20 times the cap. Without an
-    /// effort, the typical answer alone.
-    @Test(arguments: [
-        ("anthropic", "claude-opus-4-6", nil, 800), ("anthropic", "claude-opus-4-6", "high", 800 + 16_384),
-        ("gemini", "gemini-2.5-pro", nil, 800), ("gemini", "gemini-2.5-pro", "low", 800 + 1_024),
-        ("gemini", "gemini-3.1-pro-preview", "high", 800 + 32_768), ("openai", "o3", "high", 800),
-    ] as [(String, String, String?, Int)])
-    func anUncappedCallIsPricedWithTheThinkingItsEffortAsksFor(
-        provider: String, model: String, effort: String?, output: Int
-    ) {
-        var member = F.member("solo", model, provider: provider)
-        member.params.reasoningEffort = effort
-        let estimate = Self.estimate(F.workflow([F.propose], members: [member]))
-        #expect(estimate.tokens.output.max == output)
-    }
-
     /// A fallback model without a price is unpriced: a run may call it, and a budget counts it as $0.
     @Test func anUnpricedFallbackIsNamed() {
         var member = F.member("a")
