@@ -121,7 +121,9 @@ extension RunExecutor {
     ) -> Double {
         let price =
             ticket.modelIndex == ticket.plan.pricedModelIndex ? ticket.plan.pricing : pricing(ticket.request.model)
-        return price?.cost(inputTokens: usage.inputTokens, outputTokens: usage.outputTokens) ?? 0
+        return price?.cost(
+            inputTokens: usage.inputTokens, outputTokens: usage.outputTokens,
+            cachedInputTokens: usage.cachedInputTokens, cacheWriteTokens: usage.cacheWriteTokens) ?? 0
     }
 
     /// The call's timeout: the request's (the stage's or the run's limit), within 1 ms … a week so
