@@ -60,6 +60,15 @@ extension RunReport {
         output.appendText(strategy)
         output.append(#","tokens":"#)
         var first = true
+        // In the encoder's sorted key order: `cache_write`, `cached_input`, `estimated`, `input`, `output`.
+        if let cacheWrite = tokens.cacheWrite {
+            output.appendKey(#""cache_write":"#, first: &first)
+            output.appendInteger(cacheWrite)
+        }
+        if let cachedInput = tokens.cachedInput {
+            output.appendKey(#""cached_input":"#, first: &first)
+            output.appendInteger(cachedInput)
+        }
         if let estimated = tokens.estimated {
             output.appendKey(#""estimated":"#, first: &first)
             output.appendBool(estimated)

@@ -34,7 +34,9 @@ extension RunReport {
             costUSD: outcome.costUSD,
             tokens: Tokens(
                 input: outcome.usage.inputTokens, output: outcome.usage.outputTokens,
-                estimated: outcome.usage.isEstimated ? true : nil),
+                estimated: outcome.usage.isEstimated ? true : nil,
+                cachedInput: outcome.usage.cachedInputTokens > 0 ? outcome.usage.cachedInputTokens : nil,
+                cacheWrite: outcome.usage.cacheWriteTokens > 0 ? outcome.usage.cacheWriteTokens : nil),
             coverage: Coverage(
                 membersAnswered: outcome.coverage.membersAnswered,
                 reviewsReceived: outcome.coverage.reviewsReceived.values.reduce(0, +),

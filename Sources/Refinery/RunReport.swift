@@ -206,12 +206,26 @@ public struct RunReport: Sendable, Hashable, Codable {
         public var output: Int
         /// `true` when part of the totals is an estimate (a server that reported no usage); absent otherwise.
         public var estimated: Bool?
+        /// Of `input`, the tokens read from the providers' prompt caches (billed at their cached-input
+        /// prices); absent when none were.
+        public var cachedInput: Int?
+        /// Of `input`, the tokens written to a prompt cache (Anthropic; billed at its cache-write price); absent
+        /// when none were.
+        public var cacheWrite: Int?
 
         /// Creates totals.
-        public init(input: Int, output: Int, estimated: Bool? = nil) {
+        public init(input: Int, output: Int, estimated: Bool? = nil, cachedInput: Int? = nil, cacheWrite: Int? = nil) {
             self.input = input
             self.output = output
             self.estimated = estimated
+            self.cachedInput = cachedInput
+            self.cacheWrite = cacheWrite
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case input, output, estimated
+            case cachedInput = "cached_input"
+            case cacheWrite = "cache_write"
         }
     }
 

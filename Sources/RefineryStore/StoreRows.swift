@@ -93,7 +93,15 @@ struct CallRow: Codable, FetchableRecord, MutablePersistableRecord {
     /// the two.
     static func replyJSON(_ reply: ModelReply) -> DatabaseValue {
         // Counts are within 0...2⁴⁰ (`TokenUsage`), which the writer spells as the integers JSONEncoder wrote.
-        let usage: [(key: String, value: JSONValue)] = [
+        // The cache counts only when there are any, as `TokenUsage` encodes them, in the encoder's key order.
+        var usage: [(key: String, value: JSONValue)] = []
+        if reply.usage.cacheWriteTokens > 0 {
+            usage.append(("cacheWriteTokens", .number(Double(reply.usage.cacheWriteTokens))))
+        }
+        if reply.usage.cachedInputTokens > 0 {
+            usage.append(("cachedInputTokens", .number(Double(reply.usage.cachedInputTokens))))
+        }
+        usage += [
             ("inputTokens", .number(Double(reply.usage.inputTokens))), ("isEstimated", .bool(reply.usage.isEstimated)),
             ("outputTokens", .number(Double(reply.usage.outputTokens))),
         ]

@@ -10,19 +10,47 @@ public struct ModelPricing: Sendable, Hashable, Codable {
     public var inputPerMillion: Double
     /// US dollars per million output tokens.
     public var outputPerMillion: Double
+    /// US dollars per million input tokens read from the provider's prompt cache; `nil`: the input price.
+    public var cachedInputPerMillion: Double?
+    /// US dollars per million input tokens written to the prompt cache (Anthropic's 5-minute cache writes);
+    /// `nil`: the input price.
+    public var cacheWritePerMillion: Double?
     /// Context window in tokens, when known.
     public var contextWindow: Int?
 
     /// Creates a price entry.
-    public init(inputPerMillion: Double, outputPerMillion: Double, contextWindow: Int? = nil) {
+    public init(
+        inputPerMillion: Double, outputPerMillion: Double, cachedInputPerMillion: Double? = nil,
+        cacheWritePerMillion: Double? = nil, contextWindow: Int? = nil
+    ) {
         self.inputPerMillion = inputPerMillion
         self.outputPerMillion = outputPerMillion
+        self.cachedInputPerMillion = cachedInputPerMillion
+        self.cacheWritePerMillion = cacheWritePerMillion
         self.contextWindow = contextWindow
     }
 
-    /// Dollars for the given token counts.
-    public func cost(inputTokens: Int, outputTokens: Int) -> Double {
-        (Double(inputTokens) * inputPerMillion + Double(outputTokens) * outputPerMillion) / 1_000_000
+    /// An Anthropic model's prices: a cache read costs 0.1 times the input price and a 5-minute cache write
+    /// 1.25 times (Anthropic's pricing page, "Prompt caching"; the same multipliers for every current model).
+    static func anthropic(input: Double, output: Double, contextWindow: Int) -> ModelPricing {
+        ModelPricing(
+            inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: input * 0.1,
+            cacheWritePerMillion: input * 1.25, contextWindow: contextWindow)
+    }
+
+    /// Dollars for the given token counts: `cachedInputTokens` and `cacheWriteTokens` are part of `inputTokens`
+    /// and billed at their own prices, the rest of the input at the input price. Every cost the engine books
+    /// and every estimate comes from here.
+    public func cost(inputTokens: Int, outputTokens: Int, cachedInputTokens: Int = 0, cacheWriteTokens: Int = 0)
+        -> Double
+    {
+        let cached = min(max(cachedInputTokens, 0), max(inputTokens, 0))
+        let written = min(max(cacheWriteTokens, 0), max(inputTokens, 0) - cached)
+        let uncached = Double(inputTokens - cached - written) * inputPerMillion
+        let cache =
+            Double(cached) * (cachedInputPerMillion ?? inputPerMillion) + Double(written)
+            * (cacheWritePerMillion ?? inputPerMillion)
+        return (uncached + cache + Double(outputTokens) * outputPerMillion) / 1_000_000
     }
 }
 
@@ -70,27 +98,37 @@ public struct ModelCatalog: Sendable, Hashable, Codable {
                 target: ModelRef(provider: "gemini", model: "gemini-3.1-pro-preview", alias: "gemini")),
         ],
         prices: [
-            "anthropic/claude-opus-4-6": ModelPricing(inputPerMillion: 5, outputPerMillion: 25, contextWindow: 200_000),
-            "anthropic/claude-opus-4-5": ModelPricing(inputPerMillion: 5, outputPerMillion: 25, contextWindow: 200_000),
-            "anthropic/claude-sonnet-4-5": ModelPricing(
-                inputPerMillion: 3, outputPerMillion: 15, contextWindow: 200_000),
-            "anthropic/claude-haiku-4-5": ModelPricing(inputPerMillion: 1, outputPerMillion: 5, contextWindow: 200_000),
-            "openai/gpt-5.4": ModelPricing(inputPerMillion: 2.5, outputPerMillion: 15, contextWindow: 400_000),
-            "openai/gpt-5": ModelPricing(inputPerMillion: 1.25, outputPerMillion: 10, contextWindow: 400_000),
-            "openai/gpt-5-mini": ModelPricing(inputPerMillion: 0.25, outputPerMillion: 2, contextWindow: 400_000),
-            "openai/gpt-4.1": ModelPricing(inputPerMillion: 2, outputPerMillion: 8, contextWindow: 1_047_576),
-            "openai/gpt-4o": ModelPricing(inputPerMillion: 2.5, outputPerMillion: 10, contextWindow: 128_000),
-            "openai/gpt-4o-mini": ModelPricing(inputPerMillion: 0.15, outputPerMillion: 0.6, contextWindow: 128_000),
-            "openai/o3": ModelPricing(inputPerMillion: 2, outputPerMillion: 8, contextWindow: 200_000),
-            "openai/o4-mini": ModelPricing(inputPerMillion: 1.1, outputPerMillion: 4.4, contextWindow: 200_000),
+            // Cached input prices: Anthropic's multipliers (``ModelPricing/anthropic(input:output:contextWindow:)``);
+            // OpenAI's and Gemini's "cached input" and "context caching" rows of their pricing pages (Gemini's at
+            // prompts up to 200k tokens). No provider but Anthropic bills cache writes apart.
+            "anthropic/claude-opus-4-6": .anthropic(input: 5, output: 25, contextWindow: 200_000),
+            "anthropic/claude-opus-4-5": .anthropic(input: 5, output: 25, contextWindow: 200_000),
+            "anthropic/claude-sonnet-4-5": .anthropic(input: 3, output: 15, contextWindow: 200_000),
+            "anthropic/claude-haiku-4-5": .anthropic(input: 1, output: 5, contextWindow: 200_000),
+            "openai/gpt-5.4": ModelPricing(
+                inputPerMillion: 2.5, outputPerMillion: 15, cachedInputPerMillion: 0.25, contextWindow: 400_000),
+            "openai/gpt-5": ModelPricing(
+                inputPerMillion: 1.25, outputPerMillion: 10, cachedInputPerMillion: 0.125, contextWindow: 400_000),
+            "openai/gpt-5-mini": ModelPricing(
+                inputPerMillion: 0.25, outputPerMillion: 2, cachedInputPerMillion: 0.025, contextWindow: 400_000),
+            "openai/gpt-4.1": ModelPricing(
+                inputPerMillion: 2, outputPerMillion: 8, cachedInputPerMillion: 0.5, contextWindow: 1_047_576),
+            "openai/gpt-4o": ModelPricing(
+                inputPerMillion: 2.5, outputPerMillion: 10, cachedInputPerMillion: 1.25, contextWindow: 128_000),
+            "openai/gpt-4o-mini": ModelPricing(
+                inputPerMillion: 0.15, outputPerMillion: 0.6, cachedInputPerMillion: 0.075, contextWindow: 128_000),
+            "openai/o3": ModelPricing(
+                inputPerMillion: 2, outputPerMillion: 8, cachedInputPerMillion: 0.5, contextWindow: 200_000),
+            "openai/o4-mini": ModelPricing(
+                inputPerMillion: 1.1, outputPerMillion: 4.4, cachedInputPerMillion: 0.275, contextWindow: 200_000),
             "openai/text-embedding-3-small": ModelPricing(inputPerMillion: 0.02, outputPerMillion: 0),
             "openai/text-embedding-3-large": ModelPricing(inputPerMillion: 0.13, outputPerMillion: 0),
             "gemini/gemini-3.1-pro-preview": ModelPricing(
-                inputPerMillion: 2, outputPerMillion: 12, contextWindow: 1_048_576),
+                inputPerMillion: 2, outputPerMillion: 12, cachedInputPerMillion: 0.2, contextWindow: 1_048_576),
             "gemini/gemini-2.5-pro": ModelPricing(
-                inputPerMillion: 1.25, outputPerMillion: 10, contextWindow: 1_048_576),
+                inputPerMillion: 1.25, outputPerMillion: 10, cachedInputPerMillion: 0.125, contextWindow: 1_048_576),
             "gemini/gemini-2.5-flash": ModelPricing(
-                inputPerMillion: 0.3, outputPerMillion: 2.5, contextWindow: 1_048_576),
+                inputPerMillion: 0.3, outputPerMillion: 2.5, cachedInputPerMillion: 0.03, contextWindow: 1_048_576),
             "gemini/gemini-embedding-001": ModelPricing(inputPerMillion: 0.15, outputPerMillion: 0),
             "ollama/*": ModelPricing(inputPerMillion: 0, outputPerMillion: 0),
             "command/*": ModelPricing(inputPerMillion: 0, outputPerMillion: 0),

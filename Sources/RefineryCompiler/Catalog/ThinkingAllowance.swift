@@ -49,6 +49,14 @@ package enum ThinkingAllowance {
         return number >= 2.5
     }
 
+    /// Output tokens the estimate and the engine's budget check price a call of `model` at, when its answer is
+    /// `answer` tokens: a call capped by `max_tokens` at its ``outputCap(answer:model:reasoningEffort:)``,
+    /// thinking included; an uncapped one at the answer (a typical size: the thinking of an uncapped call is
+    /// not priced, as its reply's length is not, and the budget check holds its cap while it is in flight).
+    package static func billedOutput(answer: Int, capped: Bool, model: ModelRef, reasoningEffort: String?) -> Int {
+        capped ? outputCap(answer: answer, model: model, reasoningEffort: reasoningEffort) : answer
+    }
+
     /// The output cap a call of `model` sends when it allows `answer` tokens of answer: Anthropic adds the
     /// thinking budget of `reasoningEffort`; Gemini, which counts thoughts against `maxOutputTokens`, the
     /// `thinkingBudget` it sends, else ``geminiDefaultThinkingTokens`` for a model that thinks by default, within

@@ -206,12 +206,13 @@ struct CallPricer {
 
     /// Output tokens a call whose answer is `answer` tokens is billed: a call capped by `max_tokens` may also be
     /// billed the thinking its provider adds to the cap, which no later call reads
-    /// (``ThinkingAllowance/outputCap(answer:model:reasoningEffort:)``).
+    /// (``ThinkingAllowance/billedOutput(answer:capped:model:reasoningEffort:)``, as the engine's budget check).
     func billedOutput(_ participant: String, stage: Stage, answer: Int) -> Int {
         let profile = profile(participant)
         let params = profile.params.merged(with: stage.common?.params ?? ModelParams())
-        guard params.maxTokens != nil, let model = profile.model else { return answer }
-        return ThinkingAllowance.outputCap(answer: answer, model: model, reasoningEffort: params.reasoningEffort)
+        guard let model = profile.model else { return answer }
+        return ThinkingAllowance.billedOutput(
+            answer: answer, capped: params.maxTokens != nil, model: model, reasoningEffort: params.reasoningEffort)
     }
 
     func cost(

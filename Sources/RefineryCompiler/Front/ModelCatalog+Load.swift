@@ -84,7 +84,9 @@ public extension ModelCatalog {
         for pair in pairs {
             guard let key = reader.string(pair.key, "a price key"),
                 let (provider, _) = splitModelRef(key, pair.key, reader: reader),
-                let fields = reader.fields(pair.value, allowed: ["input", "output", "context"], context: "`\(key)`")
+                let fields = reader.fields(
+                    pair.value, allowed: ["input", "output", "cached_input", "cache_write", "context"],
+                    context: "`\(key)`")
             else { continue }
             func value(_ name: String) -> YAMLNode? { fields.first { $0.name == name }?.value }
             guard let inputNode = value("input"), let outputNode = value("output") else {
@@ -97,10 +99,18 @@ public extension ModelCatalog {
             // limit made every cost infinite: the estimate trapped and a run's JSON could not be written.
             let input = reader.double(inputNode, "`input` (USD per million tokens)", min: 0, max: Self.maxPrice)
             let output = reader.double(outputNode, "`output` (USD per million tokens)", min: 0, max: Self.maxPrice)
+            let cached = value("cached_input").flatMap {
+                reader.double($0, "`cached_input` (USD per million tokens)", min: 0, max: Self.maxPrice)
+            }
+            let write = value("cache_write").flatMap {
+                reader.double($0, "`cache_write` (USD per million tokens)", min: 0, max: Self.maxPrice)
+            }
             let context = value("context").flatMap { reader.int($0, "`context` (tokens)", min: 1) }
             guard let input, let output else { continue }
             catalog.providers.insert(provider)
-            catalog.prices[key] = ModelPricing(inputPerMillion: input, outputPerMillion: output, contextWindow: context)
+            catalog.prices[key] = ModelPricing(
+                inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cached,
+                cacheWritePerMillion: write, contextWindow: context)
         }
     }
 

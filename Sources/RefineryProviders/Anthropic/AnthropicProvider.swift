@@ -117,17 +117,24 @@ package struct AnthropicProvider: WireProtocolProvider {
                 code: .invalidResponse, message: "the Anthropic reply has no `content` array", provider: "anthropic")
         }
         let text = content.filter { $0["type"]?.string == "text" }.compactMap { $0["text"]?.string }.joined()
-        let usage = json["usage"]
-        return ModelReplyParts(
-            text: text, inputTokens: usage.flatMap(inputTokens), outputTokens: usage?["output_tokens"]?.int,
-            model: json["model"]?.string, finishReason: json["stop_reason"]?.string)
+        var parts = ModelReplyParts(
+            text: text, outputTokens: json["usage"]?["output_tokens"]?.int, model: json["model"]?.string,
+            finishReason: json["stop_reason"]?.string)
+        if let usage = json["usage"] { readInput(usage, into: &parts) }
+        return parts
     }
 
-    /// Input tokens including prompt-cache reads and writes, which are billed input too.
-    static func inputTokens(_ usage: JSONValue) -> Int? {
-        guard let base = usage["input_tokens"]?.int else { return nil }
-        return TokenUsage.sum(
-            base, usage["cache_creation_input_tokens"]?.int ?? 0, usage["cache_read_input_tokens"]?.int ?? 0)
+    /// The input counts of a `usage` object: `input_tokens` is what neither read from nor wrote to the prompt
+    /// cache; `cache_read_input_tokens` (billed at 0.1 times the input price) and `cache_creation_input_tokens`
+    /// (1.25 times, for 5-minute writes) are billed input too, so the input total holds all three. A usage
+    /// without `input_tokens` (a `message_delta` that reports output only) leaves the counts as they were.
+    static func readInput(_ usage: JSONValue, into parts: inout ModelReplyParts) {
+        guard let base = usage["input_tokens"]?.int else { return }
+        let read = usage["cache_read_input_tokens"]?.int ?? 0
+        let written = usage["cache_creation_input_tokens"]?.int ?? 0
+        parts.inputTokens = TokenUsage.sum(base, written, read)
+        parts.cachedInputTokens = read
+        parts.cacheWriteTokens = written
     }
 
     /// Decodes the Messages streaming events.
@@ -153,7 +160,7 @@ package struct AnthropicProvider: WireProtocolProvider {
             case "message_start":
                 let message = json["message"]
                 parts.model = message?["model"]?.string
-                parts.inputTokens = message?["usage"].flatMap(AnthropicProvider.inputTokens)
+                if let usage = message?["usage"] { AnthropicProvider.readInput(usage, into: &parts) }
                 parts.outputTokens = message?["usage"]?["output_tokens"]?.int
             case "content_block_delta":
                 if json["delta"]?["type"]?.string == "text_delta", let text = json["delta"]?["text"]?.string {
@@ -163,7 +170,7 @@ package struct AnthropicProvider: WireProtocolProvider {
             case "message_delta":
                 if let reason = json["delta"]?["stop_reason"]?.string { parts.finishReason = reason }
                 if let output = json["usage"]?["output_tokens"]?.int { parts.outputTokens = output }
-                if let input = json["usage"].flatMap(AnthropicProvider.inputTokens) { parts.inputTokens = input }
+                if let usage = json["usage"] { AnthropicProvider.readInput(usage, into: &parts) }
             case "message_stop":
                 done = true
             case "error":

@@ -155,7 +155,9 @@ package struct GeminiProvider: WireProtocolProvider {
         }
         if let model = json["modelVersion"]?.string { parts.model = model }
         if let usage = json["usageMetadata"] {
+            // `promptTokenCount` holds the cached content too, `cachedContentTokenCount` of it read from a cache.
             if let prompt = usage["promptTokenCount"]?.int { parts.inputTokens = prompt }
+            if let cached = usage["cachedContentTokenCount"]?.int { parts.cachedInputTokens = cached }
             if let candidates = usage["candidatesTokenCount"]?.int {
                 parts.outputTokens = TokenUsage.sum(candidates, usage["thoughtsTokenCount"]?.int ?? 0)
             }

@@ -34,7 +34,12 @@ package enum HTTPProviderSupport {
         let input = parts.inputTokens.flatMap { TokenUsage.isPlausible($0) && $0 <= maxInputTokens(request) ? $0 : nil }
         let cap = outputCap ?? TokenUsage.maxTokens
         let output = parts.outputTokens.flatMap { TokenUsage.isPlausible($0) && $0 <= cap ? $0 : nil }
-        var usage = TokenUsage(inputTokens: input ?? 0, outputTokens: output ?? 0)
+        // The cache counts are parts of the input the provider reported (clamped into it); an estimated input
+        // has none.
+        var usage = TokenUsage(
+            inputTokens: input ?? 0, outputTokens: output ?? 0,
+            cachedInputTokens: input == nil ? 0 : parts.cachedInputTokens ?? 0,
+            cacheWriteTokens: input == nil ? 0 : parts.cacheWriteTokens ?? 0)
         if input == nil || output == nil {
             usage.isEstimated = true
             if input == nil { usage.inputTokens = estimateTokens(request: request) }

@@ -64,18 +64,24 @@ extension StreamDecoder {
 /// What a decoder gathered from a stream (or a whole reply).
 package struct ModelReplyParts: Sendable, Hashable {
     package var text: String = ""
+    /// All input tokens, those read from or written to a prompt cache included.
     package var inputTokens: Int?
     package var outputTokens: Int?
+    /// Of `inputTokens`, those read from the prompt cache, and those written to it (Anthropic).
+    package var cachedInputTokens: Int?
+    package var cacheWriteTokens: Int?
     package var model: String?
     package var finishReason: String?
 
     package init(
-        text: String = "", inputTokens: Int? = nil, outputTokens: Int? = nil, model: String? = nil,
-        finishReason: String? = nil
+        text: String = "", inputTokens: Int? = nil, outputTokens: Int? = nil, cachedInputTokens: Int? = nil,
+        cacheWriteTokens: Int? = nil, model: String? = nil, finishReason: String? = nil
     ) {
         self.text = text
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
+        self.cachedInputTokens = cachedInputTokens
+        self.cacheWriteTokens = cacheWriteTokens
         self.model = model
         self.finishReason = finishReason
     }

@@ -17,9 +17,6 @@ package protocol WireProtocolProvider: ModelProvider {
     func makeDecoder() -> Decoder
     /// Adds protocol-specific advice to an error (default: unchanged).
     func advise(_ error: ProviderError) -> ProviderError
-    /// The most output tokens `request`'s call can produce (the cap sent, thinking included), so a
-    /// reply reporting more is not believed; `nil` when unknown (default).
-    func outputCap(_ request: ModelRequest) -> Int?
     /// Sends `request` streamed and reads its event stream in the caller's task, passing text deltas
     /// to `onDelta`; the reply once the stream has ended. Default: ``call(_:stream:)`` through
     /// ``WireClient/stream(_:decoder:failed:onDelta:)``.
@@ -28,8 +25,6 @@ package protocol WireProtocolProvider: ModelProvider {
 
 extension WireProtocolProvider {
     package func advise(_ error: ProviderError) -> ProviderError { error }
-
-    package func outputCap(_ request: ModelRequest) -> Int? { nil }
 
     /// Streams unless the endpoint says `stream: false` in providers.yaml.
     package var prefersStreaming: Bool { client.streams }

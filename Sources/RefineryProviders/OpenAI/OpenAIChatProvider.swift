@@ -276,10 +276,19 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         }
         let message = choice["message"]
         let text = message?["content"]?.string ?? message?["refusal"]?.string ?? ""
-        return ModelReplyParts(
-            text: text, inputTokens: json["usage"]?["prompt_tokens"]?.int,
-            outputTokens: json["usage"]?["completion_tokens"]?.int, model: json["model"]?.string,
-            finishReason: choice["finish_reason"]?.string)
+        var parts = ModelReplyParts(
+            text: text, model: json["model"]?.string, finishReason: choice["finish_reason"]?.string)
+        if let usage = json["usage"], usage != .null { readUsage(usage, into: &parts) }
+        return parts
+    }
+
+    /// The counts of a `usage` object: `prompt_tokens` holds every input token, of which
+    /// `prompt_tokens_details.cached_tokens` were read from the prompt cache (billed at the model's cached-input
+    /// price); `completion_tokens` holds the output, reasoning included. A count absent leaves the one read before.
+    static func readUsage(_ usage: JSONValue, into parts: inout ModelReplyParts) {
+        parts.inputTokens = usage["prompt_tokens"]?.int ?? parts.inputTokens
+        parts.outputTokens = usage["completion_tokens"]?.int ?? parts.outputTokens
+        parts.cachedInputTokens = usage["prompt_tokens_details"]?["cached_tokens"]?.int ?? parts.cachedInputTokens
     }
 
     /// Decodes `chat.completion.chunk` events.
@@ -347,10 +356,7 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             }
             if let model = json["model"]?.string { parts.model = model }
             let usage = json["usage"].flatMap { $0 == .null ? nil : $0 }
-            if let usage {
-                parts.inputTokens = usage["prompt_tokens"]?.int ?? parts.inputTokens
-                parts.outputTokens = usage["completion_tokens"]?.int ?? parts.outputTokens
-            }
+            if let usage { OpenAIChatProvider.readUsage(usage, into: &parts) }
             defer { if usage != nil, parts.finishReason != nil { sawFinalUsage = true } }
             guard let choice = json["choices"]?[0] else { return [] }
             if let reason = choice["finish_reason"]?.string { parts.finishReason = reason }

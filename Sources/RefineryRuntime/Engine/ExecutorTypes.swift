@@ -30,6 +30,9 @@ final class CallPlan: Sendable {
     let draft: String?
     /// Budget estimate of this call, in dollars.
     let estimatedCostUSD: Double
+    /// What the budget holds for this call while it is in flight: its cost at the output cap its provider
+    /// sends (thinking included), else its estimate.
+    let reservedCostUSD: Double
     /// The reply size that estimate assumed, `nil` when the request caps it (max tokens).
     let assumedOutputTokens: Int?
     /// The catalog's price of the model the call was prepared for (`nil`: no price known), and that
@@ -41,7 +44,7 @@ final class CallPlan: Sendable {
         runID: String, participationChanges: Int, node: GraphNode, nodeIndex: Int, participant: String, round: Int,
         stageIndex: Int,
         promptKind: PromptKind, shown: (label: String, member: String)?, labels: [String: String],
-        replyKind: ReplyKind?, draft: String?, estimate: (dollars: Double, assumedOutput: Int?),
+        replyKind: ReplyKind?, draft: String?, estimate: CallEstimate,
         pricing: ModelPricing?, pricedModelIndex: Int
     ) {
         self.pricing = pricing
@@ -59,6 +62,7 @@ final class CallPlan: Sendable {
         self.replyKind = replyKind
         self.draft = draft
         self.estimatedCostUSD = estimate.dollars
+        self.reservedCostUSD = estimate.reserved
         self.assumedOutputTokens = estimate.assumedOutput
     }
 
@@ -143,6 +147,7 @@ final class CallTicket: Sendable {
     var replyKind: ReplyKind? { plan.replyKind }
     var draft: String? { plan.draft }
     var estimatedCostUSD: Double { plan.estimatedCostUSD }
+    var reservedCostUSD: Double { plan.reservedCostUSD }
 }
 
 /// A prompt to render into a request's system text and user message. A class: tickets are copied
@@ -217,4 +222,15 @@ struct ReceivedReviews: Sendable {
             return total + review.rationale.utf8.count + review.suggestions.reduce(0) { $0 + $1.utf8.count }
         }
     }
+}
+
+/// How the budget check prices one call (``RunExecutor/estimateCost(_:node:stage:prompt:pricing:)``).
+struct CallEstimate: Sendable {
+    /// The estimate's price of the call: a call the run cannot afford even at this is not made.
+    var dollars: Double
+    /// The most the call can be billed (its output at the cap its provider sends), held against the
+    /// budget while it is in flight; its estimate when the cap is unknown.
+    var reserved: Double
+    /// The reply size the estimate assumed, `nil` when the request caps it (max tokens).
+    var assumedOutput: Int?
 }

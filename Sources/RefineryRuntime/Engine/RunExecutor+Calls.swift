@@ -121,7 +121,9 @@ extension RunExecutor {
     ) -> Double {
         let price =
             ticket.modelIndex == ticket.plan.pricedModelIndex ? ticket.plan.pricing : pricing(ticket.request.model)
-        return price?.cost(inputTokens: usage.inputTokens, outputTokens: usage.outputTokens) ?? 0
+        return price?.cost(
+            inputTokens: usage.inputTokens, outputTokens: usage.outputTokens,
+            cachedInputTokens: usage.cachedInputTokens, cacheWriteTokens: usage.cacheWriteTokens) ?? 0
     }
 
     /// The call's timeout: the request's (the stage's or the run's limit), within 1 ms … a week so
@@ -477,27 +479,46 @@ extension RunExecutor {
         return found
     }
 
-    /// A call's estimate for the budget check, and the reply size it assumed (`nil` when the request caps it):
-    /// the cost estimate's pricing of a call (``EstimateAssumptions``) with what this call really reads, and out the request's max tokens, else what the estimate assumes for
-    /// `node`'s kind in `stage`, scaled by how long this run's replies were against what was assumed for them.
-    /// A run granted its estimate (a batch item's share) is so never refused a call the estimate priced
-    /// while its replies are no longer than the estimate assumed.
+    /// How the budget check prices a call (``CallEstimate``). Its estimate is the cost estimate's pricing of
+    /// a call (``EstimateAssumptions``) with what this call really reads, and out the request's max tokens, else
+    /// what the estimate assumes for `node`'s kind in `stage` scaled by how long this run's replies were against
+    /// what was assumed for them; a capped call with the thinking its provider adds to the cap
+    /// (``ThinkingAllowance/billedOutput(answer:capped:model:reasoningEffort:)``). A run granted its estimate (a
+    /// batch item's share) is so never refused a call the estimate priced while its replies are no longer than
+    /// the estimate assumed. What it reserves in flight is the call at the output cap its provider sends.
     func estimateCost(
         _ request: ModelRequest, node: GraphNode, stage: Stage, prompt pending: PendingPrompt, pricing: ModelPricing?
-    ) -> (dollars: Double, assumedOutput: Int?) {
+    ) -> CallEstimate {
         let assumptions = EstimateAssumptions()
-        let assumed = request.params.maxTokens == nil ? assumptions.outputTokens(for: node.kind, in: stage) ?? 0 : nil
-        guard let pricing else { return (0, assumed) }
+        let capped = request.params.maxTokens != nil
+        let answer = request.params.maxTokens ?? assumptions.outputTokens(for: node.kind, in: stage) ?? 0
+        var output = ThinkingAllowance.billedOutput(
+            answer: answer, capped: capped, model: request.model, reasoningEffort: request.params.reasoningEffort)
+        let assumed = capped ? nil : output
+        guard let pricing else { return CallEstimate(dollars: 0, reserved: 0, assumedOutput: assumed) }
         let input = assumptions.inputTokens(
             for: node.kind, promptTokens: EstimateAssumptions.tokens(for: prompt),
             systemTokens: EstimateAssumptions.tokens(forBytes: request.system?.utf8.count ?? 0),
             template: EstimateAssumptions.templateTokens(of: stage),
             reading: EstimateAssumptions.tokens(forBytes: pending.readingBytes))
-        var output = request.params.maxTokens ?? assumed ?? 0
-        if request.params.maxTokens == nil, assumedOutputSeen > 0 {
+        if !capped, assumedOutputSeen > 0 {
             output = Int((Double(output) * Double(outputSeen) / Double(assumedOutputSeen)).rounded(.up))
         }
-        return (pricing.cost(inputTokens: input, outputTokens: output), assumed)
+        let dollars = pricing.cost(inputTokens: input, outputTokens: output)
+        let reserved = outputCap(of: request).map { pricing.cost(inputTokens: input, outputTokens: $0) } ?? dollars
+        return CallEstimate(dollars: dollars, reserved: max(dollars, reserved), assumedOutput: assumed)
+    }
+
+    /// The output cap the provider of `request`'s model sends for it, thinking included; `nil` when unknown.
+    private func outputCap(of request: ModelRequest) -> Int? {
+        let provider: (any ModelProvider)?
+        if let cached = capProviders[request.model] {
+            provider = cached
+        } else {
+            provider = try? resolver.provider(for: request.model)
+            capProviders[request.model] = .some(provider)
+        }
+        return provider?.outputCap(request)
     }
 
     func callEvent(_ ticket: CallTicket) -> CallEvent {

@@ -31,6 +31,12 @@ extension RunExecutor {
         if arbiterFallbackUsed { reasons.append("the arbiter's primary model failed; a fallback model answered") }
         reasons += degradations
         reasons += ModelReply.Cut.allCases.compactMap(cutDescription)
+        if let budget = workflow.limits.budgetUSD, costUSD > budget * (1 + 1e-9) {
+            // Said whatever stopped the run: a budget stop's message names what was spent when it stopped.
+            reasons.append(
+                "the run spent $\(DollarText.plain(costUSD)), past its $\(DollarText.plain(budget)) budget: a call "
+                    + "made alone was billed more than its estimate; set max_tokens to cap each call")
+        }
         if let selected, selected.degraded, !Self.stoppedEarly(status) {
             // The answer shown is not what `output` selects (a vote without a winner, no scores, no synthesis):
             // said here, or coverage would call a stand-in answer whole.

@@ -30,6 +30,9 @@ actor RunExecutor {
     var renderers: [Int: PromptRenderer] = [:]
     /// The catalog's price per model (`nil` inside: no price known), filled as models are first used.
     var pricingCache: [ModelRef: ModelPricing?] = [:]
+    /// The provider of each model a call was priced for (`nil`: it cannot be resolved), asked for the call's
+    /// output cap (``outputCap(of:)``).
+    var capProviders: [ModelRef: (any ModelProvider)?] = [:]
     /// Counts drops and permanent model moves: a call prepared since the last one needs no re-check.
     var participationChanges = 0
 
@@ -95,7 +98,9 @@ actor RunExecutor {
     /// Retrying calls given up (member dropped, run stopped), for the ledger as `cancelled`.
     var abandonedCalls: [(CallTicket, String)] = []
     var inFlight = 0
-    var inFlightEstimateUSD: Double = 0
+    /// What the calls in flight hold against the budget: each one's worst case (``CallPlan/reservedCostUSD``),
+    /// replaced by what it cost when it ends.
+    var reservedUSD: Double = 0
     var backoffsRunning = 0
     /// What the current drive's calls share (the ledger, the clock, deadlines).
     var callEnvironment: CallEnvironment?
@@ -290,17 +295,20 @@ actor RunExecutor {
                     launchedAny = true
                     continue
                 }
-                if let budget = limits.budgetUSD, costUSD + inFlightEstimateUSD + ticket.estimatedCostUSD > budget {
-                    // What calls in flight hold counts too: without it, "next call ~$16 would pass $20 (spent $0)"
-                    // reads as false.
-                    let held =
-                        inFlightEstimateUSD > 0
-                        ? ", ~$\(DollarText.plain(inFlightEstimateUSD)) held for \(inFlight) call(s) in flight" : ""
-                    stopReason = .budget(
-                        "budget: next call ~$\(DollarText.plain(ticket.estimatedCostUSD)) would pass "
-                            + "$\(DollarText.plain(budget)) (spent $\(DollarText.plain(costUSD))\(held))")
-                    drainQueues(reason: "budget exhausted")
-                    return
+                if let budget = limits.budgetUSD {
+                    // A call the run cannot afford even at its estimate is not made. One that can starts once
+                    // its worst case (``CallEstimate/reserved``) fits beside what the calls in flight hold at
+                    // theirs, else it waits for them (the batch budget's rule, call by call); with nothing in
+                    // flight it starts alone. So the calls in flight together stay under the budget, and a run
+                    // passes it by at most one call's worst case beyond its estimate.
+                    if costUSD + ticket.estimatedCostUSD > budget {
+                        stopReason = .budget(
+                            "budget: next call ~$\(DollarText.plain(ticket.estimatedCostUSD)) would pass "
+                                + "$\(DollarText.plain(budget)) (spent $\(DollarText.plain(costUSD)))")
+                        drainQueues(reason: "budget exhausted")
+                        return
+                    }
+                    if inFlight > 0, costUSD + reservedUSD + ticket.reservedCostUSD > budget { continue }
                 }
                 lane.dequeue()
                 queuedCount -= 1
@@ -313,7 +321,7 @@ actor RunExecutor {
 
     private func start(_ ticket: CallTicket, into group: inout TaskGroup<ChildResult>, environment: CallEnvironment) {
         inFlight += 1
-        inFlightEstimateUSD += ticket.estimatedCostUSD
+        reservedUSD += ticket.reservedCostUSD
         if section?.startedStages.insert(ticket.stageIndex).inserted == true {
             emit?(
                 .stageStarted(
@@ -437,7 +445,7 @@ actor RunExecutor {
     private func release(_ ticket: CallTicket) {
         inFlight -= 1
         lane(for: ticket.request.model.provider).inFlight -= 1
-        inFlightEstimateUSD = max(0, inFlightEstimateUSD - ticket.estimatedCostUSD)
+        reservedUSD = max(0, reservedUSD - ticket.reservedCostUSD)
     }
 }
 

@@ -87,15 +87,37 @@ public struct TokenUsage: Sendable, Hashable, Codable {
     public var outputTokens: Int {
         didSet { outputTokens = Self.clamped(outputTokens) }
     }
+    /// Of ``inputTokens``, those read from the provider's prompt cache, billed at its cached-input price
+    /// (Anthropic `cache_read_input_tokens`, OpenAI `prompt_tokens_details.cached_tokens`, Gemini
+    /// `cachedContentTokenCount`); within `0...inputTokens`.
+    public var cachedInputTokens: Int {
+        didSet { cachedInputTokens = min(Self.clamped(cachedInputTokens), inputTokens) }
+    }
+    /// Of ``inputTokens``, those written to the prompt cache, billed at its cache-write price (Anthropic
+    /// `cache_creation_input_tokens`); within `0...inputTokens - cachedInputTokens`.
+    public var cacheWriteTokens: Int {
+        didSet { cacheWriteTokens = min(Self.clamped(cacheWriteTokens), inputTokens - cachedInputTokens) }
+    }
     /// Whether the counts are estimates (the provider reported none), not the provider's figures.
     public var isEstimated: Bool
 
-    /// Creates usage; counts outside `0...maxTokens` are clamped into it.
-    public init(inputTokens: Int = 0, outputTokens: Int = 0, isEstimated: Bool = false) {
-        self.inputTokens = Self.clamped(inputTokens)
+    /// Creates usage; counts outside `0...maxTokens` are clamped into it, the cached and cache-write counts
+    /// into what `inputTokens` holds.
+    public init(
+        inputTokens: Int = 0, outputTokens: Int = 0, cachedInputTokens: Int = 0, cacheWriteTokens: Int = 0,
+        isEstimated: Bool = false
+    ) {
+        let input = Self.clamped(inputTokens)
+        let cached = min(Self.clamped(cachedInputTokens), input)
+        self.inputTokens = input
         self.outputTokens = Self.clamped(outputTokens)
+        self.cachedInputTokens = cached
+        self.cacheWriteTokens = min(Self.clamped(cacheWriteTokens), input - cached)
         self.isEstimated = isEstimated
     }
+
+    /// Of ``inputTokens``, those billed at the full input price: neither read from nor written to a cache.
+    public var uncachedInputTokens: Int { max(0, inputTokens - cachedInputTokens - cacheWriteTokens) }
 
     /// Whether `count` is one a provider could truly report for a call (`0...maxTokens`); a provider
     /// reporting another is not believed (its usage is estimated instead).
@@ -116,13 +138,17 @@ public struct TokenUsage: Sendable, Hashable, Codable {
         min(max(count, 0), maxTokens)
     }
 
-    private enum CodingKeys: String, CodingKey { case inputTokens, outputTokens, isEstimated }
+    private enum CodingKeys: String, CodingKey {
+        case inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, isEstimated
+    }
 
-    /// Decodes usage; `isEstimated` may be absent (older records) and then means `false`. A count
+    /// Decodes usage; `isEstimated` and the cache counts may be absent (older records) and then mean `false`
+    /// and 0. A count
     /// out of range (even beyond `Int`, e.g. `1e30` in a damaged ledger row) is clamped, never refused.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         func count(_ key: CodingKeys) throws -> Int {
+            if key == .cachedInputTokens || key == .cacheWriteTokens, !container.contains(key) { return 0 }
             if let count = try? container.decode(Int.self, forKey: key) { return count }
             let value = try container.decode(Double.self, forKey: key)
             guard !value.isNaN else { return 0 }
@@ -130,7 +156,18 @@ public struct TokenUsage: Sendable, Hashable, Codable {
         }
         self.init(
             inputTokens: try count(.inputTokens), outputTokens: try count(.outputTokens),
+            cachedInputTokens: try count(.cachedInputTokens), cacheWriteTokens: try count(.cacheWriteTokens),
             isEstimated: try container.decodeIfPresent(Bool.self, forKey: .isEstimated) ?? false)
+    }
+
+    /// Encodes usage; the cache counts only when there are any, so a record without caching keeps its shape.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(inputTokens, forKey: .inputTokens)
+        try container.encode(outputTokens, forKey: .outputTokens)
+        if cachedInputTokens > 0 { try container.encode(cachedInputTokens, forKey: .cachedInputTokens) }
+        if cacheWriteTokens > 0 { try container.encode(cacheWriteTokens, forKey: .cacheWriteTokens) }
+        try container.encode(isEstimated, forKey: .isEstimated)
     }
 
     /// Sum of two usages, clamped to ``maxTokens`` per count; estimated when either part is.
@@ -138,6 +175,8 @@ public struct TokenUsage: Sendable, Hashable, Codable {
         // Both sides are within 0...maxTokens (2⁴⁰), so the sums cannot overflow before clamping.
         TokenUsage(
             inputTokens: lhs.inputTokens + rhs.inputTokens, outputTokens: lhs.outputTokens + rhs.outputTokens,
+            cachedInputTokens: lhs.cachedInputTokens + rhs.cachedInputTokens,
+            cacheWriteTokens: lhs.cacheWriteTokens + rhs.cacheWriteTokens,
             isEstimated: lhs.isEstimated || rhs.isEstimated)
     }
 }
@@ -229,11 +268,20 @@ public protocol ModelProvider: Sendable {
     /// stream here, in the caller's task, instead of through an `AsyncThrowingStream` fed by a second
     /// task (with thousands of calls in flight, each task's memory adds up).
     func reply(to request: ModelRequest) async throws -> ModelReply
+
+    /// The most output tokens a call of `request` can be billed: the cap the provider sends, thinking
+    /// included; `nil` when unknown (the default). The engine's budget check reserves a call's cost at this
+    /// cap while it is in flight, so calls running together cannot pass the run's budget; the HTTP providers
+    /// also refuse to believe a reply that reports more.
+    func outputCap(_ request: ModelRequest) -> Int?
 }
 
 extension ModelProvider {
     /// `false`: the engine calls ``complete(_:)``.
     public var prefersStreaming: Bool { false }
+
+    /// `nil`: the cap is unknown, and the budget check reserves a call at its estimate.
+    public func outputCap(_ request: ModelRequest) -> Int? { nil }
 
     /// The reply of one call, made with ``stream(_:)`` when ``prefersStreaming`` says so, else
     /// with ``complete(_:)``. A stream that ends without its finished reply throws a transient

@@ -29,7 +29,8 @@ import Testing
                 answer, RunReport.Answer(modelID: "a", memberID: "b", answer: "", meanScore: 1e-7, fallbackFrom: "c"),
             ],
             metadata: RunReport.Metadata(totalRounds: 3, totalCalls: 18, elapsedMs: 1234),
-            costUSD: 0.1 + 0.2, tokens: RunReport.Tokens(input: 3600, output: 1080, estimated: true),
+            costUSD: 0.1 + 0.2,
+            tokens: RunReport.Tokens(input: 3600, output: 1080, estimated: true, cachedInput: 1200, cacheWrite: 300),
             coverage: RunReport.Coverage(
                 membersAnswered: 3, reviewsReceived: 6, arbiterFallbackUsed: true, degraded: true,
                 reasons: ["lost/1", tricky]),

@@ -74,7 +74,11 @@ enum FakeStreamShapes {
         var start = json
         start["content"] = [Any]()
         start["stop_reason"] = NSNull()
-        start["usage"] = ["input_tokens": usage["input_tokens"] ?? 0, "output_tokens": 1]
+        // The input counts, prompt-cache reads and writes included, come in `message_start`, as the API sends them.
+        var startUsage = usage
+        startUsage["input_tokens"] = usage["input_tokens"] ?? 0
+        startUsage["output_tokens"] = 1
+        start["usage"] = startUsage
         var events: [(String?, String)] = [("message_start", encode(["type": "message_start", "message": start]))]
         for (index, block) in content.enumerated() where block["type"] as? String == "text" {
             events.append(

@@ -14,6 +14,43 @@ import Testing
 #endif
 
 @Suite struct WireUnitTests {
+    /// Streamed replies carry the prompt-cache counts as each provider documents them: Anthropic's in
+    /// `message_start` (and again, cumulative, in `message_delta`), OpenAI's in the final usage chunk's
+    /// `prompt_tokens_details.cached_tokens`. Both were folded into the input or dropped.
+    @Test func streamedUsageCarriesPromptCacheCounts() throws {
+        var anthropic = AnthropicProvider.StreamDecoder()
+        _ = try anthropic.consume(
+            SSEEvent(
+                event: "message_start",
+                data: #"{"type":"message_start","message":{"id":"m","type":"message","role":"assistant","content":[],"#
+                    + #""model":"claude-opus-4-6","usage":{"input_tokens":100,"cache_creation_input_tokens":1000,"#
+                    + #""cache_read_input_tokens":4000,"output_tokens":1}}}"#))
+        _ = try anthropic.consume(
+            SSEEvent(
+                event: "message_delta",
+                data: #"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":50}}"#))
+        let claude = try anthropic.reply()
+        #expect(claude.inputTokens == 5100)
+        #expect(claude.cachedInputTokens == 4000)
+        #expect(claude.cacheWriteTokens == 1000)
+        #expect(claude.outputTokens == 50)
+
+        var openAI = OpenAIChatProvider.StreamDecoder(provider: "openai")
+        _ = try openAI.consume(
+            SSEEvent(
+                data: #"{"id":"c","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"#
+                    + #""delta":{"content":"Four."},"finish_reason":"stop"}],"usage":null}"#))
+        _ = try openAI.consume(
+            SSEEvent(
+                data: #"{"id":"c","object":"chat.completion.chunk","model":"gpt-4o","choices":[],"usage":{"#
+                    + #""prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,"#
+                    + #""prompt_tokens_details":{"cached_tokens":1920}}}"#))
+        let gpt = try openAI.reply()
+        #expect(gpt.inputTokens == 2006)
+        #expect(gpt.cachedInputTokens == 1920)
+        #expect(gpt.outputTokens == 300)
+    }
+
     @Test func sseParserHandlesSplitChunksCRLFAndComments() {
         var parser = SSEParser()
         var events = parser.feed(Array("event: message_start\r\ndata: {\"a\":".utf8))

@@ -343,9 +343,10 @@ import Testing
         #expect(outcome.stoppedBy.contains("would pass $0.0001 (spent $0)"), "\(outcome.stoppedBy)")
     }
 
-    @Test func theBudgetStopCountsWhatCallsInFlightHold() async throws {
-        // Two calls start together; the second's estimate plus the first's (still in flight) pass the cap.
-        // The message said "(spent $0)", as if one call's estimate passed a cap above it.
+    @Test func aCallThatDoesNotFitBesideCallsInFlightWaitsForThem() async throws {
+        // Two calls are ready together; the second's estimate beside the first's reservation passes the cap, so
+        // it waits for the first and is priced against what that one really cost ($0.15). It was refused at
+        // once, its message naming what the first only held: "(spent $0, ~$0.20 held for 1 call(s) in flight)".
         var catalog = ModelCatalog.builtin
         catalog.prices["test/*"] = ModelPricing(inputPerMillion: 1000, outputPerMillion: 1000)
         var members = Fixtures.members(2)
@@ -359,8 +360,8 @@ import Testing
         let outcome = try await engine.run("Q")
         #expect(outcome.status == .budgetExhausted)
         #expect(outcome.totalCalls == 1)
-        #expect(outcome.stoppedBy.contains("would pass $0.30 (spent $0, ~$"), "\(outcome.stoppedBy)")
-        #expect(outcome.stoppedBy.hasSuffix(" held for 1 call(s) in flight)"), "\(outcome.stoppedBy)")
+        #expect(outcome.stoppedBy.contains("would pass $0.30 (spent $0.15)"), "\(outcome.stoppedBy)")
+        #expect(abs(outcome.costUSD - 0.15) < 1e-9)
     }
 
     @Test func aBudgetOfTheEstimateRunsTheFirstCall() async throws {
