@@ -272,6 +272,10 @@ extension RunService {
         var models = workflow.members.map(\.model)
         if let arbiter = workflow.calledArbiter { models.append(arbiter.model) }
         models += workflow.fallbackModels
+        // The semantic strategy's embedding requests are calls of the run too, in its budget.
+        if case .semantic(let options) = workflow.convergence.strategy, let embedding = options.embeddingModel {
+            models.append(embedding)
+        }
         var seen = Set<String>()
         let unpriced = models.filter { catalog.pricing(for: $0) == nil && seen.insert($0.description).inserted }
             .map(\.description)

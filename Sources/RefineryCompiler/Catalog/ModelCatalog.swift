@@ -121,6 +121,9 @@ public struct ModelCatalog: Sendable, Hashable, Codable {
                 inputPerMillion: 2, outputPerMillion: 8, cachedInputPerMillion: 0.5, contextWindow: 200_000),
             "openai/o4-mini": ModelPricing(
                 inputPerMillion: 1.1, outputPerMillion: 4.4, cachedInputPerMillion: 0.275, contextWindow: 200_000),
+            // Embedding models bill input tokens only: OpenAI's list prices (its pricing page and model pages,
+            // standard tier, $0.01 and $0.065 in its Batch API) $0.02 and $0.13 per million; Gemini's pricing
+            // page lists gemini-embedding-001 at $0.15 per million. The semantic strategy's requests are priced here.
             "openai/text-embedding-3-small": ModelPricing(inputPerMillion: 0.02, outputPerMillion: 0),
             "openai/text-embedding-3-large": ModelPricing(inputPerMillion: 0.13, outputPerMillion: 0),
             "gemini/gemini-3.1-pro-preview": ModelPricing(

@@ -206,6 +206,15 @@ struct EstimateSimulation {
             totals.add(call)
             stageTotals.add(call)
         }
+        // The semantic strategy's embedding request: at most one a `close` pass (both drafts); the cheapest run
+        // makes none (char similarity or Jaccard decides, or the cache holds both drafts).
+        if !fewestCalls, stage.nodes.contains(where: { $0.kind == .close }) {
+            let drafts = draft > Int.max / 2 ? Int.max : 2 * draft
+            if let call = pricer.embeddingCost(stageIndex: stage.index, round: round, input: drafts) {
+                totals.add(call)
+                stageTotals.add(call)
+            }
+        }
         for (member, size) in newAnswers {
             answer[member] = size
             history[member, default: 0] += size

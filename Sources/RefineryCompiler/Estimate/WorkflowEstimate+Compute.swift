@@ -36,8 +36,10 @@ extension WorkflowEstimate {
         let stages = graph.sections.flatMap { kind, section in
             section.stages.map { stage in
                 let pick = { (totals: SimulationTotals) in totals.byStage[stage.index] ?? CallTotals() }
+                let embeds = pricer.embeddingModel != nil && stage.nodes.contains { $0.kind == .close }
                 return StageEstimate(
-                    index: stage.index, stage: stage.stage.keyword, section: kind, callsPerPass: stage.callCount,
+                    index: stage.index, stage: stage.stage.keyword, section: kind,
+                    callsPerPass: stage.callCount + (embeds ? 1 : 0),
                     calls: range { pick($0).count }, inputTokens: range { pick($0).input },
                     outputTokens: range { pick($0).output }, costUSD: range { pick($0).dollars })
             }
@@ -164,6 +166,9 @@ struct CallPricer {
     private let arbiterSystemTokens: Int
     private let pricing: [String: ModelPricing?]
     private let arbiterPricing: ModelPricing?
+    /// The semantic strategy's embedding model and its price: each `close` pass may make one request.
+    let embeddingModel: ModelRef?
+    private let embeddingPricing: ModelPricing?
 
     init(workflow: Workflow, catalog: ModelCatalog, promptTokens: Int, assumptions: EstimateAssumptions) {
         self.workflow = workflow
@@ -177,6 +182,19 @@ struct CallPricer {
             (workflow.arbiter?.system ?? workflow.system).map(EstimateAssumptions.tokens(for:)) ?? 0
         pricing = members.mapValues { catalog.pricing(for: $0.model) }
         arbiterPricing = workflow.arbiter.flatMap { catalog.pricing(for: $0.model) }
+        embeddingModel =
+            if case .semantic(let options) = workflow.convergence.strategy { options.embeddingModel } else { nil }
+        embeddingPricing = embeddingModel.flatMap { catalog.pricing(for: $0) }
+    }
+
+    /// The embedding request a `close` pass of the semantic strategy makes at most (`nil` without an embedding
+    /// model): the two drafts it compares, `input` tokens, embedded in one request when no cheaper scorer
+    /// decides and its cache holds neither. Embeddings bill input only.
+    func embeddingCost(stageIndex: Int, round: Int, input: Int) -> CallCost? {
+        guard let model = embeddingModel else { return nil }
+        return CallCost(
+            stageIndex: stageIndex, round: round, model: model.description, input: input, output: 0,
+            dollars: embeddingPricing?.cost(inputTokens: input, outputTokens: 0))
     }
 
     private func profile(_ participant: String) -> (model: ModelRef?, system: String?, params: ModelParams) {

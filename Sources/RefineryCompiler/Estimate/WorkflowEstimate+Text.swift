@@ -30,6 +30,13 @@ extension WorkflowEstimate {
                     + perRound.map { "\($0.round): \($0.calls) calls, \(Self.dollars($0.costUSD))" }
                     .joined(separator: "; "))
         }
+        if let close = stages.first(where: { $0.stage == "close" && $0.callsPerPass > 0 }) {
+            lines.append("")
+            lines.append(
+                "s\(close.index) close: at most 1 embedding request a round (the semantic strategy's embedding model, "
+                    + "both drafts compared), counted in the max; none when char similarity or Jaccard decides or "
+                    + "its cache holds both drafts.")
+        }
         lines.append("")
         if unpricedModels.isEmpty {
             lines.append("All models priced from the catalog.")

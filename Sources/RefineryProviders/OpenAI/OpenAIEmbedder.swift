@@ -23,7 +23,13 @@ package struct OpenAIEmbedder: Embedder {
     }
 
     package func embed(_ texts: [String], model: ModelRef) async throws -> [[Double]] {
-        guard !texts.isEmpty else { return [] }
+        try await embeddings(texts, model: model).vectors
+    }
+
+    /// The vectors and the reply's `usage.prompt_tokens` (the documented reply has `usage` with
+    /// `prompt_tokens` and `total_tokens`; embeddings bill input only), estimated when it has none.
+    package func embeddings(_ texts: [String], model: ModelRef) async throws -> Embeddings {
+        guard !texts.isEmpty else { return Embeddings(vectors: [], usage: TokenUsage()) }
         var headers = extraHeaders
         if let apiKey { headers.append(("authorization", "Bearer \(apiKey)")) }
         let json = try await client.send(
@@ -32,7 +38,9 @@ package struct OpenAIEmbedder: Embedder {
                 body: ["model": .string(model.model), "input": .array(texts.map(JSONValue.string))],
                 timeoutSeconds: timeoutSeconds, model: model.model,
                 estimatedTokens: texts.reduce(0) { $0 + HTTPProviderSupport.estimateTokens($1) }))
-        return try Self.parse(json, count: texts.count, provider: client.provider)
+        let vectors = try Self.parse(json, count: texts.count, provider: client.provider)
+        return Embeddings(
+            vectors: vectors, usage: Embeddings.usage(reported: json["usage"]?["prompt_tokens"]?.int, texts: texts))
     }
 
     /// The vectors of a reply, ordered by their `index`.

@@ -145,6 +145,11 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         try await makeEmbedder(model.provider).embed(texts, model: model)
     }
 
+    /// Embeds `texts` with `model`, with the tokens the provider billed for them.
+    public func embeddings(_ texts: [String], model: ModelRef) async throws -> Embeddings {
+        try await makeEmbedder(model.provider).embeddings(texts, model: model)
+    }
+
     /// The credential problems of the providers `models` use: one per provider, naming the
     /// variables that would fix it. Empty when every provider can authenticate.
     public func checkCredentials(for models: [ModelRef]) -> [CredentialProblem] {

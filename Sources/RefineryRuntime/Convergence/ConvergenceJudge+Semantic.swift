@@ -16,7 +16,7 @@ extension ConvergenceJudge {
     /// A drop in similarity-to-original larger than this triggers the regression guard.
     static let regressionTolerance = 0.02
 
-    func semantic(_ signals: RoundSignals, options: SemanticOptions) async -> Verdict {
+    func semantic(_ signals: RoundSignals, options: SemanticOptions, embed: EmbeddingRequest?) async -> Verdict {
         guard let draft = signals.draft else {
             return Verdict(holds: false, signal: "semantic: no draft this round")
         }
@@ -29,7 +29,7 @@ extension ConvergenceJudge {
         if options.regressionGuard, let rollback = regressionCheck(draft, round: signals.round) {
             return rollback
         }
-        return await cascade(previous: previous, current: draft, options: options)
+        return await cascade(previous: previous, current: draft, options: options, embed: embed)
     }
 
     private func regressionCheck(_ draft: String, round: Int) -> Verdict? {
@@ -52,7 +52,9 @@ extension ConvergenceJudge {
         )
     }
 
-    private func cascade(previous: String, current: String, options: SemanticOptions) async -> Verdict {
+    private func cascade(
+        previous: String, current: String, options: SemanticOptions, embed: EmbeddingRequest?
+    ) async -> Verdict {
         let char = TextSimilarity.charSimilarity(previous, current)
         if char >= options.charHigh {
             return Verdict(
@@ -82,7 +84,7 @@ extension ConvergenceJudge {
                 signal: "semantic: \(scores) below jaccard_high \(Self.number(options.jaccardHigh)); "
                     + "no embedding model, cascade ends at jaccard")
         }
-        switch await embeddingSimilarity(previous, current, model: model) {
+        switch await embeddingSimilarity(previous, current, model: model, embed: embed) {
         case .success(let cosine):
             let holds = cosine >= options.threshold
             return Verdict(
@@ -110,9 +112,11 @@ extension ConvergenceJudge {
         var reason: String
     }
 
-    /// Cosine similarity of the two texts' embeddings, using the cache and the breaker.
+    /// Cosine similarity of the two texts' embeddings, using the cache and the breaker. The texts the cache
+    /// does not hold are one request, made through `embed` (the run's call: replayed, priced, budgeted,
+    /// recorded) when given; a cache hit makes no request and costs nothing.
     private func embeddingSimilarity(
-        _ a: String, _ b: String, model: ModelRef
+        _ a: String, _ b: String, model: ModelRef, embed: EmbeddingRequest?
     ) async -> Result<Double, EmbeddingUnavailable> {
         var vectors: [String: [Double]] = [:]
         let now = elapsed()
@@ -122,7 +126,9 @@ extension ConvergenceJudge {
         var missing: [String] = []
         for text in [a, b] where vectors[text] == nil && !missing.contains(text) { missing.append(text) }
         if !missing.isEmpty {
-            guard let embedder else { return .failure(EmbeddingUnavailable(reason: "no embedder configured")) }
+            guard embedder != nil || embed != nil else {
+                return .failure(EmbeddingUnavailable(reason: "no embedder configured"))
+            }
             guard breaker.allowsCall(at: now) else {
                 let remaining = (breaker.openUntil ?? now) - now
                 return .failure(
@@ -130,7 +136,10 @@ extension ConvergenceJudge {
                         reason: "circuit breaker open for \(Self.number(Self.seconds(remaining)))s more"))
             }
             do {
-                let fetched = try await embedder.embed(missing, model: model)
+                let fetched =
+                    if let embed { try await embed(missing, model) } else {
+                        try await embedder?.embed(missing, model: model) ?? []
+                    }
                 guard fetched.count == missing.count else {
                     throw EmbeddingUnavailable(
                         reason: "embedder returned \(fetched.count) vectors for \(missing.count) texts")
@@ -143,6 +152,9 @@ extension ConvergenceJudge {
                 }
             } catch is CancellationError {
                 return .failure(EmbeddingUnavailable(reason: "cancelled"))
+            } catch let refused as EmbeddingRefused {
+                // The run's budget or ledger stopped the request, not the embedder: the breaker does not count it.
+                return .failure(EmbeddingUnavailable(reason: refused.reason))
             } catch {
                 breaker.recordFailure(at: elapsed())
                 return .failure(EmbeddingUnavailable(reason: "embedder error: \(Self.describe(error))"))

@@ -44,8 +44,13 @@ package actor ConvergenceJudge {
         return { start.duration(to: clock.now) }
     }
 
-    /// Decides whether to stop after the round described by `signals`.
-    package func close(_ signals: RoundSignals) async -> RoundDecision {
+    /// Makes one embedding request for the semantic strategy: under the engine, a call of the run
+    /// (``RunExecutor/embed(_:model:round:closeNode:)``); `nil`, the judge's embedder directly.
+    package typealias EmbeddingRequest = @Sendable (_ texts: [String], _ model: ModelRef) async throws -> [[Double]]
+
+    /// Decides whether to stop after the round described by `signals`; the semantic strategy's embedding
+    /// requests go through `embed` when given.
+    package func close(_ signals: RoundSignals, embed: EmbeddingRequest? = nil) async -> RoundDecision {
         let leader = updateLeader(signals)
         let verdict: Verdict
         switch strategy {
@@ -58,7 +63,7 @@ package actor ConvergenceJudge {
         case .agreement(let threshold):
             verdict = agreement(signals, threshold: threshold)
         case .semantic(let options):
-            verdict = await semantic(signals, options: options)
+            verdict = await semantic(signals, options: options, embed: embed)
         case .none:
             verdict = Verdict(holds: false, signal: "strategy none: runs to max \(iterations.max)")
         }

@@ -79,7 +79,7 @@ final class CallPlan: Sendable {
 /// every call in flight (in child tasks' async frames and results), so it travels as one reference.
 /// What changes between attempts (the rendered request, the attempt number, the model) makes a new
 /// ticket; nothing is shared mutably, so no copy-on-write is needed.
-final class CallTicket: Sendable {
+final class CallTicket: CallSite {
     /// What the call is for (the same for every attempt and fallback).
     let plan: CallPlan
     /// The request as it will be sent (model, reminder included). Its messages are empty until a
@@ -139,6 +139,7 @@ final class CallTicket: Sendable {
     }
 
     var node: GraphNode { plan.node }
+    var ledgerNode: String { plan.node.id }
     var participant: String { plan.participant }
     var round: Int { plan.round }
     var stageIndex: Int { plan.stageIndex }
@@ -148,6 +149,17 @@ final class CallTicket: Sendable {
     var draft: String? { plan.draft }
     var estimatedCostUSD: Double { plan.estimatedCostUSD }
     var reservedCostUSD: Double { plan.reservedCostUSD }
+}
+
+/// What the ledger records a call under: its round, node and participant, the request sent and the attempt.
+/// A model call's ``CallTicket``, or an embedding request of the semantic strategy (``EmbeddingCall``).
+protocol CallSite: Sendable {
+    var round: Int { get }
+    /// The ledger's node key: the graph node's id (`s2.close.embed` for an embedding request).
+    var ledgerNode: String { get }
+    var participant: String { get }
+    var request: ModelRequest { get }
+    var attempt: Int { get }
 }
 
 /// A prompt to render into a request's system text and user message. A class: tickets are copied

@@ -50,29 +50,49 @@ extension RunExecutor {
         let startedAt = environment.clock.elapsed()
         var ticket = ticket
         if let failure = render(&ticket, environment: environment, startedAt: startedAt) { return failure }
-        if let ledger = environment.ledger {
-            let recorded: RecordedReply?
-            do {
-                recorded = try await ledger.recordedReply(
-                    runID: environment.runID, round: ticket.round, node: ticket.node.id,
-                    requestHash: ticket.requestHash)
-            } catch {
-                // Not knowing whether the call was made is not "not made": calling would pay for it again.
-                if Task.isCancelled || error is CancellationError { return .cancelled(ticket, wasCall: true) }
-                environment.ledgerFailed(
-                    "the run ledger could not look up the call \(ticket.node.id) (round \(ticket.round)), "
-                        + "so the run stops before paying again for a call it may have recorded: \(error)")
-                return .attempt(ticket, .ledgerUnreadable, latency: .zero, startedAt: startedAt)
-            }
-            if let recorded {
-                await recordReply(
-                    ticket, recorded.reply, replayedCost: recorded.costUSD, latency: .zero, startedAt: startedAt,
-                    environment: environment)
-                return replied(
-                    ticket, recorded.reply, replayedCost: recorded.costUSD, latency: .zero, startedAt: startedAt)
-            }
+        switch await recorded(round: ticket.round, node: ticket.node.id, hash: ticket.requestHash, in: environment) {
+        case .recorded(let recorded):
+            await recordReply(
+                ticket, recorded.reply, replayedCost: recorded.costUSD, latency: .zero, startedAt: startedAt,
+                environment: environment)
+            return replied(ticket, recorded.reply, replayedCost: recorded.costUSD, latency: .zero, startedAt: startedAt)
+        case .cancelled:
+            return .cancelled(ticket, wasCall: true)
+        case .unreadable:
+            return .attempt(ticket, .ledgerUnreadable, latency: .zero, startedAt: startedAt)
+        case .none:
+            return await call(ticket, environment: environment, startedAt: startedAt)
         }
-        return await call(ticket, environment: environment, startedAt: startedAt)
+    }
+
+    /// What the ledger holds for a call of a resumed run.
+    enum Lookup {
+        /// Its reply, served instead of calling again.
+        case recorded(RecordedReply)
+        /// Nothing (or no ledger): the call is made.
+        case none
+        /// The run is being cancelled.
+        case cancelled
+        /// The ledger could not answer: kept as the run's ledger failure, which stops it.
+        case unreadable
+    }
+
+    /// The reply the ledger recorded for the call `node` of `round` whose request hashes to `hash`: every call
+    /// of a resumed run (model calls, embedding requests) is looked up here before it is paid for.
+    static func recorded(round: Int, node: String, hash: String, in environment: CallEnvironment) async -> Lookup {
+        guard let ledger = environment.ledger else { return .none }
+        do {
+            let found = try await ledger.recordedReply(
+                runID: environment.runID, round: round, node: node, requestHash: hash)
+            return found.map(Lookup.recorded) ?? .none
+        } catch {
+            // Not knowing whether the call was made is not "not made": calling would pay for it again.
+            if Task.isCancelled || error is CancellationError { return .cancelled }
+            environment.ledgerFailed(
+                "the run ledger could not look up the call \(node) (round \(round)), "
+                    + "so the run stops before paying again for a call it may have recorded: \(error)")
+            return .unreadable
+        }
     }
 
     /// Calls the provider under the call's deadline.
@@ -339,11 +359,16 @@ extension RunExecutor {
     /// `recordedCost` for a reply the ledger served (what it cost when it was paid for), else today's price.
     private func charge(_ usage: TokenUsage, for ticket: CallTicket, recordedCost: Double? = nil) -> Double {
         let cost = recordedCost ?? Self.cost(of: usage, for: ticket) { pricing(for: $0) }
+        book(usage, cost: cost)
+        return cost
+    }
+
+    /// Adds a call's `usage` and `cost` to the run's and the section's totals.
+    func book(_ usage: TokenUsage, cost: Double) {
         costUSD += cost
         self.usage = self.usage + usage
         section?.usage = (section?.usage ?? TokenUsage()) + usage
         section?.costUSD += cost
-        return cost
     }
 
     /// Tries the participant's next model, or drops the participant.
@@ -531,7 +556,7 @@ extension RunExecutor {
     /// 2.9 KB, which every call waiting for the ledger held.
     @inline(never)
     private static func callRecord(
-        _ ticket: CallTicket, reply: ModelReply?, error: String?, status: CallStatus, latency: Duration,
+        _ ticket: some CallSite, reply: ModelReply?, error: String?, status: CallStatus, latency: Duration,
         startedAt: Duration, cost: Double, environment: CallEnvironment
     ) -> CallRecord {
         let started = environment.startDate.addingTimeInterval(Double(startedAt.milliseconds) / 1000)
@@ -539,7 +564,7 @@ extension RunExecutor {
         // flight at once, and each held ~2 KB of it until its reply came (Benchmarks/README.md, session 8).
         let (json, hash) = RequestHash.canonical(ticket.request)
         return CallRecord(
-            runID: environment.runID, round: ticket.round, node: ticket.node.id, participant: ticket.participant,
+            runID: environment.runID, round: ticket.round, node: ticket.ledgerNode, participant: ticket.participant,
             requestHash: hash, request: ticket.request, reply: reply, error: error, status: status,
             attempts: ticket.attempt, latencyMs: latency.milliseconds, costUSD: cost, startedAt: started,
             finishedAt: started.addingTimeInterval(Double(latency.milliseconds) / 1000),
@@ -549,7 +574,7 @@ extension RunExecutor {
     /// Commits one call to the ledger (if any). A failure is logged and kept in `environment.ledgerFailure`
     /// (the first one), which stops the run once its parent loop hears of the call.
     static func record(
-        _ ticket: CallTicket, reply: ModelReply?, error: String?, status: CallStatus, latency: Duration,
+        _ ticket: some CallSite, reply: ModelReply?, error: String?, status: CallStatus, latency: Duration,
         startedAt: Duration, cost: Double, environment: CallEnvironment
     ) async {
         guard let ledger = environment.ledger else { return }
@@ -561,11 +586,11 @@ extension RunExecutor {
         } catch {
             environment.logger.warning(
                 "Could not record a call in the run ledger; resume may repeat it.",
-                metadata: ["node": "\(ticket.node.id)", "error": "\(error)"])
+                metadata: ["node": "\(ticket.ledgerNode)", "error": "\(error)"])
             // A call cut short by cancellation (Ctrl-C, a worker's lost lease) stops the run as cancelled.
             if Task.isCancelled || error is CancellationError { return }
             environment.ledgerFailed(
-                "the run ledger could not record the call \(ticket.node.id) (round \(ticket.round)), "
+                "the run ledger could not record the call \(ticket.ledgerNode) (round \(ticket.round)), "
                     + "so the run stops before paying for calls it cannot record: \(error)")
         }
     }

@@ -153,7 +153,11 @@ extension RunExecutor {
                         uniqueKeysWithValues: answered.compactMap { id in answers[id].map { (id, $0.text) } }),
                     synthesis: run.synthesis, vote: run.vote, draft: draft, previousDraft: previousDraft,
                     activeMembers: answered)
-                let made = await judge.close(signals)
+                let round = run.round
+                let closeNode = run.layout.nodes.first { $0.kind == .close }?.id ?? "close"
+                let made = await judge.close(signals) { texts, model in
+                    try await self.embed(texts, model: model, round: round, closeNode: closeNode)
+                }
                 if let rollback = made.rolledBackTo { draft = rollback }
                 decision = made
                 lastDecision = made

@@ -436,7 +436,7 @@ actor RunExecutor {
     /// wait) stops the run as `failed`, naming why: every further call would be paid for with no record,
     /// and so paid again by `resume`. So does a resumed run's lookup the ledger could not answer: the call
     /// may have been paid for already. The calls in flight end and are recorded if the ledger lets them.
-    private func stopIfTheLedgerFailed() {
+    func stopIfTheLedgerFailed() {
         guard stopReason == nil, let failure = callEnvironment?.ledgerFailure.withLock({ $0 }) else { return }
         configuration.logger.error("The run ledger failed; the run stops.")
         stopReason = .failed(failure)

@@ -324,7 +324,51 @@ public protocol ProviderResolver: Sendable {
 }
 
 /// Turns texts into vectors for the semantic convergence strategy.
+///
+/// Under the engine each request is a call of the run: replayed from the ledger on resume, priced from the
+/// catalog with the usage ``embeddings(_:model:)`` reports, counted in the run's cost and its budget.
 public protocol Embedder: Sendable {
     /// One vector per text, in order.
     func embed(_ texts: [String], model: ModelRef) async throws -> [[Double]]
+
+    /// One vector per text, in order, and the tokens the provider billed for them. Defaults to
+    /// ``embed(_:model:)`` with the input estimated (four characters a token) and marked so.
+    func embeddings(_ texts: [String], model: ModelRef) async throws -> Embeddings
+}
+
+extension Embedder {
+    /// ``embed(_:model:)``'s vectors with the input estimated (four characters a token), marked so: for an
+    /// embedder whose provider reports no usage.
+    public func embeddings(_ texts: [String], model: ModelRef) async throws -> Embeddings {
+        let vectors = try await embed(texts, model: model)
+        return Embeddings(vectors: vectors, usage: Embeddings.estimatedUsage(of: texts))
+    }
+}
+
+/// The vectors of one embedding request and what the provider billed for it (input tokens only).
+public struct Embeddings: Sendable, Hashable, Codable {
+    /// One vector per text, in order.
+    public var vectors: [[Double]]
+    /// Tokens billed: `inputTokens` the provider's count (OpenAI `usage.prompt_tokens`), else estimated.
+    public var usage: TokenUsage
+
+    /// Creates embeddings.
+    public init(vectors: [[Double]], usage: TokenUsage) {
+        self.vectors = vectors
+        self.usage = usage
+    }
+
+    /// `texts` at four characters a token (at least one each), marked as estimated.
+    public static func estimatedUsage(of texts: [String]) -> TokenUsage {
+        TokenUsage(inputTokens: texts.reduce(0) { $0 + max(1, ($1.count + 3) / 4) }, isEstimated: true)
+    }
+
+    /// The usage of a reply whose provider said `reported` input tokens for `texts`: believed when a request
+    /// of these texts can hold that many (a token is at least one byte, plus room for what a server adds),
+    /// else estimated.
+    public static func usage(reported: Int?, texts: [String]) -> TokenUsage {
+        let most = texts.reduce(8192) { $0 + $1.utf8.count }
+        guard let reported, TokenUsage.isPlausible(reported), reported <= most else { return estimatedUsage(of: texts) }
+        return TokenUsage(inputTokens: reported)
+    }
 }

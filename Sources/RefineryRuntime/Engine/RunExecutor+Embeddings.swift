@@ -1,0 +1,155 @@
+// The semantic strategy's embedding requests as calls of the run, through the model calls' own ledger,
+// pricing and budget code (RunExecutor+Calls): a resumed run serves a recorded request's vectors from the
+// ledger and sends nothing; a new request is checked against the budget, priced from the catalog with the
+// usage the provider reported, counted in the run's and the round's cost, and recorded.
+
+import Foundation
+import RefineryCompiler
+import RefinerySyntax
+
+/// One embedding request of the semantic strategy, as the ledger records it: on node `<close node>.embed`
+/// (`s3.close.embed`) of its round, the texts as the request's user messages (so the request's hash, which
+/// a resume looks it up by, is of the model and the texts), the vectors as the reply's text (a JSON array).
+struct EmbeddingCall: CallSite {
+    /// The participant the ledger and the events name for embedding requests.
+    static let participant = "convergence"
+
+    let round: Int
+    let ledgerNode: String
+    let request: ModelRequest
+    var participant: String { Self.participant }
+    var attempt: Int { 1 }
+
+    init(round: Int, closeNode: String, texts: [String], model: ModelRef) {
+        self.round = round
+        ledgerNode = "\(closeNode).embed"
+        request = ModelRequest(model: model, messages: texts.map { ChatMessage(role: .user, content: $0) })
+    }
+
+    /// The reply the ledger keeps for `embeddings`: the vectors as JSON, the provider's usage.
+    static func reply(_ embeddings: Embeddings, model: ModelRef) -> ModelReply {
+        let json = (try? JSONEncoder().encode(embeddings.vectors)).map { String(decoding: $0, as: UTF8.self) }
+        return ModelReply(text: json ?? "[]", usage: embeddings.usage, model: model.model)
+    }
+
+    /// The vectors of a recorded reply; `nil` when it does not hold one non-empty vector per text.
+    func vectors(from reply: ModelReply) -> [[Double]]? {
+        guard let vectors = try? JSONDecoder().decode([[Double]].self, from: Data(reply.text.utf8)),
+            vectors.count == request.messages.count, vectors.allSatisfy({ !$0.isEmpty })
+        else { return nil }
+        return vectors
+    }
+}
+
+/// An embedding request the run did not make: its budget stops it, or its ledger failed. Not the
+/// embedder's failure: the semantic strategy's breaker does not count it.
+struct EmbeddingRefused: Error {
+    var reason: String
+}
+
+extension RunExecutor {
+    /// The vectors of `texts`, a request of round `round`'s close `closeNode` (see ``EmbeddingCall``): served
+    /// from the ledger when a resumed run recorded it, else requested from the embedder within the budget,
+    /// priced, charged and recorded. Throws the embedder's error, or ``EmbeddingRefused``.
+    func embed(_ texts: [String], model: ModelRef, round: Int, closeNode: String) async throws -> [[Double]] {
+        let call = EmbeddingCall(round: round, closeNode: closeNode, texts: texts, model: model)
+        let startedAt = clock.elapsed()
+        let environment = callEnvironment
+        if let environment, environment.replays {
+            let hash = RequestHash.of(call.request)
+            switch await Self.recorded(round: round, node: call.ledgerNode, hash: hash, in: environment) {
+            case .recorded(let recorded):
+                if let vectors = call.vectors(from: recorded.reply) {
+                    await Self.record(
+                        call, reply: recorded.reply, error: nil, status: .replayed, latency: .zero,
+                        startedAt: startedAt, cost: recorded.costUSD, environment: environment)
+                    finished(call, reply: recorded.reply, cost: recorded.costUSD, status: .replayed, latency: .zero)
+                    return vectors
+                }
+            case .none: break
+            case .cancelled: throw CancellationError()
+            case .unreadable:
+                stopIfTheLedgerFailed()
+                throw EmbeddingRefused(reason: "the run ledger could not be read")
+            }
+        }
+        guard let embedder = configuration.embedder else { throw EmbeddingRefused(reason: "no embedder configured") }
+        let price = pricing(for: model)
+        if let budget = workflow.limits.budgetUSD {
+            // The model calls' check: what was spent, what calls in flight hold, and this request's estimate.
+            let estimate = price?.cost(inputTokens: Embeddings.estimatedUsage(of: texts).inputTokens, outputTokens: 0)
+            if costUSD + inFlightEstimateUSD + (estimate ?? 0) > budget {
+                if stopReason == nil {
+                    stopReason = .budget(
+                        "budget: next call (embedding, \(model)) ~$\(DollarText.plain(estimate ?? 0)) would pass "
+                            + "$\(DollarText.plain(budget)) (spent $\(DollarText.plain(costUSD)))")
+                }
+                throw EmbeddingRefused(reason: "the budget stops the run")
+            }
+        }
+        let embeddings: Embeddings
+        do {
+            embeddings = try await embedder.embeddings(texts, model: model)
+            guard embeddings.vectors.count == texts.count else {
+                throw ProviderError(
+                    code: .invalidResponse,
+                    message:
+                        "\(model.provider) returned \(embeddings.vectors.count) embeddings for \(texts.count) texts",
+                    provider: model.provider)
+            }
+        } catch {
+            if Task.isCancelled || error is CancellationError { throw error }
+            let failure =
+                (error as? ProviderError)
+                ?? ProviderError(
+                    code: .network, message: "The embedder failed: \(type(of: error))", provider: model.provider)
+            let latency = clock.elapsed() - startedAt
+            if let environment {
+                await Self.record(
+                    call, reply: nil, error: failure.description, status: .failed, latency: latency,
+                    startedAt: startedAt, cost: 0, environment: environment)
+            }
+            var event = callEvent(call)
+            event.errorCode = failure.code.description
+            event.error = failure.message
+            event.latencyMs = latency.milliseconds
+            totalCalls += 1
+            section?.calls += 1
+            emit?(.callFailed(event))
+            stopIfTheLedgerFailed()
+            throw error
+        }
+        let reply = EmbeddingCall.reply(embeddings, model: model)
+        let cost = price?.cost(inputTokens: embeddings.usage.inputTokens, outputTokens: 0) ?? 0
+        let latency = clock.elapsed() - startedAt
+        if let environment {
+            await Self.record(
+                call, reply: reply, error: nil, status: .succeeded, latency: latency, startedAt: startedAt, cost: cost,
+                environment: environment)
+        }
+        finished(call, reply: reply, cost: cost, status: .succeeded, latency: latency)
+        stopIfTheLedgerFailed()
+        return embeddings.vectors
+    }
+
+    /// Counts a served embedding request in the run's and the round's calls, tokens and cost, and tells listeners.
+    private func finished(_ call: EmbeddingCall, reply: ModelReply, cost: Double, status: CallStatus, latency: Duration)
+    {
+        book(reply.usage, cost: cost)
+        totalCalls += 1
+        section?.calls += 1
+        guard let emit else { return }
+        var event = callEvent(call)
+        event.usage = reply.usage
+        event.costUSD = cost
+        event.latencyMs = latency.milliseconds
+        event.status = status
+        emit(.callFinished(event))
+    }
+
+    private func callEvent(_ call: EmbeddingCall) -> CallEvent {
+        CallEvent(
+            round: call.round, node: call.ledgerNode, participant: call.participant, model: call.request.model,
+            attempt: call.attempt)
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import RefineryCompiler
+import RefineryTestSupport
+import Testing
+
+@testable import RefineryRuntime
+
+/// The semantic strategy's embedding requests go through the engine's call machinery: recorded in the run
+/// ledger and replayed on resume, priced from the catalog into the run's cost, and checked against its budget.
+@Suite struct EmbeddingCallTests {
+    private static let embeddingModel = ModelRef(provider: "openai", model: "text-embedding-3-small")
+
+    /// One member drafts and revises; the cascade always reaches the embedding scorer (every revision differs
+    /// from the last, and no char or Jaccard bound decides), whose vectors are all the same: converged in round 1.
+    private let workflow = Fixtures.workflow(
+        members: Fixtures.members(1),
+        stages: [
+            .proposeStage, .repeat([.refine(RefineStage(refineProtocol: .critiqueRevise)), .closeStage]),
+        ],
+        iterations: Iterations(min: 1, max: 3),
+        convergence: .semantic(
+            SemanticOptions(
+                charHigh: 0.999, charLow: 0.01, jaccardHigh: 1.0, threshold: 0.9, embeddingModel: embeddingModel,
+                regressionGuard: false)),
+        output: .draft)
+
+    private static let script: @Sendable (ScriptedCall) -> ScriptedResponse = { call in
+        switch call.kind {
+        case "critiqueRevise":
+            .text(ScriptedReplies.critiqueRevise(critique: "ok", revised: "The revised draft of round \(call.round)"))
+        default:
+            .text("The first draft")
+        }
+    }
+
+    private func configuration(ledger: InMemoryRunLedger, embedder: FakeEmbedder) -> EngineConfiguration {
+        var configuration = Fixtures.configuration(ledger: ledger)
+        configuration.embedder = embedder
+        return configuration
+    }
+
+    @Test func anEmbeddingRequestIsPricedIntoTheRunAndReplayedOnResume() async throws {
+        let ledger = InMemoryRunLedger()
+        let embedder = FakeEmbedder()
+        let first = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: ScriptedProvider(script: Self.script)),
+            configuration: configuration(ledger: ledger, embedder: embedder)
+        ).run("Q")
+        #expect(embedder.calls == [["The first draft", "The revised draft of round 1"]])
+        // The request is a call of the run, on its close's node, priced at $0.02 per million input tokens.
+        let embeds = ledger.records.filter { $0.node.hasSuffix(".close.embed") }
+        #expect(embeds.count == 1)
+        let usage = Embeddings.estimatedUsage(of: embedder.calls[0])
+        #expect(abs((embeds.first?.costUSD ?? 0) - Double(usage.inputTokens) * 0.02 / 1_000_000) < 1e-15)
+        #expect(first.costUSD > 0)
+        #expect(abs(first.costUSD - ledger.records.reduce(0) { $0 + $1.costUSD }) < 1e-15)
+        #expect(first.totalCalls == ledger.records.count)
+
+        // Resumed: the vectors come from the ledger, no request is made, the outcome is the same.
+        let second = FakeEmbedder()
+        let resumed = try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: ScriptedProvider(script: Self.script)),
+            configuration: configuration(ledger: ledger, embedder: second)
+        ).run("Q")
+        #expect(second.calls.isEmpty)
+        #expect(resumed == first)
+    }
+
+    /// A budget the embedding request would pass stops the run before the request, as it stops a model call.
+    @Test func theBudgetStopsAnEmbeddingRequestItCannotPayFor() async throws {
+        var limited = workflow
+        limited.limits.budgetUSD = 1e-12
+        let embedder = FakeEmbedder()
+        let outcome = try await Engine(
+            workflow: limited, providers: ScriptedResolver(default: ScriptedProvider(script: Self.script)),
+            configuration: configuration(ledger: InMemoryRunLedger(), embedder: embedder)
+        ).run("Q")
+        #expect(embedder.calls.isEmpty)
+        #expect(outcome.status == .budgetExhausted)
+        #expect(outcome.stoppedBy.contains("embedding"), "\(outcome.stoppedBy)")
+    }
+}
