@@ -76,9 +76,11 @@ extension RunExecutor {
         guard let embedder = configuration.embedder else { throw EmbeddingRefused(reason: "no embedder configured") }
         let price = pricing(for: model)
         if let budget = workflow.limits.budgetUSD {
-            // The model calls' check: what was spent, what calls in flight hold, and this request's estimate.
+            // The model calls' first check: a request the run cannot afford at its estimate is not made. It does
+            // not wait for calls in flight, whose worst cases a model call would wait on: it is priced in cents'
+            // thousandths, and the model calls' reservations already keep the calls in flight under the budget.
             let estimate = price?.cost(inputTokens: Embeddings.estimatedUsage(of: texts).inputTokens, outputTokens: 0)
-            if costUSD + inFlightEstimateUSD + (estimate ?? 0) > budget {
+            if costUSD + (estimate ?? 0) > budget {
                 if stopReason == nil {
                     stopReason = .budget(
                         "budget: next call (embedding, \(model)) ~$\(DollarText.plain(estimate ?? 0)) would pass "
