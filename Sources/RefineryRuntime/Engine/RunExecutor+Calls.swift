@@ -60,7 +60,7 @@ extension RunExecutor {
                 // Not knowing whether the call was made is not "not made": calling would pay for it again.
                 if Task.isCancelled || error is CancellationError { return .cancelled(ticket, wasCall: true) }
                 environment.ledgerFailed(
-                    "the run ledger could not look up the call \(ticket.node.id) (round \(ticket.round)), "
+                    "the run ledger could not look up \(environment.callName(ticket)), "
                         + "so the run stops before paying again for a call it may have recorded: \(error)")
                 return .attempt(ticket, .ledgerUnreadable, latency: .zero, startedAt: startedAt)
             }
@@ -544,7 +544,7 @@ extension RunExecutor {
             // A call cut short by cancellation (Ctrl-C, a worker's lost lease) stops the run as cancelled.
             if Task.isCancelled || error is CancellationError { return }
             environment.ledgerFailed(
-                "the run ledger could not record the call \(ticket.node.id) (round \(ticket.round)), "
+                "the run ledger could not record \(environment.callName(ticket)), "
                     + "so the run stops before paying for calls it cannot record: \(error)")
         }
     }

@@ -194,7 +194,7 @@ extension CLIEndToEnd {
                     ["run", "vote", "What is 6 × 7?", "--models", CLIHarness.threeModels], binary: binary,
                     sandbox: sandbox, server: server)
                 let (voteDOM, voteLog, _) = try Chromium.load(vote.html)
-                #expect(voteDOM.contains("<h2>Vote (round"))
+                #expect(voteDOM.contains("<h2>Vote (last-line)</h2>"), "a single pass has no round")
                 #expect(count("<rect class=\"bar ", in: voteDOM) == (vote.export["calls"] as? [Any])?.count)
                 #expect(Chromium.pageProblems(voteLog) == [], "\(voteLog)")
             }
@@ -302,6 +302,60 @@ extension CLIEndToEnd {
                 let answers = try #require(recorded.output["all_answers"] as? [[String: Any]])
                 let means = answers.compactMap { $0["mean_score"] as? Double }
                 #expect(!means.isEmpty && means.allSatisfy { $0 == 7 }, "\(answers)")
+            }
+        }
+
+        /// Every built-in workflow: every member's answer of every step is on the page (verify's and vote's
+        /// single pass showed none, the stages before and after a repeat block none either), each step headed
+        /// as the run's reasons name it: `Before round 1`, `Round 2`, `After round 3`, and `Single pass` for
+        /// a workflow without a repeat block, never `Round 0`; the vote and the notes name their step alike.
+        @Test func everyBuiltInShowsEveryAnswerOfEveryStepUnderTheStepsName() async throws {
+            // Verify's plan reads questions too.
+            let reply = CLIHarness.universalReply().replacingOccurrences(
+                of: #""ranking":[]"#, with: #""ranking":[],"questions":["Is it four?"]"#)
+            try await withServer(FakeOpenAI.completion(reply)) { binary, sandbox, server in
+                let builtIns = [
+                    "consensus", "consensus-classic", "consortium", "self-refine", "verify", "debate", "moa",
+                    "self-consistency", "vote",
+                ]
+                for workflow in builtIns {
+                    let arbiter = ["consortium", "moa"].contains(workflow) ? ["--arbiter", "openai/gpt-4o"] : []
+                    let recorded = try await record(
+                        ["run", workflow, "What is 2+2?", "--models", CLIHarness.threeModels] + arbiter,
+                        binary: binary, sandbox: sandbox, server: server)
+                    let html = try String(contentsOf: recorded.html, encoding: .utf8)
+                    let calls = try #require(recorded.export["calls"] as? [[String: Any]])
+                    let rounds = try #require((recorded.output["metadata"] as? [String: Any])?["total_rounds"] as? Int)
+                    let singlePass = ["verify", "vote"].contains(workflow)
+                    // The answers the engine used: each answering node's last call of each step, if it succeeded.
+                    var last: [String: [String: Any]] = [:]
+                    for call in calls {
+                        let node = call["node"] as? String ?? ""
+                        guard [".propose[", ".refine[", ".verify.revise["].contains(where: node.contains) else { continue }
+                        last["\(call["round"] as? Int ?? -1) \(node)"] = call
+                    }
+                    let answers = last.values.filter { $0["status"] as? String == "succeeded" }.count
+                    #expect(answers >= 3, "\(workflow)")
+                    let steps = Set(calls.compactMap { $0["round"] as? Int }).sorted()
+                    let sections = html.components(separatedBy: "<section class=\"round\">").dropFirst()
+                    #expect(sections.count == steps.count, "\(workflow)")
+                    #expect(count("<details open><summary>", in: html) == answers, "\(workflow)")
+                    for (step, section) in zip(steps, sections) {
+                        let name =
+                            singlePass
+                            ? "Single pass" : step == 0 ? "Before round 1" : step <= rounds ? "Round \(step)" : "After round \(rounds)"
+                        #expect(section.hasPrefix("\n<h2>\(name)</h2>"), "\(workflow) step \(step): \(section.prefix(80))")
+                    }
+                    #expect(!html.lowercased().contains("round 0"), "\(workflow)")
+                    switch workflow {
+                    case "vote": #expect(html.contains("<h2>Vote (last-line)</h2>"))
+                    case "debate": #expect(html.contains("<h2>Vote (after round \(rounds), last-line)</h2>"))
+                    case "self-consistency": #expect(html.contains("<h2>Vote (round \(rounds), last-line)</h2>"))
+                    case "moa": #expect(html.contains("<h2>Synthesis by arbiter, after round \(rounds)</h2>"))
+                    case "verify": #expect(html.contains("<h2>Verification questions by openai/o3</h2>"))
+                    default: break
+                    }
+                }
             }
         }
 
