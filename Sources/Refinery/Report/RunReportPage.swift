@@ -51,7 +51,8 @@ enum RunReportPage {
             "prompt": run.prompt,
             "cost": DollarText.text(run.costUSD),
             "tokens": "\(run.inputTokens) in / \(run.outputTokens) out",
-            "calls": made.count,
+            // Calls as the run's JSON counts them (``CallStatus/isCall``): a retried attempt is not one.
+            "calls": made.filter(\.status.isCall).count,
             "started": ISO8601DateFormatter().string(from: run.startedAt),
             "elapsed": run.finishedAt.map { String(format: "%.2f s", $0.timeIntervalSince(run.startedAt)) }
                 ?? run.status,
@@ -309,6 +310,8 @@ enum RunReportPage {
     }
 
     /// One row per participant and model that served it: a fallback's calls are its own row, named as one.
+    /// Calls and failed calls as the run's JSON counts them (``CallStatus/isCall``); the cost and tokens of
+    /// every attempt, a billed retried one included, as the run's cost counts them.
     private static func perMember(_ calls: [CallRecord], served: (String, String) -> String) -> [[String: Any]] {
         var order: [String] = []
         var totals: [String: (calls: Int, failed: Int, cost: Double, input: Int, output: Int)] = [:]
@@ -316,7 +319,7 @@ enum RunReportPage {
             let caller = served(call.participant, call.request.model.description)
             if totals[caller] == nil { order.append(caller) }
             var total = totals[caller] ?? (0, 0, 0, 0, 0)
-            total.calls += 1
+            if call.status.isCall { total.calls += 1 }
             if call.status == .failed { total.failed += 1 }
             total.cost += call.costUSD
             total.input += call.reply?.usage.inputTokens ?? 0

@@ -302,7 +302,7 @@ extension RunExecutor {
                 let delay = retryDelay(for: error, ticket: ticket)
                 if failure.billedUsage != nil, let environment = callEnvironment {
                     await Self.record(
-                        ticket, reply: nil, error: error.description, status: .failed, latency: latency,
+                        ticket, reply: nil, error: error.description, status: .retried, latency: latency,
                         startedAt: startedAt, cost: billed, environment: environment)
                 }
                 var event = callEvent(ticket)

@@ -359,6 +359,38 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A billed empty reply, retried: one call of two attempts, as the run's JSON counts it, and so in
+        /// `runs list`, `runs show` and the report's facts and per-participant table (the page and the list
+        /// counted it as 2 calls, one failed, while `total_calls` said 1); its cost still counted.
+        @Test func aBilledRetryIsAnAttemptNotACallOnEveryPage() async throws {
+            try await withServer(
+                FakeOpenAI.completion(""), FakeOpenAI.completion(CLIHarness.universalReply())
+            ) { binary, sandbox, server in
+                let recorded = try await record(
+                    ["run", "vote", "What is 2+2?", "--models", CLIHarness.threeModels], binary: binary,
+                    sandbox: sandbox, server: server)
+                let calls = try #require(recorded.export["calls"] as? [[String: Any]])
+                #expect(calls.count == 4, "the billed attempt is recorded, for its cost")
+                let total = try #require((recorded.output["metadata"] as? [String: Any])?["total_calls"] as? Int)
+                #expect(total == 3)
+                let html = try String(contentsOf: recorded.html, encoding: .utf8)
+                #expect(html.contains("<dt>calls</dt><dd>\(total)</dd>"))
+                let rows = try Regex(#"<tr><td>[^<]*</td><td>(\d+)</td><td>(\d+)</td>"#)
+                let counts = html.matches(of: rows).compactMap { match in
+                    (match.output[1].substring.flatMap { Int($0) }, match.output[2].substring.flatMap { Int($0) })
+                }
+                #expect(counts.count == 3)
+                #expect(counts.reduce(0) { $0 + ($1.0 ?? 0) } == total, "\(counts)")
+                #expect(counts.allSatisfy { $0.1 == 0 }, "no call failed: \(counts)")
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let id = try #require(recorded.output["run_id"] as? String)
+                let list = try await binary.run(["runs", "list"], environment: environment, directory: sandbox.root)
+                #expect(list.stdout.contains("\(total) calls"), "\(list.stdout)")
+                let show = try await binary.run(["runs", "show", id], environment: environment, directory: sandbox.root)
+                #expect(show.stdout.contains(", \(total) calls"), "\(show.stdout)")
+            }
+        }
+
         /// The browser check itself: a page that logs, throws or fetches is caught (so a clean report is
         /// evidence, not an empty log).
         @Test func theBrowserCheckCatchesConsoleOutputAndBlockedLoads() throws {
