@@ -70,6 +70,8 @@ enum RunReportPage {
                 "no process runs it any more (killed or crashed); `refinery resume \(run.id)` finishes it"
         }
         if let outcome {
+            // The run's own time, as its JSON's `elapsed_ms` says it (the ledger's timestamps add the recording).
+            context["elapsed"] = String(format: "%.2f s", Double(outcome.metadata.elapsedMs) / 1000)
             context["stoppedBy"] = outcome.stoppedBy
             context["error"] = outcome.error
             context["coverage"] =

@@ -347,6 +347,11 @@ extension CLIEndToEnd {
                         #expect(section.hasPrefix("\n<h2>\(name)</h2>"), "\(workflow) step \(step): \(section.prefix(80))")
                     }
                     #expect(!html.lowercased().contains("round 0"), "\(workflow)")
+                    // The run's time as its JSON gives it (the page timed the ledger's record instead).
+                    let elapsed = try #require((recorded.output["metadata"] as? [String: Any])?["elapsed_ms"] as? Int)
+                    #expect(
+                        html.contains("<dt>elapsed</dt><dd>\(String(format: "%.2f s", Double(elapsed) / 1000))</dd>"),
+                        "\(workflow)")
                     switch workflow {
                     case "vote": #expect(html.contains("<h2>Vote (last-line)</h2>"))
                     case "debate": #expect(html.contains("<h2>Vote (after round \(rounds), last-line)</h2>"))
