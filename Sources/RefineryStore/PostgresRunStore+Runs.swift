@@ -80,7 +80,7 @@ extension PostgresRunStore {
             """
             SELECT r.id, r.workflow_name, r.status, r.started_at, r.finished_at, r.cost_usd,
               (r.provenance::jsonb) ->> 'gitCommit' AS git_commit,
-              (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.status <> 'replayed') AS calls
+              (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.status IN (\(SQLiteRunStore.callStatusList))) AS calls
             FROM runs r ORDER BY r.started_at DESC, r.seq DESC LIMIT $1
             """, binds: limit)
         return try rows.map { row in

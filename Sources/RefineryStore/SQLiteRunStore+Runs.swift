@@ -67,6 +67,9 @@ extension SQLiteRunStore {
         try await readAsync { db in try RunRow.fetchOne(db, key: id)?.run }
     }
 
+    /// The statuses of the rows that are calls (``CallStatus/isCall``) as an SQL list: `'succeeded', 'failed'`.
+    static let callStatusList = CallStatus.callStatuses.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+
     /// Runs, newest first.
     public func listRuns(limit: Int = 50) async throws -> [RunSummary] {
         try await readAsync { db in
@@ -75,7 +78,7 @@ extension SQLiteRunStore {
                 sql: """
                     SELECT r.id, r.workflow_name, r.status, r.started_at, r.finished_at, r.cost_usd,
                       json_extract(r.provenance, '$.gitCommit') AS git_commit,
-                      (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.status != 'replayed') AS calls
+                      (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.status IN (\(Self.callStatusList))) AS calls
                     FROM runs r ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?
                     """,
                 arguments: [limit])

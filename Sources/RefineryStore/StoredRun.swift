@@ -139,7 +139,8 @@ public struct RunSummary: Sendable, Hashable, Codable {
     public var finishedAt: Date?
     /// Cost in US dollars.
     @Dollars public var costUSD: Double
-    /// Calls recorded (replays excluded).
+    /// Calls made, as the run's `total_calls` counts them (``CallStatus/isCall``): replays, billed retried
+    /// attempts and abandoned calls excluded.
     public var calls: Int
     /// Git commit of the workflow's repository, when known.
     public var gitCommit: String?

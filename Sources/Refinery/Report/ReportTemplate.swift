@@ -110,12 +110,12 @@ enum ReportTemplate {
 
         {{#rounds}}
         <section class="round">
-        <h2>Round {{round}}</h2>
+        <h2>{{heading}}</h2>
         {{#decision}}<p class="decision"><strong>Decision:</strong> {{decision}}</p>{{/decision}}
         {{#heatmap}}<h3>Scores ({{reviews}} reviews)</h3>{{{heatmap}}}{{/heatmap}}
         {{#first(answers)}}<h3>Answers</h3>{{/first(answers)}}
         {{#answers}}
-        <details open><summary>{{member}} · mean score {{score}}{{#unchanged}} · unchanged{{/unchanged}}</summary>
+        <details open><summary>{{member}}{{#stage}} · {{stage}}{{/stage}} · mean score {{score}}{{#unchanged}} · unchanged{{/unchanged}}</summary>
         {{#diff}}<div class="answer diff">{{{diff}}}</div>{{/diff}}{{^diff}}<div class="answer">{{answer}}</div>{{/diff}}
         </details>
         {{/answers}}
@@ -131,7 +131,7 @@ enum ReportTemplate {
         {{/arbiterNotes}}
 
         {{#vote}}
-        <h2>Vote (round {{round}}, {{extract}})</h2>
+        <h2>Vote ({{place}}{{extract}})</h2>
         <p>Winner: <strong>{{winner}}</strong> with {{share}} of the answers.</p>
         <table><tr><th>answer</th><th>votes</th><th>members</th></tr>
         {{#distribution}}<tr><td>{{answer}}</td><td>{{votes}}</td><td>{{members}}</td></tr>{{/distribution}}

@@ -23,6 +23,18 @@ enum RunReportPage {
         let outcome = run.outcomeJSON.flatMap { try? JSONDecoder().decode(RunReport.self, from: Data($0.utf8)) }
         let models = run.resolvedModels
         let members = run.workflow.members.map(\.id)
+        let graph = ExecutionGraph(workflow: run.workflow)
+        // The rounds the repeat block ran: the outcome's count, or, for a run that never finished, the last
+        // round a call of the block was made in. The step after them is the epilogue.
+        let blockNodes = Set(graph.round?.nodes.map(\.id) ?? [])
+        let roundsRun =
+            outcome?.metadata.totalRounds ?? export.calls.filter { blockNodes.contains($0.node) }.map(\.round).max()
+            ?? 0
+        // A step's name, as the run's reasons and ledger errors give it: `round 2`, `after round 3`, or none in
+        // a workflow without a repeat block.
+        let place = { (round: Int) in
+            graph.place(round: round, in: graph.sectionKind(ofRound: round, roundsRun: roundsRun))
+        }
         func name(_ id: String) -> String { models[id].map { $0 == id ? id : "\(id) (\($0))" } ?? id }
         // Who a call or an answer came from: the model that served it, a fallback named as one.
         func served(_ id: String, by model: String) -> String {
@@ -39,7 +51,8 @@ enum RunReportPage {
             "prompt": run.prompt,
             "cost": DollarText.text(run.costUSD),
             "tokens": "\(run.inputTokens) in / \(run.outputTokens) out",
-            "calls": made.count,
+            // Calls as the run's JSON counts them (``CallStatus/isCall``): a retried attempt is not one.
+            "calls": made.filter(\.status.isCall).count,
             "started": ISO8601DateFormatter().string(from: run.startedAt),
             "elapsed": run.finishedAt.map { String(format: "%.2f s", $0.timeIntervalSince(run.startedAt)) }
                 ?? run.status,
@@ -57,6 +70,8 @@ enum RunReportPage {
                 "no process runs it any more (killed or crashed); `refinery resume \(run.id)` finishes it"
         }
         if let outcome {
+            // The run's own time, as its JSON's `elapsed_ms` says it (the ledger's timestamps add the recording).
+            context["elapsed"] = String(format: "%.2f s", Double(outcome.metadata.elapsedMs) / 1000)
             context["stoppedBy"] = outcome.stoppedBy
             context["error"] = outcome.error
             context["coverage"] =
@@ -71,7 +86,8 @@ enum RunReportPage {
             }
             if let vote = outcome.vote {
                 context["vote"] = [
-                    "round": vote.round, "extract": vote.extract, "winner": vote.winner ?? "none",
+                    "place": place(vote.round).map { "\($0), " } ?? "", "extract": vote.extract,
+                    "winner": vote.winner ?? "none",
                     "share": String(format: "%.0f%%", vote.share * 100),
                     "distribution": vote.distribution.map {
                         ["answer": $0.answer, "votes": $0.votes, "members": $0.members.joined(separator: ", ")]
@@ -82,10 +98,9 @@ enum RunReportPage {
         }
         context["timeline"] = timeline(made, members: members, start: run.startedAt, served: served)
         context["rounds"] = rounds(
-            export, outcome: outcome, members: members, answering: answeringNodes(of: run.workflow), name: name,
-            served: served)
+            export, members: members, answering: answeringNodes(of: graph), place: place, name: name, served: served)
         if let means = meanChart(export, workflow: run.workflow, members: members) { context["means"] = means }
-        context["arbiterNotes"] = arbiterNotes(export.calls)
+        context["arbiterNotes"] = arbiterNotes(export.calls, place: place)
         context["perMember"] = perMember(made, served: served)
         return context
     }
@@ -157,17 +172,21 @@ enum RunReportPage {
         return scores
     }
 
+    /// One section per step with a call, a review or a decision, headed with the step's name, every member's
+    /// answer of the step in it: each answering node's reply, in the order they were given (the ledger is
+    /// the source for every workflow: a step that answers twice, such as verify's propose then revise, shows
+    /// both), with a word diff against the member's answer before.
     private static func rounds(
-        _ export: RunExport, outcome: RunReport?, members: [String], answering: Set<String>,
+        _ export: RunExport, members: [String], answering: Set<String>, place: (Int) -> String?,
         name: (String) -> String, served: (String, String) -> String
     ) -> [[String: Any]] {
         let scores = reviews(export)
         let decisions = Dictionary(export.rounds.map { ($0.round, $0.decisionJSON) }, uniquingKeysWith: { $1 })
-        let summaries = outcome?.rounds ?? []
-        let numbers = Set(scores.keys).union(decisions.keys).union(summaries.map(\.round)).sorted()
+        let numbers = Set(scores.keys).union(decisions.keys).union(export.calls.map(\.round)).sorted()
         var previous: [String: String] = [:]
         return numbers.map { round in
-            var entry: [String: Any] = ["round": round]
+            let heading = place(round) ?? ExecutionGraph.singlePass
+            var entry: [String: Any] = ["heading": heading.prefix(1).uppercased() + heading.dropFirst()]
             if let matrix = scores[round] {
                 var names: [String: String] = [:]
                 for member in members { names[member] = name(member) }
@@ -183,24 +202,24 @@ enum RunReportPage {
                     + (decision.rolledBackTo.map { ", rolled back to \($0)" } ?? "")
             }
             let means = meanScores(scores[round] ?? [:])
-            let answers =
-                summaries.first(where: { $0.round == round })?.answers.map { ($0.memberID, $0.answer, $0.modelID) }
-                ?? roundAnswers(export.calls, round: round, members: members, answering: answering)
+            let answers = roundAnswers(export.calls, round: round, answering: answering)
+            // A member that answered more than once in the step: each answer names its stage.
+            let repeated = Set(Dictionary(grouping: answers, by: \.member).filter { $0.value.count > 1 }.keys)
             if !answers.isEmpty {
                 entry["answers"] = answers.map { answer -> [String: Any] in
-                    let (member, text, model) = answer
                     var item: [String: Any] = [
-                        "member": served(member, model), "answer": text,
-                        "score": means[member].map(ReportCharts.format) ?? "–",
+                        "member": served(answer.member, answer.model), "answer": answer.text,
+                        "score": means[answer.member].map(ReportCharts.format) ?? "–",
                     ]
-                    if let before = previous[member] {
-                        if before == text {
+                    if repeated.contains(answer.member) { item["stage"] = answer.stage }
+                    if let before = previous[answer.member] {
+                        if before == answer.text {
                             item["unchanged"] = true
-                        } else if let diff = WordDiff.html(old: before, new: text) {
+                        } else if let diff = WordDiff.html(old: before, new: answer.text) {
                             item["diff"] = diff
                         }
                     }
-                    previous[member] = text
+                    previous[answer.member] = answer.text
                     return item
                 }
             }
@@ -219,23 +238,29 @@ enum RunReportPage {
 
     /// The ids of the run's nodes that produce a member's answer, by the graph's one definition
     /// (``NodeKind/answerOf``): propose, refine and verify-revise today, and whatever kind answers next.
-    private static func answeringNodes(of workflow: Workflow) -> Set<String> {
-        Set(ExecutionGraph(workflow: workflow).allNodes.filter { $0.kind.answerOf != nil }.map(\.id))
+    private static func answeringNodes(of graph: ExecutionGraph) -> Set<String> {
+        Set(graph.allNodes.filter { $0.kind.answerOf != nil }.map(\.id))
     }
 
-    /// Each member's answer of `round`: the reply of its last succeeded answering call (a node in
-    /// `answering`) in that round, and the model that served it, in member order.
+    /// Every answer given in `round`: the reply of each answering node's (a node in `answering`) last call,
+    /// when it succeeded (the one the engine used: a re-ask or a critique-then-revise replaces the call before
+    /// it), in the order the nodes answered, with the model that served it.
     private static func roundAnswers(
-        _ calls: [CallRecord], round: Int, members: [String], answering: Set<String>
-    ) -> [(String, String, String)] {
-        var answers: [String: (text: String, model: String)] = [:]
-        for call in calls
-        where call.round == round && (call.status == .succeeded || call.status == .replayed)
-            && answering.contains(call.node)
-        {
-            if let text = call.reply?.text { answers[call.participant] = (text, call.request.model.description) }
+        _ calls: [CallRecord], round: Int, answering: Set<String>
+    ) -> [(member: String, text: String, model: String, stage: String)] {
+        var order: [String] = []
+        var last: [String: CallRecord] = [:]
+        for call in calls where call.round == round && answering.contains(call.node) && call.status != .cancelled {
+            if last.updateValue(call, forKey: call.node) == nil { order.append(call.node) }
         }
-        return members.compactMap { member in answers[member].map { (member, $0.text, $0.model) } }
+        return order.compactMap { node in
+            guard let call = last[node], call.status == .succeeded || call.status == .replayed,
+                let text = call.reply?.text
+            else { return nil }
+            // `s1.verify.revise[member]` → `s1.verify.revise`
+            let stage = node.firstIndex(of: "[").map { String(node[..<$0]) } ?? node
+            return (call.participant, text, call.request.model.description, stage)
+        }
     }
 
     private static func meanChart(_ export: RunExport, workflow: Workflow, members: [String]) -> String? {
@@ -260,14 +285,15 @@ enum RunReportPage {
     // MARK: arbiter and cost
 
     /// Synthesis, dissent, refinement areas and verification questions of the calls that produced them.
-    private static func arbiterNotes(_ calls: [CallRecord]) -> [[String: Any]] {
+    private static func arbiterNotes(_ calls: [CallRecord], place: (Int) -> String?) -> [[String: Any]] {
         calls.compactMap { call -> [String: Any]? in
+            let when = place(call.round).map { ", \($0)" } ?? ""
             guard call.status == .succeeded || call.status == .replayed, let reply = call.reply?.text else {
                 return nil
             }
             if call.node.contains(".synthesize["), case .success(let synthesis) = ReplyParser.synthesis(from: reply) {
                 return [
-                    "heading": "Synthesis by \(call.participant), round \(call.round)",
+                    "heading": "Synthesis by \(call.participant)\(when)",
                     "synthesis": synthesis.synthesis, "confidence": String(format: "%.2f", synthesis.confidence),
                     "dissent": synthesis.dissent.isEmpty ? nil : synthesis.dissent as Any,
                     "refinement": synthesis.refinementAreas,
@@ -277,7 +303,7 @@ enum RunReportPage {
                 case .success(let questions) = ReplyParser.verificationQuestions(from: reply, max: 50)
             {
                 return [
-                    "heading": "Verification questions by \(call.participant), round \(call.round)",
+                    "heading": "Verification questions by \(call.participant)\(when)",
                     "questions": questions,
                 ]
             }
@@ -286,6 +312,8 @@ enum RunReportPage {
     }
 
     /// One row per participant and model that served it: a fallback's calls are its own row, named as one.
+    /// Calls and failed calls as the run's JSON counts them (``CallStatus/isCall``); the cost and tokens of
+    /// every attempt, a billed retried one included, as the run's cost counts them.
     private static func perMember(_ calls: [CallRecord], served: (String, String) -> String) -> [[String: Any]] {
         var order: [String] = []
         var totals: [String: (calls: Int, failed: Int, cost: Double, input: Int, output: Int)] = [:]
@@ -293,7 +321,7 @@ enum RunReportPage {
             let caller = served(call.participant, call.request.model.description)
             if totals[caller] == nil { order.append(caller) }
             var total = totals[caller] ?? (0, 0, 0, 0, 0)
-            total.calls += 1
+            if call.status.isCall { total.calls += 1 }
             if call.status == .failed { total.failed += 1 }
             total.cost += call.costUSD
             total.input += call.reply?.usage.inputTokens ?? 0

@@ -38,6 +38,39 @@ extension ExecutionGraph {
         allNodes.first { $0.id == id }
     }
 
+    /// How a workflow without a repeat block names its one pass (`runs show`, `estimate`, the report).
+    public static let singlePass = "single pass"
+
+    /// Where step `round` of a `kind` section falls, as users count rounds (from 1): `round 2`; `before round 1`
+    /// and `after round 3` for the stages around the repeat block; `nil` for a workflow without one, whose
+    /// single pass has no rounds (its step is numbered 0 inside, never shown). The one name of a step in the
+    /// run's reasons (JSON and text), its ledger errors and its report.
+    public func place(round: Int, in kind: SectionKind) -> String? {
+        guard self.round != nil else { return nil }
+        switch kind {
+        case .prelude: return "before round 1"
+        case .round: return "round \(round)"
+        case .epilogue: return "after round \(round - 1)"
+        }
+    }
+
+    /// The section of the node `id` (a node id names its section), or `nil` for an id not in the graph.
+    public func sectionKind(ofNode id: String) -> SectionKind? {
+        sections.first { $0.section.nodes.contains { $0.id == id } }?.kind
+    }
+
+    /// ``place(round:in:)`` of a call to node `node` in step `round`.
+    public func place(round: Int, node: String) -> String? {
+        place(round: round, in: sectionKind(ofNode: node) ?? .round)
+    }
+
+    /// Which section step `round` ran in a run whose repeat block ran `roundsRun` rounds: the prelude is
+    /// step 0, the rounds 1...`roundsRun`, the epilogue the step after the last round.
+    public func sectionKind(ofRound round: Int, roundsRun: Int) -> SectionKind {
+        guard self.round != nil else { return .prelude }
+        return round == 0 ? .prelude : round <= roundsRun ? .round : .epilogue
+    }
+
     /// Model calls of the whole run when the repeat block runs `rounds` times.
     public func callCount(rounds: Int) -> Int {
         prelude.callCount + (round?.callCount ?? 0) * Swift.max(rounds, 0) + epilogue.callCount

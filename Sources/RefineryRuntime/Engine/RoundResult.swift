@@ -8,6 +8,15 @@ public enum RoundPhase: String, Sendable, Hashable, Codable {
     case round
     /// The stages after the repeat block.
     case epilogue
+
+    /// The graph's section this phase runs.
+    public var sectionKind: ExecutionGraph.SectionKind {
+        switch self {
+        case .prelude: .prelude
+        case .round: .round
+        case .epilogue: .epilogue
+        }
+    }
 }
 
 /// What one step of a run produced: one pass of the repeat block, or the prelude or epilogue.

@@ -89,7 +89,7 @@ extension RunExecutor {
             // Not knowing whether the call was made is not "not made": calling would pay for it again.
             if Task.isCancelled || error is CancellationError { return .cancelled }
             environment.ledgerFailed(
-                "the run ledger could not look up the call \(node) (round \(round)), "
+                "the run ledger could not look up \(environment.callName(node: node, round: round)), "
                     + "so the run stops before paying again for a call it may have recorded: \(error)")
             return .unreadable
         }
@@ -324,7 +324,7 @@ extension RunExecutor {
                 let delay = retryDelay(for: error, ticket: ticket)
                 if failure.billedUsage != nil, let environment = callEnvironment {
                     await Self.record(
-                        ticket, reply: nil, error: error.description, status: .failed, latency: latency,
+                        ticket, reply: nil, error: error.description, status: .retried, latency: latency,
                         startedAt: startedAt, cost: billed, environment: environment)
                 }
                 var event = callEvent(ticket)
@@ -590,7 +590,7 @@ extension RunExecutor {
             // A call cut short by cancellation (Ctrl-C, a worker's lost lease) stops the run as cancelled.
             if Task.isCancelled || error is CancellationError { return }
             environment.ledgerFailed(
-                "the run ledger could not record the call \(ticket.ledgerNode) (round \(ticket.round)), "
+                "the run ledger could not record \(environment.callName(node: ticket.ledgerNode, round: ticket.round)), "
                     + "so the run stops before paying for calls it cannot record: \(error)")
         }
     }

@@ -235,16 +235,9 @@ extension RunExecutor {
 }
 
 extension RunExecutor {
-    /// Where step `round` falls, as users count rounds (from 1), for the reasons coverage gives: `round 2`;
-    /// `before round 1` and `after round 3` for the stages around the `repeat` block; `nil` for a workflow
-    /// without one, whose single pass has no rounds (its step is numbered 0 inside, never shown).
+    /// Where step `round` of the step running falls, as users count rounds: ``ExecutionGraph/place(round:in:)``.
     func place(round: Int) -> String? {
-        guard graph.round != nil else { return nil }
-        switch section?.phase ?? .round {
-        case .prelude: return "before round 1"
-        case .round: return "round \(round)"
-        case .epilogue: return "after round \(round - 1)"
-        }
+        graph.place(round: round, in: (section?.phase ?? .round).sectionKind)
     }
 
     /// ``place(round:)`` after a comma (`, round 2`), or nothing.

@@ -220,7 +220,7 @@ actor RunExecutor {
             resolver: resolver, ledger: configuration.ledger, replays: replayable ?? false, clock: clock,
             runID: configuration.runID, deadlines: CallDeadlines(clock: clock),
             callPriority: Self.callPriority(below: Task.currentPriority), startDate: startDate,
-            catalog: configuration.catalog, logger: configuration.logger)
+            catalog: configuration.catalog, logger: configuration.logger, graph: graph)
         callEnvironment = environment
         await withTaskGroup(of: ChildResult.self) { group in
             group.addTask {
@@ -468,6 +468,8 @@ final class CallEnvironment: Sendable {
     let catalog: ModelCatalog
     /// Ledger write failures.
     let logger: Logger
+    /// The run's graph, to name a call's step in a ledger failure as the run's other reasons do.
+    let graph: ExecutionGraph
     /// The first ledger failure, and why: a call it could not record, or a resumed run's call it could
     /// not look up. Set by the call's task, read by the parent loop, which then stops the run (a call paid
     /// for and not recorded would be paid again by `resume`; one not looked up would be paid again now).
@@ -480,10 +482,17 @@ final class CallEnvironment: Sendable {
         }
     }
 
+    /// `the call NODE` and, in a workflow with a repeat block, its step: `the call s1.propose[a] (round 2)`.
+    func callName(node: String, round: Int) -> String {
+        "the call \(node)" + (graph.place(round: round, node: node).map { " (\($0))" } ?? "")
+    }
+
     init(
         resolver: any ProviderResolver, ledger: (any RunLedger)?, replays: Bool, clock: EngineClock, runID: String,
-        deadlines: CallDeadlines, callPriority: TaskPriority, startDate: Date, catalog: ModelCatalog, logger: Logger
+        deadlines: CallDeadlines, callPriority: TaskPriority, startDate: Date, catalog: ModelCatalog, logger: Logger,
+        graph: ExecutionGraph
     ) {
+        self.graph = graph
         self.replays = replays
         self.startDate = startDate
         self.catalog = catalog

@@ -12,6 +12,19 @@ public enum CallStatus: String, Sendable, Hashable, Codable {
     /// Attempted (and retrying) when its member was dropped or the run stopped: abandoned without
     /// a final reply or error.
     case cancelled
+    /// An attempt that failed, was billed all the same (an empty reply the provider charges for) and was
+    /// tried again: kept for its cost, an attempt of the call its retry ends, not a call of its own.
+    case retried
+
+    /// Whether a ledger row of this status is a call as the run counts it, in its JSON's `total_calls`, the
+    /// text summary, `runs show`, `runs list` and the report: a request that ended, with a reply
+    /// (`succeeded`) or with an error after its retries (`failed`, the failed calls). Its retries are
+    /// attempts of it (`retried` rows when billed); a `replayed` row is a call served again from the ledger
+    /// on resume, counted once, as made; a `cancelled` one was abandoned before it ended.
+    public var isCall: Bool { self == .succeeded || self == .failed }
+
+    /// The statuses of the rows that are calls (``isCall``), for a ledger's queries.
+    public static let callStatuses: [CallStatus] = [.succeeded, .failed]
 }
 
 /// One model call as the ledger records it.

@@ -194,7 +194,7 @@ extension CLIEndToEnd {
                     ["run", "vote", "What is 6 × 7?", "--models", CLIHarness.threeModels], binary: binary,
                     sandbox: sandbox, server: server)
                 let (voteDOM, voteLog, _) = try Chromium.load(vote.html)
-                #expect(voteDOM.contains("<h2>Vote (round"))
+                #expect(voteDOM.contains("<h2>Vote (last-line)</h2>"), "a single pass has no round")
                 #expect(count("<rect class=\"bar ", in: voteDOM) == (vote.export["calls"] as? [Any])?.count)
                 #expect(Chromium.pageProblems(voteLog) == [], "\(voteLog)")
             }
@@ -302,6 +302,97 @@ extension CLIEndToEnd {
                 let answers = try #require(recorded.output["all_answers"] as? [[String: Any]])
                 let means = answers.compactMap { $0["mean_score"] as? Double }
                 #expect(!means.isEmpty && means.allSatisfy { $0 == 7 }, "\(answers)")
+            }
+        }
+
+        /// Every built-in workflow: every member's answer of every step is on the page (verify's and vote's
+        /// single pass showed none, the stages before and after a repeat block none either), each step headed
+        /// as the run's reasons name it: `Before round 1`, `Round 2`, `After round 3`, and `Single pass` for
+        /// a workflow without a repeat block, never `Round 0`; the vote and the notes name their step alike.
+        @Test func everyBuiltInShowsEveryAnswerOfEveryStepUnderTheStepsName() async throws {
+            // Verify's plan reads questions too.
+            let reply = CLIHarness.universalReply().replacingOccurrences(
+                of: #""ranking":[]"#, with: #""ranking":[],"questions":["Is it four?"]"#)
+            try await withServer(FakeOpenAI.completion(reply)) { binary, sandbox, server in
+                let builtIns = [
+                    "consensus", "consensus-classic", "consortium", "self-refine", "verify", "debate", "moa",
+                    "self-consistency", "vote",
+                ]
+                for workflow in builtIns {
+                    let arbiter = ["consortium", "moa"].contains(workflow) ? ["--arbiter", "openai/gpt-4o"] : []
+                    let recorded = try await record(
+                        ["run", workflow, "What is 2+2?", "--models", CLIHarness.threeModels] + arbiter,
+                        binary: binary, sandbox: sandbox, server: server)
+                    let html = try String(contentsOf: recorded.html, encoding: .utf8)
+                    let calls = try #require(recorded.export["calls"] as? [[String: Any]])
+                    let rounds = try #require((recorded.output["metadata"] as? [String: Any])?["total_rounds"] as? Int)
+                    let singlePass = ["verify", "vote"].contains(workflow)
+                    // The answers the engine used: each answering node's last call of each step, if it succeeded.
+                    var last: [String: [String: Any]] = [:]
+                    for call in calls {
+                        let node = call["node"] as? String ?? ""
+                        guard [".propose[", ".refine[", ".verify.revise["].contains(where: node.contains) else { continue }
+                        last["\(call["round"] as? Int ?? -1) \(node)"] = call
+                    }
+                    let answers = last.values.filter { $0["status"] as? String == "succeeded" }.count
+                    #expect(answers >= 3, "\(workflow)")
+                    let steps = Set(calls.compactMap { $0["round"] as? Int }).sorted()
+                    let sections = html.components(separatedBy: "<section class=\"round\">").dropFirst()
+                    #expect(sections.count == steps.count, "\(workflow)")
+                    #expect(count("<details open><summary>", in: html) == answers, "\(workflow)")
+                    for (step, section) in zip(steps, sections) {
+                        let name =
+                            singlePass
+                            ? "Single pass" : step == 0 ? "Before round 1" : step <= rounds ? "Round \(step)" : "After round \(rounds)"
+                        #expect(section.hasPrefix("\n<h2>\(name)</h2>"), "\(workflow) step \(step): \(section.prefix(80))")
+                    }
+                    #expect(!html.lowercased().contains("round 0"), "\(workflow)")
+                    // The run's time as its JSON gives it (the page timed the ledger's record instead).
+                    let elapsed = try #require((recorded.output["metadata"] as? [String: Any])?["elapsed_ms"] as? Int)
+                    #expect(
+                        html.contains("<dt>elapsed</dt><dd>\(String(format: "%.2f s", Double(elapsed) / 1000))</dd>"),
+                        "\(workflow)")
+                    switch workflow {
+                    case "vote": #expect(html.contains("<h2>Vote (last-line)</h2>"))
+                    case "debate": #expect(html.contains("<h2>Vote (after round \(rounds), last-line)</h2>"))
+                    case "self-consistency": #expect(html.contains("<h2>Vote (round \(rounds), last-line)</h2>"))
+                    case "moa": #expect(html.contains("<h2>Synthesis by arbiter, after round \(rounds)</h2>"))
+                    case "verify": #expect(html.contains("<h2>Verification questions by openai/o3</h2>"))
+                    default: break
+                    }
+                }
+            }
+        }
+
+        /// A billed empty reply, retried: one call of two attempts, as the run's JSON counts it, and so in
+        /// `runs list`, `runs show` and the report's facts and per-participant table (the page and the list
+        /// counted it as 2 calls, one failed, while `total_calls` said 1); its cost still counted.
+        @Test func aBilledRetryIsAnAttemptNotACallOnEveryPage() async throws {
+            try await withServer(
+                FakeOpenAI.completion(""), FakeOpenAI.completion(CLIHarness.universalReply())
+            ) { binary, sandbox, server in
+                let recorded = try await record(
+                    ["run", "vote", "What is 2+2?", "--models", CLIHarness.threeModels], binary: binary,
+                    sandbox: sandbox, server: server)
+                let calls = try #require(recorded.export["calls"] as? [[String: Any]])
+                #expect(calls.count == 4, "the billed attempt is recorded, for its cost")
+                let total = try #require((recorded.output["metadata"] as? [String: Any])?["total_calls"] as? Int)
+                #expect(total == 3)
+                let html = try String(contentsOf: recorded.html, encoding: .utf8)
+                #expect(html.contains("<dt>calls</dt><dd>\(total)</dd>"))
+                let rows = try Regex(#"<tr><td>[^<]*</td><td>(\d+)</td><td>(\d+)</td>"#)
+                let counts = html.matches(of: rows).compactMap { match in
+                    (match.output[1].substring.flatMap { Int($0) }, match.output[2].substring.flatMap { Int($0) })
+                }
+                #expect(counts.count == 3)
+                #expect(counts.reduce(0) { $0 + ($1.0 ?? 0) } == total, "\(counts)")
+                #expect(counts.allSatisfy { $0.1 == 0 }, "no call failed: \(counts)")
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let id = try #require(recorded.output["run_id"] as? String)
+                let list = try await binary.run(["runs", "list"], environment: environment, directory: sandbox.root)
+                #expect(list.stdout.contains("\(total) calls"), "\(list.stdout)")
+                let show = try await binary.run(["runs", "show", id], environment: environment, directory: sandbox.root)
+                #expect(show.stdout.contains(", \(total) calls"), "\(show.stdout)")
             }
         }
 

@@ -91,6 +91,25 @@ import Testing
         #expect(ledger.inner.records.allSatisfy { !$0.node.contains("refine") && $0.round == 1 })
     }
 
+    /// A call the ledger cannot record names its step as the run's other reasons do: no round in a workflow
+    /// without a repeat block, `before round 1` for the stages before one. It said `(round 0)` for both.
+    @Test func aCallTheLedgerCannotRecordIsNamedByItsStep() async throws {
+        let single = Fixtures.workflow(members: Fixtures.members(3), stages: [.proposeStage, .pairwise])
+        let before = Fixtures.workflow(
+            members: Fixtures.members(3), stages: [.proposeStage, .pairwise, .repeat([.refineStage, .closeStage])],
+            iterations: Iterations(min: 1, max: 1))
+        for (workflow, place) in [(single, ""), (before, #" \(before round 1\)"#)] {
+            let outcome = try await Engine(
+                workflow: workflow, providers: ScriptedResolver(default: ScriptedProvider(script: Fixtures.script())),
+                configuration: Fixtures.configuration(ledger: RefusingLedger())
+            ).run("Q")
+            #expect(outcome.status == .failed)
+            let named = try Regex(#"could not record the call s1\.evaluate\[[^ ]*\]"# + place + ", so")
+            #expect(outcome.stoppedBy.contains(named), "\(outcome.stoppedBy)")
+            #expect(!outcome.stoppedBy.contains("round 0"), "\(outcome.stoppedBy)")
+        }
+    }
+
     /// A ledger whose lookups fail, as a database file gone unreadable or a server that dropped the
     /// connection fails them.
     private final class UnreadableLedger: RunLedger {
