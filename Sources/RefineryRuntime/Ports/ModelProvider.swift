@@ -358,9 +358,9 @@ public struct Embeddings: Sendable, Hashable, Codable {
         self.usage = usage
     }
 
-    /// `texts` at four characters a token (at least one each), marked as estimated.
+    /// `texts` at four UTF-8 bytes a token, as `estimate` counts them (at least one each), marked as estimated.
     public static func estimatedUsage(of texts: [String]) -> TokenUsage {
-        TokenUsage(inputTokens: texts.reduce(0) { $0 + max(1, ($1.count + 3) / 4) }, isEstimated: true)
+        TokenUsage(inputTokens: texts.reduce(0) { $0 + max(1, EstimateAssumptions.tokens(for: $1)) }, isEstimated: true)
     }
 
     /// The usage of a reply whose provider said `reported` input tokens for `texts`: believed when a request
