@@ -101,7 +101,11 @@ public struct ModelCatalog: Sendable, Hashable, Codable {
             // Cached input prices: Anthropic's multipliers (``ModelPricing/anthropic(input:output:contextWindow:)``);
             // OpenAI's and Gemini's "cached input" and "context caching" rows of their pricing pages (Gemini's at
             // prompts up to 200k tokens). No provider but Anthropic bills cache writes apart.
+            // Opus 4.7 and 4.8 (adaptive thinking only, 1M context) and Sonnet 4.6: Anthropic's pricing page.
+            "anthropic/claude-opus-4-8": .anthropic(input: 5, output: 25, contextWindow: 1_000_000),
+            "anthropic/claude-opus-4-7": .anthropic(input: 5, output: 25, contextWindow: 1_000_000),
             "anthropic/claude-opus-4-6": .anthropic(input: 5, output: 25, contextWindow: 200_000),
+            "anthropic/claude-sonnet-4-6": .anthropic(input: 3, output: 15, contextWindow: 200_000),
             "anthropic/claude-opus-4-5": .anthropic(input: 5, output: 25, contextWindow: 200_000),
             "anthropic/claude-sonnet-4-5": .anthropic(input: 3, output: 15, contextWindow: 200_000),
             "anthropic/claude-haiku-4-5": .anthropic(input: 1, output: 5, contextWindow: 200_000),

@@ -121,6 +121,9 @@ package enum FrontCode {
     package static let unusedVariable = "W706"
     /// `vote-threshold`'s `stability` is more rounds than `iterations.max`: the loop can never converge.
     package static let stabilityBeyondMax = "W707"
+    /// `temperature` or `top_p` set for a Claude model that refuses sampling parameters (Opus 4.7 and later):
+    /// the call is sent without it.
+    package static let samplingNotSent = "W708"
 
     /// Every code, for documentation checks.
     package static let all: [String] = [
@@ -175,5 +178,6 @@ package enum FrontCode {
         flagWithoutEffect,
         unusedVariable,
         stabilityBeyondMax,
+        samplingNotSent,
     ]
 }

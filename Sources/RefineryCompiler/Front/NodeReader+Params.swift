@@ -15,6 +15,7 @@ extension NodeReader {
     /// `temperature: 1.5` on an Anthropic model is an error here, not a failed call.
     func params(_ node: YAMLNode, _ context: String, sentTo models: [ModelRef]) -> ModelParams {
         let params = params(node, context)
+        warnOfSamplingNotSent(node, params, models)
         guard let temperature = params.temperature, let valueNode = node["temperature"] else { return params }
         var seen = Set<ProviderProtocol>()
         let apis = models.map { ProviderProtocol(provider: $0.provider) }.filter { seen.insert($0).inserted }
@@ -33,6 +34,26 @@ extension NodeReader {
             break
         }
         return params
+    }
+
+    /// A sampling parameter a Claude model of `models` refuses (``ClaudeGeneration/takesSamplingParameters``),
+    /// so the call is sent without it: said where it is set, once per parameter. Not when reasoning effort
+    /// turns thinking on, which sends neither to any Claude model.
+    private func warnOfSamplingNotSent(_ node: YAMLNode, _ params: ModelParams, _ models: [ModelRef]) {
+        guard ThinkingAllowance.anthropicBudget(effort: params.reasoningEffort) == nil,
+            let model = models.first(where: { model in
+                ProviderProtocol(provider: model.provider) == .anthropicMessages
+                    && ClaudeGeneration(model: model.model).map { !$0.takesSamplingParameters } == true
+            })
+        else { return }
+        for key in ["temperature", "top_p"] {
+            guard let valueNode = node[key] else { continue }
+            warning(
+                FrontCode.samplingNotSent,
+                "`\(key)` is not sent to \(model): Claude models from Opus 4.7 on refuse sampling parameters",
+                at: valueNode,
+                hint: "remove `\(key)` here, or set it only where the models it is sent to take it")
+        }
     }
 
     /// `params:` → ``ModelParams`` (unset keys stay `nil`).

@@ -14,11 +14,13 @@ package enum AnthropicAuth: Sendable, Hashable {
 
 /// Calls Claude models through the Anthropic Messages API.
 ///
-/// Reasoning effort maps to an extended-thinking budget (see ``thinkingBudget(for:)``); when
-/// thinking is on, `temperature` and `top_p` are not sent (the API refuses them); otherwise one of them
-/// is, `temperature` when both are set (recent models refuse the pair); and
-/// `max_tokens` becomes the answer allowance plus the budget. A ``ResponseFormat`` becomes an
-/// instruction appended to the system prompt.
+/// Reasoning effort turns thinking on: adaptive thinking with `output_config.effort` on Claude 4.6 and later
+/// (``ClaudeGeneration/adaptiveEffort(_:)``), a fixed extended-thinking budget on older models (see
+/// ``thinkingBudget(for:)``); either way `max_tokens` becomes the answer allowance plus that budget, the most
+/// the call may think and answer. When thinking is on, `temperature` and `top_p` are not sent (the API refuses
+/// them), nor on Opus 4.7 and later, which refuse them always; otherwise one of them is, `temperature` when both
+/// are set (recent models refuse the pair). A ``ResponseFormat`` becomes an instruction appended to the
+/// system prompt.
 package struct AnthropicProvider: WireProtocolProvider {
     package static let defaultBaseURL = "https://api.anthropic.com"
     package static let apiVersion = "2023-06-01"
@@ -85,15 +87,23 @@ package struct AnthropicProvider: WireProtocolProvider {
         }
         if !system.isEmpty { body["system"] = .string(system) }
         body["max_tokens"] = .number(Double(outputCap(for: request)))
+        let generation = ClaudeGeneration(model: request.model.model)
         if let budget = thinkingBudget(for: params.reasoningEffort) {
-            body["thinking"] = ["type": "enabled", "budget_tokens": .number(Double(budget))]
-        } else if let temperature = params.temperature {
-            // Not with `top_p` too: the API says to alter one or the other, and its models since Claude 4.5
-            // refuse both ("`temperature` and `top_p` cannot both be specified for this model"), which
-            // dropped the member for the run.
-            body["temperature"] = .number(temperature)
-        } else if let topP = params.topP {
-            body["top_p"] = .number(topP)
+            if let effort = generation?.adaptiveEffort(params.reasoningEffort) {
+                body["thinking"] = ["type": "adaptive"]
+                body["output_config"] = ["effort": .string(effort)]
+            } else {
+                body["thinking"] = ["type": "enabled", "budget_tokens": .number(Double(budget))]
+            }
+        } else if generation?.takesSamplingParameters ?? true {
+            // Not both: the API says to alter one or the other, and its models since Claude 4.5 refuse the
+            // pair ("`temperature` and `top_p` cannot both be specified for this model"), which dropped the
+            // member for the run. Opus 4.7 and later refuse either (the compiler warns where one is set).
+            if let temperature = params.temperature {
+                body["temperature"] = .number(temperature)
+            } else if let topP = params.topP {
+                body["top_p"] = .number(topP)
+            }
         }
         if let stop = params.stop, !stop.isEmpty { body["stop_sequences"] = .array(stop.map(JSONValue.string)) }
         if stream { body["stream"] = true }

@@ -39,3 +39,41 @@ import Testing
         #expect(result.errors == [])
     }
 }
+
+/// Claude models from Opus 4.7 on refuse `temperature` and `top_p` (a 400), so the provider does not send them:
+/// the check says so where they are set, and not for models that take them or when thinking sends neither.
+@Suite struct SamplingNotSentTests {
+    @Test func temperatureForOpus47IsWarnedWhereItIsSet() {
+        let yaml = """
+            refinery: 1
+            name: n
+            models:
+              - model: claude-opus-4-7
+                params: { temperature: 0.4, top_p: 0.9 }
+              - claude-sonnet-4-6
+            stages: [propose]
+            """
+        let result = WorkflowCompiler().compile(yaml: yaml)
+        #expect(result.errors.isEmpty, "\(result.diagnostics)")
+        #expect(result.diagnostics.map(\.code) == ["W708", "W708"], "\(result.diagnostics)")
+        let warning = result.diagnostics.first
+        #expect(warning?.location?.line == 5)
+        #expect(warning?.location?.column == 28)
+        #expect(
+            warning?.message
+                == "`temperature` is not sent to anthropic/claude-opus-4-7: Claude models from Opus 4.7 on refuse sampling parameters"
+        )
+        #expect(result.diagnostics.last?.message.hasPrefix("`top_p` is not sent") == true)
+    }
+
+    @Test(arguments: [
+        "model: claude-sonnet-4-6\n    params: { temperature: 0.4 }",
+        "model: claude-opus-4-7\n    params: { temperature: 0.4, reasoning_effort: high }",
+        "model: openai/gpt-4o\n    params: { temperature: 0.4 }",
+    ])
+    func modelsThatTakeItOrThinkingAreNotWarned(member: String) {
+        let yaml = "refinery: 1\nname: n\nmodels:\n  - \(member)\n  - claude-opus-4-6\nstages: [propose]\n"
+        let result = WorkflowCompiler().compile(yaml: yaml)
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+    }
+}

@@ -133,6 +133,63 @@ import Testing
         }
     }
 
+    /// From Claude 4.6 on, reasoning effort is adaptive thinking with `output_config.effort` (the fixed budget is
+    /// deprecated on 4.6 and a 400 from Opus 4.7 on, which dropped every Claude member asked to think); older
+    /// models keep the budget. `max_tokens` is the same cap either way. Before, every model got the budget.
+    @Test(arguments: [
+        ("claude-opus-4-6", "high", "high", 16384), ("claude-opus-4-6", "xhigh", "max", 32000),
+        ("claude-opus-4-7", "xhigh", "xhigh", 32000), ("claude-sonnet-4-6-20260217", "low", "low", 2048),
+        ("claude-opus-5", "medium", "medium", 8192),
+    ])
+    func claudeFrom46ThinksAdaptively(model: String, effort: String, sent: String, room: Int) async throws {
+        let body = try await sentBody(model, ModelParams(temperature: 0.5, maxTokens: 1000, reasoningEffort: effort))
+        #expect(body["thinking"] as? [String: String] == ["type": "adaptive"])
+        #expect(body["output_config"] as? [String: String] == ["effort": sent])
+        #expect(body["max_tokens"] as? Int == 1000 + room)
+        #expect(body["temperature"] == nil)
+    }
+
+    @Test(arguments: [
+        ("claude-sonnet-4-5-20250929", "high", 16384), ("claude-opus-4-20250514", "medium", 8192),
+        ("claude-3-7-sonnet-latest", "low", 2048), ("claude-x", "xhigh", 32000),
+    ])
+    func claudeBefore46KeepsTheThinkingBudget(model: String, effort: String, budget: Int) async throws {
+        let body = try await sentBody(model, ModelParams(maxTokens: 1000, reasoningEffort: effort))
+        let thinking = try #require(body["thinking"] as? [String: Any])
+        #expect(thinking["type"] as? String == "enabled")
+        #expect(thinking["budget_tokens"] as? Int == budget)
+        #expect(body["output_config"] == nil)
+        #expect(body["max_tokens"] as? Int == 1000 + budget)
+    }
+
+    /// Opus 4.7 and later answer `temperature` or `top_p` with a 400 ("`temperature` is deprecated for this
+    /// model"): not sent to them; still sent to 4.6 and to a name without a version. `minimal` effort
+    /// thinks on no model. Before, both were sent to every model.
+    @Test func opus47AndLaterAreSentNoSamplingParameters() async throws {
+        let opus47 = try await sentBody("claude-opus-4-7", ModelParams(temperature: 0.3))
+        #expect(opus47["temperature"] == nil)
+        #expect(opus47["thinking"] == nil)
+        let opus5 = try await sentBody("claude-opus-5-20260724", ModelParams(topP: 0.9, reasoningEffort: "minimal"))
+        #expect(opus5["top_p"] == nil)
+        #expect(opus5["thinking"] == nil)
+        #expect(opus5["output_config"] == nil)
+        #expect(try await sentBody("claude-sonnet-4-6", ModelParams(temperature: 0.3))["temperature"] as? Double == 0.3)
+        #expect(try await sentBody("claude-x", ModelParams(topP: 0.8))["top_p"] as? Double == 0.8)
+    }
+
+    /// The JSON body of one call of `model` with `params`, as the fake server received it.
+    private func sentBody(_ model: String, _ params: ModelParams) async throws -> [String: Any] {
+        let request = try await FakeServer.run { server in
+            server.route(FakeAnthropic.path, FakeAnthropic.message("ok"))
+            _ = try await RegistryHarness.with(server) {
+                try await $0.provider(for: ModelRef(provider: "anthropic", model: model)).complete(
+                    RegistryHarness.request("anthropic", model, params: params))
+            }
+            return server.lastRequest
+        }
+        return try #require(request?.json)
+    }
+
     @Test func responseFormatIsAskedForInTheSystemPrompt() async throws {
         try await FakeServer.run { server in
             server.route(FakeAnthropic.path, FakeAnthropic.message("{}"))
