@@ -159,6 +159,29 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         ["o1", "o3", "o4", "gpt-5"].contains { model.hasPrefix($0) } && !model.contains("-chat")
     }
 
+    /// The `reasoning_effort` OpenAI's `model` takes for a workflow's `effort`: each family refuses words it
+    /// lacks with a 400 ("Unsupported value: 'minimal' is not supported with the 'gpt-5.1' model"), which dropped
+    /// the member. From gpt-5.1 on `none` stands where `minimal` was; `xhigh` exists from gpt-5.2 (and
+    /// gpt-5.1-codex-max) on, and is `high` before; the o-series takes `low`, `medium` and `high`.
+    package static func openAIEffort(_ effort: String, model: String) -> String {
+        let name = model.lowercased()
+        if ["o1", "o3", "o4"].contains(where: { name.hasPrefix($0) }) {
+            return switch effort {
+            case "minimal": "low"
+            case "xhigh": "high"
+            default: effort
+            }
+        }
+        guard name.hasPrefix("gpt-5") else { return effort }
+        let rest = name.dropFirst("gpt-5".count)
+        let minor = rest.first == "." ? Int(rest.dropFirst().prefix(while: \.isNumber)) ?? 0 : 0
+        switch effort {
+        case "minimal" where minor >= 1: return "none"
+        case "xhigh" where minor < 1 || (minor == 1 && !name.contains("codex-max")): return "high"
+        default: return effort
+        }
+    }
+
     package func call(_ request: ModelRequest, stream: Bool) throws -> WireCall {
         try call(request, stream: stream, mode: structured.current)
     }
@@ -211,7 +234,8 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         body.append(("model", .string(request.model.model)))
         // Compatible servers that understand it (OpenRouter, recent Ollama) use it; others ignore it.
         if reasoning || !reasoningRules, let effort = params.reasoningEffort {
-            body.append(("reasoning_effort", .string(effort)))
+            let sent = reasoning ? openAIEffort(effort, model: request.model.model) : effort
+            body.append(("reasoning_effort", .string(sent)))
         }
         if let format = request.responseFormat {
             let schema = try HTTPProviderSupport.schema(format, provider: provider)

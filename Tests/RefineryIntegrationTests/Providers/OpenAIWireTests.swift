@@ -45,6 +45,26 @@ import Testing
         }
     }
 
+    /// Each OpenAI reasoning family takes its own effort words and answers others with a 400 that dropped the
+    /// member: `minimal` is `none` from gpt-5.1 on, `xhigh` is `high` before gpt-5.2 (but gpt-5.1-codex-max),
+    /// the o-series has neither. Before, the workflow's word was sent as it was.
+    @Test(arguments: [
+        ("gpt-5.4", "minimal", "none"), ("gpt-5.4-mini", "xhigh", "xhigh"), ("gpt-5.1", "xhigh", "high"),
+        ("gpt-5.1-codex-max", "xhigh", "xhigh"), ("gpt-5-mini", "minimal", "minimal"), ("gpt-5", "xhigh", "high"),
+        ("o3", "minimal", "low"), ("o4-mini", "xhigh", "high"), ("o3", "medium", "medium"),
+    ])
+    func reasoningEffortIsSentAsTheModelTakesIt(model: String, effort: String, sent: String) async throws {
+        let request = try await FakeServer.run { server in
+            server.route(FakeOpenAI.path, FakeOpenAI.completion("ok"))
+            _ = try await RegistryHarness.with(server) {
+                try await $0.provider(for: ModelRef(provider: "openai", model: model)).complete(
+                    RegistryHarness.request("openai", model, params: ModelParams(reasoningEffort: effort)))
+            }
+            return server.lastRequest
+        }
+        #expect(try #require(request?.json)["reasoning_effort"] as? String == sent)
+    }
+
     @Test func chatModelGetsMaxTokensAndTemperature() async throws {
         try await FakeServer.run { server in
             server.route(FakeOpenAI.path, FakeOpenAI.completion("ok"))
