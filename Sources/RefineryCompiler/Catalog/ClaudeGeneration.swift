@@ -1,8 +1,8 @@
-// What the Anthropic Messages API takes from a Claude model, by the model's generation: since Claude 4.6
-// thinking is adaptive (`thinking: {type: "adaptive"}` with `output_config.effort`; the fixed `budget_tokens`
-// form is deprecated there and refused with a 400 from Opus 4.7 on), and from 4.7 on `temperature`, `top_p`
-// and `top_k` are refused with a 400. One reading of a model's name for the wire protocol, which shapes the
-// request, and for the compiler, which warns about a parameter that will not be sent.
+// What the Anthropic Messages API takes from a Claude model, by the model's generation: from Opus 4.7 on,
+// thinking is adaptive only (`thinking: {type: "adaptive"}` with `output_config.effort`; the fixed
+// `budget_tokens` form, deprecated since 4.6, is refused with a 400) and `temperature`, `top_p` and `top_k` are
+// refused with a 400. One reading of a model's name for the wire protocol, which shapes the request, and for
+// the compiler, which warns about a parameter that will not be sent.
 
 /// The generation of a Claude model, read from its name.
 package struct ClaudeGeneration: Sendable, Hashable, Comparable {
@@ -14,10 +14,9 @@ package struct ClaudeGeneration: Sendable, Hashable, Comparable {
         self.minor = minor
     }
 
-    /// The first generation with adaptive thinking and `output_config.effort`'s `max` (Opus and Sonnet 4.6).
-    package static let adaptiveThinking = ClaudeGeneration(major: 4, minor: 6)
-    /// The first generation that refuses sampling parameters and fixed thinking budgets, and takes the
-    /// `xhigh` effort (Opus 4.7).
+    /// The first generation that thinks only adaptively and refuses sampling parameters (Opus 4.7). Claude 4.6
+    /// thinks adaptively too, but still takes the fixed budget, which keeps its answer's allowance apart from
+    /// its thinking: it is sent the budget.
     package static let adaptiveOnly = ClaudeGeneration(major: 4, minor: 7)
 
     /// The generation a Claude model's name carries: `claude-opus-4-6` and `claude-opus-4-6-20260205` are 4.6,
@@ -44,16 +43,11 @@ package struct ClaudeGeneration: Sendable, Hashable, Comparable {
     /// Whether a call sends `temperature` and `top_p` (models before Opus 4.7 do).
     package var takesSamplingParameters: Bool { self < Self.adaptiveOnly }
 
-    /// `output_config.effort` for a workflow's reasoning effort on a model that thinks adaptively (4.6 and
-    /// later), `nil` on an older one (which takes a thinking budget) or for no thinking (`minimal`, none):
-    /// `low`, `medium` and `high` as they are; `xhigh` as `xhigh` from 4.7 on and as `max` on 4.6, which has
-    /// nothing between `high` and `max`.
+    /// `output_config.effort` for a workflow's reasoning effort on a model that thinks only adaptively (4.7 and
+    /// later): `low`, `medium`, `high` and `xhigh` as they are; `nil` on an older model (which is sent a thinking
+    /// budget) or for no thinking (`minimal`, none).
     package func adaptiveEffort(_ reasoningEffort: String?) -> String? {
-        guard self >= Self.adaptiveThinking, let effort = reasoningEffort?.lowercased() else { return nil }
-        return switch effort {
-        case "low", "medium", "high": effort
-        case "xhigh": self >= Self.adaptiveOnly ? "xhigh" : "max"
-        default: nil
-        }
+        guard self >= Self.adaptiveOnly, let effort = reasoningEffort?.lowercased() else { return nil }
+        return ["low", "medium", "high", "xhigh"].contains(effort) ? effort : nil
     }
 }

@@ -18,10 +18,10 @@ package enum ThinkingAllowance {
     }
 
     /// Gemini's `thinkingBudget` for a reasoning effort, for models before Gemini 3 (which take a
-    /// `thinkingLevel` instead: `nil`): `minimal` → 0 (128 on Pro models, which cannot turn thinking off),
+    /// `thinkingLevel` instead, ``geminiTakesLevels(_:)``: `nil`): `minimal` → 0 (128 on Pro models, which cannot turn thinking off),
     /// `low` → 1,024, `medium` → 8,192, `high` → 24,576, `xhigh` → 32,768; unknown or absent → `nil`.
     package static func geminiBudget(model: String, effort: String?) -> Int? {
-        guard let effort = effort?.lowercased(), !model.hasPrefix("gemini-3") else { return nil }
+        guard let effort = effort?.lowercased(), !geminiTakesLevels(model) else { return nil }
         return switch effort {
         case "minimal": model.contains("pro") ? 128 : 0
         case "low": 1024
@@ -42,11 +42,26 @@ package enum ThinkingAllowance {
     /// on (2.5 Flash-Lite only when asked, which costs nothing here); not Gemini 1.x and 2.0, nor the Gemma
     /// models served by the same API.
     package static func geminiThinksByDefault(_ model: String) -> Bool {
-        let name = model.hasPrefix("models/") ? model.dropFirst(7) : Substring(model)
-        guard name.hasPrefix("gemini-") else { return false }
-        let version = name.dropFirst(7).prefix { $0.isNumber || $0 == "." }
-        guard let number = Double(version) else { return true }  // `gemini-flash-latest` and the like
-        return number >= 2.5
+        guard geminiName(model).hasPrefix("gemini-") else { return false }
+        return (geminiVersion(model) ?? 2.5) >= 2.5  // no version: `gemini-flash-latest` and the like
+    }
+
+    /// Whether a Gemini `model` sets its thinking by `thinkingLevel` (Gemini 3 and later) rather than by a
+    /// `thinkingBudget`.
+    package static func geminiTakesLevels(_ model: String) -> Bool {
+        (geminiVersion(model) ?? 0) >= 3
+    }
+
+    /// The version a Gemini model's name carries: `gemini-3.1-pro-preview` 3.1, `models/gemini-2.5-flash` 2.5,
+    /// `gemini-3-flash` 3; `nil` for a name without one.
+    package static func geminiVersion(_ model: String) -> Double? {
+        let name = geminiName(model)
+        guard name.hasPrefix("gemini-") else { return nil }
+        return Double(name.dropFirst(7).prefix { $0.isNumber || $0 == "." })
+    }
+
+    private static func geminiName(_ model: String) -> Substring {
+        model.hasPrefix("models/") ? model.dropFirst(7) : Substring(model)
     }
 
     /// Output tokens the estimate and the engine's budget check price a call of `model` at, when its answer is

@@ -14,7 +14,7 @@ package enum AnthropicAuth: Sendable, Hashable {
 
 /// Calls Claude models through the Anthropic Messages API.
 ///
-/// Reasoning effort turns thinking on: adaptive thinking with `output_config.effort` on Claude 4.6 and later
+/// Reasoning effort turns thinking on: adaptive thinking with `output_config.effort` on Opus 4.7 and later
 /// (``ClaudeGeneration/adaptiveEffort(_:)``), a fixed extended-thinking budget on older models (see
 /// ``thinkingBudget(for:)``); either way `max_tokens` becomes the answer allowance plus that budget, the most
 /// the call may think and answer. When thinking is on, `temperature` and `top_p` are not sent (the API refuses

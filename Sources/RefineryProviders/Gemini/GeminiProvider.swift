@@ -8,8 +8,8 @@ package import RefineryRuntime
 /// Calls Gemini models through the Gemini API (Google AI Studio keys).
 ///
 /// Reasoning effort maps to `generationConfig.thinkingConfig`: for `gemini-3*` a
-/// `thinkingLevel` (Flash: the effort itself, `xhigh` → `high`; Pro: `minimal`/`low` → `low`,
-/// else `high`); for other models a `thinkingBudget` (`minimal` → 0, or 128 on Pro models,
+/// `thinkingLevel` (Flash: the effort itself, `xhigh` → `high`; Pro: `minimal`/`low` → `low`, `medium` as
+/// it is from 3.1 Pro on, else `high`); for other models a `thinkingBudget` (`minimal` → 0, or 128 on Pro models,
 /// `low` → 1,024, `medium` → 8,192, `high` → 24,576, `xhigh` → 32,768).
 /// A ``ResponseFormat`` becomes `responseMimeType: application/json` plus a `responseSchema`
 /// reduced to the OpenAPI subset Gemini accepts (see ``GeminiSchema``).
@@ -118,10 +118,14 @@ package struct GeminiProvider: WireProtocolProvider {
     /// The thinking configuration for a reasoning effort, `nil` when none is set.
     package static func thinkingConfig(model: String, effort: String?) -> JSONValue? {
         guard let effort = effort?.lowercased() else { return nil }
-        if model.hasPrefix("gemini-3") {
-            // Flash models take all four levels; Pro models only `low` and `high`.
+        if ThinkingAllowance.geminiTakesLevels(model) {
+            // Flash models take all four levels; Pro models `low` and `high`, and `medium` from 3.1 Pro on (a
+            // medium call was sent `high`, the deepest and dearest level, before).
             if model.contains("flash"), ["minimal", "low", "medium", "high"].contains(effort) {
                 return ["thinkingLevel": .string(effort)]
+            }
+            if effort == "medium", let version = ThinkingAllowance.geminiVersion(model), version >= 3.1 {
+                return ["thinkingLevel": "medium"]
             }
             return ["thinkingLevel": .string(["minimal", "low"].contains(effort) ? "low" : "high")]
         }

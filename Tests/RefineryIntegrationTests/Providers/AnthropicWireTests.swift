@@ -133,15 +133,14 @@ import Testing
         }
     }
 
-    /// From Claude 4.6 on, reasoning effort is adaptive thinking with `output_config.effort` (the fixed budget is
-    /// deprecated on 4.6 and a 400 from Opus 4.7 on, which dropped every Claude member asked to think); older
-    /// models keep the budget. `max_tokens` is the same cap either way. Before, every model got the budget.
+    /// From Opus 4.7 on, reasoning effort is adaptive thinking with `output_config.effort` (the fixed budget is a
+    /// 400 there, which dropped every such Claude member asked to think); older models keep the budget.
+    /// `max_tokens` is the same cap either way. Before, every model got the budget.
     @Test(arguments: [
-        ("claude-opus-4-6", "high", "high", 16384), ("claude-opus-4-6", "xhigh", "max", 32000),
-        ("claude-opus-4-7", "xhigh", "xhigh", 32000), ("claude-sonnet-4-6-20260217", "low", "low", 2048),
-        ("claude-opus-5", "medium", "medium", 8192),
+        ("claude-opus-4-7", "xhigh", "xhigh", 32000), ("claude-opus-4-8-20260901", "low", "low", 2048),
+        ("claude-opus-5", "medium", "medium", 8192), ("claude-sonnet-5", "high", "high", 16384),
     ])
-    func claudeFrom46ThinksAdaptively(model: String, effort: String, sent: String, room: Int) async throws {
+    func claudeFrom47ThinksAdaptively(model: String, effort: String, sent: String, room: Int) async throws {
         let body = try await sentBody(model, ModelParams(temperature: 0.5, maxTokens: 1000, reasoningEffort: effort))
         #expect(body["thinking"] as? [String: String] == ["type": "adaptive"])
         #expect(body["output_config"] as? [String: String] == ["effort": sent])
@@ -150,10 +149,11 @@ import Testing
     }
 
     @Test(arguments: [
+        ("claude-opus-4-6", "high", 16384), ("claude-sonnet-4-6-20260217", "xhigh", 32000),
         ("claude-sonnet-4-5-20250929", "high", 16384), ("claude-opus-4-20250514", "medium", 8192),
         ("claude-3-7-sonnet-latest", "low", 2048), ("claude-x", "xhigh", 32000),
     ])
-    func claudeBefore46KeepsTheThinkingBudget(model: String, effort: String, budget: Int) async throws {
+    func claudeBefore47KeepsTheThinkingBudget(model: String, effort: String, budget: Int) async throws {
         let body = try await sentBody(model, ModelParams(maxTokens: 1000, reasoningEffort: effort))
         let thinking = try #require(body["thinking"] as? [String: Any])
         #expect(thinking["type"] as? String == "enabled")

@@ -221,7 +221,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("gemini-3.1-pro-preview", "medium", #"{"thinkingLevel":"high"}"#),
+        ("gemini-3.1-pro-preview", "medium", #"{"thinkingLevel":"medium"}"#),
+        ("gemini-3-pro-preview", "medium", #"{"thinkingLevel":"high"}"#),
+        ("gemini-3.1-pro-preview", "xhigh", #"{"thinkingLevel":"high"}"#),
+        ("models/gemini-4-pro", "low", #"{"thinkingLevel":"low"}"#),
         ("gemini-3.1-pro-preview", "minimal", #"{"thinkingLevel":"low"}"#),
         ("gemini-3-flash", "medium", #"{"thinkingLevel":"medium"}"#),
         ("gemini-3-flash", "xhigh", #"{"thinkingLevel":"high"}"#),
