@@ -89,21 +89,14 @@ enum Output {
         }
     }
 
-    /// Pretty JSON for a document a person reads (`--output-format json`, `--output FILE`).
+    /// Pretty JSON for a document a person reads (`--output-format json`, `--output FILE`), with the output's
+    /// snake_case keys (``OutputJSON``).
     static func json<T: Encodable>(_ value: T) throws -> String {
-        try encode(value, pretty: true)
+        try OutputJSON.text(value, pretty: true)
     }
 
     /// One JSON object per line (`jsonl` events).
     static func jsonLine<T: Encodable>(_ value: T) throws -> String {
-        try encode(value, pretty: false)
-    }
-
-    private static func encode<T: Encodable>(_ value: T, pretty: Bool) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        if pretty { encoder.outputFormatting.insert(.prettyPrinted) }
-        encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        try OutputJSON.text(value)
     }
 }

@@ -3,6 +3,7 @@
 
 import Foundation
 import MCP
+import Refinery
 import RefinerySyntax
 
 /// A tool call's arguments, read with a clear error for a missing or mistyped one.
@@ -54,19 +55,13 @@ struct MCPArguments: Sendable {
 /// Codable values to MCP values and back to text, with the CLI's JSON conventions.
 enum MCPJSON {
     static func value<T: Encodable>(_ value: T) throws -> Value {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return try JSONDecoder().decode(Value.self, from: try encoder.encode(value))
+        try JSONDecoder().decode(Value.self, from: try OutputJSON.encoder().encode(value))
     }
 
     /// `value` as pretty JSON, DEL, C1 and bidirectional controls in its strings written as `\uHHHH`: a client
     /// that shows the text (on a terminal, in a chat) shows them, not obeys them, and a JSON parser reads the
     /// exact strings back.
     static func text(_ value: Value) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
-        let json = (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
-        return TerminalText.escaped(json)
+        TerminalText.escaped((try? OutputJSON.text(value, pretty: true)) ?? "\(value)")
     }
 }

@@ -76,10 +76,8 @@ package struct BenchItemResult: Sendable, Hashable, Codable {
 
     /// The result as one line of JSON (sorted keys, no newline): a line of the per-item JSONL output.
     package var jsonLine: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding plain strings, numbers and booleans cannot fail.
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        (try? OutputJSON.text(self)) ?? "{}"
     }
 
     enum CodingKeys: String, CodingKey {

@@ -124,10 +124,8 @@ extension BenchSummary {
     // MARK: json
 
     private func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // The summary holds strings, integers and finite numbers only (every ratio guards its zero).
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) + "\n" } ?? "{}\n"
+        ((try? OutputJSON.text(self, pretty: true)) ?? "{}") + "\n"
     }
 
     // MARK: shared

@@ -198,7 +198,7 @@ extension CLIEndToEnd {
                 #expect(events.filter { $0["type"] as? String == "call_retried" }.isEmpty)
                 let failed = events.filter { $0["type"] as? String == "call_failed" }
                 #expect(failed.count == 1)
-                #expect(failed.first?["errorCode"] as? String == "rate_limited")
+                #expect(failed.first?["error_code"] as? String == "rate_limited")
                 // What the server asked, not a cap of it (it said "86400 s" for any longer wait).
                 let asked =
                     headers["Retry-After"] == "99999999999999999999"
@@ -364,8 +364,8 @@ extension CLIEndToEnd {
                 let export = try await binary.run(
                     ["runs", "export", id], environment: environment, directory: sandbox.root)
                 let calls = try #require(try CLIHarness.json(export.stdout)["calls"] as? [[String: Any]])
-                let ledger = calls.reduce(0.0) { $0 + ($1["costUSD"] as? Double ?? 0) }
-                #expect(abs(ledger - 0.046) < 1e-12, "\(calls.map { $0["costUSD"] ?? "-" })")
+                let ledger = calls.reduce(0.0) { $0 + ($1["cost_usd"] as? Double ?? 0) }
+                #expect(abs(ledger - 0.046) < 1e-12, "\(calls.map { $0["cost_usd"] ?? "-" })")
                 #expect(calls.map { $0["status"] as? String } == ["retried", "succeeded"], "\(calls)")
             }
         }

@@ -91,9 +91,9 @@ extension CLIEndToEnd {
                 #expect(export.exitCode == 0, "\(export.stderr)")
                 let calls = try #require(CLIHarness.json(export.stdout)["calls"] as? [[String: Any]])
                 let usage = try #require((calls.first?["reply"] as? [String: Any])?["usage"] as? [String: Any])
-                #expect(usage["inputTokens"] as? Int == test.input)
-                #expect(usage["cachedInputTokens"] as? Int == test.cached)
-                #expect(usage["cacheWriteTokens"] as? Int == (test.written > 0 ? test.written : nil))
+                #expect(usage["input_tokens"] as? Int == test.input)
+                #expect(usage["cached_input_tokens"] as? Int == test.cached)
+                #expect(usage["cache_write_tokens"] as? Int == (test.written > 0 ? test.written : nil))
             }
         }
     }

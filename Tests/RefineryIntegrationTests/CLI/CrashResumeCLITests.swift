@@ -124,7 +124,7 @@ extension CLIEndToEnd {
                 let recorded = calls.count
                 #expect(recorded <= killAfterRequests)
                 // What the finished calls cost is the run's cost so far, though no outcome was recorded: it read $0.
-                let spent = calls.reduce(0.0) { $0 + ($1["costUSD"] as? Double ?? 0) }
+                let spent = calls.reduce(0.0) { $0 + ($1["cost_usd"] as? Double ?? 0) }
                 #expect(recorded == 0 || spent > 0)
                 #expect(abs((runs.first?["cost_usd"] as? Double ?? -1) - spent) < 1e-12, "\(list.stdout)")
                 let shown = try await binary.run(
@@ -256,7 +256,7 @@ extension CLIEndToEnd {
                 #expect(replayed.count >= 2)
                 // What was paid: each call once, at the price it was made at.
                 let paid = calls.filter { $0["status"] as? String == "succeeded" }
-                    .reduce(0.0) { $0 + ($1["costUSD"] as? Double ?? 0) }
+                    .reduce(0.0) { $0 + ($1["cost_usd"] as? Double ?? 0) }
                 #expect(abs(cost - paid) < 1e-9, "resumed cost \(cost), calls paid \(paid)")
                 let shown = try await setup.run(["runs", "show", id, "--store", setup.store, "--output-format", "json"])
                 #expect(abs((try CLIHarness.json(shown.stdout)["cost_usd"] as? Double ?? -1) - paid) < 1e-9)

@@ -108,10 +108,10 @@ extension CLIEndToEnd {
                 #expect(embedCalls.count == embeddings)
                 let perRequest = Double(Self.promptTokens) * 0.02 / 1_000_000
                 for call in embedCalls {
-                    #expect(abs((call["costUSD"] as? Double ?? 0) - perRequest) < 1e-12, "\(call)")
+                    #expect(abs((call["cost_usd"] as? Double ?? 0) - perRequest) < 1e-12, "\(call)")
                 }
                 let cost = try #require(referenceJSON["cost_usd"] as? Double)
-                let paid = calls.reduce(0.0) { $0 + ($1["costUSD"] as? Double ?? 0) }
+                let paid = calls.reduce(0.0) { $0 + ($1["cost_usd"] as? Double ?? 0) }
                 #expect(abs(cost - paid) < 1e-9, "run cost \(cost), calls \(paid)")
                 let shown = try await binary.run(
                     ["runs", "show", id, "--store", referenceStore, "--output-format", "json"],

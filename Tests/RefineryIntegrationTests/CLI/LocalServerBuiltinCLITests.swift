@@ -113,11 +113,11 @@ extension CLIEndToEnd {
             // Structured stages: each call records the mode it was sent in (the server refuses
             // json_schema with HTTP 500, so json_object), and each stage either produced its result
             // or the run says why not (an unreadable review is unscored, never a silent score).
-            let structured = calls.filter { (($0["request"] as? [String: Any])?["responseFormat"]) != nil }
-            let modes = structured.map { ($0["reply"] as? [String: Any])?["structuredMode"] as? String }
+            let structured = calls.filter { (($0["request"] as? [String: Any])?["response_format"]) != nil }
+            let modes = structured.map { ($0["reply"] as? [String: Any])?["structured_mode"] as? String }
             #expect(modes.allSatisfy { $0 == "json_object" || $0 == "prompt" }, "\(modes)")
             func format(_ call: [String: Any]) -> String? {
-                ((call["request"] as? [String: Any])?["responseFormat"] as? [String: Any])?["name"] as? String
+                ((call["request"] as? [String: Any])?["response_format"] as? [String: Any])?["name"] as? String
             }
             let formats = Set(structured.compactMap(format))
             if formats.contains("evaluation") {

@@ -95,7 +95,7 @@ extension CLIEndToEnd {
                 let events = try Self.events(result.stdout)
                 #expect(events.filter { $0["type"] as? String == "call_retried" }.isEmpty, "\(result.stdout)")
                 #expect(events.filter { $0["type"] as? String == "call_failed" }.isEmpty)
-                let modes = events.compactMap { $0["structuredMode"] as? String }
+                let modes = events.compactMap { $0["structured_mode"] as? String }
                 #expect(!modes.isEmpty)
                 #expect(modes.allSatisfy { $0 == "json_object" }, "\(modes)")
                 let refused = server.requests.filter {

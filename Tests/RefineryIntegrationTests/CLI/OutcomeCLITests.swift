@@ -303,7 +303,7 @@ extension CLIEndToEnd {
                 let lines = try result.stdout.split(separator: "\n").map { try CLIHarness.json(String($0)) }
                 let failed = lines.filter { $0["type"] as? String == "call_failed" }
                 #expect(failed.count == 1, "\(result.stdout)")
-                let code = failed.first.flatMap { $0["errorCode"] ?? $0["error_code"] }
+                let code = failed.first?["error_code"]
                 #expect(code as? String == "invalid_response")
                 let coverage = try #require(lines.last?["coverage"] as? [String: Any])
                 #expect(coverage["degraded"] as? Bool == true)
