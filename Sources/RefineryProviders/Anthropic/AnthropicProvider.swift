@@ -145,7 +145,11 @@ package struct AnthropicProvider: WireProtocolProvider {
 
         package init(provider: String = "anthropic") { self.provider = provider }
 
-        package var isComplete: Bool { done }
+        /// `message_stop`, or the `message_delta` with the stop reason before it: that event closes the message
+        /// (its `usage` is the final, cumulative count) and only `message_stop`, which carries nothing, follows.
+        /// A server that went silent after it, holding the connection open, had the call wait for the idle
+        /// limit, fail as a stall and be paid for again.
+        package var isComplete: Bool { done || parts.finishReason != nil }
 
         package func reply() throws -> ModelReplyParts { parts }
 

@@ -44,9 +44,9 @@ package protocol StreamDecoder: Sendable {
     /// Whether the protocol's end-of-reply marker has been seen: the answer is whole.
     var isComplete: Bool { get }
     /// Whether the protocol's terminal event has arrived, after which nothing the reply needs is still to
-    /// come (Anthropic's `message_stop`; OpenAI's `[DONE]`, or the usage chunk after the finish reason; Gemini's
-    /// chunk with a finish reason): the reply is taken then, whether or not the server ends the body.
-    /// Default: ``isComplete``.
+    /// come (Anthropic's `message_delta` with the stop reason, or `message_stop`; OpenAI's `[DONE]`, or the usage
+    /// chunk after the finish reason; Gemini's chunk with a finish reason): the reply is taken then, whether or not
+    /// the server ends the body. Default: ``isComplete``.
     var isFinished: Bool { get }
     /// Why a stream that ended without that marker is incomplete, when the decoder can tell more than that
     /// it ended early (a server's end-of-stream marker without the reply's end); `nil` otherwise.

@@ -279,6 +279,14 @@ import Testing
                 testDescription: "anthropic: connection dropped after message_stop", model: "anthropic/claude-x",
                 path: FakeAnthropic.path, reply: .cutStream(chunks: anthropic), again: FakeAnthropic.stream(["Other"])),
             BrokenTail(
+                testDescription: "anthropic: connection dropped after message_delta's stop reason",
+                model: "anthropic/claude-x", path: FakeAnthropic.path,
+                reply: .cutStream(chunks: Array(anthropic.dropLast())), again: FakeAnthropic.stream(["Other"])),
+            BrokenTail(
+                testDescription: "anthropic: body ended after message_delta's stop reason", model: "anthropic/claude-x",
+                path: FakeAnthropic.path, reply: .stream(chunks: Array(anthropic.dropLast())),
+                again: FakeAnthropic.stream(["Other"])),
+            BrokenTail(
                 testDescription: "openai: garbage after the usage chunk", model: "openai/gpt-4o", path: FakeOpenAI.path,
                 reply: .stream(chunks: openAI + [garbage]), again: FakeOpenAI.stream(["Other"])),
             BrokenTail(
@@ -322,6 +330,10 @@ import Testing
             BrokenTail(
                 testDescription: "anthropic: silence after message_stop", model: "anthropic/claude-x",
                 path: FakeAnthropic.path, reply: .hold(limit: hold, chunks: anthropic),
+                again: FakeAnthropic.stream(["Other"])),
+            BrokenTail(
+                testDescription: "anthropic: silence after message_delta's stop reason", model: "anthropic/claude-x",
+                path: FakeAnthropic.path, reply: .hold(limit: hold, chunks: Array(anthropic.dropLast())),
                 again: FakeAnthropic.stream(["Other"])),
             BrokenTail(
                 testDescription: "openai: silence after [DONE]", model: "openai/gpt-4o", path: FakeOpenAI.path,
