@@ -116,7 +116,9 @@ package struct AnthropicProvider: WireProtocolProvider {
             throw ProviderError(
                 code: .invalidResponse, message: "the Anthropic reply has no `content` array", provider: "anthropic")
         }
-        let text = content.filter { $0["type"]?.string == "text" }.compactMap { $0["text"]?.string }.joined()
+        let text = try content.filter { $0["type"]?.string == "text" }
+            .compactMap { try HTTPProviderSupport.text($0["text"], at: "content[].text", provider: "anthropic") }
+            .joined()
         var parts = ModelReplyParts(
             text: text, outputTokens: json["usage"]?["output_tokens"]?.int, model: json["model"]?.string,
             finishReason: json["stop_reason"]?.string)
@@ -167,7 +169,10 @@ package struct AnthropicProvider: WireProtocolProvider {
                 if let usage = message?["usage"] { AnthropicProvider.readInput(usage, into: &parts) }
                 parts.outputTokens = message?["usage"]?["output_tokens"]?.int
             case "content_block_delta":
-                if json["delta"]?["type"]?.string == "text_delta", let text = json["delta"]?["text"]?.string {
+                if json["delta"]?["type"]?.string == "text_delta",
+                    let text = try HTTPProviderSupport.text(
+                        json["delta"]?["text"], at: "delta.text", provider: provider)
+                {
                     parts.text += text
                     return [text]
                 }

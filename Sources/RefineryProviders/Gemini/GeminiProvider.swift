@@ -165,7 +165,9 @@ package struct GeminiProvider: WireProtocolProvider {
         guard let candidate = json["candidates"]?[0] else { return "" }
         var added = ""
         for part in candidate["content"]?["parts"]?.array ?? [] where part["thought"]?.bool != true {
-            added += part["text"]?.string ?? ""
+            added +=
+                try HTTPProviderSupport.text(part["text"], at: "candidates[0].content.parts[].text", provider: provider)
+                ?? ""
         }
         parts.text += added
         if let reason = candidate["finishReason"]?.string { parts.finishReason = reason }

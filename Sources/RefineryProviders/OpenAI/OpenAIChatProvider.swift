@@ -275,7 +275,11 @@ package struct OpenAIChatProvider: WireProtocolProvider {
                 code: .invalidResponse, message: "the \(provider) reply has no `choices`", provider: provider)
         }
         let message = choice["message"]
-        let text = message?["content"]?.string ?? message?["refusal"]?.string ?? ""
+        let text =
+            try HTTPProviderSupport.text(
+                message?["content"], at: "choices[0].message.content", provider: provider, parts: true)
+            ?? HTTPProviderSupport.text(message?["refusal"], at: "choices[0].message.refusal", provider: provider)
+            ?? ""
         var parts = ModelReplyParts(
             text: text, model: json["model"]?.string, finishReason: choice["finish_reason"]?.string)
         if let usage = json["usage"], usage != .null { readUsage(usage, into: &parts) }
@@ -362,7 +366,12 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             if let reason = choice["finish_reason"]?.string { parts.finishReason = reason }
             // A refusal streams as `delta.refusal`: it is the text, as in a whole reply (parseReply).
             let delta = choice["delta"]
-            guard let text = delta?["content"]?.string ?? delta?["refusal"]?.string, !text.isEmpty else { return [] }
+            guard
+                let text = try HTTPProviderSupport.text(
+                    delta?["content"], at: "choices[0].delta.content", provider: provider, parts: true)
+                    ?? HTTPProviderSupport.text(delta?["refusal"], at: "choices[0].delta.refusal", provider: provider),
+                !text.isEmpty
+            else { return [] }
             parts.text += text
             return [text]
         }
