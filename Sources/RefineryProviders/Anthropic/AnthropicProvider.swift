@@ -155,6 +155,10 @@ package struct AnthropicProvider: WireProtocolProvider {
 
         package func reply() throws -> ModelReplyParts { parts }
 
+        package func wholeReply(_ json: JSONValue) throws -> ModelReplyParts? {
+            json["content"] == nil ? nil : try AnthropicProvider.parseReply(json)
+        }
+
         package mutating func consume(_ event: SSEEvent) throws -> [String] {
             guard let json = JSONValue.parse(event.data) else {
                 throw ProviderError(

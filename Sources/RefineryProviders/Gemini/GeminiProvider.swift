@@ -187,6 +187,18 @@ package struct GeminiProvider: WireProtocolProvider {
             parts
         }
 
+        /// One response object, or the JSON array of them `streamGenerateContent` sends without `alt=sse` (a proxy
+        /// that drops the query).
+        package func wholeReply(_ json: JSONValue) throws -> ModelReplyParts? {
+            let objects = json.array ?? [json]
+            guard objects.contains(where: { $0["candidates"] != nil }) else { return nil }
+            var parts = ModelReplyParts()
+            for object in objects {
+                try GeminiProvider.absorb(object, into: &parts, provider: provider, context: "in its reply")
+            }
+            return parts
+        }
+
         package mutating func consume(_ event: SSEEvent) throws -> [String] {
             guard let json = JSONValue.parse(event.data) else {
                 throw ProviderError(

@@ -53,10 +53,15 @@ package protocol StreamDecoder: Sendable {
     var incompleteReason: String? { get }
     /// The whole reply, once the stream has ended.
     func reply() throws -> ModelReplyParts
+    /// The reply a server sent whole (one JSON object) to a streaming request, read as the protocol's whole
+    /// reply; `nil` when `json` is not shaped as one. Default: `nil`.
+    func wholeReply(_ json: JSONValue) throws -> ModelReplyParts?
 }
 
 extension StreamDecoder {
     package var incompleteReason: String? { nil }
+
+    package func wholeReply(_ json: JSONValue) throws -> ModelReplyParts? { nil }
 
     package var isFinished: Bool { isComplete }
 }

@@ -537,6 +537,15 @@ package struct WireClient: Sendable {
                 guard (200..<300).contains(Int(head.status.code)) else {
                     throw client.classify(head, body: String(decoding: bytes, as: UTF8.self), call: call)
                 }
+                // A server that ignores `stream: true` (some OpenAI-compatible ones) sends the whole reply: it is
+                // the answer, paid for. It failed as `invalid_response` ("JSON, not events") and was asked for
+                // again, paid each time, with the same reply.
+                if let json = JSONValue.parse(bytes: bytes), json["error"] == nil || json["error"] == .null,
+                    let parts = try decoder.wholeReply(json)
+                {
+                    client.logger.debug("\(client.provider) answered a streaming request whole; reply taken")
+                    return parts
+                }
                 throw client.notAStream(bytes, head: head)
             }
             if let last = parser.finish() { try consume(last, client: client) }

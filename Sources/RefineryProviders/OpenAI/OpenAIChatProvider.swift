@@ -323,6 +323,10 @@ package struct OpenAIChatProvider: WireProtocolProvider {
 
         package func reply() throws -> ModelReplyParts { parts }
 
+        package func wholeReply(_ json: JSONValue) throws -> ModelReplyParts? {
+            json["choices"] == nil ? nil : try OpenAIChatProvider.parseReply(json, provider: provider)
+        }
+
         /// Whether `data` is `[DONE]` between whitespace: what `data.trimmingCharacters(in: .whitespaces) ==
         /// "[DONE]"` says, without Foundation's bridging and character set, which cost as much as reading a
         /// chunk (Benchmarks/README.md session 7). `.whitespaces` is CoreFoundation's list: space, tab, U+00A0,

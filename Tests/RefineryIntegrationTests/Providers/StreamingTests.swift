@@ -445,6 +445,31 @@ import Testing
         }
     }
 
+    /// A server that ignores `stream: true` and sends the whole reply as one JSON object has it taken, once, with
+    /// its usage: it failed as `invalid_response` ("answered a streaming request with JSON, not events") and was
+    /// asked for again, paid each time, with the same reply.
+    @Test(arguments: [
+        ("openai/gpt-4o", FakeOpenAI.path, FakeOpenAI.completion("Hello")),
+        ("anthropic/claude-x", FakeAnthropic.path, FakeAnthropic.message("Hello")),
+        (
+            "gemini/gemini-2.5-pro", FakeGemini.path("gemini-2.5-pro", "streamGenerateContent"),
+            FakeGemini.reply("Hello")
+        ),
+    ])
+    func aWholeReplyToAStreamingRequestIsTakenOnce(model: String, path: String, whole: FakeReply) async throws {
+        guard case .body(_, _, let text, _) = whole else { return #expect(Bool(false), "not a body") }
+        try await FakeServer.run { server in
+            // As a stream's chunk with a JSON content type: the fake server does not turn it into events.
+            let reply = FakeReply.stream(chunks: [text], headers: ["content-type": "application/json"])
+            server.route(path, reply, FakeReply.stream(chunks: [text], headers: ["content-type": "application/json"]))
+            let outcome = try await Self.run(server, workflow: Self.workflow(model))
+            #expect(outcome.answers.first?.answer == "Hello")
+            #expect(server.requests.count == 1)
+            #expect(server.requests.first?.json?["stream"] as? Bool == true || model.hasPrefix("gemini"))
+            #expect(!outcome.usage.isEstimated)
+        }
+    }
+
     /// A reply that reached its output cap before any text (a reasoning model that spent the cap thinking, which
     /// the provider bills) fails at once, naming the cure: it was an `empty_response`, retried, and every retry
     /// paid for the same cap again.
