@@ -126,7 +126,9 @@ package struct AnthropicProvider: WireProtocolProvider {
             throw ProviderError(
                 code: .invalidResponse, message: "the Anthropic reply has no `content` array", provider: "anthropic")
         }
-        let text = content.filter { $0["type"]?.string == "text" }.compactMap { $0["text"]?.string }.joined()
+        let text = try content.filter { $0["type"]?.string == "text" }
+            .compactMap { try HTTPProviderSupport.text($0["text"], at: "content[].text", provider: "anthropic") }
+            .joined()
         var parts = ModelReplyParts(
             text: text, outputTokens: json["usage"]?["output_tokens"]?.int, model: json["model"]?.string,
             finishReason: json["stop_reason"]?.string)
@@ -155,9 +157,17 @@ package struct AnthropicProvider: WireProtocolProvider {
 
         package init(provider: String = "anthropic") { self.provider = provider }
 
-        package var isComplete: Bool { done }
+        /// `message_stop`, or the `message_delta` with the stop reason before it: that event closes the message
+        /// (its `usage` is the final, cumulative count) and only `message_stop`, which carries nothing, follows.
+        /// A server that went silent after it, holding the connection open, had the call wait for the idle
+        /// limit, fail as a stall and be paid for again.
+        package var isComplete: Bool { done || parts.finishReason != nil }
 
         package func reply() throws -> ModelReplyParts { parts }
+
+        package func wholeReply(_ json: JSONValue) throws -> ModelReplyParts? {
+            json["content"] == nil ? nil : try AnthropicProvider.parseReply(json)
+        }
 
         package mutating func consume(_ event: SSEEvent) throws -> [String] {
             guard let json = JSONValue.parse(event.data) else {
@@ -173,7 +183,10 @@ package struct AnthropicProvider: WireProtocolProvider {
                 if let usage = message?["usage"] { AnthropicProvider.readInput(usage, into: &parts) }
                 parts.outputTokens = message?["usage"]?["output_tokens"]?.int
             case "content_block_delta":
-                if json["delta"]?["type"]?.string == "text_delta", let text = json["delta"]?["text"]?.string {
+                if json["delta"]?["type"]?.string == "text_delta",
+                    let text = try HTTPProviderSupport.text(
+                        json["delta"]?["text"], at: "delta.text", provider: provider)
+                {
                     parts.text += text
                     return [text]
                 }

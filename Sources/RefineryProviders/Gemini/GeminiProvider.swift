@@ -169,7 +169,9 @@ package struct GeminiProvider: WireProtocolProvider {
         guard let candidate = json["candidates"]?[0] else { return "" }
         var added = ""
         for part in candidate["content"]?["parts"]?.array ?? [] where part["thought"]?.bool != true {
-            added += part["text"]?.string ?? ""
+            added +=
+                try HTTPProviderSupport.text(part["text"], at: "candidates[0].content.parts[].text", provider: provider)
+                ?? ""
         }
         parts.text += added
         if let reason = candidate["finishReason"]?.string { parts.finishReason = reason }
@@ -187,6 +189,18 @@ package struct GeminiProvider: WireProtocolProvider {
 
         package func reply() throws -> ModelReplyParts {
             parts
+        }
+
+        /// One response object, or the JSON array of them `streamGenerateContent` sends without `alt=sse` (a proxy
+        /// that drops the query).
+        package func wholeReply(_ json: JSONValue) throws -> ModelReplyParts? {
+            let objects = json.array ?? [json]
+            guard objects.contains(where: { $0["candidates"] != nil }) else { return nil }
+            var parts = ModelReplyParts()
+            for object in objects {
+                try GeminiProvider.absorb(object, into: &parts, provider: provider, context: "in its reply")
+            }
+            return parts
         }
 
         package mutating func consume(_ event: SSEEvent) throws -> [String] {

@@ -89,6 +89,39 @@ package enum HTTPProviderSupport {
         return bytes + 8192
     }
 
+    /// The text a reply holds in the field `path` names (`value`): `nil` when the field is absent or null. A
+    /// field holding anything else (a number, an object) is not the provider's API: refused as `bad_response`,
+    /// naming the field and what it held. Read as no text, it failed as "returned no text; retry or raise
+    /// max_tokens" and was asked for again, paid each time; one such piece of a stream dropped out of the answer
+    /// unseen. With `parts`, a list of content parts (`[{"type": "text", "text": …}]`, as Mistral's API and
+    /// other OpenAI-compatible servers send `content`) is the text of its `text` parts.
+    package static func text(
+        _ value: JSONValue?, at path: String, provider: String, parts: Bool = false
+    ) throws -> String? {
+        switch value {
+        case nil, .null?:
+            return nil
+        case .string(let text)?:
+            return text
+        case .array(let items)? where parts && items.allSatisfy({ $0["type"]?.string != nil }):
+            return try items.filter { $0["type"]?.string == "text" }
+                .compactMap { try text($0["text"], at: path + "[].text", provider: provider) }.joined()
+        case let other?:
+            let kind: String
+            switch other {
+            case .object: kind = "an object"
+            case .array: kind = "a list"
+            case .number: kind = "a number"
+            case .bool: kind = "a boolean"
+            case .string, .null: kind = "text"
+            }
+            throw ProviderError(
+                code: .badResponse,
+                message: "\(provider) sent `\(path)` as \(kind), not text; check the base URL and the server",
+                provider: provider)
+        }
+    }
+
     /// Rough token count of a text (four characters a token, at least one).
     package static func estimateTokens(_ text: String) -> Int {
         max(1, (text.count + 3) / 4)

@@ -44,19 +44,24 @@ package protocol StreamDecoder: Sendable {
     /// Whether the protocol's end-of-reply marker has been seen: the answer is whole.
     var isComplete: Bool { get }
     /// Whether the protocol's terminal event has arrived, after which nothing the reply needs is still to
-    /// come (Anthropic's `message_stop`; OpenAI's `[DONE]`, or the usage chunk after the finish reason; Gemini's
-    /// chunk with a finish reason): the reply is taken then, whether or not the server ends the body.
-    /// Default: ``isComplete``.
+    /// come (Anthropic's `message_delta` with the stop reason, or `message_stop`; OpenAI's `[DONE]`, or the usage
+    /// chunk after the finish reason; Gemini's chunk with a finish reason): the reply is taken then, whether or not
+    /// the server ends the body. Default: ``isComplete``.
     var isFinished: Bool { get }
     /// Why a stream that ended without that marker is incomplete, when the decoder can tell more than that
     /// it ended early (a server's end-of-stream marker without the reply's end); `nil` otherwise.
     var incompleteReason: String? { get }
     /// The whole reply, once the stream has ended.
     func reply() throws -> ModelReplyParts
+    /// The reply a server sent whole (one JSON object) to a streaming request, read as the protocol's whole
+    /// reply; `nil` when `json` is not shaped as one. Default: `nil`.
+    func wholeReply(_ json: JSONValue) throws -> ModelReplyParts?
 }
 
 extension StreamDecoder {
     package var incompleteReason: String? { nil }
+
+    package func wholeReply(_ json: JSONValue) throws -> ModelReplyParts? { nil }
 
     package var isFinished: Bool { isComplete }
 }

@@ -161,7 +161,7 @@ package struct WireClient: Sendable {
     /// `@unchecked Sendable`: AsyncHTTPClient calls a delegate's methods one at a time on the task's
     /// event loop (`HTTPClientResponseDelegate`'s documented contract), and the deferred start of the idle
     /// watch, the look at a whole answer's end and its tail wait run on that loop too, so `reading`, `head`,
-    /// `isDone`, `endCheckQueued` and `tail` are only touched there (once the
+    /// `isDone`, `endCheckQueued`, `tail` and `tailIsGrace` are only touched there (once the
     /// reply has ended, the deferred start only reads `isDone`); the caller reads `hasBegun` only after it
     /// was resumed by the task's future, which completes after every delegate call. The request's task,
     /// which the cancellation handler reaches from another thread, is behind a `Mutex`.
@@ -178,6 +178,10 @@ package struct WireClient: Sendable {
         private var endCheckQueued = false
         /// The wait for the last events of a reply whose answer is whole (``endEarly(_:)``).
         private var tail: Scheduled<Void>?
+        /// Whether ``tail`` is the short wait for the body's end after the terminal event.
+        private var tailIsGrace = false
+        /// Longest wait for the body's end once the reply's terminal event came (``endEarly(_:)``).
+        private let finishedGraceSeconds = 1.0
         private let task = Mutex<Progress>(.notStarted)
 
         private enum Progress {
@@ -301,25 +305,30 @@ package struct WireClient: Sendable {
         }
 
         /// Ends a reply whose answer is whole but whose body has not ended. Once the protocol's terminal event
-        /// has come, at once: a server that then holds the connection open (no `[DONE]` nor chunked end after
-        /// Anthropic's `message_stop`) had the call wait for the idle limit and fail as a stall, and the engine
-        /// paid for the same answer again. Before it (OpenAI's finish reason, its usage chunk and `[DONE]` still
-        /// to come), after ``idleTimeoutSeconds`` of silence instead of failing: the answer is taken without them.
-        /// Cancelling the request ends the exchange, which takes the reply the decoder holds
+        /// has come (Anthropic's stop reason or `message_stop`, OpenAI's usage after the finish reason or
+        /// `[DONE]`, Gemini's finish reason), after ``finishedGraceSeconds`` at most: a server that then holds the
+        /// connection open had the call wait for the idle limit and fail as a stall, and the engine paid for the
+        /// same answer again; the short wait lets a server whose last bytes come in a read of their own end the
+        /// body, so that its connection goes back to the pool. Before it (OpenAI's finish reason, with the usage
+        /// chunk `include_usage` asks for and `[DONE]` still to come), after ``idleTimeoutSeconds`` of silence, as
+        /// between any two pieces, instead of failing: the answer is taken without them (its usage estimated and
+        /// marked). Cancelling the request ends the exchange, which takes the reply the decoder holds
         /// (``completedReply()``).
         private func endEarly(_ task: HTTPClient.Task<Response>) {
             endCheckQueued = false
             guard !isDone else { return }
-            if reading.isFinished {
-                client.logger.debug("\(client.provider) reply finished before its body ended; connection closed")
-                return task.cancel()
-            }
-            guard tail == nil else { return }
+            let finished = reading.isFinished
+            guard tail == nil || (finished && !tailIsGrace) else { return }
             reading.endIdleWatch()
-            let limit = TimeAmount.milliseconds(HTTPProviderSupport.milliseconds(client.idleTimeoutSeconds))
-            tail = task.eventLoop.scheduleTask(in: limit) { [weak self] in
+            tail?.cancel()
+            tailIsGrace = finished
+            let seconds = finished ? min(client.idleTimeoutSeconds, finishedGraceSeconds) : client.idleTimeoutSeconds
+            tail = task.eventLoop.scheduleTask(in: .milliseconds(HTTPProviderSupport.milliseconds(seconds))) {
+                [weak self] in
                 guard let self, !self.isDone else { return }
-                client.logger.debug("\(client.provider) stream went silent after its answer; answer taken")
+                client.logger.debug(
+                    "\(client.provider) stream went silent after its answer; answer taken",
+                    metadata: ["finished": "\(finished)"])
                 task.cancel()
             }
         }
@@ -527,6 +536,15 @@ package struct WireClient: Sendable {
                 let bytes = body.joined()
                 guard (200..<300).contains(Int(head.status.code)) else {
                     throw client.classify(head, body: String(decoding: bytes, as: UTF8.self), call: call)
+                }
+                // A server that ignores `stream: true` (some OpenAI-compatible ones) sends the whole reply: it is
+                // the answer, paid for. It failed as `invalid_response` ("JSON, not events") and was asked for
+                // again, paid each time, with the same reply.
+                if let json = JSONValue.parse(bytes: bytes), json["error"] == nil || json["error"] == .null,
+                    let parts = try decoder.wholeReply(json)
+                {
+                    client.logger.debug("\(client.provider) answered a streaming request whole; reply taken")
+                    return parts
                 }
                 throw client.notAStream(bytes, head: head)
             }

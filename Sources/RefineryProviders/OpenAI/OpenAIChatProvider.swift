@@ -299,7 +299,11 @@ package struct OpenAIChatProvider: WireProtocolProvider {
                 code: .invalidResponse, message: "the \(provider) reply has no `choices`", provider: provider)
         }
         let message = choice["message"]
-        let text = message?["content"]?.string ?? message?["refusal"]?.string ?? ""
+        let text =
+            try HTTPProviderSupport.text(
+                message?["content"], at: "choices[0].message.content", provider: provider, parts: true)
+            ?? HTTPProviderSupport.text(message?["refusal"], at: "choices[0].message.refusal", provider: provider)
+            ?? ""
         var parts = ModelReplyParts(
             text: text, model: json["model"]?.string, finishReason: choice["finish_reason"]?.string)
         if let usage = json["usage"], usage != .null { readUsage(usage, into: &parts) }
@@ -342,6 +346,10 @@ package struct OpenAIChatProvider: WireProtocolProvider {
         }
 
         package func reply() throws -> ModelReplyParts { parts }
+
+        package func wholeReply(_ json: JSONValue) throws -> ModelReplyParts? {
+            json["choices"] == nil ? nil : try OpenAIChatProvider.parseReply(json, provider: provider)
+        }
 
         /// Whether `data` is `[DONE]` between whitespace: what `data.trimmingCharacters(in: .whitespaces) ==
         /// "[DONE]"` says, without Foundation's bridging and character set, which cost as much as reading a
@@ -386,7 +394,12 @@ package struct OpenAIChatProvider: WireProtocolProvider {
             if let reason = choice["finish_reason"]?.string { parts.finishReason = reason }
             // A refusal streams as `delta.refusal`: it is the text, as in a whole reply (parseReply).
             let delta = choice["delta"]
-            guard let text = delta?["content"]?.string ?? delta?["refusal"]?.string, !text.isEmpty else { return [] }
+            guard
+                let text = try HTTPProviderSupport.text(
+                    delta?["content"], at: "choices[0].delta.content", provider: provider, parts: true)
+                    ?? HTTPProviderSupport.text(delta?["refusal"], at: "choices[0].delta.refusal", provider: provider),
+                !text.isEmpty
+            else { return [] }
             parts.text += text
             return [text]
         }

@@ -60,13 +60,16 @@ public struct ProviderError: RefineryError, Hashable {
 }
 
 extension ProviderError {
-    /// A wait a provider asked for, as a message says it: `40 s`, `86400 s (1 day)`, `359996400 s (11.4 years)`,
-    /// `1e+300 s`, or `an unbounded time` for infinity. Every message naming a provider's wait uses it.
+    /// A wait a provider asked for, as a message says it: `40 s`, `2.5 s`, `86400 s (1 day)`,
+    /// `359996400 s (11.4 years)`, `1e+300 s`, or `an unbounded time` for infinity; under 10 s to the tenth
+    /// above (an HTTP date three seconds ahead is `3 s`, not `2.9922306537628174 s`), else to the second above.
+    /// Every message naming a provider's wait uses it.
     package static func waitText(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "an unbounded time" }
         guard seconds < 1e15 else { return "\(seconds) s" }
         let whole = seconds.rounded(.up)
-        let text = seconds == seconds.rounded() || seconds >= 10 ? "\(Int(whole)) s" : "\(seconds) s"
+        let tenths = (seconds * 10).rounded(.up) / 10
+        let text = tenths == tenths.rounded() || seconds >= 10 ? "\(Int(whole)) s" : "\(tenths) s"
         let units: [(Double, String)] = [(365 * 86_400, "year"), (86_400, "day"), (3_600, "hour")]
         guard let (size, unit) = units.first(where: { seconds >= $0.0 }) else { return text }
         let count = (seconds / size * 10).rounded() / 10

@@ -222,9 +222,10 @@ public struct Redactor: Sendable, Hashable {
     private static let keyShapes: [NSRegularExpression] = [
         #"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{8,}"#,  // OpenAI and Anthropic keys, OAuth tokens
         #"(?<![A-Za-z0-9])AIza[0-9A-Za-z_\-]{20,}"#,  // Google API keys
-        #"(?i)\bbearer\s+[A-Za-z0-9._\-]{8,}"#,
-        #"(?i)\b(x-api-key|x-goog-api-key|api[_-]?key)["']?\s*[:=]\s*["']?[A-Za-z0-9._\-]{8,}"#,
-        #"(?i)\bkey=[A-Za-z0-9._\-]{16,}"#,
+        // Not a `.` at the end: the full stop after the credential in a sentence.
+        #"(?i)\bbearer\s+[A-Za-z0-9._\-]{8,}(?<!\.)"#,
+        #"(?i)\b(x-api-key|x-goog-api-key|api[_-]?key)["']?\s*[:=]\s*["']?[A-Za-z0-9._\-]{8,}(?<!\.)"#,
+        #"(?i)\bkey=[A-Za-z0-9._\-]{16,}(?<!\.)"#,
     ].compactMap { try? NSRegularExpression(pattern: $0) }
 
     private static func redactKeyShapes(_ text: String) -> String {
@@ -278,16 +279,22 @@ public struct Redactor: Sendable, Hashable {
 
     /// Replaces the values of query parameters named like credentials (`key=`, `api_key=`,
     /// `token=`, `access_token=`, `password=`, `sig=`, `code=`), in case a URL with one is ever logged.
+    /// A parameter starts after `?` or `&`, written or JSON-escaped (`\u0026`, as Go's encoder writes `&`).
+    /// Only the value is replaced (``queryValueEnd(_:from:)``): the punctuation after a URL in a sentence, the
+    /// quote closing it in JSON, stay.
     private static func redactQueryCredentials(_ text: String) -> String {
         guard text.contains("=") else { return text }
         var output = ""
         output.reserveCapacity(text.utf8.count)
         var index = text.startIndex
         while index < text.endIndex {
-            let character = text[index]
-            output.append(character)
-            index = text.index(after: index)
-            guard character == "?" || character == "&" else { continue }
+            guard let nameStart = parameterStart(text, at: index) else {
+                output.append(text[index])
+                index = text.index(after: index)
+                continue
+            }
+            output += text[index..<nameStart]
+            index = nameStart
             // Read a parameter name.
             var nameEnd = index
             while nameEnd < text.endIndex, text[nameEnd].isLetter || text[nameEnd] == "_" || text[nameEnd] == "-" {
@@ -295,14 +302,68 @@ public struct Redactor: Sendable, Hashable {
             }
             guard nameEnd < text.endIndex, text[nameEnd] == "=" else { continue }
             guard isCredentialParameter(String(text[index..<nameEnd])) else { continue }
-            output += text[index...nameEnd] + placeholder
-            var valueEnd = text.index(after: nameEnd)
-            while valueEnd < text.endIndex, !"&# \"'\n".contains(text[valueEnd]) {
-                valueEnd = text.index(after: valueEnd)
-            }
+            let valueStart = text.index(after: nameEnd)
+            let valueEnd = queryValueEnd(text, from: valueStart)
+            output += text[index..<valueStart]
+            if valueEnd > valueStart { output += placeholder }
             index = valueEnd
         }
         return output
+    }
+
+    /// Where a query parameter may start at `index`: after a `?` or `&` there, or after its JSON escape.
+    private static func parameterStart(_ text: String, at index: String.Index) -> String.Index? {
+        let character = text[index]
+        if character == "?" || character == "&" { return text.index(after: index) }
+        guard character == "\\", let (scalar, end) = unicodeEscape(text, at: index), scalar == "&" || scalar == "?"
+        else { return nil }
+        return end
+    }
+
+    /// The end of a query value starting at `start`: before whitespace, a quote, `&`, `#`, `<`, `>` (written or
+    /// JSON-escaped) or another backslash escape (`\"` in JSON held in a JSON string), and before the punctuation
+    /// that ends a sentence or closes a bracket the value did not open (`(see https://…?key=…).`). A value keeps
+    /// a JSON-escaped `/` (`\/`) and any other character escaped as `\uXXXX`.
+    private static func queryValueEnd(_ text: String, from start: String.Index) -> String.Index {
+        func ends(_ character: Character) -> Bool {
+            character.isWhitespace || "&#\"'<>`".contains(character)
+        }
+        var position = start
+        while position < text.endIndex {
+            let character = text[position]
+            if ends(character) { break }
+            if character == "\\" {
+                let next = text.index(after: position)
+                if next < text.endIndex, text[next] == "/" {
+                    position = text.index(after: next)
+                    continue
+                }
+                guard let (scalar, end) = unicodeEscape(text, at: position), !ends(Character(scalar)) else { break }
+                position = end
+                continue
+            }
+            position = text.index(after: position)
+        }
+        var value = text[start..<position]
+        let closers: [Character: Character] = [")": "(", "]": "[", "}": "{"]
+        while let last = value.last {
+            let unbalanced = closers[last].map { opener in
+                value.count(where: { $0 == opener }) < value.count(where: { $0 == last })
+            }
+            guard ".,;:!?".contains(last) || unbalanced == true else { break }
+            value = value.dropLast()
+        }
+        return value.endIndex
+    }
+
+    /// The character a JSON `\uXXXX` escape at `index` stands for, and the index after it.
+    private static func unicodeEscape(_ text: String, at index: String.Index) -> (Unicode.Scalar, String.Index)? {
+        let scalars = text.unicodeScalars[index...].prefix(6)
+        guard scalars.count == 6, scalars.first == "\\", scalars.dropFirst().first == "u",
+            let value = UInt32(String(String.UnicodeScalarView(scalars.dropFirst(2))), radix: 16),
+            let scalar = Unicode.Scalar(value)
+        else { return nil }
+        return (scalar, scalars.endIndex)
     }
 }
 

@@ -205,8 +205,8 @@ struct Fault: Sendable, CustomTestStringConvertible {
                     + [("error", #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)]),
             stream: true, code: .overloaded),
         Fault(
-            name: "stream ends without message_stop",
-            reply: .sse(Array(FakeAnthropic.events(["a", "b"]).dropLast())), stream: true, code: .truncated),
+            name: "stream ends before the stop reason",
+            reply: .sse(Array(FakeAnthropic.events(["a", "b"]).dropLast(2))), stream: true, code: .truncated),
         Fault(name: "invalid JSON", reply: .json("{\"type\": \"message\", "), code: .invalidResponse, status: 200),
         Fault(name: "empty body", reply: .json(""), code: .emptyResponse, status: 200),
         Fault(name: "empty stream", reply: .stream(chunks: []), stream: true, code: .emptyResponse),

@@ -211,6 +211,22 @@ import Testing
         return cases
     }()
 
+    /// The key alone in each encoding the redactor finds it in.
+    static let encodings: [(String, String)] = {
+        let key = Self.key
+        let encoded = base64(key)
+        return [
+            ("literal", key),
+            ("JSON escapes", key.unicodeScalars.map { String(format: "\\u%04X", $0.value) }.joined()),
+            ("JSON slash escape", key.replacingOccurrences(of: "/", with: "\\/")),
+            ("percent-encoded", key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
+            ("base64", encoded),
+            ("base64url", encoded.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")),
+            ("split across lines", String(key.prefix(10)) + "\n  " + String(key.dropFirst(10))),
+            ("split in JSON", String(key.prefix(5)) + "\\r\\n" + String(key.dropFirst(5))),
+        ]
+    }()
+
     @Test(arguments: echoes)
     func encodedKeyIsHidden(name: String, text: String) {
         let redacted = Redactor(secrets: [Self.key]).redact(text)
@@ -223,6 +239,40 @@ import Testing
                 #expect(!redacted.contains(piece), "\(name): `\(piece)` survived in \(redacted)")
             }
         }
+    }
+
+    /// Exactly the credential in a URL's query is replaced, in every encoding the redactor finds a known key in,
+    /// and for a value it finds by the parameter's name alone: the query redactor took the value up to the next
+    /// space, quote, `&` or `#`, so the `).` after `(see https://…?key=KEY).` and the `\` of a JSON-escaped
+    /// quote (`…?key=KEY\"}` in JSON held in a JSON string) went with it.
+    @Test(arguments: encodings)
+    func exactlyTheCredentialInAQueryIsReplaced(name: String, encoded: String) {
+        let redactor = Redactor(secrets: [Self.key])
+        let wrappers: [(String) -> String] = [
+            { "(see https://x/v1?alt=sse&key=\($0)). Next" },
+            { "[docs](https://x/v1?token=\($0)), then" },
+            { #"{"msg":"{\"url\":\"https://x/v1?key=\#($0)\"}"}"# },
+            { "https://x/v1?alt=sse\\u0026key=\($0)\\u0026b=1" },
+            { "<https://x/v1?sig=\($0)>; retry." },
+        ]
+        for wrap in wrappers {
+            #expect(redactor.redact(wrap(encoded)) == wrap(Redactor.placeholder), "\(name): \(wrap(encoded))")
+        }
+    }
+
+    /// Values the redactor knows only by their parameter's name, and key shapes, lose exactly themselves.
+    @Test(arguments: [
+        ("(see https://x/?key=notaloadedkey).", "(see https://x/?key=[REDACTED])."),
+        ("https://x/?code=a(b)c), then", "https://x/?code=[REDACTED]), then"),
+        ("https://x/?sig=ab\\/cd+e%2Bf;", "https://x/?sig=[REDACTED];"),
+        ("https://x/?a=1\\u0026access_token=zz\\u0026b=2", "https://x/?a=1\\u0026access_token=[REDACTED]\\u0026b=2"),
+        ("https://x/?key=abc\\u002Ddef!", "https://x/?key=[REDACTED]!"),
+        ("send Authorization: Bearer abcdefgh12345.", "send Authorization: [REDACTED]."),
+        ("set key=0123456789abcdefghij.", "set [REDACTED]."),
+        ("https://x/?key=&b=1", "https://x/?key=&b=1"),
+    ])
+    func exactlyAValueFoundByItsNameIsReplaced(input: String, expected: String) {
+        #expect(Redactor().redact(input) == expected)
     }
 
     @Test func ordinaryTextIsLeftAlone() {

@@ -279,6 +279,14 @@ import Testing
                 testDescription: "anthropic: connection dropped after message_stop", model: "anthropic/claude-x",
                 path: FakeAnthropic.path, reply: .cutStream(chunks: anthropic), again: FakeAnthropic.stream(["Other"])),
             BrokenTail(
+                testDescription: "anthropic: connection dropped after message_delta's stop reason",
+                model: "anthropic/claude-x", path: FakeAnthropic.path,
+                reply: .cutStream(chunks: Array(anthropic.dropLast())), again: FakeAnthropic.stream(["Other"])),
+            BrokenTail(
+                testDescription: "anthropic: body ended after message_delta's stop reason", model: "anthropic/claude-x",
+                path: FakeAnthropic.path, reply: .stream(chunks: Array(anthropic.dropLast())),
+                again: FakeAnthropic.stream(["Other"])),
+            BrokenTail(
                 testDescription: "openai: garbage after the usage chunk", model: "openai/gpt-4o", path: FakeOpenAI.path,
                 reply: .stream(chunks: openAI + [garbage]), again: FakeOpenAI.stream(["Other"])),
             BrokenTail(
@@ -324,6 +332,10 @@ import Testing
                 path: FakeAnthropic.path, reply: .hold(limit: hold, chunks: anthropic),
                 again: FakeAnthropic.stream(["Other"])),
             BrokenTail(
+                testDescription: "anthropic: silence after message_delta's stop reason", model: "anthropic/claude-x",
+                path: FakeAnthropic.path, reply: .hold(limit: hold, chunks: Array(anthropic.dropLast())),
+                again: FakeAnthropic.stream(["Other"])),
+            BrokenTail(
                 testDescription: "openai: silence after [DONE]", model: "openai/gpt-4o", path: FakeOpenAI.path,
                 reply: openAI(usage: true, done: true), again: FakeOpenAI.stream(["Other"])),
             BrokenTail(
@@ -353,6 +365,108 @@ import Testing
             #expect(outcome.answers.first?.answer == "Hello")
             #expect(server.requests.count == 1)
             #expect(outcome.coverage.degraded == false)
+        }
+    }
+
+    /// A reply whose text field holds something else (a number), whole (`stream: false`) and streamed.
+    static let textsThatAreNotText: [BrokenTail] = {
+        let gemini = #"{"candidates":[{"content":{"parts":[{"text":4}],"role":"model"},"finishReason":"STOP"}]}"#
+        let anthropicEvents = FakeAnthropic.events(["x"]).map { name, data in
+            (name, data.replacingOccurrences(of: #""text":"x""#, with: #""text":4"#))
+        }
+        return [
+            BrokenTail(
+                testDescription: "openai whole", model: "openai/gpt-4o", path: FakeOpenAI.path,
+                reply: .json(
+                    #"{"choices":[{"index":0,"message":{"role":"assistant","content":4},"finish_reason":"stop"}]}"#),
+                again: FakeOpenAI.completion("Other")),
+            BrokenTail(
+                testDescription: "openai stream", model: "openai/gpt-4o", path: FakeOpenAI.path,
+                reply: .sse([
+                    (nil, #"{"choices":[{"index":0,"delta":{"content":4},"finish_reason":null}]}"#),
+                    (nil, #"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#), (nil, "[DONE]"),
+                ]), again: FakeOpenAI.stream(["Other"])),
+            BrokenTail(
+                testDescription: "anthropic whole", model: "anthropic/claude-x", path: FakeAnthropic.path,
+                reply: .json(#"{"type":"message","content":[{"type":"text","text":4}],"stop_reason":"end_turn"}"#),
+                again: FakeAnthropic.message("Other")),
+            BrokenTail(
+                testDescription: "anthropic stream", model: "anthropic/claude-x", path: FakeAnthropic.path,
+                reply: .sse(anthropicEvents), again: FakeAnthropic.stream(["Other"])),
+            BrokenTail(
+                testDescription: "gemini whole", model: "gemini/gemini-2.5-pro",
+                path: FakeGemini.path("gemini-2.5-pro", "generateContent"), reply: .json(gemini),
+                again: FakeGemini.reply("Other")),
+            BrokenTail(
+                testDescription: "gemini stream", model: "gemini/gemini-2.5-pro",
+                path: FakeGemini.path("gemini-2.5-pro", "streamGenerateContent"), reply: .sse([(nil, gemini)]),
+                again: FakeGemini.stream(["Other"])),
+        ]
+    }()
+
+    /// A reply whose text is a number fails at once as `bad_response`, naming the field: it was read as no text,
+    /// failed as "returned no text; retry or raise max_tokens", and was asked for again, paid each time.
+    @Test(arguments: textsThatAreNotText)
+    func aReplyWhoseTextIsNotTextIsRefusedOnce(tail: BrokenTail) async throws {
+        try await FakeServer.run { server in
+            server.route(tail.path, tail.reply, tail.again)
+            let whole = tail.testDescription.hasSuffix("whole")
+            let config = try ProvidersConfig.parse(
+                text: "providers:\n" + ["openai", "anthropic", "gemini"].map { "  - { name: \($0), stream: \(!whole) }\n" }
+                    .joined())
+            let outcome = try await Self.run(server, configuration: config, workflow: Self.workflow(tail.model))
+            #expect(server.requests.count == 1)
+            #expect(outcome.answers.isEmpty)
+            #expect(outcome.stoppedBy.contains("bad_response"), "\(outcome.stoppedBy)")
+            #expect(outcome.stoppedBy.contains("as a number, not text"), "\(outcome.stoppedBy)")
+        }
+    }
+
+    /// An OpenAI-compatible server's list of content parts (Mistral's `[{"type":"text","text":…}]`) is the
+    /// text of its text parts, whole and streamed: it was read as no text and asked for again.
+    @Test(arguments: [false, true])
+    func contentPartsAreTheirTexts(stream: Bool) async throws {
+        try await FakeServer.run { server in
+            let parts = #"[{"type":"thinking","thinking":"hm"},{"type":"text","text":"Hel"},{"type":"text","text":"lo"}]"#
+            let reply: FakeReply =
+                stream
+                ? .sse([
+                    (nil, #"{"choices":[{"index":0,"delta":{"content":"# + parts + #"},"finish_reason":null}]}"#),
+                    (nil, #"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#), (nil, "[DONE]"),
+                ])
+                : .json(
+                    #"{"choices":[{"index":0,"message":{"role":"assistant","content":"# + parts
+                        + #"},"finish_reason":"stop"}]}"#)
+            server.route(FakeOpenAI.path, reply, FakeOpenAI.completion("Other"))
+            let config = try ProvidersConfig.parse(text: "providers:\n  - { name: openai, stream: \(stream) }\n")
+            let outcome = try await Self.run(server, configuration: config)
+            #expect(outcome.answers.first?.answer == "Hello")
+            #expect(server.requests.count == 1)
+        }
+    }
+
+    /// A server that ignores `stream: true` and sends the whole reply as one JSON object has it taken, once, with
+    /// its usage: it failed as `invalid_response` ("answered a streaming request with JSON, not events") and was
+    /// asked for again, paid each time, with the same reply.
+    @Test(arguments: [
+        ("openai/gpt-4o", FakeOpenAI.path, FakeOpenAI.completion("Hello")),
+        ("anthropic/claude-x", FakeAnthropic.path, FakeAnthropic.message("Hello")),
+        (
+            "gemini/gemini-2.5-pro", FakeGemini.path("gemini-2.5-pro", "streamGenerateContent"),
+            FakeGemini.reply("Hello")
+        ),
+    ])
+    func aWholeReplyToAStreamingRequestIsTakenOnce(model: String, path: String, whole: FakeReply) async throws {
+        guard case .body(_, _, let text, _) = whole else { return #expect(Bool(false), "not a body") }
+        try await FakeServer.run { server in
+            // As a stream's chunk with a JSON content type: the fake server does not turn it into events.
+            let reply = FakeReply.stream(chunks: [text], headers: ["content-type": "application/json"])
+            server.route(path, reply, FakeReply.stream(chunks: [text], headers: ["content-type": "application/json"]))
+            let outcome = try await Self.run(server, workflow: Self.workflow(model))
+            #expect(outcome.answers.first?.answer == "Hello")
+            #expect(server.requests.count == 1)
+            #expect(server.requests.first?.json?["stream"] as? Bool == true || model.hasPrefix("gemini"))
+            #expect(!outcome.usage.isEstimated)
         }
     }
 

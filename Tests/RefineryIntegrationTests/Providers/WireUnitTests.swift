@@ -166,6 +166,17 @@ import Testing
                 == 0)
     }
 
+    /// A wait from an HTTP date is said to the tenth of a second above: the message said "retry after
+    /// 2.9922306537628174 s" for a `Retry-After` date three seconds ahead, read a moment later.
+    @Test(arguments: [(2.9922306537628174, "retry after 3 s"), (0.25, "retry after 0.3 s"), (7.04, "retry after 7.1 s")])
+    func aWaitFromAnHTTPDateIsSaidToTheTenth(ahead: Double, text: String) throws {
+        let date = try #require(ErrorClassifier.parseHTTPDate("Sun, 06 Nov 1994 08:49:37 GMT"))
+        let error = ErrorClassifier.classify(
+            status: 429, headers: [("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT")], body: "", provider: "p",
+            model: "m", now: date.addingTimeInterval(-ahead))
+        #expect(error.message.hasSuffix(text), "\(error.message)")
+    }
+
     /// A server's absurd wait never traps a conversion: non-finite and negative values are ignored, huge
     /// ones kept as asked (the error reports what the server asked; the engine waits at most the call's
     /// timeout), and only the endpoint's pause is capped at a day.
