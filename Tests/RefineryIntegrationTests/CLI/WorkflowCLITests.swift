@@ -114,6 +114,29 @@ extension CLIEndToEnd {
             #expect(calls["max"] as? Int == 45)
         }
 
+        /// `--timeout` takes a duration as the file writes it, as the compiler's hint for a bad timeout says (`write a
+        /// duration such as 90s, 2m`): `--timeout 2m` was refused by the flag's parser ("The value '2m' is invalid"),
+        /// so the hint sent the user to a form the flag refused. The value is checked by the compiler like the file's.
+        @Test func timeoutTakesADurationAsTheFileWritesIt() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            for value in ["2m", "500ms", "90s", "45", "1.5"] {
+                let result = try await binary.run(
+                    ["q", "--models", CLIHarness.threeModels, "--timeout", value, "--dry-run"],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 0, "--timeout \(value): \(result.stderr)")
+            }
+            let long = try await binary.run(
+                ["q", "--models", CLIHarness.threeModels, "--timeout", "200h", "--dry-run"],
+                environment: environment, directory: sandbox.root)
+            #expect(long.exitCode == 4)
+            #expect(long.stderr.contains("<command line>: --timeout: error: `limits.timeout` is longer than a week"))
+            let bad = try await binary.run(
+                ["q", "--models", CLIHarness.threeModels, "--timeout", "2x", "--dry-run"],
+                environment: environment, directory: sandbox.root)
+            #expect(bad.exitCode == 4)
+        }
+
         /// A catalog price near Double's limit made every cost infinite: `estimate` trapped (SIGILL, "Double value
         /// cannot be converted to Int") and a run's JSON could not be written after paying for its calls. Prices
         /// are bounded where the catalog is read, located like any catalog problem.
