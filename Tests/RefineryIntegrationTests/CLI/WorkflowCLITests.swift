@@ -137,6 +137,22 @@ extension CLIEndToEnd {
             #expect(bad.exitCode == 4)
         }
 
+        /// A workflow given as `./team.yaml` is shown (and recorded) at its path, `/…/team.yaml`: it read
+        /// `/…/./team.yaml`, the current folder joined to the argument as typed.
+        @Test func aRelativeWorkflowPathIsShownWithoutDotComponents() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "sub/team.yaml",
+                Data("refinery: 1\nname: team\nmodels: [openai/gpt-4o:2]\nstages: [propose]\n".utf8))
+            let shown = try await binary.run(
+                ["show", "./sub/./team.yaml"], environment: environment, directory: sandbox.root)
+            #expect(shown.exitCode == 0, "\(shown.stderr)")
+            let from = try #require(shown.stdout.split(separator: "\n").first { $0.hasPrefix("from:") })
+            #expect(from.hasSuffix("/sub/team.yaml"), "\(from)")
+            #expect(!from.contains("/./"), "\(from)")
+        }
+
         /// A catalog price near Double's limit made every cost infinite: `estimate` trapped (SIGILL, "Double value
         /// cannot be converted to Int") and a run's JSON could not be written after paying for its calls. Prices
         /// are bounded where the catalog is read, located like any catalog problem.
