@@ -82,10 +82,8 @@ extension RunReport {
             output.append(#","vote":"#)
             guard vote.write(into: &output) else { return false }
         }
-        if let winner {
-            output.append(#","winner":"#)
-            winner.write(into: &output)
-        }
+        output.append(#","winner":"#)
+        if let winner { winner.write(into: &output) } else { output.append("null") }
         output.append(#","workflow":"#)
         workflow.write(into: &output)
         output.append(UInt8(ascii: "}"))

@@ -69,6 +69,32 @@ public struct RunReport: Sendable, Hashable, Codable {
         self.error = error
     }
 
+    /// Encodes the report; `winner` is `null` when no answer was produced (a budget stop before the first reply),
+    /// not left out: the seed's keys are always there for a script reading `winner`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(formatVersion, forKey: .formatVersion)
+        try container.encode(runID, forKey: .runID)
+        try container.encode(status, forKey: .status)
+        if let winner {
+            try container.encode(winner, forKey: .winner)
+        } else {
+            try container.encodeNil(forKey: .winner)
+        }
+        try container.encode(finalRound, forKey: .finalRound)
+        try container.encode(strategy, forKey: .strategy)
+        try container.encode(allAnswers, forKey: .allAnswers)
+        try container.encode(metadata, forKey: .metadata)
+        try container.encode(_costUSD, forKey: .costUSD)
+        try container.encode(tokens, forKey: .tokens)
+        try container.encode(coverage, forKey: .coverage)
+        try container.encode(stoppedBy, forKey: .stoppedBy)
+        try container.encode(workflow, forKey: .workflow)
+        try container.encodeIfPresent(rounds, forKey: .rounds)
+        try container.encodeIfPresent(error, forKey: .error)
+        try container.encodeIfPresent(vote, forKey: .vote)
+    }
+
     enum CodingKeys: String, CodingKey {
         case status, winner, strategy, metadata, tokens, coverage, workflow, rounds, error, vote
         case formatVersion = "format_version"

@@ -59,10 +59,26 @@ public struct SavedConfig: Sendable, Hashable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    // A JSON string literal is a valid YAML 1.2 double-quoted scalar: no injection, any text.
+    /// `text` as a YAML double-quoted scalar that reads back as exactly `text`, and reads as written (`/` as is,
+    /// not JSON's `\/`). Escaped: what YAML does not allow in a file (C0 and C1 controls, DEL, a BOM, the
+    /// non-characters U+FFFE and U+FFFF) and what libyaml would fold into a space inside quotes as a line
+    /// break (NEL, U+2028, U+2029), so a `--system` holding one is saved, not refused or changed.
     private static func quote(_ text: String) -> String {
-        guard let data = try? JSONEncoder().encode(text) else { return "\"\"" }
-        return String(decoding: data, as: UTF8.self)
+        var quoted = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case "\n": quoted += "\\n"
+            case "\t": quoted += "\\t"
+            case "\r": quoted += "\\r"
+            case "\u{0}"..."\u{1F}", "\u{7F}"..."\u{9F}", "\u{2028}", "\u{2029}", "\u{FEFF}", "\u{FFFE}", "\u{FFFF}":
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                quoted += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: quoted.unicodeScalars.append(scalar)
+            }
+        }
+        return quoted + "\""
     }
 }
 

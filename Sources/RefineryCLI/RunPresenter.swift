@@ -49,6 +49,9 @@ struct RunPresenter: Sendable {
         switch event {
         case .runStarted: state.stage = "starting"
         case .roundStarted(let round):
+            // The last round's stage is over: until this round's first stage starts, the line must not read
+            // "evaluate · round 2" (the new round with the old stage).
+            state.stage = "starting"
             state.round = round.round
             state.callsTotal += round.plannedCalls
         case .callStarted(let call) where call.attempt == 1:

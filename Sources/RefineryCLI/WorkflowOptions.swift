@@ -23,8 +23,8 @@ struct WorkflowOptions: ParsableArguments {
     @Option(help: "Maximum rounds.")
     var maxRounds: Int?
 
-    @Option(help: "Per-call timeout in seconds.")
-    var timeout: Double?
+    @Option(help: "Per-call timeout: seconds, or a duration such as 90s, 2m or 500ms.")
+    var timeout: Timeout?
 
     @Option(help: "Maximum calls in flight.")
     var maxConcurrent: Int?
@@ -42,8 +42,19 @@ struct WorkflowOptions: ParsableArguments {
                 }
             },
             arbiter: arbiter, threshold: threshold, minRounds: minRounds, maxRounds: maxRounds,
-            timeoutSeconds: timeout, maxConcurrent: maxConcurrent, budgetUSD: budget,
+            timeoutSeconds: timeout?.seconds, maxConcurrent: maxConcurrent, budgetUSD: budget,
             variables: variableOptions.variableMap)
+    }
+}
+
+/// `--timeout`: a number of seconds, or a duration as a workflow file writes it (`90s`, `2m`, `500ms`), which is what
+/// the compiler's hint for a bad timeout suggests. The value's range is checked by the compiler, as the file's is.
+struct Timeout: ExpressibleByArgument {
+    let seconds: Double
+
+    init?(argument: String) {
+        guard let seconds = Double(argument) ?? parseDurationSeconds(argument) else { return nil }
+        self.seconds = seconds
     }
 }
 

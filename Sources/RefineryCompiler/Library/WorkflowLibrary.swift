@@ -240,7 +240,10 @@ public struct WorkflowLibrary: Sendable {
     }
 
     private func readPath(_ argument: String) throws(WorkflowLibraryError) -> LocatedWorkflow {
-        let path = argument.hasPrefix("/") ? argument : Self.join(currentDirectory, argument)
+        let joined = argument.hasPrefix("/") ? argument : Self.join(currentDirectory, argument)
+        // `./team.yaml` is shown and recorded as `/work/team.yaml`, not `/work/./team.yaml`: a `.` or empty
+        // component names nothing (`..` is kept: through a symlinked folder it is not the lexical parent).
+        let path = "/" + joined.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
         guard fileSystem.realPath(path) != nil else {
             throw WorkflowLibraryError(
                 code: .notFound, message: "no workflow file at `\(argument)`",

@@ -49,6 +49,11 @@ extension RunExecutor {
             // stopped it, or a budget stop with one member of three answered would read as whole.
             reasons.append("\(why): the answer is the best one so far")
         }
+        if selected == nil, let why = Self.earlyStop(status, stopReason) {
+            // Nothing answered at all (`--budget 0`, Ctrl-C during the first calls): coverage says so, or a run
+            // with no answer would read as whole (`degraded: false`, no reason).
+            reasons.append("\(why) before any answer")
+        }
         let coverage = Coverage(
             membersAnswered: memberIDs.filter { participants[$0]?.droppedForRun == false && answers[$0] != nil }.count,
             reviewsReceived: lastScores.mapValues(\.count), arbiterFallbackUsed: arbiterFallbackUsed,

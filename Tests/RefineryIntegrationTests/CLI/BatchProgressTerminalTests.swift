@@ -22,9 +22,6 @@ extension CLIEndToEnd {
             terminalSetup: String = "", _ body: @Sendable (String, Int32, Sandbox) throws -> Void
         ) async throws {
             let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
-            let script = URL(fileURLWithPath: "/usr/bin/script")
-            try #require(
-                FileManager.default.isExecutableFile(atPath: script.path), "util-linux `script` is not installed")
             let sandbox = try Sandbox()
             defer { sandbox.cleanup() }
             try sandbox.write("w.yaml", Data(Self.workflow.utf8))
@@ -34,12 +31,12 @@ extension CLIEndToEnd {
                 // Items a little over the redraw interval (100 ms) apart, so each one is drawn.
                 server.route(FakeOpenAI.path) { _ in .delayed(.milliseconds(150), FakeOpenAI.completion("Four.")) }
                 let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
-                let command = [
-                    binary.url.path, "batch", "w.yaml", "--input", "in.jsonl", "--output", "out.jsonl", "--store",
-                    "runs.db", "--concurrency", "1",
-                ].map { "'\($0)'" }.joined(separator: " ")
-                let terminal = try await RefineryBinary(url: script).run(
-                    ["-qefc", terminalSetup + command, "/dev/null"], environment: environment, directory: sandbox.root)
+                let terminal = try await CLIHarness.onTerminal(
+                    binary,
+                    [
+                        "batch", "w.yaml", "--input", "in.jsonl", "--output", "out.jsonl", "--store", "runs.db",
+                        "--concurrency", "1",
+                    ], setup: terminalSetup, environment: environment, directory: sandbox.root)
                 try body(terminal.stdout, terminal.exitCode, sandbox)
             }
         }

@@ -44,6 +44,25 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A budget too small for the first call: no call is made and no member answers. The JSON keeps the seed's
+        /// `winner` key, as `null` (it was left out, so `result["winner"]` failed in a script), and coverage says
+        /// the run is not whole (it read `degraded: false` with no reason, as if every member had answered).
+        @Test func aBudgetStopBeforeAnyAnswerPrintsANullWinnerAndADegradedCoverage() async throws {
+            let (result, requests) = try await run(
+                params: "{ max_tokens: 1000 }", budget: "0", outputTokens: 100)
+            #expect(result.exitCode == 1, "\(result.stderr)")
+            #expect(requests == 0)
+            let report = try CLIHarness.json(result.stdout)
+            #expect(report["status"] as? String == "budget_exhausted")
+            #expect(report.keys.contains("winner"), "\(result.stdout)")
+            #expect(report["winner"] is NSNull, "\(result.stdout)")
+            let coverage = try #require(report["coverage"] as? [String: Any])
+            #expect(coverage["degraded"] as? Bool == true, "\(coverage)")
+            let reasons = coverage["reasons"] as? [String] ?? []
+            #expect(reasons.contains("the budget stopped the run before any answer"), "\(reasons)")
+            if let errors = try await CLIHarness.schemaErrors(result.stdout) { #expect(errors == []) }
+        }
+
         /// Capped calls: `max_tokens` 1,000 plus the 16,384-token thinking budget of `high` is 17,384 output
         /// tokens a call, ~$0.4346 with its input. Each call's reservation is then its worst case, and the fake
         /// reports less input than estimated, so the spend never passes the budget (bound: $0). Two calls fit

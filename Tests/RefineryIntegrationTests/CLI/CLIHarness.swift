@@ -25,6 +25,20 @@ enum CLIHarness {
         return RefineryBinary.environment(home: home, extra: extra)
     }
 
+    /// What `binary ARGUMENTS` wrote on a pseudo-terminal made by util-linux `script` (so the binary's own
+    /// `isatty` decides, as it does for a user), after the shell command `setup` (e.g. `stty cols 20; `).
+    static func onTerminal(
+        _ binary: RefineryBinary, _ arguments: [String], setup: String = "", environment: [String: String],
+        directory: URL
+    ) async throws -> RefineryBinary.Result {
+        let script = URL(fileURLWithPath: "/usr/bin/script")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: script.path), "util-linux `script` is not installed")
+        let command = ([binary.url.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        return try await RefineryBinary(url: script).run(
+            ["-qefc", setup + command, "/dev/null"], environment: environment, directory: directory)
+    }
+
     static func json(_ text: String) throws -> [String: Any] {
         let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
         return try #require(object as? [String: Any], "not a JSON object: \(text.prefix(200))")

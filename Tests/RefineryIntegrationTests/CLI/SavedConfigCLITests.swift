@@ -36,6 +36,31 @@ extension CLIEndToEnd {
             #expect(missing.exitCode == 4)
         }
 
+        /// `save` writes a file a person reads and commits: `openai/gpt-4o` as written (it was `"openai\/gpt-4o:2"`,
+        /// JSON's escape), and a `--system` that holds DEL, NEL or U+2028 saved as given (DEL was refused, located
+        /// in a file never written; NEL and U+2028 came back as spaces, libyaml folding them as line breaks).
+        @Test func saveWritesModelsAsTypedAndKeepsEverySystemCharacter() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let environment = RefineryBinary.environment(home: sandbox.root)
+            let system = "Say \"hi\"\u{7F}\u{85}\u{2028}a/b\\c\n\tend \u{1F600}"
+            let saved = try await binary.run(
+                ["save", "team", "--model", "openai/gpt-4o:2", "--system", system, "--to", "workflows"],
+                environment: environment, directory: sandbox.root)
+            #expect(saved.exitCode == 0, "\(saved.stderr)")
+            let text = try String(
+                contentsOf: sandbox.root.appendingPathComponent("workflows/team.yaml"), encoding: .utf8)
+            #expect(text.contains("  - \"openai/gpt-4o:2\"\n"), "\(text)")
+            #expect(!text.unicodeScalars.contains { $0 == "\u{7F}" || $0 == "\u{85}" || $0 == "\u{2028}" }, "\(text)")
+
+            let shown = try await binary.run(
+                ["show", "team", "--output-format", "json"], environment: environment, directory: sandbox.root)
+            #expect(shown.exitCode == 0, "\(shown.stderr)")
+            let document = try CLIHarness.json(shown.stdout)
+            #expect(document["system"] as? String == system, "\(shown.stdout)")
+        }
+
         /// A saved config another one `extends:` is not removed in silence (the other would stop compiling):
         /// refused with exit 4 naming it, until it is gone or `--force` is given.
         @Test func removingAConfigOthersExtendIsRefusedNamingThem() async throws {

@@ -114,6 +114,45 @@ extension CLIEndToEnd {
             #expect(calls["max"] as? Int == 45)
         }
 
+        /// `--timeout` takes a duration as the file writes it, as the compiler's hint for a bad timeout says (`write a
+        /// duration such as 90s, 2m`): `--timeout 2m` was refused by the flag's parser ("The value '2m' is invalid"),
+        /// so the hint sent the user to a form the flag refused. The value is checked by the compiler like the file's.
+        @Test func timeoutTakesADurationAsTheFileWritesIt() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            for value in ["2m", "500ms", "90s", "45", "1.5"] {
+                let result = try await binary.run(
+                    ["q", "--models", CLIHarness.threeModels, "--timeout", value, "--dry-run"],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 0, "--timeout \(value): \(result.stderr)")
+            }
+            let long = try await binary.run(
+                ["q", "--models", CLIHarness.threeModels, "--timeout", "200h", "--dry-run"],
+                environment: environment, directory: sandbox.root)
+            #expect(long.exitCode == 4)
+            #expect(long.stderr.contains("<command line>: --timeout: error: `limits.timeout` is longer than a week"))
+            let bad = try await binary.run(
+                ["q", "--models", CLIHarness.threeModels, "--timeout", "2x", "--dry-run"],
+                environment: environment, directory: sandbox.root)
+            #expect(bad.exitCode == 4)
+        }
+
+        /// A workflow given as `./team.yaml` is shown (and recorded) at its path, `/…/team.yaml`: it read
+        /// `/…/./team.yaml`, the current folder joined to the argument as typed.
+        @Test func aRelativeWorkflowPathIsShownWithoutDotComponents() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "sub/team.yaml",
+                Data("refinery: 1\nname: team\nmodels: [openai/gpt-4o:2]\nstages: [propose]\n".utf8))
+            let shown = try await binary.run(
+                ["show", "./sub/./team.yaml"], environment: environment, directory: sandbox.root)
+            #expect(shown.exitCode == 0, "\(shown.stderr)")
+            let from = try #require(shown.stdout.split(separator: "\n").first { $0.hasPrefix("from:") })
+            #expect(from.hasSuffix("/sub/team.yaml"), "\(from)")
+            #expect(!from.contains("/./"), "\(from)")
+        }
+
         /// A catalog price near Double's limit made every cost infinite: `estimate` trapped (SIGILL, "Double value
         /// cannot be converted to Int") and a run's JSON could not be written after paying for its calls. Prices
         /// are bounded where the catalog is read, located like any catalog problem.
