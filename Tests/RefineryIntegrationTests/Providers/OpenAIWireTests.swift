@@ -168,9 +168,10 @@ import Testing
     /// `max_concurrent` and the endpoint's `max_concurrent` are the limits a user sets and sees.
     @Test func manyConcurrentCallsToOneHTTP1HostAreNotCappedByTheClient() async throws {
         try await FakeServer.run { server in
-            // Each reply waits 2 s, so all 24 are in flight together even on a loaded machine (with 300 ms,
-            // the first replies came back before the last requests were sent: 22 at once).
-            server.route(FakeOpenAI.path, .delayed(.seconds(2), FakeOpenAI.completion("ok")))
+            // Each reply waits 6 s, so all 24 are in flight together even on a loaded machine (with 300 ms,
+            // the first replies came back before the last requests were sent: 22 at once; with 2 s, 15 at once
+            // while five builds and a test run shared the two cores).
+            server.route(FakeOpenAI.path, .delayed(.seconds(6), FakeOpenAI.completion("ok")))
             let replies = try await RegistryHarness.with(server, extra: ["OPENAI_API_KEY": ""]) { registry in
                 let provider = try registry.provider(for: ModelRef(provider: "ollama", model: "llama3.2"))
                 return try await withThrowingTaskGroup(of: String.self) { group in
