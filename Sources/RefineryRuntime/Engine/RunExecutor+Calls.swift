@@ -143,7 +143,8 @@ extension RunExecutor {
             ticket.modelIndex == ticket.plan.pricedModelIndex ? ticket.plan.pricing : pricing(ticket.request.model)
         return price?.cost(
             inputTokens: usage.inputTokens, outputTokens: usage.outputTokens,
-            cachedInputTokens: usage.cachedInputTokens, cacheWriteTokens: usage.cacheWriteTokens) ?? 0
+            cachedInputTokens: usage.cachedInputTokens, cacheWriteTokens: usage.cacheWriteTokens,
+            cacheWrite1hTokens: usage.cacheWrite1hTokens) ?? 0
     }
 
     /// The call's timeout: the request's (the stage's or the run's limit), within 1 ms … a week so
