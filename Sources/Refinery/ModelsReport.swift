@@ -24,6 +24,22 @@ public struct ModelsReport: Sendable, Hashable, Codable {
         public var input: Double
         /// USD per million output tokens.
         public var output: Double
+        /// USD per million input tokens read from the provider's prompt cache, as charged (the input price when
+        /// the entry gives none).
+        public var cachedInput: Double
+        /// USD per million input tokens written to the prompt cache (Anthropic's 5-minute writes), as charged.
+        public var cacheWrite: Double
+        /// USD per million input tokens written to the prompt cache with the 1-hour lifetime, as charged.
+        public var cacheWrite1h: Double
+
+        /// The catalog file's names for the same prices (`cache_write_1h`, which the output's snake_case
+        /// conversion would spell `cache_write1h`).
+        enum CodingKeys: String, CodingKey {
+            case model, input, output
+            case cachedInput = "cached_input"
+            case cacheWrite = "cache_write"
+            case cacheWrite1h = "cache_write_1h"
+        }
     }
 
     /// A provider's credential variables and which are set.
@@ -59,7 +75,10 @@ extension RunService {
         }
         let prices = catalog.prices.keys.sorted().compactMap { key -> ModelsReport.Price? in
             catalog.prices[key].map {
-                ModelsReport.Price(model: key, input: $0.inputPerMillion, output: $0.outputPerMillion)
+                ModelsReport.Price(
+                    model: key, input: $0.inputPerMillion, output: $0.outputPerMillion,
+                    cachedInput: $0.effectiveCachedInputPerMillion, cacheWrite: $0.effectiveCacheWritePerMillion,
+                    cacheWrite1h: $0.effectiveCacheWrite1hPerMillion)
             }
         }
         let environment = ProviderEnvironment.load(environment: environment, dotEnvDirectory: workingDirectory.path)

@@ -60,10 +60,15 @@ extension RunReport {
         output.appendText(strategy)
         output.append(#","tokens":"#)
         var first = true
-        // In the encoder's sorted key order: `cache_write`, `cached_input`, `estimated`, `input`, `output`.
+        // In the encoder's sorted key order: `cache_write`, `cache_write_1h`, `cached_input`, `estimated`, `input`,
+        // `output`.
         if let cacheWrite = tokens.cacheWrite {
             output.appendKey(#""cache_write":"#, first: &first)
             output.appendInteger(cacheWrite)
+        }
+        if let cacheWrite1h = tokens.cacheWrite1h {
+            output.appendKey(#""cache_write_1h":"#, first: &first)
+            output.appendInteger(cacheWrite1h)
         }
         if let cachedInput = tokens.cachedInput {
             output.appendKey(#""cached_input":"#, first: &first)

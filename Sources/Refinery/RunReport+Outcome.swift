@@ -36,7 +36,8 @@ extension RunReport {
                 input: outcome.usage.inputTokens, output: outcome.usage.outputTokens,
                 estimated: outcome.usage.isEstimated ? true : nil,
                 cachedInput: outcome.usage.cachedInputTokens > 0 ? outcome.usage.cachedInputTokens : nil,
-                cacheWrite: outcome.usage.cacheWriteTokens > 0 ? outcome.usage.cacheWriteTokens : nil),
+                cacheWrite: outcome.usage.cacheWriteTokens > 0 ? outcome.usage.cacheWriteTokens : nil,
+                cacheWrite1h: outcome.usage.cacheWrite1hTokens > 0 ? outcome.usage.cacheWrite1hTokens : nil),
             coverage: Coverage(
                 membersAnswered: outcome.coverage.membersAnswered,
                 reviewsReceived: outcome.coverage.reviewsReceived.values.reduce(0, +),

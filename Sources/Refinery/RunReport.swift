@@ -238,20 +238,28 @@ public struct RunReport: Sendable, Hashable, Codable {
         /// Of `input`, the tokens written to a prompt cache (Anthropic; billed at its cache-write price); absent
         /// when none were.
         public var cacheWrite: Int?
+        /// Of `cacheWrite`, the tokens written with the 1-hour lifetime (Anthropic; billed at its 1-hour
+        /// cache-write price, twice the input price); absent when none were.
+        public var cacheWrite1h: Int?
 
         /// Creates totals.
-        public init(input: Int, output: Int, estimated: Bool? = nil, cachedInput: Int? = nil, cacheWrite: Int? = nil) {
+        public init(
+            input: Int, output: Int, estimated: Bool? = nil, cachedInput: Int? = nil, cacheWrite: Int? = nil,
+            cacheWrite1h: Int? = nil
+        ) {
             self.input = input
             self.output = output
             self.estimated = estimated
             self.cachedInput = cachedInput
             self.cacheWrite = cacheWrite
+            self.cacheWrite1h = cacheWrite1h
         }
 
         enum CodingKeys: String, CodingKey {
             case input, output, estimated
             case cachedInput = "cached_input"
             case cacheWrite = "cache_write"
+            case cacheWrite1h = "cache_write_1h"
         }
     }
 

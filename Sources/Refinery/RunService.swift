@@ -168,8 +168,8 @@ public struct RunService: Sendable {
     public func listRuns(limit: Int) async throws -> [RunSummary] {
         try await withStore(.existing) { store in
             var runs = try await store.listRuns(limit: limit)
+            // A running run's cost is what its calls cost so far, summed by the store's listing query.
             for index in runs.indices where runs[index].status == Self.unfinished {
-                runs[index].costUSD = Self.spent(by: try await store.calls(runID: runs[index].id)).cost
                 runs[index].status = await Self.liveStatus(runs[index].status, of: .run(runs[index].id), in: store)
             }
             return runs

@@ -24,9 +24,17 @@ struct ModelsCommand: AsyncParsableCommand {
                 Output.line("  \(alias.name) → \(alias.target)" + (alias.params.isEmpty ? "" : " (\(alias.params))"))
             }
             Output.line("")
-            Output.line("Prices (USD per million tokens, input / output):")
+            Output.line(
+                "Prices (USD per million tokens, input / output; prompt-cache reads and writes where they differ):")
             for price in report.prices {
-                Output.line("  \(price.model): \(price.input) / \(price.output)")
+                var cache: [String] = []
+                if price.cachedInput != price.input { cache.append("cached input \(price.cachedInput)") }
+                if price.cacheWrite != price.input || price.cacheWrite1h != price.input {
+                    cache.append("cache write \(price.cacheWrite), 1-hour \(price.cacheWrite1h)")
+                }
+                Output.line(
+                    "  \(price.model): \(price.input) / \(price.output)"
+                        + (cache.isEmpty ? "" : " (\(cache.joined(separator: "; ")))"))
             }
             Output.line("")
             Output.line("Credentials:")

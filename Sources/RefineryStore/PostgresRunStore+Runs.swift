@@ -78,7 +78,8 @@ extension PostgresRunStore {
     public func listRuns(limit: Int = 50) async throws -> [RunSummary] {
         let rows = try await query(
             """
-            SELECT r.id, r.workflow_name, r.status, r.started_at, r.finished_at, r.cost_usd,
+            SELECT r.id, r.workflow_name, r.status, r.started_at, r.finished_at,
+              \(SQLiteRunStore.listedCost)::double precision AS cost_usd,
               (r.provenance::jsonb) ->> 'gitCommit' AS git_commit,
               (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.status IN (\(SQLiteRunStore.callStatusList))) AS calls
             FROM runs r ORDER BY r.started_at DESC, r.seq DESC LIMIT $1

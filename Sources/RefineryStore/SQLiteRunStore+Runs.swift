@@ -70,13 +70,21 @@ extension SQLiteRunStore {
     /// The statuses of the rows that are calls (``CallStatus/isCall``) as an SQL list: `'succeeded', 'failed'`.
     static let callStatusList = CallStatus.callStatuses.map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
+    /// What a listed run cost: its outcome's cost once it has one; while it is `running` (or was stopped without
+    /// a word), what its recorded calls cost so far, those replayed from an earlier session aside. Summed in the
+    /// listing's query: `runs list` fetched every call of each such run to add them up.
+    static let listedCost = """
+        CASE WHEN r.status = 'running' THEN (SELECT COALESCE(SUM(c.cost_usd), 0) FROM calls c \
+        WHERE c.run_id = r.id AND c.status <> '\(CallStatus.replayed.rawValue)') ELSE r.cost_usd END
+        """
+
     /// Runs, newest first.
     public func listRuns(limit: Int = 50) async throws -> [RunSummary] {
         try await readAsync { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT r.id, r.workflow_name, r.status, r.started_at, r.finished_at, r.cost_usd,
+                    SELECT r.id, r.workflow_name, r.status, r.started_at, r.finished_at, \(Self.listedCost) AS cost_usd,
                       json_extract(r.provenance, '$.gitCommit') AS git_commit,
                       (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.status IN (\(Self.callStatusList))) AS calls
                     FROM runs r ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?

@@ -95,6 +95,9 @@ struct CallRow: Codable, FetchableRecord, MutablePersistableRecord {
         // Counts are within 0...2⁴⁰ (`TokenUsage`), which the writer spells as the integers JSONEncoder wrote.
         // The cache counts only when there are any, as `TokenUsage` encodes them, in the encoder's key order.
         var usage: [(key: String, value: JSONValue)] = []
+        if reply.usage.cacheWrite1hTokens > 0 {
+            usage.append(("cacheWrite1hTokens", .number(Double(reply.usage.cacheWrite1hTokens))))
+        }
         if reply.usage.cacheWriteTokens > 0 {
             usage.append(("cacheWriteTokens", .number(Double(reply.usage.cacheWriteTokens))))
         }

@@ -267,6 +267,23 @@ func withStore(
         }
     }
 
+    /// A run still running lists what its recorded calls cost so far (its replayed calls were paid for by
+    /// an earlier session), from the one listing query: `runs list` fetched every call of each such run to add
+    /// them up, one more query per running run.
+    @Test(arguments: StoreKind.available)
+    func aRunningRunIsListedWithWhatItsCallsCostSoFar(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            let store = opened.store
+            try await store.createRun(Fixture.run(id: "running"))
+            try await store.record(Fixture.call(run: "running", node: "a"))
+            try await store.record(Fixture.call(run: "running", node: "b"))
+            try await store.record(Fixture.call(run: "running", node: "c", status: .replayed))
+            let listed = try #require(try await store.listRuns(limit: 5).first)
+            #expect(listed.status == "running")
+            #expect(abs(listed.costUSD - 2 * 0.000135) < 1e-12, "\(listed.costUSD)")
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func exportHoldsRunRoundsAndCalls(kind: StoreKind) async throws {
         try await withStore(kind) { opened in

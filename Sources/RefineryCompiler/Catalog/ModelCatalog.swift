@@ -15,41 +15,60 @@ public struct ModelPricing: Sendable, Hashable, Codable {
     /// US dollars per million input tokens written to the prompt cache (Anthropic's 5-minute cache writes);
     /// `nil`: the input price.
     public var cacheWritePerMillion: Double?
+    /// US dollars per million input tokens written to the prompt cache with the 1-hour lifetime (Anthropic's
+    /// 1-hour cache writes); `nil`: the 5-minute write price.
+    public var cacheWrite1hPerMillion: Double?
     /// Context window in tokens, when known.
     public var contextWindow: Int?
 
     /// Creates a price entry.
     public init(
         inputPerMillion: Double, outputPerMillion: Double, cachedInputPerMillion: Double? = nil,
-        cacheWritePerMillion: Double? = nil, contextWindow: Int? = nil
+        cacheWritePerMillion: Double? = nil, cacheWrite1hPerMillion: Double? = nil, contextWindow: Int? = nil
     ) {
         self.inputPerMillion = inputPerMillion
         self.outputPerMillion = outputPerMillion
         self.cachedInputPerMillion = cachedInputPerMillion
         self.cacheWritePerMillion = cacheWritePerMillion
+        self.cacheWrite1hPerMillion = cacheWrite1hPerMillion
         self.contextWindow = contextWindow
     }
 
-    /// An Anthropic model's prices: a cache read costs 0.1 times the input price and a 5-minute cache write
-    /// 1.25 times (Anthropic's pricing page, "Prompt caching"; the same multipliers for every current model).
-    static func anthropic(input: Double, output: Double, contextWindow: Int) -> ModelPricing {
+    /// An Anthropic model's prices: a cache read costs 0.1 times the input price, a 5-minute cache write 1.25
+    /// times and a 1-hour write 2 times (Anthropic's pricing page, "Prompt caching"; the same multipliers for
+    /// every current model). A catalog file's `anthropic/...` price without cache prices gets these too.
+    package static func anthropic(
+        input: Double, output: Double, cachedInput: Double? = nil, cacheWrite: Double? = nil,
+        cacheWrite1h: Double? = nil, contextWindow: Int?
+    ) -> ModelPricing {
         ModelPricing(
-            inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: input * 0.1,
-            cacheWritePerMillion: input * 1.25, contextWindow: contextWindow)
+            inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cachedInput ?? input * 0.1,
+            cacheWritePerMillion: cacheWrite ?? input * 1.25, cacheWrite1hPerMillion: cacheWrite1h ?? input * 2,
+            contextWindow: contextWindow)
     }
 
-    /// Dollars for the given token counts: `cachedInputTokens` and `cacheWriteTokens` are part of `inputTokens`
-    /// and billed at their own prices, the rest of the input at the input price. Every cost the engine books
-    /// and every estimate comes from here.
-    public func cost(inputTokens: Int, outputTokens: Int, cachedInputTokens: Int = 0, cacheWriteTokens: Int = 0)
-        -> Double
-    {
+    /// The price charged per million cache-read tokens: ``cachedInputPerMillion``, else the input price.
+    public var effectiveCachedInputPerMillion: Double { cachedInputPerMillion ?? inputPerMillion }
+    /// The price charged per million 5-minute cache-write tokens: ``cacheWritePerMillion``, else the input price.
+    public var effectiveCacheWritePerMillion: Double { cacheWritePerMillion ?? inputPerMillion }
+    /// The price charged per million 1-hour cache-write tokens: ``cacheWrite1hPerMillion``, else the 5-minute
+    /// write price.
+    public var effectiveCacheWrite1hPerMillion: Double { cacheWrite1hPerMillion ?? effectiveCacheWritePerMillion }
+
+    /// Dollars for the given token counts: `cachedInputTokens` and `cacheWriteTokens` are part of `inputTokens`,
+    /// `cacheWrite1hTokens` part of `cacheWriteTokens`, each billed at its own price, the rest of the input at
+    /// the input price. Every cost the engine books and every estimate comes from here.
+    public func cost(
+        inputTokens: Int, outputTokens: Int, cachedInputTokens: Int = 0, cacheWriteTokens: Int = 0,
+        cacheWrite1hTokens: Int = 0
+    ) -> Double {
         let cached = min(max(cachedInputTokens, 0), max(inputTokens, 0))
         let written = min(max(cacheWriteTokens, 0), max(inputTokens, 0) - cached)
+        let written1h = min(max(cacheWrite1hTokens, 0), written)
         let uncached = Double(inputTokens - cached - written) * inputPerMillion
         let cache =
-            Double(cached) * (cachedInputPerMillion ?? inputPerMillion) + Double(written)
-            * (cacheWritePerMillion ?? inputPerMillion)
+            Double(cached) * effectiveCachedInputPerMillion + Double(written - written1h)
+            * effectiveCacheWritePerMillion + Double(written1h) * effectiveCacheWrite1hPerMillion
         return (uncached + cache + Double(outputTokens) * outputPerMillion) / 1_000_000
     }
 }

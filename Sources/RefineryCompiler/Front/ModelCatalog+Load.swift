@@ -12,7 +12,8 @@ public extension ModelCatalog {
     ///   fast: { model: openai/gpt-4o-mini, params: { temperature: 0.2 } }
     ///   local: ollama/llama3.2             # shorthand: the model only
     /// prices:
-    ///   "openai/gpt-4o": { input: 2.5, output: 10, context: 128000 }   # USD per million tokens
+    ///   "openai/gpt-4o": { input: 2.5, output: 10, cached_input: 1.25, context: 128000 }   # USD per million tokens
+    ///   "anthropic/claude-x": { input: 3, output: 15, cache_write: 3.75, cache_write_1h: 6 }
     ///   "ollama/*": { input: 0, output: 0 }
     /// ```
     ///
@@ -85,8 +86,7 @@ public extension ModelCatalog {
             guard let key = reader.string(pair.key, "a price key"),
                 let (provider, _) = splitModelRef(key, pair.key, reader: reader),
                 let fields = reader.fields(
-                    pair.value, allowed: ["input", "output", "cached_input", "cache_write", "context"],
-                    context: "`\(key)`")
+                    pair.value, allowed: Self.priceKeys, context: "`\(key)`")
             else { continue }
             func value(_ name: String) -> YAMLNode? { fields.first { $0.name == name }?.value }
             guard let inputNode = value("input"), let outputNode = value("output") else {
@@ -105,14 +105,27 @@ public extension ModelCatalog {
             let write = value("cache_write").flatMap {
                 reader.double($0, "`cache_write` (USD per million tokens)", min: 0, max: Self.maxPrice)
             }
+            let write1h = value("cache_write_1h").flatMap {
+                reader.double($0, "`cache_write_1h` (USD per million tokens)", min: 0, max: Self.maxPrice)
+            }
             let context = value("context").flatMap { reader.int($0, "`context` (tokens)", min: 1) }
             guard let input, let output else { continue }
             catalog.providers.insert(provider)
-            catalog.prices[key] = ModelPricing(
-                inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cached,
-                cacheWritePerMillion: write, contextWindow: context)
+            // Anthropic bills every cache read and write at fixed multiples of the input price: an entry that
+            // gives its input price alone is charged them, not the input price.
+            catalog.prices[key] =
+                provider == "anthropic"
+                ? .anthropic(
+                    input: input, output: output, cachedInput: cached, cacheWrite: write, cacheWrite1h: write1h,
+                    contextWindow: context)
+                : ModelPricing(
+                    inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cached,
+                    cacheWritePerMillion: write, cacheWrite1hPerMillion: write1h, contextWindow: context)
         }
     }
+
+    /// The keys of a price entry.
+    private static let priceKeys = ["input", "output", "cached_input", "cache_write", "cache_write_1h", "context"]
 
     /// The dearest price a catalog may give, in US dollars per million tokens.
     private static let maxPrice = 1_000_000.0

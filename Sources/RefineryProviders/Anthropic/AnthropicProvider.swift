@@ -138,8 +138,10 @@ package struct AnthropicProvider: WireProtocolProvider {
 
     /// The input counts of a `usage` object: `input_tokens` is what neither read from nor wrote to the prompt
     /// cache; `cache_read_input_tokens` (billed at 0.1 times the input price) and `cache_creation_input_tokens`
-    /// (1.25 times, for 5-minute writes) are billed input too, so the input total holds all three. A usage
-    /// without `input_tokens` (a `message_delta` that reports output only) leaves the counts as they were.
+    /// (1.25 times for 5-minute writes, 2 times for 1-hour ones) are billed input too, so the input total holds
+    /// all three. `cache_creation` splits the writes by lifetime (`ephemeral_5m_input_tokens`,
+    /// `ephemeral_1h_input_tokens`); the 1-hour ones are kept apart to be priced at their rate. A usage without
+    /// `input_tokens` (a `message_delta` that reports output only) leaves the counts as they were.
     static func readInput(_ usage: JSONValue, into parts: inout ModelReplyParts) {
         guard let base = usage["input_tokens"]?.int else { return }
         let read = usage["cache_read_input_tokens"]?.int ?? 0
@@ -147,6 +149,7 @@ package struct AnthropicProvider: WireProtocolProvider {
         parts.inputTokens = TokenUsage.sum(base, written, read)
         parts.cachedInputTokens = read
         parts.cacheWriteTokens = written
+        parts.cacheWrite1hTokens = usage["cache_creation"]?["ephemeral_1h_input_tokens"]?.int ?? 0
     }
 
     /// Decodes the Messages streaming events.

@@ -39,7 +39,8 @@ package enum HTTPProviderSupport {
         var usage = TokenUsage(
             inputTokens: input ?? 0, outputTokens: output ?? 0,
             cachedInputTokens: input == nil ? 0 : parts.cachedInputTokens ?? 0,
-            cacheWriteTokens: input == nil ? 0 : parts.cacheWriteTokens ?? 0)
+            cacheWriteTokens: input == nil ? 0 : parts.cacheWriteTokens ?? 0,
+            cacheWrite1hTokens: input == nil ? 0 : parts.cacheWrite1hTokens ?? 0)
         if input == nil || output == nil {
             usage.isEstimated = true
             if input == nil { usage.inputTokens = estimateTokens(request: request) }

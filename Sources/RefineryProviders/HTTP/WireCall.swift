@@ -75,6 +75,8 @@ package struct ModelReplyParts: Sendable, Hashable {
     /// Of `inputTokens`, those read from the prompt cache, and those written to it (Anthropic).
     package var cachedInputTokens: Int?
     package var cacheWriteTokens: Int?
+    /// Of `cacheWriteTokens`, those written with the 1-hour lifetime (Anthropic).
+    package var cacheWrite1hTokens: Int?
     package var model: String?
     package var finishReason: String?
 

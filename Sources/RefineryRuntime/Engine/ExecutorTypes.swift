@@ -35,6 +35,8 @@ final class CallPlan: Sendable {
     let reservedCostUSD: Double
     /// The reply size that estimate assumed, `nil` when the request caps it (max tokens).
     let assumedOutputTokens: Int?
+    /// The input and answer tokens that estimate priced, priced again for a fallback model.
+    let estimatedTokens: (input: Int, answer: Int)
     /// The catalog's price of the model the call was prepared for (`nil`: no price known), and that
     /// model's index in the participant's chain: a reply is priced without looking the model up again.
     let pricing: ModelPricing?
@@ -64,6 +66,16 @@ final class CallPlan: Sendable {
         self.estimatedCostUSD = estimate.dollars
         self.reservedCostUSD = estimate.reserved
         self.assumedOutputTokens = estimate.assumedOutput
+        self.estimatedTokens = estimate.tokens
+    }
+
+    /// This plan for model `index` of the participant's chain, at its price and estimate.
+    func moved(to index: Int, pricing: ModelPricing?, estimate: CallEstimate) -> CallPlan {
+        CallPlan(
+            runID: runID, participationChanges: participationChanges, node: node, nodeIndex: nodeIndex,
+            participant: participant, round: round, stageIndex: stageIndex, promptKind: promptKind, shown: shown,
+            labels: several, replyKind: replyKind, draft: draft, estimate: estimate, pricing: pricing,
+            pricedModelIndex: index)
     }
 
     /// Label → member id for every answer the prompt shows.
@@ -118,11 +130,12 @@ final class CallTicket: CallSite {
             modelIndex: modelIndex, attempt: number, reminder: reminder)
     }
 
-    /// A new request for the same plan, as a first attempt: model `modelIndex` of the chain, or the
-    /// format reminder added. Its hash is computed again when it is sent.
-    func resending(_ request: ModelRequest, modelIndex: Int, reminder: Bool) -> CallTicket {
+    /// A new request for the same plan (or `plan`, the call moved to another model), as a first attempt: model
+    /// `modelIndex` of the chain, or the format reminder added. Its hash is computed again when it is sent.
+    func resending(_ request: ModelRequest, modelIndex: Int, reminder: Bool, plan: CallPlan? = nil) -> CallTicket {
         CallTicket(
-            plan: plan, request: request, pendingPrompt: pendingPrompt, modelIndex: modelIndex, reminder: reminder)
+            plan: plan ?? self.plan, request: request, pendingPrompt: pendingPrompt, modelIndex: modelIndex,
+            reminder: reminder)
     }
 
     /// The ticket ready to send: its prompt rendered into the request and, with `hashing` (a resumed run
@@ -245,4 +258,6 @@ struct CallEstimate: Sendable {
     var reserved: Double
     /// The reply size the estimate assumed, `nil` when the request caps it (max tokens).
     var assumedOutput: Int?
+    /// The tokens priced whatever the model: the input, and the answer before any thinking its model adds.
+    var tokens: (input: Int, answer: Int)
 }

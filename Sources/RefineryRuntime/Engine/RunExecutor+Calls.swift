@@ -143,7 +143,8 @@ extension RunExecutor {
             ticket.modelIndex == ticket.plan.pricedModelIndex ? ticket.plan.pricing : pricing(ticket.request.model)
         return price?.cost(
             inputTokens: usage.inputTokens, outputTokens: usage.outputTokens,
-            cachedInputTokens: usage.cachedInputTokens, cacheWriteTokens: usage.cacheWriteTokens) ?? 0
+            cachedInputTokens: usage.cachedInputTokens, cacheWriteTokens: usage.cacheWriteTokens,
+            cacheWrite1hTokens: usage.cacheWrite1hTokens) ?? 0
     }
 
     /// The call's timeout: the request's (the stage's or the run's limit), within 1 ms … a week so
@@ -411,11 +412,19 @@ extension RunExecutor {
         complete(ticket.plan.nodeIndex, .skipped("failed: \(error.code)"))
     }
 
-    /// `ticket` moved to model `index` of the participant's chain, as a first attempt.
+    /// `ticket` moved to model `index` of the participant's chain, as a first attempt, estimated and held
+    /// against the budget at that model's price: a cheap model failing over to a dear one kept the cheap one's
+    /// estimate and reservation, and the fallback's call could pass the budget.
     func retargeted(_ ticket: CallTicket, to index: Int, of participant: ParticipantState) -> CallTicket {
         var request = ticket.request
         request.model = participant.models[index]
-        return ticket.resending(request, modelIndex: index, reminder: ticket.reminder)
+        let pricing = participant.prices[index]
+        let estimate = priced(
+            request, inputTokens: ticket.plan.estimatedTokens.input, answerTokens: ticket.plan.estimatedTokens.answer,
+            pricing: pricing)
+        return ticket.resending(
+            request, modelIndex: index, reminder: ticket.reminder,
+            plan: ticket.plan.moved(to: index, pricing: pricing, estimate: estimate))
     }
 
     func dropForRun(_ member: String, reason: String, round: Int) {
@@ -506,32 +515,43 @@ extension RunExecutor {
 
     /// How the budget check prices a call (``CallEstimate``). Its estimate is the cost estimate's pricing of
     /// a call (``EstimateAssumptions``) with what this call really reads, and out the request's max tokens, else
-    /// what the estimate assumes for `node`'s kind in `stage` scaled by how long this run's replies were against
-    /// what was assumed for them; a capped call with the thinking its provider adds to the cap
-    /// (``ThinkingAllowance/billedOutput(answer:capped:model:reasoningEffort:)``). A run granted its estimate (a
-    /// batch item's share) is so never refused a call the estimate priced while its replies are no longer than
-    /// the estimate assumed. What it reserves in flight is the call at the output cap its provider sends.
+    /// what the estimate assumes for `node`'s kind in `stage`: see ``priced(_:inputTokens:answerTokens:pricing:)``.
     func estimateCost(
         _ request: ModelRequest, node: GraphNode, stage: Stage, prompt pending: PendingPrompt, pricing: ModelPricing?
     ) -> CallEstimate {
         let assumptions = EstimateAssumptions()
-        let capped = request.params.maxTokens != nil
         let answer = request.params.maxTokens ?? assumptions.outputTokens(for: node.kind, in: stage) ?? 0
-        var output = ThinkingAllowance.billedOutput(
-            answer: answer, capped: capped, model: request.model, reasoningEffort: request.params.reasoningEffort)
-        let assumed = capped ? nil : output
-        guard let pricing else { return CallEstimate(dollars: 0, reserved: 0, assumedOutput: assumed) }
         let input = assumptions.inputTokens(
             for: node.kind, promptTokens: EstimateAssumptions.tokens(for: prompt),
             systemTokens: EstimateAssumptions.tokens(forBytes: request.system?.utf8.count ?? 0),
             template: EstimateAssumptions.templateTokens(of: stage),
             reading: EstimateAssumptions.tokens(forBytes: pending.readingBytes))
+        return priced(request, inputTokens: input, answerTokens: answer, pricing: pricing)
+    }
+
+    /// A call of `inputTokens` whose answer is `answerTokens` long (its max tokens, else what the estimate
+    /// assumes), priced for `request`'s model: when the call is prepared, and again when it moves to a fallback
+    /// model, whose price and cap it is then held at. Uncapped, the output is scaled by how long this run's
+    /// replies were against what was assumed for them; a capped call gets the thinking its provider adds to the
+    /// cap (``ThinkingAllowance/billedOutput(answer:capped:model:reasoningEffort:)``). A run granted its estimate
+    /// (a batch item's share) is so never refused a call the estimate priced while its replies are no longer
+    /// than the estimate assumed. What it reserves in flight is the call at the output cap its provider sends.
+    func priced(_ request: ModelRequest, inputTokens input: Int, answerTokens answer: Int, pricing: ModelPricing?)
+        -> CallEstimate
+    {
+        let capped = request.params.maxTokens != nil
+        var output = ThinkingAllowance.billedOutput(
+            answer: answer, capped: capped, model: request.model, reasoningEffort: request.params.reasoningEffort)
+        let assumed = capped ? nil : output
+        let tokens = (input: input, answer: answer)
+        guard let pricing else { return CallEstimate(dollars: 0, reserved: 0, assumedOutput: assumed, tokens: tokens) }
         if !capped, assumedOutputSeen > 0 {
             output = Int((Double(output) * Double(outputSeen) / Double(assumedOutputSeen)).rounded(.up))
         }
         let dollars = pricing.cost(inputTokens: input, outputTokens: output)
         let reserved = outputCap(of: request).map { pricing.cost(inputTokens: input, outputTokens: $0) } ?? dollars
-        return CallEstimate(dollars: dollars, reserved: max(dollars, reserved), assumedOutput: assumed)
+        return CallEstimate(
+            dollars: dollars, reserved: max(dollars, reserved), assumedOutput: assumed, tokens: tokens)
     }
 
     /// The output cap the provider of `request`'s model sends for it, thinking included; `nil` when unknown.

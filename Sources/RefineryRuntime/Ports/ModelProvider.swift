@@ -96,23 +96,34 @@ public struct TokenUsage: Sendable, Hashable, Codable {
     /// Of ``inputTokens``, those written to the prompt cache, billed at its cache-write price (Anthropic
     /// `cache_creation_input_tokens`); within `0...inputTokens - cachedInputTokens`.
     public var cacheWriteTokens: Int {
-        didSet { cacheWriteTokens = min(Self.clamped(cacheWriteTokens), inputTokens - cachedInputTokens) }
+        didSet {
+            cacheWriteTokens = min(Self.clamped(cacheWriteTokens), inputTokens - cachedInputTokens)
+            if cacheWrite1hTokens > cacheWriteTokens { cacheWrite1hTokens = cacheWriteTokens }
+        }
+    }
+    /// Of ``cacheWriteTokens``, those written with the 1-hour lifetime, billed at the catalog's 1-hour
+    /// cache-write price (Anthropic `cache_creation.ephemeral_1h_input_tokens`: twice the input price, where
+    /// a 5-minute write is 1.25 times); within `0...cacheWriteTokens`.
+    public var cacheWrite1hTokens: Int {
+        didSet { cacheWrite1hTokens = min(Self.clamped(cacheWrite1hTokens), cacheWriteTokens) }
     }
     /// Whether the counts are estimates (the provider reported none), not the provider's figures.
     public var isEstimated: Bool
 
     /// Creates usage; counts outside `0...maxTokens` are clamped into it, the cached and cache-write counts
-    /// into what `inputTokens` holds.
+    /// into what `inputTokens` holds, the 1-hour writes into the writes.
     public init(
         inputTokens: Int = 0, outputTokens: Int = 0, cachedInputTokens: Int = 0, cacheWriteTokens: Int = 0,
-        isEstimated: Bool = false
+        cacheWrite1hTokens: Int = 0, isEstimated: Bool = false
     ) {
         let input = Self.clamped(inputTokens)
         let cached = min(Self.clamped(cachedInputTokens), input)
+        let written = min(Self.clamped(cacheWriteTokens), input - cached)
         self.inputTokens = input
         self.outputTokens = Self.clamped(outputTokens)
         self.cachedInputTokens = cached
-        self.cacheWriteTokens = min(Self.clamped(cacheWriteTokens), input - cached)
+        self.cacheWriteTokens = written
+        self.cacheWrite1hTokens = min(Self.clamped(cacheWrite1hTokens), written)
         self.isEstimated = isEstimated
     }
 
@@ -139,7 +150,7 @@ public struct TokenUsage: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, isEstimated
+        case inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, cacheWrite1hTokens, isEstimated
     }
 
     /// Decodes usage; `isEstimated` and the cache counts may be absent (older records) and then mean `false`
@@ -148,7 +159,7 @@ public struct TokenUsage: Sendable, Hashable, Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         func count(_ key: CodingKeys) throws -> Int {
-            if key == .cachedInputTokens || key == .cacheWriteTokens, !container.contains(key) { return 0 }
+            if key != .inputTokens, key != .outputTokens, !container.contains(key) { return 0 }
             if let count = try? container.decode(Int.self, forKey: key) { return count }
             let value = try container.decode(Double.self, forKey: key)
             guard !value.isNaN else { return 0 }
@@ -157,6 +168,7 @@ public struct TokenUsage: Sendable, Hashable, Codable {
         self.init(
             inputTokens: try count(.inputTokens), outputTokens: try count(.outputTokens),
             cachedInputTokens: try count(.cachedInputTokens), cacheWriteTokens: try count(.cacheWriteTokens),
+            cacheWrite1hTokens: try count(.cacheWrite1hTokens),
             isEstimated: try container.decodeIfPresent(Bool.self, forKey: .isEstimated) ?? false)
     }
 
@@ -167,6 +179,7 @@ public struct TokenUsage: Sendable, Hashable, Codable {
         try container.encode(outputTokens, forKey: .outputTokens)
         if cachedInputTokens > 0 { try container.encode(cachedInputTokens, forKey: .cachedInputTokens) }
         if cacheWriteTokens > 0 { try container.encode(cacheWriteTokens, forKey: .cacheWriteTokens) }
+        if cacheWrite1hTokens > 0 { try container.encode(cacheWrite1hTokens, forKey: .cacheWrite1hTokens) }
         try container.encode(isEstimated, forKey: .isEstimated)
     }
 
@@ -177,6 +190,7 @@ public struct TokenUsage: Sendable, Hashable, Codable {
             inputTokens: lhs.inputTokens + rhs.inputTokens, outputTokens: lhs.outputTokens + rhs.outputTokens,
             cachedInputTokens: lhs.cachedInputTokens + rhs.cachedInputTokens,
             cacheWriteTokens: lhs.cacheWriteTokens + rhs.cacheWriteTokens,
+            cacheWrite1hTokens: lhs.cacheWrite1hTokens + rhs.cacheWrite1hTokens,
             isEstimated: lhs.isEstimated || rhs.isEstimated)
     }
 }

@@ -5,7 +5,8 @@ extension CLIEndToEnd {
     /// Prompt-cache tokens as each provider reports them (the replies below have the shapes their API references
     /// document), priced at the catalog's cached-input and cache-write prices, and shown in the run's JSON
     /// (`tokens.cached_input`, `tokens.cache_write`) and in `runs export` (each call's usage). They were billed
-    /// at the full input price, and Anthropic's cache writes at 1× instead of 1.25×.
+    /// at the full input price, and Anthropic's cache writes at 1× instead of 1.25×; its 1-hour writes were priced
+    /// as 5-minute ones (1.25× instead of 2×).
     @Suite struct CachedTokensCLITests {
         struct Case: Sendable, CustomStringConvertible {
             let model: String
@@ -13,6 +14,7 @@ extension CLIEndToEnd {
             let input: Int
             let cached: Int
             let written: Int
+            var written1h = 0
             let cost: Double
             let oldCost: Double
             var description: String { model }
@@ -32,6 +34,21 @@ extension CLIEndToEnd {
                     """),
                 input: 5100, cached: 4000, written: 1000,
                 cost: (100 * 5 + 1000 * 6.25 + 4000 * 0.5 + 50 * 25) / 1e6, oldCost: (5100 * 5 + 50 * 25) / 1e6),
+            // Writes split by lifetime (`usage.cache_creation`): the 1-hour ones at $10 (2× input), the 5-minute
+            // ones at $6.25. All 3000 were billed at $6.25.
+            Case(
+                model: "anthropic/claude-opus-4-6",
+                reply: .json(
+                    """
+                    {"id":"msg_02","type":"message","role":"assistant","model":"claude-opus-4-6",\
+                    "content":[{"type":"text","text":"Four."}],"stop_reason":"end_turn","stop_sequence":null,\
+                    "usage":{"input_tokens":100,"cache_creation_input_tokens":3000,"cache_read_input_tokens":4000,\
+                    "cache_creation":{"ephemeral_5m_input_tokens":1000,"ephemeral_1h_input_tokens":2000},\
+                    "output_tokens":50}}
+                    """),
+                input: 7100, cached: 4000, written: 3000, written1h: 2000,
+                cost: (100 * 5 + 1000 * 6.25 + 2000 * 10 + 4000 * 0.5 + 50 * 25) / 1e6,
+                oldCost: (100 * 5 + 3000 * 6.25 + 4000 * 0.5 + 50 * 25) / 1e6),
             // Chat Completions: `prompt_tokens` holds the cached ones; gpt-4o's cached input is $1.25 of $2.50.
             Case(
                 model: "openai/gpt-4o",
@@ -84,6 +101,7 @@ extension CLIEndToEnd {
                 #expect(tokens["input"] as? Int == test.input)
                 #expect(tokens["cached_input"] as? Int == test.cached)
                 #expect(tokens["cache_write"] as? Int == (test.written > 0 ? test.written : nil))
+                #expect(tokens["cache_write_1h"] as? Int == (test.written1h > 0 ? test.written1h : nil))
 
                 let runID = try #require(report["run_id"] as? String)
                 let export = try await binary.run(
@@ -94,6 +112,14 @@ extension CLIEndToEnd {
                 #expect(usage["input_tokens"] as? Int == test.input)
                 #expect(usage["cached_input_tokens"] as? Int == test.cached)
                 #expect(usage["cache_write_tokens"] as? Int == (test.written > 0 ? test.written : nil))
+                #expect(usage["cache_write1h_tokens"] as? Int == (test.written1h > 0 ? test.written1h : nil))
+
+                // The ledger books the same cost: `runs list` and `runs show`.
+                let list = try await binary.run(
+                    ["runs", "list", "--output-format", "json"], environment: environment, directory: sandbox.root)
+                let runs = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+                let listed = try #require(runs.first?["cost_usd"] as? Double)
+                #expect(abs(listed - test.cost) < 1e-9, "runs list: \(listed)")
             }
         }
     }

@@ -30,7 +30,8 @@ import Testing
             ],
             metadata: RunReport.Metadata(totalRounds: 3, totalCalls: 18, elapsedMs: 1234),
             costUSD: 0.1 + 0.2,
-            tokens: RunReport.Tokens(input: 3600, output: 1080, estimated: true, cachedInput: 1200, cacheWrite: 300),
+            tokens: RunReport.Tokens(
+                input: 3600, output: 1080, estimated: true, cachedInput: 1200, cacheWrite: 300, cacheWrite1h: 100),
             coverage: RunReport.Coverage(
                 membersAnswered: 3, reviewsReceived: 6, arbiterFallbackUsed: true, degraded: true,
                 reasons: ["lost/1", tricky]),

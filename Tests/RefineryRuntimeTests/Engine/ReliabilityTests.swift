@@ -364,6 +364,35 @@ import Testing
         #expect(abs(outcome.costUSD - 0.15) < 1e-9)
     }
 
+    @Test func aFallbackModelIsEstimatedAndHeldAtItsOwnPrice() async throws {
+        // The primary ($1 per 1,000 output tokens) fails for good; its fallback costs $10 per 1,000. Capped at
+        // 50 tokens, the call's worst case is $0.05 on the primary, $0.50 on the fallback, past the $0.20
+        // budget: no fallback call is made. The moved call kept the primary's estimate and reservation ($0.05),
+        // was made, and its reply (50 output tokens at the fallback's price, $0.50) passed the budget.
+        var catalog = ModelCatalog.builtin
+        catalog.prices["test/*"] = ModelPricing(inputPerMillion: 0, outputPerMillion: 1000)
+        catalog.prices["backup/*"] = ModelPricing(inputPerMillion: 0, outputPerMillion: 10_000)
+        let primary = ScriptedProvider { _ in
+            .error(ProviderError(code: .unknownModel, message: "retired", provider: "test", statusCode: 404))
+        }
+        let backup = ScriptedProvider(script: Fixtures.script())
+        var members = Fixtures.members(1)
+        members[0].params.maxTokens = 50
+        members[0].fallback = [ModelRef(provider: "backup", model: "spare")]
+        let workflow = Fixtures.workflow(
+            members: members, stages: [.proposeStage], iterations: Iterations(min: 1, max: 1),
+            limits: Limits(maxConcurrent: 1, budgetUSD: 0.20, quorum: 1))
+        let engine = Engine(
+            workflow: workflow, providers: ScriptedResolver(default: backup, providers: ["test/model-1": primary]),
+            configuration: Fixtures.configuration(catalog: catalog))
+        let outcome = try await engine.run("Q")
+        #expect(primary.calls.count == 1)
+        #expect(backup.calls.isEmpty, "the fallback was called at the primary's estimate")
+        #expect(outcome.costUSD <= 0.20, "\(outcome.costUSD)")
+        #expect(outcome.status == .budgetExhausted)
+        #expect(outcome.stoppedBy.hasPrefix("budget: next call ~$0.50 would pass $0.20"), "\(outcome.stoppedBy)")
+    }
+
     @Test func aBudgetOfTheEstimateRunsTheFirstCall() async throws {
         // Output only, $1 per 1,000 tokens; no max_tokens. The estimate prices the one propose call at
         // 800 tokens ($0.80); a batch grants such a run about 1.13 estimates. The engine's check used to
