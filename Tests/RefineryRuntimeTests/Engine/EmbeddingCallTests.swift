@@ -66,6 +66,58 @@ import Testing
         #expect(resumed == first)
     }
 
+    /// Drafts embedded far apart (cosine 0), so a run goes to max rounds and each close asks for embeddings.
+    private static let drafts = ["The first draft"] + (1...3).map { "The revised draft of round \($0)" }
+    private static let apart = Dictionary(
+        uniqueKeysWithValues: drafts.enumerated().map { ($1, $0.isMultiple(of: 2) ? [1.0, 0] : [0, 1.0]) })
+
+    private func semantic(cacheSize: Int = 256, ttl: Double = 300) -> Workflow {
+        var workflow = self.workflow
+        workflow.convergence.strategy = .semantic(
+            SemanticOptions(
+                charHigh: 0.999, charLow: 0.01, jaccardHigh: 1.0, threshold: 0.9, embeddingModel: Self.embeddingModel,
+                cacheSize: cacheSize, cacheTTLSeconds: ttl, regressionGuard: false))
+        return workflow
+    }
+
+    /// Runs (or resumes, on a ledger that holds the run) `workflow` with `embedder`, model calls from `provider`.
+    private func run(
+        _ workflow: Workflow, ledger: InMemoryRunLedger, embedder: FakeEmbedder,
+        provider: ScriptedProvider = ScriptedProvider(script: Self.script), clock: TestClock = TestClock()
+    ) async throws -> RunOutcome {
+        var configuration = configuration(ledger: ledger, embedder: embedder)
+        configuration.clock = clock
+        return try await Engine(
+            workflow: workflow, providers: ScriptedResolver(default: provider), configuration: configuration
+        ).run("Q")
+    }
+
+    /// A ledger written before vectors were kept as binary32 holds them as a JSON array of numbers: a resume
+    /// still reads them, and sends nothing.
+    @Test func aRecordedRequestOfAnOlderLedgerIsReadAsItWasWritten() async throws {
+        let ledger = InMemoryRunLedger()
+        let embedder = FakeEmbedder(vectors: Self.apart)
+        let outcome = try await run(semantic(), ledger: ledger, embedder: embedder)
+        // The run keeps each request's vectors in 4 bytes a component (base64): `f32le:2,2:` then 16 bytes.
+        let embeds = ledger.records.filter { $0.node.hasSuffix(".embed") }
+        #expect(embeds.first?.reply?.text == "f32le:2,2:AACAPwAAAAAAAAAAAACAPw==")
+        // The same ledger as an older version wrote it: the vectors as JSON.
+        let old = InMemoryRunLedger()
+        for var record in ledger.records {
+            if record.node.hasSuffix(".embed"), let reply = record.reply {
+                let vectors = record.request.messages.map { Self.apart[$0.content] ?? [] }
+                record.reply = ModelReply(
+                    text: String(decoding: try JSONEncoder().encode(vectors), as: UTF8.self), usage: reply.usage,
+                    model: reply.model)
+            }
+            try await old.record(record)
+        }
+        let second = FakeEmbedder(vectors: Self.apart)
+        let resumed = try await run(semantic(), ledger: old, embedder: second)
+        #expect(second.calls.isEmpty)
+        #expect(resumed == outcome)
+    }
+
     /// A budget the embedding request would pass stops the run before the request, as it stops a model call.
     @Test func theBudgetStopsAnEmbeddingRequestItCannotPayFor() async throws {
         var limited = workflow
