@@ -186,6 +186,43 @@ extension RunExecutor {
         return call.vectors(from: reply) ?? embeddings.vectors
     }
 
+    /// The vectors a resumed run recorded for round `round`'s close `closeNode`, by text; each recorded request
+    /// is replayed here (counted at its recorded cost, recorded again as replayed), by node and round rather than
+    /// by its texts: which texts a request asked for depended on the judge's cache then (what had expired or been
+    /// evicted), which a resumed run's cache need not repeat. The judge compares with these vectors first
+    /// (``RoundSignals/embeddings``), so a resumed run never sends a request its first attempt finished.
+    func replayedEmbeddings(round: Int, closeNode: String) async -> [String: [Double]] {
+        guard let environment = callEnvironment, environment.replays, let ledger = environment.ledger,
+            case .semantic(let options) = workflow.convergence.strategy, options.embeddingModel != nil
+        else { return [:] }
+        let node = EmbeddingCall.ledgerNode(closeNode: closeNode)
+        let records: [CallRecord]
+        do {
+            records = try await ledger.recordedCalls(runID: environment.runID, round: round, node: node)
+        } catch {
+            if Task.isCancelled || error is CancellationError { return [:] }
+            environment.ledgerFailed(
+                "the run ledger could not look up \(environment.callName(node: node, round: round)), "
+                    + "so the run stops before paying again for a call it may have recorded: \(error)")
+            stopIfTheLedgerFailed()
+            return [:]
+        }
+        // A request replayed before (an earlier resume) is recorded again: each request counts once.
+        let latest = Dictionary(records.enumerated().map { ($1.requestHash, $0) }, uniquingKeysWith: { max($0, $1) })
+        var vectors: [String: [Double]] = [:]
+        for (index, record) in records.enumerated() where latest[record.requestHash] == index {
+            let call = EmbeddingCall(round: round, ledgerNode: node, request: record.request)
+            guard let reply = record.reply, let recorded = call.vectors(from: reply) else { continue }
+            await Self.record(
+                call, reply: reply, error: nil, status: .replayed, latency: .zero, startedAt: clock.elapsed(),
+                cost: record.costUSD, environment: environment)
+            finished(call, reply: reply, cost: record.costUSD, status: .replayed, latency: .zero)
+            for (message, vector) in zip(record.request.messages, recorded) { vectors[message.content] = vector }
+        }
+        stopIfTheLedgerFailed()
+        return vectors
+    }
+
     /// Counts a served embedding request in the run's and the round's calls, tokens and cost, and tells listeners.
     private func finished(_ call: EmbeddingCall, reply: ModelReply, cost: Double, status: CallStatus, latency: Duration)
     {

@@ -92,6 +92,58 @@ import Testing
         ).run("Q")
     }
 
+    /// Which texts a round's request asks for depends on the judge's cache: a draft embedded at one close and
+    /// expired by the next is asked for again. A resumed run's cache need not have lost what the first attempt's
+    /// had (its replayed calls take no time): it asks for other texts than the ledger recorded, and paid again
+    /// for each such request (2 of 3 here). The recorded requests are replayed by node and round.
+    @Test func aResumeWhoseCacheStillHoldsWhatTheFirstAttemptsLostSendsNoRequestAgain() async throws {
+        let workflow = semantic(ttl: 1)
+        let ledger = InMemoryRunLedger()
+        let clock = TestClock()
+        // Each model call takes two seconds of the run's clock: a draft embedded at a close (kept 1 s) has
+        // expired at the next.
+        let slow = ScriptedProvider { call in
+            clock.advance(by: .seconds(2))
+            return Self.script(call)
+        }
+        let embedder = FakeEmbedder(vectors: Self.apart)
+        let outcome = try await run(workflow, ledger: ledger, embedder: embedder, provider: slow, clock: clock)
+        let d = Self.drafts
+        #expect(embedder.calls == [[d[0], d[1]], [d[1], d[2]], [d[2], d[3]]])
+        #expect(outcome.status == .maxRounds)
+
+        let second = FakeEmbedder(vectors: Self.apart)
+        let resumed = try await run(workflow, ledger: ledger, embedder: second)
+        #expect(second.calls.isEmpty)
+        #expect(resumed.status == outcome.status && resumed.draft == outcome.draft)
+        #expect(resumed.totalCalls == outcome.totalCalls && resumed.costUSD == outcome.costUSD)
+        #expect(resumed.rounds.map(\.decision) == outcome.rounds.map(\.decision))
+        // Each recorded request replayed once; a second resume replays the same, and sends nothing either.
+        #expect(ledger.records.filter { $0.node.hasSuffix(".embed") }.map(\.status) == [
+            .succeeded, .succeeded, .succeeded, .replayed, .replayed, .replayed,
+        ])
+        let third = FakeEmbedder(vectors: Self.apart)
+        let again = try await run(workflow, ledger: ledger, embedder: third)
+        #expect(third.calls.isEmpty)
+        #expect(again.costUSD == outcome.costUSD)
+    }
+
+    /// The other way round: the first attempt's cache held the previous draft (its requests asked for the new
+    /// draft only), the resumed run's holds nothing (here: no cache at all). The draft it lacks comes from the
+    /// round before's recorded request, not from a request.
+    @Test func aResumeWhoseCacheLostWhatTheFirstAttemptsHeldSendsNoRequestAgain() async throws {
+        let ledger = InMemoryRunLedger()
+        let embedder = FakeEmbedder(vectors: Self.apart)
+        let outcome = try await run(semantic(), ledger: ledger, embedder: embedder)
+        let d = Self.drafts
+        #expect(embedder.calls == [[d[0], d[1]], [d[2]], [d[3]]])
+
+        let second = FakeEmbedder(vectors: Self.apart)
+        let resumed = try await run(semantic(cacheSize: 0), ledger: ledger, embedder: second)
+        #expect(second.calls.isEmpty)
+        #expect(resumed == outcome)
+    }
+
     /// A ledger written before vectors were kept as binary32 holds them as a JSON array of numbers: a resume
     /// still reads them, and sends nothing.
     @Test func aRecordedRequestOfAnOlderLedgerIsReadAsItWasWritten() async throws {
