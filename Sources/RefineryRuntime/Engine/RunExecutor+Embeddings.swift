@@ -193,7 +193,7 @@ extension RunExecutor {
     /// (``RoundSignals/embeddings``), so a resumed run never sends a request its first attempt finished.
     func replayedEmbeddings(round: Int, closeNode: String) async -> [String: [Double]] {
         guard let environment = callEnvironment, environment.replays, let ledger = environment.ledger,
-            case .semantic(let options) = workflow.convergence.strategy, options.embeddingModel != nil
+            case .semantic(let options) = workflow.convergence.strategy, let model = options.embeddingModel
         else { return [:] }
         let node = EmbeddingCall.ledgerNode(closeNode: closeNode)
         let records: [CallRecord]
@@ -210,7 +210,9 @@ extension RunExecutor {
         // A request replayed before (an earlier resume) is recorded again: each request counts once.
         let latest = Dictionary(records.enumerated().map { ($1.requestHash, $0) }, uniquingKeysWith: { max($0, $1) })
         var vectors: [String: [Double]] = [:]
-        for (index, record) in records.enumerated() where latest[record.requestHash] == index {
+        // Another model's vectors (a library caller resuming with another workflow) are not comparable.
+        for (index, record) in records.enumerated()
+        where latest[record.requestHash] == index && record.request.model == model {
             let call = EmbeddingCall(round: round, ledgerNode: node, request: record.request)
             guard let reply = record.reply, let recorded = call.vectors(from: reply) else { continue }
             await Self.record(

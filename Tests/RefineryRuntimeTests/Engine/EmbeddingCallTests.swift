@@ -71,11 +71,11 @@ import Testing
     private static let apart = Dictionary(
         uniqueKeysWithValues: drafts.enumerated().map { ($1, $0.isMultiple(of: 2) ? [1.0, 0] : [0, 1.0]) })
 
-    private func semantic(cacheSize: Int = 256, ttl: Double = 300) -> Workflow {
+    private func semantic(cacheSize: Int = 256, ttl: Double = 300, model: ModelRef = Self.embeddingModel) -> Workflow {
         var workflow = self.workflow
         workflow.convergence.strategy = .semantic(
             SemanticOptions(
-                charHigh: 0.999, charLow: 0.01, jaccardHigh: 1.0, threshold: 0.9, embeddingModel: Self.embeddingModel,
+                charHigh: 0.999, charLow: 0.01, jaccardHigh: 1.0, threshold: 0.9, embeddingModel: model,
                 cacheSize: cacheSize, cacheTTLSeconds: ttl, regressionGuard: false))
         return workflow
     }
@@ -142,6 +142,19 @@ import Testing
         let resumed = try await run(semantic(cacheSize: 0), ledger: ledger, embedder: second)
         #expect(second.calls.isEmpty)
         #expect(resumed == outcome)
+    }
+
+    /// Requests are replayed by node and round, not by their hash (which holds the model): a recorded request of
+    /// another embedding model (a library caller resuming with another workflow) is not taken, its vectors are
+    /// not comparable.
+    @Test func aRecordedRequestOfAnotherEmbeddingModelIsNotReplayed() async throws {
+        let ledger = InMemoryRunLedger()
+        _ = try await run(semantic(), ledger: ledger, embedder: FakeEmbedder(vectors: Self.apart))
+        let second = FakeEmbedder(vectors: Self.apart)
+        let large = ModelRef(provider: "openai", model: "text-embedding-3-large")
+        _ = try await run(semantic(model: large), ledger: ledger, embedder: second)
+        let d = Self.drafts
+        #expect(second.calls == [[d[0], d[1]], [d[2]], [d[3]]])
     }
 
     /// A ledger written before vectors were kept as binary32 holds them as a JSON array of numbers: a resume
