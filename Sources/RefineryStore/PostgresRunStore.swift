@@ -128,6 +128,16 @@ public actor PostgresRunStore: RunStore {
             reply: try decodeJSON(ModelReply.self, row["response"]), costUSD: try row["cost_usd"].decode(Double.self))
     }
 
+    /// The succeeded (or replayed) calls of `node` in `round` of `runID`, in recording order.
+    public func recordedCalls(runID: String, round: Int, node: String) async throws -> [CallRecord] {
+        let rows = try await query(
+            """
+            SELECT * FROM calls WHERE run_id = $1 AND round = $2 AND node = $3
+              AND status IN ('succeeded', 'replayed') AND response IS NOT NULL ORDER BY id
+            """, binds: runID, round, node)
+        return try rows.map { try PostgresCallRow.record($0.makeRandomAccess(), store: self) }
+    }
+
     /// Whether a succeeded (or replayed) call of `runID` is recorded.
     public func hasRecordedReplies(runID: String) async throws -> Bool {
         let rows = try await query(

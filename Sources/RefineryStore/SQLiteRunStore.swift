@@ -179,6 +179,20 @@ public final class SQLiteRunStore: RunLedger {
         }
     }
 
+    /// The succeeded (or replayed) calls of `node` in `round` of `runID`, in recording order.
+    public func recordedCalls(runID: String, round: Int, node: String) async throws -> [CallRecord] {
+        try await readAsync { db in
+            try CallRow
+                .filter(
+                    Column("run_id") == runID && Column("round") == round && Column("node") == node
+                        && Column("response") != nil
+                        && [CallStatus.succeeded.rawValue, CallStatus.replayed.rawValue].contains(Column("status"))
+                )
+                .order(Column("id"))
+                .fetchAll(db).map(\.record)
+        }
+    }
+
     /// Whether a succeeded (or replayed) call of `runID` is recorded: one query per run, instead of
     /// one lookup per call of a run that has nothing to replay.
     public func hasRecordedReplies(runID: String) async throws -> Bool {

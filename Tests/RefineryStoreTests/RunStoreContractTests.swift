@@ -196,6 +196,32 @@ func withStore(
         }
     }
 
+    /// A node's recorded calls of a round, whatever their requests: how a resumed run replays the semantic
+    /// strategy's embedding requests, whose texts depend on what the judge's cache held.
+    @Test(arguments: StoreKind.available)
+    func aNodesRecordedCallsOfARoundAreListedWhateverTheirRequests(kind: StoreKind) async throws {
+        try await withStore(kind) { opened in
+            let store = opened.store
+            let node = "s2.close.embed"
+            for call in [
+                Fixture.call(node: node, hash: "a", status: .failed, error: "openai: overloaded (HTTP 529)"),
+                Fixture.call(node: node, hash: "b", text: "f32le:2:AACAPwAAAAA="),
+                Fixture.call(node: node, hash: "c", text: "[[1.0,0.0]]"),
+                Fixture.call(node: node, hash: "b", status: .replayed, text: "f32le:2:AACAPwAAAAA="),
+                Fixture.call(round: 2, node: node, hash: "d"), Fixture.call(node: "s2.close", hash: "e"),
+                Fixture.call(run: "run-2", node: node, hash: "f"),
+            ] {
+                try await store.record(call)
+            }
+            let recorded = try await store.recordedCalls(runID: "run-1", round: 1, node: node)
+            #expect(recorded.map(\.requestHash) == ["b", "c", "b"])
+            #expect(recorded.map(\.status) == [.succeeded, .succeeded, .replayed])
+            #expect(recorded.map { $0.reply?.text } == ["f32le:2:AACAPwAAAAA=", "[[1.0,0.0]]", "f32le:2:AACAPwAAAAA="])
+            #expect(recorded.first == Fixture.call(node: node, hash: "b", text: "f32le:2:AACAPwAAAAA="))
+            #expect(try await store.recordedCalls(runID: "run-1", round: 3, node: node).isEmpty)
+        }
+    }
+
     /// Calls that finish together are committed together; each `record` returns only once its call is
     /// readable by another connection (another process resuming the run).
     @Test(arguments: StoreKind.available)

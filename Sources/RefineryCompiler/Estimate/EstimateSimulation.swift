@@ -28,6 +28,10 @@ struct EstimateSimulation {
     private var reviews: [String: Int] = [:]
     private var synthesis: Int?
     private var arbiterDraft: Int?
+    /// Whether a draft existed when the current round began: the semantic strategy compares a round's draft
+    /// with the one before it, so a round 1 with no draft from the stages before the repeat block has nothing
+    /// to compare and makes no embedding request.
+    private var draftBeforeRound = false
     /// Sums rather than a list of calls: 64 members × 1,000 rounds would be millions of records.
     private var totals = SimulationTotals()
     /// Template tokens per stage index: a prompt file is counted once, not once per call.
@@ -100,6 +104,7 @@ struct EstimateSimulation {
     @discardableResult
     private mutating func pass(_ section: GraphSection, round: Int) -> [Int: CallTotals] {
         var byStage: [Int: CallTotals] = [:]
+        if round > 0 { draftBeforeRound = arbiterDraft != nil || answerers.contains { answer[$0] != nil } }
         for stage in section.stages { byStage[stage.index] = run(stage, round: round) }
         return byStage
     }
@@ -206,9 +211,10 @@ struct EstimateSimulation {
             totals.add(call)
             stageTotals.add(call)
         }
-        // The semantic strategy's embedding request: at most one a `close` pass (both drafts); the cheapest run
-        // makes none (char similarity or Jaccard decides, or the cache holds both drafts).
-        if !fewestCalls, stage.nodes.contains(where: { $0.kind == .close }) {
+        // The semantic strategy's embedding request: at most one a `close` pass (both drafts) that has an earlier
+        // draft to compare with (none in a round 1 whose draft is the run's first); the cheapest run makes none
+        // (char similarity or Jaccard decides, or the cache holds both drafts).
+        if !fewestCalls, draftBeforeRound, stage.nodes.contains(where: { $0.kind == .close }) {
             let drafts = draft > Int.max / 2 ? Int.max : 2 * draft
             if let call = pricer.embeddingCost(stageIndex: stage.index, round: round, input: drafts) {
                 totals.add(call)

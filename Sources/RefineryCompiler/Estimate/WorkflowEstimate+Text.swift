@@ -35,7 +35,8 @@ extension WorkflowEstimate {
             lines.append(
                 "s\(close.index) close: at most 1 embedding request a round (the semantic strategy's embedding model, "
                     + "both drafts compared), counted in the max; none when char similarity or Jaccard decides or "
-                    + "its cache holds both drafts.")
+                    + "its cache holds both drafts, nor in a round 1 whose draft is the run's first (nothing to "
+                    + "compare it with).")
         }
         lines.append("")
         if unpricedModels.isEmpty {

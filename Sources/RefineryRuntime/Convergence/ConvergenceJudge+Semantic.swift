@@ -29,7 +29,8 @@ extension ConvergenceJudge {
         if options.regressionGuard, let rollback = regressionCheck(draft, round: signals.round) {
             return rollback
         }
-        return await cascade(previous: previous, current: draft, options: options, embed: embed)
+        return await cascade(
+            previous: previous, current: draft, options: options, recorded: signals.embeddings, embed: embed)
     }
 
     private func regressionCheck(_ draft: String, round: Int) -> Verdict? {
@@ -53,7 +54,8 @@ extension ConvergenceJudge {
     }
 
     private func cascade(
-        previous: String, current: String, options: SemanticOptions, embed: EmbeddingRequest?
+        previous: String, current: String, options: SemanticOptions, recorded: [String: [Double]],
+        embed: EmbeddingRequest?
     ) async -> Verdict {
         let char = TextSimilarity.charSimilarity(previous, current)
         if char >= options.charHigh {
@@ -84,7 +86,7 @@ extension ConvergenceJudge {
                 signal: "semantic: \(scores) below jaccard_high \(Self.number(options.jaccardHigh)); "
                     + "no embedding model, cascade ends at jaccard")
         }
-        switch await embeddingSimilarity(previous, current, model: model, embed: embed) {
+        switch await embeddingSimilarity(previous, current, model: model, recorded: recorded, embed: embed) {
         case .success(let cosine):
             let holds = cosine >= options.threshold
             return Verdict(
@@ -112,16 +114,18 @@ extension ConvergenceJudge {
         var reason: String
     }
 
-    /// Cosine similarity of the two texts' embeddings, using the cache and the breaker. The texts the cache
-    /// does not hold are one request, made through `embed` (the run's call: replayed, priced, budgeted,
-    /// recorded) when given; a cache hit makes no request and costs nothing.
+    /// Cosine similarity of the two texts' embeddings, using the round's `recorded` vectors (which feed the
+    /// cache), the cache and the breaker. The texts none of them holds are one request, made through `embed`
+    /// (the run's call: priced, budgeted, recorded) when given; a cache hit makes no request and costs nothing.
     private func embeddingSimilarity(
-        _ a: String, _ b: String, model: ModelRef, embed: EmbeddingRequest?
+        _ a: String, _ b: String, model: ModelRef, recorded: [String: [Double]], embed: EmbeddingRequest?
     ) async -> Result<Double, EmbeddingUnavailable> {
         var vectors: [String: [Double]] = [:]
         let now = elapsed()
+        // Answered in an earlier attempt of the run: as if just now.
+        for (text, vector) in recorded { cache.store(vector, for: text, now: now) }
         for text in [a, b] where vectors[text] == nil {
-            if let cached = cache.vector(for: text, now: now) { vectors[text] = cached }
+            if let held = recorded[text] ?? cache.vector(for: text, now: now) { vectors[text] = held }
         }
         var missing: [String] = []
         for text in [a, b] where vectors[text] == nil && !missing.contains(text) { missing.append(text) }

@@ -20,6 +20,9 @@ package struct RoundSignals: Sendable {
     package var previousDraft: String?
     /// Members still in the run, in member order (ties between leaders go to the earliest).
     package var activeMembers: [String]
+    /// Embedding vectors by text that requests of this round and the one before already returned (a resumed
+    /// run's recorded ones): the semantic strategy takes them before its cache, and stores them in it.
+    package var embeddings: [String: [Double]] = [:]
 
     /// Creates signals.
     package init(

@@ -147,14 +147,17 @@ extension RunExecutor {
         var decision: RoundDecision?
         if run.phase == .round, stopReason == nil {
             if run.hasClose {
-                let signals = RoundSignals(
+                let round = run.round
+                let closeNode = run.layout.nodes.first { $0.kind == .close }?.id ?? "close"
+                var signals = RoundSignals(
                     round: run.round, meanScores: scores.mapValues(\.mean),
                     answers: Dictionary(
                         uniqueKeysWithValues: answered.compactMap { id in answers[id].map { (id, $0.text) } }),
                     synthesis: run.synthesis, vote: run.vote, draft: draft, previousDraft: previousDraft,
                     activeMembers: answered)
-                let round = run.round
-                let closeNode = run.layout.nodes.first { $0.kind == .close }?.id ?? "close"
+                let recorded = await replayedEmbeddings(round: round, closeNode: closeNode)
+                signals.embeddings = recorded.merging(previousRecordedEmbeddings) { current, _ in current }
+                previousRecordedEmbeddings = recorded
                 let made = await judge.close(signals) { texts, model in
                     try await self.embed(texts, model: model, round: round, closeNode: closeNode)
                 }

@@ -55,6 +55,10 @@ actor RunExecutor {
     var extraContext: String?
     var lastScores: [String: (mean: Double, count: Int)] = [:]
     var lastDecision: RoundDecision?
+    /// The vectors the previous round's recorded embedding requests returned (a resumed run): the round after
+    /// compares its draft with that round's, which its own recorded request left out when the first attempt's
+    /// cache held it.
+    var previousRecordedEmbeddings: [String: [Double]] = [:]
     /// The latest vote of the run, if the workflow votes.
     var lastVote: VoteResult?
     /// The answer text that carries the last vote's winning value.

@@ -22,6 +22,16 @@ public final class InMemoryRunLedger: RunLedger {
         }
     }
 
+    /// The succeeded (or replayed) calls of `node` in `round` of `runID`, in recording order.
+    public func recordedCalls(runID: String, round: Int, node: String) async throws -> [CallRecord] {
+        calls.withLock { records in
+            records.filter {
+                $0.runID == runID && $0.round == round && $0.node == node && $0.reply != nil
+                    && ($0.status == .succeeded || $0.status == .replayed)
+            }
+        }
+    }
+
     /// Whether a succeeded (or replayed) call of `runID` is recorded.
     public func hasRecordedReplies(runID: String) async throws -> Bool {
         calls.withLock { records in records.contains { $0.runID == runID && $0.status != .failed } }

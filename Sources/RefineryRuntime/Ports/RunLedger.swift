@@ -110,6 +110,12 @@ public protocol RunLedger: Sendable {
     /// its recorded cost: the catalog's prices may have changed since the call was paid for.
     func recordedReply(runID: String, round: Int, node: String, requestHash: String) async throws -> RecordedReply?
 
+    /// The calls of `node` in `round` of `runID` that have a reply (succeeded or replayed), in recording order.
+    /// The engine replays the semantic strategy's embedding requests by node and round with it: which texts such
+    /// a request asks for depends on what the judge's cache held then, so a resumed run whose cache differs
+    /// would not find the request by its hash, and would pay for it again.
+    func recordedCalls(runID: String, round: Int, node: String) async throws -> [CallRecord]
+
     /// Records a finished call (success or final failure). Called as each call finishes.
     func record(_ call: CallRecord) async throws
 
@@ -121,4 +127,9 @@ public protocol RunLedger: Sendable {
 extension RunLedger {
     /// `true`: every call is looked up. Implement it to spare a new run one lookup per call.
     public func hasRecordedReplies(runID: String) async throws -> Bool { true }
+
+    /// None: each embedding request is then looked up by its hash
+    /// (``recordedReply(runID:round:node:requestHash:)``). Implement it so that a resumed run never pays again
+    /// for an embedding request because its cache held other texts than the first attempt's.
+    public func recordedCalls(runID: String, round: Int, node: String) async throws -> [CallRecord] { [] }
 }

@@ -171,5 +171,41 @@ extension CLIEndToEnd {
                 ["estimate", "w.yaml", "What is 2+2?"], environment: environment, directory: sandbox.root)
             #expect(text.stdout.contains("at most 1 embedding request a round"), "\(text.stdout)")
         }
+
+        /// A workflow whose first draft is written in round 1 (`propose` inside the repeat block): round 1 has
+        /// nothing to compare it with, so only rounds 2 and 3 can ask for embeddings.
+        static let firstDraftInRoundOne = workflow.replacingOccurrences(
+            of: "  - propose\n  - repeat:\n      - refine: { protocol: critique-revise }\n",
+            with: "  - repeat:\n      - propose: { context: own-history }\n")
+
+        @Test func theEstimateCountsTheEmbeddingRequestsARunMakes() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            try sandbox.write("w.yaml", Data(Self.firstDraftInRoundOne.utf8))
+            try await FakeServer.run { server in
+                Self.serve(server)
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let estimate = try await binary.run(
+                    ["estimate", "w.yaml", "What is 2+2?", "--output-format", "json"], environment: environment,
+                    directory: sandbox.root)
+                #expect(estimate.exitCode == 0, "\(estimate.stderr)")
+                let stages = try CLIHarness.json(estimate.stdout)["stages"] as? [[String: Any]] ?? []
+                let close = try #require(stages.first { $0["stage"] as? String == "close" })
+                let calls = close["calls"] as? [String: Any]
+
+                // The run to max rounds: every draft differs from the last, so each comparison asks for embeddings.
+                let run = try await binary.run(
+                    ["run", "w.yaml", "What is 2+2?", "--output-format", "json", "--store", "runs.db"],
+                    environment: environment, directory: sandbox.root)
+                #expect(run.exitCode == 2, "\(run.stderr)")
+                #expect(try CLIHarness.json(run.stdout)["final_round"] as? Int == 3)
+                // Round 1 compares nothing (its draft is the run's first), rounds 2 and 3 one request each: the
+                // estimate said 3.
+                #expect(Self.embeddingRequests(server) == 2)
+                #expect(calls?["max"] as? Int == Self.embeddingRequests(server), "\(close)")
+                #expect(calls?["min"] as? Int == 0)
+            }
+        }
     }
 }
