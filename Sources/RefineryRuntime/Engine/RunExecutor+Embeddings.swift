@@ -111,10 +111,9 @@ extension RunExecutor {
             switch await Self.recorded(round: round, node: call.ledgerNode, hash: hash, in: environment) {
             case .recorded(let recorded):
                 if let vectors = call.vectors(from: recorded.reply) {
-                    await Self.record(
-                        call, reply: recorded.reply, error: nil, status: .replayed, latency: .zero,
-                        startedAt: startedAt, cost: recorded.costUSD, environment: environment)
-                    finished(call, reply: recorded.reply, cost: recorded.costUSD, status: .replayed, latency: .zero)
+                    await replayed(
+                        call, reply: recorded.reply, cost: recorded.costUSD, startedAt: startedAt,
+                        environment: environment)
                     return vectors
                 }
             case .none: break
@@ -186,6 +185,17 @@ extension RunExecutor {
         return call.vectors(from: reply) ?? embeddings.vectors
     }
 
+    /// A recorded embedding request served from the ledger: recorded again as replayed, counted at its
+    /// recorded cost.
+    private func replayed(
+        _ call: EmbeddingCall, reply: ModelReply, cost: Double, startedAt: Duration, environment: CallEnvironment
+    ) async {
+        await Self.record(
+            call, reply: reply, error: nil, status: .replayed, latency: .zero, startedAt: startedAt, cost: cost,
+            environment: environment)
+        finished(call, reply: reply, cost: cost, status: .replayed, latency: .zero)
+    }
+
     /// The vectors a resumed run recorded for round `round`'s close `closeNode`, by text; each recorded request
     /// is replayed here (counted at its recorded cost, recorded again as replayed), by node and round rather than
     /// by its texts: which texts a request asked for depended on the judge's cache then (what had expired or been
@@ -215,10 +225,8 @@ extension RunExecutor {
         where latest[record.requestHash] == index && record.request.model == model {
             let call = EmbeddingCall(round: round, ledgerNode: node, request: record.request)
             guard let reply = record.reply, let recorded = call.vectors(from: reply) else { continue }
-            await Self.record(
-                call, reply: reply, error: nil, status: .replayed, latency: .zero, startedAt: clock.elapsed(),
-                cost: record.costUSD, environment: environment)
-            finished(call, reply: reply, cost: record.costUSD, status: .replayed, latency: .zero)
+            await replayed(
+                call, reply: reply, cost: record.costUSD, startedAt: clock.elapsed(), environment: environment)
             for (message, vector) in zip(record.request.messages, recorded) { vectors[message.content] = vector }
         }
         stopIfTheLedgerFailed()
