@@ -47,24 +47,23 @@ package struct CommandProvider: ModelProvider {
         self.redactor = redactor
     }
 
+    /// Why `model` (the agent's name) cannot run: not declared, or its program is not on `PATH`; `nil` when it
+    /// can. The run's check before any call (``ProviderRegistry/checkCredentials(for:)``) and each call ask it.
+    package func unavailable(_ model: String) -> CredentialProblem? {
+        if case .missing(let problem) = locate(model) { return problem }
+        return nil
+    }
+
     package func complete(_ request: ModelRequest) async throws -> ModelReply {
-        guard let agent = agents[request.model.model] else {
-            let known = agents.keys.sorted().joined(separator: ", ")
-            throw ProviderError(
-                code: .unknownModel,
-                message:
-                    "no command agent `\(request.model.model)`; known: \(known) "
-                    + "(declare others under `commands:` in providers.yaml)",
-                provider: provider)
+        let (agent, argv, executable): (CommandAgent, [String], String)
+        switch locate(request.model.model) {
+        case .found(let found, let arguments, let path):
+            (agent, argv, executable) = (found, arguments, path)
+        case .missing(let problem):
+            let code: ProviderError.Code = if case .agent = problem.missing { .unknownModel } else { .unsupported }
+            throw ProviderError(code: code, message: problem.description, provider: provider)
         }
-        let argv = agent.argv.map { $0.replacingAll("{model}", with: request.model.model) }
-        guard let program = argv.first, let executable = resolve(program) else {
-            throw ProviderError(
-                code: .unsupported,
-                message:
-                    "`\(agent.argv.first ?? "")` was not found on PATH; install it or set its argv in providers.yaml",
-                provider: provider)
-        }
+        let program = argv.first ?? executable
         let prompt = Self.prompt(for: request)
         let env = childEnvironment(agent)
         _ = Self.brokenPipesIgnored
@@ -132,12 +131,33 @@ package struct CommandProvider: ModelProvider {
         return result
     }
 
-    private func resolve(_ program: String) -> String? {
-        if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
-        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(program)" }.first {
-            FileManager.default.isExecutableFile(atPath: $0)
+    /// An agent's argv (`{model}` replaced) and the executable it runs, or why it cannot run.
+    private enum Located {
+        case found(CommandAgent, argv: [String], executable: String)
+        case missing(CredentialProblem)
+    }
+
+    private func locate(_ model: String) -> Located {
+        guard let agent = agents[model] else {
+            return .missing(
+                CredentialProblem(
+                    provider: provider, models: [model], variables: [], missing: .agent(known: agents.keys.sorted())))
         }
+        let argv = agent.argv.map { $0.replacingAll("{model}", with: model) }
+        let program = argv.first ?? ""
+        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        let executable =
+            program.contains("/")
+            ? (FileManager.default.isExecutableFile(atPath: program) ? program : nil)
+            : path.split(separator: ":").map { "\($0)/\(program)" }.first {
+                FileManager.default.isExecutableFile(atPath: $0)
+            }
+        guard !program.isEmpty, let executable else {
+            return .missing(
+                CredentialProblem(
+                    provider: provider, models: [model], variables: [], missing: .program(program, path: path)))
+        }
+        return .found(agent, argv: argv, executable: executable)
     }
 
     private struct Output: Sendable {

@@ -150,8 +150,9 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
         try await makeEmbedder(model.provider).embeddings(texts, model: model)
     }
 
-    /// The credential problems of the providers `models` use: one per provider, naming the
-    /// variables that would fix it. Empty when every provider can authenticate.
+    /// The problems that would stop the providers `models` use before their first call: one per provider
+    /// without credentials, naming the variables that would fix it, and one per `command/NAME` agent that is
+    /// not declared or whose program is not on `PATH`. Empty when every provider can be called.
     public func checkCredentials(for models: [ModelRef]) -> [CredentialProblem] {
         var byProvider: [String: [String]] = [:]
         var order: [String] = []
@@ -159,13 +160,25 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
             if byProvider[model.provider] == nil { order.append(model.provider) }
             byProvider[model.provider, default: []].append(model.model)
         }
-        return order.compactMap { provider in
-            let variables = keyVariables(provider)
-            guard !variables.isEmpty, environment.first(of: variables) == nil else { return nil }
+        return order.flatMap { provider -> [CredentialProblem] in
             var seen = Set<String>()
             let models = (byProvider[provider] ?? []).filter { seen.insert($0).inserted }
-            return CredentialProblem(provider: provider, models: models, variables: variables)
+            if provider == "command" {
+                let agents = CommandProvider(
+                    agents: commandAgents, environment: environment.variables, logger: logger, redactor: redactor)
+                return models.compactMap(agents.unavailable)
+            }
+            let variables = keyVariables(provider)
+            guard !variables.isEmpty, environment.first(of: variables) == nil else { return [] }
+            return [CredentialProblem(provider: provider, models: models, variables: variables)]
         }
+    }
+
+    /// The built-in command agents, replaced or joined by the `commands:` of providers.yaml.
+    private var commandAgents: [String: CommandAgent] {
+        var agents = CommandAgent.builtins
+        for agent in configuration.commands { agents[agent.name] = agent }
+        return agents
     }
 
     /// For every known provider, which of its credential variables are present. Never values.
@@ -319,10 +332,8 @@ public final class ProviderRegistry: ProviderResolver, Embedder {
                 client: client(provider), baseURL: baseURL(provider), apiKey: key, maxTokens: limits(provider).maxTokens
             )
         case "command":
-            var agents = CommandAgent.builtins
-            for agent in configuration.commands { agents[agent.name] = agent }
             return CommandProvider(
-                agents: agents, environment: environment.variables, logger: logger, redactor: redactor)
+                agents: commandAgents, environment: environment.variables, logger: logger, redactor: redactor)
         default:
             guard let endpoint = configuration.endpoints.first(where: { $0.name == provider }) else {
                 throw ProviderError(

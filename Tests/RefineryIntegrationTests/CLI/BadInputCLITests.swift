@@ -60,6 +60,28 @@ extension CLIEndToEnd {
             #expect(!result.stderr.contains("NSCocoaErrorDomain"))
         }
 
+        /// A `command/NAME` agent whose program is not on PATH, or that is not declared, is refused before any
+        /// call, as a provider without credentials is, naming the program and the PATH searched: it failed at the
+        /// call (exit 3), after the run was recorded.
+        @Test func aMissingCommandAgentIsRefusedBeforeAnyCall() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let path = sandbox.root.appendingPathComponent("bin").path
+            var environment = RefineryBinary.environment(home: sandbox.root)
+            environment["PATH"] = path
+            let result = try await binary.run(
+                ["hi", "--models", "command/claude,command/nosuch"], environment: environment,
+                directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(
+                result.stderr.contains("command/claude: `claude` was not found on PATH (\(path)); install it"),
+                "\(result.stderr)")
+            #expect(result.stderr.contains("command/nosuch: no command agent `nosuch`; known: claude, codex, gemini"))
+            let runs = try await binary.run(["runs", "list"], environment: environment, directory: sandbox.root)
+            #expect(runs.stdout.contains("No runs recorded yet."), "\(runs.stdout)")
+        }
+
         @Test(arguments: [
             (["runs", "list", "--limit", "0"], "--limit must be at least 1."),
             (["runs", "list", "--limit", "-5"], "--limit must be at least 1."),

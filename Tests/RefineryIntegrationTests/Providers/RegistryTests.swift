@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func checkCredentialsNamesTheVariablesToSet() async throws {
-        let problems = try await withRegistry(["OPENAI_API_KEY": "sk-present-123456"]) {
+        let problems = try await withRegistry(["OPENAI_API_KEY": "sk-present-123456", "PATH": "/nonexistent-bin"]) {
             $0.checkCredentials(for: [
                 ModelRef(provider: "anthropic", model: "claude-opus-4-6"),
                 ModelRef(provider: "openai", model: "gpt-5.4"),
@@ -26,7 +26,9 @@ import Testing
                 ModelRef(provider: "ollama", model: "llama3.2"), ModelRef(provider: "command", model: "claude"),
             ])
         }
-        #expect(problems.map(\.provider) == ["anthropic", "gemini"])
+        // A command agent needs no key, but its program: `claude` is not on this PATH.
+        #expect(problems.map(\.provider) == ["anthropic", "gemini", "command"])
+        #expect(problems.last?.missing == .program("claude", path: "/nonexistent-bin"))
         #expect(problems[0].variables == ["ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN"])
         #expect(problems[0].models == ["claude-opus-4-6"])
         #expect(
