@@ -39,10 +39,13 @@ public struct InputAssembler: Sendable {
             }
     }
 
-    /// Reads each path from disk, then assembles. Throws ``InputError`` before anything is sent.
+    /// Reads each path from disk, then assembles. Throws ``InputError`` before anything is sent. A file given
+    /// twice, under any name (`a.rs` and `./a.rs`, `dir/../a.rs`, a link to it), is included once, under the
+    /// name it was first given.
     public func assemble(prompt: Data?, filePaths: [String], workingDirectory: URL) throws -> String {
         var files: [InputFile] = []
         var total = prompt?.count ?? 0
+        var included = Set<[Int]>()
         for path in filePaths {
             // An empty path is the working directory to Foundation: it was refused as a folder named ``.
             guard !path.isEmpty else {
@@ -62,7 +65,16 @@ public struct InputAssembler: Sendable {
                 throw InputError(
                     code: .unreadable, message: "\(path) is \(kind), not a file; --file takes regular files.")
             }
-            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+            // The file's own attributes, not a link's (whose size is its target's name).
+            let attributes =
+                (try? FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)) ?? [:]
+            // The file's identity (device and inode), which every name of it shares.
+            if let device = attributes[.systemNumber] as? Int, let inode = attributes[.systemFileNumber] as? Int,
+                !included.insert([device, inode]).inserted
+            {
+                continue
+            }
+            let size = attributes[.size] as? Int ?? 0
             // Refuse oversized files before reading them into memory.
             guard total + size <= byteLimit else { throw tooLarge(total + size) }
             guard let contents = FileManager.default.contents(atPath: url.path) else {

@@ -310,6 +310,30 @@ extension CLIEndToEnd {
             }
         }
 
+        /// One file under several names (`./a.rs`, `dir/../a.rs`, a link to it) is sent once, under the name it
+        /// was first given: it was sent once per name, its bytes counted against the 1 MB each time.
+        @Test func aFileGivenUnderSeveralNamesIsSentOnce() async throws {
+            try await withSandbox(replies: FakeOpenAI.completion("It defines a.")) { binary, sandbox, server in
+                try sandbox.write("a.rs", Data("fn a() {}\n".utf8))
+                try sandbox.write("dir/b.rs", Data("fn b() {}\n".utf8))
+                try FileManager.default.createSymbolicLink(
+                    atPath: sandbox.root.appendingPathComponent("link.rs").path, withDestinationPath: "a.rs")
+                let result = try await binary.run(
+                    [
+                        "what is this?", "-f", "a.rs", "-f", "./a.rs", "-f", "dir/../a.rs", "-f", "link.rs", "-f",
+                        "dir/b.rs", "-f", "./dir/b.rs", "--models", "openai/gpt-4o", "--quiet",
+                    ],
+                    environment: CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL),
+                    directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stderr)")
+                let body = try #require(server.requests.first?.body)
+                #expect(body.components(separatedBy: "fn a() {}").count == 2, "\(body)")
+                #expect(body.components(separatedBy: "fn b() {}").count == 2, "\(body)")
+                #expect(body.contains(#"path=\"a.rs\""#))
+                #expect(body.contains(#"path=\"dir/b.rs\""#))
+            }
+        }
+
         @Test func textMarkdownJSONLAndOutputFile() async throws {
             try await withSandbox(replies: FakeOpenAI.completion(CLIHarness.universalReply())) {
                 binary, sandbox, server in
