@@ -118,7 +118,9 @@ extension RunService {
             let result = loader.library.compiler(catalog: loader.catalog).compile(
                 WorkflowSource(displayName: file.path, text: yaml, path: file.path))
             guard !result.hasErrors else {
-                throw WorkflowDiagnosticsError(diagnostics: result.diagnostics, sources: [file.path: yaml])
+                throw WorkflowDiagnosticsError(
+                    diagnostics: Self.atFlags(result.diagnostics, of: config, file: file.path),
+                    sources: [file.path: yaml])
             }
         }
         // Once written, the config shadows its name, so a base of that name is now the file itself
@@ -138,7 +140,23 @@ extension RunService {
         // The display name is usually the path itself: one entry then, not a literal with a duplicate key.
         var sources = [file.path: config.yaml]
         sources[located.displayName] = config.yaml
-        throw WorkflowDiagnosticsError(diagnostics: result.diagnostics, sources: sources)
+        throw WorkflowDiagnosticsError(
+            diagnostics: Self.atFlags(result.diagnostics, of: config, file: located.displayName), sources: sources)
+    }
+
+    /// `diagnostics` with each one about a line of `file` that a flag of `refinery save` wrote located at that
+    /// flag (`<command line>: --model`), as `run`'s flags are: the file is not written, or is taken back.
+    private static func atFlags(_ diagnostics: [Diagnostic], of config: SavedConfig, file: String) -> [Diagnostic] {
+        diagnostics.map { diagnostic in
+            guard diagnostic.file == file, let location = diagnostic.location,
+                let flag = config.flag(line: location.line, column: location.column)
+            else { return diagnostic }
+            var located = diagnostic
+            located.file = "\(WorkflowOverrides.Surface.commandLine.layerName): \(flag)"
+            located.location = nil
+            located.notes = diagnostic.notes.map { Diagnostic.Note(message: $0.message) }
+            return located
+        }
     }
 
     /// `refinery remove NAME`: deletes saved config `name` from `folder` (default: the user's workflow folder).

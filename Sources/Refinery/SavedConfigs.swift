@@ -41,22 +41,44 @@ public struct SavedConfig: Sendable, Hashable {
 
     /// The workflow file text (format 1).
     public var yaml: String {
-        var lines = [
-            "# Saved with `refinery save`; edit freely or commit it to git.", "refinery: 1",
-            "name: \(name)", "extends: \(Self.quote(extends))",
+        lines.map(\.text).joined(separator: "\n") + "\n"
+    }
+
+    /// The flag of `refinery save` that wrote line `line` of ``yaml`` (`--model`, `--arbiter`, ...; `column` tells
+    /// `--min-iterations` from `--max-iterations` on their shared line), or `nil` for a line no flag wrote. A
+    /// problem of the file is one of the flags: it is reported there, as `run`'s flags are, since the file it
+    /// would be located in is never written.
+    package func flag(line: Int, column: Int) -> String? {
+        guard lines.indices.contains(line - 1) else { return nil }
+        let (text, flag) = lines[line - 1]
+        if flag == "--min-iterations", minIterations != nil, let max = text.range(of: "max:") {
+            return column > text.distance(from: text.startIndex, to: max.lowerBound) ? "--max-iterations" : flag
+        }
+        return flag == "--min-iterations" && minIterations == nil ? "--max-iterations" : flag
+    }
+
+    /// Each line of ``yaml`` with the flag that wrote it.
+    private var lines: [(text: String, flag: String?)] {
+        var lines: [(text: String, flag: String?)] = [
+            ("# Saved with `refinery save`; edit freely or commit it to git.", nil), ("refinery: 1", nil),
+            ("name: \(name)", nil), ("extends: \(Self.quote(extends))", "--extends"),
         ]
         if !models.isEmpty {
-            lines.append("models:")
-            lines += models.map { "  - \(Self.quote($0))" }
+            lines.append(("models:", "--model"))
+            lines += models.map { ("  - \(Self.quote($0))", "--model") }
         }
-        if let arbiter { lines.append("arbiter: \(Self.quote(arbiter))") }
-        if let system { lines.append("system: \(Self.quote(system))") }
+        if let arbiter { lines.append(("arbiter: \(Self.quote(arbiter))", "--arbiter")) }
+        if let system { lines.append(("system: \(Self.quote(system))", "--system")) }
         var iterations: [String] = []
         if let minIterations { iterations.append("min: \(minIterations)") }
         if let maxIterations { iterations.append("max: \(maxIterations)") }
-        if !iterations.isEmpty { lines.append("iterations: { \(iterations.joined(separator: ", ")) }") }
-        if let confidenceThreshold { lines.append("convergence: { threshold: \(confidenceThreshold) }") }
-        return lines.joined(separator: "\n") + "\n"
+        if !iterations.isEmpty {
+            lines.append(("iterations: { \(iterations.joined(separator: ", ")) }", "--min-iterations"))
+        }
+        if let confidenceThreshold {
+            lines.append(("convergence: { threshold: \(confidenceThreshold) }", "--confidence-threshold"))
+        }
+        return lines
     }
 
     /// `text` as a YAML double-quoted scalar that reads back as exactly `text`, and reads as written (`/` as is,

@@ -88,6 +88,12 @@ extension CLIEndToEnd {
             (["batch", "list", "--limit", "-1"], "--limit must be at least 1."),
             (["worker", "--lease", "-3"], "--lease must be a number of seconds, at least 0.5."),
             (["save", "x", "--max-iterations", "-2"], "--max-iterations must be at least 1."),
+            // A flag's bad value is located at the flag, not in the file `save` did not write.
+            (["save", "x", "--model", "nosuch/zzz"], "<command line>: --model: error: unknown model `nosuch/zzz` [E200]"),
+            (
+                ["save", "x", "--model", "openai/gpt-4o", "--min-iterations", "1", "--max-iterations", "2000"],
+                "<command line>: --max-iterations: error: `iterations.max` must be between 1 and 1000, found 2000"
+            ),
             // A folder that is a device or a file: Foundation's "A file with the same name already exists".
             (
                 ["save", "x", "--model", "openai/gpt-4o", "--to", "/dev/null"],
