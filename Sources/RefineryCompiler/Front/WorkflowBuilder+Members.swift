@@ -245,6 +245,24 @@ extension WorkflowBuilder {
             return nil
         }
         if let resolved = compiler.catalog.resolve(text) { return resolved }
+        // `openai/` (`openai/$MODEL` with the variable unset) lacks its model, `/gpt-4o` its provider: said so, not
+        // taken for an unknown model the closest known name would fix.
+        if let slash = text.firstIndex(of: "/") {
+            let provider = String(text[..<slash])
+            let catalog = compiler.catalog
+            if provider.isEmpty || (text.index(after: slash) == text.endIndex && catalog.providers.contains(provider)) {
+                let example = catalog.prices.keys.filter { $0.hasPrefix(provider + "/") && !$0.hasSuffix("*") }.min()
+                reader.error(
+                    FrontCode.invalidModelString,
+                    provider.isEmpty
+                        ? "the provider before `\(text)` is empty" : "the model name after `\(provider)/` is empty",
+                    at: node,
+                    hint: provider.isEmpty
+                        ? "write `PROVIDER/MODEL`; the providers are: \(catalog.providers.sorted().joined(separator: ", "))"
+                        : "write `\(provider)/MODEL`" + (example.map { ", e.g. `\($0)`" } ?? ""))
+                return nil
+            }
+        }
         reader.error(
             FrontCode.unknownModel, "unknown model `\(text)`", at: node, hint: compiler.catalog.unknownModelHint(text))
         return nil

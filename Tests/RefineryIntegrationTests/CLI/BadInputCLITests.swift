@@ -130,6 +130,13 @@ extension CLIEndToEnd {
                 "The value 'markdown' is invalid for '--output-format"
             ),
             (["models", "--output-format", "jsonl"], "The value 'jsonl' is invalid for '--output-format"),
+            // An empty part of a model string (`openai/$MODEL` with the variable unset) is said to be empty: it
+            // was an unknown model, with `did you mean openai/o3?`.
+            (
+                ["hi", "--models", "openai/"],
+                "<command line>: --models: error: the model name after `openai/` is empty [E201]"
+            ),
+            (["hi", "--models", "/gpt-4o"], "<command line>: --models: error: the provider before `/gpt-4o` is empty"),
             // An empty id (a script's unset variable) is no id: it was looked up and said "No run with id ."
             (["runs", "show", ""], "the run id is empty; give an id (or its first characters) from `refinery runs"),
             (["runs", "export", " "], "the run id is empty"),
