@@ -9,6 +9,7 @@ import Logging
 import RefineryCompiler
 import RefineryRuntime
 public import RefineryStore
+import RefinerySyntax
 
 extension RunService {
     /// `refinery batch --detach`: checks the input and the workflow as `batch` does, then enqueues
@@ -124,7 +125,7 @@ extension RunService {
                         let cancelled = inFlight.cancel(notHeld: held, startedBefore: started)
                         if cancelled > 0 {
                             onWarning?(
-                                "worker: \(cancelled) item(s) were taken over by another worker while this one "
+                                "worker: \(Counted.text(cancelled, "item")) \(cancelled == 1 ? "was" : "were") taken over by another worker while this one "
                                     + "stalled past its \(String(format: "%g", lease)) s lease; their runs here are cancelled"
                             )
                         }

@@ -173,7 +173,7 @@ extension RunService {
                 throw InputError(
                     code: .inUse,
                     message: "\(name) is extended by \(listed); without it \(dependents.count == 1 ? "that" : "those") "
-                        + "workflow(s) would no longer compile. Remove or change them first, or pass --force to "
+                        + "\(dependents.count == 1 ? "workflow" : "workflows") would no longer compile. Remove or change them first, or pass --force to "
                         + "remove \(name) anyway.")
             }
         }

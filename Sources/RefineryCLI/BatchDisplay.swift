@@ -6,6 +6,7 @@ import Foundation
 import Refinery
 import RefineryCompiler
 import RefineryStore
+import RefinerySyntax
 import Synchronization
 
 #if canImport(Glibc)
@@ -56,7 +57,7 @@ enum BatchDisplay {
         case .text, .markdown:
             Output.line(detached.batchID)
             Output.error(
-                "\(detached.kind) \(detached.batchID): \(detached.total) items enqueued in \(detached.store)\n"
+                "\(detached.kind) \(detached.batchID): \(Counted.text(detached.total, "item")) enqueued in \(detached.store)\n"
                     + "  run them with: refinery worker --store \(detached.store)\n"
                     + "  follow them with: refinery batch status \(detached.batchID)\n")
         }
@@ -100,7 +101,7 @@ enum BatchDisplay {
 
     static func summary(_ outcome: BatchOutcome) -> String {
         var text =
-            "\(outcome.kind) \(outcome.batchID): \(outcome.status) · \(outcome.done)/\(outcome.total) items · "
+            "\(outcome.kind) \(outcome.batchID): \(outcome.status) · \(outcome.done)/\(Counted.text(outcome.total, "item")) · "
             + TextFormat.dollars(outcome.costUSD)
         if let output = outcome.output { text += " · results in \(output)" }
         if let stoppedBy = outcome.stoppedBy { text += "\n  \(stoppedBy)" }
@@ -123,8 +124,8 @@ enum BatchDisplay {
     static func text(_ estimate: BatchEstimate) -> String {
         var lines = [
             estimate.runs == estimate.items
-                ? "\(estimate.items) items"
-                : "\(estimate.items) items, \(estimate.runs) runs (each item once per system)",
+                ? Counted.text(estimate.items, "item")
+                : "\(Counted.text(estimate.items, "item")), \(Counted.text(estimate.runs, "run")) (each item once per system)",
             "calls:  \(estimate.calls.min)–\(estimate.calls.max)",
             "tokens: in \(estimate.tokens.input.min)–\(estimate.tokens.input.max), "
                 + "out \(estimate.tokens.output.min)–\(estimate.tokens.output.max)",
@@ -132,7 +133,7 @@ enum BatchDisplay {
         ]
         for system in estimate.systems ?? [] {
             lines.append(
-                "  \(system.system): \(system.runs) runs, calls \(system.calls.min)–\(system.calls.max), "
+                "  \(system.system): \(Counted.text(system.runs, "run")), calls \(system.calls.min)–\(system.calls.max), "
                     + "tokens in \(system.tokens.input.min)–\(system.tokens.input.max), "
                     + "out \(system.tokens.output.min)–\(system.tokens.output.max), "
                     + "cost \(TextFormat.dollars(system.costUSD.min))–\(TextFormat.dollars(system.costUSD.max))")

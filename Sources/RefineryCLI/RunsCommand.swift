@@ -5,6 +5,7 @@ import Foundation
 import Refinery
 import RefineryCommandSupport
 import RefineryStore
+import RefinerySyntax
 
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,7 +38,7 @@ struct RunsCommand: AsyncParsableCommand {
                     let commit = run.gitCommit.map { " @" + $0.prefix(8) } ?? ""
                     Output.line(
                         "\(run.id)  \(TextFormat.date(run.startedAt))  \(run.workflow)\(commit)  \(run.status)  "
-                            + "\(run.calls) calls  \(TextFormat.dollars(run.costUSD))")
+                            + "\(Counted.text(run.calls, "call"))  \(TextFormat.dollars(run.costUSD))")
                 }
             }
         }

@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import Refinery
 import RefineryCompiler
+import RefinerySyntax
 
 struct ShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -68,7 +69,7 @@ struct ShowCommand: AsyncParsableCommand {
         let limits = workflow.limits
         lines.append(
             "limits:      timeout \(Int(limits.timeoutSeconds))s, \(limits.maxConcurrent) concurrent, "
-                + "\(limits.retries) retries, quorum \(limits.quorum)"
+                + "\(Counted.text(limits.retries, "retry", plural: "retries")), quorum \(limits.quorum)"
                 + (limits.budgetUSD.map { ", budget \(TextFormat.dollars($0))" } ?? ""))
         for warning in loaded.warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")

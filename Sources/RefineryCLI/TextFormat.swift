@@ -4,6 +4,7 @@ import Foundation
 import Refinery
 import RefineryCompiler
 import RefineryStore
+import RefinerySyntax
 
 enum TextFormat {
     static func date(_ date: Date) -> String {
@@ -50,7 +51,8 @@ enum TextFormat {
             "cost:      \(dollars(run.costUSD)), \(run.inputTokens) in / \(run.outputTokens) out tokens\(estimated)")
         if let report {
             lines.append("stopped:   \(report.stoppedBy)")
-            lines.append("rounds:    \(report.metadata.totalRounds), \(report.metadata.totalCalls) calls")
+            lines.append(
+                "rounds:    \(report.metadata.totalRounds), \(Counted.text(report.metadata.totalCalls, "call"))")
             if let winner = report.winner {
                 let answer = winner.answer.replacingOccurrences(of: "\n", with: " ")
                 lines.append("answered:  \(ResultText.producer(winner))")

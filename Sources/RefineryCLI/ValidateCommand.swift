@@ -43,9 +43,11 @@ struct ValidateCommand: AsyncParsableCommand {
                     }
                     if errors > 0 {
                         failed = true
-                        Output.line("\(path): \(errors) error(s)")
+                        Output.line("\(path): \(Counted.text(errors, "error"))")
                     } else {
-                        Output.line("\(path): ok" + (diagnostics.isEmpty ? "" : " (\(diagnostics.count) warning(s))"))
+                        Output.line(
+                            "\(path): ok"
+                                + (diagnostics.isEmpty ? "" : " (\(Counted.text(diagnostics.count, "warning")))"))
                     }
                 }
             }

@@ -6,6 +6,7 @@ import Foundation
 import Refinery
 import RefineryCommandSupport
 import RefineryStore
+import RefinerySyntax
 
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -71,7 +72,7 @@ struct WorkerCommand: AsyncParsableCommand {
             case .json, .jsonl: Output.line(try Output.json(outcome))
             case .text, .markdown:
                 Output.line(
-                    "worker \(outcome.workerID): \(outcome.recorded) items recorded"
+                    "worker \(outcome.workerID): \(Counted.text(outcome.recorded, "item")) recorded"
                         + (outcome.lost > 0 ? ", \(outcome.lost) run but held by another worker by then" : ""))
             }
         }

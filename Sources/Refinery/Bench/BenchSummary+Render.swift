@@ -5,6 +5,7 @@
 import Foundation
 import RefineryCompiler
 import RefineryRuntime
+import RefinerySyntax
 
 /// The output formats of `refinery bench`.
 package enum BenchOutputFormat: String, Sendable, CaseIterable {
@@ -62,7 +63,7 @@ extension BenchSummary {
             return String(joined.reversed().drop { $0 == " " }.reversed())
         }
         var lines = [
-            "Bench \(benchID): \(dataset.path) (\(dataset.items) items, sha256 \(dataset.sha256.prefix(12))), grader \(grader)",
+            "Bench \(benchID): \(dataset.path) (\(Counted.text(dataset.items, "item")), sha256 \(dataset.sha256.prefix(12))), grader \(grader)",
             "",
             line(header),
         ]
@@ -106,7 +107,7 @@ extension BenchSummary {
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
         var caption =
-            "Dataset `\(dataset.path)` (\(dataset.items) items, SHA-256 `\(dataset.sha256.prefix(12))`), grader "
+            "Dataset `\(dataset.path)` (\(Counted.text(dataset.items, "item")), SHA-256 `\(dataset.sha256.prefix(12))`), grader "
             + "`\(grader)`, bench `\(benchID)`. 95 % CI: Wilson score interval."
         if let baseline {
             caption +=

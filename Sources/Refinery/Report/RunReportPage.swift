@@ -7,6 +7,7 @@ import Foundation
 import RefineryCompiler
 import RefineryRuntime
 import RefineryStore
+import RefinerySyntax
 
 enum RunReportPage {
     /// The page of `export` as self-contained HTML.
@@ -75,7 +76,8 @@ enum RunReportPage {
             context["stoppedBy"] = outcome.stoppedBy
             context["error"] = outcome.error
             context["coverage"] =
-                "\(outcome.coverage.membersAnswered) members answered, \(outcome.coverage.reviewsReceived) reviews in the last round"
+                "\(Counted.text(outcome.coverage.membersAnswered, "member")) answered, "
+                + "\(Counted.text(outcome.coverage.reviewsReceived, "review")) in the last round"
                 + (outcome.coverage.arbiterFallbackUsed ? ", arbiter fallback used" : "")
             context["degradations"] = outcome.coverage.reasons
             if let winner = outcome.winner {

@@ -85,7 +85,7 @@ extension WorkflowBuilder {
                 } else if memberCount > 0, quorum > memberCount {
                     reader.error(
                         FrontCode.quorumTooLarge,
-                        "`limits.quorum` is \(quorum) but the workflow has only \(memberCount) member(s)",
+                        "`limits.quorum` is \(quorum) but the workflow has only \(Counted.text(memberCount, "member"))",
                         at: value, hint: "lower the quorum to at most \(memberCount), or add members")
                 }
             default:

@@ -4,6 +4,7 @@
 // always stop at `iterations.max` (converged only if the condition holds there).
 
 package import RefineryCompiler
+import RefinerySyntax
 
 /// Decides at each `close` whether the repeat block ends.
 package actor ConvergenceJudge {
@@ -94,7 +95,8 @@ package actor ConvergenceJudge {
         if round >= iterations.max {
             return RoundDecision(
                 shouldStop: true, converged: false,
-                signal: "\(verdict.signal); stopping: reached max \(iterations.max) rounds without converging",
+                signal:
+                    "\(verdict.signal); stopping: reached max \(Counted.text(iterations.max, "round")) without converging",
                 leader: leader)
         }
         return RoundDecision(shouldStop: false, converged: false, signal: verdict.signal, leader: leader)
@@ -156,7 +158,7 @@ package actor ConvergenceJudge {
         if below.isEmpty {
             return Verdict(
                 holds: true,
-                signal: "unanimous: all \(members.count) members ≥ threshold \(Self.number(threshold)) "
+                signal: "unanimous: all \(Counted.text(members.count, "member")) ≥ threshold \(Self.number(threshold)) "
                     + "(lowest \(Self.number(lowest)))")
         }
         return Verdict(

@@ -1,6 +1,7 @@
 // The run's result: status and the signal that stopped it, winner, the selected answer, totals.
 
 import RefineryCompiler
+import RefinerySyntax
 
 extension RunExecutor {
     func makeOutcome() -> RunOutcome {
@@ -17,16 +18,16 @@ extension RunExecutor {
             // A member's later calls wait for its answer (see `ExecutionGraph`): the calls not made are the same
             // every run, never a race between its failure and its reviews.
             let named = dropped.map { member in
-                callsNotMade[member].map { "\(member) (\($0) later call(s) not made)" } ?? member
+                callsNotMade[member].map { "\(member) (\(Counted.text($0, "later call")) not made)" } ?? member
             }
             reasons.append("dropped for the run: \(named.joined(separator: ", "))")
         }
         if droppedForRound, dropped.isEmpty { reasons.append("a member was dropped for a round") }
-        if failedCalls > 0 { reasons.append("\(failedCalls) call(s) failed") }
+        if failedCalls > 0 { reasons.append("\(Counted.text(failedCalls, "call")) failed") }
         if unscored > 0 {
             let shown = unscoredReviews.prefix(3).joined(separator: "; ")
             let more = unscored > 3 ? "; and \(unscored - 3) more" : ""
-            reasons.append("\(unscored) review(s) unreadable, recorded as unscored (\(shown)\(more))")
+            reasons.append("\(Counted.text(unscored, "review")) unreadable, recorded as unscored (\(shown)\(more))")
         }
         if arbiterFallbackUsed { reasons.append("the arbiter's primary model failed; a fallback model answered") }
         reasons += degradations
@@ -192,7 +193,8 @@ extension RunExecutor {
             return (.singleModel, "single model: one member has no peers to score it")
         }
         let ran = rounds.last { $0.phase == .round }?.round ?? 0
-        let signal = lastDecision?.signal ?? "max-rounds: \(ran) of \(workflow.iterations.max) rounds ran"
+        let signal =
+            lastDecision?.signal ?? "max-rounds: \(ran) of \(Counted.text(workflow.iterations.max, "round")) ran"
         return (.maxRounds, signal)
     }
 

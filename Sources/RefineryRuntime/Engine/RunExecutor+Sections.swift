@@ -3,6 +3,7 @@
 
 import Foundation
 import RefineryCompiler
+import RefinerySyntax
 
 extension RunExecutor {
     /// Sets up the next step; `false` when the run is over.
@@ -254,9 +255,9 @@ extension RunExecutor {
         let when = step.map { section?.phase == .round ? " in \($0)" : " \($0)" } ?? ""
         var message =
             answered.count > active.count
-            ? "quorum: \(answered.count) member(s) answered\(when) but only \(active.count) remain "
+            ? "quorum: \(Counted.text(answered.count, "member")) answered\(when) but only \(active.count) remain "
                 + "\(step == nil ? "" : "in it ")(the others were dropped since), \(quorum) required"
-            : "quorum: \(active.count) member(s) answered\(when), \(quorum) required"
+            : "quorum: \(Counted.text(active.count, "member")) answered\(when), \(quorum) required"
         let reasons = memberIDs.filter { !active.contains($0) }.compactMap { member in
             dropReasons[member].map { "\(member): \(Self.shortened($0))" }
         }

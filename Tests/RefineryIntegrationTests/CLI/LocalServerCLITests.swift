@@ -130,7 +130,7 @@ extension CLIEndToEnd {
                     environment: environment, directory: sandbox.root)
                 #expect(failed.exitCode == 3, "\(failed.stderr)\n\(failed.stdout)")
                 let output = failed.stdout + failed.stderr
-                #expect(output.contains("3 member(s) answered in round 1 but only 0 remain"), "\(output)")
+                #expect(output.contains("3 members answered in round 1 but only 0 remain"), "\(output)")
                 #expect(output.contains("a: authentication:"), "\(output)")
                 #expect(output.contains("the reviewer key was revoked"), "\(output)")
 

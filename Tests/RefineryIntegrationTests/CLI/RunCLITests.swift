@@ -310,6 +310,23 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A count of one is singular: `runs list` said "1 calls", `runs show` "1, 1 calls".
+        @Test func aCountOfOneIsSingular() async throws {
+            try await withSandbox(replies: FakeOpenAI.completion("Four.")) { binary, sandbox, server in
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let run = try await binary.run(
+                    ["What is 2+2?", "--models", "openai/gpt-4o", "--quiet"], environment: environment,
+                    directory: sandbox.root)
+                #expect(run.exitCode == 0, "\(run.stderr)")
+                let list = try await binary.run(["runs", "list"], environment: environment, directory: sandbox.root)
+                #expect(list.stdout.contains("  1 call  $"), "\(list.stdout)")
+                let id = try #require(list.stdout.split(separator: " ").first.map(String.init))
+                let show = try await binary.run(["runs", "show", id], environment: environment, directory: sandbox.root)
+                #expect(show.stdout.contains("rounds:    1, 1 call\n"), "\(show.stdout)")
+                #expect(!list.stdout.contains("1 calls") && !show.stdout.contains("1 calls"))
+            }
+        }
+
         /// One file under several names (`./a.rs`, `dir/../a.rs`, a link to it) is sent once, under the name it
         /// was first given: it was sent once per name, its bytes counted against the 1 MB each time.
         @Test func aFileGivenUnderSeveralNamesIsSentOnce() async throws {

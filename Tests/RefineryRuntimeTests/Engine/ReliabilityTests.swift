@@ -134,7 +134,7 @@ import Testing
         // Why the others did not answer is part of the reason (it was only in the events).
         #expect(
             outcome.stoppedBy
-                == "quorum: 1 member(s) answered in round 1, 2 required; "
+                == "quorum: 1 member answered in round 1, 2 required; "
                 + "m1: missing_credentials: set TEST_KEY; m2: unknown_model: no such model")
         #expect(outcome.finalAnswer == "the only answer")
         #expect(outcome.answers.map(\.memberID) == ["m3"])
@@ -267,7 +267,7 @@ import Testing
         let label = try #require(m1Calls.last?.labels.first { $0.value == "m3" }?.key)
         #expect(
             outcome.coverage.reasons.contains(
-                "1 review(s) unreadable, recorded as unscored (m1's review of m3: the reply has no "
+                "1 review unreadable, recorded as unscored (m1's review of m3: the reply has no "
                     + "evaluation for label \(label))"), "\(outcome.coverage.reasons)")
     }
 
