@@ -40,7 +40,8 @@ struct EstimateCommand: AsyncParsableCommand {
         case .json: Output.line(try Output.json(estimate))
         // `run --dry-run --output-format jsonl`: one line, as every jsonl output.
         case .jsonl: Output.line(try Output.jsonLine(estimate))
-        case .text, .markdown: Output.line(estimate.text)
+        case .text: Output.line(estimate.text)
+        case .markdown: Output.line(estimate.markdown)
         }
     }
 }

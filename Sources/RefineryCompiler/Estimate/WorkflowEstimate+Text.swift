@@ -1,10 +1,18 @@
 // The human rendering of an estimate (`refinery estimate`, `--dry-run`): a table per stage, then
 // totals for the fewest and most rounds.
 
+import RefinerySyntax
+
 extension WorkflowEstimate {
     /// A plain-text table: one row per stage (calls per pass, calls, tokens and dollars for
     /// min..max rounds), a total row, per-round figures and the unpriced models.
-    public var text: String {
+    public var text: String { rendered(markdown: false) }
+
+    /// ``text`` as Markdown (`--output-format markdown`): the title as a heading, the table as a Markdown table
+    /// (figures right-aligned), the notes as paragraphs.
+    public var markdown: String { rendered(markdown: true) }
+
+    private func rendered(markdown: Bool) -> String {
         var rows: [[String]] = [["stage", "section", "calls/pass", "calls", "input tokens", "output tokens", "cost"]]
         for stage in stages {
             rows.append([
@@ -20,9 +28,10 @@ extension WorkflowEstimate {
         let roundText =
             rounds.max == 0
             ? "single pass"
-            : rounds.min == rounds.max ? "\(rounds.min) round(s)" : "\(rounds.min)..\(rounds.max) rounds"
-        var lines = ["Estimate for \(workflow): \(roundText), prompt ≈ \(promptTokens) tokens", ""]
-        lines += Self.table(rows)
+            : rounds.min == rounds.max ? Counted.text(rounds.min, "round") : "\(rounds.min)..\(rounds.max) rounds"
+        let title = "Estimate for \(workflow): \(roundText), prompt ≈ \(promptTokens) tokens"
+        var lines = [markdown ? "## " + title : title, ""]
+        lines += markdown ? Self.markdownTable(rows) : Self.table(rows)
         if !perRound.isEmpty {
             lines.append("")
             lines.append(
@@ -48,11 +57,13 @@ extension WorkflowEstimate {
         } else {
             lines.append(
                 "Unpriced (not in the catalog, not counted in cost): \(unpricedModels.joined(separator: ", ")) — "
-                    + "\(Self.span(unpricedCalls, format: String.init)) call(s).")
+                    + "\(Self.span(unpricedCalls, format: String.init)) \(unpricedCalls.max == 1 ? "call" : "calls").")
         }
         lines.append(
             "Tokens are estimates: prompt bytes ÷ 4 plus template overhead; outputs at max_tokens (and the thinking "
                 + "it allows) or defaults.")
+        // Markdown joins adjacent lines into one paragraph: each note is a paragraph of its own.
+        if markdown { lines.append("") }
         lines.append(Self.bracketNote)
         return lines.joined(separator: "\n") + "\n"
     }
@@ -102,6 +113,17 @@ extension WorkflowEstimate {
             }
             .joined(separator: "  ").trimmingTrailingSpaces()
         }
+    }
+}
+
+extension WorkflowEstimate {
+    /// `rows` (the header first) as a Markdown table: text columns left-aligned, figures right-aligned.
+    fileprivate static func markdownTable(_ rows: [[String]]) -> [String] {
+        guard let header = rows.first else { return [] }
+        // No cell can hold a `|`: stage keywords, section names and figures.
+        let line = { (cells: [String]) in "| " + cells.joined(separator: " | ") + " |" }
+        let rule = "|" + header.indices.map { $0 < 2 ? " --- |" : " ---: |" }.joined()
+        return [line(header), rule] + rows.dropFirst().map(line)
     }
 }
 

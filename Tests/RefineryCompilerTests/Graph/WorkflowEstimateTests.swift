@@ -128,7 +128,7 @@ import Testing
         #expect(estimate.unpricedModels == ["vllm/llama"])
         #expect(estimate.unpricedCalls == EstimateRange(min: 1, max: 1))
         #expect(abs(estimate.costUSD.max - 0.00185) < 1e-12)
-        #expect(estimate.text.contains("Unpriced (not in the catalog, not counted in cost): vllm/llama — 1 call(s)."))
+        #expect(estimate.text.contains("Unpriced (not in the catalog, not counted in cost): vllm/llama — 1 call."))
     }
 
     @Test func verifyIsKPlusTwoCalls() {

@@ -327,6 +327,31 @@ extension CLIEndToEnd {
             }
         }
 
+        /// `--dry-run` prints the estimate in the format asked for: markdown was the text table.
+        @Test func aDryRunPrintsTheEstimateInEachFormat() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let environment = CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9/v1")
+            let arguments = ["What is 2+2?", "--models", CLIHarness.threeModels, "--dry-run", "--output-format"]
+            let markdown = try await binary.run(
+                arguments + ["markdown"], environment: environment, directory: sandbox.root)
+            #expect(markdown.exitCode == 0, "\(markdown.stderr)")
+            #expect(markdown.stdout.hasPrefix("## Estimate for consensus: 2..5 rounds"), "\(markdown.stdout)")
+            #expect(markdown.stdout.contains("\n| stage | section | calls/pass | calls |"), "\(markdown.stdout)")
+            #expect(markdown.stdout.contains("\n| --- | --- | ---: |"), "\(markdown.stdout)")
+            #expect(markdown.stdout.contains("\n| s0 propose | round | 3 | 6..15 |"), "\(markdown.stdout)")
+            let text = try await binary.run(arguments + ["text"], environment: environment, directory: sandbox.root)
+            #expect(text.stdout.hasPrefix("Estimate for consensus: 2..5 rounds"), "\(text.stdout)")
+            #expect(!text.stdout.contains("| stage |"))
+            let json = try await binary.run(arguments + ["json"], environment: environment, directory: sandbox.root)
+            #expect(try CLIHarness.json(json.stdout)["workflow"] as? String == "consensus", "\(json.stdout)")
+            let jsonl = try await binary.run(arguments + ["jsonl"], environment: environment, directory: sandbox.root)
+            let lines = jsonl.stdout.split(separator: "\n")
+            #expect(lines.count == 1, "\(jsonl.stdout)")
+            #expect(try CLIHarness.json(String(lines.first ?? ""))["workflow"] as? String == "consensus")
+        }
+
         /// One file under several names (`./a.rs`, `dir/../a.rs`, a link to it) is sent once, under the name it
         /// was first given: it was sent once per name, its bytes counted against the 1 MB each time.
         @Test func aFileGivenUnderSeveralNamesIsSentOnce() async throws {
