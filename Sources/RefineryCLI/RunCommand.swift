@@ -40,6 +40,13 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("Too many arguments: give a workflow and one prompt (quote it).")
         }
         if arguments.filter({ $0 == "-" }).count > 1 { throw ValidationError("Only one `-` (stdin) is allowed.") }
+        // Nothing at all to ask (a bare `refinery`): a missing argument, shown with the usage as ArgumentParser
+        // shows one (it was "Nothing to ask" alone, after the set-up).
+        if arguments.isEmpty, inputOptions.file.isEmpty, !dryRun {
+            throw ValidationError(
+                "Nothing to ask: give a prompt (`refinery \"PROMPT\" --models a,b,c`), `-` to read it from stdin, "
+                    + "or --file.")
+        }
         try outputOptions.check(
             keeping: KeptFile.existing(inputOptions.file + arguments, role: "a file this run reads")
                 + KeptFile.store(storeOptions.runService()))

@@ -60,6 +60,22 @@ extension CLIEndToEnd {
             #expect(!result.stderr.contains("NSCocoaErrorDomain"))
         }
 
+        /// A bare `refinery` (nothing to ask) prints the usage with its error on stderr, exit 4, as a missing
+        /// argument does: it said "Nothing to ask" alone.
+        @Test func aBareCommandPrintsTheUsage() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let sandbox = try Sandbox()
+            defer { sandbox.cleanup() }
+            let environment = CLIHarness.environment(home: sandbox.root, baseURL: "http://127.0.0.1:9/v1")
+            for arguments in [[], ["--models", "openai/gpt-4o"]] {
+                let result = try await binary.run(arguments, environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 4, "\(result.stderr)")
+                #expect(result.stderr.contains("Error: Nothing to ask: give a prompt"), "\(result.stderr)")
+                #expect(result.stderr.contains("Usage: refinery"), "\(result.stderr)")
+                #expect(result.stdout.isEmpty)
+            }
+        }
+
         /// A `command/NAME` agent whose program is not on PATH, or that is not declared, is refused before any
         /// call, as a provider without credentials is, naming the program and the PATH searched: it failed at the
         /// call (exit 3), after the run was recorded.
