@@ -319,7 +319,9 @@ extension RunExecutor {
             // ledger count it.
             let billed = failure.billedUsage.map { charge($0, for: ticket) } ?? 0
             // A wait the call's timeout does not allow is not taken: the call fails now, saying why.
-            let refusedWait = Self.waitBeyondTimeout(failure, timeout: Self.timeout(of: ticket))
+            let refusedWait = Self.waitBeyondTimeout(
+                failure, timeout: Self.timeout(of: ticket),
+                stageTimeout: ticket.request.timeoutSeconds != workflow.limits.timeoutSeconds)
             let error = refusedWait ?? failure
             if error.isTransient, refusedWait == nil, ticket.attempt <= workflow.limits.retries, stopReason == nil {
                 let delay = retryDelay(for: error, ticket: ticket)
@@ -469,13 +471,29 @@ extension RunExecutor {
     /// A server asking for a day (or `1e20` seconds) is not waited for, and not waited for in slices of the
     /// timeout either (three retries held a run for six minutes before it failed the same way): the call
     /// fails at once as it came, `rate_limited`, naming the wait asked for, and moves to its fallback.
-    static func waitBeyondTimeout(_ error: ProviderError, timeout: Duration) -> ProviderError? {
+    /// The wait is named once (the provider's own "retry after" is replaced, it was said twice), followed by
+    /// the timeout that would wait for it: `--timeout`, or the stage's `timeout` when `stageTimeout` (a stage's
+    /// own timeout is the call's, whatever the flag says).
+    static func waitBeyondTimeout(_ error: ProviderError, timeout: Duration, stageTimeout: Bool) -> ProviderError? {
         guard let asked = error.retryAfterSeconds, asked > Double(timeout.milliseconds) / 1000 else { return nil }
         var refused = error
+        let wait = ProviderError.waitText(asked)
+        for said in ["; retry after \(wait)", ", retry after \(wait)"] where refused.message.hasSuffix(said) {
+            refused.message.removeLast(said.count)
+        }
         refused.message +=
-            "; \(error.provider) asked to wait \(ProviderError.waitText(asked)) before a retry, longer than the "
-            + "call's timeout of "
-            + "\(Self.seconds(timeout)): not retried (a longer stage or limits timeout waits for it)"
+            "; \(error.provider) asked to wait \(wait) before a retry, longer than the call's timeout of "
+            + "\(Self.seconds(timeout)): not retried"
+        // A minute more than the wait, for the call itself, in a duration the workflow format reads.
+        let needed = asked + 60
+        if needed <= 7 * 24 * 3600 {  // the longest duration a workflow takes (a week)
+            let value =
+                needed <= 7_200 ? "\(Int((needed / 60).rounded(.up)))m" : "\(Int((needed / 3_600).rounded(.up)))h"
+            refused.message +=
+                stageTimeout
+                ? "; to wait for it, set the stage's `timeout: \(value)`"
+                : "; to wait for it, give `--timeout \(value)` (or `limits.timeout: \(value)`)"
+        }
         return refused
     }
 

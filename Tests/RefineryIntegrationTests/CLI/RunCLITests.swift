@@ -352,6 +352,39 @@ extension CLIEndToEnd {
             #expect(try CLIHarness.json(String(lines.first ?? ""))["workflow"] as? String == "consensus")
         }
 
+        /// A provider's wait longer than the call's timeout is named once, with the flag that would wait for it,
+        /// and the run's summary keeps that advice: the wait was named twice (the provider's "retry after" and
+        /// the engine's), the advice named no flag, and the summary cut it at 160 characters.
+        @Test func aWaitBeyondTheTimeoutIsNamedOnceWithTheFlagThatWaitsForIt() async throws {
+            let limited = FakeReply.json(
+                #"{"error":{"message":"Rate limit reached for gpt-4o in organization org-abc on requests per min (RPM): Limit 3, Used 3, Requested 1.","type":"requests"}}"#,
+                status: 429, headers: ["Retry-After": "600"])
+            try await withSandbox(replies: limited) { binary, sandbox, server in
+                let environment = CLIHarness.environment(home: sandbox.root, baseURL: server.baseURL)
+                let arguments = ["What is 2+2?", "--models", "openai/gpt-4o,openai/o3", "--timeout", "2m"]
+                let advice =
+                    "openai asked to wait 600 s before a retry, longer than the call's timeout of 120 s: not retried; "
+                    + "to wait for it, give `--timeout 11m` (or `limits.timeout: 11m`)"
+                let events = try await binary.run(
+                    arguments + ["--output-format", "jsonl"], environment: environment, directory: sandbox.root)
+                #expect(events.exitCode == 3, "\(events.stderr)")
+                let failures = try events.stdout.split(separator: "\n").map { try CLIHarness.json(String($0)) }
+                    .filter { $0["type"] as? String == "call_failed" }.compactMap { $0["error"] as? String }
+                #expect(failures.count == 2, "\(events.stdout)")
+                for failure in failures {
+                    #expect(failure.hasSuffix("; " + advice), "\(failure)")
+                    #expect(failure.components(separatedBy: "600 s").count == 2, "\(failure)")
+                }
+                let text = try await binary.run(arguments, environment: environment, directory: sandbox.root)
+                #expect(text.exitCode == 3, "\(text.stderr)")
+                let summary = try #require(
+                    (text.stdout + text.stderr).split(separator: "\n").first { $0.hasPrefix("status: ") },
+                    "\(text.stderr)")
+                #expect(summary.components(separatedBy: "(or `limits.timeout: 11m`)").count == 3, "\(summary)")
+                #expect(!summary.contains("retry after"), "\(summary)")
+            }
+        }
+
         /// One file under several names (`./a.rs`, `dir/../a.rs`, a link to it) is sent once, under the name it
         /// was first given: it was sent once per name, its bytes counted against the 1 MB each time.
         @Test func aFileGivenUnderSeveralNamesIsSentOnce() async throws {
