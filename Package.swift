@@ -160,6 +160,7 @@ if enabled("app") {
             dependencies: [
                 "Refinery", "RefineryCompiler", "RefineryRuntime",
                 .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -61,7 +61,7 @@ public struct RefineryMCPServer: Sendable {
         // killed it with them marked `running`. A second signal exits at once.
         let signals = await StopSignals.listen { _ in Task { await server.stop() } }
         defer { for source in signals { source.cancel() } }
-        try await server.start(transport: StdioTransport())
+        try await server.start(transport: LineTransport())
         await server.waitUntilCompleted()
         // stdin closed or a signal: a run still going is cancelled and recorded so before the process exits.
         await inFlight.cancelAll()

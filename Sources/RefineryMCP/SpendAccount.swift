@@ -18,13 +18,19 @@ actor SpendAccount {
         let left = max(0, cap - spent - reserved)
         let granted = min(limit, left)
         guard estimate <= granted + 1e-9 else {
+            // Money set aside for runs in progress comes back when they end: said, so the caller can wait for them
+            // (it read "$0 left" while nothing had been spent).
+            let inProgress =
+                reserved > 0 ? ", \(Self.dollars(reserved)) of it set aside for the runs in progress" : ""
             let which =
                 granted < limit
-                ? "the \(Self.dollars(left)) left of this server's \(Self.dollars(cap)) total cap (--max-budget-total)"
+                ? "the \(Self.dollars(left)) left of this server's \(Self.dollars(cap)) total cap (--max-budget-total"
+                    + "\(inProgress))"
                 : "the budget of \(Self.dollars(limit)) per call (--max-budget, or the call's own budget)"
+            let wait = granted < limit && reserved > 0 ? ", or wait until the runs in progress end" : ""
             throw MCPToolError(
                 "refused: \(what) has an estimated maximum cost of \(Self.dollars(estimate)), more than \(which). "
-                    + "Nothing was called. Use fewer models or rounds, or a cheaper workflow.")
+                    + "Nothing was called. Use fewer models or rounds, or a cheaper workflow\(wait).")
         }
         reserved += granted
         return granted

@@ -101,6 +101,70 @@ extension CLIEndToEnd {
             }
         }
 
+        static let whileInProgressScript = #"""
+            import anyio, json, os, sys
+            from mcp import ClientSession, StdioServerParameters
+            from mcp.client.stdio import stdio_client
+
+            binary, store, models = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+            out = {}
+
+            \#(MCPServerCLITests.pythonHelpers)
+
+            async def main():
+                params = StdioServerParameters(
+                    command=binary, args=["mcp", "--store", store, "--max-budget-total", "1"],
+                    env=dict(os.environ), cwd=os.getcwd())
+                async with stdio_client(params) as (read, write):
+                    async with ClientSession(read, write) as session:
+                        await session.initialize()
+                        # The first run holds the whole cap while its calls are held; a second is refused.
+                        started = anyio.Event()
+                        async def on_first(done, total, message):
+                            started.set()
+                        async with anyio.create_task_group() as group:
+                            async def first():
+                                await session.call_tool(
+                                    "run_workflow", {"prompt": "What is 3+3?", "models": models},
+                                    progress_callback=on_first)
+                            group.start_soon(first)
+                            with anyio.fail_after(30):
+                                await started.wait()
+                            second = await session.call_tool("run_workflow", {"prompt": "Hi", "models": models})
+                            out["second"] = {"error": error(second), "text": text(second)}
+                            group.cancel_scope.cancel()
+            anyio.run(main)
+            print(json.dumps(out))
+            """#
+
+        /// A run refused because the runs in progress hold the total cap says so, and that waiting helps: it
+        /// read "more than the $0 left of this server's $1.00 total cap" while nothing had been spent.
+        @Test(
+            .enabled(if: MCPServerCLITests.clientAvailable, "python3 lacks the MCP SDK (`pip install mcp`)"),
+            .timeLimit(.minutes(2)))
+        func aRunRefusedForTheRunsInProgressSaysSo() async throws {
+            let answered = Mutex(false)
+            try await Self.run(
+                Self.whileInProgressScript,
+                replying: { _ in
+                    let first = answered.withLock { answered in
+                        defer { answered = true }
+                        return !answered
+                    }
+                    return first ? FakeOpenAI.completion(CLIHarness.universalReply()) : .hold(limit: .seconds(60))
+                }
+            ) { out in
+                let second = try #require(out["second"] as? [String: Any], "\(out)")
+                let text = second["text"] as? String ?? ""
+                #expect(second["error"] as? Bool == true, "\(text)")
+                #expect(
+                    text.contains(
+                        "of this server's $1.00 total cap (--max-budget-total, $1.00 of it set aside for the runs in progress)"
+                    ), "\(text)")
+                #expect(text.hasSuffix("or wait until the runs in progress end."), "\(text)")
+            }
+        }
+
         /// Runs the client `script` against a fake OpenAI server answering with `reply` (after `delay`),
         /// and checks its output with `check`.
         private static func run(
