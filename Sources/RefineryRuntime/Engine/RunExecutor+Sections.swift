@@ -264,9 +264,16 @@ extension RunExecutor {
         return message
     }
 
-    /// A provider's error on one line, at most 160 characters.
+    /// A provider's error on one line, at most 160 characters. What to do comes last, after the message's last
+    /// `; ` (`…; check that the server is running and the base URL`): kept whole when it is short, the text
+    /// before it shortened, so a long URL or server message does not cut off the advice.
     static func shortened(_ reason: String) -> String {
         let line = reason.split(whereSeparator: \.isNewline).joined(separator: " ")
-        return line.count > 160 ? String(line.prefix(159)) + "…" : line
+        guard line.count > 160 else { return line }
+        if let cut = line.range(of: "; ", options: .backwards), line[cut.upperBound...].count <= 80 {
+            let advice = line[cut.upperBound...]
+            return String(line[..<cut.lowerBound].prefix(160 - advice.count - 3)) + "…; " + advice
+        }
+        return String(line.prefix(159)) + "…"
     }
 }
