@@ -597,9 +597,11 @@ extension RunExecutor {
     }
 
     func callEvent(_ ticket: CallTicket) -> CallEvent {
-        CallEvent(
+        var event = CallEvent(
             round: ticket.round, node: ticket.node.id, participant: ticket.participant, model: ticket.request.model,
             attempt: ticket.attempt)
+        if ticket.reminder { event.reminder = true }
+        return event
     }
 
     /// The ledger's record of a call. Not inlined: built in `record`, its temporaries made that async frame

@@ -87,6 +87,39 @@ extension CLIEndToEnd {
             }
         }
 
+        /// A small local model often answers a review with prose, not the JSON asked for: the re-ask with the
+        /// format reminder says so in its events (`reminder: true`). It was a second `call_started` of the same
+        /// node and attempt, with nothing saying why.
+        @Test func theReAskWithAFormatReminderIsMarkedInTheEvents() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path) { request in
+                    let body = request.body
+                    if body.contains("Your previous reply could not be read") {
+                        return FakeOpenAI.completion(CLIHarness.universalReply())
+                    }
+                    return FakeOpenAI.completion(body.contains("response_format") ? "It looks fine to me." : "Four.")
+                }
+                let (_, sandbox, environment) = try setUp(baseURL: server.baseURL)
+                defer { sandbox.cleanup() }
+                let result = try await binary.run(
+                    ["Explain CRDTs", "--models", "local/my-model:2", "--output-format", "jsonl"],
+                    environment: environment, directory: sandbox.root)
+                let events = try result.stdout.split(separator: "\n").map { try CLIHarness.json(String($0)) }
+                let started = events.filter { $0["type"] as? String == "call_started" }
+                let reAsks = started.filter { $0["reminder"] as? Bool == true }
+                #expect(!reAsks.isEmpty, "\(result.stdout)")
+                for reAsk in reAsks {
+                    let node = reAsk["node"] as? String ?? ""
+                    #expect(node.contains("evaluate"), "\(reAsk)")
+                    #expect(started.contains { $0["node"] as? String == node && $0["reminder"] == nil })
+                }
+                #expect(started.filter { ($0["node"] as? String ?? "").contains("propose") }.allSatisfy {
+                    $0["reminder"] == nil
+                })
+            }
+        }
+
         /// A local server that is not running: the run ends below quorum (exit 3) naming the OS's reason and, in
         /// full, what to check. The advice was cut off (`… (errno: 111)); check that…`) and the reason read
         /// `connection reset (error set): Connection refused`.
