@@ -55,6 +55,10 @@ package enum ErrorClassifier {
                 retryAfter.map { "; retry after \(ProviderError.waitText($0))" }
                 ?? "; retry later or lower the request rate"
             return error(.rateLimited, "\(provider) rate limit reached\(suffix)\(wait)")
+        case 503 where detail.lowercased().contains("loading"):
+            // llama.cpp's `llama-server` until its model is in memory (`{"error":{"code":503,"message":"Loading
+            // model","type":"unavailable_error"}}`), which takes from seconds to minutes.
+            return error(.modelLoading, "\(provider) is still loading the model (HTTP 503)\(suffix)")
         case 503, 529:
             return error(.overloaded, "\(provider) is overloaded (HTTP \(status))\(suffix); retry later")
         case 500...599:

@@ -780,7 +780,7 @@ package struct WireClient: Sendable {
         if error is CancellationError || Task.isCancelled {
             return ProviderError(code: .cancelled, message: "the \(provider) call was cancelled", provider: provider)
         }
-        let description = redactor.redact(String(describing: error))
+        let description = redactor.redact(Self.describe(error))
         if let httpError = error as? HTTPClientError {
             switch httpError {
             case .cancelled:
@@ -806,6 +806,21 @@ package struct WireClient: Sendable {
                 "could not reach \(provider) at \(redactor.redact(call.url)) (\(description)); "
                 + "check the network and the base URL",
             provider: provider)
+    }
+
+    /// A transport failure in a message: an operating-system error in its own words (`Connection refused (errno
+    /// 111)`), not NIO's note of where it was read (`connection reset (error set): Connection refused (errno: 111)`,
+    /// which reads as a reset), also inside NIO's connection error; anything else as it describes itself.
+    static func describe(_ error: any Error) -> String {
+        if let ioError = error as? IOError {
+            return "\(String(cString: strerror(ioError.errnoCode))) (errno \(ioError.errnoCode))"
+        }
+        if let connection = error as? NIOConnectionError, connection.connectionErrors.count == 1,
+            let only = connection.connectionErrors.first
+        {
+            return describe(only.error)
+        }
+        return String(describing: error)
     }
 
     /// Whether `error` says no connection could be made (refused, no route, name not resolved,

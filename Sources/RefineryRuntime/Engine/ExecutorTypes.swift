@@ -109,10 +109,13 @@ final class CallTicket: CallSite {
     let attempt: Int
     /// Whether this is the one re-ask after an unreadable reply.
     let reminder: Bool
+    /// How long this request has waited, in all, for a server that was still loading the model
+    /// (``ProviderError/Code/modelLoading``): bounded by the call's timeout, not by its retries.
+    let loadingWait: Duration
 
     init(
         plan: CallPlan, request: ModelRequest, pendingPrompt: PendingPrompt?, requestHash: String = "",
-        modelIndex: Int, attempt: Int = 1, reminder: Bool = false
+        modelIndex: Int, attempt: Int = 1, reminder: Bool = false, loadingWait: Duration = .zero
     ) {
         self.plan = plan
         self.request = request
@@ -121,13 +124,21 @@ final class CallTicket: CallSite {
         self.modelIndex = modelIndex
         self.attempt = attempt
         self.reminder = reminder
+        self.loadingWait = loadingWait
     }
 
     /// The same request as attempt `number`.
     func attempt(_ number: Int) -> CallTicket {
         CallTicket(
             plan: plan, request: request, pendingPrompt: pendingPrompt, requestHash: requestHash,
-            modelIndex: modelIndex, attempt: number, reminder: reminder)
+            modelIndex: modelIndex, attempt: number, reminder: reminder, loadingWait: loadingWait)
+    }
+
+    /// The same request, the same attempt, asked again after `delay` more of waiting for the model to load.
+    func waitingForModel(_ delay: Duration) -> CallTicket {
+        CallTicket(
+            plan: plan, request: request, pendingPrompt: pendingPrompt, requestHash: requestHash,
+            modelIndex: modelIndex, attempt: attempt, reminder: reminder, loadingWait: loadingWait + delay)
     }
 
     /// A new request for the same plan (or `plan`, the call moved to another model), as a first attempt: model
@@ -148,7 +159,7 @@ final class CallTicket: CallSite {
         return CallTicket(
             plan: plan, request: request, pendingPrompt: nil,
             requestHash: hashes ? RequestHash.of(request) : requestHash, modelIndex: modelIndex, attempt: attempt,
-            reminder: reminder)
+            reminder: reminder, loadingWait: loadingWait)
     }
 
     var node: GraphNode { plan.node }

@@ -322,9 +322,14 @@ extension RunExecutor {
             let refusedWait = Self.waitBeyondTimeout(
                 failure, timeout: Self.timeout(of: ticket),
                 stageTimeout: ticket.request.timeoutSeconds != workflow.limits.timeoutSeconds)
-            let error = refusedWait ?? failure
-            if error.isTransient, refusedWait == nil, ticket.attempt <= workflow.limits.retries, stopReason == nil {
-                let delay = retryDelay(for: error, ticket: ticket)
+            // A server still loading the model is asked again until the call's timeout has passed in all, without
+            // spending a retry; past that, the call fails as it came, saying how long it waited.
+            let loadingDelay = refusedWait == nil ? Self.loadingDelay(for: failure, ticket: ticket) : nil
+            let error = refusedWait ?? Self.notLoadedInTime(failure, ticket: ticket) ?? failure
+            let retrying =
+                loadingDelay != nil || error.code != .modelLoading && ticket.attempt <= workflow.limits.retries
+            if error.isTransient, refusedWait == nil, retrying, stopReason == nil {
+                let delay = loadingDelay ?? retryDelay(for: error, ticket: ticket)
                 if failure.billedUsage != nil, let environment = callEnvironment {
                     await Self.record(
                         ticket, reply: nil, error: error.description, status: .retried, latency: latency,
@@ -337,7 +342,8 @@ extension RunExecutor {
                 event.usage = failure.billedUsage
                 event.costUSD = failure.billedUsage.map { _ in billed }
                 emit?(.callRetried(event))
-                pendingBackoffs.append((ticket.attempt(ticket.attempt + 1), delay))
+                pendingBackoffs.append(
+                    (loadingDelay == nil ? ticket.attempt(ticket.attempt + 1) : ticket.waitingForModel(delay), delay))
                 return
             }
             failedCalls += 1
@@ -497,6 +503,30 @@ extension RunExecutor {
         return refused
     }
 
+    /// How often a server still loading the model is asked again when it names no wait.
+    static let loadingPoll = Duration.seconds(1)
+
+    /// The wait before asking again a server that said it is still loading the model: its Retry-After, else
+    /// ``loadingPoll``, within what is left of the call's timeout; `nil` for another error, or once the call
+    /// has waited its whole timeout for the model.
+    static func loadingDelay(for error: ProviderError, ticket: CallTicket) -> Duration? {
+        guard error.code == .modelLoading else { return nil }
+        let left = timeout(of: ticket) - ticket.loadingWait
+        guard left > .zero else { return nil }
+        let asked = error.retryAfterSeconds.map { Duration.milliseconds(Int((min($0, 86_400) * 1000).rounded())) }
+        return min(asked ?? loadingPoll, left)
+    }
+
+    /// `error` saying how long the call waited, when it is a server still loading the model after the call
+    /// has waited its whole timeout for it; `nil` otherwise.
+    static func notLoadedInTime(_ error: ProviderError, ticket: CallTicket) -> ProviderError? {
+        guard error.code == .modelLoading, loadingDelay(for: error, ticket: ticket) == nil else { return nil }
+        var late = error
+        late.message +=
+            "; not ready after \(seconds(ticket.loadingWait)), the call's timeout: raise it for a model slow to load"
+        return late
+    }
+
     /// `duration` in seconds for a message: `120 s`, `0.5 s`.
     static func seconds(_ duration: Duration) -> String {
         let milliseconds = duration.milliseconds
@@ -585,9 +615,11 @@ extension RunExecutor {
     }
 
     func callEvent(_ ticket: CallTicket) -> CallEvent {
-        CallEvent(
+        var event = CallEvent(
             round: ticket.round, node: ticket.node.id, participant: ticket.participant, model: ticket.request.model,
             attempt: ticket.attempt)
+        if ticket.reminder { event.reminder = true }
+        return event
     }
 
     /// The ledger's record of a call. Not inlined: built in `record`, its temporaries made that async frame

@@ -265,10 +265,17 @@ extension RunExecutor {
         return message
     }
 
-    /// A provider's error on one line, at most 160 characters. A longer one loses its middle (the provider's
-    /// own detail), not its end: what to do comes last (`check that the server is running`, `give --timeout 11m`).
+    /// A provider's error on one line, at most 160 characters. What to do comes last, after the message's last
+    /// `; ` (`…; check that the server is running and the base URL`, `…; to wait for it, give `--timeout 11m``):
+    /// kept whole when it is short, the text before it shortened; a message without such an ending loses its
+    /// middle (the provider's own detail), not its end.
     static func shortened(_ reason: String) -> String {
         let line = reason.split(whereSeparator: \.isNewline).joined(separator: " ")
-        return line.count > 160 ? String(line.prefix(59)) + "…" + String(line.suffix(100)) : line
+        guard line.count > 160 else { return line }
+        if let cut = line.range(of: "; ", options: .backwards), line[cut.upperBound...].count <= 80 {
+            let advice = line[cut.upperBound...]
+            return String(line[..<cut.lowerBound].prefix(160 - advice.count - 3)) + "…; " + advice
+        }
+        return String(line.prefix(59)) + "…" + String(line.suffix(100))
     }
 }

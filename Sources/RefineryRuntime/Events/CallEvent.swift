@@ -29,6 +29,10 @@ public struct CallEvent: Sendable, Hashable, Codable {
     /// How a structured reply was asked for (`json_schema`, `json_object`, `prompt`), when the
     /// provider adapts it to the endpoint (finished calls).
     public var structuredMode: String?
+    /// `true` for the one re-ask of a reply that could not be read (a structured stage's reply that was not the
+    /// JSON asked for), sent with a format reminder; absent otherwise. Without it the re-ask was a second
+    /// `call_started` of the same node and attempt, with nothing saying why.
+    public var reminder: Bool?
 
     /// Creates a call event.
     public init(

@@ -91,6 +91,10 @@ extension ErrorCode where Domain == ProviderError {
     public static var rateLimited: Self { Self("rate_limited") }
     /// 529 / `overloaded_error` / 503. Transient.
     public static var overloaded: Self { Self("overloaded") }
+    /// The server is still loading the model (llama.cpp's `llama-server` answers 503 `Loading model` until it
+    /// has; Hugging Face's endpoints `… is currently loading`). Transient, and not a failure of the call: the
+    /// engine asks again every second until the call's timeout has passed in all, without spending a retry.
+    public static var modelLoading: Self { Self("model_loading") }
     /// 5xx. Transient.
     public static var server: Self { Self("server") }
     /// No complete reply within the timeout. Transient.
@@ -122,7 +126,7 @@ extension ErrorCode where Domain == ProviderError {
     /// Whether a retry can succeed.
     public var isTransient: Bool {
         switch name {
-        case "rate_limited", "overloaded", "server", "timeout", "unreachable", "network", "truncated",
+        case "rate_limited", "overloaded", "model_loading", "server", "timeout", "unreachable", "network", "truncated",
             "invalid_response", "empty_response":
             true
         default: false

@@ -86,6 +86,101 @@ extension CLIEndToEnd {
                 #expect(server.requests.count >= 9)
             }
         }
+
+        /// A small local model often answers a review with prose, not the JSON asked for: the re-ask with the
+        /// format reminder says so in its events (`reminder: true`). It was a second `call_started` of the same
+        /// node and attempt, with nothing saying why.
+        @Test func theReAskWithAFormatReminderIsMarkedInTheEvents() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path) { request in
+                    let body = request.body
+                    if body.contains("Your previous reply could not be read") {
+                        return FakeOpenAI.completion(CLIHarness.universalReply())
+                    }
+                    return FakeOpenAI.completion(body.contains("response_format") ? "It looks fine to me." : "Four.")
+                }
+                let (_, sandbox, environment) = try setUp(baseURL: server.baseURL)
+                defer { sandbox.cleanup() }
+                let result = try await binary.run(
+                    ["Explain CRDTs", "--models", "local/my-model:2", "--output-format", "jsonl"],
+                    environment: environment, directory: sandbox.root)
+                let events = try result.stdout.split(separator: "\n").map { try CLIHarness.json(String($0)) }
+                let started = events.filter { $0["type"] as? String == "call_started" }
+                let reAsks = started.filter { $0["reminder"] as? Bool == true }
+                #expect(!reAsks.isEmpty, "\(result.stdout)")
+                for reAsk in reAsks {
+                    let node = reAsk["node"] as? String ?? ""
+                    #expect(node.contains("evaluate"), "\(reAsk)")
+                    #expect(started.contains { $0["node"] as? String == node && $0["reminder"] == nil })
+                }
+                #expect(started.filter { ($0["node"] as? String ?? "").contains("propose") }.allSatisfy {
+                    $0["reminder"] == nil
+                })
+            }
+        }
+
+        /// A local server that is not running: the run ends below quorum (exit 3) naming the OS's reason and, in
+        /// full, what to check. The advice was cut off (`… (errno: 111)); check that…`) and the reason read
+        /// `connection reset (error set): Connection refused`.
+        @Test func aServerThatIsNotRunningIsNamedWithWhatToCheck() async throws {
+            // Behind a long path (a proxy's prefix), the reason is longer than the 160 characters a quorum message
+            // gives each member.
+            let (binary, sandbox, environment) = try setUp(
+                baseURL: "http://127.0.0.1:9/a/proxy/prefix/long/enough/to/need/shortening")
+            defer { sandbox.cleanup() }
+            let result = try await binary.run(
+                ["Explain CRDTs", "--models", "local/my-model", "--output-format", "jsonl"], environment: environment,
+                directory: sandbox.root)
+            #expect(result.exitCode == 3, "\(result.stdout)\(result.stderr)")
+            let lines = result.stdout.split(separator: "\n").map(String.init)
+            // Each failed call's event names the OS's reason as it says it.
+            #expect(
+                result.stdout.contains(
+                    #"/v1/chat/completions (Connection refused (errno 111)); check that the server is running"#),
+                "\(result.stdout)")
+            let stoppedBy = try CLIHarness.json(lines.last ?? "")["stopped_by"] as? String ?? ""
+            #expect(stoppedBy.contains("local/my-model: unreachable: could not connect to local at http://127.0.0.1:9/"))
+            #expect(stoppedBy.hasSuffix("…; check that the server is running and the base URL"), "\(stoppedBy)")
+        }
+
+        /// llama.cpp's `llama-server` answers 503 `Loading model` until its model is in memory, which takes seconds
+        /// to minutes: the call waits for it, asking again every second within its timeout and without spending a
+        /// retry. It spent its three retries in ~4 s and dropped the member (exit 3) while the model loaded.
+        @Test func aServerStillLoadingTheModelIsWaitedForWithinTheTimeout() async throws {
+            let binary = try #require(RefineryBinary.locate(), "the refinery executable is not built")
+            let loading = FakeReply.json(
+                #"{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}"#, status: 503)
+            try await FakeServer.run { server in
+                server.route(
+                    FakeOpenAI.path, loading, loading, loading, loading, loading,
+                    FakeOpenAI.completion(CLIHarness.universalReply()))
+                let (_, sandbox, environment) = try setUp(baseURL: server.baseURL)
+                defer { sandbox.cleanup() }
+                let result = try await binary.run(
+                    ["Explain CRDTs", "--models", "local/my-model", "--output-format", "json"],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 0, "\(result.stdout)\(result.stderr)")
+                #expect(try CLIHarness.json(result.stdout)["status"] as? String == "single_model")
+                #expect(server.requests.count == 6)
+            }
+            // A model that is not loaded within the call's timeout fails the call as it came, saying so.
+            try await FakeServer.run { server in
+                server.route(FakeOpenAI.path, loading)
+                let (_, sandbox, environment) = try setUp(baseURL: server.baseURL)
+                defer { sandbox.cleanup() }
+                let result = try await binary.run(
+                    ["Explain CRDTs", "--models", "local/my-model", "--timeout", "2", "--output-format", "json"],
+                    environment: environment, directory: sandbox.root)
+                #expect(result.exitCode == 3, "\(result.stdout)\(result.stderr)")
+                let stoppedBy = try CLIHarness.json(result.stdout)["stopped_by"] as? String ?? ""
+                #expect(
+                    stoppedBy.hasSuffix(
+                        "model_loading: local is still loading the model (HTTP 503): Loading model; not ready after "
+                            + "2 s, the call's timeout: raise it for a model slow to load"), "\(stoppedBy)")
+                #expect(server.requests.count == 3)
+            }
+        }
     }
 }
 
