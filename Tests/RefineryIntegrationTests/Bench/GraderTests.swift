@@ -188,6 +188,10 @@ import Testing
         ("\n  \n", "x.jsonl", "x.jsonl: the dataset has no rows"),
         // A blank prompt was paid for; a field named twice was read as its first value, silently.
         ("{\"prompt\": \" \\t \"}\n", "x.jsonl", "x.jsonl:1: no prompt: the row's `prompt` is blank"),
+        // An empty or null prompt was said to be a missing field, whose name the row does give.
+        ("{\"question\": \"\"}\n", "x.jsonl", "x.jsonl:1: no prompt: the row's `question` is blank"),
+        ("{\"question\": null}\n", "x.jsonl", "x.jsonl:1: no prompt: the row's `question` is blank"),
+        ("id,question\na,\n", "x.csv", "x.csv:2: no prompt: the row's `question` is blank"),
         ("{\"prompt\": \"p\", \"answer\": 4, \"answer\": 5}\n", "x.jsonl", "x.jsonl:1: the row names `answer` twice"),
     ])
     func malformedRowsAreLocated(text: String, path: String, message: String) {
