@@ -18,8 +18,9 @@ import Synchronization
 enum BatchDisplay {
     /// Runs `body` with the progress line and a writer of result lines (to `output`, else stdout when
     /// `stdout` is true, else nowhere), cancelled on Ctrl-C/SIGTERM/SIGHUP, and prints the summary.
+    /// `unit` names what the progress counts: a batch's items, a bench's runs (each item once per system).
     static func run(
-        options: BatchOptions, output: String?, stdout: Bool = true,
+        options: BatchOptions, output: String?, stdout: Bool = true, unit: String = "items",
         _ body:
             @escaping @Sendable (
                 _ progress: @escaping (BatchProgress) -> Void, _ write: (String) throws -> Void
@@ -38,7 +39,7 @@ enum BatchDisplay {
                     // file may be emptied now (a bad input leaves a previous results file as it was).
                     try? sink.prepare()
                     if throttle.shouldDraw(milestone: progress.done == progress.total) {
-                        line.show(text: Self.text(progress))
+                        line.show(text: Self.text(progress, unit: unit))
                     }
                 },
                 { text in try sink.write(text) })
@@ -93,15 +94,17 @@ enum BatchDisplay {
         "  no process runs it (killed, or its machine stopped); finish it with: refinery \(kind) resume \(id)"
     }
 
-    static func text(_ progress: BatchProgress) -> String {
-        var parts = ["items \(progress.done)/\(progress.total)", TextFormat.dollars(progress.costUSD)]
+    static func text(_ progress: BatchProgress, unit: String = "items") -> String {
+        var parts = ["\(unit) \(progress.done)/\(progress.total)", TextFormat.dollars(progress.costUSD)]
         if let eta = progress.etaSeconds, progress.done < progress.total { parts.append("ETA " + duration(eta)) }
         return parts.joined(separator: " · ")
     }
 
     static func summary(_ outcome: BatchOutcome) -> String {
+        // A bench counts its runs, each item once per system: "12/12 runs" for 6 items and two systems.
         var text =
-            "\(outcome.kind) \(outcome.batchID): \(outcome.status) · \(outcome.done)/\(Counted.text(outcome.total, "item")) · "
+            "\(outcome.kind) \(outcome.batchID): \(outcome.status) · "
+            + "\(outcome.done)/\(Counted.text(outcome.total, outcome.kind == "bench" ? "run" : "item")) · "
             + TextFormat.dollars(outcome.costUSD)
         if let output = outcome.output { text += " · results in \(output)" }
         if let stoppedBy = outcome.stoppedBy { text += "\n  \(stoppedBy)" }

@@ -143,7 +143,7 @@ enum BenchDisplay {
     ) async throws -> (outcome: BatchOutcome, summary: BenchSummary) {
         let summary = Mutex<BenchSummary?>(nil)
         // The per-item lines go to --output only: stdout holds the table.
-        let outcome = try await BatchDisplay.run(options: options, output: output, stdout: false) {
+        let outcome = try await BatchDisplay.run(options: options, output: output, stdout: false, unit: "runs") {
             progress, write in
             let (outcome, table) = try await body(progress) { result in try write(result.jsonLine) }
             summary.withLock { $0 = table }

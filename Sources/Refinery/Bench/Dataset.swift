@@ -48,7 +48,8 @@ package enum Dataset {
         var seen: [String: Int] = [:]
         return try rows.map { (line, fields) throws(InputError) -> DatasetItem in
             let promptKey = promptField ?? promptFields.first { fields[$0] != nil }
-            guard let promptKey, let prompt = fields[promptKey], !prompt.isEmpty else {
+            // A field that is there but empty (`""`, `null`, an empty CSV cell) is a blank prompt, below.
+            guard let promptKey, let prompt = fields[promptKey] else {
                 throw InputError(
                     code: .unreadable,
                     message: "\(path):\(line): no prompt: the row has no "
@@ -111,7 +112,16 @@ package enum Dataset {
         _ items: [DatasetItem], path: String, grader: Grader, referenceField: String? = nil
     ) throws(InputError) {
         for item in items {
-            guard let reference = item.reference, !reference.isEmpty else {
+            guard let reference = item.reference, !reference.allSatisfy(\.isWhitespace) else {
+                // A field that is there but empty (`""`, `null`, an empty CSV cell) is a blank reference.
+                if item.reference != nil,
+                    let key = referenceField ?? referenceFields.first(where: { item.fields[$0] != nil })
+                {
+                    throw InputError(
+                        code: .unreadable,
+                        message: "\(item.location(in: path)) has no reference: the row's `\(key)` is blank. Give the "
+                            + "row its reference, or remove it.")
+                }
                 throw InputError(
                     code: .unreadable,
                     message: "\(item.location(in: path)) has no reference: "

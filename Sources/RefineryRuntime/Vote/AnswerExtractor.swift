@@ -34,19 +34,29 @@ package enum AnswerExtractor {
         // `\boxed{}`, "the answer is". Else the last number anywhere. A number the text denies ("not 5") is
         // not the one it gives.
         for marker in ["####", "\\boxed{"] {
-            if let range = text.ranges(of: marker).last,
-                let value = numbers(in: text[range.upperBound...]).first(where: \.asserted)
-            {
-                return value.value
+            if let range = text.ranges(of: marker).last, let value = marked(text[range.upperBound...]) {
+                return value
             }
         }
         // The word itself: "answered 12 questions" or "answers" is no marker.
         if let match = text.matches(of: #/(?i)\banswer\b(?:\s+is)?\s*[:=]?/#).last,
-            let value = numbers(in: text[match.range.upperBound...].prefix { $0 != "\n" }).first(where: \.asserted)
+            let value = marked(text[match.range.upperBound...].prefix { $0 != "\n" })
         {
-            return value.value
+            return value
         }
         return numbers(in: text[...]).last(where: \.asserted)?.value
+    }
+
+    /// The number a marker gives: the first one after it, or, where the marker is followed by the sum that
+    /// works it out ("the answer is 18 - 6 = 12"), the result after its `=`.
+    private static func marked(_ text: Substring) -> String? {
+        let rest = text.prefixMatch(of: workedSum).map { text[$0.range.upperBound...] } ?? text
+        return numbers(in: rest).first(where: \.asserted)?.value
+    }
+
+    /// Numbers joined by operators up to an `=`: `18 - 6 =`, `$3 × 4 =`, `(2 + 3) * 4 =`.
+    private static var workedSum: Regex<Substring> {
+        #/[\s*$(]*[-−]?\$?\d[\d,.]*\)?(?:\s*[-−+*\/×÷x]\s*\(?[-−]?\$?\d[\d,.]*\)?)+\s*=/#
     }
 
     /// A number written in a text: its canonical value, and whether the text gives it rather than denies it.
@@ -99,17 +109,17 @@ package enum AnswerExtractor {
         return word != "not" && !word.hasSuffix("n't") && !word.hasSuffix("n’t")
     }
 
-    /// `-1,234.5`, `1234`, `1 234` (spaced groups of three, also with a thin or no-break space), `0.25`, `.5`,
+    /// `-1,234.5`, `-$5` (a sign before a dollar sign), `1234`, `1 234` (spaced groups of three, also with a thin or no-break space), `0.25`, `.5`,
     /// `−3` (a Unicode minus), `1.5e3`, `3/4`, `1 1/2` (a whole number of up to three digits and a fraction): thousands separators
     /// only in groups of three, and a spaced number only where no digit follows the space after it; an
     /// exponent of one or two digits; a fraction of whole numbers.
     private static var numberPattern: Regex<Substring> {
-        #/[-−]?(?:\d{1,3}[ \u00A0\u2009\u202F]\d+\/\d+(?![\d\/]|\.\d)|(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[eE][-+]?\d{1,2}(?!\d)|\d+\/\d+(?![\d\/]|\.\d)|(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00A0\u2009\u202F]\d{3})+(?![\d\/]|[ \u00A0\u2009\u202F]\d)|\d+)(?:\.\d+)?|\.\d+)/#
+        #/(?:[-−]\$?)?(?:\d{1,3}[ \u00A0\u2009\u202F]\d+\/\d+(?![\d\/]|\.\d)|(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[eE][-+]?\d{1,2}(?!\d)|\d+\/\d+(?![\d\/]|\.\d)|(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[ \u00A0\u2009\u202F]\d{3})+(?![\d\/]|[ \u00A0\u2009\u202F]\d)|\d+)(?:\.\d+)?|\.\d+)/#
     }
 
     /// ``numberPattern`` without the spaced forms: the numbers a spaced match holds when it is not one.
     private static var unspacedNumberPattern: Regex<Substring> {
-        #/[-−]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[eE][-+]?\d{1,2}(?!\d)|\d+\/\d+(?![\d\/]|\.\d)|(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)/#
+        #/(?:[-−]\$?)?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?[eE][-+]?\d{1,2}(?!\d)|\d+\/\d+(?![\d\/]|\.\d)|(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)/#
     }
 
     /// `\frac{3}{4}` (also `\dfrac`, `\tfrac`, with a sign before it) of two plain numbers.
@@ -206,14 +216,12 @@ package enum AnswerExtractor {
     package static func choice(in text: String) -> String? {
         // After "answer", a bare `a` or `I` that a word follows is the article or the pronoun ("the answer is
         // a tricky one", "Answer: I think it is C"), not a choice.
-        if let match = text.matches(of: #/(?i)\banswer\b(?:\s+is)?\s*[:=]?\s*(\**\(?)([a-j])\)?(?![a-z0-9])/#)
-            .last(where: { match in
-                let letter = match.output.2
-                guard match.output.1.isEmpty, letter == "a" || letter == "I" || letter == "i" else { return true }
-                let next = text[match.range.upperBound...].drop { $0 == " " || $0 == "\t" }.first
-                return !(next?.isLetter == true && next?.isLowercase == true)
-            })
-        {
+        if let match = text.matches(of: choiceMarker).last(where: { match in
+            let letter = match.output.2
+            guard match.output.1.isEmpty, letter == "a" || letter == "I" || letter == "i" else { return true }
+            let next = text[match.range.upperBound...].drop { $0 == " " || $0 == "\t" }.first
+            return !(next?.isLetter == true && next?.isLowercase == true)
+        }) {
             return match.output.2.uppercased()
         }
         // A reply that is a letter and nothing else is that choice in either case (`b`, `(c)`), as a reference
@@ -225,7 +233,14 @@ package enum AnswerExtractor {
             return String(match.output.1)
         }
         if let match = text.matches(of: #/\(([A-J])\)/#).last { return String(match.output.1) }
+        // A reply that opens with an option's label, `B) 42` or `C. Paris`, chose it.
+        if let match = text.prefixMatch(of: #/[\s*]*([A-J])[.)][*]*(?:\s|$)/#) { return String(match.output.1) }
         return nil
+    }
+
+    /// "Answer: C", "the answer is (b)"; "the correct option is C" and "my choice is B" mark a letter alike.
+    private static var choiceMarker: Regex<(Substring, Substring, Substring)> {
+        #/(?i)(?:\banswer\b(?:\s+is)?|\b(?:option|choice)\s+is)\s*[:=]?\s*(\**\(?)([a-j])\)?(?![a-z0-9])/#
     }
 
     // MARK: last-line

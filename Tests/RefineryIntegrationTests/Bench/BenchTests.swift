@@ -277,6 +277,16 @@ import Testing
         } throws: { error in
             (error as? InputError)?.message.hasPrefix("d.jsonl:2: item `q2` has no reference") == true
         }
+        // An empty or null reference was said to be a missing field, whose name the row does give.
+        for row in [#"{"id": "q1", "question": "a", "answer": ""}"#, #"{"id": "q1", "question": "a", "answer": null}"#] {
+            let blank = try Dataset.read(row + "\n", path: "b.jsonl")
+            #expect {
+                try Dataset.checkGradable(blank, path: "b.jsonl", grader: .numeric)
+            } throws: { error in
+                (error as? InputError)?.message.hasPrefix("b.jsonl:1: item `q1` has no reference: the row's `answer` is blank")
+                    == true
+            }
+        }
         let words = try Dataset.read("{\"question\": \"a\", \"answer\": \"four\"}\n", path: "w.jsonl")
         #expect {
             try Dataset.checkGradable(words, path: "w.jsonl", grader: .numeric)

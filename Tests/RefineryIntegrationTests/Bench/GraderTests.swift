@@ -41,7 +41,14 @@ import Testing
             correct: true),
         Row(grader: "numeric", answer: "The answer is not 5; it is 7.", reference: "#### 7", extracted: "7",
             correct: true),
+        // A loss written with its dollar sign, and an answer that works out its sum (read as 5 and 18).
+        Row(grader: "numeric", answer: "So she lost -$5 in all.", reference: "#### -5", extracted: "-5", correct: true),
+        Row(grader: "numeric", answer: "The answer is 18 - 6 = 12", reference: "#### 12", extracted: "12",
+            correct: true),
         Row(grader: "choice", answer: "Reasoning...\nThe answer is (b).", reference: "B", extracted: "B", correct: true),
+        // "option is", and a reply that opens with an option's label (read as nothing).
+        Row(grader: "choice", answer: "The correct option is C.", reference: "C", extracted: "C", correct: true),
+        Row(grader: "choice", answer: "B) because the others fail", reference: "B", extracted: "B", correct: true),
         Row(grader: "choice", answer: "(E)", reference: "e", extracted: "E", correct: true),
         Row(grader: "choice", answer: "(e)", reference: "E", extracted: "E", correct: true),
         Row(grader: "choice", answer: "No idea.", reference: "A", extracted: nil, correct: false, unanswered: true),
@@ -181,6 +188,10 @@ import Testing
         ("\n  \n", "x.jsonl", "x.jsonl: the dataset has no rows"),
         // A blank prompt was paid for; a field named twice was read as its first value, silently.
         ("{\"prompt\": \" \\t \"}\n", "x.jsonl", "x.jsonl:1: no prompt: the row's `prompt` is blank"),
+        // An empty or null prompt was said to be a missing field, whose name the row does give.
+        ("{\"question\": \"\"}\n", "x.jsonl", "x.jsonl:1: no prompt: the row's `question` is blank"),
+        ("{\"question\": null}\n", "x.jsonl", "x.jsonl:1: no prompt: the row's `question` is blank"),
+        ("id,question\na,\n", "x.csv", "x.csv:2: no prompt: the row's `question` is blank"),
         ("{\"prompt\": \"p\", \"answer\": 4, \"answer\": 5}\n", "x.jsonl", "x.jsonl:1: the row names `answer` twice"),
     ])
     func malformedRowsAreLocated(text: String, path: String, message: String) {

@@ -120,6 +120,8 @@ extension CLIEndToEnd {
                     ["bench", "resume", id, "--store", store, "--output-format", "json"], environment: environment,
                     directory: sandbox.root)
                 #expect(resumed.exitCode == 0, "\(resumed.stderr)")
+                // Six items, two systems: the summary counts twelve runs (it said "12/12 items").
+                #expect(resumed.stderr.contains("bench \(id): finished · 12/12 runs · $"), "\(resumed.stderr)")
                 #expect(server.requests.count - beforeResume == referenceCalls - recorded)
                 #expect(try Self.table(resumed.stdout) == expected)
                 let after = try await binary.listRuns(store: store, environment: environment, directory: sandbox.root)

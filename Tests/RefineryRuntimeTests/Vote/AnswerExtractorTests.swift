@@ -52,6 +52,14 @@ import Testing
         ("The answer is not 5; it is 7.", "7"),
         ("It isn't 12, it's 15", "15"),
         ("It is 9, not 10.", "9"),
+        // A sign before a dollar sign is the number's (read as `5`), and a marker followed by the sum that
+        // works it out gives the sum's result (read as `18` and `3`).
+        ("She lost -$5 on the deal.", "-5"),
+        ("The change is −$2.50", "-2.5"),
+        ("The answer is 18 - 6 = 12", "12"),
+        ("#### 3 * 4 = 12", "12"),
+        ("Answer: $2 × 7 = $14 in all", "14"),
+        ("Answer: 12 cookies, 3 left over", "12"),
     ])
     func number(text: String, expected: String) {
         #expect(AnswerExtractor.extract(.number, from: text)?.key == expected)
@@ -76,6 +84,13 @@ import Testing
         ("b", "B"),
         (" (c)\n", "C"),
         ("**d.**", "D"),
+        // "option is" and "choice is" mark the letter as "answer is" does (read as nothing), and a reply that opens
+        // with an option's label chose it (read as nothing).
+        ("The correct option is C.", "C"),
+        ("My choice is (b), since the rest fail.", "B"),
+        ("B) because the others fail", "B"),
+        ("**C.** Paris is the capital.", "C"),
+        ("D. 42\nThe rest do not fit.", "D"),
     ])
     func choice(text: String, expected: String) {
         #expect(AnswerExtractor.extract(.choice, from: text)?.key == expected)
@@ -83,6 +98,8 @@ import Testing
 
     @Test func choiceDoesNotReadArticlesOrPronouns() {
         #expect(AnswerExtractor.extract(.choice, from: "A cat sat. I saw it.") == nil)
+        #expect(AnswerExtractor.extract(.choice, from: "The best option is a tricky one.") == nil)
+        #expect(AnswerExtractor.extract(.choice, from: "Option A is wrong, so\n\nC\n")?.key == "C")
     }
 
     @Test func lastLineComparesWithoutCaseEmphasisOrPunctuation() throws {
