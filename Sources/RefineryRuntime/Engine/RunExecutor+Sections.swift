@@ -265,10 +265,9 @@ extension RunExecutor {
         return message
     }
 
-    /// A provider's error on one line, at most 160 characters. A longer one loses its middle (the provider's
-    /// own detail), not its end: what to do comes last (`check that the server is running`, `give --timeout 11m`).
+    /// A provider's error on one line, at most 160 characters.
     static func shortened(_ reason: String) -> String {
         let line = reason.split(whereSeparator: \.isNewline).joined(separator: " ")
-        return line.count > 160 ? String(line.prefix(59)) + "…" + String(line.suffix(100)) : line
+        return line.count > 160 ? String(line.prefix(159)) + "…" : line
     }
 }
