@@ -477,19 +477,21 @@ extension RunExecutor {
     /// A server asking for a day (or `1e20` seconds) is not waited for, and not waited for in slices of the
     /// timeout either (three retries held a run for six minutes before it failed the same way): the call
     /// fails at once as it came, `rate_limited`, naming the wait asked for, and moves to its fallback.
-    /// The wait is named once (the provider's own "retry after" is replaced, it was said twice), followed by
-    /// the timeout that would wait for it: `--timeout`, or the stage's `timeout` when `stageTimeout` (a stage's
-    /// own timeout is the call's, whatever the flag says).
+    /// The wait is named once (the provider's own "retry after" is dropped: it was said twice), first, with the
+    /// timeout that would wait for it: `--timeout`, or the stage's `timeout` when `stageTimeout` (a stage's own
+    /// timeout is the call's, whatever the flag says); the provider's words come last, in parentheses, so a
+    /// summary that shortens the message to 160 characters loses them, not what happened and what to do.
     static func waitBeyondTimeout(_ error: ProviderError, timeout: Duration, stageTimeout: Bool) -> ProviderError? {
         guard let asked = error.retryAfterSeconds, asked > Double(timeout.milliseconds) / 1000 else { return nil }
         var refused = error
         let wait = ProviderError.waitText(asked)
-        for said in ["; retry after \(wait)", ", retry after \(wait)"] where refused.message.hasSuffix(said) {
-            refused.message.removeLast(said.count)
+        var said = error.message
+        for repeated in ["; retry after \(wait)", ", retry after \(wait)"] where said.hasSuffix(repeated) {
+            said.removeLast(repeated.count)
         }
-        refused.message +=
-            "; \(error.provider) asked to wait \(wait) before a retry, longer than the call's timeout of "
-            + "\(Self.seconds(timeout)): not retried"
+        refused.message =
+            "\(error.provider) asked to wait \(wait), longer than the call's timeout (\(Self.seconds(timeout))): "
+            + "not retried"
         // A minute more than the wait, for the call itself, in a duration the workflow format reads.
         let needed = asked + 60
         if needed <= 7 * 24 * 3600 {  // the longest duration a workflow takes (a week)
@@ -497,9 +499,10 @@ extension RunExecutor {
                 needed <= 7_200 ? "\(Int((needed / 60).rounded(.up)))m" : "\(Int((needed / 3_600).rounded(.up)))h"
             refused.message +=
                 stageTimeout
-                ? "; to wait for it, set the stage's `timeout: \(value)`"
-                : "; to wait for it, give `--timeout \(value)` (or `limits.timeout: \(value)`)"
+                ? "; to wait, set the stage's `timeout: \(value)`"
+                : "; to wait, give `--timeout \(value)` (or `limits.timeout: \(value)`)"
         }
+        refused.message += " (\(said))"
         return refused
     }
 

@@ -265,10 +265,10 @@ extension RunExecutor {
         return message
     }
 
-    /// A provider's error on one line, at most 160 characters. What to do comes last, after the message's last
-    /// `; ` (`…; check that the server is running and the base URL`, `…; to wait for it, give `--timeout 11m``):
-    /// kept whole when it is short, the text before it shortened; a message without such an ending loses its
-    /// middle (the provider's own detail), not its end.
+    /// A provider's error on one line, at most 160 characters. A short ending after the message's last `; ` is
+    /// what to do (`…; check that the server is running and the base URL`): kept whole, the text before it
+    /// shortened. Otherwise the end is cut: a message that says what happened and what to do first (a wait
+    /// beyond the timeout) and the provider's own words last loses those.
     static func shortened(_ reason: String) -> String {
         let line = reason.split(whereSeparator: \.isNewline).joined(separator: " ")
         guard line.count > 160 else { return line }
@@ -276,6 +276,6 @@ extension RunExecutor {
             let advice = line[cut.upperBound...]
             return String(line[..<cut.lowerBound].prefix(160 - advice.count - 3)) + "…; " + advice
         }
-        return String(line.prefix(59)) + "…" + String(line.suffix(100))
+        return String(line.prefix(159)) + "…"
     }
 }

@@ -127,7 +127,7 @@ extension CLIEndToEnd {
                 let failed = events.filter { $0["type"] as? String == "call_failed" }
                 #expect(
                     (failed.first?["error"] as? String)?.contains(
-                        "gemini asked to wait 40 s before a retry, longer than the call's timeout of 2 s") == true,
+                        "gemini asked to wait 40 s, longer than the call's timeout (2 s): not retried") == true,
                     "\(failed)")
                 #expect(server.requests.filter { $0.path == path }.count == 1)
             }
@@ -211,7 +211,7 @@ extension CLIEndToEnd {
                 #expect(error.contains("openai asked to wait "), "\(failed)")
                 #expect(!error.contains("86400"), "\(failed)")
                 #expect(
-                    error.contains("\(asked) before a retry, longer than the call's timeout of 2 s: not retried"),
+                    error.contains("\(asked), longer than the call's timeout (2 s): not retried"),
                     "\(failed)")
                 #expect(server.requests.filter { $0.path == FakeOpenAI.path }.count == 1)
                 #expect(server.requests.filter { $0.path == FakeAnthropic.path }.count == 1)
@@ -252,7 +252,7 @@ extension CLIEndToEnd {
                 let refused = try #require(
                     failed.first { ($0["error"] as? String ?? "").contains("asked to pause calls") }, "\(failed)")
                 let error = refused["error"] as? String ?? ""
-                #expect(error.contains("86400 s (1 day) before a retry"), "\(error)")
+                #expect(error.contains("asked to wait 86400 s (1 day), longer than"), "\(error)")
                 #expect(error.contains("not retried"), "\(error)")
                 #expect(!error.contains("300 s"), "\(error)")
             }
