@@ -32,6 +32,10 @@ public struct ModelsReport: Sendable, Hashable, Codable {
         /// USD per million input tokens written to the prompt cache with the 1-hour lifetime, as charged.
         public var cacheWrite1h: Double
 
+        /// The prices of every token of a call whose prompt is over `above` tokens, as charged; absent when the
+        /// model has one price whatever the prompt's length.
+        public var longContext: LongContext?
+
         /// The catalog file's names for the same prices (`cache_write_1h`, which the output's snake_case
         /// conversion would spell `cache_write1h`).
         enum CodingKeys: String, CodingKey {
@@ -39,6 +43,24 @@ public struct ModelsReport: Sendable, Hashable, Codable {
             case cachedInput = "cached_input"
             case cacheWrite = "cache_write"
             case cacheWrite1h = "cache_write_1h"
+            case longContext = "long_context"
+        }
+    }
+
+    /// A price entry's long-prompt tier.
+    public struct LongContext: Sendable, Hashable, Codable {
+        /// The prompt length in tokens past which these prices apply.
+        public var above: Int
+        /// USD per million input tokens.
+        public var input: Double
+        /// USD per million output tokens.
+        public var output: Double
+        /// USD per million input tokens read from the provider's cache, as charged.
+        public var cachedInput: Double
+
+        enum CodingKeys: String, CodingKey {
+            case above, input, output
+            case cachedInput = "cached_input"
         }
     }
 
@@ -74,11 +96,17 @@ extension RunService {
                 name: name, target: alias.target.description, params: params.joined(separator: ", "))
         }
         let prices = catalog.prices.keys.sorted().compactMap { key -> ModelsReport.Price? in
-            catalog.prices[key].map {
+            catalog.prices[key].map { price in
                 ModelsReport.Price(
-                    model: key, input: $0.inputPerMillion, output: $0.outputPerMillion,
-                    cachedInput: $0.effectiveCachedInputPerMillion, cacheWrite: $0.effectiveCacheWritePerMillion,
-                    cacheWrite1h: $0.effectiveCacheWrite1hPerMillion)
+                    model: key, input: price.inputPerMillion, output: price.outputPerMillion,
+                    cachedInput: price.effectiveCachedInputPerMillion, cacheWrite: price.effectiveCacheWritePerMillion,
+                    cacheWrite1h: price.effectiveCacheWrite1hPerMillion,
+                    longContext: price.longContext.map { long in
+                        let tier = price.tier(forInputTokens: long.aboveInputTokens + 1)
+                        return ModelsReport.LongContext(
+                            above: long.aboveInputTokens, input: tier.inputPerMillion, output: tier.outputPerMillion,
+                            cachedInput: tier.effectiveCachedInputPerMillion)
+                    })
             }
         }
         let environment = ProviderEnvironment.load(environment: environment, dotEnvDirectory: workingDirectory.path)

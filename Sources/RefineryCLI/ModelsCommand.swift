@@ -25,12 +25,18 @@ struct ModelsCommand: AsyncParsableCommand {
             }
             Output.line("")
             Output.line(
-                "Prices (USD per million tokens, input / output; prompt-cache reads and writes where they differ):")
+                "Prices (USD per million tokens, input / output; prompt-cache reads and writes where they differ; "
+                    + "long-prompt prices where they apply):")
             for price in report.prices {
                 var cache: [String] = []
                 if price.cachedInput != price.input { cache.append("cached input \(price.cachedInput)") }
                 if price.cacheWrite != price.input || price.cacheWrite1h != price.input {
                     cache.append("cache write \(price.cacheWrite), 1-hour \(price.cacheWrite1h)")
+                }
+                if let long = price.longContext {
+                    cache.append(
+                        "prompts over \(long.above) tokens: \(long.input) / \(long.output)"
+                            + (long.cachedInput != long.input ? ", cached input \(long.cachedInput)" : ""))
                 }
                 Output.line(
                     "  \(price.model): \(price.input) / \(price.output)"

@@ -20,11 +20,15 @@ public struct ModelPricing: Sendable, Hashable, Codable {
     public var cacheWrite1hPerMillion: Double?
     /// Context window in tokens, when known.
     public var contextWindow: Int?
+    /// The prices of a call whose prompt is longer than a threshold (Gemini's Pro models charge more for every
+    /// input and output token of a prompt over 200k tokens); `nil`: one price whatever the prompt's length.
+    public var longContext: LongContextPricing?
 
     /// Creates a price entry.
     public init(
         inputPerMillion: Double, outputPerMillion: Double, cachedInputPerMillion: Double? = nil,
-        cacheWritePerMillion: Double? = nil, cacheWrite1hPerMillion: Double? = nil, contextWindow: Int? = nil
+        cacheWritePerMillion: Double? = nil, cacheWrite1hPerMillion: Double? = nil, contextWindow: Int? = nil,
+        longContext: LongContextPricing? = nil
     ) {
         self.inputPerMillion = inputPerMillion
         self.outputPerMillion = outputPerMillion
@@ -32,6 +36,7 @@ public struct ModelPricing: Sendable, Hashable, Codable {
         self.cacheWritePerMillion = cacheWritePerMillion
         self.cacheWrite1hPerMillion = cacheWrite1hPerMillion
         self.contextWindow = contextWindow
+        self.longContext = longContext
     }
 
     /// An Anthropic model's prices: a cache read costs 0.1 times the input price, a 5-minute cache write 1.25
@@ -55,12 +60,32 @@ public struct ModelPricing: Sendable, Hashable, Codable {
     /// write price.
     public var effectiveCacheWrite1hPerMillion: Double { cacheWrite1hPerMillion ?? effectiveCacheWritePerMillion }
 
+    /// The prices charged for a call whose prompt is `inputTokens` long (cached tokens included): the
+    /// ``longContext`` tier's past its threshold, else this entry's.
+    public func tier(forInputTokens inputTokens: Int) -> ModelPricing {
+        guard let long = longContext, inputTokens > long.aboveInputTokens else { return self }
+        return ModelPricing(
+            inputPerMillion: long.inputPerMillion, outputPerMillion: long.outputPerMillion,
+            cachedInputPerMillion: long.cachedInputPerMillion, cacheWritePerMillion: cacheWritePerMillion,
+            cacheWrite1hPerMillion: cacheWrite1hPerMillion, contextWindow: contextWindow)
+    }
+
     /// Dollars for the given token counts: `cachedInputTokens` and `cacheWriteTokens` are part of `inputTokens`,
     /// `cacheWrite1hTokens` part of `cacheWriteTokens`, each billed at its own price, the rest of the input at
-    /// the input price. Every cost the engine books and every estimate comes from here.
+    /// the input price; all at the ``longContext`` prices when the prompt is past their threshold. Every cost
+    /// the engine books, every budget reservation and every estimate comes from here.
     public func cost(
         inputTokens: Int, outputTokens: Int, cachedInputTokens: Int = 0, cacheWriteTokens: Int = 0,
         cacheWrite1hTokens: Int = 0
+    ) -> Double {
+        let price = tier(forInputTokens: inputTokens)
+        return price.flatCost(
+            inputTokens: inputTokens, outputTokens: outputTokens, cachedInputTokens: cachedInputTokens,
+            cacheWriteTokens: cacheWriteTokens, cacheWrite1hTokens: cacheWrite1hTokens)
+    }
+
+    private func flatCost(
+        inputTokens: Int, outputTokens: Int, cachedInputTokens: Int, cacheWriteTokens: Int, cacheWrite1hTokens: Int
     ) -> Double {
         let cached = min(max(cachedInputTokens, 0), max(inputTokens, 0))
         let written = min(max(cacheWriteTokens, 0), max(inputTokens, 0) - cached)
@@ -70,6 +95,30 @@ public struct ModelPricing: Sendable, Hashable, Codable {
             Double(cached) * effectiveCachedInputPerMillion + Double(written - written1h)
             * effectiveCacheWritePerMillion + Double(written1h) * effectiveCacheWrite1hPerMillion
         return (uncached + cache + Double(outputTokens) * outputPerMillion) / 1_000_000
+    }
+}
+
+/// The higher prices some providers charge for every token of a call whose prompt is long: Gemini 2.5 Pro and
+/// 3.x Pro bill input, cached input and output at a higher price when the prompt (cached tokens included) is
+/// over 200k tokens.
+public struct LongContextPricing: Sendable, Hashable, Codable {
+    /// The prompt length in tokens past which these prices apply (a prompt of exactly this many is not).
+    public var aboveInputTokens: Int
+    /// US dollars per million input tokens.
+    public var inputPerMillion: Double
+    /// US dollars per million output tokens.
+    public var outputPerMillion: Double
+    /// US dollars per million input tokens read from the provider's cache; `nil`: this tier's input price.
+    public var cachedInputPerMillion: Double?
+
+    /// Creates a long-prompt tier.
+    public init(
+        aboveInputTokens: Int, inputPerMillion: Double, outputPerMillion: Double, cachedInputPerMillion: Double? = nil
+    ) {
+        self.aboveInputTokens = aboveInputTokens
+        self.inputPerMillion = inputPerMillion
+        self.outputPerMillion = outputPerMillion
+        self.cachedInputPerMillion = cachedInputPerMillion
     }
 }
 
@@ -149,10 +198,16 @@ public struct ModelCatalog: Sendable, Hashable, Codable {
             // page lists gemini-embedding-001 at $0.15 per million. The semantic strategy's requests are priced here.
             "openai/text-embedding-3-small": ModelPricing(inputPerMillion: 0.02, outputPerMillion: 0),
             "openai/text-embedding-3-large": ModelPricing(inputPerMillion: 0.13, outputPerMillion: 0),
+            // Gemini's Pro models bill a prompt over 200k tokens at their "prompts > 200k tokens" prices, input,
+            // cached input and output alike (ai.google.dev/gemini-api/docs/pricing); Flash has one price.
             "gemini/gemini-3.1-pro-preview": ModelPricing(
-                inputPerMillion: 2, outputPerMillion: 12, cachedInputPerMillion: 0.2, contextWindow: 1_048_576),
+                inputPerMillion: 2, outputPerMillion: 12, cachedInputPerMillion: 0.2, contextWindow: 1_048_576,
+                longContext: LongContextPricing(
+                    aboveInputTokens: 200_000, inputPerMillion: 4, outputPerMillion: 18, cachedInputPerMillion: 0.4)),
             "gemini/gemini-2.5-pro": ModelPricing(
-                inputPerMillion: 1.25, outputPerMillion: 10, cachedInputPerMillion: 0.125, contextWindow: 1_048_576),
+                inputPerMillion: 1.25, outputPerMillion: 10, cachedInputPerMillion: 0.125, contextWindow: 1_048_576,
+                longContext: LongContextPricing(
+                    aboveInputTokens: 200_000, inputPerMillion: 2.5, outputPerMillion: 15, cachedInputPerMillion: 0.25)),
             "gemini/gemini-2.5-flash": ModelPricing(
                 inputPerMillion: 0.3, outputPerMillion: 2.5, cachedInputPerMillion: 0.03, contextWindow: 1_048_576),
             "gemini/gemini-embedding-001": ModelPricing(inputPerMillion: 0.15, outputPerMillion: 0),

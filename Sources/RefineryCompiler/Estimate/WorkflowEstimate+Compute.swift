@@ -22,7 +22,10 @@ extension WorkflowEstimate {
             workflow: workflow, catalog: catalog, promptTokens: promptTokens, assumptions: assumptions)
         let rounds = roundRange(workflow: workflow, graph: graph)
         let short = EstimateSimulation.run(graph: graph, rounds: rounds.min, pricer: pricer, fewestCalls: true)
-        let long = EstimateSimulation.run(graph: graph, rounds: rounds.max, pricer: pricer)
+        // The dearest run may make any call on a fallback, which a run's budget check then holds at its price.
+        var dearest = pricer
+        dearest.pricesFallbacks = true
+        let long = EstimateSimulation.run(graph: graph, rounds: rounds.max, pricer: dearest)
 
         func range<V>(_ value: (SimulationTotals) -> V) -> EstimateRange<V> {
             EstimateRange(min: value(short), max: value(long))
@@ -50,7 +53,7 @@ extension WorkflowEstimate {
             costUSD: range(\.all.dollars),
             unpricedModels: long.unpricedModels.union(unpricedFallbacks(of: workflow, catalog: catalog)).sorted(),
             unpricedCalls: range(\.all.unpriced), promptTokens: promptTokens,
-            perRound: perRound, stages: stages)
+            perRound: perRound, stages: stages, maxPricedAtFallback: long.pricedAtFallback.sorted())
     }
 
     /// The fallback models without a price: the estimate counts no call of theirs, but a run may make them, and a
@@ -80,6 +83,8 @@ struct CallCost {
     var output: Int
     /// `nil` when the model has no price.
     var dollars: Double?
+    /// `model → fallback` when the call is priced at a dearer fallback of its model.
+    var pricedAtFallback: String? = nil
 }
 
 /// Calls, tokens and dollars of a set of calls, summed in the order the calls were added.
@@ -137,12 +142,14 @@ struct SimulationTotals {
     var byRound: [Int: CallTotals] = [:]
     var byStage: [Int: CallTotals] = [:]
     var unpricedModels: Set<String> = []
+    var pricedAtFallback: Set<String> = []
 
     mutating func add(_ call: CallCost) {
         all.add(call)
         byRound[call.round, default: CallTotals()].add(call)
         byStage[call.stageIndex, default: CallTotals()].add(call)
         if call.dollars == nil { unpricedModels.insert(call.model) }
+        if let fallback = call.pricedAtFallback { pricedAtFallback.insert(fallback) }
     }
 
     /// Adds the calls of stage `stage` in round `round`, summed.
@@ -166,6 +173,10 @@ struct CallPricer {
     private let arbiterSystemTokens: Int
     private let pricing: [String: ModelPricing?]
     private let arbiterPricing: ModelPricing?
+    /// Each participant's priced fallbacks (the arbiter's under ``ExecutionGraph/arbiterParticipant``), in order.
+    private let fallbackPricing: [String: [(model: ModelRef, pricing: ModelPricing)]]
+    /// Price each call at the dearest of its model and its fallbacks (the dearest run), not at its model.
+    var pricesFallbacks = false
     /// The semantic strategy's embedding model and its price: each `close` pass may make one request.
     let embeddingModel: ModelRef?
     private let embeddingPricing: ModelPricing?
@@ -182,6 +193,12 @@ struct CallPricer {
             (workflow.arbiter?.system ?? workflow.system).map(EstimateAssumptions.tokens(for:)) ?? 0
         pricing = members.mapValues { catalog.pricing(for: $0.model) }
         arbiterPricing = workflow.arbiter.flatMap { catalog.pricing(for: $0.model) }
+        func priced(_ models: [ModelRef]) -> [(model: ModelRef, pricing: ModelPricing)] {
+            models.compactMap { model in catalog.pricing(for: model).map { (model, $0) } }
+        }
+        var fallbacks = members.mapValues { priced($0.fallback) }
+        fallbacks[ExecutionGraph.arbiterParticipant] = priced(workflow.arbiter?.fallback ?? [])
+        fallbackPricing = fallbacks
         embeddingModel =
             if case .semantic(let options) = workflow.convergence.strategy { options.embeddingModel } else { nil }
         embeddingPricing = embeddingModel.flatMap { catalog.pricing(for: $0) }
@@ -237,10 +254,24 @@ struct CallPricer {
         _ participant: String, stageIndex: Int, round: Int, input: Int, output: Int
     ) -> CallCost {
         let model = profile(participant).model
-        let price = members[participant] != nil ? pricing[participant] ?? nil : arbiterPricing
-        let dollars = price?.cost(inputTokens: input, outputTokens: output)
+        let isMember = members[participant] != nil
+        let price = isMember ? pricing[participant] ?? nil : arbiterPricing
+        var dollars = price?.cost(inputTokens: input, outputTokens: output)
+        var pricedAtFallback: String?
+        // An unpriced model stays unpriced (reported, never $0 nor a fallback's price).
+        if pricesFallbacks, let own = dollars, let model {
+            var dearest = own
+            for fallback in fallbackPricing[isMember ? participant : ExecutionGraph.arbiterParticipant] ?? [] {
+                let cost = fallback.pricing.cost(inputTokens: input, outputTokens: output)
+                if cost > dearest {
+                    dearest = cost
+                    pricedAtFallback = "\(model) → \(fallback.model)"
+                }
+            }
+            dollars = dearest
+        }
         return CallCost(
             stageIndex: stageIndex, round: round, model: model?.description ?? "\(participant) (no model)",
-            input: input, output: output, dollars: dollars)
+            input: input, output: output, dollars: dollars, pricedAtFallback: pricedAtFallback)
     }
 }

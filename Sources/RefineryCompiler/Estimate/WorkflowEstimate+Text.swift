@@ -48,6 +48,11 @@ extension WorkflowEstimate {
                     + "compare it with).")
         }
         lines.append("")
+        if !maxPricedAtFallback.isEmpty {
+            lines.append(
+                "Max cost prices each call at the dearest model it can fall back to: "
+                    + "\(maxPricedAtFallback.joined(separator: ", ")).")
+        }
         if unpricedModels.isEmpty {
             lines.append("All models priced from the catalog.")
         } else if unpricedCalls.max == 0 {

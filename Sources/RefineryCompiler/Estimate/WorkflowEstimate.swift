@@ -42,9 +42,12 @@ public struct EstimateRange<Value: Sendable & Hashable & Codable>: Sendable, Has
 /// good and was made again on a fallback model; a dropped member, or a run stopped by its budget,
 /// deadline or quorum, makes fewer.
 ///
+/// Dollars: `min` prices each call at its own model, `max` at the dearest of its model and the fallbacks it
+/// can move to (``maxPricedAtFallback`` names those that raised it).
+///
 /// JSON (`--output-format json`) has the keys `workflow`, `rounds`, `calls`, `tokens`
-/// (`input`, `output`), `cost_usd`, `unpriced_models`, `unpriced_calls`, `prompt_tokens`,
-/// `per_round` and `stages`; every range is `{min, max}`.
+/// (`input`, `output`), `cost_usd`, `unpriced_models`, `unpriced_calls`, `max_priced_at_fallback`,
+/// `prompt_tokens`, `per_round` and `stages`; every range is `{min, max}`.
 public struct WorkflowEstimate: Sendable, Hashable, Codable {
     /// The workflow's name.
     public var workflow: String
@@ -61,6 +64,10 @@ public struct WorkflowEstimate: Sendable, Hashable, Codable {
     public var unpricedModels: [String]
     /// Calls made to unpriced models.
     public var unpricedCalls: EstimateRange<Int>
+    /// The fallbacks dearer than the model they stand in for, as `model → fallback`, sorted: `max` prices each
+    /// call at the dearest model it can fall back to (a run's budget check holds a call that moved to a fallback
+    /// at the fallback's price), `min` at its own model.
+    public var maxPricedAtFallback: [String]
     /// The user prompt's size the estimate assumed.
     public var promptTokens: Int
     /// Each round of the longest run (1...`rounds.max`).
@@ -160,7 +167,7 @@ public struct WorkflowEstimate: Sendable, Hashable, Codable {
     public init(
         workflow: String, rounds: EstimateRange<Int>, calls: EstimateRange<Int>, tokens: TokenTotals,
         costUSD: EstimateRange<Double>, unpricedModels: [String], unpricedCalls: EstimateRange<Int>,
-        promptTokens: Int, perRound: [RoundEstimate], stages: [StageEstimate]
+        promptTokens: Int, perRound: [RoundEstimate], stages: [StageEstimate], maxPricedAtFallback: [String] = []
     ) {
         self.workflow = workflow
         self.rounds = rounds
@@ -172,10 +179,12 @@ public struct WorkflowEstimate: Sendable, Hashable, Codable {
         self.promptTokens = promptTokens
         self.perRound = perRound
         self.stages = stages
+        self.maxPricedAtFallback = maxPricedAtFallback
     }
 
     enum CodingKeys: String, CodingKey {
         case workflow, rounds, calls, tokens, stages
+        case maxPricedAtFallback = "max_priced_at_fallback"
         case costUSD = "cost_usd"
         case unpricedModels = "unpriced_models"
         case unpricedCalls = "unpriced_calls"

@@ -14,6 +14,8 @@ public extension ModelCatalog {
     /// prices:
     ///   "openai/gpt-4o": { input: 2.5, output: 10, cached_input: 1.25, context: 128000 }   # USD per million tokens
     ///   "anthropic/claude-x": { input: 3, output: 15, cache_write: 3.75, cache_write_1h: 6 }
+    ///   "gemini/gemini-x-pro":                # dearer past a prompt of 200k tokens, input and output alike
+    ///     { input: 1.25, output: 10, long_context: { above: 200000, input: 2.5, output: 15, cached_input: 0.25 } }
     ///   "ollama/*": { input: 0, output: 0 }
     /// ```
     ///
@@ -109,6 +111,7 @@ public extension ModelCatalog {
                 reader.double($0, "`cache_write_1h` (USD per million tokens)", min: 0, max: Self.maxPrice)
             }
             let context = value("context").flatMap { reader.int($0, "`context` (tokens)", min: 1) }
+            let longContext = value("long_context").flatMap { readLongContext($0, key: key, reader: reader) }
             guard let input, let output else { continue }
             catalog.providers.insert(provider)
             // Anthropic bills every cache read and write at fixed multiples of the input price: an entry that
@@ -121,11 +124,41 @@ public extension ModelCatalog {
                 : ModelPricing(
                     inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cached,
                     cacheWritePerMillion: write, cacheWrite1hPerMillion: write1h, contextWindow: context)
+            catalog.prices[key]?.longContext = longContext
         }
     }
 
+    /// A price entry's `long_context: { above: 200000, input: 2.5, output: 15, cached_input: 0.25 }`: the prices
+    /// of every token of a call whose prompt is over `above` tokens.
+    private static func readLongContext(_ node: YAMLNode, key: String, reader: NodeReader) -> LongContextPricing? {
+        guard let fields = reader.fields(node, allowed: Self.longContextKeys, context: "`\(key)`'s `long_context`")
+        else { return nil }
+        func value(_ name: String) -> YAMLNode? { fields.first { $0.name == name }?.value }
+        guard let aboveNode = value("above"), let inputNode = value("input"), let outputNode = value("output") else {
+            reader.error(
+                FrontCode.missingKey, "`\(key)`'s `long_context` needs `above:`, `input:` and `output:`", at: node,
+                hint: "give the prompt length in tokens and the prices past it, e.g. "
+                    + "`{ above: 200000, input: 2.5, output: 15 }`")
+            return nil
+        }
+        let above = reader.int(aboveNode, "`above` (tokens)", min: 0)
+        let input = reader.double(inputNode, "`input` (USD per million tokens)", min: 0, max: Self.maxPrice)
+        let output = reader.double(outputNode, "`output` (USD per million tokens)", min: 0, max: Self.maxPrice)
+        let cached = value("cached_input").flatMap {
+            reader.double($0, "`cached_input` (USD per million tokens)", min: 0, max: Self.maxPrice)
+        }
+        guard let above, let input, let output else { return nil }
+        return LongContextPricing(
+            aboveInputTokens: above, inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cached)
+    }
+
     /// The keys of a price entry.
-    private static let priceKeys = ["input", "output", "cached_input", "cache_write", "cache_write_1h", "context"]
+    private static let priceKeys = [
+        "input", "output", "cached_input", "cache_write", "cache_write_1h", "context", "long_context",
+    ]
+
+    /// The keys of a price entry's `long_context`.
+    private static let longContextKeys = ["above", "input", "output", "cached_input"]
 
     /// The dearest price a catalog may give, in US dollars per million tokens.
     private static let maxPrice = 1_000_000.0

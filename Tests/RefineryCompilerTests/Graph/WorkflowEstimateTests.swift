@@ -145,7 +145,7 @@ import Testing
         #expect(
             Set(json.keys) == [
                 "workflow", "rounds", "calls", "tokens", "cost_usd", "unpriced_models", "unpriced_calls",
-                "prompt_tokens", "per_round", "stages",
+                "prompt_tokens", "per_round", "stages", "max_priced_at_fallback",
             ])
         let calls = try #require(json["calls"] as? [String: Int])
         #expect(calls == ["min": 24, "max": 60])  // stability 2: at least 2 rounds

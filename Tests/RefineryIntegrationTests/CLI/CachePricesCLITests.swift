@@ -62,6 +62,59 @@ extension CLIEndToEnd {
                 "\(result.stdout)")
         }
 
+        /// Gemini's Pro models charge more for every token of a prompt over 200k tokens: `refinery models` shows
+        /// the long-prompt prices, and a catalog entry sets them with `long_context`. Refinery had one price.
+        @Test func modelsShowsTheLongPromptPrices() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "config/refinery/catalog.yaml",
+                Data(
+                    """
+                    prices:
+                      my-proxy/gemini-pro: { input: 1, output: 8, long_context: { above: 100000, input: 2, output: 12 } }
+
+                    """.utf8))
+            let text = try await binary.run(["models"], environment: environment, directory: sandbox.root)
+            #expect(text.exitCode == 0, "\(text.stderr)")
+            #expect(
+                text.stdout.contains(
+                    "  gemini/gemini-2.5-pro: 1.25 / 10.0 (cached input 0.125; prompts over 200000 tokens: 2.5 / 15.0, "
+                        + "cached input 0.25)\n"),
+                "\(text.stdout)")
+            #expect(
+                text.stdout.contains(
+                    "  gemini/gemini-3.1-pro-preview: 2.0 / 12.0 (cached input 0.2; prompts over 200000 tokens: "
+                        + "4.0 / 18.0, cached input 0.4)\n"),
+                "\(text.stdout)")
+            #expect(text.stdout.contains("  gemini/gemini-2.5-flash: 0.3 / 2.5 (cached input 0.03)\n"), "\(text.stdout)")
+            #expect(
+                text.stdout.contains("  my-proxy/gemini-pro: 1.0 / 8.0 (prompts over 100000 tokens: 2.0 / 12.0)\n"),
+                "\(text.stdout)")
+
+            let json = try await binary.run(
+                ["models", "--output-format", "json"], environment: environment, directory: sandbox.root)
+            let prices = try #require(CLIHarness.json(json.stdout)["prices"] as? [[String: Any]])
+            let pro = try #require(prices.first { $0["model"] as? String == "gemini/gemini-2.5-pro" })
+            let long = try #require(pro["long_context"] as? [String: Any])
+            #expect(long["above"] as? Int == 200_000)
+            #expect(long["input"] as? Double == 2.5)
+            #expect(long["output"] as? Double == 15)
+            #expect(long["cached_input"] as? Double == 0.25)
+        }
+
+        @Test func aLongContextWithoutItsThresholdExitsFour() async throws {
+            let (binary, sandbox, environment) = try setUp()
+            defer { sandbox.cleanup() }
+            try sandbox.write(
+                "config/refinery/catalog.yaml",
+                Data("prices:\n  gemini/x: { input: 1, output: 8, long_context: { input: 2, output: 12 } }\n".utf8))
+            let result = try await binary.run(["models"], environment: environment, directory: sandbox.root)
+            #expect(result.exitCode == 4, "\(result.stderr)")
+            #expect(result.stderr.contains("catalog.yaml:2:"), "\(result.stderr)")
+            #expect(result.stderr.contains("`long_context` needs `above:`"), "\(result.stderr)")
+        }
+
         @Test func aBadOneHourWritePriceExitsFourWithALocatedDiagnostic() async throws {
             let (binary, sandbox, environment) = try setUp()
             defer { sandbox.cleanup() }
