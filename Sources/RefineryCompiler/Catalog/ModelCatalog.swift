@@ -41,13 +41,14 @@ public struct ModelPricing: Sendable, Hashable, Codable {
 
     /// An Anthropic model's prices: a cache read costs 0.1 times the input price, a 5-minute cache write 1.25
     /// times and a 1-hour write 2 times (Anthropic's pricing page, "Prompt caching"; the same multipliers for
-    /// every current model). A catalog file's `anthropic/...` price without cache prices gets these too.
+    /// every current model). A catalog file's `anthropic/...` price without cache prices gets these too. A
+    /// tenth is `input / 10`, the nearest number to the price a user reads (`3 * 0.1` is 0.30000000000000004).
     package static func anthropic(
         input: Double, output: Double, cachedInput: Double? = nil, cacheWrite: Double? = nil,
         cacheWrite1h: Double? = nil, contextWindow: Int?
     ) -> ModelPricing {
         ModelPricing(
-            inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cachedInput ?? input * 0.1,
+            inputPerMillion: input, outputPerMillion: output, cachedInputPerMillion: cachedInput ?? input / 10,
             cacheWritePerMillion: cacheWrite ?? input * 1.25, cacheWrite1hPerMillion: cacheWrite1h ?? input * 2,
             contextWindow: contextWindow)
     }

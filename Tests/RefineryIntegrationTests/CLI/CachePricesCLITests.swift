@@ -23,6 +23,11 @@ extension CLIEndToEnd {
                 "\(text.stdout)")
             #expect(text.stdout.contains("  openai/gpt-4o: 2.5 / 10.0 (cached input 1.25)\n"), "\(text.stdout)")
             #expect(text.stdout.contains("  ollama/*: 0.0 / 0.0\n"), "\(text.stdout)")
+            // A tenth of $3 reads as 0.3, not 0.30000000000000004.
+            #expect(
+                text.stdout.contains(
+                    "  anthropic/claude-sonnet-4-6: 3.0 / 15.0 (cached input 0.3; cache write 3.75, 1-hour 6.0)\n"),
+                "\(text.stdout)")
 
             let json = try await binary.run(
                 ["models", "--output-format", "json"], environment: environment, directory: sandbox.root)
